@@ -7,6 +7,7 @@
 // hand-made target root, so the whole corpus runs in seconds.
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { createHash } from 'node:crypto'
 import { lstat, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -441,6 +442,45 @@ describe('hostile twin corpus: the twin is untrusted input', function () {
     await (await rig.container()).resolve(ReconcileService).discard([id])
     assert.deepEqual(await pending(), [])
     assert.equal(await lstat(join(rig.twin, 'filesystem/opt')).then(() => 'there', () => 'gone'), 'gone', 'out of the working twin, its folders too')
+  })
+
+  // Session 39: a pulled document for a file the manifest lists as not mirrored (here a forged
+  // secret entry, as a snapshot writes one for a file secret by its path) was never read by the
+  // files load: status "nothing pending", and the next snapshot dropped it without a word. A
+  // change now, planned without its content and left out by the one scope rule (notMirrored):
+  // the key it holds is in no plan, no pending item, and never on the machine.
+  it('a pulled document for a file the manifest lists as secret: pending (never applied), its content in no plan, kept by a snapshot, dropped only by discard', async () => {
+    const doc = 'filesystem/etc/wireguard/wg0.conf'
+    serve((clone) => {
+      const manifestPath = join(clone, 'system/files/manifest.json')
+      const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { entries: Array<{ path: string }> }
+      const entry = { content: 'secret', gid: 0, group: 'root', mode: '0600', owner: 'root', path: '/etc/wireguard/wg0.conf', secret: true, secretReason: 'path rule', size: 70, type: 'file', uid: 0 }
+      manifest.entries = [...manifest.entries, entry].sort((a, b) => (a.path < b.path ? -1 : 1))
+      writeFileSync(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`)
+      execFileSync('mkdir', ['-p', join(clone, 'filesystem/etc/wireguard')])
+      writeFileSync(join(clone, doc), `[Interface]\nPrivateKey = ${KEY_LIKE}`)
+      git(clone, ['add', '-A'])
+      git(clone, ['commit', '--quiet', '-m', 'pulled: a key for a file the twin records as secret'])
+    })
+    assert.equal((await (await rig.container()).resolve(RemoteService).pull()).status, 'fast-forwarded')
+    const id = 'files:create:/etc/wireguard/wg0.conf'
+    const pending = async () => (await (await rig.container()).resolve(IntentService).pending()).items.filter((i) => i.resource.startsWith('/etc/wireguard'))
+    const asked = await pending()
+    assert.deepEqual(asked.map((i) => [i.id, i.code]), [[id, 'FILES_NOT_MIRRORED_NOT_PLANNED']])
+    assert.match(asked[0]?.reason ?? '', /^never applied: the twin has a document for it, but the file holds a secret/)
+    const plan = await (await rig.container()).resolve(PlanWorkflow).plan({})
+    assert.deepEqual(plan.changes.filter((c) => c.resource.startsWith('/etc/wireguard')), [])
+    assert.deepEqual(plan.diagnostics.filter((d) => d.code === 'FILES_NOT_MIRRORED_NOT_PLANNED').map((d) => d.change), [id])
+    assert.ok(!JSON.stringify([plan, asked]).includes(KEY_LIKE.slice(40, 80)), 'the key is in no plan and no pending item')
+    await (await rig.container()).resolve(SnapshotWorkflow).take({ init: false, ifChanged: false })
+    assert.match(await readFile(join(rig.twin, doc), 'utf8'), /PrivateKey/, 'the snapshot kept it in the working twin')
+    assert.ok(!git(rig.twin, ['ls-tree', '-r', '--name-only', 'HEAD']).includes(doc), "and out of the snapshot's commit")
+    assert.deepEqual((await pending()).map((i) => i.id), [id], 'still pending after the snapshot')
+    const { ReconcileService } = await import('../../core/src/intent/reconcile-service.js')
+    await (await rig.container()).resolve(ReconcileService).discard([id])
+    assert.deepEqual(await pending(), [])
+    assert.equal(await lstat(join(rig.twin, 'filesystem/etc/wireguard')).then(() => 'there', () => 'gone'), 'gone', 'out of the working twin, its folder too')
+    assert.ok(!(await readFile(join(rig.twin, 'system/files/manifest.json'), 'utf8')).includes('/etc/wireguard'), 'and its forged entry')
   })
 
   // Session 19: a pulled twin that hands out root or changes whom the machine trusts was rated

@@ -1,5 +1,5 @@
 // Run the real twinsync binary the way a user does, with an environment of our choosing.
-import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { freshRootfs, makeTempDir, removeTree, repoRoot, run, runOk, type Rootfs, type RootfsImage, type RunResult } from '../bed/index.js'
 import { FILES_ONLY, SMALL_ETC } from './in-process-twin.js'
@@ -56,18 +56,20 @@ export async function cliSandbox(): Promise<CliSandbox> {
 }
 
 /**
- * A CliSandbox over a small hand-made root of its own (`${dir}/root`: SMALL_ETC) with the
- * files-only configuration, its twin made by `snapshot --init` through the binary: the set-up
+ * A CliSandbox over a small hand-made root of its own (`${dir}/root`: SMALL_ETC and `files`) with the
+ * files-only configuration (and `config` after it), its twin made by `snapshot --init` through the binary: the set-up
  * of the twin-size-attacks, twin-not-regular and twin-state-link tests (session 37: three copies).
  */
-export async function smallCliRoot(): Promise<{ cli: CliSandbox; root: string }> {
+export async function smallCliRoot(options: { files?: Readonly<Record<string, string | Uint8Array | { content: string | Uint8Array; mode: number }>>; config?: string } = {}): Promise<{ cli: CliSandbox; root: string }> {
   const cli = await cliSandbox()
   const root = join(cli.dir, 'root')
-  for (const [path, text] of Object.entries(SMALL_ETC)) {
+  for (const [path, file] of Object.entries({ ...SMALL_ETC, ...options.files })) {
+    const { content, mode } = typeof file === 'string' || file instanceof Uint8Array ? { content: file, mode: 0o644 } : file
     await mkdir(join(root, path, '..'), { recursive: true })
-    await writeFile(join(root, path), text)
+    await writeFile(join(root, path), content, { mode })
+    await chmod(join(root, path), mode)
   }
-  await writeFile(cli.configFile, FILES_ONLY)
+  await writeFile(cli.configFile, `${FILES_ONLY}${options.config ?? ''}`)
   const first = await cli.twinsync(['snapshot', '--init', '--root', root, '--repo', cli.twinDir])
   if (first.code !== 0) throw new Error(`snapshot --init exited ${first.code}:\n${first.stdout}\n${first.stderr}`)
   return { cli, root }

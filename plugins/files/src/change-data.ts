@@ -1,4 +1,5 @@
 import Type from 'typebox'
+import { ContentKindSchema } from './state.js'
 
 const Path = Type.String({ pattern: '^/' })
 const Id = Type.Integer({ minimum: 0 })
@@ -40,6 +41,25 @@ export const FilesChangeData = Type.Union([
    */
   Type.Object(
     { action: Type.Literal('too-large'), path: Path, size: Type.Integer({ minimum: 0 }), mode: Mode, uid: Id, gid: Id, replaceType: Type.Optional(Type.Boolean()) },
+    { additionalProperties: false },
+  ),
+  /**
+   * A document the twin holds for a file its manifest lists as not mirrored (secret, binary, too
+   * large: `content`, absent when the entry says none): its content is not taken, so the change
+   * carries none and never runs. The provider's scope leaves it out (FILES_NOT_MIRRORED_NOT_PLANNED),
+   * plan and status show it pending, and apply refuses a plan file that holds one.
+   */
+  Type.Object(
+    {
+      action: Type.Literal('not-mirrored'),
+      path: Path,
+      size: Type.Integer({ minimum: 0 }),
+      content: Type.Optional(ContentKindSchema),
+      mode: Mode,
+      uid: Id,
+      gid: Id,
+      replaceType: Type.Optional(Type.Boolean()),
+    },
     { additionalProperties: false },
   ),
   Type.Object(

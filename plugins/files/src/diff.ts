@@ -102,6 +102,25 @@ export function diffFiles(
       add(a === undefined ? 'create' : 'replace', d, a, { action: 'too-large', path: d.path, size: d.oversized, mode, uid, gid, ...(replaceType ? { replaceType: true } : {}) })
       continue
     }
+    if (d.type === 'file' && d.unmirroredDocument !== undefined) {
+      // The twin holds a document for a file its manifest lists as not mirrored (load.ts): asked
+      // for, whatever the machine has, and planned without content, as `not-mirrored`, for the
+      // provider's scope to leave out, named (scope.ts): pending in plan, status and the TUI until
+      // discarded, never applied. What the twin never saw is never overwritten from it; a secret
+      // the person committed goes into no change, patch or output.
+      const content = d.secret === true ? 'secret' : d.content
+      add(a === undefined ? 'create' : 'replace', d, a, {
+        action: 'not-mirrored',
+        path: d.path,
+        size: d.unmirroredDocument,
+        ...(content === undefined ? {} : { content }),
+        mode,
+        uid,
+        gid,
+        ...(replaceType ? { replaceType: true } : {}),
+      })
+      continue
+    }
     if (a === undefined || replaceType) {
       const op: Operation = replaceType ? 'replace' : d.type === 'directory' ? 'mkdir' : 'create'
       const extra = replaceType ? { replaceType: true } : {}

@@ -29,6 +29,9 @@ import { isUnitMaskLink, type FileEntry, type FilesState } from './state.js'
  * in directories 0755 root:root); a mirrored file whose document was removed is to be deleted.
  * A document bigger than maxFileSize (what a snapshot records and never copies) is not read: its
  * entry says `oversized`, and its change is left out of every plan, shown (scope.ts's tooLarge).
+ * A document for a file the manifest lists as not mirrored (secret, binary, too large) is not
+ * taken either: its entry says `unmirroredDocument`, and its change is left out the same way
+ * (scope.ts's notMirrored).
  */
 export async function loadFiles(ctx: ProviderContext, twin: TwinReader): Promise<LoadResult<FilesState>> {
   // The target's accounts first: a path listed twice is read as one when both entries ask the same (entry-meaning.ts).
@@ -62,12 +65,15 @@ export async function loadFiles(ctx: ProviderContext, twin: TwinReader): Promise
     }),
   )
   const entries = new Map<string, FileEntry>()
+  // Files the manifest lists as not mirrored (secret, binary, too large): a document for one is looked for below.
+  const unmirrored = new Set<string>()
   for (const entry of manifest.entries) {
     // Another provider's path, or a unit's mask link: not this provider's to apply, even when a
     // twin from before that provider claimed it (the SysV rc?.d links) still lists it.
     if (isUnitMaskLink(entry) || ctx.claims.isClaimedByOther('files', entry.path)) continue
     if (entry.type !== 'file' || entry.content !== 'mirrored' || entry.secret === true) {
       entries.set(entry.path, { ...entry })
+      if (entry.type === 'file') unmirrored.add(entry.path)
       continue
     }
     // The twin's document is the blob of the text collect just made of the file (an unchanged machine): that text, unread (collected-texts.ts).
@@ -116,8 +122,23 @@ export async function loadFiles(ctx: ProviderContext, twin: TwinReader): Promise
   const listed = new Map(manifest.entries.map((e) => [e.path, e.type]))
   for (const docPath of await twin.list('filesystem/')) {
     const path = machinePathOf(docPath)
+    if (path === undefined) continue
+    // A document for a file the manifest lists as not mirrored (a secret, binary or too large on
+    // the machine): a snapshot never writes one, so a person committed it or a pull brought it.
+    // Its content is not taken (a secret's stays where the person put it, in no plan or output):
+    // the entry says the document is there, the diff plans its change as `not-mirrored`, and the
+    // one scope rule names it (scope.ts's notMirrored): the plan leaves it out, `status` lists it
+    // as never applied and a snapshot keeps it, until it is discarded. Before session 39 it was
+    // not looked at: "in sync", and the next snapshot dropped the document without a word.
+    if (unmirrored.has(path)) {
+      const read = await readDocument(twin, docPath, maxFileSize)
+      if (read === 'symlink') diagnostics.push(twinSymlink(docPath, path))
+      else if (read === undefined) diagnostics.push(unreadableName(docPath, path))
+      else entries.set(path, { ...(entries.get(path) as FileEntry), unmirroredDocument: typeof read === 'number' ? read : read.byteLength })
+      continue
+    }
     // A document where the manifest has a folder or a symlink: the person made it a file (a type change).
-    if (path === undefined || (listed.has(path) && listed.get(path) === 'file')) continue
+    if (listed.get(path) === 'file') continue
     if (ctx.claims.isClaimedByOther('files', path)) continue
     scope ??= (await resolveScope(ctx)).scope
     // A document outside the include set, ignored, or at a secret path (a hand edit, a pull) is
@@ -142,13 +163,7 @@ export async function loadFiles(ctx: ProviderContext, twin: TwinReader): Promise
       // Listed, yet not there by that name: a name that is not UTF-8 (the listing's name is a lossy
       // decoding of its bytes, which names no file), or no regular file any more. Before session 21
       // such a document was planned as an empty file under the decoded name.
-      diagnostics.push(
-        warningDiagnostic('FILES_TWIN_NAME_UNREADABLE', `${docPath} cannot be read from the twin by that name (its name is not UTF-8, or it is not a regular file); it is not applied`, {
-          path,
-          provider: 'files',
-          detail: 'Rename it in the twin to a UTF-8 name (the machine path it stands for), or remove it; a pull refuses such names (TWIN_UNSAFE).',
-        }),
-      )
+      diagnostics.push(unreadableName(docPath, path))
       continue
     }
     const bytes = read
@@ -196,6 +211,14 @@ function twinSymlink(docPath: string, path: string): Diagnostic {
     path,
     provider: 'files',
     detail: `Replace it with the file's content, or record a symlink in system/files/manifest.json (type "symlink", "target").`,
+  })
+}
+
+function unreadableName(docPath: string, path: string): Diagnostic {
+  return warningDiagnostic('FILES_TWIN_NAME_UNREADABLE', `${docPath} cannot be read from the twin by that name (its name is not UTF-8, or it is not a regular file); it is not applied`, {
+    path,
+    provider: 'files',
+    detail: 'Rename it in the twin to a UTF-8 name (the machine path it stands for), or remove it; a pull refuses such names (TWIN_UNSAFE).',
   })
 }
 

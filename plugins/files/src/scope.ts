@@ -108,6 +108,32 @@ export const TOO_LARGE_NEXT_STEP =
   'If the machine should have this file, raise limits.maxFileSize (or files.maxFileSize) in the configuration above its size and plan again; otherwise take the file out of the twin (`twinsync discard` it, or `git rm` it under filesystem/).'
 
 /**
+ * Why a change would set content the twin never holds, or undefined: the twin's document for a
+ * file its manifest lists as not mirrored (`not-mirrored`, diff.ts): a secret (its hash is
+ * recorded, never its content), a binary file, one bigger than maxFileSize. A snapshot never
+ * writes such a document, so a person committed it or a pull brought it; what the twin never saw
+ * is never overwritten from it, and a secret's content is never taken from a twin. The change
+ * carries no content; it is left out (FILES_NOT_MIRRORED_NOT_PLANNED) and stays pending, shown,
+ * until it is discarded. Asked when a plan is made (filesOutOfScope) and by apply, whoever calls.
+ */
+export function notMirrored(data: { action?: unknown; content?: unknown }): string | undefined {
+  if (data.action !== 'not-mirrored') return undefined
+  const kind =
+    data.content === 'secret'
+      ? 'holds a secret (the twin records its keyed hash, never its content)'
+      : data.content === 'binary'
+        ? 'is binary (the twin records its size and hash, never its content)'
+        : data.content === 'too-large'
+          ? 'is bigger than maxFileSize (the twin records its size and hash, never its content)'
+          : 'is not mirrored (its manifest entry does not say "content": "mirrored")'
+  return `the twin has a document for it, but the file ${kind}: its content is never taken from the twin`
+}
+
+/** What to do about a twin's document for a file that is not mirrored, pasted into the diagnostic. */
+export const NOT_MIRRORED_NEXT_STEP =
+  'Change the file on the machine itself (a snapshot then records it as it records any file of its kind); take the document out of filesystem/ in the twin (`twinsync discard` it).'
+
+/**
  * A change at a path whose name holds a secret, or that makes a symlink whose target does
  * (secret-names.ts): a snapshot never takes such a path into the twin (FILES_NAME_SECRET), so
  * only a hand edit or a forged twin asks for one. Left out, named by its folder and the rule,
@@ -168,7 +194,7 @@ export async function filesOutOfScope(ctx: ProviderContext, changes: readonly Ch
   const plan = { links: made('symlink'), folders: made('mkdir') }
   const screen = new NameScreen()
   for (const change of changes) {
-    const data = change.data as { path?: unknown; action?: unknown; size?: unknown; text?: unknown; target?: unknown } | undefined
+    const data = change.data as { path?: unknown; action?: unknown; size?: unknown; text?: unknown; target?: unknown; content?: unknown } | undefined
     const named = await secretInChange(screen, change, data)
     if (named !== undefined) {
       out.push(named)
@@ -182,6 +208,18 @@ export async function filesOutOfScope(ctx: ProviderContext, changes: readonly Ch
           path: change.resource,
           change: change.id,
           detail: TOO_LARGE_NEXT_STEP,
+        }),
+      )
+      continue
+    }
+    const unmirrored = data === undefined ? undefined : notMirrored(data)
+    if (unmirrored !== undefined) {
+      out.push(
+        warningDiagnostic('FILES_NOT_MIRRORED_NOT_PLANNED', `${change.summary}: left out, ${unmirrored}`, {
+          provider: 'files',
+          path: change.resource,
+          change: change.id,
+          detail: NOT_MIRRORED_NEXT_STEP,
         }),
       )
       continue

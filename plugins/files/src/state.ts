@@ -93,6 +93,14 @@ export const FileEntry = Type.Object(
      * diff plans its change as `too-large`, which the provider's scope leaves out, named.
      */
     oversized: Type.Optional(Type.Integer({ minimum: 0 })),
+    /**
+     * Load only, never in the manifest: the twin holds a document of this many bytes for a file
+     * the manifest lists as one whose content the twin never holds (secret, binary, too large).
+     * A snapshot never writes one, so a person or a pull put it there. Its content is not taken
+     * (nor its text kept): the diff plans its change as `not-mirrored`, which the provider's scope
+     * leaves out, named (scope.ts's notMirrored): pending until discarded, never applied.
+     */
+    unmirroredDocument: Type.Optional(Type.Integer({ minimum: 0 })),
   },
   { additionalProperties: false },
 )

@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert'
+import { readFileSync } from 'node:fs'
 import { createTestContext } from '@twinsync/sdk/conformance'
 import { MemoryTwin } from '@twinsync/sdk'
 import { FilesProvider, type FilesState } from '../src/index.js'
@@ -86,5 +87,74 @@ describe('files provider: a path the manifest lists twice', () => {
     assert.deepEqual(loaded.diagnostics.map((d) => [d.severity, d.code]), [['error', 'FILES_MANIFEST_DUPLICATE']])
     assert.match(loaded.diagnostics[0]?.summary ?? '', /lists "\/etc\/app\/owned" twice, asking different things of it \(mode "0600" and "0640"\)/)
     assert.match(loaded.diagnostics[0]?.detail ?? '', /delete the other, then plan again; or drop every pending file edit with `twinsync discard files`/)
+  })
+})
+
+describe('files provider: a document for a file the manifest lists as not mirrored (secret, binary, too large)', () => {
+  let root: TargetRoot
+  const provider = new FilesProvider()
+  before(() => {
+    root = debianLikeRoot()
+  })
+  after(() => root.remove())
+
+  // What a person commits (or a mirror serves) at each such path; the secrets must go nowhere else.
+  const DOCUMENTS: Record<string, string> = {
+    '/etc/shadow': 'root:TWIN-SHADOW-HASH:19000:0:99999:7:::\n',
+    '/etc/app/tokens.env': 'GITHUB_TOKEN=TWIN-TOKEN-VALUE\n',
+    '/etc/app/logo.png': 'a logo as text now\n',
+    '/etc/adduser.conf': 'DSHELL=/bin/zsh\n',
+  }
+
+  it('is a change planned without its content (`not-mirrored`), which outOfScope names by kind and apply refuses; before session 39 it was never read', async () => {
+    // adduser.conf (17 bytes) is over maxFileSize here: recorded, never copied.
+    const ctx = createTestContext(root.dir, { config: { maxFileSize: 16 } })
+    const actual = await provider.collect({ ctx })
+    const state = actual.state as FilesState
+    const kinds = Object.keys(DOCUMENTS).map((path) => {
+      const e = state.entries.find((x) => x.path === path)
+      return [path, e?.secret === true ? 'secret' : e?.content]
+    })
+    assert.deepEqual(kinds, [['/etc/shadow', 'secret'], ['/etc/app/tokens.env', 'secret'], ['/etc/app/logo.png', 'binary'], ['/etc/adduser.conf', 'too-large']], 'the premise: none of them mirrored')
+    const twin = new MemoryTwin(actual.documents)
+    const untouched = await provider.load({ ctx, twin })
+    assert.deepEqual(provider.diff({ desired: untouched.state as FilesState, actual: state, ctx }).changes, [], 'the snapshot as it is asks for nothing')
+
+    for (const [path, text] of Object.entries(DOCUMENTS)) twin.set(`filesystem${path}`, text)
+    const loaded = await provider.load({ ctx, twin })
+    assert.deepEqual(loaded.diagnostics, [])
+    const desired = loaded.state as FilesState
+    for (const [path, text] of Object.entries(DOCUMENTS)) {
+      const entry = desired.entries.find((e) => e.path === path)
+      assert.equal(entry?.unmirroredDocument, Buffer.byteLength(text), path)
+      assert.equal(entry?.text, undefined, `${path}: its content is not taken`)
+    }
+    const diff = provider.diff({ desired, actual: state, ctx })
+    assert.deepEqual(
+      diff.changes.map((c) => [c.id, (c.data as { action: string }).action, (c.data as { content?: string }).content]),
+      [
+        ['files:replace:/etc/adduser.conf', 'not-mirrored', 'too-large'],
+        ['files:replace:/etc/app/logo.png', 'not-mirrored', 'binary'],
+        ['files:replace:/etc/app/tokens.env', 'not-mirrored', 'secret'],
+        ['files:replace:/etc/shadow', 'not-mirrored', 'secret'],
+      ],
+    )
+    const seen = JSON.stringify([desired, diff])
+    for (const secret of ['TWIN-SHADOW-HASH', 'TWIN-TOKEN-VALUE']) assert.ok(!seen.includes(secret), `${secret} is in no state, change or diagnostic`)
+
+    const outside = await provider.outOfScope({ changes: diff.changes, ctx })
+    assert.deepEqual(outside.map((d) => [d.change, d.code]), diff.changes.map((c) => [c.id, 'FILES_NOT_MIRRORED_NOT_PLANNED']))
+    const said = Object.fromEntries(outside.map((d) => [d.path, d.summary]))
+    assert.match(said['/etc/shadow'] ?? '', /^Replace \/etc\/shadow.*: left out, the twin has a document for it, but the file holds a secret .*never taken from the twin$/)
+    assert.match(said['/etc/app/logo.png'] ?? '', /the file is binary/)
+    assert.match(said['/etc/adduser.conf'] ?? '', /the file is bigger than maxFileSize/)
+    assert.match(outside[0]?.detail ?? '', /Change the file on the machine itself.*`twinsync discard` it/)
+
+    // Apply itself refuses one, whoever calls (a plan file edited to hold it): failed, nothing written.
+    const before = Object.keys(DOCUMENTS).map((p) => readFileSync(root.path(p)))
+    const { results } = await provider.apply({ changes: diff.changes, ctx })
+    assert.deepEqual(results.map((r) => r.status), ['failed', 'failed', 'failed', 'failed'])
+    assert.match(results[0]?.message ?? '', /^\/etc\/adduser\.conf: the twin has a document for it, .*; not applied$/)
+    assert.deepEqual(Object.keys(DOCUMENTS).map((p) => readFileSync(root.path(p))), before)
   })
 })
