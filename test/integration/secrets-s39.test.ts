@@ -9,7 +9,7 @@ const v = (seed: string, n = 20): string => fakeChars(`s39-${seed}`, n)
 const words = (seed: string): string => `${v(`${seed}1`, 6)} ${v(`${seed}2`, 7)} ${v(`${seed}3`, 5)} ${v(`${seed}4`, 8)}`.toLowerCase()
 
 /** Files that must be held out (`secret: true`) by the path rule: what a unit, its drop-in, its environment file name. */
-const HELD = ['/srv/vault/repo.words', '/srv/offsite/keys/offsite', '/srv/backup/ops/repo.words', '/srv/svc/.config/sync/env', '/srv/svc/.sync.words', '/etc/krb/host.service-key', '/etc/sssd/ad.service-key', '/etc/gss/nfs.creds']
+const HELD = ['/srv/vault/repo.words', '/srv/offsite/keys/offsite', '/srv/backup/ops/repo.words', '/srv/svc/.config/sync/env', '/srv/svc/.sync.words', '/etc/krb/host.service-key', '/etc/sssd/ad.service-key', '/etc/gss/nfs.creds', '/home/ops/backup/repo.words', '/home/ops/b2/offsite']
 /** The configs and scripts, mirrored. */
 const MIRRORED = ['/etc/systemd/system/vault-sync.service', '/etc/systemd/system/vault-sync.service.d/override.conf', '/etc/systemd/system/offsite.service', '/etc/systemd/system/offsite.service.d/dir.conf', '/home/ops/.config/systemd/user/backup.service', '/opt/backup/run.sh', '/etc/systemd/user/sync.service', '/opt/sync/run.sh', '/etc/krb5.conf', '/etc/gssproxy/24-nfs-server.conf']
 
@@ -21,14 +21,15 @@ const MIRRORED = ['/etc/systemd/system/vault-sync.service', '/etc/systemd/system
  * unit's `%u` (`WorkingDirectory=/srv/backup/%u`, its script's relative word) and a unit of
  * /etc/systemd/user run by a service account whose home is /srv/svc (its `%h` environment file,
  * its script's relative word from that home); binary Kerberos keytabs of other names than
- * `*.keytab` that krb5.conf, an SSSD domain and gssproxy name.
+ * `*.keytab` that krb5.conf, an SSSD domain and gssproxy name; a user crontab's `cd $HOME/backup`
+ * and `cd ~/b2` before a relative word (the account's home, from the root's /etc/passwd).
  */
-describe('secrets on the server root, session 39: a drop-in\'s folder, relative values of variables, user units\' specifiers, keytabs', function () {
+describe('secrets on the server root, session 39: a drop-in\'s folder, relative values of variables, user units\' specifiers, keytabs, a crontab\'s cd into the home', function () {
   this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
   let root: PlantedRoot
 
   before(async () => {
-    root = await PlantedRoot.create({ include: ['/etc', '/opt', '/srv', '/home'] })
+    root = await PlantedRoot.create({ include: ['/etc', '/opt', '/srv', '/home', '/var/spool/cron'] })
     const { secret, plant } = root
     // 1. The folder in a drop-in, the relative word in the unit.
     await plant('/srv/vault/repo.words', `${secret("a unit's relative --password-file, its folder in a drop-in", words('dropin'))}\n`)
@@ -57,6 +58,10 @@ describe('secrets on the server root, session 39: a drop-in\'s folder, relative 
     await plant('/etc/sssd/ad.service-key', keytab('sssd'), 0o644)
     await plant('/etc/gssproxy/24-nfs-server.conf', '[service/nfs-server]\n  mechs = krb5\n  cred_store = keytab:/etc/gss/nfs.creds\n  trusted = yes\n')
     await plant('/etc/gss/nfs.creds', keytab('gssproxy'), 0o644)
+    // 5. A user crontab's `cd` into the home before a relative word.
+    await plant('/var/spool/cron/crontabs/ops', '# m h dom mon dow command\n15 3 * * * cd $HOME/backup && restic --password-file repo.words backup /srv/data\n45 3 * * * cd ~/b2 && restic --password-file ./offsite check\n', 0o600, [1001, 1001])
+    await plant('/home/ops/backup/repo.words', `${secret("a user crontab's relative word after cd $HOME/backup", words('cdhome'))}\n`, 0o600, [1001, 1001])
+    await plant('/home/ops/b2/offsite', `${secret("a user crontab's relative word after cd ~/b2", words('cdtilde'))}\n`, 0o644, [1001, 1001])
     await root.snapshotInit()
   })
   after(async () => {

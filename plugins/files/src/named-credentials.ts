@@ -85,6 +85,8 @@ import { parseGroup, parsePasswd } from './accounts.js'
  * - a relative value of a variable an environment file sets (`PW=pw.txt`, `--password-file $PW`):
  *   the word goes with its program's folder (inFolderWord), resolved there (resolvedWords);
  * - Kerberos keytabs that krb5.conf, kdc.conf, sssd.conf and gssproxy's configs name (and the KDC's key stash);
+ * - a crontab line's `cd $HOME/x`, `cd ~/x`, bare `cd` (the job's home, atHomeFolder) before a relative word, a word of
+ *   the home (`$HOME/pw`, `~/pw`); `~USER/x` in any script; a script run relatively after a certain `cd`.
  * - a user unit's `%u`, `%U`, `%g`, `%G` (its home's account) and /etc/systemd/user's `%h` (every
  *   account's home), from /etc/passwd and /etc/group (UnitAccounts); its scripts followed from each
  *   folder it may run in (unitCwds).
@@ -670,15 +672,15 @@ function substituted(word: string, values: Values, depth = 0, memo = new Map<str
  * folder a word after the first one is certain to be read from, when every `cd` goes to the same
  * absolute folder (none to a variable's, `-` or a relative one).
  */
-function scriptFolder(lines: string): { first: number; folder?: { folder: string; from: number } } {
+function scriptFolder(lines: string, home?: string): { first: number; folder?: { folder: string; from: number } } {
   let first = Number.POSITIVE_INFINITY
   let found: { folder: string; from: number } | undefined
   let certain = true
   for (const m of lines.matchAll(/(?:^|[;&|({][ \t]*|\b(?:then|do|else)[ \t]+)(?:cd|pushd)(?:[ \t]+(?<d>[^\s;&|)]*))?/gm)) {
     first = Math.min(first, m.index ?? 0)
     if (!certain) continue
-    const dir = unquoted(m.groups?.d ?? '')
-    const folder = dir.startsWith('/') && !/[$`*?~]/.test(dir) ? posix.normalize(dir) : undefined
+    const dir = atHomeFolder(unquoted(m.groups?.d ?? ''), home)
+    const folder = dir !== undefined && (dir.startsWith('/') || /^~[A-Za-z_][\w.-]*(?:\/|$)/.test(dir)) && !/[$`*?]/.test(dir) && !dir.slice(1).includes('~') ? posix.normalize(dir) : undefined
     if (folder === undefined || (found !== undefined && found.folder !== folder)) {
       certain = false
       found = undefined
@@ -687,6 +689,17 @@ function scriptFolder(lines: string): { first: number; folder?: { folder: string
     found ??= { folder, from: m.index ?? 0 }
   }
   return found === undefined ? { first } : { first, folder: found }
+}
+
+/**
+ * Session 39: a `cd` folder of the home (a crontab job's, `home`: its HOME= line or `~USER`): a
+ * bare `cd`, `~`, `~/x`, `$HOME`, `${HOME}/x`, written from the home; `~USER/x` as written
+ * (atHome resolves it); undefined for a `~`, `$HOME` without a home known.
+ */
+function atHomeFolder(dir: string, home?: string): string | undefined {
+  const rest = /^(?:~|\$HOME|\$\{HOME\})(?=\/|$)/.exec(dir)
+  if (dir === '' || rest !== null) return home === undefined ? undefined : `${home}${dir.slice(rest?.[0].length ?? 0)}`
+  return dir
 }
 
 /**
@@ -728,15 +741,15 @@ export interface PasswordRefs {
  * a relative word before any `cd` is kept for its caller's folder (`relative`); `path`, the
  * script's own (its `$(dirname "$0")`); `scope`, assignments made before it runs (a crontab's).
  */
-export function passwordRefsIn(text: string, path?: string, scope?: ReadonlyMap<string, readonly string[]>): PasswordRefs {
+export function passwordRefsIn(text: string, path?: string, scope?: Pick<ReadonlyMap<string, readonly string[]>, 'has' | 'get'>, home?: string): PasswordRefs {
   const lines = uncommented(text)
   const matches = passwordFileMatches(lines)
   const assigns = assignmentsIn(text, path)
-  const cd = scriptFolder(lines)
+  const cd = scriptFolder(lines, home)
   const next = sourcedAndRun(lines).flatMap(({ path: f, at }): Follow[] => {
     if (at < cd.first) return [{ path: f }]
     const folder = cd.folder !== undefined && at > cd.folder.from ? cd.folder.folder : undefined
-    if (!f.startsWith('/')) return folder === undefined ? [] : [{ path: posix.resolve(folder, f), cwd: folder }]
+    if (!f.startsWith('/')) return folder === undefined ? [] : [{ path: fromFolder(folder, f), cwd: folder }]
     return [{ path: f, cwd: folder ?? null }]
   })
   if (matches.length === 0) return { paths: [], words: [], assigns, relative: [], next }
@@ -753,10 +766,14 @@ export function passwordRefsIn(text: string, path?: string, scope?: ReadonlyMap<
       continue
     }
     for (const w of resolvedWords) {
-      if (w.startsWith('/')) paths.push(asPattern(w))
-      else if (/[$%~]/.test(w)) continue
-      else if (at < cd.first) relative.push(w)
-      else if (cd.folder !== undefined && at > cd.folder.from) paths.push(asPattern(posix.resolve(cd.folder.folder, w)))
+      // Session 39: a word of the home (`~/pw`, `$HOME/pw` of a job's `~USER`) from it, or `~USER/pw` for atHome.
+      const at0 = w.startsWith('~') ? atHomeFolder(w, home) : w
+      if (at0 === undefined) continue
+      if (at0.startsWith('/')) paths.push(asPattern(at0))
+      else if (/^~[A-Za-z_][\w.-]*\//.test(at0) && !/[$%]/.test(at0) && !at0.slice(1).includes('~')) paths.push(asPattern(at0))
+      else if (/[$%~]/.test(at0)) continue
+      else if (at < cd.first) relative.push(at0)
+      else if (cd.folder !== undefined && at > cd.folder.from) paths.push(fromFolder(cd.folder.folder, at0))
     }
   }
   return { paths, words, assigns, relative, next }
@@ -938,17 +955,22 @@ function crontabRefsOf(config: string, text: string): CrontabRefs {
     const command = anacron ? job.c : job.c.replace(/(?<!\\)%[^\n]*/, '')
     const cwd = anacron ? undefined : (home ?? `~${user}`)
     const from = (w: string) => (cwd === undefined ? undefined : cwd.startsWith('/') ? posix.resolve(cwd, w) : `${cwd}/${w}`)
-    const refs = passwordRefsIn(command, undefined, scope)
+    // Session 39: the job's home for its `cd ~/x`, `cd $HOME/x`, `$HOME/pw` (cron sets HOME: its HOME= line, else the account's).
+    const jobScope = cwd === undefined || scope.has('HOME') ? scope : { has: (n: string) => n === 'HOME' || scope.has(n), get: (n: string) => (n === 'HOME' ? [cwd] : scope.get(n)) }
+    const refs = passwordRefsIn(command, undefined, jobScope, cwd)
     out.paths.push(...refs.paths, ...refs.relative.flatMap((w) => from(w) ?? []).map(asPattern))
     out.words.push(...(cwd === undefined ? refs.words : refs.words.map((w) => inFolderWord(cwd, w))))
     out.assigns.push(...refs.assigns)
-    for (const path of crontabScripts(command)) {
+    const scripts = crontabScripts(command)
+    for (const path of scripts) {
       const n = refs.next.find((f) => f.path === path)
       out.follows.push({ path, cwd: n === undefined || n.cwd === undefined ? (cwd ?? null) : n.cwd })
     }
+    // A relative one from the job's home, or (session 39) from the folder a `cd` made certain (`cd $HOME/conf && ./run.sh`: its path resolved).
     for (const n of refs.next) {
-      const at = n.path.startsWith('/') ? undefined : from(n.path)
-      if (at !== undefined) out.follows.push({ path: at, cwd: cwd ?? null })
+      if (scripts.includes(n.path)) continue
+      const at = n.path.startsWith('/') || n.path.startsWith('~') ? n.path : from(n.path)
+      if (at !== undefined) out.follows.push({ path: at, cwd: n.cwd === undefined ? (cwd ?? null) : n.cwd })
     }
   }
   return out

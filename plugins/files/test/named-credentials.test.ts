@@ -1313,3 +1313,70 @@ describe('Kerberos keytabs krb5.conf, kdc.conf, sssd.conf and gssproxy name (ses
     assert.deepEqual(found.map((f) => f.path).sort(), held.map((path) => `filesystem${path}`).sort())
   })
 })
+
+/**
+ * Session 39: a crontab line's `cd` into the job's home (`cd $HOME/backup`, `cd ~/b2`, `cd ${HOME}/x`,
+ * a bare `cd`, `cd ~bob/keys`) before a relative word, and a word of the home (`$HOME/.pw`):
+ * cron runs the job with HOME set (its HOME= line, else the account's home). Before, such a `cd`
+ * made the folder unknown and the word was left.
+ */
+describe('password files a crontab line reaches by `cd $HOME/…` or `cd ~/…` (session 39)', () => {
+  const files: Array<[string, string]> = [
+    ['/etc/passwd', 'root:x:0:0:root:/root:/bin/bash\nbob:x:1000:1000::/home/bob:/bin/bash\nsvc:x:998:998::/srv/svc:/usr/sbin/nologin\n'],
+    ['/etc/group', 'root:x:0:\nbob:x:1000:\nsvc:x:998:\n'],
+    ['/var/lib/dpkg/status', ''],
+    ['/var/lib/dpkg/diversions', ''],
+    ['/var/spool/cron/crontabs/bob', '15 4 * * * cd $HOME/backup && restic --password-file repo.words backup /home/bob\n20 4 * * * cd ~/b2 && restic --password-file ./b2.words backup\n25 4 * * * restic --password-file "$HOME/.home.words" check\n'],
+    ['/etc/cron.d/svc', '0 3 * * * svc cd && rsync -a --password-file=.rs.words /srv/data/ nas::svc\n'],
+    ['/etc/cron.d/app', 'HOME=/opt/app\n30 1 * * * root cd ${HOME}/conf && ./run.sh\n'],
+    ['/opt/app/conf/run.sh', '#!/bin/sh\nrestic --password-file app.words check\n'],
+    ['/etc/crontab', 'SHELL=/bin/sh\n0 2 * * * root cd ~bob/keys && gpg --batch --passphrase-file gpg.words -c /srv/x\n'],
+  ]
+  const held = ['/home/bob/backup/repo.words', '/home/bob/b2/b2.words', '/home/bob/.home.words', '/srv/svc/.rs.words', '/opt/app/conf/app.words', '/home/bob/keys/gpg.words']
+  const secrets: Array<[string, string]> = held.map((p) => [p, `${fakeChars(`s39-cd-${p}`, 8).toLowerCase()} ${fakeChars(`s39-cd2-${p}`, 9).toLowerCase()}\n`])
+  const beside = ['/home/bob/repo.words', '/root/b2/b2.words', '/root/.rs.words', '/opt/app/app.words', '/root/keys/gpg.words']
+  const machine = () => {
+    const root = new TargetRoot()
+    for (const [path, text] of files) root.file(path, text, { mode: path.endsWith('.sh') ? 0o755 : 0o644 })
+    for (const [path, text] of secrets) root.file(path, text, { mode: 0o644 })
+    for (const path of beside) root.file(path, 'not named\n', { mode: 0o644 })
+    return root
+  }
+
+  it('names the files from the job\'s home; not the same names elsewhere', async () => {
+    const root = machine()
+    try {
+      const named = await namedCredentialFiles(createTestContext(root.dir).host, new MemoryCache())
+      assert.deepEqual(held.filter((p) => !named.includes(p)), [], 'not named')
+      assert.deepEqual(beside.filter((p) => named.includes(p)), [], 'named')
+    } finally {
+      root.remove()
+    }
+  })
+
+  it('the files provider holds each one out; the crontabs and the script are mirrored', async () => {
+    const root = machine()
+    try {
+      const ctx = createTestContext(root.dir, { config: { include: ['/etc', '/opt', '/srv', '/home', '/root', '/var/spool/cron'] }, cache: new MemoryCache() })
+      const { documents } = await new FilesProvider().collect({ ctx })
+      const manifest = JSON.parse(String(documents.find((d) => d.path === 'system/files/manifest.json')?.content)) as Manifest
+      const entry = (path: string) => manifest.entries.find((e) => e.path === path)
+      assert.deepEqual(held.filter((path) => entry(path)?.secret !== true), [], 'not held out')
+      for (const path of [...beside, '/etc/cron.d/svc', '/etc/cron.d/app', '/opt/app/conf/run.sh']) assert.equal(entry(path)?.content, 'mirrored', path)
+      for (const d of documents) for (const [path, text] of secrets) assert.ok(!String(d.content).includes(text.trim()), `${d.path} holds ${path}'s`)
+    } finally {
+      root.remove()
+    }
+  })
+
+  it('a pushed twin names the same files from its own crontabs and /etc/passwd (never the machine)', async () => {
+    const twinOnly = () => ({
+      ...createTestContext(new TargetRoot().dir, { config: { include: ['/etc'] } }),
+      host: new Proxy({}, { get: () => { throw new Error('secretPaths read the machine') } }) as HostPort,
+    })
+    const twin = new MemoryTwin(files.map(([path, content]) => ({ path: `filesystem${path}`, content })))
+    const asked = [...held, ...beside].map((path) => `filesystem${path}`)
+    const found = await new FilesProvider().secretPaths({ paths: asked, twin, ctx: twinOnly() })
+    assert.deepEqual(found.map((f) => f.path).sort(), held.map((path) => `filesystem${path}`).sort())
+  })
+})
