@@ -1,11 +1,22 @@
 import { strict as assert } from 'node:assert'
 import { bootContainer, ROOTFS_BUILD_TIMEOUT_MS, TWINSYNC_IN_CONTAINER, type Container, type RunResult } from '../bed/index.js'
+import { withProgress, type ApplyInProgress } from '../../core/src/apply/resume.js'
 
 const TWIN = '/var/lib/twinsync/twin'
 const HEADER = '/etc/nginx/conf.d/twin-header.conf'
 const UNIT = '/etc/systemd/system/kill-demo.service'
 const SUDO = '/etc/sudoers.d/kill-broken'
 const unitText = (v: number) => `[Unit]\nDescription=kill demo ${v}\n[Service]\nExecStartPre=/bin/sh -c 'echo ${v} > /run/kill-demo.version'\nExecStart=/bin/sleep infinity\n[Install]\nWantedBy=multi-user.target\n`
+const RECORD = `${TWIN}/.git/twinsync/apply-in-progress.json`
+/** The steps' starts and ends after the record's last write (core/src/apply/resume.ts). */
+const PROGRESS = `${TWIN}/.git/twinsync/apply-in-progress.log`
+/** The record of an interrupted apply with its progress, or undefined when there is none. */
+async function readRecord(ct: Container): Promise<ApplyInProgress | undefined> {
+  const record = await ct.run(['cat', RECORD])
+  if (record.code !== 0) return undefined
+  const log = await ct.run(['cat', PROGRESS])
+  return withProgress(JSON.parse(record.stdout) as ApplyInProgress, log.code === 0 ? log.stdout : undefined)
+}
 /** Kill points per run: TWINSYNC_KILL_STEPS (default 4), spread over the apply's measured time. */
 const POINTS = Number(process.env.TWINSYNC_KILL_STEPS ?? 4)
 
@@ -144,8 +155,8 @@ describe('kill -9 at each step of a booted apply: reload, daemon-reload + restar
           assert.ok(i < 100, 'the killed apply is gone')
           await new Promise((resolve) => setTimeout(resolve, 100))
         }
-        const record = await ct.run(['cat', `${TWIN}/.git/twinsync/apply-in-progress.json`])
-        const done = record.code === 0 ? Object.entries((JSON.parse(record.stdout) as { done: Record<string, string> }).done).map(([id, s]) => `${id}=${s}`) : ['(no record: before the checkpoint or after the end)']
+        const record = await readRecord(ct)
+        const done = record !== undefined ? Object.entries(record.done).map(([id, s]) => `${id}=${s}`) : ['(no record: before the checkpoint or after the end)']
         const next = await plan(ct)
         found.push(`kill ${k}: done ${done.join(', ')}; next plan ${next.changes.map((c) => c.id).join(', ')}`)
         assert.deepEqual(undoing(next), [], `kill ${k}: the next plan undoes nothing`)
@@ -159,13 +170,11 @@ describe('kill -9 at each step of a booted apply: reload, daemon-reload + restar
   }
 
   // Kills aimed at a step: a watcher inside the container kills the apply's process group the
-  // moment its record (.git/twinsync/apply-in-progress.json) shows this text: a step started (its
-  // id in "started") or ended ("id": "status").
-  const RECORD = `${TWIN}/.git/twinsync/apply-in-progress.json`
+  // moment its progress log (.git/twinsync/apply-in-progress.log, core/src/apply/resume.ts) shows
+  // this line: a step started (["started","id"]) or ended (["done","id","status"]).
   const esc = (id: string) => id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
-  /** A step started: its id alone on a line of "started" (the "changes" list names it as "id": …). */
-  const started = (id: string) => `^ *"${esc(id)}",?$`
-  const ended = (id: string, status: string) => `"${esc(id)}": "${status}"`
+  const started = (id: string) => `^\\["started","${esc(id)}"\\]$`
+  const ended = (id: string, status: string) => `^\\["done","${esc(id)}","${status}"\\]$`
   const AIMED: Array<{ at: string; text: string; sudo: boolean }> = [
     { at: 'the unit file written, before the daemon-reload', text: ended(`files:replace:${UNIT}`, 'applied'), sudo: false },
     { at: 'the daemon-reload started', text: started('systemd:daemon-reload:manager'), sudo: false },
@@ -183,10 +192,10 @@ describe('kill -9 at each step of a booted apply: reload, daemon-reload + restar
         const r = await ct.runOk(['sh', '-c', `setsid node ${TWINSYNC_IN_CONTAINER} apply --yes --accept-high-risk --json >/tmp/killed.out 2>&1 & echo $!`])
         const pid = Number(r.stdout.trim())
         // After the kill, until the process is gone (reaped): a run started while it still exits is LOCK_HELD, rightly.
-        const watcher = `while kill -0 ${pid} 2>/dev/null; do if grep -qE -- '${aim.text}' ${RECORD} 2>/dev/null; then /bin/kill -KILL -- -${pid}; while kill -0 ${pid} 2>/dev/null; do sleep 0.05; done; echo killed; exit 0; fi; done; echo ended`
+        const watcher = `while kill -0 ${pid} 2>/dev/null; do if grep -qE -- '${aim.text}' ${PROGRESS} 2>/dev/null; then /bin/kill -KILL -- -${pid}; while kill -0 ${pid} 2>/dev/null; do sleep 0.05; done; echo killed; exit 0; fi; done; echo ended`
         const watched = await ct.run(['sh', '-c', watcher], { timeoutMs: 600_000 })
-        const record = await ct.run(['cat', RECORD])
-        const done = record.code === 0 ? Object.entries((JSON.parse(record.stdout) as { done: Record<string, string> }).done).map(([id, st]) => `${id}=${st}`) : ['(no record)']
+        const record = await readRecord(ct)
+        const done = record !== undefined ? Object.entries(record.done).map(([id, st]) => `${id}=${st}`) : ['(no record)']
         const next = await plan(ct)
         found.push(`aimed "${aim.at}": ${watched.stdout.trim()}; done ${done.join(', ')}; next plan ${next.changes.map((c) => c.id).join(', ')}`)
         assert.equal(watched.stdout.trim(), 'killed', `the kill landed when ${aim.at}`)

@@ -1,8 +1,11 @@
 import { strict as assert } from 'node:assert'
 import { bootContainer, ROOTFS_BUILD_TIMEOUT_MS, TWINSYNC_IN_CONTAINER, type Container } from '../bed/index.js'
+import { withProgress, type ApplyInProgress } from '../../core/src/apply/resume.js'
 
 const TWIN = '/var/lib/twinsync/twin'
 const RECORD = `${TWIN}/.git/twinsync/apply-in-progress.json`
+/** The steps' starts and ends after the record's last write (core/src/apply/resume.ts). */
+const PROGRESS = `${TWIN}/.git/twinsync/apply-in-progress.log`
 const UNIT = '/etc/systemd/system/kill-demo.service'
 /** While this FIFO exists, the unit's ExecStartPre waits on it: a restart is held open. */
 const HOLD_RESTART = '/run/twinsync-test-hold-restart'
@@ -90,9 +93,11 @@ describe('kill -9 inside daemon-reload, inside restart, and in the snapshot afte
   /** Until the killed apply is reaped (by PID 1, which reaps nothing while a daemon-reload waits): a run started while it still exits is LOCK_HELD, rightly. */
   const gone = (pid: number) => until('the killed apply is gone', async () => (await ct.run(['kill', '-0', String(pid)])).code !== 0, 10_000)
   const release = (fifo: string) => ct.runOk(['sh', '-c', `[ -p ${fifo} ] && { echo go > ${fifo}; rm -f ${fifo}; }; true`], { timeoutMs: 20_000 })
-  const readRecord = async () => {
+  const readRecord = async (): Promise<Record | undefined> => {
     const r = await ct.run(['cat', RECORD])
-    return r.code === 0 ? (JSON.parse(r.stdout) as Record) : undefined
+    if (r.code !== 0) return undefined
+    const log = await ct.run(['cat', PROGRESS])
+    return withProgress(JSON.parse(r.stdout) as ApplyInProgress, log.code === 0 ? log.stdout : undefined)
   }
   /** The twin asks for version v of the unit file. */
   const ask = (v: number) => ct.writeFile(`${TWIN}/filesystem${UNIT}`, unitText(v))

@@ -161,7 +161,7 @@ export class ApplyService {
     // What the apply heads for, on disk before anything changes (see resume.ts).
     const continuing = interrupted !== undefined && options.revertTo === undefined
     const recorder = new ApplyRecorder(this.twin.dir, {
-      version: 1,
+      version: 2,
       pid: process.pid,
       startedAt: continuing ? interrupted.startedAt : started.toISOString(),
       root: this.host.root,
