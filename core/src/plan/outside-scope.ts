@@ -1,5 +1,5 @@
 import type { ApplicableProvider, Change, Diagnostic, FileStat, ProviderContext } from '@twinsync/sdk'
-import { linkedFolderOn, secretRuleInName, throughSymlinkError, warningDiagnostic } from '@twinsync/sdk/light'
+import { linkedFolderOn, secretRulesInNames, throughSymlinkError, warningDiagnostic } from '@twinsync/sdk/light'
 import { forgottenDeletes } from '../history/forgotten-paths.js'
 import { callProvider } from '../providers/provider-call.js'
 import { secretInPathNames } from '../snapshot/secret-guard.js'
@@ -55,16 +55,13 @@ export async function outsideScope(
  */
 async function secretNamed(provider: string, changes: readonly Change[]): Promise<Diagnostic[]> {
   const out: Diagnostic[] = []
-  // Each name asked once: a plan's paths share their folders' names. Cost (session 24, load 6):
-  // 20,000 file creates under 200 folders, 20,400 distinct names: 264–500 ms; a usual plan, nil.
-  const asked = new Map<string, Promise<string | undefined>>()
-  const ruleOf = (name: string): Promise<string | undefined> => {
-    const known = asked.get(name)
-    if (known !== undefined) return known
-    const rule = secretRuleInName(name)
-    asked.set(name, rule)
-    return rule
-  }
+  // Each name asked once, and all at once (session 39): secretRulesInNames, the SDK's rule for
+  // many names (one detector call over them as one text, then each name on a finding's line
+  // alone). One by one, 30,000 new names of a plan took 11 µs each on an idle machine, 30-75 µs
+  // at a load of 8 (session 24, load 6: 20,000 file creates under 200 folders, 264-500 ms); as
+  // one text, 18 ms for the 30,000.
+  const held = await secretRulesInNames(changes.flatMap((c) => c.resource.split('/')))
+  const ruleOf = (name: string): Promise<string | undefined> => Promise.resolve(held.get(name))
   for (const change of changes) {
     const rule = (await secretInPathNames(change.resource, ruleOf))?.rule
     if (rule === undefined) continue

@@ -193,6 +193,15 @@ export async function filesOutOfScope(ctx: ProviderContext, changes: readonly Ch
   const made = (action: string) => new Set(changes.flatMap((c) => (c.data as { action?: unknown; path?: unknown } | undefined)?.action === action ? [String((c.data as { path: unknown }).path)] : []))
   const plan = { links: made('symlink'), folders: made('mkdir') }
   const screen = new NameScreen()
+  // Every name secretInChange asks about, asked at once (NameScreen.ahead).
+  const paths: string[] = []
+  const targets: string[] = []
+  for (const change of changes) {
+    const data = change.data as { path?: unknown; action?: unknown; target?: unknown } | undefined
+    for (const path of [change.resource, ...(typeof data?.path === 'string' ? [data.path] : [])]) if (path.startsWith('/')) paths.push(path)
+    if (typeof data?.path === 'string' && data.path.startsWith('/') && data.action === 'symlink' && typeof data.target === 'string') targets.push(data.target)
+  }
+  await screen.ahead(paths, targets)
   for (const change of changes) {
     const data = change.data as { path?: unknown; action?: unknown; size?: unknown; text?: unknown; target?: unknown; content?: unknown } | undefined
     const named = await secretInChange(screen, change, data)

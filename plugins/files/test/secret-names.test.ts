@@ -92,4 +92,24 @@ describe('files provider: a secret in a name', () => {
     )
     assert.deepEqual(TOKENS.filter((t) => JSON.stringify(found.map((d) => [d.summary, d.detail, d.path])).includes(t)), [])
   })
+
+  it('a plan of 30,000 folder creates asks the detector about their names as one text, not one by one, and leaves out the same changes (session 39)', async () => {
+    // One by one, 11 µs of CPU each on an idle machine, 30-75 µs at a load of 8, in the plan's and
+    // again in the apply's check of scope: 30,000 detector calls here before.
+    const mkdir = (path: string): Change => ({ id: `files:create:${path}`, provider: 'files', category: 'files', operation: 'create', resource: path, summary: `Create directory ${path}`, risk: 'low', data: { action: 'mkdir', path, mode: 0o755, uid: 0, gid: 0 } })
+    const changes = Array.from({ length: 30_000 }, (_, i) => mkdir(`/etc/gen/d${String(i).padStart(6, '0')}`))
+    changes.splice(12_345, 0, mkdir(`/etc/gen/${GITHUB}`))
+    changes.splice(23_456, 0, mkdir(`/etc/gen/key-${AWS}/deeper`))
+    const before = secretScanCount()
+    const found = await provider.outOfScope({ changes, ctx: createTestContext(root.dir, { config: { include: ['/etc'] } }) })
+    const scans = secretScanCount() - before
+    assert.deepEqual(
+      found.map((d) => [d.change, d.code, d.path]),
+      [
+        [`files:create:/etc/gen/${GITHUB}`, 'FILES_NAME_SECRET_NOT_PLANNED', '/etc/gen'],
+        [`files:create:/etc/gen/key-${AWS}/deeper`, 'FILES_NAME_SECRET_NOT_PLANNED', '/etc/gen'],
+      ],
+    )
+    assert.ok(scans <= 5, `${scans} detector calls for 30,003 names`)
+  })
 })
