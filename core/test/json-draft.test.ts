@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { JsonDraft, NameLookup } from '../src/intent/json-draft.js'
 import { differences, takeFrom, valueAt, type Step, type UnitPath } from '../src/intent/json-units.js'
+import { assertLinearTime } from '../../test/support/linear-time.js'
 
 // JsonDraft (promotion's many takes into one document) answers as the chain of takeFrom and
 // valueAt calls it stands for, on random documents: lists named in order (held by name), out of
@@ -126,5 +127,55 @@ describe('JsonDraft: takes into one document in time of their places', () => {
     const used = process.cpuUsage(started)
     assert.deepEqual(out.entries.map((e) => e.path), wanted.map((e) => e.path))
     assert.ok(used.user + used.system < 2_000_000, `${((used.user + used.system) / 1e6).toFixed(1)} s of CPU`)
+  })
+
+  it('answers as takeFrom and valueAt do on long lists out of name order, some names twice, over many takes (the index of first places and the holes of what was taken out)', function () {
+    this.timeout(120_000)
+    const r = random(39)
+    const pool = Array.from({ length: 40 }, (_, i) => `n${(i * 7919) % 97}`)
+    const pick = () => pool[Math.floor(r() * pool.length)] as string
+    for (let round = 0; round < 150; round++) {
+      const list = Array.from({ length: 30 + Math.floor(r() * 50) }, () => ({ path: pick(), mode: r() < 0.5 ? '0644' : '0600' }))
+      const start = { entries: list }
+      const draft = new JsonDraft(start)
+      let value: unknown = start
+      for (let step = 0; step < 120; step++) {
+        const unit: UnitPath = ['entries', { field: 'path', value: pick() }]
+        // Mostly taken out (a source without it), else a new mode or a new element.
+        const kind = r()
+        const source = kind < 0.6 ? { entries: [] } : { entries: [{ path: (unit[1] as { value: string }).value, mode: kind < 0.8 ? '0700' : '0755' }] }
+        assert.deepEqual(draft.at(unit), valueAt(value, unit), `round ${round} step ${step}: at`)
+        const into: UnitPath = r() < 0.9 ? unit : [...unit, 'mode']
+        draft.take(source, into)
+        value = takeFrom(value, source, into)
+        if (step % 10 === 9) assert.equal(JSON.stringify(draft.value()), JSON.stringify(value), `round ${round} step ${step}`)
+      }
+      assert.equal(JSON.stringify(draft.value()), JSON.stringify(value))
+    }
+  })
+
+  it('20,000 entries taken out of a list out of name order (reversed), each looked at first: in time linear in the list (session 39: each splice moved the rest and the index was made again)', function () {
+    this.timeout(300_000)
+    const name = (i: number) => `/etc/gen/d${String(i).padStart(6, '0')}`
+    const n = 20_000
+    const reversed = Array.from({ length: n }, (_, i) => ({ path: name(n - 1 - i), type: 'directory' }))
+    // Every other one, then the rest from the other end: the first place of a name the index holds moves by neither.
+    const order = [...Array.from({ length: n / 2 }, (_, i) => 2 * i), ...Array.from({ length: n / 2 }, (_, i) => n - 1 - 2 * i)]
+    const source = { entries: [] }
+    const run = (count: number) => {
+      const draft = new JsonDraft({ entries: reversed.slice(n - count), version: 1 })
+      for (const i of order) {
+        if (i >= count) continue
+        const unit: UnitPath = ['entries', { field: 'path', value: name(i) }]
+        assert.notEqual(draft.at(unit), undefined)
+        draft.take(source, unit)
+      }
+      return draft.value()
+    }
+    // What the chain of takeFrom calls gives, on 2,000 of them.
+    let value: unknown = { entries: reversed.slice(n - 2000), version: 1 }
+    for (const i of order) if (i < 2000) value = takeFrom(value, source, ['entries', { field: 'path', value: name(i) }])
+    assert.deepEqual(run(2000), value)
+    assertLinearTime(() => assert.deepEqual(run(n), { entries: [], version: 1 }), JSON.stringify(reversed), `${n} entries taken out of a reversed list`)
   })
 })

@@ -118,14 +118,27 @@ function ownObject(node: unknown): Record<string, unknown> {
   return obj
 }
 
+/**
+ * The place of an element taken out of a list held as an array: the places after it keep their
+ * numbers, so the index of first places stays true (session 39: 20,000 entries taken out of a
+ * manifest list out of name order, each splice moved the rest and the index was made again: time
+ * in n²). Not an element (isElement), so every walk passes over it; `elements` leaves it out, and
+ * the array is compacted once half of it is holes.
+ */
+const HOLE: unique symbol = Symbol('hole')
+
 /** A list a draft took into: by name while it is named in order by `field`, an array otherwise. */
 class ListNode {
   /** By name: every element an object whose `field` is its key here; laid out in name order. */
   private byName: Map<string, unknown> | undefined
+  /** The array form: the elements in order, and HOLEs where some were taken out. */
   private items: unknown[] | undefined
+  private holes = 0
   /** The array's first place of each name by `firstField`; undefined once it may have moved. */
   private first: Map<string, number> | undefined
   private firstField = ''
+  /** Names by `firstField` that more than one element has (taking out the first moves the name's first place). */
+  private twice = new Set<string>()
   /** Look-ups walked since the array last moved: the index is made at the eighth (one that moves at each step is walked, as takeFrom does). */
   private walks = 0
 
@@ -148,7 +161,7 @@ class ListNode {
 
   /** The elements in order. */
   elements(): unknown[] {
-    if (this.items !== undefined) return this.items
+    if (this.items !== undefined) return this.holes === 0 ? this.items : this.items.filter((e) => e !== HOLE)
     const byName = this.byName as Map<string, unknown>
     return [...byName.keys()].sort(compareNames).map((n) => byName.get(n))
   }
@@ -190,9 +203,18 @@ class ListNode {
     const items = this.array()
     if (value === undefined) {
       if (at < 0) return
-      items.splice(at, 1)
-      this.first = undefined
-      this.walks = 0
+      items[at] = HOLE
+      this.holes++
+      if (this.holes > 32 && 2 * this.holes > items.length) {
+        this.items = items.filter((e) => e !== HOLE)
+        this.holes = 0
+        this.first = undefined
+        this.walks = 0
+      } else if (this.first !== undefined && (step.field !== this.firstField || this.twice.has(step.value))) {
+        // Another field's name, or a name another element has too: its first place is not known without a walk.
+        this.first = undefined
+        this.walks = 0
+      } else this.first?.delete(step.value)
     } else if (at >= 0) {
       items[at] = value
       // The element taken into in place may have a new name (a step into its name field).
@@ -225,11 +247,13 @@ class ListNode {
       this.walks = 0
       this.first = new Map()
       this.firstField = field
+      this.twice = new Set()
       for (let i = 0; i < items.length; i++) {
         const e = items[i]
         if (!isElement(e)) continue
         const n = String(own(e, field))
         if (!this.first.has(n)) this.first.set(n, i)
+        else this.twice.add(n)
       }
     }
     return this.first.get(name) ?? -1
