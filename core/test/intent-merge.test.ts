@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert'
 import { stableStringify } from '@twinsync/sdk'
 import { differences, takeFrom } from '../src/intent/json-units.js'
 import { familyOf, mergePath, withoutElements } from '../src/intent/merge-path.js'
+import { assertLinearTime, assertLinearTimeAsync } from '../../test/support/linear-time.js'
 
 const b = (s: string) => Buffer.from(s)
 const text = (u: Uint8Array | undefined) => (u === undefined ? undefined : Buffer.from(u).toString('utf8'))
@@ -221,5 +222,31 @@ describe('the place merge never loses what a person asked for (attacked)', () =>
   it('a document nested deeper than the stack is kept as the person wrote it, with the conflict said (no crash)', async () => {
     const deep = `{\n  "a": ${'['.repeat(100_000)}${']'.repeat(100_000)}\n}\n`
     assert.deepEqual(await merge('system/x/doc.json', '{\n  "a": 0\n}\n', deep, '{\n  "a": 2\n}\n'), { text: deep, conflict: true })
+  })
+})
+
+describe('the place merge in time of the document (session 39: a takeFrom and valueAt a place, n² for n places)', function () {
+  this.timeout(300_000)
+  const entry = (i: number, mode = '0644') => ({ gid: 0, mode, path: `/etc/gen/d${String(i).padStart(6, '0')}`, type: 'directory', uid: 0 })
+  const n = 20_000
+  const all = Array.from({ length: n }, (_, i) => entry(i))
+  const part = stableStringify({ entries: all })
+
+  it('a part of 20,000 entries the machine no longer writes, every entry edited: merged by its places in time linear in it', async () => {
+    const edited = all.map((e) => ({ ...e, mode: '0600' }))
+    let merged: Awaited<ReturnType<typeof mergePath>> | undefined
+    await assertLinearTimeAsync(async () => {
+      merged = await mergePath('system/files/manifest/07.json', b(part), b(stableStringify({ entries: edited })), undefined)
+    }, part, `${n} places merged`)
+    assert.deepEqual({ text: text(merged?.content), conflict: merged?.conflict }, { text: stableStringify({ entries: edited }), conflict: true })
+  })
+
+  it('20,000 entries taken out of a document (withoutElements) in time linear in it', () => {
+    let out: Uint8Array | undefined
+    const units = all.map((e) => ['entries', { field: 'path', value: e.path }] as Parameters<typeof withoutElements>[1][number]).reverse()
+    assertLinearTime(() => {
+      out = withoutElements(b(part), units)
+    }, part, `${n} entries taken out`)
+    assert.equal(text(out), stableStringify({ entries: [] }))
   })
 })

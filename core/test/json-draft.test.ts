@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { JsonDraft, NameLookup } from '../src/intent/json-draft.js'
-import { differences, takeFrom, valueAt, type Step, type UnitPath } from '../src/intent/json-units.js'
+import { differences, reachable, takeFrom, valueAt, type Step, type UnitPath } from '../src/intent/json-units.js'
 import { assertLinearTime } from '../../test/support/linear-time.js'
 
 // JsonDraft (promotion's many takes into one document) answers as the chain of takeFrom and
@@ -87,6 +87,7 @@ describe('JsonDraft: takes into one document in time of their places', () => {
           assert.deepEqual(draft.at(at), valueAt(value, at), `round ${round} step ${step}: at ${JSON.stringify(at)}`)
           const source = sources[Math.floor(r() * sources.length)]
           assert.deepEqual(lookup.at(source, at), valueAt(source, at))
+          assert.deepEqual(lookup.reachable(source, at), reachable(source, at))
           continue
         }
         // Mostly places where a source differs from the document, as promotion takes them.

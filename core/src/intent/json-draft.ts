@@ -89,6 +89,18 @@ export class NameLookup {
     return typeof step === 'string' || !Array.isArray(value) ? get(value, step) : this.find(value, step.field, step.value)
   }
 
+  /** reachable(value, path) (json-units.ts): `path` cut after its first step `value` has nothing at, or before one it has no object or list at. */
+  reachable(value: unknown, path: UnitPath): UnitPath {
+    let at = value
+    for (let i = 0; i < path.length; i++) {
+      const step = path[i] as Step
+      if (typeof step === 'string' ? !isElement(at) : !Array.isArray(at)) return path.slice(0, i)
+      at = this.get(at, step)
+      if (at === undefined) return path.slice(0, i + 1)
+    }
+    return path
+  }
+
   /** The first element of `list` that is an object whose `field` reads as `name`. */
   find(list: readonly unknown[], field: string, name: string): unknown {
     if (list.length < 16) return get(list, { field, value: name })

@@ -5,7 +5,8 @@ import { isDeepStrictEqual } from 'node:util'
 import { stableStringify } from '@twinsync/sdk/light'
 import { isTwinSyncError } from '@twinsync/sdk/errors'
 import { runGitBytes } from '../twin/git.js'
-import { differences, emptied, namedTwice, reachable, takeFrom, valueAt, type UnitPath } from './json-units.js'
+import { JsonDraft, NameLookup } from './json-draft.js'
+import { differences, emptied, namedTwice, type UnitPath } from './json-units.js'
 
 export interface MergedPath {
   /** The content the intended twin gets; undefined: the path is absent. */
@@ -113,19 +114,23 @@ function mergeUnits(path: string, base: Uint8Array, intended: Uint8Array, onto: 
     // No document on the machine's side: a document of named lists (and written as stableStringify writes it) emptied.
     const now = onto === undefined ? emptiedOf(was) : parse(onto)
     if (now === undefined || !written(now)) return undefined
-    let result = now.value
+    // Each place looked up through an index of each list, and taken into one draft (json-draft.ts):
+    // a valueAt and a takeFrom a place walked and copied the document's list, n² for n places
+    // (session 39; the promotion's were made so in session 38).
+    const lookup = new NameLookup()
+    const result = new JsonDraft(now.value, lookup)
     let conflict = false
     const removed: UnitPath[] = []
     for (const unit of differences(was.value, wants.value)) {
-      const place = reachable(now.value, unit)
+      const place = lookup.reachable(now.value, unit)
       // The machine moved that place too — to something other than what the person asked (the same value is agreement, not a conflict).
-      const there = valueAt(now.value, place)
-      if (!isDeepStrictEqual(there, valueAt(was.value, place)) && !isDeepStrictEqual(there, valueAt(wants.value, place))) conflict = true
-      result = takeFrom(result, wants.value, place)
+      const there = lookup.at(now.value, place)
+      if (!isDeepStrictEqual(there, lookup.at(was.value, place)) && !isDeepStrictEqual(there, lookup.at(wants.value, place))) conflict = true
+      result.take(wants.value, place)
       // An element the person removed, which the machine's copy does not hold (any more): nothing here says it goes.
-      if (typeof unit[unit.length - 1] === 'object' && valueAt(wants.value, unit) === undefined && valueAt(now.value, unit) === undefined) removed.push(unit)
+      if (typeof unit[unit.length - 1] === 'object' && lookup.at(wants.value, unit) === undefined && lookup.at(now.value, unit) === undefined) removed.push(unit)
     }
-    return { content: Buffer.from(stableStringify(result)), conflict, ...(removed.length > 0 ? { removed } : {}) }
+    return { content: Buffer.from(stableStringify(result.value())), conflict, ...(removed.length > 0 ? { removed } : {}) }
   } catch (error) {
     // A hostile twin's document nested deeper than the stack (JSON.parse takes it, a walk does not).
     if (error instanceof RangeError) return undefined
@@ -158,9 +163,15 @@ export function familyOf(path: string, names: ReadonlySet<string>): string[] {
 export function withoutElements(bytes: Uint8Array | undefined, units: readonly UnitPath[]): Uint8Array | undefined {
   const doc = parse(bytes)
   if (doc === undefined || !written(doc)) return undefined
-  let value = doc.value
-  for (const unit of units) if (valueAt(value, unit) !== undefined) value = takeFrom(value, {}, unit)
-  return value === doc.value ? undefined : Buffer.from(stableStringify(value))
+  // One draft, not a takeFrom (a copy of the list) an element: n² for n elements (session 39).
+  const draft = new JsonDraft(doc.value)
+  let taken = false
+  for (const unit of units) {
+    if (draft.at(unit) === undefined) continue
+    draft.take({}, unit)
+    taken = true
+  }
+  return taken ? Buffer.from(stableStringify(draft.value())) : undefined
 }
 
 type Parsed = { bytes: Uint8Array; value: unknown }
