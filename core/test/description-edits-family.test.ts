@@ -1,7 +1,8 @@
 import { strict as assert } from 'node:assert'
 import type { DescribedPart, Provider, UnappliedPlace } from '@twinsync/sdk'
 import { stableStringify } from '@twinsync/sdk'
-import { dropEdits, editsOf, indexElements, keepEdits } from '../src/intent/description-edits.js'
+import { dropEdits, editsOf, indexElements, keepEdits, type DescriptionEdit } from '../src/intent/description-edits.js'
+import { assertLinearTime } from '../../test/support/linear-time.js'
 
 /**
  * A family of documents (a `describes` folder: the files manifest as manifest.json alone, or as
@@ -83,5 +84,37 @@ describe('description edits of a family of documents: compared by element, which
     assert.equal(edits.length, 1)
     assert.ok(!(edits[0]?.id ?? '').includes('\t'), edits[0]?.id)
     assert.match(edits[0]?.id ?? '', /^files:describe:system\/files\/manifest\.json#entries\/path=\/etc\/odd name=é.*x\/size$/)
+  })
+})
+
+describe('description edits of one long list kept and dropped in time of the document (session 39: a takeFrom, a copy of the list, an edit)', function () {
+  this.timeout(300_000)
+  const n = 20_000
+  const entry = (i: number, pkg: string) => ({ path: `/etc/gen/f${String(i).padStart(6, '0')}`, type: 'file', mode: '0644', uid: 0, gid: 0, size: 4, package: pkg })
+  const bytes = (value: unknown) => Buffer.from(stableStringify(value))
+  const observed = bytes({ entries: Array.from({ length: n }, (_, i) => entry(i, 'base-files')) })
+  const intended = bytes({ entries: Array.from({ length: n }, (_, i) => entry(i, 'other')) })
+  const PATH = 'system/files/manifest/07.json'
+  const edits: DescriptionEdit[] = Array.from({ length: n }, (_, i) => ({
+    id: `files:describe:${PATH}#entries/path=/etc/gen/f${String(i).padStart(6, '0')}/package`,
+    provider: 'files',
+    category: 'files',
+    path: PATH,
+    unit: ['entries', { field: 'path', value: `/etc/gen/f${String(i).padStart(6, '0')}` }, 'package'],
+    summary: 'change',
+    nextStep: 'discard',
+  }))
+
+  it('20,000 edits of one list kept (keepEdits) and dropped (dropEdits), each in time linear in the document', () => {
+    let kept: Uint8Array | undefined
+    let dropped: Uint8Array | undefined
+    assertLinearTime(() => {
+      kept = keepEdits(observed, intended, edits)
+    }, intended.toString('utf8'), `${n} edits kept`)
+    assertLinearTime(() => {
+      dropped = dropEdits(observed, intended, edits)
+    }, intended.toString('utf8'), `${n} edits dropped`)
+    assert.ok(Buffer.from(kept as Uint8Array).equals(intended))
+    assert.ok(Buffer.from(dropped as Uint8Array).equals(observed))
   })
 })

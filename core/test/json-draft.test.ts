@@ -85,6 +85,7 @@ describe('JsonDraft: takes into one document in time of their places', () => {
         const at = place(r, r() < 0.5 ? value : sources[0])
         if (r() < 0.4) {
           assert.deepEqual(draft.at(at), valueAt(value, at), `round ${round} step ${step}: at ${JSON.stringify(at)}`)
+          assert.deepEqual(draft.reachable(at), reachable(value, at), `round ${round} step ${step}: reachable ${JSON.stringify(at)}`)
           const source = sources[Math.floor(r() * sources.length)]
           assert.deepEqual(lookup.at(source, at), valueAt(source, at))
           assert.deepEqual(lookup.reachable(source, at), reachable(source, at))

@@ -5,7 +5,8 @@ import { visibleName } from '../plan/command-text.js'
 import { ownerOfTwinPath } from '../snapshot/twin-ownership.js'
 import { readBlobs } from '../twin/git.js'
 import { changedBetween, entriesOf, treeOf } from './intent-git.js'
-import { IDENTITY_FIELDS, describePath, reachable, takeFrom, valueAt, type Step, type UnitPath } from './json-units.js'
+import { IDENTITY_FIELDS, describePath, valueAt, type Step, type UnitPath } from './json-units.js'
+import { JsonDraft } from './json-draft.js'
 import { appendAll } from '../append-to.js'
 
 /** The stable code of an edit no provider applies: status, plan and the control panel say it. */
@@ -313,10 +314,11 @@ export function keepEdits(observed: Uint8Array | undefined, intended: Uint8Array
   const a = parse(observed)
   const b = parse(intended)
   if (!a.json || !b.json) return intended
-  let value = a.value
+  // One draft (json-draft.ts), not a takeFrom (a copy of the list) an edit: n² for n edits of one list (session 39).
+  const value = new JsonDraft(a.value)
   // A place inside an element the machine's document lacks brings the person's element whole (never a half entry).
-  for (const e of edits) value = takeFrom(value, b.value, reachable(value, e.unit as UnitPath))
-  return Buffer.from(stableStringify(value))
+  for (const e of edits) value.take(b.value, value.reachable(e.unit as UnitPath))
+  return Buffer.from(stableStringify(value.value()))
 }
 
 /** The intended document with these edits taken back to the observed values (discard). */
@@ -325,13 +327,13 @@ export function dropEdits(observed: Uint8Array | undefined, intended: Uint8Array
   const a = parse(observed)
   const b = parse(intended)
   if (!b.json) return observed
-  let value = b.value
+  const value = new JsonDraft(b.value)
   for (const e of edits) {
     const unit = e.unit as UnitPath
     // The observed value another document of the family held (the element moved there): put back as it was.
-    value = e.observedValue === undefined ? takeFrom(value, a.json ? a.value : undefined, unit) : takeFrom(value, holding(unit, e.observedValue.value), unit)
+    value.take(e.observedValue === undefined ? (a.json ? a.value : undefined) : holding(unit, e.observedValue.value), unit)
   }
-  return Buffer.from(stableStringify(value))
+  return Buffer.from(stableStringify(value.value()))
 }
 
 /** The smallest value that holds `value` at `unit` (and nothing else), for takeFrom. */

@@ -41,6 +41,22 @@ export class JsonDraft {
     return plain(node)
   }
 
+  /** reachable(the document as taken so far, path) (json-units.ts). */
+  reachable(path: UnitPath): UnitPath {
+    let node = this.root
+    for (let i = 0; i < path.length; i++) {
+      const step = path[i] as Step
+      if (typeof step === 'string') {
+        if (!isElement(node)) return path.slice(0, i)
+        node = own(node, step)
+      } else if (node instanceof ListNode) node = node.get(step)
+      else if (Array.isArray(node)) node = this.lookup.find(node, step.field, step.value)
+      else return path.slice(0, i)
+      if (node === undefined) return path.slice(0, i + 1)
+    }
+    return path
+  }
+
   /** The document becomes takeFrom(the document, source, path). */
   take(source: unknown, path: UnitPath): void {
     this.root = this.takeInto(this.root, source, path, 0)
