@@ -2,11 +2,12 @@
 // process, as each twinsync run is; the module under test is the one bin/run.js uses.
 import { strict as assert } from 'node:assert'
 import { execFile } from 'node:child_process'
-import { chmod, chown, mkdir, mkdtemp, readdir, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises'
+import { chmod, chown, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { promisify } from 'node:util'
+import { json, smallCliRoot } from '../../test/support/cli.js'
 
 const CODE_CACHE = pathToFileURL(join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'code-cache.js')).href
 
@@ -123,6 +124,49 @@ describe('oclif from V8 code cache (core/bin/code-cache.js)', () => {
     for (let i = 0; i < 16; i++) await load(file, home, `c${i}`)
     assert.equal((await cacheFiles()).length, 16)
     assert.equal((await load(file, home, 'c15')).fromCache, false, 'no seventeenth cache written')
+  })
+
+  // Session 39: a run that reaches a file its variant's runs never loaded went where the run that
+  // wrote the variant's other caches did not (a snapshot that commits, after unchanged ones).
+  it("writes a variant's caches again when a run reaches a file none of its runs loaded (then holding what both ran), not when that file gets no cache", async () => {
+    const beside = join(dir, 'beside.cjs')
+    await writeFile(file, "'use strict'\nexports.a = () => 'a'\nexports.b = () => __twinsyncRequire('./beside.cjs').x()\n")
+    await writeFile(beside, "'use strict'\nexports.x = () => 'x'\n")
+    const script = `import { requireCached, saveCaches } from ${JSON.stringify(CODE_CACHE)}
+const m = requireCached(process.argv[1], process.argv[2])
+const values = process.argv.slice(3).map((f) => m.exports[f]())
+saveCaches()
+process.stdout.write(JSON.stringify({ fromCache: m.fromCache, values }))`
+    const run = async (variant: string, ...calls: string[]) =>
+      JSON.parse((await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script, file, variant, ...calls], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, XDG_CACHE_HOME: join(home, 'cache') } })).stdout) as unknown
+    const v8 = join(home, 'cache', 'twinsync', 'v8')
+    /** Each cache of the variant by file: its inode and size (a cache is written to a new file and renamed). */
+    const stamps = async (variant: string) =>
+      Object.fromEntries(await Promise.all((await cacheFiles()).filter((f) => f.endsWith(`-${variant}`)).map(async (f) => [f.split('-')[0], await stat(join(v8, f)).then((s) => `${s.ino}/${s.size}`)])))
+
+    assert.deepEqual(await run('v', 'a'), { fromCache: false, values: ['a'] })
+    const first = await stamps('v')
+    assert.deepEqual(Object.keys(first), ['lib.cjs'])
+    assert.deepEqual(await run('v', 'a'), { fromCache: true, values: ['a'] })
+    assert.deepEqual(await stamps('v'), first, 'nothing new: nothing written')
+    // beside.cjs reached: its cache written, and lib.cjs's again, now with b compiled too.
+    assert.deepEqual(await run('v', 'a', 'b'), { fromCache: true, values: ['a', 'x'] })
+    const second = await stamps('v')
+    assert.deepEqual(Object.keys(second).sort(), ['beside.cjs', 'lib.cjs'])
+    assert.notEqual(second['lib.cjs'], first['lib.cjs'], "lib.cjs's cache written again")
+    assert.ok(Number(second['lib.cjs'].split('/')[1]) > Number(first['lib.cjs'].split('/')[1]), 'it holds more')
+    assert.deepEqual(await run('v', 'a', 'b'), { fromCache: true, values: ['a', 'x'] })
+    assert.deepEqual(await run('v', 'a'), { fromCache: true, values: ['a'] })
+    assert.deepEqual(await stamps('v'), second, 'every file has its cache: nothing written')
+
+    // beside.cjs past its 16 caches gets none: lib.cjs's is not written again every run.
+    const key = (await cacheFiles()).find((f) => f.startsWith('beside.cjs-'))?.split('-')[1]
+    for (let i = 0; i < 15; i++) await writeFile(join(v8, `beside.cjs-${key}-other${i}`), 'x', { mode: 0o600 })
+    await run('w', 'a', 'b')
+    const capped = await stamps('w')
+    assert.deepEqual(Object.keys(capped), ['lib.cjs'])
+    await run('w', 'a', 'b')
+    assert.deepEqual(await stamps('w'), capped)
   })
 
   it("names a bundle's caches by the digest its build wrote and its stat data, without hashing it; a file changed a moment ago gets no cache", async () => {
@@ -260,6 +304,42 @@ describe('the CLI from V8 code cache (bin/run.js)', function () {
     assert.equal(await twinsync(...config), first)
     assert.equal(await twinsync('describe', '--help'), help)
     assert.equal((JSON.parse(first) as { configFile: string }).configFile, join(home, 'config.yaml'))
+  })
+
+  // Session 39: the caches of a snapshot were the first run's after a build. Written by an
+  // unchanged one, every snapshot that committed compiled the commit's code from source.
+  it('a snapshot that commits after unchanged ones wrote the caches: the next one that commits compiles nothing of twinsync-lib.cjs beyond its cache', async () => {
+    const { cli, root } = await smallCliRoot()
+    try {
+      const snapshot = ['snapshot', '--root', root, '--repo', cli.twinDir, '--json']
+      const commits = async (env?: Record<string, string>) => {
+        const r = await cli.twinsync(snapshot, env === undefined ? {} : { env })
+        assert.equal(r.code, 0, r.stderr)
+        return (json<{ commit?: string }>(r).commit !== undefined) as boolean
+      }
+      assert.equal(await commits(), false)
+      assert.equal(await commits(), false)
+      await writeFile(join(root, 'etc', 'motd'), 'Welcome back\n')
+      assert.equal(await commits(), true)
+      await writeFile(join(root, 'etc', 'motd'), 'Welcome again\n')
+      // What each bundle's cache held when read, and what V8 would write for it at the end of the run.
+      const probe = join(cli.dir, 'grown.cjs')
+      await writeFile(
+        probe,
+        "const vm = require('node:vm'); const Script = vm.Script; const all = []\n" +
+          'vm.Script = class extends Script { constructor(source, options) { super(source, options); all.push([options.filename, options.cachedData?.length ?? 0, this.cachedDataRejected === true, this]) } }\n' +
+          "process.on('exit', () => require('node:fs').writeFileSync(process.env.PROBE_OUT, JSON.stringify(all.map(([file, held, refused, script]) => ({ file: require('node:path').basename(file), held, refused, now: script.createCachedData().length })))))\n",
+      )
+      const out = join(cli.dir, 'grown.json')
+      assert.equal(await commits({ NODE_OPTIONS: `--require=${probe}`, PROBE_OUT: out }), true)
+      const caches = JSON.parse(await readFile(out, 'utf8')) as Array<{ file: string; held: number; refused: boolean; now: number }>
+      const lib = caches.find((c) => c.file === 'twinsync-lib.cjs')
+      assert.ok(lib !== undefined && lib.held > 0 && !lib.refused, JSON.stringify(caches))
+      // A few bytes move from run to run (feedback, names); the commit's code is tens of KB.
+      assert.ok(lib.now - lib.held < 2048, `twinsync-lib.cjs compiled ${lib.now - lib.held} bytes of code beyond its cache: ${JSON.stringify(caches)}`)
+    } finally {
+      await cli.cleanup()
+    }
   })
 
   it("holds TurboFan back for a short run with the caches read and written under V8's default budget, and keeps the young generation small, under caches of its own, for a command whose last run was large (bin/v8-flags.js)", async () => {
