@@ -24,6 +24,11 @@ export class MadeDocuments {
     return documents
   }
 
+  /** The paths the last collect, still held by its caller, made documents at (session 39: the autostart cap leaves the machine's own out of its count); empty when none is held. */
+  paths(): Set<string> {
+    return new Set(this.last?.deref()?.map((d) => d.path) ?? [])
+  }
+
   /** Whether `text` is exactly what the last collect, still held by its caller, made at `path`. */
   made(path: string, text: string): boolean {
     const documents = this.last?.deref()

@@ -34,8 +34,12 @@ export interface LoadedAutostart {
  * executable or not by `executable` in rc-local.json (which sets the execute bits of `mode`).
  * A description that disagrees with its source gets a warning, never a silent change.
  */
-export async function loadAutostart(twin: TwinReader, host: HostPort, provider: string): Promise<LoadedAutostart> {
+export async function loadAutostart(twin: TwinReader, host: HostPort, provider: string, made: Made = NOTHING_MADE): Promise<LoadedAutostart> {
   const diagnostics: Diagnostic[] = []
+  // Session 39: counted before anything is parsed or checked (MAX_AUTOSTART_ENTRIES).
+  const read = await readAutostartCounts(twin)
+  const over = autostartOverLimit(read, made)
+  if (over.length > 0) return { state: undefined, diagnostics: over, files: [] }
   const entriesJson = await readJson(twin, AUTOSTART_JSON, AutostartDocument, diagnostics, provider)
   const rcJson = await readJson(twin, RC_LOCAL_JSON, RcLocalDocument, diagnostics, provider)
   const recorded = new Map<string, RecordedMetadata>()
@@ -44,7 +48,7 @@ export async function loadAutostart(twin: TwinReader, host: HostPort, provider: 
     for (const e of entryList as Array<RecordedMetadata & { path?: unknown }>) if (typeof e.path === 'string') recorded.set(e.path, e)
   }
 
-  const paths = (await twin.list('filesystem/')).map((p) => machinePathOf(p) as string).filter(isDesktopEntryPath)
+  const paths = read.paths
   const rcContent = await twin.readText(mirrorPath(RC_LOCAL))
   if (paths.length === 0 && rcContent === undefined && entriesJson === undefined && rcJson === undefined) return { state: undefined, diagnostics, files: [] }
 
@@ -88,6 +92,68 @@ export async function loadAutostart(twin: TwinReader, host: HostPort, provider: 
     rcLocal = describeRcLocal({ content: rcContent, mode: formatMode(mode), owner: rc.owner ?? 'root', group: rc.group ?? 'root', executable }, service)
   }
   return { state: { entries: describeEntries(files), rcLocal, ignored: [] }, diagnostics, files }
+}
+
+/**
+ * The most autostart entries TwinSync takes from a twin (session 39): the .desktop files of its
+ * autostart places, and the entries autostart.json lists, each counted before anything is read or
+ * checked, but for what this provider's last collect made of the machine. The twin is untrusted
+ * input, and these files are the autostart provider's (its claims: the files provider's manifest
+ * cap, MAX_MANIFEST_ENTRIES, does not count them): 200,000 .desktop files took 1.4 s to load and
+ * 4.4 s to diff in-process (567 MB), an autostart.json of 400,000 entries (42 MB, within a pull's
+ * 64 MB a file) 8.3 s to check, on every plan and status, and a pull took such a mirror in. Real
+ * machines hold a few dozen; 50,000 is apt's, systemd's and cron's cap (MAX_APT_PACKAGES,
+ * MAX_SYSTEMD_UNITS, MAX_CRON_LINES): 50,000 entries load in 1 s and diff in 0.9 s.
+ */
+export const MAX_AUTOSTART_ENTRIES = 50_000
+
+/** What this provider's last collect made (MadeDocuments): its paths are the machine's own entries, not counted. */
+export interface Made {
+  paths(): ReadonlySet<string>
+  made(path: string, text: string): boolean
+}
+const NOTHING_MADE: Made = { paths: () => new Set(), made: () => false }
+
+/** The twin's autostart entry paths (its .desktop files in the autostart places) and autostart.json's text. */
+async function readAutostartCounts(twin: TwinReader): Promise<{ paths: string[]; json: string | undefined }> {
+  const paths = (await twin.list('filesystem/')).map((p) => machinePathOf(p) as string).filter(isDesktopEntryPath)
+  return { paths, json: await twin.readText(AUTOSTART_JSON) }
+}
+
+/** The entries autostart.json lists, counted without a schema check (0 when it is no JSON or lists none: its check says so). */
+function listedEntries(json: string | undefined): number {
+  if (json === undefined) return 0
+  try {
+    const entries = (JSON.parse(json) as { entries?: unknown } | null)?.entries
+    return Array.isArray(entries) ? entries.length : 0
+  } catch {
+    return 0
+  }
+}
+
+/** TWIN_INVALID for each count over MAX_AUTOSTART_ENTRIES (what `made` made not counted): the one rule load and overLimit (a pull) ask. */
+function autostartOverLimit(read: { paths: readonly string[]; json: string | undefined }, made: Made): Diagnostic[] {
+  const out: Diagnostic[] = []
+  // Not `twinsync discard startup`: a discard of 50,000 paths fails (git's argument list, E2BIG; session 39).
+  const detail = 'Nothing is planned for autostart. Take the added .desktop files out of the twin (`git status` in the twin lists them).'
+  const own = made.paths()
+  let files = 0
+  for (const path of read.paths) if (!own.has(mirrorPath(path))) files++
+  if (files > MAX_AUTOSTART_ENTRIES) {
+    out.push(errorDiagnostic('TWIN_INVALID', `The twin holds ${files.toLocaleString('en')} autostart entries (.desktop files under filesystem/etc/xdg/autostart and the homes' .config/autostart), more than the ${MAX_AUTOSTART_ENTRIES.toLocaleString('en')} TwinSync takes; they were not read`, { provider: 'autostart', path: mirrorPath(read.paths[0] ?? ''), detail }))
+  }
+  const listed = read.json === undefined || made.made(AUTOSTART_JSON, read.json) ? 0 : listedEntries(read.json)
+  if (listed > MAX_AUTOSTART_ENTRIES) {
+    // Its entries' owner, group and mode are no description a discard drops: the file itself is put back.
+    const putBack = `Nothing is planned for autostart. Take the added entries out of ${AUTOSTART_JSON}; \`git checkout HEAD -- ${AUTOSTART_JSON}\` in the twin puts back the last commit's.`
+    out.push(errorDiagnostic('TWIN_INVALID', `${AUTOSTART_JSON} lists ${listed.toLocaleString('en')} entries, more than the ${MAX_AUTOSTART_ENTRIES.toLocaleString('en')} TwinSync takes; it was not read`, { provider: 'autostart', path: AUTOSTART_JSON, detail: putBack }))
+  }
+  return out
+}
+
+/** The twin's autostart documents over MAX_AUTOSTART_ENTRIES, or none (a pull asks it of the mirror's twin). */
+export async function autostartDocumentsOverLimit(twin: TwinReader): Promise<Diagnostic[]> {
+  return autostartOverLimit(await readAutostartCounts(twin), NOTHING_MADE)
 }
 
 function primaryGroup(accounts: TargetAccounts, user: string): string {

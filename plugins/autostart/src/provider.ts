@@ -12,13 +12,14 @@ import type {
   DiffResult,
   LoadRequest,
   LoadResult,
+  OverLimitRequest,
 } from '@twinsync/sdk'
 import { applyAutostart, checkAutostartChange } from './apply.js'
-import { refusedChanges, type Diagnostic, type ScopeRequest } from '@twinsync/sdk'
+import { MadeDocuments, refusedChanges, type Diagnostic, type ScopeRequest } from '@twinsync/sdk'
 import { collectAutostart } from './collect.js'
 import { diffAutostart } from './diff.js'
 import { AUTOSTART_CLAIMS } from './location.js'
-import { loadAutostart } from './load.js'
+import { autostartDocumentsOverLimit, loadAutostart } from './load.js'
 import { startupEntries } from './startup-entry.js'
 import { autostartDocuments } from './model.js'
 import { AUTOSTART_JSON, AutostartState, RC_LOCAL_JSON } from './state.js'
@@ -64,13 +65,21 @@ export class AutostartProvider implements ApplicableProvider<AutostartState>, St
     return { detected: true, reason: 'rc.local and XDG autostart locations', diagnostics: [] }
   }
 
+  /** The documents this provider's last collect made: the machine's own entries are not counted against MAX_AUTOSTART_ENTRIES (MadeDocuments). */
+  private readonly made = new MadeDocuments()
+
   async collect({ ctx, previous }: CollectRequest): Promise<CollectResult<AutostartState>> {
     const { state, diagnostics } = await collectAutostart(ctx, this.name, previous)
-    return { state, documents: autostartDocuments(state), diagnostics }
+    return { state, documents: this.made.remember(autostartDocuments(state)), diagnostics }
   }
 
   load({ ctx, twin }: LoadRequest): Promise<LoadResult<AutostartState>> {
-    return loadAutostart(twin, ctx.host, this.name)
+    return loadAutostart(twin, ctx.host, this.name, this.made)
+  }
+
+  /** The twin's autostart entries over MAX_AUTOSTART_ENTRIES, by the count load refuses on (load.ts): a pull asks it of the mirror's twin. */
+  overLimit({ twin }: OverLimitRequest): Promise<Diagnostic[]> {
+    return autostartDocumentsOverLimit(twin)
   }
 
   diff({ desired, actual }: DiffRequest<AutostartState>): DiffResult {
