@@ -293,7 +293,15 @@ export function editsOf(
     }
     if ((!a.json && elsewhere === undefined) || !b.json) continue
     const want = at(b, intendedIndex, unit)
-    const was = observedAt(unit)
+    // A whole named element the provider says its plan leaves out that the observed twin holds
+    // nowhere (a files manifest entry added by hand for a file whose content the twin never
+    // holds): asked for all the same, and kept, never skipped as an added element's fields are.
+    // One removed by hand: asked for where the observed document itself held it (never one that
+    // only moved to another document of its family).
+    const element = unit.length === 2 && typeof unit[1] === 'object'
+    const seenAt = observedAt(unit)
+    const held = element && a.json ? at(a, observedIndex, unit) : undefined
+    const was = seenAt !== 'skip' || !element ? seenAt : want !== undefined ? { value: undefined } : held !== undefined ? { value: held } : seenAt
     const id = `${provider.name}:describe:${path}#${unit.map(stepText).join('/')}`
     if (was === 'skip' || isDeepStrictEqual(want, was.value) || seen.has(id)) continue
     seen.add(id)

@@ -78,9 +78,9 @@ export class FilesProvider implements ApplicableProvider<FilesState>, ConfigChec
     return diffFiles(desired, actual, (path) => (ignore.matches(path) ? 'now ignored' : undefined), { patches: patches !== false })
   }
 
-  /** An owner or group the plan does not apply: an id beside a name that resolves, a name for the same id or none (unapplied.ts). */
-  unapplied({ desired, actual }: UnappliedRequest<FilesState>): UnappliedPlace[] {
-    return unappliedFilesPlaces(desired, actual)
+  /** An owner or group the plan does not apply (an id beside a name that resolves, a name for the same id or none), and an entry it plans nothing for (unapplied.ts). */
+  unapplied({ desired, actual, changes }: UnappliedRequest<FilesState>): UnappliedPlace[] {
+    return unappliedFilesPlaces(desired, actual, changes)
   }
 
   /** A comparison's two sides narrowed to the manifest entries that differ (narrow.ts). */

@@ -1,7 +1,8 @@
-import type { UnappliedPlace } from '@twinsync/sdk'
-import { resolveId } from './diff.js'
+import { isDeepStrictEqual } from 'node:util'
+import { mirrorPath, type Change, type UnappliedPlace } from '@twinsync/sdk'
+import { isUnseen, resolveId } from './diff.js'
 import { partOf, partPath } from './manifest.js'
-import { MANIFEST_PATH, type FilesState } from './state.js'
+import { MANIFEST_PATH, type FileEntry, type FilesState } from './state.js'
 
 /**
  * The manifest fields that only describe a path (FilesProvider.describes): no apply sets them,
@@ -27,9 +28,9 @@ export const DESCRIBED_FIELDS: ReadonlyArray<readonly [string, string]> = [
  * in manifest.json and in the path's part: TwinSync judges it where the intended twin holds the
  * entry (the manifest whole or in parts), against the entry wherever the last snapshot held it.
  */
-export function unappliedFilesPlaces(desired: FilesState, actual: FilesState): UnappliedPlace[] {
+export function unappliedFilesPlaces(desired: FilesState, actual: FilesState, changes: readonly Change[] = []): UnappliedPlace[] {
   const live = new Map(actual.entries.map((e) => [e.path, e]))
-  const places: UnappliedPlace[] = []
+  const places: UnappliedPlace[] = [...unplannedEntryPlaces(desired, live, changes)]
   for (const d of desired.entries) {
     const a = live.get(d.path)
     if (a === undefined || a.type !== d.type) continue
@@ -55,6 +56,51 @@ export function unappliedFilesPlaces(desired: FilesState, actual: FilesState): U
         for (const path of [MANIFEST_PATH, partPath(partOf(d.path))]) places.push({ path, at: ['entries', { field: 'path', value: d.path }, field], nextStep })
       }
     }
+  }
+  return places
+}
+
+/** The fields of an entry the diff reads to plan (or to leave alone) a path: neither described (DESCRIBED_FIELDS), nor load-only, nor owner and group (the places above). */
+const ASKED_FIELDS = ['type', 'mode', 'content', 'secret', 'secretHash', 'target', 'capabilities', 'xattrs'] as const
+
+/**
+ * An entry the twin asks for that the plan does nothing about: the diff plans no change for its
+ * path, yet the intended entry differs from the last snapshot's in a field the diff reads (or the
+ * last snapshot has no such path). The diff only says why (an info: SECRET_CHANGED, "not put back",
+ * "cannot be created from the twin"), as it must when it compares the twin with the machine, where
+ * the same shape is drift. Between two twins it is a person's edit (or a pull's): a file flipped to
+ * `"content": "mirrored"` while the machine's holds a secret or is binary, an edited secretHash, a
+ * hand-added entry for a file whose content the twin never holds. Named here, the whole entry (in
+ * manifest.json and in the path's part), and its document when the twin has one for a file the
+ * last snapshot did not mirror: TwinSync keeps them pending and never applied until discarded.
+ * Before session 39 `status` said "nothing pending" and the next snapshot dropped them without a
+ * word. This hook is asked only between two twins (the intent service), never against the machine.
+ */
+function unplannedEntryPlaces(desired: FilesState, live: ReadonlyMap<string, FileEntry>, changes: readonly Change[]): UnappliedPlace[] {
+  const planned = new Set(changes.map((c) => c.resource))
+  const places: UnappliedPlace[] = []
+  for (const d of desired.entries) {
+    if (planned.has(d.path)) continue
+    const a = live.get(d.path)
+    if (a !== undefined && ASKED_FIELDS.every((f) => isDeepStrictEqual(d[f], a[f]))) continue
+    const nextStep =
+      a === undefined
+        ? `the plan does not create ${d.path} from this entry (the twin holds no content for it); make the file on the machine itself, then snapshot`
+        : `the plan does not apply this entry of ${d.path} (a file's content kind, secret or keyed hash follows from the machine's file, which the twin ${isUnseen(a) ? 'does not hold' : 'holds as mirrored text'}); change the file on the machine itself, then snapshot`
+    for (const path of [MANIFEST_PATH, partPath(partOf(d.path))]) places.push({ path, at: ['entries', { field: 'path', value: d.path }], nextStep })
+    if (d.type === 'file' && d.text !== undefined && (a === undefined || isUnseen(a))) {
+      places.push({ path: mirrorPath(d.path), at: [], nextStep: `the twin's document for ${d.path} is not applied: the last snapshot did not mirror the file (${a?.secret === true ? 'secret' : (a?.content ?? 'absent')}); change the file on the machine itself` })
+    }
+  }
+  // An entry the twin no longer lists (or lists as mirrored with no document) whose path the plan
+  // does not delete: a file whose content the twin never saw is not deleted from it (the diff's
+  // "not deleted"). Named where the last snapshot's document held it (description-edits.ts).
+  const wanted = new Set(desired.entries.map((e) => e.path))
+  const deleted = [...planned]
+  for (const a of live.values()) {
+    if (wanted.has(a.path) || deleted.some((p) => a.path === p || a.path.startsWith(`${p}/`))) continue
+    const nextStep = `the plan does not delete ${a.path} (the twin never saw its content); delete it on the machine itself, then snapshot`
+    for (const path of [MANIFEST_PATH, partPath(partOf(a.path))]) places.push({ path, at: ['entries', { field: 'path', value: a.path }], nextStep })
   }
   return places
 }
