@@ -81,4 +81,25 @@ describe('files provider: the manifest values its plan leaves out', () => {
     assert.deepEqual(placesOf(state(entry, { ...folder, uid: 5 }), state(entry)).places, [])
     assert.deepEqual(placesOf(state(entry), state(entry, { ...folder, uid: 5 })).places, [])
   })
+
+  it('an entry the diff plans nothing for (a flip to mirrored with a document, a secretHash, an entry added or taken out for a file the twin never saw): the whole entry named, and such a document', () => {
+    const secret: FileEntry = { path: '/etc/s', type: 'file', mode: '0600', owner: 'root', uid: 0, group: 'root', gid: 0, size: 9, content: 'secret', secret: true, secretReason: 'path rule', secretHash: `hmac-sha256:${'a'.repeat(64)}` }
+    const binary: FileEntry = { path: '/etc/b.bin', type: 'file', mode: '0644', owner: 'root', uid: 0, group: 'root', gid: 0, size: 4, content: 'binary', sha256: 'b'.repeat(64) }
+    const element = (path: string) => [`system/files/manifest.json`, partPath(partOf(path))].map((doc) => `${doc}#${path}`).sort()
+    const { secret: _s, secretHash: _h, secretReason: _r, ...unsecret } = secret
+    const flipped = placesOf(state({ ...unsecret, content: 'mirrored', sha256: sha256(text), size: 2, text }), state(secret))
+    assert.deepEqual(flipped.changes, [])
+    assert.deepEqual(names(flipped.places), ['filesystem/etc/s#', ...element('/etc/s')].sort())
+    const hash = placesOf(state({ ...secret, secretHash: `hmac-sha256:${'c'.repeat(64)}` }), state(secret))
+    assert.deepEqual([hash.changes, names(hash.places)], [[], element('/etc/s')])
+    const added = placesOf(state(entry, binary), state(entry))
+    assert.deepEqual([added.changes, names(added.places)], [[], element('/etc/b.bin')])
+    assert.match(added.places[0]?.nextStep ?? '', /the plan does not create \/etc\/b\.bin/)
+    const removed = placesOf(state(entry), state(entry, secret))
+    assert.deepEqual([removed.changes, names(removed.places)], [[], element('/etc/s')])
+    assert.match(removed.places[0]?.nextStep ?? '', /the plan does not delete \/etc\/s/)
+    // Planned (a text edit, a chmod of the secret): nothing named; the plan does it.
+    assert.deepEqual(placesOf(state({ ...entry, text: 'b\n', sha256: sha256('b\n') }), state(entry)).places, [])
+    assert.deepEqual(placesOf(state({ ...secret, mode: '0640' }), state(secret)).places, [])
+  })
 })
