@@ -87,8 +87,8 @@ import { parseGroup, parsePasswd } from './accounts.js'
  * - Kerberos keytabs that krb5.conf, kdc.conf, sssd.conf and gssproxy's configs name (and the KDC's key stash);
  * - a crontab line's `cd $HOME/x`, `cd ~/x`, bare `cd` (the job's home, atHomeFolder) before a relative word, a word of
  *   the home (`$HOME/pw`, `~/pw`); `~USER/x` in any script; a script run relatively after a certain `cd`.
- * - a user unit's `%u`, `%U`, `%g`, `%G` (its home's account) and /etc/systemd/user's `%h` (every
- *   account's home), from /etc/passwd and /etc/group (UnitAccounts); its scripts followed from each
+ * - a user unit's `%u`, `%U`, `%g`, `%G` (its home's account) and /etc/systemd/user's `%h` (a
+ *   service account's home too), from /etc/passwd and /etc/group (UnitAccounts); its scripts followed from each
  *   folder it may run in (unitCwds).
  * Each rule gives path patterns (a named path, and for pam_userdb `PATH.*` too), and a name for
  * messages that never holds a value.
@@ -237,18 +237,26 @@ function nameSpecifiers(config: string): Record<string, string> {
  */
 function unitPaths(config: string, word: string, accounts?: UnitAccounts): string[] {
   const file = unquoted(word).replace(/^-/, '').replace(/\*/g, '?')
+  const maps = specifierMaps(config, accounts)
+  // A `~USER/…` (a folder of WorkingDirectory=~, unitFolder) is kept for atHome.
+  const paths = maps.map((map) => file.replace(/%(.)/g, (_, c: string) => map[c] ?? '*')).map((p) => (p.startsWith('/') || /^~[^/]+\//.test(p) ? posix.normalize(p).replace(/(?<=.)\/+$/, '') : undefined))
+  return [...new Set(paths.filter((p): p is string => p !== undefined))]
+}
+
+/** The last config's specifier maps (a unit's every path word asks for the same ones; session 39: made once a unit, not once a word). */
+let lastMaps: { config: string; accounts: UnitAccounts | undefined; maps: ReadonlyArray<Readonly<Record<string, string>>> } | undefined
+
+/** What a unit's specifiers stand for in its manager: the system's one map, or one for each home a user unit may be in. */
+function specifierMaps(config: string, accounts?: UnitAccounts): ReadonlyArray<Readonly<Record<string, string>>> {
+  if (lastMaps?.config === config && lastMaps.accounts === accounts) return lastMaps.maps
   const folder = posix.dirname(config).endsWith('.service.d') ? posix.dirname(posix.dirname(config)) : posix.dirname(config)
   const homes = folder === SYSTEMD ? [] : folder === SYSTEMD_USER ? userManagerHomes(accounts) : [folder.slice(0, -HOME_UNITS.length - 1).replace(/\*/g, '?')]
   const named = nameSpecifiers(config)
   // Session 38: `%d`, the service's credentials folder (`$CREDENTIALS_DIRECTORY`: /run/credentials/NAME, a user's under its runtime folder).
   // Session 39: a user unit's `%u`, `%U`, `%g`, `%G`, the account whose home it is (any name where none is known: `*`).
   const maps = folder === SYSTEMD ? [{ ...named, ...SYSTEM_SPECIFIERS, d: `/run/credentials/${named.n}` }] : homes.map((h): Record<string, string> => ({ ...named, ...accountSpecifiers(h, accounts), '%': '%', h, E: `${h}/.config`, S: `${h}/.local/state`, C: `${h}/.cache`, L: `${h}/.local/state/log`, t: '/run/user/*', T: '/tmp', V: '/var/tmp', d: `/run/user/*/credentials/${named.n}` }))
-  // A `~USER/…` (a folder of WorkingDirectory=~, unitFolder) is kept for atHome.
-  const paths = maps.map((map) => file.replace(/%(.)/g, (_, c: string) => map[c] ?? '*')).map((p) => (p.startsWith('/') || /^~[^/]+\//.test(p) ? posix.normalize(p).replace(/(?<=.)\/+$/, '') : undefined))
-  // Session 39: a /home/NAME home's path that /home/*'s stands for already is one pattern (one only where its `%u` made another).
-  const all = new Set(paths)
-  const covered = (p: string, home: string) => home.startsWith('/home/') && home !== '/home/*' && p.startsWith(`${home}/`) && all.has(`/home/*${p.slice(home.length)}`)
-  return [...new Set(paths.filter((p, i): p is string => p !== undefined && !covered(p, homes[i] ?? '')))]
+  lastMaps = { config, accounts, maps }
+  return maps
 }
 
 /**
@@ -259,38 +267,49 @@ function unitPaths(config: string, word: string, accounts?: UnitAccounts): strin
  * /home/* only: a service account's home under /srv or /var/lib was not one).
  */
 export interface UnitAccounts {
-  readonly passwd: ReadonlyArray<{ readonly name: string; readonly uid: number; readonly gid: number; readonly home: string }>
-  /** Group names by id (the first name for an id). */
-  readonly groups: ReadonlyMap<number, string>
+  /** Each home's account's specifiers (the first account of a home, as the passwd lines go). */
+  readonly byHome: ReadonlyMap<string, Readonly<Record<string, string>>>
+  /** The homes a unit of /etc/systemd/user runs in (userManagerHomes). */
+  readonly homes: readonly string[]
 }
 
-/** The most homes a unit of /etc/systemd/user is taken to run in besides /root and /home/* (a bound: each is a path pattern of each of its paths). */
-const MAX_MANAGER_HOMES = 64
+/**
+ * The most homes a unit of /etc/systemd/user is taken to run in besides /root and /home/* (a
+ * bound: each is a path pattern of each of its paths; a unit of 2,000 lines and 64 homes made
+ * 264,000 patterns in 22 s), and where they may be: a service account's (podman's, a backup
+ * job's), not a system account's /usr/sbin, /bin, /var/cache/man.
+ */
+const MAX_MANAGER_HOMES = 8
+const MANAGER_HOME_ROOTS = ['/srv/', '/var/lib/', '/opt/', '/data/', '/usr/local/']
 
-/** The homes a unit of /etc/systemd/user runs in: /root, /home/* (an account /etc/passwd does not list: LDAP's), and each account's (not `/`, /nonexistent; its `%u`), at most MAX_MANAGER_HOMES more. */
-function userManagerHomes(accounts?: UnitAccounts): string[] {
+/** The homes a unit of /etc/systemd/user runs in: /root, /home/* (any /home/NAME; an account /etc/passwd does not list: LDAP's), and the homes of accounts under MANAGER_HOME_ROOTS, at most MAX_MANAGER_HOMES more. */
+const userManagerHomes = (accounts?: UnitAccounts): readonly string[] => accounts?.homes ?? ['/root', '/home/*']
+
+/** A home's account's specifiers; none where no account has it (`*`: any name). */
+const accountSpecifiers = (home: string, accounts?: UnitAccounts): Readonly<Record<string, string>> => accounts?.byHome.get(home) ?? {}
+
+/** A home as unitPaths writes it: normalized, no trailing `/`, a literal `*` held out as `?`. */
+const homePattern = (home: string) => posix.normalize(home).replace(/(?<=.)\/+$/, '').replace(/\*/g, '?')
+
+/**
+ * UnitAccounts of an /etc/passwd's and an /etc/group's accounts, made once for a collect or a
+ * push's look: one pass over each (a twin's /etc/passwd is untrusted: 100,000 lines cost a pass,
+ * not a pass for each unit's path).
+ */
+export function unitAccounts(passwd: ReadonlyArray<{ readonly name: string; readonly uid: number; readonly gid: number; readonly home: string }>, groups: Readonly<Record<string, number>>): UnitAccounts {
+  const groupNames = new Map<number, string>()
+  for (const [name, gid] of Object.entries(groups)) if (!groupNames.has(gid)) groupNames.set(gid, name)
+  const byHome = new Map<string, Record<string, string>>()
   const homes = new Set(['/root', '/home/*'])
-  for (const { home } of accounts?.passwd ?? []) {
-    const h = posix.normalize(home).replace(/(?<=.)\/+$/, '')
-    if (homes.size >= MAX_MANAGER_HOMES + 2) break
-    if (h.startsWith('/') && h !== '/' && h !== '/nonexistent') homes.add(h.replace(/\*/g, '?'))
+  const name = /^[A-Za-z_][\w.-]*\$?$/
+  for (const account of passwd) {
+    const home = homePattern(account.home)
+    if (MANAGER_HOME_ROOTS.some((r) => home.startsWith(r)) && homes.size < MAX_MANAGER_HOMES + 2) homes.add(home)
+    if (byHome.has(home)) continue
+    const group = groupNames.get(account.gid)
+    byHome.set(home, !name.test(account.name) ? {} : { u: account.name, U: String(account.uid), G: String(account.gid), ...(group !== undefined && name.test(group) ? { g: group } : {}) })
   }
-  return [...homes]
-}
-
-/** A home's account's specifiers (the first account of that home, as the passwd lines go); none where no account has it (`*`: any name). */
-function accountSpecifiers(home: string, accounts?: UnitAccounts): Record<string, string> {
-  const account = accounts?.passwd.find((a) => posix.normalize(a.home).replace(/(?<=.)\/+$/, '').replace(/\*/g, '?') === home)
-  if (account === undefined || !/^[A-Za-z_][\w.-]*\$?$/.test(account.name)) return {}
-  const group = accounts?.groups.get(account.gid)
-  return { u: account.name, U: String(account.uid), G: String(account.gid), ...(group !== undefined && /^[A-Za-z_][\w.-]*\$?$/.test(group) ? { g: group } : {}) }
-}
-
-/** UnitAccounts of an /etc/passwd's and an /etc/group's accounts. */
-export function unitAccounts(passwd: UnitAccounts['passwd'], groups: Readonly<Record<string, number>>): UnitAccounts {
-  const byId = new Map<number, string>()
-  for (const [name, gid] of Object.entries(groups)) if (!byId.has(gid)) byId.set(gid, name)
-  return { passwd, groups: byId }
+  return { byHome, homes: [...homes] }
 }
 
 /**
