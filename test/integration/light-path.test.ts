@@ -72,6 +72,18 @@ describe('what the built CLI loads to reach the twin (issue 22)', function () {
     assert.ok(r.builtins.includes('zlib'), r.builtins.join(', '))
   })
 
+  // Speed (session 39): forgotten-paths.ts's clearForgotten unlinks, where `rm(path, { force: true })`
+  // loaded and compiled Node's rimraf in every snapshot.
+  // The first snapshot after one that committed still clears the snapshot's index with rm.
+  it("makes an unchanged snapshot after an unchanged one without Node's rimraf", async () => {
+    assert.equal((await traced('snapshot', '--json')).code, 0)
+    const r = await traced('snapshot', '--json')
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal((JSON.parse(r.stdout) as { commit?: string }).commit, undefined, r.stdout)
+    assert.ok(r.builtins.includes('fs'), `the trace sees Node's modules: ${r.builtins.join(', ')}`)
+    assert.ok(!r.builtins.includes('internal/fs/rimraf'), `a snapshot loaded internal/fs/rimraf: ${r.builtins.join(', ')}`)
+  })
+
   it("loads the index for status, which runs the providers (the trace sees sdk-lib.cjs when it is used)", async () => {
     const r = await traced('status', '--json')
     assert.equal(r.code, 0, r.stderr)

@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs'
-import { mkdir, rm } from 'node:fs/promises'
+import { readFileSync, unlinkSync } from 'node:fs'
+import { mkdir } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import type { Change, Diagnostic } from '@twinsync/sdk'
 import { machinePathOf, warningDiagnostic, writeFileAtomic } from '@twinsync/sdk/light'
@@ -42,9 +42,19 @@ export function readForgotten(dir: string): string[] {
   }
 }
 
-/** A snapshot recorded the machine again: the twin says what the machine has (or ignores it). */
+/**
+ * A snapshot recorded the machine again: the twin says what the machine has (or ignores it).
+ * Speed (issue 22, session 39): an unlink, not `rm(path, { force: true })`, which every snapshot
+ * ran and which loads and compiles Node's rimraf (its module and 8 functions) even for a file
+ * that is not there: 2.1 M instructions alone (callgrind, `node -e` with fs/promises loaded either
+ * way: 517.7 -> 515.6 M); services root, unchanged snapshot 469.5 -> 467.7 M (3 pairs, medians).
+ */
 export async function clearForgotten(dir: string): Promise<void> {
-  await rm(join(dir, RECORD), { force: true })
+  try {
+    unlinkSync(join(dir, RECORD))
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+  }
 }
 
 /** The deletes of a forgotten path (or below a forgotten folder): left out, said (FORGOTTEN_NOT_DELETED). */
