@@ -45,7 +45,11 @@ export function renderPlan(plan: Plan, options: { diffs: boolean } = { diffs: tr
     for (const c of plan.changes) lines.push(...renderChange(c, { ...options, needsRoot: rootReason(c, root.get(c.id)) }))
   }
   const pending = plan.diagnostics.filter((d) => d.code === 'PENDING_INTENT')
-  if (pending.length > 0) lines.push('', 'Still pending from before:', ...pending.map((d) => `  ${terminalText(d.summary)}`))
+  if (pending.length > 0) {
+    lines.push('', 'Still pending from before:')
+    // One line per pending change: 131,000 of them after a pull (appendAll, not a spread: session 39).
+    appendAll(lines, pending.map((d) => `  ${terminalText(d.summary)}`))
+  }
   const secrets = secretsNotPutBack(plan)
   if (secrets !== undefined) lines.push('', terminalText(secrets))
   const unheld = unheldNotPutBack(plan)
