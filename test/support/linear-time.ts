@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert'
+import { readdirSync, readFileSync } from 'node:fs'
 
 /**
  * Timing a rule against a linear scan of the same text (the secret rules in the SDK, the files
@@ -63,4 +64,26 @@ export async function assertLinearTimeAsync(run: () => Promise<void>, text: stri
     if (took <= budget) return
   }
   assert.ok(took <= budget, `${what}: ${took.toFixed(1)} ms of CPU, a linear scan ${base.toFixed(2)} ms (${(took / base).toFixed(0)}x)`)
+}
+
+/**
+ * CPU time (ms, user and system) the live child processes of this process have used whose
+ * command line matches `command` (a `git cat-file --batch` a reader keeps open): work TwinSync
+ * asks of git is not in this process's own CPU time. Read from /proc (`task/<tid>/children`, then
+ * each child's `stat`); a child that has exited is not counted, so ask before closing it.
+ */
+export function childCpuMs(command: RegExp): number {
+  const tick = 1000 / 100 // USER_HZ: 100 on Linux
+  let ms = 0
+  for (const task of readdirSync('/proc/self/task')) {
+    const children = readFileSync(`/proc/self/task/${task}/children`, 'utf8').split(' ').filter((p) => p !== '')
+    for (const pid of children) {
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ')
+      if (!command.test(cmdline)) continue
+      // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')
+      ms += (Number(fields[11]) + Number(fields[12])) * tick
+    }
+  }
+  return ms
 }
