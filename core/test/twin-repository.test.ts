@@ -92,6 +92,28 @@ describe('TwinRepository', () => {
     assert.equal(await twin.read('system/processes/top.json'), undefined)
   })
 
+  it('restores more paths than one git command line holds: 800 of 2,800 bytes edited or deleted, 100 added (session 39: E2BIG before)', async function () {
+    this.timeout(120_000)
+    const twin = twinAt(join(base, 'twin'))
+    await twin.init(info)
+    const folder = `filesystem/opt/${Array.from({ length: 11 }, (_, k) => `${'a'.repeat(250)}${k}`).join('/')}`
+    const path = (i: number) => `${folder}/f${i}`
+    const put = (i: number, text: string) => writeFile(join(twin.dir, path(i)), text)
+    await mkdir(join(twin.dir, folder), { recursive: true })
+    for (let i = 0; i < 800; i++) await put(i, `was ${i}\n`)
+    await twin.stageAll()
+    await twin.commit('TwinSync snapshot test')
+    for (let i = 0; i < 500; i++) await put(i, `edited ${i}\n`)
+    for (let i = 500; i < 800; i++) await rm(join(twin.dir, path(i)))
+    for (let i = 800; i < 900; i++) await put(i, `new ${i}\n`)
+    const changed = await twin.stageAll()
+    assert.equal(changed.length, 900)
+    await twin.restore(changed)
+    assert.deepEqual(await twin.stageAll(), [])
+    for (const i of [0, 499, 500, 799]) assert.equal(await twin.readText(path(i)), `was ${i}\n`)
+    for (const i of [800, 899]) assert.equal(await twin.read(path(i)), undefined)
+  })
+
   it('refuses twin paths that climb out', async () => {
     const twin = twinAt(join(base, 'twin'))
     await assert.rejects(twin.write({ path: '../x', content: '' }), refused('PATH_INVALID'))
