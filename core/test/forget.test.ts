@@ -63,6 +63,19 @@ describe('forget: taking secrets out of the whole history', () => {
     assert.equal(git(dir, 'rev-parse', 'refs/twinsync/intended~1'), git(dir, 'rev-parse', 'HEAD'))
   })
 
+  it('keeps a message longer than one command-line argument takes (a pulled commit of 200 KB; session 39: E2BIG before)', async () => {
+    const long = `pulled\n\n${'a line of a long message\n'.repeat(8000)}`
+    writeFileSync(join(dir, 'filesystem/etc/hosts'), '127.0.0.1 localhost web pulled\n')
+    git(dir, 'add', '-A')
+    execFileSync('git', ['-C', dir, '-c', 'user.name=t', '-c', 'user.email=t@x', 'commit', '--quiet', '--file=-'], { input: long })
+    const message = git(dir, 'cat-file', 'commit', 'HEAD').replace(/^[^]*?\n\n/, '')
+    assert.ok(message.length > 128 * 1024)
+    const report = await forgetInHistory(dir, { paths: ['/etc/app/'], rules: [] })
+    assert.equal(report.rewritten, 3)
+    assert.equal(git(dir, 'cat-file', 'commit', 'HEAD').replace(/^[^]*?\n\n/, ''), message)
+    assert.ok(!everything(dir).includes('Qw3rtyUi0p'))
+  })
+
   it('moves the branch, its own refs and the labels together or not at all: a ref it cannot move leaves every one where it was', async () => {
     git(dir, 'update-ref', 'refs/twinsync/observed', 'HEAD')
     const before = git(dir, 'for-each-ref', '--format=%(refname) %(objectname)')

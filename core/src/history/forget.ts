@@ -6,6 +6,7 @@ import { findSecrets, mirrorPath, REDACTED, TwinSyncError, writeFileAtomic } fro
 import { logFields, lsTreeEntries, readBlobs, revParseCommit, runGit, runGitBytes } from '../twin/git.js'
 import { gcWhole } from '../twin/auto-pack.js'
 import { FORGET_RECORD, type ForgetRecord } from './forget-record.js'
+import { commitTree } from '../intent/intent-git.js'
 
 export interface ForgetRequest {
   /** Machine paths (/etc/x: its mirrored copy filesystem/etc/x) or twin paths (system/logs/journal.txt); folders too. */
@@ -98,8 +99,7 @@ export async function forgetInHistory(dir: string, request: ForgetRequest, optio
         moved.set(c.commit, c.commit)
         continue
       }
-      const args = ['commit-tree', tree, ...parents.flatMap((p) => ['-p', p]), '-m', c.body.replace(/\n+$/, '')]
-      moved.set(c.commit, (await runGit(dir, args, { env: c.env })).trim())
+      moved.set(c.commit, await commitTree(dir, tree, parents, c.body.replace(/\n+$/, ''), c.env))
     }
   } finally {
     await rm(tmp, { recursive: true, force: true })

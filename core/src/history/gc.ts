@@ -1,5 +1,5 @@
 import { isVolatileTwinPath } from '@twinsync/sdk/light'
-import { INTENDED_REF, OBSERVED_REF } from '../intent/intent-git.js'
+import { INTENDED_REF, OBSERVED_REF, commitTree } from '../intent/intent-git.js'
 import { logFields, revParseCommit, runGit } from '../twin/git.js'
 import { gcWhole } from '../twin/auto-pack.js'
 import { SnapshotLog } from './snapshot-log.js'
@@ -52,9 +52,8 @@ async function squashVolatile(dir: string, cutoff: Date): Promise<number> {
     }
     const m = meta.get(record.commit)
     if (m === undefined) throw new Error(`no metadata for ${record.commit}`)
-    const args: string[] = ['commit-tree', m.tree, ...(parent === null ? [] : ['-p', parent]), '-m', m.body.replace(/\n+$/, '')]
     const env = { GIT_AUTHOR_NAME: m.an, GIT_AUTHOR_EMAIL: m.ae, GIT_AUTHOR_DATE: m.ad, GIT_COMMITTER_NAME: m.cn, GIT_COMMITTER_EMAIL: m.ce, GIT_COMMITTER_DATE: m.cd }
-    parent = (await runGit(dir, args, { env })).trim()
+    parent = await commitTree(dir, m.tree, parent === null ? [] : [parent], m.body.replace(/\n+$/, ''), env)
     moved.set(record.commit, parent)
   }
   if (squashed === 0 || parent === null) return 0
@@ -82,7 +81,7 @@ async function withIntent(dir: string, moved: ReadonlyMap<string, string>): Prom
   if (intended === undefined || moved.has(intended)) return out
   const body = await runGit(dir, ['log', '-1', '--format=%B', intended])
   const tree = (await runGit(dir, ['rev-parse', `${intended}^{tree}`])).trim()
-  out.set(intended, (await runGit(dir, ['commit-tree', tree, '-p', target, '-m', body.replace(/\n+$/, '')])).trim())
+  out.set(intended, await commitTree(dir, tree, [target], body.replace(/\n+$/, '')))
   return out
 }
 

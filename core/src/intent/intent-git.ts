@@ -109,14 +109,21 @@ export async function changedBetween(dir: string, older: string, newer: string):
   return entries.map((e) => ({ ...e }))
 }
 
-export async function commitTree(dir: string, tree: string, parents: readonly string[], message: string): Promise<string> {
+/**
+ * A commit of `tree` with these parents and message (`git commit-tree`), its dates and names from
+ * `env` when given (a rewrite keeps the original's: gc, forget). Every commit TwinSync writes
+ * again from a message it did not make short (a pulled commit's, the intent's reasons) is made here.
+ */
+export async function commitTree(dir: string, tree: string, parents: readonly string[], message: string, env?: Record<string, string>): Promise<string> {
   // A long message (reasons naming many deep paths: a pulled tree of 300 nested folders) from a
-  // file: one argument of more than 128 KiB is E2BIG (session 11: the pull failed half done).
-  if (Buffer.byteLength(message) < 64 * 1024) return (await git(dir, ['commit-tree', tree, ...parents.flatMap((p) => ['-p', p]), '-m', message])).trim()
+  // file: one argument of more than 128 KiB is E2BIG (session 11: the pull failed half done;
+  // session 39: gc and forget rewrote such a commit with -m and failed the same way).
+  if (Buffer.byteLength(message) < 64 * 1024) return (await git(dir, ['commit-tree', tree, ...parents.flatMap((p) => ['-p', p]), '-m', message], env)).trim()
   const folder = await mkdtemp(join(tmpdir(), 'twinsync-message-'))
   try {
-    await writeFile(join(folder, 'message'), message)
-    return (await git(dir, ['commit-tree', tree, ...parents.flatMap((p) => ['-p', p]), '-F', join(folder, 'message')])).trim()
+    // As `-m` ends it: with a newline (git takes the file's bytes as they are).
+    await writeFile(join(folder, 'message'), message.endsWith('\n') ? message : `${message}\n`)
+    return (await git(dir, ['commit-tree', tree, ...parents.flatMap((p) => ['-p', p]), '-F', join(folder, 'message')], env)).trim()
   } finally {
     await rm(folder, { recursive: true, force: true })
   }
