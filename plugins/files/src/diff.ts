@@ -41,6 +41,8 @@ export function diffFiles(
   options: { patches?: boolean } = {},
 ): DiffResult {
   const live = new Map(actual.entries.map((e) => [e.path, e]))
+  const below = new Descendants(actual.entries)
+  const descendants = (_state: FilesState, path: string) => below.of(path)
   const want = new Map(desired.entries.map((e) => [e.path, e]))
   const changes: Change[] = []
   const diagnostics: Diagnostic[] = []
@@ -182,13 +184,14 @@ export function diffFiles(
   }
 
   // Deletes: the topmost path that goes, with everything below it, as one change.
-  const deleted: string[] = []
+  const deleted = new Set<string>()
+  const kept = new Set(keptWhole)
   for (const a of [...actual.entries].sort((x, y) => compareStrings(x.path, y.path))) {
-    if (want.has(a.path) || deleted.some((p) => isWithin(a.path, p)) || keptWhole.some((p) => isWithin(a.path, p))) continue
+    if (want.has(a.path) || withinAny(a.path, deleted) || withinAny(a.path, kept)) continue
     const why = untracked?.(a.path)
     if (why !== undefined) {
       // Gone from the twin because it is out of scope now (a live collect never lists it): nothing to delete.
-      deleted.push(a.path)
+      deleted.add(a.path)
       diagnostics.push(infoDiagnostic(NO_LONGER_TRACKED, `${a.path} is no longer tracked (${why}); it is not deleted from the machine`, { path: a.path, provider: 'files' }))
       continue
     }
@@ -199,6 +202,7 @@ export function diffFiles(
       if (hidden === a) leaveAlone(a.path, `${a.path} is not in the twin, but the twin never saw its content (${a.content ?? 'unread'}); not deleted`, 'delete')
       else if (!wantedBelow) {
         keptWhole.push(a.path)
+        kept.add(a.path)
         const others = below.length - 1
         leaveAlone(
           a.path,
@@ -210,7 +214,7 @@ export function diffFiles(
       continue
     }
     if (wantedBelow) continue
-    deleted.push(a.path)
+    deleted.add(a.path)
     // The plan names everything it deletes: apply removes these and nothing else (apply.ts).
     const named = below.map((e) => ({ path: e.path, liveFingerprint: fingerprintOf(e) })).sort((x, y) => compareStrings(x.path, y.path))
     add('delete', a, a, { action: 'delete', path: a.path, ...(named.length > 0 ? { below: named } : {}) }, below.length > 0 ? { summary: `Delete ${a.path} and the ${below.length} entries below it` } : {})
@@ -269,8 +273,47 @@ export function isUnseen(entry: FileEntry): boolean {
   return entry.secret === true || (entry.type === 'file' && (entry.content !== 'mirrored' || entry.text === undefined))
 }
 
-function descendants(state: FilesState, path: string): FileEntry[] {
-  return state.entries.filter((e) => e.path !== path && isWithin(e.path, path))
+/**
+ * The entries below a path, in the state's order (as a filter of every entry gives them), found
+ * through the entries sorted by path once: those below `path` begin with `path/`, one run of the
+ * sorted paths, whose ends a binary search finds. Session 39: a filter of every entry for each
+ * folder deleted, and a look at every path deleted so far for each entry (below), made the
+ * deletes n²: `plan` of 27,000 folders taken out of the twin ran over 2 minutes of CPU (a CPU
+ * profile: 12 of 15 s in `descendants`), and session 38 measured 20,000 of them at 43 s.
+ */
+class Descendants {
+  private sorted: Array<{ path: string; at: number }> | undefined
+
+  constructor(private readonly entries: readonly FileEntry[]) {}
+
+  of(path: string): FileEntry[] {
+    if (path === '/') return this.entries.filter((e) => e.path !== path)
+    this.sorted ??= this.entries.map((e, at) => ({ path: e.path, at })).sort((x, y) => (x.path < y.path ? -1 : x.path > y.path ? 1 : x.at - y.at))
+    const sorted = this.sorted
+    const first = (key: string) => {
+      let [lo, hi] = [0, sorted.length]
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1
+        if ((sorted[mid] as { path: string }).path < key) lo = mid + 1
+        else hi = mid
+      }
+      return lo
+    }
+    // Every path that begins with `path/`: from the first at or after `path/` to the first at or after `path0` ('0' follows '/').
+    return sorted
+      .slice(first(`${path}/`), first(`${path}0`))
+      .map((e) => e.at)
+      .sort((a, b) => a - b)
+      .map((at) => this.entries[at] as FileEntry)
+  }
+}
+
+/** Whether `path` is within one of `prefixes` (isWithin of any): itself, a folder above it, or '/'. */
+function withinAny(path: string, prefixes: ReadonlySet<string>): boolean {
+  if (prefixes.size === 0) return false
+  if (prefixes.has(path) || prefixes.has('/')) return true
+  for (let at = path.indexOf('/'); at >= 0; at = path.indexOf('/', at + 1)) if (prefixes.has(path.slice(0, at))) return true
+  return false
 }
 
 export function resolveId(name: string | undefined, id: number, table: Record<string, number>): number {

@@ -3,6 +3,7 @@ import { createTestContext } from '@twinsync/sdk/conformance'
 import { SECRET_CHANGED, UNHELD_DIFFERS, unheldOperation, type Change } from '@twinsync/sdk'
 import { FilesProvider, type FileEntry, type FilesState } from '../src/index.js'
 import { sha256 } from '../src/content.js'
+import { assertLinearTime } from '../../../test/support/linear-time.js'
 
 // Pure: no file is touched. The context is only there because the contract passes one.
 const ctx = createTestContext('/nonexistent-root-for-pure-diff')
@@ -231,5 +232,26 @@ describe('files provider: diff (pure)', () => {
     assert.equal(change?.id, 'files:replace:/etc/resolv.conf')
     assert.equal(change?.risk, 'high')
     assert.equal((change?.data as { replaceType?: boolean }).replaceType, true)
+  })
+})
+
+describe('files provider: diff of many deletes in time of the entries (session 39)', function () {
+  this.timeout(300_000)
+  it('20,000 folders the twin no longer has, out of name order, one a file the twin never saw: planned in time linear in the entries', () => {
+    // Before: a filter of every entry for each folder deleted, and a look at every path deleted so
+    // far for each entry: n² (27,000 folders took over 2 minutes of CPU in `plan`).
+    const n = 20_000
+    const name = (i: number) => `/gen/d${String(i).padStart(6, '0')}`
+    const gone = Array.from({ length: n }, (_, i) => dir(name(n - 1 - i)))
+    const actual = state(dir('/gen'), ...gone, file(`${name(7)}/kept.conf`, 'x\n'), secret(`${name(9)}/key`), dir('/gen-other'))
+    const desired = state(dir('/gen'), file(`${name(7)}/kept.conf`, 'x\n'), dir('/gen-other'))
+    let changes: Change[] = []
+    assertLinearTime(() => {
+      changes = diff(desired, actual)
+    }, JSON.stringify(actual.entries), `${n} deletes planned`)
+    assert.equal(changes.length, n - 2)
+    assert.ok(changes.every((c) => c.operation === 'delete'))
+    assert.ok(!changes.some((c) => c.resource === name(7) || c.resource === name(9)), 'a folder holding a wanted file or an unseen one is not deleted')
+    assert.equal(changes[0]?.resource, name(0))
   })
 })
