@@ -3,6 +3,7 @@ import { createTestContext } from '@twinsync/sdk/conformance'
 import { FilesProvider, type FileEntry, type FilesState } from '../src/index.js'
 import { sha256 } from '../src/content.js'
 import { partOf, partPath } from '../src/manifest.js'
+import { assertLinearTime } from '../../../test/support/linear-time.js'
 
 /**
  * What the files provider declares its plan leaves out: the manifest's recorded fields
@@ -101,5 +102,19 @@ describe('files provider: the manifest values its plan leaves out', () => {
     // Planned (a text edit, a chmod of the secret): nothing named; the plan does it.
     assert.deepEqual(placesOf(state({ ...entry, text: 'b\n', sha256: sha256('b\n') }), state(entry)).places, [])
     assert.deepEqual(placesOf(state({ ...secret, mode: '0640' }), state(secret)).places, [])
+  })
+
+  it('20,000 entries taken out of the twin, each planned for deletion: nothing named, in time linear in the entries (a planned folder above a path looked up, not every planned path tried)', () => {
+    const live = Array.from({ length: 20_000 }, (_, i): FileEntry => ({ ...entry, path: `/etc/app/d${i % 100}/f${i}` }))
+    const actual = state(...live)
+    const desired = state()
+    const changes = provider.diff({ desired, actual, ctx }).changes
+    assert.equal(changes.length, 20_000)
+    let places: ReturnType<typeof provider.unapplied> = []
+    assertLinearTime(() => (places = provider.unapplied({ desired, actual, changes, ctx })), live.map((e) => e.path).join('\n'), 'unapplied over 20,000 planned deletions')
+    assert.deepEqual(places, [])
+    // A folder's deletion planned covers the files below it; a file no change covers is named.
+    const folderGone = provider.unapplied({ desired, actual: state(folder, { ...entry, path: '/etc/d/x' }, { ...entry, path: '/etc/dx' }), changes: changes.slice(0, 0).concat([{ ...changes[0]!, resource: '/etc/d' }]), ctx })
+    assert.deepEqual(names(folderGone), [`system/files/manifest.json`, partPath(partOf('/etc/dx'))].map((doc) => `${doc}#/etc/dx`).sort())
   })
 })
