@@ -7,6 +7,22 @@ import { FilesProvider, type Manifest } from '../src/index.js'
 import { LINE_VALUES, NAMING_RULES, namedCredentialFiles } from '../src/named-credentials.js'
 import { TargetRoot } from './target-root.js'
 
+/** A context whose host throws: a pushed twin's secretPaths works from the twin's own copies, never the machine. */
+function twinOnly() {
+  return {
+    ...createTestContext(new TargetRoot().dir, { config: { include: ['/etc'] } }),
+    host: new Proxy({}, { get: () => { throw new Error('secretPaths read the machine') } }) as HostPort,
+  }
+}
+
+/** A pushed twin of `files` (machine path, text) names exactly `held` of `held` and `beside`. */
+async function assertTwinNames(files: ReadonlyArray<readonly [string, string]>, held: readonly string[], beside: readonly string[]): Promise<void> {
+  const twin = new MemoryTwin(files.map(([path, content]) => ({ path: `filesystem${path}`, content })))
+  const asked = [...held, ...beside].map((path) => `filesystem${path}`)
+  const found = await new FilesProvider().secretPaths({ paths: asked, twin, ctx: twinOnly() })
+  assert.deepEqual(found.map((f) => f.path).sort(), held.map((path) => `filesystem${path}`).sort())
+}
+
 const hostapd = ['interface=wlan1', 'ssid=office', 'wpa_psk_file=/etc/hostapd/stations', '#eap_user_file=/etc/hostapd/commented', 'eap_user_file=radius-users', ''].join('\n')
 const mongod = ['storage:', '  dbPath: /var/lib/mongodb', 'security:', '  authorization: enabled', '  keyFile: "/etc/mongodb/rs0.key"  # the replica set\'s', ''].join('\n')
 const pam = ['#%PAM-1.0', '# auth required pam_userdb.so db=/etc/vsftpd/old', 'auth required pam_userdb.so crypt=crypt db=/etc/vsftpd/virtual_users', 'account required pam_userdb.so db=/etc/vsftpd/virtual_users', ''].join('\n')
@@ -115,10 +131,6 @@ describe('credential files other configs name (session 21)', () => {
   })
 
   it('a pushed twin: names the files its own configs name, by rule, and a commit that adds a config names the files it makes secret', async () => {
-    const twinOnly = () => ({
-      ...createTestContext(new TargetRoot().dir, { config: { include: ['/etc'] } }),
-      host: new Proxy({}, { get: () => { throw new Error('secretPaths read the machine') } }) as HostPort,
-    })
     const twin = new MemoryTwin([
       { path: 'filesystem/etc/hostapd/office.conf', content: hostapd },
       { path: 'filesystem/etc/mongod.conf', content: mongod },
@@ -395,10 +407,6 @@ describe('credential files other configs name (session 21)', () => {
       assert.ok(!documents.some((d) => String(d.content).includes(value)), 'the value in a document')
 
       // A twin that holds the unit (and /etc/passwd) names the file, were it committed by hand.
-      const twinOnly = () => ({
-        ...createTestContext(new TargetRoot().dir, { config: { include: ['/etc'] } }),
-        host: new Proxy({}, { get: () => { throw new Error('secretPaths read the machine') } }) as HostPort,
-      })
       const unit = { path: 'filesystem/home/bob/.config/systemd/user/notes.service', content: '[Service]\nEnvironmentFile=%h/.config/notes/notes.env\n' }
       const env = { path: 'filesystem/home/bob/.config/notes/notes.env', content: `NOTES_UPSTREAM=${value}\n` }
       const passwd = { path: 'filesystem/etc/passwd', content: 'root:x:0:0:root:/root:/bin/bash\nbob:x:1000:1000:Bob:/home/bob:/bin/bash\n' }
@@ -504,10 +512,6 @@ describe('credential files other configs name (session 21)', () => {
       assert.ok(!documents.some((d) => String(d.content).includes(value)), 'the value in a document')
 
       // A twin whose env file was committed by hand: named through the manifest's links (the unit's, the env file's).
-      const twinOnly = () => ({
-        ...createTestContext(new TargetRoot().dir, { config: { include: ['/etc'] } }),
-        host: new Proxy({}, { get: () => { throw new Error('secretPaths read the machine') } }) as HostPort,
-      })
       const links = (entries: Array<[string, string]>) => ({ path: 'system/files/manifest.json', content: JSON.stringify({ entries: entries.map(([path, target]) => ({ path, type: 'symlink', target })) }) })
       const passwd = { path: 'filesystem/etc/passwd', content: 'root:x:0:0:root:/root:/bin/bash\nbob:x:1000:1000:Bob:/home/bob:/bin/bash\n' }
       const unit = { path: 'filesystem/home/bob/dotfiles/systemd/notes.service', content: '[Service]\nEnvironmentFile=%h/.config/notes/notes.env\n' }
@@ -581,10 +585,6 @@ describe('credential files other configs name (session 21)', () => {
       assert.ok(!documents.some((d) => String(d.content).includes(value)), 'a value in a document')
 
       // A pushed twin whose files were committed by hand: named through the manifest's links, the wildcards taken to the twin's own names.
-      const twinOnly = () => ({
-        ...createTestContext(new TargetRoot().dir, { config: { include: ['/etc'] } }),
-        host: new Proxy({}, { get: () => { throw new Error('secretPaths read the machine') } }) as HostPort,
-      })
       const links = { path: 'system/files/manifest.json', content: JSON.stringify({ entries: [['/home/bob/.config/notes/notes.env', '../../dotfiles/notes/notes.env'], ['/home/carol/.config/notes', '../dotfiles/notes'], ['/etc/app/prod.env', '/srv/secrets/prod.env']].map(([path, target]) => ({ path, type: 'symlink', target })) }) }
       const unit = { path: 'filesystem/etc/systemd/user/notes.service', content: '[Service]\nEnvironmentFile=%h/.config/notes/notes.env\n' }
       const template = { path: 'filesystem/etc/systemd/system/app@.service', content: '[Service]\nEnvironmentFile=/etc/app/%i.env\n' }
@@ -707,10 +707,6 @@ describe('password files a unit, a crontab or a script points at (session 35)', 
   })
 
   it('a pushed twin: a unit, a crontab and the scripts they run name the same files (the twin read, never the machine)', async () => {
-    const twinOnly = () => ({
-      ...createTestContext(new TargetRoot().dir, { config: { include: ['/etc'] } }),
-      host: new Proxy({}, { get: () => { throw new Error('secretPaths read the machine') } }) as HostPort,
-    })
     const twin = new MemoryTwin([
       { path: 'filesystem/etc/systemd/system/restic-backup.service', content: '[Service]\nEnvironment=RESTIC_PASSWORD_FILE=/etc/restic/repo1\nExecStartPost=/opt/backup/notify.sh\n' },
       { path: 'filesystem/opt/backup/notify.sh', content: '#!/bin/sh\nrsync -a --password-file=/opt/backup/rsync.secret /srv/ nas::r\n' },
@@ -838,10 +834,6 @@ describe('password files named through variables, relative paths, specifiers, a 
   })
 
   it('a pushed twin names the same files from its own copies (never the machine)', async () => {
-    const twinOnly = () => ({
-      ...createTestContext(new TargetRoot().dir, { config: { include: ['/etc'] } }),
-      host: new Proxy({}, { get: () => { throw new Error('secretPaths read the machine') } }) as HostPort,
-    })
     const twin = new MemoryTwin(files.map(([path, content]) => ({ path: `filesystem${path}`, content })))
     const asked = [...secrets.map(([path]) => `filesystem${path}`), 'filesystem/usr/local/bin/loose.pw', 'filesystem/etc/zabbix/zabbix_agent2.conf']
     const found = await new FilesProvider().secretPaths({ paths: asked, twin, ctx: twinOnly() })
@@ -894,10 +886,6 @@ describe("mail clients' password files, fetchmail's run control file, NTP key fi
   })
 
   it('a pushed twin names them from its own copies', async () => {
-    const twinOnly = () => ({
-      ...createTestContext(new TargetRoot().dir, { config: { include: ['/etc'] } }),
-      host: new Proxy({}, { get: () => { throw new Error('secretPaths read the machine') } }) as HostPort,
-    })
     const twin = new MemoryTwin(files.map(([path, content]) => ({ path: `filesystem${path}`, content })))
     const found = await new FilesProvider().secretPaths({ paths: weak.map(([path]) => `filesystem${path}`), twin, ctx: twinOnly() })
     assert.deepEqual(found.map((f) => f.path).sort(), named.map((p) => `filesystem${p}`))
@@ -1007,10 +995,6 @@ describe('password files from a job\'s home and a unit\'s folder, computed varia
   })
 
   it('a pushed twin names the same files from its own copies and its own /etc/passwd (never the machine)', async () => {
-    const twinOnly = () => ({
-      ...createTestContext(new TargetRoot().dir, { config: { include: ['/etc'] } }),
-      host: new Proxy({}, { get: () => { throw new Error('secretPaths read the machine') } }) as HostPort,
-    })
     const twin = new MemoryTwin(files.map(([path, content]) => ({ path: `filesystem${path}`, content })))
     const asked = [...secrets.map(([path]) => `filesystem${path}`), 'filesystem/root/.restic-pw', 'filesystem/opt/app/repo.pw', 'filesystem/etc/app/app.env']
     const found = await new FilesProvider().secretPaths({ paths: asked, twin, ctx: twinOnly() })
@@ -1146,14 +1130,7 @@ describe('password files from a drop-in\'s folder and relative values of variabl
   })
 
   it('a pushed twin names the same files from its own copies (never the machine)', async () => {
-    const twinOnly = () => ({
-      ...createTestContext(new TargetRoot().dir, { config: { include: ['/etc'] } }),
-      host: new Proxy({}, { get: () => { throw new Error('secretPaths read the machine') } }) as HostPort,
-    })
-    const twin = new MemoryTwin(files.map(([path, content]) => ({ path: `filesystem${path}`, content })))
-    const asked = [...held, ...beside].map((path) => `filesystem${path}`)
-    const found = await new FilesProvider().secretPaths({ paths: asked, twin, ctx: twinOnly() })
-    assert.deepEqual(found.map((f) => f.path).sort(), held.map((path) => `filesystem${path}`).sort())
+    await assertTwinNames(files, held, beside)
   })
 })
 
@@ -1226,10 +1203,6 @@ describe('password files of user units\' specifiers: %u, %g, %h of every account
   })
 
   it('a pushed twin names the same files from its own copies, /etc/passwd and /etc/group (never the machine)', async () => {
-    const twinOnly = () => ({
-      ...createTestContext(new TargetRoot().dir, { config: { include: ['/etc'] } }),
-      host: new Proxy({}, { get: () => { throw new Error('secretPaths read the machine') } }) as HostPort,
-    })
     const twin = new MemoryTwin([...files.map(([path, content]) => ({ path: `filesystem${path}`, content })), ...[...held, ...beside].map((path) => ({ path: `filesystem${path}`, content: 'x\n' }))])
     const asked = [...held, ...beside].map((path) => `filesystem${path}`)
     const found = await new FilesProvider().secretPaths({ paths: asked, twin, ctx: twinOnly() })
@@ -1305,14 +1278,7 @@ describe('Kerberos keytabs krb5.conf, kdc.conf, sssd.conf and gssproxy name (ses
   })
 
   it('a pushed twin names them from its own configs', async () => {
-    const twinOnly = () => ({
-      ...createTestContext(new TargetRoot().dir, { config: { include: ['/etc'] } }),
-      host: new Proxy({}, { get: () => { throw new Error('secretPaths read the machine') } }) as HostPort,
-    })
-    const twin = new MemoryTwin(files.map(([path, content]) => ({ path: `filesystem${path}`, content })))
-    const asked = [...held, ...beside].map((path) => `filesystem${path}`)
-    const found = await new FilesProvider().secretPaths({ paths: asked, twin, ctx: twinOnly() })
-    assert.deepEqual(found.map((f) => f.path).sort(), held.map((path) => `filesystem${path}`).sort())
+    await assertTwinNames(files, held, beside)
   })
 })
 
@@ -1372,13 +1338,6 @@ describe('password files a crontab line reaches by `cd $HOME/…` or `cd ~/…` 
   })
 
   it('a pushed twin names the same files from its own crontabs and /etc/passwd (never the machine)', async () => {
-    const twinOnly = () => ({
-      ...createTestContext(new TargetRoot().dir, { config: { include: ['/etc'] } }),
-      host: new Proxy({}, { get: () => { throw new Error('secretPaths read the machine') } }) as HostPort,
-    })
-    const twin = new MemoryTwin(files.map(([path, content]) => ({ path: `filesystem${path}`, content })))
-    const asked = [...held, ...beside].map((path) => `filesystem${path}`)
-    const found = await new FilesProvider().secretPaths({ paths: asked, twin, ctx: twinOnly() })
-    assert.deepEqual(found.map((f) => f.path).sort(), held.map((path) => `filesystem${path}`).sort())
+    await assertTwinNames(files, held, beside)
   })
 })
