@@ -237,6 +237,31 @@ describe('an edit of a document that only describes the machine is never lost si
     assert.equal((await run(['git', '-C', root().twinDir, 'status', '--porcelain'])).stdout, '')
     assert.match((await twinsync('status')).stdout, /^In sync/)
   })
+
+  // An element added by hand to a document that only describes the machine, then discarded: its
+  // fields are each a description edit (autostart.json's entries are applied from the .desktop
+  // files). Before session 39, discard put back each field alone and left the element behind
+  // (`{ "path": … }`, later seven `{}`), which the provider's load refuses: status said "Not
+  // compared" for the whole document, the twin broken by a discard.
+  it('an autostart entry added to autostart.json by hand, then discarded: the entry goes whole, nothing pending, the document whole', async () => {
+    const AUTOSTART = 'system/startup/autostart.json'
+    const added = '/etc/xdg/autostart/added-by-hand.desktop'
+    type AutostartJson = { entries: Array<Record<string, unknown>> }
+    const before = await twinJson<AutostartJson>(AUTOSTART)
+    await editTwinJson<AutostartJson>(root().twinDir, AUTOSTART, (a) => {
+      a.entries.push({ path: added, scope: 'system', name: 'by hand', exec: '/usr/bin/true', enabled: true, hidden: false, onlyShowIn: [], notShowIn: [] })
+    })
+    await commitTwin(root().twinDir, 'an autostart entry by hand')
+    const asked = await pendingIds()
+    assert.ok(asked.length > 0 && asked.every((id) => id.startsWith(`autostart:describe:${AUTOSTART}#entries/path=${added}/`)), asked.join('\n'))
+    const discarded = await twinsync('discard', 'startup')
+    assert.equal(discarded.code, 0, discarded.stdout + discarded.stderr)
+    assert.deepEqual((await twinJson<AutostartJson>(AUTOSTART)).entries, before.entries, 'the entry gone whole, the others as they were')
+    assert.deepEqual(await pendingIds(), [])
+    const s = await twinsync('status', '--exit-code')
+    assert.equal(s.code, 0, s.stdout + s.stderr)
+    assert.doesNotMatch(s.stdout, /not compared/i)
+  })
 })
 
 describe('the control panel shows a description edit as a left-out ask, and d discards it (the TUI services over a real container)', function () {

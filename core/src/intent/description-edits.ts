@@ -6,7 +6,7 @@ import { ownerOfTwinPath } from '../snapshot/twin-ownership.js'
 import { readBlobs } from '../twin/git.js'
 import { changedBetween, entriesOf, treeOf } from './intent-git.js'
 import { IDENTITY_FIELDS, describePath, valueAt, type Step, type UnitPath } from './json-units.js'
-import { JsonDraft } from './json-draft.js'
+import { JsonDraft, NameLookup } from './json-draft.js'
 import { appendAll } from '../append-to.js'
 
 /** The stable code of an edit no provider applies: status, plan and the control panel say it. */
@@ -336,10 +336,23 @@ export function dropEdits(observed: Uint8Array | undefined, intended: Uint8Array
   const b = parse(intended)
   if (!b.json) return observed
   const value = new JsonDraft(b.value)
+  // The observed document's elements found through an index (a walk of its list an edit was n²).
+  const lookup = new NameLookup()
   for (const e of edits) {
     const unit = e.unit as UnitPath
     // The observed value another document of the family held (the element moved there): put back as it was.
-    value.take(e.observedValue === undefined ? (a.json ? a.value : undefined) : holding(unit, e.observedValue.value), unit)
+    if (e.observedValue !== undefined) {
+      value.take(holding(unit, e.observedValue.value), unit)
+      continue
+    }
+    // A place inside an element the observed document lacks (one added by hand): the element
+    // goes whole, never a half entry. Session 39: an autostart entry added to autostart.json and
+    // discarded was left as `{ "path": … }` alone, which the provider's load refuses ("not
+    // compared"), the twin broken by a discard.
+    const observed = a.json ? a.value : undefined
+    const cut = lookup.reachable(observed, unit)
+    const last = cut[cut.length - 1]
+    value.take(observed, cut.length < unit.length && last !== undefined && typeof last !== 'string' ? cut : unit)
   }
   return Buffer.from(stableStringify(value.value()))
 }
