@@ -335,9 +335,9 @@ export function dropEdits(observed: Uint8Array | undefined, intended: Uint8Array
   const a = parse(observed)
   const b = parse(intended)
   if (!b.json) return observed
-  const value = new JsonDraft(b.value)
-  // The observed document's elements found through an index (a walk of its list an edit was n²).
+  // The observed document's elements found through the draft's index too (a walk of its list an edit was n²), as mergeUnits does.
   const lookup = new NameLookup()
+  const value = new JsonDraft(b.value, lookup)
   for (const e of edits) {
     const unit = e.unit as UnitPath
     // The observed value another document of the family held (the element moved there): put back as it was.
