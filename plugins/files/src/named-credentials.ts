@@ -280,6 +280,9 @@ export interface UnitAccounts {
  * job's), not a system account's /usr/sbin, /bin, /var/cache/man.
  */
 const MAX_MANAGER_HOMES = 8
+
+/** An account or group name a specifier or `~USER` may stand for (a name a path can hold as it is). */
+const ACCOUNT_NAME = /^[A-Za-z_][\w.-]*\$?$/
 const MANAGER_HOME_ROOTS = ['/srv/', '/var/lib/', '/opt/', '/data/', '/usr/local/']
 
 /** The homes a unit of /etc/systemd/user runs in: /root, /home/* (any /home/NAME; an account /etc/passwd does not list: LDAP's), and the homes of accounts under MANAGER_HOME_ROOTS, at most MAX_MANAGER_HOMES more. */
@@ -301,13 +304,12 @@ export function unitAccounts(passwd: ReadonlyArray<{ readonly name: string; read
   for (const [name, gid] of Object.entries(groups)) if (!groupNames.has(gid)) groupNames.set(gid, name)
   const byHome = new Map<string, Record<string, string>>()
   const homes = new Set(['/root', '/home/*'])
-  const name = /^[A-Za-z_][\w.-]*\$?$/
   for (const account of passwd) {
     const home = homePattern(account.home)
     if (MANAGER_HOME_ROOTS.some((r) => home.startsWith(r)) && homes.size < MAX_MANAGER_HOMES + 2) homes.add(home)
     if (byHome.has(home)) continue
     const group = groupNames.get(account.gid)
-    byHome.set(home, !name.test(account.name) ? {} : { u: account.name, U: String(account.uid), G: String(account.gid), ...(group !== undefined && name.test(group) ? { g: group } : {}) })
+    byHome.set(home, !ACCOUNT_NAME.test(account.name) ? {} : { u: account.name, U: String(account.uid), G: String(account.gid), ...(group !== undefined && ACCOUNT_NAME.test(group) ? { g: group } : {}) })
   }
   return { byHome, homes: [...homes] }
 }
@@ -327,7 +329,7 @@ function unitFolder(config: string, text: string): string | undefined {
     if (user) return '%h'
     let name = 'root'
     for (const m of text.matchAll(/^[ \t]*User[ \t]*=[ \t]*(?<u>[^\s]+)[ \t]*\r?$/gm)) name = m.groups?.u ?? name
-    return /^[A-Za-z_][\w.-]*\$?$/.test(name) ? `~${name}` : undefined
+    return ACCOUNT_NAME.test(name) ? `~${name}` : undefined
   }
   return /^[/%]/.test(unquoted(cwd)) && !cwd.includes('$') ? unquoted(cwd) : undefined
 }
