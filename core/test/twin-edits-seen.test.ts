@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { SnapshotService } from '../src/snapshot/snapshot-service.js'
 import sinon from 'sinon'
 import { SimpleGitClient } from '../src/twin/git.js'
+import { putBack } from '../src/twin/pull-move.js'
 import { quickClean, quickCleanLimit } from '../src/twin/quick-status.js'
 import { isTwinSyncError, setOwnPathForTests } from '@twinsync/sdk'
 import { notesProvider } from './support/notes-provider.js'
@@ -389,7 +390,7 @@ describe('a person\'s edits in the twin are seen by a snapshot, below and above 
   }
 
   describe('what git would not compare, where TwinSync writes the working twin or git\'s own index (session 26)', () => {
-    it('restore puts back a file marked assume-unchanged or skip-worktree', async () => {
+    it("a pull's put-back (checkout) puts back a file marked assume-unchanged or skip-worktree", async () => {
       await settled()
       rig.git('update-index', '--assume-unchanged', 'plans/deep/er/kept.md')
       rig.git('update-index', '--skip-worktree', 'plans/same-second.md')
@@ -397,7 +398,7 @@ describe('a person\'s edits in the twin are seen by a snapshot, below and above 
       const kept = rig.git('show', 'HEAD:plans/deep/er/kept.md')
       await writeFile(twinFile('plans/deep/er/kept.md'), 'to be put back\n')
       await writeFile(twinFile('plans/same-second.md'), 'to be put back too\n')
-      await rig.twin().restore([{ path: 'plans/deep/er/kept.md', change: 'M' }, { path: 'plans/same-second.md', change: 'M' }])
+      await putBack(rig.twinDir, rig.git('rev-parse', 'HEAD'), ['plans/deep/er/kept.md', 'plans/same-second.md'], 'A test')
       assert.equal(await readFile(twinFile('plans/deep/er/kept.md'), 'utf8'), `${kept}\n`)
       assert.equal(await readFile(twinFile('plans/same-second.md'), 'utf8'), `${before}\n`)
       assert.equal(rig.git('status', '--porcelain'), '')

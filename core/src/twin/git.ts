@@ -35,7 +35,7 @@ import { indexFlagsOf, indexIdentity, notePlainIndex } from './index-flags.js'
 import { readHead } from './quick-status.js'
 import { isOwnStaleLock } from './ref-lock-record.js'
 import { isStaleGitLock } from './stale-git-lock.js'
-import { refuseNotRegular, removeTwinFile } from './twin-files.js'
+import { refuseNotRegular } from './twin-files.js'
 
 /** The id git gives the empty tree: the "before" of a twin's first commit. */
 export const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904'
@@ -649,8 +649,6 @@ export interface GitClient {
   stagedChanges(): Promise<GitStatusEntry[]>
   commit(message: string): Promise<string>
   head(): Promise<string | undefined>
-  /** Put paths back to HEAD in both index and working tree; remove paths HEAD does not have. */
-  restore(entries: readonly GitStatusEntry[]): Promise<void>
   /**
    * Paths that differ from HEAD in the working tree, untracked files included (ignored ones
    * too); `indexedOnly`: the caller knows there is no file the index does not hold, and only
@@ -688,30 +686,6 @@ export class SimpleGitClient implements GitClient {
   async head(): Promise<string | undefined> {
     const quick = readHead(this.dir) // from .git when it can be (quick-status.ts)
     return quick === undefined ? revParseCommit(this.dir, 'HEAD') : (quick ?? undefined)
-  }
-
-  /**
-   * Put these paths back as HEAD has them: a changed or deleted file checked out, an added one
-   * taken out of the index and the working twin. The paths go to git on its standard input and
-   * each is looked up by name (`update-index`, `checkout-index`), never as arguments or
-   * pathspecs (session 39): as arguments, a twin of 131,000 files passed the kernel's 2 MiB
-   * (E2BIG); as pathspecs, git matches every index entry against every path (`checkout HEAD --`
-   * 20,000 paths in an index of 131,000: 64 s; `checkout-index --stdin` 0.1 s).
-   */
-  async restore(entries: readonly GitStatusEntry[]): Promise<void> {
-    if (entries.length === 0) return
-    const tracked = new Set(entries.filter((e) => e.change !== 'A').map((e) => e.path))
-    const added = entries.filter((e) => e.change === 'A').map((e) => e.path)
-    if (tracked.size > 0) {
-      const head: string[] = []
-      for (const { mode, type, sha, path } of lsTreeEntries(await runGit(this.dir, ['ls-tree', '-r', '-z', '--full-tree', 'HEAD']))) {
-        if (type === 'blob' && tracked.has(path)) head.push(`${mode} ${sha}\t${path}\0`)
-      }
-      await runGitBytes(this.dir, ['update-index', '-z', '--index-info'], { input: head.join('') })
-      await runGitBytes(this.dir, ['checkout-index', '--force', '--index', '-z', '--stdin'], { input: head.map((line) => line.slice(line.indexOf('\t') + 1)).join('') })
-    }
-    if (added.length > 0) await runGitBytes(this.dir, ['update-index', '--force-remove', '-z', '--stdin'], { input: added.map((p) => `${p}\0`).join('') })
-    await Promise.all(added.map((p) => removeTwinFile(this.dir, p)))
   }
 
   async dirtyPaths(options: { indexedOnly?: boolean } = {}): Promise<string[]> {

@@ -339,10 +339,6 @@ export class TwinRepository implements TwinReader {
     return quick === undefined ? this.git.head() : (quick ?? undefined)
   }
 
-  restore(entries: Parameters<GitClient['restore']>[0]): Promise<void> {
-    return this.git.restore(entries)
-  }
-
   /**
    * Paths that differ from HEAD in the working twin, untracked files included. Nothing when
    * .git proves the twin clean without git (quick-status.ts); otherwise git says. `underLock`
