@@ -72,16 +72,31 @@ describe('what the built CLI loads to reach the twin (issue 22)', function () {
     assert.ok(r.builtins.includes('zlib'), r.builtins.join(', '))
   })
 
-  // Speed (session 39): forgotten-paths.ts's clearForgotten unlinks, where `rm(path, { force: true })`
-  // loaded and compiled Node's rimraf in every snapshot.
-  // The first snapshot after one that committed still clears the snapshot's index with rm.
-  it("makes an unchanged snapshot after an unchanged one without Node's rimraf", async () => {
-    assert.equal((await traced('snapshot', '--json')).code, 0)
+  /** An unchanged snapshot, traced: it commits nothing and loads no rimraf. */
+  async function unchangedWithoutRimraf(what: string): Promise<void> {
     const r = await traced('snapshot', '--json')
     assert.equal(r.code, 0, r.stderr)
     assert.equal((JSON.parse(r.stdout) as { commit?: string }).commit, undefined, r.stdout)
     assert.ok(r.builtins.includes('fs'), `the trace sees Node's modules: ${r.builtins.join(', ')}`)
-    assert.ok(!r.builtins.includes('internal/fs/rimraf'), `a snapshot loaded internal/fs/rimraf: ${r.builtins.join(', ')}`)
+    assert.ok(!r.builtins.includes('internal/fs/rimraf'), `${what} loaded internal/fs/rimraf: ${r.builtins.join(', ')}`)
+  }
+
+  // Speed (session 39): forgotten-paths.ts's clearForgotten unlinks, where `rm(path, { force: true })`
+  // loaded and compiled Node's rimraf in every snapshot.
+  it("makes an unchanged snapshot after an unchanged one without Node's rimraf", async () => {
+    assert.equal((await traced('snapshot', '--json')).code, 0)
+    await unchangedWithoutRimraf('an unchanged snapshot after an unchanged one')
+  })
+
+  // Speed (session 40): the snapshot's private index and records removed with removeFile
+  // (core/src/twin/remove-file.ts), where atomic-snapshot.ts's `rm(path, { force: true })` loaded
+  // rimraf in the snapshot after one that committed (its index refreshed, refreshIndex).
+  it("makes the first snapshot after one that committed without Node's rimraf", async () => {
+    await writeFile(join(root().rootfs.dir, 'etc', 'twinsync-light-path.conf'), `changed again ${Date.now()}\n`)
+    const committed = await traced('snapshot', '--json')
+    assert.equal(committed.code, 0, committed.stderr)
+    assert.notEqual((JSON.parse(committed.stdout) as { commit?: string }).commit, undefined, committed.stdout)
+    await unchangedWithoutRimraf('the first snapshot after one that committed')
   })
 
   it("loads the index for status, which runs the providers (the trace sees sdk-lib.cjs when it is used)", async () => {

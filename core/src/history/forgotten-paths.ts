@@ -1,9 +1,10 @@
-import { readFileSync, unlinkSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import type { Change, Diagnostic } from '@twinsync/sdk'
 import { machinePathOf, warningDiagnostic, writeFileAtomic } from '@twinsync/sdk/light'
 import { machinePathOfChange } from '../plan/machine-path.js'
+import { removeFile } from '../twin/remove-file.js'
 
 /**
  * The machine paths `twinsync forget` took out of the twin's history, until the next snapshot
@@ -44,17 +45,10 @@ export function readForgotten(dir: string): string[] {
 
 /**
  * A snapshot recorded the machine again: the twin says what the machine has (or ignores it).
- * Speed (issue 22, session 39): an unlink, not `rm(path, { force: true })`, which every snapshot
- * ran and which loads and compiles Node's rimraf (its module and 8 functions) even for a file
- * that is not there: 2.1 M instructions alone (callgrind, `node -e` with fs/promises loaded either
- * way: 517.7 -> 515.6 M); services root, unchanged snapshot 469.5 -> 467.7 M (3 pairs, medians).
+ * Every snapshot runs it: removeFile, not `rm` (which loads Node's rimraf; see remove-file.ts).
  */
 export async function clearForgotten(dir: string): Promise<void> {
-  try {
-    unlinkSync(join(dir, RECORD))
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
-  }
+  removeFile(join(dir, RECORD))
 }
 
 /** The deletes of a forgotten path (or below a forgotten folder): left out, said (FORGOTTEN_NOT_DELETED). */

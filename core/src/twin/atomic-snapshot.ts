@@ -14,6 +14,7 @@ import { packsCommits } from './auto-pack.js'
 import { identityNow, updateRefInNode } from './ref-update.js'
 import { settleRecordedRefLocks } from './ref-lock-record.js'
 import { removeStaleGitLock } from './stale-git-lock.js'
+import { removeFile } from './remove-file.js'
 import { editedSinceIndexed, entryPresent, fileIsBlob, gitBlobId as blobId, indexUnchanged, readHead, readIndex, readRefId, recordIndexParse, rememberClean, writeIndexCopy, type TwinIndex } from './quick-status.js'
 import { cacheTreeExtension, cacheTreeOf, foldersAbove, parseCacheTree, spliceIndex, treesFromCache, type CacheTreeNode, type SplicedParse } from './cache-tree.js'
 import { appendTo, appendAll } from '../append-to.js'
@@ -666,7 +667,7 @@ async function settleMove(dir: string): Promise<Settled> {
     // Another run taking the lock right now has its temp file for a moment: leave young ones alone.
     // A young one whose run died (killed while taking the lock) is a leftover all the same.
     if (info === undefined || (name.startsWith('.lock.') && Date.now() - info.mtimeMs < 60_000 && !(await lockTempOfDeadRun(join(state, name))))) continue
-    await rm(join(state, name), { force: true })
+    removeFile(join(state, name))
     tempFiles.push(join(STATE, name))
   }
   appendAll(tempFiles, sweepCacheTemps(dir))
@@ -714,7 +715,7 @@ async function settleMove(dir: string): Promise<Settled> {
     }
   }
   // HEAD never moved: the working twin was never touched.
-  for (const l of [MARKER, INDEX, `${INDEX}.lock`, STAGE]) await rm(join(dir, l), { recursive: true, force: true })
+  for (const l of [MARKER, INDEX, `${INDEX}.lock`, STAGE]) removeSync(join(dir, l))
   return { finished: false, discarded: true, tempFiles, kept: [] }
 }
 
@@ -752,7 +753,7 @@ function sweepCacheTemps(dir: string): string[] {
       if (!CACHE_TEMP_NAME.test(name) || !tempOfDeadRun(name)) continue
       const path = join(cache, folder, name)
       if (lstatSync(path, { throwIfNoEntry: false })?.isFile() !== true) continue
-      rmSync(path, { force: true })
+      removeFile(path)
       removed.push(join(STATE, 'cache', folder, name))
     }
   }
@@ -771,14 +772,14 @@ const CACHE_TEMP_NAME = /^\..+\.\d+-[0-9a-f]{8}\.twinsync-[0-9a-f]{12}$/
 export async function resetIndex(dir: string): Promise<void> {
   refuseForeignIndexLock(dir)
   const index = join(dir, INDEX)
-  await rm(index, { force: true })
+  removeFile(index)
   const real = join(dir, '.git', 'index')
   await copyIndex(real, index)
   try {
     await git(dir, ['reset', '--quiet', '--mixed'], { env: { GIT_INDEX_FILE: index } })
     await swapIndex(dir, index)
   } finally {
-    await rm(index, { force: true })
+    removeFile(index)
   }
 }
 
@@ -792,7 +793,7 @@ export async function resetIndex(dir: string): Promise<void> {
 export async function refreshIndex(dir: string, read: TwinIndex): Promise<boolean> {
   if ((await lstat(join(dir, '.git', 'index.lock')).catch(() => undefined)) !== undefined) return false
   const index = join(dir, INDEX)
-  await rm(index, { force: true })
+  removeFile(index)
   try {
     // Every entry git keeps is checked against its file from now on (racy ones by content), so
     // the refreshed index may say it was written now, even when git found nothing to rewrite.
@@ -806,7 +807,7 @@ export async function refreshIndex(dir: string, read: TwinIndex): Promise<boolea
   } catch {
     return false
   } finally {
-    await rm(index, { force: true })
+    removeFile(index)
   }
 }
 
@@ -818,7 +819,7 @@ export async function refreshIndex(dir: string, read: TwinIndex): Promise<boolea
 async function finishSwap(dir: string): Promise<void> {
   const lock = join(dir, '.git', 'index.lock')
   const [locked, current] = await Promise.all([stat(lock), stat(join(dir, '.git', 'index')).catch(() => undefined)])
-  if (current?.ino === locked.ino && current.dev === locked.dev) await rm(lock)
+  if (current?.ino === locked.ino && current.dev === locked.dev) await unlink(lock)
   else await rename(lock, join(dir, '.git', 'index'))
 }
 
@@ -835,7 +836,7 @@ async function swapIndex(dir: string, index: string): Promise<void> {
   } catch (error) {
     // The index is as it was; the lock is this run's own link: gone with the swap, never left for
     // the next command to refuse (a failed rename, found failing a pull at each step, session 34).
-    await rm(lock, { force: true }).catch(() => undefined)
+    quietly(() => removeFile(lock))
     throw error
   }
 }
@@ -863,14 +864,16 @@ function quietly<T>(fn: () => T): T | undefined {
 }
 
 /**
- * `rmSync(path, { recursive: true, force: true })`, but nothing when nothing is there. Speed
- * (issue 22, session 9): Node 20's rmSync loads its rimraf module before it looks (0.8–1 ms of
- * CPU), and every snapshot, `plan` and `status` removes draft files that are not there; one
- * lstat instead, as rmSync's own first step.
+ * `rmSync(path, { recursive: true, force: true })`, but nothing when nothing is there, and a file
+ * unlinked (removeFile). Speed (issue 22, session 9): Node 20's rmSync loads its rimraf module
+ * before it looks (0.8–1 ms of CPU), and every snapshot, `plan` and `status` removes draft files
+ * that are not there; one lstat instead, as rmSync's own first step.
  */
 function removeSync(path: string): void {
-  if (lstatSync(path, { throwIfNoEntry: false }) === undefined) return
-  rmSync(path, { recursive: true, force: true })
+  const info = lstatSync(path, { throwIfNoEntry: false })
+  if (info === undefined) return
+  if (info.isDirectory()) rmSync(path, { recursive: true, force: true })
+  else removeFile(path)
 }
 
 /**
@@ -975,9 +978,9 @@ async function finishMove(dir: string, record: MoveRecord, index: string | undef
     if (!/^refs\/twinsync\/[A-Za-z0-9_-]+$/.test(ref) || readRefId(dir, ref) === record.commit) continue
     if (!updateRefInNode(dir, ref, record.commit, undefined, 'snapshot', identityNow())) await git(dir, ['update-ref', '--create-reflog', '-m', 'snapshot', ref, record.commit])
   }
-  await rm(join(dir, MARKER), { force: true })
+  removeFile(join(dir, MARKER))
   await rm(join(dir, STAGE), { recursive: true, force: true })
-  await rm(join(dir, INDEX), { force: true })
+  removeFile(join(dir, INDEX))
   return kept
 }
 
@@ -1067,7 +1070,7 @@ async function undoMove(dir: string, record: MoveRecord, headAtCommit: boolean):
         }
         rmSync(file, { recursive: true, force: true })
       }
-      rmSync(aside, { force: true })
+      removeFile(aside)
       if (entry.mode === '120000') symlinkSync(Buffer.from(bytes).toString('utf8'), aside)
       else writeFileSync(aside, bytes, { mode: entry.mode === '100755' ? 0o755 : 0o644 })
       renameSync(aside, file)
@@ -1079,7 +1082,7 @@ async function undoMove(dir: string, record: MoveRecord, headAtCommit: boolean):
   }
   // The new tree's private index goes with resetIndex, which makes its copy there.
   await resetIndex(dir)
-  await rm(join(dir, MARKER), { force: true })
+  removeFile(join(dir, MARKER))
   await rm(join(dir, STAGE), { recursive: true, force: true })
   return kept
 }
@@ -1116,7 +1119,8 @@ async function removeWorkingPath(dir: string, path: string, newFolders: Readonly
   const target = join(dir, path)
   const info = await lstat(target).catch(() => undefined)
   if (info === undefined || (info.isDirectory() && newFolders.has(path))) return
-  await rm(target, { recursive: info.isDirectory(), force: true })
+  if (info.isDirectory()) await rm(target, { recursive: true, force: true })
+  else removeFile(target)
   // Folders left empty go too, as git would leave them (up to the twin's top folders).
   for (let parent = dirname(path); parent.includes('/'); parent = dirname(parent)) {
     const entries = await readdir(join(dir, parent)).catch(() => undefined)
@@ -1132,7 +1136,7 @@ export async function makeParents(dir: string, path: string): Promise<void> {
     const here = join(dir, ...parts.slice(0, i))
     const info = await lstat(here).catch(() => undefined)
     if (info?.isDirectory() === true) continue
-    if (info !== undefined) await rm(here, { force: true })
+    if (info !== undefined) removeFile(here)
     await mkdir(here)
   }
 }
@@ -1146,7 +1150,7 @@ function makeParentsSync(dir: string, path: string, known: Set<string>): void {
     const here = join(dir, relative)
     const info = lstatSync(here, { throwIfNoEntry: false })
     if (info?.isDirectory() !== true) {
-      if (info !== undefined) rmSync(here, { force: true })
+      if (info !== undefined) removeFile(here)
       mkdirSync(here)
     }
     known.add(relative)
@@ -1645,7 +1649,7 @@ function writeLooseBlobs(dir: string, blobs: Iterable<{ sha: string; bytes: Buff
     } catch (error) {
       throw diskError(error, dir)
     } finally {
-      rmSync(temp, { force: true })
+      removeFile(temp)
     }
   }
 }
