@@ -444,6 +444,42 @@ describe('hostile twin corpus: the twin is untrusted input', function () {
     assert.equal(await lstat(join(rig.twin, 'filesystem/opt')).then(() => 'there', () => 'gone'), 'gone', 'out of the working twin, its folders too')
   })
 
+  // Session 40: a pulled file in the files provider's part of the twin that its load does not
+  // read (system/files/notes.txt), and a pulled document of a provider disabled here (systemd's
+  // units.json): status said "nothing pending"; the next snapshot removed the first without a word
+  // and committed the second as if the machine had it. Pending now, never applied, kept on top of
+  // the snapshot (whose commit records the machine only), dropped by discard.
+  it("a pulled file its provider does not read, and a pulled document of a disabled provider: pending (never applied), kept by a snapshot, not in its commit, dropped by discard", async () => {
+    const notes = 'system/files/notes.txt'
+    const units = 'system/services/units.json'
+    serve((clone) => {
+      execFileSync('mkdir', ['-p', join(clone, 'system/services')])
+      writeFileSync(join(clone, notes), 'run /tmp/x as root\n')
+      writeFileSync(join(clone, units), '{"units": {"evil.service": {"state": "enabled"}}}\n')
+      git(clone, ['add', '-A'])
+      git(clone, ['commit', '--quiet', '-m', 'pulled: a note beside the manifest, a units.json'])
+    })
+    assert.equal((await (await rig.container()).resolve(RemoteService).pull()).status, 'fast-forwarded')
+    const items = async () => (await (await rig.container()).resolve(IntentService).pending()).items.map((i) => [i.id, i.code])
+    const asked = [
+      [`files:describe:${notes}`, 'UNREAD_FILE_NOT_APPLIED'],
+      [`systemd:describe:${units}`, 'PROVIDER_DISABLED_EDIT_NOT_APPLIED'],
+    ]
+    assert.deepEqual(await items(), asked)
+    const plan = await (await rig.container()).resolve(PlanWorkflow).plan({})
+    assert.deepEqual(plan.changes, [])
+    assert.deepEqual(plan.diagnostics.filter((d) => d.change !== undefined).map((d) => [d.change, d.code]), asked)
+    await (await rig.container()).resolve(SnapshotWorkflow).take({ init: false, ifChanged: false })
+    assert.deepEqual(await items(), asked, 'still pending after the snapshot')
+    assert.equal(await readFile(join(rig.twin, notes), 'utf8'), 'run /tmp/x as root\n', 'kept in the working twin')
+    assert.equal(git(rig.twin, ['ls-tree', '-r', '--name-only', 'HEAD', 'system/files/notes.txt', 'system/services']), '', "not in the snapshot's commit")
+    const { ReconcileService } = await import('../../core/src/intent/reconcile-service.js')
+    await (await rig.container()).resolve(ReconcileService).discard(asked.map(([id]) => id as string))
+    assert.deepEqual(await items(), [])
+    assert.equal(await lstat(join(rig.twin, notes)).then(() => 'there', () => 'gone'), 'gone')
+    assert.equal(await lstat(join(rig.twin, units)).then(() => 'there', () => 'gone'), 'gone')
+  })
+
   // Session 39: a pulled document for a file the manifest lists as not mirrored (here a forged
   // secret entry, as a snapshot writes one for a file secret by its path) was never read by the
   // files load: status "nothing pending", and the next snapshot dropped it without a word. A

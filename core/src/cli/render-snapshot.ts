@@ -3,6 +3,7 @@ import { renderDiagnostics } from './render-diagnostics.js'
 import { snapshotDomainLines } from '../snapshot/snapshot-summary.js'
 import { renderPush } from './render.js'
 import { appendAll } from '../append-to.js'
+import { visibleName } from '../plan/command-text.js'
 
 /** What `twinsync snapshot` (and `push` without a mirror run) prints. */
 export function renderSnapshot(r: TakeSnapshotResult): string {
@@ -16,7 +17,8 @@ export function renderSnapshot(r: TakeSnapshotResult): string {
   const notDetected = r.providers.filter((p) => p.status === 'not-detected').map((p) => p.name)
   if (notDetected.length > 0) lines.push(`  not present on this machine: ${notDetected.join(', ')}`)
   if (r.pending.length > 0) {
-    lines.push(`Pending intent kept on top of it (${r.pending.length} twin file${r.pending.length === 1 ? '' : 's'}: ${r.pending.slice(0, 3).join(', ')}${r.pending.length > 3 ? ', …' : ''}); \`twinsync status\` lists the items.`)
+    // Twin paths are the twin's (untrusted): a name with a line break or a control is spelled out, never printed raw.
+    lines.push(`Pending intent kept on top of it (${r.pending.length} twin file${r.pending.length === 1 ? '' : 's'}: ${r.pending.slice(0, 3).map(visibleName).join(', ')}${r.pending.length > 3 ? ', …' : ''}); \`twinsync status\` lists the items.`)
   }
   appendAll(lines, renderDiagnostics(r.diagnostics))
   lines.push(...renderPush(r.push))

@@ -13,6 +13,23 @@ import { appendAll } from '../append-to.js'
 export const DESCRIPTION_EDIT_NOT_APPLIED = 'DESCRIPTION_EDIT_NOT_APPLIED'
 
 /**
+ * An edit of a document of a provider disabled in the configuration (providers.disabled): nothing
+ * compares, plans or collects it, so it is the person's, never the machine's record. Kept pending
+ * whole, as a description edit is, until the provider is enabled again (its diff then plans it,
+ * or it stays a description edit) or the edit is discarded. Before session 40 a snapshot committed
+ * it as if the machine had it, and the provider, once enabled, overwrote it without a word.
+ */
+export const PROVIDER_DISABLED_EDIT_NOT_APPLIED = 'PROVIDER_DISABLED_EDIT_NOT_APPLIED'
+
+/**
+ * A file in an applying provider's part of the twin that its load does not read (a note left in
+ * system/files/, a file beside a provider's documents): nothing compares or applies it. Kept
+ * pending whole until moved out or discarded; before session 40 the next snapshot removed it
+ * without a word (its domain planned nothing, so the edit was taken for one the apply had done).
+ */
+export const UNREAD_FILE_NOT_APPLIED = 'UNREAD_FILE_NOT_APPLIED'
+
+/**
  * A person's edit of a document, or of a part of one, that only describes the machine: no
  * provider applies it (cron.json: the jobs are the crontab files; os.json: a fact). It is kept
  * in the working twin and pending until discarded or until the machine comes to match it.
@@ -32,6 +49,8 @@ export interface DescriptionEdit {
   nextStep: string
   /** A value its provider's plan does not apply (Provider.unapplied), not a declared description. */
   unapplied?: true
+  /** Kept for another reason than a description (PROVIDER_DISABLED_EDIT_NOT_APPLIED, UNREAD_FILE_NOT_APPLIED): the code and the reason status says. */
+  kept?: { code: string; reason: string }
   /**
    * The observed value, when the observed document did not hold the element and another
    * document of its family did (the files manifest whole and in parts): what `discard` puts back.
@@ -39,20 +58,30 @@ export interface DescriptionEdit {
   observedValue?: { value: unknown }
 }
 
-/** A place an applying provider's `unapplied` named, with the provider (intent-service.ts checks it owns the document). */
+/**
+ * A place an applying provider's `unapplied` named, with the provider (intent-service.ts checks it
+ * owns the document); or a whole document the core keeps for its own reason (`kept`: a file the
+ * provider's load did not read, intent-service.ts's itemsBetween), never a provider's word.
+ */
 export interface OwnedPlace extends UnappliedPlace {
   provider: Provider
+  kept?: { code: string; reason: string }
 }
 
 export interface DescriptionView {
   providers: readonly Provider[]
   claims: PathClaims
+  /** The installed providers disabled in the configuration: their documents' edits are kept whole (PROVIDER_DISABLED_EDIT_NOT_APPLIED). */
+  disabled?: readonly Provider[]
 }
 
-/** The description parts of the documents of `path`'s owner: declared, or the whole document of a provider that applies nothing. */
-export function describedPartsOf(path: string, view: DescriptionView): { provider: Provider; parts: DescribedPart[] } | undefined {
+/**
+ * The description parts of the documents of `path`'s owner: declared, or the whole document of a
+ * provider that applies nothing, or of one disabled in the configuration (`disabled`).
+ */
+export function describedPartsOf(path: string, view: DescriptionView): { provider: Provider; parts: DescribedPart[]; disabled?: true } | undefined {
   const owner = ownerOfTwinPath(path, view.providers, view.claims)
-  if (owner === undefined) return undefined
+  if (owner === undefined) return disabledPartOf(path, view)
   if (!isApplicable(owner)) {
     // Facts: collected from the machine at every snapshot; nothing applies them.
     return { provider: owner, parts: [{ path, appliedFrom: `${path} records what the machine reports (${owner.name} facts) at each snapshot; nothing applies it. Change the machine itself` }] }
@@ -60,6 +89,27 @@ export function describedPartsOf(path: string, view: DescriptionView): { provide
   // A declared path ending in "/" is a folder of documents (the files manifest's parts).
   const parts = (owner.describes ?? []).filter((p) => p.path === path || (p.path.endsWith('/') && inFolder(path, p.path)))
   return parts.length === 0 ? undefined : { provider: owner, parts }
+}
+
+/**
+ * A document of a provider disabled in the configuration (one of its twinPaths; a mirrored file
+ * whose machine path falls to it, such as any under filesystem/ when the files provider is off):
+ * the whole document, since nothing compares, plans or collects it while the provider is off.
+ */
+function disabledPartOf(path: string, view: DescriptionView): { provider: Provider; parts: DescribedPart[]; disabled: true } | undefined {
+  if (view.disabled === undefined || view.disabled.length === 0) return undefined
+  const owner = ownerOfTwinPath(path, view.disabled, view.claims)
+  if (owner === undefined) return undefined
+  return {
+    provider: owner,
+    disabled: true,
+    parts: [{ path, appliedFrom: `The ${owner.name} provider is disabled in the configuration (providers.disabled): nothing compares, plans or records ${visibleName(path)} while it is. Enable it again (take ${owner.name} out of providers.disabled) to have the edit planned` }],
+  }
+}
+
+/** What status says of a disabled provider's document edited (describedPartsOf's `disabled`). */
+function disabledKept(provider: Provider): { code: string; reason: string } {
+  return { code: PROVIDER_DISABLED_EDIT_NOT_APPLIED, reason: `never applied: the ${provider.name} provider is disabled in the configuration` }
 }
 
 /**
@@ -165,7 +215,8 @@ export async function descriptionEdits(
     const intendedBytes = bytes(wants.get(path))
     // The whole family is read only when the intended document names an element its observed copy lacks.
     const elsewhere = family !== undefined && lacksElements(observedBytes, intendedBytes) ? await lookupOf(family.folder, family.head) : family === undefined ? undefined : () => undefined
-    appendAll(out, editsOf(path, provider, found?.parts ?? [], observedBytes, intendedBytes, places, elsewhere))
+    const edits = editsOf(path, provider, found?.parts ?? [], observedBytes, intendedBytes, places, elsewhere)
+    appendAll(out, found?.disabled === true ? edits.map((e) => ({ ...e, kept: disabledKept(provider) })) : edits)
   }
   return out
 }
@@ -202,7 +253,7 @@ export function editsOf(
   parts: readonly DescribedPart[],
   observed: Uint8Array | undefined,
   intended: Uint8Array | undefined,
-  places: readonly UnappliedPlace[] = [],
+  places: ReadonlyArray<UnappliedPlace & { kept?: OwnedPlace['kept'] }> = [],
   /**
    * For a document of a family (describedFamily): the observed twin's elements wherever they are.
    * Then a place inside a named element is judged by the element, not by the document: only
@@ -261,9 +312,9 @@ export function editsOf(
     if (part.keys === undefined) {
       const same = a.json && b.json ? isDeepStrictEqual(a.value, b.value) : sameBytes(observed, intended)
       if (same) continue
-      const id = `${provider.name}:describe:${path}`
+      const id = `${provider.name}:describe:${visibleName(path)}`
       const where = a.json && b.json ? placesOf(a.value, b.value) : ''
-      const what = intended === undefined ? `delete ${path}` : observed === undefined ? `add ${path}` : `change ${path}${where}`
+      const what = wholeEdit(path, observed, intended, where)
       out.push({ ...base, id, summary: what, nextStep: `${part.appliedFrom}; ${discard(id)}` })
       continue
     }
@@ -284,11 +335,11 @@ export function editsOf(
     const unit: UnitPath = place.at.map((s) => (typeof s === 'string' ? s : { field: s.field, value: s.value }))
     if (unit.length === 0) {
       const same = a.json && b.json ? isDeepStrictEqual(a.value, b.value) : sameBytes(observed, intended)
-      const id = `${provider.name}:describe:${path}`
+      const id = `${provider.name}:describe:${visibleName(path)}`
       if (same || seen.has(id)) continue
       seen.add(id)
-      const what = intended === undefined ? `delete ${path}` : observed === undefined ? `add ${path}` : `change ${path}${a.json && b.json ? placesOf(a.value, b.value) : ''}`
-      out.push({ ...base, id, summary: what, nextStep: `${place.nextStep}; ${discard(id)}`, unapplied: true })
+      const what = wholeEdit(path, observed, intended, a.json && b.json ? placesOf(a.value, b.value) : '')
+      out.push({ ...base, id, summary: what, nextStep: `${place.nextStep}; ${discard(id)}`, unapplied: true, ...(place.kept === undefined ? {} : { kept: place.kept }) })
       continue
     }
     if ((!a.json && elsewhere === undefined) || !b.json) continue
@@ -396,6 +447,12 @@ function expandFrom(here: unknown, keys: readonly string[], at: UnitPath): UnitP
     appendAll(out, expandFrom(element, rest, [...at, { field, value: name }]))
   }
   return out
+}
+
+/** A whole document's edit in words; its path comes from the twin (untrusted): controls and look-alikes spelled out. */
+function wholeEdit(path: string, observed: Uint8Array | undefined, intended: Uint8Array | undefined, where: string): string {
+  const name = visibleName(path)
+  return intended === undefined ? `delete ${name}` : observed === undefined ? `add ${name}` : `change ${name}${where}`
 }
 
 /** " (jobs, users.root)": the first places two JSON documents differ at. */

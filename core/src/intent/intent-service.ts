@@ -25,6 +25,7 @@ import { INTENDED_REF, OBSERVED_REF, changedBetween, commitTree, deleteRef, entr
 import { describePath, type UnitPath } from './json-units.js'
 import { DESCRIPTION_EDIT_NOT_APPLIED, type DescriptionEdit, describedFamily, describedPartsOf, descriptionEdits, isDescribed, keepEdits, type OwnedPlace } from './description-edits.js'
 import { familyOf, mergePath, withoutElements } from './merge-path.js'
+import { recordingReader, unreadPlaces } from './unread-files.js'
 import { adoptApplied, type AskedUnit, promotePath } from './asked-units.js'
 import { promoteFamily } from './family-units.js'
 
@@ -107,7 +108,7 @@ export interface ProviderItems {
   changes: Change[]
   /** Its documents could not be read on one side: the whole domain counts as different. */
   failed: boolean
-  /** The places of its documents whose asked-for values its plan leaves out (Provider.unapplied). */
+  /** The places of its documents whose asked-for values its plan leaves out (Provider.unapplied), and the edited files its load did not read (unreadPlaces). */
   unapplied: OwnedPlace[]
 }
 
@@ -145,6 +146,8 @@ type Scope = 'providers' | 'all'
 export interface ProviderView {
   providers: Provider[]
   claims: PathClaims
+  /** Installed providers disabled in the configuration: an edit of their documents is kept pending whole (PROVIDER_DISABLED_EDIT_NOT_APPLIED). */
+  disabled: Provider[]
 }
 
 /**
@@ -591,8 +594,8 @@ export class IntentService {
   }
 
   async view(): Promise<ProviderView> {
-    const { claims } = await this.registry.load()
-    return { providers: (await this.registry.select()).map((r) => r.provider), claims }
+    const { claims, providers } = await this.registry.load()
+    return { providers: (await this.registry.select()).map((r) => r.provider), claims, disabled: providers.filter((r) => r.disabled).map((r) => r.provider) }
   }
 
   /**
@@ -617,21 +620,28 @@ export class IntentService {
     const moved = head === undefined || head === observed ? [] : (await changedBetween(this.twin.dir, observed, head)).map((e) => e.path)
     const edited = [...dirty, ...moved]
     // Only an edit of such a provider's own documents (not a mirrored file under filesystem/): the files provider loads its whole manifest.
+    // Also a file its load may not read (unreadPlaces): one in a folder of its documents (system/files/,
+    // system/services/), or a mirrored file another provider than the default one claims (a crontab,
+    // an enablement link): those providers' documents are small. The files provider reads every document under filesystem/.
     const judges = (p: string) => {
       const owner = this.applyingOwner(p, view)
-      return owner?.unapplied !== undefined && [...owner.twinPaths, ...(owner.inputPaths ?? [])].some((t) => (t.endsWith('/') ? p.startsWith(t) : p === t))
+      if (owner === undefined) return false
+      const own = [...owner.twinPaths, ...(owner.inputPaths ?? [])].some((t) => (t.endsWith('/') ? p.startsWith(t) : p === t))
+      const unreadable = owner.twinPaths.some((t) => t.endsWith('/') && p.startsWith(t)) || (p.startsWith('filesystem/') && owner.name !== view.claims.defaultOwner)
+      return (owner.unapplied !== undefined && own) || unreadable
     }
     if (!edited.some((p) => isDescribed(p, view) || judges(p))) return []
     const tree = await workingTree(this.twin.dir)
+    const judged = new Set(edited.filter(judges).map((p) => this.applyingOwner(p, view)?.name))
     // The domains whose providers say which asked-for values their plans leave out: compared here (apt's and systemd's documents are small).
-    const places = edited.some(judges) ? placesOf((await this.itemsBetween(observed, tree, view, (p) => p.unapplied !== undefined)).byProvider) : []
+    const places = judged.size > 0 ? placesOf((await this.itemsBetween(observed, tree, view, (p) => p.unapplied !== undefined || judged.has(p.name))).byProvider) : []
     const edits = await descriptionEdits(this.twin.dir, observed, tree, view, undefined, places)
     const asked = only === undefined || only.length === 0 ? edits : edits.filter((e) => only.includes(e.provider) || only.includes(e.category))
     return asked.map((e) => ({
       severity: 'warning' as const,
-      code: DESCRIPTION_EDIT_NOT_APPLIED,
+      code: e.kept?.code ?? DESCRIPTION_EDIT_NOT_APPLIED,
       // A left-out ask, as an item outside its provider's scope is (`change`): its own row in the control panel, where d discards it.
-      summary: `${e.summary.charAt(0).toUpperCase()}${e.summary.slice(1)}: left out, ${e.unapplied === true ? `${e.provider} does not apply this value` : 'it only describes the machine and no provider applies it'} (it stays pending)`,
+      summary: `${e.summary.charAt(0).toUpperCase()}${e.summary.slice(1)}: left out, ${e.kept !== undefined ? e.kept.reason.replace(/^never applied: /, '') : e.unapplied === true ? `${e.provider} does not apply this value` : 'it only describes the machine and no provider applies it'} (it stays pending)`,
       detail: e.nextStep,
       provider: e.provider,
       path: e.path,
@@ -666,6 +676,7 @@ export class IntentService {
     const v = view ?? (await this.view())
     const dir = this.twin.dir
     const changed = await changedBetween(dir, await treeOf(dir, observed), tree)
+    const gone = new Set(changed.filter((e) => e.change === 'D').map((e) => e.path))
     const byProvider = new Map<string, ProviderItems>()
     // Documents added that no applying provider owns (a plugin's that is not loaded, a facts document).
     const unowned: string[] = []
@@ -693,9 +704,11 @@ export class IntentService {
         // Each domain's two sides narrowed to what differs (Provider.narrow) where its provider can.
         const sides = await narrowedSides(entry.provider, before, after, entry.paths, ctx)
         // Through the one provider guard: a twin that cannot be read (a symlinked document) is a diagnostic.
+        // What the intended side's load asks for is noted: an edited file it never reads is kept (unreadPlaces).
+        const seen = new Set<string>()
         const [wasCall, wantsCall] = await Promise.all([
           callProvider(entry.provider, 'load', () => entry.provider.load({ ctx, twin: sides.older })),
-          callProvider(entry.provider, 'load', () => entry.provider.load({ ctx, twin: sides.newer })),
+          callProvider(entry.provider, 'load', () => entry.provider.load({ ctx, twin: recordingReader(sides.newer, seen) })),
         ])
         if (!wasCall.ok || !wantsCall.ok) {
           entry.failed = true
@@ -713,6 +726,7 @@ export class IntentService {
         const diff = entry.provider.diff({ desired: wants.state, actual: was.state, ctx })
         appendAll(entry.changes, diff.changes)
         appendAll(entry.unapplied, await this.unappliedPlaces(entry.provider, wants.state, was.state, diff.changes, ctx, v, diagnostics))
+        appendAll(entry.unapplied, unreadPlaces(entry.provider, entry.paths, (p) => !gone.has(p), seen))
       }
     } finally {
       batch.close()
@@ -980,6 +994,7 @@ export class IntentService {
 
 /** A description edit as a pending item: never applied, with its code and where the real thing lives. */
 export function descriptionItem(e: DescriptionEdit): PendingItem {
+  if (e.kept !== undefined) return { ...describedItem(e), reason: e.kept.reason, code: e.kept.code }
   if (e.unapplied === true) return { ...describedItem(e), reason: `never applied: ${e.provider} plans nothing for this value` }
   return describedItem(e)
 }

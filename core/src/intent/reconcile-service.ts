@@ -332,7 +332,11 @@ export class ReconcileService {
     try {
       const contents: Contents = new Map()
       for (const path of paths) {
-        contents.set(path, dropEdits(await observed.read(path), await this.twin.read(path), edits.filter((e) => e.path === path)))
+        const mine = edits.filter((e) => e.path === path)
+        // A whole document goes back to the observed one without reading the working file (a
+        // symlink a pulled twin put there is refused by a read; it is replaced, never followed).
+        const whole = mine.some((e) => e.unit === undefined)
+        contents.set(path, dropEdits(await observed.read(path), whole ? undefined : await this.twin.read(path), mine))
       }
       await this.writeContents(contents)
     } finally {

@@ -33,8 +33,8 @@ export interface UnitRig {
   cleanup(): Promise<void>
 }
 
-/** The built-in providers are disabled; `providers` come from a plugin named `twinsync-plugin-fake`. */
-export async function unitRig(providers: Provider[], options: { clock?: () => Date; at?: { root: string; twinDir: string } } = {}): Promise<UnitRig> {
+/** The built-in providers are disabled (and `disabled`, of `providers`); `providers` come from a plugin named `twinsync-plugin-fake`. */
+export async function unitRig(providers: Provider[], options: { clock?: () => Date; at?: { root: string; twinDir: string }; disabled?: readonly string[] } = {}): Promise<UnitRig> {
   // `at`: another process's services over a rig's root and twin (a run to kill, pull-until-killed.ts).
   const dir = options.at === undefined ? await mkdtemp(join(tmpdir(), 'twinsync-unit-')) : join(options.at.twinDir, '..')
   const root = options.at?.root ?? join(dir, 'root')
@@ -46,7 +46,7 @@ export async function unitRig(providers: Provider[], options: { clock?: () => Da
   } as unknown as OclifConfig
   const host = new RecordingHost(new LocalHost(root))
   const c = rootContainer.createChildContainer()
-  registerValue(c, Tokens.Config, { path: undefined, values: { providers: { disabled: builtin } } })
+  registerValue(c, Tokens.Config, { path: undefined, values: { providers: { disabled: [...builtin, ...(options.disabled ?? [])] } } })
   registerValue(c, Tokens.OclifConfig, oclif)
   registerValue(c, Tokens.Host, host)
   registerValue(c, Tokens.TwinLocation, { dir: twinDir, source: 'flag' })
