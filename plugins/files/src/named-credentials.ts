@@ -112,6 +112,12 @@ export interface NamingRule {
    * what it, the files it follows and the other configs set.
    */
   environment?(config: string, text: string, accounts?: UnitAccounts): { words: string[]; assigns: Array<[string, string]> }
+  /**
+   * Session 40: the configs its text includes (Apache's `Include`, nginx's `include`, Samba's
+   * `include =`): path patterns under /etc, read with this rule's `named` and `includes` in turn
+   * (includeHops), wherever they are.
+   */
+  includes?(config: string, text: string): string[]
   /** The largest config of this rule read (a folder of scripts holds programs too: /usr/local/bin). */
   readonly maxBytes?: number
 }
@@ -149,9 +155,13 @@ const KRB5_FOLDER = '/etc/krb5.conf.d'
 const SSSD_CONFIGS = ['/etc/sssd/sssd.conf']
 const SSSD_FOLDER = '/etc/sssd/conf.d'
 const GSSPROXY = '/etc/gssproxy'
-/** The settings each kind of them names a keytab (or key stash) by. */
+/**
+ * The settings each kind of them names a keytab (or key stash) by. Session 40: the KDC's database
+ * (`database_name`, its `.ok`/`.kadm5` files beside it: keys under the master key, which a master
+ * password makes) and the LDAP back end's bind password stash (`ldap_service_password_file`).
+ */
 const KEYTAB_SETTINGS = {
-  krb5: new Set(['default_keytab_name', 'default_client_keytab_name', 'key_stash_file', 'admin_keytab']),
+  krb5: new Set(['default_keytab_name', 'default_client_keytab_name', 'key_stash_file', 'admin_keytab', 'database_name', 'ldap_service_password_file']),
   sssd: new Set(['krb5_keytab', 'ldap_krb5_keytab']),
   gssproxy: new Set(['keytab', 'cred_store']),
 } as const
@@ -176,6 +186,124 @@ function keytabPath(value: string, store: boolean): string | undefined {
   v = v.replace(/^(?:FILE|WRFILE):/, '')
   if (!v.startsWith('/')) return undefined
   return posix.normalize(v.replace(/\*/g, '?').replace(/%\{[A-Za-z_]*\}|%[A-Za-z]/g, '*'))
+}
+
+/**
+ * Session 40: the web servers' and Samba's configs that name keytabs: Apache's (Debian's
+ * apache2.conf, ports.conf and its conf-, sites- and mods- folders; Red Hat's httpd.conf,
+ * conf.d and conf.modules.d), nginx's (nginx.conf, conf.d, sites-, snippets) and Samba's
+ * (/etc/samba's *.conf). Each also read in the files it includes (INCLUDE_ROOT, includeHops).
+ */
+const APACHE_CONFIGS = ['/etc/apache2/apache2.conf', '/etc/apache2/ports.conf', '/etc/httpd/conf/httpd.conf']
+const APACHE_FOLDERS = [...['conf-available', 'conf-enabled', 'sites-available', 'sites-enabled', 'mods-available', 'mods-enabled', 'conf.d'].map((f) => `/etc/apache2/${f}`), '/etc/httpd/conf.d', '/etc/httpd/conf.modules.d']
+const NGINX_CONFIGS = ['/etc/nginx/nginx.conf']
+const NGINX_FOLDERS = ['conf.d', 'sites-available', 'sites-enabled', 'snippets'].map((f) => `/etc/nginx/${f}`)
+const SAMBA = '/etc/samba'
+/** Apache's environment (apache2ctl sources it): `export KRB5_KTNAME=…`, read by the password-file rule. */
+const APACHE_ENVVARS = '/etc/apache2/envvars'
+const isApacheConfig = (path: string) => APACHE_CONFIGS.includes(path) || APACHE_FOLDERS.some((folder) => inFolder(folder, path))
+const isNginxConfig = (path: string) => NGINX_CONFIGS.includes(path) || NGINX_FOLDERS.some((folder) => inFolder(folder, path))
+const isSambaConfig = (path: string) => inFolder(SAMBA, path) && path.endsWith('.conf')
+
+/** Where an included config is read (session 40): /etc only, as deep as MAX_INCLUDE_HOPS, at most MAX_INCLUDED a collect or push. */
+const INCLUDE_ROOT = '/etc'
+const MAX_INCLUDE_HOPS = 3
+const MAX_INCLUDED = 200
+/** The most included paths looked up in all (a missing one too: 100,000 `Include /etc/x/N.conf` lines of a hostile config cost 1,000 look-ups). */
+const MAX_INCLUDE_TRIES = 1000
+/**
+ * The distinct values of group `v` of `pattern`'s matches, at most `max` (a hostile config of
+ * 1,600,000 `PATH:…` list items took 3.6 s to turn each into a pattern, the same value each time;
+ * includeHops looks up MAX_INCLUDE_TRIES at most, so no more includes are taken of one config).
+ */
+function valuesIn(text: string, pattern: RegExp, max = Number.POSITIVE_INFINITY): string[] {
+  const out = new Set<string>()
+  for (const m of text.matchAll(pattern)) {
+    out.add(m.groups?.v ?? '')
+    if (out.size >= max) break
+  }
+  return [...out]
+}
+
+/** An included path as a pattern: absolute, normalized, under INCLUDE_ROOT (or none). */
+const includePattern = (path: string): string[] => {
+  const p = posix.normalize(path)
+  return p.startsWith(`${INCLUDE_ROOT}/`) && !p.includes('[') ? [p] : []
+}
+
+/** Apache's keytab directives (names in any case): mod_auth_gssapi's `GssapiCredStore keytab:…`, `client_keytab:…`, `ccache:FILE:…`; mod_auth_kerb's `Krb5Keytab`, `Krb4Srvtab`. */
+const APACHE_KEYTAB = /^[ \t]*(?<k>GssapiCredStore|Krb5Keytab|Krb4Srvtab)[ \t]+["']?(?<v>[^\s"']+)/gim
+/** Apache's `Include`, `IncludeOptional` (a path relative to ServerRoot; wildcards). */
+const APACHE_INCLUDE = /^[ \t]*Include(?:Optional)?[ \t]+["']?(?<v>[^\s"']+)/gim
+/** nginx's spnego module's `auth_gss_keytab`, and `include` (relative to /etc/nginx; wildcards), after a line's start, `;`, `{` or `}`. */
+const NGINX_KEYTAB = /(?:^|[;{}])[ \t]*auth_gss_keytab[ \t]+["']?(?<v>[^\s"';{}]+)/gm
+const NGINX_INCLUDE = /(?:^|[;{}])[ \t]*include[ \t]+["']?(?<v>[^\s"';{}]+)/gm
+/** nginx's comments: `#` at a line's start or after a blank, `;`, `{`, `}`, to the line's end (blanked, positions kept). */
+const withoutHashComments = (text: string) => (text.includes('#') ? text.replace(/(?<=^|[ \t;{}])#[^\n]*/gm, (c) => ' '.repeat(c.length)) : text)
+/** A Samba line: its name (to the first `=`; case and blanks in it insignificant, smb.conf(5)) and value. */
+const SAMBA_LINE = /^[ \t]*(?<k>[A-Za-z][^=\r\n]*)=(?<v>[^\r\n]*)/gm
+/** Samba's substitutions in a path (`%m`, `%U`, `%$(VAR)`): any name. */
+const sambaPath = (value: string): string | undefined => {
+  const v = unquoted(value.trim()).replace(/%\$\([^)\s]*\)|%[A-Za-z$]/g, '%m')
+  return keytabPath(v, false)
+}
+
+/** The keytabs an Apache config names (session 40). */
+function apacheKeytabs(text: string): string[] {
+  const values = new Set<string>()
+  for (const m of text.matchAll(APACHE_KEYTAB)) values.add(`${(m.groups?.k ?? '').toLowerCase() === 'gssapicredstore' ? 's' : 'k'}${m.groups?.v ?? ''}`)
+  return [...values].flatMap((v) => keytabPath(v.slice(1), v.startsWith('s')) ?? [])
+}
+
+/** Apache's ServerRoot for a config (relative includes): Red Hat's /etc/httpd, else Debian's /etc/apache2. */
+const apacheRoot = (config: string) => (config.startsWith('/etc/httpd/') ? '/etc/httpd' : '/etc/apache2')
+
+/**
+ * The settings of Samba's smb.conf (and the files it includes) that name credentials (session
+ * 40): its Kerberos keytab (`dedicated keytab file`, with `kerberos method = dedicated keytab`;
+ * Samba 4.21's `sync machine password to keytab` list, each `PATH:…`), its password databases
+ * (`smb passwd file`, `passdb backend = smbpasswd:PATH` or `tdbsam:PATH`: NT hashes, a password's
+ * equal) and its private folder (`private dir`: secrets.tdb holds the machine account's password).
+ */
+function sambaNamed(text: string): string[] {
+  const out: string[] = []
+  const seen = new Set<string>()
+  for (const m of text.matchAll(SAMBA_LINE)) {
+    const key = (m.groups?.k ?? '').replace(/[ \t]/g, '').toLowerCase()
+    const value = m.groups?.v ?? ''
+    if (!SAMBA_NAMING.has(key) || seen.has(`${key}=${value}`)) continue
+    seen.add(`${key}=${value}`)
+    if (key === 'dedicatedkeytabfile' || key === 'smbpasswdfile') {
+      const path = sambaPath(value)
+      if (path !== undefined) out.push(path)
+    } else if (key === 'syncmachinepasswordtokeytab') {
+      for (const spec of new Set(value.split(/[,\s]+/))) {
+        const path = sambaPath(spec.split(':', 1)[0] ?? '')
+        if (path !== undefined) out.push(path)
+      }
+    } else if (key === 'passdbbackend') {
+      for (const b of value.matchAll(/\b(?:smbpasswd|tdbsam):(?<p>\/[^\s,"']+)/g)) {
+        const path = sambaPath(b.groups?.p ?? '')
+        if (path !== undefined) out.push(path)
+      }
+    } else if (key === 'privatedir') {
+      const path = sambaPath(value)
+      if (path !== undefined && path !== '/') out.push(path, `${path}/**`)
+    }
+  }
+  return [...new Set(out)]
+}
+const SAMBA_NAMING = new Set(['dedicatedkeytabfile', 'smbpasswdfile', 'syncmachinepasswordtokeytab', 'passdbbackend', 'privatedir'])
+
+/** The files a Samba config includes (`include = PATH`, `config file = PATH`; absolute, a substitution for any name). */
+function sambaIncludes(text: string): string[] {
+  const values = new Set<string>()
+  for (const m of text.matchAll(SAMBA_LINE)) {
+    const key = (m.groups?.k ?? '').replace(/[ \t]/g, '').toLowerCase()
+    if (key === 'include' || key === 'configfile') values.add(m.groups?.v ?? '')
+    if (values.size >= MAX_INCLUDE_TRIES) break
+  }
+  return [...values].flatMap((v) => includePattern(sambaPath(v) ?? ''))
 }
 
 const ZABBIX_FOLDERS = [ZABBIX, ...['zabbix_agentd.d', 'zabbix_agentd.conf.d', 'zabbix_agent2.d', 'zabbix_agent2.d/plugins.d', 'zabbix_server.conf.d', 'zabbix_proxy.conf.d'].map((f) => `${ZABBIX}/${f}`)]
@@ -733,11 +861,17 @@ function atHomeFolder(dir: string, home?: string): string | undefined {
 export interface Follow {
   readonly path: string
   readonly cwd?: string | null
+  /**
+   * Session 40: the HOME it runs with, a crontab job's (its HOME= line, else its user's home,
+   * `~USER` until an /etc/passwd says), carried to what it runs and sources: a `cd $HOME`, `cd ~`,
+   * `$HOME/pw`, `~/pw` of the script are from there. None known: undefined.
+   */
+  readonly home?: string
 }
 
-/** One Follow's identity: its path and the folder it runs in (an unknown folder, `null`, apart from none given). */
+/** One Follow's identity: its path, the folder it runs in (an unknown folder, `null`, apart from none given) and its HOME. */
 export function followKey(f: Follow): string {
-  return `${f.path}\0${f.cwd ?? ''}\0${f.cwd === null ? 'x' : ''}`
+  return `${f.path}\0${f.cwd ?? ''}\0${f.cwd === null ? 'x' : ''}\0${f.home ?? ''}`
 }
 
 /** What a script, an environment file or a crontab says of password files (passwordRefsIn). */
@@ -775,6 +909,8 @@ export function passwordRefsIn(text: string, path?: string, scope?: Pick<Readonl
   })
   if (matches.length === 0) return { paths: [], words: [], assigns, relative: [], next }
   const own = valuesOf(assigns)
+  // Session 40: the HOME it runs with (a followed script's, its crontab job's), where neither it nor the scope sets one.
+  if (home !== undefined && !own.has('HOME') && scope?.has('HOME') !== true) own.set('HOME', [home])
   // The scope's values, then its own (a view: a crontab's scope is not copied for each of its lines).
   const values = scope === undefined ? own : { get: (name: string) => (scope.has(name) || own.has(name) ? [...new Set([...(scope.get(name) ?? []), ...(own.get(name) ?? [])])].slice(0, MAX_VALUES) : undefined) }
   const paths: string[] = []
@@ -975,6 +1111,8 @@ function crontabRefsOf(config: string, text: string): CrontabRefs {
     // cron's `%` ends the command (what follows is its input).
     const command = anacron ? job.c : job.c.replace(/(?<!\\)%[^\n]*/, '')
     const cwd = anacron ? undefined : (home ?? `~${user}`)
+    // Session 40: the HOME the job's scripts run with (anacron's only from its HOME= line).
+    const jobHome = anacron ? home : cwd
     const from = (w: string) => (cwd === undefined ? undefined : cwd.startsWith('/') ? posix.resolve(cwd, w) : `${cwd}/${w}`)
     // Session 39: the job's home for its `cd ~/x`, `cd $HOME/x`, `$HOME/pw` (cron sets HOME: its HOME= line, else the account's).
     const jobScope = cwd === undefined || scope.has('HOME') ? scope : { has: (n: string) => n === 'HOME' || scope.has(n), get: (n: string) => (n === 'HOME' ? [cwd] : scope.get(n)) }
@@ -985,13 +1123,13 @@ function crontabRefsOf(config: string, text: string): CrontabRefs {
     const scripts = crontabScripts(command)
     for (const path of scripts) {
       const n = refs.next.find((f) => f.path === path)
-      out.follows.push({ path, cwd: n === undefined || n.cwd === undefined ? (cwd ?? null) : n.cwd })
+      out.follows.push({ path, cwd: n === undefined || n.cwd === undefined ? (cwd ?? null) : n.cwd, ...(jobHome === undefined ? {} : { home: jobHome }) })
     }
     // A relative one from the job's home, or (session 39) from the folder a `cd` made certain (`cd $HOME/conf && ./run.sh`: its path resolved).
     for (const n of refs.next) {
       if (scripts.includes(n.path)) continue
       const at = n.path.startsWith('/') || n.path.startsWith('~') ? n.path : from(n.path)
-      if (at !== undefined) out.follows.push({ path: at, cwd: n.cwd === undefined ? (cwd ?? null) : n.cwd })
+      if (at !== undefined) out.follows.push({ path: at, cwd: n.cwd === undefined ? (cwd ?? null) : n.cwd, ...(jobHome === undefined ? {} : { home: jobHome }) })
     }
   }
   return out
@@ -1247,10 +1385,33 @@ export const NAMING_RULES: readonly NamingRule[] = [
         const key = m.groups?.k ?? ''
         if (!KEYTAB_SETTINGS[kind].has(key)) continue
         const path = keytabPath(m.groups?.v ?? '', key === 'cred_store')
-        if (path !== undefined) out.push(path)
+        // Session 40: the KDC's database with the files beside it (principal.ok, principal.kadm5, an LMDB's principal.mdb).
+        if (path !== undefined) out.push(...(key === 'database_name' ? [path, `${path}.*`] : [path]))
       }
       return out
     },
+  },
+  {
+    // Session 40: Apache's keytabs of any name (mod_auth_gssapi's `GssapiCredStore keytab:…`,
+    // mod_auth_kerb's `Krb5Keytab`), in its configs and the files they `Include` within /etc.
+    rule: 'Kerberos keytab',
+    isConfig: isApacheConfig,
+    named: (_config, text) => apacheKeytabs(text),
+    includes: (config, text) => valuesIn(text, APACHE_INCLUDE, MAX_INCLUDE_TRIES).flatMap((v) => includePattern(posix.resolve(apacheRoot(config), unquoted(v)))),
+  },
+  {
+    // Session 40: nginx's spnego module's `auth_gss_keytab`, in its configs and the files they `include` within /etc.
+    rule: 'Kerberos keytab',
+    isConfig: isNginxConfig,
+    named: (_config, text) => valuesIn(withoutHashComments(text), NGINX_KEYTAB).flatMap((v) => keytabPath(v, false) ?? []),
+    includes: (_config, text) => valuesIn(withoutHashComments(text), NGINX_INCLUDE, MAX_INCLUDE_TRIES).flatMap((v) => includePattern(posix.resolve('/etc/nginx', v))),
+  },
+  {
+    // Session 40: Samba's keytab, password databases and private folder (sambaNamed), in smb.conf and the files it includes.
+    rule: 'Samba credential file',
+    isConfig: isSambaConfig,
+    named: (_config, text) => sambaNamed(uncommented(text)),
+    includes: (_config, text) => sambaIncludes(uncommented(text)),
   },
   {
     // Session 35: the crontabs (/etc/crontab, /etc/cron.d, the users') and the administrator's
@@ -1259,7 +1420,7 @@ export const NAMING_RULES: readonly NamingRule[] = [
     // Session 38: a crontab a job line at a time (crontabRefs: its job's home); /etc/default's files (the environment of
     // the packages' units and init scripts: `KRB5_KTNAME=…`); run-parts' scripts run from `/` (cron's `cd / && run-parts`).
     rule: PASSWORD_FILE_RULE,
-    isConfig: (path) => path === CRONTAB || path === ANACRONTAB || MAIL_CONFIGS.includes(path) || isHomeMailConfig(path) || [...CRONTAB_FOLDERS, ...SCRIPT_FOLDERS, DEFAULTS].some((folder) => inFolder(folder, path)),
+    isConfig: (path) => path === CRONTAB || path === ANACRONTAB || path === APACHE_ENVVARS || MAIL_CONFIGS.includes(path) || isHomeMailConfig(path) || [...CRONTAB_FOLDERS, ...SCRIPT_FOLDERS, DEFAULTS].some((folder) => inFolder(folder, path)),
     named: (config, text) => (isCrontab(config) ? crontabRefs(config, text).paths : scriptRefs(config, text).paths),
     // A crontab's scripts; a script's sourced files and the scripts it runs (session 36).
     follows: (config, text) => (isCrontab(config) ? crontabRefs(config, text).follows : scriptRefs(config, text).next),
@@ -1280,12 +1441,12 @@ export const namingRuleOf = (path: string): NamingRule | undefined => NAMING_RUL
  * and a push's look at the twin (twinNamedCredentialFiles in secrets.ts).
  */
 export const NAMING_CONFIG_PLACES = {
-  folders: [HOSTAPD, PAM, ...LIGHTTPD, ...SASL, SYSTEMD, SYSTEMD_USER, STUNNEL, ...KUBERNETES, ...NTP_FOLDERS, ...ZABBIX_FOLDERS, ...CRONTAB_FOLDERS, ...SCRIPT_FOLDERS, DEFAULTS, KRB5_FOLDER, SSSD_FOLDER, GSSPROXY],
+  folders: [HOSTAPD, PAM, ...LIGHTTPD, ...SASL, SYSTEMD, SYSTEMD_USER, STUNNEL, ...KUBERNETES, ...NTP_FOLDERS, ...ZABBIX_FOLDERS, ...CRONTAB_FOLDERS, ...SCRIPT_FOLDERS, DEFAULTS, KRB5_FOLDER, SSSD_FOLDER, GSSPROXY, ...APACHE_FOLDERS, ...NGINX_FOLDERS, SAMBA],
   /** Under each user's home (the selected users' on the machine, every account's of the twin's /etc/passwd). */
   homeFolders: [HOME_UNITS],
   /** Files under each home, likewise (session 36: the mail clients' configs). */
   homeFiles: HOME_MAIL_CONFIGS,
-  files: [...MONGO_CONFIGS, ...VSFTPD_CONFIGS, ...RSYNCD_CONFIGS, ...SMTPD_CONFIGS, CRYPTTAB, ...KUBE_CONFIGS, ...NTP_CONFIGS, CRONTAB, ANACRONTAB, ...MAIL_CONFIGS, ...KRB5_CONFIGS, ...SSSD_CONFIGS],
+  files: [...MONGO_CONFIGS, ...VSFTPD_CONFIGS, ...RSYNCD_CONFIGS, ...SMTPD_CONFIGS, CRYPTTAB, ...KUBE_CONFIGS, ...NTP_CONFIGS, CRONTAB, ANACRONTAB, ...MAIL_CONFIGS, ...KRB5_CONFIGS, ...SSSD_CONFIGS, ...APACHE_CONFIGS, ...NGINX_CONFIGS, APACHE_ENVVARS],
   max: MAX_CONFIGS,
 } as const
 
@@ -1470,11 +1631,12 @@ export async function namedCredentialFiles(
       if (stat !== undefined) accountFiles.push({ path, stat })
     }
   }
-  const read = async (): Promise<{ named: string[]; follows: Follow[]; words: string[]; assigns: Array<[string, string]> }> => {
+  const read = async (): Promise<{ named: string[]; follows: Follow[]; words: string[]; assigns: Array<[string, string]>; includes: Include[] }> => {
     const paths = new Set<string>()
     const follows = new Map<string, Follow>()
     const words = new Set<string>()
     const assigns: Array<[string, string]> = []
+    const includes = new Map<string, Include>()
     const texts: Array<{ config: string; text: string }> = []
     const accounts = accountFiles.length === 0 ? undefined : unitAccounts(parsePasswd((await host.readTextIfExists('/etc/passwd').catch(() => undefined)) ?? ''), parseGroup((await host.readTextIfExists('/etc/group').catch(() => undefined)) ?? ''))
     const apply = (path: string, text: string) => {
@@ -1484,6 +1646,7 @@ export async function namedCredentialFiles(
       const env = rule?.environment?.(path, text, accounts)
       for (const w of env?.words ?? []) words.add(w)
       assigns.push(...(env?.assigns ?? []))
+      for (const i of rule === undefined ? [] : includesOf(rule, path, text)) includes.set(`${i.rule}\0${i.path}`, i)
     }
     for (const { path, read: at } of configs) {
       const text = await readConfig(host, path, at)
@@ -1493,7 +1656,7 @@ export async function namedCredentialFiles(
     }
     // Session 39: a unit with its drop-ins, as systemd reads them.
     for (const { config, text } of unitsWithDropIns(texts)) apply(config, text)
-    return { named: [...paths], follows: [...follows.values()], words: [...words], assigns }
+    return { named: [...paths], follows: [...follows.values()], words: [...words], assigns, includes: [...includes.values()] }
   }
   // Keyed by the rules' version: a config whose stat data did not move names more under newer rules (session 30: EnvironmentFile=).
   const found = cache === undefined ? await read() : await cachedByFileStats(cache, `named-credential-files-v${SECRET_RULES_VERSION}`, [...configs, ...accountFiles], startedAt, read)
@@ -1506,9 +1669,103 @@ export async function namedCredentialFiles(
   const homeOf = (user: string) => (accounts ??= homesOf(users))(user)
   const followed = await followedPasswordFiles(host, (pattern) => wildPaths(look, names, pattern), found.follows, startedAt, homeOf, cache)
   const words = resolvedWords([...found.words, ...followed.words], [...found.assigns, ...followed.assigns])
-  const named = [...new Set([...found.named, ...followed.paths, ...words].flatMap((p) => atHome(p, homeOf) ?? []))]
+  // Session 40: the configs the web servers' and Samba's include (a cache of a version before has none).
+  const included = (found.includes ?? []).length === 0 ? [] : await includedMachineConfigs(host, look, (pattern) => wildPaths(look, names, pattern), found.includes, startedAt, cache)
+  const named = [...new Set([...found.named, ...followed.paths, ...words, ...included].flatMap((p) => atHome(p, homeOf) ?? []))]
   const linked = await namedThroughLinks(look, named, names)
   return linked.length === 0 ? named : [...new Set([...named, ...linked])]
+}
+
+/** A config a rule's config includes (session 40): the rule (its place in NAMING_RULES) and a path pattern. */
+export interface Include {
+  readonly rule: number
+  readonly path: string
+}
+
+/** The configs a rule's config includes, as Includes of that rule. */
+export function includesOf(rule: NamingRule, config: string, text: string): Include[] {
+  const at = NAMING_RULES.indexOf(rule)
+  return at < 0 || rule.includes === undefined ? [] : rule.includes(config, text).map((path) => ({ rule: at, path }))
+}
+
+/** What an included config says (includeHops): the paths it names, the configs it includes in turn. */
+export interface IncludedRefs {
+  readonly named: string[]
+  readonly includes: Include[]
+}
+
+/** An included config's IncludedRefs, by its includer's rule. */
+export function includedRefs(include: Include, text: string): IncludedRefs {
+  const rule = NAMING_RULES[include.rule]
+  return rule === undefined ? { named: [], includes: [] } : { named: rule.named(include.path, text), includes: includesOf(rule, include.path, text) }
+}
+
+/**
+ * The paths the configs that configs include name (session 40: a site's `Include
+ * /etc/wiki/apache-auth.conf`, an nginx `include /etc/gss/*.conf;`, smb.conf's `include =`), each
+ * read by its includer's rule (what they name by rule name, and the configs read): MAX_INCLUDE_HOPS deep, at most MAX_INCLUDED configs in all, each
+ * once (a wildcard taken to its paths, `expand`; a link to where it leads within /etc, `resolve`);
+ * `readRefs` reads a hop's configs (none for one not read). One walk for the machine
+ * (includedMachineConfigs) and a pushed twin (secrets.ts). By rule name.
+ */
+export async function includeHops(starts: readonly Include[], expand: (pattern: string) => Promise<string[]>, resolve: (path: string) => Promise<string | undefined>, readRefs: (entries: Include[], hop: number) => Promise<Array<readonly [string, IncludedRefs]>>): Promise<{ named: Array<{ rule: string; paths: string[] }>; configs: string[] }> {
+  const byRule = new Map<string, Set<string>>()
+  const seen = new Set<string>()
+  const configs = new Set<string>()
+  let tries = 0
+  let hop: readonly Include[] = starts
+  for (let n = 1; n <= MAX_INCLUDE_HOPS && hop.length > 0; n++) {
+    const entries: Include[] = []
+    for (const start of hop) {
+      if (seen.size >= MAX_INCLUDED || tries >= MAX_INCLUDE_TRIES) break
+      for (const path of /[*?]/.test(start.path) ? await expand(start.path) : [start.path]) {
+        if (++tries > MAX_INCLUDE_TRIES) break
+        const real = await resolve(path)
+        const key = `${start.rule}\0${real}`
+        if (real === undefined || !real.startsWith(`${INCLUDE_ROOT}/`) || seen.has(key) || seen.size >= MAX_INCLUDED) continue
+        seen.add(key)
+        entries.push({ rule: start.rule, path: real })
+      }
+    }
+    const refs = new Map(entries.length === 0 ? [] : await readRefs(entries, n))
+    const next: Include[] = []
+    for (const entry of entries) {
+      const r = refs.get(`${entry.rule}\0${entry.path}`)
+      const name = NAMING_RULES[entry.rule]?.rule
+      if (r === undefined || name === undefined) continue
+      configs.add(entry.path)
+      const set = byRule.get(name) ?? new Set<string>()
+      for (const p of r.named) set.add(p)
+      byRule.set(name, set)
+      next.push(...r.includes)
+    }
+    hop = next
+  }
+  return { named: [...byRule].map(([rule, paths]) => ({ rule, paths: [...paths] })), configs: [...configs] }
+}
+
+/** includeHops over the machine: regular files of at most MAX_FOLLOWED_BYTES, a hop's not read again while their stat data stays. */
+async function includedMachineConfigs(host: Pick<HostPort, 'readTextIfExists' | 'lstat'>, look: LookName, expand: (pattern: string) => Promise<string[]>, starts: readonly Include[], startedAt: number, cache?: ProviderCache): Promise<string[]> {
+  const { named } = await includeHops(
+    starts,
+    expand,
+    (path) => throughLinks(look, path, INCLUDE_ROOT),
+    async (entries, hop) => {
+      const files: Array<{ include: Include; path: string; stat: MachineConfig['stat'] }> = []
+      for (const include of entries) {
+        const stat = await host.lstat(include.path).catch(() => undefined)
+        if (stat?.type === 'file' && stat.size <= MAX_FOLLOWED_BYTES) files.push({ include, path: `${include.rule}\0${include.path}`, stat })
+      }
+      if (files.length === 0) return []
+      const read = async (): Promise<Array<[string, IncludedRefs]>> => {
+        const refs: Array<[string, IncludedRefs]> = []
+        for (const { include, path } of files) refs.push([path, includedRefs(include, (await host.readTextIfExists(include.path).catch(() => undefined)) ?? '')])
+        return refs
+      }
+      return cache === undefined ? read() : cachedByFileStats(cache, `included-configs-v${SECRET_RULES_VERSION}:${hop}`, files, startedAt, read)
+    },
+  )
+  return named.flatMap((n) => n.paths)
 }
 
 /** The hops followed from a config (session 36: a unit's script, then what that script sources or runs; session 38: a third, what that sources). */
@@ -1531,44 +1788,51 @@ export interface Followed {
  * its relative words and the relative files it runs are; a file followed from two folders is read
  * once and counted once.
  */
-export async function followHops(starts: readonly Follow[], expand: (pattern: string) => Promise<string[]>, readRefs: (paths: string[], hop: number) => Promise<Array<readonly [string, PasswordRefs]>>, homeOf: (user: string) => string | undefined = () => undefined): Promise<Followed> {
+export async function followHops(starts: readonly Follow[], expand: (pattern: string) => Promise<string[]>, readRefs: (files: ReadonlyArray<{ path: string; home?: string }>, hop: number) => Promise<Array<readonly [string, PasswordRefs]>>, homeOf: (user: string) => string | undefined = () => undefined): Promise<Followed> {
   const out: Followed = { paths: [], words: [], assigns: [] }
   const seen = new Set<string>()
   const read = new Set<string>()
   const folder = (cwd: string | null | undefined): string | undefined => (typeof cwd !== 'string' ? undefined : atHome(cwd, homeOf))
   let hop: readonly Follow[] = starts
   for (let n = 1; n <= MAX_HOPS && hop.length > 0; n++) {
-    const entries: Array<{ path: string; cwd: string | undefined }> = []
+    const entries: Array<{ path: string; cwd: string | undefined; home: string | undefined }> = []
     for (const start of hop) {
       if (read.size >= MAX_FOLLOWED) break
       const cwd = folder(start.cwd)
+      // Session 40: its HOME, a `~USER` taken to the account's home (passwordRefsIn's `home`).
+      const home = folder(start.home)
       const at = start.path.startsWith('~') ? atHome(start.path, homeOf) : start.path.startsWith('/') ? start.path : cwd === undefined ? undefined : posix.resolve(cwd, start.path)
       if (at === undefined) continue
       for (const path of /[*?]/.test(at) ? await expand(at) : [posix.normalize(at)]) {
-        const key = `${path}\0${cwd ?? ''}`
+        const key = `${path}\0${cwd ?? ''}\0${home ?? ''}`
         if (seen.has(key) || (!read.has(path) && read.size >= MAX_FOLLOWED) || !followable(path) || /[*?]/.test(path)) continue
         seen.add(key)
         read.add(path)
-        entries.push({ path, cwd })
+        entries.push({ path, cwd, home })
       }
     }
-    const paths = [...new Set(entries.map((e) => e.path))]
-    const refs = new Map(paths.length === 0 ? [] : await readRefs(paths, n))
+    // Each file once for each HOME it runs with (its `cd $HOME`, `$HOME/pw` go by it).
+    const files = [...new Map(entries.map((e) => [refsKey(e.path, e.home), e.home === undefined ? { path: e.path } : { path: e.path, home: e.home }])).values()]
+    const refs = new Map(files.length === 0 ? [] : await readRefs(files, n))
     const next: Follow[] = []
-    for (const { path, cwd } of entries) {
-      const r = refs.get(path)
+    for (const { path, cwd, home } of entries) {
+      const r = refs.get(refsKey(path, home))
       if (r === undefined) continue
       out.paths.push(...r.paths)
       if (cwd !== undefined) out.paths.push(...r.relative.map((w) => fromFolder(cwd, w)))
       // Session 39: a word left to the environment goes with this file's folder (a relative value of it).
       out.words.push(...(cwd === undefined ? r.words : r.words.map((w) => inFolderWord(cwd, w))))
       out.assigns.push(...r.assigns)
-      for (const f of r.next) next.push(f.cwd === undefined ? { path: f.path, cwd: cwd ?? null } : f)
+      // What it runs or sources runs with the same HOME.
+      for (const f of r.next) next.push({ ...(f.cwd === undefined ? { path: f.path, cwd: cwd ?? null } : f), ...(home === undefined ? {} : { home }) })
     }
     hop = next
   }
   return out
 }
+
+/** A followed file's key in followHops' readRefs answer: its path, and the HOME it was read with (session 40). */
+export const refsKey = (path: string, home?: string): string => (home === undefined ? path : `${path}\0${home}`)
 
 /**
  * The password files (passwordRefsIn) the files the configs' rules follow point at (session 35: a
@@ -1581,16 +1845,17 @@ async function followedPasswordFiles(host: Pick<HostPort, 'readTextIfExists' | '
   return followHops(
     follows,
     expand,
-    async (paths, hop) => {
-      const files: MachineConfig[] = []
-      for (const path of paths) {
-        const stat = await host.lstat(path).catch(() => undefined)
-        if (stat?.type === 'file' && stat.size <= MAX_FOLLOWED_BYTES) files.push({ path, stat })
+    async (asked, hop) => {
+      // Keyed by path and HOME (refsKey): the cache's signature moves with a HOME too.
+      const files: Array<MachineConfig & { file: string; home?: string }> = []
+      for (const { path: file, home } of asked) {
+        const stat = await host.lstat(file).catch(() => undefined)
+        if (stat?.type === 'file' && stat.size <= MAX_FOLLOWED_BYTES) files.push({ path: refsKey(file, home), stat, file, ...(home === undefined ? {} : { home }) })
       }
       if (files.length === 0) return []
       const read = async (): Promise<Array<[string, PasswordRefs]>> => {
         const refs: Array<[string, PasswordRefs]> = []
-        for (const { path } of files) refs.push([path, passwordRefsIn((await host.readTextIfExists(path).catch(() => undefined)) ?? '', path)])
+        for (const { path, file, home } of files) refs.push([path, passwordRefsIn((await host.readTextIfExists(file).catch(() => undefined)) ?? '', file, undefined, home)])
         return refs
       }
       return cache === undefined ? read() : cachedByFileStats(cache, `password-files-v${SECRET_RULES_VERSION}:${hop}`, files, startedAt, read)

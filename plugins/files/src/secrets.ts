@@ -3,7 +3,7 @@ import { posix } from 'node:path'
 import { cachedByFileStat, cachedByFileStats, findSecrets, isValue, looksLikeToken, machinePathOf, PathPatterns, type HostPort, type ProviderCache, type SecretPath, type TwinReader, appendAll } from '@twinsync/sdk'
 import { partOf, partPath } from './manifest.js'
 import { MANIFEST_PATH } from './state.js'
-import { atHome, FOLLOWED_LIMITS, followHops, followKey, homesOf, homeConfigFiles, homeConfigFolders, homeOfFolder, isUnitFolder, linkedUnitAt, NAMING_CONFIG_PLACES, namedThroughLinks, namingRuleOf, passwordRefsIn, PASSWORD_FILE_RULE, resolvedWords, wildPaths, type Follow, type LinkLook, type PasswordRefs, isUserUnit, unitAccounts, unitsWithDropIns } from './named-credentials.js'
+import { atHome, FOLLOWED_LIMITS, followHops, refsKey, includeHops, includedRefs, includesOf, throughLinks, type Include, type IncludedRefs, followKey, homesOf, homeConfigFiles, homeConfigFolders, homeOfFolder, isUnitFolder, linkedUnitAt, NAMING_CONFIG_PLACES, namedThroughLinks, namingRuleOf, passwordRefsIn, PASSWORD_FILE_RULE, resolvedWords, wildPaths, type Follow, type LinkLook, type PasswordRefs, isUserUnit, unitAccounts, unitsWithDropIns } from './named-credentials.js'
 import { parseGroup, parsePasswd } from './accounts.js'
 
 /**
@@ -116,6 +116,25 @@ export const DEFAULT_SECRET_PATHS: readonly string[] = [
   '/etc/ceph/*.keyring',
   '/etc/krb5.keytab',
   '/**/*.keytab',
+  // Session 40: a Kerberos KDC's master key stash at MIT's default name (`.k5.REALM` in its folder:
+  // Debian's /etc/krb5kdc, Red Hat's /var/kerberos/krb5kdc, a source build's /usr/local/var/krb5kdc;
+  // Debian's kdc.conf names /etc/krb5kdc/stash) and its database (`principal`, `principal.ok`,
+  // `principal.kadm5`: every key under the master key, which `kdb5_util create` makes from a
+  // password); Heimdal's master key and database. Binary, so never mirrored as text, but a file
+  // not held out is recorded with its plain sha256: a test of master-password guesses offline.
+  '/etc/krb5kdc/.k5.*',
+  '/etc/krb5kdc/stash',
+  '/etc/krb5kdc/principal*',
+  '/var/lib/krb5kdc/.k5.*',
+  '/var/lib/krb5kdc/principal*',
+  '/var/kerberos/krb5kdc/.k5.*',
+  '/var/kerberos/krb5kdc/principal*',
+  '/usr/local/var/krb5kdc/.k5.*',
+  '/usr/local/var/krb5kdc/principal*',
+  '/var/lib/heimdal-kdc/m-key',
+  '/var/lib/heimdal-kdc/heimdal.*',
+  // Samba's private folder (secrets.tdb: the machine account's password; passdb.tdb: NT hashes).
+  '/var/lib/samba/private/**',
   '/etc/cryptsetup-keys.d/**',
   '/etc/smtpd/secrets',
   '/etc/mail/secrets',
@@ -312,12 +331,13 @@ export async function secretPathsInTwin(twin: TwinReader, paths: readonly string
   const fixed = fixedPatterns(configuredPaths)
   const postfixNamed = memoParse('postfix', await twin.readText(`filesystem${MAIN_CF}`).catch(() => undefined), passwordMapsIn)
   const openvpnNamed = await twinOpenvpnCredentialFiles(twin)
-  const otherNamed = await twinNamedCredentialFiles(twin, paths)
+  const { named: otherNamed, included } = await twinNamedCredentialFiles(twin, paths)
   const postfix = new PathPatterns(postfixNamed)
   const openvpn = new PathPatterns(openvpnNamed)
   const others = otherNamed.map(({ rule, paths }) => ({ rule, patterns: new PathPatterns(paths) }))
   // A commit that adds or changes a config also makes the files it names secret where they already were.
-  if (machine.some(({ path }) => path === MAIN_CF || isOpenvpnConfig(path) || namingRuleOf(path) !== undefined)) {
+  // Session 40: a config another includes (a site's `Include /etc/wiki/apache-auth.conf`) too.
+  if (machine.some(({ path }) => path === MAIN_CF || isOpenvpnConfig(path) || namingRuleOf(path) !== undefined || included.has(path))) {
     const asked = new Set(paths)
     const folders = new Set([...postfixNamed, ...openvpnNamed, ...otherNamed.flatMap((n) => n.paths)].map(plainFolder))
     for (const folder of folders) {
@@ -469,7 +489,7 @@ async function twinOpenvpnCredentialFiles(twin: TwinReader): Promise<string[]> {
  * (named-credentials.ts's linkedUnitAt); a named path that leads through a recorded link names
  * where it leads too. Links are resolved in the twin's paths only (TwinLinks), never the machine's.
  */
-async function twinNamedCredentialFiles(twin: TwinReader, paths: readonly string[] = [], links = new TwinLinks(twin)): Promise<Array<{ rule: string; paths: string[] }>> {
+async function twinNamedCredentialFiles(twin: TwinReader, paths: readonly string[] = [], links = new TwinLinks(twin)): Promise<{ named: Array<{ rule: string; paths: string[] }>; included: Set<string> }> {
   const configs: Array<{ twinPath: string; config: string }> = NAMING_CONFIG_PLACES.files.map((f) => ({ twinPath: `filesystem${f}`, config: f }))
   const passwd = await twin.readText('filesystem/etc/passwd').catch(() => undefined)
   const homes = passwd === undefined ? [] : memoParse('passwd', passwd, (t) => parsePasswd(t ?? '').map((a) => a.home))
@@ -520,9 +540,11 @@ async function twinNamedCredentialFiles(twin: TwinReader, paths: readonly string
   const group = configs.some((c) => isUserUnit(c.config)) ? await twin.readText('filesystem/etc/group').catch(() => undefined) : undefined
   const accounts = unitAccounts(passwd === undefined ? [] : memoized('passwd-accounts', passwd, parsePasswd), group === undefined ? {} : memoized('group-accounts', group, parseGroup))
   const accountsKey = `${passwd ?? ''}\0${group ?? ''}`
+  const includes = new Map<string, Include>()
   const apply = async (config: string, text: string | undefined) => {
     const rule = namingRuleOf(config)
     if (rule === undefined) return
+    if (rule.includes !== undefined && text !== undefined) for (const i of memoized(`includes\0${config}`, text, (t) => includesOf(rule, config, t))) includes.set(`${i.rule}\0${i.path}`, i)
     const of = isUserUnit(config) ? `${config}\0${accountsKey}` : config
     const named = memoParse(`named\0${of}`, text, (t) => (t === undefined ? [] : rule.named(config, t, accounts)))
     if (rule.follows !== undefined && text !== undefined) for (const f of memoized(`follows\0${of}`, text, (t) => rule.follows?.(config, t, accounts) ?? [])) follows.set(followKey(f), f)
@@ -548,18 +570,33 @@ async function twinNamedCredentialFiles(twin: TwinReader, paths: readonly string
   const followed = await followHops(
     [...follows.values()],
     (pattern) => wildPaths(look, links.names, pattern),
-    async (paths) => {
+    async (files) => {
       const refs: Array<[string, PasswordRefs]> = []
-      for (const path of paths) {
+      for (const { path, home } of files) {
         const text = await twin.readText(`filesystem${path}`).catch(() => undefined)
-        if (text !== undefined && text.length <= FOLLOWED_LIMITS.bytes) refs.push([path, memoized(`password-refs\0${path}`, text, (t) => passwordRefsIn(t, path))])
+        if (text !== undefined && text.length <= FOLLOWED_LIMITS.bytes) refs.push([refsKey(path, home), memoized(`password-refs\0${refsKey(path, home)}`, text, (t) => passwordRefsIn(t, path, undefined, home))])
       }
       return refs
     },
     homeOf,
   )
   await add(PASSWORD_FILE_RULE, [...new Set([...followed.paths, ...resolvedWords([...words, ...followed.words], [...assigns, ...followed.assigns])])])
-  return [...byRule].map(([rule, paths]) => ({ rule, paths: [...paths] }))
+  // Session 40: the configs the web servers' and Samba's configs include, as the twin holds them (links resolved in the twin within /etc).
+  const included = await includeHops(
+    [...includes.values()],
+    (pattern) => wildPaths(look, links.names, pattern),
+    (path) => throughLinks(look, path, '/etc'),
+    async (entries) => {
+      const refs: Array<[string, IncludedRefs]> = []
+      for (const entry of entries) {
+        const text = await twin.readText(`filesystem${entry.path}`).catch(() => undefined)
+        if (text !== undefined && text.length <= FOLLOWED_LIMITS.bytes) refs.push([`${entry.rule}\0${entry.path}`, memoized(`included\0${entry.rule}\0${entry.path}`, text, (t) => includedRefs(entry, t))])
+      }
+      return refs
+    },
+  )
+  for (const { rule, paths } of included.named) await add(rule, paths)
+  return { named: [...byRule].map(([rule, paths]) => ({ rule, paths: [...paths] })), included: new Set(included.configs) }
 }
 
 /**

@@ -1221,7 +1221,7 @@ describe('Kerberos keytabs krb5.conf, kdc.conf, sssd.conf and gssproxy name (ses
     ['/etc/group', 'root:x:0:\n'],
     ['/var/lib/dpkg/status', ''],
     ['/var/lib/dpkg/diversions', ''],
-    ['/etc/krb5.conf', '[libdefaults]\n\tdefault_realm = EXAMPLE.NET\n\tdefault_keytab_name = FILE:/etc/krb/host.kt\n\tdefault_client_keytab_name = FILE:/var/lib/krb/%{euid}/client.kt\n# default_keytab_name = /etc/krb/old.kt\n\tdefault_ccache_name = KEYRING:persistent:%{uid}\n[realms]\n\tEXAMPLE.NET = {\n\t\tkdc = kdc.example.net\n\t\tdatabase_name = /etc/krb/not-named\n\t}\n'],
+    ['/etc/krb5.conf', '[libdefaults]\n\tdefault_realm = EXAMPLE.NET\n\tdefault_keytab_name = FILE:/etc/krb/host.kt\n\tdefault_client_keytab_name = FILE:/var/lib/krb/%{euid}/client.kt\n# default_keytab_name = /etc/krb/old.kt\n\tdefault_ccache_name = KEYRING:persistent:%{uid}\n[realms]\n\tEXAMPLE.NET = {\n\t\tkdc = kdc.example.net\n\t\tdict_file = /etc/krb/not-named\n\t}\n'],
     ['/etc/krb5.conf.d/web', '[libdefaults]\n  default_keytab_name = WRFILE:/etc/web/http.kt\n'],
     ['/etc/krb5kdc/kdc.conf', '[realms]\n    EXAMPLE.NET = {\n        key_stash_file = /etc/krb5kdc/master.key\n        acl_file = /etc/krb5kdc/kadm5.acl\n    }\n'],
     ['/etc/sssd/sssd.conf', '[domain/example.net]\nid_provider = ldap\nldap_sasl_mech = GSSAPI\nldap_krb5_keytab = /etc/sssd/ldap.kt\nkrb5_keytab = "/etc/sssd/auth.kt"\n; krb5_keytab = /etc/sssd/commented.kt\n'],
@@ -1338,6 +1338,191 @@ describe('password files a crontab line reaches by `cd $HOME/…` or `cd ~/…` 
   })
 
   it('a pushed twin names the same files from its own crontabs and /etc/passwd (never the machine)', async () => {
+    await assertTwinNames(files, held, beside)
+  })
+})
+
+/**
+ * Session 40: keytabs of any name that Apache (mod_auth_gssapi's `GssapiCredStore`, mod_auth_kerb's
+ * `Krb5Keytab`, its envvars' `KRB5_KTNAME`), nginx (`auth_gss_keytab`) and Samba (`dedicated keytab
+ * file`, `sync machine password to keytab`) name, Samba's password databases and private folder,
+ * the KDC's database and LDAP bind password stash, in their configs and the files those include
+ * within /etc (a wildcard, a second hop); a KDC's stash at MIT's default name by its path. Before,
+ * each was mirrored (a text) or recorded with its plain sha256 (a binary).
+ */
+describe('keytabs and credential files Apache, nginx and Samba name, also in files they include; a KDC stash and database (session 40)', () => {
+  const files: Array<[string, string]> = [
+    ['/etc/passwd', 'root:x:0:0:root:/root:/bin/bash\n'],
+    ['/etc/group', 'root:x:0:\n'],
+    ['/var/lib/dpkg/status', ''],
+    ['/var/lib/dpkg/diversions', ''],
+    ['/etc/apache2/apache2.conf', 'ServerRoot "/etc/apache2"\nIncludeOptional sites-extra/*.conf\nInclude /srv/www/outside.conf\n'],
+    ['/etc/apache2/sites-extra/app.conf', '<Location /app>\n  AuthType GSSAPI\n  GssapiCredStore keytab:/etc/apache2/app.service-key\n</Location>\n'],
+    ['/etc/apache2/sites-available/intranet.conf', '<VirtualHost *:443>\n  <Location />\n    AuthType GSSAPI\n    GssapiCredStore keytab:/etc/apache2/http.service-key\n    GssapiCredStore ccache:MEMORY:x\n    #GssapiCredStore keytab:/etc/apache2/old.kt\n    Include /etc/wiki/apache-auth.conf\n  </Location>\n</VirtualHost>\n'],
+    ['/etc/wiki/apache-auth.conf', 'GssapiCredStore "client_keytab:/etc/wiki/client.creds"\nInclude /etc/wiki/deeper.conf\n'],
+    ['/etc/wiki/deeper.conf', 'GssapiCredStore ccache:FILE:/etc/wiki/deleg.ccache\n'],
+    ['/srv/www/outside.conf', 'Krb5Keytab /etc/apache2/outside.kt\n'],
+    ['/etc/apache2/conf-available/kerb.conf', '<Directory /srv/www>\n\tAuthType Kerberos\n\tKRB5KEYTAB /etc/apache2/krb5.http\n\tKrbServiceName HTTP\n</Directory>\n'],
+    ['/etc/apache2/envvars', 'export APACHE_RUN_USER=www-data\nexport KRB5_KTNAME=FILE:/etc/apache2/env.http\n'],
+    ['/etc/httpd/conf.d/gss.conf', 'GssapiCredStore keytab:/etc/httpd/http.creds\n'],
+    ['/etc/nginx/sites-available/intranet', 'server {\n  # auth_gss_keytab /etc/nginx/old.kt;\n  location / { auth_gss on; auth_gss_keytab /etc/nginx/inline.kt; }\n  location /api {\n    auth_gss_keytab "/etc/nginx/api.creds";\n    include /etc/gss/*.conf;\n  }\n}\n'],
+    ['/etc/gss/nginx.conf', 'auth_gss_keytab /etc/gss/nginx.creds;\n'],
+    ['/etc/samba/smb.conf', '[global]\n   kerberos method = dedicated keytab\n   Dedicated Keytab File = FILE:/etc/samba/smb.service-key\n;  dedicated keytab file = /etc/samba/commented.kt\n   passdb backend = tdbsam:/etc/samba/pdb.tdb\n   private dir = /etc/samba/private\n   sync machine password to keytab = /etc/samba/sync.kt:account_name:machine_password, /etc/samba/sync2.kt:spns:spn_prefixes=HTTP\n   include = /etc/samba/shares/%m.conf\n   username map = /etc/samba/users.map\n'],
+    ['/etc/samba/shares/host1.conf', '[data]\n   path = /srv/data\n[global]\n   smbpasswdfile = /etc/samba/users.db\n'],
+    ['/etc/krb5kdc/kdc.conf', '[realms]\n    EXAMPLE.NET = {\n        database_name = /etc/kdc/db/principal\n        acl_file = /etc/krb5kdc/kadm5.acl\n    }\n[dbmodules]\n    ldap = {\n        ldap_service_password_file = /etc/krb5kdc/ldap.creds\n    }\n'],
+  ]
+  /** Binary keytabs and stores (a version, a principal, a key), world-readable as a careless copy leaves them; text ones. */
+  const keytab = (seed: string) => Buffer.concat([Buffer.from([5, 2, 0, 0, 0, 80, 0, 1, 0, 11]), Buffer.from('EXAMPLE.NET'), Buffer.from([0, 4]), Buffer.from('HTTP'), Buffer.from([0, 18, 0, 32]), Buffer.from(fakeChars(`s40-kt-${seed}`, 32))])
+  const named = ['/etc/apache2/app.service-key', '/etc/apache2/http.service-key', '/etc/wiki/client.creds', '/etc/wiki/deleg.ccache', '/etc/apache2/krb5.http', '/etc/apache2/env.http', '/etc/httpd/http.creds', '/etc/nginx/inline.kt', '/etc/nginx/api.creds', '/etc/gss/nginx.creds', '/etc/samba/smb.service-key', '/etc/samba/pdb.tdb', '/etc/samba/private', '/etc/samba/private/**', '/etc/samba/sync.kt', '/etc/samba/sync2.kt', '/etc/samba/users.db', '/etc/kdc/db/principal', '/etc/kdc/db/principal.*', '/etc/krb5kdc/ldap.creds']
+  const held = ['/etc/apache2/app.service-key', '/etc/apache2/http.service-key', '/etc/wiki/client.creds', '/etc/wiki/deleg.ccache', '/etc/apache2/krb5.http', '/etc/apache2/env.http', '/etc/httpd/http.creds', '/etc/nginx/inline.kt', '/etc/nginx/api.creds', '/etc/gss/nginx.creds', '/etc/samba/smb.service-key', '/etc/samba/pdb.tdb', '/etc/samba/private/secrets.tdb', '/etc/samba/sync.kt', '/etc/samba/sync2.kt', '/etc/samba/users.db', '/etc/kdc/db/principal', '/etc/kdc/db/principal.ok', '/etc/krb5kdc/ldap.creds', '/etc/krb5kdc/.k5.EXAMPLE.NET', '/etc/krb5kdc/stash']
+  /** Text ones: smbpasswd's lines (an NT hash), kdb5_ldap_util's stash (a DN and its password in hex). */
+  const texts: Record<string, string> = {
+    '/etc/samba/users.db': `bob:1000:${'X'.repeat(32)}:${fakeChars('s40-nt', 32, '0123456789ABCDEF')}:[U          ]:LCT-65A1B2C3:\n`,
+    '/etc/krb5kdc/ldap.creds': `cn=kdc,dc=example,dc=net#{HEX}${Buffer.from(`${fakeChars('s40-ldap', 7).toLowerCase()} ${fakeChars('s40-ldap2', 8).toLowerCase()}`).toString('hex')}\n`,
+  }
+  const beside = ['/etc/apache2/old.kt', '/etc/apache2/outside.kt', '/etc/nginx/old.kt', '/etc/samba/commented.kt', '/etc/samba/users.map', '/etc/krb5kdc/kadm5.acl']
+  const machine = () => {
+    const root = new TargetRoot()
+    for (const [path, text] of files) root.file(path, text, { mode: 0o644 })
+    for (const path of held) root.file(path, texts[path] ?? keytab(path), { mode: 0o644 })
+    for (const path of beside) root.file(path, 'not named\n', { mode: 0o644 })
+    return root
+  }
+
+  it('names them, also in included files (a wildcard, a second hop); not a comment, a MEMORY: one, an include outside /etc, another setting\'s path', async () => {
+    const root = machine()
+    try {
+      const found = await namedCredentialFiles(createTestContext(root.dir).host, new MemoryCache())
+      assert.deepEqual(named.filter((p) => !found.includes(p)), [], 'not named')
+      assert.deepEqual(beside.filter((p) => found.includes(p)), [], 'named')
+    } finally {
+      root.remove()
+    }
+  })
+
+  it('an included file\'s change is seen with the configs unchanged (its own stat data); a link to it within /etc is read where it leads', async () => {
+    const root = machine()
+    try {
+      const cache = new MemoryCache()
+      const host = createTestContext(root.dir).host
+      assert.ok(!(await namedCredentialFiles(host, cache)).includes('/etc/wiki/later.kt'))
+      root.file('/etc/wiki/deeper.conf', 'GssapiCredStore keytab:/etc/wiki/later.kt\n', { mode: 0o644 })
+      root.age(['/etc/wiki/deeper.conf'])
+      assert.ok((await namedCredentialFiles(host, cache)).includes('/etc/wiki/later.kt'))
+      root.file('/etc/gss/real/linked.conf', 'auth_gss_keytab /etc/gss/linked.kt;\n', { mode: 0o644 })
+      root.link('/etc/gss/linked.conf', 'real/linked.conf')
+      assert.ok((await namedCredentialFiles(host, cache)).includes('/etc/gss/linked.kt'))
+    } finally {
+      root.remove()
+    }
+  })
+
+  it('the files provider holds each one out, world-readable (none as a plain sha256); the configs are mirrored', async () => {
+    const root = machine()
+    try {
+      const ctx = createTestContext(root.dir, { config: { include: ['/etc', '/srv'] }, cache: new MemoryCache() })
+      const { documents } = await new FilesProvider().collect({ ctx })
+      const manifest = JSON.parse(String(documents.find((d) => d.path === 'system/files/manifest.json')?.content)) as Manifest
+      const entry = (path: string) => manifest.entries.find((e) => e.path === path)
+      assert.deepEqual(held.filter((path) => entry(path)?.secret !== true || entry(path)?.sha256 !== undefined), [], 'not held out')
+      for (const path of [...beside, '/etc/apache2/sites-available/intranet.conf', '/etc/wiki/apache-auth.conf', '/etc/nginx/sites-available/intranet', '/etc/samba/smb.conf', '/etc/samba/shares/host1.conf', '/etc/krb5kdc/kdc.conf', '/etc/apache2/envvars']) assert.equal(entry(path)?.content, 'mirrored', path)
+      for (const d of documents) for (const [path, text] of Object.entries(texts)) assert.ok(!String(d.content).includes(text.trim().slice(-32)), `${d.path} holds ${path}'s`)
+    } finally {
+      root.remove()
+    }
+  })
+
+  it('reads hostile configs in linear time (a line of blanks, of `;`, of names without `=`, of includes)', () => {
+    for (const [config, text] of [
+      ['/etc/apache2/conf-available/a.conf', `GssapiCredStore${'\t'.repeat(64 * 1024)}x\n`],
+      ['/etc/apache2/conf-available/a.conf', `Include /etc/a/*.conf\n`.repeat(8000)],
+      ['/etc/nginx/conf.d/a.conf', `${';'.repeat(64 * 1024)}auth_gss_keytab /a;\n`],
+      ['/etc/nginx/conf.d/a.conf', `${' #'.repeat(32 * 1024)}\n`],
+      ['/etc/nginx/conf.d/a.conf', `include ${'/a'.repeat(32 * 1024)};\n`],
+      ['/etc/samba/smb.conf', `dedicated${' '.repeat(64 * 1024)}keytab\n`],
+      ['/etc/samba/smb.conf', `sync machine password to keytab = ${'/a:b,'.repeat(16 * 1024)}\n`],
+      ['/etc/samba/smb.conf', `passdb backend = ${'tdbsam:'.repeat(16 * 1024)}\n`],
+      ['/etc/samba/smb.conf', `include = /etc/${'%m'.repeat(32 * 1024)}\n`],
+    ] as const) {
+      const rule = NAMING_RULES.find((r) => r.isConfig(config)) as (typeof NAMING_RULES)[number]
+      assertLinearTime(() => {
+        rule.named(config, text)
+        rule.includes?.(config, text)
+      }, text, `${config}: ${text.slice(0, 30)}`)
+    }
+  })
+
+  it('a pushed twin names them from its own configs and the files they include', async () => {
+    await assertTwinNames([...files, ['/etc/krb5kdc/.k5.EXAMPLE.NET', 'x'], ['/etc/krb5kdc/stash', 'x'], ['/etc/samba/private/secrets.tdb', 'x']], held, beside)
+  })
+
+  it('a pushed commit that changes only an included file names the files already in the twin its text names', async () => {
+    const all: Array<[string, string]> = [...files, ['/etc/wiki/client.creds', 'x'], ['/etc/wiki/deleg.ccache', 'x'], ['/etc/wiki/other', 'x']]
+    const twin = new MemoryTwin(all.map(([path, content]) => ({ path: `filesystem${path}`, content })))
+    const found = await new FilesProvider().secretPaths({ paths: ['filesystem/etc/wiki/apache-auth.conf'], twin, ctx: twinOnly() })
+    assert.deepEqual(found.map((f) => f.path).sort(), ['filesystem/etc/wiki/client.creds', 'filesystem/etc/wiki/deleg.ccache'])
+  })
+})
+
+/**
+ * Session 40: a script cron runs (and what it sources) that `cd`s to `$HOME`, `~`, `${HOME}/x` or
+ * a bare `cd` before a relative word, or names `$HOME/pw`, `~/pw`: the job's HOME (its crontab's
+ * HOME= line, else its user's home) is carried into the files followed. Before, such a `cd` in a
+ * followed script made the folder unknown and the word was left.
+ */
+describe('password files a script cron runs reaches by `cd $HOME` or `cd ~` (session 40)', () => {
+  const files: Array<[string, string]> = [
+    ['/etc/passwd', 'root:x:0:0:root:/root:/bin/bash\nbob:x:1000:1000::/home/bob:/bin/bash\n'],
+    ['/etc/group', 'root:x:0:\nbob:x:1000:\n'],
+    ['/var/lib/dpkg/status', ''],
+    ['/var/lib/dpkg/diversions', ''],
+    ['/var/spool/cron/crontabs/bob', '30 2 * * * /opt/backup/nightly.sh\n40 2 * * * /bin/sh /opt/backup/b2.sh\n'],
+    ['/opt/backup/nightly.sh', '#!/bin/sh\nset -e\ncd $HOME\nrestic --password-file .repo.words backup /srv/data\n. ./backup.env\n'],
+    ['/home/bob/backup.env', 'RESTIC_PASSWORD_FILE=env.words\n'],
+    ['/opt/backup/b2.sh', '#!/bin/sh\ncd ~/b2 || exit 1\nrestic --password-file ./b2.words check\nrestic --password-file "$HOME/.home.words" check\nrestic --password-file ~/.tilde.words check\n'],
+    ['/etc/crontab', 'SHELL=/bin/sh\nHOME=/srv/jobs\n15 4 * * * root /opt/jobs/run.sh\n'],
+    ['/opt/jobs/run.sh', '#!/bin/sh\ncd "${HOME}/keys" && rsync -a --password-file=jobs.words data/ nas::data\n'],
+    ['/etc/cron.d/bare', '0 5 * * * bob /opt/jobs/bare.sh\n'],
+    ['/opt/jobs/bare.sh', '#!/bin/sh\ncd\ngpg --batch --passphrase-file gpg.words -c /srv/x\n'],
+  ]
+  const held = ['/home/bob/.repo.words', '/home/bob/env.words', '/home/bob/b2/b2.words', '/home/bob/.home.words', '/home/bob/.tilde.words', '/srv/jobs/keys/jobs.words', '/home/bob/gpg.words']
+  const secrets: Array<[string, string]> = held.map((p) => [p, `${fakeChars(`s40-cd-${p}`, 8).toLowerCase()} ${fakeChars(`s40-cd2-${p}`, 9).toLowerCase()}\n`])
+  const beside = ['/.repo.words', '/root/.repo.words', '/root/b2/b2.words', '/opt/backup/b2.words', '/root/keys/jobs.words', '/opt/jobs/jobs.words', '/root/gpg.words']
+  const machine = () => {
+    const root = new TargetRoot()
+    for (const [path, text] of files) root.file(path, text, { mode: path.endsWith('.sh') ? 0o755 : 0o644 })
+    for (const [path, text] of secrets) root.file(path, text, { mode: 0o644 })
+    for (const path of beside) root.file(path, 'not named\n', { mode: 0o644 })
+    return root
+  }
+
+  it('names the files from the job\'s HOME; not the same names elsewhere', async () => {
+    const root = machine()
+    try {
+      const named = await namedCredentialFiles(createTestContext(root.dir).host, new MemoryCache())
+      assert.deepEqual(held.filter((p) => !named.includes(p)), [], 'not named')
+      assert.deepEqual(beside.filter((p) => named.includes(p)), [], 'named')
+    } finally {
+      root.remove()
+    }
+  })
+
+  it('the files provider holds each one out; the crontabs and scripts are mirrored', async () => {
+    const root = machine()
+    try {
+      const ctx = createTestContext(root.dir, { config: { include: ['/etc', '/opt', '/srv', '/home', '/root', '/var/spool/cron'] }, cache: new MemoryCache() })
+      const { documents } = await new FilesProvider().collect({ ctx })
+      const manifest = JSON.parse(String(documents.find((d) => d.path === 'system/files/manifest.json')?.content)) as Manifest
+      const entry = (path: string) => manifest.entries.find((e) => e.path === path)
+      assert.deepEqual(held.filter((path) => entry(path)?.secret !== true), [], 'not held out')
+      for (const path of [...beside.filter((p) => p !== '/.repo.words'), '/opt/backup/nightly.sh', '/opt/backup/b2.sh', '/opt/jobs/run.sh', '/opt/jobs/bare.sh']) assert.equal(entry(path)?.content, 'mirrored', path)
+      for (const d of documents) for (const [path, text] of secrets) assert.ok(!String(d.content).includes(text.trim()), `${d.path} holds ${path}'s`)
+    } finally {
+      root.remove()
+    }
+  })
+
+  it('a pushed twin names the same files from its own crontabs, scripts and /etc/passwd (never the machine)', async () => {
     await assertTwinNames(files, held, beside)
   })
 })
