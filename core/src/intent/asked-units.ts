@@ -66,6 +66,10 @@ export function promotePath(sides: Sides, asked: readonly Change[], never: reado
   const nowDoc = parseJson(now)
   const json = path.endsWith('.json') && !path.startsWith('filesystem/') && (was === undefined || wasDoc !== undefined) && (wants === undefined || wantsDoc !== undefined) && (now === undefined || nowDoc !== undefined)
   if (!json) {
+    // A whole document its provider says the plan leaves out (a twin's document for a file the
+    // last snapshot did not mirror, beside a chmod of it): not the asked change's, so neither
+    // promoted nor undone after the apply (session 40: the chmod's undo removed the document).
+    if (unappliedOf(never, true)(path, [])) return { changed: false, content: now, units: [] }
     const machine = machinePathOf(path)
     const ids = coarse ?? asked.filter((c) => c.resource === path || (machine !== undefined && c.resource === machine)).map((c) => c.id)
     if (ids.length === 0 || !same(now, was)) return { changed: false, content: now, units: ids.length === 0 ? [] : [{ path, at: null, changes: ids, desired: wants }] }

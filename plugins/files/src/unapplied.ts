@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util'
-import { mirrorPath, type Change, type UnappliedPlace } from '@twinsync/sdk'
+import { appendAll, mirrorPath, type Change, type UnappliedPlace } from '@twinsync/sdk'
 import { isUnseen, resolveId } from './diff.js'
 import { partOf, partPath } from './manifest.js'
 import { MANIFEST_PATH, type FileEntry, type FilesState } from './state.js'
@@ -81,6 +81,54 @@ function sameAsked(d: FileEntry, a: FileEntry): boolean {
   )
 }
 
+/** The asked fields compared (sameAsked), by name: what a planned change may leave out. */
+const ASKED_FIELDS = ['type', 'mode', 'content', 'secret', 'secretHash', 'target', 'capabilities', 'xattrs'] as const
+
+/**
+ * The asked fields each action of a files change sets on the machine (change-data.ts); owner and
+ * group are judged above. A change left out whole (`too-large`, `not-mirrored`, `not-text`: it
+ * stays pending as it is) or a delete leaves no part of the entry behind: absent here.
+ */
+const CARRIED: Readonly<Record<string, ReadonlySet<string>>> = {
+  write: new Set(['type', 'mode', 'content', 'capabilities', 'xattrs']),
+  chmod: new Set(['mode']),
+  chown: new Set(),
+  attributes: new Set(['mode', 'capabilities', 'xattrs']),
+  symlink: new Set(['type', 'target']),
+  mkdir: new Set(['type', 'mode', 'capabilities', 'xattrs']),
+}
+
+/**
+ * The part of an entry's edit that the change planned at its path does not carry: each asked
+ * field that differs from the last snapshot's and that the change's action does not set (a
+ * chmod sets the mode, never a file's content kind, secret or keyed hash), named as a place of
+ * its own, and the twin's document when the last snapshot did not mirror the file (a chmod does
+ * not write it). Session 40: a file flipped to `"content": "mirrored"` with a document and its
+ * mode changed in the same edit had only the chmod planned; the flip was in no item, the apply
+ * undid it with the chmod's places after the step ran, and its snapshot dropped it without a
+ * word. Named, the flip stays pending and never applied (and out of the apply's promotion), while
+ * the chmod runs. Between two twins only, as the rest of this hook.
+ */
+function uncarriedPlaces(d: FileEntry, a: FileEntry, action: unknown): UnappliedPlace[] {
+  const carried = typeof action === 'string' && Object.hasOwn(CARRIED, action) ? CARRIED[action] : undefined
+  // Another type in place of the machine's (a file made a folder): the change replaces the whole entry.
+  if (carried === undefined || d.type !== a.type) return []
+  const places: UnappliedPlace[] = []
+  const what = `the plan ${action === 'write' ? 'writes' : `changes only the ${action === 'chmod' ? 'mode' : action === 'chown' ? 'owner' : action === 'symlink' ? 'target' : 'attributes'} of`} ${d.path}`
+  for (const field of ASKED_FIELDS) {
+    if (carried.has(field) || (field === 'xattrs' ? isDeepStrictEqual(d.xattrs, a.xattrs) : d[field] === a[field])) continue
+    const nextStep =
+      field === 'content' || field === 'secret' || field === 'secretHash'
+        ? `${what}, never its "${field}" (a file's content kind, secret or keyed hash follows from the machine's file, which the twin ${isUnseen(a) ? 'does not hold' : 'holds as mirrored text'}); change the file on the machine itself, then snapshot`
+        : `${what}, never its "${field}"; change it on the machine itself, then snapshot`
+    for (const path of [MANIFEST_PATH, partPath(partOf(d.path))]) places.push({ path, at: ['entries', { field: 'path', value: d.path }, field], nextStep })
+  }
+  if (!carried.has('content') && d.type === 'file' && d.text !== undefined && isUnseen(a)) {
+    places.push({ path: mirrorPath(d.path), at: [], nextStep: `the twin's document for ${d.path} is not applied: ${what}, and the last snapshot did not mirror the file (${a.secret === true ? 'secret' : (a.content ?? 'not copied')}); change the file on the machine itself` })
+  }
+  return places
+}
+
 /**
  * An entry the twin asks for that the plan does nothing about: the diff plans no change for its
  * path, yet the intended entry differs from the last snapshot's in a field the diff reads (or the
@@ -96,10 +144,14 @@ function sameAsked(d: FileEntry, a: FileEntry): boolean {
  */
 function unplannedEntryPlaces(desired: FilesState, live: ReadonlyMap<string, FileEntry>, changes: readonly Change[]): UnappliedPlace[] {
   const planned = new Set(changes.map((c) => c.resource))
+  const actions = new Map(changes.map((c) => [c.resource, (c.data as { action?: unknown } | undefined)?.action]))
   const places: UnappliedPlace[] = []
   for (const d of desired.entries) {
-    if (planned.has(d.path)) continue
     const a = live.get(d.path)
+    if (planned.has(d.path)) {
+      if (a !== undefined) appendAll(places, uncarriedPlaces(d, a, actions.get(d.path)))
+      continue
+    }
     if (a !== undefined && sameAsked(d, a)) continue
     const nextStep =
       a === undefined

@@ -104,6 +104,28 @@ describe('files provider: the manifest values its plan leaves out', () => {
     assert.deepEqual(placesOf(state({ ...secret, mode: '0640' }), state(secret)).places, [])
   })
 
+  it('an entry whose path has a change planned: the edited fields that change does not carry named (and such a document), the planned ones not', () => {
+    const secret: FileEntry = { path: '/etc/s', type: 'file', mode: '0644', owner: 'root', uid: 0, group: 'root', gid: 0, size: 9, content: 'secret', secret: true, secretReason: 'path rule', secretHash: `hmac-sha256:${'a'.repeat(64)}` }
+    const field = (path: string, name: string) => [`system/files/manifest.json`, partPath(partOf(path))].map((doc) => `${doc}#${path}/${name}`)
+    const { secret: _s, secretHash: _h, secretReason: _r, ...unsecret } = secret
+    // Flipped to mirrored with a document, and its mode changed: the chmod is planned, the flip is not.
+    const flipped = placesOf(state({ ...unsecret, mode: '0600', content: 'mirrored', sha256: sha256(text), size: 2, text }), state(secret))
+    assert.deepEqual(flipped.changes, ['files:chmod:/etc/s'])
+    assert.deepEqual(names(flipped.places), ['filesystem/etc/s#', ...field('/etc/s', 'content'), ...field('/etc/s', 'secret'), ...field('/etc/s', 'secretHash')].sort())
+    assert.match(flipped.places.find((p) => p.path === 'filesystem/etc/s')?.nextStep ?? '', /not applied: the plan changes only the mode of \/etc\/s, and the last snapshot did not mirror the file \(secret\)/)
+    assert.match(flipped.places[0]?.nextStep ?? '', /^the plan changes only the mode of \/etc\/s, never its "content"/)
+    // The same with the owner: a chown.
+    const chowned = placesOf(state({ ...unsecret, owner: 'daemon', uid: 1, content: 'mirrored', text }), state(secret))
+    assert.deepEqual([chowned.changes, names(chowned.places).length], [['files:chown:/etc/s'], 7])
+    // A text edit of a mirrored file and a secretHash beside it: the write is planned, the hash named.
+    const hashed = placesOf(state({ ...entry, text: 'b\n', sha256: sha256('b\n'), secretHash: `hmac-sha256:${'c'.repeat(64)}` }), state(entry))
+    assert.deepEqual([hashed.changes, names(hashed.places)], [['files:replace:/etc/a'], field('/etc/a', 'secretHash').sort()])
+    // What the planned change carries: nothing named (a text edit with its mode, a chmod of a secret, mode and owner together).
+    assert.deepEqual(placesOf(state({ ...entry, mode: '0600', text: 'b\n', sha256: sha256('b\n') }), state(entry)).places, [])
+    assert.deepEqual(placesOf(state({ ...secret, mode: '0640' }), state(secret)).places, [])
+    assert.deepEqual(placesOf(state({ ...entry, mode: '0600', owner: 'daemon', uid: 1 }), state(entry)).places, [])
+  })
+
   it('20,000 entries taken out of the twin, each planned for deletion: nothing named, in time linear in the entries (a planned folder above a path looked up, not every planned path tried)', () => {
     const live = Array.from({ length: 20_000 }, (_, i): FileEntry => ({ ...entry, path: `/etc/app/d${i % 100}/f${i}` }))
     const actual = state(...live)
