@@ -110,13 +110,18 @@ describe('hostile twin corpus: the twin is untrusted input', function () {
   } as const
 
   for (const [kind, to] of Object.entries(targets)) {
-    it(`snapshot replaces a ${kind} symlink at a twin document (filesystem/etc/motd), never writing through it`, async () => {
+    it(`snapshot commits the machine's file for a ${kind} symlink at a twin document (filesystem/etc/motd), never writing through it; the link stays pending`, async () => {
       await rm(join(rig.twin, 'filesystem/etc/motd'))
       await symlink(to(), join(rig.twin, 'filesystem/etc/motd'))
       await (await rig.container()).resolve(SnapshotWorkflow).take({ init: false, ifChanged: false })
-      // The machine's file is committed; the link (which the files provider cannot plan) is replaced.
+      // The machine's file is committed; the link, which the files provider never follows nor
+      // applies, is the person's edit: kept as it was, pending (before session 40 it was replaced
+      // by the machine's file without a word), never read through.
       assert.equal(git(rig.twin, ['show', 'HEAD:filesystem/etc/motd']), 'Welcome\n')
-      assert.equal(await readFile(join(rig.twin, 'filesystem/etc/motd'), 'utf8'), 'Welcome\n')
+      assert.ok((await lstat(join(rig.twin, 'filesystem/etc/motd'))).isSymbolicLink())
+      const pending = await (await rig.container()).resolve(IntentService).pending()
+      assert.deepEqual(pending.items.map((i) => [i.id, i.code]), [['files:replace:/etc/motd', 'FILES_TWIN_SYMLINK_NOT_PLANNED']])
+      assert.ok(!JSON.stringify(pending).includes('host secret'))
     })
   }
 
@@ -157,11 +162,11 @@ describe('hostile twin corpus: the twin is untrusted input', function () {
   })
 
   for (const [kind, to] of Object.entries(targets)) {
-    it(`plan does not read through a ${kind} symlink at filesystem/etc/motd: FILES_TWIN_SYMLINK, nothing planned for it`, async () => {
+    it(`plan does not read through a ${kind} symlink at filesystem/etc/motd: FILES_TWIN_SYMLINK_NOT_PLANNED, nothing planned for it`, async () => {
       await rm(join(rig.twin, 'filesystem/etc/motd'))
       await symlink(to(), join(rig.twin, 'filesystem/etc/motd'))
       const plan = await (await rig.container()).resolve(PlanWorkflow).plan({})
-      assert.ok(plan.diagnostics.some((d) => d.code === 'FILES_TWIN_SYMLINK' && d.path === '/etc/motd'), JSON.stringify(plan.diagnostics))
+      assert.ok(plan.diagnostics.some((d) => d.code === 'FILES_TWIN_SYMLINK_NOT_PLANNED' && d.path === '/etc/motd'), JSON.stringify(plan.diagnostics))
       assert.deepEqual(plan.changes.filter((c) => c.resource === '/etc/motd'), [])
       assert.ok(!JSON.stringify(plan).includes('host secret'))
     })
@@ -170,7 +175,7 @@ describe('hostile twin corpus: the twin is untrusted input', function () {
   it('plan does not read a new file planted as a symlink under filesystem/', async () => {
     await symlink(join(rig.sentinel, 'secret'), join(rig.twin, 'filesystem/etc/planted'))
     const plan = await (await rig.container()).resolve(PlanWorkflow).plan({})
-    assert.ok(plan.diagnostics.some((d) => d.code === 'FILES_TWIN_SYMLINK' && d.path === '/etc/planted'))
+    assert.ok(plan.diagnostics.some((d) => d.code === 'FILES_TWIN_SYMLINK_NOT_PLANNED' && d.path === '/etc/planted'))
     assert.ok(!JSON.stringify(plan).includes('host secret'))
   })
 
@@ -338,11 +343,13 @@ describe('hostile twin corpus: the twin is untrusted input', function () {
     assert.equal(pulled.status, 'fast-forwarded')
     // Either the link is kept as (unplannable) intent, or it was settled to the observed file.
     const plan = await (await rig.container()).resolve(PlanWorkflow).plan({})
-    if ((await lstat(join(rig.twin, 'filesystem/etc/motd'))).isSymbolicLink()) assert.ok(plan.diagnostics.some((d) => d.code === 'FILES_TWIN_SYMLINK'))
-    else assert.equal(await readFile(join(rig.twin, 'filesystem/etc/motd'), 'utf8'), 'Welcome\n')
+    assert.ok((await lstat(join(rig.twin, 'filesystem/etc/motd'))).isSymbolicLink(), 'the pulled link is pending intent')
+    assert.ok(plan.diagnostics.some((d) => d.code === 'FILES_TWIN_SYMLINK_NOT_PLANNED'))
     assert.deepEqual(plan.changes.filter((c) => c.resource === '/etc/motd'), [])
     await (await rig.container()).resolve(SnapshotWorkflow).take({ init: false, ifChanged: false })
-    assert.equal(await readFile(join(rig.twin, 'filesystem/etc/motd'), 'utf8'), 'Welcome\n')
+    // The snapshot's commit records the machine's file; the link stays pending, never followed (before session 40 it was dropped silently).
+    assert.equal(git(rig.twin, ['show', 'HEAD:filesystem/etc/motd']), 'Welcome\n')
+    assert.ok((await lstat(join(rig.twin, 'filesystem/etc/motd'))).isSymbolicLink())
   })
 
   // A pulled twin plants entries outside the files provider's scope (its include set): a folder

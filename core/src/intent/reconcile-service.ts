@@ -54,6 +54,14 @@ export interface Decision {
 type Contents = Map<string, Uint8Array | undefined>
 
 /**
+ * A symlink of the working twin in Contents (by identity): never read, read as the twin reader
+ * reads one (TWIN_SYMLINK, which a provider's load turns into a left-out change: the files
+ * provider's `not-text`), moved only whole. Session 40: such a link is pending intent now, and
+ * `discard` of any other item of its domain read every path of the domain and stopped on it.
+ */
+const LINK: Uint8Array = new Uint8Array(0)
+
+/**
  * Per-item decisions, the way an inventory is reconciled against reality: `adopt` takes the
  * machine's current value of a drift item into the observed twin (a live change accepted),
  * `discard` drops a pending intent (the twin goes back to the observed value). An item is a
@@ -318,6 +326,8 @@ export class ReconcileService {
 
   private async writeContents(contents: Contents, written?: Set<string>): Promise<void> {
     for (const [path, bytes] of contents) {
+      // A link is never written (nor read): left as it is.
+      if (bytes === LINK) continue
       written?.add(path)
       if (bytes === undefined) await this.twin.remove(path)
       else await this.twin.write({ path, content: bytes })
@@ -469,14 +479,31 @@ async function loadState(provider: ApplicableProvider, ctx: ProviderContext, rea
 }
 
 async function contentsOf(reader: TwinReader, paths: readonly string[]): Promise<Contents> {
-  return new Map(await Promise.all(paths.map(async (p) => [p, await reader.read(p)] as const)))
+  const read = async (p: string): Promise<Uint8Array | undefined> => {
+    try {
+      return await reader.read(p)
+    } catch (error) {
+      if (isTwinSyncError(error) && error.code === 'TWIN_SYMLINK') return LINK
+      throw error
+    }
+  }
+  return new Map(await Promise.all(paths.map(async (p) => [p, await read(p)] as const)))
+}
+
+/** What the twin reader says of a symlink (LINK). */
+function linkRefused(path: string): TwinSyncError {
+  return new TwinSyncError('TWIN_SYMLINK', `${path} in the twin is a symlink; TwinSync never follows a symlink inside the twin`)
 }
 
 /** `base` with some paths replaced (or removed: undefined). */
 function overlay(base: TwinReader, contents: Contents): TwinReader {
   return {
-    read: async (path) => (contents.has(path) ? contents.get(path) : base.read(path)),
+    read: async (path) => {
+      if (contents.get(path) === LINK) throw linkRefused(path)
+      return contents.has(path) ? contents.get(path) : base.read(path)
+    },
     readText: async (path) => {
+      if (contents.get(path) === LINK) throw linkRefused(path)
       const bytes = contents.has(path) ? contents.get(path) : await base.read(path)
       return bytes === undefined ? undefined : Buffer.from(bytes).toString('utf8')
     },
@@ -538,7 +565,7 @@ async function separate(
 /** The places of one path that can move on their own: JSON keys and named list entries, or the whole file. */
 function unitsOf(path: string, from: Uint8Array | undefined, to: Uint8Array | undefined): Array<{ label: string; apply: (current: Uint8Array | undefined) => Uint8Array | undefined }> {
   const whole = [{ label: path, apply: () => to }]
-  if (!path.endsWith('.json') || from === undefined || to === undefined) return whole
+  if (!path.endsWith('.json') || from === undefined || to === undefined || from === LINK || to === LINK) return whole
   let a: unknown
   let b: unknown
   try {
@@ -557,6 +584,6 @@ function unitsOf(path: string, from: Uint8Array | undefined, to: Uint8Array | un
 }
 
 function same(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
-  if (a === undefined || b === undefined) return a === b
+  if (a === undefined || b === undefined || a === LINK || b === LINK) return a === b
   return Buffer.from(a).equals(Buffer.from(b))
 }

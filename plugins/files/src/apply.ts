@@ -16,7 +16,7 @@ import { sha256 } from './content.js'
 import { ABSENT, fingerprintOf, type LiveFacts } from './fingerprint.js'
 import { formatMode } from './mode.js'
 import { readPackageIndex } from './package-origin.js'
-import { linkOverClaims, notMirrored, outsideScope, secretWrite, throughSymlink, tooLarge } from './scope.js'
+import { linkOverClaims, notMirrored, notText, outsideScope, secretWrite, throughSymlink, tooLarge } from './scope.js'
 import { onlyRootCanRead } from './secrets.js'
 import { validateContent } from './validation.js'
 
@@ -61,7 +61,7 @@ async function applyOne(ctx: ProviderContext, scope: FilesScope, change: Change)
   const large = tooLarge(data, scope.maxFileSize)
   if (large !== undefined) return failed(change, `${data.path}: ${large}; not applied`)
   // Content the twin never holds (a secret, a binary file), whoever calls (scope.ts's notMirrored).
-  const unmirrored = notMirrored(data)
+  const unmirrored = notMirrored(data) ?? notText(data)
   if (unmirrored !== undefined) return failed(change, `${data.path}: ${unmirrored}; not applied`)
   // Only inside the provider's scope, whoever calls (ApplyService refuses such a plan first).
   const outside = outsideScope(ctx, scope, data.path)
@@ -341,6 +341,7 @@ function isDone(data: FilesChangeData, live: LiveEntry | undefined): boolean {
       return live === undefined
     case 'too-large':
     case 'not-mirrored':
+    case 'not-text':
       return false
   }
 }

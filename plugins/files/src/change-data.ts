@@ -62,6 +62,27 @@ export const FilesChangeData = Type.Union([
     },
     { additionalProperties: false },
   ),
+  /**
+   * A twin document that is not UTF-8 text (or holds a NUL byte) for a file the twin lists as
+   * mirrored, or for a new one, or one that is a symlink in the twin (`symlink`, size 0): no
+   * snapshot writes such a document, and TwinSync writes only text it can show and review (and
+   * never follows a link of the twin), so the change carries no content and never runs. The
+   * provider's scope leaves it out (FILES_NOT_TEXT_NOT_PLANNED, FILES_TWIN_SYMLINK_NOT_PLANNED),
+   * plan and status show it pending, and apply refuses a plan file that holds one.
+   */
+  Type.Object(
+    {
+      action: Type.Literal('not-text'),
+      path: Path,
+      size: Type.Integer({ minimum: 0 }),
+      symlink: Type.Optional(Type.Literal(true)),
+      mode: Mode,
+      uid: Id,
+      gid: Id,
+      replaceType: Type.Optional(Type.Boolean()),
+    },
+    { additionalProperties: false },
+  ),
   Type.Object(
     { action: Type.Literal('symlink'), path: Path, target: Type.String({ minLength: 1 }), uid: Id, gid: Id, replaceType: Type.Optional(Type.Boolean()) },
     { additionalProperties: false },

@@ -84,6 +84,23 @@ export function diffFiles(
     const gid = resolveId(d.group, d.gid, actual.accounts.groups)
     const mode = parseMode(d.mode)
     const replaceType = a !== undefined && a.type !== d.type
+    if (d.type === 'file' && d.notText !== undefined) {
+      // The twin's document is not UTF-8 text, or a symlink (load.ts): asked for, whatever the
+      // machine has (a folder with files the twin never saw too: it never runs), and planned
+      // without content, as `not-text`, for the provider's scope to leave out, named (scope.ts's
+      // notText): pending until discarded, never applied, its mode or owner with it.
+      add(a === undefined ? 'create' : 'replace', d, a, {
+        action: 'not-text',
+        path: d.path,
+        size: d.notText,
+        ...(d.symlinkDocument === true ? { symlink: true } : {}),
+        mode,
+        uid,
+        gid,
+        ...(replaceType ? { replaceType: true } : {}),
+      })
+      continue
+    }
     if (replaceType) {
       const hidden = [a, ...descendants(actual, a.path)].find(isUnseen)
       if (hidden !== undefined) {

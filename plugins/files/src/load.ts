@@ -90,9 +90,10 @@ export async function loadFiles(ctx: ProviderContext, twin: TwinReader): Promise
       continue
     }
     if (bytes === 'symlink') {
-      diagnostics.push(twinSymlink(mirrorPath(entry.path), entry.path))
-      const { content: _content, sha256: _sha, ...rest } = entry
-      entries.set(entry.path, rest)
+      // Never followed, never applied: planned `not-text` (a symlink), which scope.ts's notText
+      // leaves out, named: pending until discarded. Before session 40 a warning here, no change,
+      // and the next snapshot put the file's text back in place of the link without a word.
+      entries.set(entry.path, { ...entry, ...symlinkDocument })
       continue
     }
     if (bytes === undefined) {
@@ -109,11 +110,11 @@ export async function loadFiles(ctx: ProviderContext, twin: TwinReader): Promise
     }
     const text = decodeText(bytes)
     if (text === undefined) {
-      diagnostics.push(
-        warningDiagnostic('FILES_NOT_TEXT', `${mirrorPath(entry.path)} is not UTF-8 text; it is not applied`, { path: entry.path, provider: 'files' }),
-      )
-      const { content: _content, sha256: _sha, ...rest } = entry
-      entries.set(entry.path, rest)
+      // Not text (a snapshot never writes such a document for a mirrored file): not taken, never
+      // applied; the diff plans it `not-text`, which scope.ts's notText leaves out, named, so it is
+      // pending until discarded. Before session 40 a warning here and the entry without content:
+      // no change, `status` "in sync", and the next snapshot put the document back without a word.
+      entries.set(entry.path, { ...entry, notText: bytes.byteLength })
       continue
     }
     entries.set(entry.path, { ...entry, text, sha256: sha256(bytes), size: bytes.byteLength })
@@ -132,7 +133,7 @@ export async function loadFiles(ctx: ProviderContext, twin: TwinReader): Promise
     // not looked at: "in sync", and the next snapshot dropped the document without a word.
     if (unmirrored.has(path)) {
       const read = await readDocument(twin, docPath, maxFileSize)
-      if (read === 'symlink') diagnostics.push(twinSymlink(docPath, path))
+      if (read === 'symlink') entries.set(path, { ...(entries.get(path) as FileEntry), ...symlinkDocument })
       else if (read === undefined) diagnostics.push(unreadableName(docPath, path))
       else entries.set(path, { ...(entries.get(path) as FileEntry), unmirroredDocument: typeof read === 'number' ? read : read.byteLength })
       continue
@@ -150,7 +151,8 @@ export async function loadFiles(ctx: ProviderContext, twin: TwinReader): Promise
     const outside = outsideScope(ctx, scope, path) !== undefined || scope.secrets.pathVerdict(path) !== undefined
     const read = await readDocument(twin, docPath, maxFileSize)
     if (read === 'symlink') {
-      diagnostics.push(twinSymlink(docPath, path))
+      // A new file the twin asks for as a symlink: never followed, never applied (as a listed one's above).
+      entries.set(path, { ...rootOwned(path, 'file', '0644'), content: 'mirrored', ...symlinkDocument })
       continue
     }
     if (typeof read === 'number') {
@@ -169,7 +171,10 @@ export async function loadFiles(ctx: ProviderContext, twin: TwinReader): Promise
     const bytes = read
     const text = decodeText(bytes)
     if (text === undefined) {
-      diagnostics.push(warningDiagnostic('FILES_NOT_TEXT', `${docPath} is not UTF-8 text; it is not applied`, { path, provider: 'files' }))
+      // Not text: a new file the twin asks for, not taken, never applied (as the listed one's above;
+      // its folders are not made for it, nor is anything the manifest lists below it taken out:
+      // the change never runs, so no delete of what it would replace may run either).
+      entries.set(path, { ...rootOwned(path, 'file', '0644'), size: bytes.byteLength, content: 'mirrored', notText: bytes.byteLength })
       continue
     }
     if (listed.has(path)) for (const inside of [...entries.keys()]) if (inside.startsWith(`${path}/`)) entries.delete(inside)
@@ -189,7 +194,8 @@ export async function loadFiles(ctx: ProviderContext, twin: TwinReader): Promise
 
 /**
  * A symlink committed under filesystem/ is recorded data, never a route: the twin reader
- * refuses to read through it, and the file it stands for is left as it is on the machine.
+ * refuses to read through it, and the file it stands for is left as it is on the machine (its
+ * change planned `not-text`, left out by scope.ts's notText, FILES_TWIN_SYMLINK_NOT_PLANNED).
  * (Symlinks on the machine are recorded in the manifest, never as links in the twin.)
  */
 async function readDocument(twin: TwinReader, path: string, maxFileSize: number): Promise<Uint8Array | undefined | 'symlink' | number> {
@@ -206,13 +212,8 @@ async function readDocument(twin: TwinReader, path: string, maxFileSize: number)
   }
 }
 
-function twinSymlink(docPath: string, path: string): Diagnostic {
-  return warningDiagnostic('FILES_TWIN_SYMLINK', `${docPath} is a symlink in the twin; it is never followed and ${path} is not applied`, {
-    path,
-    provider: 'files',
-    detail: `Replace it with the file's content, or record a symlink in system/files/manifest.json (type "symlink", "target").`,
-  })
-}
+/** What load notes of a file whose twin document is a symlink (`not-text`, diff.ts): its link is never read. */
+const symlinkDocument = { notText: 0, symlinkDocument: true } as const
 
 function unreadableName(docPath: string, path: string): Diagnostic {
   return warningDiagnostic('FILES_TWIN_NAME_UNREADABLE', `${docPath} cannot be read from the twin by that name (its name is not UTF-8, or it is not a regular file); it is not applied`, {

@@ -129,6 +129,28 @@ export function notMirrored(data: { action?: unknown; content?: unknown }): stri
   return `the twin has a document for it, but the file ${kind}: its content is never taken from the twin`
 }
 
+/**
+ * Why a change would write a twin document that is not text, or undefined: `not-text` (diff.ts),
+ * a document under filesystem/ that is not UTF-8 or holds a NUL byte. No snapshot writes one (a
+ * collect records such a file as binary: size and hash), and TwinSync writes only content it can
+ * show in a plan and a review; a person or a pull put it there. The change carries no content; it
+ * is left out (FILES_NOT_TEXT_NOT_PLANNED) and stays pending, shown, until it is discarded. Asked
+ * when a plan is made (filesOutOfScope) and by apply, whoever calls.
+ */
+export function notText(data: { action?: unknown; symlink?: unknown }): string | undefined {
+  if (data.action !== 'not-text') return undefined
+  if (data.symlink === true) return "the twin's document for it is a symlink, which is never followed: a file's content is its document's text (a symlink on the machine is a manifest entry of type \"symlink\")"
+  return "the twin's document for it is not UTF-8 text (or holds a NUL byte): TwinSync writes only text it can show in a plan, never a binary file from the twin"
+}
+
+/** What to do about a twin's document that is not text, pasted into the diagnostic. */
+export const NOT_TEXT_NEXT_STEP =
+  'Save the file under filesystem/ as UTF-8 text, or put a binary file on the machine itself (a snapshot then records it as binary); to drop the edit, `twinsync discard` it.'
+
+/** What to do about a twin's document that is a symlink, pasted into the diagnostic. */
+export const TWIN_SYMLINK_NEXT_STEP =
+  'Replace the link under filesystem/ with the file\'s content, or record a symlink in system/files/manifest.json (type "symlink", "target"); to drop the edit, `twinsync discard` it.'
+
 /** What to do about a twin's document for a file that is not mirrored, pasted into the diagnostic. */
 export const NOT_MIRRORED_NEXT_STEP =
   'Change the file on the machine itself (a snapshot then records it as it records any file of its kind); take the document out of filesystem/ in the twin (`twinsync discard` it).'
@@ -229,6 +251,19 @@ export async function filesOutOfScope(ctx: ProviderContext, changes: readonly Ch
           path: change.resource,
           change: change.id,
           detail: NOT_MIRRORED_NEXT_STEP,
+        }),
+      )
+      continue
+    }
+    const binary = data === undefined ? undefined : notText(data)
+    if (binary !== undefined) {
+      const link = (data as { symlink?: unknown }).symlink === true
+      out.push(
+        warningDiagnostic(link ? 'FILES_TWIN_SYMLINK_NOT_PLANNED' : 'FILES_NOT_TEXT_NOT_PLANNED', `${change.summary}: left out, ${binary}`, {
+          provider: 'files',
+          path: change.resource,
+          change: change.id,
+          detail: link ? TWIN_SYMLINK_NEXT_STEP : NOT_TEXT_NEXT_STEP,
         }),
       )
       continue

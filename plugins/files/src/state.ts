@@ -101,6 +101,16 @@ export const FileEntry = Type.Object(
      * leaves out, named (scope.ts's notMirrored): pending until discarded, never applied.
      */
     unmirroredDocument: Type.Optional(Type.Integer({ minimum: 0 })),
+    /**
+     * Load only, never in the manifest: the twin's document for this file, of this many bytes, is
+     * not UTF-8 text (or holds a NUL byte), which no snapshot writes for a mirrored file (collect
+     * records such a file as binary), so a person or a pull put it there. Not taken: the diff plans
+     * its change as `not-text`, which the provider's scope leaves out, named (scope.ts's notText):
+     * pending until discarded, never applied.
+     */
+    notText: Type.Optional(Type.Integer({ minimum: 0 })),
+    /** Load only, with `notText` (0): the twin's document for this file is a symlink, never followed. */
+    symlinkDocument: Type.Optional(Type.Literal(true)),
   },
   { additionalProperties: false },
 )

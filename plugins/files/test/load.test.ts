@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert'
 import { readFileSync } from 'node:fs'
 import { createTestContext } from '@twinsync/sdk/conformance'
-import { MemoryTwin } from '@twinsync/sdk'
+import { MemoryTwin, TwinSyncError } from '@twinsync/sdk'
 import { FilesProvider, type FilesState } from '../src/index.js'
 import { debianLikeRoot, type TargetRoot } from './target-root.js'
 
@@ -156,5 +156,86 @@ describe('files provider: a document for a file the manifest lists as not mirror
     assert.deepEqual(results.map((r) => r.status), ['failed', 'failed', 'failed', 'failed'])
     assert.match(results[0]?.message ?? '', /^\/etc\/adduser\.conf: the twin has a document for it, .*; not applied$/)
     assert.deepEqual(Object.keys(DOCUMENTS).map((p) => readFileSync(root.path(p))), before)
+  })
+})
+
+describe('files provider: a twin document that is not UTF-8 text', () => {
+  let root: TargetRoot
+  const provider = new FilesProvider()
+  before(() => {
+    root = debianLikeRoot()
+  })
+  after(() => root.remove())
+
+  it('for a mirrored file or a new one: a change planned without its content (`not-text`), which outOfScope names and apply refuses; before session 40 a warning, no change, and a snapshot dropped it silently', async () => {
+    const ctx = createTestContext(root.dir)
+    const actual = await provider.collect({ ctx })
+    const state = actual.state as FilesState
+    assert.equal(state.entries.find((e) => e.path === '/etc/motd')?.content, 'mirrored', 'the premise: motd is mirrored')
+    const twin = new MemoryTwin(actual.documents)
+    twin.set('filesystem/etc/motd', new Uint8Array([0x68, 0x69, 0xff, 0xfe, 0x0a]))
+    twin.set('filesystem/etc/app/new.bin', new Uint8Array([0x61, 0, 0x62]))
+    const loaded = await provider.load({ ctx, twin })
+    assert.deepEqual(loaded.diagnostics, [], 'no warning of its own: a change, left out by the one scope rule')
+    const desired = loaded.state as FilesState
+    const motd = desired.entries.find((e) => e.path === '/etc/motd')
+    assert.deepEqual([motd?.notText, motd?.text, motd?.content], [5, undefined, 'mirrored'])
+    assert.equal(desired.entries.find((e) => e.path === '/etc/app/new.bin')?.notText, 3)
+    const diff = provider.diff({ desired, actual: state, ctx })
+    assert.deepEqual(
+      diff.changes.map((c) => [c.id, (c.data as { action: string }).action, (c.data as { size?: number }).size]),
+      [
+        ['files:create:/etc/app/new.bin', 'not-text', 3],
+        ['files:replace:/etc/motd', 'not-text', 5],
+      ],
+    )
+    // The manifest's entry is as the snapshot wrote it: no place of it named besides the change.
+    assert.deepEqual(provider.unapplied({ desired, actual: state, changes: diff.changes, ctx }), [])
+    const outside = await provider.outOfScope({ changes: diff.changes, ctx })
+    assert.deepEqual(outside.map((d) => [d.change, d.code]), diff.changes.map((c) => [c.id, 'FILES_NOT_TEXT_NOT_PLANNED']))
+    assert.match(outside[1]?.summary ?? '', /^Replace \/etc\/motd.*: left out, the twin's document for it is not UTF-8 text/)
+    assert.match(outside[0]?.detail ?? '', /Save the file under filesystem\/ as UTF-8 text.*`twinsync discard` it/)
+
+    const before = readFileSync(root.path('/etc/motd'))
+    const { results } = await provider.apply({ changes: diff.changes, ctx })
+    assert.deepEqual(results.map((r) => r.status), ['failed', 'failed'])
+    assert.match(results[1]?.message ?? '', /^\/etc\/motd: the twin's document for it is not UTF-8 text.*; not applied$/)
+    assert.deepEqual(readFileSync(root.path('/etc/motd')), before)
+    assert.throws(() => readFileSync(root.path('/etc/app/new.bin')), /ENOENT/)
+  })
+
+  it('a symlink in the twin for a mirrored, a secret or a new file: `not-text` with `symlink`, FILES_TWIN_SYMLINK_NOT_PLANNED, never followed; before session 40 a warning, and a snapshot dropped it silently', async () => {
+    const ctx = createTestContext(root.dir)
+    const actual = await provider.collect({ ctx })
+    const state = actual.state as FilesState
+    assert.equal(state.entries.find((e) => e.path === '/etc/app/tokens.env')?.secret, true, 'the premise: tokens.env is secret')
+    const links = new Set(['filesystem/etc/motd', 'filesystem/etc/app/tokens.env', 'filesystem/etc/app/linked.conf'])
+    const twin = new MemoryTwin(actual.documents)
+    for (const l of links) twin.set(l, '/etc/shadow')
+    // As the git twin reader does: a link is listed, and never read (TWIN_SYMLINK).
+    const reader = Object.assign(Object.create(twin) as MemoryTwin, {
+      read: async (path: string) => {
+        if (links.has(path)) throw new TwinSyncError('TWIN_SYMLINK', `${path} is a symlink in the twin`)
+        return twin.read(path)
+      },
+      sizeOf: async (path: string) => (links.has(path) ? undefined : twin.sizeOf(path)),
+    })
+    const loaded = await provider.load({ ctx, twin: reader })
+    assert.deepEqual(loaded.diagnostics, [])
+    const diff = provider.diff({ desired: loaded.state as FilesState, actual: state, ctx })
+    assert.deepEqual(
+      diff.changes.map((c) => [c.id, (c.data as { action: string }).action, (c.data as { symlink?: true }).symlink]),
+      [
+        ['files:create:/etc/app/linked.conf', 'not-text', true],
+        ['files:replace:/etc/app/tokens.env', 'not-text', true],
+        ['files:replace:/etc/motd', 'not-text', true],
+      ],
+    )
+    const outside = await provider.outOfScope({ changes: diff.changes, ctx })
+    assert.deepEqual(outside.map((d) => d.code), ['FILES_TWIN_SYMLINK_NOT_PLANNED', 'FILES_TWIN_SYMLINK_NOT_PLANNED', 'FILES_TWIN_SYMLINK_NOT_PLANNED'])
+    assert.match(outside[0]?.summary ?? '', /left out, the twin's document for it is a symlink, which is never followed/)
+    assert.match(outside[0]?.detail ?? '', /Replace the link under filesystem\/ with the file's content/)
+    const { results } = await provider.apply({ changes: diff.changes, ctx })
+    assert.deepEqual(results.map((r) => r.status), ['failed', 'failed', 'failed'])
   })
 })
