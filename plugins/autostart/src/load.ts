@@ -135,9 +135,11 @@ function listedEntries(json: string | undefined): number {
 /** TWIN_INVALID for each count over MAX_AUTOSTART_ENTRIES (what `made` made not counted): the one rule load and overLimit (a pull) ask. */
 function autostartOverLimit(read: { paths: readonly string[]; json: string | undefined }, made: Made): Diagnostic[] {
   const out: Diagnostic[] = []
-  // Not `twinsync discard startup`: when this was written a discard of 50,000 paths failed (git's
-  // argument list, E2BIG); since 06bc3857 it goes through (50,001 files by hand: 3.7 s), and the step stays as it was.
-  const detail = 'Nothing is planned for autostart. Take the added .desktop files out of the twin (`git status` in the twin lists them).'
+  // `twinsync discard startup` goes through on 50,001 added .desktop files since 06bc3857 (session
+  // 40, through the CLI: 5.3 s of CPU; before, git's argument list, E2BIG), and on an autostart.json
+  // of 50,001 added entries it puts back the last snapshot's document (dropEdits, e31805ff).
+  const discard = 'or go back to the last snapshot\'s with `twinsync discard startup` (drops every pending autostart and cron edit).'
+  const detail = `Nothing is planned for autostart. Take the added .desktop files out of the twin (\`git status\` in the twin lists them), ${discard}`
   const own = made.paths()
   let files = 0
   for (const path of read.paths) if (!own.has(mirrorPath(path))) files++
@@ -146,8 +148,7 @@ function autostartOverLimit(read: { paths: readonly string[]; json: string | und
   }
   const listed = read.json === undefined || made.made(AUTOSTART_JSON, read.json) ? 0 : listedEntries(read.json)
   if (listed > MAX_AUTOSTART_ENTRIES) {
-    // Its entries' owner, group and mode are no description a discard drops: the file itself is put back.
-    const putBack = `Nothing is planned for autostart. Take the added entries out of ${AUTOSTART_JSON}; \`git checkout HEAD -- ${AUTOSTART_JSON}\` in the twin puts back the last commit's.`
+    const putBack = `Nothing is planned for autostart. Take the added entries out of ${AUTOSTART_JSON}, ${discard}`
     out.push(errorDiagnostic('TWIN_INVALID', `${AUTOSTART_JSON} lists ${listed.toLocaleString('en')} entries, more than the ${MAX_AUTOSTART_ENTRIES.toLocaleString('en')} TwinSync takes; it was not read`, { provider: 'autostart', path: AUTOSTART_JSON, detail: putBack }))
   }
   return out

@@ -48,7 +48,7 @@ describe('the twin\'s autostart entries over MAX_AUTOSTART_ENTRIES (session 39)'
     assert.deepEqual(await provider.overLimit({ twin: at, ctx }), [])
     assert.deepEqual(refused.diagnostics.map((d) => [d.severity, d.code, d.provider]), [['error', 'TWIN_INVALID', 'autostart']])
     assert.match(refused.diagnostics[0]?.summary ?? '', /^The twin holds 50,001 autostart entries \(.*\), more than the 50,000 TwinSync takes; they were not read$/)
-    assert.match(refused.diagnostics[0]?.detail ?? '', /^Nothing is planned for autostart\. Take the added \.desktop files out of the twin \(`git status` in the twin lists them\)\.$/)
+    assert.match(refused.diagnostics[0]?.detail ?? '', /^Nothing is planned for autostart\. Take the added \.desktop files out of the twin \(`git status` in the twin lists them\), or go back to the last snapshot's with `twinsync discard startup` \(drops every pending autostart and cron edit\)\.$/)
     assert.deepEqual(await provider.overLimit({ twin: over, ctx }), refused.diagnostics)
     assert.equal(CAP, MAX_AUTOSTART_ENTRIES)
   })
@@ -62,6 +62,7 @@ describe('the twin\'s autostart entries over MAX_AUTOSTART_ENTRIES (session 39)'
     assert.deepEqual(await provider.overLimit({ twin: at, ctx }), [])
     assert.deepEqual(refused.diagnostics.map((d) => [d.severity, d.code, d.path]), [['error', 'TWIN_INVALID', JSON_PATH]])
     assert.match(refused.diagnostics[0]?.summary ?? '', /^system\/startup\/autostart\.json lists 50,001 entries, more than the 50,000 TwinSync takes; it was not read$/)
+    assert.match(refused.diagnostics[0]?.detail ?? '', /^Nothing is planned for autostart\. Take the added entries out of system\/startup\/autostart\.json, or go back to the last snapshot's with `twinsync discard startup` \(drops every pending autostart and cron edit\)\.$/)
     assert.deepEqual(await provider.overLimit({ twin: over, ctx }), refused.diagnostics)
   })
 
