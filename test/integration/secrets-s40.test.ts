@@ -28,9 +28,10 @@ const HELD = [
   '/home/ops/.restic-repo',
   '/home/ops/b2/offsite.words',
   '/srv/jobs/jobs.words',
+  '/srv/offsite/offsite.words',
 ]
 /** The configs and scripts, mirrored. */
-const MIRRORED = ['/etc/apache2/envvars', '/etc/apache2/sites-available/intranet.conf', '/etc/apache2/conf-available/kerb-auth.conf', '/etc/apache2/sites-available/wiki.conf', '/etc/wiki/apache-auth.conf', '/etc/nginx/sites-available/intranet', '/etc/gss/nginx-gss.conf', '/etc/samba/smb.conf', '/etc/samba/shares.conf', '/etc/krb5kdc/kdc.conf', '/opt/backup/nightly.sh', '/opt/backup/b2.sh', '/opt/jobs/run.sh']
+const MIRRORED = ['/etc/apache2/envvars', '/etc/apache2/sites-available/intranet.conf', '/etc/apache2/conf-available/kerb-auth.conf', '/etc/apache2/sites-available/wiki.conf', '/etc/wiki/apache-auth.conf', '/etc/nginx/sites-available/intranet', '/etc/gss/nginx-gss.conf', '/etc/samba/smb.conf', '/etc/samba/shares.conf', '/etc/krb5kdc/kdc.conf', '/opt/backup/nightly.sh', '/opt/backup/b2.sh', '/opt/jobs/run.sh', '/etc/systemd/system/offsite.service', '/opt/offsite/run.sh']
 
 /**
  * Session 40 on the server root, through the CLI: what session 39 left, each mirrored before (the
@@ -40,7 +41,8 @@ const MIRRORED = ['/etc/apache2/envvars', '/etc/apache2/sites-available/intranet
  * keytab file`, also in an `include =` file) name; a KDC's master key stash at MIT's default name
  * (`.k5.REALM`, no `key_stash_file` in kdc.conf) and its database (/var/lib/krb5kdc/principal,
  * when /var/lib/krb5kdc is in the include set); a script cron runs that `cd`s to `$HOME` or `~`
- * before a relative word (the job's HOME: its crontab's owner's home, or a HOME= line).
+ * before a relative word (the job's HOME: its crontab's owner's home, or a HOME= line), and a
+ * script a unit runs as its `User=` that `cd`s to `~` (systemd's HOME: that account's home).
  */
 describe('secrets on the server root, session 40: Apache, nginx and Samba keytabs, a KDC stash and database, a cron script\'s cd $HOME', function () {
   this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
@@ -92,6 +94,12 @@ describe('secrets on the server root, session 40: Apache, nginx and Samba keytab
     await appendFile(join(root.rootfs.dir, 'etc/crontab'), 'HOME=/srv/jobs\n15 4 * * * root /opt/jobs/run.sh\n')
     await plant('/opt/jobs/run.sh', '#!/bin/sh\ncd "${HOME}" && rsync -a --password-file=jobs.words data/ nas::data\n', 0o755)
     await plant('/srv/jobs/jobs.words', `${secret("a cron script's relative word after cd \${HOME} of a HOME= line", words('homeline'))}\n`, 0o640, ADM)
+    // 6. A script a unit runs as its User= (systemd sets HOME to that account's home) that cds to ~.
+    await appendFile(join(root.rootfs.dir, 'etc/passwd'), 'offsite:x:990:990::/srv/offsite:/usr/sbin/nologin\n')
+    await appendFile(join(root.rootfs.dir, 'etc/group'), 'offsite:x:990:\n')
+    await plant('/etc/systemd/system/offsite.service', '[Unit]\nDescription=offsite copy\n\n[Service]\nType=oneshot\nUser=offsite\nExecStart=/opt/offsite/run.sh\n')
+    await plant('/opt/offsite/run.sh', '#!/bin/sh\ncd ~ || exit 1\nrestic -r sftp:nas:/offsite --password-file offsite.words backup /srv/data\n', 0o755)
+    await plant('/srv/offsite/offsite.words', `${secret("a unit's script's relative word after cd ~ (its User='s home)", words('unithome'))}\n`, 0o640, [990, 990])
     await root.snapshotInit()
   })
   after(async () => {

@@ -90,6 +90,13 @@ import { parseGroup, parsePasswd } from './accounts.js'
  * - a user unit's `%u`, `%U`, `%g`, `%G` (its home's account) and /etc/systemd/user's `%h` (a
  *   service account's home too), from /etc/passwd and /etc/group (UnitAccounts); its scripts followed from each
  *   folder it may run in (unitCwds).
+ * Session 40:
+ * - keytabs Apache (`GssapiCredStore`, `Krb5Keytab`; envvars' `KRB5_KTNAME=`), nginx
+ *   (`auth_gss_keytab`) and Samba (`dedicated keytab file`…, with its password databases and
+ *   private folder) name, also in the files their configs include within /etc (includeHops); a
+ *   KDC's `database_name` and LDAP bind stash;
+ * - a followed script's HOME (Follow.home): a crontab job's, a unit's (systemd's: its `User=`'s
+ *   home, a home's unit's), for its `cd $HOME`, `cd ~`, `~/pw`.
  * Each rule gives path patterns (a named path, and for pam_userdb `PATH.*` too), and a name for
  * messages that never holds a value.
  */
@@ -460,6 +467,21 @@ function unitFolder(config: string, text: string): string | undefined {
     return ACCOUNT_NAME.test(name) ? `~${name}` : undefined
   }
   return /^[/%]/.test(unquoted(cwd)) && !cwd.includes('$') ? unquoted(cwd) : undefined
+}
+
+/**
+ * Session 40: the HOME systemd runs a unit's programs with (systemd.exec(5): set for a system
+ * service with `User=`, always for a user's): `~USER` of a system unit's last `User=` (a name,
+ * atHome resolves it), the home of a home's own user unit; none for one without `User=`, a
+ * numeric one, or a unit of /etc/systemd/user (any home: its `%h` paths are each home's already).
+ */
+function unitHome(config: string, text: string): string | undefined {
+  const home = homeOfFolder(posix.dirname(config))
+  if (home !== undefined) return homePattern(home)
+  if (posix.dirname(config).startsWith(SYSTEMD_USER)) return undefined
+  let name: string | undefined
+  for (const m of text.matchAll(/^[ \t]*User[ \t]*=[ \t]*(?<u>[^\s]+)[ \t]*\r?$/gm)) name = m.groups?.u ?? name
+  return name !== undefined && ACCOUNT_NAME.test(name) ? `~${name}` : undefined
 }
 
 /**
@@ -1281,7 +1303,9 @@ export const NAMING_RULES: readonly NamingRule[] = [
         const own = cwds.filter((c) => c !== null && c !== '/' && path.startsWith(`${c}/`))
         return own.length === 0 ? cwds : own
       }
-      return paths.flatMap((path) => from(path).map((cwd) => ({ path, cwd })))
+      // Session 40: with the HOME systemd gives it (unitHome), for a script's `cd $HOME`, `~/pw`.
+      const home = paths.length === 0 ? undefined : unitHome(config, text)
+      return paths.flatMap((path) => from(path).map((cwd) => ({ path, cwd, ...(home === undefined ? {} : { home }) })))
     },
   },
   {
@@ -1663,7 +1687,7 @@ export async function namedCredentialFiles(
   const look = machineLooks(host)
   const names = machineNames(host)
   // A crontab job's home (`~USER`, session 38) as the machine's /etc/passwd says, read when a pattern has one.
-  const wantsHome = [...found.named, ...found.follows.map((f) => f.cwd ?? '')].some((p) => p.startsWith('~'))
+  const wantsHome = [...found.named, ...found.follows.flatMap((f) => [f.cwd ?? '', f.home ?? ''])].some((p) => p.startsWith('~'))
   const users = !wantsHome ? [] : (passwd ?? parsePasswd((await host.readTextIfExists('/etc/passwd').catch(() => undefined)) ?? ''))
   let accounts: ((user: string) => string | undefined) | undefined
   const homeOf = (user: string) => (accounts ??= homesOf(users))(user)

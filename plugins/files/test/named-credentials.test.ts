@@ -1526,3 +1526,50 @@ describe('password files a script cron runs reaches by `cd $HOME` or `cd ~` (ses
     await assertTwinNames(files, held, beside)
   })
 })
+
+/**
+ * Session 40: a script a unit runs with the HOME systemd gives it (a system unit's `User=`, a
+ * home's own user unit) that `cd`s to `$HOME` or `~` before a relative word, or names `~/pw`.
+ * Before, such a `cd` in a followed script made the folder unknown and the word was left.
+ */
+describe('password files a unit\'s script reaches by `cd $HOME` or `cd ~` (a system unit\'s User=, a home\'s unit; session 40)', () => {
+  const files: Array<[string, string]> = [
+    ['/etc/passwd', 'root:x:0:0:root:/root:/bin/bash\nbob:x:1000:1000::/home/bob:/bin/bash\nbackup:x:990:990::/srv/backup:/usr/sbin/nologin\n'],
+    ['/etc/group', 'root:x:0:\nbob:x:1000:\nbackup:x:990:\n'],
+    ['/var/lib/dpkg/status', ''],
+    ['/var/lib/dpkg/diversions', ''],
+    ['/etc/systemd/system/nightly.service', '[Service]\nType=oneshot\nExecStart=/opt/backup/nightly.sh\n'],
+    ['/etc/systemd/system/nightly.service.d/user.conf', '[Service]\nUser=backup\n'],
+    ['/opt/backup/nightly.sh', '#!/bin/sh\ncd "$HOME"\nrestic --password-file repo.words backup /srv/data\n'],
+    ['/etc/systemd/system/rootjob.service', '[Service]\nExecStart=/opt/backup/rootjob.sh\n'],
+    ['/opt/backup/rootjob.sh', '#!/bin/sh\ncd ~\nrestic --password-file root.words check\n'],
+    ['/home/bob/.config/systemd/user/sync.service', '[Service]\nWorkingDirectory=/srv\nExecStart=/opt/sync/run.sh\n'],
+    ['/opt/sync/run.sh', '#!/bin/sh\nrsync -a --password-file ~/.sync.words data/ nas::data\ncd ~/keys && gpg --batch --passphrase-file gpg.words -c /srv/x\n'],
+  ]
+  const held = ['/srv/backup/repo.words', '/home/bob/.sync.words', '/home/bob/keys/gpg.words']
+  const secrets: Array<[string, string]> = held.map((p) => [p, `${fakeChars(`s40-unit-${p}`, 8).toLowerCase()} ${fakeChars(`s40-unit2-${p}`, 9).toLowerCase()}\n`])
+  // A system unit without User=: systemd sets no HOME (its `cd ~` is not certain); the same names elsewhere.
+  const beside = ['/root/root.words', '/repo.words', '/root/repo.words', '/srv/.sync.words', '/root/.sync.words', '/srv/keys/gpg.words']
+  const machine = () => {
+    const root = new TargetRoot()
+    for (const [path, text] of files) root.file(path, text, { mode: path.endsWith('.sh') ? 0o755 : 0o644 })
+    for (const [path, text] of secrets) root.file(path, text, { mode: 0o644 })
+    for (const path of beside) root.file(path, 'not named\n', { mode: 0o644 })
+    return root
+  }
+
+  it('names the files from the HOME systemd gives the unit; not the same names elsewhere', async () => {
+    const root = machine()
+    try {
+      const named = await namedCredentialFiles(createTestContext(root.dir).host, new MemoryCache(), ['/root', '/home/bob'])
+      assert.deepEqual(held.filter((p) => !named.includes(p)), [], 'not named')
+      assert.deepEqual(beside.filter((p) => named.includes(p)), [], 'named')
+    } finally {
+      root.remove()
+    }
+  })
+
+  it('a pushed twin names the same files from its own units, scripts and /etc/passwd (never the machine)', async () => {
+    await assertTwinNames(files, held, beside)
+  })
+})
