@@ -1421,7 +1421,8 @@ export const NAMING_RULES: readonly NamingRule[] = [
     rule: 'Kerberos keytab',
     isConfig: isApacheConfig,
     named: (_config, text) => apacheKeytabs(text),
-    includes: (config, text) => valuesIn(text, APACHE_INCLUDE, MAX_INCLUDE_TRIES).flatMap((v) => includePattern(posix.resolve(apacheRoot(config), unquoted(v)))),
+    // A folder's files too (`Include /etc/intranet/apache.d`: Apache reads each file in it): `PATH/*`, nothing where PATH is a file.
+    includes: (config, text) => valuesIn(text, APACHE_INCLUDE, MAX_INCLUDE_TRIES).flatMap((v) => includePattern(posix.resolve(apacheRoot(config), unquoted(v)))).flatMap((p) => (/[*?]/.test(posix.basename(p)) ? [p] : [p, `${p}/*`])),
   },
   {
     // Session 40: nginx's spnego module's `auth_gss_keytab`, in its configs and the files they `include` within /etc.
@@ -1742,6 +1743,8 @@ export async function includeHops(starts: readonly Include[], expand: (pattern: 
     const entries: Include[] = []
     for (const start of hop) {
       if (seen.size >= MAX_INCLUDED || tries >= MAX_INCLUDE_TRIES) break
+      // A wildcard's listing counts as a look-up too (a hostile config's `Include /etc/h/N/*.conf` lines).
+      if (/[*?]/.test(start.path) && ++tries > MAX_INCLUDE_TRIES) break
       for (const path of /[*?]/.test(start.path) ? await expand(start.path) : [start.path]) {
         if (++tries > MAX_INCLUDE_TRIES) break
         const real = await resolve(path)

@@ -1356,7 +1356,8 @@ describe('keytabs and credential files Apache, nginx and Samba name, also in fil
     ['/etc/group', 'root:x:0:\n'],
     ['/var/lib/dpkg/status', ''],
     ['/var/lib/dpkg/diversions', ''],
-    ['/etc/apache2/apache2.conf', 'ServerRoot "/etc/apache2"\nIncludeOptional sites-extra/*.conf\nInclude /srv/www/outside.conf\n'],
+    ['/etc/apache2/apache2.conf', 'ServerRoot "/etc/apache2"\nIncludeOptional sites-extra/*.conf\nInclude /srv/www/outside.conf\nInclude /etc/intranet/apache.d\n'],
+    ['/etc/intranet/apache.d/gss.conf', 'GssapiCredStore keytab:/etc/intranet/http.creds\n'],
     ['/etc/apache2/sites-extra/app.conf', '<Location /app>\n  AuthType GSSAPI\n  GssapiCredStore keytab:/etc/apache2/app.service-key\n</Location>\n'],
     ['/etc/apache2/sites-available/intranet.conf', '<VirtualHost *:443>\n  <Location />\n    AuthType GSSAPI\n    GssapiCredStore keytab:/etc/apache2/http.service-key\n    GssapiCredStore ccache:MEMORY:x\n    #GssapiCredStore keytab:/etc/apache2/old.kt\n    Include /etc/wiki/apache-auth.conf\n  </Location>\n</VirtualHost>\n'],
     ['/etc/wiki/apache-auth.conf', 'GssapiCredStore "client_keytab:/etc/wiki/client.creds"\nInclude /etc/wiki/deeper.conf\n'],
@@ -1373,8 +1374,8 @@ describe('keytabs and credential files Apache, nginx and Samba name, also in fil
   ]
   /** Binary keytabs and stores (a version, a principal, a key), world-readable as a careless copy leaves them; text ones. */
   const keytab = (seed: string) => Buffer.concat([Buffer.from([5, 2, 0, 0, 0, 80, 0, 1, 0, 11]), Buffer.from('EXAMPLE.NET'), Buffer.from([0, 4]), Buffer.from('HTTP'), Buffer.from([0, 18, 0, 32]), Buffer.from(fakeChars(`s40-kt-${seed}`, 32))])
-  const named = ['/etc/apache2/app.service-key', '/etc/apache2/http.service-key', '/etc/wiki/client.creds', '/etc/wiki/deleg.ccache', '/etc/apache2/krb5.http', '/etc/apache2/env.http', '/etc/httpd/http.creds', '/etc/nginx/inline.kt', '/etc/nginx/api.creds', '/etc/gss/nginx.creds', '/etc/samba/smb.service-key', '/etc/samba/pdb.tdb', '/etc/samba/private', '/etc/samba/private/**', '/etc/samba/sync.kt', '/etc/samba/sync2.kt', '/etc/samba/users.db', '/etc/kdc/db/principal', '/etc/kdc/db/principal.*', '/etc/krb5kdc/ldap.creds']
-  const held = ['/etc/apache2/app.service-key', '/etc/apache2/http.service-key', '/etc/wiki/client.creds', '/etc/wiki/deleg.ccache', '/etc/apache2/krb5.http', '/etc/apache2/env.http', '/etc/httpd/http.creds', '/etc/nginx/inline.kt', '/etc/nginx/api.creds', '/etc/gss/nginx.creds', '/etc/samba/smb.service-key', '/etc/samba/pdb.tdb', '/etc/samba/private/secrets.tdb', '/etc/samba/sync.kt', '/etc/samba/sync2.kt', '/etc/samba/users.db', '/etc/kdc/db/principal', '/etc/kdc/db/principal.ok', '/etc/krb5kdc/ldap.creds', '/etc/krb5kdc/.k5.EXAMPLE.NET', '/etc/krb5kdc/stash']
+  const named = ['/etc/intranet/http.creds', '/etc/apache2/app.service-key', '/etc/apache2/http.service-key', '/etc/wiki/client.creds', '/etc/wiki/deleg.ccache', '/etc/apache2/krb5.http', '/etc/apache2/env.http', '/etc/httpd/http.creds', '/etc/nginx/inline.kt', '/etc/nginx/api.creds', '/etc/gss/nginx.creds', '/etc/samba/smb.service-key', '/etc/samba/pdb.tdb', '/etc/samba/private', '/etc/samba/private/**', '/etc/samba/sync.kt', '/etc/samba/sync2.kt', '/etc/samba/users.db', '/etc/kdc/db/principal', '/etc/kdc/db/principal.*', '/etc/krb5kdc/ldap.creds']
+  const held = ['/etc/intranet/http.creds', '/etc/apache2/app.service-key', '/etc/apache2/http.service-key', '/etc/wiki/client.creds', '/etc/wiki/deleg.ccache', '/etc/apache2/krb5.http', '/etc/apache2/env.http', '/etc/httpd/http.creds', '/etc/nginx/inline.kt', '/etc/nginx/api.creds', '/etc/gss/nginx.creds', '/etc/samba/smb.service-key', '/etc/samba/pdb.tdb', '/etc/samba/private/secrets.tdb', '/etc/samba/sync.kt', '/etc/samba/sync2.kt', '/etc/samba/users.db', '/etc/kdc/db/principal', '/etc/kdc/db/principal.ok', '/etc/krb5kdc/ldap.creds', '/etc/krb5kdc/.k5.EXAMPLE.NET', '/etc/krb5kdc/stash']
   /** Text ones: smbpasswd's lines (an NT hash), kdb5_ldap_util's stash (a DN and its password in hex). */
   const texts: Record<string, string> = {
     '/etc/samba/users.db': `bob:1000:${'X'.repeat(32)}:${fakeChars('s40-nt', 32, '0123456789ABCDEF')}:[U          ]:LCT-65A1B2C3:\n`,
@@ -1454,6 +1455,21 @@ describe('keytabs and credential files Apache, nginx and Samba name, also in fil
 
   it('a pushed twin names them from its own configs and the files they include', async () => {
     await assertTwinNames([...files, ['/etc/krb5kdc/.k5.EXAMPLE.NET', 'x'], ['/etc/krb5kdc/stash', 'x'], ['/etc/samba/private/secrets.tdb', 'x']], held, beside)
+  })
+
+  it('looks up at most 1,000 included paths of hostile configs (5,000 distinct missing includes), wherever the one that exists is', async () => {
+    const root = new TargetRoot()
+    try {
+      for (const [path, text] of files.slice(0, 4)) root.file(path, text, { mode: 0o644 })
+      for (let c = 0; c < 5; c++) root.file(`/etc/apache2/conf-available/h${c}.conf`, Array.from({ length: 1000 }, (_, i) => `Include /etc/h${c}-${i}/x.conf\n`).join(''), { mode: 0o644 })
+      const host = createTestContext(root.dir).host
+      let lstats = 0
+      const counted = new Proxy(host, { get: (t, k) => (k === 'lstat' ? (p: string) => ((lstats += 1), t.lstat(p)) : Reflect.get(t, k)) })
+      await namedCredentialFiles(counted, new MemoryCache())
+      assert.ok(lstats < 1500, `${lstats} look-ups`)
+    } finally {
+      root.remove()
+    }
   })
 
   it('a pushed commit that changes only an included file names the files already in the twin its text names', async () => {
