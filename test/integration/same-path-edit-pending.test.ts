@@ -12,7 +12,7 @@ import { lstat, mkdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/pr
 import { join } from 'node:path'
 import { run } from '../bed/index.js'
 import { fakeChars } from '../fixtures/secrets/samples.js'
-import { commitTwin, json, smallCliRoot, type CliSandbox } from '../support/cli.js'
+import { commitTwin, json, recordingTwinsync, smallCliRoot, type CliSandbox } from '../support/cli.js'
 
 interface StatusJson {
   pending: { count: number; items: Array<{ id: string; reason: string; code?: string; nextStep?: string }> }
@@ -48,12 +48,7 @@ describe('an entry edit partly planned (a flip beside a chmod, a secretHash besi
   this.timeout(300_000)
   let cli: CliSandbox
   let root: string
-  let printed = ''
-  const twinsync = async (...args: string[]) => {
-    const r = await cli.twinsync([...args, '--root', root, '--repo', cli.twinDir])
-    printed += r.stdout + r.stderr
-    return r
-  }
+  const { twinsync, printed } = recordingTwinsync(() => ({ cli, root }))
   const status = async () => json<StatusJson>(await twinsync('status', '--json'))
   const ids = async () => (await status()).pending.items.map((i) => i.id).sort()
   const manifest = async () => JSON.parse(await readFile(join(cli.twinDir, MANIFEST), 'utf8')) as { entries: Entry[] }
@@ -72,7 +67,7 @@ describe('an entry edit partly planned (a flip beside a chmod, a secretHash besi
     assert.deepEqual([db?.content, db?.secret, db?.mode, (await entryOf('/etc/app/plain.conf'))?.content], ['secret', true, '0644', 'mirrored'], 'the premise')
   })
   after(() => cli.cleanup())
-  afterEach(() => assert.ok(!printed.includes(TWIN_PASSWORD) && !printed.includes(MACHINE_PASSWORD), 'a secret was printed'))
+  afterEach(() => assert.ok(!printed().includes(TWIN_PASSWORD) && !printed().includes(MACHINE_PASSWORD), 'a secret was printed'))
 
   it('a secret file flipped to mirrored with a document and its mode changed: the chmod applies, the flip stays pending through the apply and its snapshot, discard drops it', async () => {
     await editManifest((e) => {

@@ -10,7 +10,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { run } from '../bed/index.js'
 import { fakeChars } from '../fixtures/secrets/samples.js'
-import { commitTwin, json, smallCliRoot, type CliSandbox } from '../support/cli.js'
+import { commitTwin, json, recordingTwinsync, smallCliRoot, type CliSandbox } from '../support/cli.js'
 
 interface StatusJson {
   pending: { count: number; items: Array<{ id: string; reason: string; code?: string; nextStep?: string }> }
@@ -43,13 +43,8 @@ describe('a twin document for a file the manifest lists as not mirrored (secret,
   this.timeout(300_000)
   let cli: CliSandbox
   let root: string
-  /** Everything the binary printed, searched for the committed secrets at the end of each case. */
-  let printed = ''
-  const twinsync = async (...args: string[]) => {
-    const r = await cli.twinsync([...args, '--root', root, '--repo', cli.twinDir])
-    printed += r.stdout + r.stderr
-    return r
-  }
+  /** Everything the binary printed (printed()), searched for the committed secrets at the end of each case. */
+  const { twinsync, printed } = recordingTwinsync(() => ({ cli, root }))
   const status = async () => json<StatusJson>(await twinsync('status', '--json'))
   const machine = () => Promise.all(Object.keys(FILES).map((p) => readFile(join(root, p))))
   let machineBefore: Buffer[]
@@ -72,7 +67,7 @@ describe('a twin document for a file the manifest lists as not mirrored (secret,
   })
   after(() => cli.cleanup())
   afterEach(() => {
-    for (const secret of [TWIN_KEY, TWIN_PASSWORD]) assert.ok(!printed.includes(secret), 'a committed secret was printed')
+    for (const secret of [TWIN_KEY, TWIN_PASSWORD]) assert.ok(!printed().includes(secret), 'a committed secret was printed')
   })
 
   it('committed by hand: status lists each as never applied (not in sync), plan leaves each out and names it', async () => {

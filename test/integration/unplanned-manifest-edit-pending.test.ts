@@ -11,7 +11,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { run } from '../bed/index.js'
 import { fakeChars } from '../fixtures/secrets/samples.js'
-import { commitTwin, json, smallCliRoot, type CliSandbox } from '../support/cli.js'
+import { commitTwin, json, recordingTwinsync, smallCliRoot, type CliSandbox } from '../support/cli.js'
 
 interface StatusJson {
   pending: { count: number; items: Array<{ id: string; reason: string; code?: string; nextStep?: string }> }
@@ -42,12 +42,7 @@ describe("a manifest edit the files diff plans nothing for (a flip to mirrored, 
   this.timeout(300_000)
   let cli: CliSandbox
   let root: string
-  let printed = ''
-  const twinsync = async (...args: string[]) => {
-    const r = await cli.twinsync([...args, '--root', root, '--repo', cli.twinDir])
-    printed += r.stdout + r.stderr
-    return r
-  }
+  const { twinsync, printed } = recordingTwinsync(() => ({ cli, root }))
   const status = async () => json<StatusJson>(await twinsync('status', '--json'))
   const manifest = async () => JSON.parse(await readFile(join(cli.twinDir, MANIFEST), 'utf8')) as { entries: Entry[] }
   const editManifest = async (edit: (entries: Entry[]) => Entry[]) => {
@@ -74,7 +69,7 @@ describe("a manifest edit the files diff plans nothing for (a flip to mirrored, 
     )
   })
   after(() => cli.cleanup())
-  afterEach(() => assert.ok(!printed.includes(TWIN_PASSWORD) && !printed.includes(MACHINE_PASSWORD), 'a secret was printed'))
+  afterEach(() => assert.ok(!printed().includes(TWIN_PASSWORD) && !printed().includes(MACHINE_PASSWORD), 'a secret was printed'))
 
   it('flipped to mirrored with a document: pending (entry and document), kept by the next snapshot, not in its commit', async () => {
     await editManifest((entries) =>

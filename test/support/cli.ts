@@ -56,6 +56,24 @@ export async function cliSandbox(): Promise<CliSandbox> {
 }
 
 /**
+ * The binary on a sandbox's root and twin (`--root`, `--repo` added), everything it printed kept
+ * (`printed()`): for a test whose cases check that no secret reached any output. `at` gives the
+ * sandbox and its root, made in the test's `before`.
+ */
+export function recordingTwinsync(at: () => { cli: CliSandbox; root: string }): { twinsync: (...args: string[]) => Promise<RunResult>; printed: () => string } {
+  let printed = ''
+  return {
+    twinsync: async (...args) => {
+      const { cli, root } = at()
+      const r = await cli.twinsync([...args, '--root', root, '--repo', cli.twinDir])
+      printed += r.stdout + r.stderr
+      return r
+    },
+    printed: () => printed,
+  }
+}
+
+/**
  * A CliSandbox over a small hand-made root of its own (`${dir}/root`: SMALL_ETC and `files`) with the
  * files-only configuration (and `config` after it), its twin made by `snapshot --init` through the binary: the set-up
  * of the twin-size-attacks, twin-not-regular and twin-state-link tests (session 37: three copies).
