@@ -1,13 +1,12 @@
 import { strict as assert } from 'node:assert'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { Provider } from '@twinsync/sdk'
 import { DESCRIPTION_EDIT_NOT_APPLIED } from '../src/intent/description-edits.js'
 import { IntentService } from '../src/intent/intent-service.js'
 import { ReconcileService } from '../src/intent/reconcile-service.js'
 import { Planner } from '../src/plan/planner.js'
 import { SnapshotService } from '../src/snapshot/snapshot-service.js'
-import { notesProvider } from './support/notes-provider.js'
+import { notesProvider, uptimeProvider } from './support/notes-provider.js'
 import { unitRig, type UnitRig } from './support/unit-container.js'
 
 /**
@@ -44,15 +43,7 @@ describe('IntentService: an edit of what only describes the machine is never dro
       }
     },
   })
-  const uptime: Provider = {
-    name: 'uptime',
-    version: '1.0.0',
-    category: 'facts',
-    description: 'how long the machine runs',
-    twinPaths: ['system/uptime.json'],
-    detect: async () => ({ detected: true, diagnostics: [] }),
-    collect: async ({ ctx }) => ({ state: {}, documents: [{ path: 'system/uptime.json', content: `${JSON.stringify({ days: (await ctx.host.readTextIfExists('/etc/uptime'))?.trim() ?? '0' }, null, 2)}\n` }], diagnostics: [] }),
-  }
+  const uptime = uptimeProvider()
 
   const twinFile = (path: string) => readFile(join(rig.twinDir, path), 'utf8')
   const json = async (path: string) => JSON.parse(await twinFile(path)) as Record<string, unknown>

@@ -1,14 +1,14 @@
 import { strict as assert } from 'node:assert'
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { Provider, TwinReader } from '@twinsync/sdk'
+import type { TwinReader } from '@twinsync/sdk'
 import { PROVIDER_DISABLED_EDIT_NOT_APPLIED, UNREAD_FILE_NOT_APPLIED } from '../src/intent/description-edits.js'
 import { IntentService } from '../src/intent/intent-service.js'
 import { ReconcileService } from '../src/intent/reconcile-service.js'
 import { recordingReader } from '../src/intent/unread-files.js'
 import { Planner } from '../src/plan/planner.js'
 import { SnapshotService } from '../src/snapshot/snapshot-service.js'
-import { notesProvider } from './support/notes-provider.js'
+import { notesProvider, uptimeProvider } from './support/notes-provider.js'
 import { unitRig, type UnitRig } from './support/unit-container.js'
 
 /**
@@ -25,15 +25,7 @@ describe('IntentService: twin files nothing reads are pending, never dropped or 
   /** `shelf`: /etc/shelf applied from system/shelf.json; its part of the twin is also the folder system/shelf/, which its load never reads. */
   const shelf = notesProvider('shelf', { twinPaths: ['system/shelf.json', 'system/shelf/'] })
   /** A fact provider: system/uptime.json. */
-  const uptime: Provider = {
-    name: 'uptime',
-    version: '1.0.0',
-    category: 'facts',
-    description: 'how long the machine runs',
-    twinPaths: ['system/uptime.json'],
-    detect: async () => ({ detected: true, diagnostics: [] }),
-    collect: async ({ ctx }) => ({ state: {}, documents: [{ path: 'system/uptime.json', content: `${JSON.stringify({ days: (await ctx.host.readTextIfExists('/etc/uptime'))?.trim() ?? '0' }, null, 2)}\n` }], diagnostics: [] }),
-  }
+  const uptime = uptimeProvider()
   const NOTE = 'system/shelf/README.txt'
   const noteId = `shelf:describe:${NOTE}`
 

@@ -1,6 +1,6 @@
 // A small applicable provider for service tests: the live file /etc/notes, kept in the twin as
 // system/notes.json. Content containing "BAD" is refused by its content check.
-import type { ApplicableProvider, Change, ContentValidator, PlanFollowUp } from '@twinsync/sdk'
+import type { ApplicableProvider, Change, ContentValidator, PlanFollowUp, Provider } from '@twinsync/sdk'
 
 export interface NotesState {
   text: string
@@ -61,4 +61,17 @@ export function notesProvider(name = 'notes', overrides: Partial<ApplicableProvi
     ...overrides,
   } as NotesProvider
   return provider
+}
+
+/** A fact provider (no load, no apply): system/uptime.json, from the machine's /etc/uptime. */
+export function uptimeProvider(): Provider {
+  return {
+    name: 'uptime',
+    version: '1.0.0',
+    category: 'facts',
+    description: 'how long the machine runs',
+    twinPaths: ['system/uptime.json'],
+    detect: async () => ({ detected: true, diagnostics: [] }),
+    collect: async ({ ctx }) => ({ state: {}, documents: [{ path: 'system/uptime.json', content: `${JSON.stringify({ days: (await ctx.host.readTextIfExists('/etc/uptime'))?.trim() ?? '0' }, null, 2)}\n` }], diagnostics: [] }),
+  }
 }
