@@ -99,6 +99,19 @@ describe('what the built CLI loads to reach the twin (issue 22)', function () {
     await unchangedWithoutRimraf('the first snapshot after one that committed')
   })
 
+  // Speed (session 40): the machine lock's holder (twin-lock.ts's inspect, which a snapshot asks before and
+  // after its collect) looked at with synchronous calls, where fs/promises' stat and readFile loaded Node's
+  // fs/promises (and its readline, watchers and dir modules) in every snapshot. After an unchanged one: the first
+  // snapshot after one that committed refreshes the snapshot's index with fs/promises' calls (atomic-snapshot.ts).
+  it("makes an unchanged snapshot after an unchanged one without Node's fs/promises", async () => {
+    assert.equal((await traced('snapshot', '--json')).code, 0)
+    const r = await traced('snapshot', '--json')
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal((JSON.parse(r.stdout) as { commit?: string }).commit, undefined, r.stdout)
+    assert.ok(r.builtins.includes('fs') && r.builtins.includes('crypto'), `the trace sees Node's modules: ${r.builtins.join(', ')}`)
+    assert.ok(!r.builtins.includes('fs/promises') && !r.builtins.includes('internal/fs/promises'), `an unchanged snapshot loaded fs/promises: ${r.builtins.join(', ')}`)
+  })
+
   it("loads the index for status, which runs the providers (the trace sees sdk-lib.cjs when it is used)", async () => {
     const r = await traced('status', '--json')
     assert.equal(r.code, 0, r.stderr)

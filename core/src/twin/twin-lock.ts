@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { randomBytes } from 'node:crypto'
-import { readFile, stat } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import { closeSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { basename, dirname, join } from 'node:path'
@@ -138,25 +138,25 @@ export class TwinLock {
     return found?.state === 'live' ? found.holder : undefined
   }
 
+  /**
+   * Speed (issue 22, session 40): synchronous calls (readLockNow), no error made for a lock that
+   * is not there. Every snapshot asks for the machine lock's holder before and after its collect
+   * (machine-lock.ts's watchForApplies), and fs/promises' stat and readFile loaded Node's
+   * fs/promises (with its readline, watchers and dir modules) and made an ENOENT error twice. An
+   * unchanged snapshot of the services root (callgrind, node only): 457.1 -> 452.7 M instructions.
+   */
   private async inspect(): Promise<
     | { state: 'live'; holder: LockHolder; ino: number }
     | { state: 'stale' | 'young-unreadable'; ino: number; text: string }
     | { state: 'gone'; ino: -1 }
   > {
-    let text: string
-    let info
-    try {
-      info = await stat(this.path)
-      text = await readFile(this.path, 'utf8')
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { state: 'gone', ino: -1 }
-      throw error
-    }
-    const holder = parseLock(text)
+    const now = readLockNow(this.path)
+    if (now === undefined) return { state: 'gone', ino: -1 }
+    const holder = parseLock(now.text)
     if (holder === undefined) {
-      return { state: Date.now() - info.mtimeMs < UNREADABLE_GRACE_MS ? 'young-unreadable' : 'stale', ino: info.ino, text }
+      return { state: Date.now() - now.mtimeMs < UNREADABLE_GRACE_MS ? 'young-unreadable' : 'stale', ino: now.ino, text: now.text }
     }
-    return isHolderAlive(holder) ? { state: 'live', holder, ino: info.ino } : { state: 'stale', ino: info.ino, text }
+    return isHolderAlive(holder) ? { state: 'live', holder, ino: now.ino } : { state: 'stale', ino: now.ino, text: now.text }
   }
 
   /**
@@ -221,10 +221,14 @@ export class TwinLock {
   }
 }
 
-/** A lock file's inode, time and text now; undefined when it is not there. */
+/**
+ * A lock file's inode, time and text now; undefined when it is not there. Synchronous, and no
+ * error made for a lock that is not there (the usual case of `holder()`): see `inspect`.
+ */
 function readLockNow(path: string): { ino: number; mtimeMs: number; text: string } | undefined {
   try {
-    const info = statSync(path)
+    const info = statSync(path, { throwIfNoEntry: false })
+    if (info === undefined) return undefined
     return { ino: info.ino, mtimeMs: info.mtimeMs, text: readFileSync(path, 'utf8') }
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
