@@ -231,6 +231,25 @@ process.stdout.write(JSON.stringify({ loadedBefore, guarded: guarded.map((g) => 
     assert.deepEqual(JSON.parse(stdout), { loadedBefore: false, guarded: ['-', 'loads dgram', '-'], same: true })
   })
 
+
+  // Speed (session 40): twinsync.cjs requires ./oclif.cjs 26 times in an unchanged snapshot, sdk-lib.cjs ./sdk.cjs 30 times.
+  it('resolves a file beside it that it requires again once, then takes it from require\'s cache; one taken out of that cache is loaded anew', async () => {
+    const eager = join(dir, 'eager.cjs')
+    await writeFile(eager, "'use strict'; exports.loads = (exports.loads ?? 0) + 1; exports.id = Math.random()\n")
+    await writeFile(file, "'use strict'; exports.run = async () => { const ids = []; for (let i = 0; i < 6; i++) ids.push(require('./eager.cjs').id); delete require.cache[require.resolve('./eager.cjs')]; const fresh = require('./eager.cjs'); return [ids, fresh.id, require('./eager.cjs').id] }\n")
+    const script = `import Module from 'node:module'
+import { requireCached } from ${JSON.stringify(CODE_CACHE)}
+const resolveFilename = Module._resolveFilename
+let resolved = 0
+Module._resolveFilename = function (request) { if (request === './eager.cjs') resolved++; return resolveFilename.apply(this, arguments) }
+const eager = requireCached(process.argv[2]).exports
+const [ids, freshId, afterId] = await requireCached(process.argv[1]).exports.run()
+process.stdout.write(JSON.stringify({ same: ids.every((id) => id === eager.id), freshIsNew: freshId !== eager.id, afterIsFresh: afterId === freshId, resolved }))`
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script, file, eager], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home } })
+    // Resolved: the first require, the second (its file kept), require.resolve, the first after the delete (its module gone
+    // from require's cache); the last one takes the module loaded anew from there. The code before: 8 (every require but the last).
+    assert.deepEqual(JSON.parse(stdout), { same: true, freshIsNew: true, afterIsFresh: true, resolved: 4 })
+  })
   it('reads a file with other than ASCII characters as UTF-8', async () => {
     await writeFile(file, fixture('ü→v1'))
     assert.deepEqual(await load(file, home), { fromCache: false, value: 'ü→v1' })
