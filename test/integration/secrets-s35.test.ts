@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert'
-import { ROOTFS_BUILD_TIMEOUT_MS, runOk } from '../bed/index.js'
+import { ROOTFS_BUILD_TIMEOUT_MS } from '../bed/index.js'
 import { fakeChars } from '../fixtures/secrets/samples.js'
 import { assertPrefiltersFindTheSame } from '../support/prefilter-check.js'
 import { PlantedRoot } from '../support/planted-root.js'
@@ -112,16 +112,12 @@ describe('secrets on the server root, session 35: password files units and cront
   })
 
   it('keeps every planted value out of every object, ref and the config of the twin, and out of the output', async () => {
-    const { cli, planted } = root
+    const { planted } = root
     assert.equal(planted.length, 10)
-    const show = async (path: string) => (await runOk(['git', '-C', cli.twinDir, 'show', `HEAD:${path}`])).stdout
-    const manifest = JSON.parse(await show('system/files/manifest.json')) as { entries: Array<{ path: string; secret?: boolean; secretReason?: string; content?: string }> }
-    const entryOf = (path: string) => manifest.entries.find((e) => e.path === path)
-    assert.deepEqual(HELD.filter(([path]) => entryOf(path)?.secret !== true).map(([path]) => path), [], 'not held out')
-    assert.deepEqual(HELD.filter(([path, reason]) => reason !== undefined && entryOf(path)?.secretReason !== reason).map(([path]) => `${path}: ${entryOf(path)?.secretReason}`), [], 'not held out by their path')
+    const entryOf = await root.assertHeldOut(HELD)
     for (const path of ['/etc/systemd/system/restic-b2.service', '/etc/systemd/system/restic-nas.service', '/etc/cron.d/borg', '/usr/local/sbin/offsite', '/etc/restic/excludes']) assert.equal(entryOf(path)?.content, 'mirrored', path)
     // The log tail keeps what happened: the attempt, from where, the login after it, alice's own failure.
-    const syslog = await show('system/logs/syslog.txt')
+    const syslog = await root.committed('system/logs/syslog.txt')
     assert.match(syslog, /authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=203\.0\.113\.9 {2}user=<redacted>/)
     assert.match(syslog, /rhost=198\.51\.100\.4 {2}user=alice/)
     assert.match(syslog, /executing command AUTH <redacted>/)

@@ -4,6 +4,16 @@ import { dirname, join } from 'node:path'
 import { freshRootfs, runOk, type GitRemote, type Rootfs, type RootfsImage, type RunResult } from '../bed/index.js'
 import { cliSandbox, type CliSandbox } from './cli.js'
 
+/** A files manifest entry, as the secrets tests read it. */
+export interface ManifestEntry {
+  path: string
+  secret?: boolean
+  secretReason?: string
+  content?: string
+  type?: string
+  sha256?: string
+}
+
 /** A value planted on a root that must never reach the twin, a mirror or anything printed. */
 export interface PlantedValue {
   /** Where and what, for messages. */
@@ -104,6 +114,25 @@ export class PlantedRoot {
   async snapshotInit(): Promise<void> {
     const r = await this.twinsync(['snapshot', '--init', '--json'])
     assert.equal(r.code, 0, r.stdout + r.stderr)
+  }
+
+  /** A file of the twin's last snapshot (`git show HEAD:path`). */
+  async committed(path: string): Promise<string> {
+    return (await runOk(['git', '-C', this.cli.twinDir, 'show', `HEAD:${path}`])).stdout
+  }
+
+  /**
+   * Each of `held` held out of the last snapshot's files manifest (`secret`), and for the reason
+   * given with it (a path alone: by a path rule; `[path, undefined]`: for any reason). Gives each
+   * machine path's entry, for the test's own checks.
+   */
+  async assertHeldOut(held: ReadonlyArray<string | readonly [string, string | undefined]>): Promise<(path: string) => ManifestEntry | undefined> {
+    const manifest = JSON.parse(await this.committed('system/files/manifest.json')) as { entries: ManifestEntry[] }
+    const entryOf = (path: string) => manifest.entries.find((e) => e.path === path)
+    const cases = held.map((h) => (typeof h === 'string' ? ([h, 'path rule'] as const) : h))
+    assert.deepEqual(cases.filter(([path]) => entryOf(path)?.secret !== true).map(([path]) => path), [], 'not held out')
+    assert.deepEqual(cases.filter(([path, reason]) => reason !== undefined && entryOf(path)?.secretReason !== reason).map(([path]) => `${path}: ${entryOf(path)?.secretReason}`), [], 'not held out by their path')
+    return entryOf
   }
 
   /** Every object, ref and the config of the twin. */
