@@ -235,6 +235,45 @@ export async function readTextOrReport(host: Pick<HostReader, 'readTextIfExists'
   }
 }
 
+/** One decoder for every strict read (not streaming: each decode stands alone, a failed one included). */
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
+
+/** The bytes as UTF-8 text, or undefined when they are not UTF-8 (never decoded lossily; a byte order mark is kept). */
+export function strictUtf8(bytes: Uint8Array): string | undefined {
+  try {
+    return STRICT_UTF8.decode(bytes)
+  } catch {
+    return undefined
+  }
+}
+
+/** What readUtf8OrReport reports of a file that is not UTF-8. */
+export const NOT_UTF8_REASON = 'it is not UTF-8 text (decoded, an apply would write other bytes back)'
+
+/**
+ * readTextOrReport for a file a provider mirrors as text and writes back whole from the twin (a
+ * crontab, an autostart entry): a file that is not UTF-8 is reported too (NOT_UTF8_REASON) and
+ * not read into the twin. Session 40: decoded lossily, its bytes became U+FFFD in the twin, and
+ * an apply of any edit of the same file wrote them back so, a change no plan showed (an
+ * autostart entry's Name=Caf\xe9 became Name=Caf\uFFFD on the machine).
+ */
+export async function readUtf8OrReport(host: Pick<HostReader, 'readFile'>, path: string, report: (reason: string) => void, options?: ReadOptions): Promise<string | undefined> {
+  let bytes: Uint8Array
+  try {
+    bytes = await host.readFile(path, options)
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined
+    const refused = readRefusedReason(error)
+    if (refused === undefined) throw error
+    report(`not read: it ${refused}`)
+    return undefined
+  }
+  const text = strictUtf8(bytes)
+  if (text === undefined) report(NOT_UTF8_REASON)
+  return text
+}
+
 /** For a provider that reports a path it could not read: READ_REFUSED's `what` ("is a symbolic link…"), undefined for any other error. */
 export function readRefusedReason(error: unknown): string | undefined {
   if (!isTwinSyncError(error) || error.code !== 'READ_REFUSED') return undefined

@@ -1,4 +1,4 @@
-import { linkedFolderOn, ownHomesOnly, readTextOrReport, secretRuleInName, sortBy, warningDiagnostic, type Diagnostic, type FileStat, type HostPort, type ProviderContext, type TwinReader } from '@twinsync/sdk'
+import { linkedFolderOn, ownHomesOnly, readUtf8OrReport, secretRuleInName, sortBy, warningDiagnostic, type Diagnostic, type FileStat, type HostPort, type ProviderContext, type TwinReader } from '@twinsync/sdk'
 import { loadAutostart } from './load.js'
 import { autostartDirs, locationOf } from './location.js'
 import { describeEntries, describeRcLocal, sortIgnored, type DesktopFile, type RcLocalFile } from './model.js'
@@ -103,7 +103,8 @@ async function readRegularFile(ctx: ProviderContext, path: string, ignored: Igno
   }
   // Swapped for a link (or a FIFO) since the lstat, or reached through a linked folder (~/.config -> /etc):
   // reported, never read through (READ_REFUSED). A snapshot runs as root; the file is a user's.
-  const content = await readTextOrReport(ctx.host, path, (reason) => ignored.push({ path, reason }))
+  // One that is not UTF-8 is reported too, never decoded lossily: an apply writes the text back whole.
+  const content = await readUtf8OrReport(ctx.host, path, (reason) => ignored.push({ path, reason }))
   return content === undefined ? undefined : { stat, content }
 }
 

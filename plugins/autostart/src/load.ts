@@ -1,4 +1,4 @@
-import { errorDiagnostic, machinePathOf, mirrorPath, type Diagnostic, type HostPort, type TwinReader, warningDiagnostic } from '@twinsync/sdk'
+import { errorDiagnostic, machinePathOf, mirrorPath, strictUtf8, type Diagnostic, type HostPort, type TwinReader, warningDiagnostic } from '@twinsync/sdk'
 import type { TSchema } from 'typebox'
 import { isDesktopEntryPath, locationOf } from './location.js'
 import { describeEntries, describeRcLocal, type DesktopFile } from './model.js'
@@ -50,13 +50,18 @@ export async function loadAutostart(twin: TwinReader, host: HostPort, provider: 
   }
 
   const paths = read.paths
-  const rcContent = await twin.readText(mirrorPath(RC_LOCAL))
+  const rcRead = await textOf(twin, mirrorPath(RC_LOCAL), diagnostics, provider)
+  // A document that is not UTF-8 (textOf: TWIN_INVALID): no state, so nothing is planned from a guess (an empty file, rc.local gone).
+  let notText = rcRead === null
+  const rcContent = rcRead ?? undefined
   if (paths.length === 0 && rcContent === undefined && entriesJson === undefined && rcJson === undefined) return { state: undefined, diagnostics, files: [] }
 
   const accounts = await TargetAccounts.read(host)
   const files: DesktopFile[] = []
   for (const path of paths) {
-    const content = (await twin.readText(mirrorPath(path))) ?? ''
+    const text = await textOf(twin, mirrorPath(path), diagnostics, provider)
+    if (text === null) notText = true
+    const content = text ?? ''
     const location = locationOf(path, accounts)
     const meta = recorded.get(path) ?? {}
     const owner = meta.owner ?? location.user ?? 'root'
@@ -92,6 +97,7 @@ export async function loadAutostart(twin: TwinReader, host: HostPort, provider: 
     }
     rcLocal = describeRcLocal({ content: rcContent, mode: formatMode(mode), owner: rc.owner ?? 'root', group: rc.group ?? 'root', executable }, service)
   }
+  if (notText) return { state: undefined, diagnostics, files: [] }
   return { state: { entries: describeEntries(files), rcLocal, ignored: [] }, diagnostics, files }
 }
 
@@ -173,6 +179,27 @@ function validMode(mode: unknown): string | undefined {
  * A metadata document, checked against its schema: a value of the wrong type is an error that
  * names the file and the key (apply refuses a plan with errors), never a value quietly ignored.
  */
+/**
+ * A mirrored file's text in the twin (undefined: none), never decoded lossily: one that is not
+ * UTF-8 is refused (null; TWIN_INVALID, an error: nothing of autostart is planned, its edits stay
+ * pending). Session 40: decoded lossily, a .desktop file's byte 0xFF was planned as U+FFFD and
+ * written so.
+ */
+async function textOf(twin: TwinReader, path: string, diagnostics: Diagnostic[], provider: string): Promise<string | undefined | null> {
+  const bytes = await twin.read(path)
+  if (bytes === undefined) return undefined
+  const text = strictUtf8(bytes)
+  if (text !== undefined) return text
+  diagnostics.push(
+    errorDiagnostic('TWIN_INVALID', `${path} is not UTF-8 text; nothing of autostart is planned from the twin until it is`, {
+      provider,
+      path,
+      detail: `Save ${path} as UTF-8 text, or go back to the last snapshot's with \`twinsync discard startup\` (drops every pending cron and autostart edit).`,
+    }),
+  )
+  return null
+}
+
 async function checkedJson(text: string | undefined, path: string, schema: TSchema, diagnostics: Diagnostic[], provider: string): Promise<unknown> {
   if (text === undefined) return undefined
   let value: unknown

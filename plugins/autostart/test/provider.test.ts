@@ -151,6 +151,22 @@ describe('AutostartProvider', () => {
     assert.deepEqual(diagnostics.map((d) => d.code), ['AUTOSTART_NOT_MIRRORED'])
   })
 
+  it('an entry or rc.local that is not UTF-8: not mirrored from the machine (AUTOSTART_NOT_MIRRORED), refused from the twin (TWIN_INVALID, no state); before session 40 decoded lossily, and an apply of any edit wrote U+FFFD back', async () => {
+    await mkdir(join(root, 'etc/xdg/autostart'), { recursive: true })
+    await writeFile(join(root, 'etc/xdg/autostart/cafe.desktop'), Buffer.from('[Desktop Entry]\nName=Caf\xe9\nExec=cafe\n', 'latin1'))
+    const { state, documents, diagnostics } = await provider.collect({ ctx })
+    assert.deepEqual(state.ignored, [{ path: '/etc/xdg/autostart/cafe.desktop', reason: 'it is not UTF-8 text (decoded, an apply would write other bytes back)' }])
+    assert.deepEqual(diagnostics.map((d) => d.code), ['AUTOSTART_NOT_MIRRORED'])
+    assert.ok(!documents.some((d) => d.path.endsWith('cafe.desktop')))
+    for (const doc of ['filesystem/etc/xdg/autostart/update-notifier.desktop', 'filesystem/etc/rc.local']) {
+      const twin = new MemoryTwin(documents)
+      twin.set(doc, new Uint8Array([0x23, 0x20, 0xff, 0x0a]))
+      const loaded = await provider.load({ ctx, twin })
+      assert.equal(loaded.state, undefined, doc)
+      assert.deepEqual(loaded.diagnostics.map((d) => [d.severity, d.code, d.path]), [['error', 'TWIN_INVALID', doc]])
+    }
+  })
+
   it('turns the state into startup rows', async () => {
     const { state } = await provider.collect({ ctx })
     assert.deepEqual(startupEntries(state), [

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { machineRefusal, ownHomesOnly, readTextOrReport, SECRET_RULES_VERSION, secretRulesInNames, sortBy, warningDiagnostic, type Diagnostic, type HostPort, type ProviderContext, type TwinReader } from '@twinsync/sdk'
+import { machineRefusal, ownHomesOnly, readUtf8OrReport, SECRET_RULES_VERSION, secretRulesInNames, sortBy, warningDiagnostic, type Diagnostic, type HostPort, type ProviderContext, type TwinReader } from '@twinsync/sdk'
 import { loadCron } from './load.js'
 import { stripCronHeader } from './crontab-header.js'
 import { buildCronState, cronReadsCronDFile, type SystemCronFile } from './model.js'
@@ -122,7 +122,8 @@ async function readUserCrontabs(ctx: ProviderContext, provider: string, ignored:
       continue
     }
     // A user's crontab swapped for a link (or a FIFO) since the listing: reported, never read through (READ_REFUSED).
-    const content = await readTextOrReport(ctx.host, path, (reason) => ignored.push({ path, reason }))
+    // One that is not UTF-8 is reported too, never decoded lossily: an apply installs the text back whole.
+    const content = await readUtf8OrReport(ctx.host, path, (reason) => ignored.push({ path, reason }))
     if (content !== undefined) crontabs.push({ user: entry.name, path, content: stripCronHeader(content) })
   }
   return { crontabs }

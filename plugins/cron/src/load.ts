@@ -1,4 +1,4 @@
-import { errorDiagnostic, machinePathOf, mirrorPath, type Diagnostic, type TwinReader } from '@twinsync/sdk'
+import { errorDiagnostic, machinePathOf, mirrorPath, strictUtf8, type Diagnostic, type TwinReader } from '@twinsync/sdk'
 import { buildCronState, cronReadsCronDFile, type SystemCronFile } from './model.js'
 import { CRON_D_DIR, CRON_JSON, CRONTAB_DIR, SYSTEM_CRONTAB, type CronState, type UserCrontab } from './state.js'
 
@@ -12,6 +12,19 @@ export async function loadCron(twin: TwinReader, options: { made?: (path: string
   if (read === undefined) return undefined
   const over = options.uncapped === true ? undefined : cronOverLimit(read, options.made ?? (() => false))
   if (over !== undefined) throw new CronOverLimit(over)
+  // A user's crontab that is not UTF-8 (a hand edit, a pull: a collect never writes one) is refused,
+  // never decoded lossily: apply installs the text whole, and U+FFFD in place of its bytes is a
+  // change no plan showed (session 40). Nothing of cron is planned; its edits stay pending.
+  const binary = options.uncapped === true ? undefined : read.notText[0]
+  if (binary !== undefined) {
+    throw new CronOverLimit(
+      errorDiagnostic('TWIN_INVALID', `${binary} is not UTF-8 text; nothing of cron is planned from the twin until it is`, {
+        path: binary,
+        provider: 'cron',
+        detail: `Save ${binary} as UTF-8 text, or go back to the last snapshot's with \`twinsync discard startup\` (drops every pending cron and autostart edit).`,
+      }),
+    )
+  }
   return buildCronState(
     read.crontabs.map(({ user, path, content }) => ({ user, path, content })),
     read.systemFiles.map(({ path, content }) => ({ path, content })),
@@ -32,16 +45,24 @@ export async function loadCron(twin: TwinReader, options: { made?: (path: string
 export const MAX_CRON_LINES = 50_000
 
 /** The crontab texts of a twin, with their twin paths; undefined when it has no cron state. */
-async function readCronFiles(twin: TwinReader): Promise<{ crontabs: Array<UserCrontab & { twinPath: string }>; systemFiles: Array<SystemCronFile & { twinPath: string }> } | undefined> {
+async function readCronFiles(twin: TwinReader): Promise<{ crontabs: Array<UserCrontab & { twinPath: string }>; systemFiles: Array<SystemCronFile & { twinPath: string }>; notText: string[] } | undefined> {
   const crontabPrefix = mirrorPath(CRONTAB_DIR) + '/'
   const crontabs: Array<UserCrontab & { twinPath: string }> = []
+  // Users' crontabs that are not UTF-8: never decoded lossily (loadCron refuses them).
+  const notText: string[] = []
   for (const twinPath of await twin.list(crontabPrefix)) {
     const user = twinPath.slice(crontabPrefix.length)
-    const content = await twin.readText(twinPath)
-    if (user.includes('/') || content === undefined) continue
+    if (user.includes('/')) continue
+    const bytes = await twin.read(twinPath)
+    if (bytes === undefined) continue
+    const content = strictUtf8(bytes)
+    if (content === undefined) {
+      notText.push(twinPath)
+      continue
+    }
     crontabs.push({ user, path: machinePathOf(twinPath) as string, content, twinPath })
   }
-  if (crontabs.length === 0 && (await twin.readText(CRON_JSON)) === undefined) return undefined
+  if (crontabs.length === 0 && notText.length === 0 && (await twin.readText(CRON_JSON)) === undefined) return undefined
 
   const systemFiles: Array<SystemCronFile & { twinPath: string }> = []
   const main = await twin.readText(mirrorPath(SYSTEM_CRONTAB))
@@ -52,7 +73,7 @@ async function readCronFiles(twin: TwinReader): Promise<{ crontabs: Array<UserCr
     const content = await twin.readText(twinPath)
     if (content !== undefined) systemFiles.push({ path: machinePathOf(twinPath) as string, content, twinPath })
   }
-  return { crontabs, systemFiles }
+  return { crontabs, systemFiles, notText }
 }
 
 /** TWIN_INVALID when the crontab texts hold more than MAX_CRON_LINES lines (a made user crontab not counted): the one rule load and overLimit (a pull) ask. */
@@ -74,7 +95,7 @@ function cronOverLimit(read: { crontabs: ReadonlyArray<{ twinPath: string; conte
   })
 }
 
-/** A twin's crontabs over MAX_CRON_LINES: thrown by loadCron, told by the provider as its load's diagnostic. */
+/** A twin's crontabs over MAX_CRON_LINES, or a user's crontab that is not UTF-8: thrown by loadCron, told by the provider as its load's diagnostic. */
 export class CronOverLimit extends Error {
   constructor(readonly diagnostic: Diagnostic) {
     super(diagnostic.summary)

@@ -163,6 +163,21 @@ describe('CronProvider', () => {
     assert.equal((await provider.load({ ctx, twin: new MemoryTwin([]) })).state, undefined)
   })
 
+  it("a user's crontab that is not UTF-8: not mirrored from the machine (reported in ignored), refused from the twin (TWIN_INVALID, no state); before session 40 decoded lossily, and an apply wrote U+FFFD back", async () => {
+    await mkdir(join(root, 'var/spool/cron/crontabs'), { recursive: true })
+    await writeFile(join(root, 'var/spool/cron/crontabs/bob'), Buffer.from('# caf\xe9\n@daily /usr/bin/true\n', 'latin1'))
+    const { documents, state } = await provider.collect({ ctx })
+    assert.ok(!documents.some((d) => d.path.endsWith('/bob')), 'not mirrored')
+    assert.deepEqual(state.crontabs.map((c) => c.user), ['ann', 'root'])
+    assert.deepEqual(state.ignored.filter((i) => i.path.endsWith('/bob')).map((i) => i.reason), ['it is not UTF-8 text (decoded, an apply would write other bytes back)'])
+    const twin = new MemoryTwin(documents)
+    twin.set('filesystem/var/spool/cron/crontabs/ann', new Uint8Array([0x40, 0x64, 0x61, 0x69, 0x6c, 0x79, 0x20, 0xff, 0x0a]))
+    const loaded = await provider.load({ ctx, twin })
+    assert.equal(loaded.state, undefined)
+    assert.deepEqual(loaded.diagnostics.map((d) => [d.severity, d.code, d.path]), [['error', 'TWIN_INVALID', 'filesystem/var/spool/cron/crontabs/ann']])
+    assert.match(loaded.diagnostics[0]?.detail ?? '', /Save filesystem\/var\/spool\/cron\/crontabs\/ann as UTF-8 text/)
+  })
+
   describe('diff (pure)', () => {
     const state = (crontabs: Record<string, string>): CronState => ({
       crontabs: Object.entries(crontabs).map(([user, content]) => ({ user, path: `/var/spool/cron/crontabs/${user}`, content })),
