@@ -23,6 +23,37 @@ async function assertTwinNames(files: ReadonlyArray<readonly [string, string]>, 
   assert.deepEqual(found.map((f) => f.path).sort(), held.map((path) => `filesystem${path}`).sort())
 }
 
+/**
+ * A machine of `files` (a script, `.sh`, executable), each `secrets` file and what is `beside` them
+ * (nothing names it: the same names elsewhere), world-readable: no mode says they are secrets.
+ */
+function plantedMachine(files: ReadonlyArray<readonly [string, string]>, secrets: ReadonlyArray<readonly [string, string]>, beside: readonly string[]): TargetRoot {
+  const root = new TargetRoot()
+  for (const [path, text] of files) root.file(path, text, { mode: path.endsWith('.sh') ? 0o755 : 0o644 })
+  for (const [path, text] of secrets) root.file(path, text, { mode: 0o644 })
+  for (const path of beside) root.file(path, 'not named\n', { mode: 0o644 })
+  return root
+}
+
+/** namedCredentialFiles on `root` (the homes given, if any) names each of `held` and none of `beside`; `root` removed after. */
+async function assertMachineNames(root: TargetRoot, held: readonly string[], beside: readonly string[], homes?: readonly string[]): Promise<void> {
+  try {
+    const named = await namedCredentialFiles(createTestContext(root.dir).host, new MemoryCache(), ...(homes === undefined ? [] : [[...homes]]))
+    assert.deepEqual(held.filter((p) => !named.includes(p)), [], 'not named')
+    assert.deepEqual(beside.filter((p) => named.includes(p)), [], 'named')
+  } finally {
+    root.remove()
+  }
+}
+
+/** The files provider's collect of `root` over `include`: its documents and the manifest's entry of each machine path. */
+async function collected(root: TargetRoot, include: string[]): Promise<{ documents: Array<{ path: string; content: unknown }>; entry: (path: string) => Manifest['entries'][number] | undefined }> {
+  const ctx = createTestContext(root.dir, { config: { include }, cache: new MemoryCache() })
+  const { documents } = await new FilesProvider().collect({ ctx })
+  const manifest = JSON.parse(String(documents.find((d) => d.path === 'system/files/manifest.json')?.content)) as Manifest
+  return { documents, entry: (path) => manifest.entries.find((e) => e.path === path) }
+}
+
 const hostapd = ['interface=wlan1', 'ssid=office', 'wpa_psk_file=/etc/hostapd/stations', '#eap_user_file=/etc/hostapd/commented', 'eap_user_file=radius-users', ''].join('\n')
 const mongod = ['storage:', '  dbPath: /var/lib/mongodb', 'security:', '  authorization: enabled', '  keyFile: "/etc/mongodb/rs0.key"  # the replica set\'s', ''].join('\n')
 const pam = ['#%PAM-1.0', '# auth required pam_userdb.so db=/etc/vsftpd/old', 'auth required pam_userdb.so crypt=crypt db=/etc/vsftpd/virtual_users', 'account required pam_userdb.so db=/etc/vsftpd/virtual_users', ''].join('\n')
@@ -694,10 +725,7 @@ describe('password files a unit, a crontab or a script points at (session 35)', 
   it('the files provider holds each one out, of no shape the detector knows, world-readable; the units, crontabs and scripts are mirrored', async () => {
     const root = machine()
     try {
-      const ctx = createTestContext(root.dir, { config: { include: ['/etc', '/opt', '/srv', '/root', '/usr/local'] }, cache: new MemoryCache() })
-      const { documents } = await new FilesProvider().collect({ ctx })
-      const manifest = JSON.parse(String(documents.find((d) => d.path === 'system/files/manifest.json')?.content)) as Manifest
-      const entry = (path: string) => manifest.entries.find((e) => e.path === path)
+      const { documents, entry } = await collected(root, ['/etc', '/opt', '/srv', '/root', '/usr/local'])
       for (const path of ['/etc/restic/repo1', '/etc/restic/repo2', '/root/.config/borg/pp', '/srv/keys/b2', '/opt/backup/rsync.secret', '/etc/borg/passphrase', '/srv/jobs/db.cred', '/etc/nas/login']) assert.equal(entry(path)?.secret, true, path)
       for (const path of ['/etc/systemd/system/restic-backup.service', '/opt/backup/notify.sh', '/srv/jobs/pg-dump.sh', '/etc/cron.d/borg', '/usr/local/sbin/offsite', '/etc/restic/excludes']) assert.equal(entry(path)?.content, 'mirrored', path)
       for (const d of documents) assert.ok(!String(d.content).includes(words), d.path)
@@ -807,10 +835,7 @@ describe('password files named through variables, relative paths, specifiers, a 
   it('the files provider holds each one out, world-readable, of no shape the detector knows; the scripts, units and configs are mirrored', async () => {
     const root = machine()
     try {
-      const ctx = createTestContext(root.dir, { config: { include: ['/etc', '/opt', '/srv', '/home', '/usr/local', '/var/lib/vault-agent'] }, cache: new MemoryCache() })
-      const { documents } = await new FilesProvider().collect({ ctx })
-      const manifest = JSON.parse(String(documents.find((d) => d.path === 'system/files/manifest.json')?.content)) as Manifest
-      const entry = (path: string) => manifest.entries.find((e) => e.path === path)
+      const { documents, entry } = await collected(root, ['/etc', '/opt', '/srv', '/home', '/usr/local', '/var/lib/vault-agent'])
       for (const [path] of secrets) assert.equal(entry(path)?.secret, true, path)
       for (const path of ['/usr/local/sbin/nightly', '/opt/jobs/run.sh', '/opt/jobs/upload.sh', '/etc/systemd/system/b2.service', '/etc/zabbix/zabbix_agent2.conf', '/usr/local/bin/loose.pw']) assert.equal(entry(path)?.content, 'mirrored', path)
       for (const d of documents) for (const [path, text] of secrets) assert.ok(!String(d.content).includes(text.trim()), `${d.path} holds ${path}'s`)
@@ -982,10 +1007,7 @@ describe('password files from a job\'s home and a unit\'s folder, computed varia
   it('the files provider holds each one out, world-readable, of no shape the detector knows; the crontabs, scripts and units are mirrored', async () => {
     const root = machine()
     try {
-      const ctx = createTestContext(root.dir, { config: { include: ['/etc', '/opt', '/srv', '/home', '/root', '/usr/local', '/var/spool/cron'] }, cache: new MemoryCache() })
-      const { documents } = await new FilesProvider().collect({ ctx })
-      const manifest = JSON.parse(String(documents.find((d) => d.path === 'system/files/manifest.json')?.content)) as Manifest
-      const entry = (path: string) => manifest.entries.find((e) => e.path === path)
+      const { documents, entry } = await collected(root, ['/etc', '/opt', '/srv', '/home', '/root', '/usr/local', '/var/spool/cron'])
       for (const [path] of secrets) assert.equal(entry(path)?.secret, true, path)
       for (const path of ['/etc/cron.d/offsite', '/opt/app/nightly.sh', '/usr/local/sbin/dump', '/opt/three/lib.sh', '/opt/three/env', '/opt/rel/run.sh', '/etc/default/gssproxy', '/root/.restic-pw', '/opt/app/repo.pw', '/etc/app/app.env']) assert.equal(entry(path)?.content, 'mirrored', path)
       for (const d of documents) for (const [path, text] of secrets) assert.ok(!String(d.content).includes(text.trim()), `${d.path} holds ${path}'s`)
@@ -1092,13 +1114,7 @@ describe('password files from a drop-in\'s folder and relative values of variabl
   const secrets: Array<[string, string]> = held.map((p) => [p, `${fakeChars(`s39-nc-${p}`, 8).toLowerCase()} ${fakeChars(`s39-nc2-${p}`, 9).toLowerCase()}\n`])
   /** Beside them, what nothing names: the same names in other folders. */
   const beside = ['/srv/other/repo.words', '/srv/vault/keys/repo.words', '/etc/offsite/check.words']
-  const machine = () => {
-    const root = new TargetRoot()
-    for (const [path, text] of files) root.file(path, text, { mode: path.endsWith('.sh') ? 0o755 : 0o644 })
-    for (const [path, text] of secrets) root.file(path, text, { mode: 0o644 })
-    for (const path of beside) root.file(path, 'not named\n', { mode: 0o644 })
-    return root
-  }
+  const machine = () => plantedMachine(files, secrets, beside)
 
   it('names what a drop-in\'s folder and a relative value of a variable lead to; not the same names elsewhere', async () => {
     const root = machine()
@@ -1117,10 +1133,7 @@ describe('password files from a drop-in\'s folder and relative values of variabl
   it('the files provider holds each one out, world-readable, of no shape the detector knows; the drop-ins and scripts are mirrored (the environment file is held as one)', async () => {
     const root = machine()
     try {
-      const ctx = createTestContext(root.dir, { config: { include: ['/etc', '/opt', '/srv'] }, cache: new MemoryCache() })
-      const { documents } = await new FilesProvider().collect({ ctx })
-      const manifest = JSON.parse(String(documents.find((d) => d.path === 'system/files/manifest.json')?.content)) as Manifest
-      const entry = (path: string) => manifest.entries.find((e) => e.path === path)
+      const { documents, entry } = await collected(root, ['/etc', '/opt', '/srv'])
       assert.deepEqual(held.filter((path) => entry(path)?.secret !== true), [], 'not held out')
       for (const path of [...beside, '/etc/systemd/system/vault-sync.service.d/override.conf', '/etc/systemd/system/mirror.service.d/10-run.conf', '/opt/sshd/post.sh', '/opt/offsite/check.sh']) assert.equal(entry(path)?.content, 'mirrored', path)
       for (const d of documents) for (const [path, text] of secrets) assert.ok(!String(d.content).includes(text.trim()), `${d.path} holds ${path}'s`)
@@ -1158,13 +1171,7 @@ describe('password files of user units\' specifiers: %u, %g, %h of every account
   const secrets: Array<[string, string]> = held.map((p) => [p, `${fakeChars(`s39-uu-${p}`, 8).toLowerCase()} ${fakeChars(`s39-uu2-${p}`, 9).toLowerCase()}\n`])
   /** Beside them, what nothing names: another account's folder, another group's. */
   const beside = ['/srv/backup/alice/repo.words', '/srv/creds/ops/db.words', '/srv/other/.sync.words']
-  const machine = () => {
-    const root = new TargetRoot()
-    for (const [path, text] of files) root.file(path, text, { mode: path.endsWith('.sh') ? 0o755 : 0o644 })
-    for (const [path, text] of secrets) root.file(path, text, { mode: 0o644 })
-    for (const path of beside) root.file(path, 'not named\n', { mode: 0o644 })
-    return root
-  }
+  const machine = () => plantedMachine(files, secrets, beside)
   const homes = ['/root', '/home/bob', '/srv/svc']
 
   it('names what a home\'s unit\'s %u and %g and a shared unit\'s %h of every account lead to; not another account\'s or group\'s', async () => {
@@ -1190,10 +1197,7 @@ describe('password files of user units\' specifiers: %u, %g, %h of every account
   it('the files provider holds each one out, world-readable, of no shape the detector knows; the units and scripts are mirrored', async () => {
     const root = machine()
     try {
-      const ctx = createTestContext(root.dir, { config: { include: ['/etc', '/opt', '/srv', '/home'] }, cache: new MemoryCache() })
-      const { documents } = await new FilesProvider().collect({ ctx })
-      const manifest = JSON.parse(String(documents.find((d) => d.path === 'system/files/manifest.json')?.content)) as Manifest
-      const entry = (path: string) => manifest.entries.find((e) => e.path === path)
+      const { documents, entry } = await collected(root, ['/etc', '/opt', '/srv', '/home'])
       assert.deepEqual(held.filter((path) => entry(path)?.secret !== true), [], 'not held out')
       for (const path of [...beside, '/home/bob/.config/systemd/user/backup.service', '/etc/systemd/user/sync.service', '/opt/backup/run.sh', '/opt/sync/run.sh']) assert.equal(entry(path)?.content, 'mirrored', path)
       for (const d of documents) for (const [path, text] of secrets) assert.ok(!String(d.content).includes(text.trim()), `${d.path} holds ${path}'s`)
@@ -1254,10 +1258,7 @@ describe('Kerberos keytabs krb5.conf, kdc.conf, sssd.conf and gssproxy name (ses
   it('the files provider holds each one out, world-readable; the configs are mirrored', async () => {
     const root = machine()
     try {
-      const ctx = createTestContext(root.dir, { config: { include: ['/etc', '/var/lib/gssproxy', '/var/lib/krb'] }, cache: new MemoryCache() })
-      const { documents } = await new FilesProvider().collect({ ctx })
-      const manifest = JSON.parse(String(documents.find((d) => d.path === 'system/files/manifest.json')?.content)) as Manifest
-      const entry = (path: string) => manifest.entries.find((e) => e.path === path)
+      const { documents, entry } = await collected(root, ['/etc', '/var/lib/gssproxy', '/var/lib/krb'])
       assert.deepEqual(held.filter((path) => entry(path)?.secret !== true), [], 'not held out')
       for (const path of [...beside, '/etc/krb5.conf', '/etc/krb5.conf.d/web', '/etc/krb5kdc/kdc.conf', '/etc/gssproxy/24-nfs-server.conf']) assert.equal(entry(path)?.content, 'mirrored', path)
     } finally {
@@ -1303,32 +1304,16 @@ describe('password files a crontab line reaches by `cd $HOME/…` or `cd ~/…` 
   const held = ['/home/bob/backup/repo.words', '/home/bob/b2/b2.words', '/home/bob/.home.words', '/srv/svc/.rs.words', '/opt/app/conf/app.words', '/home/bob/keys/gpg.words']
   const secrets: Array<[string, string]> = held.map((p) => [p, `${fakeChars(`s39-cd-${p}`, 8).toLowerCase()} ${fakeChars(`s39-cd2-${p}`, 9).toLowerCase()}\n`])
   const beside = ['/home/bob/repo.words', '/root/b2/b2.words', '/root/.rs.words', '/opt/app/app.words', '/root/keys/gpg.words']
-  const machine = () => {
-    const root = new TargetRoot()
-    for (const [path, text] of files) root.file(path, text, { mode: path.endsWith('.sh') ? 0o755 : 0o644 })
-    for (const [path, text] of secrets) root.file(path, text, { mode: 0o644 })
-    for (const path of beside) root.file(path, 'not named\n', { mode: 0o644 })
-    return root
-  }
+  const machine = () => plantedMachine(files, secrets, beside)
 
   it('names the files from the job\'s home; not the same names elsewhere', async () => {
-    const root = machine()
-    try {
-      const named = await namedCredentialFiles(createTestContext(root.dir).host, new MemoryCache())
-      assert.deepEqual(held.filter((p) => !named.includes(p)), [], 'not named')
-      assert.deepEqual(beside.filter((p) => named.includes(p)), [], 'named')
-    } finally {
-      root.remove()
-    }
+    await assertMachineNames(machine(), held, beside)
   })
 
   it('the files provider holds each one out; the crontabs and the script are mirrored', async () => {
     const root = machine()
     try {
-      const ctx = createTestContext(root.dir, { config: { include: ['/etc', '/opt', '/srv', '/home', '/root', '/var/spool/cron'] }, cache: new MemoryCache() })
-      const { documents } = await new FilesProvider().collect({ ctx })
-      const manifest = JSON.parse(String(documents.find((d) => d.path === 'system/files/manifest.json')?.content)) as Manifest
-      const entry = (path: string) => manifest.entries.find((e) => e.path === path)
+      const { documents, entry } = await collected(root, ['/etc', '/opt', '/srv', '/home', '/root', '/var/spool/cron'])
       assert.deepEqual(held.filter((path) => entry(path)?.secret !== true), [], 'not held out')
       for (const path of [...beside, '/etc/cron.d/svc', '/etc/cron.d/app', '/opt/app/conf/run.sh']) assert.equal(entry(path)?.content, 'mirrored', path)
       for (const d of documents) for (const [path, text] of secrets) assert.ok(!String(d.content).includes(text.trim()), `${d.path} holds ${path}'s`)
@@ -1421,10 +1406,7 @@ describe('keytabs and credential files Apache, nginx and Samba name, also in fil
   it('the files provider holds each one out, world-readable (none as a plain sha256); the configs are mirrored', async () => {
     const root = machine()
     try {
-      const ctx = createTestContext(root.dir, { config: { include: ['/etc', '/srv'] }, cache: new MemoryCache() })
-      const { documents } = await new FilesProvider().collect({ ctx })
-      const manifest = JSON.parse(String(documents.find((d) => d.path === 'system/files/manifest.json')?.content)) as Manifest
-      const entry = (path: string) => manifest.entries.find((e) => e.path === path)
+      const { documents, entry } = await collected(root, ['/etc', '/srv'])
       assert.deepEqual(held.filter((path) => entry(path)?.secret !== true || entry(path)?.sha256 !== undefined), [], 'not held out')
       for (const path of [...beside, '/etc/apache2/sites-available/intranet.conf', '/etc/wiki/apache-auth.conf', '/etc/nginx/sites-available/intranet', '/etc/samba/smb.conf', '/etc/samba/shares/host1.conf', '/etc/krb5kdc/kdc.conf', '/etc/apache2/envvars']) assert.equal(entry(path)?.content, 'mirrored', path)
       for (const d of documents) for (const [path, text] of Object.entries(texts)) assert.ok(!String(d.content).includes(text.trim().slice(-32)), `${d.path} holds ${path}'s`)
@@ -1504,32 +1486,16 @@ describe('password files a script cron runs reaches by `cd $HOME` or `cd ~` (ses
   const held = ['/home/bob/.repo.words', '/home/bob/env.words', '/home/bob/b2/b2.words', '/home/bob/.home.words', '/home/bob/.tilde.words', '/srv/jobs/keys/jobs.words', '/home/bob/gpg.words']
   const secrets: Array<[string, string]> = held.map((p) => [p, `${fakeChars(`s40-cd-${p}`, 8).toLowerCase()} ${fakeChars(`s40-cd2-${p}`, 9).toLowerCase()}\n`])
   const beside = ['/.repo.words', '/root/.repo.words', '/root/b2/b2.words', '/opt/backup/b2.words', '/root/keys/jobs.words', '/opt/jobs/jobs.words', '/root/gpg.words']
-  const machine = () => {
-    const root = new TargetRoot()
-    for (const [path, text] of files) root.file(path, text, { mode: path.endsWith('.sh') ? 0o755 : 0o644 })
-    for (const [path, text] of secrets) root.file(path, text, { mode: 0o644 })
-    for (const path of beside) root.file(path, 'not named\n', { mode: 0o644 })
-    return root
-  }
+  const machine = () => plantedMachine(files, secrets, beside)
 
   it('names the files from the job\'s HOME; not the same names elsewhere', async () => {
-    const root = machine()
-    try {
-      const named = await namedCredentialFiles(createTestContext(root.dir).host, new MemoryCache())
-      assert.deepEqual(held.filter((p) => !named.includes(p)), [], 'not named')
-      assert.deepEqual(beside.filter((p) => named.includes(p)), [], 'named')
-    } finally {
-      root.remove()
-    }
+    await assertMachineNames(machine(), held, beside)
   })
 
   it('the files provider holds each one out; the crontabs and scripts are mirrored', async () => {
     const root = machine()
     try {
-      const ctx = createTestContext(root.dir, { config: { include: ['/etc', '/opt', '/srv', '/home', '/root', '/var/spool/cron'] }, cache: new MemoryCache() })
-      const { documents } = await new FilesProvider().collect({ ctx })
-      const manifest = JSON.parse(String(documents.find((d) => d.path === 'system/files/manifest.json')?.content)) as Manifest
-      const entry = (path: string) => manifest.entries.find((e) => e.path === path)
+      const { documents, entry } = await collected(root, ['/etc', '/opt', '/srv', '/home', '/root', '/var/spool/cron'])
       assert.deepEqual(held.filter((path) => entry(path)?.secret !== true), [], 'not held out')
       for (const path of [...beside.filter((p) => p !== '/.repo.words'), '/opt/backup/nightly.sh', '/opt/backup/b2.sh', '/opt/jobs/run.sh', '/opt/jobs/bare.sh']) assert.equal(entry(path)?.content, 'mirrored', path)
       for (const d of documents) for (const [path, text] of secrets) assert.ok(!String(d.content).includes(text.trim()), `${d.path} holds ${path}'s`)
@@ -1566,23 +1532,10 @@ describe('password files a unit\'s script reaches by `cd $HOME` or `cd ~` (a sys
   const secrets: Array<[string, string]> = held.map((p) => [p, `${fakeChars(`s40-unit-${p}`, 8).toLowerCase()} ${fakeChars(`s40-unit2-${p}`, 9).toLowerCase()}\n`])
   // A system unit without User=: systemd sets no HOME (its `cd ~` is not certain); the same names elsewhere.
   const beside = ['/root/root.words', '/repo.words', '/root/repo.words', '/srv/.sync.words', '/root/.sync.words', '/srv/keys/gpg.words']
-  const machine = () => {
-    const root = new TargetRoot()
-    for (const [path, text] of files) root.file(path, text, { mode: path.endsWith('.sh') ? 0o755 : 0o644 })
-    for (const [path, text] of secrets) root.file(path, text, { mode: 0o644 })
-    for (const path of beside) root.file(path, 'not named\n', { mode: 0o644 })
-    return root
-  }
+  const machine = () => plantedMachine(files, secrets, beside)
 
   it('names the files from the HOME systemd gives the unit; not the same names elsewhere', async () => {
-    const root = machine()
-    try {
-      const named = await namedCredentialFiles(createTestContext(root.dir).host, new MemoryCache(), ['/root', '/home/bob'])
-      assert.deepEqual(held.filter((p) => !named.includes(p)), [], 'not named')
-      assert.deepEqual(beside.filter((p) => named.includes(p)), [], 'named')
-    } finally {
-      root.remove()
-    }
+    await assertMachineNames(machine(), held, beside, ['/root', '/home/bob'])
   })
 
   it('a pushed twin names the same files from its own units, scripts and /etc/passwd (never the machine)', async () => {
