@@ -390,7 +390,7 @@ describe('a person\'s edits in the twin are seen by a snapshot, below and above 
   }
 
   describe('what git would not compare, where TwinSync writes the working twin or git\'s own index (session 26)', () => {
-    it("a pull's put-back (checkout) puts back a file marked assume-unchanged or skip-worktree", async () => {
+    it("a pull's put-back (update-index, checkout-index) puts back a file marked assume-unchanged or skip-worktree", async () => {
       await settled()
       rig.git('update-index', '--assume-unchanged', 'plans/deep/er/kept.md')
       rig.git('update-index', '--skip-worktree', 'plans/same-second.md')

@@ -224,7 +224,7 @@ function gitEnvWith(added: Record<string, string | undefined> | undefined): Read
  * runs (runGit's plain spawn and runGitBytes): a command that only reads the working twin
  * through git's own index reads a private copy of it with the flags cleared (the index, which a
  * `plan` or `status` does not lock, is not written); one that writes an index (TwinSync's private
- * ones, or git's own under the twin lock: adopt's `add`, a discard's `checkout`) has them cleared
+ * ones, or git's own under the twin lock: adopt's `add`, a pull's put-back's `checkout-index`) has them cleared
  * in that index first. A deleted file so marked is then a deletion, as any other. What .git/config
  * can set to the same effect is overridden in BASE_CONFIG; where the work tree is, here
  * (`core.worktree` would point git at another folder).
