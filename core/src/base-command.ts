@@ -86,12 +86,10 @@ export abstract class TwinSyncCommand<T extends typeof Command = typeof Command>
   override async catch(error: Error & { exitCode?: number }): Promise<void> {
     if (error instanceof Errors.ExitError) throw error
     // A user's command that failed in their twin holding root's files (a killed sudo run left
-    // them): that is what to say, with the command that repairs it (twin-owner.ts). Another
-    // run holding the twin (LOCK_HELD) is said as it is.
-    if (!(isTwinSyncError(error) && error.code === 'LOCK_HELD')) {
-      const { leftByRoot } = await import('./twin/twin-owner.js')
-      error = leftByRoot() ?? error
-    }
+    // them): that is what to say, with the command that repairs it; the panel's ErrorBox asks
+    // the same (failureAsTold, twin-owner.ts).
+    const { failureAsTold } = await import('./twin/twin-owner.js')
+    error = failureAsTold(error) as Error & { exitCode?: number }
     const known = toUserError(error, this.id)
     const json = this.flags?.json === true || this.argv.includes('--json')
     if (known !== undefined) {

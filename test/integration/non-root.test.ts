@@ -1,10 +1,10 @@
 import { strict as assert } from 'node:assert'
 import { spawn } from 'node:child_process'
 import { appendFile, chmod, chown, mkdir, readFile, writeFile } from 'node:fs/promises'
-import { realpathSync, statSync } from 'node:fs'
+import { existsSync, realpathSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import { freshRootfs, makeTempDir, removeTree, ROOTFS_BUILD_TIMEOUT_MS, run, runOk, type Rootfs, type RunResult } from '../bed/index.js'
+import { freshRootfs, makeTempDir, removeTree, ROOTFS_BUILD_TIMEOUT_MS, run, runOk, startTmux, type Rootfs, type RunResult, type TmuxSession } from '../bed/index.js'
 import { TWINSYNC_BIN } from '../support/cli.js'
 
 /**
@@ -225,5 +225,41 @@ describe('a snapshot by a user who is not root', function () {
     assert.deepEqual(await notTheUsers(), [])
     const again = await asUser(['snapshot'])
     assert.equal(again.code, 0, again.stderr + again.stdout)
+  })
+
+  // Session 40 (one rule in one place): only the CLI's catch asked leftByRoot; the panel, run by
+  // the user on the same twin, showed what git or Node said instead (no code of its own, no repair).
+  it('the panel run by the user stops on root\'s files in their twin as the CLI does: TWIN_LEFT_BY_ROOT with the repair (real `twinsync tui`, tmux)', async () => {
+    if (!existsSync(join(twin, '.git'))) assert.equal((await asUser(['snapshot', '--init'])).code, 0)
+    // What a killed `sudo twinsync` run leaves: git's object store root's (the machine moved, so a snapshot writes objects).
+    await writeFile(join(rootfs.dir, 'home/ann/.config/app/app.conf'), 'owner = ann, moved on\n')
+    await chown(join(rootfs.dir, 'home/ann/.config/app/app.conf'), UID, UID)
+    await runOk(['chown', '-R', '0:0', join(twin, '.git/objects')])
+    let tmux: TmuxSession | undefined
+    try {
+      tmux = await startTmux(['setpriv', `--reuid=${UID}`, `--regid=${UID}`, '--clear-groups', process.execPath, TWINSYNC_BIN, 'tui', '--root', rootfs.dir, '--repo', twin], {
+        cols: 120,
+        rows: 30,
+        env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', HOME: home, LANG: 'C.UTF-8', TERM: 'xterm-256color', TWINSYNC_CONFIG: join(home, 'config.yaml') },
+      })
+      // Keys once the status line's checks are done (while they collect, keys arrive as one chunk, which ink reads as one).
+      await tmux.waitFor(/Main menu[\s\S]*(NOT in sync|drift: (none|unknown|\d))/, 60_000)
+      await tmux.send('2')
+      await tmux.waitFor('❯ 2. Push snapshot')
+      await tmux.send('Enter')
+      await tmux.waitFor('Take a snapshot now?', 60_000)
+      await tmux.send('y')
+      const screen = await tmux.waitFor(/The snapshot failed: error \[\w+\]/, 120_000)
+      assert.match(screen, /The snapshot failed: error \[TWIN_LEFT_BY_ROOT\]/, screen)
+      assert.match(screen.replace(/[\s│]+/g, ' '), /sudo chown -R -P -h --from=0 1000:1000/, screen)
+    } finally {
+      await tmux?.close()
+    }
+    // The CLI, on the same twin: the same code.
+    const r = await asUser(['snapshot'])
+    assert.equal(r.code, 2, r.stderr + r.stdout)
+    assert.match(r.stderr, /\[TWIN_LEFT_BY_ROOT\]/, r.stderr)
+    await runOk(['chown', '-R', `${UID}:${UID}`, join(twin, '.git/objects')])
+    assert.equal((await asUser(['snapshot'])).code, 0)
   })
 })

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process'
 import { lstatSync } from 'node:fs'
-import { SAFE_PATH, TwinSyncError } from '@twinsync/sdk/light'
+import { SAFE_PATH, TwinSyncError, isTwinSyncError } from '@twinsync/sdk/light'
 import { quoteArg } from '../plan/command-text.js'
 
 /**
@@ -121,6 +121,18 @@ export function leftByRoot(): TwinSyncError | undefined {
     )
   }
   return undefined
+}
+
+/**
+ * A failure as both front ends tell it (the CLI's catch, the panel's ErrorBox, which then ask
+ * userErrorOf): in a user's twin that holds root's files (leftByRoot), TWIN_LEFT_BY_ROOT with the
+ * command that repairs it, instead of the EACCES the run stopped on; another run holding the
+ * twin (LOCK_HELD) is said as it is. Session 40: only the CLI's catch asked leftByRoot, and the
+ * panel, stopped on the same files, showed git's or Node's words (GIT_FAILED, or a bug).
+ */
+export function failureAsTold(error: unknown): unknown {
+  if (isTwinSyncError(error) && error.code === 'LOCK_HELD') return error
+  return leftByRoot() ?? error
 }
 
 function handBackAll(): void {
