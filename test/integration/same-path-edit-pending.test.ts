@@ -39,6 +39,7 @@ const FILES = {
   'etc/app/plain.conf': 'hello\n',
   'etc/app/other.conf': 'other\n',
   'etc/app/linked.conf': 'linked\n',
+  'etc/app/typed.conf': 'typed\n',
 }
 const MANIFEST = 'system/files/manifest.json'
 const field = (path: string, name?: string) => `files:describe:${MANIFEST}#entries/path=${path}${name === undefined ? '' : `/${name}`}`
@@ -161,5 +162,23 @@ describe('an entry edit partly planned (a flip beside a chmod, a secretHash besi
     assert.equal((await twinsync('discard', 'files')).code, 0)
     assert.equal((await twinsync('status', '--exit-code')).code, 0)
     assert.equal(await readFile(join(cli.twinDir, 'filesystem/etc/app/linked.conf'), 'utf8'), 'linked\n', 'the link is a file again')
+  })
+
+  it("a file's entry made a symlink while its document stays: the document wins, so the type edit is pending with what to do, kept by a snapshot, dropped by discard", async () => {
+    await editManifest((e) => {
+      if (e.path !== '/etc/app/typed.conf') return e
+      const { content: _c, sha256: _h, size: _s, origin: _o, ...rest } = e
+      return { ...rest, type: 'symlink', target: '/etc/motd', mode: '0777' }
+    })
+    await commitTwin(cli.twinDir, 'typed.conf a symlink, its document left')
+    const s = await status()
+    assert.deepEqual(s.pending.items.map((i) => [i.id, i.code]), [[field('/etc/app/typed.conf'), CODE]])
+    assert.match(s.pending.items[0]?.nextStep ?? '', /the document wins: the plan keeps a file there; to make it a symlink, delete filesystem\/etc\/app\/typed\.conf in the twin too/)
+    await writeFile(join(root, 'etc/motd'), 'moved once more\n')
+    assert.equal((await twinsync('snapshot')).code, 0)
+    assert.equal((await entryOf('/etc/app/typed.conf'))?.type, 'symlink', 'kept by the snapshot')
+    assert.equal((await twinsync('discard', field('/etc/app/typed.conf'))).code, 0)
+    assert.equal((await entryOf('/etc/app/typed.conf'))?.type, 'file')
+    assert.equal((await twinsync('status', '--exit-code')).code, 0)
   })
 })

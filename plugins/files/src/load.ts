@@ -149,16 +149,19 @@ export async function loadFiles(ctx: ProviderContext, twin: TwinReader): Promise
     // warning here, not a change: `status` said "nothing pending" and the next snapshot dropped
     // the document without a word. Its folders are not made for it (nothing of it is applied).
     const outside = outsideScope(ctx, scope, path) !== undefined || scope.secrets.pathVerdict(path) !== undefined
+    // What the manifest lists at the path (a folder, a symlink): the document wins, and the entry says so (unapplied.ts).
+    const was = listed.get(path)
+    const owned = (mode: string): FileEntry => ({ ...rootOwned(path, 'file', mode), ...(was === undefined ? {} : { listedAs: was }) })
     const read = await readDocument(twin, docPath, maxFileSize)
     if (read === 'symlink') {
       // A new file the twin asks for as a symlink: never followed, never applied (as a listed one's above).
-      entries.set(path, { ...rootOwned(path, 'file', '0644'), content: 'mirrored', ...symlinkDocument })
+      entries.set(path, { ...owned('0644'), content: 'mirrored', ...symlinkDocument })
       continue
     }
     if (typeof read === 'number') {
       // Bigger than a snapshot copies: not read (its folders are not made for it either), never applied.
       if (listed.has(path)) for (const inside of [...entries.keys()]) if (inside.startsWith(`${path}/`)) entries.delete(inside)
-      entries.set(path, { ...rootOwned(path, 'file', '0644'), size: read, content: 'too-large', oversized: read })
+      entries.set(path, { ...owned('0644'), size: read, content: 'too-large', oversized: read })
       continue
     }
     if (read === undefined) {
@@ -174,11 +177,11 @@ export async function loadFiles(ctx: ProviderContext, twin: TwinReader): Promise
       // Not text: a new file the twin asks for, not taken, never applied (as the listed one's above;
       // its folders are not made for it, nor is anything the manifest lists below it taken out:
       // the change never runs, so no delete of what it would replace may run either).
-      entries.set(path, { ...rootOwned(path, 'file', '0644'), size: bytes.byteLength, content: 'mirrored', notText: bytes.byteLength })
+      entries.set(path, { ...owned('0644'), size: bytes.byteLength, content: 'mirrored', notText: bytes.byteLength })
       continue
     }
     if (listed.has(path)) for (const inside of [...entries.keys()]) if (inside.startsWith(`${path}/`)) entries.delete(inside)
-    entries.set(path, { ...rootOwned(path, 'file', '0644'), size: bytes.byteLength, content: 'mirrored', sha256: sha256(bytes), text })
+    entries.set(path, { ...owned('0644'), size: bytes.byteLength, content: 'mirrored', sha256: sha256(bytes), text })
     for (let dir = parentOf(path); !outside && dir !== undefined && isIncluded(dir, scope.roots); dir = parentOf(dir)) {
       if (!entries.has(dir)) entries.set(dir, rootOwned(dir, 'directory', '0755'))
     }

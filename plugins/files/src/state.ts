@@ -109,6 +109,12 @@ export const FileEntry = Type.Object(
      * pending until discarded, never applied.
      */
     notText: Type.Optional(Type.Integer({ minimum: 0 })),
+    /**
+     * Load only: the manifest lists this path as a folder or a symlink, and the twin holds a
+     * document for it, which wins (a file). Between two twins, where the last snapshot had a file
+     * there, that is the manifest's type edit left unapplied (unapplied.ts names it).
+     */
+    listedAs: Type.Optional(EntryType),
     /** Load only, with `notText` (0): the twin's document for this file is a symlink, never followed. */
     symlinkDocument: Type.Optional(Type.Literal(true)),
   },

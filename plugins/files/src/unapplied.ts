@@ -148,6 +148,14 @@ function unplannedEntryPlaces(desired: FilesState, live: ReadonlyMap<string, Fil
   const places: UnappliedPlace[] = []
   for (const d of desired.entries) {
     const a = live.get(d.path)
+    // The manifest asks for a folder or a symlink where the last snapshot had a file, and the twin
+    // still holds its document, which wins: the type edit is not applied (session 40: dropped by
+    // the next snapshot without a word). Named with what to do, whatever the plan does with the file.
+    if (a !== undefined && d.listedAs !== undefined && d.listedAs !== a.type) {
+      const nextStep = `the twin holds a document for ${d.path} (${mirrorPath(d.path)}) beside this ${d.listedAs} entry, and the document wins: the plan keeps a file there; to make it a ${d.listedAs}, delete ${mirrorPath(d.path)} in the twin too`
+      for (const path of [MANIFEST_PATH, partPath(partOf(d.path))]) places.push({ path, at: ['entries', { field: 'path', value: d.path }], nextStep })
+      continue
+    }
     if (planned.has(d.path)) {
       if (a !== undefined) appendAll(places, uncarriedPlaces(d, a, actions.get(d.path)))
       continue

@@ -126,6 +126,19 @@ describe('files provider: the manifest values its plan leaves out', () => {
     assert.deepEqual(placesOf(state({ ...entry, mode: '0600', owner: 'daemon', uid: 1 }), state(entry)).places, [])
   })
 
+  it('a file the manifest lists as a symlink or a folder while its document stays (load: listedAs): the entry named where the last snapshot had a file, not where it had the symlink', () => {
+    const element = (path: string) => [`system/files/manifest.json`, partPath(partOf(path))].map((doc) => `${doc}#${path}`).sort()
+    const kept = placesOf(state({ ...entry, listedAs: 'symlink' }), state(entry))
+    assert.deepEqual([kept.changes, names(kept.places)], [[], element('/etc/a')])
+    assert.match(kept.places[0]?.nextStep ?? '', /the document wins: the plan keeps a file there; to make it a symlink, delete filesystem\/etc\/a in the twin too/)
+    // With its text edited too (a write planned): named all the same.
+    assert.deepEqual(names(placesOf(state({ ...entry, listedAs: 'directory', text: 'b\n', sha256: sha256('b\n') }), state(entry)).places), element('/etc/a'))
+    // A document added where the machine has the symlink: the replacement is planned, nothing named.
+    const link: FileEntry = { path: '/etc/a', type: 'symlink', mode: '0777', owner: 'root', uid: 0, group: 'root', gid: 0, target: '/etc/motd' }
+    const replaced = placesOf(state({ ...entry, listedAs: 'symlink' }), state(link))
+    assert.deepEqual([replaced.changes, replaced.places], [['files:replace:/etc/a'], []])
+  })
+
   it('20,000 entries taken out of the twin, each planned for deletion: nothing named, in time linear in the entries (a planned folder above a path looked up, not every planned path tried)', () => {
     const live = Array.from({ length: 20_000 }, (_, i): FileEntry => ({ ...entry, path: `/etc/app/d${i % 100}/f${i}` }))
     const actual = state(...live)
