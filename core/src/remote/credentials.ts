@@ -47,12 +47,22 @@ export async function readTokenFromStdin(stdin: NodeJS.ReadableStream = process.
   const chunks: Buffer[] = []
   for await (const chunk of stdin) chunks.push(Buffer.from(chunk as Buffer))
   const token = Buffer.concat(chunks).toString('utf8').trim()
-  if (token.length === 0 || /\s/.test(token)) {
-    throw new TwinSyncError('TOKEN_MISSING', 'No token on standard input (or it contains spaces)', {
-      nextStep: 'Pipe the token in: `printf %s "$TOKEN" | twinsync github link OWNER/REPO --token-stdin`.',
-    })
-  }
+  refuseMalformedToken(token)
   return token
+}
+
+/**
+ * A token a person gives (--token-stdin, the panel's token field) is one word: not empty, no
+ * white space in it. RemoteService asks this of every token it is given, before the token is sent
+ * anywhere or kept; reading standard input asks it too, before anything else runs. Session 40:
+ * only the reading of standard input checked, so the panel sent a pasted "token ghp_…" to GitHub
+ * and said REMOTE_AUTH where the CLI said TOKEN_MISSING.
+ */
+export function refuseMalformedToken(token: string): void {
+  if (token.length > 0 && !/\s/.test(token)) return
+  throw new TwinSyncError('TOKEN_MISSING', token.length === 0 ? 'No token given (standard input or the token field was empty)' : 'The token given contains spaces; a token is one word', {
+    nextStep: 'Give the token alone: `printf %s "$TOKEN" | twinsync github link OWNER/REPO --token-stdin`, or paste only the token into the control panel\'s token field.',
+  })
 }
 
 /** Replace the token wherever it might appear in text we are about to show or log. */

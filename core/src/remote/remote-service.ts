@@ -10,7 +10,7 @@ import { revParseCommit, runGit, runGitBytes, tryGit } from '../twin/git.js'
 import { TwinRepository } from '../twin/twin-repository.js'
 import { refuseOtherMachine } from '../twin/machine-match.js'
 import { parseTwinInfo, type TwinInfo } from '../twin/twin-info.js'
-import { findToken, forgetToken, saveToken } from './credentials.js'
+import { findToken, forgetToken, refuseMalformedToken, saveToken } from './credentials.js'
 import { mirrorError, runGitWithToken } from './git-transport.js'
 import { DEFAULT_GITHUB_API, GitHubApi, defaultRepositoryName, parseOwnerRepo, type GitHubApiOptions } from './github-api.js'
 import { clearPullMove, recordPullMove } from '../twin/pull-move.js'
@@ -115,6 +115,8 @@ export class RemoteService {
 
   /** Mirror to any git remote: HTTPS (token sent as for GitHub), SSH, or a path (an NFS mount). */
   async setGitRemote(url: string, token: string | undefined): Promise<RemoteStatus> {
+    // A token given is checked here, whichever front end gave it (refuseMalformedToken).
+    if (token !== undefined) refuseMalformedToken(token)
     await this.twin.open()
     checkRemoteUrl(url)
     if (token !== undefined) await saveToken(token)
@@ -123,6 +125,7 @@ export class RemoteService {
   }
 
   async linkGitHub(ownerRepo: string, options: { token?: string; apiUrl?: string }): Promise<RemoteStatus> {
+    if (options.token !== undefined) refuseMalformedToken(options.token)
     await this.twin.open()
     const { owner, repo } = parseOwnerRepo(ownerRepo)
     const token = await this.tokenOrThrow(options.token, ['github', 'link', `${owner}/${repo}`])
@@ -135,6 +138,7 @@ export class RemoteService {
   }
 
   async createGitHub(name: string | undefined, options: { token?: string; apiUrl?: string; org?: string; hostname?: string | null }): Promise<RemoteStatus> {
+    if (options.token !== undefined) refuseMalformedToken(options.token)
     await this.twin.open()
     const token = await this.tokenOrThrow(options.token, ['github', 'create', ...(name === undefined ? [] : [name])])
     const api = this.githubApi({ token, ...(options.apiUrl === undefined ? {} : { baseUrl: options.apiUrl }) })

@@ -1,6 +1,11 @@
 import { strict as assert } from 'node:assert'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
 import { TwinSyncError } from '@twinsync/sdk'
-import type { RemotePort } from '../../src/tui/services.js'
+import { GitHubApi } from '../../src/remote/github-api.js'
+import { Tokens, registerValue } from '../../src/tokens.js'
+import { createTuiServices, type RemotePort } from '../../src/tui/services.js'
+import { unitRig } from '../support/unit-container.js'
 import { fakeServices, KEYS, openPanel, type Panel } from './harness.js'
 
 describe('TUI GitHub linking', function () {
@@ -77,5 +82,55 @@ describe('TUI GitHub linking', function () {
     await panel.press(KEYS.enter)
     const frame = await panel.waitFor('[REMOTE_PUBLIC]')
     assert.match(frame, /Make acme\/open private on GitHub\./)
+  })
+
+  // Session 40 (one rule in one place): a token with a space was refused only by the CLI's
+  // reading of standard input (TOKEN_MISSING); the panel sent it to GitHub and said REMOTE_AUTH.
+  it('a pasted token with a space in it is refused as `--token-stdin` refuses it (TOKEN_MISSING), over the real services: nothing sent, nothing kept', async () => {
+    const rig = await unitRig([])
+    const env = { ...process.env }
+    try {
+      process.env.TWINSYNC_CREDENTIALS = join(rig.dir, 'credentials')
+      delete process.env.GITHUB_TOKEN
+      delete process.env.GH_TOKEN
+      await rig.twin().init({ formatVersion: 1, machineId: null, hostname: 'web1' })
+      // GitHub, as the services reach it: every request recorded, every token refused.
+      const sent: string[] = []
+      const fetch = (async (input: string | URL | Request, init?: RequestInit) => {
+        sent.push(`${init?.method ?? 'GET'} ${String(input instanceof Request ? input.url : input)} ${new Headers(init?.headers).get('authorization') ?? ''}`)
+        return Response.json({ message: 'Bad credentials' }, { status: 401 })
+      }) as typeof globalThis.fetch
+      const services = await createTuiServices(async () => {
+        const c = rig.container.createChildContainer()
+        registerValue(c, Tokens.GitHubApiFactory, (o) => new GitHubApi({ ...o, fetch }))
+        return c
+      }, { configPath: join(rig.dir, 'config.yaml') })
+      panel = openPanel(services, [{ name: 'menu' }, { name: 'github' }])
+      await panel.waitFor('TwinSync › GitHub linking')
+      await panel.press(KEYS.enter)
+      await type(panel, 'token ghp_pasted')
+      await panel.press(KEYS.enter)
+      await panel.press(KEYS.down)
+      await panel.press(KEYS.enter)
+      await type(panel, 'acme/web1-twin')
+      await panel.press(KEYS.enter)
+      await panel.press(KEYS.down)
+      await panel.press(KEYS.enter)
+      const frame = await panel.waitFor(/error \[\w+\]/, 10_000)
+      assert.match(frame, /error \[TOKEN_MISSING\]/, frame)
+      assert.match(frame, /contains spaces/, frame)
+      assert.deepEqual(sent, [], 'the token was sent nowhere')
+      // Create: the same rule.
+      await panel.press(KEYS.down)
+      await panel.press(KEYS.enter)
+      // Its answer replaces the link's (the same words): a moment for it to come.
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      assert.match(await panel.waitFor(/contains spaces/, 10_000), /error \[TOKEN_MISSING\]/)
+      assert.deepEqual(sent, [])
+      assert.equal(existsSync(join(rig.dir, 'credentials')), false, 'and kept nowhere')
+    } finally {
+      process.env = env
+      await rig.cleanup()
+    }
   })
 })
