@@ -9,7 +9,10 @@ export function TextInput({ label, initial, onDone, mask = false }: { label: str
     if (key.escape) onDone(undefined)
     else if (key.return) onDone(latestValue())
     else if (key.backspace || key.delete) setValue((v) => v.slice(0, -1))
-    else if (!key.ctrl && !key.meta && input.length > 0 && !/[\x00-\x1f]/.test(input)) setValue((v) => v + input)
+    else if (!key.ctrl && !key.meta) {
+      const typed = pastedLine(input)
+      if (typed !== undefined) setValue((v) => v + typed)
+    }
   })
   return (
     <Text wrap="truncate-start">
@@ -17,4 +20,15 @@ export function TextInput({ label, initial, onDone, mask = false }: { label: str
       <Text inverse> </Text>
     </Text>
   )
+}
+
+/**
+ * What a chunk of input adds to the line: the text itself, or a paste's text without the one line
+ * ending it was copied with (a token copied from a file or a web page arrives as `ghp_…\r`; before,
+ * the whole chunk was dropped for its control character and Enter then gave an empty value).
+ * Anything else with a control character (a paste of several lines, an escape sequence) adds nothing.
+ */
+export function pastedLine(input: string): string | undefined {
+  const text = input.replace(/(?:\r\n|\r|\n)$/, '')
+  return text.length > 0 && !/[\x00-\x1f\x7f]/.test(text) ? text : undefined
 }
