@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { BatchReader } from '../src/twin/git.js'
+import { BatchReader, readBlobs } from '../src/twin/git.js'
 
 describe('git cat-file --batch reader', () => {
   let dir: string
@@ -30,5 +30,25 @@ describe('git cat-file --batch reader', () => {
     } finally {
       reader.close()
     }
+  })
+
+  // Session 40: the answered requests were taken off the front of an array (`shift()`), which V8
+  // does by moving every element after it once the array is large: a snapshot or pull with 131,000
+  // pending files asks for them all at once, and answering them took 13 s of Node's CPU.
+  it("answers 100,000 requests made at once, each its own blob, in Node CPU linear in them (at most 2.5 s: 0.6 s; with shift(), 4.8 s)", async function () {
+    this.timeout(120_000)
+    const count = 100_000
+    const blobs = Array.from({ length: count }, (_, i) => `blob\nmark :${i + 1}\ndata ${`b ${i}\n`.length}\nb ${i}\n`).join('')
+    const marks = join(dir, 'marks')
+    execFileSync('git', ['fast-import', '--quiet', `--export-marks=${marks}`], { cwd: dir, input: blobs, maxBuffer: 1 << 28 })
+    const ids = execFileSync('cat', [marks], { encoding: 'utf8', maxBuffer: 1 << 28 }).split('\n').filter(Boolean).map((line) => line.split(' ')[1] as string)
+    assert.equal(ids.length, count)
+    const started = process.cpuUsage()
+    const read = await readBlobs(dir, [...ids, ...ids.slice(0, 10)])
+    const used = process.cpuUsage(started)
+    assert.equal(read.size, count)
+    for (const i of [0, 1, 4_999, 50_000, count - 1]) assert.equal(Buffer.from(read.get(ids[i] as string) as Uint8Array).toString(), `b ${i}\n`)
+    const ms = (used.user + used.system) / 1000
+    assert.ok(ms <= 2500, `reading ${count} blobs took ${ms.toFixed(0)} ms of Node's CPU`)
   })
 })
