@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { identityNow, updateRefInNode } from '../src/twin/ref-update.js'
+import { OBSERVED_REF, setRef } from '../src/intent/intent-git.js'
 
 /** A snapshot's refs moved by Node as `git update-ref` moves them (ref-update.ts). */
 describe('refs moved without git update-ref', () => {
@@ -36,14 +37,40 @@ describe('refs moved without git update-ref', () => {
   })
 
   it("makes and moves a TwinSync ref with its reflog, also over one in packed-refs", () => {
+    assert.equal(updateRefInNode(dir, 'refs/twinsync/intended', first, undefined, 'intent', identityNow()), true)
+    assert.equal(git('rev-parse', 'refs/twinsync/intended'), first)
+    assert.match(log('refs/twinsync/intended'), new RegExp(`^${'0'.repeat(40)} ${first} TwinSync`))
+    git('pack-refs', '--all')
+    assert.equal(existsSync(join(dir, '.git/refs/twinsync/intended')), false, 'packed')
+    assert.equal(updateRefInNode(dir, 'refs/twinsync/intended', second, first, 'intent', identityNow()), true)
+    assert.equal(git('rev-parse', 'refs/twinsync/intended'), second)
+    assert.match(log('refs/twinsync/intended'), new RegExp(`^${first} ${second} `))
+    assert.equal(git('reflog', 'show', '--format=%H', 'refs/twinsync/intended'), `${second}\n${first}`, "discard's record of the intent before")
+  })
+
+  it('moves the observed ref with no reflog of its own (the branch has every place it was), in Node and git\'s way, and drops an older one', async () => {
+    const observedLog = join(dir, '.git', 'logs', 'refs/twinsync/observed')
+    const branchLines = () => readFileSync(join(dir, '.git', 'logs', 'refs/heads/main'), 'utf8')
+    const before = branchLines()
     assert.equal(updateRefInNode(dir, 'refs/twinsync/observed', first, undefined, 'snapshot', identityNow()), true)
     assert.equal(git('rev-parse', 'refs/twinsync/observed'), first)
-    assert.match(log('refs/twinsync/observed'), new RegExp(`^${'0'.repeat(40)} ${first} TwinSync`))
-    git('pack-refs', '--all')
-    assert.equal(existsSync(join(dir, '.git/refs/twinsync/observed')), false, 'packed')
-    assert.equal(updateRefInNode(dir, 'refs/twinsync/observed', second, first, 'snapshot', identityNow()), true)
+    assert.equal(existsSync(observedLog), false, 'no reflog made')
+    // git's way (Node declines under a committer named in the environment): no reflog made either.
+    process.env.GIT_COMMITTER_NAME = 'someone'
+    try {
+      await setRef(dir, OBSERVED_REF, second, 'snapshot')
+    } finally {
+      delete process.env.GIT_COMMITTER_NAME
+    }
     assert.equal(git('rev-parse', 'refs/twinsync/observed'), second)
-    assert.match(log('refs/twinsync/observed'), new RegExp(`^${first} ${second} `))
+    assert.equal(existsSync(observedLog), false, "no reflog made by git's way")
+    // A twin an older TwinSync kept one for: it goes with the next move.
+    git('update-ref', '--create-reflog', '-m', 'snapshot', 'refs/twinsync/observed', first)
+    assert.equal(existsSync(observedLog), true)
+    assert.equal(updateRefInNode(dir, 'refs/twinsync/observed', second, first, 'snapshot', identityNow()), true)
+    assert.equal(existsSync(observedLog), false, 'the older reflog removed')
+    assert.equal(branchLines(), before, "the branch's reflog left as it was")
+    assert.equal(git('fsck', '--no-progress'), '')
   })
 
   it("leaves it to git, changing nothing, when a lock is there, the ref moved meanwhile, HEAD names no branch, or the name or message is not one it writes", () => {

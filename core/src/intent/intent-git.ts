@@ -4,7 +4,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { copyIndex, dropStaleRefLock, lsTreeEntries, parseNameStatus, revParseCommit, runGit, runGitBytes, type GitStatusEntry } from '../twin/git.js'
 import { readRefId } from '../twin/quick-status.js'
-import { deleteRefInNode, identityNow, updateRefInNode } from '../twin/ref-update.js'
+import { deleteRefInNode, identityNow, reflogFlag, updateRefInNode } from '../twin/ref-update.js'
 import { isObjectId, remembered } from '../twin/object-memo.js'
 
 /** The last snapshot: the machine as TwinSync last saw it. */
@@ -33,7 +33,7 @@ export async function setRef(dir: string, ref: string, commit: string, reason: s
   await dropOwnRefLock(dir, ref)
   // TwinSync's own refs in Node as git's files backend writes them (ref-update.ts); anything unusual, git's way.
   if (updateRefInNode(dir, ref, commit, undefined, reason, identityNow())) return
-  await git(dir, ['update-ref', '--create-reflog', '-m', reason, ref, commit])
+  await git(dir, ['update-ref', ...reflogFlag(ref), '-m', reason, ref, commit])
 }
 
 export async function deleteRef(dir: string, ref: string): Promise<void> {

@@ -11,7 +11,7 @@ import { BatchReader, copyIndex, dropStaleRefLock, EMPTY_TREE, lsTreeEntries, pa
 import { moveFailedNextStep, NAME_MAX_BYTES, PATH_MAX_BYTES, readTwinFile, twinPathParts, twinSymlinkError } from './twin-files.js'
 import { writePack } from './pack-writer.js'
 import { packsCommits } from './auto-pack.js'
-import { identityNow, updateRefInNode } from './ref-update.js'
+import { identityNow, reflogFlag, updateRefInNode } from './ref-update.js'
 import { settleRecordedRefLocks } from './ref-lock-record.js'
 import { removeStaleGitLock } from './stale-git-lock.js'
 import { removeFile } from './remove-file.js'
@@ -976,7 +976,7 @@ async function finishMove(dir: string, record: MoveRecord, index: string | undef
   // merge it back over what the machine did since: `plan` then proposed putting the machine back.
   for (const ref of record.refs ?? []) {
     if (!/^refs\/twinsync\/[A-Za-z0-9_-]+$/.test(ref) || readRefId(dir, ref) === record.commit) continue
-    if (!updateRefInNode(dir, ref, record.commit, undefined, 'snapshot', identityNow())) await git(dir, ['update-ref', '--create-reflog', '-m', 'snapshot', ref, record.commit])
+    if (!updateRefInNode(dir, ref, record.commit, undefined, 'snapshot', identityNow())) await git(dir, ['update-ref', ...reflogFlag(ref), '-m', 'snapshot', ref, record.commit])
   }
   removeFile(join(dir, MARKER))
   await rm(join(dir, STAGE), { recursive: true, force: true })

@@ -37,9 +37,9 @@ export function updateRefInNode(dir: string, ref: string, next: string, old: str
     return false
   }
   if (/logallrefupdates|refstorage|\[include/i.test(config.replace(/^\s*logallrefupdates\s*=\s*true\s*$/im, ''))) return false
-  // HEAD moves through the branch it names, and both get a reflog line.
+  // HEAD moves through the branch it names, and both get a reflog line; the observed ref none (keepsReflog).
   let target = ref
-  const logs = [ref]
+  const logs = keepsReflog(ref) ? [ref] : []
   if (ref === 'HEAD') {
     let head: string
     try {
@@ -89,6 +89,8 @@ export function updateRefInNode(dir: string, ref: string, next: string, old: str
     }
     renameSync(lock, join(git, target))
     taken.splice(taken.indexOf(lock), 1)
+    // The log an older TwinSync kept for it (every line is in the branch's too): only a clean-up, never a failure.
+    if (!keepsReflog(ref)) tryRemove(join(git, 'logs', ref))
     release()
     return true
   } catch (error) {
@@ -143,6 +145,32 @@ export function deleteRefInNode(dir: string, ref: string): boolean {
     if (taken) rmSync(lock, { force: true })
     clearRefLocks(git)
   }
+}
+
+/**
+ * Size (issue 22): `refs/twinsync/observed` keeps no reflog. It moves with every snapshot to the
+ * commit HEAD's branch moved to (or already names: a snapshot with nothing new, a person's
+ * commit), so the reflogs of HEAD and the branch hold every place it was, with the time; a third
+ * copy was 138 bytes a snapshot, a third of the twin's reflogs: 136 KB of the 2,720 KB twin of
+ * 1,000 hourly snapshots of the growth bench's churn (session 40; docs/architecture.md). Nothing
+ * reads it. `refs/twinsync/intended` keeps its reflog: `discard` names it as the record of the
+ * intent before, and an intent is a person's work that is in no branch.
+ */
+export function keepsReflog(ref: string): boolean {
+  return ref !== 'refs/twinsync/observed'
+}
+
+function tryRemove(file: string): void {
+  try {
+    rmSync(file, { force: true })
+  } catch {
+    // A folder there, or a file it may not remove: left as it is (git appends to it, as before).
+  }
+}
+
+/** `git update-ref`'s flag for a TwinSync ref moved git's way: a reflog made for the refs that keep one. */
+export function reflogFlag(ref: string): string[] {
+  return keepsReflog(ref) ? ['--create-reflog'] : []
 }
 
 const ID = /^[0-9a-f]{40}$/
