@@ -334,6 +334,23 @@ describe('autoPack (the twin object store packed after a snapshot)', () => {
     git(dir, 'fsck', '--full', '--strict')
   })
 
+  it("writes no reverse index (.rev) beside its packs, geometric, whole or gc's, even where git's default (2.41+, here the twin's config) writes one", async () => {
+    git(dir, 'config', 'pack.writeReverseIndex', 'true')
+    const revs = async () => (await readdir(join(dir, '.git/objects/pack'))).filter((n) => n.endsWith('.rev'))
+    await commitFiles(dir, 3, 'a')
+    assert.equal((await autoPack(dir, { full: false }))?.kind, 'incremental')
+    assert.deepEqual(await revs(), [], 'geometric')
+    await plainPacks(dir, PACK_LIMIT - 1)
+    await commitFiles(dir, 2, 'z')
+    assert.equal((await autoPack(dir, { full: true }))?.kind, 'full')
+    assert.deepEqual(await revs(), [], 'whole')
+    await commitFiles(dir, 2, 'g')
+    await collectGarbage(dir, { now: new Date() })
+    assert.deepEqual(await revs(), [], "twinsync gc's")
+    git(dir, 'fsck', '--full', '--strict')
+    assert.equal(git(dir, 'show', 'HEAD~1:z/f1'), 'z 1\n')
+  })
+
   it('keeps unreachable objects (in a cruft pack) until a day after they were packed, and never counts the cruft pack', async () => {
     await commitFiles(dir, 2, 'a')
     const young = await unreachable(dir, 5, 'young')

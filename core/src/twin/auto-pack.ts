@@ -152,6 +152,16 @@ export const PACK_LIMIT = 8
  * applies 250 deltas of a few hundred bytes to a 170 KB document, a few ms.
  */
 export const DEPTH = 250
+/**
+ * Size (issue 22): packs written without git's reverse index (`pack-<id>.rev`, 4 bytes an object
+ * and at least a 4 KB block a pack; git 2.41 and later write one by default). It is a cache: git
+ * builds it in memory when a command needs it (a repack's reuse of deltas; a few ms for the
+ * 15,000 objects of 1,000 hourly snapshots), and nothing TwinSync runs asks for it otherwise. The
+ * growth bench's 1,000 hourly snapshots: 64 KB of .rev files on disk (the whole pack's 56 KB),
+ * 2.4% of the 2,720 KB twin (session 40; docs/architecture.md). An older pack keeps its own
+ * until a pack replaces it.
+ */
+const NO_REVERSE_INDEX = ['-c', 'pack.writeReverseIndex=false'] as const
 /** Unreachable objects younger than this are kept (a concurrent writer's are young). */
 const PRUNE_EXPIRE = '1.day.ago'
 /** Git without cruft packs: session 4's setting (a `repack -d` at 200 loose objects, every fourth pack `-A -d` and a prune). */
@@ -211,18 +221,18 @@ export async function autoPack(dir: string, options: { full: boolean; legacy?: b
   // -n: no update-server-info (info/refs, for serving over dumb HTTP; nobody serves a twin so).
   const depth = `--depth=${DEPTH}`
   if (legacy && full) {
-    await runGitBytes(dir, ['repack', '-A', '-d', '-q', '-n', depth])
+    await runGitBytes(dir, [...NO_REVERSE_INDEX, 'repack', '-A', '-d', '-q', '-n', depth])
     await runGitBytes(dir, ['prune', `--expire=${PRUNE_EXPIRE}`])
   } else if (legacy) {
-    await runGitBytes(dir, ['repack', '-d', '-q', '-n', depth])
+    await runGitBytes(dir, [...NO_REVERSE_INDEX, 'repack', '-d', '-q', '-n', depth])
   } else if (full) {
-    await runGitBytes(dir, ['repack', '--cruft', `--cruft-expiration=${PRUNE_EXPIRE}`, '-d', '-q', '-n', depth])
+    await runGitBytes(dir, [...NO_REVERSE_INDEX, 'repack', '--cruft', `--cruft-expiration=${PRUNE_EXPIRE}`, '-d', '-q', '-n', depth])
     // What the cruft pack left loose is unreachable and already expired (or written meanwhile,
     // and young): git prune, as git gc runs it after a cruft pack. Its walk of the history
     // is only paid then (loose objects are packed after every commit).
     if ((await countLoose(dir)) > 0) await runGitBytes(dir, ['prune', `--expire=${PRUNE_EXPIRE}`])
   } else {
-    await runGitBytes(dir, ['repack', '--geometric=2', '-d', '-q', '-n', depth])
+    await runGitBytes(dir, [...NO_REVERSE_INDEX, 'repack', '--geometric=2', '-d', '-q', '-n', depth])
   }
   const looseAfter = await countLoose(dir)
   const { count: packsAfter, bytes: bytesAfter } = await packStats(dir)
@@ -240,7 +250,7 @@ export async function autoPack(dir: string, options: { full: boolean; legacy?: b
  * leaves the old record (that one extra whole pack, nothing else).
  */
 export async function gcWhole(dir: string): Promise<void> {
-  await runGit(dir, ['gc', '--quiet', '--prune=now'])
+  await runGit(dir, [...NO_REVERSE_INDEX, 'gc', '--quiet', '--prune=now'])
   const { count, bytes } = await packStats(dir)
   await writeState(dir, { leftLoose: await countLoose(dir), leftPacks: count, leftBytes: bytes, sinceWhole: 0 })
 }
