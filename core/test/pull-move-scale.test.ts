@@ -127,4 +127,31 @@ describe('a killed pull\'s move, settled at scale', function () {
       rmSync(template.dir, { recursive: true, force: true })
     }
   })
+
+  // checkout-index says what it could not write in git checkout's words ("unable to unlink old
+  // 'x': Operation not permitted"): the file a frozen folder keeps is named, with its cause, and
+  // the move stays recorded until the folder takes files again (remote-service.test.ts covers a
+  // file to remove; this one is a file to write back).
+  it('a file the twin refuses to write back: TWIN_MOVE_FAILED naming it and EPERM, recorded, settled once the folder takes files', async () => {
+    const { dir, from, to } = killedMove(30)
+    const frozen = join(dir, 'filesystem/etc/d0')
+    try {
+      await recordPullMove(dir, from, to)
+      writeFileSync(join(frozen, 'f0'), 'mirror 0\n')
+      execFileSync('chattr', ['+i', frozen])
+      await assert.rejects(settlePullMove(dir), (e: { code?: string; message: string; nextStep?: string }) => {
+        assert.equal(e.code, 'TWIN_MOVE_FAILED')
+        assert.match(e.message, /^A pull that stopped inside git's checkout left the working twin half-moved, and filesystem\/etc\/d0\/f0 could not be put back \(EPERM\)/)
+        assert.match(e.nextStep ?? '', /lsattr -d .*\/filesystem\/etc\/d0`/)
+        return true
+      })
+      assert.equal(pullMoveUnsettled(dir), true)
+      execFileSync('chattr', ['-i', frozen])
+      await settlePullMove(dir)
+      assertAsHead(dir, from, 'settled once the folder takes files')
+    } finally {
+      execFileSync('chattr', ['-i', frozen])
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
 })
