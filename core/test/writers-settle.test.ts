@@ -5,6 +5,7 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { PlanWorkflow } from '../src/services/make-plan.js'
 import { GcWorkflow } from '../src/services/run-gc.js'
+import { ForgetWorkflow } from '../src/services/run-forget.js'
 import { RemoteService } from '../src/remote/remote-service.js'
 import { SnapshotWorkflow } from '../src/services/take-snapshot.js'
 import { asGoneRun, killAt } from './support/kill-points.js'
@@ -25,7 +26,7 @@ describe('a twin writer first finishes the move of a snapshot killed half way', 
   this.timeout(60_000)
   let rig: ServiceRig
   beforeEach(async () => {
-    rig = await serviceRig([notesProvider()])
+    rig = await serviceRig([notesProvider(), notesProvider('memo')])
     await mkdir(join(rig.root, 'etc'))
     await writeFile(join(rig.root, 'etc/notes'), 'one\n')
     await (await rig.container()).resolve(SnapshotWorkflow).take({ init: true, ifChanged: false })
@@ -55,6 +56,8 @@ describe('a twin writer first finishes the move of a snapshot killed half way', 
     const old = new Date(Date.now() - 3 * 86_400_000).toISOString()
     git(rig.twinDir, 'add', '-A')
     execFileSync('git', ['-C', rig.twinDir, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', 'TwinSync snapshot volatile'], { env: { ...process.env, GIT_AUTHOR_DATE: old, GIT_COMMITTER_DATE: old } })
+    // A snapshot's commit, as the machine's record (a commit made past it would be a person's edit, kept pending).
+    git(rig.twinDir, 'update-ref', 'refs/twinsync/observed', 'HEAD')
     await killedSnapshot()
     const report = await (await rig.container()).resolve(GcWorkflow).gc(1)
     assert.equal(report.squashed, 1)
@@ -62,6 +65,41 @@ describe('a twin writer first finishes the move of a snapshot killed half way', 
     assert.deepEqual(plan.changes.map((c) => c.summary), [], 'the plan would undo the machine\'s change the snapshot recorded')
     assert.equal(git(rig.twinDir, 'status', '--porcelain'), '')
     assert.equal(JSON.parse(git(rig.twinDir, 'show', 'HEAD:system/notes.json')).text, 'two\n')
+  })
+
+  it("gc folding after a snapshot killed with a person's edit set aside: the edit is put back first and stays pending (before: its record named commits gc pruned, and every plan failed)", async () => {
+    await mkdir(join(rig.twinDir, 'system/processes'), { recursive: true })
+    await writeFile(join(rig.twinDir, 'system/processes/top.json'), '{}\n')
+    const old = new Date(Date.now() - 3 * 86_400_000).toISOString()
+    git(rig.twinDir, 'add', '-A')
+    execFileSync('git', ['-C', rig.twinDir, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', 'TwinSync snapshot volatile'], { env: { ...process.env, GIT_AUTHOR_DATE: old, GIT_COMMITTER_DATE: old } })
+    git(rig.twinDir, 'update-ref', 'refs/twinsync/observed', 'HEAD')
+    // The person's ask: /etc/memo should say "asked".
+    await writeFile(join(rig.twinDir, 'system/memo.json'), `${JSON.stringify({ text: 'asked\n' })}\n`)
+    await killedSnapshot()
+    assert.ok(existsSync(join(rig.twinDir, '.git/twinsync/intent-held')), 'the snapshot set the edit aside before the kill')
+    const report = await (await rig.container()).resolve(GcWorkflow).gc(1)
+    assert.equal(report.squashed, 1)
+    const plan = await (await rig.container()).resolve(PlanWorkflow).plan({})
+    assert.deepEqual(plan.changes.map((c) => c.summary), ['Replace /etc/memo'])
+    assert.equal(git(rig.twinDir, 'status', '--porcelain'), 'M system/memo.json')
+    assert.equal(JSON.parse(git(rig.twinDir, 'show', 'HEAD:system/notes.json')).text, 'two\n')
+  })
+
+  it("forget after a snapshot killed with a person's edit set aside: the edit is put back first and stays pending through the rewrite", async () => {
+    await mkdir(join(rig.twinDir, 'system/logs'), { recursive: true })
+    await writeFile(join(rig.twinDir, 'system/logs/journal.txt'), 'password=hunter2\n')
+    git(rig.twinDir, 'add', '-A')
+    execFileSync('git', ['-C', rig.twinDir, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', 'TwinSync snapshot logs'])
+    git(rig.twinDir, 'update-ref', 'refs/twinsync/observed', 'HEAD')
+    await writeFile(join(rig.twinDir, 'system/memo.json'), `${JSON.stringify({ text: 'asked\n' })}\n`)
+    await killedSnapshot()
+    assert.ok(existsSync(join(rig.twinDir, '.git/twinsync/intent-held')), 'the snapshot set the edit aside before the kill')
+    const report = await (await rig.container()).resolve(ForgetWorkflow).forget({ paths: ['system/logs/journal.txt'], rules: [] })
+    assert.deepEqual(report.removed, ['system/logs/journal.txt'])
+    const plan = await (await rig.container()).resolve(PlanWorkflow).plan({})
+    assert.deepEqual(plan.changes.map((c) => c.summary), ['Replace /etc/memo'])
+    assert.equal(git(rig.twinDir, 'status', '--porcelain'), 'M system/memo.json')
   })
 
   it('pull: the move is finished first; its old files are never set aside as edits and merged back as intent', async () => {

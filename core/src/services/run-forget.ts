@@ -5,6 +5,7 @@ import { Tokens } from '../tokens.js'
 import { inject, injectable } from '../di.js'
 import { finishInterruptedForget, forgetInHistory, type ForgetReport, type ForgetRequest } from '../history/forget.js'
 import { recordForgotten } from '../history/forgotten-paths.js'
+import { IntentService } from '../intent/intent-service.js'
 import { readRemoteSettings } from '../remote/remote-settings.js'
 import { TwinRepository } from '../twin/twin-repository.js'
 
@@ -21,6 +22,7 @@ export class ForgetWorkflow {
   constructor(
     @inject(TwinRepository) private readonly twin: TwinRepository,
     @inject(Tokens.Host) private readonly host: HostPort,
+    @inject(IntentService) private readonly intents: IntentService,
   ) {}
 
   async forget(request: ForgetRequest): Promise<ForgetResult> {
@@ -34,6 +36,9 @@ export class ForgetWorkflow {
     // A snapshot killed half way is finished before history is rewritten (lockForWriting).
     const lock = await twin.lockForWriting('forget')
     try {
+      // Edits a killed run set aside go back first: pending through the rewrite as any other (its
+      // record names commits by id, which the rewrite replaces and prunes).
+      await this.intents.putBackHeld()
       // A forget killed half way is finished first (its record; forget.ts), with or without a request.
       const finished = await finishInterruptedForget(twin.dir)
       if (nothingNamed && finished === undefined) throw invalid()

@@ -1,5 +1,6 @@
 import { inject, injectable } from '../di.js'
 import { collectGarbage, type GcReport } from '../history/gc.js'
+import { IntentService } from '../intent/intent-service.js'
 import { Tokens } from '../tokens.js'
 import { TwinRepository } from '../twin/twin-repository.js'
 
@@ -9,6 +10,7 @@ export class GcWorkflow {
   constructor(
     @inject(TwinRepository) private readonly twin: TwinRepository,
     @inject(Tokens.Clock) private readonly clock: () => Date,
+    @inject(IntentService) private readonly intents: IntentService,
   ) {}
 
   async gc(days: number | undefined): Promise<GcReport & { repo: string }> {
@@ -16,6 +18,9 @@ export class GcWorkflow {
     // A snapshot killed half way is finished before folding old snapshots rewrites HEAD (lockForWriting).
     const lock = await this.twin.lockForWriting('gc')
     try {
+      // Edits a killed run set aside go back first: their record names commits by id, and folding
+      // rewrites those commits and prunes the old ones (then every later plan failed on it).
+      await this.intents.putBackHeld()
       return { repo: this.twin.dir, ...(await collectGarbage(this.twin.dir, { now: this.clock(), ...(days === undefined ? {} : { squashVolatileOlderThanDays: days }) })) }
     } finally {
       await lock.release()
