@@ -47,8 +47,8 @@ export function renderPlan(plan: Plan, options: { diffs: boolean } = { diffs: tr
   const pending = plan.diagnostics.filter((d) => d.code === 'PENDING_INTENT')
   if (pending.length > 0) {
     lines.push('', 'Still pending from before:')
-    // One line per pending change: 131,000 of them after a pull (appendAll, not a spread: session 39).
-    appendAll(lines, pending.map((d) => `  ${terminalText(d.summary)}`))
+    appendAll(lines, pending.slice(0, SHOWN_PER_KIND).map((d) => `  ${terminalText(d.summary)}`))
+    if (pending.length > SHOWN_PER_KIND) lines.push(`  … and ${countText(pending.length - SHOWN_PER_KIND)} more: \`twinsync status\` lists every one`)
   }
   const secrets = secretsNotPutBack(plan)
   if (secrets !== undefined) lines.push('', terminalText(secrets))
@@ -58,8 +58,27 @@ export function renderPlan(plan: Plan, options: { diffs: boolean } = { diffs: tr
   if (notes.length > 0) {
     lines.push('')
     // A change left out of the plan (outside its provider's scope), or a domain an error stops, says what to do about it.
-    for (const d of notes) lines.push(...noteLines(d))
+    const shown = new Map<string, number>()
+    for (const d of notes) {
+      const n = (shown.get(d.code) ?? 0) + 1
+      shown.set(d.code, n)
+      if (n <= SHOWN_PER_KIND) appendAll(lines, noteLines(d))
+    }
+    for (const [code, n] of shown) {
+      if (n > SHOWN_PER_KIND) lines.push(`… and ${countText(n - SHOWN_PER_KIND)} more like these [${code}]: \`twinsync plan --json\` lists every one`)
+    }
   }
   return lines.join('\n')
 }
+
+/**
+ * At most this many lines of changes still pending, and of notes of one code, in the text; then
+ * one line says how many more and where each is listed (the plan's JSON, `plan --out` and
+ * `status` keep them all). A pull of a mirror with 131,000 files outside the include set printed
+ * two lines for each, 55 MB (session 40). Every change to be made is still printed whole: what is
+ * approved is what is shown.
+ */
+export const SHOWN_PER_KIND = 100
+
+const countText = (n: number) => n.toLocaleString('en-US')
 
