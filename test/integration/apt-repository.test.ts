@@ -200,4 +200,48 @@ describe('apt: a repository and a package from it in one plan (Debian root, real
     assert.match(applied.stdout + applied.stderr, /PLAN_STALE[\s\S]*files:create:\/etc\/twinsync-conf\/demo\.conf/)
     assert.equal(await readFile(join(rootfs.dir, conf), 'utf8'), 'port = 7070\n')
   })
+
+  it('a package added with a version apt does not install (no pin): installed, the version stays pending through the snapshot until discarded; one at the archive\'s version leaves nothing (session 40)', async () => {
+    // Before: the apply undid the whole added entry with the install, and its snapshot recorded the archive's version without a word.
+    const versionId = (pkg: string) => `apt:describe:system/packages/apt.json#packages/${pkg}/version`
+    const pendingIds = async () => json<{ pending: { items: Array<{ id: string; nextStep?: string }> } }>(await twinsync('status', '--json')).pending.items.filter((i) => i.id.startsWith('apt:'))
+    await flatRepository(join(rootfs.dir, 'srv/twinsync-older'), 'twinsync-older', '2.0')
+    await flatRepository(join(rootfs.dir, 'srv/twinsync-same'), 'twinsync-same', '3.0')
+    await addToTwin('twinsync-older.list', 'deb [trusted=yes] file:/srv/twinsync-older ./', 'twinsync-older')
+    await addToTwin('twinsync-same.list', 'deb [trusted=yes] file:/srv/twinsync-same ./', 'twinsync-same')
+    const doc = JSON.parse(await readFile(aptJson(), 'utf8')) as { packages: Record<string, { version?: string }> }
+    ;(doc.packages['twinsync-older'] as { version?: string }).version = '1.5'
+    ;(doc.packages['twinsync-same'] as { version?: string }).version = '3.0'
+    await writeFile(aptJson(), JSON.stringify(doc, null, 2) + '\n')
+
+    // The plan claims no version it does not install.
+    const plan = json<{ changes: Array<{ id: string; summary: string; after?: string }> }>(await twinsync('plan', '--json'))
+    const installs = plan.changes.filter((c) => c.id.startsWith('apt:install:')).map((c) => [c.id, c.summary, c.after])
+    assert.deepEqual(installs, [
+      ['apt:install:twinsync-older', 'install twinsync-older (the candidate version)', 'the candidate version'],
+      ['apt:install:twinsync-same', 'install twinsync-same (the candidate version)', 'the candidate version'],
+    ])
+    // Said before the apply too: the install is planned, the versions are left out.
+    assert.deepEqual((await pendingIds()).map((i) => i.id), ['apt:install:twinsync-older', 'apt:install:twinsync-same', versionId('twinsync-older'), versionId('twinsync-same')])
+    const apply = await twinsync('apply', '--yes', '--accept-high-risk', '--json')
+    assert.equal(apply.code, 0, apply.stdout + apply.stderr)
+    assert.equal(await installed('twinsync-older'), 'ii 2.0')
+    assert.equal(await installed('twinsync-same'), 'ii 3.0')
+
+    const after = await pendingIds()
+    assert.deepEqual(after.map((i) => i.id), [versionId('twinsync-older')], JSON.stringify(after))
+    assert.match(after[0]?.nextStep ?? '', /live 2\.0\): to install exactly 1\.5, pin it in system\/packages\/apt-pins\.json/)
+    const head = async () => JSON.parse((await runOk(['git', '-C', cli.twinDir, 'show', 'HEAD:system/packages/apt.json'])).stdout) as { packages: Record<string, { version?: string }> }
+    assert.equal((await head()).packages['twinsync-older']?.version, '2.0', 'the snapshot records the machine')
+    assert.equal((await head()).packages['twinsync-same']?.version, '3.0')
+    assert.equal((JSON.parse(await readFile(aptJson(), 'utf8')) as typeof doc).packages['twinsync-older']?.version, '1.5', 'the working twin keeps the ask')
+
+    assert.equal((await twinsync('snapshot')).code, 0)
+    assert.deepEqual((await pendingIds()).map((i) => i.id), [versionId('twinsync-older')], 'kept by the next snapshot')
+    const discard = await twinsync('discard', versionId('twinsync-older'))
+    assert.equal(discard.code, 0, discard.stdout + discard.stderr)
+    assert.deepEqual(await pendingIds(), [])
+    assert.equal((JSON.parse(await readFile(aptJson(), 'utf8')) as typeof doc).packages['twinsync-older']?.version, '2.0')
+    assert.deepEqual(json<{ changes: unknown[] }>(await twinsync('plan', '--json')).changes, [])
+  })
 })

@@ -38,7 +38,8 @@ describe('pending intent survives snapshots, partial and failed applies, pulls',
   it('keeps an edit through a snapshot and a scheduled snapshot: still planned, shown as pending, recorded in refs/twinsync/intended', async () => {
     await writeTwinFile(root().twinDir, 'filesystem/etc/motd', 'Intended motd\n')
     await editTwinJson<AptJson>(root().twinDir, 'system/packages/apt.json', (a) => {
-      a.packages[NO_SUCH_PACKAGE] = { architecture: 'amd64', hold: false, manual: true, version: '1.0' }
+      // No version: one without a pin is an item of its own (apt installs the candidate), not this test's.
+      a.packages[NO_SUCH_PACKAGE] = { architecture: 'amd64', hold: false, manual: true }
     })
     const planned = await planIds()
     assert.deepEqual(planned, [`apt:install:${NO_SUCH_PACKAGE}`, 'files:replace:/etc/motd'])
@@ -86,7 +87,7 @@ describe('pending intent survives snapshots, partial and failed applies, pulls',
     assert.deepEqual(s.pending.items.map((i) => i.id), [`apt:install:${NO_SUCH_PACKAGE}`])
     assert.match(s.pending.items[0]?.reason ?? '', /^left out of the apply of .* \(--only files\)$/)
     const plan = await twinsync('plan')
-    assert.match(plan.stdout, new RegExp(`Still pending from before:\\n  Install ${NO_SUCH_PACKAGE}: still pending, left out of the apply of .* \\(--only files\\)`, 'i'))
+    assert.match(plan.stdout, new RegExp(`Still pending from before:\\n  Install ${NO_SUCH_PACKAGE} \\(the candidate version\\): still pending, left out of the apply of .* \\(--only files\\)`, 'i'))
   })
 
   it('a step that fails (a package that cannot be installed) stays pending, and says why', async () => {
@@ -122,7 +123,8 @@ describe('pending intent survives snapshots, partial and failed applies, pulls',
 
   it('a failed step the person then changes in the twin is no longer said to have failed: "changed in the twin since"', async () => {
     await editTwinJson<AptJson>(root().twinDir, 'system/packages/apt.json', (a) => {
-      a.packages[NO_SUCH_PACKAGE] = { architecture: 'amd64', hold: false, manual: true, version: '2.0' }
+      // A pinned version: what the install installs changes (an unpinned one is the candidate all the same, an item of its own).
+      a.packages[NO_SUCH_PACKAGE] = { architecture: 'amd64', hold: false, manual: true, version: '2.0', pinVersion: true }
     })
     const item = (await status()).pending.items.find((i) => i.id === `apt:install:${NO_SUCH_PACKAGE}`)
     assert.match(item?.reason ?? '', /^changed in the twin since it failed in the apply of \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ; not applied yet$/)
@@ -255,8 +257,8 @@ describe('twinsync adopt and discard, per change id and per domain', function ()
   it('discards one package of several in apt.json, then a whole domain; each is a commit', async () => {
     const observedMotd = await twinFile('filesystem/etc/motd')
     await editTwinJson<AptJson>(root().twinDir, 'system/packages/apt.json', (a) => {
-      a.packages['twinsync-intent-a'] = { architecture: 'amd64', hold: false, manual: true, version: '1.0' }
-      a.packages['twinsync-intent-b'] = { architecture: 'amd64', hold: false, manual: true, version: '1.0' }
+      a.packages['twinsync-intent-a'] = { architecture: 'amd64', hold: false, manual: true }
+      a.packages['twinsync-intent-b'] = { architecture: 'amd64', hold: false, manual: true }
     })
     await writeTwinFile(root().twinDir, 'filesystem/etc/motd', 'Intended motd\n')
     assert.deepEqual((await status()).pending.items.map((i) => i.id).sort(), ['apt:install:twinsync-intent-a', 'apt:install:twinsync-intent-b', 'files:replace:/etc/motd'])

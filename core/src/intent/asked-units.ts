@@ -30,6 +30,13 @@ export interface AskedUnit {
   drop?: true
   /** Not undone after the apply: the working twin holds the family in another layout than the checkpoint (family-units.ts). */
   kept?: true
+  /**
+   * A place inside it is one its provider never applies (Provider.unapplied: the version of an apt
+   * package added with the install of the archive's candidate): not undone after the apply, so the
+   * snapshot merges the machine's values into the element and that place stays pending while the
+   * machine's value differs (session 40: undone whole, the asked version was gone without a word).
+   */
+  holdsUnapplied?: true
 }
 
 /** One twin path's three sides: the checkpoint (the machine before the apply), the desired tree, the working twin. */
@@ -80,6 +87,7 @@ export function promotePath(sides: Sides, asked: readonly Change[], never: reado
   const result = new JsonDraft(nowDoc?.value ?? {}, lookup)
   const idsOf = askedOf(asked)
   const isNever = unappliedOf(never, true)
+  const holdsNever = holdsUnappliedOf(never)
   let changed = false
   const units: AskedUnit[] = []
   for (const unit of differences(base, wantsDoc?.value ?? {})) {
@@ -89,7 +97,7 @@ export function promotePath(sides: Sides, asked: readonly Change[], never: reado
     // What only describes the machine (the files manifest's size and sha256: the text is the file's): nothing applies it.
     if (described.some((part) => part.keys === undefined || (part.keys.length <= unit.length && part.keys.every((k, i) => k === '*' || k === stepName(unit[i]))))) continue
     const desired = lookup.at(wantsDoc?.value, unit)
-    units.push({ path, at: unit, changes: ids, desired })
+    units.push({ path, at: unit, changes: ids, desired, ...(holdsNever(path, unit) ? { holdsUnapplied: true as const } : {}) })
     // A person's edit (or an earlier promotion) of the same place is the intent: kept; so is a document the person removed.
     if ((now === undefined && was !== undefined) || !isDeepStrictEqual(result.at(unit), lookup.at(base, unit))) continue
     result.take(wantsDoc?.value, unit)
@@ -137,6 +145,21 @@ export function unappliedOf(places: readonly OwnedPlace[], samePath: boolean): (
   }
 }
 
+/**
+ * Whether one of `places` (Provider.unapplied) lies inside a place, below it, in the same document.
+ * Through a set of the places' proper prefixes, as unappliedOf (n places of n units).
+ */
+export function holdsUnappliedOf(places: readonly OwnedPlace[]): (path: string, unit: UnitPath) => boolean {
+  const key = (path: string, at: readonly unknown[]) => JSON.stringify([path, ...at.map((s) => (typeof s === 'string' ? s : [(s as { field: string }).field, (s as { value: string }).value]))])
+  const prefixes = new Set<string>()
+  const others: OwnedPlace[] = []
+  for (const p of places) {
+    if (p.at.every((s) => typeof s === 'string' || plainStep(s))) for (let i = 0; i < p.at.length; i++) prefixes.add(key(p.path, p.at.slice(0, i)))
+    else others.push(p)
+  }
+  return (path, unit) => prefixes.has(key(path, unit)) || others.some((p) => p.path === path && p.at.length > unit.length && unit.every((s, i) => isDeepStrictEqual(s, p.at[i])))
+}
+
 /** A step that is deeply equal to a place's step `{ field, value }` exactly when its field and value are. */
 function plainStep(s: unknown): boolean {
   if (s === null || typeof s !== 'object' || Object.getPrototypeOf(s) !== Object.prototype || Object.getOwnPropertySymbols(s).length > 0) return false
@@ -160,7 +183,7 @@ export function adoptApplied(path: string, now: Uint8Array | undefined, onto: Ui
   const draft = new JsonDraft(nowDoc.value, lookup)
   let changed = false
   for (const unit of units) {
-    if (unit.kept === true) continue
+    if (unit.kept === true || unit.holdsUnapplied === true) continue
     const at = unit.at as UnitPath
     const source = unit.drop === true ? {} : (unit.checkpoint ?? ontoDoc?.value)
     const there = draft.at(at)

@@ -390,8 +390,9 @@ export class IntentService {
    * Before the apply's snapshot: the promoted places of the changes that were made (`applied`)
    * get the checkpoint's value back where the working twin still holds the promoted one, so that
    * the snapshot takes the machine's value there as it does for any drift. Applied items then
-   * leave nothing behind, not even what their provider never applies (the version apt installed
-   * rather than the one an old snapshot recorded would stay a "never applied" item for ever).
+   * leave nothing behind, except a place inside one that its provider never applies
+   * (AskedUnit.holdsUnapplied: the version of an apt package installed new, which apt takes from
+   * the archive): it stays, pending while the machine's value differs (session 40).
    * What did not happen stays promoted: the snapshot keeps it pending.
    */
   async unpromoteApplied(promotion: Promotion, applied: ReadonlySet<string>): Promise<void> {

@@ -60,9 +60,11 @@ export function diffAptState(desired: AptState, actual: AptState): DiffResult {
     let installId: string | undefined
     if (have === undefined) {
       if (!want.manual) continue
-      // An entry without a version (written by a person) asks for the archive's candidate, and the plan says so.
+      // An entry without a version (written by a person) asks for the archive's candidate, and the plan says so;
+      // so does an entry whose version is not pinned: the plan never shows a version it does not install.
       const candidate = want.version === undefined
-      installId = add('install', pkg, `install ${pkg}${want.pinVersion === true ? ` ${want.version}` : candidate ? ' (the candidate version)' : ''}`, 'medium', { after: want.version ?? 'the candidate version' }, pinned)
+      const pinnedVersion = want.pinVersion === true ? want.version : undefined
+      installId = add('install', pkg, `install ${pkg} ${pinnedVersion ?? '(the candidate version)'}`, 'medium', { after: pinnedVersion ?? 'the candidate version' }, pinned)
       if (want.pinVersion !== true && !candidate) {
         diagnostics.push(infoDiagnostic('APT_VERSION_FROM_ARCHIVE', `${pkg}: the twin has ${want.version}; the archive's candidate will be installed`, {
           detail: 'Set "pinVersion": true in the twin entry to install exactly that version.',

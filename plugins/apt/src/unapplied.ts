@@ -25,13 +25,20 @@ export function unappliedAptPlaces(desired: AptState, actual: AptState, changes:
       if (!want.manual && !planned.has(pkg)) {
         places.push({ path: APT_DOCUMENT, at: at(pkg), nextStep: `${pkg} is listed as automatically installed ("manual": false), which apt never installs on its own: set "manual": true to install it` })
       }
+      // Installed, but not at that version: apt installs the archive's candidate. Named like an
+      // installed package's version edit, so the apply undoes not the version with the install
+      // (the snapshot after it recorded the archive's version over it, without a word: session
+      // 40); pending after the apply only while the installed version is another one.
+      if (want.manual && planned.has(pkg) && want.version !== undefined && want.pinVersion !== true) {
+        places.push({ path: APT_DOCUMENT, at: at(pkg, 'version'), nextStep: pinStep(pkg, want.version, 'not installed yet') })
+      }
       continue
     }
     if (want.version !== undefined && want.version !== have.version && want.pinVersion !== true) {
       places.push({
         path: APT_DOCUMENT,
         at: at(pkg, 'version'),
-        nextStep: `apt installs the archive's version of ${pkg}, not the one apt.json records (live ${have.version ?? 'unknown'}): to install exactly ${want.version}, pin it in ${APT_PINS_DOCUMENT} ({ "pins": { "${pkg}": "${want.version}" } })`,
+        nextStep: pinStep(pkg, want.version, `live ${have.version ?? 'unknown'}`),
       })
     }
     if (want.architecture !== have.architecture) {
@@ -50,4 +57,9 @@ export function unappliedAptPlaces(desired: AptState, actual: AptState, changes:
     })
   }
   return places
+}
+
+/** The next step of a version apt does not install without a pin: the pin to write. */
+function pinStep(pkg: string, version: string, live: string): string {
+  return `apt installs the archive's version of ${pkg}, not the one apt.json records (${live}): to install exactly ${version}, pin it in ${APT_PINS_DOCUMENT} ({ "pins": { "${pkg}": "${version}" } })`
 }

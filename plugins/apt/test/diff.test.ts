@@ -36,6 +36,10 @@ describe('apt diff', () => {
       'nano is installed: no version asked, none differs',
     )
     assert.deepEqual(diagnostics, [])
+    // A version without a pin is not what the install installs: the plan never shows it (session 40: "after" was 1.0).
+    const unpinned = diffAptState(state({ hello: { ...bare, version: '1.0' } }), state({}))
+    assert.deepEqual(unpinned.changes.map((c) => [c.summary, c.after, c.data]), [['install hello (the candidate version)', 'the candidate version', { package: 'hello' }]])
+    assert.deepEqual(unpinned.diagnostics.map((d) => d.code), ['APT_VERSION_FROM_ARCHIVE'])
     // a pin needs a version to pin to
     const pinned = diffAptState(state({ hello: { ...bare, pinVersion: true } }), state({}))
     assert.deepEqual(pinned.changes, [])

@@ -33,6 +33,19 @@ describe('apt: the edits its plan leaves out', () => {
 
   it('what the plan applies (install, remove, marks, holds) is never named', () => {
     const { curl: _removed, ...rest } = actual.packages
-    assert.deepEqual(places({ ...actual, packages: { ...rest, vim: pkg('2:9.0.1378-2', { hold: true }), libfoo: pkg('1.0', { manual: true }), jq: pkg('1.6') } }), [])
+    const bare: AptPackage = { architecture: 'amd64', manual: true, hold: false }
+    assert.deepEqual(places({ ...actual, packages: { ...rest, vim: pkg('2:9.0.1378-2', { hold: true }), libfoo: pkg('1.0', { manual: true }), jq: bare, yq: pkg('4.0', { pinVersion: true }) } }), [])
+  })
+
+  it('a package added with a version and no pin: the install is planned, the version named (apt installs the archive\'s candidate)', () => {
+    const desired: AptState = { ...actual, packages: { ...actual.packages, jq: pkg('1.6'), libbar: pkg('2.0', { manual: false }) } }
+    const found = unappliedAptPlaces(desired, actual, diffAptState(desired, actual).changes)
+    assert.deepEqual(found.map((p) => p.at.join('/')), ['packages/jq/version', 'packages/libbar'])
+    assert.match(found[0]?.nextStep ?? '', /not the one apt.json records \(not installed yet\): to install exactly 1.6, pin it in system\/packages\/apt-pins.json \(\{ "pins": \{ "jq": "1.6" \} \}\)/)
+    // Installed at the asked version afterwards: nothing named; at another: named as any version edit.
+    const after = (version: string): AptState => ({ ...actual, packages: { ...actual.packages, jq: pkg(version) } })
+    assert.deepEqual(unappliedAptPlaces(after('1.6'), after('1.6'), []), [])
+    const later = unappliedAptPlaces(after('1.6'), after('1.7'), diffAptState(after('1.6'), after('1.7')).changes)
+    assert.deepEqual(later.map((p) => p.at.join('/')), ['packages/jq/version'])
   })
 })
