@@ -1,4 +1,4 @@
-import { lstatSync, readFileSync } from 'node:fs'
+import { existsSync, lstatSync, readFileSync } from 'node:fs'
 import { mkdir, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { writeFileAtomic } from '@twinsync/sdk/light'
@@ -97,8 +97,28 @@ export async function putBack(dir: string, commit: string, paths: readonly strin
   const back = paths.filter((p) => inCommit.has(p))
   if (back.length === 0) return
   try {
-    await runGitBytes(dir, ['update-index', '-z', '--index-info'], { input: back.map((p) => inCommit.get(p) as string).join('') })
-    await runGitBytes(dir, ['checkout-index', '--force', '--index', '-z', '--stdin'], { input: back.map((p) => `${p}\0`).join('') })
+    // Only what differs is touched, as `git checkout <commit> -- <path>` did: an index entry the
+    // commit already has keeps its stat data (--index-info writes an entry without any), and a file
+    // that is already its index entry is not written again (hostile-write.test.ts: the index as before).
+    // An entry git is told not to compare (assume-unchanged `h`, skip-worktree `S`: diff-files never
+    // names it) is written whatever it holds.
+    const indexed = new Map<string, string>()
+    const written = new Set<string>()
+    for (const line of (await runGit(dir, ['ls-files', '-v', '-s', '-z'])).split('\0')) {
+      const tab = line.indexOf('\t')
+      if (tab < 0) continue
+      const path = line.slice(tab + 1)
+      // "H 100644 <id> 0\t<path>": the mode and id, between the tag and the stage.
+      indexed.set(path, `${line.slice(2, line.lastIndexOf(' ', tab))}\t`)
+      if (line[0] !== 'H') written.add(path)
+    }
+    const entryOf = (p: string) => inCommit.get(p) as string
+    const stale = back.filter((p) => indexed.get(p) !== entryOf(p).slice(0, entryOf(p).indexOf('\t') + 1))
+    if (stale.length > 0) await runGitBytes(dir, ['update-index', '-z', '--index-info'], { input: stale.map(entryOf).join('') })
+    for (const p of stale) written.add(p)
+    for (const p of (await runGit(dir, ['diff-files', '--name-only', '-z'])).split('\0')) if (p !== '') written.add(p)
+    const write = back.filter((p) => written.has(p) || !existsSync(join(dir, p)))
+    if (write.length > 0) await runGitBytes(dir, ['checkout-index', '--force', '--index', '-z', '--stdin'], { input: write.map((p) => `${p}\0`).join('') })
   } catch (error) {
     // git names the file and the cause in its own words: "unable to unlink old 'x': Operation not permitted".
     const said = String((error as { details?: { git?: string } }).details?.git ?? (error as Error)?.message ?? '')
