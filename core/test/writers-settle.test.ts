@@ -49,15 +49,18 @@ describe('a twin writer first finishes the move of a snapshot killed half way', 
     assert.ok(existsSync(join(rig.twinDir, '.git/twinsync/snapshot-in-progress.json')), 'the move is recorded, unfinished')
   }
 
-  it('gc folding old volatile-only snapshots: the move is finished first, and the plan after it is empty', async () => {
-    // An old snapshot that only moved a volatile fact, for gc to fold away.
+  /** An old snapshot that only moved a volatile fact, for gc to fold away: a snapshot's commit, the machine's record (a commit made past refs/twinsync/observed would be a person's edit, kept pending). */
+  async function oldVolatileSnapshot(): Promise<void> {
     await mkdir(join(rig.twinDir, 'system/processes'), { recursive: true })
     await writeFile(join(rig.twinDir, 'system/processes/top.json'), '{}\n')
     const old = new Date(Date.now() - 3 * 86_400_000).toISOString()
     git(rig.twinDir, 'add', '-A')
     execFileSync('git', ['-C', rig.twinDir, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', 'TwinSync snapshot volatile'], { env: { ...process.env, GIT_AUTHOR_DATE: old, GIT_COMMITTER_DATE: old } })
-    // A snapshot's commit, as the machine's record (a commit made past it would be a person's edit, kept pending).
     git(rig.twinDir, 'update-ref', 'refs/twinsync/observed', 'HEAD')
+  }
+
+  it('gc folding old volatile-only snapshots: the move is finished first, and the plan after it is empty', async () => {
+    await oldVolatileSnapshot()
     await killedSnapshot()
     const report = await (await rig.container()).resolve(GcWorkflow).gc(1)
     assert.equal(report.squashed, 1)
@@ -68,12 +71,7 @@ describe('a twin writer first finishes the move of a snapshot killed half way', 
   })
 
   it("gc folding after a snapshot killed with a person's edit set aside: the edit is put back first and stays pending (before: its record named commits gc pruned, and every plan failed)", async () => {
-    await mkdir(join(rig.twinDir, 'system/processes'), { recursive: true })
-    await writeFile(join(rig.twinDir, 'system/processes/top.json'), '{}\n')
-    const old = new Date(Date.now() - 3 * 86_400_000).toISOString()
-    git(rig.twinDir, 'add', '-A')
-    execFileSync('git', ['-C', rig.twinDir, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', 'TwinSync snapshot volatile'], { env: { ...process.env, GIT_AUTHOR_DATE: old, GIT_COMMITTER_DATE: old } })
-    git(rig.twinDir, 'update-ref', 'refs/twinsync/observed', 'HEAD')
+    await oldVolatileSnapshot()
     // The person's ask: /etc/memo should say "asked".
     await writeFile(join(rig.twinDir, 'system/memo.json'), `${JSON.stringify({ text: 'asked\n' })}\n`)
     await killedSnapshot()
