@@ -84,7 +84,7 @@ describe('snapshot subjects read like the machine’s diary (Debian root)', func
     assert.match(r.stdout, /files:delete:\/etc\/diary-new\.conf {2}\/etc\/diary-new\.conf added on the machine, not in the twin$/m)
     assert.doesNotMatch(r.stdout, /\b(install|remove|delete|hold) (twinsync-diary|cron|\/etc)/i, 'no plan words')
     const status = json<{ changes: Array<{ id: string; summary: string; planned: string }> }>(await twinsync('status', '--json'))
-    assert.equal(status.changes.find((c) => c.id === 'apt:install:twinsync-diary')?.planned, 'install twinsync-diary')
+    assert.equal(status.changes.find((c) => c.id === 'apt:install:twinsync-diary')?.planned, 'install twinsync-diary (the candidate version)')
 
     const out = await snapshot()
     assert.match(out, /^Snapshot [0-9a-f]{12} {2}files: diary-new\.conf added · apt: cron no longer held, twinsync-diary removed$/m)
