@@ -5,7 +5,7 @@
 // plugin's TwinSyncError is the core's).
 import { strict as assert } from 'node:assert'
 import { realpathSync } from 'node:fs'
-import { readFile, writeFile } from 'node:fs/promises'
+import { chmod, readFile, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -97,6 +97,19 @@ describe('what the built CLI loads to reach the twin (issue 22)', function () {
     assert.equal(committed.code, 0, committed.stderr)
     assert.notEqual((JSON.parse(committed.stdout) as { commit?: string }).commit, undefined, committed.stdout)
     await unchangedWithoutRimraf('the first snapshot after one that committed')
+  })
+
+  // Session 41: a path whose ctime moved within the last second or two is racy, so the files
+  // provider writes its attribute stamps whole and removes their delta (attribute-cache.ts): the
+  // provider cache's remove was `rm(path, { force: true })`, which loaded rimraf in an unchanged
+  // snapshot by the clock (this file's previous case failed in CI on a loaded machine). A chmod to
+  // the same mode moves the ctime and nothing else, so the snapshot commits nothing.
+  it("makes an unchanged snapshot right after a file's ctime moved without Node's rimraf", async () => {
+    const file = join(root().rootfs.dir, 'etc', 'twinsync-light-path.conf')
+    await writeFile(file, `racy ${Date.now()}\n`)
+    assert.equal((await traced('snapshot', '--json')).code, 0)
+    await chmod(file, 0o644)
+    await unchangedWithoutRimraf("an unchanged snapshot right after a file's ctime moved")
   })
 
   // Speed (session 40): the machine lock's holder (twin-lock.ts's inspect, which a snapshot asks before and

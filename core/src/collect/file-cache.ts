@@ -1,9 +1,9 @@
 import { closeSync, constants, fchmodSync, fstatSync, ftruncateSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs'
-import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { crc32 } from 'node:zlib'
 import type { CacheReadOptions, CacheWriteOptions, ProviderCache } from '@twinsync/sdk'
 import { writeFileAtomic } from '@twinsync/sdk/light'
+import { removeFile } from '../twin/remove-file.js'
 import { lockTempName } from '../twin/twin-lock.js'
 
 /**
@@ -62,8 +62,18 @@ export class FileCache implements ProviderCache {
     bestEffort(() => this.writeChecked(key, value))
   }
 
+  /**
+   * With removeFile (unlink), not `rm(path, { force: true })`, which loads Node's rimraf: the files
+   * provider removes its stamps delta whenever a racy path makes it write the stamps whole
+   * (attribute-cache.ts), so an unchanged snapshot run within a second or two of a change loaded
+   * rimraf, by the clock (light-path.test.ts failed in CI on a loaded machine, session 40).
+   */
   async remove(key: string): Promise<void> {
-    await rm(join(this.dir, safeKey(key)), { force: true }).catch(() => undefined)
+    try {
+      removeFile(join(this.dir, safeKey(key)))
+    } catch {
+      // A folder there, or a cache folder it may not write: the entry is refused by its reader as before.
+    }
   }
 
   /** `bytes` and their trailer under a temporary name, renamed to the key's (see the top); a large one over the file it replaces. */
