@@ -35,6 +35,33 @@ describe('a units.json over MAX_SYSTEMD_UNITS: refused before it is planned', fu
     assert.equal(git(twinDir, ['status', '--porcelain']), '', 'units.json is back as the snapshot has it')
   })
 
+  // Session 41: load read only `units`; an edit under another key ("unit", a slip of the pen)
+  // planned nothing, status said "In sync" (exit 0), and the next snapshot wrote units.json again
+  // without it: asked for, lost without a word. Now it is refused by name and stays pending.
+  it('a units.json edit under a key beside "units": refused by name (TWIN_INVALID), kept by a snapshot, put back only by discard', async () => {
+    const { twinDir, twinsync } = root()
+    const doc = JSON.parse(await readFile(join(twinDir, UNITS), 'utf8')) as Record<string, unknown>
+    doc.unit = { 'cron.service': { state: 'disabled' } }
+    const edited = JSON.stringify(doc, null, 2)
+    await writeFile(join(twinDir, UNITS), edited)
+    const state = async () => `${git(twinDir, ['rev-parse', 'HEAD'])}${git(twinDir, ['status', '--porcelain'])}${await checksum(join(root().rootfs.dir, 'etc/systemd'))}`
+    await refusedBeforePlanned(
+      twinsync,
+      /system\/services\/units\.json: "unit": unknown key \(only "units" is read\)/,
+      /\[TWIN_INVALID\]\n\s+Put the units under "units" in system\/services\/units\.json .* or go back to the last snapshot's with `twinsync discard services`/,
+      state,
+      'no commit, the working twin and /etc/systemd unchanged',
+    )
+    const snapshot = await twinsync('snapshot')
+    assert.equal(snapshot.code, 0, said(snapshot))
+    assert.match(snapshot.stdout, /Pending intent kept on top of it \(1 twin file: system\/services\/units\.json\)/, said(snapshot))
+    assert.equal(await readFile(join(twinDir, UNITS), 'utf8'), edited, 'the edit is still in the working twin')
+    const discard = await twinsync('discard', 'services')
+    assert.equal(discard.code, 0, said(discard))
+    assert.match(discard.stdout, /systemd:document:system\/services\/units\.json  the edit of system\/services\/units\.json, which the systemd provider could not read/, said(discard))
+    assert.equal(git(twinDir, ['status', '--porcelain']), '', 'units.json is back as the snapshot has it')
+  })
+
   // Session 38: a pull took such a units.json in (only the files manifest was asked at a pull), and
   // every plan after it refused; now the pull refuses the mirror whole, asking the systemd
   // provider's overLimit, before anything moves. runtime.json too (the same count).

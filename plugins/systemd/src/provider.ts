@@ -136,15 +136,21 @@ export class SystemdProvider implements ApplicableProvider<SystemdState>, Startu
     const runtime = await twin.readText(RUNTIME_DOCUMENT)
     const startup = await twin.readText(STARTUP_DOCUMENT)
     let candidate: unknown
+    let unitsDoc: unknown
+    let runtimeDoc: unknown
     try {
+      unitsDoc = JSON.parse(units)
+      runtimeDoc = runtime === undefined ? undefined : JSON.parse(runtime)
       candidate = {
-        units: (JSON.parse(units) as { units?: unknown }).units,
-        ...(runtime === undefined ? {} : { runtime: (JSON.parse(runtime) as { units?: unknown }).units }),
+        units: (unitsDoc as { units?: unknown } | null)?.units,
+        ...(runtime === undefined ? {} : { runtime: (runtimeDoc as { units?: unknown } | null)?.units }),
         startup: startup === undefined ? { wantedAtBoot: [], enabledTimers: [] } : JSON.parse(startup),
       }
     } catch (error) {
       return { state: undefined, diagnostics: [invalid(`is not valid JSON: ${(error as Error).message}`)] }
     }
+    const stray = strayKey(UNITS_DOCUMENT, unitsDoc) ?? (runtime === undefined ? undefined : strayKey(RUNTIME_DOCUMENT, runtimeDoc))
+    if (stray !== undefined) return { state: undefined, diagnostics: [stray] }
     // Every document the text collect just made (runtime.json's may be absent: optional in the schema).
     const made = this.made.made(UNITS_DOCUMENT, units) && startup !== undefined && this.made.made(STARTUP_DOCUMENT, startup) && (runtime === undefined || this.made.made(RUNTIME_DOCUMENT, runtime))
     // Counted before the schema check walks every unit (MAX_SYSTEMD_UNITS).
@@ -286,6 +292,25 @@ function overUnitLimit(file: string, units: unknown): Diagnostic | undefined {
     path: file,
     provider: 'systemd',
     detail: "Nothing is planned for services. Remove the added units from the twin, or go back to the last snapshot's with `twinsync discard services` (drops every pending services edit).",
+  })
+}
+
+/**
+ * TWIN_INVALID for units.json or runtime.json holding a key beside `units` (or not an object).
+ * Session 41: load read only `units` and passed over the rest, so an edit under a misspelt key
+ * ("unit": {"nginx.service": {"state": "disabled"}}) planned nothing, status said "In sync", and
+ * the next snapshot wrote the document again without it: asked for, lost without a word. Now the
+ * edit is refused by name, and as an unread document it stays pending until fixed or discarded.
+ */
+function strayKey(file: string, doc: unknown): Diagnostic | undefined {
+  const isObject = doc !== null && typeof doc === 'object' && !Array.isArray(doc)
+  const key = isObject ? Object.keys(doc).find((k) => k !== 'units') : undefined
+  if (isObject && key === undefined) return undefined
+  const what = key === undefined ? 'is not a JSON object' : `"${key.length > 80 ? `${key.slice(0, 80)}...` : key}": unknown key (only "units" is read)`
+  return errorDiagnostic('TWIN_INVALID', `${file}: ${what}`, {
+    path: file,
+    provider: 'systemd',
+    detail: `Put the units under "units" in ${file} (each "NAME.service": { "state": "enabled" }), or go back to the last snapshot's with \`twinsync discard services\`. Nothing is planned for services until then.`,
   })
 }
 

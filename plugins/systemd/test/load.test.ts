@@ -42,3 +42,31 @@ describe('systemd load right after collect (MadeDocuments)', () => {
     assert.deepEqual(loaded.diagnostics.map((d) => [d.code, d.path]), [['TWIN_INVALID', UNITS_DOCUMENT]])
   })
 })
+
+describe('systemd load: units.json and runtime.json hold "units" and nothing else (session 41)', () => {
+  const ctx = createTestContext('/nonexistent-root')
+  const startup = JSON.stringify({ wantedAtBoot: [], enabledTimers: [] })
+  const load = (units: string, runtime?: string) =>
+    new SystemdProvider().load({ ctx, twin: new MemoryTwin([{ path: UNITS_DOCUMENT, content: units }, { path: STARTUP_DOCUMENT, content: startup }, ...(runtime === undefined ? [] : [{ path: 'system/services/runtime.json', content: runtime }])]) })
+  const units = { 'a.service': { state: 'enabled' } }
+
+  for (const [what, unitsText, runtimeText, file, message] of [
+    ['a key beside "units" in units.json', JSON.stringify({ units, unit: { 'b.service': { state: 'disabled' } } }), undefined, UNITS_DOCUMENT, /"unit": unknown key/],
+    ['a key beside "units" in runtime.json', JSON.stringify({ units }), JSON.stringify({ units: {}, extra: {} }), 'system/services/runtime.json', /"extra": unknown key/],
+    ['a units.json that is an array', JSON.stringify([units]), undefined, UNITS_DOCUMENT, /is not a JSON object/],
+    ['a units.json that is null', 'null', undefined, UNITS_DOCUMENT, /is not a JSON object/],
+  ] as const) {
+    it(`refuses ${what} (TWIN_INVALID naming the document), no state`, async () => {
+      const loaded = await load(unitsText, runtimeText)
+      assert.equal(loaded.state, undefined)
+      assert.deepEqual(loaded.diagnostics.map((d) => [d.code, d.path]), [['TWIN_INVALID', file]])
+      assert.match(loaded.diagnostics[0]?.summary ?? '', message)
+    })
+  }
+
+  it('takes a units.json and runtime.json of "units" alone', async () => {
+    const loaded = await load(JSON.stringify({ units }), JSON.stringify({ units: { 'a.service': { active: 'active', sub: 'running' } } }))
+    assert.deepEqual(loaded.diagnostics, [])
+    assert.deepEqual(loaded.state?.units, units)
+  })
+})
