@@ -7,7 +7,7 @@ import type { TwinReader } from '@twinsync/sdk'
 import { TwinSyncError, compareStrings, isDotGitName, isTwinSyncError, knownBlob, writeFileAtomic } from '@twinsync/sdk/light'
 import { diskError } from './disk-error.js'
 import { lockTempOfDeadRun, tempOfDeadRun } from './twin-lock.js'
-import { BatchReader, copyIndex, dropStaleRefLock, EMPTY_TREE, lsTreeEntries, parseNameStatus, readBlobs, runGitBytes, type GitStatusEntry } from './git.js'
+import { BatchReader, copyIndex, dropStaleRefLock, EMPTY_TREE, lsFilesEntries, lsTreeEntries, parseNameStatus, readBlobs, runGitBytes, type GitStatusEntry } from './git.js'
 import { moveFailedNextStep, NAME_MAX_BYTES, PATH_MAX_BYTES, readTwinFile, twinPathParts, twinSymlinkError } from './twin-files.js'
 import { writePack } from './pack-writer.js'
 import { packsCommits } from './auto-pack.js'
@@ -139,12 +139,7 @@ export class SnapshotDraft {
     if (options.edited) await git(dir, ['add', '--all', '--force', '--', '.'], { env })
     const listing = await git(dir, ['ls-files', '--stage', '-z'], { env })
     const entries = new Map<string, TreeEntry>()
-    for (const line of listing.toString('utf8').split('\0')) {
-      const tab = line.indexOf('\t')
-      if (tab < 0) continue
-      const [mode = '', sha = ''] = line.slice(0, tab).split(' ')
-      entries.set(line.slice(tab + 1), { mode, sha })
-    }
+    for (const { mode, sha, path } of lsFilesEntries(listing.toString('utf8'))) entries.set(path, { mode, sha })
     return new SnapshotDraft(dir, head, entries, undefined, options.edited ? undefined : new Map(entries))
   }
 

@@ -772,6 +772,35 @@ export function* lsTreeEntries(out: string): Generator<LsTreeEntry> {
   }
 }
 
+/** One entry of `git ls-files --stage -z` output (`-s`); `tag` with `-v` ('H' cached, 'h' assume-unchanged, 'S' skip-worktree…). */
+export interface LsFilesEntry {
+  tag: string | undefined
+  mode: string
+  sha: string
+  stage: string
+  path: string
+}
+
+/**
+ * The entries of `git ls-files --stage -z [-v]` output, in its order: the one parser of it (a
+ * snapshot's draft lists its index, a put-back compares the index with a commit).
+ */
+export function* lsFilesEntries(out: string): Generator<LsFilesEntry> {
+  for (let start = 0; start < out.length; ) {
+    let end = out.indexOf('\0', start)
+    if (end < 0) end = out.length
+    const tab = out.indexOf('\t', start)
+    if (tab >= 0 && tab < end) {
+      const fields = out.slice(start, tab).split(' ')
+      // "H 100644 <id> 0" with -v, "100644 <id> 0" without.
+      const tag = fields.length === 4 ? fields.shift() : undefined
+      const [mode = '', sha = '', stage = ''] = fields
+      yield { tag, mode, sha, stage, path: out.slice(tab + 1, end) }
+    }
+    start = end + 1
+  }
+}
+
 export function parseNameStatus(out: string): GitStatusEntry[] {
   const parts = out.split('\0').filter((p) => p.length > 0)
   const entries: GitStatusEntry[] = []

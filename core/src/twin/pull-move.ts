@@ -3,7 +3,7 @@ import { mkdir, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { writeFileAtomic } from '@twinsync/sdk/light'
 import { isTwinSyncError, TwinSyncError } from '@twinsync/sdk/errors'
-import { lsTreeEntries, runGit, runGitBytes, tryGit } from './git.js'
+import { lsFilesEntries, lsTreeEntries, runGit, runGitBytes, tryGit } from './git.js'
 import { moveFailedNextStep, removeTwinFile } from './twin-files.js'
 
 /**
@@ -104,13 +104,9 @@ export async function putBack(dir: string, commit: string, paths: readonly strin
     // names it) is written whatever it holds.
     const indexed = new Map<string, string>()
     const written = new Set<string>()
-    for (const line of (await runGit(dir, ['ls-files', '-v', '-s', '-z'])).split('\0')) {
-      const tab = line.indexOf('\t')
-      if (tab < 0) continue
-      const path = line.slice(tab + 1)
-      // "H 100644 <id> 0\t<path>": the mode and id, between the tag and the stage.
-      indexed.set(path, `${line.slice(2, line.lastIndexOf(' ', tab))}\t`)
-      if (line[0] !== 'H') written.add(path)
+    for (const { tag, mode, sha, path } of lsFilesEntries(await runGit(dir, ['ls-files', '-v', '-s', '-z']))) {
+      indexed.set(path, `${mode} ${sha}\t`)
+      if (tag !== 'H') written.add(path)
     }
     const entryOf = (p: string) => inCommit.get(p) as string
     const stale = back.filter((p) => indexed.get(p) !== entryOf(p).slice(0, entryOf(p).indexOf('\t') + 1))
