@@ -1,3 +1,5 @@
+import type { Diagnostic } from './diagnostic.js'
+import { errorDiagnostic } from './diagnostic-codes.js'
 import { isTwinSyncError, TwinSyncError } from './errors.js'
 import type { HostReader, ReadOptions } from './host.js'
 import { checkTargetPath } from './target-path.js'
@@ -249,6 +251,20 @@ export function strictUtf8(bytes: Uint8Array): string | undefined {
 
 /** What readUtf8OrReport reports of a file that is not UTF-8. */
 export const NOT_UTF8_REASON = 'it is not UTF-8 text (decoded, an apply would write other bytes back)'
+
+/**
+ * A load's refusal of a startup file in the twin that is not UTF-8 (a user's crontab, an autostart
+ * entry, rc.local: a hand edit or a pull; a collect never writes one), never decoded lossily: an
+ * apply writes the text back whole, and U+FFFD in place of its bytes is a change no plan showed
+ * (session 40). TWIN_INVALID, an error: nothing of `provider` is planned, its edits stay pending.
+ */
+export function startupTextNotUtf8(path: string, provider: string): Diagnostic {
+  return errorDiagnostic('TWIN_INVALID', `${path} is not UTF-8 text; nothing of ${provider} is planned from the twin until it is`, {
+    path,
+    provider,
+    detail: `Save ${path} as UTF-8 text, or go back to the last snapshot's with \`twinsync discard startup\` (drops every pending cron and autostart edit).`,
+  })
+}
 
 /**
  * readTextOrReport for a file a provider mirrors as text and writes back whole from the twin (a

@@ -1,4 +1,4 @@
-import { errorDiagnostic, machinePathOf, mirrorPath, strictUtf8, type Diagnostic, type HostPort, type TwinReader, warningDiagnostic } from '@twinsync/sdk'
+import { errorDiagnostic, machinePathOf, mirrorPath, startupTextNotUtf8, strictUtf8, type Diagnostic, type HostPort, type TwinReader, warningDiagnostic } from '@twinsync/sdk'
 import type { TSchema } from 'typebox'
 import { isDesktopEntryPath, locationOf } from './location.js'
 import { describeEntries, describeRcLocal, type DesktopFile } from './model.js'
@@ -190,13 +190,7 @@ async function textOf(twin: TwinReader, path: string, diagnostics: Diagnostic[],
   if (bytes === undefined) return undefined
   const text = strictUtf8(bytes)
   if (text !== undefined) return text
-  diagnostics.push(
-    errorDiagnostic('TWIN_INVALID', `${path} is not UTF-8 text; nothing of autostart is planned from the twin until it is`, {
-      provider,
-      path,
-      detail: `Save ${path} as UTF-8 text, or go back to the last snapshot's with \`twinsync discard startup\` (drops every pending cron and autostart edit).`,
-    }),
-  )
+  diagnostics.push(startupTextNotUtf8(path, provider))
   return null
 }
 

@@ -1,4 +1,4 @@
-import { errorDiagnostic, machinePathOf, mirrorPath, strictUtf8, type Diagnostic, type TwinReader } from '@twinsync/sdk'
+import { errorDiagnostic, machinePathOf, mirrorPath, startupTextNotUtf8, strictUtf8, type Diagnostic, type TwinReader } from '@twinsync/sdk'
 import { buildCronState, cronReadsCronDFile, type SystemCronFile } from './model.js'
 import { CRON_D_DIR, CRON_JSON, CRONTAB_DIR, SYSTEM_CRONTAB, type CronState, type UserCrontab } from './state.js'
 
@@ -17,13 +17,7 @@ export async function loadCron(twin: TwinReader, options: { made?: (path: string
   // change no plan showed (session 40). Nothing of cron is planned; its edits stay pending.
   const binary = options.uncapped === true ? undefined : read.notText[0]
   if (binary !== undefined) {
-    throw new CronOverLimit(
-      errorDiagnostic('TWIN_INVALID', `${binary} is not UTF-8 text; nothing of cron is planned from the twin until it is`, {
-        path: binary,
-        provider: 'cron',
-        detail: `Save ${binary} as UTF-8 text, or go back to the last snapshot's with \`twinsync discard startup\` (drops every pending cron and autostart edit).`,
-      }),
-    )
+    throw new CronOverLimit(startupTextNotUtf8(binary, 'cron'))
   }
   return buildCronState(
     read.crontabs.map(({ user, path, content }) => ({ user, path, content })),
