@@ -31,9 +31,13 @@ export interface ApplyOptions {
   plan: Plan
   /**
    * The plan was made before this apply took the twin lock — a saved file (`twinsync apply FILE`),
-   * or a plan a person reviewed in the TUI — so plan again first: a change that comes out
-   * different is PLAN_STALE, one the fresh plan no longer has is reported unchanged and not made.
-   * False only for a plan made under the same lock just before (CliApply).
+   * or a plan a person reviewed in the TUI or at the CLI's prompt — so plan again first: a change
+   * that comes out different is PLAN_STALE, one the fresh plan no longer has is reported unchanged
+   * and not made. False only for a plan made under the same lock just before and applied without
+   * a question (CliApply with --yes). Session 41: the CLI's prompt passed false, so a twin file
+   * edited while the person read the plan was committed as the edit before the apply, the
+   * reviewed content was written, and the change counted as done: the later edit was gone from
+   * the working twin and status said "In sync".
    */
   fromFile: boolean
   /** The apply brings the machine back to this snapshot: history names it a revert. */

@@ -108,7 +108,10 @@ export class CliApply {
       }
     }
 
-    if (!options.yes && !finishing) {
+    // A person's approval takes as long as it takes: the lock keeps other runs out, not the
+    // person's editor or git, nor another admin on the machine (see ApplyOptions.fromFile).
+    const asked = !options.yes && !finishing
+    if (asked) {
       const typed = high.length > 0 && !acceptHighRisk
       if (process.stdin.isTTY !== true || options.json) {
         throw new TwinSyncError('CONFIRMATION_REQUIRED', 'Applying needs your approval, and there is no terminal to ask on', {
@@ -141,7 +144,7 @@ export class CliApply {
       const shown = new Set<string>()
       const report = await service.apply({
         plan,
-        fromFile: options.planFile !== undefined,
+        fromFile: options.planFile !== undefined || asked,
         acceptHighRisk,
         acceptAgain: line(['--yes', '--accept-high-risk']),
         ...(options.only === undefined ? {} : { only: options.only }),
