@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { strictUtf8 } from '@twinsync/sdk/light'
 
 /** How a regular file's bytes are kept in the twin. */
 export type ContentKind =
@@ -11,17 +12,9 @@ export type ContentKind =
   /** A secret: recorded as present (size, metadata, keyed hash), never copied. */
   | 'secret'
 
-/** One decoder for every file (not streaming: each decode stands alone, a failed one included). */
-const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
-
-/** UTF-8 without NUL bytes is text; everything else is binary. A byte order mark is kept. */
+/** UTF-8 without NUL bytes is text (the SDK's one strict decoder); everything else is binary. A byte order mark is kept. */
 export function decodeText(bytes: Uint8Array): string | undefined {
-  if (bytes.includes(0)) return undefined
-  try {
-    return UTF8.decode(bytes)
-  } catch {
-    return undefined
-  }
+  return bytes.includes(0) ? undefined : strictUtf8(bytes)
 }
 
 const EMPTY_SHA256 = createHash('sha256').digest('hex')
