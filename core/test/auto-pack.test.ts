@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert'
 import { execFileSync } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
 import { cpSync } from 'node:fs'
-import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, readFile, rm, statfs, utimes, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { autoPack, countLoose, forgetCruftAnswer, hasCruftPacks, LEGACY, LOOSE_LIMIT, PACK_LIMIT, ROLL_UP_EVERY, ROLL_UP_SHARE, WHOLE_EVERY } from '../src/twin/auto-pack.js'
@@ -419,5 +419,36 @@ describe('autoPack (the twin object store packed after a snapshot)', () => {
     assert.ok(left.includes('.tmp-124-pack-young.pack') && left.includes(youngOrphan))
     assert.ok(!left.includes('.tmp-123-pack-old.pack') && !left.includes('tmp_idx_old') && !left.includes(orphan), left.join(' '))
     assert.ok(left.filter((n) => n.endsWith('.idx')).every((n) => left.includes(n.replace(/\.idx$/, '.pack'))), 'packs with an index kept')
+  })
+  // Session 41: a repack after a snapshot on a twin disk with too little room left its
+  // tmp_pack_* (6.7 MB of a 40 MB disk): the disk stayed full for an hour, every command DISK_FULL.
+  it('a repack that runs out of disk removes the temporary pack it was writing at once; a temp file that was there before stays', async function () {
+    if (process.getuid?.() !== 0) this.skip()
+    const disk = await mkdtemp(join(tmpdir(), 'twinsync-pack-full-'))
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', disk])
+    try {
+      const twin = join(disk, 'twin')
+      await mkdir(twin)
+      git(twin, 'init', '-q')
+      // 2.5 MB that does not compress, loose: a pack of it needs as much again.
+      await writeFile(join(twin, 'noise'), randomBytes(2_500_000))
+      git(twin, 'add', '-A')
+      git(twin, 'commit', '-q', '-m', 'noise')
+      await rm(join(twin, 'noise'))
+      const folder = join(twin, '.git/objects/pack')
+      await mkdir(folder, { recursive: true })
+      await writeFile(join(folder, '.tmp-999-pack-another.pack'), 'x')
+      const { bavail, bsize } = await statfs(disk)
+      await writeFile(join(disk, 'filler'), Buffer.alloc(Math.max(0, bavail * bsize - 256 * 1024)))
+      await assert.rejects(autoPack(twin, { full: true }), /No space left|Out of diskspace|ENOSPC|write error/i)
+      assert.deepEqual((await readdir(folder)).sort(), ['.tmp-999-pack-another.pack'], 'only the temp file that was there before')
+      await rm(join(disk, 'filler'))
+      await autoPack(twin, { full: true })
+      git(twin, 'fsck', '--no-progress')
+      assert.equal(await countLoose(twin), 0)
+    } finally {
+      execFileSync('umount', ['-l', disk])
+      await rm(disk, { recursive: true, force: true })
+    }
   })
 })

@@ -220,20 +220,22 @@ export async function autoPack(dir: string, options: { full: boolean; legacy?: b
   const full = options.full && (legacy ? packs + 1 >= LEGACY.packLimit : packs + 1 >= PACK_LIMIT || sinceWhole >= WHOLE_EVERY)
   // -n: no update-server-info (info/refs, for serving over dumb HTTP; nobody serves a twin so).
   const depth = `--depth=${DEPTH}`
-  if (legacy && full) {
-    await runGitBytes(dir, [...NO_REVERSE_INDEX, 'repack', '-A', '-d', '-q', '-n', depth])
-    await runGitBytes(dir, ['prune', `--expire=${PRUNE_EXPIRE}`])
-  } else if (legacy) {
-    await runGitBytes(dir, [...NO_REVERSE_INDEX, 'repack', '-d', '-q', '-n', depth])
-  } else if (full) {
-    await runGitBytes(dir, [...NO_REVERSE_INDEX, 'repack', '--cruft', `--cruft-expiration=${PRUNE_EXPIRE}`, '-d', '-q', '-n', depth])
-    // What the cruft pack left loose is unreachable and already expired (or written meanwhile,
-    // and young): git prune, as git gc runs it after a cruft pack. Its walk of the history
-    // is only paid then (loose objects are packed after every commit).
-    if ((await countLoose(dir)) > 0) await runGitBytes(dir, ['prune', `--expire=${PRUNE_EXPIRE}`])
-  } else {
-    await runGitBytes(dir, [...NO_REVERSE_INDEX, 'repack', '--geometric=2', '-d', '-q', '-n', depth])
-  }
+  await removingOwnTemps(dir, async () => {
+    if (legacy && full) {
+      await runGitBytes(dir, [...NO_REVERSE_INDEX, 'repack', '-A', '-d', '-q', '-n', depth])
+      await runGitBytes(dir, ['prune', `--expire=${PRUNE_EXPIRE}`])
+    } else if (legacy) {
+      await runGitBytes(dir, [...NO_REVERSE_INDEX, 'repack', '-d', '-q', '-n', depth])
+    } else if (full) {
+      await runGitBytes(dir, [...NO_REVERSE_INDEX, 'repack', '--cruft', `--cruft-expiration=${PRUNE_EXPIRE}`, '-d', '-q', '-n', depth])
+      // What the cruft pack left loose is unreachable and already expired (or written meanwhile,
+      // and young): git prune, as git gc runs it after a cruft pack. Its walk of the history
+      // is only paid then (loose objects are packed after every commit).
+      if ((await countLoose(dir)) > 0) await runGitBytes(dir, ['prune', `--expire=${PRUNE_EXPIRE}`])
+    } else {
+      await runGitBytes(dir, [...NO_REVERSE_INDEX, 'repack', '--geometric=2', '-d', '-q', '-n', depth])
+    }
+  })
   const looseAfter = await countLoose(dir)
   const { count: packsAfter, bytes: bytesAfter } = await packStats(dir)
   await writeState(dir, { leftLoose: looseAfter, leftPacks: packsAfter, leftBytes: bytesAfter, sinceWhole: full ? 0 : sinceWhole })
@@ -250,7 +252,7 @@ export async function autoPack(dir: string, options: { full: boolean; legacy?: b
  * leaves the old record (that one extra whole pack, nothing else).
  */
 export async function gcWhole(dir: string): Promise<void> {
-  await runGit(dir, [...NO_REVERSE_INDEX, 'gc', '--quiet', '--prune=now'])
+  await removingOwnTemps(dir, () => runGit(dir, [...NO_REVERSE_INDEX, 'gc', '--quiet', '--prune=now']))
   const { count, bytes } = await packStats(dir)
   await writeState(dir, { leftLoose: await countLoose(dir), leftPacks: count, leftBytes: bytes, sinceWhole: 0 })
 }
@@ -337,6 +339,27 @@ async function packStats(dir: string): Promise<{ count: number; bytes: number }>
  */
 export function packsCommits(dir: string): Promise<boolean> {
   return hasCruftPacks(dir)
+}
+
+/**
+ * Runs a git that writes packs (repack, gc) and, when it fails, removes the temporary files it
+ * left in objects/pack (git names them .tmp-* and tmp_*): only those that were not there before
+ * it ran, under the twin lock, so they are its own. Session 41: a repack after a snapshot that
+ * ran out of disk left its half-written tmp_pack_* (6.7 MB of a 40 MB twin disk), the disk stayed
+ * full, and removeOldTempPacks took it only an hour later: every command meanwhile was DISK_FULL
+ * for want of space TwinSync itself held, and `df` pointed at nothing the person knew of.
+ */
+async function removingOwnTemps<T>(dir: string, pack: () => Promise<T>): Promise<T> {
+  const folder = join(dir, '.git', 'objects', 'pack')
+  const temp = (name: string) => name.startsWith('.tmp-') || name.startsWith('tmp_')
+  const before = new Set((await readdir(folder).catch(() => [] as string[])).filter(temp))
+  try {
+    return await pack()
+  } catch (error) {
+    const left = (await readdir(folder).catch(() => [] as string[])).filter((n) => temp(n) && !before.has(n))
+    for (const name of left) await rm(join(folder, name), { force: true }).catch(() => undefined)
+    throw error
+  }
 }
 
 /**
