@@ -367,6 +367,12 @@ export class RemoteService {
     const held = await intents.hold('all', local, {}, undefined, { by: 'pull' })
     try {
       await recordPullMove(dir, local, own.commit)
+      // The index's stat data first, as `merge` refreshes it itself and `reset --keep` does not:
+      // a snapshot's commit writes its entries without (atomic-snapshot.ts), and reset refused each
+      // as "Entry '…' not uptodate. Cannot merge." (GIT_FAILED): `pull --take-mirror` right after a
+      // snapshot that committed failed until a later one refreshed the index (session 41). Only
+      // stat data is written; a file that differs stays an entry reset refuses, as before.
+      await tryGit(dir, ['update-index', '-q', '--refresh'])
       await runGit(dir, ['reset', '--keep', '--quiet', own.commit])
     } catch (error) {
       await undoIncoming(dir, incoming, error)

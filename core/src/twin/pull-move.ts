@@ -82,7 +82,8 @@ export async function settlePullMove(dir: string): Promise<void> {
  * git's own matching; now 13.3 s, git's own 0.9 s, the rest the kernel's writing of the files
  * (nice 10, load 8; core/test/pull-move-scale.test.ts). A run killed between the two leaves the
  * index as the commit has it and the files half written: the record stays, and the next run
- * puts them back again.
+ * puts them back again. A path the commit does not hold is removed from the working twin, then
+ * from the index (in the same `update-index`), so HEAD, the index and the files agree on it.
  */
 export async function putBack(dir: string, commit: string, paths: readonly string[], what: string): Promise<void> {
   if (paths.length === 0) return
@@ -95,7 +96,6 @@ export async function putBack(dir: string, commit: string, paths: readonly strin
     })
   }
   const back = paths.filter((p) => inCommit.has(p))
-  if (back.length === 0) return
   try {
     // Only what differs is touched, as `git checkout <commit> -- <path>` did: an index entry the
     // commit already has keeps its stat data (--index-info writes an entry without any), and a file
@@ -108,9 +108,15 @@ export async function putBack(dir: string, commit: string, paths: readonly strin
       indexed.set(path, `${mode} ${sha}\t`)
       if (tag !== 'H') written.add(path)
     }
+    // A path the commit does not hold leaves the index too (mode 0 removes an entry). Session 41:
+    // a pull killed after git wrote the index and before it moved HEAD left the mirror's added
+    // paths in the index after the settle: staged, their files removed, and committed by a person's
+    // `git commit` or read by any index-based check as the twin's.
+    const gone = paths.filter((p) => !inCommit.has(p) && indexed.has(p)).map((p) => `0 ${'0'.repeat(idOf(indexed.get(p) as string).length)}\t${p}\0`)
     const entryOf = (p: string) => inCommit.get(p) as string
     const stale = back.filter((p) => indexed.get(p) !== entryOf(p).slice(0, entryOf(p).indexOf('\t') + 1))
-    if (stale.length > 0) await runGitBytes(dir, ['update-index', '-z', '--index-info'], { input: stale.map(entryOf).join('') })
+    if (gone.length + stale.length > 0) await runGitBytes(dir, ['update-index', '-z', '--index-info'], { input: [...gone, ...stale.map(entryOf)].join('') })
+    if (back.length === 0) return
     for (const p of stale) written.add(p)
     for (const p of (await runGit(dir, ['diff-files', '--name-only', '-z'])).split('\0')) if (p !== '') written.add(p)
     const write = back.filter((p) => written.has(p) || !existsSync(join(dir, p)))
@@ -118,10 +124,13 @@ export async function putBack(dir: string, commit: string, paths: readonly strin
   } catch (error) {
     // git names the file and the cause in its own words: "unable to unlink old 'x': Operation not permitted".
     const said = String((error as { details?: { git?: string } }).details?.git ?? (error as Error)?.message ?? '')
-    const path = back.find((p) => said.includes(`'${p}'`) || said.includes(` ${p}:`)) ?? (back[0] as string)
+    const path = back.find((p) => said.includes(`'${p}'`) || said.includes(` ${p}:`)) ?? back[0] ?? (paths[0] as string)
     throw putBackFailed(dir, what, path, isTwinSyncError(error) && error.code === 'DISK_FULL' ? 'ENOSPC' : errnoSaid(said), error)
   }
 }
+
+/** The object id of an index entry as `indexed` keeps it ("100644 <id>\t"). */
+const idOf = (entry: string) => entry.slice(entry.indexOf(' ') + 1, -1)
 
 const SAID: ReadonlyArray<[RegExp, string]> = [
   [/Operation not permitted/, 'EPERM'],
