@@ -33,9 +33,18 @@ export interface CollectRequest {
    * to by hand since, or another twin, gives none. See CollectResult.kept. The snapshot never
    * reads the `state` of a collect it gave `since` to: a provider whose documents are all kept
    * may leave out of that state what only making them needed (the files provider's entries then
-   * throw when read: plugins/files/src/kept-collect.ts).
+   * throw when read: plugins/files/src/kept-collect.ts). A `plan` or `status` gives it too, with
+   * `wholeOnly`, when its comparison of this provider found nothing under that token against the
+   * very commit it reads now (core/src/plan/kept-compare.ts): it then reads no state of a collect
+   * whose token is still `since`, and collects again without `since` one that claims `kept`
+   * under another token.
    */
   since?: string
+  /**
+   * With `since`: only documents kept whole are of use (a plan's); a provider that keeps a part
+   * of them (the files provider's split manifest) makes them all, with the whole state, instead.
+   */
+  wholeOnly?: boolean
 }
 export interface CollectResult<State = unknown> {
   /** The live state as plain data; validates against `stateSchema` when the provider has one. */
@@ -49,7 +58,10 @@ export interface CollectResult<State = unknown> {
    * stat data, the configuration and the provider's own format version; never only a cache's
    * say-so). The snapshot records it beside the commit that then holds exactly these documents
    * (all written as given: none refused, none changed by the secret screen) and hands it back as
-   * `CollectRequest.since` while that commit is HEAD and the observed one.
+   * `CollectRequest.since` while that commit is HEAD and the observed one. An equal token is an
+   * equal state too, as far as `load`, `diff` and `observe` see it: a plan whose comparison of
+   * this provider found nothing under a token does not compare it again under the same one
+   * (CollectRequest.since).
    */
   token?: string
   /**

@@ -17,7 +17,7 @@ export type CollectProgress = (event: { provider: string; phase: 'start' | Colle
  */
 export async function collectAll(
   providers: readonly Provider[],
-  options: ContextOptions & { concurrency?: number; onProgress?: CollectProgress; previous?: TwinReader; since?: Readonly<Record<string, string>> },
+  options: ContextOptions & { concurrency?: number; onProgress?: CollectProgress; previous?: TwinReader; since?: Readonly<Record<string, string>>; wholeOnly?: boolean },
 ): Promise<CollectOutcome[]> {
   const limit = pLimit(options.concurrency ?? 4)
   return Promise.all(providers.map((provider) => limit(() => collectOne(provider, options))))
@@ -32,7 +32,7 @@ export function msSince(started: bigint): number {
   return Math.round(Number(process.hrtime.bigint() - started) / 1e6)
 }
 
-async function collectOne(provider: Provider, options: ContextOptions & { onProgress?: CollectProgress; previous?: TwinReader; since?: Readonly<Record<string, string>> }): Promise<CollectOutcome> {
+async function collectOne(provider: Provider, options: ContextOptions & { onProgress?: CollectProgress; previous?: TwinReader; since?: Readonly<Record<string, string>>; wholeOnly?: boolean }): Promise<CollectOutcome> {
   const started = process.hrtime.bigint()
   const elapsed = () => msSince(started)
   options.onProgress?.({ provider: provider.name, phase: 'start' })
@@ -54,9 +54,9 @@ async function collectOne(provider: Provider, options: ContextOptions & { onProg
   } else {
     const { ctx } = detected.value
     const previous = options.previous
-    // The token of its documents HEAD holds (kept-parts.ts), for a snapshot only.
+    // The token of its documents HEAD holds (a snapshot's, kept-parts.ts), or of a comparison that found nothing (a plan's, kept-compare.ts).
     const since = Object.hasOwn(options.since ?? {}, provider.name) ? options.since?.[provider.name] : undefined
-    const request = { ctx, ...(previous === undefined ? {} : { previous }), ...(since === undefined ? {} : { since }) }
+    const request = { ctx, ...(previous === undefined ? {} : { previous }), ...(since === undefined ? {} : { since, ...(options.wholeOnly === true ? { wholeOnly: true } : {}) }) }
     const collected = await callProvider(provider, 'collect', () => provider.collect(request), kept)
     outcome = collected.ok
       ? { provider, status: 'collected', result: collected.value, durationMs: elapsed() }

@@ -10,11 +10,14 @@ import { callProvider } from '../providers/provider-call.js'
  * are adopted with their domain (ITEM_INSEPARABLE alone). Nothing for a provider without
  * `observe` (its diff is the whole story) or when `observe` fails.
  */
-export async function observedOnly(provider: ApplicableProvider, observed: unknown, live: unknown, ctx: ProviderContext, planned: readonly Change[]): Promise<Change[]> {
+export async function observedOnly(provider: ApplicableProvider, observed: unknown, live: unknown, ctx: ProviderContext, planned: readonly Change[], onFailure?: () => void): Promise<Change[]> {
   const observe = provider.observe?.bind(provider)
   if (observe === undefined) return []
   const result = await callProvider(provider, 'observe', () => observe({ before: observed, after: live, ctx }))
-  if (!result.ok) return []
+  if (!result.ok) {
+    onFailure?.()
+    return []
+  }
   const covered = new Set(planned.filter((c) => c.provider === provider.name).map((c) => c.resource))
   const seen = new Set<string>()
   return result.value.changes.filter((c) => !covered.has(c.resource) && !seen.has(c.id) && seen.add(c.id))

@@ -33,6 +33,7 @@ import { outsideScope } from './outside-scope.js'
 import { markTrustChanges } from './trust-risk.js'
 import { readAdminUsers } from './admin-users.js'
 import { rootNeeds, thisRunner } from './root-needs.js'
+import { keptCompareKey, keptCompareTokens, readKeptCompare, writeKeptCompare, type KeptCompare } from './kept-compare.js'
 
 export interface PlanOptions {
   /** A snapshot (commit, tag, HEAD~1) to read the desired state from; default the working twin. */
@@ -129,15 +130,47 @@ export class Planner {
       // machine's side (CollectRequest.previous): only a change the twin asks for there is left
       // out (and named), never everything below it as "to create".
       const previous = new LastSnapshotReader(this.twin.dir, () => this.intents.observed())
+      // Speed (issue 22, session 41): a provider whose comparison with this very commit found
+      // nothing under the token it gives now is not compared again (kept-compare.ts). Not when
+      // status compares a second tree with the collected states (alsoAgainst), nor for a
+      // provider that reads its collected state after the diffs (followUps, reviewPlan).
+      const observing = options.onObserved !== undefined
+      const compareKey = twinCommit === null || !/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(twinCommit) || options.alsoAgainst !== undefined ? undefined : keptCompareKey(this.contexts.host.root, common.config.values, all)
+      const record = compareKey === undefined || twinCommit === null ? undefined : readKeptCompare(this.twin.cacheDir(), twinCommit, compareKey)
+      const since = keptCompareTokens(record, observing)
+      for (const p of providers) if (hasFollowUps(p) || hasPlanReview(p)) delete since[p.name]
       let outcomes: CollectOutcome[]
       try {
-        outcomes = await collectAll(providers, { ...this.contexts.collecting(claims, { ...run, onProgress: options.onProgress }), previous })
+        const collecting = { ...this.contexts.collecting(claims, { ...run, onProgress: options.onProgress }), previous }
+        outcomes = await collectAll(providers, { ...collecting, since, wholeOnly: true })
+        // A provider that says it kept documents under another token than the one handed to it left its state out: collected again, whole.
+        const again = outcomes.filter((o) => o.status === 'collected' && Object.hasOwn(since, o.provider.name) && o.result.token !== since[o.provider.name] && (o.result.kept?.length ?? 0) > 0).map((o) => o.provider)
+        if (again.length > 0) {
+          const fresh = await collectAll(again, collecting)
+          outcomes = outcomes.map((o) => fresh.find((f) => f.provider === o.provider) ?? o)
+        }
       } finally {
         await previous.close()
       }
       const changes: Change[] = []
+      const quiet: KeptCompare['providers'] = {}
       for (const outcome of outcomes) {
-        appendAll(diagnostics, await this.diffOne(outcome, reader, common, changes, options.onObserved))
+        const name = outcome.provider.name
+        const given = Object.hasOwn(since, name) ? since[name] : undefined
+        if (given !== undefined && outcome.status === 'collected' && outcome.result.token === given) {
+          // Compared against this commit under this token before, finding nothing: the collect's own diagnostics, as diffOne gives them.
+          appendAll(diagnostics, outcome.result.diagnostics.map((d) => ({ ...d, provider: d.provider ?? name })))
+          quiet[name] = { token: given, observed: observing || record?.providers[name]?.observed === true }
+          continue
+        }
+        appendAll(diagnostics, await this.diffOne(outcome, reader, common, changes, options.onObserved, () => {
+          if (outcome.status === 'collected' && outcome.result.token !== undefined) quiet[name] = { token: outcome.result.token, observed: observing }
+        }))
+      }
+      if (compareKey !== undefined && twinCommit !== null) {
+        // The providers this run did not collect (--only) keep their word; the rest say what they found now.
+        const kept = Object.fromEntries(Object.entries(record?.providers ?? {}).filter(([name]) => !outcomes.some((o) => o.provider.name === name)))
+        await writeKeptCompare(this.twin.cacheDir(), { commit: twinCommit, key: compareKey, providers: { ...kept, ...quiet } })
       }
       if (options.alsoAgainst !== undefined) await this.diffAgainst(options.alsoAgainst, outcomes, common)
       // A twin with no state for any provider it compared (made by `init`, never snapshotted; a revert
@@ -225,6 +258,8 @@ export class Planner {
     common: ContextOptions,
     changes: Change[],
     onObserved?: (changes: Change[]) => void,
+    /** Called when the comparison found nothing at all: no load or diff diagnostic, no change, nothing observed (kept-compare.ts). */
+    nothingFound?: () => void,
   ): Promise<Diagnostic[]> {
     const provider = outcome.provider as ApplicableProvider
     if (outcome.status === 'failed') return [outcome.diagnostic]
@@ -242,7 +277,13 @@ export class Planner {
       return out.map((d) => ({ ...d, provider: d.provider ?? provider.name }))
     }
     if (!diff.ok) return [...out, diff.diagnostic].map((d) => ({ ...d, provider: d.provider ?? provider.name }))
-    if (onObserved !== undefined) onObserved(await observedOnly(provider, desired, outcome.result.state, ctx, diff.value.changes))
+    let observedSome = false
+    if (onObserved !== undefined) {
+      const observed = await observedOnly(provider, desired, outcome.result.state, ctx, diff.value.changes, () => (observedSome = true))
+      if (observed.length > 0) observedSome = true
+      onObserved(observed)
+    }
+    if (!observedSome && loaded.value.diagnostics.length === 0 && diff.value.changes.length === 0 && diff.value.diagnostics.length === 0) nothingFound?.()
     // A change outside what the provider manages now (a forged twin's /root/.ssh entry, an
     // include set narrowed since the snapshot) is left out and said so (outsideScope).
     const outside = await outsideScope(provider, diff.value.changes, ctx, this.contexts.ownPaths(), this.contexts.forgottenPaths())

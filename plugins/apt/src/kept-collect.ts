@@ -10,8 +10,10 @@ import { APT_DOCUMENT, type AptState } from './state.js'
  * parsed into 5,000 packages' objects) only for a document the snapshot then hashed (664 KB) and
  * found unchanged. So then nothing is read: the collect returns its token, apt.json kept, and a
  * state without packages (`keptAptState`: reading them throws; a snapshot never reads the state
- * of a collect it gave `since`, CollectRequest.since). plan, status and the rest collect without
- * `since` and read the packages as before.
+ * of a collect it gave `since`, CollectRequest.since). A plan and status give it too once their
+ * comparison of apt found nothing under that token against the commit they read (they then read
+ * no state of it either: core/src/plan/kept-compare.ts); the rest collect without `since` and read
+ * the packages as before.
  *
  * Taken only when it cannot differ from collecting: the token equal (the core hands it back
  * only while HEAD is the commit that holds exactly the documents made with it, kept-parts.ts) and

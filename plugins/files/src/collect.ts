@@ -119,7 +119,7 @@ export async function resolveScope(ctx: ProviderContext): Promise<{ scope: Files
  * Read the live target into the files state and its twin documents. Read-only. `previous`: the
  * last snapshot (snapshot, plan, status, adopt), whose record of a path that cannot be read is kept.
  */
-export async function collectFiles(ctx: ProviderContext, previous?: TwinReader, since?: string): Promise<CollectResult<FilesState>> {
+export async function collectFiles(ctx: ProviderContext, previous?: TwinReader, since?: string, wholeOnly = false): Promise<CollectResult<FilesState>> {
   const startedAt = Date.now()
   const { scope, accounts } = await resolveScope(ctx)
   const diagnostics = [...scope.diagnostics]
@@ -187,7 +187,8 @@ export async function collectFiles(ctx: ProviderContext, previous?: TwinReader, 
   let recordsSay = true
   // Speed (issue 22, session 31): a snapshot's collect of a split manifest describes only the
   // parts whose piece of the token moved (partlyKept); the others are kept as HEAD holds them.
-  const partly = since !== undefined && isSplitToken(since) && unread.length === 0 ? await partlyKept(ctx, since, await attributesRead, tokenOf) : undefined
+  // Not for a plan (CollectRequest.wholeOnly): it reads the whole state of a collect that does not keep everything.
+  const partly = since !== undefined && !wholeOnly && isSplitToken(since) && unread.length === 0 ? await partlyKept(ctx, since, await attributesRead, tokenOf) : undefined
   // Directories and files the stat cache knows need no read: described in one pass, without a
   // promise each; the rest (symlinks, new and changed files) are read side by side. A path of a
   // kept part (`keep`) is not described: its record is carried, in the walk's order as a lookup

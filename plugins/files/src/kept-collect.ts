@@ -12,8 +12,10 @@ import type { FilesState } from './state.js'
  * origin, an entry object each) only built a state that a snapshot never reads. So then no file is
  * looked up: the collect returns its token, every part kept, and a state without entries
  * (`keptState`: reading its entries throws, so a caller that did read it fails loudly instead of
- * seeing no files). Only a snapshot gives `since` (CollectRequest.since: it never reads the state
- * of such a collect); plan, status and the rest collect without it and describe every file.
+ * seeing no files). A snapshot gives `since` (CollectRequest.since: it never reads the state of
+ * such a collect), and so do a plan and status whose comparison of the files found nothing under
+ * that token against the commit they read (core/src/plan/kept-compare.ts: they read no state of a
+ * collect whose token is `since`); the rest collect without it and describe every file.
  *
  * Taken only when it cannot differ from describing: the walk found every folder's listing in the
  * stat cache unmoved (nothing remembered, nothing racy: `StatCache.untouched`), nothing was

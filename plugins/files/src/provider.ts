@@ -62,9 +62,9 @@ export class FilesProvider implements ApplicableProvider<FilesState>, ConfigChec
       : { detected: false, reason: 'the target has no /etc directory', diagnostics: [] }
   }
 
-  async collect({ ctx, previous, since }: CollectRequest): Promise<CollectResult<FilesState>> {
+  async collect({ ctx, previous, since, wholeOnly }: CollectRequest): Promise<CollectResult<FilesState>> {
     const { collectFiles } = await import('./collect.js')
-    return collectFiles(ctx, previous, since)
+    return collectFiles(ctx, previous, since, wholeOnly === true)
   }
 
   async load({ ctx, twin }: LoadRequest): Promise<LoadResult<FilesState>> {
