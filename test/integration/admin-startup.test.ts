@@ -8,6 +8,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Plan } from '@twinsync/sdk'
 import { ApplyService } from '../../core/src/apply/apply-service.js'
+import { highRiskChanges, highRiskLines } from '../../core/src/apply/high-risk.js'
 import { LocalHost } from '@twinsync/sdk'
 import { readAdminUsers } from '../../core/src/plan/admin-users.js'
 import type { DependencyContainer } from '../../core/src/di.js'
@@ -78,5 +79,34 @@ describe("a pulled change to the startup files of a user who may become root is 
     }
     assert.equal(await checksum(root), before)
     assert.equal(await readFile(join(root, 'home/ann/.bashrc'), 'utf8'), '# ~/.bashrc\n')
+  })
+
+  // Session 41: a saved plan carried the rating of the machine it was made on. bob could not sudo
+  // then; by the apply he can, and the apply's check (rated again from the machine) refused his
+  // .bashrc, while the question the CLI asks of the same plan (highRiskLines, a plain y/N without
+  // one) counted none: `apply FILE` without a terminal said to run it with `--yes`, which was then refused.
+  it('a saved plan is rated by the machine it is applied on: the question counts what the apply checks (bob may sudo since it was saved)', async () => {
+    await pulled('home/bob/.bashrc', '# ~/.bashrc\nalias sudo="/tmp/.x; sudo"\n')
+    const file = join(dir, 'saved-plan.json')
+    const workflow = (await container()).resolve(PlanWorkflow)
+    const made = await workflow.plan({})
+    assert.equal(made.changes.find((c) => c.resource === '/home/bob/.bashrc')?.riskReason, undefined)
+    await workflow.save(file, made)
+    const sudoers = join(root, 'etc/sudoers.d/bob')
+    await writeFile(sudoers, 'bob ALL=(ALL:ALL) ALL\n', { mode: 0o440 })
+    try {
+      const saved = await (await container()).resolve(PlanWorkflow).toApply({ planFile: file })
+      const refused = await (await container()).resolve(ApplyService).apply({ plan: saved, fromFile: true, signal: new AbortController().signal }).then(
+        () => assert.fail('applied'),
+        (error: { code?: string; details?: { changes?: Array<{ id: string }> } }) => error,
+      )
+      assert.equal(refused.code, 'HIGH_RISK_NOT_ACCEPTED')
+      const checked = (refused.details?.changes ?? []).map((c) => c.id)
+      assert.equal(checked.length, 1)
+      assert.deepEqual(highRiskChanges(saved.changes).map((h) => h.change.id), checked)
+      assert.match(highRiskLines(saved.changes).join('\n'), /^1 of these changes runs code as root or lets someone log in:\n {2}.*\.bashrc.*: bob may become root \(named by a rule of \/etc\/sudoers\.d\/bob\)/)
+    } finally {
+      await rm(sudoers)
+    }
   })
 })

@@ -15,6 +15,8 @@ import { twinsyncLine, type CommandTarget } from '../plan/command-text.js'
 import { resolveSnapshot } from '../twin/git-tree-reader.js'
 import { rootNeedsNow, thisRunner } from '../plan/root-needs.js'
 import { invokingUserOwns } from '../twin/twin-owner.js'
+import { markTrustChanges } from '../plan/trust-risk.js'
+import { readAdminUsers } from '../plan/admin-users.js'
 
 /** What a revert to `commit` plans, from either front end: every state domain from that snapshot, not the instructions in plans/. */
 export function revertPlan(commit: string): { from: string; only: string[] } {
@@ -59,8 +61,18 @@ export class PlanWorkflow {
     const progress = options.onProgress === undefined ? {} : { onProgress: options.onProgress }
     if (options.planFile !== undefined) {
       const target = { root: this.host.root, repo: this.location.dir }
-      // Its NEEDS_ROOT notes are its maker's: made again for this run (root-needs.ts).
-      return readPlanFile(options.planFile, target).then((saved) => rootNeedsNow(saved, this.host, thisRunner(), target))
+      // Its NEEDS_ROOT notes are its maker's: made again for this run (root-needs.ts). So is its
+      // trust rating (who may become root, read from the machine, changes after a save): rated
+      // again now, so the plan shown and the question asked of it count what ApplyService refuses
+      // unaccepted (high-risk.ts; session 41: bob given sudo since the save, the question a plain
+      // y/N, the apply refused his .bashrc). A rating is only ever added (markTrustChanges).
+      return readPlanFile(options.planFile, target)
+        .then((saved) => rootNeedsNow(saved, this.host, thisRunner(), target))
+        .then(async (saved) => {
+          const changes = [...saved.changes]
+          markTrustChanges(changes, await readAdminUsers(this.host))
+          return { ...saved, changes }
+        })
     }
     if (options.revert !== undefined) return this.planner.plan({ ...revertPlan(options.revert.commit), ...progress })
     return this.named(options).then((named) => this.planner.plan({ ...progress, ...(named.from === undefined ? {} : { from: named.from }), ...(options.only === undefined ? {} : { only: options.only }) }))
