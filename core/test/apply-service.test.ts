@@ -11,6 +11,8 @@ import { RemoteService } from '../src/remote/remote-service.js'
 import { SnapshotService } from '../src/snapshot/snapshot-service.js'
 import { notesProvider, type NotesProvider } from './support/notes-provider.js'
 import { unitRig, type UnitRig } from './support/unit-container.js'
+import { asGoneRun, killAt } from './support/kill-points.js'
+import { machineLockPath, MACHINE_LOCK_DIR } from '../src/apply/machine-lock.js'
 
 const failWith = (code: string, message?: RegExp) => (e: unknown) => isTwinSyncError(e) && e.code === code && (message === undefined || message.test(e.message))
 
@@ -249,6 +251,42 @@ describe('ApplyService', function () {
       assert.equal(said[0]?.severity, 'warning')
       assert.match(said[0]?.summary ?? '', /\(commands:plans\/once\.yaml#1\): it ran on this machine at 2026-.* \(the last snapshot's system\/journal\/commands\.json\), but the twin's record no longer has it: applying runs it again/)
       assert.match(said[0]?.detail ?? '', /git checkout refs\/twinsync\/observed -- system\/journal\/commands\.json/)
+    })
+
+    // Session 41 (attack): the finishing apply reported the command "done before the
+    // interruption; not run again" but wrote the record of what ran only for the steps it ran
+    // itself: the next plan ran the run-once command a second time.
+    it('one that ran in an apply killed before its snapshot: the apply that finishes it records it; it never runs again', async () => {
+      await setUp()
+      await rm(join(rig.twinDir, 'system/notes.json'))
+      rig.git('checkout', '--', '.')
+      execFileSync('mkdir', ['-p', join(rig.twinDir, 'plans')])
+      await once()
+      rig.git('add', '-A')
+      rig.git('commit', '-qm', 'a run-once command')
+      // kill -9 once the command ran and its end is in the progress log: at the next write (the snapshot after the steps).
+      const point = killAt((call) => execs().length > 0 && !call.includes('apply-in-progress'))
+      let killed: unknown
+      try {
+        await apply(await plan())
+      } catch (error) {
+        killed = error
+      } finally {
+        await new Promise((resolve) => setImmediate(resolve))
+        point.restore()
+      }
+      assert.equal(point.hit, true, String(killed))
+      asGoneRun(rig.twinDir)
+      await rm(machineLockPath(rig.root, MACHINE_LOCK_DIR), { force: true })
+      assert.equal(execs().length, 1, 'it ran')
+      const report = await apply(await plan())
+      assert.deepEqual(report.journal.steps.map((s) => [s.id, s.message]), [['commands:plans/once.yaml#1', 'done before the interruption; not run again']])
+      assert.equal(execs().length, 1, 'not run again')
+      const ledger = JSON.parse(await readFile(join(rig.twinDir, 'system/journal/commands.json'), 'utf8')) as Record<string, { summary?: string }>
+      assert.deepEqual(Object.values(ledger).map((e) => e.summary), ['run touch /root/mark'], 'recorded as run')
+      assert.deepEqual((await plan()).changes.map((c) => c.id), [], 'the next plan does not run it again')
+      await apply(await plan())
+      assert.equal(execs().length, 1, 'ran once')
     })
 
     it('a saved plan of an edited twin that no longer asks for it (and never ran it): PLAN_STALE, nothing run', async () => {

@@ -234,7 +234,7 @@ export class ApplyService {
       intentReasons: notApplied(steps, options.leftOut ?? [], stamp, plan.changes),
       otherwiseReason: options.only === undefined ? `not in the apply of ${stamp}` : `left out of the apply of ${stamp} (--only ${options.only.join(',')})`,
       message: `TwinSync ${what} ${stamp}: ${counts.applied} applied, ${counts.unchanged} unchanged, ${counts.failed} failed, ${counts.skipped} skipped`,
-      extraDocuments: [{ path, content: stableStringify(journal), seal: (text) => sealJournalText(key, path, text) }, await this.ledgerAfter(plan, steps)],
+      extraDocuments: [{ path, content: stableStringify(journal), seal: (text) => sealJournalText(key, path, text) }, await this.ledgerAfter(options.plan, steps)],
     }).catch(async (error: unknown) => {
       // Committed, and only putting a person's other edits back failed: the apply is recorded.
       if (committedIn(error) !== undefined) await clearApplyRecord(this.twin.dir)
@@ -366,7 +366,12 @@ export class ApplyService {
     return judged.filter((c) => reviewed.changes.some((r) => r.id === c.id) || stillWanted(reviewed, c))
   }
 
-  /** The record of run-once commands, with those that just ran added. */
+  /**
+   * The record of run-once commands, with those that just ran added: of the whole plan given,
+   * whose steps done before an interruption are not run again but are reported applied here.
+   * Session 41: only the changes this run made were looked at, so a command that ran in an apply
+   * killed (or out of disk) before its snapshot was never recorded, and the next plan ran it again.
+   */
   private async ledgerAfter(plan: Plan, steps: Array<{ id: string; status: string; endedAt: string }>) {
     const ledger = { ...(await readCommandsLedger(this.twin)) }
     const ok = new Map(steps.filter((s) => s.status === 'applied').map((s) => [s.id, s.endedAt]))
