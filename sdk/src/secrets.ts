@@ -75,7 +75,7 @@ export interface FindSecretsOptions {
 }
 
 /** Bump when the rules change what they find: caches of earlier verdicts are dropped. */
-export const SECRET_RULES_VERSION = 32
+export const SECRET_RULES_VERSION = 33
 
 /** What redactSecrets puts in place of a secret value. */
 export const REDACTED = '<redacted>'
@@ -299,9 +299,9 @@ function isRunTogether(bare: string, lower: string): boolean {
 /** Keys that end like a credential but name where one is kept, not the credential (systemd's LoadCredential=name:path). */
 const KEY_EXCEPTIONS = new Set(['loadcredential', 'importcredential', 'loadcredentialencrypted'])
 
-/** Values that name no secret: empty, placeholders, references, switches, paths. */
+/** Values that name no secret: empty, placeholders, references, switches, paths (session 41: a program, Apache's `exec:/PATH`). */
 const NOT_A_VALUE =
-  /^(?:|\*+|x+|\.+|-+|true|false|yes|no|on|off|none|null|nil|undef|undefined|required|optional|prompt|ask|disabled?|enabled?|string|str|bytes|int|bool|boolean|secret|password|passwd|pass|<[^>]*>|\$[{(]?[A-Za-z_]\S*|%\([^)]*\)s|%[a-z]|\{\{[^}]*\}\}|@@?[A-Za-z_]+@?@?|(?:\.{0,2}|~)\/\S*|file:\S*|[A-Za-z_][\w.]*\(.*)$/i
+  /^(?:|\*+|x+|\.+|-+|true|false|yes|no|on|off|none|null|nil|undef|undefined|required|optional|prompt|ask|disabled?|enabled?|string|str|bytes|int|bool|boolean|secret|password|passwd|pass|<[^>]*>|\$[{(]?[A-Za-z_]\S*|%\([^)]*\)s|%[a-z]|\{\{[^}]*\}\}|@@?[A-Za-z_]+@?@?|(?:\.{0,2}|~)\/\S*|file:\S*|exec:\/\S*|[A-Za-z_][\w.]*\(.*)$/i
 
 /**
  * Does the key end with a credential word at all (any case, before closing quotes)? The cheap
@@ -648,6 +648,15 @@ function quoteClosesKey(g: Record<string, string | undefined>): boolean {
 }
 
 /** A line that is a directive and its one value, perhaps a comment after it. */
+/**
+ * nginx's directives that pass a request on (`proxy_pass http://127.0.0.1:8080;`, `fastcgi_pass
+ * unix:/run/php/php-fpm.sock;`): an upstream's address, no credential (session 41: every reverse
+ * proxy's site was held out; an address's `user:password@` is url-credentials').
+ */
+const NGINX_UPSTREAM = /^(?:proxy|fastcgi|uwsgi|scgi|grpc|memcached)_pass$/
+/** An nginx directive's end: `;`, then blanks or a comment (a `proxy_pass VALUE` line of another syntax is still a credential's). */
+const NGINX_END = /;[ \t]*(?:#[^\n]*)?\r?$/
+
 const DIRECTIVE_LINE = new RegExp(String.raw`^[ \t]*\S+[ \t]+${VALUE}[ \t]*(?:[#;][^\n]*)?\r?$`)
 
 /**
@@ -1044,7 +1053,8 @@ const makeHandRules = (): readonly HandRule[] => [
       if (g.c !== undefined) {
         if (CREDENTIAL_WORDS.some((w) => w === g.c?.toLowerCase()) || !isCredentialKey(g.c)) return false
         const end = text.indexOf('\n', at)
-        return DIRECTIVE_LINE.test(text.slice(at, end < 0 ? text.length : end))
+        const line = text.slice(at, end < 0 ? text.length : end)
+        return DIRECTIVE_LINE.test(line) && !(NGINX_UPSTREAM.test(g.c) && NGINX_END.test(line))
       }
       return g.u === 'user'
     },

@@ -683,3 +683,14 @@ describe('secret rules in linear time on hostile texts (session 37)', function (
     })
   })
 })
+
+describe('the credential directive rule\'s nginx upstream exception in linear time (session 41)', function () {
+  this.timeout(120_000)
+  const rule = handRules().find((r) => r.description === 'credential directive')!
+  it('takes a linear scan\'s time on lines of `proxy_pass` and runs of `;` and blanks after one', () => {
+    const n = 128 * 1024
+    assertLinear(rule, 'proxy_pass http://a:8080;\n'.repeat(n / 26), '`proxy_pass …;` lines')
+    assertLinear(rule, `proxy_pass abcdefgh${'; \t'.repeat(n / 3)}x\n`, 'a proxy_pass line of `; \\t` runs')
+    assertLinear(rule, `fastcgi_pass abcdefgh;${' '.repeat(n)}#${'#'.repeat(n)}x\n`, 'blanks and a comment after `;`')
+  })
+})

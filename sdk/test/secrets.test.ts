@@ -1712,3 +1712,26 @@ describe('findSecrets: session 36, a Clash provider written as a flow mapping (i
     assert.deepEqual(await findSecrets(text, { path: '/etc/mihomo/config.yaml' }), [])
   })
 })
+
+/**
+ * Session 41: nginx's `proxy_pass http://127.0.0.1:8080;` (and fastcgi_pass, uwsgi_pass…) was a
+ * "credential directive" (a `_pass` name, a value alone on its line): every reverse proxy's site
+ * was held out whole. And Apache's `AuthLDAPBindPassword exec:/opt/x/bind.sh` names the program
+ * that prints the password (the program is a named credential file now), not the password.
+ */
+describe('findSecrets: session 41, nginx\'s upstream addresses and Apache\'s exec: programs are no credentials', () => {
+  const pw = fakeChars('s41-pw', 16)
+  it('leaves alone proxy_pass, fastcgi_pass, uwsgi_pass, grpc_pass lines of nginx and an exec: program', async () => {
+    const nginx = 'server {\n  location / {\n    proxy_pass http://127.0.0.1:8080;\n  }\n  location ~ \\.php$ { fastcgi_pass unix:/run/php/php8.2-fpm.sock; }\n  location /u {\n    uwsgi_pass backend; # the app\n    grpc_pass grpcs://grpc.example.net:443;\n  }\n}\n'
+    assert.deepEqual(await findSecrets(nginx, { path: '/etc/nginx/sites-available/shop' }), [])
+    assert.deepEqual(await findSecrets(nginx, { path: '/srv/www/shop/nginx.conf' }), [])
+    assert.deepEqual(await findSecrets('AuthLDAPBindPassword exec:/opt/intranet/ldap-bind.sh\nSSLPassPhraseDialog exec:/usr/local/sbin/tls-unlock\n', { path: '/etc/apache2/sites-available/intranet.conf' }), [])
+  })
+  it('still finds a password in an upstream\'s address, a `proxy_pass` of another syntax, a bind password, an exec: that is no path', async () => {
+    const found = async (text: string, path: string) => (await findSecrets(text, { path })).length
+    assert.equal(await found(`location / {\n  proxy_pass http://admin:${pw}@10.0.0.5:8080;\n}\n`, '/etc/nginx/sites-available/a'), 1)
+    assert.equal(await found(`proxy_pass ${pw}\n`, '/etc/app/app.conf'), 1)
+    assert.equal(await found(`AuthLDAPBindPassword ${pw}\n`, '/etc/apache2/sites-available/a.conf'), 1)
+    assert.equal(await found(`AuthLDAPBindPassword exec:${pw}\n`, '/etc/apache2/sites-available/a.conf'), 1)
+  })
+})
