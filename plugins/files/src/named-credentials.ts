@@ -93,10 +93,16 @@ import { parseGroup, parsePasswd } from './accounts.js'
  * Session 40:
  * - keytabs Apache (`GssapiCredStore`, `Krb5Keytab`; envvars' `KRB5_KTNAME=`), nginx
  *   (`auth_gss_keytab`) and Samba (`dedicated keytab file`…, with its password databases and
- *   private folder) name, also in the files their configs include within /etc (includeHops); a
+ *   private folder) name, also in the files their configs include (includeHops); a
  *   KDC's `database_name` and LDAP bind stash;
  * - a followed script's HOME (Follow.home): a crontab job's, a unit's (systemd's: its `User=`'s
  *   home, a home's unit's), for its `cd $HOME`, `cd ~`, `~/pw`.
+ * Session 41:
+ * - the web servers' other credential files: Apache's passphrase and LDAP bind password programs,
+ *   mod_auth_gssapi's session key and delegated credentials, its ticket key and user files
+ *   (APACHE_FILES); nginx's passphrase, user and ticket key files (NGINX_FILES);
+ * - included configs wherever an administrator keeps them (INCLUDE_ROOTS: /srv, /opt… besides /etc);
+ * - a unit of /etc/systemd/user's scripts with each account's HOME (sharedUnitHomes).
  * Each rule gives path patterns (a named path, and for pam_userdb `PATH.*` too), and a name for
  * messages that never holds a value.
  */
@@ -199,7 +205,7 @@ function keytabPath(value: string, store: boolean): string | undefined {
  * Session 40: the web servers' and Samba's configs that name keytabs: Apache's (Debian's
  * apache2.conf, ports.conf and its conf-, sites- and mods- folders; Red Hat's httpd.conf,
  * conf.d and conf.modules.d), nginx's (nginx.conf, conf.d, sites-, snippets) and Samba's
- * (/etc/samba's *.conf). Each also read in the files it includes (INCLUDE_ROOT, includeHops).
+ * (/etc/samba's *.conf). Each also read in the files it includes (INCLUDE_ROOTS, includeHops).
  */
 const APACHE_CONFIGS = ['/etc/apache2/apache2.conf', '/etc/apache2/ports.conf', '/etc/httpd/conf/httpd.conf']
 const APACHE_FOLDERS = [...['conf-available', 'conf-enabled', 'sites-available', 'sites-enabled', 'mods-available', 'mods-enabled', 'conf.d'].map((f) => `/etc/apache2/${f}`), '/etc/httpd/conf.d', '/etc/httpd/conf.modules.d']
@@ -212,8 +218,15 @@ const isApacheConfig = (path: string) => APACHE_CONFIGS.includes(path) || APACHE
 const isNginxConfig = (path: string) => NGINX_CONFIGS.includes(path) || NGINX_FOLDERS.some((folder) => inFolder(folder, path))
 const isSambaConfig = (path: string) => inFolder(SAMBA, path) && path.endsWith('.conf')
 
-/** Where an included config is read (session 40): /etc only, as deep as MAX_INCLUDE_HOPS, at most MAX_INCLUDED a collect or push. */
-const INCLUDE_ROOT = '/etc'
+/**
+ * Where an included config is read (session 40: /etc only), as deep as MAX_INCLUDE_HOPS, at most
+ * MAX_INCLUDED a collect or push. Session 41: also where sites keep their own configs (`Include
+ * /srv/www/intranet/auth.conf`, `include /opt/app/nginx.conf;`): the folders an administrator's
+ * files are in (the followed scripts' roots, and /var/www), each where it leads (links resolved).
+ */
+const INCLUDE_ROOTS = ['/etc/', '/srv/', '/opt/', '/var/www/', '/var/lib/', '/usr/local/', '/home/', '/root/', '/data/']
+/** Whether an included config at this path (links resolved) is read. */
+export const isIncludable = (path: string): boolean => INCLUDE_ROOTS.some((r) => path.startsWith(r))
 const MAX_INCLUDE_HOPS = 3
 const MAX_INCLUDED = 200
 /** The most included paths looked up in all (a missing one too: 100,000 `Include /etc/x/N.conf` lines of a hostile config cost 1,000 look-ups). */
@@ -232,19 +245,41 @@ function valuesIn(text: string, pattern: RegExp, max = Number.POSITIVE_INFINITY)
   return [...out]
 }
 
-/** An included path as a pattern: absolute, normalized, under INCLUDE_ROOT (or none). */
+/** An included path as a pattern: absolute, normalized, under INCLUDE_ROOTS (or none). */
 const includePattern = (path: string): string[] => {
   const p = posix.normalize(path)
-  return p.startsWith(`${INCLUDE_ROOT}/`) && !p.includes('[') ? [p] : []
+  return isIncludable(p) && !p.includes('[') ? [p] : []
 }
 
 /** Apache's keytab directives (names in any case): mod_auth_gssapi's `GssapiCredStore keytab:…`, `client_keytab:…`, `ccache:FILE:…`; mod_auth_kerb's `Krb5Keytab`, `Krb4Srvtab`. */
 const APACHE_KEYTAB = /^[ \t]*(?<k>GssapiCredStore|Krb5Keytab|Krb4Srvtab)[ \t]+["']?(?<v>[^\s"']+)/gim
+/**
+ * Session 41: Apache's other credential files (names in any case): the program that prints a TLS
+ * key's passphrase (mod_ssl's `SSLPassPhraseDialog exec:PATH` or `|PATH`) or an LDAP bind password
+ * (mod_authnz_ldap's `AuthLDAPBindPassword exec:PATH`), mod_auth_gssapi's session key
+ * (`GssapiSessionKey file:PATH`) and delegated credentials' folder (`GssapiDelegCcacheDir`),
+ * mod_ssl's session ticket key (`SSLSessionTicketKeyFile`), and the password files of basic and
+ * digest authentication (`AuthUserFile`, `AuthDigestFile`, `AuthDBMUserFile`: a DBM's `.db`,
+ * `.pag`, `.dir` beside its name). Not `AuthGroupFile` (names of groups' users, no credential).
+ */
+const APACHE_FILES = /^[ \t]*(?<k>SSLPassPhraseDialog|AuthLDAPBindPassword|GssapiSessionKey|GssapiDelegCcacheDir|SSLSessionTicketKeyFile|AuthUserFile|AuthDigestFile|AuthDBMUserFile)[ \t]+["']?(?<v>[^\s"']+)/gim
 /** Apache's `Include`, `IncludeOptional` (a path relative to ServerRoot; wildcards). */
 const APACHE_INCLUDE = /^[ \t]*Include(?:Optional)?[ \t]+["']?(?<v>[^\s"']+)/gim
 /** nginx's spnego module's `auth_gss_keytab`, and `include` (relative to /etc/nginx; wildcards), after a line's start, `;`, `{` or `}`. */
 const NGINX_KEYTAB = /(?:^|[;{}])[ \t]*auth_gss_keytab[ \t]+["']?(?<v>[^\s"';{}]+)/gm
 const NGINX_INCLUDE = /(?:^|[;{}])[ \t]*include[ \t]+["']?(?<v>[^\s"';{}]+)/gm
+/**
+ * Session 41: nginx's other credential files: a TLS key's passphrases (`ssl_password_file`, the
+ * proxied, gRPC and uwsgi upstreams' `proxy_ssl_password_file`…: a passphrase a line, of any
+ * shape), basic authentication's users (`auth_basic_user_file`) and the session ticket keys
+ * (`ssl_session_ticket_key`); a relative one from /etc/nginx, not one of a variable.
+ */
+const NGINX_FILES = /(?:^|[;{}])[ \t]*(?:(?:proxy|grpc|uwsgi)_)?(?:ssl_password_file|auth_basic_user_file|ssl_session_ticket_key)[ \t]+["']?(?<v>[^\s"';{}]+)/gm
+/** nginx's credential files (NGINX_KEYTAB, NGINX_FILES) a config names. */
+const nginxNamed = (text: string): string[] => {
+  const lines = withoutHashComments(text)
+  return [...valuesIn(lines, NGINX_KEYTAB).flatMap((v) => keytabPath(v, false) ?? []), ...valuesIn(lines, NGINX_FILES).flatMap((v) => (v.includes('$') ? [] : [posix.resolve('/etc/nginx', v).replace(/\*/g, '?')]))]
+}
 /** nginx's comments: `#` at a line's start or after a blank, `;`, `{`, `}`, to the line's end (blanked, positions kept). */
 const withoutHashComments = (text: string) => (text.includes('#') ? text.replace(/(?<=^|[ \t;{}])#[^\n]*/gm, (c) => ' '.repeat(c.length)) : text)
 /** A Samba line: its name (to the first `=`; case and blanks in it insignificant, smb.conf(5)) and value. */
@@ -255,11 +290,33 @@ const sambaPath = (value: string): string | undefined => {
   return keytabPath(v, false)
 }
 
-/** The keytabs an Apache config names (session 40). */
-function apacheKeytabs(text: string): string[] {
+/** The keytabs an Apache config names (session 40); session 41: its other credential files (APACHE_FILES), relative ones from ServerRoot. */
+function apacheKeytabs(config: string, text: string): string[] {
   const values = new Set<string>()
   for (const m of text.matchAll(APACHE_KEYTAB)) values.add(`${(m.groups?.k ?? '').toLowerCase() === 'gssapicredstore' ? 's' : 'k'}${m.groups?.v ?? ''}`)
-  return [...values].flatMap((v) => keytabPath(v.slice(1), v.startsWith('s')) ?? [])
+  const out = [...values].flatMap((v) => keytabPath(v.slice(1), v.startsWith('s')) ?? [])
+  const files = new Set<string>()
+  for (const m of text.matchAll(APACHE_FILES)) files.add(`${(m.groups?.k ?? '').toLowerCase()}\0${m.groups?.v ?? ''}`)
+  for (const each of files) {
+    const [key, value] = each.split('\0') as [string, string]
+    const path = (v: string) => (v === '' || v.includes('$') ? undefined : posix.resolve(apacheRoot(config), v).replace(/\*/g, '?'))
+    if (key === 'sslpassphrasedialog' || key === 'authldapbindpassword') {
+      // A program of the administrator's (Debian's own `exec:/usr/share/apache2/ask-for-passphrase` asks at the console).
+      const program = /^(?:exec:|\|)(?<p>\/.*)$/.exec(value)?.groups?.p
+      if (program !== undefined && followable(posix.normalize(program))) out.push(asPattern(program))
+    } else if (key === 'gssapisessionkey') {
+      const file = /^file:(?<p>.+)$/.exec(value)?.groups?.p
+      const at = file === undefined ? undefined : path(file)
+      if (at !== undefined) out.push(at)
+    } else {
+      const at = path(value)
+      if (at === undefined || at === '/') continue
+      out.push(at)
+      if (key === 'gssapidelegccachedir') out.push(`${at}/**`)
+      if (key === 'authdbmuserfile') out.push(`${at}.*`)
+    }
+  }
+  return out
 }
 
 /** Apache's ServerRoot for a config (relative includes): Red Hat's /etc/httpd, else Debian's /etc/apache2. */
@@ -422,6 +479,24 @@ const MANAGER_HOME_ROOTS = ['/srv/', '/var/lib/', '/opt/', '/data/', '/usr/local
 
 /** The homes a unit of /etc/systemd/user runs in: /root, /home/* (any /home/NAME; an account /etc/passwd does not list: LDAP's), and the homes of accounts under MANAGER_HOME_ROOTS, at most MAX_MANAGER_HOMES more. */
 const userManagerHomes = (accounts?: UnitAccounts): readonly string[] => accounts?.homes ?? ['/root', '/home/*']
+
+/**
+ * The most homes under /home a unit of /etc/systemd/user's scripts are followed with (session 41:
+ * each home's HOME a parse of each script; the first ones of /etc/passwd).
+ */
+const MAX_SHARED_UNIT_HOMES = 16
+
+/**
+ * Session 41: the homes a unit of /etc/systemd/user runs with as its HOME, each an account's own
+ * (for a script's `cd ~`, `$HOME/pw`): userManagerHomes' without `/home/*`, and the homes under
+ * /home that /etc/passwd lists (at most MAX_SHARED_UNIT_HOMES; an account it does not list, LDAP's,
+ * is no HOME known). None without accounts.
+ */
+function sharedUnitHomes(accounts?: UnitAccounts): string[] {
+  if (accounts === undefined) return []
+  const home = [...accounts.byHome.keys()].filter((h) => /^\/home\/[^/?*]+$/.test(h)).slice(0, MAX_SHARED_UNIT_HOMES)
+  return [...new Set([...accounts.homes.filter((h) => !/[*?]/.test(h)), ...home])]
+}
 
 /** A home's account's specifiers; none where no account has it (`*`: any name). */
 const accountSpecifiers = (home: string, accounts?: UnitAccounts): Readonly<Record<string, string>> => accounts?.byHome.get(home) ?? {}
@@ -1305,7 +1380,20 @@ export const NAMING_RULES: readonly NamingRule[] = [
       }
       // Session 40: with the HOME systemd gives it (unitHome), for a script's `cd $HOME`, `~/pw`.
       const home = paths.length === 0 ? undefined : unitHome(config, text)
-      return paths.flatMap((path) => from(path).map((cwd) => ({ path, cwd, ...(home === undefined ? {} : { home }) })))
+      const out1 = paths.flatMap((path) => from(path).map((cwd) => ({ path, cwd, ...(home === undefined ? {} : { home }) })))
+      if (paths.length === 0 || !posix.dirname(config).startsWith(SYSTEMD_USER)) return out1
+      // Session 41: a unit of /etc/systemd/user runs in every user's manager, each with its own HOME:
+      // its scripts followed once for each home an account has (sharedUnitHomes), from that home's folders.
+      return [
+        ...out1,
+        ...sharedUnitHomes(accounts).flatMap((h) => {
+          const own = unitCwds(config, text, { byHome: accounts?.byHome ?? new Map(), homes: [h] })
+          return paths.flatMap((path) => {
+            const mine = own.filter((c) => c !== null && c !== '/' && path.startsWith(`${c}/`))
+            return (mine.length === 0 ? own : mine).map((cwd) => ({ path, cwd, home: h }))
+          })
+        }),
+      ]
     },
   },
   {
@@ -1417,18 +1505,20 @@ export const NAMING_RULES: readonly NamingRule[] = [
   },
   {
     // Session 40: Apache's keytabs of any name (mod_auth_gssapi's `GssapiCredStore keytab:…`,
-    // mod_auth_kerb's `Krb5Keytab`), in its configs and the files they `Include` within /etc.
-    rule: 'Kerberos keytab',
+    // mod_auth_kerb's `Krb5Keytab`), in its configs and the files they `Include`.
+    // Session 41: its other credential files (APACHE_FILES), in the files it includes wherever they are (INCLUDE_ROOTS).
+    rule: 'web server credential file',
     isConfig: isApacheConfig,
-    named: (_config, text) => apacheKeytabs(text),
+    named: (config, text) => apacheKeytabs(config, text),
     // A folder's files too (`Include /etc/intranet/apache.d`: Apache reads each file in it): `PATH/*`, nothing where PATH is a file.
     includes: (config, text) => valuesIn(text, APACHE_INCLUDE, MAX_INCLUDE_TRIES).flatMap((v) => includePattern(posix.resolve(apacheRoot(config), unquoted(v)))).flatMap((p) => (/[*?]/.test(posix.basename(p)) ? [p] : [p, `${p}/*`])),
   },
   {
-    // Session 40: nginx's spnego module's `auth_gss_keytab`, in its configs and the files they `include` within /etc.
-    rule: 'Kerberos keytab',
+    // Session 40: nginx's spnego module's `auth_gss_keytab`, in its configs and the files they `include`.
+    // Session 41: its passphrase, user and ticket key files (NGINX_FILES), in the files it includes wherever they are.
+    rule: 'web server credential file',
     isConfig: isNginxConfig,
-    named: (_config, text) => valuesIn(withoutHashComments(text), NGINX_KEYTAB).flatMap((v) => keytabPath(v, false) ?? []),
+    named: (_config, text) => nginxNamed(text),
     includes: (_config, text) => valuesIn(withoutHashComments(text), NGINX_INCLUDE, MAX_INCLUDE_TRIES).flatMap((v) => includePattern(posix.resolve('/etc/nginx', v))),
   },
   {
@@ -1729,7 +1819,7 @@ export function includedRefs(include: Include, text: string): IncludedRefs {
  * The paths the configs that configs include name (session 40: a site's `Include
  * /etc/wiki/apache-auth.conf`, an nginx `include /etc/gss/*.conf;`, smb.conf's `include =`), each
  * read by its includer's rule (what they name by rule name, and the configs read): MAX_INCLUDE_HOPS deep, at most MAX_INCLUDED configs in all, each
- * once (a wildcard taken to its paths, `expand`; a link to where it leads within /etc, `resolve`);
+ * once (a wildcard taken to its paths, `expand`; a link to where it leads, `resolve`, read where isIncludable);
  * `readRefs` reads a hop's configs (none for one not read). One walk for the machine
  * (includedMachineConfigs) and a pushed twin (secrets.ts). By rule name.
  */
@@ -1749,7 +1839,7 @@ export async function includeHops(starts: readonly Include[], expand: (pattern: 
         if (++tries > MAX_INCLUDE_TRIES) break
         const real = await resolve(path)
         const key = `${start.rule}\0${real}`
-        if (real === undefined || !real.startsWith(`${INCLUDE_ROOT}/`) || seen.has(key) || seen.size >= MAX_INCLUDED) continue
+        if (real === undefined || !isIncludable(real) || seen.has(key) || seen.size >= MAX_INCLUDED) continue
         seen.add(key)
         entries.push({ rule: start.rule, path: real })
       }
@@ -1776,7 +1866,7 @@ async function includedMachineConfigs(host: Pick<HostPort, 'readTextIfExists' | 
   const { named } = await includeHops(
     starts,
     expand,
-    (path) => throughLinks(look, path, INCLUDE_ROOT),
+    (path) => throughLinks(look, path, '/'),
     async (entries, hop) => {
       const files: Array<{ include: Include; path: string; stat: MachineConfig['stat'] }> = []
       for (const include of entries) {

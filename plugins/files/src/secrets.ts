@@ -73,6 +73,33 @@ export const DEFAULT_SECRET_PATHS: readonly string[] = [
   '/**/*.jks',
   '/**/*.p12',
   '/**/*.pfx',
+  // Session 41: the other key stores: Java's JCEKS and Bouncy Castle's FIPS store, PKCS#12 of its
+  // long name, IBM GSKit's key database and its stash (`.sth`: the database's password, masked by
+  // a fixed byte: its plain sha256 tests a guess offline), KeePass's databases, NSS's key databases
+  // (libreswan's /etc/ipsec.d, /etc/pki/nssdb: private keys under a password often empty).
+  '/**/*.jceks',
+  '/**/*.bcfks',
+  '/**/*.pkcs12',
+  '/**/*.kdb',
+  '/**/*.sth',
+  '/**/*.kdbx',
+  '/**/key3.db',
+  '/**/key4.db',
+  // Private keys that may be binary (DER, a program's own format), so no detector sees them: PKCS#8
+  // files, strongSwan's swanctl and ipsec.d key folders, Dropbear's host keys, SSH 1's host key,
+  // MUNGE's key (owned by munge, not root: not root-only).
+  '/**/*.p8',
+  '/**/*.pk8',
+  '/etc/swanctl/private/**',
+  '/etc/swanctl/rsa/**',
+  '/etc/swanctl/ecdsa/**',
+  '/etc/swanctl/bliss/**',
+  '/etc/swanctl/pkcs8/**',
+  '/etc/swanctl/pkcs12/**',
+  '/etc/ipsec.d/private/**',
+  '/etc/dropbear/dropbear_*_host_key',
+  '/etc/ssh/ssh_host_key',
+  '/etc/munge/munge.key',
   '/etc/machine-id',
   '/var/lib/dbus/machine-id',
   // systemd's credential store (LoadCredential= without a path reads from here).
@@ -581,11 +608,11 @@ async function twinNamedCredentialFiles(twin: TwinReader, paths: readonly string
     homeOf,
   )
   await add(PASSWORD_FILE_RULE, [...new Set([...followed.paths, ...resolvedWords([...words, ...followed.words], [...assigns, ...followed.assigns])])])
-  // Session 40: the configs the web servers' and Samba's configs include, as the twin holds them (links resolved in the twin within /etc).
+  // Session 40: the configs the web servers' and Samba's configs include, as the twin holds them (links resolved in the twin; session 41: read where isIncludable).
   const included = await includeHops(
     [...includes.values()],
     (pattern) => wildPaths(look, links.names, pattern),
-    (path) => throughLinks(look, path, '/etc'),
+    (path) => throughLinks(look, path, '/'),
     async (entries) => {
       const refs: Array<[string, IncludedRefs]> = []
       for (const entry of entries) {

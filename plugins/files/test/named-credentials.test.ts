@@ -1359,14 +1359,14 @@ describe('keytabs and credential files Apache, nginx and Samba name, also in fil
   ]
   /** Binary keytabs and stores (a version, a principal, a key), world-readable as a careless copy leaves them; text ones. */
   const keytab = (seed: string) => Buffer.concat([Buffer.from([5, 2, 0, 0, 0, 80, 0, 1, 0, 11]), Buffer.from('EXAMPLE.NET'), Buffer.from([0, 4]), Buffer.from('HTTP'), Buffer.from([0, 18, 0, 32]), Buffer.from(fakeChars(`s40-kt-${seed}`, 32))])
-  const named = ['/etc/intranet/http.creds', '/etc/apache2/app.service-key', '/etc/apache2/http.service-key', '/etc/wiki/client.creds', '/etc/wiki/deleg.ccache', '/etc/apache2/krb5.http', '/etc/apache2/env.http', '/etc/httpd/http.creds', '/etc/nginx/inline.kt', '/etc/nginx/api.creds', '/etc/gss/nginx.creds', '/etc/samba/smb.service-key', '/etc/samba/pdb.tdb', '/etc/samba/private', '/etc/samba/private/**', '/etc/samba/sync.kt', '/etc/samba/sync2.kt', '/etc/samba/users.db', '/etc/kdc/db/principal', '/etc/kdc/db/principal.*', '/etc/krb5kdc/ldap.creds']
+  const named = ['/etc/apache2/outside.kt', '/etc/intranet/http.creds', '/etc/apache2/app.service-key', '/etc/apache2/http.service-key', '/etc/wiki/client.creds', '/etc/wiki/deleg.ccache', '/etc/apache2/krb5.http', '/etc/apache2/env.http', '/etc/httpd/http.creds', '/etc/nginx/inline.kt', '/etc/nginx/api.creds', '/etc/gss/nginx.creds', '/etc/samba/smb.service-key', '/etc/samba/pdb.tdb', '/etc/samba/private', '/etc/samba/private/**', '/etc/samba/sync.kt', '/etc/samba/sync2.kt', '/etc/samba/users.db', '/etc/kdc/db/principal', '/etc/kdc/db/principal.*', '/etc/krb5kdc/ldap.creds']
   const held = ['/etc/intranet/http.creds', '/etc/apache2/app.service-key', '/etc/apache2/http.service-key', '/etc/wiki/client.creds', '/etc/wiki/deleg.ccache', '/etc/apache2/krb5.http', '/etc/apache2/env.http', '/etc/httpd/http.creds', '/etc/nginx/inline.kt', '/etc/nginx/api.creds', '/etc/gss/nginx.creds', '/etc/samba/smb.service-key', '/etc/samba/pdb.tdb', '/etc/samba/private/secrets.tdb', '/etc/samba/sync.kt', '/etc/samba/sync2.kt', '/etc/samba/users.db', '/etc/kdc/db/principal', '/etc/kdc/db/principal.ok', '/etc/krb5kdc/ldap.creds', '/etc/krb5kdc/.k5.EXAMPLE.NET', '/etc/krb5kdc/stash']
   /** Text ones: smbpasswd's lines (an NT hash), kdb5_ldap_util's stash (a DN and its password in hex). */
   const texts: Record<string, string> = {
     '/etc/samba/users.db': `bob:1000:${'X'.repeat(32)}:${fakeChars('s40-nt', 32, '0123456789ABCDEF')}:[U          ]:LCT-65A1B2C3:\n`,
     '/etc/krb5kdc/ldap.creds': `cn=kdc,dc=example,dc=net#{HEX}${Buffer.from(`${fakeChars('s40-ldap', 7).toLowerCase()} ${fakeChars('s40-ldap2', 8).toLowerCase()}`).toString('hex')}\n`,
   }
-  const beside = ['/etc/apache2/old.kt', '/etc/apache2/outside.kt', '/etc/nginx/old.kt', '/etc/samba/commented.kt', '/etc/samba/users.map', '/etc/krb5kdc/kadm5.acl']
+  const beside = ['/etc/apache2/old.kt', '/etc/nginx/old.kt', '/etc/samba/commented.kt', '/etc/samba/users.map', '/etc/krb5kdc/kadm5.acl']
   const machine = () => {
     const root = new TargetRoot()
     for (const [path, text] of files) root.file(path, text, { mode: 0o644 })
@@ -1375,7 +1375,7 @@ describe('keytabs and credential files Apache, nginx and Samba name, also in fil
     return root
   }
 
-  it('names them, also in included files (a wildcard, a second hop); not a comment, a MEMORY: one, an include outside /etc, another setting\'s path', async () => {
+  it('names them, also in included files (a wildcard, a second hop); not a comment, a MEMORY: one, another setting\'s path', async () => {
     const root = machine()
     try {
       const found = await namedCredentialFiles(createTestContext(root.dir).host, new MemoryCache())
@@ -1540,5 +1540,71 @@ describe('password files a unit\'s script reaches by `cd $HOME` or `cd ~` (a sys
 
   it('a pushed twin names the same files from its own units, scripts and /etc/passwd (never the machine)', async () => {
     await assertTwinNames(files, held, beside)
+  })
+})
+
+/**
+ * Session 41: the web servers' other credential files (nginx's passphrase, user and ticket key
+ * files; Apache's passphrase and LDAP bind password programs, mod_auth_gssapi's session key and
+ * delegated credentials' folder, its user files), in files they include wherever an
+ * administrator keeps them (/srv, /opt: read within /etc only before); a script a unit of
+ * /etc/systemd/user runs that `cd`s to `~` or names `$HOME/pw` (each account's HOME: before, none).
+ */
+describe('web servers\' passphrase files and programs, includes outside /etc, a shared user unit\'s HOME (session 41)', () => {
+  const files: Array<[string, string]> = [
+    ['/etc/passwd', 'root:x:0:0:root:/root:/bin/bash\nbob:x:1000:1000::/home/bob:/bin/bash\nann:x:1001:1001::/home/ann:/bin/bash\nbackup:x:990:990::/srv/backup:/usr/sbin/nologin\nnobody:x:65534:65534::/nonexistent:/usr/sbin/nologin\n'],
+    ['/etc/group', 'root:x:0:\nbob:x:1000:\nann:x:1001:\nbackup:x:990:\n'],
+    ['/var/lib/dpkg/status', ''],
+    ['/var/lib/dpkg/diversions', ''],
+    ['/etc/nginx/sites-available/shop', 'server {\n  # ssl_password_file /etc/nginx/old.pass;\n  ssl_password_file /etc/nginx/tls/shop.unlock;\n  ssl_session_ticket_key tickets/current.key;\n  location / { proxy_pass http://127.0.0.1:8080; auth_basic_user_file "/etc/nginx/users"; }\n  location /v { auth_basic_user_file /etc/nginx/$host.users; }\n  include /srv/www/shop/*.conf;\n}\n'],
+    ['/srv/www/shop/upstream.conf', 'location /api {\n  grpc_ssl_password_file /srv/www/shop/grpc.unlock;\n  include /opt/shop/deeper.conf;\n}\n'],
+    ['/opt/shop/deeper.conf', 'uwsgi_ssl_password_file /opt/shop/uwsgi.unlock;\n'],
+    ['/etc/apache2/mods-available/ssl.conf', '<IfModule mod_ssl.c>\n  SSLPassPhraseDialog exec:/usr/share/apache2/ask-for-passphrase\n  #SSLSessionTicketKeyFile /etc/apache2/old.tkt\n</IfModule>\n'],
+    ['/etc/apache2/conf-available/tls.conf', 'SSLPassPhraseDialog "|/usr/local/sbin/tls-unlock"\nSSLSessionTicketKeyFile tickets.key\n'],
+    ['/etc/apache2/sites-available/intranet.conf', '<VirtualHost *:443>\n  Include /srv/www/intranet/auth.conf\n  AuthGroupFile /etc/apache2/groups\n  AuthUserFile /etc/apache2/.htpasswd\n  AuthDBMUserFile /etc/apache2/webusers\n  AuthDigestFile conf/digest\n</VirtualHost>\n'],
+    ['/srv/www/intranet/auth.conf', 'GssapiCredStore keytab:/etc/apache2/intranet.http\nGssapiSessionKey file:/etc/apache2/intranet.session\nGssapiSessionKey key:AAAA\nGssapiDelegCcacheDir /var/lib/apache2/clientcaches\nAuthLDAPBindPassword exec:/opt/intranet/ldap-bind.sh\n'],
+    ['/etc/systemd/user/sync.service', '[Service]\nExecStart=/opt/sync/run.sh\n'],
+    ['/opt/sync/run.sh', '#!/bin/sh\ncd ~ || exit 1\nrestic --password-file sync.words backup Documents\nrsync --password-file "$HOME/.rsync.words" -a data/ nas::data\n'],
+  ]
+  const held = ['/etc/nginx/tls/shop.unlock', '/etc/nginx/tickets/current.key', '/etc/nginx/users', '/srv/www/shop/grpc.unlock', '/opt/shop/uwsgi.unlock', '/usr/local/sbin/tls-unlock', '/etc/apache2/tickets.key', '/etc/apache2/.htpasswd', '/etc/apache2/webusers.pag', '/etc/apache2/webusers.dir', '/etc/apache2/conf/digest', '/etc/apache2/intranet.http', '/etc/apache2/intranet.session', '/var/lib/apache2/clientcaches/krb5cc_bob', '/opt/intranet/ldap-bind.sh', '/home/bob/sync.words', '/home/ann/sync.words', '/root/sync.words', '/srv/backup/sync.words', '/home/bob/.rsync.words', '/srv/backup/.rsync.words']
+  const secrets: Array<[string, string]> = held.map((p) => [p, `${fakeChars(`s41-${p}`, 8).toLowerCase()} ${fakeChars(`s41b-${p}`, 9).toLowerCase()}\n`])
+  // A comment, a variable's, Debian's own passphrase program, a group file, the same names elsewhere.
+  const beside = ['/etc/nginx/old.pass', '/etc/apache2/old.tkt', '/usr/share/apache2/ask-for-passphrase', '/etc/apache2/groups', '/opt/sync/sync.words', '/sync.words', '/nonexistent/sync.words']
+  const machine = () => plantedMachine(files, secrets, beside)
+
+  it('names them, in files included from /srv and /opt too, and from each account\'s HOME; not a comment, a variable\'s, a package\'s program, the same names elsewhere', async () => {
+    // A DBM's files and the folder's as the patterns named.
+    const patterns = [...new Set(held.map((p) => (p.startsWith('/etc/apache2/webusers.') ? '/etc/apache2/webusers.*' : p.startsWith('/var/lib/apache2/clientcaches/') ? '/var/lib/apache2/clientcaches/**' : p)))]
+    await assertMachineNames(machine(), patterns, beside, ['/root', '/home/bob', '/home/ann'])
+  })
+
+  it('the files provider holds each one out; the configs and the script are mirrored (a proxy_pass, an exec: program no credential)', async () => {
+    const root = machine()
+    try {
+      const { documents, entry } = await collected(root, ['/etc', '/srv', '/opt', '/home', '/root', '/usr/local', '/var/lib/apache2'])
+      assert.deepEqual(held.filter((path) => entry(path)?.secret !== true), [], 'not held out')
+      for (const path of ['/etc/nginx/sites-available/shop', '/srv/www/shop/upstream.conf', '/srv/www/intranet/auth.conf', '/opt/sync/run.sh', '/etc/apache2/groups']) assert.equal(entry(path)?.content, 'mirrored', path)
+      for (const d of documents) for (const [path, text] of secrets) assert.ok(!String(d.content).includes(text.trim()), `${d.path} holds ${path}'s`)
+    } finally {
+      root.remove()
+    }
+  })
+
+  it('reads hostile configs in linear time (a line of blanks, of `;`, of directives)', () => {
+    for (const [config, text] of [
+      ['/etc/apache2/conf-available/a.conf', `AuthUserFile${'\t'.repeat(64 * 1024)}x\n`],
+      ['/etc/apache2/conf-available/a.conf', 'SSLPassPhraseDialog exec:/a\n'.repeat(8000)],
+      ['/etc/apache2/conf-available/a.conf', `GssapiSessionKey file:${'/a'.repeat(32 * 1024)}\n`],
+      ['/etc/nginx/conf.d/a.conf', `${';'.repeat(64 * 1024)}ssl_password_file /a;\n`],
+      ['/etc/nginx/conf.d/a.conf', `${'proxy_'.repeat(16 * 1024)}ssl_password_file /a;\n`],
+      ['/etc/nginx/conf.d/a.conf', `auth_basic_user_file ${' '.repeat(64 * 1024)}/a;\n`],
+    ] as const) {
+      const rule = NAMING_RULES.find((r) => r.isConfig(config)) as (typeof NAMING_RULES)[number]
+      assertLinearTime(() => rule.named(config, text), text, `${config}: ${text.slice(0, 30)}`)
+    }
+  })
+
+  it('a pushed twin names the same files from its own configs, includes, scripts and /etc/passwd (never the machine)', async () => {
+    await assertTwinNames([...files, ['/var/lib/apache2/clientcaches/krb5cc_bob', 'x']], held, beside)
   })
 })
