@@ -17,6 +17,17 @@ describe('TUI GitHub linking', function () {
     for (const ch of text) await p.press(ch)
   }
 
+  /** With the token typed: Enter ends it, `repository` goes in the next field, then the link is chosen. */
+  const linkTo = async (p: Panel, repository: string) => {
+    await p.press(KEYS.enter)
+    await p.press(KEYS.down)
+    await p.press(KEYS.enter)
+    await type(p, repository)
+    await p.press(KEYS.enter)
+    await p.press(KEYS.down)
+    await p.press(KEYS.enter)
+  }
+
   function remoteRecording(overrides: Partial<RemotePort> = {}) {
     const calls: string[] = []
     const remote: RemotePort = {
@@ -39,13 +50,7 @@ describe('TUI GitHub linking', function () {
     const editing = await panel.waitFor(/Token: •{13}/)
     assert.doesNotMatch(editing, /ghp_secret123/, 'the token is never shown')
     assert.ok(panel.frames().every((f) => !f.includes('ghp')), 'no frame showed the token, not even while it was typed')
-    await panel.press(KEYS.enter)
-    await panel.press(KEYS.down)
-    await panel.press(KEYS.enter)
-    await type(panel, 'acme/web1-twin')
-    await panel.press(KEYS.enter)
-    await panel.press(KEYS.down)
-    await panel.press(KEYS.enter)
+    await linkTo(panel, 'acme/web1-twin')
     await panel.waitFor('✓ Linked GitHub acme/web1-twin; 3 snapshot(s) to push.')
     assert.deepEqual(calls, ['link acme/web1-twin ghp_secret123'])
     assert.doesNotMatch(panel.frame(), /ghp_secret123/)
@@ -109,13 +114,7 @@ describe('TUI GitHub linking', function () {
       await panel.waitFor('TwinSync › GitHub linking')
       await panel.press(KEYS.enter)
       await type(panel, 'token ghp_pasted')
-      await panel.press(KEYS.enter)
-      await panel.press(KEYS.down)
-      await panel.press(KEYS.enter)
-      await type(panel, 'acme/web1-twin')
-      await panel.press(KEYS.enter)
-      await panel.press(KEYS.down)
-      await panel.press(KEYS.enter)
+      await linkTo(panel, 'acme/web1-twin')
       const frame = await panel.waitFor(/error \[\w+\]/, 10_000)
       assert.match(frame, /error \[TOKEN_MISSING\]/, frame)
       assert.match(frame, /contains spaces/, frame)
