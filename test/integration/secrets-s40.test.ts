@@ -107,12 +107,8 @@ describe('secrets on the server root, session 40: Apache, nginx and Samba keytab
   })
 
   it('keeps every planted value out of every object, ref and the config of the twin, and out of the output', async () => {
-    const { planted } = root
-    assert.equal(planted.length, HELD.length)
-    const entryOf = await root.assertHeldOut(HELD)
+    const entryOf = await root.assertKeptOut(HELD, MIRRORED)
     // A binary file not held out is recorded with its plain sha256 (an offline test of a password its key was made from).
     assert.deepEqual(HELD.filter((path) => entryOf(path)?.sha256 !== undefined), [], 'recorded with a plain sha256')
-    for (const path of MIRRORED) assert.equal(entryOf(path)?.content, 'mirrored', path)
-    await root.assertNoneLeaked()
   })
 })

@@ -135,6 +135,19 @@ export class PlantedRoot {
     return entryOf
   }
 
+  /**
+   * A planted root's verdict after its snapshot: a value planted in each of `held` (one each), each
+   * held out (assertHeldOut), each of `mirrored` mirrored, and none leaked (assertNoneLeaked).
+   * Gives each machine path's entry, for the test's own checks.
+   */
+  async assertKeptOut(held: ReadonlyArray<string | readonly [string, string | undefined]>, mirrored: readonly string[]): Promise<(path: string) => ManifestEntry | undefined> {
+    assert.equal(this.planted.length, held.length)
+    const entryOf = await this.assertHeldOut(held)
+    for (const path of mirrored) assert.equal(entryOf(path)?.content, 'mirrored', path)
+    await this.assertNoneLeaked()
+    return entryOf
+  }
+
   /** Every object, ref and the config of the twin. */
   twinEverything(): Promise<string> {
     return everything(join(this.cli.twinDir, '.git'))
