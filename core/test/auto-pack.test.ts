@@ -5,7 +5,7 @@ import { cpSync } from 'node:fs'
 import { mkdir, mkdtemp, readdir, readFile, rm, statfs, utimes, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { autoPack, countLoose, forgetCruftAnswer, hasCruftPacks, LEGACY, LOOSE_LIMIT, PACK_LIMIT, ROLL_UP_EVERY, ROLL_UP_SHARE, WHOLE_EVERY } from '../src/twin/auto-pack.js'
+import { autoPack, countLoose, forgetCruftAnswer, hasCruftPacks, LEGACY, LOOSE_LIMIT, PACK_LIMIT, REFLOG_DAYS, ROLL_UP_EVERY, ROLL_UP_SHARE, WHOLE_EVERY } from '../src/twin/auto-pack.js'
 import { writePack } from '../src/twin/pack-writer.js'
 import { settleSnapshot } from '../src/twin/atomic-snapshot.js'
 import { collectGarbage } from '../src/history/gc.js'
@@ -381,6 +381,42 @@ describe('autoPack (the twin object store packed after a snapshot)', () => {
     for (const oid of old) assert.ok(!has(dir, oid), `old ${oid} dropped`)
     for (const oid of young) assert.ok(has(dir, oid), `young ${oid} kept`)
     assert.equal(await countLoose(dir), 0)
+    git(dir, 'fsck', '--full', '--strict')
+  })
+
+  // Session 41: nothing expired a twin's reflogs (a twin never runs git's own gc): a line a
+  // commit, for ever. The old code kept all 8 old lines of HEAD, the branch and the mirror's ref.
+  it(`drops reflog lines older than ${REFLOG_DAYS} days at the whole pack, from HEAD, the branches and the mirror's ref; never from refs/twinsync/* (discard's record of the intent before)`, async () => {
+    const old = { ...process.env, GIT_COMMITTER_DATE: new Date(Date.now() - (REFLOG_DAYS + 10) * 86_400_000).toISOString() }
+    const at = (env: NodeJS.ProcessEnv, ...args: string[]) => execFileSync('git', ['-C', dir, '-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { encoding: 'utf8', env })
+    for (let i = 0; i < 8; i++) {
+      at(old, 'commit', '-q', '--allow-empty', '-m', `old ${i}`)
+      at(old, 'update-ref', '--create-reflog', '-m', 'update by push', 'refs/remotes/mirror/main', 'HEAD')
+      at(old, 'update-ref', '--create-reflog', '-m', 'intent', 'refs/twinsync/intended', 'HEAD')
+    }
+    // An intent a discard dropped: only the reflog reaches it.
+    const dropped = at(old, 'commit-tree', '-m', 'intent before', 'HEAD^{tree}').trim()
+    at(old, 'update-ref', '-m', 'intent', 'refs/twinsync/intended', dropped)
+    at(old, 'update-ref', '-m', 'discard', 'refs/twinsync/intended', 'HEAD')
+    const lines = (ref: string) => git(dir, 'reflog', 'show', '--format=%gs', ref).split('\n').filter(Boolean).length
+    assert.deepEqual(['HEAD', 'refs/heads/master', 'refs/remotes/mirror/main', 'refs/twinsync/intended'].map(lines), [8, 8, 8, 10])
+    // Commits of today (their reflog lines are young); the apt hook's pack (never whole) leaves the reflogs alone.
+    await plainPacks(dir, PACK_LIMIT - 1)
+    await commitFiles(dir, 2, 'x')
+    assert.equal((await autoPack(dir, { full: false }))?.kind, 'incremental')
+    assert.equal(lines('refs/remotes/mirror/main'), 8, 'a geometric pack leaves the reflogs alone')
+    await plainPacks(dir, PACK_LIMIT - 1)
+    await commitFiles(dir, 2, 'z')
+    const young = lines('HEAD') - 8
+    assert.ok(young > 8)
+    const whole = await autoPack(dir, { full: true })
+    assert.equal(whole?.kind, 'full')
+    assert.equal(lines('HEAD'), young, "HEAD's old lines dropped, today's kept")
+    assert.equal(lines('refs/heads/master'), young)
+    assert.equal(lines('refs/remotes/mirror/main'), 0)
+    assert.equal(lines('refs/twinsync/intended'), 10, "the intent's reflog whole")
+    assert.equal(git(dir, 'reflog', 'show', '--format=%H', '-n', '2', 'refs/twinsync/intended').trim().split('\n')[1], dropped, 'the intent before, as discard names it')
+    assert.ok(has(dir, dropped), 'kept: its reflog line reaches it')
     git(dir, 'fsck', '--full', '--strict')
   })
 

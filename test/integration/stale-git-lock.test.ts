@@ -75,4 +75,22 @@ describe("git's locks a killed git left in the twin", function () {
     const head = (await run(['git', '-C', twinDir, 'rev-parse', 'HEAD'])).stdout.trim()
     assert.equal((await run(['git', '-C', twinDir, 'rev-parse', 'refs/twinsync/observed'])).stdout.trim(), head)
   })
+
+  // Session 41: `git reflog expire` (auto-pack's whole pack runs it) locks the reflog as well as
+  // the ref; one killed at its rename (strace's signal injection, by hand) left HEAD.lock and
+  // logs/HEAD.lock. Only HEAD.lock was removed: logs/HEAD.lock stayed, and every later expiry of
+  // HEAD's reflog failed ("Unable to create '…/logs/HEAD.lock': File exists").
+  it('the reflog locks a killed `git reflog expire` left: removed by the next snapshot, which says so; the reflogs expire again', async () => {
+    const { twinsync, twinDir } = root()
+    const branch = (await run(['git', '-C', twinDir, 'symbolic-ref', 'HEAD'])).stdout.trim()
+    const locks = ['HEAD.lock', 'logs/HEAD.lock', `${branch}.lock`, `logs/${branch}.lock`]
+    for (const name of locks) await writeFile(lockOf(name), '')
+    await writeFile(join(root().rootfs.dir, 'etc/motd'), 'changed under a killed reflog expiry\n')
+    const r = await twinsync('snapshot')
+    assert.equal(r.code, 0, r.stdout + r.stderr)
+    for (const name of locks) assert.equal(await exists(lockOf(name)), false, name)
+    for (const name of locks) assert.ok(r.stderr.includes(`.git/${name}`), `the warning names ${name}:\n${r.stderr}`)
+    const expire = await run(['git', '-C', twinDir, 'reflog', 'expire', '--expire=30.days.ago', 'HEAD', branch])
+    assert.equal(expire.code, 0, expire.stderr)
+  })
 })

@@ -1650,14 +1650,18 @@ function writeLooseBlobs(dir: string, blobs: Iterable<{ sha: string; bytes: Buff
 }
 
 /**
- * `packed-refs.lock` and the `<ref>.lock` files under `.git/refs` that no git holds any more
- * (stale-git-lock.ts), removed; their names relative to `.git`. A listing of `.git/refs`'s
- * folders on every settle (a few readdirs; the /proc look only when a lock is there).
+ * `packed-refs.lock` and the `<ref>.lock` files under `.git/refs` and `.git/logs` that no git
+ * holds any more (stale-git-lock.ts), removed; their names relative to `.git`. A listing of
+ * `.git/refs`'s and `.git/logs`'s folders on every settle (a few readdirs; the /proc look only
+ * when a lock is there). `git reflog expire` (auto-pack's expireReflogs, a person's) locks the
+ * reflog too, `logs/<ref>.lock`: one a kill left made every later expiry of that reflog fail
+ * (session 41), and git's appends to it go on without a lock, so nothing else would notice it.
  */
 function staleRefLocks(dir: string): string[] {
   const git = join(dir, '.git')
   const locks: string[] = []
   if (quietly(() => lstatSync(join(git, 'packed-refs.lock'))) !== undefined) locks.push('packed-refs.lock')
+  if (quietly(() => lstatSync(join(git, 'logs', 'HEAD.lock'))) !== undefined) locks.push('logs/HEAD.lock')
   const walk = (folder: string, depth: number): void => {
     for (const e of quietly(() => readdirSync(join(git, folder), { withFileTypes: true })) ?? []) {
       if (e.isDirectory() && depth < 8) walk(`${folder}/${e.name}`, depth + 1)
@@ -1665,6 +1669,7 @@ function staleRefLocks(dir: string): string[] {
     }
   }
   walk('refs', 0)
+  walk('logs/refs', 0)
   return locks.filter((name) => removeStaleGitLock(dir, join(git, name)))
 }
 

@@ -100,8 +100,10 @@ import { writeRecord } from './quick-status.js'
  * `git fsck` is clean with it), removed here once they are an hour old; it is not counted for
  * the roll-up. The module's record (what the last pack left, the roll-ups since the last whole
  * pack) is replaced whole after the pack, so a kill leaves the one before: the next roll-up
- * comes a pack or two late, or a whole pack runs once more; nothing is lost. No ref, reflog or packed-refs file is touched (unlike `git gc`,
- * whose pack-refs a kill could leave locked). The caller holds the twin lock, so two TwinSync
+ * comes a pack or two late, or a whole pack runs once more; nothing is lost. No ref or
+ * packed-refs file is touched (unlike `git gc`, whose pack-refs a kill could leave locked); a
+ * whole pack drops reflog lines older than REFLOG_DAYS first (expireReflogs: a kill there leaves
+ * git's locks, which settling removes once no git holds them). The caller holds the twin lock, so two TwinSync
  * runs never pack at once; readers without the lock (history, status) read through git, which
  * tolerates a repack underway.
  */
@@ -162,6 +164,21 @@ export const DEPTH = 250
  * until a pack replaces it.
  */
 const NO_REVERSE_INDEX = ['-c', 'pack.writeReverseIndex=false'] as const
+/**
+ * Size (issue 22, session 41): a reflog line older than this many days is dropped at each whole
+ * pack (expireReflogs), from HEAD's, the branches' and the mirror's tracking ref's reflogs; never
+ * from TwinSync's own refs' (`refs/twinsync/*`: `refs/twinsync/intended`'s is where `discard`
+ * says the intent before is, until a `twinsync gc`). Every commit adds a line to HEAD's and its
+ * branch's reflog, and a push one to `refs/remotes/mirror/main`'s; nothing expired them (a twin
+ * never runs git's own gc, whose `gc.reflogExpire` is 90 days and `gc.reflogExpireUnreachable`
+ * 30), so an hourly twin's reflogs grew by about 0.3 KB an hour (0.43 KB with a mirror), for
+ * ever: 2.6 MB (3.8 MB) a year. Now they hold at most this many days of lines and the ~48 commits
+ * between two whole packs: about 0.23 MB (0.33 MB) hourly. 30 days is git's own window for a
+ * line naming a commit nothing reaches any more (a person's `git reset` in the twin), the only
+ * line that keeps something the history does not; a line naming a commit of the history says
+ * when the ref moved there, which a snapshot's commit says itself.
+ */
+export const REFLOG_DAYS = 30
 /** Unreachable objects younger than this are kept (a concurrent writer's are young). */
 const PRUNE_EXPIRE = '1.day.ago'
 /** Git without cruft packs: session 4's setting (a `repack -d` at 200 loose objects, every fourth pack `-A -d` and a prune). */
@@ -222,11 +239,13 @@ export async function autoPack(dir: string, options: { full: boolean; legacy?: b
   const depth = `--depth=${DEPTH}`
   await removingOwnTemps(dir, async () => {
     if (legacy && full) {
+      await expireReflogs(dir)
       await runGitBytes(dir, [...NO_REVERSE_INDEX, 'repack', '-A', '-d', '-q', '-n', depth])
       await runGitBytes(dir, ['prune', `--expire=${PRUNE_EXPIRE}`])
     } else if (legacy) {
       await runGitBytes(dir, [...NO_REVERSE_INDEX, 'repack', '-d', '-q', '-n', depth])
     } else if (full) {
+      await expireReflogs(dir)
       await runGitBytes(dir, [...NO_REVERSE_INDEX, 'repack', '--cruft', `--cruft-expiration=${PRUNE_EXPIRE}`, '-d', '-q', '-n', depth])
       // What the cruft pack left loose is unreachable and already expired (or written meanwhile,
       // and young): git prune, as git gc runs it after a cruft pack. Its walk of the history
@@ -255,6 +274,33 @@ export async function gcWhole(dir: string): Promise<void> {
   await removingOwnTemps(dir, () => runGit(dir, [...NO_REVERSE_INDEX, 'gc', '--quiet', '--prune=now']))
   const { count, bytes } = await packStats(dir)
   await writeState(dir, { leftLoose: await countLoose(dir), leftPacks: count, leftBytes: bytes, sinceWhole: 0 })
+}
+
+/**
+ * The reflogs of HEAD and of `refs/*` but TwinSync's own (`refs/twinsync/*`), their lines older
+ * than REFLOG_DAYS dropped (`git reflog expire`, named refs only, the same window for reachable
+ * and unreachable lines: no walk of the history). Before the whole pack, so a commit only an
+ * expired line kept goes into its cruft pack and is pruned after PRUNE_EXPIRE, as git's gc does.
+ * git rewrites each reflog whole under `<ref>.lock` and `logs/<ref>.lock` (a new file renamed
+ * over the old), so a kill leaves the old reflog or the new one, and locks that settling removes
+ * once no git holds them (staleRefLocks in atomic-snapshot.ts). Only a clean-up: a lock held by
+ * someone else's git, or any failure, leaves the reflogs as they are until the next whole pack.
+ */
+export async function expireReflogs(dir: string): Promise<void> {
+  const logs = join(dir, '.git', 'logs')
+  const refs: string[] = []
+  const walk = async (folder: string, depth: number): Promise<void> => {
+    for (const e of await readdir(join(logs, folder), { withFileTypes: true }).catch(() => [])) {
+      const name = `${folder}/${e.name}`
+      if (e.isDirectory() && depth < 8 && name !== 'refs/twinsync') await walk(name, depth + 1)
+      else if (e.isFile() && !e.name.endsWith('.lock')) refs.push(name)
+    }
+  }
+  await walk('refs', 0)
+  if ((await stat(join(logs, 'HEAD')).catch(() => undefined))?.isFile() === true) refs.unshift('HEAD')
+  if (refs.length === 0) return
+  const days = `${REFLOG_DAYS}.days.ago`
+  await runGitBytes(dir, ['reflog', 'expire', `--expire=${days}`, `--expire-unreachable=${days}`, ...refs]).catch(() => undefined)
 }
 
 let cruft: Promise<boolean> | undefined
