@@ -8,6 +8,7 @@ import { createTestContext } from '@twinsync/sdk/conformance'
 import { LogFacts } from '../src/facts/log-facts.js'
 import { ProcessFacts } from '../src/facts/process-facts.js'
 import { screenDocument, writesRedaction } from '../src/snapshot/secret-guard.js'
+import { screenAround } from '../src/snapshot/screened-documents.js'
 import { ScreenedDocuments } from '../src/snapshot/screened-documents.js'
 import { SnapshotDraft } from '../src/twin/atomic-snapshot.js'
 import { SnapshotWorkflow } from '../src/services/take-snapshot.js'
@@ -16,6 +17,28 @@ import { serviceRig } from './support/service-rig.js'
 import { plantedCommandLines, plantedLogLines } from '../../test/fixtures/secrets/samples.js'
 
 describe('secrets in documents other than mirrored files', () => {
+  // Session 41 (attack): a token at the start of a line of a JSON string follows the escape's
+  // letter ("\\nghp_..."), and the github rule wants no letter before a token: a command's output
+  // in the apply journal put a GitHub token into the commit (and a pushed mirror).
+  it('finds a token at the start of a line inside a JSON string (the apply journal\'s outputTail), redacts it, the JSON still whole', async () => {
+    const token = `ghp_${'aB3dEfGh1jKlMn0pQrStUvWxYz'}0123456789`
+    const key = `AKIA${'IOSFODNN7EXAMPL'}Q`
+    const journal = JSON.stringify({ steps: [{ id: 'commands:plans/x.yaml#1', outputTail: `ok\n${token}\n\t${key}\nlast line` }] }, null, 2) + '\n'
+    const path = 'system/journal/apply-2026-12-06T000000Z.json'
+    const { doc, diagnostics } = await screenDocument({ path, content: journal }, 'twinsync')
+    const text = String(doc.content)
+    assert.ok(!text.includes(token) && !text.includes(key), text)
+    assert.equal((JSON.parse(text) as { steps: Array<{ outputTail: string }> }).steps[0]?.outputTail, `ok\n${REDACTED}\n\t${REDACTED}\nlast line`)
+    assert.match(diagnostics[0]?.summary ?? '', new RegExp(`redacted at ${path.replace(/[.]/g, '\\.')}:5 \\(github\\)`), 'the line is the document\'s')
+    // The snapshot's window around what changed in a large document asks the same.
+    const head = Buffer.from(JSON.stringify({ steps: [], pad: 'x'.repeat(20_000) }) + '\n')
+    const large = { path, content: JSON.stringify({ steps: [{ outputTail: `ok\n${token}` }], pad: 'x'.repeat(20_000) }) + '\n' }
+    assert.ok(!String((await screenAround(head, large, 'twinsync')).doc.content).includes(token))
+    // A JSON document's text without such an escape, and other documents, are read as they are.
+    const plain = await screenDocument({ path: 'system/startup/cron.json', content: `{"command": "curl -H 'x' ${token}"}\n` }, 'cron')
+    assert.ok(!String(plain.doc.content).includes(token))
+  })
+
   it('redacts the values on log lines in place and keeps the rest of each line', async () => {
     const root = mkdtempSync(join(tmpdir(), 'twinsync-logs-'))
     try {
