@@ -5,7 +5,7 @@ import { access, link, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { hostname } from 'node:os'
-import { settleSnapshot, snapshotUnsettled } from '../src/twin/atomic-snapshot.js'
+import { resetIndex, settleSnapshot, snapshotUnsettled } from '../src/twin/atomic-snapshot.js'
 import { lockTempName, lockTempOfDeadRun, startTimeOf } from '../src/twin/twin-lock.js'
 
 describe('a snapshot killed during its HEAD move', () => {
@@ -128,6 +128,32 @@ describe('a snapshot killed during its HEAD move', () => {
     await writeFile(join(dir, '.git', 'index.lock'), '')
     assert.equal(await snapshotUnsettled(dir), false)
     await rm(join(dir, '.git', 'index.lock'))
+  })
+
+  // Session 41: resetIndex was `git reset --mixed`, which also "moves" HEAD to where it is: HEAD's,
+  // its branch's and ORIG_HEAD's locks taken, ORIG_HEAD written and a "reset: moving to HEAD" line
+  // in HEAD's reflog, at every snapshot, pull or plan that set a pending edit aside.
+  it("resetIndex puts the index back to HEAD (unmerged entries too) and refreshes it, touching no ref, lock or reflog", async () => {
+    await writeFile(join(dir, 'e'), 'e\n')
+    git('add', 'e')
+    git('-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', 'two')
+    git('read-tree', 'HEAD') // entries without stat data, as a snapshot's commit writes them
+    await writeFile(join(dir, 'b'), 'b\n')
+    git('add', 'b')
+    await writeFile(join(dir, 'a'), 'a, edited\n')
+    // An unmerged path (a person's merge that stopped), as `reset --mixed` takes it.
+    const blob = git('hash-object', '-w', 'a')
+    execFileSync('git', ['-C', dir, 'update-index', '--index-info'], { input: `0 ${'0'.repeat(40)}\tc\n${[1, 2, 3].map((n) => `100644 ${blob} ${n}\tc`).join('\n')}\n` })
+    const reflog = readFileSync(join(dir, '.git', 'logs', 'HEAD'), 'utf8')
+    await mkdir(join(dir, '.git', 'twinsync'), { recursive: true })
+    await resetIndex(dir)
+    assert.equal(git('ls-files', '--stage').replace(/ [0-9a-f]{40} /g, ' '), '100644 0\ta\n100644 0\te', 'the index is HEAD again')
+    assert.equal(git('diff-files', '--name-only'), 'a', 'the edit is in the working twin, unstaged')
+    assert.equal(readFileSync(join(dir, 'a'), 'utf8'), 'a, edited\n')
+    assert.equal(readFileSync(join(dir, '.git', 'logs', 'HEAD'), 'utf8'), reflog, "no line in HEAD's reflog")
+    await assert.rejects(access(join(dir, '.git', 'ORIG_HEAD')), 'no ORIG_HEAD written')
+    // Refreshed: an unchanged file's entry carries its stat data (git finds it clean without reading it).
+    assert.match(execFileSync('git', ['-C', dir, 'ls-files', '--debug', 'e'], { encoding: 'utf8' }), /size: 2\s/)
   })
 
   it('names a lock temp file by its run and boot, so an empty one a killed run left is known', async () => {

@@ -763,6 +763,14 @@ const CACHE_TEMP_NAME = /^\..+\.\d+-[0-9a-f]{8}\.twinsync-[0-9a-f]{12}$/
 /**
  * `git reset --mixed` (the index back to HEAD, the working twin untouched) without ever leaving
  * git's index lock behind: done on a copy, then swapped in the way a snapshot's index is.
+ *
+ * As `read-tree --reset HEAD` (HEAD's entries, the stat data kept where an entry is unchanged,
+ * unmerged entries dropped) and `update-index -q --refresh`, which is what `reset --mixed` does
+ * to the index, without its ref updates. Session 41: `reset` also "moves" HEAD to where it is,
+ * so every snapshot, pull or plan that set a pending edit aside took HEAD.lock, its branch's
+ * lock and ORIG_HEAD.lock (a kill left them for settling, ORIG_HEAD.lock for ever: nothing
+ * removes it) and wrote ORIG_HEAD and a "reset: moving to HEAD" line in HEAD's reflog (151
+ * bytes each time: one a committing snapshot while an edit is pending).
  */
 export async function resetIndex(dir: string): Promise<void> {
   refuseForeignIndexLock(dir)
@@ -771,7 +779,8 @@ export async function resetIndex(dir: string): Promise<void> {
   const real = join(dir, '.git', 'index')
   await copyIndex(real, index)
   try {
-    await git(dir, ['reset', '--quiet', '--mixed'], { env: { GIT_INDEX_FILE: index } })
+    await git(dir, ['read-tree', '--reset', 'HEAD'], { env: { GIT_INDEX_FILE: index } })
+    await git(dir, ['update-index', '-q', '--refresh'], { env: { GIT_INDEX_FILE: index } })
     await swapIndex(dir, index)
   } finally {
     removeFile(index)
