@@ -7,6 +7,7 @@ import { PlantedRoot } from '../support/planted-root.js'
 
 /** Group www-data (33: the web server reads them), so no file is root-only (held so already). */
 const WWW: [number, number] = [0, 33]
+const ADM: [number, number] = [0, 4]
 const v = (seed: string, n = 20): string => fakeChars(`s41-${seed}`, n)
 const words = (seed: string): string => `${v(`${seed}1`, 6)} ${v(`${seed}2`, 7)} ${v(`${seed}3`, 5)} ${v(`${seed}4`, 8)}`.toLowerCase()
 
@@ -24,9 +25,12 @@ const HELD = [
   '/etc/ibm/ihs/key.sth',
   '/etc/app/keys.jceks',
   '/etc/app/keys.bcfks',
+  '/etc/dovecot/imap.users',
+  '/etc/pgbouncer/users.lst',
+  '/etc/mosquitto/sensors.psk',
 ]
 /** The configs and scripts, mirrored. */
-const MIRRORED = ['/etc/nginx/sites-available/shop', '/srv/www/shop/nginx.conf', '/etc/apache2/conf-available/tls-unlock.conf', '/etc/apache2/sites-available/intranet.conf', '/srv/www/intranet/auth.conf', '/etc/systemd/user/sync.service', '/opt/sync/run.sh']
+const MIRRORED = ['/etc/nginx/sites-available/shop', '/srv/www/shop/nginx.conf', '/etc/apache2/conf-available/tls-unlock.conf', '/etc/apache2/sites-available/intranet.conf', '/srv/www/intranet/auth.conf', '/etc/systemd/user/sync.service', '/opt/sync/run.sh', '/etc/dovecot/conf.d/auth-passwdfile.conf.ext', '/etc/pgbouncer/pgbouncer.ini', '/etc/mosquitto/conf.d/tls.conf']
 
 /**
  * Session 41 on the server root, through the CLI: what session 40 left, each mirrored or recorded
@@ -36,7 +40,8 @@ const MIRRORED = ['/etc/nginx/sites-available/shop', '/srv/www/shop/nginx.conf',
  * session key named in a file a site `Include`s from /srv (the includes were read within /etc
  * only), `AuthDBMUserFile`'s database; a script a unit of /etc/systemd/user runs that `cd`s to `~`
  * (each user's manager runs it with that user's HOME); key stores of other kinds (GSKit's key
- * database and its password stash, JCEKS, BCFKS).
+ * database and its password stash, JCEKS, BCFKS); Dovecot's passwd-file, PgBouncer's auth_file,
+ * Mosquitto's psk_file of other names than the detector knows.
  */
 describe('secrets on the server root, session 41: web servers\' passphrase programs and files, includes outside /etc, a shared user unit\'s cd ~, key stores', function () {
   this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
@@ -72,6 +77,13 @@ describe('secrets on the server root, session 41: web servers\' passphrase progr
     await plant('/etc/ibm/ihs/key.sth', binary('sth', "GSKit's password stash"), 0o640, WWW)
     await plant('/etc/app/keys.jceks', binary('jceks', 'a JCEKS key store'), 0o640, WWW)
     await plant('/etc/app/keys.bcfks', binary('bcfks', 'a BCFKS key store'), 0o640, WWW)
+    // 5. Password files of any name: Dovecot's passwd-file (a password in the clear under scheme=PLAIN), PgBouncer's auth_file, Mosquitto's psk_file.
+    await plant('/etc/dovecot/conf.d/auth-passwdfile.conf.ext', 'passdb {\n  driver = passwd-file\n  args = scheme=PLAIN username_format=%u /etc/dovecot/imap.users\n}\nuserdb {\n  driver = passwd-file\n  args = username_format=%u /etc/dovecot/imap.users\n}\n')
+    await plant('/etc/dovecot/imap.users', `ops:${secret("Dovecot's passwd-file, a password in the clear", words('dovecot'))}:1001:1001::/home/ops::\n`, 0o640, ADM)
+    await plant('/etc/pgbouncer/pgbouncer.ini', '[databases]\napp = host=127.0.0.1 dbname=app\n\n[pgbouncer]\nlisten_port = 6432\nauth_type = plain\nauth_file = /etc/pgbouncer/users.lst\n')
+    await plant('/etc/pgbouncer/users.lst', `"app" "${secret("PgBouncer's auth_file", words('pgbouncer'))}"\n`, 0o640, ADM)
+    await plant('/etc/mosquitto/conf.d/tls.conf', 'listener 8883\npsk_hint broker\npsk_file /etc/mosquitto/sensors.psk\n')
+    await plant('/etc/mosquitto/sensors.psk', [1, 2, 3].map((n) => `sensor${n}:${secret(`Mosquitto's psk_file, sensor ${n}`, fakeChars(`s41-psk${n}`, 32, '0123456789abcdef'))}\n`).join(''), 0o640, ADM)
     await root.snapshotInit()
   })
   after(async () => {

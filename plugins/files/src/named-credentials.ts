@@ -102,7 +102,8 @@ import { parseGroup, parsePasswd } from './accounts.js'
  *   mod_auth_gssapi's session key and delegated credentials, its ticket key and user files
  *   (APACHE_FILES); nginx's passphrase, user and ticket key files (NGINX_FILES);
  * - included configs wherever an administrator keeps them (INCLUDE_ROOTS: /srv, /opt… besides /etc);
- * - a unit of /etc/systemd/user's scripts with each account's HOME (sharedUnitHomes).
+ * - a unit of /etc/systemd/user's scripts with each account's HOME (sharedUnitHomes);
+ * - Dovecot's passwd-files, PgBouncer's `auth_file`, Mosquitto's `psk_file` and `password_file`.
  * Each rule gives path patterns (a named path, and for pam_userdb `PATH.*` too), and a name for
  * messages that never holds a value.
  */
@@ -148,6 +149,27 @@ const SYSTEMD_USER = '/etc/systemd/user'
 /** A user's own units, under their home (session 32). */
 const HOME_UNITS = '.config/systemd/user'
 const STUNNEL = '/etc/stunnel'
+/**
+ * Session 41: Dovecot's configs (dovecot.conf, conf.d's *.conf and *.conf.ext: Debian's
+ * auth-passwdfile.conf.ext), PgBouncer's pgbouncer.ini, Mosquitto's mosquitto.conf and conf.d.
+ */
+const DOVECOT = '/etc/dovecot'
+const DOVECOT_FOLDER = '/etc/dovecot/conf.d'
+const PGBOUNCER_CONFIGS = ['/etc/pgbouncer/pgbouncer.ini']
+const MOSQUITTO_CONFIGS = ['/etc/mosquitto/mosquitto.conf']
+const MOSQUITTO_FOLDER = '/etc/mosquitto/conf.d'
+/** A Dovecot `passdb`/`userdb` block (2.3's `{ driver = passwd-file … }`, 2.4's `passdb passwd-file { … }`; no nested block). */
+const DOVECOT_BLOCK = /(?:^|[\s{}])(?:passdb|userdb)\b(?<v>[^{}\n]{0,64}\{[^{}]*)\}/g
+/** In such a block: 2.3's `args =` (its words that are paths: `scheme=CRYPT username_format=%u /etc/dovecot/users`), 2.4's `passwd_file_path =`. */
+const DOVECOT_ARGS = /^[ \t]*(?:args|passwd_file_path)[ \t]*=(?<v>[^\n]*)/gm
+/** PgBouncer's `auth_file = PATH` (an ini: `;`/`#` comments), Mosquitto's `psk_file PATH`, `password_file PATH`: a value's first word. */
+const PGBOUNCER_AUTH_FILE = /^[ \t]*auth_file[ \t]*=[ \t]*(?<v>[^\s;#]+)/gm
+const MOSQUITTO_FILES = /^[ \t]*(?:psk_file|password_file)[ \t]+(?<v>[^\s#]+)/gm
+/** Dovecot's `%u`, `%d`, `%{user}` and the like in a path: any name. */
+const dovecotPath = (word: string): string | undefined => {
+  const w = unquoted(word)
+  return w.startsWith('/') ? posix.normalize(w.replace(/\*/g, '?').replace(/%\{[^}\s]*\}|%[A-Za-z%]/g, '*')) : undefined
+}
 const RSYNCD_CONFIGS = ['/etc/rsyncd.conf']
 const SMTPD_CONFIGS = ['/etc/smtpd.conf', '/etc/smtpd/smtpd.conf']
 const CRYPTTAB = '/etc/crypttab'
@@ -1440,6 +1462,36 @@ export const NAMING_RULES: readonly NamingRule[] = [
     named: (_config, text) => kubeAuthFiles(text),
   },
   {
+    // Session 41: Dovecot's passwd-file (`user:password:uid:gid…` lines; under `scheme=PLAIN` or
+    // `default_pass_scheme = PLAIN` a password in the clear, which no detector tells from a field).
+    rule: 'Dovecot passwd-file',
+    isConfig: (path) => path === `${DOVECOT}/dovecot.conf` || (inFolder(DOVECOT_FOLDER, path) && /\.conf(?:\.ext)?$/.test(path)) || (inFolder(DOVECOT, path) && path.endsWith('.conf.ext')),
+    named: (_config, text) => {
+      const out = new Set<string>()
+      for (const block of valuesIn(uncommented(text).replace(/#[^\n]*/g, ''), DOVECOT_BLOCK)) {
+        // 2.4's `passdb passwd-file {`, 2.3's (and 2.4's named block's) `driver = passwd-file`.
+        if (!/^[ \t]*passwd-file\b|\bdriver[ \t]*=[ \t]*passwd-file\b/.test(block)) continue
+        for (const m of block.matchAll(DOVECOT_ARGS)) for (const word of (m.groups?.v ?? '').trim().split(/[ \t]+/)) {
+          const path = dovecotPath(word)
+          if (path !== undefined) out.add(path)
+        }
+      }
+      return [...out]
+    },
+  },
+  {
+    // Session 41: PgBouncer's `auth_file` (`"user" "password"` lines: a password in the clear, an md5 or SCRAM verifier).
+    rule: 'PgBouncer auth file',
+    isConfig: (path) => PGBOUNCER_CONFIGS.includes(path),
+    named: (config, text) => valuesIn(uncommented(text), PGBOUNCER_AUTH_FILE).map((v) => resolved(config, unquoted(v))),
+  },
+  {
+    // Session 41: Mosquitto's `psk_file` (`identity:KEY` lines, the key in hex) and `password_file`.
+    rule: 'Mosquitto credential file',
+    isConfig: (path) => MOSQUITTO_CONFIGS.includes(path) || (inFolder(MOSQUITTO_FOLDER, path) && path.endsWith('.conf')),
+    named: (config, text) => valuesIn(text, MOSQUITTO_FILES).map((v) => resolved(config, unquoted(v))),
+  },
+  {
     rule: 'stunnel PSK file',
     isConfig: (path) => inFolder(STUNNEL, path) && path.endsWith('.conf'),
     named: (config, text) => {
@@ -1556,12 +1608,12 @@ export const namingRuleOf = (path: string): NamingRule | undefined => NAMING_RUL
  * and a push's look at the twin (twinNamedCredentialFiles in secrets.ts).
  */
 export const NAMING_CONFIG_PLACES = {
-  folders: [HOSTAPD, PAM, ...LIGHTTPD, ...SASL, SYSTEMD, SYSTEMD_USER, STUNNEL, ...KUBERNETES, ...NTP_FOLDERS, ...ZABBIX_FOLDERS, ...CRONTAB_FOLDERS, ...SCRIPT_FOLDERS, DEFAULTS, KRB5_FOLDER, SSSD_FOLDER, GSSPROXY, ...APACHE_FOLDERS, ...NGINX_FOLDERS, SAMBA],
+  folders: [HOSTAPD, PAM, ...LIGHTTPD, ...SASL, SYSTEMD, SYSTEMD_USER, STUNNEL, DOVECOT, DOVECOT_FOLDER, MOSQUITTO_FOLDER, ...KUBERNETES, ...NTP_FOLDERS, ...ZABBIX_FOLDERS, ...CRONTAB_FOLDERS, ...SCRIPT_FOLDERS, DEFAULTS, KRB5_FOLDER, SSSD_FOLDER, GSSPROXY, ...APACHE_FOLDERS, ...NGINX_FOLDERS, SAMBA],
   /** Under each user's home (the selected users' on the machine, every account's of the twin's /etc/passwd). */
   homeFolders: [HOME_UNITS],
   /** Files under each home, likewise (session 36: the mail clients' configs). */
   homeFiles: HOME_MAIL_CONFIGS,
-  files: [...MONGO_CONFIGS, ...VSFTPD_CONFIGS, ...RSYNCD_CONFIGS, ...SMTPD_CONFIGS, CRYPTTAB, ...KUBE_CONFIGS, ...NTP_CONFIGS, CRONTAB, ANACRONTAB, ...MAIL_CONFIGS, ...KRB5_CONFIGS, ...SSSD_CONFIGS, ...APACHE_CONFIGS, ...NGINX_CONFIGS, APACHE_ENVVARS],
+  files: [...MONGO_CONFIGS, ...PGBOUNCER_CONFIGS, ...MOSQUITTO_CONFIGS, ...VSFTPD_CONFIGS, ...RSYNCD_CONFIGS, ...SMTPD_CONFIGS, CRYPTTAB, ...KUBE_CONFIGS, ...NTP_CONFIGS, CRONTAB, ANACRONTAB, ...MAIL_CONFIGS, ...KRB5_CONFIGS, ...SSSD_CONFIGS, ...APACHE_CONFIGS, ...NGINX_CONFIGS, APACHE_ENVVARS],
   max: MAX_CONFIGS,
 } as const
 

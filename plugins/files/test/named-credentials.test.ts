@@ -1608,3 +1608,67 @@ describe('web servers\' passphrase files and programs, includes outside /etc, a 
     await assertTwinNames([...files, ['/var/lib/apache2/clientcaches/krb5cc_bob', 'x']], held, beside)
   })
 })
+
+/**
+ * Session 41: Dovecot's passwd-file (`driver = passwd-file` and its `args`, 2.4's
+ * `passwd_file_path`), PgBouncer's `auth_file` and Mosquitto's `psk_file` and `password_file`:
+ * password files of any name whose lines the detector does not tell (a password in the clear
+ * under `scheme=PLAIN`, `"user" "words"`, `identity:HEX`).
+ */
+describe('Dovecot passwd-files, PgBouncer auth files, Mosquitto PSK and password files (session 41)', () => {
+  const files: Array<[string, string]> = [
+    ['/etc/passwd', 'root:x:0:0:root:/root:/bin/bash\n'],
+    ['/etc/group', 'root:x:0:\n'],
+    ['/var/lib/dpkg/status', ''],
+    ['/var/lib/dpkg/diversions', ''],
+    ['/etc/dovecot/conf.d/auth-passwdfile.conf.ext', '# passdb {\n#  driver = passwd-file\n#  args = /etc/dovecot/old.users\n# }\npassdb {\n  driver = passwd-file\n  args = scheme=PLAIN username_format=%u /etc/dovecot/imap.users\n}\nuserdb {\n  driver = passwd-file\n  args = username_format=%u /etc/dovecot/domains/%d.users\n}\npassdb {\n  driver = pam\n  args = /etc/dovecot/not-a-passwd-file\n}\n'],
+    ['/etc/dovecot/dovecot.conf', 'protocols = imap\npassdb passwd-file {\n  passwd_file_path = /srv/mail/users.db\n}\n'],
+    ['/etc/pgbouncer/pgbouncer.ini', '[pgbouncer]\n;auth_file = /etc/pgbouncer/old.lst\nauth_type = scram-sha-256\nauth_file = /etc/pgbouncer/users.lst\n'],
+    ['/etc/mosquitto/conf.d/tls.conf', 'listener 8883\npsk_hint broker\npsk_file /etc/mosquitto/sensors.psk\n# password_file /etc/mosquitto/old\npassword_file /etc/mosquitto/users\n'],
+  ]
+  const held = ['/etc/dovecot/imap.users', '/etc/dovecot/domains/example.net.users', '/srv/mail/users.db', '/etc/pgbouncer/users.lst', '/etc/mosquitto/sensors.psk', '/etc/mosquitto/users']
+  const secrets: Array<[string, string]> = [
+    ['/etc/dovecot/imap.users', `bob:${fakeChars('s41-dv', 7).toLowerCase()} ${fakeChars('s41-dv2', 8).toLowerCase()}:1000:1000::/home/bob::\n`],
+    ['/etc/dovecot/domains/example.net.users', `ann:${fakeChars('s41-dv3', 9).toLowerCase()}-${fakeChars('s41-dv4', 6).toLowerCase()}:1001:1001::/home/ann::\n`],
+    ['/srv/mail/users.db', `carl:${fakeChars('s41-dv5', 8).toLowerCase()} ${fakeChars('s41-dv6', 8).toLowerCase()}\n`],
+    ['/etc/pgbouncer/users.lst', `"app" "${fakeChars('s41-pgb', 7).toLowerCase()} ${fakeChars('s41-pgb2', 8).toLowerCase()} ${fakeChars('s41-pgb3', 6).toLowerCase()}"\n`],
+    ['/etc/mosquitto/sensors.psk', `sensor1:${fakeChars('s41-psk', 32, '0123456789abcdef')}\n`],
+    ['/etc/mosquitto/users', `bob:${fakeChars('s41-mq', 7).toLowerCase()} ${fakeChars('s41-mq2', 9).toLowerCase()}\n`],
+  ]
+  const beside = ['/etc/dovecot/old.users', '/etc/dovecot/not-a-passwd-file', '/etc/pgbouncer/old.lst', '/etc/mosquitto/old']
+  const machine = () => plantedMachine(files, secrets, beside)
+
+  it('names them; not a comment, another driver\'s args', async () => {
+    await assertMachineNames(machine(), ['/etc/dovecot/imap.users', '/etc/dovecot/domains/*.users', '/srv/mail/users.db', '/etc/pgbouncer/users.lst', '/etc/mosquitto/sensors.psk', '/etc/mosquitto/users'], beside)
+  })
+
+  it('the files provider holds each one out, world-readable, of no shape the detector knows; the configs are mirrored', async () => {
+    const root = machine()
+    try {
+      const { documents, entry } = await collected(root, ['/etc', '/srv'])
+      assert.deepEqual(held.filter((path) => entry(path)?.secret !== true), [], 'not held out')
+      for (const [path] of files.slice(4)) assert.equal(entry(path)?.content, 'mirrored', path)
+      for (const path of beside) assert.equal(entry(path)?.content, 'mirrored', path)
+      for (const d of documents) for (const [path, text] of secrets) assert.ok(!String(d.content).includes(text.trim()), `${d.path} holds ${path}'s`)
+    } finally {
+      root.remove()
+    }
+  })
+
+  it('reads hostile configs in linear time (names without a brace, a block without its end, blanks)', () => {
+    for (const [config, text] of [
+      ['/etc/dovecot/dovecot.conf', `${'passdb '.repeat(16 * 1024)}\n`],
+      ['/etc/dovecot/dovecot.conf', `${'passdb {'.repeat(8 * 1024)}driver = passwd-file\n`],
+      ['/etc/dovecot/dovecot.conf', `passdb {\ndriver = passwd-file\nargs =${' /a'.repeat(32 * 1024)}\n}\n`],
+      ['/etc/pgbouncer/pgbouncer.ini', `auth_file${' '.repeat(64 * 1024)}x\n`],
+      ['/etc/mosquitto/mosquitto.conf', `psk_file${'\t'.repeat(64 * 1024)}\n`],
+    ] as const) {
+      const rule = NAMING_RULES.find((r) => r.isConfig(config)) as (typeof NAMING_RULES)[number]
+      assertLinearTime(() => rule.named(config, text), text, `${config}: ${text.slice(0, 30)}`)
+    }
+  })
+
+  it('a pushed twin names them from its own configs', async () => {
+    await assertTwinNames(files, held, beside)
+  })
+})
