@@ -2807,6 +2807,31 @@ function secretlint(): Promise<Lint> {
 
 const TOKEN_END = /[\s"'`,;]/
 
+/** What a JSON string's escape of a line break or a tab is read as (jsonBreaks): two characters for two. */
+const JSON_BREAKS: Readonly<Record<string, string>> = { n: ' \n', r: ' \r', t: '  ' }
+
+/**
+ * The text the rules read. In a JSON file (a path ending in .json) a string's line breaks and
+ * tabs are the escapes `\n`, `\r`, `\t`, so a token at the start of such a line ("...\nghp_...")
+ * follows a letter, and the rules that want no letter or word before a token (the preset's
+ * github, AWS's key id, a `password=` at a line's start...) did not see it. Session 41: a
+ * command's output in the apply journal (`outputTail`) and a machine's /etc/app/config.json
+ * each put a GitHub token into the commit. Such an escape is read as a space and the character
+ * it stands for, two characters for two, so a finding's offsets are the text's; `escapes` holds
+ * the backslashes' offsets. Any other text, or JSON without those escapes, is read as it is.
+ */
+function jsonBreaks(text: string, path: string | undefined): { scan: string; escapes?: Set<number> } {
+  if (path === undefined || !path.endsWith('.json') || !/\\[nrt]/.test(text)) return { scan: text }
+  const escapes = new Set<number>()
+  const scan = text.replace(/\\([\s\S])/g, (pair: string, c: string, at: number) => {
+    const to = JSON_BREAKS[c]
+    if (to === undefined) return pair
+    escapes.add(at)
+    return to
+  })
+  return { scan, escapes }
+}
+
 function secretlintRule(ruleId: string): string {
   return ruleId.replace(/^@secretlint\/secretlint-rule-/, '')
 }
@@ -2820,22 +2845,31 @@ function secretlintRule(ruleId: string): string {
 export async function findSecrets(text: string, options: FindSecretsOptions = {}): Promise<SecretFinding[]> {
   scans++
   if (text.length === 0) return []
-  const hand = handSpans(text, options.path)
+  // The rules read `scan`; offsets are the same in both, lines and columns are the text's.
+  const { scan, escapes } = jsonBreaks(text, options.path)
+  const hand = handSpans(scan, options.path)
   const spans = [...hand]
-  const messages = await (await secretlint())(text, options.path)
+  const messages = await (await secretlint())(scan, options.path)
   for (const m of messages) {
     const [start, reported] = m.range
     // Some preset rules report a range that stops short of the value (the AWS secret key's range
     // has the value's length but starts at the key name): run on to the end of the token.
     let end = reported
-    while (end < text.length && !TOKEN_END.test(text[end] as string)) end++
+    while (end < scan.length && !TOKEN_END.test(scan[end] as string)) end++
     if (end <= start) continue
     // A preset rule's span around a value redacted before (`postgres://app:<redacted>@db`) is no secret.
-    if (text.slice(start, end).includes(REDACTED)) continue
+    if (scan.slice(start, end).includes(REDACTED)) continue
     // Where a hand-written rule found the same secret, its span is the value alone (the preset's
     // often take in the key name or the whole URL): keep the narrower one, so redaction keeps the line readable.
     if (hand.some((h) => h.start < end && start < h.end)) continue
     spans.push({ rule: secretlintRule(m.ruleId), description: `${secretlintRule(m.ruleId)} secret`, start, end })
+  }
+  // A span that would split an escape (its letter, or its backslash alone) takes it whole.
+  if (escapes !== undefined) {
+    for (const span of spans) {
+      if (escapes.has(span.start - 1)) span.start--
+      if (escapes.has(span.end - 1)) span.end++
+    }
   }
   spans.sort((a, b) => a.start - b.start || b.end - a.end)
   const starts = lineStarts(text)

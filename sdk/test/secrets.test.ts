@@ -11,6 +11,21 @@ import { fewestWords, holdsWord, partsToSearch, withoutPrefilters } from '../src
 import { TextMarks } from '../src/text-marks.js'
 
 describe('findSecrets', () => {
+  // Session 41 (attack): in a JSON file a line of a string starts after the escape's letter
+  // ("\\nghp_..."), and the github rule wants no letter before a token: the apply journal's
+  // outputTail and a machine's /etc/app/config.json each put a GitHub token into the commit.
+  it('reads a JSON file\'s \\n, \\r and \\t escapes as breaks: a token at the start of such a line is found, its line the file\'s, the redacted JSON whole', async () => {
+    const token = `ghp_${'aB3dEfGh1jKlMn0pQrStUvWxYz'}0123456789`
+    const key = `AKIA${'IOSFODNN7EXAMPL'}Q`
+    const text = `{\n  "banner": "hello\\n${token}\\r\\n\\t${key}\\n",\n  "path": "C:\\\\new\\\\${'x'}"\n}\n`
+    const found = await findSecrets(text, { path: '/etc/app/config.json' })
+    assert.deepEqual(found.map((f) => [f.line, text.slice(f.start, f.end)]), [[2, token], [2, key]])
+    const redacted = await redactSecrets(text, { path: '/etc/app/config.json' })
+    assert.deepEqual(JSON.parse(redacted), { banner: `hello\n${REDACTED}\r\n\t${REDACTED}\n`, path: 'C:\\new\\x' })
+    // Not a JSON file: read as it is (a shell's printf "\\n" is its own business).
+    assert.deepEqual(await findSecrets(`printf 'a\\n${token}'`, { path: '/usr/local/bin/x.sh' }), [])
+  })
+
   it('finds the one credential among thousands of JSON key-value lines, at its value (redaction keeps the rest)', async () => {
     const entries = Array.from({ length: 3000 }, (_, i) => ({ path: `/etc/app/${i}.conf`, mode: '0644', owner: 'root', sha256: 'ab'.repeat(32), secret: i % 7 === 0 }))
     const text = JSON.stringify({ entries: [...entries.slice(0, 1500), { db_password: 'hunter2-Sup3r' }, ...entries.slice(1500)] }, null, 2)

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { commonEnds, SECRET_RULES_VERSION, type Diagnostic, type TwinDocument } from '@twinsync/sdk'
+import { commonEnds, findSecrets, SECRET_RULES_VERSION, type Diagnostic, type TwinDocument } from '@twinsync/sdk'
 import type { SnapshotDraft } from '../twin/atomic-snapshot.js'
 import { writeRecord } from '../twin/quick-status.js'
-import { findDocumentSecrets, isScreened, screenDocument } from './secret-guard.js'
+import { isScreened, screenDocument } from './secret-guard.js'
 
 const MARKER = 'screened-with-rules'
 
@@ -71,7 +71,7 @@ export async function screenAround(head: Uint8Array | undefined, doc: TwinDocume
   if (head !== undefined && isScreened(doc, provider)) {
     const next = typeof doc.content === 'string' ? Buffer.from(doc.content) : Buffer.from(doc.content.buffer, doc.content.byteOffset, doc.content.byteLength)
     const window = changedWindow(Buffer.from(head.buffer, head.byteOffset, head.byteLength), next)
-    if (window !== 'whole' && (await findDocumentSecrets(next.toString('utf8', window.start, window.end), doc.path)).length === 0) return { doc, diagnostics: [] }
+    if (window !== 'whole' && (await findSecrets(next.toString('utf8', window.start, window.end), { path: doc.path })).length === 0) return { doc, diagnostics: [] }
   }
   return screenDocument(doc, provider)
 }

@@ -1,39 +1,6 @@
 import type { Diagnostic, TwinDocument } from '@twinsync/sdk'
 import { findSecrets, redactSecrets, REDACTED, secretRuleInName, warningDiagnostic } from '@twinsync/sdk/light'
 
-type Finding = Awaited<ReturnType<typeof findSecrets>>[number]
-
-/** What a JSON string's escapes of a line break or a tab are read as: two characters for two. */
-const JSON_BREAKS: Readonly<Record<string, string>> = { n: ' \n', r: ' \r', t: '  ' }
-
-/**
- * findSecrets over a twin document. In a JSON document a string's line breaks and tabs are the
- * escapes `\n`, `\r`, `\t`, so a token at the start of such a line ("...\nghp_...") follows a
- * letter, and the rules that want no letter or word before a token (secretlint's github, AWS's
- * key id...) did not see it. Session 41: a command's output in the apply journal
- * (system/journal/apply-*.json, `outputTail`) put a GitHub token into the commit. Such an escape
- * is read as a space and the character it stands for (two for two, so the findings' offsets are
- * the document's); a finding that would split one is widened over it, and its line is the
- * document's. Other documents, and JSON without those escapes, are read as they are.
- */
-export async function findDocumentSecrets(text: string, path: string): Promise<Finding[]> {
-  if (!path.endsWith('.json') || !/\\[nrt]/.test(text)) return findSecrets(text, { path })
-  const escapes = new Set<number>()
-  const view = text.replace(/\\([\s\S])/g, (pair: string, c: string, at: number) => {
-    const to = JSON_BREAKS[c]
-    if (to === undefined) return pair
-    escapes.add(at)
-    return to
-  })
-  return (await findSecrets(view, { path })).map((f) => {
-    const start = escapes.has(f.start - 1) ? f.start - 1 : f.start
-    const end = escapes.has(f.end - 1) ? f.end + 1 : f.end
-    const before = text.slice(0, start)
-    const line = before.split('\n').length
-    return { ...f, start, end, line, column: start - before.lastIndexOf('\n') }
-  })
-}
-
 const FILES_PROVIDER = 'files'
 
 /**
@@ -48,7 +15,7 @@ const FILES_PROVIDER = 'files'
 export async function screenDocument(doc: TwinDocument, provider: string): Promise<{ doc: TwinDocument; diagnostics: Diagnostic[] }> {
   if (!isScreened(doc, provider)) return { doc, diagnostics: [] }
   const text = typeof doc.content === 'string' ? doc.content : Buffer.from(doc.content).toString('utf8')
-  const findings = await findDocumentSecrets(text, doc.path)
+  const findings = await findSecrets(text, { path: doc.path })
   if (findings.length === 0) return { doc, diagnostics: [] }
   let out = ''
   let at = 0
