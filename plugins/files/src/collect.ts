@@ -255,7 +255,8 @@ export async function collectFiles(ctx: ProviderContext, previous?: TwinReader, 
   // Speed (issue 22, session 26): a split manifest's parts whose piece of the token did not move
   // are kept as HEAD holds them, with their mirrored files; the rest is made (figure: keptOf).
   const keep = keptOf(since, token)
-  if (keep === undefined) return { state, documents: documentsOf(state), diagnostics, token }
+  // A plan (wholeOnly) keeps all or nothing: a part kept would have it collect again (core/src/plan/kept-compare.ts).
+  if (keep === undefined || (wholeOnly && !keep.whole)) return { state, documents: documentsOf(state), diagnostics, token }
   if (keep.whole) return { state, documents: [], diagnostics, token, kept: KEPT_PARTS }
   const kept: string[] = []
   return { state, documents: documentsOf(state, keep, kept), diagnostics, token, kept }

@@ -7,6 +7,7 @@ import { MemoryCache, type CollectResult, type ProviderCache } from '@twinsync/s
 import { FilesProvider } from '../src/index.js'
 import { keptOf, KEPT_PARTS } from '../src/documents-token.js'
 import { partOf, partPath } from '../src/manifest.js'
+import type { FilesState } from '../src/state.js'
 import { debianLikeRoot, type TargetRoot } from './target-root.js'
 
 /**
@@ -229,6 +230,18 @@ describe('files provider: a split manifest\'s documents kept part by part', () =
     assert.ok(!made.includes('system/files/manifest.json'), 'manifest.json (the leftovers) kept')
     for (const path of made) assert.ok(path === partPath(part) || partOf(path.slice('filesystem'.length)) === part, `${path} is of the changed part`)
     assert.ok(made.length < first.documents.length / 20, `${made.length} documents made of ${first.documents.length}`)
+  })
+
+  it('one file changed, handed its token back whole only (a plan): no part kept, every document made, the whole state described', async () => {
+    const first = await collect()
+    root.file(CHANGED, 'changed\n')
+    await age()
+    const next = (await provider.collect({ ctx: ctx(), since: first.token as string, wholeOnly: true })) as CollectResult<FilesState>
+    const full = await collect()
+    assert.equal(next.kept, undefined, 'nothing claimed kept')
+    assert.equal(next.token, full.token)
+    assert.deepEqual(next.documents.map((d) => [d.path, text(d.content)]), full.documents.map((d) => [d.path, text(d.content)]))
+    assert.equal(next.state.entries.find((e) => e.path === CHANGED)?.text, 'changed\n')
   })
 
   it('a file rewritten with the same size and mtime (only its ctime moved): its part made again, with the new text', async () => {
