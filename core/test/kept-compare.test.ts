@@ -18,6 +18,8 @@ describe('kept compare: a plan does not compare again what found nothing under t
   this.timeout(60_000)
   let rig: UnitRig
   const calls = { load: 0, diff: 0, since: [] as Array<{ name: string; since: string | undefined; wholeOnly: boolean | undefined }> }
+  /** Set: run by keepy's next collect (a person editing the working twin while the plan reads it). */
+  let whileCollecting: (() => Promise<void>) | undefined
 
   const tokenOf = (text: string) => createHash('sha256').update(text).digest('hex')
   const provider = (name: string, lie: boolean) => {
@@ -27,6 +29,11 @@ describe('kept compare: a plan does not compare again what found nothing under t
       async collect(request: CollectRequest) {
         const { since, wholeOnly } = request
         calls.since.push({ name, since, wholeOnly })
+        const moving = name === 'keepy' ? whileCollecting : undefined
+        if (moving !== undefined) {
+          whileCollecting = undefined
+          await moving()
+        }
         const text = (await request.ctx.host.readTextIfExists(`/etc/${name}`)) ?? ''
         const token = tokenOf(text)
         if (since !== undefined && (lie || since === token)) return { state: {} as NotesState, documents: [], diagnostics: [], token: lie ? 'another' : token, kept: [`system/${name}.json`] }
@@ -93,5 +100,20 @@ describe('kept compare: a plan does not compare again what found nothing under t
     const p = await plan()
     assert.deepEqual(p.changes.map((c) => c.id), ['keepy:replace:/etc/keepy'])
     assert.equal(calls.since.find((c) => c.name === 'keepy')?.since, undefined, 'an edited working twin is no commit: no token handed')
+  })
+
+  it('records nothing when the working twin was edited while the plan read it: the next plan compares again', async () => {
+    await writeFile(join(rig.twinDir, 'system/keepy.json'), `${JSON.stringify({ text: 'as it is\n' })}\n`)
+    assert.deepEqual((await plan()).changes, [])
+    // The machine moves; while the plan collects, the working twin (HEAD: 'as it is') is edited to
+    // what the machine now has, so the comparison finds nothing; then the edit is taken back.
+    await writeFile(join(rig.root, 'etc/keepy'), 'moved\n')
+    whileCollecting = () => writeFile(join(rig.twinDir, 'system/keepy.json'), `${JSON.stringify({ text: 'moved\n' })}\n`)
+    assert.deepEqual((await plan()).changes.map((c) => c.id), [], 'the edit read: nothing to do')
+    await writeFile(join(rig.twinDir, 'system/keepy.json'), `${JSON.stringify({ text: 'as it is\n' })}\n`)
+    reset()
+    const p = await plan()
+    assert.deepEqual(p.changes.map((c) => c.id), ['keepy:replace:/etc/keepy'], 'HEAD asks for what the machine no longer has')
+    assert.deepEqual([calls.load > 0, calls.diff > 0], [true, true])
   })
 })

@@ -32,7 +32,9 @@ import { CORE_VERSION } from '../version.js'
  * another commit, an edited working twin, another key, a record that does not parse) compares as
  * before, and a comparison that finds anything is never recorded. The twin is untrusted input,
  * but the record is keyed on its content: a commit id names its whole tree, and an edit of the
- * working twin gives no commit to read (the plan's basis is then none). Nothing is kept where
+ * working twin gives no commit to read (the plan's basis is then none); the working twin, which a
+ * plan reads without the lock, is checked again before a record is written (still exactly that
+ * commit: a snapshot's move or a person's edit while the plan read it writes nothing). Nothing is kept where
  * something else reads the collected state: `status`'s second comparison (alsoAgainst) collects
  * every provider whole.
  */
@@ -81,8 +83,13 @@ export function keptCompareTokens(record: KeptCompare | undefined, observing: bo
   return since
 }
 
-/** Record what this run found nothing for; nothing written when the record already says so. A record not written costs only time. */
-export async function writeKeptCompare(cacheDir: string, record: KeptCompare): Promise<void> {
+/**
+ * Record what this run found nothing for; nothing written when the record already says so. A
+ * record not written costs only time. `steady`: asked before writing, whether what the
+ * comparisons read was the commit all along (the working twin, read without the lock, may have
+ * moved or been edited meanwhile: then nothing is written).
+ */
+export async function writeKeptCompare(cacheDir: string, record: KeptCompare, steady: () => Promise<boolean>): Promise<void> {
   const names = Object.keys(record.providers).sort()
   const text = JSON.stringify({ format: FORMAT, commit: record.commit, key: record.key, providers: Object.fromEntries(names.map((n) => [n, record.providers[n]])) })
   try {
@@ -90,6 +97,7 @@ export async function writeKeptCompare(cacheDir: string, record: KeptCompare): P
   } catch {
     // none yet
   }
+  if (!(await steady())) return
   try {
     mkdirSync(cacheDir, { recursive: true })
     await writeFileAtomic(join(cacheDir, RECORD), text, { mode: 0o600 })

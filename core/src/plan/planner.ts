@@ -170,7 +170,9 @@ export class Planner {
       if (compareKey !== undefined && twinCommit !== null) {
         // The providers this run did not collect (--only) keep their word; the rest say what they found now.
         const kept = Object.fromEntries(Object.entries(record?.providers ?? {}).filter(([name]) => !outcomes.some((o) => o.provider.name === name)))
-        await writeKeptCompare(this.twin.cacheDir(), { commit: twinCommit, key: compareKey, providers: { ...kept, ...quiet } })
+        // A commit's tree cannot move; the working twin, read without the lock, is checked again: still exactly that commit after the reads.
+        const commit = twinCommit
+        await writeKeptCompare(this.twin.cacheDir(), { commit, key: compareKey, providers: { ...kept, ...quiet } }, async () => reader instanceof GitTreeReader || (await this.twin.isExactly(commit)))
       }
       if (options.alsoAgainst !== undefined) await this.diffAgainst(options.alsoAgainst, outcomes, common)
       // A twin with no state for any provider it compared (made by `init`, never snapshotted; a revert
