@@ -28,9 +28,11 @@ const HELD = [
   '/etc/dovecot/imap.users',
   '/etc/pgbouncer/users.lst',
   '/etc/mosquitto/sensors.psk',
+  '/home/ops/.config/restic/key',
+  '/home/ops/.config/desk/repo-words',
 ]
-/** The configs and scripts, mirrored. */
-const MIRRORED = ['/etc/nginx/sites-available/shop', '/srv/www/shop/nginx.conf', '/etc/apache2/conf-available/tls-unlock.conf', '/etc/apache2/sites-available/intranet.conf', '/srv/www/intranet/auth.conf', '/etc/systemd/user/sync.service', '/opt/sync/run.sh', '/etc/dovecot/conf.d/auth-passwdfile.conf.ext', '/etc/pgbouncer/pgbouncer.ini', '/etc/mosquitto/conf.d/tls.conf']
+/** The configs and scripts, mirrored (the autostart entries are the autostart provider's). */
+const MIRRORED = ['/etc/nginx/sites-available/shop', '/srv/www/shop/nginx.conf', '/etc/apache2/conf-available/tls-unlock.conf', '/etc/apache2/sites-available/intranet.conf', '/srv/www/intranet/auth.conf', '/etc/systemd/user/sync.service', '/opt/sync/run.sh', '/etc/dovecot/conf.d/auth-passwdfile.conf.ext', '/etc/pgbouncer/pgbouncer.ini', '/etc/mosquitto/conf.d/tls.conf', '/opt/desk/backup.sh']
 
 /**
  * Session 41 on the server root, through the CLI: what session 40 left, each mirrored or recorded
@@ -41,7 +43,8 @@ const MIRRORED = ['/etc/nginx/sites-available/shop', '/srv/www/shop/nginx.conf',
  * only), `AuthDBMUserFile`'s database; a script a unit of /etc/systemd/user runs that `cd`s to `~`
  * (each user's manager runs it with that user's HOME); key stores of other kinds (GSKit's key
  * database and its password stash, JCEKS, BCFKS); Dovecot's passwd-file, PgBouncer's auth_file,
- * Mosquitto's psk_file of other names than the detector knows.
+ * Mosquitto's psk_file of other names than the detector knows; password files under ~/.config
+ * (the default include set's) that XDG autostart entries point at, a home's own and a shared one's script.
  */
 describe('secrets on the server root, session 41: web servers\' passphrase programs and files, includes outside /etc, a shared user unit\'s cd ~, key stores', function () {
   this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
@@ -84,6 +87,12 @@ describe('secrets on the server root, session 41: web servers\' passphrase progr
     await plant('/etc/pgbouncer/users.lst', `"app" "${secret("PgBouncer's auth_file", words('pgbouncer'))}"\n`, 0o640, ADM)
     await plant('/etc/mosquitto/conf.d/tls.conf', 'listener 8883\npsk_hint broker\npsk_file /etc/mosquitto/sensors.psk\n')
     await plant('/etc/mosquitto/sensors.psk', [1, 2, 3].map((n) => `sensor${n}:${secret(`Mosquitto's psk_file, sensor ${n}`, fakeChars(`s41-psk${n}`, 32, '0123456789abcdef'))}\n`).join(''), 0o640, ADM)
+    // 6. XDG autostart entries (a home's own, one every user's session starts): a password file under ~/.config by `~/`, by `$HOME/` in the script it runs.
+    await plant('/home/ops/.config/autostart/restic.desktop', '[Desktop Entry]\nType=Application\nName=Backup\nExec=sh -c "restic -r sftp:nas:/ops --password-file ~/.config/restic/key backup ~/Documents"\n', 0o644, [1001, 1001])
+    await plant('/home/ops/.config/restic/key', `${secret("an autostart entry's password file (~/)", words('xdg1'))}\n`, 0o600, [1001, 1001])
+    await plant('/etc/xdg/autostart/desk-backup.desktop', '[Desktop Entry]\nType=Application\nName=Desk backup\nExec=/opt/desk/backup.sh\n')
+    await plant('/opt/desk/backup.sh', '#!/bin/sh\nexport RESTIC_PASSWORD_FILE="$HOME/.config/desk/repo-words"\nrestic -r sftp:nas:/desk backup ~/Documents\n', 0o755)
+    await plant('/home/ops/.config/desk/repo-words', `${secret("a shared autostart entry's script's password file ($HOME/)", words('xdg2'))}\n`, 0o600, [1001, 1001])
     await root.snapshotInit()
   })
   after(async () => {

@@ -103,7 +103,8 @@ import { parseGroup, parsePasswd } from './accounts.js'
  *   (APACHE_FILES); nginx's passphrase, user and ticket key files (NGINX_FILES);
  * - included configs wherever an administrator keeps them (INCLUDE_ROOTS: /srv, /opt… besides /etc);
  * - a unit of /etc/systemd/user's scripts with each account's HOME (sharedUnitHomes);
- * - Dovecot's passwd-files, PgBouncer's `auth_file`, Mosquitto's `psk_file` and `password_file`.
+ * - Dovecot's passwd-files, PgBouncer's `auth_file`, Mosquitto's `psk_file` and `password_file`;
+ * - XDG autostart entries' `Exec=` lines and scripts, with each HOME they start with (isAutostart).
  * Each rule gives path patterns (a named path, and for pam_userdb `PATH.*` too), and a name for
  * messages that never holds a value.
  */
@@ -414,6 +415,30 @@ const isDropInFolder = (folder: string) => isUnitFolder(posix.dirname(folder)) &
 export const isUserUnit = (config: string): boolean => {
   const folder = posix.dirname(config).endsWith('.service.d') ? posix.dirname(posix.dirname(config)) : posix.dirname(config)
   return isUnitFolder(folder) && folder !== SYSTEMD && (config.endsWith('.service') || config.endsWith('.conf'))
+}
+
+/**
+ * Session 41: XDG autostart entries, started by each user's desktop session at login:
+ * /etc/xdg/autostart's for every user, a home's ~/.config/autostart's for its own. Their `Exec=`
+ * lines point at password files as a unit's do (`sh -c "restic --password-file ~/.config/restic/key …"`:
+ * ~/.config is in the default include set, and such a file of words was mirrored).
+ */
+const AUTOSTART = '/etc/xdg/autostart'
+const HOME_AUTOSTART = '.config/autostart'
+const isAutostart = (path: string): boolean => path.endsWith('.desktop') && (inFolder(AUTOSTART, path) || posix.dirname(path).endsWith(`/${HOME_AUTOSTART}`))
+/** Whether a config's rule reads the accounts (/etc/passwd, /etc/group): a user unit's specifiers, a shared unit's or autostart entry's homes. */
+export const readsAccounts = (config: string): boolean => isUserUnit(config) || isAutostart(config)
+/** The homes an autostart entry runs with: its own home's, or (/etc/xdg/autostart) every account's (sharedUnitHomes). */
+const autostartHomes = (config: string, accounts?: UnitAccounts): string[] => (inFolder(AUTOSTART, config) ? sharedUnitHomes(accounts) : [homePattern(posix.dirname(posix.dirname(posix.dirname(config))))])
+/** An entry's `Exec=` lines (its actions' too) as one text, a line each; its `Path=` (the folder it runs in), if any. */
+function desktopExec(text: string): { exec: string; folder?: string } {
+  const lines: string[] = []
+  let folder: string | undefined
+  for (const m of text.matchAll(/^[ \t]*(?<k>Exec|Path)[ \t]*=[ \t]*(?<v>[^\r\n]*)/gm)) {
+    if (m.groups?.k === 'Exec') lines.push(m.groups.v ?? '')
+    else if (m.groups?.v?.startsWith('/') === true) folder = posix.normalize(m.groups.v)
+  }
+  return { exec: lines.join('\n'), ...(folder === undefined ? {} : { folder }) }
 }
 
 /**
@@ -1462,6 +1487,34 @@ export const NAMING_RULES: readonly NamingRule[] = [
     named: (_config, text) => kubeAuthFiles(text),
   },
   {
+    // Session 41: an XDG autostart entry's `Exec=` lines (isAutostart), with the HOME of each user it
+    // starts for (autostartHomes): the password files they point at, the scripts they run followed
+    // from its `Path=` (else the home: a session starts its entries there).
+    rule: PASSWORD_FILE_RULE,
+    isConfig: isAutostart,
+    named: (config, text, accounts) => {
+      const { exec, folder } = desktopExec(text)
+      if (exec === '') return []
+      const out = new Set<string>()
+      const homes = autostartHomes(config, accounts)
+      for (const home of homes.length === 0 ? [undefined] : homes) {
+        const refs = passwordRefsIn(exec, undefined, undefined, home)
+        for (const p of refs.paths) out.add(p)
+        const cwd = folder ?? home
+        if (cwd !== undefined) for (const w of refs.relative) out.add(fromFolder(cwd, w))
+      }
+      return [...out]
+    },
+    follows: (config, text, accounts) => {
+      const { exec, folder } = desktopExec(text)
+      const scripts = exec === '' ? [] : crontabScripts(exec)
+      if (scripts.length === 0) return []
+      const homes = autostartHomes(config, accounts)
+      return scripts.flatMap((path) => (homes.length === 0 ? [{ path, cwd: folder ?? null }] : homes.map((home) => ({ path, cwd: folder ?? home, home }))))
+    },
+    maxBytes: MAX_FOLLOWED_BYTES,
+  },
+  {
     // Session 41: Dovecot's passwd-file (`user:password:uid:gid…` lines; under `scheme=PLAIN` or
     // `default_pass_scheme = PLAIN` a password in the clear, which no detector tells from a field).
     rule: 'Dovecot passwd-file',
@@ -1608,9 +1661,9 @@ export const namingRuleOf = (path: string): NamingRule | undefined => NAMING_RUL
  * and a push's look at the twin (twinNamedCredentialFiles in secrets.ts).
  */
 export const NAMING_CONFIG_PLACES = {
-  folders: [HOSTAPD, PAM, ...LIGHTTPD, ...SASL, SYSTEMD, SYSTEMD_USER, STUNNEL, DOVECOT, DOVECOT_FOLDER, MOSQUITTO_FOLDER, ...KUBERNETES, ...NTP_FOLDERS, ...ZABBIX_FOLDERS, ...CRONTAB_FOLDERS, ...SCRIPT_FOLDERS, DEFAULTS, KRB5_FOLDER, SSSD_FOLDER, GSSPROXY, ...APACHE_FOLDERS, ...NGINX_FOLDERS, SAMBA],
+  folders: [HOSTAPD, PAM, ...LIGHTTPD, ...SASL, SYSTEMD, SYSTEMD_USER, STUNNEL, DOVECOT, DOVECOT_FOLDER, MOSQUITTO_FOLDER, AUTOSTART, ...KUBERNETES, ...NTP_FOLDERS, ...ZABBIX_FOLDERS, ...CRONTAB_FOLDERS, ...SCRIPT_FOLDERS, DEFAULTS, KRB5_FOLDER, SSSD_FOLDER, GSSPROXY, ...APACHE_FOLDERS, ...NGINX_FOLDERS, SAMBA],
   /** Under each user's home (the selected users' on the machine, every account's of the twin's /etc/passwd). */
-  homeFolders: [HOME_UNITS],
+  homeFolders: [HOME_UNITS, HOME_AUTOSTART],
   /** Files under each home, likewise (session 36: the mail clients' configs). */
   homeFiles: HOME_MAIL_CONFIGS,
   files: [...MONGO_CONFIGS, ...PGBOUNCER_CONFIGS, ...MOSQUITTO_CONFIGS, ...VSFTPD_CONFIGS, ...RSYNCD_CONFIGS, ...SMTPD_CONFIGS, CRYPTTAB, ...KUBE_CONFIGS, ...NTP_CONFIGS, CRONTAB, ANACRONTAB, ...MAIL_CONFIGS, ...KRB5_CONFIGS, ...SSSD_CONFIGS, ...APACHE_CONFIGS, ...NGINX_CONFIGS, APACHE_ENVVARS],
@@ -1792,7 +1845,7 @@ export async function namedCredentialFiles(
   if (configs.length === 0) return []
   // Session 39: a user unit's specifiers stand for its home's account: the lists are kept while /etc/passwd and /etc/group stay too.
   const accountFiles: MachineConfig[] = []
-  if (configs.some((c) => isUserUnit(c.path))) {
+  if (configs.some((c) => readsAccounts(c.path))) {
     for (const path of ['/etc/passwd', '/etc/group']) {
       const stat = await host.lstat(path).catch(() => undefined)
       if (stat !== undefined) accountFiles.push({ path, stat })

@@ -3,7 +3,7 @@ import { posix } from 'node:path'
 import { cachedByFileStat, cachedByFileStats, findSecrets, isValue, looksLikeToken, machinePathOf, PathPatterns, type HostPort, type ProviderCache, type SecretPath, type TwinReader, appendAll } from '@twinsync/sdk'
 import { partOf, partPath } from './manifest.js'
 import { MANIFEST_PATH } from './state.js'
-import { atHome, FOLLOWED_LIMITS, followHops, refsKey, includeHops, includedRefs, includesOf, throughLinks, type Include, type IncludedRefs, followKey, homesOf, homeConfigFiles, homeConfigFolders, homeOfFolder, isUnitFolder, linkedUnitAt, NAMING_CONFIG_PLACES, namedThroughLinks, namingRuleOf, passwordRefsIn, PASSWORD_FILE_RULE, resolvedWords, wildPaths, type Follow, type LinkLook, type PasswordRefs, isUserUnit, unitAccounts, unitsWithDropIns } from './named-credentials.js'
+import { atHome, FOLLOWED_LIMITS, followHops, refsKey, includeHops, includedRefs, includesOf, throughLinks, type Include, type IncludedRefs, followKey, homesOf, homeConfigFiles, homeConfigFolders, homeOfFolder, isUnitFolder, linkedUnitAt, NAMING_CONFIG_PLACES, namedThroughLinks, namingRuleOf, passwordRefsIn, PASSWORD_FILE_RULE, resolvedWords, wildPaths, type Follow, type LinkLook, type PasswordRefs, readsAccounts, unitAccounts, unitsWithDropIns } from './named-credentials.js'
 import { parseGroup, parsePasswd } from './accounts.js'
 
 /**
@@ -564,7 +564,7 @@ async function twinNamedCredentialFiles(twin: TwinReader, paths: readonly string
   }
   const texts: Array<{ config: string; text: string }> = []
   // Session 39: a user unit's specifiers stand for its home's account, as the twin's /etc/passwd and /etc/group say (their texts part of its results' key).
-  const group = configs.some((c) => isUserUnit(c.config)) ? await twin.readText('filesystem/etc/group').catch(() => undefined) : undefined
+  const group = configs.some((c) => readsAccounts(c.config)) ? await twin.readText('filesystem/etc/group').catch(() => undefined) : undefined
   const accounts = unitAccounts(passwd === undefined ? [] : memoized('passwd-accounts', passwd, parsePasswd), group === undefined ? {} : memoized('group-accounts', group, parseGroup))
   const accountsKey = `${passwd ?? ''}\0${group ?? ''}`
   const includes = new Map<string, Include>()
@@ -572,7 +572,7 @@ async function twinNamedCredentialFiles(twin: TwinReader, paths: readonly string
     const rule = namingRuleOf(config)
     if (rule === undefined) return
     if (rule.includes !== undefined && text !== undefined) for (const i of memoized(`includes\0${config}`, text, (t) => includesOf(rule, config, t))) includes.set(`${i.rule}\0${i.path}`, i)
-    const of = isUserUnit(config) ? `${config}\0${accountsKey}` : config
+    const of = readsAccounts(config) ? `${config}\0${accountsKey}` : config
     const named = memoParse(`named\0${of}`, text, (t) => (t === undefined ? [] : rule.named(config, t, accounts)))
     if (rule.follows !== undefined && text !== undefined) for (const f of memoized(`follows\0${of}`, text, (t) => rule.follows?.(config, t, accounts) ?? [])) follows.set(followKey(f), f)
     if (rule.environment !== undefined && text !== undefined) {

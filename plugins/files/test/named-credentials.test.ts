@@ -1672,3 +1672,56 @@ describe('Dovecot passwd-files, PgBouncer auth files, Mosquitto PSK and password
     await assertTwinNames(files, held, beside)
   })
 })
+
+/**
+ * Session 41: XDG autostart entries (/etc/xdg/autostart for every user, a home's
+ * ~/.config/autostart for its own): the password files their `Exec=` lines point at (`~/…`,
+ * `$HOME/…` with each user's HOME, absolute ones) and the scripts they run, followed with that HOME.
+ */
+describe('password files an XDG autostart entry points at, with each user\'s HOME (session 41)', () => {
+  const files: Array<[string, string]> = [
+    ['/etc/passwd', 'root:x:0:0:root:/root:/bin/bash\nbob:x:1000:1000::/home/bob:/bin/bash\nann:x:1001:1001::/home/ann:/bin/bash\n'],
+    ['/etc/group', 'root:x:0:\nbob:x:1000:\nann:x:1001:\n'],
+    ['/var/lib/dpkg/status', ''],
+    ['/var/lib/dpkg/diversions', ''],
+    ['/home/bob/.config/autostart/restic.desktop', '[Desktop Entry]\nType=Application\nName=Backup\nExec=sh -c "restic -r sftp:nas:/bob --password-file ~/.config/restic/key backup ~/Documents"\n# Exec=restic --password-file /home/bob/.config/restic/old\n'],
+    ['/home/bob/.config/autostart/sync.desktop', '[Desktop Entry]\nType=Application\nName=Sync\nPath=/srv/sync\nExec=rsync --password-file=sync.words -a /home/bob/Documents nas::bob\n'],
+    ['/etc/xdg/autostart/desk-backup.desktop', '[Desktop Entry]\nType=Application\nName=Desk backup\nExec=/opt/desk/backup.sh %u\n'],
+    ['/opt/desk/backup.sh', '#!/bin/sh\nexport RESTIC_PASSWORD_FILE="$HOME/.config/desk/repo-words"\nrestic backup ~/Documents\n'],
+  ]
+  const held = ['/home/bob/.config/restic/key', '/srv/sync/sync.words', '/home/bob/.config/desk/repo-words', '/home/ann/.config/desk/repo-words', '/root/.config/desk/repo-words']
+  const secrets: Array<[string, string]> = held.map((p) => [p, `${fakeChars(`s41-xdg-${p}`, 8).toLowerCase()} ${fakeChars(`s41-xdg2-${p}`, 9).toLowerCase()}\n`])
+  const beside = ['/home/bob/.config/restic/old', '/home/ann/.config/restic/key', '/home/bob/sync.words', '/opt/desk/.config/desk/repo-words']
+  const machine = () => plantedMachine(files, secrets, beside)
+
+  it('names them from each user\'s HOME and the entry\'s Path=; not a comment, another user\'s home for a home\'s own entry', async () => {
+    await assertMachineNames(machine(), held, beside, ['/root', '/home/bob', '/home/ann'])
+  })
+
+  it('the files provider holds each one out; the entries and the script are mirrored', async () => {
+    const root = machine()
+    try {
+      const { documents, entry } = await collected(root, ['/etc', '/opt', '/srv', '/home', '/root'])
+      assert.deepEqual(held.filter((path) => entry(path)?.secret !== true), [], 'not held out')
+      for (const path of [...beside, '/home/bob/.config/autostart/restic.desktop', '/etc/xdg/autostart/desk-backup.desktop', '/opt/desk/backup.sh']) assert.equal(entry(path)?.content, 'mirrored', path)
+      for (const d of documents) for (const [path, text] of secrets) assert.ok(!String(d.content).includes(text.trim()), `${d.path} holds ${path}'s`)
+    } finally {
+      root.remove()
+    }
+  })
+
+  it('reads hostile entries in linear time (a line of blanks, of Exec= lines, of password flags)', () => {
+    const config = '/home/bob/.config/autostart/a.desktop'
+    const rule = NAMING_RULES.find((r) => r.isConfig(config)) as (typeof NAMING_RULES)[number]
+    for (const text of [`Exec${'\t'.repeat(64 * 1024)}\n`, 'Exec=/opt/a.sh\n'.repeat(8000), `Exec=${' --password-file'.repeat(8 * 1024)} ~/a\n`]) {
+      assertLinearTime(() => {
+        rule.named(config, text)
+        rule.follows?.(config, text)
+      }, text, `${config}: ${text.slice(0, 30)}`)
+    }
+  })
+
+  it('a pushed twin names the same files from its own entries, script and /etc/passwd (never the machine)', async () => {
+    await assertTwinNames(files, held, beside)
+  })
+})
