@@ -30,9 +30,11 @@ const HELD = [
   '/etc/mosquitto/sensors.psk',
   '/home/ops/.config/restic/key',
   '/home/ops/.config/desk/repo-words',
+  '/etc/postgresql/16/main/tls.unlock',
+  '/etc/postgresql/16/main/pg.service-key',
 ]
 /** The configs and scripts, mirrored (the autostart entries are the autostart provider's). */
-const MIRRORED = ['/etc/nginx/sites-available/shop', '/srv/www/shop/nginx.conf', '/etc/apache2/conf-available/tls-unlock.conf', '/etc/apache2/sites-available/intranet.conf', '/srv/www/intranet/auth.conf', '/etc/systemd/user/sync.service', '/opt/sync/run.sh', '/etc/dovecot/conf.d/auth-passwdfile.conf.ext', '/etc/pgbouncer/pgbouncer.ini', '/etc/mosquitto/conf.d/tls.conf', '/opt/desk/backup.sh']
+const MIRRORED = ['/etc/nginx/sites-available/shop', '/srv/www/shop/nginx.conf', '/etc/apache2/conf-available/tls-unlock.conf', '/etc/apache2/sites-available/intranet.conf', '/srv/www/intranet/auth.conf', '/etc/systemd/user/sync.service', '/opt/sync/run.sh', '/etc/dovecot/conf.d/auth-passwdfile.conf.ext', '/etc/pgbouncer/pgbouncer.ini', '/etc/mosquitto/conf.d/tls.conf', '/opt/desk/backup.sh', '/etc/postgresql/16/main/postgresql.conf']
 
 /**
  * Session 41 on the server root, through the CLI: what session 40 left, each mirrored or recorded
@@ -44,7 +46,8 @@ const MIRRORED = ['/etc/nginx/sites-available/shop', '/srv/www/shop/nginx.conf',
  * (each user's manager runs it with that user's HOME); key stores of other kinds (GSKit's key
  * database and its password stash, JCEKS, BCFKS); Dovecot's passwd-file, PgBouncer's auth_file,
  * Mosquitto's psk_file of other names than the detector knows; password files under ~/.config
- * (the default include set's) that XDG autostart entries point at, a home's own and a shared one's script.
+ * (the default include set's) that XDG autostart entries point at, a home's own and a shared one's script;
+ * PostgreSQL's `ssl_passphrase_command`'s file and `krb_server_keyfile` of another name.
  */
 describe('secrets on the server root, session 41: web servers\' passphrase programs and files, includes outside /etc, a shared user unit\'s cd ~, key stores', function () {
   this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
@@ -93,6 +96,10 @@ describe('secrets on the server root, session 41: web servers\' passphrase progr
     await plant('/etc/xdg/autostart/desk-backup.desktop', '[Desktop Entry]\nType=Application\nName=Desk backup\nExec=/opt/desk/backup.sh\n')
     await plant('/opt/desk/backup.sh', '#!/bin/sh\nexport RESTIC_PASSWORD_FILE="$HOME/.config/desk/repo-words"\nrestic -r sftp:nas:/desk backup ~/Documents\n', 0o755)
     await plant('/home/ops/.config/desk/repo-words', `${secret("a shared autostart entry's script's password file ($HOME/)", words('xdg2'))}\n`, 0o600, [1001, 1001])
+    // 7. PostgreSQL: the TLS key's passphrase a cluster's ssl_passphrase_command cats, its keytab of another name.
+    await plant('/etc/postgresql/16/main/postgresql.conf', "data_directory = '/var/lib/postgresql/16/main'\nlisten_addresses = '*'\nssl = on\nssl_cert_file = '/etc/postgresql/16/main/server.crt'\nssl_key_file = '/etc/postgresql/16/main/server.key'\nssl_passphrase_command = 'cat /etc/postgresql/16/main/tls.unlock'\nkrb_server_keyfile = 'FILE:/etc/postgresql/16/main/pg.service-key'\n")
+    await plant('/etc/postgresql/16/main/tls.unlock', `${secret("PostgreSQL's ssl_passphrase_command's file", words('pgtls'))}\n`, 0o640, [0, 4])
+    await plant('/etc/postgresql/16/main/pg.service-key', binary('pgkt', "PostgreSQL's krb_server_keyfile"), 0o640, [0, 4])
     await root.snapshotInit()
   })
   after(async () => {

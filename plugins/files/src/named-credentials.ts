@@ -104,7 +104,8 @@ import { parseGroup, parsePasswd } from './accounts.js'
  * - included configs wherever an administrator keeps them (INCLUDE_ROOTS: /srv, /opt… besides /etc);
  * - a unit of /etc/systemd/user's scripts with each account's HOME (sharedUnitHomes);
  * - Dovecot's passwd-files, PgBouncer's `auth_file`, Mosquitto's `psk_file` and `password_file`;
- * - XDG autostart entries' `Exec=` lines and scripts, with each HOME they start with (isAutostart).
+ * - XDG autostart entries' `Exec=` lines and scripts, with each HOME they start with (isAutostart);
+ * - PostgreSQL's `krb_server_keyfile` and `ssl_passphrase_command`'s file or program (postgresNamed).
  * Each rule gives path patterns (a named path, and for pam_userdb `PATH.*` too), and a name for
  * messages that never holds a value.
  */
@@ -163,6 +164,48 @@ const MOSQUITTO_FOLDER = '/etc/mosquitto/conf.d'
 const DOVECOT_BLOCK = /(?:^|[\s{}])(?:passdb|userdb)\b(?<v>[^{}\n]{0,64}\{[^{}]*)\}/g
 /** In such a block: 2.3's `args =` (its words that are paths: `scheme=CRYPT username_format=%u /etc/dovecot/users`), 2.4's `passwd_file_path =`. */
 const DOVECOT_ARGS = /^[ \t]*(?:args|passwd_file_path)[ \t]*=(?<v>[^\n]*)/gm
+/**
+ * Session 41: PostgreSQL's clusters' configs, /etc/postgresql/VERSION/CLUSTER/postgresql.conf and
+ * its conf.d/*.conf (Debian's layout; the folders found by listing, at most MAX_PG_FOLDERS of each level).
+ */
+const POSTGRES = '/etc/postgresql'
+const MAX_PG_FOLDERS = 16
+const isPostgresConfig = (path: string): boolean => /^\/etc\/postgresql\/[^/]+\/[^/]+\/(?:postgresql\.conf|conf\.d\/[^/]+\.conf)$/.test(path)
+/** A postgresql.conf line: a name, `=` or blanks, a quoted or bare value (`#` comments). */
+const POSTGRES_SETTING = /^[ \t]*(?<k>ssl_passphrase_command|krb_server_keyfile)[ \t]*(?:=[ \t]*)?(?:'(?<q>(?:[^'\n]|'')*)'|(?<v>[^\s#']+))/gm
+/**
+ * What PostgreSQL's settings name (session 41): the keytab of `krb_server_keyfile` (of any name:
+ * `*.keytab` is held by its name), and what `ssl_passphrase_command` reads the TLS key's passphrase
+ * from: a file it `cat`s (`head`, `tail`, `<`), or its program (an administrator's: `followable`).
+ */
+function postgresNamed(text: string): string[] {
+  const out: string[] = []
+  for (const m of text.matchAll(POSTGRES_SETTING)) {
+    const value = (m.groups?.q ?? m.groups?.v ?? '').replace(/''/g, "'")
+    if (m.groups?.k === 'krb_server_keyfile') {
+      const path = keytabPath(value, false)
+      if (path !== undefined) out.push(path)
+      continue
+    }
+    const program = /^[ \t]*(?<p>\/[^\s;|&<>]+)/.exec(value)?.groups?.p
+    if (program !== undefined && followable(posix.normalize(program))) out.push(asPattern(program))
+    for (const f of value.matchAll(/(?:(?:^|[\s;|&])(?:cat|head|tail)(?:[ \t]+-[-\w=]+){0,3}[ \t]+|<[ \t]*)(?<f>\/[^\s;|&<>'"]+)/g)) out.push(asPattern(f.groups?.f ?? ''))
+  }
+  return out
+}
+
+/**
+ * The clusters' folders of /etc/postgresql (`VERSION/CLUSTER`), on the machine: two levels listed
+ * when /etc/postgresql is a folder (a machine without PostgreSQL: one lstat).
+ */
+async function postgresFolders(host: Pick<HostPort, 'lstat' | 'readdir'>): Promise<string[]> {
+  if ((await host.lstat(POSTGRES).catch(() => undefined))?.type !== 'directory') return []
+  const out: string[] = []
+  const dirs = async (folder: string) => (await host.readdir(folder).catch(() => [])).filter((e) => e.type === 'directory').map((e) => e.name).sort().slice(0, MAX_PG_FOLDERS)
+  for (const version of await dirs(POSTGRES)) for (const cluster of await dirs(`${POSTGRES}/${version}`)) out.push(`${POSTGRES}/${version}/${cluster}`)
+  return out
+}
+
 /** PgBouncer's `auth_file = PATH` (an ini: `;`/`#` comments), Mosquitto's `psk_file PATH`, `password_file PATH`: a value's first word. */
 const PGBOUNCER_AUTH_FILE = /^[ \t]*auth_file[ \t]*=[ \t]*(?<v>[^\s;#]+)/gm
 const MOSQUITTO_FILES = /^[ \t]*(?:psk_file|password_file)[ \t]+(?<v>[^\s#]+)/gm
@@ -1515,6 +1558,12 @@ export const NAMING_RULES: readonly NamingRule[] = [
     maxBytes: MAX_FOLLOWED_BYTES,
   },
   {
+    // Session 41: PostgreSQL's `krb_server_keyfile` and `ssl_passphrase_command`'s file or program (postgresNamed).
+    rule: 'PostgreSQL credential file',
+    isConfig: isPostgresConfig,
+    named: (_config, text) => postgresNamed(text),
+  },
+  {
     // Session 41: Dovecot's passwd-file (`user:password:uid:gid…` lines; under `scheme=PLAIN` or
     // `default_pass_scheme = PLAIN` a password in the clear, which no detector tells from a field).
     rule: 'Dovecot passwd-file',
@@ -1666,6 +1715,8 @@ export const NAMING_CONFIG_PLACES = {
   homeFolders: [HOME_UNITS, HOME_AUTOSTART],
   /** Files under each home, likewise (session 36: the mail clients' configs). */
   homeFiles: HOME_MAIL_CONFIGS,
+  /** Session 41: folders whose configs are found under them by their rule's isConfig (PostgreSQL's VERSION/CLUSTER). */
+  trees: [POSTGRES],
   files: [...MONGO_CONFIGS, ...PGBOUNCER_CONFIGS, ...MOSQUITTO_CONFIGS, ...VSFTPD_CONFIGS, ...RSYNCD_CONFIGS, ...SMTPD_CONFIGS, CRYPTTAB, ...KUBE_CONFIGS, ...NTP_CONFIGS, CRONTAB, ANACRONTAB, ...MAIL_CONFIGS, ...KRB5_CONFIGS, ...SSSD_CONFIGS, ...APACHE_CONFIGS, ...NGINX_CONFIGS, APACHE_ENVVARS],
   max: MAX_CONFIGS,
 } as const
@@ -1693,6 +1744,11 @@ async function machineConfigs(host: Pick<HostPort, 'lstat' | 'stat' | 'readdir' 
   const candidates: Array<{ path: string; at: string }> = [...NAMING_CONFIG_PLACES.files, ...homeConfigFiles(homes)].map((path) => ({ path, at: path }))
   // Each folder by its own name (what the rules go by) and where it really is (a unit folder may be a link, session 33).
   const folders: Array<{ folder: string; at: string }> = [...NAMING_CONFIG_PLACES.folders, ...homeConfigFolders(homes)].map((folder) => ({ folder, at: folder }))
+  // Session 41: PostgreSQL's clusters' postgresql.conf and conf.d.
+  for (const cluster of await postgresFolders(host)) {
+    candidates.push({ path: `${cluster}/postgresql.conf`, at: `${cluster}/postgresql.conf` })
+    folders.push({ folder: `${cluster}/conf.d`, at: `${cluster}/conf.d` })
+  }
   const look = machineLooks(host)
   const linkedUnit = (folder: string, at: string) => linkedUnitAt(look, folder, at)
   for (let i = 0; i < folders.length; i++) {

@@ -546,6 +546,11 @@ async function twinNamedCredentialFiles(twin: TwinReader, paths: readonly string
       else if (namingRuleOf(config) !== undefined) configs.push({ twinPath: `filesystem${real}`, config })
     }
   }
+  // Session 41: the configs found under a tree by their rule (PostgreSQL's VERSION/CLUSTER/postgresql.conf, conf.d).
+  for (const tree of NAMING_CONFIG_PLACES.trees) {
+    const found = (await twin.list(`filesystem${tree}/`)).map((p) => ({ twinPath: p, config: machinePathOf(p) as string })).filter((c) => namingRuleOf(c.config) !== undefined)
+    configs.push(...found.sort((a, b) => (a.config < b.config ? -1 : 1)).slice(0, NAMING_CONFIG_PLACES.max))
+  }
   appendAll(configs, paths.filter((p) => namingRuleOf(machinePathOf(p) ?? '') !== undefined).map((p) => ({ twinPath: p, config: machinePathOf(p) as string })))
   const byRule = new Map<string, Set<string>>()
   const seen = new Set<string>()

@@ -1725,3 +1725,52 @@ describe('password files an XDG autostart entry points at, with each user\'s HOM
     await assertTwinNames(files, held, beside)
   })
 })
+
+/**
+ * Session 41: PostgreSQL's clusters' configs (/etc/postgresql/VERSION/CLUSTER/postgresql.conf and
+ * conf.d): `krb_server_keyfile` (a keytab of any name) and what `ssl_passphrase_command` reads the
+ * TLS key's passphrase from (a file it cats, its program).
+ */
+describe('PostgreSQL\'s keytab and TLS passphrase file or program (session 41)', () => {
+  const files: Array<[string, string]> = [
+    ['/etc/passwd', 'root:x:0:0:root:/root:/bin/bash\n'],
+    ['/etc/group', 'root:x:0:\n'],
+    ['/var/lib/dpkg/status', ''],
+    ['/var/lib/dpkg/diversions', ''],
+    ['/etc/postgresql/16/main/postgresql.conf', "data_directory = '/var/lib/postgresql/16/main'\n#krb_server_keyfile = 'FILE:/etc/postgresql/old.kt'\nkrb_server_keyfile = 'FILE:/etc/postgresql/16/main/pg.service-key'\nssl = on\nssl_passphrase_command = 'cat /etc/postgresql/16/main/tls.unlock'\ninclude_dir = 'conf.d'\n"],
+    ['/etc/postgresql/16/main/conf.d/tls.conf', "ssl_passphrase_command = '/usr/local/sbin/pg-unlock %p'\n"],
+    ['/etc/postgresql/15/replica/postgresql.conf', "ssl_passphrase_command 'head -n1 < /srv/pg/replica.unlock'\nssl_passphrase_command = '/usr/lib/postgresql/ask'\n"],
+  ]
+  const held = ['/etc/postgresql/16/main/pg.service-key', '/etc/postgresql/16/main/tls.unlock', '/usr/local/sbin/pg-unlock', '/srv/pg/replica.unlock']
+  const secrets: Array<[string, string]> = held.map((p) => [p, `${fakeChars(`s41-pg-${p}`, 8).toLowerCase()} ${fakeChars(`s41-pg2-${p}`, 9).toLowerCase()}\n`])
+  const beside = ['/etc/postgresql/old.kt', '/usr/lib/postgresql/ask', '/etc/postgresql/16/main/conf.d/tls.unlock']
+  const machine = () => plantedMachine(files, secrets, beside)
+
+  it('names them in each cluster\'s postgresql.conf and conf.d; not a comment, a package\'s program', async () => {
+    await assertMachineNames(machine(), held, beside)
+  })
+
+  it('the files provider holds each one out; the configs are mirrored', async () => {
+    const root = machine()
+    try {
+      const { documents, entry } = await collected(root, ['/etc', '/srv', '/usr/local'])
+      assert.deepEqual(held.filter((path) => entry(path)?.secret !== true), [], 'not held out')
+      for (const [path] of files.slice(4)) assert.equal(entry(path)?.content, 'mirrored', path)
+      for (const d of documents) for (const [path, text] of secrets) assert.ok(!String(d.content).includes(text.trim()), `${d.path} holds ${path}'s`)
+    } finally {
+      root.remove()
+    }
+  })
+
+  it('reads hostile configs in linear time (a line of quotes, of blanks, of cats)', () => {
+    const config = '/etc/postgresql/16/main/postgresql.conf'
+    const rule = NAMING_RULES.find((r) => r.isConfig(config)) as (typeof NAMING_RULES)[number]
+    for (const text of [`ssl_passphrase_command = ${"'".repeat(64 * 1024)}\n`, `ssl_passphrase_command${' '.repeat(64 * 1024)}x\n`, `ssl_passphrase_command = '${'cat -n '.repeat(8 * 1024)}'\n`, "krb_server_keyfile = 'FILE:/a'\n".repeat(8000)]) {
+      assertLinearTime(() => rule.named(config, text), text, `${config}: ${text.slice(0, 30)}`)
+    }
+  })
+
+  it('a pushed twin names them from its own configs', async () => {
+    await assertTwinNames(files, held, beside)
+  })
+})
