@@ -93,6 +93,40 @@ describe('SnapshotService', function () {
     assert.equal(JSON.parse(await readFile(join(rig.twinDir, 'system/notes.json'), 'utf8')).text, 'wanted\n', 'the edit is still in the working twin')
   })
 
+  it('an edit pending over committing snapshots: one intent (one reflog line) per snapshot, none when nothing new; the intent is the working twin on the new snapshot', async () => {
+    // Session 41 (issue 22): the hold recorded the intent again (a new commit, only its date
+    // differed) and the restore recorded the set-aside tree (the snapshot before's files) on the
+    // new snapshot: two reflog lines and two intent commits every committing snapshot, kept
+    // until `twinsync gc`; one line for a snapshot that committed nothing.
+    await setUp()
+    await snapshot()
+    await writeFile(join(rig.twinDir, 'system/notes.json'), `${JSON.stringify({ text: 'wanted\n' })}\n`)
+    await machine('other', 'second\n')
+    await snapshot()
+    const lines = () => rig.git('reflog', 'show', '--format=%H', 'refs/twinsync/intended', '--').split('\n').filter(Boolean)
+    const before = lines().length
+    for (const n of [3, 4, 5, 6]) {
+      await machine('other', `change ${n}\n`)
+      const result = await snapshot()
+      assert.ok(result.commit !== undefined, 'each snapshot commits')
+      assert.deepEqual(result.pending, ['system/notes.json'])
+    }
+    assert.equal(lines().length - before, 4, 'one reflog line each committing snapshot, not two')
+    assert.equal((await snapshot()).commit, undefined)
+    assert.equal(lines().length - before, 4, 'a snapshot with nothing new moves nothing')
+    assert.equal(rig.git('rev-parse', 'refs/twinsync/intended^'), rig.git('rev-parse', 'refs/twinsync/observed'), "the intent's parent is the last snapshot")
+    assert.equal(rig.git('diff', '--name-only', 'refs/twinsync/intended^', 'refs/twinsync/intended'), 'system/notes.json', 'the intent differs from its snapshot by the edit only')
+    assert.equal(rig.git('diff', '--name-only', 'refs/twinsync/intended'), '', 'and is what the working twin holds')
+    assert.equal(committed('other'), 'change 6\n')
+    assert.equal(JSON.parse(await readFile(join(rig.twinDir, 'system/notes.json'), 'utf8')).text, 'wanted\n', 'the edit is kept')
+    // A new edit is a new intent, its reflog line naming the one before (what `discard` points to).
+    const was = rig.git('rev-parse', 'refs/twinsync/intended')
+    await writeFile(join(rig.twinDir, 'system/notes.json'), `${JSON.stringify({ text: 'wanted more\n' })}\n`)
+    await snapshot()
+    assert.equal(lines().length - before, 5)
+    assert.equal(rig.git('rev-parse', 'refs/twinsync/intended@{1}'), was)
+  })
+
   it('edits set aside and not put back (a full disk, a kill): status shows them pending, the error says where they are, the next snapshot puts them back', async () => {
     // Session 17: on a full disk a snapshot could fail after setting the edits aside and fail
     // again putting them back; they were then only in refs/twinsync/intended, the error said

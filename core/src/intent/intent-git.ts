@@ -58,6 +58,33 @@ export async function treeOf(dir: string, commit: string): Promise<string> {
   return remembered(dir, 'tree', [commit], async () => (await git(dir, ['rev-parse', `${commit}^{tree}`])).trim())
 }
 
+/** A commit's tree, parents and message as git keeps them. */
+export interface CommitParts {
+  tree: string
+  parents: string[]
+  message: string
+}
+
+/**
+ * A commit's tree, parents and message in one `git cat-file commit` (remembered for a full id:
+ * object-memo.ts; `rememberCommit` tells it of a commit just made, so none is asked for it).
+ */
+export async function commitParts(dir: string, commit: string): Promise<CommitParts> {
+  return remembered(dir, 'commit', [commit], async () => {
+    const raw = await git(dir, ['cat-file', 'commit', commit])
+    const end = raw.indexOf('\n\n')
+    const headers = (end < 0 ? raw : raw.slice(0, end)).split('\n')
+    const value = (name: string) => headers.filter((h) => h.startsWith(`${name} `)).map((h) => h.slice(name.length + 1))
+    return { tree: value('tree')[0] ?? '', parents: value('parent'), message: end < 0 ? '' : raw.slice(end + 2) }
+  })
+}
+
+/** A commit this process just made: its parts and its tree known without asking git (commitParts, treeOf). */
+export function rememberCommit(dir: string, commit: string, parts: CommitParts): void {
+  void remembered(dir, 'commit', [commit], async () => parts)
+  void remembered(dir, 'tree', [commit], async () => parts.tree)
+}
+
 /**
  * The working twin as a tree object, untracked files included, without touching the real
  * index: a copy of it (so unchanged files are not hashed again) takes `git add --all`.
@@ -79,20 +106,21 @@ export async function workingTree(dir: string): Promise<string> {
 /**
  * `tree` with some paths' contents replaced (undefined: removed), as a new tree object, in a
  * private index: neither the working twin nor git's index is touched. Writes the blobs and trees
- * into the twin's objects (a few small loose objects; fails on a full disk).
+ * into the twin's objects (a few small loose objects; fails on a full disk). An entry may name a
+ * blob the twin holds already (`blob`) instead of its content.
  */
-export async function treeWith(dir: string, tree: string, entries: ReadonlyArray<{ path: string; mode: string; content: Uint8Array | undefined }>): Promise<string> {
+export async function treeWith(dir: string, tree: string, entries: ReadonlyArray<{ path: string; mode: string; content: Uint8Array | undefined; blob?: string }>): Promise<string> {
   const tmp = await mkdtemp(join(tmpdir(), 'twinsync-index-'))
   const env = { GIT_INDEX_FILE: join(tmp, 'index') }
   try {
     await runGit(dir, ['read-tree', tree], { env })
     // Every content as a blob in one `git hash-object` (its contents from files beside the temp index), not one git each.
-    const written = entries.filter((e) => e.content !== undefined)
+    const written = entries.filter((e) => e.content !== undefined && e.blob === undefined)
     for (const [n, e] of written.entries()) await writeFile(join(tmp, `blob-${n}`), e.content as Uint8Array)
     const ids = written.length === 0 ? [] : (await runGitBytes(dir, ['hash-object', '-w', '--no-filters', '--stdin-paths'], { input: written.map((_, n) => `${join(tmp, `blob-${n}`)}\n`).join('') })).toString('utf8').trim().split('\n')
     if (ids.length !== written.length) throw new Error(`git hash-object gave ${ids.length} ids for ${written.length} files`)
     const blobs = new Map(written.map((e, n) => [e, ids[n] as string]))
-    const lines = entries.map((e) => (e.content === undefined ? `0 ${'0'.repeat(40)}\t${e.path}\0` : `${e.mode} ${blobs.get(e) as string}\t${e.path}\0`))
+    const lines = entries.map((e) => (e.blob !== undefined ? `${e.mode} ${e.blob}\t${e.path}\0` : e.content === undefined ? `0 ${'0'.repeat(40)}\t${e.path}\0` : `${e.mode} ${blobs.get(e) as string}\t${e.path}\0`))
     if (lines.length > 0) await runGitBytes(dir, ['update-index', '-z', '--index-info'], { input: lines.join(''), env })
     return (await runGit(dir, ['write-tree'], { env })).trim()
   } finally {

@@ -15,13 +15,12 @@ import { ProviderRegistry } from '../providers/provider-registry.js'
 import { ownerOfTwinPath } from '../snapshot/twin-ownership.js'
 import { Tokens } from '../tokens.js'
 import { readBlobs } from '../twin/git.js'
-import { remembered } from '../twin/object-memo.js'
 import { GitTreeReader, LazyBatch } from '../twin/git-tree-reader.js'
 import { resetIndex } from '../twin/atomic-snapshot.js'
 import { entryPresent, fileIsBlob } from '../twin/quick-status.js'
 import { removeTwinFile, twinFileEquals, writeTwinFile, writeTwinSymlink } from '../twin/twin-files.js'
 import { TwinRepository, type WorkingTwinCheck } from '../twin/twin-repository.js'
-import { INTENDED_REF, OBSERVED_REF, changedBetween, commitTree, deleteRef, entriesOf, git, readRef, setRef, treeOf, treeWith, workingTree } from './intent-git.js'
+import { INTENDED_REF, OBSERVED_REF, changedBetween, commitParts, commitTree, deleteRef, entriesOf, readRef, rememberCommit, setRef, treeOf, treeWith, workingTree } from './intent-git.js'
 import { describePath, type UnitPath } from './json-units.js'
 import { DESCRIPTION_EDIT_NOT_APPLIED, type DescriptionEdit, describedFamily, describedPartsOf, descriptionEdits, isDescribed, keepEdits, type OwnedPlace } from './description-edits.js'
 import { familyOf, mergePath, withoutElements } from './merge-path.js'
@@ -225,7 +224,7 @@ export class IntentService {
     if (paths.length === 0) return { base: baseCommit, paths, editedSince: editedSince(tree), restore: async (onto, observed = onto) => this.settle(observed, view, otherwise) }
     // The same intent as the one recorded (and checked with the providers) last time?
     const previous = await readRef(dir, INTENDED_REF)
-    const settled = previous !== undefined && (await treeOf(dir, previous)) === tree
+    const settled = previous !== undefined && (await commitParts(dir, previous)).tree === tree
     const intended = await this.commitIntent(tree, baseCommit, reasons)
     // Until `restore` runs, the intent is only in the ref: say so, for a run that dies meanwhile.
     await mkdir(dirname(this.heldMarker()), { recursive: true })
@@ -254,12 +253,24 @@ export class IntentService {
         const late = this.savedSince(ontoEntries, paths)
         for (const path of late) this.logger.warn(`${path}: saved again while the twin was set aside; your latest save is kept`)
         // A pull moves the twin (onto) and not the observed state: then the other side of a conflict is the mirror.
-        await this.mergeOnto(baseTree, intendedTree, ontoTree, paths.filter((p) => !late.includes(p)), onto === observed ? 'machine' : 'mirror', ontoEntries)
+        const wants = await this.mergeOnto(baseTree, intendedTree, ontoTree, paths.filter((p) => !late.includes(p)), onto === observed ? 'machine' : 'mirror', ontoEntries)
         await rm(this.heldMarker(), { force: true })
         // The intent was checked with the providers before and the machine left every held path
-        // as it was (a scheduled snapshot): only its base moved; no need to ask them again.
+        // as it was (a scheduled snapshot): only its base moved; no need to ask them again. The
+        // merge wrote each held path as the intent has it: recorded is the new snapshot's tree
+        // with them (what the working twin now is, and what the next hold finds: the same
+        // intent, so that hold moves nothing: commitIntent). Before session 41 this recorded the
+        // set-aside tree itself, the snapshot before's files with the edits: on the new parent it
+        // read as undoing what the machine changed, and the next hold, finding another tree,
+        // moved the ref again: two reflog lines and two intent commits every committing snapshot.
         if (late.length === 0 && settled && otherwise === undefined && onto === observed && (await this.samePaths(baseTree, ontoTree, paths))) {
-          if (observed !== baseCommit) await this.commitIntent(intendedTree, observed, {})
+          if (observed !== baseCommit) {
+            const now = await treeWith(dir, ontoTree, paths.map((path) => {
+              const entry = wants.get(path)
+              return entry === undefined ? { path, mode: '', content: undefined } : { path, mode: entry.mode, content: undefined, blob: entry.blob }
+            }))
+            await this.commitIntent(now, observed, {})
+          }
           return paths
         }
         return this.settle(observed, view, otherwise)
@@ -770,13 +781,25 @@ export class IntentService {
     const all = { ...(previous === undefined ? {} : await this.reasonsOf(previous)), ...reasons }
     const merged = keepOnly === undefined ? all : Object.fromEntries(Object.entries(all).filter(([id]) => keepOnly.has(id)))
     const message = `TwinSync intent on ${observed.slice(0, 12)}\n\nThe twin as a person wants it; the parent is the machine as last observed.\n\nReasons: ${JSON.stringify(merged)}\n`
+    // Size (issue 22, session 41): the intent recorded already, the same tree, parent and
+    // message, is kept as it is: no commit, no ref move, no reflog line. A snapshot's hold of an
+    // edit still pending found it so (the restore before recorded it on that snapshot), and a
+    // snapshot with nothing new moved the ref to a copy of it and back (only its date differed).
+    // While an edit stays pending, each committing snapshot now adds one line (136 bytes) and one
+    // intent commit, not two; one that commits nothing adds none (measured with the CLI:
+    // docs/architecture.md, Session 41). The reflog still holds every intent that differed.
+    if (previous !== undefined) {
+      const was = await commitParts(dir, previous)
+      if (was.tree === tree && was.parents.length === 1 && was.parents[0] === observed && was.message.replace(/\n+$/, '') === message.replace(/\n+$/, '')) return previous
+    }
     const commit = await commitTree(dir, tree, [observed], message)
+    rememberCommit(dir, commit, { tree, parents: [observed], message })
     await setRef(dir, INTENDED_REF, commit, 'intent')
     return commit
   }
 
   private async reasonsOf(commit: string): Promise<Record<string, string>> {
-    const body = await remembered(this.twin.dir, 'message', [commit], () => git(this.twin.dir, ['log', '-1', '--format=%B', commit]))
+    const body = (await commitParts(this.twin.dir, commit)).message
     const line = body.split('\n').find((l) => l.startsWith('Reasons: '))
     if (line === undefined) return {}
     try {
@@ -892,7 +915,7 @@ export class IntentService {
   }
 
   /** `ontoEntries`: `ontoTree`'s entries of at least `paths`, when the caller read them already (restore). */
-  private async mergeOnto(baseTree: string, intendedTree: string, ontoTree: string, paths: readonly string[], other: 'machine' | 'mirror' = 'machine', ontoEntries?: ReadonlyMap<string, { mode: string; blob: string }>): Promise<void> {
+  private async mergeOnto(baseTree: string, intendedTree: string, ontoTree: string, paths: readonly string[], other: 'machine' | 'mirror' = 'machine', ontoEntries?: ReadonlyMap<string, { mode: string; blob: string }>): Promise<ReadonlyMap<string, { mode: string; blob: string }>> {
     const dir = this.twin.dir
     const [base, intended, onto] = await Promise.all([entriesOf(dir, baseTree, paths), entriesOf(dir, intendedTree, paths), ontoEntries ?? entriesOf(dir, ontoTree, paths)])
     const ontoBlobs = paths.flatMap((p) => onto.get(p)?.blob ?? [])
@@ -916,6 +939,7 @@ export class IntentService {
       if (merged.removed !== undefined) removals.push([path, merged.removed])
     }
     if (removals.length > 0) await this.carryRemovals(ontoTree, results, removals)
+    return intended
   }
 
   /**
