@@ -7,6 +7,8 @@ import { isTwinSyncError, warningDiagnostic } from '@twinsync/sdk'
 import { ApplyService, type ApplyOptions } from '../src/apply/apply-service.js'
 import { excludeChanges } from '../src/plan/exclude-changes.js'
 import { Planner } from '../src/plan/planner.js'
+import { PlanWorkflow } from '../src/services/make-plan.js'
+import { CliApply } from '../src/cli/apply.js'
 import { RemoteService } from '../src/remote/remote-service.js'
 import { SnapshotService } from '../src/snapshot/snapshot-service.js'
 import { notesProvider, type NotesProvider } from './support/notes-provider.js'
@@ -203,6 +205,71 @@ describe('ApplyService', function () {
     const report = await apply(rendered, { fromFile: true })
     assert.equal(report.exitCode, 0)
     assert.deepEqual(written(), [['/etc/notes', 'wanted\n'], ['/etc/other', 'wanted too\n']])
+  })
+
+  // Session 41 (attack's "Not fixed"): `apply --yes` and `apply --rehearse --yes` (minutes while
+  // the container boots) passed fromFile false, so a twin file of a planned change edited between
+  // the plan and the apply was committed as the edit before the apply, the planned content written
+  // and the change counted done: the later edit was gone. Now PLAN_STALE, nothing written or committed.
+  describe('a plan of the working twin applied at once (ofWorkingTwin): the twin edited between the plan and the apply', () => {
+    const toApply = () => rig.container.resolve(PlanWorkflow).toApply({})
+    const ofTwin = (p: Plan) => apply(p, { ofWorkingTwin: true })
+    const twinText = async (name: string) => JSON.parse(await readFile(join(rig.twinDir, `system/${name}.json`), 'utf8')).text as string
+
+    it('through the CLI (apply --yes): PLAN_STALE, nothing written or committed, the later edit kept; applied when run again', async () => {
+      await setUp()
+      const cli = rig.container.resolve(CliApply)
+      // The hook between the plan and the apply: the plan is made, then the twin file edited again.
+      const plans = (cli as unknown as { plans: PlanWorkflow }).plans
+      const planned = plans.toApply.bind(plans)
+      plans.toApply = async (o) => {
+        const p = await planned(o)
+        await desire('notes', 'wanted, edited again\n')
+        return p
+      }
+      const before = commits()
+      const run = () => cli.run({ planFile: undefined, yes: true, acceptHighRisk: true, json: true })
+      await assert.rejects(run(), failWith('PLAN_STALE'))
+      assert.deepEqual(rig.host.actions, [], 'nothing written')
+      assert.equal(commits(), before, 'nothing committed')
+      assert.equal(await twinText('notes'), 'wanted, edited again\n', 'the later edit is in the working twin')
+      plans.toApply = planned
+      const outcome = await run()
+      assert.equal(outcome.exitCode, 0)
+      assert.deepEqual(written().sort(), [['/etc/notes', 'wanted, edited again\n'], ['/etc/other', 'wanted too\n']])
+    })
+
+    it('a clean twin when planned (a drift repair), edited before the apply: PLAN_STALE', async () => {
+      await setUp()
+      rig.git('checkout', '--', '.')
+      await writeFile(join(rig.root, 'etc/notes'), 'drifted\n')
+      const p = await toApply()
+      assert.deepEqual(p.changes.map((c) => c.provider), ['notes'])
+      await desire('notes', 'wanted after all\n')
+      const before = commits()
+      await assert.rejects(ofTwin(p), failWith('PLAN_STALE'))
+      assert.deepEqual(rig.host.actions, [])
+      assert.equal(commits(), before)
+      assert.equal(await twinText('notes'), 'wanted after all\n')
+    })
+
+    it('an edited twin when planned, the edit taken back before the apply: PLAN_STALE (the plan asks what the twin no longer does)', async () => {
+      await setUp()
+      const p = await toApply()
+      assert.ok(p.basis.twinTree !== undefined, 'the edited twin is recorded')
+      rig.git('checkout', '--', '.')
+      await assert.rejects(ofTwin(p), failWith('PLAN_STALE'))
+      assert.deepEqual(rig.host.actions, [])
+    })
+
+    it('nothing edited meanwhile: applied (the recorded tree is the one committed)', async () => {
+      await setUp()
+      const before = commits()
+      const report = await ofTwin(await toApply())
+      assert.equal(report.exitCode, 0)
+      assert.deepEqual(written().sort(), [['/etc/notes', 'wanted\n'], ['/etc/other', 'wanted too\n']])
+      assert.equal(commits(), before + 3)
+    })
   })
 
   // Session 17: a run-once command was judged by the ledger of the plan's basis commit (it ran

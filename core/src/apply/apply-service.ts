@@ -40,6 +40,16 @@ export interface ApplyOptions {
    * the working twin and status said "In sync".
    */
   fromFile: boolean
+  /**
+   * With fromFile false: the plan was made just before, under this lock, of the working twin
+   * (CliApply's apply and pull, not a --from or a revert), its tree recorded (PlanWorkflow.toApply).
+   * The working twin must still be exactly that twin when the apply commits its edits, or
+   * PLAN_STALE before anything of the plan is written (refuseMovedTwin). Session 41: `apply --yes`
+   * (a short window) and `apply --rehearse --yes` (minutes, while the container boots) took a twin
+   * file edited meanwhile as the edit before the apply, wrote the planned content and counted the
+   * change done: the later edit was gone and status said "In sync".
+   */
+  ofWorkingTwin?: boolean
   /** The apply brings the machine back to this snapshot: history names it a revert. */
   revertTo?: string
   /**
@@ -158,7 +168,10 @@ export class ApplyService {
     // An edited working twin is the desired state: commit it before the checkpoint writes the
     // live state over it, so history keeps both.
     await this.snapshots.settleTwin()
-    const editCommit = (await this.twin.dirtyPaths()).length > 0 ? await this.twin.commitEdits(`TwinSync edit before apply ${stamp}`) : undefined
+    const dirty = (await this.twin.dirtyPaths()).length > 0
+    // Made of the working twin just before (not continuing an interrupted apply, planned from its intended commit).
+    const asPlanned = options.fromFile || options.ofWorkingTwin !== true || interrupted !== undefined ? undefined : await this.refuseMovedTwin(options.plan, dirty)
+    const editCommit = dirty ? await this.twin.commitEdits(`TwinSync edit before apply ${stamp}`, asPlanned) : undefined
     // The twin the plan was made from (its edits just committed), before the checkpoint moves HEAD.
     const desired = await this.desiredTree(options.plan, options.revertTo)
     const what = options.revertTo === undefined ? 'apply' : `revert to ${options.revertTo.slice(0, 12)}`
@@ -254,6 +267,36 @@ export class ApplyService {
       ...(checksFinished.length === 0 ? {} : { checksFinished }),
       continued: continuing,
       exitCode: counts.failed + counts.skipped === 0 && !checksFinished.some((f) => f.restored.length > 0) ? 0 : 1,
+    }
+  }
+
+  /**
+   * ApplyOptions.ofWorkingTwin: the working twin is still the one the plan was made of. A clean
+   * one (basis.twinCommit) must still be HEAD with nothing edited; an edited one (basis.twinTree)
+   * must make the same tree. Checked here while clean, else returned for commitEdits to check on
+   * the tree it builds (no git process more): one that throws leaves nothing committed. A plan
+   * that recorded neither is not checked (nothing tells).
+   */
+  private async refuseMovedTwin(plan: Plan, dirty: boolean): Promise<((tree: string, changed: number) => void) | undefined> {
+    const { twinCommit, twinTree } = plan.basis
+    const stale = () =>
+      new TwinSyncError('PLAN_STALE', 'The twin changed between the plan and the apply (a twin file edited, or the twin moved, meanwhile): nothing was applied, and the twin is as it is now', {
+        nextStep: 'Run the apply again: it plans from the twin as it is now (`twinsync plan` shows what that is).',
+      })
+    if (twinTree === undefined) {
+      if (twinCommit === null) return undefined
+      if ((await this.twin.head()) !== twinCommit) throw stale()
+      return (_tree, changed) => {
+        if (changed > 0) throw stale()
+      }
+    }
+    if (!dirty) {
+      const head = await this.twin.head()
+      if (head === undefined || (await treeOf(this.twin.dir, head)) !== twinTree) throw stale()
+      return undefined
+    }
+    return (tree) => {
+      if (tree !== twinTree) throw stale()
     }
   }
 

@@ -145,6 +145,7 @@ export class CliApply {
       const report = await service.apply({
         plan,
         fromFile: options.planFile !== undefined || asked,
+        ofWorkingTwin: options.planFile === undefined && revert === undefined && options.from === undefined,
         acceptHighRisk,
         acceptAgain: line(['--yes', '--accept-high-risk']),
         ...(options.only === undefined ? {} : { only: options.only }),

@@ -50,8 +50,9 @@ export interface PlanOptions {
    */
   fromIsWorkingTwin?: boolean
   /**
-   * A plan to apply later (`plan --out`, the control panel's): an edited working twin is recorded
-   * as a git tree (`basis.twinTree`), for ApplyService.refuseIfStale.
+   * A plan to apply (`plan --out`, the control panel's, the CLI apply's own): an edited working
+   * twin is recorded as a git tree (`basis.twinTree`), for ApplyService.refuseIfStale and
+   * refuseMovedTwin. Costs an index copy, `git add` and `git write-tree` when the twin is edited.
    */
   recordTree?: boolean
   /** A git tree of the working twin as a plan recorded it (`basis.twinTree`) to read the desired state from; ApplyService only. */

@@ -75,7 +75,8 @@ export class PlanWorkflow {
         })
     }
     if (options.revert !== undefined) return this.planner.plan({ ...revertPlan(options.revert.commit), ...progress })
-    return this.named(options).then((named) => this.planner.plan({ ...progress, ...(named.from === undefined ? {} : { from: named.from }), ...(options.only === undefined ? {} : { only: options.only }) }))
+    // An edited working twin's tree recorded (recordTree): the apply refuses a twin edited since (ApplyOptions.ofWorkingTwin).
+    return this.named(options).then((named) => this.planner.plan({ ...progress, recordTree: true, ...(named.from === undefined ? {} : { from: named.from }), ...(options.only === undefined ? {} : { only: options.only }) }))
   }
 }
 

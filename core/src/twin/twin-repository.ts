@@ -168,12 +168,15 @@ export class TwinRepository implements TwinReader {
 
   /**
    * Commit the working twin's edits as they are (the desired state, before an apply), the same
-   * all-or-nothing way as a snapshot: git's own index is never left locked by a kill.
+   * all-or-nothing way as a snapshot: git's own index is never left locked by a kill. `check`
+   * sees the tree built (and how many paths it changes from HEAD) before the commit.
    */
-  async commitEdits(message: string): Promise<string | undefined> {
+  async commitEdits(message: string, check?: (tree: string, changed: number) => void): Promise<string | undefined> {
     const draft = await this.draft({ edited: true })
     try {
       const { tree, changes } = await draft.build({ edited: true })
+      // The tree about to be committed, to the caller first (ApplyService.refuseMovedTwin): one it throws on is not committed.
+      check?.(tree, changes.length)
       if (changes.length === 0) {
         await draft.discard()
         return undefined
