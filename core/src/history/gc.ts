@@ -1,5 +1,5 @@
 import { isVolatileTwinPath } from '@twinsync/sdk/light'
-import { INTENDED_REF, OBSERVED_REF, commitTree } from '../intent/intent-git.js'
+import { DISCARDED_REF, INTENDED_REF, OBSERVED_REF, commitTree, deleteRef } from '../intent/intent-git.js'
 import { logFields, revParseCommit, runGit } from '../twin/git.js'
 import { gcWhole } from '../twin/auto-pack.js'
 import { SnapshotLog } from './snapshot-log.js'
@@ -24,6 +24,8 @@ export async function collectGarbage(dir: string, options: { squashVolatileOlder
   const sizeBefore = await repoSize(dir)
   const commitsBefore = await commitCount(dir)
   let squashed = 0
+  // The intents `discard` dropped go with the reflogs (docs/user-guide.md): nothing keeps them after a gc.
+  await deleteRef(dir, DISCARDED_REF)
   if (options.squashVolatileOlderThanDays !== undefined) {
     squashed = await squashVolatile(dir, new Date(options.now.getTime() - options.squashVolatileOlderThanDays * 86_400_000))
   }

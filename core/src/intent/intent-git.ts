@@ -11,6 +11,14 @@ import { isObjectId, remembered } from '../twin/object-memo.js'
 export const OBSERVED_REF = 'refs/twinsync/observed'
 /** The twin as a person wants it, when that differs from the observed state (its parent). */
 export const INTENDED_REF = 'refs/twinsync/intended'
+/**
+ * Each intent `discard` dropped, whole (the intent before the discard: the working twin as the
+ * person left it, with its reasons), its reflog one line a discard, until `twinsync gc` deletes
+ * it (gc.ts). Before session 41 the discard's message said the intent before was in
+ * refs/twinsync/intended's reflog, which a discard of the last pending item deleted with the ref:
+ * the record was gone, and git pruned the commit a day later.
+ */
+export const DISCARDED_REF = 'refs/twinsync/discarded'
 
 export function git(dir: string, args: string[], env?: Record<string, string>): Promise<string> {
   return runGit(dir, args, env === undefined ? {} : { env })

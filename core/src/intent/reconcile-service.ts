@@ -9,7 +9,7 @@ import { ProviderContexts } from '../providers/provider-contexts.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'
 import { GitTreeReader } from '../twin/git-tree-reader.js'
 import { TwinRepository } from '../twin/twin-repository.js'
-import { commitTree, git, treeOf, workingTree } from './intent-git.js'
+import { DISCARDED_REF, commitTree, git, setRef, treeOf, workingTree } from './intent-git.js'
 import { IntentService, type ProviderView } from './intent-service.js'
 import { describePath, differences, takeFrom, type UnitPath } from './json-units.js'
 import { type DescriptionEdit, dropEdits } from './description-edits.js'
@@ -102,6 +102,8 @@ export class ReconcileService {
       const rest = selectors.filter((s) => !edits.some((e) => e.id === s) && (applyingName(s) || !described.some((e) => e.provider === s || e.category === s)))
       const chosen = rest.length === 0 && described.length > 0 ? { ids: new Map<string, Set<string> | 'all'>() } : choose(rest, [...byProvider.values()].flatMap((e) => e.changes), providers, 'pending')
       const observedTree = await treeOf(dir, observed)
+      // The intent before, recorded as the person left it (reasons kept): what the discard's commit names.
+      const before = await this.intents.record({}, tree)
       const decided: Change[] = []
       appendAll(decided, described.map(describedChange))
       for (const entry of byProvider.values()) {
@@ -134,7 +136,9 @@ export class ReconcileService {
       // Then the described parts chosen, only their places, in the working twin as the items left it.
       await this.dropDescribed(observedTree, described)
       const intended = (await this.intents.record({})) ?? null
-      const commit = await this.recordInHistory('discard', decided, `The twin no longer asks for these; the intent before is ${(await this.intentBefore()) ?? 'in the reflog of refs/twinsync/intended'}.`)
+      if (before !== undefined && before !== intended) await setRef(dir, DISCARDED_REF, before, 'twinsync discard')
+      const kept = before === undefined || before === intended ? '' : `; the intent before is ${before}, kept in \`git reflog ${DISCARDED_REF}\` until a \`twinsync gc\``
+      const commit = await this.recordInHistory('discard', decided, `The twin no longer asks for these${kept}.`)
       return { decision: 'discard' as const, items: decided.map(brief('discard')), commit, observed, intended }
     })
   }
@@ -352,11 +356,6 @@ export class ReconcileService {
     } finally {
       observed.close()
     }
-  }
-
-  private async intentBefore(): Promise<string | undefined> {
-    const out = await git(this.twin.dir, ['reflog', 'show', '--format=%H', '-n', '2', 'refs/twinsync/intended']).catch(() => '')
-    return out.split('\n').filter(Boolean)[1]
   }
 
   /** A commit on the twin's branch that says what was decided; its tree is the branch's own. */

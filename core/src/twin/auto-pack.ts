@@ -167,8 +167,8 @@ const NO_REVERSE_INDEX = ['-c', 'pack.writeReverseIndex=false'] as const
 /**
  * Size (issue 22, session 41): a reflog line older than this many days is dropped at each whole
  * pack (expireReflogs), from HEAD's, the branches' and the mirror's tracking ref's reflogs; never
- * from TwinSync's own refs' (`refs/twinsync/*`: `refs/twinsync/intended`'s is where `discard`
- * says the intent before is, until a `twinsync gc`). Every commit adds a line to HEAD's and its
+ * from TwinSync's own refs' (`refs/twinsync/*`: `refs/twinsync/discarded`'s holds each intent
+ * `discard` dropped, until a `twinsync gc`). Every commit adds a line to HEAD's and its
  * branch's reflog, and a push one to `refs/remotes/mirror/main`'s; nothing expired them (a twin
  * never runs git's own gc, whose `gc.reflogExpire` is 90 days and `gc.reflogExpireUnreachable`
  * 30), so an hourly twin's reflogs grew by about 0.3 KB an hour (0.43 KB with a mirror), for
