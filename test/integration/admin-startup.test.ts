@@ -21,6 +21,7 @@ describe("a pulled change to the startup files of a user who may become root is 
   let root: string
   let twin: string
   let initial: string
+  let configPath: string
   let container: () => Promise<DependencyContainer>
 
   before(async () => {
@@ -36,7 +37,7 @@ describe("a pulled change to the startup files of a user who may become root is 
         'home/bob/.bashrc': '# ~/.bashrc\n',
       },
     })
-    ;({ dir, root, twin, container, initial } = rig)
+    ;({ dir, root, twin, configPath, container, initial } = rig)
   })
   after(async () => {
     if (dir !== undefined) await rm(dir, { recursive: true, force: true })
@@ -77,6 +78,14 @@ describe("a pulled change to the startup files of a user who may become root is 
     for (const p of [made, forged]) {
       assert.equal(await errorCode((await container()).resolve(ApplyService).apply({ plan: p, fromFile: false, signal: new AbortController().signal })), 'HIGH_RISK_NOT_ACCEPTED')
     }
+    // As the TUI calls it (no command of its own to give): the one that accepts them names this
+    // run's root, twin and configuration file (RunTarget), not the defaults (session 41).
+    const refused = await (await container()).resolve(ApplyService).apply({ plan: made, fromFile: false, signal: new AbortController().signal }).then(
+      () => assert.fail('applied'),
+      (error: { nextStep?: string }) => error,
+    )
+    const line = `twinsync apply --yes --accept-high-risk --root ${root} --repo ${twin} --config ${configPath}`
+    assert.ok(refused.nextStep?.includes(`run \`${line}\``), refused.nextStep)
     assert.equal(await checksum(root), before)
     assert.equal(await readFile(join(root, 'home/ann/.bashrc'), 'utf8'), '# ~/.bashrc\n')
   })

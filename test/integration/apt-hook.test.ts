@@ -131,7 +131,7 @@ describe('the apt hook command', function () {
     assert.equal(r.code, 2, r.stderr)
     assert.match(r.stderr, /\[REPO_NOT_INITIALIZED\]/)
     const next = /Next step: Create it with `([^`]+)`/.exec(r.stderr)?.[1]
-    assert.equal(next, `twinsync init --repo ${missing}`)
+    assert.equal(next, `twinsync init --root ${rootfs.dir} --repo ${missing} --config ${cli.configFile}`)
 
     // A damaged twin: its HEAD tree is gone.
     const damaged = join(cli.dir, 'damaged')

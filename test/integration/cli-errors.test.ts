@@ -1,7 +1,22 @@
 import { strict as assert } from 'node:assert'
-import { readFile, readdir, stat, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { cliSandbox, json, type CliSandbox } from '../support/cli.js'
+import { quoteArg } from '../../core/src/plan/command-text.js'
+import { run } from '../bed/index.js'
+import { TWINSYNC_BIN, cliSandbox, json, type CliSandbox } from '../support/cli.js'
+
+/** The `twinsync …` command lines a next step gives to paste (between backticks). */
+function pasted(nextStep: string): string[] {
+  return [...nextStep.matchAll(/`(twinsync [^`]*)`/g)].map((m) => m[1] as string)
+}
+
+/** The arguments bash hands `twinsync` for a pasted line. */
+async function argvOf(line: string | undefined): Promise<string[]> {
+  assert.ok(line !== undefined, 'a command to paste')
+  const r = await run(['bash', '-c', `twinsync() { printf '%s\\0' "$@"; }; ${line}`])
+  assert.equal(r.code, 0, r.stderr)
+  return r.stdout.split('\0').slice(0, -1)
+}
 
 /** Bad input: a clear message with a stable code and a next step, exit 2, nothing changed on disk. */
 describe('twinsync refuses bad input and changes nothing', function () {
@@ -60,6 +75,33 @@ describe('twinsync refuses bad input and changes nothing', function () {
     assert.equal(r.code, 2)
     assert.match(r.stderr, /\[REPO_NOT_INITIALIZED\][\s\S]*twinsync init/)
     assert.equal(await exists(cli.twinDir), false)
+  })
+
+  // Session 41: next steps named --root and --repo but not --config, so a pasted one ran with the
+  // default configuration (other providers, other settings) or, under sudo, root's.
+  it('a next step names the run\'s --root, --repo and --config, quoted for a shell', async () => {
+    const root = join(cli.dir, 'a root')
+    const repo = join(cli.dir, 'no twin')
+    const config = join(cli.dir, "it's $HOME conf.yaml")
+    await mkdir(root)
+    await writeFile(config, '{}\n')
+    const r = await cli.twinsync(['snapshot', '--root', root, '--repo', repo, '--config', config, '--json'])
+    assert.equal(r.code, 2)
+    const { error } = json<{ error: { code: string; nextStep: string } }>(r)
+    assert.equal(error.code, 'REPO_NOT_INITIALIZED')
+    const [init] = pasted(error.nextStep)
+    assert.deepEqual(await argvOf(init), ['init', '--root', root, '--repo', repo, '--config', config])
+    // Pasted as it is, it makes that twin.
+    const made = await run(['bash', '-c', `twinsync() { node ${quoteArg(TWINSYNC_BIN)} "$@"; }; ${init}`], { env: cli.env() })
+    assert.equal(made.code, 0, made.stderr)
+    assert.equal(await exists(join(repo, 'twin.json')), true)
+
+    // Refused before any container (plan-choice.ts): a relative plan file is named by its absolute path.
+    const choice = await cli.twinsync(['apply', 'plan.json', '--from', 'HEAD', '--repo', repo, '--config', config, '--json'], { cwd: cli.dir })
+    assert.equal(choice.code, 2)
+    const [plan, apply] = pasted(json<{ error: { nextStep: string } }>(choice).error.nextStep)
+    assert.deepEqual(await argvOf(plan), ['plan', '--from', 'HEAD', '--out', join(cli.dir, 'plan.json'), '--repo', repo, '--config', config])
+    assert.deepEqual(await argvOf(apply), ['apply', join(cli.dir, 'plan.json'), '--repo', repo, '--config', config])
   })
 
   it('an unknown command or flag', async () => {

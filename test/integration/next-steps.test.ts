@@ -6,8 +6,9 @@ import { cliSandbox, TWINSYNC_BIN, type CliSandbox } from '../support/cli.js'
 
 /**
  * A coded error's next step is a command that can be pasted as it is (issue 23 item 7): the
- * saved-plan errors and apply's usage and approval errors name the real plan file, root and
- * twin, and pasting them into a shell does what they say.
+ * saved-plan errors and apply's usage and approval errors name the real plan file, root, twin
+ * and configuration file (the sandbox's, given as TWINSYNC_CONFIG), and pasting them into a shell
+ * does what they say.
  */
 describe('next steps of plan and apply errors can be pasted as they are', function () {
   this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
@@ -61,7 +62,7 @@ describe('next steps of plan and apply errors can be pasted as they are', functi
     assert.equal(r.code, 2, r.stderr)
     assert.match(r.stderr, /\[TWIN_DIRTY\]/)
     const commands = commandsIn(r.stderr)
-    assert.deepEqual(commands.slice(0, 2), [`twinsync status --root ${rootfs.dir} --repo ${cli.twinDir}`, `twinsync apply --root ${rootfs.dir} --repo ${cli.twinDir}`])
+    assert.deepEqual(commands.slice(0, 2), [`twinsync status --root ${rootfs.dir} --repo ${cli.twinDir} --config ${cli.configFile}`, `twinsync apply --root ${rootfs.dir} --repo ${cli.twinDir} --config ${cli.configFile}`])
     assert.doesNotMatch(r.stderr, /twinsync snapshot|TWIN checkout/, 'a snapshot keeps edits pending: it would not unblock forget')
     const pasted = await paste(commands[0] as string)
     assert.equal(pasted.code, 0, pasted.stderr)
@@ -76,8 +77,8 @@ describe('next steps of plan and apply errors can be pasted as they are', functi
     assert.equal(r.code, 2, r.stderr)
     assert.match(r.stderr, /\[PLAN_TAMPERED\]/)
     const [again, apply] = commandsIn(r.stderr)
-    assert.equal(again, `twinsync plan --out '${planFile}' --root ${rootfs.dir} --repo ${cli.twinDir}`)
-    assert.equal(apply, `twinsync apply '${planFile}' --root ${rootfs.dir} --repo ${cli.twinDir}`)
+    assert.equal(again, `twinsync plan --out '${planFile}' --root ${rootfs.dir} --repo ${cli.twinDir} --config ${cli.configFile}`)
+    assert.equal(apply, `twinsync apply '${planFile}' --root ${rootfs.dir} --repo ${cli.twinDir} --config ${cli.configFile}`)
     const pasted = await paste(again as string)
     assert.equal(pasted.code, 0, pasted.stderr)
     assert.match(pasted.stdout, /Plan: 1 change/)
@@ -88,7 +89,7 @@ describe('next steps of plan and apply errors can be pasted as they are', functi
     assert.equal(r.code, 2, r.stderr)
     assert.match(r.stderr, /\[CONFIRMATION_REQUIRED\]/)
     const [yes] = commandsIn(r.stderr)
-    assert.equal(yes, `twinsync apply '${planFile}' --yes --root ${rootfs.dir} --repo ${cli.twinDir}`)
+    assert.equal(yes, `twinsync apply '${planFile}' --yes --root ${rootfs.dir} --repo ${cli.twinDir} --config ${cli.configFile}`)
     const pasted = await paste(yes as string)
     assert.equal(pasted.code, 0, pasted.stderr + pasted.stdout)
     assert.equal(await readFile(join(rootfs.dir, 'etc/motd'), 'utf8'), 'Pasted from a next step\n')
@@ -110,8 +111,8 @@ describe('next steps of plan and apply errors can be pasted as they are', functi
     assert.equal(r.code, 2, r.stderr)
     assert.match(r.stderr, /\[USAGE\]/)
     const [plan, apply] = commandsIn(r.stderr)
-    assert.equal(plan, `twinsync plan --only files --out '${planFile}' --root ${rootfs.dir} --repo ${cli.twinDir}`)
-    assert.equal(apply, `twinsync apply '${planFile}' --root ${rootfs.dir} --repo ${cli.twinDir}`)
+    assert.equal(plan, `twinsync plan --only files --out '${planFile}' --root ${rootfs.dir} --repo ${cli.twinDir} --config ${cli.configFile}`)
+    assert.equal(apply, `twinsync apply '${planFile}' --root ${rootfs.dir} --repo ${cli.twinDir} --config ${cli.configFile}`)
     const pasted = await paste(plan as string)
     assert.equal(pasted.code, 0, pasted.stderr)
   })
@@ -121,8 +122,8 @@ describe('next steps of plan and apply errors can be pasted as they are', functi
     assert.equal(r.code, 2, r.stderr)
     assert.match(r.stderr, /\[USAGE\]/)
     assert.deepEqual(commandsIn(r.stderr), [
-      `twinsync plan --from HEAD --out '${planFile}' --root ${rootfs.dir} --repo ${cli.twinDir}`,
-      `twinsync rehearse '${planFile}' --root ${rootfs.dir} --repo ${cli.twinDir}`,
+      `twinsync plan --from HEAD --out '${planFile}' --root ${rootfs.dir} --repo ${cli.twinDir} --config ${cli.configFile}`,
+      `twinsync rehearse '${planFile}' --root ${rootfs.dir} --repo ${cli.twinDir} --config ${cli.configFile}`,
     ])
   })
 })

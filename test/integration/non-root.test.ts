@@ -140,7 +140,8 @@ describe('a snapshot by a user who is not root', function () {
     assert.match(lines[etc] as string, /\[needs root\]/, r.stdout)
     assert.match(lines.slice(etc + 1, etc + 3).join('\n'), /needs root: \/etc\/crontab is root's/, r.stdout)
     assert.doesNotMatch(lines[own] as string, /needs root/, 'the user\'s own file is theirs to write')
-    assert.match(r.stdout, /1 of 2 changes needs root: .*`sudo twinsync apply --root \S+ --repo \S+`/, r.stdout)
+    // With the user's configuration file: root's own (/etc/twinsync/config.yaml) is another.
+    assert.match(r.stdout, /1 of 2 changes needs root: .*`sudo twinsync apply --root \S+ --repo \S+ --config \S+\/config\.yaml`/, r.stdout)
     // The JSON plan carries the same note, tied to its change, for any front end.
     const json = JSON.parse((await asUser(['plan', '--json'])).stdout) as { diagnostics: Array<{ code: string; change?: string; path?: string }> }
     assert.deepEqual(json.diagnostics.filter((d) => d.code === 'NEEDS_ROOT').map((d) => d.path), ['/etc/crontab'])

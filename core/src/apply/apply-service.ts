@@ -2,6 +2,8 @@ import type { Change, ChangeResult, HostPort, Logger, Plan } from '@twinsync/sdk
 import { stampReason } from '../intent/reason-asked.js'
 import { TwinSyncError, isApplicable, isConfigChecker, isTwinSyncError, stableStringify } from '@twinsync/sdk'
 import { inject, injectable } from '../di.js'
+import { RunTarget } from '../plan/run-target.js'
+import { twinsyncLine } from '../plan/command-text.js'
 import { COMMANDS_LEDGER, readCommandsLedger, type CommandChangeData } from '../plan/plan-instructions.js'
 import { Planner } from '../plan/planner.js'
 import { IntentService, notKeptDiagnostics, type Promotion } from '../intent/intent-service.js'
@@ -112,6 +114,7 @@ export class ApplyService {
     @inject(PendingChecks) private readonly pendingChecks: PendingChecks,
     @inject(IntentService) private readonly intents: IntentService,
     @inject(Tokens.Logger) private readonly logger: Logger,
+    @inject(RunTarget) private readonly target: RunTarget,
   ) {}
 
   /** Throws the refusal of a plan with errors (see planRefusal); nothing is locked or written. */
@@ -124,9 +127,9 @@ export class ApplyService {
     this.refuseIfPlanHasErrors(options.plan)
     await this.refuseOutsideScope(options.plan)
     // A plan of another machine's twin is refused here as well as in the plan (a saved one, made before).
-    await refuseOtherMachine(this.twin.dir, await this.twin.open(), this.host)
+    await refuseOtherMachine(this.target.get(this.twin.dir), await this.twin.open(), this.host)
     // Code that runs as root or a login: accepted by name, whoever calls (the CLI, the TUI).
-    refuseUnacceptedHighRisk(options.plan, options.acceptHighRisk, options.acceptAgain, options.acceptHighRisk === true ? [] : await readAdminUsers(this.host))
+    refuseUnacceptedHighRisk(options.plan, options.acceptHighRisk, options.acceptAgain ?? twinsyncLine(['apply', '--yes', '--accept-high-risk'], this.target.get(this.twin.dir)), options.acceptHighRisk === true ? [] : await readAdminUsers(this.host))
     // One apply at a time per machine, whichever twin it comes from (machine-lock.ts), then per twin.
     const report = await holdMachine(this.host.root, this.twin.dir, (began) => this.twin.lock().hold('apply', () => this.applyLocked(options, began)))
     // The checkpoint and the result go to the mirror, if there is one; a failed push is reported.

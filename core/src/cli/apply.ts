@@ -1,16 +1,14 @@
 import { createInterface } from 'node:readline/promises'
 import type { Change, ChangeResult, Diagnostic } from '@twinsync/sdk'
 import { TwinSyncError } from '@twinsync/sdk/light'
-import type { HostPort } from '@twinsync/sdk'
-import { twinsyncLine } from '../plan/command-text.js'
+import { pathWord, twinsyncLine } from '../plan/command-text.js'
+import { RunTarget } from '../plan/run-target.js'
 import { ApplyService } from '../apply/apply-service.js'
 import { HIGH_RISK_ANSWER, highRiskChanges, highRiskLines, refuseUnacceptedHighRisk } from '../apply/high-risk.js'
 import { finishesInterruptedApply } from '../apply/resume.js'
 import { journalDiagnostics } from '../apply/journal.js'
 import { TwinRepository } from '../twin/twin-repository.js'
-import type { TwinLocation } from '../twin/twin-location.js'
 import { inject, injectable } from '../di.js'
-import { Tokens } from '../tokens.js'
 import type { SnapshotRecord } from '../history/snapshot-log.js'
 import { renderPlan } from './render-plan.js'
 import { PlanWorkflow } from '../services/make-plan.js'
@@ -58,8 +56,7 @@ export class CliApply {
     @inject(PlanWorkflow) private readonly plans: PlanWorkflow,
     @inject(ApplyService) private readonly service: ApplyService,
     @inject(CliRehearsal) private readonly rehearsal: CliRehearsal,
-    @inject(Tokens.Host) private readonly host: HostPort,
-    @inject(Tokens.TwinLocation) private readonly location: TwinLocation,
+    @inject(RunTarget) private readonly target: RunTarget,
   ) {}
 
   async run(options: RunApplyOptions): Promise<{ exitCode: number; json: unknown }> {
@@ -91,8 +88,8 @@ export class CliApply {
     if (plan.changes.length === 0 && !finishing) return { exitCode: 0, json: { plan, applied: false, reason: 'no changes' } }
 
     // Changes that run code as root or open a login: accepted by name, never by --yes alone (one rule: ApplyService refuses them too).
-    const again = options.again ?? ['apply', ...(options.planFile === undefined ? [] : [options.planFile]), ...(options.from === undefined ? [] : ['--from', options.from]), ...(options.only === undefined ? [] : ['--only', options.only.join(',')])]
-    const line = (args: string[]) => twinsyncLine([...again, ...args], { root: this.host.root, repo: this.location.dir })
+    const again = options.again ?? ['apply', ...(options.planFile === undefined ? [] : [pathWord(options.planFile)]), ...(options.from === undefined ? [] : ['--from', options.from]), ...(options.only === undefined ? [] : ['--only', options.only.join(',')])]
+    const line = (args: string[]) => twinsyncLine([...again, ...args], this.target.get())
     const high = highRiskChanges(plan.changes)
     let acceptHighRisk = options.acceptHighRisk === true
     if (options.yes && !acceptHighRisk) refuseUnacceptedHighRisk(plan, false, line(['--yes', '--accept-high-risk']))

@@ -1,5 +1,5 @@
 import { TwinSyncError } from '@twinsync/sdk/errors'
-import { twinsyncLine, type CommandTarget } from '../plan/command-text.js'
+import { pathWord, twinsyncLine, type CommandTarget } from '../plan/command-text.js'
 
 /** What `--from` and `--only` ask a command that plans now (`apply`, `rehearse`) to plan. */
 export interface PlanChoice {
@@ -21,7 +21,7 @@ export function planChoice(
   if (planFile !== undefined && (flags.from !== undefined || flags.only !== undefined)) {
     const choose = [...(flags.from === undefined ? [] : ['--from', flags.from]), ...(flags.only === undefined ? [] : ['--only', flags.only])]
     throw new TwinSyncError('USAGE', '--from and --only choose what to plan; they do not go with a saved plan file', {
-      nextStep: `Make the plan with \`${twinsyncLine(['plan', ...choose, '--out', planFile], target)}\`, then \`${twinsyncLine([command, planFile], target)}\`.`,
+      nextStep: `Make the plan with \`${twinsyncLine(['plan', ...choose, '--out', pathWord(planFile)], target)}\`, then \`${twinsyncLine([command, pathWord(planFile)], target)}\`.`,
     })
   }
   return {

@@ -22,7 +22,7 @@ export default class Apply extends TwinSyncCommand<typeof Apply> {
     const { args, flags } = await this.parse(Apply)
     // --from/--only with a plan file: the USAGE refusal `rehearse` gives too (plan-choice.ts).
     const { planChoice } = await import('../cli/plan-choice.js')
-    const choice = planChoice('apply', args.planfile, flags, { root: this.flags.root, repo: this.flags.repo })
+    const choice = planChoice('apply', args.planfile, flags, { root: this.flags.root, repo: this.flags.repo, config: this.flags.config })
     const { CliApply } = await import('../cli/apply.js')
     const outcome = await (await this.container()).resolve(CliApply).run({
       planFile: args.planfile,

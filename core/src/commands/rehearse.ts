@@ -19,7 +19,7 @@ export default class Rehearse extends TwinSyncCommand<typeof Rehearse> {
     const { args, flags } = await this.parse(Rehearse)
     // --from/--only with a plan file: the USAGE refusal `apply` gives too (plan-choice.ts).
     const { planChoice } = await import('../cli/plan-choice.js')
-    const choice = planChoice('rehearse', args.planfile, flags, { root: this.flags.root, repo: this.flags.repo })
+    const choice = planChoice('rehearse', args.planfile, flags, { root: this.flags.root, repo: this.flags.repo, config: this.flags.config })
     const { CliRehearsal } = await import('../cli/rehearse.js')
     const outcome = await (await this.container()).resolve(CliRehearsal).run({
       planFile: args.planfile,

@@ -3,6 +3,7 @@
  * nothing a terminal would interpret. A hostile twin could otherwise hide `rm -rf /` behind an
  * escape sequence, a carriage return or a right-to-left override in an argument or a script.
  */
+import { resolve } from 'node:path'
 import type { Change } from '@twinsync/sdk'
 import type { CommandChangeData } from './plan-instructions.js'
 import { isCommand } from './commands-domain.js'
@@ -47,18 +48,41 @@ export function quoteArg(arg: string): string {
   return `$'${[...arg].map((ch) => NAMED[ch] ?? (NEEDS_ANSI_C.test(ch) ? bashBytes(ch) : ch)).join('')}'`
 }
 
-/** Where a command works: the target root and the twin, as `--root` and `--repo` say them. */
+/**
+ * What a command acts on, as `--root`, `--repo` and `--config` say it: the target root, the twin,
+ * and the configuration file this run read (its providers, the disabled ones, their settings).
+ */
 export interface CommandTarget {
   root: string
   repo?: string | undefined
+  /** The configuration file this run read (LoadedConfig.path); undefined when none was, and defaults applied. */
+  config?: string | undefined
+}
+
+/**
+ * A path as one word of a command line: absolute (the line may be pasted in another folder, or
+ * under sudo), so never taken for an option (a file named `-x.json` is `/root/-x.json`).
+ */
+export function pathWord(path: string): string {
+  return resolve(path)
 }
 
 /**
  * A `twinsync` command line to paste into a next step, with the real paths: `--root` when the
- * target is not this machine, `--repo` when known.
+ * target is not this machine, `--repo` when known, `--config` when this run read a configuration
+ * file. The one rule for every next step that names a command (CLI and TUI alike): the line runs
+ * against what this run acted on, never the defaults of whoever pastes it (root's
+ * /etc/twinsync/config.yaml under sudo, another set of providers), each path quoted for a shell.
  */
 export function twinsyncLine(args: readonly string[], target: CommandTarget): string {
-  return commandLine(['twinsync', ...args, ...(target.root === '/' ? [] : ['--root', target.root]), ...(target.repo === undefined ? [] : ['--repo', target.repo])])
+  const root = pathWord(target.root)
+  return commandLine([
+    'twinsync',
+    ...args,
+    ...(root === '/' ? [] : ['--root', root]),
+    ...(target.repo === undefined ? [] : ['--repo', pathWord(target.repo)]),
+    ...(target.config === undefined ? [] : ['--config', pathWord(target.config)]),
+  ])
 }
 
 /** An argument list as one line, each argument quoted as needed: `rm -rf '/var/tmp/my cache'`. */

@@ -33,6 +33,7 @@ import { outsideScope } from './outside-scope.js'
 import { markTrustChanges } from './trust-risk.js'
 import { readAdminUsers } from './admin-users.js'
 import { rootNeeds, thisRunner } from './root-needs.js'
+import { RunTarget } from './run-target.js'
 import { keptCompareKey, keptCompareTokens, readKeptCompare, writeKeptCompare, type KeptCompare } from './kept-compare.js'
 
 export interface PlanOptions {
@@ -98,10 +99,11 @@ export class Planner {
     @inject(Tokens.Clock) private readonly clock: () => Date,
     @inject(IntentService) private readonly intents: IntentService,
     @inject(PendingChecks) private readonly pendingChecks: PendingChecks,
+    @inject(RunTarget) private readonly target: RunTarget,
   ) {}
 
   async plan(options: PlanOptions = {}): Promise<Plan> {
-    const other = await otherMachineDiagnostic(this.twin.dir, await this.twin.open(), this.contexts.host)
+    const other = await otherMachineDiagnostic(this.target.get(this.twin.dir), await this.twin.open(), this.contexts.host)
     const { reader, twinCommit, interrupted, checked, kept, undone } =
       options.fromTree === undefined ? await this.desiredSource(options.from, options.fromIsWorkingTwin === true) : this.treeSource(options.fromTree)
     const fromWorkingTwin = options.from === undefined && options.fromTree === undefined && interrupted === undefined
@@ -218,7 +220,7 @@ export class Planner {
       const graph = buildPlanGraph(changes)
       appendAll(diagnostics, graph.diagnostics)
       // A run that is not root's: each step its apply would fail on, said beside it (NEEDS_ROOT).
-      appendAll(diagnostics, await rootNeeds(this.contexts.host, graph.changes, thisRunner(), { root: this.contexts.host.root, repo: this.twin.dir }))
+      appendAll(diagnostics, await rootNeeds(this.contexts.host, graph.changes, thisRunner(), this.target.get(this.twin.dir)))
       if (options.from === undefined && options.fromTree === undefined) appendAll(diagnostics, await this.stillPending(graph.changes))
       // An edit of what only describes the machine (cron.json, a fact) is not planned: said so, not "no changes".
       if (fromWorkingTwin) appendAll(diagnostics, await this.intents.descriptionDiagnostics(options.only, checked))

@@ -4,6 +4,7 @@ import type { Diagnostic, HostPort, PathClaims, Provider, TwinReader } from '@tw
 import { TwinSyncError } from '@twinsync/sdk/light'
 import type { RegisteredProvider } from '../providers/provider-registry.js'
 import { inject, injectable } from '../di.js'
+import { RunTarget } from '../plan/run-target.js'
 import { IntentService } from '../intent/intent-service.js'
 import { Tokens } from '../tokens.js'
 import { revParseCommit, runGit, runGitBytes, tryGit } from '../twin/git.js'
@@ -99,6 +100,7 @@ export class RemoteService {
     @inject(ProviderRegistry) private readonly registry: ProviderRegistry,
     @inject(ProviderContexts) private readonly contexts: ProviderContexts,
     @inject(Tokens.Config) private readonly config: LoadedConfig,
+    @inject(RunTarget) private readonly target: RunTarget,
   ) {}
 
   async status(): Promise<RemoteStatus> {
@@ -301,7 +303,7 @@ export class RemoteService {
     // A mirror holding another machine's twin (linked to the wrong one, or a twin copied between
     // machines) is not planned onto this one as if it were its own (session 19).
     const incomingTwin = await this.incomingInfo(remote)
-    if (incomingTwin !== undefined) await refuseOtherMachine(this.twin.dir, incomingTwin, this.contexts.host, `The mirror's twin (${remote.slice(0, 12)})`)
+    if (incomingTwin !== undefined) await refuseOtherMachine(this.target.get(this.twin.dir), incomingTwin, this.contexts.host, `The mirror's twin (${remote.slice(0, 12)})`)
     const count = async (range: string) => Number((await runGit(this.twin.dir, ['rev-list', '--count', range])).trim())
     const behind = await count(`HEAD..${MIRROR_REF}`)
     const ahead = await count(`${MIRROR_REF}..HEAD`)

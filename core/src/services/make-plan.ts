@@ -11,7 +11,8 @@ import { MAX_JSON_DEPTH, jsonTooDeep } from '../plan/json-depth.js'
 import { Planner, type PlanOptions } from '../plan/planner.js'
 import { Tokens } from '../tokens.js'
 import type { TwinLocation } from '../twin/twin-location.js'
-import { twinsyncLine, type CommandTarget } from '../plan/command-text.js'
+import { pathWord, twinsyncLine, type CommandTarget } from '../plan/command-text.js'
+import { RunTarget } from '../plan/run-target.js'
 import { resolveSnapshot } from '../twin/git-tree-reader.js'
 import { rootNeedsNow, thisRunner } from '../plan/root-needs.js'
 import { invokingUserOwns } from '../twin/twin-owner.js'
@@ -40,6 +41,7 @@ export class PlanWorkflow {
     @inject(Planner) private readonly planner: Planner,
     @inject(Tokens.TwinLocation) private readonly location: TwinLocation,
     @inject(Tokens.Host) private readonly host: HostPort,
+    @inject(RunTarget) private readonly target: RunTarget,
   ) {}
 
   async plan(options: PlanOptions): Promise<Plan> {
@@ -60,7 +62,7 @@ export class PlanWorkflow {
   toApply(options: PlanToApplyOptions): Promise<Plan> {
     const progress = options.onProgress === undefined ? {} : { onProgress: options.onProgress }
     if (options.planFile !== undefined) {
-      const target = { root: this.host.root, repo: this.location.dir }
+      const target = this.target.get()
       // Its NEEDS_ROOT notes are its maker's: made again for this run (root-needs.ts). So is its
       // trust rating (who may become root, read from the machine, changes after a save): rated
       // again now, so the plan shown and the question asked of it count what ApplyService refuses
@@ -106,7 +108,7 @@ export async function writePlanFile(path: string, plan: Plan, twinDir: string): 
 
 /** A saved plan: its seal checked (any edit is PLAN_TAMPERED), then the schema. */
 export async function readPlanFile(path: string, target: CommandTarget & { repo: string }): Promise<Plan> {
-  const remake = `Write it again with \`${twinsyncLine(['plan', '--out', path], target)}\`, review it, then \`${twinsyncLine(['apply', path], target)}\`.`
+  const remake = `Write it again with \`${twinsyncLine(['plan', '--out', pathWord(path)], target)}\`, review it, then \`${twinsyncLine(['apply', pathWord(path)], target)}\`.`
   let value: unknown
   try {
     const text = await readFile(path, 'utf8')

@@ -1,7 +1,6 @@
-import type { HostPort } from '@twinsync/sdk'
 import { TwinSyncError, isTwinSyncError } from '@twinsync/sdk/light'
 import { twinsyncLine } from '../plan/command-text.js'
-import { Tokens } from '../tokens.js'
+import { RunTarget } from '../plan/run-target.js'
 import { inject, injectable } from '../di.js'
 import { finishInterruptedForget, forgetInHistory, type ForgetReport, type ForgetRequest } from '../history/forget.js'
 import { recordForgotten } from '../history/forgotten-paths.js'
@@ -21,8 +20,8 @@ export interface ForgetResult extends ForgetReport {
 export class ForgetWorkflow {
   constructor(
     @inject(TwinRepository) private readonly twin: TwinRepository,
-    @inject(Tokens.Host) private readonly host: HostPort,
     @inject(IntentService) private readonly intents: IntentService,
+    @inject(RunTarget) private readonly target: RunTarget,
   ) {}
 
   async forget(request: ForgetRequest): Promise<ForgetResult> {
@@ -47,8 +46,8 @@ export class ForgetWorkflow {
         paths: await twin.dirtyPaths(),
         // A snapshot keeps edits pending on top (they stay uncommitted): only applying or discarding them clears them.
         nextStep:
-          `They are pending changes: \`${twinsyncLine(['status'], { root: this.host.root, repo: twin.dir })}\` lists them; ` +
-          `apply them (\`${twinsyncLine(['apply'], { root: this.host.root, repo: twin.dir })}\`) or drop the ones you no longer want (\`twinsync discard ITEM…\`), then run forget again.`,
+          `They are pending changes: \`${twinsyncLine(['status'], this.target.get(twin.dir))}\` lists them; ` +
+          `apply them (\`${twinsyncLine(['apply'], this.target.get(twin.dir))}\`) or drop the ones you no longer want (\`${twinsyncLine(['discard', 'ITEM'], this.target.get(twin.dir))}\`), then run forget again.`,
       }
       const report = nothingNamed ? (finished as ForgetReport) : await forgetInHistory(twin.dir, request, { pending }).catch((error: unknown) => {
         // The same request again after a kill: what it asked for is already forgotten.

@@ -2,6 +2,7 @@ import { join } from 'node:path'
 import type { HostPort } from '@twinsync/sdk'
 import type { LoadedConfig } from '../config/config-file.js'
 import { inject, injectable } from '../di.js'
+import { RunTarget } from '../plan/run-target.js'
 import { Tokens } from '../tokens.js'
 import type { GitClientFactory } from '../twin/git.js'
 import type { TwinLocation } from '../twin/twin-location.js'
@@ -21,12 +22,13 @@ export class TwinPlaceWorkflow {
     @inject(Tokens.Host) private readonly host: HostPort,
     @inject(Tokens.TwinLocation) private readonly location: TwinLocation,
     @inject(Tokens.GitFactory) private readonly gitFactory: GitClientFactory,
+    @inject(RunTarget) private readonly target: RunTarget,
   ) {}
 
   /** The place given, or this run's: `repo:` as written in the file (a relative one is refused), else --repo or the default. */
   async check(place?: string): Promise<TwinPlace> {
     const configured = this.location.source === 'config' && typeof this.config.values.repo === 'string' ? this.config.values.repo : undefined
-    return checkTwinPlace(place ?? configured ?? this.location.dir, await this.mirrored(), this.gitFactory)
+    return checkTwinPlace(place ?? configured ?? this.location.dir, await this.mirrored(), this.gitFactory, this.target)
   }
 
   /** Where the files provider mirrors, on this host (under the target root); nothing when it is disabled. */

@@ -3,6 +3,7 @@ import type { Diagnostic, Logger, Provider, TwinDocument } from '@twinsync/sdk'
 import { isApplicable, isTwinSyncError, isVolatileTwinPath, TwinSyncError } from '@twinsync/sdk/light'
 import pLimit from 'p-limit'
 import { inject, injectable } from '../di.js'
+import { RunTarget } from '../plan/run-target.js'
 import { clearForgotten } from '../history/forgotten-paths.js'
 import { IntentService } from '../intent/intent-service.js'
 import { collectAll, msSince, type CollectOutcome, type CollectProgress } from '../collect/collector.js'
@@ -98,11 +99,12 @@ export class SnapshotService {
     @inject(Tokens.Logger) private readonly logger: Logger,
     @inject(Tokens.Clock) private readonly clock: () => Date,
     @inject(IntentService) private readonly intents: IntentService,
+    @inject(RunTarget) private readonly target: RunTarget,
   ) {}
 
   async snapshot(options: SnapshotOptions = {}): Promise<SnapshotResult> {
     // Another machine's twin (copied here, a reinstalled machine) is not this one's record to write over.
-    await refuseOtherMachine(this.twin.dir, await this.twin.open(), this.contexts.host)
+    await refuseOtherMachine(this.target.get(this.twin.dir), await this.twin.open(), this.contexts.host)
     // Not while another twin's apply runs on this machine, nor when one began during the collect:
     // it would record a moment of it (machine-lock.ts).
     const noApplyMeanwhile = await watchForApplies(this.contexts.host.root, 'snapshot', undefined, this.twin.dir)

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Diagnostic, HostPort } from '@twinsync/sdk'
 import { TwinSyncError, errorDiagnostic, writeFileAtomic } from '@twinsync/sdk/light'
-import { twinsyncLine } from '../plan/command-text.js'
+import { twinsyncLine, type CommandTarget } from '../plan/command-text.js'
 import { appSpecificMachineId, knownMachineId as known, type TwinInfo } from './twin-info.js'
 
 /**
@@ -65,30 +65,30 @@ export async function otherMachine(dir: string, info: TwinInfo, host: HostPort):
   return { twin: info.machineId, twinHostname: info.hostname, here }
 }
 
-function words(dir: string, other: OtherMachine, host: HostPort, from?: string): { summary: string; nextStep: string } {
+function words(twin: CommandTarget & { repo: string }, other: OtherMachine, host: HostPort, from?: string): { summary: string; nextStep: string } {
   // The machines as TwinSync's hash of their ids (`systemd-id128 machine-id --app-specific=…` prints a machine's), never the ids.
   const whose = `machine ${other.twin.slice(0, 12)}…${other.twinHostname === null ? '' : `, hostname ${other.twinHostname}`}`
   const target = host.root === '/' ? 'this machine' : `the root at ${host.root}`
-  const summary = `${from ?? `The twin at ${dir}`} is the twin of another machine (${whose}); ${target} is machine ${other.here.slice(0, 12)}…`
+  const summary = `${from ?? `The twin at ${twin.repo}`} is the twin of another machine (${whose}); ${target} is machine ${other.here.slice(0, 12)}…`
   const nextStep =
-    `If ${target} is that machine reinstalled or restored, or is meant to take over its twin, say so once with \`${twinsyncLine(['init', '--claim'], { root: host.root, repo: dir })}\` ` +
-    `and review \`${twinsyncLine(['plan'], { root: host.root, repo: dir })}\` before applying; otherwise point --repo at its own twin, or link this twin to its own mirror.`
+    `If ${target} is that machine reinstalled or restored, or is meant to take over its twin, say so once with \`${twinsyncLine(['init', '--claim'], twin)}\` ` +
+    `and review \`${twinsyncLine(['plan'], twin)}\` before applying; otherwise point --repo at its own twin, or link this twin to its own mirror.`
   return { summary, nextStep }
 }
 
 /** TWIN_OTHER_MACHINE (exit 2, nothing changed) when the twin is another machine's: apply, snapshot and pull ask it first. */
-export async function refuseOtherMachine(dir: string, info: TwinInfo, host: HostPort, from?: string): Promise<void> {
-  const other = await otherMachine(dir, info, host)
+export async function refuseOtherMachine(twin: CommandTarget & { repo: string }, info: TwinInfo, host: HostPort, from?: string): Promise<void> {
+  const other = await otherMachine(twin.repo, info, host)
   if (other === undefined) return
-  const { summary, nextStep } = words(dir, other, host, from)
+  const { summary, nextStep } = words(twin, other, host, from)
   throw new TwinSyncError('TWIN_OTHER_MACHINE', `${summary}. Nothing was changed.`, { nextStep, details: { twinMachineId: other.twin, machineId: other.here } })
 }
 
 /** The same as an error in a plan (so `plan` and `status` say it, and apply refuses the plan in both front ends). */
-export async function otherMachineDiagnostic(dir: string, info: TwinInfo, host: HostPort): Promise<Diagnostic | undefined> {
-  const other = await otherMachine(dir, info, host)
+export async function otherMachineDiagnostic(twin: CommandTarget & { repo: string }, info: TwinInfo, host: HostPort): Promise<Diagnostic | undefined> {
+  const other = await otherMachine(twin.repo, info, host)
   if (other === undefined) return undefined
-  const { summary, nextStep } = words(dir, other, host)
+  const { summary, nextStep } = words(twin, other, host)
   return errorDiagnostic('TWIN_OTHER_MACHINE', summary, { detail: nextStep })
 }
 

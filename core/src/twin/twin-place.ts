@@ -3,6 +3,7 @@ import { basename, dirname, isAbsolute, resolve } from 'node:path'
 import type { StatData } from '@twinsync/sdk'
 import { lstatData, S_IFDIR, S_IFLNK, S_IFMT, TwinSyncError } from '@twinsync/sdk/light'
 import { quoteArg } from '../plan/command-text.js'
+import type { RunTarget } from '../plan/run-target.js'
 import type { GitClientFactory } from './git.js'
 import { expandHome, refuseUnprintable } from './twin-location.js'
 import { TwinRepository, type TwinInfo } from './twin-repository.js'
@@ -31,7 +32,7 @@ export interface TwinPlace {
  * a newline) in it. Refuses with
  * REPO_PLACE_INVALID, REPO_NOT_DIRECTORY or REPO_NOT_TWIN; changes nothing on disk.
  */
-export async function checkTwinPlace(input: string, mirrored: readonly MirroredPath[], gitFactory: GitClientFactory): Promise<TwinPlace> {
+export async function checkTwinPlace(input: string, mirrored: readonly MirroredPath[], gitFactory: GitClientFactory, target?: RunTarget): Promise<TwinPlace> {
   const raw = refuseUnprintable(input.trim())
   const expanded = expandHome(raw)
   if (!isAbsolute(expanded)) {
@@ -60,7 +61,7 @@ export async function checkTwinPlace(input: string, mirrored: readonly MirroredP
   if (entry === undefined) return { dir, holds: 'missing' }
   if (isKind(entry, S_IFDIR) && readdirSync(dir).length === 0) return { dir, holds: 'empty' }
   // A directory with something in it must be a twin; open() says why not (REPO_NOT_DIRECTORY, REPO_NOT_TWIN, REPO_INVALID).
-  const info = await new TwinRepository({ dir, source: 'config' }, gitFactory).open()
+  const info = await new TwinRepository({ dir, source: 'config' }, gitFactory, target).open()
   return { dir, holds: 'twin', info }
 }
 

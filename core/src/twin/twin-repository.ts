@@ -1,5 +1,6 @@
 import { refuseUnfinishedForget } from '../history/forget-record.js'
-import { quoteArg } from '../plan/command-text.js'
+import { twinsyncLine } from '../plan/command-text.js'
+import { RunTarget } from '../plan/run-target.js'
 import { statSync, type Stats } from 'node:fs'
 import { chmod, mkdir, readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -70,9 +71,16 @@ export class TwinRepository implements TwinReader {
   constructor(
     @inject(Tokens.TwinLocation) location: TwinLocation,
     @inject(Tokens.GitFactory) gitFactory: GitClientFactory,
+    /** What the run acts on, for the `twinsync init` its refusals suggest (none: a twin place looked at alone, twin-place.ts). */
+    @inject(RunTarget) private readonly target?: RunTarget,
   ) {
     this.dir = location.dir
     this.git = gitFactory(this.dir)
+  }
+
+  /** `twinsync init` for a twin at `dir`, with the run's --root and --config. */
+  private initLine(dir: string): string {
+    return twinsyncLine(['init'], this.target?.get(dir) ?? { root: '/', repo: dir })
   }
 
   /** Create the twin. Idempotent on an existing twin; refuses anything else in the way. */
@@ -124,7 +132,7 @@ export class TwinRepository implements TwinReader {
     const existing = statQuietly(this.dir)
     if (existing === undefined) {
       throw new TwinSyncError('REPO_NOT_INITIALIZED', `There is no twin at ${this.dir}`, {
-        nextStep: `Create it with \`twinsync init --repo ${quoteArg(this.dir)}\` (or point --repo at the twin).`,
+        nextStep: `Create it with \`${this.initLine(this.dir)}\` (or point --repo at the twin).`,
         details: { repo: this.dir },
       })
     }
@@ -135,7 +143,7 @@ export class TwinRepository implements TwinReader {
       // twin.json beside a `.git` that is a gitfile (or a link to no folder): said as what it is (twin-state.ts).
       if (await isTwinFile(this.dir, 'twin.json')) refuseLinkedState(this.dir)
       throw new TwinSyncError('REPO_NOT_TWIN', `${this.dir} is not a TwinSync twin (no twin.json and .git)`, {
-        nextStep: `Point --repo at a twin, or create one in a new directory: \`twinsync init --repo ${quoteArg(`${this.dir.replace(/\/+$/, '')}-twin`)}\`.`,
+        nextStep: `Point --repo at a twin, or create one in a new directory: \`${this.initLine(`${this.dir.replace(/\/+$/, '')}-twin`)}\`.`,
         details: { repo: this.dir },
       })
     }
