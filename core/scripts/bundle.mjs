@@ -573,6 +573,51 @@ const SDK_EAGER = ['errors', 'domains']
  */
 const SDK_LIGHT = 'light'
 const inSdkLib = Object.keys(SDK_ENTRIES).filter((key) => !SDK_EAGER.includes(key) && key !== SDK_LIGHT)
+/**
+ * The entries in sdk-lib.cjs (the index, typebox and its value module, the conformance kit) load
+ * that file when one of their names is first read, not when the entry is first asked for: each is
+ * an object of the entry's names (known here, from sdk/dist), each a getter. The index's names of
+ * the light entry are read from it (the same values: the index re-exports its modules); those of
+ * SDK_HELD (index modules without typebox that an unchanged snapshot, `plan` or `status` reads:
+ * the made documents, whose homes a run reads, the Debian services' table and its config checks,
+ * the plan's capabilities and format version) from their module in sdk.cjs, run when one of its
+ * names is first read (as light's modules are, so `history`, which runs light, does not run them);
+ * every other name from the entry's module in sdk-lib.cjs. Every module of the CLI's bundle that
+ * imports the SDK, typebox or its value module asks for the entry when it first runs
+ * (`require_index()`, see sharedSdkNamespaces) but reads a name only where it uses it (esbuild
+ * reads `import_sdk.name` at each use), so a run that reads no other name and builds no schema
+ * (the CLI's schemas are built when first used: sdk/src/lazy-schema.ts) never loads sdk-lib.cjs,
+ * typebox's ~700 modules. A plugin's `import '@twinsync/sdk'` (the ES module facade reads every
+ * name) and its `require` get the same object: one SDK instance.
+ * Speed (issue 22, session 41): the figures are in sdk/src/lazy-schema.ts.
+ */
+const SDK_HELD = ['made-documents', 'run-as', 'config-check', 'debian-services', 'follow-up', 'content-validator', 'plan-format']
+const SDK_LAZY_ENTRY = `function loadedOnRead(names, load, held) {
+  const entry = {}
+  Object.defineProperty(entry, '__esModule', { value: true })
+  for (const name of names) {
+    const from = held?.[name] ?? load
+    Object.defineProperty(entry, name, { enumerable: true, get: () => from()[name] })
+  }
+  return entry
+}`
+/** The names of sdk/dist/<file>.js (`default` among them when it has one). */
+const distNames = async (file) => Object.keys(await import(pathToFileURL(join(sdk, 'dist', `${file}.js`)).href))
+/** The entry text of each entry in sdk-lib.cjs (see SDK_LAZY_ENTRY). */
+const lazyEntries = []
+{
+  // heldOf(): each name the index takes from sdk.cjs, to the function that gives its module.
+  const held = ['function heldOf() {', '  const held = {}']
+  for (const name of await distNames(SDK_ENTRIES[SDK_LIGHT])) held.push(`  held[${JSON.stringify(name)}] = ${SDK_LIGHT}`)
+  for (const [i, file] of SDK_HELD.entries()) {
+    held.push(`  let module${i}`, `  const held${i} = () => (module${i} ??= require('./dist/${file}.js'))`)
+    for (const name of await distNames(file)) held.push(`  held[${JSON.stringify(name)}] ??= held${i}`)
+  }
+  lazyEntries.push(...held, '  return held', '}')
+  for (const key of inSdkLib) {
+    lazyEntries.push(`let ${key}Lib, ${key}Module\nexport const ${key} = () => (${key}Module ??= loadedOnRead(${JSON.stringify(await distNames(SDK_ENTRIES[key]))}, () => (${key}Lib ??= __twinsyncRequire('./sdk-lib.cjs').load(${inSdkLib.indexOf(key)}))${key === 'index' ? ', heldOf()' : ''}))`)
+  }
+}
 const sdkSplit = await splitCjs({
   name: 'sdk',
   dir: sdkOut,
@@ -585,8 +630,10 @@ const sdkSplit = await splitCjs({
         ? `import * as ${key}Module from './dist/${file}.js'\nexport const ${key} = () => ${key}Module`
         : key === SDK_LIGHT
           ? `let ${key}Module\nexport const ${key} = () => (${key}Module ??= require('./dist/${file}.js'))`
-          : `export const ${key} = () => __twinsyncRequire('./sdk-lib.cjs').load(${inSdkLib.indexOf(key)})`,
+          : undefined,
     )
+    .filter((text) => text !== undefined)
+    .concat(lazyEntries, SDK_LAZY_ENTRY)
     .join('\n'),
   lazyRoots: inSdkLib.map((key) => join(sdk, 'dist', `${SDK_ENTRIES[key]}.js`)),
   vendors: { execa: 'execa', '@secretlint/core': 'secretlint', '@secretlint/secretlint-rule-preset-recommend': 'secretlint', '@secretlint/profiler': 'secretlint' },
@@ -599,20 +646,22 @@ const sdkSplit = await splitCjs({
     plugins: [lazyTypebox],
   },
 })
-// The light entry reaches no typebox (see SDK_LIGHT): a module of it that imports typebox, or an
-// SDK module that does, would load typebox for every run that reaches the twin.
+// The light entry and SDK_HELD reach no typebox (see SDK_LIGHT): a module of them that imports
+// typebox, or an SDK module that does, would load typebox for every run that reaches the twin.
 {
   const inputs = sdkSplit.first.metafile.inputs
-  const start = Object.keys(inputs).find((f) => f.replace(/\\/g, '/').endsWith(`dist/${SDK_ENTRIES[SDK_LIGHT]}.js`))
-  if (start === undefined) throw new Error('bundle: the SDK\'s light entry is not in sdk.cjs')
   const seen = new Set()
   const walk = (file, from) => {
     if (seen.has(file)) return
     seen.add(file)
-    if (/node_modules[\\/]typebox[\\/]/.test(file)) throw new Error(`bundle: the SDK's light entry loads typebox (${file}, imported by ${from}); keep that module on the index`)
+    if (/node_modules[\\/]typebox[\\/]/.test(file)) throw new Error(`bundle: a module sdk.cjs holds (the light entry, SDK_HELD) loads typebox (${file}, imported by ${from}); keep that module in sdk-lib.cjs`)
     for (const imp of inputs[file]?.imports ?? []) if (!imp.external) walk(imp.path, file)
   }
-  walk(start, 'the entry')
+  for (const file of [SDK_ENTRIES[SDK_LIGHT], ...SDK_HELD]) {
+    const start = Object.keys(inputs).find((f) => f.replace(/\\/g, '/').endsWith(`dist/${file}.js`))
+    if (start === undefined) throw new Error(`bundle: the SDK's ${file} module is not in sdk.cjs`)
+    walk(start, 'the entry')
+  }
 }
 // The four typebox files, in the SDK's lazy file (typebox is not among what every command loads).
 if (lazyTypeboxFiles !== 4) throw new Error(`bundle: lazyTypeboxRegExps rewrote ${lazyTypeboxFiles} typebox files, not the 4 this build expects`)

@@ -302,7 +302,9 @@ describe('the CLI from V8 code cache (bin/run.js)', function () {
     (await promisify(execFile)(process.execPath, [RUN, ...args], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, TWINSYNC_DATA_DIR: join(home, 'data') } })).stdout
 
   it("writes a command's caches after its first run, its lazy parts' too, and answers the same from them", async () => {
-    await writeFile(join(home, 'config.yaml'), '{}\n')
+    // A file that sets something: checked against the core's schema (typebox, in sdk-lib.cjs since
+    // session 41 loaded only when a schema is used).
+    await writeFile(join(home, 'config.yaml'), 'limits:\n  logLines: 500\n')
     const config = ['config', '--json', '--config', join(home, 'config.yaml')]
     const first = await twinsync(...config)
     const help = await twinsync('describe', '--help')

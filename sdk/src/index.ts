@@ -40,6 +40,7 @@ export * from './run-as.js'
 export * from './schema-check.js'
 export * from './compiled-schema.js'
 export * from './made-documents.js'
+export * from './lazy-schema.js'
 export * from './known-blobs.js'
 // typebox's builder, so a plugin writes its schemas with the host's copy and needs no typebox of its own.
 export { Type } from 'typebox'

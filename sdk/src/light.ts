@@ -6,6 +6,7 @@
 // made through one entry is `instanceof` the other's. Nothing here may import typebox (the build
 // refuses it, core/scripts/bundle.mjs); a module that needs a schema stays on the index.
 // Its figure: core/scripts/bundle.mjs (SDK_LIGHT) and docs/architecture.md (Speed, session 27).
+// Session 41: lazySchema too, for the providers' schemas (see sdk/src/lazy-schema.ts).
 export * from './errors.js'
 export * from './domains.js'
 export * from './sdk-version.js'
@@ -32,3 +33,4 @@ export * from './process-start.js'
 export * from './signature-cache.js'
 export * from './known-blobs.js'
 export * from './secrets.js'
+export * from './lazy-schema.js'

@@ -1,8 +1,9 @@
 import Type from 'typebox'
 import { Change } from './change.js'
 import { Diagnostic } from './diagnostic.js'
+import { PLAN_FORMAT_VERSION } from './plan-format.js'
 
-export const PLAN_FORMAT_VERSION = 1
+export { PLAN_FORMAT_VERSION } from './plan-format.js'
 
 export const PlanEdge = Type.Object(
   {

@@ -1,7 +1,8 @@
 // The SDK's light entry (sdk/src/light.ts; core/scripts/bundle.mjs's SDK_LIGHT): `history` reaches
 // the twin without the SDK's index, whose file (sdk/bundle/sdk-lib.cjs: typebox and its schemas,
-// the SDK's other modules) every command that reached the twin loaded. `status`, which runs the
-// providers, loads it, and the light entry's names are the index's own (one SDK instance, so a
+// the SDK's other modules) every command that reached the twin loaded. Since session 41 an
+// unchanged snapshot, `plan` and `status` do not load it either; a run that checks a document
+// against its schema does. The light entry's names are the index's own (one SDK instance, so a
 // plugin's TwinSyncError is the core's).
 import { strict as assert } from 'node:assert'
 import { realpathSync } from 'node:fs'
@@ -125,10 +126,43 @@ describe('what the built CLI loads to reach the twin (issue 22)', function () {
     assert.ok(!r.builtins.includes('fs/promises') && !r.builtins.includes('internal/fs/promises'), `an unchanged snapshot loaded fs/promises: ${r.builtins.join(', ')}`)
   })
 
-  it("loads the index for status, which runs the providers (the trace sees sdk-lib.cjs when it is used)", async () => {
-    const r = await traced('status', '--json')
+  // Speed (session 41): the SDK's entries in sdk-lib.cjs load it when one of their names is first
+  // read (core/scripts/bundle.mjs, SDK_LAZY_ENTRY), the providers' and the core's schemas are built
+  // when first used (sdk/src/lazy-schema.ts), and the index names a snapshot reads are in the light
+  // entry: an unchanged snapshot runs the providers without typebox.
+  it("makes an unchanged snapshot without loading the SDK's index (sdk-lib.cjs: typebox and the schemas)", async () => {
+    assert.equal((await traced('snapshot', '--json')).code, 0)
+    const r = await traced('snapshot', '--json')
     assert.equal(r.code, 0, r.stderr)
-    assert.ok(r.loaded.includes(SDK_LIB), r.loaded.join(', '))
+    assert.equal((JSON.parse(r.stdout) as { commit?: string }).commit, undefined, r.stdout)
+    assert.ok(r.loaded.includes(join(sdkBundle, 'sdk.cjs')), `the trace sees the SDK's bundles (${r.loaded.join(', ')})`)
+    assert.ok(!r.loaded.includes(SDK_LIB), 'an unchanged snapshot loaded the SDK\'s index, sdk-lib.cjs: a module it runs builds a schema as it loads (make it a lazySchema) or reads a name only the index has (move its module to the light entry)')
+  })
+
+  // Session 41: the providers' load takes the documents their collect just made unchecked
+  // (MadeDocuments; autostart's too since then), and the planner's names of the SDK are in sdk.cjs.
+  it("runs plan and status of an unchanged machine without loading the SDK's index", async () => {
+    assert.equal((await traced('snapshot', '--json')).code, 0)
+    for (const command of ['plan', 'status']) {
+      const r = await traced(command, '--json')
+      assert.equal(r.code, 0, r.stderr)
+      assert.ok(r.loaded.includes(join(sdkBundle, 'sdk.cjs')), `the trace sees the SDK's bundles (${r.loaded.join(', ')})`)
+      assert.ok(!r.loaded.includes(SDK_LIB), `${command} of an unchanged machine loaded the SDK's index, sdk-lib.cjs`)
+    }
+  })
+
+  it('loads the index where a schema is used: status checks a twin document a person edited (the trace sees sdk-lib.cjs)', async () => {
+    const apt = join(root().twinDir, 'system', 'packages', 'apt.json')
+    const text = await readFile(apt, 'utf8')
+    // The same packages written another way: not the text collect made, so checked against the schema.
+    await writeFile(apt, `${JSON.stringify(JSON.parse(text), null, 1)}\n`)
+    try {
+      const r = await traced('status', '--json')
+      assert.equal(r.code, 0, r.stderr)
+      assert.ok(r.loaded.includes(SDK_LIB), r.loaded.join(', '))
+    } finally {
+      await writeFile(apt, text)
+    }
   })
 })
 

@@ -97,6 +97,8 @@ export async function checkProviderSections(
   config: LoadedConfig,
   schemas: ReadonlyMap<string, TSchema | undefined>,
 ): Promise<void> {
+  // A configuration that sets nothing has nothing to check: config-schema.ts (typebox) not loaded.
+  if (Object.keys(config.values).length === 0) return
   const path = config.path ?? '(defaults)'
   const { CORE_CONFIG_KEYS } = await import('./config-schema.js')
   for (const [key, value] of Object.entries(config.values)) {

@@ -1,34 +1,34 @@
 import { createHash } from 'node:crypto'
 import type { Change, Diagnostic, TwinReader } from '@twinsync/sdk'
-import { TwinSyncError, stableStringify, warningDiagnostic } from '@twinsync/sdk/light'
+import { TwinSyncError, lazySchema, stableStringify, warningDiagnostic } from '@twinsync/sdk/light'
 import Type from 'typebox'
 import { commandLine } from './command-text.js'
 import { Value } from 'typebox/value'
 import { COMMANDS } from './commands-domain.js'
 import { MAX_JSON_DEPTH, jsonTooDeep } from './json-depth.js'
 
-const Phase = Type.Union([Type.Literal('before'), Type.Literal('after')])
-const Common = {
+const Phase = lazySchema(() => Type.Union([Type.Literal('before'), Type.Literal('after')]))
+const Common = lazySchema(() => ({
   description: Type.Optional(Type.String()),
   /** Run before every other change, or after (the default). */
-  phase: Type.Optional(Phase),
+  phase: Type.Optional(Phase()),
   /** Run once (default): once applied, later plans leave it out. false: every plan runs it. */
   once: Type.Optional(Type.Boolean()),
-}
+}))
 
-export const RunAction = Type.Object(
-  { run: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }), ...Common },
+export const RunAction = lazySchema(() => Type.Object(
+  { run: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }), ...Common() },
   { additionalProperties: false },
-)
-export const ScriptAction = Type.Object(
-  { script: Type.String({ minLength: 1 }), args: Type.Optional(Type.Array(Type.String())), ...Common },
+))
+export const ScriptAction = lazySchema(() => Type.Object(
+  { script: Type.String({ minLength: 1 }), args: Type.Optional(Type.Array(Type.String())), ...Common() },
   { additionalProperties: false },
-)
-export const InstructionFile = Type.Object(
-  { description: Type.Optional(Type.String()), actions: Type.Array(Type.Union([RunAction, ScriptAction])) },
+))
+export const InstructionFile = lazySchema(() => Type.Object(
+  { description: Type.Optional(Type.String()), actions: Type.Array(Type.Union([RunAction(), ScriptAction()])) },
   { additionalProperties: false },
-)
-export type InstructionFile = Type.Static<typeof InstructionFile>
+))
+export type InstructionFile = Type.Static<ReturnType<typeof InstructionFile>>
 type Action = InstructionFile['actions'][number]
 
 /** What apply needs to run an instruction, carried in the change so a saved plan stands alone. */
@@ -163,8 +163,8 @@ export async function parseInstructionFile(file: string, text: string): Promise<
   } catch (error) {
     throw planInvalid(file, undefined, undefined, (error as Error).message.split('\n')[0] ?? 'invalid YAML')
   }
-  if (Value.Check(InstructionFile, value)) return value
-  const errors = [...Value.Errors(InstructionFile, value)]
+  if (Value.Check(InstructionFile(), value)) return value
+  const errors = [...Value.Errors(InstructionFile(), value)]
   // In a union every branch complains; the deepest complaint is the one about what was written.
   const depth = (e: (typeof errors)[number]) => e.instancePath.split('/').length * 2 + (e.keyword === 'boolean' ? 0 : 1)
   const first = errors.filter((e) => e.keyword !== 'anyOf' && e.keyword !== 'additionalProperties').sort((a, b) => depth(b) - depth(a))[0] ?? errors[0]

@@ -1,5 +1,5 @@
 import Type from 'typebox'
-import { errorDiagnostic, warningDiagnostic, type Diagnostic } from '@twinsync/sdk'
+import { errorDiagnostic, lazySchema, warningDiagnostic, type Diagnostic } from '@twinsync/sdk'
 import { isValidPackageName, isValidPackageVersion } from './name.js'
 import type { AptState } from './state.js'
 
@@ -11,14 +11,14 @@ import type { AptState } from './state.js'
  */
 export const APT_PINS_DOCUMENT = 'system/packages/apt-pins.json'
 
-export const AptPins = Type.Object(
+export const AptPins = lazySchema(() => Type.Object(
   {
     /** Package key (as in apt.json) → the exact version to install. */
     pins: Type.Record(Type.String(), Type.String({ minLength: 1 })),
   },
   { additionalProperties: false },
-)
-export type AptPins = Type.Static<typeof AptPins>
+))
+export type AptPins = Type.Static<ReturnType<typeof AptPins>>
 
 /**
  * The desired state with the pins laid over it: a pinned package the twin lists gets the pin's

@@ -40,7 +40,10 @@ export class AptProvider implements ApplicableProvider<AptState> {
   // Not APT_PINS_DOCUMENT: a person owns the pins, and a snapshot removes the files a provider owns but did not collect.
   readonly twinPaths = [APT_DOCUMENT] as const
   readonly inputPaths = [APT_PINS_DOCUMENT] as const
-  readonly stateSchema = AptState
+  /** Built when first read (lazySchema): a snapshot never checks its state against it. */
+  get stateSchema() {
+    return AptState()
+  }
   /** apt.json as this provider's last collect made it: load checks no schema for the same text (MadeDocuments). */
   private readonly made = new MadeDocuments()
 
@@ -161,13 +164,14 @@ function overPackageLimit(path: string, parsed: unknown): Diagnostic | undefined
 }
 
 /**
- * A twin document parsed and checked against its schema, or the diagnostic that says why not;
- * `made`: the text is what this provider's collect just made (its test checks that passes the schema).
+ * A twin document parsed and checked against its schema (built when needed: lazySchema), or the
+ * diagnostic that says why not; `made`: the text is what this provider's collect just made (its
+ * test checks that passes the schema).
  */
 function parseDocument<T extends TSchema>(
   path: string,
   text: string,
-  schema: T,
+  schema: () => T,
   made = false,
 ): { value: Static<T> } | { problem: Diagnostic } {
   const invalid = (what: string, detail?: string) => ({ problem: errorDiagnostic('TWIN_INVALID', `${path} ${what}`, { path, provider: 'apt', ...(detail === undefined ? {} : { detail }) }) })
@@ -181,7 +185,7 @@ function parseDocument<T extends TSchema>(
   // Counted before the schema check walks every package (MAX_APT_PACKAGES).
   const over = overPackageLimit(path, parsed)
   if (over !== undefined) return { problem: over }
-  const validator = validatorOf(schema)
+  const validator = validatorOf(schema())
   if (!validator.Check(parsed)) {
     const first = [...validator.Errors(parsed)][0]
     return invalid(`does not match its schema at ${first?.instancePath || '/'}: ${first?.message ?? ''}`)

@@ -1,7 +1,8 @@
 import Type from 'typebox'
+import { lazySchema } from '@twinsync/sdk'
 
 /** One installed package as the twin records it. */
-export const AptPackage = Type.Object(
+export const AptPackage = lazySchema(() => Type.Object(
   {
     /** Absent in an entry a person wrote: the archive's candidate version (collect always records the installed one). */
     version: Type.Optional(Type.String({ minLength: 1 })),
@@ -16,21 +17,21 @@ export const AptPackage = Type.Object(
     status: Type.Optional(Type.String()),
   },
   { additionalProperties: false },
-)
-export type AptPackage = Type.Static<typeof AptPackage>
+))
+export type AptPackage = Type.Static<ReturnType<typeof AptPackage>>
 
 /**
  * The apt twin document (`system/packages/apt.json`). Packages are keyed by name, qualified with
  * ":arch" only for a foreign architecture (the way `apt-mark showmanual` prints them), so the
  * same package name installed for two architectures stays two entries.
  */
-export const AptState = Type.Object(
+export const AptState = lazySchema(() => Type.Object(
   {
     nativeArchitecture: Type.String(),
-    packages: Type.Record(Type.String(), AptPackage),
+    packages: Type.Record(Type.String(), AptPackage()),
   },
   { additionalProperties: false },
-)
-export type AptState = Type.Static<typeof AptState>
+))
+export type AptState = Type.Static<ReturnType<typeof AptState>>
 
 export const APT_DOCUMENT = 'system/packages/apt.json'

@@ -80,7 +80,7 @@ describe('apt load right after collect (MadeDocuments)', () => {
     const provider = new AptProvider()
     const live = await provider.collect({ ctx })
     const text = String(live.documents.find((d) => d.path === APT_DOCUMENT)?.content)
-    assert.equal(validatorOf(AptState).Check(JSON.parse(text)), true, 'what collect makes passes the schema')
+    assert.equal(validatorOf(AptState()).Check(JSON.parse(text)), true, 'what collect makes passes the schema')
     const same = await provider.load({ ctx, twin: new MemoryTwin(live.documents) })
     assert.deepEqual(same, { state: JSON.parse(text), diagnostics: [] })
     // The same document with a mark the schema refuses, loaded right after that collect: still refused.

@@ -41,8 +41,8 @@ export async function loadAutostart(twin: TwinReader, host: HostPort, provider: 
   const over = autostartOverLimit(read, made)
   if (over.length > 0) return { state: undefined, diagnostics: over, files: [] }
   // autostart.json as the count above read it (not read twice).
-  const entriesJson = await checkedJson(read.json, AUTOSTART_JSON, AutostartDocument, diagnostics, provider)
-  const rcJson = await checkedJson(await twin.readText(RC_LOCAL_JSON), RC_LOCAL_JSON, RcLocalDocument, diagnostics, provider)
+  const entriesJson = await checkedJson(read.json, AUTOSTART_JSON, AutostartDocument, diagnostics, provider, made)
+  const rcJson = await checkedJson(await twin.readText(RC_LOCAL_JSON), RC_LOCAL_JSON, RcLocalDocument, diagnostics, provider, made)
   const recorded = new Map<string, RecordedMetadata>()
   const entryList = (entriesJson as { entries?: unknown } | undefined)?.entries
   if (Array.isArray(entryList)) {
@@ -194,7 +194,11 @@ async function textOf(twin: TwinReader, path: string, diagnostics: Diagnostic[],
   return null
 }
 
-async function checkedJson(text: string | undefined, path: string, schema: TSchema, diagnostics: Diagnostic[], provider: string): Promise<unknown> {
+/**
+ * The document's JSON, checked against its schema (built when needed: lazySchema) unless it is the
+ * text this provider's collect just made (MadeDocuments; a test checks that such a text passes).
+ */
+async function checkedJson(text: string | undefined, path: string, schemaOf: () => TSchema, diagnostics: Diagnostic[], provider: string, made: Made): Promise<unknown> {
   if (text === undefined) return undefined
   let value: unknown
   try {
@@ -203,7 +207,9 @@ async function checkedJson(text: string | undefined, path: string, schema: TSche
     diagnostics.push(warningDiagnostic('TWIN_INVALID', `${path} is not valid JSON; its metadata is ignored`, { provider, detail: String(error) }))
     return undefined
   }
+  if (made.made(path, text)) return value
   const { Value } = await import('typebox/value')
+  const schema = schemaOf()
   if (Value.Check(schema, value)) return value
   const errors = [...Value.Errors(schema, value)]
   const first = errors.find((e) => e.keyword === 'boolean') ?? errors.find((e) => e.keyword !== 'additionalProperties') ?? errors[0]

@@ -56,7 +56,10 @@ export class AutostartProvider implements ApplicableProvider<AutostartState>, St
     })),
   ] as const
   readonly claims = AUTOSTART_CLAIMS
-  readonly stateSchema = AutostartState
+  /** Built when first read (lazySchema): a snapshot never checks its state against it. */
+  get stateSchema() {
+    return AutostartState()
+  }
 
   // rc.local and XDG autostart are conventions, not packages: every Debian target has the places.
   async detect({ ctx }: DetectRequest): Promise<DetectResult> {

@@ -1,4 +1,5 @@
 import Type from 'typebox'
+import { lazySchema } from '@twinsync/sdk'
 
 export const RC_LOCAL = '/etc/rc.local'
 export const SYSTEM_AUTOSTART_DIR = '/etc/xdg/autostart'
@@ -13,17 +14,17 @@ export const RC_LOCAL_UNIT_PATHS = [
 ] as const
 
 /** Permission bits as four octal digits ("0755"): what `stat -c %a` shows, readable in JSON. */
-export const OctalMode = Type.String({ pattern: '^[0-7]{4}$' })
+export const OctalMode = lazySchema(() => Type.String({ pattern: '^[0-7]{4}$' }))
 
 /** Owner and group by name from the target's /etc/passwd and /etc/group, or the number when it has none. */
-const FileMetadata = {
-  mode: OctalMode,
+const FileMetadata = lazySchema(() => ({
+  mode: OctalMode(),
   owner: Type.String(),
   group: Type.String(),
-}
+}))
 
 /** One XDG autostart .desktop file and what it says. */
-export const AutostartEntry = Type.Object(
+export const AutostartEntry = lazySchema(() => Type.Object(
   {
     path: Type.String(),
     /** system: /etc/xdg/autostart, for every user; user: one user's ~/.config/autostart. */
@@ -41,16 +42,16 @@ export const AutostartEntry = Type.Object(
     notShowIn: Type.Array(Type.String()),
     /** The system entry of the same file name that this user entry replaces (XDG override). */
     overrides: Type.Optional(Type.String()),
-    ...FileMetadata,
+    ...FileMetadata(),
     /** The file's text; kept in the mirrored file, not in autostart.json. */
     content: Type.String(),
   },
   { additionalProperties: false },
-)
-export type AutostartEntry = Type.Static<typeof AutostartEntry>
+))
+export type AutostartEntry = Type.Static<ReturnType<typeof AutostartEntry>>
 
 /** /etc/rc.local and whether systemd would run it at boot. */
-export const RcLocal = Type.Object(
+export const RcLocal = lazySchema(() => Type.Object(
   {
     path: Type.Literal(RC_LOCAL),
     exists: Type.Boolean(),
@@ -63,28 +64,28 @@ export const RcLocal = Type.Object(
     serviceMasked: Type.Boolean(),
     /** Exists, is executable, has a `#!` line and rc-local.service is there and not masked. */
     wouldRun: Type.Boolean(),
-    mode: Type.Optional(OctalMode),
+    mode: Type.Optional(OctalMode()),
     owner: Type.Optional(Type.String()),
     group: Type.Optional(Type.String()),
     content: Type.Optional(Type.String()),
   },
   { additionalProperties: false },
-)
-export type RcLocal = Type.Static<typeof RcLocal>
+))
+export type RcLocal = Type.Static<ReturnType<typeof RcLocal>>
 
 /** A file in a claimed place that is not mirrored (a symlink, a file too large), and why. */
-export const IgnoredAutostartFile = Type.Object({ path: Type.String(), reason: Type.String() }, { additionalProperties: false })
-export type IgnoredAutostartFile = Type.Static<typeof IgnoredAutostartFile>
+export const IgnoredAutostartFile = lazySchema(() => Type.Object({ path: Type.String(), reason: Type.String() }, { additionalProperties: false }))
+export type IgnoredAutostartFile = Type.Static<ReturnType<typeof IgnoredAutostartFile>>
 
-export const AutostartState = Type.Object(
+export const AutostartState = lazySchema(() => Type.Object(
   {
-    entries: Type.Array(AutostartEntry),
-    rcLocal: RcLocal,
-    ignored: Type.Array(IgnoredAutostartFile),
+    entries: Type.Array(AutostartEntry()),
+    rcLocal: RcLocal(),
+    ignored: Type.Array(IgnoredAutostartFile()),
   },
   { additionalProperties: false },
-)
-export type AutostartState = Type.Static<typeof AutostartState>
+))
+export type AutostartState = Type.Static<ReturnType<typeof AutostartState>>
 
 export function formatMode(mode: number): string {
   return (mode & 0o7777).toString(8).padStart(4, '0')
@@ -95,14 +96,14 @@ export function parseMode(mode: string): number {
 }
 
 /** A user or group name, or its number when the target has no name for it. */
-const AccountName = Type.String({ pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]*\\$?$', maxLength: 64 })
-const LoadMode = Type.String({ pattern: '^[0-7]{3,4}$' })
+const AccountName = lazySchema(() => Type.String({ pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]*\\$?$', maxLength: 64 }))
+const LoadMode = lazySchema(() => Type.String({ pattern: '^[0-7]{3,4}$' }))
 
 /**
  * The metadata documents as a person may edit them: every key optional (the loader fills in the
  * owner of the place), but each value of its type and no unknown key. Checked on load.
  */
-export const RcLocalDocument = Type.Object(
+export const RcLocalDocument = lazySchema(() => Type.Object(
   {
     path: Type.Optional(Type.Literal(RC_LOCAL)),
     exists: Type.Optional(Type.Boolean()),
@@ -111,14 +112,14 @@ export const RcLocalDocument = Type.Object(
     service: Type.Optional(Type.String({ pattern: '^/[^\\u0000]*$' })),
     serviceMasked: Type.Optional(Type.Boolean()),
     wouldRun: Type.Optional(Type.Boolean()),
-    mode: Type.Optional(LoadMode),
-    owner: Type.Optional(AccountName),
-    group: Type.Optional(AccountName),
+    mode: Type.Optional(LoadMode()),
+    owner: Type.Optional(AccountName()),
+    group: Type.Optional(AccountName()),
   },
   { additionalProperties: false },
-)
+))
 
-export const AutostartDocument = Type.Object(
+export const AutostartDocument = lazySchema(() => Type.Object(
   {
     entries: Type.Optional(
       Type.Array(
@@ -126,7 +127,7 @@ export const AutostartDocument = Type.Object(
           {
             path: Type.String({ pattern: '^/[^\\u0000]*\\.desktop$' }),
             scope: Type.Optional(Type.Union([Type.Literal('system'), Type.Literal('user')])),
-            user: Type.Optional(AccountName),
+            user: Type.Optional(AccountName()),
             name: Type.Optional(Type.String()),
             exec: Type.Optional(Type.String()),
             enabled: Type.Optional(Type.Boolean()),
@@ -135,15 +136,15 @@ export const AutostartDocument = Type.Object(
             onlyShowIn: Type.Optional(Type.Array(Type.String())),
             notShowIn: Type.Optional(Type.Array(Type.String())),
             overrides: Type.Optional(Type.String()),
-            mode: Type.Optional(LoadMode),
-            owner: Type.Optional(AccountName),
-            group: Type.Optional(AccountName),
+            mode: Type.Optional(LoadMode()),
+            owner: Type.Optional(AccountName()),
+            group: Type.Optional(AccountName()),
           },
           { additionalProperties: false },
         ),
       ),
     ),
-    ignored: Type.Optional(Type.Array(IgnoredAutostartFile)),
+    ignored: Type.Optional(Type.Array(IgnoredAutostartFile())),
   },
   { additionalProperties: false },
-)
+))

@@ -2,9 +2,10 @@ import { strict as assert } from 'node:assert'
 import { chmod, chown, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import { LocalHost, MemoryTwin, RecordingHost, type Change, type ProviderContext } from '@twinsync/sdk'
+import { LocalHost, MemoryTwin, RecordingHost, validatorOf, type Change, type ProviderContext } from '@twinsync/sdk'
 import { checkConformance, createTestContext } from '@twinsync/sdk/conformance'
 import { AutostartProvider, providers, startupEntries, type AutostartState } from '../src/index.js'
+import { AutostartDocument, RcLocalDocument } from '../src/state.js'
 
 // Ids on purpose unlike the host's, so a name taken from the host would show.
 const PASSWD = 'root:x:0:0:root:/root:/bin/bash\nann:x:2001:2002:Ann:/home/ann:/bin/bash\nbobby:x:2005:2005::/home/bob:/bin/sh\n'
@@ -126,6 +127,16 @@ describe('AutostartProvider', () => {
         '  "path": "/etc/rc.local",\n  "service": "/lib/systemd/system/rc-local.service",\n  "serviceMasked": false,\n  "wouldRun": false\n}\n',
     )
     assert.equal(state.rcLocal.wouldRun, false)
+  })
+
+  // Session 41: load takes the text collect just made without the schema's check (MadeDocuments).
+  it('makes autostart.json and rc-local.json that pass their schemas', async () => {
+    const { documents } = await provider.collect({ ctx })
+    for (const [path, schema] of [['system/startup/autostart.json', AutostartDocument()], ['system/startup/rc-local.json', RcLocalDocument()]] as const) {
+      const text = documents.find((d) => d.path === path)?.content
+      assert.equal(typeof text, 'string', path)
+      assert.equal(validatorOf(schema).Check(JSON.parse(String(text))), true, `${path} passes its schema`)
+    }
   })
 
   it('says rc.local would run only when it is executable, has #! and the unit exists unmasked', async () => {

@@ -44,7 +44,10 @@ export class CronProvider implements ApplicableProvider<CronState>, StartupView<
       appliedFrom: `${CRON_JSON} only describes the cron jobs; they are applied from the crontab files: edit filesystem${SYSTEM_CRONTAB}, a file in filesystem${CRON_D_DIR}/ or a user's filesystem${CRONTAB_DIR}/USER (then \`twinsync plan\`)`,
     },
   ] as const
-  readonly stateSchema = CronState
+  /** Built when first read (lazySchema): a snapshot never checks its state against it. */
+  get stateSchema() {
+    return CronState()
+  }
   /** The user crontabs as this provider's last collect made them: not counted against MAX_CRON_LINES (MadeDocuments). */
   private readonly made = new MadeDocuments()
 

@@ -1,7 +1,8 @@
 import Type from 'typebox'
+import { lazySchema } from '@twinsync/sdk'
 
 /** One scheduled command: a line of a user crontab, /etc/crontab or a file in /etc/cron.d. */
-export const CronJob = Type.Object(
+export const CronJob = lazySchema(() => Type.Object(
   {
     /** The file the line is in: /var/spool/cron/crontabs/ann, /etc/crontab, /etc/cron.d/php. */
     source: Type.String(),
@@ -17,45 +18,45 @@ export const CronJob = Type.Object(
     reboot: Type.Boolean(),
   },
   { additionalProperties: false },
-)
-export type CronJob = Type.Static<typeof CronJob>
+))
+export type CronJob = Type.Static<ReturnType<typeof CronJob>>
 
 /** A `NAME=value` line: it sets the environment of the jobs below it in the same file. */
-export const CronVariable = Type.Object(
+export const CronVariable = lazySchema(() => Type.Object(
   { source: Type.String(), line: Type.Integer({ minimum: 1 }), name: Type.String(), value: Type.String() },
   { additionalProperties: false },
-)
-export type CronVariable = Type.Static<typeof CronVariable>
+))
+export type CronVariable = Type.Static<ReturnType<typeof CronVariable>>
 
 /** A line cron would refuse (a user crontab) or skip (a system file). */
-export const CronProblem = Type.Object(
+export const CronProblem = lazySchema(() => Type.Object(
   { source: Type.String(), line: Type.Integer({ minimum: 1 }), text: Type.String(), reason: Type.String() },
   { additionalProperties: false },
-)
-export type CronProblem = Type.Static<typeof CronProblem>
+))
+export type CronProblem = Type.Static<ReturnType<typeof CronProblem>>
 
 /** A file cron does not read, with why (cron.d names with a dot, crontabs not named after a user). */
-export const IgnoredCronFile = Type.Object({ path: Type.String(), reason: Type.String() }, { additionalProperties: false })
-export type IgnoredCronFile = Type.Static<typeof IgnoredCronFile>
+export const IgnoredCronFile = lazySchema(() => Type.Object({ path: Type.String(), reason: Type.String() }, { additionalProperties: false }))
+export type IgnoredCronFile = Type.Static<ReturnType<typeof IgnoredCronFile>>
 
 /** A user's crontab, without cron's header: the part of the state that apply can change. */
-export const UserCrontab = Type.Object(
+export const UserCrontab = lazySchema(() => Type.Object(
   { user: Type.String(), path: Type.String(), content: Type.String() },
   { additionalProperties: false },
-)
-export type UserCrontab = Type.Static<typeof UserCrontab>
+))
+export type UserCrontab = Type.Static<ReturnType<typeof UserCrontab>>
 
-export const CronState = Type.Object(
+export const CronState = lazySchema(() => Type.Object(
   {
-    crontabs: Type.Array(UserCrontab),
-    jobs: Type.Array(CronJob),
-    environment: Type.Array(CronVariable),
-    problems: Type.Array(CronProblem),
-    ignored: Type.Array(IgnoredCronFile),
+    crontabs: Type.Array(UserCrontab()),
+    jobs: Type.Array(CronJob()),
+    environment: Type.Array(CronVariable()),
+    problems: Type.Array(CronProblem()),
+    ignored: Type.Array(IgnoredCronFile()),
   },
   { additionalProperties: false },
-)
-export type CronState = Type.Static<typeof CronState>
+))
+export type CronState = Type.Static<ReturnType<typeof CronState>>
 
 export const CRONTAB_DIR = '/var/spool/cron/crontabs'
 export const SYSTEM_CRONTAB = '/etc/crontab'

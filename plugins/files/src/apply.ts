@@ -55,7 +55,7 @@ export async function applyFiles(ctx: ProviderContext, changes: readonly Change[
 
 async function applyOne(ctx: ProviderContext, scope: FilesScope, change: Change): Promise<ChangeResult> {
   if (change.provider !== 'files') return failed(change, `not a files change (provider ${change.provider})`)
-  if (!Value.Check(FilesChangeData, change.data)) return failed(change, 'the change has no valid files payload (was the plan edited?)')
+  if (!Value.Check(FilesChangeData(), change.data)) return failed(change, 'the change has no valid files payload (was the plan edited?)')
   const data = change.data as FilesChangeData
   // Never more than a snapshot would copy, whoever calls (ApplyService refuses such a plan first: scope.ts's tooLarge).
   const large = tooLarge(data, scope.maxFileSize)

@@ -1,36 +1,37 @@
 import Type from 'typebox'
+import { lazySchema } from '@twinsync/sdk'
 import { ContentKindSchema } from './state.js'
 
-const Path = Type.String({ pattern: '^/' })
-const Id = Type.Integer({ minimum: 0 })
-const Mode = Type.Integer({ minimum: 0, maximum: 0o7777 })
+const Path = lazySchema(() => Type.String({ pattern: '^/' }))
+const Id = lazySchema(() => Type.Integer({ minimum: 0 }))
+const Mode = lazySchema(() => Type.Integer({ minimum: 0, maximum: 0o7777 }))
 /**
  * The extended attributes the entry ends with (values as getfattr -e base64 prints them) and its
  * capabilities as getcap prints them ("" for none). Left out when the twin and the machine agree:
  * apply then carries over what the live entry has.
  */
-const Attributes = {
+const Attributes = lazySchema(() => ({
   xattrs: Type.Optional(Type.Record(Type.String({ minLength: 1 }), Type.String())),
   capabilities: Type.Optional(Type.String()),
-}
+}))
 
 /**
  * The payload of a files change: everything apply needs, so a saved plan can be carried out
  * later without the twin. Checked again when applied, since a plan file can be edited.
  */
-export const FilesChangeData = Type.Union([
+export const FilesChangeData = lazySchema(() => Type.Union([
   Type.Object(
     {
       action: Type.Literal('write'),
-      path: Path,
+      path: Path(),
       text: Type.String(),
       sha256: Type.String(),
-      mode: Mode,
-      uid: Id,
-      gid: Id,
+      mode: Mode(),
+      uid: Id(),
+      gid: Id(),
       /** Something of another type (a symlink, a directory) is in the way and is removed first. */
       replaceType: Type.Optional(Type.Boolean()),
-      ...Attributes,
+      ...Attributes(),
     },
     { additionalProperties: false },
   ),
@@ -40,7 +41,7 @@ export const FilesChangeData = Type.Union([
    * the plan and status show it pending, and apply refuses a plan file that holds one.
    */
   Type.Object(
-    { action: Type.Literal('too-large'), path: Path, size: Type.Integer({ minimum: 0 }), mode: Mode, uid: Id, gid: Id, replaceType: Type.Optional(Type.Boolean()) },
+    { action: Type.Literal('too-large'), path: Path(), size: Type.Integer({ minimum: 0 }), mode: Mode(), uid: Id(), gid: Id(), replaceType: Type.Optional(Type.Boolean()) },
     { additionalProperties: false },
   ),
   /**
@@ -52,12 +53,12 @@ export const FilesChangeData = Type.Union([
   Type.Object(
     {
       action: Type.Literal('not-mirrored'),
-      path: Path,
+      path: Path(),
       size: Type.Integer({ minimum: 0 }),
-      content: Type.Optional(ContentKindSchema),
-      mode: Mode,
-      uid: Id,
-      gid: Id,
+      content: Type.Optional(ContentKindSchema()),
+      mode: Mode(),
+      uid: Id(),
+      gid: Id(),
       replaceType: Type.Optional(Type.Boolean()),
     },
     { additionalProperties: false },
@@ -73,40 +74,40 @@ export const FilesChangeData = Type.Union([
   Type.Object(
     {
       action: Type.Literal('not-text'),
-      path: Path,
+      path: Path(),
       size: Type.Integer({ minimum: 0 }),
       symlink: Type.Optional(Type.Literal(true)),
-      mode: Mode,
-      uid: Id,
-      gid: Id,
+      mode: Mode(),
+      uid: Id(),
+      gid: Id(),
       replaceType: Type.Optional(Type.Boolean()),
     },
     { additionalProperties: false },
   ),
   Type.Object(
-    { action: Type.Literal('symlink'), path: Path, target: Type.String({ minLength: 1 }), uid: Id, gid: Id, replaceType: Type.Optional(Type.Boolean()) },
+    { action: Type.Literal('symlink'), path: Path(), target: Type.String({ minLength: 1 }), uid: Id(), gid: Id(), replaceType: Type.Optional(Type.Boolean()) },
     { additionalProperties: false },
   ),
   Type.Object(
-    { action: Type.Literal('mkdir'), path: Path, mode: Mode, uid: Id, gid: Id, replaceType: Type.Optional(Type.Boolean()), ...Attributes },
+    { action: Type.Literal('mkdir'), path: Path(), mode: Mode(), uid: Id(), gid: Id(), replaceType: Type.Optional(Type.Boolean()), ...Attributes() },
     { additionalProperties: false },
   ),
-  Type.Object({ action: Type.Literal('chmod'), path: Path, mode: Mode }, { additionalProperties: false }),
-  Type.Object({ action: Type.Literal('chown'), path: Path, uid: Id, gid: Id }, { additionalProperties: false }),
-  /** Mode, owner, extended attributes and capabilities of an existing entry together: one change, one staleness check, one step. */
-  Type.Object({ action: Type.Literal('attributes'), path: Path, mode: Mode, uid: Id, gid: Id, ...Attributes }, { additionalProperties: false }),
+  Type.Object({ action: Type.Literal('chmod'), path: Path(), mode: Mode() }, { additionalProperties: false }),
+  Type.Object({ action: Type.Literal('chown'), path: Path(), uid: Id(), gid: Id() }, { additionalProperties: false }),
+  /** Mode(), owner, extended attributes and capabilities of an existing entry together: one change, one staleness check, one step. */
+  Type.Object({ action: Type.Literal('attributes'), path: Path(), mode: Mode(), uid: Id(), gid: Id(), ...Attributes() }, { additionalProperties: false }),
   Type.Object(
     {
       action: Type.Literal('delete'),
-      path: Path,
+      path: Path(),
       /**
        * A folder's entries the plan deletes with it (sorted by path), each with its live
        * fingerprint when the plan was made. Apply removes these and nothing else: whatever else
        * the folder holds then (ignored, another provider's, new since the plan) keeps the folder.
        */
-      below: Type.Optional(Type.Array(Type.Object({ path: Path, liveFingerprint: Type.String() }, { additionalProperties: false }))),
+      below: Type.Optional(Type.Array(Type.Object({ path: Path(), liveFingerprint: Type.String() }, { additionalProperties: false }))),
     },
     { additionalProperties: false },
   ),
-])
-export type FilesChangeData = Type.Static<typeof FilesChangeData>
+]))
+export type FilesChangeData = Type.Static<ReturnType<typeof FilesChangeData>>

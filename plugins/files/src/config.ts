@@ -1,4 +1,3 @@
-import Type from 'typebox'
 import { Value } from 'typebox/value'
 import { TwinSyncError, schemaWords, type Limits } from '@twinsync/sdk'
 import { DEFAULT_IGNORE } from './ignore.js'
@@ -25,58 +24,68 @@ export const DEFAULT_INCLUDE: readonly string[] = [
 
 const INCLUDE_RULE = 'must be an absolute path (or ~/x) with no "." or ".." part, and not /, /proc, /sys or /dev or below (kernel interfaces, not files to mirror)'
 
-export const FilesConfigSchema = Type.Object(
-  {
-    include: Type.Optional(
-      // Absolute or ~/, with no "." or ".." component: an include path names a place, not a route to one.
-      // Not /proc, /sys or /dev (or below), nor "/" which holds them: kernel interfaces, not files
-      // to mirror (process environments, devices; session 17).
-      Type.Array(
-        Type.String({
-          pattern: '^(?!/+((proc|sys|dev)(/|$)|$))(/|~/)(?!(.*/)?\\.\\.?(/|$))[^\\u0000]*$',
-          errorMessage: INCLUDE_RULE,
-        }),
-        {
-          description: 'Absolute paths to mirror; "~/x" means x in each selected user\'s home. Replaces the default list.',
-          default: DEFAULT_INCLUDE,
+/**
+ * The files section's schema, as JSON Schema written out rather than built with typebox's `Type`
+ * (typebox 1.x builds this same object; its checks and errors are the same either way): the core
+ * fills a provider's defaults in from its schema in every run that collects (applyDefaults in
+ * core/src/collect/context-factory.ts), and building it would load typebox for that alone (the
+ * SDK's sdk-lib.cjs; see sdk/src/lazy-schema.ts for the figure). Checked with typebox's `Value`
+ * only when a section says something other than the defaults (saysNothing).
+ */
+export const FilesConfigSchema = {
+  type: 'object',
+  properties: {
+    // Absolute or ~/, with no "." or ".." component: an include path names a place, not a route to one.
+    // Not /proc, /sys or /dev (or below), nor "/" which holds them: kernel interfaces, not files
+    // to mirror (process environments, devices; session 17).
+    include: {
+      type: 'array',
+      items: { type: 'string', pattern: '^(?!/+((proc|sys|dev)(/|$)|$))(/|~/)(?!(.*/)?\\.\\.?(/|$))[^\\u0000]*$', errorMessage: INCLUDE_RULE },
+      description: 'Absolute paths to mirror; "~/x" means x in each selected user\'s home. Replaces the default list.',
+      default: DEFAULT_INCLUDE,
+    },
+    ignore: {
+      type: 'array',
+      items: { type: 'string', minLength: 1 },
+      description: 'Glob patterns left out, added to the defaults. With a "/": the whole path; without: the name.',
+      default: [],
+    },
+    defaultIgnore: { type: 'boolean', description: 'Keep the built-in ignore list (default true).', default: true },
+    users: {
+      anyOf: [{ type: 'string', const: 'default' }, { type: 'array', items: { type: 'string', pattern: '^[a-z_][a-z0-9_.-]*\\$?$' } }],
+      description: '"default": root and every user with uid >= 1000 and an existing home; or a list of names.',
+      default: 'default',
+    },
+    maxFileSize: { type: 'integer', minimum: 0, description: 'Bytes; larger files are recorded, not copied.' },
+    secrets: {
+      type: 'object',
+      properties: {
+        paths: { type: 'array', items: { type: 'string', pattern: '^/' }, description: 'Extra secret path patterns.', default: [] },
+        detectContent: { type: 'boolean', description: 'Treat any file holding a private key or known token as secret (default true).', default: true },
+        allow: {
+          type: 'array',
+          items: { type: 'string', pattern: '^/' },
+          description:
+            'Path patterns of files held out only for their shape (one or two bare tokens not world-readable, or one token whoever may read it) and still to be mirrored (not secrets).',
+          default: [],
         },
-      ),
-    ),
-    ignore: Type.Optional(
-      Type.Array(Type.String({ minLength: 1 }), {
-        description: 'Glob patterns left out, added to the defaults. With a "/": the whole path; without: the name.',
-        default: [],
-      }),
-    ),
-    defaultIgnore: Type.Optional(Type.Boolean({ description: 'Keep the built-in ignore list (default true).', default: true })),
-    users: Type.Optional(
-      Type.Union([Type.Literal('default'), Type.Array(Type.String({ pattern: '^[a-z_][a-z0-9_.-]*\\$?$' }))], {
-        description: '"default": root and every user with uid >= 1000 and an existing home; or a list of names.',
-        default: 'default',
-      }),
-    ),
-    maxFileSize: Type.Optional(Type.Integer({ minimum: 0, description: 'Bytes; larger files are recorded, not copied.' })),
-    secrets: Type.Optional(
-      Type.Object(
-        {
-          paths: Type.Optional(Type.Array(Type.String({ pattern: '^/' }), { description: 'Extra secret path patterns.', default: [] })),
-          detectContent: Type.Optional(
-            Type.Boolean({ description: 'Treat any file holding a private key or known token as secret (default true).', default: true }),
-          ),
-          allow: Type.Optional(
-            Type.Array(Type.String({ pattern: '^/' }), {
-              description: 'Path patterns of files held out only for their shape (one or two bare tokens not world-readable, or one token whoever may read it) and still to be mirrored (not secrets).',
-              default: [],
-            }),
-          ),
-        },
-        { additionalProperties: false, default: {} },
-      ),
-    ),
+      },
+      additionalProperties: false,
+      default: {},
+    },
   },
-  { additionalProperties: false },
-)
-export type FilesConfigInput = Type.Static<typeof FilesConfigSchema>
+  additionalProperties: false,
+}
+
+/** The files section as a person writes it: what FilesConfigSchema accepts. */
+export interface FilesConfigInput {
+  include?: string[]
+  ignore?: string[]
+  defaultIgnore?: boolean
+  users?: 'default' | string[]
+  maxFileSize?: number
+  secrets?: { paths?: string[]; detectContent?: boolean; allow?: string[] }
+}
 
 /** The configuration with every default filled in. */
 export interface FilesConfig {

@@ -363,7 +363,7 @@ function checkedJson(path: string, text: string, schema: typeof Manifest | typeo
   }
   // The schema's check built with the bundle (manifest-check.ts); typebox's validator only to say what is wrong.
   if (!generatedHere && !(schema === Manifest ? checkManifest(data) : checkManifestPart(data))) {
-    const error = [...validatorOf(schema).Errors(data)][0]
+    const error = [...validatorOf(schema()).Errors(data)][0]
     return { problem: `${error?.instancePath || '/'} ${error?.message ?? 'does not match the manifest format'}` }
   }
   // A path no file system can hold (a NUL byte) is a broken manifest, refused like any other; so

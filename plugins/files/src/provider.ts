@@ -50,7 +50,10 @@ export class FilesProvider implements ApplicableProvider<FilesState>, ConfigChec
     ...[MANIFEST_PATH, PARTS_DIR].flatMap((path) => DESCRIBED_FIELDS.map(([key, appliedFrom]) => ({ path, keys: ['entries', '*', key], appliedFrom }))),
     { path: MANIFEST_PATH, keys: ['leftovers'], appliedFrom: '"leftovers" lists the *.dpkg-dist and *.ucf-old files found beside conffiles; delete or keep the files themselves on the machine' },
   ]
-  readonly stateSchema = FilesState
+  /** Built when first read (lazySchema): a snapshot never checks its state against it. */
+  get stateSchema() {
+    return FilesState()
+  }
   readonly configSchema = FilesConfigSchema
   /** How the services of a Debian server check the files this provider writes. */
   readonly configChecks = DEBIAN_CONFIG_CHECKS

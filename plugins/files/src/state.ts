@@ -1,30 +1,31 @@
 import Type from 'typebox'
+import { lazySchema } from '@twinsync/sdk'
 
-export const EntryType = Type.Union([Type.Literal('file'), Type.Literal('directory'), Type.Literal('symlink')])
-export type EntryType = Type.Static<typeof EntryType>
+export const EntryType = lazySchema(() => Type.Union([Type.Literal('file'), Type.Literal('directory'), Type.Literal('symlink')]))
+export type EntryType = Type.Static<ReturnType<typeof EntryType>>
 
-export const ContentKindSchema = Type.Union([
+export const ContentKindSchema = lazySchema(() => Type.Union([
   Type.Literal('mirrored'),
   Type.Literal('binary'),
   Type.Literal('too-large'),
   Type.Literal('secret'),
-])
+]))
 
-export const Origin = Type.Union([
+export const Origin = lazySchema(() => Type.Union([
   Type.Literal('package-unmodified'),
   Type.Literal('package-modified'),
   Type.Literal('local'),
-])
-export type Origin = Type.Static<typeof Origin>
+]))
+export type Origin = Type.Static<ReturnType<typeof Origin>>
 
 /**
  * One path of the machine as the manifest records it: everything Git cannot hold. Optional keys
  * are left out when they do not apply, so the manifest reads like `ls -l`.
  */
-export const ManifestEntry = Type.Object(
+export const ManifestEntry = lazySchema(() => Type.Object(
   {
     path: Type.String({ pattern: '^/' }),
-    type: EntryType,
+    type: EntryType(),
     /** Four octal digits including setuid, setgid and sticky: "0440", "4755", "1777". */
     mode: Type.String({ pattern: '^[0-7]{4}$' }),
     /** Owner name from the target's /etc/passwd; the uid alone when it has no name there. */
@@ -35,7 +36,7 @@ export const ManifestEntry = Type.Object(
     /** Regular files: size in bytes. */
     size: Type.Optional(Type.Integer({ minimum: 0 })),
     /** Regular files: how the content is kept (see ContentKind). */
-    content: Type.Optional(ContentKindSchema),
+    content: Type.Optional(ContentKindSchema()),
     /** sha256 of the content; never for a secret. */
     sha256: Type.Optional(Type.String({ pattern: '^[0-9a-f]{64}$' })),
     /** Symlinks: the link's target, as written (not resolved). */
@@ -48,7 +49,7 @@ export const ManifestEntry = Type.Object(
     /** Secrets: an HMAC-SHA256 of the content under a key that never leaves the machine, so a change shows without the content. */
     secretHash: Type.Optional(Type.String({ pattern: '^hmac-sha256:[0-9a-f]{64}$' })),
     /** Files under /etc: does dpkg know this file, and is it as the package shipped it? */
-    origin: Type.Optional(Origin),
+    origin: Type.Optional(Origin()),
     package: Type.Optional(Type.String()),
     /** dpkg-divert: the path this file was diverted from, when it is a diverted package file. */
     divertedFrom: Type.Optional(Type.String()),
@@ -58,34 +59,34 @@ export const ManifestEntry = Type.Object(
     xattrs: Type.Optional(Type.Record(Type.String(), Type.String())),
   },
   { additionalProperties: false },
-)
-export type ManifestEntry = Type.Static<typeof ManifestEntry>
+))
+export type ManifestEntry = Type.Static<ReturnType<typeof ManifestEntry>>
 
 /**
  * system/files/manifest.json. Version 1: every collected path is in `entries`. Version 2 (a
  * machine with SPLIT_FROM entries or more, manifest.ts): the entries are in the part documents
  * under system/files/manifest/, and `entries` here holds only what a person adds (they win).
  */
-export const Manifest = Type.Object(
+export const Manifest = lazySchema(() => Type.Object(
   {
     version: Type.Union([Type.Literal(1), Type.Literal(2)]),
     /** Every collected path, sorted (version 1); entries that win over the parts' (version 2). */
-    entries: Type.Array(ManifestEntry),
+    entries: Type.Array(ManifestEntry()),
     /** *.dpkg-dist, *.ucf-old… found beside conffiles: not mirrored, listed so they are seen. */
     leftovers: Type.Array(Type.String()),
   },
   { additionalProperties: false },
-)
-export type Manifest = Type.Static<typeof Manifest>
+))
+export type Manifest = Type.Static<ReturnType<typeof Manifest>>
 
 /** system/files/manifest/NN.json: the entries whose folder's hash is NN (manifest.ts, partOf). */
-export const ManifestPart = Type.Object({ entries: Type.Array(ManifestEntry) }, { additionalProperties: false })
-export type ManifestPart = Type.Static<typeof ManifestPart>
+export const ManifestPart = lazySchema(() => Type.Object({ entries: Type.Array(ManifestEntry()) }, { additionalProperties: false }))
+export type ManifestPart = Type.Static<ReturnType<typeof ManifestPart>>
 
 /** A manifest entry plus, for mirrored files, the text itself. */
-export const FileEntry = Type.Object(
+export const FileEntry = lazySchema(() => Type.Object(
   {
-    ...ManifestEntry.properties,
+    ...ManifestEntry().properties,
     text: Type.Optional(Type.String()),
     /**
      * Load only, never in the manifest: the twin's document for this file is this many bytes,
@@ -114,17 +115,17 @@ export const FileEntry = Type.Object(
      * document for it, which wins (a file). Between two twins, where the last snapshot had a file
      * there, that is the manifest's type edit left unapplied (unapplied.ts names it).
      */
-    listedAs: Type.Optional(EntryType),
+    listedAs: Type.Optional(EntryType()),
     /** Load only, with `notText` (0): the twin's document for this file is a symlink, never followed. */
     symlinkDocument: Type.Optional(Type.Literal(true)),
   },
   { additionalProperties: false },
-)
-export type FileEntry = Type.Static<typeof FileEntry>
+))
+export type FileEntry = Type.Static<ReturnType<typeof FileEntry>>
 
-export const FilesState = Type.Object(
+export const FilesState = lazySchema(() => Type.Object(
   {
-    entries: Type.Array(FileEntry),
+    entries: Type.Array(FileEntry()),
     leftovers: Type.Array(Type.String()),
     /** The target's user and group names, so a name in the twin resolves to the target's id. */
     accounts: Type.Object({
@@ -140,8 +141,8 @@ export const FilesState = Type.Object(
     unread: Type.Optional(Type.Array(Type.String())),
   },
   { additionalProperties: false },
-)
-export type FilesState = Type.Static<typeof FilesState>
+))
+export type FilesState = Type.Static<ReturnType<typeof FilesState>>
 
 export const MANIFEST_PATH = 'system/files/manifest.json'
 /** The folder of the manifest's part documents (a manifest of version 2). */

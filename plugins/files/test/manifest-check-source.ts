@@ -48,9 +48,9 @@ export function manifestCheckSource(): string {
 // instructions of node (callgrind, 3 interleaved pairs, load 8–12). What a failed check says
 // (its first error) still comes from typebox's validator, made then.
 
-${checkOf(Manifest, 'checkManifest', 'manifest')}
+${checkOf(Manifest(), 'checkManifest', 'manifest')}
 
-${checkOf(ManifestPart, 'checkManifestPart', 'part')}
+${checkOf(ManifestPart(), 'checkManifestPart', 'part')}
 `
 }
 

@@ -67,9 +67,9 @@ describe('files provider: the manifest check built with the bundle (manifest-che
     const docs = documents()
     let refused = 0
     for (const [i, doc] of docs.entries()) {
-      const expected = validatorOf(Manifest).Check(doc.manifest)
+      const expected = validatorOf(Manifest()).Check(doc.manifest)
       assert.equal(checkManifest(doc.manifest), expected, `manifest ${i}: ${JSON.stringify(doc.manifest)}`)
-      assert.equal(checkManifestPart(doc.part), validatorOf(ManifestPart).Check(doc.part), `part ${i}: ${JSON.stringify(doc.part)}`)
+      assert.equal(checkManifestPart(doc.part), validatorOf(ManifestPart()).Check(doc.part), `part ${i}: ${JSON.stringify(doc.part)}`)
       if (!expected) refused++
     }
     // Both answers are exercised: most documents have one thing wrong.
@@ -87,11 +87,11 @@ describe('files provider: the manifest check built with the bundle (manifest-che
     assert.ok('part' in parsePart('system/files/manifest/07.json', part))
     assert.equal(validatorsAsked(), asked, 'a valid text was checked through typebox\'s validator (compiled at run time)')
     const bad = text.replace('"mode": "0644"', '"mode": "06x4"')
-    const error = [...validatorOf(Manifest).Errors(JSON.parse(bad))][0]
+    const error = [...validatorOf(Manifest()).Errors(JSON.parse(bad))][0]
     assert.deepEqual(parseManifest(bad), { problem: `${error?.instancePath} ${error?.message}` })
     assert.match((parseManifest(bad) as { problem: string }).problem, /^\/entries\/0\/mode /)
     const badPart = JSON.stringify({ entries: [{ ...file, uid: -1 }] })
-    const partError = [...validatorOf(ManifestPart).Errors(JSON.parse(badPart))][0]
+    const partError = [...validatorOf(ManifestPart()).Errors(JSON.parse(badPart))][0]
     assert.deepEqual(parsePart('system/files/manifest/07.json', badPart), { problem: `${partError?.instancePath} ${partError?.message}` })
   })
 })

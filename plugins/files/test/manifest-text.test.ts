@@ -75,7 +75,7 @@ describe('the files manifest text', () => {
   })
 
   it('writes every key of an entry but xattrs through the key list, in sorted order', () => {
-    const keys = Object.keys(ManifestEntry.properties).filter((key) => key !== 'xattrs')
+    const keys = Object.keys(ManifestEntry().properties).filter((key) => key !== 'xattrs')
     assert.deepEqual(MANIFEST_KEYS, [...keys, 'entries'].sort())
   })
 })

@@ -64,7 +64,10 @@ export class SystemdProvider implements ApplicableProvider<SystemdState>, Startu
     '/etc/rc?.d/*',
     '/etc/init.d/.depend.*',
   ] as const
-  readonly stateSchema = SystemdState
+  /** Built when first read (lazySchema): a snapshot never checks its state against it. */
+  get stateSchema() {
+    return SystemdState()
+  }
   /**
    * What units.json and runtime.json say beside the state a plan changes (enabled, disabled,
    * masked; active or inactive), and the whole of what starts at boot (it follows from them).
@@ -157,7 +160,7 @@ export class SystemdProvider implements ApplicableProvider<SystemdState>, Startu
     const sizes = candidate as { units?: unknown; runtime?: unknown }
     const over = made ? undefined : overUnitLimit(UNITS_DOCUMENT, sizes.units) ?? overUnitLimit(RUNTIME_DOCUMENT, sizes.runtime)
     if (over !== undefined) return { state: undefined, diagnostics: [over] }
-    const validator = made ? undefined : validatorOf(SystemdState)
+    const validator = made ? undefined : validatorOf(SystemdState())
     if (validator !== undefined && !validator.Check(candidate)) {
       const first = [...validator.Errors(candidate)][0]
       const pointer = first?.instancePath || '/'

@@ -1,17 +1,18 @@
 import Type from 'typebox'
+import { lazySchema } from '@twinsync/sdk'
 
 /**
  * A state word as systemctl prints it ("enabled", "enabled-runtime", "masked", "active",
  * "running"): the twin is input, so "enabled; reboot" is refused on load, not carried along.
  */
-const StateWord = Type.String({ pattern: '^[a-z][a-z0-9]*(-[a-z0-9]+)*$', maxLength: 40 })
+const StateWord = lazySchema(() => Type.String({ pattern: '^[a-z][a-z0-9]*(-[a-z0-9]+)*$', maxLength: 40 }))
 
-export const UnitEntry = Type.Object(
+export const UnitEntry = lazySchema(() => Type.Object(
   {
     /** Enablement as `systemctl list-unit-files` says it: enabled, disabled, static, masked, alias, indirect… */
-    state: StateWord,
+    state: StateWord(),
     /** Vendor preset (enabled/disabled); absent where systemctl shows "-". */
-    preset: Type.Optional(StateWord),
+    preset: Type.Optional(StateWord()),
     /**
      * sha256 of an administrator's unit file in /etc/systemd/system: a change needs daemon-reload.
      * Only that folder's, on purpose (session 28): the diff's reload names the file by the unit
@@ -24,13 +25,13 @@ export const UnitEntry = Type.Object(
     hash: Type.Optional(Type.String()),
   },
   { additionalProperties: false },
-)
-export type UnitEntry = Type.Static<typeof UnitEntry>
+))
+export type UnitEntry = Type.Static<ReturnType<typeof UnitEntry>>
 
-export const RuntimeEntry = Type.Object(
+export const RuntimeEntry = lazySchema(() => Type.Object(
   {
-    active: StateWord,
-    sub: StateWord,
+    active: StateWord(),
+    sub: StateWord(),
     /**
      * A running service's configuration files modified after it last started or reloaded,
      * newest first: it runs an older configuration than these. Read from the machine.
@@ -40,10 +41,10 @@ export const RuntimeEntry = Type.Object(
     canReload: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
-)
-export type RuntimeEntry = Type.Static<typeof RuntimeEntry>
+))
+export type RuntimeEntry = Type.Static<ReturnType<typeof RuntimeEntry>>
 
-export const StartupState = Type.Object(
+export const StartupState = lazySchema(() => Type.Object(
   {
     defaultTarget: Type.Optional(Type.String()),
     /** Units pulled in at boot through .wants/.requires links from the default target, transitively. */
@@ -51,19 +52,19 @@ export const StartupState = Type.Object(
     enabledTimers: Type.Array(Type.String()),
   },
   { additionalProperties: false },
-)
-export type StartupState = Type.Static<typeof StartupState>
+))
+export type StartupState = Type.Static<ReturnType<typeof StartupState>>
 
-export const SystemdState = Type.Object(
+export const SystemdState = lazySchema(() => Type.Object(
   {
-    units: Type.Record(Type.String(), UnitEntry),
+    units: Type.Record(Type.String(), UnitEntry()),
     /** Active and sub state of services, sockets and timers; only when a manager runs on the target. */
-    runtime: Type.Optional(Type.Record(Type.String(), RuntimeEntry)),
-    startup: StartupState,
+    runtime: Type.Optional(Type.Record(Type.String(), RuntimeEntry())),
+    startup: StartupState(),
   },
   { additionalProperties: false },
-)
-export type SystemdState = Type.Static<typeof SystemdState>
+))
+export type SystemdState = Type.Static<ReturnType<typeof SystemdState>>
 
 export const UNITS_DOCUMENT = 'system/services/units.json'
 export const RUNTIME_DOCUMENT = 'system/services/runtime.json'

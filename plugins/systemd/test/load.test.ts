@@ -27,7 +27,7 @@ describe('systemd load right after collect (MadeDocuments)', () => {
     const live = await provider.collect({ ctx })
     const text = (path: string) => String(live.documents.find((d) => d.path === path)?.content)
     const candidate = { units: JSON.parse(text(UNITS_DOCUMENT)).units, startup: JSON.parse(text(STARTUP_DOCUMENT)) }
-    assert.equal(validatorOf(SystemdState).Check(candidate), true, 'what collect makes passes the schema')
+    assert.equal(validatorOf(SystemdState()).Check(candidate), true, 'what collect makes passes the schema')
     const same = await provider.load({ ctx, twin: new MemoryTwin(live.documents) })
     assert.deepEqual(same.diagnostics, [])
     assert.deepEqual(same.state?.units, live.state.units)
