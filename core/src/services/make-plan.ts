@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises'
+import { readFile, stat } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
 import type { HostPort, Plan } from '@twinsync/sdk'
 import { Plan as PlanSchema, STATE_CATEGORIES, TwinSyncError, writeFileAtomic } from '@twinsync/sdk'
@@ -111,6 +111,10 @@ export async function readPlanFile(path: string, target: CommandTarget & { repo:
   const remake = `Write it again with \`${twinsyncLine(['plan', '--out', pathWord(path)], target)}\`, review it, then \`${twinsyncLine(['apply', pathWord(path)], target)}\`.`
   let value: unknown
   try {
+    // A saved plan is a file: a FIFO waited for a writer for ever and /dev/zero was read to about
+    // 512 MB before failing (attack, session 41). Its target's kind, not its link's (a link to a plan is one).
+    const kind = await stat(path)
+    if (!kind.isFile()) throw new Error(`it is ${kind.isDirectory() ? 'a folder' : kind.isFIFO() ? 'a FIFO' : kind.isSocket() ? 'a socket' : kind.isCharacterDevice() || kind.isBlockDevice() ? 'a device' : 'not a regular file'}, not a saved plan`)
     const text = await readFile(path, 'utf8')
     if (jsonTooDeep(text)) throw new Error(`it nests arrays or objects more than ${MAX_JSON_DEPTH} deep, which no plan does`)
     value = JSON.parse(text)
