@@ -95,6 +95,12 @@ describe('twinsync refuses bad input and changes nothing', function () {
     const made = await run(['bash', '-c', `twinsync() { node ${quoteArg(TWINSYNC_BIN)} "$@"; }; ${init}`], { env: cli.env() })
     assert.equal(made.code, 0, made.stderr)
     assert.equal(await exists(join(repo, 'twin.json')), true)
+    // plan --out's line to apply the plan it wrote names the same (before session 41: `twinsync apply FILE` alone).
+    const out = join(cli.dir, 'my plan.json')
+    const planned = await cli.twinsync(['plan', '--out', out, '--root', root, '--repo', repo, '--config', config])
+    assert.equal(planned.code, 0, planned.stderr)
+    const applyLine = /apply it with: (twinsync .*)$/m.exec(planned.stdout)?.[1]
+    assert.deepEqual(await argvOf(applyLine), ['apply', out, '--root', root, '--repo', repo, '--config', config])
 
     // Refused before any container (plan-choice.ts): a relative plan file is named by its absolute path.
     const choice = await cli.twinsync(['apply', 'plan.json', '--from', 'HEAD', '--repo', repo, '--config', config, '--json'], { cwd: cli.dir })

@@ -21,7 +21,10 @@ export default class PlanCommand extends TwinSyncCommand<typeof PlanCommand> {
     const { PlanWorkflow } = await import('../services/make-plan.js')
     const { renderPlan } = await import('../cli/render-plan.js')
     const { cliProgress } = await import('../cli/progress.js')
-    const plans = (await this.container()).resolve(PlanWorkflow)
+    const { RunTarget } = await import('../plan/run-target.js')
+    const { pathWord, twinsyncLine } = await import('../plan/command-text.js')
+    const container = await this.container()
+    const plans = container.resolve(PlanWorkflow)
     const onProgress = cliProgress(this.flags.json)
     const plan = await plans.plan({
       ...(onProgress === undefined ? {} : { onProgress }),
@@ -33,6 +36,8 @@ export default class PlanCommand extends TwinSyncCommand<typeof PlanCommand> {
     if (this.flags.out !== undefined) await plans.save(this.flags.out, plan)
     // Finished, but the twin has problems a provider could not plan around.
     if (plan.diagnostics.some((d) => d.severity === 'error')) process.exitCode = 1
-    this.emit(plan, (p) => renderPlan(p, { diffs: !this.flags['no-diff'] }) + (this.flags.out ? `\nPlan written to ${this.flags.out}; apply it with: twinsync apply ${this.flags.out}` : ''))
+    // The line to apply it names this run's root, twin and configuration, as every next step does (twinsyncLine).
+    const out = this.flags.out
+    this.emit(plan, (p) => renderPlan(p, { diffs: !this.flags['no-diff'] }) + (out === undefined ? '' : `\nPlan written to ${out}; apply it with: ${twinsyncLine(['apply', pathWord(out)], container.resolve(RunTarget).get())}`))
   }
 }
