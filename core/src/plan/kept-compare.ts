@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto'
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs'
+import { mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Provider } from '@twinsync/sdk'
-import { removeFile } from '../twin/remove-file.js'
-import { lockTempName } from '../twin/twin-lock.js'
+import { writeRecord } from '../twin/quick-status.js'
 import { CORE_VERSION } from '../version.js'
 
 /**
@@ -101,35 +100,15 @@ export async function writeKeptCompare(cacheDir: string, record: KeptCompare, st
     // none yet
   }
   if (!(await steady())) return
-  // Synchronous and not synced, as the providers' caches (file-cache.ts): with the SDK's
-  // writeFileAtomic (Node's fs/promises loaded, file and folder synced) the plan that writes the
-  // record cost 29.3 M instructions more than before this record, now 22.5 M (callgrind, services
-  // root; the rest is `steady`'s second check of the working twin). Renamed in whole; a file cut
-  // short by a power loss is no JSON, so no record.
-  const path = join(cacheDir, RECORD)
-  let temp: string | undefined
+  // Synchronous and not synced, as the providers' caches (file-cache.ts) and quick-status.ts's
+  // records (writeRecord: renamed in whole; a file cut short by a power loss is no JSON, so no
+  // record): with the SDK's writeFileAtomic (Node's fs/promises loaded, file and folder synced)
+  // the plan that writes the record cost 29.3 M instructions more than before this record, now
+  // 22.5 M (callgrind, services root; the rest is `steady`'s second check of the working twin).
   try {
     mkdirSync(cacheDir, { recursive: true, mode: 0o700 })
-    temp = lockTempName(path)
-    const fd = openSync(temp, 'wx', 0o600)
-    try {
-      writeSync(fd, text)
-    } finally {
-      closeSync(fd)
-    }
-    renameSync(temp, path)
-    temp = undefined
   } catch {
-    // a twin this run may not write: the next run compares as before
-  } finally {
-    if (temp !== undefined) removeQuietly(temp)
+    return // a twin this run may not write: the next run compares as before
   }
-}
-
-function removeQuietly(path: string): void {
-  try {
-    removeFile(path)
-  } catch {
-    // gone already, or not ours to remove
-  }
+  writeRecord(join(cacheDir, RECORD), text)
 }

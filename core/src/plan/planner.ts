@@ -20,6 +20,7 @@ import { workingTree } from '../intent/intent-git.js'
 import { withActualSecrets, writesRedaction } from '../snapshot/secret-guard.js'
 import { keptOverMove, TWIN_EDIT_KEPT, TwinRepository, type WorkingTwinCheck } from '../twin/twin-repository.js'
 import { otherMachineDiagnostic } from '../twin/machine-match.js'
+import { isObjectId } from '../twin/object-memo.js'
 import { readApplyRecord, type ApplyInProgress } from '../apply/resume.js'
 import { PendingChecks } from '../apply/pending-checks.js'
 import { unfinishedApplyNotices } from '../apply/unfinished-apply.js'
@@ -138,7 +139,7 @@ export class Planner {
       // status compares a second tree with the collected states (alsoAgainst), nor for a
       // provider that reads its collected state after the diffs (followUps, reviewPlan).
       const observing = options.onObserved !== undefined
-      const compareKey = twinCommit === null || !/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(twinCommit) || options.alsoAgainst !== undefined ? undefined : keptCompareKey(this.contexts.host.root, common.config.values, all)
+      const compareKey = twinCommit === null || !isObjectId(twinCommit) || options.alsoAgainst !== undefined ? undefined : keptCompareKey(this.contexts.host.root, common.config.values, all)
       const record = compareKey === undefined || twinCommit === null ? undefined : readKeptCompare(this.twin.cacheDir(), twinCommit, compareKey)
       const since = keptCompareTokens(record, observing)
       for (const p of providers) if (hasFollowUps(p) || hasPlanReview(p)) delete since[p.name]

@@ -397,15 +397,19 @@ export function packsCommits(dir: string): Promise<boolean> {
  */
 async function removingOwnTemps<T>(dir: string, pack: () => Promise<T>): Promise<T> {
   const folder = join(dir, '.git', 'objects', 'pack')
-  const temp = (name: string) => name.startsWith('.tmp-') || name.startsWith('tmp_')
-  const before = new Set((await readdir(folder).catch(() => [] as string[])).filter(temp))
+  const before = new Set((await readdir(folder).catch(() => [] as string[])).filter(isTempPackFile))
   try {
     return await pack()
   } catch (error) {
-    const left = (await readdir(folder).catch(() => [] as string[])).filter((n) => temp(n) && !before.has(n))
+    const left = (await readdir(folder).catch(() => [] as string[])).filter((n) => isTempPackFile(n) && !before.has(n))
     for (const name of left) await rm(join(folder, name), { force: true }).catch(() => undefined)
     throw error
   }
+}
+
+/** A file git names while it writes a pack: .tmp-* (pack-objects), tmp_* (index-pack, pack-writer.ts). */
+function isTempPackFile(name: string): boolean {
+  return name.startsWith('.tmp-') || name.startsWith('tmp_')
 }
 
 /**
@@ -419,7 +423,7 @@ async function removeOldTempPacks(dir: string): Promise<void> {
   const indexed = new Set(names.filter((n) => n.endsWith('.idx')).map((n) => n.slice(0, -4)))
   for (const name of names) {
     const orphan = /^pack-[0-9a-f]+\.pack$/.test(name) && !indexed.has(name.slice(0, -5))
-    if (!name.startsWith('.tmp-') && !name.startsWith('tmp_') && !orphan) continue
+    if (!isTempPackFile(name) && !orphan) continue
     const info = await stat(join(folder, name)).catch(() => undefined)
     if (info !== undefined && Date.now() - info.mtimeMs > TEMP_PACK_AGE_MS) await rm(join(folder, name), { force: true })
   }
