@@ -278,8 +278,8 @@ describe('ApplyService', function () {
   describe('a run-once command in a saved plan', () => {
     const execs = () => rig.host.actions.filter((a) => a.kind === 'exec' && a.command === 'touch')
     const once = () => writeFile(join(rig.twinDir, 'plans/once.yaml'), 'actions:\n  - run: [touch, /root/mark]\n')
-
-    it('runs once when the saved plan of a snapshot is applied again: the second time it is in place', async () => {
+    // The rig's twin with one change: a committed plans/once.yaml running `touch` once.
+    const committedRunOnce = async () => {
       await setUp()
       await rm(join(rig.twinDir, 'system/notes.json'))
       rig.git('checkout', '--', '.')
@@ -287,6 +287,10 @@ describe('ApplyService', function () {
       await once()
       rig.git('add', '-A')
       rig.git('commit', '-qm', 'a run-once command')
+    }
+
+    it('runs once when the saved plan of a snapshot is applied again: the second time it is in place', async () => {
+      await committedRunOnce()
       const p = await plan()
       assert.notEqual(p.basis.twinCommit, null)
       assert.deepEqual(p.changes.map((c) => c.id), ['commands:plans/once.yaml#1'])
@@ -300,13 +304,7 @@ describe('ApplyService', function () {
     // Session 18: a record that lost the entry (a hand edit, a history taken over with `git reset
     // --hard` as REMOTE_DIVERGED's next step says) had the command planned as a new one, unsaid.
     it('one the twin\'s record no longer has but the last snapshot\'s does is planned with COMMAND_RAN_BEFORE, saying when it ran', async () => {
-      await setUp()
-      await rm(join(rig.twinDir, 'system/notes.json'))
-      rig.git('checkout', '--', '.')
-      execFileSync('mkdir', ['-p', join(rig.twinDir, 'plans')])
-      await once()
-      rig.git('add', '-A')
-      rig.git('commit', '-qm', 'a run-once command')
+      await committedRunOnce()
       assert.equal((await apply(await plan())).journal.counts.applied, 1)
       const after = await plan()
       assert.deepEqual([after.changes.map((c) => c.id), after.diagnostics.filter((d) => d.code === 'COMMAND_RAN_BEFORE')], [[], []])
@@ -324,13 +322,7 @@ describe('ApplyService', function () {
     // interruption; not run again" but wrote the record of what ran only for the steps it ran
     // itself: the next plan ran the run-once command a second time.
     it('one that ran in an apply killed before its snapshot: the apply that finishes it records it; it never runs again', async () => {
-      await setUp()
-      await rm(join(rig.twinDir, 'system/notes.json'))
-      rig.git('checkout', '--', '.')
-      execFileSync('mkdir', ['-p', join(rig.twinDir, 'plans')])
-      await once()
-      rig.git('add', '-A')
-      rig.git('commit', '-qm', 'a run-once command')
+      await committedRunOnce()
       // kill -9 once the command ran and its end is in the progress log: at the next write (the snapshot after the steps).
       const point = killAt((call) => execs().length > 0 && !call.includes('apply-in-progress'))
       let killed: unknown
