@@ -337,6 +337,36 @@ describe('hostile twin corpus: the twin is untrusted input', function () {
     })
   }
 
+  // Session 42: a snapshot mirrors a machine file whose name holds a control character (a user's
+  // ~/.config/$'a\nb' is mirrored by default); once pushed, every later pull was refused whole
+  // for that unchanged entry. What the mirror brings is still judged: a change to that file is not.
+  it("pull takes a mirror tree whose refused name is one the twin's own snapshot holds, unchanged; a mirror's change to that file is still TWIN_UNSAFE", async () => {
+    const machineFile = join(rig.root, 'etc', 'ctl\nname.conf')
+    await writeFile(machineFile, 'made on the machine\n')
+    try {
+      await (await rig.container()).resolve(SnapshotWorkflow).take({ init: false, ifChanged: false })
+      assert.equal(git(rig.twin, ['show', 'HEAD:filesystem/etc/ctl\nname.conf']), 'made on the machine\n', 'the snapshot holds it')
+      const edit = (path: string) => (c: string) => {
+        writeFileSync(join(c, path), 'from the mirror\n')
+        git(c, ['add', '-A'])
+        git(c, ['commit', '--quiet', '-m', `edit ${path}`])
+      }
+      serve(edit('filesystem/etc/ctl\nname.conf'))
+      const before = git(rig.twin, ['rev-parse', 'HEAD'])
+      assert.equal(await code((await rig.container()).resolve(RemoteService).pull()), 'TWIN_UNSAFE')
+      assert.equal(git(rig.twin, ['rev-parse', 'HEAD']), before)
+      git(rig.twin, ['update-ref', '-d', 'refs/remotes/mirror/main'])
+      await rm(rig.mirror, { recursive: true, force: true })
+      execFileSync('git', ['init', '--quiet', '--bare', '--initial-branch=main', rig.mirror])
+      serve(edit('filesystem/etc/motd'))
+      assert.equal((await (await rig.container()).resolve(RemoteService).pull()).status, 'fast-forwarded')
+      assert.equal(git(rig.twin, ['show', 'HEAD:filesystem/etc/motd']), 'from the mirror\n')
+      assert.equal(git(rig.twin, ['show', 'HEAD:filesystem/etc/ctl\nname.conf']), 'made on the machine\n')
+    } finally {
+      await rm(machineFile, { force: true })
+    }
+  })
+
   it('pull accepts a symlink under filesystem/ as recorded data, and the next snapshot does not follow it', async () => {
     serve((c) => withSymlink(c, 'filesystem/etc/motd', join(rig.sentinel, 'secret')))
     const pulled = await (await rig.container()).resolve(RemoteService).pull()

@@ -135,16 +135,25 @@ function gitTreeOrder(a: Buffer, aFolder: boolean, b: Buffer, bFolder: boolean):
  * What a pull would check out, looked at before the working twin moves: the tree of the fetched
  * commit. A symlink outside filesystem/ (a document or script that would lead elsewhere), a
  * submodule, a name git or a shell could misread, or an oversized file makes the whole tree
- * refused; nothing of it reaches the working twin.
+ * refused; nothing of it reaches the working twin. Not refused: an entry `from` (the twin's HEAD)
+ * holds exactly (path, mode and content), which the mirror does not bring; the twin has it already.
+ * Session 42: a snapshot mirrors a machine file whose name holds a control character (any user
+ * can make ~/.config/$'a\nb', and ~/.config is mirrored by default); once pushed, every later
+ * pull was refused whole for that unchanged entry (TWIN_UNSAFE, "remove it from the mirror").
+ * What the mirror adds or changes is still refused (here, and findUnsafeInHistory for the
+ * commits before).
  */
-export async function findUnsafeEntries(dir: string, commit: string): Promise<UnsafeEntry[]> {
+export async function findUnsafeEntries(dir: string, commit: string, from: string | null = null): Promise<UnsafeEntry[]> {
   const out = await runGit(dir, ['ls-tree', '-r', '-l', '-z', '--full-tree', commit])
-  const unsafe: UnsafeEntry[] = []
-  for (const { mode, type, size = '-', path } of lsTreeEntries(out)) {
+  const unsafe: Array<{ entry: UnsafeEntry; key: string }> = []
+  for (const { mode, type, sha, size = '-', path } of lsTreeEntries(out)) {
     const reason = entryProblem(path, mode, type, size)
-    if (reason !== undefined) unsafe.push({ path: JSON.stringify(path).slice(1, -1), mode, reason })
+    if (reason !== undefined) unsafe.push({ entry: { path: JSON.stringify(path).slice(1, -1), mode, reason }, key: `${mode} ${sha}\t${path}` })
   }
-  return unsafe
+  if (unsafe.length === 0 || from === null) return unsafe.map((u) => u.entry)
+  const held = new Set<string>()
+  for (const { mode, sha, path } of lsTreeEntries(await runGit(dir, ['ls-tree', '-r', '-z', '--full-tree', from]))) held.add(`${mode} ${sha}\t${path}`)
+  return unsafe.filter((u) => !held.has(u.key)).map((u) => u.entry)
 }
 
 function entryProblem(path: string, mode: string, type: string, size: string): string | undefined {
@@ -219,7 +228,7 @@ export async function findUnsafeInHistory(dir: string, commit: string, from: str
 
 export async function refuseUnsafeTree(dir: string, commit: string, from: string | null = null): Promise<void> {
   await refuseTreeBombs(dir, commit, from)
-  const unsafe = await findUnsafeEntries(dir, commit)
+  const unsafe = await findUnsafeEntries(dir, commit, from)
   const shown = (list: UnsafeEntry[]) => `${list.slice(0, 5).map((u) => `${u.path} (${u.reason})`).join(', ')}${list.length > 5 ? ', …' : ''}`
   const entries = (n: number) => `${n} entr${n === 1 ? 'y' : 'ies'}`
   if (unsafe.length > 0) {
