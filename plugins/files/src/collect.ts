@@ -31,7 +31,7 @@ import { originOf, packageDatabaseStamp, packageLookup, type PackageLookup } fro
 import { ownHomesOnly, PathPatterns, SECRET_RULES_VERSION, appendAll } from '@twinsync/sdk'
 import { namedCredentialFiles } from './named-credentials.js'
 import { folderOf, NAME_SCREEN, NameScreen, type HeldName } from './secret-names.js'
-import { BARE_TOKEN, DEFAULT_SECRET_PATHS, ROOT_ONLY_UNCHECKED, SecretRules, TOKEN_FILE, isBareToken, isTokenFile, onlyRootCanRead, openvpnCredentialFiles, postfixPasswordMaps, secretHash, secretHashKey } from './secrets.js'
+import { BARE_TOKEN, DEFAULT_SECRET_PATHS, KEPT_BINARY, ROOT_ONLY_UNCHECKED, SecretRules, TOKEN_FILE, isBareToken, isTokenFile, onlyRootCanRead, openvpnCredentialFiles, postfixPasswordMaps, secretHash, secretHashKey } from './secrets.js'
 import { StatCache, type ContentVerdict, type FileOrigin } from './stat-cache.js'
 import { isUnitMaskLink, MANIFEST_PATH, type FileEntry, type FilesState, type ManifestEntry } from './state.js'
 
@@ -758,7 +758,9 @@ function fileEntry(item: Walked, names: Names, origin: FileOrigin | undefined, v
  * 2. the SDK's detector finds a secret in it (text, or binary searched as latin1), unless the
  *    bytes are exactly what its package ships (the same for every machine, so nothing private);
  * 3. only root can read it and its content cannot be shown free of findings: binary, larger than
- *    maxFileSize, or content detection switched off;
+ *    maxFileSize, or content detection switched off; or it is binary, kept from other users (no
+ *    read bit for others) and its bytes are not its package's (KEPT_BINARY, session 42: a plain
+ *    sha256 of a small binary made from a password tests guesses offline);
  * 4. it is kept from other users (no read bit for others), no package ships that path, and its
  *    text is one or two bare tokens (isTokenFile): a password file of any name;
  * 5. no package ships that path and its whole text is one token, or a password file's one word,
@@ -777,17 +779,20 @@ export async function judge(
   const packaged = file.packagedMd5s?.includes(sum) === true
   const found = packaged ? undefined : await scope.secrets.contentVerdict(bytes, file.path)
   if (found !== undefined) return secret(found)
-  const hash = sha256(bytes)
   const rootOnly = file.rootOnly === true && !packaged
-  if (bytes.byteLength > scope.maxFileSize) return rootOnly ? secret(ROOT_ONLY_UNCHECKED) : { verdict: { content: 'too-large', sha256: hash, md5: sum } }
+  if (bytes.byteLength > scope.maxFileSize) return rootOnly ? secret(ROOT_ONLY_UNCHECKED) : { verdict: { content: 'too-large', sha256: sha256(bytes), md5: sum } }
   const text = decodeText(bytes)
-  if (text === undefined) return rootOnly ? secret(ROOT_ONLY_UNCHECKED) : { verdict: { content: 'binary', sha256: hash, md5: sum } }
+  if (text === undefined) {
+    if (rootOnly) return secret(ROOT_ONLY_UNCHECKED)
+    if (file.othersRead === false && !packaged) return secret(KEPT_BINARY)
+    return { verdict: { content: 'binary', sha256: sha256(bytes), md5: sum } }
+  }
   if (rootOnly && !scope.secrets.detectContent) return secret(ROOT_ONLY_UNCHECKED)
   if (file.packagedMd5s === undefined && !scope.secrets.allows(file.path)) {
     if (file.othersRead === false && isTokenFile(text)) return secret(TOKEN_FILE)
     if (isBareToken(text, file.path)) return secret(BARE_TOKEN)
   }
-  return { verdict: { content: 'mirrored', sha256: hash, md5: sum }, text }
+  return { verdict: { content: 'mirrored', sha256: sha256(bytes), md5: sum }, text }
 }
 
 /** A file removed between the walk and the read is left out, as if the walk had not seen it. */

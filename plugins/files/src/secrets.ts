@@ -717,6 +717,16 @@ function linkEntries(text: string | undefined): Map<string, string> {
 /** Why a file is private although the detector found nothing in it. */
 export const ROOT_ONLY_UNCHECKED = 'root-only, content not checked'
 
+/**
+ * Why a binary file is private although the detector found nothing in it and others than root may
+ * read it (session 42): kept from other users (no read bit for others), and no package ships its
+ * bytes. Its plain sha256 would let anyone with the twin test guesses offline where the bytes
+ * follow from a password (a keytab `ktutil addent -password` made, a stash, a small password
+ * database), so it gets the keyed hash only, as root's own do. Before, a binary its group (or its
+ * owner, not root) could read kept its sha256: a keytab 0640 root:www-data, ~/.config/pulse/cookie.
+ */
+export const KEPT_BINARY = 'binary, not world-readable'
+
 /** Why a file of bare tokens is private (see isTokenFile). */
 export const TOKEN_FILE = 'token file, not world-readable'
 

@@ -44,7 +44,7 @@ export const ManifestEntry = lazySchema(() => Type.Object(
     /** Directories: true when it has no entries at all (Git cannot keep an empty folder). */
     empty: Type.Optional(Type.Boolean()),
     secret: Type.Optional(Type.Literal(true)),
-    /** Why it is secret: "path rule", a detector rule ("private-key", "credential-assignment"…), "root-only, content not checked". */
+    /** Why it is secret: "path rule", a detector rule ("private-key", "credential-assignment"…), "root-only, content not checked", "binary, not world-readable". */
     secretReason: Type.Optional(Type.String()),
     /** Secrets: an HMAC-SHA256 of the content under a key that never leaves the machine, so a change shows without the content. */
     secretHash: Type.Optional(Type.String({ pattern: '^hmac-sha256:[0-9a-f]{64}$' })),

@@ -9,6 +9,7 @@ import { createTestContext } from '@twinsync/sdk/conformance'
 import { knownBlob, MemoryCache, PathClaims, type HostPort, type ProviderCache, type ProviderContext, type TwinDocument } from '@twinsync/sdk'
 import { FilesProvider } from '../src/index.js'
 import { StatCache } from '../src/stat-cache.js'
+import { KEPT_BINARY, ROOT_ONLY_UNCHECKED } from '../src/secrets.js'
 import { FileCache } from '../../../core/src/collect/file-cache.js'
 import { debianLikeRoot, md5, type TargetRoot } from './target-root.js'
 
@@ -111,7 +112,9 @@ describe('files provider: stat cache', () => {
     const entry = (state: { entries: Array<{ path: string }> }, path: string) => state.entries.find((e) => e.path === path) as Record<string, unknown> | undefined
     const first = (await provider.collect({ ctx })).state
     assert.equal(entry(first, '/etc/keys/blob.bin')?.content, 'binary')
-    assert.equal(entry(first, '/etc/keys/group.bin')?.content, 'binary', 'its group may read it')
+    // Its group may read it, others may not: held, as kept from other users (session 42; it was
+    // 'binary' before, its plain sha256 in the twin), by another reason than root's own.
+    assert.deepEqual([entry(first, '/etc/keys/group.bin')?.content, entry(first, '/etc/keys/group.bin')?.secretReason], ['secret', KEPT_BINARY])
 
     // Only root may read it now: binary content no one can show is free of secrets is kept as a secret.
     execFileSync('chmod', ['600', root.path('/etc/keys/blob.bin')])
@@ -130,7 +133,7 @@ describe('files provider: stat cache', () => {
     assert.deepEqual(text(second2.documents), text(fresh.documents), 'the same documents as a collect without a stat cache')
     assert.equal(entry(second2.state, '/etc/keys/blob.bin')?.content, 'secret')
     assert.equal(entry(second2.state, '/etc/copied.conf')?.sha256, sha256Of('copy = 2\n'))
-    assert.equal(entry(second2.state, '/etc/keys/group.bin')?.content, 'secret')
+    assert.deepEqual([entry(second2.state, '/etc/keys/group.bin')?.content, entry(second2.state, '/etc/keys/group.bin')?.secretReason], ['secret', ROOT_ONLY_UNCHECKED])
     assert.equal(String(second2.documents.find((d) => d.path === 'filesystem/etc/again.conf')?.content), 'again = 2\n')
   })
 
