@@ -10,6 +10,10 @@ import { PlanWorkflow } from '../src/services/make-plan.js'
 import { smallTwin, type SmallTwin } from '../../test/support/in-process-twin.js'
 import { writeTwinFile } from '../../test/support/twin-edit.js'
 import { asGoneRun, Killed, killAt } from './support/kill-points.js'
+import { twinsyncLine } from '../src/plan/command-text.js'
+/** Lines as a run on this machine's default twin and configuration says them (no flags). */
+const LINE = (args: readonly string[]) => twinsyncLine(args, { root: '/' })
+
 
 /**
  * An apply killed (kill -9, in process: kill-points.ts) between its two steps, the first one on the
@@ -57,7 +61,7 @@ describe('an apply killed between its steps', function () {
     const wanted: Record<string, string> = { '/etc/hostname': 'renamed\n', '/etc/motd': 'Hello\n' }
     assert.equal(await readFile(join(rig.root, first), 'utf8'), wanted[first], 'the first step is on the machine')
     assert.notEqual(await readFile(join(rig.root, second), 'utf8'), wanted[second], 'the second step is not')
-    assert.notEqual(await readApplyRecord(rig.twin), undefined, 'the apply is interrupted')
+    assert.notEqual(await readApplyRecord(rig.twin, { root: "/" }), undefined, 'the apply is interrupted')
 
     const status = await (await rig.container()).resolve(StatusWorkflow).status(undefined)
     assert.notEqual(status.interrupted, null)
@@ -67,7 +71,7 @@ describe('an apply killed between its steps', function () {
     assert.notEqual(done?.reason, ON_MACHINE)
     assert.match(done?.reason ?? '', /^the machine already has it(, as the interrupted apply planned| \(done by the interrupted apply\))/)
     assert.equal(byResource.get(second)?.onMachine, undefined)
-    const text = renderStatus(status)
+    const text = renderStatus(status, LINE)
     assert.doesNotMatch(text, /outside TwinSync/, text)
     assert.match(text, /The machine already has 1 of them, as the interrupted apply planned: `twinsync apply` finishes that apply/, text)
 

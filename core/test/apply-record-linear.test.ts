@@ -55,7 +55,7 @@ describe('the record of an apply under way: a step costs a line, not the whole r
           await settled(recorder)
         }
         await recorder.flush()
-        const read = await readApplyRecord(twin)
+        const read = await readApplyRecord(twin, { root: "/" })
         assert.equal(Object.keys(read?.done ?? {}).length, n)
         assert.equal(read?.started.length, n)
         await rm(twin, { recursive: true, force: true })

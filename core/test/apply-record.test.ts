@@ -97,7 +97,7 @@ describe('the record of an apply under way (record and progress log)', function 
   it('reads back every start and end; the log of another record, a line cut short and what follows a line that is no progress add nothing', async () => {
     const t = await twin()
     await apply(t)
-    const read = await readApplyRecord(t)
+    const read = await readApplyRecord(t, { root: "/" })
     assert.equal(read?.version, 2)
     assert.equal(read?.checkpoint, 'c'.repeat(40))
     assert.equal(prefixOf(read as ApplyInProgress), EVENTS.length)
@@ -111,26 +111,26 @@ describe('the record of an apply under way (record and progress log)', function 
       const lines = log.split('\n')
       const kept = lines.slice(0, 3).join('\n') + '\n' + (lines[3] as string).slice(0, cut)
       await writeFile(join(t, APPLY_PROGRESS), kept)
-      assert.equal(prefixOf((await readApplyRecord(t)) as ApplyInProgress), 2, kept)
+      assert.equal(prefixOf((await readApplyRecord(t, { root: "/" })) as ApplyInProgress), 2, kept)
     }
     // A line that is no progress line: nothing after it counts.
     await writeFile(join(t, APPLY_PROGRESS), log.replace('["done","files:create:/etc/a","applied"]', '["done","files:create:/etc/a"]'))
-    assert.equal(prefixOf((await readApplyRecord(t)) as ApplyInProgress), 1)
+    assert.equal(prefixOf((await readApplyRecord(t, { root: "/" })) as ApplyInProgress), 1)
     // Another record's log (a kill between the record's write and its new log's).
     await writeFile(join(t, APPLY_PROGRESS), progressLine(['log', '0123456789abcdef']) + log.slice(log.indexOf('\n') + 1))
-    assert.equal(prefixOf((await readApplyRecord(t)) as ApplyInProgress), 0)
+    assert.equal(prefixOf((await readApplyRecord(t, { root: "/" })) as ApplyInProgress), 0)
     // No log at all.
     await rm(join(t, APPLY_PROGRESS))
-    assert.equal(prefixOf((await readApplyRecord(t)) as ApplyInProgress), 0)
+    assert.equal(prefixOf((await readApplyRecord(t, { root: "/" })) as ApplyInProgress), 0)
 
     // A record an earlier version wrote (version 1: all its progress in it) is read as it was; a log beside it is not its own.
     const one = { ...fresh(), version: 1, ...progressAfter(3) }
     await writeFile(join(t, APPLY_RECORD), JSON.stringify(one))
     await writeFile(join(t, APPLY_PROGRESS), log)
-    assert.deepEqual(await readApplyRecord(t), one)
+    assert.deepEqual(await readApplyRecord(t, { root: "/" }), one)
 
     await clearApplyRecord(t)
-    assert.equal(await readApplyRecord(t), undefined)
+    assert.equal(await readApplyRecord(t, { root: "/" }), undefined)
     assert.equal(existsSync(join(t, APPLY_PROGRESS)), false)
   })
 
@@ -155,7 +155,7 @@ describe('the record of an apply under way (record and progress log)', function 
         await new Promise((resolve) => setImmediate(resolve))
         point.restore()
       }
-      const interrupted = await readApplyRecord(t)
+      const interrupted = await readApplyRecord(t, { root: "/" })
       // Before the record's first rename nothing is on disk; from then on, the record is.
       if (interrupted === undefined) {
         assert.ok(k <= 2, `no record after a kill at write ${k} of ${writes}: ${point.calls.join(', ')}`)
@@ -175,10 +175,10 @@ describe('the record of an apply under way (record and progress log)', function 
           await new Promise((resolve) => setImmediate(resolve))
           again.restore()
         }
-        assert.equal(prefixOf((await readApplyRecord(t)) as ApplyInProgress), m, `kill at write ${k}, then at write ${j} of the continuing run`)
+        assert.equal(prefixOf((await readApplyRecord(t, { root: "/" })) as ApplyInProgress), m, `kill at write ${k}, then at write ${j} of the continuing run`)
       }
       await continueFrom(t, structuredClone(interrupted))
-      assert.equal(prefixOf((await readApplyRecord(t)) as ApplyInProgress), m)
+      assert.equal(prefixOf((await readApplyRecord(t, { root: "/" })) as ApplyInProgress), m)
     }
     // Every moment of the apply was some kill's.
     assert.deepEqual([...seen].sort((a, b) => a - b), Array.from({ length: EVENTS.length + 1 }, (_, i) => i))

@@ -137,7 +137,7 @@ describe('linking and pushing to GitHub (recorded API, local bare repository as 
     // The next step is the command that was run, with the token from standard input (issue 23 item 7).
     await assert.rejects(service({}).remote.createGitHub('x', { hostname: 'web1' }), (e: unknown) => {
       assert.ok(refused('TOKEN_MISSING')(e))
-      assert.match((e as { nextStep?: string }).nextStep ?? '', /^printf %s "\$TOKEN" \| twinsync github create x --token-stdin --repo \S+$/)
+      assert.match((e as { nextStep?: string }).nextStep ?? '', /^printf %s "\$TOKEN" \| twinsync github create x --token-stdin --root \S+ --repo \S+$/)
       return true
     })
   })

@@ -6,6 +6,8 @@ const write = (path: string, text: string, extra: Partial<Change> = {}): Change 
   id: `files:create:${path}`, provider: 'files', category: 'files', operation: 'create', resource: path, summary: `create ${path}`, risk: 'low',
   data: { action: 'write', path, text, mode: 0o644, uid: 0, gid: 0, sha256: '' }, ...extra,
 })
+const AGAIN = 'twinsync apply --yes --accept-high-risk'
+const TARGET = { root: '/' }
 const command: Change = { id: 'commands:run:x', provider: 'commands', category: 'commands', operation: 'run', resource: 'x', summary: 'run: touch /x', risk: 'high', data: {} }
 
 // Session 20: high-risk changes were applied after a plain y/N or --yes like any other.
@@ -23,10 +25,10 @@ describe('high-risk approval: the changes accepted by name, one rule for the CLI
   it('refuses unless every one is accepted, by id or all; a plan file that dropped the reason is rated again from the change', () => {
     const forged = { changes: [write('/etc/profile.d/x.sh', 'id\n', { risk: 'low' }), write('/etc/motd', 'hi\n')] } // no riskReason: rated from the data
     const code = (f: () => void) => { try { f(); return 'no error' } catch (e) { return (e as { code: string; exitCode: number }).code + ' ' + (e as { exitCode: number }).exitCode } }
-    assert.equal(code(() => refuseUnacceptedHighRisk(forged, undefined)), 'HIGH_RISK_NOT_ACCEPTED 2')
-    assert.equal(code(() => refuseUnacceptedHighRisk(forged, ['files:create:/etc/motd'])), 'HIGH_RISK_NOT_ACCEPTED 2')
-    assert.equal(code(() => refuseUnacceptedHighRisk(forged, ['files:create:/etc/profile.d/x.sh'])), 'no error')
-    assert.equal(code(() => refuseUnacceptedHighRisk(forged, true)), 'no error')
-    assert.equal(code(() => refuseUnacceptedHighRisk({ changes: [write('/etc/motd', 'hi\n')] }, undefined)), 'no error')
+    assert.equal(code(() => refuseUnacceptedHighRisk(forged, undefined, AGAIN, TARGET)), 'HIGH_RISK_NOT_ACCEPTED 2')
+    assert.equal(code(() => refuseUnacceptedHighRisk(forged, ['files:create:/etc/motd'], AGAIN, TARGET)), 'HIGH_RISK_NOT_ACCEPTED 2')
+    assert.equal(code(() => refuseUnacceptedHighRisk(forged, ['files:create:/etc/profile.d/x.sh'], AGAIN, TARGET)), 'no error')
+    assert.equal(code(() => refuseUnacceptedHighRisk(forged, true, AGAIN, TARGET)), 'no error')
+    assert.equal(code(() => refuseUnacceptedHighRisk({ changes: [write('/etc/motd', 'hi\n')] }, undefined, AGAIN, TARGET)), 'no error')
   })
 })

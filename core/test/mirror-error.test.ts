@@ -1,8 +1,11 @@
 import { strict as assert } from 'node:assert'
+import { twinsyncLine } from '../src/plan/command-text.js'
 import { mirrorError } from '../src/remote/git-transport.js'
 
 const URL = 'http://127.0.0.1:40301/twin.git'
-const code = (output: string) => mirrorError({ ok: false, output }, 'push', URL).code
+/** The run's lines (RunTarget's): a twin at a path with a space. */
+const LINE = (args: readonly string[]) => twinsyncLine(args, { root: '/', repo: '/var/my twin' })
+const code = (output: string) => mirrorError({ ok: false, output }, 'push', URL, LINE).code
 
 describe('mirrorError: what git said about the mirror, as a code a person can act on', () => {
   it('a refusal of the token, in git\'s words, is REMOTE_AUTH and names what git said', () => {
@@ -14,7 +17,7 @@ describe('mirrorError: what git said about the mirror, as a code a person can ac
     ]) {
       assert.equal(code(output), 'REMOTE_AUTH', output)
     }
-    const error = mirrorError({ ok: false, output: `fatal: Authentication failed for '${URL}/'\n` }, 'push', URL)
+    const error = mirrorError({ ok: false, output: `fatal: Authentication failed for '${URL}/'\n` }, 'push', URL, LINE)
     assert.match(error.message, /refused the token \(push\): fatal: Authentication failed/)
   })
 
@@ -28,13 +31,13 @@ describe('mirrorError: what git said about the mirror, as a code a person can ac
   it('every failure has a next step, REMOTE_FAILED too: the snapshots stay here, and what to run once it is fixed', () => {
     for (const output of [`fatal: unable to access '${URL}/': The requested URL returned error: 403`, 'fatal: Could not resolve host: example.invalid', '! [rejected] main -> main (fetch first)', 'Error: spawn git EIO', 'remote: fatal: pack exceeds maximum allowed size']) {
       for (const what of ['push', 'fetch']) {
-        const error = mirrorError({ ok: false, output }, what, URL)
+        const error = mirrorError({ ok: false, output }, what, URL, LINE)
         assert.ok((error.nextStep ?? '') !== '', `${error.code} (${what}): ${output}`)
       }
     }
-    const failed = mirrorError({ ok: false, output: 'Error: spawn git EIO' }, 'push', URL)
+    const failed = mirrorError({ ok: false, output: 'Error: spawn git EIO' }, 'push', URL, LINE)
     assert.equal(failed.code, 'REMOTE_FAILED')
-    assert.match(failed.nextStep ?? '', /`twinsync push --retry`/)
-    assert.match(mirrorError({ ok: false, output: 'Error: spawn git EIO' }, 'fetch', URL).nextStep ?? '', /`twinsync pull` again/)
+    assert.match(failed.nextStep ?? '', /`twinsync push --retry --repo '\/var\/my twin'`/)
+    assert.match(mirrorError({ ok: false, output: 'Error: spawn git EIO' }, 'fetch', URL, LINE).nextStep ?? '', /`twinsync pull --repo '\/var\/my twin'` again/)
   })
 })

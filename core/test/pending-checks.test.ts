@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import sinon from 'sinon'
 import { LocalHost, type Change, type ChangeResult, type ConfigCheck, type ExecResult } from '@twinsync/sdk'
 import { PENDING_CHECKS, PendingChecks, pendingNotice } from '../src/apply/pending-checks.js'
+import { twinsyncLine } from '../src/plan/command-text.js'
 
 const NGINX: ConfigCheck = { service: 'nginx', paths: ['/etc/nginx/**'], argv: ['nginx', '-t'], units: ['nginx.service'] }
 
@@ -27,7 +28,7 @@ describe('pending configuration checks: finished by the next apply', () => {
     host = new LocalHost(root)
     mkdirSync(join(root, 'usr/sbin'), { recursive: true })
     writeFileSync(join(root, 'usr/sbin/nginx'), '#!/bin/sh\n', { mode: 0o755 })
-    pending = new PendingChecks({ dir: join(dir, 'twin'), source: 'flag' })
+    pending = new PendingChecks({ dir: join(dir, 'twin'), source: 'flag' }, { line: (args) => twinsyncLine(args, { root: '/' }) })
   })
   afterEach(() => {
     sinon.restore()
@@ -185,14 +186,14 @@ describe('pending configuration checks: finished by the next apply', () => {
   it('says in status what an interrupted apply left unjudged on this root, and nothing for another root', async () => {
     const reload: Change = { id: 'systemd:reload:nginx.service', provider: 'systemd', category: 'services', operation: 'reload', resource: 'nginx.service', summary: '', risk: 'medium' }
     await record()
-    assert.match(pendingNotice(await pending.read(), host.root) ?? '', /not yet judged: nginx \(\/etc\/nginx\/nginx\.conf, \/etc\/nginx\/conf\.d\/x\.conf: its check had not ended\)/)
-    assert.match(pendingNotice(await pending.read(), host.root) ?? '', /before the plan's changes: nginx's check runs on the live files, which stay if it passes and go back if not\.$/)
+    assert.match(pendingNotice(await pending.read(), { root: host.root }) ?? '', /not yet judged: nginx \(\/etc\/nginx\/nginx\.conf, \/etc\/nginx\/conf\.d\/x\.conf: its check had not ended\)/)
+    assert.match(pendingNotice(await pending.read(), { root: host.root }) ?? '', /before the plan's changes: nginx's check runs on the live files, which stay if it passes and go back if not\.$/)
     await pending.awaitReloads('nginx', host.root, [reload])
-    assert.match(pendingNotice(await pending.read(), host.root) ?? '', /nginx \(.*: the reload of nginx\.service had given no verdict\)\. `twinsync apply` settles it/)
+    assert.match(pendingNotice(await pending.read(), { root: host.root }) ?? '', /nginx \(.*: the reload of nginx\.service had given no verdict\)\. `twinsync apply --root [^`]+` settles it/)
     // What the next apply does, per kind (session 29: a reload window's files are reloaded again live).
-    assert.match(pendingNotice(await pending.read(), host.root) ?? '', /before the plan's changes: nginx's files are checked again and the reload of nginx\.service runs again with them live: they stay if nginx\.service comes back as before, and go back if not\.$/)
+    assert.match(pendingNotice(await pending.read(), { root: host.root }) ?? '', /before the plan's changes: nginx's files are checked again and the reload of nginx\.service runs again with them live: they stay if nginx\.service comes back as before, and go back if not\.$/)
     await pending.rollingBack('systemd:reload:nginx.service', host.root)
-    assert.match(pendingNotice(await pending.read(), host.root) ?? '', /before the plan's changes: nginx's previous files go back and the reload of nginx\.service runs again \(the next plan asks for the files again\)\.$/)
-    assert.equal(pendingNotice(await pending.read(), '/elsewhere'), undefined)
+    assert.match(pendingNotice(await pending.read(), { root: host.root }) ?? '', /before the plan's changes: nginx's previous files go back and the reload of nginx\.service runs again \(the next plan asks for the files again\)\.$/)
+    assert.equal(pendingNotice(await pending.read(), { root: '/elsewhere' }), undefined)
   })
 })

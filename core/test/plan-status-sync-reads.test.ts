@@ -10,6 +10,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PENDING_CHECKS, PendingChecks } from '../src/apply/pending-checks.js'
+import { twinsyncLine } from '../src/plan/command-text.js'
 import { twinBranches } from '../src/intent/intent-git.js'
 
 /** The asynchronous fs requests made while `call` runs (and its promise settles). */
@@ -36,7 +37,7 @@ describe("plan's and status's small reads of the twin's .git: no fs request thro
   afterEach(() => rmSync(dir, { recursive: true, force: true }))
 
   it('the record of unfinished config checks, absent and present, is read without one', async () => {
-    const pending = new PendingChecks({ dir, source: 'flag' })
+    const pending = new PendingChecks({ dir, source: 'flag' }, { line: (args) => twinsyncLine(args, { root: '/' }) })
     const absent = await fsRequestsOf(() => pending.read())
     assert.deepEqual(absent.value, [])
     assert.deepEqual(absent.requests, [])

@@ -7,6 +7,7 @@ import sinon from 'sinon'
 import { IntentService } from '../src/intent/intent-service.js'
 import { PendingChecks, pendingNotice } from '../src/apply/pending-checks.js'
 import { Planner } from '../src/plan/planner.js'
+import { RunTarget } from '../src/plan/run-target.js'
 import { StatusWorkflow } from '../src/services/drift-status.js'
 import { SnapshotService } from '../src/snapshot/snapshot-service.js'
 import { TwinRepository } from '../src/twin/twin-repository.js'
@@ -176,8 +177,8 @@ describe('Planner', function () {
     await pending.addReloadWindow({ service: 'nginx', root: rig.root, files: [{ path: '/etc/nginx/nginx.conf', previous: { kind: 'absent' } }], reloads: [reload] })
     const said = (await plan()).diagnostics.filter((d) => d.code === 'CONFIG_UNJUDGED')
     assert.deepEqual(said.map((d) => d.severity), ['warning'])
-    assert.match(said[0]?.summary ?? '', /not yet judged: nginx \(\/etc\/nginx\/nginx\.conf: the reload of nginx\.service had given no verdict\)\. `twinsync apply` settles it/)
+    assert.match(said[0]?.summary ?? '', /not yet judged: nginx \(\/etc\/nginx\/nginx\.conf: the reload of nginx\.service had given no verdict\)\. `twinsync apply --root [^`]* --repo [^`]*` settles it/)
     // status says it with the same function (unfinishedApplyNotices), in these words.
-    assert.equal(said[0]?.summary, pendingNotice(await pending.read(), rig.root))
+    assert.equal(said[0]?.summary, pendingNotice(await pending.read(), rig.container.resolve(RunTarget).get()))
   })
 })

@@ -7,6 +7,10 @@ import type { RehearsalReport } from '../src/rehearse/rehearsal-report.js'
 import { againstTheMachine, fileSystemsBelow, preflight, rehearsalRefusal, withNetworkHints, type PreflightFacts } from '../src/rehearse/rehearsal-service.js'
 import { renderRehearsal } from '../src/cli/render-rehearsal.js'
 import { RehearsalContainer } from '../src/rehearse/rehearsal-container.js'
+import { twinsyncLine } from '../src/plan/command-text.js'
+
+/** The run's lines (RunTarget's): a twin at a path with a space. */
+const LINE = (args: readonly string[]) => twinsyncLine(args, { root: '/', repo: '/var/my twin' })
 
 const withSystemd = { root: '/srv/machine', stat: async (p: string) => (p === '/usr/lib/systemd/systemd' ? ({ type: 'file' } as FileStat) : undefined) }
 const facts = (over: Partial<PreflightFacts> & { missing?: string[] } = {}): PreflightFacts => ({
@@ -41,18 +45,18 @@ describe('rehearsal container: paths nspawn and overlay options cannot carry', (
 
 describe('rehearsal preflight: a coded refusal with the next step where it cannot run', () => {
   it('passes where everything is in place', async () => {
-    await preflight(withSystemd, facts())
+    await preflight(withSystemd, LINE, facts())
   })
 
   it('refuses when not root', async () => {
-    const e = await refusal(preflight(withSystemd, facts({ uid: 1000 })))
+    const e = await refusal(preflight(withSystemd, LINE, facts({ uid: 1000 })))
     assert.equal(e.code, 'REHEARSAL_UNAVAILABLE')
     assert.match(e.message, /only root can do/)
-    assert.match(e.nextStep ?? '', /sudo twinsync rehearse/)
+    assert.match(e.nextStep ?? '', /`sudo twinsync rehearse --repo '\/var\/my twin'`/)
   })
 
   it('refuses without systemd-nspawn, naming the Debian package systemd-container', async () => {
-    const e = await refusal(preflight(withSystemd, facts({ missing: ['systemd-nspawn'] })))
+    const e = await refusal(preflight(withSystemd, LINE, facts({ missing: ['systemd-nspawn'] })))
     assert.equal(e.code, 'REHEARSAL_UNAVAILABLE')
     assert.match(e.message, /systemd-nspawn is not installed/)
     assert.equal(e.nextStep, 'Install the Debian package systemd-container: `apt-get install systemd-container`.')
@@ -60,13 +64,13 @@ describe('rehearsal preflight: a coded refusal with the next step where it canno
   })
 
   it('refuses without util-linux tools, naming the package', async () => {
-    const e = await refusal(preflight(withSystemd, facts({ missing: ['setpriv'] })))
+    const e = await refusal(preflight(withSystemd, LINE, facts({ missing: ['setpriv'] })))
     assert.equal(e.code, 'REHEARSAL_UNAVAILABLE')
     assert.match(e.nextStep ?? '', /util-linux/)
   })
 
   it('refuses on a kernel without overlayfs', async () => {
-    const e = await refusal(preflight(withSystemd, facts({ filesystems: () => 'nodev\tsysfs\n\text4\n' })))
+    const e = await refusal(preflight(withSystemd, LINE, facts({ filesystems: () => 'nodev\tsysfs\n\text4\n' })))
     assert.equal(e.code, 'REHEARSAL_UNAVAILABLE')
     assert.match(e.message, /no overlay file system/)
     assert.match(e.nextStep ?? '', /modprobe overlay/)
@@ -74,16 +78,16 @@ describe('rehearsal preflight: a coded refusal with the next step where it canno
 
   it('refuses a TwinSync that runs outside the control groups its systemd sees (entered with nsenter from outside)', async () => {
     for (const cgroup of ['0::/..\n', '9:name=systemd:/..\n0::/..\n', '0::/../../system.slice/x.service\n']) {
-      const e = await refusal(preflight(withSystemd, facts({ cgroup: () => cgroup })))
+      const e = await refusal(preflight(withSystemd, LINE, facts({ cgroup: () => cgroup })))
       assert.equal(e.code, 'REHEARSAL_UNAVAILABLE')
       assert.match(e.message, /outside the control groups/)
-      assert.match(e.nextStep ?? '', /systemd-run --pipe --wait twinsync rehearse/)
+      assert.match(e.nextStep ?? '', /`systemd-run --pipe --wait twinsync rehearse --repo '\/var\/my twin'`/)
     }
-    await preflight(withSystemd, facts({ cgroup: () => '0::/system.slice/..odd-name.service\n' }))
+    await preflight(withSystemd, LINE, facts({ cgroup: () => '0::/system.slice/..odd-name.service\n' }))
   })
 
   it('refuses a target root that does not boot with systemd', async () => {
-    const e = await refusal(preflight({ root: '/srv/machine', stat: async () => undefined }, facts()))
+    const e = await refusal(preflight({ root: '/srv/machine', stat: async () => undefined }, LINE, facts()))
     assert.equal(e.code, 'REHEARSAL_UNAVAILABLE')
     assert.match(e.message, /\/srv\/machine does not boot with systemd/)
     assert.match(e.nextStep ?? '', /systemd-sysv/)
@@ -143,8 +147,8 @@ describe('the rule for applying after a rehearsal', () => {
   })
 
   it('applies only after a rehearsal that passed', () => {
-    assert.equal(rehearsalRefusal(report(true)), undefined)
-    const refused = rehearsalRefusal(report(false))
+    assert.equal(rehearsalRefusal(report(true), LINE), undefined)
+    const refused = rehearsalRefusal(report(false), LINE)
     assert.equal(refused?.code, 'REHEARSAL_FAILED')
     assert.equal(refused?.exitCode, 1)
     assert.match(refused?.message ?? '', /Nothing was applied: Rehearsal FAILED: 0 of 1 changes passed; newly failed units: nginx\.service/)

@@ -26,6 +26,10 @@ import { renderPush, renderRemoteStatus } from '../src/cli/render.js'
 import { remotePort } from '../src/tui/services.js'
 import { notesProvider } from './support/notes-provider.js'
 import { unitRig, type UnitRig } from './support/unit-container.js'
+import { twinsyncLine } from '../src/plan/command-text.js'
+/** Lines as a run on this machine's default twin and configuration says them (no flags). */
+const LINE = (args: readonly string[]) => twinsyncLine(args, { root: '/' })
+
 
 const failWith = (code: string) => (e: unknown) => isTwinSyncError(e) && e.code === code
 const git = (dir: string, ...args: string[]) => execFileSync('git', ['-C', dir, ...args], { encoding: 'utf8' }).trim()
@@ -762,7 +766,7 @@ describe('RemoteService', function () {
 
       it('REMOTE_DIVERGED names `twinsync pull --take-mirror` as its next step (before: `git reset --hard`, which dropped the edits, the local snapshots and what ran here)', async () => {
         await diverge()
-        await assert.rejects(remote().pull(), (e: unknown) => failWith('REMOTE_DIVERGED')(e) && /`twinsync pull --take-mirror`/.test((e as { nextStep?: string }).nextStep ?? '') && !/reset --hard/.test((e as { nextStep?: string }).nextStep ?? ''))
+        await assert.rejects(remote().pull(), (e: unknown) => failWith('REMOTE_DIVERGED')(e) && /`twinsync pull --take-mirror( --root [^`]+)? --repo [^`]+`/.test((e as { nextStep?: string }).nextStep ?? '') && !/reset --hard/.test((e as { nextStep?: string }).nextStep ?? ''))
       })
 
       it('takes the mirror\'s history; this twin\'s snapshots stay under refs/twinsync/diverged/<time>, the edit stays pending on top, what ran here is put back on top; the observed state stays the machine\'s', async () => {
@@ -855,7 +859,7 @@ describe('RemoteService', function () {
       const first = await remote().push()
       assert.equal(first.status, 'up-to-date')
       assert.deepEqual(first.mirrorSecrets?.map((f) => [f.path, f.line, f.rule]), [['scripts/deploy-key', 2, 'private-key']])
-      const shown = renderPush(first).join('\n')
+      const shown = renderPush(first, LINE).join('\n')
       assert.match(shown, /SECRET_IN_MIRROR.*scripts\/deploy-key:2 \(private-key\)/)
       assert.match(shown, /change each one.*twinsync forget.*push --retry --force/s)
       assert.doesNotMatch(JSON.stringify(first) + shown + (await readFile(auditFile(), 'utf8')), /b3BlbnNzaC1rZXktdjEAAAAA/)
@@ -864,7 +868,7 @@ describe('RemoteService', function () {
       const next = await snapshotAndPush()
       assert.equal(next.push?.status, 'pushed')
       assert.equal(next.push?.mirrorSecrets?.[0]?.path, 'scripts/deploy-key')
-      assert.match(renderRemoteStatus(await remote().status()), /SECRET_IN_MIRROR.*scripts\/deploy-key/)
+      assert.match(renderRemoteStatus(await remote().status(), LINE), /SECRET_IN_MIRROR.*scripts\/deploy-key/)
       assert.match((await remotePort(() => rig.container).status(new AbortController().signal)).summary, /1 secret\(s\) already in its history/)
       // forget rewrites the local history; the mirror still holds it until the forced push.
       rmSync(join(rig.twinDir, 'scripts/deploy-key'))
@@ -875,7 +879,7 @@ describe('RemoteService', function () {
       assert.equal(forced.status, 'pushed')
       assert.equal(forced.mirrorSecrets, undefined)
       assert.equal((await remote().status()).mirrorSecrets, undefined)
-      assert.doesNotMatch(renderRemoteStatus(await remote().status()), /SECRET_IN_MIRROR/)
+      assert.doesNotMatch(renderRemoteStatus(await remote().status(), LINE), /SECRET_IN_MIRROR/)
       assert.doesNotMatch((await remotePort(() => rig.container).status(new AbortController().signal)).summary, /secret/)
     })
 
@@ -920,7 +924,7 @@ describe('RemoteService', function () {
       const pushed = await remote().push()
       assert.equal(pushed.status, 'up-to-date')
       assert.deepEqual(pushed.mirrorSecrets?.map((f) => [f.path, f.line, f.rule]), [['filesystem/etc/vault/db.pass', 0, 'notes: vault path']])
-      assert.match(renderPush(pushed).join('\n'), /SECRET_IN_MIRROR.*filesystem\/etc\/vault\/db\.pass \(notes: vault path\)/)
+      assert.match(renderPush(pushed, LINE).join('\n'), /SECRET_IN_MIRROR.*filesystem\/etc\/vault\/db\.pass \(notes: vault path\)/)
       assert.doesNotMatch(JSON.stringify(pushed) + (await readFile(auditFile(), 'utf8')), /correct-horse-battery/)
       // forget and a forced push take it out.
       rmSync(join(rig.twinDir, 'filesystem'), { recursive: true })

@@ -4,6 +4,10 @@
 import { strict as assert } from 'node:assert'
 import type { Diagnostic } from '@twinsync/sdk'
 import { SHOWN_PER_KIND, renderPlan } from '../src/cli/render-plan.js'
+import { twinsyncLine } from '../src/plan/command-text.js'
+/** Lines as a run on this machine's default twin and configuration says them (no flags). */
+const LINE = (args: readonly string[]) => twinsyncLine(args, { root: '/' })
+
 
 describe('renderPlan of a big pulled twin', () => {
   it('200,000 changes still pending: the first ones, then how many more and where they are; no stack overflow', () => {
@@ -13,7 +17,7 @@ describe('renderPlan of a big pulled twin', () => {
       summary: `Create /etc/gen/f${i}: still pending, pulled from the mirror`,
     }))
     const plan = { formatVersion: 1, createdAt: '', basis: { twinCommit: null, root: '/', fingerprints: {} }, changes: [], edges: [], diagnostics } as never
-    const lines = renderPlan(plan).split('\n')
+    const lines = renderPlan(plan, LINE).split('\n')
     const head = lines.indexOf('Still pending from before:')
     assert.ok(head > 0)
     assert.equal(lines[head + 1], '  Create /etc/gen/f0: still pending, pulled from the mirror')
@@ -32,7 +36,7 @@ describe('renderPlan of a big pulled twin', () => {
     }))
     const other: Diagnostic = { code: 'PLAN_NOTE', severity: 'error', provider: 'apt', summary: 'apt.json could not be read', detail: 'Fix it' }
     const plan = { formatVersion: 1, createdAt: '', basis: { twinCommit: null, root: '/', fingerprints: {} }, changes: [], edges: [], diagnostics: [...leftOut, other] } as never
-    const text = renderPlan(plan)
+    const text = renderPlan(plan, LINE)
     const lines = text.split('\n')
     assert.ok(text.includes('Create /opt/x/f0: left out'), text.slice(0, 500))
     assert.ok(text.includes(`Create /opt/x/f${SHOWN_PER_KIND - 1}: left out`))

@@ -4,6 +4,10 @@
 import { strict as assert } from 'node:assert'
 import { renderStatus } from '../src/cli/render.js'
 import type { DriftStatus } from '../src/services/drift-status.js'
+import { twinsyncLine } from '../src/plan/command-text.js'
+/** Lines as a run on this machine's default twin and configuration says them (no flags). */
+const LINE = (args: readonly string[]) => twinsyncLine(args, { root: '/' })
+
 
 const status = (interrupted: string | null): DriftStatus => ({
   repo: '/var/lib/twinsync/twin',
@@ -22,12 +26,12 @@ const status = (interrupted: string | null): DriftStatus => ({
 
 describe('renderStatus: drift with an interrupted apply', () => {
   it('says apply heads for the interrupted apply\'s state, never that it would undo it', () => {
-    const text = renderStatus(status('An apply started 2026-12-04T13:18:32Z was interrupted (1 of 2 steps finished).'))
+    const text = renderStatus(status('An apply started 2026-12-04T13:18:32Z was interrupted (1 of 2 steps finished).'), LINE)
     assert.match(text, /Drift: the machine moved since the last snapshot \(1 file\)\. `twinsync apply` heads for the interrupted apply's state \(below\), not the last snapshot's: what that apply made stays; `twinsync adopt ITEM` keeps it\./)
     assert.doesNotMatch(text, /would undo/)
   })
 
   it('without one, applying now would undo the drift, as before', () => {
-    assert.match(renderStatus(status(null)), /Applying now would undo it; `twinsync adopt ITEM` keeps it\./)
+    assert.match(renderStatus(status(null), LINE), /Applying now would undo it; `twinsync adopt ITEM` keeps it\./)
   })
 })

@@ -4,6 +4,10 @@ import { needsRootLine, rootNeeds, rootNeedsNow, rootNotes, rootReason } from '.
 import { renderPlan } from '../src/cli/render-plan.js'
 import { machinePathOfChange } from '../src/plan/machine-path.js'
 import { needEdges } from '../src/plan/ordering-rules.js'
+import { twinsyncLine } from '../src/plan/command-text.js'
+/** Lines as a run on this machine's default twin and configuration says them (no flags). */
+const LINE = (args: readonly string[]) => twinsyncLine(args, { root: '/' })
+
 
 /** A machine of a few paths: uid, gid, mode (a fake host reader: stat and lstat). */
 function machine(paths: Record<string, { type: 'file' | 'directory'; uid: number; gid?: number; mode: number }>): HostReader {
@@ -47,7 +51,7 @@ describe('rootNeeds: the steps a run that is not root\'s cannot apply', () => {
     const plan = { formatVersion: 1, createdAt: '', basis: { twinCommit: null, root: '/', fingerprints: {} }, changes, edges: [], diagnostics } as never
     assert.equal(rootNotes(plan).size, 4)
     assert.match(needsRootLine(plan) ?? '', /^4 of 6 changes need root: .*`sudo twinsync apply --repo \/home\/ann\/twin`/)
-    const text = renderPlan(plan)
+    const text = renderPlan(plan, LINE)
     assert.match(text, /replace \/etc\/motd.*\[needs root\]\n\s+needs root: \/etc\/motd is root's/)
     assert.doesNotMatch(text, /\.bashrc.*needs root/)
   })

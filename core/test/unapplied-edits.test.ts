@@ -62,7 +62,7 @@ describe('IntentService: a value its provider\'s plan leaves out (Provider.unapp
     rig.git('commit', '-qam', 'a person empties the notes')
     const before = await pending()
     assert.deepEqual(before.items.map((i) => [i.id, i.code, i.operation]), [[ID, DESCRIPTION_EDIT_NOT_APPLIED, 'describe']])
-    assert.match(before.items[0]?.nextStep ?? '', /never written: delete \/etc\/notes.*twinsync discard notes:describe:system\/notes.json#text/)
+    assert.match(before.items[0]?.nextStep ?? '', /never written: delete \/etc\/notes.*twinsync discard 'notes:describe:system\/notes.json#text'/)
     assert.match(before.items[0]?.reason ?? '', /^never applied: notes plans nothing for this value/)
     assert.ok(unappliedCalls.some((c) => c.desired.text === '' && c.actual.text === 'one\n' && c.changes.length === 0), 'asked with the twin, the last snapshot and the plan between them')
 

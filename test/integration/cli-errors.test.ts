@@ -110,6 +110,39 @@ describe('twinsync refuses bad input and changes nothing', function () {
     assert.deepEqual(await argvOf(apply), ['apply', join(cli.dir, 'plan.json'), '--repo', repo, '--config', config])
   })
 
+  // Session 42: many next steps named a bare `twinsync status`, `push --retry`, `github link …`:
+  // pasted, they acted on the default twin and configuration, not the run's.
+  it('the next steps of discard, adopt, push, pull and remote show name the run\'s --root, --repo and --config', async () => {
+    const root = join(cli.dir, 'a root')
+    const repo = join(cli.dir, "my 'twin'")
+    const config = join(cli.dir, "it's $HOME conf.yaml")
+    await mkdir(root)
+    await writeFile(config, '{}\n')
+    const flags = ['--root', root, '--repo', repo, '--config', config]
+    assert.equal((await cli.twinsync(['init', ...flags])).code, 0)
+    const lines: string[] = []
+    const refused = async (args: string[], code: string) => {
+      const r = await cli.twinsync([...args, ...flags, '--json'])
+      const { error } = json<{ error: { code: string; nextStep: string } }>(r)
+      assert.equal(error.code, code, r.stdout)
+      lines.push(...pasted(error.nextStep))
+    }
+    await refused(['discard', 'nosuch:item'], 'ITEM_UNKNOWN') // `twinsync status`, `twinsync adopt ITEM`
+    await refused(['push', '--retry'], 'REMOTE_NOT_CONFIGURED') // github link, github create, remote set
+    await refused(['pull', '--no-apply'], 'REMOTE_NOT_CONFIGURED')
+    const shown = await cli.twinsync(['remote', 'show', ...flags]) // render.ts: "No mirror linked. Link one with …"
+    assert.equal(shown.code, 0, shown.stderr)
+    lines.push(...pasted(shown.stdout))
+    assert.ok(lines.length >= 9, lines.join('\n'))
+    const commands = new Set<string>()
+    for (const line of lines) {
+      const argv = await argvOf(line)
+      assert.deepEqual(argv.slice(-6), flags, line)
+      commands.add(argv.slice(0, -6).join(' '))
+    }
+    assert.deepEqual([...commands].sort(), ['adopt ITEM', 'github create', 'github link OWNER/REPO', 'remote set URL', 'status'])
+  })
+
   it('an unknown command or flag', async () => {
     const command = await cli.twinsync(['snapshott'])
     assert.equal(command.code, 2)

@@ -21,6 +21,10 @@ import { PlanWorkflow, readPlanFile, writePlanFile } from '../../core/src/servic
 import { SnapshotWorkflow } from '../../core/src/services/take-snapshot.js'
 import { fakeChars } from '../fixtures/secrets/samples.js'
 import { checksum, errorCode, git, GIT_ENV, noPlugins, smallTwin } from '../support/in-process-twin.js'
+import { twinsyncLine } from '../../core/src/plan/command-text.js'
+/** Lines as a run on this machine's default twin and configuration says them (no flags). */
+const LINE = (args: readonly string[]) => twinsyncLine(args, { root: '/' })
+
 
 interface Rig {
   dir: string
@@ -415,7 +419,7 @@ describe('hostile twin corpus: the twin is untrusted input', function () {
     ])
     assert.ok(outside.every((d) => /left out, .* outside the files provider's scope \(not under any path of files\.include\)/.test(d.summary) && /files\.include/.test(d.detail ?? '')))
     const { renderPlan } = await import('../../core/src/cli/render-plan.js')
-    assert.match(renderPlan(plan), /warning: files: Create \/root\/\.ssh\/authorized_keys: left out, .*\[FILES_OUTSIDE_SCOPE\]\n  Next step: If you meant it, add the path .* to files\.include/)
+    assert.match(renderPlan(plan, LINE), /warning: files: Create \/root\/\.ssh\/authorized_keys: left out, .*\[FILES_OUTSIDE_SCOPE\]\n  Next step: If you meant it, add the path .* to files\.include/)
     // status's pending items say the same: never applied, not "not applied yet".
     const { IntentService } = await import('../../core/src/intent/intent-service.js')
     const pending = await (await rig.container()).resolve(IntentService).pending()
@@ -437,7 +441,7 @@ describe('hostile twin corpus: the twin is untrusted input', function () {
       ['files:mkdir:/root/evil-dir', 'FILES_OUTSIDE_SCOPE'],
     ])
     assert.ok(forged.every((i) => /files\.include/.test(i.nextStep ?? '')), JSON.stringify(forged))
-    assert.match(renderStatus(status), /files:create:\/root\/\.ssh\/authorized_keys  .*\(never applied: .*outside the files provider's scope .*\) \[FILES_OUTSIDE_SCOPE\]\n {6}Next step: If you meant it, add the path/)
+    assert.match(renderStatus(status, LINE), /files:create:\/root\/\.ssh\/authorized_keys  .*\(never applied: .*outside the files provider's scope .*\) \[FILES_OUTSIDE_SCOPE\]\n {6}Next step: If you meant it, add the path/)
 
     const { ReconcileService } = await import('../../core/src/intent/reconcile-service.js')
     await (await rig.container()).resolve(ReconcileService).discard(forged.map((i) => i.id))
@@ -604,8 +608,8 @@ describe('hostile twin corpus: the twin is untrusted input', function () {
     })
     // Both front ends: the CLI's plan (apply and pull print the same) and the TUI's row and detail.
     const { renderPlan } = await import('../../core/src/cli/render-plan.js')
-    assert.match(renderPlan(plan), /create \/etc\/apt\/apt\.conf\.d\/99hook  \[high risk\]\n +high risk: an apt hook: runs its command as root/)
-    assert.match(renderPlan(plan), /files +\d+ +\(.*\) +10 high risk/)
+    assert.match(renderPlan(plan, LINE), /create \/etc\/apt\/apt\.conf\.d\/99hook  \[high risk\]\n +high risk: an apt hook: runs its command as root/)
+    assert.match(renderPlan(plan, LINE), /files +\d+ +\(.*\) +10 high risk/)
     const { changeLines } = await import('../../core/src/tui/change-detail.js')
     const hook = plan.changes.find((c) => c.resource === '/etc/apt/apt.conf.d/99hook')
     assert.ok(hook !== undefined)

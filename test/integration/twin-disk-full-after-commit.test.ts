@@ -19,6 +19,10 @@ import { IntentService } from '../../core/src/intent/intent-service.js'
 import { StatusWorkflow } from '../../core/src/services/drift-status.js'
 import { renderStatus } from '../../core/src/cli/render.js'
 import { git, noPlugins, smallTwin, type SmallTwin } from '../support/in-process-twin.js'
+import { twinsyncLine } from '../../core/src/plan/command-text.js'
+/** Lines as a run on this machine's default twin and configuration says them (no flags). */
+const LINE = (args: readonly string[]) => twinsyncLine(args, { root: '/' })
+
 
 describe('the twin disk full right after a snapshot commit', function () {
   this.timeout(180_000)
@@ -92,7 +96,7 @@ describe('the twin disk full right after a snapshot commit', function () {
     assert.ok(failed.message.startsWith(`The apply ran (1 applied, 0 unchanged, 0 failed, 0 skipped) and is recorded in snapshot ${head.slice(0, 12)}, but the disk holding the twin`), failed.message)
     assert.equal(await readFile(join(r.root, 'etc/motd'), 'utf8'), 'applied\n')
     assert.equal(git(r.twin, ['show', 'HEAD:filesystem/etc/motd']), 'applied\n', 'the apply is recorded')
-    assert.equal(await readApplyRecord(r.twin), undefined, 'no interrupted apply is left to finish')
+    assert.equal(await readApplyRecord(r.twin, { root: "/" }), undefined, 'no interrupted apply is left to finish')
     await rm(filler())
     await (await r.container()).resolve(SnapshotWorkflow).take({ init: false, ifChanged: false })
     assert.equal(await readFile(join(r.twin, 'filesystem/etc/hostname'), 'utf8'), 'left out\n', 'the edit left out is back')
@@ -122,7 +126,7 @@ describe('the twin disk full right after a snapshot commit', function () {
     const again = await (await r.container()).resolve(PlanWorkflow).plan({})
     await (await r.container()).resolve(ApplyService).apply({ plan: again, fromFile: false, signal: new AbortController().signal })
     assert.equal(await readFile(join(r.root, 'etc/motd'), 'utf8'), 'applied\n', 'applied')
-    assert.equal(await readApplyRecord(r.twin), undefined, 'no interrupted apply left')
+    assert.equal(await readApplyRecord(r.twin, { root: "/" }), undefined, 'no interrupted apply left')
     assert.deepEqual(await planned(), [])
   })
 
@@ -147,7 +151,7 @@ describe('the twin disk full right after a snapshot commit', function () {
     assert.equal(roomy.drift, false, 'the snapshot recorded the hostname')
     const merged = (await (await r.container()).resolve(IntentService).pending()).tree ?? ''
     assert.deepEqual([git(r.twin, ['show', `${merged}:filesystem/etc/hostname`]), git(r.twin, ['show', `${merged}:filesystem/etc/motd`])], ['machine changed\n', 'twin edit\n'], 'compared as merged onto the last snapshot')
-    assert.match(renderStatus(roomy), /Your edits of the twin are set aside in refs\/twinsync\/intended.*`twinsync snapshot` puts them back/)
+    assert.match(renderStatus(roomy, LINE), /Your edits of the twin are set aside in refs\/twinsync\/intended.*`twinsync snapshot [^`]*` puts them back/)
     await (await r.container()).resolve(SnapshotWorkflow).take({ init: false, ifChanged: false })
     const after = await status()
     assert.deepEqual([after.pending.items.map((i) => i.resource), after.pending.setAside], [['/etc/motd'], null], 'back in the working twin')

@@ -3,7 +3,7 @@ import { stampReason } from '../intent/reason-asked.js'
 import { TwinSyncError, isApplicable, isConfigChecker, isTwinSyncError, stableStringify } from '@twinsync/sdk'
 import { inject, injectable } from '../di.js'
 import { RunTarget } from '../plan/run-target.js'
-import { twinsyncLine } from '../plan/command-text.js'
+import { quoteArg, twinsyncLine, type CommandTarget } from '../plan/command-text.js'
 import { COMMANDS_LEDGER, readCommandsLedger, type CommandChangeData } from '../plan/plan-instructions.js'
 import { Planner } from '../plan/planner.js'
 import { IntentService, notKeptDiagnostics, type Promotion } from '../intent/intent-service.js'
@@ -129,7 +129,7 @@ export class ApplyService {
     // A plan of another machine's twin is refused here as well as in the plan (a saved one, made before).
     await refuseOtherMachine(this.target.get(this.twin.dir), await this.twin.open(), this.host)
     // Code that runs as root or a login: accepted by name, whoever calls (the CLI, the TUI).
-    refuseUnacceptedHighRisk(options.plan, options.acceptHighRisk, options.acceptAgain ?? twinsyncLine(['apply', '--yes', '--accept-high-risk'], this.target.get(this.twin.dir)), options.acceptHighRisk === true ? [] : await readAdminUsers(this.host))
+    refuseUnacceptedHighRisk(options.plan, options.acceptHighRisk, options.acceptAgain ?? this.target.line(['apply', '--yes', '--accept-high-risk'], this.twin.dir), this.target.get(this.twin.dir), options.acceptHighRisk === true ? [] : await readAdminUsers(this.host))
     // One apply at a time per machine, whichever twin it comes from (machine-lock.ts), then per twin.
     const report = await holdMachine(this.host.root, this.twin.dir, (began) => this.twin.lock().hold('apply', () => this.applyLocked(options, began)))
     // The checkpoint and the result go to the mirror, if there is one; a failed push is reported.
@@ -140,8 +140,8 @@ export class ApplyService {
   private async applyLocked(options: ApplyOptions, began: () => void): Promise<Omit<ApplyReport, 'push'>> {
     await this.checkPlanFits(options.plan)
     // An apply that was killed half way: continue it (or revert, deliberately), never undo it.
-    const interrupted = await readApplyRecord(this.twin.dir)
-    if (interrupted !== undefined) refuseUnlessContinuing(interrupted, options)
+    const interrupted = await readApplyRecord(this.twin.dir, this.target.get(this.twin.dir))
+    if (interrupted !== undefined) refuseUnlessContinuing(interrupted, options, this.target.get(this.twin.dir))
     // What an interrupted apply left is put right on the machine first (its temporary files, its
     // undecided checks): the apply begins there; otherwise once a saved or reviewed plan is not stale.
     if (interrupted !== undefined || (await this.pendingChecks.read()).some((c) => c.root === this.host.root)) began()
@@ -195,7 +195,7 @@ export class ApplyService {
     })
     await recorder.save()
     const checkpoint = await this.snapshots.snapshotLocked({ message: `TwinSync checkpoint before ${what} ${stamp}`, signal: options.signal }).catch((error: unknown) => {
-      throw checkpointFailed(error, editCommit, this.twin.dir)
+      throw checkpointFailed(error, editCommit, this.target.get(this.twin.dir))
     })
     await recorder.setCheckpoint(checkpoint.commit ?? checkpoint.head ?? null)
     const checkpointCommit = recorder.record.checkpoint
@@ -254,7 +254,7 @@ export class ApplyService {
     }).catch(async (error: unknown) => {
       // Committed, and only putting a person's other edits back failed: the apply is recorded.
       if (committedIn(error) !== undefined) await clearApplyRecord(this.twin.dir)
-      throw afterSnapshotFailed(error, what, counts, this.twin.dir)
+      throw afterSnapshotFailed(error, what, counts, this.target.get(this.twin.dir))
     })
     const commit = after.commit ?? after.head ?? null
     // Ran to its end: nothing to continue. After Ctrl-C the rest stays intended (plan shows it).
@@ -284,7 +284,7 @@ export class ApplyService {
     const { twinCommit, twinTree } = plan.basis
     const stale = () =>
       new TwinSyncError('PLAN_STALE', 'The twin changed between the plan and the apply (a twin file edited, or the twin moved, meanwhile): nothing was applied, and the twin is as it is now', {
-        nextStep: 'Run the apply again: it plans from the twin as it is now (`twinsync plan` shows what that is).',
+        nextStep: `Run the apply again: it plans from the twin as it is now (\`${this.target.line(['plan'], this.twin.dir)}\` shows what that is).`,
       })
     if (twinTree === undefined) {
       if (twinCommit === null) return undefined
@@ -389,7 +389,7 @@ export class ApplyService {
     appendAll(stale, (await this.noLongerAsked(plan, rest.filter((c) => !isCommand(c)))).map((c) => c.id))
     if (stale.length > 0) {
       throw new TwinSyncError('PLAN_STALE', `The plan no longer matches the machine and the twin (changed since it was made, or the file was edited): ${stale.slice(0, 10).join(', ')}${stale.length > 10 ? ` and ${stale.length - 10} more` : ''}`, {
-        nextStep: 'Make a new plan (`twinsync plan`) and review it again.',
+        nextStep: `Make a new plan (\`${this.target.line(['plan'], this.twin.dir)}\`) and review it again.`,
         details: { stale },
       })
     }
@@ -451,10 +451,11 @@ function notApplied(steps: ReadonlyArray<{ id: string; status: string; message?:
  * was") were not so, HEAD had moved by that commit (session 32, helper redteam). Said as it is;
  * the machine was not changed, and the edits stay what the twin asks.
  */
-function checkpointFailed(error: unknown, editCommit: string | undefined, dir: string): unknown {
+function checkpointFailed(error: unknown, editCommit: string | undefined, target: CommandTarget & { repo: string }): unknown {
+  const dir = target.repo
   if (editCommit === undefined || !(error instanceof TwinSyncError) || error.code !== 'DISK_FULL') return error
   return new TwinSyncError('DISK_FULL', `The disk holding the twin (${dir}) is full: your edits of the twin were committed (${editCommit.slice(0, 12)}, "TwinSync edit before apply"), the checkpoint before the steps could not be; nothing on the machine was changed`, {
-    nextStep: `Free some space (\`df -h ${dir}\`), then run \`twinsync apply\` again: your edits are still what the twin asks.`,
+    nextStep: `Free some space (\`df -h ${quoteArg(dir)}\`), then run \`${twinsyncLine(['apply'], target)}\` again: your edits are still what the twin asks.`,
     details: { repo: dir, committed: editCommit },
     cause: error,
   })
@@ -467,14 +468,15 @@ function checkpointFailed(error: unknown, editCommit: string | undefined, dir: s
  * what was done, that the record of the interrupted apply is kept, and that `twinsync apply`
  * finishes recording it without doing a change twice (doneBeforeInterruption). Session 17.
  */
-function afterSnapshotFailed(error: unknown, what: string, counts: Record<'applied' | 'unchanged' | 'failed' | 'skipped', number>, dir: string): unknown {
+function afterSnapshotFailed(error: unknown, what: string, counts: Record<'applied' | 'unchanged' | 'failed' | 'skipped', number>, target: CommandTarget & { repo: string }): unknown {
+  const dir = target.repo
   const ran = `The ${what} ran (${counts.applied} applied, ${counts.unchanged} unchanged, ${counts.failed} failed, ${counts.skipped} skipped)`
   const paths = editedPathsOf(error)
   if (paths !== undefined) {
     // A person saved twin files while the result was recorded (session 30): the snapshot stopped
     // before it moved anything, the edit kept; the machine was changed all the same.
     return new TwinSyncError('TWIN_DIRTY', `${ran}, but the twin was edited while its result was recorded (${paths.slice(0, 5).join(', ')}${paths.length > 5 ? ', …' : ''}): nothing of it was committed, the edit is kept, and the record of the interrupted ${what} is kept`, {
-      nextStep: `Run \`twinsync apply\` to finish recording it (what was done is not done again); your edit stays pending for the plan after that.`,
+      nextStep: `Run \`${twinsyncLine(['apply'], target)}\` to finish recording it (what was done is not done again); your edit stays pending for the plan after that.`,
       details: { repo: dir, paths, ...counts },
       cause: error,
     })
@@ -483,13 +485,13 @@ function afterSnapshotFailed(error: unknown, what: string, counts: Record<'appli
   const committed = committedIn(error)
   if (committed !== undefined) {
     return new TwinSyncError('DISK_FULL', `${ran} and is recorded in snapshot ${committed.slice(0, 12)}, but the disk holding the twin (${dir}) is full and your other edits could not be put back: they are set aside in refs/twinsync/intended`, {
-      nextStep: `Free some space (\`df -h ${dir}\`), then run \`twinsync snapshot\`: it puts them back into the working twin, pending as before.`,
+      nextStep: `Free some space (\`df -h ${quoteArg(dir)}\`), then run \`${twinsyncLine(['snapshot'], target)}\`: it puts them back into the working twin, pending as before.`,
       details: { repo: dir, committed, ...counts },
       cause: error,
     })
   }
   return new TwinSyncError('DISK_FULL', `${ran}, but the disk holding the twin (${dir}) is full and its result could not be committed; the record of the interrupted ${what} is kept`, {
-    nextStep: `Free some space (\`df -h ${dir}\`), then run \`twinsync apply\` to finish it: what was done is not done again.`,
+    nextStep: `Free some space (\`df -h ${quoteArg(dir)}\`), then run \`${twinsyncLine(['apply'], target)}\` to finish it: what was done is not done again.`,
     details: { repo: dir, ...counts },
     cause: error,
   })

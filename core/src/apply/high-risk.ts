@@ -1,6 +1,7 @@
 import type { Change, Plan } from '@twinsync/sdk'
 import { TwinSyncError } from '@twinsync/sdk/light'
 import { isCommand } from '../plan/commands-domain.js'
+import { twinsyncLine, type CommandTarget } from '../plan/command-text.js'
 import type { AdminUser } from '../plan/admin-users.js'
 import { markTrustChanges } from '../plan/trust-risk.js'
 
@@ -42,13 +43,13 @@ export function highRiskLines(changes: readonly Change[]): string[] {
  * by name (`accepted`: the ids, or true for all: `--accept-high-risk`, a typed "yes"). `admins`:
  * the machine's users who may become root (readAdminUsers), whose startup files are rated as root's.
  */
-export function refuseUnacceptedHighRisk(plan: Pick<Plan, 'changes'>, accepted: boolean | readonly string[] | undefined, again = 'twinsync apply --yes --accept-high-risk', admins: readonly AdminUser[] = []): void {
+export function refuseUnacceptedHighRisk(plan: Pick<Plan, 'changes'>, accepted: boolean | readonly string[] | undefined, again: string, target: CommandTarget, admins: readonly AdminUser[] = []): void {
   if (accepted === true) return
   const ids = new Set(Array.isArray(accepted) ? accepted : [])
   const missing = highRiskChanges(plan.changes, admins).filter(({ change }) => !ids.has(change.id))
   if (missing.length === 0) return
   throw new TwinSyncError('HIGH_RISK_NOT_ACCEPTED', `${missing.length} change${missing.length === 1 ? '' : 's'} of the plan run${missing.length === 1 ? 's' : ''} code as root or open${missing.length === 1 ? 's' : ''} a login, and ${missing.length === 1 ? 'was' : 'were'} not accepted: nothing was applied`, {
-    nextStep: `Read them in the plan above (each says why). To apply them, answer "${HIGH_RISK_ANSWER}" on a terminal, or run \`${again}\`; to apply the rest only, leave them out (TUI: Space) or discard them from the twin (\`twinsync discard ID\`).`,
+    nextStep: `Read them in the plan above (each says why). To apply them, answer "${HIGH_RISK_ANSWER}" on a terminal, or run \`${again}\`; to apply the rest only, leave them out (TUI: Space) or discard them from the twin (\`${twinsyncLine(['discard', 'ID'], target)}\`).`,
     details: { changes: missing.map(({ change, reason }) => ({ id: change.id, reason })) },
   })
 }

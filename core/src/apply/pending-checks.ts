@@ -6,6 +6,8 @@ import { TwinSyncError, errorDiagnostic, warningDiagnostic, writeFileAtomic } fr
 import { inject, injectable } from '../di.js'
 import { Tokens } from '../tokens.js'
 import type { TwinLocation } from '../twin/twin-location.js'
+import { twinsyncLine, type CommandTarget } from '../plan/command-text.js'
+import { RunTarget } from '../plan/run-target.js'
 import { ConfigGuard, type StoredFile } from './config-guard.js'
 
 /**
@@ -70,7 +72,10 @@ export class PendingChecks {
   private writing: Promise<void> = Promise.resolve()
   private readonly path: string
 
-  constructor(@inject(Tokens.TwinLocation) location: TwinLocation) {
+  constructor(
+    @inject(Tokens.TwinLocation) location: TwinLocation,
+    @inject(RunTarget) private readonly target: Pick<RunTarget, 'line'>,
+  ) {
     this.path = join(location.dir, PENDING_CHECKS)
   }
 
@@ -96,7 +101,7 @@ export class PendingChecks {
       // fall through
     }
     throw new TwinSyncError('REPO_INVALID', `The record of configuration checks an interrupted apply left (${this.path}) cannot be read`, {
-      nextStep: `Check the configuration files it names by hand (\`nginx -t\`, \`sshd -t\`, ...), then remove it (\`rm ${this.path}\`) and run \`twinsync plan\`.`,
+      nextStep: `Check the configuration files it names by hand (\`nginx -t\`, \`sshd -t\`, ...), then remove it (\`rm ${this.path}\`) and run \`${this.target.line(['plan'])}\`.`,
       details: { path: this.path },
     })
   }
@@ -340,8 +345,8 @@ function asChanges(entry: PendingCheck): Change[] {
  * What `status` says about configuration an interrupted apply left unjudged on this root (its
  * checker had not decided, or the reload that follows it had no verdict), or undefined.
  */
-export function pendingNotice(entries: readonly PendingCheck[], root: string): string | undefined {
-  const here = entries.filter((e) => e.root === root)
+export function pendingNotice(entries: readonly PendingCheck[], target: CommandTarget): string | undefined {
+  const here = entries.filter((e) => e.root === target.root)
   if (here.length === 0) return undefined
   const each = here.map((e) => {
     const files = e.files.map((f) => f.path).join(', ')
@@ -358,6 +363,6 @@ export function pendingNotice(entries: readonly PendingCheck[], root: string): s
     if (e.rollingBack === true) return `${e.service}'s previous files go back and the ${verbs} of ${units} runs again (the next plan asks for the files again)`
     return `${e.service}'s files are checked again and the ${verbs} of ${units} runs again with them live: they stay if ${units} comes back as before, and go back if not`
   })
-  return `Configuration it wrote is not yet judged: ${each.join('; ')}. \`twinsync apply\` settles it before anything else, before the plan's changes: ${does.join('; ')}.`
+  return `Configuration it wrote is not yet judged: ${each.join('; ')}. \`${twinsyncLine(['apply'], target)}\` settles it before anything else, before the plan's changes: ${does.join('; ')}.`
 }
 

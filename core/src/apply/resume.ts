@@ -6,6 +6,7 @@ import type { Change, HostPort, Plan } from '@twinsync/sdk'
 import { TwinSyncError, writeFileAtomic } from '@twinsync/sdk/light'
 import { diskError } from '../twin/disk-error.js'
 import { isCommand } from '../plan/commands-domain.js'
+import { twinsyncLine, type CommandTarget } from '../plan/command-text.js'
 
 /**
  * What an apply under way intends, written (atomically) before it changes anything and kept
@@ -93,7 +94,7 @@ function readOptional(path: string): string | undefined {
   }
 }
 
-export async function readApplyRecord(twinDir: string): Promise<ApplyInProgress | undefined> {
+export async function readApplyRecord(twinDir: string, target: CommandTarget): Promise<ApplyInProgress | undefined> {
   const text = readOptional(join(twinDir, APPLY_RECORD))
   if (text === undefined) return undefined
   try {
@@ -107,7 +108,7 @@ export async function readApplyRecord(twinDir: string): Promise<ApplyInProgress 
     // fall through: not something this version wrote
   }
   throw new TwinSyncError('REPO_INVALID', `The record of an interrupted apply (${join(twinDir, APPLY_RECORD)}) cannot be read`, {
-    nextStep: `Look at it, then remove it (\`rm ${join(twinDir, APPLY_RECORD)}\`) and run \`twinsync plan\` to see where the machine stands.`,
+    nextStep: `Look at it, then remove it (\`rm ${join(twinDir, APPLY_RECORD)}\`) and run \`${twinsyncLine(['plan'], target)}\` to see where the machine stands.`,
     details: { path: join(twinDir, APPLY_RECORD) },
   })
 }
@@ -283,21 +284,21 @@ export function finishesInterruptedApply(plan: Pick<Plan, 'changes' | 'diagnosti
 }
 
 /** One line for plan, status and apply: what was interrupted and the two ways on. */
-export function interruptedNotice(record: ApplyInProgress): string {
+export function interruptedNotice(record: ApplyInProgress, target: CommandTarget): string {
   const total = record.changes.length
   const done = Object.keys(record.done).length
-  const back = record.checkpoint === null ? '' : `, or \`twinsync revert ${record.checkpoint.slice(0, 12)}\` to go back to the machine as it was`
-  return `An ${record.kind === 'revert' ? 'revert' : 'apply'} started ${record.startedAt} was interrupted (${done} of ${total} steps finished). Planning toward the state it was applying (${record.intended.slice(0, 12)}): run \`twinsync apply\` to finish it${back}.`
+  const back = record.checkpoint === null ? '' : `, or \`${twinsyncLine(['revert', record.checkpoint.slice(0, 12)], target)}\` to go back to the machine as it was`
+  return `An ${record.kind === 'revert' ? 'revert' : 'apply'} started ${record.startedAt} was interrupted (${done} of ${total} steps finished). Planning toward the state it was applying (${record.intended.slice(0, 12)}): run \`${twinsyncLine(['apply'], target)}\` to finish it${back}.`
 }
 
 /**
  * A run while an apply is interrupted must continue it (the plan heads for the same state) or
  * go back deliberately (a revert); any other plan would mix two intentions.
  */
-export function refuseUnlessContinuing(record: ApplyInProgress, options: { plan: Plan; revertTo?: string }): void {
+export function refuseUnlessContinuing(record: ApplyInProgress, options: { plan: Plan; revertTo?: string }, target: CommandTarget): void {
   if (options.revertTo !== undefined || options.plan.basis.twinCommit === record.intended) return
-  throw new TwinSyncError('APPLY_INTERRUPTED', interruptedNotice(record).replace('Planning toward', 'This plan is not toward'), {
-    nextStep: `Run \`twinsync apply\` (without a plan file or --from) to finish the interrupted apply${record.checkpoint === null ? '' : `, or \`twinsync revert ${record.checkpoint.slice(0, 12)}\` to go back`}.`,
+  throw new TwinSyncError('APPLY_INTERRUPTED', interruptedNotice(record, target).replace('Planning toward', 'This plan is not toward'), {
+    nextStep: `Run \`${twinsyncLine(['apply'], target)}\` (without a plan file or --from) to finish the interrupted apply${record.checkpoint === null ? '' : `, or \`${twinsyncLine(['revert', record.checkpoint.slice(0, 12)], target)}\` to go back`}.`,
     details: { intended: record.intended, checkpoint: record.checkpoint },
   })
 }

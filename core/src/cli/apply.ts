@@ -78,7 +78,7 @@ export class CliApply {
     })
     if (revert !== undefined && !options.json) process.stdout.write(`Revert to ${revert.commit.slice(0, 12)} ${terminalText(revert.message)}${revert.labels.length ? ` (${terminalText(revert.labels.join(', '))})` : ''}\n`)
     const say = (line: string) => (options.json ? undefined : process.stdout.write(`${terminalLines(line)}\n`))
-    say(renderPlan(plan))
+    say(renderPlan(plan, (args) => this.target.line(args)))
     const service = this.service
     // Refused before asking; ApplyService.apply refuses it again whoever calls.
     service.refuseIfPlanHasErrors(plan)
@@ -92,13 +92,13 @@ export class CliApply {
     const line = (args: string[]) => twinsyncLine([...again, ...args], this.target.get())
     const high = highRiskChanges(plan.changes)
     let acceptHighRisk = options.acceptHighRisk === true
-    if (options.yes && !acceptHighRisk) refuseUnacceptedHighRisk(plan, false, line(['--yes', '--accept-high-risk']))
+    if (options.yes && !acceptHighRisk) refuseUnacceptedHighRisk(plan, false, line(['--yes', '--accept-high-risk']), this.target.get())
 
     let rehearsal: RehearsalReport | undefined
     if (options.rehearse === true && plan.changes.length > 0) {
       rehearsal = await this.rehearsal.withSignals(plan, { json: options.json, ...(options.network === undefined ? {} : { network: options.network }) })
       say(`\n${renderRehearsal(rehearsal)}`)
-      const refused = rehearsalRefusal(rehearsal)
+      const refused = rehearsalRefusal(rehearsal, (args) => this.target.line(args))
       if (refused !== undefined) {
         if (!options.json) process.stderr.write(formatUserError(refused))
         return { exitCode: refused.exitCode, json: { plan, rehearsal, applied: false, reason: 'rehearsal failed', error: refused.toJSON() } }
@@ -171,7 +171,7 @@ export class CliApply {
       if (report.continued === true) say('This finished the apply that was interrupted.')
       if ((report.tempFilesRemoved ?? []).length > 0) say(`Removed temporary files the interrupted apply left behind: ${(report.tempFilesRemoved ?? []).join(', ')}`)
       const { push, ...rest } = report
-      for (const line of renderPush(push)) say(line)
+      for (const line of renderPush(push, (args) => this.target.line(args))) say(line)
       return { exitCode: report.exitCode, json: { plan, ...(rehearsal === undefined ? {} : { rehearsal }), applied: true, ...rest, ...(push.status === 'not-configured' ? {} : { push }) } }
     } finally {
       process.off('SIGINT', onSigint)

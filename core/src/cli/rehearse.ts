@@ -5,6 +5,7 @@ import { RehearsalService } from '../rehearse/rehearsal-service.js'
 import type { RehearsalReport } from '../rehearse/rehearsal-report.js'
 import { renderRehearsal } from './render-rehearsal.js'
 import { PlanWorkflow } from '../services/make-plan.js'
+import { RunTarget } from '../plan/run-target.js'
 import { cliProgress } from './progress.js'
 import { terminalLines } from '../terminal-text.js'
 
@@ -25,6 +26,7 @@ export class CliRehearsal {
   constructor(
     @inject(PlanWorkflow) private readonly plans: PlanWorkflow,
     @inject(RehearsalService) private readonly rehearsals: RehearsalService,
+    @inject(RunTarget) private readonly target: RunTarget,
   ) {}
 
   /** Refuse before anything is planned when a rehearsal cannot run here (not root, no nspawn, …). */
@@ -71,7 +73,7 @@ export class CliRehearsal {
       ...(options.only === undefined ? {} : { only: options.only }),
       ...(onProgress === undefined ? {} : { onProgress }),
     })
-    if (!options.json) process.stdout.write(`${terminalLines(renderPlan(plan))}\n\n`)
+    if (!options.json) process.stdout.write(`${terminalLines(renderPlan(plan, (args) => this.target.line(args)))}\n\n`)
     if (plan.changes.length === 0) {
       if (!options.json) process.stdout.write('Nothing to rehearse: the plan has no changes.\n')
       return { exitCode: 0, json: { plan, rehearsal: null, reason: 'no changes' } }

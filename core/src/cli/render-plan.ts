@@ -1,6 +1,6 @@
 // A plan as `twinsync plan`, `apply` and `rehearse` print it: the counts, then every change.
 import type { Change, Plan } from '@twinsync/sdk'
-import { commandReview, commandReviewLines } from '../plan/command-text.js'
+import { commandReview, commandReviewLines, type LineFor } from '../plan/command-text.js'
 import { isCommand } from '../plan/commands-domain.js'
 import { noChangesLine, noteLines, secretsNotPutBack, summarizePlan, unheldNotPutBack } from '../plan/plan-summary.js'
 import { needsRootLine, rootNotes, rootReason } from '../plan/root-needs.js'
@@ -37,7 +37,7 @@ export function renderChange(change: Change, options: { diffs: boolean; needsRoo
   return lines
 }
 
-export function renderPlan(plan: Plan, options: { diffs: boolean } = { diffs: true }): string {
+export function renderPlan(plan: Plan, line: LineFor, options: { diffs: boolean } = { diffs: true }): string {
   const lines = renderPlanSummary(plan)
   if (plan.changes.length > 0) {
     lines.push('', 'Changes:')
@@ -48,7 +48,7 @@ export function renderPlan(plan: Plan, options: { diffs: boolean } = { diffs: tr
   if (pending.length > 0) {
     lines.push('', 'Still pending from before:')
     appendAll(lines, pending.slice(0, SHOWN_PER_KIND).map((d) => `  ${terminalText(d.summary)}`))
-    if (pending.length > SHOWN_PER_KIND) lines.push(`  … and ${countText(pending.length - SHOWN_PER_KIND)} more: \`twinsync status\` lists every one`)
+    if (pending.length > SHOWN_PER_KIND) lines.push(`  … and ${countText(pending.length - SHOWN_PER_KIND)} more: \`${line(['status'])}\` lists every one`)
   }
   const secrets = secretsNotPutBack(plan)
   if (secrets !== undefined) lines.push('', terminalText(secrets))
@@ -65,7 +65,7 @@ export function renderPlan(plan: Plan, options: { diffs: boolean } = { diffs: tr
       if (n <= SHOWN_PER_KIND) appendAll(lines, noteLines(d))
     }
     for (const [code, n] of shown) {
-      if (n > SHOWN_PER_KIND) lines.push(`… and ${countText(n - SHOWN_PER_KIND)} more like these [${code}]: \`twinsync plan --json\` lists every one`)
+      if (n > SHOWN_PER_KIND) lines.push(`… and ${countText(n - SHOWN_PER_KIND)} more like these [${code}]: \`${line(['plan', '--json'])}\` lists every one`)
     }
   }
   return lines.join('\n')

@@ -11,7 +11,7 @@ import type { ForgetResult } from '../services/run-forget.js'
 import type { ScheduleStatus } from '../services/schedule.js'
 import { renderDiagnostics } from './render-diagnostics.js'
 import { MIRROR_BRANCH } from '../remote/remote-settings.js'
-import { quoteArg } from '../plan/command-text.js'
+import { quoteArg, type LineFor } from '../plan/command-text.js'
 import { shownDiagnostic, terminalText } from '../terminal-text.js'
 import { UNPLANNED, countsPhrase, pendingPhrase } from '../vocabulary.js'
 import { TWIN_EMPTY } from '../plan/plan-summary.js'
@@ -25,8 +25,8 @@ function tally(items: ReadonlyArray<{ category: string; resource: string }>): st
 }
 
 /** Drift in observed words from the machine's side, pending as what the twin asks (vocabulary.ts). */
-export function renderStatus(s: DriftStatus): string {
-  const mirror = (s.remote.configured ? `\n${renderRemoteStatus(s.remote)}` : '') + (s.interrupted === null ? '' : `\n\n${s.interrupted}`) + branchLines(s)
+export function renderStatus(s: DriftStatus, line: LineFor): string {
+  const mirror = (s.remote.configured ? `\n${renderRemoteStatus(s.remote, line)}` : '') + (s.interrupted === null ? '' : `\n\n${s.interrupted}`) + branchLines(s, line)
   const at = `the twin at ${s.repo} (last snapshot ${s.observed?.slice(0, 12) ?? 'none'})`
   const missing = [
     ...s.missing.map(shownDiagnostic).flatMap((d) => [`Missing provider: ${d.summary}`, ...(d.detail === undefined ? [] : [`  ${d.detail}`])]),
@@ -36,7 +36,7 @@ export function renderStatus(s: DriftStatus): string {
   // of the machine (no snapshot yet) has no "otherwise" to say: only the mirror's lines follow.
   if (missing.length > 0) {
     const empty = s.unread.some((d) => d.code === TWIN_EMPTY)
-    const otherwise = empty ? [] : ['', renderStatus({ ...s, missing: [], unread: [] }).replace(/^In sync: /, 'Otherwise: ')]
+    const otherwise = empty ? [] : ['', renderStatus({ ...s, missing: [], unread: [] }, line).replace(/^In sync: /, 'Otherwise: ')]
     return [`NOT in sync: ${notComparedPhrase(notCompared(s))}.`, ...missing, ...otherwise].join('\n') + (empty ? mirror : '')
   }
   if (inSync(s)) return `In sync: the machine matches ${at}; nothing pending.${mirror}`
@@ -48,26 +48,26 @@ export function renderStatus(s: DriftStatus): string {
     // "applying now would undo it" was the opposite of what it does (session 30, helper redteam).
     const undo =
       s.interrupted !== null
-        ? '`twinsync apply` heads for the interrupted apply\'s state (below), not the last snapshot\'s: what that apply made stays'
+        ? `\`${line(['apply'])}\` heads for the interrupted apply's state (below), not the last snapshot's: what that apply made stays`
         : alone.length === 0
           ? 'Applying now would undo it'
           : alone.length === s.changes.length
             ? 'No plan changes it back'
             : 'Applying now would undo all but what is marked'
-    lines.push(`Drift: the machine moved since the last snapshot (${tally(s.changes)}). ${undo}; \`twinsync adopt ITEM\` keeps it.`)
+    lines.push(`Drift: the machine moved since the last snapshot (${tally(s.changes)}). ${undo}; \`${line(['adopt', 'ITEM'])}\` keeps it.`)
     // Drift a plan leaves alone (a dependency, an unpinned upgrade) is kept with its domain.
-    lines.push(...s.changes.slice(0, 30).map((c) => `    ${terminalText(c.id)}  ${terminalText(c.summary)}${c.planned === UNPLANNED ? ` (no plan changes it back; \`twinsync adopt ${c.category}\` or a snapshot records it)` : ''}`))
-    if (s.changes.length > 30) lines.push(`    … and ${s.changes.length - 30} more (twinsync plan shows them all)`)
+    lines.push(...s.changes.slice(0, 30).map((c) => `    ${terminalText(c.id)}  ${terminalText(c.summary)}${c.planned === UNPLANNED ? ` (no plan changes it back; \`${line(['adopt', c.category])}\` or a snapshot records it)` : ''}`))
+    if (s.changes.length > 30) lines.push(`    … and ${s.changes.length - 30} more (\`${line(['plan'])}\` shows them all)`)
   }
   lines.push('')
   if (s.pending.count === 0) lines.push('Pending: none; the twin asks for nothing the machine lacks.')
   else {
-    lines.push(`Pending: the twin asks for what the machine does not have yet (${tally(s.pending.items)}). \`twinsync apply\` does it; \`twinsync discard ITEM\` drops one.`)
+    lines.push(`Pending: the twin asks for what the machine does not have yet (${tally(s.pending.items)}). \`${line(['apply'])}\` does it; \`${line(['discard', 'ITEM'])}\` drops one.`)
     // Done outside TwinSync, or by the interrupted apply (its record says so): each reason says which.
     const had = s.pending.items.filter((i) => i.onMachine === true && i.reason === ON_MACHINE).length
-    if (had > 0) lines.push(`  ${had === s.pending.items.length ? (had === 1 ? 'The machine already has it' : 'The machine already has all of them') : `The machine already has ${had} of them`} (done outside TwinSync): \`twinsync snapshot\` records ${had === 1 ? 'it' : 'them'} and ${had === 1 ? 'it is' : 'they are'} no longer pending.`)
+    if (had > 0) lines.push(`  ${had === s.pending.items.length ? (had === 1 ? 'The machine already has it' : 'The machine already has all of them') : `The machine already has ${had} of them`} (done outside TwinSync): \`${line(['snapshot'])}\` records ${had === 1 ? 'it' : 'them'} and ${had === 1 ? 'it is' : 'they are'} no longer pending.`)
     const made = s.pending.items.filter((i) => i.onMachine === true && i.reason !== ON_MACHINE).length
-    if (made > 0) lines.push(`  ${made === s.pending.items.length ? (made === 1 ? 'The machine already has it' : 'The machine already has all of them') : `The machine already has ${made} of them`}, as the interrupted apply planned: \`twinsync apply\` finishes that apply, and its snapshot records ${made === 1 ? 'it' : 'them'}.`)
+    if (made > 0) lines.push(`  ${made === s.pending.items.length ? (made === 1 ? 'The machine already has it' : 'The machine already has all of them') : `The machine already has ${made} of them`}, as the interrupted apply planned: \`${line(['apply'])}\` finishes that apply, and its snapshot records ${made === 1 ? 'it' : 'them'}.`)
     // An item its provider never applies here (outside its scope) says so with its code and next step, as the plan does.
     lines.push(
       ...s.pending.items.slice(0, 30).flatMap((i) => [
@@ -82,13 +82,13 @@ export function renderStatus(s: DriftStatus): string {
 }
 
 /** What a person committed on a branch TwinSync does not read, and a twin on a branch `push` does not send. */
-function branchLines(s: Pick<DriftStatus, 'repo' | 'branches'>): string {
+function branchLines(s: Pick<DriftStatus, 'repo' | 'branches'>, line: LineFor): string {
   const { current, unread } = s.branches
   const lines = unread.map(
     (b) =>
       `Not read: branch ${b.branch} has ${b.commits} commit${b.commits === 1 ? '' : 's'} that ${current ?? 'HEAD'} does not; TwinSync reads only the branch checked out. \`git -C ${quoteArg(s.repo)} merge ${b.branch}\` asks for ${b.commits === 1 ? 'it' : 'them'}, or delete the branch.`,
   )
-  if (current !== MIRROR_BRANCH) lines.unshift(`The twin is on ${current === null ? 'a detached HEAD' : `branch ${current}`}, not ${MIRROR_BRANCH}: snapshots are committed there, and \`twinsync push\` sends ${MIRROR_BRANCH}.`)
+  if (current !== MIRROR_BRANCH) lines.unshift(`The twin is on ${current === null ? 'a detached HEAD' : `branch ${current}`}, not ${MIRROR_BRANCH}: snapshots are committed there, and \`${line(['push'])}\` sends ${MIRROR_BRANCH}.`)
   return lines.length === 0 ? '' : `\n\n${lines.join('\n')}`
 }
 
@@ -123,11 +123,11 @@ export function renderStartup({ entries, diagnostics }: StartupList): string {
   return [table(['WHEN', 'SOURCE', 'USER', 'ENABLED', 'NAME', 'COMMAND'], rows), ...renderDiagnostics(diagnostics)].join('\n')
 }
 
-export function renderDecision(d: Decision): string {
+export function renderDecision(d: Decision, line: LineFor): string {
   const verb = d.decision === 'adopt' ? 'Adopted the machine\'s value of' : 'Discarded the pending intent of'
   const lines = [`${verb} ${d.items.length} item${d.items.length === 1 ? '' : 's'} (commit ${d.commit.slice(0, 12)}):`]
   appendAll(lines, d.items.map((i) => `  ${terminalText(i.id)}  ${terminalText(i.summary)}`))
-  lines.push(d.intended === null ? 'Nothing is pending any more.' : 'Other items are still pending: `twinsync status` lists them.')
+  lines.push(d.intended === null ? 'Nothing is pending any more.' : `Other items are still pending: \`${line(['status'])}\` lists them.`)
   return lines.join('\n')
 }
 
@@ -154,20 +154,20 @@ export function renderGc(r: GcReport & { repo: string }): string {
   ].join('\n')
 }
 
-export function renderSchedule(r: ScheduleStatus & { action?: string; removed?: string[]; recorded?: string | null; notRecorded?: string }): string {
+export function renderSchedule(r: ScheduleStatus & { action?: string; removed?: string[]; recorded?: string | null; notRecorded?: string }, line: LineFor): string {
   const lines: string[] = []
   // What enable or disable changed on the machine is adopted into the twin, or the next apply would undo it.
   const recorded =
     r.recorded !== undefined
       ? [`  twin:     recorded (${r.recorded === null ? 'already, by a snapshot' : `adopt ${r.recorded.slice(0, 12)}`}), so an apply keeps it`]
       : r.notRecorded !== undefined
-        ? [`  twin:     not recorded (${r.notRecorded}); run \`twinsync snapshot\`, or the next apply undoes this`]
+        ? [`  twin:     not recorded (${r.notRecorded}); run \`${line(['snapshot'])}\`, or the next apply undoes this`]
         : []
   if (r.action === 'disabled') {
     lines.push(r.removed === undefined || r.removed.length === 0 ? 'No schedule was installed; nothing removed.' : `Schedule removed: ${r.removed.join(', ')}`)
     return [...lines, ...recorded].join('\n')
   }
-  if (r.kind === 'none') return 'No scheduled snapshot is installed. `twinsync schedule enable` installs one.'
+  if (r.kind === 'none') return `No scheduled snapshot is installed. \`${line(['schedule', 'enable'])}\` installs one.`
   const how = r.kind === 'systemd' ? `systemd timer twinsync-snapshot.timer${r.active === false ? ' (not active)' : ''}` : 'cron entry'
   lines.push(`${r.action === 'enabled' ? 'Scheduled' : 'Scheduled snapshot'}: ${how}, ${r.kind === 'cron' ? `cron schedule "${r.every}"` : `every ${r.every}`}`)
   if (r.next !== undefined) lines.push(`  next run: ${r.next}`)
@@ -177,24 +177,24 @@ export function renderSchedule(r: ScheduleStatus & { action?: string; removed?: 
   return [...lines, ...recorded].join('\n')
 }
 
-export function renderRemoteStatus(s: RemoteStatus): string {
-  if (!s.configured) return 'No mirror linked. Link one with `twinsync github link OWNER/REPO`, `twinsync github create` or `twinsync remote set URL`.'
+export function renderRemoteStatus(s: RemoteStatus, line: LineFor): string {
+  if (!s.configured) return `No mirror linked. Link one with \`${line(['github', 'link', 'OWNER/REPO'])}\`, \`${line(['github', 'create'])}\` or \`${line(['remote', 'set', 'URL'])}\`.`
   const what = s.kind === 'github' ? `GitHub ${s.repository}` : 'git remote'
   const lines = [`Mirror: ${what} (${s.url})`, s.pending === 0 ? 'Every snapshot is mirrored.' : `${s.pending} snapshot(s) not yet pushed.`]
-  return [...lines, ...renderMirrorSecrets(s.url, s.mirrorSecrets)].join('\n')
+  return [...lines, ...renderMirrorSecrets(s.url, s.mirrorSecrets, line)].join('\n')
 }
 
 /**
  * What today's secret rules found in what the mirror already holds (`SECRET_IN_MIRROR`): where
  * and which rule, never the value, and what to do; none when there is nothing.
  */
-export function renderMirrorSecrets(url: string | null, findings: readonly PushSecretFinding[] | undefined): string[] {
+export function renderMirrorSecrets(url: string | null, findings: readonly PushSecretFinding[] | undefined, line: LineFor): string[] {
   if (findings === undefined || findings.length === 0) return []
   const shown = findings.slice(0, 10).map(describePushFinding).join(', ')
   const more = findings.length > 10 ? ` and ${findings.length - 10} more` : ''
   return [
     terminalText(`warning: [SECRET_IN_MIRROR] the mirror ${url ?? ''} already holds ${findings.length} secret(s) that today's secret rules find, pushed before them or brought by a pull: ${shown}${more}`),
-    '  They have left this machine: change each one. Then take them out of the history with `twinsync forget PATH…` (or `twinsync forget --rule RULE`) and replace the mirror\'s with `twinsync push --retry --force`; `twinsync remote show` lists them until then.',
+    `  They have left this machine: change each one. Then take them out of the history with \`${line(['forget', 'PATH'])}\` (or \`${line(['forget', '--rule', 'RULE'])}\`) and replace the mirror's with \`${line(['push', '--retry', '--force'])}\`; \`${line(['remote', 'show'])}\` lists them until then.`,
   ]
 }
 
@@ -203,11 +203,11 @@ export function renderMirrorSecrets(url: string | null, findings: readonly PushS
  * this twin's own snapshots are kept, what of this machine's record was put back on top, and the
  * edits still pending on top of what arrived.
  */
-export function renderPull(p: PullOutcome): string[] {
+export function renderPull(p: PullOutcome, line: LineFor): string[] {
   const short = (c: string | null) => c?.slice(0, 12) ?? '(empty)'
-  const edits = p.edits === undefined || p.edits.length === 0 ? [] : [`The working twin's edits stay pending on top of it (${p.edits.length} path(s): ${p.edits.slice(0, 5).map(terminalText).join(', ')}${p.edits.length > 5 ? ', …' : ''}); \`twinsync status\` lists them.`]
+  const edits = p.edits === undefined || p.edits.length === 0 ? [] : [`The working twin's edits stay pending on top of it (${p.edits.length} path(s): ${p.edits.slice(0, 5).map(terminalText).join(', ')}${p.edits.length > 5 ? ', …' : ''}); \`${line(['status'])}\` lists them.`]
   if (p.status === 'fast-forwarded') return [`Pulled ${p.pulled} snapshot(s): ${short(p.from)} → ${short(p.to)}.`, ...edits]
-  if (p.status === 'ahead') return [`Nothing to pull; ${p.ahead} local snapshot(s) are not on the mirror yet (twinsync push --retry).`]
+  if (p.status === 'ahead') return [`Nothing to pull; ${p.ahead} local snapshot(s) are not on the mirror yet (\`${line(['push', '--retry'])}\`).`]
   if (p.status === 'up-to-date') return ['The twin is up to date with its mirror.']
   const kept = p.kept ?? { commands: [], journals: [] }
   const record = [
@@ -216,18 +216,18 @@ export function renderPull(p: PullOutcome): string[] {
   ]
   return [
     `Took the mirror's history: ${p.pulled} snapshot(s) from the mirror, now at ${short(p.to)}.`,
-    `This twin's own history (${p.ahead} snapshot(s) the mirror lacks, up to ${short(p.from)}) is kept at ${p.keptAt ?? ''}: \`git log ${p.keptAt ?? ''}\` in the twin; \`twinsync show\` and \`twinsync revert\` take its commits. The last snapshot stays this machine's state: what arrived is pending until applied.`,
+    `This twin's own history (${p.ahead} snapshot(s) the mirror lacks, up to ${short(p.from)}) is kept at ${p.keptAt ?? ''}: \`git log ${p.keptAt ?? ''}\` in the twin; \`${line(['show', 'COMMIT'])}\` and \`${line(['revert', 'COMMIT'])}\` take its commits. The last snapshot stays this machine's state: what arrived is pending until applied.`,
     ...(record.length === 0 ? [] : [`What ran on this machine was put back on top (${record.join(', ')}): the commit ${short(p.to)} says so and goes to the mirror with the next push.`]),
     ...edits,
   ]
 }
 
 /** One line for a push after a snapshot or an apply; a failure is a warning, not an error. */
-export function renderPush(p: PushOutcome | undefined): string[] {
+export function renderPush(p: PushOutcome | undefined, line: LineFor): string[] {
   if (p === undefined || p.status === 'not-configured') return []
   const warn = (w: { code: string; message: string; nextStep: string } | undefined) => (w === undefined ? [] : [`warning: [${w.code}] ${terminalText(w.message)}`, `  ${terminalText(w.nextStep)}`])
-  const audit = [...renderMirrorSecrets(p.url, p.mirrorSecrets), ...warn(p.mirrorHead), ...warn(p.auditNotKept)]
+  const audit = [...renderMirrorSecrets(p.url, p.mirrorSecrets, line), ...warn(p.mirrorHead), ...warn(p.auditNotKept)]
   if (p.status === 'pushed') return [`Pushed ${p.pushed} snapshot(s) to ${p.url}.`, ...audit]
   if (p.status === 'up-to-date') return [`The mirror ${p.url} is up to date.`, ...audit]
-  return [`warning: not pushed to ${p.url}: [${p.error?.code}] ${terminalText(p.error?.message ?? '')}`, `  The snapshot is safe in the local twin. ${terminalText(p.error?.nextStep ?? 'Run `twinsync push --retry` later.')}`, ...audit]
+  return [`warning: not pushed to ${p.url}: [${p.error?.code}] ${terminalText(p.error?.message ?? '')}`, `  The snapshot is safe in the local twin. ${terminalText(p.error?.nextStep ?? `Run \`${line(['push', '--retry'])}\` later.`)}`, ...audit]
 }

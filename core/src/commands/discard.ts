@@ -14,7 +14,9 @@ export default class Discard extends TwinSyncCommand<typeof Discard> {
     const { argv } = await this.parse(Discard)
     const { ReconcileService } = await import('../intent/reconcile-service.js')
     const { renderDecision } = await import('../cli/render.js')
-    const decision = await (await this.container()).resolve(ReconcileService).decide('discard', argv as string[])
-    this.emit(decision, renderDecision)
+    const container = await this.container()
+    const decision = await container.resolve(ReconcileService).decide('discard', argv as string[])
+    const { runLines } = await import('../plan/run-target.js')
+    this.emit(decision, (d) => renderDecision(d, runLines(container)))
   }
 }

@@ -15,18 +15,21 @@ export default class Init extends TwinSyncCommand<typeof Init> {
 
   async run(): Promise<void> {
     const { InitWorkflow } = await import('../services/init-twin.js')
-    const workflow = (await this.container()).resolve(InitWorkflow)
+    const container = await this.container()
+    const workflow = container.resolve(InitWorkflow)
+    const { RunTarget } = await import('../plan/run-target.js')
+    const line = (args: readonly string[], repo: string) => container.resolve(RunTarget).line(args, repo)
     if (this.flags.claim) {
       this.emit(await workflow.claim(), (r) =>
         r.claimed === undefined
           ? `The twin at ${r.repo} already is this machine's; nothing changed.`
-          : `The twin at ${r.repo} (made of machine id ${r.claimed.twin.slice(0, 12)}…) is now the target's (machine id ${r.claimed.machine.slice(0, 12)}…).\nNext: twinsync plan — review what it would change here before applying.`,
+          : `The twin at ${r.repo} (made of machine id ${r.claimed.twin.slice(0, 12)}…) is now the target's (machine id ${r.claimed.machine.slice(0, 12)}…).\nNext: ${line(['plan'], r.repo)} — review what it would change here before applying.`,
       )
       return
     }
     const result = await workflow.init()
     this.emit(result, (r) =>
-      r.created ? `Created the twin at ${r.repo} (commit ${r.commit?.slice(0, 12)}).\nNext: twinsync snapshot` : `The twin at ${r.repo} already exists; nothing changed.`,
+      r.created ? `Created the twin at ${r.repo} (commit ${r.commit?.slice(0, 12)}).\nNext: ${line(['snapshot'], r.repo)}` : `The twin at ${r.repo} already exists; nothing changed.`,
     )
   }
 }

@@ -38,6 +38,6 @@ export default class PlanCommand extends TwinSyncCommand<typeof PlanCommand> {
     if (plan.diagnostics.some((d) => d.severity === 'error')) process.exitCode = 1
     // The line to apply it names this run's root, twin and configuration, as every next step does (twinsyncLine).
     const out = this.flags.out
-    this.emit(plan, (p) => renderPlan(p, { diffs: !this.flags['no-diff'] }) + (out === undefined ? '' : `\nPlan written to ${out}; apply it with: ${twinsyncLine(['apply', pathWord(out)], container.resolve(RunTarget).get())}`))
+    this.emit(plan, (p) => renderPlan(p, (args) => container.resolve(RunTarget).line(args), { diffs: !this.flags['no-diff'] }) + (out === undefined ? '' : `\nPlan written to ${out}; apply it with: ${twinsyncLine(['apply', pathWord(out)], container.resolve(RunTarget).get())}`))
   }
 }

@@ -23,8 +23,9 @@ export default class Pull extends TwinSyncCommand<typeof Pull> {
     const container = await this.container()
     const { RemoteService } = await import('../remote/remote-service.js')
     const { renderPull } = await import('../cli/render.js')
+    const { runLines } = await import('../plan/run-target.js')
     const pulled = await container.resolve(RemoteService).pull({ takeMirror: this.flags['take-mirror'] })
-    if (!this.flags.json) process.stdout.write(`${terminalLines(renderPull(pulled).join('\n'))}\n`)
+    if (!this.flags.json) process.stdout.write(`${terminalLines(renderPull(pulled, runLines(container)).join('\n'))}\n`)
     if (this.flags['no-apply']) {
       if (this.flags.json) process.stdout.write(JSON.stringify({ pull: pulled }, null, 2) + '\n')
       return

@@ -17,10 +17,11 @@ export default class Push extends TwinSyncCommand<typeof Push> {
     const container = await this.container()
     const { RemoteService } = await import('../remote/remote-service.js')
     const { renderPush } = await import('../cli/render.js')
+    const { runLines } = await import('../plan/run-target.js')
     if (this.flags.retry) {
       // No mirror linked: refused by the service (REMOTE_NOT_CONFIGURED, as pull and test are).
       const push = await container.resolve(RemoteService).retry({ force: this.flags.force })
-      this.emit({ push }, (r) => renderPush(r.push).join('\n'))
+      this.emit({ push }, (r) => renderPush(r.push, runLines(container)).join('\n'))
       // Pushing is the whole job here: a failure is not just a warning.
       if (push.status === 'failed') process.exitCode = 1
       return
@@ -35,6 +36,6 @@ export default class Push extends TwinSyncCommand<typeof Push> {
       ...(this.flags.label === undefined ? {} : { label: this.flags.label }),
       ...(onProgress === undefined ? {} : { onProgress }),
     })
-    this.emit(result, renderSnapshot)
+    this.emit(result, (r) => renderSnapshot(r, runLines(container)))
   }
 }

@@ -19,6 +19,7 @@ export default class Schedule extends TwinSyncCommand<typeof Schedule> {
     const { args } = await this.parse(Schedule)
     const { enableSchedule, disableSchedule, scheduleStatus } = await import('../services/schedule.js')
     const { renderSchedule } = await import('../cli/render.js')
+    const { runLines } = await import('../plan/run-target.js')
     const container = await this.container()
     const { TwinRepository } = await import('../twin/twin-repository.js')
     const { realpath } = await import('node:fs/promises')
@@ -29,11 +30,11 @@ export default class Schedule extends TwinSyncCommand<typeof Schedule> {
     const target = { root, repo: abs(this.flags.repo), config: abs(this.flags.config) }
     if (args.action === 'enable') {
       if (root === '/') await container.resolve(TwinRepository).open()
-      this.emit(await this.recorded(await enableSchedule(target, this.flags.every, { apt: this.flags.apt })), renderSchedule)
+      this.emit(await this.recorded(await enableSchedule(target, this.flags.every, { apt: this.flags.apt })), (r) => renderSchedule(r, runLines(container)))
     } else if (args.action === 'disable') {
-      this.emit(await this.recorded(await disableSchedule(target)), renderSchedule)
+      this.emit(await this.recorded(await disableSchedule(target)), (r) => renderSchedule(r, runLines(container)))
     } else {
-      this.emit(await scheduleStatus(target), renderSchedule)
+      this.emit(await scheduleStatus(target), (r) => renderSchedule(r, runLines(container)))
     }
   }
 
@@ -46,7 +47,7 @@ export default class Schedule extends TwinSyncCommand<typeof Schedule> {
     const { TwinRepository } = await import('../twin/twin-repository.js')
     const { isTwinSyncError } = await import('@twinsync/sdk')
     const container = await this.container()
-    const note = `\`twinsync schedule ${result.action === 'enabled' ? 'enable' : 'disable'}\` changed these on the machine; the twin records them, so that an apply keeps them.`
+    const note = `\`schedule ${result.action === 'enabled' ? 'enable' : 'disable'}\` changed these on the machine; the twin records them, so that an apply keeps them.`
     try {
       await container.resolve(TwinRepository).open()
       // The timer just started may run its first snapshot now (a short --every): wait for it, a

@@ -17,13 +17,15 @@ export default class Snapshot extends TwinSyncCommand<typeof Snapshot> {
     const { renderSnapshot } = await import('../cli/render-snapshot.js')
     const { cliProgress } = await import('../cli/progress.js')
     const onProgress = cliProgress(this.flags.json)
-    const result = await (await this.container()).resolve(SnapshotWorkflow).take({
+    const container = await this.container()
+    const result = await container.resolve(SnapshotWorkflow).take({
       init: this.flags.init,
       ifChanged: this.flags['if-changed'],
       ...(this.flags.label === undefined ? {} : { label: this.flags.label }),
       ...(onProgress === undefined ? {} : { onProgress }),
     })
-    this.emit(result, renderSnapshot)
+    const { runLines } = await import('../plan/run-target.js')
+    this.emit(result, (r) => renderSnapshot(r, runLines(container)))
     // A provider that failed to collect: the twin is not the machine there; never a quiet exit 0.
     if (failedProviders(result).length > 0) process.exitCode = 1
   }

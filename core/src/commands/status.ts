@@ -14,8 +14,10 @@ export default class Status extends TwinSyncCommand<typeof Status> {
     const { StatusWorkflow, statusExitCode } = await import('../services/drift-status.js')
     const { renderStatus } = await import('../cli/render.js')
     const { cliProgress } = await import('../cli/progress.js')
-    const status = await (await this.container()).resolve(StatusWorkflow).status(this.flags.only?.split(',').map((s) => s.trim()).filter(Boolean), cliProgress(this.flags.json))
-    this.emit(status, renderStatus)
+    const container = await this.container()
+    const status = await container.resolve(StatusWorkflow).status(this.flags.only?.split(',').map((s) => s.trim()).filter(Boolean), cliProgress(this.flags.json))
+    const { runLines } = await import('../plan/run-target.js')
+    this.emit(status, (s) => renderStatus(s, runLines(container)))
     // A part of the twin no provider reads is never "in sync" (the rule the TUI's status line follows too).
     process.exitCode = statusExitCode(status, this.flags['exit-code'])
   }

@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util'
 import type { DescribedPart, PathClaims, Provider, UnappliedPlace } from '@twinsync/sdk'
 import { isApplicable, stableStringify } from '@twinsync/sdk/light'
-import { visibleName } from '../plan/command-text.js'
+import { twinsyncLine, visibleName } from '../plan/command-text.js'
 import { ownerOfTwinPath } from '../snapshot/twin-ownership.js'
 import { readBlobs } from '../twin/git.js'
 import { changedBetween, entriesOf, treeOf } from './intent-git.js'
@@ -183,9 +183,11 @@ export async function descriptionEdits(
   observed: string,
   tree: string,
   view: DescriptionView,
-  changedPaths?: readonly string[],
+  changedPaths: readonly string[] | undefined,
   /** The places applying providers said their plans leave out (Provider.unapplied): judged like described parts. */
-  unapplied: readonly OwnedPlace[] = [],
+  unapplied: readonly OwnedPlace[],
+  /** This run's `twinsync ARGS` line (RunTarget), for the discard each edit names. */
+  line: (args: readonly string[]) => string,
 ): Promise<DescriptionEdit[]> {
   const observedTree = await treeOf(dir, observed)
   const placed = new Set(unapplied.map((p) => p.path))
@@ -215,7 +217,7 @@ export async function descriptionEdits(
     const intendedBytes = bytes(wants.get(path))
     // The whole family is read only when the intended document names an element its observed copy lacks.
     const elsewhere = family !== undefined && lacksElements(observedBytes, intendedBytes) ? await lookupOf(family.folder, family.head) : family === undefined ? undefined : () => undefined
-    const edits = editsOf(path, provider, found?.parts ?? [], observedBytes, intendedBytes, places, elsewhere)
+    const edits = editsOf(path, provider, found?.parts ?? [], observedBytes, intendedBytes, places, elsewhere, line)
     appendAll(out, found?.disabled === true ? edits.map((e) => ({ ...e, kept: disabledKept(provider) })) : edits)
   }
   return out
@@ -264,6 +266,8 @@ export function editsOf(
    * an added one, whatever its provider plans for it, and no description edit.
    */
   elsewhere?: ElementLookup,
+  /** The `twinsync discard ID` each edit names: the run's (descriptionEdits passes RunTarget's); alone (a unit test), the line without flags. */
+  line: (args: readonly string[]) => string = (args) => twinsyncLine(args, { root: '/' }),
 ): DescriptionEdit[] {
   const out: DescriptionEdit[] = []
   const a = parse(observed)
@@ -307,7 +311,7 @@ export function editsOf(
     return element === undefined ? 'skip' : { value: valueAt(element, unit.slice(2)), moved: true }
   }
   const base = { provider: provider.name, category: provider.category as string, path }
-  const discard = (id: string) => `or drop the edit: \`twinsync discard ${id}\`.`
+  const discard = (id: string) => `or drop the edit: \`${line(['discard', id])}\`.`
   for (const part of parts) {
     if (part.keys === undefined) {
       const same = a.json && b.json ? isDeepStrictEqual(a.value, b.value) : sameBytes(observed, intended)

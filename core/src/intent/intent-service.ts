@@ -27,6 +27,7 @@ import { familyOf, mergePath, withoutElements } from './merge-path.js'
 import { recordingReader, unreadPlaces } from './unread-files.js'
 import { adoptApplied, type AskedUnit, promotePath } from './asked-units.js'
 import { promoteFamily } from './family-units.js'
+import { RunTarget } from '../plan/run-target.js'
 
 /** One thing the twin asks for that the last snapshot did not see, in its provider's words. */
 export interface PendingItem {
@@ -134,7 +135,7 @@ export function notKeptDiagnostics(ids: readonly string[], path: string, why: st
     severity: 'warning' as const,
     code: INTENT_NOT_KEPT,
     summary: `${id}: not kept pending in the twin (${path}: ${why}); if it does not happen, the twin will not ask for it again`,
-    detail: `After the apply, \`twinsync plan\` will not list it if it failed; make the change again in the twin (${path}) to ask for it.`,
+    detail: `After the apply, the next plan will not list it if it failed; make the change again in the twin (${path}) to ask for it.`,
     change: id,
     path,
   }))
@@ -163,6 +164,7 @@ export class IntentService {
     @inject(ProviderRegistry) private readonly registry: ProviderRegistry,
     @inject(ProviderContexts) private readonly contexts: ProviderContexts,
     @inject(Tokens.Logger) private readonly logger: Logger,
+    @inject(RunTarget) private readonly target: RunTarget,
   ) {}
 
   /** The last snapshot's commit: the observed ref, or HEAD for a twin that predates it. */
@@ -239,7 +241,7 @@ export class IntentService {
       // A full disk half way through setting the edits aside (session 17: `git reset` could not
       // write the index): put them back now, or say where they are; never "as it was" when not.
       await this.recover().catch(() => undefined)
-      throw setAside(error, this.heldMarker())
+      throw setAside(error, this.heldMarker(), this.line)
     }
     return {
       base: baseCommit,
@@ -491,7 +493,7 @@ export class IntentService {
         }
     }
     // Edits of what only describes the machine (cron.json, a fact): kept, and said so (description-edits.ts).
-    const described = await descriptionEdits(this.twin.dir, from, tree, view, undefined, placesOf(byProvider))
+    const described = await descriptionEdits(this.twin.dir, from, tree, view, undefined, placesOf(byProvider), this.line)
     return {
       observed,
       intended: intendedCommit,
@@ -505,7 +507,7 @@ export class IntentService {
       paths: [...new Set([...paths, ...described.map((e) => e.path)])],
       diagnostics,
       tree,
-      ...(aside === undefined ? {} : { setAside: setAsideSentence(aside.by) }),
+      ...(aside === undefined ? {} : { setAside: setAsideSentence(aside.by, this.line(['snapshot'])) }),
     }
   }
 
@@ -549,13 +551,16 @@ export class IntentService {
 
   // ── internals ──
 
+  /** A `twinsync ARGS` line for this run's twin, root and configuration (RunTarget). */
+  private readonly line = (args: readonly string[]): string => this.target.line(args, this.twin.dir)
+
   private heldMarker(): string {
     return join(this.twin.dir, '.git', 'twinsync', 'intent-held')
   }
 
   /** A run's error, said truly when the edits it set aside are not back in the working twin (setAside). */
   explainSetAside(error: unknown): unknown {
-    return setAside(error, this.heldMarker())
+    return setAside(error, this.heldMarker(), this.line)
   }
 
   /** The intent a snapshot set aside and has not put back yet (the marker hold() writes); none when there is no marker. */
@@ -651,7 +656,7 @@ export class IntentService {
     const judged = new Set(edited.filter(judges).map((p) => this.applyingOwner(p, view)?.name))
     // The domains whose providers say which asked-for values their plans leave out: compared here (apt's and systemd's documents are small).
     const places = judged.size > 0 ? placesOf((await this.itemsBetween(observed, tree, view, (p) => p.unapplied !== undefined || judged.has(p.name))).byProvider) : []
-    const edits = await descriptionEdits(this.twin.dir, observed, tree, view, undefined, places)
+    const edits = await descriptionEdits(this.twin.dir, observed, tree, view, undefined, places, this.line)
     const asked = only === undefined || only.length === 0 ? edits : edits.filter((e) => only.includes(e.provider) || only.includes(e.category))
     return asked.map((e) => ({
       severity: 'warning' as const,
@@ -668,7 +673,7 @@ export class IntentService {
   /** The edits of the twin `tree` that no provider applies, against the observed commit (`byProvider`: itemsBetween's of the same two). */
   async descriptionEdits(observed: string, tree: string, view: ProviderView, byProvider?: ReadonlyMap<string, ProviderItems>): Promise<DescriptionEdit[]> {
     const items = byProvider ?? (await this.itemsBetween(observed, tree, view, (p) => p.unapplied !== undefined)).byProvider
-    return descriptionEdits(this.twin.dir, observed, tree, view, undefined, placesOf(items))
+    return descriptionEdits(this.twin.dir, observed, tree, view, undefined, placesOf(items), this.line)
   }
 
   /** A path whose edit is held across a snapshot: an applying provider's, or one that describes the machine. */
@@ -989,7 +994,7 @@ export class IntentService {
     const ontoTree = await treeOf(dir, onto)
     // What only describes the machine is never planned: "nothing planned" is no proof the edit is
     // done there. Kept, and pending, until discarded or the machine comes to match it.
-    const edits = await descriptionEdits(dir, onto, tree, view, undefined, placesOf(byProvider))
+    const edits = await descriptionEdits(dir, onto, tree, view, undefined, placesOf(byProvider), this.line)
     const kept = new Map<string, DescriptionEdit[]>()
     for (const e of edits) appendTo(kept, e.path, e)
     const pending: string[] = []
@@ -1078,9 +1083,9 @@ function itemOf(c: Change): Omit<PendingItem, 'reason'> {
  * edits are in refs/twinsync/intended and the marker; the next snapshot, apply or pull puts them
  * back (recover), and `status` shows them pending meanwhile.
  */
-export function setAside(error: unknown, marker: string): unknown {
+export function setAside(error: unknown, marker: string, line: (args: readonly string[]) => string): unknown {
   if (!isTwinSyncError(error) || !existsSync(marker)) return error
-  const where = 'your edits of the twin are set aside in refs/twinsync/intended; the next `twinsync snapshot` (or apply, pull) puts them back into the working twin, and `twinsync status` shows them pending meanwhile'
+  const where = `your edits of the twin are set aside in refs/twinsync/intended; the next \`${line(['snapshot'])}\` (or apply, pull) puts them back into the working twin, and \`${line(['status'])}\` shows them pending meanwhile`
   return new TwinSyncError(error.code, `${error.message.replace(/; nothing was written and the twin is as it was$/, '')}; ${where}`, {
     ...(error.nextStep === undefined ? {} : { nextStep: error.nextStep }),
     ...(error.details === undefined ? {} : { details: error.details }),
@@ -1098,9 +1103,9 @@ const HELD_BY: Record<HeldBy, string> = { snapshot: "a snapshot (or an apply's)"
  * which run set them aside and did not put them back. Session 33's red team: after a killed
  * `adopt` it said "a snapshot could not put them back". A marker of an older version names no run.
  */
-export function setAsideSentence(by: HeldBy | undefined): string {
+export function setAsideSentence(by: HeldBy | undefined, snapshot: string): string {
   const who = by === undefined || !Object.hasOwn(HELD_BY, by) ? 'a snapshot, adopt or pull' : HELD_BY[by]
-  return `Your edits of the twin are set aside in refs/twinsync/intended, not in the working twin: ${who} set them aside and did not put them back (it was killed, or the twin's disk was full); they are pending as listed. \`twinsync snapshot\` puts them back (free space on the twin's disk first if it is full).`
+  return `Your edits of the twin are set aside in refs/twinsync/intended, not in the working twin: ${who} set them aside and did not put them back (it was killed, or the twin's disk was full); they are pending as listed. \`${snapshot}\` puts them back (free space on the twin's disk first if it is full).`
 }
 
 /** What `.git/twinsync/intent-held` records while the intent is set aside (hold). */

@@ -17,6 +17,8 @@ import { screenDocument } from '../snapshot/secret-guard.js'
 import { matchesShown } from '../terminal-text.js'
 import { driftPhrase } from '../vocabulary.js'
 import { Tokens } from '../tokens.js'
+import { quoteArg } from '../plan/command-text.js'
+import { RunTarget } from '../plan/run-target.js'
 import { appendAll } from '../append-to.js'
 
 /**
@@ -29,11 +31,11 @@ import { appendAll } from '../append-to.js'
  * counts as the disk is disk-error.ts's one rule (isDiskFull; git's errno-less "couldn't write
  * '…/main.lock'" on a full file system included).
  */
-function unfinishedOnFullDisk(error: unknown, dir: string, purpose: 'adopt' | 'discard'): unknown {
+function unfinishedOnFullDisk(error: unknown, dir: string, purpose: 'adopt' | 'discard', again: string, status: string): unknown {
   if (!isDiskFull(error, dir)) return error
   const cause = (isTwinSyncError(error) && error.code === 'DISK_FULL' ? (error.cause ?? error) : error) as Error
   return new TwinSyncError('DISK_FULL', `The disk holding the twin (${dir}) filled up during the ${purpose}, which did not finish: ${String(cause?.message ?? cause).split('\n')[0]}`, {
-    nextStep: `Free some space (\`df -h ${dir}\`), then run the same \`twinsync ${purpose}\` again: it finishes what this one began. Your pending edits are kept; \`twinsync status\` lists them.`,
+    nextStep: `Free some space (\`df -h ${quoteArg(dir)}\`), then run ${again} again: it finishes what this one began. Your pending edits are kept; \`${status}\` lists them.`,
     details: { repo: dir },
     cause: error,
   })
@@ -80,6 +82,7 @@ export class ReconcileService {
     @inject(ProviderContexts) private readonly contexts: ProviderContexts,
     @inject(IntentService) private readonly intents: IntentService,
     @inject(Tokens.Logger) private readonly logger: Logger,
+    @inject(RunTarget) private readonly target: RunTarget,
   ) {}
 
   /** `twinsync adopt` and `twinsync discard`, and the TUI's keys for them. */
@@ -88,7 +91,7 @@ export class ReconcileService {
   }
 
   async discard(selectors: readonly string[]): Promise<Decision> {
-    return this.locked('discard', async () => {
+    return this.locked('discard', ['discard', ...selectors], async () => {
       const dir = this.twin.dir
       const observed = await this.observedOrThrow()
       const view = await this.intents.view()
@@ -100,7 +103,7 @@ export class ReconcileService {
       const applyingName = (s: string) => providers.some((p) => p.name === s || p.category === s)
       const described = edits.filter((e) => selectors.some((s) => s === e.id || s === e.provider || s === e.category))
       const rest = selectors.filter((s) => !edits.some((e) => e.id === s) && (applyingName(s) || !described.some((e) => e.provider === s || e.category === s)))
-      const chosen = rest.length === 0 && described.length > 0 ? { ids: new Map<string, Set<string> | 'all'>() } : choose(rest, [...byProvider.values()].flatMap((e) => e.changes), providers, 'pending')
+      const chosen = rest.length === 0 && described.length > 0 ? { ids: new Map<string, Set<string> | 'all'>() } : choose(rest, [...byProvider.values()].flatMap((e) => e.changes), providers, 'pending', (args) => this.line(args))
       const observedTree = await treeOf(dir, observed)
       // The intent before, recorded as the person left it (reasons kept): what the discard's commit names.
       const before = await this.intents.record({}, tree)
@@ -137,14 +140,14 @@ export class ReconcileService {
       await this.dropDescribed(observedTree, described)
       const intended = (await this.intents.record({})) ?? null
       if (before !== undefined && before !== intended) await setRef(dir, DISCARDED_REF, before, 'twinsync discard')
-      const kept = before === undefined || before === intended ? '' : `; the intent before is ${before}, kept in \`git reflog ${DISCARDED_REF}\` until a \`twinsync gc\``
+      const kept = before === undefined || before === intended ? '' : `; the intent before is ${before}, kept in \`git -C ${quoteArg(dir)} reflog ${DISCARDED_REF}\` until a \`${this.line(['gc'])}\``
       const commit = await this.recordInHistory('discard', decided, `The twin no longer asks for these${kept}.`)
       return { decision: 'discard' as const, items: decided.map(brief('discard')), commit, observed, intended }
     })
   }
 
   async adopt(selectors: readonly string[]): Promise<Decision> {
-    return this.locked('adopt', async (collected) => {
+    return this.locked('adopt', ['adopt', ...selectors], async (collected) => {
       const observed = await this.observedOrThrow()
       const view = await this.intents.view()
       const applying = (await this.registry.select()).map((r) => r.provider).filter(isApplicable)
@@ -156,12 +159,12 @@ export class ReconcileService {
         const alone = drift.flatMap((d) => d.unplanned).find((c) => c.id === s)
         if (alone !== undefined && !drift.some((d) => d.changes.some((c) => c.id === s))) {
           throw new TwinSyncError('ITEM_INSEPARABLE', `${s} is recorded with the rest of ${alone.category} (no plan would change it on its own)`, {
-            nextStep: `Adopt the whole domain: \`twinsync adopt ${alone.category}\` (or take a snapshot).`,
+            nextStep: `Adopt the whole domain: \`${this.line(['adopt', alone.category])}\` (or take a snapshot).`,
             details: { item: s, domain: alone.category },
           })
         }
       }
-      const chosen = choose(selectors, drift.flatMap((d) => d.changes), drift.map((d) => d.provider), 'drift')
+      const chosen = choose(selectors, drift.flatMap((d) => d.changes), drift.map((d) => d.provider), 'drift', (args) => this.line(args))
       return this.adoptChosen(observed, drift, chosen.ids, 'The machine changed these since the last snapshot; the twin now records them as they are.')
     })
   }
@@ -174,7 +177,7 @@ export class ReconcileService {
    * the twin has no snapshot yet.
    */
   async adoptOwn(own: (change: Change) => boolean, note: string): Promise<Decision | undefined> {
-    return this.locked('adopt', async (collected) => {
+    return this.locked('adopt', undefined, async (collected) => {
       const observed = await this.intents.observed()
       if (observed === undefined) return undefined
       const view = await this.intents.view()
@@ -216,7 +219,7 @@ export class ReconcileService {
       }
       if ((await this.twin.stageAll()).length === 0) {
         commit = await unfinishedAdopt(dir, observed)
-        if (commit === undefined) throw new TwinSyncError('ITEM_UNKNOWN', 'Nothing to adopt: the twin already records these as the machine has them', { nextStep: 'Run `twinsync status`.' })
+        if (commit === undefined) throw new TwinSyncError('ITEM_UNKNOWN', 'Nothing to adopt: the twin already records these as the machine has them', { nextStep: `Run \`${this.line(['status'])}\`.` })
       } else commit = await this.twin.commit(historyMessage('adopt', decided, note))
       await this.intents.markObserved(commit)
     } catch (error) {
@@ -241,7 +244,13 @@ export class ReconcileService {
   // ── internals ──
 
   /** `collected`, handed to `fn`: asked once the machine is read (drift), before anything is written (may refuse). */
-  private async locked<T>(purpose: 'adopt' | 'discard', fn: (collected: () => Promise<void>) => Promise<T>): Promise<T> {
+  /** A `twinsync ARGS` line for this run's twin, root and configuration (RunTarget). */
+  private line(args: readonly string[]): string {
+    return this.target.line(args, this.twin.dir)
+  }
+
+  /** `again`: the command that finishes what a full disk cut short (the same adopt or discard); undefined: the caller's own. */
+  private async locked<T>(purpose: 'adopt' | 'discard', again: readonly string[] | undefined, fn: (collected: () => Promise<void>) => Promise<T>): Promise<T> {
     await this.twin.open()
     // An adoption records the machine as it is: not a moment of another twin's apply, nor of one
     // that began while it read the machine (machine-lock.ts, the same two looks as a snapshot's).
@@ -259,7 +268,7 @@ export class ReconcileService {
       await this.intents.putBackHeld()
       return await fn(noApplyMeanwhile)
     } catch (error) {
-      throw unfinishedOnFullDisk(error, this.twin.dir, purpose)
+      throw unfinishedOnFullDisk(error, this.twin.dir, purpose, again === undefined ? 'the same command' : `the same \`${this.line(again)}\``, this.line(['status']))
     } finally {
       await lock.release()
     }
@@ -268,7 +277,7 @@ export class ReconcileService {
   private async observedOrThrow(): Promise<string> {
     const observed = await this.intents.observed()
     if (observed === undefined) {
-      throw new TwinSyncError('SNAPSHOT_UNKNOWN', 'The twin has no snapshot yet', { nextStep: 'Run `twinsync snapshot` first.' })
+      throw new TwinSyncError('SNAPSHOT_UNKNOWN', 'The twin has no snapshot yet', { nextStep: `Run \`${this.line(['snapshot'])}\` first.` })
     }
     return observed
   }
@@ -433,7 +442,7 @@ function providersNamed(selectors: readonly string[], providers: readonly Applic
 }
 
 /** Selectors to change ids per provider ('all' for a domain or provider name). */
-function choose(selectors: readonly string[], items: readonly Change[], providers: readonly ApplicableProvider[], what: 'pending' | 'drift') {
+function choose(selectors: readonly string[], items: readonly Change[], providers: readonly ApplicableProvider[], what: 'pending' | 'drift', line: (args: readonly string[]) => string) {
   const ids = new Map<string, Set<string> | 'all'>()
   const unknown: string[] = []
   for (const s of selectors) {
@@ -456,12 +465,12 @@ function choose(selectors: readonly string[], items: readonly Change[], provider
   if (unknown.length > 0) {
     const other = what === 'pending' ? 'adopt' : 'discard'
     throw new TwinSyncError('ITEM_UNKNOWN', `No ${what} item ${unknown.map((u) => JSON.stringify(u)).join(', ')}`, {
-      nextStep: `Run \`twinsync status\` for the ${what} items and their ids (a ${what === 'pending' ? 'drift' : 'pending'} item is for \`twinsync ${other}\`).`,
+      nextStep: `Run \`${line(['status'])}\` for the ${what} items and their ids (a ${what === 'pending' ? 'drift' : 'pending'} item is for \`${line([other, 'ITEM'])}\`).`,
       details: { unknown },
     })
   }
   if (ids.size === 0) {
-    throw new TwinSyncError('ITEM_UNKNOWN', `Nothing ${what} in ${selectors.join(', ')}`, { nextStep: 'Run `twinsync status` to see what is drift and what is pending.' })
+    throw new TwinSyncError('ITEM_UNKNOWN', `Nothing ${what} in ${selectors.join(', ')}`, { nextStep: `Run \`${line(['status'])}\` to see what is drift and what is pending.` })
   }
   return { ids }
 }

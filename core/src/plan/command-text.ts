@@ -85,6 +85,9 @@ export function twinsyncLine(args: readonly string[], target: CommandTarget): st
   ])
 }
 
+/** A `twinsync ARGS` line for this run's target (RunTarget.line): what a renderer or a refusal that names a command is handed. */
+export type LineFor = (args: readonly string[]) => string
+
 /** An argument list as one line, each argument quoted as needed: `rm -rf '/var/tmp/my cache'`. */
 export function commandLine(argv: readonly string[]): string {
   return argv.map(quoteArg).join(' ')

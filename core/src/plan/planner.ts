@@ -114,7 +114,7 @@ export class Planner {
       const { claims, diagnostics: loadDiagnostics } = await this.registry.load()
       const providers = await this.selectProviders(options.only)
       // The interrupted apply (whose state this plan heads for) and what it left unjudged here.
-      const notices = unfinishedApplyNotices(interrupted, await this.pendingChecks.read(), this.contexts.host.root)
+      const notices = unfinishedApplyNotices(interrupted, await this.pendingChecks.read(), this.target.get(this.twin.dir))
       const diagnostics: Diagnostic[] = [...(other === undefined ? [] : [other]), ...notices, ...loadDiagnostics]
       // A killed snapshot's move this plan finished first (settleForReading) kept a person's save: said, as the snapshot says it.
       appendAll(diagnostics, (kept ?? []).map((path) => warningDiagnostic(TWIN_EDIT_KEPT, keptOverMove(path))))
@@ -393,7 +393,7 @@ export class Planner {
       return { reader: new GitTreeReader(this.twin.dir, commit), twinCommit: commit }
     }
     // An interrupted apply: its intended state, not the checkpoint it left in the working twin.
-    const interrupted = await readApplyRecord(this.twin.dir)
+    const interrupted = await readApplyRecord(this.twin.dir, this.target.get(this.twin.dir))
     if (interrupted !== undefined) {
       return {
         reader: new GitTreeReader(this.twin.dir, interrupted.intended),

@@ -3,7 +3,8 @@ import type { LoadedConfig } from '../config/config-file.js'
 import { inject, injectable } from '../di.js'
 import { Tokens } from '../tokens.js'
 import type { TwinLocation } from '../twin/twin-location.js'
-import type { CommandTarget } from './command-text.js'
+import { twinsyncLine, type CommandTarget, type LineFor } from './command-text.js'
+import type { DependencyContainer } from '../di.js'
 
 /**
  * What this run acts on, for the next steps it suggests (twinsyncLine): the target root, the
@@ -22,4 +23,15 @@ export class RunTarget {
   get(repo: string = this.location.dir): CommandTarget & { repo: string } {
     return { root: this.host.root, repo, config: this.config.path }
   }
+
+  /** A `twinsync ARGS` line for a next step, with this run's --root, --repo and --config (twinsyncLine). */
+  line(args: readonly string[], repo?: string): string {
+    return twinsyncLine(args, this.get(repo))
+  }
+}
+
+/** This run's `twinsync ARGS` lines, from a command's container (the CLI's renderers take it). */
+export function runLines(container: DependencyContainer): LineFor {
+  const target = container.resolve(RunTarget)
+  return (args) => target.line(args)
 }

@@ -15,6 +15,8 @@ import { Tokens } from '../tokens.js'
 import { failedUnits } from './inside.js'
 import type { InsideRequest } from './inside.js'
 import { RehearsalContainer, sweepRehearsals, type BindMount } from './rehearsal-container.js'
+import type { LineFor } from '../plan/command-text.js'
+import { RunTarget } from '../plan/run-target.js'
 import { rehearsalSummary, type InsideResult, type RehearsalReport, type RehearsedChange } from './rehearsal-report.js'
 
 export interface RehearseOptions {
@@ -48,11 +50,12 @@ export class RehearsalService {
     @inject(Tokens.Config) private readonly config: LoadedConfig,
     @inject(Tokens.OclifConfig) private readonly oclif: OclifConfig,
     @inject(PlanScope) private readonly scope: PlanScope,
+    @inject(RunTarget) private readonly target: RunTarget,
   ) {}
 
   /** Can a rehearsal run here at all? Front ends ask before they make a plan (the same checks run again in rehearse). */
   async preflight(): Promise<void> {
-    await preflight(this.host)
+    await preflight(this.host, (args) => this.target.line(args))
   }
 
   async rehearse(options: RehearseOptions): Promise<RehearsalReport> {
@@ -66,7 +69,7 @@ export class RehearsalService {
     }
     // The refusal apply would give (the same rule): a forged plan never passes a rehearsal first.
     await this.scope.refuseOutsideScope(options.plan, 'rehearsed')
-    await preflight(this.host)
+    await preflight(this.host, (args) => this.target.line(args))
     const entry = insideEntry()
     const plugins = await pluginsOf(options.plan, this.oclif)
     await sweepRehearsals()
@@ -158,19 +161,19 @@ export function withNetworkHints(changes: readonly RehearsedChange[]): Rehearsed
  * The one rule for applying after a rehearsal: only when it passed. Both front ends ask it;
  * a failed rehearsal refuses with its summary (exit 1, like a failed apply).
  */
-export function rehearsalRefusal(report: RehearsalReport): TwinSyncError | undefined {
+export function rehearsalRefusal(report: RehearsalReport, line: LineFor): TwinSyncError | undefined {
   if (report.passed) return undefined
   return new TwinSyncError('REHEARSAL_FAILED', `Nothing was applied: ${rehearsalSummary(report)}`, {
-    nextStep: 'Fix what the rehearsal report shows in the twin, then run `twinsync apply --rehearse` again.',
+    nextStep: `Fix what the rehearsal report shows in the twin, then run \`${line(['apply', '--rehearse'])}\` again.`,
     exitCode: 1,
   })
 }
 
 /** Can a rehearsal run here? Each refusal names what is missing and how to get it. */
-export async function preflight(host: Pick<HostPort, 'root' | 'stat'>, facts: PreflightFacts = realFacts()): Promise<void> {
+export async function preflight(host: Pick<HostPort, 'root' | 'stat'>, line: LineFor, facts: PreflightFacts = realFacts()): Promise<void> {
   if (facts.uid !== 0) {
     throw new TwinSyncError('REHEARSAL_UNAVAILABLE', 'A rehearsal boots a container over the machine\'s root, which only root can do', {
-      nextStep: 'Run it as root: `sudo twinsync rehearse`.',
+      nextStep: `Run it as root: \`sudo ${line(['rehearse'])}\`.`,
       details: { missing: 'root' },
     })
   }
@@ -200,7 +203,7 @@ export async function preflight(host: Pick<HostPort, 'root' | 'stat'>, facts: Pr
     .find((l) => /^\d+:[^:]*:\/\.\.(\/|$)/.test(l))
   if (outside !== undefined) {
     throw new TwinSyncError('REHEARSAL_UNAVAILABLE', `TwinSync runs outside the control groups this system's systemd can see (/proc/self/cgroup: ${outside}), as a process entered from outside with nsenter does; systemd-nspawn cannot place its container there`, {
-      nextStep: 'Run it from a login shell or a service of this system, or as a transient unit: `systemd-run --pipe --wait twinsync rehearse`.',
+      nextStep: `Run it from a login shell or a service of this system, or as a transient unit: \`systemd-run --pipe --wait ${line(['rehearse'])}\`.`,
       details: { missing: 'cgroup', cgroup: outside },
     })
   }

@@ -46,9 +46,8 @@ export async function forgetToken(): Promise<void> {
 export async function readTokenFromStdin(stdin: NodeJS.ReadableStream = process.stdin): Promise<string> {
   const chunks: Buffer[] = []
   for await (const chunk of stdin) chunks.push(Buffer.from(chunk as Buffer))
-  const token = Buffer.concat(chunks).toString('utf8').trim()
-  refuseMalformedToken(token)
-  return token
+  // Checked by RemoteService, whichever front end gave it, before it is sent anywhere or kept (refuseMalformedToken).
+  return Buffer.concat(chunks).toString('utf8').trim()
 }
 
 /**
@@ -58,10 +57,10 @@ export async function readTokenFromStdin(stdin: NodeJS.ReadableStream = process.
  * only the reading of standard input checked, so the panel sent a pasted "token ghp_…" to GitHub
  * and said REMOTE_AUTH where the CLI said TOKEN_MISSING.
  */
-export function refuseMalformedToken(token: string): void {
+export function refuseMalformedToken(token: string, again: string): void {
   if (token.length > 0 && !/\s/.test(token)) return
   throw new TwinSyncError('TOKEN_MISSING', token.length === 0 ? 'No token given (standard input or the token field was empty)' : 'The token given contains spaces; a token is one word', {
-    nextStep: 'Give the token alone: `printf %s "$TOKEN" | twinsync github link OWNER/REPO --token-stdin`, or paste only the token into the control panel\'s token field.',
+    nextStep: `Give the token alone: \`printf %s "$TOKEN" | ${again}\`, or paste only the token into the control panel's token field.`,
   })
 }
 

@@ -51,8 +51,8 @@ async function refuseInsecureMirror(dir: string): Promise<void> {
   for (const url of urls.flat()) refuseInsecureTokenUrl(url)
 }
 
-/** A failed git operation with the mirror as an error a person can act on. */
-export function mirrorError(result: GitRunResult, what: string, url: string): TwinSyncError {
+/** A failed git operation with the mirror as an error a person can act on; `line`: this run's `twinsync ARGS` (RunTarget). */
+export function mirrorError(result: GitRunResult, what: string, url: string, line: (args: readonly string[]) => string): TwinSyncError {
   // With --porcelain, git reports rejected refs on standard output; both are in the output.
   // A status code counts only as git words it ("The requested URL returned error: 403"), never a
   // number in a ref name, a count or a port.
@@ -60,25 +60,25 @@ export function mirrorError(result: GitRunResult, what: string, url: string): Tw
   const detail = text.split('\n').filter((l) => l.trim().length > 0).slice(-3).join(' / ')
   if (/\b(?:error|HTTP):? 40[13]\b|Authentication failed|could not read Username|Invalid username or password|terminal prompts disabled/i.test(text)) {
     return new TwinSyncError('REMOTE_AUTH', `The mirror ${url} refused the token (${what}): ${detail}`, {
-      nextStep: 'Check the token and its access to the repository: set GITHUB_TOKEN, or `twinsync github link OWNER/REPO --token-stdin` / `twinsync remote set URL --token-stdin`.',
+      nextStep: `Check the token and its access to the repository: set GITHUB_TOKEN, or \`${line(['github', 'link', 'OWNER/REPO', '--token-stdin'])}\` / \`${line(['remote', 'set', 'URL', '--token-stdin'])}\`.`,
       details: { url, git: detail },
     })
   }
   if (/Could not resolve host|Failed to connect|Connection refused|Connection timed out|Couldn't connect|unable to access|Network is unreachable|No route to host|timed out|does not appear to be a git repository|timeout reached/i.test(text)) {
     return new TwinSyncError('REMOTE_UNREACHABLE', `The mirror ${url} could not be reached (${what}): ${detail}`, {
-      nextStep: 'Check the network and the remote; the snapshots stay here and `twinsync push --retry` sends them later.',
+      nextStep: `Check the network and the remote; the snapshots stay here and \`${line(['push', '--retry'])}\` sends them later.`,
       details: { url, git: detail },
     })
   }
   if (/\[rejected\]|non-fast-forward|fetch first|\[remote rejected\]/i.test(text)) {
     return new TwinSyncError('REMOTE_REJECTED', `The mirror ${url} rejected the push: it has snapshots this twin does not`, {
-      nextStep: 'Run `twinsync pull` to bring them here first (or, after `twinsync gc` rewrote history, `twinsync push --retry --force`).',
+      nextStep: `Run \`${line(['pull'])}\` to bring them here first (or, after a gc rewrote history, \`${line(['push', '--retry', '--force'])}\`).`,
       details: { url, git: detail },
     })
   }
   // Anything else (git could not start, the mirror's side failed): the snapshots stay here all the same.
   return new TwinSyncError('REMOTE_FAILED', `git failed with the mirror ${url} (${what}): ${detail}`, {
-    nextStep: `What git said is in the message; \`twinsync github test\` checks the mirror (any git remote too). Nothing here was lost: ${what === 'fetch' ? 'run `twinsync pull` again' : 'the snapshots stay in the twin and `twinsync push --retry` sends them'} once it is fixed.`,
+    nextStep: `What git said is in the message; \`${line(['github', 'test'])}\` checks the mirror (any git remote too). Nothing here was lost: ${what === 'fetch' ? `run \`${line(['pull'])}\` again` : `the snapshots stay in the twin and \`${line(['push', '--retry'])}\` sends them`} once it is fixed.`,
     details: { url, git: detail },
   })
 }

@@ -70,7 +70,7 @@ export class GitHubApi {
       if (status === 401) throw new TwinSyncError('REMOTE_AUTH', `GitHub refused the token (${what})`, { nextStep: 'Give a valid token: GITHUB_TOKEN, or --token-stdin.' })
       if (status === 403) throw new TwinSyncError('REMOTE_AUTH', `The token may not ${what}: ${message}`, { nextStep: 'Give the token the "repo" scope (classic) or Contents and Administration access (fine-grained).' })
       if (status === 404) throw new TwinSyncError('REMOTE_INVALID', `GitHub: could not ${what}: not found (or the token cannot see it)`, { nextStep: 'Check OWNER/REPO and that the token can access it.' })
-      if (status === 422) throw new TwinSyncError('REMOTE_INVALID', `GitHub: could not ${what}: ${message}`, { nextStep: 'The name may be taken; choose another with `twinsync github create NAME`.' })
+      if (status === 422) throw new TwinSyncError('REMOTE_INVALID', `GitHub: could not ${what}: ${message}`, { nextStep: 'The name may be taken: run the same command with another NAME.' })
       if (status === undefined) throw new TwinSyncError('REMOTE_UNREACHABLE', `GitHub could not be reached to ${what}: ${message}`, { nextStep: 'Check the network, or the API URL (--api-url) for GitHub Enterprise.' })
       throw new TwinSyncError('REMOTE_FAILED', `GitHub: could not ${what}: ${status} ${message}`)
     }

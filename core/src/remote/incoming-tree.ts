@@ -39,6 +39,14 @@ const TREE_PATH_MAX_BYTES = 3072
  * sent, not what it unfolds to. Half a million is far above a twin of /etc and home folders (the
  * test bed's services root: a few thousand).
  */
+/** The lines a refusal of what the mirror holds names, with this run's --root, --repo and --config (RunTarget). */
+export interface MirrorSteps {
+  /** `twinsync pull` */
+  pull: string
+  /** `twinsync push --retry --force`: this twin's history over the mirror's */
+  forcePush: string
+}
+
 export const MAX_INCOMING_FILES = 500_000
 
 /**
@@ -46,18 +54,18 @@ export const MAX_INCOMING_FILES = 500_000
  * tree of more than MAX_INCOMING_FILES files, or folders nested deeper than a path can be: before
  * anything lists them.
  */
-async function refuseTreeBombs(dir: string, commit: string, from: string | null): Promise<void> {
+async function refuseTreeBombs(dir: string, commit: string, from: string | null, steps: MirrorSteps): Promise<void> {
   const commits = (await runGit(dir, ['log', '-z', '--format=%H %T', commit, ...(from === null ? [] : ['--not', from])])).split('\0').filter((l) => l !== '')
   const reader = new BatchReader(dir)
   const counted = new Map<string, number>()
   try {
     for (const line of commits) {
       const [id = '', tree = ''] = line.trim().split(' ')
-      const files = await countFiles(reader, tree, counted, 0)
+      const files = await countFiles(reader, tree, counted, 0, steps)
       if (files <= MAX_INCOMING_FILES) continue
       const where = id === commit ? "the mirror's twin" : 'a commit on the mirror'
       throw new TwinSyncError('TWIN_UNSAFE', `Not pulled: ${where} at ${id.slice(0, 12)} holds ${files === Infinity ? 'folders nested deeper than a path can be' : `more than ${MAX_INCOMING_FILES.toLocaleString('en')} files`}, more than TwinSync takes from a mirror`, {
-        nextStep: 'Nothing here was changed. Put this twin\'s history back on the mirror (`twinsync push --retry --force`), or remove those files from the mirror\'s history, then `twinsync pull` again.',
+        nextStep: `Nothing here was changed. Put this twin's history back on the mirror (\`${steps.forcePush}\`), or remove those files from the mirror's history, then \`${steps.pull}\` again.`,
         details: { commit: id, limit: MAX_INCOMING_FILES },
       })
     }
@@ -67,12 +75,12 @@ async function refuseTreeBombs(dir: string, commit: string, from: string | null)
 }
 
 /** Files (every entry but a folder) under a tree, each distinct tree read once; past the limit: limit + 1; too deep: Infinity. */
-async function countFiles(reader: BatchReader, tree: string, counted: Map<string, number>, depth: number): Promise<number> {
+async function countFiles(reader: BatchReader, tree: string, counted: Map<string, number>, depth: number, steps: MirrorSteps): Promise<number> {
   const known = counted.get(tree)
   if (known !== undefined) return known
   if (depth > TREE_PATH_MAX_BYTES / 2) return Infinity
   const object = await reader.readObject(tree)
-  if (object === undefined || object.type !== 'tree') throw new TwinSyncError('TWIN_UNSAFE', `Not pulled: the mirror's tree ${tree.slice(0, 12)} could not be read as a tree`, { nextStep: 'Nothing here was changed. Put this twin\'s history back on the mirror (`twinsync push --retry --force`), then `twinsync pull` again.', details: { tree } })
+  if (object === undefined || object.type !== 'tree') throw new TwinSyncError('TWIN_UNSAFE', `Not pulled: the mirror's tree ${tree.slice(0, 12)} could not be read as a tree`, { nextStep: `Nothing here was changed. Put this twin's history back on the mirror (\`${steps.forcePush}\`), then \`${steps.pull}\` again.`, details: { tree } })
   // Entries: "<mode> <name>\0" and the id's bytes (as long as the tree's own id).
   const bytes = Buffer.from(object.bytes)
   const idBytes = tree.length / 2
@@ -90,14 +98,14 @@ async function countFiles(reader: BatchReader, tree: string, counted: Map<string
     const broken = brokenEntry(name, folder, previous, names)
     if (broken !== undefined) {
       throw new TwinSyncError('TWIN_UNSAFE', `Not pulled: the mirror's tree ${tree.slice(0, 12)} is malformed (${broken}: ${JSON.stringify(name.toString('utf8'))}), as \`git fsck\` says too; TwinSync takes no such tree`, {
-        nextStep: 'Nothing here was changed. Put this twin\'s history back on the mirror (`twinsync push --retry --force`), or rewrite the mirror\'s history without that tree, then `twinsync pull` again.',
+        nextStep: `Nothing here was changed. Put this twin's history back on the mirror (\`${steps.forcePush}\`), or rewrite the mirror's history without that tree, then \`${steps.pull}\` again.`,
         details: { tree, reason: broken },
       })
     }
     previous = { name, folder }
     const id = bytes.toString('hex', nul + 1, nul + 1 + idBytes)
     at = nul + 1 + idBytes
-    files += folder ? await countFiles(reader, id, counted, depth + 1) : 1
+    files += folder ? await countFiles(reader, id, counted, depth + 1, steps) : 1
   }
   const result = files > MAX_INCOMING_FILES && files !== Infinity ? MAX_INCOMING_FILES + 1 : files
   counted.set(tree, result)
@@ -187,7 +195,7 @@ export type OverLimitAsker = (twin: TwinReader) => Promise<Diagnostic[]>
  * files manifest was asked here (core called the files plugin by name), and a pulled apt.json or
  * units.json over its cap was taken in, then refused by every plan.
  */
-export async function refuseOverLimit(dir: string, commit: string, ask: OverLimitAsker): Promise<void> {
+export async function refuseOverLimit(dir: string, commit: string, ask: OverLimitAsker, steps: MirrorSteps): Promise<void> {
   const reader = new GitTreeReader(dir, commit)
   let found: Diagnostic[]
   try {
@@ -199,7 +207,7 @@ export async function refuseOverLimit(dir: string, commit: string, ask: OverLimi
   if (first === undefined) return
   const more = found.length > 1 ? ` (and ${found.length - 1} more: ${found.slice(1, 4).map((d) => d.path ?? d.provider ?? d.code).join(', ')})` : ''
   throw new TwinSyncError('TWIN_UNSAFE', `Not pulled: the mirror's twin at ${commit.slice(0, 12)}: ${first.summary}${more}`, {
-    nextStep: "Nothing here was changed. Take those entries out on the mirror (a commit there), or put this twin's history back on the mirror (`twinsync push --retry --force`), then `twinsync pull` again.",
+    nextStep: `Nothing here was changed. Take those entries out on the mirror (a commit there), or put this twin's history back on the mirror (\`${steps.forcePush}\`), then \`${steps.pull}\` again.`,
     details: { commit, documents: found.map((d) => ({ provider: d.provider, path: d.path, code: d.code })) },
   })
 }
@@ -226,21 +234,21 @@ export async function findUnsafeInHistory(dir: string, commit: string, from: str
   return [...unsafe.values()]
 }
 
-export async function refuseUnsafeTree(dir: string, commit: string, from: string | null = null): Promise<void> {
-  await refuseTreeBombs(dir, commit, from)
+export async function refuseUnsafeTree(dir: string, commit: string, from: string | null, steps: MirrorSteps): Promise<void> {
+  await refuseTreeBombs(dir, commit, from, steps)
   const unsafe = await findUnsafeEntries(dir, commit, from)
   const shown = (list: UnsafeEntry[]) => `${list.slice(0, 5).map((u) => `${u.path} (${u.reason})`).join(', ')}${list.length > 5 ? ', …' : ''}`
   const entries = (n: number) => `${n} entr${n === 1 ? 'y' : 'ies'}`
   if (unsafe.length > 0) {
     throw new TwinSyncError('TWIN_UNSAFE', `Not pulled: the mirror's twin at ${commit.slice(0, 12)} has ${entries(unsafe.length)} TwinSync refuses: ${shown(unsafe)}`, {
-      nextStep: 'Nothing here was changed. Remove those entries from the mirror (a commit there that deletes them), then `twinsync pull` again.',
+      nextStep: `Nothing here was changed. Remove those entries from the mirror (a commit there that deletes them), then \`${steps.pull}\` again.`,
       details: { commit, entries: unsafe },
     })
   }
   const earlier = await findUnsafeInHistory(dir, commit, from)
   if (earlier.length > 0) {
     throw new TwinSyncError('TWIN_UNSAFE', `Not pulled: commits on the mirror up to ${commit.slice(0, 12)} hold ${entries(earlier.length)} TwinSync refuses (history and show would read them): ${shown(earlier)}`, {
-      nextStep: `Nothing here was changed. Put this twin's history back on the mirror over those commits (\`git -C ${quoteArg(dir)} push --force ${REMOTE_NAME} HEAD:${MIRROR_BRANCH}\`), or rewrite the mirror's history without them, then \`twinsync pull\` again.`,
+      nextStep: `Nothing here was changed. Put this twin's history back on the mirror over those commits (\`git -C ${quoteArg(dir)} push --force ${REMOTE_NAME} HEAD:${MIRROR_BRANCH}\`), or rewrite the mirror's history without them, then \`${steps.pull}\` again.`,
       details: { commit, entries: earlier },
     })
   }
@@ -259,7 +267,7 @@ export async function refuseUnsafeTree(dir: string, commit: string, from: string
  * the histories are compared: a diverged mirror's record is judged the same way, so the next step
  * of REMOTE_DIVERGED (take the mirror's history) never takes in a record a pull would refuse.
  */
-export async function refuseForgedRunRecord(dir: string, from: string | null, to: string, key: Buffer | undefined): Promise<void> {
+export async function refuseForgedRunRecord(dir: string, from: string | null, to: string, key: Buffer | undefined, steps: MirrorSteps): Promise<void> {
   const recordAt = async (commit: string | null) => {
     const shown = commit === null ? { ok: false, output: '' } : await tryGit(dir, ['cat-file', 'blob', `${commit}:${COMMANDS_LEDGER}`])
     return readCommandsLedger({ readText: async () => (shown.ok ? shown.output : undefined) })
@@ -274,7 +282,7 @@ export async function refuseForgedRunRecord(dir: string, from: string | null, to
   const has = (record: Readonly<Record<string, unknown>>, k: string) => Object.prototype.hasOwnProperty.call(record, k)
   const claimed = Object.keys(there).filter((k) => !has(here, k) && !signedHere(there[k], k, key))
   const nothingChanged = 'Nothing here was changed.'
-  const putBack = `Put this twin's history back on the mirror (\`twinsync push --retry --force\`), or take that change to ${COMMANDS_LEDGER} back on the mirror, then \`twinsync pull\` again.`
+  const putBack = `Put this twin's history back on the mirror (\`${steps.forcePush}\`), or take that change to ${COMMANDS_LEDGER} back on the mirror, then \`${steps.pull}\` again.`
   if (claimed.length > 0) {
     throw new TwinSyncError('TWIN_UNSAFE', `Not pulled: the mirror's twin at ${to.slice(0, 12)} changes ${COMMANDS_LEDGER}, this machine's record of the run-once commands that ran here, to say ${claimed.length} command(s) ran that this twin has no record of and did not sign`, {
       nextStep:
@@ -330,7 +338,7 @@ export async function incomingPaths(dir: string, from: string | null, to: string
  * before, git's checkout ran out of room half way and left a truncated mirror file in the working
  * twin, where it looked like a person's edit, with GIT_FAILED).
  */
-export function refuseNoRoom(dir: string, written: ReadonlyMap<string, number>): void {
+export function refuseNoRoom(dir: string, written: ReadonlyMap<string, number>, steps: MirrorSteps): void {
   let needed = PULL_SPARE_BYTES
   for (const size of written.values()) needed += size
   const fs = statfsSync(dir)
@@ -338,7 +346,7 @@ export function refuseNoRoom(dir: string, written: ReadonlyMap<string, number>):
   if (free >= needed) return
   const mib = (n: number) => `${(n / (1 << 20)).toFixed(1)} MiB`
   throw new TwinSyncError('DISK_FULL', `Not pulled: the mirror's twin needs ${mib(needed)} in ${dir}, and ${mib(free)} are free; nothing here was changed`, {
-    nextStep: `Free some space (\`df -h ${quoteArg(dir)}\`), then \`twinsync pull\` again.`,
+    nextStep: `Free some space (\`df -h ${quoteArg(dir)}\`), then \`${steps.pull}\` again.`,
     details: { repo: dir, needed, free },
   })
 }
@@ -382,7 +390,7 @@ async function journalsAt(dir: string, commit: string | null): Promise<Map<strin
  * so what is guarded is what a person reads as the machine's word. A journal this twin already
  * holds, unchanged, is not asked again (one written before session 19 has no signature).
  */
-export async function refuseForgedJournals(dir: string, from: string | null, to: string, key: Buffer | undefined): Promise<void> {
+export async function refuseForgedJournals(dir: string, from: string | null, to: string, key: Buffer | undefined, steps: MirrorSteps): Promise<void> {
   const [here, there] = await Promise.all([journalsAt(dir, from), journalsAt(dir, to)])
   const changed = [...there].filter(([path, e]) => here.get(path)?.blob !== e.blob)
   const unsigned: string[] = []
@@ -394,7 +402,7 @@ export async function refuseForgedJournals(dir: string, from: string | null, to:
     }
   }
   const nothingChanged = 'Nothing here was changed.'
-  const putBack = "Put this twin's history back on the mirror (`twinsync push --retry --force`), or take those journals back on the mirror as this twin has them, then `twinsync pull` again."
+  const putBack = `Put this twin's history back on the mirror (\`${steps.forcePush}\`), or take those journals back on the mirror as this twin has them, then \`${steps.pull}\` again.`
   const named = (paths: string[]) => `${paths.slice(0, 5).join(', ')}${paths.length > 5 ? ', …' : ''}`
   if (unsigned.length > 0) {
     throw new TwinSyncError('TWIN_UNSAFE', `Not pulled: the mirror's twin at ${to.slice(0, 12)} adds or rewrites ${unsigned.length} apply journal(s), this machine's report of what its applies did, that this twin did not sign: ${named(unsigned)}`, {

@@ -1,5 +1,4 @@
 import { hostname } from 'node:os'
-import { quoteArg } from '../plan/command-text.js'
 import type { Diagnostic, HostPort, PathClaims, Provider, TwinReader } from '@twinsync/sdk'
 import { TwinSyncError } from '@twinsync/sdk/light'
 import type { RegisteredProvider } from '../providers/provider-registry.js'
@@ -25,7 +24,7 @@ import { afterPush, auditMirror, configKey, keepMirrorAudit, readMirrorAudit, ty
 import { checkRemoteUrl } from './remote-url.js'
 import { settleMirrorHead, type MirrorHeadWarning } from './mirror-head.js'
 import { twinKey } from '../plan/plan-seal.js'
-import { carryOwnRecord, incomingPaths, refuseForgedJournals, refuseForgedRunRecord, refuseNoRoom, refuseOverLimit, refuseUnsafeTree, undoIncoming } from './incoming-tree.js'
+import { carryOwnRecord, incomingPaths, refuseForgedJournals, refuseForgedRunRecord, refuseNoRoom, refuseOverLimit, refuseUnsafeTree, undoIncoming, type MirrorSteps } from './incoming-tree.js'
 
 export type GitHubApiFactory = (options: GitHubApiOptions) => GitHubApi
 
@@ -118,7 +117,7 @@ export class RemoteService {
   /** Mirror to any git remote: HTTPS (token sent as for GitHub), SSH, or a path (an NFS mount). */
   async setGitRemote(url: string, token: string | undefined): Promise<RemoteStatus> {
     // A token given is checked here, whichever front end gave it (refuseMalformedToken).
-    if (token !== undefined) refuseMalformedToken(token)
+    if (token !== undefined) refuseMalformedToken(token, this.withToken(['remote', 'set', url]))
     await this.twin.open()
     checkRemoteUrl(url)
     if (token !== undefined) await saveToken(token)
@@ -127,26 +126,26 @@ export class RemoteService {
   }
 
   async linkGitHub(ownerRepo: string, options: { token?: string; apiUrl?: string }): Promise<RemoteStatus> {
-    if (options.token !== undefined) refuseMalformedToken(options.token)
+    if (options.token !== undefined) refuseMalformedToken(options.token, this.withToken(['github', 'link', ownerRepo]))
     await this.twin.open()
     const { owner, repo } = parseOwnerRepo(ownerRepo)
     const token = await this.tokenOrThrow(options.token, ['github', 'link', `${owner}/${repo}`])
     const api = this.githubApi({ token, ...(options.apiUrl === undefined ? {} : { baseUrl: options.apiUrl }) })
     const found = await api.getRepository(owner, repo)
-    refusePublic(found.private, `${owner}/${repo}`)
+    refusePublic(found.private, `${owner}/${repo}`, this.line(['github', 'create']))
     if (options.token !== undefined) await saveToken(options.token)
     await this.configure({ kind: 'github', url: found.cloneUrl, owner: found.owner, repo: found.name, apiUrl: options.apiUrl ?? DEFAULT_GITHUB_API })
     return this.status()
   }
 
   async createGitHub(name: string | undefined, options: { token?: string; apiUrl?: string; org?: string; hostname?: string | null }): Promise<RemoteStatus> {
-    if (options.token !== undefined) refuseMalformedToken(options.token)
+    if (options.token !== undefined) refuseMalformedToken(options.token, this.withToken(['github', 'create', ...(name === undefined ? [] : [name])]))
     await this.twin.open()
     const token = await this.tokenOrThrow(options.token, ['github', 'create', ...(name === undefined ? [] : [name])])
     const api = this.githubApi({ token, ...(options.apiUrl === undefined ? {} : { baseUrl: options.apiUrl }) })
     const repoName = name ?? defaultRepositoryName(options.hostname ?? hostname())
     const created = await api.createPrivateRepository(repoName, options.org)
-    refusePublic(created.private, `${created.owner}/${created.name}`)
+    refusePublic(created.private, `${created.owner}/${created.name}`, this.line(['github', 'create']))
     if (options.token !== undefined) await saveToken(options.token)
     await this.configure({ kind: 'github', url: created.cloneUrl, owner: created.owner, repo: created.name, apiUrl: options.apiUrl ?? DEFAULT_GITHUB_API })
     return this.status()
@@ -186,7 +185,7 @@ export class RemoteService {
     }
     await record('push', async () => {
       const r = await runGitWithToken(this.twin.dir, ['push', '--dry-run', '--porcelain', REMOTE_NAME, `HEAD:refs/heads/${MIRROR_BRANCH}`], token)
-      if (!r.ok) throw mirrorError(r, 'test push', settings.url)
+      if (!r.ok) throw mirrorError(r, 'test push', settings.url, this.line)
       return `a push to ${settings.url} would be accepted`
     })
     return results
@@ -206,24 +205,24 @@ export class RemoteService {
       audit = await auditMirror(this.twin.dir, settings.url, MIRROR_REF, token, secretPaths, configKey(this.config.values))
       if (settings.kind === 'github') {
         // Linking the same repository again with a token keeps it for the pushes.
-        if (token === undefined) throw tokenMissing(this.twin.dir, ['github', 'link', `${settings.owner}/${settings.repo}`])
+        if (token === undefined) throw tokenMissing(this.withToken(['github', 'link', `${settings.owner}/${settings.repo}`]))
         const api = this.githubApi({ token, baseUrl: settings.apiUrl ?? DEFAULT_GITHUB_API })
         const repo = await api.getRepository(settings.owner as string, settings.repo as string)
-        refusePublic(repo.private, `${repo.owner}/${repo.name}`)
+        refusePublic(repo.private, `${repo.owner}/${repo.name}`, this.line(['github', 'create']))
       }
       const pending = await this.pendingCount()
       const findings = await scanPushForSecrets(this.twin.dir, await this.pushContent(), token, secretPaths)
       if (findings.length > 0) {
         throw new TwinSyncError('SECRET_IN_PUSH', `Not pushed: secrets in ${findings.map(describePushFinding).join(', ')}`, {
           nextStep:
-            'Remove files from the twin and its history with `twinsync forget PATH…` (or mark the paths secret in the files configuration); ' +
+            `Remove files from the twin and its history with \`${this.line(['forget', 'PATH'])}\` (or mark the paths secret in the files configuration); ` +
             'a secret in a commit or tag message, a tag or a name: delete the tag (`git -C <twin> tag -d NAME`) or rewrite that commit. Then push again.',
           details: { files: findings.map((f) => ({ path: f.path, line: f.line, rule: f.rule, commit: f.commit })) },
         })
       }
       const branch = `${options.force === true ? '+' : ''}refs/heads/${MIRROR_BRANCH}:refs/heads/${MIRROR_BRANCH}`
       const r = await runGitWithToken(this.twin.dir, ['push', '--porcelain', REMOTE_NAME, branch, 'refs/tags/*:refs/tags/*'], token)
-      if (!r.ok) throw mirrorError(r, 'push', settings.url)
+      if (!r.ok) throw mirrorError(r, 'push', settings.url, this.line)
       audit = await afterPush(this.twin.dir, audit, MIRROR_REF)
       const auditNotKept = await keepMirrorAudit(this.twin.dir, audit)
       // The push that made the mirror's branch (git's porcelain line for it says "[new branch]").
@@ -278,7 +277,7 @@ export class RemoteService {
     const settings = await this.settingsOrThrow()
     const token = (await findToken())?.token
     const fetched = await runGitWithToken(this.twin.dir, ['fetch', '--no-tags', REMOTE_NAME, `+refs/heads/${MIRROR_BRANCH}:${MIRROR_REF}`], token)
-    if (!fetched.ok) throw mirrorError(fetched, 'fetch', settings.url)
+    if (!fetched.ok) throw mirrorError(fetched, 'fetch', settings.url, this.line)
     // Under the twin lock, as snapshot, apply, adopt and discard are: the fetch only moved the
     // mirror's ref; the working twin, the index and the held intent move only here (session 11:
     // before, a pull during an apply moved them under the apply's checkpoint and journal commits).
@@ -298,8 +297,8 @@ export class RemoteService {
     const remote = await this.revParse(MIRROR_REF)
     if (remote === null || remote === local) return { status: 'up-to-date', from: local, to: local, pulled: 0, ahead: 0 }
     // The mirror is untrusted: look at what would be checked out before anything moves.
-    await refuseUnsafeTree(this.twin.dir, remote, local)
-    await refuseOverLimit(this.twin.dir, remote, (twin) => this.documentsOverLimit(twin))
+    await refuseUnsafeTree(this.twin.dir, remote, local, this.mirrorSteps())
+    await refuseOverLimit(this.twin.dir, remote, (twin) => this.documentsOverLimit(twin), this.mirrorSteps())
     // A mirror holding another machine's twin (linked to the wrong one, or a twin copied between
     // machines) is not planned onto this one as if it were its own (session 19).
     const incomingTwin = await this.incomingInfo(remote)
@@ -311,21 +310,21 @@ export class RemoteService {
     // What ran here is this machine's to say, not the mirror's: asked of a diverged mirror too,
     // whose next step below takes the mirror's history as it is.
     const key = await twinKey(this.twin.dir, false)
-    await refuseForgedRunRecord(this.twin.dir, local, remote, key)
-    await refuseForgedJournals(this.twin.dir, local, remote, key)
+    await refuseForgedRunRecord(this.twin.dir, local, remote, key, this.mirrorSteps())
+    await refuseForgedJournals(this.twin.dir, local, remote, key, this.mirrorSteps())
     if (ahead > 0) {
       if (options.takeMirror === true) return this.takeMirrorHistory(local as string, remote, ahead, behind)
       throw new TwinSyncError('REMOTE_DIVERGED', `The twin and its mirror have both moved on: ${ahead} snapshot(s) only here, ${behind} only on the mirror`, {
         nextStep:
-          `Nothing was changed. Choose: take the mirror's history (\`twinsync pull --take-mirror\`: edits made here stay pending on top of it, this twin's ${ahead} snapshot(s) stay under a ref it names, and what ran here stays recorded); ` +
-          `or keep this twin's history and overwrite the mirror (\`twinsync push --retry --force\`); or merge them yourself with git in ${this.twin.dir}.`,
+          `Nothing was changed. Choose: take the mirror's history (\`${this.line(['pull', '--take-mirror'])}\`: edits made here stay pending on top of it, this twin's ${ahead} snapshot(s) stay under a ref it names, and what ran here stays recorded); ` +
+          `or keep this twin's history and overwrite the mirror (\`${this.line(['push', '--retry', '--force'])}\`); or merge them yourself with git in ${this.twin.dir}.`,
         details: { ahead, behind },
       })
     }
     // What arrives is intent, not an observation: the last snapshot stays the observed state,
     // local edits are set aside, and both are merged back on top of the pulled twin.
     const incoming = await incomingPaths(this.twin.dir, local, remote)
-    refuseNoRoom(this.twin.dir, incoming.written)
+    refuseNoRoom(this.twin.dir, incoming.written, this.mirrorSteps())
     const intents = this.intents
     const observed = (await intents.observed()) as string
     await intents.markObserved(observed)
@@ -361,7 +360,7 @@ export class RemoteService {
     const dir = this.twin.dir
     const own = await carryOwnRecord(dir, local, remote)
     const incoming = await incomingPaths(dir, local, own.commit)
-    refuseNoRoom(dir, incoming.written)
+    refuseNoRoom(dir, incoming.written, this.mirrorSteps())
     const intents = this.intents
     const observed = (await intents.observed()) as string
     await intents.markObserved(observed)
@@ -488,12 +487,24 @@ export class RemoteService {
     return (await revParseCommit(this.twin.dir, ref)) ?? null
   }
 
+  /** A `twinsync ARGS` line for this run's twin, root and configuration (RunTarget). */
+  private readonly line = (args: readonly string[]): string => this.target.line(args, this.twin.dir)
+
+  /** The command that was run, with the token from standard input: it can be pasted once TOKEN holds the token. */
+  private withToken(command: readonly string[]): string {
+    return this.line([...command, '--token-stdin'])
+  }
+
+  private mirrorSteps(): MirrorSteps {
+    return { pull: this.line(['pull']), forcePush: this.line(['push', '--retry', '--force']) }
+  }
+
   private async settingsOrThrow(): Promise<RemoteSettings> {
     await this.twin.open()
     const settings = await readRemoteSettings(this.twin.dir)
     if (settings === undefined) {
       throw new TwinSyncError('REMOTE_NOT_CONFIGURED', 'No mirror is linked to this twin', {
-        nextStep: 'Link one: `twinsync github link OWNER/REPO`, `twinsync github create`, or `twinsync remote set URL`.',
+        nextStep: `Link one: \`${this.line(['github', 'link', 'OWNER/REPO'])}\`, \`${this.line(['github', 'create'])}\`, or \`${this.line(['remote', 'set', 'URL'])}\`.`,
       })
     }
     return settings
@@ -501,22 +512,22 @@ export class RemoteService {
 
   private async tokenOrThrow(given: string | undefined, command: string[]): Promise<string> {
     const token = given ?? (await findToken())?.token
-    if (token === undefined) throw tokenMissing(this.twin.dir, command)
+    if (token === undefined) throw tokenMissing(this.withToken(command))
     return token
   }
 }
 
 /** The command that was run, with the token from standard input: it can be pasted once TOKEN holds the token. */
-function tokenMissing(twinDir: string, command: string[]): TwinSyncError {
+function tokenMissing(again: string): TwinSyncError {
   return new TwinSyncError('TOKEN_MISSING', 'No GitHub token: set GITHUB_TOKEN or GH_TOKEN, or pass one on standard input with --token-stdin', {
-    nextStep: `printf %s "$TOKEN" | ${['twinsync', ...command, '--token-stdin', '--repo', twinDir].map(quoteArg).join(' ')}`,
+    nextStep: `printf %s "$TOKEN" | ${again}`,
   })
 }
 
-function refusePublic(isPrivate: boolean, name: string): void {
+function refusePublic(isPrivate: boolean, name: string, create: string): void {
   if (!isPrivate) {
     throw new TwinSyncError('REMOTE_PUBLIC', `${name} is a public repository; a twin describes a machine in detail and is only mirrored privately`, {
-      nextStep: `Make ${name} private on GitHub, or use \`twinsync github create\` for a new private one.`,
+      nextStep: `Make ${name} private on GitHub, or use \`${create}\` for a new private one.`,
     })
   }
 }

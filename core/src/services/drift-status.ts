@@ -1,6 +1,6 @@
 import { appendAll } from '../append-to.js'
 import type { CollectProgress } from '../collect/collector.js'
-import type { Change, Diagnostic, HostPort } from '@twinsync/sdk'
+import type { Change, Diagnostic } from '@twinsync/sdk'
 import { CATEGORIES, STATE_CATEGORIES, isKeptUnread } from '@twinsync/sdk/light'
 import { inject, injectable } from '../di.js'
 import { IntentService, type PendingItem } from '../intent/intent-service.js'
@@ -12,6 +12,7 @@ import { readApplyRecord, type ApplyInProgress } from '../apply/resume.js'
 import { PendingChecks } from '../apply/pending-checks.js'
 import { unfinishedApplyNotices } from '../apply/unfinished-apply.js'
 import { Tokens } from '../tokens.js'
+import { RunTarget } from '../plan/run-target.js'
 import { TwinRepository } from '../twin/twin-repository.js'
 import { UNPLANNED, driftPhrase, observedPhrase, plannedPhrase } from '../vocabulary.js'
 import { COMMANDS } from '../plan/commands-domain.js'
@@ -74,7 +75,7 @@ export class StatusWorkflow {
     @inject(Planner) private readonly planner: Planner,
     @inject(RemoteService) private readonly remote: RemoteService,
     @inject(PendingChecks) private readonly pendingChecks: PendingChecks,
-    @inject(Tokens.Host) private readonly host: HostPort,
+    @inject(RunTarget) private readonly target: RunTarget,
   ) {}
 
   async status(only: string[] | undefined, onProgress?: CollectProgress): Promise<DriftStatus> {
@@ -106,8 +107,8 @@ export class StatusWorkflow {
       ...plan.changes.map((c) => ({ id: c.id, category: c.category, resource: c.resource, summary: driftPhrase(c), planned: plannedPhrase(c) })),
       ...unplanned.map((c) => ({ id: c.id, category: c.category, resource: c.resource, summary: `${observedPhrase(c)} on the machine`, planned: UNPLANNED })),
     ]
-    const record = await readApplyRecord(this.twin.dir)
-    const items = pending.items.filter((i) => only === undefined || only.includes(i.category) || only.includes(i.provider)).map((i) => (onMachine(i, left) ? { ...i, onMachine: true as const, reason: onMachineReason(i, record) } : i))
+    const record = await readApplyRecord(this.twin.dir, this.target.get(this.twin.dir))
+    const items = pending.items.filter((i) => only === undefined || only.includes(i.category) || only.includes(i.provider)).map((i) => (onMachine(i, left) ? { ...i, onMachine: true as const, reason: onMachineReason(i, record, this.target.line(['apply'], this.twin.dir)) } : i))
     // What the intended twin asks for that nothing could compare — a document no loaded provider
     // reads, one its provider cannot read (a broken JSON a person committed): `plan` refuses on
     // it, so status is never "in sync" over it either, before or after the next snapshot.
@@ -136,17 +137,17 @@ export class StatusWorkflow {
 
   /** The interrupted apply and the configuration it left unjudged (see PendingChecks), as sentences. */
   private async interrupted(record: ApplyInProgress | undefined): Promise<string | null> {
-    const said = unfinishedApplyNotices(record, await this.pendingChecks.read(), this.host.root)
+    const said = unfinishedApplyNotices(record, await this.pendingChecks.read(), this.target.get(this.twin.dir))
     return said.length === 0 ? null : said.map((d) => d.summary).join(' ')
   }
 }
 
 /** Why an item the machine already has is still pending. */
 export const ON_MACHINE = 'the machine already has it (done outside TwinSync): the next snapshot records it'
-/** …when an interrupted apply had finished its step (its record says so). */
-export const DONE_BY_INTERRUPTED = 'the machine already has it (done by the interrupted apply): `twinsync apply` finishes that apply and records it'
+/** …when an interrupted apply had finished its step (its record says so); `apply`: this run's `twinsync apply` line. */
+export const doneByInterrupted = (apply: string) => `the machine already has it (done by the interrupted apply): \`${apply}\` finishes that apply and records it`
 /** …when an interrupted apply had it in its plan, without the step's end recorded (killed between the write and the record, which is written behind the steps). */
-export const MADE_BY_INTERRUPTED = 'the machine already has it, as the interrupted apply planned (its record does not say that step finished): `twinsync apply` finishes that apply and records it'
+export const madeByInterrupted = (apply: string) => `the machine already has it, as the interrupted apply planned (its record does not say that step finished): \`${apply}\` finishes that apply and records it`
 
 /**
  * Who put it there, as far as the interrupted apply's record tells (session 33's red team: after a
@@ -155,12 +156,12 @@ export const MADE_BY_INTERRUPTED = 'the machine already has it, as the interrupt
  * so a step can be on the machine before the record says it started); what it never planned, or
  * found already there ('unchanged'), was done outside TwinSync.
  */
-function onMachineReason(item: PendingItem, record: ApplyInProgress | undefined): string {
+function onMachineReason(item: PendingItem, record: ApplyInProgress | undefined, apply: string): string {
   if (record === undefined) return ON_MACHINE
   const step = record.changes.find((c) => c.provider === item.provider && (c.id === item.id || c.id.endsWith(`:${item.resource}`)))
   if (step === undefined) return ON_MACHINE
   const ended = record.done[step.id]
-  return ended === 'applied' ? DONE_BY_INTERRUPTED : ended === undefined ? MADE_BY_INTERRUPTED : ON_MACHINE
+  return ended === 'applied' ? doneByInterrupted(apply) : ended === undefined ? madeByInterrupted(apply) : ON_MACHINE
 }
 
 /** The machine has what the item asks: its provider was compared and has no change left for its resource (never for an item it will not apply). */

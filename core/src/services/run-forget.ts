@@ -59,7 +59,7 @@ export class ForgetWorkflow {
       const remote = await readRemoteSettings(twin.dir)
       const nextSteps: string[] = []
       if (remote !== undefined) {
-        nextSteps.push('Replace the mirror\'s history, which still holds it: `twinsync push --retry --force`; then `twinsync gc` drops the old objects here too.')
+        nextSteps.push(`Replace the mirror's history, which still holds it: \`${this.target.line(['push', '--retry', '--force'], twin.dir)}\`; then \`${this.target.line(['gc'], twin.dir)}\` drops the old objects here too.`)
       }
       nextSteps.push('Treat the secret as exposed if it was ever pushed or cloned: change it (rotate the key or password).')
       nextSteps.push(

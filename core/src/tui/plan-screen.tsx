@@ -419,11 +419,12 @@ export function PlanScreen({ from, only, revertTo, title = 'Pull & apply changes
  * rule `apply --rehearse` follows too) and no question.
  */
 function RehearsalView({ rehearsal, height, typed, onAnswer }: { rehearsal: Rehearsal | undefined; height: number; typed: boolean; onAnswer: (yes: boolean) => void }) {
+  const services = useServices()
   if (rehearsal === undefined) return null
   if (rehearsal.stage !== 'done') return <Text>{REHEARSAL_STAGE[rehearsal.stage]} (Esc cancels)</Text>
   if (rehearsal.report === undefined) return <ErrorBox error={rehearsal.error} title="The rehearsal could not run" />
   const report = rehearsal.report
-  const refusal = rehearsalRefusal(report)
+  const refusal = rehearsalRefusal(report, (args) => services.line(args))
   // The report without its last two lines (verdict and timing), which lead here.
   const lines = terminalLines(renderRehearsal(report)).split('\n')
   const body = lines.slice(0, -2)
@@ -442,7 +443,7 @@ function RehearsalView({ rehearsal, height, typed, onAnswer }: { rehearsal: Rehe
           {line || ' '}
         </Text>
       ))}
-      {body.length > room ? <Text dimColor>… {body.length - room} more lines (`twinsync rehearse` prints them all)</Text> : null}
+      {body.length > room ? <Text dimColor>… {body.length - room} more lines (`{services.line(['rehearse'])}` prints them all)</Text> : null}
       <Box marginTop={1}>
         {refusal !== undefined ? <ErrorBox error={refusal} title="Not applied" /> : <Confirm question="The rehearsal passed. Apply these changes to this machine?" {...(typed ? { typed: HIGH_RISK_ANSWER } : {})} onAnswer={onAnswer} />}
       </Box>
@@ -628,6 +629,7 @@ function ApplyProgress({
   outcome: { report?: ApplyOutcome; error?: unknown } | undefined
   stopping: boolean
 }) {
+  const services = useServices()
   const footer = outcome === undefined ? 1 : 7
   const rows = Math.max(1, height - footer - 1)
   // Keep the step under way in view: the window follows the last step that started.
@@ -692,7 +694,7 @@ function ApplyProgress({
                 {d.summary}
               </Text>
             ))}
-          {renderPush(report.push).map((line, i) => (
+          {renderPush(report.push, (args) => services.line(args)).map((line, i) => (
             <Text key={`push${i}`} wrap="truncate-end" {...(report.push.status === 'failed' ? { color: 'yellow' } : {})}>
               {line}
             </Text>

@@ -24,7 +24,7 @@ export async function runTui(options: { makeContainer: () => Promise<DependencyC
   } finally {
     leave()
   }
-  if ((await settleBusy()) > 0) process.stdout.write('Waited for the apply under way to stop; `twinsync history` shows what was done.\n')
+  if ((await settleBusy()) > 0) process.stdout.write(`Waited for the apply under way to stop; \`${services.line(['history'])}\` shows what was done.\n`)
   // Read-only work still running (the drift check collects the machine) need not finish.
   process.exit(process.exitCode ?? 0)
 }

@@ -25,6 +25,7 @@ import { machineIdentity } from '../twin/machine-identity.js'
 import type { TwinLocation } from '../twin/twin-location.js'
 import { TwinRepository } from '../twin/twin-repository.js'
 import { TwinPlaceWorkflow, type TwinPlace } from '../services/twin-place.js'
+import { RunTarget } from '../plan/run-target.js'
 import { loadSettings, saveSettings, saveTwinPlace } from './settings-file.js'
 
 /** Whether the twin repository exists and can be opened. */
@@ -85,6 +86,8 @@ export interface ApplyOutcome extends ApplyReport {
  */
 export interface TuiServices {
   location(): TwinLocation
+  /** This run's `twinsync ARGS` line (RunTarget.line: its --root, --repo, --config), for a screen that names a command to paste. */
+  line(args: readonly string[]): string
   checkTwin(): Promise<TwinCheck>
   initTwin(): Promise<{ repo: string; created: boolean; commit: string | undefined }>
   lastSnapshot(): Promise<HistoryEntry | undefined>
@@ -174,6 +177,7 @@ export async function createTuiServices(
   const location = () => resolveToken(container, Tokens.TwinLocation)
   return {
     location,
+    line: (args) => container.resolve(RunTarget).line(args),
     async checkTwin() {
       const { dir, source } = location()
       try {
@@ -274,24 +278,25 @@ async function targetHostname(c: DependencyContainer): Promise<string | null> {
  */
 export function remotePort(container: () => DependencyContainer): RemotePort {
   const service = () => container().resolve(RemoteService)
+  const line = (args: readonly string[]) => container().resolve(RunTarget).line(args)
   return {
     async status() {
       const s = await service().status()
       if (!s.configured) return { summary: 'GitHub: not linked', linked: false }
       const name = s.kind === 'github' ? `GitHub: ${s.repository}` : `Mirror: ${s.url}`
       // SECRET_IN_MIRROR (see mirror-audit.ts): the panel says so too, as `remote show` does.
-      const secrets = s.mirrorSecrets === undefined ? '' : `, ${s.mirrorSecrets.length} secret(s) already in its history (twinsync remote show)`
+      const secrets = s.mirrorSecrets === undefined ? '' : `, ${s.mirrorSecrets.length} secret(s) already in its history (\`${line(['remote', 'show'])}\`)`
       return { summary: `${name}${s.pending > 0 ? `, ${s.pending} to push` : ''}${secrets}`, linked: true, pendingPushes: s.pending }
     },
     async push() {
       const outcome = await service().push()
       if (outcome.status === 'not-configured') return { ok: true, message: 'no mirror linked; the snapshot is local only' }
-      return { ok: outcome.status !== 'failed', message: renderPush(outcome).join(' ') }
+      return { ok: outcome.status !== 'failed', message: renderPush(outcome, line).join(' ') }
     },
     async pull(_signal, options = {}) {
       if (!(await service().status()).configured) return { ok: true, message: 'no mirror linked; planning against the local twin' }
       const pulled = await service().pull(options.takeMirror === true ? { takeMirror: true } : {})
-      return { ok: true, message: renderPull(pulled).join(' ') }
+      return { ok: true, message: renderPull(pulled, line).join(' ') }
     },
     async link(repository, token) {
       const s = await service().linkGitHub(repository, token === undefined ? {} : { token })

@@ -112,6 +112,7 @@ export function SnapshotScreen() {
 }
 
 function SnapshotDone({ result, linked }: { result: TakeSnapshotResult; linked: boolean }) {
+  const services = useServices()
   const domains = snapshotDomainLines(result.summary, result.changes)
   const warnings = result.diagnostics.filter((d) => d.severity !== 'info').map(shownDiagnostic)
   const outcome = snapshotOutcome(result)
@@ -141,7 +142,7 @@ function SnapshotDone({ result, linked }: { result: TakeSnapshotResult; linked: 
         </Text>
       ))}
       <Text wrap="truncate-end">
-        Push: {result.push !== undefined ? renderPush(result.push).join(' ') : linked ? 'nothing to push' : 'GitHub not linked; the snapshot is local only'}
+        Push: {result.push !== undefined ? renderPush(result.push, (args) => services.line(args)).join(' ') : linked ? 'nothing to push' : 'GitHub not linked; the snapshot is local only'}
       </Text>
     </Box>
   )

@@ -8,6 +8,7 @@ import { buildPlanGraph } from '../../src/plan/plan-graph.js'
 import { App } from '../../src/tui/app.js'
 import type { Route } from '../../src/tui/navigation.js'
 import type { TuiServices } from '../../src/tui/services.js'
+import { twinsyncLine } from '../../src/plan/command-text.js'
 
 export const KEYS = {
   up: '\x1b[A',
@@ -102,6 +103,7 @@ export const entry = (commit: string, message: string, kind: HistoryEntry['kind'
 export function fakeServices(overrides: Partial<TuiServices> = {}): TuiServices {
   return {
     location: () => ({ dir: '/var/lib/twinsync/twin', source: 'default' }),
+    line: (args) => twinsyncLine(args, { root: '/', repo: '/var/lib/twinsync/twin' }),
     checkTwin: async () => ({ dir: '/var/lib/twinsync/twin', source: 'default', ok: true }),
     initTwin: async () => ({ repo: '/var/lib/twinsync/twin', created: true, commit: undefined }),
     lastSnapshot: async () => entry('1234567abc', 'TwinSync snapshot 2026-11-23T12:00:00Z', 'snapshot'),

@@ -28,6 +28,8 @@ export default class GithubCreate extends TwinSyncCommand<typeof GithubCreate> {
       ...(flags.org === undefined ? {} : { org: flags.org }),
       ...(flags['api-url'] === undefined ? {} : { apiUrl: flags['api-url'] }),
     })
-    this.emit(status, (s) => `Created and linked.\n${renderRemoteStatus(s)}\nNext: twinsync push --retry`)
+    const { runLines } = await import('../../plan/run-target.js')
+    const line = runLines(container)
+    this.emit(status, (s) => `Created and linked.\n${renderRemoteStatus(s, line)}\nNext: ${line(['push', '--retry'])}`)
   }
 }

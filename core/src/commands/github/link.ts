@@ -18,10 +18,13 @@ export default class GithubLink extends TwinSyncCommand<typeof GithubLink> {
     const { tokenFromFlags } = await import('../../cli/remote.js')
     const { renderRemoteStatus } = await import('../../cli/render.js')
     const token = await tokenFromFlags(flags)
-    const status = await (await this.container()).resolve(RemoteService).linkGitHub(args.repository, {
+    const container = await this.container()
+    const status = await container.resolve(RemoteService).linkGitHub(args.repository, {
       ...(token === undefined ? {} : { token }),
       ...(flags['api-url'] === undefined ? {} : { apiUrl: flags['api-url'] }),
     })
-    this.emit(status, (s) => `Linked.\n${renderRemoteStatus(s)}\nNext: twinsync github test`)
+    const { runLines } = await import('../../plan/run-target.js')
+    const line = runLines(container)
+    this.emit(status, (s) => `Linked.\n${renderRemoteStatus(s, line)}\nNext: ${line(['github', 'test'])}`)
   }
 }

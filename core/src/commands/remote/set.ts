@@ -13,7 +13,9 @@ export default class RemoteSet extends TwinSyncCommand<typeof RemoteSet> {
     const { RemoteService } = await import('../../remote/remote-service.js')
     const { tokenFromFlags } = await import('../../cli/remote.js')
     const { renderRemoteStatus } = await import('../../cli/render.js')
-    const status = await (await this.container()).resolve(RemoteService).setGitRemote(args.url, await tokenFromFlags(flags))
-    this.emit(status, (s) => `Mirror set.\n${renderRemoteStatus(s)}`)
+    const container = await this.container()
+    const status = await container.resolve(RemoteService).setGitRemote(args.url, await tokenFromFlags(flags))
+    const { runLines } = await import('../../plan/run-target.js')
+    this.emit(status, (s) => `Mirror set.\n${renderRemoteStatus(s, runLines(container))}`)
   }
 }

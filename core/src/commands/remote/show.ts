@@ -6,6 +6,8 @@ export default class RemoteShow extends TwinSyncCommand<typeof RemoteShow> {
   async run(): Promise<void> {
     const { RemoteService } = await import('../../remote/remote-service.js')
     const { renderRemoteStatus } = await import('../../cli/render.js')
-    this.emit(await (await this.container()).resolve(RemoteService).status(), renderRemoteStatus)
+    const container = await this.container()
+    const { runLines } = await import('../../plan/run-target.js')
+    this.emit(await container.resolve(RemoteService).status(), (s) => renderRemoteStatus(s, runLines(container)))
   }
 }
