@@ -4,6 +4,7 @@ import { isTwinSyncError, TwinSyncError } from '@twinsync/sdk/errors'
 import type { DependencyContainer } from './di.js'
 import { terminalLines, terminalText } from './terminal-text.js'
 import { userErrorOf } from './twin/disk-error.js'
+import { unfinishedRunError } from './providers/unanswered-calls.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof TwinSyncCommand)['baseFlags'] & T['flags']>
 
@@ -31,7 +32,16 @@ export abstract class TwinSyncCommand<T extends typeof Command = typeof Command>
     const cmd = new this(argv ?? process.argv.slice(2), opts) as C & { _run(): Promise<ReturnType<C['run']>> }
     // As oclif's: a class run without an id (not through oclif's command list) is named after itself.
     if (!cmd.id) cmd.id = (cmd.constructor as typeof Command).id = cmd.constructor.name.toLowerCase()
-    return cmd._run()
+    // The event loop empty while the command still runs (a promise that waits on nothing): said
+    // as the failure it is, exit 1, not Node's silent exit 0 (unfinishedRunError). Taken off once
+    // the command settles (exit-when-idle.js waits for Node's own end while a listener is on).
+    const unfinished = () => void (cmd as unknown as TwinSyncCommand).catch(unfinishedRunError())
+    process.once('beforeExit', unfinished)
+    try {
+      return await cmd._run()
+    } finally {
+      process.off('beforeExit', unfinished)
+    }
   }
 
   override async init(): Promise<void> {

@@ -153,6 +153,44 @@ describe('a twin document whose plugin is missing', function () {
   })
 })
 
+/** A provider is plugin code: what it does wrong is said as its failure, never as TwinSync's, never in silence. */
+describe('a plugin provider that answers wrongly', function () {
+  this.timeout(120_000)
+  let cli: CliSandbox
+  let root: string
+  const snapshot = (mode: string, ...more: string[]) => cli.twinsync(['snapshot', '--root', root, '--repo', cli.twinDir, ...more], { env: { TWINSYNC_TEST_UNSOUND: mode } })
+  const head = () => runOk(['git', '-C', cli.twinDir, 'rev-parse', 'HEAD']).then((r) => r.stdout)
+
+  before(async () => {
+    cli = await cliSandbox()
+    root = join(cli.dir, 'root')
+    await mkdir(join(root, 'etc'), { recursive: true })
+    await writeFile(join(root, 'etc/motd'), 'one\n')
+    assert.equal((await cli.twinsync(['plugins', 'link', fixture('twinsync-plugin-unsound')])).code, 0)
+    const first = await cli.twinsync(['snapshot', '--init', '--root', root, '--repo', cli.twinDir])
+    assert.equal(first.code, 0, first.stderr)
+  })
+  after(() => cli.cleanup())
+
+  // Session 42: Node ends a process whose event loop is empty; a snapshot whose provider's
+  // collect() never settled (and waited on nothing) exited 0, printing nothing, no snapshot made.
+  it("a collect() that never answers: the snapshot says so, naming the provider and the call (exit 1, --json too), not a silent exit 0", async () => {
+    await writeFile(join(root, 'etc/motd'), 'two\n')
+    const before = await head()
+    const r = await snapshot('collect-never')
+    assert.equal(r.code, 1, r.stdout + r.stderr)
+    assert.match(r.stderr, /\[PROVIDER_FAILED\] The run ended before it finished: the unsound provider's collect\(\) never answered/)
+    assert.match(r.stderr, /Next step: A fault in the unsound provider, not in TwinSync/)
+    assert.equal(await head(), before, 'no snapshot')
+    const j = await snapshot('collect-never', '--json')
+    assert.equal(j.code, 1)
+    assert.equal(json<{ error: { code: string } }>(j).error.code, 'PROVIDER_FAILED')
+    const again = await snapshot('')
+    assert.equal(again.code, 0, again.stderr)
+    assert.notEqual(await head(), before, 'the provider fixed, the snapshot is made')
+  })
+})
+
 /** `twinsync plugins install` takes what npm takes: a tarball path, a directory, a file: URL, a name. */
 describe('installing a plugin from a tarball, a directory or a file: URL', function () {
   this.timeout(300_000)

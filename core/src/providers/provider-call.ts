@@ -1,5 +1,6 @@
 import type { Diagnostic } from '@twinsync/sdk'
 import { errorDiagnostic, isTwinSyncError, machineRefusal } from '@twinsync/sdk/light'
+import { answered, waitingFor } from './unanswered-calls.js'
 
 /** The calls TwinSync makes into a provider (the SDK's methods and optional capabilities). */
 export type ProviderCallName = 'detect' | 'collect' | 'load' | 'diff' | 'observe' | 'followUps' | 'reviewPlan' | 'validateContent' | 'startupEntries' | 'outOfScope' | 'unapplied' | 'secretPaths' | 'overLimit' | 'apply'
@@ -19,11 +20,14 @@ export async function callProvider<T>(
   /** What the failure means here ("Its part of the twin keeps the last snapshot's state."). */
   consequence?: string,
 ): Promise<Guarded<T>> {
+  const waiting = waitingFor(provider.name, call)
   try {
     return { ok: true, value: await fn() }
   } catch (error) {
     if (isTwinSyncError(error) && error.code === 'ABORTED') throw error
     return { ok: false, diagnostic: providerFailure(provider.name, call, error, consequence) }
+  } finally {
+    answered(waiting)
   }
 }
 

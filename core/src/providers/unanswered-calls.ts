@@ -1,0 +1,42 @@
+import { TwinSyncError } from '@twinsync/sdk/errors'
+
+/**
+ * The provider calls not answered yet (callProvider's), by "name call": how many of each. Every
+ * command loads this module (base-command.ts), so it imports nothing but the SDK's errors.
+ */
+const waiting = new Map<string, number>()
+
+/** A provider call begins; hand the key back to `answered` when it settles. */
+export function waitingFor(provider: string, call: string): string {
+  const key = `${provider}\0${call}`
+  waiting.set(key, (waiting.get(key) ?? 0) + 1)
+  return key
+}
+
+export function answered(key: string): void {
+  const left = (waiting.get(key) ?? 1) - 1
+  if (left <= 0) waiting.delete(key)
+  else waiting.set(key, left)
+}
+
+/**
+ * The error of a run that ended with its work unfinished, the event loop empty: a promise that
+ * never settles and waits on nothing (a provider's collect() returning `new Promise(() => {})`, a
+ * stream it awaits that was closed) lets Node end the process, and before session 42 a snapshot
+ * so cut short exited 0, silent, no snapshot made (an apply: its journal unfinished, exit 0).
+ * Names the provider calls not answered, the provider's fault as callProvider names a throw;
+ * none: TwinSync's own (an uncoded error, said as an internal one).
+ */
+export function unfinishedRunError(): Error {
+  const calls = [...waiting.keys()].map((k) => {
+    const [name = '', call = ''] = k.split('\0')
+    return { name, call }
+  })
+  if (calls.length === 0) return new Error('The run ended before it finished: something it waited for never answered, and nothing was left to wait on')
+  const names = [...new Set(calls.map((c) => c.name))]
+  const what = calls.map((c) => `the ${c.name} provider's ${c.call}()`).join(', ')
+  return new TwinSyncError('PROVIDER_FAILED', `The run ended before it finished: ${what} never answered (its promise never settled, and nothing was left to wait on)`, {
+    nextStep: `A fault in ${names.length === 1 ? `the ${names[0]} provider` : `the providers ${names.join(', ')}`}, not in TwinSync; what this run did not finish was not done (\`twinsync status\` says where things stand). Update or disable it (providers.disabled in the configuration), or report it to its authors, then run again.`,
+    exitCode: 1,
+  })
+}
