@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert'
 import { median, pairedDifference } from './measure.js'
 import { atMost, judged, ratioAtMost, renderTable, row } from './report.js'
+import { packedByKind } from './sections/growth.js'
 
 describe('bench report: ratios, goals and the table', () => {
   it('computes the ratio to etckeeper and checks a ratio goal', () => {
@@ -41,5 +42,26 @@ describe('bench report: ratios, goals and the table', () => {
   it('takes the median of run-by-run differences, so a drift that hits both sides cancels', () => {
     const m = (times: number[]) => ({ ms: median(times), peakMb: NaN, runs: times.length, times })
     assert.equal(pairedDifference(m([100, 300, 500]), m([95, 296, 494])), 5)
+  })
+})
+
+describe("bench growth: what the twin's objects are, by kind", () => {
+  it('sums commits, trees and each document with more than one version, largest first; files with one version as one sum', () => {
+    const lines = [
+      'commit 150 ',
+      'commit 160 ',
+      'tree 173 ',
+      'tree 60 system',
+      'tree 51 system/files',
+      'blob 17000 system/files/manifest.json',
+      'blob 155 system/files/manifest.json',
+      'blob 2048 filesystem/etc/a file with spaces.conf',
+      'blob 1024 filesystem/etc/once.conf',
+      '',
+    ].join('\n')
+    assert.equal(
+      packedByKind(lines),
+      'packed bytes by kind: system/files/manifest.json 17 KB (2 versions, 8578 B each), (commits) 0 KB (2 objects, 155 B each), (trees) 0 KB (3 objects, 95 B each); files with one version 3 KB',
+    )
   })
 })
