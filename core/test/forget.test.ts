@@ -122,7 +122,7 @@ describe('forget: taking secrets out of the whole history', () => {
     }
     rmSync(join(dir, '.git/index.lock'))
     assert.equal(readFileSync(join(dir, 'filesystem/etc/app/db.conf'), 'utf8'), 'password = Qw3rtyUi0p\n', 'left behind')
-    assert.throws(() => refuseUnfinishedForget(dir), (e: unknown) => isTwinSyncError(e) && e.code === 'FORGET_UNFINISHED')
+    assert.throws(() => refuseUnfinishedForget(dir, 'twinsync forget'), (e: unknown) => isTwinSyncError(e) && e.code === 'FORGET_UNFINISHED')
     writeFileSync(join(dir, 'filesystem/etc/hosts'), 'edited meanwhile\n')
     const report = await finishInterruptedForget(dir)
     assert.deepEqual(report?.removed, ['filesystem/etc/app/db.conf'])
@@ -132,7 +132,7 @@ describe('forget: taking secrets out of the whole history', () => {
     assert.equal(git(dir, 'status', '--porcelain'), ' M filesystem/etc/hosts\n')
     const all = everything(dir)
     assert.ok(!all.includes('Qw3rtyUi0p') && !all.includes('Zx9cVbNm1'))
-    assert.doesNotThrow(() => refuseUnfinishedForget(dir))
+    assert.doesNotThrow(() => refuseUnfinishedForget(dir, 'twinsync forget'))
     assert.equal(await finishInterruptedForget(dir), undefined)
   })
 
@@ -216,7 +216,7 @@ describe('forget: taking secrets out of the whole history', () => {
     assert.equal(git(dir, 'status', '--porcelain'), ' M filesystem/etc/hosts\n', 'only the person\'s edit differs')
     assert.equal(readFileSync(join(dir, 'filesystem/etc/hosts'), 'utf8'), 'a person\'s pending edit\n')
     assert.ok(!everything(dir).includes('Qw3rtyUi0p') && !everything(dir).includes('Zx9cVbNm1'))
-    assert.doesNotThrow(() => refuseUnfinishedForget(dir))
+    assert.doesNotThrow(() => refuseUnfinishedForget(dir, 'twinsync forget'))
   })
 
   describe('with pending edits in the twin (session 20)', () => {

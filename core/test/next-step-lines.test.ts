@@ -21,7 +21,7 @@ const COMMENT = /^\s*(\/\/|\*|\/\*|\{\/\*)/
 
 const HELP = "oclif help text (a command's description or a flag's): says what a command is, for no run in particular"
 const PLUGINS = "oclif's plugins commands: they take no --root, --repo or --config (plugins are the user's, not the twin's)"
-const NOT_YET = 'not yet threaded (session 42 ran out of time): a free function or plugin with no RunTarget; to do'
+const NOT_YET = 'not yet threaded: a provider (plugin) or the SDK has no run target (ProviderContext carries none); to do'
 
 const ALLOWED: Record<string, [number, string]> = {
   'core/src/base-command.ts': [2, '`twinsync COMMAND --help`: help, the same for every target'],
@@ -39,10 +39,12 @@ const ALLOWED: Record<string, [number, string]> = {
   'core/src/commands/revert.ts': [1, HELP],
   'core/src/commands/schedule.ts': [1, HELP],
   'core/src/providers/plugin-sdk.ts': [3, PLUGINS],
+  'core/src/providers/provider-manifest.ts': [2, `${PLUGINS} (\`providers\` in the same lines is the run's)`],
+  'core/src/providers/provider-registry.ts': [1, PLUGINS],
   'core/src/services/scaffold-plugin.ts': [3, `${PLUGINS}; and the new plugin's own README`],
   'core/src/rehearse/rehearsal-container.ts': [1, PLUGINS],
   'core/src/apply/apply-service.ts': [1, PLUGINS],
-  'core/src/intent/reconcile-service.ts': [1, "a reflog message (git's record), not text a person is told"],
+  'core/src/intent/reconcile-service.ts': [2, "a reflog message (git's record); and the discard's commit message, which the twin's history keeps (other clones, the mirror): no run's paths in it"],
   'core/src/services/schedule.ts': [2, 'the marker written into the unit file; and an example of --every\'s syntax in a USAGE error'],
   'core/src/services/run-forget.ts': [1, "an example of forget's arguments in a USAGE error"],
   'core/src/twin/twin-repository.ts': [1, "the README written into a new twin's plans/: for every reader of the twin"],
@@ -50,25 +52,8 @@ const ALLOWED: Record<string, [number, string]> = {
   'core/src/tui/settings-screen.tsx': [2, '`twinsync tui` WITHOUT --repo, on purpose; "as `twinsync init` does": what the key does, nothing to paste'],
   'core/src/tui/plan-screen.tsx': [1, '"as `twinsync pull --take-mirror`": what the key does, nothing to paste'],
   'core/src/config/config-file.ts': [1, 'the configuration did not load: the run has no target yet'],
-  'core/src/twin/twin-place.ts': [1, NOT_YET],
-  'core/src/twin/twin-state.ts': [1, NOT_YET],
-  'core/src/remote/remote-url.ts': [1, NOT_YET],
-  'core/src/apply/plan-refusal.ts': [1, NOT_YET],
-  'core/src/history/forget-record.ts': [2, NOT_YET],
-  'core/src/history/forget.ts': [3, NOT_YET],
-  'core/src/history/forgotten-paths.ts': [2, NOT_YET],
-  'core/src/history/snapshot-log.ts': [1, `${NOT_YET} (\`history --repo\`: history reads only the twin, so --repo is the flag that matters, and it is there)`],
-  'core/src/twin/git-tree-reader.ts': [1, `${NOT_YET} (\`history --repo\`, as snapshot-log.ts)`],
-  'core/src/plan/outside-scope.ts': [2, NOT_YET],
-  'core/src/plan/plan-scope.ts': [1, NOT_YET],
-  'core/src/plan/plan-seal.ts': [2, `${NOT_YET} (the remake line the callers pass is twinsyncLine's; the fallback is not)`],
-  'core/src/plan/plan-summary.ts': [1, NOT_YET],
-  'core/src/plan/planner.ts': [2, NOT_YET],
-  'core/src/providers/provider-manifest.ts': [2, NOT_YET],
-  'core/src/providers/provider-registry.ts': [2, NOT_YET],
-  'core/src/rehearse/inside.ts': [1, NOT_YET],
-  'core/src/twin/atomic-snapshot.ts': [2, NOT_YET],
-  'core/src/twin/disk-error.ts': [2, NOT_YET],
+  'core/src/twin/twin-state.ts': [1, '"point --repo at a twin made with `twinsync init`": how a twin is made, the --repo to give is the point'],
+  'core/src/rehearse/inside.ts': [1, `${PLUGINS}; and \`providers\` as the user who rehearses runs it: said inside the container, whose root and twin are not the person's`],
   'plugins/apt/src/provider.ts': [1, `${NOT_YET}: ProviderContext carries no run target`],
   'plugins/autostart/src/apply.ts': [1, `${NOT_YET}: ProviderContext carries no run target`],
   'plugins/autostart/src/load.ts': [1, `${NOT_YET}: ProviderContext carries no run target`],

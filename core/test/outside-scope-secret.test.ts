@@ -15,7 +15,7 @@ describe('outsideScope: a change at a name that holds a secret, for every provid
   const ctx = {} as unknown as ProviderContext
 
   it('leaves out a unit or entry named with a token, named by its rule only; a plain name goes through', async () => {
-    const found = await outsideScope(provider, [change(`${token}.service`), change('nginx.service'), change(`autostart/ann/${token}.desktop`)], ctx)
+    const found = await outsideScope(provider, [change(`${token}.service`), change('nginx.service'), change(`autostart/ann/${token}.desktop`)], ctx, (args) => args.join(' '))
     assert.ok(found.ok)
     assert.deepEqual([...found.ids].sort(), [`demo:create:${token}.service`, `demo:create:autostart/ann/${token}.desktop`].sort())
     for (const d of found.diagnostics) {
@@ -32,7 +32,7 @@ describe('outsideScope: a change at a name that holds a secret, for every provid
     changes.splice(12_345, 0, change(`gen/${token}.service`))
     changes.splice(23_456, 0, change(`${token}/x.service`))
     const before = secretScanCount()
-    const found = await outsideScope(provider, changes, ctx)
+    const found = await outsideScope(provider, changes, ctx, (args) => args.join(' '))
     const scans = secretScanCount() - before
     assert.ok(found.ok)
     assert.deepEqual(
@@ -47,7 +47,7 @@ describe('outsideScope: a change at a name that holds a secret, for every provid
 
   it('the provider\'s own verdict on a change comes first: not said twice', async () => {
     const own = { name: 'demo', outOfScope: async ({ changes }: { changes: readonly Change[] }) => changes.map((c) => ({ code: 'DEMO_OWN', severity: 'warning' as const, summary: 'mine', change: c.id })) } as unknown as ApplicableProvider
-    const found = await outsideScope(own, [change(`${token}.service`)], ctx)
+    const found = await outsideScope(own, [change(`${token}.service`)], ctx, (args) => args.join(' '))
     assert.ok(found.ok)
     assert.deepEqual(found.diagnostics.map((d) => d.code), ['DEMO_OWN'])
   })

@@ -24,7 +24,7 @@ describe('the twin key (plan-seal.ts)', () => {
       assert.equal((await stat(keyFile())).mode & 0o777, 0o600)
       const plan = { changes: [{ id: 'a' }] }
       const seal = await sealPlan(dir, plan)
-      assert.deepEqual(await checkPlanSeal(dir, 'plan.json', { ...plan, seal }), plan)
+      assert.deepEqual(await checkPlanSeal(dir, 'plan.json', { ...plan, seal }, 'Make the plan again.'), plan)
       await rm(join(dir, '.git', 'twinsync'), { recursive: true })
     }
   })

@@ -744,7 +744,7 @@ describe('hostile twin corpus: the twin is untrusted input', function () {
 
   it('accepts the ordinary forms (https, ssh, scp-like, a path, http to loopback)', () => {
     for (const url of ['https://github.com/o/r.git', 'ssh://git@host:2222/srv/twin.git', 'git@github.com:o/r.git', '/srv/twin.git', 'http://127.0.0.1:8080/twin.git', 'http://localhost/t.git']) {
-      assert.doesNotThrow(() => checkRemoteUrl(url), url)
+      assert.doesNotThrow(() => checkRemoteUrl(url, LINE), url)
     }
   })
 

@@ -74,7 +74,7 @@ describe('the twin of another machine (twin.json machineId against the target\'s
     for (const id of [ID_A, ID_B]) assert.ok(!JSON.stringify(plan).includes(id), `no machine id itself in the plan: ${JSON.stringify(plan).slice(Math.max(0, JSON.stringify(plan).indexOf(id) - 300), JSON.stringify(plan).indexOf(id) + 50)}`)
     assert.match(said?.detail ?? '', /twinsync init --claim --root .*db1 --repo .*twin-b/)
     assert.ok(plan.changes.some((c) => c.resource === '/etc/motd'), 'the plan still shows what it would change, for review')
-    assert.equal(planRefusal(plan)?.code, 'TWIN_OTHER_MACHINE', 'both front ends refuse to apply it')
+    assert.equal(planRefusal(plan, (args) => args.join(' '))?.code, 'TWIN_OTHER_MACHINE', 'both front ends refuse to apply it')
     assert.equal(await codeOf((await container(b, twinB)).resolve(ApplyService).apply({ plan, fromFile: false, signal: new AbortController().signal })), 'TWIN_OTHER_MACHINE')
     // A plan with its error taken out (a forged or an old saved plan) is refused by apply itself.
     const forged = { ...plan, diagnostics: plan.diagnostics.filter((d) => d.code !== 'TWIN_OTHER_MACHINE') }

@@ -119,7 +119,7 @@ export class ApplyService {
 
   /** Throws the refusal of a plan with errors (see planRefusal); nothing is locked or written. */
   refuseIfPlanHasErrors(plan: Plan): void {
-    const refused = planRefusal(plan)
+    const refused = planRefusal(plan, (args) => this.target.line(args, this.twin.dir))
     if (refused !== undefined) throw refused
   }
 

@@ -1,19 +1,20 @@
 import type { Plan } from '@twinsync/sdk'
 import { ERROR_CODES, TwinSyncError } from '@twinsync/sdk/errors'
+import type { LineFor } from '../plan/command-text.js'
 
 /**
  * The rule both front ends follow: a plan with an error (a twin providers cannot read
  * correctly, an invalid name, content its domain refuses) is fixed first, not half applied.
- * `ApplyService.apply` enforces it; the CLI and the TUI ask it first only to say so early.
+ * `line`: the run's `twinsync ARGS` (RunTarget.line). `ApplyService.apply` enforces it; the CLI and the TUI ask it first only to say so early.
  */
-export function planRefusal(plan: Plan): TwinSyncError | undefined {
+export function planRefusal(plan: Plan, line: LineFor): TwinSyncError | undefined {
   // A step named twice (a forged or hand-edited plan: the planner never makes one) would run twice,
   // or the second of two different payloads would undo the one reviewed first (session 11).
   const seen = new Set<string>()
   const twice = [...new Set(plan.changes.map((c) => c.id).filter((id) => seen.has(id) || (seen.add(id), false)))]
   if (twice.length > 0) {
     return new TwinSyncError('PLAN_INVALID', `Nothing was applied: the plan names ${twice.length === 1 ? 'a step' : `${twice.length} steps`} more than once: ${twice.slice(0, 5).join(', ')}${twice.length > 5 ? ', …' : ''}`, {
-      nextStep: 'Make a new plan (`twinsync plan`) and review it again; a plan TwinSync makes names each step once.',
+      nextStep: `Make a new plan (\`${line(['plan'])}\`) and review it again; a plan TwinSync makes names each step once.`,
       details: { duplicates: twice },
     })
   }

@@ -52,7 +52,7 @@ export function renderPlan(plan: Plan, line: LineFor, options: { diffs: boolean 
   }
   const secrets = secretsNotPutBack(plan)
   if (secrets !== undefined) lines.push('', terminalText(secrets))
-  const unheld = unheldNotPutBack(plan)
+  const unheld = unheldNotPutBack(plan, line)
   if (unheld !== undefined) lines.push('', terminalText(unheld))
   const notes = plan.diagnostics.filter((d) => d.severity !== 'info')
   if (notes.length > 0) {

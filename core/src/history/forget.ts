@@ -6,6 +6,7 @@ import { findSecrets, mirrorPath, REDACTED, TwinSyncError, writeFileAtomic } fro
 import { logFields, lsTreeEntries, readBlobs, revParseCommit, runGit, runGitBytes } from '../twin/git.js'
 import { gcWhole } from '../twin/auto-pack.js'
 import { FORGET_RECORD, type ForgetRecord } from './forget-record.js'
+import { quoteArg, twinOnlyLines, type LineFor } from '../plan/command-text.js'
 import { commitTree } from '../intent/intent-git.js'
 
 export interface ForgetRequest {
@@ -50,7 +51,13 @@ export function twinPathOf(path: string): string {
  * marker); other documents (logs, facts) keep their lines with the value redacted. The old
  * objects are pruned here unless a mirror ref still reaches them (then after the forced push and gc).
  */
-export async function forgetInHistory(dir: string, request: ForgetRequest, options: { pending?: { paths: readonly string[]; nextStep: string } } = {}): Promise<ForgetReport> {
+export async function forgetInHistory(
+  dir: string,
+  request: ForgetRequest,
+  /** `line`: the run's `twinsync ARGS` (RunTarget.line; alone, twinOnlyLines: --repo only). */
+  options: { pending?: { paths: readonly string[]; nextStep: string }; line?: LineFor } = {},
+): Promise<ForgetReport> {
+  const line = options.line ?? twinOnlyLines(dir)
   const wanted = request.paths.map(twinPathOf)
   await refuseStaged(dir)
   const rules = new Set(request.rules)
@@ -107,7 +114,7 @@ export async function forgetInHistory(dir: string, request: ForgetRequest, optio
   if (removed.size === 0 && redacted.size === 0) {
     const what = [...wanted, ...[...rules].map((r) => `findings of ${r}`)].join(', ')
     throw new TwinSyncError('FORGET_NOTHING', `Nothing to forget: no snapshot holds ${what}`, {
-      nextStep: 'Check the path (a machine path like /etc/app.conf, or a twin path like system/logs/journal.txt) or the rule name; `twinsync history --json` lists the snapshots.',
+      nextStep: `Check the path (a machine path like /etc/app.conf, or a twin path like system/logs/journal.txt) or the rule name; \`${line(['history', '--json'])}\` lists the snapshots.`,
     })
   }
   // A person's pending edit stays in the working twin through the rewrite (settleForgotten's
@@ -128,7 +135,7 @@ export async function forgetInHistory(dir: string, request: ForgetRequest, optio
   await mkdir(dirname(join(dir, FORGET_RECORD)), { recursive: true })
   await writeFileAtomic(join(dir, FORGET_RECORD), JSON.stringify({ version: 1, head: head === undefined ? undefined : moved.get(head), ...report } satisfies ForgetRecord))
   await moveRefs(dir, refs, moved)
-  await settleForgotten(dir)
+  await settleForgotten(dir, line)
   return report
 }
 
@@ -153,7 +160,7 @@ async function refuseStaged(dir: string): Promise<void> {
  * person made since is kept) and the old objects are pruned; refs not moved — nothing happened,
  * the record goes. Returns what the interrupted forget did, or undefined when none was.
  */
-export async function finishInterruptedForget(dir: string): Promise<ForgetReport | undefined> {
+export async function finishInterruptedForget(dir: string, line: LineFor = twinOnlyLines(dir)): Promise<ForgetReport | undefined> {
   const path = join(dir, FORGET_RECORD)
   let text: string
   try {
@@ -169,7 +176,7 @@ export async function finishInterruptedForget(dir: string): Promise<ForgetReport
   } catch {}
   if (record === undefined) {
     throw new TwinSyncError('REPO_INVALID', `The record of an interrupted forget (${path}) cannot be read`, {
-      nextStep: `Look at it and at \`git -C ${dir} status\`, then remove it (\`rm ${path}\`) and run \`twinsync forget\` with what to forget again.`,
+      nextStep: `Look at it and at \`git -C ${quoteArg(dir)} status\`, then remove it (\`rm ${quoteArg(path)}\`) and run \`${line(['forget', 'PATH'])}\` with what to forget again.`,
       details: { path },
     })
   }
@@ -178,7 +185,7 @@ export async function finishInterruptedForget(dir: string): Promise<ForgetReport
     await rm(path, { force: true })
     return undefined
   }
-  await settleForgotten(dir)
+  await settleForgotten(dir, line)
   return { removed: record.removed, redacted: record.redacted, rewritten: record.rewritten, commits: record.commits }
 }
 
@@ -189,14 +196,14 @@ export async function finishInterruptedForget(dir: string): Promise<ForgetReport
  * redacted document is written as committed, and git keeps any other edit a person made since
  * (a kill leaves a rerun to finish; `reset --hard` would drop it).
  */
-async function settleForgotten(dir: string): Promise<void> {
+async function settleForgotten(dir: string, line: LineFor): Promise<void> {
   try {
     await stageWhatMoved(dir)
     const indexTree = (await runGit(dir, ['write-tree'])).trim()
     await runGit(dir, ['read-tree', '-m', '-u', indexTree, 'HEAD'])
   } catch (error) {
     throw new TwinSyncError('FORGET_UNFINISHED', `The twin's files could not be brought to the rewritten history: ${(error as Error).message.split('\n')[0]}`, {
-      nextStep: `Run \`twinsync forget\` again to finish; if a forgotten file was edited since, look at \`git -C ${dir} status\` and drop the edits (\`git -C ${dir} reset --hard\`) first.`,
+      nextStep: `Run \`${line(['forget'])}\` again to finish; if a forgotten file was edited since, look at \`git -C ${quoteArg(dir)} status\` and drop the edits (\`git -C ${quoteArg(dir)} reset --hard\`) first.`,
     })
   }
   await runGit(dir, ['reflog', 'expire', '--expire=now', '--all'])

@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path'
 import type { Change, Diagnostic } from '@twinsync/sdk'
 import { machinePathOf, warningDiagnostic, writeFileAtomic } from '@twinsync/sdk/light'
 import { machinePathOfChange } from '../plan/machine-path.js'
+import type { LineFor } from '../plan/command-text.js'
 import { removeFile } from '../twin/remove-file.js'
 
 /**
@@ -52,7 +53,7 @@ export async function clearForgotten(dir: string): Promise<void> {
 }
 
 /** The deletes of a forgotten path (or below a forgotten folder): left out, said (FORGOTTEN_NOT_DELETED). */
-export function forgottenDeletes(provider: string, changes: readonly Change[], forgotten: readonly string[]): Diagnostic[] {
+export function forgottenDeletes(provider: string, changes: readonly Change[], forgotten: readonly string[], line: LineFor): Diagnostic[] {
   if (forgotten.length === 0) return []
   const out: Diagnostic[] = []
   for (const change of changes) {
@@ -61,11 +62,11 @@ export function forgottenDeletes(provider: string, changes: readonly Change[], f
     const under = path === undefined ? undefined : forgotten.find((f) => path === f || path.startsWith(`${f}/`))
     if (under === undefined) continue
     out.push(
-      warningDiagnostic('FORGOTTEN_NOT_DELETED', `The delete of ${path} is left out: \`twinsync forget\` took it out of the twin's history, not off the machine`, {
+      warningDiagnostic('FORGOTTEN_NOT_DELETED', `The delete of ${path} is left out: a forget took it out of the twin's history, not off the machine`, {
         provider,
         change: change.id,
         path,
-        detail: `Take a snapshot (\`twinsync snapshot\`) so the twin says what the machine has; add it to the files provider's \`ignore\` or \`secrets.paths\` first to keep it out of the twin.`,
+        detail: `Take a snapshot (\`${line(['snapshot'])}\`) so the twin says what the machine has; add it to the files provider's \`ignore\` or \`secrets.paths\` first to keep it out of the twin.`,
       }),
     )
   }

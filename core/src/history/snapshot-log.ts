@@ -1,5 +1,5 @@
 import { TwinSyncError, isTwinSyncError } from '@twinsync/sdk/light'
-import { quoteArg, visibleText } from '../plan/command-text.js'
+import { historyLine, quoteArg, visibleText } from '../plan/command-text.js'
 import { EMPTY_TREE, LOG_PASS_ENV, checkIdField, logFields, parseNameStatus, runGit, type GitStatusEntry } from '../twin/git.js'
 import { tagsAbsent } from '../twin/quick-status.js'
 
@@ -90,7 +90,7 @@ export class SnapshotLog {
     const [record] = await this.list(1, commit)
     if (record === undefined) {
       throw new TwinSyncError('SNAPSHOT_UNKNOWN', `No snapshot ${commit}`, {
-        nextStep: `Run \`twinsync history --repo ${quoteArg(this.dir)}\` to see the snapshots.`,
+        nextStep: `Run \`${historyLine(this.dir)}\` to see the snapshots.`,
         details: { ref: commit },
       })
     }

@@ -476,7 +476,7 @@ export class IntentService {
     if (unowned.length > 0) {
       const reader = new GitTreeReader(this.twin.dir, tree)
       try {
-        appendAll(diagnostics, await missingProviders(reader, (await this.registry.load()).providers.map((p) => p.provider), view.claims, new Set(unowned), () => recordedManifest(this.twin.dir, from)))
+        appendAll(diagnostics, await missingProviders(reader, (await this.registry.load()).providers.map((p) => p.provider), view.claims, new Set(unowned), () => recordedManifest(this.twin.dir, from), this.line))
       } finally {
         reader.close()
       }
@@ -485,7 +485,7 @@ export class IntentService {
     // An item outside its provider's scope is never applied (outsideScope, as plan and apply judge it): said so, not "not applied yet".
     const outside = new Map<string, { reason: string; code: string; nextStep?: string }>()
     for (const entry of byProvider.values()) {
-      const found = await outsideScope(entry.provider, entry.changes, this.contexts.for(entry.provider, view.claims), this.contexts.ownPaths(), this.contexts.forgottenPaths())
+      const found = await outsideScope(entry.provider, entry.changes, this.contexts.for(entry.provider, view.claims), this.line, this.contexts.ownPaths(), this.contexts.forgottenPaths())
       if (!found.ok) diagnostics.push(found.diagnostic)
       else
         for (const d of found.diagnostics) {

@@ -140,7 +140,7 @@ export class ReconcileService {
       await this.dropDescribed(observedTree, described)
       const intended = (await this.intents.record({})) ?? null
       if (before !== undefined && before !== intended) await setRef(dir, DISCARDED_REF, before, 'twinsync discard')
-      const kept = before === undefined || before === intended ? '' : `; the intent before is ${before}, kept in \`git -C ${quoteArg(dir)} reflog ${DISCARDED_REF}\` until a \`${this.line(['gc'])}\``
+      const kept = before === undefined || before === intended ? '' : `; the intent before is ${before}, kept in \`git reflog ${DISCARDED_REF}\` until a \`twinsync gc\``
       const commit = await this.recordInHistory('discard', decided, `The twin no longer asks for these${kept}.`)
       return { decision: 'discard' as const, items: decided.map(brief('discard')), commit, observed, intended }
     })

@@ -88,6 +88,20 @@ export function twinsyncLine(args: readonly string[], target: CommandTarget): st
 /** A `twinsync ARGS` line for this run's target (RunTarget.line): what a renderer or a refusal that names a command is handed. */
 export type LineFor = (args: readonly string[]) => string
 
+/**
+ * Lines for a command that reads or rewrites the twin at `dir` alone (history, show, forget: no
+ * root, no provider, no setting of the configuration), where no RunTarget is at hand: `--repo` is
+ * the one flag they need, and it is always named. Through twinsyncLine, as every next step.
+ */
+export function twinOnlyLines(dir: string): LineFor {
+  return (args) => twinsyncLine(args, { root: '/', repo: dir })
+}
+
+/** `twinsync history --repo DIR` (twinOnlyLines). */
+export function historyLine(dir: string): string {
+  return twinOnlyLines(dir)(['history'])
+}
+
 /** An argument list as one line, each argument quoted as needed: `rm -rf '/var/tmp/my cache'`. */
 export function commandLine(argv: readonly string[]): string {
   return argv.map(quoteArg).join(' ')

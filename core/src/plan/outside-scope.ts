@@ -3,6 +3,7 @@ import { linkedFolderOn, secretRulesInNames, throughSymlinkError, warningDiagnos
 import { forgottenDeletes } from '../history/forgotten-paths.js'
 import { callProvider } from '../providers/provider-call.js'
 import { secretInPathNames } from '../snapshot/secret-guard.js'
+import type { LineFor } from './command-text.js'
 
 /**
  * The one rule of a provider's scope (ApplicableProvider.outOfScope), for the planner and for
@@ -18,6 +19,8 @@ export async function outsideScope(
   provider: ApplicableProvider,
   changes: readonly Change[],
   ctx: ProviderContext,
+  /** This run's `twinsync ARGS` (RunTarget.line), for the discard a left-out change names. */
+  line: LineFor,
   /** TwinSync's own files and folders at other places than the default ones (ProviderContexts.ownPaths). */
   ownPaths: readonly string[] = [],
   /** Machine paths `twinsync forget` took out of history since the last snapshot (ProviderContexts.forgottenPaths). */
@@ -34,13 +37,13 @@ export async function outsideScope(
   // Only changes it was asked about, each named: a diagnostic without a known change leaves nothing out silently.
   const asked = new Set(changes.map((c) => c.id))
   const flagged = new Set(own.flatMap((d) => (d.change !== undefined && asked.has(d.change) ? [d.change] : [])))
-  const ownFiles = twinSyncOwn(provider.name, changes.filter((c) => !flagged.has(c.id)), ownPaths)
+  const ownFiles = twinSyncOwn(provider.name, changes.filter((c) => !flagged.has(c.id)), ownPaths, line)
   const mine = new Set(ownFiles.map((d) => d.change))
   const linked = await throughLinks(provider.name, changes.filter((c) => !flagged.has(c.id) && !mine.has(c.id)), ctx)
   const through = new Set(linked.map((d) => d.change))
-  const named = await secretNamed(provider.name, changes.filter((c) => !flagged.has(c.id) && !mine.has(c.id) && !through.has(c.id)))
+  const named = await secretNamed(provider.name, changes.filter((c) => !flagged.has(c.id) && !mine.has(c.id) && !through.has(c.id)), line)
   const secret = new Set(named.map((d) => d.change))
-  const kept = forgottenDeletes(provider.name, changes.filter((c) => !flagged.has(c.id) && !mine.has(c.id) && !through.has(c.id) && !secret.has(c.id)), forgotten)
+  const kept = forgottenDeletes(provider.name, changes.filter((c) => !flagged.has(c.id) && !mine.has(c.id) && !through.has(c.id) && !secret.has(c.id)), forgotten, line)
   const diagnostics = [...own, ...ownFiles, ...linked, ...named, ...kept].map((d) => ({ ...d, provider: d.provider ?? provider.name }))
   return { ok: true, ids: new Set(diagnostics.flatMap((d) => (d.change !== undefined && asked.has(d.change) ? [d.change] : []))), diagnostics }
 }
@@ -53,7 +56,7 @@ export async function outsideScope(
  * and never by the name (the change's summary would spell it); the files provider says it in its
  * own words first (FILES_NAME_SECRET_NOT_PLANNED). The rule is the SDK's (secretRuleInName).
  */
-async function secretNamed(provider: string, changes: readonly Change[]): Promise<Diagnostic[]> {
+async function secretNamed(provider: string, changes: readonly Change[], line: LineFor): Promise<Diagnostic[]> {
   const out: Diagnostic[] = []
   // Each name asked once, and all at once (session 39): secretRulesInNames, the SDK's rule for
   // many names (one detector call over them as one text, then each name on a finding's line
@@ -69,7 +72,7 @@ async function secretNamed(provider: string, changes: readonly Change[]): Promis
       warningDiagnostic('SECRET_IN_NAME_NOT_PLANNED', `A ${provider} change (${change.operation}) is left out: the name it acts on holds a secret (${rule}), which no snapshot takes into the twin`, {
         provider,
         change: change.id,
-        detail: 'Rename it on the machine (a name is never redacted), or drop the twin\'s change with `twinsync discard`.',
+        detail: `Rename it on the machine (a name is never redacted), or drop the twin's change with \`${line(['discard', 'ITEM'])}\`.`,
       }),
     )
   }
@@ -101,7 +104,7 @@ export function isTwinSyncOwn(path: string): boolean {
  * this run uses (`own`: a `--config FILE` elsewhere, XDG_CONFIG_HOME's, the twin's own
  * repository), which a pulled twin could otherwise set through /etc or a home's .config.
  */
-function twinSyncOwn(provider: string, changes: readonly Change[], own: readonly string[]): Diagnostic[] {
+function twinSyncOwn(provider: string, changes: readonly Change[], own: readonly string[], line: LineFor): Diagnostic[] {
   const isOwn = (p: string) => isTwinSyncOwn(p) || own.some((o) => p === o || p.startsWith(`${o}/`))
   const out: Diagnostic[] = []
   for (const change of changes) {
@@ -115,7 +118,7 @@ function twinSyncOwn(provider: string, changes: readonly Change[], own: readonly
         provider,
         path,
         change: change.id,
-        detail: 'Change it on the machine itself (`twinsync config` shows what is in effect), then snapshot; or drop the twin\'s change with `twinsync discard`.',
+        detail: `Change it on the machine itself (\`${line(['config'])}\` shows what is in effect), then snapshot; or drop the twin's change with \`${line(['discard', 'ITEM'])}\`.`,
       }),
     )
   }

@@ -4,6 +4,7 @@ import { inject, injectable } from '../di.js'
 import { ProviderContexts } from '../providers/provider-contexts.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'
 import { outsideScope } from './outside-scope.js'
+import { RunTarget } from './run-target.js'
 import { appendAll } from '../append-to.js'
 
 /**
@@ -19,7 +20,10 @@ export class PlanScope {
   constructor(
     @inject(ProviderRegistry) private readonly registry: ProviderRegistry,
     @inject(ProviderContexts) private readonly contexts: ProviderContexts,
+    @inject(RunTarget) private readonly target: RunTarget,
   ) {}
+
+  private readonly line = (args: readonly string[]): string => this.target.line(args)
 
   /** `done`: what a refused run did not do, for its message ("applied", "rehearsed"). */
   async refuseOutsideScope(plan: Plan, done: 'applied' | 'rehearsed' = 'applied'): Promise<void> {
@@ -28,7 +32,7 @@ export class PlanScope {
     const found: Diagnostic[] = []
     for (const [name, provider] of providers) {
       const changes = plan.changes.filter((c) => c.provider === name)
-      const outside = await outsideScope(provider, changes, this.contexts.for(provider, claims, { cache: 'twin' }), this.contexts.ownPaths(), this.contexts.forgottenPaths())
+      const outside = await outsideScope(provider, changes, this.contexts.for(provider, claims, { cache: 'twin' }), this.line, this.contexts.ownPaths(), this.contexts.forgottenPaths())
       if (!outside.ok) found.push(outside.diagnostic)
       else appendAll(found, outside.diagnostics)
     }
@@ -37,7 +41,7 @@ export class PlanScope {
       'PLAN_OUTSIDE_SCOPE',
       `Nothing was ${done}: the plan has ${found.length} change(s) outside what their provider manages: ${found.slice(0, 5).map((d) => d.summary).join('; ')}${found.length > 5 ? ` and ${found.length - 5} more` : ''}`,
       {
-        nextStep: `Make a new plan (\`twinsync plan\`): it leaves such changes out and says why. ${found[0]?.detail ?? ''}`.trim(),
+        nextStep: `Make a new plan (\`${this.line(['plan'])}\`): it leaves such changes out and says why. ${found[0]?.detail ?? ''}`.trim(),
         details: { outside: found },
       },
     )

@@ -1,4 +1,3 @@
-import { quoteArg } from './command-text.js'
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 import { closeSync, constants, openSync, readFileSync } from 'node:fs'
 import { link, mkdir, open, rename, rm } from 'node:fs/promises'
@@ -81,14 +80,14 @@ export async function sealPlan(twinDir: string, plan: unknown): Promise<PlanSeal
 }
 
 /** Refuse a plan file whose seal is missing or does not match its content. */
-export async function checkPlanSeal(twinDir: string, file: string, value: Record<string, unknown>, remake?: string): Promise<Record<string, unknown>> {
+export async function checkPlanSeal(twinDir: string, file: string, value: Record<string, unknown>, remake: string): Promise<Record<string, unknown>> {
   const { seal, ...plan } = value
   const tampered = (why: string) =>
     new TwinSyncError('PLAN_TAMPERED', `${file} was not applied: ${why}`, {
-      nextStep: `${remake ?? `Make the plan again (\`twinsync plan --out ${quoteArg(file)} --repo ${quoteArg(twinDir)}\`), review it, and apply that file.`} A saved plan cannot be edited.`,
+      nextStep: `${remake} A saved plan cannot be edited.`,
       details: { path: file },
     })
-  if (typeof seal !== 'object' || seal === null) throw tampered('it carries no seal (it was not written by `twinsync plan --out` for this twin)')
+  if (typeof seal !== 'object' || seal === null) throw tampered('it carries no seal (it was not written by `plan --out` for this twin)')
   const { algorithm, digest } = seal as Record<string, unknown>
   if (algorithm !== 'hmac-sha256' || typeof digest !== 'string' || !/^[0-9a-f]{64}$/.test(digest)) throw tampered('its seal is malformed')
   const key = await twinKey(twinDir, false)

@@ -1,6 +1,7 @@
 import type { Category, Diagnostic, Plan } from '@twinsync/sdk'
 import { CATEGORIES, compareStrings, isKeptUnread, SECRET_CHANGED, unheldOperation, type UnheldOperation } from '@twinsync/sdk/light'
 import { shownDiagnostic } from '../terminal-text.js'
+import type { LineFor } from './command-text.js'
 
 export interface CategorySummary {
   category: Category
@@ -105,11 +106,11 @@ export function secretsNotPutBack(plan: Pick<Plan, 'diagnostics'>): string | und
  * which no plan can put back. Session 33: a binary changed under /etc was "No changes: the
  * machine matches" here and "In sync" in status.
  */
-export function unheldNotPutBack(plan: Pick<Plan, 'diagnostics'>): string | undefined {
+export function unheldNotPutBack(plan: Pick<Plan, 'diagnostics'>, line: LineFor): string | undefined {
   const paths = unheldDiffering(plan)
   if (paths.length === 0) return undefined
   const one = paths.length === 1
   // A note's detail says what stays and why (a folder kept whole for a file in it the twin never saw).
   const named = paths.slice(0, 6).map((p) => `${p.path} ${UNHELD_WORDS[p.operation]}${p.detail === undefined ? '' : ` (${p.detail})`}`).join(', ') + (paths.length > 6 ? ` and ${paths.length - 6} more` : '')
-  return `Not put back: ${named}; the twin holds none of ${one ? 'its' : 'their'} content (a binary or too large a file, or a secret), so this plan leaves ${one ? 'it as it is' : 'them as they are'}. \`twinsync snapshot\` records the machine's version; change ${one ? 'it' : 'them'} on the machine itself to have another.`
+  return `Not put back: ${named}; the twin holds none of ${one ? 'its' : 'their'} content (a binary or too large a file, or a secret), so this plan leaves ${one ? 'it as it is' : 'them as they are'}. \`${line(['snapshot'])}\` records the machine's version; change ${one ? 'it' : 'them'} on the machine itself to have another.`
 }

@@ -103,6 +103,9 @@ export class Planner {
     @inject(RunTarget) private readonly target: RunTarget,
   ) {}
 
+  /** A `twinsync ARGS` line for this run's twin, root and configuration (RunTarget). */
+  private readonly line = (args: readonly string[]): string => this.target.line(args, this.twin.dir)
+
   async plan(options: PlanOptions = {}): Promise<Plan> {
     const other = await otherMachineDiagnostic(this.target.get(this.twin.dir), await this.twin.open(), this.contexts.host)
     const { reader, twinCommit, interrupted, checked, kept, undone } =
@@ -120,7 +123,7 @@ export class Planner {
       appendAll(diagnostics, (kept ?? []).map((path) => warningDiagnostic(TWIN_EDIT_KEPT, keptOverMove(path))))
       if (undone !== undefined) diagnostics.push(warningDiagnostic('TWIN_MOVE_FAILED', undone))
       const all = (await this.registry.load()).providers.map((p) => p.provider)
-      appendAll(diagnostics, await missingProviders(reader, all, claims, undefined, async () => recordedManifest(this.twin.dir, await this.intents.observed())))
+      appendAll(diagnostics, await missingProviders(reader, all, claims, undefined, async () => recordedManifest(this.twin.dir, await this.intents.observed()), this.line))
       // Planning only reads: each provider gets a dry-run host that refuses any change (the call
       // fails, named, through the provider guard); one the provider swallowed is reported below.
       const readOnly = this.contexts.readOnly('Planning only reads', 'while planning')
@@ -186,7 +189,7 @@ export class Planner {
       if (compared.length > 0 && compared.every((name) => stateless.has(name))) {
         diagnostics.push(
           warningDiagnostic(TWIN_EMPTY, `The twin${twinCommit === null ? '' : ` at ${twinCommit.slice(0, 12)}`} holds nothing of this machine: nothing was compared`, {
-            detail: 'Next step: run `twinsync snapshot` to record the machine first (or plan from a snapshot that has it).',
+            detail: `Next step: run \`${this.line(['snapshot'])}\` to record the machine first (or plan from a snapshot that has it).`,
           }),
         )
       }
@@ -292,7 +295,7 @@ export class Planner {
     if (!observedSome && loaded.value.diagnostics.length === 0 && diff.value.changes.length === 0 && diff.value.diagnostics.length === 0) nothingFound?.()
     // A change outside what the provider manages now (a forged twin's /root/.ssh entry, an
     // include set narrowed since the snapshot) is left out and said so (outsideScope).
-    const outside = await outsideScope(provider, diff.value.changes, ctx, this.contexts.ownPaths(), this.contexts.forgottenPaths())
+    const outside = await outsideScope(provider, diff.value.changes, ctx, this.line, this.contexts.ownPaths(), this.contexts.forgottenPaths())
     if (!outside.ok) return [...out, outside.diagnostic].map((d) => ({ ...d, provider: d.provider ?? provider.name }))
     appendAll(out, outside.diagnostics)
     // A document the snapshot redacted holds `<redacted>` where the machine holds the secret: such a
@@ -377,7 +380,7 @@ export class Planner {
 
   /** A tree a saved plan recorded (basis.twinTree): its id is checked, as the plan's other fields are. */
   private treeSource(tree: string): DesiredSource {
-    if (!/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(tree)) throw new TwinSyncError('PLAN_INVALID', `The plan's twin tree ${JSON.stringify(tree)} is not a git object id`, { nextStep: 'Make a new plan (`twinsync plan --out FILE`).' })
+    if (!/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(tree)) throw new TwinSyncError('PLAN_INVALID', `The plan's twin tree ${JSON.stringify(tree)} is not a git object id`, { nextStep: `Make a new plan (\`${this.line(['plan', '--out', 'FILE'])}\`).` })
     return { reader: new GitTreeReader(this.twin.dir, tree), twinCommit: null }
   }
 

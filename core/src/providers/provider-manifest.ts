@@ -2,6 +2,7 @@ import type { Diagnostic, PathClaims, Provider, TwinReader } from '@twinsync/sdk
 import { compareStrings, errorDiagnostic, stableStringify } from '@twinsync/sdk/light'
 import { ownerOfTwinPath } from '../snapshot/twin-ownership.js'
 import { tryGit } from '../twin/git.js'
+import { twinsyncLine, type LineFor } from '../plan/command-text.js'
 
 export const MANIFEST_PATH = 'system/twinsync/providers.json'
 /** Twin paths under system/ that TwinSync itself writes, not a provider. */
@@ -52,6 +53,8 @@ export async function missingProviders(
   among?: ReadonlySet<string>,
   /** The manifest this machine's last snapshot recorded (recordedManifest): the only one whose plugin a next step names to install. */
   recordedHere: () => Promise<readonly ManifestEntry[]> = async () => [],
+  /** This run's `twinsync ARGS` (RunTarget.line), for the `providers` its next steps name. */
+  line: LineFor = (args) => twinsyncLine(args, { root: '/' }),
 ): Promise<Diagnostic[]> {
   const orphans = (await twin.list('system/')).filter((p) => (among === undefined || among.has(p)) && !CORE_PATHS.some((c) => p.startsWith(c)) && ownerOfTwinPath(p, providers, claims) === undefined && !providers.some((pr) => pr.inputPaths?.includes(p)))
   if (orphans.length === 0) return []
@@ -86,12 +89,12 @@ export async function missingProviders(
     return entry === undefined
       ? errorDiagnostic('PROVIDER_MISSING', `No installed provider reads ${files} of the twin`, {
           path: paths[0] as string,
-          detail: 'Next step: install the plugin that wrote it (`twinsync plugins install NAME`), see `twinsync providers` for plugins that failed to load, or remove the file from the twin.',
+          detail: `Next step: install the plugin that wrote it (\`twinsync plugins install NAME\`), see \`${line(['providers'])}\` for plugins that failed to load, or remove the file from the twin.`,
         })
       : errorDiagnostic('PROVIDER_MISSING', `The twin has ${files} of the ${entry.name} provider from plugin ${entry.source} ${entry.version}, which is not installed or failed to load`, {
           path: paths[0] as string,
           provider: entry.name,
-          detail: `Next step: \`twinsync plugins install ${entry.source}\` (or check \`twinsync providers\` for its load error). Until then that part of the twin is neither planned nor applied.`,
+          detail: `Next step: \`twinsync plugins install ${entry.source}\` (or check \`${line(['providers'])}\` for its load error). Until then that part of the twin is neither planned nor applied.`,
         })
   })
 }

@@ -5,6 +5,8 @@ import { inject, injectable } from '../di.js'
 import type { LoadedConfig } from '../config/config-file.js'
 import { checkProviderSections } from '../config/config-file.js'
 import { Tokens } from '../tokens.js'
+import { RunTarget } from '../plan/run-target.js'
+import { twinsyncLine } from '../plan/command-text.js'
 import { builtinProviders } from './builtin-providers.js'
 import { shareSdk, sdkRangeProblem } from './plugin-sdk.js'
 import { providerManifest } from './provider-manifest.js'
@@ -48,6 +50,8 @@ export class ProviderRegistry {
   constructor(
     @inject(Tokens.Config) private readonly config: LoadedConfig,
     @inject(Tokens.OclifConfig) private readonly oclif: OclifConfig,
+    /** What the run acts on, for the `twinsync providers` a refusal names (none: constructed alone, a test). */
+    @inject(RunTarget) private readonly target?: RunTarget,
   ) {}
 
   load(): Promise<ProviderSet> {
@@ -63,7 +67,7 @@ export class ProviderRegistry {
     const unknown = names.filter((n) => !known.has(n))
     if (unknown.length > 0) {
       throw new TwinSyncError('PROVIDER_UNKNOWN', `Unknown provider${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}`, {
-        nextStep: `Run \`twinsync providers\` to list them; known: ${[...known].join(', ')}.`,
+        nextStep: `Run \`${this.target?.line(['providers']) ?? twinsyncLine(['providers'], { root: '/' })}\` to list them; known: ${[...known].join(', ')}.`,
         details: { unknown },
       })
     }

@@ -36,7 +36,7 @@ export function unfinishedRunError(): Error {
   const names = [...new Set(calls.map((c) => c.name))]
   const what = calls.map((c) => `the ${c.name} provider's ${c.call}()`).join(', ')
   return new TwinSyncError('PROVIDER_FAILED', `The run ended before it finished: ${what} never answered (its promise never settled, and nothing was left to wait on)`, {
-    nextStep: `A fault in ${names.length === 1 ? `the ${names[0]} provider` : `the providers ${names.join(', ')}`}, not in TwinSync; what this run did not finish was not done (\`twinsync status\` says where things stand). Update or disable it (providers.disabled in the configuration), or report it to its authors, then run again.`,
+    nextStep: `A fault in ${names.length === 1 ? `the ${names[0]} provider` : `the providers ${names.join(', ')}`}, not in TwinSync; what this run did not finish was not done (status, with the same --root, --repo and --config, says where things stand). Update or disable it (providers.disabled in the configuration), or report it to its authors, then run again.`,
     exitCode: 1,
   })
 }

@@ -60,7 +60,7 @@ export class RehearsalService {
 
   async rehearse(options: RehearseOptions): Promise<RehearsalReport> {
     const started = Date.now()
-    const refused = planRefusal(options.plan)
+    const refused = planRefusal(options.plan, (args) => this.target.line(args))
     if (refused !== undefined) throw refused
     if (options.plan.basis.root !== this.host.root) {
       throw new TwinSyncError('PLAN_INVALID', `The plan was made for root ${options.plan.basis.root}, not ${this.host.root}`, {

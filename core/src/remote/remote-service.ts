@@ -119,7 +119,7 @@ export class RemoteService {
     // A token given is checked here, whichever front end gave it (refuseMalformedToken).
     if (token !== undefined) refuseMalformedToken(token, this.withToken(['remote', 'set', url]))
     await this.twin.open()
-    checkRemoteUrl(url)
+    checkRemoteUrl(url, this.line)
     if (token !== undefined) await saveToken(token)
     await this.configure({ kind: 'git', url })
     return this.status()
@@ -460,7 +460,7 @@ export class RemoteService {
 
   private async configure(settings: RemoteSettings): Promise<void> {
     // A clone URL from the GitHub API is input too.
-    checkRemoteUrl(settings.url)
+    checkRemoteUrl(settings.url, this.line)
     const exists = (await tryGit(this.twin.dir, ['remote', 'get-url', REMOTE_NAME])).ok
     await runGit(this.twin.dir, ['remote', exists ? 'set-url' : 'add', REMOTE_NAME, settings.url])
     await writeRemoteSettings(this.twin.dir, settings)

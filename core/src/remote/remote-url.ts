@@ -1,4 +1,5 @@
 import { TwinSyncError } from '@twinsync/sdk/light'
+import type { LineFor } from '../plan/command-text.js'
 
 /**
  * Which remote URLs TwinSync mirrors to. git hands a host or path that starts with "-" to ssh
@@ -11,10 +12,11 @@ const PATH_CHARS = /^[A-Za-z0-9._~\/%+@=,:-]+$/
 
 export type RemoteUrlKind = 'https' | 'http' | 'ssh' | 'path'
 
-export function checkRemoteUrl(url: string): RemoteUrlKind {
+/** `line`: this run's `twinsync ARGS` (RunTarget.line), for the `remote set` a refusal names. */
+export function checkRemoteUrl(url: string, line: LineFor): RemoteUrlKind {
   const kind = classify(url)
   if (kind === undefined) throw invalid(url)
-  if (kind === 'http' && !isLoopbackHttp(url)) throw insecure(url)
+  if (kind === 'http' && !isLoopbackHttp(url)) throw insecure(url, line)
   return kind
 }
 
@@ -74,9 +76,11 @@ function invalid(url: string): TwinSyncError {
   })
 }
 
-function insecure(url: string): TwinSyncError {
+/** `line`: the run's lines; none where git is about to run (git-transport.ts), which says the step in words. */
+function insecure(url: string, line?: LineFor): TwinSyncError {
+  const https = redacted(url).replace(/^http:/i, 'https:')
   return new TwinSyncError('REMOTE_INSECURE', `${redacted(url)} is plain http://: the token would cross the network unencrypted`, {
-    nextStep: `Use https:// (\`twinsync remote set ${redacted(url).replace(/^http:/i, 'https:')}\`) or an ssh:// remote; plain http:// is accepted only for this machine (localhost, 127.0.0.1, [::1]).`,
+    nextStep: `Use https:// (${line === undefined ? `remote set ${https}, with this run's --root, --repo and --config` : `\`${line(['remote', 'set', https])}\``}) or an ssh:// remote; plain http:// is accepted only for this machine (localhost, 127.0.0.1, [::1]).`,
     details: { url: redacted(url) },
   })
 }

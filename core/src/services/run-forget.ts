@@ -39,7 +39,7 @@ export class ForgetWorkflow {
       // record names commits by id, which the rewrite replaces and prunes).
       await this.intents.putBackHeld()
       // A forget killed half way is finished first (its record; forget.ts), with or without a request.
-      const finished = await finishInterruptedForget(twin.dir)
+      const finished = await finishInterruptedForget(twin.dir, (args) => this.target.line(args, twin.dir))
       if (nothingNamed && finished === undefined) throw invalid()
       // Pending edits stay pending through the rewrite, unless one is of what is forgotten (TWIN_DIRTY, forgetInHistory).
       const pending = {
@@ -49,7 +49,7 @@ export class ForgetWorkflow {
           `They are pending changes: \`${twinsyncLine(['status'], this.target.get(twin.dir))}\` lists them; ` +
           `apply them (\`${twinsyncLine(['apply'], this.target.get(twin.dir))}\`) or drop the ones you no longer want (\`${twinsyncLine(['discard', 'ITEM'], this.target.get(twin.dir))}\`), then run forget again.`,
       }
-      const report = nothingNamed ? (finished as ForgetReport) : await forgetInHistory(twin.dir, request, { pending }).catch((error: unknown) => {
+      const report = nothingNamed ? (finished as ForgetReport) : await forgetInHistory(twin.dir, request, { pending, line: (args) => this.target.line(args, twin.dir) }).catch((error: unknown) => {
         // The same request again after a kill: what it asked for is already forgotten.
         if (finished !== undefined && isTwinSyncError(error) && error.code === 'FORGET_NOTHING') return finished
         throw error

@@ -255,7 +255,7 @@ export function PlanScreen({ from, only, revertTo, title = 'Pull & apply changes
       }
       case 'confirm':
         if (key.escape || input === 'q') setView({ kind: 'summary' })
-        else if (input === 'r' && canRehearse && planRefusal(plan) === undefined) startRehearse()
+        else if (input === 'r' && canRehearse && planRefusal(plan, services.line) === undefined) startRehearse()
         return
       case 'rehearse':
         if (rehearsal?.stage !== 'done') {
@@ -308,7 +308,7 @@ export function PlanScreen({ from, only, revertTo, title = 'Pull & apply changes
                   : [['Enter/Esc', 'back to the menu']]
 
   const counts = chosen === undefined ? undefined : { apply: chosen.plan.changes.length, left: leftOut.size + also.size }
-  const refusal = useMemo(() => (plan === undefined ? undefined : planRefusal(plan)), [plan])
+  const refusal = useMemo(() => (plan === undefined ? undefined : planRefusal(plan, services.line)), [plan, services])
   return (
     <Screen title={title} hints={hints}>
       {planned.state?.status === 'running' ? (
@@ -593,9 +593,10 @@ function LeftOutAsks({ asks, selected, room }: { asks: readonly Diagnostic[]; se
 
 /** The plan's notes, but the left-out asks (rows of their own, LeftOutAsks). */
 function Diagnostics({ plan }: { plan: Plan }) {
+  const services = useServices()
   const notes = plan.diagnostics.filter((d) => d.severity !== 'info' && !isLeftOut(d))
   const secrets = secretsNotPutBack(plan)
-  const unheld = unheldNotPutBack(plan)
+  const unheld = unheldNotPutBack(plan, services.line)
   if (notes.length === 0 && secrets === undefined && unheld === undefined) return null
   return (
     <Box flexDirection="column" marginTop={1}>

@@ -1020,7 +1020,7 @@ async function undoFailedMove(dir: string, record: MoveRecord, path: string, err
 /** TWIN_MOVE_FAILED: undone (the twin is the snapshot before), or left recorded for the next run to finish. */
 function moveFailed(dir: string, undo: { path: string; reason: string }, cause: string | undefined, error: unknown, undone: boolean, parent?: string | null): TwinSyncError {
   const full = [cause, (error as NodeJS.ErrnoException)?.code].find((c) => c === 'ENOSPC' || c === 'EDQUOT')
-  const fix = moveFailedNextStep(dir, undo.path, full ?? cause, 'run `twinsync snapshot` again')
+  const fix = moveFailedNextStep(dir, undo.path, full ?? cause, 'run the command again')
   return new TwinSyncError(
     'TWIN_MOVE_FAILED',
     undone
@@ -1186,7 +1186,7 @@ export type EditedSince = () => Promise<string[]>
 /** A person saved these twin files while a snapshot ran: it stops before it moves anything (TWIN_DIRTY). */
 function twinEditedMeanwhile(paths: readonly string[]): TwinSyncError {
   return new TwinSyncError('TWIN_DIRTY', `The twin was edited while the snapshot ran (${paths.slice(0, 5).join(', ')}${paths.length > 5 ? `, and ${paths.length - 5} more` : ''}): nothing was committed, and the edit is kept`, {
-    nextStep: 'Run `twinsync snapshot` again once the edit is saved: it records the machine and keeps the edit pending.',
+    nextStep: 'Run the command again once the edit is saved: its snapshot records the machine and keeps the edit pending.',
     details: { paths: [...paths] },
   })
 }

@@ -66,7 +66,7 @@ function firstLine(error: unknown): string {
 /** DISK_FULL for the twin at `dir`, caused by `cause`; what was done is left to the caller to say. */
 export function diskFullError(dir: string, cause: unknown, details: Record<string, unknown> = {}): TwinSyncError {
   return new TwinSyncError('DISK_FULL', `The disk holding the twin (${dir}) is full: ${firstLine(cause)}`, {
-    nextStep: `Free some space (\`df -h ${dir}\`), then run the command again; \`twinsync status\` shows where the twin stands.`,
+    nextStep: `Free some space (\`df -h ${dir}\`), then run the command again; status, with the same --root, --repo and --config, shows where the twin stands.`,
     details: { repo: dir, ...details },
     cause,
   })
@@ -102,7 +102,7 @@ export function userErrorOf(error: unknown): TwinSyncError | undefined {
   const path = (error as NodeJS.ErrnoException).path
   const where = typeof path === 'string' && path !== '' ? ` ${dirname(path)}` : ''
   return new TwinSyncError('DISK_FULL', `A disk TwinSync writes to is full: ${firstLine(error)}`, {
-    nextStep: `Free some space (\`df -h${where}\`), then try again; \`twinsync status\` shows where the twin stands.`,
+    nextStep: `Free some space (\`df -h${where}\`), then try again; status, with the same --root, --repo and --config, shows where the twin stands.`,
     ...(where === '' ? {} : { details: { path } }),
     cause: error,
   })

@@ -2,7 +2,7 @@ import type { TwinReader } from '@twinsync/sdk'
 import { TwinSyncError, compareStrings } from '@twinsync/sdk/light'
 import { BatchReader, lsTreeEntries, revParseCommit, runGit } from './git.js'
 import { twinPathParts, twinSymlinkError } from './twin-files.js'
-import { quoteArg } from '../plan/command-text.js'
+import { historyLine } from '../plan/command-text.js'
 import { remembered } from './object-memo.js'
 
 /**
@@ -126,7 +126,7 @@ export async function resolveSnapshot(dir: string, ref: string): Promise<string>
 function unknownRef(dir: string, ref: string, outside?: string): TwinSyncError {
   const why = outside === undefined ? '' : `: ${outside.slice(0, 12)} is not in this twin's history (a commit a pull fetched and refused, or one a rewrite left behind)`
   return new TwinSyncError('SNAPSHOT_UNKNOWN', `No snapshot ${JSON.stringify(ref)} in the twin${why}`, {
-    nextStep: `Run \`twinsync history --repo ${quoteArg(dir)}\` to see the snapshots.`,
+    nextStep: `Run \`${historyLine(dir)}\` to see the snapshots.`,
     details: { ref, ...(outside === undefined ? {} : { commit: outside }) },
   })
 }

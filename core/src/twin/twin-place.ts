@@ -2,7 +2,7 @@ import { readdirSync, realpathSync } from 'node:fs'
 import { basename, dirname, isAbsolute, resolve } from 'node:path'
 import type { StatData } from '@twinsync/sdk'
 import { lstatData, S_IFDIR, S_IFLNK, S_IFMT, TwinSyncError } from '@twinsync/sdk/light'
-import { quoteArg } from '../plan/command-text.js'
+import { quoteArg, twinsyncLine } from '../plan/command-text.js'
 import type { RunTarget } from '../plan/run-target.js'
 import type { GitClientFactory } from './git.js'
 import { expandHome, refuseUnprintable } from './twin-location.js'
@@ -54,7 +54,7 @@ export async function checkTwinPlace(input: string, mirrored: readonly MirroredP
       throw placeInvalid(
         dir,
         inside ? `${dir} is inside ${m.include}, which snapshots mirror` : `${dir} holds ${m.include}, which snapshots mirror`,
-        `Choose a place outside the mirrored paths, such as /var/lib/twinsync/twin (\`twinsync config\` lists files.include).`,
+        `Choose a place outside the mirrored paths, such as /var/lib/twinsync/twin (\`${target?.line(['config']) ?? twinsyncLine(['config'], { root: '/' })}\` lists files.include).`,
       )
     }
   }

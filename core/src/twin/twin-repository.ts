@@ -83,6 +83,11 @@ export class TwinRepository implements TwinReader {
     return twinsyncLine(['init'], this.target?.get(dir) ?? { root: '/', repo: dir })
   }
 
+  /** A `twinsync ARGS` line for this twin, with the run's --root and --config (alone: --repo only). */
+  line(args: readonly string[]): string {
+    return twinsyncLine(args, this.target?.get(this.dir) ?? { root: '/', repo: this.dir })
+  }
+
   /** Create the twin. Idempotent on an existing twin; refuses anything else in the way. */
   async init(
     info: TwinInfo,
@@ -150,7 +155,7 @@ export class TwinRepository implements TwinReader {
     // TwinSync's own places in .git, before any record is read or the lock taken: no link followed (twin-state.ts).
     refuseLinkedState(this.dir)
     // A forget killed half way: its files may still be in the working twin (see forget.ts).
-    if (options.finishingForget !== true) refuseUnfinishedForget(this.dir)
+    if (options.finishingForget !== true) refuseUnfinishedForget(this.dir, this.line(['forget']))
     const info = parseTwinInfo(this.dir, await readTwinFile(this.dir, 'twin.json'))
     // Before git touches the working twin: no .gitattributes in it is obeyed (git-attributes.ts).
     // Where .git cannot be written, git cannot change the working twin either: the command goes on.
