@@ -106,6 +106,7 @@ import { parseGroup, parsePasswd } from './accounts.js'
  * - Dovecot's passwd-files, PgBouncer's `auth_file`, Mosquitto's `psk_file` and `password_file`;
  * - XDG autostart entries' `Exec=` lines and scripts, with each HOME they start with (isAutostart);
  * - PostgreSQL's `krb_server_keyfile` and `ssl_passphrase_command`'s file or program (postgresNamed).
+ * Session 42: Apache's `.htaccess` files under the folders its configs let them configure (webWalkRoots).
  * Each rule gives path patterns (a named path, and for pam_userdb `PATH.*` too), and a name for
  * messages that never holds a value.
  */
@@ -134,6 +135,8 @@ export interface NamingRule {
    * (includeHops), wherever they are.
    */
   includes?(config: string, text: string): string[]
+  /** Session 42: the folders whose per-directory configs (Apache's `.htaccess`) are read, and their names (apacheWebRoots). */
+  webRoots?(config: string, text: string): WebRoots
   /** The largest config of this rule read (a folder of scripts holds programs too: /usr/local/bin). */
   readonly maxBytes?: number
 }
@@ -387,6 +390,107 @@ function apacheKeytabs(config: string, text: string): string[] {
 
 /** Apache's ServerRoot for a config (relative includes): Red Hat's /etc/httpd, else Debian's /etc/apache2. */
 const apacheRoot = (config: string) => (config.startsWith('/etc/httpd/') ? '/etc/httpd' : '/etc/apache2')
+
+/**
+ * Session 42: what an Apache config says of its per-directory configs (`.htaccess`): the folders
+ * of its `<Directory PATH>` sections that let them say anything (`AllowOverride` or
+ * `AllowOverrideList` other than `None`: `AuthConfig` lets one name `AuthUserFile`,
+ * `AuthDBMUserFile`, `GssapiCredStore keytab:`…), its `DocumentRoot`s, and the names
+ * `AccessFileName` gives them. Relative paths from ServerRoot; a path with a variable, a regular
+ * expression (`<Directory ~ …>`, `<DirectoryMatch>`) or a `[` is passed over. Which of these
+ * folders are walked: webWalkRoots.
+ */
+export interface WebRoots {
+  readonly dirs: string[]
+  readonly docroots: string[]
+  readonly names: string[]
+}
+const APACHE_DIRECTORY = /^[ \t]*<Directory[ \t]+(?:"(?<q>[^"\n]*)"|(?<v>[^\s>"]+))[ \t]*>/i
+const APACHE_DIRECTORY_END = /^[ \t]*<\/Directory[ \t]*>/i
+const APACHE_OVERRIDE = /^[ \t]*AllowOverride(?:List)?[ \t]+(?<v>[^\s#]+)/i
+const APACHE_DOCUMENT_ROOT = /^[ \t]*DocumentRoot[ \t]+(?:"(?<q>[^"\n]*)"|(?<v>[^\s"]+))/i
+const APACHE_ACCESS_NAME = /^[ \t]*AccessFileName[ \t]+(?<v>[^\n#]*)/i
+/** At most this many folders, document roots and names an Apache config gives (a hostile config of 100,000 sections). */
+const MAX_WEB_ROOTS = 64
+/** The per-directory configs' name when no config gives one (Apache's default). */
+const ACCESS_FILE_NAME = '.htaccess'
+
+export function apacheWebRoots(config: string, text: string): WebRoots {
+  const dirs = new Set<string>()
+  const docroots = new Set<string>()
+  const names = new Set<string>()
+  if (!/AllowOverride|DocumentRoot|AccessFileName/i.test(text)) return { dirs: [], docroots: [], names: [] }
+  const path = (v: string): string | undefined => {
+    if (v === '' || v === '~' || /[$\[]/.test(v)) return undefined
+    const p = posix.resolve(apacheRoot(config), v)
+    return p === '/' ? p : p.replace(/\/+$/, '')
+  }
+  let dir: string | undefined
+  for (const line of text.split('\n')) {
+    if (!/^[ \t]*[<ADad]/.test(line)) continue
+    const open = APACHE_DIRECTORY.exec(line)
+    if (open !== null) {
+      dir = path(open.groups?.q ?? open.groups?.v ?? '')
+      continue
+    }
+    if (APACHE_DIRECTORY_END.test(line)) {
+      dir = undefined
+      continue
+    }
+    const override = APACHE_OVERRIDE.exec(line)
+    if (override !== null) {
+      if (dir !== undefined && (override.groups?.v ?? '').toLowerCase() !== 'none' && dirs.size < MAX_WEB_ROOTS) dirs.add(dir)
+      continue
+    }
+    const root = APACHE_DOCUMENT_ROOT.exec(line)
+    if (root !== null) {
+      const at = path(root.groups?.q ?? root.groups?.v ?? '')
+      if (at !== undefined && docroots.size < MAX_WEB_ROOTS) docroots.add(at)
+      continue
+    }
+    const access = APACHE_ACCESS_NAME.exec(line)
+    for (const name of (access?.groups?.v ?? '').split(/[ \t]+/)) {
+      const n = unquoted(name)
+      if (n !== '' && n !== '.' && n !== '..' && !n.includes('/') && names.size < 4) names.add(n)
+    }
+  }
+  return { dirs: [...dirs], docroots: [...docroots], names: [...names] }
+}
+
+/**
+ * The folders whose per-directory configs are read (session 42), from every Apache config's
+ * WebRoots (its own and those it includes): each `<Directory>` folder that lets them say
+ * anything, where it is one of INCLUDE_ROOTS' (not `/`, `/var`, `/srv` itself), and each
+ * `DocumentRoot` below (or at) such a folder, wherever that folder is (`<Directory /srv>` with
+ * `DocumentRoot /srv/www/intranet`); a folder below another taken once. Apache reads none where
+ * `AllowOverride` is `None` (its default since 2.3.9, Debian's for /var/www): a stock layout
+ * walks nothing. A `<Directory>` inside one that lets them say anything and says `None` is not
+ * told apart: what its `.htaccess` names is a credential file all the same. The names: those
+ * `AccessFileName` gives, else `.htaccess`.
+ */
+export function webWalkRoots(all: readonly WebRoots[]): { roots: string[]; names: string[] } {
+  const dirs = [...new Set(all.flatMap((w) => w.dirs))]
+  const below = dirs.map((d) => new RegExp(`^${d === '/' ? '' : d.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]')}(?:/|$)`))
+  const roots = new Set(dirs.filter((d) => isIncludable(d)))
+  for (const root of new Set(all.flatMap((w) => w.docroots))) if (isIncludable(root) && below.some((b) => b.test(root))) roots.add(root)
+  const sorted = [...roots].sort()
+  const kept = sorted.filter((r) => !sorted.some((o) => o !== r && !/[*?]/.test(o) && r.startsWith(`${o}/`)))
+  const names = [...new Set(all.flatMap((w) => w.names))]
+  return { roots: kept.slice(0, MAX_WEB_ROOTS), names: names.length === 0 ? [ACCESS_FILE_NAME] : names.slice(0, 4) }
+}
+
+/** The web servers' rule's name (Apache's, nginx's: what a per-directory config names is held by it too). */
+export const WEB_SERVER_RULE = 'web server credential file'
+
+/** How deep below a walked folder, how many folders in all and how many per-directory configs a collect or push reads (session 42). */
+export const WEB_LIMITS = { depth: 8, folders: 256, files: 64 } as const
+
+/**
+ * The credential files a per-directory config names (session 42): APACHE_FILES' and
+ * APACHE_KEYTAB's (`AuthUserFile`, `AuthDigestFile`, `AuthDBMUserFile`, `GssapiCredStore`…), a
+ * relative one from either ServerRoot (which server's folder it is is not known here).
+ */
+export const accessFileNamed = (text: string): string[] => [...new Set([...apacheKeytabs('/etc/apache2/.htaccess', text), ...apacheKeytabs('/etc/httpd/.htaccess', text)])]
 
 /**
  * The settings of Samba's smb.conf (and the files it includes) that name credentials (session
@@ -1661,16 +1765,18 @@ export const NAMING_RULES: readonly NamingRule[] = [
     // Session 40: Apache's keytabs of any name (mod_auth_gssapi's `GssapiCredStore keytab:…`,
     // mod_auth_kerb's `Krb5Keytab`), in its configs and the files they `Include`.
     // Session 41: its other credential files (APACHE_FILES), in the files it includes wherever they are (INCLUDE_ROOTS).
-    rule: 'web server credential file',
+    rule: WEB_SERVER_RULE,
     isConfig: isApacheConfig,
     named: (config, text) => apacheKeytabs(config, text),
     // A folder's files too (`Include /etc/intranet/apache.d`: Apache reads each file in it): `PATH/*`, nothing where PATH is a file.
     includes: (config, text) => valuesIn(text, APACHE_INCLUDE, MAX_INCLUDE_TRIES).flatMap((v) => includePattern(posix.resolve(apacheRoot(config), unquoted(v)))).flatMap((p) => (/[*?]/.test(posix.basename(p)) ? [p] : [p, `${p}/*`])),
+    // Session 42: the folders whose `.htaccess` files are read (webWalkRoots).
+    webRoots: apacheWebRoots,
   },
   {
     // Session 40: nginx's spnego module's `auth_gss_keytab`, in its configs and the files they `include`.
     // Session 41: its passphrase, user and ticket key files (NGINX_FILES), in the files it includes wherever they are.
-    rule: 'web server credential file',
+    rule: WEB_SERVER_RULE,
     isConfig: isNginxConfig,
     named: (_config, text) => nginxNamed(text),
     includes: (_config, text) => valuesIn(withoutHashComments(text), NGINX_INCLUDE, MAX_INCLUDE_TRIES).flatMap((v) => includePattern(posix.resolve('/etc/nginx', v))),
@@ -1907,7 +2013,8 @@ export async function namedCredentialFiles(
       if (stat !== undefined) accountFiles.push({ path, stat })
     }
   }
-  const read = async (): Promise<{ named: string[]; follows: Follow[]; words: string[]; assigns: Array<[string, string]>; includes: Include[] }> => {
+  const read = async (): Promise<{ named: string[]; follows: Follow[]; words: string[]; assigns: Array<[string, string]>; includes: Include[]; web: WebRoots[] }> => {
+    const web: WebRoots[] = []
     const paths = new Set<string>()
     const follows = new Map<string, Follow>()
     const words = new Set<string>()
@@ -1923,6 +2030,8 @@ export async function namedCredentialFiles(
       for (const w of env?.words ?? []) words.add(w)
       assigns.push(...(env?.assigns ?? []))
       for (const i of rule === undefined ? [] : includesOf(rule, path, text)) includes.set(`${i.rule}\0${i.path}`, i)
+      const roots = rule?.webRoots?.(path, text)
+      if (roots !== undefined && roots.dirs.length + roots.docroots.length + roots.names.length > 0) web.push(roots)
     }
     for (const { path, read: at } of configs) {
       const text = await readConfig(host, path, at)
@@ -1932,7 +2041,7 @@ export async function namedCredentialFiles(
     }
     // Session 39: a unit with its drop-ins, as systemd reads them.
     for (const { config, text } of unitsWithDropIns(texts)) apply(config, text)
-    return { named: [...paths], follows: [...follows.values()], words: [...words], assigns, includes: [...includes.values()] }
+    return { named: [...paths], follows: [...follows.values()], words: [...words], assigns, includes: [...includes.values()], web }
   }
   // Keyed by the rules' version: a config whose stat data did not move names more under newer rules (session 30: EnvironmentFile=).
   const found = cache === undefined ? await read() : await cachedByFileStats(cache, `named-credential-files-v${SECRET_RULES_VERSION}`, [...configs, ...accountFiles], startedAt, read)
@@ -1946,8 +2055,11 @@ export async function namedCredentialFiles(
   const followed = await followedPasswordFiles(host, (pattern) => wildPaths(look, names, pattern), found.follows, startedAt, homeOf, cache)
   const words = resolvedWords([...found.words, ...followed.words], [...found.assigns, ...followed.assigns])
   // Session 40: the configs the web servers' and Samba's include (a cache of a version before has none).
-  const included = (found.includes ?? []).length === 0 ? [] : await includedMachineConfigs(host, look, (pattern) => wildPaths(look, names, pattern), found.includes, startedAt, cache)
-  const named = [...new Set([...found.named, ...followed.paths, ...words, ...included].flatMap((p) => atHome(p, homeOf) ?? []))]
+  const included = (found.includes ?? []).length === 0 ? { paths: [], web: [] } : await includedMachineConfigs(host, look, (pattern) => wildPaths(look, names, pattern), found.includes, startedAt, cache)
+  // Session 42: what the per-directory configs (`.htaccess`) under the folders Apache's configs let them configure name.
+  const web = [...(found.web ?? []), ...included.web]
+  const access = web.length === 0 ? [] : await accessFilesNamed(host, look, (pattern) => wildPaths(look, names, pattern), web, startedAt, cache)
+  const named = [...new Set([...found.named, ...followed.paths, ...words, ...included.paths, ...access].flatMap((p) => atHome(p, homeOf) ?? []))]
   const linked = await namedThroughLinks(look, named, names)
   return linked.length === 0 ? named : [...new Set([...named, ...linked])]
 }
@@ -1968,12 +2080,16 @@ export function includesOf(rule: NamingRule, config: string, text: string): Incl
 export interface IncludedRefs {
   readonly named: string[]
   readonly includes: Include[]
+  /** Session 42: what it says of per-directory configs (Apache's: webRoots). */
+  readonly web?: WebRoots
 }
 
 /** An included config's IncludedRefs, by its includer's rule. */
 export function includedRefs(include: Include, text: string): IncludedRefs {
   const rule = NAMING_RULES[include.rule]
-  return rule === undefined ? { named: [], includes: [] } : { named: rule.named(include.path, text), includes: includesOf(rule, include.path, text) }
+  if (rule === undefined) return { named: [], includes: [] }
+  const web = rule.webRoots?.(include.path, text)
+  return { named: rule.named(include.path, text), includes: includesOf(rule, include.path, text), ...(web === undefined ? {} : { web }) }
 }
 
 /**
@@ -1984,7 +2100,8 @@ export function includedRefs(include: Include, text: string): IncludedRefs {
  * `readRefs` reads a hop's configs (none for one not read). One walk for the machine
  * (includedMachineConfigs) and a pushed twin (secrets.ts). By rule name.
  */
-export async function includeHops(starts: readonly Include[], expand: (pattern: string) => Promise<string[]>, resolve: (path: string) => Promise<string | undefined>, readRefs: (entries: Include[], hop: number) => Promise<Array<readonly [string, IncludedRefs]>>): Promise<{ named: Array<{ rule: string; paths: string[] }>; configs: string[] }> {
+export async function includeHops(starts: readonly Include[], expand: (pattern: string) => Promise<string[]>, resolve: (path: string) => Promise<string | undefined>, readRefs: (entries: Include[], hop: number) => Promise<Array<readonly [string, IncludedRefs]>>): Promise<{ named: Array<{ rule: string; paths: string[] }>; configs: string[]; web: WebRoots[] }> {
+  const web: WebRoots[] = []
   const byRule = new Map<string, Set<string>>()
   const seen = new Set<string>()
   const configs = new Set<string>()
@@ -2016,15 +2133,16 @@ export async function includeHops(starts: readonly Include[], expand: (pattern: 
       for (const p of r.named) set.add(p)
       byRule.set(name, set)
       next.push(...r.includes)
+      if (r.web !== undefined) web.push(r.web)
     }
     hop = next
   }
-  return { named: [...byRule].map(([rule, paths]) => ({ rule, paths: [...paths] })), configs: [...configs] }
+  return { named: [...byRule].map(([rule, paths]) => ({ rule, paths: [...paths] })), configs: [...configs], web }
 }
 
 /** includeHops over the machine: regular files of at most MAX_FOLLOWED_BYTES, a hop's not read again while their stat data stays. */
-async function includedMachineConfigs(host: Pick<HostPort, 'readTextIfExists' | 'lstat'>, look: LookName, expand: (pattern: string) => Promise<string[]>, starts: readonly Include[], startedAt: number, cache?: ProviderCache): Promise<string[]> {
-  const { named } = await includeHops(
+async function includedMachineConfigs(host: Pick<HostPort, 'readTextIfExists' | 'lstat'>, look: LookName, expand: (pattern: string) => Promise<string[]>, starts: readonly Include[], startedAt: number, cache?: ProviderCache): Promise<{ paths: string[]; web: WebRoots[] }> {
+  const { named, web } = await includeHops(
     starts,
     expand,
     (path) => throughLinks(look, path, '/'),
@@ -2043,7 +2161,68 @@ async function includedMachineConfigs(host: Pick<HostPort, 'readTextIfExists' | 
       return cache === undefined ? read() : cachedByFileStats(cache, `included-configs-v${SECRET_RULES_VERSION}:${hop}`, files, startedAt, read)
     },
   )
-  return named.flatMap((n) => n.paths)
+  return { paths: named.flatMap((n) => n.paths), web }
+}
+
+/**
+ * The per-directory configs under the folders webWalkRoots gives (session 42), on the machine: each
+ * folder (a wildcard's paths; a folder that is a link, where it leads, read where isIncludable)
+ * walked down WEB_LIMITS.depth levels through real folders only (a link inside is never followed:
+ * nothing outside the folder is read), at most WEB_LIMITS.folders folders listed in all and
+ * WEB_LIMITS.files configs found, regular files of those names, the shallower first. Listed each look:
+ * 500 folders cost one 21-111 ms (load 8-11), hence 256 at most; kept while their stat data
+ * stayed, the look cost as much (500 lstats 49-70 ms: LocalHost's lstat checks each folder on
+ * the way), so the walk is not kept.
+ */
+export async function accessFilesOnMachine(host: Pick<HostPort, 'readdir'>, look: LookName, expand: (pattern: string) => Promise<string[]>, roots: readonly string[], names: readonly string[]): Promise<string[]> {
+  const reals = new Set<string>()
+  for (const pattern of roots) {
+    for (const root of /[*?]/.test(pattern) ? await expand(pattern) : [pattern]) {
+      const real = await throughLinks(look, root, '/')
+      if (real !== undefined && isIncludable(real)) reals.add(real)
+    }
+  }
+  if (reals.size === 0) return []
+  const found: string[] = []
+  const listed = new Set<string>()
+  for (const real of reals) {
+    let level = [real]
+    for (let depth = 0; depth <= WEB_LIMITS.depth && level.length > 0; depth++) {
+      const next: string[] = []
+      for (const folder of level) {
+        if (listed.has(folder)) continue
+        if (listed.size >= WEB_LIMITS.folders) return found
+        listed.add(folder)
+        for (const e of await host.readdir(folder).catch(() => [])) {
+          if (e.type === 'directory') next.push(`${folder}/${e.name}`)
+          else if (e.type === 'file' && names.includes(e.name)) {
+            found.push(`${folder}/${e.name}`)
+            if (found.length >= WEB_LIMITS.files) return found
+          }
+        }
+      }
+      level = next.sort()
+    }
+  }
+  return found
+}
+
+/** What the machine's per-directory configs name (accessFileNamed), each read while its stat data stays only once, at most MAX_FOLLOWED_BYTES. */
+async function accessFilesNamed(host: Pick<HostPort, 'readTextIfExists' | 'lstat' | 'readdir'>, look: LookName, expand: (pattern: string) => Promise<string[]>, web: readonly WebRoots[], startedAt: number, cache?: ProviderCache): Promise<string[]> {
+  const { roots, names } = webWalkRoots(web)
+  if (roots.length === 0) return []
+  const files: Array<{ path: string; stat: MachineConfig['stat'] }> = []
+  for (const path of await accessFilesOnMachine(host, look, expand, roots, names)) {
+    const stat = await host.lstat(path).catch(() => undefined)
+    if (stat?.type === 'file' && stat.size <= MAX_FOLLOWED_BYTES) files.push({ path, stat })
+  }
+  if (files.length === 0) return []
+  const read = async (): Promise<string[]> => {
+    const out = new Set<string>()
+    for (const { path } of files) for (const p of accessFileNamed((await host.readTextIfExists(path).catch(() => undefined)) ?? '')) out.add(p)
+    return [...out]
+  }
+  return cache === undefined ? read() : cachedByFileStats(cache, `access-files-v${SECRET_RULES_VERSION}`, files, startedAt, read)
 }
 
 /** The hops followed from a config (session 36: a unit's script, then what that script sources or runs; session 38: a third, what that sources). */

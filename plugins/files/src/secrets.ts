@@ -3,7 +3,7 @@ import { posix } from 'node:path'
 import { cachedByFileStat, cachedByFileStats, findSecrets, isValue, looksLikeToken, machinePathOf, PathPatterns, type HostPort, type ProviderCache, type SecretPath, type TwinReader, appendAll } from '@twinsync/sdk'
 import { partOf, partPath } from './manifest.js'
 import { MANIFEST_PATH } from './state.js'
-import { atHome, FOLLOWED_LIMITS, followHops, refsKey, includeHops, includedRefs, includesOf, throughLinks, type Include, type IncludedRefs, followKey, homesOf, homeConfigFiles, homeConfigFolders, homeOfFolder, isUnitFolder, linkedUnitAt, NAMING_CONFIG_PLACES, namedThroughLinks, namingRuleOf, passwordRefsIn, PASSWORD_FILE_RULE, resolvedWords, wildPaths, type Follow, type LinkLook, type PasswordRefs, readsAccounts, unitAccounts, unitsWithDropIns } from './named-credentials.js'
+import { accessFileNamed, atHome, isIncludable, FOLLOWED_LIMITS, WEB_LIMITS, WEB_SERVER_RULE, webWalkRoots, type WebRoots, followHops, refsKey, includeHops, includedRefs, includesOf, throughLinks, type Include, type IncludedRefs, followKey, homesOf, homeConfigFiles, homeConfigFolders, homeOfFolder, isUnitFolder, linkedUnitAt, NAMING_CONFIG_PLACES, namedThroughLinks, namingRuleOf, passwordRefsIn, PASSWORD_FILE_RULE, resolvedWords, wildPaths, type Follow, type LinkLook, type PasswordRefs, readsAccounts, unitAccounts, unitsWithDropIns } from './named-credentials.js'
 import { parseGroup, parsePasswd } from './accounts.js'
 
 /**
@@ -573,10 +573,12 @@ async function twinNamedCredentialFiles(twin: TwinReader, paths: readonly string
   const accounts = unitAccounts(passwd === undefined ? [] : memoized('passwd-accounts', passwd, parsePasswd), group === undefined ? {} : memoized('group-accounts', group, parseGroup))
   const accountsKey = `${passwd ?? ''}\0${group ?? ''}`
   const includes = new Map<string, Include>()
+  const web: WebRoots[] = []
   const apply = async (config: string, text: string | undefined) => {
     const rule = namingRuleOf(config)
     if (rule === undefined) return
     if (rule.includes !== undefined && text !== undefined) for (const i of memoized(`includes\0${config}`, text, (t) => includesOf(rule, config, t))) includes.set(`${i.rule}\0${i.path}`, i)
+    if (rule.webRoots !== undefined && text !== undefined) web.push(memoized(`web-roots\0${config}`, text, (t) => rule.webRoots?.(config, t) ?? { dirs: [], docroots: [], names: [] }))
     const of = readsAccounts(config) ? `${config}\0${accountsKey}` : config
     const named = memoParse(`named\0${of}`, text, (t) => (t === undefined ? [] : rule.named(config, t, accounts)))
     if (rule.follows !== undefined && text !== undefined) for (const f of memoized(`follows\0${of}`, text, (t) => rule.follows?.(config, t, accounts) ?? [])) follows.set(followKey(f), f)
@@ -628,7 +630,28 @@ async function twinNamedCredentialFiles(twin: TwinReader, paths: readonly string
     },
   )
   for (const { rule, paths } of included.named) await add(rule, paths)
-  return { named: [...byRule].map(([rule, paths]) => ({ rule, paths: [...paths] })), included: new Set(included.configs) }
+  // Session 42: the per-directory configs (`.htaccess`) under the folders Apache's configs let them configure, as the twin holds them.
+  const configsRead = new Set(included.configs)
+  const { roots, names } = webWalkRoots([...web, ...included.web])
+  const access = new Set<string>()
+  for (const pattern of roots) {
+    for (const root of /[*?]/.test(pattern) ? await wildPaths(look, links.names, pattern) : [pattern]) {
+      const real = await throughLinks(look, root, '/')
+      if (real === undefined || !isIncludable(real)) continue
+      for (const twinPath of await twin.list(`filesystem${real}/`)) {
+        const path = machinePathOf(twinPath) as string
+        if (access.size >= WEB_LIMITS.files) break
+        if (names.includes(posix.basename(path)) && path.slice(real.length + 1).split('/').length <= WEB_LIMITS.depth + 1) access.add(path)
+      }
+    }
+  }
+  for (const path of access) {
+    const text = await twin.readText(`filesystem${path}`).catch(() => undefined)
+    if (text === undefined || text.length > FOLLOWED_LIMITS.bytes) continue
+    configsRead.add(path)
+    await add(WEB_SERVER_RULE, memoized(`access-file\0${path}`, text, accessFileNamed))
+  }
+  return { named: [...byRule].map(([rule, paths]) => ({ rule, paths: [...paths] })), included: configsRead }
 }
 
 /**

@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert'
+import { readFileSync } from 'node:fs'
 import { cachedByFileStats, MemoryCache, MemoryTwin, RACY_MS, type HostPort } from '@twinsync/sdk'
 import { createTestContext } from '@twinsync/sdk/conformance'
 import { fakeChars } from '../../../test/fixtures/secrets/samples.js'
@@ -1771,6 +1772,89 @@ describe('PostgreSQL\'s keytab and TLS passphrase file or program (session 41)',
   })
 
   it('a pushed twin names them from its own configs', async () => {
+    await assertTwinNames(files, held, beside)
+  })
+})
+
+/**
+ * Session 42: Apache's per-directory configs (`.htaccess`) name credential files too: read under
+ * the folders Apache's configs let them configure (`<Directory>` with `AllowOverride` other than
+ * `None`, a `DocumentRoot` below one), on Debian's own apache2.conf, userdir.conf and default site
+ * (test/fixtures/apache2, verbatim): its /var/www is `AllowOverride None`, so that folder's are not.
+ */
+describe('credential files Apache\'s .htaccess files name, under the folders its configs let them configure (session 42)', () => {
+  const debian = (name: string): string => readFileSync(new URL(`../../../test/fixtures/apache2/${name}`, import.meta.url), 'utf8')
+  const files: Array<[string, string]> = [
+    ['/etc/passwd', 'root:x:0:0:root:/root:/bin/bash\nann:x:1000:1000::/home/ann:/bin/bash\n'],
+    ['/etc/group', 'root:x:0:\nann:x:1000:\n'],
+    ['/var/lib/dpkg/status', ''],
+    ['/var/lib/dpkg/diversions', ''],
+    ['/etc/apache2/apache2.conf', debian('apache2.conf')],
+    ['/etc/apache2/mods-available/userdir.conf', debian('mods-available/userdir.conf')],
+    ['/etc/apache2/sites-available/000-default.conf', debian('sites-available/000-default.conf')],
+    ['/etc/apache2/sites-available/intranet.conf', '<VirtualHost *:443>\n\tDocumentRoot /srv/www/intranet\n\t<Directory /srv/www/intranet/>\n\t\tAllowOverride AuthConfig Limit\n\t\tRequire all granted\n\t</Directory>\n\tInclude /srv/wiki/apache.conf\n</VirtualHost>\n'],
+    // Debian's commented <Directory /srv/> block, taken in; a site below it in a file a site includes.
+    ['/etc/apache2/conf-available/srv.conf', '<Directory /srv/>\n\tOptions Indexes FollowSymLinks\n\tAllowOverride All\n\tRequire all granted\n</Directory>\n'],
+    ['/srv/wiki/apache.conf', 'Alias /wiki "/srv/wiki/htdocs"\nDocumentRoot "/srv/wiki/htdocs"\n'],
+    ['/srv/www/intranet/.htaccess', 'AuthType Basic\nAuthName "Intranet"\nAuthUserFile /etc/apache2/intranet.passwd\nRequire valid-user\n'],
+    ['/srv/www/intranet/admin/.htaccess', 'AuthType Digest\nAuthName "admin"\nAuthDigestFile /etc/apache2/admin.digest\n# AuthUserFile /etc/apache2/old.passwd\nAuthGroupFile /etc/apache2/groups\n'],
+    ['/srv/www/intranet/team/docs/.htaccess', 'AuthType Basic\nAuthDBMUserFile conf/team-users\n'],
+    ['/srv/wiki/htdocs/private/.htaccess', 'AuthType GSSAPI\nGssapiCredStore keytab:/etc/apache2/wiki.service-key\n'],
+    ['/home/ann/public_html/.htaccess', 'AuthType Basic\nAuthUserFile /home/ann/.htpasswd-site\n'],
+    // Not read: /var/www's AllowOverride None; deeper than 8 folders; through a link to a folder elsewhere.
+    ['/var/www/html/.htaccess', 'AuthUserFile /etc/apache2/stock.passwd\n'],
+    ['/srv/www/intranet/1/2/3/4/5/6/7/8/9/.htaccess', 'AuthUserFile /etc/apache2/deep.passwd\n'],
+    ['/opt/elsewhere/.htaccess', 'AuthUserFile /etc/apache2/linked.passwd\n'],
+  ]
+  const held = ['/etc/apache2/intranet.passwd', '/etc/apache2/admin.digest', '/etc/apache2/conf/team-users.pag', '/etc/apache2/wiki.service-key', '/home/ann/.htpasswd-site']
+  const secrets: Array<[string, string]> = held.map((p) => [p, `${fakeChars(`s42-${p}`, 8).toLowerCase()}:${fakeChars(`s42b-${p}`, 9).toLowerCase()} x\n`])
+  // A comment's, a group file, /var/www's (AllowOverride None), a folder too deep, one through a link.
+  const beside = ['/etc/apache2/old.passwd', '/etc/apache2/groups', '/etc/apache2/stock.passwd', '/etc/apache2/deep.passwd', '/etc/apache2/linked.passwd']
+  const machine = () => {
+    const root = plantedMachine(files, secrets, beside)
+    root.link('/srv/www/intranet/linked', '/opt/elsewhere')
+    return root
+  }
+
+  it('names what the .htaccess files of /srv/www/intranet, a DocumentRoot below <Directory /srv/> and each home\'s public_html name; not /var/www\'s (AllowOverride None), a comment\'s, a group file, one deeper than 8 folders or through a link', async () => {
+    const patterns = held.map((p) => (p.endsWith('.pag') ? '/etc/apache2/conf/team-users.*' : p))
+    await assertMachineNames(machine(), [...patterns, '/etc/httpd/conf/team-users', '/etc/apache2/conf/team-users'], beside)
+  })
+
+  it('the files provider holds each one out; the .htaccess files are mirrored', async () => {
+    const root = machine()
+    try {
+      const { documents, entry } = await collected(root, ['/etc', '/srv', '/home', '/var/www', '/opt'])
+      assert.deepEqual(held.filter((path) => entry(path)?.secret !== true), [], 'not held out')
+      for (const path of ['/srv/www/intranet/.htaccess', '/srv/www/intranet/admin/.htaccess', '/home/ann/public_html/.htaccess', ...beside]) assert.equal(entry(path)?.content, 'mirrored', path)
+      for (const d of documents) for (const [path, text] of secrets) assert.ok(!String(d.content).includes(text.trim()), `${d.path} holds ${path}'s`)
+    } finally {
+      root.remove()
+    }
+  })
+
+  it('walks at most 256 folders in all, and reads hostile configs in linear time', async () => {
+    const root = new TargetRoot().file('/etc/apache2/sites-available/wide.conf', '<Directory /srv/wide>\nAllowOverride AuthConfig\n</Directory>\n')
+    for (let i = 0; i < 700; i++) root.dirAt(`/srv/wide/d${String(i).padStart(3, '0')}`)
+    root.file('/srv/wide/d699/.htaccess', 'AuthUserFile /etc/apache2/far.passwd\n')
+    try {
+      const host = createTestContext(root.dir).host
+      let listed = 0
+      const counting = new Proxy(host, { get: (h, k) => (k === 'readdir' ? (p: string) => (listed++, h.readdir(p)) : Reflect.get(h, k)) }) as HostPort
+      const named = await namedCredentialFiles(counting, new MemoryCache())
+      assert.ok(!named.includes('/etc/apache2/far.passwd'))
+      assert.ok(listed <= 256 + 40, `${listed} folders listed`)
+    } finally {
+      root.remove()
+    }
+    const config = '/etc/apache2/sites-available/a.conf'
+    const rule = NAMING_RULES.find((r) => r.isConfig(config) && r.webRoots !== undefined) as (typeof NAMING_RULES)[number]
+    for (const text of [`<Directory ${'a'.repeat(64 * 1024)}\n`, `<Directory "${'/a'.repeat(32 * 1024)}\n`, '<Directory /srv/x>\nAllowOverride All\n</Directory>\n'.repeat(8000), `DocumentRoot ${' '.repeat(64 * 1024)}x\n`, `AccessFileName${' .a'.repeat(16 * 1024)}\n`]) {
+      assertLinearTime(() => rule.webRoots?.(config, text), text, `${config}: ${text.slice(0, 30)}`)
+    }
+  })
+
+  it('a pushed twin names the same files from its own configs and .htaccess files', async () => {
     await assertTwinNames(files, held, beside)
   })
 })
