@@ -14,8 +14,8 @@ import { fileURLToPath } from 'node:url'
  */
 const repoRoot = join(fileURLToPath(import.meta.url), '..', '..', '..')
 
-/** A `twinsync ` in a string: in backticks (escaped in a template), after "Next: ", in parentheses. */
-const LITERAL = /`twinsync |\\`twinsync |Next: twinsync |\(twinsync /
+/** A `twinsync ` (or `sudo twinsync `) in a string: in backticks (escaped in a template), after "Next: ", in parentheses. */
+const LITERAL = /\\?`(sudo )?twinsync |Next: twinsync |\(twinsync /
 /** Comment lines (what the code is, not what a person is told). */
 const COMMENT = /^\s*(\/\/|\*|\/\*|\{\/\*)/
 
@@ -51,12 +51,16 @@ const ALLOWED: Record<string, [number, string]> = {
   'core/src/tui/services.ts': [1, '`twinsync tui` WITHOUT --repo, on purpose'],
   'core/src/tui/settings-screen.tsx': [2, '`twinsync tui` WITHOUT --repo, on purpose; "as `twinsync init` does": what the key does, nothing to paste'],
   'core/src/tui/plan-screen.tsx': [1, '"as `twinsync pull --take-mirror`": what the key does, nothing to paste'],
+  'core/src/twin/twin-owner.ts': [1, "schematic: `sudo twinsync … --repo TWIN` as the twin's owner, where … is the person's own command"],
   'core/src/config/config-file.ts': [1, 'the configuration did not load: the run has no target yet'],
   'core/src/twin/twin-state.ts': [1, '"point --repo at a twin made with `twinsync init`": how a twin is made, the --repo to give is the point'],
   'core/src/rehearse/inside.ts': [1, `${PLUGINS}; and \`providers\` as the user who rehearses runs it: said inside the container, whose root and twin are not the person's`],
   'plugins/apt/src/provider.ts': [1, `${NOT_YET}: ProviderContext carries no run target`],
   'plugins/autostart/src/apply.ts': [1, `${NOT_YET}: ProviderContext carries no run target`],
   'plugins/autostart/src/load.ts': [1, `${NOT_YET}: ProviderContext carries no run target`],
+  'plugins/autostart/src/collect.ts': [1, `${NOT_YET}: ProviderContext carries no run target`],
+  'plugins/cron/src/collect.ts': [1, `${NOT_YET}: ProviderContext carries no run target`],
+  'plugins/files/src/collect.ts': [1, `${NOT_YET}: ProviderContext carries no run target`],
   'plugins/cron/src/load.ts': [1, `${NOT_YET}: ProviderContext carries no run target`],
   'plugins/cron/src/provider.ts': [1, `${NOT_YET}: ProviderContext carries no run target`],
   'plugins/cron/src/review.ts': [1, `${NOT_YET}: ProviderContext carries no run target`],
