@@ -189,6 +189,62 @@ describe('a plugin provider that answers wrongly', function () {
     assert.equal(again.code, 0, again.stderr)
     assert.notEqual(await head(), before, 'the provider fixed, the snapshot is made')
   })
+
+  // Session 42: a result of the wrong shape was read as if whole: "internal error ... a bug in
+  // TwinSync", exit 1, every snapshot, plan and status stopped, the plugin named nowhere.
+  const notTheResult = (call: string, what: string) => new RegExp(`The unsound provider failed in ${call}\\(\\): it returned ${what}, not the ${call}\\(\\) result the SDK describes`)
+  const collectModes: Array<[string, string, string]> = [
+    ['detect-null', 'detect', 'null'],
+    ['collect-empty', 'collect', 'no diagnostics list'],
+    ['collect-null-document', 'collect', 'documents whose item 1 is null'],
+    ['collect-bad-diagnostic', 'collect', 'diagnostics whose item 1 is not a diagnostic: string "not a diagnostic"'],
+  ]
+  for (const [mode, call, what] of collectModes) {
+    it(`${call}() answering ${mode}: the snapshot names the provider, keeps its part and commits the others' (exit 1, no internal error)`, async () => {
+      await writeFile(join(root, 'etc/motd'), `${mode}\n`)
+      const r = await snapshot(mode)
+      assert.equal(r.code, 1, r.stdout + r.stderr)
+      assert.match(r.stdout + r.stderr, notTheResult(call, what))
+      assert.doesNotMatch(r.stdout + r.stderr, /internal error|bug in TwinSync/)
+      assert.equal((await runOk(['git', '-C', cli.twinDir, 'show', 'HEAD:filesystem/etc/motd'])).stdout, `${mode}\n`, 'the files provider went on')
+      assert.equal((await runOk(['git', '-C', cli.twinDir, 'show', 'HEAD:system/unsound.json'])).stdout, '{}\n', "the unsound provider's part kept")
+    })
+  }
+
+  const twinModes: Array<[string, string, string]> = [
+    ['load-null', 'load', 'null'],
+    ['diff-null-change', 'diff', 'changes whose item 1 is null'],
+  ]
+  for (const [mode, call, what] of twinModes) {
+    it(`${call}() answering ${mode}: plan and status name the provider (exit 1, no internal error), the others' changes planned`, async () => {
+      await writeFile(join(cli.twinDir, 'system/unsound.json'), '{"asked":1}\n')
+      await writeFile(join(cli.twinDir, 'filesystem/etc/motd'), 'asked in the twin\n')
+      try {
+        const plan = await cli.twinsync(['plan', '--json', '--root', root, '--repo', cli.twinDir], { env: { TWINSYNC_TEST_UNSOUND: mode } })
+        assert.equal(plan.code, 1, plan.stderr)
+        const out = json<{ changes: Array<{ id: string }>; diagnostics: Array<{ code: string; summary: string; provider?: string }> }>(plan)
+        assert.match(out.diagnostics.find((d) => d.provider === 'unsound')?.summary ?? '', notTheResult(call, what))
+        assert.ok(out.changes.some((c) => c.id === 'files:replace:/etc/motd'), JSON.stringify(out.changes))
+        const status = await cli.twinsync(['status', '--root', root, '--repo', cli.twinDir], { env: { TWINSYNC_TEST_UNSOUND: mode } })
+        assert.equal(status.code, 1, status.stdout + status.stderr)
+        assert.match(status.stdout, notTheResult(call, what))
+        assert.doesNotMatch(status.stdout + status.stderr, /internal error|bug in TwinSync/)
+      } finally {
+        await runOk(['git', '-C', cli.twinDir, 'checkout', '--', 'system/unsound.json', 'filesystem/etc/motd'])
+      }
+    })
+  }
+
+  it("apply() answering without its results: that step fails naming the provider, the others are applied", async () => {
+    await writeFile(join(cli.twinDir, 'system/unsound.json'), '{"asked":2}\n')
+    await writeFile(join(cli.twinDir, 'filesystem/etc/motd'), 'applied\n')
+    const r = await cli.twinsync(['apply', '--yes', '--root', root, '--repo', cli.twinDir], { env: { TWINSYNC_TEST_UNSOUND: 'apply-empty' } })
+    assert.equal(r.code, 1, r.stdout + r.stderr)
+    assert.match(r.stdout, /FAILED +set the state: /)
+    assert.match(r.stdout, notTheResult('apply', 'no results list'))
+    assert.doesNotMatch(r.stdout + r.stderr, /internal error|bug in TwinSync/)
+    assert.equal(await readFile(join(root, 'etc/motd'), 'utf8'), 'applied\n')
+  })
 })
 
 /** `twinsync plugins install` takes what npm takes: a tarball path, a directory, a file: URL, a name. */

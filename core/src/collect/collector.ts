@@ -38,21 +38,22 @@ async function collectOne(provider: Provider, options: ContextOptions & { onProg
   options.onProgress?.({ provider: provider.name, phase: 'start' })
   const kept = 'Its part of the twin keeps the state of the last snapshot.'
   let outcome: CollectOutcome
+  let made: ReturnType<typeof contextFor> | undefined
   const detected = await callProvider(
     provider,
     'detect',
-    async () => {
-      const ctx = contextFor(provider, options)
-      return { ctx, result: await provider.detect({ ctx }) }
+    () => {
+      made = contextFor(provider, options)
+      return provider.detect({ ctx: made })
     },
     kept,
   )
   if (!detected.ok) {
     outcome = { provider, status: 'failed', diagnostic: detected.diagnostic, durationMs: elapsed() }
-  } else if (!detected.value.result.detected) {
-    outcome = { provider, status: 'not-detected', reason: detected.value.result.reason, durationMs: elapsed() }
+  } else if (!detected.value.detected) {
+    outcome = { provider, status: 'not-detected', reason: detected.value.reason, durationMs: elapsed() }
   } else {
-    const { ctx } = detected.value
+    const ctx = made as ReturnType<typeof contextFor>
     const previous = options.previous
     // The token of its documents HEAD holds (a snapshot's, kept-parts.ts), or of a comparison that found nothing (a plan's, kept-compare.ts).
     const since = Object.hasOwn(options.since ?? {}, provider.name) ? options.since?.[provider.name] : undefined

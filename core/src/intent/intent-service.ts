@@ -744,7 +744,13 @@ export class IntentService {
           appendAll(diagnostics, errors.map((d) => ({ ...d, provider: d.provider ?? entry.provider.name })))
           continue
         }
-        const diff = entry.provider.diff({ desired: wants.state, actual: was.state, ctx })
+        const diffCall = await callProvider(entry.provider, 'diff', () => entry.provider.diff({ desired: wants.state, actual: was.state, ctx }))
+        if (!diffCall.ok) {
+          entry.failed = true
+          diagnostics.push(diffCall.diagnostic)
+          continue
+        }
+        const diff = diffCall.value
         appendAll(entry.changes, diff.changes)
         appendAll(entry.unapplied, await this.unappliedPlaces(entry.provider, wants.state, was.state, diff.changes, ctx, v, diagnostics))
         appendAll(entry.unapplied, unreadPlaces(entry.provider, entry.paths, (p) => !gone.has(p), seen))

@@ -5,6 +5,7 @@ import { TwinSyncError, compareStrings, isApplicable, isTwinSyncError, stableStr
 import { diskError, isDiskFull } from '../twin/disk-error.js'
 import { collectAll } from '../collect/collector.js'
 import { inject, injectable } from '../di.js'
+import { answerOf } from '../providers/provider-call.js'
 import { ProviderContexts } from '../providers/provider-contexts.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'
 import { GitTreeReader } from '../twin/git-tree-reader.js'
@@ -312,7 +313,7 @@ export class ReconcileService {
         const provider = o.provider as ApplicableProvider
         const ctx = this.context(provider, view)
         const desired = await loadState(provider, ctx, reader)
-        const diffed = provider.diff({ desired, actual: o.result.state, ctx })
+        const diffed = await answerOf(provider, 'diff', () => provider.diff({ desired, actual: o.result.state, ctx }))
         const changes = diffed.changes
         const unplanned = [...(await observedOnly(provider, desired, o.result.state, ctx, changes)), ...unplannableItems(diffed.diagnostics, 'actual')]
         const live: Contents = new Map()
@@ -476,7 +477,7 @@ function choose(selectors: readonly string[], items: readonly Change[], provider
 }
 
 async function loadState(provider: ApplicableProvider, ctx: ProviderContext, reader: TwinReader): Promise<unknown> {
-  const loaded = await provider.load({ ctx, twin: reader })
+  const loaded = await answerOf(provider, 'load', () => provider.load({ ctx, twin: reader }))
   const error = loaded.diagnostics.find((d) => d.severity === 'error')
   if (loaded.state === undefined || error !== undefined) {
     throw new TwinSyncError('ITEM_INSEPARABLE', `${provider.name} cannot read this twin state${error ? `: ${error.summary}` : ''}`, {
@@ -543,7 +544,7 @@ async function separate(
 ): Promise<Contents> {
   const items = async (contents: Contents) => {
     const desired = await loadState(provider, ctx, overlay(base, contents))
-    return new Map(provider.diff({ desired, actual, ctx }).changes.map((c) => [c.id, stableStringify(c)]))
+    return new Map((await answerOf(provider, 'diff', () => provider.diff({ desired, actual, ctx }))).changes.map((c) => [c.id, stableStringify(c)]))
   }
   let current = new Map(start)
   let now = await items(current)

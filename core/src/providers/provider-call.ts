@@ -1,5 +1,6 @@
 import type { Diagnostic } from '@twinsync/sdk'
-import { errorDiagnostic, isTwinSyncError, machineRefusal } from '@twinsync/sdk/light'
+import { TwinSyncError, errorDiagnostic, isTwinSyncError, machineRefusal } from '@twinsync/sdk/light'
+import { checkedResult } from './provider-results.js'
 import { answered, waitingFor } from './unanswered-calls.js'
 
 /** The calls TwinSync makes into a provider (the SDK's methods and optional capabilities). */
@@ -22,13 +23,25 @@ export async function callProvider<T>(
 ): Promise<Guarded<T>> {
   const waiting = waitingFor(provider.name, call)
   try {
-    return { ok: true, value: await fn() }
+    // What detect, collect, load, diff and apply answer is looked at before anything reads it (provider-results.ts).
+    return { ok: true, value: checkedResult(call, await fn()) }
   } catch (error) {
     if (isTwinSyncError(error) && error.code === 'ABORTED') throw error
     return { ok: false, diagnostic: providerFailure(provider.name, call, error, consequence) }
   } finally {
     answered(waiting)
   }
+}
+
+/**
+ * callProvider for a caller that stops when the provider fails (adopt and discard decide one
+ * item; they cannot go on without the provider's answer): its diagnostic thrown as a coded error.
+ */
+export async function answerOf<T>(provider: { readonly name: string }, call: ProviderCallName, fn: () => T | Promise<T>): Promise<T> {
+  const answer = await callProvider(provider, call, fn)
+  if (answer.ok) return answer.value
+  const { code, summary, detail } = answer.diagnostic
+  throw new TwinSyncError(code, summary, detail === undefined ? {} : { nextStep: detail })
 }
 
 /** The diagnostic for a provider call that threw. A coded error keeps its code and next step. */
