@@ -75,7 +75,7 @@ export interface FindSecretsOptions {
 }
 
 /** Bump when the rules change what they find: caches of earlier verdicts are dropped. */
-export const SECRET_RULES_VERSION = 39
+export const SECRET_RULES_VERSION = 40
 
 /** What redactSecrets puts in place of a secret value. */
 export const REDACTED = '<redacted>'
@@ -1058,6 +1058,18 @@ const makeHandRules = (): readonly HandRule[] => [
       }
       return g.u === 'user'
     },
+  },
+  {
+    id: 'credential-assignment',
+    description: 'PostgreSQL authentication option',
+    // Session 42: pg_hba.conf's LDAP bind password and RADIUS shared secrets, options of a line's
+    // method (`ldap … ldapbindpasswd=…`, `radius radiusservers=… radiussecrets="a,b"`): one word
+    // of a name, which the credential-assignment rule's key words do not split; mirrored in the
+    // clear before (/etc/postgresql/*/main/pg_hba.conf is the postgres user's, 0640). `NAME=VALUE`
+    // as one word (the file's words are split at blanks: `ldapbindpasswd= x` sets none).
+    pattern: new RegExp(String.raw`(?<![\w-])(?:ldapbindpasswd|radiussecrets?)=${VALUE}`, 'g'),
+    needs: { words: ['ldapbindpasswd', 'radiussecret'], lines: true },
+    accept: (g) => isValue(g.v1 ?? g.v2 ?? g.v3),
   },
   {
     id: 'credential-assignment',

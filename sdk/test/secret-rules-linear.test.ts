@@ -694,3 +694,14 @@ describe('the credential directive rule\'s nginx upstream exception in linear ti
     assertLinear(rule, `fastcgi_pass abcdefgh;${' '.repeat(n)}#${'#'.repeat(n)}x\n`, 'blanks and a comment after `;`')
   })
 })
+
+describe('pg_hba.conf\'s ldapbindpasswd and radiussecrets rule in linear time (session 42)', function () {
+  this.timeout(120_000)
+  const rule = handRules().find((r) => r.description === 'PostgreSQL authentication option')!
+  it('takes a linear scan\'s time on runs of the option names, blanks and quotes', () => {
+    const n = 128 * 1024
+    assertLinear(rule, 'ldapbindpasswd='.repeat(n / 15), 'runs of `ldapbindpasswd=`')
+    assertLinear(rule, `radiussecrets${' '.repeat(n)}=${' '.repeat(n)}"${'a'.repeat(n)}\n`, 'blanks and an open quote')
+    assertLinear(rule, `ldapbindpasswd=x ${'radiussecret '.repeat(n / 13)}\n`, 'names without `=`')
+  })
+})

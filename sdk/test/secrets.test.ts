@@ -1750,3 +1750,25 @@ describe('findSecrets: session 41, nginx\'s upstream addresses and Apache\'s exe
     assert.equal(await found(`AuthLDAPBindPassword exec:${pw}\n`, '/etc/apache2/sites-available/a.conf'), 1)
   })
 })
+
+/**
+ * Session 42: pg_hba.conf's LDAP bind password (`ldapbindpasswd=`) and RADIUS shared secrets
+ * (`radiussecrets=`), options of a line's method, were not found (one word of a name: the
+ * credential-assignment rule's key words do not split it): Debian's pg_hba.conf (postgres's, 0640)
+ * was mirrored with them.
+ */
+describe('findSecrets: session 42, pg_hba.conf\'s ldapbindpasswd and radiussecrets', () => {
+  const pw = fakeChars('s42-pw', 14)
+  it('finds the bind password and the RADIUS secrets, bare or quoted', async () => {
+    const path = '/etc/postgresql/16/main/pg_hba.conf'
+    const ldap = `host all all 10.0.0.0/8 ldap ldapserver=ldap.example.net ldapbasedn="dc=example,dc=net" ldapbinddn="cn=pg,dc=example,dc=net" ldapbindpasswd=${pw} ldapsearchattribute=uid\n`
+    assert.deepEqual((await findSecrets(ldap, { path })).map((f) => [f.rule, ldap.slice(f.start, f.end)]), [['credential-assignment', pw]])
+    const radius = `host all all 0.0.0.0/0 radius radiusservers="rad1,rad2" radiussecrets="${pw},${pw}x" radiusports=1812\n`
+    assert.deepEqual((await findSecrets(radius, { path: '/var/lib/pgsql/data/pg_hba.conf' })).map((f) => radius.slice(f.start, f.end)), [`${pw},${pw}x`])
+    assert.equal((await findSecrets(`hostssl all all ::/0 ldap ldapbindpasswd='${pw}'\n`, { path })).length, 1)
+  })
+  it('leaves alone the option without a value, a placeholder, another option', async () => {
+    const path = '/etc/postgresql/16/main/pg_hba.conf'
+    assert.deepEqual(await findSecrets('host all all 10.0.0.0/8 ldap ldapserver=ldap ldapbindpasswd= ldapbasedn=x\n# ldapbindpasswd=<password>\nhost all all 0.0.0.0/0 radius radiusservers=rad1 radiussecrets=${RADIUS}\nhost all all 0.0.0.0/0 scram-sha-256\n', { path }), [])
+  })
+})

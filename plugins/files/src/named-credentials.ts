@@ -170,29 +170,67 @@ const DOVECOT_ARGS = /^[ \t]*(?:args|passwd_file_path)[ \t]*=(?<v>[^\n]*)/gm
 /**
  * Session 41: PostgreSQL's clusters' configs, /etc/postgresql/VERSION/CLUSTER/postgresql.conf and
  * its conf.d/*.conf (Debian's layout; the folders found by listing, at most MAX_PG_FOLDERS of each level).
+ * Session 42: Red Hat's, in the data folder: /var/lib/pgsql/data (the distribution's
+ * postgresql-server) and /var/lib/pgsql/VERSION/data (PGDG's packages), postgresql.conf and
+ * postgresql.auto.conf (ALTER SYSTEM's); and in either layout the files their `include`,
+ * `include_if_exists` and `include_dir` name, and Debian's data folder's postgresql.auto.conf
+ * (`data_directory`), read by the same rule (includeHops).
  */
 const POSTGRES = '/etc/postgresql'
+const PGSQL = '/var/lib/pgsql'
 const MAX_PG_FOLDERS = 16
-const isPostgresConfig = (path: string): boolean => /^\/etc\/postgresql\/[^/]+\/[^/]+\/(?:postgresql\.conf|conf\.d\/[^/]+\.conf)$/.test(path)
+const isPostgresConfig = (path: string): boolean => /^\/etc\/postgresql\/[^/]+\/[^/]+\/(?:postgresql\.conf|conf\.d\/[^/]+\.conf)$/.test(path) || /^\/var\/lib\/pgsql\/(?:[^/]+\/)?data\/postgresql(?:\.auto)?\.conf$/.test(path)
 /** A postgresql.conf line: a name, `=` or blanks, a quoted or bare value (`#` comments). */
-const POSTGRES_SETTING = /^[ \t]*(?<k>ssl_passphrase_command|krb_server_keyfile)[ \t]*(?:=[ \t]*)?(?:'(?<q>(?:[^'\n]|'')*)'|(?<v>[^\s#']+))/gm
+const POSTGRES_SETTING = /^[ \t]*(?<k>ssl_passphrase_command|krb_server_keyfile|ssl_key_file|data_directory|include_dir|include_if_exists|include)[ \t]*(?:=[ \t]*)?(?:'(?<q>(?:[^'\n]|'')*)'|(?<v>[^\s#']+))/gm
+/** A postgresql.conf's settings of POSTGRES_SETTING, each name's values in order. */
+function postgresSettings(text: string): Array<[string, string]> {
+  const out: Array<[string, string]> = []
+  for (const m of text.matchAll(POSTGRES_SETTING)) out.push([m.groups?.k ?? '', (m.groups?.q ?? m.groups?.v ?? '').replace(/''/g, "'")])
+  return out
+}
+/** Where PostgreSQL takes a relative path of a setting from: its data folder (`data_directory`; Red Hat's config is in it). */
+const postgresBase = (config: string, settings: ReadonlyArray<readonly [string, string]>): string => settings.find(([k, v]) => k === 'data_directory' && v.startsWith('/'))?.[1] ?? posix.dirname(config)
 /**
  * What PostgreSQL's settings name (session 41): the keytab of `krb_server_keyfile` (of any name:
  * `*.keytab` is held by its name), and what `ssl_passphrase_command` reads the TLS key's passphrase
  * from: a file it `cat`s (`head`, `tail`, `<`), or its program (an administrator's: `followable`).
+ * Session 42: the TLS key itself (`ssl_key_file`: one in DER or of another kind the detector does
+ * not tell), a relative one (and a keytab's) from the data folder.
  */
-function postgresNamed(text: string): string[] {
+function postgresNamed(config: string, text: string): string[] {
   const out: string[] = []
-  for (const m of text.matchAll(POSTGRES_SETTING)) {
-    const value = (m.groups?.q ?? m.groups?.v ?? '').replace(/''/g, "'")
-    if (m.groups?.k === 'krb_server_keyfile') {
-      const path = keytabPath(value, false)
+  const settings = postgresSettings(text)
+  const base = postgresBase(config, settings)
+  const file = (v: string): string | undefined => (v === '' || v.includes('%') ? undefined : asPattern(posix.resolve(base, v)))
+  for (const [key, value] of settings) {
+    if (key === 'krb_server_keyfile') {
+      const path = keytabPath(value, false) ?? file(value.replace(/^(?:FILE|WRFILE):/, ''))
       if (path !== undefined) out.push(path)
-      continue
+    } else if (key === 'ssl_key_file') {
+      const path = file(value)
+      if (path !== undefined) out.push(path)
+    } else if (key === 'ssl_passphrase_command') {
+      const program = /^[ \t]*(?<p>\/[^\s;|&<>]+)/.exec(value)?.groups?.p
+      if (program !== undefined && followable(posix.normalize(program))) out.push(asPattern(program))
+      for (const f of value.matchAll(/(?:(?:^|[\s;|&])(?:cat|head|tail)(?:[ \t]+-[-\w=]+){0,3}[ \t]+|<[ \t]*)(?<f>\/[^\s;|&<>'"]+)/g)) out.push(asPattern(f.groups?.f ?? ''))
     }
-    const program = /^[ \t]*(?<p>\/[^\s;|&<>]+)/.exec(value)?.groups?.p
-    if (program !== undefined && followable(posix.normalize(program))) out.push(asPattern(program))
-    for (const f of value.matchAll(/(?:(?:^|[\s;|&])(?:cat|head|tail)(?:[ \t]+-[-\w=]+){0,3}[ \t]+|<[ \t]*)(?<f>\/[^\s;|&<>'"]+)/g)) out.push(asPattern(f.groups?.f ?? ''))
+  }
+  return out
+}
+
+/**
+ * The configs a postgresql.conf includes (session 42): `include` and `include_if_exists` (a file),
+ * `include_dir` (its `*.conf`), relative to the including file's folder; and where Debian's config
+ * says its data folder is, that folder's postgresql.auto.conf.
+ */
+function postgresIncludes(config: string, text: string): string[] {
+  const out: string[] = []
+  for (const [key, value] of postgresSettings(text).slice(0, MAX_INCLUDE_TRIES)) {
+    if (value === '') continue
+    const at = posix.resolve(posix.dirname(config), value)
+    if (key === 'include' || key === 'include_if_exists') out.push(...includePattern(at))
+    else if (key === 'include_dir') out.push(...includePattern(at).map((p) => `${p}/*.conf`))
+    else if (key === 'data_directory' && value.startsWith('/') && config.startsWith(`${POSTGRES}/`)) out.push(...includePattern(`${at}/postgresql.auto.conf`))
   }
   return out
 }
@@ -206,6 +244,20 @@ async function postgresFolders(host: Pick<HostPort, 'lstat' | 'readdir'>): Promi
   const out: string[] = []
   const dirs = async (folder: string) => (await host.readdir(folder).catch(() => [])).filter((e) => e.type === 'directory').map((e) => e.name).sort().slice(0, MAX_PG_FOLDERS)
   for (const version of await dirs(POSTGRES)) for (const cluster of await dirs(`${POSTGRES}/${version}`)) out.push(`${POSTGRES}/${version}/${cluster}`)
+  return out
+}
+
+/**
+ * Session 42: Red Hat's data folders, on the machine: /var/lib/pgsql/data and each
+ * /var/lib/pgsql/VERSION/data (one level listed, MAX_PG_FOLDERS at most; a machine without it: one lstat).
+ */
+async function pgsqlDataFolders(host: Pick<HostPort, 'lstat' | 'readdir'>): Promise<string[]> {
+  if ((await host.lstat(PGSQL).catch(() => undefined))?.type !== 'directory') return []
+  const names = (await host.readdir(PGSQL).catch(() => [])).filter((e) => e.type === 'directory').map((e) => e.name).sort()
+  const out = names.includes('data') ? [`${PGSQL}/data`] : []
+  for (const name of names.filter((n) => n !== 'data').slice(0, MAX_PG_FOLDERS)) {
+    if ((await host.lstat(`${PGSQL}/${name}/data`).catch(() => undefined))?.type === 'directory') out.push(`${PGSQL}/${name}/data`)
+  }
   return out
 }
 
@@ -1665,7 +1717,9 @@ export const NAMING_RULES: readonly NamingRule[] = [
     // Session 41: PostgreSQL's `krb_server_keyfile` and `ssl_passphrase_command`'s file or program (postgresNamed).
     rule: 'PostgreSQL credential file',
     isConfig: isPostgresConfig,
-    named: (_config, text) => postgresNamed(text),
+    named: (config, text) => postgresNamed(config, text),
+    // Session 42: `include`, `include_if_exists`, `include_dir`, Debian's data folder's postgresql.auto.conf.
+    includes: (config, text) => postgresIncludes(config, text),
   },
   {
     // Session 41: Dovecot's passwd-file (`user:password:uid:gid…` lines; under `scheme=PLAIN` or
@@ -1822,7 +1876,7 @@ export const NAMING_CONFIG_PLACES = {
   /** Files under each home, likewise (session 36: the mail clients' configs). */
   homeFiles: HOME_MAIL_CONFIGS,
   /** Session 41: folders whose configs are found under them by their rule's isConfig (PostgreSQL's VERSION/CLUSTER). */
-  trees: [POSTGRES],
+  trees: [POSTGRES, PGSQL],
   files: [...MONGO_CONFIGS, ...PGBOUNCER_CONFIGS, ...MOSQUITTO_CONFIGS, ...VSFTPD_CONFIGS, ...RSYNCD_CONFIGS, ...SMTPD_CONFIGS, CRYPTTAB, ...KUBE_CONFIGS, ...NTP_CONFIGS, CRONTAB, ANACRONTAB, ...MAIL_CONFIGS, ...KRB5_CONFIGS, ...SSSD_CONFIGS, ...APACHE_CONFIGS, ...NGINX_CONFIGS, APACHE_ENVVARS],
   max: MAX_CONFIGS,
 } as const
@@ -1855,6 +1909,8 @@ async function machineConfigs(host: Pick<HostPort, 'lstat' | 'stat' | 'readdir' 
     candidates.push({ path: `${cluster}/postgresql.conf`, at: `${cluster}/postgresql.conf` })
     folders.push({ folder: `${cluster}/conf.d`, at: `${cluster}/conf.d` })
   }
+  // Session 42: Red Hat's data folders' postgresql.conf and postgresql.auto.conf.
+  for (const data of await pgsqlDataFolders(host)) for (const name of ['postgresql.conf', 'postgresql.auto.conf']) candidates.push({ path: `${data}/${name}`, at: `${data}/${name}` })
   const look = machineLooks(host)
   const linkedUnit = (folder: string, at: string) => linkedUnitAt(look, folder, at)
   for (let i = 0; i < folders.length; i++) {
