@@ -2,7 +2,8 @@ import { strict as assert } from 'node:assert'
 import { MemoryCache, type TwinDocument } from '@twinsync/sdk'
 import { createTestContext } from '@twinsync/sdk/conformance'
 import { FilesProvider, type Manifest, type ManifestEntry } from '../src/index.js'
-import { BARE_TOKEN, isBareToken, isTokenFile, ROOT_ONLY_UNCHECKED, TOKEN_FILE } from '../src/secrets.js'
+import { PathPatterns } from '@twinsync/sdk'
+import { BARE_TOKEN, DEFAULT_SECRET_PATHS, isBareToken, isTokenFile, ROOT_ONLY_UNCHECKED, SecretRules, TOKEN_FILE } from '../src/secrets.js'
 import { md5, TargetRoot } from './target-root.js'
 
 const PACKAGED = '[cmp]\nsecret = pass:insta\n'
@@ -172,5 +173,49 @@ describe('files provider: which files are secret', () => {
     const after = again.entries.find((e) => e.path === '/etc/app/world-secret.env')?.secretHash
     assert.notEqual(after, before)
     assert.equal(again.entries.find((e) => e.path === '/etc/app/root-only-secret.conf')?.secretHash, entry('/etc/app/root-only-secret.conf').secretHash)
+  })
+})
+
+describe('files provider: secret path rules made when first asked (speed, session 42)', () => {
+  /** Calls `made` with a count of the regular expressions built by `new RegExp` meanwhile. */
+  function countingRegExps<T>(made: () => T): { value: T; built: number } {
+    const Real = globalThis.RegExp
+    let built = 0
+    const Counting: RegExpConstructor = new Proxy(Real, {
+      construct(target, args, newTarget): object {
+        built++
+        return Reflect.construct(target, args, newTarget === Counting ? target : newTarget) as object
+      },
+    })
+    globalThis.RegExp = Counting
+    try {
+      return { value: made(), built }
+    } finally {
+      globalThis.RegExp = Real
+    }
+  }
+
+  const extra = ['/etc/myapp/creds/**', '*.vault', '/srv/[x]?/key']
+  const allow = ['/etc/myapp/allowed.*']
+  const paths = ['/etc/shadow', '/etc/ssh/ssh_host_rsa_key', '/etc/ssh/ssh_host_rsa_key.pub', '/etc/myapp/creds/a/b', '/home/u/x.vault', '/srv/[x]1/key', '/srv/x1/key', '/etc/motd', '/etc/myapp/allowed.key', '/etc/myapp/allowed']
+
+  it('builds no expression until a path is asked about (an unchanged collect asks none)', () => {
+    const { value: rules, built } = countingRegExps(() => new SecretRules(extra, true, allow))
+    assert.equal(built, 0)
+    assert.ok(countingRegExps(() => rules.pathVerdict('/etc/motd')).built > 0)
+    assert.equal(countingRegExps(() => rules.pathVerdict('/etc/shadow')).built, 0, 'made once')
+  })
+
+  it('answers as the patterns made at once would', () => {
+    const rules = new SecretRules(extra, true, allow)
+    const eager = new PathPatterns([...DEFAULT_SECRET_PATHS, ...extra])
+    const allowed = new PathPatterns(allow)
+    for (const path of paths) {
+      assert.equal(rules.pathVerdict(path), eager.matches(path) ? 'path rule' : undefined, path)
+      assert.equal(rules.allows(path), allowed.matches(path), path)
+    }
+    assert.equal(new SecretRules([], true).allows('/etc/myapp/allowed.key'), false)
+    assert.deepEqual(rules.extraPaths, extra)
+    assert.deepEqual(rules.allowPaths, allow)
   })
 })
