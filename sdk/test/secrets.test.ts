@@ -1,9 +1,9 @@
 import { strict as assert } from 'node:assert'
 import { performance } from 'node:perf_hooks'
 import { findSecrets as findSecretsBundled } from '@twinsync/sdk'
-import { findingsOfRule, findSecrets, formatSecretFinding, handRules, redactSecrets, REDACTED, wordsOf } from '../src/secrets.js'
+import { findingsOfRule, findSecrets, formatSecretFinding, handRules, handRulesFor, redactSecrets, REDACTED, wordsOf } from '../src/secrets.js'
 import { fakeChars, plantedCommandLines, plantedFiles, plantedLogLines, sessionEighteenFiles, sessionElevenFiles, sessionSeventeenFiles, sessionTwelveFiles } from '../../test/fixtures/secrets/samples.js'
-import { readdirSync, readFileSync } from 'node:fs'
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { gunzipSync } from 'node:zlib'
 import { PRESET_RULES, presetMayReport } from '../src/preset-prefilter.js'
@@ -892,6 +892,67 @@ describe('findSecrets: the hand rules run only where they could report', functio
     let findings = 0
     for (const [path, text] of texts) findings += await same(text, path, path)
     assert.ok(texts.length > 200 && keys.size > 1000 && findings > 100, `${texts.length} texts, ${keys.size} keys, ${findings} findings`)
+  })
+})
+
+/**
+ * A short text (a name, a symlink's target) is run only through the rules whose words it holds
+ * (session 42, rulesFor in secrets.ts): a name holding none of any rule's words through the rules
+ * without words alone. The findings must be those of every rule run on the whole text.
+ */
+describe('findSecrets: a name is run only through the rules whose words it holds', function () {
+  this.timeout(300_000)
+  // A list of words none of which the text holds in any case, as a search ignoring case (without `u`) finds them.
+  const lacks = (text: string, rule: ReturnType<typeof handRules>[number]) => {
+    const { hint, needs } = wordsOf(rule)
+    return [hint, needs].some((list) => list !== undefined && list.words.length > 0 && list.words.every((w) => w.length > 0) && !list.words.some((w) => new RegExp(w.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&'), 'i').test(text)))
+  }
+
+  it('leaves out a rule one of whose word lists the text holds nothing of, in any case; a longer text, or without the prefilters, every rule', async () => {
+    const all = handRules()
+    const wordless = all.filter((r) => r.hint === undefined && r.needs === undefined)
+    assert.ok(wordless.length > 0 && wordless.length < all.length / 4, `${wordless.length} rules without words`)
+    for (const name of ['libc6.service', 'multi-user.target.wants', '../../lib/systemd/system/cron.service', 'db.PassWord', 'KEY-x', 'sshd_config', 'PRIVATE', 'Authorization', 'x-AKIA', '\u212Aey', '\u017Fecret']) {
+      const run = handRulesFor(name)
+      assert.deepEqual(run, all.filter((r) => !lacks(name, r)), name)
+    }
+    assert.deepEqual(handRulesFor('libc6.service'), wordless)
+    assert.ok(handRulesFor('db.PassWord').length > wordless.length)
+    // Not the same letter to a search that ignores case without the `u` flag: no word in either.
+    assert.deepEqual(handRulesFor('\u212Aey'), handRulesFor('\u212Axy'))
+    assert.deepEqual(handRulesFor('\u017Fecret'), handRulesFor('\u017Fxcret'))
+    assert.equal(handRulesFor(`libc6 ${'x'.repeat(2000)}`).length, all.length)
+    assert.equal((await withoutPrefilters(async () => handRulesFor('libc6.service'))).length, all.length)
+  })
+
+  it("finds the same in this machine's names under /etc and its symlinks' targets, and in token-shaped names recased", async () => {
+    const names = new Set<string>()
+    const walk = (dir: string) => {
+      let entries
+      try {
+        entries = readdirSync(dir, { withFileTypes: true })
+      } catch {
+        return
+      }
+      for (const entry of entries) {
+        names.add(entry.name)
+        const path = join(dir, entry.name)
+        if (entry.isSymbolicLink()) names.add(readlinkSync(path))
+        else if (entry.isDirectory()) walk(path)
+      }
+    }
+    walk('/etc')
+    for (const p of [...plantedFiles(), ...plantedLogLines(), ...plantedCommandLines()]) {
+      const token = p.value.replace(/[\s/]/g, '')
+      for (const name of [token, `key-${token}`, `${token}.service`, `/opt/${token}`]) for (const n of [name, name.toUpperCase(), name.toLowerCase()]) names.add(n)
+    }
+    let findings = 0
+    for (const name of names) {
+      const filtered = await findSecrets(name)
+      assert.deepEqual(filtered, await withoutPrefilters(() => findSecrets(name)), name)
+      findings += filtered.length
+    }
+    assert.ok(names.size > 500 && findings > 50, `${names.size} names, ${findings} findings`)
   })
 })
 
