@@ -13,12 +13,10 @@
  * id as printed here: `matchesShown`).
  */
 import type { Diagnostic } from '@twinsync/sdk'
+import { spellCharacter, spelledLine } from '@twinsync/sdk/errors'
 
-// Every control and format character, and U+2028/2029 (some terminals break lines at them).
-const UNSEEN = /[\p{Cc}\p{Cf}\u2028\u2029]/gu
-// The same, but newline and tab: a block of lines keeps its lines.
+// Every control and format character but newline and tab (the SDK's spelledLine spells those too): a block of lines keeps its lines.
 const UNSEEN_IN_LINES = /(?![\n\t])[\p{Cc}\p{Cf}\u2028\u2029]/gu
-const NAMED: Readonly<Record<string, string>> = { '\n': '\\n', '\t': '\\t', '\r': '\\r', '\x1b': '\\e' }
 
 /**
  * One character as the terminal rule spells it: a name (`\e`, `\r`, `\n`, `\t`), `\xHH` up to
@@ -26,16 +24,12 @@ const NAMED: Readonly<Record<string, string>> = { '\n': '\\n', '\t': '\\t', '\r'
  * character class of its own (a plan's names: command-text.ts visibleName), in the same spelling.
  */
 export function spell(ch: string): string {
-  const named = NAMED[ch]
-  if (named !== undefined) return named
-  const code = ch.codePointAt(0) as number
-  if (code <= 0xff) return `\\x${code.toString(16).padStart(2, '0')}`
-  return code <= 0xffff ? `\\u${code.toString(16).padStart(4, '0')}` : `\\u{${code.toString(16)}}`
+  return spellCharacter(ch)
 }
 
 /** One line of text as a terminal may show it: every control and invisible character spelled out, newlines and tabs too. */
 export function terminalText(text: string): string {
-  return text.replace(UNSEEN, spell)
+  return spelledLine(text)
 }
 
 /** A block of lines (a diff, a program's output, a whole rendered screen of the CLI): as terminalText, keeping its newlines and tabs. */

@@ -121,3 +121,6 @@ export class TwinSyncError extends Error {
 export function isTwinSyncError(error: unknown): error is TwinSyncError {
   return error instanceof TwinSyncError || (error instanceof Error && error.name === 'TwinSyncError' && 'code' in error)
 }
+
+// The spelling of unseen characters rides on this entry, the one every command loads (`@twinsync/sdk/errors`): the core's terminal rule (core/src/terminal-text.ts) spells with it from the start, the SDK's differ (text-diff.ts) too.
+export { spellCharacter, spelledLine } from './spelled-text.js'

@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module'
+import { spelledLine } from './spelled-text.js'
 
 /**
  * The one text differ: a unified diff of two versions of a file (jsdiff's: a `====` line, then
@@ -12,12 +13,18 @@ import { createRequire } from 'node:module'
  * every line the change writes. Before session 36 it got no diff at all, and the plan showed such
  * a replace by its sizes and hashes only: a pulled file made that different hid its every line,
  * one added among them too.
+ *
+ * The path in the `---`/`+++` header is spelled out (spelled-text.ts: `\n`, `\e`, `\u202e`), as
+ * every other place that shows a name does: a header is one line whatever the name holds. Before
+ * session 42 a machine file named `a<newline>b.conf` (any local user can make one in a mirrored
+ * folder) split its header in two, and the second half read as a line of the plan.
  */
 export function textDiff(path: string, before: string, after: string): string | undefined {
-  return jsdiff().createTwoFilesPatch(`a${path}`, `b${path}`, before, after, undefined, undefined, { context: 3, timeout: 2000 }) ?? wholeFileDiff(path, before, after)
+  const name = spelledLine(path)
+  return jsdiff().createTwoFilesPatch(`a${name}`, `b${name}`, before, after, undefined, undefined, { context: 3, timeout: 2000 }) ?? wholeFileDiff(name, before, after)
 }
 
-/** One hunk: every line of `before` removed, every line of `after` added (diff -u's marks for a missing last newline). */
+/** One hunk: every line of `before` removed, every line of `after` added (diff -u's marks for a missing last newline); `path` spelled out already. */
 function wholeFileDiff(path: string, before: string, after: string): string {
   const side = (text: string, mark: '-' | '+') => {
     if (text === '') return []

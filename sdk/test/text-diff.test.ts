@@ -37,6 +37,10 @@ describe('textDiff: the one text differ', () => {
     assert.equal(diff.match(/^@@ /gm)?.length, 2, diff)
   })
 
+  it('spells out control characters in the header\'s name, so the header stays one line (session 42: a name with a newline split it)', () => {
+    assert.equal(textDiff('/etc/a\nb\x1b[2K.conf', 'x\n', 'y\n'), `${SEPARATOR}\n--- a/etc/a\\nb\\e[2K.conf\n+++ b/etc/a\\nb\\e[2K.conf\n@@ -1,1 +1,1 @@\n-x\n+y\n`)
+  })
+
   it('diffs a short file (a crontab) and a new file the same way', () => {
     assert.equal(textDiff('/etc/rc.local', 'a\nb\nc\n', 'a\nB\nc\nd\n'), `${SEPARATOR}\n--- a/etc/rc.local\n+++ b/etc/rc.local\n@@ -1,3 +1,4 @@\n a\n-b\n+B\n c\n+d\n`)
     assert.equal(textDiff('/x', '', 'new\n'), `${SEPARATOR}\n--- a/x\n+++ b/x\n@@ -0,0 +1,1 @@\n+new\n`)

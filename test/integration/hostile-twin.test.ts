@@ -22,6 +22,8 @@ import { SnapshotWorkflow } from '../../core/src/services/take-snapshot.js'
 import { fakeChars } from '../fixtures/secrets/samples.js'
 import { checksum, errorCode, git, GIT_ENV, noPlugins, smallTwin } from '../support/in-process-twin.js'
 import { twinsyncLine } from '../../core/src/plan/command-text.js'
+import { renderPlan } from '../../core/src/cli/render-plan.js'
+import { changeLines } from '../../core/src/tui/change-detail.js'
 /** Lines as a run on this machine's default twin and configuration says them (no flags). */
 const LINE = (args: readonly string[]) => twinsyncLine(args, { root: '/' })
 
@@ -366,6 +368,28 @@ describe('hostile twin corpus: the twin is untrusted input', function () {
       assert.equal((await (await rig.container()).resolve(RemoteService).pull()).status, 'fast-forwarded')
       assert.equal(git(rig.twin, ['show', 'HEAD:filesystem/etc/motd']), 'from the mirror\n')
       assert.equal(git(rig.twin, ['show', 'HEAD:filesystem/etc/ctl\nname.conf']), 'made on the machine\n')
+    } finally {
+      await rm(machineFile, { force: true })
+    }
+  })
+
+  it('a machine file named with a newline: the plan\'s diff header spells the name out (`\\n`), one line in the CLI and the TUI alike, as the change\'s line does (before session 42 the header split in two and its second half read as a line of the plan)', async () => {
+    const machineFile = join(rig.root, 'etc', 'ctl\nname.conf')
+    await writeFile(machineFile, 'made on the machine\n')
+    try {
+      await (await rig.container()).resolve(SnapshotWorkflow).take({ init: false, ifChanged: false })
+      await writeFile(machineFile, 'changed on the machine\n')
+      const plan = await (await rig.container()).resolve(PlanWorkflow).plan({})
+      const change = plan.changes.find((c) => c.resource === '/etc/ctl\nname.conf')
+      assert.ok(change?.diff !== undefined, JSON.stringify(plan.changes.map((c) => c.resource)))
+      assert.match(change.diff, /^--- a\/etc\/ctl\\nname\.conf\n\+\+\+ b\/etc\/ctl\\nname\.conf\n@@ /m, change.diff)
+      const cli = renderPlan(plan, LINE).split('\n')
+      const tui = changeLines(change).map((l) => l.text)
+      for (const [front, lines] of [['CLI', cli], ['TUI', tui]] as const) {
+        assert.ok(lines.some((l) => l.trim() === '--- a/etc/ctl\\nname.conf'), `${front}: ${lines.join('\n')}`)
+        assert.ok(lines.some((l) => l.trim() === '+++ b/etc/ctl\\nname.conf'), `${front}: ${lines.join('\n')}`)
+        assert.deepEqual(lines.filter((l) => l.trim().startsWith('name.conf')), [], `${front}: a line of the name's second half`)
+      }
     } finally {
       await rm(machineFile, { force: true })
     }
