@@ -530,6 +530,37 @@ describe('files provider: stat cache', () => {
     assert.equal(doubled.lookup('/etc/app/app.conf', statOf('/etc/app/app.conf')), undefined, 'nor of any other file: the cache is as refused')
   })
 
+  it("carries a kept file's record saying what it is without decoding its text (session 42)", async () => {
+    // A split manifest's kept parts carry about 19,500 records on the scale root's one-file
+    // snapshot: each mirrored file's text was made a string only to see that it was there.
+    const at = Date.now() - 60_000
+    const file = (ino: number) => ({ type: 'file' as const, mode: 0o644, uid: 0, gid: 0, size: 10, mtimeMs: at, ctimeMs: at, ino, dev: 7, nlink: 1 })
+    const memory = new MemoryCache()
+    const first = await StatCache.open(memory, 'rules', Date.now(), 'stamp')
+    first.remember('/etc/a.conf', file(1), { content: 'mirrored', sha256: 'a'.repeat(64) }, 'level = 1\n')
+    first.remember('/etc/b.conf', file(2), { content: 'mirrored', sha256: 'b'.repeat(64) }, 'level = 2\n')
+    first.remember('/etc/c.bin', file(3), { content: 'binary', sha256: 'c'.repeat(64) })
+    await first.save()
+    first.close()
+    const next = await StatCache.open(memory, 'rules', Date.now(), 'stamp')
+    assert.equal(next.carry('/etc/a.conf', file(1)), 'mirrored') // the files' paths decoded here, once
+    const toString = Buffer.prototype.toString
+    let decoded = 0
+    Buffer.prototype.toString = function (this: Buffer, ...args: Parameters<Buffer['toString']>) {
+      decoded++
+      return toString.apply(this, args)
+    }
+    try {
+      assert.equal(next.carry('/etc/b.conf', file(2)), 'mirrored')
+      assert.equal(next.carry('/etc/c.bin', file(3)), 'other')
+      assert.equal(next.carry('/etc/b.conf', file(9)), undefined, 'its stat data moved: described')
+    } finally {
+      Buffer.prototype.toString = toString
+    }
+    assert.equal(decoded, 0, 'no text decoded')
+    next.close()
+  })
+
   it('hands its buffer off when closed, never a slice of a buffer others share', async () => {
     await new Promise((resolve) => setTimeout(resolve, 150))
     const memory = new MemoryCache()
