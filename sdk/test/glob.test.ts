@@ -104,6 +104,47 @@ describe('glob dialects, each against the program it stands for', () => {
       assert.equal(re('/srv/[ab]').test('/srv/a'), false)
       assert.equal(re('/etc/a+b.conf').test('/etc/aab.conf'), false)
     })
+
+    /** Session 41's pathPatternToRegExp, a character at a time: what one search of the pattern must give. */
+    function byCharacter(pattern: string): string {
+      let out = '^'
+      for (let i = 0; i < pattern.length; i++) {
+        const ch = pattern[i] as string
+        if (ch === '*') {
+          if (pattern[i + 1] === '*') {
+            out += '.*'
+            i++
+          } else out += '[^/]*'
+        } else if (ch === '?') out += '[^/]'
+        else out += ch.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+      }
+      return out + '$'
+    }
+
+    it('writes the expression the character loop wrote, for random patterns of wildcards, specials and text (speed, session 42)', () => {
+      const alphabet = ['*', '*', '?', '/', '.', '+', '^', '$', '{', '}', '(', ')', '|', '[', ']', '\\', 'a', 'Z', '-', '_', ' ', '\u00e9', '\u{1F600}']
+      let seed = 42
+      const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31
+      for (let n = 0; n < 5000; n++) {
+        const pattern = Array.from({ length: Math.floor(next() * 24) }, () => alphabet[Math.floor(next() * alphabet.length)]).join('')
+        assert.equal(pathPatternToRegExp(pattern).source, new RegExp(byCharacter(pattern)).source, JSON.stringify(pattern))
+      }
+    })
+
+    it('searches a pattern once, not once a character (speed, session 42)', () => {
+      const replace = String.prototype.replace
+      let calls = 0
+      String.prototype.replace = function (this: string, ...args: Parameters<typeof replace>) {
+        calls++
+        return replace.apply(this, args)
+      } as typeof replace
+      try {
+        pathPatternToRegExp('/etc/ssh/ssh_host_*_key.d/**/?.conf')
+      } finally {
+        String.prototype.replace = replace
+      }
+      assert.ok(calls <= 1, `${calls} searches`)
+    })
   })
 
   describe('PathPatterns: a configuration\'s ignore and secret path lists', () => {
