@@ -213,7 +213,7 @@ describe('kept parts: a provider keeps its documents as the observed commit hold
 /**
  * A provider that keeps some of its documents by name and makes the others (as the files
  * provider does with a split manifest's unchanged parts, session 26): the kept names are looked
- * up in a set (keptMatcher); a document it neither makes nor names goes.
+ * up in a map (keptNames); a document it neither makes nor names goes.
  */
 describe('kept parts: documents kept by name beside documents made', function () {
   this.timeout(60_000)

@@ -109,20 +109,17 @@ export function refusedClaim(
 }
 
 /**
- * Whether a path lies in one of the provider's kept parts (a document, or a folder ending in
- * "/"). Speed (issue 22, session 26): a provider may keep thousands of documents by name (the
- * files provider's unchanged manifest parts and their mirrored files, about 19,300 on the scale
- * root with one file changed), so the names are looked up in a set, not gone through for each of
- * the twin's paths (19,626 × 19,300 comparisons).
+ * Whether a path no provider keeps by name (keptNames answered it first) lies in one of the
+ * provider's kept folders (a kept part ending in "/"); undefined when it keeps none. Speed
+ * (issue 22, session 26): a provider may keep thousands of documents by name, so they are looked
+ * up in keptNames' map, not gone through for each of the twin's paths (19,626 × 19,300
+ * comparisons on the scale root); session 42: the
+ * scale root's one-file snapshot keeps about 19,300 documents by name, and writeDocuments made
+ * a set of them that keptNames' map already answered (figure in docs/architecture.md, Speed).
  */
-export function keptMatcher(kept: readonly string[]): (path: string) => boolean {
-  const names = new Set<string>()
-  const folders: string[] = []
-  for (const part of kept) {
-    if (part.endsWith('/')) folders.push(part)
-    else names.add(part)
-  }
-  return (path) => names.has(path) || folders.some((folder) => path.startsWith(folder))
+export function keptFolders(kept: readonly string[]): ((path: string) => boolean) | undefined {
+  const folders = kept.filter((part) => part.endsWith('/'))
+  return folders.length === 0 ? undefined : (path) => folders.some((folder) => path.startsWith(folder))
 }
 
 /**

@@ -27,7 +27,7 @@ import { changedBetween, OBSERVED_REF, treeOf } from '../intent/intent-git.js'
 import { isScreened, screenDocument, secretInDocumentName } from './secret-guard.js'
 import { ScreenedDocuments } from './screened-documents.js'
 import { ownerOfTwinPath } from './twin-ownership.js'
-import { keptClaimsHold, keptMatcher, keptNames, refusedClaim, sinceTokens, writeKeptRecord, type KeptRecord } from './kept-parts.js'
+import { keptClaimsHold, keptFolders, keptNames, refusedClaim, sinceTokens, writeKeptRecord, type KeptRecord } from './kept-parts.js'
 import { appendAll } from '../append-to.js'
 
 export interface SnapshotOptions {
@@ -485,9 +485,10 @@ export class SnapshotService {
     // A path of a fresh provider that it did not write goes, unless it lies in a part the provider
     // keeps (checkKept): then HEAD's file stays as it is, never another provider's on its word.
     const keptFiles = new Map<string, number>()
-    const keeps = new Map([...kept].map(([name, parts]) => [name, keptMatcher(parts)]))
-    // A document kept by name is its provider's (refusedClaim asked): not asked again (keptNames).
+    // A document kept by name is its provider's (refusedClaim asked): not asked again (keptNames);
+    // any other path is kept only in a folder its provider keeps (keptFolders).
     const keptByName = keptNames(kept)
+    const keeps = new Map([...kept].map(([name, parts]) => [name, keptFolders(parts)]))
     const gone = draft.listUnsorted(['filesystem/', 'system/']).filter((path) => {
       if (written.has(path)) return false
       const keeper = keptByName.get(path)
