@@ -3,7 +3,7 @@ import type { Config as OclifConfig } from '@oclif/core'
 import type { Logger } from '@twinsync/sdk'
 import { LocalHost, TwinSyncError } from '@twinsync/sdk/light'
 import { container as rootContainer, type DependencyContainer } from './di.js'
-import { loadConfigFile } from './config/config-file.js'
+import { configLine, loadConfigFile } from './config/config-file.js'
 import { ProviderRegistry } from './providers/provider-registry.js'
 import { GitHubApi, type GitHubApiOptions } from './remote/github-api.js'
 import { Tokens, registerValue } from './tokens.js'
@@ -23,7 +23,8 @@ export interface ContainerOptions {
 /** One container per command run: the validated config, the target's host port, the twin. */
 export async function createContainer(options: ContainerOptions): Promise<DependencyContainer> {
   const root = await checkRoot(options.root)
-  const config = await loadConfigFile(options.configPath)
+  // A CONFIG_INVALID's `twinsync config` line: the --root and --repo given (the file did not load).
+  const config = await loadConfigFile(options.configPath, configLine({ root, repo: options.repo }))
   const location = resolveTwinLocation(options.repo, config.values.repo)
   const c = rootContainer.createChildContainer()
   registerValue(c, Tokens.Config, config)

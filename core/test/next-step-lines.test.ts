@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url'
 
 /**
  * The one rule for a command a person is told to run (session 41, 42): built with twinsyncLine
- * (RunTarget.line, a renderer's LineFor), so it names the run's --root, --repo and --config,
+ * (RunTarget.line, a renderer's LineFor; in a provider, the SDK's twinsyncLines(ctx), which the
+ * core fills from the same RunTarget), so it names the run's --root, --repo and --config,
  * quoted for a shell. A `twinsync …` written out in a string is a line without them: pasted after
  * a run with --root, --repo or --config (under sudo, a twin elsewhere), it acts on the default
  * twin and configuration. This scan finds such literals in the sources. Each file that still has
@@ -21,7 +22,6 @@ const COMMENT = /^\s*(\/\/|\*|\/\*|\{\/\*)/
 
 const HELP = "oclif help text (a command's description or a flag's): says what a command is, for no run in particular"
 const PLUGINS = "oclif's plugins commands: they take no --root, --repo or --config (plugins are the user's, not the twin's)"
-const NOT_YET = 'not yet threaded: a provider (plugin) or the SDK has no run target (ProviderContext carries none); to do'
 
 const ALLOWED: Record<string, [number, string]> = {
   'core/src/base-command.ts': [2, '`twinsync COMMAND --help`: help, the same for every target'],
@@ -52,26 +52,9 @@ const ALLOWED: Record<string, [number, string]> = {
   'core/src/tui/settings-screen.tsx': [2, '`twinsync tui` WITHOUT --repo, on purpose; "as `twinsync init` does": what the key does, nothing to paste'],
   'core/src/tui/plan-screen.tsx': [1, '"as `twinsync pull --take-mirror`": what the key does, nothing to paste'],
   'core/src/twin/twin-owner.ts': [1, "schematic: `sudo twinsync … --repo TWIN` as the twin's owner, where … is the person's own command"],
-  'core/src/config/config-file.ts': [1, 'the configuration did not load: the run has no target yet'],
   'core/src/twin/twin-state.ts': [1, '"point --repo at a twin made with `twinsync init`": how a twin is made, the --repo to give is the point'],
   'core/src/rehearse/inside.ts': [1, `${PLUGINS}; and \`providers\` as the user who rehearses runs it: said inside the container, whose root and twin are not the person's`],
-  'plugins/apt/src/provider.ts': [1, `${NOT_YET}: ProviderContext carries no run target`],
-  'plugins/autostart/src/apply.ts': [1, `${NOT_YET}: ProviderContext carries no run target`],
-  'plugins/autostart/src/load.ts': [1, `${NOT_YET}: ProviderContext carries no run target`],
-  'plugins/autostart/src/collect.ts': [1, `${NOT_YET}: ProviderContext carries no run target`],
-  'plugins/cron/src/collect.ts': [1, `${NOT_YET}: ProviderContext carries no run target`],
-  'plugins/files/src/collect.ts': [1, `${NOT_YET}: ProviderContext carries no run target`],
-  'plugins/cron/src/load.ts': [1, `${NOT_YET}: ProviderContext carries no run target`],
-  'plugins/cron/src/provider.ts': [1, `${NOT_YET}: ProviderContext carries no run target`],
-  'plugins/cron/src/review.ts': [1, `${NOT_YET}: ProviderContext carries no run target`],
-  'plugins/files/src/apply.ts': [1, `${NOT_YET}: ProviderContext carries no run target`],
-  'plugins/files/src/load.ts': [1, `${NOT_YET}: ProviderContext carries no run target`],
-  'plugins/files/src/manifest.ts': [2, `${NOT_YET}: ProviderContext carries no run target`],
-  'plugins/files/src/scope.ts': [8, `${NOT_YET}: ProviderContext carries no run target`],
-  'plugins/systemd/src/provider.ts': [2, `${NOT_YET}: ProviderContext carries no run target`],
-  'sdk/src/diagnostic-codes.ts': [1, `${NOT_YET}: the SDK has no run target`],
   'sdk/src/errors.ts': [4, "error codes' descriptions (`twinsync describe`): what a code means, for no run in particular"],
-  'sdk/src/linked-folder.ts': [1, `${NOT_YET}: the SDK has no run target`],
 }
 
 function sources(dir: string): string[] {
@@ -89,7 +72,7 @@ describe('next steps: every suggested twinsync command is built by twinsyncLine,
     const wrong: string[] = []
     for (const [file, lines] of found) {
       const allowed = ALLOWED[file]?.[0] ?? 0
-      if (lines.length > allowed) wrong.push(`${file}: ${lines.length} line(s) name a bare \`twinsync …\` (allowed ${allowed}); build it with twinsyncLine / RunTarget.line:\n    ${lines.join('\n    ')}`)
+      if (lines.length > allowed) wrong.push(`${file}: ${lines.length} line(s) name a bare \`twinsync …\` (allowed ${allowed}); build it with twinsyncLine / RunTarget.line (a provider: twinsyncLines(ctx)):\n    ${lines.join('\n    ')}`)
       if (lines.length < allowed) wrong.push(`${file}: ${lines.length} line(s), the list allows ${allowed}: lower its entry (the list only shrinks)`)
     }
     for (const file of Object.keys(ALLOWED)) if (!found.has(file)) wrong.push(`${file}: listed, but has none any more: take it off the list`)

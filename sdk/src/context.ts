@@ -1,5 +1,6 @@
 import type { HostPort } from './host.js'
 import type { PathClaims } from './path-claims.js'
+import type { TwinsyncLine } from './command-line.js'
 
 export interface Limits {
   /** Files larger than this are recorded in the manifest but not copied (bytes). */
@@ -39,6 +40,13 @@ export interface ProviderContext {
   config: unknown
   /** Data a provider keeps between runs, outside the committed twin (e.g. a stat cache). */
   cache: ProviderCache
+  /**
+   * A `twinsync ARGS` line for a next step, with this run's --root, --repo and --config, each
+   * argument quoted for a shell: pasted, it acts on the same machine, twin and configuration as
+   * the run that printed it. Optional (SDK 0.1 contexts have none; a test's need not): read it
+   * through twinsyncLines(ctx), which falls back to the arguments quoted, without the flags.
+   */
+  twinsync?: TwinsyncLine
 }
 
 /**

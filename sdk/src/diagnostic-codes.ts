@@ -1,6 +1,7 @@
 // The diagnostics a provider or the host makes, and their shared codes, without the schema
 // (diagnostic.ts): what the core needs to reach the twin loads no typebox (light.ts).
 import type { Diagnostic } from './diagnostic.js'
+import { bareTwinsyncLine, type TwinsyncLine } from './command-line.js'
 
 type DiagnosticExtra = Partial<Pick<Diagnostic, 'detail' | 'path' | 'provider' | 'change'>>
 
@@ -85,8 +86,10 @@ export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
  * one warning each naming the change, with the error's code and next step. A forged plan with
  * `--allow-unauthenticated` for a package name is then refused whole (PLAN_OUTSIDE_SCOPE, exit 2)
  * before any change of it runs, instead of failing its own step after others were applied.
+ * `line`: the run's `twinsync ARGS` lines (twinsyncLines(ctx)) for the default next step; without
+ * it (an outside plugin built against an older SDK), the line names no run.
  */
-export function refusedChanges<C extends { id: string }>(provider: string, changes: readonly C[], check: (change: C) => unknown): Diagnostic[] {
+export function refusedChanges<C extends { id: string }>(provider: string, changes: readonly C[], check: (change: C) => unknown, line: TwinsyncLine = bareTwinsyncLine): Diagnostic[] {
   const out: Diagnostic[] = []
   for (const change of changes) {
     try {
@@ -95,7 +98,7 @@ export function refusedChanges<C extends { id: string }>(provider: string, chang
       const coded = error as { code?: unknown; message?: unknown; nextStep?: unknown }
       const code = typeof coded.code === 'string' ? coded.code : 'CHANGE_INVALID'
       const message = typeof coded.message === 'string' ? coded.message : String(error)
-      const detail = typeof coded.nextStep === 'string' ? coded.nextStep : 'Make a new plan (`twinsync plan`): the planner never makes such a change; if the twin asks for it, fix the twin (`git -C <twin> diff` shows recent edits).'
+      const detail = typeof coded.nextStep === 'string' ? coded.nextStep : `Make a new plan (\`${line(['plan'])}\`): the planner never makes such a change; if the twin asks for it, fix the twin (\`git -C <twin> diff\` shows recent edits).`
       out.push(warningDiagnostic(code, `${JSON.stringify(change.id)}: left out, ${message}`, { provider, change: change.id, detail }))
     }
   }

@@ -3,6 +3,7 @@ import { errorDiagnostic } from './diagnostic-codes.js'
 import { isTwinSyncError, TwinSyncError } from './errors.js'
 import type { HostReader, ReadOptions } from './host.js'
 import { checkTargetPath } from './target-path.js'
+import { bareTwinsyncLine, type TwinsyncLine } from './command-line.js'
 
 /**
  * The folders a Debian system itself makes symlinks of, with the targets it gives them (merged
@@ -257,12 +258,13 @@ export const NOT_UTF8_REASON = 'it is not UTF-8 text (decoded, an apply would wr
  * entry, rc.local: a hand edit or a pull; a collect never writes one), never decoded lossily: an
  * apply writes the text back whole, and U+FFFD in place of its bytes is a change no plan showed
  * (session 40). TWIN_INVALID, an error: nothing of `provider` is planned, its edits stay pending.
+ * `line`: the run's `twinsync ARGS` lines (twinsyncLines(ctx)); without it, the line names no run.
  */
-export function startupTextNotUtf8(path: string, provider: string): Diagnostic {
+export function startupTextNotUtf8(path: string, provider: string, line: TwinsyncLine = bareTwinsyncLine): Diagnostic {
   return errorDiagnostic('TWIN_INVALID', `${path} is not UTF-8 text; nothing of ${provider} is planned from the twin until it is`, {
     path,
     provider,
-    detail: `Save ${path} as UTF-8 text, or go back to the last snapshot's with \`twinsync discard startup\` (drops every pending cron and autostart edit).`,
+    detail: `Save ${path} as UTF-8 text, or go back to the last snapshot's with \`${line(['discard', 'startup'])}\` (drops every pending cron and autostart edit).`,
   })
 }
 

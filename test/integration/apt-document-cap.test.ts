@@ -28,7 +28,7 @@ describe('an apt.json over MAX_APT_PACKAGES: refused before it is planned', func
     await refusedBeforePlanned(
       twinsync,
       /system\/packages\/apt\.json lists 50,001 packages, more than the 50,000 TwinSync takes; it was not read/,
-      /\[TWIN_INVALID\]\n\s+Nothing of packages is planned\. Remove the added packages from the twin, or go back to the last snapshot's with `twinsync discard packages`/,
+      /\[TWIN_INVALID\]\n\s+Nothing of packages is planned\. Remove the added packages from the twin, or go back to the last snapshot's with `twinsync discard packages --root [^`]+`/,
       state,
       'no commit, the working twin and dpkg\'s database unchanged',
     )

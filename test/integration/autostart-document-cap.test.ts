@@ -36,7 +36,7 @@ describe('autostart entries over MAX_AUTOSTART_ENTRIES: refused before they are 
     await refusedBeforePlanned(
       twinsync,
       /system\/startup\/autostart\.json lists 50,001 entries, more than the 50,000 TwinSync takes; it was not read/,
-      /\[TWIN_INVALID\]\n\s+Nothing is planned for autostart\. Take the added entries out of system\/startup\/autostart\.json, or go back to the last snapshot's with `twinsync discard startup`/,
+      /\[TWIN_INVALID\]\n\s+Nothing is planned for autostart\. Take the added entries out of system\/startup\/autostart\.json, or go back to the last snapshot's with `twinsync discard startup --root [^`]+`/,
       state,
       'no commit, the working twin and /etc/xdg unchanged',
     )

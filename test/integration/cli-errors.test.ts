@@ -143,6 +143,60 @@ describe('twinsync refuses bad input and changes nothing', function () {
     assert.deepEqual([...commands].sort(), ['adopt ITEM', 'github create', 'github link OWNER/REPO', 'remote set URL', 'status'])
   })
 
+  // Session 42: a provider's next steps (ProviderContext.twinsync, which the core fills from the
+  // run's RunTarget): the files provider's outOfScope (the change id, a path with a space, in the
+  // line), systemd's load, and the SDK's startupTextNotUtf8 (cron's load). Before, each named a
+  // bare `twinsync discard ...` (files: no id at all).
+  it('the next steps the plugins give (files, systemd, cron through the SDK) name the run\'s --root, --repo and --config', async () => {
+    const root = join(cli.dir, 'a root')
+    const repo = join(cli.dir, "my 'twin'")
+    const config = join(cli.dir, "it's $HOME conf.yaml")
+    await mkdir(join(root, 'etc/systemd/system'), { recursive: true }) // systemd detected
+    await mkdir(join(root, 'etc/my dir'))
+    await writeFile(join(root, 'etc/my dir/x.txt'), 'hi\n')
+    await writeFile(join(root, 'etc/crontab'), 'SHELL=/bin/sh\n') // cron detected
+    await writeFile(config, '{}\n')
+    const flags = ['--root', root, '--repo', repo, '--config', config]
+    assert.equal((await cli.twinsync(['init', ...flags])).code, 0)
+    const snapshot = await cli.twinsync(['snapshot', ...flags])
+    assert.equal(snapshot.code, 0, snapshot.stderr)
+    await writeFile(join(repo, 'system/services/units.json'), '{"units": {}, "unit": {"cron.service": {"state": "disabled"}}}\n')
+    await writeFile(join(repo, 'filesystem/etc/my dir/x.txt'), Buffer.from('a\xffb\n', 'latin1'))
+    await mkdir(join(repo, 'filesystem/var/spool/cron/crontabs'), { recursive: true })
+    await writeFile(join(repo, 'filesystem/var/spool/cron/crontabs/root'), Buffer.from('# \xff\n', 'latin1'))
+    const plan = await cli.twinsync(['plan', ...flags])
+    const lines = pasted(plan.stdout + plan.stderr)
+    const commands: string[] = []
+    for (const line of lines) {
+      const argv = await argvOf(line)
+      assert.deepEqual(argv.slice(-6), flags, line)
+      commands.push(argv.slice(0, -6).join(' '))
+    }
+    assert.deepEqual(commands.sort(), ['discard files:replace:/etc/my dir/x.txt', 'discard services', 'discard startup'], plan.stdout + plan.stderr)
+  })
+
+  // Session 42: CONFIG_INVALID named a bare `twinsync config`, which (pasted after a run with
+  // --config) printed another configuration, the default one. The file that did not load is its
+  // --config; --root and --repo are the flags given (known before any configuration is).
+  it('CONFIG_INVALID names `twinsync config` with the file that did not load and the --root and --repo given', async () => {
+    const root = join(cli.dir, 'a root')
+    const repo = join(cli.dir, "my 'twin'")
+    await mkdir(root)
+    const core = join(cli.dir, "it's $HOME core.yaml") // a core setting: refused as the file loads
+    const section = join(cli.dir, "it's $HOME files.yaml") // a provider's section: refused by the registry, with the run's target
+    await writeFile(core, 'limits:\n  logLines: many\n')
+    await writeFile(section, 'files:\n  nosuch: 1\n')
+    assert.equal((await cli.twinsync(['init', '--root', root, '--repo', repo])).code, 0)
+    for (const config of [core, section]) {
+      const r = await cli.twinsync(['status', '--root', root, '--repo', repo, '--config', config, '--json'])
+      assert.equal(r.code, 2, r.stdout + r.stderr)
+      const { error } = json<{ error: { code: string; nextStep: string } }>(r)
+      assert.equal(error.code, 'CONFIG_INVALID', r.stdout)
+      const [line] = pasted(error.nextStep)
+      assert.deepEqual(await argvOf(line), ['config', '--root', root, '--repo', repo, '--config', config], error.nextStep)
+    }
+  })
+
   it('an unknown command or flag', async () => {
     const command = await cli.twinsync(['snapshott'])
     assert.equal(command.code, 2)

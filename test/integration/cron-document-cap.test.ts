@@ -27,7 +27,7 @@ describe('crontabs over MAX_CRON_LINES: refused before they are planned, and by 
     await mkdir(join(twinDir, CRONTAB, '..'), { recursive: true })
     await writeFile(join(twinDir, CRONTAB), jobs(MAX_CRON_LINES + 1))
     const state = async () => `${git(twinDir, ['rev-parse', 'HEAD'])}${git(twinDir, ['status', '--porcelain', '--untracked-files=all'])}${await checksum(join(root().rootfs.dir, 'var/spool/cron'))}`
-    await refusedBeforePlanned(twinsync, refusal, /\[TWIN_INVALID\]\n\s+Nothing is planned for cron\. .*`twinsync discard startup`/, state, 'no commit, the working twin and the spool unchanged')
+    await refusedBeforePlanned(twinsync, refusal, /\[TWIN_INVALID\]\n\s+Nothing is planned for cron\. .*`twinsync discard startup --root [^`]+`/, state, 'no commit, the working twin and the spool unchanged')
     const discard = await twinsync('discard', 'startup')
     assert.equal(discard.code, 0, said(discard))
     assert.equal(git(twinDir, ['status', '--porcelain', '--untracked-files=all']), '', 'the crontab is out of the twin again')

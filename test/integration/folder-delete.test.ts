@@ -61,7 +61,7 @@ describe('apply deletes a folder only as far as the plan names its entries', fun
     assert.equal(apply.code, 1, apply.stdout + apply.stderr)
     assert.match(apply.stdout, /FAILED\s+Delete \/etc\/site and the 3 entries below it: \/etc\/site is kept, with 2 entries the plan did not name; 3 named entries were deleted\n/)
     assert.match(apply.stdout, /\/etc\/site\/private\.key\.bak \(ignored[^)]*\).*\[FILES_DELETE_KEPT\]/s)
-    assert.match(apply.stdout, /\[FILES_DELETE_KEPT\]\n +Next step: Look at what is left in \/etc\/site: .*`twinsync discard files:delete:\/etc\/site`/)
+    assert.match(apply.stdout, /\[FILES_DELETE_KEPT\]\n +Next step: Look at what is left in \/etc\/site: .*`twinsync discard files:delete:\/etc\/site --root [^`]+`/)
     assert.equal(await readFile(at('etc/site/private.key.bak'), 'utf8'), 'a backup a person keeps here\n')
     assert.equal(await readFile(at('etc/site/site.conf.dpkg-old'), 'utf8'), 'listen 8080\n')
     assert.equal(existsSync(at('etc/site/site.conf')), false, 'what the plan named is deleted')

@@ -469,7 +469,7 @@ describe('a manifest entry added by hand, applied', function () {
     await listTwice(byHand(NEW_IN_ORDER, '0600'))
     const plan = await twinsync('plan')
     assert.equal(plan.code, 1, plan.stdout + plan.stderr)
-    assert.match(plan.stdout, /error: files: system\/files\/manifest\.json lists "\/etc\/default\/twinsync-site" twice, asking different things of it \(mode "0600" and "0640"\) \[FILES_MANIFEST_DUPLICATE\]\n  Keep the entry you mean for \/etc\/default\/twinsync-site in system\/files\/manifest\.json and delete the other, then plan again; or drop every pending file edit with `twinsync discard files`\./)
+    assert.match(plan.stdout, /error: files: system\/files\/manifest\.json lists "\/etc\/default\/twinsync-site" twice, asking different things of it \(mode "0600" and "0640"\) \[FILES_MANIFEST_DUPLICATE\]\n  Keep the entry you mean for \/etc\/default\/twinsync-site in system\/files\/manifest\.json and delete the other, then plan again; or drop every pending file edit with `twinsync discard files --root [^`]+`\./)
     const discard = await twinsync('discard', 'files')
     assert.equal(discard.code, 0, discard.stdout + discard.stderr)
     const again = await twinsync('plan', '--json')

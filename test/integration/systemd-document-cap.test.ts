@@ -25,7 +25,7 @@ describe('a units.json over MAX_SYSTEMD_UNITS: refused before it is planned', fu
     await refusedBeforePlanned(
       twinsync,
       /system\/services\/units\.json lists 50,001 units, more than the 50,000 TwinSync takes; it was not read/,
-      /\[TWIN_INVALID\]\n\s+Nothing is planned for services\. Remove the added units from the twin, or go back to the last snapshot's with `twinsync discard services`/,
+      /\[TWIN_INVALID\]\n\s+Nothing is planned for services\. Remove the added units from the twin, or go back to the last snapshot's with `twinsync discard services --root [^`]+`/,
       state,
       'no commit, the working twin and /etc/systemd unchanged',
     )
@@ -48,7 +48,7 @@ describe('a units.json over MAX_SYSTEMD_UNITS: refused before it is planned', fu
     await refusedBeforePlanned(
       twinsync,
       /system\/services\/units\.json: "unit": unknown key \(only "units" is read\)/,
-      /\[TWIN_INVALID\]\n\s+Put the units under "units" in system\/services\/units\.json .* or go back to the last snapshot's with `twinsync discard services`/,
+      /\[TWIN_INVALID\]\n\s+Put the units under "units" in system\/services\/units\.json .* or go back to the last snapshot's with `twinsync discard services --root [^`]+`/,
       state,
       'no commit, the working twin and /etc/systemd unchanged',
     )

@@ -84,7 +84,7 @@ describe('a twin document for a file the manifest lists as not mirrored (secret,
     assert.match(reason('files:replace:/etc/app/db.conf'), /the file holds a secret/)
     assert.match(reason('files:replace:/etc/app/blob.bin'), /the file is binary/)
     assert.match(reason('files:replace:/etc/app/big.txt'), /the file is bigger than maxFileSize/)
-    assert.match(s.pending.items[0]?.nextStep ?? '', /^Change the file on the machine itself .*`twinsync discard` it/)
+    assert.match(s.pending.items[0]?.nextStep ?? '', /^Change the file on the machine itself .*\(`twinsync discard files:replace:\/etc\/\S+ --root [^`]+`\)/)
     const text = await twinsync('status')
     assert.match(text.stdout, /files:replace:\/etc\/wireguard\/wg0\.conf .*\(never applied: .*\) \[FILES_NOT_MIRRORED_NOT_PLANNED\]\n\s+Next step: Change the file on the machine itself/)
     assert.doesNotMatch(text.stdout, /nothing pending/i)

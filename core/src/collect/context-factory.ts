@@ -1,5 +1,5 @@
 import { join } from 'node:path'
-import type { HostPort, Limits, Logger, PathClaims, Provider, ProviderContext } from '@twinsync/sdk'
+import type { HostPort, Limits, Logger, PathClaims, Provider, ProviderContext, TwinsyncLine } from '@twinsync/sdk'
 import { DEFAULT_LIMITS, MemoryCache } from '@twinsync/sdk/light'
 import type { LoadedConfig } from '../config/config-file.js'
 import { applyDefaults } from '../config/schema-defaults.js'
@@ -25,6 +25,8 @@ export interface ContextOptions {
   cacheDir: string | undefined
   /** A host port of the provider's own instead of `host` (the planner's dry run). */
   hostFor?: (provider: Provider) => HostPort
+  /** This run's `twinsync ARGS` lines (RunTarget.line): ProviderContext.twinsync, for the next steps a provider writes. */
+  twinsync?: TwinsyncLine
 }
 
 export function contextFor(provider: Provider, options: ContextOptions): ProviderContext {
@@ -36,5 +38,6 @@ export function contextFor(provider: Provider, options: ContextOptions): Provide
     signal: options.signal,
     config: providerConfig(provider, options.config),
     cache: options.cacheDir === undefined ? new MemoryCache() : new FileCache(join(options.cacheDir, provider.name)),
+    ...(options.twinsync === undefined ? {} : { twinsync: options.twinsync }),
   }
 }

@@ -7,6 +7,20 @@ import type { TSchema } from 'typebox'
 // one that sets nothing, loads no typebox (see @twinsync/sdk/light).
 import type { CoreConfig } from './config-schema.js'
 import { applyDefaults } from './schema-defaults.js'
+import { twinsyncLine, type CommandTarget } from '../plan/command-text.js'
+
+/**
+ * The `twinsync config` line a CONFIG_INVALID names, for the configuration file at `path`: the
+ * file that did not load is its --config, and the run's --root and --repo are the flags as given
+ * on the command line (known before any configuration is; a `repo:` the file sets is not, as the
+ * file did not load). The one rule, twinsyncLine.
+ */
+export type ConfigLine = (path: string) => string
+
+/** A ConfigLine with the command line's --root and --repo (`flags`; none: this machine, the default twin). */
+export function configLine(flags: Omit<CommandTarget, 'config'> = { root: '/' }): ConfigLine {
+  return (path) => twinsyncLine(['config'], { ...flags, config: path })
+}
 
 export interface LoadedConfig {
   /** The file read, or undefined when there is none and defaults apply. */
@@ -24,7 +38,7 @@ export function defaultConfigPath(uid = process.getuid?.() ?? 0, env = process.e
  * Read and validate the config file. An explicitly named file must exist; the default one may
  * be missing. Problems name the file, the line when YAML is broken, and the key when a value is.
  */
-export async function loadConfigFile(explicitPath: string | undefined): Promise<LoadedConfig> {
+export async function loadConfigFile(explicitPath: string | undefined, line: ConfigLine = configLine()): Promise<LoadedConfig> {
   const path = explicitPath ?? defaultConfigPath()
   let text: string
   try {
@@ -58,9 +72,9 @@ export async function loadConfigFile(explicitPath: string | undefined): Promise<
     })
   }
   if (typeof values !== 'object' || values === null || Array.isArray(values)) {
-    throw configInvalid(path, '', 'the file must hold a mapping of keys to values')
+    throw configInvalid(path, '', 'the file must hold a mapping of keys to values', line)
   }
-  if (Object.keys(values).length > 0) await checkAgainst((await import('./config-schema.js')).CoreConfig, values, path)
+  if (Object.keys(values).length > 0) await checkAgainst((await import('./config-schema.js')).CoreConfig, values, path, line)
   return { path, values: values as LoadedConfig['values'] }
 }
 
@@ -96,6 +110,8 @@ export function holdsNothing(text: string): boolean {
 export async function checkProviderSections(
   config: LoadedConfig,
   schemas: ReadonlyMap<string, TSchema | undefined>,
+  /** The `twinsync config` line of a refusal (configLine; the ProviderRegistry's: the run's target). */
+  line: ConfigLine = configLine(),
 ): Promise<void> {
   // A configuration that sets nothing has nothing to check: config-schema.ts (typebox) not loaded.
   if (Object.keys(config.values).length === 0) return
@@ -112,21 +128,21 @@ export async function checkProviderSections(
     const schema = schemas.get(key)
     // Defaults first, the way the provider will see its section: a schema with required keys
     // that have defaults accepts a section that leaves them out.
-    if (schema !== undefined) await checkAgainst(schema, applyDefaults(schema, value ?? {}), path, `/${key}`)
-    else refuseSettings(key, value, path)
+    if (schema !== undefined) await checkAgainst(schema, applyDefaults(schema, value ?? {}), path, line, `/${key}`)
+    else refuseSettings(key, value, path, line)
   }
 }
 
 /** A provider without a config schema takes no settings: its section may only be empty. */
-function refuseSettings(key: string, value: unknown, path: string): void {
+function refuseSettings(key: string, value: unknown, path: string, line: ConfigLine): void {
   if (value === null || value === undefined) return
-  if (typeof value !== 'object' || Array.isArray(value)) throw configInvalid(path, key, `the ${key} provider takes no settings`)
+  if (typeof value !== 'object' || Array.isArray(value)) throw configInvalid(path, key, `the ${key} provider takes no settings`, line)
   const first = Object.keys(value)[0]
-  if (first !== undefined) throw configInvalid(path, `${key}.${first}`, `unknown key (the ${key} provider takes no settings)`)
+  if (first !== undefined) throw configInvalid(path, `${key}.${first}`, `unknown key (the ${key} provider takes no settings)`, line)
 }
 
 /** typebox's value module is loaded only when there is a configuration to check: it is slow to load. */
-async function checkAgainst(schema: TSchema, value: unknown, path: string, prefix = ''): Promise<void> {
+async function checkAgainst(schema: TSchema, value: unknown, path: string, line: ConfigLine, prefix = ''): Promise<void> {
   const { Value } = await import('typebox/value')
   if (Value.Check(schema, value)) return
   const errors = [...Value.Errors(schema, value)]
@@ -134,12 +150,12 @@ async function checkAgainst(schema: TSchema, value: unknown, path: string, prefi
   const first = errors.find((e) => e.keyword === 'boolean') ?? errors.find((e) => e.keyword !== 'additionalProperties') ?? errors[0]
   const key = (prefix + (first?.instancePath ?? '')).replace(/^\//, '').replace(/\//g, '.')
   const message = first?.keyword === 'boolean' ? 'unknown key' : (schemaWords(schema, first?.schemaPath) ?? first?.message ?? 'invalid value')
-  throw configInvalid(path, key, message)
+  throw configInvalid(path, key, message, line)
 }
 
-function configInvalid(path: string, key: string, message: string): TwinSyncError {
+function configInvalid(path: string, key: string, message: string, line: ConfigLine): TwinSyncError {
   return new TwinSyncError('CONFIG_INVALID', `${path}: ${key ? `"${key}": ` : ''}${message}`, {
-    nextStep: `Correct ${key ? `"${key}"` : 'the file'} in ${path}; \`twinsync config\` prints the effective configuration.`,
+    nextStep: `Correct ${key ? `"${key}"` : 'the file'} in ${path}; \`${line(path)}\` prints the effective configuration.`,
     details: { path, key },
   })
 }

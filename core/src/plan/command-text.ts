@@ -5,48 +5,14 @@
  */
 import { resolve } from 'node:path'
 import type { Change } from '@twinsync/sdk'
+import { commandLine, needsBashQuoting, quoteArg, type TwinsyncLine } from '@twinsync/sdk/light'
 import type { CommandChangeData } from './plan-instructions.js'
 import { isCommand } from './commands-domain.js'
 import { spell, terminalLines, terminalText } from '../terminal-text.js'
 
-const SAFE_WORD = /^[A-Za-z0-9_./:=@%+,-]+$/
-const NAMED: Record<string, string> = { '\n': '\\n', '\t': '\\t', '\r': '\\r', '\x1b': '\\e', '\\': '\\\\', "'": "\\'" }
-// What only bash's $'…' can carry: the hidden class, newline and tab, and a lone surrogate (a
-// JavaScript string can hold one, from a YAML or JSON escape; it is no character, and Node passes
-// it to a program as U+FFFD's bytes, as it writes it anywhere else).
-const NEEDS_ANSI_C = /[\p{Cc}\p{Cf}\u2028\u2029\p{Cs}]/u
-
-/**
- * A character in bash's $'…' as the bytes that run, `\xHH` each (U+202E is `\xe2\x80\xae`). Not
- * `\uHHHH`: bash reads at most four hex digits there (U+E0041 as `\ue0041` is U+E004 and "1"),
- * and outside a UTF-8 locale (LC_ALL=C, a root shell's usual one) it writes `\u202E` itself
- * instead of the character. `\xHH` means the same bytes in every bash and every locale, and a
- * lone surrogate is shown as what runs in its place (`\xef\xbf\xbd`).
- */
-function bashBytes(ch: string): string {
-  return [...Buffer.from(ch, 'utf8')].map((b) => `\\x${b.toString(16).padStart(2, '0')}`).join('')
-}
-
-/**
- * Whether quoteArg needs bash's $'…' for `arg` (a control, format or separator character, a
- * newline, a tab, a lone surrogate): a line for /bin/sh (dash: a cron line, an apt hook) cannot
- * carry such an argument, so its writer refuses it.
- */
-export function needsBashQuoting(arg: string): boolean {
-  return NEEDS_ANSI_C.test(arg)
-}
-
-/**
- * One argument as a POSIX shell would need it written: bare when it is plain, in single quotes
- * otherwise, and in bash's $'…' form when it holds a newline or another control or invisible
- * character (needsBashQuoting). Pasted into bash, in any locale, the argument is exactly `arg`'s
- * bytes as Node passes them to a program.
- */
-export function quoteArg(arg: string): string {
-  if (arg.length > 0 && SAFE_WORD.test(arg)) return arg
-  if (!needsBashQuoting(arg)) return `'${arg.replace(/'/g, `'\\''`)}'`
-  return `$'${[...arg].map((ch) => NAMED[ch] ?? (NEEDS_ANSI_C.test(ch) ? bashBytes(ch) : ch)).join('')}'`
-}
+// The quoting rule is the SDK's (sdk/src/command-line.ts), so a plugin's lines and the core's are
+// quoted alike; re-exported here for the core's modules.
+export { commandLine, needsBashQuoting, quoteArg }
 
 /**
  * What a command acts on, as `--root`, `--repo` and `--config` say it: the target root, the twin,
@@ -85,8 +51,8 @@ export function twinsyncLine(args: readonly string[], target: CommandTarget): st
   ])
 }
 
-/** A `twinsync ARGS` line for this run's target (RunTarget.line): what a renderer or a refusal that names a command is handed. */
-export type LineFor = (args: readonly string[]) => string
+/** A `twinsync ARGS` line for this run's target (RunTarget.line): what a renderer or a refusal that names a command is handed (the SDK's TwinsyncLine, what a provider is handed). */
+export type LineFor = TwinsyncLine
 
 /**
  * Lines for a command that reads or rewrites the twin at `dir` alone (history, show, forget: no
@@ -100,11 +66,6 @@ export function twinOnlyLines(dir: string): LineFor {
 /** `twinsync history --repo DIR` (twinOnlyLines). */
 export function historyLine(dir: string): string {
   return twinOnlyLines(dir)(['history'])
-}
-
-/** An argument list as one line, each argument quoted as needed: `rm -rf '/var/tmp/my cache'`. */
-export function commandLine(argv: readonly string[]): string {
-  return argv.map(quoteArg).join(' ')
 }
 
 /**

@@ -7,6 +7,7 @@ import { defaultConfigPath, type LoadedConfig } from '../config/config-file.js'
 import { credentialsPath } from '../remote/credentials.js'
 import { inject, injectable } from '../di.js'
 import { ReadOnlyRun } from './read-only-run.js'
+import { RunTarget } from '../plan/run-target.js'
 import { Tokens } from '../tokens.js'
 import { readForgotten } from '../history/forgotten-paths.js'
 import { twinCacheDir } from '../twin/twin-repository.js'
@@ -37,6 +38,8 @@ export class ProviderContexts {
     @inject(Tokens.Config) private readonly config: LoadedConfig,
     @inject(Tokens.Logger) private readonly logger: Logger,
     @inject(Tokens.TwinLocation) private readonly location: TwinLocation,
+    /** This run's --root, --repo and --config: every provider's `twinsync ARGS` lines name them (ProviderContext.twinsync). */
+    @inject(RunTarget) private readonly target: RunTarget,
   ) {}
 
   /**
@@ -75,6 +78,7 @@ export class ProviderContexts {
       logger: this.logger,
       signal: run.signal ?? new AbortController().signal,
       cacheDir: run.cache === 'twin' ? twinCacheDir(this.location.dir) : undefined,
+      twinsync: (args) => this.target.line(args),
     }
   }
 

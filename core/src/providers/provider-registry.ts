@@ -3,7 +3,7 @@ import type { Diagnostic, Provider, ProvidersHookOptions, ProvidersHookResult } 
 import { CATEGORIES, PathClaims, SDK_VERSION, TwinSyncError, errorDiagnostic, warningDiagnostic } from '@twinsync/sdk/light'
 import { inject, injectable } from '../di.js'
 import type { LoadedConfig } from '../config/config-file.js'
-import { checkProviderSections } from '../config/config-file.js'
+import { checkProviderSections, configLine } from '../config/config-file.js'
 import { Tokens } from '../tokens.js'
 import { RunTarget } from '../plan/run-target.js'
 import { twinsyncLine } from '../plan/command-text.js'
@@ -103,7 +103,7 @@ export class ProviderRegistry {
       }
       providers.push({ provider, source, disabled: isDisabled })
     }
-    await checkProviderSections(this.config, new Map(providers.map((p) => [p.provider.name, p.provider.configSchema])))
+    await checkProviderSections(this.config, new Map(providers.map((p) => [p.provider.name, p.provider.configSchema])), (path) => this.target?.line(['config']) ?? configLine()(path))
     return { providers, claims, diagnostics }
   }
 

@@ -3,7 +3,7 @@ import { basename, dirname, join } from 'node:path'
 import type { Limits } from '@twinsync/sdk'
 import { TwinSyncError, isTwinSyncError } from '@twinsync/sdk/light'
 import { parseDocument, type Document } from 'yaml'
-import { checkProviderSections, loadConfigFile } from '../config/config-file.js'
+import { checkProviderSections, configLine, loadConfigFile } from '../config/config-file.js'
 import type { ProviderRegistry } from '../providers/provider-registry.js'
 import type { SettingsState, SettingsValues } from './services.js'
 
@@ -83,9 +83,11 @@ async function editConfigFile(path: string, registry: Pick<ProviderRegistry, 'lo
   try {
     await chmod(temp, mode)
     try {
-      const candidate = await loadConfigFile(temp)
+      // The next step's `twinsync config --config FILE` names the real file, not the temporary one.
+      const line = () => configLine()(path)
+      const candidate = await loadConfigFile(temp, line)
       const { providers } = await registry.load()
-      await checkProviderSections({ ...candidate, path }, new Map(providers.map((p) => [p.provider.name, p.provider.configSchema])))
+      await checkProviderSections({ ...candidate, path }, new Map(providers.map((p) => [p.provider.name, p.provider.configSchema])), line)
     } catch (error) {
       // Name the real file, not the temporary one, in the message and the next step.
       if (!isTwinSyncError(error)) throw error

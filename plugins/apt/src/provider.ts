@@ -20,6 +20,8 @@ import {
   type LoadRequest,
   type LoadResult,
   type OverLimitRequest,
+  twinsyncLines,
+  type TwinsyncLine,
 } from '@twinsync/sdk'
 import { toStep, applyAptChanges } from './apply.js'
 import { refusedChanges, throughLinkedEnablementFolder, type ScopeRequest } from '@twinsync/sdk'
@@ -66,10 +68,11 @@ export class AptProvider implements ApplicableProvider<AptState> {
   }
 
   /** apt.json with the person's pins (apt-pins.json) laid over it. */
-  async load({ twin }: LoadRequest): Promise<LoadResult<AptState>> {
+  async load({ twin, ctx }: LoadRequest): Promise<LoadResult<AptState>> {
+    const line = twinsyncLines(ctx)
     const text = await twin.readText(APT_DOCUMENT)
     if (text === undefined) return { state: undefined, diagnostics: [] }
-    const parsed = parseDocument(APT_DOCUMENT, text, AptState, this.made.made(APT_DOCUMENT, text))
+    const parsed = parseDocument(APT_DOCUMENT, text, AptState, line, this.made.made(APT_DOCUMENT, text))
     if ('problem' in parsed) return { state: undefined, diagnostics: [parsed.problem] }
     const diagnostics: Diagnostic[] = []
     for (const [pkg, entry] of Object.entries(parsed.value.packages)) {
@@ -85,14 +88,14 @@ export class AptProvider implements ApplicableProvider<AptState> {
     }
     const pinsText = await twin.readText(APT_PINS_DOCUMENT)
     if (pinsText === undefined) return { state: parsed.value, diagnostics }
-    const pins = parseDocument(APT_PINS_DOCUMENT, pinsText, AptPins)
+    const pins = parseDocument(APT_PINS_DOCUMENT, pinsText, AptPins, line)
     if ('problem' in pins) return { state: undefined, diagnostics: [...diagnostics, pins.problem] }
     const pinned = withPins(parsed.value, pins.value)
     return { state: pinned.state, diagnostics: [...diagnostics, ...pinned.diagnostics] }
   }
 
   /** apt.json or apt-pins.json over MAX_APT_PACKAGES, by the count load refuses on (overPackageLimit): a pull asks it of the mirror's twin. */
-  async overLimit({ twin }: OverLimitRequest): Promise<Diagnostic[]> {
+  async overLimit({ twin, ctx }: OverLimitRequest): Promise<Diagnostic[]> {
     const found: Diagnostic[] = []
     for (const path of [APT_DOCUMENT, APT_PINS_DOCUMENT]) {
       const text = await twin.readText(path)
@@ -103,7 +106,7 @@ export class AptProvider implements ApplicableProvider<AptState> {
       } catch {
         continue
       }
-      const over = overPackageLimit(path, parsed)
+      const over = overPackageLimit(path, parsed, twinsyncLines(ctx))
       if (over !== undefined) found.push(over)
     }
     return found
@@ -124,7 +127,7 @@ export class AptProvider implements ApplicableProvider<AptState> {
 
   /** A change apply would refuse (a name that is not a package's, an unknown operation): never planned, a plan holding one refused whole. */
   async outOfScope({ changes, ctx }: ScopeRequest): Promise<Diagnostic[]> {
-    const refused = refusedChanges(this.name, changes, toStep)
+    const refused = refusedChanges(this.name, changes, toStep, twinsyncLines(ctx))
     // An install or removal runs the packages' scripts (update-rc.d): left out when the host port would refuse apt-get.
     const named = new Set(refused.map((d) => d.change))
     const writing = changes.filter((c) => !named.has(c.id) && (c.operation === 'install' || c.operation === 'remove'))
@@ -152,14 +155,14 @@ export const MAX_APT_PACKAGES = 50_000
  * MAX_APT_PACKAGES, counted on the parsed JSON before any schema check: the one rule load and
  * overLimit (a pull) both ask.
  */
-function overPackageLimit(path: string, parsed: unknown): Diagnostic | undefined {
+function overPackageLimit(path: string, parsed: unknown, line: TwinsyncLine): Diagnostic | undefined {
   const listed = (parsed as { packages?: unknown; pins?: unknown } | null)?.[path === APT_DOCUMENT ? 'packages' : 'pins']
   const count = listed !== null && typeof listed === 'object' ? Object.keys(listed).length : 0
   if (count <= MAX_APT_PACKAGES) return undefined
   return errorDiagnostic('TWIN_INVALID', `${path} lists ${count.toLocaleString('en')} packages, more than the ${MAX_APT_PACKAGES.toLocaleString('en')} TwinSync takes; it was not read`, {
     path,
     provider: 'apt',
-    detail: `Nothing of packages is planned. Remove the added packages from the twin, or go back to the last snapshot's with \`twinsync discard packages\` (drops every pending package edit).`,
+    detail: `Nothing of packages is planned. Remove the added packages from the twin, or go back to the last snapshot's with \`${line(['discard', 'packages'])}\` (drops every pending package edit).`,
   })
 }
 
@@ -172,6 +175,7 @@ function parseDocument<T extends TSchema>(
   path: string,
   text: string,
   schema: () => T,
+  line: TwinsyncLine,
   made = false,
 ): { value: Static<T> } | { problem: Diagnostic } {
   const invalid = (what: string, detail?: string) => ({ problem: errorDiagnostic('TWIN_INVALID', `${path} ${what}`, { path, provider: 'apt', ...(detail === undefined ? {} : { detail }) }) })
@@ -183,7 +187,7 @@ function parseDocument<T extends TSchema>(
   }
   if (made) return { value: parsed as Static<T> }
   // Counted before the schema check walks every package (MAX_APT_PACKAGES).
-  const over = overPackageLimit(path, parsed)
+  const over = overPackageLimit(path, parsed, line)
   if (over !== undefined) return { problem: over }
   const validator = validatorOf(schema())
   if (!validator.Check(parsed)) {

@@ -1,4 +1,4 @@
-import { errorDiagnostic, isTwinSyncError, TwinSyncError, type ApplyResult, type Change, type ChangeResult, type ProviderContext } from '@twinsync/sdk'
+import { errorDiagnostic, isTwinSyncError, TwinSyncError, type ApplyResult, type Change, type ChangeResult, type ProviderContext, type TwinsyncLine } from '@twinsync/sdk'
 import { autostartChangeData, fileFingerprint, type AutostartChangeData, type LiveFile } from './change.js'
 import { isAutostartPath, locationOf } from './location.js'
 import { formatMode, parseMode } from './state.js'
@@ -35,10 +35,10 @@ export async function applyAutostart(
 }
 
 /** What apply refuses of a change before anything runs: not this provider's, or a path it never writes (a "..", another folder). Thrown; also the provider's outOfScope. */
-export function checkAutostartChange(change: Change, provider: string): AutostartChangeData {
+export function checkAutostartChange(change: Change, provider: string, line: TwinsyncLine): AutostartChangeData {
   const data = autostartChangeData(change)
   if (data === undefined || change.provider !== provider || !isAutostartPath(data.path)) {
-    throw new TwinSyncError('CHANGE_INVALID', `${JSON.stringify(change.id)} is not an autostart change this provider can apply`, { nextStep: 'Make a new plan (`twinsync plan`); a plan is only what the planner made of the twin.' })
+    throw new TwinSyncError('CHANGE_INVALID', `${JSON.stringify(change.id)} is not an autostart change this provider can apply`, { nextStep: `Make a new plan (\`${line(['plan'])}\`); a plan is only what the planner made of the twin.` })
   }
   return data
 }

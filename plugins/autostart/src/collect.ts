@@ -1,4 +1,4 @@
-import { linkedFolderOn, ownHomesOnly, readUtf8OrReport, secretRuleInName, sortBy, warningDiagnostic, type Diagnostic, type FileStat, type HostPort, type ProviderContext, type TwinReader } from '@twinsync/sdk'
+import { linkedFolderOn, ownHomesOnly, readUtf8OrReport, secretRuleInName, sortBy, twinsyncLines, warningDiagnostic, type Diagnostic, type FileStat, type HostPort, type ProviderContext, type TwinReader } from '@twinsync/sdk'
 import { loadAutostart } from './load.js'
 import { autostartDirs, locationOf } from './location.js'
 import { describeEntries, describeRcLocal, sortIgnored, type DesktopFile, type RcLocalFile } from './model.js'
@@ -56,14 +56,14 @@ export async function collectAutostart(ctx: ProviderContext, provider: string, p
   const kept: Diagnostic[] = []
   if (own !== undefined && previous !== undefined) {
     const ownHome = accounts.users.find((u) => u.uid === own)?.home
-    const others = (await loadAutostart(previous, ctx.host, provider)).files.filter((f) => f.location.scope === 'user' && f.location.home !== ownHome)
+    const others = (await loadAutostart(previous, ctx.host, provider, twinsyncLines(ctx))).files.filter((f) => f.location.scope === 'user' && f.location.home !== ownHome)
     files.push(...others)
     if (others.length > 0) {
       kept.push(
         warningDiagnostic('AUTOSTART_UNREADABLE_KEPT', `${others.length} autostart ${others.length === 1 ? 'entry' : 'entries'} in other users' homes kept as the last snapshot recorded ${others.length === 1 ? 'it' : 'them'} (TwinSync runs as uid ${own}, not as root)`, {
           provider,
           path: others[0]?.path as string,
-          detail: 'Run TwinSync as root (`sudo twinsync snapshot`) to record and compare them.',
+          detail: `Run TwinSync as root (\`${twinsyncLines(ctx, { sudo: true })(['snapshot'])}\`) to record and compare them.`,
         }),
       )
     }

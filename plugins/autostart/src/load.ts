@@ -1,4 +1,4 @@
-import { errorDiagnostic, machinePathOf, mirrorPath, startupTextNotUtf8, strictUtf8, type Diagnostic, type HostPort, type TwinReader, warningDiagnostic } from '@twinsync/sdk'
+import { errorDiagnostic, machinePathOf, mirrorPath, startupTextNotUtf8, strictUtf8, type Diagnostic, type HostPort, type TwinReader, type TwinsyncLine, warningDiagnostic } from '@twinsync/sdk'
 import type { TSchema } from 'typebox'
 import { isDesktopEntryPath, locationOf } from './location.js'
 import { describeEntries, describeRcLocal, type DesktopFile } from './model.js'
@@ -34,11 +34,12 @@ export interface LoadedAutostart {
  * executable or not by `executable` in rc-local.json (which sets the execute bits of `mode`).
  * A description that disagrees with its source gets a warning, never a silent change.
  */
-export async function loadAutostart(twin: TwinReader, host: HostPort, provider: string, made: Made = NOTHING_MADE): Promise<LoadedAutostart> {
+/** `line`: the run's `twinsync ARGS` lines (twinsyncLines(ctx)), for the next steps of its diagnostics. */
+export async function loadAutostart(twin: TwinReader, host: HostPort, provider: string, line: TwinsyncLine, made: Made = NOTHING_MADE): Promise<LoadedAutostart> {
   const diagnostics: Diagnostic[] = []
   // Session 39: counted before anything is parsed or checked (MAX_AUTOSTART_ENTRIES).
   const read = await readAutostartCounts(twin)
-  const over = autostartOverLimit(read, made)
+  const over = autostartOverLimit(read, made, line)
   if (over.length > 0) return { state: undefined, diagnostics: over, files: [] }
   // autostart.json as the count above read it (not read twice).
   const entriesJson = await checkedJson(read.json, AUTOSTART_JSON, AutostartDocument, diagnostics, provider, made)
@@ -50,7 +51,7 @@ export async function loadAutostart(twin: TwinReader, host: HostPort, provider: 
   }
 
   const paths = read.paths
-  const rcRead = await textOf(twin, mirrorPath(RC_LOCAL), diagnostics, provider)
+  const rcRead = await textOf(twin, mirrorPath(RC_LOCAL), diagnostics, provider, line)
   // A document that is not UTF-8 (textOf: TWIN_INVALID): no state, so nothing is planned from a guess (an empty file, rc.local gone).
   let notText = rcRead === null
   const rcContent = rcRead ?? undefined
@@ -59,7 +60,7 @@ export async function loadAutostart(twin: TwinReader, host: HostPort, provider: 
   const accounts = await TargetAccounts.read(host)
   const files: DesktopFile[] = []
   for (const path of paths) {
-    const text = await textOf(twin, mirrorPath(path), diagnostics, provider)
+    const text = await textOf(twin, mirrorPath(path), diagnostics, provider, line)
     if (text === null) notText = true
     const content = text ?? ''
     const location = locationOf(path, accounts)
@@ -139,12 +140,12 @@ function listedEntries(json: string | undefined): number {
 }
 
 /** TWIN_INVALID for each count over MAX_AUTOSTART_ENTRIES (what `made` made not counted): the one rule load and overLimit (a pull) ask. */
-function autostartOverLimit(read: { paths: readonly string[]; json: string | undefined }, made: Made): Diagnostic[] {
+function autostartOverLimit(read: { paths: readonly string[]; json: string | undefined }, made: Made, line: TwinsyncLine): Diagnostic[] {
   const out: Diagnostic[] = []
   // `twinsync discard startup` goes through on 50,001 added .desktop files since 06bc3857 (session
   // 40, through the CLI: 5.3 s of CPU; before, git's argument list, E2BIG), and on an autostart.json
   // of 50,001 added entries it puts back the last snapshot's document (dropEdits, e31805ff).
-  const discard = 'or go back to the last snapshot\'s with `twinsync discard startup` (drops every pending autostart and cron edit).'
+  const discard = `or go back to the last snapshot's with \`${line(['discard', 'startup'])}\` (drops every pending autostart and cron edit).`
   const detail = `Nothing is planned for autostart. Take the added .desktop files out of the twin (\`git status\` in the twin lists them), ${discard}`
   const own = made.paths()
   let files = 0
@@ -161,8 +162,8 @@ function autostartOverLimit(read: { paths: readonly string[]; json: string | und
 }
 
 /** The twin's autostart documents over MAX_AUTOSTART_ENTRIES, or none (a pull asks it of the mirror's twin). */
-export async function autostartDocumentsOverLimit(twin: TwinReader): Promise<Diagnostic[]> {
-  return autostartOverLimit(await readAutostartCounts(twin), NOTHING_MADE)
+export async function autostartDocumentsOverLimit(twin: TwinReader, line: TwinsyncLine): Promise<Diagnostic[]> {
+  return autostartOverLimit(await readAutostartCounts(twin), NOTHING_MADE, line)
 }
 
 function primaryGroup(accounts: TargetAccounts, user: string): string {
@@ -185,12 +186,12 @@ function validMode(mode: unknown): string | undefined {
  * pending). Session 40: decoded lossily, a .desktop file's byte 0xFF was planned as U+FFFD and
  * written so.
  */
-async function textOf(twin: TwinReader, path: string, diagnostics: Diagnostic[], provider: string): Promise<string | undefined | null> {
+async function textOf(twin: TwinReader, path: string, diagnostics: Diagnostic[], provider: string, line: TwinsyncLine): Promise<string | undefined | null> {
   const bytes = await twin.read(path)
   if (bytes === undefined) return undefined
   const text = strictUtf8(bytes)
   if (text !== undefined) return text
-  diagnostics.push(startupTextNotUtf8(path, provider))
+  diagnostics.push(startupTextNotUtf8(path, provider, line))
   return null
 }
 

@@ -15,7 +15,7 @@ import type {
   OverLimitRequest,
 } from '@twinsync/sdk'
 import { applyAutostart, checkAutostartChange } from './apply.js'
-import { MadeDocuments, refusedChanges, type Diagnostic, type ScopeRequest } from '@twinsync/sdk'
+import { MadeDocuments, refusedChanges, twinsyncLines, type Diagnostic, type ScopeRequest } from '@twinsync/sdk'
 import { collectAutostart } from './collect.js'
 import { diffAutostart } from './diff.js'
 import { AUTOSTART_CLAIMS } from './location.js'
@@ -77,12 +77,12 @@ export class AutostartProvider implements ApplicableProvider<AutostartState>, St
   }
 
   load({ ctx, twin }: LoadRequest): Promise<LoadResult<AutostartState>> {
-    return loadAutostart(twin, ctx.host, this.name, this.made)
+    return loadAutostart(twin, ctx.host, this.name, twinsyncLines(ctx), this.made)
   }
 
   /** The twin's autostart entries over MAX_AUTOSTART_ENTRIES, by the count load refuses on (load.ts): a pull asks it of the mirror's twin. */
-  overLimit({ twin }: OverLimitRequest): Promise<Diagnostic[]> {
-    return autostartDocumentsOverLimit(twin)
+  overLimit({ twin, ctx }: OverLimitRequest): Promise<Diagnostic[]> {
+    return autostartDocumentsOverLimit(twin, twinsyncLines(ctx))
   }
 
   diff({ desired, actual }: DiffRequest<AutostartState>): DiffResult {
@@ -95,8 +95,9 @@ export class AutostartProvider implements ApplicableProvider<AutostartState>, St
   }
 
   /** A change apply would refuse (a path with "..", outside the autostart folders): never planned, a plan holding one refused whole. */
-  async outOfScope({ changes }: ScopeRequest): Promise<Diagnostic[]> {
-    return refusedChanges(this.name, changes, (change) => checkAutostartChange(change, this.name))
+  async outOfScope({ changes, ctx }: ScopeRequest): Promise<Diagnostic[]> {
+    const line = twinsyncLines(ctx)
+    return refusedChanges(this.name, changes, (change) => checkAutostartChange(change, this.name, line), line)
   }
 
   apply({ changes, ctx, onResult }: ApplyRequest): Promise<ApplyResult> {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { machineRefusal, ownHomesOnly, readUtf8OrReport, SECRET_RULES_VERSION, secretRulesInNames, sortBy, warningDiagnostic, type Diagnostic, type HostPort, type ProviderContext, type TwinReader } from '@twinsync/sdk'
+import { machineRefusal, ownHomesOnly, readUtf8OrReport, SECRET_RULES_VERSION, secretRulesInNames, sortBy, twinsyncLines, warningDiagnostic, type Diagnostic, type HostPort, type ProviderContext, type TwinReader } from '@twinsync/sdk'
 import { loadCron } from './load.js'
 import { stripCronHeader } from './crontab-header.js'
 import { buildCronState, cronReadsCronDFile, type SystemCronFile } from './model.js'
@@ -22,7 +22,7 @@ export async function collectCron(ctx: ProviderContext, provider: string, previo
     // list it. Unknown, not gone: users' crontabs stay as the last snapshot recorded them (the SDK's
     // CollectRequest.previous contract), said once; before, the whole cron part failed with EACCES.
     crontabs = previous === undefined ? [] : ((await loadCron(previous, { uncapped: true }))?.crontabs ?? []).map((c) => ({ ...c }))
-    const who = ownHomesOnly() === undefined ? 'Check the folder\'s permissions and the file system (`ls -ld`), then snapshot again.' : 'Users\' crontabs are root\'s to read: run TwinSync as root (`sudo twinsync snapshot`) to record and compare them.'
+    const who = ownHomesOnly() === undefined ? 'Check the folder\'s permissions and the file system (`ls -ld`), then snapshot again.' : `Users' crontabs are root's to read: run TwinSync as root (\`${twinsyncLines(ctx, { sudo: true })(['snapshot'])}\`) to record and compare them.`
     kept.push(
       warningDiagnostic('CRON_UNREADABLE_KEPT', `${CRONTAB_DIR} could not be read (${spool.unread}): users' crontabs are ${previous === undefined ? 'not recorded' : `kept as the last snapshot recorded them (${crontabs.length})`}`, {
         path: CRONTAB_DIR,

@@ -1,4 +1,4 @@
-import { errorDiagnostic, machinePathOf, mirrorPath, startupTextNotUtf8, strictUtf8, type Diagnostic, type TwinReader } from '@twinsync/sdk'
+import { errorDiagnostic, machinePathOf, mirrorPath, startupTextNotUtf8, strictUtf8, type Diagnostic, type TwinReader, type TwinsyncLine } from '@twinsync/sdk'
 import { buildCronState, cronReadsCronDFile, type SystemCronFile } from './model.js'
 import { CRON_D_DIR, CRON_JSON, CRONTAB_DIR, SYSTEM_CRONTAB, type CronState, type UserCrontab } from './state.js'
 
@@ -7,17 +7,21 @@ import { CRON_D_DIR, CRON_JSON, CRONTAB_DIR, SYSTEM_CRONTAB, type CronState, typ
  * system files (mirrored by the files provider) are parsed too when the twin has them, so the
  * desired jobs can be shown. A twin with neither cron.json nor a crontab has no cron state.
  */
-export async function loadCron(twin: TwinReader, options: { made?: (path: string, text: string) => boolean; uncapped?: true } = {}): Promise<CronState | undefined> {
+/**
+ * `options.line`: the run's `twinsync ARGS` lines (twinsyncLines(ctx)) for a refusal's next step;
+ * `uncapped` (a collect's read of the last snapshot) refuses nothing and needs none.
+ */
+export async function loadCron(twin: TwinReader, options: { made?: (path: string, text: string) => boolean; line: TwinsyncLine } | { uncapped: true }): Promise<CronState | undefined> {
   const read = await readCronFiles(twin)
   if (read === undefined) return undefined
-  const over = options.uncapped === true ? undefined : cronOverLimit(read, options.made ?? (() => false))
+  const over = 'uncapped' in options ? undefined : cronOverLimit(read, options.made ?? (() => false), options.line)
   if (over !== undefined) throw new CronOverLimit(over)
   // A user's crontab that is not UTF-8 (a hand edit, a pull: a collect never writes one) is refused,
   // never decoded lossily: apply installs the text whole, and U+FFFD in place of its bytes is a
   // change no plan showed (session 40). Nothing of cron is planned; its edits stay pending.
-  const binary = options.uncapped === true ? undefined : read.notText[0]
-  if (binary !== undefined) {
-    throw new CronOverLimit(startupTextNotUtf8(binary, 'cron'))
+  const binary = 'uncapped' in options ? undefined : read.notText[0]
+  if (binary !== undefined && !('uncapped' in options)) {
+    throw new CronOverLimit(startupTextNotUtf8(binary, 'cron', options.line))
   }
   return buildCronState(
     read.crontabs.map(({ user, path, content }) => ({ user, path, content })),
@@ -71,7 +75,7 @@ async function readCronFiles(twin: TwinReader): Promise<{ crontabs: Array<UserCr
 }
 
 /** TWIN_INVALID when the crontab texts hold more than MAX_CRON_LINES lines (a made user crontab not counted): the one rule load and overLimit (a pull) ask. */
-function cronOverLimit(read: { crontabs: ReadonlyArray<{ twinPath: string; content: string }>; systemFiles: ReadonlyArray<{ twinPath: string; content: string }> }, made: (path: string, text: string) => boolean): Diagnostic | undefined {
+function cronOverLimit(read: { crontabs: ReadonlyArray<{ twinPath: string; content: string }>; systemFiles: ReadonlyArray<{ twinPath: string; content: string }> }, made: (path: string, text: string) => boolean, line: TwinsyncLine): Diagnostic | undefined {
   let lines = 0
   let largest = { twinPath: '', lines: -1 }
   for (const file of [...read.crontabs.filter((c) => !made(c.twinPath, c.content)), ...read.systemFiles]) {
@@ -85,7 +89,7 @@ function cronOverLimit(read: { crontabs: ReadonlyArray<{ twinPath: string; conte
   return errorDiagnostic('TWIN_INVALID', `The twin's crontabs hold ${lines.toLocaleString('en')} lines (${largest.twinPath}: ${largest.lines.toLocaleString('en')}), more than the ${MAX_CRON_LINES.toLocaleString('en')} TwinSync takes; they were not read`, {
     path: largest.twinPath,
     provider: 'cron',
-    detail: "Nothing is planned for cron. Take the added lines out of the twin's crontab, or go back to the last snapshot's with `twinsync discard startup` (drops every pending cron and autostart edit).",
+    detail: `Nothing is planned for cron. Take the added lines out of the twin's crontab, or go back to the last snapshot's with \`${line(['discard', 'startup'])}\` (drops every pending cron and autostart edit).`,
   })
 }
 
@@ -97,8 +101,8 @@ export class CronOverLimit extends Error {
 }
 
 /** The twin's crontabs over MAX_CRON_LINES, or none (a pull asks it of the mirror's twin). */
-export async function cronDocumentsOverLimit(twin: TwinReader): Promise<Diagnostic[]> {
+export async function cronDocumentsOverLimit(twin: TwinReader, line: TwinsyncLine): Promise<Diagnostic[]> {
   const read = await readCronFiles(twin)
-  const over = read === undefined ? undefined : cronOverLimit(read, () => false)
+  const over = read === undefined ? undefined : cronOverLimit(read, () => false, line)
   return over === undefined ? [] : [over]
 }

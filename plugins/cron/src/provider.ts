@@ -16,7 +16,7 @@ import type {
   OverLimitRequest,
 } from '@twinsync/sdk'
 import { applyCron, checkCronChange } from './apply.js'
-import { MadeDocuments, refusedChanges, type Diagnostic, type FollowUpRequest, type PlanReview, type ScopeRequest } from '@twinsync/sdk'
+import { MadeDocuments, refusedChanges, twinsyncLines, type Diagnostic, type FollowUpRequest, type PlanReview, type ScopeRequest } from '@twinsync/sdk'
 import { reviewCronPlan } from './review.js'
 import { collectCron } from './collect.js'
 import { diffCron } from './diff.js'
@@ -41,7 +41,7 @@ export class CronProvider implements ApplicableProvider<CronState>, StartupView<
   readonly describes = [
     {
       path: CRON_JSON,
-      appliedFrom: `${CRON_JSON} only describes the cron jobs; they are applied from the crontab files: edit filesystem${SYSTEM_CRONTAB}, a file in filesystem${CRON_D_DIR}/ or a user's filesystem${CRONTAB_DIR}/USER (then \`twinsync plan\`)`,
+      appliedFrom: `${CRON_JSON} only describes the cron jobs; they are applied from the crontab files: edit filesystem${SYSTEM_CRONTAB}, a file in filesystem${CRON_D_DIR}/ or a user's filesystem${CRONTAB_DIR}/USER, then plan again`,
     },
   ] as const
   /** Built when first read (lazySchema): a snapshot never checks its state against it. */
@@ -65,9 +65,9 @@ export class CronProvider implements ApplicableProvider<CronState>, StartupView<
     return { state, documents: this.made.remember(cronDocuments(state)), diagnostics }
   }
 
-  async load({ twin }: LoadRequest): Promise<LoadResult<CronState>> {
+  async load({ twin, ctx }: LoadRequest): Promise<LoadResult<CronState>> {
     try {
-      return { state: await loadCron(twin, { made: (path, text) => this.made.made(path, text) }), diagnostics: [] }
+      return { state: await loadCron(twin, { made: (path, text) => this.made.made(path, text), line: twinsyncLines(ctx) }), diagnostics: [] }
     } catch (error) {
       if (error instanceof CronOverLimit) return { state: undefined, diagnostics: [error.diagnostic] }
       throw error
@@ -75,8 +75,8 @@ export class CronProvider implements ApplicableProvider<CronState>, StartupView<
   }
 
   /** The twin's crontabs over MAX_CRON_LINES, by the count load refuses on (load.ts): a pull asks it of the mirror's twin. */
-  overLimit({ twin }: OverLimitRequest): Promise<Diagnostic[]> {
-    return cronDocumentsOverLimit(twin)
+  overLimit({ twin, ctx }: OverLimitRequest): Promise<Diagnostic[]> {
+    return cronDocumentsOverLimit(twin, twinsyncLines(ctx))
   }
 
   diff({ desired, actual }: DiffRequest<CronState>): DiffResult {
@@ -107,8 +107,8 @@ export class CronProvider implements ApplicableProvider<CronState>, StartupView<
   }
 
   /** A change apply would refuse (a user name with "/" or a leading "-"…): never planned, a plan holding one refused whole. */
-  async outOfScope({ changes }: ScopeRequest): Promise<Diagnostic[]> {
-    return refusedChanges(this.name, changes, (change) => checkCronChange(change, this.name))
+  async outOfScope({ changes, ctx }: ScopeRequest): Promise<Diagnostic[]> {
+    return refusedChanges(this.name, changes, (change) => checkCronChange(change, this.name), twinsyncLines(ctx))
   }
 
   apply({ changes, ctx, onResult }: ApplyRequest): Promise<ApplyResult> {

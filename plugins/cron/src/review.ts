@@ -1,4 +1,4 @@
-import { warningDiagnostic, type Change, type Diagnostic, type FollowUpRequest, type HostPort } from '@twinsync/sdk'
+import { twinsyncLines, warningDiagnostic, type Change, type Diagnostic, type FollowUpRequest, type HostPort } from '@twinsync/sdk'
 import { parseCrontab } from './crontab-parser.js'
 import { cronReadsCronDFile } from './model.js'
 import { CRON_D_DIR, SYSTEM_CRONTAB } from './state.js'
@@ -88,7 +88,7 @@ export async function reviewCronPlan({ changes, ctx }: Pick<FollowUpRequest, 'ch
           provider,
           path,
           change: change.id,
-          detail: `Name a user the machine has, or create ${job.user} first (useradd on the machine, then \`twinsync snapshot\`; or its lines in the twin's /etc/passwd and /etc/shadow), then plan again.`,
+          detail: `Name a user the machine has, or create ${job.user} first (useradd on the machine, then \`${twinsyncLines(ctx)(['snapshot'])}\`; or its lines in the twin's /etc/passwd and /etc/shadow), then plan again.`,
         }),
       )
     }

@@ -3,7 +3,7 @@
 // and a machine's crontab of any length is built without a spread's RangeError (session 38: 400,000
 // pulled jobs ended every plan in "Maximum call stack size exceeded").
 import { strict as assert } from 'node:assert'
-import { MemoryTwin, type ProviderContext } from '@twinsync/sdk'
+import { bareTwinsyncLine, MemoryTwin, type ProviderContext } from '@twinsync/sdk'
 import { CronProvider } from '../src/index.js'
 import { MAX_CRON_LINES, loadCron } from '../src/load.js'
 import { buildCronState } from '../src/model.js'
@@ -39,8 +39,8 @@ describe('the twin\'s crontabs over MAX_CRON_LINES', function () {
 
   it('a user crontab that is the text collect just made is not counted (the machine\'s own)', async () => {
     const twin = new MemoryTwin([{ path: ROOT, content: lines(MAX_CRON_LINES + 1, (i) => `# note ${i}`) }])
-    await assert.rejects(loadCron(twin), /50,001 lines/)
-    assert.equal((await loadCron(twin, { made: (path) => path === ROOT }))?.crontabs.length, 1)
+    await assert.rejects(loadCron(twin, { line: bareTwinsyncLine }), /50,001 lines/)
+    assert.equal((await loadCron(twin, { made: (path) => path === ROOT, line: bareTwinsyncLine }))?.crontabs.length, 1)
   })
 
   it('a machine\'s crontab of 130,000 lines is built, no RangeError (no push of a spread)', () => {

@@ -9,6 +9,7 @@ import {
   type ChangeResult,
   type Diagnostic,
   type ProviderContext,
+  twinsyncLines,
 } from '@twinsync/sdk'
 import { FilesChangeData } from './change-data.js'
 import { classOf, judge, LEFTOVER, resolveScope, WALK, type FilesScope } from './collect.js'
@@ -228,13 +229,14 @@ async function deleteFolder(
   const listed = kept.slice(0, KEPT_LISTED).map((k) => `${k.path} (${k.why})`)
   if (kept.length > KEPT_LISTED) listed.push(`and ${kept.length - KEPT_LISTED} more`)
   const entries = kept.length === 1 ? 'entry' : 'entries'
+  const line = twinsyncLines(ctx)
   const deleted = `${removed} named ${removed === 1 ? 'entry was' : 'entries were'} deleted`
   diagnostics.push(
     warningDiagnostic('FILES_DELETE_KEPT', `${path} was not deleted: it holds ${kept.length} ${entries} the plan did not name or that changed since, kept: ${listed.join(', ')}; ${deleted}`, {
       path,
       provider: 'files',
       change: change.id,
-      detail: `Look at what is left in ${path}: if it should go too, move or delete it yourself and run \`twinsync plan\` again; to keep the folder, run \`twinsync discard ${change.id}\`.`,
+      detail: `Look at what is left in ${path}: if it should go too, move or delete it yourself and run \`${line(['plan'])}\` again; to keep the folder, run \`${line(['discard', change.id])}\`.`,
     }),
   )
   return failed(change, `${path} is kept, with ${kept.length} ${entries} the plan did not name; ${deleted}`, undefined, diagnostics)

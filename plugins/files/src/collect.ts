@@ -28,7 +28,7 @@ import { expandIncludes, isIncluded, selectUsers } from './include.js'
 import { manifestDocuments, partOf, partPath, readManifest, splitThreshold, type KeptManifest } from './manifest.js'
 import { formatMode } from './mode.js'
 import { originOf, packageDatabaseStamp, packageLookup, type PackageLookup } from './package-origin.js'
-import { ownHomesOnly, PathPatterns, SECRET_RULES_VERSION, appendAll } from '@twinsync/sdk'
+import { ownHomesOnly, PathPatterns, SECRET_RULES_VERSION, appendAll, twinsyncLines } from '@twinsync/sdk'
 import { namedCredentialFiles } from './named-credentials.js'
 import { folderOf, NAME_SCREEN, NameScreen, type HeldName } from './secret-names.js'
 import { BARE_TOKEN, DEFAULT_SECRET_PATHS, KEPT_BINARY, ROOT_ONLY_UNCHECKED, SecretRules, TOKEN_FILE, isBareToken, isTokenFile, onlyRootCanRead, openvpnCredentialFiles, postfixPasswordMaps, secretHash, secretHashKey } from './secrets.js'
@@ -842,7 +842,7 @@ function unreadOf(path: string, error: unknown): Unread {
  * be read fails the collect whole (the core keeps the files part as it was).
  */
 async function keepUnread(ctx: ProviderContext, scope: FilesScope, previous: TwinReader | undefined, unread: readonly Unread[], entries: FileEntry[], leftovers: string[]): Promise<Diagnostic[]> {
-  const manifest = previous === undefined ? undefined : await readManifest(previous)
+  const manifest = previous === undefined ? undefined : await readManifest(previous, twinsyncLines(ctx))
   if (manifest !== undefined && 'problem' in manifest) {
     throw new TwinSyncError('FILES_UNREADABLE_NOT_KEPT', `Could not read ${unread[0]?.path ?? 'a path'} (${unread[0]?.code ?? ''}), and the last snapshot's files manifest, which would keep it, is not valid: ${manifest.problem.summary}; the files were not collected`, {
       nextStep: 'Make the path readable (its permissions, the file system), or fix the twin\'s system/files/manifest.json, then snapshot again.',
@@ -907,7 +907,7 @@ async function keepUnread(ctx: ProviderContext, scope: FilesScope, previous: Twi
     ]
     diagnostics.push(
       warningDiagnostic('FILES_UNREADABLE_KEPT', `Did not read ${parts.join(' and ')}; the twin keeps its last snapshot of them`, {
-        detail: `TwinSync runs as uid ${notRoot}, not as root. ${previous === undefined ? '' : `${keptForRoot} ${keptForRoot === 1 ? 'entry' : 'entries'} kept as the last snapshot recorded ${keptForRoot === 1 ? 'it' : 'them'}. `}Nothing there is planned until it can be read. Next step: run TwinSync as root (\`sudo twinsync snapshot\`) to record and compare them, or put them in files.ignore.`,
+        detail: `TwinSync runs as uid ${notRoot}, not as root. ${previous === undefined ? '' : `${keptForRoot} ${keptForRoot === 1 ? 'entry' : 'entries'} kept as the last snapshot recorded ${keptForRoot === 1 ? 'it' : 'them'}. `}Nothing there is planned until it can be read. Next step: run TwinSync as root (\`${twinsyncLines(ctx, { sudo: true })(['snapshot'])}\`) to record and compare them, or put them in files.ignore.`,
         path: [...homes][0] ?? (rootOnly[0] as string),
         provider: 'files',
       }),

@@ -10,6 +10,7 @@ import {
   type LoadResult,
   type ProviderContext,
   type TwinReader,
+  twinsyncLines,
 } from '@twinsync/sdk'
 import { readAccounts } from './accounts.js'
 import { resolveScope, type FilesScope } from './collect.js'
@@ -37,7 +38,8 @@ export async function loadFiles(ctx: ProviderContext, twin: TwinReader): Promise
   // The target's accounts first: a path listed twice is read as one when both entries ask the same (entry-meaning.ts).
   const { accounts } = await readAccounts(ctx.host)
   const { maxFileSize } = resolveConfig(ctx.config, ctx.limits)
-  const manifest = await readManifest(twin, (a, b) => sameMeaning(a, b, accounts))
+  const line = twinsyncLines(ctx)
+  const manifest = await readManifest(twin, line, (a, b) => sameMeaning(a, b, accounts))
   if (manifest === undefined) {
     return { state: undefined, diagnostics: [] }
   }
@@ -47,7 +49,7 @@ export async function loadFiles(ctx: ProviderContext, twin: TwinReader): Promise
       diagnostics: [
         errorDiagnostic(manifest.problem.code, manifest.problem.summary, {
           provider: 'files',
-          detail: manifest.problem.nextStep ?? 'Fix the manifest in the twin, or go back to the last snapshot\'s with `twinsync discard files` (drops every pending file edit); no file change is planned until then.',
+          detail: manifest.problem.nextStep ?? `Fix the manifest in the twin, or go back to the last snapshot's with \`${line(['discard', 'files'])}\` (drops every pending file edit); no file change is planned until then.`,
         }),
       ],
     }

@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util'
-import { compareStrings, isTwinSyncError, stableStringify, validatorOf, type TwinDocument, type TwinReader } from '@twinsync/sdk'
+import { compareStrings, isTwinSyncError, stableStringify, validatorOf, type TwinDocument, type TwinReader, type TwinsyncLine } from '@twinsync/sdk'
 import { Manifest, ManifestPart, MANIFEST_PATH, PARTS_DIR, type FileEntry, type FilesState, type ManifestEntry } from './state.js'
 import { checkManifest, checkManifestPart } from './manifest-check.js'
 
@@ -433,13 +433,15 @@ export type SameMeaning = (a: ManifestEntry, b: ManifestEntry) => boolean
  */
 export async function readManifest(
   twin: TwinReader,
+  /** The run's `twinsync ARGS` lines (twinsyncLines(ctx)), for a problem's next step. */
+  line: TwinsyncLine,
   same?: SameMeaning,
 ): Promise<{ entries: ManifestEntry[]; leftovers: string[]; merged: MergedDuplicate[] } | { problem: ManifestProblem } | undefined> {
   const [text, partPaths] = await Promise.all([twin.readText(MANIFEST_PATH), twin.list(PARTS_DIR)])
   if (text === undefined && partPaths.length === 0) return undefined
   if (text === undefined) return invalid(`${PARTS_DIR} has parts but ${MANIFEST_PATH} is missing`)
   const parsed = parseManifest(text)
-  if ('problem' in parsed) return parsed.tooMany === undefined ? invalid(`${MANIFEST_PATH} is not a valid manifest: ${parsed.problem}`) : tooMany(MANIFEST_PATH, parsed.tooMany)
+  if ('problem' in parsed) return parsed.tooMany === undefined ? invalid(`${MANIFEST_PATH} is not a valid manifest: ${parsed.problem}`) : tooMany(MANIFEST_PATH, parsed.tooMany, line)
   const main = parsed.manifest
   let counted = main.entries.length
   // The form's own documents' entries, and the others' (which win).
@@ -447,7 +449,7 @@ export async function readManifest(
   const winning = new Map<string, ManifestEntry>()
   const [fromMain, fromParts] = main.version === 1 ? [own, winning] : [winning, own]
   const merged: MergedDuplicate[] = []
-  const duplicate = addAll(fromMain, main.entries, MANIFEST_PATH, same, merged)
+  const duplicate = addAll(fromMain, main.entries, MANIFEST_PATH, same, merged, line)
   if (duplicate !== undefined) return { problem: duplicate }
   const mainTwice = merged.length > 0
   for (const path of [...partPaths].sort(compareStrings)) {
@@ -462,7 +464,7 @@ export async function readManifest(
     }
     if (partText === undefined) return unknown(path, 'cannot be read as a file')
     const parsedPart = parsePart(path, partText, MAX_MANIFEST_ENTRIES - counted)
-    if ('problem' in parsedPart) return parsedPart.tooMany === undefined ? invalid(`${path} is not a valid part of the manifest: ${parsedPart.problem}`) : tooMany(path, counted + parsedPart.tooMany)
+    if ('problem' in parsedPart) return parsedPart.tooMany === undefined ? invalid(`${path} is not a valid part of the manifest: ${parsedPart.problem}`) : tooMany(path, counted + parsedPart.tooMany, line)
     counted += parsedPart.part.entries.length
     const misplaced = parsedPart.part.entries.find((e) => partOf(e.path) !== part)
     if (misplaced !== undefined) {
@@ -473,7 +475,7 @@ export async function readManifest(
         },
       }
     }
-    const twice = addAll(fromParts, parsedPart.part.entries, path, same, merged)
+    const twice = addAll(fromParts, parsedPart.part.entries, path, same, merged, line)
     if (twice !== undefined) return { problem: twice }
   }
   for (const [path, entry] of winning) own.set(path, entry)
@@ -481,7 +483,7 @@ export async function readManifest(
   return { entries, leftovers: main.leftovers, merged }
 }
 
-function addAll(into: Map<string, ManifestEntry>, entries: readonly ManifestEntry[], document: string, same: SameMeaning | undefined, merged: MergedDuplicate[]): ManifestProblem | undefined {
+function addAll(into: Map<string, ManifestEntry>, entries: readonly ManifestEntry[], document: string, same: SameMeaning | undefined, merged: MergedDuplicate[], line: TwinsyncLine): ManifestProblem | undefined {
   for (const entry of entries) {
     const first = into.get(entry.path)
     if (first === undefined) {
@@ -497,7 +499,7 @@ function addAll(into: Map<string, ManifestEntry>, entries: readonly ManifestEntr
     return {
       code: 'FILES_MANIFEST_DUPLICATE',
       summary: `${document} lists ${JSON.stringify(entry.path)} twice, asking different things of it (${difference(first, entry)})`,
-      nextStep: `Keep the entry you mean for ${entry.path} in ${document} and delete the other, then plan again; or drop every pending file edit with \`twinsync discard files\`.`,
+      nextStep: `Keep the entry you mean for ${entry.path} in ${document} and delete the other, then plan again; or drop every pending file edit with \`${line(['discard', 'files'])}\`.`,
     }
   }
   return undefined
@@ -519,12 +521,12 @@ function difference(a: ManifestEntry, b: ManifestEntry): string {
 }
 
 /** The manifest lists more than MAX_MANIFEST_ENTRIES entries (`entries` counted when `document` passed the limit). */
-function tooMany(document: string, entries: number): { problem: ManifestProblem } {
+function tooMany(document: string, entries: number, line: TwinsyncLine): { problem: ManifestProblem } {
   return {
     problem: {
       code: 'FILES_MANIFEST_INVALID',
       summary: `The files manifest lists ${entries.toLocaleString('en')} entries or more (${document} passes the limit), more than the ${MAX_MANIFEST_ENTRIES.toLocaleString('en')} TwinSync takes; it was not read`,
-      nextStep: `Nothing of files is planned. Remove the added entries from the twin, or go back to the last snapshot's manifest with \`twinsync discard files\` (drops every pending file edit). If this machine's own files make that many, narrow files.include or add files.ignore patterns in the configuration, then snapshot.`,
+      nextStep: `Nothing of files is planned. Remove the added entries from the twin, or go back to the last snapshot's manifest with \`${line(['discard', 'files'])}\` (drops every pending file edit). If this machine's own files make that many, narrow files.include or add files.ignore patterns in the configuration, then snapshot.`,
       tooMany: { entries, document },
     },
   }
@@ -535,8 +537,8 @@ function tooMany(document: string, entries: number): { problem: ManifestProblem 
  * then; undefined otherwise (a manifest wrong in any other way is the plan's to report). A pull
  * asks it of the mirror's twin before anything moves.
  */
-export async function manifestOverLimit(twin: TwinReader): Promise<ManifestProblem | undefined> {
-  const read = await readManifest(twin)
+export async function manifestOverLimit(twin: TwinReader, line: TwinsyncLine): Promise<ManifestProblem | undefined> {
+  const read = await readManifest(twin, line)
   return read !== undefined && 'problem' in read && read.problem.tooMany !== undefined ? read.problem : undefined
 }
 

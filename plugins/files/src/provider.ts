@@ -21,7 +21,7 @@ import type {
   UnappliedPlace,
   UnappliedRequest,
 } from '@twinsync/sdk'
-import { DEBIAN_CONFIG_CHECKS, PathPatterns } from '@twinsync/sdk'
+import { DEBIAN_CONFIG_CHECKS, PathPatterns, twinsyncLines } from '@twinsync/sdk'
 import { FilesConfigSchema } from './config.js'
 import { resolveConfig } from './config.js'
 import { diffFiles } from './diff.js'
@@ -106,9 +106,9 @@ export class FilesProvider implements ApplicableProvider<FilesState>, ConfigChec
   }
 
   /** A manifest (manifest.json and its parts) over MAX_MANIFEST_ENTRIES, by the count its load refuses on (manifest.ts): a pull asks it of the mirror's twin. */
-  async overLimit({ twin }: OverLimitRequest): Promise<Diagnostic[]> {
+  async overLimit({ twin, ctx }: OverLimitRequest): Promise<Diagnostic[]> {
     const { manifestOverLimit } = await import('./manifest.js')
-    const problem = await manifestOverLimit(twin)
+    const problem = await manifestOverLimit(twin, twinsyncLines(ctx))
     if (problem?.tooMany === undefined) return []
     return [{ severity: 'error', code: problem.code, summary: problem.summary, path: problem.tooMany.document, provider: this.name, ...(problem.nextStep === undefined ? {} : { detail: problem.nextStep }) }]
   }

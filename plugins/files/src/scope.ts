@@ -1,4 +1,4 @@
-import { isWithin, warningDiagnostic, type Change, type Diagnostic, type ProviderContext } from '@twinsync/sdk'
+import { isWithin, twinsyncLines, warningDiagnostic, type Change, type Diagnostic, type ProviderContext, type TwinsyncLine } from '@twinsync/sdk'
 import { classOf, LEFTOVER, resolveScope, WALK, type FilesScope } from './collect.js'
 import { NameScreen } from './secret-names.js'
 
@@ -83,12 +83,14 @@ export async function linkOverClaims(ctx: ProviderContext, data: { action?: unkn
 }
 
 /** What to do about a symlink over another provider's paths, pasted into the diagnostic. */
-export const LINK_OVER_CLAIMS_NEXT_STEP =
-  'Another provider writes in that folder, and would write wherever a link there leads. Keep it a real folder: remove the symlink entry from system/files/manifest.json in the twin (`twinsync discard` it). If the machine needs the link, make it by hand (root-owned, TwinSync then goes through it).'
+export function linkOverClaimsNextStep(line: TwinsyncLine, id: string): string {
+  return `Another provider writes in that folder, and would write wherever a link there leads. Keep it a real folder: remove the symlink entry from system/files/manifest.json in the twin (\`${line(['discard', id])}\`). If the machine needs the link, make it by hand (root-owned, TwinSync then goes through it).`
+}
 
 /** What to do about a change below a symlinked folder, pasted into the diagnostic. */
-export const THROUGH_SYMLINK_NEXT_STEP =
-  'A snapshot never follows a symlinked folder either. If the twin means that folder to be a real one, make it a directory entry in system/files/manifest.json (the plan then replaces the link first, for you to approve); otherwise remove the entries below it from the twin (`twinsync discard` them).'
+export function throughSymlinkNextStep(line: TwinsyncLine, id: string): string {
+  return `A snapshot never follows a symlinked folder either. If the twin means that folder to be a real one, make it a directory entry in system/files/manifest.json (the plan then replaces the link first, for you to approve); otherwise remove the entries below it from the twin (\`${line(['discard', id])}\` for this one).`
+}
 
 /**
  * Why a change writes more than the files provider takes into the twin, or undefined: the twin's
@@ -104,8 +106,9 @@ export function tooLarge(data: { action?: unknown; size?: unknown; text?: unknow
 }
 
 /** What to do about a file bigger than maxFileSize in the twin, pasted into the diagnostic. */
-export const TOO_LARGE_NEXT_STEP =
-  'If the machine should have this file, raise limits.maxFileSize (or files.maxFileSize) in the configuration above its size and plan again; otherwise take the file out of the twin (`twinsync discard` it, or `git rm` it under filesystem/).'
+export function tooLargeNextStep(line: TwinsyncLine, id: string): string {
+  return `If the machine should have this file, raise limits.maxFileSize (or files.maxFileSize) in the configuration above its size and plan again; otherwise take the file out of the twin (\`${line(['discard', id])}\`, or \`git rm\` it under filesystem/).`
+}
 
 /**
  * Why a change would set content the twin never holds, or undefined: the twin's document for a
@@ -144,16 +147,19 @@ export function notText(data: { action?: unknown; symlink?: unknown }): string |
 }
 
 /** What to do about a twin's document that is not text, pasted into the diagnostic. */
-export const NOT_TEXT_NEXT_STEP =
-  'Save the file under filesystem/ as UTF-8 text, or put a binary file on the machine itself (a snapshot then records it as binary); to drop the edit, `twinsync discard` it.'
+export function notTextNextStep(line: TwinsyncLine, id: string): string {
+  return `Save the file under filesystem/ as UTF-8 text, or put a binary file on the machine itself (a snapshot then records it as binary); to drop the edit, \`${line(['discard', id])}\`.`
+}
 
 /** What to do about a twin's document that is a symlink, pasted into the diagnostic. */
-export const TWIN_SYMLINK_NEXT_STEP =
-  'Replace the link under filesystem/ with the file\'s content, or record a symlink in system/files/manifest.json (type "symlink", "target"); to drop the edit, `twinsync discard` it.'
+export function twinSymlinkNextStep(line: TwinsyncLine, id: string): string {
+  return `Replace the link under filesystem/ with the file's content, or record a symlink in system/files/manifest.json (type "symlink", "target"); to drop the edit, \`${line(['discard', id])}\`.`
+}
 
 /** What to do about a twin's document for a file that is not mirrored, pasted into the diagnostic. */
-export const NOT_MIRRORED_NEXT_STEP =
-  'Change the file on the machine itself (a snapshot then records it as it records any file of its kind); take the document out of filesystem/ in the twin (`twinsync discard` it).'
+export function notMirroredNextStep(line: TwinsyncLine, id: string): string {
+  return `Change the file on the machine itself (a snapshot then records it as it records any file of its kind); take the document out of filesystem/ in the twin (\`${line(['discard', id])}\`).`
+}
 
 /**
  * A change at a path whose name holds a secret, or that makes a symlink whose target does
@@ -161,7 +167,7 @@ export const NOT_MIRRORED_NEXT_STEP =
  * only a hand edit or a forged twin asks for one. Left out, named by its folder and the rule,
  * never by the name (the change's summary would spell it); pending until the twin no longer asks.
  */
-async function secretInChange(screen: NameScreen, change: Change, data: { path?: unknown; action?: unknown; target?: unknown } | undefined): Promise<Diagnostic | undefined> {
+async function secretInChange(screen: NameScreen, line: TwinsyncLine, change: Change, data: { path?: unknown; action?: unknown; target?: unknown } | undefined): Promise<Diagnostic | undefined> {
   const paths = new Set([change.resource, ...(typeof data?.path === 'string' ? [data.path] : [])])
   for (const path of paths) {
     if (!path.startsWith('/')) continue
@@ -173,15 +179,17 @@ async function secretInChange(screen: NameScreen, change: Change, data: { path?:
       provider: 'files',
       path: found.folder,
       change: change.id,
-      detail: SECRET_NAME_NEXT_STEP,
+      detail: secretNameNextStep(line),
     })
   }
   return undefined
 }
 
 /** What to do about a twin's change at a name that holds a secret, pasted into the diagnostic. */
-export const SECRET_NAME_NEXT_STEP =
-  'The twin asks for a path whose name (or, for a symlink, whose target) holds a secret: a name reaches commits, so no snapshot records one, and no plan makes one. Take the entry out of system/files/manifest.json (and its file out of filesystem/) in the twin (`twinsync discard` it); make such a path by hand if the machine needs it.'
+/** Never the change's id in it: the id spells the name (the diagnostic names the folder only). */
+export function secretNameNextStep(line: TwinsyncLine): string {
+  return `The twin asks for a path whose name (or, for a symlink, whose target) holds a secret: a name reaches commits, so no snapshot records one, and no plan makes one. Take the entry out of system/files/manifest.json (and its file out of filesystem/) in the twin (or \`${line(['discard', 'files'])}\`, which drops every pending file edit); make such a path by hand if the machine needs it.`
+}
 
 /** What to do about a path outside the scope, pasted into the diagnostic. */
 export const OUTSIDE_SCOPE_NEXT_STEP =
@@ -199,8 +207,9 @@ export function secretWrite(scope: FilesScope, data: { action?: unknown; path?: 
 }
 
 /** What to do about a twin's content for a secret path, pasted into the diagnostic. */
-export const SECRET_PATH_NEXT_STEP =
-  'Write the file on the machine itself (a snapshot then records it as secret: its hash, never its content); take it out of filesystem/ in the twin (`twinsync discard` it).'
+export function secretPathNextStep(line: TwinsyncLine, id: string): string {
+  return `Write the file on the machine itself (a snapshot then records it as secret: its hash, never its content); take it out of filesystem/ in the twin (\`${line(['discard', id])}\`).`
+}
 
 /**
  * The files changes that would act outside the provider's scope (outsideScope): one
@@ -210,6 +219,7 @@ export const SECRET_PATH_NEXT_STEP =
 export async function filesOutOfScope(ctx: ProviderContext, changes: readonly Change[]): Promise<Diagnostic[]> {
   if (changes.length === 0) return []
   const { scope } = await resolveScope(ctx)
+  const line = twinsyncLines(ctx)
   const out: Diagnostic[] = []
   // What the plan itself makes of a folder: a symlink (never written through), or a real folder in place of a link.
   const made = (action: string) => new Set(changes.flatMap((c) => (c.data as { action?: unknown; path?: unknown } | undefined)?.action === action ? [String((c.data as { path: unknown }).path)] : []))
@@ -226,7 +236,7 @@ export async function filesOutOfScope(ctx: ProviderContext, changes: readonly Ch
   await screen.ahead(paths, targets)
   for (const change of changes) {
     const data = change.data as { path?: unknown; action?: unknown; size?: unknown; text?: unknown; target?: unknown; content?: unknown } | undefined
-    const named = await secretInChange(screen, change, data)
+    const named = await secretInChange(screen, line, change, data)
     if (named !== undefined) {
       out.push(named)
       continue
@@ -238,7 +248,7 @@ export async function filesOutOfScope(ctx: ProviderContext, changes: readonly Ch
           provider: 'files',
           path: change.resource,
           change: change.id,
-          detail: TOO_LARGE_NEXT_STEP,
+          detail: tooLargeNextStep(line, change.id),
         }),
       )
       continue
@@ -250,7 +260,7 @@ export async function filesOutOfScope(ctx: ProviderContext, changes: readonly Ch
           provider: 'files',
           path: change.resource,
           change: change.id,
-          detail: NOT_MIRRORED_NEXT_STEP,
+          detail: notMirroredNextStep(line, change.id),
         }),
       )
       continue
@@ -263,7 +273,7 @@ export async function filesOutOfScope(ctx: ProviderContext, changes: readonly Ch
           provider: 'files',
           path: change.resource,
           change: change.id,
-          detail: link ? TWIN_SYMLINK_NEXT_STEP : NOT_TEXT_NEXT_STEP,
+          detail: link ? twinSymlinkNextStep(line, change.id) : notTextNextStep(line, change.id),
         }),
       )
       continue
@@ -290,19 +300,19 @@ export async function filesOutOfScope(ctx: ProviderContext, changes: readonly Ch
     if (secret !== undefined) {
       why = secret
       where = String(data?.path)
-      next = SECRET_PATH_NEXT_STEP
+      next = secretPathNextStep(line, change.id)
     }
     for (const path of why === undefined ? paths : []) {
       why = await throughSymlink(ctx, scope, path as string, plan)
       if (why === undefined) continue
       where = path as string
-      next = THROUGH_SYMLINK_NEXT_STEP
+      next = throughSymlinkNextStep(line, change.id)
       break
     }
     if (why === undefined && data !== undefined) {
       why = await linkOverClaims(ctx, data as { action?: unknown; path?: unknown })
       where = typeof data.path === 'string' ? data.path : where
-      next = LINK_OVER_CLAIMS_NEXT_STEP
+      next = linkOverClaimsNextStep(line, change.id)
     }
     if (why === undefined) continue
     out.push(

@@ -148,7 +148,9 @@ describe('files provider: a document for a file the manifest lists as not mirror
     assert.match(said['/etc/shadow'] ?? '', /^Replace \/etc\/shadow.*: left out, the twin has a document for it, but the file holds a secret .*never taken from the twin$/)
     assert.match(said['/etc/app/logo.png'] ?? '', /the file is binary/)
     assert.match(said['/etc/adduser.conf'] ?? '', /the file is bigger than maxFileSize/)
-    assert.match(outside[0]?.detail ?? '', /Change the file on the machine itself.*`twinsync discard` it/)
+    assert.match(outside[0]?.detail ?? '', /Change the file on the machine itself/)
+    // The line names the change it drops (a context without ProviderContext.twinsync: no --root, --repo or --config).
+    assert.ok(outside[0]?.detail?.includes(`(\`twinsync discard ${outside[0]?.change}\`)`), outside[0]?.detail)
 
     // Apply itself refuses one, whoever calls (a plan file edited to hold it): failed, nothing written.
     const before = Object.keys(DOCUMENTS).map((p) => readFileSync(root.path(p)))
@@ -194,7 +196,8 @@ describe('files provider: a twin document that is not UTF-8 text', () => {
     const outside = await provider.outOfScope({ changes: diff.changes, ctx })
     assert.deepEqual(outside.map((d) => [d.change, d.code]), diff.changes.map((c) => [c.id, 'FILES_NOT_TEXT_NOT_PLANNED']))
     assert.match(outside[1]?.summary ?? '', /^Replace \/etc\/motd.*: left out, the twin's document for it is not UTF-8 text/)
-    assert.match(outside[0]?.detail ?? '', /Save the file under filesystem\/ as UTF-8 text.*`twinsync discard` it/)
+    assert.match(outside[0]?.detail ?? '', /Save the file under filesystem\/ as UTF-8 text/)
+    assert.ok(outside[0]?.detail?.includes(`to drop the edit, \`twinsync discard ${outside[0]?.change}\`.`), outside[0]?.detail)
 
     const before = readFileSync(root.path('/etc/motd'))
     const { results } = await provider.apply({ changes: diff.changes, ctx })

@@ -1,7 +1,7 @@
 // MAX_MANIFEST_ENTRIES (manifest.ts): the limit counts manifest.json and its parts together, is
 // checked before the schema, and a manifest at the limit reads as before (session 37).
 import { strict as assert } from 'node:assert'
-import { MemoryTwin } from '@twinsync/sdk'
+import { bareTwinsyncLine, MemoryTwin } from '@twinsync/sdk'
 import { MAX_MANIFEST_ENTRIES, manifestOverLimit, partOf, partPath, readManifest } from '../src/manifest.js'
 
 const MANIFEST = 'system/files/manifest.json'
@@ -28,29 +28,29 @@ describe('files manifest: at most MAX_MANIFEST_ENTRIES entries', function () {
   it('a manifest of one document: at the limit it reads; one more is FILES_MANIFEST_INVALID naming the count and the limit, and manifestOverLimit says so', async () => {
     const entries = Array.from({ length: MAX_MANIFEST_ENTRIES }, (_, i) => entry(i))
     const at = new MemoryTwin([{ path: MANIFEST, content: JSON.stringify({ entries, leftovers: [], version: 1 }) }])
-    const read = await readManifest(at)
+    const read = await readManifest(at, bareTwinsyncLine)
     assert.ok(read !== undefined && 'entries' in read && read.entries.length === MAX_MANIFEST_ENTRIES)
-    assert.equal(await manifestOverLimit(at), undefined)
+    assert.equal(await manifestOverLimit(at, bareTwinsyncLine), undefined)
     entries.push({ ...entry(MAX_MANIFEST_ENTRIES), mode: 'not a mode' })
     const over = new MemoryTwin([{ path: MANIFEST, content: JSON.stringify({ entries, leftovers: [], version: 1 }) }])
-    const refused = await readManifest(over)
+    const refused = await readManifest(over, bareTwinsyncLine)
     assert.ok(refused !== undefined && 'problem' in refused)
     // Counted before the schema: the entry of the wrong form is not what is said.
     assert.equal(refused.problem.code, 'FILES_MANIFEST_INVALID')
     assert.match(refused.problem.summary, /^The files manifest lists 100,001 entries or more \(system\/files\/manifest\.json passes the limit\), more than the 100,000 TwinSync takes/)
-    assert.deepEqual((await manifestOverLimit(over))?.tooMany, { entries: MAX_MANIFEST_ENTRIES + 1, document: MANIFEST })
+    assert.deepEqual((await manifestOverLimit(over, bareTwinsyncLine))?.tooMany, { entries: MAX_MANIFEST_ENTRIES + 1, document: MANIFEST })
   })
 
   it('a split manifest: the parts count together (none alone over the limit)', async () => {
-    const at = await readManifest(split(MAX_MANIFEST_ENTRIES))
+    const at = await readManifest(split(MAX_MANIFEST_ENTRIES), bareTwinsyncLine)
     assert.ok(at !== undefined && 'entries' in at && at.entries.length === MAX_MANIFEST_ENTRIES)
-    const over = await manifestOverLimit(split(MAX_MANIFEST_ENTRIES + 1))
+    const over = await manifestOverLimit(split(MAX_MANIFEST_ENTRIES + 1), bareTwinsyncLine)
     assert.equal(over?.code, 'FILES_MANIFEST_INVALID')
     assert.match(over?.tooMany?.document ?? '', /^system\/files\/manifest\/\d\d\.json$/)
   })
 
   it('a manifest wrong in another way is no matter for manifestOverLimit (the plan reports it)', async () => {
-    assert.equal(await manifestOverLimit(new MemoryTwin([{ path: MANIFEST, content: '{"entries": "all"}' }])), undefined)
-    assert.equal(await manifestOverLimit(new MemoryTwin([])), undefined)
+    assert.equal(await manifestOverLimit(new MemoryTwin([{ path: MANIFEST, content: '{"entries": "all"}' }]), bareTwinsyncLine), undefined)
+    assert.equal(await manifestOverLimit(new MemoryTwin([]), bareTwinsyncLine), undefined)
   })
 })

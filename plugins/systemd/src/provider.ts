@@ -27,7 +27,7 @@ import {
 } from '@twinsync/sdk'
 import { toStep, applySystemdChanges } from './apply.js'
 import { RUNTIME_OPERATIONS, type SystemdOperation } from './change.js'
-import { refusedChanges, throughLinkedEnablementFolder, type Diagnostic, type ProviderContext, type ScopeRequest } from '@twinsync/sdk'
+import { refusedChanges, throughLinkedEnablementFolder, twinsyncLines, type Diagnostic, type ProviderContext, type ScopeRequest, type TwinsyncLine } from '@twinsync/sdk'
 import { collectSystemdState } from './collect.js'
 import { diffSystemdState } from './diff.js'
 import { unappliedSystemdPlaces } from './unapplied.js'
@@ -116,7 +116,7 @@ export class SystemdProvider implements ApplicableProvider<SystemdState>, Startu
   }
 
   /** units.json or runtime.json over MAX_SYSTEMD_UNITS, by the count load refuses on (overUnitLimit): a pull asks it of the mirror's twin. */
-  async overLimit({ twin }: OverLimitRequest): Promise<Diagnostic[]> {
+  async overLimit({ twin, ctx }: OverLimitRequest): Promise<Diagnostic[]> {
     const found: Diagnostic[] = []
     for (const file of [UNITS_DOCUMENT, RUNTIME_DOCUMENT]) {
       const text = await twin.readText(file)
@@ -127,13 +127,14 @@ export class SystemdProvider implements ApplicableProvider<SystemdState>, Startu
       } catch {
         continue
       }
-      const over = overUnitLimit(file, units)
+      const over = overUnitLimit(file, units, twinsyncLines(ctx))
       if (over !== undefined) found.push(over)
     }
     return found
   }
 
-  async load({ twin }: LoadRequest): Promise<LoadResult<SystemdState>> {
+  async load({ twin, ctx }: LoadRequest): Promise<LoadResult<SystemdState>> {
+    const line = twinsyncLines(ctx)
     const units = await twin.readText(UNITS_DOCUMENT)
     if (units === undefined) return { state: undefined, diagnostics: [] }
     const runtime = await twin.readText(RUNTIME_DOCUMENT)
@@ -152,13 +153,13 @@ export class SystemdProvider implements ApplicableProvider<SystemdState>, Startu
     } catch (error) {
       return { state: undefined, diagnostics: [invalid(`is not valid JSON: ${(error as Error).message}`)] }
     }
-    const stray = strayKey(UNITS_DOCUMENT, unitsDoc) ?? (runtime === undefined ? undefined : strayKey(RUNTIME_DOCUMENT, runtimeDoc))
+    const stray = strayKey(UNITS_DOCUMENT, unitsDoc, line) ?? (runtime === undefined ? undefined : strayKey(RUNTIME_DOCUMENT, runtimeDoc, line))
     if (stray !== undefined) return { state: undefined, diagnostics: [stray] }
     // Every document the text collect just made (runtime.json's may be absent: optional in the schema).
     const made = this.made.made(UNITS_DOCUMENT, units) && startup !== undefined && this.made.made(STARTUP_DOCUMENT, startup) && (runtime === undefined || this.made.made(RUNTIME_DOCUMENT, runtime))
     // Counted before the schema check walks every unit (MAX_SYSTEMD_UNITS).
     const sizes = candidate as { units?: unknown; runtime?: unknown }
-    const over = made ? undefined : overUnitLimit(UNITS_DOCUMENT, sizes.units) ?? overUnitLimit(RUNTIME_DOCUMENT, sizes.runtime)
+    const over = made ? undefined : overUnitLimit(UNITS_DOCUMENT, sizes.units, line) ?? overUnitLimit(RUNTIME_DOCUMENT, sizes.runtime, line)
     if (over !== undefined) return { state: undefined, diagnostics: [over] }
     const validator = made ? undefined : validatorOf(SystemdState())
     if (validator !== undefined && !validator.Check(candidate)) {
@@ -229,7 +230,7 @@ export class SystemdProvider implements ApplicableProvider<SystemdState>, Startu
 
   /** A change apply would refuse (a unit name with "/", a leading "-", a newline…): never planned, a plan holding one refused whole. */
   async outOfScope({ changes, ctx }: ScopeRequest): Promise<Diagnostic[]> {
-    const refused = refusedChanges(this.name, changes, toStep)
+    const refused = refusedChanges(this.name, changes, toStep, twinsyncLines(ctx))
     // An enable, disable, mask or unmask the host port would refuse (a symlinked /etc/rc?.d or .wants folder): left out too.
     const named = new Set(refused.map((d) => d.change))
     const writing = changes.filter((c) => !named.has(c.id) && !RUNTIME_OPERATIONS.has(c.operation as SystemdOperation))
@@ -288,13 +289,13 @@ export const MAX_SYSTEMD_UNITS = 50_000
  * MAX_SYSTEMD_UNITS, counted on the parsed JSON before any schema check: the one rule load and
  * overLimit (a pull) both ask.
  */
-function overUnitLimit(file: string, units: unknown): Diagnostic | undefined {
+function overUnitLimit(file: string, units: unknown, line: TwinsyncLine): Diagnostic | undefined {
   const count = units !== null && typeof units === 'object' ? Object.keys(units).length : 0
   if (count <= MAX_SYSTEMD_UNITS) return undefined
   return errorDiagnostic('TWIN_INVALID', `${file} lists ${count.toLocaleString('en')} units, more than the ${MAX_SYSTEMD_UNITS.toLocaleString('en')} TwinSync takes; it was not read`, {
     path: file,
     provider: 'systemd',
-    detail: "Nothing is planned for services. Remove the added units from the twin, or go back to the last snapshot's with `twinsync discard services` (drops every pending services edit).",
+    detail: `Nothing is planned for services. Remove the added units from the twin, or go back to the last snapshot's with \`${line(['discard', 'services'])}\` (drops every pending services edit).`,
   })
 }
 
@@ -305,7 +306,7 @@ function overUnitLimit(file: string, units: unknown): Diagnostic | undefined {
  * the next snapshot wrote the document again without it: asked for, lost without a word. Now the
  * edit is refused by name, and as an unread document it stays pending until fixed or discarded.
  */
-function strayKey(file: string, doc: unknown): Diagnostic | undefined {
+function strayKey(file: string, doc: unknown, line: TwinsyncLine): Diagnostic | undefined {
   const isObject = doc !== null && typeof doc === 'object' && !Array.isArray(doc)
   const key = isObject ? Object.keys(doc).find((k) => k !== 'units') : undefined
   if (isObject && key === undefined) return undefined
@@ -313,7 +314,7 @@ function strayKey(file: string, doc: unknown): Diagnostic | undefined {
   return errorDiagnostic('TWIN_INVALID', `${file}: ${what}`, {
     path: file,
     provider: 'systemd',
-    detail: `Put the units under "units" in ${file} (each "NAME.service": { "state": "enabled" }), or go back to the last snapshot's with \`twinsync discard services\`. Nothing is planned for services until then.`,
+    detail: `Put the units under "units" in ${file} (each "NAME.service": { "state": "enabled" }), or go back to the last snapshot's with \`${line(['discard', 'services'])}\`. Nothing is planned for services until then.`,
   })
 }
 
