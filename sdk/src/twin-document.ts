@@ -65,4 +65,13 @@ export interface TwinReader {
    * limits.maxFileSize) asks before `read`. Absent on readers that hold their documents already.
    */
   sizeOf?(path: string): Promise<number | undefined>
+  /**
+   * Whether the regular file at `path` has the executable bit in the twin (its git mode 100755,
+   * or the working twin's file mode), learnt without reading it; undefined when the twin has no
+   * regular file there or the reader cannot say. The only mode bit git keeps (TwinDocument's
+   * `executable`): the files provider plans a new executable document as 0755 and gives a listed
+   * file whose manifest mode has no x bit the x bits where its r bits are (session 42: before, a
+   * mirror's `chmod +x` was dropped without a word). Every reader that wraps another passes it on.
+   */
+  executableOf?(path: string): Promise<boolean | undefined>
 }

@@ -374,25 +374,51 @@ describe('hostile twin corpus: the twin is untrusted input', function () {
   })
 
   it('a machine file named with a newline: the plan\'s diff header spells the name out (`\\n`), one line in the CLI and the TUI alike, as the change\'s line does (before session 42 the header split in two and its second half read as a line of the plan)', async () => {
-    const machineFile = join(rig.root, 'etc', 'ctl\nname.conf')
-    await writeFile(machineFile, 'made on the machine\n')
+    const machineFile = join(rig.root, 'etc', 'diff\nheader.conf')
+    await writeFile(machineFile, 'a header test, made on the machine\n')
     try {
       await (await rig.container()).resolve(SnapshotWorkflow).take({ init: false, ifChanged: false })
       await writeFile(machineFile, 'changed on the machine\n')
       const plan = await (await rig.container()).resolve(PlanWorkflow).plan({})
-      const change = plan.changes.find((c) => c.resource === '/etc/ctl\nname.conf')
-      assert.ok(change?.diff !== undefined, JSON.stringify(plan.changes.map((c) => c.resource)))
-      assert.match(change.diff, /^--- a\/etc\/ctl\\nname\.conf\n\+\+\+ b\/etc\/ctl\\nname\.conf\n@@ /m, change.diff)
+      const change = plan.changes.find((c) => c.resource === '/etc/diff\nheader.conf')
+      assert.ok(change?.diff !== undefined, JSON.stringify(plan.changes))
+      assert.match(change.diff, /^--- a\/etc\/diff\\nheader\.conf\n\+\+\+ b\/etc\/diff\\nheader\.conf\n@@ /m, change.diff)
       const cli = renderPlan(plan, LINE).split('\n')
       const tui = changeLines(change).map((l) => l.text)
       for (const [front, lines] of [['CLI', cli], ['TUI', tui]] as const) {
-        assert.ok(lines.some((l) => l.trim() === '--- a/etc/ctl\\nname.conf'), `${front}: ${lines.join('\n')}`)
-        assert.ok(lines.some((l) => l.trim() === '+++ b/etc/ctl\\nname.conf'), `${front}: ${lines.join('\n')}`)
-        assert.deepEqual(lines.filter((l) => l.trim().startsWith('name.conf')), [], `${front}: a line of the name's second half`)
+        assert.ok(lines.some((l) => l.trim() === '--- a/etc/diff\\nheader.conf'), `${front}: ${lines.join('\n')}`)
+        assert.ok(lines.some((l) => l.trim() === '+++ b/etc/diff\\nheader.conf'), `${front}: ${lines.join('\n')}`)
+        assert.deepEqual(lines.filter((l) => l.trim().startsWith('header.conf')), [], `${front}: a line of the name's second half`)
       }
     } finally {
       await rm(machineFile, { force: true })
     }
+  })
+
+  it('a mirror\'s executable bit is honoured, never dropped: chmod +x of a listed file plans its mode with x where r is, a new script pushed 100755 is planned 0755, status lists both, and a snapshot keeps them (before session 42: "in sync", 0644, and the snapshot wrote 100644)', async () => {
+    serve((c) => {
+      writeFileSync(join(c, 'filesystem/etc/backup.sh'), '#!/bin/sh\necho backup\n')
+      git(c, ['add', 'filesystem/etc/backup.sh'])
+      git(c, ['update-index', '--chmod=+x', 'filesystem/etc/motd', 'filesystem/etc/backup.sh'])
+      git(c, ['commit', '--quiet', '-m', 'executable'])
+    })
+    assert.equal((await (await rig.container()).resolve(RemoteService).pull()).status, 'fast-forwarded')
+    assert.match(git(rig.twin, ['ls-tree', 'HEAD', 'filesystem/etc/motd']), /^100755 /)
+    const modes = (plan: Plan) => plan.changes.filter((c) => c.resource === '/etc/motd' || c.resource === '/etc/backup.sh').map((c) => [c.resource, c.operation, (c.data as { after?: { mode?: string } } | undefined)?.after?.mode ?? c.after])
+    const plan = await (await rig.container()).resolve(PlanWorkflow).plan({})
+    const planned = modes(plan)
+    assert.equal(planned.length, 2, JSON.stringify(plan.changes))
+    for (const [resource, , after] of planned) assert.match(String(after), /0755/, `${resource}: ${JSON.stringify(planned)}`)
+    const pending = await (await rig.container()).resolve(IntentService).pending()
+    assert.deepEqual(pending.items.map((i) => i.resource).filter((r) => r === '/etc/motd' || r === '/etc/backup.sh').sort(), ['/etc/backup.sh', '/etc/motd'])
+    await (await rig.container()).resolve(SnapshotWorkflow).take({ init: false, ifChanged: false })
+    // The machine's 0644 is what the snapshot records; the ask stays in the working twin, pending.
+    assert.match(git(rig.twin, ['ls-tree', 'HEAD', 'filesystem/etc/motd']), /^100644 /, 'the snapshot records the machine')
+    const recorded = (JSON.parse(git(rig.twin, ['show', 'HEAD:system/files/manifest.json'])) as { entries: Array<{ path: string; mode?: string }> }).entries.find((e) => e.path === '/etc/motd')
+    assert.equal(recorded?.mode, '0644', 'the manifest records the machine\'s mode')
+    assert.match(git(rig.twin, ['ls-tree', 'refs/twinsync/intended', 'filesystem/etc/motd']), /^100755 /, 'the intent records the bit')
+    for (const path of ['filesystem/etc/motd', 'filesystem/etc/backup.sh']) assert.equal(((await lstat(join(rig.twin, path))).mode & 0o111) !== 0, true, `${path} kept executable in the working twin`)
+    assert.deepEqual(modes(await (await rig.container()).resolve(PlanWorkflow).plan({})), planned)
   })
 
   it('pull accepts a symlink under filesystem/ as recorded data, and the next snapshot does not follow it', async () => {

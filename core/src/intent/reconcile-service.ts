@@ -506,7 +506,10 @@ function linkRefused(path: string): TwinSyncError {
 
 /** `base` with some paths replaced (or removed: undefined). */
 function overlay(base: TwinReader, contents: Contents): TwinReader {
+  const executableOf = base.executableOf
   return {
+    // An overlaid path is a document written back with its content only: its bit is the base's where the base has the file.
+    ...(executableOf === undefined ? {} : { executableOf: async (path: string) => (contents.has(path) && contents.get(path) === undefined ? undefined : executableOf.call(base, path)) }),
     read: async (path) => {
       if (contents.get(path) === LINK) throw linkRefused(path)
       return contents.has(path) ? contents.get(path) : base.read(path)

@@ -10,7 +10,9 @@ import { UNREAD_FILE_NOT_APPLIED, type OwnedPlace } from './description-edits.js
 export function recordingReader(twin: TwinReader, seen: Set<string>): TwinReader {
   const sizeOf = twin.sizeOf
   const blobOf = twin.blobOf
+  const executableOf = twin.executableOf
   return {
+    ...(executableOf === undefined ? {} : { executableOf: (path: string) => executableOf.call(twin, path) }),
     read: (path) => {
       seen.add(path)
       return twin.read(path)

@@ -65,6 +65,12 @@ export class GitTreeReader implements TwinReader {
     return (await this.sizes).get(path)
   }
 
+  /** Whether the tree's entry is an executable file (git mode 100755); undefined for none or another kind. */
+  async executableOf(path: string): Promise<boolean | undefined> {
+    const entry = (await this.allFiles()).get(path)
+    return entry === undefined || (entry.mode !== '100755' && entry.mode !== '100644') ? undefined : entry.mode === '100755'
+  }
+
   async list(prefix: string): Promise<string[]> {
     return [...(await this.allFiles()).keys()].filter((p) => p.startsWith(prefix)).sort(compareStrings)
   }

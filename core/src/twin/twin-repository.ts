@@ -270,6 +270,12 @@ export class TwinRepository implements TwinReader {
     return twinFileSizeSync(this.dir, path)
   }
 
+  /** Whether the working twin's regular file has an x bit (lstat); undefined when there is none. */
+  async executableOf(path: string): Promise<boolean | undefined> {
+    const mode = await twinFileMode(this.dir, path)
+    return mode === undefined ? undefined : (mode & 0o111) !== 0
+  }
+
   /** Every file under a folder of the working tree ("system/" or "filesystem/etc/"), sorted; symlinks are listed, never entered. */
   async list(prefix: string): Promise<string[]> {
     return listTwinFiles(this.dir, prefix)
@@ -292,6 +298,11 @@ export class TwinRepository implements TwinReader {
       },
       list: async (prefix) => (index === undefined ? listTwinFiles(this.dir, prefix, checked) : listIndexed(index.entries, this.dir, prefix)),
       sizeOf: async (path) => twinFileSizeSync(this.dir, path, checked),
+      // A working twin found to be exactly its index: the index entry's mode, no lstat (a plan reads every document).
+      executableOf: async (path) => {
+        const mode = index?.entries.get(path)?.mode
+        return mode === '100755' ? true : mode === '100644' ? false : this.executableOf(path)
+      },
       ...(index === undefined ? {} : { blobOf: (path: string) => indexedBlob(index, path) }),
     }
   }

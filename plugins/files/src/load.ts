@@ -81,7 +81,7 @@ export async function loadFiles(ctx: ProviderContext, twin: TwinReader): Promise
     // The twin's document is the blob of the text collect just made of the file (an unchanged machine): that text, unread (collected-texts.ts).
     const known = collectedWithBlob(entry.path, twin.blobOf?.(mirrorPath(entry.path)))
     if (known !== undefined) {
-      entries.set(entry.path, { ...entry, text: known.text, sha256: known.sha256, size: known.size })
+      entries.set(entry.path, { ...entry, mode: await twinMode(twin, mirrorPath(entry.path), entry.mode), text: known.text, sha256: known.sha256, size: known.size })
       continue
     }
     const bytes = await readDocument(twin, mirrorPath(entry.path), maxFileSize)
@@ -107,7 +107,7 @@ export async function loadFiles(ctx: ProviderContext, twin: TwinReader): Promise
     // The bytes of the text collect just made of the machine's file (an unchanged machine): its string and sha256 (collected-texts.ts).
     const same = collectedWithBytes(entry.path, bytes)
     if (same !== undefined) {
-      entries.set(entry.path, { ...entry, text: same.text, sha256: same.sha256, size: bytes.byteLength })
+      entries.set(entry.path, { ...entry, mode: await twinMode(twin, mirrorPath(entry.path), entry.mode), text: same.text, sha256: same.sha256, size: bytes.byteLength })
       continue
     }
     const text = decodeText(bytes)
@@ -119,7 +119,7 @@ export async function loadFiles(ctx: ProviderContext, twin: TwinReader): Promise
       entries.set(entry.path, { ...entry, notText: bytes.byteLength })
       continue
     }
-    entries.set(entry.path, { ...entry, text, sha256: sha256(bytes), size: bytes.byteLength })
+    entries.set(entry.path, { ...entry, mode: await twinMode(twin, mirrorPath(entry.path), entry.mode), text, sha256: sha256(bytes), size: bytes.byteLength })
   }
 
   const listed = new Map(manifest.entries.map((e) => [e.path, e.type]))
@@ -183,7 +183,7 @@ export async function loadFiles(ctx: ProviderContext, twin: TwinReader): Promise
       continue
     }
     if (listed.has(path)) for (const inside of [...entries.keys()]) if (inside.startsWith(`${path}/`)) entries.delete(inside)
-    entries.set(path, { ...owned('0644'), size: bytes.byteLength, content: 'mirrored', sha256: sha256(bytes), text })
+    entries.set(path, { ...owned((await twin.executableOf?.(docPath)) === true ? '0755' : '0644'), size: bytes.byteLength, content: 'mirrored', sha256: sha256(bytes), text })
     for (let dir = parentOf(path); !outside && dir !== undefined && isIncluded(dir, scope.roots); dir = parentOf(dir)) {
       if (!entries.has(dir)) entries.set(dir, rootOwned(dir, 'directory', '0755'))
     }
@@ -195,6 +195,22 @@ export async function loadFiles(ctx: ProviderContext, twin: TwinReader): Promise
     accounts,
   }
   return { state, diagnostics }
+}
+
+/**
+ * A mirrored file's mode as the twin asks for it: the manifest's, with the x bits where its r bits
+ * are when the document is executable in the twin (git mode 100755: a mirror's `chmod +x`, a
+ * script pushed executable) and the manifest's mode has no x bit at all. Git keeps that one bit
+ * only (a snapshot writes it from the machine's mode, collect.ts), so a twin that says executable
+ * where the manifest does not was changed by a person; before session 42 the plan planned nothing
+ * and the next snapshot wrote 100644 without a word. Only added: a manifest mode with an x bit
+ * is the manifest's, whatever the git mode (a twin's `chmod -x` is still not taken).
+ */
+async function twinMode(twin: TwinReader, docPath: string, mode: string): Promise<string> {
+  const bits = parseInt(mode, 8)
+  if (!Number.isInteger(bits) || (bits & 0o111) !== 0) return mode
+  if ((await twin.executableOf?.(docPath)) !== true) return mode
+  return (bits | ((bits & 0o444) >> 2)).toString(8).padStart(4, '0')
 }
 
 /**
