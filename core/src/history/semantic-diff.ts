@@ -194,5 +194,7 @@ export function changedFilesOnly(reader: TwinReader & { list(prefix: string): Pr
     read: async (path) => (elided(path) ? ((await exists(path)) ? new Uint8Array() : undefined) : reader.read(path)),
     readText: async (path) => (elided(path) ? ((await exists(path)) ? '' : undefined) : reader.readText(path)),
     list: (prefix) => reader.list(prefix),
+    // The executable bit is the tree entry's, never elided (TwinReader.executableOf): a mode-only change is still one.
+    ...(reader.executableOf === undefined ? {} : { executableOf: (path: string) => (reader.executableOf as (p: string) => Promise<boolean | undefined>).call(reader, path) }),
   }
 }
