@@ -77,12 +77,13 @@ describe('twinsync refuses bad input and changes nothing', function () {
     assert.equal(await exists(cli.twinDir), false)
   })
 
+  // A run's places named with a space, a quote and `$HOME`: a next step naming them must quote them for a shell.
+  const oddPlaces = (twin: string) => ({ root: join(cli.dir, 'a root'), repo: join(cli.dir, twin), config: join(cli.dir, "it's $HOME conf.yaml") })
+
   // Session 41: next steps named --root and --repo but not --config, so a pasted one ran with the
   // default configuration (other providers, other settings) or, under sudo, root's.
   it('a next step names the run\'s --root, --repo and --config, quoted for a shell', async () => {
-    const root = join(cli.dir, 'a root')
-    const repo = join(cli.dir, 'no twin')
-    const config = join(cli.dir, "it's $HOME conf.yaml")
+    const { root, repo, config } = oddPlaces('no twin')
     await mkdir(root)
     await writeFile(config, '{}\n')
     const r = await cli.twinsync(['snapshot', '--root', root, '--repo', repo, '--config', config, '--json'])
@@ -113,9 +114,7 @@ describe('twinsync refuses bad input and changes nothing', function () {
   // Session 42: many next steps named a bare `twinsync status`, `push --retry`, `github link …`:
   // pasted, they acted on the default twin and configuration, not the run's.
   it('the next steps of discard, adopt, push, pull and remote show name the run\'s --root, --repo and --config', async () => {
-    const root = join(cli.dir, 'a root')
-    const repo = join(cli.dir, "my 'twin'")
-    const config = join(cli.dir, "it's $HOME conf.yaml")
+    const { root, repo, config } = oddPlaces("my 'twin'")
     await mkdir(root)
     await writeFile(config, '{}\n')
     const flags = ['--root', root, '--repo', repo, '--config', config]
@@ -148,9 +147,7 @@ describe('twinsync refuses bad input and changes nothing', function () {
   // line), systemd's load, and the SDK's startupTextNotUtf8 (cron's load). Before, each named a
   // bare `twinsync discard ...` (files: no id at all).
   it('the next steps the plugins give (files, systemd, cron through the SDK) name the run\'s --root, --repo and --config', async () => {
-    const root = join(cli.dir, 'a root')
-    const repo = join(cli.dir, "my 'twin'")
-    const config = join(cli.dir, "it's $HOME conf.yaml")
+    const { root, repo, config } = oddPlaces("my 'twin'")
     await mkdir(join(root, 'etc/systemd/system'), { recursive: true }) // systemd detected
     await mkdir(join(root, 'etc/my dir'))
     await writeFile(join(root, 'etc/my dir/x.txt'), 'hi\n')
