@@ -4,7 +4,7 @@ import { isTwinSyncError, TwinSyncError } from '@twinsync/sdk/errors'
 import type { DependencyContainer } from './di.js'
 import { terminalLines, terminalText } from './terminal-text.js'
 import { userErrorOf } from './twin/disk-error.js'
-import { unfinishedRunError } from './providers/unanswered-calls.js'
+import { anyUnanswered, exitCaller, isLeavingOnPurpose, unfinishedRunError } from './providers/unanswered-calls.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof TwinSyncCommand)['baseFlags'] & T['flags']>
 
@@ -36,11 +36,21 @@ export abstract class TwinSyncCommand<T extends typeof Command = typeof Command>
     // as the failure it is, exit 1, not Node's silent exit 0 (unfinishedRunError). Taken off once
     // the command settles (exit-when-idle.js waits for Node's own end while a listener is on).
     const unfinished = () => void (cmd as unknown as TwinSyncCommand).catch(unfinishedRunError())
+    // A provider's own `process.exit(0)` in the middle of its call (session 42, attack): the run
+    // ended as a success, silent, its work not done. Said here, synchronously (nothing may wait
+    // in an exit listener), and the exit code made 1. A non-zero code already says failure.
+    const exited = (code: number) => {
+      if (code !== 0 || !anyUnanswered() || isLeavingOnPurpose()) return
+      ;(cmd as unknown as TwinSyncCommand).reportNow(unfinishedRunError({ exitedAt: exitCaller(new Error().stack) }) as TwinSyncError)
+      process.exitCode = 1
+    }
     process.once('beforeExit', unfinished)
+    process.on('exit', exited)
     try {
       return await cmd._run()
     } finally {
       process.off('beforeExit', unfinished)
+      process.off('exit', exited)
     }
   }
 
@@ -91,6 +101,12 @@ export abstract class TwinSyncCommand<T extends typeof Command = typeof Command>
   protected emit<V>(value: V, render: (value: V) => string): void {
     if (this.flags.json) process.stdout.write(JSON.stringify(value, null, 2) + '\n')
     else process.stdout.write(terminalLines(render(value)).replace(/\n?$/, '\n'))
+  }
+
+  /** A coded error said at once, as `catch` says it (text or --json), for where nothing may wait. */
+  reportNow(error: TwinSyncError): void {
+    if (this.flags?.json === true || this.argv.includes('--json')) process.stdout.write(JSON.stringify({ error: error.toJSON() }, null, 2) + '\n')
+    else process.stderr.write(formatUserError(error))
   }
 
   override async catch(error: Error & { exitCode?: number }): Promise<void> {

@@ -190,6 +190,22 @@ describe('a plugin provider that answers wrongly', function () {
     assert.notEqual(await head(), before, 'the provider fixed, the snapshot is made')
   })
 
+  // Session 42 (attack): a provider calling process.exit(0) in its collect() ended the snapshot
+  // as a success, silent, no snapshot made: cron saw exit 0.
+  it('a collect() that ends the process with exit code 0: the snapshot says so, naming the provider and the call (exit 1, --json too)', async () => {
+    await writeFile(join(root, 'etc/motd'), 'exit\n')
+    const before = await head()
+    const r = await snapshot('collect-exit')
+    assert.equal(r.code, 1, r.stdout + r.stderr)
+    // The other providers' calls under way are named too; where process.exit was called tells which.
+    assert.match(r.stderr, /\[PROVIDER_FAILED\] The run ended before it finished: the process was ended with exit code 0 \(process\.exit, called at (?:Object\.)?collect \(.*twinsync-plugin-unsound\/hook\.js:\d+:\d+\)\) while .*the unsound provider's collect\(\).* had not answered/)
+    assert.match(r.stderr, /Next step: A fault in the providers? .*unsound.*, not in TwinSync/)
+    assert.equal(await head(), before, 'no snapshot')
+    const j = await snapshot('collect-exit', '--json')
+    assert.equal(j.code, 1)
+    assert.equal(json<{ error: { code: string } }>(j).error.code, 'PROVIDER_FAILED')
+  })
+
   // Session 42: a result of the wrong shape was read as if whole: "internal error ... a bug in
   // TwinSync", exit 1, every snapshot, plan and status stopped, the plugin named nowhere.
   const notTheResult = (call: string, what: string) => new RegExp(`The unsound provider failed in ${call}\\(\\): it returned ${what}, not the ${call}\\(\\) result the SDK describes`)

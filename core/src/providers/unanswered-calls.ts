@@ -27,7 +27,7 @@ export function answered(key: string): void {
  * Names the provider calls not answered, the provider's fault as callProvider names a throw;
  * none: TwinSync's own (an uncoded error, said as an internal one).
  */
-export function unfinishedRunError(): Error {
+export function unfinishedRunError(how: 'idle' | { exitedAt: string | undefined } = 'idle'): Error {
   const calls = [...waiting.keys()].map((k) => {
     const [name = '', call = ''] = k.split('\0')
     return { name, call }
@@ -35,8 +35,39 @@ export function unfinishedRunError(): Error {
   if (calls.length === 0) return new Error('The run ended before it finished: something it waited for never answered, and nothing was left to wait on')
   const names = [...new Set(calls.map((c) => c.name))]
   const what = calls.map((c) => `the ${c.name} provider's ${c.call}()`).join(', ')
-  return new TwinSyncError('PROVIDER_FAILED', `The run ended before it finished: ${what} never answered (its promise never settled, and nothing was left to wait on)`, {
+  const ended =
+    how === 'idle'
+      ? `The run ended before it finished: ${what} never answered (its promise never settled, and nothing was left to wait on)`
+      : `The run ended before it finished: the process was ended with exit code 0 (process.exit${how.exitedAt === undefined ? '' : `, called at ${how.exitedAt}`}) while ${what} had not answered`
+  return new TwinSyncError('PROVIDER_FAILED', ended, {
     nextStep: `A fault in ${names.length === 1 ? `the ${names[0]} provider` : `the providers ${names.join(', ')}`}, not in TwinSync; what this run did not finish was not done (status, with the same --root, --repo and --config, says where things stand). Update or disable it (providers.disabled in the configuration), or report it to its authors, then run again.`,
     exitCode: 1,
   })
+}
+
+/** Whether a provider call is under way (begun, not answered). */
+export function anyUnanswered(): boolean {
+  return waiting.size > 0
+}
+
+let leaving = false
+
+/**
+ * TwinSync's own deliberate exit (the panel's, when the person leaves it while a read-only
+ * collect still runs): not a provider's process.exit (base-command's exit listener).
+ */
+export function leavingOnPurpose(): void {
+  leaving = true
+}
+
+export function isLeavingOnPurpose(): boolean {
+  return leaving
+}
+
+/** Where process.exit was called from, read from a stack taken in an exit listener: the frame after process.exit's own. */
+export function exitCaller(stack: string | undefined): string | undefined {
+  const frames = (stack ?? '').split('\n').map((l) => l.trim())
+  const exit = frames.findIndex((f) => f.startsWith('at process.exit ('))
+  const caller = exit < 0 ? undefined : frames[exit + 1]
+  return caller?.replace(/^at /, '')
 }

@@ -3,6 +3,7 @@ import { defaultConfigPath } from '../config/config-file.js'
 import type { DependencyContainer } from '../di.js'
 import { App } from './app.js'
 import { settleBusy } from './busy.js'
+import { leavingOnPurpose } from '../providers/unanswered-calls.js'
 import { createTuiServices } from './services.js'
 
 const ALT_SCREEN_ON = '\x1b[?1049h\x1b[H'
@@ -26,5 +27,6 @@ export async function runTui(options: { makeContainer: () => Promise<DependencyC
   }
   if ((await settleBusy()) > 0) process.stdout.write(`Waited for the apply under way to stop; \`${services.line(['history'])}\` shows what was done.\n`)
   // Read-only work still running (the drift check collects the machine) need not finish.
+  leavingOnPurpose()
   process.exit(process.exitCode ?? 0)
 }
