@@ -155,7 +155,7 @@ describe('a reload killed before its verdict: the next apply judges it again aga
     await until('8080 no longer answers (broken in practice and live)', async () => !(await serves(8080)), 20_000)
     // status says so, and what the next apply does about it.
     const status = await ct.twinsync(['status'], { timeoutMs: 300_000 })
-    assert.match(status.stdout, /Configuration it wrote is not yet judged: nginx \(\/etc\/nginx\/sites-available\/site: the reload of nginx\.service had given no verdict\)\. `twinsync apply` settles it before anything else/, status.stdout + status.stderr)
+    assert.match(status.stdout, /Configuration it wrote is not yet judged: nginx \(\/etc\/nginx\/sites-available\/site: the reload of nginx\.service had given no verdict\)\. `twinsync apply --repo \/var\/lib\/twinsync\/twin` settles it before anything else/, status.stdout + status.stderr)
     await recover()
   })
 
