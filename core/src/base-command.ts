@@ -103,9 +103,14 @@ export abstract class TwinSyncCommand<T extends typeof Command = typeof Command>
     else process.stdout.write(terminalLines(render(value)).replace(/\n?$/, '\n'))
   }
 
+  /** --json asked for: as parsed, or on the command line when parsing itself failed. */
+  private wantsJson(): boolean {
+    return this.flags?.json === true || this.argv.includes('--json')
+  }
+
   /** A coded error said at once, as `catch` says it (text or --json), for where nothing may wait. */
   reportNow(error: TwinSyncError): void {
-    if (this.flags?.json === true || this.argv.includes('--json')) process.stdout.write(JSON.stringify({ error: error.toJSON() }, null, 2) + '\n')
+    if (this.wantsJson()) process.stdout.write(JSON.stringify({ error: error.toJSON() }, null, 2) + '\n')
     else process.stderr.write(formatUserError(error))
   }
 
@@ -117,13 +122,12 @@ export abstract class TwinSyncCommand<T extends typeof Command = typeof Command>
     const { failureAsTold } = await import('./twin/twin-owner.js')
     error = failureAsTold(error) as Error & { exitCode?: number }
     const known = toUserError(error, this.id)
-    const json = this.flags?.json === true || this.argv.includes('--json')
     if (known !== undefined) {
-      if (json) process.stdout.write(JSON.stringify({ error: known.toJSON() }, null, 2) + '\n')
-      else process.stderr.write(formatUserError(known))
+      this.reportNow(known)
       process.exitCode = known.exitCode
       return
     }
+    const json = this.wantsJson()
     const bug = { code: 'INTERNAL', message: error.message, nextStep: 'This is a bug in TwinSync. Run again with TWINSYNC_DEBUG=1 and report the output.' }
     if (json) process.stdout.write(JSON.stringify({ error: bug }, null, 2) + '\n')
     else process.stderr.write(`twinsync: internal error: ${terminalText(error.message)}\n  ${bug.nextStep}\n`)

@@ -23,9 +23,7 @@ const UNSEEN_IN_LINES = /(?![\n\t])[\p{Cc}\p{Cf}\u2028\u2029]/gu
  * U+00FF, `\uHHHH` up to U+FFFF, `\u{HHHHH}` above (so U+E0041 is never U+E004 and "1"). For a
  * character class of its own (a plan's names: command-text.ts visibleName), in the same spelling.
  */
-export function spell(ch: string): string {
-  return spellCharacter(ch)
-}
+export const spell: (ch: string) => string = spellCharacter
 
 /** One line of text as a terminal may show it: every control and invisible character spelled out, newlines and tabs too. */
 export function terminalText(text: string): string {

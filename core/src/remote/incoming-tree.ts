@@ -29,6 +29,14 @@ const CONTROL = /[\0-\x1f\x7f]/
  */
 const TREE_PATH_MAX_BYTES = 3072
 
+/** The lines a refusal of what the mirror holds names, with this run's --root, --repo and --config (RunTarget). */
+export interface MirrorSteps {
+  /** `twinsync pull` */
+  pull: string
+  /** `twinsync push --retry --force`: this twin's history over the mirror's */
+  forcePush: string
+}
+
 /**
  * The most files a pulled commit's tree may hold. A tree whose subtrees repeat one another (a
  * thousand entries a level, each the same subtree) is a few hundred bytes on the mirror and
@@ -39,14 +47,6 @@ const TREE_PATH_MAX_BYTES = 3072
  * sent, not what it unfolds to. Half a million is far above a twin of /etc and home folders (the
  * test bed's services root: a few thousand).
  */
-/** The lines a refusal of what the mirror holds names, with this run's --root, --repo and --config (RunTarget). */
-export interface MirrorSteps {
-  /** `twinsync pull` */
-  pull: string
-  /** `twinsync push --retry --force`: this twin's history over the mirror's */
-  forcePush: string
-}
-
 export const MAX_INCOMING_FILES = 500_000
 
 /**
