@@ -4,14 +4,39 @@
 // snapshot wrote 100644. Now the whole way: planned (rated as any chmod that makes a file run),
 // applied, recorded by the next snapshot (100755, manifest 0755), nothing pending after.
 // hostile-twin.test.ts has the pull side (a mirror commit; status lists it; a snapshot keeps it).
+// Session 43: the other way, a `chmod -x` in the twin (100755 → 100644 where the manifest's mode
+// has x bits) was still ignored: in sync, nothing planned, and the next snapshot put 100755 back.
+// Taken now where the last snapshot had the file executable: the change is against what TwinSync
+// committed, never inferred from an older twin whose bits and manifest disagree.
 import assert from 'node:assert/strict'
-import { writeFileSync } from 'node:fs'
-import { chmod, rm, stat } from 'node:fs/promises'
+import { execFileSync } from 'node:child_process'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { chmod, lstat, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
+import type { Plan } from '@twinsync/sdk'
 import { ApplyService } from '../../core/src/apply/apply-service.js'
 import { IntentService } from '../../core/src/intent/intent-service.js'
+import { ReconcileService } from '../../core/src/intent/reconcile-service.js'
+import { RemoteService } from '../../core/src/remote/remote-service.js'
 import { PlanWorkflow } from '../../core/src/services/make-plan.js'
-import { git, smallTwin } from '../support/in-process-twin.js'
+import { SnapshotWorkflow } from '../../core/src/services/take-snapshot.js'
+import { SMALL_ETC, git, smallTwin, type SmallTwin } from '../support/in-process-twin.js'
+
+/** The small root with two scripts the machine runs (0755, so the first snapshot writes 100755 and 0755). */
+const WITH_SCRIPTS = {
+  ...SMALL_ETC,
+  'etc/update-motd.d/10-uname': { text: '#!/bin/sh\nuname -snrvm\n', mode: 0o755 },
+  'etc/cron.daily/backup': { text: '#!/bin/sh\necho backup\n', mode: 0o755 },
+}
+const UNAME = 'filesystem/etc/update-motd.d/10-uname'
+const BACKUP = 'filesystem/etc/cron.daily/backup'
+
+/** Each change as [id, risk, the mode after ("file 0644 root:root …")]. */
+const modes = (plan: Plan) => plan.changes.map((c) => [c.id, c.risk, c.after?.split(' ')[1]])
+const gitMode = (t: SmallTwin, ref: string, path: string) => git(t.twin, ['ls-tree', ref, path]).split(' ')[0]
+const manifestMode = (t: SmallTwin, ref: string, path: string) =>
+  (JSON.parse(git(t.twin, ['show', `${ref}:system/files/manifest.json`])) as { entries: Array<{ path: string; mode?: string }> }).entries.find((e) => e.path === path)?.mode
+const executable = async (path: string) => ((await lstat(path)).mode & 0o111) !== 0
 
 describe('the twin\'s executable bit', function () {
   this.timeout(120_000)
@@ -38,6 +63,106 @@ describe('the twin\'s executable bit', function () {
       assert.deepEqual(manifest.entries.filter((e) => e.path === '/etc/motd' || e.path === '/etc/backup.sh').map((e) => [e.path, e.mode]), [['/etc/backup.sh', '0755'], ['/etc/motd', '0755']])
       assert.deepEqual((await (await t.container()).resolve(IntentService).pending()).items, [])
       assert.deepEqual((await (await t.container()).resolve(PlanWorkflow).plan({})).changes, [])
+    } finally {
+      await rm(t.dir, { recursive: true, force: true })
+    }
+  })
+
+  it('chmod -x of an executable file in the working twin: planned 0644, pending, kept by a snapshot (which records the machine, 100755), applied, recorded 100644 and 0644, nothing pending after (before session 43: in sync, and the snapshot put 100755 back)', async () => {
+    const t = await smallTwin('twinsync-execoff-', { files: WITH_SCRIPTS })
+    try {
+      await chmod(join(t.twin, UNAME), 0o644)
+      const planned = [['files:chmod:/etc/update-motd.d/10-uname', 'low', '0644']]
+      assert.deepEqual(modes(await (await t.container()).resolve(PlanWorkflow).plan({})), planned)
+      assert.deepEqual((await (await t.container()).resolve(IntentService).pending()).items.map((i) => i.id), ['files:chmod:/etc/update-motd.d/10-uname'])
+      // A snapshot of a changed machine: it records the machine's 0755 and keeps the ask.
+      writeFileSync(join(t.root, 'etc/motd'), 'Welcome back\n')
+      await (await t.container()).resolve(SnapshotWorkflow).take({ init: false, ifChanged: false })
+      assert.equal(gitMode(t, 'HEAD', UNAME), '100755', 'the snapshot records the machine')
+      assert.equal(manifestMode(t, 'HEAD', '/etc/update-motd.d/10-uname'), '0755')
+      assert.equal(gitMode(t, 'refs/twinsync/intended', UNAME), '100644', 'the intent records the bit')
+      assert.equal(await executable(join(t.twin, UNAME)), false, 'kept in the working twin')
+      // And one with nothing to record.
+      await (await t.container()).resolve(SnapshotWorkflow).take({ init: false, ifChanged: false })
+      assert.equal(await executable(join(t.twin, UNAME)), false, 'kept by a snapshot that commits nothing')
+      const plan = await (await t.container()).resolve(PlanWorkflow).plan({})
+      assert.deepEqual(modes(plan), planned)
+      await (await t.container()).resolve(ApplyService).apply({ plan, fromFile: false, acceptHighRisk: false, signal: new AbortController().signal })
+      assert.equal(((await stat(join(t.root, 'etc/update-motd.d/10-uname'))).mode & 0o777).toString(8), '644')
+      assert.equal(((await stat(join(t.root, 'etc/cron.daily/backup'))).mode & 0o777).toString(8), '755', 'the other script is left as it is')
+      assert.equal(gitMode(t, 'HEAD', UNAME), '100644')
+      assert.equal(manifestMode(t, 'HEAD', '/etc/update-motd.d/10-uname'), '0644')
+      assert.deepEqual((await (await t.container()).resolve(IntentService).pending()).items, [])
+      assert.deepEqual((await (await t.container()).resolve(PlanWorkflow).plan({})).changes, [])
+    } finally {
+      await rm(t.dir, { recursive: true, force: true })
+    }
+  })
+
+  it('a mirror\'s chmod -x (update-index --chmod=-x, pulled): planned 0644 and pending, kept by a snapshot, and discard puts 100755 back with nothing pending', async () => {
+    const t = await smallTwin('twinsync-execoff-pull-', { files: WITH_SCRIPTS })
+    try {
+      const mirror = join(t.dir, 'mirror.git')
+      execFileSync('git', ['init', '--quiet', '--bare', '--initial-branch=main', mirror])
+      await (await t.container()).resolve(RemoteService).setGitRemote(mirror, undefined)
+      git(t.twin, ['push', '--quiet', mirror, 'HEAD:refs/heads/main'])
+      const clone = join(t.dir, 'clone')
+      execFileSync('git', ['clone', '--quiet', mirror, clone])
+      git(clone, ['update-index', '--chmod=-x', BACKUP])
+      git(clone, ['commit', '--quiet', '-m', 'not executable'])
+      git(clone, ['push', '--quiet', 'origin', 'HEAD:refs/heads/main'])
+      assert.equal((await (await t.container()).resolve(RemoteService).pull()).status, 'fast-forwarded')
+      assert.equal(gitMode(t, 'HEAD', BACKUP), '100644')
+      const planned = [['files:chmod:/etc/cron.daily/backup', 'low', '0644']]
+      assert.deepEqual(modes(await (await t.container()).resolve(PlanWorkflow).plan({})), planned)
+      assert.deepEqual((await (await t.container()).resolve(IntentService).pending()).items.map((i) => i.id), ['files:chmod:/etc/cron.daily/backup'])
+      await (await t.container()).resolve(SnapshotWorkflow).take({ init: false, ifChanged: false })
+      assert.equal(gitMode(t, 'HEAD', BACKUP), '100755', 'the snapshot records the machine')
+      assert.equal(await executable(join(t.twin, BACKUP)), false, 'the ask is kept in the working twin')
+      assert.deepEqual(modes(await (await t.container()).resolve(PlanWorkflow).plan({})), planned)
+      await (await t.container()).resolve(ReconcileService).discard(['files:chmod:/etc/cron.daily/backup'])
+      assert.equal(await executable(join(t.twin, BACKUP)), true, 'discard puts the bit back')
+      assert.deepEqual((await (await t.container()).resolve(IntentService).pending()).items, [])
+      assert.deepEqual((await (await t.container()).resolve(PlanWorkflow).plan({})).changes, [])
+    } finally {
+      await rm(t.dir, { recursive: true, force: true })
+    }
+  })
+
+  it('an older twin whose last snapshot holds 100644 for files its manifest says 0755 (bits and manifest disagreeing already): no chmod -x planned, nothing pending', async () => {
+    const t = await smallTwin('twinsync-execoff-old-', { files: WITH_SCRIPTS })
+    try {
+      // No snapshot ever wrote such a tree (collect.ts writes the bit from the manifest's mode since
+      // the first files provider); a hand-committed twin made the last snapshot is the nearest.
+      git(t.twin, ['update-index', '--chmod=-x', UNAME, BACKUP])
+      await chmod(join(t.twin, UNAME), 0o644)
+      await chmod(join(t.twin, BACKUP), 0o644)
+      git(t.twin, ['commit', '--quiet', '-m', 'an older twin: the bits not mirrored'])
+      git(t.twin, ['update-ref', 'refs/twinsync/observed', 'HEAD'])
+      assert.equal(manifestMode(t, 'HEAD', '/etc/cron.daily/backup'), '0755')
+      assert.equal(gitMode(t, 'HEAD', BACKUP), '100644')
+      assert.deepEqual(modes(await (await t.container()).resolve(PlanWorkflow).plan({})), [])
+      assert.deepEqual((await (await t.container()).resolve(IntentService).pending()).items, [])
+      // The working twin edited elsewhere (its reader lstats the documents then): still nothing of the bits.
+      writeFileSync(join(t.twin, 'filesystem/etc/motd'), 'Edited\n')
+      assert.deepEqual(modes(await (await t.container()).resolve(PlanWorkflow).plan({})).map(([id]) => id), ['files:replace:/etc/motd'])
+    } finally {
+      await rm(t.dir, { recursive: true, force: true })
+    }
+  })
+
+  it('the manifest\'s mode edited 0755 → 0644 with the document still 100755: planned 0644 (session 42\'s rule planned it back to 0755, the edit lost)', async () => {
+    const t = await smallTwin('twinsync-execoff-manifest-', { files: WITH_SCRIPTS })
+    try {
+      const path = join(t.twin, 'system/files/manifest.json')
+      const manifest = JSON.parse(readFileSync(path, 'utf8')) as { entries: Array<{ path: string; mode?: string }> }
+      const entry = manifest.entries.find((e) => e.path === '/etc/cron.daily/backup')
+      assert.equal(entry?.mode, '0755')
+      if (entry !== undefined) entry.mode = '0644'
+      writeFileSync(path, `${JSON.stringify(manifest, null, 2)}\n`)
+      assert.equal(await executable(join(t.twin, BACKUP)), true)
+      assert.deepEqual(modes(await (await t.container()).resolve(PlanWorkflow).plan({})), [['files:chmod:/etc/cron.daily/backup', 'low', '0644']])
+      assert.deepEqual((await (await t.container()).resolve(IntentService).pending()).items.map((i) => i.id), ['files:chmod:/etc/cron.daily/backup'])
     } finally {
       await rm(t.dir, { recursive: true, force: true })
     }

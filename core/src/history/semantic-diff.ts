@@ -196,5 +196,6 @@ export function changedFilesOnly(reader: TwinReader & { list(prefix: string): Pr
     list: (prefix) => reader.list(prefix),
     // The executable bit is the tree entry's, never elided (TwinReader.executableOf): a mode-only change is still one.
     ...(reader.executableOf === undefined ? {} : { executableOf: (path: string) => (reader.executableOf as (p: string) => Promise<boolean | undefined>).call(reader, path) }),
+    ...(reader.observedExecutableOf === undefined ? {} : { observedExecutableOf: (path: string) => (reader.observedExecutableOf as (p: string) => Promise<boolean | undefined>).call(reader, path) }),
   }
 }

@@ -716,7 +716,8 @@ export class IntentService {
     // One `git cat-file --batch` for both sides.
     const batch = new LazyBatch(dir)
     const before = new GitTreeReader(dir, observed, batch)
-    const after = new GitTreeReader(dir, tree, batch)
+    // What the twin asks for: a document's executable bit that is not `observed`'s is a change (TwinReader.observedExecutableOf).
+    const after = new GitTreeReader(dir, tree, batch, observed)
     // Comparing the intended twin with the observed one only reads: a provider's host refuses any change.
     const readOnly = this.contexts.readOnly('Comparing the intended twin only reads', 'while comparing the intended twin')
     try {

@@ -125,7 +125,7 @@ export class ReconcileService {
         }
         const ctx = this.context(entry.provider, view)
         const before = new GitTreeReader(dir, observed)
-        const after = new GitTreeReader(dir, tree)
+        const after = new GitTreeReader(dir, tree, undefined, observed)
         try {
           const actual = await loadState(entry.provider, ctx, before)
           const start = await contentsOf(after, entry.paths)
@@ -507,9 +507,11 @@ function linkRefused(path: string): TwinSyncError {
 /** `base` with some paths replaced (or removed: undefined). */
 function overlay(base: TwinReader, contents: Contents): TwinReader {
   const executableOf = base.executableOf
+  const observedExecutableOf = base.observedExecutableOf
   return {
     // An overlaid path is a document written back with its content only: its bit is the base's where the base has the file.
     ...(executableOf === undefined ? {} : { executableOf: async (path: string) => (contents.has(path) && contents.get(path) === undefined ? undefined : executableOf.call(base, path)) }),
+    ...(observedExecutableOf === undefined ? {} : { observedExecutableOf: (path: string) => observedExecutableOf.call(base, path) }),
     read: async (path) => {
       if (contents.get(path) === LINK) throw linkRefused(path)
       return contents.has(path) ? contents.get(path) : base.read(path)

@@ -11,8 +11,10 @@ export function recordingReader(twin: TwinReader, seen: Set<string>): TwinReader
   const sizeOf = twin.sizeOf
   const blobOf = twin.blobOf
   const executableOf = twin.executableOf
+  const observedExecutableOf = twin.observedExecutableOf
   return {
     ...(executableOf === undefined ? {} : { executableOf: (path: string) => executableOf.call(twin, path) }),
+    ...(observedExecutableOf === undefined ? {} : { observedExecutableOf: (path: string) => observedExecutableOf.call(twin, path) }),
     read: (path) => {
       seen.add(path)
       return twin.read(path)

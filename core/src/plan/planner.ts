@@ -109,7 +109,7 @@ export class Planner {
   async plan(options: PlanOptions = {}): Promise<Plan> {
     const other = await otherMachineDiagnostic(this.target.get(this.twin.dir), await this.twin.open(), this.contexts.host)
     const { reader, twinCommit, interrupted, checked, kept, undone } =
-      options.fromTree === undefined ? await this.desiredSource(options.from, options.fromIsWorkingTwin === true) : this.treeSource(options.fromTree)
+      options.fromTree === undefined ? await this.desiredSource(options.from, options.fromIsWorkingTwin === true) : await this.treeSource(options.fromTree)
     const fromWorkingTwin = options.from === undefined && options.fromTree === undefined && interrupted === undefined
     // Taken before the reads: a twin moved meanwhile is one apply finds stale, never one it takes for done.
     const twinTree = options.recordTree === true && fromWorkingTwin && twinCommit === null ? await workingTree(this.twin.dir) : undefined
@@ -248,7 +248,7 @@ export class Planner {
 
   /** Each collected provider's changes from `against.tree` to the machine as read (PlanOptions.alsoAgainst). */
   private async diffAgainst(against: NonNullable<PlanOptions['alsoAgainst']>, outcomes: readonly CollectOutcome[], common: ContextOptions): Promise<void> {
-    const reader = new GitTreeReader(this.twin.dir, against.tree)
+    const reader = new GitTreeReader(this.twin.dir, against.tree, undefined, await this.intents.observed())
     try {
       for (const outcome of outcomes) {
         if (outcome.status !== 'collected') continue
@@ -379,9 +379,10 @@ export class Planner {
   }
 
   /** A tree a saved plan recorded (basis.twinTree): its id is checked, as the plan's other fields are. */
-  private treeSource(tree: string): DesiredSource {
+  private async treeSource(tree: string): Promise<DesiredSource> {
     if (!/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(tree)) throw new TwinSyncError('PLAN_INVALID', `The plan's twin tree ${JSON.stringify(tree)} is not a git object id`, { nextStep: `Make a new plan (\`${this.line(['plan', '--out', 'FILE'])}\`).` })
-    return { reader: new GitTreeReader(this.twin.dir, tree), twinCommit: null }
+    // The working twin as reviewed: what it asked for, its executable bits judged as the plan judged them.
+    return { reader: new GitTreeReader(this.twin.dir, tree, undefined, await this.intents.observed()), twinCommit: null }
   }
 
   private async desiredSource(
@@ -399,7 +400,8 @@ export class Planner {
     const interrupted = await readApplyRecord(this.twin.dir, this.target.get(this.twin.dir))
     if (interrupted !== undefined) {
       return {
-        reader: new GitTreeReader(this.twin.dir, interrupted.intended),
+        // Its executable bits judged against the snapshot of the machine before it began (a revert's intended state is a snapshot: none).
+        reader: new GitTreeReader(this.twin.dir, interrupted.intended, undefined, interrupted.kind === 'revert' ? undefined : (interrupted.checkpoint ?? (await this.intents.observed()))),
         twinCommit: interrupted.intended,
         interrupted,
       }
@@ -411,7 +413,8 @@ export class Planner {
     const dirty = await this.twin.dirtyPaths()
     const head = await this.twin.head()
     // The plan's description diagnostics judge the same look at the working twin as its basis.
-    return { reader: this.twin.reader({ justChecked: true }), twinCommit: dirty.length === 0 ? (head ?? null) : null, checked: { head, dirty }, ...(kept.length === 0 ? {} : { kept }), ...(undone === undefined ? {} : { undone: `${undone.message}. ${undone.nextStep ?? ''}`.trim() }) }
+    // What it asks for: a document's executable bit that is not the last snapshot's is a change (TwinReader.observedExecutableOf).
+    return { reader: this.twin.reader({ justChecked: true, observed: await this.intents.observed() }), twinCommit: dirty.length === 0 ? (head ?? null) : null, checked: { head, dirty }, ...(kept.length === 0 ? {} : { kept }), ...(undone === undefined ? {} : { undone: `${undone.message}. ${undone.nextStep ?? ''}`.trim() }) }
   }
 
   private async selectProviders(only: readonly string[] | undefined): Promise<ApplicableProvider[]> {

@@ -15,12 +15,20 @@ export class GitTreeReader implements TwinReader {
   /** Every blob's size in bytes, listed on the first sizeOf. */
   private sizes: Promise<Map<string, number>> | undefined
   private batch: BatchReader | undefined
+  /** The observed commit's tree, its modes only (no blob is read through it, so nothing to close). */
+  private observedTree: GitTreeReader | undefined
 
   constructor(
     private readonly dir: string,
     readonly commit: string,
     /** One `git cat-file --batch` shared by several readers (history's, or a LazyBatch's); its owner closes it. */
     private readonly shared?: BatchReader | LazyBatch,
+    /**
+     * The last snapshot's commit (or tree), for a reader of what the twin asks for (a pulled
+     * commit, the intent, a saved plan's tree): what a document's executable bit is judged
+     * against (observedExecutableOf). None for a snapshot's own tree or history's.
+     */
+    private readonly observed?: string,
   ) {}
 
   /**
@@ -69,6 +77,17 @@ export class GitTreeReader implements TwinReader {
   async executableOf(path: string): Promise<boolean | undefined> {
     const entry = (await this.allFiles()).get(path)
     return entry === undefined || (entry.mode !== '100755' && entry.mode !== '100644') ? undefined : entry.mode === '100755'
+  }
+
+  /**
+   * The entry's executable bit in the last snapshot (the `observed` commit given), undefined
+   * without one: one `git ls-tree` of that commit on the first call (remembered), none while no
+   * document's bit disagrees with its manifest mode (the files provider asks only then).
+   */
+  async observedExecutableOf(path: string): Promise<boolean | undefined> {
+    if (this.observed === undefined) return undefined
+    this.observedTree ??= new GitTreeReader(this.dir, this.observed)
+    return this.observedTree.executableOf(path)
   }
 
   async list(prefix: string): Promise<string[]> {

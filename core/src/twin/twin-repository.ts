@@ -13,6 +13,7 @@ import { indexUnchanged, quickClean, readHead, readIndex, rememberClean, type Qu
 import type { GitClient, GitClientFactory } from './git.js'
 import { isTwinFile, listIndexed, listTwinFiles, readTwinFile, refuseNotRegular, removeTwinFile, twinFileMode, twinFileSizeSync, writeTwinFile, type CheckedFolders } from './twin-files.js'
 import { TwinLock } from './twin-lock.js'
+import { GitTreeReader } from './git-tree-reader.js'
 import { refuseLinkedState } from './twin-state.js'
 import { pullMoveUnsettled, settlePullMove } from './pull-move.js'
 import { actAsTwinOwner } from './twin-owner.js'
@@ -284,12 +285,17 @@ export class TwinRepository implements TwinReader {
   /**
    * The working twin for one pass that only reads it (a plan, a status): read and list as above,
    * each folder found to be a real directory checked once for the pass (CheckedFolders in
-   * twin-files.ts). Use a new one for each pass; never across a write.
+   * twin-files.ts). Use a new one for each pass; never across a write. `observed`: the last
+   * snapshot's commit, when the pass reads the working twin as what it asks for (a plan): a
+   * document's executable bit is judged against that commit's (observedExecutableOf).
    */
-  reader(options: { justChecked?: boolean } = {}): TwinReader {
+  reader(options: { justChecked?: boolean; observed?: string | undefined } = {}): TwinReader {
     const checked: CheckedFolders = new Set()
     const read = (path: string) => readTwinFile(this.dir, path, checked)
     const index = options.justChecked === true ? this.justCheckedIndex() : undefined
+    const observed = options.observed
+    // Its modes only, listed on the first ask (a document whose bit disagrees with its manifest mode): no blob is read through it.
+    let observedTree: GitTreeReader | undefined
     return {
       read,
       readText: async (path) => {
@@ -304,6 +310,7 @@ export class TwinRepository implements TwinReader {
         return mode === '100755' ? true : mode === '100644' ? false : this.executableOf(path)
       },
       ...(index === undefined ? {} : { blobOf: (path: string) => indexedBlob(index, path) }),
+      ...(observed === undefined ? {} : { observedExecutableOf: (path: string) => (observedTree ??= new GitTreeReader(this.dir, observed)).executableOf(path) }),
     }
   }
 

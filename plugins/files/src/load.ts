@@ -198,19 +198,33 @@ export async function loadFiles(ctx: ProviderContext, twin: TwinReader): Promise
 }
 
 /**
- * A mirrored file's mode as the twin asks for it: the manifest's, with the x bits where its r bits
- * are when the document is executable in the twin (git mode 100755: a mirror's `chmod +x`, a
- * script pushed executable) and the manifest's mode has no x bit at all. Git keeps that one bit
- * only (a snapshot writes it from the machine's mode, collect.ts), so a twin that says executable
- * where the manifest does not was changed by a person; before session 42 the plan planned nothing
- * and the next snapshot wrote 100644 without a word. Only added: a manifest mode with an x bit
- * is the manifest's, whatever the git mode (a twin's `chmod -x` is still not taken).
+ * A mirrored file's mode as the twin asks for it. Git keeps one mode bit, and every snapshot
+ * writes it from the machine's mode (100755 where the manifest's mode has any x bit, collect.ts;
+ * so since the first files provider, 5c480f73), so where the document's bit and the manifest's
+ * mode disagree the twin was changed:
+ * - executable where the manifest's mode has no x bit (a mirror's `chmod +x`, a script pushed
+ *   executable): the x bits where its r bits are (0644 → 0755; session 42);
+ * - not executable where the manifest's mode has x bits (a `chmod -x` in the twin, a mirror's
+ *   100755 → 100644): the mode without its x bits (0755 → 0644; session 43), only when the last
+ *   snapshot had the document executable (TwinReader.observedExecutableOf), so the change is
+ *   against what TwinSync itself committed. A twin whose manifest and bit disagreed already in
+ *   that snapshot (a hand-made or hand-committed twin; no snapshot ever wrote one) is never
+ *   taken for a mass `chmod -x`; nor is a reader that cannot say (a snapshot's tree, history).
+ * Either is the document's bit only where it differs from the last snapshot's; where it does not,
+ * the manifest's mode stands (a person's edit of the mode in the manifest: 0755 → 0644 with the
+ * document still 100755 was planned back to 0755 by session 42's rule, the edit lost).
+ * Before session 42 the manifest always won: the plan planned nothing, `status` said in sync,
+ * and the next snapshot wrote the machine's bit back without a word.
  */
 async function twinMode(twin: TwinReader, docPath: string, mode: string): Promise<string> {
   const bits = parseInt(mode, 8)
-  if (!Number.isInteger(bits) || (bits & 0o111) !== 0) return mode
-  if ((await twin.executableOf?.(docPath)) !== true) return mode
-  return (bits | ((bits & 0o444) >> 2)).toString(8).padStart(4, '0')
+  if (!Number.isInteger(bits)) return mode
+  const executable = await twin.executableOf?.(docPath)
+  if (executable === undefined || executable === ((bits & 0o111) !== 0)) return mode
+  const observed = await twin.observedExecutableOf?.(docPath)
+  if (observed === executable) return mode
+  if (executable) return (bits | ((bits & 0o444) >> 2)).toString(8).padStart(4, '0')
+  return observed === true ? (bits & ~0o111).toString(8).padStart(4, '0') : mode
 }
 
 /**

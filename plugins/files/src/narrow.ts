@@ -317,12 +317,14 @@ function narrowedReader(twin: TwinReader, manifest: string, paths: ReadonlySet<s
  * the manifest's documents (which the narrowed side may hold other text of) no blob id, and
  * their size from what is read.
  */
-function sizeAndBlob(twin: TwinReader, read: (path: string) => Promise<Uint8Array | undefined>): Pick<TwinReader, 'sizeOf' | 'blobOf' | 'executableOf'> {
+function sizeAndBlob(twin: TwinReader, read: (path: string) => Promise<Uint8Array | undefined>): Pick<TwinReader, 'sizeOf' | 'blobOf' | 'executableOf' | 'observedExecutableOf'> {
   const sizeOf = twin.sizeOf
   const blobOf = twin.blobOf
   const executableOf = twin.executableOf
+  const observedExecutableOf = twin.observedExecutableOf
   return {
     ...(executableOf === undefined ? {} : { executableOf: (path: string) => executableOf.call(twin, path) }),
+    ...(observedExecutableOf === undefined ? {} : { observedExecutableOf: (path: string) => observedExecutableOf.call(twin, path) }),
     ...(sizeOf === undefined ? {} : { sizeOf: async (path: string) => (path.startsWith('filesystem/') ? sizeOf.call(twin, path) : (await read(path))?.byteLength) }),
     ...(blobOf === undefined ? {} : { blobOf: (path: string) => (path.startsWith('filesystem/') ? blobOf.call(twin, path) : undefined) }),
   }
