@@ -4,7 +4,8 @@ import { isTwinSyncError, TwinSyncError } from '@twinsync/sdk/errors'
 import type { DependencyContainer } from './di.js'
 import { terminalLines, terminalText } from './terminal-text.js'
 import { userErrorOf } from './twin/disk-error.js'
-import { anyUnanswered, exitCaller, isLeavingOnPurpose, unfinishedRunError } from './providers/unanswered-calls.js'
+import { anyUnanswered, exitCaller, isLeavingOnPurpose, leaveIfAbandoned, unfinishedRunError } from './providers/unanswered-calls.js'
+import { strayStdoutToStderr, writeOut } from './own-stdout.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof TwinSyncCommand)['baseFlags'] & T['flags']>
 
@@ -51,8 +52,14 @@ export abstract class TwinSyncCommand<T extends typeof Command = typeof Command>
     } finally {
       process.off('beforeExit', unfinished)
       process.off('exit', exited)
+      ;(cmd as unknown as TwinSyncCommand).stdoutBack?.()
+      // A provider call given up on (its time limit, provider-call.ts) may keep Node alive: the run ends now.
+      leaveIfAbandoned()
     }
   }
+
+  /** Undoes the --json run's hold on stdout (own-stdout.ts). */
+  private stdoutBack: (() => void) | undefined
 
   override async init(): Promise<void> {
     await super.init()
@@ -64,6 +71,8 @@ export abstract class TwinSyncCommand<T extends typeof Command = typeof Command>
         strict: this.ctor.strict,
       })
       this.flags = flags as BaseFlags<T>
+      // With --json, stdout is the JSON document alone: a plugin's stray writes go to stderr (own-stdout.ts).
+      if (this.flags.json) this.stdoutBack = strayStdoutToStderr()
     } catch (error) {
       // Whatever the parser refuses (a missing value, --limit -5) is the command line's fault.
       if (isTwinSyncError(error) || error instanceof Errors.ExitError) throw error
@@ -99,8 +108,8 @@ export abstract class TwinSyncCommand<T extends typeof Command = typeof Command>
    * newlines included; this is the net under all of it).
    */
   protected emit<V>(value: V, render: (value: V) => string): void {
-    if (this.flags.json) process.stdout.write(JSON.stringify(value, null, 2) + '\n')
-    else process.stdout.write(terminalLines(render(value)).replace(/\n?$/, '\n'))
+    if (this.flags.json) writeOut(JSON.stringify(value, null, 2) + '\n')
+    else writeOut(terminalLines(render(value)).replace(/\n?$/, '\n'))
   }
 
   /** --json asked for: as parsed, or on the command line when parsing itself failed. */
@@ -110,7 +119,7 @@ export abstract class TwinSyncCommand<T extends typeof Command = typeof Command>
 
   /** A coded error said at once, as `catch` says it (text or --json), for where nothing may wait. */
   reportNow(error: TwinSyncError): void {
-    if (this.wantsJson()) process.stdout.write(JSON.stringify({ error: error.toJSON() }, null, 2) + '\n')
+    if (this.wantsJson()) writeOut(JSON.stringify({ error: error.toJSON() }, null, 2) + '\n')
     else process.stderr.write(formatUserError(error))
   }
 
@@ -129,7 +138,7 @@ export abstract class TwinSyncCommand<T extends typeof Command = typeof Command>
     }
     const json = this.wantsJson()
     const bug = { code: 'INTERNAL', message: error.message, nextStep: 'This is a bug in TwinSync. Run again with TWINSYNC_DEBUG=1 and report the output.' }
-    if (json) process.stdout.write(JSON.stringify({ error: bug }, null, 2) + '\n')
+    if (json) writeOut(JSON.stringify({ error: bug }, null, 2) + '\n')
     else process.stderr.write(`twinsync: internal error: ${terminalText(error.message)}\n  ${bug.nextStep}\n`)
     if (process.env.TWINSYNC_DEBUG === '1') process.stderr.write(`${error.stack}\n`)
     process.exitCode = 1

@@ -4,6 +4,7 @@ import type { Logger } from '@twinsync/sdk'
 import { LocalHost, TwinSyncError } from '@twinsync/sdk/light'
 import { container as rootContainer, type DependencyContainer } from './di.js'
 import { configLine, loadConfigFile } from './config/config-file.js'
+import { setCallTimeouts } from './providers/provider-call.js'
 import { ProviderRegistry } from './providers/provider-registry.js'
 import { GitHubApi, type GitHubApiOptions } from './remote/github-api.js'
 import { Tokens, registerValue } from './tokens.js'
@@ -26,6 +27,8 @@ export async function createContainer(options: ContainerOptions): Promise<Depend
   // A CONFIG_INVALID's `twinsync config` line: the --root and --repo given (the file did not load).
   const config = await loadConfigFile(options.configPath, configLine({ root, repo: options.repo }))
   const location = resolveTwinLocation(options.repo, config.values.repo)
+  // How long a provider's call may take: the run's configuration, for every callProvider of it.
+  setCallTimeouts(config.values.providers ?? {})
   const c = rootContainer.createChildContainer()
   registerValue(c, Tokens.Config, config)
   registerValue(c, Tokens.OclifConfig, options.oclif)

@@ -6,6 +6,7 @@ import type { ApplicableProvider, Change, ChangeResult, Plan } from '@twinsync/s
 import { errorDiagnostic, LocalHost, NEED_UNUSABLE, PathClaims, RecordingHost, silentLogger } from '@twinsync/sdk'
 import { Applier } from '../src/apply/applier.js'
 import { container as rootContainer } from '../src/di.js'
+import { setCallTimeouts } from '../src/providers/provider-call.js'
 import { ProviderRegistry } from '../src/providers/provider-registry.js'
 import { Tokens, registerValue } from '../src/tokens.js'
 import { change } from './support/change.js'
@@ -204,5 +205,40 @@ describe('Applier', () => {
     assert.equal(steps[0]?.message, 'rolled back: apt:install:gone could not use it (apt could not read the repository of gone.list); /etc/apt/sources.list.d/gone.list is as it was before')
     assert.equal(await host.lstat('/etc/apt/sources.list.d/gone.list'), undefined, 'the new file is gone again')
     assert.equal((await host.lstat('/etc/apt/sources.list.d/ok.list'))?.type, 'file')
+  })
+
+  // Session 43: a plugin's apply that never answered while a timer of its kept Node alive held the
+  // apply, and the twin's lock, for ever. Its code may still be changing the machine: nothing new starts.
+  it("a provider's apply that does not answer within providers.applyTimeoutMs: its changes fail as maybe half done, the same wave's others finish, nothing new starts", async function () {
+    this.timeout(10_000)
+    const timers: NodeJS.Timeout[] = []
+    const hung = recordingProvider('hung-s43')
+    hung.provider.apply = async ({ changes }) => {
+      hung.calls.push(changes.map((c) => c.id))
+      timers.push(setInterval(() => undefined, 1000))
+      return new Promise(() => {})
+    }
+    const apt = recordingProvider('apt')
+    const plan = planOf(
+      [change('hung-s43:set:a', 'packages', 'set'), change('apt:install:a', 'packages', 'install'), change('apt:hold:a', 'packages', 'hold')],
+      [['apt:install:a', 'apt:hold:a']],
+    )
+    setCallTimeouts({ applyTimeoutMs: 150 })
+    try {
+      const started = Date.now()
+      const { steps } = await run(applierWith(hung.provider, apt.provider), plan)
+      assert.ok(Date.now() - started < 5000)
+      assert.deepEqual(steps.map((s) => [s.id, s.status]), [
+        ['hung-s43:set:a', 'failed'],
+        ['apt:install:a', 'applied'],
+        ['apt:hold:a', 'skipped'],
+      ])
+      assert.equal(steps[0]?.message, 'The hung-s43 provider did not answer apply() within 150 ms (providers.applyTimeoutMs): TwinSync stopped waiting for it; this change may be half done on the machine, and stays pending')
+      assert.equal(steps[2]?.message, "not started: the hung-s43 provider's apply did not finish in time (providers.applyTimeoutMs), and may still be changing the machine")
+      assert.deepEqual(apt.calls, [['apt:install:a']])
+    } finally {
+      setCallTimeouts({})
+      for (const t of timers) clearInterval(t)
+    }
   })
 })

@@ -251,6 +251,105 @@ describe('a plugin provider that answers wrongly', function () {
     })
   }
 
+  // Session 42 (attack), 43: a plugin's console.log or process.stdout.write (here a terminal's
+  // clear screen too) came before the JSON of `snapshot --json`: `twinsync status --json | jq` failed.
+  it("a plugin's own output on stdout (console.log, raw bytes, in its hook and every call) goes to stderr under --json: snapshot, plan, status and apply print JSON alone", async () => {
+    const printing = { env: { TWINSYNC_TEST_UNSOUND: 'print' } }
+    const jsonOf = (r: { code: number | null; stdout: string; stderr: string }, what: string) => {
+      try {
+        return JSON.parse(r.stdout) as Record<string, unknown>
+      } catch {
+        assert.fail(`${what} --json printed more than its JSON (exit ${r.code}):\n${r.stdout.slice(0, 400)}`)
+      }
+    }
+    await writeFile(join(root, 'etc/motd'), 'printed\n')
+    const snap = await snapshot('print', '--json')
+    assert.equal(snap.code, 0, snap.stderr)
+    assert.ok(jsonOf(snap, 'snapshot').commit)
+    for (const call of ['its providers hook', 'detect', 'collect']) {
+      assert.match(snap.stderr, new RegExp(`unsound says hello from ${call}\n`), 'console.log reaches stderr')
+      assert.match(snap.stderr, new RegExp(`\u001b\\[2J GARBAGE from ${call}\n`), 'raw bytes reach stderr, unchanged')
+    }
+    await writeFile(join(cli.twinDir, 'system/unsound.json'), '{"asked":3}\n')
+    await writeFile(join(cli.twinDir, 'filesystem/etc/motd'), 'asked with noise\n')
+    const plan = await cli.twinsync(['plan', '--json', '--root', root, '--repo', cli.twinDir], printing)
+    assert.equal(plan.code, 0, plan.stderr)
+    assert.deepEqual((jsonOf(plan, 'plan').changes as Array<{ id: string }>).map((c) => c.id).sort(), ['files:replace:/etc/motd', 'unsound:set:state'])
+    assert.match(plan.stderr, /unsound says hello from diff/)
+    const status = await cli.twinsync(['status', '--json', '--root', root, '--repo', cli.twinDir], printing)
+    assert.equal(status.code, 0, status.stderr)
+    assert.deepEqual((jsonOf(status, 'status').pending as { items: Array<{ id: string }> }).items.map((c) => c.id).sort(), ['files:replace:/etc/motd', 'unsound:set:state'])
+    assert.match(status.stderr, /unsound says hello from load/)
+    // A person's text output is left as it is: the plugin's lines read where it printed them.
+    const text = await cli.twinsync(['plan', '--root', root, '--repo', cli.twinDir], printing)
+    assert.match(text.stdout, /unsound says hello from diff[\s\S]*Plan: 2 changes/)
+    const apply = await cli.twinsync(['apply', '--yes', '--json', '--root', root, '--repo', cli.twinDir], printing)
+    assert.equal(apply.code, 0, apply.stderr)
+    assert.equal(jsonOf(apply, 'apply').applied, true)
+    assert.match(apply.stderr, /GARBAGE from apply/)
+    assert.equal(await readFile(join(root, 'etc/motd'), 'utf8'), 'asked with noise\n')
+  })
+
+  // Session 43: a call that never answered while something of the plugin's kept Node alive (a
+  // timer here; a socket, a poll loop) held the command, and the twin's lock, for ever. The limit
+  // is made small; each run here is killed after 30 s (the old code's hang).
+  describe('a call that never answers while the plugin keeps the process alive', () => {
+    const limits = 'providers:\n  callTimeoutMs: 2000\n  applyTimeoutMs: 2000\n'
+    const hanging = (mode: string) => ({ env: { TWINSYNC_TEST_UNSOUND: mode }, timeoutMs: 30_000 })
+    beforeEach(() => writeFile(cli.configFile, limits))
+    afterEach(() => writeFile(cli.configFile, '{}\n'))
+
+    it('collect(): the snapshot stops waiting after providers.callTimeoutMs, names the provider and the call, commits the others (exit 1, --json valid), and the run ends', async () => {
+      await writeFile(join(root, 'etc/motd'), 'hang\n')
+      const started = Date.now()
+      const r = await cli.twinsync(['snapshot', '--json', '--root', root, '--repo', cli.twinDir], hanging('collect-hang'))
+      assert.equal(r.code, 1, `exit ${r.code} ${r.signal ?? ''}: ${r.stderr}`)
+      const out = JSON.parse(r.stdout) as { commit?: string; diagnostics: Array<{ code: string; summary: string; provider?: string; detail?: string }> }
+      const d = out.diagnostics.find((x) => x.provider === 'unsound')
+      assert.equal(d?.code, 'PROVIDER_FAILED')
+      assert.match(d?.summary ?? '', /^The unsound provider did not answer collect\(\) within 2 s \(providers\.callTimeoutMs\): TwinSync stopped waiting for it$/)
+      assert.match(d?.detail ?? '', /keeps the state of the last snapshot.*raise providers\.callTimeoutMs/)
+      assert.ok(out.commit, 'the others are committed')
+      assert.equal((await runOk(['git', '-C', cli.twinDir, 'show', 'HEAD:filesystem/etc/motd'])).stdout, 'hang\n')
+      assert.equal((await runOk(['git', '-C', cli.twinDir, 'show', 'HEAD:system/unsound.json'])).stdout, '{}\n', "the unsound provider's part kept")
+      assert.ok(Date.now() - started < 20_000, `ended in ${Date.now() - started} ms`)
+      // The lock went with the run: the next one goes ahead.
+      const next = await cli.twinsync(['status', '--root', root, '--repo', cli.twinDir])
+      assert.equal(next.code, 0, next.stdout + next.stderr)
+    })
+
+    it('load(): status --json names it among the parts not compared (exit 1), the run ends', async () => {
+      await writeFile(join(cli.twinDir, 'system/unsound.json'), '{"asked":4}\n')
+      try {
+        const started = Date.now()
+        const r = await cli.twinsync(['status', '--json', '--root', root, '--repo', cli.twinDir], hanging('load-hang'))
+        assert.equal(r.code, 1, `exit ${r.code} ${r.signal ?? ''}: ${r.stderr}`)
+        const unread = (JSON.parse(r.stdout) as { unread: Array<{ code: string; summary: string; provider?: string }> }).unread
+        assert.ok(unread.some((u) => u.summary === 'The unsound provider did not answer load() within 2 s (providers.callTimeoutMs): TwinSync stopped waiting for it'), JSON.stringify(unread))
+        // Given up on once, it is not asked again in this run (status's live look would wait as long again).
+        assert.ok(unread.some((u) => /^The unsound provider was not asked for detect\(\): it did not answer load\(\) within 2 s \(providers\.callTimeoutMs\) earlier in this run$/.test(u.summary)), JSON.stringify(unread))
+        assert.deepEqual([...new Set(unread.map((u) => `${u.code} ${u.provider}`))], ['PROVIDER_FAILED unsound'])
+        assert.ok(Date.now() - started < 15_000, `ended in ${Date.now() - started} ms: one limit, not one a call`)
+      } finally {
+        await runOk(['git', '-C', cli.twinDir, 'checkout', '--', 'system/unsound.json'])
+      }
+    })
+
+    it('apply(): that step fails as maybe half done and stays pending, the others are applied, the run ends (exit 1)', async () => {
+      await writeFile(join(cli.twinDir, 'system/unsound.json'), '{"asked":5}\n')
+      await writeFile(join(cli.twinDir, 'filesystem/etc/motd'), 'applied beside a hang\n')
+      const r = await cli.twinsync(['apply', '--yes', '--root', root, '--repo', cli.twinDir], hanging('apply-hang'))
+      assert.equal(r.code, 1, `exit ${r.code} ${r.signal ?? ''}: ${r.stdout}${r.stderr}`)
+      assert.match(r.stdout, /FAILED +set the state: The unsound provider did not answer apply\(\) within 2 s \(providers\.applyTimeoutMs\): TwinSync stopped waiting for it; this change may be half done on the machine, and stays pending/)
+      assert.match(r.stdout, /Next step: What it was applying may be half done on the machine; the changes it had not reported stay pending/)
+      assert.equal(await readFile(join(root, 'etc/motd'), 'utf8'), 'applied beside a hang\n')
+      const status = await cli.twinsync(['status', '--json', '--root', root, '--repo', cli.twinDir])
+      assert.equal(status.code, 0, status.stderr)
+      const pending = (JSON.parse(status.stdout) as { pending: { items: Array<{ id: string; reason: string }> } }).pending.items
+      assert.deepEqual(pending.map((p) => p.id), ['unsound:set:state'], 'the ask is kept')
+    })
+  })
+
   it("apply() answering without its results: that step fails naming the provider, the others are applied", async () => {
     await writeFile(join(cli.twinDir, 'system/unsound.json'), '{"asked":2}\n')
     await writeFile(join(cli.twinDir, 'filesystem/etc/motd'), 'applied\n')

@@ -14,7 +14,8 @@ export interface CliSandbox {
   configFile: string
   /** A private oclif data dir, so no plugin installed on the host is loaded. */
   dataDir: string
-  twinsync(args: string[], options?: { env?: Record<string, string>; input?: string; cwd?: string }): Promise<RunResult>
+  /** `timeoutMs`: killed (SIGKILL, code null) after this long; 120 s unless given. */
+  twinsync(args: string[], options?: { env?: Record<string, string>; input?: string; cwd?: string; timeoutMs?: number }): Promise<RunResult>
   /** The environment `twinsync()` runs the binary with (for a test that starts it itself, to kill it). */
   env(more?: Record<string, string>): Record<string, string>
   cleanup(): Promise<void>
@@ -48,7 +49,7 @@ export async function cliSandbox(): Promise<CliSandbox> {
         env: env(options.env),
         ...(options.input === undefined ? {} : { input: options.input }),
         ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
-        timeoutMs: 120_000,
+        timeoutMs: options.timeoutMs ?? 120_000,
       }),
     cleanup: () => removeTree(dir),
   }

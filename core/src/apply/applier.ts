@@ -140,12 +140,16 @@ export class Applier {
       options.onResult?.(change, result)
     }
 
+    // A provider's apply that did not answer in time may still be changing the machine (its code
+    // runs on in this process): as after Ctrl-C, nothing new starts; what is left stays pending.
+    let gaveUpOn: string | undefined
     for (const wave of waves(plan.changes, plan.edges)) {
       const runnable: Change[] = []
       for (const change of wave) {
         const now = new Date().toISOString()
-        if (options.signal.aborted) {
-          record(change, now, { id: change.id, status: 'skipped', message: 'not started: the apply was interrupted' })
+        if (options.signal.aborted || gaveUpOn !== undefined) {
+          const why = gaveUpOn === undefined ? 'the apply was interrupted' : `the ${gaveUpOn} provider's apply did not finish in time (providers.applyTimeoutMs), and may still be changing the machine`
+          record(change, now, { id: change.id, status: 'skipped', message: `not started: ${why}` })
           continue
         }
         const blocker = (predecessors.get(change.id) ?? []).find((e) => !goesOn(e))?.from
@@ -163,6 +167,7 @@ export class Applier {
             changedNeeds,
             writersOf: (id) => needed.get(id) ?? [],
             checking,
+            gaveUp: (provider) => void (gaveUpOn ??= provider),
           }),
         ),
       )
@@ -271,8 +276,11 @@ export class Applier {
         if (change !== undefined) report(change, result)
       }
     } else {
+      if (outcome.timedOut === true) run.gaveUp(name)
+      // A call given up on: each change it had not reported may be half done; it stays pending (the machine is not the twin).
+      const message = outcome.timedOut === true ? `${outcome.diagnostic.summary}; this change may be half done on the machine, and stays pending` : outcome.diagnostic.summary
       for (const c of changes) {
-        if (!reported.has(c.id)) report(c, { id: c.id, status: 'failed', message: outcome.diagnostic.summary, diagnostics: [outcome.diagnostic] })
+        if (!reported.has(c.id)) report(c, { id: c.id, status: 'failed', message, diagnostics: [outcome.diagnostic] })
       }
     }
     await run.checking.settle((id) => run.statusOf(id) !== undefined, (change, result) => record(change, startedAt, result))
@@ -361,6 +369,8 @@ interface GuardedRun {
   changedNeeds: (changes: readonly Change[]) => Record<string, string[]>
   /** The file changes of the plan that write paths this change needs. */
   writersOf: (id: string) => readonly Change[]
+  /** A provider's apply did not answer in time: nothing new starts. */
+  gaveUp: (provider: string) => void
 }
 
 /** For each change that declares `needs`: the file changes of the plan that write a path under them. */

@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core'
 import { TwinSyncCommand } from '../base-command.js'
+import { writeOut } from '../own-stdout.js'
 
 export default class Apply extends TwinSyncCommand<typeof Apply> {
   static override summary = 'Make the machine match the twin, after you approve the plan'
@@ -33,7 +34,7 @@ export default class Apply extends TwinSyncCommand<typeof Apply> {
       ...(flags.network ? { network: 'host' as const } : {}),
       ...choice,
     })
-    if (this.flags.json) process.stdout.write(JSON.stringify(outcome.json, null, 2) + '\n')
+    if (this.flags.json) writeOut(JSON.stringify(outcome.json, null, 2) + '\n')
     process.exitCode = outcome.exitCode
   }
 }

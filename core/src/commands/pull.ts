@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core'
 import { TwinSyncCommand } from '../base-command.js'
+import { writeOut } from '../own-stdout.js'
 import { terminalLines } from '../terminal-text.js'
 
 export default class Pull extends TwinSyncCommand<typeof Pull> {
@@ -27,12 +28,12 @@ export default class Pull extends TwinSyncCommand<typeof Pull> {
     const pulled = await container.resolve(RemoteService).pull({ takeMirror: this.flags['take-mirror'] })
     if (!this.flags.json) process.stdout.write(`${terminalLines(renderPull(pulled, runLines(container)).join('\n'))}\n`)
     if (this.flags['no-apply']) {
-      if (this.flags.json) process.stdout.write(JSON.stringify({ pull: pulled }, null, 2) + '\n')
+      if (this.flags.json) writeOut(JSON.stringify({ pull: pulled }, null, 2) + '\n')
       return
     }
     const { CliApply } = await import('../cli/apply.js')
     const outcome = await container.resolve(CliApply).run({ planFile: undefined, yes: this.flags.yes, acceptHighRisk: this.flags['accept-high-risk'], json: this.flags.json, again: ['pull'] })
-    if (this.flags.json) process.stdout.write(JSON.stringify({ pull: pulled, ...(outcome.json as object) }, null, 2) + '\n')
+    if (this.flags.json) writeOut(JSON.stringify({ pull: pulled, ...(outcome.json as object) }, null, 2) + '\n')
     process.exitCode = outcome.exitCode
   }
 }

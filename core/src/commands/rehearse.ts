@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core'
 import { TwinSyncCommand } from '../base-command.js'
+import { writeOut } from '../own-stdout.js'
 
 export default class Rehearse extends TwinSyncCommand<typeof Rehearse> {
   static override summary = 'Apply the plan to a throwaway copy of the machine first, and report'
@@ -27,7 +28,7 @@ export default class Rehearse extends TwinSyncCommand<typeof Rehearse> {
       network: flags.network ? 'host' : 'none',
       ...choice,
     })
-    if (this.flags.json) process.stdout.write(JSON.stringify(outcome.json, null, 2) + '\n')
+    if (this.flags.json) writeOut(JSON.stringify(outcome.json, null, 2) + '\n')
     process.exitCode = outcome.exitCode
   }
 }

@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core'
 import { TwinSyncCommand } from '../base-command.js'
+import { writeOut } from '../own-stdout.js'
 
 export default class Revert extends TwinSyncCommand<typeof Revert> {
   static override summary = 'Bring the machine back to a snapshot, after you approve the plan'
@@ -26,7 +27,7 @@ export default class Revert extends TwinSyncCommand<typeof Revert> {
       revert,
       again: ['revert', args.snapshot],
     })
-    if (this.flags.json) process.stdout.write(JSON.stringify(outcome.json, null, 2) + '\n')
+    if (this.flags.json) writeOut(JSON.stringify(outcome.json, null, 2) + '\n')
     process.exitCode = outcome.exitCode
   }
 }

@@ -23,6 +23,10 @@ export const CoreConfig = Type.Object(
           disabled: Type.Optional(Type.Array(Type.String())),
           /** How long a plugin may take to answer the providers hook (ms). */
           hookTimeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 600000 })),
+          /** How long a provider's detect, collect, load, diff or check may take (ms). */
+          callTimeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 86400000 })),
+          /** How long a provider's apply may take (ms). */
+          applyTimeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 86400000 })),
           /** How many providers collect at once. */
           concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 })),
         },

@@ -1,12 +1,46 @@
 import type { Diagnostic } from '@twinsync/sdk'
 import { TwinSyncError, errorDiagnostic, isTwinSyncError, machineRefusal } from '@twinsync/sdk/light'
 import { checkedResult } from './provider-results.js'
-import { answered, waitingFor } from './unanswered-calls.js'
+import { abandoned, answered, waitingFor } from './unanswered-calls.js'
 
 /** The calls TwinSync makes into a provider (the SDK's methods and optional capabilities). */
 export type ProviderCallName = 'detect' | 'collect' | 'load' | 'diff' | 'observe' | 'followUps' | 'reviewPlan' | 'validateContent' | 'startupEntries' | 'outOfScope' | 'unapplied' | 'secretPaths' | 'overLimit' | 'apply'
 
-export type Guarded<T> = { ok: true; value: T } | { ok: false; diagnostic: Diagnostic }
+/**
+ * A failed call; `timedOut` when it did not answer within its time limit (its code may still run:
+ * an apply's steps may be half done).
+ */
+export type Guarded<T> = { ok: true; value: T } | { ok: false; diagnostic: Diagnostic; timedOut?: true }
+
+/**
+ * How long a provider call may take before TwinSync stops waiting for it (ms): apply, and every
+ * other call (detect, collect, load, diff, the checks...), which only read. Session 43: a plugin
+ * whose call never answered while something of its own kept Node alive (a setInterval, an open
+ * socket) held the command, and the twin's lock, for ever: cron's next runs all LOCK_HELD.
+ * Measured (session 43, load 8, the slowest provider's collect): the services root's first
+ * snapshot, files 954 ms (unchanged: files 105 ms); the scale root's first snapshot, files 7.9 s.
+ * Ten minutes is 75 times the scale root's first collect. An apply may install packages over a
+ * slow network: an hour. Both set by the configuration (providers.callTimeoutMs, applyTimeoutMs).
+ */
+export const DEFAULT_CALL_TIMEOUT_MS = 600_000
+export const DEFAULT_APPLY_TIMEOUT_MS = 3_600_000
+
+let limits = { call: DEFAULT_CALL_TIMEOUT_MS, apply: DEFAULT_APPLY_TIMEOUT_MS }
+
+/** The run's limits, from its configuration (createContainer); a key not set: the default. */
+export function setCallTimeouts(given: { callTimeoutMs?: number | undefined; applyTimeoutMs?: number | undefined }): void {
+  limits = { call: given.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS, apply: given.applyTimeoutMs ?? DEFAULT_APPLY_TIMEOUT_MS }
+}
+
+/** A call that did not answer in time; never a provider's own error (it is made here). */
+class CallTimedOut extends Error {}
+
+/**
+ * The providers given up on in this process, with the call and its limit: not asked again (status
+ * asks load() twice, an apply's snapshot asks collect() again: each would wait its whole limit
+ * once more while the first call's code still runs).
+ */
+const givenUp = new Map<string, { call: ProviderCallName; ms: number }>()
 
 /**
  * The one guard around every call into a provider. A provider is plugin code: whatever it
@@ -21,16 +55,65 @@ export async function callProvider<T>(
   /** What the failure means here ("Its part of the twin keeps the last snapshot's state."). */
   consequence?: string,
 ): Promise<Guarded<T>> {
+  const earlier = givenUp.get(provider.name)
+  if (earlier !== undefined) return { ok: false, diagnostic: notAskedAgain(provider.name, call, earlier, consequence) }
   const waiting = waitingFor(provider.name, call)
+  const ms = call === 'apply' ? limits.apply : limits.call
+  let timer: NodeJS.Timeout | undefined
+  // Unref'd: a call that waits on nothing at all still ends the run at once (base-command's beforeExit).
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new CallTimedOut()), ms).unref()
+  })
+  let gaveUp = false
   try {
     // What detect, collect, load, diff and apply answer is looked at before anything reads it (provider-results.ts).
-    return { ok: true, value: checkedResult(call, await fn()) }
+    return { ok: true, value: checkedResult(call, await Promise.race([(async () => fn())(), late])) }
   } catch (error) {
+    if (error instanceof CallTimedOut) {
+      // Its code goes on (nothing in-process can stop it): the run ends the process when it is done (base-command).
+      gaveUp = true
+      abandoned()
+      givenUp.set(provider.name, { call, ms })
+      return { ok: false, diagnostic: timeoutFailure(provider.name, call, ms, consequence), timedOut: true }
+    }
     if (isTwinSyncError(error) && error.code === 'ABORTED') throw error
     return { ok: false, diagnostic: providerFailure(provider.name, call, error, consequence) }
   } finally {
-    answered(waiting)
+    clearTimeout(timer)
+    if (!gaveUp) answered(waiting)
   }
+}
+
+/** The diagnostic for a call not made: the provider did not answer an earlier call of this run in time. */
+function notAskedAgain(name: string, call: ProviderCallName, earlier: { call: ProviderCallName; ms: number }, consequence?: string): Diagnostic {
+  const key = earlier.call === 'apply' ? 'providers.applyTimeoutMs' : 'providers.callTimeoutMs'
+  const lead = consequence === undefined ? '' : `${consequence} `
+  return errorDiagnostic('PROVIDER_FAILED', `The ${name} provider was not asked for ${call}(): it did not answer ${earlier.call}() within ${spanOf(earlier.ms)} (${key}) earlier in this run`, {
+    provider: name,
+    detail: `${lead}A fault in the ${name} provider (it waits on something that never answers), or a machine that slow: raise ${key} in the configuration, or update or disable the provider (providers.disabled), or report it to its authors.`,
+  })
+}
+
+/** A time in words: 250 ms, 1.5 s, 10 min, 1 h. */
+function spanOf(ms: number): string {
+  if (ms < 1000) return `${ms} ms`
+  if (ms < 60_000) return `${Math.round(ms / 100) / 10} s`
+  if (ms < 3_600_000) return `${Math.round(ms / 6000) / 10} min`
+  return `${Math.round(ms / 360_000) / 10} h`
+}
+
+/** The diagnostic for a call that did not answer within its time limit. */
+export function timeoutFailure(name: string, call: ProviderCallName, ms: number, consequence?: string): Diagnostic {
+  const key = call === 'apply' ? 'providers.applyTimeoutMs' : 'providers.callTimeoutMs'
+  const lead = consequence === undefined ? '' : `${consequence} `
+  const halfDone =
+    call === 'apply'
+      ? 'What it was applying may be half done on the machine; the changes it had not reported stay pending, and nothing new was started after it. Check them (status, with the same --root, --repo and --config) before you apply again. '
+      : 'The call only reads: nothing was changed by it. '
+  return errorDiagnostic('PROVIDER_FAILED', `The ${name} provider did not answer ${call}() within ${spanOf(ms)} (${key}): TwinSync stopped waiting for it`, {
+    provider: name,
+    detail: `${lead}${halfDone}Its call was left running until this run ended. A fault in the ${name} provider (it waits on something that never answers), or a machine that slow: raise ${key} in the configuration, or update or disable the provider (providers.disabled), or report it to its authors.`,
+  })
 }
 
 /**

@@ -19,6 +19,27 @@ export function answered(key: string): void {
   else waiting.set(key, left)
 }
 
+let given = 0
+
+/**
+ * A call TwinSync stopped waiting for (its time limit passed, provider-call.ts). It stays among the
+ * calls not answered (its code may still run: a process.exit(0) of its later is still its fault),
+ * and it may keep the process alive (a timer, a socket): the command ends the process once it is
+ * done (leaveIfAbandoned).
+ */
+export function abandoned(): void {
+  given += 1
+}
+
+/**
+ * After a command that gave up on a provider's call: the process ends once what is queued now has
+ * run (the command's output is written: stdout and stderr are synchronous for files, pipes and
+ * terminals on Linux), with the exit code the command set, whatever the abandoned code keeps alive.
+ */
+export function leaveIfAbandoned(): void {
+  if (given > 0) setImmediate(() => process.exit())
+}
+
 /**
  * The error of a run that ended with its work unfinished, the event loop empty: a promise that
  * never settles and waits on nothing (a provider's collect() returning `new Promise(() => {})`, a

@@ -1,6 +1,7 @@
 import { effectiveLimits, providerConfig } from '../collect/context-factory.js'
 import type { LoadedConfig } from '../config/config-file.js'
 import { inject, injectable } from '../di.js'
+import { DEFAULT_APPLY_TIMEOUT_MS, DEFAULT_CALL_TIMEOUT_MS } from '../providers/provider-call.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'
 import { Tokens } from '../tokens.js'
 import type { TwinLocation } from '../twin/twin-location.js'
@@ -26,6 +27,8 @@ export class ConfigWorkflow {
       providers: {
         disabled: config.values.providers?.disabled ?? [],
         hookTimeoutMs: config.values.providers?.hookTimeoutMs ?? 5000,
+        callTimeoutMs: config.values.providers?.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS,
+        applyTimeoutMs: config.values.providers?.applyTimeoutMs ?? DEFAULT_APPLY_TIMEOUT_MS,
         concurrency: config.values.providers?.concurrency ?? 4,
       },
     }
