@@ -167,4 +167,38 @@ describe('the twin\'s executable bit', function () {
       await rm(t.dir, { recursive: true, force: true })
     }
   })
+
+  it('adopt records the machine\'s bit: a script edited on the machine and another made not executable there, adopted, are 100755/0755 and 100644/0644 in its commit, nothing planned (before session 43: written 100644 and left 100755, and session 42\'s rule planned the chmod +x back)', async () => {
+    const t = await smallTwin('twinsync-execoff-adopt-', { files: WITH_SCRIPTS })
+    try {
+      writeFileSync(join(t.root, 'etc/update-motd.d/10-uname'), '#!/bin/sh\nuname -a\n')
+      await chmod(join(t.root, 'etc/cron.daily/backup'), 0o644)
+      await (await t.container()).resolve(ReconcileService).adopt(['files'])
+      assert.deepEqual([gitMode(t, 'HEAD', UNAME), manifestMode(t, 'HEAD', '/etc/update-motd.d/10-uname')], ['100755', '0755'])
+      assert.deepEqual([gitMode(t, 'HEAD', BACKUP), manifestMode(t, 'HEAD', '/etc/cron.daily/backup')], ['100644', '0644'])
+      assert.equal(await executable(join(t.twin, UNAME)), true)
+      assert.equal(await executable(join(t.twin, BACKUP)), false)
+      assert.deepEqual(modes(await (await t.container()).resolve(PlanWorkflow).plan({})), [])
+      assert.deepEqual((await (await t.container()).resolve(IntentService).pending()).items, [])
+    } finally {
+      await rm(t.dir, { recursive: true, force: true })
+    }
+  })
+
+  it('discard of a script\'s edit beside another file\'s edit: the script stays executable and nothing but the other edit is pending (before session 43 it was written back 0644, then taken for a chmod -x)', async () => {
+    const t = await smallTwin('twinsync-execoff-discard-', { files: WITH_SCRIPTS })
+    try {
+      writeFileSync(join(t.twin, UNAME), '#!/bin/sh\nuname -a\n')
+      writeFileSync(join(t.twin, 'filesystem/etc/motd'), 'Edited\n')
+      const ids = (await (await t.container()).resolve(IntentService).pending()).items.map((i) => i.id)
+      assert.deepEqual(ids, ['files:replace:/etc/motd', 'files:replace:/etc/update-motd.d/10-uname'])
+      await (await t.container()).resolve(ReconcileService).discard(['files:replace:/etc/update-motd.d/10-uname'])
+      assert.equal(readFileSync(join(t.twin, UNAME), 'utf8'), '#!/bin/sh\nuname -snrvm\n')
+      assert.equal(await executable(join(t.twin, UNAME)), true, 'the script is executable as the last snapshot has it')
+      assert.deepEqual((await (await t.container()).resolve(IntentService).pending()).items.map((i) => i.id), ['files:replace:/etc/motd'])
+      assert.deepEqual(modes(await (await t.container()).resolve(PlanWorkflow).plan({})).map(([id]) => id), ['files:replace:/etc/motd'])
+    } finally {
+      await rm(t.dir, { recursive: true, force: true })
+    }
+  })
 })

@@ -131,7 +131,7 @@ export class ReconcileService {
           const start = await contentsOf(after, entry.paths)
           const toward = await contentsOf(before, entry.paths)
           const result = await separate(entry.provider, ctx, after, actual, start, toward, new Set(wanted.map((c) => c.id)))
-          await this.writeContents(result)
+          await this.writeContents(result, undefined, undefined, before)
         } finally {
           before.close()
           after.close()
@@ -207,13 +207,13 @@ export class ReconcileService {
         const wanted = d.changes.filter((c) => ids === 'all' || ids.has(c.id))
         appendAll(decided, wanted)
         if (ids === 'all' || wanted.length === d.changes.length) {
-          await this.writeContents(d.live, written)
+          await this.writeContents(d.live, written, d.bits)
           continue
         }
         const before = new GitTreeReader(dir, observed)
         try {
           const start = await contentsOf(before, [...d.live.keys()])
-          await this.writeContents(await separate(d.provider, d.ctx, before, d.state, start, d.live, new Set(wanted.map((c) => c.id))), written)
+          await this.writeContents(await separate(d.provider, d.ctx, before, d.state, start, d.live, new Set(wanted.map((c) => c.id))), written, d.bits)
         } finally {
           before.close()
         }
@@ -305,7 +305,7 @@ export class ReconcileService {
       reader.close()
       throw error
     })
-    const out: Array<{ provider: ApplicableProvider; ctx: ProviderContext; state: unknown; live: Contents; changes: Change[]; unplanned: Change[] }> = []
+    const out: Array<{ provider: ApplicableProvider; ctx: ProviderContext; state: unknown; live: Contents; bits: Map<string, boolean>; changes: Change[]; unplanned: Change[] }> = []
     try {
       const files = [...(await reader.list('filesystem/')), ...(await reader.list('system/'))]
       for (const o of outcomes) {
@@ -317,6 +317,8 @@ export class ReconcileService {
         const changes = diffed.changes
         const unplanned = [...(await observedOnly(provider, desired, o.result.state, ctx, changes)), ...unplannableItems(diffed.diagnostics, 'actual')]
         const live: Contents = new Map()
+        // Each live document's executable bit, as a snapshot writes it (a mode-only change is one too).
+        const bits = new Map<string, boolean>()
         const produced = new Set<string>()
         for (const doc of o.result.documents) {
           if (this.intents.applyingOwner(doc.path, view)?.name !== provider.name) continue
@@ -325,12 +327,16 @@ export class ReconcileService {
           const { content } = (await screenDocument(doc, provider.name)).doc
           const bytes = typeof content === 'string' ? Buffer.from(content) : Buffer.from(content)
           const was = await reader.read(doc.path)
-          if (was === undefined || !Buffer.from(was).equals(bytes)) live.set(doc.path, bytes)
+          const executable = doc.executable === true
+          if (was === undefined || !Buffer.from(was).equals(bytes) || (await reader.executableOf(doc.path)) !== executable) {
+            live.set(doc.path, bytes)
+            bits.set(doc.path, executable)
+          }
         }
         for (const path of files) {
           if (!produced.has(path) && this.intents.applyingOwner(path, view)?.name === provider.name) live.set(path, undefined)
         }
-        out.push({ provider, ctx, state: o.result.state, live, changes, unplanned })
+        out.push({ provider, ctx, state: o.result.state, live, bits, changes, unplanned })
       }
     } finally {
       reader.close()
@@ -338,13 +344,24 @@ export class ReconcileService {
     return out
   }
 
-  private async writeContents(contents: Contents, written?: Set<string>): Promise<void> {
+  /**
+   * Each document written with its executable bit (the one mode bit git keeps): `bits`' where it
+   * says (adopt: the machine's, from collect), else the working twin file's, else `fallback`'s (the
+   * observed document a discard puts back). Before session 43 every document was written 0644: an
+   * adopt of a script's edit recorded it 100644 beside its manifest mode 0755, and a discard of one
+   * edit of a script among others left it not executable, which the plan then took for a chmod -x.
+   */
+  private async writeContents(contents: Contents, written?: Set<string>, bits?: ReadonlyMap<string, boolean>, fallback?: TwinReader): Promise<void> {
     for (const [path, bytes] of contents) {
       // A link is never written (nor read): left as it is.
       if (bytes === LINK) continue
       written?.add(path)
-      if (bytes === undefined) await this.twin.remove(path)
-      else await this.twin.write({ path, content: bytes })
+      if (bytes === undefined) {
+        await this.twin.remove(path)
+        continue
+      }
+      const executable = bits?.get(path) ?? (await this.twin.executableOf(path).catch(() => undefined)) ?? (await fallback?.executableOf?.(path)) ?? false
+      await this.twin.write({ path, content: bytes, ...(executable ? { executable } : {}) })
     }
   }
 
