@@ -1,5 +1,6 @@
 import { posix } from 'node:path'
 import { cachedByFileStats, SECRET_RULES_VERSION, type HostPort, type ProviderCache } from '@twinsync/sdk'
+import { keptLister, plainLister, type FolderLister } from './kept-listings.js'
 import { parseGroup, parsePasswd } from './accounts.js'
 
 /**
@@ -448,9 +449,12 @@ const apacheRoot = (config: string) => (config.startsWith('/etc/httpd/') ? '/etc
  * of its `<Directory PATH>` sections that let them say anything (`AllowOverride` or
  * `AllowOverrideList` other than `None`: `AuthConfig` lets one name `AuthUserFile`,
  * `AuthDBMUserFile`, `GssapiCredStore keytab:`…), its `DocumentRoot`s, and the names
- * `AccessFileName` gives them. Relative paths from ServerRoot; a path with a variable, a regular
- * expression (`<Directory ~ …>`, `<DirectoryMatch>`) or a `[` is passed over. Which of these
- * folders are walked: webWalkRoots.
+ * `AccessFileName` gives them. Relative paths from ServerRoot; a path with a variable or a `[` is
+ * passed over. A regular expression's section (`<Directory ~ …>`, `<DirectoryMatch>`) is not read:
+ * Apache takes `AllowOverride` from `<Directory>` sections without one only (its documentation
+ * says so; httpd's ap_directory_walk reads each folder's `.htaccess` with what those sections
+ * allow, and merges the regular expressions' sections after the walk), so none of its folders'
+ * `.htaccess` files is read for it (session 43). Which of these folders are walked: webWalkRoots.
  */
 export interface WebRoots {
   readonly dirs: string[]
@@ -517,8 +521,10 @@ export function apacheWebRoots(config: string, text: string): WebRoots {
  * `DocumentRoot /srv/www/intranet`); a folder below another taken once. Apache reads none where
  * `AllowOverride` is `None` (its default since 2.3.9, Debian's for /var/www): a stock layout
  * walks nothing. A `<Directory>` inside one that lets them say anything and says `None` is not
- * told apart: what its `.htaccess` names is a credential file all the same. The names: those
- * `AccessFileName` gives, else `.htaccess`.
+ * told apart: what its `.htaccess` names is a credential file all the same, and the `None` may not
+ * hold for every request (a `<Directory>` inside one `<VirtualHost>` is that site's alone; a
+ * deeper one may allow them again), so the walk reads more than Apache, the safe side (session
+ * 43). The names: those `AccessFileName` gives, else `.htaccess`.
  */
 export function webWalkRoots(all: readonly WebRoots[]): { roots: string[]; names: string[] } {
   const dirs = [...new Set(all.flatMap((w) => w.dirs))]
@@ -2225,12 +2231,11 @@ async function includedMachineConfigs(host: Pick<HostPort, 'readTextIfExists' | 
  * folder (a wildcard's paths; a folder that is a link, where it leads, read where isIncludable)
  * walked down WEB_LIMITS.depth levels through real folders only (a link inside is never followed:
  * nothing outside the folder is read), at most WEB_LIMITS.folders folders listed in all and
- * WEB_LIMITS.files configs found, regular files of those names, the shallower first. Listed each look:
- * 500 folders cost one 21-111 ms (load 8-11), hence 256 at most; kept while their stat data
- * stayed, the look cost as much (500 lstats 49-70 ms: LocalHost's lstat checks each folder on
- * the way), so the walk is not kept.
+ * WEB_LIMITS.files configs found, regular files of those names, the shallower first. Each folder
+ * as `lister` gives it: listed each look (plainLister), or, with the provider's cache, a folder
+ * whose stamp did not move from what it held at the look before (keptLister, session 43).
  */
-export async function accessFilesOnMachine(host: Pick<HostPort, 'readdir'>, look: LookName, expand: (pattern: string) => Promise<string[]>, roots: readonly string[], names: readonly string[]): Promise<string[]> {
+export async function accessFilesOnMachine(host: Pick<HostPort, 'readdir'>, look: LookName, expand: (pattern: string) => Promise<string[]>, roots: readonly string[], names: readonly string[], lister: FolderLister = plainLister(host, names)): Promise<string[]> {
   const reals = new Set<string>()
   for (const pattern of roots) {
     for (const root of /[*?]/.test(pattern) ? await expand(pattern) : [pattern]) {
@@ -2249,12 +2254,11 @@ export async function accessFilesOnMachine(host: Pick<HostPort, 'readdir'>, look
         if (listed.has(folder)) continue
         if (listed.size >= WEB_LIMITS.folders) return found
         listed.add(folder)
-        for (const e of await host.readdir(folder).catch(() => [])) {
-          if (e.type === 'directory') next.push(`${folder}/${e.name}`)
-          else if (e.type === 'file' && names.includes(e.name)) {
-            found.push(`${folder}/${e.name}`)
-            if (found.length >= WEB_LIMITS.files) return found
-          }
+        const listing = await lister.list(folder)
+        for (const name of listing?.dirs ?? []) next.push(`${folder}/${name}`)
+        for (const name of listing?.files ?? []) {
+          found.push(`${folder}/${name}`)
+          if (found.length >= WEB_LIMITS.files) return found
         }
       }
       level = next.sort()
@@ -2268,7 +2272,10 @@ async function accessFilesNamed(host: Pick<HostPort, 'readTextIfExists' | 'lstat
   const { roots, names } = webWalkRoots(web)
   if (roots.length === 0) return []
   const files: Array<{ path: string; stat: MachineConfig['stat'] }> = []
-  for (const path of await accessFilesOnMachine(host, look, expand, roots, names)) {
+  const lister = cache === undefined ? plainLister(host, names) : await keptLister(host, cache, 'access-folders-v1', names, startedAt)
+  const access = await accessFilesOnMachine(host, look, expand, roots, names, lister)
+  await lister.keep()
+  for (const path of access) {
     const stat = await host.lstat(path).catch(() => undefined)
     if (stat?.type === 'file' && stat.size <= MAX_FOLLOWED_BYTES) files.push({ path, stat })
   }

@@ -1925,3 +1925,22 @@ describe('PostgreSQL on Red Hat\'s layout, its TLS key, includes and postgresql.
     await assertTwinNames(files, held, beside)
   })
 })
+
+/**
+ * Session 43: Apache takes `AllowOverride` from `<Directory>` sections without a regular expression
+ * only (its regular expressions' sections are merged after the `.htaccess` files are read), so a
+ * `<DirectoryMatch>` or `<Directory ~ …>` that says `All` lets no folder's `.htaccess` say anything,
+ * and its folders are not walked; the section after it is read as before.
+ */
+describe('Apache\'s <DirectoryMatch> and <Directory ~ …> sections let no .htaccess say anything (session 43)', () => {
+  it('walks none of their folders; a <Directory> after them is read', () => {
+    const config = '/etc/apache2/sites-available/sites.conf'
+    const rule = NAMING_RULES.find((r) => r.isConfig(config) && r.webRoots !== undefined) as (typeof NAMING_RULES)[number]
+    const text = [
+      '<DirectoryMatch "^/srv/www/[^/]+/htdocs">', '\tAllowOverride All', '</DirectoryMatch>',
+      '<Directory ~ "^/srv/legacy/">', '\tAllowOverride AuthConfig', '</Directory>',
+      '<Directory /srv/www/intranet>', '\tAllowOverride AuthConfig', '</Directory>', '',
+    ].join('\n')
+    assert.deepEqual(rule.webRoots?.(config, text)?.dirs, ['/srv/www/intranet'])
+  })
+})
