@@ -2,7 +2,12 @@
 // InsideRequest as JSON on stdin, rehearses it with TwinSync's own applier against the
 // container's root, and writes the InsideResult as JSON on stdout (logs go to stderr).
 import { isTwinSyncError } from '@twinsync/sdk/light'
+import { strayStdoutToStderr, writeOut } from '../own-stdout.js'
 import { rehearseInside, type InsideRequest } from './inside.js'
+
+// stdout is the result's JSON alone: a plugin loaded in here that prints (console.log in its
+// apply) goes to stderr, not before the JSON the host parses (own-stdout.ts).
+strayStdoutToStderr()
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = []
@@ -13,10 +18,10 @@ async function readStdin(): Promise<string> {
 try {
   const request = JSON.parse(await readStdin()) as InsideRequest
   const result = await rehearseInside(request)
-  process.stdout.write(JSON.stringify({ result }))
+  writeOut(JSON.stringify({ result }))
 } catch (error) {
   const e = error as Error
   const known = isTwinSyncError(error) ? error.toJSON() : { code: 'INTERNAL', message: e.message, stack: e.stack }
-  process.stdout.write(JSON.stringify({ error: known }))
+  writeOut(JSON.stringify({ error: known }))
   process.exitCode = 3
 }
