@@ -360,6 +360,69 @@ describe('a plugin provider that answers wrongly', function () {
     assert.doesNotMatch(r.stdout + r.stderr, /internal error|bug in TwinSync/)
     assert.equal(await readFile(join(root, 'etc/motd'), 'utf8'), 'applied\n')
   })
+
+  // Session 43: a twin's tree holds a path as a file or as a folder, never both, and holds it once.
+  // A collect handing in `x` and `x/y` committed only `x/y` (`x` dropped without a word), one path
+  // twice kept the last, and a name with a newline or an escape outside filesystem/ was committed.
+  const paths = async () => (await runOk(['git', '-C', cli.twinDir, 'ls-tree', '-r', '-z', '--name-only', 'HEAD'])).stdout.split('\0').filter((p) => p.startsWith('system/unsound'))
+  const RAW = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/
+  const pathModes: Array<[string, RegExp]> = [
+    ['collect-file-and-folder', /The unsound provider failed in collect\(\): it returned documents system\/unsound\/x and system\/unsound\/x\/y: a file and a folder at one path/],
+    ['collect-twice', /The unsound provider failed in collect\(\): it returned the document system\/unsound\/twice twice/],
+    ['collect-control', /The unsound provider failed in collect\(\): it returned a document whose path holds a control character: system\/unsound\/line\\nbreak/],
+  ]
+  for (const [mode, said] of pathModes) {
+    it(`collect() answering ${mode}: PROVIDER_FAILED naming the provider and the paths (spelled out), its part kept, the others committed; nothing dropped in silence`, async () => {
+      await writeFile(join(root, 'etc/motd'), `${mode}\n`)
+      const before = await paths()
+      for (const args of [[], ['--json']]) {
+        const r = await snapshot(mode, ...args)
+        assert.equal(r.code, 1, r.stdout + r.stderr)
+        if (args.length === 0) {
+          assert.match(r.stdout + r.stderr, said)
+          assert.doesNotMatch(r.stdout + r.stderr, RAW, 'a raw control byte printed')
+        } else {
+          const d = json<{ diagnostics: Array<{ code: string; provider?: string; summary: string }> }>(r).diagnostics.find((x) => x.provider === 'unsound')
+          assert.equal(d?.code, 'PROVIDER_FAILED', r.stdout)
+          assert.match(d?.summary ?? '', said)
+        }
+        assert.equal((await runOk(['git', '-C', cli.twinDir, 'show', 'HEAD:filesystem/etc/motd'])).stdout, `${mode}\n`, 'the files provider went on')
+        assert.deepEqual(await paths(), before, "the unsound provider's part kept as it was")
+      }
+    })
+  }
+
+  it("unsound-b writes a folder where unsound's document is, unsound collecting it too: unsound-b is refused naming both, unsound's document kept (before: dropped in silence)", async () => {
+    await writeFile(join(root, 'etc/motd'), 'folder-over-file\n')
+    const r = await snapshot('folder-over-file')
+    assert.equal(r.code, 1, r.stdout + r.stderr)
+    assert.match(r.stdout + r.stderr, /The unsound-b provider failed in collect\(\): it returned system\/unsound\.json\/inner, a folder where the twin keeps the file system\/unsound\.json \(the unsound provider's document\)/)
+    assert.deepEqual(await paths(), ['system/unsound.json'])
+    assert.equal((await runOk(['git', '-C', cli.twinDir, 'show', 'HEAD:system/unsound.json'])).stdout, '{}\n')
+    assert.equal((await runOk(['git', '-C', cli.twinDir, 'show', 'HEAD:filesystem/etc/motd'])).stdout, 'folder-over-file\n')
+  })
+
+  it("unsound-b writes a folder where unsound's document is while unsound fails (its part kept): unsound-b is refused, the kept document stays (before: dropped in silence)", async () => {
+    await writeFile(join(root, 'etc/motd'), 'folder-over-kept-file\n')
+    const r = await snapshot('folder-over-kept-file')
+    assert.equal(r.code, 1, r.stdout + r.stderr)
+    assert.match(r.stdout + r.stderr, /The unsound provider failed in collect\(\): Error: unsound cannot collect this time|The unsound provider failed in collect\(\): unsound cannot collect this time/)
+    assert.match(r.stdout + r.stderr, /The unsound-b provider failed in collect\(\): it returned system\/unsound\.json\/inner, a folder where the twin keeps the file system\/unsound\.json \(the unsound provider's document\)/)
+    assert.deepEqual(await paths(), ['system/unsound.json'])
+    assert.equal((await runOk(['git', '-C', cli.twinDir, 'show', 'HEAD:filesystem/etc/motd'])).stdout, 'folder-over-kept-file\n')
+  })
+
+  it("a machine file that became a folder: the files provider's own change is committed as before (the file goes, the folder comes), no refusal", async () => {
+    await writeFile(join(root, 'etc/turns'), 'a file\n')
+    assert.equal((await snapshot('')).code, 0)
+    await rm(join(root, 'etc/turns'))
+    await mkdir(join(root, 'etc/turns'))
+    await writeFile(join(root, 'etc/turns/inner'), 'in a folder\n')
+    const r = await snapshot('')
+    assert.equal(r.code, 0, r.stdout + r.stderr)
+    const names = (await runOk(['git', '-C', cli.twinDir, 'ls-tree', '-r', '--name-only', 'HEAD', 'filesystem/etc/'])).stdout.split('\n')
+    assert.ok(names.includes('filesystem/etc/turns/inner') && !names.includes('filesystem/etc/turns'), names.join(' '))
+  })
 })
 
 /** `twinsync plugins install` takes what npm takes: a tarball path, a directory, a file: URL, a name. */

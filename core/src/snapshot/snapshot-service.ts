@@ -27,6 +27,7 @@ import { changedBetween, OBSERVED_REF, treeOf } from '../intent/intent-git.js'
 import { isScreened, screenDocument, secretInDocumentName } from './secret-guard.js'
 import { ScreenedDocuments } from './screened-documents.js'
 import { ownerOfTwinPath } from './twin-ownership.js'
+import { refusedDocumentPaths } from './document-paths.js'
 import { keptClaimsHold, keptFolders, keptNames, refusedClaim, sinceTokens, writeKeptRecord, type KeptRecord } from './kept-parts.js'
 import { appendAll } from '../append-to.js'
 
@@ -303,12 +304,11 @@ export class SnapshotService {
       const base = {
         summary,
         diagnostics,
-        providers: outcomes.map((o) => ({
-          name: o.provider.name,
-          status: o.status,
-          durationMs: o.durationMs,
-          documents: o.status === 'collected' ? o.result.documents.length + (wrote.keptFiles.get(o.provider.name) ?? 0) : 0,
-        })),
+        providers: outcomes.map((o) => {
+          // A collect whose documents were refused (document-paths.ts) failed: its part kept as it was.
+          const status = o.status === 'collected' && wrote.refused.has(o.provider.name) ? 'failed' : o.status
+          return { name: o.provider.name, status, durationMs: o.durationMs, documents: o.status === 'collected' && status === 'collected' ? o.result.documents.length + (wrote.keptFiles.get(o.provider.name) ?? 0) : 0 }
+        }),
       }
       // A person's edit saved after the hold set the intent aside (a twin with edits pending) was
       // in the draft, begun from the working twin, and the machine's documents were moved in over
@@ -434,10 +434,9 @@ export class SnapshotService {
     diagnostics: Diagnostic[],
     screenedBefore: ScreenedDocuments,
     kept: ReadonlyMap<string, readonly string[]>,
-  ): Promise<{ unfaithful: Set<string>; keptFiles: Map<string, number> }> {
+  ): Promise<{ unfaithful: Set<string>; keptFiles: Map<string, number>; refused: Map<string, Diagnostic> }> {
     const fresh = new Set(collected.map((o) => o.provider.name))
-    const written = new Set<string>()
-    const accepted: Array<{ doc: TwinDocument; provider: string }> = []
+    const owned: Array<{ doc: TwinDocument; provider: string }> = []
     // Providers whose documents did not all go in as given: no token of theirs is recorded (kept-parts.ts).
     const unfaithful = new Set<string>()
     for (const o of collected) {
@@ -448,10 +447,38 @@ export class SnapshotService {
           unfaithful.add(o.provider.name)
           continue
         }
-        accepted.push({ doc, provider: o.provider.name })
-        written.add(doc.path)
+        owned.push({ doc, provider: o.provider.name })
       }
     }
+    // A path of a fresh provider that it did not write goes, unless it lies in a part the provider
+    // keeps (checkKept): then HEAD's file stays as it is, never another provider's on its word.
+    // A document kept by name is its provider's (refusedClaim asked): not asked again (keptNames);
+    // any other path is kept only in a folder its provider keeps (keptFolders).
+    const keptByName = keptNames(kept)
+    const keeps = new Map([...kept].map(([name, parts]) => [name, keptFolders(parts)]))
+    const goes = (path: string, from: ReadonlySet<string>): boolean => {
+      if (keptByName.has(path)) return false
+      const owner = ownerOfTwinPath(path, providers, claims)
+      if (owner === undefined || !from.has(owner.name)) return false
+      const inParts = keeps.get(owner.name)
+      return inParts === undefined || !inParts(path)
+    }
+    // Documents at paths the new tree cannot hold as given (a file and a folder at one path, one
+    // path twice, a control character outside filesystem/): their provider's collect is refused,
+    // its part kept as it was (document-paths.ts).
+    const { refused, written } = refusedDocumentPaths(owned, fresh, {
+      holds: (path) => draft.entries.has(path),
+      isFolder: (path) => draft.isFolder(path),
+      under: (path) => draft.under(path),
+      stays: (path, from) => !(path.startsWith('filesystem/') || path.startsWith('system/')) || !goes(path, from),
+      ownerOf: (path) => ownerOfTwinPath(path, providers, claims)?.name,
+    }, 'Its part of the twin keeps the state of the last snapshot.')
+    for (const [name, diagnostic] of refused) {
+      fresh.delete(name)
+      unfaithful.add(name)
+      diagnostics.push(diagnostic)
+    }
+    const accepted = refused.size === 0 ? owned : owned.filter((o) => !refused.has(o.provider))
     // Every document is screened for secrets before it enters the twin (many side by side),
     // except one HEAD already holds exactly, screened when it was written.
     // A large one HEAD holds another version of, only around what changed (screened-documents.ts).
@@ -482,13 +509,8 @@ export class SnapshotService {
       else written.delete(doc.path)
     })
     await screenedBefore.remember()
-    // A path of a fresh provider that it did not write goes, unless it lies in a part the provider
-    // keeps (checkKept): then HEAD's file stays as it is, never another provider's on its word.
+    // What a fresh provider did not write goes, but for its kept parts (goes, above), counted here.
     const keptFiles = new Map<string, number>()
-    // A document kept by name is its provider's (refusedClaim asked): not asked again (keptNames);
-    // any other path is kept only in a folder its provider keeps (keptFolders).
-    const keptByName = keptNames(kept)
-    const keeps = new Map([...kept].map(([name, parts]) => [name, keptFolders(parts)]))
     const gone = draft.listUnsorted(['filesystem/', 'system/']).filter((path) => {
       if (written.has(path)) return false
       const keeper = keptByName.get(path)
@@ -504,7 +526,7 @@ export class SnapshotService {
       return false
     })
     for (const path of gone.sort()) draft.remove(path)
-    return { unfaithful, keptFiles }
+    return { unfaithful, keptFiles, refused }
   }
 }
 

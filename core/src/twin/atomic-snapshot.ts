@@ -340,6 +340,19 @@ export class SnapshotDraft {
     return this.folderSet
   }
 
+  /** Whether the new tree as it stands holds files below `path` (a folder). Before any write, exact; after one, it may name a folder whose files went. */
+  isFolder(path: string): boolean {
+    return this.folders().has(path)
+  }
+
+  /** The paths of the new tree as it stands below the folder `path`, in no order. */
+  under(path: string): string[] {
+    const folder = `${path}/`
+    const found: string[] = []
+    for (const entry of this.entries.keys()) if (entry.startsWith(folder)) found.push(entry)
+    return found
+  }
+
   remove(path: string): boolean {
     checkTwinPath(path)
     if (!this.entries.has(path)) return false
