@@ -373,6 +373,45 @@ describe('hostile twin corpus: the twin is untrusted input', function () {
     }
   })
 
+  // Session 43: a fresh twin (its init commit, no snapshot of its own) pulling its machine's mirror
+  // (the twin lost, the machine reinstalled) was refused whole for the mirror's snapshot's own
+  // entry named with a control character: TWIN_UNSAFE, "remove those entries from the mirror",
+  // the machine's record of that file lost. With no record of its own every entry is the mirror's:
+  // such a name is taken under filesystem/ (a machine file's); outside filesystem/ it is refused.
+  it('a fresh twin takes its mirror whose snapshot holds a machine file named with a newline (pull says diverged, --take-mirror takes it); the same name outside filesystem/ is still TWIN_UNSAFE', async () => {
+    const machineFile = join(rig.root, 'etc', 'fresh\nname.conf')
+    await writeFile(machineFile, 'made on the machine\n')
+    const { InitWorkflow } = await import('../../core/src/services/init-twin.js')
+    const fresh = async (name: string) => {
+      const repo = join(rig.dir, name)
+      const container = () => createContainer({ root: rig.root, repo, configPath: join(rig.dir, 'config.yaml'), oclif: noPlugins, logger: silentLogger })
+      await (await container()).resolve(InitWorkflow).init()
+      await (await container()).resolve(RemoteService).setGitRemote(rig.mirror, undefined)
+      return { repo, remote: async () => (await container()).resolve(RemoteService) }
+    }
+    try {
+      await (await rig.container()).resolve(SnapshotWorkflow).take({ init: false, ifChanged: false })
+      git(rig.twin, ['push', '--quiet', rig.mirror, 'HEAD:refs/heads/main'])
+      const one = await fresh('fresh-one')
+      assert.equal(await code((await one.remote()).pull()), 'REMOTE_DIVERGED', 'judged like any other entry: only the init commit differs')
+      assert.equal((await (await one.remote()).pull({ takeMirror: true })).status, 'took-mirror')
+      assert.equal(git(one.repo, ['show', 'HEAD:filesystem/etc/fresh\nname.conf']), 'made on the machine\n')
+      assert.equal(readFileSync(join(one.repo, 'filesystem/etc/fresh\nname.conf'), 'utf8'), 'made on the machine\n')
+      // Outside filesystem/ no provider makes such a name: still refused, into a fresh twin too.
+      serve((c) => {
+        writeFileSync(join(c, 'system/evil\nname.json'), '{}\n')
+        git(c, ['add', '-A'])
+        git(c, ['commit', '--quiet', '-m', 'hostile'])
+      })
+      const two = await fresh('fresh-two')
+      const before = git(two.repo, ['rev-parse', 'HEAD'])
+      assert.equal(await code((await two.remote()).pull({ takeMirror: true })), 'TWIN_UNSAFE')
+      assert.equal(git(two.repo, ['rev-parse', 'HEAD']), before)
+    } finally {
+      await rm(machineFile, { force: true })
+    }
+  })
+
   it('a machine file named with a newline: the plan\'s diff header spells the name out (`\\n`), one line in the CLI and the TUI alike, as the change\'s line does (before session 42 the header split in two and its second half read as a line of the plan)', async () => {
     const machineFile = join(rig.root, 'etc', 'diff\nheader.conf')
     await writeFile(machineFile, 'a header test, made on the machine\n')

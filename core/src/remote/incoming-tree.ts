@@ -151,11 +151,11 @@ function gitTreeOrder(a: Buffer, aFolder: boolean, b: Buffer, bFolder: boolean):
  * What the mirror adds or changes is still refused (here, and findUnsafeInHistory for the
  * commits before).
  */
-export async function findUnsafeEntries(dir: string, commit: string, from: string | null = null): Promise<UnsafeEntry[]> {
+export async function findUnsafeEntries(dir: string, commit: string, from: string | null = null, machineNames = false): Promise<UnsafeEntry[]> {
   const out = await runGit(dir, ['ls-tree', '-r', '-l', '-z', '--full-tree', commit])
   const unsafe: Array<{ entry: UnsafeEntry; key: string }> = []
   for (const { mode, type, sha, size = '-', path } of lsTreeEntries(out)) {
-    const reason = entryProblem(path, mode, type, size)
+    const reason = entryProblem(path, mode, type, size, machineNames)
     if (reason !== undefined) unsafe.push({ entry: { path: JSON.stringify(path).slice(1, -1), mode, reason }, key: `${mode} ${sha}\t${path}` })
   }
   if (unsafe.length === 0 || from === null) return unsafe.map((u) => u.entry)
@@ -164,9 +164,14 @@ export async function findUnsafeEntries(dir: string, commit: string, from: strin
   return unsafe.filter((u) => !held.has(u.key)).map((u) => u.entry)
 }
 
-function entryProblem(path: string, mode: string, type: string, size: string): string | undefined {
+/**
+ * `machineNames`: a control character is taken in a name under filesystem/, where a name is a
+ * machine file's (the files provider mirrors `~/.config/$'a\nb'` as it is), as judged by
+ * recordsNoMachine; outside filesystem/ no provider makes one (a snapshot refuses such a document).
+ */
+function entryProblem(path: string, mode: string, type: string, size: string, machineNames = false): string | undefined {
   const parts = path.split('/')
-  if (CONTROL.test(path)) return 'control character in the name'
+  if (CONTROL.test(path) && !(machineNames && parts[0] === 'filesystem' && parts.length > 1)) return 'control character in the name'
   // git's output is read as UTF-8: bytes that are not become U+FFFD, and two such names one
   // machine path no name in the tree has (session 11: /etc/b\xfe and /etc/b\xff were both
   // planned, and written, as /etc/b\uFFFD).
@@ -217,7 +222,7 @@ export async function refuseOverLimit(dir: string, commit: string, ask: OverLimi
  * that TwinSync refuses by name or mode: history, show and revert read those commits too, not
  * only the last tree. Sizes are the last tree's check.
  */
-export async function findUnsafeInHistory(dir: string, commit: string, from: string | null): Promise<UnsafeEntry[]> {
+export async function findUnsafeInHistory(dir: string, commit: string, from: string | null, machineNames = false): Promise<UnsafeEntry[]> {
   const out = await runGit(dir, ['log', '-z', '--raw', '--no-renames', '--no-abbrev', '--diff-merges=first-parent', '--format=', commit, ...(from === null ? [] : ['--not', from])])
   const tokens = out.split('\0')
   const unsafe = new Map<string, UnsafeEntry>()
@@ -228,15 +233,37 @@ export async function findUnsafeInHistory(dir: string, commit: string, from: str
     const [, mode = '', , , status = ''] = meta.slice(1).split(' ')
     const path = tokens[++i] ?? ''
     if (status === 'D') continue
-    const reason = entryProblem(path, mode, mode === '160000' ? 'commit' : 'blob', '-')
+    const reason = entryProblem(path, mode, mode === '160000' ? 'commit' : 'blob', '-', machineNames)
     if (reason !== undefined) unsafe.set(path, { path: JSON.stringify(path).slice(1, -1), mode, reason })
   }
   return [...unsafe.values()]
 }
 
+/**
+ * Whether the twin's `from` (its HEAD; null: none) records nothing of a machine: no snapshot of
+ * its own (a fresh twin's init commit holds twin.json and two notes). Session 43: a fresh twin
+ * pulling its machine's mirror (a twin lost, a machine reinstalled) was refused whole for the
+ * mirror's snapshot's own entries named with a control character (TWIN_UNSAFE, "remove those
+ * entries from the mirror": the machine's record of those files lost), as HEAD held none of them
+ * (the session-42 rule takes an entry HEAD holds exactly). With no record of its own, the twin
+ * cannot tell the machine's names from the mirror's additions, and every entry is the mirror's:
+ * a control character is then taken in a name under filesystem/ (a name any machine file can
+ * have, spelled out wherever TwinSync shows it, and written to the machine only through a plan a
+ * person approves, as a name the manifest lists already is). Everything else is refused as
+ * before: such a name outside filesystem/, `.git`, `..`, a symlink outside filesystem/, a
+ * submodule, a name not UTF-8, an oversized file. A twin with a snapshot of its own keeps the
+ * session-42 rule: the mirror's additions and changes of such names are refused.
+ */
+export async function recordsNoMachine(dir: string, from: string | null): Promise<boolean> {
+  if (from === null) return true
+  const listed = await runGit(dir, ['ls-tree', '-z', '--name-only', from, '--', 'filesystem', 'system'])
+  return listed === ''
+}
+
 export async function refuseUnsafeTree(dir: string, commit: string, from: string | null, steps: MirrorSteps): Promise<void> {
   await refuseTreeBombs(dir, commit, from, steps)
-  const unsafe = await findUnsafeEntries(dir, commit, from)
+  const machineNames = await recordsNoMachine(dir, from)
+  const unsafe = await findUnsafeEntries(dir, commit, from, machineNames)
   const shown = (list: UnsafeEntry[]) => `${list.slice(0, 5).map((u) => `${u.path} (${u.reason})`).join(', ')}${list.length > 5 ? ', …' : ''}`
   const entries = (n: number) => `${n} entr${n === 1 ? 'y' : 'ies'}`
   if (unsafe.length > 0) {
@@ -245,7 +272,7 @@ export async function refuseUnsafeTree(dir: string, commit: string, from: string
       details: { commit, entries: unsafe },
     })
   }
-  const earlier = await findUnsafeInHistory(dir, commit, from)
+  const earlier = await findUnsafeInHistory(dir, commit, from, machineNames)
   if (earlier.length > 0) {
     throw new TwinSyncError('TWIN_UNSAFE', `Not pulled: commits on the mirror up to ${commit.slice(0, 12)} hold ${entries(earlier.length)} TwinSync refuses (history and show would read them): ${shown(earlier)}`, {
       nextStep: `Nothing here was changed. Put this twin's history back on the mirror over those commits (\`git -C ${quoteArg(dir)} push --force ${REMOTE_NAME} HEAD:${MIRROR_BRANCH}\`), or rewrite the mirror's history without them, then \`${steps.pull}\` again.`,
