@@ -21,8 +21,13 @@ describe('outsideScope: a change at a name that holds a secret, for every provid
     for (const d of found.diagnostics) {
       assert.equal(d.code, 'SECRET_IN_NAME_NOT_PLANNED')
       assert.match(d.summary, /holds a secret \(github/)
-      assert.ok(!JSON.stringify({ ...d, change: undefined }).includes(token), 'the name is never spelled')
+      // Session 43: `change` spelled it (the change's id), shown by plan --json, a saved plan and status.
+      assert.ok(!JSON.stringify(d).includes(token), `the name is never spelled: ${JSON.stringify(d)}`)
+      assert.match(d.detail ?? '', /`discard startup`/)
     }
+    assert.deepEqual(found.diagnostics.map((d) => d.change), ['demo:create:<a name holding a secret, 1>', 'demo:create:<a name holding a secret, 2>'])
+    // The real ids stay with TwinSync (status's items), never shown.
+    assert.deepEqual([...found.byChange.keys()].sort(), [...found.ids].sort())
   })
 
   it('a plan of 30,000 new names asks the detector about them as one text, not one by one, and leaves out the same changes (session 39)', async () => {
@@ -36,7 +41,7 @@ describe('outsideScope: a change at a name that holds a secret, for every provid
     const scans = secretScanCount() - before
     assert.ok(found.ok)
     assert.deepEqual(
-      found.diagnostics.map((d) => [d.change, d.code]),
+      [...found.byChange].map(([id, d]) => [id, d.code]),
       [
         [`demo:create:gen/${token}.service`, 'SECRET_IN_NAME_NOT_PLANNED'],
         [`demo:create:${token}/x.service`, 'SECRET_IN_NAME_NOT_PLANNED'],

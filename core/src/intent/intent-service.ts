@@ -8,6 +8,7 @@ import type { ApplicableProvider, Change, Diagnostic, Logger, PathClaims, Provid
 import { TwinSyncError, isApplicable, isTwinSyncError, writeFileAtomic } from '@twinsync/sdk/light'
 import { inject, injectable } from '../di.js'
 import { outsideScope } from '../plan/outside-scope.js'
+import { SECRET_NAME_CODES } from '../plan/hidden-names.js'
 import { missingProviders, recordedManifest } from '../providers/provider-manifest.js'
 import { callProvider } from '../providers/provider-call.js'
 import { ProviderContexts } from '../providers/provider-contexts.js'
@@ -483,13 +484,13 @@ export class IntentService {
     }
     const reasons = intendedCommit === null ? {} : await this.reasonsOf(intendedCommit)
     // An item outside its provider's scope is never applied (outsideScope, as plan and apply judge it): said so, not "not applied yet".
-    const outside = new Map<string, { reason: string; code: string; nextStep?: string }>()
+    const outside = new Map<string, { reason: string; code: string; nextStep?: string; hidden?: Diagnostic }>()
     for (const entry of byProvider.values()) {
       const found = await outsideScope(entry.provider, entry.changes, this.contexts.for(entry.provider, view.claims), this.line, this.contexts.ownPaths(), this.contexts.forgottenPaths())
       if (!found.ok) diagnostics.push(found.diagnostic)
       else
-        for (const d of found.diagnostics) {
-          if (d.change !== undefined) outside.set(d.change, { reason: `never applied: ${d.summary.replace(/^.*?: left out, /, '')}`, code: d.code, ...(d.detail === undefined ? {} : { nextStep: d.detail }) })
+        for (const [id, d] of found.byChange) {
+          outside.set(id, { reason: `never applied: ${d.summary.replace(/^.*?: left out, /, '')}`, code: d.code, ...(d.detail === undefined ? {} : { nextStep: d.detail }), ...(SECRET_NAME_CODES.has(d.code) ? { hidden: d } : {}) })
         }
     }
     // Edits of what only describes the machine (cron.json, a fact): kept, and said so (description-edits.ts).
@@ -500,7 +501,9 @@ export class IntentService {
       items: [
         ...items.map((c) => {
           const never = outside.get(c.id)
-          return never === undefined ? { ...itemOf(c), reason: reasonFor(reasons[c.id], c) ?? DEFAULT_REASON } : { ...itemOf(c), ...never }
+          if (never === undefined) return { ...itemOf(c), reason: reasonFor(reasons[c.id], c) ?? DEFAULT_REASON }
+          const { hidden, ...said } = never
+          return { ...(hidden === undefined ? itemOf(c) : hiddenItem(c, hidden)), ...said }
         }),
         ...described.map(descriptionItem),
       ],
@@ -1082,6 +1085,16 @@ function placesOf(byProvider: ReadonlyMap<string, ProviderItems>): OwnedPlace[] 
 
 function itemOf(c: Change): Omit<PendingItem, 'reason'> {
   return { id: c.id, provider: c.provider, category: c.category, operation: c.operation, resource: c.resource, summary: c.summary }
+}
+
+/**
+ * An item whose name holds a secret (outside-scope.ts's SECRET_NAME_CODES), as status shows it:
+ * the diagnostic's stand-in for its id, its folder (the diagnostic's `path`), never its name.
+ */
+function hiddenItem(c: Change, d: Diagnostic): Omit<PendingItem, 'reason'> {
+  const resource = `${d.path === undefined || d.path === '' ? '' : `${d.path.replace(/\/$/, '')}/`}<a name holding a secret>`
+  const operation = c.operation.charAt(0).toUpperCase() + c.operation.slice(1)
+  return { id: d.change ?? c.provider, provider: c.provider, category: c.category, operation: c.operation, resource, summary: `${operation} ${resource}` }
 }
 
 /**

@@ -15,6 +15,7 @@ import { IntentService, type ProviderView } from './intent-service.js'
 import { describePath, differences, takeFrom, type UnitPath } from './json-units.js'
 import { type DescriptionEdit, dropEdits } from './description-edits.js'
 import { screenDocument } from '../snapshot/secret-guard.js'
+import { isHiddenChangeId } from '../plan/hidden-names.js'
 import { matchesShown } from '../terminal-text.js'
 import { driftPhrase } from '../vocabulary.js'
 import { Tokens } from '../tokens.js'
@@ -482,6 +483,15 @@ function choose(selectors: readonly string[], items: readonly Change[], provider
   }
   if (unknown.length > 0) {
     const other = what === 'pending' ? 'adopt' : 'discard'
+    // An id status shows for an item whose name holds a secret (hidden-names.ts) names no item: its provider's domain does.
+    const hidden = unknown.find(isHiddenChangeId)
+    const domain = hidden === undefined ? undefined : providers.find((p) => p.name === hidden.slice(0, hidden.indexOf(':')))?.category
+    if (hidden !== undefined && domain !== undefined) {
+      throw new TwinSyncError('ITEM_UNKNOWN', `${JSON.stringify(hidden)} stands for an item whose name holds a secret, which is never spelled out: it names no item by itself`, {
+        nextStep: `Take that entry out of the twin by hand, or drop every pending edit of its domain: \`${line(['discard', domain])}\`.`,
+        details: { unknown },
+      })
+    }
     throw new TwinSyncError('ITEM_UNKNOWN', `No ${what} item ${unknown.map((u) => JSON.stringify(u)).join(', ')}`, {
       nextStep: `Run \`${line(['status'])}\` for the ${what} items and their ids (a ${what === 'pending' ? 'drift' : 'pending'} item is for \`${line([other, 'ITEM'])}\`).`,
       details: { unknown },

@@ -4,6 +4,7 @@ import { forgottenDeletes } from '../history/forgotten-paths.js'
 import { callProvider } from '../providers/provider-call.js'
 import { secretInPathNames } from '../snapshot/secret-guard.js'
 import type { LineFor } from './command-text.js'
+import { hiddenChangeId, SECRET_NAME_CODES } from './hidden-names.js'
 
 /**
  * The one rule of a provider's scope (ApplicableProvider.outOfScope), for the planner and for
@@ -25,8 +26,8 @@ export async function outsideScope(
   ownPaths: readonly string[] = [],
   /** Machine paths `twinsync forget` took out of history since the last snapshot (ProviderContexts.forgottenPaths). */
   forgotten: readonly string[] = [],
-): Promise<{ ok: true; ids: Set<string>; diagnostics: Diagnostic[] } | { ok: false; diagnostic: Diagnostic }> {
-  if (changes.length === 0) return { ok: true, ids: new Set(), diagnostics: [] }
+): Promise<{ ok: true; ids: Set<string>; diagnostics: Diagnostic[]; byChange: Map<string, Diagnostic> } | { ok: false; diagnostic: Diagnostic }> {
+  if (changes.length === 0) return { ok: true, ids: new Set(), diagnostics: [], byChange: new Map() }
   let own: Diagnostic[] = []
   if (provider.outOfScope !== undefined) {
     const check = provider.outOfScope.bind(provider)
@@ -45,7 +46,29 @@ export async function outsideScope(
   const secret = new Set(named.map((d) => d.change))
   const kept = forgottenDeletes(provider.name, changes.filter((c) => !flagged.has(c.id) && !mine.has(c.id) && !through.has(c.id) && !secret.has(c.id)), forgotten, line)
   const diagnostics = [...own, ...ownFiles, ...linked, ...named, ...kept].map((d) => ({ ...d, provider: d.provider ?? provider.name }))
-  return { ok: true, ids: new Set(diagnostics.flatMap((d) => (d.change !== undefined && asked.has(d.change) ? [d.change] : []))), diagnostics }
+  const ids = new Set(diagnostics.flatMap((d) => (d.change !== undefined && asked.has(d.change) ? [d.change] : [])))
+  const shown = withHiddenNames(diagnostics, changes)
+  return { ok: true, ids, diagnostics: shown.diagnostics, byChange: shown.byChange }
+}
+
+/**
+ * The diagnostics as they are shown: a secret-named change's `change` replaced (hiddenChangeId),
+ * and each left-out change's diagnostic by its real id (`byChange`, for status's items: never shown).
+ * Session 43: `plan --json`, a saved plan and `status` (text and --json) spelled the token the
+ * diagnostic was there to keep unsaid, through `change` and the pending item's id and summary.
+ */
+function withHiddenNames(diagnostics: readonly Diagnostic[], changes: readonly Change[]): { diagnostics: Diagnostic[]; byChange: Map<string, Diagnostic> } {
+  const byChange = new Map<string, Diagnostic>()
+  let n = 0
+  const byId = new Map(changes.map((c) => [c.id, c]))
+  const shown = diagnostics.map((d) => {
+    const change = d.change === undefined ? undefined : byId.get(d.change)
+    if (change === undefined) return d
+    const out = SECRET_NAME_CODES.has(d.code) ? { ...d, change: hiddenChangeId(change, ++n) } : d
+    if (!byChange.has(change.id)) byChange.set(change.id, out)
+    return out
+  })
+  return { diagnostics: shown, byChange }
 }
 
 /**
@@ -72,7 +95,8 @@ async function secretNamed(provider: string, changes: readonly Change[], line: L
       warningDiagnostic('SECRET_IN_NAME_NOT_PLANNED', `A ${provider} change (${change.operation}) is left out: the name it acts on holds a secret (${rule}), which no snapshot takes into the twin`, {
         provider,
         change: change.id,
-        detail: `Rename it on the machine (a name is never redacted), or drop the twin's change with \`${line(['discard', 'ITEM'])}\`.`,
+        // Never the change's id: it spells the name (its item is shown as hidden-names.ts says).
+        detail: `Rename it on the machine (a name is never redacted), or drop the twin's ${change.category} edits with \`${line(['discard', change.category])}\` (every pending one of them).`,
       }),
     )
   }

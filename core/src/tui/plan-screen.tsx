@@ -12,6 +12,7 @@ import { excludeChanges } from '../plan/exclude-changes.js'
 import { renderPush } from '../cli/render.js'
 import { stepNoteLines } from '../cli/render-diagnostics.js'
 import { isLeftOut, noChangesLine, noteLines, secretsNotPutBack, summarizePlan, unheldNotPutBack } from '../plan/plan-summary.js'
+import { isHiddenChangeId } from '../plan/hidden-names.js'
 import { needsRootLine, rootNotes, rootReason } from '../plan/root-needs.js'
 import { plannedPhrase } from '../vocabulary.js'
 import { trackBusy } from './busy.js'
@@ -143,7 +144,8 @@ export function PlanScreen({ from, only, revertTo, title = 'Pull & apply changes
   /** d on a left-out ask: that item alone, through the service `twinsync discard ID` uses (never its whole domain). */
   const discardAsk = (i: number): boolean => {
     const ask = askAt(i)
-    if (ask?.change === undefined) return false
+    // A change whose name holds a secret stands under an id that names no item (its note says `discard files`).
+    if (ask?.change === undefined || isHiddenChangeId(ask.change)) return false
     decide('discard', [ask.change])
     return true
   }
