@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert'
 import type { Provider } from '@twinsync/sdk'
 import { PathClaims } from '@twinsync/sdk'
-import { onlyVolatile, snapshotMessage, summarizeChanges } from '../src/snapshot/snapshot-summary.js'
+import { onlyVolatile, snapshotDomainLines, snapshotMessage, summarizeChanges } from '../src/snapshot/snapshot-summary.js'
 
 const provider = (name: string, category: Provider['category'], twinPaths: string[], claims: string[] = []): Provider => ({
   name,
@@ -42,6 +42,12 @@ describe('snapshot summary', () => {
     assert.equal(summary.packages?.changed, 1)
     assert.equal(summary.twin?.added, 1)
     assert.equal(summary.facts, undefined)
+  })
+
+  it("spells out a machine name's line break and escape in the domain lines the CLI and the TUI print (session 43: the line broke in two)", () => {
+    const summary = '/etc/second\nline: in sync\x1b[2J.conf added'
+    const lines = snapshotDomainLines({}, { files: [{ summary }] } as unknown as Parameters<typeof snapshotDomainLines>[1])
+    assert.deepEqual(lines, ['files     1 file: /etc/second\\nline: in sync\\e[2J.conf added'])
   })
 
   it('tells volatile-only changes from real ones', () => {

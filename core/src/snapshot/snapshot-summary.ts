@@ -5,6 +5,7 @@ import type { DomainChange, SemanticDiff } from '../history/semantic-diff.js'
 import { boundedList, domainCountPhrase, snapshotSubject } from '../vocabulary.js'
 import { ownerOfTwinPath } from './twin-ownership.js'
 import { appendTo } from '../append-to.js'
+import { visibleName } from '../plan/command-text.js'
 
 export type Domain = Category | 'twin'
 
@@ -97,7 +98,8 @@ export function snapshotDomainLines(summary: SnapshotSummary, changes: SemanticD
     const s = summary[domain]
     if (described !== undefined && described.length > 0) {
       const head = `${domain.padEnd(9)} ${domainCountPhrase(domain, described)}`
-      lines.push(`${head}: ${boundedList(described.map((c) => c.summary), Math.max(30, width - head.length - 2))}`)
+      // A machine's name may hold a line break or an escape (`~/.config/$'a\nb'`): spelled out, as a plan spells it (session 43: the snapshot's domain line broke in two).
+      lines.push(`${head}: ${boundedList(described.map((c) => visibleName(c.summary)), Math.max(30, width - head.length - 2))}`)
     } else if (s !== undefined) {
       const parts = [s.added && `${s.added} added`, s.changed && `${s.changed} changed`, s.removed && `${s.removed} removed`].filter(Boolean)
       const volatile = s.paths.every((p) => isVolatileTwinPath(p))
