@@ -75,7 +75,7 @@ export interface FindSecretsOptions {
 }
 
 /** Bump when the rules change what they find: caches of earlier verdicts are dropped. */
-export const SECRET_RULES_VERSION = 40
+export const SECRET_RULES_VERSION = 41
 
 /** What redactSecrets puts in place of a secret value. */
 export const REDACTED = '<redacted>'

@@ -448,8 +448,8 @@ const apacheRoot = (config: string) => (config.startsWith('/etc/httpd/') ? '/etc
  * Session 42: what an Apache config says of its per-directory configs (`.htaccess`): the folders
  * of its `<Directory PATH>` sections that let them say anything (`AllowOverride` or
  * `AllowOverrideList` other than `None`: `AuthConfig` lets one name `AuthUserFile`,
- * `AuthDBMUserFile`, `GssapiCredStore keytab:`…), its `DocumentRoot`s, and the names
- * `AccessFileName` gives them. Relative paths from ServerRoot; a path with a variable or a `[` is
+ * `AuthDBMUserFile`, `GssapiCredStore keytab:`…), its `DocumentRoot`s and (session 43) the
+ * folders its `Alias` and `ScriptAlias` lines serve, and the names `AccessFileName` gives them. Relative paths from ServerRoot; a path with a variable or a `[` is
  * passed over. A regular expression's section (`<Directory ~ …>`, `<DirectoryMatch>`) is not read:
  * Apache takes `AllowOverride` from `<Directory>` sections without one only (its documentation
  * says so; httpd's ap_directory_walk reads each folder's `.htaccess` with what those sections
@@ -458,6 +458,7 @@ const apacheRoot = (config: string) => (config.startsWith('/etc/httpd/') ? '/etc
  */
 export interface WebRoots {
   readonly dirs: string[]
+  /** The folders it serves: its `DocumentRoot`s and, since session 43, what its `Alias` and `ScriptAlias` lines map a URL to. */
   readonly docroots: string[]
   readonly names: string[]
 }
@@ -465,6 +466,8 @@ const APACHE_DIRECTORY = /^[ \t]*<Directory[ \t]+(?:"(?<q>[^"\n]*)"|(?<v>[^\s>"]
 const APACHE_DIRECTORY_END = /^[ \t]*<\/Directory[ \t]*>/i
 const APACHE_OVERRIDE = /^[ \t]*AllowOverride(?:List)?[ \t]+(?<v>[^\s#]+)/i
 const APACHE_DOCUMENT_ROOT = /^[ \t]*DocumentRoot[ \t]+(?:"(?<q>[^"\n]*)"|(?<v>[^\s"]+))/i
+/** `Alias URL PATH`, `ScriptAlias URL PATH`, and the one-argument form inside a `<Location>`: the PATH (session 43). */
+const APACHE_ALIAS = /^[ \t]*(?:Script)?Alias[ \t]+(?:(?:"[^"\n]*"|[^\s"]+)[ \t]+)?(?:"(?<q>[^"\n]*)"|(?<v>[^\s"#]+))/i
 const APACHE_ACCESS_NAME = /^[ \t]*AccessFileName[ \t]+(?<v>[^\n#]*)/i
 /** At most this many folders, document roots and names an Apache config gives (a hostile config of 100,000 sections). */
 const MAX_WEB_ROOTS = 64
@@ -475,7 +478,7 @@ export function apacheWebRoots(config: string, text: string): WebRoots {
   const dirs = new Set<string>()
   const docroots = new Set<string>()
   const names = new Set<string>()
-  if (!/AllowOverride|DocumentRoot|AccessFileName/i.test(text)) return { dirs: [], docroots: [], names: [] }
+  if (!/AllowOverride|DocumentRoot|AccessFileName|Alias/i.test(text)) return { dirs: [], docroots: [], names: [] }
   const path = (v: string): string | undefined => {
     if (v === '' || v === '~' || /[$\[]/.test(v)) return undefined
     const p = posix.resolve(apacheRoot(config), v)
@@ -483,7 +486,7 @@ export function apacheWebRoots(config: string, text: string): WebRoots {
   }
   let dir: string | undefined
   for (const line of text.split('\n')) {
-    if (!/^[ \t]*[<ADad]/.test(line)) continue
+    if (!/^[ \t]*[<ADSads]/.test(line)) continue
     const open = APACHE_DIRECTORY.exec(line)
     if (open !== null) {
       dir = path(open.groups?.q ?? open.groups?.v ?? '')
@@ -498,7 +501,7 @@ export function apacheWebRoots(config: string, text: string): WebRoots {
       if (dir !== undefined && (override.groups?.v ?? '').toLowerCase() !== 'none' && dirs.size < MAX_WEB_ROOTS) dirs.add(dir)
       continue
     }
-    const root = APACHE_DOCUMENT_ROOT.exec(line)
+    const root = APACHE_DOCUMENT_ROOT.exec(line) ?? APACHE_ALIAS.exec(line)
     if (root !== null) {
       const at = path(root.groups?.q ?? root.groups?.v ?? '')
       if (at !== undefined && docroots.size < MAX_WEB_ROOTS) docroots.add(at)
@@ -518,7 +521,8 @@ export function apacheWebRoots(config: string, text: string): WebRoots {
  * WebRoots (its own and those it includes): each `<Directory>` folder that lets them say
  * anything, where it is one of INCLUDE_ROOTS' (not `/`, `/var`, `/srv` itself), and each
  * `DocumentRoot` below (or at) such a folder, wherever that folder is (`<Directory /srv>` with
- * `DocumentRoot /srv/www/intranet`); a folder below another taken once. Apache reads none where
+ * `DocumentRoot /srv/www/intranet`), and each `Alias` target likewise (session 43: `<Directory
+ * /var/www/>` with `Alias /app /var/www/app` walked nothing); a folder below another taken once. Apache reads none where
  * `AllowOverride` is `None` (its default since 2.3.9, Debian's for /var/www): a stock layout
  * walks nothing. A `<Directory>` inside one that lets them say anything and says `None` is not
  * told apart: what its `.htaccess` names is a credential file all the same, and the `None` may not
@@ -2231,7 +2235,9 @@ async function includedMachineConfigs(host: Pick<HostPort, 'readTextIfExists' | 
  * folder (a wildcard's paths; a folder that is a link, where it leads, read where isIncludable)
  * walked down WEB_LIMITS.depth levels through real folders only (a link inside is never followed:
  * nothing outside the folder is read), at most WEB_LIMITS.folders folders listed in all and
- * WEB_LIMITS.files configs found, regular files of those names, the shallower first. Each folder
+ * WEB_LIMITS.files configs found, regular files of those names, the shallower first: level by
+ * level, each level's folders taken from each walked folder in turn (session 43; before, one
+ * walked folder after another, so a large site listed first took the whole bound). Each folder
  * as `lister` gives it: listed each look (plainLister), or, with the provider's cache, a folder
  * whose stamp did not move from what it held at the look before (keptLister, session 43).
  */
@@ -2246,23 +2252,27 @@ export async function accessFilesOnMachine(host: Pick<HostPort, 'readdir'>, look
   if (reals.size === 0) return []
   const found: string[] = []
   const listed = new Set<string>()
-  for (const real of reals) {
-    let level = [real]
-    for (let depth = 0; depth <= WEB_LIMITS.depth && level.length > 0; depth++) {
-      const next: string[] = []
-      for (const folder of level) {
-        if (listed.has(folder)) continue
+  // Session 43: the folders' levels together, each level's folders taken from each walked folder in
+  // turn (before, one walked folder after another: a large site first in the list took the whole bound).
+  let levels = [...reals].sort().map((real) => [real])
+  for (let depth = 0; depth <= WEB_LIMITS.depth && levels.some((l) => l.length > 0); depth++) {
+    const nexts = levels.map((): string[] => [])
+    const widest = Math.max(...levels.map((l) => l.length))
+    for (let i = 0; i < widest; i++) {
+      for (let r = 0; r < levels.length; r++) {
+        const folder = levels[r]?.[i]
+        if (folder === undefined || listed.has(folder)) continue
         if (listed.size >= WEB_LIMITS.folders) return found
         listed.add(folder)
         const listing = await lister.list(folder)
-        for (const name of listing?.dirs ?? []) next.push(`${folder}/${name}`)
+        for (const name of listing?.dirs ?? []) nexts[r]?.push(`${folder}/${name}`)
         for (const name of listing?.files ?? []) {
           found.push(`${folder}/${name}`)
           if (found.length >= WEB_LIMITS.files) return found
         }
       }
-      level = next.sort()
     }
+    levels = nexts.map((next) => next.sort())
   }
   return found
 }

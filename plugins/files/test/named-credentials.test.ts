@@ -1944,3 +1944,61 @@ describe('Apache\'s <DirectoryMatch> and <Directory ~ …> sections let no .htac
     assert.deepEqual(rule.webRoots?.(config, text)?.dirs, ['/srv/www/intranet'])
   })
 })
+
+/**
+ * Session 43: what an `Alias` or `ScriptAlias` (and a `<Location>`'s one-argument `Alias`) serves
+ * below a folder that lets `.htaccess` files say anything is walked like a `DocumentRoot`: with
+ * `<Directory /var/www/>` `AllowOverride All` (not a walked folder itself), an app under
+ * /var/www that only an `Alias` serves walked nothing before. And the walked folders' levels are
+ * taken together, each from each folder in turn: a large site listed first took the whole bound
+ * of 256 folders, and a small one after it was never walked.
+ */
+describe('Apache\'s Alias targets walked; the walk\'s bound shared by every walked folder (session 43)', () => {
+  const files: Array<[string, string]> = [
+    ['/etc/passwd', 'root:x:0:0:root:/root:/bin/bash\n'],
+    ['/etc/group', 'root:x:0:\n'],
+    ['/var/lib/dpkg/status', ''],
+    ['/var/lib/dpkg/diversions', ''],
+    ['/etc/apache2/apache2.conf', '<Directory /var/www/>\n\tOptions FollowSymLinks\n\tAllowOverride All\n\tRequire all granted\n</Directory>\n'],
+    ['/etc/apache2/sites-available/apps.conf', '<VirtualHost *:80>\n\tDocumentRoot /var/www/html\n\tAlias /app "/var/www/app/"\n\tScriptAlias /cgi-bin/ /var/www/cgi/ # scripts\n\t<Location /shop>\n\t\tAlias /var/www/shop\n\t</Location>\n\tAlias /docs /usr/share/doc\n</VirtualHost>\n'],
+    ['/var/www/app/.htaccess', 'AuthType Basic\nAuthUserFile /etc/apache2/app.passwd\nRequire valid-user\n'],
+    ['/var/www/cgi/private/.htaccess', 'AuthUserFile /etc/apache2/cgi.passwd\n'],
+    ['/var/www/shop/.htaccess', 'AuthUserFile /etc/apache2/shop.passwd\n'],
+    // Not served (no DocumentRoot nor Alias leads there): not walked, as before.
+    ['/var/www/unserved/.htaccess', 'AuthUserFile /etc/apache2/unserved.passwd\n'],
+  ]
+  const held = ['/etc/apache2/app.passwd', '/etc/apache2/cgi.passwd', '/etc/apache2/shop.passwd']
+  const secrets: Array<[string, string]> = held.map((p) => [p, `${fakeChars(`s43-${p}`, 8).toLowerCase()}:${fakeChars(`s43b-${p}`, 9).toLowerCase()} x\n`])
+  const beside = ['/etc/apache2/unserved.passwd']
+
+  it('names what the .htaccess files of the folders Alias, ScriptAlias and a <Location>\'s Alias serve below <Directory /var/www/> name', async () => {
+    await assertMachineNames(plantedMachine(files, secrets, beside), held, beside)
+  })
+
+  it('a pushed twin names the same files', async () => {
+    await assertTwinNames(files, held, beside)
+  })
+
+  it('a small site after a large one is walked: each level\'s folders taken from each walked folder in turn', async () => {
+    const root = new TargetRoot()
+      .file('/etc/passwd', 'root:x:0:0:root:/root:/bin/bash\n')
+      .file('/etc/group', 'root:x:0:\n')
+      .file('/etc/apache2/sites-available/two.conf', '<Directory /srv/big>\nAllowOverride AuthConfig\n</Directory>\n<Directory /srv/small>\nAllowOverride AuthConfig\n</Directory>\n')
+      .file('/srv/small/private/.htaccess', 'AuthUserFile /etc/apache2/small.passwd\n')
+    for (let i = 0; i < 300; i++) root.dirAt(`/srv/big/d${String(i).padStart(3, '0')}`)
+    try {
+      const named = await namedCredentialFiles(createTestContext(root.dir).host, new MemoryCache())
+      assert.ok(named.includes('/etc/apache2/small.passwd'), 'the small site was not walked')
+    } finally {
+      root.remove()
+    }
+  })
+
+  it('reads hostile Alias lines in linear time', () => {
+    const config = '/etc/apache2/sites-available/a.conf'
+    const rule = NAMING_RULES.find((r) => r.isConfig(config) && r.webRoots !== undefined) as (typeof NAMING_RULES)[number]
+    for (const text of [`Alias ${'a'.repeat(64 * 1024)}\n`, `Alias "${'/a'.repeat(32 * 1024)}\n`, `ScriptAlias /x ${'"'.repeat(64 * 1024)}\n`, `Alias${' /a'.repeat(32 * 1024)}\n`, 'Alias /x /srv/x\n'.repeat(8000)]) {
+      assertLinearTime(() => rule.webRoots?.(config, text), text, `${config}: ${text.slice(0, 30)}`)
+    }
+  })
+})
