@@ -77,8 +77,9 @@ export interface TwinReader {
   /**
    * Whether the regular file at `path` had the executable bit in the last snapshot
    * (`refs/twinsync/observed`), for a reader of what the twin asks for (the working twin, a pulled
-   * commit, the intent); undefined when that snapshot has no regular file there or the reader is
-   * of no such state (a snapshot's own tree, history). A twin's bit that differs from it is a
+   * commit, the intent); a reader of a snapshot (its own tree, history's, the last snapshot read
+   * as the machine was) says its own bit; undefined when there is no regular file there or the
+   * reader cannot say. A twin's bit that differs from it is a
    * person's or a mirror's change (a `chmod -x` or `chmod +x` in the twin); one that does not is
    * what TwinSync committed, and the manifest's mode stands (session 43: the files provider's
    * `twinMode`). Every reader that wraps another passes it on.

@@ -20,6 +20,7 @@ import { ReconcileService } from '../../core/src/intent/reconcile-service.js'
 import { RemoteService } from '../../core/src/remote/remote-service.js'
 import { PlanWorkflow } from '../../core/src/services/make-plan.js'
 import { SnapshotWorkflow } from '../../core/src/services/take-snapshot.js'
+import { StatusWorkflow } from '../../core/src/services/drift-status.js'
 import { SMALL_ETC, git, smallTwin, type SmallTwin } from '../support/in-process-twin.js'
 
 /** The small root with two scripts the machine runs (0755, so the first snapshot writes 100755 and 0755). */
@@ -197,6 +198,54 @@ describe('the twin\'s executable bit', function () {
       assert.equal(await executable(join(t.twin, UNAME)), true, 'the script is executable as the last snapshot has it')
       assert.deepEqual((await (await t.container()).resolve(IntentService).pending()).items.map((i) => i.id), ['files:replace:/etc/motd'])
       assert.deepEqual(modes(await (await t.container()).resolve(PlanWorkflow).plan({})).map(([id]) => id), ['files:replace:/etc/motd'])
+    } finally {
+      await rm(t.dir, { recursive: true, force: true })
+    }
+  })
+
+  it('a bit item discarded or adopted apart from the other files items: discard of a chmod -x and of a chmod +x puts each bit back alone; adopt of the machine\'s chmod -x alone records 100644 and 0644 (before session 43: ITEM_INSEPARABLE, and adopt left 100755)', async () => {
+    const t = await smallTwin('twinsync-execoff-apart-', { files: WITH_SCRIPTS })
+    try {
+      await chmod(join(t.twin, UNAME), 0o644)
+      await chmod(join(t.twin, 'filesystem/etc/hostname'), 0o755)
+      writeFileSync(join(t.twin, 'filesystem/etc/motd'), 'Edited\n')
+      const pending = async () => (await (await t.container()).resolve(IntentService).pending()).items.map((i) => i.id).sort()
+      assert.deepEqual(await pending(), ['files:chmod:/etc/hostname', 'files:chmod:/etc/update-motd.d/10-uname', 'files:replace:/etc/motd'])
+      await (await t.container()).resolve(ReconcileService).discard(['files:chmod:/etc/update-motd.d/10-uname'])
+      assert.equal(await executable(join(t.twin, UNAME)), true)
+      assert.deepEqual(await pending(), ['files:chmod:/etc/hostname', 'files:replace:/etc/motd'])
+      await (await t.container()).resolve(ReconcileService).discard(['files:chmod:/etc/hostname'])
+      assert.equal(await executable(join(t.twin, 'filesystem/etc/hostname')), false)
+      assert.deepEqual(await pending(), ['files:replace:/etc/motd'])
+      // The machine's chmod -x adopted alone, its edit of another file left as drift.
+      await chmod(join(t.root, 'etc/cron.daily/backup'), 0o644)
+      writeFileSync(join(t.root, 'etc/os-release'), 'ID=debian\n')
+      await (await t.container()).resolve(ReconcileService).adopt(['files:chmod:/etc/cron.daily/backup'])
+      assert.deepEqual([gitMode(t, 'HEAD', BACKUP), manifestMode(t, 'HEAD', '/etc/cron.daily/backup')], ['100644', '0644'])
+      assert.equal(git(t.twin, ['show', 'HEAD:filesystem/etc/os-release']), SMALL_ETC['etc/os-release'], 'the other drift is not adopted')
+      assert.deepEqual(await pending(), ['files:replace:/etc/motd'])
+    } finally {
+      await rm(t.dir, { recursive: true, force: true })
+    }
+  })
+
+  it('a last snapshot an older adopt wrote (a machine chmod -x adopted: manifest 0644, the document left 100755): status says no drift and the plan nothing (session 42\'s rule read it as 0755: drift "mode changed on the machine", a planned high-risk chmod +x)', async () => {
+    const t = await smallTwin('twinsync-execoff-oldadopt-', { files: WITH_SCRIPTS })
+    try {
+      await chmod(join(t.root, 'etc/cron.daily/backup'), 0o644)
+      // The commit such an adopt made: the manifest's mode only (it never wrote a bit-only change).
+      const path = join(t.twin, 'system/files/manifest.json')
+      const manifest = JSON.parse(readFileSync(path, 'utf8')) as { entries: Array<{ path: string; mode?: string }> }
+      const entry = manifest.entries.find((e) => e.path === '/etc/cron.daily/backup')
+      if (entry !== undefined) entry.mode = '0644'
+      writeFileSync(path, `${JSON.stringify(manifest, null, 2)}\n`)
+      git(t.twin, ['commit', '--quiet', '-am', 'TwinSync adopt files:chmod:/etc/cron.daily/backup'])
+      git(t.twin, ['update-ref', 'refs/twinsync/observed', 'HEAD'])
+      assert.deepEqual([gitMode(t, 'HEAD', BACKUP), manifestMode(t, 'HEAD', '/etc/cron.daily/backup')], ['100755', '0644'])
+      const status = await (await t.container()).resolve(StatusWorkflow).status(undefined)
+      assert.deepEqual(status.changes.map((c) => c.id), [])
+      assert.deepEqual(status.pending.items, [])
+      assert.deepEqual(modes(await (await t.container()).resolve(PlanWorkflow).plan({})), [])
     } finally {
       await rm(t.dir, { recursive: true, force: true })
     }

@@ -131,8 +131,8 @@ export class ReconcileService {
           const actual = await loadState(entry.provider, ctx, before)
           const start = await contentsOf(after, entry.paths)
           const toward = await contentsOf(before, entry.paths)
-          const result = await separate(entry.provider, ctx, after, actual, start, toward, new Set(wanted.map((c) => c.id)))
-          await this.writeContents(result, undefined, undefined, before)
+          const result = await separate(entry.provider, ctx, after, actual, start, toward, new Set(wanted.map((c) => c.id)), await bitsBack(before, after, entry.paths))
+          await this.writeContents(result.contents, undefined, result.bits, before)
         } finally {
           before.close()
           after.close()
@@ -214,7 +214,11 @@ export class ReconcileService {
         const before = new GitTreeReader(dir, observed)
         try {
           const start = await contentsOf(before, [...d.live.keys()])
-          await this.writeContents(await separate(d.provider, d.ctx, before, d.state, start, d.live, new Set(wanted.map((c) => c.id))), written, d.bits)
+          const result = await separate(d.provider, d.ctx, before, d.state, start, d.live, new Set(wanted.map((c) => c.id)), d.bits, true)
+          // A document taken whole as the machine has it gets the machine's bit too (one item holds both).
+          const bits = new Map(result.bits)
+          for (const [path, bytes] of result.contents) if (!bits.has(path) && d.bits.has(path) && same(bytes, d.live.get(path))) bits.set(path, d.bits.get(path) === true)
+          await this.writeContents(result.contents, written, bits)
         } finally {
           before.close()
         }
@@ -526,18 +530,29 @@ async function contentsOf(reader: TwinReader, paths: readonly string[]): Promise
   return new Map(await Promise.all(paths.map(async (p) => [p, await read(p)] as const)))
 }
 
+/** The executable bit of each path that `older` and `newer` both hold as a file with another bit: `older`'s. */
+async function bitsBack(older: TwinReader, newer: TwinReader, paths: readonly string[]): Promise<Map<string, boolean>> {
+  const bits = new Map<string, boolean>()
+  for (const path of paths) {
+    const was = await older.executableOf?.(path)
+    const now = await newer.executableOf?.(path)
+    if (was !== undefined && now !== undefined && was !== now) bits.set(path, was)
+  }
+  return bits
+}
+
 /** What the twin reader says of a symlink (LINK). */
 function linkRefused(path: string): TwinSyncError {
   return new TwinSyncError('TWIN_SYMLINK', `${path} in the twin is a symlink; TwinSync never follows a symlink inside the twin`)
 }
 
 /** `base` with some paths replaced (or removed: undefined). */
-function overlay(base: TwinReader, contents: Contents): TwinReader {
+function overlay(base: TwinReader, contents: Contents, bits: ReadonlyMap<string, boolean> = new Map()): TwinReader {
   const executableOf = base.executableOf
   const observedExecutableOf = base.observedExecutableOf
   return {
-    // An overlaid path is a document written back with its content only: its bit is the base's where the base has the file.
-    ...(executableOf === undefined ? {} : { executableOf: async (path: string) => (contents.has(path) && contents.get(path) === undefined ? undefined : executableOf.call(base, path)) }),
+    // An overlaid path's bit is `bits`' where it moved, else the base's where the base has the file.
+    ...(executableOf === undefined ? {} : { executableOf: async (path: string) => (contents.has(path) && contents.get(path) === undefined ? undefined : (bits.get(path) ?? executableOf.call(base, path))) }),
     ...(observedExecutableOf === undefined ? {} : { observedExecutableOf: (path: string) => observedExecutableOf.call(base, path) }),
     read: async (path) => {
       if (contents.get(path) === LINK) throw linkRefused(path)
@@ -563,7 +578,12 @@ function overlay(base: TwinReader, contents: Contents): TwinReader {
 /**
  * Move `start` toward `toward` one place at a time, keeping each move that changes the chosen
  * items (removes them or brings them closer) and leaves every other item exactly as it was.
- * `actual` is the side the provider diffs against. Returns the paths to write.
+ * `actual` is the side the provider diffs against. A document's executable bit is a place too
+ * (`bitsToward`: the bit each path moves to where it differs from `base`'s; session 43: before,
+ * a chmod of a script in the twin could not be discarded apart from the other files items),
+ * tried before its content; or, `bitsLast` (adopt: the machine's bits, whose mode the manifest's
+ * entry carries), after every other place, each kept where it changes no item at all (the bit
+ * beside the mode the items took). Returns the paths to write and the bits moved.
  */
 async function separate(
   provider: ApplicableProvider,
@@ -573,24 +593,45 @@ async function separate(
   start: Contents,
   toward: Contents,
   chosen: ReadonlySet<string>,
-): Promise<Contents> {
-  const items = async (contents: Contents) => {
-    const desired = await loadState(provider, ctx, overlay(base, contents))
+  bitsToward: ReadonlyMap<string, boolean> = new Map(),
+  bitsLast = false,
+): Promise<{ contents: Contents; bits: Map<string, boolean> }> {
+  const items = async (contents: Contents, bits: ReadonlyMap<string, boolean>) => {
+    const desired = await loadState(provider, ctx, overlay(base, contents, bits))
     return new Map((await answerOf(provider, 'diff', () => provider.diff({ desired, actual, ctx }))).changes.map((c) => [c.id, stableStringify(c)]))
   }
   let current = new Map(start)
-  let now = await items(current)
+  let bits = new Map<string, boolean>()
+  let now = await items(current, bits)
   const others = (m: Map<string, string>) => stableStringify([...m].filter(([id]) => !chosen.has(id)).sort())
   const mine = (m: Map<string, string>) => stableStringify([...m].filter(([id]) => chosen.has(id)).sort())
   const baseline = others(now)
-  for (const path of [...start.keys()].sort(compareStrings)) {
+  for (const path of [...new Set([...start.keys(), ...bitsToward.keys()])].sort(compareStrings)) {
     if (![...now.keys()].some((id) => chosen.has(id))) break
+    const bit = bitsLast ? undefined : bitsToward.get(path)
+    if (bit !== undefined && bit !== (await base.executableOf?.(path))) {
+      const moved = new Map(bits).set(path, bit)
+      const next = await items(current, moved).catch(() => undefined)
+      if (next !== undefined && others(next) === baseline && mine(next) !== mine(now)) {
+        bits = moved
+        now = next
+      }
+    }
+    if (!start.has(path)) continue
     for (const unit of unitsOf(path, current.get(path), toward.get(path))) {
       const candidate = new Map(current).set(path, unit.apply(current.get(path)))
-      const next = await items(candidate).catch(() => undefined)
+      const next = await items(candidate, bits).catch(() => undefined)
       if (next === undefined || others(next) !== baseline || mine(next) === mine(now)) continue
       current = candidate
       now = next
+    }
+  }
+  if (bitsLast) {
+    for (const [path, bit] of [...bitsToward].sort(([a], [b]) => compareStrings(a, b))) {
+      if (bit === (await overlay(base, current, bits).executableOf?.(path)) || current.get(path) === undefined) continue
+      const moved = new Map(bits).set(path, bit)
+      const next = await items(current, moved).catch(() => undefined)
+      if (next !== undefined && others(next) === baseline && mine(next) === mine(now)) bits = moved
     }
   }
   const left = [...now.keys()].filter((id) => chosen.has(id))
@@ -600,7 +641,10 @@ async function separate(
       details: { items: left },
     })
   }
-  return new Map([...current].filter(([path, bytes]) => !same(bytes, start.get(path))))
+  const contents = new Map([...current].filter(([path, bytes]) => !same(bytes, start.get(path))))
+  // A bit moved alone: its document written again as it is, with the bit.
+  for (const path of bits.keys()) if (!contents.has(path) && start.get(path) !== undefined && start.get(path) !== LINK) contents.set(path, start.get(path))
+  return { contents, bits }
 }
 
 /** The places of one path that can move on their own: JSON keys and named list entries, or the whole file. */

@@ -392,7 +392,8 @@ export class Planner {
     if (from !== undefined) {
       // Speed: `status` plans from the last snapshot, usually HEAD with the twin unchanged: its
       // files are read, with no `git rev-parse`, `ls-tree` and `cat-file` (quick-status.ts).
-      if (await this.twin.isExactly(from, fromIsWorkingTwin)) return { reader: this.twin.reader({ justChecked: true }), twinCommit: from }
+      // A snapshot read as the machine was: its bits judged against itself (its manifest's modes stand).
+      if (await this.twin.isExactly(from, fromIsWorkingTwin)) return { reader: this.twin.reader({ justChecked: true, observed: from }), twinCommit: from }
       const commit = await resolveCommit(this.twin.dir, from)
       return { reader: new GitTreeReader(this.twin.dir, commit), twinCommit: commit }
     }
@@ -400,7 +401,7 @@ export class Planner {
     const interrupted = await readApplyRecord(this.twin.dir, this.target.get(this.twin.dir))
     if (interrupted !== undefined) {
       return {
-        // Its executable bits judged against the snapshot of the machine before it began (a revert's intended state is a snapshot: none).
+        // Its executable bits judged against the snapshot of the machine before it began (a revert's intended state is a snapshot: against itself).
         reader: new GitTreeReader(this.twin.dir, interrupted.intended, undefined, interrupted.kind === 'revert' ? undefined : (interrupted.checkpoint ?? (await this.intents.observed()))),
         twinCommit: interrupted.intended,
         interrupted,

@@ -26,7 +26,8 @@ export class GitTreeReader implements TwinReader {
     /**
      * The last snapshot's commit (or tree), for a reader of what the twin asks for (a pulled
      * commit, the intent, a saved plan's tree): what a document's executable bit is judged
-     * against (observedExecutableOf). None for a snapshot's own tree or history's.
+     * against (observedExecutableOf). Without it the tree is judged against itself: a snapshot's
+     * own tree, history's, the last snapshot read as the machine was (its manifest's modes stand).
      */
     private readonly observed?: string,
   ) {}
@@ -80,12 +81,12 @@ export class GitTreeReader implements TwinReader {
   }
 
   /**
-   * The entry's executable bit in the last snapshot (the `observed` commit given), undefined
-   * without one: one `git ls-tree` of that commit on the first call (remembered), none while no
+   * The entry's executable bit in the last snapshot (the `observed` commit given; this tree's own
+   * without one): one `git ls-tree` of that commit on the first call (remembered), none while no
    * document's bit disagrees with its manifest mode (the files provider asks only then).
    */
   async observedExecutableOf(path: string): Promise<boolean | undefined> {
-    if (this.observed === undefined) return undefined
+    if (this.observed === undefined || this.observed === this.commit) return this.executableOf(path)
     this.observedTree ??= new GitTreeReader(this.dir, this.observed)
     return this.observedTree.executableOf(path)
   }
