@@ -15,7 +15,7 @@ import { identityNow, reflogFlag, updateRefInNode } from './ref-update.js'
 import { settleRecordedRefLocks } from './ref-lock-record.js'
 import { removeStaleGitLock } from './stale-git-lock.js'
 import { removeFile } from './remove-file.js'
-import { editedSinceIndexed, entryPresent, fileIsBlob, gitBlobId as blobId, indexUnchanged, readHead, readIndex, readRefId, recordIndexParse, rememberClean, writeIndexCopy, type TwinIndex } from './quick-status.js'
+import { editedSinceIndexed, entryPresent, fileIsBlob, gitBlobId as blobId, indexUnchanged, readHead, readIndex, readRefId, recordIndexParse, rememberClean, smudgeCtimeRacy, writeIndexCopy, type TwinIndex } from './quick-status.js'
 import { cacheTreeExtension, cacheTreeOf, foldersAbove, parseCacheTree, spliceIndex, treesFromCache, type CacheTreeNode, type SplicedParse } from './cache-tree.js'
 import { appendTo, appendAll } from '../append-to.js'
 
@@ -800,6 +800,9 @@ export async function resetIndex(dir: string): Promise<void> {
   }
 }
 
+/** How far a file's times (the kernel's coarse clock, a tick behind: 4 ms at HZ=250, 10 ms at HZ=100) may lag `new Date()`. */
+const FILE_CLOCK_LAG_MS = 20
+
 /**
  * git found the twin clean, but the index's stat data did not prove it (entries a snapshot's
  * commit wrote carry none; see quick-status.ts): refresh it (`git update-index --refresh`) on a
@@ -817,6 +820,10 @@ export async function refreshIndex(dir: string, read: TwinIndex): Promise<boolea
     const started = new Date()
     await writeIndexCopy(index, read)
     await git(dir, ['update-index', '-q', '--refresh'], { env: { GIT_INDEX_FILE: index } })
+    // Entries recorded in the second of the refresh (or the one a file's clock may lag it by) are
+    // smudged: git's second-grained stat check could not see an edit made in it (smudgeCtimeRacy).
+    const refreshed = await readFile(index)
+    if (smudgeCtimeRacy(refreshed, BigInt(started.getTime() - FILE_CLOCK_LAG_MS) * 1_000_000n, BigInt(started.getTime()) * 1_000_000n) > 0) await writeFile(index, refreshed, { mode: 0o600 })
     await utimes(index, started, started)
     if (!indexUnchanged(dir, read)) return false
     await swapIndex(dir, index)

@@ -81,6 +81,8 @@ const ONE_SECOND = 1_000_000_000n
 const FINE_SLACK = 100_000_000n
 const COARSE_SLACK = 2n * ONE_SECOND
 const U32 = 0x1_0000_0000n
+/** The empty blob's id: an entry of it has size 0 unsmudged. */
+const EMPTY_BLOB = 'e69de29bb2d1d6434b8b29ae775ad8c2e48c5391'
 /** Where git's state lives elsewhere than `<twin>/.git` or the twin's tree, git is asked. */
 const RELOCATING_ENV = ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE', 'GIT_COMMON_DIR', 'GIT_OBJECT_DIRECTORY']
 /** Settings of the twin's `.git/config` that change what git reads or compares. */
@@ -351,6 +353,41 @@ function checksumMatches(bytes: Buffer): boolean {
   return trailer.equals(Buffer.alloc(HASH)) || createHash('sha1').update(bytes.subarray(0, bytes.length - HASH)).digest().equals(trailer)
 }
 
+/**
+ * Smudge, in an index's bytes, every entry whose recorded ctime lies in or after the second of
+ * `fromNs` and whose mtime lies before the second of `indexNs` (the index's own time) — its size
+ * set to 0, as git smudges its racy entries, the checksum made again: the entries git's stat
+ * check cannot vouch for. Returns how many; the bytes are changed in place.
+ *
+ * git as Debian builds it (without USE_NSEC) compares ctime and mtime to the second and takes an
+ * entry for racy by its mtime alone. A file whose ctime moved without its mtime (a rename into
+ * place: a snapshot's move; a chmod) in the second its entry was recorded, then edited in that
+ * same second with its size and mtime kept, passed `git status` as unchanged. Seen in session 42's
+ * CI (twin-edits-seen.test.ts, about 1 run in 8 under load): a same-size, same-mtime edit of a
+ * provider's document 23 ms after the refresh, the file's ctime moved 0.81 s earlier by the move's
+ * rename; the quick check (nanoseconds) doubted it, git called the twin clean, the intent was not
+ * set aside, and the snapshot refused at its move, as did every later one. A smudged entry's
+ * size differs from its file's: git compares its content until a later refresh records it again
+ * (then out of the danger second); statDataDoubts hashes it as any doubtful entry.
+ */
+export function smudgeCtimeRacy(bytes: Buffer, fromNs: bigint, indexNs: bigint): number {
+  if (!checksumMatches(bytes)) return 0
+  const parsed = parseIndex(bytes)
+  if (parsed === undefined) return 0
+  const fromS = Number(fromNs / ONE_SECOND)
+  const indexS = Number(indexNs / ONE_SECOND)
+  let smudged = 0
+  for (const at of parsed.statAt) {
+    // An mtime in the index's second or later: racy for git already, which compares its content.
+    if (bytes.readUInt32BE(at) >= fromS && bytes.readUInt32BE(at + 8) < indexS && bytes.readUInt32BE(at + 36) !== 0) {
+      bytes.writeUInt32BE(0, at + 36)
+      smudged++
+    }
+  }
+  if (smudged > 0) createHash('sha1').update(bytes.subarray(0, bytes.length - 20)).digest().copy(bytes, bytes.length - 20)
+  return smudged
+}
+
 /** git's index format (Documentation/gitformat-index.txt), SHA-1 only; the caller has checked it with `checksumMatches`. */
 function parseIndex(bytes: Buffer): Omit<TwinIndex, 'bytes' | 'identity' | 'mtimeNs'> | undefined {
   const HASH = 20
@@ -619,14 +656,17 @@ export function gitBlobId(bytes: Buffer): string {
  * statDataDoubts). Unrefreshed, git would read and hash its file at every status.
  */
 function statDataMissing(index: TwinIndex): boolean {
-  const { bytes, statAt } = index
+  const { bytes, statAt, paths, entries } = index
   const fromFine = index.mtimeNs - FINE_SLACK
   const fromCoarse = index.mtimeNs - COARSE_SLACK
-  for (const at of statAt) {
+  for (let i = 0; i < statAt.length; i++) {
+    const at = statAt[i] as number
     const ctimeS = bytes.readUInt32BE(at)
     const mtimeS = bytes.readUInt32BE(at + 8)
     const mtimeN = bytes.readUInt32BE(at + 12)
     if (ctimeS === 0 && mtimeS === 0) return true
+    // Smudged (smudgeCtimeRacy, or git's own racy smudge): size 0 for a blob that is not empty.
+    if (bytes.readUInt32BE(at + 36) === 0 && entries.get(paths[i] as string)?.sha !== EMPTY_BLOB) return true
     const mtime = BigInt(mtimeS) * ONE_SECOND + BigInt(mtimeN)
     if (mtime >= (mtimeN === 0 ? fromCoarse : fromFine)) return true
   }
