@@ -4,6 +4,10 @@
 // (the first run writes the code caches); their outputs compared byte for byte; then callgrind
 // counts in interleaved pairs (measure.ts's `instructions`: V8's random seed fixed, no hash seed,
 // the long-run markers left as they were), and optionally wall and CPU time in interleaved pairs.
+// With each count it prints what the count depends on besides the code (measure.ts's `counted`):
+// the V8 flag markers each side's code-cache folder held (`long-run-*`, `large-heap-*`:
+// core/bin/v8-flags.js chooses a run's flags by them) and the run's garbage collections, and it
+// names a pair whose two runs differ in either (not like for like), with the like pairs' figure.
 //
 //   node --import tsx test/bench/compare.ts --old /path/to/old/checkout [--pairs 3] [--wall 0] \
 //     [--twin /path/to/twin] [--config file] [--mask REGEX] -- history --limit 1000 --json --repo {twin}
@@ -16,7 +20,7 @@
 import { cp, readFile, rm, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { makeTempDir, removeTree, repoRoot, run, type RunResult } from '../bed/index.js'
-import { instructions, median } from './measure.js'
+import { counted, describeCounts, median, type Count } from './measure.js'
 
 interface Side {
   name: string
@@ -94,8 +98,6 @@ function firstDifference(a: Side, ra: RunResult, b: Side, rb: RunResult, mask: R
   return `stdout differs at character ${i} of ${x.length} / ${y.length}: ${JSON.stringify(x.slice(Math.max(0, i - 40), i + 40))} vs ${JSON.stringify(y.slice(Math.max(0, i - 40), i + 40))}`
 }
 
-const M = (n: number) => `${(n / 1e6).toFixed(1)} M`
-
 const options = parse(process.argv.slice(2))
 const oldSide = await side('old', options.old, options.command, options.twin, options.config)
 const newSide = await side('new', repoRoot, options.command, options.twin, options.config)
@@ -107,17 +109,17 @@ try {
   console.log(`command: twinsync ${options.command.join(' ')}`)
   console.log(`output: ${difference ?? `the same bytes (${outputs[0].stdout.length} characters of stdout${options.mask === undefined ? '' : `, ${options.mask.source} left out`})`}`)
   if (options.pairs > 0) {
-    const counts: Record<string, number[]> = { old: [], new: [] }
+    const pairs: Array<{ old: Count; new: Count }> = []
     for (let i = 0; i < options.pairs; i++) {
+      const pair: Partial<Record<'old' | 'new', Count>> = {}
       for (const s of i % 2 === 0 ? [oldSide, newSide] : [newSide, oldSide]) {
-        const n = await instructions([s.bin, ...s.args], { env: s.env, timeoutMs: 900_000 })
+        const n = await counted([s.bin, ...s.args], { env: s.env, timeoutMs: 900_000 })
         if (n === undefined) throw new Error('valgrind is not installed (Debian package valgrind)')
-        ;(counts[s.name] as number[]).push(n)
+        pair[s.name as 'old' | 'new'] = n
       }
+      pairs.push(pair as { old: Count; new: Count })
     }
-    const diffs = (counts.new as number[]).map((n, i) => n - ((counts.old as number[])[i] as number))
-    console.log(`callgrind (node only), ${options.pairs} interleaved pairs: old ${(counts.old as number[]).map(M).join(', ')}; new ${(counts.new as number[]).map(M).join(', ')}`)
-    console.log(`  medians ${M(median(counts.old as number[]))} -> ${M(median(counts.new as number[]))}, paired difference ${M(median(diffs))} (${((median(diffs) / median(counts.old as number[])) * 100).toFixed(1)}%)`)
+    console.log(describeCounts(pairs).join('\n'))
   }
   if (options.wall > 0) {
     const wall: Record<string, number[]> = { old: [], new: [] }

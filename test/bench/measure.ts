@@ -86,14 +86,122 @@ export function pairedDifference(a: Medians, b: Medians): number {
  *   folder deleted each other's caches and each run compiled from source.
  */
 export async function instructions(nodeArgv: string[], options: RunOptions & { okCodes?: number[] } = {}): Promise<number | undefined> {
+  return (await counted(nodeArgv, options))?.instructions
+}
+
+/** One callgrind count (`counted`): what it says, the V8 flag markers it started with, its collections. */
+export interface Count {
+  /** Node's user-space instructions (all its threads). */
+  instructions: number
+  /** The V8 flag markers of the code-cache folder when the run started (`flagMarkers`). */
+  markers: string[]
+  /** Young-generation collections (scavenges) and mark-compacts; undefined where node has no symbols to tell. */
+  gc?: { scavenges: number; markCompacts: number }
+}
+
+/**
+ * `instructions`, and what a count depends on besides the code (session 43): the V8 flag markers
+ * the run started with (other markers, other V8 flags) and its garbage collections, read from
+ * callgrind's call counts of V8's own functions (node's symbols: `ScavengerCollector::
+ * CollectGarbage`, `Heap::MarkCompact`). Under valgrind a run is 30-100 times slower, and V8
+ * 11.3 decides at each scavenge whether to grow its young generation (by 16 for a short run,
+ * core/bin/v8-flags.js) from the allocation rate it measured in wall time (heap.cc's
+ * ShouldResizeNewSpace): under 1,000 bytes a millisecond it means to shrink it, and a growth and
+ * a shrink both due cancel out. A real run allocates tens of MB a second and never gets there; a
+ * callgrind run on a loaded machine sometimes does, and then the young generation grows a
+ * scavenge or two later. The same build on the same twin (`plan`, services root, load 11-17):
+ * 2 scavenges 435.7-436.0 M (13 runs), 4 scavenges 443.9-444.2 M (4 runs; V8 asked 4 times
+ * whether to grow and grew once). So two counts with other collections are not like for like
+ * (compare.ts says so), whatever the code.
+ */
+export async function counted(nodeArgv: string[], options: RunOptions & { okCodes?: number[] } = {}): Promise<Count | undefined> {
   const valgrind = findTool('valgrind')
   if (valgrind === undefined) return undefined
-  const argv = [valgrind, '--tool=callgrind', '--callgrind-out-file=/dev/null', 'node', '--random-seed=1', ...nodeArgv]
-  const result = await keepingLongRunMarkers(codeCacheDir(options.env ?? process.env), () => run(argv, options))
-  if (!(options.okCodes ?? [0]).includes(result.code ?? -1)) throw new Error(`${argv.join(' ')} exited ${result.code ?? result.signal}:\n${result.stderr.trim().split('\n').slice(-15).join('\n')}`)
-  const collected = /Collected : (\d+)/.exec(result.stderr)
-  if (collected === null) throw new Error(`callgrind printed no count:\n${result.stderr.trim().split('\n').slice(-15).join('\n')}`)
-  return Number(collected[1])
+  const env = options.env ?? process.env
+  const markers = await flagMarkers(env)
+  const out = join(tmpdir(), `twinsync-bench-callgrind-${process.pid}-${counter++}`)
+  // Names written out (no compression), so the call counts of V8's collectors can be read by name.
+  const argv = [valgrind, '--tool=callgrind', `--callgrind-out-file=${out}`, '--compress-strings=no', 'node', '--random-seed=1', ...nodeArgv]
+  try {
+    const result = await keepingLongRunMarkers(codeCacheDir(env), () => run(argv, options))
+    if (!(options.okCodes ?? [0]).includes(result.code ?? -1)) throw new Error(`${argv.join(' ')} exited ${result.code ?? result.signal}:\n${result.stderr.trim().split('\n').slice(-15).join('\n')}`)
+    const collected = /Collected : (\d+)/.exec(result.stderr)
+    if (collected === null) throw new Error(`callgrind printed no count:\n${result.stderr.trim().split('\n').slice(-15).join('\n')}`)
+    const gc = collections(await readFile(out, 'utf8').catch(() => ''))
+    return { instructions: Number(collected[1]), markers, ...(gc === undefined ? {} : { gc }) }
+  } finally {
+    await rm(out, { force: true })
+  }
+}
+
+/**
+ * The scavenges and mark-compacts a callgrind output file (`--compress-strings=no`) records: the
+ * calls of V8's `ScavengerCollector::CollectGarbage()` and `Heap::MarkCompact()`. undefined when
+ * it names none of V8's functions (a node without symbols).
+ */
+export function collections(callgrindOut: string): { scavenges: number; markCompacts: number } | undefined {
+  let scavenges = 0
+  let markCompacts = 0
+  let v8 = false
+  let callee: string | undefined
+  for (const line of callgrindOut.split('\n')) {
+    if (line.startsWith('cfn=')) callee = line.slice(4)
+    else if (line.startsWith('calls=') && callee !== undefined) {
+      const calls = Number(line.slice(6).split(' ')[0])
+      if (callee.endsWith('v8::internal::ScavengerCollector::CollectGarbage()')) scavenges += calls
+      else if (callee.endsWith('v8::internal::Heap::MarkCompact()')) markCompacts += calls
+      callee = undefined
+    }
+    if (!v8 && line.startsWith('fn=') && line.includes('v8::internal::')) v8 = true
+  }
+  return v8 ? { scavenges, markCompacts } : undefined
+}
+
+/**
+ * The V8 flag markers in the code-cache folder a run with this environment uses (core/bin/v8-flags.js:
+ * `long-run-<command>`, `large-heap-<command>`), sorted: they choose the flags of its next run.
+ */
+export async function flagMarkers(env: NodeJS.ProcessEnv): Promise<string[]> {
+  const names = await readdir(codeCacheDir(env)).catch(() => [] as string[])
+  return names.filter((f) => f.startsWith('long-run-') || f.startsWith('large-heap-')).sort()
+}
+
+/**
+ * What compare.ts prints of interleaved counts of two builds (`pairs[i]`: pair i's old and new
+ * counts): each count with its collections, the medians and the median paired difference, the
+ * markers each side's runs started with, and the pairs that are not like for like (other markers
+ * or other collections on each side), with the difference of the like pairs alone.
+ */
+export function describeCounts(pairs: Array<{ old: Count; new: Count }>): string[] {
+  const M = (n: number) => `${(n / 1e6).toFixed(1)} M`
+  const gcOf = (c: Count) => (c.gc === undefined ? '' : ` (${c.gc.scavenges} scavenges${c.gc.markCompacts > 0 ? `, ${c.gc.markCompacts} mark-compacts` : ''})`)
+  const shown = (markers: string[]) => (markers.length === 0 ? 'none' : markers.join(' '))
+  const side = (name: 'old' | 'new') => pairs.map((p) => p[name])
+  const diff = (list: Array<{ old: Count; new: Count }>) => median(list.map((p) => p.new.instructions - p.old.instructions))
+  const base = median(side('old').map((c) => c.instructions))
+  const percent = (n: number) => `${((n / base) * 100).toFixed(1)}%`
+  const lines = [
+    `callgrind (node only), ${pairs.length} interleaved pairs: old ${side('old').map((c) => M(c.instructions) + gcOf(c)).join(', ')}; new ${side('new').map((c) => M(c.instructions) + gcOf(c)).join(', ')}`,
+    `  medians ${M(base)} -> ${M(median(side('new').map((c) => c.instructions)))}, paired difference ${M(diff(pairs))} (${percent(diff(pairs))})`,
+  ]
+  const markersOf = (name: 'old' | 'new') => {
+    const distinct = [...new Set(side(name).map((c) => shown(c.markers)))]
+    return distinct.length === 1 ? `${distinct[0]} at every run` : side(name).map((c) => shown(c.markers)).join('; ')
+  }
+  lines.push(`  V8 flag markers in the code-cache folder at each run (core/bin/v8-flags.js): old ${markersOf('old')}; new ${markersOf('new')}`)
+  const why = (p: { old: Count; new: Count }) => {
+    const reasons: string[] = []
+    if (shown(p.old.markers) !== shown(p.new.markers)) reasons.push(`markers ${shown(p.old.markers)} / ${shown(p.new.markers)} (other V8 flags)`)
+    if (p.old.gc !== undefined && p.new.gc !== undefined && (p.old.gc.scavenges !== p.new.gc.scavenges || p.old.gc.markCompacts !== p.new.gc.markCompacts)) reasons.push(`collections ${gcOf(p.old).trim()} / ${gcOf(p.new).trim()}`)
+    return reasons
+  }
+  const unlike = pairs.map((p, i) => ({ i, reasons: why(p) })).filter((u) => u.reasons.length > 0)
+  if (unlike.length > 0) {
+    for (const u of unlike) lines.push(`  NOT LIKE FOR LIKE, pair ${u.i + 1}: ${u.reasons.join('; ')}`)
+    const like = pairs.filter((p) => why(p).length === 0)
+    lines.push(like.length === 0 ? '  no pair is like for like: count again (a busy machine makes V8 grow its young generation later under valgrind, see measure.ts `counted`)' : `  the ${like.length} like pair${like.length === 1 ? '' : 's'} alone: paired difference ${M(diff(like))} (${percent(diff(like))})`)
+  }
+  return lines
 }
 
 /** The code-cache folder a TwinSync run with this environment uses (core/bin/code-cache.js's cacheDir). */

@@ -4,7 +4,7 @@
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { cliSandbox, TWINSYNC_BIN, type CliSandbox } from '../support/cli.js'
-import { instructions, measure, type Sample } from './measure.js'
+import { flagMarkers, instructions, measure, type Sample } from './measure.js'
 
 export interface BenchCli extends CliSandbox {
   /** Run `twinsync args...` once, measured; rejects unless it exits with one of okCodes. */
@@ -13,6 +13,13 @@ export interface BenchCli extends CliSandbox {
   instructions(args: string[]): Promise<number | undefined>
   /** Delete the twin, so the next snapshot --init starts from nothing. */
   forgetTwin(): Promise<void>
+  /**
+   * Which V8 flag markers (core/bin/v8-flags.js: `long-run-*`, `large-heap-*`) the timed runs so
+   * far found in the sandbox's code-cache folder, as a phrase: each marker with how many runs
+   * started with it ("none at any of 21 timed runs" when none did). A marker sets other V8 flags
+   * for its command's run, so a section's note says which its rows ran with.
+   */
+  markersSeen(): string
 }
 
 export async function benchCli(): Promise<BenchCli> {
@@ -28,9 +35,16 @@ export async function benchCli(): Promise<BenchCli> {
     TWINSYNC_DATA_DIR: sandbox.dataDir,
     TWINSYNC_CONFIG: sandbox.configFile,
   }
+  const seen = new Map<string, number>()
+  let timedRuns = 0
   return {
     ...sandbox,
-    timed: (args, okCodes = [0], extraEnv = {}) => measure(['node', TWINSYNC_BIN, ...args], { env: { ...env, ...extraEnv }, okCodes, timeoutMs: 900_000 }),
+    timed: async (args, okCodes = [0], extraEnv = {}) => {
+      timedRuns++
+      for (const m of await flagMarkers(env)) seen.set(m, (seen.get(m) ?? 0) + 1)
+      return measure(['node', TWINSYNC_BIN, ...args], { env: { ...env, ...extraEnv }, okCodes, timeoutMs: 900_000 })
+    },
+    markersSeen: () => (seen.size === 0 ? `none at any of ${timedRuns} timed runs` : [...seen].map(([m, n]) => `${m} at ${n} of ${timedRuns} timed runs`).join(', ')),
     instructions: (args) => instructions([TWINSYNC_BIN, ...args], { env, timeoutMs: 900_000 }),
     forgetTwin: () => rm(sandbox.twinDir, { recursive: true, force: true }),
   }
