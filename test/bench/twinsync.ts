@@ -4,13 +4,13 @@
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { cliSandbox, TWINSYNC_BIN, type CliSandbox } from '../support/cli.js'
-import { flagMarkers, instructions, measure, type Sample } from './measure.js'
+import { counted, flagMarkers, measure, type Count, type Sample } from './measure.js'
 
 export interface BenchCli extends CliSandbox {
   /** Run `twinsync args...` once, measured; rejects unless it exits with one of okCodes. */
   timed(args: string[], okCodes?: number[], extraEnv?: Record<string, string>): Promise<Sample>
-  /** The instructions of one run of `twinsync args...` (callgrind, see measure.ts); undefined without valgrind. */
-  instructions(args: string[]): Promise<number | undefined>
+  /** The instructions of one run of `twinsync args...` with its collections and markers (callgrind, measure.ts's `counted`); undefined without valgrind. */
+  counted(args: string[]): Promise<Count | undefined>
   /** Delete the twin, so the next snapshot --init starts from nothing. */
   forgetTwin(): Promise<void>
   /**
@@ -45,7 +45,7 @@ export async function benchCli(): Promise<BenchCli> {
       return measure(['node', TWINSYNC_BIN, ...args], { env: { ...env, ...extraEnv }, okCodes, timeoutMs: 900_000 })
     },
     markersSeen: () => (seen.size === 0 ? `none at any of ${timedRuns} timed runs` : [...seen].map(([m, n]) => `${m} at ${n} of ${timedRuns} timed runs`).join(', ')),
-    instructions: (args) => instructions([TWINSYNC_BIN, ...args], { env, timeoutMs: 900_000 }),
+    counted: (args) => counted([TWINSYNC_BIN, ...args], { env, timeoutMs: 900_000 }),
     forgetTwin: () => rm(sandbox.twinDir, { recursive: true, force: true }),
   }
 }

@@ -5,7 +5,7 @@
 import { readFile, readdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { freshRootfs, makeTempDir, removeTree, repoRoot, runOk } from '../../bed/index.js'
-import { median, medians, pairedDifference, type Medians, type Sample } from '../measure.js'
+import { median, medians, pairedDifference, type Count, type Medians, type Sample } from '../measure.js'
 import { atMost, row, type BenchRow } from '../report.js'
 import type { BenchContext, BenchSection } from '../sections.js'
 import { benchCli, type BenchCli } from '../twinsync.js'
@@ -52,8 +52,8 @@ async function pairs(count: number, before: number, a: () => Promise<Sample>, b:
   return { a: medians(as.slice(1)), b: medians(bs.slice(1)), asBefore: median(diffs.slice(0, before)) }
 }
 
-function millions(counts: number[]): string {
-  return counts.map((m) => `${(m / 1e6).toFixed(1)} M`).join(', ')
+function millions(counts: Count[]): string {
+  return counts.map((c) => `${(c.instructions / 1e6).toFixed(1)} M${c.gc === undefined ? '' : ` (${c.gc.scavenges} scavenges)`}`).join(', ')
 }
 
 function signedM(count: number): string {
@@ -61,12 +61,12 @@ function signedM(count: number): string {
 }
 
 /** `count` pairs of instruction counts after one uncounted pair, alternating the side run first; undefined without valgrind. */
-async function countedPairs(count: number, a: () => Promise<number | undefined>, b: () => Promise<number | undefined>): Promise<{ added: number; without: number; with: number[]; withoutRuns: number[] } | undefined> {
-  const as: number[] = []
-  const bs: number[] = []
+async function countedPairs(count: number, a: () => Promise<Count | undefined>, b: () => Promise<Count | undefined>): Promise<{ added: number; without: number; with: Count[]; withoutRuns: Count[] } | undefined> {
+  const as: Count[] = []
+  const bs: Count[] = []
   for (let i = -1; i < count; i++) {
-    let x: number | undefined
-    let y: number | undefined
+    let x: Count | undefined
+    let y: Count | undefined
     if (i % 2 !== 0) {
       x = await a()
       y = await b()
@@ -80,7 +80,17 @@ async function countedPairs(count: number, a: () => Promise<number | undefined>,
       bs.push(y)
     }
   }
-  return { added: median(as.map((x, i) => x - (bs[i] as number))), without: median(bs), with: as, withoutRuns: bs }
+  return { added: median(as.map((x, i) => x.instructions - (bs[i] as Count).instructions)), without: median(bs.map((c) => c.instructions)), with: as, withoutRuns: bs }
+}
+
+/**
+ * The pairs whose two runs collected differently (measure.ts's `counted`: under valgrind on a busy
+ * machine V8 may grow its young generation late, about 8 M more), as a clause of the row's note.
+ */
+function unlikePairs(withRuns: Count[], withoutRuns: Count[]): string {
+  const scavenges = (c: Count | undefined) => c?.gc?.scavenges
+  const unlike = withRuns.map((c, i) => i).filter((i) => scavenges(withRuns[i]) !== scavenges(withoutRuns[i]))
+  return unlike.length === 0 ? '' : `; NOT LIKE FOR LIKE (other collections on each side): pair${unlike.length === 1 ? '' : 's'} ${unlike.map((i) => i + 1).join(', ')}`
 }
 
 export const pluginSection: BenchSection = {
@@ -131,7 +141,7 @@ export const pluginSection: BenchSection = {
       // What the plugin adds in instructions, as ms at the rate of the run without it (its
       // instructions over its CPU time, user + system, from the pairs above): system time is
       // counted in proportion, so the estimate errs high. The row says so when valgrind is missing.
-      const counted = await countedPairs(COUNTED_PAIRS, () => withPlugin.instructions(snapshot(withPlugin)), () => bare.instructions(snapshot(bare)))
+      const counted = await countedPairs(COUNTED_PAIRS, () => withPlugin.counted(snapshot(withPlugin)), () => bare.counted(snapshot(bare)))
       const countedRow =
         counted === undefined
           ? row('plugin', 'unchanged snapshot (minbase): instructions with the plugin − without', { note: 'not measured: valgrind is not installed (Debian package valgrind)' })
@@ -141,7 +151,7 @@ export const pluginSection: BenchSection = {
               goal: atMost(10, 'ms'),
               note:
                 `callgrind (node's own user-space instructions, V8's random seed fixed, the short run's flags), median of ${COUNTED_PAIRS} run-by-run differences after one uncounted pair: ` +
-                `${signedM(counted.added)} over ${(counted.without / 1e6).toFixed(1)} M without the plugin (runs without: ${millions(counted.withoutRuns)}; with: ${millions(counted.with)}); ` +
+                `${signedM(counted.added)} over ${(counted.without / 1e6).toFixed(1)} M without the plugin (runs without: ${millions(counted.withoutRuns)}; with: ${millions(counted.with)}${unlikePairs(counted.with, counted.withoutRuns)}); ` +
                 `as ms at that run's rate, ${(counted.without / 1e6).toFixed(1)} M in ${cpu.b.ms.toFixed(1)} ms of CPU (user + system, the median of the CPU pairs)`,
             })
       const cpuNote = `; CPU of the process (${cpu.a.runs} more pairs, the same way): ${signed(pairedDifference(cpu.a, cpu.b))} (medians ${cpu.a.ms.toFixed(1)} vs ${cpu.b.ms.toFixed(1)} ms)`
