@@ -5,7 +5,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Provider } from '@twinsync/sdk'
 import { SnapshotService } from '../src/snapshot/snapshot-service.js'
-import { indexRecordLimit, indexRecordPath } from '../src/twin/index-record.js'
+import { indexRecordLimit, indexRecordPath, sameButStatData } from '../src/twin/index-record.js'
 import { quickClean, readIndex } from '../src/twin/quick-status.js'
 import { notesProvider } from './support/notes-provider.js'
 import { unitRig, type UnitRig } from './support/unit-container.js'
@@ -207,4 +207,77 @@ describe("a snapshot's spliced index recorded as parsed (recordIndexParse)", fun
       )
     })
   }
+})
+
+/**
+ * An unchanged snapshot after one that committed refreshes the index's stat data (refreshIndex,
+ * `git update-index --refresh`): git's rewrite has another checksum than the spliced index's
+ * record. Its parse is the same but for stat data, so it is recorded under the new checksum
+ * (recordRefreshedIndex), and the next run does not parse the index again. The record must be
+ * exactly the one readIndex makes by parsing the bytes; any byte besides stat data differing,
+ * and nothing is taken from the old parse.
+ */
+describe('an index git refreshed after a commit, recorded as parsed (recordRefreshedIndex)', function () {
+  this.timeout(60_000)
+  let rig: UnitRig
+  const limit = indexRecordLimit.entries
+
+  before(async () => {
+    indexRecordLimit.entries = 1
+    rig = await snapshotted(notesProvider('notes'))
+  })
+  after(async () => {
+    indexRecordLimit.entries = limit
+    await rig?.cleanup()
+  })
+
+  const indexFile = () => join(rig.twinDir, '.git', 'index')
+  const recordFile = () => indexRecordPath(join(rig.twinDir, '.git'))
+
+  it("the refreshed index's record is keyed by its checksum, byte for byte what parsing it records", async () => {
+    await writeFile(join(rig.root, 'etc/notes'), 'second\n')
+    assert.ok((await rig.container.resolve(SnapshotService).snapshot()).commit !== undefined, 'the snapshot committed')
+    const spliced = readFileSync(indexFile())
+    assert.equal((await rig.container.resolve(SnapshotService).snapshot()).commit, undefined, 'nothing changed')
+    const refreshed = readFileSync(indexFile())
+    assert.ok(!refreshed.equals(spliced), "git refreshed the index's stat data")
+    const written = readFileSync(recordFile())
+    assert.ok(written.subarray(8, 28).equals(refreshed.subarray(refreshed.length - 20)), "the record is keyed by the refreshed index's checksum")
+    // Parsed from the bytes (another inode: not this process's last parse), recorded again.
+    rmSync(recordFile())
+    copyFileSync(indexFile(), `${indexFile()}.copy`)
+    renameSync(`${indexFile()}.copy`, indexFile())
+    const parsed = readIndex(rig.twinDir)
+    assert.ok(parsed !== undefined, 'the index is read')
+    assert.ok(readFileSync(recordFile()).equals(written), 'the same record')
+    assert.deepEqual([...parsed.entries.keys()], rig.git('ls-files', '-z').split('\0').filter(Boolean))
+  })
+
+  it('only stat data may differ: a blob id, a flag, a path, an extension or the length, and the old parse is not taken', () => {
+    const index = readIndex(rig.twinDir)
+    assert.ok(index !== undefined && index.statAt.length > 0, 'the index is read')
+    const old = index.bytes
+    const at = index.statAt[0] as number
+    const changed = (offset: number) => {
+      const bytes = Buffer.from(old)
+      bytes[offset] = (bytes[offset] as number) ^ 1
+      return bytes
+    }
+    // Every stat field (ctime, mtime, dev, ino, uid, gid, size) and the checksum may differ.
+    const stat = Buffer.from(old)
+    for (const offset of [0, 4, 8, 12, 16, 20, 28, 32, 36]) stat.writeUInt32BE(0xdeadbeef, at + offset)
+    stat.fill(7, old.length - 20)
+    assert.equal(sameButStatData(old, index.statAt, stat), true, 'stat data and checksum only')
+    assert.equal(sameButStatData(old, index.statAt, changed(at + 27)), false, 'the mode')
+    assert.equal(sameButStatData(old, index.statAt, changed(at + 45)), false, 'a blob id')
+    assert.equal(sameButStatData(old, index.statAt, changed(at + 61)), false, 'the flags')
+    assert.equal(sameButStatData(old, index.statAt, changed(at + 62)), false, 'the path')
+    assert.equal(sameButStatData(old, index.statAt, changed(8)), false, 'the header')
+    assert.equal(sameButStatData(old, index.statAt, changed(index.entriesEnd)), false, 'an extension')
+    assert.equal(sameButStatData(old, index.statAt, Buffer.from(old.subarray(0, old.length - 1))), false, 'the length')
+    // The bytes compared are left as they were.
+    const before = Buffer.from(stat)
+    sameButStatData(old, index.statAt, stat)
+    assert.ok(stat.equals(before), 'the fresh bytes are given back unchanged')
+  })
 })

@@ -15,8 +15,9 @@ import { identityNow, reflogFlag, updateRefInNode } from './ref-update.js'
 import { settleRecordedRefLocks } from './ref-lock-record.js'
 import { removeStaleGitLock } from './stale-git-lock.js'
 import { removeFile } from './remove-file.js'
-import { editedSinceIndexed, entryPresent, fileIsBlob, gitBlobId as blobId, indexUnchanged, readHead, readIndex, readRefId, recordIndexParse, rememberClean, smudgeCtimeRacy, writeIndexCopy, type TwinIndex } from './quick-status.js'
+import { editedSinceIndexed, entryPresent, fileIsBlob, gitBlobId as blobId, indexUnchanged, readHead, readIndex, readRefId, recordIndexParse, recordRefreshedIndex, rememberClean, smudgeCtimeRacy, writeIndexCopy, type TwinIndex } from './quick-status.js'
 import { cacheTreeExtension, cacheTreeOf, foldersAbove, parseCacheTree, spliceIndex, treesFromCache, type CacheTreeNode, type SplicedParse } from './cache-tree.js'
+import { sameButStatData } from './index-record.js'
 import { appendTo, appendAll } from '../append-to.js'
 
 /**
@@ -823,10 +824,14 @@ export async function refreshIndex(dir: string, read: TwinIndex): Promise<boolea
     // Entries recorded in the second of the refresh (or the one a file's clock may lag it by) are
     // smudged: git's second-grained stat check could not see an edit made in it (smudgeCtimeRacy).
     const refreshed = await readFile(index)
-    if (smudgeCtimeRacy(refreshed, BigInt(started.getTime() - FILE_CLOCK_LAG_MS) * 1_000_000n, BigInt(started.getTime()) * 1_000_000n) > 0) await writeFile(index, refreshed, { mode: 0o600 })
+    // git rewrites only stat data: then the read index's entries lie where they lay, not parsed again.
+    const like = sameButStatData(read.bytes, read.statAt, refreshed)
+    if (smudgeCtimeRacy(refreshed, BigInt(started.getTime() - FILE_CLOCK_LAG_MS) * 1_000_000n, BigInt(started.getTime()) * 1_000_000n, like ? read.statAt : undefined) > 0) await writeFile(index, refreshed, { mode: 0o600 })
     await utimes(index, started, started)
     if (!indexUnchanged(dir, read)) return false
     await swapIndex(dir, index)
+    // Its parse is the one read's, but for stat data: recorded for the next run (quick-status.ts).
+    if (like) recordRefreshedIndex(dir, refreshed, read)
     return true
   } catch {
     return false

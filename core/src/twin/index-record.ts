@@ -100,6 +100,38 @@ export function recordedParse(git: string, bytes: Buffer): RecordedParse | undef
   return { entries, paths, statAt, entriesEnd, treeExtension: hasTree === 1 ? [treeStart, treeEnd] : undefined, keyText, keyAt, key, namesKey }
 }
 
+/**
+ * Whether `fresh` holds the index `old` (whose entries' stat data begin at `statAt`) but for the
+ * entries' stat data: every byte the same (header, each entry's mode, blob id, flags and path,
+ * the extensions) but ctime, mtime, device, inode, owner, group and size, the bytes `parseIndex`
+ * never reads; the checksum aside. Then `old`'s parse is `fresh`'s too, byte for byte: what
+ * `git update-index --refresh` writes (atomic-snapshot.ts's refreshIndex; figure: quick-status.ts's
+ * recordRefreshedIndex). Compared whole, one native call: `fresh`'s stat data set aside (36 bytes
+ * an entry), `old`'s put in its place, and `fresh`'s put back before returning (no 2.5 MB copy).
+ */
+export function sameButStatData(old: Buffer, statAt: Uint32Array, fresh: Buffer): boolean {
+  if (old.length !== fresh.length || old.length < 12 + HASH) return false
+  const end = old.length - HASH
+  for (const at of statAt) if (at + 40 > end) return false
+  const from = new DataView(old.buffer, old.byteOffset, end)
+  const into = new DataView(fresh.buffer, fresh.byteOffset, end)
+  const kept = new Uint32Array(statAt.length * STAT_FIELDS.length)
+  let k = 0
+  for (const at of statAt) {
+    for (const field of STAT_FIELDS) {
+      kept[k++] = into.getUint32(at + field)
+      into.setUint32(at + field, from.getUint32(at + field))
+    }
+  }
+  const same = fresh.subarray(0, end).equals(old.subarray(0, end))
+  k = 0
+  for (const at of statAt) for (const field of STAT_FIELDS) into.setUint32(at + field, kept[k++] as number)
+  return same
+}
+
+/** An index entry's stat data (gitformat-index.txt), by offset: ctime, mtime (seconds, nanoseconds), dev, ino; then uid, gid, size. Mode (24) is not. */
+const STAT_FIELDS = [0, 4, 8, 12, 16, 20, 28, 32, 36] as const
+
 /** Whether the index is large enough to record, and has a checksum to key the record by. */
 export function recordable(bytes: Buffer): boolean {
   return bytes.length >= 12 + HASH && bytes.readUInt32BE(8) >= indexRecordLimit.entries && !isZero(bytes.subarray(bytes.length - HASH))

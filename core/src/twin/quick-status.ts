@@ -6,7 +6,7 @@ import type { BigStatData } from '@twinsync/sdk'
 import { lstatBigData, lstatData, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from '@twinsync/sdk/light'
 import { attributesNeutral } from './git-attributes.js'
 import { indexIdentity, notePlainIndex } from './index-flags.js'
-import { indexRecordPath, parseRecord, recordable, recordedParse, type RecordedParse } from './index-record.js'
+import { indexRecordPath, parseRecord, recordable, recordedParse, sameButStatData, type RecordedParse } from './index-record.js'
 import { lockTempName } from './twin-lock.js'
 
 /**
@@ -239,6 +239,28 @@ export function recordIndexParse(dir: string, bytes: Buffer, parsed: Omit<Record
   writeRecord(indexRecordPath(git), parseRecord(bytes, { ...parsed, namesKey: samePaths ? namesKey(from) : digestNames(parsed.paths) }))
 }
 
+/**
+ * Record the parse of an index git refreshed from `from` (`git update-index --refresh`,
+ * atomic-snapshot.ts's refreshIndex: only entries' stat data rewritten) as `from`'s own parse,
+ * when its bytes are `from`'s but for that stat data (index-record.ts's sameButStatData); else
+ * nothing is recorded, and the next run parses it as before. Keyed by the new bytes' checksum
+ * like any record, whose bytes readIndex checks at every read.
+ *
+ * Speed (issue 22, session 43): an unchanged snapshot after one that committed refreshes the
+ * index (the files the commit wrote carry no stat data), and git's rewrite has another
+ * checksum than the one recorded; the next snapshot, the scale twin's one file changed as a
+ * cron run would find it, parsed its 19,626 entries again (`parseIndex`: 33–38 ms of the main
+ * thread in perf profiles at load 7, and their paths' digest and the record written). Figure in
+ * docs/architecture.md (Speed, session 43).
+ */
+export function recordRefreshedIndex(dir: string, bytes: Buffer, from: TwinIndex): boolean {
+  const git = gitDir(dir)
+  if (git === undefined || !recordable(bytes) || !sameButStatData(from.bytes, from.statAt, bytes)) return false
+  const { paths, statAt, entriesEnd, treeExtension, keyText, keyAt, key } = from
+  writeRecord(indexRecordPath(git), parseRecord(bytes, { paths, statAt, entriesEnd, treeExtension, keyText, keyAt, key, namesKey: namesKey(from) }))
+  return true
+}
+
 /** Whether the index file is still the one `index` was read from (nobody rewrote it). */
 export function indexUnchanged(dir: string, index: TwinIndex): boolean {
   const info = lstatBigData(join(dir, '.git', 'index'))
@@ -370,9 +392,10 @@ function checksumMatches(bytes: Buffer): boolean {
  * size differs from its file's: git compares its content until a later refresh records it again
  * (then out of the danger second); statDataDoubts hashes it as any doubtful entry.
  */
-export function smudgeCtimeRacy(bytes: Buffer, fromNs: bigint, indexNs: bigint): number {
+export function smudgeCtimeRacy(bytes: Buffer, fromNs: bigint, indexNs: bigint, statAt?: Uint32Array): number {
   if (!checksumMatches(bytes)) return 0
-  const parsed = parseIndex(bytes)
+  // Where the entries' stat data lie: given when the bytes are an index read before but for stat data (index-record.ts's sameButStatData), else parsed.
+  const parsed = statAt === undefined ? parseIndex(bytes) : { statAt }
   if (parsed === undefined) return 0
   const fromS = Number(fromNs / ONE_SECOND)
   const indexS = Number(indexNs / ONE_SECOND)
