@@ -15,6 +15,7 @@ import { chmod, lstat, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Plan } from '@twinsync/sdk'
 import { ApplyService } from '../../core/src/apply/apply-service.js'
+import { HistoryService, type Comparison } from '../../core/src/history/history-service.js'
 import { IntentService } from '../../core/src/intent/intent-service.js'
 import { ReconcileService } from '../../core/src/intent/reconcile-service.js'
 import { RemoteService } from '../../core/src/remote/remote-service.js'
@@ -38,6 +39,21 @@ const gitMode = (t: SmallTwin, ref: string, path: string) => git(t.twin, ['ls-tr
 const manifestMode = (t: SmallTwin, ref: string, path: string) =>
   (JSON.parse(git(t.twin, ['show', `${ref}:system/files/manifest.json`])) as { entries: Array<{ path: string; mode?: string }> }).entries.find((e) => e.path === path)?.mode
 const executable = async (path: string) => ((await lstat(path)).mode & 0o111) !== 0
+/** What a comparison says the files did: [summary, before's mode, after's mode]. */
+const filesSaid = (c: Comparison) => (c.domains.files ?? []).map((d) => [d.summary, d.before?.split(' ')[1], d.after?.split(' ')[1]])
+
+/** A bare mirror of the twin and a clone of it, where `commit` makes each of the mirror's commits (pushed), then the twin pulls them. */
+async function pulled(t: SmallTwin, commits: Array<(clone: string) => void>): Promise<void> {
+  const mirror = join(t.dir, 'mirror.git')
+  execFileSync('git', ['init', '--quiet', '--bare', '--initial-branch=main', mirror])
+  await (await t.container()).resolve(RemoteService).setGitRemote(mirror, undefined)
+  git(t.twin, ['push', '--quiet', mirror, 'HEAD:refs/heads/main'])
+  const clone = join(t.dir, 'clone')
+  execFileSync('git', ['clone', '--quiet', mirror, clone])
+  for (const commit of commits) commit(clone)
+  git(clone, ['push', '--quiet', 'origin', 'HEAD:refs/heads/main'])
+  assert.equal((await (await t.container()).resolve(RemoteService).pull()).status, 'fast-forwarded')
+}
 
 describe('the twin\'s executable bit', function () {
   this.timeout(120_000)
@@ -249,5 +265,92 @@ describe('the twin\'s executable bit', function () {
     } finally {
       await rm(t.dir, { recursive: true, force: true })
     }
+  })
+
+  // Session 43 (histbit): history, show and diff read each commit's manifest modes with readers
+  // judged against themselves since execoff, so a pulled commit that only changed a document's
+  // bit (git 100644 <-> 100755, manifest unchanged) showed no change at all, although the plan
+  // makes it. The newer side's bits are now judged against the older side's (history-service.ts).
+  describe('in history', () => {
+    it('a pulled commit that only chmod +x\'ed filesystem/etc/motd: history counts 1 file, show and diff say "/etc/motd mode changed" 0644 -> 0755 (before: no change at all)', async () => {
+      const t = await smallTwin('twinsync-histbit-plus-')
+      try {
+        await pulled(t, [
+          (clone) => {
+            git(clone, ['update-index', '--chmod=+x', 'filesystem/etc/motd'])
+            git(clone, ['commit', '--quiet', '-m', 'make motd run'])
+          },
+        ])
+        assert.equal(gitMode(t, 'HEAD', 'filesystem/etc/motd'), '100755')
+        assert.equal(manifestMode(t, 'HEAD', '/etc/motd'), '0644')
+        const history = (await t.container()).resolve(HistoryService)
+        const [newest] = await history.history({ limit: 5 })
+        assert.deepEqual([newest?.message, newest?.counts, newest?.counted], ['make motd run', { files: 1 }, '1 file'])
+        assert.deepEqual(filesSaid(await history.show('HEAD', { diffs: false })), [['/etc/motd mode changed', '0644', '0755']])
+        assert.deepEqual(filesSaid(await history.compare(t.initial, 'HEAD', { diffs: false })), [['/etc/motd mode changed', '0644', '0755']])
+        // The TUI's history view calls the same service (tui/services.ts); a second listing reads the count cache.
+        assert.deepEqual((await (await t.container()).resolve(HistoryService).history({ limit: 1 }))[0]?.counts, { files: 1 })
+      } finally {
+        await rm(t.dir, { recursive: true, force: true })
+      }
+    })
+
+    it('a pulled chmod -x of a script, then a pulled edit of another file: history says the mode change once, in its own commit (0755 -> 0644), and only the edit in the next (before: no change in the first)', async () => {
+      const t = await smallTwin('twinsync-histbit-minus-', { files: WITH_SCRIPTS })
+      try {
+        await pulled(t, [
+          (clone) => {
+            git(clone, ['update-index', '--chmod=-x', BACKUP])
+            git(clone, ['commit', '--quiet', '-m', 'backup stops running'])
+          },
+          (clone) => {
+            writeFileSync(join(clone, 'filesystem/etc/motd'), 'Pulled\n')
+            // Not `commit -a`: the clone's file is still executable on disk, and -a would commit its bit back.
+            git(clone, ['add', 'filesystem/etc/motd'])
+            git(clone, ['commit', '--quiet', '-m', 'a new motd'])
+          },
+        ])
+        const history = (await t.container()).resolve(HistoryService)
+        assert.deepEqual(
+          (await history.history({ limit: 2 })).map((e) => [e.message, e.counted]),
+          [
+            ['a new motd', '1 file'],
+            ['backup stops running', '1 file'],
+          ],
+        )
+        assert.deepEqual(filesSaid(await history.show('HEAD~1', { diffs: false })), [['/etc/cron.daily/backup mode changed', '0755', '0644']])
+        assert.deepEqual(filesSaid(await history.show('HEAD', { diffs: false })).map(([summary]) => summary), ['/etc/motd changed'])
+        assert.deepEqual(filesSaid(await history.compare(t.initial, 'HEAD', { diffs: false })).map(([summary]) => summary).sort(), ['/etc/cron.daily/backup mode changed', '/etc/motd changed'])
+      } finally {
+        await rm(t.dir, { recursive: true, force: true })
+      }
+    })
+
+    it('snapshots of the machine (bits and manifest agreeing) show as before: a chmod +x and a chmod -x on the machine each "mode changed", an edit "changed", nothing else', async () => {
+      const t = await smallTwin('twinsync-histbit-own-', { files: WITH_SCRIPTS })
+      try {
+        const snapshot = async () => (await t.container()).resolve(SnapshotWorkflow).take({ init: false, ifChanged: false })
+        await chmod(join(t.root, 'etc/motd'), 0o755)
+        await chmod(join(t.root, 'etc/cron.daily/backup'), 0o644)
+        await snapshot()
+        writeFileSync(join(t.root, 'etc/hostname'), 'renamed\n')
+        await snapshot()
+        assert.deepEqual([gitMode(t, 'HEAD', 'filesystem/etc/motd'), gitMode(t, 'HEAD', BACKUP)], ['100755', '100644'])
+        const history = (await t.container()).resolve(HistoryService)
+        assert.deepEqual((await history.history({ limit: 3 })).map((e) => e.counts.files), [1, 2, 6])
+        assert.deepEqual(filesSaid(await history.show('HEAD~1', { diffs: false })), [
+          ['/etc/cron.daily/backup mode changed', '0755', '0644'],
+          ['/etc/motd mode changed', '0644', '0755'],
+        ])
+        assert.deepEqual(filesSaid(await history.show('HEAD', { diffs: false })).map(([summary]) => summary), ['/etc/hostname changed'])
+        assert.deepEqual(filesSaid(await history.compare(t.initial, 'HEAD', { diffs: false })).map(([summary]) => summary), [
+          '/etc/cron.daily/backup mode changed',
+          '/etc/hostname changed',
+          '/etc/motd mode changed',
+        ])
+      } finally {
+        await rm(t.dir, { recursive: true, force: true })
+      }
+    })
   })
 })

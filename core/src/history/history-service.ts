@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import type { Category, Diagnostic, PathClaims, Provider } from '@twinsync/sdk'
+import type { Category, Diagnostic, PathClaims, Provider, TwinReader } from '@twinsync/sdk'
 import { inject, injectable } from '../di.js'
 import { ProviderContexts } from '../providers/provider-contexts.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'
@@ -161,7 +161,8 @@ export class HistoryService {
     const { providers, claims } = loaded ?? (await this.providers())
     // The readers start git only when a provider reads the twin.
     const older = from === null ? undefined : (shared?.at(from.commit) ?? new GitTreeReader(this.twin.dir, from.commit))
-    const newer = shared?.at(to.commit) ?? new GitTreeReader(this.twin.dir, to.commit)
+    const toReader = shared?.at(to.commit) ?? new GitTreeReader(this.twin.dir, to.commit)
+    const newer = older === undefined ? toReader : bitsJudgedAgainst(toReader, older)
     try {
       const changed = changedPaths ?? (await this.log.changedPaths(from?.commit ?? null, to.commit))
       // Comparing snapshots only reads: each provider gets a host that refuses any change, so a
@@ -173,7 +174,7 @@ export class HistoryService {
     } finally {
       if (shared === undefined) {
         older?.close()
-        newer.close()
+        toReader.close()
       }
     }
   }
@@ -185,12 +186,45 @@ export class HistoryService {
       // Whether it says what happened itself (observe) changes what is counted: counts cached without it are stale.
       return [p.name, p.version, ctx.config ?? null, ctx.limits, typeof (p as { observe?: unknown }).observe === 'function']
     })
-    return createHash('sha256').update(JSON.stringify([CORE_VERSION, this.contexts.host.root, each])).digest('hex')
+    return createHash('sha256').update(JSON.stringify([CORE_VERSION, COUNT_RULES, this.contexts.host.root, each])).digest('hex')
   }
 
   private async providers(): Promise<{ providers: Provider[]; claims: Awaited<ReturnType<ProviderRegistry['load']>>['claims']; diagnostics: Diagnostic[] }> {
     const set = await this.registry.load()
     return { providers: set.providers.map((p) => p.provider), claims: set.claims, diagnostics: set.diagnostics }
+  }
+}
+
+/**
+ * How the core counts, besides the providers: counts cached under an older rule are counted
+ * again. 'bits-against-older': a commit's executable bits judged against the older side
+ * (bitsJudgedAgainst; session 43), before which a pulled bit-only change was cached as nothing.
+ */
+const COUNT_RULES = 'bits-against-older'
+
+/**
+ * The newer side of a comparison, its executable bits judged against the older side's
+ * (TwinReader.observedExecutableOf): a document's bit that differs from both its manifest mode
+ * and the older commit's bit is a change to the file's mode (the files provider's `twinMode`),
+ * as the plan takes it against the last snapshot. A pulled commit (or a person's) that only
+ * chmod +x'ed or -x'ed a document, its manifest left as it was, is then a files mode change in
+ * `history`, `show`, `diff` and the TUI; before (session 43's execoff), each side was read
+ * against itself, its manifest's modes standing, and such a commit showed no change at all,
+ * although the plan would make it (a mirror's push of +x under /etc, unseen in history).
+ * The older side is read against itself (its manifest's modes), as before, so a commit whose
+ * bits agree with its manifest (every snapshot's, collect.ts) shows exactly what it did; so does
+ * the first commit (nothing to judge against). The older side is the one compared with: a
+ * commit's first parent (a merge is compared with it, as its changed paths are), or `diff A B`'s A.
+ * The older side's bits come from its tree listing, which the comparison has read already.
+ */
+function bitsJudgedAgainst(newer: GitTreeReader, older: GitTreeReader): TwinReader {
+  return {
+    read: (path) => newer.read(path),
+    readText: (path) => newer.readText(path),
+    list: (prefix) => newer.list(prefix),
+    sizeOf: (path) => newer.sizeOf(path),
+    executableOf: (path) => newer.executableOf(path),
+    observedExecutableOf: (path) => older.executableOf(path),
   }
 }
 
