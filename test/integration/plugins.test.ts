@@ -423,6 +423,66 @@ describe('a plugin provider that answers wrongly', function () {
     const names = (await runOk(['git', '-C', cli.twinDir, 'ls-tree', '-r', '--name-only', 'HEAD', 'filesystem/etc/'])).stdout.split('\n')
     assert.ok(names.includes('filesystem/etc/turns/inner') && !names.includes('filesystem/etc/turns'), names.join(' '))
   })
+
+  // Session 43 (adoptpaths): a document outside its provider's part of the twin was dropped with
+  // a log line only (--verbose); a person saw nothing of it.
+  it('collect() handing in documents outside its part of the twin: a warning naming the provider and the paths (text and --json), the documents not written, the rest committed', async () => {
+    await writeFile(join(root, 'etc/motd'), 'not-owned\n')
+    for (const args of [[], ['--json']]) {
+      const r = await snapshot('collect-not-owned', ...args)
+      assert.equal(r.code, 0, r.stdout + r.stderr)
+      const said = /The unsound provider handed in 2 documents outside its part of the twin: system\/elsewhere\.json \(no provider's\), filesystem\/etc\/motd \(the files provider's\); they were not written/
+      if (args.length === 0) assert.match(r.stdout, new RegExp(`warning: unsound: ${said.source}`))
+      else {
+        const d = json<{ diagnostics: Array<{ code: string; severity: string; provider?: string; summary: string }> }>(r).diagnostics.find((x) => x.provider === 'unsound')
+        assert.deepEqual([d?.code, d?.severity], ['PROVIDER_FAILED', 'warning'], r.stdout)
+        assert.match(d?.summary ?? '', said)
+      }
+      assert.equal((await runOk(['git', '-C', cli.twinDir, 'show', 'HEAD:filesystem/etc/motd'])).stdout, 'not-owned\n', "the machine's file, not the plugin's")
+      assert.equal((await runOk(['git', '-C', cli.twinDir, 'ls-tree', '--name-only', 'HEAD', 'system/elsewhere.json'])).stdout, '')
+    }
+  })
+
+  // Session 43 (adoptpaths): `adopt` wrote a provider's collected documents straight into the
+  // working twin, without the snapshot's look at their paths: `x` then `x/y` adopted only `x/y`,
+  // one path twice the last, a newline in a name outside filesystem/ was committed, and unsound-b's
+  // folder removed unsound's document, all with exit 0. Now the adopt is refused before anything
+  // is written (PROVIDER_FAILED naming the provider and the paths, spelled out; exit 2).
+  const adopt = (mode: string, ...args: string[]) => cli.twinsync(['adopt', ...args, '--root', root, '--repo', cli.twinDir], { env: { TWINSYNC_TEST_UNSOUND: mode, TWINSYNC_TEST_UNSOUND_DRIFT: '1' } })
+  const porcelain = async () => (await runOk(['git', '-C', cli.twinDir, 'status', '--porcelain', '-z', '--untracked-files=all'])).stdout
+  const adoptModes: Array<[string, string, RegExp]> = [
+    ...pathModes.map(([mode, said]): [string, string, RegExp] => [mode, 'unsound', said]),
+    ['folder-over-file', 'unsound-b', /The unsound-b provider failed in collect\(\): it returned system\/unsound\.json\/inner, a folder where the twin keeps the file system\/unsound\.json \(the unsound provider's document\)/],
+  ]
+  for (const [mode, who, said] of adoptModes) {
+    it(`adopt ${who} whose collect() answers ${mode}: refused with PROVIDER_FAILED naming the provider and the paths (spelled out), nothing written to the twin (before: adopted, something dropped in silence)`, async () => {
+      const before = { head: await head(), paths: await paths(), porcelain: await porcelain() }
+      for (const args of [[], ['--json']]) {
+        const r = await adopt(mode, who, ...args)
+        assert.equal(r.code, 2, r.stdout + r.stderr)
+        if (args.length === 0) {
+          assert.match(r.stderr, new RegExp(`\\[PROVIDER_FAILED\\] ${said.source}`))
+          assert.match(r.stderr, new RegExp(`Next step: A fault in the ${who} provider, not in TwinSync: nothing was adopted`))
+          assert.doesNotMatch(r.stdout + r.stderr, RAW, 'a raw control byte printed')
+        } else {
+          const e = json<{ error: { code: string; message: string; details?: { provider?: string } } }>(r).error
+          assert.equal(e.code, 'PROVIDER_FAILED', r.stdout)
+          assert.match(e.message, said)
+          assert.equal(e.details?.provider, who)
+        }
+        assert.deepEqual({ head: await head(), paths: await paths(), porcelain: await porcelain() }, before, 'the twin as it was')
+      }
+    })
+  }
+
+  it('adopt of a provider whose documents are sound goes through (the drift the refusals above saw is there)', async () => {
+    const r = await adopt('', 'unsound')
+    assert.equal(r.code, 0, r.stdout + r.stderr)
+    assert.equal((await runOk(['git', '-C', cli.twinDir, 'show', 'HEAD:system/unsound.json'])).stdout, '{"drift":true}\n')
+    // The machine as the other cases have it again (they expect `{}` kept).
+    assert.equal((await snapshot('')).code, 0)
+    assert.equal((await runOk(['git', '-C', cli.twinDir, 'show', 'HEAD:system/unsound.json'])).stdout, '{}\n')
+  })
 })
 
 /** `twinsync plugins install` takes what npm takes: a tarball path, a directory, a file: URL, a name. */

@@ -1,5 +1,5 @@
 import { watchForApplies } from '../apply/machine-lock.js'
-import type { ApplicableProvider, Change, Logger, ProviderContext, TwinReader } from '@twinsync/sdk'
+import type { ApplicableProvider, Change, Diagnostic, Logger, ProviderContext, TwinReader } from '@twinsync/sdk'
 import { observedOnly, unplannableItems } from '../plan/observed-drift.js'
 import { TwinSyncError, compareStrings, isApplicable, isTwinSyncError, stableStringify } from '@twinsync/sdk/light'
 import { diskError, isDiskFull } from '../twin/disk-error.js'
@@ -15,6 +15,8 @@ import { IntentService, type ProviderView } from './intent-service.js'
 import { describePath, differences, takeFrom, type UnitPath } from './json-units.js'
 import { type DescriptionEdit, dropEdits } from './description-edits.js'
 import { screenDocument } from '../snapshot/secret-guard.js'
+import { listedTree, refusedDocumentPaths } from '../snapshot/document-paths.js'
+import { ownerOfTwinPath } from '../snapshot/twin-ownership.js'
 import { isHiddenChangeId } from '../plan/hidden-names.js'
 import { matchesShown } from '../terminal-text.js'
 import { driftPhrase } from '../vocabulary.js'
@@ -196,6 +198,9 @@ export class ReconcileService {
 
   private async adoptChosen(observed: string, drift: Awaited<ReturnType<ReconcileService['drift']>>, chosenIds: ReadonlyMap<string, Set<string> | 'all'>, note: string): Promise<Decision> {
     const dir = this.twin.dir
+    // A chosen provider whose documents the twin cannot hold as given: refused whole, before anything is written.
+    const unsound = drift.filter((d) => d.refused !== undefined && chosenIds.has(d.provider.name))
+    if (unsound.length > 0) throw refusedAdoption(unsound.map((d) => d.provider.name), unsound.map((d) => d.refused as Diagnostic))
     // The intent is set aside, the observed twin is written, committed, and the intent merged back.
     const held = await this.intents.hold('providers', undefined, {}, undefined, { by: 'adopt' })
     let commit: string | undefined
@@ -310,9 +315,17 @@ export class ReconcileService {
       reader.close()
       throw error
     })
-    const out: Array<{ provider: ApplicableProvider; ctx: ProviderContext; state: unknown; live: Contents; bits: Map<string, boolean>; changes: Change[]; unplanned: Change[] }> = []
+    const out: Array<{ provider: ApplicableProvider; ctx: ProviderContext; state: unknown; live: Contents; bits: Map<string, boolean>; changes: Change[]; unplanned: Change[]; refused: Diagnostic | undefined }> = []
     try {
       const files = [...(await reader.list('filesystem/')), ...(await reader.list('system/'))]
+      // Documents at paths the twin cannot hold as given (a file and a folder at one path, one path
+      // twice, a control character outside filesystem/, a folder over another provider's file): the
+      // snapshot's rule (document-paths.ts), judged on the observed snapshot the adopt writes on.
+      // Such a provider's adoption is refused before anything is written (adoptChosen).
+      const collected = outcomes.filter((o) => o.status === 'collected')
+      const owned = collected.flatMap((o) => o.result.documents.filter((doc) => this.intents.applyingOwner(doc.path, view)?.name === o.provider.name).map((doc) => ({ doc, provider: o.provider.name })))
+      const ownerOf = (path: string) => ownerOfTwinPath(path, view.providers, view.claims)?.name
+      const { refused } = refusedDocumentPaths(owned, new Set(collected.map((o) => o.provider.name)), listedTree(await reader.list(''), ownerOf), 'Nothing was adopted.')
       for (const o of outcomes) {
         if (o.status !== 'collected') continue
         const provider = o.provider as ApplicableProvider
@@ -341,7 +354,7 @@ export class ReconcileService {
         for (const path of files) {
           if (!produced.has(path) && this.intents.applyingOwner(path, view)?.name === provider.name) live.set(path, undefined)
         }
-        out.push({ provider, ctx, state: o.result.state, live, bits, changes, unplanned })
+        out.push({ provider, ctx, state: o.result.state, live, bits, changes, unplanned, refused: refused.get(provider.name) })
       }
     } finally {
       reader.close()
@@ -411,6 +424,18 @@ async function unfinishedAdopt(dir: string, observed: string): Promise<string | 
   const [head, parents, subject] = (await git(dir, ['log', '-1', '--format=%H%n%P%n%s', 'HEAD'])).split('\n')
   if (head === undefined || head === observed || parents?.split(' ')[0] !== observed || subject?.startsWith('TwinSync adopt ') !== true) return undefined
   return head
+}
+
+/**
+ * An adoption refused because a chosen provider's documents are at paths the twin cannot hold as
+ * given (document-paths.ts, as a snapshot judges them): the provider and the paths, spelled out.
+ */
+function refusedAdoption(providers: readonly string[], diagnostics: readonly Diagnostic[]): TwinSyncError {
+  const names = providers.join(', ')
+  return new TwinSyncError('PROVIDER_FAILED', diagnostics.map((d) => d.summary).join('; '), {
+    nextStep: `A fault in the ${names} provider${providers.length === 1 ? '' : 's'}, not in TwinSync: nothing was adopted, the twin is as it was. Update or disable it (providers.disabled in the configuration), or report it to its authors; a snapshot records the other providers and keeps its part of the twin as it was.`,
+    details: { provider: providers[0], providers },
+  })
 }
 
 function historyMessage(decision: 'adopt' | 'discard', items: readonly Change[], note: string): string {

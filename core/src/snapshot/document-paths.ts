@@ -1,5 +1,5 @@
 import type { Diagnostic, TwinDocument } from '@twinsync/sdk'
-import { spelledLine } from '@twinsync/sdk/light'
+import { spelledLine, warningDiagnostic } from '@twinsync/sdk/light'
 import { providerFailure } from '../providers/provider-call.js'
 
 /**
@@ -128,4 +128,45 @@ export function refusedDocumentPaths(
 function writtenBy(writer: Map<string, string>, refused: ReadonlyMap<string, Diagnostic>): Map<string, string> {
   if (refused.size > 0) for (const [path, provider] of writer) if (refused.has(provider)) writer.delete(path)
   return writer
+}
+
+/**
+ * A tree as a list of its files' paths (an adopt's: the observed snapshot it writes on top of):
+ * `goes`, whether a file of a provider that collected this time goes when that provider does not
+ * hand it in again (an adopt: always, it keeps no parts; a snapshot's draft answers for itself).
+ */
+export function listedTree(paths: readonly string[], ownerOf: (path: string) => string | undefined): PathsOfTree {
+  const files = new Set(paths)
+  const folders = new Set<string>()
+  for (const path of paths) for (let i = path.lastIndexOf('/'); i > 0 && !folders.has(path.slice(0, i)); i = path.lastIndexOf('/', i - 1)) folders.add(path.slice(0, i))
+  return {
+    holds: (path) => files.has(path),
+    isFolder: (path) => folders.has(path),
+    under: (folder) => paths.filter((p) => p.startsWith(`${folder}/`)),
+    stays: (path, fresh) => {
+      if (!(path.startsWith('filesystem/') || path.startsWith('system/'))) return true
+      const owner = ownerOf(path)
+      return owner === undefined || !fresh.has(owner)
+    },
+    ownerOf,
+  }
+}
+
+/**
+ * Documents a provider handed in outside its part of the twin (not under its twinPaths, or under
+ * filesystem/ for a machine path another provider claims, or none): never written, and said
+ * (session 43; before, a log line only --verbose showed). One warning per provider, the first
+ * few paths named, spelled out; `owners` says whose each path is (undefined: no provider's).
+ */
+export function notOwnedDiagnostic(provider: string, paths: readonly string[], owners: (path: string) => string | undefined): Diagnostic {
+  const named = paths.slice(0, 3).map((path) => {
+    const owner = owners(path)
+    return `${shown(path)} (${owner === undefined ? "no provider's" : `the ${owner} provider's`})`
+  })
+  const more = paths.length > named.length ? ` and ${paths.length - named.length} more` : ''
+  const count = paths.length === 1 ? 'a document' : `${paths.length} documents`
+  return warningDiagnostic('PROVIDER_FAILED', `The ${provider} provider handed in ${count} outside its part of the twin: ${named.join(', ')}${more}; ${paths.length === 1 ? 'it was' : 'they were'} not written`, {
+    provider,
+    detail: `A fault in the ${provider} provider, not in TwinSync: a provider writes only under its twinPaths, and under filesystem/ only the machine paths it claims. Its other documents were written. Update it, or report it to its authors.`,
+  })
 }

@@ -27,7 +27,7 @@ import { changedBetween, OBSERVED_REF, treeOf } from '../intent/intent-git.js'
 import { isScreened, screenDocument, secretInDocumentName } from './secret-guard.js'
 import { ScreenedDocuments } from './screened-documents.js'
 import { ownerOfTwinPath } from './twin-ownership.js'
-import { refusedDocumentPaths } from './document-paths.js'
+import { notOwnedDiagnostic, refusedDocumentPaths } from './document-paths.js'
 import { keptClaimsHold, keptFolders, keptNames, refusedClaim, sinceTokens, writeKeptRecord, type KeptRecord } from './kept-parts.js'
 import { appendAll } from '../append-to.js'
 
@@ -440,15 +440,19 @@ export class SnapshotService {
     // Providers whose documents did not all go in as given: no token of theirs is recorded (kept-parts.ts).
     const unfaithful = new Set<string>()
     for (const o of collected) {
+      // Documents outside its part of the twin: not written, and said (a warning the result carries).
+      let strays: string[] | undefined
       for (const doc of o.result.documents) {
         const owner = ownerOfTwinPath(doc.path, providers, claims)
         if (owner?.name !== o.provider.name) {
-          this.logger.warn(`${o.provider.name} wrote ${doc.path}, which belongs to ${owner?.name ?? 'nobody'}; ignored`)
-          unfaithful.add(o.provider.name)
+          ;(strays ??= []).push(doc.path)
           continue
         }
         owned.push({ doc, provider: o.provider.name })
       }
+      if (strays === undefined) continue
+      unfaithful.add(o.provider.name)
+      diagnostics.push(notOwnedDiagnostic(o.provider.name, strays, (path) => ownerOfTwinPath(path, providers, claims)?.name))
     }
     // A path of a fresh provider that it did not write goes, unless it lies in a part the provider
     // keeps (checkKept): then HEAD's file stays as it is, never another provider's on its word.
