@@ -1,13 +1,17 @@
 import { strict as assert } from 'node:assert'
-import { chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { execFileSync } from 'node:child_process'
 import { join } from 'node:path'
 import { Planner } from '../src/plan/planner.js'
 import { StatusWorkflow } from '../src/services/drift-status.js'
 import { SnapshotService } from '../src/snapshot/snapshot-service.js'
-import { refreshIndex } from '../src/twin/atomic-snapshot.js'
+import { refreshIndex, settleSnapshot } from '../src/twin/atomic-snapshot.js'
+import { asGoneRun, killAt } from './support/kill-points.js'
+import { SimpleGitClient } from '../src/twin/git.js'
+import { TwinRepository } from '../src/twin/twin-repository.js'
+import { workingTree } from '../src/intent/intent-git.js'
 import { indexRecordLimit } from '../src/twin/index-record.js'
-import { editedSinceIndexed, quickClean, quickCleanLimit, readHead, readIndex, readRefId } from '../src/twin/quick-status.js'
+import { editedSinceIndexed, quickClean, quickCleanLimit, readHead, readIndex, readRefId, smudgeIndexedPaths } from '../src/twin/quick-status.js'
 import { SAFE_PATH, setOwnPathForTests } from '@twinsync/sdk'
 import { notesProvider } from './support/notes-provider.js'
 import { unitRig, type UnitRig } from './support/unit-container.js'
@@ -466,5 +470,100 @@ describe("refreshIndex: an entry git's second-grained stat check cannot vouch fo
       assert.equal(quickClean(dir, { anySize: true }).clean, false)
     }
     assert.equal(sameSecond, 2, `the edit fell in the recorded ctime's second twice in ${tried} tries`)
+  })
+})
+
+describe("an index entry git's second-grained stat check cannot vouch for, written by a git TwinSync does not smudge after (quickClean's `differs`, smudgeWrittenIndex)", function () {
+  this.timeout(60_000)
+  let dir: string
+  const g = (args: string[]) => execFileSync('git', ['-C', dir, ...args], { encoding: 'utf8', env: { ...process.env, GIT_OPTIONAL_LOCKS: '0' } })
+  const seconds = (ns: bigint) => ns / 1_000_000_000n
+  const twinAt = () => new TwinRepository({ dir, source: 'flag' }, (d) => new SimpleGitClient(d))
+  beforeEach(async () => {
+    dir = execFileSync('mktemp', ['-d'], { encoding: 'utf8' }).trim()
+    g(['init', '-q'])
+    await mkdir(join(dir, '.git', 'twinsync'), { recursive: true })
+    await writeFile(join(dir, 'a'), 'machine 1\n')
+    g(['add', 'a'])
+    g(['-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '-m', 'x'])
+  })
+  afterEach(async () => rm(dir, { recursive: true, force: true }))
+
+  /**
+   * Twice (at most 10 tries), at the start of a second: a's ctime moved without its mtime (a
+   * chmod, as a rename into place), `record` writes the index (recording that ctime), then a is
+   * edited in that second with its size and mtime kept; `check` after each try.
+   */
+  async function blindEdits(record: () => Promise<void>, check: (sameSecond: boolean, tried: number) => Promise<void>): Promise<void> {
+    const file = join(dir, 'a')
+    let tried = 0
+    let sameSecond = 0
+    while (sameSecond < 2 && tried < 10) {
+      tried++
+      await writeFile(file, 'machine 1\n')
+      execFileSync('touch', ['-m', '-d', '2 minutes ago', file])
+      g(['update-index', '-q', '--refresh'])
+      await new Promise((resolve) => setTimeout(resolve, 1000 - (Date.now() % 1000) + 20))
+      await chmod(file, 0o600)
+      await record()
+      const before = await stat(file, { bigint: true })
+      await writeFile(file, 'MACHINE 1\n')
+      execFileSync('touch', ['-m', '-d', `@${seconds(before.mtimeNs)}.${String(before.mtimeNs % 1_000_000_000n).padStart(9, '0')}`, file])
+      const after = await stat(file, { bigint: true })
+      assert.deepEqual([after.size, after.mtimeNs], [before.size, before.mtimeNs])
+      const same = seconds(after.ctimeNs) === seconds(before.ctimeNs)
+      if (same) sameSecond++
+      await check(same, tried)
+    }
+    assert.equal(sameSecond, 2, `the edit fell in the recorded ctime's second twice in ${tried} tries`)
+  }
+
+  it("dirtyPaths: git (a person's `git update-index --refresh`) took the edited file for unchanged; the look names it, and every git after it sees it", async () => {
+    await blindEdits(
+      async () => {
+        g(['update-index', '-q', '--refresh'])
+      },
+      async (sameSecond, tried) => {
+        // What the case is about: git itself blind to the edit.
+        if (sameSecond) assert.equal(g(['status', '--porcelain']), '', `git is blind (try ${tried})`)
+        assert.deepEqual(await twinAt().dirtyPaths(), ['a'], `the look names the edit (try ${tried})`)
+        assert.equal(g(['status', '--porcelain']), ' M a\n', `git sees it now (try ${tried})`)
+        // An intent's (and a snapshot's draft's) `git add --all` on a copy of the index takes the edit.
+        const tree = await workingTree(dir)
+        assert.equal(g(['rev-parse', `${tree}:a`]).trim(), g(['hash-object', 'a']).trim(), `the working tree has the edit (try ${tried})`)
+      },
+    )
+  })
+
+  it("killed between the smudged index's link as git's lock and its rename: settling removes the lock, the index is whole", async () => {
+    const index = readIndex(dir)
+    assert.ok(index !== undefined)
+    const point = killAt((call) => call.startsWith('renameSync(') && call.endsWith('/.git/index.lock)'))
+    try {
+      assert.equal(smudgeIndexedPaths(dir, index, ['a']), false)
+    } finally {
+      point.restore()
+    }
+    assert.ok(point.hit, 'killed at the rename')
+    assert.ok((await stat(join(dir, '.git', 'index.lock')).catch(() => undefined)) !== undefined, "git's index lock left")
+    asGoneRun(dir)
+    const settled = await settleSnapshot(dir)
+    assert.ok(settled.tempFiles.includes(join('.git', 'index.lock')), settled.tempFiles.join(', '))
+    assert.equal(await stat(join(dir, '.git', 'index.lock')).catch(() => undefined), undefined)
+    assert.deepEqual(await readdir(join(dir, '.git', 'twinsync')), [])
+    assert.equal(g(['status', '--porcelain']), '')
+    assert.equal(smudgeIndexedPaths(dir, readIndex(dir) as NonNullable<ReturnType<typeof readIndex>>, ['a']), true, 'smudged once nothing is left')
+    assert.equal(g(['status', '--porcelain']), '')
+  })
+
+  it("adopt's `git add --all` (stageAll) smudges what it recorded in the second of a file's ctime change: git status sees the edit after it", async () => {
+    await blindEdits(
+      async () => {
+        await twinAt().stageAll()
+      },
+      async (_sameSecond, tried) => {
+        assert.equal(g(['status', '--porcelain']), ' M a\n', `git sees the edit (try ${tried})`)
+      },
+    )
   })
 })

@@ -15,7 +15,7 @@ import { identityNow, reflogFlag, updateRefInNode } from './ref-update.js'
 import { settleRecordedRefLocks } from './ref-lock-record.js'
 import { removeStaleGitLock } from './stale-git-lock.js'
 import { removeFile } from './remove-file.js'
-import { editedSinceIndexed, entryPresent, fileIsBlob, gitBlobId as blobId, indexUnchanged, readHead, readIndex, readRefId, recordIndexParse, recordRefreshedIndex, rememberClean, smudgeCtimeRacy, writeIndexCopy, type TwinIndex } from './quick-status.js'
+import { editedSinceIndexed, entryPresent, FILE_CLOCK_LAG_MS, INDEX_SMUDGE_TEMP, fileIsBlob, gitBlobId as blobId, indexUnchanged, readHead, readIndex, readRefId, recordIndexParse, recordRefreshedIndex, rememberClean, smudgeCtimeRacy, writeIndexCopy, type TwinIndex } from './quick-status.js'
 import { cacheTreeExtension, cacheTreeOf, foldersAbove, parseCacheTree, spliceIndex, treesFromCache, type CacheTreeNode, type SplicedParse } from './cache-tree.js'
 import { sameButStatData } from './index-record.js'
 import { appendTo, appendAll } from '../append-to.js'
@@ -665,6 +665,11 @@ async function settleMove(dir: string): Promise<Settled> {
   const ours = quietly(() => statSync(join(dir, INDEX)))
   const locked = quietly(() => lstatSync(join(dir, '.git', 'index.lock')))
   if (ours !== undefined && locked !== undefined && ours.ino === locked.ino) await finishSwap(dir)
+  // git's index lock as a hard link of a killed run's smudged index (quick-status.ts's replaceIndex): the index is whole, the lock removed.
+  else if (locked !== undefined && smudgeLockOfDeadRun(dir, locked.ino)) {
+    removeFile(join(dir, '.git', 'index.lock'))
+    tempFiles.push(join('.git', 'index.lock'))
+  }
   // Any other index lock that no git holds any more (a killed git's, ours or a person's): removed, and said (stale-git-lock.ts).
   else if (locked !== undefined && removeStaleGitLock(dir, join(dir, '.git', 'index.lock'))) tempFiles.push(join('.git', 'index.lock'))
   const state = join(dir, STATE)
@@ -800,9 +805,6 @@ export async function resetIndex(dir: string): Promise<void> {
     removeFile(index)
   }
 }
-
-/** How far a file's times (the kernel's coarse clock, a tick behind: 4 ms at HZ=250, 10 ms at HZ=100) may lag `new Date()`. */
-const FILE_CLOCK_LAG_MS = 20
 
 /**
  * git found the twin clean, but the index's stat data did not prove it (entries a snapshot's
@@ -1720,6 +1722,16 @@ async function headOf(dir: string): Promise<string | undefined> {
   } catch {
     return undefined
   }
+}
+
+/** Whether the file of inode `ino` (git's index lock) is also a smudged index a run that is gone wrote in `.git/twinsync` (INDEX_SMUDGE_TEMP). */
+function smudgeLockOfDeadRun(dir: string, ino: number): boolean {
+  const state = join(dir, STATE)
+  for (const name of quietly(() => readdirSync(state)) ?? []) {
+    if (!name.startsWith(`.${INDEX_SMUDGE_TEMP}.`) || !tempOfDeadRun(name)) continue
+    if (quietly(() => lstatSync(join(state, name)))?.ino === ino) return true
+  }
+  return false
 }
 
 /** A `.git/index.lock` that is not ours and not provably stale (stale-git-lock.ts): a git at work in the twin. Under the twin lock. */

@@ -32,7 +32,7 @@ import { SAFE_PATH, gitEnv, lstatBigData } from '@twinsync/sdk/light'
 import type { SimpleGit } from 'simple-git'
 import { diskError, diskFullError, gitFailedForRoom } from './disk-error.js'
 import { indexFlagsOf, indexIdentity, notePlainIndex } from './index-flags.js'
-import { readHead } from './quick-status.js'
+import { readHead, smudgeWrittenIndex } from './quick-status.js'
 import { isOwnStaleLock } from './ref-lock-record.js'
 import { isStaleGitLock } from './stale-git-lock.js'
 import { refuseNotRegular } from './twin-files.js'
@@ -227,7 +227,9 @@ function gitEnvWith(added: Record<string, string | undefined> | undefined): Read
  * ones, or git's own under the twin lock: adopt's `add`, a pull's put-back's `checkout-index`) has them cleared
  * in that index first. A deleted file so marked is then a deletion, as any other. What .git/config
  * can set to the same effect is overridden in BASE_CONFIG; where the work tree is, here
- * (`core.worktree` would point git at another folder).
+ * (`core.worktree` would point git at another folder). A git that writes an index is followed
+ * by smudgeWrittenIndex (quick-status.ts, session 43): an entry it recorded in the second of a
+ * file's last ctime change, git's own stat check (to the second) could not see an edit in.
  *
  * Speed: whether an index has flags is known from quick-status.ts's parse of it (which refuses
  * them), else from a scan of its entries' flags (index-flags.ts); only a flagged (or unreadable)
@@ -241,8 +243,16 @@ async function seeEveryEdit<T>(dir: string, args: readonly string[], env: GitRun
   const index = own ?? join(dir, '.git', 'index')
   // The work tree is the twin, whatever core.worktree says (git reads that from .git/config alone, never from -c).
   const worktree = { ...env, GIT_WORK_TREE: resolve(dir) }
+  if (use === 'write') {
+    // Entries it records that git's own stat check cannot vouch for: smudged (smudgeWrittenIndex).
+    const started = Date.now()
+    if (indexFlagsOf(index) !== 'plain') await clearIndexFlags(dir, index)
+    const out = await run(worktree)
+    smudgeWrittenIndex(index, started, own === undefined)
+    return out
+  }
   if (indexFlagsOf(index) === 'plain') return run(worktree)
-  if (use === 'write' || own !== undefined) {
+  if (own !== undefined) {
     await clearIndexFlags(dir, index)
     return run(worktree)
   }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { closeSync, constants, fstatSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
 import { rm, utimes, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import type { BigStatData } from '@twinsync/sdk'
@@ -81,6 +81,8 @@ const ONE_SECOND = 1_000_000_000n
 const FINE_SLACK = 100_000_000n
 const COARSE_SLACK = 2n * ONE_SECOND
 const U32 = 0x1_0000_0000n
+/** How far a file's times (the kernel's coarse clock, a tick behind: 4 ms at HZ=250, 10 ms at HZ=100) may lag `new Date()`. */
+export const FILE_CLOCK_LAG_MS = 20
 /** The empty blob's id: an entry of it has size 0 unsmudged. */
 const EMPTY_BLOB = 'e69de29bb2d1d6434b8b29ae775ad8c2e48c5391'
 /** Where git's state lives elsewhere than `<twin>/.git` or the twin's tree, git is asked. */
@@ -123,8 +125,11 @@ export interface TwinIndex {
  * content, or by git). `onlyIndexed` (above the cut-off): the working twin certainly holds no
  * file the index does not (the folders' stamps, `onlyIndexedFiles`), so git need only compare
  * the indexed files (`git status --untracked-files=no`); false or absent: git walks for them too.
+ * `differs` (below the cut-off): indexed files proved by content to differ from their entries
+ * whose stat data git's second-grained check takes for unchanged (gitTrustsStat): git may call
+ * them clean (TwinRepository.dirtyPaths then smudges them, smudgeIndexedPaths).
  */
-export type QuickClean = { clean: boolean; head?: string; index?: TwinIndex; staleStatData: boolean; onlyIndexed?: boolean } & ({ clean: true; head: string; index: TwinIndex } | { clean: false })
+export type QuickClean = { clean: boolean; head?: string; index?: TwinIndex; staleStatData: boolean; onlyIndexed?: boolean; differs?: readonly string[] } & ({ clean: true; head: string; index: TwinIndex } | { clean: false })
 
 /** The commit HEAD names; `null` before the first commit; undefined when only git can say. */
 export function readHead(dir: string): string | null | undefined {
@@ -286,10 +291,26 @@ export function quickClean(dir: string, options: { anySize?: boolean } = {}): Qu
   if (options.anySize !== true && index.paths.length > quickCleanLimit.entries) return { clean: false, head, index, staleStatData: statDataMissing(index), onlyIndexed: onlyIndexedFiles(dir, index) }
   const record = readCleanRecord(dir)
   const agreed = record?.head === head && record.key === index.key
-  const doubtful = statDataDoubts(dir, index)
+  const blind: number[] = []
+  const doubtful = statDataDoubts(dir, index, blind)
   const staleStatData = doubtful === undefined || doubtful.length > 0
   if (agreed && doubtful !== undefined && onlyIndexedFiles(dir, index) && contentMatches(dir, index, doubtful)) return { clean: true, head, index, staleStatData }
-  return { clean: false, head, index, staleStatData }
+  // Rare: a file whose times moved within the second git recorded (see gitTrustsStat); hashed.
+  const differs = blind.length === 0 ? [] : differingContent(dir, index, blind)
+  return differs.length === 0 ? { clean: false, head, index, staleStatData } : { clean: false, head, index, staleStatData, differs }
+}
+
+/** Of the entries at `at` (by position), the paths whose file is certainly not its entry's blob (by content). */
+function differingContent(dir: string, index: TwinIndex, at: readonly number[]): string[] {
+  if (convertsSome(dir, index)) return []
+  const prefix = dir.endsWith('/') ? dir : `${dir}/`
+  const differs: string[] = []
+  for (const i of at) {
+    const path = index.paths[i] as string
+    const entry = index.entries.get(path)
+    if (entry !== undefined && fileIsBlob(prefix + path, entry) === false) differs.push(path)
+  }
+  return differs
 }
 
 /**
@@ -394,21 +415,150 @@ function checksumMatches(bytes: Buffer): boolean {
  */
 export function smudgeCtimeRacy(bytes: Buffer, fromNs: bigint, indexNs: bigint, statAt?: Uint32Array): number {
   if (!checksumMatches(bytes)) return 0
-  // Where the entries' stat data lie: given when the bytes are an index read before but for stat data (index-record.ts's sameButStatData), else parsed.
-  const parsed = statAt === undefined ? parseIndex(bytes) : { statAt }
-  if (parsed === undefined) return 0
+  // Where the entries' stat data lie: given when the bytes are an index read before but for stat data (index-record.ts's sameButStatData), else walked.
+  const offsets = statAt ?? entryOffsets(bytes)
+  if (offsets === undefined) return 0
   const fromS = Number(fromNs / ONE_SECOND)
   const indexS = Number(indexNs / ONE_SECOND)
-  let smudged = 0
-  for (const at of parsed.statAt) {
-    // An mtime in the index's second or later: racy for git already, which compares its content.
-    if (bytes.readUInt32BE(at) >= fromS && bytes.readUInt32BE(at + 8) < indexS && bytes.readUInt32BE(at + 36) !== 0) {
-      bytes.writeUInt32BE(0, at + 36)
-      smudged++
+  const ats: number[] = []
+  // An mtime in the index's second or later: racy for git already, which compares its content.
+  for (const at of offsets) if (bytes.readUInt32BE(at) >= fromS && bytes.readUInt32BE(at + 8) < indexS) ats.push(at)
+  return smudgeSizes(bytes, ats)
+}
+
+/**
+ * Where each entry's stat data starts in an index's bytes (git's layout, versions 2–4), walked
+ * without reading paths: smudgeWrittenIndex runs after every git that writes an index. Undefined
+ * when the entries cannot be walked.
+ */
+function entryOffsets(bytes: Buffer): number[] | undefined {
+  const version = bytes.readUInt32BE(4)
+  const count = bytes.readUInt32BE(8)
+  const end = bytes.length - 20
+  const offsets: number[] = []
+  let at = 12
+  for (let i = 0; i < count; i++) {
+    if (at + 62 > end) return undefined
+    offsets.push(at)
+    let next = at + 62 + ((bytes.readUInt16BE(at + 60) & 0x4000) !== 0 ? 2 : 0)
+    if (version === 4) {
+      while (((bytes[next++] ?? 0) & 0x80) !== 0) {}
     }
+    const nul = bytes.indexOf(0, next)
+    if (nul < 0 || nul >= end) return undefined
+    // Entries of versions 2 and 3 are padded with 1–8 NULs to a multiple of 8 bytes.
+    at = version === 4 ? nul + 1 : at + ((nul - at + 8) & ~7)
+  }
+  return offsets
+}
+
+/** Set to 0 the recorded size of the entries whose stat data starts at `ats`, the checksum made again; how many were not 0 already. */
+function smudgeSizes(bytes: Buffer, ats: Iterable<number>): number {
+  let smudged = 0
+  for (const at of ats) {
+    if (bytes.readUInt32BE(at + 36) === 0) continue
+    bytes.writeUInt32BE(0, at + 36)
+    smudged++
   }
   if (smudged > 0) createHash('sha1').update(bytes.subarray(0, bytes.length - 20)).digest().copy(bytes, bytes.length - 20)
   return smudged
+}
+
+/**
+ * After a git that wrote the index file at `path` (`add`, `checkout-index`, `read-tree -u`,
+ * `update-index --refresh`, `merge`, `reset`: git.ts's seeEveryEdit, for every such git TwinSync
+ * runs), started at `startedMs` (Date.now()): its entries recorded since then that git's stat check cannot vouch
+ * for are smudged (smudgeCtimeRacy, against the index file's own time). The file keeps its time
+ * (git judges racy entries by it). A private index is replaced whole (a temp file renamed over
+ * it); git's own (`gitsOwn`) through git's lock, as git writes it, and only while nobody rewrote it meanwhile. How many
+ * entries were smudged (0 when none needed it, or the index could not be rewritten).
+ */
+export function smudgeWrittenIndex(path: string, startedMs: number, gitsOwn: boolean): number {
+  try {
+    const before = lstatBigData(path)
+    if (before === undefined || !isKind(before, S_IFREG)) return 0
+    const bytes = readFileSync(path)
+    const smudged = smudgeCtimeRacy(bytes, BigInt(startedMs - FILE_CLOCK_LAG_MS) * 1_000_000n, before.mtimeNs)
+    if (smudged === 0) return 0
+    if (gitsOwn) return replaceIndex(path, bytes, before) ? smudged : 0
+    // Written whole beside it and renamed over it (a kill leaves the old index, and a temp file named by the run).
+    const temp = lockTempName(path)
+    try {
+      writeFileSync(temp, bytes, { mode: Number(before.mode) & 0o777, flag: 'wx' })
+      utimesSync(temp, msFloor(before.mtimeNs), msFloor(before.mtimeNs))
+      renameSync(temp, path)
+    } catch {
+      rmSync(temp, { force: true })
+      return 0
+    }
+    return smudged
+  } catch {
+    return 0
+  }
+}
+
+/**
+ * Smudge the entries of `paths` in the twin's index (`index`, as read: only while the file is
+ * still that one), through git's lock: files quickClean proved by content to differ from their
+ * entries while git's second-grained stat check takes them for unchanged (`differs`). Every git
+ * after it (a status, a snapshot's or an intent's `git add` on a copy) reads those files again.
+ * False when the index could not be rewritten (locked, rewritten meanwhile).
+ */
+export function smudgeIndexedPaths(dir: string, index: TwinIndex, paths: readonly string[]): boolean {
+  const wanted = new Set(paths)
+  const at = index.paths.flatMap((p, i) => (wanted.has(p) ? [index.statAt[i] as number] : []))
+  const bytes = Buffer.from(index.bytes)
+  if (smudgeSizes(bytes, at) === 0) return true
+  const path = join(dir, '.git', 'index')
+  const before = lstatBigData(path)
+  return before !== undefined && indexIdentity(before) === index.identity && replaceIndex(path, bytes, before)
+}
+
+/**
+ * Put `bytes` in place of git's index at `path` (`.git/index`) through its lock, as git writes
+ * it: written whole into a file named by this run in `.git/twinsync` (INDEX_SMUDGE_TEMP), which
+ * takes the lock's name by a hard link (never over a lock that is there: another git at work),
+ * then is renamed over the index, with the index's times. A kill between the link and the rename
+ * leaves `index.lock` a link of this run's file: settling removes it once the run is gone
+ * (smudgeLockOfDeadRun in atomic-snapshot.ts), as a killed snapshot's swap is finished. False
+ * when locked or rewritten meanwhile.
+ */
+function replaceIndex(path: string, bytes: Buffer, before: BigStatData): boolean {
+  const lock = `${path}.lock`
+  const temp = lockTempName(join(dirname(path), 'twinsync', INDEX_SMUDGE_TEMP))
+  try {
+    mkdirSync(dirname(temp), { recursive: true })
+    writeFileSync(temp, bytes, { mode: Number(before.mode) & 0o777, flag: 'wx' })
+    utimesSync(temp, msFloor(before.mtimeNs), msFloor(before.mtimeNs))
+    try {
+      linkSync(temp, lock)
+    } catch {
+      return false
+    }
+    try {
+      const now = lstatBigData(path)
+      if (now === undefined || indexIdentity(now) !== indexIdentity(before)) throw new Error('the index was rewritten meanwhile')
+      renameSync(lock, path)
+      return true
+    } catch {
+      rmSync(lock, { force: true })
+      return false
+    }
+  } catch {
+    return false
+  } finally {
+    try {
+      rmSync(temp, { force: true })
+    } catch {}
+  }
+}
+
+/** The name (in `.git/twinsync`, made a run's by lockTempName) of the file replaceIndex writes and links as git's index lock. */
+export const INDEX_SMUDGE_TEMP = 'index-smudge'
+
+/** A file time (ns) as seconds for utimes, rounded down to the millisecond: never later than it was. */
+function msFloor(ns: bigint): number {
+  return Number(ns / 1_000_000n) / 1000
 }
 
 /** git's index format (Documentation/gitformat-index.txt), SHA-1 only; the caller has checked it with `checksumMatches`. */
@@ -494,8 +644,9 @@ function parseIndex(bytes: Buffer): Omit<TwinIndex, 'bytes' | 'identity' | 'mtim
  * their file — none recorded (a commit's new entries), another size or time, racy — left to
  * `contentMatches`.
  */
-function statDataDoubts(dir: string, index: TwinIndex): number[] | undefined {
+function statDataDoubts(dir: string, index: TwinIndex, blind: number[]): number[] | undefined {
   const doubtful: number[] = []
+  const indexS = index.mtimeNs / ONE_SECOND
   // A file changed shortly before the index was written (or after) proves nothing by its stat:
   // within 100 ms where files have nanosecond times (git built with USE_NSEC allows none), two
   // seconds where they are whole seconds (git without USE_NSEC: the same second).
@@ -519,9 +670,33 @@ function statDataDoubts(dir: string, index: TwinIndex): number[] | undefined {
     if (st === undefined) return undefined
     const verdict = statVerdict(view, statAt[i] ?? 0, st, racyFromFine, racyFromCoarse)
     if (verdict === 'other') return undefined
-    if (verdict === 'doubt') doubtful.push(i)
+    if (verdict === 'doubt') {
+      doubtful.push(i)
+      if (gitTrustsStat(view, statAt[i] ?? 0, st, indexS)) blind.push(i)
+    }
   }
   return doubtful
+}
+
+/**
+ * Whether git as Debian builds it (without USE_NSEC: times to the second) takes a file for its
+ * entry without reading it: ctime and mtime to the second, inode, owner and size as recorded,
+ * and its mtime before the index's second (git's racy rule). Asked of an entry whose stat data
+ * does not prove its file here (nanoseconds): a file whose times moved within the second git
+ * recorded (a rename into place or a chmod, then an edit keeping size and mtime) — an edit git
+ * cannot see (smudgeCtimeRacy), unless its content is compared (`differs`).
+ */
+function gitTrustsStat(view: DataView, at: number, st: BigStatData, indexS: bigint): boolean {
+  const mtimeS = st.mtimeNs / ONE_SECOND
+  return (
+    st.ctimeNs / ONE_SECOND === BigInt(view.getUint32(at)) &&
+    mtimeS === BigInt(view.getUint32(at + 8)) &&
+    mtimeS < indexS &&
+    Number(st.ino % U32) === view.getUint32(at + 20) &&
+    Number(st.uid % U32) === view.getUint32(at + 28) &&
+    Number(st.gid % U32) === view.getUint32(at + 32) &&
+    Number(st.size % U32) === view.getUint32(at + 36)
+  )
 }
 
 /**

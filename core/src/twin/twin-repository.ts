@@ -9,7 +9,7 @@ import { TWIN_LAYOUT, TwinSyncError, compareStrings, stableStringify } from '@tw
 import { inject, injectable } from '../di.js'
 import { Tokens } from '../tokens.js'
 import { SnapshotDraft, commitFirstFiles, refreshIndex, settleSnapshot, snapshotUnsettled, type Settled } from './atomic-snapshot.js'
-import { indexUnchanged, quickClean, readHead, readIndex, rememberClean, type QuickClean, type TwinIndex } from './quick-status.js'
+import { indexUnchanged, quickClean, readHead, readIndex, rememberClean, smudgeIndexedPaths, type QuickClean, type TwinIndex } from './quick-status.js'
 import type { GitClient, GitClientFactory } from './git.js'
 import { isTwinFile, listIndexed, listTwinFiles, readTwinFile, refuseNotRegular, removeTwinFile, twinFileMode, twinFileSizeSync, writeTwinFile, type CheckedFolders } from './twin-files.js'
 import { TwinLock } from './twin-lock.js'
@@ -384,7 +384,15 @@ export class TwinRepository implements TwinReader {
     lastQuick.set(this.dir, quick)
     if (quick.clean) return []
     // Above the cut-off the folders' stamps say whether any file is there that the index does not hold (quick-status.ts).
-    const dirty = await this.git.dirtyPaths({ indexedOnly: quick.onlyIndexed === true })
+    let dirty = await this.git.dirtyPaths({ indexedOnly: quick.onlyIndexed === true })
+    // Files the quick check proved by content to differ from their entries, which git (comparing
+    // times to the second) took for unchanged: their entries smudged in git's index, and git asked
+    // again, so that every git after it (a snapshot's or an intent's `git add`) reads them too.
+    const blind = quick.differs?.filter((path) => !dirty.includes(path)) ?? []
+    if (blind.length > 0) {
+      if (quick.index !== undefined && smudgeIndexedPaths(this.dir, quick.index, blind)) dirty = await this.git.dirtyPaths({ indexedOnly: quick.onlyIndexed === true })
+      for (const path of blind) if (!dirty.includes(path)) dirty.push(path)
+    }
     // A FIFO, socket or device at a twin document's path (git lists it as modified; an untracked
     // one git ignores, as the listings do): refused here, the look every command takes before it
     // reads the working twin, not read as a deleted document (twinNotRegularError). One lstat a path.
