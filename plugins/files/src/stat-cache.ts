@@ -473,11 +473,25 @@ export class StatCache {
     if (base === undefined || this.bytes.length < LOG_FROM || base.packages !== this.packages || base.walk !== this.walkRules) return false
     const removed: string[] = []
     for (const path of base.removed) if (!this.next.has(path)) removed.push(path)
-    for (const [path, at] of this.previous.all() ?? []) {
-      if (!this.next.has(path) && (at < this.bytes.length || base.overridden.has(path))) removed.push(path)
-    }
+    const previous = this.previous.all() ?? new Map<string, number>()
+    // Speed (issue 22, session 43): the cache's records gone are looked for only when some are.
+    // A record carried or found (a number in `next`) is a record of the cache under its own path,
+    // and a record made anew replaces one when the cache holds its path: when they account for
+    // every record of the cache, none is gone. A one-file snapshot of the scale root carries
+    // 19,500 records of its kept parts and asked `next` for each of the cache's 24,500 paths:
+    // 2.3-9.8 ms of CPU for that scan in-process (load 13), 0.1-1.9 ms for the count.
     let count = 0
-    for (const file of this.next.values()) if (typeof file !== 'number' || file >= this.bytes.length) count++
+    let accounted = 0
+    for (const [path, file] of this.next) {
+      if (typeof file === 'number') accounted++
+      else if (previous.has(path)) accounted++
+      if (typeof file !== 'number' || file >= this.bytes.length) count++
+    }
+    if (accounted !== previous.size) {
+      for (const [path, at] of previous) {
+        if (!this.next.has(path) && (at < this.bytes.length || base.overridden.has(path))) removed.push(path)
+      }
+    }
     const header = Buffer.from(JSON.stringify({ base: base.id, count, removed }), 'utf8')
     const out = new Writer(64 * 1024)
     out.bytes(LOG_MAGIC)
