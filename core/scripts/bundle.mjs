@@ -582,7 +582,8 @@ const inSdkLib = Object.keys(SDK_ENTRIES).filter((key) => !SDK_EAGER.includes(ke
  * the made documents, whose homes a run reads, the Debian services' table and its config checks,
  * the plan's capabilities and format version) from their module in sdk.cjs, run when one of its
  * names is first read (as light's modules are, so `history`, which runs light, does not run them);
- * every other name from the entry's module in sdk-lib.cjs. Every module of the CLI's bundle that
+ * every other name from the entry's module in sdk-lib.cjs (the index's from the one module that
+ * exports it: indexParts). Every module of the CLI's bundle that
  * imports the SDK, typebox or its value module asks for the entry when it first runs
  * (`require_index()`, see sharedSdkNamespaces) but reads a name only where it uses it (esbuild
  * reads `import_sdk.name` at each use), so a run that reads no other name and builds no schema
@@ -603,6 +604,42 @@ const SDK_LAZY_ENTRY = `function loadedOnRead(names, load, held) {
 }`
 /** The names of sdk/dist/<file>.js (`default` among them when it has one). */
 const distNames = async (file) => Object.keys(await import(pathToFileURL(join(sdk, 'dist', `${file}.js`)).href))
+/**
+ * Speed (issue 22, session 43): a name of the SDK's index that neither the light entry nor SDK_HELD
+ * gives is read from the one module of the index that exports it (`export * from './x.js'`, found
+ * by its names; typebox's `Type` from the typebox entry), loaded through sdk-lib.cjs as its own
+ * root, not from the whole index: a third-party plugin reads a few names (the dnf example: `Type`,
+ * its diagnostics, `fingerprint`), and the index ran every SDK module and typebox's for them. The
+ * same instance (each module runs once in sdk-lib.cjs, whichever root reaches it first); a name two
+ * modules export, or one from another package, comes from the whole index as before.
+ * The bench's plugin row (the dnf example installed first, an unchanged minbase snapshot;
+ * callgrind, node only, 2 scavenges every run): what the plugin adds 51.8 -> 42.4 M instructions
+ * (without it 370.4-371.6 M; with it 422.2 -> 414.0 M, three runs each within 0.1 M): about
+ * 12.0 -> 9.9 ms at the bench row's rate. What is left is mostly typebox's `Type`, which the
+ * example's schemas are built with as its module loads: sdk-lib.cjs's code cache read (+16 M) and
+ * typebox's ~700 modules run (their exports defined, +10 M in Object.defineProperty alone).
+ */
+const indexPartFiles = []
+async function indexParts(heldNames) {
+  const text = readFileSync(join(sdk, 'dist', 'index.js'), 'utf8')
+  const starred = [...text.matchAll(/^export \* from '\.\/([\w-]+)\.js';$/gm)].map((m) => m[1])
+  const fromTypebox = new Set([...text.matchAll(/^export \{ ([\w, ]+) \} from 'typebox';$/gm)].flatMap((m) => m[1].split(/,\s*/)))
+  const namesOf = new Map()
+  for (const file of starred) namesOf.set(file, new Set(await distNames(file)))
+  const parts = new Map()
+  for (const name of await distNames(SDK_ENTRIES.index)) {
+    if (heldNames.has(name) || name === 'default') continue
+    if (fromTypebox.has(name)) {
+      parts.set(name, 'typebox')
+      continue
+    }
+    const files = starred.filter((file) => namesOf.get(file).has(name))
+    if (files.length !== 1) continue
+    if (!indexPartFiles.includes(files[0])) indexPartFiles.push(files[0])
+    parts.set(name, files[0])
+  }
+  return parts
+}
 /** The entry text of each entry in sdk-lib.cjs (see SDK_LAZY_ENTRY). */
 const lazyEntries = []
 {
@@ -612,6 +649,15 @@ const lazyEntries = []
   for (const [i, file] of SDK_HELD.entries()) {
     held.push(`  let module${i}`, `  const held${i} = () => (module${i} ??= require('./dist/${file}.js'))`)
     for (const name of await distNames(file)) held.push(`  held[${JSON.stringify(name)}] ??= held${i}`)
+  }
+  // The index's other names: each from its own module in sdk-lib.cjs (`indexParts`, see there).
+  const heldNames = new Set([...(await distNames(SDK_ENTRIES[SDK_LIGHT])), ...(await Promise.all(SDK_HELD.map(distNames))).flat()])
+  for (const [name, part] of await indexParts(heldNames)) {
+    const at = part === 'typebox' ? inSdkLib.indexOf('typebox') : inSdkLib.length + indexPartFiles.indexOf(part)
+    held.push(`  held[${JSON.stringify(name)}] ??= part${at}`)
+  }
+  for (const at of new Set([inSdkLib.indexOf('typebox'), ...indexPartFiles.map((_, j) => inSdkLib.length + j)])) {
+    lazyEntries.push(`let partLib${at}`, `const part${at} = () => (partLib${at} ??= __twinsyncRequire('./sdk-lib.cjs').load(${at}))`)
   }
   lazyEntries.push(...held, '  return held', '}')
   for (const key of inSdkLib) {
@@ -635,7 +681,7 @@ const sdkSplit = await splitCjs({
     .filter((text) => text !== undefined)
     .concat(lazyEntries, SDK_LAZY_ENTRY)
     .join('\n'),
-  lazyRoots: inSdkLib.map((key) => join(sdk, 'dist', `${SDK_ENTRIES[key]}.js`)),
+  lazyRoots: [...inSdkLib.map((key) => join(sdk, 'dist', `${SDK_ENTRIES[key]}.js`)), ...indexPartFiles.map((file) => join(sdk, 'dist', `${file}.js`))],
   vendors: { execa: 'execa', '@secretlint/core': 'secretlint', '@secretlint/secretlint-rule-preset-recommend': 'secretlint', '@secretlint/profiler': 'secretlint' },
   options: {
     ...common,
@@ -667,6 +713,13 @@ const sdkSplit = await splitCjs({
 if (lazyTypeboxFiles !== 4) throw new Error(`bundle: lazyTypeboxRegExps rewrote ${lazyTypeboxFiles} typebox files, not the 4 this build expects`)
 const sdkFile = join(sdkOut, 'sdk.cjs')
 const sdkCjs = createRequire(sdkFile)(sdkFile)
+// Each index name read from its own module (indexParts) is the whole index's, the same object.
+{
+  const whole = createRequire(sdkFile)('./sdk-lib.cjs').load(inSdkLib.indexOf('index'))
+  const index = sdkCjs.index()
+  const differ = Object.keys(whole).filter((name) => index[name] !== whole[name])
+  if (differ.length > 0) throw new Error(`bundle: sdk.cjs's index() gives other values than the whole index for ${differ.join(', ')} (see indexParts)`)
+}
 /** Per SDK entry (SDK_OF's keys): what sharedSdkNamespaces needs to know of its module object. */
 const sdkShapes = {}
 for (const [key, file] of Object.entries(SDK_ENTRIES)) {
