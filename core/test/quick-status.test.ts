@@ -14,6 +14,7 @@ import { indexRecordLimit } from '../src/twin/index-record.js'
 import { editedSinceIndexed, quickClean, quickCleanLimit, readHead, readIndex, readRefId, smudgeIndexedPaths } from '../src/twin/quick-status.js'
 import { SAFE_PATH, setOwnPathForTests } from '@twinsync/sdk'
 import { notesProvider } from './support/notes-provider.js'
+import { pastThisSecond } from './support/past-this-second.js'
 import { unitRig, type UnitRig } from './support/unit-container.js'
 
 /**
@@ -45,11 +46,12 @@ describe('the twin read from .git without git (quick-status.ts)', function () {
 
   /**
    * What a later scheduled snapshot leaves: git found the twin clean, so the index's stat data
-   * was refreshed and the agreement recorded. A moment after the last change: the quick check
-   * (like git) distrusts the stat data of a file changed just before the index was written.
+   * was refreshed and the agreement recorded. In a later second than the last change: the quick
+   * check (like git) distrusts the stat data of a file changed just before the index was written,
+   * and the refresh smudges one whose ctime is in its own second (pastThisSecond).
    */
   async function settleClean(): Promise<void> {
-    await new Promise((resolve) => setTimeout(resolve, 150))
+    await pastThisSecond()
     const twin = rig.twin()
     assert.deepEqual(await twin.dirtyPaths({ underLock: true }), [])
     await twin.refreshStatData()
@@ -237,7 +239,7 @@ describe('the twin read from .git without git (quick-status.ts)', function () {
     assert.deepEqual(await withoutGit(() => dirty()), [], 'no git asked')
     assert.equal(await withoutGit(() => rig.twin().isExactly(commit)), true)
     // The next unchanged snapshot refreshes the stat data: nothing left to hash.
-    await new Promise((resolve) => setTimeout(resolve, 150))
+    await pastThisSecond()
     assert.equal((await snapshot()).commit, undefined)
     assert.deepEqual(Object.values(pick(quickClean(rig.twinDir))), [true, false])
   })
@@ -323,7 +325,7 @@ describe('the twin read from .git without git (quick-status.ts)', function () {
       assert.match(rig.git('show', 'HEAD:plans/README.md'), /# PLANS/)
       // Entries without stat data (`read-tree`, as the first snapshot's index has them): above the
       // cut-off too the next unchanged snapshot refreshes them (else git hashes their files at every status).
-      await new Promise((resolve) => setTimeout(resolve, 150))
+      await pastThisSecond()
       assert.deepEqual(await rig.twin().dirtyPaths({ underLock: true }), [])
       rig.git('read-tree', 'HEAD')
       assert.equal((quickClean(rig.twinDir) as { staleStatData: boolean }).staleStatData, true)

@@ -9,6 +9,7 @@ import { putBack } from '../src/twin/pull-move.js'
 import { quickClean, quickCleanLimit } from '../src/twin/quick-status.js'
 import { isTwinSyncError, setOwnPathForTests } from '@twinsync/sdk'
 import { notesProvider } from './support/notes-provider.js'
+import { pastThisSecond } from './support/past-this-second.js'
 import { unitRig, type UnitRig } from './support/unit-container.js'
 
 /**
@@ -454,7 +455,7 @@ describe('a person\'s edits in the twin are seen by a snapshot, below and above 
       await settled()
       assert.notEqual((await snapshot()).commit, undefined, 'the machine changed: a commit')
       assert.equal(quickClean(rig.twinDir, { anySize: true }).staleStatData, true, 'the commit\'s files have no stat data yet')
-      await new Promise((resolve) => setTimeout(resolve, 150))
+      await pastThisSecond()
       assert.equal((await snapshot()).commit, undefined)
       assert.equal(quickClean(rig.twinDir, { anySize: true }).staleStatData, false, 'refreshed')
     })
