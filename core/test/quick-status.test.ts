@@ -7,7 +7,7 @@ import { StatusWorkflow } from '../src/services/drift-status.js'
 import { SnapshotService } from '../src/snapshot/snapshot-service.js'
 import { refreshIndex, settleSnapshot } from '../src/twin/atomic-snapshot.js'
 import { asGoneRun, killAt } from './support/kill-points.js'
-import { SimpleGitClient } from '../src/twin/git.js'
+import { runGit, SimpleGitClient } from '../src/twin/git.js'
 import { TwinRepository } from '../src/twin/twin-repository.js'
 import { workingTree } from '../src/intent/intent-git.js'
 import { indexRecordLimit } from '../src/twin/index-record.js'
@@ -556,6 +556,19 @@ describe("an index entry git's second-grained stat check cannot vouch for, writt
     assert.equal(g(['status', '--porcelain']), '')
     assert.equal(smudgeIndexedPaths(dir, readIndex(dir) as NonNullable<ReturnType<typeof readIndex>>, ['a']), true, 'smudged once nothing is left')
     assert.equal(g(['status', '--porcelain']), '')
+  })
+
+  it("a refresh of git's own index before `reset --keep` (a pull --take-mirror) is not smudged: reset takes the entry it refreshed for up to date", async () => {
+    const file = join(dir, 'a')
+    await writeFile(file, 'machine 2\n')
+    g(['-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '-am', 'y'])
+    execFileSync('touch', ['-m', '-d', '2 minutes ago', file])
+    g(['update-index', '-q', '--refresh'])
+    await new Promise((resolve) => setTimeout(resolve, 1000 - (Date.now() % 1000) + 20))
+    await chmod(file, 0o600) // ctime moves in this second: the refresh records it
+    await runGit(dir, ['update-index', '-q', '--refresh'])
+    await runGit(dir, ['reset', '--keep', '--quiet', 'HEAD~1'])
+    assert.equal(await readFile(file, 'utf8'), 'machine 1\n')
   })
 
   it("adopt's `git add --all` (stageAll) smudges what it recorded in the second of a file's ctime change: git status sees the edit after it", async () => {

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join, posix } from 'node:path'
 import { findSecrets, mirrorPath, REDACTED, TwinSyncError, writeFileAtomic } from '@twinsync/sdk/light'
-import { logFields, lsTreeEntries, readBlobs, revParseCommit, runGit, runGitBytes } from '../twin/git.js'
+import { logFields, lsTreeEntries, readBlobs, revParseCommit, runGit, runGitBytes, tryGit } from '../twin/git.js'
 import { gcWhole } from '../twin/auto-pack.js'
 import { FORGET_RECORD, type ForgetRecord } from './forget-record.js'
 import { quoteArg, twinOnlyLines, type LineFor } from '../plan/command-text.js'
@@ -200,6 +200,10 @@ async function settleForgotten(dir: string, line: LineFor): Promise<void> {
   try {
     await stageWhatMoved(dir)
     const indexTree = (await runGit(dir, ['write-tree'])).trim()
+    // The index's stat data first: `read-tree -m -u` refreshes nothing and refuses an entry whose
+    // stat data is smudged (quick-status.ts's smudgeCtimeRacy: a refresh's, an add's) as "not
+    // uptodate", as remote-service's `reset --keep` did (session 41). A file that differs stays refused.
+    await tryGit(dir, ['update-index', '-q', '--refresh'])
     await runGit(dir, ['read-tree', '-m', '-u', indexTree, 'HEAD'])
   } catch (error) {
     throw new TwinSyncError('FORGET_UNFINISHED', `The twin's files could not be brought to the rewritten history: ${(error as Error).message.split('\n')[0]}`, {

@@ -248,7 +248,10 @@ async function seeEveryEdit<T>(dir: string, args: readonly string[], env: GitRun
     const started = Date.now()
     if (indexFlagsOf(index) !== 'plain') await clearIndexFlags(dir, index)
     const out = await run(worktree)
-    smudgeWrittenIndex(index, started, own === undefined)
+    // Not after a refresh of git's own index: it is there for the command after it (`reset --keep`,
+    // `read-tree -m -u`, which refresh nothing and refuse a smudged entry as "not uptodate"); that
+    // command's own write of the index is smudged.
+    if (own !== undefined || subcommandOf(args) !== 'update-index') smudgeWrittenIndex(index, started, own === undefined)
     return out
   }
   if (indexFlagsOf(index) === 'plain') return run(worktree)
