@@ -8,6 +8,7 @@ import { collectGarbage } from '../src/history/gc.js'
 import { SnapshotLog, kindOf } from '../src/history/snapshot-log.js'
 import { HistoryService } from '../src/history/history-service.js'
 import { SnapshotWorkflow } from '../src/services/take-snapshot.js'
+import { resolveSnapshot } from '../src/twin/git-tree-reader.js'
 import { notesProvider } from './support/notes-provider.js'
 import { serviceRig } from './support/service-rig.js'
 
@@ -68,6 +69,36 @@ describe('snapshot history', () => {
       await assert.rejects(log.label(second as string, bad), (e: unknown) => isTwinSyncError(e) && e.code === 'NAME_INVALID', bad)
     }
     assert.deepEqual((await log.changedPaths(first as string, second as string)).map((e) => `${e.change} ${e.path}`), ['A system/os.json'])
+  })
+
+  // Session 44 (attack): git reads a tag before a branch and before an abbreviated id, so a label
+  // named like another snapshot's id (as history prints it), like the branch or like HEAD took
+  // over that name for show, diff, label, revert and plan --from.
+  it('refuses a label git would read before a snapshot id, the branch or one of its own names, and resolves names the person meant', async () => {
+    const [first, second] = await repoWith(dir, [
+      { message: 'TwinSync init', daysAgo: 2, files: { 'twin.json': '{}' } },
+      { message: 'TwinSync snapshot x', daysAgo: 1, files: { 'system/os.json': '{}' } },
+    ])
+    const log = new SnapshotLog(dir)
+    const shown = (first as string).slice(0, 12)
+    for (const bad of [shown, shown.toUpperCase(), (first as string).slice(0, 4), 'cafe', '20261206', 'HEAD', 'ORIG_HEAD', 'FETCH_HEAD', 'main', `v1-g${shown}`]) {
+      await assert.rejects(log.label(second as string, bad), (e: unknown) => isTwinSyncError(e) && e.code === 'NAME_INVALID' && e.message.includes('cannot be a label'), bad)
+    }
+    assert.equal(git(dir, 'tag'), '', 'nothing labelled')
+    assert.equal(await resolveSnapshot(dir, shown), first, 'the id history prints still names its snapshot')
+    assert.equal(await resolveSnapshot(dir, 'main'), second)
+    for (const fine of ['abc', 'before-upgrade', '2026-12-06', 'deadbeef-x']) await log.label(first as string, fine)
+    assert.deepEqual((await log.get(first as string)).labels, ['2026-12-06', 'abc', 'before-upgrade', 'deadbeef-x'])
+  })
+
+  it('says a name of no single commit (a range, a tree, a file) is no snapshot, not that git failed', async () => {
+    await repoWith(dir, [
+      { message: 'TwinSync init', daysAgo: 2, files: { 'twin.json': '{}' } },
+      { message: 'TwinSync snapshot x', daysAgo: 1, files: { 'system/os.json': '{}' } },
+    ])
+    for (const notOne of ['HEAD..HEAD~1', 'HEAD~1...HEAD', 'HEAD^!', 'HEAD^{tree}', 'HEAD:twin.json']) {
+      await assert.rejects(resolveSnapshot(dir, notOne), (e: unknown) => isTwinSyncError(e) && e.code === 'SNAPSHOT_UNKNOWN', notOne)
+    }
   })
 
   it('gc folds old volatile-only snapshots into the next one and keeps everything else', async () => {

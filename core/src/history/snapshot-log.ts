@@ -1,6 +1,6 @@
 import { TwinSyncError, isTwinSyncError } from '@twinsync/sdk/light'
 import { historyLine, quoteArg, visibleText } from '../plan/command-text.js'
-import { EMPTY_TREE, LOG_PASS_ENV, checkIdField, logFields, parseNameStatus, runGit, type GitStatusEntry } from '../twin/git.js'
+import { EMPTY_TREE, LOG_PASS_ENV, checkIdField, logFields, parseNameStatus, runGit, tryGit, type GitStatusEntry } from '../twin/git.js'
 import { tagsAbsent } from '../twin/quick-status.js'
 
 export type SnapshotKind = 'init' | 'snapshot' | 'edit' | 'checkpoint' | 'apply' | 'revert' | 'adopt' | 'discard' | 'other'
@@ -130,6 +130,31 @@ export class SnapshotLog {
         details: { label: name },
       })
     }
+    await this.refuseShadowingLabel(name)
+  }
+
+  /**
+   * A label is a git tag, and git reads a tag before a branch and before an abbreviated commit id
+   * (session 44, attack): `label HEAD 0cca514e1676` made `show 0cca514e1676` and `revert
+   * 0cca514e1676` (the id history prints for another snapshot) name the labelled one, a label
+   * `main` made `show main` the labelled snapshot instead of the branch's tip, and a label `HEAD`
+   * made git warn "refname 'HEAD' is ambiguous" on every run. Refused (NAME_INVALID): a name of 4
+   * or more hex digits alone (any such name is the start of some commit's id, now or later: 4 is
+   * the shortest git takes), one of git's own names for a commit (HEAD, FETCH_HEAD, ORIG_HEAD…),
+   * and any name git already reads as a commit (a branch, a remote, an id's start).
+   */
+  private async refuseShadowingLabel(name: string): Promise<void> {
+    const refuse = (why: string) => {
+      throw new TwinSyncError('NAME_INVALID', `"${name}" cannot be a label: ${why}`, {
+        nextStep: 'Choose another name, one git reads as nothing else (such as `before-upgrade`); nothing was labelled.',
+        details: { label: name },
+      })
+    }
+    if (/^[0-9a-fA-F]{4,}$/.test(name)) refuse('git would read it as a commit id, and it would hide the snapshot whose id starts so')
+    if (/^(?:[A-Z_]*HEAD|AUTO_MERGE)$/.test(name)) refuse(`git uses ${name} as a name of its own`)
+    // Before the tag exists, whatever git reads the name as is what the label would hide.
+    const read = await tryGit(this.dir, ['rev-parse', '--verify', '--quiet', `${name}^{commit}`])
+    if (read.ok && read.output.trim() !== '') refuse(`git already reads it as commit ${read.output.trim().slice(0, 12)} (a branch, a remote or the start of a commit id), which the label would hide`)
   }
 
   /** Label a snapshot: a git tag, so plain git shows it too. */

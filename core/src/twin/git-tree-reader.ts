@@ -1,5 +1,5 @@
 import type { TwinReader } from '@twinsync/sdk'
-import { TwinSyncError, compareStrings } from '@twinsync/sdk/light'
+import { TwinSyncError, compareStrings, isTwinSyncError } from '@twinsync/sdk/light'
 import { BatchReader, lsTreeEntries, revParseCommit, runGit } from './git.js'
 import { twinPathParts, twinSymlinkError } from './twin-files.js'
 import { historyLine } from '../plan/command-text.js'
@@ -124,8 +124,13 @@ export class LazyBatch {
 /** Resolve a reference (a hash, HEAD~2, a tag) to a full commit id, as git does: for TwinSync's own use (the observed commit, a sealed plan's basis). */
 export async function resolveCommit(dir: string, ref: string): Promise<string> {
   if (ref.startsWith('-') || /[\0\n]/.test(ref)) throw unknownRef(dir, ref)
-  // A missing git or a damaged repository is said as such, not as an unknown snapshot.
-  const commit = await revParseCommit(dir, ref)
+  // A missing git or a damaged repository is said as such, not as an unknown snapshot; a name of a
+  // tree or a file (`HEAD^{tree}`, `HEAD:twin.json`), which git refuses as "expected commit type",
+  // is the person's, not git's failure (session 44: GIT_FAILED before).
+  const commit = await revParseCommit(dir, ref).catch((error: unknown) => {
+    if (isTwinSyncError(error) && error.code === 'GIT_FAILED' && /expected commit type/.test(String((error.details as { git?: string } | undefined)?.git))) return undefined
+    throw error
+  })
   if (commit === undefined) throw unknownRef(dir, ref)
   return commit
 }

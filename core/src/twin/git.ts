@@ -531,8 +531,11 @@ function refLocked(lock: string): TwinSyncError {
 
 /** The full id of a commit, or undefined when `ref` names none (unknown, or no commit yet). */
 export async function revParseCommit(dir: string, ref: string): Promise<string | undefined> {
-  // --quiet: an unknown name exits 1 with no message, which simple-git passes as empty output.
-  return (await runGit(dir, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`])).trim() || undefined
+  // --quiet: an unknown name exits 1 with no message, which simple-git passes as empty output. A
+  // range (`A..B`, `A...B`, `B^!`) exits 1 too, having printed its ends (`B` and `^A`): not one
+  // commit either (session 44: `show HEAD..HEAD~1` was a GIT_FAILED of the rev-list after it).
+  const out = (await runGit(dir, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`])).trim()
+  return OBJECT_ID.test(out) ? out : undefined
 }
 
 export interface GitObject {
