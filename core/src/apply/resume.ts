@@ -304,6 +304,26 @@ export function refuseUnlessContinuing(record: ApplyInProgress, options: { plan:
 }
 
 /**
+ * `forget` and `gc --squash-volatile-older-than` write history again and prune the commits they
+ * replace, and an interrupted apply's record names two of them by id (the state it heads for, the
+ * checkpoint), in a file no rewrite moves. Session 44 (attack): an apply killed half way, then
+ * `forget /etc/app.conf` (or gc's fold): every later `plan`, `status` and `apply` failed with
+ * GIT_FAILED "fatal: not a tree object" (the commit the record names pruned), the apply could
+ * neither be finished nor reverted (its checkpoint gone too), and only removing the record by hand
+ * went on. Refused while the record is there (APPLY_INTERRUPTED, exit 2, nothing changed): finish
+ * the apply or revert to its checkpoint first, which takes one command and clears the record.
+ */
+export async function refuseRewriteWhileInterrupted(twinDir: string, target: CommandTarget, command: readonly string[]): Promise<void> {
+  const record = await readApplyRecord(twinDir, target)
+  if (record === undefined) return
+  const kind = record.kind === 'revert' ? 'A revert' : 'An apply'
+  throw new TwinSyncError('APPLY_INTERRUPTED', `${kind} started ${record.startedAt} was interrupted, and \`twinsync ${command[0]}\` rewrites the history its record names (${record.intended.slice(0, 12)}${record.checkpoint === null ? '' : `, checkpoint ${record.checkpoint.slice(0, 12)}`}); nothing was changed`, {
+    nextStep: `Finish it with \`${twinsyncLine(['apply'], target)}\`${record.checkpoint === null ? '' : ` or go back with \`${twinsyncLine(['revert', record.checkpoint.slice(0, 12)], target)}\``}, then run \`${twinsyncLine(command, target)}\` again.`,
+    details: { intended: record.intended, checkpoint: record.checkpoint },
+  })
+}
+
+/**
  * Instructions (commands) that finished before the interruption are not run again: the record
  * of run-once commands is written only with the snapshot after the apply, which never came.
  */

@@ -5,6 +5,7 @@ import { inject, injectable } from '../di.js'
 import { finishInterruptedForget, forgetInHistory, type ForgetReport, type ForgetRequest } from '../history/forget.js'
 import { recordForgotten } from '../history/forgotten-paths.js'
 import { IntentService } from '../intent/intent-service.js'
+import { refuseRewriteWhileInterrupted } from '../apply/resume.js'
 import { readRemoteSettings } from '../remote/remote-settings.js'
 import { TwinRepository } from '../twin/twin-repository.js'
 
@@ -41,6 +42,8 @@ export class ForgetWorkflow {
       // A forget killed half way is finished first (its record; forget.ts), with or without a request.
       const finished = await finishInterruptedForget(twin.dir, (args) => this.target.line(args, twin.dir))
       if (nothingNamed && finished === undefined) throw invalid()
+      // An interrupted apply's record names commits the rewrite would replace and prune (resume.ts).
+      if (!nothingNamed) await refuseRewriteWhileInterrupted(twin.dir, this.target.get(twin.dir), ['forget', ...request.paths, ...request.rules.flatMap((r) => ['--rule', r])])
       // Pending edits stay pending through the rewrite, unless one is of what is forgotten (TWIN_DIRTY, forgetInHistory).
       const pending = {
         paths: await twin.dirtyPaths(),
