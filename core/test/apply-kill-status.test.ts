@@ -1,15 +1,13 @@
 import { strict as assert } from 'node:assert'
-import { readFile, rm } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ApplyService } from '../src/apply/apply-service.js'
-import { machineLockPath, MACHINE_LOCK_DIR } from '../src/apply/machine-lock.js'
 import { readApplyRecord } from '../src/apply/resume.js'
 import { renderStatus } from '../src/cli/render.js'
 import { ON_MACHINE, StatusWorkflow, inSync } from '../src/services/drift-status.js'
 import { PlanWorkflow } from '../src/services/make-plan.js'
 import { smallTwin, type SmallTwin } from '../../test/support/in-process-twin.js'
-import { writeTwinFile } from '../../test/support/twin-edit.js'
-import { asGoneRun, Killed, killAt } from './support/kill-points.js'
+import { applyKilledAtSecondStep, removeApplyRig } from './support/killed-apply.js'
 import { twinsyncLine } from '../src/plan/command-text.js'
 /** Lines as a run on this machine's default twin and configuration says them (no flags). */
 const LINE = (args: readonly string[]) => twinsyncLine(args, { root: '/' })
@@ -28,35 +26,10 @@ describe('an apply killed between its steps', function () {
   before(async () => {
     rig = await smallTwin('twinsync-apply-kill-')
   })
-  after(async () => {
-    const lock = machineLockPath(rig.root, MACHINE_LOCK_DIR)
-    await rm(lock, { force: true })
-    await rm(lock.replace(/\.lock$/, '.began'), { force: true })
-    await rm(rig.dir, { recursive: true, force: true })
-  })
+  after(() => removeApplyRig(rig))
 
   it('status says the step on the machine is the interrupted apply\'s, not "done outside TwinSync"; the next apply (asGoneRun, no hand cleanup) finishes it', async () => {
-    await writeTwinFile(rig.twin, 'filesystem/etc/hostname', 'renamed\n')
-    await writeTwinFile(rig.twin, 'filesystem/etc/motd', 'Hello\n')
-    const plan = await (await rig.container()).resolve(PlanWorkflow).plan({})
-    assert.deepEqual(plan.changes.map((c) => c.id).sort(), ['files:replace:/etc/hostname', 'files:replace:/etc/motd'])
-    const second = plan.changes[1]?.resource ?? ''
-    const first = plan.changes[0]?.resource ?? ''
-    const name = second.slice(second.lastIndexOf('/') + 1)
-    // Killed at the first call that writes the second step's file on the machine.
-    const point = killAt((call) => call.includes(`${rig.root}/etc/`) && call.includes(name))
-    let killed: unknown
-    try {
-      await (await rig.container()).resolve(ApplyService).apply({ plan, fromFile: false, acceptHighRisk: true, signal: new AbortController().signal })
-    } catch (error) {
-      killed = error
-    } finally {
-      await new Promise((resolve) => setImmediate(resolve))
-      point.restore()
-    }
-    assert.equal(point.hit, true, `not killed at ${second}: ${String(killed)}`)
-    assert.ok(killed instanceof Killed || (killed as { cause?: unknown }).cause instanceof Killed, String(killed))
-    asGoneRun(rig.twin)
+    const { first, second } = await applyKilledAtSecondStep(rig)
 
     const wanted: Record<string, string> = { '/etc/hostname': 'renamed\n', '/etc/motd': 'Hello\n' }
     assert.equal(await readFile(join(rig.root, first), 'utf8'), wanted[first], 'the first step is on the machine')

@@ -1,17 +1,15 @@
 import { strict as assert } from 'node:assert'
 import { execFileSync } from 'node:child_process'
-import { readFile, rm } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { isTwinSyncError } from '@twinsync/sdk'
 import { ApplyService } from '../src/apply/apply-service.js'
-import { machineLockPath, MACHINE_LOCK_DIR } from '../src/apply/machine-lock.js'
 import { readApplyRecord } from '../src/apply/resume.js'
 import { PlanWorkflow } from '../src/services/make-plan.js'
 import { ForgetWorkflow } from '../src/services/run-forget.js'
 import { GcWorkflow } from '../src/services/run-gc.js'
 import { smallTwin, type SmallTwin } from '../../test/support/in-process-twin.js'
-import { writeTwinFile } from '../../test/support/twin-edit.js'
-import { asGoneRun, Killed, killAt } from './support/kill-points.js'
+import { applyKilledAtSecondStep, removeApplyRig } from './support/killed-apply.js'
 
 const refs = (twin: string) => execFileSync('git', ['-C', twin, 'for-each-ref', '--format=%(refname) %(objectname)'], { encoding: 'utf8' })
 
@@ -28,33 +26,10 @@ describe('forget and gc --squash while an apply is interrupted', function () {
   before(async () => {
     rig = await smallTwin('twinsync-rewrite-interrupted-')
   })
-  after(async () => {
-    const lock = machineLockPath(rig.root, MACHINE_LOCK_DIR)
-    await rm(lock, { force: true })
-    await rm(lock.replace(/\.lock$/, '.began'), { force: true })
-    await rm(rig.dir, { recursive: true, force: true })
-  })
+  after(() => removeApplyRig(rig))
 
   it('are refused (APPLY_INTERRUPTED, history unchanged); once the apply is finished, forget goes through and the next plan reads the twin', async () => {
-    await writeTwinFile(rig.twin, 'filesystem/etc/hostname', 'renamed\n')
-    await writeTwinFile(rig.twin, 'filesystem/etc/motd', 'Hello\n')
-    const plan = await (await rig.container()).resolve(PlanWorkflow).plan({})
-    const second = plan.changes[1]?.resource ?? ''
-    const name = second.slice(second.lastIndexOf('/') + 1)
-    // Killed (kill -9, in process) at the first call that writes the second step's file on the machine.
-    const point = killAt((call) => call.includes(`${rig.root}/etc/`) && call.includes(name))
-    let killed: unknown
-    try {
-      await (await rig.container()).resolve(ApplyService).apply({ plan, fromFile: false, acceptHighRisk: true, signal: new AbortController().signal })
-    } catch (error) {
-      killed = error
-    } finally {
-      await new Promise((resolve) => setImmediate(resolve))
-      point.restore()
-    }
-    assert.equal(point.hit, true, `not killed at ${second}: ${String(killed)}`)
-    assert.ok(killed instanceof Killed || (killed as { cause?: unknown }).cause instanceof Killed, String(killed))
-    asGoneRun(rig.twin)
+    await applyKilledAtSecondStep(rig)
     const record = await readApplyRecord(rig.twin, { root: '/' })
     assert.notEqual(record, undefined, 'the apply is interrupted')
 
