@@ -198,6 +198,29 @@ describe('TwinLock', () => {
     await assert.rejects(new TwinLock(path).acquire('snapshot'), (e: unknown) => isTwinSyncError(e) && e.code === 'LOCK_HELD' && /apply \(pid 1,/.test(e.message))
   })
 
+  // Session 44 (attack): an apply killed -9 whose parent never waited on it stays a zombie, and
+  // its /proc entry (same pid, same start time) held the lock for as long as that parent lived.
+  it('a holder that has ended but is not reaped yet (a zombie) does not hold it', async () => {
+    const path = join(base, 'lock')
+    // `sleep 0` ends at once; the shell it was started by becomes `sleep 30`, which never reaps it.
+    const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] })
+    try {
+      const pid = Number(await new Promise<string>((resolve) => parent.stdout.once('data', (d: Buffer) => resolve(d.toString()))))
+      const stat = async () => (await readFile(`/proc/${pid}/stat`, 'utf8')).replace(/^.*\) /s, '').split(' ')
+      for (let i = 0; i < 200 && (await stat())[0] !== 'Z'; i++) await new Promise((resolve) => setTimeout(resolve, 10))
+      const [state, , , , , , , , , , , , , , , , , , , startTime] = await stat()
+      assert.equal(state, 'Z', `process ${pid} is a zombie`)
+      assert.equal(startTimeOf(pid), null, 'a zombie has no start time as a holder')
+      await writeFile(path, JSON.stringify({ pid, startTime, bootId: null, host: hostname(), purpose: 'apply', since: 'then' }) + '\n')
+      const lock = new TwinLock(path)
+      await lock.acquire('snapshot')
+      assert.equal(JSON.parse(await readFile(path, 'utf8')).pid, process.pid)
+      await lock.release()
+    } finally {
+      parent.kill('SIGKILL')
+    }
+  })
+
   it('a half-written lock is held while fresh and stale once old', async () => {
     const path = join(base, 'lock')
     await writeFile(path, '') // an O_EXCL lock whose pid was never written
