@@ -80,6 +80,7 @@ export const ERROR_CODES = {
   XATTR_REFUSED: 'The twin asks for an extended attribute TwinSync does not set (trusted.*, a security label, an unknown namespace) or gives a malformed value or capability',
   TWIN_SPARSE: 'The working twin is a sparse checkout: files git leaves out are missing, and TwinSync would read them as deleted',
   SCRIPT_INVALID: 'A plan names a script outside the twin\'s scripts/ folder, or one that does not exist',
+  SCHEDULE_UNSAFE: 'The schedule would run as root a node or twinsync that a user other than root can change (its file or a folder on its way)',
 } as const
 
 export type ErrorCode = keyof typeof ERROR_CODES

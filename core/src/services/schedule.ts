@@ -1,4 +1,4 @@
-import { access, lstat, mkdir, readdir, readFile, rm } from 'node:fs/promises'
+import { access, lstat, mkdir, readdir, readFile, realpath, rm } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { execa } from 'execa'
 import { TwinSyncError } from '@twinsync/sdk/errors'
@@ -210,6 +210,7 @@ export async function enableSchedule(target: ScheduleTarget, every: string, opti
   const seconds = parseEvery(every)
   const argv = snapshotCommand(target)
   const root = target.root
+  if (root === '/') await refuseChangeableByOthers(argv.slice(0, 2))
   await removeKilledTemps(root)
   if (options.apt === true) await write(join(root, SCHEDULE_APT_HOOK), aptHook(target))
   if (await hasSystemd(root)) {
@@ -229,6 +230,49 @@ export async function enableSchedule(target: ScheduleTarget, every: string, opti
     await write(join(root, SCHEDULE_CRON), `${MARKER}\nSHELL=/bin/sh\n${cronSchedule(seconds)} root ${argv.map(cronWord).join(' ')} >/dev/null 2>&1\n`)
   }
   return { action: 'enabled', ...(await scheduleStatus(target)) }
+}
+
+/**
+ * What the timer, the cron line and the apt hook run, they run as root, unattended, for as long as
+ * the schedule stays: node and the twinsync entry by the paths in use at `enable`. Session 44
+ * (attack): `sudo env PATH=$PATH twinsync schedule enable --apt` with node from a user's nvm
+ * (`/home/bob/.nvm/…/bin/node`) or twinsync `npm link`ed from a user's checkout wrote units that
+ * ran files bob could rewrite: whoever became bob (any program he runs) became root at the next
+ * tick or apt run. Refused (SCHEDULE_UNSAFE, exit 2, nothing written) when either file, as named
+ * or as its links resolve, or a folder on the way to it is owned by a user other than root, or
+ * writable by others than root (a folder with the sticky bit, as /tmp, keeps root's entries
+ * root's). Only for this machine's own schedule (`--root /`) and when this run is root's, which
+ * is what can write it; the files under the package's folder are not walked.
+ */
+export async function refuseChangeableByOthers(programs: readonly string[], uid: number | undefined = process.geteuid?.()): Promise<void> {
+  if (uid !== 0) return
+  const found: Array<{ path: string; why: string }> = []
+  for (const named of programs) {
+    const real = await realpath(named).catch(() => named)
+    for (const start of new Set([named, real])) {
+      for (let path = start; ; path = dirname(path)) {
+        const why = changeableBy(await lstat(path).catch(() => undefined))
+        if (why !== undefined && !found.some((f) => f.path === path)) found.push({ path, why })
+        if (path === dirname(path)) break
+      }
+    }
+  }
+  if (found.length === 0) return
+  throw new TwinSyncError('SCHEDULE_UNSAFE', `The schedule would run as root ${programs.join(' ')}, which another user can change: ${found.slice(0, 3).map((f) => `${f.path} (${f.why})`).join(', ')}; nothing was written`, {
+    nextStep: 'Put node and twinsync where only root can write (Debian\'s nodejs; the checkout cloned and set up as root outside any user\'s home, as the README says), then enable the schedule with that twinsync.',
+    details: { programs, changeable: found },
+  })
+}
+
+/** Why an entry on the way to a program root runs is not root's alone, or undefined when it is. */
+function changeableBy(st: Awaited<ReturnType<typeof lstat>> | undefined): string | undefined {
+  // A link cannot be changed in place: replacing it takes its folder, checked on its own.
+  if (st === undefined || st.isSymbolicLink()) return undefined
+  if (st.uid !== 0) return `owned by uid ${st.uid}`
+  const sticky = st.isDirectory() && (Number(st.mode) & 0o1000) !== 0
+  if ((Number(st.mode) & 0o002) !== 0 && !sticky) return 'writable by every user'
+  if ((Number(st.mode) & 0o020) !== 0 && st.gid !== 0 && !sticky) return `writable by group ${st.gid}`
+  return undefined
 }
 
 export async function disableSchedule(target: ScheduleTarget): Promise<ScheduleResult> {
