@@ -106,6 +106,23 @@ describe('forget: taking secrets out of the whole history', () => {
     assert.equal(git(dir, 'rev-parse', 'HEAD'), head)
   })
 
+  // Session 44 (attack): `forget twin.json` left a twin no command opened (REPO_NOT_TWIN), and
+  // `forget system/journal/commands.json` had run-once commands that ran planned again, unwarned.
+  it('refuses the twin\'s own records, or a folder holding one, and changes nothing; --rule still redacts inside them', async () => {
+    commitFiles(dir, { 'system/journal/commands.json': '{"k":{"summary":"run mysql -pQw3rtyUi0p","appliedAt":"x"}}\n' }, 'fourth')
+    const head = git(dir, 'rev-parse', 'HEAD')
+    for (const path of ['twin.json', './twin.json', 'system/journal/commands.json', 'system/journal', 'system', 'system/']) {
+      await assert.rejects(forgetInHistory(dir, { paths: ['/etc/app/db.conf', path], rules: [] }), (e: unknown) => isTwinSyncError(e) && e.code === 'FORGET_INVALID' && e.message.includes(path) && e.nextStep?.includes('--rule') === true, path)
+      assert.equal(git(dir, 'rev-parse', 'HEAD'), head, path)
+    }
+    // A neighbour of a record is anyone's to forget.
+    await forgetInHistory(dir, { paths: ['system/logs'], rules: [] })
+    await forgetInHistory(dir, { paths: [], rules: ['any'] })
+    assert.equal(git(dir, 'show', 'HEAD:twin.json'), '{}\n')
+    assert.doesNotMatch(git(dir, 'show', 'HEAD:system/journal/commands.json'), /Qw3rtyUi0p/)
+    assert.match(git(dir, 'show', 'HEAD:system/journal/commands.json'), /"k":/)
+  })
+
   // Session 17: a forget stopped after its refs moved left what it forgot in the working twin.
   it('stopped after the refs moved: the twin is refused until finished; finishing brings the files to the rewritten branch and keeps a person\'s other edit', async () => {
     // Once the refs moved, the index is locked: the working twin cannot follow, as after a kill there.

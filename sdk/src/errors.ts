@@ -58,7 +58,7 @@ export const ERROR_CODES = {
   MACHINE_ID_UNKNOWN: 'The target has no machine id that says which machine it is',
   TWIN_DIRTY: 'The twin has uncommitted edits that an operation would overwrite',
   SECRET_IN_PUSH: 'What is about to be pushed contains a secret',
-  FORGET_INVALID: '`twinsync forget` was given neither a path nor a --rule',
+  FORGET_INVALID: '`twinsync forget` was given neither a path nor a --rule, or a path that is the twin\'s own record (twin.json, the record of the run-once commands)',
   FORGET_NOTHING: 'No snapshot holds the paths or findings `twinsync forget` was asked to remove',
   TOKEN_MISSING: 'No token was found for the mirror',
   LABEL_EXISTS: 'A snapshot label of that name already exists',

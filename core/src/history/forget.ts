@@ -8,6 +8,7 @@ import { gcWhole } from '../twin/auto-pack.js'
 import { FORGET_RECORD, type ForgetRecord } from './forget-record.js'
 import { quoteArg, twinOnlyLines, type LineFor } from '../plan/command-text.js'
 import { commitTree } from '../intent/intent-git.js'
+import { COMMANDS_LEDGER } from '../plan/plan-instructions.js'
 
 export interface ForgetRequest {
   /** Machine paths (/etc/x: its mirrored copy filesystem/etc/x) or twin paths (system/logs/journal.txt); folders too. */
@@ -59,6 +60,7 @@ export async function forgetInHistory(
 ): Promise<ForgetReport> {
   const line = options.line ?? twinOnlyLines(dir)
   const wanted = request.paths.map(twinPathOf)
+  refuseOwnRecords(request.paths, wanted, line)
   await refuseStaged(dir)
   const rules = new Set(request.rules)
   const refs = await localRefs(dir)
@@ -137,6 +139,27 @@ export async function forgetInHistory(
   await moveRefs(dir, refs, moved)
   await settleForgotten(dir, line)
   return report
+}
+
+/**
+ * The twin's own records, which no snapshot of the machine makes again: twin.json (whose twin it
+ * is: without it the twin is none, REPO_NOT_TWIN for every command) and the record of the run-once
+ * commands that ran (COMMANDS_LEDGER: without it every such command is planned again as a new one,
+ * with no COMMAND_RAN_BEFORE warning either, the last snapshot's record being forgotten too).
+ * Session 44 (attack): `forget twin.json` (the hostname is in it) left a twin no command would
+ * open, whose next step was to make a new one; `forget system/journal/commands.json` (a command's
+ * password is in its summary) had `sh -c '…'` planned to run again. Refused (FORGET_INVALID, exit
+ * 2, nothing changed), a folder holding one too; a secret inside one is forgotten with `--rule`,
+ * which redacts it and keeps the record.
+ */
+function refuseOwnRecords(asked: readonly string[], wanted: readonly string[], line: LineFor): void {
+  const own = ['twin.json', COMMANDS_LEDGER]
+  const hit = wanted.flatMap((w, i) => (own.some((o) => o === w || o.startsWith(`${w}/`)) ? [asked[i] ?? w] : []))
+  if (hit.length === 0) return
+  throw new TwinSyncError('FORGET_INVALID', `Not forgotten: ${hit.join(', ')} ${hit.length === 1 ? 'is or holds' : 'are or hold'} the twin's own records (twin.json: whose twin it is; ${COMMANDS_LEDGER}: which run-once commands ran), which no snapshot writes again; nothing was changed`, {
+    nextStep: `To take a secret out of them, forget the finding instead: \`${line(['forget', '--rule', 'any'])}\` redacts it in every snapshot and keeps the records (or name its rule).`,
+    details: { paths: hit },
+  })
 }
 
 /**
