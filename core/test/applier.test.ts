@@ -235,6 +235,8 @@ describe('Applier', () => {
       ])
       assert.equal(steps[0]?.message, 'The hung-s43 provider did not answer apply() within 150 ms (providers.applyTimeoutMs): TwinSync stopped waiting for it; this change may be half done on the machine, and stays pending')
       assert.equal(steps[2]?.message, "not started: the hung-s43 provider's apply did not finish in time (providers.applyTimeoutMs), and may still be changing the machine")
+      // Its journal says so of the step given up on only (status's lastApply.halfDone, session 44).
+      assert.deepEqual(steps.map((s) => s.halfDone), [true, undefined, undefined])
       assert.deepEqual(apt.calls, [['apt:install:a']])
     } finally {
       setCallTimeouts({})

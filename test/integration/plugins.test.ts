@@ -345,8 +345,18 @@ describe('a plugin provider that answers wrongly', function () {
       assert.equal(await readFile(join(root, 'etc/motd'), 'utf8'), 'applied beside a hang\n')
       const status = await cli.twinsync(['status', '--json', '--root', root, '--repo', cli.twinDir])
       assert.equal(status.code, 0, status.stderr)
-      const pending = (JSON.parse(status.stdout) as { pending: { items: Array<{ id: string; reason: string }> } }).pending.items
+      const pending = (JSON.parse(status.stdout) as { pending: { items: Array<{ id: string; reason: string; lastApply?: Record<string, unknown> }> } }).pending.items
       assert.deepEqual(pending.map((p) => p.id), ['unsound:set:state'], 'the ask is kept')
+      // Session 44: with the failure, not "asked for in the twin, not applied yet" (the run had given
+      // up on the provider, its snapshot could not compare the domain and dropped the reason).
+      const said = 'The unsound provider did not answer apply() within 2 s (providers.applyTimeoutMs): TwinSync stopped waiting for it; this change may be half done on the machine, and stays pending'
+      const at = /^failed in the apply of (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ): /.exec(pending[0]?.reason ?? '')?.[1]
+      assert.equal(pending[0]?.reason, `failed in the apply of ${at}: ${said}`)
+      const journal = `system/journal/apply-${at?.replace(/[:]/g, '')}.json`
+      assert.deepEqual(pending[0]?.lastApply, { at, outcome: 'failed', code: 'PROVIDER_FAILED', message: said, halfDone: true, journal })
+      assert.equal((await runOk(['git', '-C', cli.twinDir, 'cat-file', '-e', `HEAD:${journal}`])).code, 0, 'the journal it names')
+      const text = await cli.twinsync(['status', '--root', root, '--repo', cli.twinDir])
+      assert.ok(text.stdout.includes(`    unsound:set:state  the twin asks to set the state (failed in the apply of ${at}: ${said}) [PROVIDER_FAILED]\n      Next step: it may be half done on the machine: check it there before you apply again (that apply's journal: ${journal})`), text.stdout)
     })
   })
 
@@ -359,6 +369,14 @@ describe('a plugin provider that answers wrongly', function () {
     assert.match(r.stdout, notTheResult('apply', 'no results list'))
     assert.doesNotMatch(r.stdout + r.stderr, /internal error|bug in TwinSync/)
     assert.equal(await readFile(join(root, 'etc/motd'), 'utf8'), 'applied\n')
+    // status says that failure (not "maybe half done": the provider answered).
+    const status = await cli.twinsync(['status', '--json', '--root', root, '--repo', cli.twinDir])
+    const item = (JSON.parse(status.stdout) as { pending: { items: Array<{ id: string; reason: string; lastApply?: Record<string, unknown> }> } }).pending.items.find((i) => i.id === 'unsound:set:state')
+    const said = 'The unsound provider failed in apply(): it returned no results list, not the apply() result the SDK describes'
+    assert.match(item?.reason ?? '', new RegExp(`^failed in the apply of \\S+: ${said.replace(/[()]/g, '\\$&')}$`))
+    const { at, journal, ...rest } = item?.lastApply ?? {}
+    assert.deepEqual(rest, { outcome: 'failed', code: 'PROVIDER_FAILED', message: said })
+    assert.equal(journal, `system/journal/apply-${String(at).replace(/:/g, '')}.json`)
   })
 
   // Session 43: a twin's tree holds a path as a file or as a folder, never both, and holds it once.

@@ -108,6 +108,8 @@ export class Applier {
     }
     const steps = new Map<string, JournalStep>()
     const general: Diagnostic[] = []
+    // The changes a provider's apply had not reported when it was given up on (GuardedRun.halfDone).
+    const halfDone = new Set<string>()
     // A reload's verdict is in (a failed one is rolled back first): the files it follows leave the
     // record of the reload window (PendingChecks). Written before the apply goes on.
     const forgetting: Array<Promise<void>> = []
@@ -135,6 +137,7 @@ export class Applier {
         ...(result.message === undefined ? {} : { message: result.message }),
         ...(result.outputTail === undefined ? {} : { outputTail: result.outputTail }),
         ...(named === undefined || named.length === 0 ? {} : { diagnostics: named }),
+        ...(result.status === 'failed' && halfDone.has(change.id) ? { halfDone: true as const } : {}),
       })
       if (change.category === 'services' && RELOADS.has(change.operation)) forgetting.push(this.pending.reloadDone(change.id, root))
       options.onResult?.(change, result)
@@ -168,6 +171,7 @@ export class Applier {
             writersOf: (id) => needed.get(id) ?? [],
             checking,
             gaveUp: (provider) => void (gaveUpOn ??= provider),
+            halfDone: (id) => void halfDone.add(id),
           }),
         ),
       )
@@ -280,7 +284,9 @@ export class Applier {
       // A call given up on: each change it had not reported may be half done; it stays pending (the machine is not the twin).
       const message = outcome.timedOut === true ? `${outcome.diagnostic.summary}; this change may be half done on the machine, and stays pending` : outcome.diagnostic.summary
       for (const c of changes) {
-        if (!reported.has(c.id)) report(c, { id: c.id, status: 'failed', message, diagnostics: [outcome.diagnostic] })
+        if (reported.has(c.id)) continue
+        if (outcome.timedOut === true) run.halfDone(c.id)
+        report(c, { id: c.id, status: 'failed', message, diagnostics: [outcome.diagnostic] })
       }
     }
     await run.checking.settle((id) => run.statusOf(id) !== undefined, (change, result) => record(change, startedAt, result))
@@ -371,6 +377,8 @@ interface GuardedRun {
   writersOf: (id: string) => readonly Change[]
   /** A provider's apply did not answer in time: nothing new starts. */
   gaveUp: (provider: string) => void
+  /** A change that provider had not reported then: it may be half done (its journal step says so, JournalStep.halfDone). */
+  halfDone: (id: string) => void
 }
 
 /** For each change that declares `needs`: the file changes of the plan that write a path under them. */

@@ -1,5 +1,5 @@
 import type { Change, ChangeResult, HostPort, Logger, Plan } from '@twinsync/sdk'
-import { stampReason } from '../intent/reason-asked.js'
+import { stampOutcome } from '../intent/reason-asked.js'
 import { TwinSyncError, isApplicable, isConfigChecker, isTwinSyncError, stableStringify } from '@twinsync/sdk'
 import { inject, injectable } from '../di.js'
 import { RunTarget } from '../plan/run-target.js'
@@ -22,7 +22,7 @@ import { planRefusal } from './plan-refusal.js'
 import { refuseUnacceptedHighRisk } from './high-risk.js'
 import { holdMachine } from './machine-lock.js'
 import { readAdminUsers } from '../plan/admin-users.js'
-import { journalPath, sealJournalText, type ApplyJournal } from './journal.js'
+import { journalPath, sealJournalText, type ApplyJournal, type JournalStep } from './journal.js'
 import { ApplyRecorder, clearApplyRecord, doneBeforeInterruption, pathsOf, readApplyRecord, refuseUnlessContinuing, sweepTargetTempFiles } from './resume.js'
 import { COMMANDS, isCommand } from '../plan/commands-domain.js'
 import { twinKey } from '../plan/plan-seal.js'
@@ -247,8 +247,8 @@ export class ApplyService {
     // Signed by this twin, as committed, so that a mirror cannot forge or rewrite it (journal.ts).
     const key = (await twinKey(this.twin.dir, true)) as Buffer
     const after = await this.snapshots.snapshotLocked({
-      intentReasons: notApplied(steps, options.leftOut ?? [], stamp, plan.changes),
-      otherwiseReason: options.only === undefined ? `not in the apply of ${stamp}` : `left out of the apply of ${stamp} (--only ${options.only.join(',')})`,
+      intentReasons: notApplied(steps, options.leftOut ?? [], stamp, plan.changes, path),
+      otherwiseReason: options.only === undefined ? `not in the apply of ${stamp}` : stampOutcome({ at: stamp, outcome: 'left out', only: options.only.join(','), journal: path }, undefined),
       message: `TwinSync ${what} ${stamp}: ${counts.applied} applied, ${counts.unchanged} unchanged, ${counts.failed} failed, ${counts.skipped} skipped`,
       extraDocuments: [{ path, content: stableStringify(journal), seal: (text) => sealJournalText(key, path, text) }, await this.ledgerAfter(options.plan, steps)],
     }).catch(async (error: unknown) => {
@@ -433,14 +433,30 @@ export class ApplyService {
   }
 }
 
-/** Why each change that did not happen is still pending, by change id. */
-function notApplied(steps: ReadonlyArray<{ id: string; status: string; message?: string | undefined }>, leftOut: readonly Change[], stamp: string, planned: readonly Change[]): Record<string, string> {
+/**
+ * Why each change that did not happen is still pending, by change id: what this apply did with it
+ * (reason-asked.ts's LastApply: failed with its code, maybe half done, skipped, left out), which
+ * `status` and `plan` say until the twin asks something else of it.
+ */
+function notApplied(steps: readonly JournalStep[], leftOut: readonly Change[], stamp: string, planned: readonly Change[], journal: string): Record<string, string> {
   // Each stamped with what the change asked for (reason-asked.ts): said so only while the twin asks the same.
   const byId = new Map([...planned, ...leftOut].map((c) => [c.id, c]))
   const reasons: Record<string, string> = {}
-  for (const c of leftOut) reasons[c.id] = stampReason(`left out of the apply of ${stamp}`, c)
+  for (const c of leftOut) reasons[c.id] = stampOutcome({ at: stamp, outcome: 'left out', journal }, c)
   for (const s of steps) {
-    if (s.status === 'failed' || s.status === 'skipped') reasons[s.id] = stampReason(`${s.status} in the apply of ${stamp}${s.message ? `: ${s.message}` : ''}`, byId.get(s.id))
+    if (s.status !== 'failed' && s.status !== 'skipped') continue
+    const code = s.diagnostics?.find((d) => d.severity === 'error')?.code
+    reasons[s.id] = stampOutcome(
+      {
+        at: stamp,
+        outcome: s.status,
+        ...(code === undefined ? {} : { code }),
+        ...(s.message === undefined ? {} : { message: s.message }),
+        ...(s.halfDone === true ? { halfDone: true as const } : {}),
+        journal,
+      },
+      byId.get(s.id),
+    )
   }
   return reasons
 }

@@ -13,6 +13,8 @@ export interface JournalStep {
   outputTail?: string
   /** What the provider said about this change (each names it in `change`). */
   diagnostics?: Diagnostic[]
+  /** Its provider's apply did not answer in time (providers.applyTimeoutMs) before it reported this change: it may be half done on the machine. */
+  halfDone?: true
 }
 
 /** What an apply did, step by step; committed to the twin with the snapshot after the apply. */

@@ -68,12 +68,14 @@ export function renderStatus(s: DriftStatus, line: LineFor): string {
     if (had > 0) lines.push(`  ${had === s.pending.items.length ? (had === 1 ? 'The machine already has it' : 'The machine already has all of them') : `The machine already has ${had} of them`} (done outside TwinSync): \`${line(['snapshot'])}\` records ${had === 1 ? 'it' : 'them'} and ${had === 1 ? 'it is' : 'they are'} no longer pending.`)
     const made = s.pending.items.filter((i) => i.onMachine === true && i.reason !== ON_MACHINE).length
     if (made > 0) lines.push(`  ${made === s.pending.items.length ? (made === 1 ? 'The machine already has it' : 'The machine already has all of them') : `The machine already has ${made} of them`}, as the interrupted apply planned: \`${line(['apply'])}\` finishes that apply, and its snapshot records ${made === 1 ? 'it' : 'them'}.`)
-    // An item its provider never applies here (outside its scope) says so with its code and next step, as the plan does.
+    // An item its provider never applies here (outside its scope) says so with its code and next step, as the plan does;
+    // one the last apply failed, with that step's code (its reason has the apply's time and words).
     lines.push(
-      ...s.pending.items.slice(0, 30).flatMap((i) => [
-        `    ${terminalText(i.id)}  ${terminalText(pendingPhrase(i))} (${terminalText(i.reason)})${i.code === undefined ? '' : ` [${terminalText(i.code)}]`}`,
-        ...(i.nextStep === undefined ? [] : [`      Next step: ${terminalText(i.nextStep)}`]),
-      ]),
+      ...s.pending.items.slice(0, 30).flatMap((i) => {
+        const code = i.code ?? i.lastApply?.code
+        const next = i.nextStep ?? (i.lastApply?.halfDone === true ? `it may be half done on the machine: check it there before you apply again${i.lastApply.journal === undefined ? '' : ` (that apply's journal: ${i.lastApply.journal})`}` : undefined)
+        return [`    ${terminalText(i.id)}  ${terminalText(pendingPhrase(i))} (${terminalText(i.reason)})${code === undefined ? '' : ` [${terminalText(code)}]`}`, ...(next === undefined ? [] : [`      Next step: ${terminalText(next)}`])]
+      }),
     )
     if (s.pending.items.length > 30) lines.push(`    … and ${s.pending.items.length - 30} more (--json lists them all)`)
   }

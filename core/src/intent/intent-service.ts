@@ -1,5 +1,5 @@
 import { appendAll, appendTo } from '../append-to.js'
-import { reasonFor } from './reason-asked.js'
+import { lastApplyFor, reasonFor, type LastApply } from './reason-asked.js'
 import { existsSync, readFileSync } from 'node:fs'
 import { lstat, mkdir, readlink, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
@@ -48,6 +48,8 @@ export interface PendingItem {
    */
   onMachine?: true
   nextStep?: string
+  /** What the last apply did with it (failed with its code, maybe half done, skipped, left out) and when, while the twin asks what that apply was asked. */
+  lastApply?: LastApply
 }
 
 export interface PendingIntent {
@@ -501,7 +503,10 @@ export class IntentService {
       items: [
         ...items.map((c) => {
           const never = outside.get(c.id)
-          if (never === undefined) return { ...itemOf(c), reason: reasonFor(reasons[c.id], c) ?? DEFAULT_REASON }
+          if (never === undefined) {
+            const last = lastApplyFor(reasons[c.id], c)
+            return { ...itemOf(c), reason: reasonFor(reasons[c.id], c) ?? DEFAULT_REASON, ...(last === undefined ? {} : { lastApply: last }) }
+          }
           const { hidden, ...said } = never
           return { ...(hidden === undefined ? itemOf(c) : hiddenItem(c, hidden)), ...said }
         }),
@@ -1030,6 +1035,12 @@ export class IntentService {
       // Items still pending with no reason yet get `otherwise` (an apply's "left out with --only").
       const known = await this.reasons()
       const fill = otherwise === undefined ? {} : Object.fromEntries([...ids].filter((id) => known[id] === undefined).map((id) => [id, otherwise]))
+      // A domain that could not be compared here (its provider failed, or was given up on in this
+      // run: an apply that timed out) names no items: its reasons are kept, by the provider's
+      // prefix of every change id (the conformance kit's rule). Session 44: they were dropped, and
+      // `status` said "not applied yet" of a step that failed as maybe half done.
+      const uncompared = [...byProvider.values()].filter((e) => e.failed).map((e) => `${e.provider.name}:`)
+      for (const id of Object.keys(known)) if (uncompared.some((p) => id.startsWith(p))) ids.add(id)
       await this.commitIntent(wrote ? await workingTree(dir) : tree, onto, fill, ids)
     }
     return pending

@@ -92,7 +92,7 @@ export interface TuiServices {
   initTwin(): Promise<{ repo: string; created: boolean; commit: string | undefined }>
   lastSnapshot(): Promise<HistoryEntry | undefined>
   /** Collects the live machine: slow. */
-  drift(signal: AbortSignal): Promise<{ drift: boolean; changes: number; pending: number; missing?: number; setAside?: boolean }>
+  drift(signal: AbortSignal): Promise<{ drift: boolean; changes: number; pending: number; missing?: number; setAside?: boolean; failed?: number; halfDone?: number }>
   providers(): Promise<{ providers: ProviderListing[]; diagnostics: Diagnostic[] }>
   /**
    * `twinsync push`: refused (REPO_NOT_INITIALIZED) when there is no twin, as the CLI's is.
@@ -198,7 +198,17 @@ export async function createTuiServices(
       const status = await container.resolve(StatusWorkflow).status(undefined)
       // Items, as `status` counts them (a package held and installed is one), not plan steps.
       // `missing`: parts of the twin not compared (no provider reads them, or theirs failed), never "in sync" (inSync, the rule `status` follows).
-      return { drift: status.drift, changes: new Set(status.changes.map((c) => `${c.category}\0${c.resource}`)).size, pending: status.pending.count, missing: notCompared(status), setAside: status.pending.setAside !== null }
+      // `failed`, `halfDone`: pending items the last apply failed (of them, maybe half done: PendingItem.lastApply), as `status` says them.
+      const failed = status.pending.items.filter((i) => i.lastApply?.outcome === 'failed')
+      return {
+        drift: status.drift,
+        changes: new Set(status.changes.map((c) => `${c.category}\0${c.resource}`)).size,
+        pending: status.pending.count,
+        missing: notCompared(status),
+        setAside: status.pending.setAside !== null,
+        failed: failed.length,
+        halfDone: failed.filter((i) => i.lastApply?.halfDone === true).length,
+      }
     },
     providers: () => container.resolve(ProvidersWorkflow).list(),
     // `twinsync push` (with `init`: `snapshot --init`): the same workflow, push rule included; a twin is created only when asked.

@@ -13,6 +13,8 @@ export interface StatusModel {
   pending: number | undefined
   /** The pending edits are set aside, not in the working twin (a snapshot, adopt or pull did not put them back): `twinsync snapshot` does. */
   setAside: boolean
+  /** Of the pending items, those the last apply failed, and of them those that may be half done on the machine (`status` says which). */
+  failed: { count: number; halfDone: number }
   /** The mirror's line; undefined while it is being checked. */
   remote: RemoteStatus | undefined
   refresh: () => void
@@ -32,6 +34,7 @@ export function useStatusModel(services: TuiServices): StatusModel {
   const [pending, setPending] = useState<number | undefined>(undefined)
   const [missing, setMissing] = useState(0)
   const [setAside, setSetAside] = useState(false)
+  const [failed, setFailed] = useState({ count: 0, halfDone: 0 })
   // No mirror port wired: "not linked" is a settled fact, not something still being checked.
   const [remote, setRemote] = useState<RemoteStatus | undefined>(services.remote === undefined ? UNWIRED : undefined)
   useEffect(() => {
@@ -51,6 +54,7 @@ export function useStatusModel(services: TuiServices): StatusModel {
           setDrift(d.drift ? { count: d.changes } : (d.missing ?? 0) > 0 ? 'unknown' : 'in sync')
           setPending(d.pending)
           setSetAside(d.setAside === true)
+          setFailed({ count: d.failed ?? 0, halfDone: d.halfDone ?? 0 })
         },
         () => c.signal.aborted || setDrift('unknown'),
       )
@@ -65,7 +69,7 @@ export function useStatusModel(services: TuiServices): StatusModel {
     }
   }, [services, generation])
   const refresh = useCallback(() => setGeneration((g) => g + 1), [])
-  return { twin: services.location().dir, last, drift, pending, missing, setAside, remote, refresh }
+  return { twin: services.location().dir, last, drift, pending, missing, setAside, failed, remote, refresh }
 }
 
 const UNWIRED: RemoteStatus = { summary: NOT_LINKED, linked: false }
@@ -83,7 +87,9 @@ export function StatusLine() {
   const drift = unread
     ? `NOT in sync: ${s.missing} part${s.missing === 1 ? '' : 's'} not compared${typeof s.drift === 'object' ? `; drift: ${s.drift.count}` : ''}`
     : s.drift === 'checking' ? 'drift: checking…' : s.drift === 'in sync' ? 'drift: none' : s.drift === 'unknown' ? 'drift: unknown' : `drift: ${s.drift.count} change${s.drift.count === 1 ? '' : 's'}`
-  const pending = s.pending === undefined ? '' : ` · pending: ${s.pending}${s.setAside ? ' (set aside: a snapshot puts them back)' : ''}`
+  // Short: the line has the width of the terminal. `twinsync status` says which, and why.
+  const failed = s.failed.count === 0 ? '' : ` (${s.failed.count} failed${s.failed.halfDone === 0 ? '' : s.failed.halfDone === s.failed.count ? ': may be half done' : `, ${s.failed.halfDone} may be half done`})`
+  const pending = s.pending === undefined ? '' : ` · pending: ${s.pending}${failed}${s.setAside ? ' (set aside: a snapshot puts them back)' : ''}`
   const driftColor = unread ? 'red' : typeof s.drift === 'object' ? 'yellow' : s.drift === 'in sync' ? 'green' : undefined
   return (
     <Text wrap="truncate-end" dimColor={false}>

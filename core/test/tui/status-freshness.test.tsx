@@ -44,6 +44,20 @@ describe('TUI status line: fresh after every action, one source with Settings', 
     assert.equal(checks, 2)
   })
 
+  // Session 44: a pending item the last apply failed (its provider gave up: maybe half done) was one more "pending".
+  it('says how many pending items the last apply failed, and whether they may be half done', async () => {
+    for (const [d, said] of [
+      [{ drift: false, changes: 0, pending: 3, failed: 2, halfDone: 1 }, 'pending: 3 (2 failed, 1 may be half done)'],
+      [{ drift: false, changes: 0, pending: 2, failed: 1, halfDone: 1 }, 'pending: 2 (1 failed: may be half done)'],
+      [{ drift: false, changes: 0, pending: 3, failed: 2, halfDone: 0 }, 'pending: 3 (2 failed)'],
+    ] as const) {
+      panel = openPanel(fakeServices({ ...short, drift: async () => d }), [{ name: 'menu' }])
+      assert.match(await panel.waitFor(said), /drift: none · pending: /)
+      panel.unmount()
+      panel = undefined
+    }
+  })
+
   it('says what the mirror says after a snapshot pushed: no "1 to push" left', async () => {
     let pushed = false
     const services = fakeServices({
