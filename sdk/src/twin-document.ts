@@ -78,7 +78,9 @@ export interface TwinReader {
    * Whether the regular file at `path` had the executable bit in the last snapshot
    * (`refs/twinsync/observed`), for a reader of what the twin asks for (the working twin, a pulled
    * commit, the intent); a reader of a snapshot (its own tree, history's, the last snapshot read
-   * as the machine was) says its own bit; undefined when there is no regular file there or the
+   * as the machine was) says its own bit; a reader of another commit read as a whole (a revert's
+   * target) the bit before the commit that last changed it, where that commit kept the content
+   * (session 44, core's AS_MADE); undefined when there is no regular file there or the
    * reader cannot say. A twin's bit that differs from it is a
    * person's or a mirror's change (a `chmod -x` or `chmod +x` in the twin); one that does not is
    * what TwinSync committed, and the manifest's mode stands (session 43: the files provider's

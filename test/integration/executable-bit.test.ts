@@ -10,6 +10,7 @@
 // committed, never inferred from an older twin whose bits and manifest disagree.
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { chmod, lstat, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -19,7 +20,7 @@ import { HistoryService, type Comparison } from '../../core/src/history/history-
 import { IntentService } from '../../core/src/intent/intent-service.js'
 import { ReconcileService } from '../../core/src/intent/reconcile-service.js'
 import { RemoteService } from '../../core/src/remote/remote-service.js'
-import { PlanWorkflow } from '../../core/src/services/make-plan.js'
+import { PlanWorkflow, revertPlan } from '../../core/src/services/make-plan.js'
 import { SnapshotWorkflow } from '../../core/src/services/take-snapshot.js'
 import { StatusWorkflow } from '../../core/src/services/drift-status.js'
 import { SMALL_ETC, git, smallTwin, type SmallTwin } from '../support/in-process-twin.js'
@@ -352,5 +353,88 @@ describe('the twin\'s executable bit', function () {
         await rm(t.dir, { recursive: true, force: true })
       }
     })
+  })
+})
+
+// Session 44: a commit read as a whole (`plan --from`, a revert) was judged against itself, its
+// manifest's modes standing, so a revert to a commit that had a twin's chmod -x (or +x) never made
+// it. Now a bit last changed by a commit that kept the content is that commit's ask
+// (GitTreeReader's AS_MADE); a bit written with new content (an older adopt's 100644 beside 0755)
+// is not, so such a revert never makes a script not executable.
+describe('a commit read as a whole (plan --from, revert) and the executable bit', function () {
+  this.timeout(120_000)
+  const planFrom = async (t: SmallTwin, from: string) => modes(await (await t.container()).resolve(PlanWorkflow).plan({ from, only: ['files'] })).sort((a, b) => String(a[0]).localeCompare(String(b[0])))
+  /** A person's commit in the twin: `chmod` (git's update-index --chmod and the file's own mode) of `path`, then `git commit`. */
+  const chmodCommit = (t: SmallTwin, path: string, how: '+x' | '-x') => {
+    git(t.twin, ['update-index', `--chmod=${how}`, path])
+    execFileSync('chmod', [how === '+x' ? 'a+x' : 'a-x', join(t.twin, path)])
+    git(t.twin, ['commit', '--quiet', '-m', `chmod ${how} ${path}`])
+    return git(t.twin, ['rev-parse', 'HEAD']).trim()
+  }
+
+  it('a commit with a chmod -x of a script, and one after it: plan --from either plans 0644, and the revert makes it (before: nothing planned)', async () => {
+    const t = await smallTwin('twinsync-wholebit-minus-', { files: WITH_SCRIPTS })
+    try {
+      const minus = chmodCommit(t, UNAME, '-x')
+      writeFileSync(join(t.twin, 'filesystem/etc/motd'), 'After the chmod\n')
+      git(t.twin, ['commit', '--quiet', '-am', 'motd'])
+      const after = git(t.twin, ['rev-parse', 'HEAD']).trim()
+      assert.deepEqual([gitMode(t, minus, UNAME), manifestMode(t, minus, '/etc/update-motd.d/10-uname')], ['100644', '0755'])
+      const chmod = ['files:chmod:/etc/update-motd.d/10-uname', 'low', '0644']
+      assert.deepEqual(await planFrom(t, minus), [chmod])
+      // The working twin is exactly the later commit (the reader of the working twin, judged as that commit).
+      assert.deepEqual(await planFrom(t, after), [chmod, ['files:replace:/etc/motd', 'medium', '0644']])
+      // The revert itself (the plan `twinsync revert` makes, applied).
+      const plan = await (await t.container()).resolve(PlanWorkflow).plan(revertPlan(minus))
+      assert.deepEqual(modes(plan).filter(([id]) => String(id).startsWith('files:')), [chmod])
+      await (await t.container()).resolve(ApplyService).apply({ plan, fromFile: false, revertTo: minus, signal: new AbortController().signal })
+      assert.equal(await executable(join(t.root, 'etc/update-motd.d/10-uname')), false, 'reverted to not executable')
+      assert.equal(await executable(join(t.root, 'etc/cron.daily/backup')), true, 'the other script is left as it is')
+    } finally {
+      await rm(t.dir, { recursive: true, force: true })
+    }
+  })
+
+  it('a commit with a chmod +x of /etc/motd: plan --from it plans 0755 (before: nothing planned)', async () => {
+    const t = await smallTwin('twinsync-wholebit-plus-')
+    try {
+      const plus = chmodCommit(t, 'filesystem/etc/motd', '+x')
+      writeFileSync(join(t.twin, 'filesystem/etc/hostname'), 'later\n')
+      git(t.twin, ['commit', '--quiet', '-am', 'hostname'])
+      assert.deepEqual(await planFrom(t, plus), [['files:chmod:/etc/motd', 'high', '0755']])
+    } finally {
+      await rm(t.dir, { recursive: true, force: true })
+    }
+  })
+
+  it('an older adopt\'s commit (a script\'s machine edit adopted: written 100644 beside its manifest\'s 0755), not the last snapshot: plan --from it makes no script not executable', async () => {
+    const t = await smallTwin('twinsync-wholebit-oldadopt-', { files: WITH_SCRIPTS })
+    try {
+      const edited = '#!/bin/sh\necho backup to tape\n'
+      writeFileSync(join(t.root, 'etc/cron.daily/backup'), edited)
+      // The commit such an adopt made: the machine's content, 0644 in git; the manifest's entry its hash and size, its mode 0755.
+      writeFileSync(join(t.twin, BACKUP), edited, { mode: 0o644 })
+      await chmod(join(t.twin, BACKUP), 0o644)
+      const path = join(t.twin, 'system/files/manifest.json')
+      const manifest = JSON.parse(readFileSync(path, 'utf8')) as { entries: Array<{ path: string; mode?: string; size?: number; sha256?: string }> }
+      const entry = manifest.entries.find((e) => e.path === '/etc/cron.daily/backup')
+      assert.ok(entry)
+      entry.size = Buffer.byteLength(edited)
+      entry.sha256 = createHash('sha256').update(edited).digest('hex')
+      writeFileSync(path, `${JSON.stringify(manifest, null, 2)}\n`)
+      git(t.twin, ['add', BACKUP, 'system/files/manifest.json'])
+      git(t.twin, ['commit', '--quiet', '-m', 'TwinSync adopt files:replace:/etc/cron.daily/backup'])
+      const adopt = git(t.twin, ['rev-parse', 'HEAD']).trim()
+      git(t.twin, ['update-ref', 'refs/twinsync/observed', adopt])
+      assert.deepEqual([gitMode(t, adopt, BACKUP), manifestMode(t, adopt, '/etc/cron.daily/backup')], ['100644', '0755'])
+      assert.deepEqual(await planFrom(t, adopt), [], 'the adopt as the last snapshot: nothing')
+      // A later snapshot (the machine's motd changed): the adopt is an older commit now.
+      writeFileSync(join(t.root, 'etc/motd'), 'Later\n')
+      await (await t.container()).resolve(SnapshotWorkflow).take({ init: false, ifChanged: false })
+      assert.notEqual(git(t.twin, ['rev-parse', 'refs/twinsync/observed']).trim(), adopt)
+      assert.deepEqual(await planFrom(t, adopt), [['files:replace:/etc/motd', 'medium', '0644']], 'the motd back, no chmod -x of the script')
+    } finally {
+      await rm(t.dir, { recursive: true, force: true })
+    }
   })
 })

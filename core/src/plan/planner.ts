@@ -15,7 +15,7 @@ import { compiledNotes } from '../apply/compiled-config.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'
 import { Tokens } from '../tokens.js'
 import { callProvider, type Guarded } from '../providers/provider-call.js'
-import { GitTreeReader, resolveCommit } from '../twin/git-tree-reader.js'
+import { GitTreeReader, wholeCommitReader, resolveCommit } from '../twin/git-tree-reader.js'
 import { workingTree } from '../intent/intent-git.js'
 import { withActualSecrets, writesRedaction } from '../snapshot/secret-guard.js'
 import { keptOverMove, TWIN_EDIT_KEPT, TwinRepository, type WorkingTwinCheck } from '../twin/twin-repository.js'
@@ -400,17 +400,24 @@ export class Planner {
     if (from !== undefined) {
       // Speed: `status` plans from the last snapshot, usually HEAD with the twin unchanged: its
       // files are read, with no `git rev-parse`, `ls-tree` and `cat-file` (quick-status.ts).
-      // A snapshot read as the machine was: its bits judged against itself (its manifest's modes stand).
-      if (await this.twin.isExactly(from, fromIsWorkingTwin)) return { reader: this.twin.reader({ justChecked: true, observed: from }), twinCommit: from }
+      // A commit read as a whole: the last snapshot as the machine was (its manifest's modes
+      // stand), another as it was made (a twin's chmod it committed counts): wholeCommitReader.
+      const lastSnapshot = await this.intents.observed()
+      if (await this.twin.isExactly(from, fromIsWorkingTwin)) {
+        return { reader: this.twin.reader({ justChecked: true, ...(from === lastSnapshot ? { observed: from } : { judgedBy: wholeCommitReader(this.twin.dir, from, lastSnapshot) }) }), twinCommit: from }
+      }
       const commit = await resolveCommit(this.twin.dir, from)
-      return { reader: new GitTreeReader(this.twin.dir, commit), twinCommit: commit }
+      return { reader: wholeCommitReader(this.twin.dir, commit, lastSnapshot), twinCommit: commit }
     }
     // An interrupted apply: its intended state, not the checkpoint it left in the working twin.
     const interrupted = await readApplyRecord(this.twin.dir, this.target.get(this.twin.dir))
     if (interrupted !== undefined) {
       return {
-        // Its executable bits judged against the snapshot of the machine before it began (a revert's intended state is a snapshot: against itself).
-        reader: new GitTreeReader(this.twin.dir, interrupted.intended, undefined, interrupted.kind === 'revert' ? undefined : (interrupted.checkpoint ?? (await this.intents.observed()))),
+        // Its executable bits judged against the snapshot of the machine before it began; a revert's intended state is a commit read as a whole (wholeCommitReader).
+        reader:
+          interrupted.kind === 'revert'
+            ? wholeCommitReader(this.twin.dir, interrupted.intended, await this.intents.observed())
+            : new GitTreeReader(this.twin.dir, interrupted.intended, undefined, interrupted.checkpoint ?? (await this.intents.observed())),
         twinCommit: interrupted.intended,
         interrupted,
       }

@@ -6,6 +6,13 @@ import { historyLine } from '../plan/command-text.js'
 import { remembered } from './object-memo.js'
 
 /**
+ * `GitTreeReader`'s `observed` for a commit read as a whole that is not the last snapshot (a
+ * revert's target, `plan --from`): each document's bit judged against the bit it had before the
+ * commit that last changed it (bitBeforeItsChange). Session 44.
+ */
+export const AS_MADE = Symbol('the commit as it was made')
+
+/**
  * The twin as it was at one commit: reads blobs through a single `git cat-file --batch`
  * process instead of one `git show` per file, since a twin has thousands of files.
  */
@@ -17,6 +24,8 @@ export class GitTreeReader implements TwinReader {
   private batch: BatchReader | undefined
   /** The observed commit's tree, its modes only (no blob is read through it, so nothing to close). */
   private observedTree: GitTreeReader | undefined
+  /** AS_MADE: each path's bit before its last change, as asked (bitBeforeItsChange). */
+  private readonly before = new Map<string, Promise<boolean | undefined>>()
 
   constructor(
     private readonly dir: string,
@@ -28,8 +37,9 @@ export class GitTreeReader implements TwinReader {
      * commit, the intent, a saved plan's tree): what a document's executable bit is judged
      * against (observedExecutableOf). Without it the tree is judged against itself: a snapshot's
      * own tree, history's, the last snapshot read as the machine was (its manifest's modes stand).
+     * AS_MADE: another commit read as a whole (bitBeforeItsChange).
      */
-    private readonly observed?: string,
+    private readonly observed?: string | typeof AS_MADE,
   ) {}
 
   /**
@@ -86,9 +96,47 @@ export class GitTreeReader implements TwinReader {
    * document's bit disagrees with its manifest mode (the files provider asks only then).
    */
   async observedExecutableOf(path: string): Promise<boolean | undefined> {
+    if (this.observed === AS_MADE) return this.bitBeforeItsChange(path)
     if (this.observed === undefined || this.observed === this.commit) return this.executableOf(path)
     this.observedTree ??= new GitTreeReader(this.dir, this.observed)
     return this.observedTree.executableOf(path)
+  }
+
+  /**
+   * A commit read as a whole (AS_MADE): what it meant the machine to be. Its manifest's modes stand,
+   * but for a document whose executable bit was last changed by a commit that left its content as
+   * it was (a `chmod -x` or `+x` in the twin, committed by a person, a mirror, or an apply's "edit
+   * before apply"): that commit asked for the bit, and the bit it had before is what it is judged
+   * against (the files provider's `twinMode` then takes the document's bit). A bit written with new
+   * content (every snapshot's, which agrees with its manifest; an adopt before session 43, which
+   * wrote an adopted script 100644 beside its manifest's 0755), or a document added with its bit,
+   * is the commit's own: its manifest's mode stands, so a revert to such an adopt never makes a
+   * script not executable. Before session 44 every commit read as a whole was judged against
+   * itself: a revert to a commit that had a twin's `chmod -x` or `+x` never made it.
+   * Asked only for a document whose bit disagrees with its manifest mode (rare): one `git log` of
+   * the path along the first parents, remembered.
+   */
+  private bitBeforeItsChange(path: string): Promise<boolean | undefined> {
+    let found = this.before.get(path)
+    if (found === undefined) {
+      found = (async () => {
+        const own = await this.executableOf(path)
+        if (own === undefined) return undefined
+        const out = await runGit(this.dir, ['log', '--first-parent', '--no-renames', '--no-abbrev', '--raw', '--format=', this.commit, '--', `:(literal)${path}`])
+        for (const line of out.split('\n')) {
+          // ":100755 100644 <old blob> <new blob> M\tpath", the newest change first.
+          const raw = /^:(\d{6}) (\d{6}) ([0-9a-f]+) ([0-9a-f]+) ([A-Z])/.exec(line)
+          if (raw === null) continue
+          const [, oldMode, newMode, oldBlob, newBlob, status] = raw as unknown as [string, string, string, string, string, string]
+          if (status === 'A' || (oldMode !== '100644' && oldMode !== '100755')) return own
+          if (oldMode === newMode) continue
+          return oldBlob === newBlob ? oldMode === '100755' : own
+        }
+        return own
+      })()
+      this.before.set(path, found)
+    }
+    return found
   }
 
   async list(prefix: string): Promise<string[]> {
@@ -107,6 +155,16 @@ export class GitTreeReader implements TwinReader {
     }))
     return this.files
   }
+}
+
+/**
+ * A commit read as a whole (`plan --from`, a revert's target, an interrupted revert's): the last
+ * snapshot (`lastSnapshot`) is the machine as TwinSync recorded it, judged against itself (its
+ * manifest's modes stand, session 43; `status` reads it so); any other commit as it was made
+ * (AS_MADE). The one place that decides it for every such reader.
+ */
+export function wholeCommitReader(dir: string, commit: string, lastSnapshot: string | undefined): GitTreeReader {
+  return new GitTreeReader(dir, commit, undefined, commit === lastSnapshot ? undefined : AS_MADE)
 }
 
 /** One `git cat-file --batch` for several readers, started on the first read only (none when nothing is read). */

@@ -287,9 +287,10 @@ export class TwinRepository implements TwinReader {
    * each folder found to be a real directory checked once for the pass (CheckedFolders in
    * twin-files.ts). Use a new one for each pass; never across a write. `observed`: the last
    * snapshot's commit, when the pass reads the working twin as what it asks for (a plan): a
-   * document's executable bit is judged against that commit's (observedExecutableOf).
+   * document's executable bit is judged against that commit's (observedExecutableOf); `judgedBy`:
+   * a reader of the commit the working twin was found to be exactly, whose judgement it takes.
    */
-  reader(options: { justChecked?: boolean; observed?: string | undefined } = {}): TwinReader {
+  reader(options: { justChecked?: boolean; observed?: string | undefined; judgedBy?: Pick<TwinReader, 'observedExecutableOf'> } = {}): TwinReader {
     const checked: CheckedFolders = new Set()
     const read = (path: string) => readTwinFile(this.dir, path, checked)
     const index = options.justChecked === true ? this.justCheckedIndex() : undefined
@@ -311,6 +312,8 @@ export class TwinRepository implements TwinReader {
       },
       ...(index === undefined ? {} : { blobOf: (path: string) => indexedBlob(index, path) }),
       ...(observed === undefined ? {} : { observedExecutableOf: (path: string) => (observedTree ??= new GitTreeReader(this.dir, observed)).executableOf(path) }),
+      // The working twin found exactly a commit read as a whole: its bits judged as that commit's reader judges them (wholeCommitReader).
+      ...(options.judgedBy?.observedExecutableOf === undefined ? {} : { observedExecutableOf: (path: string) => (options.judgedBy?.observedExecutableOf?.(path) as Promise<boolean | undefined>) }),
     }
   }
 
