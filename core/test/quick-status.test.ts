@@ -541,6 +541,22 @@ describe("an index entry git's second-grained stat check cannot vouch for, writt
     assert.equal(await readFile(file, 'utf8'), 'machine 1\n')
   })
 
+  // Session 44: `git commit` refreshes git's own index and writes it (init's fallback commit, adopt's
+  // commit after its `add --all`); it was the one index-writing git TwinSync ran without the smudge.
+  it("`git commit` (init's fallback, adopt's: SimpleGitClient.commit) smudges what its refresh recorded in the second of a file's ctime change: git status sees the edit after it", async () => {
+    let n = 0
+    await blindEdits(
+      async () => {
+        await writeFile(join(dir, 'b'), `asked ${++n}\n`)
+        g(['add', 'b'])
+        await new SimpleGitClient(dir).commit(`b ${n}`)
+      },
+      async (_sameSecond, tried) => {
+        assert.equal(g(['status', '--porcelain']), ' M a\n', `git sees the edit (try ${tried})`)
+      },
+    )
+  })
+
   it("adopt's `git add --all` (stageAll) smudges what it recorded in the second of a file's ctime change: git status sees the edit after it", async () => {
     await blindEdits(
       async () => {

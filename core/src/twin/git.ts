@@ -224,7 +224,7 @@ function gitEnvWith(added: Record<string, string | undefined> | undefined): Read
  * runs (runGit's plain spawn and runGitBytes): a command that only reads the working twin
  * through git's own index reads a private copy of it with the flags cleared (the index, which a
  * `plan` or `status` does not lock, is not written); one that writes an index (TwinSync's private
- * ones, or git's own under the twin lock: adopt's `add`, a pull's put-back's `checkout-index`) has them cleared
+ * ones, or git's own under the twin lock: adopt's `add` and `commit`, a pull's put-back's `checkout-index`) has them cleared
  * in that index first. A deleted file so marked is then a deletion, as any other. What .git/config
  * can set to the same effect is overridden in BASE_CONFIG; where the work tree is, here
  * (`core.worktree` would point git at another folder). A git that writes an index is followed
@@ -284,6 +284,9 @@ function worktreeUse(args: readonly string[]): 'read' | 'write' | undefined {
     case 'checkout-index':
     case 'merge':
     case 'reset':
+    // `git commit` refreshes the index's stat data and writes it (init's fallback commit, adopt's
+    // commit after its `add --all`): smudged like the others (session 44; it was not).
+    case 'commit':
       return 'write'
     case 'rm':
       return has('--cached') ? undefined : 'write'
