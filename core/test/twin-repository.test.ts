@@ -9,7 +9,7 @@ import { SimpleGitClient } from '../src/twin/git.js'
 import { TwinRepository } from '../src/twin/twin-repository.js'
 import { listIndexed } from '../src/twin/twin-files.js'
 import { readIndex } from '../src/twin/quick-status.js'
-import { TwinLock, startTimeOf } from '../src/twin/twin-lock.js'
+import { TwinLock, lockMachine, startTimeOf } from '../src/twin/twin-lock.js'
 
 const info = { formatVersion: 1, machineId: 'abc', hostname: 'web1' }
 const twinAt = (dir: string) => new TwinRepository({ dir, source: 'flag' }, (d) => new SimpleGitClient(d))
@@ -219,6 +219,28 @@ describe('TwinLock', () => {
     } finally {
       parent.kill('SIGKILL')
     }
+  })
+
+  // Session 44 (attack): a run killed on this machine, then the machine renamed: its lock said
+  // "another machine" by the host name alone, and every later run got LOCK_HELD for good.
+  it('a lock of this boot, or of this machine by its id, is judged by its process whatever the host name; one of another machine is left alone', async () => {
+    const path = join(base, 'lock')
+    const thisBoot = (await readFile('/proc/sys/kernel/random/boot_id', 'utf8')).trim()
+    const gone = { pid: 999999999, startTime: '5', purpose: 'apply', since: 'then' }
+    for (const holder of [
+      { ...gone, bootId: thisBoot, host: 'old-name' },
+      { ...gone, bootId: 'another-boot', host: 'old-name', machine: lockMachine() },
+    ]) {
+      await writeFile(path, JSON.stringify(holder) + '\n')
+      const lock = new TwinLock(path)
+      await lock.acquire('snapshot')
+      assert.equal(JSON.parse(await readFile(path, 'utf8')).pid, process.pid, JSON.stringify(holder))
+      assert.equal(JSON.parse(await readFile(path, 'utf8')).machine, lockMachine())
+      await lock.release()
+    }
+    assert.match(lockMachine() ?? '', /^[0-9a-f]{32}$/, 'this machine has an id')
+    await writeFile(path, JSON.stringify({ ...gone, bootId: 'another-boot', host: 'other-host', machine: 'f'.repeat(32) }) + '\n')
+    await assert.rejects(new TwinLock(path).acquire('snapshot'), (e: unknown) => isTwinSyncError(e) && e.code === 'LOCK_HELD' && e.message.includes('on host other-host') && e.nextStep?.includes(`rm ${path}`) === true)
   })
 
   it('a half-written lock is held while fresh and stale once old', async () => {

@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { closeSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
 import { hostname } from 'node:os'
@@ -14,6 +14,8 @@ export interface LockHolder {
   startTime: string | null
   bootId: string | null
   host: string
+  /** This machine as a hash of /etc/machine-id (lockMachine): a renamed machine is still this one. Null in older locks. */
+  machine?: string | null
   purpose: string
   since: string
 }
@@ -75,7 +77,7 @@ export class TwinLock {
     // other small checks made so (the twin's place, settling, the draft, opening the twin, the
     // records), an unchanged snapshot of the services root makes 22 such round trips instead of
     // 97 (all left are oclif's); each costs a thread hand-off twice, most on a loaded machine.
-    const me: LockHolder = { pid: process.pid, startTime: startTimeOf(process.pid), bootId: bootId(), host: hostname(), purpose, since: new Date().toISOString() }
+    const me: LockHolder = { pid: process.pid, startTime: startTimeOf(process.pid), bootId: bootId(), host: hostname(), machine: lockMachine(), purpose, since: new Date().toISOString() }
     mkdirSync(dirname(this.path), { recursive: true })
     const temp = lockTempName(this.path)
     // Not fsynced: the lock speaks for a process of this boot only. Other processes read it from
@@ -292,6 +294,13 @@ export function lockTempName(lock: string): string {
 }
 
 export function lockHeld(path: string, holder: LockHolder): TwinSyncError {
+  // A holder of another machine (a twin shared between machines) is never guessed dead: said as such, with the way out when it is gone.
+  if (holder.host !== '' && holder.host !== hostname() && !(holder.bootId !== null && holder.bootId === bootId())) {
+    return new TwinSyncError('LOCK_HELD', `Another TwinSync ${holder.purpose} on host ${holder.host} (pid ${holder.pid} there, since ${holder.since}) is using this twin`, {
+      nextStep: `Wait for it to finish on ${holder.host}, then run the command again; if no run is left there (that machine is gone, or is this one renamed before its run was killed), remove the lock: \`rm ${path}\`.`,
+      details: { lock: path, holder },
+    })
+  }
   return new TwinSyncError('LOCK_HELD', `Another TwinSync ${holder.purpose} (pid ${holder.pid}, since ${holder.since}) is using this twin`, {
     nextStep: `Wait for process ${holder.pid} to finish (\`ps -p ${holder.pid}\`), then run the command again.`,
     details: { lock: path, holder },
@@ -309,6 +318,7 @@ export function parseLock(text: string): LockHolder | undefined {
       startTime: typeof value.startTime === 'string' ? value.startTime : null,
       bootId: typeof value.bootId === 'string' ? value.bootId : null,
       host: typeof value.host === 'string' ? value.host : '',
+      machine: typeof value.machine === 'string' ? value.machine : null,
       purpose: typeof value.purpose === 'string' ? value.purpose : 'run',
       since: typeof value.since === 'string' ? value.since : 'an unknown time',
     }
@@ -319,9 +329,23 @@ export function parseLock(text: string): LockHolder | undefined {
   }
 }
 
+/**
+ * Session 44 (attack): the host name alone said "another machine". A run killed on this machine
+ * (kill -9, a power cut in an apply that wrote /etc/hostname) and the machine renamed since:
+ * every later run got LOCK_HELD naming a pid that was gone, "wait for process N", for good (a
+ * reboot did not help, the host check came first), although the lock named this very boot. A lock
+ * of this boot (boot ids are random, one per boot) is this machine's whatever its name; one of
+ * another boot is this machine's when it names this machine's id (lockMachine), and only one that
+ * says neither is left alone as another machine's.
+ */
 function isHolderAlive(holder: LockHolder): boolean {
-  if (holder.host !== '' && holder.host !== hostname()) return true // another machine sharing the twin: never guess
-  if (holder.bootId !== null && bootId() !== null && holder.bootId !== bootId()) return false
+  const here = bootId()
+  const thisBoot = holder.bootId !== null && here !== null && holder.bootId === here
+  if (!thisBoot) {
+    const thisMachine = holder.machine != null && holder.machine === lockMachine()
+    if (!thisMachine && holder.host !== '' && holder.host !== hostname()) return true // another machine sharing the twin: never guess
+    if (holder.bootId !== null && here !== null) return false
+  }
   if (holder.startTime !== null) {
     const now = startTimeOf(holder.pid)
     return now !== null && now === holder.startTime
@@ -337,6 +361,20 @@ function isHolderAlive(holder: LockHolder): boolean {
 /** When process `pid` started (the SDK's processStartTime), null without one: as lock records hold it. */
 export function startTimeOf(pid: number): string | null {
   return processStartTime(pid) ?? null
+}
+
+let cachedMachine: string | null | undefined
+/** This machine (the host the process runs on, not a --root target): a hash of /etc/machine-id, never the id itself (machine-id(5)); null without one. */
+export function lockMachine(): string | null {
+  if (cachedMachine === undefined) {
+    try {
+      const id = readFileSync('/etc/machine-id', 'utf8').trim()
+      cachedMachine = /^[0-9a-f]{32}$/.test(id) ? createHash('sha256').update(`twinsync-lock\0${id}`).digest('hex').slice(0, 32) : null
+    } catch {
+      cachedMachine = null
+    }
+  }
+  return cachedMachine
 }
 
 let cachedBootId: string | null | undefined
