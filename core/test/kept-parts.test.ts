@@ -1,8 +1,12 @@
 import { strict as assert } from 'node:assert'
 import { createHash } from 'node:crypto'
-import { readFile, rm, writeFile } from 'node:fs/promises'
+import fs from 'node:fs'
+import { mkdtemp, open, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { syncBuiltinESMExports } from 'node:module'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { CollectRequest, Provider } from '@twinsync/sdk'
+import { readKeptRecord, writeKeptRecord } from '../src/snapshot/kept-parts.js'
 import { SnapshotService } from '../src/snapshot/snapshot-service.js'
 import { ownerAsked } from '../src/snapshot/twin-ownership.js'
 import { notesProvider } from './support/notes-provider.js'
@@ -270,5 +274,64 @@ describe('kept parts: documents kept by name beside documents made', function ()
     assert.deepEqual(NAMES.map((n) => inHead(`system/parter/${n}.json`)), ['x 2\n', 'y 1\n', undefined])
     assert.equal(rig.git('status', '--porcelain'), '', 'the working twin is HEAD')
     assert.equal((await snapshot()).skipped, 'unchanged')
+  })
+})
+
+describe('kept parts: the record is a cache record', function () {
+  let dir: string
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'kept-record-'))
+  })
+  afterEach(() => rm(dir, { recursive: true, force: true }))
+
+  const COMMIT = 'a'.repeat(40)
+
+  it('is written without an fsync of the file or its folder (session 44), and read back', async () => {
+    // Every fsync Node can make: the promise API's FileHandle.sync/datasync (the SDK's atomic
+    // write, which wrote it until session 44), and the synchronous and callback ones.
+    const probe = await open(join(dir, 'probe'), 'w')
+    const handle = Object.getPrototypeOf(probe) as Record<'sync' | 'datasync', (...args: unknown[]) => unknown>
+    await probe.close()
+    const synced: string[] = []
+    const originals = { sync: handle.sync, datasync: handle.datasync, fsyncSync: fs.fsyncSync, fdatasyncSync: fs.fdatasyncSync, fsync: fs.fsync, fdatasync: fs.fdatasync }
+    handle.sync = function (this: unknown, ...args: unknown[]) {
+      synced.push('FileHandle.sync')
+      return originals.sync.apply(this, args)
+    }
+    handle.datasync = function (this: unknown, ...args: unknown[]) {
+      synced.push('FileHandle.datasync')
+      return originals.datasync.apply(this, args)
+    }
+    for (const name of ['fsyncSync', 'fdatasyncSync', 'fsync', 'fdatasync'] as const) {
+      const original = originals[name] as (...args: unknown[]) => unknown
+      ;(fs as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => {
+        synced.push(name)
+        return original(...args)
+      }
+    }
+    syncBuiltinESMExports()
+    try {
+      await writeKeptRecord(join(dir, 'cache'), COMMIT, { keeper: 'token-1', apt: 'token-2' })
+    } finally {
+      Object.assign(handle, { sync: originals.sync, datasync: originals.datasync })
+      Object.assign(fs, { fsyncSync: originals.fsyncSync, fdatasyncSync: originals.fdatasyncSync, fsync: originals.fsync, fdatasync: originals.fdatasync })
+      syncBuiltinESMExports()
+    }
+    assert.deepEqual(synced, [])
+    assert.deepEqual(readKeptRecord(join(dir, 'cache')), { format: 1, commit: COMMIT, tokens: { apt: 'token-2', keeper: 'token-1' } })
+    assert.deepEqual(await readdir(join(dir, 'cache')), ['kept-parts.json'], 'no temporary file left beside it')
+  })
+
+  it('what a power loss can leave of one never synced is no record: none, empty, zeros, a prefix of it', async () => {
+    const cache = join(dir, 'cache')
+    await writeKeptRecord(cache, COMMIT, { keeper: 'token-1' })
+    const whole = await readFile(join(cache, 'kept-parts.json'))
+    assert.notEqual(readKeptRecord(cache), undefined)
+    for (const left of [Buffer.alloc(0), Buffer.alloc(whole.length), ...[1, 20, whole.length - 1].map((n) => whole.subarray(0, n))]) {
+      await writeFile(join(cache, 'kept-parts.json'), left)
+      assert.equal(readKeptRecord(cache), undefined, `${left.length} bytes left`)
+    }
+    await rm(join(cache, 'kept-parts.json'))
+    assert.equal(readKeptRecord(cache), undefined)
   })
 })

@@ -1,9 +1,7 @@
 import { readFileSync } from 'node:fs'
-import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { CollectResult, PathClaims, Provider } from '@twinsync/sdk'
-import { writeFileAtomic } from '@twinsync/sdk/light'
-import { readHead, readRefId } from '../twin/quick-status.js'
+import { readHead, readRefId, writeRecord } from '../twin/quick-status.js'
 import { OBSERVED_REF } from '../intent/intent-git.js'
 import { ownerOfTwinPath } from './twin-ownership.js'
 
@@ -136,14 +134,22 @@ export function keptNames(kept: ReadonlyMap<string, readonly string[]>): Map<str
   return owners
 }
 
-/** Record the tokens of the providers whose documents `commit` holds exactly; nothing written when the record already says so. */
-export async function writeKeptRecord(cacheDir: string, commit: string, tokens: Record<string, string>): Promise<void> {
+/**
+ * Record the tokens of the providers whose documents `commit` holds exactly; nothing written when
+ * the record already says so. A record lost costs only time (the next snapshot makes the documents
+ * again), so it is written as the twin's other cache records are (quick-status.ts writeRecord):
+ * whole beside and renamed in, not fsynced. What a power loss can leave of it (no file, an empty
+ * one, zeros, a prefix of it) does not parse, or is the record it replaced, which names an older
+ * commit: readKeptRecord refuses the first, sinceTokens hands out nothing for the second unless
+ * that commit is HEAD and the observed one again (when its tokens hold for it as they did). Speed
+ * (issue 22, session 44): written with the SDK's atomic write until then, which fsyncs the file
+ * and its folder: 2 of a first snapshot's 10 fsyncs (each 0.2–5 ms of wall on this shared disk,
+ * strace), and of every snapshot that commits.
+ */
+export function writeKeptRecord(cacheDir: string, commit: string, tokens: Record<string, string>): void {
   const current = readKeptRecord(cacheDir)
   const names = Object.keys(tokens).sort()
   if (current?.commit === commit && Object.keys(current.tokens).length === names.length && names.every((n) => current.tokens[n] === tokens[n])) return
   const record: KeptRecord = { format: FORMAT, commit, tokens: Object.fromEntries(names.map((n) => [n, tokens[n] as string])) }
-  // A record not written costs only time: the next snapshot makes the documents again.
-  await mkdir(cacheDir, { recursive: true })
-    .then(() => writeFileAtomic(recordPath(cacheDir), JSON.stringify(record), { mode: 0o600 }))
-    .catch(() => undefined)
+  writeRecord(recordPath(cacheDir), JSON.stringify(record))
 }

@@ -319,7 +319,7 @@ export class SnapshotService {
       if (changes.length === 0) {
         await draft.align(editedSince)
         appendAll(diagnostics, draft.keptEdits.map((path) => ({ severity: 'warning' as const, code: TWIN_EDIT_KEPT, summary: `${path}: saved while the snapshot moved the twin; your save is kept` })))
-        if (draft.head !== undefined) await writeKeptRecord(this.twin.cacheDir(), draft.head, tokens)
+        if (draft.head !== undefined) writeKeptRecord(this.twin.cacheDir(), draft.head, tokens)
         // HEAD as the draft read it under the lock: align() and discard() never move it.
         return { ...base, commit: undefined, message: undefined, skipped: 'unchanged', head: draft.head }
       }
@@ -335,7 +335,7 @@ export class SnapshotService {
       phase('committed')
       // Saved by a person while the twin moved (after the last look): kept as saved, and said.
       appendAll(diagnostics, draft.keptEdits.map((path) => ({ severity: 'warning' as const, code: TWIN_EDIT_KEPT, summary: `${path}: saved while the snapshot moved the twin; your save is kept, pending against the new snapshot` })))
-      await writeKeptRecord(this.twin.cacheDir(), commit, tokens)
+      writeKeptRecord(this.twin.cacheDir(), commit, tokens)
       if (options.label !== undefined) await new SnapshotLog(this.twin.dir).label(commit, options.label)
       return { ...base, ...(described.changes === undefined ? {} : { changes: described.changes }), commit, message: message.split('\n')[0] as string, skipped: undefined, head: commit }
     } catch (error) {
