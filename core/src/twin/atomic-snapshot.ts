@@ -507,8 +507,9 @@ export class SnapshotDraft {
    * the draft began from it clean (each was HEAD's then; a removed file may be gone): their
    * edits would be lost with nothing said (session 30). A draft begun from an edited twin is
    * asked by the snapshot instead (HeldIntent.editedSince). Stat data first, as `git status`.
+   * `seen`: the move's looks just taken (looksOf), which answer for the new documents' paths.
    */
-  private editedMeanwhile(): string[] {
+  private editedMeanwhile(seen?: ReadonlyMap<string, string>): string[] {
     const head = this.headEntries
     if (head === undefined) return []
     const asked = new Set([...this.updates.keys(), ...this.removals].filter((p) => head.has(p)))
@@ -516,7 +517,7 @@ export class SnapshotDraft {
     // Session 32: a file where a new document goes, in a twin that was clean when the draft began
     // (quick-status counts untracked and ignored files as edits): a person created it since. The
     // move's rename took it for a leftover and wrote over it. A folder there is the move's own to take.
-    const created = this.began === undefined ? [] : [...this.updates.keys()].filter((p) => !head.has(p) && !['-', FOLDER_SEEN].includes(lookedAt(join(this.dir, p))))
+    const created = this.began === undefined ? [] : [...this.updates.keys()].filter((p) => !head.has(p) && !['-', FOLDER_SEEN].includes(seen?.get(p) ?? lookedAt(join(this.dir, p))))
     return [...found.filter((p) => !this.removals.has(p) || entryPresent(join(this.dir, p))), ...created]
   }
 
@@ -572,8 +573,8 @@ export class SnapshotDraft {
     // Not for a twin's first commit (nothing of it to keep): there every document is new, and the
     // looks would cost about 2 × 24,000 lstat calls on the scale root (0.7–1.7 s at load 11, measured
     // on this machine); a later snapshot writes a handful of files.
-    const seen = this.head === undefined ? undefined : new Map([...this.updates.keys(), ...this.removals].map((p) => [p, lookedAt(join(this.dir, p))]))
-    const edited = [...(guard.clean === true ? this.editedMeanwhile() : []), ...((await guard.editedSince?.().catch(async (error: unknown) => {
+    const seen = this.head === undefined ? undefined : looksOf(this.dir, [...this.updates.keys(), ...this.removals])
+    const edited = [...(guard.clean === true ? this.editedMeanwhile(seen) : []), ...((await guard.editedSince?.().catch(async (error: unknown) => {
       await this.discard()
       throw error
     })) ?? [])]
@@ -930,6 +931,49 @@ function lookedAt(path: string): string {
 
 /** lookedAt's answer for a folder (a folder that becomes a file: session 31's chaos run, ` D dir` left pending). */
 const FOLDER_SEEN = 'folder'
+
+/**
+ * lookedAt of each of these paths of the working twin, but a folder lstat finds absent answers
+ * '-' for every path below it (what lstat's ENOENT gives each of them) without an lstat each;
+ * any other answer for a folder (a folder, a file, a link, an error) leaves its paths to lookedAt.
+ *
+ * Speed (issue 22, session 44): a move looks at every file it writes, twice before session 44
+ * (the move's looks, then editedMeanwhile's look for files created where new documents go, which
+ * now reads these). `snapshot --init` commits onto the init commit, so its move looked at every
+ * document of the machine, each in a folder that is not there yet (`filesystem/etc` among them):
+ * the minbase root's 2 × 127 looks are 25 lstat calls now, its first snapshot's statx calls
+ * 3,622 → 3,393, the services root's 5,397 → 4,974 (strace); the scale root's 2 × 24,000 looks
+ * (0.7–1.7 s at load 11, see move) are answered the same way by `filesystem/etc`'s one lstat (not
+ * measured there). A folder made after its lstat is the same race as a file saved after its look:
+ * finishMove looks again before each rename.
+ */
+function looksOf(dir: string, paths: Iterable<string>): Map<string, string> {
+  const absent = new Map<string, boolean>()
+  const folderAbsent = (folder: string): boolean => {
+    let known = absent.get(folder)
+    if (known === undefined) {
+      const slash = folder.lastIndexOf('/')
+      known = (slash > 0 && folderAbsent(folder.slice(0, slash))) || lstatAbsent(join(dir, folder))
+      absent.set(folder, known)
+    }
+    return known
+  }
+  const looks = new Map<string, string>()
+  for (const path of paths) {
+    const slash = path.lastIndexOf('/')
+    looks.set(path, slash > 0 && folderAbsent(path.slice(0, slash)) ? '-' : lookedAt(join(dir, path)))
+  }
+  return looks
+}
+
+/** Whether lstat finds nothing at this path (ENOENT); any error else, false. */
+function lstatAbsent(path: string): boolean {
+  try {
+    return lstatSync(path, { throwIfNoEntry: false }) === undefined
+  } catch {
+    return false
+  }
+}
 
 /**
  * The record's `looks`: each file as it stood before the move's last look (SnapshotDraft.move).
