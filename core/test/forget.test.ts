@@ -100,6 +100,22 @@ describe('forget: taking secrets out of the whole history', () => {
     assert.equal(git(dir, 'show', 'HEAD:filesystem/etc/hosts'), '127.0.0.1 localhost web\n')
   })
 
+  // Session 44 (attack): verdicts were kept by blob alone, so the same bytes as a log and, later,
+  // as a mirrored file had the mirrored file redacted (it must go whole) or the log dropped.
+  it('judges the same bytes by where they lie: a mirrored copy goes whole, the log keeps its line redacted, in either order', async () => {
+    const line = 'password = Zq8wXc2vBn\n'
+    commitFiles(dir, { 'system/logs/auth.txt': line }, 'a log first')
+    commitFiles(dir, { 'filesystem/etc/app/other.conf': line, 'filesystem/etc/app/early.conf': 'token = Lp0oKi9jUh\n' }, 'then a mirrored copy')
+    commitFiles(dir, { 'system/logs/late.txt': 'token = Lp0oKi9jUh\n' }, 'and a log of a mirrored file')
+    const report = await forgetInHistory(dir, { paths: [], rules: ['any'] })
+    assert.ok(report.removed.includes('filesystem/etc/app/other.conf') && report.removed.includes('filesystem/etc/app/early.conf'), JSON.stringify(report))
+    assert.ok(report.redacted.includes('system/logs/auth.txt') && report.redacted.includes('system/logs/late.txt'), JSON.stringify(report))
+    const tree = git(dir, 'ls-tree', '-r', '--name-only', 'HEAD')
+    assert.doesNotMatch(tree, /other\.conf|early\.conf/)
+    assert.equal(git(dir, 'show', 'HEAD:system/logs/auth.txt'), 'password = <redacted>\n')
+    assert.equal(git(dir, 'show', 'HEAD:system/logs/late.txt'), 'token = <redacted>\n')
+  })
+
   it('refuses when nothing matches, and changes nothing', async () => {
     const head = git(dir, 'rev-parse', 'HEAD')
     await assert.rejects(forgetInHistory(dir, { paths: ['/etc/none'], rules: ['jwt'] }), /FORGET_NOTHING|Nothing to forget/)

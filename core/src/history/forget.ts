@@ -70,7 +70,7 @@ export async function forgetInHistory(
   const indexEnv = { GIT_INDEX_FILE: index }
   const removed = new Set<string>()
   const redacted = new Set<string>()
-  /** Blob id → what becomes of it under the rules: kept, dropped, or a new blob id. */
+  /** A blob at a path (verdictKey) → what becomes of it under the rules: kept, dropped, or a new blob id. */
   const verdicts = new Map<string, 'keep' | 'drop' | { blob: string }>()
   const moved = new Map<string, string>()
   let rewritten = 0
@@ -87,7 +87,7 @@ export async function forgetInHistory(
         await judgeBlobs(dir, entries.filter((e) => !drop.has(e.path)), rules, verdicts)
         for (const e of entries) {
           if (drop.has(e.path)) continue
-          const v = verdicts.get(e.blob)
+          const v = verdicts.get(verdictKey(e))
           if (v === 'drop') drop.add(e.path)
           else if (v !== undefined && v !== 'keep') {
             replace.push({ mode: e.mode, blob: v.blob, path: e.path })
@@ -284,27 +284,40 @@ async function treeEntries(dir: string, tree: string): Promise<Array<{ mode: str
   return [...lsTreeEntries(await runGit(dir, ['ls-tree', '-r', '-z', tree]))].filter((e) => e.type === 'blob').map(({ mode, sha, path }) => ({ mode, blob: sha, path }))
 }
 
-/** Run each new blob through the detector once: its findings of the rules drop it (mirrored files) or redact it. */
+/**
+ * A verdict is a blob's at one path: what the detector finds depends on the path (a key file's
+ * name), and what becomes of a finding on where it lies. Session 44 (attack): keyed by the blob
+ * alone, a log line of `password = …` committed first under system/logs/ and later, byte for byte,
+ * as a mirrored file got that file redacted to `password = <redacted>` (the report said
+ * "redacted", not "forgot"), which mirrored files never hold; the other way round the log was
+ * dropped whole. A blob repeated at the same path over the commits is still judged once.
+ */
+function verdictKey(entry: { blob: string; path: string }): string {
+  return `${entry.path}\0${entry.blob}`
+}
+
+/** Run each new blob through the detector once at each of its paths: its findings of the rules drop it (mirrored files) or redact it. */
 async function judgeBlobs(
   dir: string,
   entries: ReadonlyArray<{ blob: string; path: string }>,
   rules: ReadonlySet<string>,
   verdicts: Map<string, 'keep' | 'drop' | { blob: string }>,
 ): Promise<void> {
-  const fresh = entries.filter((e) => !verdicts.has(e.blob))
+  const fresh = entries.filter((e) => !verdicts.has(verdictKey(e)))
   if (fresh.length === 0) return
   const blobs = await readBlobs(dir, [...new Set(fresh.map((e) => e.blob))])
   for (const e of fresh) {
-    if (verdicts.has(e.blob)) continue
+    const key = verdictKey(e)
+    if (verdicts.has(key)) continue
     const bytes = blobs.get(e.blob)
     if (bytes === undefined) {
-      verdicts.set(e.blob, 'keep')
+      verdicts.set(key, 'keep')
       continue
     }
     const text = Buffer.from(bytes).toString('latin1')
     const hits = (await findSecrets(text, { path: e.path })).filter((f) => rules.has('any') || rules.has(f.rule))
-    if (hits.length === 0) verdicts.set(e.blob, 'keep')
-    else if (e.path.startsWith('filesystem/')) verdicts.set(e.blob, 'drop')
+    if (hits.length === 0) verdicts.set(key, 'keep')
+    else if (e.path.startsWith('filesystem/')) verdicts.set(key, 'drop')
     else {
       let out = ''
       let at = 0
@@ -314,7 +327,7 @@ async function judgeBlobs(
       }
       out += text.slice(at)
       const blob = (await runGitBytes(dir, ['hash-object', '-w', '--stdin'], { input: Buffer.from(out, 'latin1') })).toString('utf8').trim()
-      verdicts.set(e.blob, { blob })
+      verdicts.set(key, { blob })
     }
   }
 }
