@@ -387,7 +387,7 @@ describe('a plugin provider that answers wrongly', function () {
   const pathModes: Array<[string, RegExp]> = [
     ['collect-file-and-folder', /The unsound provider failed in collect\(\): it returned documents system\/unsound\/x and system\/unsound\/x\/y: a file and a folder at one path/],
     ['collect-twice', /The unsound provider failed in collect\(\): it returned the document system\/unsound\/twice twice/],
-    ['collect-control', /The unsound provider failed in collect\(\): it returned a document whose path holds a control character: system\/unsound\/line\\nbreak/],
+    ['collect-control', /The unsound provider failed in collect\(\): it returned a document the twin cannot hold: system\/unsound\/line\\nbreak, a control character/],
   ]
   for (const [mode, said] of pathModes) {
     it(`collect() answering ${mode}: PROVIDER_FAILED naming the provider and the paths (spelled out), its part kept, the others committed; nothing dropped in silence`, async () => {
@@ -492,6 +492,79 @@ describe('a plugin provider that answers wrongly', function () {
       }
     })
   }
+
+  // Session 44: a document path no tree of the twin holds failed the whole snapshot (PATH_INVALID,
+  // exit 2, the files provider's change not committed either) and the adopt (PATH_INVALID, or
+  // GIT_FAILED after writing it, or an internal error for ENAMETOOLONG); an absolute path or one
+  // in the twin's own files was only left out, and two lone surrogates became one name held twice
+  // in one tree. Each refuses that provider alone now, the snapshot's and the adopt's one rule.
+  const handing = (...list: string[]) => ({ TWINSYNC_TEST_UNSOUND_PATHS: JSON.stringify(list) })
+  const deep = `system/unsound/${Array.from({ length: 25 }, () => 'd'.repeat(199)).join('/')}`.slice(0, 5000)
+  const unholdable: Array<[string, string[], RegExp]> = [
+    ['a .. that escapes', ['system/unsound/../../../etc/passwd'], /system\/unsound\/\.\.\/\.\.\/\.\.\/etc\/passwd, a \.\. part/],
+    ["a .. that stays inside", ['system/unsound/a/../b'], /system\/unsound\/a\/\.\.\/b, a \.\. part/],
+    ['.git/config', ['system/unsound/.git/config'], /system\/unsound\/\.git\/config, a name git keeps for its own repository/],
+    ['.GIT', ['system/unsound/.GIT/x'], /system\/unsound\/\.GIT\/x, a name git keeps/],
+    ['a hook of a .git below', ['system/unsound/x/.git/hooks/pre-commit'], /system\/unsound\/x\/\.git\/hooks\/pre-commit, a name git keeps/],
+    ['.git with a space (git refuses it too)', ['system/unsound/.git /x'], /system\/unsound\/\.git \/x, a name git keeps/],
+    ['a NUL', ['system/unsound/a\0b'], /system\/unsound\/a\\x00b, a NUL byte/],
+    ['a name of 300 bytes', [`system/unsound/${'n'.repeat(300)}`], /system\/unsound\/n{300}, a name of 300 bytes \(a file name holds 255 at most\)/],
+    ['a path of 5,000 bytes', [deep], /system\/unsound\/d{199}(?:\/d{1,199}){24}, a path of 5000 bytes \(a twin path holds 3072 at most/],
+    ['an absolute path', ['/system/unsound/abs'], /\/system\/unsound\/abs, an absolute path/],
+    ["the twin's own plans/", ['plans/evil.yaml'], /plans\/evil\.yaml, a path outside system\/ and filesystem\//],
+    ['a .gitmodules', ['system/unsound/.gitmodules'], /system\/unsound\/\.gitmodules, a \.gitmodules or \.gitattributes, whose content git's fsck judges/],
+    ['two lone surrogates', ['system/unsound/a\ud800', 'system/unsound/a\udc00'], /system\/unsound\/a\\ud800, half of a UTF-16 surrogate pair/],
+  ]
+  it('collect() handing in a document path the twin cannot hold (.., .git, NUL, 300-byte name, 5,000-byte path, absolute, plans/, .gitmodules, lone surrogates): PROVIDER_FAILED naming it and the path, its part kept, the files provider committed, exit 1 (before: PATH_INVALID for the whole snapshot, or left out, or one name twice)', async () => {
+    const before = await paths()
+    for (const [what, list, said] of unholdable) {
+      await writeFile(join(root, 'etc/motd'), `${what}\n`)
+      const r = await cli.twinsync(['snapshot', '--root', root, '--repo', cli.twinDir], { env: { TWINSYNC_TEST_UNSOUND: 'collect-paths', ...handing(...list) } })
+      assert.equal(r.code, 1, `${what}: ${r.stdout}${r.stderr}`)
+      assert.match(r.stdout, new RegExp(`error: unsound: The unsound provider failed in collect\\(\\): it returned a document the twin cannot hold: ${said.source}`), `${what}: ${r.stdout}`)
+      assert.doesNotMatch(r.stdout + r.stderr, /PATH_INVALID|internal error/, what)
+      assert.doesNotMatch(r.stdout + r.stderr, RAW, `${what}: a raw control byte printed`)
+      assert.equal((await runOk(['git', '-C', cli.twinDir, 'show', 'HEAD:filesystem/etc/motd'])).stdout, `${what}\n`, `${what}: the files provider went on`)
+      assert.deepEqual(await paths(), before, `${what}: the unsound provider's part kept as it was`)
+      assert.equal((await runOk(['git', '-C', cli.twinDir, 'ls-tree', '--name-only', 'HEAD', 'plans/'])).stdout, 'plans/README.md\n')
+    }
+    await writeFile(join(root, 'etc/motd'), 'unholdable json\n')
+    const j = await cli.twinsync(['snapshot', '--json', '--root', root, '--repo', cli.twinDir], { env: { TWINSYNC_TEST_UNSOUND: 'collect-paths', ...handing('system/unsound/a/../b') } })
+    assert.equal(j.code, 1, j.stdout + j.stderr)
+    const d = json<{ diagnostics: Array<{ code: string; severity: string; provider?: string; summary: string }> }>(j).diagnostics.find((x) => x.provider === 'unsound')
+    assert.deepEqual([d?.code, d?.severity], ['PROVIDER_FAILED', 'error'], j.stdout)
+    assert.match(d?.summary ?? '', /it returned a document the twin cannot hold: system\/unsound\/a\/\.\.\/b, a \.\. part/)
+  })
+
+  it('adopt unsound whose collect() hands in a document path the twin cannot hold: refused with PROVIDER_FAILED naming it and the path, nothing written, exit 2 (before: PATH_INVALID without a next step, GIT_FAILED, an internal error, or adopted in silence)', async () => {
+    const before = { head: await head(), paths: await paths(), porcelain: await porcelain() }
+    for (const [what, list, said] of unholdable) {
+      const r = await cli.twinsync(['adopt', 'unsound', '--root', root, '--repo', cli.twinDir], { env: { TWINSYNC_TEST_UNSOUND: 'collect-paths', TWINSYNC_TEST_UNSOUND_DRIFT: '1', ...handing(...list) } })
+      assert.equal(r.code, 2, `${what}: ${r.stdout}${r.stderr}`)
+      assert.match(r.stderr, new RegExp(`\\[PROVIDER_FAILED\\] The unsound provider failed in collect\\(\\): it returned a document the twin cannot hold: ${said.source}`), what)
+      assert.match(r.stderr, /Next step: A fault in the unsound provider, not in TwinSync: nothing was adopted/, what)
+      assert.doesNotMatch(r.stdout + r.stderr, RAW, `${what}: a raw control byte printed`)
+      assert.deepEqual({ head: await head(), paths: await paths(), porcelain: await porcelain() }, before, `${what}: the twin as it was`)
+    }
+  })
+
+  it("adopt unsound whose collect() hands in documents outside its part: adopted, and a warning naming the provider and the paths (text, --json; before: left out without a word)", async () => {
+    for (const args of [[], ['--json']]) {
+      const r = await adopt('collect-not-owned', 'unsound', ...args)
+      assert.equal(r.code, 0, r.stdout + r.stderr)
+      assert.equal((await runOk(['git', '-C', cli.twinDir, 'show', 'HEAD:system/unsound.json'])).stdout, '{"drift":true}\n', 'adopted')
+      const said = /The unsound provider handed in 2 documents outside its part of the twin: system\/elsewhere\.json \(no provider's\), filesystem\/etc\/motd \(the files provider's\); they were not written/
+      if (args.length === 0) assert.match(r.stdout, new RegExp(`warning: unsound: ${said.source}`))
+      else {
+        const d = json<{ diagnostics?: Array<{ code: string; severity: string; provider?: string; summary: string }> }>(r).diagnostics?.find((x) => x.provider === 'unsound')
+        assert.deepEqual([d?.code, d?.severity], ['PROVIDER_FAILED', 'warning'], r.stdout)
+        assert.match(d?.summary ?? '', said)
+      }
+      assert.equal((await runOk(['git', '-C', cli.twinDir, 'ls-tree', '--name-only', 'HEAD', 'system/elsewhere.json'])).stdout, '')
+      // The machine as the other cases have it again (they expect `{}` kept).
+      assert.equal((await snapshot('')).code, 0)
+    }
+  })
 
   it('adopt of a provider whose documents are sound goes through (the drift the refusals above saw is there)', async () => {
     const r = await adopt('', 'unsound')

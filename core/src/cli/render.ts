@@ -130,6 +130,7 @@ export function renderDecision(d: Decision, line: LineFor): string {
   const lines = [`${verb} ${d.items.length} item${d.items.length === 1 ? '' : 's'} (commit ${d.commit.slice(0, 12)}):`]
   appendAll(lines, d.items.map((i) => `  ${terminalText(i.id)}  ${terminalText(i.summary)}`))
   lines.push(d.intended === null ? 'Nothing is pending any more.' : `Other items are still pending: \`${line(['status'])}\` lists them.`)
+  appendAll(lines, renderDiagnostics(d.diagnostics))
   return lines.join('\n')
 }
 

@@ -55,6 +55,11 @@ export interface Decision {
   observed: string
   /** refs/twinsync/intended after the decision; null when nothing is pending any more. */
   intended: string | null
+  /**
+   * What the decision left out and says (adopt: a chosen provider's documents outside its part of
+   * the twin, not adopted: the PROVIDER_FAILED warning a snapshot gives, document-paths.ts).
+   */
+  diagnostics: Diagnostic[]
 }
 
 type Contents = Map<string, Uint8Array | undefined>
@@ -146,7 +151,7 @@ export class ReconcileService {
       if (before !== undefined && before !== intended) await setRef(dir, DISCARDED_REF, before, 'twinsync discard')
       const kept = before === undefined || before === intended ? '' : `; the intent before is ${before}, kept in \`git reflog ${DISCARDED_REF}\` until a \`twinsync gc\``
       const commit = await this.recordInHistory('discard', decided, `The twin no longer asks for these${kept}.`)
-      return { decision: 'discard' as const, items: decided.map(brief('discard')), commit, observed, intended }
+      return { decision: 'discard' as const, items: decided.map(brief('discard')), commit, observed, intended, diagnostics: [] }
     })
   }
 
@@ -249,7 +254,9 @@ export class ReconcileService {
       await held.restore(commit ?? held.base)
     }
     const intended = (await this.intents.record({})) ?? null
-    return { decision: 'adopt' as const, items: decided.map(brief('adopt')), commit: commit as string, observed: commit as string, intended }
+    // Said of the providers adopted only: one collected but not chosen (adoptOwn collects every applying provider) wrote nothing.
+    const diagnostics = drift.flatMap((d) => (d.notOwned !== undefined && chosenIds.has(d.provider.name) ? [d.notOwned] : []))
+    return { decision: 'adopt' as const, items: decided.map(brief('adopt')), commit: commit as string, observed: commit as string, intended, diagnostics }
   }
 
   // ── internals ──
@@ -315,17 +322,20 @@ export class ReconcileService {
       reader.close()
       throw error
     })
-    const out: Array<{ provider: ApplicableProvider; ctx: ProviderContext; state: unknown; live: Contents; bits: Map<string, boolean>; changes: Change[]; unplanned: Change[]; refused: Diagnostic | undefined }> = []
+    const out: Array<{ provider: ApplicableProvider; ctx: ProviderContext; state: unknown; live: Contents; bits: Map<string, boolean>; changes: Change[]; unplanned: Change[]; refused: Diagnostic | undefined; notOwned: Diagnostic | undefined }> = []
     try {
       const files = [...(await reader.list('filesystem/')), ...(await reader.list('system/'))]
       // Documents at paths the twin cannot hold as given (a file and a folder at one path, one path
       // twice, a control character outside filesystem/, a folder over another provider's file): the
       // snapshot's rule (document-paths.ts), judged on the observed snapshot the adopt writes on.
       // Such a provider's adoption is refused before anything is written (adoptChosen).
+      // A document outside its provider's part of the twin is not adopted, and said (as a snapshot
+      // says it); before session 44 it was left out without a word.
       const collected = outcomes.filter((o) => o.status === 'collected')
-      const owned = collected.flatMap((o) => o.result.documents.filter((doc) => this.intents.applyingOwner(doc.path, view)?.name === o.provider.name).map((doc) => ({ doc, provider: o.provider.name })))
+      const all = collected.flatMap((o) => o.result.documents.map((doc) => ({ doc, provider: o.provider.name })))
       const ownerOf = (path: string) => ownerOfTwinPath(path, view.providers, view.claims)?.name
-      const { refused } = refusedDocumentPaths(owned, new Set(collected.map((o) => o.provider.name)), listedTree(await reader.list(''), ownerOf), 'Nothing was adopted.')
+      const { refused, owned, notOwned } = refusedDocumentPaths(all, new Set(collected.map((o) => o.provider.name)), listedTree(await reader.list(''), ownerOf), 'Nothing was adopted.')
+      const ownDocuments = new Set(owned.map((o) => o.doc))
       for (const o of outcomes) {
         if (o.status !== 'collected') continue
         const provider = o.provider as ApplicableProvider
@@ -338,8 +348,9 @@ export class ReconcileService {
         // Each live document's executable bit, as a snapshot writes it (a mode-only change is one too).
         const bits = new Map<string, boolean>()
         const produced = new Set<string>()
-        for (const doc of o.result.documents) {
-          if (this.intents.applyingOwner(doc.path, view)?.name !== provider.name) continue
+        // A provider refused is adopted in no part (adoptChosen): its documents are not read, nor their paths looked up.
+        for (const doc of refused.has(provider.name) ? [] : o.result.documents) {
+          if (!ownDocuments.has(doc)) continue
           produced.add(doc.path)
           // Adopted documents enter the twin like a snapshot's: through the secret screen.
           const { content } = (await screenDocument(doc, provider.name)).doc
@@ -354,7 +365,7 @@ export class ReconcileService {
         for (const path of files) {
           if (!produced.has(path) && this.intents.applyingOwner(path, view)?.name === provider.name) live.set(path, undefined)
         }
-        out.push({ provider, ctx, state: o.result.state, live, bits, changes, unplanned, refused: refused.get(provider.name) })
+        out.push({ provider, ctx, state: o.result.state, live, bits, changes, unplanned, refused: refused.get(provider.name), notOwned: notOwned.get(provider.name) })
       }
     } finally {
       reader.close()

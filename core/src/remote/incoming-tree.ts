@@ -8,6 +8,7 @@ import { BatchReader, EMPTY_TREE, lsTreeEntries, readBlobs, runGit, runGitBytes,
 import { commitTree } from '../intent/intent-git.js'
 import { COMMANDS_LEDGER, readCommandsLedger } from '../plan/plan-instructions.js'
 import { MAX_TWIN_FILE_BYTES, NAME_MAX_BYTES } from '../twin/twin-files.js'
+import { TREE_PATH_MAX_BYTES } from '../twin/twin-path-check.js'
 import { putBack } from '../twin/pull-move.js'
 import { GitTreeReader } from '../twin/git-tree-reader.js'
 import { quoteArg } from '../plan/command-text.js'
@@ -23,11 +24,6 @@ export interface UnsafeEntry {
 
 const CONTROL = /[\0-\x1f\x7f]/
 
-/**
- * The longest path in the tree taken: PATH_MAX (4096) less room for the twin's own folder, or
- * the machine's root, in front of it (a longer one fails lstat with ENAMETOOLONG).
- */
-const TREE_PATH_MAX_BYTES = 3072
 
 /** The lines a refusal of what the mirror holds names, with this run's --root, --repo and --config (RunTarget). */
 export interface MirrorSteps {

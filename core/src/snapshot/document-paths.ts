@@ -1,6 +1,7 @@
 import type { Diagnostic, TwinDocument } from '@twinsync/sdk'
-import { spelledLine, warningDiagnostic } from '@twinsync/sdk/light'
+import { spellCharacter, spelledLine, warningDiagnostic } from '@twinsync/sdk/light'
 import { providerFailure } from '../providers/provider-call.js'
+import { isFsckJudgedName, TREE_PATH_MAX_BYTES, twinPathProblem } from '../twin/twin-path-check.js'
 
 /**
  * The paths of the documents a snapshot's providers hand in, looked at before anything is written
@@ -42,39 +43,94 @@ export interface PathsOfTree {
 /** C0 controls, DEL and C1 controls: no provider's own name holds one; a machine's may (filesystem/). */
 const CONTROL = /[\0-\x1f\x7f-\x9f]/
 
-const shown = (path: string) => spelledLine(path)
+/** A UTF-16 unit of a surrogate pair alone (the u flag matches a pair as one code point, never here). */
+const LONE_SURROGATE = /[\ud800-\udfff]/u
+
+/** A path spelled out: controls and invisible characters (spelledLine), and a lone surrogate, which a terminal would show as U+FFFD. */
+const shown = (path: string) => (LONE_SURROGATE.test(path) ? spelledLine(path).replace(/[\ud800-\udfff]/gu, spellCharacter) : spelledLine(path))
 
 /**
- * The providers whose documents cannot go in as given, each with its PROVIDER_FAILED diagnostic.
- * `documents`: each fresh provider's documents it owns, in the order given; `fresh`: the providers
- * that collected this time.
+ * Why no provider may hand in a document at `path`, in words, or undefined when one may (session
+ * 44: before, a path the draft cannot write failed the whole snapshot with PATH_INVALID, a path
+ * outside the twin's two parts was only left out, and two names of one UTF-8 were both committed).
+ * - What no tree of the twin holds (twinPathProblem, the draft's own rule): the empty path, an
+ *   absolute one, an empty part, a `.` or `..` part (one that stays inside, `a/../b`, as well: a
+ *   tree has no such name), a NUL, `.git` in any case or spelling, a name over 255 bytes.
+ * - A path outside system/ and filesystem/: the twin's own files (twin.json, plans/, scripts/,
+ *   and a `.gitmodules` at the top, which a pull refuses) are no provider's, whatever its
+ *   twinPaths say.
+ * - A path over TREE_PATH_MAX_BYTES (3,072), the longest a pull takes: another twin of the
+ *   mirror could not pull the commit.
+ * - A lone surrogate: written as UTF-8 it becomes U+FFFD, so two such paths were one name, held
+ *   twice in one tree (git fsck's duplicateEntries; git 2.39 kept both, the working twin one).
+ * - Outside filesystem/ (where a name is the machine's): a control character (session 43), and
+ *   a `.gitmodules` or `.gitattributes` in any spelling (isFsckJudgedName: a mirror that checks
+ *   what is pushed refuses a bad one; git obeys neither in the twin, git-attributes.ts).
+ */
+export function documentPathProblem(path: string): string | undefined {
+  const problem = twinPathProblem(path)
+  if (problem !== undefined) return problem
+  const machine = path.startsWith('filesystem/')
+  if (!machine && !path.startsWith('system/')) return "a path outside system/ and filesystem/, where the twin keeps its own files (twin.json, plans/, scripts/): no provider's"
+  if (path.length * 3 > TREE_PATH_MAX_BYTES && Buffer.byteLength(path) > TREE_PATH_MAX_BYTES) return `a path of ${Buffer.byteLength(path)} bytes (a twin path holds ${TREE_PATH_MAX_BYTES} at most, the longest a pull takes)`
+  if (LONE_SURROGATE.test(path)) return 'half of a UTF-16 surrogate pair, which has no UTF-8 (git would name it U+FFFD, as it names any other)'
+  if (machine) return undefined
+  if (CONTROL.test(path)) return "a control character, which no provider's own name holds (only a machine's names, mirrored under filesystem/, may)"
+  if (/(?:^|\/)(?:\.git|git|gi7)|[\u200c-\u200f\u202a-\u202e\u206a-\u206f\ufeff]/i.test(path) && path.split('/').some(isFsckJudgedName)) return "a .gitmodules or .gitattributes, whose content git's fsck judges (a mirror that checks what it is sent refuses a bad one); no provider's own document is named so"
+  return undefined
+}
+
+/**
+ * The providers whose documents cannot go in as given, each with its PROVIDER_FAILED diagnostic;
+ * the documents in their providers' parts of the twin, and a warning for each provider that handed
+ * in documents outside its part (notOwnedDiagnostic: not written). `documents`: each fresh
+ * provider's documents, in the order given; `fresh`: the providers that collected this time.
+ * A document's path is judged first (documentPathProblem: a provider handing in a path the twin
+ * cannot hold is refused, wherever the path lies), then whose it is (tree.ownerOf).
  */
 export function refusedDocumentPaths(
   documents: ReadonlyArray<{ doc: TwinDocument; provider: string }>,
   fresh: ReadonlySet<string>,
   tree: PathsOfTree,
   consequence: string,
-): { refused: Map<string, Diagnostic>; written: Map<string, string> } {
+): { refused: Map<string, Diagnostic>; written: Map<string, string>; owned: Array<{ doc: TwinDocument; provider: string }>; notOwned: Map<string, Diagnostic> } {
   const refused = new Map<string, Diagnostic>()
   const refuse = (provider: string, problem: string) => {
     if (!refused.has(provider)) refused.set(provider, providerFailure(provider, 'collect', new Error(`it returned ${problem}`), consequence))
   }
+  const owned: Array<{ doc: TwinDocument; provider: string }> = []
+  const strays = new Map<string, string[]>()
   // Each path's writer, and the paths the tree does not hold yet.
   const writer = new Map<string, string>()
   const added: string[] = []
-  for (const { doc, provider } of documents) {
+  for (const entry of documents) {
+    const { doc, provider } = entry
     const path = doc.path
+    // A path the tree holds is one (it holds no other): only a new one is judged whole; a control character in any.
+    const held = tree.holds(path)
+    const problem = held ? (!path.startsWith('filesystem/') && CONTROL.test(path) ? documentPathProblem(path) : undefined) : documentPathProblem(path)
+    if (problem !== undefined) {
+      refuse(provider, `a document the twin cannot hold: ${shown(path)}, ${problem}`)
+      continue
+    }
+    if (tree.ownerOf(path) !== provider) {
+      const list = strays.get(provider)
+      if (list === undefined) strays.set(provider, [path])
+      else list.push(path)
+      continue
+    }
+    owned.push(entry)
     const known = writer.get(path)
     if (known !== undefined) {
-      // A path is owned by one provider (the caller's ownership check): twice means twice from it.
+      // A path is owned by one provider: twice means twice from it.
       refuse(provider, `the document ${shown(path)} twice: a path the twin holds once`)
       continue
     }
     writer.set(path, provider)
-    if (!path.startsWith('filesystem/') && CONTROL.test(path)) refuse(provider, `a document whose path holds a control character: ${shown(path)}, a name no provider makes (only a machine's own names, mirrored under filesystem/, may hold one)`)
-    if (!tree.holds(path)) added.push(path)
+    if (!held) added.push(path)
   }
-  if (added.length === 0) return { refused, written: writtenBy(writer, refused) }
+  const notOwned = new Map([...strays].map(([provider, paths]) => [provider, notOwnedDiagnostic(provider, paths, tree.ownerOf)]))
+  if (added.length === 0) return { refused, written: writtenBy(writer, refused), owned, notOwned }
   const whose = (path: string) => {
     const owner = tree.ownerOf(path)
     return owner === undefined ? "the twin's own file" : `the ${owner} provider's document`
@@ -121,7 +177,7 @@ export function refusedDocumentPaths(
       }
     }
   }
-  return { refused, written: writtenBy(writer, refused) }
+  return { refused, written: writtenBy(writer, refused), owned, notOwned }
 }
 
 /** Each path written, by its provider: those of the providers not refused (the map as made, when none is: it is also the snapshot's set of written paths). */

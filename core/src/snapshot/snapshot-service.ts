@@ -27,7 +27,7 @@ import { changedBetween, OBSERVED_REF, treeOf } from '../intent/intent-git.js'
 import { isScreened, screenDocument, secretInDocumentName } from './secret-guard.js'
 import { ScreenedDocuments } from './screened-documents.js'
 import { ownerOfTwinPath } from './twin-ownership.js'
-import { notOwnedDiagnostic, refusedDocumentPaths } from './document-paths.js'
+import { refusedDocumentPaths } from './document-paths.js'
 import { keptClaimsHold, keptFolders, keptNames, refusedClaim, sinceTokens, writeKeptRecord, type KeptRecord } from './kept-parts.js'
 import { appendAll } from '../append-to.js'
 
@@ -436,24 +436,8 @@ export class SnapshotService {
     kept: ReadonlyMap<string, readonly string[]>,
   ): Promise<{ unfaithful: Set<string>; keptFiles: Map<string, number>; refused: Map<string, Diagnostic> }> {
     const fresh = new Set(collected.map((o) => o.provider.name))
-    const owned: Array<{ doc: TwinDocument; provider: string }> = []
     // Providers whose documents did not all go in as given: no token of theirs is recorded (kept-parts.ts).
     const unfaithful = new Set<string>()
-    for (const o of collected) {
-      // Documents outside its part of the twin: not written, and said (a warning the result carries).
-      let strays: string[] | undefined
-      for (const doc of o.result.documents) {
-        const owner = ownerOfTwinPath(doc.path, providers, claims)
-        if (owner?.name !== o.provider.name) {
-          ;(strays ??= []).push(doc.path)
-          continue
-        }
-        owned.push({ doc, provider: o.provider.name })
-      }
-      if (strays === undefined) continue
-      unfaithful.add(o.provider.name)
-      diagnostics.push(notOwnedDiagnostic(o.provider.name, strays, (path) => ownerOfTwinPath(path, providers, claims)?.name))
-    }
     // A path of a fresh provider that it did not write goes, unless it lies in a part the provider
     // keeps (checkKept): then HEAD's file stays as it is, never another provider's on its word.
     // A document kept by name is its provider's (refusedClaim asked): not asked again (keptNames);
@@ -467,16 +451,23 @@ export class SnapshotService {
       const inParts = keeps.get(owner.name)
       return inParts === undefined || !inParts(path)
     }
-    // Documents at paths the new tree cannot hold as given (a file and a folder at one path, one
-    // path twice, a control character outside filesystem/): their provider's collect is refused,
-    // its part kept as it was (document-paths.ts).
-    const { refused, written } = refusedDocumentPaths(owned, fresh, {
+    // Documents at paths the new tree cannot hold as given (a path no tree holds, `..` or `.git`
+    // in it, a file and a folder at one path, one path twice, a control character outside
+    // filesystem/): their provider's collect is refused, its part kept as it was. Documents
+    // outside its part of the twin: not written, and said (a warning the result carries).
+    // Both by document-paths.ts, as adopt judges them.
+    const all = collected.flatMap((o) => o.result.documents.map((doc) => ({ doc, provider: o.provider.name })))
+    const { refused, written, owned, notOwned } = refusedDocumentPaths(all, fresh, {
       holds: (path) => draft.entries.has(path),
       isFolder: (path) => draft.isFolder(path),
       under: (path) => draft.under(path),
       stays: (path, from) => !(path.startsWith('filesystem/') || path.startsWith('system/')) || !goes(path, from),
       ownerOf: (path) => ownerOfTwinPath(path, providers, claims)?.name,
     }, 'Its part of the twin keeps the state of the last snapshot.')
+    for (const [name, diagnostic] of notOwned) {
+      unfaithful.add(name)
+      diagnostics.push(diagnostic)
+    }
     for (const [name, diagnostic] of refused) {
       fresh.delete(name)
       unfaithful.add(name)

@@ -74,18 +74,18 @@ export function PlanScreen({ from, only, revertTo, title = 'Pull & apply changes
   const [progress, setProgress] = useState<Record<string, string>>({})
   const [pullNote, setPullNote] = useState<string | undefined>(undefined)
   // Adopt (keep the machine's value) and discard (drop the twin's intent), then plan again.
-  const [decision, setDecision] = useState<{ note?: string; error?: unknown; generation: number }>({ generation: 0 })
+  const [decision, setDecision] = useState<{ note?: string; warnings?: Diagnostic[]; error?: unknown; generation: number }>({ generation: 0 })
   const decide = (kind: 'adopt' | 'discard', items: string[]) => {
     if (revertTo !== undefined || items.length === 0) return
     const done = services
       .decide(kind, items)
       .then(
         (d) => {
-          setDecision((s) => ({ generation: s.generation + 1, note: `${kind === 'adopt' ? 'Adopted the machine\'s value of' : 'Discarded the intent of'} ${d.items.map((i) => terminalText(i.summary)).join('; ')} (commit ${d.commit.slice(0, 12)})` }))
+          setDecision((s) => ({ generation: s.generation + 1, note: `${kind === 'adopt' ? 'Adopted the machine\'s value of' : 'Discarded the intent of'} ${d.items.map((i) => terminalText(i.summary)).join('; ')} (commit ${d.commit.slice(0, 12)})`, warnings: d.diagnostics }))
           setView({ kind: 'summary' })
           setLeftOut(new Set())
         },
-        (error: unknown) => setDecision((s) => ({ ...s, error, note: undefined })),
+        (error: unknown) => setDecision((s) => ({ ...s, error, note: undefined, warnings: undefined })),
       )
       .finally(() => status?.refresh())
     trackBusy(done, () => undefined)
@@ -528,13 +528,25 @@ function LeftOutNote({ plan, leftOut, also }: { plan: Plan; leftOut: ReadonlySet
   )
 }
 
-function DecisionNote({ decision }: { decision: { note?: string | undefined; error?: unknown } }) {
+/** What a decision did; what it left out and says (adopt: a document outside its provider's part, not adopted), as the CLI says it. */
+function DecisionNote({ decision }: { decision: { note?: string | undefined; warnings?: Diagnostic[] | undefined; error?: unknown } }) {
   if (decision.error !== undefined) return <ErrorBox error={decision.error} title="Not decided" />
   if (decision.note === undefined) return null
   return (
-    <Text color="green" wrap="truncate-end">
-      {decision.note}
-    </Text>
+    <Box flexDirection="column">
+      <Text color="green" wrap="truncate-end">
+        {decision.note}
+      </Text>
+      {(decision.warnings ?? [])
+        .filter((d) => d.severity !== 'info')
+        .map(shownDiagnostic)
+        .map((d, i) => (
+          <Text key={`warning${i}`} wrap="wrap" color={d.severity === 'error' ? 'red' : 'yellow'}>
+            {d.severity}: {d.provider ? `${d.provider}: ` : ''}
+            {d.summary}
+          </Text>
+        ))}
+    </Box>
   )
 }
 

@@ -4,11 +4,12 @@ import { appendFileSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSy
 import { link, lstat, mkdir, readFile, readdir, rename, rm, stat, unlink, utimes, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import type { TwinReader } from '@twinsync/sdk'
-import { TwinSyncError, compareStrings, isDotGitName, isTwinSyncError, knownBlob, writeFileAtomic } from '@twinsync/sdk/light'
+import { TwinSyncError, compareStrings, isTwinSyncError, knownBlob, writeFileAtomic } from '@twinsync/sdk/light'
 import { diskError } from './disk-error.js'
 import { lockTempOfDeadRun, tempOfDeadRun } from './twin-lock.js'
 import { BatchReader, copyIndex, dropStaleRefLock, EMPTY_TREE, lsFilesEntries, lsTreeEntries, parseNameStatus, readBlobs, runGitBytes, type GitStatusEntry } from './git.js'
-import { moveFailedNextStep, NAME_MAX_BYTES, PATH_MAX_BYTES, readTwinFile, twinPathParts, twinSymlinkError } from './twin-files.js'
+import { moveFailedNextStep, PATH_MAX_BYTES, readTwinFile, twinPathParts, twinSymlinkError } from './twin-files.js'
+import { twinPathProblem } from './twin-path-check.js'
 import { writePack } from './pack-writer.js'
 import { packsCommits } from './auto-pack.js'
 import { identityNow, reflogFlag, updateRefInNode } from './ref-update.js'
@@ -1810,42 +1811,22 @@ function addFolders(folders: Set<string> | undefined, path: string): void {
   }
 }
 
-/**
- * What may make a path no twin path (checkTwinPath): an empty part (a leading, trailing or double
- * `/`, the empty path), a `.` or `..` part, a NUL, a backslash, a character HFS+ ignores, a part
- * beginning `.git` or `git~1` in any case. A path without any of these is a twin path; one with
- * one is judged part by part.
- * Speed (issue 22, session 24): the scale root's unchanged snapshot writes 19,600 documents,
- * each path split and every part through isDotGitName's split, expressions and replace: its twin's
- * 19,626 paths checked in a fresh process, 63 → 4.6 ms of CPU (medians of 9 interleaved, load
- * 13). core/test/twin-path-check.test.ts compares the verdicts with the part-by-part check's.
- */
-const SUSPECT_PATH = /(?:^|\/)(?:\.{1,2}(?:\/|$)|\/|$)|[\0\\\u200c-\u200f\u202a-\u202e\u206a-\u206f\ufeff]|(?:^|\/)(?:\.git|git~1)/i
-
-const LONG_PART = /[^/]{86}/
 /** The next step of a path a provider gave that cannot be a twin path (PATH_INVALID). */
 const PROVIDER_PATH_STEP = "A provider produced this path; report it to the provider's authors, and run the snapshot again without that provider (--only)."
 
-
-/** @internal exported for its test (core/test/twin-path-check.test.ts). */
+/**
+ * PATH_INVALID for a path no tree of the twin holds (twin-path-check.ts, the rule and its speed).
+ * The last guard: a provider's document at such a path refuses that provider's collect before
+ * anything is written (document-paths.ts, session 44); before, it failed the whole snapshot here.
+ * @internal exported for its test (core/test/twin-path-check.test.ts).
+ */
 export function checkTwinPath(path: string): void {
-  // A part longer than a file name may be (255 bytes, NAME_MAX): the commit would hold it, and the
-  // working twin's rename would fail after HEAD moved (undone then: TWIN_MOVE_FAILED). Refused first.
-  // Only a part of 86 or more UTF-16 units can be over 255 bytes (3 bytes a unit at most).
-  if (LONG_PART.test(path) && path.split('/').some((p) => p.length > 85 && Buffer.byteLength(p) > NAME_MAX_BYTES)) {
-    throw new TwinSyncError('PATH_INVALID', `Not a twin path: a part of ${JSON.stringify(path)} is longer than a file name may be (${NAME_MAX_BYTES} bytes)`, {
-      nextStep: PROVIDER_PATH_STEP,
-      details: { path },
-    })
-  }
-  if (!SUSPECT_PATH.test(path)) return
-  const parts = path.split('/')
-  if (path.startsWith('/') || path.includes('\0') || parts.some((p) => p === '' || p === '.' || p === '..' || isDotGitName(p))) {
-    throw new TwinSyncError('PATH_INVALID', `Not a twin path: ${JSON.stringify(path)}`, {
-      nextStep: PROVIDER_PATH_STEP,
-      details: { path },
-    })
-  }
+  const problem = twinPathProblem(path)
+  if (problem === undefined) return
+  throw new TwinSyncError('PATH_INVALID', `Not a twin path: ${JSON.stringify(path)}: ${problem}`, {
+    nextStep: PROVIDER_PATH_STEP,
+    details: { path },
+  })
 }
 
 /** git in the twin (see runGitBytes); a failure is GIT_FAILED, REPO_DAMAGED or DISK_FULL. */

@@ -136,7 +136,9 @@ describe('TUI pull & apply', () => {
       plan: async () => (plans++ === 0 ? plan : planOf(plan.changes.filter((c) => c.category !== 'files'))),
       decide: async (decision, items) => {
         calls.push([decision, items])
-        return { decision, items: items.map((id) => ({ id, provider: 'files', category: 'files', summary: id === 'services' ? 'Enable demo.service' : 'Replace /etc/motd' })), commit: 'e'.repeat(40), observed: 'e'.repeat(40), intended: null }
+        // Session 44: an adopt says what it left out (a document outside its provider's part), as the CLI does.
+        const strayWarning = { severity: 'warning' as const, code: 'PROVIDER_FAILED', provider: 'files', summary: "The files provider handed in a document outside its part of the twin: system/elsewhere.json (no provider's); it was not written" }
+        return { decision, items: items.map((id) => ({ id, provider: 'files', category: 'files', summary: id === 'services' ? 'Enable demo.service' : 'Replace /etc/motd' })), commit: 'e'.repeat(40), observed: 'e'.repeat(40), intended: null, diagnostics: decision === 'adopt' ? [strayWarning] : [] }
       },
     })
     panel = openPanel(services, [{ name: 'menu' }, { name: 'plan' }])
@@ -150,6 +152,7 @@ describe('TUI pull & apply', () => {
     assert.deepEqual(calls, [['discard', ['files:replace:/etc/motd']]])
     await panel.press('k') // the services row is selected first now
     await panel.waitFor('Adopted the machine\'s value of Enable demo.service')
+    await panel.waitFor('warning: files: The files provider handed in a document outside its part of the twin')
     assert.deepEqual(calls[1], ['adopt', ['services']])
   })
 
@@ -405,7 +408,7 @@ describe('TUI pull & apply', () => {
         plan: async () => (plans++ === 0 ? first : after),
         decide: async (decision, items) => {
           calls.push([decision, items])
-          return { decision, items: items.map((id) => ({ id, provider: 'files', category: 'files', summary: `Create ${id.split(':')[2]}` })), commit: 'e'.repeat(40), observed: 'e'.repeat(40), intended: null }
+          return { decision, items: items.map((id) => ({ id, provider: 'files', category: 'files', summary: `Create ${id.split(':')[2]}` })), commit: 'e'.repeat(40), observed: 'e'.repeat(40), intended: null, diagnostics: [] }
         },
       })
     }

@@ -158,7 +158,7 @@ describe('TUI status line: fresh after every action, one source with Settings', 
       services.decide = async (decision, items) => {
         if (decision === 'adopt') throw new TwinSyncError('ITEM_UNKNOWN', 'No drift item files', { nextStep: 'Run `twinsync status`.' })
         Object.assign(w, { pending: 0, toPush: 1 })
-        return { decision, items: items.map((id) => ({ id, provider: 'files', category: 'files', summary: 'replace /etc/motd' })), commit: 'e'.repeat(40), observed: 'e'.repeat(40), intended: null }
+        return { decision, items: items.map((id) => ({ id, provider: 'files', category: 'files', summary: 'replace /etc/motd' })), commit: 'e'.repeat(40), observed: 'e'.repeat(40), intended: null, diagnostics: [] }
       }
       panel = openPanel(fakeServices(services), [{ name: 'menu' }, { name: 'plan' }])
       await waitLine(panel, /drift: 1 change · pending: 1 · GitHub: me\/t$/)
