@@ -537,16 +537,25 @@ function DecisionNote({ decision }: { decision: { note?: string | undefined; war
       <Text color="green" wrap="truncate-end">
         {decision.note}
       </Text>
-      {(decision.warnings ?? [])
+      <DiagnosticLines diagnostics={decision.warnings ?? []} wrap="wrap" />
+    </Box>
+  )
+}
+
+/** Warnings and errors, one line each (`severity: provider: summary`, spelled out), as the CLI's renderDiagnostics says them; info left out. */
+function DiagnosticLines({ diagnostics, wrap }: { diagnostics: readonly Diagnostic[]; wrap: 'wrap' | 'truncate-end' }) {
+  return (
+    <>
+      {diagnostics
         .filter((d) => d.severity !== 'info')
         .map(shownDiagnostic)
         .map((d, i) => (
-          <Text key={`warning${i}`} wrap="wrap" color={d.severity === 'error' ? 'red' : 'yellow'}>
+          <Text key={`diagnostic${i}`} wrap={wrap} color={d.severity === 'error' ? 'red' : 'yellow'}>
             {d.severity}: {d.provider ? `${d.provider}: ` : ''}
             {d.summary}
           </Text>
         ))}
-    </Box>
+    </>
   )
 }
 
@@ -700,15 +709,7 @@ function ApplyProgress({
           </Text>
           {report.checkpoint ? <Text wrap="truncate-end">Checkpoint before: {report.checkpoint.slice(0, 12)} (revert to it to undo)</Text> : null}
           {report.commit ? <Text wrap="truncate-end">Snapshot after: {report.commit.slice(0, 12)}, journal {report.journalPath}</Text> : null}
-          {(report.journal.diagnostics ?? [])
-            .filter((d) => d.severity !== 'info')
-            .map(shownDiagnostic)
-            .map((d, i) => (
-              <Text key={`note${i}`} wrap="truncate-end" color={d.severity === 'error' ? 'red' : 'yellow'}>
-                {d.severity}: {d.provider ? `${d.provider}: ` : ''}
-                {d.summary}
-              </Text>
-            ))}
+          <DiagnosticLines diagnostics={report.journal.diagnostics ?? []} wrap="truncate-end" />
           {renderPush(report.push, (args) => services.line(args)).map((line, i) => (
             <Text key={`push${i}`} wrap="truncate-end" {...(report.push.status === 'failed' ? { color: 'yellow' } : {})}>
               {line}
