@@ -548,6 +548,30 @@ describe('a plugin provider that answers wrongly', function () {
     }
   })
 
+  // Session 44: a plan collects but writes no document, so it cannot see a document the twin
+  // cannot hold; the apply's checkpoint and its snapshot after refuse that provider's collect, and
+  // nothing said so (before session 44 the checkpoint failed whole: PATH_INVALID, nothing applied).
+  it('apply while a provider hands in a document the twin cannot hold: the others applied and recorded, the failure named (text and --json), exit 1', async () => {
+    const env = { TWINSYNC_TEST_UNSOUND: 'collect-paths', ...handing('system/unsound/a/../b') }
+    const said = /error: unsound: The unsound provider failed in collect\(\): it returned a document the twin cannot hold: system\/unsound\/a\/\.\.\/b, a \.\. part/
+    for (const args of [[], ['--json']]) {
+      const before = await paths()
+      await writeFile(join(cli.twinDir, 'filesystem/etc/motd'), `applied ${args.length}\n`)
+      const r = await cli.twinsync(['apply', '--yes', ...args, '--root', root, '--repo', cli.twinDir], { env })
+      assert.equal(r.code, 1, r.stdout + r.stderr)
+      if (args.length === 0) {
+        assert.match(r.stdout, said)
+        assert.match(r.stdout, /1 applied, 0 unchanged, 0 failed, 0 skipped/)
+      } else {
+        const out = json<{ journal: { diagnostics: Array<{ code: string; severity: string; provider?: string; summary: string }> } }>(r)
+        assert.deepEqual(out.journal.diagnostics.filter((d) => d.provider === 'unsound').map((d) => d.code), ['PROVIDER_FAILED'], 'once, not once a snapshot')
+      }
+      assert.equal(await readFile(join(root, 'etc/motd'), 'utf8'), `applied ${args.length}\n`, 'the files provider applied')
+      assert.equal((await runOk(['git', '-C', cli.twinDir, 'show', 'HEAD:filesystem/etc/motd'])).stdout, `applied ${args.length}\n`, 'and recorded')
+      assert.deepEqual(await paths(), before, "the unsound provider's part kept")
+    }
+  })
+
   it("adopt unsound whose collect() hands in documents outside its part: adopted, and a warning naming the provider and the paths (text, --json; before: left out without a word)", async () => {
     for (const args of [[], ['--json']]) {
       const r = await adopt('collect-not-owned', 'unsound', ...args)

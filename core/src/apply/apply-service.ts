@@ -1,4 +1,4 @@
-import type { Change, ChangeResult, HostPort, Logger, Plan } from '@twinsync/sdk'
+import type { Change, ChangeResult, Diagnostic, HostPort, Logger, Plan } from '@twinsync/sdk'
 import { stampOutcome } from '../intent/reason-asked.js'
 import { TwinSyncError, isApplicable, isConfigChecker, isTwinSyncError, stableStringify } from '@twinsync/sdk'
 import { inject, injectable } from '../di.js'
@@ -89,7 +89,7 @@ export interface ApplyReport {
   checksFinished?: FinishedCheck[]
   /** This apply continued an interrupted one. */
   continued?: boolean
-  /** 0 when every change is applied or unchanged, 1 otherwise. */
+  /** 0 when every change is applied or unchanged and the snapshots before and after recorded every provider, 1 otherwise. */
   exitCode: 0 | 1
   /** The mirror push after the apply (status 'not-configured' without a mirror); never thrown. */
   push: PushOutcome
@@ -198,6 +198,11 @@ export class ApplyService {
       throw checkpointFailed(error, editCommit, this.target.get(this.twin.dir))
     })
     await recorder.setCheckpoint(checkpoint.commit ?? checkpoint.head ?? null)
+    // A provider the checkpoint could not record (its collect failed, or its documents were
+    // refused: document-paths.ts) keeps its last snapshot's part: said in the journal, and the run
+    // exits 1. Before session 44 nothing said it (a plan collects but writes no document, so a
+    // document the twin cannot hold, which used to fail the checkpoint whole, reached here).
+    const unrecorded = providerErrors(checkpoint.diagnostics)
     const checkpointCommit = recorder.record.checkpoint
     // What the apply is asked to do becomes intent before any step runs: a repair of drift (the
     // checkpoint just adopted the machine's state) would otherwise live only in this plan, and a
@@ -239,7 +244,7 @@ export class ApplyService {
       interrupted: options.signal.aborted,
       counts,
       steps,
-      diagnostics: [...checksFinished.map((f) => f.diagnostic), ...(promotion.notKept ?? []), ...executed.diagnostics],
+      diagnostics: [...checksFinished.map((f) => f.diagnostic), ...(promotion.notKept ?? []), ...executed.diagnostics, ...unrecorded],
     }
     const path = journalPath(journal.startedAt)
     // What was made is the machine's now: the snapshot below takes its value, as for any drift.
@@ -257,6 +262,8 @@ export class ApplyService {
       throw afterSnapshotFailed(error, what, counts, this.target.get(this.twin.dir))
     })
     const commit = after.commit ?? after.head ?? null
+    // The snapshot after the apply, likewise (not said twice: the same failure as the checkpoint's is one line).
+    const afterUnrecorded = providerErrors(after.diagnostics).filter((d) => !unrecorded.some((u) => u.provider === d.provider && u.summary === d.summary))
     // Ran to its end: nothing to continue. After Ctrl-C the rest stays intended (plan shows it).
     if (!options.signal.aborted) await clearApplyRecord(this.twin.dir)
     const keptPending = after.pending
@@ -264,12 +271,12 @@ export class ApplyService {
       checkpoint: checkpointCommit,
       commit,
       journalPath: path,
-      journal,
+      journal: afterUnrecorded.length === 0 ? journal : { ...journal, diagnostics: [...journal.diagnostics, ...afterUnrecorded] },
       keptPending,
       tempFilesRemoved,
       ...(checksFinished.length === 0 ? {} : { checksFinished }),
       continued: continuing,
-      exitCode: counts.failed + counts.skipped === 0 && !checksFinished.some((f) => f.restored.length > 0) ? 0 : 1,
+      exitCode: counts.failed + counts.skipped === 0 && !checksFinished.some((f) => f.restored.length > 0) && unrecorded.length + afterUnrecorded.length === 0 ? 0 : 1,
     }
   }
 
@@ -431,6 +438,11 @@ export class ApplyService {
     }
     return { path: COMMANDS_LEDGER, content: stableStringify(ledger) }
   }
+}
+
+/** A snapshot's provider failures (errors naming a provider): what of the machine it could not record. */
+function providerErrors(diagnostics: readonly Diagnostic[]): Diagnostic[] {
+  return diagnostics.filter((d) => d.severity === 'error' && d.provider !== undefined)
 }
 
 /**
