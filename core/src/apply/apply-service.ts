@@ -202,7 +202,7 @@ export class ApplyService {
     // refused: document-paths.ts) keeps its last snapshot's part: said in the journal, and the run
     // exits 1. Before session 44 nothing said it (a plan collects but writes no document, so a
     // document the twin cannot hold, which used to fail the checkpoint whole, reached here).
-    const unrecorded = providerErrors(checkpoint.diagnostics)
+    const unrecorded = unrecordedProviders(checkpoint)
     const checkpointCommit = recorder.record.checkpoint
     // What the apply is asked to do becomes intent before any step runs: a repair of drift (the
     // checkpoint just adopted the machine's state) would otherwise live only in this plan, and a
@@ -263,7 +263,7 @@ export class ApplyService {
     })
     const commit = after.commit ?? after.head ?? null
     // The snapshot after the apply, likewise (not said twice: the same failure as the checkpoint's is one line).
-    const afterUnrecorded = providerErrors(after.diagnostics).filter((d) => !unrecorded.some((u) => u.provider === d.provider && u.summary === d.summary))
+    const afterUnrecorded = unrecordedProviders(after).filter((d) => !unrecorded.some((u) => u.provider === d.provider && u.summary === d.summary))
     // Ran to its end: nothing to continue. After Ctrl-C the rest stays intended (plan shows it).
     if (!options.signal.aborted) await clearApplyRecord(this.twin.dir)
     const keptPending = after.pending
@@ -440,9 +440,15 @@ export class ApplyService {
   }
 }
 
-/** A snapshot's provider failures (errors naming a provider): what of the machine it could not record. */
-function providerErrors(diagnostics: readonly Diagnostic[]): Diagnostic[] {
-  return diagnostics.filter((d) => d.severity === 'error' && d.provider !== undefined)
+/**
+ * The errors of the providers a snapshot could not record (status failed: a collect that failed,
+ * documents refused), what of the machine it kept from the last snapshot instead. Not a collected
+ * provider's own errors about what it read (the files provider's unreadable folder): those are
+ * the snapshot's to say, as before.
+ */
+function unrecordedProviders(result: { providers: ReadonlyArray<{ name: string; status: string }>; diagnostics: readonly Diagnostic[] }): Diagnostic[] {
+  const failed = new Set(result.providers.filter((p) => p.status === 'failed').map((p) => p.name))
+  return failed.size === 0 ? [] : result.diagnostics.filter((d) => d.severity === 'error' && d.provider !== undefined && failed.has(d.provider))
 }
 
 /**
