@@ -1,6 +1,8 @@
 import { strict as assert } from 'node:assert'
 import { chmod, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
-import { execFileSync } from 'node:child_process'
+import fs from 'node:fs'
+import { execFileSync, spawn } from 'node:child_process'
+import { syncBuiltinESMExports } from 'node:module'
 import { join } from 'node:path'
 import { Planner } from '../src/plan/planner.js'
 import { StatusWorkflow } from '../src/services/drift-status.js'
@@ -16,6 +18,80 @@ import { SAFE_PATH, setOwnPathForTests } from '@twinsync/sdk'
 import { notesProvider } from './support/notes-provider.js'
 import { pastThisSecond } from './support/past-this-second.js'
 import { unitRig, type UnitRig } from './support/unit-container.js'
+
+/**
+ * Twice (at most 10 tries), at the start of a second: the twin file `path`'s ctime moved without
+ * its mtime (a chmod, as a rename into place), `record` writes the index (recording that ctime),
+ * then the file is edited (`edit`, the same size) in that second with its mtime kept: an edit
+ * git's second-grained stat check cannot see. `check` after each try.
+ */
+async function blindEdits(dir: string, path: string, record: () => Promise<void>, check: (sameSecond: boolean, tried: number) => Promise<void>, edit = (text: string) => text.toUpperCase()): Promise<void> {
+  const file = join(dir, path)
+  const text = await readFile(file, 'utf8')
+  const seconds = (ns: bigint) => ns / 1_000_000_000n
+  let tried = 0
+  let sameSecond = 0
+  while (sameSecond < 2 && tried < 10) {
+    tried++
+    await writeFile(file, text)
+    execFileSync('touch', ['-m', '-d', '2 minutes ago', file])
+    execFileSync('git', ['-C', dir, 'update-index', '-q', '--refresh'], { env: { ...process.env, GIT_OPTIONAL_LOCKS: '0' } })
+    await new Promise((resolve) => setTimeout(resolve, 1000 - (Date.now() % 1000) + 20))
+    await chmod(file, 0o600)
+    await record()
+    const before = await stat(file, { bigint: true })
+    await writeFile(file, edit(text))
+    execFileSync('touch', ['-m', '-d', `@${seconds(before.mtimeNs)}.${String(before.mtimeNs % 1_000_000_000n).padStart(9, '0')}`, file])
+    const after = await stat(file, { bigint: true })
+    assert.deepEqual([after.size, after.mtimeNs], [before.size, before.mtimeNs])
+    const same = seconds(after.ctimeNs) === seconds(before.ctimeNs)
+    if (same) sameSecond++
+    await check(same, tried)
+  }
+  assert.equal(sameSecond, 2, `the edit fell in the recorded ctime's second twice in ${tried} tries`)
+}
+
+/**
+ * A snapshot in a process of its own (support/snapshot-in-child.ts), started at the moment this
+ * process is about to take git's index lock (`.git/index.lock`, by a link, as quick-status.ts's
+ * replaceIndex takes it): the other process starts first, the lock is taken, then the snapshot
+ * runs to its end while this process waits, lock held. `refused`: what each such snapshot said
+ * when it failed.
+ */
+function snapshotAtIndexLock(rig: UnitRig): { refused: string[]; restore(): void } {
+  const refused: string[] = []
+  const original = fs.linkSync
+  const wait = new Int32Array(new SharedArrayBuffer(4))
+  const until = (done: (out: string) => boolean, out: string) => {
+    const by = Date.now() + 60_000
+    while (Date.now() < by && !done(fs.readFileSync(out, 'utf8'))) Atomics.wait(wait, 0, 0, 20)
+  }
+  fs.linkSync = function (this: unknown, from: fs.PathLike, to: fs.PathLike) {
+    if (typeof to !== 'string' || !to.endsWith('/.git/index.lock')) return original.call(this, from, to)
+    const out = join(rig.dir, `other-snapshot-${refused.length}.out`)
+    const go = `${out}.go`
+    const fd = fs.openSync(out, 'w')
+    spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'support/snapshot-in-child.ts'), rig.root, rig.twinDir, go], { stdio: ['ignore', fd, fd] })
+    fs.closeSync(fd)
+    until((text) => text.includes('ready\n'), out)
+    try {
+      return original.call(this, from, to)
+    } finally {
+      fs.writeFileSync(go, '')
+      until((text) => text.endsWith('}\n'), out)
+      const said = fs.readFileSync(out, 'utf8')
+      if (!said.includes('"commit"')) refused.push(said)
+    }
+  }
+  syncBuiltinESMExports()
+  return {
+    refused,
+    restore() {
+      fs.linkSync = original
+      syncBuiltinESMExports()
+    },
+  }
+}
 
 /**
  * quick-status.ts answers from .git what git would: only a certain "clean", every doubt goes to
@@ -303,6 +379,36 @@ describe('the twin read from .git without git (quick-status.ts)', function () {
     rig.git('checkout', 'HEAD', '--', 'system/notes.json')
   })
 
+  it("status meeting a scheduled snapshot, an edit in the twin git is blind to: status shows it pending and writes nothing of git's; a snapshot starting meanwhile is not refused", async () => {
+    await settleClean()
+    await snapshotThatCommits('blind\n')
+    const index = twinFile('.git/index')
+    await blindEdits(
+      rig.twinDir,
+      'system/notes.json',
+      async () => {
+        rig.git('update-index', '-q', '--refresh')
+      },
+      async (sameSecond, tried) => {
+        if (sameSecond) assert.equal(rig.git('status', '--porcelain'), '', `git is blind (try ${tried})`)
+        const before = await readFile(index)
+        const other = snapshotAtIndexLock(rig)
+        let status
+        try {
+          status = await rig.container.resolve(StatusWorkflow).status(undefined)
+        } finally {
+          other.restore()
+        }
+        assert.deepEqual(other.refused, [], `a snapshot started while status held git's index lock (try ${tried})`)
+        assert.ok((await readFile(index)).equals(before), `git's index as it was (try ${tried})`)
+        assert.deepEqual(status.pending.items.map((i) => i.resource), ['/etc/notes'], `the edit is pending (try ${tried})`)
+      },
+      (text) => text.replace('blind', 'BLIND'),
+    )
+    await chmod(twinFile('system/notes.json'), 0o644)
+    rig.git('checkout', 'HEAD', '--', 'system/notes.json')
+  })
+
   it('a twin above the size cut-off is left to git (cheaper there): git is asked, and an edit is still seen and committed', async () => {
     await settleClean()
     const limit = quickCleanLimit.entries
@@ -435,7 +541,6 @@ describe("an index entry git's second-grained stat check cannot vouch for, writt
   this.timeout(60_000)
   let dir: string
   const g = (args: string[]) => execFileSync('git', ['-C', dir, ...args], { encoding: 'utf8', env: { ...process.env, GIT_OPTIONAL_LOCKS: '0' } })
-  const seconds = (ns: bigint) => ns / 1_000_000_000n
   const twinAt = () => new TwinRepository({ dir, source: 'flag' }, (d) => new SimpleGitClient(d))
   beforeEach(async () => {
     dir = execFileSync('mktemp', ['-d'], { encoding: 'utf8' }).trim()
@@ -447,37 +552,8 @@ describe("an index entry git's second-grained stat check cannot vouch for, writt
   })
   afterEach(async () => rm(dir, { recursive: true, force: true }))
 
-  /**
-   * Twice (at most 10 tries), at the start of a second: a's ctime moved without its mtime (a
-   * chmod, as a rename into place), `record` writes the index (recording that ctime), then a is
-   * edited in that second with its size and mtime kept; `check` after each try.
-   */
-  async function blindEdits(record: () => Promise<void>, check: (sameSecond: boolean, tried: number) => Promise<void>): Promise<void> {
-    const file = join(dir, 'a')
-    let tried = 0
-    let sameSecond = 0
-    while (sameSecond < 2 && tried < 10) {
-      tried++
-      await writeFile(file, 'machine 1\n')
-      execFileSync('touch', ['-m', '-d', '2 minutes ago', file])
-      g(['update-index', '-q', '--refresh'])
-      await new Promise((resolve) => setTimeout(resolve, 1000 - (Date.now() % 1000) + 20))
-      await chmod(file, 0o600)
-      await record()
-      const before = await stat(file, { bigint: true })
-      await writeFile(file, 'MACHINE 1\n')
-      execFileSync('touch', ['-m', '-d', `@${seconds(before.mtimeNs)}.${String(before.mtimeNs % 1_000_000_000n).padStart(9, '0')}`, file])
-      const after = await stat(file, { bigint: true })
-      assert.deepEqual([after.size, after.mtimeNs], [before.size, before.mtimeNs])
-      const same = seconds(after.ctimeNs) === seconds(before.ctimeNs)
-      if (same) sameSecond++
-      await check(same, tried)
-    }
-    assert.equal(sameSecond, 2, `the edit fell in the recorded ctime's second twice in ${tried} tries`)
-  }
-
   it("refreshIndex (smudgeCtimeRacy): a file whose ctime moved without its mtime (a move's rename, a chmod) just before a refresh, then edited in that second with its size and mtime kept: git status sees the edit", async () => {
-    await blindEdits(
+    await blindEdits(dir, 'a',
       async () => {
         const index = readIndex(dir)
         assert.ok(index !== undefined)
@@ -490,19 +566,47 @@ describe("an index entry git's second-grained stat check cannot vouch for, writt
     )
   })
 
-  it("dirtyPaths: git (a person's `git update-index --refresh`) took the edited file for unchanged; the look names it, and every git after it sees it", async () => {
-    await blindEdits(
+  it("dirtyPaths: git (a person's `git update-index --refresh`) took the edited file for unchanged; the look names it, and every git after it sees it; git's own index is written only under the twin lock", async () => {
+    const index = join(dir, '.git', 'index')
+    await blindEdits(dir, 'a',
       async () => {
         g(['update-index', '-q', '--refresh'])
       },
       async (sameSecond, tried) => {
         // What the case is about: git itself blind to the edit.
         if (sameSecond) assert.equal(g(['status', '--porcelain']), '', `git is blind (try ${tried})`)
+        // `plan` and `status` (no twin lock): git's index is left as it is (its lock never taken).
+        const before = await readFile(index)
         assert.deepEqual(await twinAt().dirtyPaths(), ['a'], `the look names the edit (try ${tried})`)
-        assert.equal(g(['status', '--porcelain']), ' M a\n', `git sees it now (try ${tried})`)
+        assert.ok((await readFile(index)).equals(before), `git's index as it was (try ${tried})`)
         // An intent's (and a snapshot's draft's) `git add --all` on a copy of the index takes the edit.
         const tree = await workingTree(dir)
         assert.equal(g(['rev-parse', `${tree}:a`]).trim(), g(['hash-object', 'a']).trim(), `the working tree has the edit (try ${tried})`)
+        // A snapshot's look (under the twin lock): smudged in git's index, and git sees it.
+        assert.deepEqual(await twinAt().dirtyPaths({ underLock: true }), ['a'])
+        assert.equal(g(['status', '--porcelain']), ' M a\n', `git sees it now (try ${tried})`)
+      },
+    )
+  })
+
+  it("a file deleted beside an edit git is blind to, in the same second: the look goes on past the missing file and names both, and every git after it sees both", async () => {
+    const gone = join(dir, '0-gone') // before `a` in git's order
+    await writeFile(gone, 'gone\n')
+    g(['add', '0-gone'])
+    g(['-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '-m', 'y'])
+    await blindEdits(dir, 'a',
+      async () => {
+        await writeFile(gone, 'gone\n')
+        g(['update-index', '-q', '--refresh'])
+        await rm(gone)
+      },
+      async (sameSecond, tried) => {
+        if (sameSecond) assert.equal(g(['status', '--porcelain']), ' D 0-gone\n', `git sees the deletion alone (try ${tried})`)
+        assert.deepEqual(await twinAt().dirtyPaths(), ['0-gone', 'a'], `status's look names both (try ${tried})`)
+        const tree = await workingTree(dir)
+        assert.deepEqual([g(['ls-tree', '--name-only', tree]), g(['rev-parse', `${tree}:a`]).trim()], ['a\n', g(['hash-object', 'a']).trim()], `the working tree has both (try ${tried})`)
+        assert.deepEqual(await twinAt().dirtyPaths({ underLock: true }), ['0-gone', 'a'], `a snapshot's look names both (try ${tried})`)
+        assert.equal(g(['status', '--porcelain']), ' D 0-gone\n M a\n', `git sees both after it (try ${tried})`)
       },
     )
   })
@@ -558,7 +662,7 @@ describe("an index entry git's second-grained stat check cannot vouch for, writt
   })
 
   it("adopt's `git add --all` (stageAll) smudges what it recorded in the second of a file's ctime change: git status sees the edit after it", async () => {
-    await blindEdits(
+    await blindEdits(dir, 'a',
       async () => {
         await twinAt().stageAll()
       },

@@ -22,7 +22,7 @@
  */
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { copyFile, lstat, rm, stat, utimes } from 'node:fs/promises'
+import { copyFile, lstat, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises'
 import { randomBytes } from 'node:crypto'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -32,7 +32,7 @@ import { SAFE_PATH, gitEnv, lstatBigData } from '@twinsync/sdk/light'
 import type { SimpleGit } from 'simple-git'
 import { diskError, diskFullError, gitFailedForRoom } from './disk-error.js'
 import { indexFlagsOf, indexIdentity, notePlainIndex } from './index-flags.js'
-import { readHead, smudgeWrittenIndex } from './quick-status.js'
+import { hasNotedBlind, readHead, smudgeNotedBlind, smudgeWrittenIndex } from './quick-status.js'
 import { isOwnStaleLock } from './ref-lock-record.js'
 import { isStaleGitLock } from './stale-git-lock.js'
 import { refuseNotRegular } from './twin-files.js'
@@ -482,7 +482,9 @@ export async function tryGit(dir: string, args: readonly string[], options: GitR
  * itself ("racy git"; quick-status.ts applies the same rule). A copy dated now would look newer
  * than a file written in the same second with the same size (a 0644 → 0600 edit, a same-size
  * rewrite), and such a file would pass for unchanged: the copy is back-dated 2 s behind the
- * index it copies, so git hashes those files instead of trusting their stat data.
+ * index it copies, so git hashes those files instead of trusting their stat data. The entries
+ * this process's look found git blind to (quick-status.ts's noteBlind: an edit git's
+ * second-grained stat check cannot see) are smudged in the copy, so a `git add` on it reads them.
  */
 export async function copyIndex(index: string, copy: string): Promise<boolean> {
   const before = lstatBigData(index)
@@ -495,6 +497,10 @@ export async function copyIndex(index: string, copy: string): Promise<boolean> {
     },
   )
   if (copied) {
+    if (hasNotedBlind(index)) {
+      const bytes = await readFile(copy)
+      if (smudgeNotedBlind(index, bytes)) await writeFile(copy, bytes)
+    }
     const { atime, mtime } = await stat(index)
     await utimes(copy, atime, new Date(mtime.getTime() - 2000))
     // The copy of an index known plain, not rewritten meanwhile, is plain (index-flags.ts): a snapshot's `add` on it does not scan it again.

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { closeSync, constants, fstatSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
 import { rm, utimes, writeFile } from 'node:fs/promises'
-import { dirname, join } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import type { BigStatData } from '@twinsync/sdk'
 import { lstatBigData, lstatData, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from '@twinsync/sdk/light'
 import { attributesNeutral } from './git-attributes.js'
@@ -502,7 +502,9 @@ export function smudgeWrittenIndex(path: string, startedMs: number, gitsOwn: boo
  * still that one), through git's lock: files quickClean proved by content to differ from their
  * entries while git's second-grained stat check takes them for unchanged (`differs`). Every git
  * after it (a status, a snapshot's or an intent's `git add` on a copy) reads those files again.
- * False when the index could not be rewritten (locked, rewritten meanwhile).
+ * False when the index could not be rewritten (locked, rewritten meanwhile). Under the twin lock
+ * only (TwinRepository.dirtyPaths): git's lock held by a `plan` or `status` made a snapshot
+ * starting then fail (session 44; noteBlind is theirs).
  */
 export function smudgeIndexedPaths(dir: string, index: TwinIndex, paths: readonly string[]): boolean {
   const wanted = new Set(paths)
@@ -551,6 +553,48 @@ function replaceIndex(path: string, bytes: Buffer, before: BigStatData): boolean
       rmSync(temp, { force: true })
     } catch {}
   }
+}
+
+/**
+ * The entries this process's last look at the twin `dir` found git blind to (quickClean's
+ * `differs` that git's answer left out: TwinRepository.dirtyPaths), so that every copy of git's
+ * index this process makes has them smudged (`smudgeNotedBlind`, from git.ts's copyIndex: an
+ * intent's working tree, a snapshot's draft, a reset on a copy) and the `git add` on it reads
+ * their files. Each look replaces its twin's note (none: the note goes).
+ *
+ * Session 44: a `plan` or `status` smudged git's own index instead (smudgeIndexedPaths), through
+ * `index.lock`, without the twin lock; a snapshot starting at that moment refused the twin
+ * (GIT_FAILED, "git's index lock … exists", with `rm` of the lock as its next step), and one at
+ * its swap failed after its commit. A run that only reads now writes nothing of git's.
+ */
+export function noteBlind(dir: string, paths: readonly string[]): void {
+  const index = resolve(dir, '.git', 'index')
+  if (paths.length === 0) blindNoted.delete(index)
+  else blindNoted.set(index, new Set(paths))
+}
+
+const blindNoted = new Map<string, ReadonlySet<string>>()
+
+/** Whether the index file `index` has entries noted blind (noteBlind): a copy of it is then read, smudged and written again. */
+export function hasNotedBlind(index: string): boolean {
+  return blindNoted.has(resolve(index))
+}
+
+/**
+ * In `bytes`, a copy of the index file `index` (git's own), smudge the entries noteBlind noted
+ * for it (size 0, the checksum made again). True when any was smudged. An index only git
+ * understands is left as it is (the look found nothing blind in one).
+ */
+export function smudgeNotedBlind(index: string, bytes: Buffer): boolean {
+  const paths = blindNoted.get(resolve(index))
+  if (paths === undefined || !checksumMatches(bytes)) return false
+  const parsed = parseIndex(bytes)
+  if (parsed === undefined) return false
+  const ats: number[] = []
+  parsed.paths.forEach((path, i) => {
+    if (paths.has(path)) ats.push(parsed.statAt[i] as number)
+  })
+  return smudgeSizes(bytes, ats) > 0
 }
 
 /** The name (in `.git/twinsync`, made a run's by lockTempName) of the file replaceIndex writes and links as git's index lock. */
@@ -642,7 +686,8 @@ function parseIndex(bytes: Buffer): Omit<TwinIndex, 'bytes' | 'identity' | 'mtim
  * undefined when some file is missing or of another kind or executable bit than its entry
  * (no content can make it clean); else the entries (by position) whose stat data does not prove
  * their file — none recorded (a commit's new entries), another size or time, racy — left to
- * `contentMatches`.
+ * `contentMatches`. Either way every file is looked at, and `blind` gets those git's own check
+ * would take for unchanged (gitTrustsStat).
  */
 function statDataDoubts(dir: string, index: TwinIndex, blind: number[]): number[] | undefined {
   const doubtful: number[] = []
@@ -660,22 +705,32 @@ function statDataDoubts(dir: string, index: TwinIndex, blind: number[]): number[
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   // Paths joined by hand: `join` normalises each of them, a third of the check's time on a big twin.
   const prefix = dir.endsWith('/') ? dir : `${dir}/`
+  // A file missing or of another kind decides the answer (undefined), not the look: the files
+  // after it are still looked at for `blind` (session 44: a deletion ended the look, and an edit
+  // git could not see beside it was left to git, which missed it).
+  let certain = true
   for (let i = 0; i < paths.length; i++) {
     let st: BigStatData | undefined
     try {
       st = lstatBigData(prefix + paths[i])
     } catch {
-      return undefined
+      st = undefined
     }
-    if (st === undefined) return undefined
+    if (st === undefined) {
+      certain = false
+      continue
+    }
     const verdict = statVerdict(view, statAt[i] ?? 0, st, racyFromFine, racyFromCoarse)
-    if (verdict === 'other') return undefined
+    if (verdict === 'other') {
+      certain = false
+      continue
+    }
     if (verdict === 'doubt') {
       doubtful.push(i)
       if (gitTrustsStat(view, statAt[i] ?? 0, st, indexS)) blind.push(i)
     }
   }
-  return doubtful
+  return certain ? doubtful : undefined
 }
 
 /**

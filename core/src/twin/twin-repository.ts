@@ -9,7 +9,7 @@ import { TWIN_LAYOUT, TwinSyncError, compareStrings, stableStringify } from '@tw
 import { inject, injectable } from '../di.js'
 import { Tokens } from '../tokens.js'
 import { SnapshotDraft, commitFirstFiles, refreshIndex, settleSnapshot, snapshotUnsettled, type Settled } from './atomic-snapshot.js'
-import { indexUnchanged, quickClean, readHead, readIndex, rememberClean, smudgeIndexedPaths, type QuickClean, type TwinIndex } from './quick-status.js'
+import { indexUnchanged, noteBlind, quickClean, readHead, readIndex, rememberClean, smudgeIndexedPaths, type QuickClean, type TwinIndex } from './quick-status.js'
 import type { GitClient, GitClientFactory } from './git.js'
 import { isTwinFile, listIndexed, listTwinFiles, readTwinFile, refuseNotRegular, removeTwinFile, twinFileMode, twinFileSizeSync, writeTwinFile, type CheckedFolders } from './twin-files.js'
 import { TwinLock } from './twin-lock.js'
@@ -380,20 +380,27 @@ export class TwinRepository implements TwinReader {
    * Paths that differ from HEAD in the working twin, untracked files included. Nothing when
    * .git proves the twin clean without git (quick-status.ts); otherwise git says. `underLock`
    * (the caller holds the twin lock): when git finds the twin clean, that is recorded for this
-   * HEAD and index, so that the next run need not ask git again.
+   * HEAD and index, so that the next run need not ask git again, and an edit git is blind to is
+   * smudged in git's own index. Without it nothing of git's is written (`plan`, `status`).
    */
   async dirtyPaths(options: { underLock?: boolean } = {}): Promise<string[]> {
     const quick = quickClean(this.dir)
     lastQuick.set(this.dir, quick)
-    if (quick.clean) return []
+    if (quick.clean) {
+      noteBlind(this.dir, [])
+      return []
+    }
     // Above the cut-off the folders' stamps say whether any file is there that the index does not hold (quick-status.ts).
     let dirty = await this.git.dirtyPaths({ indexedOnly: quick.onlyIndexed === true })
     // Files the quick check proved by content to differ from their entries, which git (comparing
-    // times to the second) took for unchanged: their entries smudged in git's index, and git asked
-    // again, so that every git after it (a snapshot's or an intent's `git add`) reads them too.
+    // times to the second) took for unchanged: smudged in every copy of git's index this process
+    // makes (noteBlind), so that every git after it (a snapshot's or an intent's `git add`) reads
+    // them too. In git's own index (and git asked again) only under the twin lock: a `plan` or
+    // `status` holding git's index lock made a snapshot starting then fail (session 44).
     const blind = quick.differs?.filter((path) => !dirty.includes(path)) ?? []
+    noteBlind(this.dir, blind)
     if (blind.length > 0) {
-      if (quick.index !== undefined && smudgeIndexedPaths(this.dir, quick.index, blind)) dirty = await this.git.dirtyPaths({ indexedOnly: quick.onlyIndexed === true })
+      if (options.underLock === true && quick.index !== undefined && smudgeIndexedPaths(this.dir, quick.index, blind)) dirty = await this.git.dirtyPaths({ indexedOnly: quick.onlyIndexed === true })
       for (const path of blind) if (!dirty.includes(path)) dirty.push(path)
     }
     // A FIFO, socket or device at a twin document's path (git lists it as modified; an untracked
