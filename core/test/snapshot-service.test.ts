@@ -1,10 +1,13 @@
 import { strict as assert } from 'node:assert'
+import fs from 'node:fs'
 import { readFile, writeFile } from 'node:fs/promises'
+import { syncBuiltinESMExports } from 'node:module'
 import { join } from 'node:path'
 import { TwinSyncError, isTwinSyncError } from '@twinsync/sdk'
 import { HistoryService } from '../src/history/history-service.js'
 import { IntentService } from '../src/intent/intent-service.js'
 import { SnapshotService } from '../src/snapshot/snapshot-service.js'
+import { indexLockWait } from '../src/twin/atomic-snapshot.js'
 import { notesProvider } from './support/notes-provider.js'
 import { unitRig, type UnitRig } from './support/unit-container.js'
 
@@ -197,5 +200,74 @@ describe('SnapshotService', function () {
     const count = collected
     await assert.rejects(snapshot({ label: 'before-upgrade' }), failWith('LABEL_EXISTS'))
     assert.equal(collected, count)
+  })
+
+  /**
+   * A git a person runs in the twin takes git's index lock just as the snapshot swaps its index in
+   * (a `git status` refreshing the index holds it for milliseconds): made here at the swap's link,
+   * removed `after` ms later (never, when undefined).
+   */
+  function personsGitAtSwap(after: number | undefined): { restore(): void } {
+    const original = fs.promises.link
+    let taken = false
+    fs.promises.link = async function (this: unknown, from: fs.PathLike, to: fs.PathLike) {
+      if (!taken && typeof to === 'string' && to.endsWith('/.git/index.lock')) {
+        taken = true
+        fs.writeFileSync(to, '')
+        if (after !== undefined) setTimeout(() => fs.rmSync(to, { force: true }), after)
+      }
+      return original.call(this, from, to)
+    }
+    syncBuiltinESMExports()
+    return {
+      restore() {
+        fs.promises.link = original
+        syncBuiltinESMExports()
+      },
+    }
+  }
+
+  it("another git holding git's index lock for a moment when the snapshot swaps its index in: the swap waits for it, and the snapshot is whole", async () => {
+    await setUp()
+    await snapshot()
+    await machine('notes', 'second\n')
+    const person = personsGitAtSwap(300)
+    let result
+    try {
+      result = await snapshot()
+    } finally {
+      person.restore()
+    }
+    assert.equal(result.commit, rig.git('rev-parse', 'HEAD'))
+    assert.equal(committed('notes'), 'second\n')
+    assert.equal(rig.git('status', '--porcelain'), '', 'the index is the commit')
+    assert.equal(fs.existsSync(join(rig.twinDir, '.git', 'twinsync', 'snapshot-in-progress.json')), false, 'the move is finished')
+  })
+
+  it("another git holding git's index lock past the wait: the snapshot says it is committed and the twin moved (never \"nothing was changed\"), and the next snapshot puts the index in place", async () => {
+    await setUp()
+    await snapshot()
+    await machine('notes', 'second\n')
+    const wait = indexLockWait.ms
+    indexLockWait.ms = 200
+    const person = personsGitAtSwap(undefined)
+    let error: unknown
+    try {
+      error = await snapshot().then(() => undefined, (e: unknown) => e)
+    } finally {
+      person.restore()
+      indexLockWait.ms = wait
+    }
+    const head = rig.git('rev-parse', 'HEAD')
+    assert.ok(isTwinSyncError(error), String(error))
+    assert.equal(error.code, 'GIT_FAILED')
+    assert.match(error.message, new RegExp(`^Snapshot ${head.slice(0, 12)} is committed and the working twin moved to it, but git's index lock .* stayed held by another git process`))
+    assert.match(error.nextStep ?? '', /pgrep -a git.*twinsync snapshot` again/)
+    assert.equal(committed('notes'), 'second\n')
+    // The person's git is done: the next snapshot finishes the move first, and nothing is left over.
+    fs.rmSync(join(rig.twinDir, '.git', 'index.lock'))
+    const next = await snapshot()
+    assert.deepEqual([next.commit, rig.git('rev-parse', 'HEAD')], [undefined, head])
+    assert.equal(rig.git('status', '--porcelain'), '')
   })
 })

@@ -833,7 +833,8 @@ export async function refreshIndex(dir: string, read: TwinIndex): Promise<boolea
     if (smudgeCtimeRacy(refreshed, BigInt(started.getTime() - FILE_CLOCK_LAG_MS) * 1_000_000n, BigInt(started.getTime()) * 1_000_000n, like ? read.statAt : undefined) > 0) await writeFile(index, refreshed, { mode: 0o600 })
     await utimes(index, started, started)
     if (!indexUnchanged(dir, read)) return false
-    await swapIndex(dir, index)
+    // Optional work: never waited for (another git at work now refreshes it itself).
+    await swapIndex(dir, index, false)
     // Its parse is the one read's, but for stat data: recorded for the next run (quick-status.ts).
     if (like) recordRefreshedIndex(dir, refreshed, read)
     return true
@@ -856,13 +857,30 @@ async function finishSwap(dir: string): Promise<void> {
   else await rename(lock, join(dir, '.git', 'index'))
 }
 
-async function swapIndex(dir: string, index: string): Promise<void> {
+/**
+ * How long a swap waits for git's index lock while another git holds it (`waitMs`; a test
+ * shortens it). Under the twin lock no other TwinSync writes git's index, and a `plan` or
+ * `status` writes none of it (session 44), so the holder is a git a person runs in the twin: a
+ * `git status` refreshing the index holds it for milliseconds, a `git add` for as long as it
+ * hashes. A lock a kill left is removed by settling before the run begins, never waited for.
+ * Before session 44 the swap failed at once: a snapshot's after its commit and its files' move,
+ * saying "nothing was changed"; the next command finished it (settling).
+ */
+export const indexLockWait = { ms: 2_000 }
+
+/** Put our private index `index` in place of git's: a link as git's lock (waiting for another git's: `wait`), renamed over the index. */
+async function swapIndex(dir: string, index: string, wait = true): Promise<void> {
   const lock = join(dir, '.git', 'index.lock')
-  try {
-    await link(index, lock)
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw indexLocked(dir)
-    throw error
+  const by = Date.now() + (wait ? indexLockWait.ms : 0)
+  for (let pause = 5; ; pause = Math.min(pause * 2, 100)) {
+    try {
+      await link(index, lock)
+      break
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+      if (Date.now() >= by) throw indexLocked(dir)
+      await new Promise((resolve) => setTimeout(resolve, pause))
+    }
   }
   try {
     await rename(lock, join(dir, '.git', 'index'))
@@ -1049,10 +1067,11 @@ async function finishMove(dir: string, record: MoveRecord, index: string | undef
     await finishSwap(dir) // killed between taking git's lock and renaming: ours
   } else if (ours !== undefined && (await stat(join(dir, '.git', 'index')).catch(() => undefined))?.ino === ours.ino) {
     // Swapped in before a kill: it is the index already (linked again, its rename would do nothing and leave git's lock).
-  } else if (index !== undefined && ours !== undefined) {
-    await swapIndex(dir, index)
   } else {
-    await resetIndex(dir)
+    // Another git holding git's index lock past the wait: the files and HEAD have moved, the record stays for settling.
+    await (index !== undefined && ours !== undefined ? swapIndex(dir, index) : resetIndex(dir)).catch((error: unknown) => {
+      throw isTwinSyncError(error) && (error.details as { lock?: unknown } | undefined)?.lock === lock ? indexLockedAfterMove(dir, record.commit) : error
+    })
   }
   // The refs that move with it, before the record goes. A snapshot's observed ref left behind by a
   // kill (HEAD and the working twin at the new snapshot, `refs/twinsync/observed` at the one before)
@@ -1798,6 +1817,19 @@ function indexLocked(dir: string): TwinSyncError {
   return new TwinSyncError('GIT_FAILED', `git's index lock ${lock} exists: a git process is at work in the twin, or one TwinSync may not look at; nothing was changed`, {
     nextStep: `A git process is at work in the twin (\`pgrep -a git\`), or one this user may not look at: wait for it, or once none runs remove the lock: rm ${lock}`,
     details: { lock },
+  })
+}
+
+/**
+ * git's index lock held by another git (a person's, in the twin) after a snapshot's commit and its
+ * files' move: said as it is, not "nothing was changed". The move's record stays; the next
+ * snapshot's (or plan's, apply's) settling puts the index in place (settleMove), nothing lost.
+ */
+function indexLockedAfterMove(dir: string, commit: string): TwinSyncError {
+  const lock = join(dir, '.git', 'index.lock')
+  return new TwinSyncError('GIT_FAILED', `Snapshot ${commit.slice(0, 12)} is committed and the working twin moved to it, but git's index lock ${lock} stayed held by another git process, so the twin's index is not yet in place`, {
+    nextStep: `Wait for the git process at work in the twin (\`pgrep -a git\`), then run \`twinsync snapshot\` again: it puts the index in place first. Nothing is lost.`,
+    details: { lock, committed: commit },
   })
 }
 
