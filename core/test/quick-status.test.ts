@@ -414,6 +414,35 @@ describe('the twin read from .git without git (quick-status.ts)', function () {
     )
   })
 
+  it("a provider's document edited so git cannot see it, beside a file deleted in the same second: the snapshot keeps the edit pending, never writes the machine's over it", async () => {
+    await settleClean()
+    const gone = twinFile('plans/0-gone.md') // before system/notes.json in git's order
+    await writeFile(gone, 'gone\n')
+    await snapshotThatCommits('blind\n')
+    await blindEdits(
+      rig.twinDir,
+      'system/notes.json',
+      async () => {
+        rig.git('update-index', '-q', '--refresh')
+        await rm(gone)
+      },
+      async (sameSecond, tried) => {
+        if (sameSecond) assert.equal(rig.git('status', '--porcelain'), 'D plans/0-gone.md', `git sees the deletion alone (try ${tried})`)
+        await writeFile(join(rig.root, 'etc/notes'), 'other\n')
+        const result = await snapshot()
+        assert.deepEqual(result.pending, ['system/notes.json'], `the edit is pending (try ${tried})`)
+        assert.match(await readFile(twinFile('system/notes.json'), 'utf8'), /BLIND/, `the edit is in the working twin (try ${tried})`)
+        assert.deepEqual([rig.git('ls-tree', 'HEAD', 'plans/0-gone.md'), (JSON.parse(rig.git('show', 'HEAD:system/notes.json')) as { text: string }).text], ['', 'other\n'], `the deletion and the machine committed (try ${tried})`)
+        // As before the try: the machine, the document and the deleted file.
+        await writeFile(join(rig.root, 'etc/notes'), 'blind\n')
+        await writeFile(twinFile('system/notes.json'), `${JSON.stringify({ text: 'blind\n' })}\n`)
+        await writeFile(gone, 'gone\n')
+        assert.deepEqual((await snapshot()).pending, [])
+      },
+      (text) => text.replace('blind', 'BLIND'),
+    )
+  })
+
   it('a twin above the size cut-off is left to git (cheaper there): git is asked, and an edit is still seen and committed', async () => {
     await settleClean()
     const limit = quickCleanLimit.entries
