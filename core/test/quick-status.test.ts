@@ -683,7 +683,7 @@ describe("an index entry git's second-grained stat check cannot vouch for, writt
   // commit after its `add --all`); it was the one index-writing git TwinSync ran without the smudge.
   it("`git commit` (init's fallback, adopt's: SimpleGitClient.commit) smudges what its refresh recorded in the second of a file's ctime change: git status sees the edit after it", async () => {
     let n = 0
-    await blindEdits(
+    await blindEdits(dir, 'a',
       async () => {
         await writeFile(join(dir, 'b'), `asked ${++n}\n`)
         g(['add', 'b'])
