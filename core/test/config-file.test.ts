@@ -75,7 +75,7 @@ describe('configuration file', () => {
   })
 
   it('checks provider sections against their schemas and refuses unknown top-level keys', async () => {
-    const schemas = new Map([['files', Type.Object({ include: Type.Optional(Type.Array(Type.String())) }, { additionalProperties: false })]])
+    const schemas = new Map([['files', { configSchema: Type.Object({ include: Type.Optional(Type.Array(Type.String())) }, { additionalProperties: false }) }]])
     await checkProviderSections(await loadConfigFile(await write('files:\n  include: [/etc]\n')), schemas)
     const bad = await loadConfigFile(await write('files:\n  include: /etc\n'))
     await assert.rejects(checkProviderSections(bad, schemas), rejectsWith('CONFIG_INVALID', /"files\.include"/))
@@ -84,16 +84,32 @@ describe('configuration file', () => {
   })
 
   it("says a schema's own words (errorMessage) for a value it refuses, rather than the bare rule", async () => {
-    const schemas = new Map([['files', Type.Object({ include: Type.Array(Type.String({ pattern: '^/(?!proc)', errorMessage: 'an absolute path, not /proc' })) }, { additionalProperties: false })]])
+    const schemas = new Map([['files', { configSchema: Type.Object({ include: Type.Array(Type.String({ pattern: '^/(?!proc)', errorMessage: 'an absolute path, not /proc' })) }, { additionalProperties: false }) }]])
     const bad = await loadConfigFile(await write('files:\n  include: [/etc, /proc]\n'))
     await assert.rejects(checkProviderSections(bad, schemas), rejectsWith('CONFIG_INVALID', /"files\.include\.1": an absolute path, not \/proc$/))
   })
 
   it("fills a provider section's defaults in before checking it: required keys with defaults may be left out", async () => {
-    const schemas = new Map([['dnf', Type.Object({ timeoutMs: Type.Integer({ minimum: 1, default: 60000 }), repos: Type.Array(Type.String(), { default: [] }) }, { additionalProperties: false })]])
+    const schemas = new Map([['dnf', { configSchema: Type.Object({ timeoutMs: Type.Integer({ minimum: 1, default: 60000 }), repos: Type.Array(Type.String(), { default: [] }) }, { additionalProperties: false }) }]])
     await checkProviderSections(await loadConfigFile(await write('dnf:\n  repos: [local]\n')), schemas)
     await checkProviderSections(await loadConfigFile(await write('dnf: {}\n')), schemas)
     const bad = await loadConfigFile(await write('dnf:\n  timeoutMs: 0\n'))
     await assert.rejects(checkProviderSections(bad, schemas), rejectsWith('CONFIG_INVALID', /"dnf\.timeoutMs"/))
+  })
+
+  it("reads a provider's schema only when the file has its section (a plugin's schema built when first read is never built otherwise)", async () => {
+    const unread = {
+      get configSchema(): never {
+        throw new Error('the schema of a provider the file does not name was read')
+      },
+    }
+    const providers = new Map([
+      ['dnf', { configSchema: Type.Object({ timeoutMs: Type.Integer({ minimum: 1, default: 60000 }) }, { additionalProperties: false }) }],
+      ['flatpak', unread],
+    ])
+    await checkProviderSections(await loadConfigFile(await write('limits:\n  maxFileSize: 1000\ndnf:\n  timeoutMs: 5\n')), providers)
+    await assert.rejects(checkProviderSections(await loadConfigFile(await write('dnf:\n  timeoutMs: 0\n')), providers), rejectsWith('CONFIG_INVALID', /"dnf\.timeoutMs"/))
+    await assert.rejects(checkProviderSections(await loadConfigFile(await write('flatpk: {}\n')), providers), rejectsWith('CONFIG_INVALID', /unknown key "flatpk".*/))
+    await assert.rejects(checkProviderSections(await loadConfigFile(await write('flatpak: {}\n')), providers), /the schema of a provider the file does not name was read/, 'named: read')
   })
 })

@@ -9,10 +9,21 @@ export function effectiveLimits(config: LoadedConfig): Limits {
   return { ...DEFAULT_LIMITS, ...config.values.limits }
 }
 
-/** The provider's config section with the defaults of its schema filled in. */
+/**
+ * The provider's config section with the defaults of its schema filled in. A provider context
+ * works it out when the provider first reads `ctx.config` (contextFor), and the configuration's
+ * check reads a provider's schema only when the file has its section (checkProviderSections), so
+ * the core reads no provider's `configSchema` on a run where the provider reads no config: a
+ * plugin whose schemas are built when first read (docs/plugin-authoring.md, "What a plugin costs")
+ * loads no typebox on such a run.
+ *
+ * Speed (issue 22, session 44): the dnf example read both schemas of a provider that is not
+ * detected on a Debian root, and building them loaded typebox (FIGURES).
+ */
 export function providerConfig(provider: Provider, config: LoadedConfig): unknown {
   const section = structuredClone(config.values[provider.name] ?? {})
-  return provider.configSchema === undefined ? section : applyDefaults(provider.configSchema, section)
+  const schema = provider.configSchema
+  return schema === undefined ? section : applyDefaults(schema, section)
 }
 
 export interface ContextOptions {
@@ -36,7 +47,12 @@ export function contextFor(provider: Provider, options: ContextOptions): Provide
     limits: effectiveLimits(options.config),
     logger: options.logger,
     signal: options.signal,
-    config: providerConfig(provider, options.config),
+    // Worked out when first read (see providerConfig), once.
+    get config() {
+      const config = providerConfig(provider, options.config)
+      Object.defineProperty(this, 'config', { value: config, writable: true, enumerable: true, configurable: true })
+      return config
+    },
     cache: options.cacheDir === undefined ? new MemoryCache() : new FileCache(join(options.cacheDir, provider.name)),
     ...(options.twinsync === undefined ? {} : { twinsync: options.twinsync }),
   }

@@ -105,11 +105,14 @@ export function holdsNothing(text: string): boolean {
 
 /**
  * Check each provider section against the provider's schema, and refuse any top-level key that
- * is neither TwinSync's own nor a loaded provider's name.
+ * is neither TwinSync's own nor a loaded provider's name. A provider's `configSchema` is read only
+ * when the file has its section: a plugin may build its schemas when first read (a getter over
+ * lazySchema), and a run whose file does not name it never builds them (typebox not loaded).
  */
 export async function checkProviderSections(
   config: LoadedConfig,
-  schemas: ReadonlyMap<string, TSchema | undefined>,
+  /** The loaded providers by name (the ProviderRegistry's). */
+  providers: ReadonlyMap<string, { readonly configSchema?: TSchema }>,
   /** The `twinsync config` line of a refusal (configLine; the ProviderRegistry's: the run's target). */
   line: ConfigLine = configLine(),
 ): Promise<void> {
@@ -119,13 +122,14 @@ export async function checkProviderSections(
   const { CORE_CONFIG_KEYS } = await import('./config-schema.js')
   for (const [key, value] of Object.entries(config.values)) {
     if ((CORE_CONFIG_KEYS as readonly string[]).includes(key)) continue
-    if (!schemas.has(key)) {
+    const provider = providers.get(key)
+    if (provider === undefined) {
       throw new TwinSyncError('CONFIG_INVALID', `${path}: unknown key "${key}"`, {
-        nextStep: `Remove "${key}" or correct its spelling; known keys are ${[...CORE_CONFIG_KEYS, ...schemas.keys()].join(', ')}.`,
+        nextStep: `Remove "${key}" or correct its spelling; known keys are ${[...CORE_CONFIG_KEYS, ...providers.keys()].join(', ')}.`,
         details: { path, key },
       })
     }
-    const schema = schemas.get(key)
+    const schema = provider.configSchema
     // Defaults first, the way the provider will see its section: a schema with required keys
     // that have defaults accepts a section that leaves them out.
     if (schema !== undefined) await checkAgainst(schema, applyDefaults(schema, value ?? {}), path, line, `/${key}`)

@@ -103,7 +103,7 @@ export class ProviderRegistry {
       }
       providers.push({ provider, source, disabled: isDisabled })
     }
-    await checkProviderSections(this.config, new Map(providers.map((p) => [p.provider.name, p.provider.configSchema])), (path) => this.target?.line(['config']) ?? configLine()(path))
+    await checkProviderSections(this.config, new Map(providers.map((p) => [p.provider.name, p.provider])), (path) => this.target?.line(['config']) ?? configLine()(path))
     return { providers, claims, diagnostics }
   }
 

@@ -87,7 +87,7 @@ async function editConfigFile(path: string, registry: Pick<ProviderRegistry, 'lo
       const line = () => configLine()(path)
       const candidate = await loadConfigFile(temp, line)
       const { providers } = await registry.load()
-      await checkProviderSections({ ...candidate, path }, new Map(providers.map((p) => [p.provider.name, p.provider.configSchema])), line)
+      await checkProviderSections({ ...candidate, path }, new Map(providers.map((p) => [p.provider.name, p.provider])), line)
     } catch (error) {
       // Name the real file, not the temporary one, in the message and the next step.
       if (!isTwinSyncError(error)) throw error

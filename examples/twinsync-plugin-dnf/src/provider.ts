@@ -31,8 +31,14 @@ export class DnfProvider implements ApplicableProvider<DnfState> {
   readonly category = 'packages' as const
   readonly description = 'rpm packages installed with dnf: versions and user-installed marks'
   readonly twinPaths = [TWIN_PATH]
-  readonly stateSchema = DnfState
-  readonly configSchema = DnfConfig
+  // Getters: TwinSync reads a schema only when it checks something against it (a config file
+  // with a dnf section, `twinsync config`), and the schema is built then (state.ts).
+  get stateSchema() {
+    return DnfState()
+  }
+  get configSchema() {
+    return DnfConfig()
+  }
 
   async detect({ ctx }: DetectRequest): Promise<DetectResult> {
     for (const tool of ['rpm', 'dnf', 'python3']) {
@@ -60,7 +66,7 @@ export class DnfProvider implements ApplicableProvider<DnfState> {
       })
     }
     // The twin is untrusted input: check its shape before anything reads it.
-    const problem = await schemaProblem(DnfState, parsed)
+    const problem = await schemaProblem(DnfState(), parsed)
     if (problem !== undefined) return { state: undefined, diagnostics: [errorDiagnostic('REPO_INVALID', `${TWIN_PATH} ${problem}`, { path: TWIN_PATH, provider: 'dnf' })] }
     return { state: parsed as DnfState, diagnostics: [] }
   }
