@@ -7,6 +7,20 @@ import { run, runOk } from '../bed/index.js'
 import { cliSandbox, json, type CliSandbox } from '../support/cli.js'
 
 /**
+ * In a scaffolded plugin's folder: its built hook called, then its provider's schemas read, and
+ * whether typebox (the SDK's sdk-lib.cjs) was loaded after each.
+ */
+const SCHEMAS_WHEN_READ = `
+const typebox = () => Object.keys(require.cache).some((f) => f.endsWith('/sdk-lib.cjs'))
+require('./dist/hook.cjs').default().then(({ providers: [p] }) => {
+  const typeboxAfterHook = typebox()
+  const configType = p.configSchema.type
+  const stateType = p.stateSchema.type
+  console.log(JSON.stringify({ provider: p.name, typeboxAfterHook, configType, stateType, typeboxAfterSchemas: typebox() }))
+})
+`
+
+/**
  * `twinsync plugins new` scaffolds a plugin that an author outside TwinSync's repository can
  * install, type-check, test with the conformance kit, build and install into TwinSync. Session
  * 18: it was only tried inside the repository, where @twinsync/sdk resolved from the workspace;
@@ -49,6 +63,10 @@ describe('twinsync plugins new', function () {
     await runOk(['npm', 'run', 'build'], { cwd: dir, timeoutMs: 300_000 })
     assert.deepEqual(await readdir(join(dir, 'dist')), ['hook.cjs'])
     assert.match(await readFile(join(dir, 'dist', 'hook.cjs'), 'utf8'), /require\("@twinsync\/sdk"\)/)
+    // Its schemas are built when first read, not as the hook loads: building one loads typebox (the
+    // SDK's sdk-lib.cjs), which TwinSync would then load on every command (issue 22, session 44).
+    const probe = await runOk(['node', '-e', SCHEMAS_WHEN_READ], { cwd: dir })
+    assert.deepEqual(JSON.parse(probe.stdout), { provider: 'widgets', typeboxAfterHook: false, configType: 'object', stateType: 'object', typeboxAfterSchemas: true }, probe.stdout)
     const test = await run(['npm', 'test', '--', '--timeout', '120000'], { cwd: dir, timeoutMs: 300_000 })
     assert.equal(test.code, 0, test.stdout + test.stderr)
     assert.match(test.stdout, /1 passing/)

@@ -138,6 +138,7 @@ export default async function providers(): Promise<ProvidersHookResult> {
   Type,
   errorDiagnostic,
   fingerprint,
+  lazySchema,
   schemaProblem,
   stableStringify,
   type ApplicableProvider,
@@ -163,11 +164,14 @@ const TWIN_PATH = 'system/${provider}.json'
 /** Names from the twin are input: only these characters ever reach the machine. */
 const NAME = /^[a-z0-9][a-z0-9._+-]{0,99}$/
 
-export const State = Type.Object({ items: Type.Array(Type.String()) }, { additionalProperties: false })
-export type State = Static<typeof State>
+// Schemas are built when first used (\`State()\`), not as this module loads: building one loads
+// typebox, and TwinSync loads the plugin on every command, most of which check nothing against
+// them (docs/plugin-authoring.md, "What a plugin costs").
+export const State = lazySchema(() => Type.Object({ items: Type.Array(Type.String()) }, { additionalProperties: false }))
+export type State = Static<ReturnType<typeof State>>
 
 /** This provider's section of TwinSync's config file; defaults are filled in before validation. */
-export const Config = Type.Object({ maxItems: Type.Integer({ minimum: 1, default: 1000 }) }, { additionalProperties: false })
+export const Config = lazySchema(() => Type.Object({ maxItems: Type.Integer({ minimum: 1, default: 1000 }) }, { additionalProperties: false }))
 
 async function readLive(host: HostReader): Promise<State> {
   const text = (await host.readTextIfExists(LIVE_PATH)) ?? ''
@@ -180,8 +184,13 @@ export class ${cls} implements ApplicableProvider<State> {
   readonly category = 'packages' as const
   readonly description = 'Example: the items in ${'${LIVE_PATH}'}'
   readonly twinPaths = [TWIN_PATH]
-  readonly stateSchema = State
-  readonly configSchema = Config
+  // Getters: TwinSync reads a schema only when it checks something against it.
+  get stateSchema() {
+    return State()
+  }
+  get configSchema() {
+    return Config()
+  }
 
   async detect({ ctx }: DetectRequest): Promise<DetectResult> {
     const found = (await ctx.host.stat(LIVE_PATH)) !== undefined
@@ -202,7 +211,7 @@ export class ${cls} implements ApplicableProvider<State> {
     } catch {
       return { state: undefined, diagnostics: [errorDiagnostic('REPO_INVALID', \`\${TWIN_PATH} is not valid JSON\`, { path: TWIN_PATH })] }
     }
-    const problem = await schemaProblem(State, parsed)
+    const problem = await schemaProblem(State(), parsed)
     if (problem !== undefined) return { state: undefined, diagnostics: [errorDiagnostic('REPO_INVALID', \`\${TWIN_PATH} \${problem}\`, { path: TWIN_PATH })] }
     return { state: parsed as State, diagnostics: [] }
   }
