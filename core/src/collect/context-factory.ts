@@ -17,8 +17,15 @@ export function effectiveLimits(config: LoadedConfig): Limits {
  * plugin whose schemas are built when first read (docs/plugin-authoring.md, "What a plugin costs")
  * loads no typebox on such a run.
  *
- * Speed (issue 22, session 44): the dnf example read both schemas of a provider that is not
- * detected on a Debian root, and building them loaded typebox (FIGURES).
+ * Speed (issue 22, session 44): the core read every provider's `configSchema` as the registry
+ * loaded (checkProviderSections' map) and again for each context, so a plugin's schemas were built
+ * on every command even where its provider is not detected, and building one loads typebox (the
+ * SDK's sdk-lib.cjs). With these reads where they are used and the dnf example's schemas built
+ * when first read (examples/twinsync-plugin-dnf/src/state.ts), the bench's plugin sandbox (the dnf
+ * example installed, an unchanged minbase snapshot: no rpm database), callgrind, node only, 2
+ * scavenges every run, 3 interleaved pairs a side: what the plugin adds 42.4 -> 7.4 M instructions
+ * (with it 416.0 -> 380.6 M, without 373.6 -> 373.2 M); either half alone saves nothing (+43.0 M
+ * and +43.5 M). `BENCH_ONLY=plugin BENCH_QUICK=1`: 9.7 -> 1.8 ms at the row's rate.
  */
 export function providerConfig(provider: Provider, config: LoadedConfig): unknown {
   const section = structuredClone(config.values[provider.name] ?? {})
