@@ -8,7 +8,7 @@ import { strict as assert } from 'node:assert'
 import { realpathSync } from 'node:fs'
 import { copyFile, mkdir, readFile, readdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { ROOTFS_BUILD_TIMEOUT_MS, makeTempDir, removeTree, repoRoot, run, runOk } from '../bed/index.js'
+import { ROOTFS_BUILD_TIMEOUT_MS, makeTempDir, removeTree, repoRoot, run, runOk, type RunResult } from '../bed/index.js'
 import { TWINSYNC_BIN, json, useCliRoot } from '../support/cli.js'
 
 const PLUGIN_DIR = join(repoRoot, 'examples', 'twinsync-plugin-dnf')
@@ -26,8 +26,8 @@ describe('an installed plugin whose schemas are built when first used (the dnf e
     const pkg = join(work, 'package')
     await mkdir(join(pkg, 'dist'), { recursive: true })
     const scripts = (JSON.parse(await readFile(join(PLUGIN_DIR, 'package.json'), 'utf8')) as { scripts: { build: string } }).scripts
-    const bundle = scripts.build.split(' && ').find((s) => s.startsWith('esbuild '))
-    assert.ok(bundle?.includes('--outfile=dist/hook.cjs'), scripts.build)
+    const bundle = scripts.build.split(' && ').find((s) => s.startsWith('esbuild ')) ?? ''
+    assert.ok(bundle.includes('--outfile=dist/hook.cjs'), scripts.build)
     await runOk(['sh', '-c', `PATH=${join(repoRoot, 'node_modules', '.bin')}:$PATH ${bundle.replace('--outfile=dist/hook.cjs', `--outfile=${join(pkg, 'dist', 'hook.cjs')}`)}`], { cwd: PLUGIN_DIR, timeoutMs: 120_000 })
     for (const f of ['package.json', 'README.md']) await copyFile(join(PLUGIN_DIR, f), join(pkg, f))
     await runOk(['npm', 'pack', '--ignore-scripts', '--silent', '--pack-destination', work], { cwd: pkg, timeoutMs: 120_000 })
@@ -40,7 +40,7 @@ describe('an installed plugin whose schemas are built when first used (the dnf e
   after(() => (work === undefined ? undefined : removeTree(work)))
 
   /** The command's exit, output and every file in require's cache at its exit. */
-  async function traced(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string; loaded: string[] }> {
+  async function traced(...args: string[]): Promise<RunResult & { loaded: string[] }> {
     const out = join(work, 'loaded.json')
     const trace = join(work, 'trace.cjs')
     await writeFile(trace, "process.on('exit', () => require('node:fs').writeFileSync(process.env.TRACE_OUT, JSON.stringify(Object.keys(require.cache))))\n")
