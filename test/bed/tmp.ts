@@ -31,7 +31,12 @@ export async function removeTree(dir: string): Promise<void> {
   const left = mountsBelow(await readFile('/proc/self/mountinfo', 'utf8'), dir);
   if (left.length > 0) throw new Error(`refusing to delete ${dir}: still mounted: ${left.join(', ')}`);
   const result = await run(['rm', '-rf', '--one-file-system', '--', dir]);
-  if (result.code !== 0) throw new Error(`could not delete ${dir}: ${result.stderr.trim()}`);
+  if (result.code !== 0) {
+    // What was written into the tree while rm ran (a process still at work in it): named, so the
+    // failure says who left work running instead of only "Directory not empty".
+    const remains = existsSync(dir) ? (await run(['find', dir, '-printf', '%TT %p\\n'])).stdout.trim() : '';
+    throw new Error(`could not delete ${dir}: ${result.stderr.trim()}${remains === '' ? '' : `\nstill there (modified, path):\n${remains}`}`);
+  }
 }
 
 /** Synchronous twin of removeTree, for process-exit handlers. */

@@ -282,7 +282,7 @@ describe('the control panel shows a description edit as a left-out ask, and d di
       await panel.waitFor('Discarded the intent of', 60_000)
       await panel.waitFor('Plan: 1 change', 60_000)
     } finally {
-      panel.unmount()
+      await panel.close()
     }
     const s = json<StatusJson>(await root().cli.twinsync(['status', '--json', '--root', root().rootfs.dir, '--repo', root().twinDir]))
     assert.deepEqual(s.pending.items.map((i) => i.id), ['files:replace:/etc/motd'], 'the edit beside it is still asked for')

@@ -8,12 +8,23 @@ import { isTwinSyncError } from '@twinsync/sdk'
 import { ROOTFS_BUILD_TIMEOUT_MS, runOk } from '../bed/index.js'
 import { commitTwin, json, useCliRoot } from '../support/cli.js'
 import { App } from '../../core/src/tui/app.js'
+import { busyMark, settleBusy } from '../../core/src/tui/busy.js'
 import type { TuiServices } from '../../core/src/tui/services.js'
 import { testContainer, tuiServices } from '../support/tui-services.js'
 import { editTwinJson, writeTwinFile } from '../support/twin-edit.js'
 
 // One rule in one place: the CLI and the TUI decide the same way. The TUI here is its real
 // services (createTuiServices) over a real container, as the panel uses them; the CLI is the binary.
+
+/**
+ * Unmount the panel as leaving it does, and wait for what it started (its status line's drift check,
+ * a screen's task: busy.ts), as runTui does before it exits: that work writes into the twin, and the
+ * describe's `after` removes the twin (session 44: "Directory not empty" under load).
+ */
+async function closePanel(panel: { unmount(): void }, mark: number): Promise<void> {
+  panel.unmount()
+  await settleBusy(mark)
+}
 
 async function refusal(work: Promise<unknown>): Promise<string> {
   try {
@@ -27,6 +38,7 @@ async function refusal(work: Promise<unknown>): Promise<string> {
 
 /** The panel's status line once the drift check is done: NOT in sync, never "drift: none". */
 async function assertStatusLineNotInSync(services: TuiServices): Promise<void> {
+  const mark = busyMark()
   const panel = render(createElement(App, { services }))
   try {
     const deadline = Date.now() + 60_000
@@ -39,7 +51,7 @@ async function assertStatusLineNotInSync(services: TuiServices): Promise<void> {
     assert.doesNotMatch(frame, /drift: none/, frame)
     assert.match(frame, /NOT in sync: 1 part/, frame)
   } finally {
-    panel.unmount()
+    await closePanel(panel, mark)
   }
 }
 
@@ -139,7 +151,8 @@ describe('a part of the twin no provider reads is never "in sync", in either fro
     assert.match(plan.stdout, /^No changes can be planned until the errors below are fixed\./)
 
     const services = await tuiServices(root())
-    const panel = render(createElement(App, { services, initial: [{ name: 'menu' }, { name: 'plan' }] }))
+    const mark = busyMark()
+  const panel = render(createElement(App, { services, initial: [{ name: 'menu' }, { name: 'plan' }] }))
     try {
       const deadline = Date.now() + 60_000
       let frame = ''
@@ -151,7 +164,7 @@ describe('a part of the twin no provider reads is never "in sync", in either fro
       assert.doesNotMatch(frame, /No changes: the machine/, frame)
       assert.match(frame, /No changes can be planned until the errors below are fixed\./, frame)
     } finally {
-      panel.unmount()
+      await closePanel(panel, mark)
     }
   })
 })
@@ -177,7 +190,8 @@ describe('a snapshot with a provider that failed to collect says so in both fron
     assert.match(r.stdout, /^No snapshot made: what was collected is unchanged since [0-9a-f]{12}, but os failed to collect\./)
 
     const services = await tuiServices(root())
-    const panel = render(createElement(App, { services, initial: [{ name: 'menu' }, { name: 'snapshot' }] }))
+    const mark = busyMark()
+  const panel = render(createElement(App, { services, initial: [{ name: 'menu' }, { name: 'snapshot' }] }))
     try {
       const waitFor = async (pattern: RegExp) => {
         const deadline = Date.now() + 60_000
@@ -197,7 +211,7 @@ describe('a snapshot with a provider that failed to collect says so in both fron
       assert.match(frame, /No snapshot made: what was collected is unchanged since [0-9a-f]{12}, but os failed to collect\./, frame)
       assert.match(frame, /os: NOT collected/, frame)
     } finally {
-      panel.unmount()
+      await closePanel(panel, mark)
     }
   })
 

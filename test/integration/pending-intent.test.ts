@@ -500,7 +500,7 @@ describe('the TUI discards one left-out ask on its own (the TUI services over a 
       await panel.waitFor('Discarded the intent of', 60_000)
       await panel.waitFor('Plan: 1 change', 60_000)
     } finally {
-      panel.unmount()
+      await panel.close()
     }
     const s = json<StatusJson>(await root().cli.twinsync(['status', '--json', '--root', root().rootfs.dir, '--repo', root().twinDir]))
     assert.deepEqual(s.pending.items.map((i) => i.id), ['files:replace:/etc/motd'], 'the edit beside it is still asked for')

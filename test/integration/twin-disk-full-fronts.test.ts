@@ -116,7 +116,7 @@ describe('a full twin disk: DISK_FULL in the CLI and in the panel, one mapping',
       assert.match(frame, /Next step: Free some space/)
       assert.doesNotMatch(frame, /INTERNAL|bug in TwinSync/)
     } finally {
-      panel.unmount()
+      await panel.close()
     }
     await finishes('the panel')
     await fresh(26)

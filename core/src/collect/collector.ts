@@ -20,7 +20,12 @@ export async function collectAll(
   options: ContextOptions & { concurrency?: number; onProgress?: CollectProgress; previous?: TwinReader; since?: Readonly<Record<string, string>>; wholeOnly?: boolean },
 ): Promise<CollectOutcome[]> {
   const limit = pLimit(options.concurrency ?? 4)
-  return Promise.all(providers.map((provider) => limit(() => collectOne(provider, options))))
+  // Every provider's collect has ended before this returns or throws (a cancelled run's ABORTED
+  // included): one still at work would write its cache into the twin after its caller gave up.
+  const settled = await Promise.allSettled(providers.map((provider) => limit(() => collectOne(provider, options))))
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected')
+  if (failed !== undefined) throw failed.reason
+  return settled.map((s) => (s as PromiseFulfilledResult<CollectOutcome>).value)
 }
 
 /**

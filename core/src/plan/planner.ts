@@ -159,6 +159,8 @@ export class Planner {
       } finally {
         await previous.close()
       }
+      // Cancelled (the panel closed during its check): nothing compared, nothing written to the caches.
+      if (options.signal?.aborted === true) throw new TwinSyncError('ABORTED', 'The plan was cancelled; nothing was changed')
       const changes: Change[] = []
       const quiet: KeptCompare['providers'] = {}
       for (const outcome of outcomes) {

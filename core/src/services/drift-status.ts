@@ -78,7 +78,8 @@ export class StatusWorkflow {
     @inject(RunTarget) private readonly target: RunTarget,
   ) {}
 
-  async status(only: string[] | undefined, onProgress?: CollectProgress): Promise<DriftStatus> {
+  /** `signal`: the panel's check, stopped when the panel closes (the providers' reads are given it, as a plan's are). */
+  async status(only: string[] | undefined, onProgress?: CollectProgress, signal?: AbortSignal): Promise<DriftStatus> {
     const twin = this.twin
     const intents = this.intents
     const domains: readonly string[] = only ?? STATE_CATEGORIES
@@ -96,6 +97,7 @@ export class StatusWorkflow {
       ...(pending.exact === true ? { fromIsWorkingTwin: true } : {}),
       only: domains.filter((d) => d !== COMMANDS),
       ...(onProgress === undefined ? {} : { onProgress }),
+      ...(signal === undefined ? {} : { signal }),
       onObserved: (changes) => appendAll(unplanned, changes),
       ...(against === undefined ? {} : { alsoAgainst: against }),
     })

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'react'
 import { useStdout } from 'ink'
+import { trackBusy } from './busy.js'
 
 export type TaskState<T> =
   | { status: 'running' }
@@ -9,7 +10,8 @@ export type TaskState<T> =
 
 /**
  * Run async work when the component mounts (or `key` changes), with an AbortSignal that Esc
- * (cancel()) or leaving the screen trips. A result that arrives after that is dropped.
+ * (cancel()) or leaving the screen trips. A result that arrives after that is dropped; the work
+ * itself is waited for when the panel closes (trackBusy).
  */
 export function useTask<T>(run: ((signal: AbortSignal) => Promise<T>) | undefined, key: unknown = 0): { state: TaskState<T> | undefined; cancel: () => void } {
   const [state, setState] = useState<TaskState<T> | undefined>(run === undefined ? undefined : { status: 'running' })
@@ -26,10 +28,12 @@ export function useTask<T>(run: ((signal: AbortSignal) => Promise<T>) | undefine
     const c = new AbortController()
     controller.current = c
     setState({ status: 'running' })
-    work(c.signal).then(
+    const done = work(c.signal).then(
       (value) => (c.signal.aborted ? undefined : setState({ status: 'done', value })),
       (error: unknown) => (c.signal.aborted ? undefined : setState({ status: 'failed', error })),
     )
+    // Leaving the panel stops it and waits for it (busy.ts): a plan or snapshot writes into the twin.
+    trackBusy(done, () => c.abort(), { background: true })
     return () => c.abort()
   }, [key, enabled])
   const cancel = useCallback(() => {

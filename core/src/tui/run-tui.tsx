@@ -25,8 +25,9 @@ export async function runTui(options: { makeContainer: () => Promise<DependencyC
   } finally {
     leave()
   }
+  // Every task the panel started is stopped and waited for (busy.ts): a drift check or plan cut off by
+  // process.exit would leave a half-written cache file or the twin's index.lock behind.
   if ((await settleBusy()) > 0) process.stdout.write(`Waited for the apply under way to stop; \`${services.line(['history'])}\` shows what was done.\n`)
-  // Read-only work still running (the drift check collects the machine) need not finish.
   leavingOnPurpose()
   process.exit(process.exitCode ?? 0)
 }

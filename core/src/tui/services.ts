@@ -193,9 +193,9 @@ export async function createTuiServices(
       const [last] = await container.resolve(HistoryService).history({ limit: 1 })
       return last
     },
-    // The status workflow takes no signal; a cancelled check just finishes in the background.
-    async drift() {
-      const status = await container.resolve(StatusWorkflow).status(undefined)
+    // Stopped through the signal when the panel closes, and waited for (status-line.tsx, busy.ts): it writes into the twin.
+    async drift(signal) {
+      const status = await container.resolve(StatusWorkflow).status(undefined, undefined, signal)
       // Items, as `status` counts them (a package held and installed is one), not plan steps.
       // `missing`: parts of the twin not compared (no provider reads them, or theirs failed), never "in sync" (inSync, the rule `status` follows).
       // `failed`, `halfDone`: pending items the last apply failed (of them, maybe half done: PendingItem.lastApply), as `status` says them.

@@ -1,6 +1,7 @@
 import { createContext, useCallback, useContext, useEffect, useState } from 'react'
 import { Text } from 'ink'
 import type { HistoryEntry } from '../history/history-service.js'
+import { trackBusy } from './busy.js'
 import { NOT_LINKED, type RemoteStatus, type TuiServices } from './services.js'
 
 export interface StatusModel {
@@ -41,12 +42,13 @@ export function useStatusModel(services: TuiServices): StatusModel {
     const c = new AbortController()
     setDrift('checking')
     // After the first paint: a timer, not the render itself, starts the slow work.
+    // The three are tracked (busy.ts): leaving stops them and waits, so none writes into the twin after the panel is gone.
     const timer = setTimeout(() => {
-      services.lastSnapshot().then(
+      const last = services.lastSnapshot().then(
         (e) => c.signal.aborted || setLast(e ?? 'none'),
         () => c.signal.aborted || setLast('none'),
       )
-      services.drift(c.signal).then(
+      const drift = services.drift(c.signal).then(
         (d) => {
           if (c.signal.aborted) return
           // The verdict `twinsync status` gives (inSync): an unread part of the twin is never "in sync".
@@ -58,10 +60,11 @@ export function useStatusModel(services: TuiServices): StatusModel {
         },
         () => c.signal.aborted || setDrift('unknown'),
       )
-      services.remote?.status(c.signal).then(
+      const remote = services.remote?.status(c.signal).then(
         (r) => c.signal.aborted || setRemote(r),
         () => undefined,
       )
+      trackBusy(Promise.all([last, drift, remote]), () => c.abort(), { background: true })
     }, 10)
     return () => {
       clearTimeout(timer)

@@ -6,6 +6,7 @@ import { PLAN_FORMAT_VERSION } from '@twinsync/sdk'
 import type { HistoryEntry } from '../../src/history/history-service.js'
 import { buildPlanGraph } from '../../src/plan/plan-graph.js'
 import { App } from '../../src/tui/app.js'
+import { busyMark, settleBusy } from '../../src/tui/busy.js'
 import type { Route } from '../../src/tui/navigation.js'
 import type { TuiServices } from '../../src/tui/services.js'
 import { twinsyncLine } from '../../src/plan/command-text.js'
@@ -33,9 +34,12 @@ export interface Panel {
   /** Poll the frame until it contains text (or matches); fails with the last frame. */
   waitFor(pattern: string | RegExp, timeoutMs?: number): Promise<string>
   unmount(): void
+  /** Unmount, then wait for what the panel started (busy.ts), as runTui does before it exits: for a panel over a real twin, which its checks write into. */
+  close(): Promise<void>
 }
 
 export function openPanel(services: TuiServices, initial?: Route[]): Panel {
+  const mark = busyMark()
   const r = render(<App services={services} {...(initial === undefined ? {} : { initial })} />)
   const frame = () => r.lastFrame() ?? ''
   return {
@@ -61,6 +65,10 @@ export function openPanel(services: TuiServices, initial?: Route[]): Panel {
       }
     },
     unmount: () => r.unmount(),
+    async close() {
+      r.unmount()
+      await settleBusy(mark)
+    },
   }
 }
 

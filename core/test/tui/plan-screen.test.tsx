@@ -346,7 +346,8 @@ describe('TUI pull & apply', () => {
         plan: (options) => {
           signal = options.signal
           options.onProgress?.({ provider: 'apt', phase: 'start' })
-          return new Promise(() => undefined)
+          // Stops when cancelled, as the real plan does (ABORTED once its collects have ended).
+          return new Promise((_, reject) => options.signal.addEventListener('abort', () => reject(new Error('aborted'))))
         },
       }),
       [{ name: 'menu' }, { name: 'plan' }],
