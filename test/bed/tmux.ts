@@ -138,8 +138,12 @@ export class TmuxSession {
     }
   }
 
-  /** Poll until the program has exited; resolves with its exit status. */
-  async waitForExit(timeoutMs = 10_000): Promise<number> {
+  /**
+   * Poll until the program has exited; resolves with its exit status. 60 s: the panel stops and
+   * waits for its background checks before it exits (core/src/tui/busy.ts, session 44), and a drift
+   * check an apply's refresh started collects a booted machine first.
+   */
+  async waitForExit(timeoutMs = 60_000): Promise<number> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const status = await this.exitStatus();
