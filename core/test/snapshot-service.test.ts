@@ -262,7 +262,7 @@ describe('SnapshotService', function () {
     assert.ok(isTwinSyncError(error), String(error))
     assert.equal(error.code, 'GIT_FAILED')
     assert.match(error.message, new RegExp(`^Snapshot ${head.slice(0, 12)} is committed and the working twin moved to it, but git's index lock .* stayed held by another git process`))
-    assert.match(error.nextStep ?? '', /pgrep -a git.*twinsync snapshot` again/)
+    assert.match(error.nextStep ?? '', /pgrep -a git.*take the snapshot again/)
     assert.equal(committed('notes'), 'second\n')
     // The person's git is done: the next snapshot finishes the move first, and nothing is left over.
     fs.rmSync(join(rig.twinDir, '.git', 'index.lock'))

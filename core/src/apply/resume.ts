@@ -317,7 +317,7 @@ export async function refuseRewriteWhileInterrupted(twinDir: string, target: Com
   const record = await readApplyRecord(twinDir, target)
   if (record === undefined) return
   const kind = record.kind === 'revert' ? 'A revert' : 'An apply'
-  throw new TwinSyncError('APPLY_INTERRUPTED', `${kind} started ${record.startedAt} was interrupted, and \`twinsync ${command[0]}\` rewrites the history its record names (${record.intended.slice(0, 12)}${record.checkpoint === null ? '' : `, checkpoint ${record.checkpoint.slice(0, 12)}`}); nothing was changed`, {
+  throw new TwinSyncError('APPLY_INTERRUPTED', `${kind} started ${record.startedAt} was interrupted, and ${command[0]} rewrites the history its record names (${record.intended.slice(0, 12)}${record.checkpoint === null ? '' : `, checkpoint ${record.checkpoint.slice(0, 12)}`}); nothing was changed`, {
     nextStep: `Finish it with \`${twinsyncLine(['apply'], target)}\`${record.checkpoint === null ? '' : ` or go back with \`${twinsyncLine(['revert', record.checkpoint.slice(0, 12)], target)}\``}, then run \`${twinsyncLine(command, target)}\` again.`,
     details: { intended: record.intended, checkpoint: record.checkpoint },
   })

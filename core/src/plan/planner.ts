@@ -226,7 +226,7 @@ export class Planner {
         // so, as a provider's change that would write the marker is. Its description is only shown.
         const instructions = read.filter((c) => !runsRedaction(c))
         for (const c of read.filter(runsRedaction)) {
-          diagnostics.push(warningDiagnostic('SECRET_REDACTED_NOT_PLANNED', `${c.summary}: not planned, its ${(c.data as CommandChangeData).kind === 'script' ? 'script' : 'command line'} in the twin holds a redacted secret (\`twinsync forget --rule\` redacts plans/ and scripts/ in place); write it again in ${(c.data as CommandChangeData).source} without the secret in it`, { provider: COMMANDS, path: (c.data as CommandChangeData).source }))
+          diagnostics.push(warningDiagnostic('SECRET_REDACTED_NOT_PLANNED', `${c.summary}: not planned, its ${(c.data as CommandChangeData).kind === 'script' ? 'script' : 'command line'} in the twin holds a redacted secret (forget --rule redacts plans/ and scripts/ in place); write it again in ${(c.data as CommandChangeData).source} without the secret in it`, { provider: COMMANDS, path: (c.data as CommandChangeData).source }))
         }
         appendAll(changes, instructions)
         appendAll(diagnostics, await this.ranBefore(instructions))

@@ -1828,7 +1828,7 @@ function indexLocked(dir: string): TwinSyncError {
 function indexLockedAfterMove(dir: string, commit: string): TwinSyncError {
   const lock = join(dir, '.git', 'index.lock')
   return new TwinSyncError('GIT_FAILED', `Snapshot ${commit.slice(0, 12)} is committed and the working twin moved to it, but git's index lock ${lock} stayed held by another git process, so the twin's index is not yet in place`, {
-    nextStep: `Wait for the git process at work in the twin (\`pgrep -a git\`), then run \`twinsync snapshot\` again: it puts the index in place first. Nothing is lost.`,
+    nextStep: `Wait for the git process at work in the twin (\`pgrep -a git\`), then take the snapshot again: it puts the index in place first. Nothing is lost.`,
     details: { lock, committed: commit },
   })
 }
