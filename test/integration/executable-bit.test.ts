@@ -56,6 +56,26 @@ async function pulled(t: SmallTwin, commits: Array<(clone: string) => void>): Pr
   assert.equal((await (await t.container()).resolve(RemoteService).pull()).status, 'fast-forwarded')
 }
 
+/** The commit an adopt before session 43 made of the machine's edit of the backup script: its content 100644 in git, the manifest's hash and size new, its mode 0755. */
+async function oldAdoptCommit(t: SmallTwin, edited: string): Promise<string> {
+  writeFileSync(join(t.root, 'etc/cron.daily/backup'), edited)
+  writeFileSync(join(t.twin, BACKUP), edited)
+  await chmod(join(t.twin, BACKUP), 0o644)
+  const path = join(t.twin, 'system/files/manifest.json')
+  const manifest = JSON.parse(readFileSync(path, 'utf8')) as { entries: Array<{ path: string; mode?: string; size?: number; sha256?: string }> }
+  const entry = manifest.entries.find((e) => e.path === '/etc/cron.daily/backup')
+  assert.ok(entry)
+  entry.size = Buffer.byteLength(edited)
+  entry.sha256 = createHash('sha256').update(edited).digest('hex')
+  writeFileSync(path, `${JSON.stringify(manifest, null, 2)}\n`)
+  git(t.twin, ['add', BACKUP, 'system/files/manifest.json'])
+  git(t.twin, ['commit', '--quiet', '-m', 'TwinSync adopt files:replace:/etc/cron.daily/backup'])
+  const adopt = git(t.twin, ['rev-parse', 'HEAD']).trim()
+  git(t.twin, ['update-ref', 'refs/twinsync/observed', adopt])
+  assert.deepEqual([gitMode(t, adopt, BACKUP), manifestMode(t, adopt, '/etc/cron.daily/backup')], ['100644', '0755'])
+  return adopt
+}
+
 describe('the twin\'s executable bit', function () {
   this.timeout(120_000)
 
@@ -353,6 +373,63 @@ describe('the twin\'s executable bit', function () {
         await rm(t.dir, { recursive: true, force: true })
       }
     })
+
+    it('an older adopt\'s commit (a script\'s machine edit adopted: written 100644 beside its manifest\'s 0755): history, show and diff say the script changed, its mode 0755 on both sides (before: "0755 -> 0644", a mode change the adopt never made)', async () => {
+      const t = await smallTwin('twinsync-histbit-oldadopt-', { files: WITH_SCRIPTS })
+      try {
+        const history = (await t.container()).resolve(HistoryService)
+        await oldAdoptCommit(t, '#!/bin/sh\necho backup to tape\n')
+        assert.equal((await history.history({ limit: 1 }))[0]?.counted, '1 file')
+        assert.deepEqual(filesSaid(await history.show('HEAD', { diffs: false })), [['/etc/cron.daily/backup changed', '0755', '0755']])
+        assert.deepEqual(filesSaid(await history.compare(t.initial, 'HEAD', { diffs: false })), [['/etc/cron.daily/backup changed', '0755', '0755']])
+      } finally {
+        await rm(t.dir, { recursive: true, force: true })
+      }
+    })
+
+    it('a pulled chmod -x of a script, then a pulled edit of that script: the edit\'s own commit shows the content only, a diff across both shows 0755 -> 0644 (a guard: the bit\'s last change kept the content, so it is an ask however many edits follow; as before)', async () => {
+      const t = await smallTwin('twinsync-histbit-then-', { files: WITH_SCRIPTS })
+      try {
+        await pulled(t, [
+          (clone) => {
+            git(clone, ['update-index', '--chmod=-x', BACKUP])
+            git(clone, ['commit', '--quiet', '-m', 'backup stops running'])
+          },
+          (clone) => {
+            writeFileSync(join(clone, BACKUP), '#!/bin/sh\necho later\n')
+            git(clone, ['add', BACKUP])
+            git(clone, ['update-index', '--chmod=-x', BACKUP])
+            git(clone, ['commit', '--quiet', '-m', 'backup edited'])
+          },
+        ])
+        assert.equal(gitMode(t, 'HEAD', BACKUP), '100644')
+        const history = (await t.container()).resolve(HistoryService)
+        assert.deepEqual(filesSaid(await history.show('HEAD', { diffs: false })), [['/etc/cron.daily/backup changed', '0755', '0755']])
+        const [said] = filesSaid(await history.compare(t.initial, 'HEAD', { diffs: false }))
+        assert.deepEqual(said?.slice(1), ['0755', '0644'])
+      } finally {
+        await rm(t.dir, { recursive: true, force: true })
+      }
+    })
+
+    it('a pulled commit that chmod -x\'ed a script and changed its content at once: history shows the content change, the manifest\'s 0755 standing (the content rule\'s known cost, bitJudgedAgainst; before: 0755 -> 0644); the plan still plans the edit at 0644', async () => {
+      const t = await smallTwin('twinsync-histbit-both-', { files: WITH_SCRIPTS })
+      try {
+        await pulled(t, [
+          (clone) => {
+            writeFileSync(join(clone, BACKUP), '#!/bin/sh\necho pulled\n')
+            git(clone, ['add', BACKUP])
+            git(clone, ['update-index', '--chmod=-x', BACKUP])
+            git(clone, ['commit', '--quiet', '-m', 'backup edited and stopped'])
+          },
+        ])
+        const history = (await t.container()).resolve(HistoryService)
+        assert.deepEqual(filesSaid(await history.show('HEAD', { diffs: false })), [['/etc/cron.daily/backup changed', '0755', '0755']])
+        assert.deepEqual(modes(await (await t.container()).resolve(PlanWorkflow).plan({ only: ['files'] })), [['files:replace:/etc/cron.daily/backup', 'high', '0644']])
+      } finally {
+        await rm(t.dir, { recursive: true, force: true })
+      }
+    })
   })
 })
 
@@ -410,23 +487,7 @@ describe('a commit read as a whole (plan --from, revert) and the executable bit'
   it('an older adopt\'s commit (a script\'s machine edit adopted: written 100644 beside its manifest\'s 0755), not the last snapshot: plan --from it makes no script not executable', async () => {
     const t = await smallTwin('twinsync-wholebit-oldadopt-', { files: WITH_SCRIPTS })
     try {
-      const edited = '#!/bin/sh\necho backup to tape\n'
-      writeFileSync(join(t.root, 'etc/cron.daily/backup'), edited)
-      // The commit such an adopt made: the machine's content, 0644 in git; the manifest's entry its hash and size, its mode 0755.
-      writeFileSync(join(t.twin, BACKUP), edited, { mode: 0o644 })
-      await chmod(join(t.twin, BACKUP), 0o644)
-      const path = join(t.twin, 'system/files/manifest.json')
-      const manifest = JSON.parse(readFileSync(path, 'utf8')) as { entries: Array<{ path: string; mode?: string; size?: number; sha256?: string }> }
-      const entry = manifest.entries.find((e) => e.path === '/etc/cron.daily/backup')
-      assert.ok(entry)
-      entry.size = Buffer.byteLength(edited)
-      entry.sha256 = createHash('sha256').update(edited).digest('hex')
-      writeFileSync(path, `${JSON.stringify(manifest, null, 2)}\n`)
-      git(t.twin, ['add', BACKUP, 'system/files/manifest.json'])
-      git(t.twin, ['commit', '--quiet', '-m', 'TwinSync adopt files:replace:/etc/cron.daily/backup'])
-      const adopt = git(t.twin, ['rev-parse', 'HEAD']).trim()
-      git(t.twin, ['update-ref', 'refs/twinsync/observed', adopt])
-      assert.deepEqual([gitMode(t, adopt, BACKUP), manifestMode(t, adopt, '/etc/cron.daily/backup')], ['100644', '0755'])
+      const adopt = await oldAdoptCommit(t, '#!/bin/sh\necho backup to tape\n')
       assert.deepEqual(await planFrom(t, adopt), [], 'the adopt as the last snapshot: nothing')
       // A later snapshot (the machine's motd changed): the adopt is an older commit now.
       writeFileSync(join(t.root, 'etc/motd'), 'Later\n')

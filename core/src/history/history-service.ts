@@ -216,6 +216,17 @@ const COUNT_RULES = 'bits-against-older'
  * the first commit (nothing to judge against). The older side is the one compared with: a
  * commit's first parent (a merge is compared with it, as its changed paths are), or `diff A B`'s A.
  * The older side's bits come from its tree listing, which the comparison has read already.
+ * Session 44: where the newer side's bit differs from the older side's, it is judged as the newer
+ * commit was made (GitTreeReader.asMadeExecutableOf, the rule a revert's target is read by): a bit
+ * last changed by a commit that kept the content is a chmod, judged against the bit before it; a
+ * bit written with new content is the commit's own, its manifest's mode standing. An adopt before
+ * session 43 wrote an adopted script 100644 beside its manifest's 0755, and history said
+ * "0755 -> 0644", a mode change the adopt never made. One `git log` of the path, only for a
+ * document whose bit differs from the older side's and from its manifest's mode (rare). Its cost:
+ * a person's commit that changed a script's content and its bit at once is read with the
+ * manifest's mode (the plan, judged against the last snapshot, still takes the bit). No count
+ * changes with it (a path whose content changed is counted either way; one whose content did not
+ * is judged as before), so COUNT_RULES stays.
  */
 function bitsJudgedAgainst(newer: GitTreeReader, older: GitTreeReader): TwinReader {
   return {
@@ -224,7 +235,10 @@ function bitsJudgedAgainst(newer: GitTreeReader, older: GitTreeReader): TwinRead
     list: (prefix) => newer.list(prefix),
     sizeOf: (path) => newer.sizeOf(path),
     executableOf: (path) => newer.executableOf(path),
-    observedExecutableOf: (path) => older.executableOf(path),
+    observedExecutableOf: async (path) => {
+      const [own, before] = await Promise.all([newer.executableOf(path), older.executableOf(path)])
+      return own === undefined || before === undefined || own === before ? before : newer.asMadeExecutableOf(path)
+    },
   }
 }
 

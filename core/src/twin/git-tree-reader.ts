@@ -8,7 +8,7 @@ import { remembered } from './object-memo.js'
 /**
  * `GitTreeReader`'s `observed` for a commit read as a whole that is not the last snapshot (a
  * revert's target, `plan --from`): each document's bit judged against the bit it had before the
- * commit that last changed it (bitBeforeItsChange). Session 44.
+ * commit that last changed it (asMadeExecutableOf). Session 44.
  */
 export const AS_MADE = Symbol('the commit as it was made')
 
@@ -24,7 +24,7 @@ export class GitTreeReader implements TwinReader {
   private batch: BatchReader | undefined
   /** The observed commit's tree, its modes only (no blob is read through it, so nothing to close). */
   private observedTree: GitTreeReader | undefined
-  /** AS_MADE: each path's bit before its last change, as asked (bitBeforeItsChange). */
+  /** AS_MADE: each path's bit before its last change, as asked (asMadeExecutableOf). */
   private readonly before = new Map<string, Promise<boolean | undefined>>()
 
   constructor(
@@ -37,7 +37,7 @@ export class GitTreeReader implements TwinReader {
      * commit, the intent, a saved plan's tree): what a document's executable bit is judged
      * against (observedExecutableOf). Without it the tree is judged against itself: a snapshot's
      * own tree, history's, the last snapshot read as the machine was (its manifest's modes stand).
-     * AS_MADE: another commit read as a whole (bitBeforeItsChange).
+     * AS_MADE: another commit read as a whole (asMadeExecutableOf).
      */
     private readonly observed?: string | typeof AS_MADE,
   ) {}
@@ -96,7 +96,7 @@ export class GitTreeReader implements TwinReader {
    * document's bit disagrees with its manifest mode (the files provider asks only then).
    */
   async observedExecutableOf(path: string): Promise<boolean | undefined> {
-    if (this.observed === AS_MADE) return this.bitBeforeItsChange(path)
+    if (this.observed === AS_MADE) return this.asMadeExecutableOf(path)
     if (this.observed === undefined || this.observed === this.commit) return this.executableOf(path)
     this.observedTree ??= new GitTreeReader(this.dir, this.observed)
     return this.observedTree.executableOf(path)
@@ -114,9 +114,10 @@ export class GitTreeReader implements TwinReader {
    * script not executable. Before session 44 every commit read as a whole was judged against
    * itself: a revert to a commit that had a twin's `chmod -x` or `+x` never made it.
    * Asked only for a document whose bit disagrees with its manifest mode (rare): one `git log` of
-   * the path along the first parents, remembered.
+   * the path along the first parents, remembered. Also history's rule for the newer side of a
+   * comparison whose bit differs from the older side's (history-service.ts's bitsJudgedAgainst).
    */
-  private bitBeforeItsChange(path: string): Promise<boolean | undefined> {
+  asMadeExecutableOf(path: string): Promise<boolean | undefined> {
     let found = this.before.get(path)
     if (found === undefined) {
       found = (async () => {
