@@ -96,6 +96,32 @@ describe('names and paths the twin cannot hold, on the machine: left out and sai
     assert.deepEqual((await (await rig.container()).resolve(PlanWorkflow).plan({})).changes.map((c) => c.id), [])
   })
 
+  // Session 44: the provider left out paths over 3,584 bytes while the core refuses a document
+  // path over 3,072 (document-paths.ts): a file 3,100 bytes deep made the core refuse the files
+  // provider's whole collect at every snapshot (PROVIDER_FAILED, its part kept as it was).
+  it("a file deeper than a twin's tree may hold, though under PATH_MAX: left out and said; the files provider's part is committed", async () => {
+    rig = await smallTwin('twinsync-dot-git-', { files })
+    const base = join(rig.root, 'home/ann/.config/deep')
+    const parts: string[] = []
+    const machinePath = () => `/home/ann/.config/deep/${parts.join('/')}`
+    while (Buffer.byteLength(machinePath()) < 3100 - 201) parts.push('d'.repeat(200))
+    parts.push('e'.repeat(3100 - 1 - Buffer.byteLength(machinePath())))
+    await mkdir(join(base, ...parts), { recursive: true })
+    await writeFile(join(base, ...parts, 'f'), 'deep\n')
+    const deep = `${machinePath()}/f`
+    assert.equal(Buffer.byteLength(deep), 3102)
+    await writeFile(join(rig.root, 'home/ann/.config/app.conf'), 'colour=green\n')
+    const r = await snapshot()
+    assert.ok(r.commit, `the snapshot commits: ${JSON.stringify(r)}`)
+    assert.deepEqual(r.warnings.filter(([code]) => code === 'PROVIDER_FAILED'), [], 'the files provider is not refused')
+    const long = r.warnings.filter(([code]) => code === 'FILES_PATH_TOO_LONG').map(([, path]) => path as string)
+    assert.equal(long.length, 1, JSON.stringify(r.warnings))
+    assert.ok(Buffer.byteLength(long[0] as string) > MAX_MIRRORED_PATH_BYTES && Buffer.byteLength(long[0] as string) <= 3102, long[0])
+    assert.equal(git(rig.twin, ['show', 'HEAD:filesystem/home/ann/.config/app.conf']), 'colour=green\n', "the files provider's other changes are committed")
+    assert.ok(!tracked().some((p) => p.startsWith('filesystem/home/ann/.config/deep/') && Buffer.byteLength(p) > 3072), 'nothing the core would refuse')
+    assert.deepEqual((await (await rig.container()).resolve(PlanWorkflow).plan({})).changes.map((c) => c.id), [])
+  })
+
   it('with defaultIgnore off, /etc/.git (etckeeper) is left out and said instead of failing every snapshot', async () => {
     rig = await smallTwin('twinsync-dot-git-', { files, config: 'files:\n  defaultIgnore: false\n' })
     await mkdir(join(rig.root, 'etc/.git/refs'), { recursive: true })

@@ -515,18 +515,22 @@ export const HELD = 0x68 // 'h'
  */
 export const UNHOLDABLE = 0x6e // 'n'
 const CLASSES = /^[wlshn]*$/
-/** In the walk rules (walkRules): listings cached before UNHOLDABLE classed such names as walked. */
-const NAME_RULES = 'unholdable-1'
+/** In the walk rules (walkRules): listings cached before UNHOLDABLE classed such names as walked (1), and before session 44 under the longer MAX_MIRRORED_PATH_BYTES (2). */
+const NAME_RULES = 'unholdable-2'
 
 /**
- * A machine path longer than this (in bytes) is UNHOLDABLE too: its twin file's absolute path
- * (the twin's folder, `/filesystem`, the path) must stay under PATH_MAX (4,096 bytes with its
- * NUL), and the provider does not know where the twin is, so 512 bytes are left for that. Session
- * 32: a user's folders nested past it in ~/.config (4,090 bytes) made the snapshot commit and then
- * fail to move the file into the twin (an uncoded ENAMETOOLONG), and every later snapshot, plan
- * and apply failed the same way settling that move, the folders long gone from the machine.
+ * A machine path longer than this (in bytes) is UNHOLDABLE too: its twin file's path
+ * (`filesystem` and the path) must be one the core takes from a provider and a pull takes from a
+ * mirror, at most 3,072 bytes (TREE_PATH_MAX_BYTES in core/src/twin/twin-path-check.ts: PATH_MAX
+ * less room for the twin's own folder in front of it). Session 32: a user's folders nested past
+ * PATH_MAX in ~/.config (4,090 bytes) made the snapshot commit and then fail to move the file into
+ * the twin (an uncoded ENAMETOOLONG), and every later snapshot, plan and apply failed the same way
+ * settling that move, the folders long gone from the machine. Session 44: this was 3,584 (4,096
+ * less 512) while the core refuses a document path over 3,072 bytes, so a file between the two
+ * made the core refuse the files provider's whole collect (PROVIDER_FAILED, its part kept as the
+ * last snapshot had it) at every snapshot instead of leaving that one file out.
  */
-export const MAX_MIRRORED_PATH_BYTES = 4096 - 512
+export const MAX_MIRRORED_PATH_BYTES = 3072 - 'filesystem'.length
 
 /** Longer than MAX_MIRRORED_PATH_BYTES (bytes counted only where the UTF-16 length could say so). */
 function tooLong(path: string): boolean {
