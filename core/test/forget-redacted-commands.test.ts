@@ -3,6 +3,9 @@ import { readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { forgetInHistory } from '../src/history/forget.js'
 import { PlanWorkflow } from '../src/services/make-plan.js'
+import { StatusWorkflow, inSync, statusExitCode } from '../src/services/drift-status.js'
+import { renderStatus } from '../src/cli/render.js'
+import { renderPlan } from '../src/cli/render-plan.js'
 import { git, smallTwin, type SmallTwin } from '../../test/support/in-process-twin.js'
 import { writeTwinFile } from '../../test/support/twin-edit.js'
 
@@ -40,5 +43,32 @@ describe('commands and scripts a forget redacted', function () {
     assert.equal(left.length, 2, JSON.stringify(plan.diagnostics))
     assert.ok(left.every((d) => d.path === 'plans/db.yaml' && d.summary.includes('not planned')), JSON.stringify(left))
     assert.ok(left.some((d) => d.summary.includes('its script')) && left.some((d) => d.summary.includes('its command line')), JSON.stringify(left))
+  })
+
+  // Session 44: `status` said "In sync" over them (status never read plans/), and `plan`/`apply`/`pull` headed
+  // the plan "No changes: the machine matches" with the warning below: what the twin asks was seen only in `plan`'s notes.
+  it('stay pending in status (text, --json, --exit-code; the TUI asks the same service) and are left out, not "matches", in the plan apply and pull print', async () => {
+    await git(rig.twin, ['rm', '--quiet', 'plans/plain.yaml'])
+    const line = (args: readonly string[]) => ['twinsync', ...args].join(' ')
+    const status = await (await rig.container()).resolve(StatusWorkflow).status(undefined)
+    const held = status.pending.items.filter((i) => i.code === 'SECRET_REDACTED_NOT_PLANNED')
+    assert.deepEqual(held.map((i) => i.id).sort(), ['commands:plans/db.yaml#1', 'commands:plans/db.yaml#2'], JSON.stringify(status.pending))
+    assert.equal(status.pending.count, 2)
+    assert.deepEqual(status.pending.domains, [{ category: 'commands', count: 2 }])
+    assert.ok(held.every((i) => i.reason.startsWith('held back: ') && i.reason.includes('redacted secret') && i.nextStep?.includes('put the real value back') && i.nextStep.includes('plans/db.yaml')), JSON.stringify(held))
+    assert.equal(inSync(status), false)
+    assert.equal(statusExitCode(status, true), 1)
+    const text = renderStatus(status, line)
+    assert.doesNotMatch(text, /In sync/)
+    assert.match(text, /commands:plans\/db\.yaml#1 .*held back: its command line in the twin holds a redacted secret.*\[SECRET_REDACTED_NOT_PLANNED\]\n {6}Next step: put the real value back where plans\/db\.yaml says <redacted>/)
+    assert.match(text, /commands:plans\/db\.yaml#2 .*held back: its script .*\n {6}Next step: put the real value back where scripts\/db\.sh \(run by plans\/db\.yaml\) says <redacted>/)
+    // --only of another domain leaves them out, as it leaves out every other domain's items.
+    assert.equal((await (await rig.container()).resolve(StatusWorkflow).status(['files'])).pending.count, 0)
+
+    const plan = await (await rig.container()).resolve(PlanWorkflow).plan({})
+    assert.deepEqual(plan.changes, [])
+    const shown = renderPlan(plan, line)
+    assert.match(shown, /^No changes planned: 2 changes the twin asks for are left out \(below\)/)
+    assert.match(shown, /warning: commands: .*not planned, held back: .*\[SECRET_REDACTED_NOT_PLANNED\]\n {2}Next step: put the real value back/)
   })
 })

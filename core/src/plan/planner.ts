@@ -26,7 +26,8 @@ import { PendingChecks } from '../apply/pending-checks.js'
 import { unfinishedApplyNotices } from '../apply/unfinished-apply.js'
 import { changeFingerprint } from './change-fingerprint.js'
 import { buildPlanGraph } from './plan-graph.js'
-import { ranBeforeNotes, readInstructions, type CommandChangeData } from './plan-instructions.js'
+import { ranBeforeNotes, readInstructions } from './plan-instructions.js'
+import { heldBackWarning, runsRedaction } from './redacted-commands.js'
 import { COMMANDS } from './commands-domain.js'
 import { observedOnly } from './observed-drift.js'
 import { TWIN_EMPTY } from './plan-summary.js'
@@ -220,14 +221,10 @@ export class Planner {
       appendAll(diagnostics, readOnly.swallowed(diagnostics))
       if (wants(options.only, COMMANDS)) {
         const read = await readInstructions(reader, this.twin)
-        // A command or script holding `<redacted>` would run the marker (session 44, attack: after
-        // `forget --rule any` redacted plans/db.yaml, the run-once `sh -c 'echo password=<redacted>
-        // > /root/x.conf'` that had run was planned again, as a new command): left out and said
-        // so, as a provider's change that would write the marker is. Its description is only shown.
+        // A command or script holding `<redacted>` would run the marker: left out and said so
+        // (redacted-commands.ts, the rule `status` lists it pending by), as a provider's change that would write the marker is.
         const instructions = read.filter((c) => !runsRedaction(c))
-        for (const c of read.filter(runsRedaction)) {
-          diagnostics.push(warningDiagnostic('SECRET_REDACTED_NOT_PLANNED', `${c.summary}: not planned, its ${(c.data as CommandChangeData).kind === 'script' ? 'script' : 'command line'} in the twin holds a redacted secret (forget --rule redacts plans/ and scripts/ in place); write it again in ${(c.data as CommandChangeData).source} without the secret in it`, { provider: COMMANDS, path: (c.data as CommandChangeData).source }))
-        }
+        appendAll(diagnostics, read.filter(runsRedaction).map((c) => heldBackWarning(c, this.line)))
         appendAll(changes, instructions)
         appendAll(diagnostics, await this.ranBefore(instructions))
       }
@@ -471,10 +468,4 @@ async function loadThenDiff(
   const desired = loaded.value.state
   if (desired === undefined) return { loaded }
   return { loaded, diff: await callProvider(provider, 'diff', () => provider.diff({ desired, actual, ctx }), nothing) }
-}
-
-/** A run-once or every-time command whose arguments or script text hold the redaction marker. */
-function runsRedaction(change: Change): boolean {
-  const data = change.data as CommandChangeData
-  return writesRedaction(data.argv) || (data.script !== undefined && writesRedaction(data.script.text))
 }

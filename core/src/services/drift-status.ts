@@ -1,7 +1,7 @@
 import { appendAll } from '../append-to.js'
 import type { CollectProgress } from '../collect/collector.js'
 import type { Change, Diagnostic } from '@twinsync/sdk'
-import { CATEGORIES, STATE_CATEGORIES, isKeptUnread } from '@twinsync/sdk/light'
+import { CATEGORIES, STATE_CATEGORIES, isKeptUnread, isTwinSyncError } from '@twinsync/sdk/light'
 import { inject, injectable } from '../di.js'
 import { IntentService, type PendingItem } from '../intent/intent-service.js'
 import { TWIN_EMPTY, summarizePlan, type CategorySummary } from '../plan/plan-summary.js'
@@ -16,6 +16,7 @@ import { RunTarget } from '../plan/run-target.js'
 import { TwinRepository } from '../twin/twin-repository.js'
 import { UNPLANNED, driftPhrase, observedPhrase, plannedPhrase } from '../vocabulary.js'
 import { COMMANDS } from '../plan/commands-domain.js'
+import { heldBackItems } from '../plan/redacted-commands.js'
 import { twinBranches, type TwinBranches } from '../intent/intent-git.js'
 
 export interface DriftStatus {
@@ -65,7 +66,8 @@ export interface DriftStatus {
 
 /**
  * The two differences of the twin: drift (the machine against the last snapshot) and pending
- * intent (the twin against the last snapshot). Read-only. Instructions in plans/ are neither.
+ * intent (the twin against the last snapshot). Read-only. Instructions in plans/ are neither, but
+ * for one the planner holds back (it holds `<redacted>`): pending, with its reason (heldBackItems).
  */
 @injectable()
 export class StatusWorkflow {
@@ -111,6 +113,9 @@ export class StatusWorkflow {
     ]
     const record = await readApplyRecord(this.twin.dir, this.target.get(this.twin.dir))
     const items = pending.items.filter((i) => only === undefined || only.includes(i.category) || only.includes(i.provider)).map((i) => (onMachine(i, left) ? { ...i, onMachine: true as const, reason: onMachineReason(i, record, this.target.line(['apply'], this.twin.dir)) } : i))
+    // A command of plans/ the planner holds back (it holds `<redacted>`): what the twin asks is
+    // pending with its reason and next step, never "In sync" over it (session 44: seen only in `plan`).
+    if (only === undefined || only.includes(COMMANDS)) appendAll(items, await this.heldBack())
     // What the intended twin asks for that nothing could compare — a document no loaded provider
     // reads, one its provider cannot read (a broken JSON a person committed): `plan` refuses on
     // it, so status is never "in sync" over it either, before or after the next snapshot.
@@ -134,6 +139,20 @@ export class StatusWorkflow {
       branches: await twinBranches(twin.dir),
       // …and a twin that holds nothing of the machine (no snapshot yet): nothing was compared (TWIN_EMPTY).
       unread: distinct([...plan.diagnostics.filter((d) => (d.code === 'PROVIDER_FAILED' && d.severity === 'error') || d.code === TWIN_EMPTY || isKeptUnread(d)), ...asked.filter((d) => d.code !== 'PROVIDER_MISSING')]),
+    }
+  }
+
+  /**
+   * The working twin's commands held back (redacted-commands.ts). A plans/ file (or the record of
+   * what ran, a script) that cannot be read is `plan`'s to refuse (PLAN_INVALID, TWIN_INVALID, a
+   * symlink): status never read plans/ before session 44 and does not fail on one now.
+   */
+  private async heldBack(): Promise<PendingItem[]> {
+    try {
+      return await heldBackItems(this.twin.reader(), (args) => this.target.line(args, this.twin.dir))
+    } catch (error) {
+      if (isTwinSyncError(error) && error.code !== 'ABORTED') return []
+      throw error
     }
   }
 
