@@ -91,6 +91,25 @@ describe('snapshot history', () => {
     assert.deepEqual((await log.get(first as string)).labels, ['2026-12-06', 'abc', 'before-upgrade', 'deadbeef-x'])
   })
 
+  // Session 44: a label made before checkLabelFree (or with git by hand, as here) still took over the
+  // id history prints for another snapshot: `revert 0cca514e1676` would have gone to the labelled one.
+  it('refuses a name that is both a label and the start of another snapshot\'s id, naming both; a label at that very snapshot, the whole id and the label\'s ref still resolve', async () => {
+    const [first, second] = await repoWith(dir, [
+      { message: 'TwinSync init', daysAgo: 2, files: { 'twin.json': '{}' } },
+      { message: 'TwinSync snapshot x', daysAgo: 1, files: { 'system/os.json': '{}' } },
+    ])
+    const shown = (first as string).slice(0, 12)
+    git(dir, 'tag', shown, second as string)
+    await assert.rejects(resolveSnapshot(dir, shown), (e: unknown) => isTwinSyncError(e) && e.code === 'SNAPSHOT_AMBIGUOUS' && e.message.includes(`refs/tags/${shown}`) && e.message.includes((second as string).slice(0, 12)) && e.message.includes(shown) && (e.nextStep ?? '').includes(first as string))
+    assert.equal(await resolveSnapshot(dir, shown.toUpperCase()), first, 'no ref of that spelling: the id')
+    assert.equal(await resolveSnapshot(dir, first as string), first, 'the whole id')
+    assert.equal(await resolveSnapshot(dir, `refs/tags/${shown}`), second, "the label's ref")
+    // A label named as the start of the id of the snapshot it labels is no clash.
+    const own = (second as string).slice(0, 10)
+    git(dir, 'tag', own, second as string)
+    assert.equal(await resolveSnapshot(dir, own), second)
+  })
+
   it('says a name of no single commit (a range, a tree, a file) is no snapshot, not that git failed', async () => {
     await repoWith(dir, [
       { message: 'TwinSync init', daysAgo: 2, files: { 'twin.json': '{}' } },

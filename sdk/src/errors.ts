@@ -63,6 +63,7 @@ export const ERROR_CODES = {
   TOKEN_MISSING: 'No token was found for the mirror',
   LABEL_EXISTS: 'A snapshot label of that name already exists',
   SNAPSHOT_UNKNOWN: 'No snapshot (commit) of that name in the twin',
+  SNAPSHOT_AMBIGUOUS: 'A name of a snapshot is both a label (or another ref) and the start of another snapshot\'s id: named by the whole id or the label\'s full ref instead',
   ITEM_UNKNOWN: 'No drift or pending item of that change id or domain (`twinsync status` lists them)',
   ITEM_INSEPARABLE: 'An item shares its twin file with others in a way that cannot be taken apart; decide for the whole domain',
   CONTENT_INVALID: 'A file the plan would write has content its domain does not accept (a bad cron schedule)',

@@ -2,7 +2,7 @@ import type { TwinReader } from '@twinsync/sdk'
 import { TwinSyncError, compareStrings, isTwinSyncError } from '@twinsync/sdk/light'
 import { BatchReader, lsTreeEntries, revParseCommit, runGit } from './git.js'
 import { twinPathParts, twinSymlinkError } from './twin-files.js'
-import { historyLine } from '../plan/command-text.js'
+import { historyLine, quoteArg } from '../plan/command-text.js'
 import { remembered } from './object-memo.js'
 
 /**
@@ -191,7 +191,34 @@ export async function resolveCommit(dir: string, ref: string): Promise<string> {
     throw error
   })
   if (commit === undefined) throw unknownRef(dir, ref)
+  if (ABBREVIATED_ID.test(ref)) await refuseShadowed(dir, ref, commit)
   return commit
+}
+
+/** What could be the start of a commit id (4 digits is the shortest git takes; a whole id git reads as the id itself). */
+const ABBREVIATED_ID = /^[0-9a-fA-F]{4,63}$/
+
+/**
+ * git reads a ref before an abbreviated commit id: a label (a tag) named as the start of a
+ * snapshot's id, made before session 44 refused such names (checkLabelFree) or by hand with git,
+ * made `show`, `revert`, `diff` and `plan --from` of that id name the labelled snapshot instead
+ * (`label HEAD 0cca514e1676`, then `revert 0cca514e1676`: the id `history` prints for another
+ * snapshot). A name that is both is refused (SNAPSHOT_AMBIGUOUS), naming both and how to say
+ * each. Two git runs more, only for a hex name a ref of that name resolved.
+ */
+async function refuseShadowed(dir: string, ref: string, resolved: string): Promise<void> {
+  const refName = (await runGit(dir, ['rev-parse', '--symbolic-full-name', ref])).trim()
+  if (refName === '') return
+  const objects = (await runGit(dir, ['rev-parse', `--disambiguate=${ref.toLowerCase()}`])).split('\n').map((l) => l.trim()).filter((l) => l !== '' && l !== resolved)
+  const commits: string[] = []
+  // A tree or a blob of that start is no snapshot (git: "expected commit type").
+  for (const id of objects) if ((await revParseCommit(dir, id).catch((error: unknown) => (isTwinSyncError(error) && error.code === 'GIT_FAILED' ? undefined : Promise.reject(error)))) === id) commits.push(id)
+  if (commits.length === 0) return
+  const ids = commits.map((c) => c.slice(0, 12)).join(', ')
+  throw new TwinSyncError('SNAPSHOT_AMBIGUOUS', `"${ref}" names two snapshots: ${refName} (a ${refName.startsWith('refs/tags/') ? 'label' : 'ref'}) is ${resolved.slice(0, 12)}, and the id of ${commits.length === 1 ? 'snapshot' : 'snapshots'} ${ids} starts with it; nothing was done`, {
+    nextStep: `Name the snapshot by its whole id (${commits.length === 1 ? commits[0] : 'from `history`'}) or the label as ${refName}; to end the clash, remove the label (\`git -C ${quoteArg(dir)} tag -d ${refName.replace(/^refs\/tags\//, '')}\`) and label that snapshot again under a name that is not hex digits.`,
+    details: { ref, refName, resolved, commits },
+  })
 }
 
 /**
