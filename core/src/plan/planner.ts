@@ -224,7 +224,7 @@ export class Planner {
         // A command or script holding `<redacted>` would run the marker: left out and said so
         // (redacted-commands.ts, the rule `status` lists it pending by), as a provider's change that would write the marker is.
         const instructions = read.filter((c) => !runsRedaction(c))
-        appendAll(diagnostics, read.filter(runsRedaction).map((c) => heldBackWarning(c, this.line)))
+        appendAll(diagnostics, read.filter(runsRedaction).map(heldBackWarning))
         appendAll(changes, instructions)
         appendAll(diagnostics, await this.ranBefore(instructions))
       }

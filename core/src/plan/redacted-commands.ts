@@ -2,7 +2,6 @@ import type { Change, Diagnostic, TwinReader } from '@twinsync/sdk'
 import { warningDiagnostic } from '@twinsync/sdk/light'
 import type { PendingItem } from '../intent/intent-service.js'
 import { writesRedaction } from '../snapshot/secret-guard.js'
-import type { LineFor } from './command-text.js'
 import { readInstructions, type CommandChangeData } from './plan-instructions.js'
 import { COMMANDS } from './commands-domain.js'
 
@@ -27,8 +26,8 @@ function what(c: Change): string {
 }
 
 /** Why it is held back, in the words plan and status share. */
-function heldReason(c: Change, line: LineFor): string {
-  return `held back: its ${what(c)} in the twin holds a redacted secret (\`${line(['forget', '--rule', 'RULE'])}\` redacts plans/ and scripts/ in place), and running it would run the marker`
+function heldReason(c: Change): string {
+  return `held back: its ${what(c)} in the twin holds a redacted secret (a \`forget --rule\` redacts plans/ and scripts/ in place), and running it would run the marker`
 }
 
 /** The next step: the real value back, or the action out of its file. */
@@ -43,15 +42,15 @@ function heldNextStep(c: Change): string {
  * `plan`, `apply` and `pull` (CLI and TUI) head it "No changes planned: 1 change the twin asks for
  * is left out", with its code and next step, never "the machine matches".
  */
-export function heldBackWarning(c: Change, line: LineFor): Diagnostic {
-  return warningDiagnostic(SECRET_REDACTED_NOT_PLANNED, `${c.summary}: not planned, ${heldReason(c, line)}`, { provider: COMMANDS, path: (c.data as CommandChangeData).source, change: c.id, detail: heldNextStep(c) })
+export function heldBackWarning(c: Change): Diagnostic {
+  return warningDiagnostic(SECRET_REDACTED_NOT_PLANNED, `${c.summary}: not planned, ${heldReason(c)}`, { provider: COMMANDS, path: (c.data as CommandChangeData).source, change: c.id, detail: heldNextStep(c) })
 }
 
 /**
  * The commands of the working twin held back, as `status`'s pending items. Throws as
  * readInstructions does (a plans/ file that cannot be read: PLAN_INVALID…).
  */
-export async function heldBackItems(reader: TwinReader, line: LineFor): Promise<PendingItem[]> {
+export async function heldBackItems(reader: TwinReader): Promise<PendingItem[]> {
   // No instruction file (most twins): one listing, not the record of what ran read as well.
   if (!(await reader.list('plans/')).some((file) => /\.ya?ml$/.test(file))) return []
   return (await readInstructions(reader)).filter(runsRedaction).map((c) => ({
@@ -61,7 +60,7 @@ export async function heldBackItems(reader: TwinReader, line: LineFor): Promise<
     operation: c.operation,
     resource: c.resource,
     summary: c.summary,
-    reason: heldReason(c, line),
+    reason: heldReason(c),
     code: SECRET_REDACTED_NOT_PLANNED,
     nextStep: heldNextStep(c),
   }))

@@ -149,7 +149,7 @@ export class StatusWorkflow {
    */
   private async heldBack(): Promise<PendingItem[]> {
     try {
-      return await heldBackItems(this.twin.reader(), (args) => this.target.line(args, this.twin.dir))
+      return await heldBackItems(this.twin.reader())
     } catch (error) {
       if (isTwinSyncError(error) && error.code !== 'ABORTED') return []
       throw error
