@@ -27,7 +27,7 @@ function what(c: Change): string {
 
 /** Why it is held back, in the words plan and status share. */
 function heldReason(c: Change): string {
-  return `held back: its ${what(c)} in the twin holds a redacted secret (a \`forget --rule\` redacts plans/ and scripts/ in place), and running it would run the marker`
+  return `held back: its ${what(c)} in the twin holds a redacted secret (forget --rule redacts plans/ and scripts/ in place), and running it would run the marker`
 }
 
 /** The next step: the real value back, or the action out of its file. */
