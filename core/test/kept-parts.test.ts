@@ -5,8 +5,8 @@ import { mkdtemp, open, readdir, readFile, rm, writeFile } from 'node:fs/promise
 import { syncBuiltinESMExports } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { CollectRequest, Provider } from '@twinsync/sdk'
-import { readKeptRecord, writeKeptRecord } from '../src/snapshot/kept-parts.js'
+import { partOf, partOfTwinPath, type CollectRequest, type Provider } from '@twinsync/sdk'
+import { headPaths, partsClaimOf, readKeptRecord, refusedPartsClaim, writeKeptRecord, type PartsClaim } from '../src/snapshot/kept-parts.js'
 import { SnapshotService } from '../src/snapshot/snapshot-service.js'
 import { ownerAsked } from '../src/snapshot/twin-ownership.js'
 import { notesProvider } from './support/notes-provider.js'
@@ -214,6 +214,22 @@ describe('kept parts: a provider keeps its documents as the observed commit hold
   })
 })
 
+/** A provider of the startup category that is always detected. */
+function startupProvider(name: string, description: string, twinPaths: string[], collect: Provider['collect']): Provider {
+  return { name, version: '1.0.0', category: 'startup', description, twinPaths, detect: async () => ({ detected: true, diagnostics: [] }), collect }
+}
+
+/** The machine files /etc/PREFIX-NAME's texts, and a token of one piece a name (a SHA-256 of its text, or `none`). */
+async function machinePieces(ctx: CollectRequest['ctx'], prefix: string, names: readonly string[]): Promise<{ texts: Map<string, string>; pieces: string[]; token: string }> {
+  const texts = new Map<string, string>()
+  for (const name of names) {
+    const text = await ctx.host.readTextIfExists(`/etc/${prefix}-${name}`)
+    if (text !== undefined) texts.set(name, text)
+  }
+  const pieces = names.map((name) => (texts.has(name) ? createHash('sha256').update(texts.get(name) as string).digest('hex') : 'none'))
+  return { texts, pieces, token: pieces.join('.') }
+}
+
 /**
  * A provider that keeps some of its documents by name and makes the others (as the files
  * provider does with a split manifest's unchanged parts, session 26): the kept names are looked
@@ -223,33 +239,19 @@ describe('kept parts: documents kept by name beside documents made', function ()
   this.timeout(60_000)
   let rig: UnitRig
   const NAMES = ['x', 'y', 'z'] as const
-  const parter: Provider = {
-    name: 'parter',
-    version: '1.0.0',
-    category: 'startup',
-    description: 'each document kept while its machine file stays the same',
-    twinPaths: ['system/parter/'],
-    detect: async () => ({ detected: true, diagnostics: [] }),
-    async collect({ ctx, since }) {
-      const texts = new Map<string, string>()
-      for (const name of NAMES) {
-        const text = await ctx.host.readTextIfExists(`/etc/parter-${name}`)
-        if (text !== undefined) texts.set(name, text)
-      }
-      const pieces = NAMES.map((name) => (texts.has(name) ? createHash('sha256').update(texts.get(name) as string).digest('hex') : 'none'))
-      const token = pieces.join('.')
-      const before = since?.split('.')
-      const kept: string[] = []
-      const documents = []
-      for (const [i, name] of NAMES.entries()) {
-        if (!texts.has(name)) continue
-        const path = `system/parter/${name}.json`
-        if (before?.[i] === pieces[i]) kept.push(path)
-        else documents.push({ path, content: `${JSON.stringify({ text: texts.get(name) })}\n` })
-      }
-      return { state: {}, documents, diagnostics: [], token, ...(kept.length === 0 ? {} : { kept }) }
-    },
-  }
+  const parter = startupProvider('parter', 'each document kept while its machine file stays the same', ['system/parter/'], async ({ ctx, since }) => {
+    const { texts, pieces, token } = await machinePieces(ctx, 'parter', NAMES)
+    const before = since?.split('.')
+    const kept: string[] = []
+    const documents = []
+    for (const [i, name] of NAMES.entries()) {
+      if (!texts.has(name)) continue
+      const path = `system/parter/${name}.json`
+      if (before?.[i] === pieces[i]) kept.push(path)
+      else documents.push({ path, content: `${JSON.stringify({ text: texts.get(name) })}\n` })
+    }
+    return { state: {}, documents, diagnostics: [], token, ...(kept.length === 0 ? {} : { kept }) }
+  })
   const machine = (name: string, text: string) => writeFile(join(rig.root, `etc/parter-${name}`), text)
   const snapshot = () => rig.container.resolve(SnapshotService).snapshot()
   const inHead = (path: string) => (rig.git('ls-tree', '--name-only', 'HEAD', path) === '' ? undefined : (JSON.parse(rig.git('show', `HEAD:${path}`)) as { text: string }).text)
@@ -333,5 +335,197 @@ describe('kept parts: the record is a cache record', function () {
     }
     await rm(join(cache, 'kept-parts.json'))
     assert.equal(readKeptRecord(cache), undefined)
+  })
+})
+
+/**
+ * A claim by part (CollectResult.keptParts, session 44): counted against HEAD in one pass
+ * (headPaths), refused when a count differs or the claim is malformed, another provider's file
+ * never counted nor kept on the claimer's word.
+ */
+describe('kept parts: a claim by part checked by its counts', () => {
+  const folder = 'filesystem/'
+  // Two folders in two parts (whatever they are), and a third folder of another provider's in one of them.
+  const A = '/etc/a'
+  const partA = partOf(`${A}/x`)
+  const B = ['/etc/b', '/etc/bb', '/etc/bbb', '/etc/bbbb'].find((f) => partOf(`${f}/x`) !== partA) as string
+  const partB = partOf(`${B}/x`)
+  const OTHER = ['/etc/o1', '/etc/o2', '/etc/o3', '/etc/o4', '/etc/o5', '/etc/o6', '/etc/o7', '/etc/o8'].map((f) => [f, partOf(`${f}/x`)] as const)
+  const paths = [`filesystem${A}/1`, `filesystem${A}/2`, `filesystem${B}/1`, 'system/files/manifest.json', 'system/other.json']
+  const owners: Record<string, string> = { 'system/other.json': 'other' }
+  const ownerOf = (path: string) => owners[path] ?? (path.startsWith('filesystem/etc/o') ? 'other' : 'files')
+  const claimOf = (parts: unknown, inFolder: unknown = folder) => partsClaimOf({ state: {}, documents: [], diagnostics: [], keptParts: { folder: inFolder, parts } as never })
+  const check = (parts: unknown, holds = paths) => {
+    const claim = claimOf(parts)
+    if (typeof claim !== 'object') return claim
+    return refusedPartsClaim('files', claim, headPaths(holds, ownerOf, new Map([['files', claim]])))
+  }
+
+  it('the counts HEAD holds: taken, and the paths of the parts named marked kept (not those of parts not named)', () => {
+    const claim = claimOf([{ part: partA, files: 2 }]) as PartsClaim
+    assert.equal(typeof claim, 'object')
+    const head = headPaths(paths, ownerOf, new Map([['files', claim]]))
+    assert.equal(refusedPartsClaim('files', claim, head), undefined)
+    assert.deepEqual([...head.inClaimedPart], [1, 1, 0, 0, 0])
+    assert.deepEqual(head.owners, ['files', 'files', 'files', 'files', 'other'])
+    assert.equal(check([{ part: partA, files: 2 }, { part: partB, files: 1 }]), undefined)
+    const empty = [...Array(64).keys()].find((p) => p !== partA && p !== partB)
+    assert.equal(check([{ part: empty, files: 0 }]), undefined, 'a part HEAD holds none of, claimed with 0')
+  })
+
+  it('a count short (a kept file HEAD lacks) or over (a file HEAD holds that the provider does not know of): refused', () => {
+    assert.match(check([{ part: partA, files: 3 }]) ?? '', /holds 2 of its files in HEAD, it said 3/)
+    assert.match(check([{ part: partA, files: 1 }]) ?? '', /holds 2 of its files in HEAD, it said 1/)
+    assert.match(check([{ part: partA, files: 2 }, { part: partB, files: 0 }]) ?? '', new RegExp(`part ${partB} of filesystem/ holds 1 of its files in HEAD, it said 0`))
+  })
+
+  it("another provider's file in a claimed part is not counted (a count that includes it is refused) and not marked kept", () => {
+    const [otherFolder] = OTHER.find(([, part]) => part === partA) ?? OTHER.find(([, part]) => part !== partB) ?? []
+    const otherPath = `filesystem${otherFolder}/1`
+    const part = partOf(`${otherFolder}/x`)
+    const holds = [...paths, otherPath]
+    const mine = holds.filter((p) => p.startsWith(folder) && ownerOf(p) === 'files' && partOf(p.slice(folder.length - 1)) === part).length
+    assert.equal(check([{ part, files: mine }], holds), undefined)
+    assert.match(check([{ part, files: mine + 1 }], holds) ?? '', /it said/)
+    const claim = claimOf([{ part, files: mine }]) as PartsClaim
+    const head = headPaths(holds, ownerOf, new Map([['files', claim]]))
+    assert.equal(head.inClaimedPart[holds.indexOf(otherPath)], 0)
+    assert.equal(head.owners[holds.indexOf(otherPath)], 'other')
+  })
+
+  it('a forged or malformed claim is refused before anything is counted', () => {
+    assert.match(check([{ part: 64, files: 0 }]) ?? '', /names the part 64/)
+    assert.match(check([{ part: -1, files: 0 }]) ?? '', /names the part -1/)
+    assert.match(check([{ part: 1.5, files: 0 }]) ?? '', /names the part 1.5/)
+    assert.match(check([{ part: '3', files: 0 }]) ?? '', /names the part "3"/)
+    assert.match(check([{ part: partA, files: 2 }, { part: partA, files: 2 }]) ?? '', new RegExp(`names part ${partA} twice`))
+    assert.match(check([{ part: partA, files: -2 }]) ?? '', /holds -2 files/)
+    assert.match(check([{ part: partA, files: 2.5 }]) ?? '', /holds 2.5 files/)
+    assert.match(check([null]) ?? '', /names the part undefined/)
+    assert.match(check({ 0: 1 }) ?? '', /no list of parts/)
+    for (const bad of ['filesystem', 'facts/', '/etc/', 'filesystem/../system/', 'filesystem//', '', 7]) {
+      assert.match(String(claimOf([{ part: partA, files: 2 }], bad)), /names the folder/, `folder ${JSON.stringify(bad)}`)
+    }
+    assert.equal(String(partsClaimOf({ state: {}, documents: [], diagnostics: [], keptParts: 'all' as never })), 'its keptParts is not an object')
+  })
+
+  it("the part of a twin path is the SDK's partOf of its path below the folder", () => {
+    assert.equal(partOfTwinPath('filesystem/', `filesystem${A}/1`), partOf(`${A}/1`))
+    assert.equal(partOfTwinPath('system/x/', 'system/x/top.json'), partOf('/top.json'))
+    assert.equal(partOf('/top.json'), partOf('/other'))
+    // FNV-1a of "/etc" (32 bits), modulo 64: fixed by the contract.
+    let hash = 0x811c9dc5
+    for (const c of '/etc') hash = Math.imul(hash ^ c.charCodeAt(0), 0x01000193) >>> 0
+    assert.equal(partOf('/etc/passwd'), hash % 64)
+  })
+})
+
+/**
+ * A provider that keeps its documents by part (CollectResult.keptParts, session 44) beside one
+ * that writes in the same folder: system/byparts/<folder>/<name>.json for x, y and z, each
+ * folder in a part of its own (partOf, the SDK's), y's in the part of system/neighbour/n.json,
+ * the neighbour's document (there while /etc/neighbour exists). The claim is under `system/`, so
+ * the neighbour's file lies in a part it keeps.
+ */
+describe('kept parts: documents kept by part beside documents made', function () {
+  this.timeout(60_000)
+  let rig: UnitRig
+  const NAMES = ['x', 'y', 'z'] as const
+  const FOLDER = 'system/'
+  const partIn = (twinPath: string) => partOfTwinPath(FOLDER, twinPath)
+  const NEIGHBOUR = 'system/neighbour/n.json'
+  // Each name's folder: y's in the neighbour's part, x's and z's in parts of their own.
+  const folders = new Map<string, string>()
+  const taken = new Set<number>()
+  for (const name of NAMES) {
+    for (let i = 0; ; i++) {
+      const path = `system/byparts/${name}${i}/${name}.json`
+      const part = partIn(path)
+      if (name === 'y' ? part !== partIn(NEIGHBOUR) : part === partIn(NEIGHBOUR) || taken.has(part)) continue
+      taken.add(part)
+      folders.set(name, path)
+      break
+    }
+  }
+  const docPath = (name: string) => folders.get(name) as string
+  /** Set: added to the first count claimed (a provider wrong about HEAD, or lying). */
+  let forge = 0
+  const calls: Array<{ since: string | undefined; parts: number[] }> = []
+  const byparts = startupProvider('byparts', 'its documents kept by part while their machine files stay the same', ['system/byparts/'], async ({ ctx, since }) => {
+    const { texts, pieces, token } = await machinePieces(ctx, 'byparts', NAMES)
+    const before = since?.split('.')
+    const parts: Array<{ part: number; files: number }> = []
+    const documents = []
+    for (const [i, name] of NAMES.entries()) {
+      if (!texts.has(name)) continue
+      if (before?.[i] === pieces[i]) parts.push({ part: partIn(docPath(name)), files: 1 })
+      else documents.push({ path: docPath(name), content: `${JSON.stringify({ text: texts.get(name) })}\n` })
+    }
+    if (parts.length > 0) (parts[0] as { files: number }).files += forge
+    calls.push({ since, parts: parts.map((p) => p.part) })
+    return { state: {}, documents, diagnostics: [], token, ...(parts.length === 0 ? {} : { keptParts: { folder: FOLDER, parts } }) }
+  })
+  const neighbour = startupProvider('neighbour', 'one document while /etc/neighbour exists', ['system/neighbour/'], async ({ ctx }) => {
+    const text = await ctx.host.readTextIfExists('/etc/neighbour')
+    return { state: {}, documents: text === undefined ? [] : [{ path: NEIGHBOUR, content: `${JSON.stringify({ text })}\n` }], diagnostics: [] }
+  })
+  const machine = (name: string, text: string) => writeFile(join(rig.root, `etc/byparts-${name}`), text)
+  const snapshot = () => rig.container.resolve(SnapshotService).snapshot()
+  const inHead = (path: string) => (rig.git('ls-tree', '--name-only', 'HEAD', path) === '' ? undefined : (JSON.parse(rig.git('show', `HEAD:${path}`)) as { text: string }).text)
+  const all = () => NAMES.map((n) => inHead(docPath(n)))
+
+  beforeEach(async () => {
+    rig = await unitRig([byparts, neighbour])
+    for (const name of NAMES) await machine(name, `${name} 1\n`)
+    await writeFile(join(rig.root, 'etc/neighbour'), 'n 1\n')
+    await rig.twin().init({ formatVersion: 1, machineId: null, hostname: 'unit' })
+    await snapshot()
+    forge = 0
+  })
+  afterEach(() => rig?.cleanup())
+
+  it('one document changed, one gone, one kept by part: the change written, the gone one removed, the kept one as HEAD held it, its owner asked once', async () => {
+    assert.equal((await snapshot()).skipped, 'unchanged')
+    await machine('x', 'x 2\n')
+    await rm(join(rig.root, 'etc/byparts-z'))
+    Object.assign(ownerAsked, { path: docPath('y'), times: 0 })
+    const before = calls.length
+    const result = await snapshot().finally(() => (ownerAsked.path = undefined))
+    assert.deepEqual(calls.slice(before).map((c) => [c.since !== undefined, c.parts]), [[true, [partIn(docPath('y'))]]], 'collected once, with its token, y kept by its part')
+    assert.notEqual(result.commit, undefined)
+    assert.equal(ownerAsked.times, 1, "the kept document's owner asked once (the count's pass; the removals read it there)")
+    assert.deepEqual(all(), ['x 2\n', 'y 1\n', undefined])
+    assert.equal(result.providers.find((p) => p.name === 'byparts')?.documents, 2, 'one made, one kept')
+    assert.equal(inHead(NEIGHBOUR), 'n 1\n')
+    assert.equal(rig.git('status', '--porcelain'), '', 'the working twin is HEAD')
+    assert.equal((await snapshot()).skipped, 'unchanged')
+  })
+
+  it('a count HEAD does not hold: the claim is refused, the provider collected again without its token and its documents made', async () => {
+    assert.equal((await snapshot()).skipped, 'unchanged')
+    for (const wrong of [1, -1]) {
+      const x = `x ${wrong > 0 ? 2 : 3}\n`
+      await machine('x', x)
+      forge = wrong
+      const before = calls.length
+      const result = await snapshot()
+      assert.deepEqual(calls.slice(before).map((c) => c.since === undefined), [false, true], `count ${wrong > 0 ? 'over' : 'short'}: kept against its token, then collected again without it`)
+      assert.deepEqual(calls.slice(before).map((c) => c.parts.length > 0), [true, false])
+      assert.deepEqual(all(), [x, 'y 1\n', 'z 1\n'])
+      assert.equal(result.providers.find((p) => p.name === 'byparts')?.documents, 3, 'all made')
+    }
+  })
+
+  it("another provider's file in a kept part is not kept on the claimer's word: its owner no longer makes it, it goes", async () => {
+    assert.equal(partIn(NEIGHBOUR), partIn(docPath('y')))
+    assert.equal((await snapshot()).skipped, 'unchanged')
+    await machine('x', 'x 2\n')
+    await rm(join(rig.root, 'etc/neighbour'))
+    const before = calls.length
+    const result = await snapshot()
+    assert.deepEqual(calls.slice(before).map((c) => c.parts), [[partIn(docPath('y')), partIn(docPath('z'))]], 'y and z kept by part, collected once')
+    assert.notEqual(result.commit, undefined)
+    assert.equal(inHead(NEIGHBOUR), undefined, "the neighbour's document went with its machine file")
+    assert.deepEqual(all(), ['x 2\n', 'y 1\n', 'z 1\n'])
   })
 })

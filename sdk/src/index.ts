@@ -43,6 +43,7 @@ export * from './compiled-schema.js'
 export * from './made-documents.js'
 export * from './lazy-schema.js'
 export * from './known-blobs.js'
+export * from './kept-parts.js'
 // typebox's builder, so a plugin writes its schemas with the host's copy and needs no typebox of its own.
 export { Type } from 'typebox'
 export type { TSchema, Static } from 'typebox'

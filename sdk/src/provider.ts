@@ -3,6 +3,7 @@ import type { Category, Change, ChangeResult } from './change.js'
 import type { ProviderContext } from './context.js'
 import type { Diagnostic } from './diagnostic.js'
 import type { TwinDocument, TwinReader } from './twin-document.js'
+import type { KeptParts } from './kept-parts.js'
 
 export interface DetectRequest {
   ctx: ProviderContext
@@ -77,6 +78,22 @@ export interface CollectResult<State = unknown> {
    * `since`. A provider that leaves it out is unaffected.
    */
   kept?: readonly string[]
+  /**
+   * Optional, with `since` as for `kept` (session 44): documents kept by part rather than by
+   * name, for a provider that keeps thousands (the files provider's mirrored files). Under
+   * `folder` (ending in "/"), every file of this provider in a part named (partOfTwinPath of
+   * kept-parts.ts: the part function is part of the contract) is kept as HEAD holds it, and
+   * `files` says how many of its own files the provider believes HEAD holds in that part. The
+   * snapshot counts HEAD's files of this provider in each part named, in one pass over HEAD's
+   * paths under the folder, and refuses the claim (collects the provider again without `since`)
+   * when a count differs or the claim is malformed (a part named twice, a part or count that is
+   * no whole number in range): a kept file HEAD lacks shows as a count short, a file HEAD holds
+   * that the provider does not know of as one over. Another provider's file in a kept part is
+   * never kept on this provider's word. `documents` leaves the kept parts' files out; `kept` may
+   * name other documents beside (the manifest's parts). A core from before session 44 does
+   * not know it and keeps only `kept`'s names: a plugin meant for such cores names its files there.
+   */
+  keptParts?: KeptParts
 }
 
 export interface LoadRequest {

@@ -37,6 +37,7 @@ import { readAdminUsers } from './admin-users.js'
 import { rootNeeds, thisRunner } from './root-needs.js'
 import { RunTarget } from './run-target.js'
 import { keptCompareKey, keptCompareTokens, readKeptCompare, writeKeptCompare, type KeptCompare } from './kept-compare.js'
+import { claimsKept } from '../snapshot/kept-parts.js'
 
 export interface PlanOptions {
   /** A snapshot (commit, tag, HEAD~1) to read the desired state from; default the working twin. */
@@ -152,7 +153,7 @@ export class Planner {
         const collecting = { ...this.contexts.collecting(claims, { ...run, onProgress: options.onProgress }), previous }
         outcomes = await collectAll(providers, { ...collecting, since, wholeOnly: true })
         // A provider that says it kept documents under another token than the one handed to it left its state out: collected again, whole.
-        const again = outcomes.filter((o) => o.status === 'collected' && Object.hasOwn(since, o.provider.name) && o.result.token !== since[o.provider.name] && (o.result.kept?.length ?? 0) > 0).map((o) => o.provider)
+        const again = outcomes.filter((o) => o.status === 'collected' && Object.hasOwn(since, o.provider.name) && o.result.token !== since[o.provider.name] && claimsKept(o.result)).map((o) => o.provider)
         if (again.length > 0) {
           const fresh = await collectAll(again, collecting)
           outcomes = outcomes.map((o) => fresh.find((f) => f.provider === o.provider) ?? o)

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { CollectResult, PathClaims, Provider } from '@twinsync/sdk'
+import { PART_COUNT, partOfTwinPath } from '@twinsync/sdk/light'
 import { readHead, readRefId, writeRecord } from '../twin/quick-status.js'
 import { OBSERVED_REF } from '../intent/intent-git.js'
 import { ownerOfTwinPath } from './twin-ownership.js'
@@ -30,6 +31,11 @@ import { ownerOfTwinPath } from './twin-ownership.js'
  * - Only paths the provider owns are kept (twin-ownership.ts: its twinPaths, a mirrored file
  *   whose machine path it claims); a kept document must be in HEAD. Kept content is HEAD's,
  *   screened for secrets when this snapshot's predecessor committed it; nothing new is unscreened.
+ * - Documents kept by part (CollectResult.keptParts, session 44): well formed (partsClaimOf), and
+ *   HEAD holds in each part named exactly as many of the provider's files as it says (headPaths,
+ *   refusedPartsClaim). What is kept is HEAD's files of that provider there, nothing else: a file
+ *   HEAD lacks cannot be kept (it shows as a count short), one the provider does not know of is
+ *   not dropped on its word (a count over), another provider's is neither counted nor kept.
  * A claim that fails any of these makes the snapshot collect that provider again without
  * `since`, and write what it gives, as before.
  */
@@ -104,6 +110,107 @@ export function refusedClaim(
     if (ownerOfTwinPath(path, providers, claims)?.name !== provider.name) return `${path} is not its own`
   }
   return undefined
+}
+
+/**
+ * A provider's claim of files kept by part (CollectResult.keptParts), well formed: its folder,
+ * and the count of its files it says HEAD holds in each part it keeps (-1: a part not kept).
+ */
+export interface PartsClaim {
+  folder: string
+  files: Int32Array
+}
+
+/** The twin folders whose files a snapshot removes when their provider no longer makes them: a claim by part lies in one. */
+export const REMOVABLE = ['filesystem/', 'system/'] as const
+
+/** Bound once: a name of the SDK's light entry read at each call is a getter a call (headPaths asks for every path of HEAD's). */
+const twinPathPart: (folder: string, twinPath: string) => number = partOfTwinPath
+
+/** A claim by part read as the core takes it, or why it is malformed (a plugin is untrusted: its result is checked, never believed). */
+export function partsClaimOf(result: CollectResult): PartsClaim | string | undefined {
+  const claim: unknown = result.keptParts
+  if (claim === undefined) return undefined
+  if (claim === null || typeof claim !== 'object') return 'its keptParts is not an object'
+  const { folder, parts } = claim as { folder?: unknown; parts?: unknown }
+  if (typeof folder !== 'string' || !folder.endsWith('/') || !REMOVABLE.some((top) => folder.startsWith(top)) || folder.split('/').some((name, i, all) => name === '..' || name === '.' || (name === '' && i < all.length - 1))) {
+    return `its keptParts names the folder ${JSON.stringify(folder)}, not a folder under ${REMOVABLE.join(' or ')} ending in "/"`
+  }
+  if (!Array.isArray(parts)) return 'its keptParts has no list of parts'
+  const files = new Int32Array(PART_COUNT).fill(-1)
+  for (const item of parts as unknown[]) {
+    const { part, files: count } = (item ?? {}) as { part?: unknown; files?: unknown }
+    if (typeof part !== 'number' || !Number.isInteger(part) || part < 0 || part >= PART_COUNT) return `its keptParts names the part ${JSON.stringify(part)}, not one of 0 to ${PART_COUNT - 1}`
+    if (typeof count !== 'number' || !Number.isInteger(count) || count < 0 || count > 0x7fffffff) return `its keptParts says part ${part} holds ${JSON.stringify(count)} files`
+    if (files[part] !== -1) return `its keptParts names part ${part} twice`
+    files[part] = count
+  }
+  return { folder, files }
+}
+
+/**
+ * HEAD's files under REMOVABLE's folders, each with its owner, asked once (the snapshot's
+ * removals read them here instead of asking again), and each provider's files counted by part
+ * under the folder it claims by part. Made from a draft that began from HEAD, clean, before
+ * anything is written: its entries are HEAD's.
+ */
+export interface HeadPaths {
+  paths: string[]
+  owners: Array<string | undefined>
+  /** 1 for a path in a part its owner's claim names (kept, when that claim is taken). */
+  inClaimedPart: Uint8Array
+  /** Per provider claiming by part: its files in each part of its folder. */
+  counts: Map<string, Int32Array>
+}
+
+/**
+ * One pass over HEAD's paths (`paths`, under REMOVABLE's folders): each one's owner, and for a
+ * provider that claims by part, its part under that folder (partOfTwinPath) counted.
+ *
+ * Speed (issue 22, session 44): the scale root's one-file snapshot had the files provider name
+ * its 19,300 kept mirrored files, each then looked up in HEAD's map and asked its owner
+ * (refusedClaim), put in a map (keptNames) and looked up again by the removals; now the provider
+ * names 63 parts with their counts, checked here in the pass that asks each path's owner once,
+ * for the removals too. Figure: docs/architecture.md (Speed, session 44).
+ */
+export function headPaths(paths: string[], ownerOf: (path: string) => string | undefined, claims: ReadonlyMap<string, PartsClaim>): HeadPaths {
+  const owners = new Array<string | undefined>(paths.length)
+  const inClaimedPart = new Uint8Array(paths.length)
+  const counts = new Map<string, Int32Array>()
+  for (const name of claims.keys()) counts.set(name, new Int32Array(PART_COUNT))
+  for (let i = 0; i < paths.length; i++) {
+    const path = paths[i] as string
+    const owner = ownerOf(path)
+    owners[i] = owner
+    const claim = owner === undefined ? undefined : claims.get(owner)
+    if (claim === undefined || !path.startsWith(claim.folder)) continue
+    const counted = counts.get(owner as string) as Int32Array
+    const part = twinPathPart(claim.folder, path)
+    counted[part] = (counted[part] as number) + 1
+    if (claim.files[part] !== -1) inClaimedPart[i] = 1
+  }
+  return { paths, owners, inClaimedPart, counts }
+}
+
+/** Why a claim by part cannot be kept (a count HEAD does not hold: HEAD lacks a file the provider believes kept, or holds one it does not know of), or undefined. */
+export function refusedPartsClaim(name: string, claim: PartsClaim, head: HeadPaths): string | undefined {
+  const counted = head.counts.get(name)
+  if (counted === undefined) return 'its files were not counted'
+  for (let part = 0; part < PART_COUNT; part++) {
+    const said = claim.files[part] as number
+    if (said !== -1 && counted[part] !== said) return `part ${part} of ${claim.folder} holds ${counted[part]} of its files in HEAD, it said ${said}`
+  }
+  return undefined
+}
+
+/** Whether a path of a provider that claims by part lies in a part it keeps. */
+export function inKeptPart(claim: PartsClaim, path: string): boolean {
+  return path.startsWith(claim.folder) && claim.files[twinPathPart(claim.folder, path)] !== -1
+}
+
+/** Whether a collect claims documents kept (CollectResult.kept or keptParts). */
+export function claimsKept(result: { kept?: readonly string[]; keptParts?: unknown }): boolean {
+  return (result.kept?.length ?? 0) > 0 || result.keptParts !== undefined
 }
 
 /**

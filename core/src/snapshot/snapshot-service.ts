@@ -28,7 +28,7 @@ import { isScreened, screenDocument, secretInDocumentName } from './secret-guard
 import { ScreenedDocuments } from './screened-documents.js'
 import { ownerOfTwinPath } from './twin-ownership.js'
 import { refusedDocumentPaths } from './document-paths.js'
-import { keptClaimsHold, keptFolders, keptNames, refusedClaim, sinceTokens, writeKeptRecord, type KeptRecord } from './kept-parts.js'
+import { claimsKept, headPaths, inKeptPart, keptClaimsHold, keptFolders, keptNames, partsClaimOf, REMOVABLE, refusedClaim, refusedPartsClaim, sinceTokens, writeKeptRecord, type HeadPaths, type KeptRecord, type PartsClaim } from './kept-parts.js'
 import { appendAll } from '../append-to.js'
 
 export interface SnapshotOptions {
@@ -241,31 +241,51 @@ export class SnapshotService {
    * without a token, and the gathered outcomes replaced; a provider that claims again all the same
    * keeps nothing (said in the log).
    */
-  private async checkKept(options: SnapshotOptions, gathered: Gathered, draft: SnapshotDraft, observed: string): Promise<{ gathered: Gathered; kept: Map<string, readonly string[]> }> {
+  private async checkKept(options: SnapshotOptions, gathered: Gathered, draft: SnapshotDraft, observed: string): Promise<{ gathered: Gathered } & KeptClaims> {
     const kept = new Map<string, readonly string[]>()
-    const claiming = gathered.collected.filter((o) => (o.result.kept?.length ?? 0) > 0)
-    if (claiming.length === 0) return { gathered, kept }
+    const parts = new Map<string, PartsClaim>()
+    const claiming = gathered.collected.filter((o) => claimsKept(o.result))
+    if (claiming.length === 0) return { gathered, kept, parts }
     const holds = keptClaimsHold(gathered.record, draft, observed)
     const again: Provider[] = []
+    const refuse = (provider: Provider, why: string) => {
+      this.logger.debug(`snapshot: ${provider.name}'s kept parts not kept (${why}); collected again`)
+      again.push(provider)
+    }
+    // Claims by part: well formed, then counted against HEAD in one pass (headPaths) with every path's owner.
+    const byPart = new Map<string, PartsClaim>()
     for (const o of claiming) {
       const given = Object.hasOwn(gathered.since, o.provider.name) ? gathered.since[o.provider.name] : undefined
-      const refused = holds ? refusedClaim(o.provider, o.result, given, (path) => draft.headHolds(path), gathered.providers, gathered.claims) : 'the twin moved since its token was recorded'
-      if (refused === undefined) kept.set(o.provider.name, o.result.kept as readonly string[])
-      else {
-        this.logger.debug(`snapshot: ${o.provider.name}'s kept parts not kept (${refused}); collected again`)
-        again.push(o.provider)
+      const claim = partsClaimOf(o.result)
+      const refused = !holds ? 'the twin moved since its token was recorded' : typeof claim === 'string' ? claim : refusedClaim(o.provider, o.result, given, (path) => draft.headHolds(path), gathered.providers, gathered.claims)
+      if (refused !== undefined) refuse(o.provider, refused)
+      else if (typeof claim === 'object') byPart.set(o.provider.name, claim)
+      else kept.set(o.provider.name, o.result.kept ?? [])
+    }
+    let head: HeadPaths | undefined
+    if (byPart.size > 0) {
+      head = headPaths(draft.listUnsorted(REMOVABLE), (path) => ownerOfTwinPath(path, gathered.providers, gathered.claims)?.name, byPart)
+      for (const o of claiming) {
+        const claim = byPart.get(o.provider.name)
+        if (claim === undefined) continue
+        const refused = refusedPartsClaim(o.provider.name, claim, head)
+        if (refused !== undefined) refuse(o.provider, refused)
+        else {
+          kept.set(o.provider.name, o.result.kept ?? [])
+          parts.set(o.provider.name, claim)
+        }
       }
     }
-    if (again.length === 0) return { gathered, kept }
+    if (again.length === 0) return { gathered, kept, parts, ...(head === undefined ? {} : { head }) }
     const fresh = await this.collectSome(again, gathered.claims, options, async () => observed, {})
     const outcomes = gathered.outcomes.map((o) => fresh.find((f) => f.provider === o.provider) ?? o)
     for (const o of outcomes) {
-      if (o.status !== 'collected' || (o.result.kept?.length ?? 0) === 0 || kept.has(o.provider.name)) continue
+      if (o.status !== 'collected' || !claimsKept(o.result) || kept.has(o.provider.name)) continue
       this.logger.warn(`${o.provider.name} said parts of its twin documents are kept without a token to keep them against; ignored`)
-      const { kept: _ignored, ...result } = o.result
+      const { kept: _ignored, keptParts: _ignoredParts, ...result } = o.result
       o.result = result
     }
-    return { gathered: { ...gathered, outcomes, ...outcomesOf(outcomes, gathered.loadDiagnostics) }, kept }
+    return { gathered: { ...gathered, outcomes, ...outcomesOf(outcomes, gathered.loadDiagnostics) }, kept, parts, ...(head === undefined ? {} : { head }) }
   }
 
   /**
@@ -282,7 +302,7 @@ export class SnapshotService {
     try {
       const checked = await this.checkKept(options, gathered, draft, lastSnapshot)
       const { outcomes, collected, providers, claims, diagnostics } = checked.gathered
-      const wrote = await this.writeDocuments(draft, collected, providers, claims, diagnostics, ScreenedDocuments.open(this.twin.cacheDir(), { edited }), checked.kept)
+      const wrote = await this.writeDocuments(draft, collected, providers, claims, diagnostics, ScreenedDocuments.open(this.twin.cacheDir(), { edited }), checked)
       // The tokens of the providers whose documents the new tree holds exactly (kept-parts.ts).
       const tokens: Record<string, string> = {}
       for (const o of collected) if (o.result.token !== undefined && !wrote.unfaithful.has(o.provider.name)) tokens[o.provider.name] = o.result.token
@@ -433,7 +453,7 @@ export class SnapshotService {
     claims: Parameters<typeof ownerOfTwinPath>[2],
     diagnostics: Diagnostic[],
     screenedBefore: ScreenedDocuments,
-    kept: ReadonlyMap<string, readonly string[]>,
+    { kept, parts, head }: KeptClaims,
   ): Promise<{ unfaithful: Set<string>; keptFiles: Map<string, number>; refused: Map<string, Diagnostic> }> {
     const fresh = new Set(collected.map((o) => o.provider.name))
     // Providers whose documents did not all go in as given: no token of theirs is recorded (kept-parts.ts).
@@ -448,6 +468,8 @@ export class SnapshotService {
       if (keptByName.has(path)) return false
       const owner = ownerOfTwinPath(path, providers, claims)
       if (owner === undefined || !from.has(owner.name)) return false
+      const byPart = parts.get(owner.name)
+      if (byPart !== undefined && inKeptPart(byPart, path)) return false
       const inParts = keeps.get(owner.name)
       return inParts === undefined || !inParts(path)
     }
@@ -505,24 +527,36 @@ export class SnapshotService {
     })
     await screenedBefore.remember()
     // What a fresh provider did not write goes, but for its kept parts (goes, above), counted here.
+    // HEAD's paths with their owners when a claim by part was checked (headPaths: the draft began
+    // from HEAD, and a path it holds beyond them is one written); else the draft's, each asked.
     const keptFiles = new Map<string, number>()
-    const gone = draft.listUnsorted(['filesystem/', 'system/']).filter((path) => {
+    const paths = head?.paths ?? draft.listUnsorted(REMOVABLE)
+    const gone = paths.filter((path, i) => {
       if (written.has(path)) return false
       const keeper = keptByName.get(path)
       if (keeper !== undefined) {
         keptFiles.set(keeper, (keptFiles.get(keeper) ?? 0) + 1)
         return false
       }
-      const owner = ownerOfTwinPath(path, providers, claims)
-      if (owner === undefined || !fresh.has(owner.name)) return false
-      const inParts = keeps.get(owner.name)
-      if (inParts === undefined || !inParts(path)) return true
-      keptFiles.set(owner.name, (keptFiles.get(owner.name) ?? 0) + 1)
+      const owner = head === undefined ? ownerOfTwinPath(path, providers, claims)?.name : head.owners[i]
+      if (owner === undefined || !fresh.has(owner)) return false
+      const inParts = keeps.get(owner)
+      // A claim by part taken: headPaths marked its paths (head is there whenever parts has one).
+      const byPart = parts.has(owner) && head?.inClaimedPart[i] === 1
+      if (!byPart && (inParts === undefined || !inParts(path))) return true
+      keptFiles.set(owner, (keptFiles.get(owner) ?? 0) + 1)
       return false
     })
     for (const path of gone.sort()) draft.remove(path)
     return { unfaithful, keptFiles, refused }
   }
+}
+
+/** What the snapshot keeps of the providers' claims (checkKept): by name or folder, by part, and HEAD's paths counted for those by part. */
+interface KeptClaims {
+  kept: ReadonlyMap<string, readonly string[]>
+  parts: ReadonlyMap<string, PartsClaim>
+  head?: HeadPaths
 }
 
 /** The collected outcomes, and every diagnostic: the configuration's, then each provider's. */

@@ -25,7 +25,7 @@ import { cachedAttributes } from './attribute-cache.js'
 import type { ExtendedAttributes } from './extended-attributes.js'
 import { LEFTOVER_PATTERNS } from './ignore.js'
 import { expandIncludes, isIncluded, selectUsers } from './include.js'
-import { manifestDocuments, partOf, partPath, readManifest, splitThreshold, type KeptManifest } from './manifest.js'
+import { manifestDocuments, PARTS, partOf, partPath, readManifest, splitThreshold, type KeptManifest } from './manifest.js'
 import { formatMode } from './mode.js'
 import { originOf, packageDatabaseStamp, packageLookup, type PackageLookup } from './package-origin.js'
 import { ownHomesOnly, PathPatterns, SECRET_RULES_VERSION, appendAll, twinsyncLines } from '@twinsync/sdk'
@@ -183,7 +183,8 @@ export async function collectFiles(ctx: ProviderContext, previous?: TwinReader, 
     if (entry !== undefined && !isUnitMaskLink(entry)) entries.push(entry)
   }
   const keptItems: Walked[] = []
-  const keptMirrors: string[] = []
+  // How many files HEAD mirrors in each kept part, by the records carried (CollectResult.keptParts).
+  const keptMirrored = new Array<number>(PARTS).fill(0)
   let recordsSay = true
   // Speed (issue 22, session 31): a snapshot's collect of a split manifest describes only the
   // parts whose piece of the token moved (partlyKept); the others are kept as HEAD holds them.
@@ -196,10 +197,11 @@ export async function collectFiles(ctx: ProviderContext, previous?: TwinReader, 
   const describeAll = async (items: readonly Walked[], keep?: readonly boolean[]): Promise<void> => {
     const toRead: Walked[] = []
     for (const item of items) {
-      if (keep !== undefined && keep[partOf(item.path)] === true) {
+      const part = keep === undefined ? -1 : partOf(item.path)
+      if (keep !== undefined && keep[part] === true) {
         keptItems.push(item)
         const record = item.stat.type === 'directory' ? 'other' : cache.carry(item.path, item.stat)
-        if (record === 'mirrored') keptMirrors.push(mirrorPath(item.path))
+        if (record === 'mirrored') keptMirrored[part] = (keptMirrored[part] as number) + 1
         else if (record === undefined) recordsSay = false
         continue
       }
@@ -241,7 +243,7 @@ export async function collectFiles(ctx: ProviderContext, previous?: TwinReader, 
 
   entries.sort((a, b) => compareStrings(a.path, b.path))
   leftovers.sort(compareStrings)
-  if (partial !== undefined) return partlyDescribed(ctx, partial, keptItems, keptMirrors, { entries, leftovers, accounts }, unholdable, screen.held, diagnostics)
+  if (partial !== undefined) return partlyDescribed(ctx, partial, keptItems, keptMirrored, { entries, leftovers, accounts }, unholdable, screen.held, diagnostics)
   const tokenFiles = tokenFilesOf(entries)
   appendAll(diagnostics, closingDiagnostics(tokenFiles, unholdable, screen.held))
   const state: FilesState = unread.length === 0 ? { entries, leftovers, accounts } : { entries, leftovers, accounts, unread: [...new Set(unread.map((u) => u.path))].sort(compareStrings) }
@@ -258,9 +260,39 @@ export async function collectFiles(ctx: ProviderContext, previous?: TwinReader, 
   // A plan (wholeOnly) keeps all or nothing: a part kept would have it collect again (core/src/plan/kept-compare.ts).
   if (keep === undefined || (wholeOnly && !keep.whole)) return { state, documents: documentsOf(state), diagnostics, token }
   if (keep.whole) return { state, documents: [], diagnostics, token, kept: KEPT_PARTS }
-  const kept: string[] = []
-  return { state, documents: documentsOf(state, keep, kept), diagnostics, token, kept }
+  const kept = keptClaim()
+  const documents = documentsOf(state, keep, kept)
+  return { state, documents, diagnostics, token, ...claimOf(kept, keep) }
 }
+
+/**
+ * What a collect that keeps parts of a split manifest claims: the manifest's documents kept by
+ * name, and the mirrored files of its kept parts by part, with how many HEAD holds in each
+ * (CollectResult.keptParts: the part function is the SDK's, so a kept manifest part's entries
+ * are the mirrored files of the kept part of filesystem/ with its number).
+ *
+ * Speed (issue 22, session 44): the scale root's one-file snapshot named about 19,300 kept
+ * mirrored files (a string made for each here, then each looked up in HEAD, asked its owner and
+ * put in a map by the core); now 63 numbers, counted by the core in one pass over HEAD's paths
+ * (core/src/snapshot/kept-parts.ts, figure there).
+ */
+interface KeptClaim {
+  names: string[]
+  /** Mirrored files by part. */
+  mirrored: number[]
+}
+
+function keptClaim(): KeptClaim {
+  return { names: [], mirrored: new Array<number>(PARTS).fill(0) }
+}
+
+function claimOf(kept: KeptClaim, keep: KeptManifest): Pick<CollectResult, 'kept' | 'keptParts'> {
+  const parts = keep.parts.flatMap((isKept, part) => (isKept ? [{ part, files: kept.mirrored[part] as number }] : []))
+  return { kept: kept.names, keptParts: { folder: MIRROR_FOLDER, parts } }
+}
+
+/** Where the files provider's mirrored files are in the twin (mirrorPath). */
+const MIRROR_FOLDER = 'filesystem/'
 
 /**
  * Speed (issue 22, session 31): the snapshot of a split manifest (SPLIT_FROM entries or more)
@@ -302,29 +334,28 @@ async function partlyDescribed(
   ctx: ProviderContext,
   partial: PartlyKept,
   keptItems: readonly Walked[],
-  keptMirrors: readonly string[],
+  keptMirrored: number[],
   described: { entries: FileEntry[]; leftovers: string[]; accounts: Accounts },
   unholdable: readonly string[],
   held: HeldName[],
   diagnostics: Diagnostic[],
 ): Promise<CollectResult<FilesState>> {
-  const kept = (path: string) => partial.keep.parts[partOf(path)] === true
+  const inKept = (path: string) => partial.keep.parts[partOf(path)] === true
   const tokenFiles = tokenFilesOf(described.entries)
-    .concat(partial.notes.tokenFiles.filter((f) => kept(f.path)))
+    .concat(partial.notes.tokenFiles.filter((f) => inKept(f.path)))
     .sort((a, b) => compareStrings(a.path, b.path))
-  const keptLinks = partial.notes.heldLinks.filter((h) => kept(h.path))
+  const keptLinks = partial.notes.heldLinks.filter((h) => inKept(h.path))
   const heldLinks = [...held.filter((h) => h.link === true), ...keptLinks]
   appendAll(diagnostics, closingDiagnostics(tokenFiles, unholdable, [...held, ...keptLinks]))
   await rememberNotes(ctx.cache, partial.token, { tokenFiles, heldLinks })
-  const keptPaths: string[] = []
-  const documents = documentsOf(described as FilesState, partial.keep, keptPaths)
-  // A kept part's manifest document (a part with a path walked in it), and its mirrored files.
+  const kept: KeptClaim = { names: [], mirrored: keptMirrored }
+  const documents = documentsOf(described as FilesState, partial.keep, kept)
+  // A kept part's manifest document (a part with a path walked in it); its mirrored files by part (keptMirrored).
   const parts = new Set<number>()
   for (const item of keptItems) parts.add(partOf(item.path))
-  for (const part of [...parts].sort((a, b) => a - b)) keptPaths.push(partPath(part))
-  appendAll(keptPaths, keptMirrors)
+  for (const part of [...parts].sort((a, b) => a - b)) kept.names.push(partPath(part))
   forgetCollected()
-  return { state: keptState(described.leftovers, described.accounts), documents, diagnostics, token: partial.token, kept: keptPaths }
+  return { state: keptState(described.leftovers, described.accounts), documents, diagnostics, token: partial.token, ...claimOf(kept, partial.keep) }
 }
 
 /** The entries held out as token files (TOKEN_FILE, BARE_TOKEN), with their reason, in the entries' order. */
@@ -383,20 +414,20 @@ function closingDiagnostics(tokenFiles: ReadonlyArray<{ path: string; reason: st
 /**
  * The twin documents of a state: the manifest (one document, or split: manifest.ts), and each
  * mirrored file's text. `keep`: a split manifest's documents kept as HEAD holds them, not made;
- * their twin paths (the parts' documents, their entries' mirrored files) are added to `kept`.
+ * the parts' documents are added to `kept`'s names, their entries' mirrored files counted by part.
  */
-export function documentsOf(state: FilesState, keep?: KeptManifest, kept?: string[]): TwinDocument[] {
+export function documentsOf(state: FilesState, keep?: KeptManifest, kept?: KeptClaim): TwinDocument[] {
   const documents = manifestDocuments(state, keep)
-  if (keep?.head === true) kept?.push(MANIFEST_PATH)
+  if (keep?.head === true) kept?.names.push(MANIFEST_PATH)
   // A kept part's document is claimed once (with its first entry: a part with no entry has none).
   const claimed: boolean[] = []
   for (const entry of state.entries) {
     if (keep !== undefined) {
       const part = partOf(entry.path)
       if (keep.parts[part] === true) {
-        if (claimed[part] !== true) kept?.push(partPath(part))
+        if (claimed[part] !== true) kept?.names.push(partPath(part))
         claimed[part] = true
-        if (entry.type === 'file' && entry.content === 'mirrored' && entry.text !== undefined) kept?.push(mirrorPath(entry.path))
+        if (entry.type === 'file' && entry.content === 'mirrored' && entry.text !== undefined && kept !== undefined) kept.mirrored[part] = (kept.mirrored[part] as number) + 1
         continue
       }
     }

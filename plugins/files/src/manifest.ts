@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util'
-import { compareStrings, isTwinSyncError, stableStringify, validatorOf, type TwinDocument, type TwinReader, type TwinsyncLine } from '@twinsync/sdk'
+import { compareStrings, isTwinSyncError, PART_COUNT, partOf as sdkPartOf, stableStringify, validatorOf, type TwinDocument, type TwinReader, type TwinsyncLine } from '@twinsync/sdk'
 import { Manifest, ManifestPart, MANIFEST_PATH, PARTS_DIR, type FileEntry, type FilesState, type ManifestEntry } from './state.js'
 import { checkManifest, checkManifestPart } from './manifest-check.js'
 
@@ -36,45 +36,19 @@ export function splitThreshold(): number {
 export function setSplitFromForTests(entries: number | undefined): void {
   splitFrom = entries ?? SPLIT_FROM
 }
-/** How many parts a split manifest has: fixed, so that an entry never moves between parts while the machine changes. */
-export const PARTS = 64
-
 /**
- * The part an entry belongs to: FNV-1a (32 bits) of the UTF-8 bytes of its folder (the path up
- * to its last `/`; `/` for a path at the top), modulo PARTS. By the folder, so a folder's
- * entries are together; by a hash, so a part's name says nothing of the machine's paths.
+ * How many parts a split manifest has, and the part an entry belongs to: the SDK's part function
+ * (kept-parts.ts: FNV-1a of the entry's folder, modulo PART_COUNT), the contract by which the
+ * snapshot counts a kept part's mirrored files (CollectResult.keptParts, session 44; before, it
+ * was this module's own). Fixed, so that an entry never moves between parts while the machine changes.
  */
-export function partOf(path: string): number {
-  const at = path.lastIndexOf('/')
-  // Entries come in path order: the previous entry's folder is usually this one's (no string made).
-  if (at > 0 ? at === lastFolder.length && path.startsWith(lastFolder) : lastFolder === '/') return lastPart
-  lastFolder = at <= 0 ? '/' : path.slice(0, at)
-  lastPart = fnv1a(lastFolder) % PARTS
-  return lastPart
-}
-let lastFolder = ''
-let lastPart = 0
-
+export const PARTS = PART_COUNT
 /**
- * FNV-1a, 32 bits, of a string's UTF-8 bytes: an ASCII string's characters are its bytes; any
- * other is encoded first. Speed: a fresh process's first 25,000 entries (the scale root) took
- * 24 ms with a Buffer and a cache entry a folder, about 3 ms this way.
+ * Bound once: an SDK name read through its entry is a getter or two a call (the SDK's index,
+ * then its light entry: core/scripts/bundle.mjs), and a collect asks for the part of every
+ * walked path two or three times (the scale root's 25,000).
  */
-function fnv1a(text: string): number {
-  let hash = 0x811c9dc5
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i)
-    if (code >= 0x80) return fnv1aBytes(Buffer.from(text, 'utf8'))
-    hash = Math.imul(hash ^ code, 0x01000193) >>> 0
-  }
-  return hash
-}
-
-function fnv1aBytes(bytes: Uint8Array): number {
-  let hash = 0x811c9dc5
-  for (const byte of bytes) hash = Math.imul(hash ^ byte, 0x01000193) >>> 0
-  return hash
-}
+export const partOf: (path: string) => number = sdkPartOf
 
 /** system/files/manifest/NN.json: two decimal digits. */
 export function partPath(part: number): string {

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process'
 import { chmodSync, mkdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createTestContext } from '@twinsync/sdk/conformance'
-import { MemoryCache, type CollectResult, type ProviderCache } from '@twinsync/sdk'
+import { MemoryCache, partOfTwinPath, type CollectResult, type ProviderCache } from '@twinsync/sdk'
 import { FilesProvider } from '../src/index.js'
 import { keptOf, KEPT_PARTS } from '../src/documents-token.js'
 import { partOf, partPath } from '../src/manifest.js'
@@ -207,7 +207,12 @@ describe('files provider: a split manifest\'s documents kept part by part', func
     const fullDocs = new Map(full.documents.map((d) => [d.path, text(d.content)]))
     const firstDocs = new Map(first.documents.map((d) => [d.path, text(d.content)]))
     const made = next.documents.map((d) => d.path)
-    const kept = [...(next.kept ?? [])]
+    // The mirrored files kept by part (CollectResult.keptParts): each part's count is the full collect's files there.
+    const byPart = next.keptParts
+    const claimed = new Set((byPart?.parts ?? []).map((p) => p.part))
+    const keptByPart = byPart === undefined ? [] : [...fullDocs.keys()].filter((path) => path.startsWith(byPart.folder) && claimed.has(partOfTwinPath(byPart.folder, path)))
+    for (const { part, files } of byPart?.parts ?? []) assert.equal(files, keptByPart.filter((path) => partOfTwinPath('filesystem/', path) === part).length, `part ${part}: its count`)
+    const kept = [...(next.kept ?? []), ...keptByPart]
     assert.deepEqual([...made, ...kept].sort(), [...fullDocs.keys()].sort(), 'made and kept: every document, once')
     for (const d of next.documents) assert.equal(text(d.content), fullDocs.get(d.path), `${d.path} as a full collect makes it`)
     for (const path of kept) assert.equal(firstDocs.get(path), fullDocs.get(path), `${path} kept: HEAD's is what a full collect makes`)
@@ -222,7 +227,7 @@ describe('files provider: a split manifest\'s documents kept part by part', func
     assert.deepEqual(kept.diagnostics, first.diagnostics)
   })
 
-  it('one file changed: its part\'s manifest document and mirrored files are made, every other document claimed kept by name', async () => {
+  it('one file changed: its part\'s manifest document and mirrored files are made, every other document claimed kept (the manifest\'s parts by name, the mirrored files by part)', async () => {
     const first = await collect()
     assert.match(String(first.token), /^files-2s-/)
     assert.ok(first.documents.length > 4096)
@@ -248,7 +253,7 @@ describe('files provider: a split manifest\'s documents kept part by part', func
     await age()
     const next = (await provider.collect({ ctx: ctx(), since: first.token as string, wholeOnly: true })) as CollectResult<FilesState>
     const full = await collect()
-    assert.equal(next.kept, undefined, 'nothing claimed kept')
+    assert.deepEqual([next.kept, next.keptParts], [undefined, undefined], 'nothing claimed kept')
     assert.equal(next.token, full.token)
     assert.deepEqual(next.documents.map((d) => [d.path, text(d.content)]), full.documents.map((d) => [d.path, text(d.content)]))
     assert.equal(next.state.entries.find((e) => e.path === CHANGED)?.text, 'changed\n')
@@ -288,7 +293,7 @@ describe('files provider: a split manifest\'s documents kept part by part', func
     const next = await collect(first.token)
     const made = await checkKept(first, next)
     assert.ok(made.includes('system/files/manifest.json'))
-    assert.ok(!(next.kept ?? []).includes('filesystem/etc/many/d99/f9.conf'), 'a removed file is not claimed')
+    assert.ok(!(next.keptParts?.parts ?? []).some((p) => p.part === partOf('/etc/many/d99/f9.conf')), "a removed file's part is not claimed")
   })
 
   // Session 31: only the moved parts are described (collect.ts, partlyKept).
@@ -339,7 +344,7 @@ describe('files provider: a split manifest\'s documents kept part by part', func
     await age()
     const next = await collect(String(first.token))
     await checkKept(first, next)
-    assert.ok(!(next.kept ?? []).includes('filesystem/etc/many/d99/f9.conf'), 'a removed file is not claimed')
+    assert.ok(!(next.keptParts?.parts ?? []).some((p) => p.part === partOf('/etc/many/d99/f9.conf')), "a removed file's part is not claimed")
   })
 
   it('a token of another form or format keeps nothing: keptOf compares split tokens piece by piece only', async () => {
