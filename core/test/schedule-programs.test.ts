@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert'
-import { chmod, chown, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises'
+import { chmod, chown, lchown, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { isTwinSyncError } from '@twinsync/sdk'
@@ -41,6 +41,9 @@ describe('schedule enable: the programs root will run', () => {
       await chown(join(dir, path), uid, 0)
     }
     await symlink(join(dir, 'bob', 'run.js'), join(dir, 'root-only', 'linked.js'))
+    // bob's link in a sticky folder to root's own file: bob may remove it and make it again.
+    await symlink(join(dir, 'root-only', 'run.js'), join(dir, 'open', 'bobs-link.js'))
+    await lchown(join(dir, 'open', 'bobs-link.js'), 1000, 1000)
   })
   after(() => rm(dir, { recursive: true, force: true }))
 
@@ -58,6 +61,7 @@ describe('schedule enable: the programs root will run', () => {
     await assert.rejects(refuseChangeableByOthers([node, join(dir, 'root-only', 'everyones.js')]), unsafe('root-only/everyones.js'))
     await assert.rejects(refuseChangeableByOthers([node, join(dir, 'shared', 'run.js')]), unsafe('shared'))
     await assert.rejects(refuseChangeableByOthers([node, join(dir, 'root-only', 'linked.js')]), unsafe('bob'))
+    await assert.rejects(refuseChangeableByOthers([node, join(dir, 'open', 'bobs-link.js')]), unsafe('open/bobs-link.js'))
     // Not root's schedule (this run is not root): nothing to refuse.
     await refuseChangeableByOthers([node, join(dir, 'bob', 'run.js')], 1000)
   })

@@ -9,7 +9,7 @@ import { SimpleGitClient } from '../src/twin/git.js'
 import { TwinRepository } from '../src/twin/twin-repository.js'
 import { listIndexed } from '../src/twin/twin-files.js'
 import { readIndex } from '../src/twin/quick-status.js'
-import { TwinLock, lockMachine, startTimeOf } from '../src/twin/twin-lock.js'
+import { TwinLock, lockMachine, pidNamespace, startTimeOf } from '../src/twin/twin-lock.js'
 
 const info = { formatVersion: 1, machineId: 'abc', hostname: 'web1' }
 const twinAt = (dir: string) => new TwinRepository({ dir, source: 'flag' }, (d) => new SimpleGitClient(d))
@@ -228,7 +228,7 @@ describe('TwinLock', () => {
     const thisBoot = (await readFile('/proc/sys/kernel/random/boot_id', 'utf8')).trim()
     const gone = { pid: 999999999, startTime: '5', purpose: 'apply', since: 'then' }
     for (const holder of [
-      { ...gone, bootId: thisBoot, host: 'old-name' },
+      { ...gone, bootId: thisBoot, host: 'old-name', pidNs: pidNamespace() },
       { ...gone, bootId: 'another-boot', host: 'old-name', machine: lockMachine() },
     ]) {
       await writeFile(path, JSON.stringify(holder) + '\n')
@@ -241,6 +241,16 @@ describe('TwinLock', () => {
     assert.match(lockMachine() ?? '', /^[0-9a-f]{32}$/, 'this machine has an id')
     await writeFile(path, JSON.stringify({ ...gone, bootId: 'another-boot', host: 'other-host', machine: 'f'.repeat(32) }) + '\n')
     await assert.rejects(new TwinLock(path).acquire('snapshot'), (e: unknown) => isTwinSyncError(e) && e.code === 'LOCK_HELD' && e.message.includes('on host other-host') && e.nextStep?.includes(`rm ${path}`) === true)
+    // Session 44 (review): a container on this kernel (Docker, LXC) reads this boot's id, but its
+    // pids are another namespace's: its live holder is not judged by a process here (nor is an
+    // older lock of this boot naming another host and no namespace).
+    for (const holder of [
+      { ...gone, bootId: thisBoot, host: 'a-container', pidNs: 'pid:[1]' },
+      { ...gone, bootId: thisBoot, host: 'a-container' },
+    ]) {
+      await writeFile(path, JSON.stringify(holder) + '\n')
+      await assert.rejects(new TwinLock(path).acquire('snapshot'), (e: unknown) => isTwinSyncError(e) && e.code === 'LOCK_HELD', JSON.stringify(holder))
+    }
   })
 
   it('a half-written lock is held while fresh and stale once old', async () => {

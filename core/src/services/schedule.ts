@@ -266,8 +266,11 @@ export async function refuseChangeableByOthers(programs: readonly string[], uid:
 
 /** Why an entry on the way to a program root runs is not root's alone, or undefined when it is. */
 function changeableBy(st: Awaited<ReturnType<typeof lstat>> | undefined): string | undefined {
-  // A link cannot be changed in place: replacing it takes its folder, checked on its own.
-  if (st === undefined || st.isSymbolicLink()) return undefined
+  if (st === undefined) return undefined
+  // A link cannot be changed in place: replacing it takes its folder, checked on its own; but in a
+  // sticky folder (/tmp) its owner may remove and make it again (session 44, review: bob's link
+  // /tmp/ts.js to root's run.js passed, and root's timer would have run whatever bob put there).
+  if (st.isSymbolicLink()) return st.uid !== 0 ? `a link owned by uid ${st.uid}` : undefined
   if (st.uid !== 0) return `owned by uid ${st.uid}`
   const sticky = st.isDirectory() && (Number(st.mode) & 0o1000) !== 0
   if ((Number(st.mode) & 0o002) !== 0 && !sticky) return 'writable by every user'

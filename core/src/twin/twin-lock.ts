@@ -1,10 +1,10 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { createHash, randomBytes } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
-import { closeSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
+import { closeSync, linkSync, mkdirSync, openSync, readFileSync, readlinkSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { basename, dirname, join } from 'node:path'
-import { TwinSyncError, processStartTime } from '@twinsync/sdk/light'
+import { TwinSyncError, processStartTime, quoteArg } from '@twinsync/sdk/light'
 import { diskError } from './disk-error.js'
 
 /** Who holds the lock: enough to tell a live holder from a dead one whose pid was reused. */
@@ -16,6 +16,8 @@ export interface LockHolder {
   host: string
   /** This machine as a hash of /etc/machine-id (lockMachine): a renamed machine is still this one. Null in older locks. */
   machine?: string | null
+  /** The pid namespace the holder's pid is in (pidNamespace): a container on this kernel shares its boot id, not its pids. Null in older locks. */
+  pidNs?: string | null
   purpose: string
   since: string
 }
@@ -77,7 +79,7 @@ export class TwinLock {
     // other small checks made so (the twin's place, settling, the draft, opening the twin, the
     // records), an unchanged snapshot of the services root makes 22 such round trips instead of
     // 97 (all left are oclif's); each costs a thread hand-off twice, most on a loaded machine.
-    const me: LockHolder = { pid: process.pid, startTime: startTimeOf(process.pid), bootId: bootId(), host: hostname(), machine: lockMachine(), purpose, since: new Date().toISOString() }
+    const me: LockHolder = { pid: process.pid, startTime: startTimeOf(process.pid), bootId: bootId(), host: hostname(), machine: lockMachine(), pidNs: pidNamespace(), purpose, since: new Date().toISOString() }
     mkdirSync(dirname(this.path), { recursive: true })
     const temp = lockTempName(this.path)
     // Not fsynced: the lock speaks for a process of this boot only. Other processes read it from
@@ -297,7 +299,7 @@ export function lockHeld(path: string, holder: LockHolder): TwinSyncError {
   // A holder of another machine (a twin shared between machines) is never guessed dead: said as such, with the way out when it is gone.
   if (holder.host !== '' && holder.host !== hostname() && !(holder.bootId !== null && holder.bootId === bootId())) {
     return new TwinSyncError('LOCK_HELD', `Another TwinSync ${holder.purpose} on host ${holder.host} (pid ${holder.pid} there, since ${holder.since}) is using this twin`, {
-      nextStep: `Wait for it to finish on ${holder.host}, then run the command again; if no run is left there (that machine is gone, or is this one renamed before its run was killed), remove the lock: \`rm ${path}\`.`,
+      nextStep: `Wait for it to finish on ${holder.host}, then run the command again; if no run is left there (that machine is gone, or is this one renamed before its run was killed), remove the lock: \`rm ${quoteArg(path)}\`.`,
       details: { lock: path, holder },
     })
   }
@@ -319,6 +321,7 @@ export function parseLock(text: string): LockHolder | undefined {
       bootId: typeof value.bootId === 'string' ? value.bootId : null,
       host: typeof value.host === 'string' ? value.host : '',
       machine: typeof value.machine === 'string' ? value.machine : null,
+      pidNs: typeof value.pidNs === 'string' ? value.pidNs : null,
       purpose: typeof value.purpose === 'string' ? value.purpose : 'run',
       since: typeof value.since === 'string' ? value.since : 'an unknown time',
     }
@@ -341,6 +344,11 @@ export function parseLock(text: string): LockHolder | undefined {
 function isHolderAlive(holder: LockHolder): boolean {
   const here = bootId()
   const thisBoot = holder.bootId !== null && here !== null && holder.bootId === here
+  // Session 44 (review): a container on this kernel (Docker, LXC) reads the host's boot id, but
+  // its pids are another pid namespace's: a holder there cannot be judged by a process here. Its
+  // pids are ours when its lock names our pid namespace, or (a lock without one) our host name.
+  const ourPids = holder.pidNs != null ? holder.pidNs === pidNamespace() : holder.host === '' || holder.host === hostname()
+  if (thisBoot && !ourPids) return true // never guessed
   if (!thisBoot) {
     const thisMachine = holder.machine != null && holder.machine === lockMachine()
     if (!thisMachine && holder.host !== '' && holder.host !== hostname()) return true // another machine sharing the twin: never guess
@@ -375,6 +383,19 @@ export function lockMachine(): string | null {
     }
   }
   return cachedMachine
+}
+
+let cachedPidNs: string | null | undefined
+/** This process's pid namespace (`pid:[4026531836]`), null without /proc: two holders see each other's pids only in the same one. */
+export function pidNamespace(): string | null {
+  if (cachedPidNs === undefined) {
+    try {
+      cachedPidNs = readlinkSync('/proc/self/ns/pid')
+    } catch {
+      cachedPidNs = null
+    }
+  }
+  return cachedPidNs
 }
 
 let cachedBootId: string | null | undefined
