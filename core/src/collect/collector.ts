@@ -1,5 +1,6 @@
 import type { CollectResult, Diagnostic, Provider, TwinReader } from '@twinsync/sdk'
 import pLimit from 'p-limit'
+import { TwinSyncError } from '@twinsync/sdk/light'
 import { callProvider } from '../providers/provider-call.js'
 import type { ContextOptions } from './context-factory.js'
 import { contextFor } from './context-factory.js'
@@ -37,6 +38,15 @@ export function msSince(started: bigint): number {
   return Math.round(Number(process.hrtime.bigint() - started) / 1e6)
 }
 
+/**
+ * A cancelled run (the panel closed: busy.ts waits for its work) starts no provider call: a
+ * provider still queued behind pLimit would run its detect and collect to the end, and the panel
+ * waited for it (session 44, review).
+ */
+function stopIfCancelled(options: { signal?: AbortSignal }): void {
+  if (options.signal?.aborted === true) throw new TwinSyncError('ABORTED', 'The collect was cancelled; nothing was changed')
+}
+
 async function collectOne(provider: Provider, options: ContextOptions & { onProgress?: CollectProgress; previous?: TwinReader; since?: Readonly<Record<string, string>>; wholeOnly?: boolean }): Promise<CollectOutcome> {
   const started = process.hrtime.bigint()
   const elapsed = () => msSince(started)
@@ -44,6 +54,7 @@ async function collectOne(provider: Provider, options: ContextOptions & { onProg
   const kept = 'Its part of the twin keeps the state of the last snapshot.'
   let outcome: CollectOutcome
   let made: ReturnType<typeof contextFor> | undefined
+  stopIfCancelled(options)
   const detected = await callProvider(
     provider,
     'detect',
@@ -63,6 +74,7 @@ async function collectOne(provider: Provider, options: ContextOptions & { onProg
     // The token of its documents HEAD holds (a snapshot's, kept-parts.ts), or of a comparison that found nothing (a plan's, kept-compare.ts).
     const since = Object.hasOwn(options.since ?? {}, provider.name) ? options.since?.[provider.name] : undefined
     const request = { ctx, ...(previous === undefined ? {} : { previous }), ...(since === undefined ? {} : { since, ...(options.wholeOnly === true ? { wholeOnly: true } : {}) }) }
+    stopIfCancelled(options)
     const collected = await callProvider(provider, 'collect', () => provider.collect(request), kept)
     outcome = collected.ok
       ? { provider, status: 'collected', result: collected.value, durationMs: elapsed() }

@@ -60,6 +60,10 @@ export function contextFor(provider: Provider, options: ContextOptions): Provide
       Object.defineProperty(this, 'config', { value: config, writable: true, enumerable: true, configurable: true })
       return config
     },
+    // A provider that sets its ctx.config, as it could when it was a plain property (session 44, review).
+    set config(value) {
+      Object.defineProperty(this, 'config', { value, writable: true, enumerable: true, configurable: true })
+    },
     cache: options.cacheDir === undefined ? new MemoryCache() : new FileCache(join(options.cacheDir, provider.name)),
     ...(options.twinsync === undefined ? {} : { twinsync: options.twinsync }),
   }

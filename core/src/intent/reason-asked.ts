@@ -85,8 +85,18 @@ export function lastApplyFor(stored: string | undefined, change: Pick<Change, 'o
     return undefined
   }
   if (parsed === null || typeof parsed !== 'object' || typeof parsed.at !== 'string' || !['failed', 'skipped', 'left out'].includes(parsed.outcome)) return undefined
-  const head = `${outcomeHead(parsed)}: `
-  return { ...parsed, ...(text.startsWith(head) ? { message: text.slice(head.length) } : {}) }
+  // The intent commit may be a pull's (the twin is untrusted): each optional field kept only with its type.
+  const { at, outcome: said, code, halfDone, only, journal } = parsed as unknown as Record<string, unknown>
+  const kept: LastApply = {
+    at: at as string,
+    outcome: said as LastApply['outcome'],
+    ...(typeof code === 'string' ? { code } : {}),
+    ...(halfDone === true ? { halfDone: true as const } : {}),
+    ...(typeof only === 'string' ? { only } : {}),
+    ...(typeof journal === 'string' ? { journal } : {}),
+  }
+  const head = `${outcomeHead(kept)}: `
+  return { ...kept, ...(text.startsWith(head) ? { message: text.slice(head.length) } : {}) }
 }
 
 /** "failed in the apply of T: …" → "changed in the twin since it failed in the apply of T; not applied yet" (the old words are in that apply's journal). */
