@@ -249,7 +249,7 @@ describe('TwinLock', () => {
       { ...gone, bootId: thisBoot, host: 'a-container' },
     ]) {
       await writeFile(path, JSON.stringify(holder) + '\n')
-      await assert.rejects(new TwinLock(path).acquire('snapshot'), (e: unknown) => isTwinSyncError(e) && e.code === 'LOCK_HELD', JSON.stringify(holder))
+      await assert.rejects(new TwinLock(path).acquire('snapshot'), (e: unknown) => isTwinSyncError(e) && e.code === 'LOCK_HELD' && e.message.includes('on host a-container'), JSON.stringify(holder))
     }
   })
 

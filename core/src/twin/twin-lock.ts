@@ -296,8 +296,8 @@ export function lockTempName(lock: string): string {
 }
 
 export function lockHeld(path: string, holder: LockHolder): TwinSyncError {
-  // A holder of another machine (a twin shared between machines) is never guessed dead: said as such, with the way out when it is gone.
-  if (holder.host !== '' && holder.host !== hostname() && !(holder.bootId !== null && holder.bootId === bootId())) {
+  // A holder whose process cannot be looked up from here (judgedHere) is never guessed dead: said as such, with the way out when it is gone.
+  if (!judgedHere(holder)) {
     return new TwinSyncError('LOCK_HELD', `Another TwinSync ${holder.purpose} on host ${holder.host} (pid ${holder.pid} there, since ${holder.since}) is using this twin`, {
       nextStep: `Wait for it to finish on ${holder.host}, then run the command again; if no run is left there (that machine is gone, or is this one renamed before its run was killed), remove the lock: \`rm ${quoteArg(path)}\`.`,
       details: { lock: path, holder },
@@ -332,6 +332,25 @@ export function parseLock(text: string): LockHolder | undefined {
   }
 }
 
+/** The lock names this very boot (boot ids are random, one per boot). */
+function isThisBoot(holder: LockHolder): boolean {
+  const here = bootId()
+  return holder.bootId !== null && here !== null && holder.bootId === here
+}
+
+/**
+ * Whether the holder's process can be judged from here, the one rule for isHolderAlive and
+ * lockHeld's words. Of this boot: when its pids are ours (session 44's review: a Docker or LXC
+ * container on this kernel reads the host's boot id, but its pids are another pid namespace's),
+ * that is when its lock names our pid namespace, or (a lock without one) our host name. Of another
+ * boot: when it names this machine's id (lockMachine) or this host; one that says neither is
+ * another machine's (a twin shared between machines).
+ */
+function judgedHere(holder: LockHolder): boolean {
+  if (isThisBoot(holder)) return holder.pidNs != null ? holder.pidNs === pidNamespace() : holder.host === '' || holder.host === hostname()
+  return (holder.machine != null && holder.machine === lockMachine()) || holder.host === '' || holder.host === hostname()
+}
+
 /**
  * Session 44 (attack): the host name alone said "another machine". A run killed on this machine
  * (kill -9, a power cut in an apply that wrote /etc/hostname) and the machine renamed since:
@@ -342,18 +361,9 @@ export function parseLock(text: string): LockHolder | undefined {
  * says neither is left alone as another machine's.
  */
 function isHolderAlive(holder: LockHolder): boolean {
-  const here = bootId()
-  const thisBoot = holder.bootId !== null && here !== null && holder.bootId === here
-  // Session 44 (review): a container on this kernel (Docker, LXC) reads the host's boot id, but
-  // its pids are another pid namespace's: a holder there cannot be judged by a process here. Its
-  // pids are ours when its lock names our pid namespace, or (a lock without one) our host name.
-  const ourPids = holder.pidNs != null ? holder.pidNs === pidNamespace() : holder.host === '' || holder.host === hostname()
-  if (thisBoot && !ourPids) return true // never guessed
-  if (!thisBoot) {
-    const thisMachine = holder.machine != null && holder.machine === lockMachine()
-    if (!thisMachine && holder.host !== '' && holder.host !== hostname()) return true // another machine sharing the twin: never guess
-    if (holder.bootId !== null && here !== null) return false
-  }
+  if (!judgedHere(holder)) return true // another machine sharing the twin, or a container beside us: never guess
+  // Of this machine, another boot: its process is gone.
+  if (!isThisBoot(holder) && holder.bootId !== null && bootId() !== null) return false
   if (holder.startTime !== null) {
     const now = startTimeOf(holder.pid)
     return now !== null && now === holder.startTime
