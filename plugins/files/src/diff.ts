@@ -1,4 +1,5 @@
 import { compareStrings, infoDiagnostic, isWithin, NO_LONGER_TRACKED, PathPatterns, SECRET_CHANGED, textDiff, UNHELD_DIFFERS, warningDiagnostic, type UnheldOperation, type Change, type Diagnostic, type DiffResult, type Risk, appendAll } from '@twinsync/sdk'
+import { namesById } from './accounts.js'
 import { attributesWanted, type AttributesWanted } from './attributes-diff.js'
 import type { FilesChangeData } from './change-data.js'
 import { fingerprintOf } from './fingerprint.js'
@@ -78,10 +79,13 @@ export function diffFiles(
     })
   }
 
-  for (const d of [...desired.entries].sort((x, y) => compareStrings(x.path, y.path))) {
-    const a = live.get(d.path)
-    const uid = resolveId(d.owner, d.uid, actual.accounts.users)
-    const gid = resolveId(d.group, d.gid, actual.accounts.groups)
+  const names = new AccountNames(actual.accounts)
+  for (const twinEntry of [...desired.entries].sort((x, y) => compareStrings(x.path, y.path))) {
+    const a = live.get(twinEntry.path)
+    const uid = resolveId(twinEntry.owner, twinEntry.uid, actual.accounts.users)
+    const gid = resolveId(twinEntry.group, twinEntry.gid, actual.accounts.groups)
+    // What the change says is what apply does: the owner and group by the ids it will set.
+    const d = names.asApplied(twinEntry, uid, gid)
     const mode = parseMode(d.mode)
     const replaceType = a !== undefined && a.type !== d.type
     if (d.type === 'file' && d.notText !== undefined) {
@@ -335,6 +339,33 @@ function withinAny(path: string, prefixes: ReadonlySet<string>): boolean {
 
 export function resolveId(name: string | undefined, id: number, table: Record<string, number>): number {
   return name !== undefined && Object.hasOwn(table, name) ? (table[name] as number) : id
+}
+
+/**
+ * The owner and group a change shows are the ones apply sets (session 45). A twin entry's name
+ * the target does not have falls back to the entry's recorded id (resolveId), and that id is
+ * named as the target names it (the number where no account has it), never by the twin's word:
+ * before, a pulled manifest's `owner: "r00t", uid: 1000` was planned and applied as "create
+ * /etc/app/app.conf … r00t:root" and the file went to uid 1000 (ann), and `"root\u00a0"` read as
+ * root. A twin name the target has is kept as written (two names of one id stay as the twin says).
+ */
+class AccountNames {
+  private readonly users: ReadonlyMap<number, string>
+  private readonly groups: ReadonlyMap<number, string>
+
+  constructor(private readonly accounts: FilesState['accounts']) {
+    this.users = namesById(accounts.users)
+    this.groups = namesById(accounts.groups)
+  }
+
+  /** The entry with the ids apply sets and the target's names of them (`uid`, `gid`: resolveId's). */
+  asApplied(entry: FileEntry, uid: number, gid: number): FileEntry {
+    const owner = entry.owner !== undefined && Object.hasOwn(this.accounts.users, entry.owner) ? entry.owner : this.users.get(uid)
+    const group = entry.group !== undefined && Object.hasOwn(this.accounts.groups, entry.group) ? entry.group : this.groups.get(gid)
+    if (owner === entry.owner && group === entry.group && uid === entry.uid && gid === entry.gid) return entry
+    const { owner: _owner, group: _group, ...rest } = entry
+    return { ...rest, uid, gid, ...(owner === undefined ? {} : { owner }), ...(group === undefined ? {} : { group }) }
+  }
 }
 
 /** A new entry waits for the change that makes its parent directory. */

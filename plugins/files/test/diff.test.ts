@@ -84,6 +84,22 @@ describe('files provider: diff (pure)', () => {
     assert.equal(changes[0]?.summary, 'Change mode of /etc/app.conf from 0644 to 0600 and owner from root:root to www:www')
   })
 
+  // Session 45: a name the target does not have falls back to the entry's id; the change showed
+  // the twin's name all the same ("r00t", "root\u00a0"), and apply gave the file to that id.
+  it("shows the owner and group apply sets: a twin name this target lacks is shown by the target's name of the recorded id, or the number", () => {
+    const created = diff(state(dir('/etc/app'), file('/etc/app/app.conf', 'x\n', { owner: 'r00t', uid: 1000, group: 'wheel\u00a0', gid: 33 })), state(dir('/etc/app')))
+    assert.deepEqual(created.map((c) => [c.summary, c.after, (c.data as { uid?: number }).uid]), [['Create /etc/app/app.conf', `file 0644 alice:www 2 bytes sha256:${sha256('x\n').slice(0, 12)}`, 1000]])
+    const chown = diff(state(file('/etc/a', 'x\n', { owner: 'root\u00a0', uid: 1000 })), state(file('/etc/a', 'x\n')))
+    assert.deepEqual(chown.map((c) => [c.summary, c.data]), [['Change owner of /etc/a from root:root to alice:root', { action: 'chown', path: '/etc/a', uid: 1000, gid: 0 }]])
+    // No account of the id here: the number, as the live side shows such a file.
+    const unnamed = diff(state(file('/etc/a', 'y\n', { owner: 'r00t', uid: 4242 })), state(file('/etc/a', 'x\n')))
+    assert.match(unnamed[0]?.summary ?? '', /, with owner root:root to 4242:root$/)
+    assert.match(unnamed[0]?.after ?? '', /^file 0644 4242:root /)
+    // A name the target has stays as the twin wrote it (its id is the target's).
+    const known = diff(state(file('/etc/a', 'x\n', { owner: 'www', uid: 48, group: 'root', gid: 0 })), state(file('/etc/a', 'x\n')))
+    assert.deepEqual(known.map((c) => [c.summary, c.data]), [['Change owner of /etc/a from root:root to www:root', { action: 'chown', path: '/etc/a', uid: 33, gid: 0 }]])
+  })
+
   it('changes only the mode, or only the owner, as chmod or chown', () => {
     const modeOnly = diff(state(file('/etc/a', 'x\n', { mode: '0600' })), state(file('/etc/a', 'x\n')))
     assert.deepEqual(modeOnly.map((c) => c.data), [{ action: 'chmod', path: '/etc/a', mode: 0o600 }])
