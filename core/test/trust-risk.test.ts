@@ -307,4 +307,29 @@ describe('trust risk: one rule for changes that are root or trust', () => {
     const hidden: Change = { id: 'autostart:disable:x', provider: 'autostart', category: 'startup', operation: 'disable', resource: '/home/ann/.config/autostart/x.desktop', summary: '', risk: 'medium', data: { path: '/home/ann/.config/autostart/x.desktop', content: '[Desktop Entry]\nHidden=true\n', mode: '0644' } }
     assert.equal(trustReason(hidden, new Set(), admins), undefined)
   })
+
+  // Session 45: a mode or owner change alone in those places was low risk: the rule asked only writes.
+  it("names a startup place of a user who may sudo opened to other users by a mode or owner change alone: every user's write, another group's, another owner; not the user's own group, a tightened mode, or another user's home", () => {
+    const admins = [{ user: 'ann', home: '/home/ann', why: 'in group sudo' }]
+    const meta = (path: string, data: Record<string, unknown>, before: string | undefined, after: string): Change => ({ ...change(path, data), before, after })
+    const opened: Array<[Change, RegExp]> = [
+      [meta('/home/ann/.bashrc', { action: 'chmod', mode: 0o666 }, 'file 0644 ann:ann 12 bytes', 'file 0666 ann:ann 12 bytes'), /^ann may become root \(in group sudo\): a startup file or folder of their home opened for writing by every user, .*next sudo/],
+      [meta('/home/ann/.profile', { action: 'chown', uid: 1001, gid: 1000 }, 'file 0644 ann:ann 11 bytes', 'file 0644 bob:ann 11 bytes'), /: a startup file or folder of their home given to bob, /],
+      [meta('/home/ann/.config', { action: 'chmod', mode: 0o777 }, 'directory 0755 ann:ann', 'directory 0777 ann:ann'), /opened for writing by every user/],
+      [meta('/home/ann', { action: 'attributes', mode: 0o775, uid: 1000, gid: 100 }, 'directory 0755 ann:ann', 'directory 0775 ann:users'), /: their home folder opened for writing by the group users, /],
+      [meta('/home/ann/.local/bin', { action: 'mkdir', mode: 0o755, uid: 4242, gid: 1000 }, undefined, 'directory 0755 4242:ann'), /: a program folder of their PATH or a program in it given to uid 4242, /],
+      [{ ...meta('/home/ann/.config/autostart/x.desktop', {}, 'enabled, 0644 ann:ann', 'enabled, 0644 ann:ann'), provider: 'autostart', data: { path: '/home/ann/.config/autostart/x.desktop', action: 'chown', owner: 'bob', group: 'ann' } }, /given to bob/],
+    ]
+    for (const [c, reason] of opened) assert.match(trustReason(c, new Set(), admins) ?? '', reason, c.resource)
+    const not: Change[] = [
+      meta('/home/ann/.bashrc', { action: 'chmod', mode: 0o664 }, 'file 0644 ann:ann 12 bytes', 'file 0664 ann:ann 12 bytes'),
+      meta('/home/ann/.bashrc', { action: 'chmod', mode: 0o600 }, 'file 0666 ann:ann 12 bytes', 'file 0600 ann:ann 12 bytes'),
+      meta('/home/ann/.bashrc', { action: 'chown', uid: 0, gid: 0 }, 'file 0644 ann:ann 12 bytes', 'file 0644 root:root 12 bytes'),
+      meta('/home/ann/.cache/x', { action: 'chmod', mode: 0o666 }, 'file 0644 ann:ann 1 bytes', 'file 0666 ann:ann 1 bytes'),
+      meta('/home/ann/notes.txt', { action: 'chmod', mode: 0o666 }, 'file 0644 ann:ann 1 bytes', 'file 0666 ann:ann 1 bytes'),
+      meta('/home/bob/.bashrc', { action: 'chmod', mode: 0o666 }, 'file 0644 bob:bob 1 bytes', 'file 0666 bob:bob 1 bytes'),
+    ]
+    for (const c of not) assert.equal(trustReason(c, new Set(), admins), undefined, `${c.resource} ${c.after}`)
+    assert.equal(trustReason(opened[0]?.[0] as Change), undefined, 'no one may sudo: not named by this rule')
+  })
 })

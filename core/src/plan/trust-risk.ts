@@ -57,9 +57,10 @@ function adminReason(change: Change, admins: readonly AdminUser[]): string | und
   const data = (change.data ?? {}) as { action?: unknown; path?: unknown; content?: unknown; mode?: unknown }
   const action = typeof data.action === 'string' ? data.action : typeof data.content === 'string' ? 'write' : undefined
   const mode = typeof data.mode === 'number' ? data.mode : typeof data.mode === 'string' && /^[0-7]{3,4}$/.test(data.mode) ? parseInt(data.mode, 8) : undefined
+  const path = typeof data.path === 'string' ? data.path : change.resource
+  if (action === 'chmod' || action === 'chown' || action === 'attributes' || action === 'mkdir') return adminPlaceOpened(change, action, path, mode, admins)
   if (action !== 'write' && action !== 'symlink') return undefined
   if (change.provider === 'autostart' && change.operation === 'disable') return undefined
-  const path = typeof data.path === 'string' ? data.path : change.resource
   for (const admin of admins) {
     let what: string | undefined
     if (path === `/var/spool/cron/crontabs/${admin.user}`) what = 'their crontab: its jobs run as them'
@@ -69,6 +70,38 @@ function adminReason(change: Change, admins: readonly AdminUser[]): string | und
       else if (/^\.(?!cache(\/|$))/.test(inHome)) what = 'a startup file of their home: their shells, desktop and tools run what it says (aliases, PATH, autostart, user units)'
     }
     if (what !== undefined) return `${admin.user} may become root (${admin.why}): ${what}, so code run as ${admin.user} can take root at their next sudo (an \`alias sudo=…\` takes the password)`
+  }
+  return undefined
+}
+
+/**
+ * Session 45: the same places opened to other users by a mode or owner change alone (chmod, chown,
+ * attributes, a folder made): a startup file or program of the home, a dot-folder or ~/bin on the
+ * way to one, or the home itself, given group or other write it lacked (group write of the user's
+ * own group, or root's, opens nothing), or given to another user than its own and root. Whoever
+ * can then write there runs code as that user, and so takes root at their next sudo. Before, a
+ * pulled manifest's `/home/ann/.bashrc` 0666, `~/.profile` given to bob and `~/.config` 0777 of a
+ * user in group sudo were three low-risk changes `apply --yes` made (openedToOthers judges only
+ * root's own folders, and the rule above only what a write puts there).
+ */
+function adminPlaceOpened(change: Change, action: string, path: string, mode: number | undefined, admins: readonly AdminUser[]): string | undefined {
+  const was = /^\S+ ([0-7]{3,4}) ([^:\s]+):(\S+)/.exec(change.before ?? '')
+  const now = /^\S+ ([0-7]{3,4}) ([^:\s]+):(\S+)/.exec(change.after ?? '')
+  const wasMode = was?.[1] === undefined ? 0 : parseInt(was[1], 8)
+  const data = (change.data ?? {}) as { owner?: unknown; group?: unknown }
+  const owner = typeof data.owner === 'string' ? data.owner : now?.[2]
+  const group = typeof data.group === 'string' ? data.group : now?.[3]
+  for (const admin of admins) {
+    if (admin.home === '' || (path !== admin.home && !path.startsWith(`${admin.home}/`))) continue
+    const inHome = path.slice(admin.home.length + 1)
+    if (inHome !== '' && !/^(bin|\.local\/bin)(\/[^/]+)?$/.test(inHome) && !/^\.(?!cache(\/|$))/.test(inHome) && inHome !== '.local') continue
+    const what = inHome === '' ? 'their home folder' : /^(bin|\.local\/bin)(\/|$)|^\.local$/.test(inHome) ? 'a program folder of their PATH or a program in it' : 'a startup file or folder of their home'
+    let how: string | undefined
+    const write = action === 'chown' || mode === undefined ? 0 : mode & 0o022 & ~wasMode
+    if ((write & 0o002) !== 0) how = 'opened for writing by every user'
+    else if ((write & 0o020) !== 0 && group !== undefined && group !== admin.user && group !== 'root' && group !== '0') how = `opened for writing by the group ${group}`
+    else if (action !== 'chmod' && owner !== undefined && owner !== admin.user && owner !== 'root' && owner !== '0' && owner !== was?.[2]) how = `given to ${/^\d+$/.test(owner) ? `uid ${owner}` : owner}`
+    if (how !== undefined) return `${admin.user} may become root (${admin.why}): ${what} ${how}, who can then run code as ${admin.user} and take root at their next sudo`
   }
   return undefined
 }
