@@ -343,6 +343,24 @@ describe('hostile twin corpus: the twin is untrusted input', function () {
     })
   }
 
+  // Session 45: sizes were the last tree's check only; a commit before it could hold any blob, which
+  // history and show then read whole (700 MB: show took 2.9 GB and blamed the apt provider).
+  it('pull refuses a mirror history whose earlier commit holds a file over 64 MiB that the last commit takes out again: TWIN_UNSAFE naming it, before the working twin moves', async () => {
+    const { MAX_TWIN_FILE_BYTES } = await import('../../core/src/twin/twin-files.js')
+    serve((c) => {
+      const big = git(c, ['hash-object', '-w', '--stdin'], Buffer.alloc(MAX_TWIN_FILE_BYTES + 1, 0x20)).trim()
+      const tree = git(c, ['rev-parse', 'HEAD^{tree}']).trim()
+      commitTree(c, `100644 blob ${big}\tbig.json`)
+      git(c, ['update-ref', 'HEAD', git(c, ['commit-tree', tree, '-p', 'HEAD', '-m', 'taken out again']).trim()])
+    })
+    const before = git(rig.twin, ['rev-parse', 'HEAD'])
+    const refused = await (await rig.container()).resolve(RemoteService).pull().then(() => undefined, (e: Error & { code?: string }) => e)
+    assert.equal(refused?.code, 'TWIN_UNSAFE', String(refused))
+    assert.match(refused?.message ?? '', /big\.json \(larger than 67108864 bytes\)/)
+    assert.equal(git(rig.twin, ['rev-parse', 'HEAD']), before)
+    assert.equal(git(rig.twin, ['status', '--porcelain', '--ignored']), '')
+  })
+
   // Session 42: a snapshot mirrors a machine file whose name holds a control character (a user's
   // ~/.config/$'a\nb' is mirrored by default); once pushed, every later pull was refused whole
   // for that unchanged entry. What the mirror brings is still judged: a change to that file is not.

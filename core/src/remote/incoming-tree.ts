@@ -215,22 +215,38 @@ export async function refuseOverLimit(dir: string, commit: string, ask: OverLimi
 
 /**
  * The entries the commits between `from` (the twin's HEAD; none: all) and `commit` add or change
- * that TwinSync refuses by name or mode: history, show and revert read those commits too, not
- * only the last tree. Sizes are the last tree's check.
+ * that TwinSync refuses by name, mode or size: history, show and revert read those commits too,
+ * not only the last tree. Session 45: sizes too (one `git cat-file --batch-check` of the blobs
+ * those commits bring, their headers only). Before, only the last tree's were asked: a mirror
+ * commit holding a 700 MB system/packages/apt.json (700 KB deflated) and one taking it out again
+ * pulled, and `show` of the first took 2.9 GB and then blamed the apt provider ("Cannot create a
+ * string longer than 0x1fffffe8 characters … a fault in the apt provider, not in TwinSync").
  */
 export async function findUnsafeInHistory(dir: string, commit: string, from: string | null, machineNames = false): Promise<UnsafeEntry[]> {
   const out = await runGit(dir, ['log', '-z', '--raw', '--no-renames', '--no-abbrev', '--diff-merges=first-parent', '--format=', commit, ...(from === null ? [] : ['--not', from])])
   const tokens = out.split('\0')
   const unsafe = new Map<string, UnsafeEntry>()
+  /** The blobs the commits bring, by id: a path of each (sizes are asked once, below). */
+  const blobs = new Map<string, { path: string; mode: string }>()
   // ":old-mode new-mode old-sha new-sha status", then the path.
   for (let i = 0; i + 1 < tokens.length; i++) {
     const meta = (tokens[i] ?? '').replace(/^\n+/, '')
     if (!meta.startsWith(':')) continue
-    const [, mode = '', , , status = ''] = meta.slice(1).split(' ')
+    const [, mode = '', , sha = '', status = ''] = meta.slice(1).split(' ')
     const path = tokens[++i] ?? ''
     if (status === 'D') continue
     const reason = entryProblem(path, mode, mode === '160000' ? 'commit' : 'blob', '-', machineNames)
     if (reason !== undefined) unsafe.set(path, { path: JSON.stringify(path).slice(1, -1), mode, reason })
+    else if ((mode === '100644' || mode === '100755') && !blobs.has(sha)) blobs.set(sha, { path, mode })
+  }
+  if (blobs.size > 0) {
+    const sizes = await runGitBytes(dir, ['cat-file', '--batch-check=%(objectname) %(objectsize)'], { input: `${[...blobs.keys()].join('\n')}\n` })
+    for (const line of sizes.toString('utf8').split('\n')) {
+      const [sha = '', size = ''] = line.split(' ')
+      const blob = blobs.get(sha)
+      const reason = blob === undefined ? undefined : entryProblem(blob.path, blob.mode, 'blob', size, machineNames)
+      if (blob !== undefined && reason !== undefined && !unsafe.has(blob.path)) unsafe.set(blob.path, { path: JSON.stringify(blob.path).slice(1, -1), mode: blob.mode, reason })
+    }
   }
   return [...unsafe.values()]
 }
