@@ -48,7 +48,7 @@ function fileChange(provider: string, path: string, desired: LiveFile | undefine
     category: 'startup',
     operation,
     resource: path,
-    summary: summaryOf(operation, path, desired),
+    summary: summaryOf(operation, path, desired, actual),
     before: describe(path, actual),
     after: describe(path, desired),
     ...(diff === undefined ? {} : { diff }),
@@ -74,7 +74,13 @@ function operationOf(path: string, d: LiveFile | undefined, a: LiveFile | undefi
   return undefined
 }
 
-function summaryOf(operation: AutostartOperation, path: string, d: LiveFile | undefined): string {
+/**
+ * What the change does, in words. A chmod also changes the owner when that differs too (one
+ * write or chmod and chown, apply.ts): said (session 45: a pulled autostart.json that gave bob's
+ * entry to ann with mode 0666 read "set the mode of … to 0666"), and rc.local is "made
+ * executable" only when it was not (0755 to 0757 read "make /etc/rc.local executable").
+ */
+function summaryOf(operation: AutostartOperation, path: string, d: LiveFile | undefined, a: LiveFile | undefined): string {
   switch (operation) {
     case 'create':
       return `create ${path}`
@@ -88,7 +94,9 @@ function summaryOf(operation: AutostartOperation, path: string, d: LiveFile | un
       return `change ${path}`
     case 'chmod': {
       const executable = (parseMode(d?.mode ?? '0644') & 0o111) !== 0
-      return path.endsWith('.desktop') ? `set the mode of ${path} to ${d?.mode}` : `make ${path} ${executable ? 'executable' : 'not executable'} (mode ${d?.mode})`
+      const was = a === undefined ? undefined : (parseMode(a.mode) & 0o111) !== 0
+      const owner = d !== undefined && a !== undefined && (d.owner !== a.owner || d.group !== a.group) ? `, and its owner to ${d.owner}:${d.group}` : ''
+      return path.endsWith('.desktop') || was === executable ? `set the mode of ${path} to ${d?.mode}${owner}` : `make ${path} ${executable ? 'executable' : 'not executable'} (mode ${d?.mode})${owner}`
     }
     case 'chown':
       return `set the owner of ${path} to ${d?.owner}:${d?.group}`

@@ -240,6 +240,19 @@ describe('AutostartProvider', () => {
       assert.equal((changes[0]?.data as { mode: string }).mode, '0755')
     })
 
+    // Session 45: a chmod that also gives the file another owner said only the mode, and rc.local
+    // already executable was "made executable" by a mode that only opened it to every user.
+    it('says an owner the change also sets, and makes rc.local "executable" only when it was not', async () => {
+      const changes = await plan((_twin, json) => {
+        const entry = json.autostart.entries.find((e) => e.path === '/home/ann/.config/autostart/notes.desktop')
+        if (entry !== undefined) Object.assign(entry, { mode: '0666', owner: 'bobby', group: 'bobby' })
+      })
+      assert.deepEqual(changes.map((c) => [c.id, c.summary]), [['autostart:chmod:/home/ann/.config/autostart/notes.desktop', 'set the mode of /home/ann/.config/autostart/notes.desktop to 0666, and its owner to bobby:bobby']])
+      await chmod(join(root, 'etc/rc.local'), 0o755)
+      const opened = await plan((_twin, json) => Object.assign(json.rcLocal, { mode: '0757', owner: 'ann' }))
+      assert.deepEqual(opened.map((c) => [c.id, c.summary]), [['autostart:chmod:/etc/rc.local', 'set the mode of /etc/rc.local to 0757, and its owner to ann:root']])
+    })
+
     it('lets executable in rc-local.json win over the execute bits of mode, with a warning', async () => {
       const { changes, loadDiagnostics } = await planWithState((_twin, json) => {
         json.rcLocal.mode = '0700'
