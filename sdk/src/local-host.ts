@@ -242,7 +242,7 @@ export class LocalHost implements HostPort {
   async query(command: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
     if (options.input !== undefined || options.timeoutMs !== undefined || options.signal !== undefined) return this.exec(command, args, options)
     const { file, argv, inChroot } = this.argvOf(command, args, options)
-    const result = await plainQuery(file, argv, { env: { PATH: SAFE_PATH, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8', ...options.env }, ...(options.cwd === undefined ? {} : { cwd: options.cwd }) })
+    const result = await plainQuery(file, argv, { env: { PATH: SAFE_PATH, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8', ...options.env }, ...this.cwdOf(options) })
     this.checkFound(command, inChroot, result.notFound, result.exitCode, result.stderr)
     return { command, args: [...args], exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr, timedOut: false }
   }
@@ -252,7 +252,7 @@ export class LocalHost implements HostPort {
     if (options.sandbox === true && options.inTarget === true) return this.execSandboxed(command, args, options)
     const { file, argv, inChroot } = this.argvOf(command, args, options)
     const { execa } = await import('execa')
-    const result = await execa(file, argv, { ...spawnOptions(options), ...(options.cwd === undefined ? {} : { cwd: options.cwd }) })
+    const result = await execa(file, argv, { ...spawnOptions(options), ...this.cwdOf(options) })
     const stderr = String(result.stderr ?? '')
     this.checkFound(command, inChroot, (result as { code?: string }).code === 'ENOENT', result.exitCode, stderr)
     if (options.signal?.aborted) throw new TwinSyncError('ABORTED', `Cancelled while running ${command}`)
@@ -307,6 +307,19 @@ export class LocalHost implements HostPort {
         // left for a later run's sweep (sweepScratch)
       }
     }
+  }
+
+  /**
+   * The folder a program starts in: the one asked; for one in the live target, `/` (chroot starts
+   * one under a root in its own `/`); else TwinSync's own. Session 45:
+   * a program in the live target started in the folder TwinSync was run from, so a `plans/`
+   * command's relative path (`run: [sh, scripts/x.sh]`, `rm -rf cache`) named a file of wherever
+   * the person typed `twinsync apply` (the twin itself when run from there, whose scripts/ a mirror
+   * writes and no plan shows), and another one than `rehearse` ran in its chroot's `/`.
+   */
+  private cwdOf(options: ExecOptions): { cwd?: string } {
+    if (options.cwd !== undefined) return { cwd: options.cwd }
+    return options.inTarget === true && this.live ? { cwd: '/' } : {}
   }
 
   /** The program and its arguments as spawned: through chroot for one in the target under a root. */

@@ -525,3 +525,34 @@ describe('LocalHost: a reading program without execa (plain-query.ts)', () => {
     assert.match(JSON.stringify(run('exec', true)[0]), /execa loaded/, 'the hook refuses execa')
   })
 })
+
+// Session 45: a program in the live target started in the folder TwinSync was run from, so a
+// plans/ command's relative path named a file of wherever the person typed `twinsync apply` (the
+// twin itself, when run from there), and another one than the rehearsal's chroot ran.
+describe("LocalHost: a program in the target starts in the target's /", () => {
+  let dir: string
+  let was: string
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'twinsync-cwd-'))
+    was = process.cwd()
+    process.chdir(dir)
+  })
+  after(async () => {
+    process.chdir(was)
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  it('in the live target: / whatever folder TwinSync runs in (exec and query alike); a folder asked is kept; on the host: its own', async () => {
+    const live = new LocalHost('/')
+    for (const call of ['exec', 'query'] as const) {
+      assert.equal((await live[call]('pwd', [], { inTarget: true })).stdout, '/\n', call)
+      assert.equal((await live[call]('pwd', [], { inTarget: true, cwd: '/tmp' })).stdout, '/tmp\n', `${call}: a folder asked is kept`)
+      assert.equal((await live[call]('pwd', [])).stdout, `${await realCwd()}\n`, `${call}: on the host, its own`)
+    }
+  })
+})
+
+async function realCwd(): Promise<string> {
+  const { realpath } = await import('node:fs/promises')
+  return realpath(process.cwd())
+}
