@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert'
 import { MemoryTwin, isTwinSyncError } from '@twinsync/sdk'
 import { commandLine, quoteArg, visibleText } from '../src/plan/command-text.js'
-import { COMMANDS_LEDGER, parseInstructionFile, readInstructions, type CommandChangeData } from '../src/plan/plan-instructions.js'
+import { COMMANDS_LEDGER, parseInstructionFile, readInstructions, twinOnTarget, type CommandChangeData } from '../src/plan/plan-instructions.js'
 
 const refused = (code: string, pattern: RegExp) => (e: unknown) => isTwinSyncError(e) && e.code === code && pattern.test(e.message)
 
@@ -32,6 +32,35 @@ describe('plans/*.yaml instructions', () => {
     assert.equal(change?.summary, `run rm -rf '/var/tmp/some cache' 'it'\\''s' $'a\\nb' $'\\e[2Kok'`)
     assert.deepEqual((change?.data as CommandChangeData).argv, ['rm', '-rf', '/var/tmp/some cache', "it's", 'a\nb', '\x1b[2Kok'])
     assert.equal((change?.data as CommandChangeData).description, 'Harmless cleanup')
+  })
+
+  // Session 45: the plan showed the path of a twin file a command ran, never its content.
+  it('refuses a command naming a file of the twin repository (an argument, relative from /, inside an option or a shell line, a script\'s #! line) when the twin lies in the target: PLAN_INVALID naming the action', async () => {
+    const twinDir = '/var/lib/twinsync/twin'
+    const named: Array<[string, RegExp]> = [
+      ['  - run: [sh, /var/lib/twinsync/twin/scripts/x.sh]\n', /actions\[0\]": it names \/var\/lib\/twinsync\/twin\/scripts\/x\.sh, a file of the twin repository/],
+      ['  - run: [/var/lib/twinsync/twin/filesystem/usr/local/bin/tool]\n', /it names \/var\/lib/],
+      ['  - run: [sh, var/lib/twinsync//twin/./scripts/x.sh]\n', /it names var\/lib/],
+      ['  - run: [sh, -c, ". /var/lib/twinsync/twin/scripts/env; true"]\n', /it names \. \/var/],
+      ['  - run: [python3, --file=/var/lib/twinsync/twin/x.py]\n', /--file=/],
+      ['  - script: ok.sh\n    args: [/var/lib/twinsync/twin/scripts/data]\n', /it names \/var\/lib\/twinsync\/twin\/scripts\/data/],
+      ['  - script: interp.sh\n', /its script's #! line names \/var\/lib\/twinsync\/twin\/scripts\/interp/],
+    ]
+    for (const [action, message] of named) {
+      const twin = new MemoryTwin([
+        { path: 'plans/a.yaml', content: `actions:\n${action}` },
+        { path: 'scripts/ok.sh', content: '#!/bin/sh\ntrue\n' },
+        { path: 'scripts/interp.sh', content: '#!/var/lib/twinsync/twin/scripts/interp -x\nanything\n' },
+      ])
+      await assert.rejects(readInstructions(twin, twin, [twinDir]), refused('PLAN_INVALID', message), action)
+      // Without a twin in the target (its folder elsewhere), the same plan is read as before.
+      assert.equal((await readInstructions(twin)).length, 1, action)
+    }
+    const fine = new MemoryTwin([{ path: 'plans/a.yaml', content: 'actions:\n  - run: [ls, /var/lib/twinsync, /var/lib/twinsync/twin-old/x]\n  - script: ok.sh\n' }, { path: 'scripts/ok.sh', content: '#!/bin/sh\ntrue\n' }])
+    assert.equal((await readInstructions(fine, fine, [twinDir])).length, 2, 'a neighbour of the folder is no file of it')
+    assert.deepEqual(twinOnTarget('/', '/var/lib/twinsync/twin'), ['/var/lib/twinsync/twin'])
+    assert.deepEqual(twinOnTarget('/mnt/img', '/mnt/img/srv/twin'), ['/srv/twin'])
+    assert.deepEqual(twinOnTarget('/mnt/img', '/srv/twin'), [])
   })
 
   it('spells out what a terminal would hide, in arguments and script text', () => {

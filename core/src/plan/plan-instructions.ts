@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto'
+import { realpathSync } from 'node:fs'
+import { posix, resolve } from 'node:path'
 import type { Change, Diagnostic, TwinReader } from '@twinsync/sdk'
 import { TwinSyncError, lazySchema, stableStringify, warningDiagnostic } from '@twinsync/sdk/light'
 import Type from 'typebox'
@@ -54,7 +56,7 @@ export const COMMANDS_LEDGER = 'system/journal/commands.json'
  * from: a plan of an older snapshot (a saved plan applied again, its basis) carries that
  * snapshot's record, without what ran since (before session 17 it ran them again).
  */
-export async function readInstructions(twin: TwinReader, ran: Pick<TwinReader, 'readText'> = twin): Promise<Change[]> {
+export async function readInstructions(twin: TwinReader, ran: Pick<TwinReader, 'readText'> = twin, twinOnTarget: readonly string[] = []): Promise<Change[]> {
   const ledger = await readCommandsLedger(ran)
   const changes: Change[] = []
   for (const file of await twin.list('plans/')) {
@@ -62,6 +64,7 @@ export async function readInstructions(twin: TwinReader, ran: Pick<TwinReader, '
     const parsed = await parseInstructionFile(file, (await twin.readText(file)) ?? '')
     for (const [index, action] of parsed.actions.entries()) {
       const change = await toChange(twin, file, index, action)
+      refuseTwinFile(change, file, index, twinOnTarget)
       const data = change.data as CommandChangeData
       if (data.once && ledger[data.key] !== undefined) continue
       changes.push(change)
@@ -239,6 +242,51 @@ async function toChange(twin: TwinReader, file: string, index: number, action: A
     after: text,
     data,
   }
+}
+
+/**
+ * The twin repository's folder as machine paths of the target (planner: where the run's twin lies
+ * under its root, as given and as resolved), or none when it lies outside the target.
+ */
+export function twinOnTarget(root: string, twinDir: string): string[] {
+  const base = resolve(root)
+  const out = new Set<string>()
+  for (const dir of [resolve(twinDir), realOrSame(twinDir)]) {
+    if (base === '/') out.add(dir)
+    else if (dir.startsWith(`${base}/`)) out.add(dir.slice(base.length))
+  }
+  return [...out].filter((d) => d !== '/')
+}
+
+function realOrSame(dir: string): string {
+  try {
+    return realpathSync(dir)
+  } catch {
+    return resolve(dir)
+  }
+}
+
+/**
+ * What is approved is what runs (session 45): a command that names a file of the twin repository
+ * (an argument, or a script's `#!` line) runs what the twin holds when it runs, which the plan
+ * never shows and a mirror writes: `run: [sh, /var/lib/twinsync/twin/scripts/x.sh]` showed the
+ * path, and a reviewed script starting `#!/var/lib/twinsync/twin/scripts/interp` ran that file's
+ * text on its own. Refused (PLAN_INVALID naming the action): `script:` copies a script's content
+ * into the plan. An argument is taken whole as a path from the target's `/` (where commands
+ * start), and also as text holding the folder (`--file=/…`, a `sh -c` line).
+ */
+function refuseTwinFile(change: Change, file: string, index: number, twin: readonly string[]): void {
+  if (twin.length === 0) return
+  const data = change.data as CommandChangeData
+  const shebang = data.script === undefined ? [] : (/^#!(.*)/.exec(data.script.text)?.[1] ?? '').trim().split(/\s+/).filter(Boolean)
+  const words = [...(data.kind === 'script' ? data.argv.slice(1) : data.argv), ...shebang]
+  const named = words.find((word) => twin.some((dir) => {
+    const asPath = posix.resolve('/', word)
+    return asPath === dir || asPath.startsWith(`${dir}/`) || word.includes(`${dir}/`)
+  }))
+  if (named === undefined) return
+  const where = shebang.includes(named) ? `its script's #! line names ${named}` : `it names ${named}`
+  throw planInvalid(file, undefined, `actions[${index}]`, `${where}, a file of the twin repository (${twin[0]}): a mirror writes what it holds, and the plan does not show it, so what runs would not be what was approved. Put the script in scripts/ and name it with \`script:\` (its content is copied into the plan, shown, and that is what runs), or name a program of the machine outside the twin`)
 }
 
 function describedAs(action: Action): { description?: string } {

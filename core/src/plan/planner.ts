@@ -26,7 +26,7 @@ import { PendingChecks } from '../apply/pending-checks.js'
 import { unfinishedApplyNotices } from '../apply/unfinished-apply.js'
 import { changeFingerprint } from './change-fingerprint.js'
 import { buildPlanGraph } from './plan-graph.js'
-import { ranBeforeNotes, readInstructions } from './plan-instructions.js'
+import { ranBeforeNotes, readInstructions, twinOnTarget } from './plan-instructions.js'
 import { heldBackWarning, runsRedaction } from './redacted-commands.js'
 import { COMMANDS } from './commands-domain.js'
 import { observedOnly } from './observed-drift.js'
@@ -221,7 +221,7 @@ export class Planner {
       appendAll(diagnostics, await compiledNotes(this.contexts.host, configChecks, changes))
       appendAll(diagnostics, readOnly.swallowed(diagnostics))
       if (wants(options.only, COMMANDS)) {
-        const read = await readInstructions(reader, this.twin)
+        const read = await readInstructions(reader, this.twin, twinOnTarget(this.contexts.host.root, this.twin.dir))
         // A command or script holding `<redacted>` would run the marker: left out and said so
         // (redacted-commands.ts, the rule `status` lists it pending by), as a provider's change that would write the marker is.
         const instructions = read.filter((c) => !runsRedaction(c))
