@@ -361,6 +361,24 @@ describe('hostile twin corpus: the twin is untrusted input', function () {
     assert.equal(git(rig.twin, ['status', '--porcelain', '--ignored']), '')
   })
 
+  // Session 45: a commit's message was read whole by every command after the pull (600 MB: status
+  // 7 s and 0.6 GB, history GIT_FAILED for good).
+  it('pull refuses a mirror commit whose message is over 1 MiB: TWIN_UNSAFE naming its size, before the working twin moves', async () => {
+    serve((c) => {
+      const tree = git(c, ['rev-parse', 'HEAD^{tree}']).trim()
+      const big = join(rig.dir, 'message.txt')
+      writeFileSync(big, `deploy\n\n${'x'.repeat(1024 * 1024)}\n`)
+      git(c, ['update-ref', 'HEAD', git(c, ['commit-tree', tree, '-p', 'HEAD', '-F', big]).trim()])
+      git(c, ['update-ref', 'HEAD', git(c, ['commit-tree', tree, '-p', 'HEAD', '-m', 'small on top']).trim()])
+    })
+    const before = git(rig.twin, ['rev-parse', 'HEAD'])
+    const refused = await (await rig.container()).resolve(RemoteService).pull().then(() => undefined, (e: Error & { code?: string }) => e)
+    assert.equal(refused?.code, 'TWIN_UNSAFE', String(refused))
+    assert.match(refused?.message ?? '', /^Not pulled: a commit on the mirror [0-9a-f]{12} is 1,048,[0-9]{3} bytes \(its message\), more than the 1,048,576 TwinSync takes from a mirror$/)
+    assert.equal(git(rig.twin, ['rev-parse', 'HEAD']), before)
+    assert.equal(git(rig.twin, ['status', '--porcelain', '--ignored']), '')
+  })
+
   // Session 42: a snapshot mirrors a machine file whose name holds a control character (a user's
   // ~/.config/$'a\nb' is mirrored by default); once pushed, every later pull was refused whole
   // for that unchanged entry. What the mirror brings is still judged: a change to that file is not.

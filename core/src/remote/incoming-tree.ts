@@ -46,12 +46,34 @@ export interface MirrorSteps {
 export const MAX_INCOMING_FILES = 500_000
 
 /**
- * TWIN_UNSAFE when a commit the pull brings (`commit` and those between it and `from`) has a
- * tree of more than MAX_INCOMING_FILES files, or folders nested deeper than a path can be: before
+ * The largest commit object a pull takes (its headers and message), in bytes. TwinSync's own
+ * messages are a few lines (a snapshot's diary line, its kept records); a person's commit on the
+ * mirror is text to read. Session 45: a mirror commit with a 600 MB message (8 MB on the wire)
+ * pulled in 68 s and 1.2 GB, and after it every command read HEAD's message (status 7 s and 0.6 GB,
+ * plan 1.2 GB) and `history` failed for good with GIT_FAILED ("Cannot create a string longer than
+ * 0x1fffffe8 characters", next step "fix what git reports").
+ */
+export const MAX_INCOMING_COMMIT_BYTES = 1024 * 1024
+
+/**
+ * TWIN_UNSAFE when a commit the pull brings (`commit` and those between it and `from`) is larger
+ * than MAX_INCOMING_COMMIT_BYTES (its headers' size, asked of git, never read), or has a tree of
+ * more than MAX_INCOMING_FILES files, or folders nested deeper than a path can be: before
  * anything lists them.
  */
 async function refuseTreeBombs(dir: string, commit: string, from: string | null, steps: MirrorSteps): Promise<void> {
   const commits = (await runGit(dir, ['log', '-z', '--format=%H %T', commit, ...(from === null ? [] : ['--not', from])])).split('\0').filter((l) => l !== '')
+  if (commits.length > 0) {
+    const sizes = await runGitBytes(dir, ['cat-file', '--batch-check=%(objectname) %(objectsize)'], { input: `${commits.map((l) => l.trim().split(' ')[0]).join('\n')}\n` })
+    for (const line of sizes.toString('utf8').split('\n')) {
+      const [id = '', size = ''] = line.split(' ')
+      if (!(Number(size) > MAX_INCOMING_COMMIT_BYTES)) continue
+      throw new TwinSyncError('TWIN_UNSAFE', `Not pulled: ${id === commit ? "the mirror's commit" : 'a commit on the mirror'} ${id.slice(0, 12)} is ${Number(size).toLocaleString('en')} bytes (its message), more than the ${MAX_INCOMING_COMMIT_BYTES.toLocaleString('en')} TwinSync takes from a mirror`, {
+        nextStep: `Nothing here was changed. Put this twin's history back on the mirror (\`${steps.forcePush}\`), or rewrite the mirror's history without that commit, then \`${steps.pull}\` again.`,
+        details: { commit: id, size: Number(size), limit: MAX_INCOMING_COMMIT_BYTES },
+      })
+    }
+  }
   const reader = new BatchReader(dir)
   const counted = new Map<string, number>()
   try {
