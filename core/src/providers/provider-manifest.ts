@@ -58,12 +58,7 @@ export async function missingProviders(
 ): Promise<Diagnostic[]> {
   const orphans = (await twin.list('system/')).filter((p) => (among === undefined || among.has(p)) && !CORE_PATHS.some((c) => p.startsWith(c)) && ownerOfTwinPath(p, providers, claims) === undefined && !providers.some((pr) => pr.inputPaths?.includes(p)))
   if (orphans.length === 0) return []
-  let recorded: ManifestEntry[] = []
-  try {
-    recorded = (JSON.parse((await twin.readText(MANIFEST_PATH)) ?? '{}') as { providers?: ManifestEntry[] }).providers ?? []
-  } catch {
-    recorded = []
-  }
+  const recorded = manifestEntries(await twin.readText(MANIFEST_PATH))
   const byWriter = new Map<string, { entry: ManifestEntry | undefined; paths: string[] }>()
   for (const path of orphans) {
     const entry = recorded.find((r) => r.twinPaths.some((t) => (t.endsWith('/') ? path.startsWith(t) : path === t)))
@@ -103,11 +98,25 @@ export async function missingProviders(
 export async function recordedManifest(dir: string, commit: string | undefined): Promise<readonly ManifestEntry[]> {
   if (commit === undefined) return []
   const shown = await tryGit(dir, ['cat-file', 'blob', `${commit}:${MANIFEST_PATH}`])
-  if (!shown.ok) return []
+  return shown.ok ? manifestEntries(shown.output) : []
+}
+
+/**
+ * The entries of a providers.json text that have the shape TwinSync writes; none when it is no
+ * such JSON. The twin's own copy is untrusted (a mirror writes it): session 45, a pulled
+ * `{"providers":[{"name":"x"}]}` beside a document no installed provider reads made plan and
+ * status end in an internal error ("Cannot read properties of undefined (reading 'some')", exit 1).
+ */
+export function manifestEntries(text: string | undefined): ManifestEntry[] {
+  let providers: unknown
   try {
-    const providers = (JSON.parse(shown.output) as { providers?: unknown }).providers
-    return Array.isArray(providers) ? providers.filter((p): p is ManifestEntry => typeof p?.name === 'string' && typeof p.source === 'string' && typeof p.version === 'string') : []
+    providers = (JSON.parse(text ?? '{}') as { providers?: unknown } | null)?.providers
   } catch {
     return []
   }
+  if (!Array.isArray(providers)) return []
+  return providers.filter((p: unknown): p is ManifestEntry => {
+    const e = p as Partial<Record<keyof ManifestEntry, unknown>> | null
+    return typeof e === 'object' && e !== null && typeof e.name === 'string' && typeof e.source === 'string' && typeof e.version === 'string' && Array.isArray(e.twinPaths) && e.twinPaths.every((t) => typeof t === 'string')
+  })
 }
