@@ -308,6 +308,22 @@ describe('trust risk: one rule for changes that are root or trust', () => {
     assert.equal(trustReason(hidden, new Set(), admins), undefined)
   })
 
+  // Session 45: an ACL naming another user or group was a medium "set system.posix_acl_access".
+  it('names an ACL that lets another user or group write under root\'s folders, or read a secret file, through the mask; not one the mask holds back, nor the owner\'s own entries', () => {
+    const acl = (...entries: Array<[number, number, number?]>) => `0s${Buffer.concat([Buffer.from([2, 0, 0, 0]), ...entries.map(([tag, perm, id = 0xffffffff]) => { const b = Buffer.alloc(8); b.writeUInt16LE(tag, 0); b.writeUInt16LE(perm, 2); b.writeUInt32LE(id, 4); return b })]).toString('base64')}`
+    const attributes = (path: string, xattrs: Record<string, string>, action = 'attributes') => change(path, { action, mode: 0o640, uid: 0, gid: 42, xattrs }, 'medium')
+    const readShadow = acl([0x01, 6], [0x02, 4, 1000], [0x04, 4], [0x10, 4], [0x20, 0])
+    assert.equal(trustReason(attributes('/etc/shadow', { 'system.posix_acl_access': readShadow })), 'opened for reading by the user uid 1000 by an ACL: password hashes or private keys')
+    assert.match(trustReason(attributes('/etc/sudoers.d/x', { 'system.posix_acl_access': acl([0x01, 6], [0x08, 6, 27], [0x04, 4], [0x10, 6], [0x20, 0]) })) ?? '', /^opened for writing by the group gid 27 by an ACL: /)
+    assert.match(trustReason(attributes('/etc/cron.d', { 'system.posix_acl_default': acl([0x01, 7], [0x02, 7, 1000], [0x04, 5], [0x10, 7], [0x20, 5]) }, 'mkdir')) ?? '', /^opened for writing by the user uid 1000 by an ACL \(the ACL new files of the folder get\)/)
+    // The mask (the mode's group bits) holds a named entry's write back; root's own entries and a plain file elsewhere are no one else's.
+    assert.equal(trustReason(attributes('/etc/sudoers.d/x', { 'system.posix_acl_access': acl([0x01, 6], [0x02, 6, 1000], [0x04, 4], [0x10, 4], [0x20, 0]) })), undefined)
+    assert.equal(trustReason(attributes('/etc/app.conf', { 'system.posix_acl_access': acl([0x01, 6], [0x02, 4, 1000], [0x04, 4], [0x10, 4], [0x20, 0]) })), undefined, 'reading a file that is no secret')
+    assert.equal(trustReason(attributes('/etc/app.conf', { 'system.posix_acl_access': acl([0x01, 6], [0x02, 6, 0], [0x04, 6], [0x10, 6], [0x20, 0]) })), undefined, "root's own named entry")
+    assert.equal(trustReason(attributes('/srv/www/x', { 'system.posix_acl_access': acl([0x01, 6], [0x02, 6, 1000], [0x04, 6], [0x10, 6], [0x20, 0]) })), undefined, 'not root\'s folders')
+    assert.equal(trustReason(attributes('/etc/app.conf', { 'user.note': '"x"' })), undefined)
+  })
+
   // Session 45: a mode or owner change alone in those places was low risk: the rule asked only writes.
   it("names a startup place of a user who may sudo opened to other users by a mode or owner change alone: every user's write, another group's, another owner; not the user's own group, a tightened mode, or another user's home", () => {
     const admins = [{ user: 'ann', home: '/home/ann', why: 'in group sudo' }]

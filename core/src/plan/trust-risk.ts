@@ -1,5 +1,6 @@
 import { posix } from 'node:path'
 import type { Change } from '@twinsync/sdk'
+import { xattrBytes } from '@twinsync/sdk/light'
 import type { AdminUser } from './admin-users.js'
 
 /**
@@ -150,6 +151,8 @@ function ownReason(change: Change, keyrings: ReadonlySet<string>): string | unde
   // pulled /etc/crontab 0646 or /etc/shadow 0644 was low, /etc/sudoers given to postgres medium).
   const opened = openedToOthers(action, path, mode, data.user === undefined ? (data as { uid?: unknown }).uid : undefined, change.before, change.after)
   if (opened !== undefined) return opened
+  const byAcl = aclOpened(action, path, (data as { xattrs?: unknown }).xattrs)
+  if (byAcl !== undefined) return byAcl
   // A mode change alone that makes an existing file executable where being executable is what
   // makes it run (run-parts folders, rc.local, init.d, hook folders): its content, unchanged,
   // now runs as root (session 21; before, a chmod +x of /etc/cron.daily/x was a low-risk change).
@@ -335,6 +338,35 @@ function openedToOthers(action: string | undefined, path: string, mode: number |
   // A new entry made another user's is TRUST_FOLDERS' matter (trustReason); a write in place of a root-owned entry is a chown too.
   if (action === 'mkdir' || (action === 'write' && was === null)) return undefined
   if (action !== 'chmod' && typeof uid === 'number' && uid !== 0 && rootOwned) return `given to another user (uid ${uid}): they can change what root reads or runs`
+  return undefined
+}
+
+/**
+ * Session 45: the same opening by a POSIX ACL the change sets (the files provider's `xattrs`, the
+ * entry's final set): a named user or group entry gets what the mask (the mode's group bits) lets
+ * through, so `user:1000:r--` on /etc/shadow (0640, whose group may read) let that user read the
+ * password hashes, and a medium "set system.posix_acl_access" was all the plan said; `apply --yes`
+ * made it. A default ACL on a folder is what its new files get. Named: write for a named entry
+ * under root's folders, read of a secret file.
+ */
+function aclOpened(action: string | undefined, path: string, xattrs: unknown): string | undefined {
+  if ((action !== 'attributes' && action !== 'write' && action !== 'mkdir') || !ROOT_OWN.test(path) || typeof xattrs !== 'object' || xattrs === null) return undefined
+  for (const [name, inFolder] of [['system.posix_acl_access', false], ['system.posix_acl_default', true]] as const) {
+    const value = (xattrs as Record<string, unknown>)[name]
+    if (typeof value !== 'string') continue
+    const bytes = xattrBytes(value)
+    if (bytes.length < 4 || (bytes.length - 4) % 8 !== 0) continue
+    const entries: Array<{ tag: number; perm: number; id: number }> = []
+    for (let at = 4; at < bytes.length; at += 8) entries.push({ tag: bytes.readUInt16LE(at), perm: bytes.readUInt16LE(at + 2), id: bytes.readUInt32LE(at + 4) })
+    const mask = (entries.find((e) => e.tag === 0x10) ?? entries.find((e) => e.tag === 0x04))?.perm ?? 0
+    for (const e of entries) {
+      if ((e.tag !== 0x02 && e.tag !== 0x08) || e.id === 0) continue
+      const who = `${e.tag === 0x02 ? 'the user uid' : 'the group gid'} ${e.id}`
+      const folder = inFolder ? ' (the ACL new files of the folder get)' : ''
+      if ((e.perm & mask & 2) !== 0) return `opened for writing by ${who} by an ACL${folder}: they can change what root reads or runs`
+      if (SECRET_FILE.test(path) && (e.perm & mask & 4) !== 0) return `opened for reading by ${who} by an ACL: password hashes or private keys`
+    }
+  }
   return undefined
 }
 
