@@ -64,7 +64,7 @@ describe('extended attributes, ACLs and capabilities through apply and revert (C
     const reverted = await twinsync('revert', checkpoint, '--yes', '--accept-high-risk')
     assert.equal(reverted.code, 0, reverted.stdout + reverted.stderr)
     assert.match(reverted.stdout, /capabilities none → cap_net_bind_service=ep/)
-    assert.match(reverted.stdout, /set system\.posix_acl_access, set user\.owner-team/)
+    assert.match(reverted.stdout, /set system\.posix_acl_access \(user::rw-,[^)]*\), set user\.owner-team/)
     assert.equal(await readFile(tool(), 'utf8'), '#!/bin/sh\necho report v2\n')
     assert.deepEqual(await attrs(), before)
     const plan = await twinsync('plan', '--json')

@@ -1,7 +1,7 @@
 import { compareStrings, errorDiagnostic, xattrBytes, type Diagnostic } from '@twinsync/sdk'
 import type { FileEntry } from './state.js'
 import { parseMode } from './mode.js'
-import { aclWithMode, malformedCapabilities, malformedValue, refusedName } from './xattr-policy.js'
+import { ACL_NAMES, aclText, aclWithMode, malformedCapabilities, malformedValue, refusedName } from './xattr-policy.js'
 
 export const XATTR_REFUSED = 'XATTR_REFUSED'
 
@@ -80,7 +80,8 @@ export function attributesWanted(desired: FileEntry, live: FileEntry | undefined
       continue
     }
     final[name] = want[name] as string
-    words.push(`${verb} ${name}`)
+    const acl = ACL_NAMES.has(name) ? aclText(want[name] as string) : undefined
+    words.push(`${verb} ${name}${acl === undefined ? '' : ` (${acl})`}`)
   }
   const wantCaps = desired.capabilities ?? ''
   const haveCaps = live?.capabilities ?? ''

@@ -48,6 +48,25 @@ export function malformedCapabilities(text: string): string | undefined {
 }
 
 /**
+ * An ACL as getfacl writes it, its entries on one line (`user::rw-,user:1000:r--,group::r--,
+ * mask::r--,other::---`; a named entry by its id): what the change sets, shown with it. Session 45:
+ * the plan said "set system.posix_acl_access" alone, whatever the ACL let whom do.
+ */
+export function aclText(value: string): string | undefined {
+  const bytes = xattrBytes(value)
+  if (bytes.length < 4 || (bytes.length - 4) % 8 !== 0 || bytes.readUInt32LE(0) !== 2) return undefined
+  const tags: Record<number, string> = { 0x01: 'user', 0x02: 'user', 0x04: 'group', 0x08: 'group', 0x10: 'mask', 0x20: 'other' }
+  const out: string[] = []
+  for (let at = 4; at < bytes.length; at += 8) {
+    const tag = bytes.readUInt16LE(at)
+    const perm = bytes.readUInt16LE(at + 2)
+    const named = tag === 0x02 || tag === 0x08 ? String(bytes.readUInt32LE(at + 4)) : ''
+    out.push(`${tags[tag] ?? `tag${tag}`}:${named}:${perm & 4 ? 'r' : '-'}${perm & 2 ? 'w' : '-'}${perm & 1 ? 'x' : '-'}`)
+  }
+  return out.join(',')
+}
+
+/**
  * An access ACL as `chmod MODE` leaves it: the owner, mask (or owning group, without a mask) and
  * other entries follow the mode's bits (the kernel's posix_acl_chmod). A twin edited by hand can
  * give a mode that disagrees with its ACL; apply sets the ACL and then the mode, so this is the

@@ -161,7 +161,8 @@ describe('files provider: extended attributes, ACLs and capabilities applied (re
     assert.deepEqual(diagnostics.filter((d) => d.severity !== 'info'), [])
     assert.deepEqual(
       changes.map((c) => [c.id, c.risk, c.summary]),
-      [['files:attributes:/etc/motd', 'high', 'Change extended attributes of /etc/motd: set system.posix_acl_access, set user.note, capabilities none → cap_net_raw=ep, with mode 0644 to 0640']],
+      // Session 45: the ACL as getfacl writes it (it said "set system.posix_acl_access" alone, whatever it let whom do).
+      [['files:attributes:/etc/motd', 'high', 'Change extended attributes of /etc/motd: set system.posix_acl_access (user::rw-,user:1000:r-x,group::r-x,mask::r--,other::---), set user.note, capabilities none → cap_net_raw=ep, with mode 0644 to 0640']],
     )
     const inodeBefore = statSync(file).ino
     const result = await provider.apply({ ctx, changes })
