@@ -308,6 +308,17 @@ describe('trust risk: one rule for changes that are root or trust', () => {
     assert.equal(trustReason(hidden, new Set(), admins), undefined)
   })
 
+  // Session 45: what names the twin runs what a mirror pushes, with no plan showing it.
+  it("names a file whose text names TwinSync's state folders (the twin): a cron line, a unit, an include; not a file that does not", () => {
+    const reason = /^names a file in TwinSync's own state \(the twin repository\)/
+    assert.match(trustReason(write('/etc/nginx/conf.d/x.conf', 'include /var/lib/twinsync/twin/filesystem/etc/x.conf;\n')) ?? '', reason)
+    assert.match(trustReason(write('/etc/cron.d/x', '* * * * * root sh /var/lib/twinsync/twin/scripts/x.sh\n')) ?? '', reason)
+    assert.match(trustReason(write('/etc/systemd/system/x.service', '[Service]\nExecStart=/home/ann/.local/share/twinsync/twin/scripts/x\n')) ?? '', reason)
+    const cron: Change = { id: 'cron:create:bob', provider: 'cron', category: 'startup', operation: 'create', resource: '/var/spool/cron/crontabs/bob', summary: '', risk: 'medium', data: { user: 'bob', path: '/var/spool/cron/crontabs/bob', content: '@reboot /var/lib/twinsync/twin/scripts/x\n' } }
+    assert.match(trustReason(cron) ?? '', reason)
+    assert.equal(trustReason(write('/etc/nginx/conf.d/x.conf', 'include /etc/nginx/snippets/x.conf;\n')), undefined)
+  })
+
   // Session 45: an ACL naming another user or group was a medium "set system.posix_acl_access".
   it('names an ACL that lets another user or group write under root\'s folders, or read a secret file, through the mask; not one the mask holds back, nor the owner\'s own entries', () => {
     const acl = (...entries: Array<[number, number, number?]>) => `0s${Buffer.concat([Buffer.from([2, 0, 0, 0]), ...entries.map(([tag, perm, id = 0xffffffff]) => { const b = Buffer.alloc(8); b.writeUInt16LE(tag, 0); b.writeUInt16LE(perm, 2); b.writeUInt32LE(id, 4); return b })]).toString('base64')}`

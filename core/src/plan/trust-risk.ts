@@ -166,6 +166,7 @@ function ownReason(change: Change, keyrings: ReadonlySet<string>): string | unde
   if (action !== 'write' && action !== 'symlink') return undefined
   // An autostart entry switched off (Hidden=true) starts nothing.
   if (change.provider === 'autostart' && change.operation === 'disable') return undefined
+  if (text !== undefined && TWINSYNC_STATE.test(text)) return TWIN_NAMED
   if (APT_KEYRING.test(path) || keyrings.has(path)) return 'an apt signing key: packages it signs install as root'
   if (APT_SOURCE.test(path)) {
     if (text === undefined) return action === 'symlink' ? 'an apt source (a link): packages from it install as root' : undefined
@@ -340,6 +341,18 @@ function openedToOthers(action: string | undefined, path: string, mode: number |
   if (action !== 'chmod' && typeof uid === 'number' && uid !== 0 && rootOwned) return `given to another user (uid ${uid}): they can change what root reads or runs`
   return undefined
 }
+
+/**
+ * Session 45: a file whose text names TwinSync's own state folders (root's twin is
+ * /var/lib/twinsync/twin, a user's under ~/.local/share/twinsync): a unit's `ExecStart=`, a cron
+ * line, an nginx `include`, a script that sources a file there runs or reads what the twin holds
+ * at that moment, which a mirror writes and every pull changes with no plan showing it (plans/
+ * commands that name the twin are refused, plan-instructions.ts; a file cannot be, a backup of
+ * the twin names it too). Before, such a cron file was high for being one, with no word of the
+ * twin, and an nginx include of the twin a medium change.
+ */
+const TWINSYNC_STATE = /\/var\/lib\/twinsync\/|\/\.local\/share\/twinsync\//
+const TWIN_NAMED = "names a file in TwinSync's own state (the twin repository): what a mirror pushes there is what this runs or reads, changed by every pull with no plan showing it"
 
 /**
  * Session 45: the same opening by a POSIX ACL the change sets (the files provider's `xattrs`, the
