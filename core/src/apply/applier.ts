@@ -348,19 +348,21 @@ export class Applier {
     // A kill from here on: the next apply finishes putting them back (PendingChecks.finish).
     await this.pending.rollingBack(change.id, this.contexts.host.root)
     const problems = await run.guard.restore(files)
+    // Not all back (a full disk): the record stays past this reload's verdict, and the next apply puts them back first.
+    if (problems.length > 0) await this.pending.rollbackFailed(change.id, this.contexts.host.root)
     const now = new Date().toISOString()
     for (const f of files) {
       record(f, now, {
         id: f.id,
         status: 'failed',
-        message: `rolled back: ${change.resource} did not come back after its ${change.operation}; ${f.resource} is as it was before`,
+        message: `rolled back: ${change.resource} did not come back after its ${change.operation}; ${problems.length === 0 ? `${f.resource} is as it was before` : `putting the previous files back failed: ${problems.join('; ')}; the next apply puts them back before anything else`}`,
       })
     }
     const rerun = await callProvider(provider, 'apply', () => provider.apply({ changes: [change], ctx }))
     const again: ChangeResult | undefined = rerun.ok
       ? rerun.value.results.find((r) => r.id === change.id)
       : { id: change.id, status: 'failed', message: rerun.diagnostic.summary }
-    const back = problems.length === 0 ? `the previous ${files.map((f) => f.resource).join(', ')} ${files.length === 1 ? 'is' : 'are'} back` : `putting the previous files back failed: ${problems.join('; ')}`
+    const back = problems.length === 0 ? `the previous ${files.map((f) => f.resource).join(', ')} ${files.length === 1 ? 'is' : 'are'} back` : `putting the previous files back failed: ${problems.join('; ')}; the next apply puts them back before anything else`
     const after = again?.status === 'applied' ? `${change.resource} runs again` : `${change.operation} once more failed too: ${again?.message ?? 'no result'}`
     return { ...result, message: `${result.message ?? `${change.operation} failed`}; ${back}, ${change.operation} ran again: ${after}` }
   }
@@ -479,6 +481,7 @@ class CheckedGroups {
       // Passed: the files are live, but not known to work until the reloads that follow them have
       // their verdicts; the record stays until then (Applier's record, PendingChecks.reloadDone).
       let reloads: Change[] = []
+      let notBack = false
       if (applied.length > 0) {
         // Compiled files first (postfix's tables): on disk in the record before each is built.
         const built = await this.guard.build(group, applied, (kept) => this.pending.addFiles(group.check.service, this.root, [kept]))
@@ -501,9 +504,12 @@ class CheckedGroups {
         } else {
           const problems = await this.guard.restore(applied)
           for (const c of applied) decided.set(c.id, rejected(c, group, check, problems))
+          // Not all back (a full disk): the record stays, and the next apply puts them back first.
+          if (problems.length > 0) notBack = true
         }
       }
-      if (reloads.length === 0) await this.pending.remove(group.check.service, this.root)
+      if (notBack) await this.pending.rejectedNotBack(group.check.service, this.root)
+      else if (reloads.length === 0) await this.pending.remove(group.check.service, this.root)
       for (const c of group.changes) {
         const result = decided.get(c.id) ?? this.waiting.get(c.id)
         this.waiting.delete(c.id)

@@ -207,7 +207,9 @@ export class ApplyService {
     // What the apply is asked to do becomes intent before any step runs: a repair of drift (the
     // checkpoint just adopted the machine's state) would otherwise live only in this plan, and a
     // step that fails, is skipped, left out or interrupted would be lost with it (session 22).
-    const promotion = await this.promote(desired, [...plan.changes, ...(options.leftOut ?? [])], stamp)
+    // Files an earlier apply's checker rejected, put back only now (PendingChecks.finish): asked for again, as after any rejection.
+    const askedAgain = options.revertTo === undefined ? checksFinished.flatMap((f) => f.askedAgain ?? []) : []
+    const promotion = await this.promote(desired, [...plan.changes, ...(options.leftOut ?? []), ...askedAgain], stamp)
 
     const now = this.clock().toISOString()
     const ranBefore = new Set(interrupted === undefined ? [] : doneBeforeInterruption(interrupted, options.plan).map((c) => c.id))

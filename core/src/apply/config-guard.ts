@@ -465,7 +465,7 @@ function offline(group: Group, run: CheckRun): Diagnostic | undefined {
 /** The result of a change whose group's checker rejected the new configuration. */
 export function rejected(change: Change, group: Group, run: CheckRun, problems: readonly string[]): ChangeResult {
   const units = group.check.units?.length ? `${group.check.units.join(', ')} left alone` : 'nothing reloaded'
-  const back = problems.length === 0 ? 'the previous files are back' : `putting the previous files back failed: ${problems.join('; ')}`
+  const back = problems.length === 0 ? 'the previous files are back' : `putting the previous files back failed: ${problems.join('; ')}; the next apply puts them back before anything else`
   const verdict = run.timedOut === true ? `\`${run.command}\` did not finish on the new ${group.check.service} configuration` : `\`${run.command}\` rejects the new ${group.check.service} configuration`
   return {
     id: change.id,

@@ -32,6 +32,14 @@ export interface PendingCheck {
   bases?: { [id: string]: unknown }
   /** A reload failed and its files were being put back when the run was killed: the rerun finishes that. */
   rollingBack?: true
+  /**
+   * The checker rejected these files (or a reload that follows them failed) and putting the
+   * previous files back failed (a full disk, a file system gone read-only): the entry stays, and the
+   * next apply puts them back before anything else, asking no checker (the verdict is in), then
+   * runs the reloads again as a rollback does. Session 45: the entry went with the failed put-back,
+   * so a rejected nginx site stayed live and `status` said in sync.
+   */
+  putBackFailed?: true
 }
 
 /**
@@ -53,6 +61,12 @@ export interface FinishedCheck {
   /** The files put back (the check failed or could not run); empty when it passed. */
   restored: string[]
   diagnostic: Diagnostic
+  /**
+   * Files an earlier apply's checker rejected and could not put back, put back now (putBackFailed),
+   * as file changes: the apply makes them intent again (ApplyService), so the twin asks for them
+   * as after any rejection. The earlier apply's snapshot saw them live, and took them as the machine's.
+   */
+  askedAgain?: Change[]
 }
 
 export const PENDING_CHECKS = join('.git', 'twinsync', 'config-checks-pending.json')
@@ -153,6 +167,8 @@ export class PendingChecks {
   reloadDone(id: string, root: string): Promise<void> {
     return this.update((pending) =>
       pending.flatMap((p) => {
+        // Its files are not back: the entry stays whole, reloads and all (see putBackFailed).
+        if (p.putBackFailed === true) return [p]
         if (p.root !== root || p.reloads === undefined || !p.reloads.some((r) => r.id === id)) return [p]
         const reloads = p.reloads.filter((r) => r.id !== id)
         return reloads.length === 0 ? [] : [{ ...p, reloads }]
@@ -168,6 +184,16 @@ export class PendingChecks {
   /** A reload failed: the files it follows are about to be put back. A kill from here on is finished by putting them back. */
   rollingBack(id: string, root: string): Promise<void> {
     return this.patch(followedBy(id, root), (p) => ({ ...p, rollingBack: true }))
+  }
+
+  /** The checker rejected this service's files and they could not all be put back: the next apply does it (see putBackFailed). */
+  rejectedNotBack(service: string, root: string): Promise<void> {
+    return this.patch((p) => p.service === service && p.root === root, (p) => ({ ...p, putBackFailed: true }))
+  }
+
+  /** A failed reload's files could not all be put back: the next apply does it, and reloads again (see putBackFailed). */
+  rollbackFailed(id: string, root: string): Promise<void> {
+    return this.patch(followedBy(id, root), (p) => ({ ...p, putBackFailed: true }))
   }
 
   /** The entries `which` picks, made `into` them; none picked: nothing written (a reload no window follows, the common case). */
@@ -212,35 +238,11 @@ export class PendingChecks {
     const out: FinishedCheck[] = []
     for (const entry of await this.read()) {
       if (entry.root !== host.root) continue
-      if (entry.reloads !== undefined) {
-        out.push(await this.settleReloadWindow(host, entry, checks, runAgain))
-        await this.remove(entry.service, entry.root)
-        continue
-      }
-      const { changes, guard } = guardOf(host, entry, checks)
-      const run = await checkLive(host, guard, changes)
-      if (run?.ok === true) {
-        out.push({
-          service: entry.service,
-          command: run.command,
-          restored: [],
-          diagnostic: warningDiagnostic('CONFIG_CHECK_FINISHED', `${entry.service}: an interrupted apply wrote ${entry.files.map((f) => f.path).join(', ')} and was killed before its check ended; \`${run.command}\` now passes on the live configuration, so the files stay`, { provider: 'files' }),
-        })
-      } else {
-        const problems = await guard.restore(changes)
-        const why = run === undefined ? 'its checker cannot run here' : `\`${run.command}\` rejects the live configuration${run.output === '' ? '' : `: ${run.output.split('\n')[0]}`}`
-        const back = problems.length === 0 ? 'the previous files are back' : `putting the previous files back failed: ${problems.join('; ')}`
-        out.push({
-          service: entry.service,
-          ...(run === undefined ? {} : { command: run.command }),
-          restored: entry.files.map((f) => f.path),
-          diagnostic: errorDiagnostic('CONFIG_RESTORED', `${entry.service}: an interrupted apply wrote ${entry.files.map((f) => f.path).join(', ')} and was killed before its check ended; ${why}, so ${back}`, {
-            provider: 'files',
-            detail: 'The twin still asks for the new files: the next plan shows them again. Fix them in the twin, then apply.',
-          }),
-        })
-      }
-      await this.remove(entry.service, entry.root)
+      const { finished, problems } = entry.reloads !== undefined ? await this.settleReloadWindow(host, entry, checks, runAgain) : await settleCheck(host, entry, checks)
+      out.push(finished)
+      // Files that could not be put back stay in the record: the apply after this one tries again.
+      if (problems.length === 0) await this.remove(entry.service, entry.root)
+      else await this.patch((p) => p.service === entry.service && p.root === entry.root, (p) => ({ ...p, putBackFailed: true }))
     }
     return out
   }
@@ -250,16 +252,20 @@ export class PendingChecks {
    * judged against the basis measured before the killed reload; put back, and reloaded on the
    * previous files, when that fails (or the killed run was already putting them back).
    */
-  private async settleReloadWindow(host: HostPort, entry: PendingCheck, checks: readonly ConfigCheck[], runAgain: RunAgain | undefined): Promise<FinishedCheck> {
+  private async settleReloadWindow(host: HostPort, entry: PendingCheck, checks: readonly ConfigCheck[], runAgain: RunAgain | undefined): Promise<{ finished: FinishedCheck; problems: string[] }> {
     const { changes, guard } = guardOf(host, entry, checks)
     const reloads = entry.reloads ?? []
     const units = reloads.map((r) => r.resource).join(', ') || 'its service'
     const verbs = [...new Set(reloads.map((r) => r.operation))].join(' or ') || 'reload'
     const files = entry.files.map((f) => f.path).join(', ')
-    const killed = `${entry.service}: an interrupted apply wrote ${files} and was killed before the ${verbs} of ${units} gave its verdict`
+    const killed =
+      entry.putBackFailed === true
+        ? `${entry.service}: the ${verbs} of ${units} failed after an earlier apply wrote ${files}, and putting the previous files back failed then`
+        : `${entry.service}: an interrupted apply wrote ${files} and was killed before the ${verbs} of ${units} gave its verdict`
     let why = 'it was putting them back after a failed reload'
     let command: string | undefined
-    if (entry.rollingBack !== true && runAgain !== undefined && reloads.length > 0) {
+    const goingBack = entry.rollingBack === true || entry.putBackFailed === true
+    if (!goingBack && runAgain !== undefined && reloads.length > 0) {
       // Checked again: the files are on disk since the killed run, and may have been edited since.
       const run = await checkLive(host, guard, changes)
       command = run?.command
@@ -269,10 +275,13 @@ export class PendingChecks {
         const checked = run === undefined ? '' : `\`${run.command}\` passes on them again, `
         if (failed.length === 0) {
           return {
-            service: entry.service,
-            ...(command === undefined ? {} : { command }),
-            restored: [],
-            diagnostic: warningDiagnostic('CONFIG_RELOAD_FINISHED', `${killed}; ${checked}the ${verbs} ran again with them live and ${units} ${reloads.length === 1 ? 'is' : 'are'} back as before it: the files stay`, { provider: 'files' }),
+            problems: [],
+            finished: {
+              service: entry.service,
+              ...(command === undefined ? {} : { command }),
+              restored: [],
+              diagnostic: warningDiagnostic('CONFIG_RELOAD_FINISHED', `${killed}; ${checked}the ${verbs} ran again with them live and ${units} ${reloads.length === 1 ? 'is' : 'are'} back as before it: the files stay`, { provider: 'files' }),
+            },
           }
         }
         why = `the ${verbs} ran again with them live and failed: ${failed.map((x) => x.message ?? x.status).join('; ')}`
@@ -281,9 +290,8 @@ export class PendingChecks {
       }
     }
     // A kill from here on: the next apply finishes putting them back, never reloads a mix of old and new live.
-    if (entry.rollingBack !== true && reloads.length > 0) await this.patch((p) => p.service === entry.service && p.root === entry.root, (p) => ({ ...p, rollingBack: true }))
+    if (!goingBack && reloads.length > 0) await this.patch((p) => p.service === entry.service && p.root === entry.root, (p) => ({ ...p, rollingBack: true }))
     const problems = await guard.restore(changes)
-    const back = problems.length === 0 ? 'the previous files are back' : `putting the previous files back failed: ${problems.join('; ')}`
     let again = ''
     if (reloads.length > 0) {
       const results = runAgain === undefined ? [] : await runAgain(reloads, { restoring: true })
@@ -294,14 +302,68 @@ export class PendingChecks {
       again = `; ${verbs} ran again: ${said.join('; ')}`
     }
     return {
-      service: entry.service,
-      ...(command === undefined ? {} : { command }),
-      restored: entry.files.map((f) => f.path),
-      diagnostic: errorDiagnostic('CONFIG_RESTORED', `${killed}; ${why}, so ${back}${again}`, {
-        provider: 'files',
-        detail: 'The twin still asks for the new files: the next plan shows them again, with their reload. Fix them in the twin, or apply again to have them checked, reloaded and verified.',
-      }),
+      problems,
+      finished: {
+        service: entry.service,
+        ...(command === undefined ? {} : { command }),
+        restored: entry.files.map((f) => f.path),
+        ...askedAgain(entry, problems),
+        diagnostic: errorDiagnostic('CONFIG_RESTORED', `${killed}; ${entry.putBackFailed === true ? 'now' : `${why}, so`} ${putBack(problems)}${again}`, {
+          provider: 'files',
+          detail: 'The twin still asks for the new files: the next plan shows them again, with their reload. Fix them in the twin, or apply again to have them checked, reloaded and verified.',
+        }),
+      },
     }
+  }
+}
+
+/** FinishedCheck.askedAgain: an entry whose files were rejected earlier and are back now. */
+function askedAgain(entry: PendingCheck, problems: readonly string[]): { askedAgain?: Change[] } {
+  return entry.putBackFailed === true && problems.length === 0 ? { askedAgain: asChanges(entry) } : {}
+}
+
+/** What became of putting the previous files back, for a message. */
+function putBack(problems: readonly string[]): string {
+  return problems.length === 0 ? 'the previous files are back' : `putting the previous files back failed: ${problems.join('; ')}; the next apply tries again before anything else`
+}
+
+/**
+ * A checked group an earlier apply left (PendingChecks.finish): killed before its checker decided,
+ * the checker runs on the live files, which stay if it passes and go back if not; rejected with
+ * the put-back failed (putBackFailed), they go back, no checker asked.
+ */
+async function settleCheck(host: HostPort, entry: PendingCheck, checks: readonly ConfigCheck[]): Promise<{ finished: FinishedCheck; problems: string[] }> {
+  const { changes, guard } = guardOf(host, entry, checks)
+  const files = entry.files.map((f) => f.path).join(', ')
+  const run = entry.putBackFailed === true ? undefined : await checkLive(host, guard, changes)
+  if (run?.ok === true) {
+    return {
+      problems: [],
+      finished: {
+        service: entry.service,
+        command: run.command,
+        restored: [],
+        diagnostic: warningDiagnostic('CONFIG_CHECK_FINISHED', `${entry.service}: an interrupted apply wrote ${files} and was killed before its check ended; \`${run.command}\` now passes on the live configuration, so the files stay`, { provider: 'files' }),
+      },
+    }
+  }
+  const problems = await guard.restore(changes)
+  const what =
+    entry.putBackFailed === true
+      ? `${entry.service}: its checker rejected ${files} in an earlier apply, which could not put the previous files back`
+      : `${entry.service}: an interrupted apply wrote ${files} and was killed before its check ended; ${run === undefined ? 'its checker cannot run here' : `\`${run.command}\` rejects the live configuration${run.output === '' ? '' : `: ${run.output.split('\n')[0]}`}`}`
+  return {
+    problems,
+    finished: {
+      service: entry.service,
+      ...(run === undefined ? {} : { command: run.command }),
+      restored: entry.files.map((f) => f.path),
+      ...askedAgain(entry, problems),
+      diagnostic: errorDiagnostic('CONFIG_RESTORED', `${what}${entry.putBackFailed === true ? '; now' : ', so'} ${putBack(problems)}`, {
+        provider: 'files',
+        detail: 'The twin still asks for the new files: the next plan shows them again. Fix them in the twin, then apply.',
+      }),
+    },
   }
 }
 
@@ -350,6 +412,7 @@ export function pendingNotice(entries: readonly PendingCheck[], target: CommandT
   if (here.length === 0) return undefined
   const each = here.map((e) => {
     const files = e.files.map((f) => f.path).join(', ')
+    if (e.putBackFailed === true) return `${e.service} (${files}: ${e.reloads === undefined ? 'rejected by its checker' : `the ${e.reloads.map((r) => `${r.operation} of ${r.resource}`).join(', ')} failed`}, and putting the previous files back failed)`
     return e.reloads === undefined ? `${e.service} (${files}: its check had not ended)` : `${e.service} (${files}: the ${e.reloads.map((r) => `${r.operation} of ${r.resource}`).join(', ')} had given no verdict)`
   })
   // What the next apply does (finish), said per service: a plan's changes do not show it (the
@@ -357,12 +420,13 @@ export function pendingNotice(entries: readonly PendingCheck[], target: CommandT
   // Session 29: a reload window's files are checked and reloaded again with them live (before,
   // they always went back); only a rollback cut short still puts them back.
   const does = here.map((e) => {
-    if (e.reloads === undefined) return `${e.service}'s check runs on the live files, which stay if it passes and go back if not`
+    if (e.reloads === undefined) return e.putBackFailed === true ? `${e.service}'s previous files go back (the next plan asks for the files again)` : `${e.service}'s check runs on the live files, which stay if it passes and go back if not`
     const verbs = [...new Set(e.reloads.map((r) => r.operation))].join(' or ') || 'reload'
     const units = e.reloads.map((r) => r.resource).join(', ') || 'its service'
-    if (e.rollingBack === true) return `${e.service}'s previous files go back and the ${verbs} of ${units} runs again (the next plan asks for the files again)`
+    if (e.rollingBack === true || e.putBackFailed === true) return `${e.service}'s previous files go back and the ${verbs} of ${units} runs again (the next plan asks for the files again)`
     return `${e.service}'s files are checked again and the ${verbs} of ${units} runs again with them live: they stay if ${units} comes back as before, and go back if not`
   })
-  return `Configuration it wrote is not yet judged: ${each.join('; ')}. \`${twinsyncLine(['apply'], target)}\` settles it before anything else, before the plan's changes: ${does.join('; ')}.`
+  const lead = here.some((e) => e.putBackFailed === true) ? 'Configuration an earlier apply wrote is not settled' : 'Configuration it wrote is not yet judged'
+  return `${lead}: ${each.join('; ')}. \`${twinsyncLine(['apply'], target)}\` settles it before anything else, before the plan's changes: ${does.join('; ')}.`
 }
 

@@ -276,11 +276,14 @@ export async function sweepTargetTempFiles(host: HostPort, record: ApplyInProgre
 
 /**
  * A plan with nothing left to change that still ends an interrupted apply (every step was in
- * place): applying it takes the snapshot after the apply and removes the record. Both front
- * ends offer it instead of "no changes".
+ * place), or settles configuration an earlier apply left unjudged or not put back
+ * (CONFIG_UNJUDGED, PendingChecks.finish): applying it does that, takes the snapshot after the
+ * apply and removes the record. Both front ends offer it instead of "no changes" (session 45: a
+ * rejected file that could not be put back is live, so the plan is empty, and "no changes" never
+ * reached the apply that puts it back).
  */
 export function finishesInterruptedApply(plan: Pick<Plan, 'changes' | 'diagnostics'>): boolean {
-  return plan.changes.length === 0 && plan.diagnostics.some((d) => d.code === 'APPLY_INTERRUPTED')
+  return plan.changes.length === 0 && plan.diagnostics.some((d) => d.code === 'APPLY_INTERRUPTED' || d.code === 'CONFIG_UNJUDGED')
 }
 
 /** One line for plan, status and apply: what was interrupted and the two ways on. */

@@ -286,7 +286,7 @@ export function PlanScreen({ from, only, revertTo, title = 'Pull & apply changes
       : diverged
         ? [['t', "take the mirror's history"], ['Enter/Esc', 'back']]
       : plan !== undefined && plan.changes.length === 0 && view.kind !== 'apply' && finishesInterruptedApply(plan)
-        ? [['Enter', 'finish the interrupted apply'], ['Esc', 'back']]
+        ? [['Enter', interruptedApply(plan) ? 'finish the interrupted apply' : 'settle it'], ['Esc', 'back']]
         : plan !== undefined && plan.changes.length === 0 && view.kind !== 'apply' && asks.length > 0
         ? [MOVE, ['d', 'discard'], ['Enter/Esc', 'back']]
         : plan === undefined || (plan.changes.length === 0 && view.kind !== 'apply')
@@ -335,7 +335,9 @@ export function PlanScreen({ from, only, revertTo, title = 'Pull & apply changes
         <Box flexDirection="column">
           {pullNote ? <Text dimColor>{pullNote}</Text> : null}
           <Text color={plan.diagnostics.some((d) => d.severity === 'error') ? 'red' : plan.diagnostics.some((d) => isLeftOut(d) || isKeptUnread(d)) ? 'yellow' : 'green'} wrap="wrap">{noChangesLine(plan, basisText(plan))}</Text>
-          {finishesInterruptedApply(plan) ? <Text>Every step of the interrupted apply is in place. Enter finishes it: the snapshot after the apply, and its record removed.</Text> : null}
+          {finishesInterruptedApply(plan) ? (
+            <Text>{interruptedApply(plan) ? 'Every step of the interrupted apply is in place. Enter finishes it: the snapshot after the apply, and its record removed.' : 'An earlier apply left configuration to settle (said below). Enter settles it, then takes the snapshot after the apply.'}</Text>
+          ) : null}
           <DecisionNote decision={decision} />
           <LeftOutAsks asks={asks} selected={catIndex} room={Math.max(1, Math.floor((height - 6) / 2))} />
           <Diagnostics plan={plan} />
@@ -451,6 +453,11 @@ function RehearsalView({ rehearsal, height, typed, onAnswer }: { rehearsal: Rehe
       </Box>
     </Box>
   )
+}
+
+/** The plan continues an interrupted apply (else it only settles configuration an earlier apply left: finishesInterruptedApply). */
+function interruptedApply(plan: Plan): boolean {
+  return plan.diagnostics.some((d) => d.code === 'APPLY_INTERRUPTED')
 }
 
 function basisText(plan: Plan): string {

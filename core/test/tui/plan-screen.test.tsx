@@ -377,6 +377,21 @@ describe('TUI pull & apply', () => {
     await panel.waitFor('Main menu')
   })
 
+  it('applies a plan with nothing to change that settles configuration an earlier apply could not put back, as `twinsync apply` does', async () => {
+    const requests: ApplyRequest[] = []
+    const settling = {
+      ...planOf([]),
+      diagnostics: [{ severity: 'warning' as const, code: 'CONFIG_UNJUDGED', summary: 'Configuration an earlier apply wrote is not settled: nginx (/etc/nginx/nginx.conf: rejected by its checker, not all put back).' }],
+    }
+    panel = openPanel(fakeServices({ ...applyingServices(requests), plan: async () => settling }), [{ name: 'menu' }, { name: 'plan' }])
+    const screen = await panel.waitFor('Enter settles it')
+    assert.match(screen, /Enter settle it/)
+    assert.doesNotMatch(screen, /interrupted apply/)
+    await panel.press(KEYS.enter)
+    await panel.waitFor('Snapshot after: dddddddddddd')
+    assert.equal(requests.length, 1)
+  })
+
   it('says so when there is nothing to do', async () => {
     panel = openPanel(fakeServices({ plan: async () => planOf([]) }), [{ name: 'menu' }, { name: 'plan' }])
     await panel.waitFor('No changes: the machine (/) matches twin aaaaaaaaaaaa')

@@ -1,0 +1,84 @@
+import { strict as assert } from 'node:assert'
+import { readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import sinon from 'sinon'
+import type { ExecResult, HostPort } from '@twinsync/sdk'
+import { ApplyService } from '../src/apply/apply-service.js'
+import { PendingChecks } from '../src/apply/pending-checks.js'
+import { finishesInterruptedApply } from '../src/apply/resume.js'
+import { PlanWorkflow } from '../src/services/make-plan.js'
+import { Tokens } from '../src/tokens.js'
+import { smallTwin, type SmallTwin } from '../../test/support/in-process-twin.js'
+import { removeApplyRig } from './support/killed-apply.js'
+
+const CONF = '/etc/nginx/nginx.conf'
+
+/**
+ * A checker rejects a file and putting the previous one back fails (a full disk: the old file is
+ * larger, or something else took the space meanwhile; a file system gone read-only). Session 45
+ * (attack, reproduced with an nginx site on a full tmpfs root): the record of the check went with
+ * the failed put-back, so the rejected file stayed live, the apply's snapshot took it as the
+ * machine's, and `status` said in sync; no later apply put the old file back. Now the record
+ * stays, the next apply puts the previous files back before anything else, even with nothing
+ * planned, and the twin asks for the rejected file again, as after any rejection.
+ */
+describe('a rejected configuration whose previous file could not be put back', function () {
+  this.timeout(300_000)
+  let rig: SmallTwin
+
+  before(async () => {
+    rig = await smallTwin('twinsync-put-back-failed-', {
+      files: {
+        'etc/motd': 'Welcome\n',
+        'etc/nginx/nginx.conf': 'good\n',
+        // Found as the service's checker (findChecker); what it says is the stub's below.
+        'usr/sbin/nginx': { text: '#!/bin/sh\nexit 0\n', mode: 0o755 },
+      },
+    })
+  })
+  after(async () => {
+    sinon.restore()
+    await removeApplyRig(rig)
+  })
+
+  it('keeps the record; the next apply puts the previous file back though its plan is empty, and the twin asks for the rejected one again', async () => {
+    await writeFile(join(rig.twin, `filesystem${CONF}`), 'rejected\n')
+    const container = await rig.container()
+    const host = container.resolve<HostPort>(Tokens.Host)
+    // nginx -t rejects the new file (and passes the live one before it is written).
+    sinon.stub(host, 'exec').callsFake(async (command, args): Promise<ExecResult> => {
+      const live = await readFile(join(rig.root, CONF), 'utf8')
+      const rejects = live === 'rejected\n'
+      return { command, args: [...args], exitCode: rejects ? 1 : 0, stdout: '', stderr: rejects ? 'nginx: [emerg] unknown directive "rejected"\n' : '', timedOut: false }
+    })
+    // The disk is full when the previous file is put back.
+    const write = host.writeFileAtomic.bind(host)
+    sinon.stub(host, 'writeFileAtomic').callsFake(async (path, content, options) => {
+      if (path === CONF && String(content) === 'good\n') throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' })
+      return write(path, content, options)
+    })
+    const plan = await container.resolve(PlanWorkflow).plan({})
+    const report = await container.resolve(ApplyService).apply({ plan, fromFile: false, acceptHighRisk: true, signal: new AbortController().signal })
+    sinon.restore()
+    const step = report.journal.steps.find((s) => s.id === `files:replace:${CONF}`)
+    assert.equal(step?.status, 'failed', JSON.stringify(report.journal.steps))
+    assert.match(step?.message ?? '', /`nginx -t` rejects the new nginx configuration; putting the previous files back failed: .*ENOSPC.*; the next apply puts them back before anything else/)
+    assert.equal(await readFile(join(rig.root, CONF), 'utf8'), 'rejected\n', 'the put-back failed: the rejected file is live')
+    const pending = await (await rig.container()).resolve(PendingChecks).read()
+    assert.deepEqual(pending.map((p) => [p.service, p.putBackFailed, p.files.map((f) => f.path)]), [['nginx', true, [CONF]]], 'the record stays for the next apply')
+
+    // With room again: nothing is planned (the rejected file is live and the twin holds it), and
+    // the apply still runs, puts the previous file back first, and the twin asks for it again.
+    const next = await (await rig.container()).resolve(PlanWorkflow).plan({})
+    assert.deepEqual(next.changes, [])
+    assert.equal(finishesInterruptedApply(next), true, 'both front ends apply a plan that settles it')
+    assert.match(next.diagnostics.find((d) => d.code === 'CONFIG_UNJUDGED')?.summary ?? '', /nginx \(\/etc\/nginx\/nginx\.conf: rejected by its checker, and putting the previous files back failed\).*nginx's previous files go back/)
+    const settled = await (await rig.container()).resolve(ApplyService).apply({ plan: next, fromFile: false, acceptHighRisk: true, signal: new AbortController().signal })
+    assert.equal(settled.exitCode, 1)
+    assert.match(settled.journal.diagnostics.find((d) => d.code === 'CONFIG_RESTORED')?.summary ?? '', /nginx: its checker rejected \/etc\/nginx\/nginx\.conf in an earlier apply, which could not put the previous files back; now the previous files are back/)
+    assert.equal(await readFile(join(rig.root, CONF), 'utf8'), 'good\n')
+    assert.deepEqual(await (await rig.container()).resolve(PendingChecks).read(), [])
+    const again = await (await rig.container()).resolve(PlanWorkflow).plan({})
+    assert.deepEqual(again.changes.map((c) => c.id), [`files:replace:${CONF}`], 'the twin asks for the rejected file again')
+  })
+})
