@@ -19,8 +19,9 @@ const CONF = '/etc/nginx/nginx.conf'
  * (attack, reproduced with an nginx site on a full tmpfs root): the record of the check went with
  * the failed put-back, so the rejected file stayed live, the apply's snapshot took it as the
  * machine's, and `status` said in sync; no later apply put the old file back. Now the record
- * stays, the next apply puts the previous files back before anything else, even with nothing
- * planned, and the twin asks for the rejected file again, as after any rejection.
+ * says the files go back before the first goes back and stays until all are, the next apply puts
+ * them back before anything else, even with nothing planned, and the twin asks for the rejected
+ * file again, as after any rejection.
  */
 describe('a rejected configuration whose previous file could not be put back', function () {
   this.timeout(300_000)
@@ -51,11 +52,15 @@ describe('a rejected configuration whose previous file could not be put back', f
       const rejects = live === 'rejected\n'
       return { command, args: [...args], exitCode: rejects ? 1 : 0, stdout: '', stderr: rejects ? 'nginx: [emerg] unknown directive "rejected"\n' : '', timedOut: false }
     })
-    // The disk is full when the previous file is put back.
+    // The disk is full when the previous file is put back. By then the record says the files go
+    // back: a kill half way through putting a group back is finished the same way, never judged
+    // again as a mix of old and new files.
     const write = host.writeFileAtomic.bind(host)
+    let markedBefore: unknown
     sinon.stub(host, 'writeFileAtomic').callsFake(async (path, content, options) => {
-      if (path === CONF && String(content) === 'good\n') throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' })
-      return write(path, content, options)
+      if (path !== CONF || String(content) !== 'good\n') return write(path, content, options)
+      markedBefore = (await container.resolve(PendingChecks).read())[0]?.goBack
+      throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' })
     })
     const plan = await container.resolve(PlanWorkflow).plan({})
     const report = await container.resolve(ApplyService).apply({ plan, fromFile: false, acceptHighRisk: true, signal: new AbortController().signal })
@@ -64,21 +69,39 @@ describe('a rejected configuration whose previous file could not be put back', f
     assert.equal(step?.status, 'failed', JSON.stringify(report.journal.steps))
     assert.match(step?.message ?? '', /`nginx -t` rejects the new nginx configuration; putting the previous files back failed: .*ENOSPC.*; the next apply puts them back before anything else/)
     assert.equal(await readFile(join(rig.root, CONF), 'utf8'), 'rejected\n', 'the put-back failed: the rejected file is live')
+    assert.equal(markedBefore, true, 'marked to go back before the first file went back')
     const pending = await (await rig.container()).resolve(PendingChecks).read()
-    assert.deepEqual(pending.map((p) => [p.service, p.putBackFailed, p.files.map((f) => f.path)]), [['nginx', true, [CONF]]], 'the record stays for the next apply')
+    assert.deepEqual(pending.map((p) => [p.service, p.goBack, p.files.map((f) => f.path)]), [['nginx', true, [CONF]]], 'the record stays for the next apply')
 
     // With room again: nothing is planned (the rejected file is live and the twin holds it), and
     // the apply still runs, puts the previous file back first, and the twin asks for it again.
     const next = await (await rig.container()).resolve(PlanWorkflow).plan({})
     assert.deepEqual(next.changes, [])
     assert.equal(finishesInterruptedApply(next), true, 'both front ends apply a plan that settles it')
-    assert.match(next.diagnostics.find((d) => d.code === 'CONFIG_UNJUDGED')?.summary ?? '', /nginx \(\/etc\/nginx\/nginx\.conf: rejected by its checker, and putting the previous files back failed\).*nginx's previous files go back/)
+    assert.match(next.diagnostics.find((d) => d.code === 'CONFIG_UNJUDGED')?.summary ?? '', /nginx \(\/etc\/nginx\/nginx\.conf: rejected by its checker, not all put back\).*nginx's previous files go back/)
     const settled = await (await rig.container()).resolve(ApplyService).apply({ plan: next, fromFile: false, acceptHighRisk: true, signal: new AbortController().signal })
     assert.equal(settled.exitCode, 1)
-    assert.match(settled.journal.diagnostics.find((d) => d.code === 'CONFIG_RESTORED')?.summary ?? '', /nginx: its checker rejected \/etc\/nginx\/nginx\.conf in an earlier apply, which could not put the previous files back; now the previous files are back/)
+    assert.match(settled.journal.diagnostics.find((d) => d.code === 'CONFIG_RESTORED')?.summary ?? '', /nginx: its checker rejected \/etc\/nginx\/nginx\.conf in an earlier apply, which did not put all the previous files back; now the previous files are back/)
     assert.equal(await readFile(join(rig.root, CONF), 'utf8'), 'good\n')
     assert.deepEqual(await (await rig.container()).resolve(PendingChecks).read(), [])
     const again = await (await rig.container()).resolve(PlanWorkflow).plan({})
     assert.deepEqual(again.changes.map((c) => c.id), [`files:replace:${CONF}`], 'the twin asks for the rejected file again')
+  })
+
+  it('a mark that cannot be written (the twin\'s disk full too) stops no put-back', async () => {
+    // The twin still asks for the rejected file (the test above).
+    const container = await rig.container()
+    const host = container.resolve<HostPort>(Tokens.Host)
+    sinon.stub(host, 'exec').callsFake(async (command, args): Promise<ExecResult> => {
+      const rejects = (await readFile(join(rig.root, CONF), 'utf8')) === 'rejected\n'
+      return { command, args: [...args], exitCode: rejects ? 1 : 0, stdout: '', stderr: rejects ? 'nginx: [emerg] unknown directive "rejected"\n' : '', timedOut: false }
+    })
+    sinon.stub(PendingChecks.prototype, 'rejected').rejects(Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }))
+    const plan = await container.resolve(PlanWorkflow).plan({})
+    const report = await container.resolve(ApplyService).apply({ plan, fromFile: false, acceptHighRisk: true, signal: new AbortController().signal })
+    sinon.restore()
+    assert.match(report.journal.steps.find((s) => s.id === `files:replace:${CONF}`)?.message ?? '', /rejects the new nginx configuration; the previous files are back/)
+    assert.equal(await readFile(join(rig.root, CONF), 'utf8'), 'good\n')
+    assert.deepEqual(await (await rig.container()).resolve(PendingChecks).read(), [])
   })
 })

@@ -163,20 +163,20 @@ describe('pending configuration checks: finished by the next apply', () => {
     assert.match(done?.diagnostic.summary ?? '', /gave its verdict; it was putting them back after a failed reload, so the previous files are back; reload ran again: nginx\.service runs again/)
   })
 
-  it('a rejected group whose put-back failed (putBackFailed): puts the files back asking no checker, says what to ask again; a put-back that fails again keeps the record', async () => {
+  it('a rejected group whose put-back failed (goBack): puts the files back asking no checker, says what to ask again; a put-back that fails again keeps the record', async () => {
     await record()
-    await pending.rejectedNotBack('nginx', host.root)
+    await pending.rejected('nginx', host.root)
     const exec = answer(0)
     const write = sinon.stub(host, 'writeFileAtomic').rejects(Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }))
     const [first] = await pending.finish(host, [NGINX])
     assert.match(first?.diagnostic.summary ?? '', /putting the previous files back failed: \/etc\/nginx\/nginx\.conf could not be put back: ENOSPC.*; the next apply tries again before anything else/)
     assert.equal(first?.askedAgain, undefined)
-    assert.equal((await pending.read())[0]?.putBackFailed, true, 'still not back: the record stays')
+    assert.equal((await pending.read())[0]?.goBack, true, 'still not back: the record stays')
     write.restore()
     const [done] = await pending.finish(host, [NGINX])
     assert.equal(exec.callCount, 0, 'the checker already rejected them: it is not asked again')
     assert.equal(done?.diagnostic.code, 'CONFIG_RESTORED')
-    assert.match(done?.diagnostic.summary ?? '', /^nginx: its checker rejected \/etc\/nginx\/nginx\.conf, \/etc\/nginx\/conf\.d\/x\.conf in an earlier apply, which could not put the previous files back; now the previous files are back$/)
+    assert.match(done?.diagnostic.summary ?? '', /^nginx: its checker rejected \/etc\/nginx\/nginx\.conf, \/etc\/nginx\/conf\.d\/x\.conf in an earlier apply, which did not put all the previous files back; now the previous files are back$/)
     assert.deepEqual(done?.askedAgain?.map((c) => c.resource), ['/etc/nginx/nginx.conf', '/etc/nginx/conf.d/x.conf'])
     assert.equal(readFileSync(join(root, 'etc/nginx/nginx.conf'), 'utf8'), 'old\n')
     assert.equal(existsSync(join(root, 'etc/nginx/conf.d/x.conf')), false)
@@ -189,8 +189,8 @@ describe('pending configuration checks: finished by the next apply', () => {
     await pending.rollingBack(reload.id, host.root)
     await pending.rollbackFailed(reload.id, host.root)
     await pending.reloadDone(reload.id, host.root)
-    assert.deepEqual((await pending.read()).map((p) => [p.putBackFailed, p.reloads?.map((r) => r.id)]), [[true, [reload.id]]])
-    assert.match(pendingNotice(await pending.read(), { root: host.root }) ?? '', /^Configuration an earlier apply wrote is not settled: nginx \(.*: the reload of nginx\.service failed, and putting the previous files back failed\)\..*nginx's previous files go back and the reload of nginx\.service runs again/)
+    assert.deepEqual((await pending.read()).map((p) => [p.goBack, p.reloads?.map((r) => r.id)]), [[true, [reload.id]]])
+    assert.match(pendingNotice(await pending.read(), { root: host.root }) ?? '', /^Configuration an earlier apply wrote is not settled: nginx \(.*: the reload of nginx\.service failed, not all put back\)\..*nginx's previous files go back and the reload of nginx\.service runs again/)
     const ran: How[] = []
     const [done] = await pending.finish(host, [NGINX], async (changes, how): Promise<ChangeResult[]> => {
       ran.push(how)

@@ -502,14 +502,17 @@ class CheckedGroups {
             decided.set(c.id, check.unsandboxed === undefined ? passed : { ...passed, diagnostics: [...(passed.diagnostics ?? []), check.unsandboxed] })
           }
         } else {
+          // Rejected, on disk before any file goes back: killed half way or not all back (a full
+          // disk), the next apply puts them back first and never judges a mix (PendingChecks' goBack).
+          // A mark that cannot be written (the twin's disk full too) stops no put-back: the entry
+          // stays unmarked, and the next apply's checker judges the live files as after a kill.
+          await this.pending.rejected(group.check.service, this.root).catch(() => undefined)
           const problems = await this.guard.restore(applied)
           for (const c of applied) decided.set(c.id, rejected(c, group, check, problems))
-          // Not all back (a full disk): the record stays, and the next apply puts them back first.
-          if (problems.length > 0) notBack = true
+          notBack = problems.length > 0
         }
       }
-      if (notBack) await this.pending.rejectedNotBack(group.check.service, this.root)
-      else if (reloads.length === 0) await this.pending.remove(group.check.service, this.root)
+      if (!notBack && reloads.length === 0) await this.pending.remove(group.check.service, this.root)
       for (const c of group.changes) {
         const result = decided.get(c.id) ?? this.waiting.get(c.id)
         this.waiting.delete(c.id)

@@ -33,13 +33,15 @@ export interface PendingCheck {
   /** A reload failed and its files were being put back when the run was killed: the rerun finishes that. */
   rollingBack?: true
   /**
-   * The checker rejected these files (or a reload that follows them failed) and putting the
-   * previous files back failed (a full disk, a file system gone read-only): the entry stays, and the
-   * next apply puts them back before anything else, asking no checker (the verdict is in), then
-   * runs the reloads again as a rollback does. Session 45: the entry went with the failed put-back,
-   * so a rejected nginx site stayed live and `status` said in sync.
+   * The verdict is in and the files must go back: the checker rejected them (marked before they
+   * are put back), or a reload that follows them failed and putting them back failed (a full
+   * disk, a file system gone read-only). The next apply puts them back before anything else,
+   * asking no checker, then runs the reloads again as a rollback does. Session 45: the entry went
+   * with a failed put-back, so a rejected nginx site stayed live and `status` said in sync; and a
+   * kill while a rejected group went back left a mix that the next apply's checker could pass
+   * ("the files stay", one of them the rejected group's).
    */
-  putBackFailed?: true
+  goBack?: true
 }
 
 /**
@@ -62,7 +64,7 @@ export interface FinishedCheck {
   restored: string[]
   diagnostic: Diagnostic
   /**
-   * Files an earlier apply's checker rejected and could not put back, put back now (putBackFailed),
+   * Files an earlier apply's checker rejected and did not put back, put back now (goBack),
    * as file changes: the apply makes them intent again (ApplyService), so the twin asks for them
    * as after any rejection. The earlier apply's snapshot saw them live, and took them as the machine's.
    */
@@ -167,8 +169,8 @@ export class PendingChecks {
   reloadDone(id: string, root: string): Promise<void> {
     return this.update((pending) =>
       pending.flatMap((p) => {
-        // Its files are not back: the entry stays whole, reloads and all (see putBackFailed).
-        if (p.putBackFailed === true) return [p]
+        // Its files are not back: the entry stays whole, reloads and all (see goBack).
+        if (p.goBack === true) return [p]
         if (p.root !== root || p.reloads === undefined || !p.reloads.some((r) => r.id === id)) return [p]
         const reloads = p.reloads.filter((r) => r.id !== id)
         return reloads.length === 0 ? [] : [{ ...p, reloads }]
@@ -186,14 +188,14 @@ export class PendingChecks {
     return this.patch(followedBy(id, root), (p) => ({ ...p, rollingBack: true }))
   }
 
-  /** The checker rejected this service's files and they could not all be put back: the next apply does it (see putBackFailed). */
-  rejectedNotBack(service: string, root: string): Promise<void> {
-    return this.patch((p) => p.service === service && p.root === root, (p) => ({ ...p, putBackFailed: true }))
+  /** The checker rejected this service's files: on disk before they are put back, so a kill or a failed put-back is finished by the next apply (see goBack). */
+  rejected(service: string, root: string): Promise<void> {
+    return this.patch((p) => p.service === service && p.root === root, (p) => ({ ...p, goBack: true }))
   }
 
-  /** A failed reload's files could not all be put back: the next apply does it, and reloads again (see putBackFailed). */
+  /** A failed reload's files could not all be put back: the next apply does it, and reloads again (see goBack). */
   rollbackFailed(id: string, root: string): Promise<void> {
-    return this.patch(followedBy(id, root), (p) => ({ ...p, putBackFailed: true }))
+    return this.patch(followedBy(id, root), (p) => ({ ...p, goBack: true }))
   }
 
   /** The entries `which` picks, made `into` them; none picked: nothing written (a reload no window follows, the common case). */
@@ -242,7 +244,7 @@ export class PendingChecks {
       out.push(finished)
       // Files that could not be put back stay in the record: the apply after this one tries again.
       if (problems.length === 0) await this.remove(entry.service, entry.root)
-      else await this.patch((p) => p.service === entry.service && p.root === entry.root, (p) => ({ ...p, putBackFailed: true }))
+      else await this.patch((p) => p.service === entry.service && p.root === entry.root, (p) => ({ ...p, goBack: true }))
     }
     return out
   }
@@ -259,12 +261,12 @@ export class PendingChecks {
     const verbs = [...new Set(reloads.map((r) => r.operation))].join(' or ') || 'reload'
     const files = entry.files.map((f) => f.path).join(', ')
     const killed =
-      entry.putBackFailed === true
+      entry.goBack === true
         ? `${entry.service}: the ${verbs} of ${units} failed after an earlier apply wrote ${files}, and putting the previous files back failed then`
         : `${entry.service}: an interrupted apply wrote ${files} and was killed before the ${verbs} of ${units} gave its verdict`
     let why = 'it was putting them back after a failed reload'
     let command: string | undefined
-    const goingBack = entry.rollingBack === true || entry.putBackFailed === true
+    const goingBack = entry.rollingBack === true || entry.goBack === true
     if (!goingBack && runAgain !== undefined && reloads.length > 0) {
       // Checked again: the files are on disk since the killed run, and may have been edited since.
       const run = await checkLive(host, guard, changes)
@@ -308,7 +310,7 @@ export class PendingChecks {
         ...(command === undefined ? {} : { command }),
         restored: entry.files.map((f) => f.path),
         ...askedAgain(entry, problems),
-        diagnostic: errorDiagnostic('CONFIG_RESTORED', `${killed}; ${entry.putBackFailed === true ? 'now' : `${why}, so`} ${putBack(problems)}${again}`, {
+        diagnostic: errorDiagnostic('CONFIG_RESTORED', `${killed}; ${entry.goBack === true ? 'now' : `${why}, so`} ${putBack(problems)}${again}`, {
           provider: 'files',
           detail: 'The twin still asks for the new files: the next plan shows them again, with their reload. Fix them in the twin, or apply again to have them checked, reloaded and verified.',
         }),
@@ -319,7 +321,7 @@ export class PendingChecks {
 
 /** FinishedCheck.askedAgain: an entry whose files were rejected earlier and are back now. */
 function askedAgain(entry: PendingCheck, problems: readonly string[]): { askedAgain?: Change[] } {
-  return entry.putBackFailed === true && problems.length === 0 ? { askedAgain: asChanges(entry) } : {}
+  return entry.goBack === true && problems.length === 0 ? { askedAgain: asChanges(entry) } : {}
 }
 
 /** What became of putting the previous files back, for a message. */
@@ -330,12 +332,12 @@ function putBack(problems: readonly string[]): string {
 /**
  * A checked group an earlier apply left (PendingChecks.finish): killed before its checker decided,
  * the checker runs on the live files, which stay if it passes and go back if not; rejected with
- * the put-back failed (putBackFailed), they go back, no checker asked.
+ * not all put back (goBack: killed, or the put-back failed), they go back, no checker asked.
  */
 async function settleCheck(host: HostPort, entry: PendingCheck, checks: readonly ConfigCheck[]): Promise<{ finished: FinishedCheck; problems: string[] }> {
   const { changes, guard } = guardOf(host, entry, checks)
   const files = entry.files.map((f) => f.path).join(', ')
-  const run = entry.putBackFailed === true ? undefined : await checkLive(host, guard, changes)
+  const run = entry.goBack === true ? undefined : await checkLive(host, guard, changes)
   if (run?.ok === true) {
     return {
       problems: [],
@@ -349,8 +351,8 @@ async function settleCheck(host: HostPort, entry: PendingCheck, checks: readonly
   }
   const problems = await guard.restore(changes)
   const what =
-    entry.putBackFailed === true
-      ? `${entry.service}: its checker rejected ${files} in an earlier apply, which could not put the previous files back`
+    entry.goBack === true
+      ? `${entry.service}: its checker rejected ${files} in an earlier apply, which did not put all the previous files back`
       : `${entry.service}: an interrupted apply wrote ${files} and was killed before its check ended; ${run === undefined ? 'its checker cannot run here' : `\`${run.command}\` rejects the live configuration${run.output === '' ? '' : `: ${run.output.split('\n')[0]}`}`}`
   return {
     problems,
@@ -359,7 +361,7 @@ async function settleCheck(host: HostPort, entry: PendingCheck, checks: readonly
       ...(run === undefined ? {} : { command: run.command }),
       restored: entry.files.map((f) => f.path),
       ...askedAgain(entry, problems),
-      diagnostic: errorDiagnostic('CONFIG_RESTORED', `${what}${entry.putBackFailed === true ? '; now' : ', so'} ${putBack(problems)}`, {
+      diagnostic: errorDiagnostic('CONFIG_RESTORED', `${what}${entry.goBack === true ? '; now' : ', so'} ${putBack(problems)}`, {
         provider: 'files',
         detail: 'The twin still asks for the new files: the next plan shows them again. Fix them in the twin, then apply.',
       }),
@@ -412,7 +414,7 @@ export function pendingNotice(entries: readonly PendingCheck[], target: CommandT
   if (here.length === 0) return undefined
   const each = here.map((e) => {
     const files = e.files.map((f) => f.path).join(', ')
-    if (e.putBackFailed === true) return `${e.service} (${files}: ${e.reloads === undefined ? 'rejected by its checker' : `the ${e.reloads.map((r) => `${r.operation} of ${r.resource}`).join(', ')} failed`}, and putting the previous files back failed)`
+    if (e.goBack === true) return `${e.service} (${files}: ${e.reloads === undefined ? 'rejected by its checker' : `the ${e.reloads.map((r) => `${r.operation} of ${r.resource}`).join(', ')} failed`}, not all put back)`
     return e.reloads === undefined ? `${e.service} (${files}: its check had not ended)` : `${e.service} (${files}: the ${e.reloads.map((r) => `${r.operation} of ${r.resource}`).join(', ')} had given no verdict)`
   })
   // What the next apply does (finish), said per service: a plan's changes do not show it (the
@@ -420,13 +422,13 @@ export function pendingNotice(entries: readonly PendingCheck[], target: CommandT
   // Session 29: a reload window's files are checked and reloaded again with them live (before,
   // they always went back); only a rollback cut short still puts them back.
   const does = here.map((e) => {
-    if (e.reloads === undefined) return e.putBackFailed === true ? `${e.service}'s previous files go back (the next plan asks for the files again)` : `${e.service}'s check runs on the live files, which stay if it passes and go back if not`
+    if (e.reloads === undefined) return e.goBack === true ? `${e.service}'s previous files go back (the next plan asks for the files again)` : `${e.service}'s check runs on the live files, which stay if it passes and go back if not`
     const verbs = [...new Set(e.reloads.map((r) => r.operation))].join(' or ') || 'reload'
     const units = e.reloads.map((r) => r.resource).join(', ') || 'its service'
-    if (e.rollingBack === true || e.putBackFailed === true) return `${e.service}'s previous files go back and the ${verbs} of ${units} runs again (the next plan asks for the files again)`
+    if (e.rollingBack === true || e.goBack === true) return `${e.service}'s previous files go back and the ${verbs} of ${units} runs again (the next plan asks for the files again)`
     return `${e.service}'s files are checked again and the ${verbs} of ${units} runs again with them live: they stay if ${units} comes back as before, and go back if not`
   })
-  const lead = here.some((e) => e.putBackFailed === true) ? 'Configuration an earlier apply wrote is not settled' : 'Configuration it wrote is not yet judged'
+  const lead = here.some((e) => e.goBack === true) ? 'Configuration an earlier apply wrote is not settled' : 'Configuration it wrote is not yet judged'
   return `${lead}: ${each.join('; ')}. \`${twinsyncLine(['apply'], target)}\` settles it before anything else, before the plan's changes: ${does.join('; ')}.`
 }
 
