@@ -217,6 +217,44 @@ describe('config guard: check before live, put back on failure', () => {
     assert.equal(existsSync(join(sites, 'new')), false)
   })
 
+  it('a folder deleted whole: grouped by what is below it, kept with all of it, and put back as it was, also from the written record', async () => {
+    // Session 45: only the folder's path was matched (a delete of /etc/sudoers.d went unchecked),
+    // and only its mode kept: the put-back of a rejected delete failed, the files stayed gone.
+    const SUDO: ConfigCheck = { service: 'sudo', paths: ['/etc/sudoers', '/etc/sudoers.d/*'], argv: ['visudo', '-c'] }
+    const snippets = join(root, 'etc/nginx/snippets')
+    mkdirSync(join(snippets, 'inner'), { recursive: true })
+    writeFileSync(join(snippets, 'php.conf'), 'fastcgi_pass x;\n', { mode: 0o640 })
+    chmodSync(join(snippets, 'php.conf'), 0o640)
+    writeFileSync(join(snippets, 'inner/deep.conf'), 'deep\n')
+    symlinkSync('../php.conf', join(snippets, 'inner/link'))
+    const past = new Date('2025-03-04T05:06:07Z')
+    for (const p of ['php.conf', 'inner/deep.conf', 'inner', '.']) utimesSync(join(snippets, p), past, past)
+    const below = ['/etc/nginx/snippets/inner', '/etc/nginx/snippets/inner/deep.conf', '/etc/nginx/snippets/inner/link', '/etc/nginx/snippets/php.conf'].map((path) => ({ path }))
+    const del = (path: string, under: Array<{ path: string }>): Change => ({ id: `files:delete:${path}`, provider: 'files', category: 'files', operation: 'delete', resource: path, summary: '', risk: 'high', data: { action: 'delete', path, below: under } })
+    const sudoers = del('/etc/sudoers.d', [{ path: '/etc/sudoers.d/ops' }])
+    const changes = [del('/etc/nginx/snippets', below), sudoers]
+    const guard = new ConfigGuard(host, [NGINX, SUDO], changes)
+    assert.deepEqual(guard.groupsOf(changes).map((g) => [g.check.service, g.changes.map((c) => c.resource)]), [['nginx', ['/etc/nginx/snippets']], ['sudo', ['/etc/sudoers.d']]])
+    await guard.remember(changes)
+    const record = guard.storedPrevious(changes)
+    rmSync(snippets, { recursive: true })
+    assert.deepEqual(await guard.restore(changes.slice(0, 1)), [])
+    const check = () => {
+      assert.equal(readFileSync(join(snippets, 'php.conf'), 'utf8'), 'fastcgi_pass x;\n')
+      assert.equal(lstatSync(join(snippets, 'php.conf')).mode & 0o7777, 0o640)
+      assert.equal(readFileSync(join(snippets, 'inner/deep.conf'), 'utf8'), 'deep\n')
+      assert.equal(lstatSync(join(snippets, 'inner/link')).isSymbolicLink(), true)
+      for (const p of ['php.conf', 'inner/deep.conf', 'inner', '.']) assert.equal(lstatSync(join(snippets, p)).mtimeMs, past.getTime(), p)
+    }
+    check()
+    // What an interrupted apply wrote down puts it back the same way (PendingChecks.finish).
+    rmSync(snippets, { recursive: true })
+    const next = new ConfigGuard(host, [NGINX], changes.slice(0, 1))
+    next.adopt(changes[0]?.id as string, JSON.parse(JSON.stringify(record[0])))
+    assert.deepEqual(await next.restore(changes.slice(0, 1)), [])
+    check()
+  })
+
   it('leaves a folder\'s time as the apply made it when another change of the plan in it stays', async () => {
     const sites = join(root, 'etc/nginx/sites-enabled')
     const past = new Date('2025-03-04T05:06:07Z')

@@ -36,6 +36,13 @@ describe('withNamedFiles: files a service\'s configuration names outside its fol
     assert.equal(out[1], units)
   })
 
+  it('adds a folder deleted whole when its configuration names a file below it (session 45: the delete went live unchecked)', async () => {
+    const host = machine(files, ['/usr/sbin/nginx'])
+    const del: Change = { id: 'files:delete:/etc/letsencrypt', provider: 'files', category: 'files', operation: 'delete', resource: '/etc/letsencrypt', summary: '', data: { action: 'delete', path: '/etc/letsencrypt', below: [{ path: '/etc/letsencrypt/options-ssl-nginx.conf' }] } } as unknown as Change
+    const other: Change = { ...del, id: 'files:delete:/etc/other', resource: '/etc/other', data: { action: 'delete', path: '/etc/other', below: [{ path: '/etc/other/x.conf' }] } } as unknown as Change
+    assert.deepEqual((await withNamedFiles(host, [nginx], [del, other]))[0]?.paths, ['/etc/nginx/**', '/etc/letsencrypt'])
+  })
+
   it('adds nothing when the checker is not installed, or no file of the plan is outside every service', async () => {
     assert.deepEqual((await withNamedFiles(machine(files, []), [nginx], [write('/etc/ssl/site.pem')]))[0], nginx)
     assert.deepEqual((await withNamedFiles(machine(files, ['/usr/sbin/nginx']), [nginx], [write('/etc/nginx/nginx.conf')]))[0], nginx)

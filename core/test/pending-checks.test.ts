@@ -183,6 +183,14 @@ describe('pending configuration checks: finished by the next apply', () => {
     assert.equal(existsSync(join(dir, 'twin', PENDING_CHECKS)), false)
   })
 
+  it('a file too large to have been kept is no reason to keep the record: trying again could never put it back', async () => {
+    await pending.add({ service: 'nginx', root: host.root, files: [{ path: '/etc/nginx/nginx.conf', previous: { kind: 'unkept', reason: 'it is larger than 16777216 bytes and was not kept' } }] })
+    await pending.rejected('nginx', host.root)
+    const [done] = await pending.finish(host, [NGINX])
+    assert.match(done?.diagnostic.summary ?? '', /putting the previous files back failed: \/etc\/nginx\/nginx\.conf could not be put back: it is larger than 16777216 bytes and was not kept$/)
+    assert.equal(existsSync(join(dir, 'twin', PENDING_CHECKS)), false)
+  })
+
   it('a failed reload whose rollback could not put the files back: the record outlives the reload\'s verdict; the next apply puts them back and reloads', async () => {
     await record()
     await pending.awaitReloads('nginx', host.root, [reload])

@@ -349,20 +349,21 @@ export class Applier {
     await this.pending.rollingBack(change.id, this.contexts.host.root)
     const problems = await run.guard.restore(files)
     // Not all back (a full disk): the record stays past this reload's verdict, and the next apply puts them back first.
-    if (problems.length > 0) await this.pending.rollbackFailed(change.id, this.contexts.host.root)
+    const retry = problems.length > run.guard.unkept(files)
+    if (retry) await this.pending.rollbackFailed(change.id, this.contexts.host.root)
     const now = new Date().toISOString()
     for (const f of files) {
       record(f, now, {
         id: f.id,
         status: 'failed',
-        message: `rolled back: ${change.resource} did not come back after its ${change.operation}; ${problems.length === 0 ? `${f.resource} is as it was before` : `putting the previous files back failed: ${problems.join('; ')}; the next apply puts them back before anything else`}`,
+        message: `rolled back: ${change.resource} did not come back after its ${change.operation}; ${problems.length === 0 ? `${f.resource} is as it was before` : `putting the previous files back failed: ${problems.join('; ')}${retry ? '; the next apply puts them back before anything else' : ''}`}`,
       })
     }
     const rerun = await callProvider(provider, 'apply', () => provider.apply({ changes: [change], ctx }))
     const again: ChangeResult | undefined = rerun.ok
       ? rerun.value.results.find((r) => r.id === change.id)
       : { id: change.id, status: 'failed', message: rerun.diagnostic.summary }
-    const back = problems.length === 0 ? `the previous ${files.map((f) => f.resource).join(', ')} ${files.length === 1 ? 'is' : 'are'} back` : `putting the previous files back failed: ${problems.join('; ')}; the next apply puts them back before anything else`
+    const back = problems.length === 0 ? `the previous ${files.map((f) => f.resource).join(', ')} ${files.length === 1 ? 'is' : 'are'} back` : `putting the previous files back failed: ${problems.join('; ')}${retry ? '; the next apply puts them back before anything else' : ''}`
     const after = again?.status === 'applied' ? `${change.resource} runs again` : `${change.operation} once more failed too: ${again?.message ?? 'no result'}`
     return { ...result, message: `${result.message ?? `${change.operation} failed`}; ${back}, ${change.operation} ran again: ${after}` }
   }
@@ -508,8 +509,9 @@ class CheckedGroups {
           // stays unmarked, and the next apply's checker judges the live files as after a kill.
           await this.pending.rejected(group.check.service, this.root).catch(() => undefined)
           const problems = await this.guard.restore(applied)
-          for (const c of applied) decided.set(c.id, rejected(c, group, check, problems))
-          notBack = problems.length > 0
+          // What was never kept (too large) cannot go back later either: not a reason to keep the record.
+          notBack = problems.length > this.guard.unkept(applied)
+          for (const c of applied) decided.set(c.id, rejected(c, group, check, problems, notBack))
         }
       }
       if (!notBack && reloads.length === 0) await this.pending.remove(group.check.service, this.root)

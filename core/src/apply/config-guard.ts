@@ -16,18 +16,37 @@ const CHECK_TIMEOUT_MS = 60_000
 /** Extended attributes and capabilities as they were; undefined when getfattr is not installed. */
 type Extended = { xattrs: Record<string, string>; capabilities?: string } | undefined
 
+type FilePrevious = { kind: 'file'; content: Buffer; mode: number; uid: number; gid: number; extended: Extended; mtimeMs?: number }
+/**
+ * A folder a change deletes whole, with everything below it (by path, folders before what is in
+ * them; a folder below has its own entries here, none of its own), so a rejected delete can be put
+ * back. Session 45: a folder delete kept only the folder's mode ('other'), and the put-back of a
+ * rejected one failed ("it is gone and was not a file"): nginx -t rejected the delete of
+ * /etc/nginx/snippets, whose file a site includes, and the snippets stayed gone.
+ */
+type TreePrevious = { kind: 'tree'; mode: number; uid: number; gid: number; extended: Extended; mtimeMs?: number; entries: Array<{ path: string; previous: Previous }> }
 type Previous =
   | { kind: 'absent' }
-  | { kind: 'file'; content: Buffer; mode: number; uid: number; gid: number; extended: Extended; mtimeMs?: number }
+  | FilePrevious
   | { kind: 'symlink'; target: string; uid: number; gid: number; mtimeMs?: number }
   | { kind: 'other'; mode: number; uid: number; gid: number; extended: Extended }
+  | TreePrevious
   | { kind: 'unkept'; reason: string }
+
+/** What a path was, as data that can be written down: a file's content (and a kept folder's files') in base64. */
+type StoredPrevious =
+  | Exclude<Previous, FilePrevious | TreePrevious>
+  | (Omit<FilePrevious, 'content'> & { content: string })
+  | (Omit<TreePrevious, 'entries'> & { entries: Array<{ path: string; previous: StoredPrevious }> })
 
 /** A path and what it was before the apply, content in base64: what PendingChecks writes down. */
 export interface StoredFile {
   path: string
-  previous: Exclude<Previous, { kind: 'file' }> | (Omit<Extract<Previous, { kind: 'file' }>, 'content'> & { content: string })
+  previous: StoredPrevious
 }
+
+/** Beyond this many entries below a folder a delete of it is not kept (and cannot be put back). */
+const MAX_KEPT_ENTRIES = 10_000
 
 export interface Group {
   check: ConfigCheck
@@ -56,6 +75,29 @@ export interface CheckRun {
 export function pathOf(change: Change): string | undefined {
   const data = change.data as { action?: unknown; path?: unknown } | undefined
   return typeof data?.action === 'string' && FILE_ACTIONS.has(data.action) && typeof data.path === 'string' && data.path.startsWith('/') ? data.path : undefined
+}
+
+/**
+ * Every machine path a file change touches: its own, and for a folder deleted whole every entry
+ * below it (the delete's `below`, files provider). A folder whose files a service reads is that
+ * service's (`/etc/sudoers.d`, a folder holding a file nginx includes); before session 45 only
+ * the folder's own path was matched against the checks, and such a delete went live unchecked.
+ */
+export function touchedPaths(change: Change): string[] {
+  const path = pathOf(change)
+  if (path === undefined) return []
+  const below = (change.data as { action: string; below?: unknown }).below
+  if ((change.data as { action: string }).action !== 'delete' || !Array.isArray(below)) return [path]
+  return [path, ...below.map((e: { path?: unknown }) => e?.path).filter((p): p is string => typeof p === 'string' && p.startsWith(`${path}/`))]
+}
+
+/** The check of the service that reads what a file change touches (the first check matching its path, else a path below it). */
+export function checkOf(checks: readonly ConfigCheck[], change: Change): ConfigCheck | undefined {
+  for (const path of touchedPaths(change)) {
+    const check = checksFor(checks, path)[0]
+    if (check !== undefined) return check
+  }
+  return undefined
 }
 
 /**
@@ -96,7 +138,7 @@ export class ConfigGuard {
       }
       const path = pathOf(c)
       if (path === undefined) continue
-      if (checksFor(checks, path).length > 0) this.watched.add(c.id)
+      if (checkOf(checks, c) !== undefined) this.watched.add(c.id)
       const folder = dirname(path)
       this.inFolder.set(folder, (this.inFolder.get(folder) ?? new Set()).add(c.id))
     }
@@ -106,9 +148,7 @@ export class ConfigGuard {
   groupsOf(changes: readonly Change[]): Group[] {
     const groups = new Map<string, Group>()
     for (const c of changes) {
-      const path = pathOf(c)
-      if (path === undefined) continue
-      const check = checksFor(this.checks, path)[0]
+      const check = checkOf(this.checks, c)
       if (check === undefined) continue
       const group = groups.get(check.service) ?? { check, changes: [] }
       group.changes.push(c)
@@ -123,7 +163,7 @@ export class ConfigGuard {
     for (const c of changes) {
       const path = pathOf(c)
       if (path === undefined || !this.watched.has(c.id) || this.previous.has(c.id)) continue
-      this.previous.set(c.id, await this.read(path))
+      this.previous.set(c.id, await this.read(path, (c.data as { action: string }).action === 'delete'))
       const folder = dirname(path)
       if (this.folderTimes.has(folder)) continue
       const stat = await this.host.lstat(folder)
@@ -253,12 +293,20 @@ export class ConfigGuard {
 
   /** The service of the table that reads this change's path, if any. */
   serviceOf(change: Change): string | undefined {
-    const path = pathOf(change)
-    return path === undefined ? undefined : checksFor(this.checks, path)[0]?.service
+    return checkOf(this.checks, change)?.service
   }
 
   hasPrevious(id: string): boolean {
     return this.previous.has(id)
+  }
+
+  /**
+   * How many of these changes' previous states were not kept (too large): each is one problem of
+   * every restore, which no later one can put right. More problems than these: a put-back worth
+   * trying again (PendingChecks' goBack); only these: trying again would fail for ever.
+   */
+  unkept(changes: readonly Change[]): number {
+    return changes.filter((c) => pathOf(c) !== undefined && this.previous.get(c.id)?.kind === 'unkept').length
   }
 
   /** What these changes' paths were before, as data that can be written down (see PendingChecks). */
@@ -275,8 +323,7 @@ export class ConfigGuard {
 
   /** Takes previous states written down by an earlier run (as changes of these ids), so restore can put them back. */
   adopt(id: string, stored: StoredFile): void {
-    const p = stored.previous
-    this.previous.set(id, p.kind === 'file' ? { ...p, content: Buffer.from(p.content, 'base64') } : p)
+    this.previous.set(id, fromStored(stored.previous))
   }
 
   /**
@@ -345,18 +392,56 @@ export class ConfigGuard {
       case 'other':
         if (now === undefined) throw new Error('it is gone and was not a file')
         await this.host.setAttributes(path, { uid: before.uid, gid: before.gid, mode: before.mode, ...extendedOptions(before.extended, true) })
+        return
+      case 'tree': {
+        if (now !== undefined && now.type !== 'directory') await this.host.remove(path)
+        const owner = { mode: before.mode, uid: before.uid, gid: before.gid, ...extendedOptions(before.extended, true) }
+        if (now?.type === 'directory') await this.host.setAttributes(path, owner)
+        else await this.host.mkdir(path, owner)
+        for (const entry of before.entries) await this.put(entry.path, entry.previous)
+        // The folders' times last, deepest first: what was written in them moved them.
+        for (const entry of [...before.entries].reverse()) if (entry.previous.kind === 'tree') await this.host.setAttributes(entry.path, timeOf(entry.previous))
+        if (before.mtimeMs !== undefined) await this.host.setAttributes(path, timeOf(before))
+      }
     }
   }
 
-  private async read(path: string): Promise<Previous> {
+  /** What `path` is now; `deleting`: a folder is kept whole, with what is below it (TreePrevious). */
+  private async read(path: string, deleting = false): Promise<Previous> {
     const stat = await this.host.lstat(path)
     if (stat === undefined) return { kind: 'absent' }
     const owner = { mode: stat.mode, uid: stat.uid, gid: stat.gid }
     if (stat.type === 'symlink') return { kind: 'symlink', target: await this.host.readlink(path), uid: stat.uid, gid: stat.gid, mtimeMs: stat.mtimeMs }
     const extended = stat.type === 'file' || stat.type === 'directory' ? await this.host.readAttributes(path) : undefined
+    if (stat.type === 'directory' && deleting) return this.readTree(path, { ...owner, extended, mtimeMs: stat.mtimeMs })
     if (stat.type !== 'file') return { kind: 'other', ...owner, extended }
     if (stat.size > MAX_KEPT) return { kind: 'unkept', reason: `it is larger than ${MAX_KEPT} bytes and was not kept` }
     return { kind: 'file', content: await this.host.readFile(path), ...owner, extended, mtimeMs: stat.mtimeMs }
+  }
+
+  /** A folder and everything below it, within MAX_KEPT bytes and MAX_KEPT_ENTRIES entries; else unkept. */
+  private async readTree(path: string, folder: Omit<TreePrevious, 'kind' | 'entries'>): Promise<Previous> {
+    const entries: TreePrevious['entries'] = []
+    let bytes = 0
+    const walk = async (dir: string): Promise<string | undefined> => {
+      for (const e of [...(await this.host.readdir(dir))].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+        const at = `${dir}/${e.name}`
+        const previous = await this.read(at)
+        if (previous.kind === 'unkept') return previous.reason
+        if (previous.kind === 'other') {
+          const stat = await this.host.lstat(at)
+          if (stat?.type !== 'directory') return `${at} is neither a file, a symlink nor a folder`
+          entries.push({ path: at, previous: { ...previous, kind: 'tree', mtimeMs: stat.mtimeMs, entries: [] } })
+          const why = await walk(at)
+          if (why !== undefined) return why
+        } else entries.push({ path: at, previous })
+        if (previous.kind === 'file') bytes += previous.content.length
+        if (bytes > MAX_KEPT || entries.length > MAX_KEPT_ENTRIES) return `what is below it is larger than ${MAX_KEPT} bytes or ${MAX_KEPT_ENTRIES} entries and was not kept`
+      }
+      return undefined
+    }
+    const why = await walk(path)
+    return why === undefined ? { kind: 'tree', ...folder, entries } : { kind: 'unkept', reason: why }
   }
 
   /** What a check runs, as a person would type it, for one changed file (per-file checkers). */
@@ -395,7 +480,19 @@ export class ConfigGuard {
 
 /** A path and what it was, as data that can be written down. */
 function stored(path: string, previous: Previous): StoredFile {
-  return { path, previous: previous.kind === 'file' ? { ...previous, content: previous.content.toString('base64') } : previous }
+  return { path, previous: toStored(previous) }
+}
+
+function toStored(previous: Previous): StoredPrevious {
+  if (previous.kind === 'file') return { ...previous, content: previous.content.toString('base64') }
+  if (previous.kind === 'tree') return { ...previous, entries: previous.entries.map((e) => ({ path: e.path, previous: toStored(e.previous) })) }
+  return previous
+}
+
+function fromStored(previous: StoredPrevious): Previous {
+  if (previous.kind === 'file') return { ...previous, content: Buffer.from(previous.content, 'base64') }
+  if (previous.kind === 'tree') return { ...previous, entries: previous.entries.map((e) => ({ path: e.path, previous: fromStored(e.previous) })) }
+  return previous
 }
 
 /** A kept entry's modification time as write options (none for one an older run wrote down without it). */
@@ -463,9 +560,9 @@ function offline(group: Group, run: CheckRun): Diagnostic | undefined {
 }
 
 /** The result of a change whose group's checker rejected the new configuration. */
-export function rejected(change: Change, group: Group, run: CheckRun, problems: readonly string[]): ChangeResult {
+export function rejected(change: Change, group: Group, run: CheckRun, problems: readonly string[], again = problems.length > 0): ChangeResult {
   const units = group.check.units?.length ? `${group.check.units.join(', ')} left alone` : 'nothing reloaded'
-  const back = problems.length === 0 ? 'the previous files are back' : `putting the previous files back failed: ${problems.join('; ')}; the next apply puts them back before anything else`
+  const back = problems.length === 0 ? 'the previous files are back' : `putting the previous files back failed: ${problems.join('; ')}${again ? '; the next apply puts them back before anything else' : ''}`
   const verdict = run.timedOut === true ? `\`${run.command}\` did not finish on the new ${group.check.service} configuration` : `\`${run.command}\` rejects the new ${group.check.service} configuration`
   return {
     id: change.id,

@@ -1,6 +1,6 @@
 import type { Change, ConfigCheck, HostPort } from '@twinsync/sdk'
 import { checksFor, findChecker, pathPatternToRegExp, runsPerFile, shellGlobToRegExp } from '@twinsync/sdk'
-import { pathOf } from './config-guard.js'
+import { checkOf, pathOf, touchedPaths } from './config-guard.js'
 
 /** Beyond these a service's configuration is not searched further (a file, a tree). */
 const MAX_FILE = 256 * 1024
@@ -23,17 +23,22 @@ const MAX_FILES = 2000
  * Commented-out lines (`#` first, but sudo's `#includedir`) name nothing.
  */
 export async function withNamedFiles(host: HostPort, checks: readonly ConfigCheck[], changes: readonly Change[]): Promise<ConfigCheck[]> {
-  const loose = [...new Set(changes.map(pathOf).filter((p): p is string => p !== undefined && checksFor(checks, p).length === 0))]
-  if (loose.length === 0) return [...checks]
+  // By the change's own path, with every path it touches (a folder deleted whole: what is below it, touchedPaths).
+  const loose = new Map<string, string[]>()
+  for (const c of changes) {
+    const path = pathOf(c)
+    if (path !== undefined && checkOf(checks, c) === undefined) loose.set(path, [...new Set([...(loose.get(path) ?? []), ...touchedPaths(c)])])
+  }
+  if (loose.size === 0) return [...checks]
   const extra = new Map<ConfigCheck, string[]>()
-  const left = new Set(loose)
+  const left = new Set(loose.keys())
   for (const check of checks) {
     if (left.size === 0) break
     if (check.argv === undefined || runsPerFile(check.argv) || (await findChecker(host, check.argv[0] as string)) === undefined) continue
     for (const text of await configTexts(host, check.paths)) {
       const included = includes(text)
       for (const path of left) {
-        if (!(path.startsWith('/etc/') && names(text, path)) && !included.some((r) => r.test(path))) continue
+        if (!(loose.get(path) as string[]).some((p) => (p.startsWith('/etc/') && names(text, p)) || included.some((r) => r.test(p)))) continue
         extra.set(check, [...(extra.get(check) ?? []), path])
         left.delete(path)
       }

@@ -240,10 +240,10 @@ export class PendingChecks {
     const out: FinishedCheck[] = []
     for (const entry of await this.read()) {
       if (entry.root !== host.root) continue
-      const { finished, problems } = entry.reloads !== undefined ? await this.settleReloadWindow(host, entry, checks, runAgain) : await settleCheck(host, entry, checks)
+      const { finished, retry } = entry.reloads !== undefined ? await this.settleReloadWindow(host, entry, checks, runAgain) : await settleCheck(host, entry, checks)
       out.push(finished)
-      // Files that could not be put back stay in the record: the apply after this one tries again.
-      if (problems.length === 0) await this.remove(entry.service, entry.root)
+      // Files that could not be put back (and were kept) stay in the record: the apply after this one tries again.
+      if (!retry) await this.remove(entry.service, entry.root)
       else await this.patch((p) => p.service === entry.service && p.root === entry.root, (p) => ({ ...p, goBack: true }))
     }
     return out
@@ -254,7 +254,7 @@ export class PendingChecks {
    * judged against the basis measured before the killed reload; put back, and reloaded on the
    * previous files, when that fails (or the killed run was already putting them back).
    */
-  private async settleReloadWindow(host: HostPort, entry: PendingCheck, checks: readonly ConfigCheck[], runAgain: RunAgain | undefined): Promise<{ finished: FinishedCheck; problems: string[] }> {
+  private async settleReloadWindow(host: HostPort, entry: PendingCheck, checks: readonly ConfigCheck[], runAgain: RunAgain | undefined): Promise<{ finished: FinishedCheck; retry: boolean }> {
     const { changes, guard } = guardOf(host, entry, checks)
     const reloads = entry.reloads ?? []
     const units = reloads.map((r) => r.resource).join(', ') || 'its service'
@@ -277,7 +277,7 @@ export class PendingChecks {
         const checked = run === undefined ? '' : `\`${run.command}\` passes on them again, `
         if (failed.length === 0) {
           return {
-            problems: [],
+            retry: false,
             finished: {
               service: entry.service,
               ...(command === undefined ? {} : { command }),
@@ -294,6 +294,7 @@ export class PendingChecks {
     // A kill from here on: the next apply finishes putting them back, never reloads a mix of old and new live.
     if (!goingBack && reloads.length > 0) await this.patch((p) => p.service === entry.service && p.root === entry.root, (p) => ({ ...p, rollingBack: true }))
     const problems = await guard.restore(changes)
+    const retry = problems.length > guard.unkept(changes)
     let again = ''
     if (reloads.length > 0) {
       const results = runAgain === undefined ? [] : await runAgain(reloads, { restoring: true })
@@ -304,13 +305,13 @@ export class PendingChecks {
       again = `; ${verbs} ran again: ${said.join('; ')}`
     }
     return {
-      problems,
+      retry,
       finished: {
         service: entry.service,
         ...(command === undefined ? {} : { command }),
         restored: entry.files.map((f) => f.path),
         ...askedAgain(entry, problems),
-        diagnostic: errorDiagnostic('CONFIG_RESTORED', `${killed}; ${entry.goBack === true ? 'now' : `${why}, so`} ${putBack(problems)}${again}`, {
+        diagnostic: errorDiagnostic('CONFIG_RESTORED', `${killed}; ${entry.goBack === true ? 'now' : `${why}, so`} ${putBack(problems, retry)}${again}`, {
           provider: 'files',
           detail: 'The twin still asks for the new files: the next plan shows them again, with their reload. Fix them in the twin, or apply again to have them checked, reloaded and verified.',
         }),
@@ -325,8 +326,8 @@ function askedAgain(entry: PendingCheck, problems: readonly string[]): { askedAg
 }
 
 /** What became of putting the previous files back, for a message. */
-function putBack(problems: readonly string[]): string {
-  return problems.length === 0 ? 'the previous files are back' : `putting the previous files back failed: ${problems.join('; ')}; the next apply tries again before anything else`
+function putBack(problems: readonly string[], retry: boolean): string {
+  return problems.length === 0 ? 'the previous files are back' : `putting the previous files back failed: ${problems.join('; ')}${retry ? '; the next apply tries again before anything else' : ''}`
 }
 
 /**
@@ -334,13 +335,13 @@ function putBack(problems: readonly string[]): string {
  * the checker runs on the live files, which stay if it passes and go back if not; rejected with
  * not all put back (goBack: killed, or the put-back failed), they go back, no checker asked.
  */
-async function settleCheck(host: HostPort, entry: PendingCheck, checks: readonly ConfigCheck[]): Promise<{ finished: FinishedCheck; problems: string[] }> {
+async function settleCheck(host: HostPort, entry: PendingCheck, checks: readonly ConfigCheck[]): Promise<{ finished: FinishedCheck; retry: boolean }> {
   const { changes, guard } = guardOf(host, entry, checks)
   const files = entry.files.map((f) => f.path).join(', ')
   const run = entry.goBack === true ? undefined : await checkLive(host, guard, changes)
   if (run?.ok === true) {
     return {
-      problems: [],
+      retry: false,
       finished: {
         service: entry.service,
         command: run.command,
@@ -350,18 +351,19 @@ async function settleCheck(host: HostPort, entry: PendingCheck, checks: readonly
     }
   }
   const problems = await guard.restore(changes)
+  const retry = problems.length > guard.unkept(changes)
   const what =
     entry.goBack === true
       ? `${entry.service}: its checker rejected ${files} in an earlier apply, which did not put all the previous files back`
       : `${entry.service}: an interrupted apply wrote ${files} and was killed before its check ended; ${run === undefined ? 'its checker cannot run here' : `\`${run.command}\` rejects the live configuration${run.output === '' ? '' : `: ${run.output.split('\n')[0]}`}`}`
   return {
-    problems,
+    retry,
     finished: {
       service: entry.service,
       ...(run === undefined ? {} : { command: run.command }),
       restored: entry.files.map((f) => f.path),
       ...askedAgain(entry, problems),
-      diagnostic: errorDiagnostic('CONFIG_RESTORED', `${what}${entry.goBack === true ? '; now' : ', so'} ${putBack(problems)}`, {
+      diagnostic: errorDiagnostic('CONFIG_RESTORED', `${what}${entry.goBack === true ? '; now' : ', so'} ${putBack(problems, retry)}`, {
         provider: 'files',
         detail: 'The twin still asks for the new files: the next plan shows them again. Fix them in the twin, then apply.',
       }),
