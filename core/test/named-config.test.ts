@@ -2,16 +2,20 @@ import { strict as assert } from 'node:assert'
 import type { Change, ConfigCheck, HostPort } from '@twinsync/sdk'
 import { withNamedFiles } from '../src/apply/named-config.js'
 
-/** A machine of a few files (a fake host port: stat, readdir, readTextIfExists). */
-function machine(files: Record<string, string>, programs: string[]): HostPort {
+/** A machine of a few files and links (a fake host port: stat, lstat, readlink, readdir, readTextIfExists). */
+function machine(files: Record<string, string>, programs: string[], links: Record<string, string> = {}): HostPort {
   const dirs = new Set<string>()
-  for (const path of Object.keys(files)) for (let d = path.slice(0, path.lastIndexOf('/')); d !== ''; d = d.slice(0, d.lastIndexOf('/'))) dirs.add(d)
+  for (const path of [...Object.keys(files), ...Object.keys(links)]) for (let d = path.slice(0, path.lastIndexOf('/')); d !== ''; d = d.slice(0, d.lastIndexOf('/'))) dirs.add(d)
+  const stat = async (path: string) =>
+    programs.includes(path) ? { type: 'file', mode: 0o755, size: 1 } : files[path] !== undefined ? { type: 'file', mode: 0o644, size: files[path].length } : dirs.has(path) ? { type: 'directory', mode: 0o755, size: 0 } : undefined
   return {
-    stat: async (path: string) =>
-      programs.includes(path) ? { type: 'file', mode: 0o755, size: 1 } : files[path] !== undefined ? { type: 'file', mode: 0o644, size: files[path].length } : dirs.has(path) ? { type: 'directory', mode: 0o755, size: 0 } : undefined,
+    stat,
+    lstat: async (path: string) => (links[path] !== undefined ? { type: 'symlink', mode: 0o777, size: 0 } : stat(path)),
+    readlink: async (path: string) => links[path],
     readdir: async (path: string) => [
       ...[...dirs].filter((d) => d.slice(0, d.lastIndexOf('/')) === path).map((d) => ({ name: d.slice(path.length + 1), type: 'directory' })),
       ...Object.keys(files).filter((f) => f.slice(0, f.lastIndexOf('/')) === path).map((f) => ({ name: f.slice(path.length + 1), type: 'file' })),
+      ...Object.keys(links).filter((f) => f.slice(0, f.lastIndexOf('/')) === path).map((f) => ({ name: f.slice(path.length + 1), type: 'symlink' })),
     ],
     readTextIfExists: async (path: string) => files[path],
   } as unknown as HostPort
@@ -41,6 +45,16 @@ describe('withNamedFiles: files a service\'s configuration names outside its fol
     const del: Change = { id: 'files:delete:/etc/letsencrypt', provider: 'files', category: 'files', operation: 'delete', resource: '/etc/letsencrypt', summary: '', data: { action: 'delete', path: '/etc/letsencrypt', below: [{ path: '/etc/letsencrypt/options-ssl-nginx.conf' }] } } as unknown as Change
     const other: Change = { ...del, id: 'files:delete:/etc/other', resource: '/etc/other', data: { action: 'delete', path: '/etc/other', below: [{ path: '/etc/other/x.conf' }] } } as unknown as Change
     assert.deepEqual((await withNamedFiles(host, [nginx], [del, other]))[0]?.paths, ['/etc/nginx/**', '/etc/letsencrypt'])
+  })
+
+  it('adds a file a link of the service\'s folders leads to, and what a linked folder holds; reads a linked file\'s includes (session 45: changed unchecked)', async () => {
+    const host = machine(
+      { ...files, '/etc/nginx-sites/app.conf': 'server {\n  include /srv/snippets/*.conf;\n}\n', '/srv/nginx-conf/old.conf': 'server {}\n' },
+      ['/usr/sbin/nginx'],
+      { '/etc/nginx/sites-enabled/app': '../../nginx-sites/app.conf', '/etc/nginx/conf.d': '/srv/nginx-conf' },
+    )
+    const changes = ['/etc/nginx-sites/app.conf', '/srv/nginx-conf/x.conf', '/srv/snippets/a.conf', '/etc/nginx-sites/other.conf'].map(write)
+    assert.deepEqual((await withNamedFiles(host, [nginx], changes))[0]?.paths, ['/etc/nginx/**', '/etc/nginx-sites/app.conf', '/srv/nginx-conf/x.conf', '/srv/snippets/a.conf'])
   })
 
   it('adds nothing when the checker is not installed, or no file of the plan is outside every service', async () => {

@@ -1,3 +1,4 @@
+import { posix } from 'node:path'
 import type { Change, ConfigCheck, HostPort } from '@twinsync/sdk'
 import { checksFor, findChecker, pathPatternToRegExp, runsPerFile, shellGlobToRegExp } from '@twinsync/sdk'
 import { checkOf, pathOf, touchedPaths } from './config-guard.js'
@@ -35,7 +36,15 @@ export async function withNamedFiles(host: HostPort, checks: readonly ConfigChec
   for (const check of checks) {
     if (left.size === 0) break
     if (check.argv === undefined || runsPerFile(check.argv) || (await findChecker(host, check.argv[0] as string)) === undefined) continue
-    for (const text of await configTexts(host, check.paths)) {
+    const { texts, links } = await configTexts(host, check.paths)
+    // Reached through a link of the service's own folders (sites-enabled/app -> /srv/app/nginx.conf, or a linked folder).
+    const linked = (p: string) => links.some((t) => p === t || p.startsWith(`${t}/`))
+    for (const path of left) {
+      if (!(loose.get(path) as string[]).some(linked)) continue
+      extra.set(check, [...(extra.get(check) ?? []), path])
+      left.delete(path)
+    }
+    for (const text of texts) {
       const included = includes(text)
       for (const path of left) {
         if (!(loose.get(path) as string[]).some((p) => (p.startsWith('/etc/') && names(text, p)) || included.some((r) => r.test(p)))) continue
@@ -82,29 +91,61 @@ function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 }
 
-/** The texts of the regular files the patterns match on the machine (a glob's folder walked, links not followed). */
-async function configTexts(host: HostPort, patterns: readonly string[]): Promise<string[]> {
+/**
+ * The texts of the regular files the patterns match on the machine (a glob's folder walked), and
+ * where the links among them lead (`links`: a linked file's text is read from there; a linked
+ * folder is not walked). Session 45: links were passed over, so a site enabled by a link to a file
+ * outside /etc/nginx (`sites-enabled/app -> /etc/nginx-sites/app.conf`) was changed unchecked and
+ * left nginx -t failing.
+ */
+async function configTexts(host: HostPort, patterns: readonly string[]): Promise<{ texts: string[]; links: string[] }> {
   const texts: string[] = []
+  const links: string[] = []
   let seen = 0
   for (const pattern of patterns) {
     const regex = pathPatternToRegExp(pattern)
     const parts = pattern.split('/')
     const glob = parts.findIndex((p) => p.includes('*'))
     const base = glob === -1 ? pattern : parts.slice(0, glob).join('/') || '/'
-    const walk = async (path: string): Promise<void> => {
-      if (seen >= MAX_FILES) return
-      const st = await host.stat(path).catch(() => undefined)
-      if (st === undefined) return
-      if (st.type === 'directory') {
-        for (const e of await host.readdir(path).catch(() => [])) if (e.type === 'directory' || e.type === 'file') await walk(`${path}/${e.name}`)
-        return
-      }
-      if (st.type !== 'file' || st.size > MAX_FILE || !regex.test(path)) return
+    const read = async (path: string, as: string): Promise<void> => {
+      const st = await host.lstat(path).catch(() => undefined)
+      if (st?.type !== 'file' || st.size > MAX_FILE || !regex.test(as)) return
       seen++
       const text = await host.readTextIfExists(path).catch(() => undefined)
       if (text !== undefined) texts.push(text)
     }
+    const walk = async (path: string): Promise<void> => {
+      if (seen >= MAX_FILES) return
+      const st = await host.lstat(path).catch(() => undefined)
+      if (st === undefined) return
+      if (st.type === 'symlink') {
+        const target = await linkTarget(host, path)
+        if (target === undefined) return
+        links.push(target)
+        await read(target, path)
+        return
+      }
+      if (st.type === 'directory') {
+        for (const e of await host.readdir(path).catch(() => [])) if (e.type === 'directory' || e.type === 'file' || e.type === 'symlink') await walk(`${path}/${e.name}`)
+        return
+      }
+      await read(path, path)
+    }
     await walk(base)
   }
-  return texts
+  return { texts, links }
+}
+
+/** Where a link leads, as a path of the target (links followed up to 8 deep); undefined when it leads nowhere. */
+async function linkTarget(host: HostPort, link: string): Promise<string | undefined> {
+  let path = link
+  for (let hops = 0; hops < 8; hops++) {
+    const st = await host.lstat(path).catch(() => undefined)
+    if (st === undefined) return undefined
+    if (st.type !== 'symlink') return path
+    const to = await host.readlink(path).catch(() => undefined)
+    if (to === undefined) return undefined
+    path = posix.normalize(to.startsWith('/') ? to : `${posix.dirname(path)}/${to}`)
+  }
+  return undefined
 }
