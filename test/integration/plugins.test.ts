@@ -590,6 +590,28 @@ describe('a plugin provider that answers wrongly', function () {
     }
   })
 
+  // Session 45: an item, provider or domain whose provider's collect failed was an unknown item
+  // (ITEM_UNKNOWN "No drift item …"), naming neither the provider nor its failure.
+  it("adopt of an item, a provider or a domain whose provider's collect() fails: PROVIDER_FAILED naming the plugin and its failure, exit 2, nothing written (before: ITEM_UNKNOWN)", async () => {
+    const before = { head: await head(), paths: await paths(), porcelain: await porcelain() }
+    for (const who of ['unsound:set:state', 'unsound', 'startup']) {
+      const r = await adopt('folder-over-kept-file', who)
+      assert.equal(r.code, 2, r.stdout + r.stderr)
+      assert.match(r.stderr, /\[PROVIDER_FAILED\] Nothing was adopted: The unsound provider failed in collect\(\): unsound cannot collect this time/, who)
+      assert.match(r.stderr, /Next step: The twin is as it was\. .*A fault in the unsound provider, not in TwinSync/, who)
+      const j = await adopt('folder-over-kept-file', who, '--json')
+      assert.equal(j.code, 2, j.stdout + j.stderr)
+      const e = json<{ error: { code: string; details?: { provider?: string } } }>(j).error
+      assert.deepEqual([e.code, e.details?.provider], ['PROVIDER_FAILED', 'unsound'], j.stdout)
+      assert.deepEqual({ head: await head(), paths: await paths(), porcelain: await porcelain() }, before, 'the twin as it was')
+    }
+    // Another provider's item is adopted as before: the failure of one is not everyone's.
+    await writeFile(join(root, 'etc/motd'), 'adopted beside a failed provider\n')
+    const other = await adopt('folder-over-kept-file', 'files')
+    assert.equal(other.code, 0, other.stdout + other.stderr)
+    assert.equal((await runOk(['git', '-C', cli.twinDir, 'show', 'HEAD:filesystem/etc/motd'])).stdout, 'adopted beside a failed provider\n')
+  })
+
   it('adopt of a provider whose documents are sound goes through (the drift the refusals above saw is there)', async () => {
     const r = await adopt('', 'unsound')
     assert.equal(r.code, 0, r.stdout + r.stderr)

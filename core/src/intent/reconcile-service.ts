@@ -161,7 +161,12 @@ export class ReconcileService {
       const view = await this.intents.view()
       const applying = (await this.registry.select()).map((r) => r.provider).filter(isApplicable)
       const named = providersNamed(selectors, applying)
-      const drift = await this.drift(observed, named, view, collected)
+      const failed: Diagnostic[] = []
+      const drift = await this.drift(observed, named, view, collected, failed)
+      // A named item, provider or domain whose provider could not read the machine is that
+      // provider's failure, not an unknown item (session 45: ITEM_UNKNOWN named no cause).
+      const cause = failed.filter((d) => selectors.some((s) => aboutProvider(s, named.find((p) => p.name === d.provider))))
+      if (cause.length > 0) throw unreadForAdoption(cause)
       // Drift a plan leaves alone (status lists it: an automatically installed package) lives in
       // the same document as the rest of its domain: it is adopted with the domain.
       for (const s of selectors) {
@@ -308,7 +313,7 @@ export class ReconcileService {
    * Per provider: the live state, its twin documents where they differ from the observed twin,
    * and the changes between. `collected`: asked once the machine is read (may refuse).
    */
-  private async drift(observed: string, providers: readonly ApplicableProvider[], view: ProviderView, collected: () => Promise<void>) {
+  private async drift(observed: string, providers: readonly ApplicableProvider[], view: ProviderView, collected: () => Promise<void>, failed: Diagnostic[] = []) {
     const dir = this.twin.dir
     const reader = new GitTreeReader(dir, observed)
     // A path the machine does not let a provider read keeps the observed record of it (as a
@@ -332,6 +337,7 @@ export class ReconcileService {
       // A document outside its provider's part of the twin is not adopted, and said (as a snapshot
       // says it); before session 44 it was left out without a word.
       const collected = outcomes.filter((o) => o.status === 'collected')
+      for (const o of outcomes) if (o.status === 'failed') failed.push({ ...o.diagnostic, provider: o.provider.name })
       const all = collected.flatMap((o) => o.result.documents.map((doc) => ({ doc, provider: o.provider.name })))
       const ownerOf = (path: string) => ownerOfTwinPath(path, view.providers, view.claims)?.name
       const { refused, owned, notOwned } = refusedDocumentPaths(all, new Set(collected.map((o) => o.provider.name)), listedTree(await reader.list(''), ownerOf), 'Nothing was adopted.')
@@ -449,6 +455,19 @@ function refusedAdoption(providers: readonly string[], diagnostics: readonly Dia
   })
 }
 
+/**
+ * The adopt of an item whose provider could not read the machine (its collect failed, timed out
+ * or was refused by the machine): that failure, in the provider call's own words (whose fault,
+ * what to do), exit 2, nothing written.
+ */
+function unreadForAdoption(failed: readonly Diagnostic[]): TwinSyncError {
+  const providers = [...new Set(failed.map((d) => d.provider as string))]
+  return new TwinSyncError('PROVIDER_FAILED', `Nothing was adopted: ${failed.map((d) => d.summary).join('; ')}`, {
+    nextStep: `The twin is as it was. ${[...new Set(failed.map((d) => d.detail ?? `A fault in the ${d.provider} provider, not in TwinSync: update or disable it (providers.disabled in the configuration), or report it to its authors.`))].join(' ')}`,
+    details: { provider: providers[0], providers },
+  })
+}
+
 function historyMessage(decision: 'adopt' | 'discard', items: readonly Change[], note: string): string {
   const ids = items.map((c) => c.id)
   const title = `TwinSync ${decision} ${ids.slice(0, 3).join(', ')}${ids.length > 3 ? ` and ${ids.length - 3} more` : ''}`
@@ -490,10 +509,15 @@ function brief(decision: 'adopt' | 'discard') {
 }
 
 /** Which providers a selector list can concern: named ones, a domain's, an id's prefix; all when unsure. */
+/** Whether the selector `s` (an item id, a provider or a domain) is about the provider `p`. */
+function aboutProvider(s: string, p: { name: string; category: string } | undefined): boolean {
+  return p !== undefined && (p.name === s || p.category === s || s.startsWith(`${p.name}:`))
+}
+
 function providersNamed(selectors: readonly string[], providers: readonly ApplicableProvider[]): ApplicableProvider[] {
   const out = new Set<ApplicableProvider>()
   for (const s of selectors) {
-    const matching = providers.filter((p) => p.name === s || p.category === s || s.startsWith(`${p.name}:`))
+    const matching = providers.filter((p) => aboutProvider(s, p))
     if (matching.length === 0) return [...providers]
     for (const p of matching) out.add(p)
   }
