@@ -17,6 +17,7 @@ import { InitWorkflow } from '../../core/src/services/init-twin.js'
 import { PlanWorkflow } from '../../core/src/services/make-plan.js'
 import { SnapshotWorkflow } from '../../core/src/services/take-snapshot.js'
 import { planRefusal } from '../../core/src/apply/plan-refusal.js'
+import type { SnapshotRecord } from '../../core/src/history/snapshot-log.js'
 import { CLAIM_RECORD } from '../../core/src/twin/machine-match.js'
 import { appSpecificMachineId } from '../../core/src/twin/twin-info.js'
 import { checksum, errorCode, FILES_ONLY, git as gitIn, noPlugins } from '../support/in-process-twin.js'
@@ -116,6 +117,47 @@ describe('the twin of another machine (twin.json machineId against the target\'s
     git(twinA, 'push', '-q', '--force', mirror, 'HEAD:refs/heads/main')
     assert.equal(await codeOf((await container(b, twinB)).resolve(RemoteService).pull()), 'TWIN_OTHER_MACHINE')
     assert.equal(git(twinB, 'rev-parse', 'HEAD'), head)
+  })
+
+  // Session 45: pull looks at the fetched tip's twin.json only; an earlier commit of the pulled
+  // history naming another machine was planned (`plan --from`, `apply --from`, a revert) as this one's.
+  it("a snapshot of the twin's history whose twin.json names another machine: plan --from and a revert say it as the plan's error, apply refuses it (TWIN_OTHER_MACHINE), nothing changes", async () => {
+    const b = await makeRoot('db1', ID_B, 'db1\n')
+    const twin = join(dir, 'twin')
+    await (await container(b, twin)).resolve(SnapshotWorkflow).take({ init: true, ifChanged: false })
+    const own = await readFile(join(twin, 'twin.json'), 'utf8')
+    // A history as a mirror may hold it: web1's twin.json and motd, then db1's twin.json again (the tip pull looks at).
+    const info = JSON.parse(own) as Record<string, unknown>
+    await writeFile(join(twin, 'twin.json'), `${JSON.stringify({ ...info, machine: HASH_A, hostname: 'web1' }, null, 2)}\n`)
+    await writeFile(join(twin, 'filesystem/etc/motd'), 'web1\n')
+    git(twin, 'commit', '-qam', 'web1')
+    const web1 = git(twin, 'rev-parse', 'HEAD')
+    await writeFile(join(twin, 'twin.json'), own)
+    await writeFile(join(twin, 'filesystem/etc/motd'), 'db1\n')
+    git(twin, 'commit', '-qam', 'db1 again')
+    const head = git(twin, 'rev-parse', 'HEAD')
+    const rootSum = await checksum(b)
+    const plans = await (await container(b, twin)).resolve(PlanWorkflow)
+    for (const plan of [await plans.plan({ from: web1.slice(0, 12) }), await plans.toApply({ revert: { commit: web1 } as SnapshotRecord })]) {
+      const said = plan.diagnostics.filter((d) => d.code === 'TWIN_OTHER_MACHINE')
+      assert.equal(said.length, 1, JSON.stringify(plan.diagnostics))
+      assert.equal(said[0]?.severity, 'error')
+      assert.match(said[0]?.summary ?? '', new RegExp(`^The snapshot ${web1.slice(0, 12)} the plan is read from is the twin of another machine \\(machine ${HASH_A.slice(0, 12)}…, hostname web1\\); the root at .*db1 is machine ${HASH_B.slice(0, 12)}…$`))
+      assert.match(said[0]?.detail ?? '', /twinsync init --claim --root .*db1 .*otherwise plan from a snapshot of the root at .*db1's own \(`twinsync history --root .*` lists them\)/)
+      assert.ok(plan.changes.some((c) => c.resource === '/etc/motd'), 'the plan still shows what it would change, for review')
+      assert.equal(planRefusal(plan, (args) => args.join(' '))?.code, 'TWIN_OTHER_MACHINE', 'both front ends refuse to apply it')
+      // Its error taken out (a forged plan, or one saved before): apply refuses it itself.
+      const forged = { ...plan, diagnostics: plan.diagnostics.filter((d) => d.code !== 'TWIN_OTHER_MACHINE') }
+      assert.equal(await codeOf((await container(b, twin)).resolve(ApplyService).apply({ plan: forged, fromFile: false, signal: new AbortController().signal })), 'TWIN_OTHER_MACHINE')
+    }
+    assert.equal(await checksum(b), rootSum, 'the machine as it was')
+    assert.equal(git(twin, 'rev-parse', 'HEAD'), head)
+    assert.equal(git(twin, 'status', '--porcelain'), '')
+    // Its own snapshots, the last and an earlier one, are planned as before.
+    for (const from of [head, git(twin, 'rev-parse', `${web1}~1`)]) {
+      const plan = await plans.plan({ from })
+      assert.deepEqual(plan.diagnostics.filter((d) => d.severity === 'error'), [], from)
+    }
   })
 
   it('a reinstalled machine (a new machine id) takes its twin back with `init --claim`: then snapshot, plan and apply go on; the claim is local and names that one twin', async () => {

@@ -15,7 +15,7 @@ import { SnapshotService } from '../snapshot/snapshot-service.js'
 import { Tokens } from '../tokens.js'
 import { editedPathsOf } from '../twin/atomic-snapshot.js'
 import { TwinRepository } from '../twin/twin-repository.js'
-import { refuseOtherMachine } from '../twin/machine-match.js'
+import { otherMachineAt, refuseOtherMachine } from '../twin/machine-match.js'
 import { Applier } from './applier.js'
 import { PendingChecks, type FinishedCheck } from './pending-checks.js'
 import { planRefusal } from './plan-refusal.js'
@@ -128,6 +128,10 @@ export class ApplyService {
     await this.refuseOutsideScope(options.plan)
     // A plan of another machine's twin is refused here as well as in the plan (a saved one, made before).
     await refuseOtherMachine(this.target.get(this.twin.dir), await this.twin.open(), this.host)
+    // So is a plan read from a snapshot of another machine's (--from, a revert; otherMachineAt).
+    const basis = options.plan.basis.twinCommit
+    const otherAt = basis === null || basis === (await this.intents.observed()) ? undefined : await otherMachineAt(this.target.get(this.twin.dir), basis, this.host)
+    if (otherAt !== undefined) throw new TwinSyncError('TWIN_OTHER_MACHINE', `${otherAt.summary}. Nothing was changed.`, { nextStep: otherAt.detail ?? '' })
     // Code that runs as root or a login: accepted by name, whoever calls (the CLI, the TUI).
     refuseUnacceptedHighRisk(options.plan, options.acceptHighRisk, options.acceptAgain ?? this.target.line(['apply', '--yes', '--accept-high-risk'], this.twin.dir), this.target.get(this.twin.dir), options.acceptHighRisk === true ? [] : await readAdminUsers(this.host))
     // One apply at a time per machine, whichever twin it comes from (machine-lock.ts), then per twin.

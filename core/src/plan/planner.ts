@@ -19,7 +19,7 @@ import { GitTreeReader, wholeCommitReader, resolveCommit } from '../twin/git-tre
 import { workingTree } from '../intent/intent-git.js'
 import { withActualSecrets, writesRedaction } from '../snapshot/secret-guard.js'
 import { keptOverMove, TWIN_EDIT_KEPT, TwinRepository, type WorkingTwinCheck } from '../twin/twin-repository.js'
-import { otherMachineDiagnostic } from '../twin/machine-match.js'
+import { otherMachineAt, otherMachineDiagnostic } from '../twin/machine-match.js'
 import { isObjectId } from '../twin/object-memo.js'
 import { readApplyRecord, type ApplyInProgress } from '../apply/resume.js'
 import { PendingChecks } from '../apply/pending-checks.js'
@@ -84,6 +84,8 @@ interface DesiredSource {
   kept?: string[]
   /** A killed snapshot's move this plan's settling could not finish, undone instead (TWIN_MOVE_FAILED). */
   undone?: string
+  /** A commit named to plan from (--from, a revert) that is not the last snapshot: whose twin it is is asked (otherMachineAt). */
+  named?: string
 }
 
 /** A provider has no state in the twin read (info); every provider compared has none: TWIN_EMPTY (warning). */
@@ -110,8 +112,11 @@ export class Planner {
 
   async plan(options: PlanOptions = {}): Promise<Plan> {
     const other = await otherMachineDiagnostic(this.target.get(this.twin.dir), await this.twin.open(), this.contexts.host)
-    const { reader, twinCommit, interrupted, checked, kept, undone } =
+    const { reader, twinCommit, interrupted, checked, kept, undone, named } =
       options.fromTree === undefined ? await this.desiredSource(options.from, options.fromIsWorkingTwin === true) : await this.treeSource(options.fromTree)
+    // A snapshot named to plan from is another machine's as the working twin can be (session 45:
+    // a pulled history's earlier commit of another machine was planned as this one's).
+    const otherAt = named === undefined ? undefined : await otherMachineAt(this.target.get(this.twin.dir), named, this.contexts.host)
     const fromWorkingTwin = options.from === undefined && options.fromTree === undefined && interrupted === undefined
     // Taken before the reads: a twin moved meanwhile is one apply finds stale, never one it takes for done.
     const twinTree = options.recordTree === true && fromWorkingTwin && twinCommit === null ? await workingTree(this.twin.dir) : undefined
@@ -120,7 +125,7 @@ export class Planner {
       const providers = await this.selectProviders(options.only)
       // The interrupted apply (whose state this plan heads for) and what it left unjudged here.
       const notices = unfinishedApplyNotices(interrupted, await this.pendingChecks.read(), this.target.get(this.twin.dir))
-      const diagnostics: Diagnostic[] = [...(other === undefined ? [] : [other]), ...notices, ...loadDiagnostics]
+      const diagnostics: Diagnostic[] = [...(other === undefined ? [] : [other]), ...(otherAt === undefined ? [] : [otherAt]), ...notices, ...loadDiagnostics]
       // A killed snapshot's move this plan finished first (settleForReading) kept a person's save: said, as the snapshot says it.
       appendAll(diagnostics, (kept ?? []).map((path) => warningDiagnostic(TWIN_EDIT_KEPT, keptOverMove(path))))
       if (undone !== undefined) diagnostics.push(warningDiagnostic('TWIN_MOVE_FAILED', undone))
@@ -404,10 +409,10 @@ export class Planner {
       // stand), another as it was made (a twin's chmod it committed counts): wholeCommitReader.
       const lastSnapshot = await this.intents.observed()
       if (await this.twin.isExactly(from, fromIsWorkingTwin)) {
-        return { reader: this.twin.reader({ justChecked: true, ...(from === lastSnapshot ? { observed: from } : { judgedBy: wholeCommitReader(this.twin.dir, from, lastSnapshot) }) }), twinCommit: from }
+        return { reader: this.twin.reader({ justChecked: true, ...(from === lastSnapshot ? { observed: from } : { judgedBy: wholeCommitReader(this.twin.dir, from, lastSnapshot) }) }), twinCommit: from, ...(from === lastSnapshot ? {} : { named: from }) }
       }
       const commit = await resolveCommit(this.twin.dir, from)
-      return { reader: wholeCommitReader(this.twin.dir, commit, lastSnapshot), twinCommit: commit }
+      return { reader: wholeCommitReader(this.twin.dir, commit, lastSnapshot), twinCommit: commit, ...(commit === lastSnapshot ? {} : { named: commit }) }
     }
     // An interrupted apply: its intended state, not the checkpoint it left in the working twin.
     const interrupted = await readApplyRecord(this.twin.dir, this.target.get(this.twin.dir))

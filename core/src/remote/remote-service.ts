@@ -6,10 +6,9 @@ import { inject, injectable } from '../di.js'
 import { RunTarget } from '../plan/run-target.js'
 import { IntentService } from '../intent/intent-service.js'
 import { Tokens } from '../tokens.js'
-import { revParseCommit, runGit, runGitBytes, tryGit } from '../twin/git.js'
+import { revParseCommit, runGit, tryGit } from '../twin/git.js'
 import { TwinRepository } from '../twin/twin-repository.js'
-import { refuseOtherMachine } from '../twin/machine-match.js'
-import { parseTwinInfo, type TwinInfo } from '../twin/twin-info.js'
+import { refuseOtherMachine, twinInfoAt } from '../twin/machine-match.js'
 import { findToken, forgetToken, refuseMalformedToken, saveToken } from './credentials.js'
 import { mirrorError, runGitWithToken } from './git-transport.js'
 import { DEFAULT_GITHUB_API, GitHubApi, defaultRepositoryName, parseOwnerRepo, type GitHubApiOptions } from './github-api.js'
@@ -261,14 +260,6 @@ export class RemoteService {
   }
 
   /** twin.json of a fetched commit, or undefined when it has none that reads (opening the twin says what is wrong then). */
-  private async incomingInfo(commit: string): Promise<TwinInfo | undefined> {
-    try {
-      return parseTwinInfo(this.twin.dir, await runGitBytes(this.twin.dir, ['cat-file', 'blob', `${commit}:twin.json`]))
-    } catch {
-      return undefined
-    }
-  }
-
   /**
    * Fetch the mirror and fast-forward the twin; never merges diverged histories. With
    * `takeMirror`, diverged histories are resolved by taking the mirror's (takeMirrorHistory).
@@ -301,8 +292,8 @@ export class RemoteService {
     await refuseOverLimit(this.twin.dir, remote, (twin) => this.documentsOverLimit(twin), this.mirrorSteps())
     // A mirror holding another machine's twin (linked to the wrong one, or a twin copied between
     // machines) is not planned onto this one as if it were its own (session 19).
-    const incomingTwin = await this.incomingInfo(remote)
-    if (incomingTwin !== undefined) await refuseOtherMachine(this.target.get(this.twin.dir), incomingTwin, this.contexts.host, `The mirror's twin (${remote.slice(0, 12)})`)
+    const incomingTwin = await twinInfoAt(this.twin.dir, remote)
+    if (incomingTwin !== undefined) await refuseOtherMachine(this.target.get(this.twin.dir), incomingTwin, this.contexts.host, { what: `The mirror's twin (${remote.slice(0, 12)})` })
     const count = async (range: string) => Number((await runGit(this.twin.dir, ['rev-list', '--count', range])).trim())
     const behind = await count(`HEAD..${MIRROR_REF}`)
     const ahead = await count(`${MIRROR_REF}..HEAD`)

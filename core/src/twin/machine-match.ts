@@ -3,7 +3,8 @@ import { join } from 'node:path'
 import type { Diagnostic, HostPort } from '@twinsync/sdk'
 import { TwinSyncError, errorDiagnostic, writeFileAtomic } from '@twinsync/sdk/light'
 import { twinsyncLine, type CommandTarget } from '../plan/command-text.js'
-import { appSpecificMachineId, knownMachineId as known, type TwinInfo } from './twin-info.js'
+import { runGitBytes } from './git.js'
+import { appSpecificMachineId, knownMachineId as known, parseTwinInfo, type TwinInfo } from './twin-info.js'
 
 /**
  * This machine's claim of a twin made of another (`twinsync init --claim`): the twin's machine
@@ -65,19 +66,51 @@ export async function otherMachine(dir: string, info: TwinInfo, host: HostPort):
   return { twin: info.machineId, twinHostname: info.hostname, here }
 }
 
-function words(twin: CommandTarget & { repo: string }, other: OtherMachine, host: HostPort, from?: string): { summary: string; nextStep: string } {
+/**
+ * twin.json as the commit `commit` of the twin at `dir` holds it (a fetched mirror's, a snapshot a
+ * person names with --from or revert); undefined when it holds none that reads.
+ */
+export async function twinInfoAt(dir: string, commit: string): Promise<TwinInfo | undefined> {
+  try {
+    return parseTwinInfo(dir, await runGitBytes(dir, ['cat-file', 'blob', `${commit}:twin.json`]))
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * `from`: what is another machine's, when not the working twin: the mirror's fetched commit (its
+ * next step the working twin's), or a snapshot of this twin's history (`snapshot`: planned from
+ * by `--from` or a revert; its next step names this machine's own snapshots).
+ */
+function words(twin: CommandTarget & { repo: string }, other: OtherMachine, host: HostPort, from?: { what: string; snapshot?: true }): { summary: string; nextStep: string } {
   // The machines as TwinSync's hash of their ids (`systemd-id128 machine-id --app-specific=…` prints a machine's), never the ids.
   const whose = `machine ${other.twin.slice(0, 12)}…${other.twinHostname === null ? '' : `, hostname ${other.twinHostname}`}`
   const target = host.root === '/' ? 'this machine' : `the root at ${host.root}`
-  const summary = `${from ?? `The twin at ${twin.repo}`} is the twin of another machine (${whose}); ${target} is machine ${other.here.slice(0, 12)}…`
+  const summary = `${from?.what ?? `The twin at ${twin.repo}`} is the twin of another machine (${whose}); ${target} is machine ${other.here.slice(0, 12)}…`
+  const otherwise =
+    from?.snapshot === true
+      ? `otherwise plan from a snapshot of ${target}'s own (\`${twinsyncLine(['history'], twin)}\` lists them).`
+      : 'otherwise point --repo at its own twin, or link this twin to its own mirror.'
   const nextStep =
     `If ${target} is that machine reinstalled or restored, or is meant to take over its twin, say so once with \`${twinsyncLine(['init', '--claim'], twin)}\` ` +
-    `and review \`${twinsyncLine(['plan'], twin)}\` before applying; otherwise point --repo at its own twin, or link this twin to its own mirror.`
+    `and review \`${twinsyncLine(['plan'], twin)}\` before applying; ${otherwise}`
   return { summary, nextStep }
 }
 
+/**
+ * A snapshot of this twin's history a plan reads (`plan --from`, `apply --from`, a revert) whose
+ * twin.json names another machine (pull looks at the fetched tip only: a commit before it may be
+ * another machine's): the same error in the plan as the working twin's, so that both front ends
+ * refuse to apply it. Undefined when it is this machine's (or claimed), or says no machine.
+ */
+export async function otherMachineAt(twin: CommandTarget & { repo: string }, commit: string, host: HostPort): Promise<Diagnostic | undefined> {
+  const info = await twinInfoAt(twin.repo, commit)
+  return info === undefined ? undefined : otherMachineDiagnostic(twin, info, host, { what: `The snapshot ${commit.slice(0, 12)} the plan is read from`, snapshot: true })
+}
+
 /** TWIN_OTHER_MACHINE (exit 2, nothing changed) when the twin is another machine's: apply, snapshot and pull ask it first. */
-export async function refuseOtherMachine(twin: CommandTarget & { repo: string }, info: TwinInfo, host: HostPort, from?: string): Promise<void> {
+export async function refuseOtherMachine(twin: CommandTarget & { repo: string }, info: TwinInfo, host: HostPort, from?: { what: string; snapshot?: true }): Promise<void> {
   const other = await otherMachine(twin.repo, info, host)
   if (other === undefined) return
   const { summary, nextStep } = words(twin, other, host, from)
@@ -85,10 +118,10 @@ export async function refuseOtherMachine(twin: CommandTarget & { repo: string },
 }
 
 /** The same as an error in a plan (so `plan` and `status` say it, and apply refuses the plan in both front ends). */
-export async function otherMachineDiagnostic(twin: CommandTarget & { repo: string }, info: TwinInfo, host: HostPort): Promise<Diagnostic | undefined> {
+export async function otherMachineDiagnostic(twin: CommandTarget & { repo: string }, info: TwinInfo, host: HostPort, from?: { what: string; snapshot: true }): Promise<Diagnostic | undefined> {
   const other = await otherMachine(twin.repo, info, host)
   if (other === undefined) return undefined
-  const { summary, nextStep } = words(twin, other, host)
+  const { summary, nextStep } = words(twin, other, host, from)
   return errorDiagnostic('TWIN_OTHER_MACHINE', summary, { detail: nextStep })
 }
 
