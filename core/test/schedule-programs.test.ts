@@ -65,4 +65,63 @@ describe('schedule enable: the programs root will run', () => {
     // Not root's schedule (this run is not root): nothing to refuse.
     await refuseChangeableByOthers([node, join(dir, 'bob', 'run.js')], 1000)
   })
+
+  // Session 45: the configuration root's timer reads (--config, or root's default) and the twin
+  // whose git settings it runs git with were not looked at: a --config file bob could write (its
+  // plugins, its scope) made him root at the next tick as a program of his did.
+  it('refuses a configuration file or a twin another user can change, by the same rule as the programs', async () => {
+    const node = join(dir, 'root-only', 'node')
+    const run = join(dir, 'root-only', 'run.js')
+    await writeFile(join(dir, 'root-only', 'config.yaml'), '{}\n')
+    await refuseChangeableByOthers([node, run], 0, { config: join(dir, 'root-only', 'config.yaml'), twin: join(dir, 'root-only', 'twin') })
+    for (const [config, bad] of [
+      [join(dir, 'root-only', 'bobs.js'), 'root-only/bobs.js'],
+      [join(dir, 'root-only', 'everyones.js'), 'root-only/everyones.js'],
+      [join(dir, 'bob', 'config.yaml'), 'bob'],
+      [join(dir, 'open', 'bobs-link.js'), 'open/bobs-link.js'],
+    ] as const) {
+      await assert.rejects(refuseChangeableByOthers([node, run], 0, { config }), (e: unknown) => {
+        assert.ok(unsafe(bad)(e), String(e))
+        assert.match((e as Error).message, new RegExp(`and read ${config.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}, which another user can change`))
+        assert.match((e as { nextStep?: string }).nextStep ?? '', /^Keep the configuration .* where only root can write, or name others with --config and --repo\.$/)
+        return true
+      })
+    }
+    // A twin whose .git another user owns: git's settings there are what root's git would run by.
+    await mkdir(join(dir, 'root-only', 'bobs-twin', '.git'), { recursive: true })
+    await chown(join(dir, 'root-only', 'bobs-twin', '.git'), 1000, 1000)
+    await assert.rejects(refuseChangeableByOthers([node, run], 0, { twin: join(dir, 'root-only', 'bobs-twin') }), unsafe('root-only/bobs-twin/.git'))
+    await assert.rejects(refuseChangeableByOthers([node, run], 0, { twin: join(dir, 'bob', 'twin') }), unsafe('bob'))
+  })
+
+  // Debian's /usr/local is root:staff, group-writable: `npm run setup` as root links twinsync into
+  // /usr/local/bin, and the refusal's step ("set it up as root, as the README says") led back to
+  // the same place. The step given must pass the check itself.
+  it('a program linked from a group-writable folder (Debian\'s root:staff /usr/local): the next step runs it by its link\'s target, which passes, or takes the group\'s write away', async () => {
+    const local = join(dir, 'local')
+    await mkdir(join(local, 'bin'), { recursive: true })
+    for (const d of [local, join(local, 'bin')]) {
+      await chown(d, 0, 50)
+      await chmod(d, 0o2775)
+    }
+    await symlink(join(dir, 'root-only', 'run.js'), join(local, 'bin', 'twinsync'))
+    const node = join(dir, 'root-only', 'node')
+    const again = (programs: readonly string[]) => [...programs, 'schedule', 'enable', '--every', '1h', '--config', '/etc/twinsync/config.yaml']
+    let step = ''
+    await assert.rejects(refuseChangeableByOthers([node, join(local, 'bin', 'twinsync')], 0, { again }), (e: unknown) => {
+      assert.ok(unsafe('local', 'local/bin')(e), String(e))
+      assert.match((e as Error).message, /local\/bin \(writable by group staff\)/)
+      step = (e as { nextStep?: string }).nextStep ?? ''
+      return true
+    })
+    const line = /^Run it by the paths their links lead to, which only root can change: `([^`]+)`; or, if no one but root is to write there, take the group's write away: `chmod g-w ([^`]+)`\.$/.exec(step)
+    assert.ok(line, step)
+    assert.equal(line[1], `${node} ${join(dir, 'root-only', 'run.js')} schedule enable --every 1h --config /etc/twinsync/config.yaml`)
+    assert.deepEqual(line[2]?.split(' ').sort(), [join(dir, 'local'), join(dir, 'local', 'bin')].sort())
+    // The line given runs what passes: its programs are root's alone.
+    await refuseChangeableByOthers((line[1] ?? '').split(' ').slice(0, 2), 0, { again })
+    // And so does the folder once the group's write is taken away.
+    for (const d of [local, join(local, 'bin')]) await chmod(d, 0o2755)
+    await refuseChangeableByOthers([node, join(local, 'bin', 'twinsync')], 0, { again })
+  })
 })

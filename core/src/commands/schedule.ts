@@ -29,8 +29,9 @@ export default class Schedule extends TwinSyncCommand<typeof Schedule> {
     const abs = (p: string | undefined) => (p === undefined || root !== '/' ? p : resolve(p))
     const target = { root, repo: abs(this.flags.repo), config: abs(this.flags.config) }
     if (args.action === 'enable') {
-      if (root === '/') await container.resolve(TwinRepository).open()
-      this.emit(await this.recorded(await enableSchedule(target, this.flags.every, { apt: this.flags.apt })), (r) => renderSchedule(r, runLines(container)))
+      const twin = root === '/' ? container.resolve(TwinRepository) : undefined
+      await twin?.open()
+      this.emit(await this.recorded(await enableSchedule(target, this.flags.every, { apt: this.flags.apt, ...(twin === undefined ? {} : { twin: twin.dir }) })), (r) => renderSchedule(r, runLines(container)))
     } else if (args.action === 'disable') {
       this.emit(await this.recorded(await disableSchedule(target)), (r) => renderSchedule(r, runLines(container)))
     } else {

@@ -4,6 +4,7 @@ import { execa } from 'execa'
 import { TwinSyncError } from '@twinsync/sdk/errors'
 import { ownEnv, writeFileAtomic } from '@twinsync/sdk/light'
 import { needsBashQuoting, quoteArg } from '../plan/command-text.js'
+import { defaultConfigPath } from '../config/config-file.js'
 
 /** The files `twinsync schedule` writes, relative to the target root. Nothing else is touched. */
 export const SCHEDULE_SERVICE = 'etc/systemd/system/twinsync-snapshot.service'
@@ -206,11 +207,23 @@ export function aptHook(target: ScheduleTarget): string {
   return `${MARKER.replace('#', '//')}\nDPkg::Pre-Invoke { "${line('pre')}"; };\nDPkg::Post-Invoke { "${line('post')}"; };\n`
 }
 
-export async function enableSchedule(target: ScheduleTarget, every: string, options: { apt?: boolean } = {}): Promise<ScheduleResult> {
+/**
+ * `twin`: the twin this run opened, which the scheduled snapshot (with the same --repo and
+ * --config) writes into as root.
+ */
+export async function enableSchedule(target: ScheduleTarget, every: string, options: { apt?: boolean; twin?: string } = {}): Promise<ScheduleResult> {
   const seconds = parseEvery(every)
   const argv = snapshotCommand(target)
   const root = target.root
-  if (root === '/') await refuseChangeableByOthers(argv.slice(0, 2))
+  if (root === '/') {
+    // What root's timer reads besides its programs: the configuration (given, or root's default) and the twin's git settings.
+    const twin = target.repo ?? options.twin
+    await refuseChangeableByOthers(argv.slice(0, 2), process.geteuid?.(), {
+      config: target.config ?? defaultConfigPath(0),
+      ...(twin === undefined ? {} : { twin }),
+      again: (programs) => [...programs, 'schedule', 'enable', '--every', every, ...(options.apt === true ? ['--apt'] : []), ...argv.slice(4)],
+    })
+  }
   await removeKilledTemps(root)
   if (options.apt === true) await write(join(root, SCHEDULE_APT_HOOK), aptHook(target))
   if (await hasSystemd(root)) {
@@ -238,30 +251,84 @@ export async function enableSchedule(target: ScheduleTarget, every: string, opti
  * (attack): `sudo env PATH=$PATH twinsync schedule enable --apt` with node from a user's nvm
  * (`/home/bob/.nvm/…/bin/node`) or twinsync `npm link`ed from a user's checkout wrote units that
  * ran files bob could rewrite: whoever became bob (any program he runs) became root at the next
- * tick or apt run. Refused (SCHEDULE_UNSAFE, exit 2, nothing written) when either file, as named
- * or as its links resolve, or a folder on the way to it is owned by a user other than root, or
- * writable by others than root (a folder with the sticky bit, as /tmp, keeps root's entries
- * root's). Only for this machine's own schedule (`--root /`) and when this run is root's, which
- * is what can write it; the files under the package's folder are not walked.
+ * tick or apt run. Session 45: so did a `--config` file bob could write (its plugins, its scope:
+ * what root's snapshot runs and reads) and a twin whose `.git` he could (its settings). Refused
+ * (SCHEDULE_UNSAFE, exit 2, nothing written) when any of them, as named or as its links resolve,
+ * or a folder on the way to it is owned by a user other than root, or writable by others than
+ * root (a folder with the sticky bit, as /tmp, keeps root's entries root's). Only for this
+ * machine's own schedule (`--root /`) and when this run is root's, which is what can write it;
+ * the files under the package's folder are not walked.
+ *
+ * `reads.again`: the `schedule enable` line with the given programs, for the next step that runs
+ * them by the paths their links lead to, when those are root's alone (Debian's `/usr/local` is
+ * `root:staff`, group-writable: twinsync `npm link`ed there as the README sets it up is refused
+ * as named, and is root's by its link's target).
  */
-export async function refuseChangeableByOthers(programs: readonly string[], uid: number | undefined = process.geteuid?.()): Promise<void> {
+export async function refuseChangeableByOthers(
+  programs: readonly string[],
+  uid: number | undefined = process.geteuid?.(),
+  reads: { config?: string; twin?: string; again?: (programs: readonly string[]) => string[] } = {},
+): Promise<void> {
   if (uid !== 0) return
-  const found: Array<{ path: string; why: string }> = []
+  const ofPrograms: Array<{ path: string; why: string }> = []
+  const reals: string[] = []
+  let realsSafe = true
   for (const named of programs) {
     const real = await realpath(named).catch(() => named)
-    for (const start of new Set([named, real])) {
-      for (let path = start; ; path = dirname(path)) {
-        const why = changeableBy(await lstat(path).catch(() => undefined))
-        if (why !== undefined && !found.some((f) => f.path === path)) found.push({ path, why })
-        if (path === dirname(path)) break
-      }
-    }
+    reals.push(real)
+    const ofReal = await changeableOnTheWay(real)
+    if (ofReal.length > 0) realsSafe = false
+    ofPrograms.push(...(await changeableOnTheWay(named)), ...ofReal)
   }
+  const files = [...(reads.config === undefined ? [] : [reads.config]), ...(reads.twin === undefined ? [] : [join(reads.twin, '.git', 'config')])]
+  const ofFiles: Array<{ path: string; why: string }> = []
+  for (const named of files) {
+    for (const start of new Set([named, await realpath(named).catch(() => named)])) ofFiles.push(...(await changeableOnTheWay(start)))
+  }
+  const found = [...ofPrograms, ...ofFiles].filter((f, i, all) => all.findIndex((g) => g.path === f.path) === i)
   if (found.length === 0) return
-  throw new TwinSyncError('SCHEDULE_UNSAFE', `The schedule would run as root ${programs.join(' ')}, which another user can change: ${found.slice(0, 3).map((f) => `${f.path} (${f.why})`).join(', ')}; nothing was written`, {
-    nextStep: 'Put node and twinsync where only root can write (Debian\'s nodejs; the checkout cloned and set up as root outside any user\'s home, as the README says), then enable the schedule with that twinsync.',
-    details: { programs, changeable: found },
+  const groups = await groupNames()
+  const said = (f: { path: string; why: string }) => `${f.path} (${f.why.replace(/^writable by group (\d+)$/, (_, gid: string) => `writable by group ${groups.get(Number(gid)) ?? gid}`)})`
+  const steps: string[] = []
+  if (ofPrograms.length > 0) {
+    steps.push(
+      realsSafe && reads.again !== undefined && reals.some((r, i) => r !== programs[i])
+        ? `Run it by the paths their links lead to, which only root can change: \`${reads.again(reals).map(quoteArg).join(' ')}\``
+        : "Put node and twinsync where only root can write (Debian's nodejs; the checkout cloned and set up as root outside any user's home, as the README says), then enable the schedule with that twinsync",
+    )
+  }
+  if (ofFiles.length > 0) {
+    const what = [reads.config === undefined ? '' : `the configuration ${reads.config}`, reads.twin === undefined ? '' : `the twin ${reads.twin}`].filter((x) => x !== '').join(' and ')
+    steps.push(`${steps.length === 0 ? 'Keep' : 'keep'} ${what} where only root can write, or name others with --config and --repo`)
+  }
+  const shared = found.filter((f) => f.why.startsWith('writable by group '))
+  if (shared.length > 0) steps.push(`or, if no one but root is to write there, take the group's write away: \`chmod g-w ${shared.map((f) => quoteArg(f.path)).join(' ')}\``)
+  throw new TwinSyncError('SCHEDULE_UNSAFE', `The schedule would have root run ${programs.join(' ')}${files.length === 0 ? '' : ` and read ${files.join(' and ')}`}, which another user can change: ${found.slice(0, 3).map(said).join(', ')}${found.length > 3 ? ` and ${found.length - 3} more` : ''}; nothing was written`, {
+    nextStep: `${steps.join('; ')}.`,
+    details: { programs, reads: files, changeable: found },
   })
+}
+
+/** The path and each folder on its way that is not root's alone (changeableBy). */
+async function changeableOnTheWay(start: string): Promise<Array<{ path: string; why: string }>> {
+  const out: Array<{ path: string; why: string }> = []
+  for (let path = start; ; path = dirname(path)) {
+    const why = changeableBy(await lstat(path).catch(() => undefined))
+    if (why !== undefined) out.push({ path, why })
+    if (path === dirname(path)) break
+  }
+  return out
+}
+
+/** /etc/group's names by gid (a refusal says `staff`, not 50). */
+async function groupNames(): Promise<Map<number, string>> {
+  const names = new Map<number, string>()
+  const text = await readFile('/etc/group', 'utf8').catch(() => '')
+  for (const line of text.split('\n')) {
+    const [name, , gid] = line.split(':')
+    if (name !== undefined && gid !== undefined && /^\d+$/.test(gid)) names.set(Number(gid), name)
+  }
+  return names
 }
 
 /** Why an entry on the way to a program root runs is not root's alone, or undefined when it is. */
