@@ -1,8 +1,9 @@
 import { strict as assert } from 'node:assert'
 import { cp, lstat, mkdir, readFile, readdir, realpath, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { makeTempDir, removeTree, repoRoot, runOk } from '../bed/index.js'
-import { cliSandbox, json, type CliSandbox } from '../support/cli.js'
+import { existsSync } from 'node:fs'
+import { makeTempDir, removeTree, repoRoot, runOk, startTmux } from '../bed/index.js'
+import { cliSandbox, json, TWINSYNC_BIN, type CliSandbox } from '../support/cli.js'
 
 const fixture = (name: string) => join(repoRoot, 'test', 'fixtures', 'plugins', name)
 
@@ -333,6 +334,36 @@ describe('a plugin provider that answers wrongly', function () {
       } finally {
         await runOk(['git', '-C', cli.twinDir, 'checkout', '--', 'system/unsound.json'])
       }
+    })
+
+    // Session 45: leaving the panel waits for its work (busy.ts, session 44), and a provider call
+    // that ignores the cancel was waited for up to providers.callTimeoutMs with nothing on screen.
+    it('leaving the panel while collect() hangs: a line names the provider and the call and how long at most; Ctrl-C stops waiting for it, the panel ends (exit 0) and the twin is left whole (real `twinsync tui`, tmux)', async () => {
+      await writeFile(cli.configFile, 'providers:\n  callTimeoutMs: 600000\n')
+      const tmux = await startTmux([process.execPath, TWINSYNC_BIN, 'tui', '--root', root, '--repo', cli.twinDir], { env: cli.env({ TWINSYNC_TEST_UNSOUND: 'collect-hang' }) })
+      try {
+        await tmux.waitFor(/Main menu[\s\S]*drift: checking/, 60_000)
+        await tmux.send('q')
+        const said = await tmux.waitFor(/Leaving: stopping[\s\S]*Ctrl-C to stop waiting now\./, 30_000)
+        // The terminal wraps at 80 columns, in a word or at a space (which it trims).
+        const unwrap = (screen: string) => screen.split('\n').reduce((all, l) => `${all}${l}${l.length >= 80 ? '' : ' '}`, '').replace(/ +/g, ' ')
+        const line = unwrap(said)
+        assert.match(line, /Leaving: stopping the status line's drift check, which waits for the unsound provider's collect\(\): it did not stop when asked\. TwinSync stops waiting for it in (9\.\d|10) min at most \(providers\.callTimeoutMs\); Ctrl-C to stop waiting now\./, said)
+        const asked = Date.now()
+        await tmux.send('C-c')
+        const stopped = unwrap(await tmux.waitFor(/Stopped waiting for[\s\S]*leave at once\./, 30_000))
+        assert.match(stopped, /Stopped waiting for the unsound provider's collect\(\); its code may still run until TwinSync ends\. Finishing TwinSync's own steps; Ctrl-C again to leave at once\./)
+        assert.equal(await tmux.waitForExit(30_000), 0)
+        assert.ok(Date.now() - asked < 20_000, `ended ${Date.now() - asked} ms after the Ctrl-C`)
+        const last = await tmux.screen()
+        assert.doesNotMatch(last, /\[[A-Z_]+\]|rror/, 'no error said on leaving')
+      } finally {
+        await tmux.close()
+      }
+      // Nothing left half done in the twin: no git lock, and the next command goes ahead.
+      assert.equal(existsSync(join(cli.twinDir, '.git', 'index.lock')), false)
+      const next = await cli.twinsync(['status', '--root', root, '--repo', cli.twinDir])
+      assert.equal(next.code, 0, next.stdout + next.stderr)
     })
 
     it('apply(): that step fails as maybe half done and stays pending, the others are applied, the run ends (exit 1)', async () => {

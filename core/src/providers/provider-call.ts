@@ -32,8 +32,35 @@ export function setCallTimeouts(given: { callTimeoutMs?: number | undefined; app
   limits = { call: given.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS, apply: given.applyTimeoutMs ?? DEFAULT_APPLY_TIMEOUT_MS }
 }
 
-/** A call that did not answer in time; never a provider's own error (it is made here). */
-class CallTimedOut extends Error {}
+/**
+ * A call that did not answer in time, or that TwinSync stopped waiting for on the person's word
+ * (`left`: Ctrl-C while the panel closes, stopWaitingForCalls); never a provider's own error (it
+ * is made here).
+ */
+class CallTimedOut extends Error {
+  constructor(readonly left = false) {
+    super()
+  }
+}
+
+/** The calls under way now, each with when its limit passes and how to stop waiting for it at once. */
+const underWay = new Set<{ provider: string; call: ProviderCallName; deadline: number; key: 'providers.callTimeoutMs' | 'providers.applyTimeoutMs'; giveUp: () => void }>()
+
+/** The provider calls not answered yet: which provider, which call, and how long TwinSync still waits for it at most (ms). */
+export function callsUnderWay(now = Date.now()): Array<{ provider: string; call: ProviderCallName; leftMs: number; key: string }> {
+  return [...underWay].map((c) => ({ provider: c.provider, call: c.call, leftMs: Math.max(0, c.deadline - now), key: c.key }))
+}
+
+/**
+ * Stop waiting for every provider call under way, as if its time limit had passed now (its code
+ * may go on, as after a time limit: the process ends once the run is done). The panel's leaving,
+ * on a Ctrl-C (busy.ts). How many were given up.
+ */
+export function stopWaitingForCalls(): number {
+  const all = [...underWay]
+  for (const c of all) c.giveUp()
+  return all.length
+}
 
 /**
  * The providers given up on in this process, with the call and its limit: not asked again (status
@@ -60,10 +87,13 @@ export async function callProvider<T>(
   const waiting = waitingFor(provider.name, call)
   const ms = call === 'apply' ? limits.apply : limits.call
   let timer: NodeJS.Timeout | undefined
+  const entry = { provider: provider.name, call, deadline: Date.now() + ms, key: call === 'apply' ? ('providers.applyTimeoutMs' as const) : ('providers.callTimeoutMs' as const), giveUp: () => undefined as void }
   // Unref'd: a call that waits on nothing at all still ends the run at once (base-command's beforeExit).
   const late = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new CallTimedOut()), ms).unref()
+    entry.giveUp = () => reject(new CallTimedOut(true))
   })
+  underWay.add(entry)
   let gaveUp = false
   try {
     // What detect, collect, load, diff and apply answer is looked at before anything reads it (provider-results.ts).
@@ -74,11 +104,12 @@ export async function callProvider<T>(
       gaveUp = true
       abandoned()
       givenUp.set(provider.name, { call, ms })
-      return { ok: false, diagnostic: timeoutFailure(provider.name, call, ms, consequence), timedOut: true }
+      return { ok: false, diagnostic: timeoutFailure(provider.name, call, ms, consequence, error.left), timedOut: true }
     }
     if (isTwinSyncError(error) && error.code === 'ABORTED') throw error
     return { ok: false, diagnostic: providerFailure(provider.name, call, error, consequence) }
   } finally {
+    underWay.delete(entry)
     clearTimeout(timer)
     if (!gaveUp) answered(waiting)
   }
@@ -95,22 +126,25 @@ function notAskedAgain(name: string, call: ProviderCallName, earlier: { call: Pr
 }
 
 /** A time in words: 250 ms, 1.5 s, 10 min, 1 h. */
-function spanOf(ms: number): string {
+export function spanOf(ms: number): string {
   if (ms < 1000) return `${ms} ms`
   if (ms < 60_000) return `${Math.round(ms / 100) / 10} s`
   if (ms < 3_600_000) return `${Math.round(ms / 6000) / 10} min`
   return `${Math.round(ms / 360_000) / 10} h`
 }
 
-/** The diagnostic for a call that did not answer within its time limit. */
-export function timeoutFailure(name: string, call: ProviderCallName, ms: number, consequence?: string): Diagnostic {
+/** The diagnostic for a call that did not answer within its time limit (`left`: TwinSync stopped waiting earlier, as the person left the panel). */
+export function timeoutFailure(name: string, call: ProviderCallName, ms: number, consequence?: string, left = false): Diagnostic {
   const key = call === 'apply' ? 'providers.applyTimeoutMs' : 'providers.callTimeoutMs'
   const lead = consequence === undefined ? '' : `${consequence} `
   const halfDone =
     call === 'apply'
       ? 'What it was applying may be half done on the machine; the changes it had not reported stay pending, and nothing new was started after it. Check them (status, with the same --root, --repo and --config) before you apply again. '
       : 'The call only reads: nothing was changed by it. '
-  return errorDiagnostic('PROVIDER_FAILED', `The ${name} provider did not answer ${call}() within ${spanOf(ms)} (${key}): TwinSync stopped waiting for it`, {
+  const summary = left
+    ? `The ${name} provider had not answered ${call}() when the panel was left, and did not stop when asked: TwinSync stopped waiting for it (Ctrl-C)`
+    : `The ${name} provider did not answer ${call}() within ${spanOf(ms)} (${key}): TwinSync stopped waiting for it`
+  return errorDiagnostic('PROVIDER_FAILED', summary, {
     provider: name,
     detail: `${lead}${halfDone}Its call was left running until this run ended. A fault in the ${name} provider (it waits on something that never answers), or a machine that slow: raise ${key} in the configuration, or update or disable the provider (providers.disabled), or report it to its authors.`,
   })

@@ -19,7 +19,7 @@ export function HistoryScreen() {
   const services = useServices()
   const nav = useNavigation()
   const height = useBodyHeight() - 2
-  const list = useTask(() => services.history(LIMIT))
+  const list = useTask(() => services.history(LIMIT), 0, "History's list")
   const entries = list.state?.status === 'done' ? list.state.value : []
   const [index, setIndex, latestIndex] = useCursor(entries.length)
   useInput((input, key) => {

@@ -11,9 +11,9 @@ export type TaskState<T> =
 /**
  * Run async work when the component mounts (or `key` changes), with an AbortSignal that Esc
  * (cancel()) or leaving the screen trips. A result that arrives after that is dropped; the work
- * itself is waited for when the panel closes (trackBusy).
+ * itself is waited for when the panel closes (trackBusy); `what` names it then ("the plan").
  */
-export function useTask<T>(run: ((signal: AbortSignal) => Promise<T>) | undefined, key: unknown = 0): { state: TaskState<T> | undefined; cancel: () => void } {
+export function useTask<T>(run: ((signal: AbortSignal) => Promise<T>) | undefined, key: unknown = 0, what = "the screen's task"): { state: TaskState<T> | undefined; cancel: () => void } {
   const [state, setState] = useState<TaskState<T> | undefined>(run === undefined ? undefined : { status: 'running' })
   const controller = useRef<AbortController | undefined>(undefined)
   const runRef = useRef(run)
@@ -33,7 +33,7 @@ export function useTask<T>(run: ((signal: AbortSignal) => Promise<T>) | undefine
       (error: unknown) => (c.signal.aborted ? undefined : setState({ status: 'failed', error })),
     )
     // Leaving the panel stops it and waits for it (busy.ts): a plan or snapshot writes into the twin.
-    trackBusy(done, () => c.abort(), { background: true })
+    trackBusy(done, () => c.abort(), { background: true, what })
     return () => c.abort()
   }, [key, enabled])
   const cancel = useCallback(() => {

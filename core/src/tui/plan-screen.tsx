@@ -88,7 +88,7 @@ export function PlanScreen({ from, only, revertTo, title = 'Pull & apply changes
         (error: unknown) => setDecision((s) => ({ ...s, error, note: undefined, warnings: undefined })),
       )
       .finally(() => status?.refresh())
-    trackBusy(done, () => undefined)
+    trackBusy(done, () => undefined, { what: `the ${kind}` })
   }
   // REMOTE_DIVERGED: `t` takes the mirror's history through the same service as `twinsync pull --take-mirror`.
   const [takeMirror, setTakeMirror] = useState(false)
@@ -108,7 +108,7 @@ export function PlanScreen({ from, only, revertTo, title = 'Pull & apply changes
       ...(only === undefined ? {} : { only }),
       onProgress: (e) => setProgress((p) => ({ ...p, [e.provider]: e.phase === 'start' ? 'reading…' : e.phase })),
     })
-  }, `${decision.generation}:${takeMirror}`)
+  }, `${decision.generation}:${takeMirror}`, 'the plan')
   const plan = planned.state?.status === 'done' ? planned.state.value : undefined
   const diverged = !takeMirror && remote?.pull !== undefined && planned.state?.status === 'failed' && isTwinSyncError(planned.state.error) && planned.state.error.code === 'REMOTE_DIVERGED'
   // The status line never contradicts the plan: after a pull (the twin moved), or when it says
@@ -180,7 +180,7 @@ export function PlanScreen({ from, only, revertTo, title = 'Pull & apply changes
         (error: unknown) => setOutcome({ error }),
       )
       .finally(() => status?.refresh())
-    trackBusy(done, () => controller.abort())
+    trackBusy(done, () => controller.abort(), { what: 'the apply' })
   }
 
   // Rehearse first: the same service as `twinsync rehearse`, on the plan the question would apply.
@@ -199,7 +199,7 @@ export function PlanScreen({ from, only, revertTo, title = 'Pull & apply changes
         (report) => setRehearsal({ stage: 'done', report }),
         (error: unknown) => setRehearsal({ stage: 'done', error }),
       )
-    trackBusy(done, () => controller.abort())
+    trackBusy(done, () => controller.abort(), { what: 'the rehearsal' })
   }
 
   useInput((input, key) => {

@@ -48,6 +48,7 @@ export function SnapshotScreen() {
           }
         },
     phase === 'review' ? 0 : 1,
+    'the snapshot',
   )
   const running = phase !== 'review' && run.state?.status === 'running'
 

@@ -64,7 +64,7 @@ export function useStatusModel(services: TuiServices): StatusModel {
         (r) => c.signal.aborted || setRemote(r),
         () => undefined,
       )
-      trackBusy(Promise.all([last, drift, remote]), () => c.abort(), { background: true })
+      trackBusy(Promise.all([last, drift, remote]), () => c.abort(), { background: true, what: "the status line's drift check" })
     }, 10)
     return () => {
       clearTimeout(timer)
