@@ -340,9 +340,14 @@ describe('a plugin provider that answers wrongly', function () {
     // that ignores the cancel was waited for up to providers.callTimeoutMs with nothing on screen.
     it('leaving the panel while collect() hangs: a line names the provider and the call and how long at most; Ctrl-C stops waiting for it, the panel ends (exit 0) and the twin is left whole (real `twinsync tui`, tmux)', async () => {
       await writeFile(cli.configFile, 'providers:\n  callTimeoutMs: 600000\n')
-      const tmux = await startTmux([process.execPath, TWINSYNC_BIN, 'tui', '--root', root, '--repo', cli.twinDir], { env: cli.env({ TWINSYNC_TEST_UNSOUND: 'collect-hang' }) })
+      const hanging = join(cli.dir, 'collect-hanging')
+      await rm(hanging, { force: true })
+      const tmux = await startTmux([process.execPath, TWINSYNC_BIN, 'tui', '--root', root, '--repo', cli.twinDir], { env: cli.env({ TWINSYNC_TEST_UNSOUND: 'collect-hang', TWINSYNC_TEST_UNSOUND_HANGING: hanging }) })
       try {
         await tmux.waitFor(/Main menu[\s\S]*drift: checking/, 60_000)
+        // The drift check's collect has reached the plugin (a collect cancelled before it starts a provider's never calls it).
+        for (let i = 0; i < 600 && !existsSync(hanging); i++) await new Promise((r) => setTimeout(r, 100))
+        assert.ok(existsSync(hanging), "the plugin's collect was called")
         await tmux.send('q')
         const said = await tmux.waitFor(/Leaving: stopping[\s\S]*Ctrl-C to stop waiting now\./, 30_000)
         // The terminal wraps at 80 columns, in a word or at a space (which it trims).
