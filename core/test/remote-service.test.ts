@@ -10,6 +10,7 @@ import { IntentService } from '../src/intent/intent-service.js'
 import { Planner } from '../src/plan/planner.js'
 import { ProviderRegistry } from '../src/providers/provider-registry.js'
 import { PlanWorkflow } from '../src/services/make-plan.js'
+import { StatusWorkflow } from '../src/services/drift-status.js'
 import { MAX_INCOMING_FILES } from '../src/remote/incoming-tree.js'
 import { RemoteService } from '../src/remote/remote-service.js'
 import { ApplyService } from '../src/apply/apply-service.js'
@@ -292,6 +293,21 @@ describe('RemoteService', function () {
       const plan = await rig.container.resolve(Planner).plan()
       assert.deepEqual(plan.changes.map((c) => c.id), ['notes:replace:/etc/notes'])
       assert.match(plan.diagnostics.find((d) => d.code === 'PENDING_INTENT')?.summary ?? '', /pulled from the mirror/)
+    })
+
+    // Session 45: a run-once command not run yet is pending (planned-commands.ts); a pull keeps this
+    // machine's record of what ran, so one asked here stays pending, and one the mirror brings is pending too.
+    it('a run-once command not run yet stays pending through a pull, and one the pull brings is pending too', async () => {
+      await writeFile(join(clone, 'plans/pulled.yaml'), 'actions:\n  - run: [touch, /root/pulled]\n')
+      commitAll(clone, 'a command asked elsewhere')
+      git(clone, 'push', '-q', 'origin', 'main')
+      await mkdir(join(rig.twinDir, 'plans'), { recursive: true })
+      await writeFile(join(rig.twinDir, 'plans/local.yaml'), 'actions:\n  - run: [touch, /root/local]\n')
+      const pending = async () => (await rig.container.resolve(StatusWorkflow).status(undefined)).pending.items.map((i) => i.id)
+      assert.deepEqual(await pending(), ['commands:plans/local.yaml#1'])
+      assert.equal((await remote().pull()).status, 'fast-forwarded')
+      assert.deepEqual(await pending(), ['commands:plans/local.yaml#1', 'commands:plans/pulled.yaml#1'])
+      assert.deepEqual((await rig.container.resolve(Planner).plan()).changes.map((c) => c.id), ['commands:plans/local.yaml#1', 'commands:plans/pulled.yaml#1'])
     })
 
     // Session 38: the pull asks every enabled provider's cap on its documents (Provider.overLimit),

@@ -15,6 +15,7 @@ import { quoteArg, type LineFor } from '../plan/command-text.js'
 import { shownDiagnostic, terminalText } from '../terminal-text.js'
 import { UNPLANNED, countsPhrase, pendingPhrase } from '../vocabulary.js'
 import { TWIN_EMPTY } from '../plan/plan-summary.js'
+import { COMMANDS } from '../plan/commands-domain.js'
 import { appendAll } from '../append-to.js'
 
 /** "1 file, 2 packages": the items, per domain. */
@@ -62,7 +63,9 @@ export function renderStatus(s: DriftStatus, line: LineFor): string {
   lines.push('')
   if (s.pending.count === 0) lines.push('Pending: none; the twin asks for nothing the machine lacks.')
   else {
-    lines.push(`Pending: the twin asks for what the machine does not have yet (${tally(s.pending.items)}). \`${line(['apply'])}\` does it; \`${line(['discard', 'ITEM'])}\` drops one.`)
+    // A command of plans/ is no edit `discard` puts back: its own next step says how to drop it.
+    const commands = s.pending.items.some((i) => i.provider === COMMANDS) ? ' (a command of plans/: take it out of its file)' : ''
+    lines.push(`Pending: the twin asks for what the machine does not have yet (${tally(s.pending.items)}). \`${line(['apply'])}\` does it; \`${line(['discard', 'ITEM'])}\` drops one${commands}.`)
     // Done outside TwinSync, or by the interrupted apply (its record says so): each reason says which.
     const had = s.pending.items.filter((i) => i.onMachine === true && i.reason === ON_MACHINE).length
     if (had > 0) lines.push(`  ${had === s.pending.items.length ? (had === 1 ? 'The machine already has it' : 'The machine already has all of them') : `The machine already has ${had} of them`} (done outside TwinSync): \`${line(['snapshot'])}\` records ${had === 1 ? 'it' : 'them'} and ${had === 1 ? 'it is' : 'they are'} no longer pending.`)

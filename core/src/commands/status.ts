@@ -3,7 +3,7 @@ import { TwinSyncCommand } from '../base-command.js'
 
 export default class Status extends TwinSyncCommand<typeof Status> {
   static override summary = 'Report drift (the machine moved since the last snapshot) and pending intent (the twin asks for more), per item'
-  static override description = 'Read-only. Two sections: drift, what changed on the machine since the last snapshot; pending, what the twin asks for (edits, pulled changes, changes not applied yet) with the reason. With --exit-code it exits 1 when there is either.'
+  static override description = 'Read-only. Two sections: drift, what changed on the machine since the last snapshot; pending, what the twin asks for (edits, pulled changes, changes not applied yet, run-once commands of plans/ not run yet) with the reason. With --exit-code it exits 1 when there is either.'
   static override examples = ['<%= config.bin %> status', '<%= config.bin %> status --exit-code --json']
   static override flags = {
     'exit-code': Flags.boolean({ description: 'Exit 1 when there is drift or pending intent', default: false }),

@@ -48,6 +48,11 @@ function outcomeHead(o: Pick<LastApply, 'outcome' | 'at' | 'only'>): string {
   return o.outcome === 'left out' ? `left out of the apply of ${o.at}${o.only === undefined ? '' : ` (--only ${o.only})`}` : `${o.outcome} in the apply of ${o.at}`
 }
 
+/** An outcome's words as a pending item's reason ("failed in the apply of T: MESSAGE"), as stampOutcome records them. */
+export function lastApplyReason(o: LastApply): string {
+  return o.message === undefined || o.message === '' ? outcomeHead(o) : `${outcomeHead(o)}: ${o.message}`
+}
+
 /** The reason for `change`, stamped with what it asked for. */
 export function stampReason(reason: string, change: Pick<Change, 'operation' | 'after'> | undefined): string {
   return change === undefined ? reason : `${reason}${SEPARATOR}${askedDigest(change)}`
@@ -57,7 +62,7 @@ export function stampReason(reason: string, change: Pick<Change, 'operation' | '
 export function stampOutcome(outcome: LastApply, change: Pick<Change, 'operation' | 'after'> | undefined): string {
   const { message, ...kept } = outcome
   // A provider's message holding a NUL would cut the parts apart.
-  const text = (message === undefined || message === '' ? outcomeHead(outcome) : `${outcomeHead(outcome)}: ${message}`).replaceAll(SEPARATOR, '')
+  const text = lastApplyReason(outcome).replaceAll(SEPARATOR, '')
   return `${text}${SEPARATOR}${change === undefined ? '' : askedDigest(change)}${SEPARATOR}${JSON.stringify(kept)}`
 }
 

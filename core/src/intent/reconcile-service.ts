@@ -23,6 +23,7 @@ import { driftPhrase } from '../vocabulary.js'
 import { Tokens } from '../tokens.js'
 import { quoteArg } from '../plan/command-text.js'
 import { RunTarget } from '../plan/run-target.js'
+import { COMMANDS } from '../plan/commands-domain.js'
 import { appendAll } from '../append-to.js'
 
 /**
@@ -547,6 +548,16 @@ function choose(selectors: readonly string[], items: readonly Change[], provider
   }
   if (unknown.length > 0) {
     const other = what === 'pending' ? 'adopt' : 'discard'
+    // A command of plans/ is pending (status lists it, planned-commands.ts) but no edit of a provider's
+    // files to put back: said so, with the way that drops it (session 45: "No pending item", though status listed it).
+    const command = what === 'pending' ? unknown.find((u) => u === COMMANDS || u.startsWith(`${COMMANDS}:`)) : undefined
+    if (command !== undefined) {
+      const file = /^commands:(plans\/.+)#\d+$/.exec(command)?.[1]
+      throw new TwinSyncError('ITEM_UNKNOWN', `${JSON.stringify(command)} is ${file === undefined ? 'the commands of plans/' : `a command of ${file}`}: discard puts back edits of the providers' files, not commands`, {
+        nextStep: `Take the action out of ${file ?? 'its plans/ file'} (or remove the file) in the twin; \`${line(['status'])}\` then no longer lists it.`,
+        details: { unknown },
+      })
+    }
     // An id status shows for an item whose name holds a secret (hidden-names.ts) names no item: its provider's domain does.
     const hidden = unknown.find(isHiddenChangeId)
     const domain = hidden === undefined ? undefined : providers.find((p) => p.name === hidden.slice(0, hidden.indexOf(':')))?.category

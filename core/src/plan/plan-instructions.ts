@@ -111,27 +111,46 @@ export async function readCommandsLedger(twin: Pick<TwinReader, 'readText'>): Pr
  * `observed` is read only when such a command is planned.
  */
 export async function ranBeforeNotes(changes: readonly Change[], ran: Pick<TwinReader, 'readText'>, observed: () => Promise<Pick<TwinReader, 'readText'> | undefined>): Promise<Diagnostic[]> {
+  return (await ranBefore(changes, ran, observed)).map(({ change, at }) =>
+    warningDiagnostic(COMMAND_RAN_BEFORE, `${change.summary} (${change.id}): ${ranBeforeWords(at)} (to keep it from running, put its entry back: \`git checkout refs/twinsync/observed -- ${COMMANDS_LEDGER}\` in the twin)`, {
+      provider: COMMANDS,
+      path: COMMANDS_LEDGER,
+      detail: RAN_BEFORE_NEXT_STEP,
+    }),
+  )
+}
+
+/**
+ * The planned run-once commands the last snapshot's record says ran here and the record read
+ * (`ran`) no longer has, with when they ran (ranBeforeNotes: the plan's warning; status's reason).
+ * `observed` is read only when a run-once command is planned.
+ */
+export async function ranBefore(changes: readonly Change[], ran: Pick<TwinReader, 'readText'>, observed: () => Promise<Pick<TwinReader, 'readText'> | undefined>): Promise<Array<{ change: Change; at?: string }>> {
   const once = changes.filter((c) => c.provider === COMMANDS && (c.data as Partial<CommandChangeData> | undefined)?.once === true)
   if (once.length === 0) return []
   const last = await observed()
   if (last === undefined) return []
   const before = await readCommandsLedger(last).catch(() => ({}) as Readonly<Record<string, unknown>>)
   const now = await readCommandsLedger(ran)
-  const out: Diagnostic[] = []
+  const out: Array<{ change: Change; at?: string }> = []
   for (const change of once) {
     const key = (change.data as CommandChangeData).key
     if (!Object.prototype.hasOwnProperty.call(before, key) || Object.prototype.hasOwnProperty.call(now, key)) continue
     const at = (before[key] as { appliedAt?: unknown } | null)?.appliedAt
-    out.push(
-      warningDiagnostic('COMMAND_RAN_BEFORE', `${change.summary} (${change.id}): it ran on this machine${typeof at === 'string' ? ` at ${at}` : ''} (the last snapshot's ${COMMANDS_LEDGER}), but the twin's record no longer has it: applying runs it again (to keep it from running, put its entry back: \`git checkout refs/twinsync/observed -- ${COMMANDS_LEDGER}\` in the twin)`, {
-        provider: COMMANDS,
-        path: COMMANDS_LEDGER,
-        detail: `To keep it from running again, put its entry back (\`git checkout refs/twinsync/observed -- ${COMMANDS_LEDGER}\` in the twin); to run it again on purpose, approve the plan.`,
-      }),
-    )
+    out.push({ change, ...(typeof at === 'string' ? { at } : {}) })
   }
   return out
 }
+
+/** Why a command that ran here is planned again, in the words plan and status share. */
+export function ranBeforeWords(at: string | undefined): string {
+  return `it ran on this machine${at === undefined ? '' : ` at ${at}`} (the last snapshot's ${COMMANDS_LEDGER}), but the twin's record no longer has it: applying runs it again`
+}
+
+export const COMMAND_RAN_BEFORE = 'COMMAND_RAN_BEFORE'
+
+/** What to do about it (the plan's note, status's item). */
+export const RAN_BEFORE_NEXT_STEP = `To keep it from running again, put its entry back (\`git checkout refs/twinsync/observed -- ${COMMANDS_LEDGER}\` in the twin); to run it again on purpose, approve the plan.`
 
 /**
  * The largest plans/ file read (bytes). The YAML parser's time grows faster than its input on

@@ -26,8 +26,9 @@ import { PendingChecks } from '../apply/pending-checks.js'
 import { unfinishedApplyNotices } from '../apply/unfinished-apply.js'
 import { changeFingerprint } from './change-fingerprint.js'
 import { buildPlanGraph } from './plan-graph.js'
-import { ranBeforeNotes, readInstructions, twinOnTarget } from './plan-instructions.js'
-import { heldBackWarning, runsRedaction } from './redacted-commands.js'
+import { ranBeforeNotes, twinOnTarget } from './plan-instructions.js'
+import { heldBackWarning } from './redacted-commands.js'
+import { judgeCommands, type JudgedCommands } from './planned-commands.js'
 import { COMMANDS } from './commands-domain.js'
 import { observedOnly } from './observed-drift.js'
 import { TWIN_EMPTY } from './plan-summary.js'
@@ -226,13 +227,13 @@ export class Planner {
       appendAll(diagnostics, await compiledNotes(this.contexts.host, configChecks, changes))
       appendAll(diagnostics, readOnly.swallowed(diagnostics))
       if (wants(options.only, COMMANDS)) {
-        const read = await readInstructions(reader, this.twin, twinOnTarget(this.contexts.host.root, this.twin.dir))
-        // A command or script holding `<redacted>` would run the marker: left out and said so
-        // (redacted-commands.ts, the rule `status` lists it pending by), as a provider's change that would write the marker is.
-        const instructions = read.filter((c) => !runsRedaction(c))
-        appendAll(diagnostics, read.filter(runsRedaction).map(heldBackWarning))
-        appendAll(changes, instructions)
-        appendAll(diagnostics, await this.ranBefore(instructions))
+        // Which commands run is judgeCommands' one rule, by which `status` lists them pending (this.commands): a run-once
+        // command the record of what ran lacks, every every-time one; one holding `<redacted>` would run
+        // the marker: left out and said so (redacted-commands.ts), as a provider's change that would write the marker is.
+        const { planned, heldBack } = await this.commands(reader)
+        appendAll(diagnostics, heldBack.map(heldBackWarning))
+        appendAll(changes, planned)
+        appendAll(diagnostics, await this.ranBefore(planned))
       }
       const graph = buildPlanGraph(changes)
       appendAll(diagnostics, graph.diagnostics)
@@ -366,6 +367,15 @@ export class Planner {
       }
     }
     return out
+  }
+
+  /**
+   * The commands of plans/ a plan of `reader` (a twin) runs and holds back: the planner's own
+   * judgement (judgeCommands; what ran read from the working twin, a command naming a file of a
+   * twin that lies in the target refused), which `status` lists pending by (session 45).
+   */
+  commands(reader: TwinReader): Promise<JudgedCommands> {
+    return judgeCommands(reader, this.twin, twinOnTarget(this.contexts.host.root, this.twin.dir))
   }
 
   /** COMMAND_RAN_BEFORE for the run-once commands the last snapshot's record says ran (ranBeforeNotes); reads that snapshot only when one is planned. */

@@ -1,8 +1,8 @@
-import type { Change, Diagnostic, TwinReader } from '@twinsync/sdk'
+import type { Change, Diagnostic } from '@twinsync/sdk'
 import { warningDiagnostic } from '@twinsync/sdk/light'
 import type { PendingItem } from '../intent/intent-service.js'
 import { writesRedaction } from '../snapshot/secret-guard.js'
-import { readInstructions, type CommandChangeData } from './plan-instructions.js'
+import type { CommandChangeData } from './plan-instructions.js'
 import { COMMANDS } from './commands-domain.js'
 
 /**
@@ -46,14 +46,9 @@ export function heldBackWarning(c: Change): Diagnostic {
   return warningDiagnostic(SECRET_REDACTED_NOT_PLANNED, `${c.summary}: not planned, ${heldReason(c)}`, { provider: COMMANDS, path: (c.data as CommandChangeData).source, change: c.id, detail: heldNextStep(c) })
 }
 
-/**
- * The commands of the working twin held back, as `status`'s pending items. Throws as
- * readInstructions does (a plans/ file that cannot be read: PLAN_INVALID…).
- */
-export async function heldBackItems(reader: TwinReader): Promise<PendingItem[]> {
-  // No instruction file (most twins): one listing, not the record of what ran read as well.
-  if (!(await reader.list('plans/')).some((file) => /\.ya?ml$/.test(file))) return []
-  return (await readInstructions(reader)).filter(runsRedaction).map((c) => ({
+/** A command held back, as `status`'s pending item: its reason and next step (planned-commands.ts lists them). */
+export function heldBackItem(c: Change): PendingItem {
+  return {
     id: c.id,
     provider: COMMANDS,
     category: c.category,
@@ -63,5 +58,5 @@ export async function heldBackItems(reader: TwinReader): Promise<PendingItem[]> 
     reason: heldReason(c),
     code: SECRET_REDACTED_NOT_PLANNED,
     nextStep: heldNextStep(c),
-  }))
+  }
 }

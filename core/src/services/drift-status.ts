@@ -16,8 +16,9 @@ import { RunTarget } from '../plan/run-target.js'
 import { TwinRepository } from '../twin/twin-repository.js'
 import { UNPLANNED, driftPhrase, observedPhrase, plannedPhrase } from '../vocabulary.js'
 import { COMMANDS } from '../plan/commands-domain.js'
-import { heldBackItems } from '../plan/redacted-commands.js'
+import { commandItems } from '../plan/planned-commands.js'
 import { twinBranches, type TwinBranches } from '../intent/intent-git.js'
+import { GitTreeReader } from '../twin/git-tree-reader.js'
 
 export interface DriftStatus {
   repo: string
@@ -33,7 +34,7 @@ export interface DriftStatus {
    * ("tree installed on the machine, not in the twin"); `planned` is what applying now would do.
    */
   changes: Array<{ id: string; category: string; resource: string; summary: string; planned: string }>
-  /** The twin asks for something the machine does not have yet (edits, pulls, changes not applied). */
+  /** The twin asks for something the machine does not have yet (edits, pulls, changes not applied, run-once commands of plans/ not run yet). */
   pending: {
     count: number
     /** The commit recording the intent (refs/twinsync/intended), null when nothing is pending. */
@@ -66,8 +67,10 @@ export interface DriftStatus {
 
 /**
  * The two differences of the twin: drift (the machine against the last snapshot) and pending
- * intent (the twin against the last snapshot). Read-only. Instructions in plans/ are neither, but
- * for one the planner holds back (it holds `<redacted>`): pending, with its reason (heldBackItems).
+ * intent (the twin against the last snapshot). Read-only. A command of plans/ is never drift; one
+ * the twin asks for is pending, by the planner's own rule (judgeCommands): a run-once command an
+ * apply would run (it has not run here), and one the planner holds back (it holds `<redacted>`),
+ * each with its reason and next step (commandItems).
  */
 @injectable()
 export class StatusWorkflow {
@@ -113,9 +116,10 @@ export class StatusWorkflow {
     ]
     const record = await readApplyRecord(this.twin.dir, this.target.get(this.twin.dir))
     const items = pending.items.filter((i) => only === undefined || only.includes(i.category) || only.includes(i.provider)).map((i) => (onMachine(i, left) ? { ...i, onMachine: true as const, reason: onMachineReason(i, record, this.target.line(['apply'], this.twin.dir)) } : i))
-    // A command of plans/ the planner holds back (it holds `<redacted>`): what the twin asks is
-    // pending with its reason and next step, never "In sync" over it (session 44: seen only in `plan`).
-    if (only === undefined || only.includes(COMMANDS)) appendAll(items, await this.heldBack())
+    // A command of plans/ an apply would run once, or that the planner holds back (it holds `<redacted>`):
+    // what the twin asks is pending with its reason and next step, never "In sync" over it (sessions
+    // 44 and 45: seen only in `plan`).
+    if (only === undefined || only.includes(COMMANDS)) appendAll(items, await this.commands())
     // What the intended twin asks for that nothing could compare — a document no loaded provider
     // reads, one its provider cannot read (a broken JSON a person committed): `plan` refuses on
     // it, so status is never "in sync" over it either, before or after the next snapshot.
@@ -143,13 +147,23 @@ export class StatusWorkflow {
   }
 
   /**
-   * The working twin's commands held back (redacted-commands.ts). A plans/ file (or the record of
+   * The working twin's commands pending (planned-commands.ts). A plans/ file (or the record of
    * what ran, a script) that cannot be read is `plan`'s to refuse (PLAN_INVALID, TWIN_INVALID, a
    * symlink): status never read plans/ before session 44 and does not fail on one now.
    */
-  private async heldBack(): Promise<PendingItem[]> {
+  private async commands(): Promise<PendingItem[]> {
     try {
-      return await heldBackItems(this.twin.reader())
+      // The last snapshot, read only when a run-once command is pending (as the planner's COMMAND_RAN_BEFORE reads it).
+      let observed: GitTreeReader | undefined
+      try {
+        return await commandItems(this.twin.reader(), (reader) => this.planner.commands(reader), (args) => this.target.line(args, this.twin.dir), async () => {
+          const commit = await this.intents.observed()
+          observed = commit === undefined ? undefined : new GitTreeReader(this.twin.dir, commit)
+          return observed
+        })
+      } finally {
+        observed?.close()
+      }
     } catch (error) {
       if (isTwinSyncError(error) && error.code !== 'ABORTED') return []
       throw error

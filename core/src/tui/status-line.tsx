@@ -10,7 +10,7 @@ export interface StatusModel {
   drift: 'checking' | 'in sync' | { count: number } | 'unknown'
   /** Parts of the twin not compared (no provider reads them, or theirs failed): then never "in sync". */
   missing: number
-  /** Things the twin asks for that the machine does not have yet (edits, pulls, changes not applied). */
+  /** Things the twin asks for that the machine does not have yet (edits, pulls, changes not applied, run-once commands of plans/ not run yet). */
   pending: number | undefined
   /** The pending edits are set aside, not in the working twin (a snapshot, adopt or pull did not put them back): `twinsync snapshot` does. */
   setAside: boolean
