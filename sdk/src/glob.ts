@@ -19,7 +19,7 @@
  * component; every other character stands for itself.
  */
 export function pathPatternToRegExp(pattern: string): RegExp {
-  return new RegExp(`^${pattern.replace(PATTERN_PARTS, patternPart)}$`)
+  return new RegExp(pathPatternSource(pattern))
 }
 
 /**
@@ -109,37 +109,82 @@ export function fnmatchToRegExp(pattern: string): RegExp {
  * anywhere: `a/b` is `/**\/a/b`; a trailing "/" is dropped); a pattern without one is matched
  * against the last component only, as .gitignore does, so "node_modules" drops that folder
  * wherever it is and "*.swp" matches vim's `.name.swp`.
+ *
+ * Speed (issue 22, session 45): a pattern without a wildcard is a string in a set; the others with
+ * a "/" are kept by the folder their text before the first wildcard ends in (`/etc/ssl/private/`
+ * for `/etc/ssl/private/**`, `/` for `/**\/*.p12`), each folder's as one expression made when a
+ * path in that folder (or below it) is first asked about, and the ones without a "/" as one
+ * expression made when first needed. A path a pattern matches begins with that text, so only the
+ * expressions of the path's own folders are asked. Before, every pattern was made an expression of
+ * its own and all of them one more: for the files provider's secret paths (DEFAULT_SECRET_PATHS and
+ * the named credential files) an expression of 3,425 characters, the largest a first snapshot
+ * compiles (V8 compiles each expression to bytecode at its first use and to machine code at its
+ * second); now on the minbase root only the folder `/`'s (1,002 characters: the `/**\/…` patterns).
+ * The figure, with the command-line-flag rule's (secrets.ts, TOOL_LINES): `snapshot --init` of the
+ * minbase root, V8's regular-expression compiler 104.6 → 95.3 M instructions (callgrind); the whole
+ * run in docs/architecture.md's Speed table (session 45). sdk/test/glob.test.ts compares the two
+ * on random patterns and paths and on TwinSync's own lists.
  */
 export class PathPatterns {
-  /** All patterns with a "/" as one alternation, and all without one as another: two tests a path (speed, issue 22). */
-  private readonly full: RegExp | undefined
-  private readonly base: RegExp | undefined
+  private readonly exactPaths = new Set<string>()
+  private readonly exactNames = new Set<string>()
+  /** The wildcard patterns with a "/", by folder (as expressions' text; `made` when first asked). */
+  private readonly folders = new Map<string, PatternGroup>()
+  private readonly names: PatternGroup = { sources: [] }
 
   constructor(patterns: readonly string[]) {
-    const full: RegExp[] = []
-    const base: RegExp[] = []
     for (const p of patterns) {
       if (p.includes('/')) {
-        const absolute = p.startsWith('/') ? p : '/**/' + p
-        full.push(pathPatternToRegExp(absolute.replace(/\/+$/, '')))
-      } else {
-        base.push(pathPatternToRegExp(p))
-      }
+        const absolute = (p.startsWith('/') ? p : '/**/' + p).replace(/\/+$/, '')
+        const wild = firstWildcard(absolute)
+        if (wild < 0) this.exactPaths.add(absolute)
+        else {
+          const folder = absolute.slice(0, absolute.lastIndexOf('/', wild) + 1)
+          let group = this.folders.get(folder)
+          if (group === undefined) this.folders.set(folder, (group = { sources: [] }))
+          group.sources.push(pathPatternSource(absolute))
+        }
+      } else if (firstWildcard(p) < 0) this.exactNames.add(p)
+      else this.names.sources.push(pathPatternSource(p))
     }
-    this.full = anyOf(full)
-    this.base = anyOf(base)
   }
 
   matches(path: string): boolean {
-    if (this.base !== undefined && this.base.test(path.slice(path.lastIndexOf('/') + 1))) return true
-    return this.full !== undefined && this.full.test(path)
+    if (this.exactNames.size > 0 || this.names.sources.length > 0) {
+      const name = path.slice(path.lastIndexOf('/') + 1)
+      if (this.exactNames.has(name) || (this.names.sources.length > 0 && anyOf(this.names).test(name))) return true
+    }
+    if (this.exactPaths.has(path)) return true
+    if (this.folders.size === 0) return false
+    for (let slash = path.indexOf('/'); slash >= 0; slash = path.indexOf('/', slash + 1)) {
+      const group = this.folders.get(path.slice(0, slash + 1))
+      if (group !== undefined && anyOf(group).test(path)) return true
+    }
+    return false
   }
 }
 
-/** One regular expression matching what any of these (anchored, flagless) ones match. */
-function anyOf(regexes: readonly RegExp[]): RegExp | undefined {
-  if (regexes.length === 0) return undefined
-  return new RegExp(regexes.map((r) => `(?:${r.source})`).join('|'))
+/** Patterns as one expression's alternatives, made when first asked for. */
+interface PatternGroup {
+  sources: string[]
+  made?: RegExp
+}
+
+/** One regular expression matching what any of the group's (anchored, flagless) patterns match. */
+function anyOf(group: PatternGroup): RegExp {
+  return (group.made ??= new RegExp(group.sources.map((s) => `(?:${s})`).join('|')))
+}
+
+/** A pathPattern's expression text (pathPatternToRegExp's source). */
+function pathPatternSource(pattern: string): string {
+  return `^${pattern.replace(PATTERN_PARTS, patternPart)}$`
+}
+
+/** Where a pattern's first wildcard is (`*` or `?`), or -1. */
+function firstWildcard(pattern: string): number {
+  const star = pattern.indexOf('*')
+  const question = pattern.indexOf('?')
+  return star < 0 ? question : question < 0 ? star : Math.min(star, question)
 }
 
 function literal(ch: string): string {

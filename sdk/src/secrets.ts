@@ -746,6 +746,17 @@ const KEY_LABEL = String.raw`(?:(?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?|OpenVPN (?
 /** Words every KEY_LABEL holds one of (the rules' prefilter; a base64-wrapped key's decoded start). */
 const KEY_LABEL_WORDS: readonly string[] = ['PRIVATE KEY', 'OpenVPN Static key', 'OpenVPN tls-crypt-v2']
 
+/**
+ * The tools of the command-line-flag rule, one in each of its alternatives (the container tools
+ * before their `login`): a match lies on one line (`[^\n|;&]`, VALUE) and holds its tool, so the
+ * rule is run only on the lines holding a flag (`needs`) that also hold a tool (`within`). Speed
+ * (issue 22, session 45): its expression, the costliest of the hand rules to compile, was compiled
+ * in a first snapshot of the minbase root for 12 texts holding `login` or `zip` (its `hint`) and a
+ * flag on some line (login.defs, bash.bashrc, PAM's stacks), none a line with a tool and a flag:
+ * see docs/architecture.md's Speed table (session 45) for the figure.
+ */
+const TOOL_LINES: RuleNeeds = { words: ['redis-cli', 'mongo', 'mosquitto_', 'ldap', 'zip', 'docker', 'podman', 'nerdctl', 'buildah', 'skopeo', '7z', 'ssh-keygen', 'sqlcmd', 'bcp'], lines: true }
+
 const makeHandRules = (): readonly HandRule[] => [
   {
     id: 'private-key',
@@ -1116,6 +1127,7 @@ const makeHandRules = (): readonly HandRule[] => [
     ),
     hint: ['redis-cli', 'mongo', 'mosquitto_', 'ldap', 'zip', 'login', '7z', 'ssh-keygen', 'sqlcmd', 'bcp'],
     needs: { words: ['-a', '--pass', '-p', '-P', '--pw', '-w', '-N', '--password'], lines: true },
+    within: (part) => partsToSearch(part, TOOL_LINES),
     accept: (g) => {
       if (g.v !== undefined) return isValue(g.v)
       const value = g.v1 ?? g.v2 ?? g.v3

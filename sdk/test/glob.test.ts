@@ -159,5 +159,61 @@ describe('glob dialects, each against the program it stands for', () => {
       assert.equal(p.matches('/srv/app/tmp/x/y'), false)
       assert.equal(p.matches('/etc/hosts'), false)
     })
+
+    /** Session 44's PathPatterns: each pattern an expression, all of them one (what the sets and folders must match). */
+    function oneExpression(patterns: readonly string[]): (path: string) => boolean {
+      const anyOf = (res: RegExp[]) => (res.length === 0 ? undefined : new RegExp(res.map((r) => `(?:${r.source})`).join('|')))
+      const full = anyOf(patterns.filter((p) => p.includes('/')).map((p) => pathPatternToRegExp((p.startsWith('/') ? p : '/**/' + p).replace(/\/+$/, ''))))
+      const base = anyOf(patterns.filter((p) => !p.includes('/')).map((p) => pathPatternToRegExp(p)))
+      return (path) => base?.test(path.slice(path.lastIndexOf('/') + 1)) === true || full?.test(path) === true
+    }
+
+    it('matches what one expression of every pattern matched, for random patterns and paths made from them (speed, session 45)', () => {
+      let seed = 45
+      const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31
+      const pick = <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)] as T
+      // Line breaks: `**` (`.*`) crosses none of them, `*` and `?` cross every character but "/".
+      const chars = ['a', 'b', '.', '-', '/', '\n', '\r', '\u2028', '\u00e9', '\u{1F600}', '[', '+', '$']
+      const parts = ['a', 'b', 'ab', '.x', '*', '*', '**', '?', '/', '/', '.', '+', '\n', '[a]']
+      const word = (n: number) => Array.from({ length: Math.floor(next() * n) }, () => pick(chars)).join('')
+      const pattern = () => {
+        const body = Array.from({ length: 1 + Math.floor(next() * 7) }, () => pick(parts)).join('')
+        return pick(['/', '/', '/', '', 'etc/', '/etc/', '/etc/a/']) + body + pick(['', '', '/'])
+      }
+      /** A path the pattern may match: each wildcard written out, sometimes wrongly. */
+      const pathOf = (p: string) => (p.startsWith('/') ? '' : pick(['/', '/x/', '/etc/', ''])) + p.replace(/\*\*|\*|\?/g, (w) => (w === '**' ? word(6) : w === '*' ? word(4).replace(/\//g, 'a') : pick(['a', '/', '\n', '.']))).replace(/\/+$/, pick(['', '/']))
+      let matched = 0
+      let asked = 0
+      for (let n = 0; n < 1500; n++) {
+        const patterns = Array.from({ length: 1 + Math.floor(next() * 8) }, pattern)
+        const plain = oneExpression(patterns)
+        const fast = new PathPatterns(patterns)
+        const paths = [...patterns.map(pathOf), ...patterns.map(pathOf), word(12), `/${word(10)}`, `/etc/${word(8)}`]
+        for (const path of paths) {
+          const expected = plain(path)
+          assert.equal(fast.matches(path), expected, `${JSON.stringify(patterns)} ${JSON.stringify(path)}`)
+          asked++
+          if (expected) matched++
+        }
+      }
+      assert.ok(matched > asked / 5 && matched < asked * 0.9, `${matched} of ${asked} paths matched`)
+    })
+
+    it('matches what one expression matched for the lists TwinSync keeps, over the paths of this machine\'s /etc (speed, session 45)', async () => {
+      const { DEFAULT_SECRET_PATHS } = await import('../../plugins/files/src/secrets.js')
+      const { DEFAULT_IGNORE, LEFTOVER_PATTERNS } = await import('../../plugins/files/src/ignore.js')
+      const lists = [DEFAULT_SECRET_PATHS, DEFAULT_IGNORE, LEFTOVER_PATTERNS, [...DEFAULT_SECRET_PATHS, 'node_modules', '*.swp', 'cache/', '/srv/app/*.key', 'tmp/**']]
+      const paths = everything('/etc').concat(DEFAULT_SECRET_PATHS.map((p) => p.replace(/\*\*?/g, 'x').replace(/\?/g, 'y')), ['/', '', '/root/.ssh/id_ed25519', '/home/a/.netrc', '/x.p12', '/a/x.p12', '/a/\n/x.p12', '/etc/ssl/private/\n'])
+      let matched = 0
+      for (const list of lists) {
+        const plain = oneExpression(list)
+        const fast = new PathPatterns(list)
+        for (const path of paths) {
+          assert.equal(fast.matches(path), plain(path), JSON.stringify(path))
+          if (plain(path)) matched++
+        }
+      }
+      assert.ok(matched > DEFAULT_SECRET_PATHS.length, `${matched} matched`)
+    })
   })
 })
