@@ -750,10 +750,13 @@ const KEY_LABEL_WORDS: readonly string[] = ['PRIVATE KEY', 'OpenVPN Static key',
  * The tools of the command-line-flag rule, one in each of its alternatives (the container tools
  * before their `login`): a match lies on one line (`[^\n|;&]`, VALUE) and holds its tool, so the
  * rule is run only on the lines holding a flag (`needs`) that also hold a tool (`within`). Speed
- * (issue 22, session 45): its expression, the costliest of the hand rules to compile, was compiled
- * in a first snapshot of the minbase root for 12 texts holding `login` or `zip` (its `hint`) and a
- * flag on some line (login.defs, bash.bashrc, PAM's stacks), none a line with a tool and a flag:
- * see docs/architecture.md's Speed table (session 45) for the figure.
+ * (issue 22, session 45): its expression (823 characters), the costliest of the hand rules to
+ * compile, was compiled in a first snapshot of the minbase root for 12 texts holding `login` or
+ * `zip` (its `hint`) and a flag on some line (login.defs, bash.bashrc, PAM's stacks), none a line
+ * with a tool and a flag; now for none (logind.conf's `systemd/logind.conf` was why the container
+ * tools stand here, not `login`). With glob.ts's PathPatterns (session 45): `snapshot --init` of
+ * the minbase root, V8's regular-expression compiler 104.6 → 95.3 M instructions (callgrind); the
+ * whole run in docs/architecture.md's Speed table.
  */
 const TOOL_LINES: RuleNeeds = { words: ['redis-cli', 'mongo', 'mosquitto_', 'ldap', 'zip', 'docker', 'podman', 'nerdctl', 'buildah', 'skopeo', '7z', 'ssh-keygen', 'sqlcmd', 'bcp'], lines: true }
 

@@ -896,6 +896,69 @@ describe('findSecrets: the hand rules run only where they could report', functio
 })
 
 /**
+ * Session 45 (speed): the command-line-flag rule is run only on the lines that hold one of its
+ * flags and one of its tools (TOOL_LINES in secrets.ts); a line with a flag and no tool was
+ * searched before (its expression compiled for it). Every tool with every flag, on one line, in
+ * two lines, behind other commands and in other cases: the findings must be those of every rule
+ * run on every whole text, and a tool's line its own finding.
+ */
+describe('findSecrets: the command-line-flag rule only on lines holding a tool and a flag (session 45)', function () {
+  this.timeout(300_000)
+  const tools = ['redis-cli', 'mongo', 'mongosh', 'mongodump', 'mongoexport', 'mosquitto_pub', 'mosquitto_rr', 'ldapsearch', 'ldapmodify', 'ldapwhoami', 'zip', 'unzip', 'zipcloak', 'sqlcmd', 'bcp', 'docker login', 'podman  login', 'nerdctl\tlogin', 'buildah login', 'skopeo login', 'ssh-keygen', '7z', '7za', '7zr', '/usr/bin/redis-cli', 'sudo docker login']
+  const flags = ['-a', '--pass', '-p', '-P', '--pw', '-w', '-N', '--password', '-pw']
+  const value = fakeChars('tool-lines', 14)
+
+  it('finds what every rule on every whole text finds, and each tool\'s password', async () => {
+    const ofTheRule = handRules().filter((r) => r.id === 'command-line-flag')
+    let found = 0
+    let texts = 0
+    for (const tool of tools) {
+      for (const flag of flags) {
+        for (const [what, text] of [
+          ['one line', `${tool} -h db.example -u admin ${flag} ${value} x\n`],
+          ['joined', `${tool} ${flag}=${value}`],
+          ['glued', `${tool} ${flag}${value}`],
+          ['after a command', `cd /srv && ${tool} ${flag} "${value}" | tee log`],
+          ['two lines', `${tool} -h db.example \\\n  ${flag} ${value}\n`],
+          ['flag first', `${flag} ${value} ${tool}\n`],
+          ['upper', `${tool.toUpperCase()} ${flag} ${value}`],
+          ['among lines', `# ${flag} alone here\nlogin ${flag} x\n${tool} ${flag} '${value}'\nzip\n`],
+        ] as const) {
+          texts++
+          for (const options of [{}, { path: '/etc/cron.d/backup' }]) {
+            const filtered = await findSecrets(text, options)
+            assert.deepEqual(filtered, await withoutPrefilters(() => findSecrets(text, options)), `${tool} ${flag} (${what})`)
+            if (filtered.some((f) => f.rule === 'command-line-flag')) found++
+          }
+          // The rule alone too: another rule's finding of the same password would hide its own.
+          for (const rule of ofTheRule) assert.deepEqual(findingsOfRule(rule, text), await withoutPrefilters(async () => findingsOfRule(rule, text)), `${tool} ${flag} (${what}), the rule alone`)
+        }
+      }
+    }
+    assert.ok(found > tools.length * flags.length, `${found} findings of the rule in ${texts} texts (twice each)`)
+  })
+
+  it('runs no expression of it on a text whose tools and flags are on other lines', () => {
+    const rule = handRules().find((r) => r.id === 'command-line-flag' && r.pattern.source.includes('redis-cli'))
+    assert.ok(rule !== undefined)
+    const exec = RegExp.prototype.exec
+    let ran = 0
+    RegExp.prototype.exec = function (this: RegExp, text: string) {
+      if (this.source === rule.pattern.source) ran++
+      return exec.call(this, text)
+    }
+    try {
+      // systemd's logind.conf: `login` in a path, a flag in `systemd-analyze`; a PAM stack's `login` and `-password`.
+      assert.deepEqual(findingsOfRule(rule, "# Use 'systemd-analyze cat-config systemd/logind.conf' to display the full config.\n"), [])
+      assert.deepEqual(findingsOfRule(rule, '@include common-password\nauth optional pam_faildelay.so\n# login -p\n'.replace('login -p', 'login\n-p')), [])
+    } finally {
+      RegExp.prototype.exec = exec
+    }
+    assert.equal(ran, 0)
+  })
+})
+
+/**
  * A short text (a name, a symlink's target) is run only through the rules whose words it holds
  * (session 42, rulesFor in secrets.ts): a name holding none of any rule's words through the rules
  * without words alone. The findings must be those of every rule run on the whole text.
