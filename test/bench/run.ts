@@ -7,7 +7,8 @@
 //   BENCH_RUNS=7        runs per measurement (median reported); BENCH_QUICK=1 makes it 3
 //   BENCH_QUICK=1       a short run: fewer runs and snapshots, to prove the bench works
 //   BENCH_SNAPSHOTS=N   snapshots for the repository-growth section (default 1000; quick 30)
-//   BENCH_ONLY=a,b      only these sections (names in sections.ts)
+//   BENCH_ONLY=a,b      only these sections (names in sections.ts; growth-scale runs only when named)
+//   BENCH_UNTIL=time    growth-scale stops its snapshots at this time (its rows say partial)
 //   BENCH_OUT=path      where the JSON goes (default bench-results.json in the repository)
 import { loadavg } from 'node:os'
 import { join } from 'node:path'
@@ -47,7 +48,7 @@ const commit = (await run(['git', '-C', repoRoot, 'describe', '--always', '--dir
 const host = machine()
 const rows: BenchRow[] = []
 for (const section of SECTIONS) {
-  if (only !== undefined && !only.includes(section.name)) continue
+  if (only === undefined ? section.onlyWhenNamed === true : !only.includes(section.name)) continue
   const started = performance.now()
   try {
     rows.push(...(await section.run(ctx)))

@@ -4,10 +4,12 @@
 //
 // To add one: write `async function (ctx: BenchContext): Promise<BenchRow[]>` in a module of
 // its own, build its rows with row() from report.ts, and add an entry to SECTIONS below.
-// `BENCH_ONLY=name,name npm run bench` runs only the sections named.
+// `BENCH_ONLY=name,name npm run bench` runs only the sections named; a section marked
+// `onlyWhenNamed` runs only then.
 import type { Etckeeper } from './etckeeper.js'
 import { rehearseSection } from './rehearse.js'
 import type { BenchRow } from './report.js'
+import { growthScaleSection } from './sections/growth-scale.js'
 import { growthSection } from './sections/growth.js'
 import { historySection } from './sections/history.js'
 import { pluginSection } from './sections/plugin.js'
@@ -35,6 +37,8 @@ export interface BenchSection {
   name: string
   /** One line: what it measures. */
   describe: string
+  /** Run only when BENCH_ONLY names it: too long for the whole bench (growth-scale, about an hour). */
+  onlyWhenNamed?: boolean
   run(ctx: BenchContext): Promise<BenchRow[]>
 }
 
@@ -47,4 +51,5 @@ export const SECTIONS: BenchSection[] = [
   scaleSection,
   growthSection,
   rehearseSection,
+  growthScaleSection,
 ]

@@ -12,7 +12,7 @@
 // reference: what the same history costs any tool that keeps one git commit per snapshot.
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { bootContainer, freshRootfs, runOk, type Container } from '../../bed/index.js'
+import { bootContainer, freshRootfs, runOk } from '../../bed/index.js'
 import { etckeeperFirst, etckeeperHome, etckeeperRun } from '../etckeeper.js'
 import { median } from '../measure.js'
 import { row, type BenchRow, type Goal } from '../report.js'
@@ -52,7 +52,7 @@ export const growthSection: BenchSection = {
       }
       await ct.runOk(['sh', '-c', CHURN, 'sh', '0'])
       const first = await snapshot(['--init'])
-      const firstKb = (await repoKb(ct)).repo
+      const firstKb = (await repoKb(ct, TWIN)).repo
       // The same first snapshot packed whole (a bare clone), for a fair second ratio: packed against packed.
       await ct.runOk(['sh', '-c', `rm -rf /tmp/first-packed && git clone -q --bare --no-local ${TWIN} /tmp/first-packed`])
       const firstPackedKb = Number((await ct.runOk(['du', '-sk', '/tmp/first-packed'])).stdout.split('\t')[0])
@@ -74,25 +74,22 @@ export const growthSection: BenchSection = {
         if (s.packed !== undefined) packs.push({ ...s.packed, snapshotMs: s.ms })
         else unpacked.push(s.ms)
         if (s.commit) commits++
-        const kb = (await repoKb(ct)).repo
+        const kb = (await repoKb(ct, TWIN)).repo
         if (kb > largest.kb) largest = { snapshots: i + 1, kb }
         if ((i + 1) % 50 === 0 || i + 1 === total) {
           curve.push({ snapshots: i + 1, kb })
           ctx.progress(`growth: ${i + 1}/${total}, .git ${((curve.at(-1)?.kb ?? 0) / 1024).toFixed(1)} MB, median ${Math.round(median(times))} ms a snapshot`)
         }
       }
-      const after = await repoKb(ct)
+      const after = await repoKb(ct, TWIN)
       const afterKb = after.repo
-      const parts = await breakdown(ct, afterKb)
+      const parts = await breakdown(ct, TWIN, afterKb)
       const gc = await ct.twinsync(['gc', '--repo', TWIN, '--config', CONFIG, '--json'], { timeoutMs: 600_000 })
       const afterGc = gc.code === 0 ? (JSON.parse(gc.stdout) as { sizeAfter?: number }).sizeAfter : undefined
-      const gcKb = (await repoKb(ct)).repo
+      const gcKb = (await repoKb(ct, TWIN)).repo
       const growth = afterKb / firstKb
       // The goal is the issue's figure for 1,000 snapshots: a shorter run (BENCH_QUICK) is not judged.
       const twice: Goal = { text: '≤ 2× the first one (at 1,000)', met: () => (total >= 1000 ? growth <= 2 : undefined) }
-      const full = packs.filter((p) => p.kind === 'full')
-      const incremental = packs.filter((p) => p.kind === 'incremental')
-      const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0)
       ctx.note(`Automatic packs (auto-pack.ts) during the growth run: ${packs.map((p) => `${p.kind[0]}${p.ms}`).join(' ')} (i = incremental, f = whole; ms of git repack).`)
       ctx.note(`What .git holds after ${total} snapshots (du -sk): ${parts}.`)
       ctx.note(`Repository growth: .git less TwinSync's provider caches (${after.cache} KB), measured with du -sk inside the container, after 1, every 50 and ${total} snapshots: ${curve.map((p) => `${p.snapshots}: ${(p.kb / 1024).toFixed(1)} MB`).join(', ')}.`)
@@ -131,9 +128,7 @@ export const growthSection: BenchSection = {
         }),
         row('growth', `time per snapshot --if-changed during the run (median of ${times.length})`, { twinsync: median(times), runs: times.length }),
         row('growth', `  the same, snapshots that did not pack (median of ${unpacked.length})`, { twinsync: median(unpacked), runs: unpacked.length }),
-        row('growth', `automatic pack: amortised cost per snapshot (all repack time / ${total})`, { twinsync: sum(packs.map((p) => p.ms)) / total, note: `${incremental.length} incremental, ${full.length} whole` }),
-        row('growth', `  incremental pack (median; worst)`, { ...(incremental.length === 0 ? {} : { twinsync: median(incremental.map((p) => p.ms)) }), note: incremental.length === 0 ? 'none ran' : `worst ${Math.max(...incremental.map((p) => p.ms))} ms` }),
-        row('growth', `  whole pack (median; worst)`, { ...(full.length === 0 ? {} : { twinsync: median(full.map((p) => p.ms)) }), note: full.length === 0 ? 'none ran' : `worst ${Math.max(...full.map((p) => p.ms))} ms` }),
+        ...packRows('growth', packs, total),
         row('growth', `  slowest snapshot of the run (with its pack, if any)`, { twinsync: Math.max(...times) }),
       ]
     } finally {
@@ -184,22 +179,42 @@ async function etckeeperGrowth(ctx: BenchContext, total: number): Promise<{ firs
   }
 }
 
+/** The automatic packs of a run of `total` snapshots: amortised cost, incremental and whole packs (median, worst). */
+export function packRows(section: string, packs: Packed[], total: number): BenchRow[] {
+  const full = packs.filter((p) => p.kind === 'full')
+  const incremental = packs.filter((p) => p.kind === 'incremental')
+  const sum = packs.reduce((a, p) => a + p.ms, 0)
+  return [
+    row(section, `automatic pack: amortised cost per snapshot (all repack time / ${total})`, { twinsync: sum / total, note: `${incremental.length} incremental, ${full.length} whole` }),
+    row(section, `  incremental pack (median; worst)`, { ...(incremental.length === 0 ? {} : { twinsync: median(incremental.map((p) => p.ms)) }), note: incremental.length === 0 ? 'none ran' : `worst ${Math.max(...incremental.map((p) => p.ms))} ms` }),
+    row(section, `  whole pack (median; worst)`, { ...(full.length === 0 ? {} : { twinsync: median(full.map((p) => p.ms)) }), note: full.length === 0 ? 'none ran' : `worst ${Math.max(...full.map((p) => p.ms))} ms` }),
+  ]
+}
+
 /** What a snapshot's --json says about its automatic pack (core/src/twin/auto-pack.ts). */
-interface Packed {
+export interface Packed {
   kind: 'incremental' | 'full'
   ms: number
 }
 
+/**
+ * Where the twin's commands run: a booted container (growth) or the host itself (growth-scale,
+ * the bed's `runOk`). Both give a command's stdout and reject when it fails.
+ */
+export interface TwinShell {
+  runOk(argv: string[], options?: { timeoutMs?: number }): Promise<{ stdout: string }>
+}
+
 /** Where .git's KB (less the provider caches) are: the object store, the reflogs, the rest. */
-async function breakdown(ct: Container, repoKb: number): Promise<string> {
+export async function breakdown(at: TwinShell, twin: string, repoKb: number): Promise<string> {
   // One du per folder: du counts a folder inside another given before it only once.
-  const kb = async (path: string) => Number((await ct.runOk(['du', '-sk', `${TWIN}/.git/${path}`])).stdout.split('\t')[0])
+  const kb = async (path: string) => Number((await at.runOk(['du', '-sk', `${twin}/.git/${path}`])).stdout.split('\t')[0])
   const objects = await kb('objects')
   const logs = await kb('logs')
-  const out = (await ct.runOk(['git', '-C', TWIN, 'count-objects', '-v'])).stdout
+  const out = (await at.runOk(['git', '-C', twin, 'count-objects', '-v'])).stdout
   const field = (name: string) => Number(new RegExp(`^${name}: (\\d+)$`, 'm').exec(out)?.[1] ?? 0)
-  const idx = Number((await ct.runOk(['sh', '-c', `cat ${TWIN}/.git/objects/pack/*.idx | wc -c`])).stdout.trim())
-  return `objects ${objects} KB (packs ${await kb('objects/pack')} KB: ${field('packs')} packs, ${field('in-pack')} objects, ${Math.round(idx / 1024)} KB of it pack indexes; ${field('count')} loose objects), reflogs ${logs} KB, the rest (index, hooks, refs, config) ${repoKb - objects - logs} KB; ${await byKind(ct)}`
+  const idx = Number((await at.runOk(['sh', '-c', `cat ${twin}/.git/objects/pack/*.idx | wc -c`])).stdout.trim())
+  return `objects ${objects} KB (packs ${await kb('objects/pack')} KB: ${field('packs')} packs, ${field('in-pack')} objects, ${Math.round(idx / 1024)} KB of it pack indexes; ${field('count')} loose objects), reflogs ${logs} KB, the rest (index, hooks, refs, config) ${repoKb - objects - logs} KB; ${await byKind(at, twin)}`
 }
 
 /**
@@ -209,8 +224,8 @@ async function breakdown(ct: Container, repoKb: number): Promise<string> {
  * version (what the first snapshot brought) as one sum. So a run says where each snapshot's bytes
  * go (session 42, 1,000 hourly snapshots: trees 0.67 KB a snapshot, a third of what each adds).
  */
-async function byKind(ct: Container): Promise<string> {
-  const out = (await ct.runOk(['sh', '-c', `git -C ${TWIN} rev-list --objects --all --reflog | git -C ${TWIN} cat-file --batch-check='%(objecttype) %(objectsize:disk) %(rest)'`], { timeoutMs: 600_000 })).stdout
+async function byKind(at: TwinShell, twin: string): Promise<string> {
+  const out = (await at.runOk(['sh', '-c', `git -C ${twin} rev-list --objects --all --reflog | git -C ${twin} cat-file --batch-check='%(objecttype) %(objectsize:disk) %(rest)'`], { timeoutMs: 600_000 })).stdout
   return packedByKind(out)
 }
 
@@ -235,8 +250,8 @@ export function packedByKind(out: string): string {
  * The twin repository's size in KB: .git as du counts it, less TwinSync's provider caches
  * (.git/twinsync/cache: stat and package indexes, which do not grow with history).
  */
-async function repoKb(ct: Container): Promise<{ repo: number; cache: number }> {
-  const kb = async (path: string) => Number((await ct.runOk(['du', '-sk', path])).stdout.split('\t')[0])
-  const cache = await kb(`${TWIN}/.git/twinsync/cache`)
-  return { repo: (await kb(`${TWIN}/.git`)) - cache, cache }
+export async function repoKb(at: TwinShell, twin: string): Promise<{ repo: number; cache: number }> {
+  const kb = async (path: string) => Number((await at.runOk(['du', '-sk', path])).stdout.split('\t')[0])
+  const cache = await kb(`${twin}/.git/twinsync/cache`)
+  return { repo: (await kb(`${twin}/.git`)) - cache, cache }
 }
