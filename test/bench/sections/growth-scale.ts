@@ -19,6 +19,7 @@
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { runOk } from '../../bed/index.js'
+import { DEPTH } from '../../../core/src/twin/auto-pack.js'
 import { churnOffline } from '../churn.js'
 import { median } from '../measure.js'
 import { row, type BenchRow, type Goal } from '../report.js'
@@ -87,6 +88,17 @@ export const growthScaleSection: BenchSection = {
       const afterKb = after.repo
       if (curve.at(-1)?.snapshots !== done) curve.push({ snapshots: done, kb: afterKb })
       const parts = await breakdown(host, twin, afterKb)
+      // For reference: the same objects with every delta searched again (a copy: the twin is left
+      // as the run made it). A roll-up of small packs finds no base outside them, so its oldest
+      // version of the files manifest's part is stored near whole, and a whole pack reuses that.
+      const copy = join(cli.dir, 'searched-again.git')
+      await runOk(['cp', '-a', join(twin, '.git'), copy])
+      const searchStarted = performance.now()
+      await runOk(['git', '--git-dir', copy, 'repack', '-a', '-d', '-f', '-q', `--depth=${DEPTH}`], { timeoutMs: 1_800_000 })
+      const searchMs = performance.now() - searchStarted
+      const du = async (path: string) => Number((await runOk(['du', '-sk', path])).stdout.split('\t')[0])
+      const searchedKb = (await du(copy)) - (await du(join(copy, 'twinsync/cache')))
+      await rm(copy, { recursive: true, force: true })
       const gc = await cli.timed(['gc', '--repo', twin, '--json'])
       const afterGc = (JSON.parse(gc.result.stdout) as { sizeAfter?: number }).sizeAfter
       const gcKb = (await repoKb(host, twin)).repo
@@ -104,6 +116,7 @@ export const growthScaleSection: BenchSection = {
         row('growth-scale', `repository after ${done} hourly snapshots with churn (${commits} commits)${cut}`, { unit: 'KB', twinsync: afterKb, goal: twice, note: `${growth.toFixed(3)}× the first one; ${((afterKb - firstKb) / Math.max(1, done - 1)).toFixed(2)} KB a snapshot` }),
         row('growth-scale', `  the largest it was along the way (measured after every snapshot)`, { unit: 'KB', twinsync: largest.kb, note: `after snapshot ${largest.snapshots}: ${(largest.kb / firstKb).toFixed(3)}× the first one` }),
         row('growth-scale', `  the same after twinsync gc`, { unit: 'KB', twinsync: gcKb, note: `${(gcKb / firstKb).toFixed(3)}× the first one${afterGc === undefined ? '' : `; gc reports ${(afterGc / 1024).toFixed(0)} KB of objects`}` }),
+        row('growth-scale', `  every delta searched again (git repack -a -d -f --depth=${DEPTH} on a copy), for reference`, { unit: 'KB', twinsync: searchedKb, note: `${(searchedKb / firstKb).toFixed(3)}× the first one; the repack took ${Math.round(searchMs)} ms` }),
         row('growth-scale', `  the first snapshot packed (a bare clone of it), for reference`, { unit: 'KB', twinsync: firstPackedKb, note: `after ${done}: ${(afterKb / firstPackedKb).toFixed(3)}× it` }),
         row('growth-scale', `time per snapshot --if-changed during the run (median of ${times.length})`, { twinsync: median(times), runs: times.length }),
         row('growth-scale', `  its peak memory (median)`, { unit: 'MB', twinsync: median(peaks), runs: peaks.length }),
