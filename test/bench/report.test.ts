@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert'
 import { median, pairedDifference } from './measure.js'
 import { atMost, judged, ratioAtMost, renderTable, row } from './report.js'
+import { runsIn, SECTIONS } from './sections.js'
 import { packedByKind } from './sections/growth.js'
 
 describe('bench report: ratios, goals and the table', () => {
@@ -63,5 +64,18 @@ describe("bench growth: what the twin's objects are, by kind", () => {
       packedByKind(lines),
       'packed bytes by kind: system/files/manifest.json 17 KB (2 versions, 8578 B each), (commits) 0 KB (2 objects, 155 B each), (trees) 0 KB (3 objects, 95 B each); files with one version 3 KB',
     )
+  })
+})
+
+describe('bench sections: which a run takes', () => {
+  it('leaves a section marked onlyWhenNamed out of the whole bench and runs it when BENCH_ONLY names it', () => {
+    const growthScale = SECTIONS.find((s) => s.name === 'growth-scale')
+    const growth = SECTIONS.find((s) => s.name === 'growth')
+    assert.ok(growthScale !== undefined && growth !== undefined)
+    assert.equal(runsIn(growthScale, undefined), false)
+    assert.equal(runsIn(growthScale, ['growth-scale']), true)
+    assert.equal(runsIn(growthScale, ['growth']), false)
+    assert.equal(runsIn(growth, undefined), true)
+    assert.equal(runsIn(growth, ['scale']), false)
   })
 })

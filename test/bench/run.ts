@@ -15,7 +15,7 @@ import { join } from 'node:path'
 import { repoRoot, run } from '../bed/index.js'
 import { etckeeper, type Etckeeper } from './etckeeper.js'
 import { machine, renderTable, row, writeJson, type BenchRow } from './report.js'
-import { SECTIONS, type BenchContext } from './sections.js'
+import { runsIn, SECTIONS, type BenchContext } from './sections.js'
 
 const quick = process.env.BENCH_QUICK === '1'
 const runs = Number(process.env.BENCH_RUNS ?? (quick ? 3 : 7))
@@ -48,7 +48,7 @@ const commit = (await run(['git', '-C', repoRoot, 'describe', '--always', '--dir
 const host = machine()
 const rows: BenchRow[] = []
 for (const section of SECTIONS) {
-  if (only === undefined ? section.onlyWhenNamed === true : !only.includes(section.name)) continue
+  if (!runsIn(section, only)) continue
   const started = performance.now()
   try {
     rows.push(...(await section.run(ctx)))

@@ -53,3 +53,8 @@ export const SECTIONS: BenchSection[] = [
   rehearseSection,
   growthScaleSection,
 ]
+
+/** Whether a run with BENCH_ONLY `only` (undefined: not set) runs `section`. */
+export function runsIn(section: BenchSection, only: string[] | undefined): boolean {
+  return only === undefined ? section.onlyWhenNamed !== true : only.includes(section.name)
+}
