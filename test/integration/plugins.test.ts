@@ -584,12 +584,50 @@ describe('a plugin provider that answers wrongly', function () {
     }
   })
 
-  // Session 44: a plan collects but writes no document, so it cannot see a document the twin
-  // cannot hold; the apply's checkpoint and its snapshot after refuse that provider's collect, and
-  // nothing said so (before session 44 the checkpoint failed whole: PATH_INVALID, nothing applied).
-  it('apply while a provider hands in a document the twin cannot hold: the others applied and recorded, the failure named (text and --json), exit 1', async () => {
+  // Session 45: plan and status judged no document path; a plan compared such a provider as
+  // usual (exit 0, "In sync"), and its apply ran and named the provider only afterwards (exit 1).
+  it('plan and status while a provider hands in a document the twin cannot hold: that provider refused (PROVIDER_FAILED naming it and the path, text and --json), the files provider planned, exit 1; apply refuses before it starts (exit 2)', async () => {
     const env = { TWINSYNC_TEST_UNSOUND: 'collect-paths', ...handing('system/unsound/a/../b') }
-    const said = /error: unsound: The unsound provider failed in collect\(\): it returned a document the twin cannot hold: system\/unsound\/a\/\.\.\/b, a \.\. part/
+    const said = /The unsound provider failed in collect\(\): it returned a document the twin cannot hold: system\/unsound\/a\/\.\.\/b, a \.\. part/
+    const before = await head()
+    await writeFile(join(root, 'etc/motd'), 'drifted\n')
+    try {
+      const plan = await cli.twinsync(['plan', '--json', '--root', root, '--repo', cli.twinDir], { env })
+      assert.equal(plan.code, 1, plan.stdout + plan.stderr)
+      const out = json<{ changes: Array<{ id: string }>; diagnostics: Array<{ code: string; severity: string; provider?: string; summary: string }> }>(plan)
+      assert.deepEqual(out.changes.map((c) => c.id), ['files:replace:/etc/motd'], 'the files provider planned')
+      const d = out.diagnostics.find((x) => x.provider === 'unsound')
+      assert.deepEqual([d?.code, d?.severity], ['PROVIDER_FAILED', 'error'], plan.stdout)
+      assert.match(d?.summary ?? '', said)
+      const text = await cli.twinsync(['plan', '--root', root, '--repo', cli.twinDir], { env })
+      assert.equal(text.code, 1, text.stdout + text.stderr)
+      assert.match(text.stdout, new RegExp(`error: unsound: ${said.source}`))
+      const status = await cli.twinsync(['status', '--json', '--root', root, '--repo', cli.twinDir], { env })
+      assert.equal(status.code, 1, status.stdout + status.stderr)
+      const unread = json<{ unread: Array<{ code: string; provider?: string; summary: string }>; changes: Array<{ id: string }> }>(status)
+      assert.match(unread.unread.find((x) => x.provider === 'unsound')?.summary ?? '', said, status.stdout)
+      assert.deepEqual(unread.changes.map((c) => c.id), ['files:replace:/etc/motd'])
+      const statusText = await cli.twinsync(['status', '--root', root, '--repo', cli.twinDir], { env })
+      assert.equal(statusText.code, 1, statusText.stdout + statusText.stderr)
+      assert.match(statusText.stdout, said)
+      assert.doesNotMatch(statusText.stdout, /In sync/)
+      const apply = await cli.twinsync(['apply', '--yes', '--root', root, '--repo', cli.twinDir], { env })
+      assert.equal(apply.code, 2, apply.stdout + apply.stderr)
+      assert.match(apply.stderr, /\[PROVIDER_FAILED\] Nothing was applied: the plan has 1 error\(s\): unsound: The unsound provider failed in collect\(\)/)
+      assert.equal(await readFile(join(root, 'etc/motd'), 'utf8'), 'drifted\n', 'nothing applied')
+      assert.equal(await head(), before)
+    } finally {
+      await writeFile(join(root, 'etc/motd'), `${(await runOk(['git', '-C', cli.twinDir, 'show', 'HEAD:filesystem/etc/motd'])).stdout}`)
+    }
+  })
+
+  // Session 44: a plan collects but writes no document, so it cannot see a clash of a provider's
+  // documents (one path twice, a file and a folder at one path); the apply's checkpoint and its
+  // snapshot after refuse that provider's collect, and nothing said so (before session 44 the
+  // checkpoint failed whole: PATH_INVALID, nothing applied).
+  it('apply while a provider hands in one document path twice: the others applied and recorded, the failure named (text and --json), exit 1', async () => {
+    const env = { TWINSYNC_TEST_UNSOUND: 'collect-twice' }
+    const said = /error: unsound: The unsound provider failed in collect\(\): it returned the document system\/unsound\/twice twice/
     for (const args of [[], ['--json']]) {
       const before = await paths()
       await writeFile(join(cli.twinDir, 'filesystem/etc/motd'), `applied ${args.length}\n`)

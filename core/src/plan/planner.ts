@@ -39,6 +39,7 @@ import { rootNeeds, thisRunner } from './root-needs.js'
 import { RunTarget } from './run-target.js'
 import { keptCompareKey, keptCompareTokens, readKeptCompare, writeKeptCompare, type KeptCompare } from './kept-compare.js'
 import { claimsKept } from '../snapshot/kept-parts.js'
+import { unholdableCollect } from '../snapshot/document-paths.js'
 
 export interface PlanOptions {
   /** A snapshot (commit, tag, HEAD~1) to read the desired state from; default the working twin. */
@@ -169,6 +170,12 @@ export class Planner {
       }
       // Cancelled (the panel closed during its check): nothing compared, nothing written to the caches.
       if (options.signal?.aborted === true) throw new TwinSyncError('ABORTED', 'The plan was cancelled; nothing was changed')
+      // A provider handing in a document the twin cannot hold is refused here as a snapshot refuses it (document-paths.ts): not compared, the others planned.
+      outcomes = outcomes.map((o) => {
+        if (o.status !== 'collected') return o
+        const refused = unholdableCollect(o.provider.name, o.result.documents, `Nothing is planned for ${o.provider.name}; the other providers are planned as usual.`)
+        return refused === undefined ? o : { provider: o.provider, status: 'failed', diagnostic: refused, durationMs: o.durationMs }
+      })
       const changes: Change[] = []
       const quiet: KeptCompare['providers'] = {}
       for (const outcome of outcomes) {
