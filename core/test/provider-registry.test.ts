@@ -74,6 +74,45 @@ describe('ProviderRegistry', () => {
     assert.equal(set.diagnostics.filter((d) => /built-in commands domain/.test(`${d.summary} ${d.detail ?? ''}`)).length, 2, JSON.stringify(set.diagnostics))
   })
 
+  // Session 45: such a plugin loaded as usual; its collect was refused at every snapshot (a path
+  // the twin cannot hold), or, for another provider's path, whichever came first owned it.
+  it("refuses, when it loads, a provider whose twinPaths or inputPaths name the twin's own files, a path the twin cannot hold, TwinSync's journal or another provider's path; the others load", async () => {
+    const bad: Array<[Partial<Provider>, RegExp]> = [
+      [{ twinPaths: ['plans/'] }, /its twinPaths name plans\/, a path outside system\//],
+      [{ twinPaths: ['twin.json'] }, /its twinPaths name twin\.json, a path outside system\//],
+      [{ twinPaths: ['filesystem/etc/'] }, /its twinPaths name filesystem\/etc\/, a path outside system\//],
+      [{ twinPaths: ['system/x/.git/'] }, /its twinPaths name system\/x\/\.git\/, a name git keeps for its own repository/],
+      [{ twinPaths: ['system/x/../../plans/'] }, /its twinPaths name system\/x\/\.\.\/\.\.\/plans\/, a \.\. part/],
+      [{ twinPaths: ['system/x/.gitmodules'] }, /its twinPaths name system\/x\/\.gitmodules, a \.gitmodules or \.gitattributes/],
+      [{ twinPaths: ['system/journal/commands.json'] }, /its twinPaths name system\/journal\/commands\.json, which reaches system\/journal\/, TwinSync's own/],
+      [{ twinPaths: ['system/twinsync/providers.json'] }, /its twinPaths name system\/twinsync\/providers\.json, which reaches system\/twinsync\/, TwinSync's own/],
+      [{ twinPaths: ['system/'] }, /its twinPaths name system\/, which reaches system\/journal\//],
+      [{ twinPaths: ['system/packages/apt.json'] }, /its twinPaths name system\/packages\/apt\.json, which reaches system\/packages\/apt\.json, the apt provider's/],
+      [{ twinPaths: ['system/packages/'] }, /its twinPaths name system\/packages\/, which reaches system\/packages\/apt\.json, the apt provider's/],
+      [{ twinPaths: ['system/startup/'] }, /its twinPaths name system\/startup\/, which reaches system\/startup\/[a-z-]+\.json, the [a-z]+ provider's/],
+      [{ twinPaths: ['system/mine.json'], inputPaths: ['system/packages/apt-pins.json'] }, /its inputPaths name system\/packages\/apt-pins\.json, which reaches system\/packages\/apt-pins\.json, the apt provider's/],
+      [{ twinPaths: ['system/dnf/x.json'] }, /its twinPaths name system\/dnf\/x\.json, which reaches system\/dnf\/, the dnf provider's/],
+      [{ twinPaths: [42 as unknown as string] }, /its twinPaths hold number, not a path/],
+    ]
+    const { config: oclif } = oclifWith({
+      successes: [{ plugin: { name: 'twinsync-plugin-p' }, result: [fakeProvider('dnf', { twinPaths: ['system/dnf/'] }), ...bad.map(([extra], i) => fakeProvider(`bad${i}`, extra)), fakeProvider('fine', { twinPaths: ['system/fine.json', 'system/fine/'], inputPaths: ['system/fine-input.json'] })] }],
+      failures: [],
+    })
+    const set = await new ProviderRegistry(config, oclif).load()
+    const names = set.providers.map((p) => p.provider.name)
+    for (const name of ['dnf', 'fine', 'files', 'apt', 'cron', 'twin-providers']) assert.ok(names.includes(name), `${name} loads: ${names.join(', ')}`)
+    bad.forEach(([, said], i) => {
+      assert.ok(!names.includes(`bad${i}`), `bad${i} is not loaded`)
+      const d = set.diagnostics.filter((x) => x.provider === `bad${i}`)
+      assert.equal(d.length, 1, JSON.stringify(set.diagnostics))
+      assert.equal(d[0]?.code, 'PROVIDER_FAILED')
+      assert.equal(d[0]?.severity, 'error')
+      assert.match(d[0]?.summary ?? '', new RegExp(`^The bad${i} provider of twinsync-plugin-p is not loaded: ${said.source}`))
+      assert.match(d[0]?.detail ?? '', /twinsync plugins uninstall twinsync-plugin-p/)
+    })
+    assert.equal(set.diagnostics.length, bad.length, 'the built-in providers and the sound plugins load without a word')
+  })
+
   it('refuses to select an unknown provider by name', async () => {
     const registry = new ProviderRegistry(config, noPlugins)
     await assert.rejects(registry.select(['os', 'dnf']), (e: unknown) => isTwinSyncError(e) && e.code === 'PROVIDER_UNKNOWN' && /dnf/.test(e.message))

@@ -218,7 +218,10 @@ export interface Provider<State = unknown> {
   readonly description: string
   /**
    * Twin paths this provider writes outside filesystem/ (a file, or a folder ending in "/").
-   * Mirrored machine files belong to whoever claims the machine path.
+   * Mirrored machine files belong to whoever claims the machine path. Each lies under system/,
+   * is a path a document may have, and reaches neither TwinSync's own system/journal/ and
+   * system/twinsync/ nor another provider's twinPaths or inputPaths: a provider that fails this
+   * is not loaded (core/src/snapshot/document-paths.ts, claimedPathsProblem; inputPaths alike).
    */
   readonly twinPaths: readonly string[]
   /**

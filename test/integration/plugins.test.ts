@@ -686,6 +686,38 @@ describe('a plugin provider that answers wrongly', function () {
     assert.equal((await runOk(['git', '-C', cli.twinDir, 'show', 'HEAD:filesystem/etc/motd'])).stdout, 'adopted beside a failed provider\n')
   })
 
+  // Session 45: a provider whose twinPaths named the twin's own files (plans/, twin.json),
+  // TwinSync's journal or another provider's document loaded as usual (`providers` exit 0).
+  it("a provider whose twinPaths name plans/, TwinSync's journal or the apt provider's document is refused when it loads (PROVIDER_FAILED naming it, exit 1 for providers, plan and status); the other plugins run, its part of the twin kept", async () => {
+    const cases: Array<[string, RegExp]> = [
+      ['plans/', /its twinPaths name plans\/, a path outside system\//],
+      ['system/journal/commands.json', /its twinPaths name system\/journal\/commands\.json, which reaches system\/journal\/, TwinSync's own/],
+      ['system/packages/', /its twinPaths name system\/packages\/, which reaches system\/packages\/apt\.json, the apt provider's/],
+    ]
+    const before = { paths: await paths() }
+    for (const [path, said] of cases) {
+      const env = { TWINSYNC_TEST_UNSOUND_TWINPATHS: JSON.stringify(['system/unsound.json', path]) }
+      const listed = await cli.twinsync(['providers', '--json', '--root', root, '--repo', cli.twinDir], { env })
+      assert.equal(listed.code, 1, `${path}: ${listed.stdout}${listed.stderr}`)
+      const out = json<ProvidersJson>(listed)
+      assert.deepEqual(out.providers.filter((p) => p.name.startsWith('unsound')).map((p) => p.name), ['unsound-b'], `${path}: the plugin's other provider loads`)
+      assert.ok(out.providers.some((p) => p.name === 'files'), path)
+      const d = out.diagnostics.find((x) => x.provider === 'unsound') as { code?: string; severity: string; summary: string } | undefined
+      assert.deepEqual([d?.code, d?.severity], ['PROVIDER_FAILED', 'error'], JSON.stringify(out.diagnostics))
+      assert.match(d?.summary ?? '', new RegExp(`^The unsound provider of twinsync-plugin-unsound is not loaded: ${said.source}`))
+      await writeFile(join(root, 'etc/motd'), `${path}\n`)
+      const snap = await cli.twinsync(['snapshot', '--root', root, '--repo', cli.twinDir], { env })
+      assert.match(snap.stdout, new RegExp(`error: unsound: The unsound provider of twinsync-plugin-unsound is not loaded: ${said.source}`), `${path}: ${snap.stdout}`)
+      assert.equal((await runOk(['git', '-C', cli.twinDir, 'show', 'HEAD:filesystem/etc/motd'])).stdout, `${path}\n`, `${path}: the files provider went on`)
+      assert.deepEqual(await paths(), before.paths, `${path}: its part kept`)
+      for (const command of ['plan', 'status']) {
+        const r = await cli.twinsync([command, '--root', root, '--repo', cli.twinDir], { env })
+        assert.equal(r.code, 1, `${command} ${path}: ${r.stdout}${r.stderr}`)
+        assert.match(r.stdout, said, `${command} ${path}`)
+      }
+    }
+  })
+
   it('adopt of a provider whose documents are sound goes through (the drift the refusals above saw is there)', async () => {
     const r = await adopt('', 'unsound')
     assert.equal(r.code, 0, r.stdout + r.stderr)

@@ -1,12 +1,11 @@
 import type { Diagnostic, PathClaims, Provider, TwinReader } from '@twinsync/sdk'
 import { compareStrings, errorDiagnostic, stableStringify } from '@twinsync/sdk/light'
 import { ownerOfTwinPath } from '../snapshot/twin-ownership.js'
+import { CORE_PATHS } from '../snapshot/document-paths.js'
 import { tryGit } from '../twin/git.js'
 import { twinsyncLine, type LineFor } from '../plan/command-text.js'
 
 export const MANIFEST_PATH = 'system/twinsync/providers.json'
-/** Twin paths under system/ that TwinSync itself writes, not a provider. */
-const CORE_PATHS = ['system/journal/', 'system/twinsync/']
 
 export interface ManifestEntry {
   name: string

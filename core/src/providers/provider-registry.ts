@@ -11,6 +11,7 @@ import { builtinProviders } from './builtin-providers.js'
 import { shareSdk, sdkRangeProblem } from './plugin-sdk.js'
 import { providerManifest } from './provider-manifest.js'
 import { COMMANDS } from '../plan/commands-domain.js'
+import { claimedPathsProblem } from '../snapshot/document-paths.js'
 
 type OclifPlugin = Interfaces.Plugin
 
@@ -78,7 +79,8 @@ export class ProviderRegistry {
     const diagnostics: Diagnostic[] = []
     const candidates = [...(await builtinProviders()), ...(await this.fromPlugins(diagnostics))]
     // Records which plugin writes which part of the twin (see provider-manifest.ts).
-    candidates.push({ provider: providerManifest(() => providers), source: '@twinsync/core' })
+    const manifest = providerManifest(() => providers)
+    candidates.push({ provider: manifest, source: '@twinsync/core' })
     const disabled = new Set(this.config.values.providers?.disabled ?? [])
     const claims = new PathClaims()
     const providers: RegisteredProvider[] = []
@@ -90,6 +92,18 @@ export class ProviderRegistry {
       }
       if (providers.some((p) => p.provider.name === provider.name)) {
         diagnostics.push(warningDiagnostic('PROVIDER_FAILED', `${source} provides "${provider.name}", which is already loaded; ignored`, { provider: provider.name }))
+        continue
+      }
+      // Its part of the twin: under system/, a path the twin can hold, apart from TwinSync's own files and every provider's loaded before it.
+      const claimed = provider === manifest ? undefined : claimedPathsProblem(provider, providers.map((p) => p.provider))
+      if (claimed !== undefined) {
+        const uninstall = this.target?.line(['plugins', 'uninstall', source]) ?? twinsyncLine(['plugins', 'uninstall', source], { root: '/' })
+        diagnostics.push(
+          errorDiagnostic('PROVIDER_FAILED', `The ${provider.name} provider of ${source} is not loaded: ${claimed}`, {
+            provider: provider.name,
+            detail: `A fault in the ${provider.name} provider, not in TwinSync: a provider's twinPaths and inputPaths name its own documents under system/, apart from TwinSync's and every other provider's. The other providers run as usual, and its part of the twin is kept as it is. Update it, or report it to its authors, or remove it (\`${uninstall}\`).`,
+          }),
+        )
         continue
       }
       const isDisabled = disabled.has(provider.name)

@@ -1,4 +1,4 @@
-import type { Diagnostic, TwinDocument } from '@twinsync/sdk'
+import type { Diagnostic, Provider, TwinDocument } from '@twinsync/sdk'
 import { spellCharacter, spelledLine, warningDiagnostic } from '@twinsync/sdk/light'
 import { providerFailure } from '../providers/provider-call.js'
 import { isFsckJudgedName, TREE_PATH_MAX_BYTES, twinPathProblem } from '../twin/twin-path-check.js'
@@ -77,6 +77,43 @@ export function documentPathProblem(path: string): string | undefined {
   if (machine) return undefined
   if (CONTROL.test(path)) return "a control character, which no provider's own name holds (only a machine's names, mirrored under filesystem/, may)"
   if (/(?:^|\/)(?:\.git|git|gi7)|[\u200c-\u200f\u202a-\u202e\u206a-\u206f\ufeff]/i.test(path) && path.split('/').some(isFsckJudgedName)) return "a .gitmodules or .gitattributes, whose content git's fsck judges (a mirror that checks what it is sent refuses a bad one); no provider's own document is named so"
+  return undefined
+}
+
+/** Folders of system/ that TwinSync itself writes (the journal of the commands run, the manifest of the providers): no plugin's. */
+export const CORE_PATHS: readonly string[] = ['system/journal/', 'system/twinsync/']
+
+/** Whether two entries of twinPaths or inputPaths (a file, or a folder ending in "/") name a path in common. */
+const overlap = (a: string, b: string) => a === b || (a.endsWith('/') && b.startsWith(a)) || (b.endsWith('/') && a.startsWith(b))
+
+/**
+ * Why a provider's twinPaths and inputPaths cannot be its part of the twin, in words, or undefined
+ * (session 45): each is a path under system/ that documentPathProblem lets a document have (a
+ * folder judged without its final "/"), reaching neither TwinSync's own folders (CORE_PATHS) nor
+ * a path of a provider loaded before it (`before`: its twinPaths and inputPaths; a file and a
+ * folder of one name, `x` and `x/`, share no path and are judged when documents clash). Before,
+ * a plugin claiming `plans/`, `twin.json`, `.git/`, `system/journal/commands.json` or apt's
+ * document loaded as usual: its collect was refused at every snapshot (document-paths.ts) or,
+ * for another provider's path, the path was owned by whichever provider came first.
+ */
+export function claimedPathsProblem(provider: Pick<Provider, 'twinPaths' | 'inputPaths'>, before: ReadonlyArray<Pick<Provider, 'name' | 'twinPaths' | 'inputPaths'>>): string | undefined {
+  const inputs: readonly unknown[] | undefined = provider.inputPaths
+  if (inputs !== undefined && !Array.isArray(inputs)) return 'its inputPaths are not a list'
+  const own: Array<[string, unknown]> = [...provider.twinPaths.map((p): [string, unknown] => ['twinPaths', p]), ...(inputs ?? []).map((p): [string, unknown] => ['inputPaths', p])]
+  for (const [key, entry] of own) {
+    if (typeof entry !== 'string') return `its ${key} hold ${entry === null ? 'null' : typeof entry}, not a path`
+    const path = entry.endsWith('/') ? entry.slice(0, -1) : entry
+    const problem = !entry.startsWith('system/')
+      ? "a path outside system/, where a provider's own documents are (a file mirrored under filesystem/ is a provider's by the machine path it claims; twin.json, plans/ and scripts/ are the twin's own)"
+      : path === 'system' ? undefined : documentPathProblem(path)
+    if (problem !== undefined) return `its ${key} name ${shown(entry)}, ${problem}`
+    const core = CORE_PATHS.find((c) => overlap(entry, c))
+    if (core !== undefined) return `its ${key} name ${shown(entry)}, which reaches ${core}, TwinSync's own (the journal of the commands run, the manifest of the providers)`
+    for (const other of before) {
+      const theirs = [...other.twinPaths, ...(other.inputPaths ?? [])].find((t) => overlap(entry, t))
+      if (theirs !== undefined) return `its ${key} name ${shown(entry)}, which reaches ${shown(theirs)}, the ${other.name} provider's`
+    }
+  }
   return undefined
 }
 
