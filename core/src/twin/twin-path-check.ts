@@ -1,4 +1,7 @@
 import { isDotGitName } from '@twinsync/sdk/light'
+
+/** Whose content git's fsck judges (`.gitmodules`, `.gitattributes` in any spelling): the SDK's rule (git-names.ts), which the files provider holds such a file to. */
+export { isFsckJudgedName } from '@twinsync/sdk/light'
 import { NAME_MAX_BYTES } from './twin-files.js'
 
 /**
@@ -66,21 +69,3 @@ export function twinPathProblem(path: string): string | undefined {
   if (parts.some((p) => isDotGitName(p))) return 'a name git keeps for its own repository (.git in any case or spelling)'
   return undefined
 }
-
-/**
- * A name whose content git's fsck judges wherever it lies in a tree: `.gitmodules` (a submodule
- * URL such as `-u./payload` is an error) and `.gitattributes` (a line over 2,048 bytes is one), in
- * any case, with trailing dots or spaces, HFS+'s ignored characters inside or as NTFS's short
- * names (git's is_hfs_dotgitmodules, is_ntfs_dotgitmodules and the attributes ones). A host that
- * checks what is pushed (receive.fsckObjects; GitHub) refuses every push of a commit holding a bad
- * one (git 2.39: `remote rejected ... unpacker error`). git obeys neither in the twin
- * (git-attributes.ts; no submodule is ever read), so no provider has a reason to name a document so.
- */
-export function isFsckJudgedName(name: string): boolean {
-  return GIT_JUDGED.test(name.replace(HFS_IGNORED, ''))
-}
-
-const GIT_JUDGED = /^(?:\.gitmodules|gitmod~[1-4]|gi7eba~\d|\.gitattributes|gitatt~[1-4]|gi7d29~\d)[. ]*(?::|$)/i
-
-/** Characters HFS+ ignores in a name (git's is_hfs_dotgit). */
-const HFS_IGNORED = /[\u200c-\u200f\u202a-\u202e\u206a-\u206f\ufeff]/g

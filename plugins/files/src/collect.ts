@@ -1,7 +1,9 @@
 import { posix } from 'node:path'
 import {
   compareStrings,
+  gitFsckRefusal,
   isDotGitName,
+  isFsckJudgedName,
   isTwinSyncError,
   TwinSyncError,
   isWithin,
@@ -141,6 +143,8 @@ export async function collectFiles(ctx: ProviderContext, previous?: TwinReader, 
   const leftovers: string[] = []
   const unread: Unread[] = []
   const unholdable: string[] = []
+  // Mirrored files git's fsck would refuse in a pushed tree (a machine's own .gitmodules): left out, with why.
+  const gitRefused: GitRefused[] = []
   const screen = new NameScreen()
   for (const root of scope.roots) await walk(ctx, scope, cache, screen, root, walked, leftovers, unread, unholdable)
   // Speed (issue 22): getcap and getfattr (two processes walking the roots, when their cache
@@ -172,7 +176,7 @@ export async function collectFiles(ctx: ProviderContext, previous?: TwinReader, 
       cache.close()
       forgetCollected()
       appendAll(diagnostics, attributes.diagnostics)
-      appendAll(diagnostics, closingDiagnostics(notes.tokenFiles, unholdable, [...screen.held, ...notes.heldLinks]))
+      appendAll(diagnostics, closingDiagnostics(notes.tokenFiles, unholdable, [...screen.held, ...notes.heldLinks], notes.gitRefused, twinsyncLines(ctx)))
       return { state: keptState(leftovers, accounts), documents: [], diagnostics, token, kept: KEPT_PARTS }
     }
   }
@@ -212,7 +216,7 @@ export async function collectFiles(ctx: ProviderContext, previous?: TwinReader, 
     await inParallel(toRead, PARALLEL_READS, async (item) => {
       ctx.signal.throwIfAborted()
       try {
-        finish(await describe(ctx, scope, cache, screen, names, packages, item))
+        finish(await describe(ctx, scope, cache, screen, names, packages, item, gitRefused))
       } catch (error) {
         if (indexFailed !== undefined && error === indexFailed) return
         unread.push(unreadOf(item.path, error))
@@ -243,9 +247,10 @@ export async function collectFiles(ctx: ProviderContext, previous?: TwinReader, 
 
   entries.sort((a, b) => compareStrings(a.path, b.path))
   leftovers.sort(compareStrings)
-  if (partial !== undefined) return partlyDescribed(ctx, partial, keptItems, keptMirrored, { entries, leftovers, accounts }, unholdable, screen.held, diagnostics)
+  gitRefused.sort((a, b) => compareStrings(a.path, b.path))
+  if (partial !== undefined) return partlyDescribed(ctx, partial, keptItems, keptMirrored, { entries, leftovers, accounts }, unholdable, screen.held, gitRefused, diagnostics)
   const tokenFiles = tokenFilesOf(entries)
-  appendAll(diagnostics, closingDiagnostics(tokenFiles, unholdable, screen.held))
+  appendAll(diagnostics, closingDiagnostics(tokenFiles, unholdable, screen.held, gitRefused, twinsyncLines(ctx)))
   const state: FilesState = unread.length === 0 ? { entries, leftovers, accounts } : { entries, leftovers, accounts, unread: [...new Set(unread.map((u) => u.path))].sort(compareStrings) }
   rememberCollected(state)
   // Speed (issue 22, session 25): what the documents are made from, named (documents-token.ts);
@@ -253,7 +258,7 @@ export async function collectFiles(ctx: ProviderContext, previous?: TwinReader, 
   const token = unread.length > 0 ? undefined : tokenOf(attributes, entries.length >= splitThreshold())
   if (token === undefined) return { state, documents: documentsOf(state), diagnostics }
   // What describing said, for a later collect under this token that describes nothing (kept-collect.ts).
-  await rememberNotes(ctx.cache, token, { tokenFiles, heldLinks: screen.held.filter((h) => h.link === true) })
+  await rememberNotes(ctx.cache, token, { tokenFiles, heldLinks: screen.held.filter((h) => h.link === true), gitRefused })
   // Speed (issue 22, session 26): a split manifest's parts whose piece of the token did not move
   // are kept as HEAD holds them, with their mirrored files; the rest is made (figure: keptOf).
   const keep = keptOf(since, token)
@@ -338,6 +343,7 @@ async function partlyDescribed(
   described: { entries: FileEntry[]; leftovers: string[]; accounts: Accounts },
   unholdable: readonly string[],
   held: HeldName[],
+  refused: readonly GitRefused[],
   diagnostics: Diagnostic[],
 ): Promise<CollectResult<FilesState>> {
   const inKept = (path: string) => partial.keep.parts[partOf(path)] === true
@@ -346,8 +352,9 @@ async function partlyDescribed(
     .sort((a, b) => compareStrings(a.path, b.path))
   const keptLinks = partial.notes.heldLinks.filter((h) => inKept(h.path))
   const heldLinks = [...held.filter((h) => h.link === true), ...keptLinks]
-  appendAll(diagnostics, closingDiagnostics(tokenFiles, unholdable, [...held, ...keptLinks]))
-  await rememberNotes(ctx.cache, partial.token, { tokenFiles, heldLinks })
+  const gitRefused = [...refused, ...partial.notes.gitRefused.filter((f) => inKept(f.path))].sort((a, b) => compareStrings(a.path, b.path))
+  appendAll(diagnostics, closingDiagnostics(tokenFiles, unholdable, [...held, ...keptLinks], gitRefused, twinsyncLines(ctx)))
+  await rememberNotes(ctx.cache, partial.token, { tokenFiles, heldLinks, gitRefused })
   const kept: KeptClaim = { names: [], mirrored: keptMirrored }
   const documents = documentsOf(described as FilesState, partial.keep, kept)
   // A kept part's manifest document (a part with a path walked in it); its mirrored files by part (keptMirrored).
@@ -364,12 +371,22 @@ function tokenFilesOf(entries: readonly FileEntry[]): Array<{ path: string; reas
 }
 
 /**
- * The warnings said once the files are described, in this order: files held out as token files
+ * The warnings said once the files are described, in this order: files left out because git's
+ * fsck would refuse them in a pushed tree (gitFsckRefusal, in path order), files held out as token files
  * (in path order), names the twin cannot hold (not UTF-8, or one git refuses: `unholdable`, in
  * the walk's order), names and symlinks held out by the name screen (in path order).
  */
-function closingDiagnostics(tokenFiles: ReadonlyArray<{ path: string; reason: string }>, unholdable: readonly string[], held: HeldName[]): Diagnostic[] {
+function closingDiagnostics(tokenFiles: ReadonlyArray<{ path: string; reason: string }>, unholdable: readonly string[], held: HeldName[], gitRefused: readonly GitRefused[], line: ReturnType<typeof twinsyncLines>): Diagnostic[] {
   const diagnostics: Diagnostic[] = []
+  for (const { path, reason } of gitRefused) {
+    diagnostics.push(
+      warningDiagnostic('FILES_GIT_REFUSES_CONTENT', `${path} is left out of the twin: ${reason}; a mirror that checks what it is sent (GitHub does) would refuse every push holding it`, {
+        path,
+        provider: 'files',
+        detail: `git's fsck judges every .gitmodules and .gitattributes of a pushed tree, wherever it lies. Correct or remove the file, or ignore it with files.ignore (\`${path}\`), then snapshot again; a snapshot that already holds it stops pushes to such a mirror until \`${line(['forget', path])}\` takes it out of the history.`,
+      }),
+    )
+  }
   // A token file is held out by a guess from its shape, not a finding: say so, and how to mirror it.
   for (const { path, reason } of tokenFiles) {
     const what = reason === TOKEN_FILE ? 'a bare token (or user and token) kept from other users' : 'the whole file is one token (or a password file\'s one word)'
@@ -671,12 +688,27 @@ function describeUnread(cache: StatCache, names: Names, item: Walked): FileEntry
     const target = cache.lookupLink(item.path, stat)
     return target === undefined ? undefined : { ...baseOf(item, names), target, type: 'symlink' }
   }
-  if (stat.type !== 'file') return undefined
+  // A file git's fsck judges the content of is judged by describe, every time.
+  if (stat.type !== 'file' || mayBeFsckJudged(item.path)) return undefined
   const known = cache.lookup(item.path, stat)
   if (known === undefined) return undefined
   const etc = isWithin(item.path, '/etc')
   if (etc && known.origin === undefined) return undefined
   return fileEntry(item, names, etc ? known.origin : undefined, known.verdict, known.text, known.blob)
+}
+
+/** A mirrored file left out because git's fsck would refuse it in a pushed tree (gitFsckRefusal), with why. */
+type GitRefused = { path: string; reason: string }
+
+/**
+ * Whether the last part of `path` may be a name git's fsck judges the content of (`.gitmodules`,
+ * `.gitattributes` in any spelling: isFsckJudgedName, asked only then). Every such name begins
+ * with `.`, `g` or `G`, or with a character HFS+ ignores (U+200C and above): one character
+ * looked at for each of the scale root's 19,600 described files.
+ */
+function mayBeFsckJudged(path: string): boolean {
+  const first = path.charCodeAt(path.lastIndexOf('/') + 1)
+  return (first === 46 || first === 103 || first === 71 || first >= 0x200c) && isFsckJudgedName(path.slice(path.lastIndexOf('/') + 1))
 }
 
 /** The target's user and group names by id (its /etc/passwd and /etc/group). */
@@ -714,6 +746,7 @@ async function describe(
   names: Names,
   packages: () => Promise<PackageLookup>,
   item: Walked,
+  gitRefused: GitRefused[],
 ): Promise<FileEntry | undefined> {
   // The walk's lstat, a moment ago: one lstat a path (a file gone since is left out when read).
   const stat = item.stat
@@ -758,6 +791,13 @@ async function describe(
       packagedMd5s: packaged?.map((f) => f.md5),
     }))
     blob = cache.remember(item.path, stat, verdict, text)
+  }
+  if (verdict.content === 'mirrored' && text !== undefined && mayBeFsckJudged(item.path)) {
+    const refused = gitFsckRefusal(item.path.slice(item.path.lastIndexOf('/') + 1), text)
+    if (refused !== undefined) {
+      gitRefused.push({ path: item.path, reason: refused })
+      return undefined
+    }
   }
   let origin: FileOrigin | undefined
   if (isWithin(item.path, '/etc')) {

@@ -10,7 +10,7 @@ import { MANIFEST_PATH, PARTS_DIR } from './state.js'
  * form, its layouts, what an entry holds, how the token is put together): a token of another
  * format never matches, so a twin written by an older provider is written again, never kept.
  */
-const DOCUMENTS_FORMAT = 2
+const DOCUMENTS_FORMAT = 3 // 3: a .gitmodules or .gitattributes git's fsck refuses is left out (session 45), never kept from an older twin
 
 /** A path the collect walked, with its lstat data (`empty`: a folder with nothing in it). */
 type WalkedPath = { path: string; stat: FileStat; empty?: boolean }
@@ -39,11 +39,11 @@ type WalkedPath = { path: string; stat: FileStat; empty?: boolean }
  *
  * Speed (issue 22, session 26): a split manifest (manifest.ts, SPLIT_FROM entries or more) is
  * named piece by piece, so that one changed file makes only its own part's documents again. Its
- * token is `files-2s-` then the piece of manifest.json (the leftovers) and one piece for each of
+ * token is `files-3s-` then the piece of manifest.json (the leftovers) and one piece for each of
  * the PARTS parts (the walked paths whose entry goes in that part, partOf: their manifest part
  * and their mirrored files), each 32 hex digits of a SHA-256 of everything above that is not a
  * path, with that part's paths; `-` for a part with a racy path. keptOf() compares two such
- * tokens piece by piece. A machine below SPLIT_FROM has one piece (`files-2-`), as before.
+ * tokens piece by piece. A machine below SPLIT_FROM has one piece (`files-3-`), as before.
  * Figure: see keptOf.
  */
 export function documentsToken(input: {

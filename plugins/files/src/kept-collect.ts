@@ -39,9 +39,11 @@ export interface DescribedNotes {
   tokenFiles: Array<{ path: string; reason: string }>
   /** Symlinks held out because their target holds a secret (describe's part of the name screen). */
   heldLinks: HeldName[]
+  /** Files left out because git's fsck would refuse them in a pushed tree (gitFsckRefusal), with why, in path order. */
+  gitRefused: Array<{ path: string; reason: string }>
 }
 
-const NOTES_KEY = 'described-notes-v1'
+const NOTES_KEY = 'described-notes-v2'
 
 /** The notes on record for `token`; undefined when none (or another token's, or not readable). */
 export async function notesFor(cache: ProviderCache, token: string): Promise<DescribedNotes | undefined> {
@@ -50,8 +52,9 @@ export async function notesFor(cache: ProviderCache, token: string): Promise<Des
   try {
     const value = JSON.parse(text) as { token?: unknown; notes?: DescribedNotes }
     const notes = value.notes
-    if (value.token !== token || notes === undefined || !Array.isArray(notes.tokenFiles) || !Array.isArray(notes.heldLinks)) return undefined
-    const fine = notes.tokenFiles.every((f) => typeof f?.path === 'string' && typeof f.reason === 'string') && notes.heldLinks.every((h) => typeof h?.path === 'string' && typeof h.rule === 'string')
+    if (value.token !== token || notes === undefined || !Array.isArray(notes.tokenFiles) || !Array.isArray(notes.heldLinks) || !Array.isArray(notes.gitRefused)) return undefined
+    const said = (f: { path?: unknown; reason?: unknown } | undefined) => typeof f?.path === 'string' && typeof f.reason === 'string'
+    const fine = notes.tokenFiles.every(said) && notes.gitRefused.every(said) && notes.heldLinks.every((h) => typeof h?.path === 'string' && typeof h.rule === 'string')
     return fine ? notes : undefined
   } catch {
     return undefined

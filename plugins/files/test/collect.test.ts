@@ -152,3 +152,38 @@ describe('files provider: collect', () => {
     assert.equal((await provider.detect({ ctx: createTestContext(root.path('/home')) })).detected, false)
   })
 })
+
+/**
+ * Session 45: a machine's own .gitmodules (a plugin manager's in ~/.config/nvim, a checkout under
+ * /etc) was mirrored as it is; git's fsck judges such a blob in any folder, so a hostile or
+ * malformed one made a mirror that checks what it is sent (GitHub) refuse that push and every
+ * later one. Such a file is left out, named; a sound one is mirrored.
+ */
+describe('files provider: a .gitmodules or .gitattributes git fsck refuses', () => {
+  let root: TargetRoot
+  const provider = new FilesProvider()
+  const cache = new MemoryCache()
+  before(() => {
+    root = debianLikeRoot()
+    root.file('/etc/hostile/.gitmodules', '[submodule "x"]\n\tpath = x\n\turl = -u./payload\n')
+    root.file('/etc/hostile/.GITATTRIBUTES', `${'a'.repeat(3000)} text\n`)
+    root.file('/etc/sound/.gitmodules', '[submodule "p"]\n\tpath = p\n\turl = https://github.com/a/p\n')
+  })
+  after(() => root.remove())
+
+  it('leaves it out of the manifest and the documents with FILES_GIT_REFUSES_CONTENT naming it and why, at every collect (the stat cache known or not); a sound one is mirrored', async () => {
+    for (const run of ['first', 'cached']) {
+      const ctx = createTestContext(root.dir, { providers: [autostart], cache })
+      const result = await provider.collect({ ctx })
+      const paths = result.documents.map((d) => d.path)
+      assert.ok(paths.includes('filesystem/etc/sound/.gitmodules'), run)
+      assert.ok(!paths.some((p) => p.startsWith('filesystem/etc/hostile/')), `${run}: ${paths.filter((p) => p.includes('hostile')).join(', ')}`)
+      const listed = manifestOf(result.documents).entries.map((e) => e.path)
+      assert.ok(listed.includes('/etc/sound/.gitmodules') && !listed.includes('/etc/hostile/.gitmodules') && !listed.includes('/etc/hostile/.GITATTRIBUTES'), run)
+      const said = result.diagnostics.filter((d) => d.code === 'FILES_GIT_REFUSES_CONTENT')
+      assert.deepEqual(said.map((d) => [d.severity, d.path]), [['warning', '/etc/hostile/.GITATTRIBUTES'], ['warning', '/etc/hostile/.gitmodules']], run)
+      assert.match(said[1]?.summary ?? '', /^\/etc\/hostile\/\.gitmodules is left out of the twin: a submodule url beginning with - \(gitmodulesUrl\): "-u\.\/payload"; a mirror that checks what it is sent \(GitHub does\) would refuse every push holding it$/)
+      assert.match(said[1]?.detail ?? '', /twinsync forget \/etc\/hostile\/\.gitmodules/)
+    }
+  })
+})
