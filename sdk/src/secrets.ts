@@ -75,7 +75,7 @@ export interface FindSecretsOptions {
 }
 
 /** Bump when the rules change what they find: caches of earlier verdicts are dropped. */
-export const SECRET_RULES_VERSION = 41
+export const SECRET_RULES_VERSION = 42
 
 /** What redactSecrets puts in place of a secret value. */
 export const REDACTED = '<redacted>'
@@ -85,6 +85,12 @@ interface Shape {
   file: RegExp
   holds: readonly RegExp[]
 }
+
+/**
+ * Between a name and a value field of one JSON object (session 45): a comma, then up to 8 other
+ * fields of a scalar value (a string, a number, true, false, null), each followed by a comma.
+ */
+const PAIR_BETWEEN = String.raw`[ \t]*,[ \t\r\n]*(?:"[A-Za-z0-9_.-]{1,64}"[ \t]*:[ \t]*(?:"(?:[^"\\\r\n]|\\.)*"|-?[0-9][0-9.eE+-]{0,30}|true|false|null)[ \t]*,[ \t\r\n]*){0,8}`
 
 interface HandRule {
   id: string
@@ -994,6 +1000,29 @@ const makeHandRules = (): readonly HandRule[] => [
       return (isCredentialKey(g.k ?? '') && isValue(value)) || (isTokenKey(g.k ?? '') && looksLikeToken(value))
     },
     searchValue: true,
+  },
+  {
+    id: 'credential-assignment',
+    description: 'credential named in a name and value pair',
+    // Session 45: a variable written as a pair of fields, its name in one and its value in the next
+    // (either order): the cron provider's environment document holds a crontab's
+    // `PGPASSWORD=…` as `{"name": "PGPASSWORD", "value": "…"}` (the rule above sees a key `name`,
+    // `value`), a Kubernetes or compose env list `- name: DB_PASSWORD` / `value: …` in YAML.
+    // Over lines, so searched in the whole text that holds a key word.
+    // Other scalar fields may lie between them (up to 8: the cron document's keys are sorted,
+    // `"line"`, `"name"`, `"source"`, `"value"`).
+    pattern: new RegExp(
+      String.raw`"(?:name|key)"[ \t]*:[ \t]*"(?<k>[A-Za-z0-9_.$@-]{1,64})"${PAIR_BETWEEN}"value"[ \t]*:[ \t]*"(?<v>(?:[^"\\\r\n]|\\.)+)"` +
+        String.raw`|"value"[ \t]*:[ \t]*"(?<v1>(?:[^"\\\r\n]|\\.)+)"${PAIR_BETWEEN}"(?:name|key)"[ \t]*:[ \t]*"(?<k2>[A-Za-z0-9_.$@-]{1,64})"` +
+        String.raw`|^(?<i>[ \t]*)-[ \t]+name:[ \t]*["']?(?<k3>[A-Za-z0-9_.$@-]{1,64})["']?[ \t]*\r?\n\k<i>[ \t]+value:[ \t]*(?:"(?<v2>(?:[^"\\\r\n]|\\.)+)"|(?<v3>[^\s"[{#|>&*!][^\r\n]*?))[ \t]*\r?$`,
+      'gm',
+    ),
+    needs: { words: KEY_WORDS, caseless: true },
+    accept: (g) => {
+      const key = g.k ?? g.k2 ?? g.k3 ?? ''
+      const value = g.v ?? g.v1 ?? g.v2 ?? g.v3
+      return (isCredentialKey(key) && isValue(value)) || (isTokenKey(key) && looksLikeToken(value))
+    },
   },
   {
     id: 'command-line-flag',

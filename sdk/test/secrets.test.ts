@@ -1896,3 +1896,30 @@ describe('findSecrets: session 42, pg_hba.conf\'s ldapbindpasswd and radiussecre
     assert.deepEqual(await findSecrets('host all all 10.0.0.0/8 ldap ldapserver=ldap ldapbindpasswd= ldapbasedn=x\n# ldapbindpasswd=<password>\nhost all all 0.0.0.0/0 radius radiusservers=rad1 radiussecrets=${RADIUS}\nhost all all 0.0.0.0/0 scram-sha-256\n', { path }), [])
   })
 })
+
+/**
+ * Session 45: a variable written as a name field and a value field. The cron provider's
+ * environment document (system/startup/cron.json) holds a crontab's `PGPASSWORD=…` as
+ * `{"line": 2, "name": "PGPASSWORD", "source": "…", "value": "…"}` (its keys sorted): the
+ * assignment rule saw the keys `name` and `value`, and the value reached the twin.
+ */
+describe('findSecrets: session 45, a credential named in a name and value pair', () => {
+  const pw = fakeChars('s45-pw', 20)
+  const tok = fakeChars('s45-tok', 32)
+  const values = async (text: string) => (await findSecrets(text)).map((f) => text.slice(f.start, f.end))
+  it('finds the value of a field pair whose name names a credential, with other fields between, either order, and in a YAML env list', async () => {
+    assert.deepEqual(await values(`{\n  "environment": [\n    {\n      "line": 2,\n      "name": "PGPASSWORD",\n      "source": "/etc/cron.d/backup",\n      "value": "${pw}"\n    }\n  ]\n}\n`), [pw])
+    assert.deepEqual(await values(`{"key": "API_TOKEN", "value": "${tok}"}`), [tok])
+    assert.deepEqual(await values(`{"value": "${tok}", "name": "API_TOKEN"}`), [tok])
+    assert.deepEqual(await values(`env:\n  - name: DB_PASSWORD\n    value: ${pw}\n  - name: MODE\n    value: production\n`), [pw])
+    assert.deepEqual(await withoutPrefilters(() => values(`{"name": "db_password", "line": 3, "value": "${pw}"}`)), [pw])
+  })
+  it('leaves alone a pair of another name, a path or placeholder value, a name and a value of two objects', async () => {
+    assert.deepEqual(await values(`{"name": "PATH", "value": "/usr/bin:/bin"}\n{"name": "PASSWORD_FILE", "value": "/etc/app/pw"}\n{"name": "PASSWORD", "value": "\${PASSWORD}"}\n[{"name": "PASSWORD"}, {"value": "${pw}"}]\n`), [])
+  })
+  it('is linear in a long object of other fields', async () => {
+    const t0 = performance.now()
+    await findSecrets(`{"name": "password", ${'"a": 1, '.repeat(100_000)}}\n${'"value": "x", '.repeat(100_000)}"name": "password"\n`)
+    assert.ok(performance.now() - t0 < 5_000)
+  })
+})
