@@ -115,4 +115,21 @@ describe('a run-once command not run yet is pending in status', function () {
     assert.deepEqual(none.pending.items, [])
     assert.equal(inSync(none), true)
   })
+
+  // Session 45 (the lead): a plans/ file `plan` refuses left status "In sync" (exit 0), its ask lost
+  // from sight; it is a part not compared now, with the plan's own code and next step.
+  it('a plans/ file the planner refuses is a part not compared (exit 1), with the plan\'s code; the other parts still compared', async () => {
+    await writeFile(join(rig.twinDir, 'plans/once.yaml'), 'actions:\n  - run: 42\n')
+    await assert.rejects(plan(), (e: unknown) => isTwinSyncError(e) && e.code === 'PLAN_INVALID')
+    const s = await status()
+    assert.deepEqual(s.unread.map((d) => [d.code, d.provider]), [['PLAN_INVALID', 'commands']], JSON.stringify(s.unread))
+    assert.match(s.unread[0]?.summary ?? '', /^commands of plans\/: .*plans\/once\.yaml/)
+    assert.equal(inSync(s), false)
+    assert.equal(statusExitCode(s, false), 1)
+    const text = renderStatus(s, line)
+    assert.match(text, /^NOT in sync: 1 part of the twin not compared\.\nNot compared: commands of plans\/: /)
+    assert.deepEqual(s.pending.items, [])
+    // --only of another domain does not read plans/.
+    assert.deepEqual((await status(['startup'])).unread, [])
+  })
 })

@@ -1,7 +1,7 @@
 import { appendAll } from '../append-to.js'
 import type { CollectProgress } from '../collect/collector.js'
 import type { Change, Diagnostic } from '@twinsync/sdk'
-import { CATEGORIES, STATE_CATEGORIES, isKeptUnread, isTwinSyncError } from '@twinsync/sdk/light'
+import { CATEGORIES, STATE_CATEGORIES, errorDiagnostic, isKeptUnread, isTwinSyncError } from '@twinsync/sdk/light'
 import { inject, injectable } from '../di.js'
 import { IntentService, type PendingItem } from '../intent/intent-service.js'
 import { TWIN_EMPTY, summarizePlan, type CategorySummary } from '../plan/plan-summary.js'
@@ -119,7 +119,8 @@ export class StatusWorkflow {
     // A command of plans/ an apply would run once, or that the planner holds back (it holds `<redacted>`):
     // what the twin asks is pending with its reason and next step, never "In sync" over it (sessions
     // 44 and 45: seen only in `plan`).
-    if (only === undefined || only.includes(COMMANDS)) appendAll(items, await this.commands())
+    const commands = only === undefined || only.includes(COMMANDS) ? await this.commands() : { items: [], unread: [] }
+    appendAll(items, commands.items)
     // What the intended twin asks for that nothing could compare — a document no loaded provider
     // reads, one its provider cannot read (a broken JSON a person committed): `plan` refuses on
     // it, so status is never "in sync" over it either, before or after the next snapshot.
@@ -142,30 +143,34 @@ export class StatusWorkflow {
       missing: distinct([...plan.diagnostics.filter((d) => d.code === 'PROVIDER_MISSING'), ...asked.filter((d) => d.code === 'PROVIDER_MISSING')]),
       branches: await twinBranches(twin.dir),
       // …and a twin that holds nothing of the machine (no snapshot yet): nothing was compared (TWIN_EMPTY).
-      unread: distinct([...plan.diagnostics.filter((d) => (d.code === 'PROVIDER_FAILED' && d.severity === 'error') || d.code === TWIN_EMPTY || isKeptUnread(d)), ...asked.filter((d) => d.code !== 'PROVIDER_MISSING')]),
+      unread: distinct([...plan.diagnostics.filter((d) => (d.code === 'PROVIDER_FAILED' && d.severity === 'error') || d.code === TWIN_EMPTY || isKeptUnread(d)), ...asked.filter((d) => d.code !== 'PROVIDER_MISSING'), ...commands.unread]),
     }
   }
 
   /**
    * The working twin's commands pending (planned-commands.ts). A plans/ file (or the record of
-   * what ran, a script) that cannot be read is `plan`'s to refuse (PLAN_INVALID, TWIN_INVALID, a
-   * symlink): status never read plans/ before session 44 and does not fail on one now.
+   * what ran, a script) the planner refuses (PLAN_INVALID, SCRIPT_INVALID, TWIN_INVALID, a symlink,
+   * a command naming the twin) is a part not compared, with the plan's own code, words and next
+   * step: status does not fail on it, and is never "In sync" over what `plan` refuses (session 45,
+   * the lead: a twin whose only ask was a broken plans/ file said "In sync", exit 0).
    */
-  private async commands(): Promise<PendingItem[]> {
+  private async commands(): Promise<{ items: PendingItem[]; unread: Diagnostic[] }> {
     try {
       // The last snapshot, read only when a run-once command is pending (as the planner's COMMAND_RAN_BEFORE reads it).
       let observed: GitTreeReader | undefined
       try {
-        return await commandItems(this.twin.reader(), (reader) => this.planner.commands(reader), (args) => this.target.line(args, this.twin.dir), async () => {
+        return { items: await commandItems(this.twin.reader(), (reader) => this.planner.commands(reader), (args) => this.target.line(args, this.twin.dir), async () => {
           const commit = await this.intents.observed()
           observed = commit === undefined ? undefined : new GitTreeReader(this.twin.dir, commit)
           return observed
-        })
+        }), unread: [] }
       } finally {
         observed?.close()
       }
     } catch (error) {
-      if (isTwinSyncError(error) && error.code !== 'ABORTED') return []
+      if (isTwinSyncError(error) && error.code !== 'ABORTED') {
+        return { items: [], unread: [errorDiagnostic(error.code, `${COMMANDS} of plans/: ${error.message}`, { provider: COMMANDS, ...(error.nextStep === undefined ? {} : { detail: `Next: ${error.nextStep}` }) })] }
+      }
       throw error
     }
   }
