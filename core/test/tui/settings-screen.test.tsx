@@ -35,11 +35,14 @@ describe('TUI settings', () => {
     // An ignore rule.
     await moveTo(/❯ \+ add an ignore rule/)
     await panel.press(KEYS.enter)
+    // Typed once the field is there (CI at load 15-20, session 45: the '*' reached the list, not the field).
+    await panel.waitFor('Ignore rule (glob):')
     for (const c of '*.bak') await panel.press(c)
     await panel.press(KEYS.enter)
     // A limit, and one that is not a number.
     await moveTo(/❯ logLines\s+200 \(default\)/)
     await panel.press(KEYS.enter)
+    await panel.waitFor('logLines:')
     for (const c of '50') await panel.press(c)
     await panel.press(KEYS.enter)
     await panel.waitFor(/logLines\s+50/)
