@@ -9,13 +9,13 @@ import { TwinSyncError, isApplicable, isTwinSyncError, writeFileAtomic } from '@
 import { inject, injectable } from '../di.js'
 import { outsideScope } from '../plan/outside-scope.js'
 import { SECRET_NAME_CODES } from '../plan/hidden-names.js'
-import { missingProviders, recordedManifest } from '../providers/provider-manifest.js'
+import { missingProviders, recordedManifest, unloadedOwner } from '../providers/provider-manifest.js'
 import { callProvider } from '../providers/provider-call.js'
 import { ProviderContexts } from '../providers/provider-contexts.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'
 import { ownerOfTwinPath } from '../snapshot/twin-ownership.js'
 import { Tokens } from '../tokens.js'
-import { readBlobs } from '../twin/git.js'
+import { readBlobs, type GitStatusEntry } from '../twin/git.js'
 import { GitTreeReader, LazyBatch } from '../twin/git-tree-reader.js'
 import { resetIndex } from '../twin/atomic-snapshot.js'
 import { entryPresent, fileIsBlob } from '../twin/quick-status.js'
@@ -221,11 +221,11 @@ export class IntentService {
     }
     const [tree, baseTree] = await Promise.all([workingTree(dir), treeOf(dir, baseCommit)])
     const view = await this.view()
-    const paths = (await changedBetween(dir, baseTree, tree)).map((e) => e.path).filter((p) => scope === 'all' || this.holds(p, view))
+    const paths = (await changedBetween(dir, baseTree, tree)).filter((e) => scope === 'all' || this.holds(e.path, view, e.change)).map((e) => e.path)
     // What a person saved after the hold: the working twin against the tree the hold left (not
     // against the base: a path the hold could not set aside, such as a name that is not UTF-8,
     // would be found again by every snapshot; session 29's first fix refused them all).
-    const editedSince = (held: string) => async () => (await changedBetween(dir, held, await workingTree(dir))).map((e) => e.path).filter((p) => scope === 'all' || this.holds(p, view))
+    const editedSince = (held: string) => async () => (await changedBetween(dir, held, await workingTree(dir))).filter((e) => scope === 'all' || this.holds(e.path, view, e.change)).map((e) => e.path)
     if (paths.length === 0) return { base: baseCommit, paths, editedSince: editedSince(tree), restore: async (onto, observed = onto) => this.settle(observed, view, otherwise) }
     // The same intent as the one recorded (and checked with the providers) last time?
     const previous = await readRef(dir, INTENDED_REF)
@@ -290,7 +290,7 @@ export class IntentService {
     // `working`: the working twin's tree, as the caller just made it (promote).
     const tree = working ?? (await workingTree(this.twin.dir))
     const view = await this.view()
-    const paths = (await changedBetween(this.twin.dir, await treeOf(this.twin.dir, observed), tree)).filter((e) => this.holds(e.path, view))
+    const paths = (await changedBetween(this.twin.dir, await treeOf(this.twin.dir, observed), tree)).filter((e) => this.holds(e.path, view, e.change))
     if (paths.length > 0) return this.commitIntent(tree, observed, reasons)
     await deleteRef(this.twin.dir, INTENDED_REF)
     return undefined
@@ -685,8 +685,20 @@ export class IntentService {
   }
 
   /** A path whose edit is held across a snapshot: an applying provider's, or one that describes the machine. */
-  private holds(path: string, view: ProviderView): boolean {
-    return this.applyingOwner(path, view) !== undefined || isDescribed(path, view)
+  /**
+   * Whether an edit of `path` is intent, held across a snapshot: a path an applying provider
+   * owns, a described document, and an edit (`change` M) of a document whose provider is not
+   * loaded (a plugin uninstalled, failing to load or disabled: unloadedOwner). Session 45 (the
+   * lead, from helper docrule's finding): such an edit was committed by the next snapshot as the
+   * machine's observed state (the draft begins from the working twin, and no provider wrote the
+   * path), so once the plugin was back the ask read as drift and the snapshot after wrote the
+   * machine's value over it, with nothing said. Held, the snapshot keeps the last snapshot's
+   * document and the edit stays pending (PROVIDER_MISSING says why nothing compares it). A new
+   * or removed document of such a provider is not held: removing it is the way out
+   * PROVIDER_MISSING names, and one added is said by PROVIDER_MISSING while it is there.
+   */
+  private holds(path: string, view: ProviderView, change?: GitStatusEntry['change']): boolean {
+    return this.applyingOwner(path, view) !== undefined || isDescribed(path, view) || (change === 'M' && unloadedOwner(path, view))
   }
 
   applyingOwner(path: string, view: ProviderView): ApplicableProvider | undefined {

@@ -40,6 +40,15 @@ export function providerManifest(list: () => ReadonlyArray<{ provider: Provider;
 }
 
 /**
+ * A document under system/ that no loaded provider owns (nor reads as an input), outside
+ * TwinSync's own folders: one of a provider not loaded here (PROVIDER_MISSING). The one rule for
+ * missingProviders and for the intent a snapshot holds (IntentService.holds).
+ */
+export function unloadedOwner(path: string, view: { providers: readonly Provider[]; claims: PathClaims }): boolean {
+  return path.startsWith('system/') && !CORE_PATHS.some((c) => path.startsWith(c)) && ownerOfTwinPath(path, view.providers, view.claims) === undefined && !view.providers.some((pr) => pr.inputPaths?.includes(path))
+}
+
+/**
  * Twin documents under system/ that no loaded provider owns: each becomes an error naming the
  * plugin that wrote it (from the manifest the last snapshot recorded), so status and plan never
  * treat a domain whose plugin is missing as "in sync". `among`: only these paths (the documents
@@ -55,7 +64,7 @@ export async function missingProviders(
   /** This run's `twinsync ARGS` (RunTarget.line), for the `providers` its next steps name. */
   line: LineFor = (args) => twinsyncLine(args, { root: '/' }),
 ): Promise<Diagnostic[]> {
-  const orphans = (await twin.list('system/')).filter((p) => (among === undefined || among.has(p)) && !CORE_PATHS.some((c) => p.startsWith(c)) && ownerOfTwinPath(p, providers, claims) === undefined && !providers.some((pr) => pr.inputPaths?.includes(p)))
+  const orphans = (await twin.list('system/')).filter((p) => (among === undefined || among.has(p)) && unloadedOwner(p, { providers, claims }))
   if (orphans.length === 0) return []
   const recorded = manifestEntries(await twin.readText(MANIFEST_PATH))
   const byWriter = new Map<string, { entry: ManifestEntry | undefined; paths: string[] }>()
