@@ -183,6 +183,31 @@ describe('pending configuration checks: finished by the next apply', () => {
     assert.equal(existsSync(join(dir, 'twin', PENDING_CHECKS)), false)
   })
 
+  // Session 45 (review): a killed apply's group the next apply's checker rejects went back with no
+  // mark; a put-back failing half way (or a kill then) left a record the apply after judged again,
+  // on a mix of old and new files that could pass ("the files stay").
+  it('a killed group the checker now rejects is marked goBack on disk before a file goes back: a kill or a failed put-back then is finished by putting back, never judged again', async () => {
+    await record()
+    const exec = answer(1, 'nginx: [emerg] unknown directive "added"\n')
+    // What a kill at the moment a file goes back would leave: the record as it is on disk then.
+    let atPutBack: boolean | undefined
+    const write = sinon.stub(host, 'writeFileAtomic').callsFake(async () => {
+      atPutBack = (await pending.read())[0]?.goBack
+      throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' })
+    })
+    const [first] = await pending.finish(host, [NGINX])
+    assert.equal(atPutBack, true, 'marked on disk before a file goes back')
+    assert.match(first?.diagnostic.summary ?? '', /rejects the live configuration.*putting the previous files back failed/)
+    assert.equal((await pending.read())[0]?.goBack, true, 'marked: the next apply puts back, asks no checker')
+    write.restore()
+    exec.resetHistory()
+    const [done] = await pending.finish(host, [NGINX])
+    assert.equal(exec.callCount, 0, 'the mix is not judged')
+    assert.equal(readFileSync(join(root, 'etc/nginx/nginx.conf'), 'utf8'), 'old\n')
+    assert.equal(done?.diagnostic.code, 'CONFIG_RESTORED')
+    assert.equal(existsSync(join(dir, 'twin', PENDING_CHECKS)), false)
+  })
+
   it('a file too large to have been kept is no reason to keep the record: trying again could never put it back', async () => {
     await pending.add({ service: 'nginx', root: host.root, files: [{ path: '/etc/nginx/nginx.conf', previous: { kind: 'unkept', reason: 'it is larger than 16777216 bytes and was not kept' } }] })
     await pending.rejected('nginx', host.root)

@@ -240,7 +240,7 @@ export class PendingChecks {
     const out: FinishedCheck[] = []
     for (const entry of await this.read()) {
       if (entry.root !== host.root) continue
-      const { finished, retry } = entry.reloads !== undefined ? await this.settleReloadWindow(host, entry, checks, runAgain) : await settleCheck(host, entry, checks)
+      const { finished, retry } = entry.reloads !== undefined ? await this.settleReloadWindow(host, entry, checks, runAgain) : await settleCheck(host, entry, checks, () => this.rejected(entry.service, entry.root))
       out.push(finished)
       // Files that could not be put back (and were kept) stay in the record: the apply after this one tries again.
       if (!retry) await this.remove(entry.service, entry.root)
@@ -335,7 +335,7 @@ function putBack(problems: readonly string[], retry: boolean): string {
  * the checker runs on the live files, which stay if it passes and go back if not; rejected with
  * not all put back (goBack: killed, or the put-back failed), they go back, no checker asked.
  */
-async function settleCheck(host: HostPort, entry: PendingCheck, checks: readonly ConfigCheck[]): Promise<{ finished: FinishedCheck; retry: boolean }> {
+async function settleCheck(host: HostPort, entry: PendingCheck, checks: readonly ConfigCheck[], markRejected: () => Promise<void>): Promise<{ finished: FinishedCheck; retry: boolean }> {
   const { changes, guard } = guardOf(host, entry, checks)
   const files = entry.files.map((f) => f.path).join(', ')
   const run = entry.goBack === true ? undefined : await checkLive(host, guard, changes)
@@ -350,6 +350,11 @@ async function settleCheck(host: HostPort, entry: PendingCheck, checks: readonly
       },
     }
   }
+  // Rejected (or no checker here), on disk before any file goes back, as the applier marks its own
+  // rejection: a kill half way or a put-back that fails leaves a record the next apply finishes by
+  // putting them back, never one whose checker judges a mix of old and new (session 45's review:
+  // only the applier's path marked it). A mark that cannot be written stops no put-back.
+  if (entry.goBack !== true) await markRejected().catch(() => undefined)
   const problems = await guard.restore(changes)
   const retry = problems.length > guard.unkept(changes)
   const what =
