@@ -56,8 +56,8 @@ export function callsUnderWay(now = Date.now()): Array<{ provider: string; call:
  * may go on, as after a time limit: the process ends once the run is done). The panel's leaving,
  * on a Ctrl-C (busy.ts). How many were given up.
  */
-export function stopWaitingForCalls(): number {
-  const all = [...underWay]
+export function stopWaitingForCalls(which: (call: { call: ProviderCallName }) => boolean = () => true): number {
+  const all = [...underWay].filter(which)
   for (const c of all) c.giveUp()
   return all.length
 }

@@ -74,12 +74,19 @@ export async function leavePanel(terminal: LeavingTerminal, since = 0, quietMs =
     if (settled) return
     presses += 1
     if (presses === 1) {
-      const calls = callsUnderWay()
-      stopWaitingForCalls()
+      // Never an apply() (session 45's review): given up, the run ended (exit 0) and let go of its
+      // locks while the step's apt or dpkg, a process of its own, went on changing the machine.
+      const applying = (c: { call: string }) => c.call === 'apply'
+      const calls = callsUnderWay().filter((c) => !applying(c))
+      const steps = callsUnderWay().filter(applying)
+      stopWaitingForCalls((c) => !applying(c))
+      const step = steps.length > 0 ? `${callWords(steps)}: a change to the machine under way` : ''
       terminal.write(
         calls.length > 0
-          ? `Stopped waiting for ${callWords(calls)}; its code may still run until TwinSync ends. Finishing TwinSync's own steps; Ctrl-C again to leave at once.\n`
-          : `Still finishing ${listed(pendingWork())}; Ctrl-C again to leave at once.\n`,
+          ? `Stopped waiting for ${callWords(calls)}; its code may still run until TwinSync ends.${step === '' ? '' : ` Waiting for ${step}.`} Finishing TwinSync's own steps; Ctrl-C again to leave at once.\n`
+          : step !== ''
+            ? `Still finishing ${listed(pendingWork())}, which waits for ${step}. Ctrl-C again to leave at once.\n`
+            : `Still finishing ${listed(pendingWork())}; Ctrl-C again to leave at once.\n`,
       )
       return
     }

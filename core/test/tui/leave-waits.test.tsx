@@ -146,6 +146,29 @@ describe('TUI: leaving says what it waits for, and Ctrl-C stops waiting', () => 
     assert.equal(await leaving, 1)
   })
 
+  // Session 45 (review): the first Ctrl-C gave up an apply() too, as its limit would: the run
+  // ended and let go of its locks while the step's own processes went on changing the machine.
+  it("a Ctrl-C never gives up a provider's apply(): it is waited for, and said so", async () => {
+    const mark = busyMark()
+    const t = terminal()
+    let answer: () => void = () => undefined
+    const step = callProvider({ name: 'slow-apply-on-leaving' }, 'apply', () => new Promise<{ results: [] }>((resolve) => (answer = () => resolve({ results: [] }))))
+    trackBusy(step, () => undefined, { what: 'the apply' })
+    const leaving = leavePanel(t.io, mark, 20)
+    await sleep(100)
+    t.press()
+    assert.equal(t.written[1], "Still finishing the apply, which waits for the slow-apply-on-leaving provider's apply(): a change to the machine under way. Ctrl-C again to leave at once.\n")
+    let settled = false
+    void leaving.then(() => (settled = true))
+    await sleep(100)
+    assert.equal(settled, false, 'still waiting for the step')
+    answer()
+    const result = await step
+    assert.equal(result.ok, true, 'the step answered: not given up')
+    assert.equal(await leaving, 1, 'the apply waited for, as settleBusy counts it')
+    assert.deepEqual(t.exits, [])
+  })
+
   it('work that stops at once: nothing said', async () => {
     const mark = busyMark()
     const t = terminal()
