@@ -77,8 +77,9 @@ export async function leavePanel(terminal: LeavingTerminal, since = 0, quietMs =
       // Never an apply() (session 45's review): given up, the run ended (exit 0) and let go of its
       // locks while the step's apt or dpkg, a process of its own, went on changing the machine.
       const applying = (c: { call: string }) => c.call === 'apply'
-      const calls = callsUnderWay().filter((c) => !applying(c))
-      const steps = callsUnderWay().filter(applying)
+      const under = callsUnderWay()
+      const calls = under.filter((c) => !applying(c))
+      const steps = under.filter(applying)
       stopWaitingForCalls((c) => !applying(c))
       const step = steps.length > 0 ? `${callWords(steps)}: a change to the machine under way` : ''
       terminal.write(
