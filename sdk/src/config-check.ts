@@ -1,3 +1,4 @@
+import type { Change } from './change.js'
 import type { HostPort } from './host.js'
 import { pathPatternToRegExp } from './glob.js'
 import type { Provider } from './provider.js'
@@ -141,6 +142,57 @@ export function newContentCheckFor(checks: readonly ConfigCheck[], path: string)
 /** The checks whose paths match `path`, in the order given. */
 export function checksFor(checks: readonly ConfigCheck[], path: string): ConfigCheck[] {
   return checks.filter((c) => matcherOf(c.paths).test(path))
+}
+
+/** File changes of any provider: `data` is `{ action, path }` with one of these actions. */
+const FILE_ACTIONS: ReadonlySet<string> = new Set(['write', 'symlink', 'delete', 'chmod', 'chown', 'attributes', 'mkdir'])
+
+/** The machine path a file change of any provider touches (its `data.path`, absolute), or undefined. */
+export function filePathOf(change: Change): string | undefined {
+  const data = change.data as { action?: unknown; path?: unknown } | undefined
+  return typeof data?.action === 'string' && FILE_ACTIONS.has(data.action) && typeof data.path === 'string' && data.path.startsWith('/') ? data.path : undefined
+}
+
+/**
+ * Every machine path a file change touches: its own, and for a folder deleted whole each entry
+ * below it that the delete names (`data.below`, the files provider's), only those below the
+ * folder: another provider's data is checked, never trusted. Empty for a change that is no file
+ * change.
+ */
+export function touchedPaths(change: Change): string[] {
+  const path = filePathOf(change)
+  if (path === undefined) return []
+  const data = change.data as { action: string; below?: unknown }
+  if (data.action !== 'delete' || !Array.isArray(data.below)) return [path]
+  return [path, ...data.below.map((e: { path?: unknown } | null) => e?.path).filter((p): p is string => typeof p === 'string' && p.startsWith(`${path}/`))]
+}
+
+/**
+ * The checks of the services that read what a file change touches: those matching its own path
+ * first, then those matching a path below it (a folder deleted whole), each once, in the order
+ * given. The one rule of "which service reads this": apply checks a change with the first
+ * (core's ConfigGuard), and the systemd provider reloads the units of all of them after it. A
+ * folder deleted whole is read by the service that reads anything below it (`/etc/ssh/sshd_config.d`
+ * by sshd, whose pattern `/etc/ssh/sshd_config.d/**` the folder itself does not match). Session
+ * 45 made the check follow a folder's delete; session 46: the reload matched the folder's own
+ * path alone, so such a delete was checked and went live, and the service ran on with the files
+ * it had read until something restarted it (unless dpkg happened to list the folder).
+ */
+export function checksReading(checks: readonly ConfigCheck[], change: Change): ConfigCheck[] {
+  const out: ConfigCheck[] = []
+  for (const path of touchedPaths(change)) {
+    for (const check of checksFor(checks, path)) if (!out.includes(check)) out.push(check)
+  }
+  return out
+}
+
+/** The first of checksReading (the check apply runs for the change), without looking further. */
+export function checkReading(checks: readonly ConfigCheck[], change: Change): ConfigCheck | undefined {
+  for (const path of touchedPaths(change)) {
+    const check = checks.find((c) => matcherOf(c.paths).test(path))
+    if (check !== undefined) return check
+  }
+  return undefined
 }
 
 /**

@@ -187,6 +187,60 @@ describe('configuration checks on a booted server where the services run: postgr
     await ct.runOk(['rm', `${TWIN}/filesystem${SUDOERS}`])
   })
 
+  /**
+   * Session 46: a folder the twin deletes whole is followed by the reload of the service that reads
+   * a file below it (the SDK's checksReading, the rule its check follows), on a booted server where
+   * both run: nginx files under /usr/local/etc that a site includes by a glob, and sshd's drop-in
+   * folder. Before, the reload matched the folder's own path, and only under /etc: the delete of
+   * /usr/local/etc/nginx was checked by nginx -t, went live, and nginx sent the header of the
+   * deleted file until something reloaded it (sshd_config.d was reloaded all the same, through
+   * dpkg's list of openssh-server, which names the folder).
+   */
+  it('a folder deleted whole reloads the service that reads what was below it: nginx drops an included header from /usr/local/etc, sshd its drop-in\'s version addendum', async () => {
+    const LOCAL = '/usr/local/etc/nginx'
+    const DROP_INS = '/etc/ssh/sshd_config.d'
+    const local = async () => (await ct.run(['curl', '-sS', '-i', '--max-time', '5', 'http://127.0.0.1:8097/'])).stdout
+    const banner = async () => (await ct.run(['node', '-e', "const s=require('net').connect(22,'127.0.0.1');s.on('error',()=>process.exit(1));s.once('data',(d)=>{process.stdout.write(String(d).split('\\r\\n')[0]);s.destroy()})"])).stdout
+    const until = async (what: string, ok: () => Promise<boolean>) => {
+      const deadline = Date.now() + 60_000
+      while (!(await ok())) {
+        assert.ok(Date.now() < deadline, what)
+        await new Promise((r) => setTimeout(r, 250))
+      }
+    }
+    await ct.runOk(['mkdir', '-p', LOCAL])
+    await ct.writeFile(`${LOCAL}/headers.conf`, 'add_header X-Local one always;\n')
+    await ct.writeFile('/etc/nginx/conf.d/local.conf', `server {\n  listen 8097;\n  include ${LOCAL}/*.conf;\n  location / { return 200 "local\\n"; }\n}\n`)
+    await ct.writeFile(`${DROP_INS}/10-twin.conf`, 'VersionAddendum twin-one\n')
+    await ct.runOk(['systemctl', 'reload', 'nginx.service', 'ssh.service'])
+    await until('nginx never sent the included header', async () => /^X-Local: one\r?$/im.test(await local()))
+    await until('sshd never announced its drop-in\'s addendum', async () => / twin-one$/.test(await banner()))
+    assert.equal((await ct.twinsync(['snapshot'], { timeoutMs: 300_000 })).code, 0)
+
+    // The twin without both folders: their files and their manifest entries gone.
+    await ct.runOk(['rm', '-rf', `${TWIN}/filesystem${LOCAL}`, `${TWIN}/filesystem${DROP_INS}`])
+    await ct.runOk([
+      'node',
+      '-e',
+      `const fs=require('fs');const p='${TWIN}/system/files/manifest.json';const d=JSON.parse(fs.readFileSync(p,'utf8'));const gone=${JSON.stringify([LOCAL, DROP_INS])};d.entries=d.entries.filter((e)=>!gone.some((f)=>e.path===f||e.path.startsWith(f+'/')));fs.writeFileSync(p,JSON.stringify(d,null,2)+'\\n')`,
+    ])
+    const plan = await ct.twinsync(['plan', '--json'], { timeoutMs: 300_000 })
+    const planned = (JSON.parse(plan.stdout) as { changes: Array<{ id: string; requires?: string[] }> }).changes
+    const reloadOf = (unit: string) => planned.find((c) => c.id === `systemd:reload:${unit}` || c.id === `systemd:restart:${unit}`)
+    assert.ok(reloadOf('nginx.service')?.requires?.includes(`files:delete:${LOCAL}`), plan.stdout)
+    assert.ok(reloadOf('ssh.service')?.requires?.includes(`files:delete:${DROP_INS}`), plan.stdout)
+
+    const { code, steps, out } = await apply()
+    assert.equal(code, 0, out)
+    assert.match(steps.get(`files:delete:${LOCAL}`)?.message ?? '', /checked: `nginx -t` passed/, out)
+    assert.match(steps.get(`files:delete:${DROP_INS}`)?.message ?? '', /checked: `sshd -t` passed/, out)
+    for (const unit of ['nginx.service', 'ssh.service']) assert.equal(steps.get(reloadOf(unit)?.id ?? '')?.status, 'applied', `${unit}: ${out}`)
+    assert.equal((await ct.run(['test', '-e', LOCAL])).code, 1)
+    // Live, not only on disk: what the services read is what the twin says.
+    await until('nginx still sends the header of the deleted file', async () => /\r\n\r\nlocal\n$/.test(await local()) && !/^X-Local:/im.test(await local()))
+    await until('sshd still announces the deleted drop-in\'s addendum', async () => /^SSH-2\.0-/.test(await banner()) && !/twin-one/.test(await banner()))
+  })
+
   it('refuses a broken file nginx reaches through a glob include: put back, nginx not reloaded and serving on', async () => {
     const before = await sha(SITE)
     const pid = await master()

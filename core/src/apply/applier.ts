@@ -1,5 +1,5 @@
 import type { ApplicableProvider, Change, ChangeResult, Diagnostic, PathClaims, Plan, PlanEdge } from '@twinsync/sdk'
-import { NEED_UNUSABLE, isApplicable, isConfigChecker } from '@twinsync/sdk'
+import { NEED_UNUSABLE, filePathOf, isApplicable, isConfigChecker } from '@twinsync/sdk'
 import { inject, injectable } from '../di.js'
 import { pathMatchesNeed } from '../plan/ordering-rules.js'
 import { waves } from '../plan/plan-graph.js'
@@ -7,7 +7,7 @@ import { callProvider } from '../providers/provider-call.js'
 import { ProviderContexts } from '../providers/provider-contexts.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'
 import { runCommandChange } from './command-runner.js'
-import { ConfigGuard, RELOADS, pathOf, rejected, type Group } from './config-guard.js'
+import { ConfigGuard, RELOADS, rejected, type Group } from './config-guard.js'
 import { PendingChecks, type RunAgain } from './pending-checks.js'
 import { withNamedFiles } from './named-config.js'
 import type { JournalStep } from './journal.js'
@@ -101,7 +101,7 @@ export class Applier {
     const changedNeeds = (changes: readonly Change[]): Record<string, string[]> => {
       const out: Record<string, string[]> = {}
       for (const c of changes) {
-        const paths = (needed.get(c.id) ?? []).filter((w) => results.get(w.id)?.status === 'applied').map((w) => pathOf(w) as string)
+        const paths = (needed.get(c.id) ?? []).filter((w) => results.get(w.id)?.status === 'applied').map((w) => filePathOf(w) as string)
         if (paths.length > 0) out[c.id] = [...new Set(paths)].sort()
       }
       return out
@@ -312,7 +312,7 @@ export class Applier {
     const done = new Set<string>()
     for (const { change, path, summary } of unusable) {
       for (const writer of run.writersOf(change.id)) {
-        if (done.has(writer.id) || pathOf(writer) !== path || run.statusOf(writer.id) !== 'applied') continue
+        if (done.has(writer.id) || filePathOf(writer) !== path || run.statusOf(writer.id) !== 'applied') continue
         done.add(writer.id)
         const problems = run.guard.hasPrevious(writer.id) ? await run.guard.restore([writer]) : [`its previous state was not kept`]
         const back = problems.length === 0 ? `${path} is as it was before` : `putting it back failed: ${problems.join('; ')}`
@@ -390,7 +390,7 @@ function neededWriters(changes: readonly Change[]): Map<string, Change[]> {
   for (const c of changes) {
     if (c.needs === undefined || c.needs.length === 0) continue
     const writers = changes.filter((w) => {
-      const path = pathOf(w)
+      const path = filePathOf(w)
       return w.id !== c.id && path !== undefined && (c.needs ?? []).some((n) => pathMatchesNeed(path, n))
     })
     if (writers.length > 0) out.set(c.id, writers)

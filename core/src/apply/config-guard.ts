@@ -1,12 +1,10 @@
 import { dirname } from 'node:path'
 import type { Change, ChangeResult, ConfigCheck, Diagnostic, HostPort } from '@twinsync/sdk'
-import { CHANGED_FILE, CHANGED_UNIT, CHECKER_PATH, checkerEnv, checksFor, findChecker, errorDiagnostic, redactSecrets, runsPerFile, unitOfPath, warningDiagnostic } from '@twinsync/sdk'
+import { CHANGED_FILE, CHANGED_UNIT, CHECKER_PATH, checkerEnv, checkReading, filePathOf, findChecker, errorDiagnostic, redactSecrets, runsPerFile, unitOfPath, warningDiagnostic } from '@twinsync/sdk'
 import { tail } from './command-runner.js'
 import { compiledFiles } from './compiled-config.js'
 import { appendTo } from '../append-to.js'
 
-/** File changes of any provider: `data` is `{ action, path }` with one of these actions. */
-const FILE_ACTIONS = new Set(['write', 'symlink', 'delete', 'chmod', 'chown', 'attributes', 'mkdir'])
 /** Services changes that make a service read its configuration again. */
 export const RELOADS = new Set(['reload', 'restart'])
 /** Beyond this size a previous file is not kept in memory (and cannot be put back). */
@@ -71,35 +69,6 @@ export interface CheckRun {
   unsandboxed?: Diagnostic
 }
 
-/** The machine path a file change of any provider touches, or undefined. */
-export function pathOf(change: Change): string | undefined {
-  const data = change.data as { action?: unknown; path?: unknown } | undefined
-  return typeof data?.action === 'string' && FILE_ACTIONS.has(data.action) && typeof data.path === 'string' && data.path.startsWith('/') ? data.path : undefined
-}
-
-/**
- * Every machine path a file change touches: its own, and for a folder deleted whole every entry
- * below it (the delete's `below`, files provider). A folder whose files a service reads is that
- * service's (`/etc/sudoers.d`, a folder holding a file nginx includes); before session 45 only
- * the folder's own path was matched against the checks, and such a delete went live unchecked.
- */
-export function touchedPaths(change: Change): string[] {
-  const path = pathOf(change)
-  if (path === undefined) return []
-  const below = (change.data as { action: string; below?: unknown }).below
-  if ((change.data as { action: string }).action !== 'delete' || !Array.isArray(below)) return [path]
-  return [path, ...below.map((e: { path?: unknown }) => e?.path).filter((p): p is string => typeof p === 'string' && p.startsWith(`${path}/`))]
-}
-
-/** The check of the service that reads what a file change touches (the first check matching its path, else a path below it). */
-export function checkOf(checks: readonly ConfigCheck[], change: Change): ConfigCheck | undefined {
-  for (const path of touchedPaths(change)) {
-    const check = checksFor(checks, path)[0]
-    if (check !== undefined) return check
-  }
-  return undefined
-}
-
 /**
  * Config checked before it is live. For one apply: remembers what each guarded file was before
  * it is written (in memory only: it may be a secret and is never committed), groups a batch's
@@ -136,9 +105,9 @@ export class ConfigGuard {
           appendTo(this.followers, r, c)
         }
       }
-      const path = pathOf(c)
+      const path = filePathOf(c)
       if (path === undefined) continue
-      if (checkOf(checks, c) !== undefined) this.watched.add(c.id)
+      if (checkReading(checks, c) !== undefined) this.watched.add(c.id)
       const folder = dirname(path)
       this.inFolder.set(folder, (this.inFolder.get(folder) ?? new Set()).add(c.id))
     }
@@ -148,7 +117,7 @@ export class ConfigGuard {
   groupsOf(changes: readonly Change[]): Group[] {
     const groups = new Map<string, Group>()
     for (const c of changes) {
-      const check = checkOf(this.checks, c)
+      const check = checkReading(this.checks, c)
       if (check === undefined) continue
       const group = groups.get(check.service) ?? { check, changes: [] }
       group.changes.push(c)
@@ -161,7 +130,7 @@ export class ConfigGuard {
   /** Before a batch runs: keep the previous state of its watched paths. */
   async remember(changes: readonly Change[]): Promise<void> {
     for (const c of changes) {
-      const path = pathOf(c)
+      const path = filePathOf(c)
       if (path === undefined || !this.watched.has(c.id) || this.previous.has(c.id)) continue
       this.previous.set(c.id, await this.read(path, (c.data as { action: string }).action === 'delete'))
       const folder = dirname(path)
@@ -187,7 +156,7 @@ export class ConfigGuard {
       return warningDiagnostic('CONFIG_NOT_CHECKED', `${group.check.service}: ${program} is not installed in the target (${CHECKER_PATH.split(':').join(', ')}), so the new configuration was not checked`, { provider: 'files' })
     }
     const existing = []
-    for (const c of group.changes) if (this.previous.get(c.id)?.kind === 'file') existing.push(pathOf(c) as string)
+    for (const c of group.changes) if (this.previous.get(c.id)?.kind === 'file') existing.push(filePathOf(c) as string)
     const runs = runsPerFile(argv) ? await Promise.all(existing.map((p) => this.run(group.check, p))) : [await this.run(group.check)]
     // A checker that hangs on the live configuration has said nothing: the new one must pass.
     const failing = runs.filter((r) => !r.ok && r.timedOut !== true)
@@ -201,7 +170,7 @@ export class ConfigGuard {
     if (!runsPerFile(argv)) return this.judged(group, await this.run(group.check))
     const runs = new Map<string, CheckRun>()
     for (const c of applied) {
-      const path = pathOf(c) as string
+      const path = filePathOf(c) as string
       const action = (c.data as { action: string }).action
       if (action === 'mkdir' || (action === 'delete' && !judgesRemoval(group.check, path))) continue
       const command = this.commandOf(group.check, path)
@@ -230,7 +199,7 @@ export class ConfigGuard {
    */
   async build(group: Group, applied: readonly Change[], beforeBuild: (kept: StoredFile) => Promise<void> = async () => undefined): Promise<CheckRun | undefined> {
     if (group.check.compiled === undefined) return undefined
-    const written = new Set(applied.filter((c) => (c.data as { action: string }).action !== 'delete').map((c) => pathOf(c) as string))
+    const written = new Set(applied.filter((c) => (c.data as { action: string }).action !== 'delete').map((c) => filePathOf(c) as string))
     const runs: CheckRun[] = []
     for (const file of await compiledFiles(this.host, group.check)) {
       if (this.builtFrom.has(file.source) || (await this.host.lstat(file.source))?.type !== 'file') continue
@@ -257,7 +226,7 @@ export class ConfigGuard {
 
   /** The compiled files built for these changes' paths, as data that can be written down (see PendingChecks). */
   storedBuilt(changes: readonly Change[]): StoredFile[] {
-    return changes.flatMap((c) => this.builtFrom.get(pathOf(c) ?? '') ?? []).map(({ path, previous }) => stored(path, previous))
+    return changes.flatMap((c) => this.builtFrom.get(filePathOf(c) ?? '') ?? []).map(({ path, previous }) => stored(path, previous))
   }
 
   /**
@@ -293,7 +262,7 @@ export class ConfigGuard {
 
   /** The service of the table that reads this change's path, if any. */
   serviceOf(change: Change): string | undefined {
-    return checkOf(this.checks, change)?.service
+    return checkReading(this.checks, change)?.service
   }
 
   hasPrevious(id: string): boolean {
@@ -306,7 +275,7 @@ export class ConfigGuard {
    * trying again (PendingChecks' goBack); only these: trying again would fail for ever.
    */
   unkept(changes: readonly Change[]): number {
-    return changes.filter((c) => pathOf(c) !== undefined && this.previous.get(c.id)?.kind === 'unkept').length
+    return changes.filter((c) => filePathOf(c) !== undefined && this.previous.get(c.id)?.kind === 'unkept').length
   }
 
   /** What these changes' paths were before, as data that can be written down (see PendingChecks). */
@@ -314,7 +283,7 @@ export class ConfigGuard {
     const out: StoredFile[] = []
     for (const c of changes) {
       const before = this.previous.get(c.id)
-      const path = pathOf(c)
+      const path = filePathOf(c)
       if (before === undefined || path === undefined) continue
       out.push(stored(path, before))
     }
@@ -342,7 +311,7 @@ export class ConfigGuard {
     const problems: string[] = []
     const folders = new Set<string>()
     for (const c of [...changes].reverse()) {
-      const path = pathOf(c)
+      const path = filePathOf(c)
       const before = this.previous.get(c.id)
       if (path === undefined || before === undefined) continue
       try {

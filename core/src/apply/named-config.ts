@@ -1,7 +1,6 @@
 import { posix } from 'node:path'
 import type { Change, ConfigCheck, HostPort } from '@twinsync/sdk'
-import { checksFor, findChecker, pathPatternToRegExp, runsPerFile, shellGlobToRegExp } from '@twinsync/sdk'
-import { checkOf, pathOf, touchedPaths } from './config-guard.js'
+import { checkReading, filePathOf, findChecker, pathPatternToRegExp, runsPerFile, shellGlobToRegExp, touchedPaths } from '@twinsync/sdk'
 
 /** Beyond these a service's configuration is not searched further (a file, a tree). */
 const MAX_FILE = 256 * 1024
@@ -27,8 +26,8 @@ export async function withNamedFiles(host: HostPort, checks: readonly ConfigChec
   // By the change's own path, with every path it touches (a folder deleted whole: what is below it, touchedPaths).
   const loose = new Map<string, string[]>()
   for (const c of changes) {
-    const path = pathOf(c)
-    if (path !== undefined && checkOf(checks, c) === undefined) loose.set(path, [...new Set([...(loose.get(path) ?? []), ...touchedPaths(c)])])
+    const path = filePathOf(c)
+    if (path !== undefined && checkReading(checks, c) === undefined) loose.set(path, [...new Set([...(loose.get(path) ?? []), ...touchedPaths(c)])])
   }
   if (loose.size === 0) return [...checks]
   const extra = new Map<ConfigCheck, string[]>()

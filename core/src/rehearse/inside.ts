@@ -1,10 +1,10 @@
 import { fileURLToPath } from 'node:url'
 import type { Config as OclifConfig } from '@oclif/core'
 import type { Change, Diagnostic, HostPort, Logger, Plan } from '@twinsync/sdk'
-import { LocalHost, TwinSyncError, checksFor, findChecker, isConfigChecker } from '@twinsync/sdk'
+import { LocalHost, TwinSyncError, checkReading, filePathOf, findChecker, isConfigChecker, type ConfigCheck } from '@twinsync/sdk'
 import { listeningSockets } from '@twinsync/plugin-systemd'
 import { Applier } from '../apply/applier.js'
-import { ConfigGuard, pathOf } from '../apply/config-guard.js'
+import { ConfigGuard } from '../apply/config-guard.js'
 import type { LoadedConfig } from '../config/config-file.js'
 import { container as rootContainer } from '../di.js'
 import { isCommand } from '../plan/commands-domain.js'
@@ -80,7 +80,7 @@ export async function rehearseInside(request: InsideRequest, host: HostPort = ne
   const checksStarted = Date.now()
   const guard = new ConfigGuard(host, checks, plan.changes)
   const checkRuns: RehearsedCheck[] = []
-  for (const group of guard.groupsOf(plan.changes.filter((ch) => pathOf(ch) !== undefined))) {
+  for (const group of guard.groupsOf(plan.changes.filter((ch) => filePathOf(ch) !== undefined))) {
     const argv = group.check.argv
     if (argv === undefined) continue
     const changes = group.changes.map((ch) => ch.id)
@@ -157,7 +157,7 @@ export async function rehearseInside(request: InsideRequest, host: HostPort = ne
 }
 
 /** The units a plan touches: those of its systemd changes, and those that read a file it writes. */
-export function unitsOf(changes: readonly Change[], checks: Parameters<typeof checksFor>[0]): UnitPlan[] {
+export function unitsOf(changes: readonly Change[], checks: readonly ConfigCheck[]): UnitPlan[] {
   const byUnit = new Map<string, UnitPlan>()
   const add = (unit: string, change: Change, operation: string) => {
     const entry = byUnit.get(unit) ?? { unit, changes: [], operations: new Set<string>() }
@@ -171,9 +171,8 @@ export function unitsOf(changes: readonly Change[], checks: Parameters<typeof ch
       add(typeof unit === 'string' ? unit : change.resource, change, change.operation)
       continue
     }
-    const path = pathOf(change)
-    if (path === undefined) continue
-    for (const unit of checksFor(checks, path)[0]?.units ?? []) add(unit, change, 'config')
+    // The service apply checks the change with (a folder deleted whole: the one that reads what is below it).
+    for (const unit of checkReading(checks, change)?.units ?? []) add(unit, change, 'config')
   }
   return [...byUnit.values()]
 }

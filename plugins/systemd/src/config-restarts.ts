@@ -1,38 +1,41 @@
 import type { Change, FollowUpRequest, HostPort } from '@twinsync/sdk'
-import { checksFor, compareStrings } from '@twinsync/sdk'
+import { checksReading, compareStrings } from '@twinsync/sdk'
 import { requireOnce, systemdChangeId, UP } from './change.js'
+import { fileChangeOf } from './file-changes.js'
 import type { SystemdState } from './state.js'
 
 const DPKG_INFO = '/var/lib/dpkg/info'
 const PACKAGED_SERVICE = /^\/(?:usr\/)?lib\/systemd\/system\/([^/]+\.service)$/
-/** What makes a service read its configuration again: content, a new or removed file or link. */
-const CONTENT_ACTIONS = new Set(['write', 'symlink', 'delete'])
 
 /**
- * A running service reads its configuration when it starts or reloads: when the plan rewrites
- * such a file (under /etc), propose reloading the service (restarting it when it cannot reload,
- * `CanReload`), each as its own change after the write, which a person can leave out. The
- * services are those shipped by the packages that own the file (dpkg's file lists) and those the
- * configuration checks name for its path (nginx.service for /etc/nginx/sites-available/site).
+ * A running service reads its configuration when it starts or reloads: when the plan writes or
+ * deletes such a file (content, a link, a whole folder), propose reloading the service
+ * (restarting it when it cannot reload, `CanReload`), each as its own change after the write,
+ * which a person can leave out. The services are those the configuration checks name for what
+ * the change touches (the SDK's checksReading, the rule apply checks the change by: nginx.service
+ * for /etc/nginx/sites-available/site, ssh.service for a delete of /etc/ssh/sshd_config.d with
+ * files below it, nginx.service for a file outside /etc that nginx's configuration includes) and,
+ * under /etc, those shipped by the packages that own a path it touches (dpkg's file lists).
+ * Before session 46 only the change's own path was looked up, and only under /etc: a folder
+ * deleted whole that no package lists, or a checked file elsewhere, was checked, went live and
+ * the service ran on what it had read before.
  */
 export async function restartsForConfigChanges({ changes, actual, ctx, configChecks = [] }: FollowUpRequest<SystemdState>): Promise<Change[]> {
   if (actual.runtime === undefined) return []
-  const writes = changes.filter((c) => {
-    const data = c.data as { action?: unknown; path?: unknown } | undefined
-    return c.provider !== 'systemd' && typeof data?.action === 'string' && CONTENT_ACTIONS.has(data.action) && typeof data.path === 'string' && data.path.startsWith('/etc/')
+  const files = changes.flatMap((change) => {
+    const file = fileChangeOf(change)
+    return file === undefined ? [] : [{ change, paths: file.paths }]
   })
-  if (writes.length === 0) return []
-  const wanted = new Set(writes.map((c) => (c.data as { path: string }).path))
-  const owners = await packagesOwning(ctx.host, wanted)
-  for (const path of wanted) {
-    const named = checksFor(configChecks, path).flatMap((c) => c.units ?? [])
-    if (named.length > 0) owners.set(path, [...new Set([...(owners.get(path) ?? []), ...named])].sort(compareStrings))
-  }
+  if (files.length === 0) return []
+  const owners = await packagesOwning(ctx.host, new Set(files.flatMap((f) => f.paths.filter((p) => p.startsWith('/etc/')))))
+  const writes = files.flatMap(({ change, paths }) => {
+    const units = new Set([...paths.flatMap((p) => owners.get(p) ?? []), ...checksReading(configChecks, change).flatMap((c) => c.units ?? [])])
+    return units.size === 0 ? [] : [{ change, path: paths[0] as string, units: [...units].sort(compareStrings) }]
+  })
   const restarts = new Map<string, Change>()
   const canReload = new Map<string, boolean>()
-  for (const write of writes) {
-    const path = (write.data as { path: string }).path
-    for (const unit of owners.get(path) ?? []) {
+  for (const { change: write, path, units } of writes) {
+    for (const unit of units) {
       if (!UP.has(actual.runtime[unit]?.active ?? '')) {
         // Not running: a start of it in the plan reads this file, so a refused or failed write
         // holds it back too (it would start on the old configuration; the stage edges from the
@@ -84,6 +87,7 @@ async function reloadable(host: HostPort, unit: string): Promise<boolean> {
 /** For each wanted path, the services shipped by the packages that list it. */
 async function packagesOwning(host: HostPort, wanted: ReadonlySet<string>): Promise<Map<string, string[]>> {
   const out = new Map<string, string[]>()
+  if (wanted.size === 0) return out
   let entries
   try {
     entries = await host.readdir(DPKG_INFO)

@@ -61,6 +61,30 @@ describe('restarts proposed for changed package configuration', () => {
     assert.deepEqual(host.actions, [], 'planning follow-ups changes nothing')
   })
 
+  it('a folder deleted whole: the service that reads a file below it, though no package lists the folder and its pattern does not match the folder; an entry named outside the folder counts for nothing', async () => {
+    const remove = (path: string, below: string[]): Change => ({ ...write(path), id: `files:delete:${path}`, operation: 'delete', data: { action: 'delete', path, below: below.map((p) => ({ path: p, liveFingerprint: 'f' })) } })
+    const sshd = { service: 'sshd', paths: ['/etc/ssh/sshd_config', '/etc/ssh/sshd_config.d/**'], argv: ['sshd', '-t'], units: ['ssh.service'] }
+    const restarts = await restartsForConfigChanges({
+      changes: [remove('/etc/ssh/sshd_config.d', ['/etc/ssh/sshd_config.d/10-port.conf']), remove('/etc/other', ['/etc/ssh/sshd_config', '/etc/other/x'])],
+      actual: state({ 'ssh.service': { active: 'active', sub: 'running' } }),
+      ctx: createTestContext(root),
+      configChecks: [sshd],
+    })
+    assert.deepEqual(restarts.map((c) => [c.id, c.requires]), [['systemd:restart:ssh.service', ['files:delete:/etc/ssh/sshd_config.d']]])
+    assert.match(restarts[0]?.summary ?? '', /\(\/etc\/ssh\/sshd_config\.d\)$/)
+  })
+
+  it('a file outside /etc that a check names (nginx includes it): its service is reloaded too', async () => {
+    const nginx = { service: 'nginx', paths: ['/etc/nginx/**', '/usr/local/etc/nginx/headers.conf'], argv: ['nginx', '-t'], units: ['nginx.service'] }
+    const restarts = await restartsForConfigChanges({
+      changes: [write('/usr/local/etc/nginx/headers.conf'), write('/usr/local/bin/tool')],
+      actual: state({ 'nginx.service': { active: 'active', sub: 'running' } }),
+      ctx: createTestContext(root),
+      configChecks: [nginx],
+    })
+    assert.deepEqual(restarts.map((c) => [c.id, c.requires]), [['systemd:restart:nginx.service', ['files:replace:/usr/local/etc/nginx/headers.conf']]])
+  })
+
   it('proposes nothing offline, or when the restart is already planned', async () => {
     assert.deepEqual(await restartsForConfigChanges({ changes: [write('/etc/default/cron')], actual: state(undefined), ctx: createTestContext(root) }), [])
     const planned: Change = { id: 'systemd:restart:cron.service', provider: 'systemd', category: 'services', operation: 'restart', resource: 'cron.service', summary: '', risk: 'medium' }
