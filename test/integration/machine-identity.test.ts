@@ -185,6 +185,31 @@ describe('the twin of another machine (twin.json machineId against the target\'s
     assert.equal(await codeOf((await container(a, twin)).resolve(SnapshotWorkflow).take({ init: false, ifChanged: false })), 'TWIN_OTHER_MACHINE')
   })
 
+  // Session 45's review (L3) asked whether a claim holds one pair too few: after two reinstalls, is
+  // a snapshot from before the first another machine's? No: no snapshot writes twin.json again
+  // (init alone writes it; forget refuses it; the files provider holds /etc/machine-id out), so
+  // every snapshot of a twin names the machine it was made of, which the one claim names. A guard
+  // of that (it passes on the code before session 46 too): were a snapshot to write the target's
+  // id into twin.json, the first snapshot here would be refused after the second claim.
+  it('two reinstalls, each claimed: every snapshot still names the first machine, and one from before the first reinstall is planned from without an error', async () => {
+    const a = await makeRoot('web1', ID_A, 'one\n')
+    const twin = join(dir, 'twin')
+    await (await container(a, twin)).resolve(SnapshotWorkflow).take({ init: true, ifChanged: false })
+    const first = git(twin, 'rev-parse', 'HEAD')
+    for (const [id, motd] of [[ID_B, 'two\n'], ['c'.repeat(32), 'three\n']] as const) {
+      await writeFile(join(a, 'etc/machine-id'), `${id}\n`)
+      await writeFile(join(a, 'etc/motd'), motd)
+      assert.deepEqual((await (await container(a, twin)).resolve(InitWorkflow).claim()).claimed, { twin: HASH_A, machine: appSpecificMachineId(id) })
+      await (await container(a, twin)).resolve(SnapshotWorkflow).take({ init: false, ifChanged: false })
+    }
+    const commits = git(twin, 'rev-list', 'HEAD').split('\n')
+    assert.ok(commits.length >= 3, commits.join(' '))
+    for (const commit of commits) assert.equal((JSON.parse(git(twin, 'show', `${commit}:twin.json`)) as { machine: string }).machine, HASH_A, commit)
+    const plan = await (await container(a, twin)).resolve(PlanWorkflow).plan({ from: first })
+    assert.deepEqual(plan.diagnostics.filter((d) => d.severity === 'error'), [])
+    assert.deepEqual(plan.changes.map((c) => c.id), ['files:replace:/etc/motd'])
+  })
+
   it('a twin.json and a claim an older TwinSync wrote (the machine ids themselves) still say whose twin it is', async () => {
     const a = await makeRoot('web1', ID_B, 'web1\n')
     const twin = join(dir, 'twin')
