@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert'
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { LocalHost, RecordingHost, isTwinSyncError } from '@twinsync/sdk'
+import { LocalHost, RecordingHost, TwinSyncError, isTwinSyncError } from '@twinsync/sdk'
 import { ApplyService } from '../src/apply/apply-service.js'
 import { renderStatus } from '../src/cli/render.js'
 import { ReconcileService } from '../src/intent/reconcile-service.js'
@@ -131,5 +131,27 @@ describe('a run-once command not run yet is pending in status', function () {
     assert.deepEqual(s.pending.items, [])
     // --only of another domain does not read plans/.
     assert.deepEqual((await status(['startup'])).unread, [])
+  })
+
+  // Session 45's review (L4): every coded error of reading the commands but ABORTED became "Not
+  // compared: commands of plans/: …", git's failure and a lock held among them, blaming plans/.
+  it("git's failure or a lock held while the commands are read is said as what it is (its own code and next step), not as a fault of plans/", async () => {
+    const planner = rig.container.resolve(Planner)
+    rig.container.register(Planner, { useValue: planner })
+    const failures = [
+      new TwinSyncError('GIT_FAILED', 'git cat-file failed: fatal: unable to read tree 0123', { nextStep: 'Check the twin with `git fsck`.' }),
+      new TwinSyncError('LOCK_HELD', 'Another TwinSync apply (pid 4242) is using the twin', { nextStep: 'Wait for it to finish, then run the command again.' }),
+    ]
+    for (const failure of failures) {
+      planner.commands = async () => {
+        throw failure
+      }
+      await assert.rejects(status(), (e: unknown) => e === failure, failure.code)
+    }
+    // The plans/ family is still a part not compared, and only that family blames plans/.
+    planner.commands = async () => {
+      throw new TwinSyncError('SCRIPT_INVALID', 'plans/once.yaml: script x is not in the twin\'s scripts/ folder')
+    }
+    assert.deepEqual((await status()).unread.map((d) => [d.code, d.provider]), [['SCRIPT_INVALID', 'commands']])
   })
 })

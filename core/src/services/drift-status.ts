@@ -168,9 +168,13 @@ export class StatusWorkflow {
         observed?.close()
       }
     } catch (error) {
-      if (isTwinSyncError(error) && error.code !== 'ABORTED') {
+      if (isTwinSyncError(error) && PLANS_REFUSED.has(error.code)) {
         return { items: [], unread: [errorDiagnostic(error.code, `${COMMANDS} of plans/: ${error.message}`, { provider: COMMANDS, ...(error.nextStep === undefined ? {} : { detail: `Next: ${error.nextStep}` }) })] }
       }
+      // Anything else is what it is, not a fault of plans/: git's failure (GIT_FAILED, REPO_DAMAGED),
+      // a lock another run holds (LOCK_HELD, TWIN_REF_LOCKED), a full disk, the panel's cancel
+      // (ABORTED): status fails with it, its own code and next step (session 45's review, L4:
+      // each was "Not compared: commands of plans/: …").
       throw error
     }
   }
@@ -181,6 +185,14 @@ export class StatusWorkflow {
     return said.length === 0 ? null : said.map((d) => d.summary).join(' ')
   }
 }
+
+/**
+ * The codes of a plans/ file (or of the record of what ran, or a script it names) the planner
+ * refuses as the twin's content: PLAN_INVALID, SCRIPT_INVALID, TWIN_INVALID, a symlink or other
+ * non-regular file, one too large, a path the twin cannot hold. Only these make the commands of
+ * plans/ a part not compared (StatusWorkflow.commands).
+ */
+const PLANS_REFUSED: ReadonlySet<string> = new Set(['PLAN_INVALID', 'SCRIPT_INVALID', 'TWIN_INVALID', 'TWIN_SYMLINK', 'TWIN_NOT_REGULAR', 'TWIN_FILE_TOO_LARGE', 'PATH_INVALID'])
 
 /** Why an item the machine already has is still pending. */
 export const ON_MACHINE = 'the machine already has it (done outside TwinSync): the next snapshot records it'
