@@ -44,6 +44,7 @@ const ALLOWED: Record<string, [number, string]> = {
   'core/src/services/scaffold-plugin.ts': [3, `${PLUGINS}; and the new plugin's own README`],
   'core/src/rehearse/rehearsal-container.ts': [1, PLUGINS],
   'core/src/apply/apply-service.ts': [1, PLUGINS],
+  'core/src/services/take-snapshot.ts': [1, PLUGINS],
   'core/src/intent/reconcile-service.ts': [2, "a reflog message (git's record); and the discard's commit message, which the twin's history keeps (other clones, the mirror): no run's paths in it"],
   'core/src/services/schedule.ts': [2, 'the marker written into the unit file; and an example of --every\'s syntax in a USAGE error'],
   'core/src/services/run-forget.ts': [1, "an example of forget's arguments in a USAGE error"],

@@ -10,9 +10,10 @@ export function renderSnapshot(r: TakeSnapshotResult, line: LineFor): string {
   const lines: string[] = []
   if (r.initialized) lines.push(`Created the twin at ${r.repo}.`)
   // The headline and the providers not collected: the words the TUI says too (snapshotOutcome).
-  const { headline, notCollected } = snapshotOutcome(r)
+  const { headline, notCollected, notLoaded } = snapshotOutcome(r, line)
   lines.push(headline)
   if (notCollected !== undefined) lines.push(`  ${notCollected}`)
+  if (notLoaded !== undefined) lines.push(`  ${notLoaded}`)
   appendAll(lines, snapshotDomainLines(r.summary, r.changes).map((l) => `  ${l}`))
   const notDetected = r.providers.filter((p) => p.status === 'not-detected').map((p) => p.name)
   if (notDetected.length > 0) lines.push(`  not present on this machine: ${notDetected.join(', ')}`)

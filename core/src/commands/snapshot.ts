@@ -13,7 +13,7 @@ export default class Snapshot extends TwinSyncCommand<typeof Snapshot> {
   }
 
   async run(): Promise<void> {
-    const { SnapshotWorkflow, failedProviders } = await import('../services/take-snapshot.js')
+    const { SnapshotWorkflow, failedProviders, notLoadedPlugins } = await import('../services/take-snapshot.js')
     const { renderSnapshot } = await import('../cli/render-snapshot.js')
     const { cliProgress } = await import('../cli/progress.js')
     const onProgress = cliProgress(this.flags.json)
@@ -26,7 +26,8 @@ export default class Snapshot extends TwinSyncCommand<typeof Snapshot> {
     })
     const { runLines } = await import('../plan/run-target.js')
     this.emit(result, (r) => renderSnapshot(r, runLines(container)))
-    // A provider that failed to collect: the twin is not the machine there; never a quiet exit 0.
-    if (failedProviders(result).length > 0) process.exitCode = 1
+    // A provider that failed to collect, a plugin that failed to load: the twin is not the machine
+    // there; never a quiet exit 0 (a scheduled snapshot's unit fails; `providers`, `plan` and `status` exit 1 too).
+    if (failedProviders(result).length > 0 || notLoadedPlugins(result).length > 0) process.exitCode = 1
   }
 }

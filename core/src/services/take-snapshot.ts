@@ -7,6 +7,7 @@ import { TwinRepository } from '../twin/twin-repository.js'
 import { InitWorkflow } from './init-twin.js'
 import { TwinPlaceWorkflow } from './twin-place.js'
 import { isTwinSyncError } from '@twinsync/sdk/errors'
+import type { LineFor } from '../plan/command-text.js'
 
 export interface TakeSnapshotOptions {
   init: boolean
@@ -116,12 +117,23 @@ export function failedProviders(r: Pick<SnapshotResult, 'providers'>): string[] 
 }
 
 /**
+ * Plugins that failed to load (SnapshotResult.notLoaded): the snapshot recorded the rest, and the
+ * command exits 1 as for a provider that failed to collect (a scheduled snapshot's unit fails;
+ * before session 46 it exited 0). The apt hook never fails apt's run over it (apt-hook.ts).
+ */
+export function notLoadedPlugins(r: Pick<SnapshotResult, 'notLoaded'>): string[] {
+  return r.notLoaded ?? []
+}
+
+/**
  * A snapshot's outcome in the words both front ends use (`twinsync snapshot`, the TUI's "Push
  * snapshot"): the headline — the commit, or why there is none — and, when a provider failed to
- * collect, that its part was NOT collected. A failed provider is never "nothing changed".
+ * collect, that its part was NOT collected; when a plugin failed to load, that it was NOT loaded,
+ * with the next step (`line`: this run's `twinsync` line). A failed provider is never "nothing changed".
  */
-export function snapshotOutcome(r: Pick<TakeSnapshotResult, 'commit' | 'message' | 'skipped' | 'busy' | 'head' | 'providers'>): { headline: string; notCollected: string | undefined } {
+export function snapshotOutcome(r: Pick<TakeSnapshotResult, 'commit' | 'message' | 'skipped' | 'busy' | 'head' | 'providers' | 'notLoaded'>, line: LineFor): { headline: string; notCollected: string | undefined; notLoaded: string | undefined } {
   const failed = failedProviders(r)
+  const plugins = notLoadedPlugins(r)
   const headline =
     r.commit !== undefined
       ? `Snapshot ${r.commit.slice(0, 12)}  ${r.message}`
@@ -131,7 +143,13 @@ export function snapshotOutcome(r: Pick<TakeSnapshotResult, 'commit' | 'message'
           ? `Only volatile facts (processes, logs, usage) changed; no snapshot made (last: ${r.head?.slice(0, 12)}).`
           : failed.length > 0
             ? `No snapshot made: what was collected is unchanged since ${r.head?.slice(0, 12)}, but ${failed.join(', ')} failed to collect.`
-            : `Nothing changed since the last snapshot (${r.head?.slice(0, 12)}); no snapshot made.`
+            : plugins.length > 0
+              ? `No snapshot made: what was collected is unchanged since ${r.head?.slice(0, 12)}, but ${plugins.join(', ')} failed to load.`
+              : `Nothing changed since the last snapshot (${r.head?.slice(0, 12)}); no snapshot made.`
   const notCollected = failed.length === 0 ? undefined : `${failed.join(', ')}: NOT collected; the twin keeps their state from the last snapshot (see the errors below).`
-  return { headline, notCollected }
+  const notLoaded =
+    plugins.length === 0
+      ? undefined
+      : `${plugins.join(', ')}: NOT loaded, a plugin's fault, not TwinSync's; the twin keeps their part from the last snapshot. Each error below says what to do (update, reinstall or remove the plugin: \`twinsync plugins\`); \`${line(['providers'])}\` lists them again.`
+  return { headline, notCollected, notLoaded }
 }

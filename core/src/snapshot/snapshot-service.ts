@@ -69,6 +69,12 @@ export interface SnapshotResult {
   /** What the new snapshot changed, per domain, in observed words (the diary line's items); volatile facts are left out. */
   changes?: SemanticDiff['domains']
   providers: Array<{ name: string; status: CollectOutcome['status']; durationMs: number; documents: number }>
+  /**
+   * Plugins (or their providers) that failed to load (the registry's errors: a hook that threw or
+   * timed out, an invalid provider, an SDK range refused…), by the name their error gives: their
+   * part of the twin is kept from the last snapshot, and the command exits 1. Absent: none.
+   */
+  notLoaded?: string[]
   diagnostics: Diagnostic[]
   /** Twin paths that still hold pending intent (edits, pulls, changes not applied), kept across the snapshot. */
   pending: string[]
@@ -301,7 +307,7 @@ export class SnapshotService {
     const draft = await this.twin.draft({ edited })
     try {
       const checked = await this.checkKept(options, gathered, draft, lastSnapshot)
-      const { outcomes, collected, providers, claims, diagnostics } = checked.gathered
+      const { outcomes, collected, providers, claims, diagnostics, loadDiagnostics } = checked.gathered
       const wrote = await this.writeDocuments(draft, collected, providers, claims, diagnostics, ScreenedDocuments.open(this.twin.cacheDir(), { edited }), checked)
       // The tokens of the providers whose documents the new tree holds exactly (kept-parts.ts).
       const tokens: Record<string, string> = {}
@@ -321,9 +327,11 @@ export class SnapshotService {
       // what this commit undoes of a person's commit or a pull on top of it (HEAD then).
       const since = await this.sinceObserved(lastSnapshot, draft.head, tree, changes)
       const summary = await withoutSecretPaths(summarizeChanges(since.changes, providers, claims))
+      const notLoaded = [...new Set(loadDiagnostics.filter((d) => d.severity === 'error').map((d) => d.provider ?? 'a plugin'))]
       const base = {
         summary,
         diagnostics,
+        ...(notLoaded.length === 0 ? {} : { notLoaded }),
         providers: outcomes.map((o) => {
           // A collect whose documents were refused (document-paths.ts) failed: its part kept as it was.
           const status = o.status === 'collected' && wrote.refused.has(o.provider.name) ? 'failed' : o.status

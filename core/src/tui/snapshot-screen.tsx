@@ -116,18 +116,24 @@ function SnapshotDone({ result, linked }: { result: TakeSnapshotResult; linked: 
   const services = useServices()
   const domains = snapshotDomainLines(result.summary, result.changes)
   const warnings = result.diagnostics.filter((d) => d.severity !== 'info').map(shownDiagnostic)
-  const outcome = snapshotOutcome(result)
+  const outcome = snapshotOutcome(result, (args) => services.line(args))
   return (
     <Box flexDirection="column">
       {result.initialized ? <Text>Created the twin at {result.repo}.</Text> : null}
       {/* The headline `twinsync snapshot` prints (snapshotOutcome): a provider that failed to collect is never "nothing changed". */}
-      <Text wrap="wrap" bold={result.commit !== undefined} {...(outcome.notCollected !== undefined ? { color: 'yellow' } : result.commit !== undefined ? { color: 'green' } : {})}>
+      <Text wrap="wrap" bold={result.commit !== undefined} {...(outcome.notCollected !== undefined || outcome.notLoaded !== undefined ? { color: 'yellow' } : result.commit !== undefined ? { color: 'green' } : {})}>
         {outcome.headline}
       </Text>
       {outcome.notCollected !== undefined ? (
         <Text color="red" wrap="wrap">
           {'  '}
           {outcome.notCollected}
+        </Text>
+      ) : null}
+      {outcome.notLoaded !== undefined ? (
+        <Text color="red" wrap="wrap">
+          {'  '}
+          {outcome.notLoaded}
         </Text>
       ) : null}
       {domains.map((line) => (
