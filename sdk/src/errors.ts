@@ -21,6 +21,7 @@ export const ERROR_CODES = {
   CONFIG_UNREADABLE: 'The configuration file cannot be read or is not valid YAML',
   PROVIDER_UNKNOWN: 'A provider name does not match any loaded provider',
   PROVIDER_FAILED: 'A provider failed while collecting or applying',
+  PROVIDER_NOT_DETECTED: 'A provider is not present on the target (its detect() says so): it has nothing of the machine to collect, adopt or apply there (the providers command lists which are)',
   CLAIM_CONFLICT: 'Two providers claim the same machine path',
   PLUGIN_SDK_MISMATCH: 'A plugin declares an @twinsync/sdk range that this TwinSync\'s SDK does not satisfy; it is not loaded',
   PLUGIN_SDK_LINK: 'A plugin cannot be given TwinSync\'s own @twinsync/sdk (its folder is not writable); it is not loaded',

@@ -163,11 +163,16 @@ export class ReconcileService {
       const applying = (await this.registry.select()).map((r) => r.provider).filter(isApplicable)
       const named = providersNamed(selectors, applying)
       const failed: Diagnostic[] = []
-      const drift = await this.drift(observed, named, view, collected, failed)
+      const absent: NotDetected[] = []
+      const drift = await this.drift(observed, named, view, collected, failed, absent)
       // A named item, provider or domain whose provider could not read the machine is that
       // provider's failure, not an unknown item (session 45: ITEM_UNKNOWN named no cause).
       const cause = failed.filter((d) => selectors.some((s) => aboutProvider(s, named.find((p) => p.name === d.provider))))
       if (cause.length > 0) throw unreadForAdoption(cause)
+      // …and one whose providers are all not present on this machine is said so, as the plan and
+      // `providers` say it (session 46: ITEM_UNKNOWN, "No drift item").
+      const notPresent = absent.filter((a) => selectors.some((s) => aboutProvider(s, a.provider) && named.filter((p) => aboutProvider(s, p)).every((p) => absent.some((n) => n.provider === p))))
+      if (notPresent.length > 0) throw notDetectedForAdoption(notPresent, this.line(['providers']))
       // Drift a plan leaves alone (status lists it: an automatically installed package) lives in
       // the same document as the rest of its domain: it is adopted with the domain.
       for (const s of selectors) {
@@ -314,7 +319,7 @@ export class ReconcileService {
    * Per provider: the live state, its twin documents where they differ from the observed twin,
    * and the changes between. `collected`: asked once the machine is read (may refuse).
    */
-  private async drift(observed: string, providers: readonly ApplicableProvider[], view: ProviderView, collected: () => Promise<void>, failed: Diagnostic[] = []) {
+  private async drift(observed: string, providers: readonly ApplicableProvider[], view: ProviderView, collected: () => Promise<void>, failed: Diagnostic[] = [], notDetected: NotDetected[] = []) {
     const dir = this.twin.dir
     const reader = new GitTreeReader(dir, observed)
     // A path the machine does not let a provider read keeps the observed record of it (as a
@@ -339,6 +344,7 @@ export class ReconcileService {
       // says it); before session 44 it was left out without a word.
       const collected = outcomes.filter((o) => o.status === 'collected')
       for (const o of outcomes) if (o.status === 'failed') failed.push({ ...o.diagnostic, provider: o.provider.name })
+      for (const o of outcomes) if (o.status === 'not-detected') notDetected.push({ provider: o.provider as ApplicableProvider, reason: o.reason })
       const all = collected.flatMap((o) => o.result.documents.map((doc) => ({ doc, provider: o.provider.name })))
       const ownerOf = (path: string) => ownerOfTwinPath(path, view.providers, view.claims)?.name
       const { refused, owned, notOwned } = refusedDocumentPaths(all, new Set(collected.map((o) => o.provider.name)), listedTree(await reader.list(''), ownerOf), 'Nothing was adopted.')
@@ -466,6 +472,26 @@ function unreadForAdoption(failed: readonly Diagnostic[]): TwinSyncError {
   return new TwinSyncError('PROVIDER_FAILED', `Nothing was adopted: ${failed.map((d) => d.summary).join('; ')}`, {
     nextStep: `The twin is as it was. ${[...new Set(failed.map((d) => d.detail ?? `A fault in the ${d.provider} provider, not in TwinSync: update or disable it (providers.disabled in the configuration), or report it to its authors.`))].join(' ')}`,
     details: { provider: providers[0], providers },
+  })
+}
+
+/** A provider whose detect() said it is not present on the target (the collect's 'not-detected'). */
+interface NotDetected {
+  provider: ApplicableProvider
+  reason: string | undefined
+}
+
+/**
+ * Nothing to adopt of a provider not present on the target: PROVIDER_NOT_DETECTED, the plan's
+ * code for it ("is not present on the target"), with its detect()'s reason and `twinsync
+ * providers` (`providers`: that line for this run), which lists each provider as present or not.
+ */
+function notDetectedForAdoption(absent: readonly NotDetected[], providers: string): TwinSyncError {
+  const names = absent.map((a) => a.provider.name)
+  const said = absent.map((a) => `the ${a.provider.name} provider${a.reason === undefined || a.reason === '' ? '' : ` (${a.reason})`}`).join(', ')
+  return new TwinSyncError('PROVIDER_NOT_DETECTED', `Nothing was adopted: ${said} ${absent.length === 1 ? 'is' : 'are'} not present on the target, so there is nothing of the machine to record for ${absent.length === 1 ? 'it' : 'them'}`, {
+    nextStep: `The twin is as it was. \`${providers}\` lists each provider and whether it is present on the target.`,
+    details: { provider: names[0], providers: names },
   })
 }
 
