@@ -494,7 +494,7 @@ async function splitCjs({ name, dir, entryDir, entry, lazyRoots = [], vendors = 
       writeFileSync(path, lazyBuiltins(asciiComments(dynamicImportsThroughLoader(readFileSync(path, 'utf8'), Object.values(result.metafile.outputs)[0], file)), file))
     }
     await buildVendors({ vendors, dir, resolveDir: entryDir, options: given })
-    return { first, second }
+    return { first, second, eagerFiles, runsAtLoad }
   } finally {
     rmSync(eagerEntry, { force: true })
     rmSync(libEntry, { force: true })
@@ -960,6 +960,31 @@ for (const file of ['twinsync.cjs', 'twinsync-lib.cjs']) {
 // own: its screens, its services and their libraries, one copy of each (tui/tui-command.ts makes
 // its container from this copy). oclif and the SDK are shared as for the commands.
 const tuiEntry = join(core, 'dist', 'tui', 'tui-command.js')
+/**
+ * Modules the TUI's bundle takes from twinsync.cjs (its `__eager`, the instance every command
+ * loaded) instead of holding a copy of its own: modules whose state the command and the panel
+ * share. unanswered-calls.ts: the provider calls under way and the panel's leaving on purpose,
+ * which base-command.ts's exit listener reads; with a copy in tui.js (before session 46) the
+ * panel's calls were in another Map (a provider's process.exit(0) under the panel was exit 0,
+ * unsaid) and leavingOnPurpose() set a flag nothing read. tui.js requires twinsync.cjs, which
+ * bin/code-cache.js put in require's cache (Module._cache): the same module object.
+ */
+const SHARED_WITH_TUI = [join(core, 'dist', 'providers', 'unanswered-calls.js')]
+const fromCliBundle = {
+  name: 'from-cli-bundle',
+  setup(b) {
+    b.onResolve({ filter: /.*/ }, async (args) => {
+      if (args.namespace === 'from-cli-bundle') return { path: args.path, external: true }
+      if (args.pluginData?.resolving || args.namespace !== 'file' || args.kind === 'entry-point') return undefined
+      const found = await b.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: { resolving: true } })
+      if (!SHARED_WITH_TUI.includes(found.path)) return found
+      const at = cliSplit.eagerFiles.indexOf(found.path)
+      if (at === -1 || !cliSplit.runsAtLoad(found.path)) throw new Error(`bundle: ${found.path} is not a module twinsync.cjs runs as it loads, so the TUI cannot take it from there (SHARED_WITH_TUI)`)
+      return { path: String(at), namespace: 'from-cli-bundle' }
+    })
+    b.onLoad({ filter: /.*/, namespace: 'from-cli-bundle' }, (args) => ({ contents: `module.exports = require('./twinsync.cjs').__eager[${args.path}]()`, loader: 'js' }))
+  },
+}
 const tui = await build({
   ...common,
   format: 'esm',
@@ -972,8 +997,12 @@ const tui = await build({
   minifyWhitespace: true,
   // Bundled CommonJS libraries call require() for Node's own modules; the bundle requires oclif.cjs.
   banner: { js: "import { createRequire as __twinsyncRequire } from 'node:module'; const require = __twinsyncRequire(import.meta.url);" },
-  plugins: [shared, oclifCjs, noDevtools],
+  plugins: [fromCliBundle, shared, oclifCjs, noDevtools],
 })
+{
+  const held = Object.keys(tui.metafile.inputs).filter((f) => SHARED_WITH_TUI.includes(join(process.cwd(), f)))
+  if (held.length > 0) throw new Error(`bundle: tui.js holds its own copy of ${held.join(', ')}, which it takes from twinsync.cjs (SHARED_WITH_TUI)`)
+}
 removeStale(outdir, [cliSplit.first, cliSplit.second, tui], ['oclif.cjs', ...vendorFiles.map((f) => basename(f))])
 
 /**

@@ -224,6 +224,24 @@ describe('a plugin provider that answers wrongly', function () {
     assert.equal(json<{ error: { code: string } }>(j).error.code, 'PROVIDER_FAILED')
   })
 
+  // Session 46: the TUI's bundle held its own copy of unanswered-calls.ts, so the calls under way
+  // the panel made were in a Map the command's exit listener never read: a provider's
+  // process.exit(0) under the panel ended it as exit 0, unsaid (and leavingOnPurpose() set a flag
+  // nothing read). One instance now (core/scripts/bundle.mjs, SHARED_WITH_TUI).
+  it("a collect() that ends the process with exit code 0 under the control panel: said, naming the provider and the call, exit 1 (real `twinsync tui`, tmux)", async () => {
+    await writeFile(join(root, 'etc/motd'), 'exit under the panel\n')
+    const tmux = await startTmux([process.execPath, TWINSYNC_BIN, 'tui', '--root', root, '--repo', cli.twinDir], { env: cli.env({ TWINSYNC_TEST_UNSOUND: 'collect-exit' }), cols: 200, rows: 50 })
+    try {
+      // The status line's drift check collects: the plugin's collect() ends the process.
+      assert.equal(await tmux.waitForExit(60_000), 1, await tmux.screen())
+      // The terminal wraps at 200 columns: a full row goes on in the next one.
+      const screen = (await tmux.screen()).split('\n').reduce((all, l) => `${all}${l}${l.length >= 200 ? '' : ' '}`, '')
+      assert.match(screen, /\[PROVIDER_FAILED\] The run ended before it finished: the process was ended with exit code 0 \(process\.exit, called at (?:Object\.)?collect \(.*twinsync-plugin-unsound\/hook\.js:\d+:\d+\)\) while .*the unsound provider's collect\(\)/)
+    } finally {
+      await tmux.close()
+    }
+  })
+
   // Session 42: a result of the wrong shape was read as if whole: "internal error ... a bug in
   // TwinSync", exit 1, every snapshot, plan and status stopped, the plugin named nowhere.
   const notTheResult = (call: string, what: string) => new RegExp(`The unsound provider failed in ${call}\\(\\): it returned ${what}, not the ${call}\\(\\) result the SDK describes`)
