@@ -3,7 +3,7 @@ import { chmod, chown, lchown, mkdir, mkdtemp, rm, symlink, writeFile } from 'no
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { isTwinSyncError } from '@twinsync/sdk'
-import { refuseChangeableByOthers } from '../src/services/schedule.js'
+import { pluginFolders, refuseChangeableByOthers } from '../src/services/schedule.js'
 
 /**
  * Session 44 (attack): the schedule's units, cron line and apt hook run node and twinsync as root,
@@ -92,6 +92,49 @@ describe('schedule enable: the programs root will run', () => {
     await chown(join(dir, 'root-only', 'bobs-twin', '.git'), 1000, 1000)
     await assert.rejects(refuseChangeableByOthers([node, run], 0, { twin: join(dir, 'root-only', 'bobs-twin') }), unsafe('root-only/bobs-twin/.git'))
     await assert.rejects(refuseChangeableByOthers([node, run], 0, { twin: join(dir, 'bob', 'twin') }), unsafe('bob'))
+  })
+
+  // Session 45's review (L5): the configuration and the twin were checked, not the plugins root's
+  // run loads code from (oclif's data folder: `twinsync plugins install` and `link`).
+  it("refuses plugins another user can change: oclif's data folder, its package.json, an installed plugin's folder, a linked plugin's folder, or a folder on their way", async () => {
+    const node = join(dir, 'root-only', 'node')
+    const run = join(dir, 'root-only', 'run.js')
+    const dataDir = async (name: string, plugins: unknown[], owners: { data?: number; pjson?: number } = {}) => {
+      const at = join(dir, 'root-only', name)
+      await mkdir(join(at, 'node_modules'), { recursive: true })
+      await chown(at, owners.data ?? 0, 0)
+      await writeFile(join(at, 'package.json'), JSON.stringify({ private: true, oclif: { plugins } }))
+      await chown(join(at, 'package.json'), owners.pjson ?? 0, 0)
+      return at
+    }
+    const plugins = async (at: string) => ({ plugins: { dataDir: at, folders: await pluginFolders(at) } })
+    // Root's alone: an installed plugin and one linked from a folder of root's.
+    await mkdir(join(dir, 'root-only', 'roots-plugin'))
+    const clean = await dataDir('data-clean', [{ name: 'twinsync-plugin-a', type: 'user' }, 'twinsync-plugin-b', { name: 'linked', type: 'link', root: join(dir, 'root-only', 'roots-plugin') }])
+    await mkdir(join(clean, 'node_modules', 'twinsync-plugin-a'))
+    assert.deepEqual(await pluginFolders(clean), [clean, join(clean, 'package.json'), join(clean, 'node_modules'), join(clean, 'node_modules', 'twinsync-plugin-a'), join(clean, 'node_modules', 'twinsync-plugin-b'), join(dir, 'root-only', 'roots-plugin')])
+    await refuseChangeableByOthers([node, run], 0, await plugins(clean))
+    // No plugin installed (no data folder yet): its place is still checked, nothing refused here.
+    await refuseChangeableByOthers([node, run], 0, await plugins(join(dir, 'root-only', 'no-data')))
+    const refused = (...paths: string[]) => (e: unknown) => {
+      assert.ok(unsafe(...paths)(e), String(e))
+      assert.match((e as Error).message, /and load the plugins of .*, which another user can change/)
+      assert.match((e as { nextStep?: string }).nextStep ?? '', /^Keep the plugins root's run loads \(.*, and the folder of each plugin linked there\) where only root can write, or remove such a plugin \(`twinsync plugins uninstall NAME`, as root\)\.$/)
+      return true
+    }
+    // A plugin linked from bob's folder (his checkout): whoever is bob is root at the next tick.
+    await mkdir(join(dir, 'bob', 'plugin'), { recursive: true })
+    const linked = await dataDir('data-linked', [{ name: 'bobs', type: 'link', root: join(dir, 'bob', 'plugin') }])
+    await assert.rejects(refuseChangeableByOthers([node, run], 0, await plugins(linked)), refused('bob'))
+    // An installed plugin's folder bob owns, the package.json bob owns (he lists what loads), the data folder bob owns.
+    const installed = await dataDir('data-installed', ['bobs'])
+    await mkdir(join(installed, 'node_modules', 'bobs'))
+    await chown(join(installed, 'node_modules', 'bobs'), 1000, 1000)
+    await assert.rejects(refuseChangeableByOthers([node, run], 0, await plugins(installed)), refused('root-only/data-installed/node_modules/bobs'))
+    await assert.rejects(refuseChangeableByOthers([node, run], 0, await plugins(await dataDir('data-pjson', [], { pjson: 1000 }))), refused('root-only/data-pjson/package.json'))
+    await assert.rejects(refuseChangeableByOthers([node, run], 0, await plugins(await dataDir('data-bobs', [], { data: 1000 }))), refused('root-only/data-bobs'))
+    // A data folder under bob's folder.
+    await assert.rejects(refuseChangeableByOthers([node, run], 0, await plugins(join(dir, 'bob', 'data'))), refused('bob'))
   })
 
   // Debian's /usr/local is root:staff, group-writable: `npm run setup` as root links twinsync into

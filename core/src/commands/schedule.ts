@@ -31,7 +31,11 @@ export default class Schedule extends TwinSyncCommand<typeof Schedule> {
     if (args.action === 'enable') {
       const twin = root === '/' ? container.resolve(TwinRepository) : undefined
       await twin?.open()
-      this.emit(await this.recorded(await enableSchedule(target, this.flags.every, { apt: this.flags.apt, ...(twin === undefined ? {} : { twin: twin.dir }) })), (r) => renderSchedule(r, runLines(container)))
+      // The plugins root's scheduled run loads: oclif's data folder as that run works it out (no
+      // TWINSYNC_DATA_DIR or XDG_DATA_HOME in a unit's, cron's or apt's hook environment; root's home).
+      const { userInfo } = await import('node:os')
+      const dataDir = root === '/' ? resolve(userInfo().homedir, '.local', 'share', this.config.dirname) : undefined
+      this.emit(await this.recorded(await enableSchedule(target, this.flags.every, { apt: this.flags.apt, ...(twin === undefined ? {} : { twin: twin.dir }), ...(dataDir === undefined ? {} : { dataDir }) })), (r) => renderSchedule(r, runLines(container)))
     } else if (args.action === 'disable') {
       this.emit(await this.recorded(await disableSchedule(target)), (r) => renderSchedule(r, runLines(container)))
     } else {

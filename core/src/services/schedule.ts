@@ -211,7 +211,7 @@ export function aptHook(target: ScheduleTarget): string {
  * `twin`: the twin this run opened, which the scheduled snapshot (with the same --repo and
  * --config) writes into as root.
  */
-export async function enableSchedule(target: ScheduleTarget, every: string, options: { apt?: boolean; twin?: string } = {}): Promise<ScheduleResult> {
+export async function enableSchedule(target: ScheduleTarget, every: string, options: { apt?: boolean; twin?: string; dataDir?: string } = {}): Promise<ScheduleResult> {
   const seconds = parseEvery(every)
   const argv = snapshotCommand(target)
   const root = target.root
@@ -221,6 +221,7 @@ export async function enableSchedule(target: ScheduleTarget, every: string, opti
     await refuseChangeableByOthers(argv.slice(0, 2), process.geteuid?.(), {
       config: target.config ?? defaultConfigPath(0),
       ...(twin === undefined ? {} : { twin }),
+      ...(options.dataDir === undefined ? {} : { plugins: { dataDir: options.dataDir, folders: await pluginFolders(options.dataDir) } }),
       again: (programs) => [...programs, 'schedule', 'enable', '--every', every, ...(options.apt === true ? ['--apt'] : []), ...argv.slice(4)],
     })
   }
@@ -252,7 +253,8 @@ export async function enableSchedule(target: ScheduleTarget, every: string, opti
  * (`/home/bob/.nvm/…/bin/node`) or twinsync `npm link`ed from a user's checkout wrote units that
  * ran files bob could rewrite: whoever became bob (any program he runs) became root at the next
  * tick or apt run. Session 45: so did a `--config` file bob could write (its plugins, its scope:
- * what root's snapshot runs and reads) and a twin whose `.git` he could (its settings). Refused
+ * what root's snapshot runs and reads) and a twin whose `.git` he could (its settings). Session 46
+ * (the review's L5): the plugins root's run loads (`reads.plugins`: pluginFolders). Refused
  * (SCHEDULE_UNSAFE, exit 2, nothing written) when any of them, as named or as its links resolve,
  * or a folder on the way to it is owned by a user other than root, or writable by others than
  * root (a folder with the sticky bit, as /tmp, keeps root's entries root's). Only for this
@@ -267,7 +269,7 @@ export async function enableSchedule(target: ScheduleTarget, every: string, opti
 export async function refuseChangeableByOthers(
   programs: readonly string[],
   uid: number | undefined = process.geteuid?.(),
-  reads: { config?: string; twin?: string; again?: (programs: readonly string[]) => string[] } = {},
+  reads: { config?: string; twin?: string; plugins?: { dataDir: string; folders: readonly string[] }; again?: (programs: readonly string[]) => string[] } = {},
 ): Promise<void> {
   if (uid !== 0) return
   const ofPrograms: Array<{ path: string; why: string }> = []
@@ -285,7 +287,12 @@ export async function refuseChangeableByOthers(
   for (const named of files) {
     for (const start of new Set([named, await realpath(named).catch(() => named)])) ofFiles.push(...(await changeableOnTheWay(start)))
   }
-  const found = [...ofPrograms, ...ofFiles].filter((f, i, all) => all.findIndex((g) => g.path === f.path) === i)
+  // The plugins' code the run loads (pluginFolders): each folder, as named and as its links resolve, and the folders on the way.
+  const ofPlugins: Array<{ path: string; why: string }> = []
+  for (const named of reads.plugins?.folders ?? []) {
+    for (const start of new Set([named, await realpath(named).catch(() => named)])) ofPlugins.push(...(await changeableOnTheWay(start)))
+  }
+  const found = [...ofPrograms, ...ofFiles, ...ofPlugins].filter((f, i, all) => all.findIndex((g) => g.path === f.path) === i)
   if (found.length === 0) return
   const groups = await groupNames()
   const said = (f: { path: string; why: string }) => `${f.path} (${f.why.replace(/^writable by group (\d+)$/, (_, gid: string) => `writable by group ${groups.get(Number(gid)) ?? gid}`)})`
@@ -301,12 +308,42 @@ export async function refuseChangeableByOthers(
     const what = [reads.config === undefined ? '' : `the configuration ${reads.config}`, reads.twin === undefined ? '' : `the twin ${reads.twin}`].filter((x) => x !== '').join(' and ')
     steps.push(`${steps.length === 0 ? 'Keep' : 'keep'} ${what} where only root can write, or name others with --config and --repo`)
   }
+  if (ofPlugins.length > 0 && reads.plugins !== undefined) {
+    steps.push(`${steps.length === 0 ? 'Keep' : 'keep'} the plugins root's run loads (${reads.plugins.dataDir}, and the folder of each plugin linked there) where only root can write, or remove such a plugin (\`twinsync plugins uninstall NAME\`, as root)`)
+  }
   const shared = found.filter((f) => f.why.startsWith('writable by group '))
   if (shared.length > 0) steps.push(`or, if no one but root is to write there, take the group's write away: \`chmod g-w ${shared.map((f) => quoteArg(f.path)).join(' ')}\``)
-  throw new TwinSyncError('SCHEDULE_UNSAFE', `The schedule would have root run ${programs.join(' ')}${files.length === 0 ? '' : ` and read ${files.join(' and ')}`}, which another user can change: ${found.slice(0, 3).map(said).join(', ')}${found.length > 3 ? ` and ${found.length - 3} more` : ''}; nothing was written`, {
+  const loads = reads.plugins === undefined ? '' : ` and load the plugins of ${reads.plugins.dataDir}`
+  throw new TwinSyncError('SCHEDULE_UNSAFE', `The schedule would have root run ${programs.join(' ')}${files.length === 0 ? '' : ` and read ${files.join(' and ')}`}${loads}, which another user can change: ${found.slice(0, 3).map(said).join(', ')}${found.length > 3 ? ` and ${found.length - 3} more` : ''}; nothing was written`, {
     nextStep: `${steps.join('; ')}.`,
-    details: { programs, reads: files, changeable: found },
+    details: { programs, reads: files, ...(reads.plugins === undefined ? {} : { plugins: reads.plugins.folders }), changeable: found },
   })
+}
+
+/**
+ * The places a scheduled run loads plugin code from (session 45's review, L5: only the
+ * configuration and the twin's .git/config were checked): oclif's data folder `dataDir`, its
+ * package.json (the plugins `twinsync plugins install` and `link` listed, which oclif loads), its
+ * node_modules, and each listed plugin's own folder (an installed one's under node_modules, a
+ * linked one's wherever it was linked from, a user's checkout). The files inside a plugin's folder
+ * are not walked, as for the programs' package.
+ */
+export async function pluginFolders(dataDir: string): Promise<string[]> {
+  const out = [dataDir, join(dataDir, 'package.json'), join(dataDir, 'node_modules')]
+  let listed: unknown
+  try {
+    listed = (JSON.parse(await readFile(join(dataDir, 'package.json'), 'utf8')) as { oclif?: { plugins?: unknown } } | null)?.oclif?.plugins
+  } catch {
+    // No package.json (no plugin installed), or one oclif cannot read either: the folder itself is checked.
+    return out
+  }
+  for (const plugin of Array.isArray(listed) ? (listed as unknown[]) : []) {
+    const p = plugin as { type?: unknown; name?: unknown; root?: unknown } | null
+    if (typeof plugin === 'string') out.push(join(dataDir, 'node_modules', plugin))
+    else if (p !== null && typeof p === 'object' && p.type === 'link' && typeof p.root === 'string') out.push(p.root)
+    else if (p !== null && typeof p === 'object' && typeof p.name === 'string') out.push(join(dataDir, 'node_modules', p.name))
+  }
+  return out
 }
 
 /** The path and each folder on its way that is not root's alone (changeableBy). */
