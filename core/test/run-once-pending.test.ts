@@ -6,6 +6,7 @@ import { ApplyService } from '../src/apply/apply-service.js'
 import { renderStatus } from '../src/cli/render.js'
 import { ReconcileService } from '../src/intent/reconcile-service.js'
 import { Planner } from '../src/plan/planner.js'
+import { excludeChanges } from '../src/plan/exclude-changes.js'
 import { StatusWorkflow, inSync, statusExitCode } from '../src/services/drift-status.js'
 import { SnapshotService } from '../src/snapshot/snapshot-service.js'
 import { Tokens, registerValue } from '../src/tokens.js'
@@ -114,6 +115,25 @@ describe('a run-once command not run yet is pending in status', function () {
     const none = await status()
     assert.deepEqual(none.pending.items, [])
     assert.equal(inSync(none), true)
+  })
+
+  // Session 46: a command left out in the control panel's apply kept the default reason ("not run
+  // here yet"); a provider's item left out says "left out of the apply of T". The journal now
+  // records the commands left out (ApplyJournal.leftOut), as it records a failed step.
+  it('one left out of an apply (the control panel\'s choice) says "left out of the apply of T", with lastApply; asked otherwise since, the default again', async () => {
+    const full = await plan()
+    const leftOut = full.changes.filter((c) => c.id === ONCE)
+    const report = await rig.container.resolve(ApplyService).apply({ plan: excludeChanges(full, [ONCE]).plan, leftOut, fromFile: false, signal: new AbortController().signal, acceptHighRisk: true })
+    assert.deepEqual(report.journal.leftOut, [{ id: ONCE, provider: 'commands', summary: leftOut[0]?.summary }])
+    const at = report.journal.startedAt.replace(/\.\d{3}Z$/, 'Z')
+    const s = await status()
+    assert.deepEqual(s.pending.items.map((i) => i.id), [ONCE, FAILS])
+    assert.equal(s.pending.items[0]?.reason, `left out of the apply of ${at}`)
+    assert.deepEqual(s.pending.items[0]?.lastApply, { at, outcome: 'left out', journal: report.journalPath })
+    assert.equal(s.pending.items[1]?.reason, `failed in the apply of ${at}: false exited 1`)
+    // Asked otherwise since (another argument list under the same id): not what that apply left out.
+    await writeFile(join(rig.twinDir, 'plans/once.yaml'), 'actions:\n  - run: [touch, /root/other]\n  - run: ["false"]\n')
+    assert.match((await status()).pending.items[0]?.reason ?? '', /^a run-once command of plans\/once\.yaml, not run here yet/)
   })
 
   // Session 45 (the lead): a plans/ file `plan` refuses left status "In sync" (exit 0), its ask lost

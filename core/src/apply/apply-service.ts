@@ -252,6 +252,8 @@ export class ApplyService {
       steps,
       diagnostics: [...checksFinished.map((f) => f.diagnostic), ...(promotion.notKept ?? []), ...executed.diagnostics, ...unrecorded],
     }
+    const commandsLeftOut = (options.leftOut ?? []).filter(isCommand)
+    if (commandsLeftOut.length > 0) journal.leftOut = commandsLeftOut.map((c) => ({ id: c.id, provider: c.provider, summary: c.summary }))
     const path = journalPath(journal.startedAt)
     // What was made is the machine's now: the snapshot below takes its value, as for any drift.
     await this.intents.unpromoteApplied(promotion, new Set(steps.filter((s) => s.status === 'applied' || s.status === 'unchanged').map((s) => s.id)))

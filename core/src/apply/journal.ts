@@ -29,6 +29,13 @@ export interface ApplyJournal {
   steps: JournalStep[]
   /** What providers said about their apply as a whole, not about one change. */
   diagnostics: Diagnostic[]
+  /**
+   * The commands of plans/ a person left out of this apply (the control panel's choice): `status`
+   * says each "left out of the apply of T" while it stays pending (planned-commands.ts). A
+   * provider's item left out keeps its reason in the intent commit; a command has no twin file
+   * there, so its reason is here, as its failed or skipped step's is.
+   */
+  leftOut?: Array<{ id: string; provider: string; summary: string }>
   /** This twin's signature (sealJournalText); written as the snapshot commits the journal. */
   sig?: string
 }

@@ -57,7 +57,7 @@ function itemOf(c: Change): Pick<PendingItem, 'id' | 'provider' | 'category' | '
 }
 
 /** A run-once command not run yet, as a pending item: why, and how to run it or drop it. */
-function runOnceItem(c: Change, last: { step: JournalStep; journal: string } | undefined, line: LineFor): PendingItem {
+function runOnceItem(c: Change, last: LastStep | undefined, line: LineFor): PendingItem {
   const data = c.data as CommandChangeData
   // The step of the last apply only while it ran what the twin asks now (its summary: the argument list, a script's hash).
   const outcome = last !== undefined && last.step.summary === c.summary ? lastApplyOf(last.step, last.journal) : undefined
@@ -69,11 +69,12 @@ function runOnceItem(c: Change, last: { step: JournalStep; journal: string } | u
   }
 }
 
-/** A journal step that did not run to its end, as status's LastApply (reason-asked.ts's words). */
-function lastApplyOf(step: JournalStep, journal: string): LastApply | undefined {
-  if (step.status !== 'failed' && step.status !== 'skipped') return undefined
+/** A journal step that did not run to its end, or a command left out of that apply, as status's LastApply (reason-asked.ts's words). */
+function lastApplyOf(step: LastStep['step'], journal: string): LastApply | undefined {
   const at = /^system\/journal\/apply-(\d{4}-\d{2}-\d{2})T(\d{2})(\d{2})(\d{2})Z\.json$/.exec(journal)
   if (at === null) return undefined
+  if (step.status === 'left out') return { at: `${at[1]}T${at[2]}:${at[3]}:${at[4]}Z`, outcome: 'left out', journal }
+  if (step.status !== 'failed' && step.status !== 'skipped') return undefined
   const code = Array.isArray(step.diagnostics) ? step.diagnostics.find((d) => d?.severity === 'error' && typeof d.code === 'string')?.code : undefined
   return {
     at: `${at[1]}T${at[2]}:${at[3]}:${at[4]}Z`,
@@ -85,23 +86,35 @@ function lastApplyOf(step: JournalStep, journal: string): LastApply | undefined 
   }
 }
 
+/** A command's step of an apply's journal, or its entry among the commands that apply left out (ApplyJournal.leftOut). */
+interface LastStep {
+  step: JournalStep | { id: string; provider: string; summary: string; status: 'left out' }
+  journal: string
+}
+
 /**
  * The commands' steps of the last apply's journal (the newest `system/journal/apply-*.json`), by
- * change id. A journal that cannot be read or is not an apply's shape gives none: this only adds
- * words to an item that is pending either way.
+ * change id, and the commands it left out (a person's choice in the control panel). A journal
+ * that cannot be read or is not an apply's shape gives none: this only adds words to an item that
+ * is pending either way.
  */
-async function lastApplySteps(reader: TwinReader): Promise<Map<string, { step: JournalStep; journal: string }>> {
-  const out = new Map<string, { step: JournalStep; journal: string }>()
+async function lastApplySteps(reader: TwinReader): Promise<Map<string, LastStep>> {
+  const out = new Map<string, LastStep>()
   try {
     const journal = (await reader.list('system/journal/')).filter((p) => /^system\/journal\/apply-\d{4}-\d{2}-\d{2}T\d{6}Z\.json$/.test(p)).sort().at(-1)
     if (journal === undefined) return out
     const text = await reader.readText(journal)
     if (text === undefined || jsonTooDeep(text)) return out
-    const steps = (JSON.parse(text) as { steps?: unknown } | null)?.steps
+    const parsed = JSON.parse(text) as { steps?: unknown; leftOut?: unknown } | null
+    const steps = parsed?.steps
     if (!Array.isArray(steps)) return out
     for (const step of steps as unknown[]) {
       const s = step as Partial<JournalStep> | null
       if (s !== null && typeof s === 'object' && s.provider === COMMANDS && typeof s.id === 'string' && typeof s.summary === 'string') out.set(s.id, { step: s as JournalStep, journal })
+    }
+    for (const entry of Array.isArray(parsed?.leftOut) ? (parsed.leftOut as unknown[]) : []) {
+      const l = entry as { id?: unknown; provider?: unknown; summary?: unknown } | null
+      if (l !== null && typeof l === 'object' && l.provider === COMMANDS && typeof l.id === 'string' && typeof l.summary === 'string') out.set(l.id, { step: { id: l.id, provider: COMMANDS, summary: l.summary, status: 'left out' }, journal })
     }
   } catch {
     return out
