@@ -409,6 +409,28 @@ async function buildVendors({ vendors, dir, resolveDir, options }) {
 }
 
 /**
+ * An esbuild plugin that takes each module `indexOf` finds (its index in the `__eager` list of the
+ * eager file `eagerFile`, see splitCjs; -1: the build's own) from that file with `require`: the
+ * instance it holds, never a copy. The lazy file's way to the eager one's modules (splitCjs), and
+ * the TUI's to those it shares with the commands (SHARED_WITH_TUI).
+ */
+function takenFromEager(name, eagerFile, indexOf) {
+  return {
+    name,
+    setup(b) {
+      b.onResolve({ filter: /.*/ }, async (args) => {
+        if (args.namespace === name) return { path: args.path, external: true }
+        if (args.pluginData?.resolving || args.namespace !== 'file' || args.kind === 'entry-point') return undefined
+        const found = await b.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: { resolving: true } })
+        const at = indexOf(found.path)
+        return at === -1 ? found : { path: String(at), namespace: name }
+      })
+      b.onLoad({ filter: /.*/, namespace: name }, (args) => ({ contents: `module.exports = require(${JSON.stringify(eagerFile)}).__eager[${args.path}]()`, loader: 'js' }))
+    },
+  }
+}
+
+/**
  * One program as two CommonJS files in `dir`: `<name>.cjs`, what every run needs (the entry and
  * what it imports statically), and `<name>-lib.cjs`, the rest, which the first file requires
  * (through `__twinsyncRequire`, so from the code cache too) when a run first reaches it. Each
@@ -471,19 +493,7 @@ async function splitCjs({ name, dir, entryDir, entry, lazyRoots = [], vendors = 
     const runsAtLoad = (f) => imported.includes(relative(process.cwd(), f))
     writeFileSync(eagerEntry, `${entry}\n${eagerFiles.map((f, i) => (runsAtLoad(f) ? `import * as __eager${i} from ${JSON.stringify(f)}` : '')).join('\n')}\nexport const __eager = [${eagerFiles.map((f, i) => (runsAtLoad(f) ? `() => __eager${i}` : `() => require(${JSON.stringify(f)})`)).join(', ')}]\n`)
     const first = await build({ ...options, entryPoints: { [name]: eagerEntry }, outdir: dir, outExtension: { '.js': '.cjs' }, plugins: [...options.plugins, toLib] })
-    const fromEager = {
-      name: 'from-eager',
-      setup(b) {
-        b.onResolve({ filter: /.*/ }, async (args) => {
-          if (args.namespace === 'from-eager') return { path: args.path, external: true }
-          if (args.pluginData?.resolving || args.namespace !== 'file' || args.kind === 'entry-point') return undefined
-          const found = await b.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: { resolving: true } })
-          const at = eagerFiles.indexOf(found.path)
-          return at === -1 ? found : { path: String(at), namespace: 'from-eager' }
-        })
-        b.onLoad({ filter: /.*/, namespace: 'from-eager' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(`./${name}.cjs`)}).__eager[${args.path}]()`, loader: 'js' }))
-      },
-    }
+    const fromEager = takenFromEager('from-eager', `./${name}.cjs`, (path) => eagerFiles.indexOf(path))
     writeFileSync(libEntry, `const loaded = []\nconst roots = [\n${roots.map((f) => `  () => require(${JSON.stringify(f)}),`).join('\n')}\n]\nexports.load = (n) => (loaded[n] ??= roots[n]())\n`)
     const second = await build({ ...options, entryPoints: { [`${name}-lib`]: libEntry }, outdir: dir, outExtension: { '.js': '.cjs' }, plugins: [...options.plugins, fromEager] })
     const firstFiles = Object.keys(first.metafile.inputs).filter((f) => !f.includes(':')).map((f) => join(process.cwd(), f))
@@ -970,21 +980,12 @@ const tuiEntry = join(core, 'dist', 'tui', 'tui-command.js')
  * bin/code-cache.js put in require's cache (Module._cache): the same module object.
  */
 const SHARED_WITH_TUI = [join(core, 'dist', 'providers', 'unanswered-calls.js')]
-const fromCliBundle = {
-  name: 'from-cli-bundle',
-  setup(b) {
-    b.onResolve({ filter: /.*/ }, async (args) => {
-      if (args.namespace === 'from-cli-bundle') return { path: args.path, external: true }
-      if (args.pluginData?.resolving || args.namespace !== 'file' || args.kind === 'entry-point') return undefined
-      const found = await b.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: { resolving: true } })
-      if (!SHARED_WITH_TUI.includes(found.path)) return found
-      const at = cliSplit.eagerFiles.indexOf(found.path)
-      if (at === -1 || !cliSplit.runsAtLoad(found.path)) throw new Error(`bundle: ${found.path} is not a module twinsync.cjs runs as it loads, so the TUI cannot take it from there (SHARED_WITH_TUI)`)
-      return { path: String(at), namespace: 'from-cli-bundle' }
-    })
-    b.onLoad({ filter: /.*/, namespace: 'from-cli-bundle' }, (args) => ({ contents: `module.exports = require('./twinsync.cjs').__eager[${args.path}]()`, loader: 'js' }))
-  },
-}
+const fromCliBundle = takenFromEager('from-cli-bundle', './twinsync.cjs', (path) => {
+  if (!SHARED_WITH_TUI.includes(path)) return -1
+  const at = cliSplit.eagerFiles.indexOf(path)
+  if (at === -1 || !cliSplit.runsAtLoad(path)) throw new Error(`bundle: ${path} is not a module twinsync.cjs runs as it loads, so the TUI cannot take it from there (SHARED_WITH_TUI)`)
+  return at
+})
 const tui = await build({
   ...common,
   format: 'esm',

@@ -124,18 +124,14 @@ function SnapshotDone({ result, linked }: { result: TakeSnapshotResult; linked: 
       <Text wrap="wrap" bold={result.commit !== undefined} {...(outcome.notCollected !== undefined || outcome.notLoaded !== undefined ? { color: 'yellow' } : result.commit !== undefined ? { color: 'green' } : {})}>
         {outcome.headline}
       </Text>
-      {outcome.notCollected !== undefined ? (
-        <Text color="red" wrap="wrap">
-          {'  '}
-          {outcome.notCollected}
-        </Text>
-      ) : null}
-      {outcome.notLoaded !== undefined ? (
-        <Text color="red" wrap="wrap">
-          {'  '}
-          {outcome.notLoaded}
-        </Text>
-      ) : null}
+      {[outcome.notCollected, outcome.notLoaded].map((line) =>
+        line === undefined ? null : (
+          <Text key={line} color="red" wrap="wrap">
+            {'  '}
+            {line}
+          </Text>
+        ),
+      )}
       {domains.map((line) => (
         <Text key={line} wrap="truncate-end">
           {'  '}
