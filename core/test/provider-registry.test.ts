@@ -3,6 +3,7 @@ import type { Config as OclifConfig } from '@oclif/core'
 import type { Provider } from '@twinsync/sdk'
 import { isTwinSyncError } from '@twinsync/sdk'
 import sinon from 'sinon'
+import { RunTarget } from '../src/plan/run-target.js'
 import { ProviderRegistry } from '../src/providers/provider-registry.js'
 
 const fakeProvider = (name: string, extra: Partial<Provider> = {}): Provider => ({
@@ -98,7 +99,9 @@ describe('ProviderRegistry', () => {
       successes: [{ plugin: { name: 'twinsync-plugin-p' }, result: [fakeProvider('dnf', { twinPaths: ['system/dnf/'] }), ...bad.map(([extra], i) => fakeProvider(`bad${i}`, extra)), fakeProvider('fine', { twinPaths: ['system/fine.json', 'system/fine/'], inputPaths: ['system/fine-input.json'] })] }],
       failures: [],
     })
-    const set = await new ProviderRegistry(config, oclif).load()
+    // A run with --root, --repo and --config: `plugins uninstall` takes none of them (oclif: "Nonexistent flag: --root").
+    const target = new RunTarget({ root: '/mnt/other' }, { path: '/etc/ts.yaml' }, { dir: '/srv/twin' })
+    const set = await new ProviderRegistry(config, oclif, target).load()
     const names = set.providers.map((p) => p.provider.name)
     for (const name of ['dnf', 'fine', 'files', 'apt', 'cron', 'twin-providers']) assert.ok(names.includes(name), `${name} loads: ${names.join(', ')}`)
     bad.forEach(([, said], i) => {
@@ -108,7 +111,7 @@ describe('ProviderRegistry', () => {
       assert.equal(d[0]?.code, 'PROVIDER_FAILED')
       assert.equal(d[0]?.severity, 'error')
       assert.match(d[0]?.summary ?? '', new RegExp(`^The bad${i} provider of twinsync-plugin-p is not loaded: ${said.source}`))
-      assert.match(d[0]?.detail ?? '', /twinsync plugins uninstall twinsync-plugin-p/)
+      assert.match(d[0]?.detail ?? '', /\(`twinsync plugins uninstall twinsync-plugin-p`\)/)
     })
     assert.equal(set.diagnostics.length, bad.length, 'the built-in providers and the sound plugins load without a word')
   })

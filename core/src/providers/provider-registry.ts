@@ -97,7 +97,8 @@ export class ProviderRegistry {
       // Its part of the twin: under system/, a path the twin can hold, apart from TwinSync's own files and every provider's loaded before it.
       const claimed = provider === manifest ? undefined : claimedPathsProblem(provider, providers.map((p) => p.provider))
       if (claimed !== undefined) {
-        const uninstall = this.target?.line(['plugins', 'uninstall', source]) ?? twinsyncLine(['plugins', 'uninstall', source], { root: '/' })
+        // `plugins` commands take no --root, --repo or --config (oclif's: "Nonexistent flag: --root").
+        const uninstall = twinsyncLine(['plugins', 'uninstall', source], { root: '/' })
         diagnostics.push(
           errorDiagnostic('PROVIDER_FAILED', `The ${provider.name} provider of ${source} is not loaded: ${claimed}`, {
             provider: provider.name,
