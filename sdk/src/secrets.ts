@@ -75,7 +75,7 @@ export interface FindSecretsOptions {
 }
 
 /** Bump when the rules change what they find: caches of earlier verdicts are dropped. */
-export const SECRET_RULES_VERSION = 42
+export const SECRET_RULES_VERSION = 43
 
 /** What redactSecrets puts in place of a secret value. */
 export const REDACTED = '<redacted>'
@@ -2993,6 +2993,46 @@ function jsonBreaks(text: string, path: string | undefined): { scan: string; esc
   return { scan, escapes }
 }
 
+/**
+ * An extended attribute's value as `getfattr -e base64` prints it and the files manifest records
+ * it (`"user.db": "0scG9zdGdyZXM6Ly9…"`): `0s` and the base64 of the bytes, standing alone (not
+ * after a letter, digit, `+` or `/`: `10s`, a longer base64 run). Session 46: a `user.*`
+ * attribute holds whatever a person or program put there (curl's and wget's
+ * `user.xdg.origin.url` with a `?private_token=` query, a database URL, `password=…` in a note),
+ * and the rules read the base64, not the text, so three of four planted values reached the
+ * commit; only one under a key that names a credential (`user.token`) was redacted. At least 12
+ * base64 characters (9 bytes): no shorter value is a secret any rule finds.
+ */
+const ENCODED_VALUE = /(?<![A-Za-z0-9+/])0s([A-Za-z0-9+/]{12,}={0,2})(?![A-Za-z0-9+/=])/g
+
+/**
+ * The spans of the encoded values (ENCODED_VALUE) whose text holds a secret, each the whole `0s…`
+ * (a value is redacted whole: a part of its base64 is no text). A value whose bytes are not text
+ * (an ACL's `0sAgAAAA…`, a capability, a binary marker) is passed over: the rules read text. Asked
+ * of the decoded text as of any text without a path, one level deep (a value's text holding
+ * another encoded value is read as it is). Linear: one pass of the expression (its starts are
+ * disjoint runs), each value decoded once.
+ */
+async function encodedValueSpans(text: string): Promise<Span[]> {
+  if (!text.includes('0s')) return []
+  const spans: Span[] = []
+  ENCODED_VALUE.lastIndex = 0
+  for (let found = ENCODED_VALUE.exec(text); found !== null; found = ENCODED_VALUE.exec(text)) {
+    const bytes = Buffer.from(found[1] as string, 'base64')
+    const decoded = bytes.toString('utf8')
+    // Not text: a byte sequence UTF-8 cannot read, or a control character other than a tab or a line break.
+    // eslint-disable-next-line no-control-regex
+    if (decoded.includes('\uFFFD') || /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/.test(decoded)) continue
+    const inner = await findSecretsIn(decoded, {}, false)
+    if (inner.length === 0) continue
+    spans.push({ rule: ENCODED_RULE, description: `${inner[0]?.rule} secret in a base64 value (getfattr's 0s)`, start: found.index, end: found.index + found[0].length })
+  }
+  return spans
+}
+
+/** The rule id of a secret found in an encoded value's text (encodedValueSpans). */
+const ENCODED_RULE = 'base64-value'
+
 function secretlintRule(ruleId: string): string {
   return ruleId.replace(/^@secretlint\/secretlint-rule-/, '')
 }
@@ -3005,6 +3045,11 @@ function secretlintRule(ruleId: string): string {
  */
 export async function findSecrets(text: string, options: FindSecretsOptions = {}): Promise<SecretFinding[]> {
   scans++
+  return findSecretsIn(text, options, true)
+}
+
+/** findSecrets; `encoded`: whether encoded values are read too (not inside one: encodedValueSpans). */
+async function findSecretsIn(text: string, options: FindSecretsOptions, encoded: boolean): Promise<SecretFinding[]> {
   if (text.length === 0) return []
   // The rules read `scan`; offsets are the same in both, lines and columns are the text's.
   const { scan, escapes } = jsonBreaks(text, options.path)
@@ -3025,6 +3070,7 @@ export async function findSecrets(text: string, options: FindSecretsOptions = {}
     if (hand.some((h) => h.start < end && start < h.end)) continue
     spans.push({ rule: secretlintRule(m.ruleId), description: `${secretlintRule(m.ruleId)} secret`, start, end })
   }
+  if (encoded) for (const span of await encodedValueSpans(scan)) spans.push(span)
   // A span that would split an escape (its letter, or its backslash alone) takes it whole.
   if (escapes !== undefined) {
     for (const span of spans) {

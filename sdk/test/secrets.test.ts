@@ -1923,3 +1923,36 @@ describe('findSecrets: session 45, a credential named in a name and value pair',
     assert.ok(performance.now() - t0 < 5_000)
   })
 })
+
+/**
+ * Session 46: an extended attribute's value as the files manifest records it, getfattr's `0s` and
+ * the base64 of its bytes. A `user.*` attribute holds whatever was put there (curl's and wget's
+ * `user.xdg.origin.url` with a token in its query, a database URL, a note with `password=`): the
+ * rules read the base64, and three of four planted values reached the commit.
+ */
+describe('findSecrets: session 46, a secret in an extended attribute\'s base64 value', () => {
+  const b64 = (text: string) => Buffer.from(text).toString('base64')
+  const pw = fakeChars('s46-pw', 16)
+  const glpat = `glp${'at'}-${fakeChars('s46-glpat', 20)}`
+  const values = async (text: string, path?: string) => (await findSecrets(text, path === undefined ? {} : { path })).map((f) => text.slice(f.start, f.end))
+  it('finds a secret in the text of a `0s` value, the value whole, in the manifest and alone', async () => {
+    const url = `0s${b64(`https://gitlab.example.net/api/v4/projects/7/packages/generic/app/1.2.3/app.tar.gz?private_token=${glpat}`)}`
+    const db = `0s${b64(`postgres://app:${pw}@db.example.net/app`)}`
+    const note = `0s${b64(`rotated; password=${pw}`)}`
+    const manifest = JSON.stringify({ entries: [{ path: '/srv/app/app.conf', xattrs: { 'user.db': db, 'user.note': note, 'user.xdg.origin.url': url } }] }, null, 2)
+    assert.deepEqual(await values(manifest, 'system/files/manifest.json'), [db, note, url])
+    assert.deepEqual(await values(db), [db])
+    assert.equal(await redactSecrets(`# file: srv/app/app.conf\nuser.db=${db}\n`), `# file: srv/app/app.conf\nuser.db=${REDACTED}\n`)
+  })
+  it('leaves alone an encoded value of no secret, one that is not text (an ACL), and `0s` after a digit or inside base64', async () => {
+    const acl = '0sAgAAAAEABgD/////AgAEAOgDAAAEAAQA/////xAABAD/////IAAEAP////8='
+    const plain = `0s${b64('downloaded from https://deb.debian.org/debian/pool/main/')}`
+    assert.deepEqual(await values(JSON.stringify({ xattrs: { 'system.posix_acl_access': acl, 'user.xdg.origin.url': plain } }), 'system/files/manifest.json'), [])
+    assert.deepEqual(await values(`timeout 10s; x${'0s'}${b64(`password=${pw}`)}`), [])
+  })
+  it('is linear in long runs of `0s` and base64', () => {
+    const text = `${'"0s'.repeat(40_000)} ${`0s${'A'.repeat(64)} `.repeat(4_000)} 0s${'QUJD'.repeat(60_000)}`
+    const t0 = performance.now()
+    return findSecrets(text).then(() => assert.ok(performance.now() - t0 < 5_000))
+  })
+})
