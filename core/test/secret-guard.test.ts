@@ -7,7 +7,7 @@ import { REDACTED, SECRET_RULES_VERSION } from '@twinsync/sdk'
 import { createTestContext } from '@twinsync/sdk/conformance'
 import { LogFacts } from '../src/facts/log-facts.js'
 import { ProcessFacts } from '../src/facts/process-facts.js'
-import { screenDocument, writesRedaction } from '../src/snapshot/secret-guard.js'
+import { screenDocument, withActualSecrets, writesRedaction } from '../src/snapshot/secret-guard.js'
 import { screenAround } from '../src/snapshot/screened-documents.js'
 import { ScreenedDocuments } from '../src/snapshot/screened-documents.js'
 import { SnapshotDraft } from '../src/twin/atomic-snapshot.js'
@@ -192,5 +192,27 @@ describe('a document whose name holds a secret (session 24)', () => {
     } finally {
       await rig.cleanup()
     }
+  })
+})
+
+/**
+ * Session 46: a value redacted whole (an extended attribute's `"user.db": "<redacted>"`) redacts
+ * to the marker alone, as every such value does: put back only when exactly one string anywhere
+ * did, a machine with two gave none back, and every plan said the change was left out for ever.
+ */
+describe('withActualSecrets: the machine\'s value put back at the same place', () => {
+  const b64 = (text: string) => Buffer.from(text).toString('base64')
+  const db = `0s${b64('postgres://app:Xk9pQ2mZr7LwQe4@db.example.net/app')}`
+  const token = `0s${b64(`ghp_${'R8xkq2LmN4pQ7sT9vW1yZ3bC5dF6gH8jK0mN'}`)}`
+  const entry = (path: string, xattrs: Record<string, string>) => ({ path, type: 'file', mode: '0644', xattrs })
+  it('puts back each of two values redacted whole, by the entry\'s path and the key', async () => {
+    const actual = { entries: [entry('/etc/app/notes.txt', { 'user.token': token }), entry('/srv/app/app.conf', { 'user.db': db })] }
+    const desired = { entries: [entry('/srv/app/app.conf', { 'user.db': REDACTED }), entry('/etc/app/notes.txt', { 'user.token': REDACTED })] }
+    assert.deepEqual(await withActualSecrets(desired, actual), { entries: [entry('/srv/app/app.conf', { 'user.db': db }), entry('/etc/app/notes.txt', { 'user.token': token })] })
+  })
+  it('puts back nothing at another place, nor a value the machine no longer redacts to the marker there', async () => {
+    const actual = { entries: [entry('/etc/app/notes.txt', { 'user.token': token }), entry('/srv/app/app.conf', { 'user.db': db })] }
+    const desired = { entries: [entry('/etc/app/other.txt', { 'user.db': REDACTED }), entry('/etc/app/notes.txt', { 'user.note': REDACTED })] }
+    assert.deepEqual(await withActualSecrets(desired, actual), desired)
   })
 })

@@ -84,7 +84,15 @@ export function writesRedaction(data: unknown): boolean {
 /**
  * The desired state with the machine's secrets put back where the twin holds `<redacted>`: a
  * string (or a line of one) holding the marker is replaced by the machine's string (or line) that
- * the detector redacts to exactly it, when exactly one does. What is left holds the marker.
+ * the detector redacts to exactly it, at the same place of the state when one is there, else when
+ * exactly one string anywhere does. What is left holds the marker.
+ *
+ * The same place (`placeOf`): the same keys from the state's root, an array's element known by its
+ * `path`, `name` or `id` (its index when it has none). Session 46: a value redacted whole (an
+ * extended attribute's `"user.db": "<redacted>"`, a cron environment line's `"value"`) redacts
+ * to the marker alone, as every other such value does, so "exactly one anywhere" found none as
+ * soon as the machine had two, and every plan and `status` said the entry's change was left out
+ * ("the twin holds a redacted secret there") for ever.
  *
  * Only for a question, never for a change to carry out: whether a change that would write the
  * marker is nothing but the redaction (the machine's crontab as the snapshot saw it, read back
@@ -94,21 +102,25 @@ export function writesRedaction(data: unknown): boolean {
 export async function withActualSecrets(desired: unknown, actual: unknown): Promise<unknown> {
   const whole = new Map<string, string | null>()
   const lines = new Map<string, string | null>()
+  const placed = new Map<string, string>()
   const remember = (map: Map<string, string | null>, redacted: string, original: string) => {
     const known = map.get(redacted)
     map.set(redacted, known === undefined || known === original ? original : null)
   }
-  for (const text of strings(actual)) {
+  for (const [place, text] of placedStrings(actual, '')) {
     const redacted = await redactSecrets(text)
     if (redacted === text) continue
     remember(whole, redacted, text)
+    placed.set(`${place}\0${redacted}`, text)
     const from = text.split('\n')
     const to = redacted.split('\n')
     // A secret over several lines (a key) leaves fewer lines: its lines cannot be told apart.
     if (from.length === to.length) to.forEach((line, i) => line !== from[i] && remember(lines, line, from[i] as string))
   }
-  const restore = (text: string): string => {
+  const restore = (text: string, place: string): string => {
     if (!text.includes(REDACTED)) return text
+    const here = placed.get(`${place}\0${text}`)
+    if (here !== undefined) return here
     const known = whole.get(text)
     if (typeof known === 'string') return known
     return text
@@ -116,18 +128,30 @@ export async function withActualSecrets(desired: unknown, actual: unknown): Prom
       .map((line) => (line.includes(REDACTED) ? (lines.get(line) ?? line) : line))
       .join('\n')
   }
-  const walk = (value: unknown): unknown => {
-    if (typeof value === 'string') return restore(value)
-    if (Array.isArray(value)) return value.map(walk)
-    if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v)]))
+  const walk = (value: unknown, place: string): unknown => {
+    if (typeof value === 'string') return restore(value, place)
+    if (Array.isArray(value)) return value.map((v, i) => walk(v, `${place}[${elementName(v, i)}]`))
+    if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v, `${place}/${JSON.stringify(k)}`)]))
     return value
   }
-  return walk(desired)
+  return walk(desired, '')
 }
 
-function strings(value: unknown, out: string[] = []): string[] {
-  if (typeof value === 'string') out.push(value)
-  else if (Array.isArray(value)) for (const v of value) strings(v, out)
-  else if (value !== null && typeof value === 'object') for (const v of Object.values(value)) strings(v, out)
+/** An array element's name in a place: its `path`, `name` or `id` (a string), else its index. */
+function elementName(value: unknown, index: number): string {
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    for (const key of ['path', 'name', 'id']) {
+      const named = (value as Record<string, unknown>)[key]
+      if (typeof named === 'string') return `${key}=${JSON.stringify(named)}`
+    }
+  }
+  return `#${index}`
+}
+
+/** Every string of a state with its place (withActualSecrets). */
+function placedStrings(value: unknown, place: string, out: Array<[string, string]> = []): Array<[string, string]> {
+  if (typeof value === 'string') out.push([place, value])
+  else if (Array.isArray(value)) value.forEach((v, i) => placedStrings(v, `${place}[${elementName(v, i)}]`, out))
+  else if (value !== null && typeof value === 'object') for (const [k, v] of Object.entries(value)) placedStrings(v, `${place}/${JSON.stringify(k)}`, out)
   return out
 }
