@@ -3033,6 +3033,37 @@ async function encodedValueSpans(text: string): Promise<Span[]> {
 /** The rule id of a secret found in an encoded value's text (encodedValueSpans). */
 const ENCODED_RULE = 'base64-value'
 
+/**
+ * A single quote inside a single-quoted shell word, as POSIX shells write it: `'\\''` (close,
+ * an escaped quote, open again), `'\\\\''` in a JSON string. Session 46: the apply journal and
+ * the record of run-once commands hold a command as its quoted line (`run sh -c 'echo
+ * '\\''ops:…'\\'' | chpasswd'`), and the rules, which read `echo 'ops:…' | chpasswd`, did not
+ * see the password through the quoting: it reached the commit.
+ */
+const SHELL_QUOTE = /'(?:\\\\|\\)''/g
+
+/**
+ * The text with each SHELL_QUOTE read as the quote it stands for, and `at`, each of its
+ * characters' offset in the text (one more for its end), so the hand rules' findings in it are
+ * placed in the text; undefined for a text without one (most).
+ */
+function shellUnquoted(text: string): { scan: string; at: number[] } | undefined {
+  if (!text.includes("'\\''") && !text.includes("'\\\\''")) return undefined
+  const at: number[] = []
+  let scan = ''
+  let from = 0
+  SHELL_QUOTE.lastIndex = 0
+  for (let found = SHELL_QUOTE.exec(text); found !== null; found = SHELL_QUOTE.exec(text)) {
+    for (let i = from; i < found.index; i++) at.push(i)
+    scan += text.slice(from, found.index) + "'"
+    // The quote stands for the whole sequence: its last character.
+    at.push(found.index + found[0].length - 1)
+    from = found.index + found[0].length
+  }
+  for (let i = from; i <= text.length; i++) at.push(i)
+  return { scan: scan + text.slice(from), at }
+}
+
 function secretlintRule(ruleId: string): string {
   return ruleId.replace(/^@secretlint\/secretlint-rule-/, '')
 }
@@ -3071,6 +3102,14 @@ async function findSecretsIn(text: string, options: FindSecretsOptions, encoded:
     spans.push({ rule: secretlintRule(m.ruleId), description: `${secretlintRule(m.ruleId)} secret`, start, end })
   }
   if (encoded) for (const span of await encodedValueSpans(scan)) spans.push(span)
+  const unquoted = shellUnquoted(scan)
+  if (unquoted !== undefined) {
+    for (const span of handSpans(unquoted.scan, options.path)) {
+      const start = unquoted.at[span.start] as number
+      const end = (unquoted.at[span.end - 1] as number) + 1
+      if (!hand.some((h) => h.start < end && start < h.end)) spans.push({ ...span, start, end })
+    }
+  }
   // A span that would split an escape (its letter, or its backslash alone) takes it whole.
   if (escapes !== undefined) {
     for (const span of spans) {

@@ -1956,3 +1956,26 @@ describe('findSecrets: session 46, a secret in an extended attribute\'s base64 v
     return findSecrets(text).then(() => assert.ok(performance.now() - t0 < 5_000))
   })
 })
+
+/**
+ * Session 46: a command as its shell-quoted line (the apply journal's and the run-once record's
+ * `summary`), a quote inside a single-quoted word written `'\''` (`'\\''` in JSON): the rules did
+ * not read `echo 'ops:…' | chpasswd` through it, and a password a plans/ command handed to
+ * chpasswd reached the commit.
+ */
+describe('findSecrets: session 46, a secret in a shell-quoted command line', () => {
+  const pw = fakeChars('s46-quoted', 16)
+  const line = `run sh -c 'echo '\\''ops:${pw}'\\'' | chpasswd || true'`
+  it('finds it through the quoting, in the line and in a JSON document, and redacts the value alone', async () => {
+    assert.equal(await redactSecrets(line), `run sh -c 'echo '\\''ops:${REDACTED}'\\'' | chpasswd || true'`)
+    const journal = JSON.stringify({ steps: [{ summary: line }] }, null, 2)
+    const redacted = await redactSecrets(journal, { path: 'system/journal/apply-2026-12-06T000000Z.json' })
+    assert.ok(!redacted.includes(pw), redacted)
+    assert.equal((JSON.parse(redacted) as { steps: Array<{ summary: string }> }).steps[0]?.summary, `run sh -c 'echo '\\''ops:${REDACTED}'\\'' | chpasswd || true'`)
+  })
+  it('is linear in long runs of quoted quotes', () => {
+    const text = `echo '${"'\\''a".repeat(60_000)}' | chpasswd ${"'\\\\''".repeat(60_000)}`
+    const t0 = performance.now()
+    return findSecrets(text).then(() => assert.ok(performance.now() - t0 < 5_000))
+  })
+})
