@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { REDACTED, SECRET_RULES_VERSION } from '@twinsync/sdk'
+import { LocalHost, RecordingHost, REDACTED, SECRET_RULES_VERSION } from '@twinsync/sdk'
 import { createTestContext } from '@twinsync/sdk/conformance'
 import { LogFacts } from '../src/facts/log-facts.js'
 import { ProcessFacts } from '../src/facts/process-facts.js'
@@ -214,5 +214,66 @@ describe('withActualSecrets: the machine\'s value put back at the same place', (
     const actual = { entries: [entry('/etc/app/notes.txt', { 'user.token': token }), entry('/srv/app/app.conf', { 'user.db': db })] }
     const desired = { entries: [entry('/etc/app/other.txt', { 'user.db': REDACTED }), entry('/etc/app/notes.txt', { 'user.note': REDACTED })] }
     assert.deepEqual(await withActualSecrets(desired, actual), desired)
+  })
+})
+
+/**
+ * Session 46, the processes provider at its port: a fake /proc of a running system (an offline
+ * root's copy, read as live: a booted container's tests cannot run in a worktree), whose top
+ * processes hold passwords and tokens on their command lines, as the provider and then the
+ * snapshot's screen write top.json.
+ */
+describe('processes: passwords on the top processes\' command lines (session 46)', () => {
+  const pw = 'Xk9pQ2mZr7LwQe4v'
+  const ghp = `ghp_${'R8xkq2LmN4pQ7sT9vW1yZ3bC5dF6gH8jK0mN'}`
+  const lines = [
+    ['sshpass', '-p', pw, 'ssh', 'backup@nas'],
+    ['redis-cli', '-h', '10.0.0.2', '-a', pw, 'monitor'],
+    ['/usr/bin/redis-server', '127.0.0.1:6379', '--requirepass', pw],
+    ['mysqldump', '-uroot', `-p${pw}`, '--all-databases'],
+    ['mongosh', `mongodb://admin:${pw}@10.0.0.3:27017/admin`],
+    ['java', `-Djavax.net.ssl.keyStorePassword=${pw}`, '-jar', '/opt/app/app.jar'],
+    ['x11vnc', '-display', ':0', '-passwd', pw, '-forever'],
+    ['smbclient', '//nas/share', '-U', `backup%${pw}`],
+    ['curl', '-u', `admin:${pw}`, 'https://api.example.net/x'],
+    ['node', '/srv/bot/index.js', '--token', ghp],
+    ['sh', '-c', `echo 'ops:${pw}' | chpasswd`],
+    ['ffmpeg', '-i', `rtsp://admin:${pw}@192.168.1.64:554/Streaming`, '-c', 'copy', 'out.mp4'],
+    // A long line: the secret lies across the 200th character the provider cuts at.
+    ['/usr/bin/python3', `/srv/${'a'.repeat(150)}/worker.py`, `--db-password=${pw}`],
+  ]
+  let root: string
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), 'twinsync-proc-secrets-'))
+    mkdirSync(join(root, 'etc'), { recursive: true })
+    writeFileSync(join(root, 'etc/passwd'), 'root:x:0:0::/root:/bin/sh\n')
+    writeFileSync(join(root, 'etc/hostname'), 'srv\n')
+    mkdirSync(join(root, 'proc'))
+    writeFileSync(join(root, 'proc/uptime'), '3600.5 7000.0\n')
+    lines.forEach((argv, i) => {
+      const pid = 2000 + i
+      const fields = Array.from({ length: 50 }, () => '0')
+      fields[0] = 'S'
+      fields[1] = '1'
+      fields[11] = String(50 + i)
+      fields[19] = '100'
+      mkdirSync(join(root, 'proc', String(pid)))
+      writeFileSync(join(root, 'proc', String(pid), 'stat'), `${pid} (${argv[0]?.split('/').pop()}) ${fields.join(' ')}`)
+      writeFileSync(join(root, 'proc', String(pid), 'status'), `Uid:\t0\t0\t0\t0\nVmRSS:\t${10_000 + i} kB\n`)
+      writeFileSync(join(root, 'proc', String(pid), 'cmdline'), `${argv.join('\0')}\0`)
+    })
+  })
+  afterEach(() => rmSync(root, { recursive: true, force: true }))
+
+  it('writes none into top.json as the provider gives it and as the snapshot screens it; the programs stay readable', async () => {
+    const host = new RecordingHost(new LocalHost(root), { live: true })
+    const { documents } = await new ProcessFacts().collect({ ctx: createTestContext(root, { host, limits: { topProcesses: 100 } }) })
+    const doc = documents[0] as { path: string; content: string }
+    const screened = String((await screenDocument(doc, 'processes')).doc.content)
+    for (const text of [String(doc.content), screened]) {
+      assert.ok(!text.includes(pw) && !text.includes(ghp), text)
+      assert.equal((JSON.parse(text) as { count: number }).count, lines.length)
+    }
+    for (const program of ['sshpass', 'redis-cli', 'mysqldump', 'mongosh', 'x11vnc', 'smbclient', 'chpasswd', 'ffmpeg', 'worker.py']) assert.ok(screened.includes(program), program)
   })
 })
