@@ -40,6 +40,9 @@
  *   systemd's `SetCredential=`/`SetCredentialEncrypted=`, MariaDB's command names, `openssl passwd`,
  *   passwords piped to kinit, realm, smbpasswd, cryptsetup and gpg, pacemaker's `pcs … auth -p`,
  *   offlineimap's `remotepass`, mbsync's `Pass`, SMTP `AUTH PLAIN`; values in JSON-escaped quotes.
+ * - Session 46: texts the rules read through an encoding: getfattr's `0s` base64 values (an
+ *   extended attribute in the files manifest; `encodedValueSpans`) and a shell-quoted line's
+ *   `'\''` (a command in the apply journal; `shellUnquoted`).
  *
  * Why our own rules rather than gitleaks' set whole: gitleaks is a Go program (no library for
  * Node), and of its 222 rules most are a provider's name near a generic 32-character value
