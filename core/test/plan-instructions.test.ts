@@ -1,7 +1,8 @@
 import { strict as assert } from 'node:assert'
 import { MemoryTwin, isTwinSyncError } from '@twinsync/sdk'
 import { commandLine, quoteArg, visibleText } from '../src/plan/command-text.js'
-import { COMMANDS_LEDGER, parseInstructionFile, readInstructions, twinOnTarget, type CommandChangeData } from '../src/plan/plan-instructions.js'
+import { COMMANDS_LEDGER, parseInstructionFile, readInstructions, type CommandChangeData } from '../src/plan/plan-instructions.js'
+import { twinOnTarget } from '../src/plan/twin-places.js'
 
 const refused = (code: string, pattern: RegExp) => (e: unknown) => isTwinSyncError(e) && e.code === code && pattern.test(e.message)
 
@@ -56,11 +57,29 @@ describe('plans/*.yaml instructions', () => {
       // Without a twin in the target (its folder elsewhere), the same plan is read as before.
       assert.equal((await readInstructions(twin)).length, 1, action)
     }
-    const fine = new MemoryTwin([{ path: 'plans/a.yaml', content: 'actions:\n  - run: [ls, /var/lib/twinsync, /var/lib/twinsync/twin-old/x]\n  - script: ok.sh\n' }, { path: 'scripts/ok.sh', content: '#!/bin/sh\ntrue\n' }])
+    const fine = new MemoryTwin([{ path: 'plans/a.yaml', content: 'actions:\n  - run: [ls, /var/lib/twinsyncd, /srv/twin-old/x, twins/x]\n  - script: ok.sh\n' }, { path: 'scripts/ok.sh', content: '#!/bin/sh\ntrue\n' }])
     assert.equal((await readInstructions(fine, fine, [twinDir])).length, 2, 'a neighbour of the folder is no file of it')
     assert.deepEqual(twinOnTarget('/', '/var/lib/twinsync/twin'), ['/var/lib/twinsync/twin'])
     assert.deepEqual(twinOnTarget('/mnt/img', '/mnt/img/srv/twin'), ['/srv/twin'])
     assert.deepEqual(twinOnTarget('/mnt/img', '/srv/twin'), [])
+  })
+
+  // Session 46 (session 45's review, M5): a substring test of the folder let ordinary shell through.
+  it('refuses the shell forms that reach the twin through its state folder, doubled slashes, its folder\'s name after a cd, ~ or $HOME, for a twin anywhere in the target (--repo)', async () => {
+    const cases: Array<[string, string, RegExp]> = [
+      ['/var/lib/twinsync/twin', '[sh, -c, "cd /var/lib/twinsync && sh twin/scripts/x.sh"]', /it names cd \/var\/lib\/twinsync && sh twin\/scripts\/x\.sh, a file of the twin repository/],
+      ['/var/lib/twinsync/twin', "[sh, -c, 'sh /var/lib//twinsync/twin/scripts/x.sh']", /it names sh \/var\/lib\/\/twinsync/],
+      ['/root/twin', "[sh, -c, 'sh ~/twin/x.sh']", /it names sh ~\/twin\/x\.sh, a file of the twin repository \(\/root\/twin\)/],
+      ['/root/twin', '[sh, -c, "sh $HOME/twin/x.sh"]', /\$HOME\/twin/],
+      ['/srv/twin', '[sh, -c, "cd /srv; . twin/env"]', /it names cd \/srv; \. twin\/env/],
+      ['/srv/twin', '[sh, -c, "cd /srv/./twin && sh scripts/x"]', /cd \/srv\/\.\/twin/],
+      ['/srv/twin', '[tar, -C, /srv, -xf, twin/scripts/x.tar]', /it names twin\/scripts\/x\.tar/],
+    ]
+    for (const [dir, run, message] of cases) {
+      const twin = new MemoryTwin([{ path: 'plans/a.yaml', content: `actions:\n  - run: ${run}\n` }])
+      await assert.rejects(readInstructions(twin, twin, [dir]), refused('PLAN_INVALID', message), run)
+      assert.equal((await readInstructions(twin)).length, 1, run)
+    }
   })
 
   it('spells out what a terminal would hide, in arguments and script text', () => {

@@ -310,13 +310,50 @@ describe('trust risk: one rule for changes that are root or trust', () => {
 
   // Session 45: what names the twin runs what a mirror pushes, with no plan showing it.
   it("names a file whose text names TwinSync's state folders (the twin): a cron line, a unit, an include; not a file that does not", () => {
-    const reason = /^names a file in TwinSync's own state \(the twin repository\)/
+    const reason = /^names (\/var\/lib\/twinsync|…\/\.local\/share\/twinsync), TwinSync's own state \(a twin repository\): what a mirror pushes there/
     assert.match(trustReason(write('/etc/nginx/conf.d/x.conf', 'include /var/lib/twinsync/twin/filesystem/etc/x.conf;\n')) ?? '', reason)
     assert.match(trustReason(write('/etc/cron.d/x', '* * * * * root sh /var/lib/twinsync/twin/scripts/x.sh\n')) ?? '', reason)
     assert.match(trustReason(write('/etc/systemd/system/x.service', '[Service]\nExecStart=/home/ann/.local/share/twinsync/twin/scripts/x\n')) ?? '', reason)
     const cron: Change = { id: 'cron:create:bob', provider: 'cron', category: 'startup', operation: 'create', resource: '/var/spool/cron/crontabs/bob', summary: '', risk: 'medium', data: { user: 'bob', path: '/var/spool/cron/crontabs/bob', content: '@reboot /var/lib/twinsync/twin/scripts/x\n' } }
     assert.match(trustReason(cron) ?? '', reason)
+    // Session 46: slashes doubled or a `/./` no longer hide it; a cd to the state folder is named.
+    assert.match(trustReason(write('/etc/nginx/conf.d/x.conf', 'include /var/lib//twinsync/./twin/filesystem/etc/x.conf;\n')) ?? '', reason)
+    assert.match(trustReason(write('/etc/motd.sh', 'cd /var/lib/twinsync && . twin/scripts/env\n')) ?? '', reason)
     assert.equal(trustReason(write('/etc/nginx/conf.d/x.conf', 'include /etc/nginx/snippets/x.conf;\n')), undefined)
+    assert.equal(trustReason(write('/etc/nginx/conf.d/x.conf', 'include /var/lib/twinsyncd/x.conf;\n')), undefined, 'another folder')
+  })
+
+  // Session 46 (session 45's review, M3): a link into the twin, and a twin opened with --repo, were not named.
+  it("names a link whose target leads into the twin (directly, through the plan's other links, or to a folder above it) and a text naming the run's own twin wherever it lies (--repo); not a neighbour", () => {
+    const rated = (changes: Change[], twin: string[] = []) => {
+      markTrustChanges(changes, { twin })
+      return changes.map((c) => c.riskReason)
+    }
+    const link = (path: string, target: string) => change(path, { action: 'symlink', target, uid: 0, gid: 0 })
+    const intoTwin = /^a link to (a file in )?(the twin's folder|TwinSync's state folder) .*, TwinSync's own state \(a twin repository\)/
+    // Each was medium or low before, or high for its folder alone, with no word of the twin.
+    assert.match(trustReason(link('/etc/nginx/sites-enabled/app', '/var/lib/twinsync/twin/filesystem/etc/nginx/sites-available/app')) ?? '', intoTwin)
+    assert.match(trustReason(link('/usr/local/bin/x', '/var/lib/twinsync/twin/scripts/x')) ?? '', intoTwin)
+    assert.match(trustReason(link('/etc/motd', '../var/lib//twinsync/twin/x')) ?? '', intoTwin)
+    assert.match(trustReason(link('/srv/www/app', '/home/ann/.local/share/twinsync/twin/filesystem/srv')) ?? '', intoTwin)
+    // The run's own twin at /srv/twin (`--repo /srv/twin`): a link into it, a text naming it, a cd and its folder's name.
+    const [inRepo, included, byName, neighbour, other] = rated([
+      link('/etc/motd', '/srv/twin/filesystem/etc/motd'),
+      write('/etc/nginx/conf.d/x.conf', 'include /srv/twin/filesystem/etc/x.conf;\n'),
+      write('/etc/cron.d/x', '* * * * * root cd /srv && sh twin/scripts/x\n'),
+      write('/etc/nginx/conf.d/y.conf', 'include /srv/twin-old/x.conf;\n'),
+      link('/etc/motd.old', '/srv/twins/x'),
+    ], ['/srv/twin'])
+    assert.match(inRepo ?? '', /^a link to a file in the twin's folder \/srv\/twin, /)
+    assert.match(included ?? '', /^names \/srv\/twin, TwinSync's own state/)
+    assert.match(byName ?? '', /^names twin\/ \(the twin's folder \/srv\/twin\), TwinSync's own state/)
+    assert.deepEqual([neighbour, other], [undefined, undefined])
+    // Through another link of the plan (/srv/a -> /), and a link to a folder above the twin (/var/lib).
+    const [root, via, above] = rated([link('/srv/a', '/'), link('/etc/motd', '/srv/a/var/lib/twinsync/twin/x'), link('/srv/b', '/var/lib')], ['/var/lib/twinsync/twin'])
+    assert.equal(root, undefined, 'a link to / is no link into the twin')
+    assert.match(via ?? '', /^a link to a file in the twin's folder \/var\/lib\/twinsync\/twin, /)
+    assert.match(above ?? '', /^a link to \/var\/lib, a folder above the twin's \(\/var\/lib\/twinsync\/twin\), /)
+    assert.equal(trustReason(link('/srv/b', '/var/lib')), undefined, 'with no twin of the run on the target, /var/lib is not above one')
   })
 
   // Session 45: an ACL naming another user or group was a medium "set system.posix_acl_access".

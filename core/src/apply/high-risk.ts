@@ -2,8 +2,7 @@ import type { Change, Plan } from '@twinsync/sdk'
 import { TwinSyncError } from '@twinsync/sdk/light'
 import { isCommand } from '../plan/commands-domain.js'
 import { twinsyncLine, type CommandTarget } from '../plan/command-text.js'
-import type { AdminUser } from '../plan/admin-users.js'
-import { markTrustChanges } from '../plan/trust-risk.js'
+import { markTrustChanges, type TrustContext } from '../plan/trust-risk.js'
 
 /**
  * Session 20: what a person approves one by one, never with a bare y or `--yes`. A change the trust
@@ -13,11 +12,11 @@ import { markTrustChanges } from '../plan/trust-risk.js'
  * here and which came from there, so every apply asks the same. Other high-risk changes (a delete,
  * a stop) lose data but hand nothing out: a plain y/N and `--yes` stay enough for them.
  */
-export function highRiskChanges(changes: readonly Change[], admins: readonly AdminUser[] = []): Array<{ change: Change; reason: string }> {
+export function highRiskChanges(changes: readonly Change[], context: TrustContext = {}): Array<{ change: Change; reason: string }> {
   const out: Array<{ change: Change; reason: string }> = []
   // Rated again from each change's own data, not from the `riskReason` a plan file says: a hand-edited plan cannot drop one.
   const marked = [...changes]
-  markTrustChanges(marked, admins)
+  markTrustChanges(marked, context)
   for (const change of marked) {
     if (change.riskReason !== undefined) out.push({ change, reason: change.riskReason })
     else if (isCommand(change)) out.push({ change, reason: "a command of the twin's plans/: runs as root" })
@@ -40,13 +39,13 @@ export function highRiskLines(changes: readonly Change[]): string[] {
 
 /**
  * ApplyService's check, before the lock or any write: every such change of the plan was accepted
- * by name (`accepted`: the ids, or true for all: `--accept-high-risk`, a typed "yes"). `admins`:
- * the machine's users who may become root (readAdminUsers), whose startup files are rated as root's.
+ * by name (`accepted`: the ids, or true for all: `--accept-high-risk`, a typed "yes"). `context`:
+ * the machine's users who may become root and where the run's twin lies (readTrustContext).
  */
-export function refuseUnacceptedHighRisk(plan: Pick<Plan, 'changes'>, accepted: boolean | readonly string[] | undefined, again: string, target: CommandTarget, admins: readonly AdminUser[] = []): void {
+export function refuseUnacceptedHighRisk(plan: Pick<Plan, 'changes'>, accepted: boolean | readonly string[] | undefined, again: string, target: CommandTarget, context: TrustContext = {}): void {
   if (accepted === true) return
   const ids = new Set(Array.isArray(accepted) ? accepted : [])
-  const missing = highRiskChanges(plan.changes, admins).filter(({ change }) => !ids.has(change.id))
+  const missing = highRiskChanges(plan.changes, context).filter(({ change }) => !ids.has(change.id))
   if (missing.length === 0) return
   throw new TwinSyncError('HIGH_RISK_NOT_ACCEPTED', `${missing.length} change${missing.length === 1 ? '' : 's'} of the plan run${missing.length === 1 ? 's' : ''} code as root or open${missing.length === 1 ? 's' : ''} a login, and ${missing.length === 1 ? 'was' : 'were'} not accepted: nothing was applied`, {
     nextStep: `Read them in the plan above (each says why). To apply them, answer "${HIGH_RISK_ANSWER}" on a terminal, or run \`${again}\`; to apply the rest only, leave them out (TUI: Space) or discard them from the twin (\`${twinsyncLine(['discard', 'ID'], target)}\`).`,

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto'
-import { realpathSync } from 'node:fs'
-import { posix, resolve } from 'node:path'
+import { posix } from 'node:path'
 import type { Change, Diagnostic, TwinReader } from '@twinsync/sdk'
 import { TwinSyncError, lazySchema, stableStringify, warningDiagnostic } from '@twinsync/sdk/light'
 import Type from 'typebox'
@@ -8,6 +7,7 @@ import { commandLine } from './command-text.js'
 import { Value } from 'typebox/value'
 import { COMMANDS } from './commands-domain.js'
 import { MAX_JSON_DEPTH, jsonTooDeep } from './json-depth.js'
+import { twinNamedIn } from './twin-places.js'
 
 const Phase = lazySchema(() => Type.Union([Type.Literal('before'), Type.Literal('after')]))
 const Common = lazySchema(() => ({
@@ -264,48 +264,31 @@ async function toChange(twin: TwinReader, file: string, index: number, action: A
 }
 
 /**
- * The twin repository's folder as machine paths of the target (planner: where the run's twin lies
- * under its root, as given and as resolved), or none when it lies outside the target.
- */
-export function twinOnTarget(root: string, twinDir: string): string[] {
-  const base = resolve(root)
-  const out = new Set<string>()
-  for (const dir of [resolve(twinDir), realOrSame(twinDir)]) {
-    if (base === '/') out.add(dir)
-    else if (dir.startsWith(`${base}/`)) out.add(dir.slice(base.length))
-  }
-  return [...out].filter((d) => d !== '/')
-}
-
-function realOrSame(dir: string): string {
-  try {
-    return realpathSync(dir)
-  } catch {
-    return resolve(dir)
-  }
-}
-
-/**
  * What is approved is what runs (session 45): a command that names a file of the twin repository
  * (an argument, or a script's `#!` line) runs what the twin holds when it runs, which the plan
  * never shows and a mirror writes: `run: [sh, /var/lib/twinsync/twin/scripts/x.sh]` showed the
  * path, and a reviewed script starting `#!/var/lib/twinsync/twin/scripts/interp` ran that file's
  * text on its own. Refused (PLAN_INVALID naming the action): `script:` copies a script's content
- * into the plan. An argument is taken whole as a path from the target's `/` (where commands
- * start), and also as text holding the folder (`--file=/…`, a `sh -c` line).
+ * into the plan. A word is taken whole as a path from the target's `/` (where commands start), and
+ * as text (`--file=/…`, a `sh -c` line) by twinNamedIn, the rule trust-risk.ts rates file texts
+ * by: the twin's folder or TwinSync's state folders after `//` and `/./` are made `/`, or the
+ * twin's last folder name next to a slash (session 46: `sh -c "cd /var/lib/twinsync && sh
+ * twin/x.sh"`, `/var/lib//twinsync/…` and `~/twin/x.sh` passed a substring test). A shell line
+ * cannot be judged whole: a glob, a variable or a command that builds the name passes, and the
+ * command is shown and asked for by name (high-risk.ts) all the same.
  */
 function refuseTwinFile(change: Change, file: string, index: number, twin: readonly string[]): void {
   if (twin.length === 0) return
   const data = change.data as CommandChangeData
   const shebang = data.script === undefined ? [] : (/^#!(.*)/.exec(data.script.text)?.[1] ?? '').trim().split(/\s+/).filter(Boolean)
   const words = [...(data.kind === 'script' ? data.argv.slice(1) : data.argv), ...shebang]
-  const named = words.find((word) => twin.some((dir) => {
+  const named = words.find((word) => {
     const asPath = posix.resolve('/', word)
-    return asPath === dir || asPath.startsWith(`${dir}/`) || word.includes(`${dir}/`)
-  }))
+    return twin.some((dir) => asPath === dir || asPath.startsWith(`${dir}/`)) || twinNamedIn(word, twin) !== undefined
+  })
   if (named === undefined) return
   const where = shebang.includes(named) ? `its script's #! line names ${named}` : `it names ${named}`
-  throw planInvalid(file, undefined, `actions[${index}]`, `${where}, a file of the twin repository (${twin[0]}): a mirror writes what it holds, and the plan does not show it, so what runs would not be what was approved. Put the script in scripts/ and name it with \`script:\` (its content is copied into the plan, shown, and that is what runs), or name a program of the machine outside the twin`)
+  throw planInvalid(file, undefined, `actions[${index}]`, `${where}, a file of the twin repository (${twin[0]}) or TwinSync's state: a mirror writes what it holds, and the plan does not show it, so what runs would not be what was approved. Put the script in scripts/ and name it with \`script:\` (its content is copied into the plan, shown, and that is what runs), or name a program of the machine outside the twin`)
 }
 
 function describedAs(action: Action): { description?: string } {

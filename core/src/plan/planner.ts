@@ -26,15 +26,15 @@ import { PendingChecks } from '../apply/pending-checks.js'
 import { unfinishedApplyNotices } from '../apply/unfinished-apply.js'
 import { changeFingerprint } from './change-fingerprint.js'
 import { buildPlanGraph } from './plan-graph.js'
-import { ranBeforeNotes, twinOnTarget } from './plan-instructions.js'
+import { ranBeforeNotes } from './plan-instructions.js'
+import { twinOnTarget } from './twin-places.js'
 import { heldBackWarning } from './redacted-commands.js'
 import { judgeCommands, type JudgedCommands } from './planned-commands.js'
 import { COMMANDS } from './commands-domain.js'
 import { observedOnly } from './observed-drift.js'
 import { TWIN_EMPTY } from './plan-summary.js'
 import { outsideScope } from './outside-scope.js'
-import { markTrustChanges } from './trust-risk.js'
-import { readAdminUsers } from './admin-users.js'
+import { markTrustChanges, readTrustContext } from './trust-risk.js'
 import { rootNeeds, thisRunner } from './root-needs.js'
 import { RunTarget } from './run-target.js'
 import { keptCompareKey, keptCompareTokens, readKeptCompare, writeKeptCompare, type KeptCompare } from './kept-compare.js'
@@ -229,7 +229,7 @@ export class Planner {
       }
       appendAll(diagnostics, await this.validateContents(changes))
       // Root's code and the machine's trust (an apt hook, a key, sudo, authorized keys…): high risk, with the reason.
-      markTrustChanges(changes, await readAdminUsers(this.contexts.host))
+      markTrustChanges(changes, await readTrustContext(this.contexts.host, this.twin.dir))
       // A file its service reads compiled (postfix's tables): the plan says apply builds it.
       appendAll(diagnostics, await compiledNotes(this.contexts.host, configChecks, changes))
       appendAll(diagnostics, readOnly.swallowed(diagnostics))

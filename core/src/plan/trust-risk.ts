@@ -1,7 +1,29 @@
 import { posix } from 'node:path'
 import type { Change } from '@twinsync/sdk'
 import { xattrBytes } from '@twinsync/sdk/light'
-import type { AdminUser } from './admin-users.js'
+import type { HostReader } from '@twinsync/sdk'
+import { readAdminUsers, type AdminUser } from './admin-users.js'
+import { linkIntoTwin, twinNamedIn, twinOnTarget } from './twin-places.js'
+
+/** What the trust rule reads of the machine beside the plan: who may become root, and where the run's twin lies. */
+export interface TrustContext {
+  /** The users who may become root (readAdminUsers), their startup files rated as root's. */
+  admins?: readonly AdminUser[]
+  /** The run's twin repository as machine paths of the target (twinOnTarget); none when it lies outside. */
+  twin?: readonly string[]
+}
+
+/** The trust rule's context for a run on `host` whose twin is `twinDir` (the planner, a saved plan's re-rating, apply's check). */
+export async function readTrustContext(host: HostReader & { readonly root: string }, twinDir: string): Promise<TrustContext> {
+  return { admins: await readAdminUsers(host), twin: twinOnTarget(host.root, twinDir) }
+}
+
+/** The twin's folders and the plan's links (path -> target), for a link's target through them. */
+interface TwinSight {
+  dirs: readonly string[]
+  links: ReadonlyMap<string, string>
+}
+const NO_TWIN: TwinSight = { dirs: [], links: new Map() }
 
 /**
  * Changes that hand out root or change whom the machine trusts, whichever provider plans them:
@@ -16,8 +38,8 @@ import type { AdminUser } from './admin-users.js'
  * content }`, content null to remove). Session 20 added the other ways to root or a login (RULES
  * below: systemd units and generators, cron, login shells, boot scripts, udev, modprobe, sshd…).
  */
-export function trustReason(change: Change, keyrings: ReadonlySet<string> = new Set(), admins: readonly AdminUser[] = []): string | undefined {
-  const own = ownReason(change, keyrings)
+export function trustReason(change: Change, keyrings: ReadonlySet<string> = new Set(), admins: readonly AdminUser[] = [], twin: TwinSight = NO_TWIN): string | undefined {
+  const own = ownReason(change, keyrings, twin)
   if (own !== undefined) return own
   const admin = adminReason(change, admins)
   if (admin !== undefined) return admin
@@ -128,7 +150,7 @@ const TRUST_FOLDERS: readonly string[] = [
   '/etc/alternatives',
 ]
 
-function ownReason(change: Change, keyrings: ReadonlySet<string>): string | undefined {
+function ownReason(change: Change, keyrings: ReadonlySet<string>, twin: TwinSight = NO_TWIN): string | undefined {
   const data = (change.data ?? {}) as { action?: unknown; path?: unknown; text?: unknown; content?: unknown; mode?: unknown; capabilities?: unknown; user?: unknown; target?: unknown }
   // The files provider's `{ action, text }`; the cron and autostart providers' whole file in `content` (null removes it).
   let action = typeof data.action === 'string' ? data.action : undefined
@@ -166,7 +188,10 @@ function ownReason(change: Change, keyrings: ReadonlySet<string>): string | unde
   if (action !== 'write' && action !== 'symlink') return undefined
   // An autostart entry switched off (Hidden=true) starts nothing.
   if (change.provider === 'autostart' && change.operation === 'disable') return undefined
-  if (text !== undefined && TWINSYNC_STATE.test(text)) return TWIN_NAMED
+  const named = text === undefined ? undefined : twinNamedIn(text, twin.dirs)
+  if (named !== undefined) return `names ${named}, ${TWIN_NAMED}`
+  const linked = action === 'symlink' && typeof data.target === 'string' ? linkIntoTwin(path, data.target, twin.dirs, twin.links) : undefined
+  if (linked !== undefined) return `a link to ${linked}, ${TWIN_NAMED}`
   if (APT_KEYRING.test(path) || keyrings.has(path)) return 'an apt signing key: packages it signs install as root'
   if (APT_SOURCE.test(path)) {
     if (text === undefined) return action === 'symlink' ? 'an apt source (a link): packages from it install as root' : undefined
@@ -219,7 +244,8 @@ function unitReason(change: Change, written: ReadonlyMap<string, string>): strin
  * The planner's step: every change `trustReason` names is high risk, with its reason. A keyring a
  * planned apt source names with `signed-by` counts as a signing key wherever it lies.
  */
-export function markTrustChanges(changes: Change[], admins: readonly AdminUser[] = []): void {
+export function markTrustChanges(changes: Change[], context: TrustContext = {}): void {
+  const admins = context.admins ?? []
   const keyrings = new Set<string>()
   for (const c of changes) {
     const data = (c.data ?? {}) as { action?: unknown; path?: unknown; text?: unknown }
@@ -234,8 +260,15 @@ export function markTrustChanges(changes: Change[], admins: readonly AdminUser[]
     const m = SYSTEMD_UNIT_FILE.exec(data.path)
     if (m?.[1] !== undefined && !written.has(m[1])) written.set(m[1], data.path)
   }
+  // The plan's links, for a link's target that passes through another (twin-places.ts).
+  const links = new Map<string, string>()
+  for (const c of changes) {
+    const data = (c.data ?? {}) as { action?: unknown; path?: unknown; target?: unknown }
+    if (data.action === 'symlink' && typeof data.path === 'string' && typeof data.target === 'string') links.set(data.path, data.target)
+  }
+  const twin: TwinSight = { dirs: context.twin ?? [], links }
   for (const [i, c] of changes.entries()) {
-    const reason = trustReason(c, keyrings, admins) ?? unitReason(c, written)
+    const reason = trustReason(c, keyrings, admins, twin) ?? unitReason(c, written)
     if (reason !== undefined) changes[i] = { ...c, risk: 'high', riskReason: reason }
   }
 }
@@ -349,10 +382,12 @@ function openedToOthers(action: string | undefined, path: string, mode: number |
  * at that moment, which a mirror writes and every pull changes with no plan showing it (plans/
  * commands that name the twin are refused, plan-instructions.ts; a file cannot be, a backup of
  * the twin names it too). Before, such a cron file was high for being one, with no word of the
- * twin, and an nginx include of the twin a medium change.
+ * twin, and an nginx include of the twin a medium change. Session 46 (session 45's review, M3):
+ * the run's own twin wherever it lies (`--repo /srv/twin`), and a link whose target leads there
+ * (`sites-enabled/app -> /var/lib/twinsync/twin/filesystem/…`, `/usr/local/bin/x -> …/scripts/x`),
+ * judged by twin-places.ts, the rule plans/ commands are refused by.
  */
-const TWINSYNC_STATE = /\/var\/lib\/twinsync\/|\/\.local\/share\/twinsync\//
-const TWIN_NAMED = "names a file in TwinSync's own state (the twin repository): what a mirror pushes there is what this runs or reads, changed by every pull with no plan showing it"
+const TWIN_NAMED = "TwinSync's own state (a twin repository): what a mirror pushes there is what this runs or reads, changed by every pull with no plan showing it"
 
 /**
  * Session 45: the same opening by a POSIX ACL the change sets (the files provider's `xattrs`, the

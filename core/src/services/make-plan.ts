@@ -16,8 +16,7 @@ import { RunTarget } from '../plan/run-target.js'
 import { resolveSnapshot } from '../twin/git-tree-reader.js'
 import { rootNeedsNow, thisRunner } from '../plan/root-needs.js'
 import { invokingUserOwns } from '../twin/twin-owner.js'
-import { markTrustChanges } from '../plan/trust-risk.js'
-import { readAdminUsers } from '../plan/admin-users.js'
+import { markTrustChanges, readTrustContext } from '../plan/trust-risk.js'
 
 /** What a revert to `commit` plans, from either front end: every state domain from that snapshot, not the instructions in plans/. */
 export function revertPlan(commit: string): { from: string; only: string[] } {
@@ -72,7 +71,7 @@ export class PlanWorkflow {
         .then((saved) => rootNeedsNow(saved, this.host, thisRunner(), target))
         .then(async (saved) => {
           const changes = [...saved.changes]
-          markTrustChanges(changes, await readAdminUsers(this.host))
+          markTrustChanges(changes, await readTrustContext(this.host, this.location.dir))
           return { ...saved, changes }
         })
     }

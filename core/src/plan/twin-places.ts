@@ -1,0 +1,90 @@
+import { realpathSync } from 'node:fs'
+import { posix, resolve } from 'node:path'
+
+/**
+ * Where a twin repository lies on the machine, and whether a text or a link names it: the one rule
+ * by which the planner refuses a plans/ command naming a twin file (plan-instructions.ts) and rates a
+ * file whose text, or a link whose target, leads into a twin high (trust-risk.ts). What lies there
+ * is what a mirror pushes, changed by every pull with no plan showing it (session 46; session 45's
+ * review, M3 and M5: each had its own test, a substring of the default folders and of the run's).
+ */
+
+/**
+ * The twin repository's folder as machine paths of the target (planner: where the run's twin lies
+ * under its root, as given and as resolved), or none when it lies outside the target.
+ */
+export function twinOnTarget(root: string, twinDir: string): string[] {
+  const base = resolve(root)
+  const out = new Set<string>()
+  for (const dir of [resolve(twinDir), realOrSame(twinDir)]) {
+    if (base === '/') out.add(dir)
+    else if (dir.startsWith(`${base}/`)) out.add(dir.slice(base.length))
+  }
+  return [...out].filter((d) => d !== '/')
+}
+
+function realOrSame(dir: string): string {
+  try {
+    return realpathSync(dir)
+  } catch {
+    return resolve(dir)
+  }
+}
+
+/** TwinSync's default state folders, where a twin lies unless `--repo` says otherwise: root's, and each user's. */
+const STATE_FOLDERS = ['/var/lib/twinsync', '/.local/share/twinsync']
+
+/**
+ * What `text` names of a twin, or undefined: after `//` and `/./` are made `/`, a state folder
+ * (`/var/lib/twinsync`, `…/.local/share/twinsync`) or a folder of `dirs` (the run's twin on the
+ * target) as a path, or the last component of one of `dirs` as a path component next to a slash
+ * (`twin/scripts/x` after a `cd /var/lib/twinsync`, `~/twin/x.sh`, `$HOME/twin`). Not what a shell
+ * builds: a glob (`tw*`), a variable holding part of the name, quotes inside a name, `cd` into a
+ * folder above and then a bare `twin`, a path printed by a command.
+ */
+export function twinNamedIn(text: string, dirs: readonly string[]): string | undefined {
+  const normal = text.replace(/\/(?:\.?\/)+/g, '/')
+  for (const dir of STATE_FOLDERS) {
+    const m = new RegExp(`${dir.startsWith('/var') ? '(?<![\\w.~-])' : ''}${escape(dir)}(?![\\w.-])`).exec(normal)
+    if (m !== null) return dir === '/var/lib/twinsync' ? dir : `…${dir}`
+  }
+  for (const dir of dirs) {
+    if (new RegExp(`(?<![\\w.~-])${escape(dir)}(?![\\w.-])`).test(normal)) return dir
+    const last = posix.basename(dir)
+    if (new RegExp(`(?<![\\w.-])${escape(last)}/|/${escape(last)}(?![\\w.-])`).test(normal)) return `${last}/ (the twin's folder ${dir})`
+  }
+  return undefined
+}
+
+/**
+ * Whether a link's target (`target`, read from the link at `path`, through the plan's other links
+ * `links`: path -> target) leads into a twin: a state folder or a folder of `dirs`, what is inside
+ * one, or a folder above one of `dirs` (not `/`: a link to /var/lib reaches …/twinsync/twin below
+ * it). Links already on the machine are not followed (the rule reads the plan, not the machine).
+ */
+export function linkIntoTwin(path: string, target: string, dirs: readonly string[], links: ReadonlyMap<string, string> = new Map()): string | undefined {
+  let to = posix.resolve(posix.dirname(path), target)
+  for (let hops = 0; hops < 8; hops++) {
+    const found = judgePath(to, dirs)
+    if (found !== undefined) return found
+    // Through a link the same plan makes on the way (/srv/a -> /, then /etc/x -> /srv/a/var/lib/twinsync/…).
+    let via: string | undefined
+    for (const at of links.keys()) if (at !== path && (to === at || to.startsWith(`${at}/`)) && (via === undefined || at.length > via.length)) via = at
+    if (via === undefined) return undefined
+    to = posix.resolve(posix.dirname(via), links.get(via) as string, `.${to.slice(via.length)}`)
+  }
+  return undefined
+}
+
+function judgePath(to: string, dirs: readonly string[]): string | undefined {
+  const inside = (dir: string) => (to === dir ? '' : 'a file in ')
+  for (const dir of dirs) if (to === dir || to.startsWith(`${dir}/`)) return `${inside(dir)}the twin's folder ${dir}`
+  const state = /^(\/var\/lib\/twinsync|\/.*\/\.local\/share\/twinsync)(?=\/|$)/.exec(to)?.[1]
+  if (state !== undefined) return `${inside(state)}TwinSync's state folder ${state}`
+  for (const dir of dirs) if (to !== '/' && dir.startsWith(`${to}/`)) return `${to}, a folder above the twin's (${dir})`
+  return undefined
+}
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+}
