@@ -372,6 +372,26 @@ describe('trust risk: one rule for changes that are root or trust', () => {
     assert.equal(trustReason(attributes('/etc/app.conf', { 'user.note': '"x"' })), undefined)
   })
 
+  // Session 46 (session 45's review, M4): an ACL on an admin's startup file was a medium "set system.posix_acl_access".
+  it("names a startup place of a user who may sudo opened to another user or group by an ACL (access, or a folder's default); not the user's own entries, nor one the mask holds back", () => {
+    const admins = [{ user: 'ann', home: '/home/ann', why: 'in group sudo', uid: '1000', gid: '1000' }]
+    const acl = (...entries: Array<[number, number, number?]>) => `0s${Buffer.concat([Buffer.from([2, 0, 0, 0]), ...entries.map(([tag, perm, id = 0xffffffff]) => { const b = Buffer.alloc(8); b.writeUInt16LE(tag, 0); b.writeUInt16LE(perm, 2); b.writeUInt32LE(id, 4); return b })]).toString('base64')}`
+    const attributes = (path: string, xattrs: Record<string, string>, action = 'attributes') => ({ ...change(path, { action, mode: 0o644, uid: 1000, gid: 1000, xattrs }, 'medium'), before: 'file 0644 ann:ann 12 bytes', after: 'file 0644 ann:ann 12 bytes' })
+    const bob = acl([0x01, 6], [0x02, 6, 1001], [0x04, 4], [0x10, 6], [0x20, 4])
+    assert.match(trustReason(attributes('/home/ann/.bashrc', { 'system.posix_acl_access': bob }), new Set(), admins) ?? '', /^ann may become root \(in group sudo\): a startup file or folder of their home opened for writing by the user uid 1001 by an ACL, who can then run code as ann/)
+    assert.match(trustReason(attributes('/home/ann/.local/bin/x', { 'system.posix_acl_access': acl([0x01, 7], [0x08, 7, 27], [0x04, 5], [0x10, 7], [0x20, 5]) }), new Set(), admins) ?? '', /a program folder of their PATH or a program in it opened for writing by the group gid 27 by an ACL/)
+    assert.match(trustReason(attributes('/home/ann/.config', { 'system.posix_acl_default': acl([0x01, 7], [0x02, 7, 1001], [0x04, 5], [0x10, 7], [0x20, 5]) }, 'mkdir'), new Set(), admins) ?? '', /by the user uid 1001 by an ACL \(the ACL new files of the folder get\)/)
+    for (const [why, entries] of [
+      ["ann's own user entry", acl([0x01, 6], [0x02, 6, 1000], [0x04, 4], [0x10, 6], [0x20, 4])],
+      ["ann's own group", acl([0x01, 6], [0x08, 6, 1000], [0x04, 4], [0x10, 6], [0x20, 4])],
+      ["root's", acl([0x01, 6], [0x02, 6, 0], [0x04, 4], [0x10, 6], [0x20, 4])],
+      ['the mask holds write back', acl([0x01, 6], [0x02, 6, 1001], [0x04, 4], [0x10, 4], [0x20, 4])],
+      ['read only', acl([0x01, 6], [0x02, 4, 1001], [0x04, 4], [0x10, 6], [0x20, 4])],
+    ] as const) assert.equal(trustReason(attributes('/home/ann/.bashrc', { 'system.posix_acl_access': entries }), new Set(), admins), undefined, why)
+    assert.equal(trustReason(attributes('/home/ann/notes.txt', { 'system.posix_acl_access': bob }), new Set(), admins), undefined, 'not a startup place')
+    assert.equal(trustReason(attributes('/home/bob/.bashrc', { 'system.posix_acl_access': bob }), new Set(), admins), undefined, 'not an admin\'s home')
+  })
+
   // Session 45: a mode or owner change alone in those places was low risk: the rule asked only writes.
   it("names a startup place of a user who may sudo opened to other users by a mode or owner change alone: every user's write, another group's, another owner; not the user's own group, a tightened mode, or another user's home", () => {
     const admins = [{ user: 'ann', home: '/home/ann', why: 'in group sudo' }]

@@ -8,6 +8,9 @@ export interface AdminUser {
   home: string
   /** Why, in words: "in group sudo", "a rule of /etc/sudoers.d/ops". */
   why: string
+  /** Their uid and primary gid from /etc/passwd (an ACL names users and groups by id). */
+  uid?: string
+  gid?: string
 }
 
 /** Groups that make a member an administrator on Debian and its kin (sudo's and su's pam_wheel). */
@@ -44,7 +47,8 @@ export async function readAdminUsers(host: HostReader): Promise<AdminUser[]> {
   return [...why].map(([user, reason]) => {
     const home = users.find((u) => u.name === user)?.home ?? ''
     const named = home.startsWith('/') && posix.normalize(home) !== '/' && posix.normalize(home) !== '/root' ? posix.normalize(home).replace(/\/$/, '') : ''
-    return { user, home: named, why: reason }
+    const entry = users.find((u) => u.name === user)
+    return { user, home: named, why: reason, ...(entry === undefined ? {} : { uid: entry.uid, gid: entry.gid }) }
   })
 }
 

@@ -105,28 +105,54 @@ function adminReason(change: Change, admins: readonly AdminUser[]): string | und
  * can then write there runs code as that user, and so takes root at their next sudo. Before, a
  * pulled manifest's `/home/ann/.bashrc` 0666, `~/.profile` given to bob and `~/.config` 0777 of a
  * user in group sudo were three low-risk changes `apply --yes` made (openedToOthers judges only
- * root's own folders, and the rule above only what a write puts there).
+ * root's own folders, and the rule above only what a write puts there). Session 46 (session 45's
+ * review, M4): or by an ACL, through newWriters as aclOpened judges root's folders: a pulled
+ * `user:bob:rw-` on ann's .bashrc was a medium "set system.posix_acl_access".
  */
 function adminPlaceOpened(change: Change, action: string, path: string, mode: number | undefined, admins: readonly AdminUser[]): string | undefined {
-  const was = /^\S+ ([0-7]{3,4}) ([^:\s]+):(\S+)/.exec(change.before ?? '')
-  const now = /^\S+ ([0-7]{3,4}) ([^:\s]+):(\S+)/.exec(change.after ?? '')
-  const wasMode = was?.[1] === undefined ? 0 : parseInt(was[1], 8)
-  const data = (change.data ?? {}) as { owner?: unknown; group?: unknown }
-  const owner = typeof data.owner === 'string' ? data.owner : now?.[2]
-  const group = typeof data.group === 'string' ? data.group : now?.[3]
+  const writers = newWriters(change, action, mode)
+  if (writers.length === 0) return undefined
   for (const admin of admins) {
     if (admin.home === '' || (path !== admin.home && !path.startsWith(`${admin.home}/`))) continue
     const inHome = path.slice(admin.home.length + 1)
     if (inHome !== '' && !/^(bin|\.local\/bin)(\/[^/]+)?$/.test(inHome) && !/^\.(?!cache(\/|$))/.test(inHome) && inHome !== '.local') continue
     const what = inHome === '' ? 'their home folder' : /^(bin|\.local\/bin)(\/|$)|^\.local$/.test(inHome) ? 'a program folder of their PATH or a program in it' : 'a startup file or folder of their home'
-    let how: string | undefined
-    const write = action === 'chown' || mode === undefined ? 0 : mode & 0o022 & ~wasMode
-    if ((write & 0o002) !== 0) how = 'opened for writing by every user'
-    else if ((write & 0o020) !== 0 && group !== undefined && group !== admin.user && group !== 'root' && group !== '0') how = `opened for writing by the group ${group}`
-    else if (action !== 'chmod' && owner !== undefined && owner !== admin.user && owner !== 'root' && owner !== '0' && owner !== was?.[2]) how = `given to ${/^\d+$/.test(owner) ? `uid ${owner}` : owner}`
-    if (how !== undefined) return `${admin.user} may become root (${admin.why}): ${what} ${how}, who can then run code as ${admin.user} and take root at their next sudo`
+    const other = writers.find((w) => (w.user === undefined || (w.user !== admin.user && w.user !== admin.uid)) && (w.group === undefined || (w.group !== admin.user && w.group !== admin.gid)))
+    if (other !== undefined) return `${admin.user} may become root (${admin.why}): ${what} ${other.how}, who can then run code as ${admin.user} and take root at their next sudo`
   }
   return undefined
+}
+
+/**
+ * Who may write the entry after a mode, owner or ACL change (chmod, chown, attributes, a folder
+ * made) who could not before, but root: every user (other write it lacked), its group (group write
+ * it lacked, by the group's name or id), a new owner, a named user or group of an ACL it sets
+ * (the files provider's `xattrs`, the entry's final set: what the mask lets through; a default
+ * ACL is what a folder's new files get). `user` and `group` name whom, for a caller to leave out
+ * the entry's own user (adminPlaceOpened); `how` says it. The one notion adminPlaceOpened and
+ * aclOpened share (session 46).
+ */
+function newWriters(change: Change, action: string, mode: number | undefined): Array<{ how: string; user?: string; group?: string; acl?: boolean }> {
+  const was = /^\S+ ([0-7]{3,4}) ([^:\s]+):(\S+)/.exec(change.before ?? '')
+  const now = /^\S+ ([0-7]{3,4}) ([^:\s]+):(\S+)/.exec(change.after ?? '')
+  const wasMode = was?.[1] === undefined ? 0 : parseInt(was[1], 8)
+  const data = (change.data ?? {}) as { owner?: unknown; group?: unknown; xattrs?: unknown }
+  const owner = typeof data.owner === 'string' ? data.owner : now?.[2]
+  const group = typeof data.group === 'string' ? data.group : now?.[3]
+  const root = (id: string | undefined) => id === undefined || id === 'root' || id === '0'
+  const out: Array<{ how: string; user?: string; group?: string; acl?: boolean }> = []
+  const write = action === 'chown' || mode === undefined ? 0 : mode & 0o022 & ~wasMode
+  if ((write & 0o002) !== 0) out.push({ how: 'opened for writing by every user' })
+  if ((write & 0o020) !== 0 && !root(group)) out.push({ how: `opened for writing by the group ${group}`, group: group as string })
+  if (action !== 'chmod' && !root(owner) && owner !== was?.[2]) out.push({ how: `given to ${/^\d+$/.test(owner as string) ? `uid ${owner}` : owner}`, user: owner as string })
+  if (action === 'attributes' || action === 'mkdir' || action === 'write') {
+    for (const e of aclEntries(data.xattrs)) {
+      if (e.id === 0 || (e.perm & 2) === 0) continue
+      const how = `opened for writing by ${e.user ? 'the user uid' : 'the group gid'} ${e.id} by an ACL${e.folder ? ' (the ACL new files of the folder get)' : ''}`
+      out.push({ how, ...(e.user ? { user: String(e.id) } : { group: String(e.id) }), acl: true })
+    }
+  }
+  return out
 }
 
 /**
@@ -173,7 +199,7 @@ function ownReason(change: Change, keyrings: ReadonlySet<string>, twin: TwinSigh
   // pulled /etc/crontab 0646 or /etc/shadow 0644 was low, /etc/sudoers given to postgres medium).
   const opened = openedToOthers(action, path, mode, data.user === undefined ? (data as { uid?: unknown }).uid : undefined, change.before, change.after)
   if (opened !== undefined) return opened
-  const byAcl = aclOpened(action, path, (data as { xattrs?: unknown }).xattrs)
+  const byAcl = aclOpened(action, path, (data as { xattrs?: unknown }).xattrs, change)
   if (byAcl !== undefined) return byAcl
   // A mode change alone that makes an existing file executable where being executable is what
   // makes it run (run-parts folders, rc.local, init.d, hook folders): its content, unchanged,
@@ -397,9 +423,23 @@ const TWIN_NAMED = "TwinSync's own state (a twin repository): what a mirror push
  * made it. A default ACL on a folder is what its new files get. Named: write for a named entry
  * under root's folders, read of a secret file.
  */
-function aclOpened(action: string | undefined, path: string, xattrs: unknown): string | undefined {
-  if ((action !== 'attributes' && action !== 'write' && action !== 'mkdir') || !ROOT_OWN.test(path) || typeof xattrs !== 'object' || xattrs === null) return undefined
-  for (const [name, inFolder] of [['system.posix_acl_access', false], ['system.posix_acl_default', true]] as const) {
+function aclOpened(action: string | undefined, path: string, xattrs: unknown, change: Change): string | undefined {
+  if ((action !== 'attributes' && action !== 'write' && action !== 'mkdir') || !ROOT_OWN.test(path)) return undefined
+  const write = newWriters(change, action, undefined).find((w) => w.acl === true)
+  if (write !== undefined) return `${write.how}: they can change what root reads or runs`
+  if (!SECRET_FILE.test(path)) return undefined
+  const read = aclEntries(xattrs).find((e) => e.id !== 0 && (e.perm & 4) !== 0)
+  return read === undefined ? undefined : `opened for reading by ${read.user ? 'the user uid' : 'the group gid'} ${read.id} by an ACL: password hashes or private keys`
+}
+
+/**
+ * The named user and group entries of the POSIX ACLs in `xattrs` (access, then default: `folder`),
+ * each with what the mask (the mode's group bits) lets through of its rights.
+ */
+function aclEntries(xattrs: unknown): Array<{ user: boolean; id: number; perm: number; folder: boolean }> {
+  const out: Array<{ user: boolean; id: number; perm: number; folder: boolean }> = []
+  if (typeof xattrs !== 'object' || xattrs === null) return out
+  for (const [name, folder] of [['system.posix_acl_access', false], ['system.posix_acl_default', true]] as const) {
     const value = (xattrs as Record<string, unknown>)[name]
     if (typeof value !== 'string') continue
     const bytes = xattrBytes(value)
@@ -407,15 +447,9 @@ function aclOpened(action: string | undefined, path: string, xattrs: unknown): s
     const entries: Array<{ tag: number; perm: number; id: number }> = []
     for (let at = 4; at < bytes.length; at += 8) entries.push({ tag: bytes.readUInt16LE(at), perm: bytes.readUInt16LE(at + 2), id: bytes.readUInt32LE(at + 4) })
     const mask = (entries.find((e) => e.tag === 0x10) ?? entries.find((e) => e.tag === 0x04))?.perm ?? 0
-    for (const e of entries) {
-      if ((e.tag !== 0x02 && e.tag !== 0x08) || e.id === 0) continue
-      const who = `${e.tag === 0x02 ? 'the user uid' : 'the group gid'} ${e.id}`
-      const folder = inFolder ? ' (the ACL new files of the folder get)' : ''
-      if ((e.perm & mask & 2) !== 0) return `opened for writing by ${who} by an ACL${folder}: they can change what root reads or runs`
-      if (SECRET_FILE.test(path) && (e.perm & mask & 4) !== 0) return `opened for reading by ${who} by an ACL: password hashes or private keys`
-    }
+    for (const e of entries) if (e.tag === 0x02 || e.tag === 0x08) out.push({ user: e.tag === 0x02, id: e.id, perm: e.perm & mask, folder })
   }
-  return undefined
+  return out
 }
 
 /** Whether a link at `path` points (absolutely or relatively) at a path `rule` covers too. */
