@@ -49,12 +49,33 @@ describe('withNamedFiles: files a service\'s configuration names outside its fol
 
   it('adds a file a link of the service\'s folders leads to, and what a linked folder holds; reads a linked file\'s includes (session 45: changed unchecked)', async () => {
     const host = machine(
-      { ...files, '/etc/nginx-sites/app.conf': 'server {\n  include /srv/snippets/*.conf;\n}\n', '/srv/nginx-conf/old.conf': 'server {}\n' },
+      { ...files, '/etc/nginx/nginx.conf': 'http {\n  include /etc/nginx/conf.d/*.conf;\n}\n', '/etc/nginx-sites/app.conf': 'server {\n  include /srv/snippets/*.conf;\n}\n', '/srv/nginx-conf/old.conf': 'server {}\n' },
       ['/usr/sbin/nginx'],
       { '/etc/nginx/sites-enabled/app': '../../nginx-sites/app.conf', '/etc/nginx/conf.d': '/srv/nginx-conf' },
     )
     const changes = ['/etc/nginx-sites/app.conf', '/srv/nginx-conf/x.conf', '/srv/snippets/a.conf', '/etc/nginx-sites/other.conf'].map(write)
     assert.deepEqual((await withNamedFiles(host, [nginx], changes))[0]?.paths, ['/etc/nginx/**', '/etc/nginx-sites/app.conf', '/srv/nginx-conf/x.conf', '/srv/snippets/a.conf'])
+  })
+
+  // Session 46 (session 45's review, L1): a service folder that is a link was not read; every link under a pattern's folder was taken whole.
+  it("reads a service's folder that is itself a link (/etc/nginx -> /srv/nginx), and takes all below it", async () => {
+    const moved = machine(
+      { '/srv/nginx/nginx.conf': 'http {\n  include /etc/letsencrypt/options.conf;\n  include /etc/nginx/sites-enabled/*;\n}\n', '/srv/nginx/sites-enabled/app': 'server {}\n' },
+      ['/usr/sbin/nginx'],
+      { '/etc/nginx': '/srv/nginx' },
+    )
+    assert.deepEqual((await withNamedFiles(moved, [nginx], ['/etc/letsencrypt/options.conf', '/srv/nginx/sites-enabled/app', '/srv/other.conf'].map(write)))[0]?.paths, ['/etc/nginx/**', '/srv/nginx/sites-enabled/app', '/etc/letsencrypt/options.conf'])
+  })
+
+  it('takes a linked folder\'s files only where the configuration reads them (an include, absolute or relative), and no link the pattern does not match', async () => {
+    const x: ConfigCheck = { service: 'x', paths: ['/etc/x/*.conf'], argv: ['xd', '-t'] }
+    const host = machine(
+      { '/etc/nginx/nginx.conf': 'http {\n  include /etc/nginx/sites-enabled/*;\n}\n', '/etc/nginx/sites-enabled/app': 'server {\n  include snippets/tls.conf;\n  root /etc/nginx/html;\n}\n', '/srv/snippets/tls.conf': '', '/var/www/index.html': '', '/etc/x/a.conf': '', '/srv/readme.txt': '', '/srv/b.conf': '' },
+      ['/usr/sbin/nginx', '/usr/sbin/xd'],
+      { '/etc/nginx/snippets': '/srv/snippets', '/etc/nginx/html': '/var/www', '/etc/x/readme': '/srv/readme.txt', '/etc/x/b.conf': '/srv/b.conf' },
+    )
+    const out = await withNamedFiles(host, [nginx, x], ['/srv/snippets/tls.conf', '/srv/snippets/other.conf', '/var/www/index.html', '/srv/readme.txt', '/srv/b.conf'].map(write))
+    assert.deepEqual(out.map((c) => c.paths), [['/etc/nginx/**', '/srv/snippets/tls.conf'], ['/etc/x/*.conf', '/srv/b.conf']])
   })
 
   it('adds nothing when the checker is not installed, or no file of the plan is outside every service', async () => {

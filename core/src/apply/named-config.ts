@@ -35,9 +35,16 @@ export async function withNamedFiles(host: HostPort, checks: readonly ConfigChec
   for (const check of checks) {
     if (left.size === 0) break
     if (check.argv === undefined || runsPerFile(check.argv) || (await findChecker(host, check.argv[0] as string)) === undefined) continue
-    const { texts, links } = await configTexts(host, check.paths)
-    // Reached through a link of the service's own folders (sites-enabled/app -> /srv/app/nginx.conf, or a linked folder).
-    const linked = (p: string) => links.some((t) => p === t || p.startsWith(`${t}/`))
+    const { texts, links, prefix } = await configTexts(host, check.paths)
+    // Reached through a link of the service's own folders (sites-enabled/app -> /srv/app/nginx.conf,
+    // a linked folder, the service's folder itself a link), by the path the service reads it at.
+    const reached = texts.flatMap((t) => [...includes(t), ...relativeIncludes(t, prefix)])
+    const linked = (p: string) => links.some((l) => {
+      if (p !== l.to && !p.startsWith(`${l.to}/`)) return false
+      const as = l.at + p.slice(l.to.length)
+      if (!l.pattern.test(as)) return false
+      return !l.folder || l.base || reached.some((r) => r.test(as)) || texts.some((t) => names(t, as))
+    })
     for (const path of left) {
       if (!(loose.get(path) as string[]).some(linked)) continue
       extra.set(check, [...(extra.get(check) ?? []), path])
@@ -86,26 +93,56 @@ export function includes(text: string): RegExp[] {
   return out
 }
 
+/**
+ * What a configuration text includes by a path relative to the service's folder (`prefix`: nginx's
+ * `include snippets/x.conf;` and apache's `IncludeOptional sites-enabled/*.conf` are read from
+ * /etc/nginx and /etc/apache2, sshd's `Include` from /etc/ssh), as includes() reads absolute ones.
+ */
+function relativeIncludes(text: string, prefix: string | undefined): RegExp[] {
+  if (prefix === undefined) return []
+  const out: RegExp[] = []
+  for (const m of text.matchAll(/^[ \t]*include(?:optional)?[ \t]+["']?([^\s;"'/][^\s;"']*)/gim)) out.push(shellGlobToRegExp(posix.join(prefix, m[1] as string)))
+  return out
+}
+
+/** A link met in a service's folders: the path it is met at, where it leads, and the pattern that reached it. */
+interface ConfigLink {
+  at: string
+  to: string
+  pattern: RegExp
+  /** It leads to a folder: what is below counts when the service reads it (an include, its path named), or `base`. */
+  folder: boolean
+  /** The pattern's own folder is the link (/etc/nginx -> /srv/nginx): all of it is the service's. */
+  base: boolean
+}
+
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 }
 
 /**
  * The texts of the regular files the patterns match on the machine (a glob's folder walked), and
- * where the links among them lead (`links`: a linked file's text is read from there; a linked
- * folder is not walked). Session 45: links were passed over, so a site enabled by a link to a file
- * outside /etc/nginx (`sites-enabled/app -> /etc/nginx-sites/app.conf`) was changed unchecked and
- * left nginx -t failing.
+ * the links among them (`links`: a linked file's text is read from where it leads; a linked folder
+ * is not walked, but the pattern's own folder is when it is a link, /etc/nginx -> /srv/nginx).
+ * Each file is matched by the path the service reads it at (below the link), never by where it
+ * lies. `prefix`: the service's folder, relative includes are read from (the first pattern's).
+ * Session 45: links were passed over, so a site enabled by a link to a file outside /etc/nginx
+ * (`sites-enabled/app -> /etc/nginx-sites/app.conf`) was changed unchecked and left nginx -t
+ * failing. Session 46 (session 45's review, L1): a walk by lstat read nothing of a service folder
+ * that is itself a link, and every link under a pattern's folder was taken whole (/etc/nginx/html
+ * -> /var/www put every web page in nginx's group).
  */
-async function configTexts(host: HostPort, patterns: readonly string[]): Promise<{ texts: string[]; links: string[] }> {
+async function configTexts(host: HostPort, patterns: readonly string[]): Promise<{ texts: string[]; links: ConfigLink[]; prefix: string | undefined }> {
   const texts: string[] = []
-  const links: string[] = []
+  const links: ConfigLink[] = []
+  let prefix: string | undefined
   let seen = 0
   for (const pattern of patterns) {
     const regex = pathPatternToRegExp(pattern)
     const parts = pattern.split('/')
     const glob = parts.findIndex((p) => p.includes('*'))
     const base = glob === -1 ? pattern : parts.slice(0, glob).join('/') || '/'
+    prefix ??= glob === -1 ? posix.dirname(pattern) : base
     const read = async (path: string, as: string): Promise<void> => {
       const st = await host.lstat(path).catch(() => undefined)
       if (st?.type !== 'file' || st.size > MAX_FILE || !regex.test(as)) return
@@ -113,26 +150,34 @@ async function configTexts(host: HostPort, patterns: readonly string[]): Promise
       const text = await host.readTextIfExists(path).catch(() => undefined)
       if (text !== undefined) texts.push(text)
     }
-    const walk = async (path: string): Promise<void> => {
+    /** `path` where it lies, `as` where the service reads it (below a link of its folders). */
+    const walk = async (path: string, as: string): Promise<void> => {
       if (seen >= MAX_FILES) return
       const st = await host.lstat(path).catch(() => undefined)
       if (st === undefined) return
       if (st.type === 'symlink') {
         const target = await linkTarget(host, path)
         if (target === undefined) return
-        links.push(target)
-        await read(target, path)
+        const folder = (await host.lstat(target).catch(() => undefined))?.type === 'directory'
+        if (folder && as === base) {
+          links.push({ at: as, to: target, pattern: regex, folder, base: true })
+          await walk(target, as)
+        } else if (folder) links.push({ at: as, to: target, pattern: regex, folder, base: false })
+        else if (regex.test(as)) {
+          links.push({ at: as, to: target, pattern: regex, folder, base: false })
+          await read(target, as)
+        }
         return
       }
       if (st.type === 'directory') {
-        for (const e of await host.readdir(path).catch(() => [])) if (e.type === 'directory' || e.type === 'file' || e.type === 'symlink') await walk(`${path}/${e.name}`)
+        for (const e of await host.readdir(path).catch(() => [])) if (e.type === 'directory' || e.type === 'file' || e.type === 'symlink') await walk(`${path}/${e.name}`, `${as}/${e.name}`)
         return
       }
-      await read(path, path)
+      await read(path, as)
     }
-    await walk(base)
+    await walk(base, base)
   }
-  return { texts, links }
+  return { texts, links, prefix }
 }
 
 /** Where a link leads, as a path of the target (links followed up to 8 deep); undefined when it leads nowhere. */
