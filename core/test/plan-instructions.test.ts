@@ -80,6 +80,10 @@ describe('plans/*.yaml instructions', () => {
       await assert.rejects(readInstructions(twin, twin, [dir]), refused('PLAN_INVALID', message), run)
       assert.equal((await readInstructions(twin)).length, 1, run)
     }
+    // A reviewed script's own lines are shell text too: what they source from the twin is not shown.
+    const sourcing = new MemoryTwin([{ path: 'plans/a.yaml', content: 'actions:\n  - script: ok.sh\n' }, { path: 'scripts/ok.sh', content: '#!/bin/sh\nset -e\n. /var/lib/twinsync/twin/scripts/env\n' }])
+    await assert.rejects(readInstructions(sourcing, sourcing, ['/var/lib/twinsync/twin']), refused('PLAN_INVALID', /"actions\[0\]": line 3 of scripts\/ok\.sh names \/var\/lib\/twinsync, a file of the twin repository/))
+    assert.equal((await readInstructions(sourcing)).length, 1)
   })
 
   it('spells out what a terminal would hide, in arguments and script text', () => {

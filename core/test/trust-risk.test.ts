@@ -336,6 +336,7 @@ describe('trust risk: one rule for changes that are root or trust', () => {
     assert.match(trustReason(link('/usr/local/bin/x', '/var/lib/twinsync/twin/scripts/x')) ?? '', intoTwin)
     assert.match(trustReason(link('/etc/motd', '../var/lib//twinsync/twin/x')) ?? '', intoTwin)
     assert.match(trustReason(link('/srv/www/app', '/home/ann/.local/share/twinsync/twin/filesystem/srv')) ?? '', intoTwin)
+    assert.match(trustReason(link('/etc/motd', '/proc/self/root/var/lib/twinsync/twin/x')) ?? '', /^a link to \/proc\/self\/root\/var\/lib\/twinsync\/twin\/x, a path naming \/var\/lib\/twinsync, TwinSync's own state/)
     // The run's own twin at /srv/twin (`--repo /srv/twin`): a link into it, a text naming it, a cd and its folder's name.
     const [inRepo, included, byName, neighbour, other] = rated([
       link('/etc/motd', '/srv/twin/filesystem/etc/motd'),

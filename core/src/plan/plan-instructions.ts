@@ -275,7 +275,8 @@ async function toChange(twin: TwinReader, file: string, index: number, action: A
  * twin's last folder name next to a slash (session 46: `sh -c "cd /var/lib/twinsync && sh
  * twin/x.sh"`, `/var/lib//twinsync/…` and `~/twin/x.sh` passed a substring test). A shell line
  * cannot be judged whole: a glob, a variable or a command that builds the name passes, and the
- * command is shown and asked for by name (high-risk.ts) all the same.
+ * command is shown and asked for by name (high-risk.ts) all the same. A script's lines are
+ * judged as text the same way.
  */
 function refuseTwinFile(change: Change, file: string, index: number, twin: readonly string[]): void {
   if (twin.length === 0) return
@@ -286,9 +287,15 @@ function refuseTwinFile(change: Change, file: string, index: number, twin: reado
     const asPath = posix.resolve('/', word)
     return twin.some((dir) => asPath === dir || asPath.startsWith(`${dir}/`)) || twinNamedIn(word, twin) !== undefined
   })
-  if (named === undefined) return
-  const where = shebang.includes(named) ? `its script's #! line names ${named}` : `it names ${named}`
-  throw planInvalid(file, undefined, `actions[${index}]`, `${where}, a file of the twin repository (${twin[0]}) or TwinSync's state: a mirror writes what it holds, and the plan does not show it, so what runs would not be what was approved. Put the script in scripts/ and name it with \`script:\` (its content is copied into the plan, shown, and that is what runs), or name a program of the machine outside the twin`)
+  if (named !== undefined) {
+    const where = shebang.includes(named) ? `its script's #! line names ${named}` : `it names ${named}`
+    throw planInvalid(file, undefined, `actions[${index}]`, `${where}, a file of the twin repository (${twin[0]}) or TwinSync's state: a mirror writes what it holds, and the plan does not show it, so what runs would not be what was approved. Put the script in scripts/ and name it with \`script:\` (its content is copied into the plan, shown, and that is what runs), or name a program of the machine outside the twin`)
+  }
+  // A script's own lines are shell text too (session 46): `. /var/lib/twinsync/twin/scripts/env` in a reviewed script ran a twin file unseen.
+  const lines = data.script?.text.split('\n') ?? []
+  const at = lines.findIndex((line, i) => i > 0 && twinNamedIn(line, twin) !== undefined)
+  if (at < 0) return
+  throw planInvalid(file, undefined, `actions[${index}]`, `line ${at + 1} of ${data.script?.path} names ${twinNamedIn(lines[at] as string, twin)}, a file of the twin repository (${twin[0]}) or TwinSync's state: a mirror writes what it holds, and the plan does not show it, so what runs would not be what was approved. Put what it runs in the script itself, or name a program of the machine outside the twin`)
 }
 
 function describedAs(action: Action): { description?: string } {

@@ -45,11 +45,10 @@ const STATE_FOLDERS = ['/var/lib/twinsync', '/.local/share/twinsync']
 export function twinNamedIn(text: string, dirs: readonly string[]): string | undefined {
   const normal = text.replace(/\/(?:\.?\/)+/g, '/')
   for (const dir of STATE_FOLDERS) {
-    const m = new RegExp(`${dir.startsWith('/var') ? '(?<![\\w.~-])' : ''}${escape(dir)}(?![\\w.-])`).exec(normal)
-    if (m !== null) return dir === '/var/lib/twinsync' ? dir : `…${dir}`
+    if (new RegExp(`${escape(dir)}(?![\\w.-])`).test(normal)) return dir === '/var/lib/twinsync' ? dir : `…${dir}`
   }
   for (const dir of dirs) {
-    if (new RegExp(`(?<![\\w.~-])${escape(dir)}(?![\\w.-])`).test(normal)) return dir
+    if (new RegExp(`${escape(dir)}(?![\\w.-])`).test(normal)) return dir
     const last = posix.basename(dir)
     if (new RegExp(`(?<![\\w.-])${escape(last)}/|/${escape(last)}(?![\\w.-])`).test(normal)) return `${last}/ (the twin's folder ${dir})`
   }
@@ -60,7 +59,8 @@ export function twinNamedIn(text: string, dirs: readonly string[]): string | und
  * Whether a link's target (`target`, read from the link at `path`, through the plan's other links
  * `links`: path -> target) leads into a twin: a state folder or a folder of `dirs`, what is inside
  * one, or a folder above one of `dirs` (not `/`: a link to /var/lib reaches …/twinsync/twin below
- * it). Links already on the machine are not followed (the rule reads the plan, not the machine).
+ * it), or a target whose text twinNamedIn names (/proc/self/root/var/lib/twinsync/…). Links
+ * already on the machine are not followed (the rule reads the plan, not the machine).
  */
 export function linkIntoTwin(path: string, target: string, dirs: readonly string[], links: ReadonlyMap<string, string> = new Map()): string | undefined {
   let to = posix.resolve(posix.dirname(path), target)
@@ -70,7 +70,11 @@ export function linkIntoTwin(path: string, target: string, dirs: readonly string
     // Through a link the same plan makes on the way (/srv/a -> /, then /etc/x -> /srv/a/var/lib/twinsync/…).
     let via: string | undefined
     for (const at of links.keys()) if (at !== path && (to === at || to.startsWith(`${at}/`)) && (via === undefined || at.length > via.length)) via = at
-    if (via === undefined) return undefined
+    if (via === undefined) {
+      // A route the kernel resolves that the path's text still names (/proc/self/root/var/lib/twinsync/…).
+      const named = twinNamedIn(to, dirs)
+      return named === undefined ? undefined : `${to}, a path naming ${named}`
+    }
     to = posix.resolve(posix.dirname(via), links.get(via) as string, `.${to.slice(via.length)}`)
   }
   return undefined
