@@ -18,6 +18,7 @@ import { RemoteService } from '../../core/src/remote/remote-service.js'
 import { PlanWorkflow } from '../../core/src/services/make-plan.js'
 import { SnapshotWorkflow } from '../../core/src/services/take-snapshot.js'
 import { chrootOk, freshRootfs, ROOTFS_BUILD_TIMEOUT_MS, type Rootfs } from '../bed/index.js'
+import { pushToMirror } from '../support/mirror-commit.js'
 
 const noPlugins = { runHook: async () => ({ successes: [], failures: [] }) } as unknown as OclifConfig
 const GIT_ENV = { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.org', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.org' }
@@ -70,17 +71,7 @@ describe('trust: a pulled twin that gets code run as root is high risk with its 
   /** The attacker's commit on the mirror: `files` written under the clone, `edit` for the rest. */
   async function serve(files: Record<string, string>, edit: (clone: string) => Promise<void> = async () => {}): Promise<void> {
     git(twin, ['push', '--quiet', mirror, 'HEAD:refs/heads/main'])
-    const clone = join(root, '..', `clone-${Date.now()}`)
-    execFileSync('git', ['clone', '--quiet', mirror, clone])
-    for (const [path, text] of Object.entries(files)) {
-      await mkdir(join(clone, path, '..'), { recursive: true })
-      await writeFile(join(clone, path), text)
-    }
-    await edit(clone)
-    git(clone, ['add', '-A'])
-    git(clone, ['commit', '--quiet', '-m', 'forged: root'])
-    git(clone, ['push', '--quiet', 'origin', 'HEAD:refs/heads/main'])
-    await rm(clone, { recursive: true, force: true })
+    await pushToMirror(mirror, join(root, '..', `clone-${Date.now()}`), files, edit, 'forged: root')
   }
 
   const enableInTwin = async (clone: string, units: Record<string, string>) => {

@@ -5,10 +5,11 @@
 // small hand-made root whose twin lies at /srv/twin (`--repo ROOT/srv/twin`).
 import { strict as assert } from 'node:assert'
 import { execFileSync } from 'node:child_process'
-import { chown, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { chown, mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { cliSandbox, type CliSandbox } from '../support/cli.js'
 import { FILES_ONLY, git } from '../support/in-process-twin.js'
+import { pushToMirror } from '../support/mirror-commit.js'
 
 /** setfacl's `u::rw-,u:1001:rw-,g::r--,m::rw-,o::r--` as getfattr -e base64 prints it (the manifest's form). */
 const BOB_MAY_WRITE = '0sAgAAAAEABgD/////AgAGAOkDAAAEAAQA/////xAABgD/////IAAEAP////8='
@@ -22,20 +23,8 @@ describe('a pulled twin that reaches the twin in the target, or opens an admin\'
   const twinsync = (...args: string[]) => cli.twinsync([...args, '--root', root, '--repo', twinDir])
   const said = (r: { code: number | null; stdout: string; stderr: string }) => `exited ${r.code}:\n${r.stdout}\n${r.stderr}`
 
-  /** The attacker's commit on the mirror, made in a clone of it: `files` written, then `edit`. */
-  async function serve(files: Record<string, string>, edit: (clone: string) => Promise<void> = async () => {}): Promise<void> {
-    const clone = join(cli.dir, `clone-${Date.now()}`)
-    execFileSync('git', ['clone', '--quiet', mirror, clone])
-    for (const [path, text] of Object.entries(files)) {
-      await mkdir(join(clone, path, '..'), { recursive: true })
-      await writeFile(join(clone, path), text)
-    }
-    await edit(clone)
-    git(clone, ['add', '-A'])
-    git(clone, ['-c', 'user.name=m', '-c', 'user.email=m@m', 'commit', '--quiet', '-m', 'forged'])
-    git(clone, ['push', '--quiet', 'origin', 'HEAD:refs/heads/main'])
-    await rm(clone, { recursive: true, force: true })
-  }
+  /** The attacker's commit on the mirror: `files` written, then `edit`. */
+  const serve = (files: Record<string, string>, edit: (clone: string) => Promise<void> = async () => {}) => pushToMirror(mirror, join(cli.dir, `clone-${Date.now()}`), files, edit, 'forged')
 
   before(async () => {
     cli = await cliSandbox()

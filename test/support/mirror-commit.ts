@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process'
+import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { git } from './in-process-twin.js'
 
@@ -21,11 +22,24 @@ export async function mirrorWithCommit(
   const set = await twinsync('remote', 'set', mirror)
   if (set.code !== 0) throw new Error(`remote set exited ${set.code}:\n${set.stdout}\n${set.stderr}`)
   git(twinDir, ['push', '--quiet', mirror, 'HEAD:refs/heads/main'])
+  await pushToMirror(mirror, clone, {}, edit, message)
+  return mirror
+}
+
+/**
+ * One commit on top of a bare mirror's main, made in a clone at `clone` (removed after): `files`
+ * (twin paths to text) written, then `edit` given the clone's folder. What anyone with the token
+ * could push.
+ */
+export async function pushToMirror(mirror: string, clone: string, files: Readonly<Record<string, string>>, edit: (clone: string) => Promise<void>, message: string): Promise<void> {
   execFileSync('git', ['clone', '--quiet', mirror, clone])
+  for (const [path, text] of Object.entries(files)) {
+    await mkdir(join(clone, path, '..'), { recursive: true })
+    await writeFile(join(clone, path), text)
+  }
   await edit(clone)
   git(clone, ['add', '--all'])
   git(clone, ['commit', '--quiet', '-m', message])
   git(clone, ['push', '--quiet', 'origin', 'HEAD:refs/heads/main'])
   execFileSync('rm', ['-rf', clone])
-  return mirror
 }
