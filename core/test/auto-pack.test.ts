@@ -92,6 +92,11 @@ async function untilPacked(dir: string, tag: string, most = ROLL_UP_EVERY + 2): 
 
 const record = async (dir: string) => JSON.parse(await readFile(join(dir, '.git/twinsync/cache/auto-pack.json'), 'utf8')) as { leftLoose: number; leftPacks?: number; sinceWhole: number }
 
+/** The record as if `sinceWhole` commits' small packs had been rolled up since the last whole pack (the rest of it as the last pack left it): fewer commits to make. */
+async function countedSoFar(dir: string, sinceWhole: number): Promise<void> {
+  await writeFile(join(dir, '.git/twinsync/cache/auto-pack.json'), JSON.stringify({ ...(await record(dir)), sinceWhole }) + '\n')
+}
+
 /** `n` loose blobs nothing refers to (what a discarded volatile-only snapshot leaves), `daysOld` days old. */
 async function unreachable(dir: string, n: number, tag: string, daysOld = 0): Promise<string[]> {
   const oids: string[] = []
@@ -169,10 +174,13 @@ describe('autoPack (the twin object store packed after a snapshot)', () => {
     this.timeout(300_000)
     await firstCommit(dir)
     assert.equal(WHOLE_EVERY % ROLL_UP_EVERY, 0)
-    for (let n = 1; n < WHOLE_EVERY / ROLL_UP_EVERY; n++) {
-      const rolled = await rollUp(dir, `r${n}`, true)
-      assert.equal(rolled?.kind, 'incremental', `roll-up ${n}`)
-      assert.equal((await record(dir)).sinceWhole, n * ROLL_UP_EVERY)
+    assert.equal((await rollUp(dir, 'r1', true))?.kind, 'incremental', 'roll-up 1')
+    assert.equal((await record(dir)).sinceWhole, ROLL_UP_EVERY)
+    // The roll-ups up to the last before WHOLE_EVERY as if made (fewer commits to make), then the last two.
+    await countedSoFar(dir, WHOLE_EVERY - 3 * ROLL_UP_EVERY)
+    for (const n of [2, 1]) {
+      assert.equal((await rollUp(dir, `r-${n}`, true))?.kind, 'incremental', `roll-up ${n} before the last`)
+      assert.equal((await record(dir)).sinceWhole, WHOLE_EVERY - n * ROLL_UP_EVERY)
     }
     // The apt hook's roll-up (full: false) stays incremental and is counted; the next snapshot's is the whole pack.
     assert.equal((await rollUp(dir, 'apt', false))?.kind, 'incremental')
@@ -185,31 +193,67 @@ describe('autoPack (the twin object store packed after a snapshot)', () => {
     assert.equal((await rollUp(dir, 'again', true))?.kind, 'incremental')
     assert.equal((await record(dir)).sinceWhole, ROLL_UP_EVERY)
     git(dir, 'fsck', '--full', '--strict')
-    const commits = WHOLE_EVERY + 2 * ROLL_UP_EVERY
+    const commits = 6 * ROLL_UP_EVERY
     assert.equal(git(dir, 'rev-list', '--count', 'HEAD'), `${1 + commits}\n`)
     assert.equal(git(dir, 'show', `HEAD~${commits}:first/f2`), 'first 2\n')
+  })
+
+  it('a whole pack searches every delta again: a document changed in every commit keeps one copy of its own after it, not one a roll-up (each only delta against the other document beside it)', async function () {
+    this.timeout(300_000)
+    await firstCommit(dir)
+    // Two documents alike in most of their bytes (a manifest's parts), each changed in every commit:
+    // a roll-up holds no earlier version of either, so its first version of one is stored against
+    // the other (a delta of the bytes they do not share), which a whole pack reusing deltas kept.
+    const random = (bytes: number) => (randomBytes(bytes / 2).toString('hex').match(/.{1,64}/g) ?? []).join('\n')
+    const shared = random(24 * 1024)
+    const own = { a: random(8 * 1024), b: random(8 * 1024) }
+    await mkdir(join(dir, 'm'), { recursive: true })
+    await countedSoFar(dir, WHOLE_EVERY - 3 * ROLL_UP_EVERY)
+    let whole: Awaited<ReturnType<typeof autoPack>>
+    let commits = 0
+    do {
+      commits++
+      for (const name of ['a', 'b'] as const) await writeFile(join(dir, 'm', `${name}.json`), `${shared}\nsetting ${commits}\n${own[name]}\n`)
+      git(dir, 'add', '-A')
+      git(dir, 'commit', '-q', '-m', `c${commits}`)
+      git(dir, 'repack', '-d', '-q', '--window=0') // the commit's objects as a pack of their own, no deltas, as writeObjects writes them
+      whole = await autoPack(dir, { full: true })
+    } while (whole?.kind !== 'full' && commits < 4 * ROLL_UP_EVERY)
+    assert.equal(whole?.kind, 'full', `${commits} commits`)
+    const versions = git(dir, 'rev-list', '--objects', '--all').split('\n').filter((l) => l.endsWith(' m/a.json')).map((l) => l.slice(0, 40))
+    assert.equal(versions.length, commits)
+    const sizes = execFileSync('git', ['-C', dir, 'cat-file', '--batch-check=%(objectsize:disk)'], { input: versions.join('\n') + '\n', encoding: 'utf8' }).trim().split('\n').map(Number)
+    // The first of a delta chain stored whole or against the other document (its own 8 KB of hex),
+    // git's window leaving at most two such; every other version a delta against one of its own,
+    // a few dozen bytes. Reusing the roll-ups' deltas, one such a roll-up (10 of 25 here).
+    const large = sizes.filter((n) => n > 2048)
+    assert.ok(large.length <= 2, `versions of m/a.json over 2 KB in the pack: ${large.length} of ${commits} (${large.join(', ')} bytes)`)
+    git(dir, 'fsck', '--full', '--strict')
   })
 
   it(`after twinsync gc (and forget's gc, the same gcWhole) the roll-ups toward the next whole pack count from 0: no whole pack right after gc made one`, async function () {
     this.timeout(300_000)
     await firstCommit(dir)
-    for (let n = 1; n < WHOLE_EVERY / ROLL_UP_EVERY; n++) assert.equal((await rollUp(dir, `r${n}`, true))?.kind, 'incremental', `roll-up ${n}`)
-    assert.equal((await record(dir)).sinceWhole, WHOLE_EVERY - ROLL_UP_EVERY)
+    assert.equal((await rollUp(dir, 'r1', true))?.kind, 'incremental')
+    await countedSoFar(dir, WHOLE_EVERY - ROLL_UP_EVERY)
     await collectGarbage(dir, { now: new Date() })
     assert.equal(await packs(dir), 1)
     const after = await record(dir)
     assert.equal(after.sinceWhole, 0)
     assert.equal(after.leftPacks, 1)
-    // The next roll-up is an incremental one (before: the whole pack, its count having reached WHOLE_EVERY), as is every one up to WHOLE_EVERY.
-    for (let n = 1; n < WHOLE_EVERY / ROLL_UP_EVERY; n++) assert.equal((await rollUp(dir, `g${n}`, true))?.kind, 'incremental', `roll-up ${n} after gc`)
-    assert.equal((await rollUp(dir, 'last', true))?.kind, 'full')
+    // The next roll-up is an incremental one (before: the whole pack, its count having reached
+    // WHOLE_EVERY), counted from 0 (so every one is up to WHOLE_EVERY: the cadence test above).
+    assert.equal((await rollUp(dir, 'g1', true))?.kind, 'incremental')
+    assert.equal((await record(dir)).sinceWhole, ROLL_UP_EVERY)
     git(dir, 'fsck', '--full', '--strict')
   })
 
   it('killed or failing at any step of a whole pack, its record is the old one (replaced whole, last): the store whole, the count of roll-ups kept, the next roll-up whole again', async function () {
     this.timeout(600_000)
     await firstCommit(dir)
-    for (let n = 1; n < WHOLE_EVERY / ROLL_UP_EVERY; n++) assert.equal((await rollUp(dir, `r${n}`, true))?.kind, 'incremental')
+    assert.equal((await rollUp(dir, 'r1', true))?.kind, 'incremental')
+    await countedSoFar(dir, WHOLE_EVERY - 2 * ROLL_UP_EVERY)
+    assert.equal((await rollUp(dir, 'r2', true))?.kind, 'incremental')
     for (let i = 1; i <= ROLL_UP_EVERY; i++) await smallPack(dir, `last-${i}`)
     const before = await record(dir)
     assert.equal(before.sinceWhole, WHOLE_EVERY - ROLL_UP_EVERY)
@@ -238,7 +282,7 @@ describe('autoPack (the twin object store packed after a snapshot)', () => {
           const run = await stopped(at, mode)
           assert.ok(run.point.hit, where)
           git(dir, 'fsck', '--full', '--strict')
-          assert.equal(git(dir, 'rev-list', '--count', 'HEAD'), `${1 + WHOLE_EVERY}\n`, where)
+          assert.equal(git(dir, 'rev-list', '--count', 'HEAD'), `${1 + 3 * ROLL_UP_EVERY}\n`, where)
           // The record's rename is the pack's last step: any kill before it leaves the old record whole.
           assert.deepEqual(await record(dir), before, where)
           // A temp record the kill left is the dead run's: the next settling removes it.

@@ -22,11 +22,11 @@ import { writeRecord } from './quick-status.js'
  *     --stdin-packs mode): its cost grows with the small packs it rolls up, not with the
  *     history, and there are at most about log2(objects) packs;
  *   - at the roll-up that makes WHOLE_EVERY commits' small packs rolled up since the last whole
- *     pack (about every 50 commits; the first allowed after it when the apt hook's was the one), or once PACK_LIMIT
+ *     pack (about every 100 commits; the first allowed after it when the apt hook's was the one), or once PACK_LIMIT
  *     packs exist (loose objects packed), and never from the apt hook (`full: false`), `git
- *     repack --cruft -d --cruft-expiration=<PRUNE_EXPIRE>` instead: every reachable object into one
- *     pack (deltas across all snapshots; existing deltas reused, so it costs a walk of the
- *     history and a copy, not a new delta search), the unreachable ones (a discarded
+ *     repack --cruft -d -f --cruft-expiration=<PRUNE_EXPIRE>` instead: every reachable object into one
+ *     pack (deltas across all snapshots, every one searched again: SEARCH_AGAIN; so it costs a
+ *     walk of the history and a delta search of every object), the unreachable ones (a discarded
  *     volatile-only snapshot's objects, which the geometric kind packs too) into a cruft pack
  *     that remembers their age, and those older than PRUNE_EXPIRE dropped (`git prune` for
  *     expired ones still loose, as `git gc` does).
@@ -90,6 +90,8 @@ import { writeRecord } from './quick-status.js'
  *     smaller but dearer (1/32: −0.7%, +51%; every 24: −1.4%, +12%). None is better on both:
  *     the setting stays. `twinsync gc` and forget's gc restart the count toward the next whole
  *     pack (gcWhole; before, the next whole pack came up to WHOLE_EVERY commits early).
+ *   - session 46, the whole pack searching every delta again (SEARCH_AGAIN) and WHOLE_EVERY 48
+ *     → 96: figures at SEARCH_AGAIN.
  *
  * Crash safety is git's: a pack is written under a temp name and renamed into place with its
  * index, and `-d` deletes loose objects and old packs only once a new pack holds them. No
@@ -130,14 +132,57 @@ export const ROLL_UP_EVERY = 8
 export const ROLL_UP_SHARE = 16
 /**
  * Commits' small packs rolled up since the last whole pack at which the next roll-up is a whole
- * pack instead: about every 50 commits, as PACK_LIMIT made it when each commit's loose objects
- * were packed (PACK_LIMIT counts the geometric progression's packs, which grow more slowly
- * once a pack rolls several commits up: no whole pack in 200 snapshots at ROLL_UP_EVERY, and
- * the twin 4.8% larger). Counted in the module's record (State.sinceWhole), which is replaced
- * whole (a temp file renamed over it): a kill leaves the count of the last pack or of the one
- * before, never a torn record.
+ * pack instead: about every 100 commits. 48 from session 32 to 45, about every 50 as PACK_LIMIT
+ * made it when each commit's loose objects were packed (PACK_LIMIT counts the geometric
+ * progression's packs, which grow more slowly once a pack rolls several commits up: no whole
+ * pack in 200 snapshots at ROLL_UP_EVERY, and the twin 4.8% larger); 96 since the whole pack
+ * searches every delta again (session 46, SEARCH_AGAIN: half as many of a dearer pack, about as
+ * small). Counted in the module's record (State.sinceWhole), which is replaced whole (a temp file
+ * renamed over it): a kill leaves the count of the last pack or of the one before, never a torn
+ * record.
  */
-export const WHOLE_EVERY = 48
+export const WHOLE_EVERY = 96
+/**
+ * Size (issue 22, session 46): the whole pack searches every delta again (`git repack -f`, git's
+ * window of 10) instead of reusing the ones the packs hold. A roll-up holds no earlier version of
+ * a document it rolls up (that is in an older pack), so its first version of each is stored whole
+ * or as a delta against some other document of the roll-up: on the scale root a part of the files
+ * manifest (`04.json`, 145 KB of JSON) against another part (18 KB), once a roll-up; a whole pack
+ * reusing deltas kept those for ever (a whole copy it searches again, a cross one it reuses), half
+ * of that twin's growth (session 45). Measured: a grown twin's 400 hourly snapshots replayed into a
+ * new repository (each commit's new objects written as its small pack, writePack, this module run
+ * after each), objects/ in KB after every snapshot, git's CPU (the children's user + sys) summed;
+ * one replay each, load 13–19:
+ *   root        setting                       first  mean   largest  at 400  git CPU a snapshot
+ *   scale       as before (reused, every 48)   4,620  5,627   6,636   6,384   8.9 ms
+ *   scale       -f, every 48                   4,620  4,870   5,404   5,076  30.9 ms
+ *   scale       -f every second whole pack     4,620  4,955   5,432   5,252  19.4 ms
+ *   scale       -f, every 96 (kept)            4,620  4,963   5,496   5,252  19.0 ms
+ *   scale       -f --window=4, every 48        4,620  5,265   5,844   5,464  20.5 ms
+ *   scale       -f --window=2, every 48        4,620  5,260   5,800   5,512  16.8 ms
+ *   scale       --window=50 (reused), every 48 at 200: 5,540 against 5,500, 10.7 against 8.7 ms
+ *   scale       roll-ups without deltas        at 200: 5,688 (largest 6,828), 7.5 ms
+ *   services    as before                        272    700   1,108   1,032   7.0 ms
+ *   services    -f, every 48                     272    699   1,096   1,028  14.0 ms
+ *   services    -f every second whole pack       272    684   1,076   1,076  10.7 ms
+ *   services    -f, every 96 (kept)              272    701   1,104   1,028  10.2 ms
+ * On the scale root the growth above the first snapshot at 400 is 1,764 → 632 KB (−64%; −74% with
+ * -f every 48, for twice the extra CPU); as the twin's .git less caches (the index 2,484 KB and
+ * the reflogs beside the objects, about 2.7 MB) about 1.26× → 1.11× the first at 400; at the
+ * slope of the 400 (4.4 → 1.6 KB a snapshot) about 1.26× at 1,000 (extrapolated, not run; session
+ * 45 measured 1.63× there as it was).
+ * The services root has no such sibling documents (its manifest is one document, whose roll-up
+ * copies were whole and searched again): no smaller, +3.2 ms of git's CPU a snapshot. A smaller
+ * window searches less and finds worse (the parts' versions are not next to each other in git's
+ * order). The dearer pack runs half as often: a whole pack -f on the scale twin at 400 took
+ * 8.0 s of wall (median, load 13–19) against 2.4 s reused; at 1,000 (session 45) `repack -a -d
+ * -f` on a copy of the twin took 3.0 s of git's CPU, 9.3 s of wall at load 13, its reusing whole
+ * packs a median 1.3 s of wall. Its cost grows with the history, as the walk of a reusing whole
+ * pack does. (git's CPU here is the replay's own children as /proc counts them; session 33's
+ * 29 ms was not measured the same way.) Crash safety is the same pack's: -f changes which deltas
+ * are written, not how the pack is put in place.
+ */
+const SEARCH_AGAIN = ['-f'] as const
 /**
  * Packs (cruft packs not counted) at which the next pack is a whole one: about every 50 hourly
  * snapshots, so its walk of the history stays a small part of a snapshot as the history grows.
@@ -172,8 +217,8 @@ const NO_REVERSE_INDEX = ['-c', 'pack.writeReverseIndex=false'] as const
  * branch's reflog, and a push one to `refs/remotes/mirror/main`'s; nothing expired them (a twin
  * never runs git's own gc, whose `gc.reflogExpire` is 90 days and `gc.reflogExpireUnreachable`
  * 30), so an hourly twin's reflogs grew by about 0.3 KB an hour (0.43 KB with a mirror), for
- * ever: 2.6 MB (3.8 MB) a year. Now they hold at most this many days of lines and the ~48 commits
- * between two whole packs: about 0.23 MB (0.33 MB) hourly. 30 days is git's own window for a
+ * ever: 2.6 MB (3.8 MB) a year. Now they hold at most this many days of lines and the ~96 commits
+ * between two whole packs (48 before session 46: 0.23 MB, 0.33 MB): about 0.24 MB (0.36 MB) hourly. 30 days is git's own window for a
  * line naming a commit nothing reaches any more (a person's `git reset` in the twin), the only
  * line that keeps something the history does not; a line naming a commit of the history says
  * when the ref moved there, which a snapshot's commit says itself.
@@ -246,7 +291,7 @@ export async function autoPack(dir: string, options: { full: boolean; legacy?: b
       await runGitBytes(dir, [...NO_REVERSE_INDEX, 'repack', '-d', '-q', '-n', depth])
     } else if (full) {
       await expireReflogs(dir)
-      await runGitBytes(dir, [...NO_REVERSE_INDEX, 'repack', '--cruft', `--cruft-expiration=${PRUNE_EXPIRE}`, '-d', '-q', '-n', depth])
+      await runGitBytes(dir, [...NO_REVERSE_INDEX, 'repack', '--cruft', `--cruft-expiration=${PRUNE_EXPIRE}`, '-d', ...SEARCH_AGAIN, '-q', '-n', depth])
       // What the cruft pack left loose is unreachable and already expired (or written meanwhile,
       // and young): git prune, as git gc runs it after a cruft pack. Its walk of the history
       // is only paid then (loose objects are packed after every commit).

@@ -90,7 +90,9 @@ export const growthScaleSection: BenchSection = {
       const parts = await breakdown(host, twin, afterKb)
       // For reference: the same objects with every delta searched again (a copy: the twin is left
       // as the run made it). A roll-up of small packs finds no base outside them, so its oldest
-      // version of the files manifest's part is stored near whole, and a whole pack reuses that.
+      // version of the files manifest's part is stored against another part; the whole pack
+      // searches every delta again since session 46 (auto-pack.ts SEARCH_AGAIN), roll-ups since
+      // the last whole pack keep theirs.
       const copy = join(cli.dir, 'searched-again.git')
       await runOk(['cp', '-a', join(twin, '.git'), copy])
       const searchStarted = performance.now()
