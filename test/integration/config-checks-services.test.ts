@@ -1,10 +1,11 @@
 import { strict as assert } from 'node:assert'
 import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { lstat, mkdir, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises'
+import { lstat, mkdir, readFile, readlink, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ROOTFS_BUILD_TIMEOUT_MS, run } from '../bed/index.js'
 import { json, type Step, TWINSYNC_BIN, useCliRoot } from '../support/cli.js'
+import { descendants } from '../support/processes.js'
 import { editTwinJson, writeTwinFile } from '../support/twin-edit.js'
 
 interface ManifestEntry {
@@ -165,32 +166,6 @@ describe('configuration checks: include folders, drop-ins, more services, files 
   })
 })
 
-/** The processes under `pid`, from /proc. */
-async function descendants(pid: number): Promise<Array<{ pid: number; comm: string }>> {
-  const parent = new Map<number, number>()
-  const comm = new Map<number, string>()
-  for (const name of await readdir('/proc')) {
-    if (!/^\d+$/.test(name)) continue
-    const stat = await readFile(`/proc/${name}/stat`, 'utf8').catch(() => '')
-    const m = /^(\d+) \((.*)\) \S+ (\d+)/s.exec(stat)
-    if (m === null) continue
-    parent.set(Number(m[1]), Number(m[3]))
-    comm.set(Number(m[1]), m[2] as string)
-  }
-  const out: Array<{ pid: number; comm: string }> = []
-  const under = new Set([pid])
-  for (let grew = true; grew; ) {
-    grew = false
-    for (const [p, pp] of parent) {
-      if (under.has(pp) && !under.has(p)) {
-        under.add(p)
-        out.push({ pid: p, comm: comm.get(p) as string })
-        grew = true
-      }
-    }
-  }
-  return out
-}
 
 /**
  * kill -9 while the checker runs (the new file is live, the checker has not decided): the next
