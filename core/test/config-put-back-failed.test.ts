@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert'
-import { readFile, writeFile } from 'node:fs/promises'
+import { open, readFile, rm, truncate, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import sinon from 'sinon'
 import type { ExecResult, HostPort } from '@twinsync/sdk'
@@ -102,6 +102,59 @@ describe('a rejected configuration whose previous file could not be put back', f
     sinon.restore()
     assert.match(report.journal.steps.find((s) => s.id === `files:replace:${CONF}`)?.message ?? '', /rejects the new nginx configuration; the previous files are back/)
     assert.equal(await readFile(join(rig.root, CONF), 'utf8'), 'good\n')
+    assert.deepEqual(await (await rig.container()).resolve(PendingChecks).read(), [])
+  })
+})
+
+/**
+ * Session 46 (session 45's review, M2): a checked change whose previous state cannot be kept to be
+ * put back is refused by the plan (CONFIG_CANNOT_PUT_BACK; the real nginx case is in
+ * test/integration/config-put-back-hand-fix.test.ts). One that grew past the limit between the plan
+ * and the apply is not handed to its provider: before, the files provider deleted the entries the
+ * plan named, with nothing kept to put them back had nginx -t rejected it.
+ */
+describe('a checked folder delete that grew past what can be kept after its plan', function () {
+  this.timeout(300_000)
+  let rig: SmallTwin
+
+  before(async () => {
+    rig = await smallTwin('twinsync-cannot-put-back-', {
+      files: {
+        'etc/motd': 'Welcome\n',
+        'etc/nginx/nginx.conf': 'good\n',
+        'etc/nginx/geo/a.map': '10.0.0.0/8 1;\n',
+        'usr/sbin/nginx': { text: '#!/bin/sh\nexit 0\n', mode: 0o755 },
+      },
+    })
+  })
+  after(async () => {
+    sinon.restore()
+    await removeApplyRig(rig)
+  })
+
+  it('is not written: the step fails with CONFIG_CANNOT_PUT_BACK, the folder as it was, no record left', async () => {
+    await rm(join(rig.twin, 'filesystem/etc/nginx/geo'), { recursive: true })
+    const manifest = join(rig.twin, 'system/files/manifest.json')
+    const m = JSON.parse(await readFile(manifest, 'utf8')) as { entries: Array<{ path: string }> }
+    m.entries = m.entries.filter((e) => !e.path.startsWith('/etc/nginx/geo'))
+    await writeFile(manifest, JSON.stringify(m, null, 2) + '\n')
+    const container = await rig.container()
+    const plan = await container.resolve(PlanWorkflow).plan({})
+    assert.deepEqual(plan.changes.map((c) => c.id), ['files:delete:/etc/nginx/geo'])
+    assert.equal(plan.diagnostics.some((d) => d.code === 'CONFIG_CANNOT_PUT_BACK'), false, 'small when planned')
+    // 17 MiB below it now (sparse: only its size counts).
+    const big = join(rig.root, 'etc/nginx/geo/big.map')
+    await (await open(big, 'w')).close()
+    await truncate(big, 17 * 1024 * 1024)
+    const host = container.resolve<HostPort>(Tokens.Host)
+    sinon.stub(host, 'exec').callsFake(async (command, args): Promise<ExecResult> => ({ command, args: [...args], exitCode: 0, stdout: '', stderr: '', timedOut: false }))
+    const report = await container.resolve(ApplyService).apply({ plan, fromFile: false, acceptHighRisk: true, signal: new AbortController().signal })
+    sinon.restore()
+    const step = report.journal.steps.find((s) => s.id === 'files:delete:/etc/nginx/geo')
+    assert.equal(step?.status, 'failed', JSON.stringify(report.journal.steps))
+    assert.match(step?.message ?? '', /^\/etc\/nginx\/geo: not applied: its checker judges it before it is live, and what it is now could not be kept to be put back \(what is below it is larger than 16777216 bytes/)
+    assert.deepEqual(step?.diagnostics?.map((d) => d.code), ['CONFIG_CANNOT_PUT_BACK'])
+    assert.equal(await readFile(join(rig.root, 'etc/nginx/geo/a.map'), 'utf8'), '10.0.0.0/8 1;\n', 'nothing deleted')
     assert.deepEqual(await (await rig.container()).resolve(PendingChecks).read(), [])
   })
 })

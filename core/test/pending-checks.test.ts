@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import sinon from 'sinon'
@@ -149,7 +149,7 @@ describe('pending configuration checks: finished by the next apply', () => {
   it('a rollback cut short (a reload failed, its files were going back): finishes putting them back and reloads, never reloads them live', async () => {
     await record()
     await pending.awaitReloads('nginx', host.root, [reload])
-    await pending.rollingBack(reload.id, host.root)
+    await pending.rollingBack(reload.id, host.root, host)
     const exec = answer(0)
     const ran: How[] = []
     const [done] = await pending.finish(host, [NGINX], async (changes, how): Promise<ChangeResult[]> => {
@@ -165,7 +165,7 @@ describe('pending configuration checks: finished by the next apply', () => {
 
   it('a rejected group whose put-back failed (goBack): puts the files back asking no checker, says what to ask again; a put-back that fails again keeps the record', async () => {
     await record()
-    await pending.rejected('nginx', host.root)
+    await pending.rejected('nginx', host.root, host)
     const exec = answer(0)
     const write = sinon.stub(host, 'writeFileAtomic').rejects(Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }))
     const [first] = await pending.finish(host, [NGINX])
@@ -208,9 +208,87 @@ describe('pending configuration checks: finished by the next apply', () => {
     assert.equal(existsSync(join(dir, 'twin', PENDING_CHECKS)), false)
   })
 
+  // Session 46 (session 45's review, M1): a goBack record's put-back wrote the kept files over
+  // whatever was live, a person's hand fix included (an nginx site fixed by hand after a full disk
+  // stopped the put-back), asking no checker and saying nothing of it.
+  it('a goBack group one of whose files was changed by hand since: the checker judges the live configuration; it passes, nothing goes back (CONFIG_RESTORE_SKIPPED)', async () => {
+    await record()
+    await pending.rejected('nginx', host.root, host)
+    assert.deepEqual((await pending.read())[0]?.files.map((f) => typeof f.written), ['string', 'string'], 'what the apply wrote is noted with the mark')
+    writeFileSync(join(root, 'etc/nginx/nginx.conf'), 'fixed by hand\n')
+    const exec = answer(0)
+    const [done] = await pending.finish(host, [NGINX])
+    assert.equal(exec.callCount, 1, 'the checker judges the live configuration as the person left it')
+    assert.equal(readFileSync(join(root, 'etc/nginx/nginx.conf'), 'utf8'), 'fixed by hand\n', 'the hand fix stays')
+    assert.equal(readFileSync(join(root, 'etc/nginx/conf.d/x.conf'), 'utf8'), 'added\n')
+    assert.deepEqual([done?.restored, done?.skipped], [[], ['/etc/nginx/nginx.conf']])
+    assert.equal(done?.diagnostic.code, 'CONFIG_RESTORE_SKIPPED')
+    assert.match(done?.diagnostic.summary ?? '', /^nginx: its checker rejected .* in an earlier apply, which did not put all the previous files back; \/etc\/nginx\/nginx\.conf is not as that apply left it \(changed since\), so it is left as it is; `nginx -t` passes on the live configuration, so nothing was put back$/)
+    assert.deepEqual(done?.askedAgain?.map((c) => c.resource), ['/etc/nginx/nginx.conf', '/etc/nginx/conf.d/x.conf'], 'the twin asks for the rejected files again')
+    assert.equal(existsSync(join(dir, 'twin', PENDING_CHECKS)), false)
+  })
+
+  it('a goBack group changed by hand in part whose live configuration the checker rejects: what is still as the apply left it goes back, the hand fix stays', async () => {
+    await record()
+    await pending.rejected('nginx', host.root, host)
+    writeFileSync(join(root, 'etc/nginx/nginx.conf'), 'fixed by hand\n')
+    answer(1, 'nginx: [emerg] unknown directive "added"\n')
+    const [done] = await pending.finish(host, [NGINX])
+    assert.equal(readFileSync(join(root, 'etc/nginx/nginx.conf'), 'utf8'), 'fixed by hand\n')
+    assert.equal(existsSync(join(root, 'etc/nginx/conf.d/x.conf')), false, 'the file the apply wrote goes back (it was absent)')
+    assert.deepEqual([done?.restored, done?.skipped], [['/etc/nginx/conf.d/x.conf'], ['/etc/nginx/nginx.conf']])
+    assert.match(done?.diagnostic.summary ?? '', /`nginx -t` rejects the live configuration: .*so only what is still as that apply left it goes back \(\/etc\/nginx\/conf\.d\/x\.conf\): it is back$/)
+  })
+
+  it('a goBack record of session 45 (no note of what was written): put back when the checker rejects the live files, left when it passes; a file already back needs no checker', async () => {
+    const old = () => pending.add({ service: 'nginx', root: host.root, goBack: true, files: [{ path: '/etc/nginx/nginx.conf', previous: { kind: 'file', content: Buffer.from('old\n').toString('base64'), mode: 0o644, uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0, extended: undefined } }] })
+    await old()
+    let exec = answer(1, 'nginx: [emerg] unknown directive "new"\n')
+    const [rejected] = await pending.finish(host, [NGINX])
+    assert.equal(exec.callCount, 1)
+    assert.equal(rejected?.diagnostic.code, 'CONFIG_RESTORED')
+    assert.equal(readFileSync(join(root, 'etc/nginx/nginx.conf'), 'utf8'), 'old\n')
+    // Back already (a kill after the put-back, before the record went): nothing to judge.
+    exec.resetHistory()
+    await old()
+    const [back] = await pending.finish(host, [NGINX])
+    assert.equal(exec.callCount, 0)
+    assert.deepEqual(back?.restored, ['/etc/nginx/nginx.conf'])
+    sinon.restore()
+    writeFileSync(join(root, 'etc/nginx/nginx.conf'), 'fixed by hand\n')
+    await old()
+    exec = answer(0)
+    const [passes] = await pending.finish(host, [NGINX])
+    assert.equal(passes?.diagnostic.code, 'CONFIG_RESTORE_SKIPPED')
+    assert.match(passes?.diagnostic.summary ?? '', /is not as that apply left it \(changed since, or the record, an older TwinSync's, does not say what it wrote\), so it is left as it is; `nginx -t` passes/)
+    assert.equal(readFileSync(join(root, 'etc/nginx/nginx.conf'), 'utf8'), 'fixed by hand\n')
+  })
+
+  it('a folder delete whose put-back was killed half way: the rest goes back and the temporary file the kill left in it goes', async () => {
+    const owner = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 }
+    const file = (text: string) => ({ kind: 'file' as const, content: Buffer.from(text).toString('base64'), mode: 0o644, ...owner, extended: undefined })
+    await pending.add({
+      service: 'nginx',
+      root: host.root,
+      files: [{ path: '/etc/nginx/snippets', previous: { kind: 'tree', mode: 0o755, ...owner, extended: undefined, entries: [{ path: '/etc/nginx/snippets/a.conf', previous: file('a\n') }, { path: '/etc/nginx/snippets/b.conf', previous: file('b\n') }] } }],
+    })
+    await pending.rejected('nginx', host.root, host)
+    assert.equal((await pending.read())[0]?.files[0]?.written, 'absent')
+    // What a kill while b.conf was written leaves: the folder, a.conf, and b.conf's temporary file.
+    mkdirSync(join(root, 'etc/nginx/snippets'), { mode: 0o755 })
+    writeFileSync(join(root, 'etc/nginx/snippets/a.conf'), 'a\n')
+    writeFileSync(join(root, 'etc/nginx/snippets/.b.conf.twinsync-0123456789ab'), 'b')
+    const exec = answer(0)
+    const [done] = await pending.finish(host, [NGINX])
+    assert.equal(exec.callCount, 0, 'its own put-back half done: no checker asked')
+    assert.equal(done?.diagnostic.code, 'CONFIG_RESTORED')
+    assert.deepEqual(readdirSync(join(root, 'etc/nginx/snippets')).sort(), ['a.conf', 'b.conf'])
+    assert.equal(readFileSync(join(root, 'etc/nginx/snippets/b.conf'), 'utf8'), 'b\n')
+  })
+
   it('a file too large to have been kept is no reason to keep the record: trying again could never put it back', async () => {
     await pending.add({ service: 'nginx', root: host.root, files: [{ path: '/etc/nginx/nginx.conf', previous: { kind: 'unkept', reason: 'it is larger than 16777216 bytes and was not kept' } }] })
-    await pending.rejected('nginx', host.root)
+    await pending.rejected('nginx', host.root, host)
     const [done] = await pending.finish(host, [NGINX])
     assert.match(done?.diagnostic.summary ?? '', /putting the previous files back failed: \/etc\/nginx\/nginx\.conf could not be put back: it is larger than 16777216 bytes and was not kept$/)
     assert.equal(existsSync(join(dir, 'twin', PENDING_CHECKS)), false)
@@ -219,11 +297,11 @@ describe('pending configuration checks: finished by the next apply', () => {
   it('a failed reload whose rollback could not put the files back: the record outlives the reload\'s verdict; the next apply puts them back and reloads', async () => {
     await record()
     await pending.awaitReloads('nginx', host.root, [reload])
-    await pending.rollingBack(reload.id, host.root)
+    await pending.rollingBack(reload.id, host.root, host)
     await pending.rollbackFailed(reload.id, host.root)
     await pending.reloadDone(reload.id, host.root)
     assert.deepEqual((await pending.read()).map((p) => [p.goBack, p.reloads?.map((r) => r.id)]), [[true, [reload.id]]])
-    assert.match(pendingNotice(await pending.read(), { root: host.root }) ?? '', /^Configuration an earlier apply wrote is not settled: nginx \(.*: the reload of nginx\.service failed, not all put back\)\..*nginx's previous files go back and the reload of nginx\.service runs again/)
+    assert.match(pendingNotice(await pending.read(), { root: host.root }) ?? '', /^Configuration an earlier apply wrote is not settled: nginx \(.*: the reload of nginx\.service failed, not all put back\)\..*nginx's previous files go back, save any changed since, and the reload of nginx\.service runs again/)
     const ran: How[] = []
     const [done] = await pending.finish(host, [NGINX], async (changes, how): Promise<ChangeResult[]> => {
       ran.push(how)
@@ -264,8 +342,8 @@ describe('pending configuration checks: finished by the next apply', () => {
     assert.match(pendingNotice(await pending.read(), { root: host.root }) ?? '', /nginx \(.*: the reload of nginx\.service had given no verdict\)\. `twinsync apply --root [^`]+` settles it/)
     // What the next apply does, per kind (session 29: a reload window's files are reloaded again live).
     assert.match(pendingNotice(await pending.read(), { root: host.root }) ?? '', /before the plan's changes: nginx's files are checked again and the reload of nginx\.service runs again with them live: they stay if nginx\.service comes back as before, and go back if not\.$/)
-    await pending.rollingBack('systemd:reload:nginx.service', host.root)
-    assert.match(pendingNotice(await pending.read(), { root: host.root }) ?? '', /before the plan's changes: nginx's previous files go back and the reload of nginx\.service runs again \(the next plan asks for the files again\)\.$/)
+    await pending.rollingBack('systemd:reload:nginx.service', host.root, host)
+    assert.match(pendingNotice(await pending.read(), { root: host.root }) ?? '', /before the plan's changes: nginx's previous files go back, save any changed since, and the reload of nginx\.service runs again \(the next plan asks for the files again\)\.$/)
     assert.equal(pendingNotice(await pending.read(), { root: '/elsewhere' }), undefined)
   })
 })

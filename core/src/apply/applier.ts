@@ -1,4 +1,4 @@
-import type { ApplicableProvider, Change, ChangeResult, Diagnostic, PathClaims, Plan, PlanEdge } from '@twinsync/sdk'
+import type { ApplicableProvider, Change, ChangeResult, Diagnostic, HostPort, PathClaims, Plan, PlanEdge } from '@twinsync/sdk'
 import { NEED_UNUSABLE, filePathOf, isApplicable, isConfigChecker } from '@twinsync/sdk'
 import { inject, injectable } from '../di.js'
 import { pathMatchesNeed } from '../plan/ordering-rules.js'
@@ -7,7 +7,7 @@ import { callProvider } from '../providers/provider-call.js'
 import { ProviderContexts } from '../providers/provider-contexts.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'
 import { runCommandChange } from './command-runner.js'
-import { ConfigGuard, RELOADS, rejected, type Group } from './config-guard.js'
+import { ConfigGuard, RELOADS, notKept, rejected, type Group } from './config-guard.js'
 import { PendingChecks, type RunAgain } from './pending-checks.js'
 import { withNamedFiles } from './named-config.js'
 import type { JournalStep } from './journal.js'
@@ -96,7 +96,7 @@ export class Applier {
     // A service's files are checked together, once the last of them in the plan has run (they
     // may span waves: a folder before the file in it), so the checker judges the final set, and
     // a rejection puts every one of them back. Until then their results wait here.
-    const checking = new CheckedGroups(guard, guard.groupsOf(plan.changes), this.pending, this.contexts.host.root)
+    const checking = new CheckedGroups(guard, guard.groupsOf(plan.changes), this.pending, this.contexts.host, this.contexts.host.root)
     // What each change needs that this apply has changed: the writers of its needs that succeeded.
     const changedNeeds = (changes: readonly Change[]): Record<string, string[]> => {
       const out: Record<string, string[]> = {}
@@ -259,11 +259,19 @@ export class Applier {
       else if (!run.checking.hold(change.id, full)) record(change, startedAt, full)
     }
     const ctx = this.contexts.for(provider, claims, { signal: STEPS_RUN_TO_THE_END, cache: 'twin' })
-    const changedNeeds = run.changedNeeds(changes)
     const unusable: Array<{ change: Change; path: string; summary: string }> = []
-    const outcome = await callProvider(provider, 'apply', () =>
+    // A checked change whose previous state could not be kept is not written: nothing could put it
+    // back if its checker rejects it. The plan refuses it (cannotPutBack); this is one that grew since.
+    const writing: Change[] = []
+    for (const c of changes) {
+      const why = run.checking.decides(c.id) ? guard.unkeptReason(c.id) : undefined
+      if (why === undefined) writing.push(c)
+      else report(c, { id: c.id, status: 'failed', message: `${filePathOf(c)}: not applied: its checker judges it before it is live, and what it is now could not be kept to be put back (${why})`, diagnostics: [notKept(c, why)] })
+    }
+    const changedNeeds = run.changedNeeds(writing)
+    const outcome = writing.length === 0 ? ({ ok: true, value: { results: [], diagnostics: [] } } as const) : await callProvider(provider, 'apply', () =>
       provider.apply({
-        changes,
+        changes: writing,
         ctx,
         ...(Object.keys(changedNeeds).length === 0 ? {} : { changedNeeds }),
         // Kept with the reload window's files before the reload runs (PendingChecks.finish judges a killed one against it).
@@ -283,7 +291,7 @@ export class Applier {
       if (outcome.timedOut === true) run.gaveUp(name)
       // A call given up on: each change it had not reported may be half done; it stays pending (the machine is not the twin).
       const message = outcome.timedOut === true ? `${outcome.diagnostic.summary}; this change may be half done on the machine, and stays pending` : outcome.diagnostic.summary
-      for (const c of changes) {
+      for (const c of writing) {
         if (reported.has(c.id)) continue
         if (outcome.timedOut === true) run.halfDone(c.id)
         report(c, { id: c.id, status: 'failed', message, diagnostics: [outcome.diagnostic] })
@@ -346,7 +354,7 @@ export class Applier {
       .filter((c): c is Change => c !== undefined)
     if (files.length === 0) return result
     // A kill from here on: the next apply finishes putting them back (PendingChecks.finish).
-    await this.pending.rollingBack(change.id, this.contexts.host.root)
+    await this.pending.rollingBack(change.id, this.contexts.host.root, this.contexts.host)
     const problems = await run.guard.restore(files)
     // Not all back (a full disk): the record stays past this reload's verdict, and the next apply puts them back first.
     const retry = problems.length > run.guard.unkept(files)
@@ -418,6 +426,7 @@ class CheckedGroups {
     private readonly guard: ConfigGuard,
     groups: readonly Group[],
     private readonly pending: PendingChecks,
+    private readonly host: HostPort,
     private readonly root: string,
   ) {
     for (const g of groups) {
@@ -445,8 +454,9 @@ class CheckedGroups {
         const warning = await this.guard.baseline(group)
         if (warning !== undefined) for (const c of group.changes) this.unchecked.add(c.id)
         // On disk before the first file is written: a run killed before the checker decided
-        // leaves it for the next apply to finish (PendingChecks.finish).
-        else await this.pending.add({ service: group.check.service, root: this.root, files: this.guard.storedPrevious(group.changes) })
+        // leaves it for the next apply to finish (PendingChecks.finish). A path whose previous
+        // state could not be kept is not written (runGroup), so not in the record.
+        else await this.pending.add({ service: group.check.service, root: this.root, files: this.guard.storedPrevious(group.changes.filter((c) => this.guard.unkeptReason(c.id) === undefined)) })
         return warning
       })()
       this.started.set(group, started)
@@ -507,7 +517,7 @@ class CheckedGroups {
           // disk), the next apply puts them back first and never judges a mix (PendingChecks' goBack).
           // A mark that cannot be written (the twin's disk full too) stops no put-back: the entry
           // stays unmarked, and the next apply's checker judges the live files as after a kill.
-          await this.pending.rejected(group.check.service, this.root).catch(() => undefined)
+          await this.pending.rejected(group.check.service, this.root, this.host).catch(() => undefined)
           const problems = await this.guard.restore(applied)
           // What was never kept (too large) cannot go back later either: not a reason to keep the record.
           notBack = problems.length > this.guard.unkept(applied)

@@ -284,7 +284,7 @@ export class ApplyService {
       tempFilesRemoved,
       ...(checksFinished.length === 0 ? {} : { checksFinished }),
       continued: continuing,
-      exitCode: counts.failed + counts.skipped === 0 && !checksFinished.some((f) => f.restored.length > 0) && unrecorded.length + afterUnrecorded.length === 0 ? 0 : 1,
+      exitCode: counts.failed + counts.skipped === 0 && !checksFinished.some((f) => f.restored.length + (f.skipped?.length ?? 0) > 0) && unrecorded.length + afterUnrecorded.length === 0 ? 0 : 1,
     }
   }
 

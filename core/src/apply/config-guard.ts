@@ -1,9 +1,11 @@
+import { createHash } from 'node:crypto'
 import { dirname } from 'node:path'
-import type { Change, ChangeResult, ConfigCheck, Diagnostic, HostPort } from '@twinsync/sdk'
+import type { Change, ChangeResult, ConfigCheck, Diagnostic, HostPort, HostReader } from '@twinsync/sdk'
 import { CHANGED_FILE, CHANGED_UNIT, CHECKER_PATH, checkerEnv, checkReading, filePathOf, findChecker, errorDiagnostic, redactSecrets, runsPerFile, unitOfPath, warningDiagnostic } from '@twinsync/sdk'
 import { tail } from './command-runner.js'
 import { compiledFiles } from './compiled-config.js'
 import { appendTo } from '../append-to.js'
+import { TEMP_FILE } from './resume.js'
 
 /** Services changes that make a service read its configuration again. */
 export const RELOADS = new Set(['reload', 'restart'])
@@ -41,6 +43,13 @@ type StoredPrevious =
 export interface StoredFile {
   path: string
   previous: StoredPrevious
+  /**
+   * What the path was when its group was marked to go back (PendingChecks' goBack, rollingBack):
+   * what the apply wrote there (`liveState`). The next apply puts back only a path still so, or
+   * one of its own put-back half done; one changed since (a person's hand fix) is left alone
+   * (session 46; session 45's review, M1). Absent in records of session 45's code.
+   */
+  written?: string
 }
 
 /** Beyond this many entries below a folder a delete of it is not kept (and cannot be put back). */
@@ -278,6 +287,12 @@ export class ConfigGuard {
     return changes.filter((c) => filePathOf(c) !== undefined && this.previous.get(c.id)?.kind === 'unkept').length
   }
 
+  /** Why this change's previous state was not kept (keepProblem), or undefined (kept, or not asked). */
+  unkeptReason(id: string): string | undefined {
+    const before = this.previous.get(id)
+    return before?.kind === 'unkept' ? before.reason : undefined
+  }
+
   /** What these changes' paths were before, as data that can be written down (see PendingChecks). */
   storedPrevious(changes: readonly Change[]): StoredFile[] {
     const out: StoredFile[] = []
@@ -365,8 +380,12 @@ export class ConfigGuard {
       case 'tree': {
         if (now !== undefined && now.type !== 'directory') await this.host.remove(path)
         const owner = { mode: before.mode, uid: before.uid, gid: before.gid, ...extendedOptions(before.extended, true) }
-        if (now?.type === 'directory') await this.host.setAttributes(path, owner)
-        else await this.host.mkdir(path, owner)
+        if (now?.type === 'directory') {
+          await this.host.setAttributes(path, owner)
+          // A run killed while it put this folder back may have left a temporary file of its
+          // writes here (`.<name>.twinsync-<hex>`): no file of the folder kept, so it goes.
+          for (const e of await this.host.readdir(path)) if (e.type === 'file' && TEMP_FILE.test(e.name)) await this.host.remove(`${path}/${e.name}`)
+        } else await this.host.mkdir(path, owner)
         for (const entry of before.entries) await this.put(entry.path, entry.previous)
         // The folders' times last, deepest first: what was written in them moved them.
         for (const entry of [...before.entries].reverse()) if (entry.previous.kind === 'tree') await this.host.setAttributes(entry.path, timeOf(entry.previous))
@@ -382,35 +401,73 @@ export class ConfigGuard {
     const owner = { mode: stat.mode, uid: stat.uid, gid: stat.gid }
     if (stat.type === 'symlink') return { kind: 'symlink', target: await this.host.readlink(path), uid: stat.uid, gid: stat.gid, mtimeMs: stat.mtimeMs }
     const extended = stat.type === 'file' || stat.type === 'directory' ? await this.host.readAttributes(path) : undefined
-    if (stat.type === 'directory' && deleting) return this.readTree(path, { ...owner, extended, mtimeMs: stat.mtimeMs })
+    if (stat.type === 'directory' && deleting) {
+      const why = await keepProblem(this.host, path, true)
+      return why === undefined ? this.readTree(path, { ...owner, extended, mtimeMs: stat.mtimeMs }) : { kind: 'unkept', reason: why }
+    }
     if (stat.type !== 'file') return { kind: 'other', ...owner, extended }
-    if (stat.size > MAX_KEPT) return { kind: 'unkept', reason: `it is larger than ${MAX_KEPT} bytes and was not kept` }
+    const why = await keepProblem(this.host, path)
+    if (why !== undefined) return { kind: 'unkept', reason: why }
     return { kind: 'file', content: await this.host.readFile(path), ...owner, extended, mtimeMs: stat.mtimeMs }
   }
 
-  /** A folder and everything below it, within MAX_KEPT bytes and MAX_KEPT_ENTRIES entries; else unkept. */
+  /** A folder and everything below it (keepProblem has found it within the limits). */
   private async readTree(path: string, folder: Omit<TreePrevious, 'kind' | 'entries'>): Promise<Previous> {
     const entries: TreePrevious['entries'] = []
-    let bytes = 0
-    const walk = async (dir: string): Promise<string | undefined> => {
+    const walk = async (dir: string): Promise<void> => {
       for (const e of [...(await this.host.readdir(dir))].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
         const at = `${dir}/${e.name}`
         const previous = await this.read(at)
-        if (previous.kind === 'unkept') return previous.reason
+        if (previous.kind === 'unkept') throw new Error(`${at} changed while it was kept: ${previous.reason}`)
         if (previous.kind === 'other') {
           const stat = await this.host.lstat(at)
-          if (stat?.type !== 'directory') return `${at} is neither a file, a symlink nor a folder`
+          if (stat?.type !== 'directory') throw new Error(`${at} is neither a file, a symlink nor a folder`)
           entries.push({ path: at, previous: { ...previous, kind: 'tree', mtimeMs: stat.mtimeMs, entries: [] } })
-          const why = await walk(at)
-          if (why !== undefined) return why
+          await walk(at)
         } else entries.push({ path: at, previous })
-        if (previous.kind === 'file') bytes += previous.content.length
-        if (bytes > MAX_KEPT || entries.length > MAX_KEPT_ENTRIES) return `what is below it is larger than ${MAX_KEPT} bytes or ${MAX_KEPT_ENTRIES} entries and was not kept`
       }
-      return undefined
     }
-    const why = await walk(path)
-    return why === undefined ? { kind: 'tree', ...folder, entries } : { kind: 'unkept', reason: why }
+    try {
+      await walk(path)
+    } catch (error) {
+      return { kind: 'unkept', reason: (error as Error).message }
+    }
+    return { kind: 'tree', ...folder, entries }
+  }
+
+  /**
+   * Where a path a put-back would write stands (PendingChecks.finish): as the apply left it
+   * (`written`, its liveState when the group was marked to go back); as it was before the apply,
+   * or a folder half put back by a run killed meanwhile (`ours`); or `changed` since (a person's
+   * hand fix). `unknown`: a record of session 45's code, which did not say what was written, and
+   * the path is not as it was before.
+   */
+  async standing(change: Change, written: string | undefined): Promise<'written' | 'ours' | 'changed' | 'unknown'> {
+    const path = filePathOf(change) as string
+    const now = await liveState(this.host, path)
+    if (written !== undefined && now === written) return 'written'
+    const before = this.previous.get(change.id)
+    if (before !== undefined && (await this.isPartOf(path, now, before))) return 'ours'
+    return written === undefined ? 'unknown' : 'changed'
+  }
+
+  /** Is `path` (whose liveState is `now`) what it was before, or a folder kept whole put back in part (its temporary files aside)? */
+  private async isPartOf(path: string, now: string, before: Previous): Promise<boolean> {
+    if (before.kind !== 'tree') return now === stateOf(before)
+    if (now !== stateOf(before)) return false
+    const kept = new Map(before.entries.map((e) => [e.path, e.previous]))
+    const walk = async (dir: string): Promise<boolean> => {
+      for (const e of await this.host.readdir(dir)) {
+        const at = `${dir}/${e.name}`
+        if (e.type === 'file' && TEMP_FILE.test(e.name)) continue
+        const previous = kept.get(at)
+        if (previous === undefined) return false
+        const state = await liveState(this.host, at)
+        if (previous.kind === 'tree' ? state !== stateOf(previous) || !(await walk(at)) : state !== stateOf(previous)) return false
+      }
+      return true
+    }
+    return walk(path)
   }
 
   /** What a check runs, as a person would type it, for one changed file (per-file checkers). */
@@ -444,6 +501,104 @@ export class ConfigGuard {
           }
     if (result.timedOut) return { ok: false, command, timedOut: true, output: `${output}\n(no answer within ${timeoutMs / 1000} s: killed)`.trim(), ...unsandboxed }
     return { ok: result.exitCode === 0 && check.rejectsOutput?.test(output) !== true, command, output, ...unsandboxed }
+  }
+}
+
+/**
+ * Why what `path` is now could not be kept to be put back (a file over MAX_KEPT bytes; for a
+ * folder deleted whole, `deleting`, more than MAX_KEPT bytes or MAX_KEPT_ENTRIES entries below
+ * it, or an entry that is neither a file, a symlink nor a folder), or undefined. One rule for the
+ * plan (cannotPutBack) and the apply (ConfigGuard.read): lstat only, no content read.
+ */
+export async function keepProblem(host: HostReader, path: string, deleting = false): Promise<string | undefined> {
+  const stat = await host.lstat(path)
+  if (stat?.type === 'file') return stat.size > MAX_KEPT ? `it is larger than ${MAX_KEPT} bytes and was not kept` : undefined
+  if (stat?.type !== 'directory' || !deleting) return undefined
+  let bytes = 0
+  let entries = 0
+  const walk = async (dir: string): Promise<string | undefined> => {
+    for (const e of await host.readdir(dir)) {
+      const at = `${dir}/${e.name}`
+      const info = await host.lstat(at)
+      if (info === undefined) continue
+      entries++
+      if (info.type === 'file') bytes += info.size
+      else if (info.type === 'directory') {
+        const why = await walk(at)
+        if (why !== undefined) return why
+      } else if (info.type !== 'symlink') return `${at} is neither a file, a symlink nor a folder`
+      if (bytes > MAX_KEPT || entries > MAX_KEPT_ENTRIES) return `what is below it is larger than ${MAX_KEPT} bytes or ${MAX_KEPT_ENTRIES} entries and was not kept`
+    }
+    return undefined
+  }
+  return walk(path)
+}
+
+/**
+ * A plan's checked changes whose previous state could not be kept (keepProblem): one error each
+ * (CONFIG_CANNOT_PUT_BACK), so the plan is refused before anything is written. Session 45's
+ * review (M2): such a change went ahead, and when its checker rejected it nothing could put the
+ * previous state back; the broken configuration stayed live, and no apply tried again. A group
+ * whose checker is not installed in the target goes live unchecked, and is not refused.
+ */
+export async function cannotPutBack(host: HostReader, checks: readonly ConfigCheck[], changes: readonly Change[]): Promise<Diagnostic[]> {
+  const out: Diagnostic[] = []
+  const installed = new Map<string, boolean>()
+  for (const c of changes) {
+    const path = filePathOf(c)
+    const argv = path === undefined ? undefined : checkReading(checks, c)?.argv
+    if (path === undefined || argv === undefined) continue
+    const action = (c.data as { action: string }).action
+    const why = await keepProblem(host, path, action === 'delete')
+    if (why === undefined) continue
+    const program = argv[0] as string
+    if (!installed.has(program)) installed.set(program, (await findChecker(host, program)) !== undefined)
+    if (installed.get(program) !== true) continue
+    out.push(notKept(c, why))
+  }
+  return out
+}
+
+/** CONFIG_CANNOT_PUT_BACK for a checked change whose previous state could not be kept (keepProblem's `why`). */
+export function notKept(change: Change, why: string): Diagnostic {
+  const path = filePathOf(change) as string
+  return errorDiagnostic('CONFIG_CANNOT_PUT_BACK', `${path}: its service's checker judges it before it is live, and what it is now cannot be kept to be put back if the check fails (${why})`, {
+    provider: change.provider,
+    path,
+    detail:
+      "Make this change on the machine by hand, check it with the service's checker, and take a snapshot; or make it smaller in the twin (delete the large files below a folder first, in a plan of their own), then apply.",
+  })
+}
+
+/**
+ * What an entry is now, in a few words that tell a change apart: its kind, a file's content hash,
+ * a link's target, mode and owner (not times: a touch is no fix). Compared with stateOf.
+ */
+export async function liveState(host: HostReader, path: string): Promise<string> {
+  const stat = await host.lstat(path)
+  if (stat === undefined) return 'absent'
+  const owner = `${stat.mode.toString(8)}:${stat.uid}:${stat.gid}`
+  if (stat.type === 'symlink') return `symlink:${await host.readlink(path)}:${stat.uid}:${stat.gid}`
+  if (stat.type !== 'file') return `${stat.type}:${owner}`
+  // Never kept: told apart by size and time only.
+  if (stat.size > MAX_KEPT) return `file:${stat.size}@${stat.mtimeMs}:${owner}`
+  return `file:${createHash('sha256').update(await host.readFile(path)).digest('hex')}:${owner}`
+}
+
+/** What a kept previous state is, as liveState says it. */
+function stateOf(previous: Previous): string {
+  switch (previous.kind) {
+    case 'absent':
+      return 'absent'
+    case 'file':
+      return `file:${createHash('sha256').update(previous.content).digest('hex')}:${previous.mode.toString(8)}:${previous.uid}:${previous.gid}`
+    case 'symlink':
+      return `symlink:${previous.target}:${previous.uid}:${previous.gid}`
+    case 'other':
+    case 'tree':
+      return `directory:${previous.mode.toString(8)}:${previous.uid}:${previous.gid}`
+    case 'unkept':
+      return 'unkept'
   }
 }
 

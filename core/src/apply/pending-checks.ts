@@ -1,14 +1,14 @@
 import { readFileSync } from 'node:fs'
 import { mkdir, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
-import type { Change, ChangeResult, ConfigCheck, Diagnostic, HostPort } from '@twinsync/sdk'
+import type { Change, ChangeResult, ConfigCheck, Diagnostic, HostPort, HostReader } from '@twinsync/sdk'
 import { TwinSyncError, errorDiagnostic, warningDiagnostic, writeFileAtomic } from '@twinsync/sdk/light'
 import { inject, injectable } from '../di.js'
 import { Tokens } from '../tokens.js'
 import type { TwinLocation } from '../twin/twin-location.js'
 import { twinsyncLine, type CommandTarget } from '../plan/command-text.js'
 import { RunTarget } from '../plan/run-target.js'
-import { ConfigGuard, type StoredFile } from './config-guard.js'
+import { ConfigGuard, liveState, type CheckRun, type StoredFile } from './config-guard.js'
 
 /**
  * One service's files written (or about to be) that are not yet known to work: their checker has
@@ -62,6 +62,12 @@ export interface FinishedCheck {
   command?: string
   /** The files put back (the check failed or could not run); empty when it passed. */
   restored: string[]
+  /**
+   * Files of a group marked to go back that were not put back: changed since the apply left them
+   * (a person's hand fix), or not known to be the apply's (a record of session 45's code), while
+   * the checker passes on the live configuration (CONFIG_RESTORE_SKIPPED).
+   */
+  skipped?: string[]
   diagnostic: Diagnostic
   /**
    * Files an earlier apply's checker rejected and did not put back, put back now (goBack),
@@ -184,13 +190,35 @@ export class PendingChecks {
   }
 
   /** A reload failed: the files it follows are about to be put back. A kill from here on is finished by putting them back. */
-  rollingBack(id: string, root: string): Promise<void> {
-    return this.patch(followedBy(id, root), (p) => ({ ...p, rollingBack: true }))
+  rollingBack(id: string, root: string, host: HostReader): Promise<void> {
+    return this.markGoingBack(followedBy(id, root), { rollingBack: true }, host)
   }
 
   /** The checker rejected this service's files: on disk before they are put back, so a kill or a failed put-back is finished by the next apply (see goBack). */
-  rejected(service: string, root: string): Promise<void> {
-    return this.patch((p) => p.service === service && p.root === root, (p) => ({ ...p, goBack: true }))
+  rejected(service: string, root: string, host: HostReader): Promise<void> {
+    return this.markGoingBack((p) => p.service === service && p.root === root, { goBack: true }, host)
+  }
+
+  /**
+   * The entries `which` picks marked to go back, with what each of their paths is now (what the
+   * apply wrote: StoredFile.written; a path noted before keeps its note), so the apply that puts
+   * them back later leaves alone a path changed since (finish).
+   */
+  private markGoingBack(which: (p: PendingCheck) => boolean, mark: { goBack: true } | { rollingBack: true }, host: HostReader): Promise<void> {
+    return this.update(async (pending) => {
+      if (!pending.some(which)) return pending
+      const out: PendingCheck[] = []
+      for (const p of pending) {
+        if (!which(p)) out.push(p)
+        else {
+          const files: StoredFile[] = []
+          // One that cannot be read (a folder on the way made a link) is not noted: not known to be the apply's.
+          for (const f of p.files) files.push(f.written !== undefined ? f : { ...f, ...(await liveState(host, f.path).then((written) => ({ written }), () => ({}))) })
+          out.push({ ...p, files, ...mark })
+        }
+      }
+      return out
+    })
   }
 
   /** A failed reload's files could not all be put back: the next apply does it, and reloads again (see goBack). */
@@ -208,10 +236,10 @@ export class PendingChecks {
     return this.update((pending) => pending.filter((p) => p.service !== service || p.root !== root))
   }
 
-  private update(change: (pending: PendingCheck[]) => PendingCheck[]): Promise<void> {
+  private update(change: (pending: PendingCheck[]) => PendingCheck[] | Promise<PendingCheck[]>): Promise<void> {
     const next = this.writing.then(async () => {
       const before = await this.read()
-      const pending = change(before)
+      const pending = await change(before)
       if (pending === before || (pending.length === 0 && before.length === 0)) return
       if (pending.length === 0) {
         await rm(this.path, { force: true })
@@ -240,7 +268,7 @@ export class PendingChecks {
     const out: FinishedCheck[] = []
     for (const entry of await this.read()) {
       if (entry.root !== host.root) continue
-      const { finished, retry } = entry.reloads !== undefined ? await this.settleReloadWindow(host, entry, checks, runAgain) : await settleCheck(host, entry, checks, () => this.rejected(entry.service, entry.root))
+      const { finished, retry } = entry.reloads !== undefined ? await this.settleReloadWindow(host, entry, checks, runAgain) : await settleCheck(host, entry, checks, () => this.rejected(entry.service, entry.root, host))
       out.push(finished)
       // Files that could not be put back (and were kept) stay in the record: the apply after this one tries again.
       if (!retry) await this.remove(entry.service, entry.root)
@@ -292,9 +320,12 @@ export class PendingChecks {
       }
     }
     // A kill from here on: the next apply finishes putting them back, never reloads a mix of old and new live.
-    if (!goingBack && reloads.length > 0) await this.patch((p) => p.service === entry.service && p.root === entry.root, (p) => ({ ...p, rollingBack: true }))
-    const problems = await guard.restore(changes)
-    const retry = problems.length > guard.unkept(changes)
+    if (!goingBack && reloads.length > 0) await this.markGoingBack((p) => p.service === entry.service && p.root === entry.root, { rollingBack: true }, host)
+    // Marked before this apply: only what is still as the apply left it goes back (whatGoesBack).
+    const sorted = goingBack ? await whatGoesBack(host, guard, entry, changes) : { back: changes, left: [] }
+    if (sorted.run !== undefined) command = sorted.run.command
+    const problems = await guard.restore(sorted.back)
+    const retry = problems.length > guard.unkept(sorted.back)
     let again = ''
     if (reloads.length > 0) {
       const results = runAgain === undefined ? [] : await runAgain(reloads, { restoring: true })
@@ -304,17 +335,19 @@ export class PendingChecks {
       })
       again = `; ${verbs} ran again: ${said.join('; ')}`
     }
+    const detail = 'The twin still asks for the new files: the next plan shows them again, with their reload. Fix them in the twin, or apply again to have them checked, reloaded and verified.'
     return {
       retry,
       finished: {
         service: entry.service,
         ...(command === undefined ? {} : { command }),
-        restored: entry.files.map((f) => f.path),
+        restored: sorted.back.map((c) => c.resource),
+        ...(sorted.left.length === 0 ? {} : { skipped: sorted.left }),
         ...askedAgain(entry, problems),
-        diagnostic: errorDiagnostic('CONFIG_RESTORED', `${killed}; ${entry.goBack === true ? 'now' : `${why}, so`} ${putBack(problems, retry)}${again}`, {
-          provider: 'files',
-          detail: 'The twin still asks for the new files: the next plan shows them again, with their reload. Fix them in the twin, or apply again to have them checked, reloaded and verified.',
-        }),
+        diagnostic:
+          sorted.left.length === 0
+            ? errorDiagnostic('CONFIG_RESTORED', `${killed}; ${entry.goBack === true ? 'now' : `${why}, so`} ${putBack(problems, retry)}${again}`, { provider: 'files', detail })
+            : skippedDiagnostic(`${killed}; ${leftAlone(sorted, problems, retry)}${again}`, detail),
       },
     }
   }
@@ -355,25 +388,68 @@ async function settleCheck(host: HostPort, entry: PendingCheck, checks: readonly
   // putting them back, never one whose checker judges a mix of old and new (session 45's review:
   // only the applier's path marked it). A mark that cannot be written stops no put-back.
   if (entry.goBack !== true) await markRejected().catch(() => undefined)
-  const problems = await guard.restore(changes)
-  const retry = problems.length > guard.unkept(changes)
+  // Marked before this apply: only what is still as the apply left it goes back (whatGoesBack).
+  const sorted = entry.goBack === true ? await whatGoesBack(host, guard, entry, changes) : { back: changes, left: [] }
+  const judged = run ?? sorted.run
+  const problems = await guard.restore(sorted.back)
+  const retry = problems.length > guard.unkept(sorted.back)
   const what =
     entry.goBack === true
       ? `${entry.service}: its checker rejected ${files} in an earlier apply, which did not put all the previous files back`
       : `${entry.service}: an interrupted apply wrote ${files} and was killed before its check ended; ${run === undefined ? 'its checker cannot run here' : `\`${run.command}\` rejects the live configuration${run.output === '' ? '' : `: ${run.output.split('\n')[0]}`}`}`
+  const detail = 'The twin still asks for the new files: the next plan shows them again. Fix them in the twin, then apply.'
   return {
     retry,
     finished: {
       service: entry.service,
-      ...(run === undefined ? {} : { command: run.command }),
-      restored: entry.files.map((f) => f.path),
+      ...(judged === undefined ? {} : { command: judged.command }),
+      restored: sorted.back.map((c) => c.resource),
+      ...(sorted.left.length === 0 ? {} : { skipped: sorted.left }),
       ...askedAgain(entry, problems),
-      diagnostic: errorDiagnostic('CONFIG_RESTORED', `${what}${entry.goBack === true ? '; now' : ', so'} ${putBack(problems, retry)}`, {
-        provider: 'files',
-        detail: 'The twin still asks for the new files: the next plan shows them again. Fix them in the twin, then apply.',
-      }),
+      diagnostic:
+        sorted.left.length === 0
+          ? errorDiagnostic('CONFIG_RESTORED', `${what}${entry.goBack === true ? '; now' : ', so'} ${putBack(problems, retry)}`, { provider: 'files', detail })
+          : skippedDiagnostic(`${what}; ${leftAlone(sorted, problems, retry)}`, detail),
     },
   }
+}
+
+/**
+ * A group an earlier apply marked to go back (goBack, rollingBack), put back now: a path still as
+ * that apply left it (StoredFile.written), or as it was before (a put-back cut short), goes back
+ * asking no checker. A path changed since is a person's (a hand fix: session 45's review, M1,
+ * an nginx site fixed by hand after a full disk stopped its put-back had the old file written over
+ * the fix, and the checkpoint recorded it); the person has taken the group over, so the checker
+ * judges the live configuration as it stands: it passes, nothing goes back (the group's other
+ * files make a configuration that works with the fix); it fails or cannot run, what is still the
+ * apply's goes back and the changed paths are left as they are. A record of session 45's code says
+ * nothing of what was written (`unknown`): judged the same way, and put back when the checker
+ * does not pass, as that code did.
+ */
+async function whatGoesBack(host: HostPort, guard: ConfigGuard, entry: PendingCheck, changes: readonly Change[]): Promise<{ back: Change[]; left: string[]; run?: CheckRun; unknown?: true }> {
+  const standing: Array<Awaited<ReturnType<ConfigGuard['standing']>>> = []
+  for (const [i, c] of changes.entries()) standing.push(await guard.standing(c, entry.files[i]?.written))
+  if (!standing.some((s) => s === 'changed' || s === 'unknown')) return { back: [...changes], left: [] }
+  const unknown = standing.includes('unknown') ? { unknown: true as const } : {}
+  const run = await checkLive(host, guard, changes)
+  const ran = run === undefined ? {} : { run }
+  if (run?.ok === true) return { back: [], left: changes.filter((_, i) => standing[i] === 'changed' || standing[i] === 'unknown').map((c) => c.resource), ...ran, ...unknown }
+  return { back: changes.filter((_, i) => standing[i] !== 'changed'), left: changes.filter((_, i) => standing[i] === 'changed').map((c) => c.resource), ...ran, ...unknown }
+}
+
+/** What whatGoesBack left alone and why, and what became of the rest, for a message. */
+function leftAlone(sorted: Awaited<ReturnType<typeof whatGoesBack>>, problems: readonly string[], retry: boolean): string {
+  const one = sorted.left.length === 1
+  const since = `${sorted.left.join(', ')} ${one ? 'is' : 'are'} not as that apply left ${one ? 'it' : 'them'}${sorted.unknown === true ? ' (changed since, or the record, an older TwinSync\'s, does not say what it wrote)' : ' (changed since)'}, so ${one ? 'it is' : 'they are'} left as ${one ? 'it is' : 'they are'}`
+  const judged = sorted.run === undefined ? 'its checker cannot run here' : sorted.run.ok ? `\`${sorted.run.command}\` passes on the live configuration` : `\`${sorted.run.command}\` rejects the live configuration${sorted.run.output === '' ? '' : `: ${sorted.run.output.split('\n')[0]}`}`
+  if (sorted.back.length === 0) return `${since}; ${judged}, so nothing was put back`
+  const back = sorted.back.map((c) => c.resource).join(', ')
+  return `${since}; ${judged}, so only what is still as that apply left it goes back (${back}): ${problems.length === 0 ? 'it is back' : putBack(problems, retry)}`
+}
+
+/** CONFIG_RESTORE_SKIPPED: files of a group marked to go back left as a person made them. */
+function skippedDiagnostic(summary: string, detail: string): Diagnostic {
+  return warningDiagnostic('CONFIG_RESTORE_SKIPPED', summary, { provider: 'files', detail: `${detail} A file left as it is is the machine's from now on; the next plan shows what the twin asks for in its place.` })
 }
 
 /** The entries of `root` whose reload window the reload `id` closes. */
@@ -429,10 +505,10 @@ export function pendingNotice(entries: readonly PendingCheck[], target: CommandT
   // Session 29: a reload window's files are checked and reloaded again with them live (before,
   // they always went back); only a rollback cut short still puts them back.
   const does = here.map((e) => {
-    if (e.reloads === undefined) return e.goBack === true ? `${e.service}'s previous files go back (the next plan asks for the files again)` : `${e.service}'s check runs on the live files, which stay if it passes and go back if not`
+    if (e.reloads === undefined) return e.goBack === true ? `${e.service}'s previous files go back, save any changed since (the next plan asks for the files again)` : `${e.service}'s check runs on the live files, which stay if it passes and go back if not`
     const verbs = [...new Set(e.reloads.map((r) => r.operation))].join(' or ') || 'reload'
     const units = e.reloads.map((r) => r.resource).join(', ') || 'its service'
-    if (e.rollingBack === true || e.goBack === true) return `${e.service}'s previous files go back and the ${verbs} of ${units} runs again (the next plan asks for the files again)`
+    if (e.rollingBack === true || e.goBack === true) return `${e.service}'s previous files go back, save any changed since, and the ${verbs} of ${units} runs again (the next plan asks for the files again)`
     return `${e.service}'s files are checked again and the ${verbs} of ${units} runs again with them live: they stay if ${units} comes back as before, and go back if not`
   })
   const lead = here.some((e) => e.goBack === true) ? 'Configuration an earlier apply wrote is not settled' : 'Configuration it wrote is not yet judged'

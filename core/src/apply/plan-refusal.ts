@@ -1,4 +1,4 @@
-import type { Plan } from '@twinsync/sdk'
+import type { Diagnostic, Plan } from '@twinsync/sdk'
 import { ERROR_CODES, TwinSyncError } from '@twinsync/sdk/errors'
 import type { LineFor } from '../plan/command-text.js'
 
@@ -24,7 +24,17 @@ export function planRefusal(plan: Plan, line: LineFor): TwinSyncError | undefine
   const code = first.code in ERROR_CODES ? first.code : 'PLAN_INVALID'
   return new TwinSyncError(code, `Nothing was applied: the plan has ${errors.length} error(s): ${errors.map((e) => `${e.provider ? `${e.provider}: ` : ''}${e.summary}`).join('; ')}`, {
     // Another machine's twin is not fixed in the twin: its own next step (init --claim) says what to do.
-    nextStep: errors.length === 1 && first.code === 'TWIN_OTHER_MACHINE' && first.detail !== undefined ? first.detail : 'Fix the twin (or the provider problem) and plan again.',
+    // So is a change too large to be put back (CONFIG_CANNOT_PUT_BACK: do it by hand, or make it smaller).
+    nextStep: ownStep(errors) ?? 'Fix the twin (or the provider problem) and plan again.',
     details: { errors },
   })
 }
+
+/** The next step the errors give, when they are all of one code that says its own. */
+function ownStep(errors: readonly Diagnostic[]): string | undefined {
+  const first = errors[0]
+  if (first?.detail === undefined || !OWN_STEP.has(first.code) || errors.some((e) => e.code !== first.code)) return undefined
+  return first.code === 'TWIN_OTHER_MACHINE' && errors.length > 1 ? undefined : first.detail
+}
+
+const OWN_STEP = new Set(['TWIN_OTHER_MACHINE', 'CONFIG_CANNOT_PUT_BACK'])

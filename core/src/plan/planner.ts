@@ -12,6 +12,7 @@ import { missingProviders, recordedManifest } from '../providers/provider-manife
 import { ProviderContexts } from '../providers/provider-contexts.js'
 import { withNamedFiles } from '../apply/named-config.js'
 import { compiledNotes } from '../apply/compiled-config.js'
+import { cannotPutBack } from '../apply/config-guard.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'
 import { Tokens } from '../tokens.js'
 import { callProvider, type Guarded } from '../providers/provider-call.js'
@@ -232,6 +233,8 @@ export class Planner {
       markTrustChanges(changes, await readTrustContext(this.contexts.host, this.twin.dir))
       // A file its service reads compiled (postfix's tables): the plan says apply builds it.
       appendAll(diagnostics, await compiledNotes(this.contexts.host, configChecks, changes))
+      // A checked change whose previous state could not be kept to be put back: refused before anything is written.
+      appendAll(diagnostics, await cannotPutBack(this.contexts.host, configChecks, changes))
       appendAll(diagnostics, readOnly.swallowed(diagnostics))
       if (wants(options.only, COMMANDS)) {
         // Which commands run is judgeCommands' one rule, by which `status` lists them pending (this.commands): a run-once

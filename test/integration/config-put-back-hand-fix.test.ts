@@ -1,0 +1,164 @@
+import { strict as assert } from 'node:assert'
+import { spawn } from 'node:child_process'
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { ROOTFS_BUILD_TIMEOUT_MS, run } from '../bed/index.js'
+import { cliRoot, json, type CliRoot, type Step, TWINSYNC_BIN } from '../support/cli.js'
+import { descendants } from '../support/processes.js'
+import { editTwinJson, writeTwinFile } from '../support/twin-edit.js'
+
+const SITE = '/etc/nginx/sites-available/site'
+const FIFO = 'run/twinsync-test-hang'
+const PENDING = '.git/twinsync/config-checks-pending.json'
+
+interface Finished {
+  service: string
+  restored: string[]
+  skipped?: string[]
+}
+interface Report {
+  checksFinished?: Finished[]
+  journal: { steps: Step[]; diagnostics: Array<{ code: string; summary: string }> }
+}
+
+/**
+ * Session 46 (session 45's review, M1). An nginx site is rejected and putting the previous one back
+ * fails (the folder's file system full), so the record says the files go back, and the next apply
+ * puts them back asking no checker. Meanwhile the admin frees the space and fixes the site by hand
+ * (`nginx -t` passes). That apply wrote the kept file over the fix, and its checkpoint took the old
+ * file as the machine's: the fix was in no commit. Now a path changed since the failed apply is left
+ * alone, the checker judges the live configuration, and the apply says so (CONFIG_RESTORE_SKIPPED).
+ *
+ * Real: the checkers root, nginx -t in its sandbox, a 64 KiB tmpfs as /etc/nginx/sites-available.
+ * The moment between the write and the put-back is held open by a FIFO the new site includes
+ * (nginx -t waits on it); the test fills the tmpfs then and kills that nginx -t, which the apply
+ * takes as a rejection.
+ */
+describe('a rejected nginx site whose put-back failed, fixed by hand before the next apply (checkers root, real nginx -t)', function () {
+  this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
+  let root: CliRoot | undefined
+  let mounted = ''
+  const dir = () => (root as CliRoot).rootfs.dir
+
+  before(async function () {
+    if (process.getuid?.() !== 0) this.skip()
+    root = await cliRoot({
+      image: 'checkers',
+      prepare: async (rootDir) => {
+        const folder = join(rootDir, 'etc/nginx/sites-available')
+        const aside = await mkdtemp(join(tmpdir(), 'twinsync-sites-'))
+        assert.equal((await run(['cp', '-a', `${folder}/.`, aside])).code, 0)
+        assert.equal((await run(['mount', '-t', 'tmpfs', '-o', 'size=64k,mode=0755', 'tmpfs', folder])).code, 0)
+        mounted = folder
+        assert.equal((await run(['cp', '-a', `${aside}/.`, folder])).code, 0)
+        await rm(aside, { recursive: true, force: true })
+        assert.equal((await run(['mkfifo', join(rootDir, FIFO)])).code, 0)
+      },
+    })
+  })
+  after(async () => {
+    if (mounted !== '') await run(['umount', '-l', mounted])
+    await root?.cleanup()
+  })
+
+  it('leaves the hand fix live, says so, and the twin asks for the rejected site again', async () => {
+    const r = root as CliRoot
+    const old = await r.live(SITE)
+    const rejectedSite = `include /${FIFO};\n${old}`
+    await writeTwinFile(r.twinDir, `filesystem${SITE}`, rejectedSite)
+    const child = spawn('node', [TWINSYNC_BIN, 'apply', '--yes', '--accept-high-risk', '--json', '--root', dir(), '--repo', r.twinDir], { env: r.cli.env(), stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()))
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)))
+    // nginx -t of the new site, waiting on the FIFO (the baseline before the write ends at once).
+    const deadline = Date.now() + 120_000
+    let waiting: Array<{ pid: number; comm: string }> = []
+    for (let seen = 0; seen < 3; ) {
+      assert.ok(Date.now() < deadline, `nginx -t never waited on the FIFO:\n${stdout}${stderr}`)
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      waiting = (await descendants(child.pid as number)).filter((p) => p.comm === 'nginx')
+      seen = (await r.live(SITE)) === rejectedSite && waiting.length > 0 ? seen + 1 : 0
+    }
+    // The folder's file system full, then the checker's verdict: no (it was killed).
+    await run(['dd', 'if=/dev/zero', `of=${join(mounted, '.filler')}`, 'bs=1k'])
+    for (const p of waiting) process.kill(p.pid, 'SIGKILL')
+    assert.equal(await exited, 1, stdout + stderr)
+    const first = JSON.parse(stdout) as Report
+    assert.match(first.journal.steps.find((s) => s.id === `files:replace:${SITE}`)?.message ?? '', /`nginx -t` rejects the new nginx configuration; putting the previous files back failed: .*(ENOSPC|full).*; the next apply puts them back before anything else/)
+    assert.equal(await r.live(SITE), rejectedSite, 'not put back: the rejected site is live')
+
+    // The admin frees the space and fixes the site by hand; nginx -t passes on it.
+    await rm(join(mounted, '.filler'))
+    const fixed = `${old}# fixed by hand: no include of the FIFO\n`
+    await writeFile(join(dir(), SITE), fixed)
+    const check = await run(['chroot', dir(), 'nginx', '-t'])
+    assert.equal(check.code, 0, check.stderr)
+
+    const next = await r.twinsync('apply', '--yes', '--accept-high-risk', '--json')
+    assert.equal(next.code, 1, next.stdout + next.stderr)
+    const report = json<Report>(next)
+    assert.deepEqual(report.checksFinished?.map((f) => [f.service, f.restored, f.skipped]), [['nginx', [], [SITE]]])
+    assert.match(report.journal.diagnostics.find((d) => d.code === 'CONFIG_RESTORE_SKIPPED')?.summary ?? '', new RegExp(`^nginx: its checker rejected ${SITE} in an earlier apply, which did not put all the previous files back; ${SITE} is not as that apply left it \\(changed since\\), so it is left as it is; \`nginx -t\` passes on the live configuration, so nothing was put back$`))
+    assert.equal(await r.live(SITE), fixed, 'the hand fix stays')
+    await assert.rejects(readFile(join(r.twinDir, PENDING)), { code: 'ENOENT' })
+    // The twin still asks for what it asked for (the rejected site): the next plan shows it.
+    assert.deepEqual(await r.planIds(), [`files:replace:${SITE}`])
+  })
+})
+
+/**
+ * Session 46 (session 45's review, M2). A folder nginx's checker judges, deleted whole, whose files
+ * add up to more than can be kept to be put back (16 MiB): the delete went ahead, and had nginx -t
+ * rejected it nothing could have put the folder back (the record was dropped on purpose). Now the
+ * plan refuses it (CONFIG_CANNOT_PUT_BACK), so does apply (exit 2, nothing changed), and it stays
+ * pending.
+ */
+describe('a checked folder delete too large to be kept (checkers root, real nginx -t)', function () {
+  this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
+  let root: CliRoot | undefined
+  const GEO = '/etc/nginx/geo'
+  // 18 files of 1,000,000 bytes: each one a snapshot copies (maxFileSize 1 MiB), together over 16 MiB.
+  const FILES = 18
+
+  before(async function () {
+    if (process.getuid?.() !== 0) this.skip()
+    root = await cliRoot({
+      image: 'checkers',
+      prepare: async (rootDir) => {
+        await mkdir(join(rootDir, GEO))
+        const line = '10.0.0.0/24 1;\n'
+        for (let i = 0; i < FILES; i++) await writeFile(join(rootDir, GEO, `part-${String(i).padStart(2, '0')}.map`), line.repeat(Math.floor(1_000_000 / line.length)))
+      },
+    })
+  })
+  after(async () => {
+    await root?.cleanup()
+  })
+
+  it('is refused by plan and apply before anything is written, with what to do, and stays pending', async () => {
+    const r = root as CliRoot
+    await rm(join(r.twinDir, `filesystem${GEO}`), { recursive: true })
+    await editTwinJson<{ entries: Array<{ path: string }> }>(r.twinDir, 'system/files/manifest.json', (m) => {
+      m.entries = m.entries.filter((e) => e.path !== GEO && !e.path.startsWith(`${GEO}/`))
+    })
+    const plan = await r.twinsync('plan', '--json')
+    const planned = json<{ changes: Array<{ id: string }>; diagnostics: Array<{ code: string; severity: string; summary: string; path?: string }> }>(plan)
+    assert.deepEqual(planned.changes.map((c) => c.id), [`files:delete:${GEO}`], plan.stdout + plan.stderr)
+    const said = planned.diagnostics.find((d) => d.code === 'CONFIG_CANNOT_PUT_BACK')
+    assert.equal(said?.severity, 'error', plan.stdout)
+    assert.equal(said?.path, GEO)
+    assert.match(said?.summary ?? '', /^\/etc\/nginx\/geo: its service's checker judges it before it is live, and what it is now cannot be kept to be put back if the check fails \(what is below it is larger than 16777216 bytes or 10000 entries and was not kept\)$/)
+
+    const apply = await r.twinsync('apply', '--yes', '--accept-high-risk', '--json')
+    assert.equal(apply.code, 2, apply.stdout + apply.stderr)
+    assert.match(apply.stdout + apply.stderr, /CONFIG_CANNOT_PUT_BACK/)
+    assert.match(apply.stdout + apply.stderr, /Make this change on the machine by hand, check it with the service's checker, and take a snapshot/)
+    assert.equal((await readdir(join(r.rootfs.dir, GEO))).length, FILES, 'nothing deleted')
+    assert.deepEqual(await r.planIds(), [`files:delete:${GEO}`], 'still asked for')
+    const status = await r.statusJson<{ pending: { items: Array<{ id: string }> } }>()
+    assert.deepEqual(status.pending.items.map((i) => i.id), [`files:delete:${GEO}`], 'status shows it pending')
+  })
+})
