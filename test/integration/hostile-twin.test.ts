@@ -361,6 +361,50 @@ describe('hostile twin corpus: the twin is untrusted input', function () {
     assert.equal(git(rig.twin, ['status', '--porcelain', '--ignored']), '')
   })
 
+  // Session 46 (L2 of session 45's review): sizes were asked of files only; a symlink's blob (its
+  // "target") was never size-checked, in the last tree or a commit before it, and show and
+  // history read it whole.
+  for (const where of ['in the last tree', 'in an earlier commit the last one takes out again']) {
+    it(`pull refuses a symlink under filesystem/ whose target is over 4095 bytes ${where}: TWIN_UNSAFE naming it, before the working twin moves`, async () => {
+      serve((c) => {
+        const tree = git(c, ['rev-parse', 'HEAD^{tree}']).trim()
+        const target = blob(c, `/${'a'.repeat(5000)}`)
+        const below = git(c, ['ls-tree', '-z', 'HEAD:filesystem']).split('\0').filter(Boolean)
+        const folder = subtree(c, [...below, `120000 blob ${target}\tlong-link`])
+        const top = git(c, ['ls-tree', '-z', 'HEAD']).split('\0').filter(Boolean).map((l) => (l.endsWith('\tfilesystem') ? `040000 tree ${folder}\tfilesystem` : l))
+        git(c, ['update-ref', 'HEAD', git(c, ['commit-tree', subtree(c, top), '-p', 'HEAD', '-m', 'a long link']).trim()])
+        if (where !== 'in the last tree') git(c, ['update-ref', 'HEAD', git(c, ['commit-tree', tree, '-p', 'HEAD', '-m', 'taken out again']).trim()])
+      })
+      const before = git(rig.twin, ['rev-parse', 'HEAD'])
+      const refused = await (await rig.container()).resolve(RemoteService).pull().then(() => undefined, (e: Error & { code?: string }) => e)
+      assert.equal(refused?.code, 'TWIN_UNSAFE', String(refused))
+      assert.match(refused?.message ?? '', /filesystem\/long-link \(a symlink whose target is longer than 4095 bytes\)/)
+      assert.equal(git(rig.twin, ['rev-parse', 'HEAD']), before)
+      assert.equal(git(rig.twin, ['status', '--porcelain', '--ignored']), '')
+    })
+  }
+
+  // Session 46: a tree object was read whole before its entries were counted. One folder of
+  // 240,000 entries named with 255 bytes (68 MB, under the 500,000-file count) is refused from
+  // its size alone.
+  it('pull refuses a commit on the mirror with a folder object over 64 MiB, asked its size, never read: TWIN_UNSAFE naming it, before the working twin moves', async () => {
+    serve((c) => {
+      const tree = git(c, ['rev-parse', 'HEAD^{tree}']).trim()
+      const id = Buffer.from(blob(c, ''), 'hex')
+      const entries: Buffer[] = []
+      for (let i = 0; i < 240_000; i++) entries.push(Buffer.from(`100644 ${String(i).padStart(10, '0')}${'x'.repeat(245)}\0`, 'latin1'), id)
+      const big = git(c, ['hash-object', '-t', 'tree', '--literally', '-w', '--stdin'], Buffer.concat(entries)).trim()
+      commitTree(c, `040000 tree ${big}\tbig`)
+      git(c, ['update-ref', 'HEAD', git(c, ['commit-tree', tree, '-p', 'HEAD', '-m', 'taken out again']).trim()])
+    })
+    const before = git(rig.twin, ['rev-parse', 'HEAD'])
+    const refused = await (await rig.container()).resolve(RemoteService).pull().then(() => undefined, (e: Error & { code?: string }) => e)
+    assert.equal(refused?.code, 'TWIN_UNSAFE', String(refused))
+    assert.match(refused?.message ?? '', /^Not pulled: the mirror's tree [0-9a-f]{12} \(one folder's entries\) is 67,920,\d{3} bytes, more than the 67,108,864 TwinSync takes from a mirror$/)
+    assert.equal(git(rig.twin, ['rev-parse', 'HEAD']), before)
+    assert.equal(git(rig.twin, ['status', '--porcelain', '--ignored']), '')
+  })
+
   // Session 45: a commit's message was read whole by every command after the pull (600 MB: status
   // 7 s and 0.6 GB, history GIT_FAILED for good).
   it('pull refuses a mirror commit whose message is over 1 MiB: TWIN_UNSAFE naming its size, before the working twin moves', async () => {

@@ -24,6 +24,14 @@ export interface UnsafeEntry {
 
 const CONTROL = /[\0-\x1f\x7f]/
 
+/**
+ * The longest symlink target a pull takes, in bytes: Linux's (PATH_MAX less its NUL), so no
+ * machine's snapshot holds a longer one. Session 46: a symlink's blob had no size check (L2 of
+ * session 45's review): a mirror's 700 MB "target", in the last tree or a commit before it, was
+ * pulled, and `show` and `history` read it whole.
+ */
+export const SYMLINK_TARGET_MAX_BYTES = 4095
+
 
 /** The lines a refusal of what the mirror holds names, with this run's --root, --repo and --config (RunTarget). */
 export interface MirrorSteps {
@@ -56,74 +64,145 @@ export const MAX_INCOMING_FILES = 500_000
 export const MAX_INCOMING_COMMIT_BYTES = 1024 * 1024
 
 /**
+ * The largest tree object (one folder's entries) a pull reads, in bytes: as large as a twin file
+ * may be (MAX_TWIN_FILE_BYTES). A folder of the largest size holds 230,000 entries with names of
+ * 255 bytes, a million and more with short ones: past what a twin of /etc and home folders holds
+ * in one folder. Session 46: a tree's size is asked of git (`cat-file --batch-check`, its header)
+ * before it is read; before, a tree object of any size was read whole into memory before its
+ * entries were counted.
+ */
+export const MAX_INCOMING_TREE_BYTES = MAX_TWIN_FILE_BYTES
+
+/**
  * TWIN_UNSAFE when a commit the pull brings (`commit` and those between it and `from`) is larger
  * than MAX_INCOMING_COMMIT_BYTES (its headers' size, asked of git, never read), or has a tree of
- * more than MAX_INCOMING_FILES files, or folders nested deeper than a path can be: before
- * anything lists them.
+ * more than MAX_INCOMING_FILES files, a folder over MAX_INCOMING_TREE_BYTES, or folders nested
+ * deeper than a path can be: before anything lists them.
  */
 async function refuseTreeBombs(dir: string, commit: string, from: string | null, steps: MirrorSteps): Promise<void> {
   const commits = (await runGit(dir, ['log', '-z', '--format=%H %T', commit, ...(from === null ? [] : ['--not', from])])).split('\0').filter((l) => l !== '')
-  if (commits.length > 0) {
-    const sizes = await runGitBytes(dir, ['cat-file', '--batch-check=%(objectname) %(objectsize)'], { input: `${commits.map((l) => l.trim().split(' ')[0]).join('\n')}\n` })
-    for (const line of sizes.toString('utf8').split('\n')) {
-      const [id = '', size = ''] = line.split(' ')
-      if (!(Number(size) > MAX_INCOMING_COMMIT_BYTES)) continue
-      throw new TwinSyncError('TWIN_UNSAFE', `Not pulled: ${id === commit ? "the mirror's commit" : 'a commit on the mirror'} ${id.slice(0, 12)} is ${Number(size).toLocaleString('en')} bytes (its message), more than the ${MAX_INCOMING_COMMIT_BYTES.toLocaleString('en')} TwinSync takes from a mirror`, {
-        nextStep: `Nothing here was changed. Put this twin's history back on the mirror (\`${steps.forcePush}\`), or rewrite the mirror's history without that commit, then \`${steps.pull}\` again.`,
-        details: { commit: id, size: Number(size), limit: MAX_INCOMING_COMMIT_BYTES },
-      })
-    }
+  if (commits.length === 0) return
+  for (const [id, size] of await objectSizes(dir, commits.map((l) => l.trim().split(' ')[0] as string))) {
+    if (!(size > MAX_INCOMING_COMMIT_BYTES)) continue
+    throw new TwinSyncError('TWIN_UNSAFE', `Not pulled: ${id === commit ? "the mirror's commit" : 'a commit on the mirror'} ${id.slice(0, 12)} is ${size.toLocaleString('en')} bytes (its message), more than the ${MAX_INCOMING_COMMIT_BYTES.toLocaleString('en')} TwinSync takes from a mirror`, {
+      nextStep: `Nothing here was changed. Put this twin's history back on the mirror (\`${steps.forcePush}\`), or rewrite the mirror's history without that commit, then \`${steps.pull}\` again.`,
+      details: { commit: id, size, limit: MAX_INCOMING_COMMIT_BYTES },
+    })
   }
-  const reader = new BatchReader(dir)
+  const roots = commits.map((line) => line.trim().split(' ') as [string, string])
+  const folders = await readFolders(dir, roots.map(([, tree]) => tree), steps)
   const counted = new Map<string, number>()
+  for (const [id, tree] of roots) {
+    const files = countFiles(tree, folders, counted)
+    if (files <= MAX_INCOMING_FILES) continue
+    const where = id === commit ? "the mirror's twin" : 'a commit on the mirror'
+    throw new TwinSyncError('TWIN_UNSAFE', `Not pulled: ${where} at ${id.slice(0, 12)} holds ${files === Infinity ? 'folders nested deeper than a path can be' : `more than ${MAX_INCOMING_FILES.toLocaleString('en')} files`}, more than TwinSync takes from a mirror`, {
+      nextStep: `Nothing here was changed. Put this twin's history back on the mirror (\`${steps.forcePush}\`), or remove those files from the mirror's history, then \`${steps.pull}\` again.`,
+      details: { commit: id, limit: MAX_INCOMING_FILES },
+    })
+  }
+}
+
+/** The sizes of objects, by id, from their headers (`git cat-file --batch-check`): nothing is read. */
+async function objectSizes(dir: string, ids: readonly string[]): Promise<Map<string, number>> {
+  const sizes = new Map<string, number>()
+  if (ids.length === 0) return sizes
+  const out = await runGitBytes(dir, ['cat-file', '--batch-check=%(objectname) %(objectsize)'], { input: `${ids.join('\n')}\n` })
+  for (const line of out.toString('utf8').split('\n')) {
+    const [id = '', size = ''] = line.split(' ')
+    if (id !== '') sizes.set(id, Number(size))
+  }
+  return sizes
+}
+
+/** One folder of a pulled tree: how many entries are not folders, and its subfolders' trees. */
+interface Folder {
+  files: number
+  subtrees: string[]
+}
+
+/**
+ * Every distinct tree under `roots`, read once, a level at a time: each level's trees are asked
+ * their sizes first (one `git cat-file --batch-check`; a tree over MAX_INCOMING_TREE_BYTES is
+ * refused unread), then read and checked entry by entry (brokenEntry). The walk stops below the
+ * deepest level a path can reach: the trees it did not read count as too deep (countFiles).
+ */
+async function readFolders(dir: string, roots: readonly string[], steps: MirrorSteps): Promise<Map<string, Folder>> {
+  const folders = new Map<string, Folder>()
+  const reader = new BatchReader(dir)
   try {
-    for (const line of commits) {
-      const [id = '', tree = ''] = line.trim().split(' ')
-      const files = await countFiles(reader, tree, counted, 0, steps)
-      if (files <= MAX_INCOMING_FILES) continue
-      const where = id === commit ? "the mirror's twin" : 'a commit on the mirror'
-      throw new TwinSyncError('TWIN_UNSAFE', `Not pulled: ${where} at ${id.slice(0, 12)} holds ${files === Infinity ? 'folders nested deeper than a path can be' : `more than ${MAX_INCOMING_FILES.toLocaleString('en')} files`}, more than TwinSync takes from a mirror`, {
-        nextStep: `Nothing here was changed. Put this twin's history back on the mirror (\`${steps.forcePush}\`), or remove those files from the mirror's history, then \`${steps.pull}\` again.`,
-        details: { commit: id, limit: MAX_INCOMING_FILES },
-      })
+    let level = [...new Set(roots)]
+    for (let depth = 0; level.length > 0 && depth <= TREE_PATH_MAX_BYTES / 2; depth++) {
+      const sizes = await objectSizes(dir, level)
+      for (const tree of level) {
+        const size = sizes.get(tree) ?? Number.NaN
+        if (!(size > MAX_INCOMING_TREE_BYTES)) continue
+        throw new TwinSyncError('TWIN_UNSAFE', `Not pulled: the mirror's tree ${tree.slice(0, 12)} (one folder's entries) is ${size.toLocaleString('en')} bytes, more than the ${MAX_INCOMING_TREE_BYTES.toLocaleString('en')} TwinSync takes from a mirror`, {
+          nextStep: `Nothing here was changed. Put this twin's history back on the mirror (\`${steps.forcePush}\`), or remove that folder from the mirror's history, then \`${steps.pull}\` again.`,
+          details: { tree, size, limit: MAX_INCOMING_TREE_BYTES },
+        })
+      }
+      const next = new Set<string>()
+      for (const tree of level) {
+        const folder = await readFolder(reader, tree, steps)
+        folders.set(tree, folder)
+        for (const sub of folder.subtrees) if (!folders.has(sub)) next.add(sub)
+      }
+      level = [...next].filter((tree) => !folders.has(tree))
     }
   } finally {
     reader.close()
   }
+  return folders
 }
 
-/** Files (every entry but a folder) under a tree, each distinct tree read once; past the limit: limit + 1; too deep: Infinity. */
-async function countFiles(reader: BatchReader, tree: string, counted: Map<string, number>, depth: number, steps: MirrorSteps): Promise<number> {
-  const known = counted.get(tree)
-  if (known !== undefined) return known
-  if (depth > TREE_PATH_MAX_BYTES / 2) return Infinity
+/** A tree's entries: checked (brokenEntry), its files counted and its subfolders listed. */
+async function readFolder(reader: BatchReader, tree: string, steps: MirrorSteps): Promise<Folder> {
   const object = await reader.readObject(tree)
   if (object === undefined || object.type !== 'tree') throw new TwinSyncError('TWIN_UNSAFE', `Not pulled: the mirror's tree ${tree.slice(0, 12)} could not be read as a tree`, { nextStep: `Nothing here was changed. Put this twin's history back on the mirror (\`${steps.forcePush}\`), then \`${steps.pull}\` again.`, details: { tree } })
   // Entries: "<mode> <name>\0" and the id's bytes (as long as the tree's own id).
   const bytes = Buffer.from(object.bytes)
   const idBytes = tree.length / 2
-  let files = 0
+  const folder: Folder = { files: 0, subtrees: [] }
   let previous: { name: Buffer; folder: boolean } | undefined
   const names = new Set<string>()
-  for (let at = 0; at < bytes.length && files <= MAX_INCOMING_FILES; ) {
+  for (let at = 0; at < bytes.length; ) {
     const nul = bytes.indexOf(0, at)
     if (nul < 0) break
     const space = bytes.indexOf(0x20, at)
     // A folder by its mode as git reads it (octal, so a zero-padded "040000" is one too).
     const mode = Number.parseInt(bytes.toString('latin1', at, space), 8)
-    const folder = (mode & 0o170000) === 0o040000
+    const isFolder = (mode & 0o170000) === 0o040000
     const name = bytes.subarray(space + 1, nul)
-    const broken = brokenEntry(name, folder, previous, names)
+    const broken = brokenEntry(name, isFolder, previous, names)
     if (broken !== undefined) {
       throw new TwinSyncError('TWIN_UNSAFE', `Not pulled: the mirror's tree ${tree.slice(0, 12)} is malformed (${broken}: ${JSON.stringify(name.toString('utf8'))}), as \`git fsck\` says too; TwinSync takes no such tree`, {
         nextStep: `Nothing here was changed. Put this twin's history back on the mirror (\`${steps.forcePush}\`), or rewrite the mirror's history without that tree, then \`${steps.pull}\` again.`,
         details: { tree, reason: broken },
       })
     }
-    previous = { name, folder }
+    previous = { name, folder: isFolder }
     const id = bytes.toString('hex', nul + 1, nul + 1 + idBytes)
     at = nul + 1 + idBytes
-    files += folder ? await countFiles(reader, id, counted, depth + 1, steps) : 1
+    if (isFolder) folder.subtrees.push(id)
+    else folder.files++
+  }
+  return folder
+}
+
+/**
+ * Files (every entry but a folder) under a tree, each distinct tree counted once: past the
+ * limit, limit + 1; a tree the walk did not read (nested deeper than a path can be): Infinity.
+ */
+function countFiles(tree: string, folders: ReadonlyMap<string, Folder>, counted: Map<string, number>): number {
+  const known = counted.get(tree)
+  if (known !== undefined) return known
+  const folder = folders.get(tree)
+  if (folder === undefined) return Infinity
+  let files = folder.files
+  for (const sub of folder.subtrees) {
+    if (files > MAX_INCOMING_FILES) break
+    files += countFiles(sub, folders, counted)
   }
   const result = files > MAX_INCOMING_FILES && files !== Infinity ? MAX_INCOMING_FILES + 1 : files
   counted.set(tree, result)
@@ -200,7 +279,10 @@ function entryProblem(path: string, mode: string, type: string, size: string, ma
   if (Buffer.byteLength(path) > TREE_PATH_MAX_BYTES) return `a path longer than ${TREE_PATH_MAX_BYTES} bytes`
   if (mode === '160000' || type === 'commit') return 'a submodule (gitlink)'
   if (path === '.gitmodules') return 'a submodule definition'
-  if (mode === '120000') return parts[0] === 'filesystem' && parts.length > 1 ? undefined : 'a symlink outside filesystem/'
+  if (mode === '120000') {
+    if (parts[0] !== 'filesystem' || parts.length === 1) return 'a symlink outside filesystem/'
+    return Number(size) > SYMLINK_TARGET_MAX_BYTES ? `a symlink whose target is longer than ${SYMLINK_TARGET_MAX_BYTES} bytes` : undefined
+  }
   if (mode !== '100644' && mode !== '100755') return `an entry of mode ${mode}`
   if (Number(size) > MAX_TWIN_FILE_BYTES) return `larger than ${MAX_TWIN_FILE_BYTES} bytes`
   return undefined
@@ -259,7 +341,8 @@ export async function findUnsafeInHistory(dir: string, commit: string, from: str
     if (status === 'D') continue
     const reason = entryProblem(path, mode, mode === '160000' ? 'commit' : 'blob', '-', machineNames)
     if (reason !== undefined) unsafe.set(path, { path: JSON.stringify(path).slice(1, -1), mode, reason })
-    else if ((mode === '100644' || mode === '100755') && !blobs.has(sha)) blobs.set(sha, { path, mode })
+    // Every blob the tree can hold is sized: a file, an executable, and a symlink (its target), which `show` and `history` read too.
+    else if (!blobs.has(sha)) blobs.set(sha, { path, mode })
   }
   if (blobs.size > 0) {
     const sizes = await runGitBytes(dir, ['cat-file', '--batch-check=%(objectname) %(objectsize)'], { input: `${[...blobs.keys()].join('\n')}\n` })
