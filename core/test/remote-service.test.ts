@@ -535,16 +535,19 @@ describe('RemoteService', function () {
       assert.equal(head(), before)
     })
 
-    // Session 18: the refused commit stays in the object store, the mirror's tracking ref on it.
+    // Session 18: the refused commit stays in the object store (session 46: on no ref; the
+    // mirror's tracking ref stays where it was, and the pull's record names the commit).
     it('a commit a refused pull fetched is no snapshot: revert, show, diff, label and plan/apply/rehearse --from refuse it (SNAPSHOT_UNKNOWN, naming why); the twin\'s own still resolve', async () => {
       await writeFile(join(clone, 'system', 'a\x1b[2Kb.json'), '{}\n')
       commitAll(clone, 'odd name')
       git(clone, 'push', '-q', 'origin', 'main')
       await assert.rejects(remote().pull(), failWith('TWIN_UNSAFE'))
-      const refused = rig.git('rev-parse', 'refs/remotes/mirror/main')
+      const refused = mirrored()
+      assert.equal((await remote().status()).refused?.commit, refused)
+      assert.equal(rig.git('cat-file', '-t', refused), 'commit', 'fetched, in the object store')
       const history = rig.container.resolve(HistoryService)
       const unknown = (e: unknown) => failWith('SNAPSHOT_UNKNOWN')(e) && (e as Error).message.includes(`${refused.slice(0, 12)} is not in this twin's history`)
-      for (const ref of ['mirror/main', refused]) {
+      for (const ref of [refused, refused.slice(0, 12)]) {
         await assert.rejects(history.resolve(ref), unknown, ref)
         await assert.rejects(history.show(ref, { diffs: false }), unknown, ref)
         await assert.rejects(history.compare('HEAD', ref, { diffs: false }), unknown, ref)
@@ -556,6 +559,64 @@ describe('RemoteService', function () {
       await history.label('HEAD', 'mine')
       assert.equal((await history.resolve('mine')).commit, head())
       assert.equal((await rig.container.resolve(PlanWorkflow).plan({ from: 'mine' })).basis.twinCommit, head())
+    })
+
+    /** A commit on the mirror whose message is over 1 MiB (refused: MAX_INCOMING_COMMIT_BYTES), on top of what the mirror has; its id. */
+    const hugeMessage = async () => {
+      const message = join(rig.dir, 'message.txt')
+      await writeFile(message, `deploy\n\n${'x'.repeat(1024 * 1024)}\n`)
+      const commit = git(clone, '-c', 'user.name=t', '-c', 'user.email=t@x', 'commit-tree', git(clone, 'rev-parse', 'HEAD^{tree}'), '-p', 'HEAD', '-F', message)
+      git(clone, 'push', '-q', 'origin', `${commit}:refs/heads/main`)
+      return commit
+    }
+
+    // Session 46: the refused commit stayed on refs/remotes/mirror/main (session 18), and every
+    // status and snapshot read it again (a 300 MB message: status 0.3 GB of git's memory, the
+    // snapshot's push audit an internal error after 22 s and 1.9 GB).
+    it('a refused commit never becomes the tracking ref, and nothing of the twin reaches it; status says the refusal from the pull\'s record, a push names it with --force as the way, and a forced push ends it', async () => {
+      const tracked = rig.git('rev-parse', 'refs/remotes/mirror/main')
+      const huge = await hugeMessage()
+      await assert.rejects(remote().pull(), (e: unknown) => failWith('TWIN_UNSAFE')(e) && /is 1,048,\d{3} bytes \(its message\)/.test((e as Error).message))
+      assert.equal(rig.git('rev-parse', 'refs/remotes/mirror/main'), tracked, 'the tracking ref stays where it was')
+      assert.doesNotMatch(rig.git('rev-list', '--all', '--reflog'), new RegExp(huge), 'no ref or reflog reaches the refused commit')
+      assert.equal(rig.git('for-each-ref', 'refs/twinsync-fetch/'), '', "the pull's fetch ref is gone")
+      const status = await remote().status()
+      assert.deepEqual([status.refused?.commit, status.refused?.code, status.pending], [huge, 'TWIN_UNSAFE', 0])
+      assert.match(renderRemoteStatus(status, LINE), /\nThe mirror holds [0-9a-f]{12}, which the last pull \(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\) refused: \[TWIN_UNSAFE\] Not pulled: the mirror's commit [0-9a-f]{12} is 1,048,\d{3} bytes \(its message\)[^\n]*\n  Next step: Nothing here was changed\. Put this twin's history back on the mirror \(`twinsync push --retry --force [^`]*`\)/)
+      assert.match((await remotePort(() => rig.container).status(new AbortController().signal)).summary, /its last pull refused \(TWIN_UNSAFE: `twinsync remote show[^`]*`\)/)
+      await machine('second\n')
+      const snapped = await snapshotAndPush()
+      assert.equal(snapped.push?.error?.code, 'REMOTE_REJECTED')
+      assert.match(snapped.push?.error?.message ?? '', new RegExp(`the last pull refused them \\(TWIN_UNSAFE, the mirror's ${huge.slice(0, 12)}: Not pulled: `))
+      assert.match(snapped.push?.error?.nextStep ?? '', /^A pull brings them in only once the mirror is fixed\. Put this twin's history over them \(`twinsync push --retry --force [^`]*`/)
+      assert.equal((await remote().retry({ force: true })).status, 'pushed')
+      assert.equal(mirrored(), head())
+      assert.equal((await remote().status()).refused, undefined)
+    })
+
+    it('a tracking ref a TwinSync before session 46 left on a refused commit goes back to what the twin and the mirror share when a pull refuses it again, its reflog line too; a fetch ref a killed pull left is removed', async () => {
+      const tracked = rig.git('rev-parse', 'refs/remotes/mirror/main')
+      const huge = await hugeMessage()
+      rig.git('fetch', '-q', 'mirror')
+      assert.equal(rig.git('rev-parse', 'refs/remotes/mirror/main'), huge, "as an older pull's fetch left it")
+      // A pull killed between its fetch and its check (no process has this id).
+      rig.git('update-ref', 'refs/twinsync-fetch/999999999-1', huge)
+      await assert.rejects(remote().pull(), failWith('TWIN_UNSAFE'))
+      assert.equal(rig.git('rev-parse', 'refs/remotes/mirror/main'), tracked)
+      assert.equal(rig.git('for-each-ref', 'refs/twinsync-fetch/'), '')
+      assert.doesNotMatch(rig.git('rev-list', '--all', '--reflog'), new RegExp(huge))
+    })
+
+    it('two pulls at once: each fetches on a ref of its own (no clash of git\'s ref locks), one fast-forwards, the other is LOCK_HELD or finds it done; no fetch ref is left', async () => {
+      await writeFile(join(clone, 'system/notes.json'), `${JSON.stringify({ text: 'from elsewhere\n' })}\n`)
+      commitAll(clone, 'edited elsewhere')
+      git(clone, 'push', '-q', 'origin', 'main')
+      const outcomes = await Promise.allSettled([remote().pull(), remote().pull()])
+      const said = outcomes.map((o) => (o.status === 'fulfilled' ? o.value.status : isTwinSyncError(o.reason) && o.reason.code === 'LOCK_HELD' ? 'locked' : String(o.reason))).sort()
+      assert.ok(['fast-forwarded,locked', 'fast-forwarded,up-to-date'].includes(said.join()), said.join())
+      assert.equal(head(), mirrored())
+      assert.equal(rig.git('rev-parse', 'refs/remotes/mirror/main'), mirrored())
+      assert.equal(rig.git('for-each-ref', 'refs/twinsync-fetch/'), '')
     })
 
     describe('the record of the run-once commands that ran (system/journal/commands.json) is this machine\'s, not the mirror\'s', () => {

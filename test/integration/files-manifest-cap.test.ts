@@ -92,7 +92,7 @@ describe('a files manifest over MAX_MANIFEST_ENTRIES, or unreadable: refused bef
     assert.equal(pull.code, 2, said)
     assert.match(pull.stderr, /\[TWIN_UNSAFE\] Not pulled: the mirror's twin at [0-9a-f]{12}: The files manifest lists 100,001 entries or more \(system\/files\/manifest\.json passes the limit\), more than the 100,000 TwinSync takes/, said)
     assert.match(pull.stderr, /Next step: Nothing here was changed\. Take those entries out on the mirror/, said)
-    // The fetch moved the mirror's ref only (refs/remotes/mirror/main): HEAD, the working twin and the machine are as they were.
+    // HEAD, the working twin and the machine are as they were (session 46: the tracking ref too, as the refused commit never moves it).
     const after = await state()
     const mine = (s: string) => s.split('\n').filter((l) => !l.startsWith('refs/remotes/')).join('\n')
     assert.equal(mine(after), mine(before), 'HEAD, the working twin, the refs and the machine unchanged')

@@ -187,7 +187,16 @@ export function renderRemoteStatus(s: RemoteStatus, line: LineFor): string {
   if (!s.configured) return `No mirror linked. Link one with \`${line(['github', 'link', 'OWNER/REPO'])}\`, \`${line(['github', 'create'])}\` or \`${line(['remote', 'set', 'URL'])}\`.`
   const what = s.kind === 'github' ? `GitHub ${s.repository}` : 'git remote'
   const lines = [`Mirror: ${what} (${s.url})`, s.pending === 0 ? 'Every snapshot is mirrored.' : `${s.pending} snapshot(s) not yet pushed.`]
-  return [...lines, ...renderMirrorSecrets(s.url, s.mirrorSecrets, line)].join('\n')
+  return [...lines, ...renderMirrorRefusal(s.refused), ...renderMirrorSecrets(s.url, s.mirrorSecrets, line)].join('\n')
+}
+
+/** What the last pull refused of the mirror (RemoteStatus.refused), as that pull said it: until a pull takes the mirror's branch or a push replaces it. */
+function renderMirrorRefusal(refused: RemoteStatus['refused']): string[] {
+  if (refused === undefined) return []
+  return [
+    `The mirror holds ${refused.commit.slice(0, 12)}, which the last pull (${refused.at.replace('T', ' ').replace(/\.\d+Z$/, ' UTC')}) refused: [${refused.code}] ${refused.message}`,
+    ...(refused.nextStep === undefined ? [] : [`  Next step: ${refused.nextStep}`]),
+  ]
 }
 
 /**

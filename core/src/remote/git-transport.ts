@@ -1,4 +1,5 @@
 import { TwinSyncError } from '@twinsync/sdk/light'
+import type { MirrorRefusal } from './mirror-refusal.js'
 import { tryGit } from '../twin/git.js'
 import { redact } from './credentials.js'
 import { refuseInsecureTokenUrl } from './remote-url.js'
@@ -51,8 +52,14 @@ async function refuseInsecureMirror(dir: string): Promise<void> {
   for (const url of urls.flat()) refuseInsecureTokenUrl(url)
 }
 
+/** What a failed push's words are read with besides git's output. */
+export interface PushContext {
+  /** The mirror's commit the last pull refused (mirror-refusal.ts): the branch a rejected push met. */
+  refused?: MirrorRefusal
+}
+
 /** A failed git operation with the mirror as an error a person can act on; `line`: this run's `twinsync ARGS` (RunTarget). */
-export function mirrorError(result: GitRunResult, what: string, url: string, line: (args: readonly string[]) => string): TwinSyncError {
+export function mirrorError(result: GitRunResult, what: string, url: string, line: (args: readonly string[]) => string, context: PushContext = {}): TwinSyncError {
   // With --porcelain, git reports rejected refs on standard output; both are in the output.
   // A status code counts only as git words it ("The requested URL returned error: 403"), never a
   // number in a ref name, a count or a port.
@@ -71,6 +78,7 @@ export function mirrorError(result: GitRunResult, what: string, url: string, lin
     })
   }
   if (/\[rejected\]|non-fast-forward|fetch first|\[remote rejected\]/i.test(text)) {
+    if (context.refused !== undefined) return refusedBranch(url, line, context.refused, detail)
     return new TwinSyncError('REMOTE_REJECTED', `The mirror ${url} rejected the push: it has snapshots this twin does not`, {
       nextStep: `Run \`${line(['pull'])}\` to bring them here first (or, after a gc rewrote history, \`${line(['push', '--retry', '--force'])}\`).`,
       details: { url, git: detail },
@@ -80,5 +88,16 @@ export function mirrorError(result: GitRunResult, what: string, url: string, lin
   return new TwinSyncError('REMOTE_FAILED', `git failed with the mirror ${url} (${what}): ${detail}`, {
     nextStep: `What git said is in the message; \`${line(['github', 'test'])}\` checks the mirror (any git remote too). Nothing here was lost: ${what === 'fetch' ? `run \`${line(['pull'])}\` again` : `the snapshots stay in the twin and \`${line(['push', '--retry'])}\` sends them`} once it is fixed.`,
     details: { url, git: detail },
+  })
+}
+
+/**
+ * REMOTE_REJECTED for a push the mirror's branch turns away while it holds the commit the last
+ * pull refused (MirrorRefusal): a pull cannot bring it, a forced push replaces it.
+ */
+export function refusedBranch(url: string, line: (args: readonly string[]) => string, refused: MirrorRefusal, detail: string): TwinSyncError {
+  return new TwinSyncError('REMOTE_REJECTED', `The mirror ${url} rejected the push: its branch has commits this twin does not, and the last pull refused them (${refused.code}, the mirror's ${refused.commit.slice(0, 12)}: ${refused.message})`, {
+    nextStep: `A pull brings them in only once the mirror is fixed. Put this twin's history over them (\`${line(['push', '--retry', '--force'])}\`: the mirror's commits this twin lacks are dropped from its branch), or fix the mirror's history there, then \`${line(['pull'])}\`.`,
+    details: { url, git: detail, refused: refused.commit },
   })
 }

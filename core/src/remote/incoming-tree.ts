@@ -432,7 +432,7 @@ export async function refuseForgedRunRecord(dir: string, from: string | null, to
       nextStep:
         `${nothingChanged} ${putBack} ` +
         `If this twin was restored from a backup older than the mirror and those commands did run on this machine (recorded by a TwinSync before session 18, which signed nothing), ` +
-        `take the mirror's history as it is with \`git -C ${quoteArg(dir)} merge --ff-only ${REMOTE_NAME}/${MIRROR_BRANCH}\` (the pull's other checks passed) instead.`,
+        `take the mirror's history as it is with \`git -C ${quoteArg(dir)} pull --ff-only ${REMOTE_NAME} ${MIRROR_BRANCH}\` (the pull's other checks passed) instead.`,
       details: { commit: to, path: COMMANDS_LEDGER, claimed: claimed.slice(0, 20) },
     })
   }
@@ -553,7 +553,7 @@ export async function refuseForgedJournals(dir: string, from: string | null, to:
       nextStep:
         `${nothingChanged} ${putBack} ` +
         `If this twin was restored from a backup older than the mirror and those applies did run on this machine (journals written by a TwinSync before session 19, which signed none), ` +
-        `take the mirror's history as it is with \`git -C ${quoteArg(dir)} merge --ff-only ${REMOTE_NAME}/${MIRROR_BRANCH}\` (the pull's other checks passed) instead.`,
+        `take the mirror's history as it is with \`git -C ${quoteArg(dir)} pull --ff-only ${REMOTE_NAME} ${MIRROR_BRANCH}\` (the pull's other checks passed) instead.`,
       details: { commit: to, journals: unsigned.slice(0, 20) },
     })
   }

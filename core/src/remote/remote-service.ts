@@ -1,6 +1,6 @@
 import { hostname } from 'node:os'
 import type { Diagnostic, HostPort, PathClaims, Provider, TwinReader } from '@twinsync/sdk'
-import { TwinSyncError } from '@twinsync/sdk/light'
+import { TwinSyncError, isTwinSyncError } from '@twinsync/sdk/light'
 import type { RegisteredProvider } from '../providers/provider-registry.js'
 import { inject, injectable } from '../di.js'
 import { RunTarget } from '../plan/run-target.js'
@@ -10,7 +10,7 @@ import { revParseCommit, runGit, tryGit } from '../twin/git.js'
 import { TwinRepository } from '../twin/twin-repository.js'
 import { refuseOtherMachine, twinInfoAt } from '../twin/machine-match.js'
 import { findToken, forgetToken, refuseMalformedToken, saveToken } from './credentials.js'
-import { mirrorError, runGitWithToken } from './git-transport.js'
+import { mirrorError, refusedBranch, runGitWithToken } from './git-transport.js'
 import { DEFAULT_GITHUB_API, GitHubApi, defaultRepositoryName, parseOwnerRepo, type GitHubApiOptions } from './github-api.js'
 import { clearPullMove, recordPullMove } from '../twin/pull-move.js'
 import { MIRROR_BRANCH, REMOTE_NAME, readRemoteSettings, removeRemoteSettings, writeRemoteSettings, type RemoteSettings } from './remote-settings.js'
@@ -23,6 +23,7 @@ import { afterPush, auditMirror, configKey, keepMirrorAudit, readMirrorAudit, ty
 import { checkRemoteUrl } from './remote-url.js'
 import { settleMirrorHead, type MirrorHeadWarning } from './mirror-head.js'
 import { twinKey } from '../plan/plan-seal.js'
+import { MIRROR_REF, clearMirrorRefusal, dropFetchRefs, fetchRef, keepMirrorRefusal, readMirrorRefusal, untrackRefused, type MirrorRefusal } from './mirror-refusal.js'
 import { carryOwnRecord, incomingPaths, refuseForgedJournals, refuseForgedRunRecord, refuseNoRoom, refuseOverLimit, refuseUnsafeTree, undoIncoming, type MirrorSteps } from './incoming-tree.js'
 
 export type GitHubApiFactory = (options: GitHubApiOptions) => GitHubApi
@@ -36,6 +37,12 @@ export interface RemoteStatus {
   pending: number
   /** Secrets today's rules found in what the mirror already holds (see mirror-audit.ts); only when there are some. */
   mirrorSecrets?: PushSecretFinding[]
+  /**
+   * The mirror's commit the last pull refused, and why (mirror-refusal.ts): said until a pull takes
+   * the mirror's branch or a push replaces it. Read from the record the pull kept, never from the
+   * commit (which may be what made the pull refuse it: a 300 MB message).
+   */
+  refused?: MirrorRefusal
 }
 
 export interface PushOutcome {
@@ -83,7 +90,6 @@ export interface PullOptions {
 /** Where `pull --take-mirror` keeps this twin's own history: local refs, never pushed (push sends the branch and tags). */
 export const DIVERGED_REFS = 'refs/twinsync/diverged/'
 
-const MIRROR_REF = `refs/remotes/${REMOTE_NAME}/${MIRROR_BRANCH}`
 
 /**
  * The mirror of the twin: a private GitHub repository or any git remote. The local twin is the
@@ -110,6 +116,7 @@ export class RemoteService {
       repository: settings?.owner === undefined ? null : `${settings.owner}/${settings.repo}`,
       pending: settings === undefined ? 0 : await this.pendingCount(),
       ...withMirrorSecrets(settings === undefined ? undefined : readMirrorAudit(this.twin.dir, settings.url)),
+      ...withRefusal(settings === undefined ? undefined : readMirrorRefusal(this.twin.dir, settings.url)),
     }
   }
 
@@ -219,9 +226,21 @@ export class RemoteService {
           details: { files: findings.map((f) => ({ path: f.path, line: f.line, rule: f.rule, commit: f.commit })) },
         })
       }
+      // The mirror's branch still on the commit the last pull refused: said without a push, whose
+      // fast-forward check parses that commit (a 300 MB message: 0.3 GB in git, each snapshot).
+      // Moved on since (fixed there): a rejection then is not that refusal's.
+      let refusal = readMirrorRefusal(this.twin.dir, settings.url)
+      if (refusal !== undefined && options.force !== true) {
+        const listed = await runGitWithToken(this.twin.dir, ['ls-remote', REMOTE_NAME, `refs/heads/${MIRROR_BRANCH}`], token)
+        const tip = listed.ok ? listed.output.split('\t')[0]?.trim() : undefined
+        if (tip === refusal.commit) throw refusedBranch(settings.url, this.line, refusal, `the mirror's ${MIRROR_BRANCH} is still ${refusal.commit.slice(0, 12)} (git ls-remote)`)
+        if (tip !== undefined) refusal = undefined
+      }
       const branch = `${options.force === true ? '+' : ''}refs/heads/${MIRROR_BRANCH}:refs/heads/${MIRROR_BRANCH}`
       const r = await runGitWithToken(this.twin.dir, ['push', '--porcelain', REMOTE_NAME, branch, 'refs/tags/*:refs/tags/*'], token)
-      if (!r.ok) throw mirrorError(r, 'push', settings.url, this.line)
+      if (!r.ok) throw mirrorError(r, 'push', settings.url, this.line, refusal === undefined ? {} : { refused: refusal })
+      // The mirror's branch is this twin's now: a commit a pull refused is no longer on it.
+      await clearMirrorRefusal(this.twin.dir)
       audit = await afterPush(this.twin.dir, audit, MIRROR_REF)
       const auditNotKept = await keepMirrorAudit(this.twin.dir, audit)
       // The push that made the mirror's branch (git's porcelain line for it says "[new branch]").
@@ -259,50 +278,78 @@ export class RemoteService {
     return this.push(options)
   }
 
-  /** twin.json of a fetched commit, or undefined when it has none that reads (opening the twin says what is wrong then). */
   /**
    * Fetch the mirror and fast-forward the twin; never merges diverged histories. With
    * `takeMirror`, diverged histories are resolved by taking the mirror's (takeMirrorHistory).
+   * The fetch lands on a ref of this run's (mirror-refusal.ts, FETCH_REFS); the tracking ref
+   * (MIRROR_REF) moves to the fetched commit only once the checks of what it brings passed, and a
+   * refusal is kept for `status` to say (keepMirrorRefusal) instead.
    */
   async pull(options: PullOptions = {}): Promise<PullOutcome> {
     const settings = await this.settingsOrThrow()
     const token = (await findToken())?.token
-    const fetched = await runGitWithToken(this.twin.dir, ['fetch', '--no-tags', REMOTE_NAME, `+refs/heads/${MIRROR_BRANCH}:${MIRROR_REF}`], token)
-    if (!fetched.ok) throw mirrorError(fetched, 'fetch', settings.url, this.line)
-    // Under the twin lock, as snapshot, apply, adopt and discard are: the fetch only moved the
-    // mirror's ref; the working twin, the index and the held intent move only here (session 11:
-    // before, a pull during an apply moved them under the apply's checkpoint and journal commits).
-    // A snapshot killed half way is finished first, while HEAD is still its commit (TwinRepository.lockForWriting).
-    const lock = await this.twin.lockForWriting('pull')
+    const scratch = fetchRef()
+    const fetched = await runGitWithToken(this.twin.dir, ['fetch', '--no-tags', '--no-write-fetch-head', '--refmap=', REMOTE_NAME, `+refs/heads/${MIRROR_BRANCH}:${scratch}`], token)
     try {
-      return await this.fastForward(options)
+      if (!fetched.ok) throw mirrorError(fetched, 'fetch', settings.url, this.line)
+      // The commit this run fetched, by its id: another pull's fetch never changes what this one judges.
+      const tip = await this.revParse(scratch)
+      if (tip === null) throw mirrorError({ ok: false, output: `the fetch left no ${scratch}` }, 'fetch', settings.url, this.line)
+      // Under the twin lock, as snapshot, apply, adopt and discard are: the fetch only moved this
+      // run's ref; the tracking ref, the working twin, the index and the held intent move only here
+      // (session 11: before, a pull during an apply moved them under the apply's checkpoint and
+      // journal commits). A snapshot killed half way is finished first, while HEAD is still its
+      // commit (TwinRepository.lockForWriting).
+      const lock = await this.twin.lockForWriting('pull')
+      try {
+        return await this.fastForward(options, tip, settings.url)
+      } finally {
+        await lock.release()
+      }
     } finally {
-      await lock.release()
+      await dropFetchRefs(this.twin.dir, scratch)
     }
   }
 
-  private async fastForward(options: PullOptions): Promise<PullOutcome> {
+  /** Whether the mirror's commit may come in: every check of what it brings, a refusal kept (keepMirrorRefusal) and thrown. */
+  private async judgeIncoming(remote: string, local: string | null, url: string): Promise<void> {
+    try {
+      // The mirror is untrusted: look at what would be checked out before anything moves.
+      await refuseUnsafeTree(this.twin.dir, remote, local, this.mirrorSteps())
+      await refuseOverLimit(this.twin.dir, remote, (twin) => this.documentsOverLimit(twin), this.mirrorSteps())
+      // A mirror holding another machine's twin (linked to the wrong one, or a twin copied between
+      // machines) is not planned onto this one as if it were its own (session 19).
+      const incomingTwin = await twinInfoAt(this.twin.dir, remote)
+      if (incomingTwin !== undefined) await refuseOtherMachine(this.target.get(this.twin.dir), incomingTwin, this.contexts.host, { what: `The mirror's twin (${remote.slice(0, 12)})` })
+      // What ran here is this machine's to say, not the mirror's: asked of a diverged mirror too,
+      // whose next step (REMOTE_DIVERGED) takes the mirror's history as it is.
+      // (`rev-list`, not `merge-base --is-ancestor`: git's exit code 1 without a word reads as success through the git module.)
+      if (local !== null && (await runGit(this.twin.dir, ['rev-list', '-n', '1', remote, '--not', local])).trim() === '') return
+      const key = await twinKey(this.twin.dir, false)
+      await refuseForgedRunRecord(this.twin.dir, local, remote, key, this.mirrorSteps())
+      await refuseForgedJournals(this.twin.dir, local, remote, key, this.mirrorSteps())
+    } catch (error) {
+      if (isTwinSyncError(error) && (error.code === 'TWIN_UNSAFE' || error.code === 'TWIN_OTHER_MACHINE')) {
+        await keepMirrorRefusal(this.twin.dir, url, remote, error)
+        await untrackRefused(this.twin.dir, remote)
+      }
+      throw error
+    }
+  }
+
+  private async fastForward(options: PullOptions, remote: string, url: string): Promise<PullOutcome> {
     // Edits a killed run set aside go back first, whether or not this pull moves anything.
     await this.intents.putBackHeld()
     const local = (await this.twin.head()) ?? null
-    const remote = await this.revParse(MIRROR_REF)
-    if (remote === null || remote === local) return { status: 'up-to-date', from: local, to: local, pulled: 0, ahead: 0 }
-    // The mirror is untrusted: look at what would be checked out before anything moves.
-    await refuseUnsafeTree(this.twin.dir, remote, local, this.mirrorSteps())
-    await refuseOverLimit(this.twin.dir, remote, (twin) => this.documentsOverLimit(twin), this.mirrorSteps())
-    // A mirror holding another machine's twin (linked to the wrong one, or a twin copied between
-    // machines) is not planned onto this one as if it were its own (session 19).
-    const incomingTwin = await twinInfoAt(this.twin.dir, remote)
-    if (incomingTwin !== undefined) await refuseOtherMachine(this.target.get(this.twin.dir), incomingTwin, this.contexts.host, { what: `The mirror's twin (${remote.slice(0, 12)})` })
+    if (remote !== local) await this.judgeIncoming(remote, local, url)
+    // Taken: the tracking ref moves to it, and no refusal of the mirror stands.
+    await runGit(this.twin.dir, ['update-ref', '-m', 'pull', MIRROR_REF, remote])
+    await clearMirrorRefusal(this.twin.dir)
+    if (remote === local) return { status: 'up-to-date', from: local, to: local, pulled: 0, ahead: 0 }
     const count = async (range: string) => Number((await runGit(this.twin.dir, ['rev-list', '--count', range])).trim())
-    const behind = await count(`HEAD..${MIRROR_REF}`)
-    const ahead = await count(`${MIRROR_REF}..HEAD`)
+    const behind = await count(`HEAD..${remote}`)
+    const ahead = await count(`${remote}..HEAD`)
     if (behind === 0) return { status: 'ahead', from: local, to: local, pulled: 0, ahead }
-    // What ran here is this machine's to say, not the mirror's: asked of a diverged mirror too,
-    // whose next step below takes the mirror's history as it is.
-    const key = await twinKey(this.twin.dir, false)
-    await refuseForgedRunRecord(this.twin.dir, local, remote, key, this.mirrorSteps())
-    await refuseForgedJournals(this.twin.dir, local, remote, key, this.mirrorSteps())
     if (ahead > 0) {
       if (options.takeMirror === true) return this.takeMirrorHistory(local as string, remote, ahead, behind)
       throw new TwinSyncError('REMOTE_DIVERGED', `The twin and its mirror have both moved on: ${ahead} snapshot(s) only here, ${behind} only on the mirror`, {
@@ -323,7 +370,7 @@ export class RemoteService {
     try {
       // git's checkout is not all or nothing: a run killed inside it is settled by the next one (pull-move.ts).
       if (local !== null) await recordPullMove(this.twin.dir, local, remote)
-      await runGit(this.twin.dir, ['merge', '--ff-only', '--quiet', MIRROR_REF])
+      await runGit(this.twin.dir, ['merge', '--ff-only', '--quiet', remote])
     } catch (error) {
       await undoIncoming(this.twin.dir, incoming, error)
       await clearPullMove(this.twin.dir)
@@ -538,6 +585,10 @@ async function keepDivergedHistory(dir: string, commit: string): Promise<string>
     if ((await tryGit(dir, ['update-ref', '--create-reflog', '-m', 'pull --take-mirror: this twin\'s own history', ref, commit, ''])).ok) return ref
     if (n > 100) throw new TwinSyncError('GIT_FAILED', `Could not create a ref under ${DIVERGED_REFS} in ${dir}`, { nextStep: `Look at \`git -C ${dir} for-each-ref ${DIVERGED_REFS}\`, then pull again.` })
   }
+}
+
+function withRefusal(refused: MirrorRefusal | undefined): { refused?: MirrorRefusal } {
+  return refused === undefined ? {} : { refused }
 }
 
 function withMirrorSecrets(audit: MirrorAudit | undefined): { mirrorSecrets?: PushSecretFinding[] } {

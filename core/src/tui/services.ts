@@ -296,7 +296,8 @@ export function remotePort(container: () => DependencyContainer): RemotePort {
       const name = s.kind === 'github' ? `GitHub: ${s.repository}` : `Mirror: ${s.url}`
       // SECRET_IN_MIRROR (see mirror-audit.ts): the panel says so too, as `remote show` does.
       const secrets = s.mirrorSecrets === undefined ? '' : `, ${s.mirrorSecrets.length} secret(s) already in its history (\`${line(['remote', 'show'])}\`)`
-      return { summary: `${name}${s.pending > 0 ? `, ${s.pending} to push` : ''}${secrets}`, linked: true, pendingPushes: s.pending }
+      const refused = s.refused === undefined ? '' : `, its last pull refused (${s.refused.code}: \`${line(['remote', 'show'])}\`)`
+      return { summary: `${name}${s.pending > 0 ? `, ${s.pending} to push` : ''}${refused}${secrets}`, linked: true, pendingPushes: s.pending }
     },
     async push() {
       const outcome = await service().push()
