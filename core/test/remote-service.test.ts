@@ -244,6 +244,31 @@ describe('RemoteService', function () {
     assert.equal((await remote().status()).configured, false)
   })
 
+  // Session 46: a mirror that checks what it is sent (receive.fsckObjects; GitHub does) refused
+  // the push for a `.gitmodules` a snapshot took before session 45, and TwinSync said
+  // REMOTE_REJECTED "it has snapshots this twin does not", `pull` as the next step: every push
+  // after it was refused the same way.
+  it("a push the mirror's fsck refuses is REMOTE_FSCK_REFUSED naming the file and git's check; for a .gitmodules in history the next step is `forget` it then `push --retry --force`, and those steps push", async () => {
+    git(bare, 'config', 'receive.fsckObjects', 'true')
+    await remote().setGitRemote(bare, undefined)
+    assert.equal((await remote().push()).status, 'pushed')
+    await mkdir(join(rig.twinDir, 'filesystem/etc/app'), { recursive: true })
+    await writeFile(join(rig.twinDir, 'filesystem/etc/app/.gitmodules'), '[submodule "x"]\n\tpath = x\n\turl = -evil\n')
+    commitAll(rig.twinDir, 'a snapshot taken before session 45')
+    git(rig.twinDir, 'rm', '-q', 'filesystem/etc/app/.gitmodules')
+    commitAll(rig.twinDir, 'the next one, without it')
+    rig.git('update-ref', 'refs/twinsync/observed', 'HEAD')
+    const refused = await remote().push()
+    assert.equal(refused.error?.code, 'REMOTE_FSCK_REFUSED', JSON.stringify(refused))
+    assert.match(refused.error?.message ?? '', /^The mirror \S+ checks what it is sent \(as GitHub does\) and refused the push for filesystem\/etc\/app\/\.gitmodules \([0-9a-f]{12}\): gitmodulesUrl: /)
+    assert.match(refused.error?.nextStep ?? '', /^Take that file out of this twin's history: `twinsync forget \/etc\/app\/\.gitmodules [^`]*`, then `twinsync push --retry --force [^`]*`/)
+    assert.equal((await remote().retry()).error?.code, 'REMOTE_FSCK_REFUSED', 'every push holds it')
+    await rig.container.resolve(ForgetWorkflow).forget({ paths: ['/etc/app/.gitmodules'], rules: [] })
+    assert.equal((await remote().retry({ force: true })).status, 'pushed')
+    assert.equal(mirrored(), head())
+    git(bare, 'fsck', '--no-dangling')
+  })
+
   describe('the push-after-snapshot rule (`twinsync snapshot` and the TUI)', () => {
     beforeEach(() => remote().setGitRemote(bare, undefined))
 

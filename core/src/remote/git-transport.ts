@@ -1,4 +1,4 @@
-import { TwinSyncError } from '@twinsync/sdk/light'
+import { TwinSyncError, isFsckJudgedName } from '@twinsync/sdk/light'
 import type { MirrorRefusal } from './mirror-refusal.js'
 import { tryGit } from '../twin/git.js'
 import { redact } from './credentials.js'
@@ -52,10 +52,47 @@ async function refuseInsecureMirror(dir: string): Promise<void> {
   for (const url of urls.flat()) refuseInsecureTokenUrl(url)
 }
 
-/** What a failed push's words are read with besides git's output. */
+/** What a failed push's words are read with besides git's output (pushError). */
 export interface PushContext {
   /** The mirror's commit the last pull refused (mirror-refusal.ts): the branch a rejected push met. */
   refused?: MirrorRefusal
+  /** The objects the mirror's check (fsck) named, with the twin path each is at in this twin's history when it is a file there. */
+  fsckObjects?: Array<{ id: string; check: string; path?: string }>
+}
+
+/**
+ * The mirror's own check of what it is sent refused it: git's receive-pack with
+ * receive.fsckObjects (GitHub's behaviour) says "remote: error: object <id>: <check>: …",
+ * "fsck error in pack objects" / "in packed object" and "remote unpack failed", and the ref
+ * "[remote rejected] (unpacker error)" (GitHub: "(failed)"). Session 46: before, this was said as
+ * REMOTE_REJECTED "it has snapshots this twin does not", with `pull` as the next step, which
+ * changes nothing: every later push holds the same object.
+ */
+const FSCK_REFUSED = /fsck error|remote: error: object [0-9a-f]{40,64}: [A-Za-z]+:/
+/** receive-pack found the pushed objects not connected: the mirror lacks objects its own branch needs. */
+const MISSING_OBJECTS = /\(missing necessary objects\)/
+/** The mirror's side failed to take the pack for another reason (its disk, its unpacker). */
+const UNPACK_FAILED = /remote unpack failed|\(unpacker error\)|\(n\/a \(unpacker error\)\)/
+/** A ref the mirror's policy refused (a hook, a protected branch, GitHub's rules): its own words follow. */
+const REMOTE_REJECTED = /\[remote rejected\]/
+
+/**
+ * The objects a mirror's fsck named in a refused push (`remote: error: object <id>: <check>: …`),
+ * each with its path in this twin's branch or tags when it is a file or folder there (`git
+ * rev-list --objects`, read once, on the failure only).
+ */
+export async function fsckRefusedObjects(dir: string, output: string, known: string | null): Promise<PushContext['fsckObjects']> {
+  const named = new Map<string, string>()
+  for (const m of output.matchAll(/remote: error: object ([0-9a-f]{40,64}): ([A-Za-z]+):/g)) if (!named.has(m[1] as string)) named.set(m[1] as string, m[2] as string)
+  if (named.size === 0) return FSCK_REFUSED.test(output) ? [] : undefined
+  const paths = new Map<string, string>()
+  const listed = await tryGit(dir, ['rev-list', '--objects', '--branches', '--tags', ...(known === null ? [] : ['--not', known])])
+  for (const line of listed.ok ? listed.output.split('\n') : []) {
+    const space = line.indexOf(' ')
+    const id = line.slice(0, space)
+    if (space > 0 && named.has(id) && !paths.has(id)) paths.set(id, line.slice(space + 1))
+  }
+  return [...named].map(([id, check]) => ({ id, check, ...(paths.has(id) ? { path: paths.get(id) as string } : {}) }))
 }
 
 /** A failed git operation with the mirror as an error a person can act on; `line`: this run's `twinsync ARGS` (RunTarget). */
@@ -77,7 +114,28 @@ export function mirrorError(result: GitRunResult, what: string, url: string, lin
       details: { url, git: detail },
     })
   }
-  if (/\[rejected\]|non-fast-forward|fetch first|\[remote rejected\]/i.test(text)) {
+  const kept = 'Nothing here was lost: the snapshots stay in the twin'
+  if (context.fsckObjects !== undefined || FSCK_REFUSED.test(text)) return fsckRefused(text, url, line, context.fsckObjects ?? [], kept)
+  if (MISSING_OBJECTS.test(text)) {
+    return new TwinSyncError('REMOTE_FAILED', `The mirror ${url} refused the ${what}: its repository lacks objects its own branch needs (git: "missing necessary objects"); it is damaged or incomplete, not behind`, {
+      nextStep: `Check the mirror's repository where it lives (\`git fsck\` there, or the hosting service's support). ${kept}, and \`${line(['push', '--retry'])}\` sends them once it is fixed (\`${line(['push', '--retry', '--force'])}\` puts this twin's whole history there).`,
+      details: { url, git: detail },
+    })
+  }
+  if (UNPACK_FAILED.test(text)) {
+    return new TwinSyncError('REMOTE_FAILED', `The mirror ${url} could not take the ${what}: its side failed to unpack what was sent (${detail})`, {
+      nextStep: `What the mirror said is in the message (its disk full, its git failing). ${kept}, and \`${line(['push', '--retry'])}\` sends them once it is fixed.`,
+      details: { url, git: detail },
+    })
+  }
+  if (REMOTE_REJECTED.test(text)) {
+    const reason = /\[remote rejected\] \(([^)\n]*(?:\)[^)\n]*)?)\)/.exec(text)?.[1] ?? 'no reason given'
+    return new TwinSyncError('REMOTE_REJECTED', `The mirror ${url} refused the ${what} by its own rules (${reason}): ${detail}`, {
+      nextStep: `What the mirror said is in the message (a hook, a protected branch, a rule of the hosting service); change that rule there or what it names. ${kept}.`,
+      details: { url, git: detail, reason },
+    })
+  }
+  if (/\[rejected\]|non-fast-forward|fetch first/i.test(text)) {
     if (context.refused !== undefined) return refusedBranch(url, line, context.refused, detail)
     return new TwinSyncError('REMOTE_REJECTED', `The mirror ${url} rejected the push: it has snapshots this twin does not`, {
       nextStep: `Run \`${line(['pull'])}\` to bring them here first (or, after a gc rewrote history, \`${line(['push', '--retry', '--force'])}\`).`,
@@ -100,4 +158,31 @@ export function refusedBranch(url: string, line: (args: readonly string[]) => st
     nextStep: `A pull brings them in only once the mirror is fixed. Put this twin's history over them (\`${line(['push', '--retry', '--force'])}\`: the mirror's commits this twin lacks are dropped from its branch), or fix the mirror's history there, then \`${line(['pull'])}\`.`,
     details: { url, git: detail, refused: refused.commit },
   })
+}
+
+/**
+ * REMOTE_FSCK_REFUSED: the mirror checks what it is sent (receive.fsckObjects; GitHub does) and
+ * refused an object of this twin's history. Every later push still holds it, so a push alone
+ * never gets past it: a file (`.gitmodules`, `.gitattributes` a snapshot took before session
+ * 45's FILES_GIT_REFUSES_CONTENT held such files out) is taken out of history with `forget`,
+ * then the rewritten history is pushed with --force (the next step names the path).
+ */
+function fsckRefused(text: string, url: string, line: (args: readonly string[]) => string, objects: NonNullable<PushContext['fsckObjects']>, kept: string): TwinSyncError {
+  const said = (o: { id: string; check: string; path?: string }) => `${o.path === undefined ? `object ${o.id.slice(0, 12)}` : `${o.path} (${o.id.slice(0, 12)})`}: ${o.check}`
+  const named = objects.length === 0 ? (/remote: error: [^\n]*/.exec(text)?.[0] ?? 'fsck error') : objects.slice(0, 5).map(said).join(', ') + (objects.length > 5 ? ', …' : '')
+  const files = objects.filter((o) => o.path !== undefined && isFsckJudgedName(o.path.split('/').pop() as string)).map((o) => twinPathArg(o.path as string))
+  const forget = [...new Set(files)]
+  const nextStep =
+    forget.length > 0
+      ? `Take ${forget.length === 1 ? 'that file' : 'those files'} out of this twin's history: \`${line(['forget', ...forget])}\`, then \`${line(['push', '--retry', '--force'])}\` (the rewritten history replaces the mirror's). A copy on the machine is no longer recorded (FILES_GIT_REFUSES_CONTENT). ${kept}.`
+      : `The object is named in the message: a commit or folder of this twin's history the mirror's git refuses. Rewrite that part of the history (\`${line(['forget', 'PATH'])}\` for a file or folder), then \`${line(['push', '--retry', '--force'])}\`; or have the mirror take it (its receive.fsck.<check> setting). ${kept}.`
+  return new TwinSyncError('REMOTE_FSCK_REFUSED', `The mirror ${url} checks what it is sent (as GitHub does) and refused the push for ${named}: every push holds ${objects.length > 1 ? 'those objects' : 'that object'} until this twin's history no longer does`, {
+    nextStep,
+    details: { url, git: text.split('\n').filter((l) => /remote: (?:error|fatal)|\[remote rejected\]/.test(l)).slice(0, 10).join(' / '), objects },
+  })
+}
+
+/** The argument `forget` takes for a twin path: the machine path for a mirrored file, else the twin path. */
+function twinPathArg(path: string): string {
+  return path.startsWith('filesystem/') ? path.slice('filesystem'.length) : path
 }

@@ -10,7 +10,7 @@ import { revParseCommit, runGit, tryGit } from '../twin/git.js'
 import { TwinRepository } from '../twin/twin-repository.js'
 import { refuseOtherMachine, twinInfoAt } from '../twin/machine-match.js'
 import { findToken, forgetToken, refuseMalformedToken, saveToken } from './credentials.js'
-import { mirrorError, refusedBranch, runGitWithToken } from './git-transport.js'
+import { fsckRefusedObjects, mirrorError, refusedBranch, runGitWithToken } from './git-transport.js'
 import { DEFAULT_GITHUB_API, GitHubApi, defaultRepositoryName, parseOwnerRepo, type GitHubApiOptions } from './github-api.js'
 import { clearPullMove, recordPullMove } from '../twin/pull-move.js'
 import { MIRROR_BRANCH, REMOTE_NAME, readRemoteSettings, removeRemoteSettings, writeRemoteSettings, type RemoteSettings } from './remote-settings.js'
@@ -238,7 +238,10 @@ export class RemoteService {
       }
       const branch = `${options.force === true ? '+' : ''}refs/heads/${MIRROR_BRANCH}:refs/heads/${MIRROR_BRANCH}`
       const r = await runGitWithToken(this.twin.dir, ['push', '--porcelain', REMOTE_NAME, branch, 'refs/tags/*:refs/tags/*'], token)
-      if (!r.ok) throw mirrorError(r, 'push', settings.url, this.line, refusal === undefined ? {} : { refused: refusal })
+      if (!r.ok) {
+        const fsckObjects = await fsckRefusedObjects(this.twin.dir, r.output, await this.revParse(MIRROR_REF))
+        throw mirrorError(r, 'push', settings.url, this.line, { ...(refusal === undefined ? {} : { refused: refusal }), ...(fsckObjects === undefined ? {} : { fsckObjects }) })
+      }
       // The mirror's branch is this twin's now: a commit a pull refused is no longer on it.
       await clearMirrorRefusal(this.twin.dir)
       audit = await afterPush(this.twin.dir, audit, MIRROR_REF)
