@@ -1030,7 +1030,7 @@ describe('password files from a job\'s home and a unit\'s folder, computed varia
  * `[^\r\n]*?` before `[ \t]*\r?$`, which tried the line's end over the rest of a run of blanks from
  * each of its characters (a line of `sasldb_path: a`, 16 KB of tabs and `b`: 1.5 s). Timed as
  * sdk/test/secret-rules-linear.test.ts times the hand rules (at most 40 times a linear scan of the
- * same text and 5 ms; a first run over that fails at once), and matching as the earlier expression
+ * same text and a floor, test/support/linear-time.ts; a first run over that fails at once), and matching as the earlier expression
  * did (index, match and groups) on random lines of their parts.
  */
 describe('naming rules in linear time on hostile configs (session 38)', () => {
