@@ -360,10 +360,17 @@ describe('trust risk: one rule for changes that are root or trust', () => {
   // Session 45: an ACL naming another user or group was a medium "set system.posix_acl_access".
   it('names an ACL that lets another user or group write under root\'s folders, or read a secret file, through the mask; not one the mask holds back, nor the owner\'s own entries', () => {
     const acl = (...entries: Array<[number, number, number?]>) => `0s${Buffer.concat([Buffer.from([2, 0, 0, 0]), ...entries.map(([tag, perm, id = 0xffffffff]) => { const b = Buffer.alloc(8); b.writeUInt16LE(tag, 0); b.writeUInt16LE(perm, 2); b.writeUInt32LE(id, 4); return b })]).toString('base64')}`
-    const attributes = (path: string, xattrs: Record<string, string>, action = 'attributes') => change(path, { action, mode: 0o640, uid: 0, gid: 42, xattrs }, 'medium')
+    const attributes = (path: string, xattrs: Record<string, string>, action = 'attributes', mode = 0o640) => ({ ...change(path, { action, mode, uid: 0, gid: 42, xattrs }, 'medium'), ...(mode === 0o640 ? {} : { before: `file ${mode.toString(8).padStart(4, '0')} root:root 12 bytes` }) })
     const readShadow = acl([0x01, 6], [0x02, 4, 1000], [0x04, 4], [0x10, 4], [0x20, 0])
     assert.equal(trustReason(attributes('/etc/shadow', { 'system.posix_acl_access': readShadow })), 'opened for reading by the user uid 1000 by an ACL: password hashes or private keys')
-    assert.match(trustReason(attributes('/etc/sudoers.d/x', { 'system.posix_acl_access': acl([0x01, 6], [0x08, 6, 27], [0x04, 4], [0x10, 6], [0x20, 0]) })) ?? '', /^opened for writing by the group gid 27 by an ACL: /)
+    assert.match(trustReason(attributes('/etc/sudoers.d/x', { 'system.posix_acl_access': acl([0x01, 6], [0x08, 6, 27], [0x04, 4], [0x10, 6], [0x20, 0]) }, 'attributes', 0o660)) ?? '', /^opened for writing by the group gid 27 by an ACL: /)
+    // Session 46 (review R1): apply chmods after it sets the ACL, and the chmod makes the mask the mode's group bits:
+    // an ACL carrying mask::r-- on a 0660 file lets the entry write; one carrying mask::rw- on a 0640 file does not.
+    assert.match(trustReason(attributes('/etc/cron.d/job', { 'system.posix_acl_access': acl([0x01, 6], [0x02, 6, 1001], [0x04, 6], [0x10, 4], [0x20, 4]) }, 'attributes', 0o664)) ?? '', /^opened for writing by the user uid 1001 by an ACL: /)
+    assert.equal(trustReason(attributes('/etc/cron.d/job', { 'system.posix_acl_access': acl([0x01, 6], [0x02, 6, 1001], [0x04, 4], [0x10, 6], [0x20, 4]) }, 'attributes', 0o644)), undefined)
+    // With no mode in the change, the one the file has now (its `before`) is the one apply's chmod sets again.
+    const keepsMode = { ...change('/etc/cron.d/job', { action: 'attributes', uid: 0, gid: 0, xattrs: { 'system.posix_acl_access': acl([0x01, 6], [0x02, 6, 1001], [0x04, 6], [0x10, 4], [0x20, 4]) } }, 'medium'), before: 'file 0664 root:root 12 bytes' }
+    assert.match(trustReason(keepsMode) ?? '', /^opened for writing by the user uid 1001 by an ACL: /)
     assert.match(trustReason(attributes('/etc/cron.d', { 'system.posix_acl_default': acl([0x01, 7], [0x02, 7, 1000], [0x04, 5], [0x10, 7], [0x20, 5]) }, 'mkdir')) ?? '', /^opened for writing by the user uid 1000 by an ACL \(the ACL new files of the folder get\)/)
     // The mask (the mode's group bits) holds a named entry's write back; root's own entries and a plain file elsewhere are no one else's.
     assert.equal(trustReason(attributes('/etc/sudoers.d/x', { 'system.posix_acl_access': acl([0x01, 6], [0x02, 6, 1000], [0x04, 4], [0x10, 4], [0x20, 0]) })), undefined)
@@ -377,18 +384,20 @@ describe('trust risk: one rule for changes that are root or trust', () => {
   it("names a startup place of a user who may sudo opened to another user or group by an ACL (access, or a folder's default); not the user's own entries, nor one the mask holds back", () => {
     const admins = [{ user: 'ann', home: '/home/ann', why: 'in group sudo', uid: '1000', gid: '1000' }]
     const acl = (...entries: Array<[number, number, number?]>) => `0s${Buffer.concat([Buffer.from([2, 0, 0, 0]), ...entries.map(([tag, perm, id = 0xffffffff]) => { const b = Buffer.alloc(8); b.writeUInt16LE(tag, 0); b.writeUInt16LE(perm, 2); b.writeUInt32LE(id, 4); return b })]).toString('base64')}`
-    const attributes = (path: string, xattrs: Record<string, string>, action = 'attributes') => ({ ...change(path, { action, mode: 0o644, uid: 1000, gid: 1000, xattrs }, 'medium'), before: 'file 0644 ann:ann 12 bytes', after: 'file 0644 ann:ann 12 bytes' })
+    const attributes = (path: string, xattrs: Record<string, string>, action = 'attributes', mode = 0o664) => ({ ...change(path, { action, mode, uid: 1000, gid: 1000, xattrs }, 'medium'), before: 'file 0644 ann:ann 12 bytes', after: `file ${mode.toString(8).padStart(4, '0')} ann:ann 12 bytes` })
     const bob = acl([0x01, 6], [0x02, 6, 1001], [0x04, 4], [0x10, 6], [0x20, 4])
     assert.match(trustReason(attributes('/home/ann/.bashrc', { 'system.posix_acl_access': bob }), new Set(), admins) ?? '', /^ann may become root \(in group sudo\): a startup file or folder of their home opened for writing by the user uid 1001 by an ACL, who can then run code as ann/)
-    assert.match(trustReason(attributes('/home/ann/.local/bin/x', { 'system.posix_acl_access': acl([0x01, 7], [0x08, 7, 27], [0x04, 5], [0x10, 7], [0x20, 5]) }), new Set(), admins) ?? '', /a program folder of their PATH or a program in it opened for writing by the group gid 27 by an ACL/)
+    // Session 46 (review R1): the mask apply's chmod leaves is the mode's group bits, whatever the ACL carries.
+    assert.match(trustReason(attributes('/home/ann/.bashrc', { 'system.posix_acl_access': acl([0x01, 6], [0x02, 6, 1001], [0x04, 4], [0x10, 4], [0x20, 4]) }), new Set(), admins) ?? '', /by the user uid 1001 by an ACL, who can then run code as ann/)
+    assert.match(trustReason(attributes('/home/ann/.local/bin/x', { 'system.posix_acl_access': acl([0x01, 7], [0x08, 7, 27], [0x04, 5], [0x10, 7], [0x20, 5]) }, 'attributes', 0o775), new Set(), admins) ?? '', /a program folder of their PATH or a program in it opened for writing by the group gid 27 by an ACL/)
     assert.match(trustReason(attributes('/home/ann/.config', { 'system.posix_acl_default': acl([0x01, 7], [0x02, 7, 1001], [0x04, 5], [0x10, 7], [0x20, 5]) }, 'mkdir'), new Set(), admins) ?? '', /by the user uid 1001 by an ACL \(the ACL new files of the folder get\)/)
     for (const [why, entries] of [
       ["ann's own user entry", acl([0x01, 6], [0x02, 6, 1000], [0x04, 4], [0x10, 6], [0x20, 4])],
       ["ann's own group", acl([0x01, 6], [0x08, 6, 1000], [0x04, 4], [0x10, 6], [0x20, 4])],
       ["root's", acl([0x01, 6], [0x02, 6, 0], [0x04, 4], [0x10, 6], [0x20, 4])],
-      ['the mask holds write back', acl([0x01, 6], [0x02, 6, 1001], [0x04, 4], [0x10, 4], [0x20, 4])],
       ['read only', acl([0x01, 6], [0x02, 4, 1001], [0x04, 4], [0x10, 6], [0x20, 4])],
     ] as const) assert.equal(trustReason(attributes('/home/ann/.bashrc', { 'system.posix_acl_access': entries }), new Set(), admins), undefined, why)
+    assert.equal(trustReason(attributes('/home/ann/.bashrc', { 'system.posix_acl_access': bob }, 'attributes', 0o644), new Set(), admins), undefined, 'the mode (0644) holds write back: the mask apply leaves is r--')
     assert.equal(trustReason(attributes('/home/ann/notes.txt', { 'system.posix_acl_access': bob }), new Set(), admins), undefined, 'not a startup place')
     assert.equal(trustReason(attributes('/home/bob/.bashrc', { 'system.posix_acl_access': bob }), new Set(), admins), undefined, 'not an admin\'s home')
   })

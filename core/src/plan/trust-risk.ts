@@ -146,7 +146,7 @@ function newWriters(change: Change, action: string, mode: number | undefined): A
   if ((write & 0o020) !== 0 && !root(group)) out.push({ how: `opened for writing by the group ${group}`, group: group as string })
   if (action !== 'chmod' && !root(owner) && owner !== was?.[2]) out.push({ how: `given to ${/^\d+$/.test(owner as string) ? `uid ${owner}` : owner}`, user: owner as string })
   if (action === 'attributes' || action === 'mkdir' || action === 'write') {
-    for (const e of aclEntries(data.xattrs)) {
+    for (const e of aclEntries(data.xattrs, modeAfter(change, mode))) {
       if (e.id === 0 || (e.perm & 2) === 0) continue
       const how = `opened for writing by ${e.user ? 'the user uid' : 'the group gid'} ${e.id} by an ACL${e.folder ? ' (the ACL new files of the folder get)' : ''}`
       out.push({ how, ...(e.user ? { user: String(e.id) } : { group: String(e.id) }), acl: true })
@@ -428,15 +428,33 @@ function aclOpened(action: string | undefined, path: string, xattrs: unknown, ch
   const write = newWriters(change, action, undefined).find((w) => w.acl === true)
   if (write !== undefined) return `${write.how}: they can change what root reads or runs`
   if (!SECRET_FILE.test(path)) return undefined
-  const read = aclEntries(xattrs).find((e) => e.id !== 0 && (e.perm & 4) !== 0)
+  const read = aclEntries(xattrs, modeAfter(change, undefined)).find((e) => e.id !== 0 && (e.perm & 4) !== 0)
   return read === undefined ? undefined : `opened for reading by ${read.user ? 'the user uid' : 'the group gid'} ${read.id} by an ACL: password hashes or private keys`
 }
 
 /**
- * The named user and group entries of the POSIX ACLs in `xattrs` (access, then default: `folder`),
- * each with what the mask (the mode's group bits) lets through of its rights.
+ * The mode an entry has once applied: the change's own, else the one it has now (`before`).
+ * Apply sets an ACL and then chmods with that mode (sdk/src/local-host.ts), and a chmod makes an
+ * access ACL's mask the mode's group bits: so that mask, not the one the ACL carries, is what a
+ * named entry gets (session 46's review, R1: `user:bob:rw-` with `mask::r--` on a 0664 file was
+ * rated by its `r--`, and bob could write it once applied).
  */
-function aclEntries(xattrs: unknown): Array<{ user: boolean; id: number; perm: number; folder: boolean }> {
+function modeAfter(change: Change, mode: number | undefined): number | undefined {
+  if (mode !== undefined) return mode
+  const data = (change.data ?? {}) as { mode?: unknown }
+  if (typeof data.mode === 'number') return data.mode
+  if (typeof data.mode === 'string' && /^[0-7]{3,4}$/.test(data.mode)) return parseInt(data.mode, 8)
+  const was = /^\S+ ([0-7]{3,4}) /.exec(change.before ?? '')
+  return was?.[1] === undefined ? undefined : parseInt(was[1], 8)
+}
+
+/**
+ * The named user and group entries of the POSIX ACLs in `xattrs` (access, then default: `folder`),
+ * each with what the mask lets through of its rights: for the access ACL the group bits of `mode`
+ * (the entry's mode once applied, modeAfter) when known, else the ACL's own mask; a folder's
+ * default ACL keeps its own (a chmod leaves it).
+ */
+function aclEntries(xattrs: unknown, mode: number | undefined): Array<{ user: boolean; id: number; perm: number; folder: boolean }> {
   const out: Array<{ user: boolean; id: number; perm: number; folder: boolean }> = []
   if (typeof xattrs !== 'object' || xattrs === null) return out
   for (const [name, folder] of [['system.posix_acl_access', false], ['system.posix_acl_default', true]] as const) {
@@ -446,7 +464,8 @@ function aclEntries(xattrs: unknown): Array<{ user: boolean; id: number; perm: n
     if (bytes.length < 4 || (bytes.length - 4) % 8 !== 0) continue
     const entries: Array<{ tag: number; perm: number; id: number }> = []
     for (let at = 4; at < bytes.length; at += 8) entries.push({ tag: bytes.readUInt16LE(at), perm: bytes.readUInt16LE(at + 2), id: bytes.readUInt32LE(at + 4) })
-    const mask = (entries.find((e) => e.tag === 0x10) ?? entries.find((e) => e.tag === 0x04))?.perm ?? 0
+    const own = (entries.find((e) => e.tag === 0x10) ?? entries.find((e) => e.tag === 0x04))?.perm ?? 0
+    const mask = !folder && mode !== undefined ? (mode >> 3) & 7 : own
     for (const e of entries) if (e.tag === 0x02 || e.tag === 0x08) out.push({ user: e.tag === 0x02, id: e.id, perm: e.perm & mask, folder })
   }
   return out
