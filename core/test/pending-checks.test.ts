@@ -163,6 +163,36 @@ describe('pending configuration checks: finished by the next apply', () => {
     assert.match(done?.diagnostic.summary ?? '', /gave its verdict; it was putting them back after a failed reload, so the previous files are back; reload ran again: nginx\.service runs again/)
   })
 
+  // Session 46's review (G1): the checker passed on these very files before the reload failed, so its passing now says nothing.
+  it('a rollback cut short, one of its files changed by hand since: the hand fix stays, the rest goes back, no checker is asked', async () => {
+    await record()
+    await pending.awaitReloads('nginx', host.root, [reload])
+    await pending.rollingBack(reload.id, host.root, host)
+    writeFileSync(join(root, 'etc/nginx/nginx.conf'), 'fixed by hand\n')
+    const exec = answer(0)
+    const ran: How[] = []
+    const [done] = await pending.finish(host, [NGINX], async (changes, how): Promise<ChangeResult[]> => {
+      ran.push(how)
+      return changes.map((c) => ({ id: c.id, status: 'applied' }))
+    })
+    assert.equal(exec.callCount, 0, 'no checker is asked: the reload already failed with these files')
+    assert.equal(readFileSync(join(root, 'etc/nginx/nginx.conf'), 'utf8'), 'fixed by hand\n', 'the hand fix stays')
+    assert.equal(existsSync(join(root, 'etc/nginx/conf.d/x.conf')), false, 'the file the apply wrote goes back (it was absent)')
+    assert.deepEqual([done?.restored, done?.skipped], [['/etc/nginx/conf.d/x.conf'], ['/etc/nginx/nginx.conf']])
+    assert.deepEqual(ran, [{ restoring: true }])
+    assert.match(done?.diagnostic.summary ?? '', /the reload failed with the files that apply wrote, so no checker is asked, so only what is still as that apply left it goes back \(\/etc\/nginx\/conf\.d\/x\.conf\)/)
+    assert.equal(existsSync(join(dir, 'twin', PENDING_CHECKS)), false)
+  })
+
+  it('a rollback cut short recorded by session 45 (no note of what was written): put back asking no checker, as that code did', async () => {
+    await pending.add({ service: 'nginx', root: host.root, rollingBack: true, reloads: [reload], files: [{ path: '/etc/nginx/nginx.conf', previous: { kind: 'file', content: Buffer.from('old\n').toString('base64'), mode: 0o644, uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0, extended: undefined } }] })
+    const exec = answer(0)
+    const [done] = await pending.finish(host, [NGINX], async (changes): Promise<ChangeResult[]> => changes.map((c) => ({ id: c.id, status: 'applied' })))
+    assert.equal(exec.callCount, 0)
+    assert.equal(readFileSync(join(root, 'etc/nginx/nginx.conf'), 'utf8'), 'old\n')
+    assert.deepEqual(done?.restored, ['/etc/nginx/nginx.conf'])
+  })
+
   it('a rejected group whose put-back failed (goBack): puts the files back asking no checker, says what to ask again; a put-back that fails again keeps the record', async () => {
     await record()
     await pending.rejected('nginx', host.root, host)

@@ -425,11 +425,18 @@ async function settleCheck(host: HostPort, entry: PendingCheck, checks: readonly
  * apply's goes back and the changed paths are left as they are. A record of session 45's code says
  * nothing of what was written (`unknown`): judged the same way, and put back when the checker
  * does not pass, as that code did.
+ *
+ * Not so a reload window's (rollingBack alone): the checker passed on those very files and the
+ * reload failed, so its passing now says nothing (session 46's review, G1: a hand edit of one file
+ * then kept the files that broke the reload live, and a record of session 45's code was never put
+ * back). There the changed paths are left, everything else goes back (`unknown` too, as that code
+ * did), and no checker is asked.
  */
-async function whatGoesBack(host: HostPort, guard: ConfigGuard, entry: PendingCheck, changes: readonly Change[]): Promise<{ back: Change[]; left: string[]; run?: CheckRun; unknown?: true }> {
+async function whatGoesBack(host: HostPort, guard: ConfigGuard, entry: PendingCheck, changes: readonly Change[]): Promise<{ back: Change[]; left: string[]; run?: CheckRun; unknown?: true; reloadFailed?: true }> {
   const standing: Array<Awaited<ReturnType<ConfigGuard['standing']>>> = []
   for (const [i, c] of changes.entries()) standing.push(await guard.standing(c, entry.files[i]?.written))
   if (!standing.some((s) => s === 'changed' || s === 'unknown')) return { back: [...changes], left: [] }
+  if (entry.goBack !== true) return { back: changes.filter((_, i) => standing[i] !== 'changed'), left: changes.filter((_, i) => standing[i] === 'changed').map((c) => c.resource), reloadFailed: true }
   const unknown = standing.includes('unknown') ? { unknown: true as const } : {}
   const run = await checkLive(host, guard, changes)
   const ran = run === undefined ? {} : { run }
@@ -441,7 +448,7 @@ async function whatGoesBack(host: HostPort, guard: ConfigGuard, entry: PendingCh
 function leftAlone(sorted: Awaited<ReturnType<typeof whatGoesBack>>, problems: readonly string[], retry: boolean): string {
   const one = sorted.left.length === 1
   const since = `${sorted.left.join(', ')} ${one ? 'is' : 'are'} not as that apply left ${one ? 'it' : 'them'}${sorted.unknown === true ? ' (changed since, or the record, an older TwinSync\'s, does not say what it wrote)' : ' (changed since)'}, so ${one ? 'it is' : 'they are'} left as ${one ? 'it is' : 'they are'}`
-  const judged = sorted.run === undefined ? 'its checker cannot run here' : sorted.run.ok ? `\`${sorted.run.command}\` passes on the live configuration` : `\`${sorted.run.command}\` rejects the live configuration${sorted.run.output === '' ? '' : `: ${sorted.run.output.split('\n')[0]}`}`
+  const judged = sorted.reloadFailed === true ? 'the reload failed with the files that apply wrote, so no checker is asked' : sorted.run === undefined ? 'its checker cannot run here' : sorted.run.ok ? `\`${sorted.run.command}\` passes on the live configuration` : `\`${sorted.run.command}\` rejects the live configuration${sorted.run.output === '' ? '' : `: ${sorted.run.output.split('\n')[0]}`}`
   if (sorted.back.length === 0) return `${since}; ${judged}, so nothing was put back`
   const back = sorted.back.map((c) => c.resource).join(', ')
   return `${since}; ${judged}, so only what is still as that apply left it goes back (${back}): ${problems.length === 0 ? 'it is back' : putBack(problems, retry)}`
