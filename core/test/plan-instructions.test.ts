@@ -80,6 +80,11 @@ describe('plans/*.yaml instructions', () => {
       await assert.rejects(readInstructions(twin, twin, [dir]), refused('PLAN_INVALID', message), run)
       assert.equal((await readInstructions(twin)).length, 1, run)
     }
+    // Session 46's review (R2): the folder's name after any slash named every /usr/bin/git for a twin at /srv/git.
+    for (const [dir, run] of [['/srv/git', '[/usr/bin/git, -C, /srv/app, pull]'], ['/srv/www', '[cp, /var/www/html/index.html, /tmp/x]'], ['/srv/twin', '[ls, /opt/twin, /usr/share/twin]']] as const) {
+      const ordinary = new MemoryTwin([{ path: 'plans/a.yaml', content: `actions:\n  - run: ${run}\n` }])
+      assert.equal((await readInstructions(ordinary, ordinary, [dir])).length, 1, `${run} with a twin at ${dir}`)
+    }
     // A reviewed script's own lines are shell text too: what they source from the twin is not shown.
     const sourcing = new MemoryTwin([{ path: 'plans/a.yaml', content: 'actions:\n  - script: ok.sh\n' }, { path: 'scripts/ok.sh', content: '#!/bin/sh\nset -e\n. /var/lib/twinsync/twin/scripts/env\n' }])
     await assert.rejects(readInstructions(sourcing, sourcing, ['/var/lib/twinsync/twin']), refused('PLAN_INVALID', /"actions\[0\]": line 3 of scripts\/ok\.sh names \/var\/lib\/twinsync, a file of the twin repository/))

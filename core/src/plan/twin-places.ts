@@ -37,8 +37,9 @@ const STATE_FOLDERS = ['/var/lib/twinsync', '/.local/share/twinsync']
 /**
  * What `text` names of a twin, or undefined: after `//` and `/./` are made `/`, a state folder
  * (`/var/lib/twinsync`, `…/.local/share/twinsync`) or a folder of `dirs` (the run's twin on the
- * target) as a path, or the last component of one of `dirs` as a path component next to a slash
- * (`twin/scripts/x` after a `cd /var/lib/twinsync`, `~/twin/x.sh`, `$HOME/twin`). Not what a shell
+ * target) as a path, or the last component of one of `dirs` as a relative path or after its
+ * parent's name or a home (`twin/scripts/x` after a `cd /var/lib/twinsync`, `~/twin/x.sh`,
+ * `$HOME/twin`, `srv/twin`). Not what a shell
  * builds: a glob (`tw*`), a variable holding part of the name, quotes inside a name, `cd` into a
  * folder above and then a bare `twin`, a path printed by a command.
  */
@@ -49,8 +50,15 @@ export function twinNamedIn(text: string, dirs: readonly string[]): string | und
   }
   for (const dir of dirs) {
     if (new RegExp(`${escape(dir)}(?![\\w.-])`).test(normal)) return dir
-    const last = posix.basename(dir)
-    if (new RegExp(`(?<![\\w.-])${escape(last)}/|/${escape(last)}(?![\\w.-])`).test(normal)) return `${last}/ (the twin's folder ${dir})`
+    // The folder's name as a relative path (`twin/x` after a `cd` to its parent), or after its
+    // parent's name or a home (`~/twin`, `$HOME/twin`); not after any slash, which named every
+    // `/usr/bin/git` for a twin at /srv/git and every `/var/www` for one at /srv/www (session 46's
+    // review, R2: a plans/ command running git was PLAN_INVALID).
+    const last = escape(posix.basename(dir))
+    const parent = escape(posix.basename(posix.dirname(dir)))
+    const relative = `(?<![\\w.~$/{}-])${last}/`
+    const below = `(?:~|\\$HOME|\\$\\{HOME\\}|(?<![\\w.-])${parent})/${last}(?![\\w.-])`
+    if (new RegExp(`${relative}|${below}`).test(normal)) return `${posix.basename(dir)}/ (the twin's folder ${dir})`
   }
   return undefined
 }
