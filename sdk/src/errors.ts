@@ -64,7 +64,7 @@ export const ERROR_CODES = {
   SECRET_IN_PUSH: 'What is about to be pushed contains a secret',
   FORGET_INVALID: '`twinsync forget` was given neither a path nor a --rule, or a path that is the twin\'s own record (twin.json, the record of the run-once commands)',
   FORGET_NOTHING: 'No snapshot holds the paths or findings `twinsync forget` was asked to remove',
-  FORGET_UNFINISHED: 'A forget was interrupted before it finished: the twin may still hold what it forgot, and nothing else uses the twin until `forget` is run again',
+  FORGET_UNFINISHED: 'A `twinsync forget` was interrupted before it finished: the twin may still hold what it forgot, and nothing else uses the twin until `forget` is run again',
   TOKEN_MISSING: 'No token was found for the mirror',
   LABEL_EXISTS: 'A snapshot label of that name already exists',
   SNAPSHOT_UNKNOWN: 'No snapshot (commit) of that name in the twin',
