@@ -12,7 +12,6 @@ function cpuMs(): number {
   return (used.user + used.system) / 1000
 }
 
-
 /** The least of three runs, in ms of CPU. */
 function least(run: () => void): number {
   let best = Number.POSITIVE_INFINITY
@@ -36,8 +35,7 @@ function linearScan(text: string): void {
 }
 
 /**
- * What any run may take besides `factor` scans. A text that is one run of a character (64 KB of
- * `'`) scans in 0.03 ms, one match, while a linear rule still walks it: PostgreSQL's include rule
+ * What any run may take besides `factor` scans (linearScan): PostgreSQL's include rule
  * 3.4 ms alone on 64 KB (0.8 / 1.7 / 3.4 / 6.7 / 13.9 ms for 16-256 KB), 6.7-14.2 ms within the
  * whole suite at load 14-20 (session 46's CI: 5 ms failed it). A superlinear rule on these
  * 32-64 KB texts takes seconds.
