@@ -1,5 +1,8 @@
 import { strict as assert } from 'node:assert'
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { isTwinSyncError } from '@twinsync/sdk'
 import { needsBashQuoting, quoteArg, visibleName, visibleText } from '../src/plan/command-text.js'
 import { terminalLines, terminalText } from '../src/terminal-text.js'
@@ -115,5 +118,37 @@ describe('visibleText and visibleName: the one render rule (terminal-text.ts)', 
     assert.ok(plain.length > 10)
     for (const text of plain) assert.equal(visibleName(text), terminalText(text), JSON.stringify(text))
     assert.equal(visibleName('x\u{e0041}\u{1d165} cafe\u0301\u00a0 '), 'x\\u{e0041}\\u{1d165} cafe\\u0301\\xa0\\x20')
+  })
+})
+
+describe('the apt hook line takes no configuration, data folder or node code from apt\'s environment', () => {
+  it('under `sudo -E apt`, node runs with root\'s HOME and without TWINSYNC_CONFIG, the data folder\'s or NODE_OPTIONS', async () => {
+    // Session 47: apt passes its caller's environment to the hook; under `sudo -E` that is a
+    // person's, so the hook's snapshot read their configuration and plugin folder (as root) and
+    // wrote into their twin. A stand-in `node` records the environment the real line gives it.
+    const dir = await mkdtemp(join(tmpdir(), 'twinsync-apthook-'))
+    try {
+      const node = join(dir, 'node')
+      const seen = join(dir, 'env.json')
+      await writeFile(node, `#!/bin/sh\nexec /usr/bin/env > '${seen}'\n`, { mode: 0o755 })
+      await mkdir(join(dir, 'etc'))
+      await writeFile(join(dir, 'etc', 'passwd'), 'root:x:0:0:root:/var/root-home:/bin/sh\nbob:x:1000:1000::/home/bob:/bin/sh\n')
+      const hook = aptHook({ root: dir, node, entry: '/usr/lib/twinsync/bin/run.js', repo: '/srv/twin' })
+      const line = JSON.parse(/DPkg::Pre-Invoke \{ (".*"); \};/.exec(hook)?.[1] ?? '""') as string
+      const person = {
+        PATH: '/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/home/bob', LANG: 'C.UTF-8', TWINSYNC_CONFIG: '/home/bob/.config/twinsync/config.yaml',
+        TWINSYNC_DATA_DIR: '/home/bob/.local/share/twinsync', XDG_DATA_HOME: '/home/bob/.local/share', XDG_CONFIG_HOME: '/home/bob/.config',
+        NODE_OPTIONS: '--require /home/bob/x.js', NODE_PATH: '/home/bob/lib', https_proxy: 'http://proxy:3128',
+      }
+      const r = spawnSync('/bin/sh', ['-c', line], { env: person, encoding: 'utf8' })
+      assert.equal(r.status, 0, r.stderr)
+      const env = new Map((await readFile(seen, 'utf8')).trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] as const))
+      assert.equal(env.get('HOME'), '/var/root-home')
+      for (const name of ['TWINSYNC_CONFIG', 'TWINSYNC_DATA_DIR', 'XDG_DATA_HOME', 'XDG_CONFIG_HOME', 'NODE_OPTIONS', 'NODE_PATH']) assert.equal(env.get(name), undefined, name)
+      assert.equal(env.get('https_proxy'), 'http://proxy:3128', 'what reaches a mirror is kept')
+      assert.equal(env.get('LANG'), 'C.UTF-8')
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
   })
 })

@@ -1,4 +1,5 @@
 import { access, lstat, mkdir, readdir, readFile, realpath, rm } from 'node:fs/promises'
+import { readFileSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import { execa } from 'execa'
 import { TwinSyncError } from '@twinsync/sdk/errors'
@@ -189,17 +190,48 @@ function cronSchedule(seconds: number): string {
 }
 
 /**
+ * What the apt hook's run must not take from apt's environment: apt passes on its caller's, and
+ * under `sudo -E apt …` that is a person's own. TWINSYNC_CONFIG or the data folder's variables
+ * (TWINSYNC_DATA_DIR, XDG_DATA_HOME, HOME) chose another configuration, twin and plugin folder
+ * than the one `schedule enable` checked (refuseChangeableByOthers): the person's plugins ran as
+ * root, and the snapshot went into the person's twin. NODE_OPTIONS and NODE_PATH load code into
+ * node before TwinSync starts. The timer's unit and cron's line have none of them (session 47).
+ */
+const APT_HOOK_UNSET = [
+  'TWINSYNC_CONFIG', 'TWINSYNC_DATA_DIR', 'TWINSYNC_CONFIG_DIR', 'TWINSYNC_CACHE_DIR', 'TWINSYNC_CREDENTIALS',
+  'XDG_DATA_HOME', 'XDG_CONFIG_HOME', 'XDG_CACHE_HOME', 'NODE_OPTIONS', 'NODE_PATH',
+]
+
+/** root's home on the target as its passwd says (the hook runs as root there), else /root. */
+function rootHome(root: string): string {
+  let passwd = ''
+  try {
+    passwd = readFileSync(join(root, 'etc/passwd'), 'utf8')
+  } catch {
+    // no passwd: Debian's default
+  }
+  for (const entry of passwd.split('\n')) {
+    const f = entry.split(':')
+    if (f.length >= 7 && f[2] === '0' && f[5]?.startsWith('/') === true) return f[5]
+  }
+  return '/root'
+}
+
+/**
  * The apt hook: one shell line per phase that never fails apt. apt.conf strings cannot hold a
- * double quote, so the line uses single quotes only.
+ * double quote, so the line uses single quotes only. node runs with root's HOME and without
+ * APT_HOOK_UNSET.
  */
 export function aptHook(target: ScheduleTarget): string {
   const [node, ...rest] = snapshotCommand(target)
   const args = rest.map(quote)
   const entry = args[0] ?? ''
   const extra = args.slice(3).join(' ')
+  const home = rootHome(target.root)
+  const env = `env ${APT_HOOK_UNSET.map((v) => `-u ${v}`).join(' ')} HOME=${quote(home)}`
   const line = (phase: 'pre' | 'post') =>
-    `if [ -x ${quote(node ?? '')} ]; then timeout ${APT_HOOK_TIMEOUT_S} ${quote(node ?? '')} ${entry} apt-hook ${phase}${extra === '' ? '' : ` ${extra}`} || echo 'twinsync: no snapshot around this package operation (timed out or failed)' >&2; else echo 'twinsync: node not found at ${node ?? ''}; no snapshot around this package operation' >&2; fi; true`
-  for (const a of [node ?? '', ...rest]) {
+    `if [ -x ${quote(node ?? '')} ]; then timeout ${APT_HOOK_TIMEOUT_S} ${env} ${quote(node ?? '')} ${entry} apt-hook ${phase}${extra === '' ? '' : ` ${extra}`} || echo 'twinsync: no snapshot around this package operation (timed out or failed)' >&2; else echo 'twinsync: node not found at ${node ?? ''}; no snapshot around this package operation' >&2; fi; true`
+  for (const a of [node ?? '', ...rest, home]) {
     if (a.includes('"') || a.includes("'")) {
       throw new TwinSyncError('USAGE', `Cannot put ${JSON.stringify(a)} into an apt hook (quotes are not allowed there)`, { nextStep: 'Use --repo/--config paths without quote characters.' })
     }
