@@ -158,3 +158,63 @@ describe('a checked folder delete that grew past what can be kept after its plan
     assert.deepEqual(await (await rig.container()).resolve(PendingChecks).read(), [])
   })
 })
+
+/**
+ * Session 46's review, G5: the plan refused every change for one checked change it could not put
+ * back (an error), even in the control panel with that change left out, and its next step did not
+ * name `discard`. Now the plan leaves that change out (a warning naming it, with the ways out) and
+ * the rest of the plan, its own service's files included, is applied; the twin still asks for it.
+ */
+describe('a checked folder delete too large to be kept, in a plan with other changes', function () {
+  this.timeout(300_000)
+  let rig: SmallTwin
+  const GEO = '/etc/nginx/geo'
+
+  before(async () => {
+    rig = await smallTwin('twinsync-left-out-unkept-', {
+      files: {
+        'etc/motd': 'Welcome\n',
+        'etc/nginx/nginx.conf': 'good\n',
+        'etc/nginx/geo/a.map': '10.0.0.0/8 1;\n',
+        // 17 files of 1,000,000 bytes: each one a snapshot copies (maxFileSize 1 MiB), together over 16 MiB.
+        ...Object.fromEntries(Array.from({ length: 17 }, (_, n) => [`etc/nginx/geo/part-${String(n).padStart(2, '0')}.map`, '10.0.0.0/24 1;\n'.repeat(Math.floor(1_000_000 / 15))])),
+        'usr/sbin/nginx': { text: '#!/bin/sh\nexit 0\n', mode: 0o755 },
+      },
+    })
+  })
+  after(async () => {
+    sinon.restore()
+    await removeApplyRig(rig)
+  })
+
+  it('is left out of the plan, said with its next step, and the other changes are applied', async () => {
+    await rm(join(rig.twin, `filesystem${GEO}`), { recursive: true })
+    const manifest = join(rig.twin, 'system/files/manifest.json')
+    const m = JSON.parse(await readFile(manifest, 'utf8')) as { entries: Array<{ path: string }> }
+    m.entries = m.entries.filter((e) => !e.path.startsWith(GEO))
+    await writeFile(manifest, JSON.stringify(m, null, 2) + '\n')
+    await writeFile(join(rig.twin, `filesystem${CONF}`), 'better\n')
+    await writeFile(join(rig.twin, 'filesystem/etc/motd'), 'Hello\n')
+    const container = await rig.container()
+    const host = container.resolve<HostPort>(Tokens.Host)
+    sinon.stub(host, 'exec').callsFake(async (command, args): Promise<ExecResult> => ({ command, args: [...args], exitCode: 0, stdout: '', stderr: '', timedOut: false }))
+    const plan = await container.resolve(PlanWorkflow).plan({})
+    assert.deepEqual(plan.changes.map((c) => c.id).sort(), ['files:replace:/etc/motd', `files:replace:${CONF}`], JSON.stringify(plan.diagnostics))
+    assert.deepEqual(plan.diagnostics.filter((d) => d.severity === 'error'), [])
+    const said = plan.diagnostics.find((d) => d.code === 'CONFIG_CANNOT_PUT_BACK')
+    assert.equal(said?.severity, 'warning')
+    assert.equal(said?.change, `files:delete:${GEO}`)
+    assert.match(said?.summary ?? '', /^\/etc\/nginx\/geo: left out: its service's checker judges it before it is live, and what it is now cannot be kept to be put back if the check fails \(what is below it is larger than 16777216 bytes/)
+    assert.match(said?.detail ?? '', /The rest of the plan runs without it, and the twin still asks for it\. Split it in the twin .*; to drop it from the twin: `twinsync discard files:delete:\/etc\/nginx\/geo [^`]*`\.$/)
+    const report = await container.resolve(ApplyService).apply({ plan, fromFile: false, acceptHighRisk: true, signal: new AbortController().signal })
+    sinon.restore()
+    assert.equal(report.exitCode, 0, JSON.stringify(report.journal))
+    assert.equal(await readFile(join(rig.root, CONF), 'utf8'), 'better\n')
+    assert.equal(await readFile(join(rig.root, 'etc/motd'), 'utf8'), 'Hello\n')
+    assert.equal(await readFile(join(rig.root, 'etc/nginx/geo/a.map'), 'utf8'), '10.0.0.0/8 1;\n', 'nothing deleted')
+    // Still asked for: the next plan leaves it out again, and nothing else.
+    const next = await (await rig.container()).resolve(PlanWorkflow).plan({})
+    assert.deepEqual(next.changes, [])
+    assert.deepEqual(next.diagnostics.filter((d) => d.code === 'CONFIG_CANNOT_PUT_BACK').map((d) => d.change), [`files:delete:${GEO}`])
+  })
+})

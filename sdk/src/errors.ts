@@ -68,7 +68,7 @@ export const ERROR_CODES = {
   SNAPSHOT_AMBIGUOUS: 'A name of a snapshot is both a label (or another ref) and the start of another snapshot\'s id: named by the whole id or the label\'s full ref instead',
   ITEM_UNKNOWN: 'No drift or pending item of that change id or domain (`twinsync status` lists them)',
   ITEM_INSEPARABLE: 'An item shares its twin file with others in a way that cannot be taken apart; decide for the whole domain',
-  CONFIG_CANNOT_PUT_BACK: 'A change its service\'s checker judges before it is live would replace or delete more than can be kept to put back if the check fails (a file over 16 MiB, a folder holding more than 16 MiB or 10,000 entries); nothing was applied',
+  CONFIG_CANNOT_PUT_BACK: 'A change its service\'s checker judges before it is live would replace or delete more than can be kept to put back if the check fails (a file over 16 MiB, a folder holding more than 16 MiB or 10,000 entries): the plan leaves it out and applies the rest, and an apply that finds it grew so since does not write it',
   CONTENT_INVALID: 'A file the plan would write has content its domain does not accept (a bad cron schedule)',
   PLAN_INVALID: 'A plan file or a plans/*.yaml instruction is malformed',
   PLAN_CYCLE: 'The changes of a plan depend on each other in a circle',

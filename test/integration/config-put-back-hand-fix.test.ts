@@ -112,9 +112,11 @@ describe('a rejected nginx site whose put-back failed, fixed by hand before the 
 /**
  * Session 46 (session 45's review, M2). A folder nginx's checker judges, deleted whole, whose files
  * add up to more than can be kept to be put back (16 MiB): the delete went ahead, and had nginx -t
- * rejected it nothing could have put the folder back (the record was dropped on purpose). Now the
- * plan refuses it (CONFIG_CANNOT_PUT_BACK), so does apply (exit 2, nothing changed), and it stays
- * pending.
+ * rejected it nothing could have put the folder back (the record was dropped on purpose). Session 46
+ * refused the whole plan for it; session 46's review (G5): one such change then stopped every other
+ * approved change. Now the plan leaves it out, named with the ways out (`discard` among them), the
+ * rest of the plan (an nginx site, checked by nginx -t) is applied, and it stays pending until
+ * discarded.
  */
 describe('a checked folder delete too large to be kept (checkers root, real nginx -t)', function () {
   this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
@@ -138,27 +140,40 @@ describe('a checked folder delete too large to be kept (checkers root, real ngin
     await root?.cleanup()
   })
 
-  it('is refused by plan and apply before anything is written, with what to do, and stays pending', async () => {
+  it('is left out of plan and apply, with what to do, the rest is applied, and it stays pending until discarded', async () => {
     const r = root as CliRoot
     await rm(join(r.twinDir, `filesystem${GEO}`), { recursive: true })
     await editTwinJson<{ entries: Array<{ path: string }> }>(r.twinDir, 'system/files/manifest.json', (m) => {
       m.entries = m.entries.filter((e) => e.path !== GEO && !e.path.startsWith(`${GEO}/`))
     })
+    const site = `${await r.live(SITE)}# a note the twin adds\n`
+    await writeTwinFile(r.twinDir, `filesystem${SITE}`, site)
     const plan = await r.twinsync('plan', '--json')
-    const planned = json<{ changes: Array<{ id: string }>; diagnostics: Array<{ code: string; severity: string; summary: string; path?: string }> }>(plan)
-    assert.deepEqual(planned.changes.map((c) => c.id), [`files:delete:${GEO}`], plan.stdout + plan.stderr)
+    const planned = json<{ changes: Array<{ id: string }>; diagnostics: Array<{ code: string; severity: string; summary: string; path?: string; change?: string; detail?: string }> }>(plan)
+    assert.deepEqual(planned.changes.map((c) => c.id), [`files:replace:${SITE}`], plan.stdout + plan.stderr)
     const said = planned.diagnostics.find((d) => d.code === 'CONFIG_CANNOT_PUT_BACK')
-    assert.equal(said?.severity, 'error', plan.stdout)
+    assert.equal(said?.severity, 'warning', plan.stdout)
     assert.equal(said?.path, GEO)
-    assert.match(said?.summary ?? '', /^\/etc\/nginx\/geo: its service's checker judges it before it is live, and what it is now cannot be kept to be put back if the check fails \(what is below it is larger than 16777216 bytes or 10000 entries and was not kept\)$/)
+    assert.equal(said?.change, `files:delete:${GEO}`)
+    assert.match(said?.summary ?? '', /^\/etc\/nginx\/geo: left out: its service's checker judges it before it is live, and what it is now cannot be kept to be put back if the check fails \(what is below it is larger than 16777216 bytes or 10000 entries and was not kept\)$/)
+    assert.match(said?.detail ?? '', /`twinsync discard files:delete:\/etc\/nginx\/geo [^`]*`/)
 
-    const apply = await r.twinsync('apply', '--yes', '--accept-high-risk', '--json')
-    assert.equal(apply.code, 2, apply.stdout + apply.stderr)
-    assert.match(apply.stdout + apply.stderr, /CONFIG_CANNOT_PUT_BACK/)
-    assert.match(apply.stdout + apply.stderr, /Make this change on the machine by hand, check it with the service's checker, and take a snapshot/)
+    const apply = await r.twinsync('apply', '--yes', '--accept-high-risk')
+    assert.equal(apply.code, 0, apply.stdout + apply.stderr)
+    assert.match(apply.stdout, /CONFIG_CANNOT_PUT_BACK/)
+    assert.match(apply.stdout, /Next step: The rest of the plan runs without it/)
+    assert.equal(await r.live(SITE), site, 'the rest of the plan is applied')
     assert.equal((await readdir(join(r.rootfs.dir, GEO))).length, FILES, 'nothing deleted')
-    assert.deepEqual(await r.planIds(), [`files:delete:${GEO}`], 'still asked for')
+    const again = json<{ changes: unknown[]; diagnostics: Array<{ code: string; change?: string }> }>(await r.twinsync('plan', '--json'))
+    assert.deepEqual([again.changes, again.diagnostics.filter((d) => d.code === 'CONFIG_CANNOT_PUT_BACK').map((d) => d.change)], [[], [`files:delete:${GEO}`]], 'still asked for')
     const status = await r.statusJson<{ pending: { items: Array<{ id: string }> } }>()
     assert.deepEqual(status.pending.items.map((i) => i.id), [`files:delete:${GEO}`], 'status shows it pending')
+
+    // The way out the warning names: discarded, the twin no longer asks for it.
+    const discard = await r.twinsync('discard', `files:delete:${GEO}`)
+    assert.equal(discard.code, 0, discard.stdout + discard.stderr)
+    const after = json<{ changes: unknown[]; diagnostics: Array<{ code: string }> }>(await r.twinsync('plan', '--json'))
+    assert.deepEqual([after.changes, after.diagnostics.filter((d) => d.code === 'CONFIG_CANNOT_PUT_BACK')], [[], []])
+    assert.equal((await readdir(join(r.rootfs.dir, GEO))).length, FILES)
   })
 })

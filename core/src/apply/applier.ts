@@ -261,7 +261,7 @@ export class Applier {
     const ctx = this.contexts.for(provider, claims, { signal: STEPS_RUN_TO_THE_END, cache: 'twin' })
     const unusable: Array<{ change: Change; path: string; summary: string }> = []
     // A checked change whose previous state could not be kept is not written: nothing could put it
-    // back if its checker rejects it. The plan refuses it (cannotPutBack); this is one that grew since.
+    // back if its checker rejects it. The plan leaves it out (leaveOutUnkept); this is one that grew since.
     const writing: Change[] = []
     for (const c of changes) {
       const why = run.checking.decides(c.id) ? guard.unkeptReason(c.id) : undefined

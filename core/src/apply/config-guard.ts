@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto'
 import { dirname } from 'node:path'
-import type { Change, ChangeResult, ConfigCheck, Diagnostic, HostPort, HostReader } from '@twinsync/sdk'
-import { CHANGED_FILE, CHANGED_UNIT, CHECKER_PATH, checkerEnv, checkReading, filePathOf, findChecker, errorDiagnostic, redactSecrets, runsPerFile, unitOfPath, warningDiagnostic } from '@twinsync/sdk'
+import type { Change, ChangeResult, ConfigCheck, Diagnostic, HostPort, HostReader, Plan } from '@twinsync/sdk'
+import { PLAN_FORMAT_VERSION, CHANGED_FILE, CHANGED_UNIT, CHECKER_PATH, checkerEnv, checkReading, filePathOf, findChecker, errorDiagnostic, redactSecrets, runsPerFile, unitOfPath, warningDiagnostic } from '@twinsync/sdk'
 import { tail } from './command-runner.js'
 import { compiledFiles } from './compiled-config.js'
 import { appendTo } from '../append-to.js'
 import { TEMP_FILE } from './resume.js'
+import { excludeChanges } from '../plan/exclude-changes.js'
+import type { LineFor } from '../plan/command-text.js'
 
 /** Services changes that make a service read its configuration again. */
 export const RELOADS = new Set(['reload', 'restart'])
@@ -508,7 +510,7 @@ export class ConfigGuard {
  * Why what `path` is now could not be kept to be put back (a file over MAX_KEPT bytes; for a
  * folder deleted whole, `deleting`, more than MAX_KEPT bytes or MAX_KEPT_ENTRIES entries below
  * it, or an entry that is neither a file, a symlink nor a folder), or undefined. One rule for the
- * plan (cannotPutBack) and the apply (ConfigGuard.read): lstat only, no content read.
+ * plan (leaveOutUnkept) and the apply (ConfigGuard.read): lstat only, no content read.
  */
 export async function keepProblem(host: HostReader, path: string, deleting = false): Promise<string | undefined> {
   const stat = await host.lstat(path)
@@ -535,14 +537,21 @@ export async function keepProblem(host: HostReader, path: string, deleting = fal
 }
 
 /**
- * A plan's checked changes whose previous state could not be kept (keepProblem): one error each
- * (CONFIG_CANNOT_PUT_BACK), so the plan is refused before anything is written. Session 45's
+ * A plan's checked changes whose previous state could not be kept (keepProblem), left out of the
+ * plan: one CONFIG_CANNOT_PUT_BACK warning each (`change`: its id, so both front ends head the plan
+ * with it and show its next step), and the rest of the plan planned without them. Session 45's
  * review (M2): such a change went ahead, and when its checker rejected it nothing could put the
- * previous state back; the broken configuration stayed live, and no apply tried again. A group
- * whose checker is not installed in the target goes live unchecked, and is not refused.
+ * previous state back; the broken configuration stayed live. Session 46 refused the whole plan
+ * for it (an error), so one 17 MiB map pending in the twin stopped every other approved change,
+ * even in the control panel with the change left out, and its next step did not name `discard`
+ * (session 46's review, G5). Left out here before the follow-ups are planned, so the reload of its
+ * service follows the other files only; a change that needs one left out (`requires`, as
+ * excludeChanges follows it) is left out with it, said so. The twin still asks for it: status
+ * and the next plan show it pending. A group whose checker is not installed in the target goes
+ * live unchecked, and is planned.
  */
-export async function cannotPutBack(host: HostReader, checks: readonly ConfigCheck[], changes: readonly Change[]): Promise<Diagnostic[]> {
-  const out: Diagnostic[] = []
+export async function leaveOutUnkept(host: HostReader, checks: readonly ConfigCheck[], changes: readonly Change[], line: LineFor): Promise<{ left: Set<string>; diagnostics: Diagnostic[] }> {
+  const unkept = new Map<string, string>()
   const installed = new Map<string, boolean>()
   for (const c of changes) {
     const path = filePathOf(c)
@@ -553,20 +562,50 @@ export async function cannotPutBack(host: HostReader, checks: readonly ConfigChe
     if (why === undefined) continue
     const program = argv[0] as string
     if (!installed.has(program)) installed.set(program, (await findChecker(host, program)) !== undefined)
-    if (installed.get(program) !== true) continue
-    out.push(notKept(c, why))
+    if (installed.get(program) === true) unkept.set(c.id, why)
   }
-  return out
+  if (unkept.size === 0) return { left: new Set(), diagnostics: [] }
+  const asPlan: Plan = { formatVersion: PLAN_FORMAT_VERSION, createdAt: '', basis: { twinCommit: null, root: '', fingerprints: {} }, changes: [...changes], edges: [], diagnostics: [] }
+  const { alsoExcluded } = excludeChanges(asPlan, unkept.keys())
+  const byId = new Map(changes.map((c) => [c.id, c]))
+  const diagnostics = [...unkept].map(([id, why]) => unkeptWarning(byId.get(id) as Change, why, line))
+  for (const id of alsoExcluded) {
+    const c = byId.get(id) as Change
+    const needs = (c.requires ?? []).filter((r) => unkept.has(r) || alsoExcluded.includes(r))
+    diagnostics.push(
+      warningDiagnostic('CONFIG_CANNOT_PUT_BACK', `${c.summary}: left out: it needs ${needs.join(', ') || 'a change'} of this plan, which is left out (its previous state cannot be kept to be put back)`, {
+        provider: c.provider,
+        change: c.id,
+        ...(filePathOf(c) === undefined ? {} : { path: filePathOf(c) as string }),
+        detail: `It goes with the change it needs (that change's next step says how). To drop it from the twin: \`${line(['discard', c.id])}\`.`,
+      }),
+    )
+  }
+  return { left: new Set([...unkept.keys(), ...alsoExcluded]), diagnostics }
 }
 
-/** CONFIG_CANNOT_PUT_BACK for a checked change whose previous state could not be kept (keepProblem's `why`). */
+/** The plan's CONFIG_CANNOT_PUT_BACK for a checked change it leaves out (leaveOutUnkept): what it is, and the ways out. */
+function unkeptWarning(change: Change, why: string, line: LineFor): Diagnostic {
+  const path = filePathOf(change) as string
+  return warningDiagnostic('CONFIG_CANNOT_PUT_BACK', `${path}: left out: its service's checker judges it before it is live, and what it is now cannot be kept to be put back if the check fails (${why})`, {
+    provider: change.provider,
+    path,
+    change: change.id,
+    detail: `The rest of the plan runs without it, and the twin still asks for it. Split it in the twin (delete the large files below a folder first, in a plan of their own, then the folder), or make it on the machine by hand, check it with the service's checker and take a snapshot; to drop it from the twin: \`${line(['discard', change.id])}\`.`,
+  })
+}
+
+/**
+ * CONFIG_CANNOT_PUT_BACK for a checked change the apply does not write: its previous state could
+ * not be kept (keepProblem's `why`): it grew past the limits after its plan was made.
+ */
 export function notKept(change: Change, why: string): Diagnostic {
   const path = filePathOf(change) as string
   return errorDiagnostic('CONFIG_CANNOT_PUT_BACK', `${path}: its service's checker judges it before it is live, and what it is now cannot be kept to be put back if the check fails (${why})`, {
     provider: change.provider,
     path,
     detail:
-      "Make this change on the machine by hand, check it with the service's checker, and take a snapshot; or make it smaller in the twin (delete the large files below a folder first, in a plan of their own), then apply.",
+      "Make this change on the machine by hand, check it with the service's checker, and take a snapshot; or make it smaller in the twin (delete the large files below a folder first, in a plan of their own), then apply; or drop it from the twin with discard.",
   })
 }
 

@@ -24,7 +24,6 @@ export function planRefusal(plan: Plan, line: LineFor): TwinSyncError | undefine
   const code = first.code in ERROR_CODES ? first.code : 'PLAN_INVALID'
   return new TwinSyncError(code, `Nothing was applied: the plan has ${errors.length} error(s): ${errors.map((e) => `${e.provider ? `${e.provider}: ` : ''}${e.summary}`).join('; ')}`, {
     // Another machine's twin is not fixed in the twin: its own next step (init --claim) says what to do.
-    // So is a change too large to be put back (CONFIG_CANNOT_PUT_BACK: do it by hand, or make it smaller).
     nextStep: ownStep(errors) ?? 'Fix the twin (or the provider problem) and plan again.',
     details: { errors },
   })
@@ -37,4 +36,4 @@ function ownStep(errors: readonly Diagnostic[]): string | undefined {
   return first.code === 'TWIN_OTHER_MACHINE' && errors.length > 1 ? undefined : first.detail
 }
 
-const OWN_STEP = new Set(['TWIN_OTHER_MACHINE', 'CONFIG_CANNOT_PUT_BACK'])
+const OWN_STEP = new Set(['TWIN_OTHER_MACHINE'])

@@ -12,7 +12,7 @@ import { missingProviders, recordedManifest } from '../providers/provider-manife
 import { ProviderContexts } from '../providers/provider-contexts.js'
 import { withNamedFiles } from '../apply/named-config.js'
 import { compiledNotes } from '../apply/compiled-config.js'
-import { cannotPutBack } from '../apply/config-guard.js'
+import { leaveOutUnkept } from '../apply/config-guard.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'
 import { Tokens } from '../tokens.js'
 import { callProvider, type Guarded } from '../providers/provider-call.js'
@@ -214,6 +214,14 @@ export class Planner {
       // Follow-ups see every provider's changes (systemd: reload a service whose config changes).
       // With the files of the plan a service's configuration names outside its folders (withNamedFiles): their reload too.
       const configChecks = await withNamedFiles(this.contexts.host, (await this.registry.select()).map((r) => r.provider).filter(isConfigChecker).flatMap((p) => p.configChecks), changes)
+      // A checked change whose previous state could not be kept to be put back: left out, said so, before its reload is planned.
+      const unkept = await leaveOutUnkept(this.contexts.host, configChecks, changes, this.line)
+      if (unkept.left.size > 0) {
+        const planned = changes.filter((c) => !unkept.left.has(c.id))
+        changes.length = 0
+        appendAll(changes, planned)
+      }
+      appendAll(diagnostics, unkept.diagnostics)
       for (const outcome of outcomes) {
         const provider = outcome.provider
         if (outcome.status !== 'collected' || !hasFollowUps(provider)) continue
@@ -233,8 +241,6 @@ export class Planner {
       markTrustChanges(changes, await readTrustContext(this.contexts.host, this.twin.dir))
       // A file its service reads compiled (postfix's tables): the plan says apply builds it.
       appendAll(diagnostics, await compiledNotes(this.contexts.host, configChecks, changes))
-      // A checked change whose previous state could not be kept to be put back: refused before anything is written.
-      appendAll(diagnostics, await cannotPutBack(this.contexts.host, configChecks, changes))
       appendAll(diagnostics, readOnly.swallowed(diagnostics))
       if (wants(options.only, COMMANDS)) {
         // Which commands run is judgeCommands' one rule, by which `status` lists them pending (this.commands): a run-once
