@@ -79,7 +79,7 @@ function adminReason(change: Change, admins: readonly AdminUser[]): string | und
   if (admins.length === 0) return undefined
   const data = (change.data ?? {}) as { action?: unknown; path?: unknown; content?: unknown; mode?: unknown }
   const action = typeof data.action === 'string' ? data.action : typeof data.content === 'string' ? 'write' : undefined
-  const mode = typeof data.mode === 'number' ? data.mode : typeof data.mode === 'string' && /^[0-7]{3,4}$/.test(data.mode) ? parseInt(data.mode, 8) : undefined
+  const mode = modeGiven(data)
   const path = typeof data.path === 'string' ? data.path : change.resource
   if (action === 'chmod' || action === 'chown' || action === 'attributes' || action === 'mkdir') return adminPlaceOpened(change, action, path, mode, admins)
   if (action !== 'write' && action !== 'symlink') return undefined
@@ -185,7 +185,7 @@ function ownReason(change: Change, keyrings: ReadonlySet<string>, twin: TwinSigh
   else if (action === undefined && data.content === null) action = 'delete'
   const path = typeof data.path === 'string' ? data.path : change.resource
   if (!path.startsWith('/')) return undefined
-  const mode = typeof data.mode === 'number' ? data.mode : typeof data.mode === 'string' && /^[0-7]{3,4}$/.test(data.mode) ? parseInt(data.mode, 8) : undefined
+  const mode = modeGiven(data)
   // Mode and capabilities: whoever runs the file gets its owner's (root's) powers.
   if (typeof data.capabilities === 'string' && data.capabilities !== '' && (action === 'write' || action === 'attributes' || action === 'mkdir')) {
     return 'file capabilities: whoever runs it gets those powers of root'
@@ -199,7 +199,7 @@ function ownReason(change: Change, keyrings: ReadonlySet<string>, twin: TwinSigh
   // pulled /etc/crontab 0646 or /etc/shadow 0644 was low, /etc/sudoers given to postgres medium).
   const opened = openedToOthers(action, path, mode, data.user === undefined ? (data as { uid?: unknown }).uid : undefined, change.before, change.after)
   if (opened !== undefined) return opened
-  const byAcl = aclOpened(action, path, (data as { xattrs?: unknown }).xattrs, change)
+  const byAcl = aclOpened(action, path, (data as { xattrs?: unknown }).xattrs, change, mode)
   if (byAcl !== undefined) return byAcl
   // A mode change alone that makes an existing file executable where being executable is what
   // makes it run (run-parts folders, rc.local, init.d, hook folders): its content, unchanged,
@@ -423,27 +423,35 @@ const TWIN_NAMED = "TwinSync's own state (a twin repository): what a mirror push
  * made it. A default ACL on a folder is what its new files get. Named: write for a named entry
  * under root's folders, read of a secret file.
  */
-function aclOpened(action: string | undefined, path: string, xattrs: unknown, change: Change): string | undefined {
+function aclOpened(action: string | undefined, path: string, xattrs: unknown, change: Change, mode: number | undefined): string | undefined {
   if ((action !== 'attributes' && action !== 'write' && action !== 'mkdir') || !ROOT_OWN.test(path)) return undefined
-  const write = newWriters(change, action, undefined).find((w) => w.acl === true)
+  const write = newWriters(change, action, mode).find((w) => w.acl === true)
   if (write !== undefined) return `${write.how}: they can change what root reads or runs`
   if (!SECRET_FILE.test(path)) return undefined
-  const read = aclEntries(xattrs, modeAfter(change, undefined)).find((e) => e.id !== 0 && (e.perm & 4) !== 0)
+  const read = aclEntries(xattrs, modeAfter(change, mode)).find((e) => e.id !== 0 && (e.perm & 4) !== 0)
   return read === undefined ? undefined : `opened for reading by ${read.user ? 'the user uid' : 'the group gid'} ${read.id} by an ACL: password hashes or private keys`
 }
 
 /**
- * The mode an entry has once applied: the change's own, else the one it has now (`before`).
- * Apply sets an ACL and then chmods with that mode (sdk/src/local-host.ts), and a chmod makes an
- * access ACL's mask the mode's group bits: so that mask, not the one the ACL carries, is what a
- * named entry gets (session 46's review, R1: `user:bob:rw-` with `mask::r--` on a 0664 file was
- * rated by its `r--`, and bob could write it once applied).
+ * The mode a change gives its entry (`data.mode`: the files provider's number, the autostart
+ * provider's "0644"), or undefined. Read once per change (ownReason, adminReason) and handed on,
+ * so the ACL judgement (modeAfter) and every other mode rule read the one value apply's chmod sets
+ * (session 47; before, aclOpened read `data.mode` again by a second copy of the same test).
+ */
+function modeGiven(data: { mode?: unknown }): number | undefined {
+  if (typeof data.mode === 'number') return data.mode
+  return typeof data.mode === 'string' && /^[0-7]{3,4}$/.test(data.mode) ? parseInt(data.mode, 8) : undefined
+}
+
+/**
+ * The mode an entry has once applied: the change's own (`mode`, modeGiven's), else the one it
+ * has now (`before`). Apply sets an ACL and then chmods with that mode (sdk/src/local-host.ts), and
+ * a chmod makes an access ACL's mask the mode's group bits: so that mask, not the one the ACL
+ * carries, is what a named entry gets (session 46's review, R1: `user:bob:rw-` with `mask::r--` on
+ * a 0664 file was rated by its `r--`, and bob could write it once applied).
  */
 function modeAfter(change: Change, mode: number | undefined): number | undefined {
   if (mode !== undefined) return mode
-  const data = (change.data ?? {}) as { mode?: unknown }
-  if (typeof data.mode === 'number') return data.mode
-  if (typeof data.mode === 'string' && /^[0-7]{3,4}$/.test(data.mode)) return parseInt(data.mode, 8)
   const was = /^\S+ ([0-7]{3,4}) /.exec(change.before ?? '')
   return was?.[1] === undefined ? undefined : parseInt(was[1], 8)
 }
