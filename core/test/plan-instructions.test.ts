@@ -91,6 +91,46 @@ describe('plans/*.yaml instructions', () => {
     assert.equal((await readInstructions(sourcing)).length, 1)
   })
 
+  // Session 46's review (R7): every script line naming the twin refused the plan, comments and backups too.
+  it("lets a reviewed script's lines that only look at the twin through (a comment, ls, echo, a backup by tar -c at the top level); still refuses one that runs, sources, copies or writes it, or that this reader does not follow", async () => {
+    const script = async (lines: string) => {
+      const twin = new MemoryTwin([{ path: 'plans/a.yaml', content: 'actions:\n  - script: ok.sh\n' }, { path: 'scripts/ok.sh', content: `#!/bin/sh\nset -e\n${lines}\n` }])
+      return readInstructions(twin, twin, ['/var/lib/twinsync/twin'])
+    }
+    for (const fine of [
+      '# keeps /var/lib/twinsync small',
+      'tar -czf /backup/state.tgz /var/lib/twinsync # nightly',
+      'tar czf /backup/state.tgz -C /var/lib/twinsync twin',
+      'tar -c -f /backup/state.tar \\\n  --exclude=twin/.git /var/lib/twinsync',
+      'du -sh /var/lib/twinsync >/dev/null 2>&1 && echo "the twin is at /var/lib/twinsync/twin" >&2',
+      'if [ -d /srv/x ]; then ls /srv/x; fi\nls -l "${HOME}" /var/lib/twinsync/twin/system',
+    ]) assert.equal((await script(fine)).length, 1, fine)
+    for (const [bad, line] of [
+      ['. /var/lib/twinsync/twin/scripts/env', 3],
+      ['cp /var/lib/twinsync/twin/filesystem/etc/x /etc/x', 3],
+      ['ls /var/lib/twinsync/twin/scripts/*.sh | xargs -n1 sh', 3],
+      ['echo ". /var/lib/twinsync/twin/env" >> /root/.bashrc', 3],
+      ['tar -xzf /var/lib/twinsync/twin/x.tgz -C /', 3],
+      ['tar -czf /var/lib/twinsync/twin/x.tgz /etc', 3],
+      ['tar -czf /backup/x.tgz --remove-files /var/lib/twinsync', 3],
+      ['tar -cf /backup/x.tar -I /var/lib/twinsync/twin/gz /etc', 3],
+      ['x=/var/lib/twinsync/twin/env; . "$x"', 3],
+      ['ls /var/lib/twinsync/twin/env; . "$_"', 3],
+      ['ls /var/lib/twinsync/twin/env\n. "$_"', 4],
+      ['(\necho . /var/lib/twinsync/twin/env\n) | sh', 4],
+      ['{ ls /var/lib/twinsync/twin/scripts; } | sh', 3],
+      ['ls() { . "$1"; }\nls /var/lib/twinsync/twin/env', 4],
+      ['x=$(date)\n# /var/lib/twinsync', 4],
+      ['sh -c "true\n# "; . /var/lib/twinsync/twin/env', 4],
+      ['. ${x%\n#}var/lib/twinsync/twin/env', 4],
+      ['cat \\\n  /var/lib/twinsync/twin/x', 3],
+      ['if true; then exec >>/root/.bashrc; fi\necho ". /var/lib/twinsync/twin/env"', 4],
+      ['exec 3>>/root/.bashrc; echo ". /var/lib/twinsync/twin/env" >&3', 3],
+    ] as const) {
+      await assert.rejects(script(bad), refused('PLAN_INVALID', new RegExp(`line ${line} of scripts/ok\\.sh names `)), bad)
+    }
+  })
+
   it('spells out what a terminal would hide, in arguments and script text', () => {
     assert.equal(quoteArg(''), "''")
     assert.equal(quoteArg('--mode=0640'), '--mode=0640')

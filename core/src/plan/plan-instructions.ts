@@ -8,6 +8,7 @@ import { Value } from 'typebox/value'
 import { COMMANDS } from './commands-domain.js'
 import { MAX_JSON_DEPTH, jsonTooDeep } from './json-depth.js'
 import { twinNamedIn } from './twin-places.js'
+import { refusedScriptLine } from './script-line.js'
 
 const Phase = lazySchema(() => Type.Union([Type.Literal('before'), Type.Literal('after')]))
 const Common = lazySchema(() => ({
@@ -292,10 +293,12 @@ function refuseTwinFile(change: Change, file: string, index: number, twin: reado
     throw planInvalid(file, undefined, `actions[${index}]`, `${where}, a file of the twin repository (${twin[0]}) or TwinSync's state: a mirror writes what it holds, and the plan does not show it, so what runs would not be what was approved. Put the script in scripts/ and name it with \`script:\` (its content is copied into the plan, shown, and that is what runs), or name a program of the machine outside the twin`)
   }
   // A script's own lines are shell text too (session 46): `. /var/lib/twinsync/twin/scripts/env` in a reviewed script ran a twin file unseen.
+  // Session 47 (session 46's review, R7): not a line that only looks at the twin (a comment, `ls`, a backup by `tar -c`: script-line.ts).
   const lines = data.script?.text.split('\n') ?? []
-  const at = lines.findIndex((line, i) => i > 0 && twinNamedIn(line, twin) !== undefined)
+  const { at, lastWord } = refusedScriptLine(lines, (text) => twinNamedIn(text, twin) !== undefined)
   if (at < 0) return
-  throw planInvalid(file, undefined, `actions[${index}]`, `line ${at + 1} of ${data.script?.path} names ${twinNamedIn(lines[at] as string, twin)}, a file of the twin repository (${twin[0]}) or TwinSync's state: a mirror writes what it holds, and the plan does not show it, so what runs would not be what was approved. Put what it runs in the script itself, or name a program of the machine outside the twin`)
+  const what = lastWord === true ? 'a twin file by `$_` (the last word of a line before it that names one)' : (twinNamedIn(lines[at] as string, twin) ?? 'a twin file (on the lines it goes on to)')
+  throw planInvalid(file, undefined, `actions[${index}]`, `line ${at + 1} of ${data.script?.path} names ${what}, a file of the twin repository (${twin[0]}) or TwinSync's state: a mirror writes what it holds, and the plan does not show it, so what runs would not be what was approved. Put what it runs in the script itself, or name a program of the machine outside the twin`)
 }
 
 function describedAs(action: Action): { description?: string } {

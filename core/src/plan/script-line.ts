@@ -1,0 +1,270 @@
+/**
+ * Session 47 (session 46's review, R7): which lines of a reviewed script that name a twin are
+ * refused. plan-instructions.ts refuses a plan whose `script:` sources or runs a twin file (what a
+ * mirror wrote, unseen); before, every line naming one was refused, a comment (`# keeps
+ * /var/lib/twinsync small`) or a backup (`tar -czf /backup/state.tgz /var/lib/twinsync`) too.
+ *
+ * A line is let through only when this reader follows it whole and every simple command in it
+ * that names the twin only looks at it, at the script's top level: a comment; `ls`, `du`, `df`,
+ * `stat`, `wc`, `test`/`[`, `echo`, `logger` with no output to a file (/dev/null aside) and none
+ * into a pipe; a `tar` that creates an archive outside the twin from it, with no option that runs a
+ * program. Anything else that names the twin is refused as before: a command run from it,
+ * `.`/`source`, an interpreter, a copy (`cp`, `cat`, `rsync`, `tar -x`: its content put elsewhere
+ * unseen), a write into it, a variable set to it, a word that expands (`$…`), a `cd` there. So is
+ * every such line inside `( )`, `{ }`, `if`, a loop (their output may go to a pipe at the end),
+ * and every line after one this reader does not follow (a command substitution, a here-document, a
+ * quote or `${` left open, `case`, `exec`, a function or alias that could stand for `ls`), and after a
+ * line let through, a `$_` (the last word of the command before). Still not a sandbox: a shell
+ * builds names (variables, globs) the plan's text does not show, as twin-places.ts says.
+ */
+
+type Token = { word: string } | { op: string }
+
+/** Commands that only look at what they name (no running, copying or writing of it). */
+const LOOKS = new Set(['ls', 'du', 'df', 'stat', 'wc', 'test', '[', 'echo', 'logger'])
+/** Shell words that open and close a compound command (its output can be redirected at its end). */
+const OPENS = new Set(['{', 'if', 'while', 'until', 'for', 'select'])
+const CLOSES = new Set(['}', 'fi', 'done'])
+/** Reserved words a command can follow on the same line (`then ls …`, `! test …`). */
+const LEADS = new Set(['!', 'then', 'elif', 'else', 'do', 'time'])
+
+/**
+ * The index in `lines` (a script, line 0 its `#!`) of the first line that names the twin in a way
+ * not known to be harmless, or -1 (`lastWord`: a `$_` after a line let through). `named(text)`
+ * says whether a text names the twin.
+ */
+export function refusedScriptLine(lines: readonly string[], named: (text: string) => boolean): { at: number; lastWord?: true } {
+  const { logical, lostAt } = scriptTokens(lines)
+  let depth = 0
+  let letThrough = false
+  let lost = false
+  for (const { start, end, tokens } of logical) {
+    const text = lines.slice(start, end).map((l, i) => (start + i < end - 1 ? l.slice(0, -1) : l)).join('')
+    const naming = named(text) || lines.slice(start, end).some(named)
+    if (letThrough && LAST_WORD.test(text)) return { at: start, lastWord: true }
+    if (lost) {
+      if (naming) return { at: start }
+      continue
+    }
+    const judged = judgeLine(tokens, depth, naming ? named : () => false)
+    if (judged === undefined) lost = true
+    if (judged === undefined ? naming : judged.refused) return { at: start }
+    depth = judged?.depth ?? depth
+    if (naming) letThrough = true
+    if (letThrough && LAST_WORD.test(text)) return { at: start, lastWord: true }
+  }
+  // From the line this reader stopped following on, the old rule: any line naming the twin.
+  for (let i = lostAt; i < lines.length; i++) if (named(lines[i] as string)) return { at: i }
+  return { at: -1 }
+}
+
+/** `$_`, `${_}`: the last word of the command before, which may be a twin file a line let through named. */
+const LAST_WORD = /\$\{?_(?![A-Za-z0-9_])/
+
+/**
+ * The line's simple commands in order, with the compound depth they start at: refused when one
+ * that names the twin does more than look at it or lies inside a compound command; undefined when
+ * the line defines a function or alias, has `case`, or closes more than it opened (what follows
+ * cannot be read line by line).
+ */
+function judgeLine(tokens: Token[], startDepth: number, names: (word: string) => boolean): { refused: boolean; depth: number } | undefined {
+  let depth = startDepth
+  let command: Token[] = []
+  for (const [i, token] of [...tokens, { op: ';' }].entries()) {
+    if ('word' in token || isRedirect(token.op)) {
+      command.push(token)
+      continue
+    }
+    const words = command.flatMap((t) => ('word' in t ? [t.word] : []))
+    let at = 0
+    for (; at < words.length; at++) {
+      const word = words[at] as string
+      if (OPENS.has(word)) depth++
+      else if (CLOSES.has(word)) depth--
+      else if (!LEADS.has(word)) break
+      if (depth < 0) return undefined
+    }
+    // `exec >file` sends every later command's output there (an `echo` of a twin path into root's .bashrc).
+    if (['case', 'function', 'alias', 'exec'].includes(words[at] as string)) return undefined
+    // `name() …`: a function (it could stand for `ls`).
+    const next = tokens[i + 1]
+    if (token.op === '(' && words.length === at + 1 && next !== undefined && 'op' in next && next.op === ')') return undefined
+    const piped = token.op === '|' || token.op === '|&'
+    if (!simpleLooksOnly(command, at, depth, piped, names)) return { refused: true, depth }
+    if (token.op === '(') depth++
+    if (token.op === ')' && --depth < 0) return undefined
+    command = []
+  }
+  return { refused: false, depth }
+}
+
+function isRedirect(op: string): boolean {
+  return /^\d*(<|>|>>|>\||<>|<&|>&)$|^&>>?$/.test(op)
+}
+
+/** One simple command (words from `at` on, and redirections): harmless when it names no twin, or only looks at it at the top level. */
+function simpleLooksOnly(tokens: Token[], at: number, depth: number, piped: boolean, names: (word: string) => boolean): boolean {
+  const words: string[] = []
+  const outputs: Array<{ op: string; target: string }> = []
+  let named = false
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i] as Token
+    if ('word' in token) {
+      words.push(token.word)
+      if (names(token.word)) named = true
+      continue
+    }
+    const next = tokens[i + 1]
+    if (next === undefined || !('word' in next)) return !named
+    i++
+    if (names(next.word)) named = true
+    if (!/^\d*<&?$/.test(token.op)) outputs.push({ op: token.op, target: next.word })
+  }
+  if (!named) return true
+  if (depth > 0 || piped) return false
+  // A word that expands is not known; an assignment naming the twin sets a variable a later command may run.
+  if (words.some((w) => names(w) && w.includes('$'))) return false
+  for (; at < words.length && /^[A-Za-z_][A-Za-z0-9_]*=/.test(words[at] as string); at++) if (names(words[at] as string)) return false
+  const program = words[at]
+  if (program === undefined) return false
+  if (!outputs.every(({ op, target }) => target === '/dev/null' || (/&$/.test(op) && /^[12-]$/.test(target)))) return false
+  if (LOOKS.has(program)) return true
+  return program === 'tar' && tarCreatesFrom(words.slice(at + 1), names)
+}
+
+/**
+ * A `tar` that creates an archive (`-c`, `--create`, old-style `czf`) whose file (`-f`) is not in
+ * the twin, with no option but a few known ones: none that runs a program (`-I`, `--to-command`,
+ * `--checkpoint-action`, `--info-script`) or removes what it read (`--remove-files`).
+ */
+function tarCreatesFrom(args: string[], names: (word: string) => boolean): boolean {
+  const withArgument = new Set(['f', 'C'])
+  const flags = new Set(['c', 'z', 'j', 'J', 'v', 'p', 'h', 'P', 'S'])
+  const longs = /^--(create|gzip|bzip2|xz|zstd|verbose|one-file-system|numeric-owner|acls|xattrs|sparse|dereference|absolute-names|totals|ignore-failed-read|exclude-vcs|exclude-caches|exclude=.*|directory=.*|file=.*)$/
+  let creates = false
+  let options = true
+  const pending: string[] = []
+  const letters = (cluster: string): boolean => {
+    for (const letter of cluster) {
+      if (letter === 'c') creates = true
+      if (withArgument.has(letter)) pending.push(letter)
+      else if (!flags.has(letter)) return false
+    }
+    return true
+  }
+  for (const [i, arg] of args.entries()) {
+    const wants = pending.shift()
+    if (wants !== undefined) {
+      if (wants === 'f' && names(arg)) return false
+      continue
+    }
+    if (options && arg === '--') options = false
+    else if (options && arg.startsWith('--')) {
+      if (!longs.test(arg)) return false
+      if (arg === '--create') creates = true
+      if (arg.startsWith('--file=') && names(arg.slice('--file='.length))) return false
+    } else if (options && arg.startsWith('-') && arg.length > 1) {
+      // `-fX`: the rest of a cluster after a letter that takes an argument is that argument.
+      const at = [...arg.slice(1)].findIndex((l) => withArgument.has(l))
+      if (!letters(at < 0 ? arg.slice(1) : arg.slice(1, at + 2))) return false
+      const rest = at < 0 ? '' : arg.slice(at + 2)
+      if (rest !== '' && pending.pop() === 'f' && names(rest)) return false
+    } else if (options && i === 0 && !letters(arg)) {
+      // Old style: the first word is a cluster of letters, their arguments the words after it.
+      return false
+    }
+  }
+  return creates && pending.length === 0
+}
+
+/**
+ * The script's logical lines from line 1 (physical lines `start` to `end`, those ending in a
+ * backslash outside quotes and comments joined), each as words (quotes and backslashes taken out)
+ * and operators; `lostAt`, the first line this reader stops following the shell on (a quote left
+ * open, `$(`, `$((`, a `${` not closed on its line, a backquote, `<(`/`>(`, a here-document or
+ * here-string), or the number of lines. One pass: each character is read once.
+ */
+function scriptTokens(lines: readonly string[]): { logical: Array<{ start: number; end: number; tokens: Token[] }>; lostAt: number } {
+  const logical: Array<{ start: number; end: number; tokens: Token[] }> = []
+  let tokens: Token[] = []
+  let start = 1
+  let text = ''
+  let inWord = false
+  const end = () => {
+    if (inWord) tokens.push({ word: text })
+    text = ''
+    inWord = false
+  }
+  for (let n = 1; n < lines.length; n++) {
+    const line = lines[n] as string
+    let continues = false
+    for (let i = 0; i < line.length; i++) {
+      const c = line[i] as string
+      if (c === ' ' || c === '\t' || c === '\r') {
+        end()
+      } else if (c === '#' && !inWord) {
+        break
+      } else if (c === "'") {
+        const close = line.indexOf("'", i + 1)
+        if (close < 0) return { logical, lostAt: start }
+        text += line.slice(i + 1, close)
+        inWord = true
+        i = close
+      } else if (c === '"') {
+        let j = i + 1
+        for (; j < line.length && line[j] !== '"'; j++) {
+          const braces = line[j] === '$' && line[j + 1] === '{' ? BRACES.exec(line.slice(j, j + 256))?.[0] : undefined
+          if (braces !== undefined) {
+            text += braces
+            j += braces.length - 1
+            continue
+          }
+          if (line[j] === '`' || (line[j] === '$' && (line[j + 1] === '(' || line[j + 1] === '{'))) return { logical, lostAt: start }
+          if (line[j] === '\\' && j + 1 < line.length && '"\\$`'.includes(line[j + 1] as string)) j++
+          text += line[j]
+        }
+        if (j >= line.length) return { logical, lostAt: start }
+        inWord = true
+        i = j
+      } else if (c === '\\') {
+        if (i + 1 >= line.length) continues = true
+        else text += line[++i]
+        inWord ||= !continues
+      } else if (c === '$' && line[i + 1] === '{' && BRACES.test(line.slice(i, i + 256))) {
+        const braces = BRACES.exec(line.slice(i, i + 256))?.[0] as string
+        text += braces
+        inWord = true
+        i += braces.length - 1
+      } else if (c === '`' || (c === '$' && (line[i + 1] === '(' || line[i + 1] === '{')) || ((c === '<' || c === '>') && line[i + 1] === '(') || line.startsWith('<<', i)) {
+        return { logical, lostAt: start }
+      } else if (c === '<' || c === '>' || (c === '&' && line[i + 1] === '>')) {
+        // A redirection, with the number of the descriptor written right before it (`2>`).
+        const fd = inWord && /^\d+$/.test(text) ? text : ''
+        if (fd !== '') [text, inWord] = ['', false]
+        end()
+        const op = /^(&>>|&>|>>|>\||<>|<&|>&|<|>)/.exec(line.slice(i, i + 3))?.[1] as string
+        tokens.push({ op: fd + op })
+        i += op.length - 1
+      } else if (c === ';' || c === '&' || c === '|' || c === '(' || c === ')') {
+        end()
+        const op = /^(&&|\|\||\|&|;;|[;&|()])/.exec(line.slice(i, i + 2))?.[1] as string
+        tokens.push({ op })
+        i += op.length - 1
+      } else {
+        text += c
+        inWord = true
+      }
+    }
+    if (continues) continue
+    end()
+    logical.push({ start, end: n + 1, tokens })
+    tokens = []
+    start = n + 1
+  }
+  end()
+  if (start < lines.length) logical.push({ start, end: lines.length, tokens })
+  return { logical, lostAt: lines.length }
+}
+
+/** `${NAME}`, `${NAME:-word}`: a parameter closed on its line with no expansion, quote or backslash inside. */
+const BRACES = /^\$\{[^}$`"'\\]*\}/
