@@ -74,6 +74,10 @@ describe('plans/*.yaml instructions', () => {
       ['/srv/twin', '[sh, -c, "cd /srv; . twin/env"]', /it names cd \/srv; \. twin\/env/],
       ['/srv/twin', '[sh, -c, "cd /srv/./twin && sh scripts/x"]', /cd \/srv\/\.\/twin/],
       ['/srv/twin', '[tar, -C, /srv, -xf, twin/scripts/x.tar]', /it names twin\/scripts\/x\.tar/],
+      // Session 46's review (R3): `..` inside a shell line, resolved as the kernel would (no links).
+      ['/srv/t', '[sh, -c, ". /var/lib/../lib/twinsync/twin/scripts/env"]', /it names \. \/var\/lib\/\.\.\/lib\/twinsync/],
+      ['/srv/t', '[sh, -c, ". ~ann/.local/share/x/../twinsync/twin/env"]', /it names \. ~ann/],
+      ['/srv/t', '[sh, -c, "cd /tmp && . /srv/x/../t/env"]', /it names cd \/tmp && \. \/srv\/x\/\.\.\/t\/env/],
     ]
     for (const [dir, run, message] of cases) {
       const twin = new MemoryTwin([{ path: 'plans/a.yaml', content: `actions:\n  - run: ${run}\n` }])
