@@ -2,7 +2,9 @@ import { strict as assert } from 'node:assert'
 import { MemoryTwin, isTwinSyncError } from '@twinsync/sdk'
 import { commandLine, quoteArg, visibleText } from '../src/plan/command-text.js'
 import { COMMANDS_LEDGER, parseInstructionFile, readInstructions, type CommandChangeData } from '../src/plan/plan-instructions.js'
-import { twinOnTarget } from '../src/plan/twin-places.js'
+import { twinNamedIn, twinOnTarget } from '../src/plan/twin-places.js'
+import { refusedScriptLine } from '../src/plan/script-line.js'
+import { assertLinearTime } from '../../test/support/linear-time.js'
 
 const refused = (code: string, pattern: RegExp) => (e: unknown) => isTwinSyncError(e) && e.code === code && pattern.test(e.message)
 
@@ -133,6 +135,15 @@ describe('plans/*.yaml instructions', () => {
     ] as const) {
       await assert.rejects(script(bad), refused('PLAN_INVALID', new RegExp(`line ${line} of scripts/ok\\.sh names `)), bad)
     }
+  })
+
+  it("reads a script's lines and resolves a path's `..` in time linear in the text (the twin's text is anyone's)", () => {
+    const dirs = ['/srv/t']
+    // posix.normalize takes time as the square of a run of `../`: 256 KB of it took over a second.
+    const dots = `ls ${'../'.repeat(85000)}`
+    assertLinearTime(() => assert.equal(twinNamedIn(dots, dirs), undefined), dots, '256 KB of ../')
+    const quoted = `#!/bin/sh\nls /var/lib/twinsync ${'"${'.repeat(8000)}x\n${'ls "a" '.repeat(8000)}`
+    assertLinearTime(() => assert.equal(refusedScriptLine(quoted.split('\n'), (t) => twinNamedIn(t, dirs) !== undefined).at, 1), quoted, 'open quotes and ${')
   })
 
   it('spells out what a terminal would hide, in arguments and script text', () => {
