@@ -160,7 +160,10 @@ describe('schedule inside a booted Debian container, installed the README\'s way
     // A pending edit in the twin (intent not applied yet) must neither fail nor be dropped.
     await ct.writeFile('/var/lib/twinsync/twin/filesystem/etc/issue.net', 'Intended issue.net\n')
     const before = await count()
-    const apt = await ct.run(['apt-get', 'install', '-y', '-q', 'hello'], { timeoutMs: 300_000, env: { DEBIAN_FRONTEND: 'noninteractive' } })
+    // As under `sudo -E apt`: a person's TWINSYNC_CONFIG and data folder in apt's environment. The
+    // hook's run takes neither (session 47; before, the missing file failed the snapshot).
+    const person = { TWINSYNC_CONFIG: '/home/nobody-here/config.yaml', TWINSYNC_DATA_DIR: '/home/nobody-here/data', HOME: '/home/nobody-here' }
+    const apt = await ct.run(['apt-get', 'install', '-y', '-q', 'hello'], { timeoutMs: 300_000, env: { DEBIAN_FRONTEND: 'noninteractive', ...person } })
     assert.equal(apt.code, 0, apt.stderr)
     assert.doesNotMatch(apt.stderr, /twinsync:/, 'the hook snapshotted without complaint')
     assert.equal(await count(), before + 2)
@@ -198,7 +201,7 @@ describe('schedule inside a booted Debian container, installed the README\'s way
 
   it('the apt hook says so in one line and lets apt go on when node is gone', async () => {
     const hook = await ct.readFile('/etc/apt/apt.conf.d/80twinsync-snapshot')
-    assert.match(hook, /timeout 120 \/usr\/bin\/node \/usr\/local\/bin\/twinsync apt-hook pre/)
+    assert.match(hook, /timeout 120 env (-u [A-Z_]+ )+HOME=\/root \/usr\/bin\/node \/usr\/local\/bin\/twinsync apt-hook pre/)
     // Point the hook's line at a node that is gone.
     await ct.writeFile('/etc/apt/apt.conf.d/80twinsync-snapshot', hook.replaceAll('/usr/bin/node', '/usr/bin/node-gone'))
     try {
