@@ -1,5 +1,9 @@
 import { strict as assert } from 'node:assert'
-import type { Change } from '@twinsync/sdk'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { LocalHost, type Change } from '@twinsync/sdk'
+import { readAdminUsers } from '../src/plan/admin-users.js'
 import { markTrustChanges, trustReason } from '../src/plan/trust-risk.js'
 
 const change = (path: string, data: Record<string, unknown>, risk: Change['risk'] = 'low'): Change => ({
@@ -382,7 +386,7 @@ describe('trust risk: one rule for changes that are root or trust', () => {
 
   // Session 46 (session 45's review, M4): an ACL on an admin's startup file was a medium "set system.posix_acl_access".
   it("names a startup place of a user who may sudo opened to another user or group by an ACL (access, or a folder's default); not the user's own entries, nor one the mask holds back", () => {
-    const admins = [{ user: 'ann', home: '/home/ann', why: 'in group sudo', uid: '1000', gid: '1000' }]
+    const admins = [{ user: 'ann', home: '/home/ann', why: 'in group sudo', uid: '1000', ownGroups: ['1000', 'ann'] }]
     const acl = (...entries: Array<[number, number, number?]>) => `0s${Buffer.concat([Buffer.from([2, 0, 0, 0]), ...entries.map(([tag, perm, id = 0xffffffff]) => { const b = Buffer.alloc(8); b.writeUInt16LE(tag, 0); b.writeUInt16LE(perm, 2); b.writeUInt32LE(id, 4); return b })]).toString('base64')}`
     const attributes = (path: string, xattrs: Record<string, string>, action = 'attributes', mode = 0o664) => ({ ...change(path, { action, mode, uid: 1000, gid: 1000, xattrs }, 'medium'), before: 'file 0644 ann:ann 12 bytes', after: `file ${mode.toString(8).padStart(4, '0')} ann:ann 12 bytes` })
     const bob = acl([0x01, 6], [0x02, 6, 1001], [0x04, 4], [0x10, 6], [0x20, 4])
@@ -404,7 +408,7 @@ describe('trust risk: one rule for changes that are root or trust', () => {
 
   // Session 45: a mode or owner change alone in those places was low risk: the rule asked only writes.
   it("names a startup place of a user who may sudo opened to other users by a mode or owner change alone: every user's write, another group's, another owner; not the user's own group, a tightened mode, or another user's home", () => {
-    const admins = [{ user: 'ann', home: '/home/ann', why: 'in group sudo' }]
+    const admins = [{ user: 'ann', home: '/home/ann', why: 'in group sudo', ownGroups: ['1000', 'ann'] }]
     const meta = (path: string, data: Record<string, unknown>, before: string | undefined, after: string): Change => ({ ...change(path, data), before, after })
     const opened: Array<[Change, RegExp]> = [
       [meta('/home/ann/.bashrc', { action: 'chmod', mode: 0o666 }, 'file 0644 ann:ann 12 bytes', 'file 0666 ann:ann 12 bytes'), /^ann may become root \(in group sudo\): a startup file or folder of their home opened for writing by every user, .*next sudo/],
@@ -425,5 +429,27 @@ describe('trust risk: one rule for changes that are root or trust', () => {
     ]
     for (const c of not) assert.equal(trustReason(c, new Set(), admins), undefined, `${c.resource} ${c.after}`)
     assert.equal(trustReason(opened[0]?.[0] as Change), undefined, 'no one may sudo: not named by this rule')
+  })
+
+  // Session 46's review (R4): the primary gid counted as the admin's own even when shared (`users`, USERGROUPS=no).
+  it("counts an admin's group as their own only when no one else is in it (read from the machine's /etc/passwd and /etc/group)", async () => {
+    const root = await mkdtemp(join(tmpdir(), 'twinsync-own-groups-'))
+    try {
+      await mkdir(join(root, 'etc'))
+      await writeFile(join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/bash\nann:x:1000:100::/home/ann:/bin/bash\nbob:x:1001:100::/home/bob:/bin/bash\ncid:x:1002:1002::/home/cid:/bin/bash\ndee:x:1003:1003::/home/dee:/bin/bash\n')
+      await writeFile(join(root, 'etc/group'), 'root:x:0:\nsudo:x:27:ann,cid,dee\nusers:x:100:\ncid:x:1002:\ndee:x:1003:bob\n')
+      const admins = await readAdminUsers(new LocalHost(root))
+      assert.deepEqual(admins.map((a) => [a.user, a.ownGroups]), [['ann', []], ['cid', ['1002', 'cid']], ['dee', []]])
+      const acl = (gid: number) => `0s${Buffer.concat([Buffer.from([2, 0, 0, 0]), ...[[0x01, 6, -1], [0x08, 6, gid], [0x04, 4, -1], [0x10, 6, -1], [0x20, 4, -1]].map(([tag, perm, id]) => { const b = Buffer.alloc(8); b.writeUInt16LE(tag as number, 0); b.writeUInt16LE(perm as number, 2); b.writeUInt32LE((id as number) >>> 0, 4); return b })]).toString('base64')}`
+      const groupAcl = (user: string, gid: number) => ({ ...change(`/home/${user}/.bashrc`, { action: 'attributes', mode: 0o664, uid: 1000, gid, xattrs: { 'system.posix_acl_access': acl(gid) } }, 'medium'), before: `file 0664 ${user}:${gid} 12 bytes`, after: `file 0664 ${user}:${gid} 12 bytes` })
+      assert.match(trustReason(groupAcl('ann', 100), new Set(), admins) ?? '', /^ann may become root \(in group sudo\): a startup file or folder of their home opened for writing by the group gid 100 by an ACL/, 'users (100) is bob\'s primary group too')
+      assert.match(trustReason(groupAcl('dee', 1003), new Set(), admins) ?? '', /^dee may become root .* by the group gid 1003 by an ACL/, 'bob is a member of dee\'s group')
+      assert.equal(trustReason(groupAcl('cid', 1002), new Set(), admins), undefined, 'cid\'s group is cid\'s alone')
+      const chmod = (user: string, group: string) => ({ ...change(`/home/${user}/.profile`, { action: 'chmod', mode: 0o664 }), before: `file 0644 ${user}:${group} 12 bytes`, after: `file 0664 ${user}:${group} 12 bytes` })
+      assert.match(trustReason(chmod('dee', 'dee'), new Set(), admins) ?? '', /: a startup file or folder of their home opened for writing by the group dee, /)
+      assert.equal(trustReason(chmod('cid', 'cid'), new Set(), admins), undefined)
+    } finally {
+      await rm(root, { recursive: true, force: true })
+    }
   })
 })

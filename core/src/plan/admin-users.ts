@@ -8,9 +8,15 @@ export interface AdminUser {
   home: string
   /** Why, in words: "in group sudo", "a rule of /etc/sudoers.d/ops". */
   why: string
-  /** Their uid and primary gid from /etc/passwd (an ACL names users and groups by id). */
+  /** Their uid from /etc/passwd (an ACL names users by id). */
   uid?: string
-  gid?: string
+  /**
+   * Their private group, by name and id: their primary group when no other user is in it (no other
+   * member in /etc/group, no other user's primary group in /etc/passwd); none when it is shared
+   * (`users`, gid 100, with USERGROUPS=no). Its write opens their files to no one else (session 47,
+   * session 46's review R4: the primary gid counted as theirs whoever else was in it).
+   */
+  ownGroups?: string[]
 }
 
 /** Groups that make a member an administrator on Debian and its kin (sudo's and su's pam_wheel). */
@@ -48,7 +54,10 @@ export async function readAdminUsers(host: HostReader): Promise<AdminUser[]> {
     const home = users.find((u) => u.name === user)?.home ?? ''
     const named = home.startsWith('/') && posix.normalize(home) !== '/' && posix.normalize(home) !== '/root' ? posix.normalize(home).replace(/\/$/, '') : ''
     const entry = users.find((u) => u.name === user)
-    return { user, home: named, why: reason, ...(entry === undefined ? {} : { uid: entry.uid, gid: entry.gid }) }
+    if (entry === undefined) return { user, home: named, why: reason }
+    const shared = users.some((u) => u.name !== user && u.gid === entry.gid) || groups.some((g) => g.gid === entry.gid && g.members.some((m) => m !== user))
+    const ownGroups = shared ? [] : [entry.gid, ...groups.filter((g) => g.gid === entry.gid).map((g) => g.name)]
+    return { user, home: named, why: reason, uid: entry.uid, ownGroups }
   })
 }
 

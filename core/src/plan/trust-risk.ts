@@ -117,7 +117,7 @@ function adminPlaceOpened(change: Change, action: string, path: string, mode: nu
     const inHome = path.slice(admin.home.length + 1)
     if (inHome !== '' && !/^(bin|\.local\/bin)(\/[^/]+)?$/.test(inHome) && !/^\.(?!cache(\/|$))/.test(inHome) && inHome !== '.local') continue
     const what = inHome === '' ? 'their home folder' : /^(bin|\.local\/bin)(\/|$)|^\.local$/.test(inHome) ? 'a program folder of their PATH or a program in it' : 'a startup file or folder of their home'
-    const other = writers.find((w) => (w.user === undefined || (w.user !== admin.user && w.user !== admin.uid)) && (w.group === undefined || (w.group !== admin.user && w.group !== admin.gid)))
+    const other = writers.find((w) => (w.user === undefined || (w.user !== admin.user && w.user !== admin.uid)) && (w.group === undefined || !(admin.ownGroups ?? []).includes(w.group)))
     if (other !== undefined) return `${admin.user} may become root (${admin.why}): ${what} ${other.how}, who can then run code as ${admin.user} and take root at their next sudo`
   }
   return undefined
