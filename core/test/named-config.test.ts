@@ -78,6 +78,14 @@ describe('withNamedFiles: files a service\'s configuration names outside its fol
     assert.deepEqual(out.map((c) => c.paths), [['/etc/nginx/**', '/srv/snippets/tls.conf'], ['/etc/x/*.conf', '/srv/b.conf']])
   })
 
+  // Session 46's review (R6): relative includes were read from the first pattern's folder alone.
+  it("reads a relative include from every pattern's folder, not the first one's alone", async () => {
+    const myd: ConfigCheck = { service: 'myd', paths: ['/etc/myd/extra/*.conf', '/etc/myd/**'], argv: ['myd', '-t'] }
+    const host = machine({ '/etc/myd/myd.conf': 'include conf.d/*.conf\n', '/srv/myd-conf/a.conf': '', '/etc/myd/extra/e.conf': '' }, ['/usr/sbin/myd'], { '/etc/myd/conf.d': '/srv/myd-conf' })
+    const out = await withNamedFiles(host, [myd], ['/srv/myd-conf/a.conf'].map(write))
+    assert.deepEqual(out[0]?.paths, ['/etc/myd/extra/*.conf', '/etc/myd/**', '/srv/myd-conf/a.conf'])
+  })
+
   it('adds nothing when the checker is not installed, or no file of the plan is outside every service', async () => {
     assert.deepEqual((await withNamedFiles(machine(files, []), [nginx], [write('/etc/ssl/site.pem')]))[0], nginx)
     assert.deepEqual((await withNamedFiles(machine(files, ['/usr/sbin/nginx']), [nginx], [write('/etc/nginx/nginx.conf')]))[0], nginx)

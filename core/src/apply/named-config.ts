@@ -35,10 +35,10 @@ export async function withNamedFiles(host: HostPort, checks: readonly ConfigChec
   for (const check of checks) {
     if (left.size === 0) break
     if (check.argv === undefined || runsPerFile(check.argv) || (await findChecker(host, check.argv[0] as string)) === undefined) continue
-    const { texts, links, prefix } = await configTexts(host, check.paths)
+    const { texts, links, prefixes } = await configTexts(host, check.paths)
     // Reached through a link of the service's own folders (sites-enabled/app -> /srv/app/nginx.conf,
     // a linked folder, the service's folder itself a link), by the path the service reads it at.
-    const reached = texts.flatMap((t) => [...includes(t), ...relativeIncludes(t, prefix)])
+    const reached = texts.flatMap((t) => [...includes(t), ...prefixes.flatMap((p) => relativeIncludes(t, p))])
     const linked = (p: string) => links.some((l) => {
       if (p !== l.to && !p.startsWith(`${l.to}/`)) return false
       const as = l.at + p.slice(l.to.length)
@@ -98,8 +98,7 @@ export function includes(text: string): RegExp[] {
  * `include snippets/x.conf;` and apache's `IncludeOptional sites-enabled/*.conf` are read from
  * /etc/nginx and /etc/apache2, sshd's `Include` from /etc/ssh), as includes() reads absolute ones.
  */
-function relativeIncludes(text: string, prefix: string | undefined): RegExp[] {
-  if (prefix === undefined) return []
+function relativeIncludes(text: string, prefix: string): RegExp[] {
   const out: RegExp[] = []
   for (const m of text.matchAll(/^[ \t]*include(?:optional)?[ \t]+["']?([^\s;"'/][^\s;"']*)/gim)) out.push(shellGlobToRegExp(posix.join(prefix, m[1] as string)))
   return out
@@ -125,24 +124,29 @@ function escape(text: string): string {
  * the links among them (`links`: a linked file's text is read from where it leads; a linked folder
  * is not walked, but the pattern's own folder is when it is a link, /etc/nginx -> /srv/nginx).
  * Each file is matched by the path the service reads it at (below the link), never by where it
- * lies. `prefix`: the service's folder, relative includes are read from (the first pattern's).
+ * lies. `prefixes`: the folders relative includes may be read from, every pattern's own (session
+ * 47, session 46's review R6: the first pattern's alone, so a check of `/etc/myd/extra/*.conf`
+ * then `/etc/myd/**` read `include conf.d/x` from /etc/myd/extra, and a linked folder's file the
+ * service includes went live unchecked). Which one a service starts from (nginx its prefix, apache
+ * ServerRoot, sshd /etc/ssh) is not known here: each counts, the safe side (a file counted the
+ * service's is checked with it).
  * Session 45: links were passed over, so a site enabled by a link to a file outside /etc/nginx
  * (`sites-enabled/app -> /etc/nginx-sites/app.conf`) was changed unchecked and left nginx -t
  * failing. Session 46 (session 45's review, L1): a walk by lstat read nothing of a service folder
  * that is itself a link, and every link under a pattern's folder was taken whole (/etc/nginx/html
  * -> /var/www put every web page in nginx's group).
  */
-async function configTexts(host: HostPort, patterns: readonly string[]): Promise<{ texts: string[]; links: ConfigLink[]; prefix: string | undefined }> {
+async function configTexts(host: HostPort, patterns: readonly string[]): Promise<{ texts: string[]; links: ConfigLink[]; prefixes: string[] }> {
   const texts: string[] = []
   const links: ConfigLink[] = []
-  let prefix: string | undefined
+  const prefixes = new Set<string>()
   let seen = 0
   for (const pattern of patterns) {
     const regex = pathPatternToRegExp(pattern)
     const parts = pattern.split('/')
     const glob = parts.findIndex((p) => p.includes('*'))
     const base = glob === -1 ? pattern : parts.slice(0, glob).join('/') || '/'
-    prefix ??= glob === -1 ? posix.dirname(pattern) : base
+    prefixes.add(glob === -1 ? posix.dirname(pattern) : base)
     const read = async (path: string, as: string): Promise<void> => {
       const st = await host.lstat(path).catch(() => undefined)
       if (st?.type !== 'file' || st.size > MAX_FILE || !regex.test(as)) return
@@ -177,7 +181,7 @@ async function configTexts(host: HostPort, patterns: readonly string[]): Promise
     }
     await walk(base, base)
   }
-  return { texts, links, prefix }
+  return { texts, links, prefixes: [...prefixes] }
 }
 
 /** Where a link leads, as a path of the target (links followed up to 8 deep); undefined when it leads nowhere. */
