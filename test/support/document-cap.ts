@@ -11,8 +11,10 @@ export const said = (r: Run): string => `exit ${r.code}:\n${r.stdout.slice(0, 30
 /**
  * A twin document over its provider's cap, already in the working twin: `plan` and `status` say
  * `refusal` (exit 1, the rest still reported) and `plan` the next step `planned`; `apply` refuses
- * the plan (PLAN_INVALID, exit 2); and `state` (HEAD, the working twin, the machine's side) is what
- * it was before. The documents' cap tests (apt, systemd, cron) share this sequence.
+ * the plan under the document's own code (TWIN_INVALID, exit 2: planRefusal passes on a code the
+ * SDK registers, and PLAN_INVALID only stands for a provider's own); and `state` (HEAD, the working
+ * twin, the machine's side) is what it was before. The documents' cap tests (apt, systemd, cron,
+ * autostart) share this sequence.
  */
 export async function refusedBeforePlanned(twinsync: Twinsync, refusal: RegExp, planned: RegExp, state: () => Promise<string>, unchanged: string): Promise<void> {
   const before = await state()
@@ -25,7 +27,7 @@ export async function refusedBeforePlanned(twinsync: Twinsync, refusal: RegExp, 
   assert.match(status.stdout, refusal, said(status))
   const apply = await twinsync('apply', '--yes', '--accept-high-risk')
   assert.equal(apply.code, 2, said(apply))
-  assert.match(apply.stderr, /\[PLAN_INVALID\] Nothing was applied/, said(apply))
+  assert.match(apply.stderr, /\[TWIN_INVALID\] Nothing was applied: the plan has 1 error\(s\)/, said(apply))
   assert.equal(await state(), before, unchanged)
 }
 

@@ -21,6 +21,8 @@ export function planRefusal(plan: Plan, line: LineFor): TwinSyncError | undefine
   const errors = plan.diagnostics.filter((d) => d.severity === 'error')
   if (errors.length === 0) return undefined
   const first = errors[0] as (typeof errors)[number]
+  // The first error's code when the SDK registers it (TWIN_INVALID, NAME_INVALID, PROVIDER_FAILED…, which `describe`
+  // lists); a provider's own (FILES_MANIFEST_INVALID) is PLAN_INVALID. Registering a code changes what apply names.
   const code = first.code in ERROR_CODES ? first.code : 'PLAN_INVALID'
   return new TwinSyncError(code, `Nothing was applied: the plan has ${errors.length} error(s): ${errors.map((e) => `${e.provider ? `${e.provider}: ` : ''}${e.summary}`).join('; ')}`, {
     // Another machine's twin is not fixed in the twin: its own next step (init --claim) says what to do.
