@@ -1,10 +1,11 @@
 import { strict as assert } from 'node:assert'
+import { execFileSync } from 'node:child_process'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { LocalHost, type Change } from '@twinsync/sdk'
-import { readAdminUsers } from '../src/plan/admin-users.js'
-import { markTrustChanges, trustReason } from '../src/plan/trust-risk.js'
+import { readAdminUsers, type AdminUser } from '../src/plan/admin-users.js'
+import { markTrustChanges, readTrustContext, trustReason } from '../src/plan/trust-risk.js'
 
 const change = (path: string, data: Record<string, unknown>, risk: Change['risk'] = 'low'): Change => ({
   id: `files:x:${path}`, provider: 'files', category: 'files', operation: 'create', resource: path, summary: path, risk, data: { path, ...data },
@@ -429,6 +430,52 @@ describe('trust risk: one rule for changes that are root or trust', () => {
     ]
     for (const c of not) assert.equal(trustReason(c, new Set(), admins), undefined, `${c.resource} ${c.after}`)
     assert.equal(trustReason(opened[0]?.[0] as Change), undefined, 'no one may sudo: not named by this rule')
+  })
+
+  // Session 46's review (R5): an ACL entry the file has already was a new writer each time its attributes changed.
+  it('names only the ACL entries that could not write (or read a secret file) before: the ACL the entry has now, through the mask its mode leaves', () => {
+    const acl = (...entries: Array<[number, number, number?]>) => `0s${Buffer.concat([Buffer.from([2, 0, 0, 0]), ...entries.map(([tag, perm, id = 0xffffffff]) => { const b = Buffer.alloc(8); b.writeUInt16LE(tag, 0); b.writeUInt16LE(perm, 2); b.writeUInt32LE(id, 4); return b })]).toString('base64')}`
+    const bobWrites = acl([0x01, 6], [0x02, 6, 1001], [0x04, 4], [0x10, 6], [0x20, 4])
+    const bobReads = acl([0x01, 6], [0x02, 4, 1001], [0x04, 4], [0x10, 6], [0x20, 4])
+    const rated = (path: string, owner: string, mode: number, wasMode: number, live: Record<string, string> | undefined, admins: AdminUser[] = []) => {
+      const c: Change = { ...change(path, { action: 'attributes', mode, uid: 0, gid: 0, xattrs: { 'system.posix_acl_access': bobWrites, 'user.note': '0sYQ==' } }, 'medium'), before: `file ${wasMode.toString(8).padStart(4, '0')} ${owner}:${owner} 12 bytes`, after: `file ${mode.toString(8).padStart(4, '0')} ${owner}:${owner} 12 bytes` }
+      const changes = [c]
+      markTrustChanges(changes, { admins, live: new Map(live === undefined ? [] : [[path, live]]) })
+      return changes[0]?.riskReason
+    }
+    const now = (value: string) => ({ 'system.posix_acl_access': value })
+    assert.equal(rated('/etc/cron.d/job', 'root', 0o664, 0o664, now(bobWrites)), undefined, 'bob could write it already')
+    assert.match(rated('/etc/cron.d/job', 'root', 0o664, 0o664, undefined) ?? '', /^opened for writing by the user uid 1001 by an ACL/, 'nothing known of now: new')
+    assert.match(rated('/etc/cron.d/job', 'root', 0o664, 0o664, now(bobReads)) ?? '', /^opened for writing by the user uid 1001 by an ACL/, 'bob could only read')
+    const admins = [{ user: 'ann', home: '/home/ann', why: 'in group sudo', uid: '1000', ownGroups: ['1000', 'ann'] }]
+    assert.match(rated('/home/ann/.bashrc', 'ann', 0o664, 0o644, now(bobWrites), admins) ?? '', /^ann may become root .* by the user uid 1001 by an ACL/, 'the mode now (0644) holds bob\'s write back')
+    assert.equal(rated('/home/ann/.bashrc', 'ann', 0o664, 0o664, now(bobWrites), admins), undefined, 'bob could write ann\'s .bashrc already')
+    assert.match(rated('/home/ann/.bashrc', 'ann', 0o664, 0o664, {}, admins) ?? '', /^ann may become root .* by the user uid 1001 by an ACL/)
+    const shadow: Change = { ...change('/etc/shadow', { action: 'attributes', mode: 0o640, uid: 0, gid: 42, xattrs: { 'system.posix_acl_access': acl([0x01, 6], [0x02, 4, 1000], [0x04, 4], [0x10, 4], [0x20, 0]) } }, 'medium'), before: 'file 0640 root:shadow 900 bytes' }
+    for (const [live, reason] of [[{} as Record<string, string>, 'opened for reading by the user uid 1000 by an ACL: password hashes or private keys'], [{ 'system.posix_acl_access': acl([0x01, 6], [0x02, 4, 1000], [0x04, 4], [0x10, 4], [0x20, 0]) }, undefined]] as const) {
+      const changes = [shadow]
+      markTrustChanges(changes, { live: new Map([['/etc/shadow', live]]) })
+      assert.equal(changes[0]?.riskReason, reason)
+    }
+  })
+
+  it("reads the ACL an entry has now from the machine for each change that sets one (readTrustContext), and rates what stays as it is low", async () => {
+    const root = await mkdtemp(join(tmpdir(), 'twinsync-live-acl-'))
+    try {
+      await mkdir(join(root, 'etc/cron.d'), { recursive: true })
+      await writeFile(join(root, 'etc/cron.d/job'), '# job\n', { mode: 0o664 })
+      execFileSync('setfacl', ['-m', 'u:1001:rw', join(root, 'etc/cron.d/job')])
+      const host = new LocalHost(root)
+      const now = (await host.readAttributes('/etc/cron.d/job'))?.xattrs ?? {}
+      const c: Change = { ...change('/etc/cron.d/job', { action: 'attributes', mode: 0o664, uid: 0, gid: 0, xattrs: { ...now, 'user.note': '0sYQ==' } }, 'medium'), before: 'file 0664 root:root 6 bytes' }
+      const context = await readTrustContext(host, join(root, 'srv/twin'), [c, change('/etc/motd', { action: 'write', text: '', mode: 0o644 })])
+      assert.deepEqual([...(context.live ?? new Map()).keys()], ['/etc/cron.d/job'], 'only a change that sets an ACL is read')
+      const changes = [c]
+      markTrustChanges(changes, context)
+      assert.equal(changes[0]?.riskReason, undefined)
+    } finally {
+      await rm(root, { recursive: true, force: true })
+    }
   })
 
   // Session 46's review (R4): the primary gid counted as the admin's own even when shared (`users`, USERGROUPS=no).

@@ -133,7 +133,7 @@ export class ApplyService {
     const otherAt = basis === null || basis === (await this.intents.observed()) ? undefined : await otherMachineAt(this.target.get(this.twin.dir), basis, this.host)
     if (otherAt !== undefined) throw new TwinSyncError('TWIN_OTHER_MACHINE', `${otherAt.summary}. Nothing was changed.`, { nextStep: otherAt.detail ?? '' })
     // Code that runs as root or a login: accepted by name, whoever calls (the CLI, the TUI).
-    refuseUnacceptedHighRisk(options.plan, options.acceptHighRisk, options.acceptAgain ?? this.target.line(['apply', '--yes', '--accept-high-risk'], this.twin.dir), this.target.get(this.twin.dir), options.acceptHighRisk === true ? {} : await readTrustContext(this.host, this.twin.dir))
+    refuseUnacceptedHighRisk(options.plan, options.acceptHighRisk, options.acceptAgain ?? this.target.line(['apply', '--yes', '--accept-high-risk'], this.twin.dir), this.target.get(this.twin.dir), options.acceptHighRisk === true ? {} : await readTrustContext(this.host, this.twin.dir, options.plan.changes))
     // One apply at a time per machine, whichever twin it comes from (machine-lock.ts), then per twin.
     const report = await holdMachine(this.host.root, this.twin.dir, (began) => this.twin.lock().hold('apply', () => this.applyLocked(options, began)))
     // The checkpoint and the result go to the mirror, if there is one; a failed push is reported.

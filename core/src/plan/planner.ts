@@ -238,7 +238,7 @@ export class Planner {
       }
       appendAll(diagnostics, await this.validateContents(changes))
       // Root's code and the machine's trust (an apt hook, a key, sudo, authorized keys…): high risk, with the reason.
-      markTrustChanges(changes, await readTrustContext(this.contexts.host, this.twin.dir))
+      markTrustChanges(changes, await readTrustContext(this.contexts.host, this.twin.dir, changes))
       // A file its service reads compiled (postfix's tables): the plan says apply builds it.
       appendAll(diagnostics, await compiledNotes(this.contexts.host, configChecks, changes))
       appendAll(diagnostics, readOnly.swallowed(diagnostics))

@@ -11,11 +11,29 @@ export interface TrustContext {
   admins?: readonly AdminUser[]
   /** The run's twin repository as machine paths of the target (twinOnTarget); none when it lies outside. */
   twin?: readonly string[]
+  /**
+   * The extended attributes each entry a change sets an ACL on has now (read from the machine,
+   * readTrustContext with the plan's changes): an ACL entry that could write before opens nothing
+   * new (session 47, session 46's review R5). None known: every entry is new, the safe side.
+   */
+  live?: ReadonlyMap<string, Readonly<Record<string, string>>>
 }
 
-/** The trust rule's context for a run on `host` whose twin is `twinDir` (the planner, a saved plan's re-rating, apply's check). */
-export async function readTrustContext(host: HostReader & { readonly root: string }, twinDir: string): Promise<TrustContext> {
-  return { admins: await readAdminUsers(host), twin: twinOnTarget(host.root, twinDir) }
+/**
+ * The trust rule's context for a run on `host` whose twin is `twinDir` (the planner, a saved plan's
+ * re-rating, apply's check), with the attributes now of each entry of `changes` that sets an ACL
+ * (one getfattr each: a rare change).
+ */
+export async function readTrustContext(host: HostReader & { readonly root: string }, twinDir: string, changes: readonly Change[] = []): Promise<TrustContext> {
+  const live = new Map<string, Readonly<Record<string, string>>>()
+  for (const c of changes) {
+    const data = (c.data ?? {}) as { path?: unknown; xattrs?: unknown }
+    if (typeof data.path !== 'string' || typeof data.xattrs !== 'object' || data.xattrs === null || live.has(data.path)) continue
+    if (!Object.keys(data.xattrs).some((name) => name.startsWith('system.posix_acl_'))) continue
+    const attributes = await host.readAttributes(data.path).catch(() => undefined)
+    if (attributes !== undefined) live.set(data.path, attributes.xattrs)
+  }
+  return { admins: await readAdminUsers(host), twin: twinOnTarget(host.root, twinDir), live }
 }
 
 /** The twin's folders and the plan's links (path -> target), for a link's target through them. */
@@ -38,10 +56,10 @@ const NO_TWIN: TwinSight = { dirs: [], links: new Map() }
  * content }`, content null to remove). Session 20 added the other ways to root or a login (RULES
  * below: systemd units and generators, cron, login shells, boot scripts, udev, modprobe, sshd…).
  */
-export function trustReason(change: Change, keyrings: ReadonlySet<string> = new Set(), admins: readonly AdminUser[] = [], twin: TwinSight = NO_TWIN): string | undefined {
-  const own = ownReason(change, keyrings, twin)
+export function trustReason(change: Change, keyrings: ReadonlySet<string> = new Set(), admins: readonly AdminUser[] = [], twin: TwinSight = NO_TWIN, live: TrustContext['live'] = new Map()): string | undefined {
+  const own = ownReason(change, keyrings, twin, live)
   if (own !== undefined) return own
-  const admin = adminReason(change, admins)
+  const admin = adminReason(change, admins, live)
   if (admin !== undefined) return admin
   // A link in place of a folder whose content the rules name (or a folder above one): what it
   // points at becomes that content (session 24: a pulled /etc/systemd/system-generators ->
@@ -75,13 +93,13 @@ export function trustReason(change: Change, keyrings: ReadonlySet<string> = new 
  * holds of a home) but ~/.cache, a program in ~/bin or ~/.local/bin (Debian's .profile puts them
  * on the PATH, before /usr/bin), and the user's crontab.
  */
-function adminReason(change: Change, admins: readonly AdminUser[]): string | undefined {
+function adminReason(change: Change, admins: readonly AdminUser[], live: TrustContext['live'] = new Map()): string | undefined {
   if (admins.length === 0) return undefined
   const data = (change.data ?? {}) as { action?: unknown; path?: unknown; content?: unknown; mode?: unknown }
   const action = typeof data.action === 'string' ? data.action : typeof data.content === 'string' ? 'write' : undefined
   const mode = modeGiven(data)
   const path = typeof data.path === 'string' ? data.path : change.resource
-  if (action === 'chmod' || action === 'chown' || action === 'attributes' || action === 'mkdir') return adminPlaceOpened(change, action, path, mode, admins)
+  if (action === 'chmod' || action === 'chown' || action === 'attributes' || action === 'mkdir') return adminPlaceOpened(change, action, path, mode, admins, live.get(path))
   if (action !== 'write' && action !== 'symlink') return undefined
   if (change.provider === 'autostart' && change.operation === 'disable') return undefined
   for (const admin of admins) {
@@ -109,8 +127,8 @@ function adminReason(change: Change, admins: readonly AdminUser[]): string | und
  * review, M4): or by an ACL, through newWriters as aclOpened judges root's folders: a pulled
  * `user:bob:rw-` on ann's .bashrc was a medium "set system.posix_acl_access".
  */
-function adminPlaceOpened(change: Change, action: string, path: string, mode: number | undefined, admins: readonly AdminUser[]): string | undefined {
-  const writers = newWriters(change, action, mode)
+function adminPlaceOpened(change: Change, action: string, path: string, mode: number | undefined, admins: readonly AdminUser[], live: Readonly<Record<string, string>> | undefined): string | undefined {
+  const writers = newWriters(change, action, mode, live)
   if (writers.length === 0) return undefined
   for (const admin of admins) {
     if (admin.home === '' || (path !== admin.home && !path.startsWith(`${admin.home}/`))) continue
@@ -132,7 +150,7 @@ function adminPlaceOpened(change: Change, action: string, path: string, mode: nu
  * the entry's own user (adminPlaceOpened); `how` says it. The one notion adminPlaceOpened and
  * aclOpened share (session 46).
  */
-function newWriters(change: Change, action: string, mode: number | undefined): Array<{ how: string; user?: string; group?: string; acl?: boolean }> {
+function newWriters(change: Change, action: string, mode: number | undefined, live: Readonly<Record<string, string>> | undefined): Array<{ how: string; user?: string; group?: string; acl?: boolean }> {
   const was = /^\S+ ([0-7]{3,4}) ([^:\s]+):(\S+)/.exec(change.before ?? '')
   const now = /^\S+ ([0-7]{3,4}) ([^:\s]+):(\S+)/.exec(change.after ?? '')
   const wasMode = was?.[1] === undefined ? 0 : parseInt(was[1], 8)
@@ -146,8 +164,9 @@ function newWriters(change: Change, action: string, mode: number | undefined): A
   if ((write & 0o020) !== 0 && !root(group)) out.push({ how: `opened for writing by the group ${group}`, group: group as string })
   if (action !== 'chmod' && !root(owner) && owner !== was?.[2]) out.push({ how: `given to ${/^\d+$/.test(owner as string) ? `uid ${owner}` : owner}`, user: owner as string })
   if (action === 'attributes' || action === 'mkdir' || action === 'write') {
+    const could = ableBefore(change, live, 2)
     for (const e of aclEntries(data.xattrs, modeAfter(change, mode))) {
-      if (e.id === 0 || (e.perm & 2) === 0) continue
+      if (e.id === 0 || (e.perm & 2) === 0 || could(e)) continue
       const how = `opened for writing by ${e.user ? 'the user uid' : 'the group gid'} ${e.id} by an ACL${e.folder ? ' (the ACL new files of the folder get)' : ''}`
       out.push({ how, ...(e.user ? { user: String(e.id) } : { group: String(e.id) }), acl: true })
     }
@@ -176,7 +195,7 @@ const TRUST_FOLDERS: readonly string[] = [
   '/etc/alternatives',
 ]
 
-function ownReason(change: Change, keyrings: ReadonlySet<string>, twin: TwinSight = NO_TWIN): string | undefined {
+function ownReason(change: Change, keyrings: ReadonlySet<string>, twin: TwinSight = NO_TWIN, live: TrustContext['live'] = new Map()): string | undefined {
   const data = (change.data ?? {}) as { action?: unknown; path?: unknown; text?: unknown; content?: unknown; mode?: unknown; capabilities?: unknown; user?: unknown; target?: unknown }
   // The files provider's `{ action, text }`; the cron and autostart providers' whole file in `content` (null removes it).
   let action = typeof data.action === 'string' ? data.action : undefined
@@ -199,7 +218,7 @@ function ownReason(change: Change, keyrings: ReadonlySet<string>, twin: TwinSigh
   // pulled /etc/crontab 0646 or /etc/shadow 0644 was low, /etc/sudoers given to postgres medium).
   const opened = openedToOthers(action, path, mode, data.user === undefined ? (data as { uid?: unknown }).uid : undefined, change.before, change.after)
   if (opened !== undefined) return opened
-  const byAcl = aclOpened(action, path, (data as { xattrs?: unknown }).xattrs, change, mode)
+  const byAcl = aclOpened(action, path, (data as { xattrs?: unknown }).xattrs, change, mode, live.get(path))
   if (byAcl !== undefined) return byAcl
   // A mode change alone that makes an existing file executable where being executable is what
   // makes it run (run-parts folders, rc.local, init.d, hook folders): its content, unchanged,
@@ -294,7 +313,7 @@ export function markTrustChanges(changes: Change[], context: TrustContext = {}):
   }
   const twin: TwinSight = { dirs: context.twin ?? [], links }
   for (const [i, c] of changes.entries()) {
-    const reason = trustReason(c, keyrings, admins, twin) ?? unitReason(c, written)
+    const reason = trustReason(c, keyrings, admins, twin, context.live) ?? unitReason(c, written)
     if (reason !== undefined) changes[i] = { ...c, risk: 'high', riskReason: reason }
   }
 }
@@ -423,12 +442,13 @@ const TWIN_NAMED = "TwinSync's own state (a twin repository): what a mirror push
  * made it. A default ACL on a folder is what its new files get. Named: write for a named entry
  * under root's folders, read of a secret file.
  */
-function aclOpened(action: string | undefined, path: string, xattrs: unknown, change: Change, mode: number | undefined): string | undefined {
+function aclOpened(action: string | undefined, path: string, xattrs: unknown, change: Change, mode: number | undefined, live: Readonly<Record<string, string>> | undefined): string | undefined {
   if ((action !== 'attributes' && action !== 'write' && action !== 'mkdir') || !ROOT_OWN.test(path)) return undefined
-  const write = newWriters(change, action, mode).find((w) => w.acl === true)
+  const write = newWriters(change, action, mode, live).find((w) => w.acl === true)
   if (write !== undefined) return `${write.how}: they can change what root reads or runs`
   if (!SECRET_FILE.test(path)) return undefined
-  const read = aclEntries(xattrs, modeAfter(change, mode)).find((e) => e.id !== 0 && (e.perm & 4) !== 0)
+  const could = ableBefore(change, live, 4)
+  const read = aclEntries(xattrs, modeAfter(change, mode)).find((e) => e.id !== 0 && (e.perm & 4) !== 0 && !could(e))
   return read === undefined ? undefined : `opened for reading by ${read.user ? 'the user uid' : 'the group gid'} ${read.id} by an ACL: password hashes or private keys`
 }
 
@@ -454,6 +474,19 @@ function modeAfter(change: Change, mode: number | undefined): number | undefined
   if (mode !== undefined) return mode
   const was = /^\S+ ([0-7]{3,4}) /.exec(change.before ?? '')
   return was?.[1] === undefined ? undefined : parseInt(was[1], 8)
+}
+
+/**
+ * Whether a named entry of the ACL a change sets had the right `perm` (2 write, 4 read) already in
+ * the entry's ACL now (`live`, TrustContext's: through the mask its mode now leaves, `before`):
+ * rated again, an ACL that stays opens nothing new, as a mode's bits are compared with `before`
+ * (session 47, session 46's review R5: any later change of such a file's attributes was high
+ * each time).
+ */
+function ableBefore(change: Change, live: Readonly<Record<string, string>> | undefined, perm: number): (e: { user: boolean; id: number; folder: boolean }) => boolean {
+  if (live === undefined) return () => false
+  const was = aclEntries(live, modeAfter(change, undefined)).filter((b) => (b.perm & perm) !== 0)
+  return (e) => was.some((b) => b.user === e.user && b.id === e.id && b.folder === e.folder)
 }
 
 /**

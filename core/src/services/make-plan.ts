@@ -71,7 +71,7 @@ export class PlanWorkflow {
         .then((saved) => rootNeedsNow(saved, this.host, thisRunner(), target))
         .then(async (saved) => {
           const changes = [...saved.changes]
-          markTrustChanges(changes, await readTrustContext(this.host, this.location.dir))
+          markTrustChanges(changes, await readTrustContext(this.host, this.location.dir, changes))
           return { ...saved, changes }
         })
     }
