@@ -132,6 +132,7 @@ describe('plans/*.yaml instructions', () => {
       ['cat \\\n  /var/lib/twinsync/twin/x', 3],
       ['if true; then exec >>/root/.bashrc; fi\necho ". /var/lib/twinsync/twin/env"', 4],
       ['exec 3>>/root/.bashrc; echo ". /var/lib/twinsync/twin/env" >&3', 3],
+      ['! <then find ls -exec /var/lib/twinsync/twin/env \\;', 3],
     ] as const) {
       await assert.rejects(script(bad), refused('PLAN_INVALID', new RegExp(`line ${line} of scripts/ok\\.sh names `)), bad)
     }

@@ -75,7 +75,8 @@ function judgeLine(tokens: Token[], startDepth: number, names: (word: string) =>
       command.push(token)
       continue
     }
-    const words = command.flatMap((t) => ('word' in t ? [t.word] : []))
+    // The words but redirections' targets, as simpleLooksOnly counts them (`! <then find ls -exec …` is no `ls`).
+    const words = command.flatMap((t, j) => ('word' in t && !isTarget(command, j) ? [t.word] : []))
     let at = 0
     for (; at < words.length; at++) {
       const word = words[at] as string
@@ -96,6 +97,12 @@ function judgeLine(tokens: Token[], startDepth: number, names: (word: string) =>
     command = []
   }
   return { refused: false, depth }
+}
+
+/** Whether the token at `j` is the word a redirection before it names. */
+function isTarget(tokens: Token[], j: number): boolean {
+  const before = tokens[j - 1]
+  return before !== undefined && 'op' in before && isRedirect(before.op)
 }
 
 function isRedirect(op: string): boolean {
