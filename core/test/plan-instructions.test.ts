@@ -133,6 +133,7 @@ describe('plans/*.yaml instructions', () => {
       ['if true; then exec >>/root/.bashrc; fi\necho ". /var/lib/twinsync/twin/env"', 4],
       ['exec 3>>/root/.bashrc; echo ". /var/lib/twinsync/twin/env" >&3', 3],
       ['! <then find ls -exec /var/lib/twinsync/twin/env \\;', 3],
+      ['tar -czf /backup/state.tgz /var/lib/twinsync\ntar -xzf /backup/state.tgz -C /', 4],
     ] as const) {
       await assert.rejects(script(bad), refused('PLAN_INVALID', new RegExp(`line ${line} of scripts/ok\\.sh names `)), bad)
     }

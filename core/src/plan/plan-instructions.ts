@@ -295,9 +295,10 @@ function refuseTwinFile(change: Change, file: string, index: number, twin: reado
   // A script's own lines are shell text too (session 46): `. /var/lib/twinsync/twin/scripts/env` in a reviewed script ran a twin file unseen.
   // Session 47 (session 46's review, R7): not a line that only looks at the twin (a comment, `ls`, a backup by `tar -c`: script-line.ts).
   const lines = data.script?.text.split('\n') ?? []
-  const { at, lastWord } = refusedScriptLine(lines, (text) => twinNamedIn(text, twin) !== undefined)
-  if (at < 0) return
-  const what = lastWord === true ? 'a twin file by `$_` (the last word of a line before it that names one)' : (twinNamedIn(lines[at] as string, twin) ?? 'a twin file (on the lines it goes on to)')
+  const refused = refusedScriptLine(lines, (text) => twinNamedIn(text, twin) !== undefined)
+  if (refused.at < 0) return
+  const at = refused.at
+  const what = refused.what ?? twinNamedIn(lines[at] as string, twin) ?? 'a twin file (on the lines it goes on to)'
   throw planInvalid(file, undefined, `actions[${index}]`, `line ${at + 1} of ${data.script?.path} names ${what}, a file of the twin repository (${twin[0]}) or TwinSync's state: a mirror writes what it holds, and the plan does not show it, so what runs would not be what was approved. Put what it runs in the script itself, or name a program of the machine outside the twin`)
 }
 

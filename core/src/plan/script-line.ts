@@ -8,7 +8,8 @@
  * that names the twin only looks at it, at the script's top level: a comment; `ls`, `du`, `df`,
  * `stat`, `wc`, `test`/`[`, `echo`, `logger` with no output to a file (/dev/null aside) and none
  * into a pipe; a `tar` that creates an archive outside the twin from it, with no option that runs a
- * program. Anything else that names the twin is refused as before: a command run from it,
+ * program (a later line naming that archive is judged as naming the twin: a `tar -x` of it copies
+ * the twin's content). Anything else that names the twin is refused as before: a command run from it,
  * `.`/`source`, an interpreter, a copy (`cp`, `cat`, `rsync`, `tar -x`: its content put elsewhere
  * unseen), a write into it, a variable set to it, a word that expands (`$…`), a `cd` there. So is
  * every such line inside `( )`, `{ }`, `if`, a loop (their output may go to a pipe at the end),
@@ -30,31 +31,40 @@ const LEADS = new Set(['!', 'then', 'elif', 'else', 'do', 'time'])
 
 /**
  * The index in `lines` (a script, line 0 its `#!`) of the first line that names the twin in a way
- * not known to be harmless, or -1 (`lastWord`: a `$_` after a line let through). `named(text)`
- * says whether a text names the twin.
+ * not known to be harmless, or -1; `what` when it is named another way than by its path (a `$_`
+ * after a line let through, an archive a line let through made of it). `named(text)` says whether
+ * a text names the twin.
  */
-export function refusedScriptLine(lines: readonly string[], named: (text: string) => boolean): { at: number; lastWord?: true } {
+export function refusedScriptLine(lines: readonly string[], named: (text: string) => boolean): { at: number; what?: string } {
   const { logical, lostAt } = scriptTokens(lines)
+  // The archives a `tar -c` let through made of the twin: a later line naming one (`tar -x` of it) is judged as naming the twin.
+  const archives: string[] = []
+  const names = (text: string) => named(text) || archives.some((a) => text.includes(a))
+  const refused = (at: number, text: string) => {
+    const archive = named(text) ? undefined : archives.find((a) => text.includes(a))
+    return { at, ...(archive === undefined ? {} : { what: `${archive}, an archive an earlier line made of the twin` }) }
+  }
+  const lastWord = (at: number) => ({ at, what: 'a twin file by `$_` (the last word of a line before it that names one)' })
   let depth = 0
   let letThrough = false
   let lost = false
   for (const { start, end, tokens } of logical) {
     const text = lines.slice(start, end).map((l, i) => (start + i < end - 1 ? l.slice(0, -1) : l)).join('')
-    const naming = named(text) || lines.slice(start, end).some(named)
-    if (letThrough && LAST_WORD.test(text)) return { at: start, lastWord: true }
+    const naming = names(text) || lines.slice(start, end).some(names)
+    if (letThrough && LAST_WORD.test(text)) return lastWord(start)
     if (lost) {
-      if (naming) return { at: start }
+      if (naming) return refused(start, text)
       continue
     }
-    const judged = judgeLine(tokens, depth, naming ? named : () => false)
+    const judged = judgeLine(tokens, depth, naming ? names : () => false, archives)
     if (judged === undefined) lost = true
-    if (judged === undefined ? naming : judged.refused) return { at: start }
+    if (judged === undefined ? naming : judged.refused) return refused(start, text)
     depth = judged?.depth ?? depth
     if (naming) letThrough = true
-    if (letThrough && LAST_WORD.test(text)) return { at: start, lastWord: true }
+    if (letThrough && LAST_WORD.test(text)) return lastWord(start)
   }
-  // From the line this reader stopped following on, the old rule: any line naming the twin.
-  for (let i = lostAt; i < lines.length; i++) if (named(lines[i] as string)) return { at: i }
+  // From the line this reader stopped following on, the old rule: any line naming the twin (or an archive of it).
+  for (let i = lostAt; i < lines.length; i++) if (names(lines[i] as string)) return refused(i, lines[i] as string)
   return { at: -1 }
 }
 
@@ -67,7 +77,7 @@ const LAST_WORD = /\$\{?_(?![A-Za-z0-9_])/
  * the line defines a function or alias, has `case`, or closes more than it opened (what follows
  * cannot be read line by line).
  */
-function judgeLine(tokens: Token[], startDepth: number, names: (word: string) => boolean): { refused: boolean; depth: number } | undefined {
+function judgeLine(tokens: Token[], startDepth: number, names: (word: string) => boolean, archives: string[]): { refused: boolean; depth: number } | undefined {
   let depth = startDepth
   let command: Token[] = []
   for (const [i, token] of [...tokens, { op: ';' }].entries()) {
@@ -91,7 +101,7 @@ function judgeLine(tokens: Token[], startDepth: number, names: (word: string) =>
     const next = tokens[i + 1]
     if (token.op === '(' && words.length === at + 1 && next !== undefined && 'op' in next && next.op === ')') return undefined
     const piped = token.op === '|' || token.op === '|&'
-    if (!simpleLooksOnly(command, at, depth, piped, names)) return { refused: true, depth }
+    if (!simpleLooksOnly(command, at, depth, piped, names, archives)) return { refused: true, depth }
     if (token.op === '(') depth++
     if (token.op === ')' && --depth < 0) return undefined
     command = []
@@ -110,7 +120,7 @@ function isRedirect(op: string): boolean {
 }
 
 /** One simple command (words from `at` on, and redirections): harmless when it names no twin, or only looks at it at the top level. */
-function simpleLooksOnly(tokens: Token[], at: number, depth: number, piped: boolean, names: (word: string) => boolean): boolean {
+function simpleLooksOnly(tokens: Token[], at: number, depth: number, piped: boolean, names: (word: string) => boolean, archives: string[]): boolean {
   const words: string[] = []
   const outputs: Array<{ op: string; target: string }> = []
   let named = false
@@ -136,20 +146,25 @@ function simpleLooksOnly(tokens: Token[], at: number, depth: number, piped: bool
   if (program === undefined) return false
   if (!outputs.every(({ op, target }) => target === '/dev/null' || (/&$/.test(op) && /^[12-]$/.test(target)))) return false
   if (LOOKS.has(program)) return true
-  return program === 'tar' && tarCreatesFrom(words.slice(at + 1), names)
+  if (program !== 'tar') return false
+  const archive = tarCreatesFrom(words.slice(at + 1), names)
+  if (archive !== undefined && archive !== '' && archive !== '-') archives.push(archive)
+  return archive !== undefined
 }
 
 /**
- * A `tar` that creates an archive (`-c`, `--create`, old-style `czf`) whose file (`-f`) is not in
+ * The archive (its `-f`) of a `tar` that creates one (`-c`, `--create`, old-style `czf`) outside
  * the twin, with no option but a few known ones: none that runs a program (`-I`, `--to-command`,
- * `--checkpoint-action`, `--info-script`) or removes what it read (`--remove-files`).
+ * `--checkpoint-action`, `--info-script`) or removes what it read (`--remove-files`); undefined
+ * for any other `tar` ("" for no `-f`: tar's default).
  */
-function tarCreatesFrom(args: string[], names: (word: string) => boolean): boolean {
+function tarCreatesFrom(args: string[], names: (word: string) => boolean): string | undefined {
   const withArgument = new Set(['f', 'C'])
   const flags = new Set(['c', 'z', 'j', 'J', 'v', 'p', 'h', 'P', 'S'])
   const longs = /^--(create|gzip|bzip2|xz|zstd|verbose|one-file-system|numeric-owner|acls|xattrs|sparse|dereference|absolute-names|totals|ignore-failed-read|exclude-vcs|exclude-caches|exclude=.*|directory=.*|file=.*)$/
   let creates = false
   let options = true
+  let file = ''
   const pending: string[] = []
   const letters = (cluster: string): boolean => {
     for (const letter of cluster) {
@@ -162,26 +177,31 @@ function tarCreatesFrom(args: string[], names: (word: string) => boolean): boole
   for (const [i, arg] of args.entries()) {
     const wants = pending.shift()
     if (wants !== undefined) {
-      if (wants === 'f' && names(arg)) return false
+      if (wants === 'f' && names(arg)) return undefined
+      if (wants === 'f') file = arg
       continue
     }
     if (options && arg === '--') options = false
     else if (options && arg.startsWith('--')) {
-      if (!longs.test(arg)) return false
+      if (!longs.test(arg)) return undefined
       if (arg === '--create') creates = true
-      if (arg.startsWith('--file=') && names(arg.slice('--file='.length))) return false
+      if (arg.startsWith('--file=') && names(arg.slice('--file='.length))) return undefined
+      if (arg.startsWith('--file=')) file = arg.slice('--file='.length)
     } else if (options && arg.startsWith('-') && arg.length > 1) {
       // `-fX`: the rest of a cluster after a letter that takes an argument is that argument.
       const at = [...arg.slice(1)].findIndex((l) => withArgument.has(l))
-      if (!letters(at < 0 ? arg.slice(1) : arg.slice(1, at + 2))) return false
+      if (!letters(at < 0 ? arg.slice(1) : arg.slice(1, at + 2))) return undefined
       const rest = at < 0 ? '' : arg.slice(at + 2)
-      if (rest !== '' && pending.pop() === 'f' && names(rest)) return false
+      if (rest !== '' && pending.pop() === 'f') {
+        if (names(rest)) return undefined
+        file = rest
+      }
     } else if (options && i === 0 && !letters(arg)) {
       // Old style: the first word is a cluster of letters, their arguments the words after it.
-      return false
+      return undefined
     }
   }
-  return creates && pending.length === 0
+  return creates && pending.length === 0 ? file : undefined
 }
 
 /**
