@@ -134,6 +134,9 @@ describe('plans/*.yaml instructions', () => {
       ['exec 3>>/root/.bashrc; echo ". /var/lib/twinsync/twin/env" >&3', 3],
       ['! <then find ls -exec /var/lib/twinsync/twin/env \\;', 3],
       ['tar -czf /backup/state.tgz /var/lib/twinsync\ntar -xzf /backup/state.tgz -C /', 4],
+      ["trap '. ${BASH_COMMAND#ls }' DEBUG\nls /var/lib/twinsync/twin/env", 4],
+      ['PATH=/srv/bin:$PATH\nls /var/lib/twinsync/twin/env', 4],
+      ['hash -p /srv/bin/x ls; ls /var/lib/twinsync/twin/env', 3],
     ] as const) {
       await assert.rejects(script(bad), refused('PLAN_INVALID', new RegExp(`line ${line} of scripts/ok\\.sh names `)), bad)
     }

@@ -14,7 +14,8 @@
  * unseen), a write into it, a variable set to it, a word that expands (`$…`), a `cd` there. So is
  * every such line inside `( )`, `{ }`, `if`, a loop (their output may go to a pipe at the end),
  * and every line after one this reader does not follow (a command substitution, a here-document, a
- * quote or `${` left open, `case`, `exec`, a function or alias that could stand for `ls`), and after a
+ * quote or `${` left open, `case`, `exec`, `trap`, `hash`, `enable`, a PATH set, a function or alias
+ * that could stand for `ls`), and after a
  * line let through, a `$_` (the last word of the command before). Still not a sandbox: a shell
  * builds names (variables, globs) the plan's text does not show, as twin-places.ts says.
  */
@@ -26,6 +27,8 @@ const LOOKS = new Set(['ls', 'du', 'df', 'stat', 'wc', 'test', '[', 'echo', 'log
 /** Shell words that open and close a compound command (its output can be redirected at its end). */
 const OPENS = new Set(['{', 'if', 'while', 'until', 'for', 'select'])
 const CLOSES = new Set(['}', 'fi', 'done'])
+/** Commands after which what a later line runs is not read here (lines from there on are judged as before session 47). */
+const STOPS = new Set(['case', 'function', 'alias', 'exec', 'trap', 'hash', 'enable'])
 /** Reserved words a command can follow on the same line (`then ls …`, `! test …`). */
 const LEADS = new Set(['!', 'then', 'elif', 'else', 'do', 'time'])
 
@@ -95,8 +98,9 @@ function judgeLine(tokens: Token[], startDepth: number, names: (word: string) =>
       else if (!LEADS.has(word)) break
       if (depth < 0) return undefined
     }
-    // `exec >file` sends every later command's output there (an `echo` of a twin path into root's .bashrc).
-    if (['case', 'function', 'alias', 'exec'].includes(words[at] as string)) return undefined
+    // `exec >file` sends every later command's output there (an `echo` of a twin path into root's .bashrc);
+    // `trap … DEBUG` runs before each command with its text, `hash -p`, `enable -f` and a PATH set choose what `ls` is.
+    if (STOPS.has(words[at] as string) || words.some((w) => /^PATH=/.test(w))) return undefined
     // `name() …`: a function (it could stand for `ls`).
     const next = tokens[i + 1]
     if (token.op === '(' && words.length === at + 1 && next !== undefined && 'op' in next && next.op === ')') return undefined
