@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto'
 import { mkdir, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { treeObject, treesOf, writeIndexFile, type TreeEntry } from '../src/twin/atomic-snapshot.js'
+import { missingObject, treeObject, treesOf, writeIndexFile, type TreeEntry } from '../src/twin/atomic-snapshot.js'
 import { cacheTreeExtension, cacheTreeOf, foldersAbove, parseCacheTree, spliceIndex, treesFromCache, type CacheTreeNode } from '../src/twin/cache-tree.js'
 import { readIndex } from '../src/twin/quick-status.js'
 import { unitRig, type UnitRig } from './support/unit-container.js'
@@ -120,6 +120,83 @@ describe('cache tree: the new trees made only around what changed (cache-tree.ts
     const short = good()
     short.count = 2
     assert.equal(treesFromCache(head(short), after, ['a/d'], treeObject), undefined, 'a root that does not cover every entry')
+  })
+
+  it("reads a node's counts as the pattern `-?\\d{1,10} \\d{1,10}` up to the line's end would, byte by byte (session 47)", () => {
+    const id = 'ab'.repeat(20)
+    // A root node of these counts, then the id a valid node carries; parsed where the pattern matches the whole line, else refused.
+    const plain = (counts: string): { count: number; subs: number } | undefined => {
+      const match = /^(-?\d{1,10}) (\d{1,10})$/.exec(counts)
+      return match === null || match[2] !== '0' ? undefined : { count: Number(match[1]), subs: 0 }
+    }
+    for (const counts of ['0 0', '-1 0', '12 0', '4294967295 0', '9999999999 0', '07 0', '-0 0', '1 1', '12345678901 0', '1 ', ' 1 0', '1  0', '1 0 ', '-', '- 0', '--1 0', '1x 0', '1 0x', '', '1 -0', '+1 0', '1\t0', '1 00000000000']) {
+      const expected = plain(counts)
+      const extension = Buffer.concat([Buffer.from(`\0${counts}\n`, 'latin1'), ...(expected !== undefined && expected.count < 0 ? [] : [Buffer.from(id, 'hex')])])
+      const node = parseCacheTree(extension, [0, extension.length])
+      if (expected === undefined) assert.equal(node, undefined, JSON.stringify(counts))
+      else {
+        assert.equal(node?.count, expected.count, JSON.stringify(counts))
+        assert.equal(node?.sha, expected.count >= 0 ? id : undefined, JSON.stringify(counts))
+      }
+    }
+    // The line cut short by the extension's end (its newline, or its digits, beyond it): refused.
+    const whole = Buffer.concat([Buffer.from('\0' + '12 0\n', 'latin1'), Buffer.from(id, 'hex')])
+    for (const end of [2, 3, 5, 6]) assert.equal(parseCacheTree(whole, [0, end]), undefined, `cut at ${end}`)
+  })
+})
+
+/** Object ids the store holds, and ids one byte away from them: missingObject against git's own answer. */
+describe('cache tree: the objects the new trees name, looked up in the packs (missingObject)', function () {
+  this.timeout(60_000)
+  let dir: string
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'twinsync-missing-'))
+  })
+  after(() => rm(dir, { recursive: true, force: true }))
+
+  it("gives git's answer (the first id the store lacks) over two packs and loose objects, ids beside stored ones included (session 47)", async () => {
+    const repo = join(dir, 'repo')
+    execFileSync('git', ['init', '-q', repo])
+    const blobId = (text: string) => createHash('sha1').update(`blob ${Buffer.byteLength(text)}\0${text}`).digest('hex')
+    // Contents whose ids begin with 00 and ff (the fan-out table's first and last rows) among others.
+    const texts = Array.from({ length: 3000 }, (_, i) => `${i}\n`)
+    const edges = texts.filter((t) => /^(00|ff)/.test(blobId(t))).slice(0, 8)
+    const sets = [[...texts.slice(0, 40), ...edges.slice(0, 4)], [...texts.slice(40, 80), ...edges.slice(4)], texts.slice(80, 100)]
+    for (const [n, set] of sets.entries()) {
+      const files = await Promise.all(set.map(async (text, i) => {
+        const file = join(dir, `blob-${n}-${i}`)
+        await writeFile(file, text)
+        return file
+      }))
+      const ids = execFileSync('git', ['-C', repo, 'hash-object', '-w', ...files], { encoding: 'utf8' })
+      // The first two sets packed (two packs), the third left loose.
+      if (n < 2) {
+        execFileSync('git', ['-C', repo, 'pack-objects', '-q', join(repo, '.git', 'objects', 'pack', 'pack')], { input: ids })
+        execFileSync('git', ['-C', repo, 'prune-packed'])
+      }
+    }
+    assert.equal(execFileSync('git', ['-C', repo, 'count-objects', '-v'], { encoding: 'utf8' }).match(/^packs: (\d+)/m)?.[1], '2')
+    const stored = sets.flat().map(blobId)
+    // Beside a stored id: its last hex digit, a digit in its second word, its first four bytes kept and the rest changed, a digit in its first byte.
+    const flip = (sha: string, at: number) => `${sha.slice(0, at)}${sha[at] === '0' ? '1' : '0'}${sha.slice(at + 1)}`
+    const beside = stored.flatMap((sha) => [flip(sha, 39), flip(sha, 9), `${sha.slice(0, 8)}${'0'.repeat(32)}`, flip(sha, 1)])
+    const candidates = [...stored, ...beside, '0'.repeat(40), 'f'.repeat(40)]
+    const gits = new Set(execFileSync('git', ['-C', repo, 'cat-file', '--batch-check'], { input: candidates.join('\n') + '\n', encoding: 'utf8' }).split('\n').filter((l) => l.endsWith(' missing')).map((l) => l.slice(0, 40)))
+    assert.ok(gits.size > beside.length / 2 && stored.every((sha) => !gits.has(sha)), 'git holds the stored ids and lacks most of the others')
+    let seed = 5
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31
+      return Math.floor(seed / 65536) % n
+    }
+    for (let round = 0; round < 300; round++) {
+      const asked = Array.from({ length: 1 + random(30) }, () => (random(3) === 0 ? (candidates[random(candidates.length)] as string) : (stored[random(stored.length)] as string)))
+      assert.equal(missingObject(repo, asked), asked.find((sha) => gits.has(sha)), `round ${round}`)
+    }
+    assert.equal(missingObject(repo, stored), undefined, 'every stored id found')
+    for (const sha of beside.filter((s) => gits.has(s))) assert.equal(missingObject(repo, [...stored.slice(0, 5), sha]), sha, sha)
+    assert.equal(missingObject(repo, []), undefined)
+    assert.equal(missingObject(repo, [...stored.slice(0, 3), 'A'.repeat(40)]), null, 'an id not in lower-case hex: cannot tell')
+    assert.equal(missingObject(repo, [stored[0] as string, 'a'.repeat(39)]), null, 'an id of 39 digits: cannot tell')
   })
 })
 
