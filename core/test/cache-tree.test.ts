@@ -247,6 +247,56 @@ describe('cache tree: the index spliced (spliceIndex)', function () {
       assert.equal(kept, label === 'trusted', `${label}: stat data ${label === 'trusted' ? 'kept' : 'smudged'}`)
     }
   })
+
+  it('rewrites entries in place (no path added or removed) as the general way writes them: the same bytes, key and parse (session 47)', async () => {
+    const repo = join(dir, 'in-place')
+    execFileSync('git', ['init', '-q', repo])
+    const all = ['a/b/one', 'a/two', 'a/ä/drei', 'a b/five', 'c/d/e/three', 'four', 'zz/last']
+    for (const path of all) {
+      await mkdir(join(repo, path, '..'), { recursive: true })
+      await writeFile(join(repo, path), `${path}\n`)
+    }
+    execFileSync('git', ['-C', repo, 'add', '-A'])
+    const before = new Map<string, TreeEntry>()
+    for (const line of execFileSync('git', ['-C', repo, '-c', 'core.quotepath=false', 'ls-files', '-s', '-z'], { encoding: 'utf8' }).split('\0').filter(Boolean)) {
+      const [meta, path] = line.split('\t') as [string, string]
+      const [mode, sha] = meta.split(' ') as [string, string]
+      before.set(path, { mode, sha })
+    }
+    // The first entry, the last, one with a name of more bytes than characters, a mode changed; then every one.
+    const rewrites: Array<Array<[string, TreeEntry]>> = [
+      [['a b/five', { mode: '100644', sha: 'd'.repeat(40) }]],
+      [['zz/last', { mode: '100755', sha: 'e'.repeat(40) }]],
+      [['a/ä/drei', { mode: '100644', sha: 'f'.repeat(40) }], ['four', { mode: '100755', sha: '0'.repeat(40) }]],
+      all.map((path, i) => [path, { mode: i % 2 === 0 ? '100755' : '100644', sha: String(i).repeat(40) }]),
+    ]
+    for (const [round, rewrite] of rewrites.entries()) {
+      const after = new Map(before)
+      for (const [path, entry] of rewrite) after.set(path, entry)
+      const changes = gitOrder(rewrite.map(([path]) => path)).map((path) => ({ path, entry: after.get(path) }))
+      const cache = cacheTreeOf(after, treesOf(after).folders) as CacheTreeNode
+      for (const [label, seconds] of [['racy', 1], ['trusted', 100]] as const) {
+        const when = new Date(Date.now() + seconds * 1000)
+        await utimes(join(repo, '.git', 'index'), when, when)
+        const read = readIndex(repo)
+        assert.ok(read !== undefined)
+        const spliced = spliceIndex(read, changes, cache)
+        assert.ok(spliced !== undefined)
+        assert.equal(spliced.parse.paths, read.paths, `round ${round}: in place (the paths read, not made again)`)
+        const whole = join(dir, `in-place-${round}-${label}`)
+        const key = writeIndexFile(whole, after, read, 'w', cache)
+        assert.ok(spliced.bytes.equals(await readFile(whole)), `round ${round}, ${label}: the same bytes as writeIndexFile`)
+        assert.equal(spliced.key, key, `round ${round}, ${label}: the same key`)
+        // The parse: what quick-status reads from those bytes.
+        const other = join(dir, `in-place-repo-${round}-${label}`)
+        execFileSync('git', ['init', '-q', other])
+        await writeFile(join(other, '.git', 'index'), spliced.bytes)
+        const parsed = readIndex(other)
+        assert.ok(parsed !== undefined)
+        assert.deepEqual({ ...spliced.parse, statAt: [...spliced.parse.statAt], keyAt: [...spliced.parse.keyAt] }, { paths: parsed.paths, statAt: [...parsed.statAt], entriesEnd: parsed.entriesEnd, treeExtension: parsed.treeExtension, keyText: parsed.keyText, keyAt: [...parsed.keyAt], key: parsed.key }, `round ${round}, ${label}: the parse`)
+      }
+    }
+  })
 })
 
 /** Through a snapshot's draft on a real twin: git reads the index and its cache tree as its own. */

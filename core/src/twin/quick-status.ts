@@ -240,7 +240,7 @@ export function recordIndexParse(dir: string, bytes: Buffer, parsed: Omit<Record
   const git = gitDir(dir)
   if (git === undefined || !recordable(bytes)) return
   // The same paths as `from` (files changed, none added or removed): its names' digest holds.
-  const samePaths = parsed.paths.length === from.paths.length && parsed.paths.every((path, i) => path === from.paths[i])
+  const samePaths = parsed.paths === from.paths || (parsed.paths.length === from.paths.length && parsed.paths.every((path, i) => path === from.paths[i]))
   writeRecord(indexRecordPath(git), parseRecord(bytes, { ...parsed, namesKey: samePaths ? namesKey(from) : digestNames(parsed.paths) }))
 }
 
