@@ -110,8 +110,8 @@ describe('the parsed index kept across runs (index-record.ts)', function () {
   it('a record cut short, zeroed, or with one byte changed (a blob id, an offset, the key) is refused and the index parsed', () => {
     read()
     const good = readFileSync(recordFile())
-    const n = good.readUInt32LE(48)
-    const keyTextAt = 48 + 104 + 4 * n + 4 * (n + 1)
+    const n = good.readUInt32LE(32)
+    const keyTextAt = 32 + 104 + 4 * n + 4 * (n + 1)
     const flip = (at: number) => {
       const bad = Buffer.from(good)
       bad[at] = bad[at] === 0x30 ? 0x31 : 0x30
@@ -122,8 +122,8 @@ describe('the parsed index kept across runs (index-record.ts)', function () {
       ['zeroed', Buffer.alloc(good.length)],
       ['empty', Buffer.alloc(0)],
       ["a blob id's digit", flip(keyTextAt + 7)],
-      ["an entry's offset", flip(48 + 104 + 4 * n + 4)],
-      ['the key', flip(48 + 24)],
+      ["an entry's offset", flip(32 + 104 + 4 * n + 4)],
+      ['the key', flip(32 + 24)],
     ]
     try {
       for (const [what, bytes] of bad) {

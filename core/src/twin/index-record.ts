@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
+import { crc32 } from 'node:zlib'
 import { join } from 'node:path'
 
 /**
@@ -15,12 +15,18 @@ import { join } from 'node:path'
  * and `readIndex` still checks against the body at every read): an index with any other byte, a
  * rewrite by git, by `update-index`, by a snapshot, has another checksum and is parsed again (and
  * recorded again). An index written with `index.skipHash` (zeros, no checksum) is never recorded.
- * The record carries its own SHA-1 over everything it holds, so a record a power loss cut short
- * or zeroed, or one edited by hand, is refused whole and the index parsed as before. Only an
+ * The record carries its own CRC-32 over everything it holds, so a record a power loss cut short
+ * or zeroed, or one edited by hand, is refused whole and the index parsed as before. Session 47:
+ * a CRC-32, not a SHA-1 (`TSIDX1`, refused now: parsed and recorded again once): the check is against damage, and a SHA-1 with no key proves
+ * no more against a hand that can write the record; the record is 1.9 MB on the scale twin, and
+ * SHA-1 costs about 13 instructions a byte under callgrind, CRC-32 about 4 (node's zlib). The
+ * scale twin's one-file snapshot records it (quick-status.ts's recordIndexParse, with the record
+ * made in one buffer) in 42.5 → 16.4 M instructions of the main thread, and a run reads it
+ * (the draft's beginning) in about 154 → 140 M (figures: docs/architecture.md, Speed, session 47). Only an
  * index of at least `indexRecordLimit.entries` entries is recorded: a small one parses in less
  * time than the record takes to open.
  *
- * Layout: `TSIDX1\n\0`, the index's checksum (20 bytes), the SHA-1 of the rest (20), then the
+ * Layout: `TSIDX2\n\0`, the index's checksum (20 bytes), the CRC-32 of the rest (4, little-endian), then the
  * rest: count, entriesEnd, whether there is a cache tree, its start and end, the key text's
  * length in bytes (u32 LE each), the key (40 hex) and the names' key (40 hex), the entries'
  * stat data offsets (count u32), the key text's entry offsets (count + 1 u32, UTF-16 units), the
@@ -30,9 +36,10 @@ import { join } from 'node:path'
 /** Below this many entries the index is parsed every time and no record kept. A test lowers it. */
 export const indexRecordLimit = { entries: 2_000 }
 
-const MAGIC = Buffer.from('TSIDX1\n\0', 'latin1')
+const MAGIC = Buffer.from('TSIDX2\n\0', 'latin1')
 const HASH = 20
-const HEAD = MAGIC.length + 2 * HASH
+const CHECK = 4
+const HEAD = MAGIC.length + HASH + CHECK
 const FIXED = 6 * 4 + 80
 
 /** What a record gives back: `parseIndex`'s parse of the same bytes, and the names' key. */
@@ -66,7 +73,7 @@ export function recordedParse(git: string, bytes: Buffer): RecordedParse | undef
   if (record.length < HEAD + FIXED || !record.subarray(0, MAGIC.length).equals(MAGIC)) return undefined
   if (!record.subarray(MAGIC.length, MAGIC.length + HASH).equals(trailer)) return undefined
   const rest = record.subarray(HEAD)
-  if (!createHash('sha1').update(rest).digest().equals(record.subarray(MAGIC.length + HASH, HEAD))) return undefined
+  if (crc32(rest) !== record.readUInt32LE(MAGIC.length + HASH)) return undefined
   const n = rest.readUInt32LE(0)
   const entriesEnd = rest.readUInt32LE(4)
   const hasTree = rest.readUInt32LE(8)
@@ -140,21 +147,25 @@ export function recordable(bytes: Buffer): boolean {
 /** The record of this parse of `bytes` (`recordable`), to write (quick-status.ts's `writeRecord`). */
 export function parseRecord(bytes: Buffer, parsed: Omit<RecordedParse, 'entries'>): Buffer {
   const n = parsed.paths.length
-  const trailer = bytes.subarray(bytes.length - HASH)
-  const text = Buffer.from(parsed.keyText, 'utf8')
-  const rest = Buffer.alloc(FIXED + 4 * n + 4 * (n + 1) + text.length)
+  const textBytes = Buffer.byteLength(parsed.keyText, 'utf8')
+  // One buffer, the rest written in place after the head (no copy of the text, none of the whole).
+  const record = Buffer.alloc(HEAD + FIXED + 4 * n + 4 * (n + 1) + textBytes)
+  const rest = record.subarray(HEAD)
   rest.writeUInt32LE(n, 0)
   rest.writeUInt32LE(parsed.entriesEnd, 4)
   rest.writeUInt32LE(parsed.treeExtension === undefined ? 0 : 1, 8)
   rest.writeUInt32LE(parsed.treeExtension?.[0] ?? 0, 12)
   rest.writeUInt32LE(parsed.treeExtension?.[1] ?? 0, 16)
-  rest.writeUInt32LE(text.length, 20)
+  rest.writeUInt32LE(textBytes, 20)
   rest.write(parsed.key, 24, 40, 'latin1')
   rest.write(parsed.namesKey, 64, 40, 'latin1')
   Buffer.from(parsed.statAt.buffer, parsed.statAt.byteOffset, 4 * n).copy(rest, FIXED)
   Buffer.from(parsed.keyAt.buffer, parsed.keyAt.byteOffset, 4 * (n + 1)).copy(rest, FIXED + 4 * n)
-  text.copy(rest, FIXED + 4 * n + 4 * (n + 1))
-  return Buffer.concat([MAGIC, trailer, createHash('sha1').update(rest).digest(), rest])
+  rest.write(parsed.keyText, FIXED + 4 * n + 4 * (n + 1), 'utf8')
+  MAGIC.copy(record, 0)
+  bytes.copy(record, MAGIC.length, bytes.length - HASH)
+  record.writeUInt32LE(crc32(rest), MAGIC.length + HASH)
+  return record
 }
 
 function isZero(bytes: Buffer): boolean {
