@@ -12,6 +12,36 @@ import { unitRig, type UnitRig } from './support/unit-container.js'
 /** Paths in git's index order (by their UTF-8 bytes). */
 const gitOrder = (paths: Iterable<string>): string[] => [...paths].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)))
 
+/** A temporary folder for a describe's tests (the function gives it), removed after them. */
+function tempFolder(prefix: string): () => string {
+  let dir = ''
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), prefix))
+  })
+  after(() => rm(dir, { recursive: true, force: true }))
+  return () => dir
+}
+
+/** The entries git's index of `repo` holds, by path. */
+function indexedEntries(repo: string): Map<string, TreeEntry> {
+  const entries = new Map<string, TreeEntry>()
+  for (const line of execFileSync('git', ['-C', repo, '-c', 'core.quotepath=false', 'ls-files', '-s', '-z'], { encoding: 'utf8' }).split('\0').filter(Boolean)) {
+    const [meta, path] = line.split('\t') as [string, string]
+    const [mode, sha] = meta.split(' ') as [string, string]
+    entries.set(path, { mode, sha })
+  }
+  return entries
+}
+
+/** `repo`'s index read, its mtime set `seconds` from now first (its entries racy or not by it). */
+async function indexWrittenIn(repo: string, seconds: number): Promise<NonNullable<ReturnType<typeof readIndex>>> {
+  const when = new Date(Date.now() + seconds * 1000)
+  await utimes(join(repo, '.git', 'index'), when, when)
+  const read = readIndex(repo)
+  assert.ok(read !== undefined)
+  return read
+}
+
 /** The `TREE` extension of an index file's bytes, if any. */
 function treeExtensionOf(bytes: Buffer): Buffer | undefined {
   const body = bytes.subarray(0, bytes.length - 20)
@@ -148,13 +178,10 @@ describe('cache tree: the new trees made only around what changed (cache-tree.ts
 /** Object ids the store holds, and ids one byte away from them: missingObject against git's own answer. */
 describe('cache tree: the objects the new trees name, looked up in the packs (missingObject)', function () {
   this.timeout(60_000)
-  let dir: string
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'twinsync-missing-'))
-  })
-  after(() => rm(dir, { recursive: true, force: true }))
+  const folder = tempFolder('twinsync-missing-')
 
   it("gives git's answer (the first id the store lacks) over two packs and loose objects, ids beside stored ones included (session 47)", async () => {
+    const dir = folder()
     const repo = join(dir, 'repo')
     execFileSync('git', ['init', '-q', repo])
     const blobId = (text: string) => createHash('sha1').update(`blob ${Buffer.byteLength(text)}\0${text}`).digest('hex')
@@ -202,27 +229,19 @@ describe('cache tree: the objects the new trees name, looked up in the packs (mi
 
 describe('cache tree: the index spliced (spliceIndex)', function () {
   this.timeout(60_000)
-  let dir: string
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'twinsync-splice-'))
-  })
-  after(() => rm(dir, { recursive: true, force: true }))
+  const folder = tempFolder('twinsync-splice-')
 
   it('is byte for byte the index writeIndexFile makes of the new entries, stat data kept or smudged alike', async () => {
+    const dir = folder()
     // A real index with stat data (git's own), its files just written: racy or not by the index's time.
     const repo = join(dir, 'repo')
     execFileSync('git', ['init', '-q', repo])
-    const before = new Map<string, TreeEntry>()
     for (const path of ['a/b/one', 'a/two', 'a/ä', 'c/d/e/three', 'four', 'a b/five']) {
       await mkdir(join(repo, path, '..'), { recursive: true })
       await writeFile(join(repo, path), `${path}\n`)
     }
     execFileSync('git', ['-C', repo, 'add', '-A'])
-    for (const line of execFileSync('git', ['-C', repo, '-c', 'core.quotepath=false', 'ls-files', '-s', '-z'], { encoding: 'utf8' }).split('\0').filter(Boolean)) {
-      const [meta, path] = line.split('\t') as [string, string]
-      const [mode, sha] = meta.split(' ') as [string, string]
-      before.set(path, { mode, sha })
-    }
+    const before = indexedEntries(repo)
     const changes: Array<{ path: string; entry: TreeEntry | undefined }> = [
       { path: 'a/b/new', entry: { mode: '100644', sha: 'a'.repeat(40) } },
       { path: 'a/two', entry: { mode: '100755', sha: 'b'.repeat(40) } },
@@ -233,10 +252,7 @@ describe('cache tree: the index spliced (spliceIndex)', function () {
     for (const { path, entry } of changes) entry === undefined ? after.delete(path) : after.set(path, entry)
     const cache = cacheTreeOf(after, treesOf(after).folders) as CacheTreeNode
     for (const [label, seconds] of [['racy', 1], ['trusted', 100]] as const) {
-      const when = new Date(Date.now() + seconds * 1000)
-      await utimes(join(repo, '.git', 'index'), when, when)
-      const read = readIndex(repo)
-      assert.ok(read !== undefined)
+      const read = await indexWrittenIn(repo, seconds)
       const spliced = spliceIndex(read, gitOrder(changes.map((c) => c.path)).map((path) => changes.find((c) => c.path === path) as (typeof changes)[number]), cache)
       assert.ok(spliced !== undefined)
       const whole = join(dir, `whole-${label}`)
@@ -249,6 +265,7 @@ describe('cache tree: the index spliced (spliceIndex)', function () {
   })
 
   it('rewrites entries in place (no path added or removed) as the general way writes them: the same bytes, key and parse (session 47)', async () => {
+    const dir = folder()
     const repo = join(dir, 'in-place')
     execFileSync('git', ['init', '-q', repo])
     const all = ['a/b/one', 'a/two', 'a/ä/drei', 'a b/five', 'c/d/e/three', 'four', 'zz/last']
@@ -257,12 +274,7 @@ describe('cache tree: the index spliced (spliceIndex)', function () {
       await writeFile(join(repo, path), `${path}\n`)
     }
     execFileSync('git', ['-C', repo, 'add', '-A'])
-    const before = new Map<string, TreeEntry>()
-    for (const line of execFileSync('git', ['-C', repo, '-c', 'core.quotepath=false', 'ls-files', '-s', '-z'], { encoding: 'utf8' }).split('\0').filter(Boolean)) {
-      const [meta, path] = line.split('\t') as [string, string]
-      const [mode, sha] = meta.split(' ') as [string, string]
-      before.set(path, { mode, sha })
-    }
+    const before = indexedEntries(repo)
     // The first entry, the last, one with a name of more bytes than characters, a mode changed; then every one.
     const rewrites: Array<Array<[string, TreeEntry]>> = [
       [['a b/five', { mode: '100644', sha: 'd'.repeat(40) }]],
@@ -276,10 +288,7 @@ describe('cache tree: the index spliced (spliceIndex)', function () {
       const changes = gitOrder(rewrite.map(([path]) => path)).map((path) => ({ path, entry: after.get(path) }))
       const cache = cacheTreeOf(after, treesOf(after).folders) as CacheTreeNode
       for (const [label, seconds] of [['racy', 1], ['trusted', 100]] as const) {
-        const when = new Date(Date.now() + seconds * 1000)
-        await utimes(join(repo, '.git', 'index'), when, when)
-        const read = readIndex(repo)
-        assert.ok(read !== undefined)
+        const read = await indexWrittenIn(repo, seconds)
         const spliced = spliceIndex(read, changes, cache)
         assert.ok(spliced !== undefined)
         assert.equal(spliced.parse.paths, read.paths, `round ${round}: in place (the paths read, not made again)`)
