@@ -1,9 +1,10 @@
 import { strict as assert } from 'node:assert'
 import { execFileSync } from 'node:child_process'
-import { readFile, rm, writeFile } from 'node:fs/promises'
+import { createHash } from 'node:crypto'
+import { readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Plan } from '@twinsync/sdk'
-import { isTwinSyncError, warningDiagnostic } from '@twinsync/sdk'
+import { isTwinSyncError, stableStringify, warningDiagnostic } from '@twinsync/sdk'
 import { ApplyService, type ApplyOptions } from '../src/apply/apply-service.js'
 import { excludeChanges } from '../src/plan/exclude-changes.js'
 import { Planner } from '../src/plan/planner.js'
@@ -360,6 +361,75 @@ describe('ApplyService', function () {
       await assert.rejects(apply(p, { fromFile: true }), failWith('PLAN_STALE', /commands:plans\/once\.yaml#1/))
       assert.deepEqual(rig.host.actions, [])
       assert.equal(commits(), before)
+    })
+  })
+
+  // Session 47 (session 46's review, S1): the record's key was the plain sha256 of the file and
+  // the action, password and all, checkable offline from the mirror against a weak password.
+  describe('a run-once command with a password in it', () => {
+    const file = 'plans/db.yaml'
+    const fullKey = (password: string) => createHash('sha256').update(stableStringify({ file, action: { run: ['env', `PGPASSWORD=${password}`, 'true'] } })).digest('hex')
+    const ask = (password: string) => writeFile(join(rig.twinDir, file), `actions:\n  - run: [env, "PGPASSWORD=${password}", "true"]\n`)
+    const runs = () => rig.host.actions.filter((a) => a.kind === 'exec' && a.command === 'env').map((a) => (a as { args: string[] }).args[0])
+    const ledger = () => JSON.parse(rig.git('show', 'HEAD:system/journal/commands.json')) as Record<string, { summary?: string; sig?: string; appliedAt?: string }>
+    const committedAsk = async (password: string) => {
+      await setUp()
+      rig.git('checkout', '--', '.')
+      execFileSync('mkdir', ['-p', join(rig.twinDir, 'plans')])
+      await ask(password)
+      rig.git('add', file)
+      rig.git('commit', '-qm', 'a run-once command with a password')
+    }
+    const planned = async () => (await plan()).changes.map((c) => c.id)
+
+    it('the committed record holds no sha256 of its text; a password-only change runs it again; without this machine\'s own record (a twin restored from its mirror) nothing that ran runs again', async () => {
+      await committedAsk('weak')
+      assert.equal((await apply(await plan())).journal.counts.applied, 1)
+      const recorded = ledger()
+      const history = rig.git('log', '-p', '--all')
+      for (const leak of [fullKey('weak'), fullKey('weak').slice(0, 12)]) assert.ok(!history.includes(leak), `the twin's history holds the full text's sha256 (${leak})`)
+      assert.equal(Object.keys(recorded).length, 1)
+      assert.match(Object.values(recorded)[0]?.summary ?? '', /^run env PGPASSWORD=<redacted> true$/)
+      assert.deepEqual(await planned(), [], 'ran: not planned again')
+      const local = join(rig.twinDir, '.git/twinsync/ran-here.json')
+      assert.equal((await stat(local)).mode & 0o777, 0o600)
+      assert.ok(!rig.git('ls-files').includes('ran-here'))
+
+      await ask('changed')
+      assert.deepEqual(await planned(), ['commands:plans/db.yaml#1'], 'only the password changed: this machine\'s record knows it is another text')
+      await apply(await plan())
+      assert.deepEqual(runs(), ['PGPASSWORD=weak', 'PGPASSWORD=changed'])
+      assert.deepEqual(Object.keys(ledger()), Object.keys(recorded), 'the same committed key')
+      assert.deepEqual(await planned(), [])
+      await ask('weak')
+      assert.deepEqual(await planned(), [], 'a text that ran here before')
+
+      await rm(local)
+      await ask('changed')
+      assert.deepEqual(await planned(), [], 'no record of its own: the committed record says it ran')
+      assert.equal(runs().length, 2)
+    })
+
+    it('an entry recorded before session 47 (the full text\'s sha256) counts as run; the next apply puts it under the redacted key and this machine\'s record, once', async () => {
+      await committedAsk('weak')
+      const old = { source: file, summary: 'run env PGPASSWORD=<redacted> true', appliedAt: '2026-12-01T10:00:00Z' }
+      execFileSync('mkdir', ['-p', join(rig.twinDir, 'system/journal')])
+      await writeFile(join(rig.twinDir, 'system/journal/commands.json'), `${JSON.stringify({ [fullKey('weak')]: old })}\n`)
+      rig.git('add', 'system/journal/commands.json')
+      rig.git('commit', '-qm', 'a record of before session 47')
+      assert.deepEqual(await planned(), [], 'the old key counts as run')
+      await desire('notes', 'wanted\n')
+      const report = await apply(await plan())
+      assert.deepEqual(report.journal.steps.map((s) => s.id), ['notes:replace:/etc/notes'])
+      const migrated = ledger()
+      assert.equal(Object.keys(migrated).length, 1)
+      assert.ok(!Object.keys(migrated).includes(fullKey('weak')), 'the old key is replaced')
+      assert.equal(Object.values(migrated)[0]?.appliedAt, old.appliedAt)
+      assert.match(Object.values(migrated)[0]?.sig ?? '', /^[0-9a-f]{32}$/)
+      assert.deepEqual(await planned(), [], 'still run')
+      await ask('changed')
+      assert.deepEqual(await planned(), ['commands:plans/db.yaml#1'], 'this machine\'s record now holds the text that ran')
+      assert.deepEqual(runs(), [])
     })
   })
 

@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert'
-import { MemoryTwin, isTwinSyncError } from '@twinsync/sdk'
+import { createHash } from 'node:crypto'
+import { MemoryTwin, isTwinSyncError, redactSecrets, stableStringify } from '@twinsync/sdk'
 import { commandLine, quoteArg, visibleText } from '../src/plan/command-text.js'
 import { COMMANDS_LEDGER, parseInstructionFile, readInstructions, type CommandChangeData } from '../src/plan/plan-instructions.js'
 import { twinNamedIn, twinOnTarget } from '../src/plan/twin-places.js'
@@ -167,6 +168,23 @@ describe('plans/*.yaml instructions', () => {
     assert.deepEqual((await readInstructions(twin)).map((c) => c.id), ['commands:plans/a.yaml#2'])
     twin.set('plans/a.yaml', 'actions:\n  - run: ["true", --changed]\n  - run: [hostname]\n    once: false\n')
     assert.equal((await readInstructions(twin)).length, 2)
+  })
+
+  // Session 47 (session 46's review, S1): the summary showed 12 hex digits of the full text's sha256, the key all of it.
+  it('a script with a password: its summary shows the sha256 of its redacted text and its key is none of the full text (a clean one keys as before)', async () => {
+    const text = '#!/bin/sh\nmysql -u root -pS3cretpw db < /root/schema.sql\n'
+    const twin = new MemoryTwin([{ path: 'plans/db.yaml', content: 'actions:\n  - script: db.sh\n' }, { path: 'scripts/db.sh', content: text }])
+    const [change] = await readInstructions(twin)
+    const data = change?.data as CommandChangeData
+    const sha = (t: string) => createHash('sha256').update(t).digest('hex')
+    const full = sha(stableStringify({ file: 'plans/db.yaml', action: { script: 'db.sh' }, sha256: sha(text) }))
+    assert.equal(change?.summary, `script scripts/db.sh (2 lines, sha256 ${sha(await redactSecrets(text, { path: 'scripts/db.sh' })).slice(0, 12)})`)
+    assert.ok(!change?.summary.includes(sha(text).slice(0, 12)))
+    assert.notEqual(data.key, full)
+    assert.equal(data.fullKey, full, 'known to this machine by it, never committed')
+    twin.set('scripts/db.sh', '#!/bin/sh\ntrue\n')
+    const [clean] = await readInstructions(twin)
+    assert.deepEqual([(clean?.data as CommandChangeData).key, (clean?.data as CommandChangeData).fullKey], [sha(stableStringify({ file: 'plans/db.yaml', action: { script: 'db.sh' }, sha256: sha('#!/bin/sh\ntrue\n') })), undefined])
   })
 
   it('a record of what ran that is not a JSON object (the twin is untrusted): TWIN_INVALID, not an internal error', async () => {

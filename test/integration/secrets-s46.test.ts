@@ -1,6 +1,8 @@
 import { strict as assert } from 'node:assert'
-import { appendFile, mkdir, writeFile } from 'node:fs/promises'
+import { createHash } from 'node:crypto'
+import { appendFile, mkdir, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { stableStringify } from '@twinsync/sdk'
 import { makeTempDir, removeTree, ROOTFS_BUILD_TIMEOUT_MS, runOk } from '../bed/index.js'
 import { fakeChars } from '../fixtures/secrets/samples.js'
 import { everything, PlantedRoot } from '../support/planted-root.js'
@@ -138,6 +140,8 @@ describe('secrets on the server root, session 46: extended attributes, run-once 
     for (const name of ['user.xdg.origin.url', 'user.db', 'user.token', 'user.comment']) assert.match(manifest, new RegExp(`"${name.replace(/\./g, '\\.')}": "<redacted>"`), name)
     const ledger = await root.committed('system/journal/commands.json')
     assert.match(ledger, /PGPASSWORD=<redacted>/)
+    // What tells this machine a password-only change from the text that ran: beside the twin, never committed.
+    assert.equal((await stat(join(root.cli.twinDir, '.git/twinsync/ran-here.json'))).mode & 0o777, 0o600)
     assert.match(await root.committed('system/logs/syslog.txt'), /Accepted publickey for root/)
     assert.equal(JSON.parse(await root.committed('twin.json')).hostname, '<redacted>')
   })
@@ -182,9 +186,13 @@ describe('secrets on the server root, session 46: extended attributes, run-once 
     const mirrorText = await everything(mirror)
     assert.match(mirrorText, /PGPASSWORD=<redacted>/)
     const log = (await runOk(['git', '--git-dir', mirror, 'log', '-p', '--all', '--format=%H%n%B'])).stdout
+    // Session 47 (session 46's review, S1): the record's key was the sha256 of the file and the
+    // action, password and all, checkable offline against a weak one.
+    const fullTextKey = createHash('sha256').update(stableStringify({ file: 'plans/db.yaml', action: { run: ['env', `PGPASSWORD=${RUN_ONCE}`, 'true'] } })).digest('hex')
     for (const [where, text] of [['the mirror', mirrorText], ['the mirror\'s git log -p --all', log]] as const) {
       assert.deepEqual(inAnyForm(text), [], `in ${where}`)
       assert.deepEqual(commandValues.filter((c) => [c, ...encodings(c)].some((e) => text.includes(e))), [], `a command's password in ${where}`)
+      assert.ok(!text.includes(fullTextKey.slice(0, 12)), `the run-once command's full text's sha256 in ${where}`)
     }
   })
 })

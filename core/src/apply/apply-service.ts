@@ -4,7 +4,7 @@ import { TwinSyncError, isApplicable, isConfigChecker, isTwinSyncError, stableSt
 import { inject, injectable } from '../di.js'
 import { RunTarget } from '../plan/run-target.js'
 import { quoteArg, twinsyncLine, type CommandTarget } from '../plan/command-text.js'
-import { COMMANDS_LEDGER, readCommandsLedger, type CommandChangeData } from '../plan/plan-instructions.js'
+import { COMMANDS_LEDGER, readCommandsLedger, recordedByFullKey, type CommandChangeData } from '../plan/plan-instructions.js'
 import { Planner } from '../plan/planner.js'
 import { IntentService, notKeptDiagnostics, type Promotion } from '../intent/intent-service.js'
 import { treeOf } from '../intent/intent-git.js'
@@ -27,6 +27,7 @@ import { ApplyRecorder, clearApplyRecord, doneBeforeInterruption, pathsOf, readA
 import { COMMANDS, isCommand } from '../plan/commands-domain.js'
 import { twinKey } from '../plan/plan-seal.js'
 import { signRan } from '../plan/run-record-seal.js'
+import { LocalRuns, ranHere, recorded } from '../plan/run-once-keys.js'
 import { appendAll } from '../append-to.js'
 
 export interface ApplyOptions {
@@ -400,7 +401,8 @@ export class ApplyService {
     // A run-once command is in place when it ran: the machine's record says so, or nothing does
     // (the twin no longer asks for it, or asks for another one).
     const ran = await readCommandsLedger(this.twin)
-    appendAll(stale, rest.filter((c) => isCommand(c) && !hasRun(c, ran)).map((c) => c.id))
+    const local = LocalRuns.read(this.twin.dir)
+    appendAll(stale, rest.filter((c) => isCommand(c) && !hasRun(c, ran, local)).map((c) => c.id))
     appendAll(stale, (await this.noLongerAsked(plan, rest.filter((c) => !isCommand(c)))).map((c) => c.id))
     if (stale.length > 0) {
       throw new TwinSyncError('PLAN_STALE', `The plan no longer matches the machine and the twin (changed since it was made, or the file was edited): ${stale.slice(0, 10).join(', ')}${stale.length > 10 ? ` and ${stale.length - 10} more` : ''}`, {
@@ -432,18 +434,41 @@ export class ApplyService {
    * whose steps done before an interruption are not run again but are reported applied here.
    * Session 41: only the changes this run made were looked at, so a command that ran in an apply
    * killed (or out of disk) before its snapshot was never recorded, and the next plan ran it again.
+   *
+   * Session 47 (run-once-keys.ts): an entry is committed under the command's redacted key; one
+   * whose text held a secret also goes into this machine's own record (LocalRuns, written before
+   * the snapshot commits the entry: a record committed without it would let an older text's
+   * HMAC stand and run the command again). Entries of before session 47 under a full text's key
+   * of an action plans/ still holds are put under its redacted key, once (the one migration).
    */
   private async ledgerAfter(plan: Plan, steps: Array<{ id: string; status: string; endedAt: string }>) {
-    const ledger = { ...(await readCommandsLedger(this.twin)) }
+    const ledger: Record<string, unknown> = { ...(await readCommandsLedger(this.twin)) }
     const ok = new Map(steps.filter((s) => s.status === 'applied').map((s) => [s.id, s.endedAt]))
     let key: Buffer | undefined
+    let local: LocalRuns | undefined
+    const ranText = (data: CommandChangeData) => {
+      if (data.fullKey === undefined) return
+      local ??= LocalRuns.read(this.twin.dir) ?? LocalRuns.empty()
+      local.add(data.key, data.fullKey)
+      delete ledger[data.fullKey]
+    }
     for (const change of plan.changes) {
       const data = change.data as CommandChangeData | undefined
       if (!isCommand(change) || data?.once !== true || !ok.has(change.id)) continue
       // Signed by this twin, so that its own record comes back through a pull (run-record-seal.ts).
       key ??= (await twinKey(this.twin.dir, true)) as Buffer
       ledger[data.key] = { source: data.source, summary: change.summary, appliedAt: ok.get(change.id), sig: signRan(key, data.key) }
+      ranText(data)
     }
+    for (const change of await recordedByFullKey(this.twin.reader(), ledger)) {
+      const data = change.data as CommandChangeData
+      if (data.fullKey === undefined) continue
+      const was = ledger[data.fullKey] as { appliedAt?: unknown } | null
+      key ??= (await twinKey(this.twin.dir, true)) as Buffer
+      if (!recorded(ledger, data.key)) ledger[data.key] = { source: data.source, summary: change.summary, ...(typeof was?.appliedAt === 'string' ? { appliedAt: was.appliedAt } : {}), sig: signRan(key, data.key) }
+      ranText(data)
+    }
+    if (local !== undefined) await local.write(this.twin.dir)
     return { path: COMMANDS_LEDGER, content: stableStringify(ledger) }
   }
 }
@@ -545,10 +570,10 @@ function committedIn(error: unknown): string | undefined {
   return typeof committed === 'string' ? committed : undefined
 }
 
-/** A run-once command the record of what ran has (the key is the reviewed action's, sealed in the plan). */
-function hasRun(change: Change, ran: Readonly<Record<string, unknown>>): boolean {
+/** A run-once command that ran, by the planner's one rule (ranHere; the keys are the reviewed action's, sealed in the plan). */
+function hasRun(change: Change, ran: Readonly<Record<string, unknown>>, local: LocalRuns | undefined): boolean {
   const data = change.data as Partial<CommandChangeData> | undefined
-  return data?.once === true && typeof data.key === 'string' && ran[data.key] !== undefined
+  return data?.once === true && typeof data.key === 'string' && ranHere({ key: data.key, ...(typeof data.fullKey === 'string' ? { fullKey: data.fullKey } : {}) }, ran, local)
 }
 
 /**

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { posix } from 'node:path'
 import type { Change, Diagnostic, TwinReader } from '@twinsync/sdk'
-import { TwinSyncError, lazySchema, stableStringify, warningDiagnostic } from '@twinsync/sdk/light'
+import { TwinSyncError, isTwinSyncError, lazySchema, stableStringify, warningDiagnostic } from '@twinsync/sdk/light'
 import Type from 'typebox'
 import { commandLine } from './command-text.js'
 import { Value } from 'typebox/value'
@@ -9,6 +9,7 @@ import { COMMANDS } from './commands-domain.js'
 import { MAX_JSON_DEPTH, jsonTooDeep } from './json-depth.js'
 import { twinNamedIn } from './twin-places.js'
 import { refusedScriptLine } from './script-line.js'
+import { actionKeys, fullKeyOf, recorded, ranHere, shownScript, shownSha256, type LocalRuns } from './run-once-keys.js'
 
 const Phase = lazySchema(() => Type.Union([Type.Literal('before'), Type.Literal('after')]))
 const Common = lazySchema(() => ({
@@ -41,8 +42,10 @@ export interface CommandChangeData {
   /** For scripts: the path in the twin, its content and hash, as reviewed in the plan. */
   script?: { path: string; text: string; sha256: string }
   phase: 'before' | 'after'
-  /** Identifies the action across plans, for the record of what already ran. */
+  /** Identifies the action across plans, for the record of what already ran: its file and redacted text (run-once-keys.ts). */
   key: string
+  /** Its file and full text's sha256 when that differs from `key` (a secret in it): the record's key before session 47, and what this machine's own record (LocalRuns) knows the text by. Never committed. */
+  fullKey?: string
   once: boolean
   source: string
   /** The action's own words; shown after what runs, never instead of it. */
@@ -57,21 +60,49 @@ export const COMMANDS_LEDGER = 'system/journal/commands.json'
  * from: a plan of an older snapshot (a saved plan applied again, its basis) carries that
  * snapshot's record, without what ran since (before session 17 it ran them again).
  */
-export async function readInstructions(twin: TwinReader, ran: Pick<TwinReader, 'readText'> = twin, twinOnTarget: readonly string[] = []): Promise<Change[]> {
+export async function readInstructions(twin: TwinReader, ran: Pick<TwinReader, 'readText'> = twin, twinOnTarget: readonly string[] = [], local?: LocalRuns): Promise<Change[]> {
   const ledger = await readCommandsLedger(ran)
   const changes: Change[] = []
   for (const file of await twin.list('plans/')) {
     if (!/\.ya?ml$/.test(file)) continue
     const parsed = await parseInstructionFile(file, (await twin.readText(file)) ?? '')
     for (const [index, action] of parsed.actions.entries()) {
-      const change = await toChange(twin, file, index, action)
-      refuseTwinFile(change, file, index, twinOnTarget)
+      const draft = await toChange(twin, file, index, action)
+      refuseTwinFile(draft, file, index, twinOnTarget)
+      // A record under the full text's key (an action with no secret, or one recorded before
+      // session 47) says it ran: the secret detector is not asked (a twin whose commands all ran).
+      if ((draft.data as CommandChangeData).once && recorded(ledger, (draft.data as CommandChangeData).key)) continue
+      const change = await keyed(draft, file, action)
       const data = change.data as CommandChangeData
-      if (data.once && ledger[data.key] !== undefined) continue
+      if (data.once && ranHere(data, ledger, local)) continue
       changes.push(change)
     }
   }
   return changes
+}
+
+/**
+ * The run-once actions of the twin's plans/ that the record holds under their full text's key,
+ * with their keys and summaries (a file that cannot be read or is refused is left out: the plan
+ * says so): for the record's one migration (ApplyService's ledgerAfter puts an entry of before
+ * session 47 under the action's redacted key).
+ */
+export async function recordedByFullKey(twin: TwinReader, ledger: Readonly<Record<string, unknown>>): Promise<Change[]> {
+  const out: Change[] = []
+  for (const file of await twin.list('plans/')) {
+    if (!/\.ya?ml$/.test(file)) continue
+    try {
+      const parsed = await parseInstructionFile(file, (await twin.readText(file)) ?? '')
+      for (const [index, action] of parsed.actions.entries()) {
+        const draft = await toChange(twin, file, index, action)
+        const data = draft.data as CommandChangeData
+        if (data.once && recorded(ledger, data.key)) out.push(await keyed(draft, file, action))
+      }
+    } catch (error) {
+      if (!isTwinSyncError(error)) throw error
+    }
+  }
+  return out
 }
 
 /**
@@ -135,9 +166,12 @@ export async function ranBefore(changes: readonly Change[], ran: Pick<TwinReader
   const now = await readCommandsLedger(ran)
   const out: Array<{ change: Change; at?: string }> = []
   for (const change of once) {
-    const key = (change.data as CommandChangeData).key
-    if (!Object.prototype.hasOwnProperty.call(before, key) || Object.prototype.hasOwnProperty.call(now, key)) continue
-    const at = (before[key] as { appliedAt?: unknown } | null)?.appliedAt
+    const { key, fullKey } = change.data as CommandChangeData
+    // Under either of its keys (one recorded before session 47 is under its full text's).
+    const held = (record: Readonly<Record<string, unknown>>) => (recorded(record, key) ? key : recorded(record, fullKey) ? fullKey : undefined)
+    const was = held(before)
+    if (was === undefined || held(now) !== undefined) continue
+    const at = (before[was] as { appliedAt?: unknown } | null)?.appliedAt
     out.push({ change, ...(typeof at === 'string' ? { at } : {}) })
   }
   return out
@@ -223,8 +257,7 @@ async function toChange(twin: TwinReader, file: string, index: number, action: A
     if (argv.some((a) => a.includes('\0')) || !/^[A-Za-z0-9_./+-]+$/.test(argv[0] as string) || (argv[0] as string).includes('..')) {
       throw planInvalid(file, undefined, `actions[${index}].run`, `"${argv[0]}" is not a program name or absolute path`)
     }
-    const key = digest(stableStringify({ file, action }))
-    const data: CommandChangeData = { kind: 'run', argv, phase, key, once, source: file, ...describedAs(action) }
+    const data: CommandChangeData = { kind: 'run', argv, phase, key: fullKeyOf(file, action), once, source: file, ...describedAs(action) }
     return {
       id,
       provider: COMMANDS,
@@ -248,20 +281,36 @@ async function toChange(twin: TwinReader, file: string, index: number, action: A
   const text = Buffer.from(bytes).toString('utf8')
   const sha256 = digest(text)
   const argv = [path, ...(action.args ?? [])]
-  const key = digest(stableStringify({ file, action, sha256 }))
-  const data: CommandChangeData = { kind: 'script', argv, script: { path, text, sha256 }, phase, key, once, source: file, ...describedAs(action) }
-  const lines = text.length === 0 ? 0 : text.replace(/\n$/, '').split('\n').length
+  const data: CommandChangeData = { kind: 'script', argv, script: { path, text, sha256 }, phase, key: fullKeyOf(file, action, text), once, source: file, ...describedAs(action) }
   return {
     id,
     provider: COMMANDS,
     category: COMMANDS,
     operation: 'script',
     resource: path,
-    summary: `script ${commandLine(argv)} (${lines} line${lines === 1 ? '' : 's'}, sha256 ${sha256.slice(0, 12)})`,
+    // Its lines and hash are added by `keyed` (the hash of its redacted text).
+    summary: `script ${commandLine(argv)}`,
     risk: 'high',
     after: text,
     data,
   }
+}
+
+/**
+ * A change of toChange with its record's keys (run-once-keys.ts: of its redacted text) and, for
+ * a script, its summary: what runs, how many lines, and 12 hex digits of the sha256 of its text
+ * as the twin's secret screening shows it (session 47: of the full text before, with which a
+ * weak password in the script could be checked offline). An every-time command (`once: false`)
+ * is recorded nowhere: its key stays the full text's, and its command line is not screened here.
+ */
+async function keyed(draft: Change, file: string, action: Action): Promise<Change> {
+  const data = draft.data as CommandChangeData
+  const script = data.script === undefined ? undefined : { text: data.script.text, shown: await shownScript(data.script.path, data.script.text) }
+  const keys = data.once ? await actionKeys(file, action, script) : { key: data.key }
+  const change = { ...draft, data: { ...data, ...keys } }
+  if (script === undefined) return change
+  const lines = script.text.length === 0 ? 0 : script.text.replace(/\n$/, '').split('\n').length
+  return { ...change, summary: `${draft.summary} (${lines} line${lines === 1 ? '' : 's'}, sha256 ${shownSha256(script.shown)})` }
 }
 
 /**

@@ -7,6 +7,7 @@ import type { LineFor } from './command-text.js'
 import { COMMAND_RAN_BEFORE, COMMANDS_LEDGER, RAN_BEFORE_NEXT_STEP, ranBefore, ranBeforeWords, readInstructions, type CommandChangeData } from './plan-instructions.js'
 import { heldBackItem, runsRedaction } from './redacted-commands.js'
 import { COMMANDS } from './commands-domain.js'
+import type { LocalRuns } from './run-once-keys.js'
 
 export interface JudgedCommands {
   planned: Change[]
@@ -15,13 +16,14 @@ export interface JudgedCommands {
 
 /**
  * The commands of plans/ as a plan judges them: those it runs (`planned`: every-time ones, and
- * run-once ones the record of what ran, COMMANDS_LEDGER of `ran`, does not have) and those it holds
+ * run-once ones the record of what ran, COMMANDS_LEDGER of `ran` with this machine's own record
+ * `local` beside it (run-once-keys.ts's ranHere), does not have) and those it holds
  * back (`heldBack`: a command line or script holding `<redacted>`, redacted-commands.ts). The one
  * rule: the planner plans by it, and `status` lists what the twin asks of it (commandItems), so
  * the two never disagree on which commands an apply would run (session 45).
  */
-export async function judgeCommands(twin: TwinReader, ran: Pick<TwinReader, 'readText'>, twinOnTarget: readonly string[]): Promise<JudgedCommands> {
-  const read = await readInstructions(twin, ran, twinOnTarget)
+export async function judgeCommands(twin: TwinReader, ran: Pick<TwinReader, 'readText'>, twinOnTarget: readonly string[], local?: LocalRuns): Promise<JudgedCommands> {
+  const read = await readInstructions(twin, ran, twinOnTarget, local)
   return { planned: read.filter((c) => !runsRedaction(c)), heldBack: read.filter(runsRedaction) }
 }
 

@@ -31,6 +31,7 @@ import { ranBeforeNotes } from './plan-instructions.js'
 import { twinOnTarget } from './twin-places.js'
 import { heldBackWarning } from './redacted-commands.js'
 import { judgeCommands, type JudgedCommands } from './planned-commands.js'
+import { LocalRuns } from './run-once-keys.js'
 import { COMMANDS } from './commands-domain.js'
 import { observedOnly } from './observed-drift.js'
 import { TWIN_EMPTY } from './plan-summary.js'
@@ -391,7 +392,7 @@ export class Planner {
    * twin that lies in the target refused), which `status` lists pending by (session 45).
    */
   commands(reader: TwinReader): Promise<JudgedCommands> {
-    return judgeCommands(reader, this.twin, twinOnTarget(this.contexts.host.root, this.twin.dir))
+    return judgeCommands(reader, this.twin, twinOnTarget(this.contexts.host.root, this.twin.dir), LocalRuns.read(this.twin.dir))
   }
 
   /** COMMAND_RAN_BEFORE for the run-once commands the last snapshot's record says ran (ranBeforeNotes); reads that snapshot only when one is planned. */

@@ -1,0 +1,183 @@
+import { createHash, createHmac, randomBytes } from 'node:crypto'
+import { constants, openSync, readFileSync, closeSync } from 'node:fs'
+import { mkdir, open, rename, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { redactSecrets, stableStringify } from '@twinsync/sdk/light'
+import { commandLine } from './command-text.js'
+
+/**
+ * The keys of the record of run-once commands that ran (COMMANDS_LEDGER, committed) and of this
+ * machine's own record beside it (never committed). Session 47 (session 46's review, S1): the
+ * committed key was the plain sha256 of the plans/ file's name and the action, password and all,
+ * and a script's summary carried 12 hex digits of its text's sha256; with the summary's
+ * `<redacted>` and the file name, a weak password (`env PGPASSWORD=weak psql …`) could be checked
+ * offline against the key from the mirror.
+ *
+ * Now the committed key is the sha256 of the action as the twin's secret screening would show it
+ * (the SDK's redactSecrets, the one rule: its command line, a script's arguments, its
+ * description and its script's text each redacted) and the file's name; a script's summary shows
+ * the sha256 of its redacted text. An action with no secret in it keys as before (`fullKey`
+ * equals `key`), so its record needs no migration. One with a secret has a committed key its
+ * password no longer changes: this machine keeps, in `.git/twinsync/ran-here.json` (0600,
+ * beside the twin's key, never pushed), an HMAC-SHA256 under a random key of its own of the full
+ * text's sha256 for each such command that ran. A command is "already run" when the committed
+ * record has its key and either the local record says nothing of that key or holds this very
+ * text's HMAC (ranHere): a password-only change runs again; a twin restored from its mirror,
+ * which has no local record, runs nothing again that it ran.
+ */
+
+/** What a run-once action is recorded by. */
+export interface ActionKeys {
+  /** The committed record's key: its file and its redacted text. */
+  key: string
+  /** The sha256 of its file and its full text (the record's key before session 47): only when the text holds a secret, so it differs from `key`. */
+  fullKey?: string
+}
+
+interface ActionText {
+  run?: string[]
+  script?: string
+  args?: string[]
+  description?: string
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex')
+}
+
+/** The record's key of an action before session 47, and still of one without a secret: the sha256 of its file and its full text. */
+export function fullKeyOf(file: string, action: ActionText, scriptText?: string): string {
+  return sha256(stableStringify(scriptText === undefined ? { file, action } : { file, action, sha256: sha256(scriptText) }))
+}
+
+/** A script's text as its summary and key show it: redacted by the one rule (the person's scripts/ file is screened so when it is committed). */
+export function shownScript(path: string, text: string): Promise<string> {
+  return redactSecrets(text, { path })
+}
+
+/**
+ * The keys of a run-once action (`scriptShown`: its script's text as shownScript gives it). The
+ * redacted text keys under other names than a full one (`redacted`, and the command line as one
+ * string), so a text a person or `forget --rule` wrote with `<redacted>` in it never takes the key
+ * of the command it was redacted from.
+ */
+export async function actionKeys(file: string, action: ActionText, script?: { text: string; shown: string }): Promise<ActionKeys> {
+  const fullKey = fullKeyOf(file, action, script?.text)
+  let secret = script !== undefined && script.shown !== script.text
+  const redacted = async (text: string): Promise<string> => {
+    const shown = await redactSecrets(text)
+    if (shown !== text) secret = true
+    return shown
+  }
+  const shown = {
+    ...action,
+    ...(action.run === undefined ? {} : { run: await redacted(commandLine(action.run)) }),
+    ...(action.args === undefined ? {} : { args: await redacted(commandLine(action.args)) }),
+    ...(action.description === undefined ? {} : { description: await redacted(action.description) }),
+  }
+  if (!secret) return { key: fullKey }
+  return { key: sha256(stableStringify({ file, redacted: script === undefined ? shown : { ...shown, sha256: sha256(script.shown) } })), fullKey }
+}
+
+/** A script's summary hash: 12 hex digits of its shown (redacted) text's sha256. */
+export function shownSha256(shown: string): string {
+  return sha256(shown).slice(0, 12)
+}
+
+const LOCAL_FILE = ['.git', 'twinsync', 'ran-here.json']
+/** HMACs kept for one committed key (the newest): the texts of one command whose password changed. */
+const KEPT_TEXTS = 16
+const MAC_CHARS = 32
+
+/** This machine's record of which full texts ran under a committed key (never committed). */
+export class LocalRuns {
+  private constructor(
+    private readonly macKey: Buffer,
+    private readonly ran: Record<string, string[]>,
+  ) {}
+
+  /** The record of the twin at `dir`; undefined when there is none or it cannot be read (then the committed record alone says what ran). */
+  static read(dir: string): LocalRuns | undefined {
+    let fd: number
+    try {
+      fd = openSync(join(dir, ...LOCAL_FILE), constants.O_RDONLY | constants.O_NOFOLLOW)
+    } catch {
+      return undefined
+    }
+    try {
+      const parsed = JSON.parse(readFileSync(fd, 'utf8')) as { key?: unknown; ran?: unknown } | null
+      if (typeof parsed?.key !== 'string' || !/^[0-9a-f]{64}$/.test(parsed.key) || typeof parsed.ran !== 'object' || parsed.ran === null || Array.isArray(parsed.ran)) return undefined
+      const ran: Record<string, string[]> = Object.create(null) as Record<string, string[]>
+      for (const [k, v] of Object.entries(parsed.ran as Record<string, unknown>)) if (Array.isArray(v)) ran[k] = v.filter((m): m is string => typeof m === 'string')
+      return new LocalRuns(Buffer.from(parsed.key, 'hex'), ran)
+    } catch {
+      return undefined
+    } finally {
+      closeSync(fd)
+    }
+  }
+
+  static empty(): LocalRuns {
+    return new LocalRuns(randomBytes(32), Object.create(null) as Record<string, string[]>)
+  }
+
+  private mac(fullKey: string): string {
+    return createHmac('sha256', this.macKey).update(`TwinSync-Ran-Text\n${fullKey}`).digest('hex').slice(0, MAC_CHARS)
+  }
+
+  /** Whether the committed entry `key` may stand for the text `fullKey`: this record says nothing of `key`, or holds that text. */
+  allows(key: string, fullKey: string): boolean {
+    const kept = this.ran[key]
+    return kept === undefined || kept.includes(this.mac(fullKey))
+  }
+
+  /** The committed key this text ran under when the record holds it (the redaction rules changed since: another key). */
+  keyOf(fullKey: string): string | undefined {
+    const mac = this.mac(fullKey)
+    return Object.keys(this.ran).find((k) => this.ran[k]?.includes(mac))
+  }
+
+  /** Record that the text `fullKey` ran under the committed `key`. */
+  add(key: string, fullKey: string): void {
+    const mac = this.mac(fullKey)
+    this.ran[key] = [...(this.ran[key] ?? []).filter((m) => m !== mac), mac].slice(-KEPT_TEXTS)
+  }
+
+  /** Written whole (aside, then renamed), 0600, in `.git/twinsync/` (0700). */
+  async write(dir: string): Promise<void> {
+    await mkdir(join(dir, '.git', 'twinsync'), { recursive: true, mode: 0o700 })
+    const path = join(dir, ...LOCAL_FILE)
+    const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`
+    const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600)
+    try {
+      await handle.writeFile(stableStringify({ key: this.macKey.toString('hex'), ran: this.ran }))
+      await handle.sync()
+    } finally {
+      await handle.close()
+    }
+    try {
+      await rename(temp, path)
+    } catch (error) {
+      await rm(temp, { force: true })
+      throw error
+    }
+  }
+}
+
+/** Whether the record holds `key` as its own (not an inherited name). */
+export function recorded(ledger: Readonly<Record<string, unknown>>, key: string | undefined): key is string {
+  return key !== undefined && Object.prototype.hasOwnProperty.call(ledger, key)
+}
+
+/**
+ * The one rule for "this run-once command already ran here": the committed record has its key
+ * and the local record allows its text, or (one migration) the record has its key of before
+ * session 47 (`fullKey`, the full text's sha256), or the local record says it ran under another
+ * committed key the record still has (the redaction rules changed since).
+ */
+export function ranHere(keys: ActionKeys, ledger: Readonly<Record<string, unknown>>, local: LocalRuns | undefined): boolean {
+  const full = keys.fullKey ?? keys.key
+  if (recorded(ledger, keys.key) && (keys.fullKey === undefined || local === undefined || local.allows(keys.key, keys.fullKey))) return true
+  if (keys.fullKey !== undefined && recorded(ledger, keys.fullKey)) return true
+  return local !== undefined && recorded(ledger, local.keyOf(full))
+}
