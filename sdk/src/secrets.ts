@@ -41,7 +41,8 @@
  *   passwords piped to kinit, realm, smbpasswd, cryptsetup and gpg, pacemaker's `pcs … auth -p`,
  *   offlineimap's `remotepass`, mbsync's `Pass`, SMTP `AUTH PLAIN`; values in JSON-escaped quotes.
  * - Session 46: texts the rules read through an encoding: getfattr's `0s` base64 values (an
- *   extended attribute in the files manifest; `encodedValueSpans`) and a shell-quoted line's
+ *   extended attribute in the files manifest; `encodedValueSpans`; its `0x` hex ones since
+ *   session 47) and a shell-quoted line's
  *   `'\''` (a command in the apply journal; `shellUnquoted`).
  *
  * Why our own rules rather than gitleaks' set whole: gitleaks is a Go program (no library for
@@ -78,7 +79,7 @@ export interface FindSecretsOptions {
 }
 
 /** Bump when the rules change what they find: caches of earlier verdicts are dropped. */
-export const SECRET_RULES_VERSION = 43
+export const SECRET_RULES_VERSION = 44
 
 /** What redactSecrets puts in place of a secret value. */
 export const REDACTED = '<redacted>'
@@ -3004,31 +3005,37 @@ function jsonBreaks(text: string, path: string | undefined): { scan: string; esc
  * `user.xdg.origin.url` with a `?private_token=` query, a database URL, `password=…` in a note),
  * and the rules read the base64, not the text, so three of four planted values reached the
  * commit; only one under a key that names a credential (`user.token`) was redacted. At least 12
- * base64 characters (9 bytes): no shorter value is a secret any rule finds.
+ * base64 characters (9 bytes): no shorter value is a secret any rule finds. Session 47 (session
+ * 46's review, S2): `0x` and the hex of the bytes too (getfattr's `-e hex`, which the SDK's
+ * xattrBytes reads as the bytes, so a hand-written twin may hold a value so), at least 18 hex
+ * digits (9 bytes), in pairs, not followed by a letter or digit.
  */
-const ENCODED_VALUE = /(?<![A-Za-z0-9+/])0s([A-Za-z0-9+/]{12,}={0,2})(?![A-Za-z0-9+/=])/g
+const ENCODED_VALUE = /(?<![A-Za-z0-9+/])(?:0s([A-Za-z0-9+/]{12,}={0,2})(?![A-Za-z0-9+/=])|0x((?:[0-9a-fA-F]{2}){9,})(?![0-9A-Za-z]))/g
 
 /**
  * The spans of the encoded values (ENCODED_VALUE) whose text holds a secret, each the whole `0s…`
  * (a value is redacted whole: a part of its base64 is no text). A value whose bytes are not text
  * (an ACL's `0sAgAAAA…`, a capability, a binary marker) is passed over: the rules read text. Asked
- * of the decoded text as of any text without a path, one level deep (a value's text holding
- * another encoded value is read as it is). Linear: one pass of the expression (its starts are
- * disjoint runs), each value decoded once.
+ * of the decoded text as of any text without a path, one level deep only: a value whose decoded
+ * text is itself an encoding (base64 of `password=…` stored as text, then `0s` of that) is read
+ * as that encoded text, which no rule finds, and passes (not measured how often a program stores
+ * base64 text in a `user.*` attribute; session 46's review, S2). Linear: one pass of the
+ * expression (its starts are disjoint runs: a hex run holds no `x`, a base64 run no `0s` start
+ * after its first character), each value decoded once.
  */
 async function encodedValueSpans(text: string): Promise<Span[]> {
-  if (!text.includes('0s')) return []
+  if (!text.includes('0s') && !text.includes('0x')) return []
   const spans: Span[] = []
   ENCODED_VALUE.lastIndex = 0
   for (let found = ENCODED_VALUE.exec(text); found !== null; found = ENCODED_VALUE.exec(text)) {
-    const bytes = Buffer.from(found[1] as string, 'base64')
+    const bytes = found[1] === undefined ? Buffer.from(found[2] as string, 'hex') : Buffer.from(found[1], 'base64')
     const decoded = bytes.toString('utf8')
     // Not text: a byte sequence UTF-8 cannot read, or a control character other than a tab or a line break.
     // eslint-disable-next-line no-control-regex
     if (decoded.includes('\uFFFD') || /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/.test(decoded)) continue
     const inner = await findSecretsIn(decoded, {}, false)
     if (inner.length === 0) continue
-    spans.push({ rule: ENCODED_RULE, description: `${inner[0]?.rule} secret in a base64 value (getfattr's 0s)`, start: found.index, end: found.index + found[0].length })
+    spans.push({ rule: ENCODED_RULE, description: `${inner[0]?.rule} secret in ${found[1] === undefined ? "a hex value (getfattr's 0x)" : "a base64 value (getfattr's 0s)"}`, start: found.index, end: found.index + found[0].length })
   }
   return spans
 }

@@ -1958,6 +1958,37 @@ describe('findSecrets: session 46, a secret in an extended attribute\'s base64 v
 })
 
 /**
+ * Session 47 (session 46's review, S2): getfattr's `-e hex` form, `0x` and the hex of the bytes,
+ * which the SDK's xattrBytes reads as the value, was not decoded: a hand-written twin's attribute
+ * passed. A value whose text is itself base64 is read one level deep only (said in the docs).
+ */
+describe('findSecrets: session 47, a secret in an extended attribute\'s hex value', () => {
+  const hex = (text: string) => `0x${Buffer.from(text).toString('hex')}`
+  const pw = fakeChars('s47-pw', 16)
+  const values = async (text: string, path?: string) => (await findSecrets(text, path === undefined ? {} : { path })).map((f) => text.slice(f.start, f.end))
+  it('finds a secret in the text of a `0x` value, the value whole, in the manifest and alone', async () => {
+    const db = hex(`postgres://app:${pw}@db.example.net/app`)
+    const note = hex(`rotated; password=${pw}`).toUpperCase().replace(/^0X/, '0x')
+    const manifest = JSON.stringify({ entries: [{ path: '/srv/app/app.conf', xattrs: { 'user.db': db, 'user.note': note } }] }, null, 2)
+    assert.deepEqual(await values(manifest, 'system/files/manifest.json'), [db, note])
+    assert.equal(await redactSecrets(`# file: srv/app/app.conf\nuser.db=${db}\n`), `# file: srv/app/app.conf\nuser.db=${REDACTED}\n`)
+  })
+  it('leaves alone a hex value of no secret, one that is not text, an odd run, `0x` after a letter or digit, and (one level deep) a value whose text is base64', async () => {
+    const acl = `0x${Buffer.from('AgAAAAEABgD/////AgAEAOgDAAAEAAQA/////xAABAD/////IAAEAP////8=', 'base64').toString('hex')}`
+    const plain = hex('downloaded from https://deb.debian.org/debian/pool/main/')
+    assert.deepEqual(await values(JSON.stringify({ xattrs: { 'system.posix_acl_access': acl, 'user.xdg.origin.url': plain } }), 'system/files/manifest.json'), [])
+    const secret = hex(`password=${pw}`)
+    assert.deepEqual(await values(`x${secret} 1${secret} ${secret}0`), [])
+    assert.deepEqual(await values(hex(Buffer.from(`password=${pw}`).toString('base64'))), [], 'nested: not read')
+  })
+  it('is linear in long runs of `0x` and hex', () => {
+    const text = `${'"0x'.repeat(40_000)} ${`0x${'4'.repeat(63)} `.repeat(4_000)} 0x${'41'.repeat(120_000)}1`
+    const t0 = performance.now()
+    return findSecrets(text).then(() => assert.ok(performance.now() - t0 < 5_000))
+  })
+})
+
+/**
  * Session 46: a command as its shell-quoted line (the apply journal's and the run-once record's
  * `summary`), a quote inside a single-quoted word written `'\''` (`'\\''` in JSON): the rules did
  * not read `echo 'ops:…' | chpasswd` through it, and a password a plans/ command handed to
