@@ -1,13 +1,15 @@
 import { strict as assert } from 'node:assert'
-import { chmodSync, existsSync, lstatSync, lutimesSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, lstatSync, lutimesSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, truncateSync, utimesSync, writeFileSync } from 'node:fs'
 import { execFileSync } from 'node:child_process'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import sinon from 'sinon'
 import { CHANGED_FILE, CHANGED_UNIT, LocalHost, type Change, type ConfigCheck, type ExecResult } from '@twinsync/sdk'
-import { ConfigGuard, rejected } from '../src/apply/config-guard.js'
+import { ConfigGuard, keptText, rejected, type Group } from '../src/apply/config-guard.js'
 
 const NGINX: ConfigCheck = { service: 'nginx', paths: ['/etc/nginx/**'], argv: ['nginx', '-t'], units: ['nginx.service'] }
+/** A put-back with nothing left to say (ConfigGuard.restore's Restored). */
+const NOTHING_LEFT = { problems: [], kept: [] }
 const UNITS: ConfigCheck = { service: 'systemd units', paths: ['/etc/systemd/system/*.service'], argv: ['systemd-analyze', 'verify', CHANGED_FILE] }
 
 function write(path: string, text: string): Change {
@@ -65,11 +67,11 @@ describe('config guard: check before live, put back on failure', () => {
     execAnswers(() => ({ code: 1, out: 'nginx: [emerg] unknown directive "broken"\nnginx: configuration file /etc/nginx/nginx.conf test failed\n' }))
     const run = await guard.check(group, changes)
     assert.deepEqual([run.ok, run.command], [false, 'nginx -t'])
-    assert.deepEqual(await guard.restore(changes), [])
+    assert.deepEqual(await guard.restore(changes), NOTHING_LEFT)
     assert.equal(readFileSync(join(root, 'etc/nginx/nginx.conf'), 'utf8'), 'old\n')
     assert.equal(lstatSync(join(root, 'etc/nginx/nginx.conf')).mode & 0o7777, 0o644)
     assert.equal(existsSync(join(root, 'etc/nginx/sites-enabled/new')), false, 'a file the group created is gone again')
-    const result = rejected(changes[0] as Change, group, run, [])
+    const result = rejected(changes[0] as Change, group, run, NOTHING_LEFT)
     assert.equal(result.status, 'failed')
     assert.equal(result.message, '`nginx -t` rejects the new nginx configuration; the previous files are back; nginx.service left alone')
     assert.match(result.outputTail ?? '', /unknown directive "broken"/)
@@ -106,7 +108,7 @@ describe('config guard: check before live, put back on failure', () => {
     const run = await guard.check(group, changes)
     assert.equal(run.ok, false)
     assert.equal(run.timedOut, true)
-    const result = rejected(changes[0] as Change, group, run, [])
+    const result = rejected(changes[0] as Change, group, run, NOTHING_LEFT)
     assert.equal(result.message, '`nginx -t` did not finish on the new nginx configuration; the previous files are back; nginx.service left alone')
     assert.equal(result.outputTail, '(no answer within 0.2 s: killed)')
     assert.equal(result.diagnostics?.[0]?.code, 'CONFIG_CHECK_TIMEOUT')
@@ -118,17 +120,17 @@ describe('config guard: check before live, put back on failure', () => {
     const [group] = guard.groupsOf(changes)
     assert.ok(group)
     const unresolved = 'nginx: [emerg] host not found in upstream "app.internal:8080" in /etc/nginx/sites-enabled/app:3\nnginx: configuration file /etc/nginx/nginx.conf test failed'
-    const offline = rejected(changes[0] as Change, group, { ok: false, command: 'nginx -t', output: unresolved }, [])
+    const offline = rejected(changes[0] as Change, group, { ok: false, command: 'nginx -t', output: unresolved }, NOTHING_LEFT)
     assert.deepEqual(offline.diagnostics?.map((d) => [d.code, d.severity]), [['CONFIG_CHECK_OFFLINE', 'error']])
     assert.match(offline.diagnostics?.[0]?.summary ?? '', /`nginx -t` could not resolve a name .* sandbox, which has no network/)
     assert.match(offline.diagnostics?.[0]?.detail ?? '', /\/etc\/hosts/)
     // haproxy's words for a server named by DNS (seen in session 12 on the checkers root).
     const haproxy = "[ALERT]    (26) : config : [/etc/haproxy/haproxy.cfg:37] : 'server app/one' : could not resolve address 'app.backend.invalid'."
-    assert.deepEqual(rejected(changes[0] as Change, group, { ok: false, command: 'haproxy -c', output: haproxy }, []).diagnostics?.map((d) => d.code), ['CONFIG_CHECK_OFFLINE'])
-    const other = rejected(changes[0] as Change, group, { ok: false, command: 'nginx -t', output: 'nginx: [emerg] unknown directive "bogus"' }, [])
+    assert.deepEqual(rejected(changes[0] as Change, group, { ok: false, command: 'haproxy -c', output: haproxy }, NOTHING_LEFT).diagnostics?.map((d) => d.code), ['CONFIG_CHECK_OFFLINE'])
+    const other = rejected(changes[0] as Change, group, { ok: false, command: 'nginx -t', output: 'nginx: [emerg] unknown directive "bogus"' }, NOTHING_LEFT)
     assert.equal(other.diagnostics, undefined)
     const unsandboxed = { code: 'CONFIG_CHECK_UNSANDBOXED', severity: 'warning' as const, summary: 'no sandbox' }
-    const open = rejected(changes[0] as Change, group, { ok: false, command: 'nginx -t', output: unresolved, unsandboxed }, [])
+    const open = rejected(changes[0] as Change, group, { ok: false, command: 'nginx -t', output: unresolved, unsandboxed }, NOTHING_LEFT)
     assert.deepEqual(open.diagnostics?.map((d) => d.code), ['CONFIG_CHECK_UNSANDBOXED'], 'with the network the name simply does not resolve')
   })
 
@@ -186,7 +188,7 @@ describe('config guard: check before live, put back on failure', () => {
     await guard.remember([file])
     assert.equal(guard.hasPrevious(file.id), true)
     writeFileSync(join(root, 'etc/default-app'), 'v2\n')
-    assert.deepEqual(await guard.restore([file]), [])
+    assert.deepEqual(await guard.restore([file]), NOTHING_LEFT)
     assert.equal(readFileSync(join(root, 'etc/default-app'), 'utf8'), 'v1\n')
   })
 
@@ -208,7 +210,7 @@ describe('config guard: check before live, put back on failure', () => {
     rmSync(join(sites, 'link'))
     writeFileSync(join(sites, 'link'), 'now a file\n')
     writeFileSync(join(sites, 'new'), 'site\n')
-    assert.deepEqual(await guard.restore(changes), [])
+    assert.deepEqual(await guard.restore(changes), NOTHING_LEFT)
     assert.equal(readFileSync(conf, 'utf8'), 'old\n')
     assert.equal(lstatSync(conf).mtimeMs, past.getTime(), 'the file')
     assert.equal(lstatSync(join(sites, 'link')).isSymbolicLink(), true)
@@ -238,7 +240,7 @@ describe('config guard: check before live, put back on failure', () => {
     await guard.remember(changes)
     const record = guard.storedPrevious(changes)
     rmSync(snippets, { recursive: true })
-    assert.deepEqual(await guard.restore(changes.slice(0, 1)), [])
+    assert.deepEqual(await guard.restore(changes.slice(0, 1)), NOTHING_LEFT)
     const check = () => {
       assert.equal(readFileSync(join(snippets, 'php.conf'), 'utf8'), 'fastcgi_pass x;\n')
       assert.equal(lstatSync(join(snippets, 'php.conf')).mode & 0o7777, 0o640)
@@ -251,7 +253,7 @@ describe('config guard: check before live, put back on failure', () => {
     rmSync(snippets, { recursive: true })
     const next = new ConfigGuard(host, [NGINX], changes.slice(0, 1))
     next.adopt(changes[0]?.id as string, JSON.parse(JSON.stringify(record[0])))
-    assert.deepEqual(await next.restore(changes.slice(0, 1)), [])
+    assert.deepEqual(await next.restore(changes.slice(0, 1)), NOTHING_LEFT)
     check()
   })
 
@@ -265,7 +267,7 @@ describe('config guard: check before live, put back on failure', () => {
     await guard.remember([checked])
     writeFileSync(join(sites, 'a'), 'a\n')
     writeFileSync(join(sites, 'b'), 'b\n')
-    assert.deepEqual(await guard.restore([checked]), [])
+    assert.deepEqual(await guard.restore([checked]), NOTHING_LEFT)
     assert.equal(existsSync(join(sites, 'a')), false)
     assert.notEqual(lstatSync(sites).mtimeMs, past.getTime(), 'b is still new in it')
   })
@@ -288,11 +290,83 @@ describe('config guard: check before live, put back on failure', () => {
     sh('setfattr', '-x', 'user.origin', conf)
     sh('setfattr', '-n', 'user.added', '-v', 'since', conf)
     assert.equal(sh('getcap', conf), '')
-    assert.deepEqual(await guard.restore(changes), [])
+    assert.deepEqual(await guard.restore(changes), NOTHING_LEFT)
     assert.equal(readFileSync(conf, 'utf8'), 'old\n')
     assert.equal(sh('getfacl', '-c', '-n', conf), acl)
     assert.equal(sh('getfattr', '--only-values', '-n', 'user.origin', conf), 'by hand')
     assert.equal(sh('getfattr', '-d', conf).includes('user.added'), false, 'the restored file is the previous one, not the rejected one')
     assert.equal(sh('getcap', conf).trim(), `${conf} cap_net_bind_service=ep`)
+  })
+
+  // Session 46's review, G3: the limits were checked by an lstat walk just before the folder was
+  // read, and reading it had none: a folder that grew in between was read whole into memory and
+  // into the pending record.
+  it('a folder deleted whole that grows past what can be kept while it is read is not kept', async () => {
+    const geo = join(root, 'etc/nginx/geo')
+    mkdirSync(geo)
+    writeFileSync(join(geo, 'a.map'), 'a\n')
+    const del: Change = { id: 'files:delete:/etc/nginx/geo', provider: 'files', category: 'files', operation: 'delete', resource: '/etc/nginx/geo', summary: '', risk: 'high', data: { action: 'delete', path: '/etc/nginx/geo', below: [{ path: '/etc/nginx/geo/a.map' }] } }
+    const guard = new ConfigGuard(host, [NGINX], [del])
+    guard.groupsOf([del])
+    // The second look at the folder (the read after the limits' walk): 17 files of 1 MiB arrived meanwhile (sparse).
+    const readdir = host.readdir.bind(host)
+    let looks = 0
+    sinon.stub(host, 'readdir').callsFake(async (path) => {
+      if (path === '/etc/nginx/geo' && ++looks === 2) for (let i = 0; i < 17; i++) {
+        writeFileSync(join(geo, `grown-${i}.map`), '')
+        truncateSync(join(geo, `grown-${i}.map`), 1024 * 1024)
+      }
+      return readdir(path)
+    })
+    await guard.remember([del])
+    assert.equal(looks, 2)
+    assert.match(guard.unkeptReason(del.id) ?? '', /^what is below it grew past 16777216 bytes while it was kept, and was not kept$/)
+  })
+
+  // Session 46's review, G4: every file named like a temporary file was removed from a folder put
+  // back, not only one a write of its own entries left.
+  it('a folder put back is rid only of the temporary files of its own entries, by their exact name', async () => {
+    const snippets = join(root, 'etc/nginx/snippets')
+    mkdirSync(snippets)
+    writeFileSync(join(snippets, 'a.conf'), 'a\n')
+    writeFileSync(join(snippets, 'b.conf'), 'b\n')
+    const del: Change = { id: 'files:delete:/etc/nginx/snippets', provider: 'files', category: 'files', operation: 'delete', resource: '/etc/nginx/snippets', summary: '', risk: 'high', data: { action: 'delete', path: '/etc/nginx/snippets' } }
+    const guard = new ConfigGuard(host, [NGINX], [del])
+    guard.groupsOf([del])
+    await guard.remember([del])
+    // A put-back killed while it wrote b.conf; a person's files that look like temporary files.
+    rmSync(join(snippets, 'b.conf'))
+    const own = '.b.conf.twinsync-0123456789ab'
+    const lookalikes = ['.mine.conf.twinsync-0123456789ab', '.b.conf.twinsync-0123456789abc', '.b.conf.twinsync-check-0123456789ab']
+    for (const name of [own, ...lookalikes]) writeFileSync(join(snippets, name), 'x')
+    assert.deepEqual(await guard.restore([del]), NOTHING_LEFT)
+    assert.deepEqual(readdirSync(snippets).sort(), ['a.conf', 'b.conf', ...lookalikes].sort())
+    assert.equal(readFileSync(join(snippets, 'b.conf'), 'utf8'), 'b\n')
+  })
+
+  // Session 46's review, G6: a folder the apply made was put back (removed) with `rm -rf`, whatever
+  // was in it by then.
+  it('a folder the apply made is removed only when nothing but its own is in it; a file made in it since keeps it, said', async () => {
+    const mkdir: Change = { id: 'files:create:/etc/nginx/extra', provider: 'files', category: 'files', operation: 'create', resource: '/etc/nginx/extra', summary: '', risk: 'medium', data: { action: 'mkdir', path: '/etc/nginx/extra', mode: 0o755, uid: 0, gid: 0 } }
+    const site = write('/etc/nginx/extra/site.conf', 'new\n')
+    const changes = [mkdir, site]
+    const guard = new ConfigGuard(host, [NGINX], changes)
+    guard.groupsOf(changes)
+    await guard.remember(changes)
+    const extra = join(root, 'etc/nginx/extra')
+    mkdirSync(extra)
+    writeFileSync(join(extra, 'site.conf'), 'new\n')
+    writeFileSync(join(extra, '.site.conf.twinsync-0123456789ab'), 'n')
+    writeFileSync(join(extra, 'fix.conf'), 'made by a person meanwhile\n')
+    const restored = await guard.restore(changes)
+    assert.deepEqual(restored, { problems: [], kept: [{ path: '/etc/nginx/extra', holds: ['fix.conf'] }] })
+    assert.deepEqual(readdirSync(extra), ['fix.conf'], "the apply's file and its temporary file go, the person's stays")
+    assert.equal(keptText(restored.kept), '/etc/nginx/extra holds fix.conf, which the put-back does not remove, so it stays')
+    assert.match(rejected(site, guard.groupsOf(changes)[0] as Group, { ok: false, command: 'nginx -t', output: '' }, restored).message ?? '', /; the previous files are back; \/etc\/nginx\/extra holds fix\.conf, which the put-back does not remove, so it stays; nginx\.service left alone$/)
+    // Nothing else in it: removed.
+    rmSync(join(extra, 'fix.conf'))
+    writeFileSync(join(extra, 'site.conf'), 'new\n')
+    assert.deepEqual(await guard.restore(changes), NOTHING_LEFT)
+    assert.equal(existsSync(extra), false)
   })
 })

@@ -316,6 +316,74 @@ describe('pending configuration checks: finished by the next apply', () => {
     assert.equal(readFileSync(join(root, 'etc/nginx/snippets/b.conf'), 'utf8'), 'b\n')
   })
 
+  // Session 46's review, G2: with a path changed by hand and the checker passing, nothing went
+  // back, not even the rest of a folder TwinSync itself was putting back when it was killed; the
+  // record went with it, and the kept entries were lost.
+  it('a goBack group with a hand fix the checker passes, and a folder its put-back left half done: the folder is finished, the fix stays', async () => {
+    const owner = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 }
+    const file = (text: string) => ({ kind: 'file' as const, content: Buffer.from(text).toString('base64'), mode: 0o644, ...owner, extended: undefined })
+    await pending.add({
+      service: 'nginx',
+      root: host.root,
+      files: [
+        { path: '/etc/nginx/nginx.conf', previous: file('old\n') },
+        { path: '/etc/nginx/snippets', previous: { kind: 'tree', mode: 0o755, ...owner, extended: undefined, entries: [{ path: '/etc/nginx/snippets/a.conf', previous: file('a\n') }, { path: '/etc/nginx/snippets/b.conf', previous: file('b\n') }] } },
+      ],
+    })
+    await pending.rejected('nginx', host.root, host)
+    // A kill while b.conf was written back; then the admin fixes nginx.conf by hand.
+    mkdirSync(join(root, 'etc/nginx/snippets'), { mode: 0o755 })
+    writeFileSync(join(root, 'etc/nginx/snippets/a.conf'), 'a\n')
+    writeFileSync(join(root, 'etc/nginx/snippets/.b.conf.twinsync-0123456789ab'), 'b')
+    writeFileSync(join(root, 'etc/nginx/nginx.conf'), 'fixed by hand\n')
+    const exec = answer(0)
+    const [done] = await pending.finish(host, [NGINX])
+    assert.equal(exec.callCount, 1)
+    assert.equal(readFileSync(join(root, 'etc/nginx/nginx.conf'), 'utf8'), 'fixed by hand\n', 'the hand fix stays')
+    assert.deepEqual(readdirSync(join(root, 'etc/nginx/snippets')).sort(), ['a.conf', 'b.conf'], 'the put-back is finished, its temporary file gone')
+    assert.deepEqual([done?.restored, done?.skipped], [['/etc/nginx/snippets'], ['/etc/nginx/nginx.conf']])
+    assert.equal(done?.diagnostic.code, 'CONFIG_RESTORE_SKIPPED')
+    assert.match(done?.diagnostic.summary ?? '', /\/etc\/nginx\/nginx\.conf is not as that apply left it \(changed since\), so it is left as it is; `nginx -t` passes on the live configuration, so only the put-back an earlier run left half done is finished \(\/etc\/nginx\/snippets\): it is back$/)
+  })
+
+  // Session 46's review, G6: a folder the apply made went back with `rm -rf`, a file fixed by hand
+  // in it and one a person added included, while CONFIG_RESTORE_SKIPPED said the fixed file was left.
+  it('a goBack group that made a folder: what a person made in it since stays, with the folder, and is said', async () => {
+    const extra = join(root, 'etc/nginx/extra')
+    mkdirSync(extra)
+    writeFileSync(join(extra, 'site.conf'), 'rejected\n')
+    const made = () => pending.add({ service: 'nginx', root: host.root, files: [{ path: '/etc/nginx/extra', previous: { kind: 'absent' } }, { path: '/etc/nginx/extra/site.conf', previous: { kind: 'absent' } }] })
+    await made()
+    await pending.rejected('nginx', host.root, host)
+    // Fixed by hand and a file added; the checker rejects the live configuration all the same.
+    writeFileSync(join(extra, 'site.conf'), 'fixed by hand\n')
+    writeFileSync(join(extra, 'fix.conf'), 'added by hand\n')
+    answer(1, 'nginx: [emerg] still wrong\n')
+    const [rejects] = await pending.finish(host, [NGINX])
+    assert.deepEqual(readdirSync(extra).sort(), ['fix.conf', 'site.conf'])
+    assert.equal(readFileSync(join(extra, 'site.conf'), 'utf8'), 'fixed by hand\n')
+    assert.deepEqual([rejects?.restored, rejects?.skipped], [[], ['/etc/nginx/extra/site.conf', '/etc/nginx/extra']])
+    assert.equal(rejects?.diagnostic.code, 'CONFIG_RESTORE_SKIPPED')
+    assert.match(rejects?.diagnostic.summary ?? '', /\/etc\/nginx\/extra\/site\.conf is not as that apply left it \(changed since\), so it is left as it is; `nginx -t` rejects the live configuration: nginx: \[emerg\] still wrong, so only what is still as that apply left it goes back; \/etc\/nginx\/extra holds fix\.conf, site\.conf, which the put-back does not remove, so it stays$/)
+    assert.equal(existsSync(join(dir, 'twin', PENDING_CHECKS)), false, 'nothing to try again')
+    sinon.restore()
+
+    // Only a file added (nothing the record names changed): no checker asked, the apply's file goes, the person's stays.
+    rmSync(extra, { recursive: true })
+    mkdirSync(extra)
+    writeFileSync(join(extra, 'site.conf'), 'rejected\n')
+    await made()
+    await pending.rejected('nginx', host.root, host)
+    writeFileSync(join(extra, 'fix.conf'), 'added by hand\n')
+    const exec = answer(0)
+    const [added] = await pending.finish(host, [NGINX])
+    assert.equal(exec.callCount, 0)
+    assert.deepEqual(readdirSync(extra), ['fix.conf'])
+    assert.deepEqual([added?.restored, added?.skipped], [['/etc/nginx/extra/site.conf'], ['/etc/nginx/extra']])
+    assert.equal(added?.diagnostic.code, 'CONFIG_RESTORE_SKIPPED')
+    assert.match(added?.diagnostic.summary ?? '', /in an earlier apply, which did not put all the previous files back; now the previous files are back; \/etc\/nginx\/extra holds fix\.conf, which the put-back does not remove, so it stays$/)
+  })
+
   it('a file too large to have been kept is no reason to keep the record: trying again could never put it back', async () => {
     await pending.add({ service: 'nginx', root: host.root, files: [{ path: '/etc/nginx/nginx.conf', previous: { kind: 'unkept', reason: 'it is larger than 16777216 bytes and was not kept' } }] })
     await pending.rejected('nginx', host.root, host)

@@ -77,12 +77,27 @@ const SUFFIX_BYTES = '.twinsync-'.length + 12
  * (session 13: ENAMETOOLONG for the temp file, the step failed).
  */
 export function tempName(name: string): string {
+  return `.${tempStem(name)}.twinsync-${randomBytes(6).toString('hex')}`
+}
+
+/**
+ * Is `entry` (a name in a folder) a temporary file tempName makes for a file named `name`: the
+ * exact pattern, NAME cut as tempName cuts it. So a sweep removes only what a write of that very
+ * file left, never a person's file that merely looks like one (session 46's review, G4).
+ */
+export function isTempNameOf(entry: string, name: string): boolean {
+  const stem = tempStem(name)
+  return entry.length === stem.length + SUFFIX_BYTES + 1 && entry.startsWith(`.${stem}.twinsync-`) && /^[0-9a-f]{12}$/.test(entry.slice(-12))
+}
+
+/** NAME of tempName's `.NAME.twinsync-RANDOM`: the name, cut (at a character) to fit NAME_MAX. */
+function tempStem(name: string): string {
   const room = NAME_MAX - 1 - SUFFIX_BYTES
   let kept = name
   while (Buffer.byteLength(kept) > room) kept = kept.slice(0, -1)
   // Never half a surrogate pair (slice counts UTF-16 units).
   if (/[\uD800-\uDBFF]$/.test(kept)) kept = kept.slice(0, -1)
-  return `.${kept}.twinsync-${randomBytes(6).toString('hex')}`
+  return kept
 }
 
 async function syncDirectory(dir: string): Promise<void> {

@@ -1,11 +1,10 @@
 import { strict as assert } from 'node:assert'
-import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { lstat, mkdir, readFile, readlink, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ROOTFS_BUILD_TIMEOUT_MS, run } from '../bed/index.js'
 import { json, type Step, TWINSYNC_BIN, useCliRoot } from '../support/cli.js'
-import { descendants } from '../support/processes.js'
+import { applyWaitingOnChecker } from '../support/processes.js'
 import { editTwinJson, writeTwinFile } from '../support/twin-edit.js'
 
 interface ManifestEntry {
@@ -182,25 +181,10 @@ describe('configuration checks across kill -9 (server root, chroot)', function (
   it('puts the old file back on the next apply when the apply was killed between the write and the checker\'s verdict', async () => {
     assert.equal((await run(['mkfifo', join(root().rootfs.dir, FIFO)])).code, 0)
     await writeTwinFile(root().twinDir, `filesystem${HANG}`, `include /${FIFO};\n`)
-    const child = spawn('node', [TWINSYNC_BIN, 'apply', '--yes', '--accept-high-risk', '--root', root().rootfs.dir, '--repo', root().twinDir], {
-      env: root().cli.env(),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    let output = ''
-    child.stdout.on('data', (c: Buffer) => (output += c.toString()))
-    child.stderr.on('data', (c: Buffer) => (output += c.toString()))
-    const exited = new Promise<void>((resolve) => child.on('close', () => resolve()))
     // The checker runs in its sandbox, where the FIFO is the overlay's own (no writer from here
     // reaches it): nginx -t waits on it for good. It is seen as an nginx process of the apply's
     // that lasts, once the new file is live (the baseline before the write ends at once).
-    const deadline = Date.now() + 120_000
-    let waiting: Array<{ pid: number; comm: string }> = []
-    for (let seen = 0; seen < 3; ) {
-      assert.ok(Date.now() < deadline, `nginx -t never waited on the FIFO:\n${output}`)
-      await new Promise((r) => setTimeout(r, 300))
-      waiting = await descendants(child.pid as number)
-      seen = (await exists(HANG)) && waiting.some((p) => p.comm === 'nginx') ? seen + 1 : 0
-    }
+    const { child, exited, waiting } = await applyWaitingOnChecker(TWINSYNC_BIN, ['apply', '--yes', '--accept-high-risk', '--root', root().rootfs.dir, '--repo', root().twinDir], root().cli.env(), () => exists(HANG))
     assert.equal(await exists(HANG), true, 'the new file is live while its checker runs')
     child.kill('SIGKILL')
     await exited

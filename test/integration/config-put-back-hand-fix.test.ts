@@ -5,12 +5,13 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ROOTFS_BUILD_TIMEOUT_MS, run } from '../bed/index.js'
 import { cliRoot, json, type CliRoot, type Step, TWINSYNC_BIN } from '../support/cli.js'
-import { descendants } from '../support/processes.js'
+import { applyWaitingOnChecker, descendants } from '../support/processes.js'
 import { editTwinJson, writeTwinFile } from '../support/twin-edit.js'
 
 const SITE = '/etc/nginx/sites-available/site'
 const FIFO = 'run/twinsync-test-hang'
 const PENDING = '.git/twinsync/config-checks-pending.json'
+const rootOf = (r: CliRoot) => r.rootfs.dir
 
 interface Finished {
   service: string
@@ -175,5 +176,62 @@ describe('a checked folder delete too large to be kept (checkers root, real ngin
     const after = json<{ changes: unknown[]; diagnostics: Array<{ code: string }> }>(await r.twinsync('plan', '--json'))
     assert.deepEqual([after.changes, after.diagnostics.filter((d) => d.code === 'CONFIG_CANNOT_PUT_BACK')], [[], []])
     assert.equal((await readdir(join(r.rootfs.dir, GEO))).length, FILES)
+  })
+})
+
+/**
+ * Session 46's review (G6). A folder an apply made (absent before) went back with `rm -rf`, with
+ * whatever a person had made in it since. Real: the checkers root; an apply killed (kill -9) while
+ * `nginx -t` waits on a FIFO that a file in the new folder includes; the admin adds a file of their
+ * own in that folder; the next apply's `nginx -t` rejects the live configuration (the FIFO gone),
+ * so the interrupted group goes back: the apply's files go, the folder stays with the admin's file,
+ * and CONFIG_RESTORE_SKIPPED says so.
+ */
+describe('a folder an interrupted apply made, with a file a person added in it since (checkers root, real nginx -t)', function () {
+  this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
+  let root: CliRoot | undefined
+  const EXTRA = '/etc/nginx/extra'
+  const INCLUDE = '/etc/nginx/conf.d/extra.conf'
+  const HANG = `${EXTRA}/hang.conf`
+  const MINE = `${EXTRA}/mine.conf`
+
+  before(async function () {
+    if (process.getuid?.() !== 0) this.skip()
+    root = await cliRoot({
+      image: 'checkers',
+      prepare: async (rootDir) => {
+        assert.equal((await run(['mkfifo', join(rootDir, FIFO)])).code, 0)
+      },
+    })
+  })
+  after(async () => {
+    await root?.cleanup()
+  })
+
+  it('puts back what the apply made and keeps the folder holding the person\'s file, saying so', async () => {
+    const r = root as CliRoot
+    await writeTwinFile(r.twinDir, `filesystem${INCLUDE}`, `include ${EXTRA}/*.conf;\n`)
+    await writeTwinFile(r.twinDir, `filesystem${HANG}`, `include /${FIFO};\n`)
+    const { child, exited, waiting } = await applyWaitingOnChecker(TWINSYNC_BIN, ['apply', '--yes', '--accept-high-risk', '--root', rootOf(r), '--repo', r.twinDir], r.cli.env(), () => r.live(HANG).then(() => true, () => false))
+    child.kill('SIGKILL')
+    await exited
+    // Its sandbox ends with it (unshare --kill-child): those processes were started by the apply.
+    for (const p of waiting) if (p.comm === 'unshare') process.kill(p.pid, 'SIGKILL')
+    // The admin's own file in the new folder; the FIFO gone, so nginx -t fails on the live configuration.
+    await writeFile(join(rootOf(r), MINE), '# made by hand\n')
+    await rm(join(rootOf(r), FIFO))
+
+    // The next apply settles the record first, whatever it plans; planned for commands alone, so that
+    // its own plan (which would delete mine.conf, a file the twin does not have, for the person to
+    // approve) does not touch the folder.
+    const next = await r.twinsync('apply', '--yes', '--accept-high-risk', '--json', '--only', 'commands')
+    assert.equal(next.code, 1, next.stdout + next.stderr)
+    const report = json<Report>(next)
+    assert.deepEqual(report.checksFinished?.map((f) => [f.service, f.restored, f.skipped]), [['nginx', [INCLUDE, HANG], [EXTRA]]])
+    assert.match(report.journal.diagnostics.find((d) => d.code === 'CONFIG_RESTORE_SKIPPED')?.summary ?? '', /^nginx: an interrupted apply wrote .* and was killed before its check ended; `nginx -t` rejects the live configuration: .*, so the previous files are back; \/etc\/nginx\/extra holds mine\.conf, which the put-back does not remove, so it stays$/)
+    assert.deepEqual(await readdir(join(rootOf(r), EXTRA)), ['mine.conf'], "the apply's file is gone, the person's stays")
+    assert.equal(await r.live(MINE), '# made by hand\n')
+    await assert.rejects(r.live(INCLUDE))
+    await assert.rejects(readFile(join(r.twinDir, PENDING)), { code: 'ENOENT' })
   })
 })

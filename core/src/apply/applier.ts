@@ -7,7 +7,7 @@ import { callProvider } from '../providers/provider-call.js'
 import { ProviderContexts } from '../providers/provider-contexts.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'
 import { runCommandChange } from './command-runner.js'
-import { ConfigGuard, RELOADS, notKept, rejected, type Group } from './config-guard.js'
+import { ConfigGuard, RELOADS, notKept, rejected, withKept, type Group } from './config-guard.js'
 import { PendingChecks, type RunAgain } from './pending-checks.js'
 import { withNamedFiles } from './named-config.js'
 import type { JournalStep } from './journal.js'
@@ -322,8 +322,8 @@ export class Applier {
       for (const writer of run.writersOf(change.id)) {
         if (done.has(writer.id) || filePathOf(writer) !== path || run.statusOf(writer.id) !== 'applied') continue
         done.add(writer.id)
-        const problems = run.guard.hasPrevious(writer.id) ? await run.guard.restore([writer]) : [`its previous state was not kept`]
-        const back = problems.length === 0 ? `${path} is as it was before` : `putting it back failed: ${problems.join('; ')}`
+        const restored = run.guard.hasPrevious(writer.id) ? await run.guard.restore([writer]) : { problems: [`its previous state was not kept`], kept: [] }
+        const back = withKept(restored.problems.length === 0 ? `${path} is as it was before` : `putting it back failed: ${restored.problems.join('; ')}`, restored)
         record(writer, new Date().toISOString(), {
           id: writer.id,
           status: 'failed',
@@ -355,7 +355,8 @@ export class Applier {
     if (files.length === 0) return result
     // A kill from here on: the next apply finishes putting them back (PendingChecks.finish).
     await this.pending.rollingBack(change.id, this.contexts.host.root, this.contexts.host)
-    const problems = await run.guard.restore(files)
+    const restored = await run.guard.restore(files)
+    const { problems } = restored
     // Not all back (a full disk): the record stays past this reload's verdict, and the next apply puts them back first.
     const retry = problems.length > run.guard.unkept(files)
     if (retry) await this.pending.rollbackFailed(change.id, this.contexts.host.root)
@@ -364,14 +365,14 @@ export class Applier {
       record(f, now, {
         id: f.id,
         status: 'failed',
-        message: `rolled back: ${change.resource} did not come back after its ${change.operation}; ${problems.length === 0 ? `${f.resource} is as it was before` : `putting the previous files back failed: ${problems.join('; ')}${retry ? '; the next apply puts them back before anything else' : ''}`}`,
+        message: `rolled back: ${change.resource} did not come back after its ${change.operation}; ${withKept(problems.length === 0 ? `${f.resource} is as it was before` : `putting the previous files back failed: ${problems.join('; ')}${retry ? '; the next apply puts them back before anything else' : ''}`, restored)}`,
       })
     }
     const rerun = await callProvider(provider, 'apply', () => provider.apply({ changes: [change], ctx }))
     const again: ChangeResult | undefined = rerun.ok
       ? rerun.value.results.find((r) => r.id === change.id)
       : { id: change.id, status: 'failed', message: rerun.diagnostic.summary }
-    const back = problems.length === 0 ? `the previous ${files.map((f) => f.resource).join(', ')} ${files.length === 1 ? 'is' : 'are'} back` : `putting the previous files back failed: ${problems.join('; ')}${retry ? '; the next apply puts them back before anything else' : ''}`
+    const back = withKept(problems.length === 0 ? `the previous ${files.map((f) => f.resource).join(', ')} ${files.length === 1 ? 'is' : 'are'} back` : `putting the previous files back failed: ${problems.join('; ')}${retry ? '; the next apply puts them back before anything else' : ''}`, restored)
     const after = again?.status === 'applied' ? `${change.resource} runs again` : `${change.operation} once more failed too: ${again?.message ?? 'no result'}`
     return { ...result, message: `${result.message ?? `${change.operation} failed`}; ${back}, ${change.operation} ran again: ${after}` }
   }
@@ -518,10 +519,10 @@ class CheckedGroups {
           // A mark that cannot be written (the twin's disk full too) stops no put-back: the entry
           // stays unmarked, and the next apply's checker judges the live files as after a kill.
           await this.pending.rejected(group.check.service, this.root, this.host).catch(() => undefined)
-          const problems = await this.guard.restore(applied)
+          const restored = await this.guard.restore(applied)
           // What was never kept (too large) cannot go back later either: not a reason to keep the record.
-          notBack = problems.length > this.guard.unkept(applied)
-          for (const c of applied) decided.set(c.id, rejected(c, group, check, problems, notBack))
+          notBack = restored.problems.length > this.guard.unkept(applied)
+          for (const c of applied) decided.set(c.id, rejected(c, group, check, restored, notBack))
         }
       }
       if (!notBack && reloads.length === 0) await this.pending.remove(group.check.service, this.root)

@@ -1,11 +1,10 @@
 import { createHash } from 'node:crypto'
 import { dirname } from 'node:path'
 import type { Change, ChangeResult, ConfigCheck, Diagnostic, HostPort, HostReader, Plan } from '@twinsync/sdk'
-import { PLAN_FORMAT_VERSION, CHANGED_FILE, CHANGED_UNIT, CHECKER_PATH, checkerEnv, checkReading, filePathOf, findChecker, errorDiagnostic, redactSecrets, runsPerFile, unitOfPath, warningDiagnostic } from '@twinsync/sdk'
+import { PLAN_FORMAT_VERSION, CHANGED_FILE, CHANGED_UNIT, CHECKER_PATH, checkerEnv, checkReading, filePathOf, findChecker, errorDiagnostic, isTempNameOf, redactSecrets, runsPerFile, unitOfPath, warningDiagnostic } from '@twinsync/sdk'
 import { tail } from './command-runner.js'
 import { compiledFiles } from './compiled-config.js'
 import { appendTo } from '../append-to.js'
-import { TEMP_FILE } from './resume.js'
 import { excludeChanges } from '../plan/exclude-changes.js'
 import type { LineFor } from '../plan/command-text.js'
 
@@ -57,6 +56,39 @@ export interface StoredFile {
 /** Beyond this many entries below a folder a delete of it is not kept (and cannot be put back). */
 const MAX_KEPT_ENTRIES = 10_000
 
+/**
+ * What a put-back (ConfigGuard.restore) did not do: `problems`, paths it could not put back (as
+ * sentences); `kept`, paths it left as they are because they hold what it does not remove (a
+ * folder the apply made, in which a person has made files since: session 46's review, G6).
+ */
+export interface Restored {
+  problems: string[]
+  kept: KeptInPlace[]
+}
+
+/** A path a put-back left as it is (Restored.kept): a folder, and the names in it that are not the put-back's to remove. */
+export interface KeptInPlace {
+  path: string
+  holds: string[]
+}
+
+/** Restored.kept, for a message. */
+export function keptText(kept: readonly KeptInPlace[]): string {
+  return kept.map((k) => `${k.path} holds ${k.holds.slice(0, 5).join(', ')}${k.holds.length > 5 ? `, … (${k.holds.length})` : ''}, which the put-back does not remove, so it stays`).join('; ')
+}
+
+/** A put-back's Restored.kept added to what a message says of it (`said`). */
+export function withKept(said: string, restored: Restored): string {
+  return restored.kept.length === 0 ? said : `${said}; ${keptText(restored.kept)}`
+}
+
+/** Thrown by ConfigGuard.put for a path it leaves as it is (Restored.kept). */
+class Kept extends Error {
+  constructor(readonly kept: KeptInPlace) {
+    super(keptText([kept]))
+  }
+}
+
 export interface Group {
   check: ConfigCheck
   changes: Change[]
@@ -100,6 +132,8 @@ export class ConfigGuard {
   private readonly inFolder = new Map<string, Set<string>>()
   /** Compiled files this apply built, by their source's path: each with what it was before (see build). */
   private readonly builtFrom = new Map<string, Array<{ path: string; previous: Previous }>>()
+  /** The paths of the changes this guard was made with: their temporary files are TwinSync's (removeOwn). */
+  private readonly paths = new Set<string>()
 
   constructor(
     private readonly host: HostPort,
@@ -118,6 +152,7 @@ export class ConfigGuard {
       }
       const path = filePathOf(c)
       if (path === undefined) continue
+      this.paths.add(path)
       if (checkReading(checks, c) !== undefined) this.watched.add(c.id)
       const folder = dirname(path)
       this.inFolder.set(folder, (this.inFolder.get(folder) ?? new Set()).add(c.id))
@@ -323,9 +358,17 @@ export class ConfigGuard {
    * moved by the temp file and the renames, had `status` say the service runs an older
    * configuration (session 18: nginx after `nginx -t` rejected a change). A folder's time goes
    * back only when every change of the plan in it is among those put back.
+   *
+   * A folder where the previous state has none (the apply made it, or made a folder of a file) is
+   * removed only once nothing is left in it but TwinSync's temporary files: what a person made in
+   * it since stays, and so does the folder (Restored.kept). Session 46's review (G6): it was
+   * removed whole, with a file fixed by hand and another added below it, and CONFIG_RESTORE_SKIPPED
+   * said the fixed one was left as it was.
    */
-  async restore(changes: readonly Change[]): Promise<string[]> {
+  async restore(changes: readonly Change[]): Promise<Restored> {
     const problems: string[] = []
+    const kept: KeptInPlace[] = []
+    const failed: string[] = []
     const folders = new Set<string>()
     for (const c of [...changes].reverse()) {
       const path = filePathOf(c)
@@ -335,7 +378,12 @@ export class ConfigGuard {
         await this.put(path, before)
         folders.add(dirname(path))
       } catch (error) {
-        problems.push(`${path} could not be put back: ${(error as Error).message}`)
+        // What is below it and could not be put back keeps it too: a problem, tried again; only a person's alone is kept for good.
+        if (error instanceof Kept && !failed.some((f) => f.startsWith(`${path}/`))) kept.push(error.kept)
+        else {
+          failed.push(path)
+          problems.push(`${path} could not be put back: ${(error as Error).message}`)
+        }
       }
       // Its compiled file as it was (a source put back with a table built from the new text would
       // have postfix go on reading the new one).
@@ -355,23 +403,47 @@ export class ConfigGuard {
       // Only the time: a folder that is no longer a folder (or gone) is left as it is.
       if ((await this.host.lstat(folder))?.type === 'directory') await this.host.setAttributes(folder, { mtimeMs }).catch(() => undefined)
     }
-    return problems
+    return { problems, kept }
   }
 
-  private async put(path: string, before: Previous): Promise<void> {
+  /**
+   * Remove what is at `path` (`now`) for the put-back: a folder only once its own temporary files
+   * are gone and nothing else is in it (rmdir, so what arrives meanwhile stays too); else it stays,
+   * thrown as Kept. Never `rm -rf` of a folder: what is left in it is not the put-back's.
+   */
+  private async removeOwn(path: string, now: { type: string }): Promise<void> {
+    if (now.type !== 'directory') {
+      await this.host.remove(path)
+      return
+    }
+    await this.sweepOwnTemps(path, this.paths)
+    if ((await this.host.rmdir(path)) !== 'not-empty') return
+    throw new Kept({ path, holds: (await this.host.readdir(path)).map((e) => e.name).sort() })
+  }
+
+  /**
+   * Remove the temporary files in `dir` that a write of one of `paths` left (a run killed while it
+   * put them back), by their exact name (isTempNameOf); nothing else that looks like one.
+   */
+  private async sweepOwnTemps(dir: string, paths: ReadonlySet<string>): Promise<void> {
+    for (const e of await this.host.readdir(dir)) if (e.type === 'file' && isOwnTemp(dir, e.name, paths)) await this.host.remove(`${dir}/${e.name}`)
+  }
+
+  /** `kept`: the paths of the folder kept whole this entry is part of (a tree's entries: their temporary files are the put-back's). */
+  private async put(path: string, before: Previous, kept?: ReadonlySet<string>): Promise<void> {
     const now = await this.host.lstat(path)
     switch (before.kind) {
       case 'unkept':
         throw new Error(before.reason)
       case 'absent':
-        if (now !== undefined) await this.host.remove(path)
+        if (now !== undefined) await this.removeOwn(path, now)
         return
       case 'file':
-        if (now !== undefined && now.type !== 'file') await this.host.remove(path)
+        if (now !== undefined && now.type !== 'file') await this.removeOwn(path, now)
         await this.host.writeFileAtomic(path, before.content, { mode: before.mode, uid: before.uid, gid: before.gid, ...extendedOptions(before.extended), ...timeOf(before) })
         return
       case 'symlink':
-        if (now !== undefined) await this.host.remove(path)
+        if (now !== undefined) await this.removeOwn(path, now)
         await this.host.symlink(before.target, path, { uid: before.uid, gid: before.gid })
         if (before.mtimeMs !== undefined) await this.host.setAttributes(path, { mtimeMs: before.mtimeMs })
         return
@@ -382,13 +454,15 @@ export class ConfigGuard {
       case 'tree': {
         if (now !== undefined && now.type !== 'directory') await this.host.remove(path)
         const owner = { mode: before.mode, uid: before.uid, gid: before.gid, ...extendedOptions(before.extended, true) }
+        // The folder's own entries, those of a folder below it among them (its own `entries` are empty).
+        const own = kept ?? new Set(before.entries.map((e) => e.path))
         if (now?.type === 'directory') {
           await this.host.setAttributes(path, owner)
-          // A run killed while it put this folder back may have left a temporary file of its
-          // writes here (`.<name>.twinsync-<hex>`): no file of the folder kept, so it goes.
-          for (const e of await this.host.readdir(path)) if (e.type === 'file' && TEMP_FILE.test(e.name)) await this.host.remove(`${path}/${e.name}`)
+          // A run killed while it put this folder back may have left a temporary file of one of
+          // its entries' writes here: that file is no kept entry, so it goes; nothing else does.
+          await this.sweepOwnTemps(path, own)
         } else await this.host.mkdir(path, owner)
-        for (const entry of before.entries) await this.put(entry.path, entry.previous)
+        for (const entry of before.entries) await this.put(entry.path, entry.previous, own)
         // The folders' times last, deepest first: what was written in them moved them.
         for (const entry of [...before.entries].reverse()) if (entry.previous.kind === 'tree') await this.host.setAttributes(entry.path, timeOf(entry.previous))
         if (before.mtimeMs !== undefined) await this.host.setAttributes(path, timeOf(before))
@@ -413,14 +487,22 @@ export class ConfigGuard {
     return { kind: 'file', content: await this.host.readFile(path), ...owner, extended, mtimeMs: stat.mtimeMs }
   }
 
-  /** A folder and everything below it (keepProblem has found it within the limits). */
+  /**
+   * A folder and everything below it (keepProblem has found it within the limits), held to the same
+   * limits as it is read: it may have grown since that walk, and all of it is held in memory and in
+   * the pending record (session 46's review, G3).
+   */
   private async readTree(path: string, folder: Omit<TreePrevious, 'kind' | 'entries'>): Promise<Previous> {
     const entries: TreePrevious['entries'] = []
+    let bytes = 0
     const walk = async (dir: string): Promise<void> => {
       for (const e of [...(await this.host.readdir(dir))].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
         const at = `${dir}/${e.name}`
+        if (entries.length >= MAX_KEPT_ENTRIES) throw new Error(`what is below it grew past ${MAX_KEPT_ENTRIES} entries while it was kept, and was not kept`)
         const previous = await this.read(at)
         if (previous.kind === 'unkept') throw new Error(`${at} changed while it was kept: ${previous.reason}`)
+        if (previous.kind === 'file') bytes += previous.content.length
+        if (bytes > MAX_KEPT) throw new Error(`what is below it grew past ${MAX_KEPT} bytes while it was kept, and was not kept`)
         if (previous.kind === 'other') {
           const stat = await this.host.lstat(at)
           if (stat?.type !== 'directory') throw new Error(`${at} is neither a file, a symlink nor a folder`)
@@ -444,32 +526,40 @@ export class ConfigGuard {
    * hand fix). `unknown`: a record of session 45's code, which did not say what was written, and
    * the path is not as it was before.
    */
-  async standing(change: Change, written: string | undefined): Promise<'written' | 'ours' | 'changed' | 'unknown'> {
+  async standing(change: Change, written: string | undefined): Promise<'written' | 'ours' | 'half' | 'changed' | 'unknown'> {
     const path = filePathOf(change) as string
     const now = await liveState(this.host, path)
     if (written !== undefined && now === written) return 'written'
     const before = this.previous.get(change.id)
-    if (before !== undefined && (await this.isPartOf(path, now, before))) return 'ours'
+    const part = before === undefined ? false : await this.isPartOf(path, now, before)
+    if (part !== false) return part
     return written === undefined ? 'unknown' : 'changed'
   }
 
-  /** Is `path` (whose liveState is `now`) what it was before, or a folder kept whole put back in part (its temporary files aside)? */
-  private async isPartOf(path: string, now: string, before: Previous): Promise<boolean> {
-    if (before.kind !== 'tree') return now === stateOf(before)
+  /**
+   * Is `path` (whose liveState is `now`) what it was before (`ours`), or a folder kept whole put
+   * back in part, its own temporary files aside (`half`: a kept entry is still missing)? False when neither.
+   */
+  private async isPartOf(path: string, now: string, before: Previous): Promise<'ours' | 'half' | false> {
+    if (before.kind !== 'tree') return now === stateOf(before) && 'ours'
     if (now !== stateOf(before)) return false
     const kept = new Map(before.entries.map((e) => [e.path, e.previous]))
+    const own = new Set(kept.keys())
+    let found = 0
     const walk = async (dir: string): Promise<boolean> => {
       for (const e of await this.host.readdir(dir)) {
         const at = `${dir}/${e.name}`
-        if (e.type === 'file' && TEMP_FILE.test(e.name)) continue
+        if (e.type === 'file' && isOwnTemp(dir, e.name, own)) continue
         const previous = kept.get(at)
         if (previous === undefined) return false
+        found++
         const state = await liveState(this.host, at)
         if (previous.kind === 'tree' ? state !== stateOf(previous) || !(await walk(at)) : state !== stateOf(previous)) return false
       }
       return true
     }
-    return walk(path)
+    if (!(await walk(path))) return false
+    return found === kept.size ? 'ours' : 'half'
   }
 
   /** What a check runs, as a person would type it, for one changed file (per-file checkers). */
@@ -609,6 +699,13 @@ export function notKept(change: Change, why: string): Diagnostic {
   })
 }
 
+/** Is `name` in `dir` a temporary file a write of one of `paths` made (isTempNameOf)? */
+function isOwnTemp(dir: string, name: string, paths: ReadonlySet<string>): boolean {
+  if (!name.startsWith('.') || !name.includes('.twinsync-')) return false
+  for (const p of paths) if (dirname(p) === dir && isTempNameOf(name, p.slice(dir.length + 1))) return true
+  return false
+}
+
 /**
  * What an entry is now, in a few words that tell a change apart: its kind, a file's content hash,
  * a link's target, mode and owner (not times: a touch is no fix). Compared with stateOf.
@@ -723,9 +820,10 @@ function offline(group: Group, run: CheckRun): Diagnostic | undefined {
 }
 
 /** The result of a change whose group's checker rejected the new configuration. */
-export function rejected(change: Change, group: Group, run: CheckRun, problems: readonly string[], again = problems.length > 0): ChangeResult {
+export function rejected(change: Change, group: Group, run: CheckRun, restored: Restored, again = restored.problems.length > 0): ChangeResult {
   const units = group.check.units?.length ? `${group.check.units.join(', ')} left alone` : 'nothing reloaded'
-  const back = problems.length === 0 ? 'the previous files are back' : `putting the previous files back failed: ${problems.join('; ')}${again ? '; the next apply puts them back before anything else' : ''}`
+  const { problems } = restored
+  const back = withKept(problems.length === 0 ? 'the previous files are back' : `putting the previous files back failed: ${problems.join('; ')}${again ? '; the next apply puts them back before anything else' : ''}`, restored)
   const verdict = run.timedOut === true ? `\`${run.command}\` did not finish on the new ${group.check.service} configuration` : `\`${run.command}\` rejects the new ${group.check.service} configuration`
   return {
     id: change.id,

@@ -8,7 +8,7 @@ import { Tokens } from '../tokens.js'
 import type { TwinLocation } from '../twin/twin-location.js'
 import { twinsyncLine, type CommandTarget } from '../plan/command-text.js'
 import { RunTarget } from '../plan/run-target.js'
-import { ConfigGuard, liveState, type CheckRun, type StoredFile } from './config-guard.js'
+import { ConfigGuard, keptText, liveState, type CheckRun, type Restored, type StoredFile } from './config-guard.js'
 
 /**
  * One service's files written (or about to be) that are not yet known to work: their checker has
@@ -324,7 +324,8 @@ export class PendingChecks {
     // Marked before this apply: only what is still as the apply left it goes back (whatGoesBack).
     const sorted = goingBack ? await whatGoesBack(host, guard, entry, changes) : { back: changes, left: [] }
     if (sorted.run !== undefined) command = sorted.run.command
-    const problems = await guard.restore(sorted.back)
+    const restored = await guard.restore(sorted.back)
+    const { problems } = restored
     const retry = problems.length > guard.unkept(sorted.back)
     let again = ''
     if (reloads.length > 0) {
@@ -336,21 +337,28 @@ export class PendingChecks {
       again = `; ${verbs} ran again: ${said.join('; ')}`
     }
     const detail = 'The twin still asks for the new files: the next plan shows them again, with their reload. Fix them in the twin, or apply again to have them checked, reloaded and verified.'
+    const lead = entry.goBack === true ? 'now' : `${why}, so`
     return {
       retry,
       finished: {
         service: entry.service,
         ...(command === undefined ? {} : { command }),
-        restored: sorted.back.map((c) => c.resource),
-        ...(sorted.left.length === 0 ? {} : { skipped: sorted.left }),
+        ...outcome(sorted, restored),
         ...askedAgain(entry, problems),
         diagnostic:
-          sorted.left.length === 0
-            ? errorDiagnostic('CONFIG_RESTORED', `${killed}; ${entry.goBack === true ? 'now' : `${why}, so`} ${putBack(problems, retry)}${again}`, { provider: 'files', detail })
-            : skippedDiagnostic(`${killed}; ${leftAlone(sorted, problems, retry)}${again}`, detail),
+          sorted.left.length + restored.kept.length === 0
+            ? errorDiagnostic('CONFIG_RESTORED', `${killed}; ${lead} ${putBack(problems, retry)}${again}`, { provider: 'files', detail })
+            : skippedDiagnostic(`${killed}; ${sorted.left.length === 0 ? `${lead} ${putBack(problems, retry)}; ${keptText(restored.kept)}` : leftAlone(sorted, restored, retry)}${again}`, detail),
       },
     }
   }
+}
+
+/** FinishedCheck's restored and skipped: a path the put-back left as it is (Restored.kept) is skipped, not restored. */
+function outcome(sorted: { back: readonly Change[]; left: readonly string[] }, restored: Restored): Pick<FinishedCheck, 'restored' | 'skipped'> {
+  const kept = new Set(restored.kept.map((k) => k.path))
+  const skipped = [...sorted.left, ...kept]
+  return { restored: sorted.back.map((c) => c.resource).filter((p) => !kept.has(p)), ...(skipped.length === 0 ? {} : { skipped }) }
 }
 
 /** FinishedCheck.askedAgain: an entry whose files were rejected earlier and are back now. */
@@ -391,25 +399,26 @@ async function settleCheck(host: HostPort, entry: PendingCheck, checks: readonly
   // Marked before this apply: only what is still as the apply left it goes back (whatGoesBack).
   const sorted = entry.goBack === true ? await whatGoesBack(host, guard, entry, changes) : { back: changes, left: [] }
   const judged = run ?? sorted.run
-  const problems = await guard.restore(sorted.back)
+  const restored = await guard.restore(sorted.back)
+  const { problems } = restored
   const retry = problems.length > guard.unkept(sorted.back)
   const what =
     entry.goBack === true
       ? `${entry.service}: its checker rejected ${files} in an earlier apply, which did not put all the previous files back`
       : `${entry.service}: an interrupted apply wrote ${files} and was killed before its check ended; ${run === undefined ? 'its checker cannot run here' : `\`${run.command}\` rejects the live configuration${run.output === '' ? '' : `: ${run.output.split('\n')[0]}`}`}`
   const detail = 'The twin still asks for the new files: the next plan shows them again. Fix them in the twin, then apply.'
+  const lead = entry.goBack === true ? '; now' : ', so'
   return {
     retry,
     finished: {
       service: entry.service,
       ...(judged === undefined ? {} : { command: judged.command }),
-      restored: sorted.back.map((c) => c.resource),
-      ...(sorted.left.length === 0 ? {} : { skipped: sorted.left }),
+      ...outcome(sorted, restored),
       ...askedAgain(entry, problems),
       diagnostic:
-        sorted.left.length === 0
-          ? errorDiagnostic('CONFIG_RESTORED', `${what}${entry.goBack === true ? '; now' : ', so'} ${putBack(problems, retry)}`, { provider: 'files', detail })
-          : skippedDiagnostic(`${what}; ${leftAlone(sorted, problems, retry)}`, detail),
+        sorted.left.length + restored.kept.length === 0
+          ? errorDiagnostic('CONFIG_RESTORED', `${what}${lead} ${putBack(problems, retry)}`, { provider: 'files', detail })
+          : skippedDiagnostic(sorted.left.length === 0 ? `${what}${lead} ${putBack(problems, retry)}; ${keptText(restored.kept)}` : `${what}; ${leftAlone(sorted, restored, retry)}`, detail),
     },
   }
 }
@@ -440,18 +449,24 @@ async function whatGoesBack(host: HostPort, guard: ConfigGuard, entry: PendingCh
   const unknown = standing.includes('unknown') ? { unknown: true as const } : {}
   const run = await checkLive(host, guard, changes)
   const ran = run === undefined ? {} : { run }
-  if (run?.ok === true) return { back: [], left: changes.filter((_, i) => standing[i] === 'changed' || standing[i] === 'unknown').map((c) => c.resource), ...ran, ...unknown }
+  // Passes: nothing of the apply's goes back, but a folder TwinSync was putting back itself is finished (G2).
+  if (run?.ok === true) return { back: changes.filter((_, i) => standing[i] === 'half'), left: changes.filter((_, i) => standing[i] === 'changed' || standing[i] === 'unknown').map((c) => c.resource), ...ran, ...unknown }
   return { back: changes.filter((_, i) => standing[i] !== 'changed'), left: changes.filter((_, i) => standing[i] === 'changed').map((c) => c.resource), ...ran, ...unknown }
 }
 
 /** What whatGoesBack left alone and why, and what became of the rest, for a message. */
-function leftAlone(sorted: Awaited<ReturnType<typeof whatGoesBack>>, problems: readonly string[], retry: boolean): string {
+function leftAlone(sorted: Awaited<ReturnType<typeof whatGoesBack>>, restored: Restored, retry: boolean): string {
+  const { problems } = restored
+  const kept = restored.kept.length === 0 ? '' : `; ${keptText(restored.kept)}`
   const one = sorted.left.length === 1
   const since = `${sorted.left.join(', ')} ${one ? 'is' : 'are'} not as that apply left ${one ? 'it' : 'them'}${sorted.unknown === true ? ' (changed since, or the record, an older TwinSync\'s, does not say what it wrote)' : ' (changed since)'}, so ${one ? 'it is' : 'they are'} left as ${one ? 'it is' : 'they are'}`
   const judged = sorted.reloadFailed === true ? 'the reload failed with the files that apply wrote, so no checker is asked' : sorted.run === undefined ? 'its checker cannot run here' : sorted.run.ok ? `\`${sorted.run.command}\` passes on the live configuration` : `\`${sorted.run.command}\` rejects the live configuration${sorted.run.output === '' ? '' : `: ${sorted.run.output.split('\n')[0]}`}`
   if (sorted.back.length === 0) return `${since}; ${judged}, so nothing was put back`
-  const back = sorted.back.map((c) => c.resource).join(', ')
-  return `${since}; ${judged}, so only what is still as that apply left it goes back (${back}): ${problems.length === 0 ? 'it is back' : putBack(problems, retry)}`
+  // A path the put-back left as it is (Restored.kept) is not said to be back.
+  const stays = new Set(restored.kept.map((k) => k.path))
+  const back = sorted.back.map((c) => c.resource).filter((p) => !stays.has(p))
+  const which = sorted.run?.ok === true ? 'only the put-back an earlier run left half done is finished' : 'only what is still as that apply left it goes back'
+  return `${since}; ${judged}, so ${which}${back.length === 0 ? '' : ` (${back.join(', ')}): ${problems.length === 0 ? 'it is back' : putBack(problems, retry)}`}${kept}`
 }
 
 /** CONFIG_RESTORE_SKIPPED: files of a group marked to go back left as a person made them. */
