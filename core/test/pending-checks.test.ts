@@ -392,6 +392,22 @@ describe('pending configuration checks: finished by the next apply', () => {
     assert.equal(existsSync(join(dir, 'twin', PENDING_CHECKS)), false)
   })
 
+  // Session 46's review, G1, its first scenario (left by e9832d7e, which covered a rollback cut
+  // short, not one whose put-back failed: that record is goBack too, and went to the checker).
+  it('a failed reload whose put-back failed, one file changed by hand since: no checker is asked, the hand fix stays, the rest goes back', async () => {
+    await record()
+    await pending.awaitReloads('nginx', host.root, [reload])
+    await pending.rollingBack(reload.id, host.root, host)
+    await pending.rollbackFailed(reload.id, host.root)
+    writeFileSync(join(root, 'etc/nginx/nginx.conf'), 'fixed by hand\n')
+    const exec = answer(0)
+    const [done] = await pending.finish(host, [NGINX], async (changes): Promise<ChangeResult[]> => changes.map((c) => ({ id: c.id, status: 'applied' })))
+    assert.equal(exec.callCount, 0, 'no checker is asked: the reload already failed with these files')
+    assert.equal(readFileSync(join(root, 'etc/nginx/nginx.conf'), 'utf8'), 'fixed by hand\n')
+    assert.equal(existsSync(join(root, 'etc/nginx/conf.d/x.conf')), false, 'the file the apply wrote goes back (it was absent)')
+    assert.deepEqual([done?.restored, done?.skipped], [['/etc/nginx/conf.d/x.conf'], ['/etc/nginx/nginx.conf']])
+  })
+
   it('a failed reload whose rollback could not put the files back: the record outlives the reload\'s verdict; the next apply puts them back and reloads', async () => {
     await record()
     await pending.awaitReloads('nginx', host.root, [reload])

@@ -435,17 +435,19 @@ async function settleCheck(host: HostPort, entry: PendingCheck, checks: readonly
  * nothing of what was written (`unknown`): judged the same way, and put back when the checker
  * does not pass, as that code did.
  *
- * Not so a reload window's (rollingBack alone): the checker passed on those very files and the
- * reload failed, so its passing now says nothing (session 46's review, G1: a hand edit of one file
- * then kept the files that broke the reload live, and a record of session 45's code was never put
- * back). There the changed paths are left, everything else goes back (`unknown` too, as that code
- * did), and no checker is asked.
+ * Not so a reload window's (`reloads`: rollingBack, and goBack too once putting its files back
+ * failed): the checker passed on those very files and the reload failed, so its passing now says
+ * nothing (session 46's review, G1: a hand edit of one file then kept the files that broke the
+ * reload live, and a record of session 45's code was never put back; session 47: a rollback whose
+ * put-back failed, G1's own first scenario, is goBack as well, and still went to the checker).
+ * There the changed paths are left, everything else goes back (`unknown` too, as that code did),
+ * and no checker is asked.
  */
 async function whatGoesBack(host: HostPort, guard: ConfigGuard, entry: PendingCheck, changes: readonly Change[]): Promise<{ back: Change[]; left: string[]; run?: CheckRun; unknown?: true; reloadFailed?: true }> {
   const standing: Array<Awaited<ReturnType<ConfigGuard['standing']>>> = []
   for (const [i, c] of changes.entries()) standing.push(await guard.standing(c, entry.files[i]?.written))
   if (!standing.some((s) => s === 'changed' || s === 'unknown')) return { back: [...changes], left: [] }
-  if (entry.goBack !== true) return { back: changes.filter((_, i) => standing[i] !== 'changed'), left: changes.filter((_, i) => standing[i] === 'changed').map((c) => c.resource), reloadFailed: true }
+  if (entry.reloads !== undefined) return { back: changes.filter((_, i) => standing[i] !== 'changed'), left: changes.filter((_, i) => standing[i] === 'changed').map((c) => c.resource), reloadFailed: true }
   const unknown = standing.includes('unknown') ? { unknown: true as const } : {}
   const run = await checkLive(host, guard, changes)
   const ran = run === undefined ? {} : { run }
