@@ -1035,6 +1035,24 @@ describe('RemoteService', function () {
       assert.equal((await remote().retry({ force: true })).mirrorSecrets, undefined)
     })
 
+    // Session 47: the look took its last head for part of the branch's history whether it was or
+    // not (`merge-base --is-ancestor` through tryGit: git's exit 1 without a word read as yes), so
+    // after a rewritten history reached the mirror its `--not` left out all the old head reached,
+    // and a secret the rewrite moved was still named at its old path (`forget` of it then missed).
+    it('after a rewritten history replaced the mirror\'s branch, the look is whole again: a secret the rewrite moved is named where the branch now holds it', async () => {
+      pushedBeforeTheRule()
+      assert.deepEqual((await remote().push()).mirrorSecrets?.map((f) => f.path), ['scripts/deploy-key'])
+      const other = join(rig.dir, 'other')
+      execFileSync('git', ['clone', '-q', bare, other])
+      git(other, 'mv', 'scripts/deploy-key', 'scripts/old-key')
+      git(other, '-c', 'user.name=t', '-c', 'user.email=t@x', 'commit', '-q', '--amend', '-m', 'old snapshot, rewritten')
+      git(other, 'push', '-q', '--force', 'origin', 'HEAD:main')
+      // The pull takes the rewritten branch as the mirror's (its checks pass) and says the histories parted.
+      await assert.rejects(remote().pull(), failWith('REMOTE_DIVERGED'))
+      assert.equal(rig.git('rev-parse', 'refs/remotes/mirror/main'), mirrored())
+      assert.deepEqual((await remote().push()).mirrorSecrets?.map((f) => f.path), ['scripts/old-key'])
+    })
+
     it('what a pull brought from the mirror is looked at by the next push', async () => {
       await remote().push()
       // Someone with the token pushes a snapshot with a secret to the mirror from another clone.

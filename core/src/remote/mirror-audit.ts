@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { SECRET_RULES_VERSION, stableStringify, writeFileAtomic } from '@twinsync/sdk/light'
-import { revParseCommit, runGit, tryGit } from '../twin/git.js'
+import { revParseCommit, runGit, runGitBytes } from '../twin/git.js'
 import { scanPushForSecrets, type PushSecretFinding, type SecretPathAsker } from './secret-scan.js'
 
 /**
@@ -146,9 +146,19 @@ export async function afterPush(twinDir: string, audit: MirrorAudit, mirrorRef: 
   return { ...audit, head, findings: await stillReached(twinDir, head, audit.findings) }
 }
 
-/** Whether `older` is in `newer`'s history (git's answer; a failure, such as an object gone, counts as no: the look is whole). */
+/**
+ * Whether `older` is in `newer`'s history: `git merge-base --is-ancestor`'s exit code, 0 yes, 1
+ * no; any other failure (an object gone) counts as no too, and the look is whole. Through
+ * runGitBytes, whose verdict is the exit code: runGit's and tryGit's (simple-git's) take a git
+ * that exits 1 without a word for success, so before session 47 the answer was always yes, and
+ * after a rewritten history replaced the mirror's branch the look left out all the old head
+ * reached (a secret the rewrite moved kept its old path, one `forget` then missed).
+ */
 async function isAncestor(dir: string, older: string, newer: string): Promise<boolean> {
-  return (await tryGit(dir, ['merge-base', '--is-ancestor', older, newer])).ok
+  return runGitBytes(dir, ['merge-base', '--is-ancestor', older, newer]).then(
+    () => true,
+    () => false,
+  )
 }
 
 /** The findings whose object the branch still reaches (a forced push of a rewritten history drops them). */
