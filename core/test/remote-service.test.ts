@@ -632,6 +632,21 @@ describe('RemoteService', function () {
       assert.doesNotMatch(rig.git('rev-list', '--all', '--reflog'), new RegExp(huge))
     })
 
+    // Session 47 (M1 of session 46's review): only the next pull removed it; until then `git log
+    // --all` and the whole pack's reachability reached the unjudged commit.
+    it('a fetch ref a killed pull left goes at the next command that takes the twin lock (a snapshot, a label), not only the next pull; a live run\'s stays', async () => {
+      const huge = await hugeMessage()
+      rig.git('fetch', '-q', '--refmap=', 'mirror', '+refs/heads/main:refs/twinsync-fetch/999999999-1')
+      rig.git('update-ref', `refs/twinsync-fetch/${process.pid}-999`, huge)
+      await rig.container.resolve(SnapshotService).snapshot()
+      assert.equal(rig.git('for-each-ref', '--format=%(refname)', 'refs/twinsync-fetch/'), `refs/twinsync-fetch/${process.pid}-999`, "the dead run's ref is gone, the live run's kept")
+      rig.git('update-ref', 'refs/twinsync-fetch/999999999-2', huge)
+      await rig.container.resolve(HistoryService).label('HEAD', 'kept')
+      assert.equal(rig.git('for-each-ref', '--format=%(refname)', 'refs/twinsync-fetch/'), `refs/twinsync-fetch/${process.pid}-999`)
+      rig.git('update-ref', '-d', `refs/twinsync-fetch/${process.pid}-999`)
+      assert.doesNotMatch(rig.git('rev-list', '--all'), new RegExp(huge))
+    })
+
     it('two pulls at once: each fetches on a ref of its own (no clash of git\'s ref locks), one fast-forwards, the other is LOCK_HELD or finds it done; no fetch ref is left', async () => {
       await writeFile(join(clone, 'system/notes.json'), `${JSON.stringify({ text: 'from elsewhere\n' })}\n`)
       commitAll(clone, 'edited elsewhere')

@@ -23,7 +23,8 @@ import { afterPush, auditMirror, configKey, keepMirrorAudit, readMirrorAudit, ty
 import { checkRemoteUrl } from './remote-url.js'
 import { settleMirrorHead, type MirrorHeadWarning } from './mirror-head.js'
 import { twinKey } from '../plan/plan-seal.js'
-import { MIRROR_REF, clearMirrorRefusal, dropFetchRefs, fetchRef, keepMirrorRefusal, readMirrorRefusal, untrackRefused, type MirrorRefusal } from './mirror-refusal.js'
+import { MIRROR_REF, clearMirrorRefusal, keepMirrorRefusal, readMirrorRefusal, untrackRefused, type MirrorRefusal } from './mirror-refusal.js'
+import { dropFetchRefs, fetchRef } from '../twin/fetch-refs.js'
 import { carryOwnRecord, incomingPaths, refuseForgedJournals, refuseForgedRunRecord, refuseNoRoom, refuseOverLimit, refuseUnsafeTree, undoIncoming, type MirrorSteps } from './incoming-tree.js'
 
 export type GitHubApiFactory = (options: GitHubApiOptions) => GitHubApi
@@ -284,7 +285,7 @@ export class RemoteService {
   /**
    * Fetch the mirror and fast-forward the twin; never merges diverged histories. With
    * `takeMirror`, diverged histories are resolved by taking the mirror's (takeMirrorHistory).
-   * The fetch lands on a ref of this run's (mirror-refusal.ts, FETCH_REFS); the tracking ref
+   * The fetch lands on a ref of this run's (fetch-refs.ts, FETCH_REFS); the tracking ref
    * (MIRROR_REF) moves to the fetched commit only once the checks of what it brings passed, and a
    * refusal is kept for `status` to say (keepMirrorRefusal) instead.
    */

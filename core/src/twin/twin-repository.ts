@@ -16,6 +16,7 @@ import { TwinLock } from './twin-lock.js'
 import { GitTreeReader } from './git-tree-reader.js'
 import { refuseLinkedState } from './twin-state.js'
 import { pullMoveUnsettled, settlePullMove } from './pull-move.js'
+import { dropDeadFetchRefs } from './fetch-refs.js'
 import { actAsTwinOwner } from './twin-owner.js'
 import { initInNode } from './init-in-node.js'
 import { ensureNeutralAttributes } from './git-attributes.js'
@@ -211,6 +212,8 @@ export class TwinRepository implements TwinReader {
     const settled = await settleSnapshot(this.dir)
     // A pull killed inside git's checkout: its files go back as HEAD has them (pull-move.ts).
     if (pullMoveUnsettled(this.dir)) await settlePullMove(this.dir)
+    // A pull killed between its fetch and its check: its ref on the mirror's unjudged commit goes (fetch-refs.ts).
+    await dropDeadFetchRefs(this.dir)
     const locks = settled.tempFiles.filter((f) => f.startsWith('.git/') && f.endsWith('.lock'))
     if (locks.length > 0) warn?.(`removed git's lock${locks.length === 1 ? '' : 's'} ${locks.join(', ')} in the twin, left by a killed run: no git process holds ${locks.length === 1 ? 'it' : 'them'}`)
     // A killed snapshot's move, finished now, left a twin file saved since the kill as saved (finishMove).
