@@ -90,17 +90,21 @@ async function refuseTreeBombs(dir: string, commit: string, from: string | null,
     })
   }
   const roots = commits.map((line) => line.trim().split(' ') as [string, string])
-  const folders = await readFolders(dir, roots.map(([, tree]) => tree), steps)
+  const folders = await readFolders(dir, roots, commit, steps)
   const counted = new Map<string, number>()
   for (const [id, tree] of roots) {
     const files = countFiles(tree, folders, counted)
-    if (files <= MAX_INCOMING_FILES) continue
-    const where = id === commit ? "the mirror's twin" : 'a commit on the mirror'
-    throw new TwinSyncError('TWIN_UNSAFE', `Not pulled: ${where} at ${id.slice(0, 12)} holds ${files === Infinity ? 'folders nested deeper than a path can be' : `more than ${MAX_INCOMING_FILES.toLocaleString('en')} files`}, more than TwinSync takes from a mirror`, {
-      nextStep: `Nothing here was changed. Put this twin's history back on the mirror (\`${steps.forcePush}\`), or remove those files from the mirror's history, then \`${steps.pull}\` again.`,
-      details: { commit: id, limit: MAX_INCOMING_FILES },
-    })
+    if (files > MAX_INCOMING_FILES) throw tooManyFiles(id, commit, files, steps)
   }
+}
+
+/** TWIN_UNSAFE: the commit `id` holds more than MAX_INCOMING_FILES files (`files`), or folders nested too deep (Infinity). */
+function tooManyFiles(id: string, commit: string, files: number, steps: MirrorSteps): TwinSyncError {
+  const where = id === commit ? "the mirror's twin" : 'a commit on the mirror'
+  return new TwinSyncError('TWIN_UNSAFE', `Not pulled: ${where} at ${id.slice(0, 12)} holds ${files === Infinity ? 'folders nested deeper than a path can be' : `more than ${MAX_INCOMING_FILES.toLocaleString('en')} files`}, more than TwinSync takes from a mirror`, {
+    nextStep: `Nothing here was changed. Put this twin's history back on the mirror (\`${steps.forcePush}\`), or remove those files from the mirror's history, then \`${steps.pull}\` again.`,
+    details: { commit: id, limit: MAX_INCOMING_FILES },
+  })
 }
 
 /** The sizes of objects, by id, from their headers (`git cat-file --batch-check`): nothing is read. */
@@ -122,16 +126,29 @@ interface Folder {
 }
 
 /**
- * Every distinct tree under `roots`, read once, a level at a time: each level's trees are asked
- * their sizes first (one `git cat-file --batch-check`; a tree over MAX_INCOMING_TREE_BYTES is
- * refused unread), then read and checked entry by entry (brokenEntry). The walk stops below the
- * deepest level a path can reach: the trees it did not read count as too deep (countFiles).
+ * Every distinct tree under the commits' root trees (`roots`: commit and tree ids), read once, a
+ * level at a time: each level's trees are asked their sizes first (one `git cat-file
+ * --batch-check`; a tree over MAX_INCOMING_TREE_BYTES is refused unread), then read and checked
+ * entry by entry (brokenEntry). The walk stops below the deepest level a path can reach: the trees
+ * it did not read count as too deep (countFiles).
+ *
+ * It stops at the file limit too (session 47, M4 of session 46's review): each tree is counted
+ * for the commit it was first reached from, and a commit whose trees so read hold more than
+ * MAX_INCOMING_FILES files is refused then, before the rest is read. The distinct trees under
+ * one commit hold no more files than it does, so no commit under the limit is refused for it.
+ * Before, every tree of every pulled commit was read first (a root of 230,000 distinct folders,
+ * each up to 64 MiB: all of it, under the twin lock), and only then counted; the walk of session
+ * 17 stopped at the limit, and this one does again.
  */
-async function readFolders(dir: string, roots: readonly string[], steps: MirrorSteps): Promise<Map<string, Folder>> {
+async function readFolders(dir: string, roots: ReadonlyArray<readonly [string, string]>, commit: string, steps: MirrorSteps): Promise<Map<string, Folder>> {
   const folders = new Map<string, Folder>()
+  // Each tree queued: the commit it was first reached from; and, by commit, the files of the trees read for it.
+  const reachedFrom = new Map<string, string>()
+  const filesRead = new Map<string, number>()
+  for (const [id, tree] of roots) if (!reachedFrom.has(tree)) reachedFrom.set(tree, id)
   const reader = new BatchReader(dir)
   try {
-    let level = [...new Set(roots)]
+    let level = [...reachedFrom.keys()]
     for (let depth = 0; level.length > 0 && depth <= TREE_PATH_MAX_BYTES / 2; depth++) {
       const sizes = await objectSizes(dir, level)
       for (const tree of level) {
@@ -142,13 +159,21 @@ async function readFolders(dir: string, roots: readonly string[], steps: MirrorS
           details: { tree, size, limit: MAX_INCOMING_TREE_BYTES },
         })
       }
-      const next = new Set<string>()
+      const next: string[] = []
       for (const tree of level) {
         const folder = await readFolder(reader, tree, steps)
         folders.set(tree, folder)
-        for (const sub of folder.subtrees) if (!folders.has(sub)) next.add(sub)
+        const from = reachedFrom.get(tree) as string
+        const files = (filesRead.get(from) ?? 0) + folder.files
+        if (files > MAX_INCOMING_FILES) throw tooManyFiles(from, commit, files, steps)
+        filesRead.set(from, files)
+        for (const sub of folder.subtrees) {
+          if (reachedFrom.has(sub)) continue
+          reachedFrom.set(sub, from)
+          next.push(sub)
+        }
       }
-      level = [...next].filter((tree) => !folders.has(tree))
+      level = next
     }
   } finally {
     reader.close()
