@@ -40,14 +40,20 @@ describe('mirrorError: what git said about the mirror, as a code a person can ac
       'error: remote unpack failed: unpack-objects abnormal exit',
       "error: failed to push some refs to '/srv/m.git'",
     ].join('\n')
-    const refused = mirrorError({ ok: false, output: fsck }, 'push', URL, LINE, { fsckObjects: [{ id: 'b0431357cdead7c932686cec2540465d7a5bb151', check: 'gitmodulesUrl', path: 'filesystem/home/ann/.config/nvim/.gitmodules' }] })
+    const refused = mirrorError({ ok: false, output: fsck }, 'push', URL, LINE, { fsckObjects: [{ id: 'b0431357cdead7c932686cec2540465d7a5bb151', check: 'gitmodulesUrl', path: 'filesystem/home/ann/.config/nvim/.gitmodules', ownFsck: true }] })
     assert.equal(refused.code, 'REMOTE_FSCK_REFUSED')
     assert.match(refused.message, /refused the push for filesystem\/home\/ann\/\.config\/nvim\/\.gitmodules \(b0431357cdea\): gitmodulesUrl: /)
     assert.match(refused.nextStep ?? '', /^Take that file out of this twin's history: `twinsync forget \/home\/ann\/\.config\/nvim\/\.gitmodules --repo '\/var\/my twin'`, then `twinsync push --retry --force --repo '\/var\/my twin'`/)
+    // Session 47: `forget` is the next step only for a file this machine's git refuses too, never on the mirror's word alone.
+    const said = mirrorError({ ok: false, output: fsck }, 'push', URL, LINE, { fsckObjects: [{ id: 'b0431357cdead7c932686cec2540465d7a5bb151', check: 'gitmodulesUrl', path: 'filesystem/home/ann/.config/nvim/.gitmodules', ownFsck: false }] })
+    assert.deepEqual([said.code, /forget \/home/.test(said.nextStep ?? '')], ['REMOTE_FSCK_REFUSED', false])
     assert.equal(code(fsck), 'REMOTE_FSCK_REFUSED', 'the words alone, with no object found in the history')
     assert.equal(code(fsck.replace('unpack-objects abnormal exit', 'index-pack abnormal exit').replace('in pack objects', 'in packed object')), 'REMOTE_FSCK_REFUSED')
     const hook = mirrorError({ ok: false, output: 'To /srv/m.git\n!\trefs/heads/main:refs/heads/main\t[remote rejected] (pre-receive hook declined)\nDone\nremote: GH013: Repository rule violations found\n' }, 'push', URL, LINE)
     assert.deepEqual([hook.code, /by its own rules \(pre-receive hook declined\)/.test(hook.message), /snapshots this twin does not/.test(hook.message)], ['REMOTE_REJECTED', true, false])
+    // Session 47: a hook that prints fsck's words (all a hook can print comes as `remote:` lines; git's own "remote unpack failed" line is not there) is the mirror's rules, not its fsck.
+    const mimic = mirrorError({ ok: false, output: fsck.replace(/^error: remote unpack failed.*\n/m, '').replace('(unpacker error)', '(pre-receive hook declined)') }, 'push', URL, LINE)
+    assert.deepEqual([mimic.code, /by its own rules \(pre-receive hook declined\)/.test(mimic.message)], ['REMOTE_REJECTED', true])
     const missing = mirrorError({ ok: false, output: '!\trefs/heads/main:refs/heads/main\t[remote rejected] (missing necessary objects)\n' }, 'push', URL, LINE)
     assert.deepEqual([missing.code, /lacks objects its own branch needs/.test(missing.message)], ['REMOTE_FAILED', true])
     const unpack = mirrorError({ ok: false, output: 'error: remote unpack failed: unable to create temporary object directory\n!\trefs/heads/main:refs/heads/main\t[remote rejected] (unpacker error)\n' }, 'push', URL, LINE)

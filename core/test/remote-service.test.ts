@@ -18,6 +18,7 @@ import { signRan } from '../src/plan/run-record-seal.js'
 import { journalSignedHere } from '../src/apply/journal.js'
 import { twinKey } from '../src/plan/plan-seal.js'
 import { configKey } from '../src/remote/mirror-audit.js'
+import { fsckRefusedObjects, mirrorError } from '../src/remote/git-transport.js'
 import type { LoadedConfig } from '../src/config/config-file.js'
 import { Tokens } from '../src/tokens.js'
 import { SnapshotWorkflow } from '../src/services/take-snapshot.js'
@@ -267,6 +268,31 @@ describe('RemoteService', function () {
     assert.equal((await remote().retry({ force: true })).status, 'pushed')
     assert.equal(mirrored(), head())
     git(bare, 'fsck', '--no-dangling')
+  })
+
+  // Session 47 (M3 of session 46's review): the mirror's words chose the next step. A hook that
+  // printed fsck's lines naming a .gitmodules of this twin's history made REMOTE_FSCK_REFUSED,
+  // its next step `forget` of that file and a forced push, which rewrite history.
+  it('a mirror hook that prints fsck\'s words is the mirror\'s rules (REMOTE_REJECTED), and names no `forget`; words naming a file this machine\'s git takes never make `forget` the step', async () => {
+    await remote().setGitRemote(bare, undefined)
+    assert.equal((await remote().push()).status, 'pushed')
+    await mkdir(join(rig.twinDir, 'filesystem/etc/app'), { recursive: true })
+    await writeFile(join(rig.twinDir, 'filesystem/etc/app/.gitmodules'), '[submodule "x"]\n\tpath = x\n\turl = https://example.org/x.git\n')
+    commitAll(rig.twinDir, 'a snapshot taken before session 45')
+    rig.git('update-ref', 'refs/twinsync/observed', 'HEAD')
+    const blob = rig.git('rev-parse', 'HEAD:filesystem/etc/app/.gitmodules')
+    const words = `error: object ${blob}: gitmodulesUrl: disallowed submodule url: -evil\nfatal: fsck error in pack objects\n`
+    writeFileSync(join(bare, 'hooks/pre-receive'), `#!/bin/sh\nprintf '${words.replace(/\n/g, '\\n')}' >&2\nexit 1\n`, { mode: 0o755 })
+    const refused = await remote().push()
+    assert.equal(refused.error?.code, 'REMOTE_REJECTED', JSON.stringify(refused))
+    assert.match(refused.error?.message ?? '', /by its own rules \(pre-receive hook declined\)/)
+    assert.doesNotMatch(refused.error?.nextStep ?? '', /forget/)
+    // The same words with git's own unpack failure (a mirror that lies about its fsck): the object is named, and this git's fsck, which takes it, keeps `forget` out of the step.
+    const output = `${words.replace(/^/gm, 'remote: ').replace(/remote: $/, '')}error: remote unpack failed: index-pack failed\n!\trefs/heads/main:refs/heads/main\t[remote rejected] (unpacker error)\n`
+    const objects = await fsckRefusedObjects(rig.twinDir, output, mirrored())
+    assert.deepEqual(objects, [{ id: blob, check: 'gitmodulesUrl', path: 'filesystem/etc/app/.gitmodules', ownFsck: false }])
+    const said = mirrorError({ ok: false, output }, 'push', bare, LINE, { fsckObjects: objects })
+    assert.deepEqual([said.code, /forget \/etc\/app/.test(said.nextStep ?? '')], ['REMOTE_FSCK_REFUSED', false])
   })
 
   describe('the push-after-snapshot rule (`twinsync snapshot` and the TUI)', () => {

@@ -1,6 +1,9 @@
 import { TwinSyncError, isFsckJudgedName } from '@twinsync/sdk/light'
 import type { MirrorRefusal } from './mirror-refusal.js'
-import { tryGit } from '../twin/git.js'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { runGitBytes, tryGit } from '../twin/git.js'
 import { redact } from './credentials.js'
 import { refuseInsecureTokenUrl } from './remote-url.js'
 import { REMOTE_NAME } from './remote-settings.js'
@@ -56,8 +59,12 @@ async function refuseInsecureMirror(dir: string): Promise<void> {
 export interface PushContext {
   /** The mirror's commit the last pull refused (mirror-refusal.ts): the branch a rejected push met. */
   refused?: MirrorRefusal
-  /** The objects the mirror's check (fsck) named, with the twin path each is at in this twin's history when it is a file there. */
-  fsckObjects?: Array<{ id: string; check: string; path?: string }>
+  /**
+   * The objects the mirror's check (fsck) named, with the twin path each is at in this twin's
+   * history when it is a file there; `ownFsck`, for a `.gitmodules` or `.gitattributes`: whether
+   * this machine's git refuses it too (ownFsckRefuses), which alone makes `forget` the next step.
+   */
+  fsckObjects?: Array<{ id: string; check: string; path?: string; ownFsck?: boolean }>
 }
 
 /**
@@ -69,6 +76,15 @@ export interface PushContext {
  * changes nothing: every later push holds the same object.
  */
 const FSCK_REFUSED = /fsck error|remote: error: object [0-9a-f]{40,64}: [A-Za-z]+:/
+/**
+ * git's own line that the mirror did not take the pack (`error: remote unpack failed: …`, from
+ * receive-pack's status report): never a `remote:` line, which is all a hook can print. Session
+ * 47 (M3 of session 46's review): before, the fsck words alone made REMOTE_FSCK_REFUSED, and a
+ * mirror's pre-receive hook that printed them chose `forget` of a file of this twin's history and
+ * a forced push as the next step. The words still name the object; the step is git's to choose
+ * (this line, then this machine's own fsck of that object: ownFsckRefuses).
+ */
+const UNPACK_FAILED_BY_GIT = /^error: remote unpack failed: /m
 /** receive-pack found the pushed objects not connected: the mirror lacks objects its own branch needs. */
 const MISSING_OBJECTS = /\(missing necessary objects\)/
 /** The mirror's side failed to take the pack for another reason (its disk, its unpacker). */
@@ -82,6 +98,7 @@ const REMOTE_REJECTED = /\[remote rejected\]/
  * rev-list --objects`, read once, on the failure only).
  */
 export async function fsckRefusedObjects(dir: string, output: string, known: string | null): Promise<PushContext['fsckObjects']> {
+  if (!UNPACK_FAILED_BY_GIT.test(output)) return undefined
   const named = new Map<string, string>()
   for (const m of output.matchAll(/remote: error: object ([0-9a-f]{40,64}): ([A-Za-z]+):/g)) if (!named.has(m[1] as string)) named.set(m[1] as string, m[2] as string)
   if (named.size === 0) return FSCK_REFUSED.test(output) ? [] : undefined
@@ -92,7 +109,38 @@ export async function fsckRefusedObjects(dir: string, output: string, known: str
     const id = line.slice(0, space)
     if (space > 0 && named.has(id) && !paths.has(id)) paths.set(id, line.slice(space + 1))
   }
-  return [...named].map(([id, check]) => ({ id, check, ...(paths.has(id) ? { path: paths.get(id) as string } : {}) }))
+  return Promise.all(
+    [...named].map(async ([id, check]) => {
+      const path = paths.get(id)
+      if (path === undefined) return { id, check }
+      const name = path.split('/').pop() as string
+      return { id, check, path, ...(isFsckJudgedName(name) ? { ownFsck: await ownFsckRefuses(dir, id, name) } : {}) }
+    }),
+  )
+}
+
+/**
+ * Whether this machine's git refuses the blob `id` as a file named `name` (a `.gitmodules` or
+ * `.gitattributes`, whose content fsck judges): `git fsck` of a scratch repository that holds
+ * only that blob and a folder naming it so, its exit code the answer. Run only on a push the
+ * mirror refused (five git processes). A blob this git takes is not named for `forget`, whatever
+ * the mirror said of it; one it cannot look at (gone, no room for the scratch) neither.
+ */
+async function ownFsckRefuses(dir: string, id: string, name: string): Promise<boolean> {
+  const scratch = await mkdtemp(join(tmpdir(), 'twinsync-fsck-'))
+  try {
+    await runGitBytes(scratch, ['init', '--quiet', '--bare'])
+    await runGitBytes(scratch, ['hash-object', '-w', '--stdin'], { input: await runGitBytes(dir, ['cat-file', 'blob', id]) })
+    await runGitBytes(scratch, ['mktree'], { input: `100644 blob ${id}\t${name}\n` })
+    return await runGitBytes(scratch, ['fsck', '--no-dangling']).then(
+      () => false,
+      () => true,
+    )
+  } catch {
+    return false
+  } finally {
+    await rm(scratch, { recursive: true, force: true })
+  }
 }
 
 /** A failed git operation with the mirror as an error a person can act on; `line`: this run's `twinsync ARGS` (RunTarget). */
@@ -115,7 +163,7 @@ export function mirrorError(result: GitRunResult, what: string, url: string, lin
     })
   }
   const kept = 'Nothing here was lost: the snapshots stay in the twin'
-  if (context.fsckObjects !== undefined || FSCK_REFUSED.test(text)) return fsckRefused(text, url, line, context.fsckObjects ?? [], kept)
+  if (context.fsckObjects !== undefined || (UNPACK_FAILED_BY_GIT.test(text) && FSCK_REFUSED.test(text))) return fsckRefused(text, url, line, context.fsckObjects ?? [], kept)
   if (MISSING_OBJECTS.test(text)) {
     return new TwinSyncError('REMOTE_FAILED', `The mirror ${url} refused the ${what}: its repository lacks objects its own branch needs (git: "missing necessary objects"); it is damaged or incomplete, not behind`, {
       nextStep: `Check the mirror's repository where it lives (\`git fsck\` there, or the hosting service's support). ${kept}, and \`${line(['push', '--retry'])}\` sends them once it is fixed (\`${line(['push', '--retry', '--force'])}\` puts this twin's whole history there).`,
@@ -170,7 +218,7 @@ export function refusedBranch(url: string, line: (args: readonly string[]) => st
 function fsckRefused(text: string, url: string, line: (args: readonly string[]) => string, objects: NonNullable<PushContext['fsckObjects']>, kept: string): TwinSyncError {
   const said = (o: { id: string; check: string; path?: string }) => `${o.path === undefined ? `object ${o.id.slice(0, 12)}` : `${o.path} (${o.id.slice(0, 12)})`}: ${o.check}`
   const named = objects.length === 0 ? (/remote: error: [^\n]*/.exec(text)?.[0] ?? 'fsck error') : objects.slice(0, 5).map(said).join(', ') + (objects.length > 5 ? ', …' : '')
-  const files = objects.filter((o) => o.path !== undefined && isFsckJudgedName(o.path.split('/').pop() as string)).map((o) => twinPathArg(o.path as string))
+  const files = objects.filter((o) => o.path !== undefined && o.ownFsck === true && isFsckJudgedName(o.path.split('/').pop() as string)).map((o) => twinPathArg(o.path as string))
   const forget = [...new Set(files)]
   const nextStep =
     forget.length > 0
