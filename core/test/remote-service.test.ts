@@ -295,6 +295,23 @@ describe('RemoteService', function () {
     assert.deepEqual([said.code, /forget \/etc\/app/.test(said.nextStep ?? '')], ['REMOTE_FSCK_REFUSED', false])
   })
 
+  // Session 47: only the token itself was redacted from what git relays; the header value it
+  // travels in (base64 of "x-access-token:TOKEN"), printed back by a mirror or a proxy, was shown.
+  it('what the mirror prints back of the token, as it is or as the header git sent it in, is redacted from the push\'s outcome', async () => {
+    const token = `ghp_${randomBytes(18).toString('hex')}`
+    process.env.GITHUB_TOKEN = token
+    await remote().setGitRemote(bare, undefined)
+    await machine('second\n')
+    await rig.container.resolve(SnapshotService).snapshot()
+    const header = Buffer.from(`x-access-token:${token}`).toString('base64')
+    writeFileSync(join(bare, 'hooks/pre-receive'), `#!/bin/sh\necho 'request: Authorization: Basic ${header}' >&2\necho 'token: ${token}' >&2\nexit 1\n`, { mode: 0o755 })
+    const refused = await remote().push()
+    assert.equal(refused.error?.code, 'REMOTE_REJECTED', JSON.stringify(refused))
+    const shown = JSON.stringify(refused) + renderPush(refused, LINE).join('\n')
+    assert.match(shown, /Authorization: Basic \*\*\*/)
+    assert.ok(!shown.includes(header) && !shown.includes(token), shown)
+  })
+
   describe('the push-after-snapshot rule (`twinsync snapshot` and the TUI)', () => {
     beforeEach(() => remote().setGitRemote(bare, undefined))
 

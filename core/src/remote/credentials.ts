@@ -64,8 +64,22 @@ export function refuseMalformedToken(token: string, again: string): void {
   })
 }
 
-/** Replace the token wherever it might appear in text we are about to show or log. */
+/**
+ * The Authorization header's value a token goes to the mirror as: GitHub's documented form for a
+ * token over HTTPS (Basic, user x-access-token, password the token).
+ */
+export function basicCredential(token: string): string {
+  return Buffer.from(`x-access-token:${token}`).toString('base64')
+}
+
+/**
+ * Replace the token wherever it might appear in text we are about to show or log: as it is, and
+ * as the header git sends it in (basicCredential). Session 47: only the token itself was; a
+ * mirror (or a proxy before it) that printed the request's header back (a hook's `remote:`
+ * lines, an error page git shows) had the header value shown in the push's message, and a
+ * scheduled snapshot's warning goes to the system journal. Its base64 decodes to the token.
+ */
 export function redact(text: string, token: string | undefined): string {
   if (token === undefined || token.length < 4) return text
-  return text.split(token).join('***')
+  return text.split(token).join('***').split(basicCredential(token)).join('***')
 }

@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { runGitBytes, tryGit } from '../twin/git.js'
-import { redact } from './credentials.js'
+import { basicCredential, redact } from './credentials.js'
 import { refuseInsecureTokenUrl } from './remote-url.js'
 import { REMOTE_NAME } from './remote-settings.js'
 
@@ -34,9 +34,7 @@ export async function runGitWithToken(dir: string, args: string[], token: string
     GH_TOKEN: undefined,
   }
   if (token !== undefined) {
-    // GitHub's documented form for a token over HTTPS: user x-access-token, password the token.
-    const basic = Buffer.from(`x-access-token:${token}`).toString('base64')
-    Object.assign(env, { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'http.extraHeader', GIT_CONFIG_VALUE_0: `Authorization: Basic ${basic}` })
+    Object.assign(env, { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'http.extraHeader', GIT_CONFIG_VALUE_0: `Authorization: Basic ${basicCredential(token)}` })
   }
   return tryGit(dir, args, { env, idleTimeoutMs, redact: (text) => redact(text, token) })
 }
