@@ -1,8 +1,8 @@
 import { strict as assert } from 'node:assert'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { ApplicableProvider, Change, ChangeResult, Plan } from '@twinsync/sdk'
+import type { ApplicableProvider, Change, ChangeResult, ConfigCheck, ExecAnswer, Plan } from '@twinsync/sdk'
 import { errorDiagnostic, LocalHost, NEED_UNUSABLE, PathClaims, RecordingHost, silentLogger } from '@twinsync/sdk'
 import { Applier } from '../src/apply/applier.js'
 import { container as rootContainer } from '../src/di.js'
@@ -47,9 +47,11 @@ function planOf(changes: Change[], edges: Array<[string, string]>): Plan {
 describe('Applier', () => {
   let root: string
   let host: RecordingHost
+  /** What a recorded program (a checker) answers; success by default. */
+  let exec: ExecAnswer | undefined
   const applierWith = (...providers: ApplicableProvider[]) => {
     const c = rootContainer.createChildContainer()
-    host = new RecordingHost(new LocalHost(root))
+    host = new RecordingHost(new LocalHost(root), exec === undefined ? {} : { exec })
     registerValue(c, Tokens.Host, host)
     registerValue(c, Tokens.Config, { path: undefined, values: {} })
     registerValue(c, Tokens.Logger, silentLogger)
@@ -62,6 +64,7 @@ describe('Applier', () => {
 
   beforeEach(async () => {
     root = await mkdtemp(join(tmpdir(), 'twinsync-applier-'))
+    exec = undefined
   })
   afterEach(() => rm(root, { recursive: true, force: true }))
 
@@ -242,5 +245,59 @@ describe('Applier', () => {
       setCallTimeouts({})
       for (const t of timers) clearInterval(t)
     }
+  })
+
+  // Session 46's review (Y1): a change was checked by the first service that reads it, and
+  // reloaded for every one. A plugin's myapp reads /etc/nginx/conf.d/myapp.conf beside nginx's
+  // `/etc/nginx/**`: only `nginx -t` judged it, and a file `myapp check` rejects went live.
+  describe('a file two services read', () => {
+    const NGINX: ConfigCheck = { service: 'nginx', paths: ['/etc/nginx/**'], argv: ['nginx', '-t'], units: ['nginx.service'] }
+    const MYAPP: ConfigCheck = { service: 'myapp', paths: ['/etc/myapp/**', '/etc/nginx/conf.d/myapp.conf'], argv: ['myapp', 'check'], units: ['myapp.service'] }
+    const CONF = '/etc/nginx/conf.d/myapp.conf'
+    const SITE = '/etc/nginx/sites-enabled/site'
+    const applyBoth = async (myappSays: number) => {
+      // The checkers, where the distribution puts them (findChecker).
+      for (const tool of ['usr/sbin/nginx', 'usr/bin/myapp']) {
+        await mkdir(join(root, tool, '..'), { recursive: true })
+        await writeFile(join(root, tool), '#!/bin/sh\n', { mode: 0o755 })
+      }
+      let written = false
+      exec = (command) => (command === 'myapp' && written ? { exitCode: myappSays, stderr: myappSays === 0 ? '' : 'myapp: conf.d/myapp.conf: unknown key "colour"\n' } : undefined)
+      const files: ApplicableProvider & { configChecks: ConfigCheck[] } = {
+        ...recordingProvider('files').provider,
+        configChecks: [NGINX],
+        apply: async ({ changes, ctx }) => {
+          for (const c of changes) await ctx.host.writeFileAtomic((c.data as { path: string }).path, 'new\n')
+          written = true
+          return { results: changes.map((c) => ({ id: c.id, status: 'applied' as const })), diagnostics: [] }
+        },
+      }
+      const myapp = { ...recordingProvider('myapp').provider, configChecks: [MYAPP] }
+      const write = (path: string) => change(`files:create:${path}`, 'files', 'create', { data: { action: 'write', path } })
+      const { steps } = await run(applierWith(files, myapp), planOf([write(CONF), write(SITE)], []))
+      const checkers = host.actions.flatMap((a) => (a.kind === 'exec' ? [[a.command, ...a.args].join(' ')] : []))
+      return { steps, checkers }
+    }
+
+    it('is checked by both checkers after the write; rejected by either, it goes back with what it was checked with', async () => {
+      const { steps, checkers } = await applyBoth(1)
+      // Each checker on the live configuration first, then on the new one.
+      assert.deepEqual(checkers, ['nginx -t', 'myapp check', 'nginx -t', 'myapp check'])
+      assert.deepEqual(steps.map((s) => [s.id, s.status]), [
+        [`files:create:${CONF}`, 'failed'],
+        [`files:create:${SITE}`, 'failed'],
+      ])
+      for (const s of steps) assert.equal(s.message, '`myapp check` rejects the new myapp configuration; the previous files are back; myapp.service left alone', s.id)
+      assert.equal(await host.lstat(CONF), undefined, 'the new file is gone again')
+      assert.equal(await host.lstat(SITE), undefined, 'and the file nginx -t judged with it')
+    })
+
+    it('passed by both, the step names both checks', async () => {
+      const { steps } = await applyBoth(0)
+      assert.deepEqual(steps.map((s) => [s.id, s.status, s.message]), [
+        [`files:create:${CONF}`, 'applied', 'checked: `nginx -t` passed; checked: `myapp check` passed'],
+        [`files:create:${SITE}`, 'applied', 'checked: `nginx -t` passed'],
+      ])
+    })
   })
 })

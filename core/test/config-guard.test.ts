@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import sinon from 'sinon'
 import { CHANGED_FILE, CHANGED_UNIT, LocalHost, type Change, type ConfigCheck, type ExecResult } from '@twinsync/sdk'
-import { ConfigGuard, keptText, rejected, type Group } from '../src/apply/config-guard.js'
+import { ConfigGuard, keptText, leaveOutUnkept, rejected, type Group } from '../src/apply/config-guard.js'
 
 const NGINX: ConfigCheck = { service: 'nginx', paths: ['/etc/nginx/**'], argv: ['nginx', '-t'], units: ['nginx.service'] }
 /** A put-back with nothing left to say (ConfigGuard.restore's Restored). */
@@ -49,6 +49,19 @@ describe('config guard: check before live, put back on failure', () => {
       ['nginx', ['/etc/nginx/nginx.conf', '/etc/nginx/sites-enabled/a']],
       ['systemd units', ['/etc/systemd/system/a.service']],
     ])
+  })
+
+  it('a file a check with no checker reads first (mariadb\'s /etc/mysql/**) is still one a plugin\'s checker judges: not kept, it is left out of the plan (session 47: by the first check only, it was planned)', async () => {
+    const MARIADB: ConfigCheck = { service: 'mariadb', paths: ['/etc/mysql/**'], units: ['mariadb.service'] }
+    const MYDB: ConfigCheck = { service: 'mydb', paths: ['/etc/mysql/conf.d/mydb.cnf'], argv: ['mydb', '--check'], units: ['mydb.service'] }
+    mkdirSync(join(root, 'etc/mysql/conf.d'), { recursive: true })
+    // Over the 16 MiB a put-back keeps (sparse: only its size counts).
+    writeFileSync(join(root, 'etc/mysql/conf.d/mydb.cnf'), '')
+    execFileSync('truncate', ['-s', '17M', join(root, 'etc/mysql/conf.d/mydb.cnf')])
+    writeFileSync(join(root, 'usr/bin/mydb'), '#!/bin/sh\n', { mode: 0o755 })
+    const { left, diagnostics } = await leaveOutUnkept(host, [MARIADB, MYDB], [write('/etc/mysql/conf.d/mydb.cnf', 'x')], (args) => `twinsync ${args.join(' ')}`)
+    assert.deepEqual([...left], ['files:replace:/etc/mysql/conf.d/mydb.cnf'])
+    assert.deepEqual(diagnostics.map((d) => [d.code, d.path]), [['CONFIG_CANNOT_PUT_BACK', '/etc/mysql/conf.d/mydb.cnf']])
   })
 
   it('puts the previous content, mode and owner back and names the checker when it rejects the new files', async () => {

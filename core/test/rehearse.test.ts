@@ -118,7 +118,7 @@ describe('what a rehearsal proves: the units of a plan', () => {
     )
   })
 
-  it('a folder deleted whole is proven on the unit of the service that reads a file below it (the check\'s rule, checkReading)', async () => {
+  it('a folder deleted whole is proven on the unit of the service that reads a file below it (the check\'s rule, checksReading)', async () => {
     const checks = (await builtinProviders()).map((b) => b.provider).filter(isConfigChecker).flatMap((p) => p.configChecks)
     const path = '/etc/ssh/sshd_config.d'
     const units = unitsOf([change({ id: `files:delete:${path}`, operation: 'delete', data: { action: 'delete', path, below: [{ path: `${path}/10-port.conf`, liveFingerprint: 'f' }] } })], checks)

@@ -170,13 +170,16 @@ export function touchedPaths(change: Change): string[] {
 /**
  * The checks of the services that read what a file change touches: those matching its own path
  * first, then those matching a path below it (a folder deleted whole), each once, in the order
- * given. The one rule of "which service reads this": apply checks a change with the first
- * (core's ConfigGuard), and the systemd provider reloads the units of all of them after it. A
- * folder deleted whole is read by the service that reads anything below it (`/etc/ssh/sshd_config.d`
- * by sshd, whose pattern `/etc/ssh/sshd_config.d/**` the folder itself does not match). Session
- * 45 made the check follow a folder's delete; session 46: the reload matched the folder's own
- * path alone, so such a delete was checked and went live, and the service ran on with the files
- * it had read until something restarted it (unless dpkg happened to list the folder).
+ * given. The one rule of "which service reads this": apply checks the change by every one of them
+ * that has a checker (core's ConfigGuard: the change is in each one's group, and a rejection by
+ * any puts it back), the systemd provider reloads the units of all of them after it, and a
+ * rehearsal proves those units. A folder deleted whole is read by the service that reads anything
+ * below it (`/etc/ssh/sshd_config.d` by sshd, whose pattern `/etc/ssh/sshd_config.d/**` the
+ * folder itself does not match). Session 45 made the check follow a folder's delete; session 46:
+ * the reload matched the folder's own path alone, so such a delete was checked and went live,
+ * and the service ran on with the files it had read until something restarted it. Session 47:
+ * apply checked a change by the first of them only (checkReading), while every one was reloaded:
+ * a plugin's service reading a file under /etc/nginx reloaded after `nginx -t` alone judged it.
  */
 export function checksReading(checks: readonly ConfigCheck[], change: Change): ConfigCheck[] {
   const out: ConfigCheck[] = []
@@ -184,15 +187,6 @@ export function checksReading(checks: readonly ConfigCheck[], change: Change): C
     for (const check of checksFor(checks, path)) if (!out.includes(check)) out.push(check)
   }
   return out
-}
-
-/** The first of checksReading (the check apply runs for the change), without looking further. */
-export function checkReading(checks: readonly ConfigCheck[], change: Change): ConfigCheck | undefined {
-  for (const path of touchedPaths(change)) {
-    const check = checks.find((c) => matcherOf(c.paths).test(path))
-    if (check !== undefined) return check
-  }
-  return undefined
 }
 
 /**

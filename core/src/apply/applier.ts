@@ -7,7 +7,7 @@ import { callProvider } from '../providers/provider-call.js'
 import { ProviderContexts } from '../providers/provider-contexts.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'
 import { runCommandChange } from './command-runner.js'
-import { ConfigGuard, RELOADS, notKept, rejected, withKept, type Group } from './config-guard.js'
+import { ConfigGuard, RELOADS, notKept, rejected, withKept, type CheckRun, type Group } from './config-guard.js'
 import { PendingChecks, type RunAgain } from './pending-checks.js'
 import { withNamedFiles } from './named-config.js'
 import type { JournalStep } from './journal.js'
@@ -411,16 +411,19 @@ function neededWriters(changes: readonly Change[]): Map<string, Change[]> {
  * The checked groups of one apply, across waves and providers. A group's baseline runs before
  * the first of its changes is written; its changes' results wait here; once every change of the
  * group has a result, the checker runs on everything the group wrote, and either passes them all
- * or puts them all back (last first) and fails them all.
+ * or puts them all back (last first) and fails them all. A change read by two services is in both
+ * groups (ConfigGuard.groupsOf): groups that share a change are decided together, when every
+ * change of each has a result, and a rejection by either puts back what all of them wrote, so no
+ * service is left with a mix of files its checker did not judge together (session 47).
  */
 class CheckedGroups {
   private readonly groups: Group[] = []
   private readonly started = new Map<Group, Promise<Diagnostic | undefined>>()
   private readonly waiting = new Map<string, ChangeResult>()
-  /** Changes of checked groups, by id. */
-  private readonly groupOf = new Map<string, Group>()
-  /** Changes of groups whose checker is not installed: they go live unchecked. */
-  private readonly unchecked = new Set<string>()
+  /** The checked groups of each change, by id. */
+  private readonly groupOf = new Map<string, Group[]>()
+  /** Groups whose checker is not installed: their changes go live unchecked by it. */
+  private readonly unchecked = new Set<Group>()
   private readonly settling = new Set<Group>()
 
   constructor(
@@ -433,13 +436,13 @@ class CheckedGroups {
     for (const g of groups) {
       if (g.check.argv === undefined) continue
       this.groups.push(g)
-      for (const c of g.changes) this.groupOf.set(c.id, g)
+      for (const c of g.changes) appendTo(this.groupOf, c.id, g)
     }
   }
 
   /** The checked groups these changes belong to. */
   groupsOf(changes: readonly Change[]): Group[] {
-    return [...new Set(changes.map((c) => this.groupOf.get(c.id)).filter((g): g is Group => g !== undefined))]
+    return [...new Set(changes.flatMap((c) => this.groupOf.get(c.id) ?? []))]
   }
 
   /**
@@ -453,7 +456,7 @@ class CheckedGroups {
       started = (async () => {
         await this.guard.remember(group.changes)
         const warning = await this.guard.baseline(group)
-        if (warning !== undefined) for (const c of group.changes) this.unchecked.add(c.id)
+        if (warning !== undefined) this.unchecked.add(group)
         // On disk before the first file is written: a run killed before the checker decided
         // leaves it for the next apply to finish (PendingChecks.finish). A path whose previous
         // state could not be kept is not written (runGroup), so not in the record.
@@ -465,14 +468,14 @@ class CheckedGroups {
     return started
   }
 
-  /** Does a checker decide on this change (its group has one, and it is installed)? */
+  /** Does a checker decide on this change (one of its groups has one, and it is installed)? */
   decides(id: string): boolean {
-    return this.groupOf.has(id) && !this.unchecked.has(id)
+    return (this.groupOf.get(id) ?? []).some((g) => !this.unchecked.has(g))
   }
 
   /** Keeps the result of a change of a checked group until the group is checked; false for any other change. */
   hold(id: string, result: ChangeResult): boolean {
-    if (!this.groupOf.has(id) || this.unchecked.has(id)) return false
+    if (!this.decides(id)) return false
     this.waiting.set(id, result)
     return true
   }
@@ -482,56 +485,79 @@ class CheckedGroups {
     return this.waiting.get(id)
   }
 
+  /** The group with the groups that share a change with it, and theirs in turn: decided together. */
+  private together(group: Group): Group[] {
+    const out = [group]
+    for (let i = 0; i < out.length; i++) {
+      for (const c of (out[i] as Group).changes) for (const g of this.groupOf.get(c.id) ?? []) if (!this.unchecked.has(g) && !out.includes(g)) out.push(g)
+    }
+    return out
+  }
+
   /** Checks every group whose changes all have a result (waiting here, or recorded), and records them. */
   async settle(recorded: (id: string) => boolean, record: (change: Change, result: ChangeResult) => void): Promise<void> {
-    for (const group of this.groups) {
-      if (this.settling.has(group) || !group.changes.some((c) => this.waiting.has(c.id))) continue
-      if (!group.changes.every((c) => this.waiting.has(c.id) || recorded(c.id))) continue
-      this.settling.add(group)
-      const applied = group.changes.filter((c) => this.waiting.get(c.id)?.status === 'applied')
+    for (const first of this.groups) {
+      if (this.settling.has(first) || this.unchecked.has(first)) continue
+      const groups = this.together(first)
+      const changes = [...new Set(groups.flatMap((g) => g.changes))]
+      if (!changes.some((c) => this.waiting.has(c.id))) continue
+      if (!changes.every((c) => this.waiting.has(c.id) || recorded(c.id))) continue
+      for (const g of groups) this.settling.add(g)
+      const appliedOf = (g: Group) => g.changes.filter((c) => this.waiting.get(c.id)?.status === 'applied')
+      const applied = changes.filter((c) => this.waiting.get(c.id)?.status === 'applied')
       const decided = new Map<string, ChangeResult>()
+      // Each group's verdict, until one rejects.
+      const verdicts: Array<{ group: Group; check: CheckRun; builtNote: string }> = []
+      for (const group of groups) {
+        const mine = appliedOf(group)
+        if (mine.length === 0) continue
+        // Compiled files first (postfix's tables): on disk in the record before each is built.
+        const built = await this.guard.build(group, mine, (kept) => this.pending.addFiles(group.check.service, this.root, [kept]))
+        const check = built?.ok === false ? built : await this.guard.check(group, mine)
+        verdicts.push({ group, check, builtNote: built === undefined ? '' : `built: \`${built.command}\`; ` })
+        if (!check.ok) break
+      }
       // Passed: the files are live, but not known to work until the reloads that follow them have
       // their verdicts; the record stays until then (Applier's record, PendingChecks.reloadDone).
-      let reloads: Change[] = []
+      const reloads = new Map<Group, Change[]>()
       let notBack = false
-      if (applied.length > 0) {
-        // Compiled files first (postfix's tables): on disk in the record before each is built.
-        const built = await this.guard.build(group, applied, (kept) => this.pending.addFiles(group.check.service, this.root, [kept]))
-        const check = built?.ok === false ? built : await this.guard.check(group, applied)
-        const builtNote = built === undefined ? '' : `built: \`${built.command}\`; `
-        if (check.ok) {
-          reloads = this.guard.reloadsFollowing(applied).filter((r) => !recorded(r.id))
-          if (reloads.length > 0) await this.pending.awaitReloads(group.check.service, this.root, reloads)
-          for (const c of applied) {
-            const result = this.waiting.get(c.id) as ChangeResult
-            const passed: ChangeResult =
-              check.command === ''
-                ? result // nothing the checker judges (a unit file removed): the step says what it did
-                : check.unjudged === undefined
-                ? { ...result, message: `${builtNote}checked: \`${check.command}\` passed` }
-                : // Said in the message too, so the journal keeps that this file went live unjudged.
-                  { ...result, message: `${builtNote}${check.unjudged.summary}`, diagnostics: [...(result.diagnostics ?? []), check.unjudged] }
-            decided.set(c.id, check.unsandboxed === undefined ? passed : { ...passed, diagnostics: [...(passed.diagnostics ?? []), check.unsandboxed] })
-          }
-        } else {
-          // Rejected, on disk before any file goes back: killed half way or not all back (a full
-          // disk), the next apply puts them back first and never judges a mix (PendingChecks' goBack).
-          // A mark that cannot be written (the twin's disk full too) stops no put-back: the entry
-          // stays unmarked, and the next apply's checker judges the live files as after a kill.
-          await this.pending.rejected(group.check.service, this.root, this.host).catch(() => undefined)
-          const restored = await this.guard.restore(applied)
-          // What was never kept (too large) cannot go back later either: not a reason to keep the record.
-          notBack = restored.problems.length > this.guard.unkept(applied)
-          for (const c of applied) decided.set(c.id, rejected(c, group, check, restored, notBack))
+      const failed = verdicts.find((v) => !v.check.ok)
+      if (failed === undefined) {
+        for (const { group } of verdicts) {
+          const following = this.guard.reloadsFollowing(appliedOf(group)).filter((r) => !recorded(r.id))
+          reloads.set(group, following)
+          if (following.length > 0) await this.pending.awaitReloads(group.check.service, this.root, following)
         }
+        for (const c of applied) decided.set(c.id, passed(this.waiting.get(c.id) as ChangeResult, verdicts.filter((v) => v.group.changes.includes(c))))
+      } else {
+        // Rejected, on disk before any file goes back: killed half way or not all back (a full
+        // disk), the next apply puts them back first and never judges a mix (PendingChecks' goBack).
+        // A mark that cannot be written (the twin's disk full too) stops no put-back: the entry
+        // stays unmarked, and the next apply's checker judges the live files as after a kill.
+        for (const group of groups) await this.pending.rejected(group.check.service, this.root, this.host).catch(() => undefined)
+        const restored = await this.guard.restore(applied)
+        // What was never kept (too large) cannot go back later either: not a reason to keep the record.
+        notBack = restored.problems.length > this.guard.unkept(applied)
+        for (const c of applied) decided.set(c.id, rejected(c, failed.group, failed.check, restored, notBack))
       }
-      if (!notBack && reloads.length === 0) await this.pending.remove(group.check.service, this.root)
-      for (const c of group.changes) {
+      for (const group of groups) if (!notBack && (reloads.get(group) ?? []).length === 0) await this.pending.remove(group.check.service, this.root)
+      for (const c of changes) {
         const result = decided.get(c.id) ?? this.waiting.get(c.id)
         this.waiting.delete(c.id)
         if (result !== undefined) record(c, result)
       }
-      this.settling.delete(group)
+      for (const g of groups) this.settling.delete(g)
     }
   }
+}
+
+/** A change its groups' checkers passed: what each checked (or why it could not judge), in its message. */
+function passed(result: ChangeResult, verdicts: ReadonlyArray<{ check: CheckRun; builtNote: string }>): ChangeResult {
+  // Nothing a checker judges (a unit file removed): the step says what it did.
+  const judged = verdicts.filter((v) => v.check.command !== '')
+  if (judged.length === 0) return result
+  // Said in the message too, so the journal keeps that this file went live unjudged.
+  const message = judged.map((v) => `${v.builtNote}${v.check.unjudged === undefined ? `checked: \`${v.check.command}\` passed` : v.check.unjudged.summary}`).join('; ')
+  const diagnostics = judged.flatMap((v) => [v.check.unjudged, v.check.unsandboxed]).filter((d): d is Diagnostic => d !== undefined)
+  return { ...result, message, ...(diagnostics.length === 0 && result.diagnostics === undefined ? {} : { diagnostics: [...(result.diagnostics ?? []), ...diagnostics] }) }
 }

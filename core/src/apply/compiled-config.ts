@@ -27,7 +27,7 @@ export async function compiledNotes(host: HostPort, checks: readonly ConfigCheck
   const out: Diagnostic[] = []
   for (const check of checks) {
     if (check.compiled === undefined) continue
-    const written = changes.filter((c) => (c.data as { action?: string } | undefined)?.action === 'write').map(filePathOf).filter((p): p is string => p !== undefined && checksFor(checks, p)[0] === check)
+    const written = changes.filter((c) => (c.data as { action?: string } | undefined)?.action === 'write').map(filePathOf).filter((p): p is string => p !== undefined && checksFor(checks, p).includes(check))
     if (written.length === 0) continue
     for (const file of await compiledFiles(host, check)) {
       if (!written.includes(file.source)) continue

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { dirname } from 'node:path'
 import type { Change, ChangeResult, ConfigCheck, Diagnostic, HostPort, HostReader, Plan } from '@twinsync/sdk'
-import { PLAN_FORMAT_VERSION, CHANGED_FILE, CHANGED_UNIT, CHECKER_PATH, checkerEnv, checkReading, filePathOf, findChecker, errorDiagnostic, isTempNameOf, redactSecrets, runsPerFile, unitOfPath, warningDiagnostic } from '@twinsync/sdk'
+import { PLAN_FORMAT_VERSION, CHANGED_FILE, CHANGED_UNIT, CHECKER_PATH, checkerEnv, checksReading, filePathOf, findChecker, errorDiagnostic, isTempNameOf, redactSecrets, runsPerFile, unitOfPath, warningDiagnostic } from '@twinsync/sdk'
 import { tail } from './command-runner.js'
 import { compiledFiles } from './compiled-config.js'
 import { appendTo } from '../append-to.js'
@@ -123,7 +123,8 @@ export class ConfigGuard {
   private readonly previous = new Map<string, Previous>()
   /** Changes whose previous state is worth keeping: checked groups, and what a reload follows. */
   private readonly watched: Set<string>
-  private readonly groupOf = new Map<string, Group>()
+  /** The groups of each change, by its id: one for each service that reads it (checksReading). */
+  private readonly groupOf = new Map<string, Group[]>()
   /** The reloads (and restarts) of the plan that follow each change, by the change's id. */
   private readonly followers = new Map<string, Change[]>()
   /** The folders of watched paths: their modification time before the apply wrote in them. */
@@ -153,22 +154,29 @@ export class ConfigGuard {
       const path = filePathOf(c)
       if (path === undefined) continue
       this.paths.add(path)
-      if (checkReading(checks, c) !== undefined) this.watched.add(c.id)
+      if (checksReading(checks, c).length > 0) this.watched.add(c.id)
       const folder = dirname(path)
       this.inFolder.set(folder, (this.inFolder.get(folder) ?? new Set()).add(c.id))
     }
   }
 
-  /** A batch's file changes by the service that reads them (the first check whose paths match). */
+  /**
+   * A batch's file changes by the services that read them: a change is in the group of every
+   * check whose paths match what it touches (checksReading), so each such service's checker judges
+   * it. Before session 47 only the first's: a plugin's `myapp` reading /etc/nginx/conf.d/myapp.conf
+   * beside nginx's `/etc/nginx/**` never ran `myapp check` on it, and the plan reloaded both.
+   */
   groupsOf(changes: readonly Change[]): Group[] {
     const groups = new Map<string, Group>()
+    for (const c of changes) this.groupOf.delete(c.id)
     for (const c of changes) {
-      const check = checkReading(this.checks, c)
-      if (check === undefined) continue
-      const group = groups.get(check.service) ?? { check, changes: [] }
-      group.changes.push(c)
-      groups.set(check.service, group)
-      this.groupOf.set(c.id, group)
+      for (const check of checksReading(this.checks, c)) {
+        const group = groups.get(check.service) ?? { check, changes: [] }
+        if (group.changes.includes(c)) continue
+        group.changes.push(c)
+        groups.set(check.service, group)
+        appendTo(this.groupOf, c.id, group)
+      }
     }
     return [...groups.values()]
   }
@@ -297,7 +305,7 @@ export class ConfigGuard {
   /** The changes of the same groups as these, so a group goes back as a whole. */
   groupMates(ids: readonly string[]): string[] {
     const out = new Set(ids)
-    for (const id of ids) for (const c of this.groupOf.get(id)?.changes ?? []) out.add(c.id)
+    for (const id of ids) for (const group of this.groupOf.get(id) ?? []) for (const c of group.changes) out.add(c.id)
     return [...out]
   }
 
@@ -306,9 +314,9 @@ export class ConfigGuard {
     return [...new Set(changes.flatMap((c) => this.followers.get(c.id) ?? []))]
   }
 
-  /** The service of the table that reads this change's path, if any. */
+  /** The first service of the table that reads this change's path, if any (a name for its reload window). */
   serviceOf(change: Change): string | undefined {
-    return checkReading(this.checks, change)?.service
+    return checksReading(this.checks, change)[0]?.service
   }
 
   hasPrevious(id: string): boolean {
@@ -645,14 +653,14 @@ export async function leaveOutUnkept(host: HostReader, checks: readonly ConfigCh
   const installed = new Map<string, boolean>()
   for (const c of changes) {
     const path = filePathOf(c)
-    const argv = path === undefined ? undefined : checkReading(checks, c)?.argv
-    if (path === undefined || argv === undefined) continue
+    // Every checker that judges it (checksReading: each service that reads it).
+    const programs = path === undefined ? [] : checksReading(checks, c).flatMap((k) => (k.argv === undefined ? [] : [k.argv[0] as string]))
+    if (path === undefined || programs.length === 0) continue
     const action = (c.data as { action: string }).action
     const why = await keepProblem(host, path, action === 'delete')
     if (why === undefined) continue
-    const program = argv[0] as string
-    if (!installed.has(program)) installed.set(program, (await findChecker(host, program)) !== undefined)
-    if (installed.get(program) === true) unkept.set(c.id, why)
+    for (const program of programs) if (!installed.has(program)) installed.set(program, (await findChecker(host, program)) !== undefined)
+    if (programs.some((program) => installed.get(program) === true)) unkept.set(c.id, why)
   }
   if (unkept.size === 0) return { left: new Set(), diagnostics: [] }
   const asPlan: Plan = { formatVersion: PLAN_FORMAT_VERSION, createdAt: '', basis: { twinCommit: null, root: '', fingerprints: {} }, changes: [...changes], edges: [], diagnostics: [] }

@@ -1,6 +1,6 @@
 import { posix } from 'node:path'
 import type { Change, ConfigCheck, HostPort } from '@twinsync/sdk'
-import { checkReading, filePathOf, findChecker, pathPatternToRegExp, runsPerFile, shellGlobToRegExp, touchedPaths } from '@twinsync/sdk'
+import { checksReading, filePathOf, findChecker, pathPatternToRegExp, runsPerFile, shellGlobToRegExp, touchedPaths } from '@twinsync/sdk'
 
 /** Beyond these a service's configuration is not searched further (a file, a tree). */
 const MAX_FILE = 256 * 1024
@@ -27,7 +27,7 @@ export async function withNamedFiles(host: HostPort, checks: readonly ConfigChec
   const loose = new Map<string, string[]>()
   for (const c of changes) {
     const path = filePathOf(c)
-    if (path !== undefined && checkReading(checks, c) === undefined) loose.set(path, [...new Set([...(loose.get(path) ?? []), ...touchedPaths(c)])])
+    if (path !== undefined && checksReading(checks, c).length === 0) loose.set(path, [...new Set([...(loose.get(path) ?? []), ...touchedPaths(c)])])
   }
   if (loose.size === 0) return [...checks]
   const extra = new Map<ConfigCheck, string[]>()

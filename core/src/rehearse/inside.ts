@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url'
 import type { Config as OclifConfig } from '@oclif/core'
 import type { Change, Diagnostic, HostPort, Logger, Plan } from '@twinsync/sdk'
-import { LocalHost, TwinSyncError, checkReading, filePathOf, findChecker, isConfigChecker, type ConfigCheck } from '@twinsync/sdk'
+import { LocalHost, TwinSyncError, checksReading, filePathOf, findChecker, isConfigChecker, type ConfigCheck } from '@twinsync/sdk'
 import { listeningSockets } from '@twinsync/plugin-systemd'
 import { Applier } from '../apply/applier.js'
 import { ConfigGuard } from '../apply/config-guard.js'
@@ -171,8 +171,9 @@ export function unitsOf(changes: readonly Change[], checks: readonly ConfigCheck
       add(typeof unit === 'string' ? unit : change.resource, change, change.operation)
       continue
     }
-    // The service apply checks the change with (a folder deleted whole: the one that reads what is below it).
-    for (const unit of checkReading(checks, change)?.units ?? []) add(unit, change, 'config')
+    // Every service that reads what the change touches (a folder deleted whole: what is below it),
+    // the units the plan reloads after it (checksReading). Before session 47 the first service's only.
+    for (const unit of checksReading(checks, change).flatMap((c) => c.units ?? [])) add(unit, change, 'config')
   }
   return [...byUnit.values()]
 }
