@@ -30,9 +30,6 @@ interface BaseRead {
   walk: string | undefined
   /** The log's bytes (empty: none taken). */
   log: Buffer
-  /** The cache's records the log names as gone, and the ones it holds a newer record of. */
-  removed: Set<string>
-  overridden: Set<string>
   /** A log was read (taken or not): removed once the cache is written whole. */
   logRead: boolean
 }
@@ -110,8 +107,9 @@ const NULL = 0xffffffff
  * 'dir' for a folder, whose names joined by NULs are, and its names' classes the sha256 field),
  * then FIELDS strings, each a u32 length (NULL for none) and UTF-8. Little-endian throughout.
  * The log (LOG_KEY, see save): LOG_MAGIC; a u32 length and that many bytes of JSON header
- * {base, count, removed} (base: the id of the cache it follows; removed: the paths of the
- * cache's records that are gone); count records; the CRC-32 as above.
+ * {base, count, removed, added} (base: the id of the cache it follows; removed: the paths of the
+ * cache's records that are gone; added: the log's paths the cache holds no record of, since
+ * session 47, RecordIndex); count records; the CRC-32 as above.
  */
 export class StatCache {
   /** Files looked up unchanged or remembered this run, by path: an offset of a record in `bytes`, or a record made now. */
@@ -174,24 +172,14 @@ export class StatCache {
     // paths it names as gone left out. A log of another writing of the cache, or in any doubt: none.
     let base: BaseRead | undefined
     if (parsed.id !== undefined) {
-      base = { id: parsed.id, packages: parsed.packages, walk: parsed.walk, log: Buffer.alloc(0), removed: new Set(), overridden: new Set(), logRead: false }
+      base = { id: parsed.id, packages: parsed.packages, walk: parsed.walk, log: Buffer.alloc(0), logRead: false }
       const read = await cacheBytes(store).read(LOG_KEY).catch(() => undefined)
       base.logRead = read !== undefined
       const log = read === undefined ? undefined : Buffer.from(read.buffer, read.byteOffset, read.byteLength)
       const logged = log === undefined ? undefined : parseLog(log, parsed.id, checked)
       if (logged !== undefined) {
-        // The log may name any record: every path decoded (a path twice in the cache: none, as parse would have said).
-        const index = parsed.index.all()
-        if (index === undefined) return empty()
-        const offset = (bytes as Buffer).length
-        for (const path of logged.removed) {
-          if (!index.delete(path)) continue
-          base.removed.add(path)
-        }
-        for (const [path, at] of logged.index) {
-          if (index.has(path)) base.overridden.add(path)
-          index.set(path, offset + at)
-        }
+        // The log's records over the cache's, the paths it names as gone left out (RecordIndex.overlay).
+        parsed.index.overlay(logged.index, (bytes as Buffer).length, logged.removed, logged.added)
         base.log = log as Buffer
       }
     }
@@ -211,10 +199,10 @@ export class StatCache {
    * mirrored files were 16 M instructions of SHA-1 an unchanged snapshot (callgrind).
    */
   lookup(path: string, stat: FileStat): { verdict: ContentVerdict; text?: string; origin?: FileOrigin; blob?: string } | undefined {
-    const at = this.previous.all()?.get(path)
+    const at = this.previous.get(path)
     if (at === undefined) return undefined
     const content = this.unmovedRecord(at, stat)
-    if (content === undefined || content === 'link' || content === 'dir') return undefined
+    if (content === undefined || content === 'link' || content === 'dir') return this.asked(path, at)
     const verdict: ContentVerdict = { content }
     const sha = this.field(SHA256)
     if (sha !== undefined) verdict.sha256 = sha
@@ -224,7 +212,7 @@ export class StatCache {
     let blob: string | undefined
     if (content === 'mirrored') {
       text = this.field(TEXT)
-      if (text === undefined) return undefined
+      if (text === undefined) return this.asked(path, at)
       blob = this.field(BLOB)
     } else {
       const secretHash = this.field(SECRET_HASH)
@@ -241,6 +229,8 @@ export class StatCache {
       if (divertedFrom !== undefined) origin.divertedFrom = divertedFrom
       found.origin = origin
     } else {
+      // The file is described (its origin worked out) and remembered: asked for again.
+      this.previous.note(path, at)
       // Only to work the origin out again (dpkg's comparison); not needed while it is known.
       const md5 = this.field(MD5)
       if (md5 !== undefined) verdict.md5 = md5
@@ -249,6 +239,7 @@ export class StatCache {
       // The text's bytes as the record holds them (its UTF-8, the file's bytes): their id, kept.
       blob = gitBlobId(this.cur.subarray(this.spans[2 * TEXT] as number, this.spans[2 * TEXT + 1] as number))
       const record = this.decode(at)
+      this.previous.note(path, at)
       if (record !== undefined) {
         record.strings[BLOB] = blob
         this.next.set(path, record)
@@ -259,6 +250,19 @@ export class StatCache {
     }
     if (blob !== undefined) found.blob = blob
     return found
+  }
+
+  /**
+   * No verdict for `path` (its record `at` does not say): kept for the describe that asks again
+   * (RecordIndex.note), and its old record kept in `next` meanwhile, so the record remembered
+   * when it is read takes its place in the walk's order (the next cache's, which RecordIndex's
+   * cursor follows); a file that cannot be read keeps its old record, whose stat data no longer
+   * matches it: read again next time, as with none.
+   */
+  private asked(path: string, at: number): undefined {
+    this.previous.note(path, at)
+    if (!this.next.has(path)) this.next.set(path, at)
+    return undefined
   }
 
   /**
@@ -371,7 +375,7 @@ export class StatCache {
     strings[MD5] = verdict.md5 ?? null
     strings[SECRET_REASON] = verdict.secretReason ?? null
     const mirrored = verdict.content === 'mirrored' ? text : undefined
-    const blob = mirrored !== undefined && (this.previous.all()?.size ?? 0) > 0 ? gitBlobId(Buffer.from(mirrored, 'utf8')) : undefined
+    const blob = mirrored !== undefined && this.previous.size() > 0 ? gitBlobId(Buffer.from(mirrored, 'utf8')) : undefined
     strings[SECRET_HASH] = (mirrored !== undefined ? blob : verdict.secretHash) ?? null
     this.keep(path, stat, verdict.content, strings, mirrored)
     return blob
@@ -382,7 +386,7 @@ export class StatCache {
       // Not kept: read again next time. Its old record may stay (its stat data no longer
       // matches the file, so it is never used): a snapshot right after a change (the usual
       // cron or apt hook case) need not write the whole cache back for a file it cannot keep.
-      const old = this.previous.all()?.get(path)
+      const old = this.previous.get(path)
       if (old === undefined) return
       this.next.set(path, old)
       this.stale.add(path)
@@ -403,7 +407,7 @@ export class StatCache {
    * when the record cannot say (none, or its stat data moved: the file must be described).
    */
   carry(path: string, stat: FileStat): 'mirrored' | 'other' | undefined {
-    const at = this.previous.all()?.get(path)
+    const at = this.previous.get(path)
     if (at !== undefined && !this.next.has(path)) this.next.set(path, at)
     if (stat.type !== 'file') return 'other'
     if (at === undefined) return undefined
@@ -427,9 +431,10 @@ export class StatCache {
   /** Write the cache back, dropping files that are gone; only when something moved. */
   async save(): Promise<void> {
     // Every lookup that hit is in `next`: as many as before and nothing remembered means no file went or came.
-    if (!this.changed && this.next.size === (this.previous.all()?.size ?? 0)) return
+    if (!this.changed && this.next.size === this.previous.size()) return
     // A cache found to hold a path twice is written whole again (it was refused at open before its files' paths were decoded late).
-    if (this.previous.all() !== undefined && (await this.saveLog())) return
+    // So is a cache whose order made a file asked for decode every path (RecordIndex.needsOrder): written in the walk's order.
+    if (!this.previous.needsOrder() && this.previous.size() > 0 && (await this.saveLog())) return
     const id = randomBytes(8).toString('hex')
     const header = Buffer.from(JSON.stringify({ rules: this.rules, packages: this.packages, count: this.next.size, walk: this.walkRules, id }), 'utf8')
     // Speed and memory (issue 22, session 9): the records carried over are copied a run of
@@ -471,9 +476,7 @@ export class StatCache {
   private async saveLog(): Promise<boolean> {
     const base = this.base
     if (base === undefined || this.bytes.length < LOG_FROM || base.packages !== this.packages || base.walk !== this.walkRules) return false
-    const removed: string[] = []
-    for (const path of base.removed) if (!this.next.has(path)) removed.push(path)
-    const previous = this.previous.all() ?? new Map<string, number>()
+    const removed: string[] = this.previous.removedFromBase().filter((path) => !this.next.has(path))
     // Speed (issue 22, session 43): the cache's records gone are looked for only when some are.
     // A record carried or found (a number in `next`) is a record of the cache under its own path,
     // and a record made anew replaces one when the cache holds its path: when they account for
@@ -482,17 +485,26 @@ export class StatCache {
     // 2.3-9.8 ms of CPU for that scan in-process (load 13), 0.1-1.9 ms for the count.
     let count = 0
     let accounted = 0
+    // The log's paths the cache holds no record of: said in its header (RecordIndex).
+    const logged: string[] = []
     for (const [path, file] of this.next) {
       if (typeof file === 'number') accounted++
-      else if (previous.has(path)) accounted++
-      if (typeof file !== 'number' || file >= this.bytes.length) count++
-    }
-    if (accounted !== previous.size) {
-      for (const [path, at] of previous) {
-        if (!this.next.has(path) && (at < this.bytes.length || base.overridden.has(path))) removed.push(path)
+      else if (this.previous.get(path) !== undefined) accounted++
+      if (typeof file !== 'number' || file >= this.bytes.length) {
+        count++
+        logged.push(path)
       }
     }
-    const header = Buffer.from(JSON.stringify({ base: base.id, count, removed }), 'utf8')
+    if (accounted !== this.previous.size()) {
+      // Some record is gone: every path decoded, as before session 47 (RecordIndex).
+      const previous = this.previous.all()
+      if (previous === undefined) return false
+      for (const [path, at] of previous) {
+        if (!this.next.has(path) && (at < this.bytes.length || this.previous.inBase(path))) removed.push(path)
+      }
+    }
+    const added = logged.filter((path) => !this.previous.inBase(path))
+    const header = Buffer.from(JSON.stringify({ base: base.id, count, removed, added }), 'utf8')
     const out = new Writer(64 * 1024)
     out.bytes(LOG_MAGIC)
     out.u32(header.length)
@@ -655,13 +667,23 @@ function parse(bytes: Buffer, rules: string, checked: boolean): { index: RecordI
   return { index: new RecordIndex(bytes, read.index, read.files), packages, walk: typeof walk === 'string' ? walk : undefined, id: typeof id === 'string' && id !== '' ? id : undefined }
 }
 
+/** The index of a cache's bytes (read from a store that checks its files) and its log's, as StatCache.open makes it: for the tests. */
+export function recordIndexOf(bytes: Buffer, rules: string, log?: Buffer): RecordIndex | undefined {
+  const parsed = parse(bytes, rules, true)
+  const logged = log === undefined || parsed?.id === undefined ? undefined : parseLog(log, parsed.id, true)
+  if (logged !== undefined) parsed?.index.overlay(logged.index, bytes.length, logged.removed, logged.added)
+  return parsed?.index
+}
+
 /** The log's records by path and the paths it names as gone (see StatCache.save), when it follows the cache `id`; undefined on any doubt. */
-function parseLog(bytes: Buffer, id: string, checked: boolean): { index: Map<string, number>; removed: string[] } | undefined {
+function parseLog(bytes: Buffer, id: string, checked: boolean): { index: Map<string, number>; removed: string[]; added: string[] | undefined } | undefined {
   const read = parseRecords(bytes, LOG_MAGIC, checked)
   if (read === undefined) return undefined
-  const { base, removed } = read.header
+  const { base, removed, added } = read.header
   if (base !== id || !Array.isArray(removed) || !removed.every((p): p is string => typeof p === 'string' && !read.index.has(p))) return undefined
-  return { index: read.index, removed }
+  // Its paths the cache holds no record of (session 47; a log written before says none: undefined).
+  if (added !== undefined && (!Array.isArray(added) || !added.every((p): p is string => typeof p === 'string' && read.index.has(p)))) return undefined
+  return { index: read.index, removed, added }
 }
 
 /** MAGIC (or the log's), a JSON header with the records' count, the records (their offsets by path) and the CRC-32; undefined on any doubt. */
@@ -707,53 +729,205 @@ function parseRecords(bytes: Buffer, magic: Buffer, checked: boolean, filesLater
 const FIRST_NON_FILE = CONTENT_KINDS.indexOf('link')
 
 /**
- * The stored records' offsets by path. Speed (issue 22, session 29): an unchanged snapshot's
- * collect asks only for folders' records (the walk's listings: `lookupListing`), and hands its
- * documents back kept without describing a file (kept-collect.ts); so the paths of the files'
- * records (19,545 of the scale root's 24,512) are decoded and indexed only when a file's record
- * is first asked for (a lookup, a remember, a save), not at open. Figure in docs/architecture.md
- * (Speed). A folder's or a link's lookup gives the same answer from the folders' and links' paths
- * alone: a file's record is never one of a folder or a link (`lookupText` checks the kind). A
- * path twice, found when the files' paths are decoded, leaves no record at all from then on (at
- * open it meant no cache; a folder's record used before was checked against its stat as ever).
+ * The stored records' offsets by path, the log's (see StatCache.save) over the cache's.
+ *
+ * Speed (issue 22, session 29): an unchanged snapshot's collect asks only for folders' records
+ * (the walk's listings: `lookupListing`), and hands its documents back kept without describing
+ * a file (kept-collect.ts); so the paths of the files' records (19,545 of the scale root's
+ * 24,512) are not decoded at open. A folder's or a link's lookup gives the same answer from the
+ * folders' and links' paths alone: a file's record is never one of a folder or a link
+ * (`lookupText` checks the kind).
+ *
+ * Speed (issue 22, session 47): nor are they all decoded and set in a Map when every file is
+ * asked for in the walk's order (a one-file snapshot of the scale root carries its kept parts'
+ * 19,500 records, StatCache.carry), nor when a log is read (every snapshot after a one-file one).
+ * The cache holds the files' records in the walk's order (save writes them in the order they
+ * were found; a file read again keeps the place its old record had, see StatCache.lookup): a
+ * cursor goes through them, and a file asked is the record at the cursor (its path decoded and
+ * compared), past the records the log replaced or named gone, or one of the AHEAD records after
+ * it (the files gone since, whose records the walk no longer asks for). Any other file (one with no
+ * record, a record out of order, a path asked again but for the few noted) decodes every path
+ * as before; a record out of order has the cache written whole, in the walk's order (needsOrder). The
+ * log's header says which of its paths the cache holds no record of (`added`), so a log is taken
+ * without decoding the cache's paths (a log written before session 47 says none: every path
+ * decoded). Figure in docs/architecture.md (Speed, session 47).
+ *
+ * The same answers as a Map of every decoded path (the tests compare): a path twice (among the
+ * files', or a file's that is a folder's or a link's) leaves no record at all once every path is
+ * decoded, as a cache refused at open; only the walk's order going straight through the cache
+ * never decodes them all: a record given then was its path's, checked against its file's stat
+ * data as ever (as a folder's record was before session 47), and the cache is written whole
+ * once a save finds the count of paths off (StatCache.saveLog).
  */
-class RecordIndex {
+export class RecordIndex {
   /** A path was there twice: no record is given (as a cache refused at open). */
   private twice = false
+  /** Every file's path decoded into `known`; because a file's record was out of the cache's order (see needsOrder). */
+  private decoded = false
+  private disordered = false
+  /** The next file's record in the cache's order (an index into `files`), and its path once decoded. */
+  private cursor = 0
+  private cursorPath: string | undefined
+  /** Records found for a path that will be asked for again (see StatCache.lookup). */
+  private readonly asked = new Map<string, number>()
+  private readonly view: DataView
+  /** The log's records (offsets past the cache's bytes), the cache's paths it names as gone, and its paths the cache holds none of (undefined: not said). */
+  private readonly logged = new Map<string, number>()
+  private removed: string[] = []
+  private readonly removedSet = new Set<string>()
+  private added: Set<string> | undefined = new Set()
 
   constructor(
     private readonly bytes: Buffer,
+    /** The folders' and links' records by path (every record's, once decoded). */
     private known: Map<string, number>,
-    /** The files' records not decoded yet: their offsets. */
+    /** The files' records: their offsets, in the cache's order. */
     private files: Uint32Array | undefined,
-  ) {}
-
-  /** A folder's or a link's record (a file's, if the files' paths were decoded already). */
-  folderOrLink(path: string): number | undefined {
-    return this.known.get(path)
+  ) {
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   }
 
-  /** Every record by path (the files' paths decoded now, once); undefined when a path is there twice. */
-  all(): Map<string, number> | undefined {
+  /** The log read with the cache: its records (at `offset` past the cache's bytes) over the cache's, the paths it names as gone, and its paths the cache holds none of. */
+  overlay(logged: Map<string, number>, offset: number, removed: readonly string[], added: readonly string[] | undefined): void {
+    for (const [path, at] of logged) this.logged.set(path, offset + at)
+    this.removed = [...removed]
+    for (const path of removed) this.removedSet.add(path)
+    this.added = added === undefined ? undefined : new Set(added)
+  }
+
+  /** Every file's path was decoded (as every lookup did before session 47). */
+  get decodedAll(): boolean {
+    return this.decoded
+  }
+
+  /** Every path was decoded because a file's record was out of the cache's order: the cache is best written whole, in the walk's order. */
+  needsOrder(): boolean {
+    return this.disordered && !this.twice
+  }
+
+  /** A folder's or a link's record (a file's too when the log holds it or every path was decoded). */
+  folderOrLink(path: string): number | undefined {
+    if (this.twice) return undefined
+    const logged = this.logged.size === 0 ? undefined : this.logged.get(path)
+    if (logged !== undefined) return logged
+    return this.removedSet.size > 0 && this.removedSet.has(path) ? undefined : this.known.get(path)
+  }
+
+  /** The record of `path`, of any kind. */
+  get(path: string): number | undefined {
+    if (this.twice) return undefined
+    if (this.logged.size > 0) {
+      const logged = this.logged.get(path)
+      if (logged !== undefined) return logged
+    }
+    if (this.removedSet.size > 0 && this.removedSet.has(path)) return undefined
     const files = this.files
+    if (this.decoded || files === undefined) return this.known.get(path)
+    // The record at the cursor: the usual answer.
+    while (this.cursor < files.length) {
+      const at = files[this.cursor] as number
+      const found = (this.cursorPath ??= this.pathAt(at))
+      if (found === path) {
+        this.cursor++
+        this.cursorPath = undefined
+        return at
+      }
+      // A record the log replaced or named gone is never asked for: passed.
+      if (!this.logged.has(found) && !this.removedSet.has(found)) break
+      this.cursor++
+      this.cursorPath = undefined
+    }
+    const known = this.known.get(path) ?? this.asked.get(path)
+    if (known !== undefined) return known
+    // A few records on (the files gone since, each a record the walk no longer asks for).
     if (files !== undefined) {
-      this.files = undefined
-      const view = new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength)
-      const size = this.known.size + files.length
-      for (const p of files) this.known.set(this.bytes.toString('utf8', p + 8, p + 8 + view.getUint32(p + 4, true)), p)
-      if (this.known.size !== size) {
-        this.known = new Map()
-        this.twice = true
+      for (let ahead = this.cursor + 1; ahead < files.length && ahead <= this.cursor + AHEAD; ahead++) {
+        const at = files[ahead] as number
+        if (this.pathAt(at) !== path) continue
+        this.cursor = ahead + 1
+        this.cursorPath = undefined
+        return at
       }
     }
-    return this.twice ? undefined : this.known
+    this.decode()
+    const found = this.twice ? undefined : this.known.get(path)
+    // A record out of the walk's order (not a file with none, which a new file is).
+    if (found !== undefined) this.disordered = true
+    return found
+  }
+
+  /** Keep what get() gave for `path` for its caller's next ask (the cursor will have gone past it). */
+  note(path: string, at: number): void {
+    if (!this.decoded) this.asked.set(path, at)
+  }
+
+  /** Whether the cache itself (not its log) holds a record of `path` (named gone or not). */
+  inBase(path: string): boolean {
+    if (this.added !== undefined && this.logged.has(path)) return !this.added.has(path)
+    const asked = this.asked.get(path)
+    if (asked !== undefined && asked < this.bytes.length) return true
+    const known = this.known.get(path)
+    if (known !== undefined || this.decoded) return known !== undefined
+    this.decode()
+    return this.known.has(path)
+  }
+
+  /** The cache's paths the log names as gone that it holds. */
+  removedFromBase(): string[] {
+    // A log that says its added paths was written by this code, which names only the cache's paths gone.
+    return this.added !== undefined ? [...this.removed] : this.removed.filter((path) => this.inBase(path))
+  }
+
+  /** How many paths have a record (the log's over the cache's); 0 once a path is found there twice. */
+  size(): number {
+    if (this.added === undefined) this.decode()
+    if (this.twice) return 0
+    const cache = this.known.size + (this.decoded || this.files === undefined ? 0 : this.files.length)
+    if (this.added !== undefined) return cache - this.removed.length + this.added.size
+    let size = cache - this.removedFromBase().length
+    for (const path of this.logged.keys()) if (!this.known.has(path)) size++
+    return size
+  }
+
+  /** Every record by path (the log's over the cache's), every path decoded; undefined when a path is there twice. */
+  all(): Map<string, number> | undefined {
+    this.decode()
+    if (this.twice) return undefined
+    const all = new Map(this.known)
+    for (const path of this.removed) all.delete(path)
+    for (const [path, at] of this.logged) all.set(path, at)
+    return all
   }
 
   clear(): void {
     this.files = undefined
     this.known.clear()
+    this.asked.clear()
+    this.logged.clear()
+    this.removedSet.clear()
+  }
+
+  /** Every file's path decoded into `known`; a path found twice: no record from now on. */
+  private decode(): void {
+    const files = this.files
+    if (this.decoded || this.twice || files === undefined) return
+    this.decoded = true
+    this.asked.clear()
+    const size = this.known.size + files.length
+    for (const p of files) this.known.set(this.pathAt(p), p)
+    if (this.known.size !== size) {
+      this.known = new Map()
+      this.twice = true
+    }
+  }
+
+  private pathAt(p: number): string {
+    return this.bytes.toString('utf8', p + 8, p + 8 + this.view.getUint32(p + 4, true))
   }
 }
+
+/** How many records past the cursor a file asked is looked for (RecordIndex.get): files gone since. */
+const AHEAD = 8
 
 /** The next cache's bytes, in one buffer grown as needed. */
 class Writer {

@@ -543,12 +543,14 @@ describe('files provider: stat cache', () => {
     await first.save()
     first.close()
     const next = await StatCache.open(memory, 'rules', Date.now(), 'stamp')
-    assert.equal(next.carry('/etc/a.conf', file(1)), 'mirrored') // the files' paths decoded here, once
+    assert.equal(next.carry('/etc/a.conf', file(1)), 'mirrored')
+    // A path is decoded to be compared (RecordIndex's cursor), a text never.
     const toString = Buffer.prototype.toString
     let decoded = 0
     Buffer.prototype.toString = function (this: Buffer, ...args: Parameters<Buffer['toString']>) {
-      decoded++
-      return toString.apply(this, args)
+      const made = toString.apply(this, args)
+      if (made.startsWith('level = ')) decoded++
+      return made
     }
     try {
       assert.equal(next.carry('/etc/b.conf', file(2)), 'mirrored')
