@@ -503,7 +503,10 @@ export class StatCache {
         if (!this.next.has(path) && (at < this.bytes.length || this.previous.inBase(path))) removed.push(path)
       }
     }
-    const added = logged.filter((path) => !this.previous.inBase(path))
+    const added = logged.filter((path) => {
+      const file = this.next.get(path)
+      return !this.previous.inBase(path, typeof file === 'number' || (file?.content !== 'dir' && file?.content !== 'link'))
+    })
     const header = Buffer.from(JSON.stringify({ base: base.id, count, removed, added }), 'utf8')
     const out = new Writer(64 * 1024)
     out.bytes(LOG_MAGIC)
@@ -861,9 +864,11 @@ export class RecordIndex {
     if (!this.decoded) this.asked.set(path, at)
   }
 
-  /** Whether the cache itself (not its log) holds a record of `path` (named gone or not). */
-  inBase(path: string): boolean {
+  /** Whether the cache itself (not its log) holds a record of `path` (named gone or not); `file`: false for a folder's or a link's path, whose record a file's never is (but for a path whose kind changed: then counted off, and every path decoded at the next save). */
+  inBase(path: string, file = true): boolean {
+    if (this.decoded) return this.known.has(path)
     if (this.added !== undefined && this.logged.has(path)) return !this.added.has(path)
+    if (!file) return this.known.has(path)
     const asked = this.asked.get(path)
     if (asked !== undefined && asked < this.bytes.length) return true
     const known = this.known.get(path)
