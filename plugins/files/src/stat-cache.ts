@@ -753,7 +753,11 @@ const FIRST_NON_FILE = CONTENT_KINDS.indexOf('link')
  * as before; a record out of order has the cache written whole, in the walk's order (needsOrder). The
  * log's header says which of its paths the cache holds no record of (`added`), so a log is taken
  * without decoding the cache's paths (a log written before session 47 says none: every path
- * decoded). Figure in docs/architecture.md (Speed, session 47).
+ * decoded). The scale root (callgrind, 3 interleaved rounds): an unchanged snapshot 2,938–2,993
+ * → 2,796–2,934 M instructions, 4–5 scavenges fewer; a one-file one 5,194 → 5,029 and 5,106 →
+ * 5,026 M in the pairs with as many mark-compacts (its extra over an unchanged one the same:
+ * the carry's `next.set` and stat checks are left).
+ * Figures in docs/architecture.md (Speed, session 47).
  *
  * The same answers as a Map of every decoded path (the tests compare): a path twice (among the
  * files', or a file's that is a folder's or a link's) leaves no record at all once every path is
