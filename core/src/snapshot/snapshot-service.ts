@@ -26,7 +26,7 @@ import { EMPTY_TREE, type GitStatusEntry } from '../twin/git.js'
 import { changedBetween, OBSERVED_REF, treeOf } from '../intent/intent-git.js'
 import { isScreened, screenDocument, secretInDocumentName } from './secret-guard.js'
 import { ScreenedDocuments } from './screened-documents.js'
-import { ownerOfTwinPath } from './twin-ownership.js'
+import { ownerOfTwinPath, twinPathOwners } from './twin-ownership.js'
 import { refusedDocumentPaths } from './document-paths.js'
 import { claimsKept, headPaths, inKeptPart, keptClaimsHold, keptFolders, keptNames, partsClaimOf, REMOVABLE, refusedClaim, refusedPartsClaim, sinceTokens, writeKeptRecord, type HeadPaths, type KeptRecord, type PartsClaim } from './kept-parts.js'
 import { appendAll } from '../append-to.js'
@@ -270,7 +270,8 @@ export class SnapshotService {
     }
     let head: HeadPaths | undefined
     if (byPart.size > 0) {
-      head = headPaths(draft.listUnsorted(REMOVABLE), (path) => ownerOfTwinPath(path, gathered.providers, gathered.claims)?.name, byPart)
+      const owners = twinPathOwners(gathered.providers, gathered.claims)
+      head = headPaths(draft.listUnsorted(REMOVABLE), (path) => owners.ownerOf(path)?.name, byPart)
       for (const o of claiming) {
         const claim = byPart.get(o.provider.name)
         if (claim === undefined) continue
@@ -472,9 +473,11 @@ export class SnapshotService {
     // any other path is kept only in a folder its provider keeps (keptFolders).
     const keptByName = keptNames(kept)
     const keeps = new Map([...kept].map(([name, parts]) => [name, keptFolders(parts)]))
+    const owners = twinPathOwners(providers, claims)
+    const ownerOf = owners.ownerOf
     const goes = (path: string, from: ReadonlySet<string>): boolean => {
       if (keptByName.has(path)) return false
-      const owner = ownerOfTwinPath(path, providers, claims)
+      const owner = ownerOf(path)
       if (owner === undefined || !from.has(owner.name)) return false
       const byPart = parts.get(owner.name)
       if (byPart !== undefined && inKeptPart(byPart, path)) return false
@@ -492,7 +495,7 @@ export class SnapshotService {
       isFolder: (path) => draft.isFolder(path),
       under: (path) => draft.under(path),
       stays: (path, from) => !(path.startsWith('filesystem/') || path.startsWith('system/')) || !goes(path, from),
-      ownerOf: (path) => ownerOfTwinPath(path, providers, claims)?.name,
+      ownerOf: (path) => ownerOf(path)?.name,
     }, 'Its part of the twin keeps the state of the last snapshot.')
     for (const [name, diagnostic] of notOwned) {
       unfaithful.add(name)
@@ -539,22 +542,36 @@ export class SnapshotService {
     // from HEAD, and a path it holds beyond them is one written); else the draft's, each asked.
     const keptFiles = new Map<string, number>()
     const paths = head?.paths ?? draft.listUnsorted(REMOVABLE)
-    const gone = paths.filter((path, i) => {
-      if (written.has(path)) return false
+    // The default owner's mirrored files (no claim matches them) in a folder it keeps, or in a
+    // part it keeps by part, counted without the questions below (twin-ownership.ts: same answer).
+    const mirrors = owners.unclaimed?.name
+    const mirrorsFresh = mirrors !== undefined && fresh.has(mirrors)
+    const wholeFolder = mirrorsFresh ? kept.get(mirrors)?.find((part) => part.endsWith('/') && part.startsWith('filesystem/')) : undefined
+    const keptWhole = wholeFolder === undefined ? undefined : owners.unclaimedUnder(wholeFolder)
+    const mirrorsByPart = mirrorsFresh && parts.has(mirrors) && head !== undefined
+    let mirrorsKept = 0
+    const gone: string[] = []
+    for (let i = 0; i < paths.length; i++) {
+      const path = paths[i] as string
+      if (mirrorsByPart ? head.owners[i] === mirrors && head.inClaimedPart[i] === 1 : keptWhole?.test(path) === true) {
+        if (!written.has(path)) mirrorsKept++
+        continue
+      }
+      if (written.has(path)) continue
       const keeper = keptByName.get(path)
       if (keeper !== undefined) {
         keptFiles.set(keeper, (keptFiles.get(keeper) ?? 0) + 1)
-        return false
+        continue
       }
-      const owner = head === undefined ? ownerOfTwinPath(path, providers, claims)?.name : head.owners[i]
-      if (owner === undefined || !fresh.has(owner)) return false
+      const owner = head === undefined ? ownerOf(path)?.name : head.owners[i]
+      if (owner === undefined || !fresh.has(owner)) continue
       const inParts = keeps.get(owner)
       // A claim by part taken: headPaths marked its paths (head is there whenever parts has one).
       const byPart = parts.has(owner) && head?.inClaimedPart[i] === 1
-      if (!byPart && (inParts === undefined || !inParts(path))) return true
-      keptFiles.set(owner, (keptFiles.get(owner) ?? 0) + 1)
-      return false
-    })
+      if (!byPart && (inParts === undefined || !inParts(path))) gone.push(path)
+      else keptFiles.set(owner, (keptFiles.get(owner) ?? 0) + 1)
+    }
+    if (mirrorsKept > 0) keptFiles.set(mirrors as string, (keptFiles.get(mirrors as string) ?? 0) + mirrorsKept)
     for (const path of gone.sort()) draft.remove(path)
     return { unfaithful, keptFiles, refused }
   }
