@@ -79,7 +79,7 @@ export interface FindSecretsOptions {
 }
 
 /** Bump when the rules change what they find: caches of earlier verdicts are dropped. */
-export const SECRET_RULES_VERSION = 44
+export const SECRET_RULES_VERSION = 45
 
 /** What redactSecrets puts in place of a secret value. */
 export const REDACTED = '<redacted>'
@@ -3029,7 +3029,11 @@ async function encodedValueSpans(text: string): Promise<Span[]> {
   ENCODED_VALUE.lastIndex = 0
   for (let found = ENCODED_VALUE.exec(text); found !== null; found = ENCODED_VALUE.exec(text)) {
     const bytes = found[1] === undefined ? Buffer.from(found[2] as string, 'hex') : Buffer.from(found[1], 'base64')
-    const decoded = bytes.toString('utf8')
+    // A NUL ends or separates C strings: a program that stores a string with its terminator
+    // (`setxattr(…, s, strlen(s) + 1)`) or a list of them gives a value getfattr shows only as
+    // 0s/0x. Read as a line break; before, such a value was "not text" and its secret was
+    // committed (session 47's review, F2).
+    const decoded = bytes.toString('utf8').replaceAll('\0', '\n')
     // Not text: a byte sequence UTF-8 cannot read, or a control character other than a tab or a line break.
     // eslint-disable-next-line no-control-regex
     if (decoded.includes('\uFFFD') || /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/.test(decoded)) continue

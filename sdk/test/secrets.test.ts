@@ -1981,6 +1981,14 @@ describe('findSecrets: session 47, a secret in an extended attribute\'s hex valu
     assert.deepEqual(await values(`x${secret} 1${secret} ${secret}0`), [])
     assert.deepEqual(await values(hex(Buffer.from(`password=${pw}`).toString('base64'))), [], 'nested: not read')
   })
+  it('finds it in a value ending with a C string\'s NUL, or holding a NUL-separated list, hex and base64 alike (session 47\'s review, F2)', async () => {
+    const url = `https://gitlab.example.net/app.tar.gz?private_token=glpat-${fakeChars('s47-nul', 20)}`
+    const b64 = (text: string) => `0s${Buffer.from(text).toString('base64')}`
+    for (const value of [hex(`${url}\0`), b64(`${url}\0`), hex(`first\0password=${pw}\0`), b64(`password=${pw}\0\0`)]) {
+      assert.deepEqual(await values(JSON.stringify({ xattrs: { 'user.xdg.origin.url': value } }), 'system/files/manifest.json'), [value], value)
+    }
+    assert.deepEqual(await values(JSON.stringify({ xattrs: { 'user.note': hex('just a label\0') } }), 'system/files/manifest.json'), [])
+  })
   it('is linear in long runs of `0x` and hex', () => {
     const text = `${'"0x'.repeat(40_000)} ${`0x${'4'.repeat(63)} `.repeat(4_000)} 0x${'41'.repeat(120_000)}1`
     const t0 = performance.now()
