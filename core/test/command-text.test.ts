@@ -139,12 +139,13 @@ describe('the apt hook line takes no configuration, data folder or node code fro
         PATH: '/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/home/bob', LANG: 'C.UTF-8', TWINSYNC_CONFIG: '/home/bob/.config/twinsync/config.yaml',
         TWINSYNC_DATA_DIR: '/home/bob/.local/share/twinsync', XDG_DATA_HOME: '/home/bob/.local/share', XDG_CONFIG_HOME: '/home/bob/.config',
         NODE_OPTIONS: '--require /home/bob/x.js', NODE_PATH: '/home/bob/lib', https_proxy: 'http://proxy:3128',
+        GIT_SSH_COMMAND: '/home/bob/bin/ssh-wrapper', GIT_SSL_NO_VERIFY: '1', NODE_EXTRA_CA_CERTS: '/home/bob/ca.pem',
       }
       const r = spawnSync('/bin/sh', ['-c', line], { env: person, encoding: 'utf8' })
       assert.equal(r.status, 0, r.stderr)
       const env = new Map((await readFile(seen, 'utf8')).trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] as const))
       assert.equal(env.get('HOME'), '/var/root-home')
-      for (const name of ['TWINSYNC_CONFIG', 'TWINSYNC_DATA_DIR', 'XDG_DATA_HOME', 'XDG_CONFIG_HOME', 'NODE_OPTIONS', 'NODE_PATH']) assert.equal(env.get(name), undefined, name)
+      for (const name of ['TWINSYNC_CONFIG', 'TWINSYNC_DATA_DIR', 'XDG_DATA_HOME', 'XDG_CONFIG_HOME', 'NODE_OPTIONS', 'NODE_PATH', 'GIT_SSH_COMMAND', 'GIT_SSL_NO_VERIFY', 'NODE_EXTRA_CA_CERTS']) assert.equal(env.get(name), undefined, name)
       assert.equal(env.get('https_proxy'), 'http://proxy:3128', 'what reaches a mirror is kept')
       assert.equal(env.get('LANG'), 'C.UTF-8')
     } finally {

@@ -200,6 +200,11 @@ function cronSchedule(seconds: number): string {
 const APT_HOOK_UNSET = [
   'TWINSYNC_CONFIG', 'TWINSYNC_DATA_DIR', 'TWINSYNC_CONFIG_DIR', 'TWINSYNC_CACHE_DIR', 'TWINSYNC_CREDENTIALS',
   'XDG_DATA_HOME', 'XDG_CONFIG_HOME', 'XDG_CACHE_HOME', 'NODE_OPTIONS', 'NODE_PATH',
+  // How root's push after the snapshot reaches the mirror: commands it runs and what it trusts
+  // (gitEnv keeps these from the caller). Root's own belong in the twin's .git/config, as for the
+  // timer (session 47's review, F9).
+  'GIT_SSH', 'GIT_SSH_COMMAND', 'GIT_PROXY_COMMAND', 'GIT_ASKPASS', 'SSH_ASKPASS', 'GIT_SSL_CAINFO', 'GIT_SSL_CAPATH',
+  'GIT_SSL_NO_VERIFY', 'SSL_CERT_FILE', 'SSL_CERT_DIR', 'NODE_EXTRA_CA_CERTS', 'NODE_TLS_REJECT_UNAUTHORIZED',
 ]
 
 /** root's home on the target as its passwd says (the hook runs as root there), else /root. */
