@@ -111,6 +111,7 @@ describe('plans/*.yaml instructions', () => {
       'tar -c -f /backup/state.tar \\\n  --exclude=twin/.git /var/lib/twinsync',
       'du -sh /var/lib/twinsync >/dev/null 2>&1 && echo "the twin is at /var/lib/twinsync/twin" >&2',
       'if [ -d /srv/x ]; then ls /srv/x; fi\nls -l "${HOME}" /var/lib/twinsync/twin/system',
+      'set -eu -o pipefail\nexport DEBIAN_FRONTEND=noninteractive\ncommand -v tar >/dev/null\n# /var/lib/twinsync stays',
     ]) assert.equal((await script(fine)).length, 1, fine)
     for (const [bad, line] of [
       ['. /var/lib/twinsync/twin/scripts/env', 3],
@@ -138,6 +139,21 @@ describe('plans/*.yaml instructions', () => {
       ["trap '. ${BASH_COMMAND#ls }' DEBUG\nls /var/lib/twinsync/twin/env", 4],
       ['PATH=/srv/bin:$PATH\nls /var/lib/twinsync/twin/env', 4],
       ['hash -p /srv/bin/x ls; ls /var/lib/twinsync/twin/env', 3],
+      // Session 47's review (F1, F3, F4): one word away from the cases above.
+      ["builtin trap '. ${BASH_COMMAND#ls }' DEBUG\nls /var/lib/twinsync/twin/env", 4],
+      ["command trap '. ${BASH_COMMAND#ls }' DEBUG\nls /var/lib/twinsync/twin/env", 4],
+      ["eval 'ls() { . \"$1\"; }'\nls /var/lib/twinsync/twin/env", 4],
+      ['builtin hash -p /srv/bin/x ls; ls /var/lib/twinsync/twin/env', 3],
+      ['printf -v PATH %s /srv/bin:/usr/bin\nls /var/lib/twinsync/twin/env', 4],
+      ['X= exec >>/root/.bashrc\necho ". /var/lib/twinsync/twin/env"', 4],
+      ['shopt -s expand_aliases\nBASH_ALIASES[ls]=.\nls /var/lib/twinsync/twin/env', 5],
+      ['BASH_CMDS[ls]=/srv/bin/x\nls /var/lib/twinsync/twin/env', 4],
+      ['export -f ls\nls /var/lib/twinsync/twin/env', 4],
+      ['tar -cf /etc/default/grub /var/lib/twinsync/twin/env', 3],
+      ['tar -czf /root/.bashrc /var/lib/twinsync', 3],
+      ['tar -czf /etc/backup.tgz /var/lib/twinsync', 3],
+      ['TAPE=/backup/s.tgz tar -cz /var/lib/twinsync', 3],
+      ['tar -cz /var/lib/twinsync > /backup/s.tgz', 3],
     ] as const) {
       await assert.rejects(script(bad), refused('PLAN_INVALID', new RegExp(`line ${line} of scripts/ok\\.sh names `)), bad)
     }

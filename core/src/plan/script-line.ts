@@ -7,14 +7,14 @@
  * A line is let through only when this reader follows it whole and every simple command in it
  * that names the twin only looks at it, at the script's top level: a comment; `ls`, `du`, `df`,
  * `stat`, `wc`, `test`/`[`, `echo`, `logger` with no output to a file (/dev/null aside) and none
- * into a pipe; a `tar` that creates an archive outside the twin from it, with no option that runs a
+ * into a pipe; a `tar` that creates an archive (ARCHIVE_NAME, outside /etc) from it, with no option that runs a
  * program (a later line naming that archive is judged as naming the twin: a `tar -x` of it copies
  * the twin's content). Anything else that names the twin is refused as before: a command run from it,
  * `.`/`source`, an interpreter, a copy (`cp`, `cat`, `rsync`, `tar -x`: its content put elsewhere
  * unseen), a write into it, a variable set to it, a word that expands (`$…`), a `cd` there. So is
  * every such line inside `( )`, `{ }`, `if`, a loop (their output may go to a pipe at the end),
  * and every line after one this reader does not follow (a command substitution, a here-document, a
- * quote or `${` left open, `case`, `exec`, `trap`, `hash`, `enable`, a PATH set, a function or alias
+ * quote or `${` left open, STOPS, a PATH set or another SHELL_STATE variable's, a function or alias
  * that could stand for `ls`), and after a
  * line let through, a `$_` (the last word of the command before). Still not a sandbox: a shell
  * builds names (variables, globs) the plan's text does not show, as twin-places.ts says.
@@ -27,8 +27,42 @@ const LOOKS = new Set(['ls', 'du', 'df', 'stat', 'wc', 'test', '[', 'echo', 'log
 /** Shell words that open and close a compound command (its output can be redirected at its end). */
 const OPENS = new Set(['{', 'if', 'while', 'until', 'for', 'select'])
 const CLOSES = new Set(['}', 'fi', 'done'])
-/** Commands after which what a later line runs is not read here (lines from there on are judged as before session 47). */
-const STOPS = new Set(['case', 'function', 'alias', 'exec', 'trap', 'hash', 'enable'])
+/**
+ * Commands after which what a later line runs is not read here (lines from there on are judged as
+ * before session 47): each can change what a later `ls` is or where its output goes, from the
+ * shell itself (a function, an alias, `eval`, `trap`, `hash`, `enable`, a variable set by `read`,
+ * `printf -v`, `declare`/`export` with an option, `.` of another file, `shopt`). Session 47's
+ * review (F1) found `eval`, `builtin trap`, `X= exec`, `printf -v PATH` and `BASH_ALIASES[ls]=.`
+ * let through.
+ */
+const STOPS = new Set([
+  'case', 'function', 'alias', 'exec', 'trap', 'hash', 'enable', 'eval', '.', 'source', 'read', 'readarray', 'mapfile',
+  'shopt', 'unset', 'let', 'coproc', 'bind', 'getopts',
+])
+/** Variables that choose how later commands are found, read or traced (any `BASH_*`, too: BASH_ALIASES, BASH_CMDS, BASH_ENV). */
+const SHELL_STATE = /^(?:PATH|IFS|ENV|CDPATH|GLOBIGNORE|SHELLOPTS|BASHOPTS|PS4|PROMPT_COMMAND|EXECIGNORE|FUNCNEST|BASH_\w*)$/
+/** An assignment word (`NAME=…`, `NAME+=…`, `NAME[i]=…`): its name. */
+const ASSIGNMENT = /^([A-Za-z_][A-Za-z0-9_]*)(?:\[[^\]]*\])?\+?=/
+/** Commands that set variables from their arguments: a stop with an option (`-n`, `-f`, `-a`…) or a SHELL_STATE name. */
+const SETS = new Set(['export', 'readonly', 'declare', 'typeset', 'local'])
+/** `set`'s harmless uses: options that only make the script stricter or louder. */
+const SET_OPTIONS = /^(?:[-+][euxvfC]+|[-+]o|pipefail|errexit|nounset|xtrace|noclobber|verbose|noglob)$/
+
+/** Whether this simple command (its words, the command word at `at`) changes what later lines run (see STOPS). */
+function changesShell(words: readonly string[], at: number): boolean {
+  for (let i = 0; i < at; i++) {
+    const name = ASSIGNMENT.exec(words[i] as string)?.[1]
+    if (name !== undefined && SHELL_STATE.test(name)) return true
+  }
+  const program = words[at]
+  if (program === undefined) return false
+  const args = words.slice(at + 1)
+  if (STOPS.has(program)) return true
+  if (program === 'printf') return args.some((a) => a.startsWith('-v'))
+  if (program === 'set') return !args.every((a) => SET_OPTIONS.test(a))
+  if (SETS.has(program)) return args.some((a) => a.startsWith('-') || a.startsWith('+') || SHELL_STATE.test(ASSIGNMENT.exec(a)?.[1] ?? a))
+  return false
+}
 /** Reserved words a command can follow on the same line (`then ls …`, `! test …`). */
 const LEADS = new Set(['!', 'then', 'elif', 'else', 'do', 'time'])
 
@@ -98,9 +132,18 @@ function judgeLine(tokens: Token[], startDepth: number, names: (word: string) =>
       else if (!LEADS.has(word)) break
       if (depth < 0) return undefined
     }
+    // Assignments before the command (`X= exec …` is an exec), and `builtin`/`command` before a builtin's name
+    // (`builtin trap …`): the command word is what follows them.
+    let word = at
+    for (;;) {
+      while (word < words.length && ASSIGNMENT.test(words[word] as string)) word++
+      if (words[word] !== 'builtin' && words[word] !== 'command') break
+      word++
+      while (word < words.length && /^-[pvV]+$/.test(words[word] as string)) word++
+    }
     // `exec >file` sends every later command's output there (an `echo` of a twin path into root's .bashrc);
     // `trap … DEBUG` runs before each command with its text, `hash -p`, `enable -f` and a PATH set choose what `ls` is.
-    if (STOPS.has(words[at] as string) || words.some((w) => /^PATH=/.test(w))) return undefined
+    if (changesShell(words, word) || words.some((w) => /^PATH=/.test(w))) return undefined
     // `name() …`: a function (it could stand for `ls`).
     const next = tokens[i + 1]
     if (token.op === '(' && words.length === at + 1 && next !== undefined && 'op' in next && next.op === ')') return undefined
@@ -151,10 +194,22 @@ function simpleLooksOnly(tokens: Token[], at: number, depth: number, piped: bool
   if (!outputs.every(({ op, target }) => target === '/dev/null' || (/&$/.test(op) && /^[12-]$/.test(target)))) return false
   if (LOOKS.has(program)) return true
   if (program !== 'tar') return false
+  // Prefix assignments (TAPE=… chooses the archive) are none of a let-through tar's.
+  if (at > 0) return false
   const archive = tarCreatesFrom(words.slice(at + 1), names)
-  if (archive !== undefined && archive !== '' && archive !== '-') archives.push(archive)
-  return archive !== undefined
+  if (archive === undefined || !ARCHIVE_NAME.test(archive) || /^\/etc\//.test(archive.replace(/\/{2,}/g, '/'))) return false
+  archives.push(archive)
+  return true
 }
+
+/**
+ * The archive a let-through `tar -c` may write: named with `-f` as an archive (no default, no
+ * stdout), outside /etc. An archive holds its files' bytes as they are, compressed ones too (a
+ * deflate block of bytes that do not compress is stored); written over a file a shell sources
+ * (`tar -cf /etc/default/grub …`, `/root/.bashrc`), dash ran the twin file's lines in it
+ * (session 47's review, F3). run-parts, sudoers.d and profile.d skip names with these endings.
+ */
+const ARCHIVE_NAME = /^[^\s]*[^/\s]\.(?:tar|tgz|tbz2?|txz|tzst|tar\.(?:gz|bz2|xz|zst|lz|lzma|Z))$/
 
 /**
  * The archive (its `-f`) of a `tar` that creates one (`-c`, `--create`, old-style `czf`) outside
