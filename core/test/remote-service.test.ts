@@ -864,6 +864,26 @@ describe('RemoteService', function () {
         assert.equal(head(), before)
       })
 
+      // Session 47's review (F10): folders holding no files counted nothing, so a fan-out of them was read whole.
+      it('a fan-out of more than 500,000 folder entries: refused when the tree listing them is read, before the level below it', async () => {
+        const empty = execFileSync('git', ['-C', clone, 'hash-object', '-w', '--stdin'], { input: '', encoding: 'utf8' }).trim()
+        const entry = (mode: string, name: string, id: string) => `${mode} ${name}\0${Buffer.from(id, 'hex').toString('latin1')}`
+        const write = (text: string) => execFileSync('git', ['-C', clone, 'hash-object', '-t', 'tree', '--literally', '-w', '--stdin'], { input: Buffer.from(text, 'latin1'), encoding: 'utf8' }).trim()
+        // The level below: a tree fsck calls broken, which a walk that reads it refuses as malformed.
+        const below = write(entry('100644', 'b', empty) + entry('100644', 'a', empty))
+        const id = Buffer.from(below, 'hex').toString('latin1')
+        let text = ''
+        for (let i = 0; i <= MAX_INCOMING_FILES; i++) text += `40000 d${String(i).padStart(6, '0')}\0${id}`
+        const fan = write(text)
+        const top = git(clone, 'ls-tree', 'HEAD').split('\n').filter((l) => l !== '')
+        const tree = execFileSync('git', ['-C', clone, 'mktree'], { input: `${[...top, `040000 tree ${fan}\tfan`].join('\n')}\n`, encoding: 'utf8' }).trim()
+        git(bare, 'config', 'pack.window', '0')
+        git(clone, '-c', 'pack.window=0', 'push', '-q', 'origin', `${git(clone, '-c', 'user.name=t', '-c', 'user.email=t@x', 'commit-tree', tree, '-p', 'HEAD', '-m', 'fan')}:refs/heads/main`)
+        const before = head()
+        await assert.rejects(remote().pull(), (e: unknown) => failWith('TWIN_UNSAFE')(e) && /^Not pulled: the mirror's twin at \w+ holds more than 500,000 folders/.test((e as Error).message))
+        assert.equal(head(), before)
+      })
+
       it('in a commit the next one takes back: the history check stops at the limit too, and refuses', async () => {
         const bomb = bombCommit(MAX_INCOMING_FILES / 1000 + 1)
         git(clone, 'update-ref', 'HEAD', bomb)

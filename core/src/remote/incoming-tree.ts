@@ -99,10 +99,10 @@ async function refuseTreeBombs(dir: string, commit: string, from: string | null,
 }
 
 /** TWIN_UNSAFE: the commit `id` holds more than MAX_INCOMING_FILES files (`files`), or folders nested too deep (Infinity). */
-function tooManyFiles(id: string, commit: string, files: number, steps: MirrorSteps): TwinSyncError {
+function tooManyFiles(id: string, commit: string, files: number, steps: MirrorSteps, what: 'files' | 'folders' = 'files'): TwinSyncError {
   const where = id === commit ? "the mirror's twin" : 'a commit on the mirror'
-  return new TwinSyncError('TWIN_UNSAFE', `Not pulled: ${where} at ${id.slice(0, 12)} holds ${files === Infinity ? 'folders nested deeper than a path can be' : `more than ${MAX_INCOMING_FILES.toLocaleString('en')} files`}, more than TwinSync takes from a mirror`, {
-    nextStep: `Nothing here was changed. Put this twin's history back on the mirror (\`${steps.forcePush}\`), or remove those files from the mirror's history, then \`${steps.pull}\` again.`,
+  return new TwinSyncError('TWIN_UNSAFE', `Not pulled: ${where} at ${id.slice(0, 12)} holds ${files === Infinity ? 'folders nested deeper than a path can be' : `more than ${MAX_INCOMING_FILES.toLocaleString('en')} ${what}`}, more than TwinSync takes from a mirror`, {
+    nextStep: `Nothing here was changed. Put this twin's history back on the mirror (\`${steps.forcePush}\`), or remove those ${what} from the mirror's history, then \`${steps.pull}\` again.`,
     details: { commit: id, limit: MAX_INCOMING_FILES },
   })
 }
@@ -145,6 +145,7 @@ async function readFolders(dir: string, roots: ReadonlyArray<readonly [string, s
   // Each tree queued: the commit it was first reached from; and, by commit, the files of the trees read for it.
   const reachedFrom = new Map<string, string>()
   const filesRead = new Map<string, number>()
+  const foldersRead = new Map<string, number>()
   for (const [id, tree] of roots) if (!reachedFrom.has(tree)) reachedFrom.set(tree, id)
   const reader = new BatchReader(dir)
   try {
@@ -167,6 +168,11 @@ async function readFolders(dir: string, roots: ReadonlyArray<readonly [string, s
         const files = (filesRead.get(from) ?? 0) + folder.files
         if (files > MAX_INCOMING_FILES) throw tooManyFiles(from, commit, files, steps)
         filesRead.set(from, files)
+        // Distinct folders count too, under the same limit: a fan-out of folders holding no files
+        // was read whole, level by level, under the twin lock (session 47's review, F10).
+        const read = (foldersRead.get(from) ?? 0) + folder.subtrees.length
+        if (read > MAX_INCOMING_FILES) throw tooManyFiles(from, commit, read, steps, 'folders')
+        foldersRead.set(from, read)
         for (const sub of folder.subtrees) {
           if (reachedFrom.has(sub)) continue
           reachedFrom.set(sub, from)
