@@ -815,6 +815,22 @@ describe('RemoteService', function () {
         return git(clone, '-c', 'user.name=t', '-c', 'user.email=t@x', 'commit-tree', mktree([...top, `040000 tree ${folders}\tbomb`]), '-p', 'HEAD', '-m', 'bomb')
       }
 
+      /** Pushes a commit on HEAD whose top-level tree also holds `name`/ (tree `id`); no delta search among the big trees (pack.window 0), on either side: seconds of the test's time, nothing of the pull's. */
+      const pushWithTree = (name: string, id: string) => {
+        const top = git(clone, 'ls-tree', 'HEAD').split('\n').filter((l) => l !== '')
+        const tree = execFileSync('git', ['-C', clone, 'mktree'], { input: `${[...top, `040000 tree ${id}\t${name}`].join('\n')}\n`, encoding: 'utf8' }).trim()
+        git(bare, 'config', 'pack.window', '0')
+        git(clone, '-c', 'pack.window=0', 'push', '-q', 'origin', `${git(clone, '-c', 'user.name=t', '-c', 'user.email=t@x', 'commit-tree', tree, '-p', 'HEAD', '-m', name)}:refs/heads/main`)
+      }
+
+      /** Trees written byte by byte (`write`), entries as git writes them: "<mode> <name>\0" and the id's bytes (latin1 keeps each byte one character); `below`, a tree git's fsck calls broken (entries out of order). */
+      const rawTrees = () => {
+        const empty = execFileSync('git', ['-C', clone, 'hash-object', '-w', '--stdin'], { input: '', encoding: 'utf8' }).trim()
+        const entry = (mode: string, name: string, id: string) => `${mode} ${name}\0${Buffer.from(id, 'hex').toString('latin1')}`
+        const write = (text: string) => execFileSync('git', ['-C', clone, 'hash-object', '-t', 'tree', '--literally', '-w', '--stdin'], { input: Buffer.from(text, 'latin1'), encoding: 'utf8' }).trim()
+        return { empty, entry, write, below: write(entry('100644', 'b', empty) + entry('100644', 'a', empty)) }
+      }
+
       it('in the last tree: refused (TWIN_UNSAFE) from a count of its distinct trees, before anything lists or moves', async () => {
         git(clone, 'push', '-q', 'origin', `${bombCommit(MAX_INCOMING_FILES / 1000 + 1)}:refs/heads/main`)
         const before = head()
@@ -840,25 +856,16 @@ describe('RemoteService', function () {
       // Session 47 (M4 of session 46's review): the level-by-level walk read every tree of every
       // pulled commit before it counted any (under the twin lock); session 17's stopped at the limit.
       it('distinct folders whose files pass the limit: refused as soon as the trees read hold more than 500,000 files, before the level below them is read', async () => {
-        const empty = execFileSync('git', ['-C', clone, 'hash-object', '-w', '--stdin'], { input: '', encoding: 'utf8' }).trim()
-        // Tree entries as git writes them: "<mode> <name>\0" and the id's bytes (latin1 keeps each byte one character).
-        const entry = (mode: string, name: string, id: string) => `${mode} ${name}\0${Buffer.from(id, 'hex').toString('latin1')}`
-        const write = (text: string) => execFileSync('git', ['-C', clone, 'hash-object', '-t', 'tree', '--literally', '-w', '--stdin'], { input: Buffer.from(text, 'latin1'), encoding: 'utf8' }).trim()
         // One level further down, under the first folder: a tree git's fsck calls broken (entries out
         // of order), which a walk that reads that level refuses as malformed.
-        const below = write(entry('100644', 'b', empty) + entry('100644', 'a', empty))
+        const { empty, entry, write, below } = rawTrees()
         const file = entry('100644', '', empty).slice('100644 '.length)
         const folders = [0, 1, 2].map((d) => {
           let text = ''
           for (let i = 0; i < 200_000; i++) text += `100644 f${d}-${String(i).padStart(6, '0')}${file}`
           return write(d === 0 ? text + entry('40000', 'zz', below) : text)
         })
-        const bomb = write(folders.map((id, d) => entry('40000', `d${d}`, id)).join(''))
-        const top = git(clone, 'ls-tree', 'HEAD').split('\n').filter((l) => l !== '')
-        const tree = execFileSync('git', ['-C', clone, 'mktree'], { input: `${[...top, `040000 tree ${bomb}\tbomb`].join('\n')}\n`, encoding: 'utf8' }).trim()
-        // No delta search among the big trees (pack.window 0), on either side: seconds of the test's time, nothing of the pull's.
-        git(bare, 'config', 'pack.window', '0')
-        git(clone, '-c', 'pack.window=0', 'push', '-q', 'origin', `${git(clone, '-c', 'user.name=t', '-c', 'user.email=t@x', 'commit-tree', tree, '-p', 'HEAD', '-m', 'wide')}:refs/heads/main`)
+        pushWithTree('bomb', write(folders.map((id, d) => entry('40000', `d${d}`, id)).join('')))
         const before = head()
         await assert.rejects(remote().pull(), (e: unknown) => failWith('TWIN_UNSAFE')(e) && /^Not pulled: the mirror's twin at \w+ holds more than 500,000 files/.test((e as Error).message))
         assert.equal(head(), before)
@@ -866,19 +873,12 @@ describe('RemoteService', function () {
 
       // Session 47's review (F10): folders holding no files counted nothing, so a fan-out of them was read whole.
       it('a fan-out of more than 500,000 folder entries: refused when the tree listing them is read, before the level below it', async () => {
-        const empty = execFileSync('git', ['-C', clone, 'hash-object', '-w', '--stdin'], { input: '', encoding: 'utf8' }).trim()
-        const entry = (mode: string, name: string, id: string) => `${mode} ${name}\0${Buffer.from(id, 'hex').toString('latin1')}`
-        const write = (text: string) => execFileSync('git', ['-C', clone, 'hash-object', '-t', 'tree', '--literally', '-w', '--stdin'], { input: Buffer.from(text, 'latin1'), encoding: 'utf8' }).trim()
         // The level below: a tree fsck calls broken, which a walk that reads it refuses as malformed.
-        const below = write(entry('100644', 'b', empty) + entry('100644', 'a', empty))
+        const { write, below } = rawTrees()
         const id = Buffer.from(below, 'hex').toString('latin1')
         let text = ''
         for (let i = 0; i <= MAX_INCOMING_FILES; i++) text += `40000 d${String(i).padStart(6, '0')}\0${id}`
-        const fan = write(text)
-        const top = git(clone, 'ls-tree', 'HEAD').split('\n').filter((l) => l !== '')
-        const tree = execFileSync('git', ['-C', clone, 'mktree'], { input: `${[...top, `040000 tree ${fan}\tfan`].join('\n')}\n`, encoding: 'utf8' }).trim()
-        git(bare, 'config', 'pack.window', '0')
-        git(clone, '-c', 'pack.window=0', 'push', '-q', 'origin', `${git(clone, '-c', 'user.name=t', '-c', 'user.email=t@x', 'commit-tree', tree, '-p', 'HEAD', '-m', 'fan')}:refs/heads/main`)
+        pushWithTree('fan', write(text))
         const before = head()
         await assert.rejects(remote().pull(), (e: unknown) => failWith('TWIN_UNSAFE')(e) && /^Not pulled: the mirror's twin at \w+ holds more than 500,000 folders/.test((e as Error).message))
         assert.equal(head(), before)
