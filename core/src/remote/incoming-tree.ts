@@ -142,10 +142,9 @@ interface Folder {
  */
 async function readFolders(dir: string, roots: ReadonlyArray<readonly [string, string]>, commit: string, steps: MirrorSteps): Promise<Map<string, Folder>> {
   const folders = new Map<string, Folder>()
-  // Each tree queued: the commit it was first reached from; and, by commit, the files of the trees read for it.
+  // Each tree queued: the commit it was first reached from; and, by commit, the files and folder entries of the trees read for it.
   const reachedFrom = new Map<string, string>()
-  const filesRead = new Map<string, number>()
-  const foldersRead = new Map<string, number>()
+  const read = new Map<string, { files: number; folders: number }>()
   for (const [id, tree] of roots) if (!reachedFrom.has(tree)) reachedFrom.set(tree, id)
   const reader = new BatchReader(dir)
   try {
@@ -165,14 +164,14 @@ async function readFolders(dir: string, roots: ReadonlyArray<readonly [string, s
         const folder = await readFolder(reader, tree, steps)
         folders.set(tree, folder)
         const from = reachedFrom.get(tree) as string
-        const files = (filesRead.get(from) ?? 0) + folder.files
-        if (files > MAX_INCOMING_FILES) throw tooManyFiles(from, commit, files, steps)
-        filesRead.set(from, files)
-        // Distinct folders count too, under the same limit: a fan-out of folders holding no files
+        const counts = read.get(from) ?? { files: 0, folders: 0 }
+        read.set(from, counts)
+        counts.files += folder.files
+        if (counts.files > MAX_INCOMING_FILES) throw tooManyFiles(from, commit, counts.files, steps)
+        // Folder entries count too, under the same limit: a fan-out of folders holding no files
         // was read whole, level by level, under the twin lock (session 47's review, F10).
-        const read = (foldersRead.get(from) ?? 0) + folder.subtrees.length
-        if (read > MAX_INCOMING_FILES) throw tooManyFiles(from, commit, read, steps, 'folders')
-        foldersRead.set(from, read)
+        counts.folders += folder.subtrees.length
+        if (counts.folders > MAX_INCOMING_FILES) throw tooManyFiles(from, commit, counts.folders, steps, 'folders')
         for (const sub of folder.subtrees) {
           if (reachedFrom.has(sub)) continue
           reachedFrom.set(sub, from)
