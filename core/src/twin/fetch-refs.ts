@@ -1,6 +1,7 @@
 import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { runGit, tryGit } from './git.js'
+import { processAlive } from './twin-lock.js'
 
 /**
  * Where a pull fetches the mirror's branch first (one ref a run, by its process id), before the
@@ -43,7 +44,7 @@ export async function dropFetchRefs(dir: string, own?: string): Promise<void> {
   const refs = (await runGit(dir, ['for-each-ref', '--format=%(refname)', FETCH_REFS])).split('\n').filter(Boolean)
   for (const ref of refs) {
     const pid = Number(/^(\d+)-\d+$/.exec(ref.slice(FETCH_REFS.length))?.[1])
-    if (ref !== own && Number.isInteger(pid) && pid > 0 && alive(pid)) continue
+    if (ref !== own && Number.isInteger(pid) && pid > 0 && processAlive(pid)) continue
     await tryGit(dir, ['update-ref', '-d', ref])
   }
 }
@@ -63,13 +64,4 @@ export async function dropDeadFetchRefs(dir: string): Promise<void> {
     return
   }
   if (loose.length > 0) await dropFetchRefs(dir)
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
 }

@@ -368,8 +368,13 @@ function isHolderAlive(holder: LockHolder): boolean {
     const now = startTimeOf(holder.pid)
     return now !== null && now === holder.startTime
   }
+  return processAlive(holder.pid)
+}
+
+/** Whether process `pid` exists (signal 0; EPERM: it does, another user's). No start time asked: a reused pid counts. */
+export function processAlive(pid: number): boolean {
   try {
-    process.kill(holder.pid, 0)
+    process.kill(pid, 0)
     return true
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM'
