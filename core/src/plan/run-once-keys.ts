@@ -1,8 +1,8 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto'
 import { constants, openSync, readFileSync, closeSync } from 'node:fs'
-import { mkdir, open, rename, rm } from 'node:fs/promises'
+import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { redactSecrets, stableStringify } from '@twinsync/sdk/light'
+import { redactSecrets, stableStringify, writeFileAtomic } from '@twinsync/sdk/light'
 import { commandLine } from './command-text.js'
 
 /**
@@ -143,24 +143,10 @@ export class LocalRuns {
     this.ran[key] = [...(this.ran[key] ?? []).filter((m) => m !== mac), mac].slice(-KEPT_TEXTS)
   }
 
-  /** Written whole (aside, then renamed), 0600, in `.git/twinsync/` (0700). */
+  /** Written whole (the SDK's writeFileAtomic: aside, then renamed), 0600, in `.git/twinsync/` (0700). */
   async write(dir: string): Promise<void> {
     await mkdir(join(dir, '.git', 'twinsync'), { recursive: true, mode: 0o700 })
-    const path = join(dir, ...LOCAL_FILE)
-    const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`
-    const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600)
-    try {
-      await handle.writeFile(stableStringify({ key: this.macKey.toString('hex'), ran: this.ran }))
-      await handle.sync()
-    } finally {
-      await handle.close()
-    }
-    try {
-      await rename(temp, path)
-    } catch (error) {
-      await rm(temp, { force: true })
-      throw error
-    }
+    await writeFileAtomic(join(dir, ...LOCAL_FILE), stableStringify({ key: this.macKey.toString('hex'), ran: this.ran }), { mode: 0o600 })
   }
 }
 
