@@ -294,9 +294,11 @@ describe('pending configuration checks: finished by the next apply', () => {
     assert.equal(readFileSync(join(root, 'etc/nginx/nginx.conf'), 'utf8'), 'fixed by hand\n')
   })
 
+  /** This test's owner, and a kept file's record (as ConfigGuard keeps one) with that text, for the records the cases below write by hand. */
+  const owner = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 }
+  const file = (text: string) => ({ kind: 'file' as const, content: Buffer.from(text).toString('base64'), mode: 0o644, ...owner, extended: undefined })
+
   it('a folder delete whose put-back was killed half way: the rest goes back and the temporary file the kill left in it goes', async () => {
-    const owner = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 }
-    const file = (text: string) => ({ kind: 'file' as const, content: Buffer.from(text).toString('base64'), mode: 0o644, ...owner, extended: undefined })
     await pending.add({
       service: 'nginx',
       root: host.root,
@@ -320,8 +322,6 @@ describe('pending configuration checks: finished by the next apply', () => {
   // back, not even the rest of a folder TwinSync itself was putting back when it was killed; the
   // record went with it, and the kept entries were lost.
   it('a goBack group with a hand fix the checker passes, and a folder its put-back left half done: the folder is finished, the fix stays', async () => {
-    const owner = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 }
-    const file = (text: string) => ({ kind: 'file' as const, content: Buffer.from(text).toString('base64'), mode: 0o644, ...owner, extended: undefined })
     await pending.add({
       service: 'nginx',
       root: host.root,
