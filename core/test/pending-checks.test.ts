@@ -318,10 +318,8 @@ describe('pending configuration checks: finished by the next apply', () => {
     assert.equal(readFileSync(join(root, 'etc/nginx/snippets/b.conf'), 'utf8'), 'b\n')
   })
 
-  // Session 46's review, G2: with a path changed by hand and the checker passing, nothing went
-  // back, not even the rest of a folder TwinSync itself was putting back when it was killed; the
-  // record went with it, and the kept entries were lost.
-  it('a goBack group with a hand fix the checker passes, and a folder its put-back left half done: the folder is finished, the fix stays', async () => {
+  /** A goBack record of nginx.conf and a folder deleted whole; what a kill while b.conf was written back leaves (a.conf only); then nginx.conf fixed by hand. */
+  const halfFolderFixedByHand = async () => {
     await pending.add({
       service: 'nginx',
       root: host.root,
@@ -331,19 +329,51 @@ describe('pending configuration checks: finished by the next apply', () => {
       ],
     })
     await pending.rejected('nginx', host.root, host)
-    // A kill while b.conf was written back; then the admin fixes nginx.conf by hand.
     mkdirSync(join(root, 'etc/nginx/snippets'), { mode: 0o755 })
     writeFileSync(join(root, 'etc/nginx/snippets/a.conf'), 'a\n')
-    writeFileSync(join(root, 'etc/nginx/snippets/.b.conf.twinsync-0123456789ab'), 'b')
     writeFileSync(join(root, 'etc/nginx/nginx.conf'), 'fixed by hand\n')
+  }
+
+  // Session 46's review, G2: with a path changed by hand and the checker passing, nothing went
+  // back, not even the rest of a folder TwinSync itself was putting back when it was killed; the
+  // record went with it, and the kept entries were lost.
+  it('a goBack group with a hand fix the checker passes, and a folder its put-back left half done: the folder is finished, the fix stays', async () => {
+    await halfFolderFixedByHand()
+    writeFileSync(join(root, 'etc/nginx/snippets/.b.conf.twinsync-0123456789ab'), 'b')
     const exec = answer(0)
     const [done] = await pending.finish(host, [NGINX])
-    assert.equal(exec.callCount, 1)
+    assert.equal(exec.callCount, 2, 'once on the hand fix, once on the finished folder')
     assert.equal(readFileSync(join(root, 'etc/nginx/nginx.conf'), 'utf8'), 'fixed by hand\n', 'the hand fix stays')
     assert.deepEqual(readdirSync(join(root, 'etc/nginx/snippets')).sort(), ['a.conf', 'b.conf'], 'the put-back is finished, its temporary file gone')
     assert.deepEqual([done?.restored, done?.skipped], [['/etc/nginx/snippets'], ['/etc/nginx/nginx.conf']])
     assert.equal(done?.diagnostic.code, 'CONFIG_RESTORE_SKIPPED')
     assert.match(done?.diagnostic.summary ?? '', /\/etc\/nginx\/nginx\.conf is not as that apply left it \(changed since\), so it is left as it is; `nginx -t` passes on the live configuration, so only the put-back an earlier run left half done is finished \(\/etc\/nginx\/snippets\): it is back$/)
+    assert.equal(done?.recheck, undefined, 'the finished configuration passes too: nothing more is said')
+  })
+
+  // Session 47's review, F6: the checker passed on the hand fix with the folder half back; the rest
+  // of the folder was then written and nothing checked what was live after.
+  it('a goBack group with a hand fix the checker passes, and a half-done folder: the checker runs again on the finished folder, and a rejection is said (CONFIG_CHECK_FAILED), nothing undone', async () => {
+    await halfFolderFixedByHand()
+    // The fix passes with b.conf missing; with b.conf back the two clash.
+    const exec = sinon.stub(host, 'exec').callsFake(async (command, args): Promise<ExecResult> => {
+      const clash = existsSync(join(root, 'etc/nginx/snippets/b.conf'))
+      return { command, args: [...args], exitCode: clash ? 1 : 0, stdout: '', stderr: clash ? 'nginx: [emerg] duplicate upstream "b" in /etc/nginx/snippets/b.conf:1\nnginx: configuration file /etc/nginx/nginx.conf test failed\n' : '', timedOut: false }
+    })
+    const [done] = await pending.finish(host, [NGINX])
+    assert.equal(exec.callCount, 2, 'the checker judges the finished configuration too')
+    assert.equal(readFileSync(join(root, 'etc/nginx/snippets/b.conf'), 'utf8'), 'b\n', 'nothing is undone')
+    assert.equal(readFileSync(join(root, 'etc/nginx/nginx.conf'), 'utf8'), 'fixed by hand\n')
+    assert.deepEqual([done?.restored, done?.skipped], [['/etc/nginx/snippets'], ['/etc/nginx/nginx.conf']])
+    assert.match(done?.diagnostic.summary ?? '', /so only the put-back an earlier run left half done is finished \(\/etc\/nginx\/snippets\): it is back; then `nginx -t` rejects the configuration so finished \(CONFIG_CHECK_FAILED\)$/)
+    assert.equal(done?.recheck?.code, 'CONFIG_CHECK_FAILED')
+    assert.equal(done?.recheck?.severity, 'error')
+    assert.equal(
+      done?.recheck?.summary,
+      'nginx: `nginx -t` passed on /etc/nginx/nginx.conf as changed by hand, but rejects the configuration once the put-back an earlier run left half done was finished (/etc/nginx/snippets): nginx: [emerg] duplicate upstream "b" in /etc/nginx/snippets/b.conf:1; nothing is undone',
+    )
+    assert.match(done?.recheck?.detail ?? '', /configuration file \/etc\/nginx\/nginx\.conf test failed\n.*Fix what it names by hand until `nginx -t` passes/s)
+    assert.equal(existsSync(join(dir, 'twin', PENDING_CHECKS)), false, 'nothing is left for the next apply: the put-back is done')
   })
 
   // Session 46's review, G6: a folder the apply made went back with `rm -rf`, a file fixed by hand

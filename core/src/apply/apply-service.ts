@@ -251,7 +251,7 @@ export class ApplyService {
       interrupted: options.signal.aborted,
       counts,
       steps,
-      diagnostics: [...checksFinished.map((f) => f.diagnostic), ...(promotion.notKept ?? []), ...executed.diagnostics, ...unrecorded],
+      diagnostics: [...checksFinished.flatMap((f) => (f.recheck === undefined ? [f.diagnostic] : [f.diagnostic, f.recheck])), ...(promotion.notKept ?? []), ...executed.diagnostics, ...unrecorded],
     }
     const commandsLeftOut = (options.leftOut ?? []).filter(isCommand)
     if (commandsLeftOut.length > 0) journal.leftOut = commandsLeftOut.map((c) => ({ id: c.id, provider: c.provider, summary: c.summary }))

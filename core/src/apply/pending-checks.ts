@@ -75,6 +75,13 @@ export interface FinishedCheck {
    * as after any rejection. The earlier apply's snapshot saw them live, and took them as the machine's.
    */
   askedAgain?: Change[]
+  /**
+   * CONFIG_CHECK_FAILED: the checker passed on a person's hand fix, a folder a killed put-back
+   * left half done was then finished (whatGoesBack), and the checker, run once more on the
+   * configuration so finished, rejects it. Nothing is undone (the folder's entries were live before
+   * the apply; the fix is the person's): said, with the checker's output and a next step.
+   */
+  recheck?: Diagnostic
 }
 
 export const PENDING_CHECKS = join('.git', 'twinsync', 'config-checks-pending.json')
@@ -402,6 +409,8 @@ async function settleCheck(host: HostPort, entry: PendingCheck, checks: readonly
   const restored = await guard.restore(sorted.back)
   const { problems } = restored
   const retry = problems.length > guard.unkept(sorted.back)
+  // The checker passed before the half-done folder was finished: it judges what is live now (F6).
+  const recheck = sorted.run?.ok === true && sorted.back.length > 0 ? finishedRejected(entry, sorted, await checkLive(host, guard, changes)) : undefined
   const what =
     entry.goBack === true
       ? `${entry.service}: its checker rejected ${files} in an earlier apply, which did not put all the previous files back`
@@ -418,9 +427,29 @@ async function settleCheck(host: HostPort, entry: PendingCheck, checks: readonly
       diagnostic:
         sorted.left.length + restored.kept.length === 0
           ? errorDiagnostic('CONFIG_RESTORED', `${what}${lead} ${putBack(problems, retry)}`, { provider: 'files', detail })
-          : skippedDiagnostic(sorted.left.length === 0 ? `${what}${lead} ${putBack(problems, retry)}; ${keptText(restored.kept)}` : `${what}; ${leftAlone(sorted, restored, retry)}`, detail),
+          : skippedDiagnostic(sorted.left.length === 0 ? `${what}${lead} ${putBack(problems, retry)}; ${keptText(restored.kept)}` : `${what}; ${leftAlone(sorted, restored, retry)}${recheck === undefined ? '' : `; then \`${sorted.run?.command}\` rejects the configuration so finished (CONFIG_CHECK_FAILED)`}`, detail),
+      ...(recheck === undefined ? {} : { recheck }),
     },
   }
+}
+
+/**
+ * CONFIG_CHECK_FAILED when the checker, run again once the half-done folders were finished
+ * (`again`), does not pass; undefined when it passes (or cannot run: it ran a moment ago).
+ * Session 47's review, F6: the rest of the folder was written and nothing checked the result.
+ */
+function finishedRejected(entry: PendingCheck, sorted: { back: readonly Change[]; left: readonly string[] }, again: CheckRun | undefined): Diagnostic | undefined {
+  if (again === undefined || again.ok) return undefined
+  const finished = sorted.back.map((c) => c.resource).join(', ')
+  const fixed = sorted.left.join(', ')
+  return errorDiagnostic(
+    'CONFIG_CHECK_FAILED',
+    `${entry.service}: \`${again.command}\` passed on ${fixed} as changed by hand, but rejects the configuration once the put-back an earlier run left half done was finished (${finished})${again.output === '' ? '' : `: ${again.output.split('\n')[0]}`}; nothing is undone`,
+    {
+      provider: 'files',
+      detail: `${finished} ${sorted.back.length === 1 ? 'is' : 'are'} as before that apply, and ${fixed} as changed by hand; together the service rejects them. Nothing reloaded ${entry.service}: it runs on what it loaded before, and a reload or restart would read them.${again.output === '' ? '' : ` \`${again.command}\` said:\n${again.output}\n`} Fix what it names by hand until \`${again.command}\` passes (the next plan then shows what the twin asks for in place of the fix), or fix the twin and apply.`,
+    },
+  )
 }
 
 /**
