@@ -477,6 +477,72 @@ describe('pending configuration checks: finished by the next apply', () => {
     assert.deepEqual(entry?.reloads?.map((r) => r.id), ['systemd:restart:db.service'])
   })
 
+  // Session 47's review (2757e257): a change two services read is in both groups, which the apply
+  // decides together; a kill left one record per service, and the next apply settled them one at a
+  // time: nginx's checker kept its files, then geo's rejection put the shared file back under them.
+  describe('records of two services that share a file (two checkers on nginx.conf)', () => {
+    const GEO: ConfigCheck = { service: 'geo', paths: ['/etc/nginx/nginx.conf', '/etc/geo/**'], argv: ['geocheck'] }
+    const pair = async (geoFirst = false) => {
+      mkdirSync(join(root, 'etc/geo'), { recursive: true })
+      writeFileSync(join(root, 'etc/geo/geo.conf'), 'geo new\n')
+      writeFileSync(join(root, 'usr/sbin/geocheck'), '#!/bin/sh\n', { mode: 0o755 })
+      const nginx = () => pending.add({ service: 'nginx', root: host.root, files: [{ path: '/etc/nginx/nginx.conf', previous: file('old\n') }, { path: '/etc/nginx/conf.d/x.conf', previous: { kind: 'absent' } }] })
+      const geo = () => pending.add({ service: 'geo', root: host.root, files: [{ path: '/etc/nginx/nginx.conf', previous: file('old\n') }, { path: '/etc/geo/geo.conf', previous: file('geo old\n') }] })
+      if (geoFirst) await geo()
+      await nginx()
+      if (!geoFirst) await geo()
+    }
+    /** nginx -t passes; geocheck answers `geo`. */
+    const checkers = (geo: number) =>
+      sinon.stub(host, 'exec').callsFake(async (command, args): Promise<ExecResult> => ({ command, args: [...args], exitCode: command === 'geocheck' ? geo : 0, stdout: '', stderr: command === 'geocheck' && geo !== 0 ? 'geo: unknown variable $x\n' : '', timedOut: false }))
+    const live = () => ['etc/nginx/nginx.conf', 'etc/nginx/conf.d/x.conf', 'etc/geo/geo.conf'].map((p) => (existsSync(join(root, p)) ? readFileSync(join(root, p), 'utf8') : 'absent'))
+
+    it('one checker rejects: what both wrote goes back, whichever record comes first; both must pass to keep', async () => {
+      for (const geoFirst of [false, true]) {
+        writeFileSync(join(root, 'etc/nginx/nginx.conf'), 'new\n')
+        writeFileSync(join(root, 'etc/nginx/conf.d/x.conf'), 'added\n')
+        await pair(geoFirst)
+        const exec = checkers(1)
+        const done = await pending.finish(host, [NGINX, GEO])
+        assert.deepEqual(live(), ['old\n', 'absent', 'geo old\n'], `nothing nginx -t passed stays over the shared file put back (geo's record ${geoFirst ? 'first' : 'last'})`)
+        const nginx = done.find((d) => d.service === 'nginx')
+        assert.deepEqual([nginx?.restored, nginx?.diagnostic.code], [['/etc/nginx/nginx.conf', '/etc/nginx/conf.d/x.conf'], 'CONFIG_RESTORED'])
+        assert.deepEqual(done.find((d) => d.service === 'geo')?.restored, ['/etc/nginx/nginx.conf', '/etc/geo/geo.conf'])
+        if (!geoFirst) {
+          assert.deepEqual(exec.getCalls().map((c) => c.args[0]), ['nginx', 'geocheck'], 'each checker once, in the records\' order')
+          assert.equal(
+            nginx?.diagnostic.summary,
+            'nginx: an interrupted apply wrote /etc/nginx/nginx.conf, /etc/nginx/conf.d/x.conf and was killed before its check ended; `geocheck` rejects the live configuration: geo: unknown variable $x (geo reads /etc/nginx/nginx.conf too, and the two are decided together), so the previous files are back',
+          )
+        } else assert.deepEqual(exec.getCalls().map((c) => c.args[0]), ['geocheck'], 'the first rejection decides')
+        assert.equal(existsSync(join(dir, 'twin', PENDING_CHECKS)), false)
+        sinon.restore()
+      }
+    })
+
+    it('both checkers pass: what both wrote stays', async () => {
+      await pair()
+      assert.match(pendingNotice(await pending.read(), { root: host.root }) ?? '', /: nginx's check runs on the live files, which stay if it passes and so does geo's, which reads \/etc\/nginx\/nginx\.conf too, and go back if not; geo's check runs on the live files, which stay if it passes and so does nginx's, which reads \/etc\/nginx\/nginx\.conf too, and go back if not\.$/)
+      const exec = checkers(0)
+      const done = await pending.finish(host, [NGINX, GEO])
+      assert.equal(exec.callCount, 2)
+      assert.deepEqual(live(), ['new\n', 'added\n', 'geo new\n'])
+      assert.deepEqual(done.map((d) => [d.service, d.diagnostic.code]), [['nginx', 'CONFIG_CHECK_FINISHED'], ['geo', 'CONFIG_CHECK_FINISHED']])
+    })
+
+    it('one record marked to go back, the other not (the apply was killed while it marked them): both go back, no checker asked', async () => {
+      await pair()
+      await pending.rejected('geo', host.root, host)
+      assert.match(pendingNotice(await pending.read(), { root: host.root }) ?? '', /: nginx's previous files go back, save any changed since \(the next plan asks for the files again\); geo's previous files go back/)
+      const exec = checkers(0)
+      const done = await pending.finish(host, [NGINX, GEO])
+      assert.equal(exec.callCount, 0)
+      assert.deepEqual(live(), ['old\n', 'absent', 'geo old\n'])
+      assert.deepEqual(done.map((d) => [d.service, d.restored]), [['nginx', ['/etc/nginx/nginx.conf', '/etc/nginx/conf.d/x.conf']], ['geo', ['/etc/nginx/nginx.conf', '/etc/geo/geo.conf']]])
+      assert.equal(existsSync(join(dir, 'twin', PENDING_CHECKS)), false)
+    })
+  })
+
   it('says in status what an interrupted apply left unjudged on this root, and nothing for another root', async () => {
     const reload: Change = { id: 'systemd:reload:nginx.service', provider: 'systemd', category: 'services', operation: 'reload', resource: 'nginx.service', summary: '', risk: 'medium' }
     await record()

@@ -270,18 +270,63 @@ export class PendingChecks {
    * when every reload passes; otherwise they go back and the reloads run again on the previous
    * files, as a failed reload's rollback does. Session 29; before, a reload window's files always
    * went back, so a kill inside an approved unit file's restart reversed it. Each entry goes once done.
+   * Entries that share a path (a file two services read) are decided together (decideTogether).
    */
   async finish(host: HostPort, checks: readonly ConfigCheck[], runAgain?: RunAgain): Promise<FinishedCheck[]> {
     const out: FinishedCheck[] = []
-    for (const entry of await this.read()) {
-      if (entry.root !== host.root) continue
-      const { finished, retry } = entry.reloads !== undefined ? await this.settleReloadWindow(host, entry, checks, runAgain) : await settleCheck(host, entry, checks, () => this.rejected(entry.service, entry.root, host))
-      out.push(finished)
-      // Files that could not be put back (and were kept) stay in the record: the apply after this one tries again.
-      if (!retry) await this.remove(entry.service, entry.root)
-      else await this.patch((p) => p.service === entry.service && p.root === entry.root, (p) => ({ ...p, goBack: true }))
+    for (const sharing of sharingAPath((await this.read()).filter((e) => e.root === host.root))) {
+      const { entries, given } = await this.decideTogether(host, sharing, checks)
+      for (const entry of entries) {
+        const { finished, retry } = entry.reloads !== undefined ? await this.settleReloadWindow(host, entry, checks, runAgain) : await settleCheck(host, entry, checks, () => this.rejected(entry.service, entry.root, host), given.get(entry))
+        out.push(finished)
+        // Files that could not be put back (and were kept) stay in the record: the apply after this one tries again.
+        if (!retry) await this.remove(entry.service, entry.root)
+        else await this.patch((p) => p.service === entry.service && p.root === entry.root, (p) => ({ ...p, goBack: true }))
+      }
     }
     return out
+  }
+
+  /**
+   * Entries of a killed apply that share a path, checked groups (no `reloads`): a change two
+   * services read was in both groups, which the apply decides together (CheckedGroups.settle: one
+   * rejection puts back what all of them wrote, all must pass to keep), so they are settled so too.
+   * Undecided: each checker runs on the live files, until one does not pass; then all are marked
+   * to go back before any file goes back, and each is put back with that verdict (`given`). One
+   * already marked (the apply was killed while it marked them one by one, or put them back): the
+   * others are marked too, and all go back as marked records do (whatGoesBack). Session 47's review:
+   * they were settled one at a time, so nginx's checker kept its files with the shared file that
+   * the other service's rejection then put back, a mix no checker judged. A reload window's entry
+   * is settled alone, as before (its checker passed with the others'; its reload judges it).
+   */
+  private async decideTogether(host: HostPort, sharing: PendingCheck[], checks: readonly ConfigCheck[]): Promise<{ entries: PendingCheck[]; given: Map<PendingCheck, Verdict> }> {
+    const checked = sharing.filter((e) => e.reloads === undefined)
+    const alone = { entries: sharing, given: new Map<PendingCheck, Verdict>() }
+    if (checked.length < 2) return alone
+    const among = (p: PendingCheck) => p.root === host.root && p.reloads === undefined && checked.some((e) => e.service === p.service)
+    if (checked.some((e) => e.goBack === true)) {
+      if (checked.every((e) => e.goBack === true)) return alone
+      await this.markGoingBack((p) => among(p) && p.goBack !== true, { goBack: true }, host).catch(() => undefined)
+      const now = await this.read()
+      return { ...alone, entries: sharing.map((e) => now.find((p) => among(p) && p.service === e.service) ?? e) }
+    }
+    const runs = new Map<PendingCheck, CheckRun | undefined>()
+    let rejecting: PendingCheck | undefined
+    for (const entry of checked) {
+      const { changes, guard } = guardOf(host, entry, checks)
+      const run = await checkLive(host, guard, changes)
+      runs.set(entry, run)
+      if (run?.ok !== true) {
+        rejecting = entry
+        break
+      }
+    }
+    if (rejecting === undefined) return { ...alone, given: new Map(checked.map((e) => [e, { run: runs.get(e) }])) }
+    // On disk before any file goes back, as the applier marks a rejection: a kill half way is finished by putting back.
+    await this.markGoingBack(among, { goBack: true }, host).catch(() => undefined)
+    const by = rejecting
+    const run = runs.get(by)
+    return { ...alone, given: new Map(checked.map((e) => [e, e === by ? { run } : { run, by: by.service, shared: sharedPaths(e, by) }])) }
   }
 
   /**
@@ -361,6 +406,34 @@ export class PendingChecks {
   }
 }
 
+/**
+ * A verdict on an entry given by decideTogether: the checker's run (undefined: it cannot run here),
+ * and when it is another service's (`by`), the paths the two share.
+ */
+interface Verdict {
+  run: CheckRun | undefined
+  by?: string
+  shared?: string[]
+}
+
+/** The entries in groups that share a path, each group in the order of its first entry, its entries in theirs. */
+function sharingAPath(entries: readonly PendingCheck[]): PendingCheck[][] {
+  let groups: PendingCheck[][] = []
+  for (const entry of entries) {
+    const paths = new Set(entry.files.map((f) => f.path))
+    const joined = groups.filter((g) => g.some((e) => e.files.some((f) => paths.has(f.path))))
+    groups = [...groups.filter((g) => !joined.includes(g)), [...joined.flat(), entry]]
+  }
+  const at = (e: PendingCheck | undefined) => entries.indexOf(e as PendingCheck)
+  return groups.map((g) => g.sort((a, b) => at(a) - at(b))).sort((a, b) => at(a[0]) - at(b[0]))
+}
+
+/** The paths of `entry` that `other` names too. */
+function sharedPaths(entry: PendingCheck, other: PendingCheck): string[] {
+  const theirs = new Set(other.files.map((f) => f.path))
+  return entry.files.map((f) => f.path).filter((p) => theirs.has(p))
+}
+
 /** FinishedCheck's restored and skipped: a path the put-back left as it is (Restored.kept) is skipped, not restored. */
 function outcome(sorted: { back: readonly Change[]; left: readonly string[] }, restored: Restored): Pick<FinishedCheck, 'restored' | 'skipped'> {
   const kept = new Set(restored.kept.map((k) => k.path))
@@ -383,10 +456,10 @@ function putBack(problems: readonly string[], retry: boolean): string {
  * the checker runs on the live files, which stay if it passes and go back if not; rejected with
  * not all put back (goBack: killed, or the put-back failed), they go back, no checker asked.
  */
-async function settleCheck(host: HostPort, entry: PendingCheck, checks: readonly ConfigCheck[], markRejected: () => Promise<void>): Promise<{ finished: FinishedCheck; retry: boolean }> {
+async function settleCheck(host: HostPort, entry: PendingCheck, checks: readonly ConfigCheck[], markRejected: () => Promise<void>, given?: Verdict): Promise<{ finished: FinishedCheck; retry: boolean }> {
   const { changes, guard } = guardOf(host, entry, checks)
   const files = entry.files.map((f) => f.path).join(', ')
-  const run = entry.goBack === true ? undefined : await checkLive(host, guard, changes)
+  const run = entry.goBack === true ? undefined : given !== undefined ? given.run : await checkLive(host, guard, changes)
   if (run?.ok === true) {
     return {
       retry: false,
@@ -414,7 +487,7 @@ async function settleCheck(host: HostPort, entry: PendingCheck, checks: readonly
   const what =
     entry.goBack === true
       ? `${entry.service}: its checker rejected ${files} in an earlier apply, which did not put all the previous files back`
-      : `${entry.service}: an interrupted apply wrote ${files} and was killed before its check ended; ${run === undefined ? 'its checker cannot run here' : `\`${run.command}\` rejects the live configuration${run.output === '' ? '' : `: ${run.output.split('\n')[0]}`}`}`
+      : `${entry.service}: an interrupted apply wrote ${files} and was killed before its check ended; ${run === undefined ? `${given?.by === undefined ? 'its' : `${given.by}'s`} checker cannot run here` : `\`${run.command}\` rejects the live configuration${run.output === '' ? '' : `: ${run.output.split('\n')[0]}`}`}${given?.by === undefined ? '' : ` (${given.shared?.length ? `${given.by} reads ${given.shared.join(', ')} too, and the two are decided together` : `decided together with ${given.by}, through files both share with another service`})`}`
   const detail = 'The twin still asks for the new files: the next plan shows them again. Fix them in the twin, then apply.'
   const lead = entry.goBack === true ? '; now' : ', so'
   return {
@@ -558,7 +631,10 @@ export function pendingNotice(entries: readonly PendingCheck[], target: CommandT
   // Session 29: a reload window's files are checked and reloaded again with them live (before,
   // they always went back); only a rollback cut short still puts them back.
   const does = here.map((e) => {
-    if (e.reloads === undefined) return e.goBack === true ? `${e.service}'s previous files go back, save any changed since (the next plan asks for the files again)` : `${e.service}'s check runs on the live files, which stay if it passes and go back if not`
+    // Decided with the other services' that read one of its files (PendingChecks.decideTogether).
+    const others = here.filter((o) => o !== e && o.reloads === undefined && sharedPaths(e, o).length > 0)
+    const sharing = others.map((o) => `${o.service}'s, which reads ${sharedPaths(e, o).join(', ')} too`)
+    if (e.reloads === undefined) return e.goBack === true || others.some((o) => o.goBack === true) ? `${e.service}'s previous files go back, save any changed since (the next plan asks for the files again)` : `${e.service}'s check runs on the live files, which stay if it passes${sharing.length === 0 ? '' : ` and so does ${sharing.join(' and ')},`} and go back if not`
     const verbs = [...new Set(e.reloads.map((r) => r.operation))].join(' or ') || 'reload'
     const units = e.reloads.map((r) => r.resource).join(', ') || 'its service'
     if (e.rollingBack === true || e.goBack === true) return `${e.service}'s previous files go back, save any changed since, and the ${verbs} of ${units} runs again (the next plan asks for the files again)`
