@@ -42,16 +42,20 @@ describe('a rejected configuration whose previous file could not be put back', f
     await removeApplyRig(rig)
   })
 
-  it('keeps the record; the next apply puts the previous file back though its plan is empty, and the twin asks for the rejected one again', async () => {
-    await writeFile(join(rig.twin, `filesystem${CONF}`), 'rejected\n')
-    const container = await rig.container()
-    const host = container.resolve<HostPort>(Tokens.Host)
-    // nginx -t rejects the new file (and passes the live one before it is written).
+  /** nginx -t rejects the live file when it is the rejected one (and passes the live one before it is written). */
+  const rejectsRejected = (host: HostPort) =>
     sinon.stub(host, 'exec').callsFake(async (command, args): Promise<ExecResult> => {
       const live = await readFile(join(rig.root, CONF), 'utf8')
       const rejects = live === 'rejected\n'
       return { command, args: [...args], exitCode: rejects ? 1 : 0, stdout: '', stderr: rejects ? 'nginx: [emerg] unknown directive "rejected"\n' : '', timedOut: false }
     })
+
+  /** The twin asks for the rejected file; applied, nginx -t rejects it and putting the previous one back fails (a full disk). */
+  const applyWhosePutBackFails = async () => {
+    await writeFile(join(rig.twin, `filesystem${CONF}`), 'rejected\n')
+    const container = await rig.container()
+    const host = container.resolve<HostPort>(Tokens.Host)
+    rejectsRejected(host)
     // The disk is full when the previous file is put back. By then the record says the files go
     // back: a kill half way through putting a group back is finished the same way, never judged
     // again as a mix of old and new files.
@@ -65,6 +69,11 @@ describe('a rejected configuration whose previous file could not be put back', f
     const plan = await container.resolve(PlanWorkflow).plan({})
     const report = await container.resolve(ApplyService).apply({ plan, fromFile: false, acceptHighRisk: true, signal: new AbortController().signal })
     sinon.restore()
+    return { report, markedBefore }
+  }
+
+  it('keeps the record; the next apply puts the previous file back though its plan is empty, and the twin asks for the rejected one again', async () => {
+    const { report, markedBefore } = await applyWhosePutBackFails()
     const step = report.journal.steps.find((s) => s.id === `files:replace:${CONF}`)
     assert.equal(step?.status, 'failed', JSON.stringify(report.journal.steps))
     assert.match(step?.message ?? '', /`nginx -t` rejects the new nginx configuration; putting the previous files back failed: .*ENOSPC.*; the next apply puts them back before anything else/)
@@ -92,10 +101,7 @@ describe('a rejected configuration whose previous file could not be put back', f
     // The twin still asks for the rejected file (the test above).
     const container = await rig.container()
     const host = container.resolve<HostPort>(Tokens.Host)
-    sinon.stub(host, 'exec').callsFake(async (command, args): Promise<ExecResult> => {
-      const rejects = (await readFile(join(rig.root, CONF), 'utf8')) === 'rejected\n'
-      return { command, args: [...args], exitCode: rejects ? 1 : 0, stdout: '', stderr: rejects ? 'nginx: [emerg] unknown directive "rejected"\n' : '', timedOut: false }
-    })
+    rejectsRejected(host)
     sinon.stub(PendingChecks.prototype, 'rejected').rejects(Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }))
     const plan = await container.resolve(PlanWorkflow).plan({})
     const report = await container.resolve(ApplyService).apply({ plan, fromFile: false, acceptHighRisk: true, signal: new AbortController().signal })
@@ -103,6 +109,48 @@ describe('a rejected configuration whose previous file could not be put back', f
     assert.match(report.journal.steps.find((s) => s.id === `files:replace:${CONF}`)?.message ?? '', /rejects the new nginx configuration; the previous files are back/)
     assert.equal(await readFile(join(rig.root, CONF), 'utf8'), 'good\n')
     assert.deepEqual(await (await rig.container()).resolve(PendingChecks).read(), [])
+  })
+
+  // Session 47's leftover (architecture.md): the plan was made with the rejected file live, the
+  // apply put the previous one back first, and the files provider failed the fixed file's step
+  // ("changed on the machine since the plan was made"): one more apply was needed.
+  it('a fix made in the twin while the put-back is pending: the apply puts the previous file back, then writes the fix over it, checked', async () => {
+    await applyWhosePutBackFails()
+    assert.equal(await readFile(join(rig.root, CONF), 'utf8'), 'rejected\n')
+    await writeFile(join(rig.twin, `filesystem${CONF}`), 'fixed\n')
+    const container = await rig.container()
+    const plan = await container.resolve(PlanWorkflow).plan({})
+    assert.deepEqual(plan.changes.map((c) => c.id), [`files:replace:${CONF}`], 'planned with the rejected file live')
+    const exec = rejectsRejected(container.resolve<HostPort>(Tokens.Host))
+    const report = await container.resolve(ApplyService).apply({ plan, fromFile: false, acceptHighRisk: true, signal: new AbortController().signal })
+    const checked = exec.getCalls().length
+    sinon.restore()
+    assert.match(report.journal.diagnostics.find((d) => d.code === 'CONFIG_RESTORED')?.summary ?? '', /now the previous files are back/)
+    const step = report.journal.steps.find((s) => s.id === `files:replace:${CONF}`)
+    assert.equal(step?.status, 'applied', JSON.stringify(report.journal.steps))
+    assert.match(step?.message ?? '', /checked: `nginx -t` passed; the plan saw what an earlier apply left here; this apply put back what was there before it \(its check had not passed\) and made the change from that$/)
+    assert.ok(checked >= 1, 'the fix is checked before it is live')
+    assert.equal(await readFile(join(rig.root, CONF), 'utf8'), 'fixed\n')
+    assert.deepEqual(await (await rig.container()).resolve(PendingChecks).read(), [])
+    assert.deepEqual((await (await rig.container()).resolve(PlanWorkflow).plan({})).changes, [], 'the machine is as the twin asks')
+
+    // Changed again after the put-back (here: between it and the step): the step fails as before.
+    await writeFile(join(rig.root, CONF), 'good\n')
+    await applyWhosePutBackFails()
+    await writeFile(join(rig.twin, `filesystem${CONF}`), 'fixed again\n')
+    const again = await (await rig.container()).resolve(PlanWorkflow).plan({})
+    const later = await rig.container()
+    const host = later.resolve<HostPort>(Tokens.Host)
+    rejectsRejected(host)
+    const write = host.writeFileAtomic.bind(host)
+    sinon.stub(host, 'writeFileAtomic').callsFake(async (path, content, options) => {
+      await write(path, content, options)
+      if (path === CONF && String(content) === 'good\n') await writeFile(join(rig.root, CONF), 'edited by hand\n')
+    })
+    const refused = await later.resolve(ApplyService).apply({ plan: again, fromFile: false, acceptHighRisk: true, signal: new AbortController().signal })
+    sinon.restore()
+    assert.match(refused.journal.steps.find((s) => s.id === `files:replace:${CONF}`)?.message ?? '', /changed on the machine since the plan was made/)
+    assert.equal(await readFile(join(rig.root, CONF), 'utf8'), 'edited by hand\n')
   })
 })
 

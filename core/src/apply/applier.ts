@@ -7,7 +7,7 @@ import { callProvider } from '../providers/provider-call.js'
 import { ProviderContexts } from '../providers/provider-contexts.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'
 import { runCommandChange } from './command-runner.js'
-import { ConfigGuard, RELOADS, notKept, rejected, withKept, type CheckRun, type Group } from './config-guard.js'
+import { ConfigGuard, RELOADS, liveState, notKept, rejected, withKept, type CheckRun, type Group } from './config-guard.js'
 import { PendingChecks, type RunAgain } from './pending-checks.js'
 import { withNamedFiles } from './named-config.js'
 import type { JournalStep } from './journal.js'
@@ -25,6 +25,11 @@ export interface ExecuteOptions {
   signal: AbortSignal
   onStart?: (change: Change) => void
   onResult?: (change: Change, result: ChangeResult) => void
+  /**
+   * Paths this apply put back before its plan's changes (PendingChecks.finish: an earlier apply's
+   * files its checker did not pass), each with what it is then (liveState's words). See onPutBack.
+   */
+  putBack?: ReadonlyMap<string, string>
 }
 
 /**
@@ -122,7 +127,10 @@ export class Applier {
       const status = results.get(e.from)?.status ?? checking.waitingResult(e.from)?.status
       return status === 'applied' || status === 'unchanged' || (e.orderOnly === true && status === 'failed')
     }
-    const record = (change: Change, startedAt: string, given: ChangeResult) => {
+    // Changes on a path this apply put back first, handed to their provider on what is there now (onPutBack): said in their step.
+    const rebased = new Set<string>()
+    const record = (change: Change, startedAt: string, reported: ChangeResult) => {
+      const given = rebased.has(change.id) ? { ...reported, message: [reported.message, REBASED].filter(Boolean).join('; ') } : reported
       // A diagnostic about a change names it, and its provider.
       const named = given.diagnostics?.map((d) => ({ ...d, provider: d.provider ?? change.provider, change: change.id }))
       const result: ChangeResult = named === undefined ? given : { ...given, diagnostics: named }
@@ -172,6 +180,7 @@ export class Applier {
             checking,
             gaveUp: (provider) => void (gaveUpOn ??= provider),
             halfDone: (id) => void halfDone.add(id),
+            rebased,
           }),
         ),
       )
@@ -269,9 +278,10 @@ export class Applier {
       else report(c, { id: c.id, status: 'failed', message: `${filePathOf(c)}: not applied: its checker judges it before it is live, and what it is now could not be kept to be put back (${why})`, diagnostics: [notKept(c, why)] })
     }
     const changedNeeds = run.changedNeeds(writing)
+    const based = await onPutBack(this.contexts.host, writing, options.putBack, run.rebased)
     const outcome = writing.length === 0 ? ({ ok: true, value: { results: [], diagnostics: [] } } as const) : await callProvider(provider, 'apply', () =>
       provider.apply({
-        changes: writing,
+        changes: based,
         ctx,
         ...(Object.keys(changedNeeds).length === 0 ? {} : { changedNeeds }),
         // Kept with the reload window's files before the reload runs (PendingChecks.finish judges a killed one against it).
@@ -391,6 +401,8 @@ interface GuardedRun {
   gaveUp: (provider: string) => void
   /** A change that provider had not reported then: it may be half done (its journal step says so, JournalStep.halfDone). */
   halfDone: (id: string) => void
+  /** Filled with the changes handed on without their fingerprint (onPutBack). */
+  rebased: Set<string>
 }
 
 /** For each change that declares `needs`: the file changes of the plan that write a path under them. */
@@ -561,3 +573,41 @@ function passed(result: ChangeResult, verdicts: ReadonlyArray<{ check: CheckRun;
   const diagnostics = judged.flatMap((v) => [v.check.unjudged, v.check.unsandboxed]).filter((d): d is Diagnostic => d !== undefined)
   return { ...result, message, ...(diagnostics.length === 0 && result.diagnostics === undefined ? {} : { diagnostics: [...(result.diagnostics ?? []), ...diagnostics] }) }
 }
+
+/** Said in the step of a change onPutBack handed on. */
+const REBASED = 'the plan saw what an earlier apply left here; this apply put back what was there before it (its check had not passed) and made the change from that'
+
+/**
+ * A file change of the plan on a path this apply put back before the plan's changes
+ * (ExecuteOptions.putBack): the plan was made, and approved, with the earlier apply's file live,
+ * and its provider refuses a path changed since the plan (`liveFingerprint`), so a fix made in the
+ * twin while the put-back was pending failed and needed one more apply (session 47's leftover).
+ * The change since the plan is this apply's own put-back, which the plan said would come first
+ * (CONFIG_UNJUDGED): when the path is still exactly what the put-back left (liveState), the change
+ * is handed on without its fingerprint, and `rebased` names it. Only a change that says the whole
+ * of what the path becomes (a file written, a link, a delete; a folder delete keeps the
+ * fingerprints of what it names below it): a mode or owner alone on the put-back file would leave
+ * its content as the twin never asked. Anything else, or a path changed again since, is handed on
+ * as planned, and fails as before.
+ */
+async function onPutBack(host: HostPort, changes: readonly Change[], putBack: ReadonlyMap<string, string> | undefined, rebased: Set<string>): Promise<Change[]> {
+  if (putBack === undefined || putBack.size === 0) return [...changes]
+  const out: Change[] = []
+  for (const c of changes) {
+    const path = filePathOf(c)
+    const state = path === undefined ? undefined : putBack.get(path)
+    const action = (c.data as { action?: unknown }).action
+    if (path === undefined || state === undefined || c.liveFingerprint === undefined || !WHOLE.has(action as string) || (await liveState(host, path)) !== state) {
+      out.push(c)
+      continue
+    }
+    const { liveFingerprint: _planned, ...rest } = c
+    out.push(rest)
+    rebased.add(c.id)
+  }
+  return out
+}
+
+/** The file actions that say the whole of what their path becomes (onPutBack). */
+const WHOLE: ReadonlySet<string> = new Set(['write', 'symlink', 'delete'])
+

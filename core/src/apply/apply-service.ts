@@ -153,10 +153,12 @@ export class ApplyService {
     const tempFilesRemoved = interrupted === undefined ? [] : await sweepTargetTempFiles(this.host, interrupted)
     // A run killed before a service's checker decided: check the live files now, and put the
     // previous ones back unless they pass, before anything else (the checkpoint included).
+    const putBack = new Map<string, string>()
     const checksFinished = await this.pendingChecks.finish(
       this.host,
       (await this.registry.select()).map((r) => r.provider).filter(isConfigChecker).flatMap((p) => p.configChecks),
       (changes, how) => this.applier.runAgain(changes, how),
+      putBack,
     )
     // Changes already in place (the same plan applied again) are reported, not run again.
     const satisfied = [
@@ -229,6 +231,7 @@ export class ApplyService {
     })
     const executed = await this.applier.execute(plan, {
       signal: options.signal,
+      putBack,
       onStart: (change) => {
         recorder.started(change.id)
         options.onStart?.(change)

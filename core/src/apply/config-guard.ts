@@ -746,6 +746,14 @@ function stateOf(previous: Previous): string {
   }
 }
 
+/**
+ * What a kept previous state of a record is, as liveState says it, for a file, a link or nothing
+ * there; undefined for a folder (its state says nothing of what is in it) or what was never kept.
+ */
+export function storedState(previous: StoredPrevious | undefined): string | undefined {
+  return previous === undefined || (previous.kind !== 'file' && previous.kind !== 'symlink' && previous.kind !== 'absent') ? undefined : stateOf(fromStored(previous))
+}
+
 /** A path and what it was, as data that can be written down. */
 function stored(path: string, previous: Previous): StoredFile {
   return { path, previous: toStored(previous) }

@@ -8,7 +8,7 @@ import { Tokens } from '../tokens.js'
 import type { TwinLocation } from '../twin/twin-location.js'
 import { twinsyncLine, type CommandTarget } from '../plan/command-text.js'
 import { RunTarget } from '../plan/run-target.js'
-import { ConfigGuard, keptText, liveState, type CheckRun, type Restored, type StoredFile } from './config-guard.js'
+import { ConfigGuard, keptText, liveState, storedState, type CheckRun, type Restored, type StoredFile } from './config-guard.js'
 
 /**
  * One service's files written (or about to be) that are not yet known to work: their checker has
@@ -271,14 +271,20 @@ export class PendingChecks {
    * files, as a failed reload's rollback does. Session 29; before, a reload window's files always
    * went back, so a kill inside an approved unit file's restart reversed it. Each entry goes once done.
    * Entries that share a path (a file two services read) are decided together (decideTogether).
+   * `putBack` is given each path put back (a file, a link or nothing there) with what it is now,
+   * as liveState says it (ExecuteOptions.putBack).
    */
-  async finish(host: HostPort, checks: readonly ConfigCheck[], runAgain?: RunAgain): Promise<FinishedCheck[]> {
+  async finish(host: HostPort, checks: readonly ConfigCheck[], runAgain?: RunAgain, putBack?: Map<string, string>): Promise<FinishedCheck[]> {
     const out: FinishedCheck[] = []
     for (const sharing of sharingAPath((await this.read()).filter((e) => e.root === host.root))) {
       const { entries, given } = await this.decideTogether(host, sharing, checks)
       for (const entry of entries) {
         const { finished, retry } = entry.reloads !== undefined ? await this.settleReloadWindow(host, entry, checks, runAgain) : await settleCheck(host, entry, checks, () => this.rejected(entry.service, entry.root, host), given.get(entry))
         out.push(finished)
+        for (const path of finished.restored) {
+          const state = storedState(entry.files.find((f) => f.path === path)?.previous)
+          if (state !== undefined) putBack?.set(path, state)
+        }
         // Files that could not be put back (and were kept) stay in the record: the apply after this one tries again.
         if (!retry) await this.remove(entry.service, entry.root)
         else await this.patch((p) => p.service === entry.service && p.root === entry.root, (p) => ({ ...p, goBack: true }))
