@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert'
 import { spawn } from 'node:child_process'
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ROOTFS_BUILD_TIMEOUT_MS, run } from '../bed/index.js'
@@ -232,6 +232,69 @@ describe('a folder an interrupted apply made, with a file a person added in it s
     assert.deepEqual(await readdir(join(rootOf(r), EXTRA)), ['mine.conf'], "the apply's file is gone, the person's stays")
     assert.equal(await r.live(MINE), '# made by hand\n')
     await assert.rejects(r.live(INCLUDE))
+    await assert.rejects(readFile(join(r.twinDir, PENDING)), { code: 'ENOENT' })
+  })
+})
+
+/**
+ * Session 47's review, F6. A put-back of nginx's conf.d (kept whole) was killed half way (a.conf back,
+ * b.conf not), and the admin fixed the site by hand meanwhile. The next apply's `nginx -t` passes on
+ * the hand fix with the folder half back, so only the folder's put-back is finished; but b.conf and
+ * the fixed site define the same upstream. Before, nothing checked the finished configuration; now
+ * `nginx -t` runs again and its rejection is said (CONFIG_CHECK_FAILED), nothing undone. The record
+ * is written as markGoingBack writes one (what the apply left noted in `written`).
+ */
+describe('a half-done folder put-back finished after a hand fix passed (checkers root, real nginx -t)', function () {
+  this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
+  let root: CliRoot | undefined
+  const CONF_D = '/etc/nginx/conf.d'
+  const B = 'upstream dup { server 127.0.0.1:3; }\n'
+
+  before(async function () {
+    if (process.getuid?.() !== 0) this.skip()
+    root = await cliRoot({ image: 'checkers' })
+  })
+  after(async () => {
+    await root?.cleanup()
+  })
+
+  it('checks the configuration once the folder is finished, and says the rejection without undoing it', async () => {
+    const r = root as CliRoot
+    const old = await r.live(SITE)
+    const kept = (text: string) => ({ kind: 'file', content: Buffer.from(text).toString('base64'), mode: 0o644, uid: 0, gid: 0 })
+    const folder = await stat(join(rootOf(r), CONF_D))
+    await writeFile(join(rootOf(r), `${CONF_D}/a.conf`), 'upstream a { server 127.0.0.1:1; }\n', { mode: 0o644 })
+    const fixed = `${old}upstream dup { server 127.0.0.1:2; }\n`
+    await writeFile(join(rootOf(r), SITE), fixed)
+    await mkdir(join(r.twinDir, '.git/twinsync'), { recursive: true })
+    await writeFile(
+      join(r.twinDir, PENDING),
+      JSON.stringify({
+        version: 1,
+        pending: [
+          {
+            service: 'nginx',
+            root: rootOf(r),
+            goBack: true,
+            files: [
+              { path: SITE, previous: kept(old), written: 'file:0:644:0:0' },
+              { path: CONF_D, previous: { kind: 'tree', mode: folder.mode & 0o7777, uid: folder.uid, gid: folder.gid, entries: [{ path: `${CONF_D}/a.conf`, previous: kept('upstream a { server 127.0.0.1:1; }\n') }, { path: `${CONF_D}/b.conf`, previous: kept(B) }] }, written: 'absent' },
+            ],
+          },
+        ],
+      }),
+      { mode: 0o600 },
+    )
+    assert.equal((await run(['chroot', rootOf(r), 'nginx', '-t'])).code, 0, 'the hand fix passes with the folder half back')
+
+    const next = await r.twinsync('apply', '--yes', '--accept-high-risk', '--json', '--only', 'commands')
+    assert.equal(next.code, 1, next.stdout + next.stderr)
+    const report = json<Report>(next)
+    assert.deepEqual(report.checksFinished?.map((f) => [f.service, f.restored, f.skipped]), [['nginx', [CONF_D], [SITE]]])
+    assert.match(report.journal.diagnostics.find((d) => d.code === 'CONFIG_RESTORE_SKIPPED')?.summary ?? '', /so only the put-back an earlier run left half done is finished \(\/etc\/nginx\/conf\.d\): it is back; then `nginx -t` rejects the configuration so finished \(CONFIG_CHECK_FAILED\)$/)
+    assert.match(report.journal.diagnostics.find((d) => d.code === 'CONFIG_CHECK_FAILED')?.summary ?? '', /^nginx: `nginx -t` passed on \/etc\/nginx\/sites-available\/site as changed by hand, but rejects the configuration once the put-back an earlier run left half done was finished \(\/etc\/nginx\/conf\.d\): .*duplicate upstream "dup".*; nothing is undone$/)
+    assert.equal(await r.live(`${CONF_D}/b.conf`), B, 'nothing undone')
+    assert.equal(await r.live(SITE), fixed, 'the hand fix stays')
     await assert.rejects(readFile(join(r.twinDir, PENDING)), { code: 'ENOENT' })
   })
 })
