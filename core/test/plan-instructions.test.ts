@@ -112,6 +112,9 @@ describe('plans/*.yaml instructions', () => {
       'du -sh /var/lib/twinsync >/dev/null 2>&1 && echo "the twin is at /var/lib/twinsync/twin" >&2',
       'if [ -d /srv/x ]; then ls /srv/x; fi\nls -l "${HOME}" /var/lib/twinsync/twin/system',
       'set -eu -o pipefail\nexport DEBIAN_FRONTEND=noninteractive\ncommand -v tar >/dev/null\n# /var/lib/twinsync stays',
+      // A lead word is no assignment before a let-through tar (226680ae refused these).
+      '! tar -czf /backup/x.tgz /var/lib/twinsync',
+      'time tar -czf /backup/x.tgz /var/lib/twinsync',
     ]) assert.equal((await script(fine)).length, 1, fine)
     for (const [bad, line] of [
       ['. /var/lib/twinsync/twin/scripts/env', 3],
@@ -154,6 +157,9 @@ describe('plans/*.yaml instructions', () => {
       ['tar -czf /etc/backup.tgz /var/lib/twinsync', 3],
       ['TAPE=/backup/s.tgz tar -cz /var/lib/twinsync', 3],
       ['tar -cz /var/lib/twinsync > /backup/s.tgz', 3],
+      ['X=1 tar -czf /backup/x.tgz /var/lib/twinsync', 3],
+      ['! X=1 tar -czf /backup/x.tgz /var/lib/twinsync', 3],
+      ['TAPE=/backup/x.tgz tar -c -f /backup/x.tgz /var/lib/twinsync', 3],
     ] as const) {
       await assert.rejects(script(bad), refused('PLAN_INVALID', new RegExp(`line ${line} of scripts/ok\\.sh names `)), bad)
     }

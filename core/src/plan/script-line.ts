@@ -188,14 +188,15 @@ function simpleLooksOnly(tokens: Token[], at: number, depth: number, piped: bool
   if (depth > 0 || piped) return false
   // A word that expands is not known; an assignment naming the twin sets a variable a later command may run.
   if (words.some((w) => names(w) && w.includes('$'))) return false
+  const lead = at
   for (; at < words.length && /^[A-Za-z_][A-Za-z0-9_]*=/.test(words[at] as string); at++) if (names(words[at] as string)) return false
   const program = words[at]
   if (program === undefined) return false
   if (!outputs.every(({ op, target }) => target === '/dev/null' || (/&$/.test(op) && /^[12-]$/.test(target)))) return false
   if (LOOKS.has(program)) return true
   if (program !== 'tar') return false
-  // Prefix assignments (TAPE=… chooses the archive) are none of a let-through tar's.
-  if (at > 0) return false
+  // Prefix assignments (TAPE=… chooses the archive) are none of a let-through tar's; a lead word (`!`, `time`) is no assignment.
+  if (at > lead) return false
   const archive = tarCreatesFrom(words.slice(at + 1), names)
   if (archive === undefined || !ARCHIVE_NAME.test(archive) || /^\/etc\//.test(archive.replace(/\/{2,}/g, '/'))) return false
   archives.push(archive)
