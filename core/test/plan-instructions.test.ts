@@ -81,6 +81,9 @@ describe('plans/*.yaml instructions', () => {
       ['/srv/t', '[sh, -c, ". /var/lib/../lib/twinsync/twin/scripts/env"]', /it names \. \/var\/lib\/\.\.\/lib\/twinsync/],
       ['/srv/t', '[sh, -c, ". ~ann/.local/share/x/../twinsync/twin/env"]', /it names \. ~ann/],
       ['/srv/t', '[sh, -c, "cd /tmp && . /srv/x/../t/env"]', /it names cd \/tmp && \. \/srv\/x\/\.\.\/t\/env/],
+      // Session 47's review (F7): a quote or backslash split the path into runs resolved apart; the shell reads it whole.
+      ['/srv/t', `[sh, -c, '. "/srv/x/"../t/env']`, /it names \. "\/srv\/x\/"\.\.\/t\/env/],
+      ['/srv/t', `[sh, -c, '. /srv/x/\\../t/env']`, /it names \. \/srv\/x\/\\\.\.\/t\/env/],
     ]
     for (const [dir, run, message] of cases) {
       const twin = new MemoryTwin([{ path: 'plans/a.yaml', content: `actions:\n  - run: ${run}\n` }])
@@ -170,6 +173,9 @@ describe('plans/*.yaml instructions', () => {
     // posix.normalize takes time as the square of a run of `../`: 256 KB of it took over a second.
     const dots = `ls ${'../'.repeat(85000)}`
     assertLinearTime(() => assert.equal(twinNamedIn(dots, dirs), undefined), dots, '256 KB of ../')
+    // With a quote or backslash beside the `..`, once more without them (session 47's review, F7).
+    const quotedDots = `ls ${'"../'.repeat(64000)}`
+    assertLinearTime(() => assert.equal(twinNamedIn(quotedDots, dirs), undefined), quotedDots, '256 KB of "../')
     const quoted = `#!/bin/sh\nls /var/lib/twinsync ${'"${'.repeat(8000)}x\n${'ls "a" '.repeat(8000)}`
     assertLinearTime(() => assert.equal(refusedScriptLine(quoted.split('\n'), (t) => twinNamedIn(t, dirs) !== undefined).at, 1), quoted, 'open quotes and ${')
   })

@@ -36,15 +36,26 @@ const STATE_FOLDERS = ['/var/lib/twinsync', '/.local/share/twinsync']
 
 /**
  * What `text` names of a twin, or undefined: after `//` and `/./` are made `/` (and, failing that,
- * with each path's `..` resolved), a state folder
+ * with each path's `..` resolved; a text with `..` and a quote or backslash, once more without
+ * them), a state folder
  * (`/var/lib/twinsync`, `…/.local/share/twinsync`) or a folder of `dirs` (the run's twin on the
  * target) as a path, or the last component of one of `dirs` as a relative path or after its
  * parent's name or a home (`twin/scripts/x` after a `cd /var/lib/twinsync`, `~/twin/x.sh`,
  * `$HOME/twin`, `srv/twin`). Not what a shell
- * builds: a glob (`tw*`), a variable holding part of the name, quotes inside a name, `cd` into a
+ * builds: a glob (`tw*`), a variable holding part of the name, quotes inside a name with no `..` in the text, `cd` into a
  * folder above and then a bare `twin`, a path printed by a command.
  */
 export function twinNamedIn(text: string, dirs: readonly string[]): string | undefined {
+  const named = namedWithDots(text, dirs)
+  if (named !== undefined || !text.includes('..') || !/['"\\]/.test(text)) return named
+  // Session 48 (session 47's review, F7): a quote or backslash splits a path into runs PATH_WORD
+  // takes apart, while the shell reads it whole (`. "/srv/x/"../t/env` is `/srv/x/../t/env`):
+  // once more without them, when the text has both (one more linear pass).
+  return namedWithDots(text.replace(/['"\\]/g, ''), dirs)
+}
+
+/** twinNamedIn's rule on one spelling of the text: as written after `//` and `/./`, then with each path's `..` resolved. */
+function namedWithDots(text: string, dirs: readonly string[]): string | undefined {
   const normal = text.replace(/\/(?:\.?\/)+/g, '/')
   const named = namedIn(normal, dirs)
   if (named !== undefined || !normal.includes('..')) return named
