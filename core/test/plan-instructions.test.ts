@@ -162,6 +162,9 @@ describe('plans/*.yaml instructions', () => {
       ['tar -cz /var/lib/twinsync > /backup/s.tgz', 3],
       ['X=1 tar -czf /backup/x.tgz /var/lib/twinsync', 3],
       ['! X=1 tar -czf /backup/x.tgz /var/lib/twinsync', 3],
+      // One ASSIGNMENT for the line and the command (session 48): these stay refused.
+      ['X[1]=1 ls /var/lib/twinsync/twin/env', 3],
+      ['X+=1 ls /var/lib/twinsync/twin/env', 3],
       ['TAPE=/backup/x.tgz tar -c -f /backup/x.tgz /var/lib/twinsync', 3],
     ] as const) {
       await assert.rejects(script(bad), refused('PLAN_INVALID', new RegExp(`line ${line} of scripts/ok\\.sh names `)), bad)

@@ -188,8 +188,12 @@ function simpleLooksOnly(tokens: Token[], at: number, depth: number, piped: bool
   if (depth > 0 || piped) return false
   // A word that expands is not known; an assignment naming the twin sets a variable a later command may run.
   if (words.some((w) => names(w) && w.includes('$'))) return false
+  // The assignments before the command word, by judgeLine's ASSIGNMENT: one to an array element or an
+  // append (`X[1]=… ls`: bash says `X[1]` is no name and runs ls all the same) is none of a let-through line's.
   const lead = at
-  for (; at < words.length && /^[A-Za-z_][A-Za-z0-9_]*=/.test(words[at] as string); at++) if (names(words[at] as string)) return false
+  for (let m; at < words.length && (m = ASSIGNMENT.exec(words[at] as string)) !== null; at++) {
+    if (m[0] !== `${m[1]}=` || names(words[at] as string)) return false
+  }
   const program = words[at]
   if (program === undefined) return false
   if (!outputs.every(({ op, target }) => target === '/dev/null' || (/&$/.test(op) && /^[12-]$/.test(target)))) return false
