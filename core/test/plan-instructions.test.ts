@@ -118,6 +118,8 @@ describe('plans/*.yaml instructions', () => {
       // A lead word is no assignment before a let-through tar (226680ae refused these).
       '! tar -czf /backup/x.tgz /var/lib/twinsync',
       'time tar -czf /backup/x.tgz /var/lib/twinsync',
+      // After a backup, a pattern that cannot match its file name, another archive, `$?` (session 48).
+      'tar -czf /backup/s.tgz /var/lib/twinsync\nchmod 640 /etc/app/*.conf\nls -l /backup/*.tgz\n[ $? -eq 0 ] && echo "done: $?" ${HOME}\ntar -czf /backup/etc.tgz /etc',
     ]) assert.equal((await script(fine)).length, 1, fine)
     for (const [bad, line] of [
       ['. /var/lib/twinsync/twin/scripts/env', 3],
@@ -160,6 +162,19 @@ describe('plans/*.yaml instructions', () => {
       ['tar -czf /etc/backup.tgz /var/lib/twinsync', 3],
       ['TAPE=/backup/s.tgz tar -cz /var/lib/twinsync', 3],
       ['tar -cz /var/lib/twinsync > /backup/s.tgz', 3],
+      // Session 47's review (F4): the archive named another way than its path as written.
+      ['tar -czf /backup/s.tgz /var/lib/twinsync\ncd /backup\ntar -xzf s.tgz -C /', 5],
+      ['tar -czf /backup/s.tgz /var/lib/twinsync\ncd /backup; tar -xzfs.t?z -C /', 4],
+      ['tar -czf /backup/s.tgz /var/lib/twinsync\ntar -xzf /backup/s.t?z -C /', 4],
+      ['tar -czf /backup/s.tgz /var/lib/twinsync\ntar -xzf /backup/s.t[g]z -C /', 4],
+      ['tar -czf /backup/s.tgz /var/lib/twinsync\ntar -xzf /backup/*.tgz -C /', 4],
+      ['tar -czf /backup/s.tgz /var/lib/twinsync\ntar -xzf /backup/{s,x}.tgz -C /', 4],
+      ['tar -czf /backup/s.tgz /var/lib/twinsync\ntar -xzf /backup/"s".tgz -C /', 4],
+      ['tar -czf /backup/s.tgz /var/lib/twinsync\ntar -xzf /backup//s.tgz -C /', 4],
+      ['tar -czf /backup/s.tgz /var/lib/twinsync\nx=$(date)\ntar -xzf /backup/s.t?z -C /', 5],
+      ['export TAPE=/backup/s.tgz\ntar -czf /backup/s.tgz /var/lib/twinsync\ntar -xz -C /', 4],
+      ['tar -czf "$D"/s.tgz /var/lib/twinsync', 3],
+      ['tar -czf /backup/s*.tgz /var/lib/twinsync', 3],
       ['X=1 tar -czf /backup/x.tgz /var/lib/twinsync', 3],
       ['! X=1 tar -czf /backup/x.tgz /var/lib/twinsync', 3],
       // One ASSIGNMENT for the line and the command (session 48): these stay refused.
@@ -181,6 +196,12 @@ describe('plans/*.yaml instructions', () => {
     assertLinearTime(() => assert.equal(twinNamedIn(quotedDots, dirs), undefined), quotedDots, '256 KB of "../')
     const quoted = `#!/bin/sh\nls /var/lib/twinsync ${'"${'.repeat(8000)}x\n${'ls "a" '.repeat(8000)}`
     assertLinearTime(() => assert.equal(refusedScriptLine(quoted.split('\n'), (t) => twinNamedIn(t, dirs) !== undefined).at, 1), quoted, 'open quotes and ${')
+    // Later lines are searched for each archive a backup made (session 48): patterns and `${` after one, and thousands of backups.
+    const backup = 'tar -czf /b/s.tgz /var/lib/twinsync'
+    const after = `#!/bin/sh\n${backup}\n${'ls /x/*y [{ '.repeat(4000)}\nls ${'${'.repeat(8000)}x ${'$?'.repeat(8000)}`
+    assertLinearTime(() => assert.equal(refusedScriptLine(after.split('\n'), (t) => twinNamedIn(t, dirs) !== undefined).at, -1), after, 'patterns after a backup')
+    const backups = `#!/bin/sh\n${Array.from({ length: 4000 }, (_, i) => backup.replace('s.tgz', `a${i}.tgz`)).join('\n')}`
+    assertLinearTime(() => assert.equal(refusedScriptLine(backups.split('\n'), (t) => twinNamedIn(t, dirs) !== undefined).at, 9), backups, '4,000 backups')
   })
 
   it('spells out what a terminal would hide, in arguments and script text', () => {
