@@ -118,6 +118,7 @@ describe('plans/*.yaml instructions', () => {
       // A lead word is no assignment before a let-through tar (226680ae refused these).
       '! tar -czf /backup/x.tgz /var/lib/twinsync',
       'time tar -czf /backup/x.tgz /var/lib/twinsync',
+      'ls -l /var/lib/"twinsync"/twin/env',
       // After a backup, a pattern that cannot match its file name, another archive, `$?` (session 48).
       'tar -czf /backup/s.tgz /var/lib/twinsync\nchmod 640 /etc/app/*.conf\nls -l /backup/*.tgz\n[ $? -eq 0 ] && echo "done: $?" ${HOME}\ntar -czf /backup/etc.tgz /etc',
     ]) assert.equal((await script(fine)).length, 1, fine)
@@ -177,6 +178,10 @@ describe('plans/*.yaml instructions', () => {
       ['tar -czf /backup/s*.tgz /var/lib/twinsync', 3],
       ['X=1 tar -czf /backup/x.tgz /var/lib/twinsync', 3],
       ['! X=1 tar -czf /backup/x.tgz /var/lib/twinsync', 3],
+      // A name the shell reads whole, split by quotes or a backslash (session 48).
+      ['. /var/lib/"twinsync"/twin/env', 3],
+      ['. /var/lib/twinsyn\\c/twin/env', 3],
+      ['x=$(date)\n. /var/lib/twin"sync/twin/env"', 4],
       // One ASSIGNMENT for the line and the command (session 48): these stay refused.
       ['X[1]=1 ls /var/lib/twinsync/twin/env', 3],
       ['X+=1 ls /var/lib/twinsync/twin/env', 3],
