@@ -26,6 +26,10 @@ export class MemoryTwin implements TwinReader {
     return this.files.get(path)?.byteLength
   }
 
+  async has(path: string): Promise<boolean> {
+    return this.files.has(path)
+  }
+
   async list(prefix: string): Promise<string[]> {
     return [...this.files.keys()].filter((p) => p.startsWith(prefix)).sort(compareStrings)
   }

@@ -52,6 +52,14 @@ export interface TwinReader {
   /** Every file path under a folder prefix ("filesystem/etc/"), sorted. */
   list(prefix: string): Promise<string[]>
   /**
+   * Whether `list` names exactly this path (any file the twin holds there, a symlink too),
+   * learnt without listing: a reader that holds its paths in a map (a snapshot's draft, a
+   * commit's tree). Absent on readers that cannot say without a listing. A reader that wraps
+   * another and lists fewer paths does not pass it on unchanged. Asked by the files provider's
+   * narrowing (a snapshot's diary line), so that its cost grows with what changed.
+   */
+  has?(path: string): Promise<boolean>
+  /**
    * The git blob id of the regular file at `path` when the reader knows it without reading the
    * file: the working twin was found, a moment ago, to be exactly its index (the core's reader for
    * a `plan` or `status`); undefined otherwise (then `read` it). A provider may take a document

@@ -188,12 +188,16 @@ function fileLevel(provider: string, e: GitStatusEntry): DomainChange {
 export function changedFilesOnly(reader: TwinReader & { list(prefix: string): Promise<string[]> }, changedPaths: readonly GitStatusEntry[]): TwinReader {
   const changed = new Set(changedPaths.map((e) => e.path))
   let present: Promise<Set<string>> | undefined
-  const exists = async (path: string) => (present ??= reader.list('filesystem/').then((l) => new Set(l))).then((s) => s.has(path))
+  const has = reader.has
+  // Asked of the reader where it can say (a draft's, a commit's: TwinReader.has), else from one listing.
+  const exists = async (path: string) => (has !== undefined ? has.call(reader, path) : (present ??= reader.list('filesystem/').then((l) => new Set(l))).then((s) => s.has(path)))
   const elided = (path: string) => path.startsWith('filesystem/') && !changed.has(path)
   return {
     read: async (path) => (elided(path) ? ((await exists(path)) ? new Uint8Array() : undefined) : reader.read(path)),
     readText: async (path) => (elided(path) ? ((await exists(path)) ? '' : undefined) : reader.readText(path)),
     list: (prefix) => reader.list(prefix),
+    // Every path it lists, it holds: elided documents read as empty, never as missing.
+    ...(has === undefined ? {} : { has: (path: string) => has.call(reader, path) }),
     // The executable bit is the tree entry's, never elided (TwinReader.executableOf): a mode-only change is still one.
     ...(reader.executableOf === undefined ? {} : { executableOf: (path: string) => (reader.executableOf as (p: string) => Promise<boolean | undefined>).call(reader, path) }),
     ...(reader.observedExecutableOf === undefined ? {} : { observedExecutableOf: (path: string) => (reader.observedExecutableOf as (p: string) => Promise<boolean | undefined>).call(reader, path) }),

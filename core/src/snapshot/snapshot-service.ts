@@ -418,8 +418,11 @@ export class SnapshotService {
     const newer = draft.reader('new') ?? new GitTreeReader(this.twin.dir, tree)
     try {
       const diff = await semanticDiff(older === undefined ? EMPTY_TWIN : changedFilesOnly(older, lasting), changedFilesOnly(newer, lasting), lasting, providers, set.claims, contextOf, { diffs: false, narrow: true })
-      // The first snapshot records everything: its diary line counts instead of listing.
-      const first = older === undefined || ((await older.list('system/')).length === 0 && (await older.list('filesystem/')).length === 0)
+      // The first snapshot records everything: its diary line counts instead of listing. A document
+      // changed or removed there says the older side holds one, unlisted (a listing of the scale
+      // root's HEAD sorts its 19,626 paths: narrow.ts).
+      const held = lasting.some((e) => e.change !== 'A' && (e.path.startsWith('system/') || e.path.startsWith('filesystem/')))
+      const first = older === undefined || (!held && (await older.list('system/')).length === 0 && (await older.list('filesystem/')).length === 0)
       const subject = options.subject ?? (first ? `first snapshot: ${countsPhrase(diff.domains)}` : diarySubject(diff.domains))
       const message = snapshotCommitMessage(subject, stamp)
       // A provider that failed was described file by file: history asks it again later.

@@ -182,6 +182,8 @@ export class SnapshotDraft {
         return bytes === undefined ? undefined : Buffer.from(bytes).toString('utf8')
       },
       list: async (prefix) => under((sorted ??= [...entries.keys()].sort(compareStrings)), prefix),
+      // One path asked without the sort (the diary line's narrowing, TwinReader.has).
+      has: async (path) => entries.has(path),
       close: () => batch?.close(),
     }
   }

@@ -144,6 +144,10 @@ export class GitTreeReader implements TwinReader {
     return [...(await this.allFiles()).keys()].filter((p) => p.startsWith(prefix)).sort(compareStrings)
   }
 
+  async has(path: string): Promise<boolean> {
+    return (await this.allFiles()).has(path)
+  }
+
   close(): void {
     this.batch?.close()
   }

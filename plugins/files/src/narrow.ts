@@ -1,4 +1,4 @@
-import { commonEnds, machinePathOf, mirrorPath, stableStringify, type NarrowResult, type TwinReader, appendAll } from '@twinsync/sdk'
+import { commonEnds, compareStrings, machinePathOf, mirrorPath, stableStringify, type NarrowResult, type TwinReader, appendAll } from '@twinsync/sdk'
 import { parsePart, partNamed, partOf, partPath } from './manifest.js'
 import { MANIFEST_PATH, PARTS_DIR, type ManifestEntry } from './state.js'
 
@@ -33,12 +33,32 @@ const MAX_DELETED_DIRECTORIES = 16
  * comparison of the intent service narrows (intent-service.ts's narrowedSides). Text not in the
  * provider's layout (an entry not on lines of its own, a manifest of another shape) is not
  * narrowed, nor is a part that is not valid JSON when cut out.
+ *
+ * Speed (issue 22, session 48): each side is asked about the paths it is narrowed to, one at a
+ * time (`holdings`: TwinReader.has, a lookup in the snapshot draft's or the commit's map of
+ * paths), and never listed: which documents changed is what `changed` says (the paths the
+ * commit wrote or removed), the rest is the same on both sides. Before, both sides listed the
+ * parts (to tell the split form: now from manifest.json) and filesystem/ twice each (the check
+ * of documents whose entry is no file, and the narrowed views' lists for the load), and a
+ * listing of a draft's side sorts all its paths (the scale root's 19,626: 26 M instructions a
+ * side), each then cut to its machine path and looked up. The scale root's one-file snapshot,
+ * the diary line's narrowing and the two loads of what it narrowed to (callgrind between marks,
+ * the main thread, one run each): 342 → 43 M instructions. What is left grows with the changed
+ * part, not the twin: withinPart parses both versions of it (about 300 entries, 36 M). Whole
+ * runs: docs/architecture.md's Speed table.
  */
 export async function narrowFiles(older: TwinReader, newer: TwinReader, changed: readonly string[]): Promise<NarrowResult | undefined> {
+  const a = await older.read(MANIFEST_PATH)
+  if (a === undefined) return undefined
+  // A manifest in parts, told from manifest.json alone (no listing): one too small to narrow whole.
+  if (a.byteLength < NARROW_FROM) {
+    const main = Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('utf8')
+    return isBareSplit(main) ? narrowParts(older, newer, changed, main) : undefined
+  }
   const [olderParts, newerParts] = await Promise.all([older.list(PARTS_DIR), newer.list(PARTS_DIR)])
-  if (olderParts.length > 0 || newerParts.length > 0) return narrowParts(older, newer, changed, olderParts)
-  const [a, b] = await Promise.all([older.read(MANIFEST_PATH), newer.read(MANIFEST_PATH)])
-  if (a === undefined || b === undefined || a.byteLength < NARROW_FROM) return undefined
+  if (olderParts.length > 0 || newerParts.length > 0) return narrowParts(older, newer, changed, await older.readText(MANIFEST_PATH), olderParts)
+  const b = await newer.read(MANIFEST_PATH)
+  if (b === undefined) return undefined
   const before = Buffer.from(a.buffer, a.byteOffset, a.byteLength)
   const after = Buffer.from(b.buffer, b.byteOffset, b.byteLength)
   if (!startsWith(before, MANIFEST_HEAD) || !startsWith(after, MANIFEST_HEAD)) return undefined
@@ -72,8 +92,9 @@ export async function narrowFiles(older: TwinReader, newer: TwinReader, changed:
   // FILES_MANIFEST_DUPLICATE), the narrowed one once.
   const once = [...paths].filter((path) => olderPart.entries.has(path) !== newerPart.entries.has(path))
   if (listedOutside(before, start, before.length - fromEnd, once)) return undefined
-  if (!(await documentsOfFiles(older, olderPart.entries, paths)) || !(await documentsOfFiles(newer, newerPart.entries, paths))) return undefined
-  return { older: narrowedReader(older, olderPart.text, paths), newer: narrowedReader(newer, newerPart.text, paths) }
+  const [olderHolds, newerHolds] = [holdings(older), holdings(newer)]
+  if (!(await documentsOfFiles(olderHolds, olderPart.entries, paths)) || !(await documentsOfFiles(newerHolds, newerPart.entries, paths))) return undefined
+  return { older: narrowedReader(older, olderHolds, olderPart.text, paths), newer: narrowedReader(newer, newerHolds, newerPart.text, paths) }
 }
 
 /**
@@ -99,8 +120,9 @@ async function documentsOnly(older: TwinReader, newer: TwinReader, text: Buffer,
   const part = narrowed(joined, 0, joined.length)
   if (part === undefined || changed.some((doc) => !part.entries.has(machinePathOf(doc) as string))) return undefined
   const paths = new Set(part.entries.keys())
-  if (!(await documentsOfFiles(older, part.entries, paths)) || !(await documentsOfFiles(newer, part.entries, paths))) return undefined
-  return { older: narrowedReader(older, part.text, paths), newer: narrowedReader(newer, part.text, paths) }
+  const [olderHolds, newerHolds] = [holdings(older), holdings(newer)]
+  if (!(await documentsOfFiles(olderHolds, part.entries, paths)) || !(await documentsOfFiles(newerHolds, part.entries, paths))) return undefined
+  return { older: narrowedReader(older, olderHolds, part.text, paths), newer: narrowedReader(newer, newerHolds, part.text, paths) }
 }
 
 /**
@@ -112,9 +134,16 @@ async function documentsOnly(older: TwinReader, newer: TwinReader, text: Buffer,
  * whole: a manifest.json that changed, that is not of version 2 or that lists entries of its
  * own (a pending edit); a changed machine file that its part does not list.
  */
-async function narrowParts(older: TwinReader, newer: TwinReader, changed: readonly string[], olderParts: readonly string[]): Promise<NarrowResult | undefined> {
+async function narrowParts(
+  older: TwinReader,
+  newer: TwinReader,
+  changed: readonly string[],
+  /** The older side's manifest.json. */
+  main: string | undefined,
+  /** The older side's parts, when they were listed. */
+  listedParts?: readonly string[],
+): Promise<NarrowResult | undefined> {
   if (changed.includes(MANIFEST_PATH)) return undefined
-  const main = await older.readText(MANIFEST_PATH)
   if (main === undefined || !isBareSplit(main)) return undefined
   const parts = new Set(changed.filter((path) => path.startsWith(PARTS_DIR)))
   const changedDocuments = new Set(changed.filter((path) => path.startsWith('filesystem/')))
@@ -140,18 +169,24 @@ async function narrowParts(older: TwinReader, newer: TwinReader, changed: readon
     }
     if (!addEntries(olderEntries, a) || !addEntries(newerEntries, b)) return undefined
   }
+  const [olderHolds, newerHolds] = [holdings(older), holdings(newer)]
+  // Narrowed from manifest.json alone: a twin with no part at all on either side is compared whole, as one whose manifest is too small.
+  if (listedParts === undefined && !(await anyHeld(olderHolds, parts)) && !(await anyHeld(newerHolds, parts))) {
+    const [o, n] = await Promise.all([older.list(PARTS_DIR), newer.list(PARTS_DIR)])
+    if (o.length === 0 && n.length === 0) return undefined
+  }
   const paths = new Set([...olderEntries.keys(), ...newerEntries.keys()])
   for (const path of changed) {
     const machine = path.startsWith('filesystem/') ? machinePathOf(path) : undefined
     if (machine !== undefined && !paths.has(machine)) return undefined
   }
-  if (!(await documentsOfFiles(older, olderEntries, paths)) || !(await documentsOfFiles(newer, newerEntries, paths))) return undefined
+  if (!(await documentsOfFiles(olderHolds, olderEntries, paths)) || !(await documentsOfFiles(newerHolds, newerEntries, paths))) return undefined
   const deleted = [...olderEntries].filter(([path, type]) => type === 'directory' && newerEntries.get(path) !== 'directory')
   if (deleted.length > MAX_DELETED_DIRECTORIES) return undefined
   if (deleted.length > 0) {
     if (leftOut.some((path) => deleted.some(([dir]) => path.startsWith(`${dir}/`)))) return undefined
     const below = deleted.map(([path]) => Buffer.from(`"path": ${JSON.stringify(`${path}/`).slice(0, -1)}`))
-    for (const part of olderParts) {
+    for (const part of listedParts ?? (await older.list(PARTS_DIR))) {
       if (parts.has(part)) continue
       const bytes = await older.read(part)
       if (bytes === undefined) continue
@@ -159,23 +194,17 @@ async function narrowParts(older: TwinReader, newer: TwinReader, changed: readon
       if (below.some((b) => text.includes(b))) return undefined
     }
   }
-  const view = (twin: TwinReader, texts: ReadonlyMap<string, string>): TwinReader => {
+  const view = (twin: TwinReader, holds: Holdings, texts: ReadonlyMap<string, string>): TwinReader => {
     const readText = (path: string) => (texts.has(path) ? Promise.resolve(texts.get(path)) : twin.readText(path))
     const read = async (path: string) => (texts.has(path) ? Buffer.from(texts.get(path) as string) : twin.read(path))
     return {
       ...sizeAndBlob(twin, read),
       read,
       readText,
-      list: async (prefix) =>
-        (await twin.list(prefix)).filter((path) => {
-          if (path.startsWith(PARTS_DIR)) return parts.has(path)
-          if (!path.startsWith('filesystem/')) return true
-          const machine = machinePathOf(path)
-          return machine !== undefined && paths.has(machine)
-        }),
+      list: listOf(twin, holds, paths, parts),
     }
   }
-  return { older: view(older, olderTexts), newer: view(newer, newerTexts) }
+  return { older: view(older, olderHolds, olderTexts), newer: view(newer, newerHolds, newerTexts) }
 }
 
 /**
@@ -216,12 +245,70 @@ function withinPart(part: string, a: string | undefined, b: string | undefined, 
  * listed, in the narrowed one maybe not (a folder made, root-owned, that the whole side never
  * asks for). Such a side is compared whole.
  */
-async function documentsOfFiles(twin: TwinReader, entries: ReadonlyMap<string, string>, paths: ReadonlySet<string>): Promise<boolean> {
-  for (const doc of await twin.list('filesystem/')) {
-    const machine = machinePathOf(doc)
-    if (machine !== undefined && paths.has(machine) && entries.get(machine) !== 'file') return false
+async function documentsOfFiles(holds: Holdings, entries: ReadonlyMap<string, string>, paths: ReadonlySet<string>): Promise<boolean> {
+  for (const path of paths) {
+    if (entries.get(path) === 'file' || !path.startsWith('/')) continue
+    if (await holds(mirrorPath(path))) return false
   }
   return true
+}
+
+/**
+ * Whether a side holds a file at a twin path (under filesystem/, or a part): TwinReader.has where
+ * the reader can say (a snapshot's draft, a commit's tree), else from its listing of the path's
+ * folder (filesystem/ or the parts'), listed once. Exactly what its `list` names.
+ */
+type Holdings = (path: string) => Promise<boolean>
+
+function holdings(twin: TwinReader): Holdings {
+  const has = twin.has
+  if (has !== undefined) return (path) => has.call(twin, path)
+  const listed = new Map<string, Promise<Set<string>>>()
+  return async (path) => {
+    const folder = path.startsWith(PARTS_DIR) ? PARTS_DIR : 'filesystem/'
+    let all = listed.get(folder)
+    if (all === undefined) listed.set(folder, (all = twin.list(folder).then((l) => new Set(l))))
+    return (await all).has(path)
+  }
+}
+
+/** Of these twin paths, those the side holds, sorted as `list` sorts. */
+async function heldOf(holds: Holdings, paths: readonly string[]): Promise<string[]> {
+  const held: string[] = []
+  for (const path of paths) if (await holds(path)) held.push(path)
+  return held.sort(compareStrings)
+}
+
+async function anyHeld(holds: Holdings, paths: Iterable<string>): Promise<boolean> {
+  for (const path of paths) if (await holds(path)) return true
+  return false
+}
+
+/**
+ * A narrowed side's `list`: under filesystem/, the documents of the narrowed entries' paths that
+ * the side holds, and among the parts (when `parts` narrows them) those of `parts` it holds,
+ * each asked path by path, never listed (a listing of the scale root's twin sorts its 19,626
+ * paths); any other prefix listed and filtered the same way.
+ */
+function listOf(twin: TwinReader, holds: Holdings, paths: ReadonlySet<string>, parts?: ReadonlySet<string>): (prefix: string) => Promise<string[]> {
+  let documents: Promise<string[]> | undefined
+  let held: Promise<string[]> | undefined
+  return async (prefix) => {
+    if (prefix.startsWith('filesystem/')) {
+      documents ??= heldOf(holds, [...paths].filter((path) => path.startsWith('/')).map(mirrorPath))
+      return (await documents).filter((doc) => doc.startsWith(prefix))
+    }
+    if (parts !== undefined && prefix.startsWith(PARTS_DIR)) {
+      held ??= heldOf(holds, [...parts])
+      return (await held).filter((part) => part.startsWith(prefix))
+    }
+    return (await twin.list(prefix)).filter((path) => {
+      if (parts !== undefined && path.startsWith(PARTS_DIR)) return parts.has(path)
+      if (!path.startsWith('filesystem/')) return true
+      const machine = machinePathOf(path)
+      return machine !== undefined && paths.has(machine)
+    })
+  }
 }
 
 /** Paths looked up one by one outside the narrowed part; more are looked for in one pass over it. */
@@ -295,19 +382,14 @@ function narrowed(text: Buffer, start: number, end: number): { text: string; ent
 }
 
 /** A side with the manifest narrowed and, under filesystem/, only the files of its entries. */
-function narrowedReader(twin: TwinReader, manifest: string, paths: ReadonlySet<string>): TwinReader {
+function narrowedReader(twin: TwinReader, holds: Holdings, manifest: string, paths: ReadonlySet<string>): TwinReader {
   const bytes = Buffer.from(manifest)
   const read = (path: string) => (path === MANIFEST_PATH ? Promise.resolve(bytes) : twin.read(path))
   return {
     ...sizeAndBlob(twin, read),
     read,
     readText: (path) => (path === MANIFEST_PATH ? Promise.resolve(manifest) : twin.readText(path)),
-    list: async (prefix) =>
-      (await twin.list(prefix)).filter((path) => {
-        if (!path.startsWith('filesystem/')) return true
-        const machine = machinePathOf(path)
-        return machine !== undefined && paths.has(machine)
-      }),
+    list: listOf(twin, holds, paths),
   }
 }
 
