@@ -1,11 +1,11 @@
-import { createHash } from 'node:crypto'
 import { dirname } from 'node:path'
-import type { Change, ChangeResult, ConfigCheck, Diagnostic, HostPort, HostReader, Plan } from '@twinsync/sdk'
-import { PLAN_FORMAT_VERSION, CHANGED_FILE, CHANGED_UNIT, CHECKER_PATH, checkerEnv, checksReading, filePathOf, findChecker, errorDiagnostic, isTempNameOf, redactSecrets, runsPerFile, unitOfPath, warningDiagnostic } from '@twinsync/sdk'
+import type { Change, ChangeResult, ConfigCheck, Diagnostic, HostPort, HostReader } from '@twinsync/sdk'
+import { CHANGED_FILE, CHANGED_UNIT, CHECKER_PATH, checkerEnv, checksReading, filePathOf, findChecker, errorDiagnostic, isTempNameOf, redactSecrets, runsPerFile, unitOfPath, warningDiagnostic } from '@twinsync/sdk'
 import { tail } from './command-runner.js'
 import { compiledFiles } from './compiled-config.js'
 import { appendTo } from '../append-to.js'
-import { excludeChanges } from '../plan/exclude-changes.js'
+import { sha256 } from '../sha256.js'
+import { leftOutWith } from '../plan/exclude-changes.js'
 import type { LineFor } from '../plan/command-text.js'
 
 /** Services changes that make a service read its configuration again. */
@@ -663,8 +663,7 @@ export async function leaveOutUnkept(host: HostReader, checks: readonly ConfigCh
     if (programs.some((program) => installed.get(program) === true)) unkept.set(c.id, why)
   }
   if (unkept.size === 0) return { left: new Set(), diagnostics: [] }
-  const asPlan: Plan = { formatVersion: PLAN_FORMAT_VERSION, createdAt: '', basis: { twinCommit: null, root: '', fingerprints: {} }, changes: [...changes], edges: [], diagnostics: [] }
-  const { alsoExcluded } = excludeChanges(asPlan, unkept.keys())
+  const { alsoExcluded } = leftOutWith(changes, unkept.keys())
   const byId = new Map(changes.map((c) => [c.id, c]))
   const diagnostics = [...unkept].map(([id, why]) => unkeptWarning(byId.get(id) as Change, why, line))
   for (const id of alsoExcluded) {
@@ -726,7 +725,7 @@ export async function liveState(host: HostReader, path: string): Promise<string>
   if (stat.type !== 'file') return `${stat.type}:${owner}`
   // Never kept: told apart by size and time only.
   if (stat.size > MAX_KEPT) return `file:${stat.size}@${stat.mtimeMs}:${owner}`
-  return `file:${createHash('sha256').update(await host.readFile(path)).digest('hex')}:${owner}`
+  return `file:${sha256(await host.readFile(path))}:${owner}`
 }
 
 /** What a kept previous state is, as liveState says it. */
@@ -735,7 +734,7 @@ function stateOf(previous: Previous): string {
     case 'absent':
       return 'absent'
     case 'file':
-      return `file:${createHash('sha256').update(previous.content).digest('hex')}:${previous.mode.toString(8)}:${previous.uid}:${previous.gid}`
+      return `file:${sha256(previous.content)}:${previous.mode.toString(8)}:${previous.uid}:${previous.gid}`
     case 'symlink':
       return `symlink:${previous.target}:${previous.uid}:${previous.gid}`
     case 'other':

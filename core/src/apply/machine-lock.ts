@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { sha256 } from '../sha256.js'
 import { lstatSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { isTwinSyncError, TwinSyncError } from '@twinsync/sdk/light'
@@ -23,7 +23,7 @@ export function machineLockPath(root: string, dir: string = MACHINE_LOCK_DIR): s
   } catch {
     key = resolve(root)
   }
-  return join(dir, `apply-${createHash('sha256').update(key).digest('hex').slice(0, 16)}.lock`)
+  return join(dir, `apply-${sha256(key).slice(0, 16)}.lock`)
 }
 
 /**

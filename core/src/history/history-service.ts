@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { sha256 } from '../sha256.js'
 import type { Category, Diagnostic, PathClaims, Provider, TwinReader } from '@twinsync/sdk'
 import { inject, injectable } from '../di.js'
 import { ProviderContexts } from '../providers/provider-contexts.js'
@@ -186,7 +186,7 @@ export class HistoryService {
       // Whether it says what happened itself (observe) changes what is counted: counts cached without it are stale.
       return [p.name, p.version, ctx.config ?? null, ctx.limits, typeof (p as { observe?: unknown }).observe === 'function']
     })
-    return createHash('sha256').update(JSON.stringify([CORE_VERSION, COUNT_RULES, this.contexts.host.root, each])).digest('hex')
+    return sha256(JSON.stringify([CORE_VERSION, COUNT_RULES, this.contexts.host.root, each]))
   }
 
   private async providers(): Promise<{ providers: Provider[]; claims: Awaited<ReturnType<ProviderRegistry['load']>>['claims']; diagnostics: Diagnostic[] }> {

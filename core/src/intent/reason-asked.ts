@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { sha256 } from '../sha256.js'
 import type { Change } from '@twinsync/sdk'
 import { stableStringify } from '@twinsync/sdk/light'
 
@@ -37,10 +37,7 @@ export interface LastApply {
 }
 
 function askedDigest(change: Pick<Change, 'operation' | 'after'>): string {
-  return createHash('sha256')
-    .update(stableStringify({ operation: change.operation, after: change.after ?? null }))
-    .digest('hex')
-    .slice(0, 16)
+  return sha256(stableStringify({ operation: change.operation, after: change.after ?? null })).slice(0, 16)
 }
 
 /** The words of an outcome: "failed in the apply of T: MESSAGE", "left out of the apply of T (--only files)". */

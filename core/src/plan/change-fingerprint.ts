@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { sha256 } from '../sha256.js'
 import type { Change } from '@twinsync/sdk'
 import { stableStringify } from '@twinsync/sdk/light'
 
@@ -10,5 +10,5 @@ import { stableStringify } from '@twinsync/sdk/light'
 export function changeFingerprint(change: Change): string {
   if (change.liveFingerprint !== undefined) return change.liveFingerprint
   const basis = stableStringify({ operation: change.operation, resource: change.resource, before: change.before ?? null, data: change.data ?? null })
-  return createHash('sha256').update(basis).digest('hex')
+  return sha256(basis)
 }

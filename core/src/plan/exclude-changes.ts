@@ -1,4 +1,4 @@
-import type { Plan } from '@twinsync/sdk'
+import type { Change, Plan } from '@twinsync/sdk'
 import { appendTo } from '../append-to.js'
 
 export interface ExcludeResult {
@@ -21,19 +21,37 @@ export function isRequiresEdge(edge: Plan['edges'][number]): boolean {
  * the plan given is not modified.
  */
 export function excludeChanges(plan: Plan, ids: Iterable<string>): ExcludeResult {
-  const known = new Set(plan.changes.map((c) => c.id))
+  const { out, alsoExcluded } = leftOutWith(plan.changes, ids, plan.edges)
+  return {
+    plan: {
+      ...plan,
+      basis: { ...plan.basis, fingerprints: Object.fromEntries(Object.entries(plan.basis.fingerprints).filter(([id]) => !out.has(id))) },
+      changes: plan.changes.filter((c) => !out.has(c.id)),
+      edges: plan.edges.filter((e) => !out.has(e.from) && !out.has(e.to)),
+    },
+    alsoExcluded,
+  }
+}
+
+/**
+ * excludeChanges' rule over changes alone (and the plan's edges, when there is a plan yet): the
+ * chosen ids that are among `changes`, with every change that goes with them (`out`), and those
+ * others in the changes' order (`alsoExcluded`).
+ */
+export function leftOutWith(changes: readonly Change[], ids: Iterable<string>, edges: Plan['edges'] = []): { out: Set<string>; alsoExcluded: string[] } {
+  const known = new Set(changes.map((c) => c.id))
   const chosen = new Set([...ids].filter((id) => known.has(id)))
   const dependents = new Map<string, string[]>()
-  for (const e of plan.edges) {
+  for (const e of edges) {
     if (isRequiresEdge(e)) appendTo(dependents, e.from, e.to)
   }
   // `requires` on the change itself also counts, in case a plan's edges were trimmed.
-  for (const c of plan.changes) {
+  for (const c of changes) {
     for (const r of c.requires ?? []) appendTo(dependents, r, c.id)
   }
   const out = new Set(chosen)
   const queue = [...chosen]
-  const madeFor = plan.changes.filter((c) => (c.madeFor ?? []).some((id) => known.has(id)))
+  const madeFor = changes.filter((c) => (c.madeFor ?? []).some((id) => known.has(id)))
   for (;;) {
     while (queue.length > 0) {
       const id = queue.shift() as string
@@ -51,14 +69,5 @@ export function excludeChanges(plan: Plan, ids: Iterable<string>): ExcludeResult
       queue.push(c.id)
     }
   }
-  const alsoExcluded = plan.changes.map((c) => c.id).filter((id) => out.has(id) && !chosen.has(id))
-  return {
-    plan: {
-      ...plan,
-      basis: { ...plan.basis, fingerprints: Object.fromEntries(Object.entries(plan.basis.fingerprints).filter(([id]) => !out.has(id))) },
-      changes: plan.changes.filter((c) => !out.has(c.id)),
-      edges: plan.edges.filter((e) => !out.has(e.from) && !out.has(e.to)),
-    },
-    alsoExcluded,
-  }
+  return { out, alsoExcluded: changes.map((c) => c.id).filter((id) => out.has(id) && !chosen.has(id)) }
 }

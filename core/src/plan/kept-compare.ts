@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { sha256 } from '../sha256.js'
 import { mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Provider } from '@twinsync/sdk'
@@ -55,7 +55,7 @@ export interface KeptCompare {
 /** What the comparisons read besides the commit and the collected state: TwinSync's own inputs to them. */
 export function keptCompareKey(root: string, configValues: unknown, providers: readonly Provider[]): string {
   const names = providers.map((p) => `${p.name}@${p.version}`).sort()
-  return createHash('sha256').update(JSON.stringify([FORMAT, CORE_VERSION, root, names, configValues ?? null])).digest('hex')
+  return sha256(JSON.stringify([FORMAT, CORE_VERSION, root, names, configValues ?? null]))
 }
 
 /** The record for this commit and key, or undefined (none, another commit or key, damaged). */

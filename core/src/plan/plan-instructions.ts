@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto'
 import { posix } from 'node:path'
 import type { Change, Diagnostic, TwinReader } from '@twinsync/sdk'
 import { TwinSyncError, isTwinSyncError, lazySchema, stableStringify, warningDiagnostic } from '@twinsync/sdk/light'
@@ -9,6 +8,7 @@ import { COMMANDS } from './commands-domain.js'
 import { MAX_JSON_DEPTH, jsonTooDeep } from './json-depth.js'
 import { twinNamedIn } from './twin-places.js'
 import { refusedScriptLine } from './script-line.js'
+import { sha256 } from '../sha256.js'
 import { actionKeys, fullKeyOf, recorded, ranHere, shownScript, shownSha256, type LocalRuns } from './run-once-keys.js'
 
 const Phase = lazySchema(() => Type.Union([Type.Literal('before'), Type.Literal('after')]))
@@ -279,9 +279,9 @@ async function toChange(twin: TwinReader, file: string, index: number, action: A
     })
   }
   const text = Buffer.from(bytes).toString('utf8')
-  const sha256 = digest(text)
+  const digest = sha256(text)
   const argv = [path, ...(action.args ?? [])]
-  const data: CommandChangeData = { kind: 'script', argv, script: { path, text, sha256 }, phase, key: fullKeyOf(file, action, text), once, source: file, ...describedAs(action) }
+  const data: CommandChangeData = { kind: 'script', argv, script: { path, text, sha256: digest }, phase, key: fullKeyOf(file, action, text), once, source: file, ...describedAs(action) }
   return {
     id,
     provider: COMMANDS,
@@ -365,8 +365,4 @@ function scriptPath(file: string, index: number, script: string): string {
     })
   }
   return `scripts/${rel}`
-}
-
-function digest(text: string): string {
-  return createHash('sha256').update(text).digest('hex')
 }

@@ -1,9 +1,10 @@
-import { createHash, createHmac, randomBytes } from 'node:crypto'
+import { createHmac, randomBytes } from 'node:crypto'
 import { constants, openSync, readFileSync, closeSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { redactSecrets, stableStringify, writeFileAtomic } from '@twinsync/sdk/light'
 import { commandLine } from './command-text.js'
+import { sha256 } from '../sha256.js'
 
 /**
  * The keys of the record of run-once commands that ran (COMMANDS_LEDGER, committed) and of this
@@ -39,10 +40,6 @@ interface ActionText {
   script?: string
   args?: string[]
   description?: string
-}
-
-function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex')
 }
 
 /** The record's key of an action before session 47, and still of one without a secret: the sha256 of its file and its full text. */

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { sha256 } from '../sha256.js'
 import { readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { SECRET_RULES_VERSION, stableStringify, writeFileAtomic } from '@twinsync/sdk/light'
@@ -62,7 +62,7 @@ function auditPath(twinDir: string): string {
  */
 export function configKey(values: Readonly<Record<string, unknown>>): string {
   const sections = Object.fromEntries(Object.entries(values).filter(([key]) => key !== 'repo' && key !== 'limits'))
-  return createHash('sha256').update(stableStringify(sections)).digest('hex').slice(0, 32)
+  return sha256(stableStringify(sections)).slice(0, 32)
 }
 
 /**

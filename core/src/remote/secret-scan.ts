@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { sha256 } from '../sha256.js'
 import type { TwinReader } from '@twinsync/sdk'
 import { compareStrings, findSecrets, machinePathOf } from '@twinsync/sdk/light'
 import { BatchReader, runGitBytes } from '../twin/git.js'
@@ -289,7 +289,7 @@ function packagesFiles(objects: ReadonlyArray<{ label: string; object: { type: s
 function isShipped(shipped: Set<string>, label: string, bytes: Uint8Array): boolean {
   if (shipped.size === 0) return false
   const path = machinePathOf(label)
-  return path !== undefined && shipped.has(`${path}\0${createHash('sha256').update(bytes).digest('hex')}`)
+  return path !== undefined && shipped.has(`${path}\0${sha256(bytes)}`)
 }
 
 /** The names in a raw tree object: "<mode> <name>\0<binary id>" repeated. */

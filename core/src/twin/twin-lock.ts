@@ -1,11 +1,12 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
-import { createHash, randomBytes } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { closeSync, linkSync, mkdirSync, openSync, readFileSync, readlinkSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { basename, dirname, join } from 'node:path'
 import { TwinSyncError, processStartTime, quoteArg } from '@twinsync/sdk/light'
 import { diskError } from './disk-error.js'
+import { sha256 } from '../sha256.js'
 
 /** Who holds the lock: enough to tell a live holder from a dead one whose pid was reused. */
 export interface LockHolder {
@@ -392,7 +393,7 @@ export function lockMachine(): string | null {
   if (cachedMachine === undefined) {
     try {
       const id = readFileSync('/etc/machine-id', 'utf8').trim()
-      cachedMachine = /^[0-9a-f]{32}$/.test(id) ? createHash('sha256').update(`twinsync-lock\0${id}`).digest('hex').slice(0, 32) : null
+      cachedMachine = /^[0-9a-f]{32}$/.test(id) ? sha256(`twinsync-lock\0${id}`).slice(0, 32) : null
     } catch {
       cachedMachine = null
     }
