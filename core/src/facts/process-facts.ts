@@ -1,6 +1,7 @@
 import type { ProviderContext } from '@twinsync/sdk'
 import { compareStrings, redactSecrets } from '@twinsync/sdk/light'
 import { FactProvider, offlineReason, toFigures } from './fact-provider.js'
+import { passwdEntries } from '../passwd.js'
 
 /** Linux reports process times in clock ticks; USER_HZ is 100 on every architecture Debian ships. */
 const CLOCK_TICKS = 100
@@ -116,9 +117,6 @@ function topBy(samples: readonly ProcessSample[], key: (p: ProcessSample) => num
 
 export function parsePasswdNames(text: string): Map<number, string> {
   const out = new Map<number, string>()
-  for (const line of text.split('\n')) {
-    const [name, , uid] = line.split(':')
-    if (name && uid !== undefined && /^\d+$/.test(uid)) out.set(Number(uid), name)
-  }
+  for (const { name, uid } of passwdEntries(text)) if (/^\d+$/.test(uid)) out.set(Number(uid), name)
   return out
 }

@@ -1,5 +1,6 @@
 import { posix } from 'node:path'
 import type { HostReader } from '@twinsync/sdk'
+import { passwdEntries } from '../passwd.js'
 
 /** A user of the machine who may become root: by sudo (a group or a rule), or uid 0 by another name. */
 export interface AdminUser {
@@ -33,7 +34,7 @@ const ADMIN_GROUPS = ['sudo', 'admin', 'wheel']
  */
 export async function readAdminUsers(host: HostReader): Promise<AdminUser[]> {
   const text = async (path: string): Promise<string> => (await host.readTextIfExists(path).catch(() => undefined)) ?? ''
-  const users = records(await text('/etc/passwd')).filter((f) => f.length >= 6 && f[0] !== '').map((f) => ({ name: f[0]!, uid: f[2]!, gid: f[3]!, home: f[5]! }))
+  const users = passwdEntries(await text('/etc/passwd'))
   const groups = records(await text('/etc/group')).filter((f) => f.length >= 3).map((f) => ({ name: f[0]!, gid: f[2]!, members: (f[3] ?? '').split(',').filter((m) => m !== '') }))
   const why = new Map<string, string>()
   const add = (name: string, reason: string) => {

@@ -6,6 +6,7 @@ import { TwinSyncError } from '@twinsync/sdk/errors'
 import { ownEnv, writeFileAtomic } from '@twinsync/sdk/light'
 import { needsBashQuoting, quoteArg } from '../plan/command-text.js'
 import { defaultConfigPath } from '../config/config-file.js'
+import { passwdEntries } from '../passwd.js'
 
 /** The files `twinsync schedule` writes, relative to the target root. Nothing else is touched. */
 export const SCHEDULE_SERVICE = 'etc/systemd/system/twinsync-snapshot.service'
@@ -215,11 +216,7 @@ function rootHome(root: string): string {
   } catch {
     // no passwd: Debian's default
   }
-  for (const entry of passwd.split('\n')) {
-    const f = entry.split(':')
-    if (f.length >= 7 && f[2] === '0' && f[5]?.startsWith('/') === true) return f[5]
-  }
-  return '/root'
+  return passwdEntries(passwd).find((u) => u.uid === '0' && u.home.startsWith('/'))?.home ?? '/root'
 }
 
 /**
