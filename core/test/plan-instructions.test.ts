@@ -84,6 +84,10 @@ describe('plans/*.yaml instructions', () => {
       // Session 47's review (F7): a quote or backslash split the path into runs resolved apart; the shell reads it whole.
       ['/srv/t', `[sh, -c, '. "/srv/x/"../t/env']`, /it names \. "\/srv\/x\/"\.\.\/t\/env/],
       ['/srv/t', `[sh, -c, '. /srv/x/\\../t/env']`, /it names \. \/srv\/x\/\\\.\.\/t\/env/],
+      // Session 48: quotes inside a name with no `..` beside them (a script's line was read so; a `run:` argument was not).
+      ['/srv/t', `[sh, -c, '. /var/lib/"twinsync"/twin/env']`, /it names \. \/var\/lib\/"twinsync"\/twin\/env/],
+      ['/srv/t', `[sh, -c, '. /srv/"t"/env']`, /it names \. \/srv\/"t"\/env/],
+      ['/srv/t', `[sh, -c, '. /var/lib/twin\\sync/twin/env']`, /it names/],
     ]
     for (const [dir, run, message] of cases) {
       const twin = new MemoryTwin([{ path: 'plans/a.yaml', content: `actions:\n  - run: ${run}\n` }])

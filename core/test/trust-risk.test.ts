@@ -324,6 +324,10 @@ describe('trust risk: one rule for changes that are root or trust', () => {
     // Session 46: slashes doubled or a `/./` no longer hide it; a cd to the state folder is named.
     assert.match(trustReason(write('/etc/nginx/conf.d/x.conf', 'include /var/lib//twinsync/./twin/filesystem/etc/x.conf;\n')) ?? '', reason)
     assert.match(trustReason(write('/etc/motd.sh', 'cd /var/lib/twinsync && . twin/scripts/env\n')) ?? '', reason)
+    // Session 48: a quote or a backslash inside the name, which the shell reads past.
+    assert.match(trustReason(write('/etc/profile.d/x.sh', '. /var/lib/"twinsync"/twin/scripts/env\n')) ?? '', reason)
+    assert.match(trustReason(write('/etc/cron.d/x', "* * * * * root sh /var/lib/'twin'sync/twin/scripts/x.sh\n")) ?? '', reason)
+    assert.match(trustReason(write('/etc/profile.d/x.sh', '. /var/lib/twin\\sync/twin/scripts/env\n')) ?? '', reason)
     assert.equal(trustReason(write('/etc/nginx/conf.d/x.conf', 'include /etc/nginx/snippets/x.conf;\n')), undefined)
     assert.equal(trustReason(write('/etc/nginx/conf.d/x.conf', 'include /var/lib/twinsyncd/x.conf;\n')), undefined, 'another folder')
   })

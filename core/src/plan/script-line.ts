@@ -17,8 +17,9 @@
  * and every line after one this reader does not follow (a command substitution, a here-document, a
  * quote or `${` left open, STOPS, a PATH set or another SHELL_STATE variable's, a function or alias
  * that could stand for `ls`), and after a
- * line let through, a `$_` (the last word of the command before). A text names the twin as written
- * or with quotes and backslashes taken out, as the shell reads it. Still not a sandbox: a shell
+ * line let through, a `$_` (the last word of the command before). A text names the twin as
+ * twin-places.ts's twinNamedIn reads it (with quotes and backslashes taken out too, as the shell
+ * reads it: `. /var/lib/"twinsync"/twin/env`, session 48). Still not a sandbox: a shell
  * builds names (variables, globs) the plan's text does not show, as twin-places.ts says.
  */
 
@@ -81,13 +82,9 @@ export function refusedScriptLine(lines: readonly string[], named: (text: string
   const { logical, lostAt } = scriptTokens(lines)
   // The archives a `tar -c` let through made of the twin: a later line naming one (`tar -x` of it) is judged as naming the twin.
   const archives: string[] = []
-  // A text names the twin as written or as the shell reads it, quotes and backslashes taken out
-  // (`. /var/lib/"twinsync"/twin/env` sourced it: session 48).
-  const read = (text: string) => named(text) || (/['"\\]/.test(text) && named(text.replace(/['"\\]/g, '')))
-  const names = (text: string) => read(text) || (archives.length > 0 && archiveIn(text, archives) !== undefined)
+  const names = (text: string) => named(text) || (archives.length > 0 && archiveIn(text, archives) !== undefined)
   const refused = (at: number, text: string) => {
     if (named(text)) return { at }
-    if (read(text)) return { at, what: 'a twin file, its name split by quotes or backslashes the shell takes out' }
     const archive = archiveIn(text, archives)
     return { at, ...(archive === undefined ? {} : { what: `${archive}, an archive an earlier line made of the twin` }) }
   }

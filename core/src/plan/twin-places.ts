@@ -36,21 +36,22 @@ const STATE_FOLDERS = ['/var/lib/twinsync', '/.local/share/twinsync']
 
 /**
  * What `text` names of a twin, or undefined: after `//` and `/./` are made `/` (and, failing that,
- * with each path's `..` resolved; a text with `..` and a quote or backslash, once more without
- * them), a state folder
+ * with each path's `..` resolved; a text with a quote or backslash, once more without them), a
+ * state folder
  * (`/var/lib/twinsync`, `…/.local/share/twinsync`) or a folder of `dirs` (the run's twin on the
  * target) as a path, or the last component of one of `dirs` as a relative path or after its
  * parent's name or a home (`twin/scripts/x` after a `cd /var/lib/twinsync`, `~/twin/x.sh`,
  * `$HOME/twin`, `srv/twin`). Not what a shell
- * builds: a glob (`tw*`), a variable holding part of the name, quotes inside a name with no `..` in the text, `cd` into a
+ * builds: a glob (`tw*`), a variable holding part of the name, `cd` into a
  * folder above and then a bare `twin`, a path printed by a command.
  */
 export function twinNamedIn(text: string, dirs: readonly string[]): string | undefined {
   const named = namedWithDots(text, dirs)
-  if (named !== undefined || !text.includes('..') || !/['"\\]/.test(text)) return named
+  if (named !== undefined || !/['"\\]/.test(text)) return named
   // Session 48 (session 47's review, F7): a quote or backslash splits a path into runs PATH_WORD
-  // takes apart, while the shell reads it whole (`. "/srv/x/"../t/env` is `/srv/x/../t/env`):
-  // once more without them, when the text has both (one more linear pass).
+  // takes apart, while the shell reads it whole (`. "/srv/x/"../t/env` is `/srv/x/../t/env`,
+  // `. /var/lib/"twinsync"/twin/env` is `/var/lib/twinsync/twin/env`, in a `run:` argument or a
+  // file's text as in a script's line): once more without them (one more linear pass).
   return namedWithDots(text.replace(/['"\\]/g, ''), dirs)
 }
 
