@@ -19,6 +19,7 @@ import { removeFile } from './remove-file.js'
 import { editedSinceIndexed, entryPresent, FILE_CLOCK_LAG_MS, INDEX_SMUDGE_TEMP, fileIsBlob, gitBlobId as blobId, indexUnchanged, readHead, readIndex, readRefId, recordIndexParse, recordRefreshedIndex, rememberClean, smudgeCtimeRacy, writeIndexCopy, type TwinIndex } from './quick-status.js'
 import { cacheTreeExtension, cacheTreeOf, foldersAbove, parseCacheTree, spliceIndex, treesFromCache, type CacheTreeNode, type SplicedParse } from './cache-tree.js'
 import { sameButStatData } from './index-record.js'
+import { ObjectStore, treesPatched } from './tree-patch.js'
 import { appendTo, appendAll } from '../append-to.js'
 
 /**
@@ -79,7 +80,7 @@ export class SnapshotDraft {
         trees: GitObjectBytes[]
         index: TwinIndex
         /** The new index's cache tree (cache-tree.ts), when known. */
-        cache: CacheTreeNode | undefined
+        cache: CacheTreeNode | Buffer | undefined
         /** The changed entries, when the new index is the one read with them put in (spliceIndex). */
         splice: Array<{ path: string; entry: TreeEntry | undefined }> | undefined
       }
@@ -447,29 +448,34 @@ export class SnapshotDraft {
   private aroundChanges(read: TwinIndex, headEntries: ReadonlyMap<string, TreeEntry>): { tree: string; changes: GitStatusEntry[] } | undefined {
     if (read.treeExtension === undefined) return undefined
     const changes = changesBetween(headEntries, this.entries, [...this.updates.keys(), ...this.removals])
-    // Only the folders a change lies in read with their folders; the others kept as bytes.
+    // What the new trees take from HEAD must be in the store (as git's write-tree checks a tree's
+    // files and folders); git's own way would trust the cache tree for a folder, so the damage is named here.
+    const written = new Set([...this.updates.values()].map((u) => u.sha))
+    const damaged = (missing: string): TwinSyncError =>
+      new TwinSyncError('REPO_DAMAGED', `The twin repository ${this.dir} is damaged: object ${missing}, which HEAD's tree names, is missing`, {
+        nextStep: `Check it with \`git -C ${this.dir} fsck\`. Restore it from the mirror (\`git clone\` it to a new --repo) or from a backup; the machine itself is untouched.`,
+        details: { object: missing },
+      })
+    const splice = changes.map((c) => ({ path: c.path, entry: this.entries.get(c.path) }))
+    // HEAD's trees of the folders a change lies in, read from the store and patched (tree-patch.ts).
+    const patched = treesPatched(this.dir, { bytes: read.bytes, treeExtension: read.treeExtension, entries: headEntries }, this.entries, changes.map((c) => c.path), written)
+    if (patched !== null && 'missing' in patched) throw damaged(patched.missing)
+    if (patched !== null) {
+      this.inNode = { trees: [...patched.trees].map(([sha, bytes]) => ({ type: 'tree' as const, sha, bytes })), index: read, cache: patched.extension, splice }
+      this.headTrees = { root: patched.headRoot, trees: new Map() }
+      this.unwritten = undefined
+      return { tree: patched.root, changes }
+    }
+    // Else each touched folder's tree made from the index (cache-tree.ts): only the folders a change lies in read with their folders; the others kept as bytes.
     const touched = foldersAbove(changes.map((c) => c.path))
     const cache = parseCacheTree(read.bytes, read.treeExtension, (folder) => touched.has(folder))
     if (cache?.sha === undefined) return undefined
     const made = treesFromCache({ paths: read.paths, entries: headEntries, cache }, this.entries, changes.map((c) => c.path), treeObject)
     if (made === undefined) return undefined
-    // What the new trees take from HEAD must be in the store (as git's write-tree checks a tree's
-    // files and folders); git's own way would trust the cache tree for a folder, so the damage is named here.
-    const written = new Set([...this.updates.values()].map((u) => u.sha))
     const missing = missingObject(this.dir, made.named.filter((sha) => !written.has(sha)))
     if (missing === null) return undefined
-    if (missing !== undefined) {
-      throw new TwinSyncError('REPO_DAMAGED', `The twin repository ${this.dir} is damaged: object ${missing}, which HEAD's tree names, is missing`, {
-        nextStep: `Check it with \`git -C ${this.dir} fsck\`. Restore it from the mirror (\`git clone\` it to a new --repo) or from a backup; the machine itself is untouched.`,
-        details: { object: missing },
-      })
-    }
-    this.inNode = {
-      trees: [...made.trees].map(([sha, bytes]) => ({ type: 'tree' as const, sha, bytes })),
-      index: read,
-      cache: made.cache,
-      splice: changes.map((c) => ({ path: c.path, entry: this.entries.get(c.path) })),
-    }
+    if (missing !== undefined) throw damaged(missing)
+    this.inNode = { trees: [...made.trees].map(([sha, bytes]) => ({ type: 'tree' as const, sha, bytes })), index: read, cache: made.cache, splice }
     this.headTrees = { root: cache.sha, trees: new Map() }
     this.unwritten = undefined
     return { tree: made.root, changes }
@@ -1504,59 +1510,21 @@ export function objectsStored(dir: string, shas: readonly string[]): boolean {
 
 /** The first object named that the store lacks; undefined when it holds them all, null when this cannot tell (alternates, an index it does not read). */
 export function missingObject(dir: string, shas: readonly string[]): string | undefined | null {
-  const objects = join(dir, '.git', 'objects')
-  if (lstatSync(join(objects, 'info', 'alternates'), { throwIfNoEntry: false }) !== undefined) return null
-  const indexes: Buffer[] = []
-  try {
-    for (const name of readdirSync(join(objects, 'pack'))) {
-      if (!name.endsWith('.idx')) continue
-      const idx = readFileSync(join(objects, 'pack', name))
-      if (idx.length < 8 + 1024 || idx.readUInt32BE(0) !== 0xff744f63 || idx.readUInt32BE(4) !== 2) return null
-      indexes.push(idx)
-    }
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return null
-  }
+  const store = ObjectStore.open(dir)
+  if (store === null) return null
   // Speed (issue 22, session 9): the largest pack asked first (most ids are there), each halving
-  // step on the id's first four bytes read as a number (no Buffer made, no native compare a
-  // step), the whole id compared where they match: a one-file snapshot of the scale root checks
-  // the 4,859 folders of /etc/scale beside the changed one: 27–29 → 9–11 ms of CPU (a fresh
-  // process, the check alone, three runs each). Session 47: the ids turned into bytes at once
-  // (one native call for all, not two `parseInt`s, a pattern test and a hex string of the pack's
-  // id an id), the whole id compared as five numbers: that check 56.4 → 36.7 M instructions of the
-  // main thread (measured as treeObject's figure says).
-  const packs = indexes
-    .map((idx) => ({ view: new DataView(idx.buffer, idx.byteOffset, idx.byteLength), count: idx.readUInt32BE(8 + 255 * 4) }))
-    .sort((a, b) => b.count - a.count)
-  if (packs.some((p) => p.view.byteLength < 8 + 1024 + p.count * 20)) return null
+  // step on the id's first four bytes read as a number (ObjectStore.has): a one-file snapshot of
+  // the scale root checks the 4,859 folders of /etc/scale beside the changed one: 27–29 → 9–11 ms
+  // of CPU (a fresh process, the check alone, three runs each). Session 47: the ids turned into
+  // bytes at once (one native call for all, not two `parseInt`s, a pattern test and a hex string
+  // of the pack's id an id), the whole id compared as five numbers: that check 56.4 → 36.7 M
+  // instructions of the main thread (measured as treeObject's figure says).
   for (const sha of shas) if (sha.length !== 40) return null
   const text = shas.join('')
   if (!/^[0-9a-f]*$/.test(text)) return null
   const raw = Buffer.from(text, 'hex')
   const ids = new DataView(raw.buffer, raw.byteOffset, raw.byteLength)
-  const inPack = (at: number): boolean => {
-    const first = ids.getUint8(at)
-    const key = ids.getUint32(at)
-    for (let p = 0; p < packs.length; p++) {
-      const { view, count } = packs[p] as (typeof packs)[number]
-      let low = first === 0 ? 0 : view.getUint32(8 + (first - 1) * 4)
-      let high = view.getUint32(8 + first * 4)
-      while (low < high) {
-        const middle = (low + high) >>> 1
-        if (view.getUint32(8 + 1024 + middle * 20) < key) low = middle + 1
-        else high = middle
-      }
-      for (let m = low, o = 8 + 1024 + low * 20; m < count && view.getUint32(o) === key; m++, o += 20) {
-        if (view.getUint32(o + 4) === ids.getUint32(at + 4) && view.getUint32(o + 8) === ids.getUint32(at + 8) && view.getUint32(o + 12) === ids.getUint32(at + 12) && view.getUint32(o + 16) === ids.getUint32(at + 16)) return true
-      }
-    }
-    return false
-  }
-  for (let i = 0; i < shas.length; i++) {
-    if (inPack(i * 20)) continue
-    const sha = shas[i] as string
-    if (lstatSync(join(objects, sha.slice(0, 2), sha.slice(2)), { throwIfNoEntry: false }) === undefined) return sha
-  }
+  for (let i = 0; i < shas.length; i++) if (!store.has(ids, i * 20)) return shas[i] as string
   return undefined
 }
 
@@ -1667,7 +1635,7 @@ export async function commitFirstFiles(
  * entries with their stat data kept 39 → 26 ms of CPU (in-process, medians of 15, load 9); the
  * bytes the same as before (checked on the scale twin, with and without non-ASCII paths).
  */
-export function writeIndexFile(path: string, entries: ReadonlyMap<string, TreeEntry>, read: TwinIndex | undefined, flag = 'w', cache?: CacheTreeNode): string {
+export function writeIndexFile(path: string, entries: ReadonlyMap<string, TreeEntry>, read: TwinIndex | undefined, flag = 'w', cache?: CacheTreeNode | Buffer): string {
   const statOf = new Map<string, number>()
   read?.paths.forEach((p, i) => statOf.set(p, read.statAt[i] as number))
   // A recorded stat is kept only from a file changed two seconds or more before the index it was read from was written.
@@ -1680,7 +1648,7 @@ export function writeIndexFile(path: string, entries: ReadonlyMap<string, TreeEn
     sorted.forEach((b, i) => (texts[i] = b.toString('utf8')))
   }
   // git's cache tree (cache-tree.ts) after the entries, when known: the next snapshot makes only the trees a change lies in.
-  const extension = cache === undefined ? undefined : cacheTreeExtension(cache)
+  const extension = cache === undefined ? undefined : Buffer.isBuffer(cache) ? cache : cacheTreeExtension(cache)
   let length = 12 + 20 + (extension?.length ?? 0)
   for (const text of texts) length += (62 + (ascii ? text.length : Buffer.byteLength(text)) + 8) & ~7
   const bytes = Buffer.alloc(length)

@@ -203,6 +203,30 @@ export function cacheTreeOf(entries: ReadonlyMap<string, TreeEntry>, folders: Re
   return nodes.get('')
 }
 
+/** Each touched folder's changed paths right in it (`direct`, '' the root), and its touched folders (`kids`, by path). */
+export function changedFolders(changed: readonly string[]): { direct: Map<string, string[]>; kids: Map<string, Set<string>> } {
+  const direct = new Map<string, string[]>([['', []]])
+  const kids = new Map<string, Set<string>>()
+  for (const path of changed) {
+    const at = path.lastIndexOf('/')
+    const folder = at < 0 ? '' : path.slice(0, at)
+    const list = direct.get(folder)
+    if (list !== undefined) list.push(path)
+    else direct.set(folder, [path])
+    for (let f = folder; f !== ''; ) {
+      const slash = f.lastIndexOf('/')
+      const parent = slash < 0 ? '' : f.slice(0, slash)
+      const set = kids.get(parent)
+      if (set?.has(f) === true) break
+      if (set === undefined) kids.set(parent, new Set([f]))
+      else set.add(f)
+      if (!direct.has(parent)) direct.set(parent, [])
+      f = parent
+    }
+  }
+  return { direct, kids }
+}
+
 /** What HEAD's index (its entries in git's order, and its cache tree) gives treesFromCache. */
 export interface IndexedTree {
   paths: readonly string[]
@@ -226,26 +250,7 @@ export function treesFromCache(
 ): { root: string; trees: Map<string, Buffer>; cache: CacheTreeNode; named: string[] } | undefined {
   const { paths, cache } = head
   if (cache.count !== paths.length || cache.sha === undefined) return undefined
-  // Each touched folder's changed paths right in it, and its touched folders.
-  const direct = new Map<string, string[]>([['', []]])
-  const kids = new Map<string, Set<string>>()
-  for (const path of changed) {
-    const at = path.lastIndexOf('/')
-    const folder = at < 0 ? '' : path.slice(0, at)
-    const list = direct.get(folder)
-    if (list !== undefined) list.push(path)
-    else direct.set(folder, [path])
-    for (let f = folder; f !== ''; ) {
-      const slash = f.lastIndexOf('/')
-      const parent = slash < 0 ? '' : f.slice(0, slash)
-      const set = kids.get(parent)
-      if (set?.has(f) === true) break
-      if (set === undefined) kids.set(parent, new Set([f]))
-      else set.add(f)
-      if (!direct.has(parent)) direct.set(parent, [])
-      f = parent
-    }
-  }
+  const { direct, kids } = changedFolders(changed)
   // A folder HEAD has, listed from the index: its files, and its folders with where their spans start.
   interface Listing {
     node: CacheTreeNode
@@ -349,7 +354,7 @@ export function treesFromCache(
 
 /**
  * The index (version 2) `read` with `changes` made (sorted in git's order; entry undefined:
- * removed), and `cache` as its cache tree: the unchanged entries' bytes copied, their stat data
+ * removed), and `cache` as its cache tree (or its `TREE` extension, made already): the unchanged entries' bytes copied, their stat data
  * kept unless racy (a file changed two seconds or less before `read` was written, as
  * writeIndexFile keeps it), the new entries without stat data. Returns its bytes, quick-status's
  * key of its entries, and `parse`: what quick-status's parseIndex would read from those bytes
@@ -359,7 +364,7 @@ export function treesFromCache(
 export function spliceIndex(
   read: { bytes: Buffer; paths: readonly string[]; entries: ReadonlyMap<string, TreeEntry>; statAt: Uint32Array; entriesEnd: number; mtimeNs: bigint; keyText: string; keyAt: Uint32Array },
   changes: ReadonlyArray<{ path: string; entry: TreeEntry | undefined }>,
-  cache: CacheTreeNode,
+  cache: CacheTreeNode | Buffer,
 ): { bytes: Buffer; key: string; parse: SplicedParse } | undefined {
   const { bytes: old, paths, statAt } = read
   if (old.readUInt32BE(4) !== 2) return undefined
@@ -379,7 +384,7 @@ export function spliceIndex(
   }
   if (next < count) parts.push({ from: next, to: count })
   const offsetOf = (i: number): number => (i < count ? (statAt[i] as number) : read.entriesEnd)
-  const extension = cacheTreeExtension(cache)
+  const extension = Buffer.isBuffer(cache) ? cache : cacheTreeExtension(cache)
   const inPlace = rewritten === undefined ? undefined : rewriteInPlace(read, changes, rewritten, extension)
   if (inPlace !== undefined) return inPlace
   let length = 12

@@ -1,0 +1,124 @@
+import { strict as assert } from 'node:assert'
+import { execFileSync } from 'node:child_process'
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { deflateSync } from 'node:zlib'
+import { isTwinSyncError } from '@twinsync/sdk'
+import type { DraftDocument } from '../src/twin/atomic-snapshot.js'
+import { unitRig, type UnitRig } from './support/unit-container.js'
+
+/** The `TREE` extension of an index file's bytes, if any. */
+function treeExtensionOf(bytes: Buffer): Buffer | undefined {
+  const body = bytes.subarray(0, bytes.length - 20)
+  let at = 12
+  for (let i = 0, n = bytes.readUInt32BE(8); i < n; i++) at += (bytes.indexOf(0, at + 62) - at + 8) & ~7
+  for (; at < body.length; at += 8 + body.readUInt32BE(at + 4)) if (body.toString('latin1', at, at + 4) === 'TREE') return body.subarray(at, at + 8 + body.readUInt32BE(at + 4))
+  return undefined
+}
+
+describe("tree patch: HEAD's trees read from the store and patched around a change (tree-patch.ts)", function () {
+  this.timeout(300_000)
+  let rig: UnitRig
+  before(async () => {
+    rig = await unitRig([])
+    await rig.twin().init({ formatVersion: 1, machineId: null, hostname: 'unit' })
+  })
+  after(() => rig?.cleanup())
+
+  /** A draft with these changes built and committed; whether its trees were HEAD's patched (the new cache tree made as bytes), after checking them against git's. */
+  const commit = async (docs: DraftDocument[], removed: string[] = []): Promise<boolean> => {
+    const draft = await rig.twin().draft({ edited: false })
+    for (const doc of docs) draft.write(doc)
+    for (const path of removed) draft.remove(path)
+    const { tree } = await draft.build({ edited: false })
+    const patched = Buffer.isBuffer((draft as unknown as { inNode?: { cache?: unknown } }).inNode?.cache)
+    await draft.commit(tree, 'change')
+    assert.equal(rig.git('rev-parse', 'HEAD^{tree}'), tree)
+    assert.equal(rig.git('write-tree'), tree, "git's write-tree from the index (its cache tree) gives the same tree")
+    assert.equal(rig.git('status', '--porcelain'), '')
+    const theirs = join(rig.dir, 'theirs.index')
+    execFileSync('git', ['-C', rig.twinDir, 'read-tree', 'HEAD'], { env: { ...process.env, GIT_INDEX_FILE: theirs } })
+    const ours = treeExtensionOf(await readFile(join(rig.twinDir, '.git', 'index')))
+    assert.ok(ours !== undefined && ours.equals(treeExtensionOf(await readFile(theirs)) as Buffer), "the cache tree is git's, byte for byte")
+    return patched
+  }
+  const wide = Array.from({ length: 300 }, (_, i) => ({ path: `system/wide/${String(i).padStart(3, '0')}/deep/file.json`, content: `${i}\n` }))
+  const names = ['a', 'a.b', 'a-b', 'a0', 'ab', 'a b', 'b', 'ä'].map((name) => ({ path: `system/names/${name}`, content: `${name}\n` }))
+
+  /** The cases, each a commit made around its change; `round` makes each round's changes its own. */
+  const cases = async (round: number): Promise<void> => {
+    assert.equal(await commit([{ path: 'system/wide/123/deep/file.json', content: `deep ${round}\n` }]), true, 'a change deep in a wide folder')
+    const added = `system/wide/1234/deep/new-${round}.json`
+    assert.equal(await commit([{ path: added, content: 'new folder\n' }, { path: 'system/wide/0000/x', content: `another ${round}\n` }]), true, 'new folders (one sorting first)')
+    assert.equal(await commit([], [added]), true, 'a removed last entry (its folders go)')
+    assert.equal(await commit([{ path: 'system/wide/005/deep/file.json', content: '5\n', executable: round % 2 === 0 }]), true, 'a mode change')
+    assert.equal(await commit([{ path: 'system/names/a/inner', content: `a folder where a file was ${round}\n` }]), true, 'a file turned folder, between `a.b` and `a0`')
+    assert.equal(await commit([{ path: 'system/names/a', content: `a file again ${round}\n` }]), true, 'a folder turned file')
+    assert.equal(await commit([{ path: 'system/names/a.b/c', content: `a.b a folder ${round}\n` }, { path: 'system/names/a-b', content: `changed ${round}\n` }]), true, '`a.b/` beside `a` and `a-b`')
+    assert.equal(await commit([{ path: 'system/wide/ä/x', content: `two bytes a letter ${round}\n` }, { path: 'system/wide/2/x', content: `short ${round}\n` }]), true, 'new folders sorting apart in the cache tree (shorter first) and in the tree')
+  }
+
+  it("gives git's write-tree and git's cache tree, with every object loose", async () => {
+    assert.equal(await commit([...wide, ...names]), true)
+    await cases(0)
+  })
+
+  it('reads trees from packs, as deltas against others in the pack (by offset and by id)', async () => {
+    for (const byId of [false, true]) {
+      // HEAD's wide folder one entry smaller than before: git stores it as a delta of the larger.
+      await commit([{ path: 'system/wide/zzz', content: 'soon gone\n' }])
+      await commit([{ path: 'system/names/b', content: `b ${byId}\n` }], ['system/wide/zzz'])
+      execFileSync('git', ['-C', rig.twinDir, '-c', `repack.useDeltaBaseOffset=${!byId}`, 'repack', '-a', '-d', '-f', '-q', '--depth=50'])
+      const wideTree = rig.git('rev-parse', 'HEAD:system/wide')
+      const [pack] = (await readdir(join(rig.twinDir, '.git', 'objects', 'pack'))).filter((n) => n.endsWith('.idx'))
+      const listed = rig.git('verify-pack', '-v', join(rig.twinDir, '.git', 'objects', 'pack', pack as string))
+      assert.match(listed, new RegExp(`^${wideTree} tree +\\d+ \\d+ \\d+ \\d+ [0-9a-f]{40}$`, 'm'), "HEAD's tree of the wide folder is a delta in the pack")
+      await cases(byId ? 2 : 1)
+    }
+  })
+
+  it('refuses a store that lost an object the new tree takes from HEAD (a folder beside the change), and never takes a tree whose bytes are not its id', async () => {
+    // Every object loose again, so one can be lost or changed alone.
+    const packs = join(rig.twinDir, '.git', 'objects', 'pack')
+    for (const name of (await readdir(packs)).filter((n) => n.endsWith('.pack'))) {
+      const pack = await readFile(join(packs, name))
+      for (const end of ['.pack', '.idx']) await rm(join(packs, name.replace(/\.pack$/, end)), { force: true })
+      execFileSync('git', ['-C', rig.twinDir, 'unpack-objects', '-q'], { input: pack })
+    }
+    const head = rig.git('rev-parse', 'HEAD')
+    const objectFile = (sha: string) => join(rig.twinDir, '.git', 'objects', sha.slice(0, 2), sha.slice(2))
+    for (const [lost, change] of [
+      ['system/wide/077', 'system/wide/200/deep/file.json'],
+      ['system/names/ab', 'system/names/b'],
+    ] as const) {
+      const object = objectFile(rig.git('rev-parse', `HEAD:${lost}`))
+      const bytes = await readFile(object)
+      await rm(object)
+      const draft = await rig.twin().draft({ edited: false })
+      draft.write({ path: change, content: 'beside a lost one\n' })
+      await assert.rejects(draft.build({ edited: false }), (error: unknown) => isTwinSyncError(error) && error.code === 'REPO_DAMAGED', lost)
+      await draft.discard()
+      assert.equal(rig.git('rev-parse', 'HEAD'), head)
+      await writeFile(object, bytes)
+    }
+    // HEAD's tree of the wide folder stored with two of its folders' ids swapped (as many
+    // entries, every id stored, not its id's bytes): git's tree is made all the same, the other way.
+    const wideTree = rig.git('rev-parse', 'HEAD:system/wide')
+    const real = await readFile(objectFile(wideTree))
+    const forged = execFileSync('git', ['-C', rig.twinDir, 'cat-file', 'tree', wideTree])
+    const first = forged.indexOf(0) + 1
+    const second = forged.indexOf(0, first + 20) + 1
+    const firstId = Buffer.from(forged.subarray(first, first + 20))
+    forged.copy(forged, first, second, second + 20)
+    firstId.copy(forged, second)
+    await rm(objectFile(wideTree))
+    await writeFile(objectFile(wideTree), deflateSync(Buffer.concat([Buffer.from(`tree ${forged.length}\0`), forged])))
+    try {
+      assert.equal(await commit([{ path: 'system/wide/150/deep/file.json', content: 'beside a forged tree\n' }]), false, "cache-tree.ts's way")
+    } finally {
+      await rm(objectFile(wideTree), { force: true })
+      await writeFile(objectFile(wideTree), real)
+    }
+    assert.equal(rig.git('fsck', '--strict', '--no-progress', '--no-dangling'), '')
+  })
+})
