@@ -33,12 +33,13 @@ describe("tree patch: HEAD's trees read from the store and patched around a chan
     const { tree } = await draft.build({ edited: false })
     const patched = Buffer.isBuffer((draft as unknown as { inNode?: { cache?: unknown } }).inNode?.cache)
     await draft.commit(tree, 'change')
+    // Read before git reads the index: git sorts a cache tree it reads, and may write the index again (status).
+    const ours = treeExtensionOf(await readFile(join(rig.twinDir, '.git', 'index')))
     assert.equal(rig.git('rev-parse', 'HEAD^{tree}'), tree)
     assert.equal(rig.git('write-tree'), tree, "git's write-tree from the index (its cache tree) gives the same tree")
     assert.equal(rig.git('status', '--porcelain'), '')
     const theirs = join(rig.dir, 'theirs.index')
     execFileSync('git', ['-C', rig.twinDir, 'read-tree', 'HEAD'], { env: { ...process.env, GIT_INDEX_FILE: theirs } })
-    const ours = treeExtensionOf(await readFile(join(rig.twinDir, '.git', 'index')))
     assert.ok(ours !== undefined && ours.equals(treeExtensionOf(await readFile(theirs)) as Buffer), "the cache tree is git's, byte for byte")
     return patched
   }
@@ -56,6 +57,9 @@ describe("tree patch: HEAD's trees read from the store and patched around a chan
     assert.equal(await commit([{ path: 'system/names/a', content: `a file again ${round}\n` }]), true, 'a folder turned file')
     assert.equal(await commit([{ path: 'system/names/a.b/c', content: `a.b a folder ${round}\n` }, { path: 'system/names/a-b', content: `changed ${round}\n` }]), true, '`a.b/` beside `a` and `a-b`')
     assert.equal(await commit([{ path: 'system/wide/ä/x', content: `two bytes a letter ${round}\n` }, { path: 'system/wide/2/x', content: `short ${round}\n` }]), true, 'new folders sorting apart in the cache tree (shorter first) and in the tree')
+    const apart = ['system/wide/b/x', 'system/wide/az/x']
+    assert.equal(await commit(apart.map((path) => ({ path, content: `${round}\n` }))), true, 'two new folders in one place of the cache tree, in its order (`b` before `az`), not the tree\'s')
+    assert.equal(await commit([], apart), true, 'both removed')
   }
 
   it("gives git's write-tree and git's cache tree, with every object loose", async () => {
