@@ -47,33 +47,16 @@ export function parseCacheTree(bytes: Buffer, [start, end]: readonly [number, nu
   let at = start
   /** The node's line at `at` (name's end, counts), `at` moved past its id; undefined when it does not parse. */
   const line = (withId: boolean): { nul: number; count: number; subCount: number; sha: string | undefined } | undefined => {
-    const nul = bytes.indexOf(0, at)
-    if (nul < 0 || nul >= end) return undefined
-    // `-?\d{1,10} \d{1,10}\n` read byte by byte. Session 47: not a string of the line and a
-    // regular expression over it (two native calls and a string a folder: the scale twin's
-    // /etc/scale holds 4,859): the parse 72.9 → 58.7 M instructions of the main thread (callgrind
-    // between marks; the draft's build and commit alone on a copy of the scale twin, medians of 3
-    // interleaved pairs, V8's collections left out).
-    let i = nul + 1
-    const negative = i < end && bytes[i] === 45
-    if (negative) i++
-    let count = 0
-    let from = i
-    for (let c = bytes[i] as number; i < end && c >= 48 && c <= 57; c = bytes[++i] as number) count = count * 10 + c - 48
-    if (i - from < 1 || i - from > 10 || i >= end || bytes[i] !== 32) return undefined
-    let subCount = 0
-    from = ++i
-    for (let c = bytes[i] as number; i < end && c >= 48 && c <= 57; c = bytes[++i] as number) subCount = subCount * 10 + c - 48
-    if (i - from < 1 || i - from > 10 || i >= end || bytes[i] !== 10) return undefined
-    if (negative) count = -count
-    at = i + 1
+    const read = cacheTreeLine(bytes, at, end)
+    if (read === undefined) return undefined
+    at = read.next
     let sha: string | undefined
-    if (count >= 0) {
+    if (read.count >= 0) {
       if (at + 20 > end) return undefined
       if (withId) sha = bytes.toString('hex', at, at + 20)
       at += 20
     }
-    return { nul, count, subCount, sha }
+    return { nul: read.nul, count: read.count, subCount: read.subCount, sha }
   }
   /** Past a node and every folder below it; false when they do not parse. */
   const skip = (depth: number): boolean => {
@@ -106,6 +89,32 @@ export function parseCacheTree(bytes: Buffer, [start, end]: readonly [number, nu
   }
   const root = one(0, undefined)
   return root !== undefined && root[0] === '' && at === end ? root[1] : undefined
+}
+
+/**
+ * A cache-tree node's line at `at` (`<name>\0<count> <folders>\n`, before `end`): where its name
+ * ends, its counts, and where its id (count >= 0) or the next node starts; undefined when it does
+ * not parse. `-?\d{1,10} \d{1,10}\n` read byte by byte. Session 47: not a string of the line and a
+ * regular expression over it (two native calls and a string a folder: the scale twin's
+ * /etc/scale holds 4,859): the parse 72.9 → 58.7 M instructions of the main thread (callgrind
+ * between marks; the draft's build and commit alone on a copy of the scale twin, medians of 3
+ * interleaved pairs, V8's collections left out).
+ */
+export function cacheTreeLine(bytes: Buffer, at: number, end: number): { nul: number; count: number; subCount: number; next: number } | undefined {
+  const nul = bytes.indexOf(0, at)
+  if (nul < 0 || nul >= end) return undefined
+  let i = nul + 1
+  const negative = i < end && bytes[i] === 45
+  if (negative) i++
+  let count = 0
+  let from = i
+  for (let c = bytes[i] as number; i < end && c >= 48 && c <= 57; c = bytes[++i] as number) count = count * 10 + c - 48
+  if (i - from < 1 || i - from > 10 || i >= end || bytes[i] !== 32) return undefined
+  let subCount = 0
+  from = ++i
+  for (let c = bytes[i] as number; i < end && c >= 48 && c <= 57; c = bytes[++i] as number) subCount = subCount * 10 + c - 48
+  if (i - from < 1 || i - from > 10 || i >= end || bytes[i] !== 10) return undefined
+  return { nul, count: negative ? -count : count, subCount, next: i + 1 }
 }
 
 /** The `TREE` extension (signature, length, data) of a cache tree, written as git writes it. */

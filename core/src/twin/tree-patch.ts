@@ -3,7 +3,7 @@ import { closeSync, fstatSync, lstatSync, openSync, readdirSync, readFileSync, r
 import { join } from 'node:path'
 import { inflateSync } from 'node:zlib'
 import type { TreeEntry } from './atomic-snapshot.js'
-import { changedFolders } from './cache-tree.js'
+import { cacheTreeLine, changedFolders } from './cache-tree.js'
 
 /**
  * Speed (issue 22, session 48): the new trees around a changed file without work for every
@@ -257,24 +257,13 @@ function readCacheTree(bytes: Buffer, start: number, end: number, wanted: Readon
   let at = start
   /** The line at `at`: its name's end, counts, `at` moved past it (and its id). */
   const line = (): { nul: number; count: number; subCount: number } | undefined => {
-    const nul = bytes.indexOf(0, at)
-    if (nul < 0 || nul >= end) return undefined
-    let i = nul + 1
-    const negative = i < end && bytes[i] === 45
-    if (negative) i++
-    let count = 0
-    let from = i
-    for (let c = bytes[i] as number; i < end && c >= 48 && c <= 57; c = bytes[++i] as number) count = count * 10 + c - 48
-    if (i - from < 1 || i - from > 10 || i >= end || bytes[i] !== 32) return undefined
-    let subCount = 0
-    from = ++i
-    for (let c = bytes[i] as number; i < end && c >= 48 && c <= 57; c = bytes[++i] as number) subCount = subCount * 10 + c - 48
-    if (i - from < 1 || i - from > 10 || i >= end || bytes[i] !== 10) return undefined
-    at = i + 1
-    if (negative) return { nul, count: -count, subCount }
+    const read = cacheTreeLine(bytes, at, end)
+    if (read === undefined) return undefined
+    at = read.next
+    if (read.count < 0) return read
     if (at + 20 > end) return undefined
     at += 20
-    return { nul, count, subCount }
+    return read
   }
   /** Past a folder and every folder below it: its count; undefined when they do not parse. */
   const skip = (depth: number): number | undefined => {
