@@ -1,10 +1,13 @@
 import { strict as assert } from 'node:assert'
 import { execFileSync } from 'node:child_process'
-import { readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { deflateSync } from 'node:zlib'
 import { isTwinSyncError } from '@twinsync/sdk'
-import type { DraftDocument } from '../src/twin/atomic-snapshot.js'
+import type { DraftDocument, TreeEntry } from '../src/twin/atomic-snapshot.js'
+import { readIndex } from '../src/twin/quick-status.js'
+import { treesPatched } from '../src/twin/tree-patch.js'
 import { unitRig, type UnitRig } from './support/unit-container.js'
 
 /** The `TREE` extension of an index file's bytes, if any. */
@@ -124,5 +127,51 @@ describe("tree patch: HEAD's trees read from the store and patched around a chan
       await writeFile(objectFile(wideTree), real)
     }
     assert.equal(rig.git('fsck', '--strict', '--no-progress', '--no-dangling'), '')
+  })
+})
+
+describe("tree patch: HEAD's tree must agree with the index around the change (treesPatched)", () => {
+  let repo = ''
+  after(() => rm(repo, { recursive: true, force: true }))
+
+  it("patches HEAD's trees to git's tree; null (the index's way) when the cache tree's counts, a touched folder's id or a changed entry's old id disagree with them", async () => {
+    repo = await mkdtemp(join(tmpdir(), 'twinsync-tree-patch-'))
+    const git = (...args: string[]) => execFileSync('git', ['-C', repo, ...args], { encoding: 'utf8' }).trim()
+    git('init', '-q')
+    for (let i = 0; i < 12; i++) {
+      await mkdir(join(repo, 'w', String(i).padStart(3, '0')), { recursive: true })
+      await writeFile(join(repo, 'w', String(i).padStart(3, '0'), 'f'), `${i}\n`)
+    }
+    await writeFile(join(repo, 'w', 'x'), 'x\n')
+    git('add', '.')
+    git('-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '-m', 'one')
+    git('write-tree')
+    const read = readIndex(repo)
+    assert.ok(read?.treeExtension !== undefined)
+    const entries = new Map<string, TreeEntry>([...read.entries].map(([path, e]) => [path, { mode: e.mode, sha: e.sha }]))
+    const changed = 'w/003/f'
+    const now = new Map(entries).set(changed, { mode: '100644', sha: git('hash-object', '-w', '--stdin', '--path', 'x') })
+    const patch = (bytes: Buffer, head: ReadonlyMap<string, TreeEntry> = entries) => treesPatched(repo, { bytes, treeExtension: read.treeExtension as [number, number], entries: head }, now, [changed], new Set())
+    const made = patch(read.bytes)
+    assert.ok(made !== null && 'root' in made)
+    const theirs = join(repo, 'theirs.index')
+    execFileSync('git', ['-C', repo, 'read-tree', 'HEAD'], { env: { ...process.env, GIT_INDEX_FILE: theirs } })
+    execFileSync('git', ['-C', repo, 'update-index', '--index-info'], { input: `100644 ${now.get(changed)?.sha}\t${changed}\n`, env: { ...process.env, GIT_INDEX_FILE: theirs } })
+    assert.equal(made.root, execFileSync('git', ['-C', repo, 'write-tree'], { env: { ...process.env, GIT_INDEX_FILE: theirs }, encoding: 'utf8' }).trim())
+    /** The index's bytes with its cache tree's line `from` (a folder's name, NUL, counts) read as `to`. */
+    const withLine = (from: string, to: string): Buffer => {
+      const at = read.bytes.indexOf(Buffer.from(from, 'latin1'), read.treeExtension?.[0])
+      assert.ok(at > 0 && from.length === to.length, from)
+      const bytes = Buffer.from(read.bytes)
+      bytes.write(to, at, 'latin1')
+      return bytes
+    }
+    assert.equal(patch(withLine('\x0013 1\n', '\x0012 1\n')), null, 'the root covers other than every entry')
+    assert.equal(patch(withLine('005\x001 0\n', '005\x002 0\n')), null, "a folder beside the change covers more than HEAD's tree leaves it")
+    const idOf = (folder: string) => read.bytes.indexOf(Buffer.from(`${folder}\x001 0\n`, 'latin1'), read.treeExtension?.[0]) + folder.length + 5
+    const otherId = Buffer.from(read.bytes)
+    read.bytes.copy(otherId, idOf('003'), idOf('004'), idOf('004') + 20)
+    assert.equal(patch(otherId), null, "a touched folder's id names another stored tree")
+    assert.equal(patch(read.bytes, new Map(entries).set(changed, { mode: '100755', sha: (entries.get(changed) as TreeEntry).sha })), null, "the changed file's mode in HEAD's tree is not the index's")
   })
 })

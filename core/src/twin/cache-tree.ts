@@ -23,6 +23,8 @@ import type { TreeEntry } from './atomic-snapshot.js'
  * it), and reads ours as its own. Any doubt (no cache tree, a folder git marked invalid, spans
  * that do not add up, an index other than version 2) takes the whole way, which writes the
  * cache tree for the next time. Measured: see docs/architecture.md (Speed), the row of this module.
+ * Session 48: tree-patch.ts makes the touched folders' trees from HEAD's as stored, patched; this
+ * module's way (treesFromCache) is taken when that one cannot tell.
  */
 
 /** A folder in git's cache tree. */
