@@ -33,6 +33,13 @@ import { cacheTreeLine, changedFolders } from './cache-tree.js'
  * docs/architecture.md's Speed row "the draft's new trees read from HEAD's and patched".
  */
 
+/**
+ * The largest object read (a tree or a delta's base or result): a pack's or a delta's header
+ * that says more is not believed (a decompression bomb in an untrusted twin); such a tree is
+ * made from the index instead. The scale twin's widest tree is 199 KB (4,859 entries).
+ */
+const MAX_OBJECT = 64 * 1024 * 1024
+
 /** A pack's index (version 2) and its pack, opened when an object is first read from it. */
 interface Pack {
   view: DataView
@@ -131,7 +138,7 @@ export class ObjectStore {
     if (found !== undefined) return this.packed(found.pack, offsetOf(found.pack, found.index), depth)
     const hex = id.toString('hex')
     const loose = readFileSync(join(this.objects, hex.slice(0, 2), hex.slice(2)), { flag: 'r' })
-    const bytes = inflateSync(loose)
+    const bytes = inflateSync(loose, { maxOutputLength: MAX_OBJECT + 32 })
     const nul = bytes.indexOf(0)
     const head = /^(commit|tree|blob|tag) (0|[1-9]\d{0,9})$/.exec(bytes.toString('latin1', 0, nul < 0 ? 0 : Math.min(nul, 32)))
     if (nul < 0 || head === null || Number(head[2]) !== bytes.length - nul - 1) return undefined
@@ -156,6 +163,7 @@ export class ObjectStore {
       c = head[i++] as number
       size += (c & 0x7f) * 2 ** shift
     }
+    if (size > MAX_OBJECT) return undefined
     let base: { type: number; bytes: Buffer } | undefined
     if (type === 6) {
       if (i >= head.length) return undefined
@@ -215,7 +223,7 @@ export function applyDelta(base: Buffer, delta: Buffer): Buffer | undefined {
   }
   if (size() !== base.length) return undefined
   const length = size()
-  if (length < 0) return undefined
+  if (length < 0 || length > MAX_OBJECT) return undefined
   const out = Buffer.allocUnsafe(length)
   let at = 0
   while (i < delta.length) {
