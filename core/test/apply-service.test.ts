@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert'
 import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { readFile, readdir, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Plan } from '@twinsync/sdk'
 import { isTwinSyncError, stableStringify, warningDiagnostic } from '@twinsync/sdk'
@@ -16,6 +16,11 @@ import { notesProvider, type NotesProvider } from './support/notes-provider.js'
 import { unitRig, type UnitRig } from './support/unit-container.js'
 import { asGoneRun, killAt } from './support/kill-points.js'
 import { machineLockPath, MACHINE_LOCK_DIR } from '../src/apply/machine-lock.js'
+import { COMMAND_RAN_UNCHECKED } from '../src/plan/unchecked-runs.js'
+import { LOCAL_RUNS_KEPT_ASIDE } from '../src/plan/run-once-keys.js'
+import { StatusWorkflow } from '../src/services/drift-status.js'
+import { renderPlan } from '../src/cli/render-plan.js'
+import { renderStatus } from '../src/cli/render.js'
 
 const failWith = (code: string, message?: RegExp) => (e: unknown) => isTwinSyncError(e) && e.code === code && (message === undefined || message.test(e.message))
 
@@ -430,6 +435,67 @@ describe('ApplyService', function () {
       await ask('changed')
       assert.deepEqual(await planned(), ['commands:plans/db.yaml#1'], 'this machine\'s record now holds the text that ran')
       assert.deepEqual(runs(), [])
+    })
+
+    // Session 47's review (F5): with only the committed record's word (a twin restored from its
+    // mirror), a change of the password alone was taken as run and nothing said so.
+    it('only the committed record says it ran (no record of this machine\'s own): plan and status say so of it, redacted, with the next step, holding nothing back; gone once it runs here; none for a command without a secret', async () => {
+      await committedAsk('weak')
+      await writeFile(join(rig.twinDir, 'plans/plain.yaml'), 'actions:\n  - run: [touch, /root/plain]\n')
+      rig.git('add', 'plans/plain.yaml')
+      rig.git('commit', '-qm', 'a run-once command without a secret')
+      await apply(await plan())
+      const unchecked = async () => (await plan()).diagnostics.filter((d) => d.code === COMMAND_RAN_UNCHECKED)
+      assert.deepEqual(await unchecked(), [], 'this machine\'s record holds the text that ran: nothing to say')
+      await rm(join(rig.twinDir, '.git/twinsync/ran-here.json'))
+      await ask('Xq7rotated')
+      await desire('notes', 'wanted\n')
+      const made = await plan()
+      assert.deepEqual(made.changes.map((c) => c.id), ['notes:replace:/etc/notes'], 'not planned, and the other change is')
+      const notes = made.diagnostics.filter((d) => d.code === COMMAND_RAN_UNCHECKED)
+      assert.equal(notes.length, 1, 'one note, none for plans/plain.yaml')
+      assert.equal(notes[0]?.severity, 'info')
+      assert.equal(notes[0]?.path, file)
+      assert.match(notes[0]?.summary ?? '', /^run env PGPASSWORD=<redacted> true \(commands:plans\/db\.yaml#1\): not planned, system\/journal\/commands\.json records it as run; it holds a secret, and this machine has no record of its own of the text that ran .* so it cannot tell whether the secret changed since$/)
+      assert.match(notes[0]?.detail ?? '', /edit the action in plans\/db\.yaml \(a new `description:` will do\) or take its entry out of system\/journal\/commands\.json in the twin/)
+      const text = renderPlan(made, (args) => ['twinsync', ...args].join(' '))
+      assert.match(text, /^note: run env PGPASSWORD=<redacted> true \(commands:plans\/db\.yaml#1\): not planned, .* \[COMMAND_RAN_UNCHECKED\]\n {2}Next step: If it changed and the command should run again, edit the action in plans\/db\.yaml/m)
+      const status = await rig.container.resolve(StatusWorkflow).status(undefined)
+      assert.deepEqual(status.notes, notes, 'status says what the plan says (the same service)')
+      assert.ok(!status.pending.items.some((i) => i.provider === 'commands'), 'not pending: nothing of it runs')
+      assert.match(renderStatus(status, (args) => ['twinsync', ...args].join(' ')), /\nnote: run env PGPASSWORD=<redacted> true \(commands:plans\/db\.yaml#1\)/)
+      for (const said of [JSON.stringify(made), JSON.stringify(status), text]) assert.ok(!said.includes('Xq7rotated'), 'the password is not shown')
+
+      // Run again on purpose, as the next step says: the note goes with it.
+      await writeFile(join(rig.twinDir, file), `actions:\n  - run: [env, "PGPASSWORD=Xq7rotated", "true"]\n    description: the new password\n`)
+      assert.deepEqual((await plan()).changes.map((c) => c.id), ['notes:replace:/etc/notes', 'commands:plans/db.yaml#1'])
+      await apply(await plan())
+      assert.deepEqual(runs(), ['PGPASSWORD=weak', 'PGPASSWORD=Xq7rotated'])
+      assert.deepEqual(await unchecked(), [])
+      assert.deepEqual((await rig.container.resolve(StatusWorkflow).status(undefined)).notes, [])
+    })
+
+    it('a record of this machine\'s own that cannot be read is kept aside (0600), not replaced, and the apply says so once', async () => {
+      await committedAsk('weak')
+      await apply(await plan())
+      const local = join(rig.twinDir, '.git/twinsync/ran-here.json')
+      await writeFile(local, 'not { json')
+      await writeFile(join(rig.twinDir, 'plans/other.yaml'), 'actions:\n  - run: [env, "PGPASSWORD=other", "true"]\n')
+      const report = await apply(await plan())
+      assert.deepEqual(runs(), ['PGPASSWORD=weak', 'PGPASSWORD=other'])
+      const aside = (await readdir(join(rig.twinDir, '.git/twinsync'))).filter((n) => n.startsWith('ran-here.json.unreadable-'))
+      assert.equal(aside.length, 1, 'kept aside beside it')
+      const kept = join(rig.twinDir, '.git/twinsync', aside[0] as string)
+      assert.equal(await readFile(kept, 'utf8'), 'not { json')
+      assert.equal((await stat(kept)).mode & 0o777, 0o600)
+      assert.match((JSON.parse(await readFile(local, 'utf8')) as { key: string }).key, /^[0-9a-f]{64}$/, 'a new record in its place')
+      const said = report.journal.diagnostics.filter((d) => d.code === LOCAL_RUNS_KEPT_ASIDE)
+      assert.equal(said.length, 1)
+      assert.equal(said[0]?.severity, 'warning')
+      assert.match(said[0]?.summary ?? '', /\(\.git\/twinsync\/ran-here\.json\) was not JSON and is kept aside as .*ran-here\.json\.unreadable-/)
+      await writeFile(join(rig.twinDir, 'plans/third.yaml'), 'actions:\n  - run: [env, "PGPASSWORD=third", "true"]\n')
+      assert.deepEqual((await apply(await plan())).journal.diagnostics.filter((d) => d.code === LOCAL_RUNS_KEPT_ASIDE), [], 'said once')
+      assert.equal((await readdir(join(rig.twinDir, '.git/twinsync'))).filter((n) => n.startsWith('ran-here.json.unreadable-')).length, 1)
     })
   })
 

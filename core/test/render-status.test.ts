@@ -22,6 +22,7 @@ const status = (interrupted: string | null): DriftStatus => ({
   missing: [],
   unread: [],
   branches: { current: 'main', unread: [] },
+  notes: [],
 })
 
 describe('renderStatus: drift with an interrupted apply', () => {

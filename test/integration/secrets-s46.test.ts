@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert'
 import { createHash } from 'node:crypto'
-import { appendFile, mkdir, stat, writeFile } from 'node:fs/promises'
+import { appendFile, mkdir, rename, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { stableStringify } from '@twinsync/sdk'
 import { makeTempDir, removeTree, ROOTFS_BUILD_TIMEOUT_MS, runOk } from '../bed/index.js'
@@ -144,6 +144,24 @@ describe('secrets on the server root, session 46: extended attributes, run-once 
     assert.equal((await stat(join(root.cli.twinDir, '.git/twinsync/ran-here.json'))).mode & 0o777, 0o600)
     assert.match(await root.committed('system/logs/syslog.txt'), /Accepted publickey for root/)
     assert.equal(JSON.parse(await root.committed('twin.json')).hostname, '<redacted>')
+  })
+
+  // Session 47's review (F5): a twin without this machine's own record (restored from its mirror)
+  // took a password-only change as run, and nothing said so.
+  it('without this machine\'s own record, plan and status say the run-once command\'s secret cannot be checked here, redacted, with the next step', async () => {
+    const local = join(root.cli.twinDir, '.git/twinsync/ran-here.json')
+    const kept = `${local}.test-aside`
+    await rename(local, kept)
+    try {
+      for (const args of [['plan'], ['status']]) {
+        const said = await root.twinsync(args)
+        assert.equal(said.code, 0, said.stdout + said.stderr)
+        assert.match(said.stdout, /^note: run env PGPASSWORD=<redacted> true \(commands:plans\/db\.yaml#1\): not planned, system\/journal\/commands\.json records it as run; .* \[COMMAND_RAN_UNCHECKED\]\n {2}Next step: If it changed and the command should run again, edit the action in plans\/db\.yaml/m, args.join(' '))
+        assert.ok(!said.stdout.includes(RUN_ONCE), args.join(' '))
+      }
+    } finally {
+      await rename(kept, local)
+    }
   })
 
   it('keeps every planted value, and its base64 and URL-encoded forms, out of every object, ref and the config of the twin, git log -p --all, and the output', async () => {

@@ -1,6 +1,6 @@
 import type { Change, ChangeResult, Diagnostic, HostPort, Logger, Plan } from '@twinsync/sdk'
 import { stampOutcome } from '../intent/reason-asked.js'
-import { TwinSyncError, isApplicable, isConfigChecker, isTwinSyncError, stableStringify } from '@twinsync/sdk'
+import { TwinSyncError, isApplicable, isConfigChecker, isTwinSyncError, stableStringify, warningDiagnostic } from '@twinsync/sdk'
 import { inject, injectable } from '../di.js'
 import { RunTarget } from '../plan/run-target.js'
 import { quoteArg, twinsyncLine, type CommandTarget } from '../plan/command-text.js'
@@ -27,7 +27,7 @@ import { ApplyRecorder, clearApplyRecord, doneBeforeInterruption, pathsOf, readA
 import { COMMANDS, isCommand } from '../plan/commands-domain.js'
 import { twinKey } from '../plan/plan-seal.js'
 import { signRan } from '../plan/run-record-seal.js'
-import { LocalRuns, ranHere, recorded } from '../plan/run-once-keys.js'
+import { LOCAL_RUNS_KEPT_ASIDE, LocalRuns, ranHere, recorded } from '../plan/run-once-keys.js'
 import { appendAll } from '../append-to.js'
 
 export interface ApplyOptions {
@@ -263,11 +263,14 @@ export class ApplyService {
     await this.intents.unpromoteApplied(promotion, new Set(steps.filter((s) => s.status === 'applied' || s.status === 'unchanged').map((s) => s.id)))
     // Signed by this twin, as committed, so that a mirror cannot forge or rewrite it (journal.ts).
     const key = (await twinKey(this.twin.dir, true)) as Buffer
+    // Before the journal is written: a local record of what ran that was kept aside is said in it.
+    const ledger = await this.ledgerAfter(options.plan, steps)
+    appendAll(journal.diagnostics, ledger.diagnostics)
     const after = await this.snapshots.snapshotLocked({
       intentReasons: notApplied(steps, options.leftOut ?? [], stamp, plan.changes, path),
       otherwiseReason: options.only === undefined ? `not in the apply of ${stamp}` : stampOutcome({ at: stamp, outcome: 'left out', only: options.only.join(','), journal: path }, undefined),
       message: `TwinSync ${what} ${stamp}: ${counts.applied} applied, ${counts.unchanged} unchanged, ${counts.failed} failed, ${counts.skipped} skipped`,
-      extraDocuments: [{ path, content: stableStringify(journal), seal: (text) => sealJournalText(key, path, text) }, await this.ledgerAfter(options.plan, steps)],
+      extraDocuments: [{ path, content: stableStringify(journal), seal: (text) => sealJournalText(key, path, text) }, ledger.document],
     }).catch(async (error: unknown) => {
       // Committed, and only putting a person's other edits back failed: the apply is recorded.
       if (committedIn(error) !== undefined) await clearApplyRecord(this.twin.dir)
@@ -442,7 +445,9 @@ export class ApplyService {
    * whose text held a secret also goes into this machine's own record (LocalRuns, written before
    * the snapshot commits the entry: a record committed without it would let an older text's
    * HMAC stand and run the command again). Entries of before session 47 under a full text's key
-   * of an action plans/ still holds are put under its redacted key, once (the one migration).
+   * of an action plans/ still holds are put under its redacted key, once (the one migration). A
+   * local record that could not be read is kept aside, not replaced unsaid (LocalRuns.write): its
+   * warning goes into the journal's diagnostics.
    */
   private async ledgerAfter(plan: Plan, steps: Array<{ id: string; status: string; endedAt: string }>) {
     const ledger: Record<string, unknown> = { ...(await readCommandsLedger(this.twin)) }
@@ -451,7 +456,7 @@ export class ApplyService {
     let local: LocalRuns | undefined
     const ranText = (data: CommandChangeData) => {
       if (data.fullKey === undefined) return
-      local ??= LocalRuns.read(this.twin.dir) ?? LocalRuns.empty()
+      local ??= LocalRuns.forUpdate(this.twin.dir)
       local.add(data.key, data.fullKey)
       delete ledger[data.fullKey]
     }
@@ -471,8 +476,13 @@ export class ApplyService {
       if (!recorded(ledger, data.key)) ledger[data.key] = { source: data.source, summary: change.summary, ...(typeof was?.appliedAt === 'string' ? { appliedAt: was.appliedAt } : {}), sig: signRan(key, data.key) }
       ranText(data)
     }
-    if (local !== undefined) await local.write(this.twin.dir)
-    return { path: COMMANDS_LEDGER, content: stableStringify(ledger) }
+    const diagnostics: Diagnostic[] = []
+    const aside = local === undefined ? undefined : (await local.write(this.twin.dir)).keptAside
+    if (aside !== undefined) {
+      // Said once: the next read finds the new record (session 47's review, F5: it was replaced unsaid).
+      diagnostics.push(warningDiagnostic(LOCAL_RUNS_KEPT_ASIDE, `This machine's record of the run-once commands that ran here (.git/twinsync/ran-here.json) was ${aside.why} and is kept aside as ${aside.path}; a new one was written. Until a command holding a secret runs again, only ${COMMANDS_LEDGER} says it ran, and a change of its secret alone is not told (the plan says so of each)`, { provider: COMMANDS, path: aside.path }))
+    }
+    return { document: { path: COMMANDS_LEDGER, content: stableStringify(ledger) }, diagnostics }
   }
 }
 

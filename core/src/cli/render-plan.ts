@@ -7,6 +7,7 @@ import { needsRootLine, rootNotes, rootReason } from '../plan/root-needs.js'
 import { plannedPhrase } from '../vocabulary.js'
 import { terminalLines, terminalText } from '../terminal-text.js'
 import { appendAll } from '../append-to.js'
+import { uncheckedRunLines } from '../plan/unchecked-runs.js'
 
 export function renderPlanSummary(plan: Plan): string[] {
   const basis = plan.basis.twinCommit === null ? 'the working twin' : `twin ${plan.basis.twinCommit.slice(0, 12)}`
@@ -54,6 +55,8 @@ export function renderPlan(plan: Plan, line: LineFor, options: { diffs: boolean 
   if (secrets !== undefined) lines.push('', terminalText(secrets))
   const unheld = unheldNotPutBack(plan, line)
   if (unheld !== undefined) lines.push('', terminalText(unheld))
+  const unchecked = uncheckedRunLines(plan.diagnostics)
+  if (unchecked.length > 0) lines.push('', ...unchecked)
   const notes = plan.diagnostics.filter((d) => d.severity !== 'info')
   if (notes.length > 0) {
     lines.push('')

@@ -17,6 +17,7 @@ import { UNPLANNED, countsPhrase, pendingPhrase } from '../vocabulary.js'
 import { TWIN_EMPTY } from '../plan/plan-summary.js'
 import { COMMANDS } from '../plan/commands-domain.js'
 import { appendAll } from '../append-to.js'
+import { uncheckedRunLines } from '../plan/unchecked-runs.js'
 
 /** "1 file, 2 packages": the items, per domain. */
 function tally(items: ReadonlyArray<{ category: string; resource: string }>): string {
@@ -40,7 +41,10 @@ export function renderStatus(s: DriftStatus, line: LineFor): string {
     const otherwise = empty ? [] : ['', renderStatus({ ...s, missing: [], unread: [] }, line).replace(/^In sync: /, 'Otherwise: ')]
     return [`NOT in sync: ${notComparedPhrase(notCompared(s))}.`, ...missing, ...otherwise].join('\n') + (empty ? mirror : '')
   }
-  if (inSync(s)) return `In sync: the machine matches ${at}; nothing pending.${mirror}`
+  // A run-once command whose secret this machine cannot check holds nothing back: said under either verdict.
+  const unchecked = uncheckedRunLines(s.notes)
+  const notes = unchecked.length === 0 ? '' : `\n\n${unchecked.join('\n')}`
+  if (inSync(s)) return `In sync: the machine matches ${at}; nothing pending.${notes}${mirror}`
   const lines = [`Twin: ${at}`, '']
   if (!s.drift) lines.push('Drift: none; the machine is as the last snapshot saw it.')
   else {
@@ -83,7 +87,7 @@ export function renderStatus(s: DriftStatus, line: LineFor): string {
     if (s.pending.items.length > 30) lines.push(`    … and ${s.pending.items.length - 30} more (--json lists them all)`)
   }
   if (s.pending.setAside !== null) lines.push(`  ${s.pending.setAside}`)
-  return lines.join('\n') + mirror
+  return lines.join('\n') + notes + mirror
 }
 
 /** What a person committed on a branch TwinSync does not read, and a twin on a branch `push` does not send. */

@@ -9,7 +9,7 @@ import { MAX_JSON_DEPTH, jsonTooDeep } from './json-depth.js'
 import { twinNamedIn } from './twin-places.js'
 import { refusedScriptLine } from './script-line.js'
 import { sha256 } from '../sha256.js'
-import { actionKeys, fullKeyOf, recorded, ranHere, shownScript, shownSha256, type LocalRuns } from './run-once-keys.js'
+import { actionKeys, fullKeyOf, recorded, ranHow, shownScript, shownSha256, type LocalRuns } from './run-once-keys.js'
 
 const Phase = lazySchema(() => Type.Union([Type.Literal('before'), Type.Literal('after')]))
 const Common = lazySchema(() => ({
@@ -58,9 +58,11 @@ export const COMMANDS_LEDGER = 'system/journal/commands.json'
  * The changes asked for by plans/*.yaml, minus run-once actions that already ran. What ran is the
  * machine's record, read from `ran` — the working twin, whatever snapshot the actions are read
  * from: a plan of an older snapshot (a saved plan applied again, its basis) carries that
- * snapshot's record, without what ran since (before session 17 it ran them again).
+ * snapshot's record, without what ran since (before session 17 it ran them again). `unchecked`
+ * is given each run-once action left out on the committed record's word alone (ranHow's 'record
+ * alone': it holds a secret this machine cannot check, unchecked-runs.ts).
  */
-export async function readInstructions(twin: TwinReader, ran: Pick<TwinReader, 'readText'> = twin, twinOnTarget: readonly string[] = [], local?: LocalRuns): Promise<Change[]> {
+export async function readInstructions(twin: TwinReader, ran: Pick<TwinReader, 'readText'> = twin, twinOnTarget: readonly string[] = [], local?: LocalRuns, unchecked?: Change[]): Promise<Change[]> {
   const ledger = await readCommandsLedger(ran)
   const changes: Change[] = []
   for (const file of await twin.list('plans/')) {
@@ -74,7 +76,10 @@ export async function readInstructions(twin: TwinReader, ran: Pick<TwinReader, '
       if ((draft.data as CommandChangeData).once && recorded(ledger, (draft.data as CommandChangeData).key)) continue
       const change = await keyed(draft, file, action)
       const data = change.data as CommandChangeData
-      if (data.once && ranHere(data, ledger, local)) continue
+      const ran = data.once ? ranHow(data, ledger, local) : 'no'
+      // Ran by the committed record's word alone, its secret unknown here (unchecked-runs.ts): said, not planned.
+      if (ran === 'record alone') unchecked?.push(change)
+      if (ran !== 'no') continue
       changes.push(change)
     }
   }

@@ -1,4 +1,4 @@
-import type { Change, TwinReader } from '@twinsync/sdk'
+import type { Change, Diagnostic, TwinReader } from '@twinsync/sdk'
 import type { PendingItem } from '../intent/intent-service.js'
 import { lastApplyReason, type LastApply } from '../intent/reason-asked.js'
 import type { JournalStep } from '../apply/journal.js'
@@ -8,10 +8,13 @@ import { COMMAND_RAN_BEFORE, COMMANDS_LEDGER, RAN_BEFORE_NEXT_STEP, ranBefore, r
 import { heldBackItem, runsRedaction } from './redacted-commands.js'
 import { COMMANDS } from './commands-domain.js'
 import type { LocalRuns } from './run-once-keys.js'
+import { uncheckedRunNotes } from './unchecked-runs.js'
 
 export interface JudgedCommands {
   planned: Change[]
   heldBack: Change[]
+  /** Run-once commands holding a secret that only the committed record says ran: not planned, said (unchecked-runs.ts). */
+  unchecked: Change[]
 }
 
 /**
@@ -23,8 +26,9 @@ export interface JudgedCommands {
  * the two never disagree on which commands an apply would run (session 45).
  */
 export async function judgeCommands(twin: TwinReader, ran: Pick<TwinReader, 'readText'>, twinOnTarget: readonly string[], local?: LocalRuns): Promise<JudgedCommands> {
-  const read = await readInstructions(twin, ran, twinOnTarget, local)
-  return { planned: read.filter((c) => !runsRedaction(c)), heldBack: read.filter(runsRedaction) }
+  const unchecked: Change[] = []
+  const read = await readInstructions(twin, ran, twinOnTarget, local, unchecked)
+  return { planned: read.filter((c) => !runsRedaction(c)), heldBack: read.filter(runsRedaction), unchecked }
 }
 
 /**
@@ -34,19 +38,22 @@ export async function judgeCommands(twin: TwinReader, ran: Pick<TwinReader, 'rea
  * "not done yet", so it is not pending. Session 45: a new run-once command was seen only in
  * `plan`; status said "In sync" (exit 0 with --exit-code, the panel's count 0) though apply would run it.
  * `judge`: the planner's own judgement (Planner.commands). Throws as readInstructions does (a
- * plans/ file that cannot be read: PLAN_INVALID…).
+ * plans/ file that cannot be read: PLAN_INVALID…). `notes`: the plan's COMMAND_RAN_UNCHECKED
+ * notes (unchecked-runs.ts), which status shows as the plan does.
  */
-export async function commandItems(reader: TwinReader, judge: (reader: TwinReader) => Promise<JudgedCommands>, line: LineFor, observed: () => Promise<Pick<TwinReader, 'readText'> | undefined>): Promise<PendingItem[]> {
+export async function commandItems(reader: TwinReader, judge: (reader: TwinReader) => Promise<JudgedCommands>, line: LineFor, observed: () => Promise<Pick<TwinReader, 'readText'> | undefined>): Promise<{ items: PendingItem[]; notes: Diagnostic[] }> {
   // No instruction file (most twins): one listing, not the record of what ran read as well.
-  if (!(await reader.list('plans/')).some((file) => /\.ya?ml$/.test(file))) return []
-  const { planned, heldBack } = await judge(reader)
+  if (!(await reader.list('plans/')).some((file) => /\.ya?ml$/.test(file))) return { items: [], notes: [] }
+  const { planned, heldBack, unchecked } = await judge(reader)
+  // A command that ran by the committed record's word alone, its secret unchecked here: the plan's note, not pending.
+  const notes = await uncheckedRunNotes(unchecked)
   const once = planned.filter((c) => (c.data as CommandChangeData).once)
-  if (once.length === 0) return heldBack.map(heldBackItem)
+  if (once.length === 0) return { items: heldBack.map(heldBackItem), notes }
   // What the last apply did with them (failed, skipped), and which ran here by the last snapshot's
   // record (the plan's COMMAND_RAN_BEFORE): read only when one is pending.
   const steps = await lastApplySteps(reader)
   const again = new Map((await ranBefore(once, reader, observed)).map((r) => [r.change.id, r.at]))
-  return [...once.map((c) => (again.has(c.id) ? ranBeforeItem(c, again.get(c.id)) : runOnceItem(c, steps.get(c.id), line))), ...heldBack.map(heldBackItem)]
+  return { items: [...once.map((c) => (again.has(c.id) ? ranBeforeItem(c, again.get(c.id)) : runOnceItem(c, steps.get(c.id), line))), ...heldBack.map(heldBackItem)], notes }
 }
 
 /** A run-once command the last snapshot's record says ran here, and the twin's record no longer has: applying runs it again. */

@@ -32,6 +32,7 @@ import { twinOnTarget } from './twin-places.js'
 import { heldBackWarning } from './redacted-commands.js'
 import { judgeCommands, type JudgedCommands } from './planned-commands.js'
 import { LocalRuns } from './run-once-keys.js'
+import { uncheckedRunNotes } from './unchecked-runs.js'
 import { COMMANDS } from './commands-domain.js'
 import { observedOnly } from './observed-drift.js'
 import { TWIN_EMPTY } from './plan-summary.js'
@@ -247,10 +248,11 @@ export class Planner {
         // Which commands run is judgeCommands' one rule, by which `status` lists them pending (this.commands): a run-once
         // command the record of what ran lacks, every every-time one; one holding `<redacted>` would run
         // the marker: left out and said so (redacted-commands.ts), as a provider's change that would write the marker is.
-        const { planned, heldBack } = await this.commands(reader)
+        const { planned, heldBack, unchecked } = await this.commands(reader)
         appendAll(diagnostics, heldBack.map(heldBackWarning))
         appendAll(changes, planned)
         appendAll(diagnostics, await this.ranBefore(planned))
+        appendAll(diagnostics, await uncheckedRunNotes(unchecked))
       }
       const graph = buildPlanGraph(changes)
       appendAll(diagnostics, graph.diagnostics)

@@ -1,6 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto'
 import { constants, openSync, readFileSync, closeSync } from 'node:fs'
-import { mkdir } from 'node:fs/promises'
+import { chmod, lstat, mkdir, rename } from 'node:fs/promises'
 import { join } from 'node:path'
 import { redactSecrets, stableStringify, writeFileAtomic } from '@twinsync/sdk/light'
 import { commandLine } from './command-text.js'
@@ -24,7 +24,9 @@ import { sha256 } from '../sha256.js'
  * text's sha256 for each such command that ran. A command is "already run" when the committed
  * record has its key and either the local record says nothing of that key or holds this very
  * text's HMAC (ranHere): a password-only change runs again; a twin restored from its mirror,
- * which has no local record, runs nothing again that it ran.
+ * which has no local record, runs nothing again that it ran, and its plan and status say of each
+ * such command that this machine cannot tell whether its secret changed since (ranHow's 'record
+ * alone', session 47's review F5: it was silent).
  */
 
 /** What a run-once action is recorded by. */
@@ -82,36 +84,39 @@ export function shownSha256(shown: string): string {
 }
 
 const LOCAL_FILE = ['.git', 'twinsync', 'ran-here.json']
+/** The apply's warning: a local record that could not be read was kept aside and a new one written (LocalRuns.write). */
+export const LOCAL_RUNS_KEPT_ASIDE = 'LOCAL_RUNS_KEPT_ASIDE'
 /** HMACs kept for one committed key (the newest): the texts of one command whose password changed. */
 const KEPT_TEXTS = 16
 const MAC_CHARS = 32
+
+/** The local record as read: none there, read, or there and not readable as one (kept aside when it is replaced). */
+type LocalRead = { state: 'none' } | { state: 'read'; runs: LocalRuns } | { state: 'unreadable'; why: string }
 
 /** This machine's record of which full texts ran under a committed key (never committed). */
 export class LocalRuns {
   private constructor(
     private readonly macKey: Buffer,
     private readonly ran: Record<string, string[]>,
+    /** The file there could not be read as a record (forUpdate): write keeps it aside, never over it. */
+    private readonly replaces?: string,
   ) {}
 
   /** The record of the twin at `dir`; undefined when there is none or it cannot be read (then the committed record alone says what ran). */
   static read(dir: string): LocalRuns | undefined {
-    let fd: number
-    try {
-      fd = openSync(join(dir, ...LOCAL_FILE), constants.O_RDONLY | constants.O_NOFOLLOW)
-    } catch {
-      return undefined
-    }
-    try {
-      const parsed = JSON.parse(readFileSync(fd, 'utf8')) as { key?: unknown; ran?: unknown } | null
-      if (typeof parsed?.key !== 'string' || !/^[0-9a-f]{64}$/.test(parsed.key) || typeof parsed.ran !== 'object' || parsed.ran === null || Array.isArray(parsed.ran)) return undefined
-      const ran: Record<string, string[]> = Object.create(null) as Record<string, string[]>
-      for (const [k, v] of Object.entries(parsed.ran as Record<string, unknown>)) if (Array.isArray(v)) ran[k] = v.filter((m): m is string => typeof m === 'string')
-      return new LocalRuns(Buffer.from(parsed.key, 'hex'), ran)
-    } catch {
-      return undefined
-    } finally {
-      closeSync(fd)
-    }
+    const read = LocalRuns.readLocal(dir)
+    return read.state === 'read' ? read.runs : undefined
+  }
+
+  /**
+   * The record to add to (ApplyService's ledgerAfter): the one there, or a new one. One that is
+   * there and cannot be read as a record (session 47's review, F5: it was replaced, every HMAC in
+   * it gone unsaid) is kept aside by `write`, which says so.
+   */
+  static forUpdate(dir: string): LocalRuns {
+    const read = LocalRuns.readLocal(dir)
+    if (read.state === 'read') return read.runs
+    return new LocalRuns(randomBytes(32), Object.create(null) as Record<string, string[]>, read.state === 'unreadable' ? read.why : undefined)
   }
 
   static empty(): LocalRuns {
@@ -120,6 +125,11 @@ export class LocalRuns {
 
   private mac(fullKey: string): string {
     return createHmac('sha256', this.macKey).update(`TwinSync-Ran-Text\n${fullKey}`).digest('hex').slice(0, MAC_CHARS)
+  }
+
+  /** Whether this record holds any text for the committed key `key` (else the committed record alone says it ran: ranHow's 'record alone'). */
+  knows(key: string): boolean {
+    return this.ran[key] !== undefined
   }
 
   /** Whether the committed entry `key` may stand for the text `fullKey`: this record says nothing of `key`, or holds that text. */
@@ -140,10 +150,53 @@ export class LocalRuns {
     this.ran[key] = [...(this.ran[key] ?? []).filter((m) => m !== mac), mac].slice(-KEPT_TEXTS)
   }
 
-  /** Written whole (the SDK's writeFileAtomic: aside, then renamed), 0600, in `.git/twinsync/` (0700). */
-  async write(dir: string): Promise<void> {
+  /**
+   * Written whole (the SDK's writeFileAtomic: aside, then renamed), 0600, in `.git/twinsync/`
+   * (0700). A file there that could not be read as a record (forUpdate) is first renamed beside
+   * it (`ran-here.json.unreadable-<time>-<random>`, 0600) and a warning says so, once: the next
+   * read finds this record.
+   */
+  async write(dir: string): Promise<{ keptAside?: { path: string; why: string } }> {
     await mkdir(join(dir, '.git', 'twinsync'), { recursive: true, mode: 0o700 })
-    await writeFileAtomic(join(dir, ...LOCAL_FILE), stableStringify({ key: this.macKey.toString('hex'), ran: this.ran }), { mode: 0o600 })
+    const file = join(dir, ...LOCAL_FILE)
+    let keptAside: { path: string; why: string } | undefined
+    if (this.replaces !== undefined) {
+      const aside = `${file}.unreadable-${new Date().toISOString().replace(/[:.]/g, '')}-${randomBytes(4).toString('hex')}`
+      try {
+        await rename(file, aside)
+        // A regular file only: a symbolic link's mode is its target's (chmod would follow it).
+        if ((await lstat(aside)).isFile()) await chmod(aside, 0o600)
+        keptAside = { path: aside, why: this.replaces }
+      } catch (error) {
+        // Gone since it was read: nothing to keep.
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+      }
+    }
+    await writeFileAtomic(file, stableStringify({ key: this.macKey.toString('hex'), ran: this.ran }), { mode: 0o600 })
+    return keptAside === undefined ? {} : { keptAside }
+  }
+
+  /** The record at `dir`: none (no file), read, or a file there that is not readable as one (and why). */
+  private static readLocal(dir: string): LocalRead {
+    let fd: number
+    try {
+      fd = openSync(join(dir, ...LOCAL_FILE), constants.O_RDONLY | constants.O_NOFOLLOW)
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code
+      if (code === 'ENOENT' || code === 'ENOTDIR') return { state: 'none' }
+      return { state: 'unreadable', why: code === 'ELOOP' ? 'a symbolic link' : `not readable (${code ?? 'error'})` }
+    }
+    try {
+      const parsed = JSON.parse(readFileSync(fd, 'utf8')) as { key?: unknown; ran?: unknown } | null
+      if (typeof parsed?.key !== 'string' || !/^[0-9a-f]{64}$/.test(parsed.key) || typeof parsed.ran !== 'object' || parsed.ran === null || Array.isArray(parsed.ran)) return { state: 'unreadable', why: 'not a record of TwinSync\'s' }
+      const ran: Record<string, string[]> = Object.create(null) as Record<string, string[]>
+      for (const [k, v] of Object.entries(parsed.ran as Record<string, unknown>)) if (Array.isArray(v)) ran[k] = v.filter((m): m is string => typeof m === 'string')
+      return { state: 'read', runs: new LocalRuns(Buffer.from(parsed.key, 'hex'), ran) }
+    } catch (error) {
+      return { state: 'unreadable', why: error instanceof SyntaxError ? 'not JSON' : `not readable (${(error as NodeJS.ErrnoException).code ?? 'error'})` }
+    } finally {
+      closeSync(fd)
+    }
   }
 }
 
@@ -159,8 +212,23 @@ export function recorded(ledger: Readonly<Record<string, unknown>>, key: string 
  * committed key the record still has (the redaction rules changed since).
  */
 export function ranHere(keys: ActionKeys, ledger: Readonly<Record<string, unknown>>, local: LocalRuns | undefined): boolean {
+  return ranHow(keys, ledger, local) !== 'no'
+}
+
+/**
+ * ranHere's verdict, with how it was reached: 'ran' (its text is known to have run: it holds no
+ * secret, or the record's key is its full text's, or this machine's record holds its text),
+ * 'record alone' (it holds a secret and only the committed record says it ran: this machine's
+ * own record has nothing for its key, or none can be read: a twin restored from its mirror; a
+ * change of its secret alone is not told, and the plan and status say so: unchecked-runs.ts), or
+ * 'no'.
+ */
+export function ranHow(keys: ActionKeys, ledger: Readonly<Record<string, unknown>>, local: LocalRuns | undefined): 'ran' | 'record alone' | 'no' {
   const full = keys.fullKey ?? keys.key
-  if (recorded(ledger, keys.key) && (keys.fullKey === undefined || local === undefined || local.allows(keys.key, keys.fullKey))) return true
-  if (keys.fullKey !== undefined && recorded(ledger, keys.fullKey)) return true
-  return local !== undefined && recorded(ledger, local.keyOf(full))
+  const knows = local !== undefined && local.knows(keys.key)
+  if (recorded(ledger, keys.key) && (keys.fullKey === undefined || (knows && local.allows(keys.key, keys.fullKey)))) return 'ran'
+  if (keys.fullKey !== undefined && recorded(ledger, keys.fullKey)) return 'ran'
+  if (local !== undefined && recorded(ledger, local.keyOf(full))) return 'ran'
+  // This machine's record holds other texts for the key (a change of the secret): not run.
+  return recorded(ledger, keys.key) && !knows ? 'record alone' : 'no'
 }

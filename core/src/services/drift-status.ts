@@ -63,6 +63,11 @@ export interface DriftStatus {
    * other branches with commits it does not have: what a person committed there is not read.
    */
   branches: TwinBranches
+  /**
+   * What the plan says of the twin that holds nothing back and is not pending: a run-once command
+   * with a secret only the committed record says ran (COMMAND_RAN_UNCHECKED, unchecked-runs.ts).
+   */
+  notes: Diagnostic[]
 }
 
 /**
@@ -119,7 +124,7 @@ export class StatusWorkflow {
     // A command of plans/ an apply would run once, or that the planner holds back (it holds `<redacted>`):
     // what the twin asks is pending with its reason and next step, never "In sync" over it (sessions
     // 44 and 45: seen only in `plan`).
-    const commands = only === undefined || only.includes(COMMANDS) ? await this.commands() : { items: [], unread: [] }
+    const commands = only === undefined || only.includes(COMMANDS) ? await this.commands() : { items: [], unread: [], notes: [] }
     appendAll(items, commands.items)
     // What the intended twin asks for that nothing could compare — a document no loaded provider
     // reads, one its provider cannot read (a broken JSON a person committed): `plan` refuses on
@@ -144,6 +149,7 @@ export class StatusWorkflow {
       branches: await twinBranches(twin.dir),
       // …and a twin that holds nothing of the machine (no snapshot yet): nothing was compared (TWIN_EMPTY).
       unread: distinct([...plan.diagnostics.filter((d) => (d.code === 'PROVIDER_FAILED' && d.severity === 'error') || d.code === TWIN_EMPTY || isKeptUnread(d)), ...asked.filter((d) => d.code !== 'PROVIDER_MISSING'), ...commands.unread]),
+      notes: commands.notes,
     }
   }
 
@@ -154,22 +160,22 @@ export class StatusWorkflow {
    * step: status does not fail on it, and is never "In sync" over what `plan` refuses (session 45,
    * the lead: a twin whose only ask was a broken plans/ file said "In sync", exit 0).
    */
-  private async commands(): Promise<{ items: PendingItem[]; unread: Diagnostic[] }> {
+  private async commands(): Promise<{ items: PendingItem[]; unread: Diagnostic[]; notes: Diagnostic[] }> {
     try {
       // The last snapshot, read only when a run-once command is pending (as the planner's COMMAND_RAN_BEFORE reads it).
       let observed: GitTreeReader | undefined
       try {
-        return { items: await commandItems(this.twin.reader(), (reader) => this.planner.commands(reader), (args) => this.target.line(args, this.twin.dir), async () => {
+        return { ...(await commandItems(this.twin.reader(), (reader) => this.planner.commands(reader), (args) => this.target.line(args, this.twin.dir), async () => {
           const commit = await this.intents.observed()
           observed = commit === undefined ? undefined : new GitTreeReader(this.twin.dir, commit)
           return observed
-        }), unread: [] }
+        })), unread: [] }
       } finally {
         observed?.close()
       }
     } catch (error) {
       if (isTwinSyncError(error) && PLANS_REFUSED.has(error.code)) {
-        return { items: [], unread: [errorDiagnostic(error.code, `${COMMANDS} of plans/: ${error.message}`, { provider: COMMANDS, ...(error.nextStep === undefined ? {} : { detail: `Next: ${error.nextStep}` }) })] }
+        return { items: [], notes: [], unread: [errorDiagnostic(error.code, `${COMMANDS} of plans/: ${error.message}`, { provider: COMMANDS, ...(error.nextStep === undefined ? {} : { detail: `Next: ${error.nextStep}` }) })] }
       }
       // Anything else is what it is, not a fault of plans/: git's failure (GIT_FAILED, REPO_DAMAGED),
       // a lock another run holds (LOCK_HELD, TWIN_REF_LOCKED), a full disk, the panel's cancel

@@ -12,6 +12,7 @@ import { excludeChanges } from '../plan/exclude-changes.js'
 import { renderPush } from '../cli/render.js'
 import { stepNoteLines } from '../cli/render-diagnostics.js'
 import { isLeftOut, noChangesLine, noteLines, secretsNotPutBack, summarizePlan, unheldNotPutBack } from '../plan/plan-summary.js'
+import { uncheckedRunLines } from '../plan/unchecked-runs.js'
 import { isHiddenChangeId } from '../plan/hidden-names.js'
 import { needsRootLine, rootNotes, rootReason } from '../plan/root-needs.js'
 import { plannedPhrase } from '../vocabulary.js'
@@ -627,11 +628,18 @@ function Diagnostics({ plan }: { plan: Plan }) {
   const notes = plan.diagnostics.filter((d) => d.severity !== 'info' && !isLeftOut(d))
   const secrets = secretsNotPutBack(plan)
   const unheld = unheldNotPutBack(plan, services.line)
-  if (notes.length === 0 && secrets === undefined && unheld === undefined) return null
+  // A run-once command whose secret this machine cannot check (info, said as the CLI says it).
+  const unchecked = uncheckedRunLines(plan.diagnostics)
+  if (notes.length === 0 && secrets === undefined && unheld === undefined && unchecked.length === 0) return null
   return (
     <Box flexDirection="column" marginTop={1}>
       {secrets === undefined ? null : <Text wrap="wrap">{terminalText(secrets)}</Text>}
       {unheld === undefined ? null : <Text wrap="wrap">{terminalText(unheld)}</Text>}
+      {unchecked.map((line, i) => (
+        <Text key={`unchecked${i}`} wrap="wrap">
+          {line}
+        </Text>
+      ))}
       {notes.slice(0, 3).map((d, i) => (
         <Box key={i} flexDirection="column">
           {/* A change left out of the plan, or a domain an error stops, says what to do about it, as the CLI does. */}

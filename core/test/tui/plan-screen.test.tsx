@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert'
-import { MemoryTwin, TwinSyncError, type ChangeResult } from '@twinsync/sdk'
-import { readInstructions } from '../../src/plan/plan-instructions.js'
+import { MemoryTwin, TwinSyncError, type Change, type ChangeResult } from '@twinsync/sdk'
+import { COMMANDS_LEDGER, readInstructions, type CommandChangeData } from '../../src/plan/plan-instructions.js'
+import { uncheckedRunNotes } from '../../src/plan/unchecked-runs.js'
 import type { RehearsalReport } from '../../src/rehearse/rehearsal-report.js'
 import type { ApplyRequest, RehearseRequest, TuiServices } from '../../src/tui/services.js'
 import { change, fakeServices, KEYS, openPanel, planOf, sleep, type Panel } from './harness.js'
@@ -495,6 +496,21 @@ describe('TUI pull & apply', () => {
     assert.match(confirm, /These run as root/)
     assert.match(confirm, /run rm -rf '\/var\/tmp\/some cache'/)
     assert.match(confirm, /script scripts\/s\.sh \(3 lines, sha256 [0-9a-f]{12}\)/)
+  })
+
+  // Session 47's review (F5): the planner's info note, shown as the CLI shows it (unchecked-runs.ts's lines).
+  it('says of a run-once command only the committed record says ran (its secret unchecked here) what the CLI says, with its next step', async () => {
+    const ask = { path: 'plans/db.yaml', content: 'actions:\n  - run: [env, "PGPASSWORD=Xq7weak", "true"]\n' }
+    const [asked] = await readInstructions(new MemoryTwin([ask]))
+    const twin = new MemoryTwin([ask, { path: COMMANDS_LEDGER, content: JSON.stringify({ [(asked?.data as CommandChangeData).key]: { source: ask.path } }) }])
+    const unchecked: Change[] = []
+    assert.deepEqual(await readInstructions(twin, twin, [], undefined, unchecked), [])
+    const made = { ...planOf([]), diagnostics: await uncheckedRunNotes(unchecked) }
+    panel = openPanel(fakeServices({ plan: async () => made }), [{ name: 'menu' }, { name: 'plan' }])
+    const screen = (await panel.waitFor('note: run env')).replace(/\n/g, ' ')
+    assert.match(screen, /note: run env PGPASSWORD=<redacted> true \(commands:plans\/db\.yaml#1\): not planned/)
+    assert.match(screen, /Next step: If it changed and the command should run again, edit the action in plans\/db\.yaml/)
+    assert.ok(!screen.includes('Xq7weak'))
   })
 })
 
