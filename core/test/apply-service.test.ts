@@ -17,7 +17,8 @@ import { unitRig, type UnitRig } from './support/unit-container.js'
 import { asGoneRun, killAt } from './support/kill-points.js'
 import { machineLockPath, MACHINE_LOCK_DIR } from '../src/apply/machine-lock.js'
 import { COMMAND_RAN_UNCHECKED } from '../src/plan/unchecked-runs.js'
-import { LOCAL_RUNS_KEPT_ASIDE } from '../src/plan/run-once-keys.js'
+import { LOCAL_RUNS_KEPT_ASIDE, keyScreen } from '../src/plan/run-once-keys.js'
+import sinon from 'sinon'
 import { StatusWorkflow } from '../src/services/drift-status.js'
 import { renderPlan } from '../src/cli/render-plan.js'
 import { renderStatus } from '../src/cli/render.js'
@@ -496,6 +497,50 @@ describe('ApplyService', function () {
       await writeFile(join(rig.twinDir, 'plans/third.yaml'), 'actions:\n  - run: [env, "PGPASSWORD=third", "true"]\n')
       assert.deepEqual((await apply(await plan())).journal.diagnostics.filter((d) => d.code === LOCAL_RUNS_KEPT_ASIDE), [], 'said once')
       assert.equal((await readdir(join(rig.twinDir, '.git/twinsync'))).filter((n) => n.startsWith('ran-here.json.unreadable-')).length, 1)
+    })
+  })
+
+  // Session 47's review (F8): each apply put every run-once action that ever ran through the
+  // detector (looking for an entry of before session 47 to move), with or without a secret.
+  describe('the secret detector and recorded run-once commands without a secret', () => {
+    const many = Array.from({ length: 5 }, (_, i) => `  - run: [touch, /root/mark${i}]\n`).join('')
+    const asked = async (made: Plan) => {
+      const spy = sinon.spy(keyScreen, 'redact')
+      try {
+        await apply(made)
+        return spy.callCount
+      } finally {
+        spy.restore()
+      }
+    }
+    beforeEach(async () => {
+      await setUp()
+      rig.git('checkout', '--', '.')
+      execFileSync('mkdir', ['-p', join(rig.twinDir, 'plans')])
+      await writeFile(join(rig.twinDir, 'plans/many.yaml'), `actions:\n${many}`)
+      rig.git('add', 'plans/many.yaml')
+      rig.git('commit', '-qm', 'five run-once commands without a secret')
+      await apply(await plan())
+      assert.equal(rig.host.actions.filter((a) => a.kind === 'exec' && a.command === 'touch').length, 5)
+    })
+
+    it('an apply of a twin whose 5 recorded commands hold none asks it nothing of them', async () => {
+      await desire('notes', 'wanted again\n')
+      assert.equal(await asked(await plan()), 0)
+      await desire('notes', 'and again\n')
+      assert.equal(await asked(await plan()), 0)
+    })
+
+    it('under other detector rules (a version in the cache that is not this one) it asks once for each, then not again', async () => {
+      const cache = join(rig.twin().cacheDir(), 'run-once-clean.json')
+      const kept = JSON.parse(await readFile(cache, 'utf8')) as { rules: number; clean: string[] }
+      assert.equal(kept.clean.length, 5)
+      assert.ok(Object.keys(JSON.parse(rig.git('show', 'HEAD:system/journal/commands.json')) as object).every((k) => kept.clean.includes(k)), 'the record\'s own keys, no other')
+      await writeFile(cache, JSON.stringify({ ...kept, rules: kept.rules - 1 }))
+      await desire('notes', 'wanted again\n')
+      assert.equal(await asked(await plan()), 5)
+      await desire('notes', 'and again\n')
+      assert.equal(await asked(await plan()), 0)
     })
   })
 

@@ -27,7 +27,7 @@ import { ApplyRecorder, clearApplyRecord, doneBeforeInterruption, pathsOf, readA
 import { COMMANDS, isCommand } from '../plan/commands-domain.js'
 import { twinKey } from '../plan/plan-seal.js'
 import { signRan } from '../plan/run-record-seal.js'
-import { LOCAL_RUNS_KEPT_ASIDE, LocalRuns, ranHere, recorded } from '../plan/run-once-keys.js'
+import { CleanKeys, LOCAL_RUNS_KEPT_ASIDE, LocalRuns, ranHere, recorded } from '../plan/run-once-keys.js'
 import { appendAll } from '../append-to.js'
 
 export interface ApplyOptions {
@@ -447,7 +447,8 @@ export class ApplyService {
    * HMAC stand and run the command again). Entries of before session 47 under a full text's key
    * of an action plans/ still holds are put under its redacted key, once (the one migration). A
    * local record that could not be read is kept aside, not replaced unsaid (LocalRuns.write): its
-   * warning goes into the journal's diagnostics.
+   * warning goes into the journal's diagnostics. An action found without a secret is not put
+   * through the detector again for that migration (CleanKeys, session 48: every apply did).
    */
   private async ledgerAfter(plan: Plan, steps: Array<{ id: string; status: string; endedAt: string }>) {
     const ledger: Record<string, unknown> = { ...(await readCommandsLedger(this.twin)) }
@@ -460,6 +461,7 @@ export class ApplyService {
       local.add(data.key, data.fullKey)
       delete ledger[data.fullKey]
     }
+    const clean = CleanKeys.read(this.twin.cacheDir())
     for (const change of plan.changes) {
       const data = change.data as CommandChangeData | undefined
       if (!isCommand(change) || data?.once !== true || !ok.has(change.id)) continue
@@ -467,8 +469,10 @@ export class ApplyService {
       key ??= (await twinKey(this.twin.dir, true)) as Buffer
       ledger[data.key] = { source: data.source, summary: change.summary, appliedAt: ok.get(change.id), sig: signRan(key, data.key) }
       ranText(data)
+      // The plan keyed it without a secret (its keys are compared with a fresh plan's before the apply): not asked again below.
+      if (data.fullKey === undefined) clean.add(data.key)
     }
-    for (const change of await recordedByFullKey(this.twin.reader(), ledger)) {
+    for (const change of await recordedByFullKey(this.twin.reader(), ledger, clean)) {
       const data = change.data as CommandChangeData
       if (data.fullKey === undefined) continue
       const was = ledger[data.fullKey] as { appliedAt?: unknown } | null
@@ -476,6 +480,7 @@ export class ApplyService {
       if (!recorded(ledger, data.key)) ledger[data.key] = { source: data.source, summary: change.summary, ...(typeof was?.appliedAt === 'string' ? { appliedAt: was.appliedAt } : {}), sig: signRan(key, data.key) }
       ranText(data)
     }
+    clean.save((k) => recorded(ledger, k))
     const diagnostics: Diagnostic[] = []
     const aside = local === undefined ? undefined : (await local.write(this.twin.dir)).keptAside
     if (aside !== undefined) {

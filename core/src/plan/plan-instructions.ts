@@ -9,7 +9,7 @@ import { MAX_JSON_DEPTH, jsonTooDeep } from './json-depth.js'
 import { twinNamedIn } from './twin-places.js'
 import { refusedScriptLine } from './script-line.js'
 import { sha256 } from '../sha256.js'
-import { actionKeys, fullKeyOf, recorded, ranHow, shownScript, shownSha256, type LocalRuns } from './run-once-keys.js'
+import { actionKeys, fullKeyOf, recorded, ranHow, shownScript, shownSha256, type CleanKeys, type LocalRuns } from './run-once-keys.js'
 
 const Phase = lazySchema(() => Type.Union([Type.Literal('before'), Type.Literal('after')]))
 const Common = lazySchema(() => ({
@@ -90,9 +90,10 @@ export async function readInstructions(twin: TwinReader, ran: Pick<TwinReader, '
  * The run-once actions of the twin's plans/ that the record holds under their full text's key,
  * with their keys and summaries (a file that cannot be read or is refused is left out: the plan
  * says so): for the record's one migration (ApplyService's ledgerAfter puts an entry of before
- * session 47 under the action's redacted key).
+ * session 47 under the action's redacted key). Only those with a secret (a `fullKey`); `clean`:
+ * the keys of actions found without one, not asked about again, and added to (run-once-keys.ts).
  */
-export async function recordedByFullKey(twin: TwinReader, ledger: Readonly<Record<string, unknown>>): Promise<Change[]> {
+export async function recordedByFullKey(twin: TwinReader, ledger: Readonly<Record<string, unknown>>, clean?: CleanKeys): Promise<Change[]> {
   const out: Change[] = []
   for (const file of await twin.list('plans/')) {
     if (!/\.ya?ml$/.test(file)) continue
@@ -101,7 +102,11 @@ export async function recordedByFullKey(twin: TwinReader, ledger: Readonly<Recor
       for (const [index, action] of parsed.actions.entries()) {
         const draft = await toChange(twin, file, index, action)
         const data = draft.data as CommandChangeData
-        if (data.once && recorded(ledger, data.key)) out.push(await keyed(draft, file, action))
+        // An action found before to hold no secret (CleanKeys: the detector's rules unchanged since) has nothing to move.
+        if (!data.once || !recorded(ledger, data.key) || clean?.has(data.key) === true) continue
+        const change = await keyed(draft, file, action)
+        if ((change.data as CommandChangeData).fullKey === undefined) clean?.add(data.key)
+        else out.push(change)
       }
     } catch (error) {
       if (!isTwinSyncError(error)) throw error

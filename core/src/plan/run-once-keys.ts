@@ -2,7 +2,8 @@ import { createHmac, randomBytes } from 'node:crypto'
 import { constants, openSync, readFileSync, closeSync } from 'node:fs'
 import { chmod, lstat, mkdir, rename } from 'node:fs/promises'
 import { join } from 'node:path'
-import { redactSecrets, stableStringify, writeFileAtomic } from '@twinsync/sdk/light'
+import { SECRET_RULES_VERSION, redactSecrets, stableStringify, writeFileAtomic, type FindSecretsOptions } from '@twinsync/sdk/light'
+import { writeRecord } from '../twin/quick-status.js'
 import { commandLine } from './command-text.js'
 import { sha256 } from '../sha256.js'
 
@@ -49,9 +50,14 @@ export function fullKeyOf(file: string, action: ActionText, scriptText?: string)
   return sha256(stableStringify(scriptText === undefined ? { file, action } : { file, action, sha256: sha256(scriptText) }))
 }
 
+/** The secret detector as the keys ask it: the SDK's redactSecrets, behind an object a test can count the calls of (sinon cannot spy on a module's export). */
+export const keyScreen = {
+  redact: (text: string, options?: FindSecretsOptions): Promise<string> => redactSecrets(text, options),
+}
+
 /** A script's text as its summary and key show it: redacted by the one rule (the person's scripts/ file is screened so when it is committed). */
 export function shownScript(path: string, text: string): Promise<string> {
-  return redactSecrets(text, { path })
+  return keyScreen.redact(text, { path })
 }
 
 /**
@@ -64,7 +70,7 @@ export async function actionKeys(file: string, action: ActionText, script?: { te
   const fullKey = fullKeyOf(file, action, script?.text)
   let secret = script !== undefined && script.shown !== script.text
   const redacted = async (text: string): Promise<string> => {
-    const shown = await redactSecrets(text)
+    const shown = await keyScreen.redact(text)
     if (shown !== text) secret = true
     return shown
   }
@@ -232,3 +238,57 @@ export function ranHow(keys: ActionKeys, ledger: Readonly<Record<string, unknown
   // This machine's record holds other texts for the key (a change of the secret): not run.
   return recorded(ledger, keys.key) && !knows ? 'record alone' : 'no'
 }
+
+/**
+ * Speed (session 48, session 47's review F8): the committed keys of run-once actions this machine
+ * found hold no secret under the detector's rules of now (`SECRET_RULES_VERSION`), kept in the
+ * twin's cache folder (`run-once-clean`, never committed). Each apply looks for entries of before
+ * session 47 to move (recordedByFullKey): every run-once action the record holds under its full
+ * text's key, which for an action with no secret is its only key, so before this each apply put
+ * every such action that ever ran through the detector (its line, arguments, description, a
+ * script's text) only to find nothing to move. A key found clean, or of an action the plan keyed
+ * without a secret and this apply ran, is not asked again until the rules change; a key is the
+ * sha256 of the action's file and full text, so the verdict is the text's. The key of an action
+ * with no secret is the committed record's own key: the cache holds nothing the record does not.
+ * Measured (core/test/apply-service.test.ts, a sinon spy on keyScreen.redact): an apply of a
+ * twin with 5 recorded run-once commands without a secret asked the detector 5 times, now 0; the
+ * apply that ran them, 5 times, now 0 (the plan's keys reused). Under other rules each is asked
+ * once more. Losing the file only costs those calls once (no fsync: writeRecord).
+ */
+export class CleanKeys {
+  private added = false
+
+  private constructor(
+    private readonly path: string,
+    private readonly keys: Set<string>,
+  ) {}
+
+  static read(cacheDir: string): CleanKeys {
+    const path = join(cacheDir, CLEAN_FILE)
+    try {
+      const parsed = JSON.parse(readFileSync(path, 'utf8')) as { rules?: unknown; clean?: unknown } | null
+      if (parsed?.rules === SECRET_RULES_VERSION && Array.isArray(parsed.clean)) return new CleanKeys(path, new Set(parsed.clean.filter((k): k is string => typeof k === 'string' && /^[0-9a-f]{64}$/.test(k))))
+    } catch {
+      // None yet, or unreadable: every key is asked about once more.
+    }
+    return new CleanKeys(path, new Set())
+  }
+
+  has(key: string): boolean {
+    return this.keys.has(key)
+  }
+
+  add(key: string): void {
+    if (this.keys.has(key)) return
+    this.keys.add(key)
+    this.added = true
+  }
+
+  /** Written when a key was added, only the keys the record still holds (`keep`): one that left it is dropped. */
+  save(keep: (key: string) => boolean): void {
+    if (!this.added) return
+    writeRecord(this.path, stableStringify({ rules: SECRET_RULES_VERSION, clean: [...this.keys].filter(keep).sort() }))
+  }
+}
+
+const CLEAN_FILE = 'run-once-clean.json'
