@@ -253,6 +253,35 @@ describe('TwinLock', () => {
     }
   })
 
+  // Session 48: VMs cloned from one image share /etc/machine-id (and often the host name); one
+  // sharing a twin folder with the other took its live lock as "this machine's previous boot".
+  it('a lock of another boot that names this machine is stale only if it was taken before this boot began', async () => {
+    const path = join(base, 'lock')
+    const btime = Number(/^btime (\d+)$/m.exec(await readFile('/proc/stat', 'utf8'))?.[1])
+    assert.ok(btime > 0, 'this machine has a boot time')
+    const alive = { pid: 1, startTime: '5', bootId: 'another-boot', purpose: 'apply' }
+    for (const names of [{ host: 'old-name', machine: lockMachine() }, { host: hostname() }]) {
+      // Taken after this boot began: a clone's run, left alone (the way out named).
+      {
+        const holder = { ...alive, ...names, since: new Date().toISOString() }
+        await writeFile(path, JSON.stringify(holder) + '\n')
+        await assert.rejects(
+          new TwinLock(path).acquire('snapshot'),
+          (e: unknown) => isTwinSyncError(e) && e.code === 'LOCK_HELD' && e.message.includes('a clone of this one') && e.nextStep?.includes(`rm ${path}`) === true,
+          JSON.stringify(holder),
+        )
+        assert.deepEqual(JSON.parse(await readFile(path, 'utf8')), holder, 'the lock is left as it was')
+        assert.equal(await new TwinLock(path).holder().then((h) => h?.bootId), 'another-boot', 'status names it as held')
+      }
+      // Taken before: this machine's run before a restart, stale.
+      await writeFile(path, JSON.stringify({ ...alive, ...names, since: new Date((btime - 60) * 1000).toISOString() }) + '\n')
+      const lock = new TwinLock(path)
+      await lock.acquire('snapshot')
+      assert.equal(JSON.parse(await readFile(path, 'utf8')).pid, process.pid, JSON.stringify(names))
+      await lock.release()
+    }
+  })
+
   it('a half-written lock is held while fresh and stale once old', async () => {
     const path = join(base, 'lock')
     await writeFile(path, '') // an O_EXCL lock whose pid was never written

@@ -298,6 +298,12 @@ export function lockTempName(lock: string): string {
 
 export function lockHeld(path: string, holder: LockHolder): TwinSyncError {
   // A holder whose process cannot be looked up from here (judgedHere) is never guessed dead: said as such, with the way out when it is gone.
+  if (!isThisBoot(holder) && namesThisMachine(holder) && takenSinceThisBoot(holder)) {
+    return new TwinSyncError('LOCK_HELD', `Another TwinSync ${holder.purpose} (pid ${holder.pid} there, since ${holder.since}) is using this twin from a machine with this machine's id or host name: it took the lock after this machine started, so it is not this machine's run before a restart but another machine's (a clone of this one)`, {
+      nextStep: `Wait for it to finish on that machine, then run the command again; if no run is left there, remove the lock: \`rm ${quoteArg(path)}\`. Clones that share a twin need machine ids of their own (machine-id(5)).`,
+      details: { lock: path, holder },
+    })
+  }
   if (!judgedHere(holder)) {
     return new TwinSyncError('LOCK_HELD', `Another TwinSync ${holder.purpose} on host ${holder.host} (pid ${holder.pid} there, since ${holder.since}) is using this twin`, {
       nextStep: `Wait for it to finish on ${holder.host}, then run the command again; if no run is left there (that machine is gone, or is this one renamed before its run was killed), remove the lock: \`rm ${quoteArg(path)}\`.`,
@@ -344,12 +350,50 @@ function isThisBoot(holder: LockHolder): boolean {
  * lockHeld's words. Of this boot: when its pids are ours (session 44's review: a Docker or LXC
  * container on this kernel reads the host's boot id, but its pids are another pid namespace's),
  * that is when its lock names our pid namespace, or (a lock without one) our host name. Of another
- * boot: when it names this machine's id (lockMachine) or this host; one that says neither is
- * another machine's (a twin shared between machines).
+ * boot: when it names this machine's id (lockMachine) or this host and was taken before this boot
+ * began (takenSinceThisBoot); one that says neither, or was taken since, is another machine's (a
+ * twin shared between machines, or a clone of this one).
  */
 function judgedHere(holder: LockHolder): boolean {
   if (isThisBoot(holder)) return holder.pidNs != null ? holder.pidNs === pidNamespace() : holder.host === '' || holder.host === hostname()
+  return namesThisMachine(holder) && !takenSinceThisBoot(holder)
+}
+
+/** A lock of another boot that names this machine's id (lockMachine) or this host: this machine's earlier boot, or a clone of it. */
+function namesThisMachine(holder: LockHolder): boolean {
   return (holder.machine != null && holder.machine === lockMachine()) || holder.host === '' || holder.host === hostname()
+}
+
+/**
+ * Session 48: whether a lock of another boot was taken after this boot began (its `since`, the
+ * wall-clock time it was taken, against /proc/stat's btime). This machine's earlier boot ended
+ * before this one began, so such a lock is another machine's: VMs cloned from one image share
+ * /etc/machine-id (and often the host name), and one took the other's live lock when they shared
+ * a twin folder (NFS, a shared disk) or one restored the other's twin with its lock. False when
+ * either time or either boot id is unknown (a lock without a readable `since` or a boot id: the rule before session 48). A
+ * clock that was ahead in the earlier boot errs towards "another machine": LOCK_HELD with the
+ * way out (lockHeld), never a live lock taken. Not told apart: a clone's lock taken before this
+ * boot began and still held (a long apply there while this machine restarted).
+ */
+function takenSinceThisBoot(holder: LockHolder): boolean {
+  if (holder.bootId === null || bootId() === null) return false // not known to be another boot: judged by its process
+  const taken = Date.parse(holder.since)
+  const booted = bootStartMs()
+  return !Number.isNaN(taken) && booted !== null && taken >= booted
+}
+
+let cachedBootStart: number | null | undefined
+/** When this boot began, in ms of wall-clock time (`btime` of /proc/stat, whole seconds); null without it. Read only for a lock of another boot. */
+function bootStartMs(): number | null {
+  if (cachedBootStart === undefined) {
+    try {
+      const btime = /^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))
+      cachedBootStart = btime === null ? null : Number(btime[1]) * 1000
+    } catch {
+      cachedBootStart = null
+    }
+  }
+  return cachedBootStart
 }
 
 /**
@@ -358,8 +402,8 @@ function judgedHere(holder: LockHolder): boolean {
  * every later run got LOCK_HELD naming a pid that was gone, "wait for process N", for good (a
  * reboot did not help, the host check came first), although the lock named this very boot. A lock
  * of this boot (boot ids are random, one per boot) is this machine's whatever its name; one of
- * another boot is this machine's when it names this machine's id (lockMachine), and only one that
- * says neither is left alone as another machine's.
+ * another boot is this machine's when it names this machine's id (lockMachine) and was taken before
+ * this boot began (session 48, takenSinceThisBoot), and any other is left alone as another machine's.
  */
 function isHolderAlive(holder: LockHolder): boolean {
   if (!judgedHere(holder)) return true // another machine sharing the twin, or a container beside us: never guess
