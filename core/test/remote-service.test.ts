@@ -174,6 +174,23 @@ describe('RemoteService', function () {
     assert.throws(() => git(bare, 'rev-parse', '--verify', '--quiet', 'main'))
   })
 
+  // Session 48: twin.json is the twin's own record, which `forget PATH` refuses; a secret hostname
+  // an old `init` wrote there is named with the command that redacts it, the other files as before.
+  it('names `forget --rule RULE` for a secret in twin.json, and the general step for the other files', async () => {
+    await remote().setGitRemote(bare, undefined)
+    const info = JSON.parse(await readFile(join(rig.twinDir, 'twin.json'), 'utf8')) as Record<string, unknown>
+    await writeFile(join(rig.twinDir, 'twin.json'), `${JSON.stringify({ ...info, hostname: 'xoxb-1234567890-1234567890123-s48HostNameTokenAbCdEfGh' }, null, 2)}\n`)
+    commitAll(rig.twinDir, 'an old init')
+    const alone = await remote().push()
+    assert.equal(alone.error?.code, 'SECRET_IN_PUSH')
+    assert.equal(alone.error?.nextStep, `Redact the secrets in twin.json (the twin's own records, which forget does not remove) in every snapshot with \`${twinsyncLine(['forget', '--rule', 'slack'], { root: rig.root, repo: rig.twinDir })}\`, then push again.`)
+    await writeFile(join(rig.twinDir, 'scripts/deploy-key'), '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n')
+    commitAll(rig.twinDir, 'oops')
+    const both = await remote().push()
+    assert.match(both.error?.nextStep ?? '', /^Redact the secrets in twin\.json .* with `twinsync forget --rule slack [^`]*`\. For the others: Remove files from the twin and its history with `twinsync forget PATH [^`]*` .* Then push again\.$/)
+    assert.doesNotMatch(JSON.stringify([alone, both]), /s48HostNameToken/)
+  })
+
   describe('files secret by a provider\'s path rule, whose content no rule finds (Provider.secretPaths)', () => {
     beforeEach(() => remote().setGitRemote(bare, undefined))
     const commitFile = (path: string, text: string, message: string) => {

@@ -141,6 +141,9 @@ export async function forgetInHistory(
   return report
 }
 
+/** The twin's own records (refuseOwnRecords): `forget PATH` refuses them, `forget --rule` redacts a secret in them (and the push's refusal says so). */
+export const TWIN_OWN_RECORDS: readonly string[] = ['twin.json', COMMANDS_LEDGER]
+
 /**
  * The twin's own records, which no snapshot of the machine makes again: twin.json (whose twin it
  * is: without it the twin is none, REPO_NOT_TWIN for every command) and the record of the run-once
@@ -153,8 +156,7 @@ export async function forgetInHistory(
  * which redacts it and keeps the record.
  */
 function refuseOwnRecords(asked: readonly string[], wanted: readonly string[], line: LineFor): void {
-  const own = ['twin.json', COMMANDS_LEDGER]
-  const hit = wanted.flatMap((w, i) => (own.some((o) => o === w || o.startsWith(`${w}/`)) ? [asked[i] ?? w] : []))
+  const hit = wanted.flatMap((w, i) => (TWIN_OWN_RECORDS.some((o) => o === w || o.startsWith(`${w}/`)) ? [asked[i] ?? w] : []))
   if (hit.length === 0) return
   throw new TwinSyncError('FORGET_INVALID', `Not forgotten: ${hit.join(', ')} ${hit.length === 1 ? 'is or holds' : 'are or hold'} the twin's own records (twin.json: whose twin it is; ${COMMANDS_LEDGER}: which run-once commands ran), which no snapshot writes again; nothing was changed`, {
     nextStep: `To take a secret out of them, forget the finding instead: \`${line(['forget', '--rule', 'any'])}\` redacts it in every snapshot and keeps the records (or name its rule).`,

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os'
 import type { Diagnostic, HostPort, PathClaims, Provider, TwinReader } from '@twinsync/sdk'
-import { TwinSyncError, isTwinSyncError } from '@twinsync/sdk/light'
+import { TwinSyncError, compareStrings, isTwinSyncError } from '@twinsync/sdk/light'
 import type { RegisteredProvider } from '../providers/provider-registry.js'
 import { inject, injectable } from '../di.js'
 import { RunTarget } from '../plan/run-target.js'
@@ -14,6 +14,7 @@ import { fsckRefusedObjects, mirrorError, refusedBranch, runGitWithToken } from 
 import { DEFAULT_GITHUB_API, GitHubApi, defaultRepositoryName, parseOwnerRepo, type GitHubApiOptions } from './github-api.js'
 import { clearPullMove, recordPullMove } from '../twin/pull-move.js'
 import { MIRROR_BRANCH, REMOTE_NAME, readRemoteSettings, removeRemoteSettings, writeRemoteSettings, type RemoteSettings } from './remote-settings.js'
+import { TWIN_OWN_RECORDS } from '../history/forget.js'
 import { describePushFinding, scanPushForSecrets, type PushSecretFinding, type SecretPathAsker } from './secret-scan.js'
 import { ProviderContexts } from '../providers/provider-contexts.js'
 import type { LoadedConfig } from '../config/config-file.js'
@@ -221,9 +222,7 @@ export class RemoteService {
       const findings = await scanPushForSecrets(this.twin.dir, await this.pushContent(), token, secretPaths)
       if (findings.length > 0) {
         throw new TwinSyncError('SECRET_IN_PUSH', `Not pushed: secrets in ${findings.map(describePushFinding).join(', ')}`, {
-          nextStep:
-            `Remove files from the twin and its history with \`${this.line(['forget', 'PATH'])}\` (or mark the paths secret in the files configuration); ` +
-            'a secret in a commit or tag message, a tag or a name: delete the tag (`git -C <twin> tag -d NAME`) or rewrite that commit. Then push again.',
+          nextStep: secretInPushStep(findings, this.line),
           details: { files: findings.map((f) => ({ path: f.path, line: f.line, rule: f.rule, commit: f.commit })) },
         })
       }
@@ -564,6 +563,27 @@ function tokenMissing(again: string): TwinSyncError {
   return new TwinSyncError('TOKEN_MISSING', 'No GitHub token: set GITHUB_TOKEN or GH_TOKEN, or pass one on standard input with --token-stdin', {
     nextStep: `printf %s "$TOKEN" | ${again}`,
   })
+}
+
+/**
+ * SECRET_IN_PUSH's next step. A finding in the twin's own records (TWIN_OWN_RECORDS: twin.json,
+ * the run-once record), which `forget PATH` refuses, is named with the command that redacts it
+ * in every snapshot, `forget --rule` and its rules (session 48: a twin made before session 46
+ * holds a token-shaped hostname in twin.json's history; the step said `forget PATH`, which is
+ * FORGET_INVALID there). A rule of the detector only: the mirror's token and a finding inside
+ * base64 are not forget's rules, and keep the general words.
+ */
+function secretInPushStep(findings: readonly PushSecretFinding[], line: (args: readonly string[]) => string): string {
+  const own = findings.filter((f) => TWIN_OWN_RECORDS.includes(f.path) && f.line > 0 && f.rule !== 'mirror-token' && !f.rule.endsWith('(base64)'))
+  const others = findings.length - own.length
+  const general =
+    `Remove files from the twin and its history with \`${line(['forget', 'PATH'])}\` (or mark the paths secret in the files configuration); ` +
+    'a secret in a commit or tag message, a tag or a name: delete the tag (`git -C <twin> tag -d NAME`) or rewrite that commit.'
+  if (own.length === 0) return `${general} Then push again.`
+  const paths = [...new Set(own.map((f) => f.path))]
+  const rules = [...new Set(own.map((f) => f.rule))].sort(compareStrings)
+  const redact = `Redact the secrets in ${paths.join(' and ')} (the twin's own records, which forget does not remove) in every snapshot with \`${line(['forget', ...rules.flatMap((r) => ['--rule', r])])}\``
+  return others === 0 ? `${redact}, then push again.` : `${redact}. For the others: ${general} Then push again.`
 }
 
 function refusePublic(isPrivate: boolean, name: string, create: string): void {
