@@ -282,6 +282,20 @@ describe('TwinLock', () => {
     }
   })
 
+  // Session 48: clones whose machine ids were made anew often keep one host name (`debian`): the
+  // host name made another machine's lock this machine's although the ids differed.
+  it('a lock of another boot naming another machine id is another machine\'s, whatever its host name', async () => {
+    const path = join(base, 'lock')
+    assert.match(lockMachine() ?? '', /^[0-9a-f]{32}$/, 'this machine has an id')
+    const holder = { pid: 1, startTime: '5', bootId: 'another-boot', host: hostname(), machine: 'f'.repeat(32), purpose: 'apply', since: 'then' }
+    await writeFile(path, JSON.stringify(holder) + '\n')
+    await assert.rejects(
+      new TwinLock(path).acquire('snapshot'),
+      (e: unknown) => isTwinSyncError(e) && e.code === 'LOCK_HELD' && e.message.includes(`another machine named ${hostname()}`) && e.nextStep?.includes(`rm ${path}`) === true,
+    )
+    assert.deepEqual(JSON.parse(await readFile(path, 'utf8')), holder, 'the lock is left as it was')
+  })
+
   it('a half-written lock is held while fresh and stale once old', async () => {
     const path = join(base, 'lock')
     await writeFile(path, '') // an O_EXCL lock whose pid was never written

@@ -304,6 +304,12 @@ export function lockHeld(path: string, holder: LockHolder): TwinSyncError {
       details: { lock: path, holder },
     })
   }
+  if (!isThisBoot(holder) && holder.host === hostname() && !namesThisMachine(holder)) {
+    return new TwinSyncError('LOCK_HELD', `Another TwinSync ${holder.purpose} on another machine named ${holder.host}, as this one is (its machine id is not this machine's; pid ${holder.pid} there, since ${holder.since}), is using this twin`, {
+      nextStep: `Wait for it to finish on that machine, then run the command again; if no run is left there (that machine is gone, or this machine's /etc/machine-id was made anew after its run was killed), remove the lock: \`rm ${quoteArg(path)}\`.`,
+      details: { lock: path, holder },
+    })
+  }
   if (!judgedHere(holder)) {
     return new TwinSyncError('LOCK_HELD', `Another TwinSync ${holder.purpose} on host ${holder.host} (pid ${holder.pid} there, since ${holder.since}) is using this twin`, {
       nextStep: `Wait for it to finish on ${holder.host}, then run the command again; if no run is left there (that machine is gone, or is this one renamed before its run was killed), remove the lock: \`rm ${quoteArg(path)}\`.`,
@@ -359,9 +365,17 @@ function judgedHere(holder: LockHolder): boolean {
   return namesThisMachine(holder) && !takenSinceThisBoot(holder)
 }
 
-/** A lock of another boot that names this machine's id (lockMachine) or this host: this machine's earlier boot, or a clone of it. */
+/**
+ * A lock of another boot that names this machine: this machine's earlier boot, or a clone of it.
+ * By the machine id (lockMachine) when the lock and this machine both have one, else by the host
+ * name. Session 48: the host name counted even when the ids differed, so a machine of the same
+ * name (clones whose ids were made anew, as Debian's cloud images do, most still named `debian`
+ * or `localhost`) took the other's live lock through a shared twin folder.
+ */
 function namesThisMachine(holder: LockHolder): boolean {
-  return (holder.machine != null && holder.machine === lockMachine()) || holder.host === '' || holder.host === hostname()
+  const here = lockMachine()
+  if (holder.machine != null && here !== null) return holder.machine === here
+  return holder.host === '' || holder.host === hostname()
 }
 
 /**
