@@ -189,6 +189,9 @@ export async function collectFiles(ctx: ProviderContext, previous?: TwinReader, 
   const keptItems: Walked[] = []
   // How many files HEAD mirrors in each kept part, by the records carried (CollectResult.keptParts).
   const keptMirrored = new Array<number>(PARTS).fill(0)
+  // The kept parts a walked path lies in, and how many kept paths are not symlinks (each an entry of a split manifest).
+  const keptWalked = new Array<boolean>(PARTS).fill(false)
+  let keptEntries = 0
   let recordsSay = true
   // Speed (issue 22, session 31): a snapshot's collect of a split manifest describes only the
   // parts whose piece of the token moved (partlyKept); the others are kept as HEAD holds them.
@@ -204,6 +207,8 @@ export async function collectFiles(ctx: ProviderContext, previous?: TwinReader, 
       const part = keep === undefined ? -1 : partOf(item.path)
       if (keep !== undefined && keep[part] === true) {
         keptItems.push(item)
+        keptWalked[part] = true
+        if (item.stat.type !== 'symlink') keptEntries++
         const record = item.stat.type === 'directory' ? 'other' : cache.carry(item.path, item.stat)
         if (record === 'mirrored') keptMirrored[part] = (keptMirrored[part] as number) + 1
         else if (record === undefined) recordsSay = false
@@ -228,7 +233,7 @@ export async function collectFiles(ctx: ProviderContext, previous?: TwinReader, 
   // kept path but a symlink is an entry) and nothing was unreadable; else the kept parts are
   // described too, and all goes on as before.
   const partial =
-    partly !== undefined && recordsSay && unread.length === 0 && indexFailed === undefined && entries.length + keptItems.filter((i) => i.stat.type !== 'symlink').length >= splitThreshold()
+    partly !== undefined && recordsSay && unread.length === 0 && indexFailed === undefined && entries.length + keptEntries >= splitThreshold()
       ? partly
       : undefined
   if (partly !== undefined && partial === undefined && indexFailed === undefined) await describeAll(keptItems)
@@ -248,7 +253,7 @@ export async function collectFiles(ctx: ProviderContext, previous?: TwinReader, 
   entries.sort((a, b) => compareStrings(a.path, b.path))
   leftovers.sort(compareStrings)
   gitRefused.sort((a, b) => compareStrings(a.path, b.path))
-  if (partial !== undefined) return partlyDescribed(ctx, partial, keptItems, keptMirrored, { entries, leftovers, accounts }, unholdable, screen.held, gitRefused, diagnostics)
+  if (partial !== undefined) return partlyDescribed(ctx, partial, keptWalked, keptMirrored, { entries, leftovers, accounts }, unholdable, screen.held, gitRefused, diagnostics)
   const tokenFiles = tokenFilesOf(entries)
   appendAll(diagnostics, closingDiagnostics(tokenFiles, unholdable, screen.held, gitRefused, twinsyncLines(ctx)))
   const state: FilesState = unread.length === 0 ? { entries, leftovers, accounts } : { entries, leftovers, accounts, unread: [...new Set(unread.map((u) => u.path))].sort(compareStrings) }
@@ -338,7 +343,7 @@ async function partlyKept(
 async function partlyDescribed(
   ctx: ProviderContext,
   partial: PartlyKept,
-  keptItems: readonly Walked[],
+  keptWalked: readonly boolean[],
   keptMirrored: number[],
   described: { entries: FileEntry[]; leftovers: string[]; accounts: Accounts },
   unholdable: readonly string[],
@@ -357,10 +362,10 @@ async function partlyDescribed(
   await rememberNotes(ctx.cache, partial.token, { tokenFiles, heldLinks, gitRefused })
   const kept: KeptClaim = { names: [], mirrored: keptMirrored }
   const documents = documentsOf(described as FilesState, partial.keep, kept)
-  // A kept part's manifest document (a part with a path walked in it); its mirrored files by part (keptMirrored).
-  const parts = new Set<number>()
-  for (const item of keptItems) parts.add(partOf(item.path))
-  for (const part of [...parts].sort((a, b) => a - b)) kept.names.push(partPath(part))
+  // A kept part's manifest document (a part with a path walked in it: keptWalked, noted as each was carried); its mirrored files by part (keptMirrored).
+  keptWalked.forEach((walked, part) => {
+    if (walked) kept.names.push(partPath(part))
+  })
   forgetCollected()
   return { state: keptState(described.leftovers, described.accounts), documents, diagnostics, token: partial.token, ...claimOf(kept, partial.keep) }
 }

@@ -112,8 +112,27 @@ const NULL = 0xffffffff
  * session 47, RecordIndex); count records; the CRC-32 as above.
  */
 export class StatCache {
-  /** Files looked up unchanged or remembered this run, by path: an offset of a record in `bytes`, or a record made now. */
-  private readonly next = new Map<string, number | Fresh>()
+  /** Files looked up unchanged or remembered this run, by path: an offset of a record in `bytes`, or a record made now (and the carried ranges below). */
+  private next = new Map<string, number | Fresh>()
+  /**
+   * The records carried (carry) as the cache's own, unread and unchanged, that `next` does not
+   * hold: ranges of the cache's files' records in its order (RecordIndex's cursor indices,
+   * `carriedFrom[i]` up to before `carriedTo[i]`), each with how many paths `next` held when it
+   * began (`carriedAfter[i]`: it goes after them, before the rest, in the walk's order).
+   *
+   * Speed (issue 22, session 48): the scale root's one-file snapshot carries its kept parts'
+   * 19,500 records; each was a `next.has` and a `next.set` into a Map grown to 24,500 paths, and
+   * the log's save went through them all twice to find the one record made. Now a carry found at
+   * the cursor extends a range, the log's save counts the ranges, and a whole save writes them
+   * by position between `next`'s records. Figures in docs/architecture.md (Speed, session 48).
+   * A record carried that is asked for again (another route than the cursor: collect.ts's
+   * second pass over the kept items, a save that finds a record gone) has the ranges put into
+   * `next` first (materialize: every carried path decoded, the cost before).
+   */
+  private carriedFrom: number[] = []
+  private carriedTo: number[] = []
+  private carriedAfter: number[] = []
+  private carried = 0
   /** Files read this run but too recently changed to keep, whose old record was carried over. */
   private readonly stale = new Set<string>()
   private changed = false
@@ -199,7 +218,7 @@ export class StatCache {
    * mirrored files were 16 M instructions of SHA-1 an unchanged snapshot (callgrind).
    */
   lookup(path: string, stat: FileStat): { verdict: ContentVerdict; text?: string; origin?: FileOrigin; blob?: string } | undefined {
-    const at = this.previous.get(path)
+    const at = this.recordOf(path)
     if (at === undefined) return undefined
     const content = this.unmovedRecord(at, stat)
     if (content === undefined || content === 'link' || content === 'dir') return this.asked(path, at)
@@ -386,7 +405,7 @@ export class StatCache {
       // Not kept: read again next time. Its old record may stay (its stat data no longer
       // matches the file, so it is never used): a snapshot right after a change (the usual
       // cron or apt hook case) need not write the whole cache back for a file it cannot keep.
-      const old = this.previous.get(path)
+      const old = this.recordOf(path)
       if (old === undefined) return
       this.next.set(path, old)
       this.stale.add(path)
@@ -407,8 +426,10 @@ export class StatCache {
    * when the record cannot say (none, or its stat data moved: the file must be described).
    */
   carry(path: string, stat: FileStat): 'mirrored' | 'other' | undefined {
-    const at = this.previous.get(path)
-    if (at !== undefined && !this.next.has(path)) this.next.set(path, at)
+    const at = this.recordOf(path)
+    const index = this.previous.cursorFound
+    if (index >= 0) this.carryAt(index)
+    else if (at !== undefined && !this.next.has(path)) this.next.set(path, at)
     if (stat.type !== 'file') return 'other'
     if (at === undefined) return undefined
     const content = this.unmovedRecord(at, stat)
@@ -417,6 +438,60 @@ export class StatCache {
     // be looked at (a one-file snapshot of the scale root carries about 19,500 records, each
     // mirrored file's text made a string and dropped; figure in docs/architecture.md, Speed).
     return content === 'mirrored' ? (this.hasField(TEXT) ? 'mirrored' : undefined) : 'other'
+  }
+
+  /**
+   * The record of `path` (RecordIndex.get); a carried one given again (not at the cursor) has the
+   * carried ranges put into `next` first, where what is made of it now takes its place.
+   */
+  private recordOf(path: string): number | undefined {
+    const at = this.previous.get(path)
+    if (at !== undefined && this.carried > 0 && this.previous.cursorFound < 0 && at < this.bytes.length && this.isCarried(this.previous.fileIndexOf(at))) this.materialize()
+    return at
+  }
+
+  /** Carry the cache's files' record `index` (found at RecordIndex's cursor: never given before): a range extended or begun. */
+  private carryAt(index: number): void {
+    const last = this.carriedTo.length - 1
+    if (last >= 0 && this.carriedTo[last] === index && this.carriedAfter[last] === this.next.size) this.carriedTo[last] = index + 1
+    else {
+      this.carriedFrom.push(index)
+      this.carriedTo.push(index + 1)
+      this.carriedAfter.push(this.next.size)
+    }
+    this.carried++
+  }
+
+  private isCarried(index: number): boolean {
+    if (index < 0) return false
+    for (let i = 0; i < this.carriedFrom.length; i++) if ((this.carriedFrom[i] as number) <= index && index < (this.carriedTo[i] as number)) return true
+    return false
+  }
+
+  /** The carried ranges put into `next`, each record under its decoded path in its place (in the walk's order). */
+  private materialize(): void {
+    if (this.carried === 0) return
+    const merged = new Map<string, number | Fresh>()
+    let range = 0
+    const ranges = (upTo: number): void => {
+      for (; range < this.carriedFrom.length && (this.carriedAfter[range] as number) <= upTo; range++) {
+        for (let index = this.carriedFrom[range] as number; index < (this.carriedTo[range] as number); index++) {
+          const { path, at } = this.previous.fileAt(index)
+          merged.set(path, at)
+        }
+      }
+    }
+    let i = 0
+    for (const [path, file] of this.next) {
+      ranges(i++)
+      merged.set(path, file)
+    }
+    ranges(Number.MAX_SAFE_INTEGER)
+    this.next = merged
+    this.carriedFrom = []
+    this.carriedTo = []
+    this.carriedAfter = []
+    this.carried = 0
   }
 
   /**
@@ -431,12 +506,12 @@ export class StatCache {
   /** Write the cache back, dropping files that are gone; only when something moved. */
   async save(): Promise<void> {
     // Every lookup that hit is in `next`: as many as before and nothing remembered means no file went or came.
-    if (!this.changed && this.next.size === this.previous.size()) return
+    if (!this.changed && this.next.size + this.carried === this.previous.size()) return
     // A cache found to hold a path twice is written whole again (it was refused at open before its files' paths were decoded late).
     // So is a cache whose order made a file asked for decode every path (RecordIndex.needsOrder): written in the walk's order.
     if (!this.previous.needsOrder() && this.previous.size() > 0 && (await this.saveLog())) return
     const id = randomBytes(8).toString('hex')
-    const header = Buffer.from(JSON.stringify({ rules: this.rules, packages: this.packages, count: this.next.size, walk: this.walkRules, id }), 'utf8')
+    const header = Buffer.from(JSON.stringify({ rules: this.rules, packages: this.packages, count: this.next.size + this.carried, walk: this.walkRules, id }), 'utf8')
     // Speed and memory (issue 22, session 9): the records carried over are copied a run of
     // them at a time (they follow each other as they did in the old cache: the walk's order),
     // not one copy each, and the buffer is sized to hold the old cache and some more, not to
@@ -447,7 +522,7 @@ export class StatCache {
     out.bytes(MAGIC)
     out.u32(header.length)
     out.bytes(header)
-    this.records(out, () => true)
+    this.records(out, () => true, true)
     out.u32(this.store.checked === true ? 0 : crc32(out.done()))
     await cacheBytes(this.store).write(CACHE_KEY, out.done())
     out.free()
@@ -484,7 +559,8 @@ export class StatCache {
     // 19,500 records of its kept parts and asked `next` for each of the cache's 24,500 paths:
     // 2.3-9.8 ms of CPU for that scan in-process (load 13), 0.1-1.9 ms for the count.
     let count = 0
-    let accounted = 0
+    // The records carried (each the cache's own, under its path) are all accounted for, and none is logged.
+    let accounted = this.carried
     // The log's paths the cache holds no record of: said in its header (RecordIndex).
     const logged: string[] = []
     for (const [path, file] of this.next) {
@@ -496,7 +572,8 @@ export class StatCache {
       }
     }
     if (accounted !== this.previous.size()) {
-      // Some record is gone: every path decoded, as before session 47 (RecordIndex).
+      // Some record is gone: every path decoded, as before session 47 (RecordIndex), the carried ones in `next`.
+      this.materialize()
       const previous = this.previous.all()
       if (previous === undefined) return false
       for (const [path, at] of previous) {
@@ -522,8 +599,8 @@ export class StatCache {
     return true
   }
 
-  /** Write the records of `next` that `wanted` picks: the ones carried over as their bytes, a run of them at a time. */
-  private records(out: Writer, wanted: (file: number | Fresh) => boolean): void {
+  /** Write the records of `next` that `wanted` picks (and the carried ranges, when `carried`): the ones carried over as their bytes, a run of them at a time. */
+  private records(out: Writer, wanted: (file: number | Fresh) => boolean, carried = false): void {
     let from: Buffer = this.bytes
     let runStart = -1
     let runEnd = -1
@@ -532,7 +609,26 @@ export class StatCache {
       runStart = -1
     }
     const baseLength = this.bytes.length
+    // The carried ranges that go before `next`'s record number `upTo` (all: at the end).
+    let range = carried ? 0 : this.carriedFrom.length
+    const ranges = (upTo: number): void => {
+      for (; range < this.carriedFrom.length && (this.carriedAfter[range] as number) <= upTo; range++) {
+        for (let index = this.carriedFrom[range] as number; index < (this.carriedTo[range] as number); index++) {
+          const at = this.previous.fileOffset(index)
+          const end = at + 4 + this.view.getUint32(at, true)
+          if (runStart >= 0 && from === this.bytes && at === runEnd) runEnd = end
+          else {
+            flush()
+            from = this.bytes
+            runStart = at
+            runEnd = end
+          }
+        }
+      }
+    }
+    let i = 0
     for (const [path, file] of this.next) {
+      ranges(i++)
       if (!wanted(file)) continue
       if (typeof file === 'number') {
         const inLog = file >= baseLength
@@ -551,6 +647,7 @@ export class StatCache {
         out.record(path, file)
       }
     }
+    ranges(Number.MAX_SAFE_INTEGER)
     flush()
   }
 
@@ -565,6 +662,10 @@ export class StatCache {
   close(): void {
     this.previous.clear()
     this.next.clear()
+    this.carriedFrom = []
+    this.carriedTo = []
+    this.carriedAfter = []
+    this.carried = 0
     const bytes = this.bytes
     if (bytes.byteLength > 0 && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer) {
       try {
@@ -775,6 +876,8 @@ export class RecordIndex {
   /** The next file's record in the cache's order (an index into `files`), and its path once decoded. */
   private cursor = 0
   private cursorPath: string | undefined
+  /** The index (into the files' records) of the record the last get() found at the cursor or just past it (StatCache.carry); -1 for any other answer. */
+  cursorFound = -1
   /** Records found for a path that will be asked for again (see StatCache.lookup). */
   private readonly asked = new Map<string, number>()
   private readonly view: DataView
@@ -822,6 +925,7 @@ export class RecordIndex {
 
   /** The record of `path`, of any kind. */
   get(path: string): number | undefined {
+    this.cursorFound = -1
     if (this.twice) return undefined
     if (this.logged.size > 0) {
       const logged = this.logged.get(path)
@@ -835,7 +939,7 @@ export class RecordIndex {
       const at = files[this.cursor] as number
       const found = (this.cursorPath ??= this.pathAt(at))
       if (found === path) {
-        this.cursor++
+        this.cursorFound = this.cursor++
         this.cursorPath = undefined
         return at
       }
@@ -851,6 +955,7 @@ export class RecordIndex {
       for (let ahead = this.cursor + 1; ahead < files.length && ahead <= this.cursor + AHEAD; ahead++) {
         const at = files[ahead] as number
         if (this.pathAt(at) !== path) continue
+        this.cursorFound = ahead
         this.cursor = ahead + 1
         this.cursorPath = undefined
         return at
@@ -861,6 +966,33 @@ export class RecordIndex {
     // A record out of the walk's order (not a file with none, which a new file is).
     if (found !== undefined) this.disordered = true
     return found
+  }
+
+  /** The offset of the files' record `index` (cursorFound). */
+  fileOffset(index: number): number {
+    return (this.files as Uint32Array)[index] as number
+  }
+
+  /** The files' record `index`: its path and offset. */
+  fileAt(index: number): { path: string; at: number } {
+    const at = this.fileOffset(index)
+    return { path: this.pathAt(at), at }
+  }
+
+  /** The index of the files' record at offset `at` (-1: none; the offsets rise in the cache's order). */
+  fileIndexOf(at: number): number {
+    const files = this.files
+    if (files === undefined) return -1
+    let low = 0
+    let high = files.length - 1
+    while (low <= high) {
+      const middle = (low + high) >>> 1
+      const found = files[middle] as number
+      if (found === at) return middle
+      if (found < at) low = middle + 1
+      else high = middle - 1
+    }
+    return -1
   }
 
   /** Keep what get() gave for `path` for its caller's next ask (the cursor will have gone past it). */

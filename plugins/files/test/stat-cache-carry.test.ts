@@ -1,0 +1,216 @@
+// The stat cache's carried records (stat-cache.ts, StatCache.carry, session 48): a record carried
+// at RecordIndex's cursor extends a range of the cache's records instead of a `next` entry; a
+// log's save counts the ranges, a whole save writes them in their place between the records
+// looked up or made, and a carried record asked for again puts the ranges into `next` first.
+import { strict as assert } from 'node:assert'
+import { MemoryCache, type FileStat } from '@twinsync/sdk'
+import { LOG_FROM, StatCache } from '../src/stat-cache.js'
+
+const at = Date.now() - 60_000
+const fileStat = (ino: number, size = 10): FileStat => ({ type: 'file', mode: 0o644, uid: 0, gid: 0, size, mtimeMs: at, ctimeMs: at, ino, dev: 7, nlink: 1 })
+const folderStat = (ino: number): FileStat => ({ type: 'directory', mode: 0o755, uid: 0, gid: 0, size: 4096, mtimeMs: at, ctimeMs: at, ino, dev: 7, nlink: 2 })
+const sha = (n: number) => n.toString(16).padStart(64, '0')
+
+/** The paths of a stat cache's records (or its log's) in their order, and its JSON header. */
+function recordsOf(bytes: Buffer): { header: Record<string, unknown>; paths: string[] } {
+  let p = bytes.indexOf(10) + 1
+  const headerLength = bytes.readUInt32LE(p)
+  const header = JSON.parse(bytes.toString('utf8', p + 4, p + 4 + headerLength)) as Record<string, unknown>
+  p += 4 + headerLength
+  const paths: string[] = []
+  for (let i = 0; i < (header.count as number); i++) {
+    paths.push(bytes.toString('utf8', p + 8, p + 8 + bytes.readUInt32LE(p + 4)))
+    p += 4 + bytes.readUInt32LE(p)
+  }
+  return { header, paths }
+}
+
+/** A machine of `folders` folders of `files` files each, in the walk's order: a folder, then its files. */
+function machine(folders: number, files: number, text: string): Array<{ path: string; stat: FileStat; text?: string }> {
+  const out: Array<{ path: string; stat: FileStat; text?: string }> = []
+  let ino = 100
+  for (let f = 0; f < folders; f++) {
+    out.push({ path: `/etc/pkg-${f}`, stat: folderStat(ino++) })
+    for (let i = 0; i < files; i++) out.push({ path: `/etc/pkg-${f}/setting-${i}.conf`, stat: fileStat(ino++), text: `${text}${f}.${i}\n` })
+  }
+  return out
+}
+
+/** A first collect's cache of `items`: each folder listed, each file remembered. */
+async function firstCache(memory: MemoryCache, items: ReturnType<typeof machine>): Promise<void> {
+  const first = await StatCache.open(memory, 'rules', Date.now(), 'stamp')
+  for (const item of items) {
+    if (item.stat.type === 'directory') first.rememberListing(item.path, item.stat, [])
+    else first.remember(item.path, item.stat, { content: 'mirrored', sha256: sha(item.stat.ino) }, item.text)
+  }
+  await first.save()
+  first.close()
+  // A second collect that finds every record (each mirrored file's blob id worked out and kept): the cache written whole.
+  const second = await StatCache.open(memory, 'rules', Date.now(), 'stamp')
+  for (const item of items) {
+    if (item.stat.type === 'directory') assert.ok(second.lookupListing(item.path, item.stat))
+    else assert.ok(second.lookup(item.path, item.stat)?.blob)
+  }
+  await second.save()
+  second.close()
+}
+
+/**
+ * A one-file collect as collect.ts runs it on a split manifest: every folder listed (the walk),
+ * then in the walk's order each file of a kept part carried, the files of `moved` looked up, one
+ * of them (`changed`) read and remembered anew.
+ */
+async function oneFile(memory: MemoryCache, items: ReturnType<typeof machine>, moved: (path: string) => boolean, changed: string, changedStat: FileStat): Promise<StatCache> {
+  const cache = await StatCache.open(memory, 'rules', Date.now(), 'stamp')
+  for (const item of items) if (item.stat.type === 'directory') assert.ok(cache.lookupListing(item.path, item.stat))
+  for (const item of items) {
+    if (item.stat.type === 'directory') continue
+    if (!moved(item.path)) assert.equal(cache.carry(item.path, item.stat), 'mirrored', item.path)
+    else if (item.path !== changed) assert.ok(cache.lookup(item.path, item.stat), item.path)
+    else {
+      assert.equal(cache.lookup(changed, changedStat), undefined)
+      cache.remember(changed, changedStat, { content: 'mirrored', sha256: sha(1) }, 'changed\n')
+    }
+  }
+  return cache
+}
+
+/** Every file of `items` found unchanged by a collect after (the changed one by its new stat data); the cache's records in the walk's order. */
+async function allFound(memory: MemoryCache, items: ReturnType<typeof machine>, changed: string, changedStat: FileStat): Promise<void> {
+  const cache = await StatCache.open(memory, 'rules', Date.now(), 'stamp')
+  for (const item of items) {
+    if (item.stat.type === 'directory') assert.ok(cache.lookupListing(item.path, item.stat), item.path)
+    else {
+      const found = cache.lookup(item.path, item.path === changed ? changedStat : item.stat)
+      assert.equal(found?.text, item.path === changed ? 'changed\n' : item.text, item.path)
+    }
+  }
+  cache.close()
+}
+
+describe('files provider: stat cache carried records', () => {
+  it('carries records at the cursor without a `next` entry each; a log of the one record made; every record found after', async () => {
+    const memory = new MemoryCache()
+    // Large enough for a log (LOG_FROM) to be written instead of the whole cache.
+    const items = machine(40, 40, 'x'.repeat(Math.ceil(LOG_FROM / 1600)))
+    await firstCache(memory, items)
+    const whole = Buffer.from((await memory.readBytes('stat-cache')) as Uint8Array)
+    assert.ok(whole.length > LOG_FROM)
+    const changed = '/etc/pkg-7/setting-3.conf'
+    const changedStat = fileStat(9999, 8)
+    const moved = (path: string) => path.startsWith('/etc/pkg-7/')
+    // Map.set counted in the kept files' carries: none (a `next.set` each before session 48).
+    const set = Map.prototype.set
+    let sets = 0
+    let carrying = false
+    Map.prototype.set = function <K, V>(this: Map<K, V>, key: K, value: V) {
+      if (carrying) sets++
+      return set.call(this, key, value) as Map<K, V>
+    }
+    const cache = await StatCache.open(memory, 'rules', Date.now(), 'stamp')
+    let carried = 0
+    try {
+      for (const item of items) if (item.stat.type === 'directory') cache.lookupListing(item.path, item.stat)
+      for (const item of items) {
+        if (item.stat.type !== 'file') continue
+        if (!moved(item.path)) {
+          carrying = true
+          const record = cache.carry(item.path, item.stat)
+          carrying = false
+          assert.equal(record, 'mirrored')
+          carried++
+        } else if (item.path !== changed) assert.ok(cache.lookup(item.path, item.stat))
+        else {
+          assert.equal(cache.lookup(changed, changedStat), undefined)
+          cache.remember(changed, changedStat, { content: 'mirrored', sha256: sha(1) }, 'changed\n')
+        }
+      }
+    } finally {
+      Map.prototype.set = set
+    }
+    assert.equal(carried, 1560)
+    assert.equal(sets, 0, 'no Map entry a carried record')
+    await cache.save()
+    cache.close()
+    assert.deepEqual(Buffer.from((await memory.readBytes('stat-cache')) as Uint8Array), whole, 'the cache itself not written')
+    const log = recordsOf(Buffer.from((await memory.readBytes('stat-cache-log')) as Uint8Array))
+    assert.deepEqual(log.paths, [changed])
+    assert.deepEqual(log.header.removed, [])
+    assert.deepEqual(log.header.added, [])
+    await allFound(memory, items, changed, changedStat)
+  })
+
+  it('a whole save writes the carried records in their place between the ones looked up and made: the walk\'s order', async () => {
+    // A small cache (under LOG_FROM) is written whole each time something moved.
+    const memory = new MemoryCache()
+    const items = machine(12, 5, 'level ')
+    await firstCache(memory, items)
+    const before = recordsOf(Buffer.from((await memory.readBytes('stat-cache')) as Uint8Array)).paths
+    const changed = '/etc/pkg-5/setting-2.conf'
+    const changedStat = fileStat(9999, 8)
+    // Two moved parts apart, so the carried records make three ranges with looked-up records between.
+    const moved = (path: string) => path.startsWith('/etc/pkg-5/') || path.startsWith('/etc/pkg-9/')
+    const cache = await oneFile(memory, items, moved, changed, changedStat)
+    await cache.save()
+    cache.close()
+    const after = recordsOf(Buffer.from((await memory.readBytes('stat-cache')) as Uint8Array))
+    assert.equal(after.header.count, items.length)
+    // The folders first, as the walk listed them before any file was described; then the files in the walk's order.
+    const folders = items.filter((i) => i.stat.type === 'directory').map((i) => i.path)
+    const files = items.filter((i) => i.stat.type === 'file').map((i) => i.path)
+    assert.deepEqual(after.paths, [...folders, ...files])
+    assert.deepEqual(before.filter((p) => files.includes(p)), files)
+    assert.equal(await memory.readBytes('stat-cache-log'), undefined)
+    await allFound(memory, items, changed, changedStat)
+  })
+
+  it('a carried record asked for again (a second pass over the kept files) is written once, as made then', async () => {
+    const memory = new MemoryCache()
+    const items = machine(6, 4, 'level ')
+    await firstCache(memory, items)
+    const changed = '/etc/pkg-2/setting-1.conf'
+    const changedStat = fileStat(9999, 8)
+    const cache = await oneFile(memory, items, (path) => path.startsWith('/etc/pkg-2/'), changed, changedStat)
+    // collect.ts describes the kept files too when their records did not all say what they are.
+    const again = '/etc/pkg-4/setting-0.conf'
+    const againStat = fileStat(8888, 9)
+    for (const item of items) {
+      if (item.stat.type !== 'file' || item.path.startsWith('/etc/pkg-2/')) continue
+      if (item.path !== again) assert.equal(cache.lookup(item.path, item.stat)?.text, item.text)
+      else {
+        assert.equal(cache.lookup(again, againStat), undefined)
+        cache.remember(again, againStat, { content: 'mirrored', sha256: sha(2) }, 'again\n')
+      }
+    }
+    await cache.save()
+    cache.close()
+    const after = recordsOf(Buffer.from((await memory.readBytes('stat-cache')) as Uint8Array))
+    assert.equal(new Set(after.paths).size, after.paths.length, 'no path twice')
+    assert.deepEqual([...after.paths].sort(), items.map((i) => i.path).sort())
+    const reopened = await StatCache.open(memory, 'rules', Date.now(), 'stamp')
+    assert.equal(reopened.lookup(again, againStat)?.text, 'again\n')
+    assert.equal(reopened.lookup(changed, changedStat)?.text, 'changed\n')
+    assert.equal(reopened.lookup('/etc/pkg-0/setting-0.conf', (items[1] as { stat: FileStat }).stat)?.text, items[1]?.text)
+    reopened.close()
+  })
+
+  it('a log names a file gone, not the carried ones', async () => {
+    const memory = new MemoryCache()
+    const items = machine(40, 40, 'x'.repeat(Math.ceil(LOG_FROM / 1600)))
+    await firstCache(memory, items)
+    const gone = '/etc/pkg-20/setting-5.conf'
+    const changed = '/etc/pkg-7/setting-3.conf'
+    const changedStat = fileStat(9999, 8)
+    const left = items.filter((i) => i.path !== gone)
+    const cache = await oneFile(memory, left, (path) => path.startsWith('/etc/pkg-7/'), changed, changedStat)
+    await cache.save()
+    cache.close()
+    const log = recordsOf(Buffer.from((await memory.readBytes('stat-cache-log')) as Uint8Array))
+    assert.deepEqual(log.paths, [changed])
+    assert.deepEqual(log.header.removed, [gone])
+    await allFound(memory, left, changed, changedStat)
+    const reopened = await StatCache.open(memory, 'rules', Date.now(), 'stamp')
+    assert.equal(reopened.lookup(gone, (items.find((i) => i.path === gone) as { stat: FileStat }).stat), undefined, 'the file gone has no record')
+    reopened.close()
+  })
+})
