@@ -122,6 +122,9 @@ describe('plans/*.yaml instructions', () => {
       // A lead word is no assignment before a let-through tar (226680ae refused these).
       '! tar -czf /backup/x.tgz /var/lib/twinsync',
       'time tar -czf /backup/x.tgz /var/lib/twinsync',
+      // Resolved outside /etc (session 48's review, F9), root's home too.
+      'tar -czf /backup/../srv/backup/x.tgz /var/lib/twinsync',
+      'tar -czf ~/backup/x.tgz /var/lib/twinsync',
       'ls -l /var/lib/"twinsync"/twin/env',
       // After a backup, a pattern that cannot match its file name, another archive, `$?` (session 48).
       'tar -czf /backup/s.tgz /var/lib/twinsync\nchmod 640 /etc/app/*.conf\nls -l /backup/*.tgz\n[ $? -eq 0 ] && echo "done: $?" ${HOME}\ntar -czf /backup/etc.tgz /etc',
@@ -190,6 +193,16 @@ describe('plans/*.yaml instructions', () => {
       ['X[1]=1 ls /var/lib/twinsync/twin/env', 3],
       ['X+=1 ls /var/lib/twinsync/twin/env', 3],
       ['TAPE=/backup/x.tgz tar -c -f /backup/x.tgz /var/lib/twinsync', 3],
+      // Session 48's review: a carriage return is no blank to the shells (F1); an archive's path as
+      // the kernel resolves it, a relative one, another host's (F9); bash's `$'…'` decodes a name (F10).
+      ['echo hi \r# ; . /var/lib/twinsync/twin/env', 3],
+      ['X=1\rls /var/lib/twinsync/twin/scripts/x.sh', 3],
+      ['tar -cf /./etc/logrotate.d/x.tar /var/lib/twinsync', 3],
+      ['tar -cf /usr/../etc/logrotate.d/x.tar /var/lib/twinsync', 3],
+      ['tar -cf ~/../etc/logrotate.d/x.tar /var/lib/twinsync', 3],
+      ['cd /etc/logrotate.d\ntar -cf x.tar /var/lib/twinsync', 4],
+      ['tar -czf backuphost:s.tgz /var/lib/twinsync', 3],
+      ["echo $'\\x41'\nls /var/lib/twinsync/twin/env", 4],
     ] as const) {
       await assert.rejects(script(bad), refused('PLAN_INVALID', new RegExp(`line ${line} of scripts/ok\\.sh names `)), bad)
     }

@@ -70,7 +70,7 @@ function namedWithDots(text: string, dirs: readonly string[]): string | undefine
  * leading ones stay). Not posix.normalize: it takes time as the square of a run of `../` (a line
  * of 300,000 took minutes), and the twin's text is anyone's.
  */
-function withoutDots(word: string): string {
+export function withoutDots(word: string): string {
   const out: string[] = []
   for (const part of word.split('/')) {
     const last = out[out.length - 1]
