@@ -183,11 +183,11 @@ describe('RemoteService', function () {
     commitAll(rig.twinDir, 'an old init')
     const alone = await remote().push()
     assert.equal(alone.error?.code, 'SECRET_IN_PUSH')
-    assert.equal(alone.error?.nextStep, `Redact the secrets in twin.json (the twin's own records, which forget does not remove) in every snapshot with \`${twinsyncLine(['forget', '--rule', 'slack'], { root: rig.root, repo: rig.twinDir })}\`, then push again.`)
+    assert.equal(alone.error?.nextStep, `Redact the secrets in twin.json (the twin's own records, which forget does not remove) in every snapshot with \`${twinsyncLine(['forget', '--rule', 'slack'], { root: rig.root, repo: rig.twinDir })}\` (it redacts what that rule finds in every file of every snapshot, twin.json among them), then push again.`)
     await writeFile(join(rig.twinDir, 'scripts/deploy-key'), '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n')
     commitAll(rig.twinDir, 'oops')
     const both = await remote().push()
-    assert.match(both.error?.nextStep ?? '', /^Redact the secrets in twin\.json .* with `twinsync forget --rule slack [^`]*`\. For the others: Remove files from the twin and its history with `twinsync forget PATH [^`]*` .* Then push again\.$/)
+    assert.match(both.error?.nextStep ?? '', /^Redact the secrets in twin\.json .* with `twinsync forget --rule slack [^`]*` \(it redacts what that rule finds in every file of every snapshot, twin\.json among them\)\. For the others: Remove files from the twin and its history with `twinsync forget PATH [^`]*` .* Then push again\.$/)
     assert.doesNotMatch(JSON.stringify([alone, both]), /s48HostNameToken/)
   })
 

@@ -7,7 +7,7 @@ import { deflateSync } from 'node:zlib'
 import { isTwinSyncError } from '@twinsync/sdk'
 import type { DraftDocument, TreeEntry } from '../src/twin/atomic-snapshot.js'
 import { readIndex } from '../src/twin/quick-status.js'
-import { treesPatched } from '../src/twin/tree-patch.js'
+import { ObjectStore, treesPatched } from '../src/twin/tree-patch.js'
 import { unitRig, type UnitRig } from './support/unit-container.js'
 
 /** The `TREE` extension of an index file's bytes, if any. */
@@ -173,5 +173,22 @@ describe("tree patch: HEAD's tree must agree with the index around the change (t
     read.bytes.copy(otherId, idOf('003'), idOf('004'), idOf('004') + 20)
     assert.equal(patch(otherId), null, "a touched folder's id names another stored tree")
     assert.equal(patch(read.bytes, new Map(entries).set(changed, { mode: '100755', sha: (entries.get(changed) as TreeEntry).sha })), null, "the changed file's mode in HEAD's tree is not the index's")
+  })
+})
+
+describe('tree patch: the object store reader (ObjectStore)', () => {
+  // Session 48's review (F8): lstat of objects/ab/… threw ENOTDIR out of the snapshot as a raw error.
+  it('says an object is not stored when its loose folder is a file, rather than throwing', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'twinsync-store-'))
+    try {
+      await mkdir(join(dir, '.git', 'objects', 'pack'), { recursive: true })
+      await writeFile(join(dir, '.git', 'objects', 'ab'), 'not a folder')
+      const store = ObjectStore.open(dir)
+      assert.ok(store !== null)
+      const id = Buffer.alloc(20, 0xab)
+      assert.equal(store.has(new DataView(id.buffer, id.byteOffset, 20), 0), false)
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
   })
 })

@@ -130,7 +130,8 @@ export class Applier {
     // Changes on a path this apply put back first, handed to their provider on what is there now (onPutBack): said in their step.
     const rebased = new Set<string>()
     const record = (change: Change, startedAt: string, reported: ChangeResult) => {
-      const given = rebased.has(change.id) ? { ...reported, message: [reported.message, REBASED].filter(Boolean).join('; ') } : reported
+      // Said where the change was made from the put-back's state (not of an `unchanged` step: nothing was made).
+      const given = rebased.has(change.id) && reported.status === 'applied' ? { ...reported, message: [reported.message, REBASED].filter(Boolean).join('; ') } : reported
       // A diagnostic about a change names it, and its provider.
       const named = given.diagnostics?.map((d) => ({ ...d, provider: d.provider ?? change.provider, change: change.id }))
       const result: ChangeResult = named === undefined ? given : { ...given, diagnostics: named }

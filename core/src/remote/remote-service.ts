@@ -582,7 +582,8 @@ function secretInPushStep(findings: readonly PushSecretFinding[], line: (args: r
   if (own.length === 0) return `${general} Then push again.`
   const paths = [...new Set(own.map((f) => f.path))]
   const rules = [...new Set(own.map((f) => f.rule))].sort(compareStrings)
-  const redact = `Redact the secrets in ${paths.join(' and ')} (the twin's own records, which forget does not remove) in every snapshot with \`${line(['forget', ...rules.flatMap((r) => ['--rule', r])])}\``
+  // The rule is history-wide: what it finds in other files is redacted too, said (session 48's review, F4).
+  const redact = `Redact the secrets in ${paths.join(' and ')} (the twin's own records, which forget does not remove) in every snapshot with \`${line(['forget', ...rules.flatMap((r) => ['--rule', r])])}\` (it redacts what ${rules.length === 1 ? 'that rule finds' : 'those rules find'} in every file of every snapshot, ${paths.join(' and ')} among them)`
   return others === 0 ? `${redact}, then push again.` : `${redact}. For the others: ${general} Then push again.`
 }
 

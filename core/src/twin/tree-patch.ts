@@ -40,6 +40,9 @@ import { cacheTreeLine, changedFolders } from './cache-tree.js'
  */
 const MAX_OBJECT = 64 * 1024 * 1024
 
+/** The deepest delta chain read (git packs at most 4,095 deep; TwinSync's auto-pack 250). */
+const MAX_DELTA_DEPTH = 1000
+
 /** A pack's index (version 2) and its pack, opened when an object is first read from it. */
 interface Pack {
   view: DataView
@@ -105,7 +108,12 @@ export class ObjectStore {
   has(ids: DataView, at: number): boolean {
     if (this.find(ids, at) !== undefined) return true
     const hex = Buffer.from(ids.buffer, ids.byteOffset + at, 20).toString('hex')
-    return lstatSync(join(this.objects, hex.slice(0, 2), hex.slice(2)), { throwIfNoEntry: false }) !== undefined
+    try {
+      return lstatSync(join(this.objects, hex.slice(0, 2), hex.slice(2)), { throwIfNoEntry: false }) !== undefined
+    } catch {
+      // `objects/ab` a file (ENOTDIR), unreadable: not stored, so REPO_DAMAGED, not a raw error (session 48's review, F8).
+      return false
+    }
   }
 
   /** The tree `sha` (hex) as stored, its id checked; undefined when it is not stored whole, is not a tree, or does not read. */
@@ -133,7 +141,9 @@ export class ObjectStore {
 
   /** An object's type (1 commit, 2 tree, 3 blob, 4 tag) and bytes, by its id (20 bytes); deltas applied. */
   private object(id: Buffer, depth: number): { type: number; bytes: Buffer } | undefined {
-    if (depth > 10_000) return undefined
+    // A delta chain deeper than TwinSync's packs make (auto-pack: 250) is read the index's way
+    // instead: each link may copy up to MAX_OBJECT (session 48's review, F8).
+    if (depth > MAX_DELTA_DEPTH) return undefined
     const found = this.find(new DataView(id.buffer, id.byteOffset, 20), 0)
     if (found !== undefined) return this.packed(found.pack, offsetOf(found.pack, found.index), depth)
     const hex = id.toString('hex')

@@ -404,6 +404,10 @@ export class StatCache {
   }
 
   private keep(path: string, stat: FileStat, content: Fresh['content'], strings: Array<string | null>, text: string | undefined): void {
+    // Every caller asks `path` (lookup → recordOf) first, which takes a carried record of it out of
+    // the carried ranges; without that a whole save writes the path twice, old record first, and
+    // the new record is lost (session 48's review, F7). Not asked again here: a second `get` of a
+    // path the cursor has passed decodes every path (RecordIndex.get).
     if (isRacy(stat, this.startedAt)) {
       // Not kept: read again next time. Its old record may stay (its stat data no longer
       // matches the file, so it is never used): a snapshot right after a change (the usual
