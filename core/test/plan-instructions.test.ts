@@ -88,6 +88,8 @@ describe('plans/*.yaml instructions', () => {
       ['/srv/t', `[sh, -c, '. /var/lib/"twinsync"/twin/env']`, /it names \. \/var\/lib\/"twinsync"\/twin\/env/],
       ['/srv/t', `[sh, -c, '. /srv/"t"/env']`, /it names \. \/srv\/"t"\/env/],
       ['/srv/t', `[sh, -c, '. /var/lib/twin\\sync/twin/env']`, /it names/],
+      // Session 48's review (F10): bash's `$'…'` spells the name in escapes.
+      ['/srv/t', `[bash, -c, ". $'/srv/\\\\x74/env'"]`, /it names/],
     ]
     for (const [dir, run, message] of cases) {
       const twin = new MemoryTwin([{ path: 'plans/a.yaml', content: `actions:\n  - run: ${run}\n` }])
@@ -203,6 +205,7 @@ describe('plans/*.yaml instructions', () => {
       ['cd /etc/logrotate.d\ntar -cf x.tar /var/lib/twinsync', 4],
       ['tar -czf backuphost:s.tgz /var/lib/twinsync', 3],
       ["echo $'\\x41'\nls /var/lib/twinsync/twin/env", 4],
+      [". $'/var/lib/twin\\x73ync/twin/env'", 3],
     ] as const) {
       await assert.rejects(script(bad), refused('PLAN_INVALID', new RegExp(`line ${line} of scripts/ok\\.sh names `)), bad)
     }
@@ -216,6 +219,8 @@ describe('plans/*.yaml instructions', () => {
     // With a quote or backslash beside the `..`, once more without them (session 47's review, F7).
     const quotedDots = `ls ${'"../'.repeat(64000)}`
     assertLinearTime(() => assert.equal(twinNamedIn(quotedDots, dirs), undefined), quotedDots, '256 KB of "../')
+    const escapes = "$'\\x41".repeat(40_000)
+    assertLinearTime(() => assert.equal(twinNamedIn(escapes, dirs), undefined), escapes, "240 KB of $'\\x41")
     const quoted = `#!/bin/sh\nls /var/lib/twinsync ${'"${'.repeat(8000)}x\n${'ls "a" '.repeat(8000)}`
     assertLinearTime(() => assert.equal(refusedScriptLine(quoted.split('\n'), (t) => twinNamedIn(t, dirs) !== undefined).at, 1), quoted, 'open quotes and ${')
     // Later lines are searched for each archive a backup made (session 48): patterns and `${` after one, and thousands of backups.

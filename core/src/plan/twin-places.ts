@@ -36,8 +36,8 @@ const STATE_FOLDERS = ['/var/lib/twinsync', '/.local/share/twinsync']
 
 /**
  * What `text` names of a twin, or undefined: after `//` and `/./` are made `/` (and, failing that,
- * with each path's `..` resolved; a text with a quote or backslash, once more without them), a
- * state folder
+ * with each path's `..` resolved; a text with a quote or backslash, once more without them, and
+ * with bash's `$'…'` decoded), a state folder
  * (`/var/lib/twinsync`, `…/.local/share/twinsync`) or a folder of `dirs` (the run's twin on the
  * target) as a path, or the last component of one of `dirs` as a relative path or after its
  * parent's name or a home (`twin/scripts/x` after a `cd /var/lib/twinsync`, `~/twin/x.sh`,
@@ -48,12 +48,68 @@ const STATE_FOLDERS = ['/var/lib/twinsync', '/.local/share/twinsync']
 export function twinNamedIn(text: string, dirs: readonly string[]): string | undefined {
   const named = namedWithDots(text, dirs)
   if (named !== undefined || !/['"\\]/.test(text)) return named
+  // bash's `$'…'` spells a name in escapes (`$'/var/lib/twin\x73ync'`): once more with each decoded
+  // (session 48's review, F10), then with quotes taken out as below.
+  if (text.includes("$'")) {
+    const decoded = namedWithDots(ansiCDecoded(text), dirs) ?? namedWithDots(ansiCDecoded(text).replace(/['"\\]/g, ''), dirs)
+    if (decoded !== undefined) return decoded
+  }
   // Session 48 (session 47's review, F7): a quote or backslash splits a path into runs PATH_WORD
   // takes apart, while the shell reads it whole (`. "/srv/x/"../t/env` is `/srv/x/../t/env`,
   // `. /var/lib/"twinsync"/twin/env` is `/var/lib/twinsync/twin/env`, in a `run:` argument or a
   // file's text as in a script's line): once more without them (one more linear pass).
   return namedWithDots(text.replace(/['"\\]/g, ''), dirs)
 }
+
+/**
+ * `text` with each `$'…'` as bash reads it (`\xHH`, `\NNN` octal, `\uHHHH`, `\UHHHHHHHH`, `\cX`, the
+ * letters of C's escapes, `\\`, `\'`), its quotes gone. One pass; an unclosed one runs to the end.
+ */
+export function ansiCDecoded(text: string): string {
+  let out = ''
+  let i = 0
+  while (i < text.length) {
+    const start = text.indexOf("$'", i)
+    if (start < 0) break
+    out += text.slice(i, start)
+    i = start + 2
+    while (i < text.length && text[i] !== "'") {
+      const c = text[i] as string
+      if (c !== '\\' || i + 1 >= text.length) {
+        out += c
+        i++
+        continue
+      }
+      const e = text[i + 1] as string
+      const hex = (max: number) => /^[0-9a-fA-F]+/.exec(text.slice(i + 2, i + 2 + max))?.[0]
+      if (e === 'x' || e === 'u' || e === 'U') {
+        const digits = hex(e === 'x' ? 2 : e === 'u' ? 4 : 8)
+        if (digits === undefined) {
+          out += `\\${e}`
+          i += 2
+          continue
+        }
+        const code = Number.parseInt(digits, 16)
+        out += code <= 0x10ffff ? String.fromCodePoint(code) : ''
+        i += 2 + digits.length
+      } else if (/[0-7]/.test(e)) {
+        const digits = /^[0-7]{1,3}/.exec(text.slice(i + 1, i + 4))?.[0] as string
+        out += String.fromCharCode(Number.parseInt(digits, 8) & 0xff)
+        i += 1 + digits.length
+      } else if (e === 'c' && i + 2 < text.length) {
+        out += String.fromCharCode((text.charCodeAt(i + 2) & 0x1f))
+        i += 3
+      } else {
+        out += ANSI_C[e] ?? `\\${e}`
+        i += 2
+      }
+    }
+    i++
+  }
+  return out + text.slice(i)
+}
+
+const ANSI_C: Record<string, string> = { a: '\x07', b: '\b', e: '\x1b', E: '\x1b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v', '\\': '\\', "'": "'", '"': '"', '?': '?' }
 
 /** twinNamedIn's rule on one spelling of the text: as written after `//` and `/./`, then with each path's `..` resolved. */
 function namedWithDots(text: string, dirs: readonly string[]): string | undefined {
