@@ -541,6 +541,57 @@ describe('pending configuration checks: finished by the next apply', () => {
       assert.deepEqual(done.map((d) => [d.service, d.restored]), [['nginx', ['/etc/nginx/nginx.conf', '/etc/nginx/conf.d/x.conf']], ['geo', ['/etc/nginx/nginx.conf', '/etc/geo/geo.conf']]])
       assert.equal(existsSync(join(dir, 'twin', PENDING_CHECKS)), false)
     })
+
+    // Session 48's review, F5: both marked, a hand fix to nginx's own file; nginx's checker passed on
+    // it with the new shared file, then geo's put-back put the old one back under it, unsaid (nginx's
+    // record first) or said (geo's first).
+    it('both records marked to go back, a hand fix to one service\'s own file: its checker\'s rejection of what is live once the shared file is back is said, whichever record comes first', async () => {
+      for (const geoFirst of [false, true]) {
+        writeFileSync(join(root, 'etc/nginx/nginx.conf'), 'new\n')
+        writeFileSync(join(root, 'etc/nginx/conf.d/x.conf'), 'added\n')
+        await pair(geoFirst)
+        await pending.rejected('nginx', host.root, host)
+        await pending.rejected('geo', host.root, host)
+        writeFileSync(join(root, 'etc/nginx/conf.d/x.conf'), 'fixed by hand\n')
+        // nginx -t passes with the new nginx.conf only; geocheck is not asked (nothing of geo's changed).
+        const exec = sinon.stub(host, 'exec').callsFake(async (command, args): Promise<ExecResult> => {
+          const ok = command !== 'nginx' || readFileSync(join(root, 'etc/nginx/nginx.conf'), 'utf8') === 'new\n'
+          return { command, args: [...args], exitCode: ok ? 0 : 1, stdout: '', stderr: ok ? '' : 'nginx: [emerg] "fixed" needs the new nginx.conf\n', timedOut: false }
+        })
+        const done = await pending.finish(host, [NGINX, GEO])
+        const order = `geo's record ${geoFirst ? 'first' : 'last'}`
+        assert.deepEqual(live(), ['old\n', 'fixed by hand\n', 'geo old\n'], `the same files either way (${order})`)
+        assert.ok(exec.getCalls().every((c) => c.args[0] === 'nginx'), order)
+        const nginx = done.find((d) => d.service === 'nginx')
+        const said = [nginx?.diagnostic, nginx?.recheck].filter((d) => d !== undefined)
+        assert.ok(
+          said.some((d) => /`nginx -t` (rejects the live configuration|passed and its files stayed, but rejects the configuration once geo's put-back put \/etc\/nginx\/nginx\.conf, \/etc\/geo\/geo\.conf back): nginx: \[emerg\] "fixed" needs the new nginx\.conf/.test(d.summary)),
+          `nginx's rejection of what is live is said (${order}): ${said.map((d) => d.summary).join(' | ')}`,
+        )
+        if (!geoFirst) {
+          assert.deepEqual([nginx?.diagnostic.code, nginx?.recheck?.code, nginx?.recheck?.severity], ['CONFIG_RESTORE_SKIPPED', 'CONFIG_CHECK_FAILED', 'error'])
+          assert.equal(
+            nginx?.recheck?.summary,
+            'nginx: `nginx -t` passed and its files stayed, but rejects the configuration once geo\'s put-back put /etc/nginx/nginx.conf, /etc/geo/geo.conf back: nginx: [emerg] "fixed" needs the new nginx.conf; nothing is undone',
+          )
+          assert.match(nginx?.recheck?.detail ?? '', /`nginx -t` said:\nnginx: \[emerg\] "fixed" needs the new nginx\.conf\n Fix what it names by hand until `nginx -t` passes/)
+        }
+        assert.equal(existsSync(join(dir, 'twin', PENDING_CHECKS)), false)
+        sinon.restore()
+      }
+    })
+
+    it('both records marked, a hand fix the checker passes with the shared file back too: nothing more is said', async () => {
+      await pair()
+      await pending.rejected('nginx', host.root, host)
+      await pending.rejected('geo', host.root, host)
+      writeFileSync(join(root, 'etc/nginx/conf.d/x.conf'), 'fixed by hand\n')
+      const exec = checkers(0)
+      const done = await pending.finish(host, [NGINX, GEO])
+      assert.deepEqual(live(), ['old\n', 'fixed by hand\n', 'geo old\n'])
+      assert.equal(exec.callCount, 2, 'nginx -t on the hand fix, then once more with nginx.conf back')
+      assert.equal(done.find((d) => d.service === 'nginx')?.recheck, undefined)
+    })
   })
 
   it('says in status what an interrupted apply left unjudged on this root, and nothing for another root', async () => {

@@ -278,9 +278,11 @@ export class PendingChecks {
     const out: FinishedCheck[] = []
     for (const sharing of sharingAPath((await this.read()).filter((e) => e.root === host.root))) {
       const { entries, given } = await this.decideTogether(host, sharing, checks)
+      const settled: Settled[] = []
       for (const entry of entries) {
-        const { finished, retry } = entry.reloads !== undefined ? await this.settleReloadWindow(host, entry, checks, runAgain) : await settleCheck(host, entry, checks, () => this.rejected(entry.service, entry.root, host), given.get(entry))
+        const { finished, retry, passed } = entry.reloads !== undefined ? await this.settleReloadWindow(host, entry, checks, runAgain) : await settleCheck(host, entry, checks, () => this.rejected(entry.service, entry.root, host), given.get(entry))
         out.push(finished)
+        settled.push({ entry, finished, passed: passed === true })
         for (const path of finished.restored) {
           const state = storedState(entry.files.find((f) => f.path === path)?.previous)
           if (state !== undefined) putBack?.set(path, state)
@@ -289,6 +291,7 @@ export class PendingChecks {
         if (!retry) await this.remove(entry.service, entry.root)
         else await this.patch((p) => p.service === entry.service && p.root === entry.root, (p) => ({ ...p, goBack: true }))
       }
+      await recheckShared(host, checks, settled)
     }
     return out
   }
@@ -340,7 +343,7 @@ export class PendingChecks {
    * judged against the basis measured before the killed reload; put back, and reloaded on the
    * previous files, when that fails (or the killed run was already putting them back).
    */
-  private async settleReloadWindow(host: HostPort, entry: PendingCheck, checks: readonly ConfigCheck[], runAgain: RunAgain | undefined): Promise<{ finished: FinishedCheck; retry: boolean }> {
+  private async settleReloadWindow(host: HostPort, entry: PendingCheck, checks: readonly ConfigCheck[], runAgain: RunAgain | undefined): Promise<{ finished: FinishedCheck; retry: boolean; passed?: true }> {
     const { changes, guard } = guardOf(host, entry, checks)
     const reloads = entry.reloads ?? []
     const units = reloads.map((r) => r.resource).join(', ') || 'its service'
@@ -462,13 +465,14 @@ function putBack(problems: readonly string[], retry: boolean): string {
  * the checker runs on the live files, which stay if it passes and go back if not; rejected with
  * not all put back (goBack: killed, or the put-back failed), they go back, no checker asked.
  */
-async function settleCheck(host: HostPort, entry: PendingCheck, checks: readonly ConfigCheck[], markRejected: () => Promise<void>, given?: Verdict): Promise<{ finished: FinishedCheck; retry: boolean }> {
+async function settleCheck(host: HostPort, entry: PendingCheck, checks: readonly ConfigCheck[], markRejected: () => Promise<void>, given?: Verdict): Promise<{ finished: FinishedCheck; retry: boolean; passed?: true }> {
   const { changes, guard } = guardOf(host, entry, checks)
   const files = entry.files.map((f) => f.path).join(', ')
   const run = entry.goBack === true ? undefined : given !== undefined ? given.run : await checkLive(host, guard, changes)
   if (run?.ok === true) {
     return {
       retry: false,
+      passed: true,
       finished: {
         service: entry.service,
         command: run.command,
@@ -498,6 +502,7 @@ async function settleCheck(host: HostPort, entry: PendingCheck, checks: readonly
   const lead = entry.goBack === true ? '; now' : ', so'
   return {
     retry,
+    ...(sorted.run?.ok === true ? { passed: true as const } : {}),
     finished: {
       service: entry.service,
       ...(judged === undefined ? {} : { command: judged.command }),
@@ -510,6 +515,51 @@ async function settleCheck(host: HostPort, entry: PendingCheck, checks: readonly
       ...(recheck === undefined ? {} : { recheck }),
     },
   }
+}
+
+/** An entry of a sharing group as settled; `passed`: its files stayed because its checker passed (settleCheck). */
+interface Settled {
+  entry: PendingCheck
+  finished: FinishedCheck
+  passed: boolean
+}
+
+/**
+ * Once a group that shares a path is settled: each entry whose checker passed (its files stay),
+ * when another entry of the group put anything back, has its checker run once more on what is live
+ * now, and a rejection is said (CONFIG_CHECK_FAILED, FinishedCheck.recheck); nothing is undone.
+ * Session 48's review, F5: records all marked to go back are settled one at a time; nginx's
+ * checker passed on a hand fix with the new shared file, then geo's put-back put the old one back
+ * under it, unsaid, or not, as the records' order had it. Run after the whole group, on its final
+ * state, so the order of the records does not decide what is said. F6 too: a half-done folder
+ * another entry finished is put back, and a path the entry's service reads but its record does not
+ * name counts as well (its checker reads the whole configuration).
+ */
+async function recheckShared(host: HostPort, checks: readonly ConfigCheck[], settled: readonly Settled[]): Promise<void> {
+  for (const s of settled) {
+    if (!s.passed) continue
+    const by = settled.filter((o) => o !== s && o.finished.restored.length > 0)
+    if (by.length === 0) continue
+    const { changes, guard } = guardOf(host, s.entry, checks)
+    const said = sharedRejected(s.entry, by, await checkLive(host, guard, changes))
+    if (said !== undefined) s.finished.recheck = said
+  }
+}
+
+/** CONFIG_CHECK_FAILED when `entry`'s checker, run again once the others (`by`) put their files back, does not pass. */
+function sharedRejected(entry: PendingCheck, by: readonly Settled[], again: CheckRun | undefined): Diagnostic | undefined {
+  if (again === undefined || again.ok) return undefined
+  const back = [...new Set(by.flatMap((o) => o.finished.restored))]
+  const one = back.length === 1
+  const whose = by.map((o) => o.entry.service).join(' and ')
+  return errorDiagnostic(
+    'CONFIG_CHECK_FAILED',
+    `${entry.service}: \`${again.command}\` passed and its files stayed, but rejects the configuration once ${whose}'s put-back put ${back.join(', ')} back${again.output === '' ? '' : `: ${again.output.split('\n')[0]}`}; nothing is undone`,
+    {
+      provider: 'files',
+      detail: `${back.join(', ')} ${one ? 'is' : 'are'} as before the earlier apply (put back for ${whose}), and ${entry.service}'s other files as they are live; together ${entry.service} rejects them. Nothing reloaded ${entry.service}: it runs on what it loaded before, and a reload or restart would read them.${again.output === '' ? '' : ` \`${again.command}\` said:\n${again.output}\n`} Fix what it names by hand until \`${again.command}\` passes (the next plan then shows what the twin asks for in place of the fix), or fix the twin and apply.`,
+    },
+  )
 }
 
 /**
