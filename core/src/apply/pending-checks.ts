@@ -550,16 +550,26 @@ async function recheckShared(host: HostPort, checks: readonly ConfigCheck[], set
 function sharedRejected(entry: PendingCheck, by: readonly Settled[], again: CheckRun | undefined): Diagnostic | undefined {
   if (again === undefined || again.ok) return undefined
   const back = [...new Set(by.flatMap((o) => o.finished.restored))]
-  const one = back.length === 1
   const whose = by.map((o) => o.entry.service).join(' and ')
-  return errorDiagnostic(
-    'CONFIG_CHECK_FAILED',
-    `${entry.service}: \`${again.command}\` passed and its files stayed, but rejects the configuration once ${whose}'s put-back put ${back.join(', ')} back${again.output === '' ? '' : `: ${again.output.split('\n')[0]}`}; nothing is undone`,
-    {
-      provider: 'files',
-      detail: `${back.join(', ')} ${one ? 'is' : 'are'} as before the earlier apply (put back for ${whose}), and ${entry.service}'s other files as they are live; together ${entry.service} rejects them. Nothing reloaded ${entry.service}: it runs on what it loaded before, and a reload or restart would read them.${again.output === '' ? '' : ` \`${again.command}\` said:\n${again.output}\n`} Fix what it names by hand until \`${again.command}\` passes (the next plan then shows what the twin asks for in place of the fix), or fix the twin and apply.`,
-    },
+  return rejectedOnceMore(
+    entry.service,
+    again,
+    `passed and its files stayed, but rejects the configuration once ${whose}'s put-back put ${back.join(', ')} back`,
+    `${back.join(', ')} ${back.length === 1 ? 'is' : 'are'} as before the earlier apply (put back for ${whose}), and ${entry.service}'s other files as they are live; together ${entry.service} rejects them.`,
   )
+}
+
+/**
+ * CONFIG_CHECK_FAILED of a checker run once more after a put-back (`again`, not passing): what it
+ * passed on and what changed since (`summary`), what is live now (`state`), its output and the
+ * next step; nothing is undone (finishedRejected, sharedRejected).
+ */
+function rejectedOnceMore(service: string, again: CheckRun, summary: string, state: string): Diagnostic {
+  const said = again.output === '' ? '' : ` \`${again.command}\` said:\n${again.output}\n`
+  return errorDiagnostic('CONFIG_CHECK_FAILED', `${service}: \`${again.command}\` ${summary}${again.output === '' ? '' : `: ${again.output.split('\n')[0]}`}; nothing is undone`, {
+    provider: 'files',
+    detail: `${state} Nothing reloaded ${service}: it runs on what it loaded before, and a reload or restart would read them.${said} Fix what it names by hand until \`${again.command}\` passes (the next plan then shows what the twin asks for in place of the fix), or fix the twin and apply.`,
+  })
 }
 
 /**
@@ -571,13 +581,11 @@ function finishedRejected(entry: PendingCheck, sorted: { back: readonly Change[]
   if (again === undefined || again.ok) return undefined
   const finished = sorted.back.map((c) => c.resource).join(', ')
   const fixed = sorted.left.join(', ')
-  return errorDiagnostic(
-    'CONFIG_CHECK_FAILED',
-    `${entry.service}: \`${again.command}\` passed on ${fixed} as changed by hand, but rejects the configuration once the put-back an earlier run left half done was finished (${finished})${again.output === '' ? '' : `: ${again.output.split('\n')[0]}`}; nothing is undone`,
-    {
-      provider: 'files',
-      detail: `${finished} ${sorted.back.length === 1 ? 'is' : 'are'} as before that apply, and ${fixed} as changed by hand; together the service rejects them. Nothing reloaded ${entry.service}: it runs on what it loaded before, and a reload or restart would read them.${again.output === '' ? '' : ` \`${again.command}\` said:\n${again.output}\n`} Fix what it names by hand until \`${again.command}\` passes (the next plan then shows what the twin asks for in place of the fix), or fix the twin and apply.`,
-    },
+  return rejectedOnceMore(
+    entry.service,
+    again,
+    `passed on ${fixed} as changed by hand, but rejects the configuration once the put-back an earlier run left half done was finished (${finished})`,
+    `${finished} ${sorted.back.length === 1 ? 'is' : 'are'} as before that apply, and ${fixed} as changed by hand; together the service rejects them.`,
   )
 }
 
