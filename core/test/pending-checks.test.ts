@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import sinon from 'sinon'
 import { LocalHost, type Change, type ChangeResult, type ConfigCheck, type ExecResult } from '@twinsync/sdk'
-import { PENDING_CHECKS, PendingChecks, pendingNotice } from '../src/apply/pending-checks.js'
+import { PENDING_CHECKS, PendingChecks, pendingNotice, type FinishedCheck } from '../src/apply/pending-checks.js'
 import { twinsyncLine } from '../src/plan/command-text.js'
 
 const NGINX: ConfigCheck = { service: 'nginx', paths: ['/etc/nginx/**'], argv: ['nginx', '-t'], units: ['nginx.service'] }
@@ -542,16 +542,27 @@ describe('pending configuration checks: finished by the next apply', () => {
       assert.equal(existsSync(join(dir, 'twin', PENDING_CHECKS)), false)
     })
 
-    // Session 48's review, F5: both marked, a hand fix to nginx's own file; nginx's checker passed on
-    // it with the new shared file, then geo's put-back put the old one back under it, unsaid (nginx's
-    // record first) or said (geo's first).
-    it('both records marked to go back, a hand fix to one service\'s own file: its checker\'s rejection of what is live once the shared file is back is said, whichever record comes first', async () => {
+    /** Both records as the applier marks a rejection of the two, with what a kill left live. */
+    const bothMarked = async (geoFirst: boolean) => {
+      writeFileSync(join(root, 'etc/nginx/nginx.conf'), 'new\n')
+      writeFileSync(join(root, 'etc/nginx/conf.d/x.conf'), 'added\n')
+      await pair(geoFirst)
+      await pending.rejected('nginx', host.root, host)
+      await pending.rejected('geo', host.root, host)
+    }
+    /** What finish said, service by service, to compare two orders of the records. */
+    const saidOf = (done: readonly FinishedCheck[]) => JSON.stringify([...done].sort((a, b) => a.service.localeCompare(b.service)).map((d) => [d.service, d.diagnostic, d.recheck, d.restored, d.skipped]))
+
+    // Session 48's review, F5, and putback3's "order of the records": both marked, a hand fix to
+    // nginx's own file. Settled in record order, nginx's checker passed on the fix with the new
+    // shared file and geo's put-back then put the old one back under it (CONFIG_CHECK_FAILED said
+    // after it, nginx's record first), or judged after that put-back (CONFIG_RESTORE_SKIPPED alone,
+    // geo's first). Now geo's record, none of whose files changed, goes back first, whichever
+    // comes first, and nginx's checker judges what it left.
+    it('both records marked to go back, a hand fix to one service\'s own file: the other record goes back first and the checker judges what it left; the same done and said whichever record comes first', async () => {
+      const said: string[] = []
       for (const geoFirst of [false, true]) {
-        writeFileSync(join(root, 'etc/nginx/nginx.conf'), 'new\n')
-        writeFileSync(join(root, 'etc/nginx/conf.d/x.conf'), 'added\n')
-        await pair(geoFirst)
-        await pending.rejected('nginx', host.root, host)
-        await pending.rejected('geo', host.root, host)
+        await bothMarked(geoFirst)
         writeFileSync(join(root, 'etc/nginx/conf.d/x.conf'), 'fixed by hand\n')
         // nginx -t passes with the new nginx.conf only; geocheck is not asked (nothing of geo's changed).
         const exec = sinon.stub(host, 'exec').callsFake(async (command, args): Promise<ExecResult> => {
@@ -561,36 +572,86 @@ describe('pending configuration checks: finished by the next apply', () => {
         const done = await pending.finish(host, [NGINX, GEO])
         const order = `geo's record ${geoFirst ? 'first' : 'last'}`
         assert.deepEqual(live(), ['old\n', 'fixed by hand\n', 'geo old\n'], `the same files either way (${order})`)
-        assert.ok(exec.getCalls().every((c) => c.args[0] === 'nginx'), order)
         const nginx = done.find((d) => d.service === 'nginx')
-        const said = [nginx?.diagnostic, nginx?.recheck].filter((d) => d !== undefined)
-        assert.ok(
-          said.some((d) => /`nginx -t` (rejects the live configuration|passed and its files stayed, but rejects the configuration once geo's put-back put \/etc\/nginx\/nginx\.conf, \/etc\/geo\/geo\.conf back): nginx: \[emerg\] "fixed" needs the new nginx\.conf/.test(d.summary)),
-          `nginx's rejection of what is live is said (${order}): ${said.map((d) => d.summary).join(' | ')}`,
+        const geo = done.find((d) => d.service === 'geo')
+        assert.deepEqual([nginx?.diagnostic.code, nginx?.diagnostic.severity, nginx?.recheck, nginx?.restored, nginx?.skipped], ['CONFIG_RESTORE_SKIPPED', 'warning', undefined, ['/etc/nginx/nginx.conf'], ['/etc/nginx/conf.d/x.conf']], order)
+        assert.equal(
+          nginx?.diagnostic.summary,
+          'nginx: its checker rejected /etc/nginx/nginx.conf, /etc/nginx/conf.d/x.conf in an earlier apply, which did not put all the previous files back; /etc/nginx/conf.d/x.conf is not as that apply left it (changed since), so it is left as it is; `nginx -t` rejects the live configuration with geo\'s files back first (geo reads /etc/nginx/nginx.conf too; none of its files changed since, so all go back): nginx: [emerg] "fixed" needs the new nginx.conf, so only what is still as that apply left it goes back (/etc/nginx/nginx.conf): it is back',
+          order,
         )
-        if (!geoFirst) {
-          assert.deepEqual([nginx?.diagnostic.code, nginx?.recheck?.code, nginx?.recheck?.severity], ['CONFIG_RESTORE_SKIPPED', 'CONFIG_CHECK_FAILED', 'error'])
-          assert.equal(
-            nginx?.recheck?.summary,
-            'nginx: `nginx -t` passed and its files stayed, but rejects the configuration once geo\'s put-back put /etc/nginx/nginx.conf, /etc/geo/geo.conf back: nginx: [emerg] "fixed" needs the new nginx.conf; nothing is undone',
-          )
-          assert.match(nginx?.recheck?.detail ?? '', /`nginx -t` said:\nnginx: \[emerg\] "fixed" needs the new nginx\.conf\n Fix what it names by hand until `nginx -t` passes/)
-        }
+        assert.deepEqual([geo?.diagnostic.code, geo?.diagnostic.severity, geo?.recheck, geo?.restored], ['CONFIG_RESTORED', 'error', undefined, ['/etc/nginx/nginx.conf', '/etc/geo/geo.conf']], order)
+        assert.equal(geo?.diagnostic.summary, 'geo: its checker rejected /etc/nginx/nginx.conf, /etc/geo/geo.conf in an earlier apply, which did not put all the previous files back; now the previous files are back', order)
+        assert.deepEqual(exec.getCalls().map((c) => c.args[0]), ['nginx'], `nginx -t once, on what geo's put-back left (${order})`)
         assert.equal(existsSync(join(dir, 'twin', PENDING_CHECKS)), false)
+        said.push(saidOf(done))
         sinon.restore()
       }
+      assert.equal(said[1], said[0], 'what is said, code by code and word by word, whichever record comes first')
     })
 
     it('both records marked, a hand fix the checker passes with the shared file back too: nothing more is said', async () => {
-      await pair()
-      await pending.rejected('nginx', host.root, host)
-      await pending.rejected('geo', host.root, host)
+      await bothMarked(false)
       writeFileSync(join(root, 'etc/nginx/conf.d/x.conf'), 'fixed by hand\n')
       const exec = checkers(0)
       const done = await pending.finish(host, [NGINX, GEO])
       assert.deepEqual(live(), ['old\n', 'fixed by hand\n', 'geo old\n'])
-      assert.equal(exec.callCount, 2, 'nginx -t on the hand fix, then once more with nginx.conf back')
-      assert.equal(done.find((d) => d.service === 'nginx')?.recheck, undefined)
+      assert.equal(exec.callCount, 1, 'nginx -t once, on the hand fix with nginx.conf back (geo\'s record went back first)')
+      const nginx = done.find((d) => d.service === 'nginx')
+      assert.equal(nginx?.recheck, undefined)
+      assert.match(nginx?.diagnostic.summary ?? '', /; `nginx -t` passes on the live configuration with geo's files back first \(geo reads \/etc\/nginx\/nginx\.conf too; none of its files changed since, so all go back\), so nothing was put back$/)
+    })
+
+    // Session 48's putback3, left alone: a rejection after an entry's own half-done folder was
+    // finished (F6) stayed said when another entry's put-back then made the configuration pass.
+    // Both records have a hand fix; nginx -t rejects b.conf with the new nginx.conf only, and
+    // geocheck rejects geo's fix, so geo's put-back of nginx.conf comes after nginx's verdict.
+    it('both records marked with a hand fix each, nginx\'s half-done folder finished, geo\'s put-back after: only what is true at the end is said, whichever record comes first', async () => {
+      const said: string[] = []
+      for (const [geoFirst, clash] of [[false, 'new'], [true, 'new'], [false, 'any'], [true, 'any']] as const) {
+        writeFileSync(join(root, 'etc/nginx/nginx.conf'), 'new\n')
+        writeFileSync(join(root, 'etc/nginx/conf.d/x.conf'), 'added\n')
+        rmSync(join(root, 'etc/nginx/snippets'), { recursive: true, force: true })
+        await pair(geoFirst)
+        await pending.addFiles('nginx', host.root, [{ path: '/etc/nginx/snippets', previous: { kind: 'tree', mode: 0o755, ...owner, extended: undefined, entries: [{ path: '/etc/nginx/snippets/a.conf', previous: file('a\n') }, { path: '/etc/nginx/snippets/b.conf', previous: file('b\n') }] } }])
+        await pending.rejected('nginx', host.root, host)
+        await pending.rejected('geo', host.root, host)
+        // What a kill while b.conf was written back leaves; then a fix by hand to each service's own file.
+        mkdirSync(join(root, 'etc/nginx/snippets'), { mode: 0o755 })
+        writeFileSync(join(root, 'etc/nginx/snippets/a.conf'), 'a\n')
+        writeFileSync(join(root, 'etc/nginx/conf.d/x.conf'), 'fixed by hand\n')
+        writeFileSync(join(root, 'etc/geo/geo.conf'), 'geo fixed by hand\n')
+        const exec = sinon.stub(host, 'exec').callsFake(async (command, args): Promise<ExecResult> => {
+          const b = existsSync(join(root, 'etc/nginx/snippets/b.conf'))
+          const rejects = command === 'geocheck' || (b && (clash === 'any' || readFileSync(join(root, 'etc/nginx/nginx.conf'), 'utf8') === 'new\n'))
+          return { command, args: [...args], exitCode: rejects ? 1 : 0, stdout: '', stderr: command === 'geocheck' ? 'geo: unknown variable $x\n' : rejects ? 'nginx: [emerg] duplicate upstream "b" in /etc/nginx/snippets/b.conf:1\n' : '', timedOut: false }
+        })
+        const done = await pending.finish(host, [NGINX, GEO])
+        const order = `geo's record ${geoFirst ? 'first' : 'last'}, b.conf clashes with ${clash === 'new' ? 'the new nginx.conf' : 'any'}`
+        assert.deepEqual(live(), ['old\n', 'fixed by hand\n', 'geo fixed by hand\n'], order)
+        assert.deepEqual(readdirSync(join(root, 'etc/nginx/snippets')).sort(), ['a.conf', 'b.conf'], order)
+        const nginx = done.find((d) => d.service === 'nginx')
+        assert.deepEqual([nginx?.diagnostic.code, nginx?.restored, nginx?.skipped], ['CONFIG_RESTORE_SKIPPED', ['/etc/nginx/snippets'], ['/etc/nginx/conf.d/x.conf']], order)
+        const summary = 'nginx: its checker rejected /etc/nginx/nginx.conf, /etc/nginx/conf.d/x.conf, /etc/nginx/snippets in an earlier apply, which did not put all the previous files back; /etc/nginx/conf.d/x.conf is not as that apply left it (changed since), so it is left as it is; `nginx -t` passes on the live configuration, so only the put-back an earlier run left half done is finished (/etc/nginx/snippets): it is back'
+        if (clash === 'new') {
+          assert.equal(nginx?.recheck, undefined, `nginx -t passes on what is live at the end: nothing more is said (${order})`)
+          assert.equal(nginx?.diagnostic.summary, summary, order)
+        } else {
+          assert.equal(nginx?.diagnostic.summary, `${summary}; then \`nginx -t\` rejects the configuration so finished (CONFIG_CHECK_FAILED)`, order)
+          assert.deepEqual([nginx?.recheck?.code, nginx?.recheck?.severity], ['CONFIG_CHECK_FAILED', 'error'], order)
+          assert.equal(
+            nginx?.recheck?.summary,
+            'nginx: `nginx -t` passed on /etc/nginx/conf.d/x.conf as changed by hand, but rejects the configuration once the put-back an earlier run left half done was finished (/etc/nginx/snippets) and geo\'s put-back put /etc/nginx/nginx.conf back: nginx: [emerg] duplicate upstream "b" in /etc/nginx/snippets/b.conf:1; nothing is undone',
+            order,
+          )
+          assert.match(nginx?.recheck?.detail ?? '', /^\/etc\/nginx\/snippets is as before that apply, \/etc\/nginx\/nginx\.conf is as before the earlier apply \(put back for geo\), and \/etc\/nginx\/conf\.d\/x\.conf as changed by hand; together nginx rejects them\./, order)
+        }
+        assert.equal(done.find((d) => d.service === 'geo')?.diagnostic.code, 'CONFIG_RESTORE_SKIPPED', order)
+        assert.equal(exec.getCalls().filter((c) => c.args[0] === 'nginx').length, 2, `nginx -t on the fix, then once on the group's final state (${order})`)
+        said.push(saidOf(done))
+        sinon.restore()
+      }
+      assert.deepEqual([said[1], said[3]], [said[0], said[2]], 'what is said, whichever record comes first')
     })
   })
 

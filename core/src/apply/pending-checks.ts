@@ -76,10 +76,11 @@ export interface FinishedCheck {
    */
   askedAgain?: Change[]
   /**
-   * CONFIG_CHECK_FAILED: the checker passed on a person's hand fix, a folder a killed put-back
-   * left half done was then finished (whatGoesBack), and the checker, run once more on the
-   * configuration so finished, rejects it. Nothing is undone (the folder's entries were live before
-   * the apply; the fix is the person's): said, with the checker's output and a next step.
+   * CONFIG_CHECK_FAILED: the checker passed (on a person's hand fix, or on the files a killed apply
+   * left), then a folder a killed put-back left half done was finished (whatGoesBack) or another
+   * record of its group put files back, and the checker, run once more on the group's final state
+   * (recheckSettled), rejects it. Nothing is undone (the folder's entries were live before the
+   * apply; the fix is the person's): said, with the checker's output and a next step.
    */
   recheck?: Diagnostic
 }
@@ -278,11 +279,22 @@ export class PendingChecks {
     const out: FinishedCheck[] = []
     for (const sharing of sharingAPath((await this.read()).filter((e) => e.root === host.root))) {
       const { entries, given } = await this.decideTogether(host, sharing, checks)
+      // Marked records none of whose files changed since go back first (no checker is asked);
+      // then every marked record with a hand change has its checker judge what they left, all on
+      // that one state, before any of them puts anything back (judgeMarked). Session 48's putback3:
+      // settled in record order, nginx's checker passed on its hand fix before geo's put-back of
+      // the shared file (CONFIG_CHECK_FAILED said after) or judged after it (CONFIG_RESTORE_SKIPPED
+      // alone), as the records came: now the same is done and said in any order.
+      const whole = new Set<PendingCheck>()
+      for (const entry of entries) if (await goesBackWhole(host, entry, checks)) whole.add(entry)
+      const order = [...entries.filter((e) => whole.has(e)), ...entries.filter((e) => !whole.has(e))]
       const settled: Settled[] = []
-      for (const entry of entries) {
-        const { finished, retry, passed } = entry.reloads !== undefined ? await this.settleReloadWindow(host, entry, checks, runAgain) : await settleCheck(host, entry, checks, () => this.rejected(entry.service, entry.root, host), given.get(entry))
+      const marked = new Map<PendingCheck, Marked>()
+      for (const [i, entry] of order.entries()) {
+        if (i === whole.size) for (const e of order.slice(i)) if (e.goBack === true && e.reloads === undefined) marked.set(e, await judgeMarked(host, e, checks, settled))
+        const { finished, retry, passed } = entry.reloads !== undefined ? await this.settleReloadWindow(host, entry, checks, runAgain) : await settleCheck(host, entry, checks, () => this.rejected(entry.service, entry.root, host), given.get(entry), marked.get(entry))
         out.push(finished)
-        settled.push({ entry, finished, passed: passed === true })
+        settled.push({ entry, finished, ...(passed === undefined ? {} : { passed }), judged: marked.has(entry) ? whole.size : given.has(entry) ? 0 : i })
         for (const path of finished.restored) {
           const state = storedState(entry.files.find((f) => f.path === path)?.previous)
           if (state !== undefined) putBack?.set(path, state)
@@ -291,7 +303,7 @@ export class PendingChecks {
         if (!retry) await this.remove(entry.service, entry.root)
         else await this.patch((p) => p.service === entry.service && p.root === entry.root, (p) => ({ ...p, goBack: true }))
       }
-      await recheckShared(host, checks, settled)
+      await recheckSettled(host, checks, settled)
     }
     return out
   }
@@ -343,7 +355,7 @@ export class PendingChecks {
    * judged against the basis measured before the killed reload; put back, and reloaded on the
    * previous files, when that fails (or the killed run was already putting them back).
    */
-  private async settleReloadWindow(host: HostPort, entry: PendingCheck, checks: readonly ConfigCheck[], runAgain: RunAgain | undefined): Promise<{ finished: FinishedCheck; retry: boolean; passed?: true }> {
+  private async settleReloadWindow(host: HostPort, entry: PendingCheck, checks: readonly ConfigCheck[], runAgain: RunAgain | undefined): Promise<{ finished: FinishedCheck; retry: boolean; passed?: undefined }> {
     const { changes, guard } = guardOf(host, entry, checks)
     const reloads = entry.reloads ?? []
     const units = reloads.map((r) => r.resource).join(', ') || 'its service'
@@ -465,14 +477,14 @@ function putBack(problems: readonly string[], retry: boolean): string {
  * the checker runs on the live files, which stay if it passes and go back if not; rejected with
  * not all put back (goBack: killed, or the put-back failed), they go back, no checker asked.
  */
-async function settleCheck(host: HostPort, entry: PendingCheck, checks: readonly ConfigCheck[], markRejected: () => Promise<void>, given?: Verdict): Promise<{ finished: FinishedCheck; retry: boolean; passed?: true }> {
-  const { changes, guard } = guardOf(host, entry, checks)
+async function settleCheck(host: HostPort, entry: PendingCheck, checks: readonly ConfigCheck[], markRejected: () => Promise<void>, given?: Verdict, marked?: Marked): Promise<{ finished: FinishedCheck; retry: boolean; passed?: Passed }> {
+  const { changes, guard } = marked ?? guardOf(host, entry, checks)
   const files = entry.files.map((f) => f.path).join(', ')
   const run = entry.goBack === true ? undefined : given !== undefined ? given.run : await checkLive(host, guard, changes)
   if (run?.ok === true) {
     return {
       retry: false,
-      passed: true,
+      passed: { back: [], left: [] },
       finished: {
         service: entry.service,
         command: run.command,
@@ -487,13 +499,11 @@ async function settleCheck(host: HostPort, entry: PendingCheck, checks: readonly
   // only the applier's path marked it). A mark that cannot be written stops no put-back.
   if (entry.goBack !== true) await markRejected().catch(() => undefined)
   // Marked before this apply: only what is still as the apply left it goes back (whatGoesBack).
-  const sorted = entry.goBack === true ? await whatGoesBack(host, guard, entry, changes) : { back: changes, left: [] }
+  const sorted: Sorted = marked?.sorted ?? (entry.goBack === true ? await whatGoesBack(host, guard, entry, changes) : { back: changes, left: [] })
   const judged = run ?? sorted.run
   const restored = await guard.restore(sorted.back)
   const { problems } = restored
   const retry = problems.length > guard.unkept(sorted.back)
-  // The checker passed before the half-done folder was finished: it judges what is live now (F6).
-  const recheck = sorted.run?.ok === true && sorted.back.length > 0 ? finishedRejected(entry, sorted, await checkLive(host, guard, changes)) : undefined
   const what =
     entry.goBack === true
       ? `${entry.service}: its checker rejected ${files} in an earlier apply, which did not put all the previous files back`
@@ -502,7 +512,8 @@ async function settleCheck(host: HostPort, entry: PendingCheck, checks: readonly
   const lead = entry.goBack === true ? '; now' : ', so'
   return {
     retry,
-    ...(sorted.run?.ok === true ? { passed: true as const } : {}),
+    // Passed: a half-done folder finished (`back`) is judged once more with the group (recheckSettled).
+    ...(sorted.run?.ok === true ? { passed: { back: sorted.back.map((c) => c.resource), left: sorted.left } } : {}),
     finished: {
       service: entry.service,
       ...(judged === undefined ? {} : { command: judged.command }),
@@ -511,82 +522,116 @@ async function settleCheck(host: HostPort, entry: PendingCheck, checks: readonly
       diagnostic:
         sorted.left.length + restored.kept.length === 0
           ? errorDiagnostic('CONFIG_RESTORED', `${what}${lead} ${putBack(problems, retry)}`, { provider: 'files', detail })
-          : skippedDiagnostic(sorted.left.length === 0 ? `${what}${lead} ${putBack(problems, retry)}; ${keptText(restored.kept)}` : `${what}; ${leftAlone(sorted, restored, retry)}${recheck === undefined ? '' : `; then \`${sorted.run?.command}\` rejects the configuration so finished (CONFIG_CHECK_FAILED)`}`, detail),
-      ...(recheck === undefined ? {} : { recheck }),
+          : skippedDiagnostic(sorted.left.length === 0 ? `${what}${lead} ${putBack(problems, retry)}; ${keptText(restored.kept)}` : `${what}; ${leftAlone(sorted, restored, retry)}`, detail),
     },
   }
 }
 
-/** An entry of a sharing group as settled; `passed`: its files stayed because its checker passed (settleCheck). */
+/** What whatGoesBack decided for an entry, and, once others went back first (judgeMarked), their names for its message (`first`). */
+type Sorted = { back: Change[]; left: string[]; run?: CheckRun; unknown?: true; reloadFailed?: true; first?: string }
+
+/** An entry's files that stayed because its checker passed: a half-done folder finished since (`back`), and paths changed by hand it judged (`left`). */
+interface Passed {
+  back: string[]
+  left: string[]
+}
+
+/**
+ * An entry of a sharing group as settled; `passed`: its files stayed because its checker passed
+ * (settleCheck); `judged`: how many of the group's entries were settled before its checker's verdict.
+ */
 interface Settled {
   entry: PendingCheck
   finished: FinishedCheck
-  passed: boolean
+  passed?: Passed
+  judged: number
+}
+
+/** A marked entry's verdict, taken before its group's put-backs (judgeMarked), with the guard that judged it. */
+interface Marked {
+  changes: Change[]
+  guard: ConfigGuard
+  sorted: Sorted
+}
+
+/** A record marked to go back none of whose files changed since: it goes back whole, no checker asked (whatGoesBack). */
+async function goesBackWhole(host: HostPort, entry: PendingCheck, checks: readonly ConfigCheck[]): Promise<boolean> {
+  if (entry.goBack !== true || entry.reloads !== undefined) return false
+  const { changes, guard } = guardOf(host, entry, checks)
+  for (const [i, c] of changes.entries()) if (['changed', 'unknown'].includes(await guard.standing(c, entry.files[i]?.written))) return false
+  return true
 }
 
 /**
- * Once a group that shares a path is settled: each entry whose checker passed (its files stay),
- * when another entry of the group put anything back, has its checker run once more on what is live
- * now, and a rejection is said (CONFIG_CHECK_FAILED, FinishedCheck.recheck); nothing is undone.
- * Session 48's review, F5: records all marked to go back are settled one at a time; nginx's
- * checker passed on a hand fix with the new shared file, then geo's put-back put the old one back
- * under it, unsaid, or not, as the records' order had it. Run after the whole group, on its final
- * state, so the order of the records does not decide what is said. F6 too: a half-done folder
- * another entry finished is put back, and a path the entry's service reads but its record does not
- * name counts as well (its checker reads the whole configuration).
+ * A marked record's verdict (whatGoesBack) on what the group's records that go back whole left
+ * (`before`, settled first), taken for every such record before any of them puts anything back.
  */
-async function recheckShared(host: HostPort, checks: readonly ConfigCheck[], settled: readonly Settled[]): Promise<void> {
+async function judgeMarked(host: HostPort, entry: PendingCheck, checks: readonly ConfigCheck[], before: readonly Settled[]): Promise<Marked> {
+  const { changes, guard } = guardOf(host, entry, checks)
+  const sorted: Sorted = await whatGoesBack(host, guard, entry, changes)
+  const by = before.filter((o) => o.finished.restored.length > 0)
+  if (sorted.run === undefined || by.length === 0) return { changes, guard, sorted }
+  const each = by.map((o) => {
+    const shared = sharedPaths(entry, o.entry)
+    return shared.length > 0 ? `${o.entry.service} reads ${shared.join(', ')} too` : `${o.entry.service} is decided with it through files both share with another service`
+  })
+  const theirs = by.length === 1 ? 'none of its files changed since, so all go back' : 'none of their files changed since, so all go back'
+  return { changes, guard, sorted: { ...sorted, first: ` with ${by.map((o) => `${o.entry.service}'s`).join(' and ')} files back first (${each.join('; ')}; ${theirs})` } }
+}
+
+/**
+ * Once a group is settled: each entry whose checker passed (its files stay), when anything went
+ * back after its verdict (a half-done folder of its own finished, F6, or another entry's
+ * put-back), has its checker run once more on what is live now, and a rejection is said
+ * (CONFIG_CHECK_FAILED, FinishedCheck.recheck); nothing is undone. Session 48's review, F5:
+ * records all marked to go back were settled one at a time; nginx's checker passed on a hand fix
+ * with the new shared file, then geo's put-back put the old one back under it, unsaid. Run on the
+ * group's final state, once: session 48's putback3 left a rejection after the entry's own folder
+ * said when another entry's put-back then made the configuration pass. A path the entry's service
+ * reads but its record does not name counts as well (its checker reads the whole configuration).
+ */
+async function recheckSettled(host: HostPort, checks: readonly ConfigCheck[], settled: readonly Settled[]): Promise<void> {
   for (const s of settled) {
-    if (!s.passed) continue
-    const by = settled.filter((o) => o !== s && o.finished.restored.length > 0)
-    if (by.length === 0) continue
+    if (s.passed === undefined) continue
+    const by = settled.slice(s.judged).filter((o) => o !== s && o.finished.restored.length > 0)
+    if (s.passed.back.length === 0 && by.length === 0) continue
     const { changes, guard } = guardOf(host, s.entry, checks)
-    const said = sharedRejected(s.entry, by, await checkLive(host, guard, changes))
-    if (said !== undefined) s.finished.recheck = said
+    const again = await checkLive(host, guard, changes)
+    if (again === undefined || again.ok) continue
+    s.finished.recheck = rejectedOnceMore(s.entry, s.passed, by, again)
+    if (s.passed.back.length > 0) s.finished.diagnostic = { ...s.finished.diagnostic, summary: `${s.finished.diagnostic.summary}; then \`${again.command}\` rejects the configuration so finished (CONFIG_CHECK_FAILED)` }
   }
 }
 
-/** CONFIG_CHECK_FAILED when `entry`'s checker, run again once the others (`by`) put their files back, does not pass. */
-function sharedRejected(entry: PendingCheck, by: readonly Settled[], again: CheckRun | undefined): Diagnostic | undefined {
-  if (again === undefined || again.ok) return undefined
-  const back = [...new Set(by.flatMap((o) => o.finished.restored))]
-  const whose = by.map((o) => o.entry.service).join(' and ')
-  return rejectedOnceMore(
-    entry.service,
-    again,
-    `passed and its files stayed, but rejects the configuration once ${whose}'s put-back put ${back.join(', ')} back`,
-    `${back.join(', ')} ${back.length === 1 ? 'is' : 'are'} as before the earlier apply (put back for ${whose}), and ${entry.service}'s other files as they are live; together ${entry.service} rejects them.`,
-  )
-}
-
 /**
- * CONFIG_CHECK_FAILED of a checker run once more after a put-back (`again`, not passing): what it
- * passed on and what changed since (`summary`), what is live now (`state`), its output and the
- * next step; nothing is undone (finishedRejected, sharedRejected).
+ * CONFIG_CHECK_FAILED of a checker that passed (`passed`) run once more after a put-back
+ * (`again`, not passing): what it passed on and what went back since (its own half-done folder,
+ * others' put-back: `by`), what is live now, its output and the next step; nothing is undone.
+ * Session 47's review, F6: the rest of the folder was written and nothing checked the result.
  */
-function rejectedOnceMore(service: string, again: CheckRun, summary: string, state: string): Diagnostic {
+function rejectedOnceMore(entry: PendingCheck, passed: Passed, by: readonly Settled[], again: CheckRun): Diagnostic {
+  const service = entry.service
+  const is = (paths: readonly string[]) => (paths.length === 1 ? 'is' : 'are')
+  const since: string[] = []
+  const state: string[] = []
+  if (passed.back.length > 0) {
+    since.push(`the put-back an earlier run left half done was finished (${passed.back.join(', ')})`)
+    state.push(`${passed.back.join(', ')} ${is(passed.back)} as before that apply`)
+  }
+  if (by.length > 0) {
+    const back = [...new Set(by.flatMap((o) => o.finished.restored))]
+    const whose = by.map((o) => o.entry.service).join(' and ')
+    since.push(`${whose}'s put-back put ${back.join(', ')} back`)
+    state.push(`${back.join(', ')} ${is(back)} as before the earlier apply (put back for ${whose})`)
+  }
+  const fixed = passed.left.join(', ')
+  const summary = `${passed.left.length === 0 ? 'passed and its files stayed' : `passed on ${fixed} as changed by hand`}, but rejects the configuration once ${since.join(' and ')}`
+  const live = `${state.join(', ')}, and ${passed.left.length === 0 ? `${service}'s other files as they are live` : `${fixed} as changed by hand`}; together ${service} rejects them.`
   const said = again.output === '' ? '' : ` \`${again.command}\` said:\n${again.output}\n`
   return errorDiagnostic('CONFIG_CHECK_FAILED', `${service}: \`${again.command}\` ${summary}${again.output === '' ? '' : `: ${again.output.split('\n')[0]}`}; nothing is undone`, {
     provider: 'files',
-    detail: `${state} Nothing reloaded ${service}: it runs on what it loaded before, and a reload or restart would read them.${said} Fix what it names by hand until \`${again.command}\` passes (the next plan then shows what the twin asks for in place of the fix), or fix the twin and apply.`,
+    detail: `${live} Nothing reloaded ${service}: it runs on what it loaded before, and a reload or restart would read them.${said} Fix what it names by hand until \`${again.command}\` passes (the next plan then shows what the twin asks for in place of the fix), or fix the twin and apply.`,
   })
-}
-
-/**
- * CONFIG_CHECK_FAILED when the checker, run again once the half-done folders were finished
- * (`again`), does not pass; undefined when it passes (or cannot run: it ran a moment ago).
- * Session 47's review, F6: the rest of the folder was written and nothing checked the result.
- */
-function finishedRejected(entry: PendingCheck, sorted: { back: readonly Change[]; left: readonly string[] }, again: CheckRun | undefined): Diagnostic | undefined {
-  if (again === undefined || again.ok) return undefined
-  const finished = sorted.back.map((c) => c.resource).join(', ')
-  const fixed = sorted.left.join(', ')
-  return rejectedOnceMore(
-    entry.service,
-    again,
-    `passed on ${fixed} as changed by hand, but rejects the configuration once the put-back an earlier run left half done was finished (${finished})`,
-    `${finished} ${sorted.back.length === 1 ? 'is' : 'are'} as before that apply, and ${fixed} as changed by hand; together the service rejects them.`,
-  )
 }
 
 /**
@@ -609,7 +654,7 @@ function finishedRejected(entry: PendingCheck, sorted: { back: readonly Change[]
  * There the changed paths are left, everything else goes back (`unknown` too, as that code did),
  * and no checker is asked.
  */
-async function whatGoesBack(host: HostPort, guard: ConfigGuard, entry: PendingCheck, changes: readonly Change[]): Promise<{ back: Change[]; left: string[]; run?: CheckRun; unknown?: true; reloadFailed?: true }> {
+async function whatGoesBack(host: HostPort, guard: ConfigGuard, entry: PendingCheck, changes: readonly Change[]): Promise<Sorted> {
   const standing: Array<Awaited<ReturnType<ConfigGuard['standing']>>> = []
   for (const [i, c] of changes.entries()) standing.push(await guard.standing(c, entry.files[i]?.written))
   if (!standing.some((s) => s === 'changed' || s === 'unknown')) return { back: [...changes], left: [] }
@@ -623,12 +668,12 @@ async function whatGoesBack(host: HostPort, guard: ConfigGuard, entry: PendingCh
 }
 
 /** What whatGoesBack left alone and why, and what became of the rest, for a message. */
-function leftAlone(sorted: Awaited<ReturnType<typeof whatGoesBack>>, restored: Restored, retry: boolean): string {
+function leftAlone(sorted: Sorted, restored: Restored, retry: boolean): string {
   const { problems } = restored
   const kept = restored.kept.length === 0 ? '' : `; ${keptText(restored.kept)}`
   const one = sorted.left.length === 1
   const since = `${sorted.left.join(', ')} ${one ? 'is' : 'are'} not as that apply left ${one ? 'it' : 'them'}${sorted.unknown === true ? ' (changed since, or the record, an older TwinSync\'s, does not say what it wrote)' : ' (changed since)'}, so ${one ? 'it is' : 'they are'} left as ${one ? 'it is' : 'they are'}`
-  const judged = sorted.reloadFailed === true ? 'the reload failed with the files that apply wrote, so no checker is asked' : sorted.run === undefined ? 'its checker cannot run here' : sorted.run.ok ? `\`${sorted.run.command}\` passes on the live configuration` : `\`${sorted.run.command}\` rejects the live configuration${sorted.run.output === '' ? '' : `: ${sorted.run.output.split('\n')[0]}`}`
+  const judged = sorted.reloadFailed === true ? 'the reload failed with the files that apply wrote, so no checker is asked' : sorted.run === undefined ? 'its checker cannot run here' : sorted.run.ok ? `\`${sorted.run.command}\` passes on the live configuration${sorted.first ?? ''}` : `\`${sorted.run.command}\` rejects the live configuration${sorted.first ?? ''}${sorted.run.output === '' ? '' : `: ${sorted.run.output.split('\n')[0]}`}`
   if (sorted.back.length === 0) return `${since}; ${judged}, so nothing was put back`
   // A path the put-back left as it is (Restored.kept) is not said to be back.
   const stays = new Set(restored.kept.map((k) => k.path))
