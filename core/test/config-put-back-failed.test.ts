@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert'
 import { open, readFile, rm, truncate, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import sinon from 'sinon'
-import type { ExecResult, HostPort } from '@twinsync/sdk'
+import type { ExecResult, HostPort, Plan } from '@twinsync/sdk'
 import { ApplyService } from '../src/apply/apply-service.js'
 import { PendingChecks } from '../src/apply/pending-checks.js'
 import { finishesInterruptedApply } from '../src/apply/resume.js'
@@ -151,6 +151,46 @@ describe('a rejected configuration whose previous file could not be put back', f
     sinon.restore()
     assert.match(refused.journal.steps.find((s) => s.id === `files:replace:${CONF}`)?.message ?? '', /changed on the machine since the plan was made/)
     assert.equal(await readFile(join(rig.root, CONF), 'utf8'), 'edited by hand\n')
+  })
+
+  // Session 48's putback2, left alone: a saved plan (`plan --out FILE`, `apply --plan FILE`) made
+  // while the put-back was pending was refused as stale once the apply had put the file back (the
+  // fresh plan it is compared with saw the file put back): one more plan was needed.
+  it('a saved plan made while the put-back is pending: applied when its step is still what a fresh plan says, refused (PLAN_STALE) when not', async () => {
+    await writeFile(join(rig.root, CONF), 'good\n')
+    await applyWhosePutBackFails()
+    await writeFile(join(rig.twin, `filesystem${CONF}`), 'fixed\n')
+    const container = await rig.container()
+    // As `plan --out` writes it and `apply --plan` reads it back.
+    const saved = JSON.parse(JSON.stringify(await container.resolve(PlanWorkflow).plan({}))) as Plan
+    assert.deepEqual(saved.changes.map((c) => c.id), [`files:replace:${CONF}`], 'planned with the rejected file live')
+    rejectsRejected(container.resolve<HostPort>(Tokens.Host))
+    const report = await container.resolve(ApplyService).apply({ plan: saved, fromFile: true, acceptHighRisk: true, signal: new AbortController().signal })
+    sinon.restore()
+    assert.match(report.journal.diagnostics.find((d) => d.code === 'CONFIG_RESTORED')?.summary ?? '', /now the previous files are back/)
+    const step = report.journal.steps.find((s) => s.id === `files:replace:${CONF}`)
+    assert.equal(step?.status, 'applied', JSON.stringify(report.journal.steps))
+    assert.match(step?.message ?? '', /checked: `nginx -t` passed; the plan saw what an earlier apply left here; this apply put back what was there before it \(its check had not passed\) and made the change from that$/)
+    assert.equal(await readFile(join(rig.root, CONF), 'utf8'), 'fixed\n')
+    assert.deepEqual(await (await rig.container()).resolve(PendingChecks).read(), [])
+
+    // The twin changed after the plan was saved: its step is not what a fresh plan says; refused
+    // with its code and next step, nothing of the plan run (the put-back, settled first, is done).
+    await writeFile(join(rig.root, CONF), 'good\n')
+    await applyWhosePutBackFails()
+    await writeFile(join(rig.twin, `filesystem${CONF}`), 'fixed again\n')
+    const before = await rig.container()
+    const old = JSON.parse(JSON.stringify(await before.resolve(PlanWorkflow).plan({}))) as Plan
+    await writeFile(join(rig.twin, `filesystem${CONF}`), 'fixed once more\n')
+    rejectsRejected(before.resolve<HostPort>(Tokens.Host))
+    await assert.rejects(before.resolve(ApplyService).apply({ plan: old, fromFile: true, acceptHighRisk: true, signal: new AbortController().signal }), (error: unknown) => {
+      const e = error as { code?: string; nextStep?: string }
+      assert.equal(e.code, 'PLAN_STALE')
+      assert.match(e.nextStep ?? '', /^Make a new plan \(`twinsync plan/)
+      return true
+    })
+    sinon.restore()
+    assert.equal(await readFile(join(rig.root, CONF), 'utf8'), 'good\n', 'the previous file is back; the saved plan\'s change is not made')
   })
 })
 

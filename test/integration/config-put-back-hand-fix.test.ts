@@ -298,3 +298,68 @@ describe('a half-done folder put-back finished after a hand fix passed (checkers
     await assert.rejects(readFile(join(r.twinDir, PENDING)), { code: 'ENOENT' })
   })
 })
+
+/**
+ * Session 48's putback2, left alone. A run killed while `nginx -t` judged a site leaves the site
+ * live and a record; the admin fixes the site in the twin, saves a plan (`plan --out FILE`: the
+ * rejected site live) and applies it (`apply FILE`). That apply puts the previous site back before
+ * the plan's changes and compared the saved plan with a fresh one, which saw the site put back:
+ * PLAN_STALE, and one more `plan` needed. Now the saved step stands when it is still what a fresh
+ * plan says (the site's live fingerprint aside), and is made from the site put back, checked.
+ */
+describe('a plan saved while a put-back was pending, applied from its file (checkers root, real nginx -t)', function () {
+  this.timeout(ROOTFS_BUILD_TIMEOUT_MS)
+  let root: CliRoot | undefined
+
+  before(async function () {
+    if (process.getuid?.() !== 0) this.skip()
+    root = await cliRoot({ image: 'checkers' })
+  })
+  after(async () => {
+    await root?.cleanup()
+  })
+
+  it('puts the previous site back, then applies the saved step from it; a saved plan the twin moved from since is still refused', async () => {
+    const r = root as CliRoot
+    const old = await r.live(SITE)
+    const site = await stat(join(rootOf(r), SITE))
+    const planFile = join(r.cli.dir, 'plan.json')
+    // What a kill while nginx -t judged the rejected site leaves: the site live, the record undecided.
+    const killedWhileChecking = async () => {
+      await writeFile(join(rootOf(r), SITE), `${old}no_such_directive on;\n`)
+      await mkdir(join(r.twinDir, '.git/twinsync'), { recursive: true })
+      const previous = { kind: 'file', content: Buffer.from(old).toString('base64'), mode: site.mode & 0o7777, uid: site.uid, gid: site.gid }
+      await writeFile(join(r.twinDir, PENDING), JSON.stringify({ version: 1, pending: [{ service: 'nginx', root: rootOf(r), files: [{ path: SITE, previous }] }] }), { mode: 0o600 })
+      assert.notEqual((await run(['chroot', rootOf(r), 'nginx', '-t'])).code, 0, 'nginx -t rejects the site left live')
+    }
+
+    await killedWhileChecking()
+    const fixed = `${old}# fixed in the twin\n`
+    await writeTwinFile(r.twinDir, `filesystem${SITE}`, fixed)
+    const planned = await r.twinsync('plan', '--out', planFile)
+    assert.equal(planned.code, 0, planned.stdout + planned.stderr)
+    assert.deepEqual((JSON.parse(await readFile(planFile, 'utf8')) as { changes: Array<{ id: string }> }).changes.map((c) => c.id), [`files:replace:${SITE}`])
+    const applied = await r.twinsync('apply', planFile, '--yes', '--accept-high-risk', '--json')
+    assert.equal(applied.code, 1, applied.stdout + applied.stderr)
+    const report = json<Report>(applied)
+    assert.deepEqual(report.checksFinished?.map((f) => [f.service, f.restored]), [['nginx', [SITE]]])
+    const step = report.journal.steps.find((s) => s.id === `files:replace:${SITE}`)
+    assert.equal(step?.status, 'applied', JSON.stringify(report.journal.steps))
+    assert.match(step?.message ?? '', /checked: `nginx -t` passed; the plan saw what an earlier apply left here; this apply put back what was there before it \(its check had not passed\) and made the change from that$/)
+    assert.equal(await r.live(SITE), fixed)
+    await assert.rejects(readFile(join(r.twinDir, PENDING)), { code: 'ENOENT' })
+    assert.deepEqual(await r.planIds(), [], 'the machine is as the twin asks')
+
+    // The twin moved after the plan was saved: the saved step is not what a fresh plan says.
+    await killedWhileChecking()
+    await writeTwinFile(r.twinDir, `filesystem${SITE}`, `${old}# fixed again\n`)
+    assert.equal((await r.twinsync('plan', '--out', planFile)).code, 0)
+    await writeTwinFile(r.twinDir, `filesystem${SITE}`, `${old}# fixed once more\n`)
+    const refused = await r.twinsync('apply', planFile, '--yes', '--accept-high-risk', '--json')
+    assert.equal(refused.code, 2, refused.stdout + refused.stderr)
+    const { error } = json<{ error: { code: string; nextStep: string } }>(refused)
+    assert.equal(error.code, 'PLAN_STALE', refused.stdout)
+    assert.match(error.nextStep, /Make a new plan \(`twinsync plan/)
+    assert.equal(await r.live(SITE), old, 'the previous site is back (settled first); the saved step is not run')
+  })
+})

@@ -1,4 +1,4 @@
-import type { ApplicableProvider, Change, ChangeResult, Diagnostic, HostPort, PathClaims, Plan, PlanEdge } from '@twinsync/sdk'
+import type { ApplicableProvider, Change, ChangeResult, Diagnostic, HostPort, HostReader, PathClaims, Plan, PlanEdge } from '@twinsync/sdk'
 import { NEED_UNUSABLE, filePathOf, isApplicable, isConfigChecker } from '@twinsync/sdk'
 import { inject, injectable } from '../di.js'
 import { pathMatchesNeed } from '../plan/ordering-rules.js'
@@ -595,10 +595,7 @@ async function onPutBack(host: HostPort, changes: readonly Change[], putBack: Re
   if (putBack === undefined || putBack.size === 0) return [...changes]
   const out: Change[] = []
   for (const c of changes) {
-    const path = filePathOf(c)
-    const state = path === undefined ? undefined : putBack.get(path)
-    const action = (c.data as { action?: unknown }).action
-    if (path === undefined || state === undefined || c.liveFingerprint === undefined || !WHOLE.has(action as string) || (await liveState(host, path)) !== state) {
+    if (!(await madeFromPutBack(host, c, putBack))) {
       out.push(c)
       continue
     }
@@ -607,6 +604,19 @@ async function onPutBack(host: HostPort, changes: readonly Change[], putBack: Re
     rebased.add(c.id)
   }
   return out
+}
+
+/**
+ * Is `change` one the apply makes from what its put-back left (onPutBack): a file change with a
+ * fingerprint that says the whole of what its path becomes (WHOLE), on a path this apply put back
+ * (ExecuteOptions.putBack), which is still exactly what the put-back left (liveState). The one
+ * rule for the applier and for a saved plan's staleness (ApplyService.refuseIfStale).
+ */
+export async function madeFromPutBack(host: HostReader, change: Change, putBack: ReadonlyMap<string, string> | undefined): Promise<boolean> {
+  const path = filePathOf(change)
+  const state = path === undefined ? undefined : putBack?.get(path)
+  const action = (change.data as { action?: unknown } | undefined)?.action
+  return path !== undefined && state !== undefined && change.liveFingerprint !== undefined && WHOLE.has(action as string) && (await liveState(host, path)) === state
 }
 
 /** The file actions that say the whole of what their path becomes (onPutBack). */

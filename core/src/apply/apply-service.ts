@@ -16,7 +16,7 @@ import { Tokens } from '../tokens.js'
 import { editedPathsOf } from '../twin/atomic-snapshot.js'
 import { TwinRepository } from '../twin/twin-repository.js'
 import { otherMachineAt, refuseOtherMachine } from '../twin/machine-match.js'
-import { Applier } from './applier.js'
+import { Applier, madeFromPutBack } from './applier.js'
 import { PendingChecks, type FinishedCheck } from './pending-checks.js'
 import { planRefusal } from './plan-refusal.js'
 import { refuseUnacceptedHighRisk } from './high-risk.js'
@@ -162,7 +162,7 @@ export class ApplyService {
     )
     // Changes already in place (the same plan applied again) are reported, not run again.
     const satisfied = [
-      ...(options.fromFile ? await this.refuseIfStale(options.plan) : []),
+      ...(options.fromFile ? await this.refuseIfStale(options.plan, putBack) : []),
       ...(interrupted === undefined ? [] : doneBeforeInterruption(interrupted, options.plan)),
     ]
     began()
@@ -379,8 +379,14 @@ export class ApplyService {
    * its provider's part of the twin, nor when the working twin no longer asks for it (a pull, an
    * edit, a discard since): those are PLAN_STALE, like a change that came out different (before
    * session 16 each was "already in place", exit 0, and the approved change was never made).
+   * A change on a path this apply has just put back (`putBack`: PendingChecks.finish), still as the
+   * put-back left it (madeFromPutBack, the applier's rule): the machine moved by TwinSync's own
+   * put-back, which the plan said comes first (CONFIG_UNJUDGED); the change stands when the fresh
+   * plan's is the same step (the same id, what it does, its risk), what each says of the live file
+   * aside (its fingerprint, `before`, summary), and the applier makes it from the file put back.
+   * Session 48's putback2: the saved plan was refused after the put-back, and one more plan needed.
    */
-  private async refuseIfStale(plan: Plan): Promise<Change[]> {
+  private async refuseIfStale(plan: Plan, putBack: ReadonlyMap<string, string>): Promise<Change[]> {
     const domains = [...new Set(plan.changes.map((c) => c.provider))]
     const fresh = await this.planner.plan({
       ...(plan.basis.twinCommit === null ? {} : { from: plan.basis.twinCommit }),
@@ -394,10 +400,15 @@ export class ApplyService {
     // machine's load (session 36's redteam).
     const freshById = new Map(fresh.changes.map((c) => [c.id, c]))
     const compared = (c: Change) => stableStringify({ ...c, diff: undefined })
+    const rebased = new Set<string>()
+    for (const c of plan.changes) if (freshById.has(c.id) && (await madeFromPutBack(this.host, c, putBack))) rebased.add(c.id)
+    const asStep = (c: Change) => stableStringify({ ...c, diff: undefined, liveFingerprint: undefined, before: undefined, summary: undefined })
     const stale = plan.changes
       .filter((c) => {
         const now = freshById.get(c.id)
-        return now !== undefined && (fresh.basis.fingerprints[c.id] !== plan.basis.fingerprints[c.id] || compared(now) !== compared(c))
+        if (now === undefined) return false
+        if (rebased.has(c.id)) return asStep(now) !== asStep(c)
+        return fresh.basis.fingerprints[c.id] !== plan.basis.fingerprints[c.id] || compared(now) !== compared(c)
       })
       .map((c) => c.id)
     const missing = plan.changes.filter((c) => !freshById.has(c.id))
