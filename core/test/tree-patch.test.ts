@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert'
 import { execFileSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -173,6 +174,91 @@ describe("tree patch: HEAD's tree must agree with the index around the change (t
     read.bytes.copy(otherId, idOf('003'), idOf('004'), idOf('004') + 20)
     assert.equal(patch(otherId), null, "a touched folder's id names another stored tree")
     assert.equal(patch(read.bytes, new Map(entries).set(changed, { mode: '100755', sha: (entries.get(changed) as TreeEntry).sha })), null, "the changed file's mode in HEAD's tree is not the index's")
+  })
+})
+
+describe("tree patch: git's trees and cache tree on many shapes (treesPatched)", () => {
+  let repo = ''
+  after(() => rm(repo, { recursive: true, force: true }))
+
+  // Session 49 (treepatch2): HEAD's entries passed once (modes told from their bytes, each id looked
+  // up as it is passed), the cache tree's folders passed over without an object a line, the pack
+  // that held the last id asked first. Random trees and changes (a fixed seed), loose and packed,
+  // each patch against git's own write-tree and cache tree of the same changes.
+  it("gives git's tree and git's cache tree, byte for byte, for random trees and changes", async () => {
+    repo = await mkdtemp(join(tmpdir(), 'twinsync-tree-shapes-'))
+    const git = (args: string[], input?: string, index?: string) =>
+      execFileSync('git', ['-C', repo, ...args], { encoding: 'utf8', ...(input === undefined ? {} : { input }), env: { ...process.env, ...(index === undefined ? {} : { GIT_INDEX_FILE: index }) } }).trim()
+    git(['init', '-q'])
+    let seed = 49
+    const random = (n: number): number => {
+      seed = (seed + 0x6d2b79f5) | 0
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
+      return (((t ^ (t >>> 14)) >>> 0) % n) as number
+    }
+    // Names whose order differs between a tree (a folder sorts as if its name ended in `/`) and a cache tree (shorter first).
+    const names = ['a', 'a.b', 'a-b', 'a0', 'ab', 'a b', 'b', 'az', 'ä', '2', 'x', 'xx', 'x.y']
+    const ids: string[] = []
+    for (let i = 0; i < 8; i++) ids.push(git(['hash-object', '-w', '--stdin'], `blob ${i}\n`))
+    const modes = ['100644', '100644', '100644', '100755', '120000']
+    const state = new Map<string, TreeEntry>()
+    const pathOf = (): string => Array.from({ length: 1 + random(3) }, () => names[random(names.length)] as string).join('/')
+    /** `path` put in as a file, whatever was at it or above or below it taken out (as a twin's paths are). */
+    const put = (path: string, entry: TreeEntry, changed: Set<string>): void => {
+      for (const other of [...state.keys()]) {
+        if (other.startsWith(`${path}/`) || path.startsWith(`${other}/`)) {
+          state.delete(other)
+          changed.add(other)
+        }
+      }
+      state.set(path, entry)
+      changed.add(path)
+    }
+    const first = new Set<string>()
+    put('keep', { mode: '100644', sha: ids[0] as string }, first)
+    for (let i = 0; i < 60; i++) put(pathOf(), { mode: modes[random(modes.length)] as string, sha: ids[random(ids.length)] as string }, first)
+    const indexInfo = (paths: Iterable<string>): string =>
+      [...paths].map((path) => { const e = state.get(path); return e === undefined ? `0 ${'0'.repeat(40)}\t${path}\n` : `${e.mode} ${e.sha}\t${path}\n` }).join('')
+    git(['update-index', '--add', '--index-info'], indexInfo(first))
+    git(['write-tree'])
+    let patched = 0
+    for (let round = 0; round < 40; round++) {
+      if (round === 20) git(['repack', '-a', '-d', '-f', '-q', '--depth=50'])
+      const read = readIndex(repo)
+      assert.ok(read?.treeExtension !== undefined)
+      const head = new Map<string, TreeEntry>([...read.entries].map(([path, e]) => [path, { mode: e.mode, sha: e.sha }]))
+      const changed = new Set<string>()
+      for (let k = 1 + random(4); k > 0; k--) {
+        const existing = [...state.keys()].filter((p) => p !== 'keep')
+        const pick = random(5)
+        if (pick === 0 && existing.length > 0) {
+          const path = existing[random(existing.length)] as string
+          state.delete(path)
+          changed.add(path)
+        } else if (pick === 1 && existing.length > 0) {
+          const path = existing[random(existing.length)] as string
+          const was = state.get(path) as TreeEntry
+          put(path, { mode: was.mode === '100644' ? '100755' : '100644', sha: was.sha }, changed)
+        } else if (pick === 2 && existing.length > 0) {
+          // A file made a folder, or a folder (every file under it) made a file.
+          const path = existing[random(existing.length)] as string
+          const folder = path.includes('/') && random(2) === 0 ? path.slice(0, path.lastIndexOf('/')) : undefined
+          put(folder ?? `${path}/${names[random(names.length)]}`, { mode: '100644', sha: ids[random(ids.length)] as string }, changed)
+        } else put(pathOf(), { mode: modes[random(modes.length)] as string, sha: ids[random(ids.length)] as string }, changed)
+      }
+      const made = treesPatched(repo, { bytes: read.bytes, treeExtension: read.treeExtension, entries: head }, new Map(state), [...changed], new Set())
+      assert.ok(made !== null && 'root' in made, `round ${round}: patched`)
+      patched++
+      for (const [sha, bytes] of made.trees) assert.equal(createHash('sha1').update(`tree ${bytes.length}\0`).update(bytes).digest('hex'), sha)
+      // git's own: the same changes to the index, its write-tree, and its cache tree of that tree.
+      git(['update-index', '--add', '--index-info'], indexInfo(changed))
+      assert.equal(made.root, git(['write-tree']), `round ${round}: git's write-tree`)
+      const theirs = join(repo, '.git', 'theirs.index')
+      git(['read-tree', made.root], undefined, theirs)
+      assert.ok(made.extension.equals(treeExtensionOf(await readFile(theirs)) as Buffer), `round ${round}: git's cache tree, byte for byte`)
+    }
+    assert.equal(patched, 40)
   })
 })
 
