@@ -263,6 +263,40 @@ describe("tree patch: git's trees and cache tree on many shapes (treesPatched)",
 })
 
 describe('tree patch: the object store reader (ObjectStore)', () => {
+  // Session 49: find asks first the pack that held the last id found; every pack must still be asked.
+  it('finds every stored id over several packs and loose objects, whichever pack held the one before, and no id it lacks', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'twinsync-store-packs-'))
+    try {
+      const git = (args: string[], input?: string) => execFileSync('git', ['-C', dir, ...args], { encoding: 'utf8', ...(input === undefined ? {} : { input }) }).trim()
+      git(['init', '-q'])
+      const stored: string[] = []
+      for (let pack = 0; pack < 4; pack++) {
+        const round: string[] = []
+        for (let i = 0; i < 3 + pack * 5; i++) round.push(git(['hash-object', '-w', '--stdin'], `pack ${pack} blob ${i}\n`))
+        stored.push(...round)
+        // Each round's objects in a pack of their own (the packs of different sizes); the last round's left loose.
+        if (pack < 3) {
+          git(['pack-objects', '-q', join(dir, '.git', 'objects', 'pack', 'pack')], `${round.join('\n')}\n`)
+          git(['prune-packed'])
+        }
+      }
+      assert.equal((await readdir(join(dir, '.git', 'objects', 'pack'))).filter((n) => n.endsWith('.idx')).length, 3)
+      const store = ObjectStore.open(dir)
+      assert.ok(store !== null)
+      const has = (sha: string) => {
+        const id = Buffer.from(sha, 'hex')
+        return store.has(new DataView(id.buffer, id.byteOffset, 20), 0)
+      }
+      // Asked in an order that moves between the packs at every step, then backwards.
+      const order = stored.map((_, i) => stored[(i * 7) % stored.length] as string)
+      for (const sha of [...order, ...[...order].reverse()]) assert.equal(has(sha), true, sha)
+      for (const sha of stored) assert.equal(has(`${sha.slice(0, 39)}${sha[39] === '0' ? '1' : '0'}`), false, `${sha}, its last digit changed`)
+      store.close()
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+
   // Session 48's review (F8): lstat of objects/ab/… threw ENOTDIR out of the snapshot as a raw error.
   it('says an object is not stored when its loose folder is a file, rather than throwing', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'twinsync-store-'))
