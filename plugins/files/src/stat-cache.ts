@@ -404,10 +404,6 @@ export class StatCache {
   }
 
   private keep(path: string, stat: FileStat, content: Fresh['content'], strings: Array<string | null>, text: string | undefined): void {
-    // Every caller asks `path` (lookup → recordOf) first, which takes a carried record of it out of
-    // the carried ranges; without that a whole save writes the path twice, old record first, and
-    // the new record is lost (session 48's review, F7). Not asked again here: a second `get` of a
-    // path the cursor has passed decodes every path (RecordIndex.get).
     if (isRacy(stat, this.startedAt)) {
       // Not kept: read again next time. Its old record may stay (its stat data no longer
       // matches the file, so it is never used): a snapshot right after a change (the usual
@@ -418,6 +414,13 @@ export class StatCache {
       this.stale.add(path)
       return
     }
+    // A carried record of `path` taken out of the carried ranges first (recordOf), as above: else a
+    // whole save writes the path twice, the old record first, and the record made now is lost
+    // (session 48's review, F7). Only while some record is carried, and for a file's record (the
+    // ranges hold files' records only; a link's or a folder's path is one no file of this walk
+    // has): collect.ts looks a file up just before it remembers it, so this second ask finds it
+    // noted or every path decoded already (RecordIndex.get), and decodes nothing.
+    if (this.carried > 0 && content !== 'link' && content !== 'dir') this.recordOf(path)
     this.changed = true
     strings[TEXT] = text ?? null
     this.next.set(path, { stat: { size: stat.size, mtimeMs: stat.mtimeMs, ctimeMs: stat.ctimeMs, ino: stat.ino, dev: stat.dev }, content, strings })

@@ -214,3 +214,28 @@ describe('files provider: stat cache carried records', () => {
     reopened.close()
   })
 })
+
+describe('files provider: stat cache, a carried record remembered without a lookup (session 48 review F7)', () => {
+  it('is written once, as remembered: found by its new stat data after the cache is opened again', async () => {
+    // Three records, a cache under LOG_FROM: written whole.
+    const memory = new MemoryCache()
+    const items = [
+      { path: '/etc/a', stat: fileStat(11), text: 'a\n' },
+      { path: '/etc/b', stat: fileStat(12), text: 'b\n' },
+      { path: '/etc/c', stat: fileStat(13), text: 'c\n' },
+    ]
+    await firstCache(memory, items)
+    const cache = await StatCache.open(memory, 'rules', Date.now(), 'stamp')
+    for (const item of items) assert.equal(cache.carry(item.path, item.stat), 'mirrored', item.path)
+    const newStat = fileStat(14, 20)
+    cache.remember('/etc/c', newStat, { content: 'mirrored', sha256: sha(14) }, 'c, new\n')
+    await cache.save()
+    cache.close()
+    const after = recordsOf(Buffer.from((await memory.readBytes('stat-cache')) as Uint8Array))
+    assert.deepEqual(after.paths, ['/etc/a', '/etc/b', '/etc/c'], 'each path once')
+    const reopened = await StatCache.open(memory, 'rules', Date.now(), 'stamp')
+    assert.equal(reopened.lookup('/etc/c', newStat)?.text, 'c, new\n')
+    assert.equal(reopened.lookup('/etc/a', fileStat(11))?.text, 'a\n')
+    reopened.close()
+  })
+})
