@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert'
 import { execFileSync } from 'node:child_process'
-import { chmodSync, mkdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs'
+import { chmodSync, linkSync, mkdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createTestContext } from '@twinsync/sdk/conformance'
 import { MemoryCache, partOfTwinPath, type CollectResult, type ProviderCache } from '@twinsync/sdk'
@@ -269,6 +269,41 @@ describe('files provider: a split manifest\'s documents kept part by part', func
     await age()
     const next = await collect(first.token)
     await checkKept(first, next)
+    assert.match(String(text(next.documents.find((d) => d.path === `filesystem${CHANGED}`)?.content)), /FOLDER/)
+  })
+
+  // Session 49 (StatCache.carry takes a kept file's record by its numbers, its path not decoded):
+  // what a kept part's piece of the token proves. These pass on the code before too (guards).
+  it('a file\'s mode changed and set back (only its ctime moved, the same bytes): its part made again, the same documents', async () => {
+    const first = await collect()
+    const path = root.path(CHANGED)
+    const mode = statSync(path).mode & 0o7777
+    chmodSync(path, 0o600)
+    chmodSync(path, mode)
+    await age()
+    const next = await collect(first.token)
+    const made = await checkKept(first, next)
+    assert.ok(made.includes(partPath(partOf(CHANGED))), 'the part of the file whose ctime moved is made again')
+  })
+
+  it('a file changed through another name of it (a hard link outside the walk, its size and mtime set back): its part made again, with the new text', async () => {
+    // Two names of one file in a kept part too, carried as before (a file of more than one name never by its numbers alone).
+    const twin = '/etc/many/d20/f4.conf'
+    mkdirSync(root.path('/srv'), { recursive: true })
+    linkSync(root.path(CHANGED), root.path('/srv/other-name'))
+    linkSync(root.path(twin), root.path('/etc/many/d20/f4-too.conf'))
+    await age()
+    const first = await collect()
+    const other = root.path('/srv/other-name')
+    const before = statSync(other, { bigint: true })
+    writeFileSync(other, readFileSync(other, 'utf8').replace('folder', 'FOLDER'))
+    const ns = before.mtimeNs % 1_000_000_000n
+    execFileSync('touch', ['-m', '-d', `@${before.mtimeNs / 1_000_000_000n}.${String(ns).padStart(9, '0')}`, other])
+    assert.equal(statSync(root.path(CHANGED), { bigint: true }).mtimeNs, before.mtimeNs)
+    await age()
+    const next = await collect(first.token)
+    const made = await checkKept(first, next)
+    assert.ok(!made.includes(partPath(partOf(twin))), 'the part of the two names not changed is kept')
     assert.match(String(text(next.documents.find((d) => d.path === `filesystem${CHANGED}`)?.content)), /FOLDER/)
   })
 

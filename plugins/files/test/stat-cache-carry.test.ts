@@ -140,6 +140,48 @@ describe('files provider: stat cache carried records', () => {
     await allFound(memory, items, changed, changedStat)
   })
 
+  it('carries a file of one name whose record at the cursor has its numbers without decoding the record\'s path (session 49); a hard-linked file, a path the log names, as before', async () => {
+    const memory = new MemoryCache()
+    const items = machine(40, 40, 'x'.repeat(Math.ceil(LOG_FROM / 1600)))
+    await firstCache(memory, items)
+    const changed = '/etc/pkg-7/setting-3.conf'
+    const changedStat = fileStat(9999, 8)
+    const moved = (path: string) => path.startsWith('/etc/pkg-7/')
+    // A first one-file collect: its log holds the changed file's record.
+    const one = await oneFile(memory, items, moved, changed, changedStat)
+    await one.save()
+    one.close()
+    const linked = '/etc/pkg-30/setting-2.conf'
+    const linkedStat = { ...(items.find((i) => i.path === linked) as { stat: FileStat }).stat, nlink: 2 }
+    const now = items.map((i) => (i.path === changed ? { ...i, stat: changedStat } : i.path === linked ? { ...i, stat: linkedStat } : i))
+    // Paths decoded (Buffer's toString) while the kept files are carried: the changed file's (the log names it) and the hard-linked one's, nothing else.
+    const toString = Buffer.prototype.toString
+    let decoded = 0
+    let carrying = false
+    Buffer.prototype.toString = function (this: Buffer, ...args: Parameters<Buffer['toString']>) {
+      if (carrying) decoded++
+      return toString.apply(this, args)
+    }
+    const cache = await StatCache.open(memory, 'rules', Date.now(), 'stamp')
+    try {
+      for (const item of now) if (item.stat.type === 'directory') assert.ok(cache.lookupListing(item.path, item.stat))
+      carrying = true
+      for (const item of now) if (item.stat.type === 'file') assert.equal(cache.carry(item.path, item.stat), 'mirrored', item.path)
+    } finally {
+      carrying = false
+      Buffer.prototype.toString = toString
+    }
+    assert.ok(decoded > 0 && decoded <= 4, `${decoded} paths decoded for 1,600 files`)
+    await cache.save()
+    cache.close()
+    // Nothing made this run: the log as it was (the changed file's record), every record found after.
+    const log = recordsOf(Buffer.from((await memory.readBytes('stat-cache-log')) as Uint8Array))
+    assert.deepEqual(log.paths, [changed])
+    const reopened = await StatCache.open(memory, 'rules', Date.now(), 'stamp')
+    for (const item of now) if (item.stat.type === 'file') assert.equal(reopened.lookup(item.path, item.stat)?.text, item.path === changed ? 'changed\n' : item.text, item.path)
+    reopened.close()
+  })
+
   it('a whole save writes the carried records in their place between the ones looked up and made: the walk\'s order', async () => {
     // A small cache (under LOG_FROM) is written whole each time something moved.
     const memory = new MemoryCache()
