@@ -444,8 +444,9 @@ export class StatCache {
    * the record's path is not decoded and compared, and its fields are gone through in place
    * (says). Any other file goes the way below. The scale root's one-file snapshot carries 19,500
    * such records: the collect's carry loop 298.7 → 213.1 M instructions (callgrind between marks,
-   * the main thread, one run each, the large-heap marker set); whole snapshots in
-   * docs/architecture.md (Speed, session 49).
+   * the main thread, one run each, the large-heap marker set); whole one-file snapshots 3,928 /
+   * 4,034 → 3,861 / 3,918 M (2 interleaved rounds against 253fe139, one scavenge fewer each), an
+   * unchanged one the same. Figures in docs/architecture.md (Speed, session 49).
    */
   carry(path: string, stat: FileStat): 'mirrored' | 'other' | undefined {
     if (stat.type === 'file' && stat.nlink === 1) {
