@@ -142,6 +142,11 @@ describe('error codes: every one a person or a script meets is registered', () =
     assert.deepEqual(found.filter((f) => !Object.hasOwn(ERROR_CODES, f.code)).map((f) => `${f.file}: ${f.code}`), [])
   })
 
+  it('finds each code of ERROR_CODES emitted somewhere (core, SDK, a bundled plugin)', () => {
+    const emitted = new Set(scan(['core/src', 'sdk/src', ...Object.keys(PLUGINS).filter((p) => p.startsWith('plugins/')).map((p) => `${p}/src`)]).map((f) => f.code))
+    assert.deepEqual(Object.keys(ERROR_CODES).filter((c) => !emitted.has(c)), [])
+  })
+
   for (const [plugin, { prefix, codes, unprefixed = [] }] of Object.entries(PLUGINS)) {
     it(`finds each code of ${plugin} in ERROR_CODES or its own table, which holds its codes alone, each starting with ${prefix}`, () => {
       const found = scan([`${plugin}/src`])

@@ -56,7 +56,6 @@ export const ERROR_CODES = {
   TWIN_NOT_REGULAR: 'A twin path holds a FIFO, a socket or a device node (put there by hand: git cannot carry one): neither read (nor opened) as a document nor taken for a deleted one; remove it (`rm`) and run the command again',
   TWIN_FILE_TOO_LARGE: 'A file inside the twin is larger than a twin document may be',
   TWIN_UNSAFE: 'A twin arriving from the mirror holds entries TwinSync refuses (symlinks outside filesystem/, submodules, odd names)',
-  TWIN_DOCUMENT_INVALID: 'A document in the twin does not match its schema',
   TWIN_INVALID: "A document or record in the twin is not what TwinSync or its provider takes (an unknown key, a value of the wrong type, more entries than it takes, text that is not UTF-8, a record of the run-once commands that is not the shape TwinSync writes): nothing is planned from it, and apply refuses the plan",
   TWIN_OTHER_MACHINE: 'The twin (or the mirror a pull brings) was made of another machine than the target, and the target has not claimed it',
   MACHINE_ID_UNKNOWN: 'The target has no machine id that says which machine it is',

@@ -209,10 +209,10 @@ export class ${cls} implements ApplicableProvider<State> {
     try {
       parsed = JSON.parse(text)
     } catch {
-      return { state: undefined, diagnostics: [errorDiagnostic('REPO_INVALID', \`\${TWIN_PATH} is not valid JSON\`, { path: TWIN_PATH })] }
+      return { state: undefined, diagnostics: [errorDiagnostic('TWIN_INVALID', \`\${TWIN_PATH} is not valid JSON\`, { path: TWIN_PATH })] }
     }
     const problem = await schemaProblem(State(), parsed)
-    if (problem !== undefined) return { state: undefined, diagnostics: [errorDiagnostic('REPO_INVALID', \`\${TWIN_PATH} \${problem}\`, { path: TWIN_PATH })] }
+    if (problem !== undefined) return { state: undefined, diagnostics: [errorDiagnostic('TWIN_INVALID', \`\${TWIN_PATH} \${problem}\`, { path: TWIN_PATH })] }
     return { state: parsed as State, diagnostics: [] }
   }
 

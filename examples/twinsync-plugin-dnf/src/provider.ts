@@ -61,13 +61,13 @@ export class DnfProvider implements ApplicableProvider<DnfState> {
     try {
       parsed = JSON.parse(text)
     } catch (error) {
-      throw new TwinSyncError('REPO_INVALID', `${TWIN_PATH} is not valid JSON: ${(error as Error).message}`, {
+      throw new TwinSyncError('TWIN_INVALID', `${TWIN_PATH} is not valid JSON: ${(error as Error).message}`, {
         nextStep: `Correct ${TWIN_PATH} in the twin (or restore it with git) and plan again.`,
       })
     }
     // The twin is untrusted input: check its shape before anything reads it.
     const problem = await schemaProblem(DnfState(), parsed)
-    if (problem !== undefined) return { state: undefined, diagnostics: [errorDiagnostic('REPO_INVALID', `${TWIN_PATH} ${problem}`, { path: TWIN_PATH, provider: 'dnf' })] }
+    if (problem !== undefined) return { state: undefined, diagnostics: [errorDiagnostic('TWIN_INVALID', `${TWIN_PATH} ${problem}`, { path: TWIN_PATH, provider: 'dnf' })] }
     return { state: parsed as DnfState, diagnostics: [] }
   }
 

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import { LocalHost, RecordingHost, stableStringify, type TwinDocument } from '@twinsync/sdk'
+import { LocalHost, MemoryTwin, RecordingHost, stableStringify, type TwinDocument } from '@twinsync/sdk'
 import { checkConformance, createTestContext } from '@twinsync/sdk/conformance'
 import { diffDnfState } from '../src/diff.js'
 import { DnfProvider } from '../src/provider.js'
@@ -34,6 +34,17 @@ describe('dnf provider: diff', () => {
     const { changes, diagnostics } = diffDnfState(state({ '-y; rm -rf /': pkg('1-1') }), state({}))
     assert.deepEqual(changes, [])
     assert.equal(diagnostics[0]?.code, 'NAME_INVALID')
+  })
+})
+
+describe('dnf provider: load', () => {
+  const load = (content: string) => new DnfProvider().load({ ctx: createTestContext(tmpdir()), twin: new MemoryTwin([{ path: 'system/packages/dnf.json', content }]) })
+
+  it("a twin document that does not match its schema, or is no JSON, is TWIN_INVALID naming the document (not REPO_INVALID: the repository is sound)", async () => {
+    const { state, diagnostics } = await load(stableStringify({ packages: { htop: { version: 3 } } }))
+    assert.equal(state, undefined)
+    assert.deepEqual(diagnostics.map((d) => [d.severity, d.code, d.path]), [['error', 'TWIN_INVALID', 'system/packages/dnf.json']])
+    await assert.rejects(load('{'), (e: Error & { code?: string }) => e.code === 'TWIN_INVALID' && /system\/packages\/dnf\.json is not valid JSON/.test(e.message))
   })
 })
 
