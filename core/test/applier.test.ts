@@ -56,7 +56,7 @@ describe('Applier', () => {
     registerValue(c, Tokens.Config, { path: undefined, values: {} })
     registerValue(c, Tokens.Logger, silentLogger)
     registerValue(c, Tokens.TwinLocation, { dir: join(root, 'twin'), source: 'flag' })
-    const registered = providers.map((provider) => ({ provider, source: 'test', disabled: false }))
+    const registered = providers.map((provider) => ({ provider, source: 'test', disabled: false, codes: {} }))
     c.register(ProviderRegistry, { useValue: { load: async () => ({ providers: registered, claims: new PathClaims(), diagnostics: [] }), select: async () => registered } as unknown as ProviderRegistry })
     return c.resolve(Applier)
   }

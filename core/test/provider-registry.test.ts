@@ -116,6 +116,45 @@ describe('ProviderRegistry', () => {
     assert.equal(set.diagnostics.length, bad.length, 'the built-in providers and the sound plugins load without a word')
   })
 
+  it("keeps a provider's own codes, and the bundled plugins' tables, listed with the provider (ProviderListing, describe)", async () => {
+    const codes = { DNF_VERSION_DIFFERS: 'A note: the twin has another version of an rpm package than the machine; nothing is changed' }
+    const { config: oclif } = oclifWith({ successes: [{ plugin: { name: 'twinsync-plugin-dnf' }, result: [fakeProvider('dnf', { codes })] }], failures: [] })
+    const set = await new ProviderRegistry(config, oclif).load()
+    assert.deepEqual(set.diagnostics, [])
+    const byName = new Map(set.providers.map((p) => [p.provider.name, p.codes]))
+    assert.deepEqual(byName.get('dnf'), codes)
+    assert.deepEqual(byName.get('os'), {}, 'a provider without codes has none')
+    assert.ok(Object.keys(byName.get('files') ?? {}).length > 20 && Object.hasOwn(byName.get('files') ?? {}, 'FILES_MANIFEST_INVALID'), 'the files plugin declares its table')
+    assert.ok(Object.hasOwn(byName.get('autostart') ?? {}, 'RC_LOCAL_MODE_ADJUSTED'), "autostart's code older than the prefix rule is listed")
+    for (const name of ['apt', 'cron', 'systemd']) assert.ok(Object.keys(byName.get(name) ?? {}).length > 0, name)
+  })
+
+  it("names a plugin's code without its provider's name first, one of TwinSync's, or another provider's as the plugin's fault, and loads the provider with its other codes", async () => {
+    const said = 'says what it means and the next step, at some length'
+    const { config: oclif } = oclifWith({
+      successes: [
+        { plugin: { name: 'twinsync-plugin-dnf' }, result: [fakeProvider('dnf', { codes: { DNF_OK: said, VERSION_DIFFERS: said, PLAN_INVALID: said, DNF_SILENT: '', DNF_EXTRA_GONE: said } })] },
+        { plugin: { name: 'twinsync-plugin-more' }, result: [fakeProvider('dnf-extra', { codes: { DNF_EXTRA_GONE: said, DNF_EXTRA_KEPT: said } }), fakeProvider('rc-local', { codes: { RC_LOCAL_MODE_ADJUSTED: said } })] },
+      ],
+      failures: [],
+    })
+    const set = await new ProviderRegistry(config, oclif).load()
+    const names = set.providers.map((p) => p.provider.name)
+    for (const name of ['dnf', 'dnf-extra', 'rc-local']) assert.ok(names.includes(name), `${name} still loads`)
+    assert.deepEqual(set.providers.find((p) => p.provider.name === 'dnf')?.codes, { DNF_OK: said, DNF_EXTRA_GONE: said })
+    assert.deepEqual(set.providers.find((p) => p.provider.name === 'dnf-extra')?.codes, { DNF_EXTRA_KEPT: said }, "a code another provider declared is not listed as this one's")
+    assert.deepEqual(set.providers.find((p) => p.provider.name === 'rc-local')?.codes, {}, "the bundled autostart's code is not another provider's")
+    assert.deepEqual(
+      set.diagnostics.map((d) => [d.severity, d.code, d.provider, d.summary]),
+      [
+        ['warning', 'PROVIDER_FAILED', 'dnf', 'The dnf provider of twinsync-plugin-dnf declares codes TwinSync does not list: "VERSION_DIFFERS" does not start with DNF_ (the provider\'s name); "PLAN_INVALID" is one of TwinSync\'s own codes (describe lists them): use it without declaring it, or name yours apart; "DNF_SILENT" does not say what it means (its description is not a text, or empty)'],
+        ['warning', 'PROVIDER_FAILED', 'dnf-extra', 'The dnf-extra provider of twinsync-plugin-more declares codes TwinSync does not list: "DNF_EXTRA_GONE" is declared by the dnf provider too'],
+        ['warning', 'PROVIDER_FAILED', 'rc-local', 'The rc-local provider of twinsync-plugin-more declares codes TwinSync does not list: "RC_LOCAL_MODE_ADJUSTED" is declared by the autostart provider too'],
+      ],
+    )
+    assert.match(set.diagnostics[0]?.detail ?? '', /^A fault in the dnf provider, not in TwinSync: a provider's own codes start with its name in capitals \(DNF_\)/)
+  })
+
   it('refuses to select an unknown provider by name', async () => {
     const registry = new ProviderRegistry(config, noPlugins)
     await assert.rejects(registry.select(['os', 'dnf']), (e: unknown) => isTwinSyncError(e) && e.code === 'PROVIDER_UNKNOWN' && /dnf/.test(e.message))

@@ -11,6 +11,7 @@ import { isTwinSyncError } from './errors.js'
 import type { HostPort } from './host.js'
 import { MemoryTwin } from './memory-twin.js'
 import { isApplicable, type ApplicableProvider, type Provider } from './provider.js'
+import { providerCodes } from './provider-codes.js'
 import { stableStringify } from './stable-json.js'
 import { createTestContext } from './test-context.js'
 import { machinePathOf, type TwinDocument } from './twin-document.js'
@@ -73,6 +74,8 @@ export async function checkConformance(provider: Provider, ctx: ProviderContext,
     if (!provider.twinPaths.some((p) => (p.endsWith('/') ? part.path.startsWith(p) : part.path === p))) problems.push(`describes names ${part.path}, which is outside the provider's twinPaths (${provider.twinPaths.join(', ')}): describe only your own documents`)
     if (part.appliedFrom.trim() === '') problems.push(`describes ${part.path} with an empty appliedFrom: say where the real thing lives, for a person`)
   }
+  // The host's rule (providerCodes): a code TwinSync would not list is found here, not on a user's machine.
+  for (const problem of providerCodes(provider).problems) problems.push(`codes: ${problem}`)
 
   await checkUndetectedRoot(provider, problems)
 

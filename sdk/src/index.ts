@@ -42,6 +42,7 @@ export * from './schema-check.js'
 export * from './compiled-schema.js'
 export * from './made-documents.js'
 export * from './lazy-schema.js'
+export * from './provider-codes.js'
 export * from './known-blobs.js'
 export * from './kept-parts.js'
 // typebox's builder, so a plugin writes its schemas with the host's copy and needs no typebox of its own.

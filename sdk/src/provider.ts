@@ -244,6 +244,16 @@ export interface Provider<State = unknown> {
   readonly stateSchema?: TSchema
   /** Schema of the provider's section of the configuration file. */
   readonly configSchema?: TSchema
+  /**
+   * Optional: the provider's own codes (those its diagnostics and results carry beyond the SDK's,
+   * ERROR_CODES), each with what it means and the next step: { DNF_VERSION_DIFFERS: "A note: …" }.
+   * Each starts with the provider's name in capitals (codePrefix: "DNF_") and is none of
+   * TwinSync's own. `twinsync providers --json` and `twinsync describe` list them with the
+   * provider and its plugin, so a person who meets one can look it up. Judged when the provider
+   * loads (providerCodes): a code that breaks the rule is not listed, and a warning names the
+   * provider as at fault; the provider runs as usual.
+   */
+  readonly codes?: Readonly<Record<string, string>>
 
   detect(request: DetectRequest): Promise<DetectResult>
   collect(request: CollectRequest): Promise<CollectResult<State>>

@@ -210,6 +210,18 @@ describe('conformance kit', function () {
     assert.deepEqual(await checkConformance(fine, createTestContext(root, { providers: [fine] }), { edit: addTag, apply: true, hostileEdit }), [])
   })
 
+  it("catches codes TwinSync would not list as the provider's: without its name first, one of TwinSync's own, or saying nothing", async () => {
+    const provider = { ...tagsProvider([]), codes: { TAGS_UNKNOWN: 'A tag the machine does not know: the twin keeps it; remove it from system/tags.json', UNKNOWN_TAG: 'A tag…', PLAN_INVALID: 'Taken', TAGS_EMPTY: ' ' } }
+    const problems = await checkConformance(provider, createTestContext(root, { providers: [provider] }), { edit: addTag, apply: true, hostileEdit })
+    assert.deepEqual(problems, [
+      'codes: "UNKNOWN_TAG" does not start with TAGS_ (the provider\'s name)',
+      'codes: "PLAN_INVALID" is one of TwinSync\'s own codes (describe lists them): use it without declaring it, or name yours apart',
+      'codes: "TAGS_EMPTY" does not say what it means (its description is not a text, or empty)',
+    ])
+    const fine = { ...tagsProvider([]), codes: { TAGS_UNKNOWN: 'A tag the machine does not know: the twin keeps it; remove it from system/tags.json' } }
+    assert.deepEqual(await checkConformance(fine, createTestContext(root, { providers: [fine] }), { edit: addTag, apply: true, hostileEdit }), [])
+  })
+
   it('catches unapplied() naming places of an unchanged twin, of another document, or without a next step', async () => {
     const provider = { ...tagsProvider([]), unapplied: () => [{ path: 'system/startup/cron.json', at: [], nextStep: ' ' }] }
     const problems = await checkConformance(provider, createTestContext(root, { providers: [provider] }), { edit: addTag, apply: true, hostileEdit })

@@ -224,6 +224,35 @@ describe('twinsync describe, config and --version', function () {
     assert.ok('ROOT_NOT_FOUND' in manifest.errorCodes && 'CONFIG_INVALID' in manifest.errorCodes)
   })
 
+  it("lists each provider's own codes with its provider and plugin (describe, providers --json and --codes), and TwinSync's own when no plugin loads", async () => {
+    const r = await cli.twinsync(['describe'])
+    assert.equal(r.code, 0, r.stderr)
+    const manifest = json<{ errorCodes: Record<string, string>; providerCodes: Record<string, { description: string; provider: string; plugin: string }>; diagnostics?: unknown }>(r)
+    assert.deepEqual({ ...manifest.providerCodes.FILES_MANIFEST_INVALID, description: undefined }, { description: undefined, provider: 'files', plugin: '@twinsync/plugin-files' })
+    assert.match(manifest.providerCodes.APT_VERSION_DIFFERS?.description ?? '', /pinVersion/)
+    assert.equal(manifest.providerCodes.RC_LOCAL_MODE_ADJUSTED?.provider, 'autostart')
+    assert.equal(manifest.diagnostics, undefined)
+    assert.deepEqual(Object.keys(manifest.providerCodes).filter((c) => c in manifest.errorCodes), [], 'no code in both')
+    const listed = await cli.twinsync(['providers', '--json'])
+    const cron = json<{ providers: Array<{ name: string; codes: Record<string, string> }> }>(listed).providers.find((p) => p.name === 'cron')
+    assert.ok(cron !== undefined && Object.keys(cron.codes).length > 0 && Object.keys(cron.codes).every((c) => c.startsWith('CRON_') && manifest.providerCodes[c]?.provider === 'cron'), JSON.stringify(cron))
+    const text = await cli.twinsync(['providers', '--codes'])
+    assert.match(text.stdout, /\nCodes of the systemd provider \(@twinsync\/plugin-systemd\):\n  SYSTEMD_\w+  \S/)
+    assert.doesNotMatch((await cli.twinsync(['providers'])).stdout, /Codes of/, 'without --codes, the table alone')
+    await writeFile(cli.configFile, 'providers: [\n')
+    try {
+      const refused = await cli.twinsync(['describe'])
+      assert.equal(refused.code, 1, 'a configuration no plugin loads under: exit 1, as providers')
+      const partial = json<{ errorCodes: Record<string, string>; providerCodes: Record<string, unknown>; diagnostics: Array<{ code: string; summary: string }> }>(refused)
+      assert.ok('ROOT_NOT_FOUND' in partial.errorCodes, "TwinSync's own codes are still listed")
+      assert.deepEqual(partial.providerCodes, {})
+      assert.deepEqual(partial.diagnostics.map((d) => d.code), ['CONFIG_UNREADABLE'])
+      assert.match(partial.diagnostics[0]?.summary ?? '', /^No provider was loaded, so no provider's codes are listed: /)
+    } finally {
+      await writeFile(cli.configFile, '{}\n')
+    }
+  })
+
   it('prints the effective configuration with defaults', async () => {
     await writeFile(cli.configFile, 'limits:\n  logLines: 42\n')
     const r = await cli.twinsync(['config', '--json', '--repo', cli.twinDir])

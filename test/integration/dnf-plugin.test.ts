@@ -61,6 +61,12 @@ describe('twinsync-plugin-dnf from its tarball, against a real rpm database', fu
     assert.equal(r.code, 0, r.stdout + r.stderr)
     const dnf = json<{ providers: Array<{ name: string; source: string; detected: boolean; applicable: boolean }> }>(r).providers.find((p) => p.name === 'dnf')
     assert.deepEqual(dnf && { source: dnf.source, detected: dnf.detected, applicable: dnf.applicable }, { source: 'twinsync-plugin-dnf', detected: true, applicable: true })
+    // Its own codes (src/codes.ts), as a person who meets DNF_VERSION_DIFFERS looks it up.
+    assert.deepEqual(Object.keys(json<{ providers: Array<{ name: string; codes: Record<string, string> }> }>(r).providers.find((p) => p.name === 'dnf')?.codes ?? {}).sort(), ['DNF_MULTIPLE_INSTANCES', 'DNF_VERSION_DIFFERS'])
+    const described = await cli.twinsync(['describe'])
+    assert.equal(described.code, 0, described.stderr)
+    const listed = json<{ providerCodes: Record<string, { provider: string; plugin: string; description: string }> }>(described).providerCodes.DNF_VERSION_DIFFERS
+    assert.deepEqual(listed && { provider: listed.provider, plugin: listed.plugin }, { provider: 'dnf', plugin: 'twinsync-plugin-dnf' })
   })
 
   it('collects the rpm packages with versions and user-installed marks', async () => {

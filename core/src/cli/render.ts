@@ -101,7 +101,7 @@ function branchLines(s: Pick<DriftStatus, 'repo' | 'branches'>, line: LineFor): 
   return lines.length === 0 ? '' : `\n\n${lines.join('\n')}`
 }
 
-export function renderProviders({ providers, diagnostics }: ProviderList): string {
+export function renderProviders({ providers, diagnostics }: ProviderList, options: { codes?: boolean } = {}): string {
   const rows = providers.map((p) => [
     p.name,
     p.version,
@@ -110,7 +110,16 @@ export function renderProviders({ providers, diagnostics }: ProviderList): strin
     p.applicable ? 'collect, apply' : 'collect',
     p.source,
   ])
-  return [table(['PROVIDER', 'VERSION', 'CATEGORY', 'DETECTED', 'CAN', 'FROM'], rows), ...renderDiagnostics(diagnostics)].join('\n')
+  const lines = [table(['PROVIDER', 'VERSION', 'CATEGORY', 'DETECTED', 'CAN', 'FROM'], rows)]
+  // --codes: each provider's own codes under its name and plugin (TwinSync's own: `twinsync describe`).
+  for (const p of options.codes === true ? providers : []) {
+    const codes = Object.entries(p.codes)
+    if (codes.length === 0) continue
+    lines.push('', `Codes of the ${terminalText(p.name)} provider (${terminalText(p.source)}):`)
+    appendAll(lines, codes.map(([code, description]) => `  ${terminalText(code)}  ${terminalText(description)}`))
+  }
+  appendAll(lines, renderDiagnostics(diagnostics))
+  return lines.join('\n')
 }
 
 export function table(header: string[], rows: string[][]): string {

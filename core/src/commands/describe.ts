@@ -1,4 +1,5 @@
-import { ERROR_CODES } from '@twinsync/sdk/errors'
+import type { Diagnostic } from '@twinsync/sdk'
+import { ERROR_CODES, isTwinSyncError } from '@twinsync/sdk/errors'
 import { TwinSyncCommand } from '../base-command.js'
 
 export const EXIT_CODES = {
@@ -8,7 +9,7 @@ export const EXIT_CODES = {
 } as const
 
 export default class Describe extends TwinSyncCommand<typeof Describe> {
-  static override summary = 'Print a machine-readable manifest of commands, flags, exit codes and error codes'
+  static override summary = "Print a machine-readable manifest of commands, flags, exit codes, error codes and the providers' own codes"
 
   async run(): Promise<void> {
     const commands = this.config.commands
@@ -22,14 +23,35 @@ export default class Describe extends TwinSyncCommand<typeof Describe> {
         ),
       }))
       .sort((a, b) => (a.id < b.id ? -1 : 1))
+    const { codes, diagnostics } = await this.providerCodes()
     const manifest = {
       name: this.config.bin,
       version: this.config.version,
       commands,
       exitCodes: EXIT_CODES,
       errorCodes: ERROR_CODES,
+      // A provider's own codes (FILES_…, DNF_…) by code, with the provider and the plugin that declares it.
+      providerCodes: codes,
+      ...(diagnostics.length > 0 ? { diagnostics } : {}),
     }
     // Always JSON: this command exists for machines.
     process.stdout.write(JSON.stringify(manifest, null, 2) + '\n')
+    // A plugin that failed to load has codes this manifest cannot list: not silent, exit 1 (as `providers`).
+    if (diagnostics.some((d) => d.severity === 'error')) process.exitCode = 1
+  }
+
+  /**
+   * The loaded providers' codes (ProvidersWorkflow.codes). A configuration TwinSync cannot read
+   * loads no plugin: the manifest still lists TwinSync's own codes, with the refusal as a diagnostic.
+   */
+  private async providerCodes(): Promise<{ codes: Record<string, unknown>; diagnostics: Diagnostic[] }> {
+    try {
+      const { ProvidersWorkflow } = await import('../services/list-providers.js')
+      return await (await this.container()).resolve(ProvidersWorkflow).codes()
+    } catch (error) {
+      if (!isTwinSyncError(error)) throw error
+      const refused: Diagnostic = { severity: 'error', code: error.code, summary: `No provider was loaded, so no provider's codes are listed: ${error.message}`, ...(error.nextStep === undefined ? {} : { detail: error.nextStep }) }
+      return { codes: {}, diagnostics: [refused] }
+    }
   }
 }

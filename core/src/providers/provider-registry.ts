@@ -1,6 +1,6 @@
 import type { Hook, Interfaces, Config as OclifConfig } from '@oclif/core'
 import type { Diagnostic, Provider, ProvidersHookOptions, ProvidersHookResult } from '@twinsync/sdk'
-import { CATEGORIES, PathClaims, SDK_VERSION, TwinSyncError, errorDiagnostic, warningDiagnostic } from '@twinsync/sdk/light'
+import { CATEGORIES, PathClaims, SDK_VERSION, TwinSyncError, codePrefix, errorDiagnostic, providerCodes, warningDiagnostic } from '@twinsync/sdk/light'
 import { inject, injectable } from '../di.js'
 import type { LoadedConfig } from '../config/config-file.js'
 import { checkProviderSections, configLine } from '../config/config-file.js'
@@ -30,6 +30,8 @@ export interface RegisteredProvider {
   source: string
   /** Disabled in the configuration: listed, never run. */
   disabled: boolean
+  /** Its own codes as TwinSync lists them (Provider.codes less any that break the rule: providerCodes). */
+  codes: Readonly<Record<string, string>>
 }
 
 export interface ProviderSet {
@@ -84,6 +86,8 @@ export class ProviderRegistry {
     const disabled = new Set(this.config.values.providers?.disabled ?? [])
     const claims = new PathClaims()
     const providers: RegisteredProvider[] = []
+    /** Each code a provider loaded so far declares, and that provider: a code is one provider's. */
+    const codeOwners = new Map<string, string>()
     for (const { provider, source } of candidates) {
       const problem = shapeProblem(provider)
       if (problem !== undefined) {
@@ -116,7 +120,17 @@ export class ProviderRegistry {
           continue
         }
       }
-      providers.push({ provider, source, disabled: isDisabled })
+      const codes = providerCodes(provider, codeOwners)
+      if (codes.problems.length > 0) {
+        diagnostics.push(
+          warningDiagnostic('PROVIDER_FAILED', `The ${provider.name} provider of ${source} declares codes TwinSync does not list: ${codes.problems.join('; ')}`, {
+            provider: provider.name,
+            detail: `A fault in the ${provider.name} provider, not in TwinSync: a provider's own codes start with its name in capitals (${codePrefix(provider.name)}), are none of TwinSync's (the describe command lists those) nor another provider's, and say what they mean. The provider runs as usual and its other codes are listed. Update it, or report it to its authors.`,
+          }),
+        )
+      }
+      for (const code of Object.keys(codes.codes)) codeOwners.set(code, provider.name)
+      providers.push({ provider, source, disabled: isDisabled, codes: codes.codes })
     }
     await checkProviderSections(this.config, new Map(providers.map((p) => [p.provider.name, p.provider])), (path) => this.target?.line(['config']) ?? configLine()(path))
     return { providers, claims, diagnostics }

@@ -1,5 +1,5 @@
 import type { Diagnostic } from '@twinsync/sdk'
-import { isApplicable } from '@twinsync/sdk/light'
+import { compareStrings, isApplicable } from '@twinsync/sdk/light'
 import { inject, injectable } from '../di.js'
 import { callProvider } from '../providers/provider-call.js'
 import { ProviderContexts } from '../providers/provider-contexts.js'
@@ -17,6 +17,16 @@ export interface ProviderListing {
   detected: boolean | null
   reason: string | null
   claims: string[]
+  /** Its own codes, each with what it means and the next step (Provider.codes, as the registry judged them). */
+  codes: Record<string, string>
+}
+
+/** A provider's own code, as `twinsync describe` lists it beside TwinSync's: what it means, and whose it is. */
+export interface ProviderCode {
+  description: string
+  provider: string
+  /** The npm package the provider came from. */
+  plugin: string
 }
 
 export interface ProviderList {
@@ -35,6 +45,16 @@ export class ProvidersWorkflow {
   list(): Promise<ProviderList> {
     return listProviders(this.registry, this.contexts)
   }
+
+  /** Every provider's own codes by code (a code is one provider's: the registry refuses a second), without asking any provider to detect. */
+  async codes(): Promise<{ codes: Record<string, ProviderCode>; diagnostics: Diagnostic[] }> {
+    const { providers, diagnostics } = await this.registry.load()
+    const codes: Record<string, ProviderCode> = {}
+    for (const { provider, source, codes: own } of [...providers].sort((a, b) => compareStrings(a.provider.name, b.provider.name))) {
+      for (const [code, description] of Object.entries(own)) codes[code] = { description, provider: provider.name, plugin: source }
+    }
+    return { codes, diagnostics }
+  }
 }
 
 async function listProviders(registry: ProviderRegistry, contexts: ProviderContexts): Promise<ProviderList> {
@@ -43,7 +63,7 @@ async function listProviders(registry: ProviderRegistry, contexts: ProviderConte
   // Listing only reads: detect() gets a host that refuses any change.
   const readOnly = contexts.readOnly('Listing providers only reads', 'while listing providers')
   const listing = await Promise.all(
-    providers.map(async ({ provider, source, disabled }): Promise<ProviderListing> => {
+    providers.map(async ({ provider, source, disabled, codes }): Promise<ProviderListing> => {
       let detected: boolean | null = null
       let reason: string | null = disabled ? 'disabled in the configuration' : null
       if (!disabled) {
@@ -68,6 +88,7 @@ async function listProviders(registry: ProviderRegistry, contexts: ProviderConte
         detected,
         reason,
         claims: [...(provider.claims ?? [])],
+        codes: { ...codes },
       }
     }),
   )

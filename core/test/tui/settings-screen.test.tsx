@@ -182,7 +182,7 @@ describe('settings file', () => {
   afterEach(() => rm(dir, { recursive: true, force: true }))
 
   // Only the providers' schemas are needed from the registry.
-  const registry = { load: async () => ({ providers: [{ provider: new FilesProvider(), source: '@twinsync/plugin-files', disabled: false }], claims: new PathClaims(), diagnostics: [] }) }
+  const registry = { load: async () => ({ providers: [{ provider: new FilesProvider(), source: '@twinsync/plugin-files', disabled: false, codes: {} }], claims: new PathClaims(), diagnostics: [] }) }
 
   it('changes only the edited keys and keeps comments and other keys', async () => {
     const path = join(dir, 'config.yaml')

@@ -15,6 +15,7 @@ const provider = (name: string, category: string, detected: boolean): ProviderLi
   detected,
   reason: detected ? null : 'not installed',
   claims: [],
+  codes: {},
 })
 
 describe('TUI push snapshot', () => {

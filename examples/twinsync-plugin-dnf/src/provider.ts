@@ -20,6 +20,7 @@ import { collectDnfState } from './collect.js'
 import { diffDnfState } from './diff.js'
 import { findRpmDatabase } from './rpm-database.js'
 import { DnfConfig, DnfState, TWIN_PATH } from './state.js'
+import { DNF_CODES } from './codes.js'
 
 /**
  * rpm packages managed with dnf. Collects names, versions, architectures and user-installed
@@ -31,6 +32,8 @@ export class DnfProvider implements ApplicableProvider<DnfState> {
   readonly category = 'packages' as const
   readonly description = 'rpm packages installed with dnf: versions and user-installed marks'
   readonly twinPaths = [TWIN_PATH]
+  /** Its own codes, with what each means (codes.ts): `twinsync providers --codes` and `describe` list them. */
+  readonly codes = DNF_CODES
   // Getters: TwinSync reads a schema only when it checks something against it (a config file
   // with a dnf section, `twinsync config`), and the schema is built then (state.ts).
   get stateSchema() {

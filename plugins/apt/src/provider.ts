@@ -32,6 +32,7 @@ import { diffAptState, observeAptState } from './diff.js'
 import { unappliedAptPlaces } from './unapplied.js'
 import { APT_PINS_DOCUMENT, AptPins, withPins } from './pins.js'
 import { APT_DOCUMENT, AptState } from './state.js'
+import { APT_CODES } from './codes.js'
 
 /** Debian packages: what is installed, manual or automatic, held; installed and removed through apt-get. */
 export class AptProvider implements ApplicableProvider<AptState> {
@@ -41,6 +42,8 @@ export class AptProvider implements ApplicableProvider<AptState> {
   readonly description = 'Installed Debian packages (dpkg/apt): versions, manual or automatic marks, holds'
   // Not APT_PINS_DOCUMENT: a person owns the pins, and a snapshot removes the files a provider owns but did not collect.
   readonly twinPaths = [APT_DOCUMENT] as const
+  /** Its own codes, with what each means (codes.ts): `twinsync providers --codes` and `describe` list them. */
+  readonly codes = APT_CODES
   readonly inputPaths = [APT_PINS_DOCUMENT] as const
   /** Built when first read (lazySchema): a snapshot never checks its state against it. */
   get stateSchema() {

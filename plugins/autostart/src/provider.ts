@@ -23,6 +23,7 @@ import { autostartDocumentsOverLimit, loadAutostart } from './load.js'
 import { startupEntries } from './startup-entry.js'
 import { autostartDocuments } from './model.js'
 import { AUTOSTART_JSON, AutostartState, RC_LOCAL_JSON } from './state.js'
+import { AUTOSTART_CODES } from './codes.js'
 
 /**
  * Autostart: /etc/rc.local and the XDG autostart entries of the system and of each user,
@@ -34,6 +35,8 @@ export class AutostartProvider implements ApplicableProvider<AutostartState>, St
   readonly category = 'startup' as const
   readonly description = 'rc.local and XDG autostart entries (/etc/xdg/autostart, ~/.config/autostart)'
   readonly twinPaths = [AUTOSTART_JSON, RC_LOCAL_JSON] as const
+  /** Its own codes, with what each means (codes.ts): `twinsync providers --codes` and `describe` list them. */
+  readonly codes = AUTOSTART_CODES
   /**
    * What autostart.json and rc-local.json say beside the owner, group and mode (and rc.local's
    * `executable`) an apply sets: read from the .desktop files and rc.local themselves.

@@ -25,6 +25,7 @@ import { parseCrontab } from './crontab-parser.js'
 import { startupEntries } from './startup-entry.js'
 import { cronDocuments, cronReadsCronDFile } from './model.js'
 import { CRON_D_DIR, CRON_JSON, CRONTAB_DIR, CronState, SYSTEM_CRONTAB } from './state.js'
+import { CRON_CODES } from './codes.js'
 
 /**
  * Cron: owns the user crontabs (mirrored without cron's header, installed with `crontab -u`),
@@ -36,6 +37,8 @@ export class CronProvider implements ApplicableProvider<CronState>, StartupView<
   readonly category = 'startup' as const
   readonly description = 'User crontabs, and every cron job of the machine (@reboot included)'
   readonly twinPaths = [CRON_JSON] as const
+  /** Its own codes, with what each means (codes.ts): `twinsync providers --codes` and `describe` list them. */
+  readonly codes = CRON_CODES
   readonly claims = [`${CRONTAB_DIR}/*`] as const
   /** cron.json describes every job; the jobs are applied from the crontab files, never from it. */
   readonly describes = [

@@ -27,6 +27,7 @@ import { resolveConfig } from './config.js'
 import { diffFiles } from './diff.js'
 import { FilesState, MANIFEST_PATH, PARTS_DIR } from './state.js'
 import { DESCRIBED_FIELDS, unappliedFilesPlaces } from './unapplied.js'
+import { FILES_CODES } from './codes.js'
 
 /**
  * The files provider: owns every path of the include set that no other provider claims, mirrors
@@ -40,6 +41,8 @@ export class FilesProvider implements ApplicableProvider<FilesState>, ConfigChec
   readonly category = 'files' as const
   readonly description = 'Configuration files with owner, mode and package origin; secrets recorded, never copied'
   readonly twinPaths = ['system/files/'] as const
+  /** Its own codes, with what each means (codes.ts): `twinsync providers --codes` and `describe` list them. */
+  readonly codes = FILES_CODES
   /**
    * What the manifest records of a path that no apply sets (unapplied.ts): an edit of one is kept
    * and said (DESCRIPTION_EDIT_NOT_APPLIED), never overwritten by the next snapshot. In

@@ -40,6 +40,7 @@ import { oneRestartEach, reloadsForUnitFileWrites } from './unit-file-writes.js'
 import { UnitFileIndex } from './unit-file-index.js'
 import { RUNTIME_DOCUMENT, STARTUP_DOCUMENT, SystemdState, UNITS_DOCUMENT } from './state.js'
 import { ADMIN_DROP_IN_DIRS, SYSTEM_UNIT_FILE, UNIT_SEARCH_PATH } from './unit-paths.js'
+import { SYSTEMD_CODES } from './codes.js'
 
 /** systemd units: enablement, presets, runtime state and what starts at boot; changed through systemctl. */
 export class SystemdProvider implements ApplicableProvider<SystemdState>, StartupView<SystemdState>, PlanFollowUp<SystemdState>, PlanReview<SystemdState> {
@@ -48,6 +49,8 @@ export class SystemdProvider implements ApplicableProvider<SystemdState>, Startu
   readonly category = 'services' as const
   readonly description = 'systemd units: enablement and vendor presets, active state, units started at boot'
   readonly twinPaths = ['system/services/', STARTUP_DOCUMENT] as const
+  /** Its own codes, with what each means (codes.ts): `twinsync providers --codes` and `describe` list them. */
+  readonly codes = SYSTEMD_CODES
   /**
    * Enablement links are what `systemctl enable` writes: their meaning is the unit's state in
    * units.json, which this provider applies with systemctl. Claiming them keeps the files
