@@ -41,7 +41,7 @@ const ALLOWED: Record<string, [number, string]> = {
   'core/src/providers/plugin-sdk.ts': [3, PLUGINS],
   'core/src/providers/provider-manifest.ts': [2, `${PLUGINS} (\`providers\` in the same lines is the run's)`],
   'core/src/providers/provider-registry.ts': [1, PLUGINS],
-  'core/src/services/scaffold-plugin.ts': [3, `${PLUGINS}; and the new plugin's own README`],
+  'core/src/services/scaffold-plugin.ts': [4, `${PLUGINS}; and the new plugin's own README`],
   'core/src/rehearse/rehearsal-container.ts': [1, PLUGINS],
   'core/src/apply/apply-service.ts': [1, PLUGINS],
   'core/src/services/take-snapshot.ts': [1, PLUGINS],

@@ -41,12 +41,15 @@ describe('twinsync plugins new', function () {
     await rm(outside, { recursive: true, force: true })
   })
 
-  it('writes package.json, tsconfig, hook, provider, conformance test and README', async () => {
+  it('writes package.json, tsconfig, hook, provider, its codes, conformance test and README', async () => {
     const r = await cli.twinsync(['plugins', 'new', 'twinsync-plugin-widgets', '--dir', dir, '--json'])
     assert.equal(r.code, 0, r.stderr)
     const out = json<{ provider: string; files: string[] }>(r)
     assert.equal(out.provider, 'widgets')
-    assert.deepEqual(out.files.sort(), ['README.md', 'package.json', 'src/hook.ts', 'src/provider.ts', 'test/provider.test.ts', 'tsconfig.json', 'vendor/twinsync-sdk-0.1.0.tgz'])
+    assert.deepEqual(out.files.sort(), ['README.md', 'package.json', 'src/codes.ts', 'src/hook.ts', 'src/provider.ts', 'test/provider.test.ts', 'tsconfig.json', 'vendor/twinsync-sdk-0.1.0.tgz'])
+    // Its own codes in one table, each starting with its provider's name (docs/plugin-authoring.md), given by the provider.
+    assert.match(await readFile(join(dir, 'src/codes.ts'), 'utf8'), /^export const WIDGETS_CODES = \{\n  WIDGETS_ITEM_IGNORED: '/m)
+    assert.match(await readFile(join(dir, 'src/provider.ts'), 'utf8'), /\n  readonly codes = WIDGETS_CODES\n/)
     const pkg = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')) as { peerDependencies: Record<string, string>; devDependencies: Record<string, string>; oclif: { hooks: Record<string, string> } }
     assert.equal(pkg.peerDependencies['@twinsync/sdk'], '^0.1.0')
     assert.equal(pkg.devDependencies['@twinsync/sdk'], 'file:vendor/twinsync-sdk-0.1.0.tgz', 'the SDK is not on the registry: the plugin builds against TwinSync\'s own')
@@ -69,10 +72,10 @@ describe('twinsync plugins new', function () {
     assert.deepEqual(JSON.parse(probe.stdout), { provider: 'widgets', typeboxAfterHook: false, configType: 'object', stateType: 'object', typeboxAfterSchemas: true }, probe.stdout)
     const test = await run(['npm', 'test', '--', '--timeout', '120000'], { cwd: dir, timeoutMs: 300_000 })
     assert.equal(test.code, 0, test.stdout + test.stderr)
-    assert.match(test.stdout, /1 passing/)
+    assert.match(test.stdout, /2 passing/, 'the conformance kit (which judges its codes too), and its own code said')
   })
 
-  it('installs from its packed tarball and the provider is listed', async () => {
+  it('installs from its packed tarball and the provider is listed, with its own codes (providers, describe)', async () => {
     await runOk(['npm', 'pack', '--ignore-scripts', '--silent'], { cwd: dir })
     const contents = (await runOk(['tar', '-tzf', join(dir, 'twinsync-plugin-widgets-0.1.0.tgz')])).stdout.trim().split('\n').sort()
     assert.deepEqual(contents, ['package/README.md', 'package/dist/hook.cjs', 'package/package.json'], 'the vendored SDK stays out of the plugin\'s package')
@@ -82,7 +85,13 @@ describe('twinsync plugins new', function () {
     assert.doesNotMatch(install.stderr, /Warning|may not work as expected/, install.stderr)
     const r = await cli.twinsync(['providers', '--json'])
     assert.equal(r.code, 0, r.stderr)
-    assert.ok(json<{ providers: Array<{ name: string; source: string }> }>(r).providers.some((p) => p.name === 'widgets' && p.source === 'twinsync-plugin-widgets'))
+    const widgets = json<{ providers: Array<{ name: string; source: string; codes: Record<string, string> }> }>(r).providers.find((p) => p.name === 'widgets')
+    assert.equal(widgets?.source, 'twinsync-plugin-widgets')
+    assert.deepEqual(Object.keys(widgets?.codes ?? {}), ['WIDGETS_ITEM_IGNORED'])
+    assert.deepEqual(r.stderr.match(/PROVIDER_FAILED.*/g) ?? [], [], 'TwinSync takes its codes as they are')
+    const described = json<{ providerCodes: Record<string, { provider: string; plugin: string; description: string }> }>(await cli.twinsync(['describe']))
+    assert.deepEqual({ ...described.providerCodes.WIDGETS_ITEM_IGNORED, description: undefined }, { provider: 'widgets', plugin: 'twinsync-plugin-widgets', description: undefined })
+    assert.match((await cli.twinsync(['providers', '--codes'])).stdout, /\nCodes of the widgets provider \(twinsync-plugin-widgets\):\n  WIDGETS_ITEM_IGNORED  A line of \/etc\/widgets\/items is not an item name/)
   })
 
   it('without npm to pack the SDK: PLUGIN_SDK_PACK_FAILED, exit 2, nothing written', async () => {

@@ -3,7 +3,7 @@ import { copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { promisify } from 'node:util'
-import { SDK_VERSION, TwinSyncError } from '@twinsync/sdk/light'
+import { SDK_VERSION, TwinSyncError, codePrefix } from '@twinsync/sdk/light'
 import { hostSdkDir } from '../providers/plugin-sdk.js'
 
 export interface ScaffoldResult {
@@ -87,6 +87,9 @@ async function packSdk(): Promise<{ dir: string; tarball: string }> {
 
 function templates(name: string, provider: string): Record<string, string> {
   const cls = provider.replace(/(^|-)([a-z0-9])/g, (_, _d: string, c: string) => c.toUpperCase()) + 'Provider'
+  // The provider's own codes start with its name in capitals (the SDK's codePrefix, as the host judges them).
+  const prefix = codePrefix(provider)
+  const table = `${prefix}CODES`
   const sdkRange = `^${SDK_VERSION}`
   const pkg = {
     name,
@@ -133,6 +136,18 @@ export default async function providers(): Promise<ProvidersHookResult> {
   return { providers: [new ${cls}()] }
 }
 `,
+    'src/codes.ts': `/**
+ * This provider's own codes: those its diagnostics carry beyond the SDK's (\`twinsync describe\`
+ * lists the SDK's: use one of those where it says what you mean, NAME_INVALID, TWIN_INVALID…).
+ * Each starts with the provider's name in capitals (${prefix}) and says what it means and the next
+ * step. The provider declares them (\`codes\`); \`twinsync providers --codes\` and \`twinsync describe\`
+ * list them with the plugin, and TwinSync (and the conformance kit) names a code that breaks the
+ * rule. A code is stable: scripts match it, so rename none once released.
+ */
+export const ${table} = {
+  ${prefix}ITEM_IGNORED: 'A line of /etc/${provider}/items is not an item name (lower case letters, digits, ".", "_", "+", "-"): it is left out of the twin and kept on the machine as it is; correct or remove the line',
+} as const
+`,
     'src/provider.ts': `import {
   TwinSyncError,
   Type,
@@ -141,6 +156,7 @@ export default async function providers(): Promise<ProvidersHookResult> {
   lazySchema,
   schemaProblem,
   stableStringify,
+  warningDiagnostic,
   type ApplicableProvider,
   type ApplyRequest,
   type ApplyResult,
@@ -157,6 +173,7 @@ export default async function providers(): Promise<ProvidersHookResult> {
   type LoadResult,
   type Static,
 } from '@twinsync/sdk'
+import { ${table} } from './codes.js'
 
 // Replace this example domain (the items listed in /etc/${provider}/items, one a line) with yours.
 const LIVE_PATH = '/etc/${provider}/items'
@@ -184,6 +201,8 @@ export class ${cls} implements ApplicableProvider<State> {
   readonly category = 'packages' as const
   readonly description = 'Example: the items in ${'${LIVE_PATH}'}'
   readonly twinPaths = [TWIN_PATH]
+  /** Its own codes, with what each means (codes.ts). */
+  readonly codes = ${table}
   // Getters: TwinSync reads a schema only when it checks something against it.
   get stateSchema() {
     return State()
@@ -198,8 +217,13 @@ export class ${cls} implements ApplicableProvider<State> {
   }
 
   async collect({ ctx }: CollectRequest): Promise<CollectResult<State>> {
-    const state = await readLive(ctx.host)
-    return { state, documents: [{ path: TWIN_PATH, content: stableStringify(state) }], diagnostics: [] }
+    const live = await readLive(ctx.host)
+    // A line that is no item name stays out of the twin, and is said (apply keeps it in the file).
+    const state = { items: live.items.filter((i) => NAME.test(i)) }
+    const diagnostics = live.items
+      .filter((i) => !NAME.test(i))
+      .map((i) => warningDiagnostic('${prefix}ITEM_IGNORED', \`\${LIVE_PATH} lists \${JSON.stringify(i)}, which is not an item name: it is left out of the twin\`, { path: LIVE_PATH, provider: this.name }))
+    return { state, documents: [{ path: TWIN_PATH, content: stableStringify(state) }], diagnostics }
   }
 
   async load({ twin }: LoadRequest): Promise<LoadResult<State>> {
@@ -293,6 +317,15 @@ describe('${provider} provider', () => {
     })
     assert.deepEqual(problems, [])
   })
+
+  it('leaves a line that is no item name out of the twin, and says so with its own code', async () => {
+    await writeFile(join(root, 'etc/${provider}/items'), 'alpha\\nNot An Item\\n')
+    const provider = new ${cls}()
+    const { state, diagnostics } = await provider.collect({ ctx: createTestContext(root) })
+    assert.deepEqual(state, { items: ['alpha'] })
+    assert.deepEqual(diagnostics.map((d) => [d.severity, d.code]), [['warning', '${prefix}ITEM_IGNORED']])
+    assert.ok(Object.hasOwn(provider.codes, diagnostics[0]?.code ?? ''), 'every code of its own is declared in codes.ts')
+  })
 })
 `,
     'README.md': `# ${name}
@@ -300,7 +333,9 @@ describe('${provider} provider', () => {
 A TwinSync provider plugin: the \`${provider}\` provider.
 
 It starts as an example domain (the items in \`/etc/${provider}/items\`, kept in the twin as
-\`system/${provider}.json\`); replace it with yours in \`src/provider.ts\`. Rules and every field
+\`system/${provider}.json\`); replace it with yours in \`src/provider.ts\`, and its own codes
+(each starting with \`${prefix}\`, with what it means and the next step) in \`src/codes.ts\`:
+\`twinsync providers --codes\` lists them once the plugin is installed. Rules and every field
 of a change are in TwinSync's plugin guide (docs/plugin-authoring.md); a complete real plugin
 is TwinSync's examples/twinsync-plugin-dnf.
 

@@ -2,7 +2,7 @@ import { Args, Flags } from '@oclif/core'
 import { TwinSyncCommand } from '../../base-command.js'
 
 export default class PluginsNew extends TwinSyncCommand<typeof PluginsNew> {
-  static override summary = 'Create a provider plugin to start from: package.json, tsconfig, hook, provider, conformance test, README'
+  static override summary = 'Create a provider plugin to start from: package.json, tsconfig, hook, provider, its codes, conformance test, README'
   static override examples = ['<%= config.bin %> plugins new twinsync-plugin-flatpak', '<%= config.bin %> plugins new twinsync-plugin-flatpak --dir ~/src/flatpak']
   static override args = {
     name: Args.string({ description: 'npm package name: twinsync-plugin-NAME (or @scope/twinsync-plugin-NAME)', required: true }),
