@@ -50,18 +50,32 @@ export async function readExtendedAttributes(
     return found.filter((p): p is string => p !== undefined)
   }
   const targetPath = (path: string) => hostPaths.get(path) ?? toTargetPath(host, path)
-  // Paths alone (the few that moved): getfattr first, and getcap only about those that hold a
-  // capability, as getfattr shows it (security.capability). A walk of the roots: both tools at
-  // once, one run each. Speed (issue 22, session 30): a changed snapshot of one file ran both
-  // tools for it; a spawn is 5–12 ms of Node's main thread (CPU profiles of the minbase root at
-  // load 9, the fork's kernel time in it: Node's user-space instructions, what callgrind counts,
-  // stay 730–742 M either way).
-  const holders = alone && getcap !== undefined && getfattr !== undefined ? new Set<string>() : undefined
+  // getfattr first, and getcap only about the paths that hold a capability, as getfattr shows it
+  // (security.capability): the paths alone (the few that moved) it was asked about, or on a walk of
+  // the roots every file it found one on (up to WALK_HOLDERS of them; more, or the tools in two
+  // places, and getcap walks the roots too, at once with getfattr, as before session 49).
+  // Speed (issue 22, session 30): a changed snapshot of one file ran both tools for it; a spawn is
+  // 5–12 ms of Node's main thread (CPU profiles of the minbase root at load 9, the fork's kernel
+  // time in it: Node's user-space instructions, what callgrind counts, stay 730–742 M either way).
+  // Session 49: a first snapshot (and any collect whose attribute cache cannot answer) walked the
+  // roots with both; a machine's /etc rarely holds a capability, so getcap mostly runs no more.
+  const sequenced = getcap !== undefined && getfattr !== undefined && (alone || getcap.inTarget === getfattr.inTarget)
+  const holders = sequenced ? new Set<string>() : undefined
+  // The walk's holders as getfattr printed them: where getcap, run in the same place, finds them.
+  const held: string[] = []
   const readCapabilities = async () => {
-    let paths = getcap === undefined ? [] : await args(getcap.inTarget)
-    if (holders !== undefined) paths = paths.filter((p) => holders.has(getcap?.inTarget === true ? p : targetPath(p)))
-    if (getcap === undefined || paths.length === 0) return
-    const out = await host.query('getcap', [...(alone ? [] : ['-r']), ...paths], { inTarget: getcap.inTarget })
+    if (getcap === undefined) return
+    let walk = !alone
+    let paths: string[]
+    if (holders !== undefined && walk && held.length <= WALK_HOLDERS) {
+      paths = held
+      walk = false
+    } else {
+      paths = await args(getcap.inTarget)
+      if (holders !== undefined && alone) paths = paths.filter((p) => holders.has(getcap.inTarget ? p : targetPath(p)))
+    }
+    if (paths.length === 0) return
+    const out = await host.query('getcap', [...(walk ? ['-r'] : []), ...paths], { inTarget: getcap.inTarget })
     for (const [path, caps] of parseGetcap(out.stdout)) {
       result.capabilities.set(getcap.inTarget ? path : targetPath(path), caps)
     }
@@ -74,7 +88,10 @@ export async function readExtendedAttributes(
       inTarget: getfattr.inTarget,
     })
     for (const [path, attrs] of parseGetfattr(out.stdout)) {
-      if (holders !== undefined && attrs['security.capability'] !== undefined) holders.add(getfattr.inTarget ? path : targetPath(path))
+      if (holders !== undefined && attrs['security.capability'] !== undefined) {
+        holders.add(getfattr.inTarget ? path : targetPath(path))
+        held.push(path)
+      }
       // getcap already gave the capability in words; the raw bytes would only repeat it.
       if (getcap !== undefined) delete attrs['security.capability']
       if (Object.keys(attrs).length > 0) result.xattrs.set(getfattr.inTarget ? path : targetPath(path), attrs)
@@ -101,6 +118,9 @@ export async function readExtendedAttributes(
   }
   return result
 }
+
+/** At most this many files getcap is named on a walk (those getfattr found a capability on); more: it walks the roots itself. */
+const WALK_HOLDERS = 256
 
 /** Where each tool runs: on the host (preferred), in the target, or nowhere (undefined). */
 export interface AttributeTools {

@@ -102,9 +102,11 @@ describe('files provider: capabilities and extended attributes', () => {
     const host = new RecordingHost(new LocalHost(root.dir), {
       which: (tool) => (tool === 'getcap' || tool === 'getfattr' ? `/usr/sbin/${tool}` : undefined),
       query: (command, args) => {
-        const dir = args[args.length - 1] ?? ''
-        if (!dir.endsWith('/usr/local/bin')) return { stdout: '' }
-        return { stdout: command === 'getcap' ? `${dir}/tool cap_net_bind_service=ep\n` : `# file: ${dir}/tool\nsecurity.capability=0sAQAAAg==\nuser.origin="built here"\n\n` }
+        const at = args[args.length - 1] ?? ''
+        // getcap is asked about the file getfattr found a security.capability on (session 49), not walked.
+        if (command === 'getcap') return { stdout: at.endsWith('/usr/local/bin/tool') && !args.includes('-r') ? `${at} cap_net_bind_service=ep\n` : '' }
+        if (!at.endsWith('/usr/local/bin')) return { stdout: '' }
+        return { stdout: `# file: ${at}/tool\nsecurity.capability=0sAQAAAg==\nuser.origin="built here"\n\n` }
       },
     })
     const ctx = createTestContext(root.dir, { host })
@@ -115,6 +117,7 @@ describe('files provider: capabilities and extended attributes', () => {
     assert.equal(tool?.capabilities, 'cap_net_bind_service=ep')
     assert.deepEqual(tool?.xattrs, { 'user.origin': 'built here' })
     assert.deepEqual(host.queries.map(([command]) => command).sort(), ['getcap', 'getcap', 'getfattr', 'getfattr'])
+    assert.deepEqual(host.queries.filter(([command]) => command === 'getcap').map(([, args]) => args.map((a) => a.slice(a.indexOf('/usr/')))), [['/usr/local/bin/tool'], ['/usr/local/bin/tool']], 'getcap about the holder alone')
     assert.deepEqual(host.actions, [], 'collecting changes nothing')
   })
 
@@ -147,21 +150,21 @@ describe('files provider: getcap and getfattr only when something moved', () => 
     await settle()
 
     assert.deepEqual((await collect())?.xattrs, { 'user.note': b64('one') })
-    assert.equal(tools(), 2)
+    assert.equal(tools(), 1, 'a walk: getfattr alone, as no file holds a capability (session 49; getcap walked too before)')
     assert.deepEqual((await collect())?.xattrs, { 'user.note': b64('one') }, 'the same answer, from the cache')
-    assert.equal(tools(), 2, 'no tool ran for an unchanged tree')
+    assert.equal(tools(), 1, 'no tool ran for an unchanged tree')
 
     execFileSync('setfattr', ['-n', 'user.note', '-v', 'two', root.path('etc/motd')])
     await settle()
     assert.deepEqual((await collect())?.xattrs, { 'user.note': b64('two') }, 'setfattr moved the ctime')
-    assert.equal(tools(), 3, 'getfattr about the moved path; no getcap, as it holds no capability')
+    assert.equal(tools(), 2, 'getfattr about the moved path; no getcap, as it holds no capability')
 
     root.file('etc/new.conf', 'x\n')
     await settle()
     await collect()
-    assert.equal(tools(), 4, 'a new file')
+    assert.equal(tools(), 3, 'a new file')
     await collect()
-    assert.equal(tools(), 4)
+    assert.equal(tools(), 3)
   })
 
   it('asks them about the moved paths alone, and answers as a walk of everything would', async () => {
@@ -177,7 +180,7 @@ describe('files provider: getcap and getfattr only when something moved', () => 
     await settle()
     await collectWith(cache)
     const walks = host.queries.filter(([, args]) => args.includes('-r') || args.includes('-R')).length
-    assert.equal(walks, 2, 'the first run walks the roots')
+    assert.equal(walks, 1, 'the first run walks the roots (getfattr; getcap about what holds a capability, here nothing)')
 
     // One attribute changed, a file with attributes removed, a new file with a capability and a symlink to a file with attributes.
     execFileSync('setfattr', ['-n', 'user.note', '-v', 'two', root.path('etc/motd')])
@@ -201,8 +204,17 @@ describe('files provider: getcap and getfattr only when something moved', () => 
       const paths = args.filter((a) => a.startsWith('/')).map((a) => a.slice(root.dir.length)).sort()
       assert.deepEqual(paths, expected[command], `${command} asked about the moved paths (and their folder)`)
     }
-    const full = await collectWith(new MemoryCache(), new RecordingHost(new LocalHost(root.dir)))
+    const walking = new RecordingHost(new LocalHost(root.dir))
+    const full = await collectWith(new MemoryCache(), walking)
     assert.deepEqual(attributesOf(incremental), attributesOf(full), 'the same answer as a walk of everything')
+    // Session 49: a walk runs getfattr over the roots, then getcap about the files it found a capability on alone.
+    const walked = walking.queries.filter(([command]) => command === 'getcap' || command === 'getfattr')
+    assert.deepEqual(walked.map(([command, args]) => [command, args.includes('-r') || args.includes('-R')]), [['getfattr', true], ['getcap', false]])
+    assert.deepEqual(walked[1]?.[1].map((a) => a.slice(root.dir.length)), ['/etc/added.conf'])
+    // What getcap -r says of the roots, as the walk asked it before.
+    const byWalk = execFileSync('getcap', ['-r', root.path('etc')], { encoding: 'utf8' }).trim().split('\n').filter(Boolean)
+    assert.deepEqual(byWalk.map((line) => line.slice(root.dir.length)), ['/etc/added.conf cap_net_raw=ep'])
+    assert.equal(full.entries.find((e) => e.path === '/etc/added.conf')?.capabilities, 'cap_net_raw=ep')
     const added = incremental.entries.find((e) => e.path === '/etc/added.conf')
     assert.equal(added?.capabilities, 'cap_net_raw=ep')
     assert.deepEqual(added?.xattrs, { 'user.kind': b64('added') })
@@ -215,7 +227,7 @@ describe('files provider: getcap and getfattr only when something moved', () => 
     await settle()
     const walksBefore = host.queries.filter(([, args]) => args.includes('-r') || args.includes('-R')).length
     const again = await collectWith(cache)
-    assert.equal(host.queries.filter(([, args]) => args.includes('-r') || args.includes('-R')).length, walksBefore + 2)
+    assert.equal(host.queries.filter(([, args]) => args.includes('-r') || args.includes('-R')).length, walksBefore + 1)
     assert.deepEqual(again.entries.find((e) => e.path === '/etc/motd')?.xattrs, { 'user.note': b64('three') })
   })
 
@@ -255,6 +267,6 @@ describe('files provider: getcap and getfattr only when something moved', () => 
     await collect()
     root.file('etc/fresh.conf', 'y\n')
     await collect()
-    assert.equal(tools(), 3, 'getfattr again (getcap only for a path with a capability)')
+    assert.equal(tools(), 2, 'getfattr again (getcap only for a path with a capability)')
   })
 })
