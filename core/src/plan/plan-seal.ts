@@ -1,8 +1,9 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 import { closeSync, constants, openSync, readFileSync } from 'node:fs'
-import { link, mkdir, open, rename, rm } from 'node:fs/promises'
+import { link, mkdir, open, rename } from 'node:fs/promises'
 import { join } from 'node:path'
 import { TwinSyncError, stableStringify } from '@twinsync/sdk/light'
+import { removeFile } from '../twin/remove-file.js'
 
 /**
  * A saved plan is sealed when written: an HMAC-SHA256 of its canonical JSON under a key that
@@ -43,7 +44,7 @@ export async function twinKey(twinDir: string, create: boolean): Promise<Buffer 
       if ((await readKey(path)) === undefined) await rename(temp, path)
     })
   } finally {
-    await rm(temp, { force: true })
+    removeFile(temp)
   }
   return readKey(path)
 }

@@ -15,7 +15,7 @@ import { packsCommits } from './auto-pack.js'
 import { identityNow, reflogFlag, updateRefInNode } from './ref-update.js'
 import { settleRecordedRefLocks } from './ref-lock-record.js'
 import { removeStaleGitLock } from './stale-git-lock.js'
-import { removeFile } from './remove-file.js'
+import { removeFile, removeFolder } from './remove-file.js'
 import { editedSinceIndexed, entryPresent, FILE_CLOCK_LAG_MS, INDEX_SMUDGE_TEMP, fileIsBlob, gitBlobId as blobId, indexUnchanged, readHead, readIndex, readRefId, recordIndexParse, recordRefreshedIndex, rememberClean, smudgeCtimeRacy, writeIndexCopy, type TwinIndex } from './quick-status.js'
 import { cacheTreeExtension, cacheTreeOf, foldersAbove, parseCacheTree, spliceIndex, treesFromCache, type CacheTreeNode, type SplicedParse } from './cache-tree.js'
 import { sameButStatData } from './index-record.js'
@@ -600,7 +600,7 @@ export class SnapshotDraft {
       throw twinEditedMeanwhile(edited)
     }
     // Phase 1, nothing visible yet: every new file written whole beside the working twin.
-    await rm(join(this.dir, STAGE), { recursive: true, force: true })
+    removeFolder(join(this.dir, STAGE))
     await mkdir(join(this.dir, STAGE), { recursive: true, mode: 0o700 })
     const record: MoveRecord = {
       parent: this.head ?? null,
@@ -1098,7 +1098,7 @@ async function finishMove(dir: string, record: MoveRecord, index: string | undef
     if (!updateRefInNode(dir, ref, record.commit, undefined, 'snapshot', identityNow())) await git(dir, ['update-ref', ...reflogFlag(ref), '-m', 'snapshot', ref, record.commit])
   }
   removeFile(join(dir, MARKER))
-  await rm(join(dir, STAGE), { recursive: true, force: true })
+  removeFolder(join(dir, STAGE))
   removeFile(join(dir, INDEX))
   return kept
 }
@@ -1202,7 +1202,7 @@ async function undoMove(dir: string, record: MoveRecord, headAtCommit: boolean):
   // The new tree's private index goes with resetIndex, which makes its copy there.
   await resetIndex(dir)
   removeFile(join(dir, MARKER))
-  await rm(join(dir, STAGE), { recursive: true, force: true })
+  removeFolder(join(dir, STAGE))
   return kept
 }
 

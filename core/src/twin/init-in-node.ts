@@ -1,6 +1,7 @@
 import { chmodSync, lstatSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
+import { removeFile } from './remove-file.js'
 
 /**
  * Speed (issue 22): a new twin's repository made as `git init --initial-branch=main` makes it
@@ -102,7 +103,7 @@ function normalFileSystem(git: string, config: string): boolean {
   } catch {
     return false
   } finally {
-    rmSync(link, { force: true })
+    removeFile(link)
   }
   return lstatSync(join(git, 'CoNfIg'), { throwIfNoEntry: false }) === undefined
 }

@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto'
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs'
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { crc32, deflateSync } from 'node:zlib'
+import { removeFile } from './remove-file.js'
 
 /** An object for a pack: its id, its bytes, its type (a blob when not said). */
 export interface PackObject {
@@ -138,8 +139,9 @@ export function writePack(dir: string, objects: readonly PackObject[]): void {
     renameSync(tempPack, `${name}.pack`)
     renameSync(tempIndex, `${name}.idx`)
   } finally {
-    rmSync(tempPack, { force: true })
-    rmSync(tempIndex, { force: true })
+    // Gone once renamed: an unlink that finds nothing, not rmSync, which loads Node's rimraf (remove-file.ts).
+    removeFile(tempPack)
+    removeFile(tempIndex)
   }
 }
 

@@ -1,6 +1,7 @@
-import { closeSync, fstatSync, linkSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { closeSync, fstatSync, linkSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { isRunAlive, lockTempName, runIdentity } from './twin-lock.js'
+import { removeFile } from './remove-file.js'
 
 /**
  * Which of git's ref locks (`<ref>.lock`) in a twin are provably TwinSync's own leftovers. A lock
@@ -47,7 +48,7 @@ export function recordRefLocks(gitDir: string, locks: ReadonlyArray<{ name: stri
     }
     renameSync(temp, join(gitDir, RECORD))
   } catch (error) {
-    rmSync(temp, { force: true })
+    removeFile(temp)
     throw error
   }
 }
@@ -79,17 +80,17 @@ export function takeRefLock(prepared: { file: string }, lock: string): void {
   try {
     linkSync(prepared.file, lock)
   } catch (error) {
-    rmSync(prepared.file, { force: true })
+    removeFile(prepared.file)
     throw error
   }
   try {
-    rmSync(prepared.file, { force: true })
+    removeFile(prepared.file)
   } catch {}
 }
 
 /** After the locks are released (renamed over their refs, or removed). */
 export function clearRefLocks(gitDir: string): void {
-  rmSync(join(gitDir, RECORD), { force: true })
+  removeFile(join(gitDir, RECORD))
 }
 
 /**
@@ -108,7 +109,7 @@ export function settleRecordedRefLocks(gitDir: string): string[] {
     const path = join(gitDir, lock.name)
     const info = lstatSync(path, { throwIfNoEntry: false })
     if (info === undefined || !info.isFile() || info.ino !== lock.ino) continue
-    rmSync(path, { force: true })
+    removeFile(path)
     removed.push(lock.name)
   }
   clearRefLocks(gitDir)

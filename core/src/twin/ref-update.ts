@@ -1,8 +1,9 @@
-import { appendFileSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { appendFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { readRefId } from './quick-status.js'
 import { diskError } from './disk-error.js'
 import { clearRefLocks, prepareRefLock, recordRefLocks, takeRefLock } from './ref-lock-record.js'
+import { removeFile } from './remove-file.js'
 
 /**
  * Speed (issue 22): `git update-ref -m <message> <ref> <id> [<old id>]` done by Node, as git's
@@ -57,8 +58,8 @@ export function updateRefInNode(dir: string, ref: string, next: string, old: str
   const taken: string[] = []
   const prepared: Array<{ file: string; ino: number; name: string }> = []
   const release = () => {
-    for (const lock of taken) rmSync(lock, { force: true })
-    for (const p of prepared) rmSync(p.file, { force: true })
+    for (const lock of taken) removeFile(lock)
+    for (const p of prepared) removeFile(p.file)
     if (prepared.length > 0) clearRefLocks(git)
   }
   try {
@@ -137,12 +138,12 @@ export function deleteRefInNode(dir: string, ref: string): boolean {
       return false
     }
     taken = true
-    rmSync(join(git, ref), { force: true })
-    rmSync(join(git, 'logs', ref), { force: true })
+    removeFile(join(git, ref))
+    removeFile(join(git, 'logs', ref))
     return true
   } finally {
-    rmSync(prepared.file, { force: true })
-    if (taken) rmSync(lock, { force: true })
+    removeFile(prepared.file)
+    if (taken) removeFile(lock)
     clearRefLocks(git)
   }
 }
@@ -162,7 +163,7 @@ export function keepsReflog(ref: string): boolean {
 
 function tryRemove(file: string): void {
   try {
-    rmSync(file, { force: true })
+    removeFile(file)
   } catch {
     // A folder there, or a file it may not remove: left as it is (git appends to it, as before).
   }

@@ -1,4 +1,4 @@
-import { unlinkSync } from 'node:fs'
+import { rmdirSync, rmSync, unlinkSync } from 'node:fs'
 
 /**
  * Remove one file (a symlink as a link); nothing when nothing is there (ENOENT). Any other
@@ -19,5 +19,25 @@ export function removeFile(path: string): void {
     unlinkSync(path)
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+  }
+}
+
+/**
+ * Remove a folder and what it holds; nothing when nothing is there (a file or a symlink there is
+ * unlinked). An empty folder goes with one rmdir; only a folder that holds something goes with
+ * `rmSync(path, { recursive: true, force: true })`, which loads Node's rimraf (see removeFile).
+ * Speed (issue 22, session 49): a committing snapshot's stage folder (atomic-snapshot.ts's move)
+ * is absent when the move begins and empty once its files are renamed in; and the pack writer's
+ * temp files are gone after their renames (pack-writer.ts): a first snapshot loaded rimraf for them.
+ */
+export function removeFolder(path: string): void {
+  try {
+    rmdirSync(path)
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'ENOENT') return
+    if (code === 'ENOTDIR') return removeFile(path)
+    if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error
+    rmSync(path, { recursive: true, force: true })
   }
 }
