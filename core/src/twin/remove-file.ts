@@ -28,7 +28,9 @@ export function removeFile(path: string): void {
  * `rmSync(path, { recursive: true, force: true })`, which loads Node's rimraf (see removeFile).
  * Speed (issue 22, session 49): a committing snapshot's stage folder (atomic-snapshot.ts's move)
  * is absent when the move begins and empty once its files are renamed in; and the pack writer's
- * temp files are gone after their renames (pack-writer.ts): a first snapshot loaded rimraf for them.
+ * temp files are gone after their renames (pack-writer.ts): a first snapshot loaded rimraf for them
+ * (and for its ref locks, init's link probe, the plan-seal key's temp file: removeFile now).
+ * `rmSync` of a missing file in a fresh `node -e`: 95.9 → 94.7 M instructions (callgrind).
  */
 export function removeFolder(path: string): void {
   try {

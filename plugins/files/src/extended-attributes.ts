@@ -58,7 +58,10 @@ export async function readExtendedAttributes(
   // 5–12 ms of Node's main thread (CPU profiles of the minbase root at load 9, the fork's kernel
   // time in it: Node's user-space instructions, what callgrind counts, stay 730–742 M either way).
   // Session 49: a first snapshot (and any collect whose attribute cache cannot answer) walked the
-  // roots with both; a machine's /etc rarely holds a capability, so getcap mostly runs no more.
+  // roots with both; a machine's /etc rarely holds a capability, so getcap mostly runs no more:
+  // minbase `snapshot --init` child processes 2 → 1, the spawns on Node's main thread 3.7 → 2.5 ms
+  // (medians of 10 runs under `chrt -f 50`, load 21–25; the first spawn pays about 2.5 ms, getcap's
+  // before, getfattr's now).
   const sequenced = getcap !== undefined && getfattr !== undefined && (alone || getcap.inTarget === getfattr.inTarget)
   const holders = sequenced ? new Set<string>() : undefined
   // The walk's holders as getfattr printed them: where getcap, run in the same place, finds them.
