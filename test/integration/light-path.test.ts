@@ -26,7 +26,12 @@ describe('what the built CLI loads to reach the twin (issue 22)', function () {
    * loaded), Node's own modules it loaded, and the git subcommands it ran through
    * child_process's `spawn` and `spawnSync` (wrapped on the module every bundle requires).
    */
-  async function traced(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string; loaded: string[]; builtins: string[]; spawned: string[]; spawnedSync: string[] }> {
+  async function traced(...args: string[]): ReturnType<typeof tracedAt> {
+    return tracedAt(root().twinDir, ...args)
+  }
+
+  /** traced, on the twin at `repo`. */
+  async function tracedAt(repo: string, ...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string; loaded: string[]; builtins: string[]; spawned: string[]; spawnedSync: string[] }> {
     const dir = root().cli.dir
     const out = join(dir, `loaded-${runs++}.json`)
     const trace = join(dir, 'trace.cjs')
@@ -40,7 +45,7 @@ describe('what the built CLI loads to reach the twin (issue 22)', function () {
         "Module._load = function (request) { const m = load.apply(this, arguments); if ((request === 'node:child_process' || request === 'child_process') && !m.traced) { const { spawn, spawnSync } = m; const sub = (a) => (a ?? []).find((w, i, all) => !w.startsWith('-') && all[i - 1] !== '-c' && all[i - 1] !== '-C'); m.spawn = function (file, a) { spawned.push(`${file} ${sub(a)}`); return spawn.apply(this, arguments) }; m.spawnSync = function (file, a) { spawnedSync.push(`${file} ${sub(a)}`); return spawnSync.apply(this, arguments) }; m.traced = true } return m }",
       ].join('\n') + '\n',
     )
-    const r = await run(['node', '-r', trace, TWINSYNC_BIN, ...args, '--root', root().rootfs.dir, '--repo', root().twinDir], { env: root().cli.env({ TRACE_OUT: out }), timeoutMs: 120_000 })
+    const r = await run(['node', '-r', trace, TWINSYNC_BIN, ...args, '--root', root().rootfs.dir, '--repo', repo], { env: root().cli.env({ TRACE_OUT: out }), timeoutMs: 120_000 })
     return { ...r, ...(JSON.parse(await readFile(out, 'utf8')) as { loaded: string[]; builtins: string[]; spawned: string[]; spawnedSync: string[] }) }
   }
 
@@ -71,6 +76,23 @@ describe('what the built CLI loads to reach the twin (issue 22)', function () {
     const r = await traced('snapshot', '--json')
     assert.equal(r.code, 0, r.stderr)
     assert.ok(r.builtins.includes('zlib'), r.builtins.join(', '))
+  })
+
+  // Speed (session 49): the move's stage folder removed with rmdir when empty or absent, the pack
+  // writer's temp files, the ref locks and their record, init's link probe and the plan-seal key's
+  // temp file unlinked (core/src/twin/remove-file.ts): `rm`/`rmSync` loaded Node's rimraf in every
+  // snapshot that committed, and in `snapshot --init`.
+  it("makes a first snapshot, and one that commits, without Node's rimraf", async () => {
+    const first = await tracedAt(join(root().cli.dir, `new-twin-${runs}`), 'snapshot', '--init', '--json')
+    assert.equal(first.code, 0, first.stderr)
+    assert.notEqual((JSON.parse(first.stdout) as { commit?: string }).commit, undefined, first.stdout)
+    assert.ok(first.builtins.includes('zlib'), `the trace sees Node's modules: ${first.builtins.join(', ')}`)
+    assert.ok(!first.builtins.includes('internal/fs/rimraf'), `snapshot --init loaded internal/fs/rimraf: ${first.builtins.join(', ')}`)
+    await writeFile(join(root().rootfs.dir, 'etc', 'twinsync-light-path.conf'), `committed ${Date.now()}\n`)
+    const committed = await traced('snapshot', '--json')
+    assert.equal(committed.code, 0, committed.stderr)
+    assert.notEqual((JSON.parse(committed.stdout) as { commit?: string }).commit, undefined, committed.stdout)
+    assert.ok(!committed.builtins.includes('internal/fs/rimraf'), `a snapshot that committed loaded internal/fs/rimraf: ${committed.builtins.join(', ')}`)
   })
 
   /** An unchanged snapshot, traced: it commits nothing and loads no rimraf. */
