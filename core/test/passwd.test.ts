@@ -3,76 +3,60 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { LocalHost } from '@twinsync/sdk'
-import { passwdEntries } from '../src/passwd.js'
 import { parsePasswdNames } from '../src/facts/process-facts.js'
 import { readAdminUsers } from '../src/plan/admin-users.js'
 import { aptHook } from '../src/services/schedule.js'
+import { TRIXIE_SERVER_PASSWD } from '../../test/fixtures/passwd/debian.js'
 
 /**
- * The core's one /etc/passwd reader (session 48: the apt hook's root home, the administrators and
- * the process facts each had their own), with the lines its callers met: comments, blank and
- * short lines, NIS compat lines, a last line without its newline.
+ * The core's readers of /etc/passwd go through the SDK's one reader (session 49; session 48 had
+ * made core/src/passwd.ts, review F11): a Debian root's real file with the lines glibc reads its
+ * own way — a `+` line with an empty uid (uid 0), a uid written `00`, a user behind blanks.
  */
-describe('passwdEntries: the users of an /etc/passwd text', () => {
-  it('takes lines of six or more fields with a name, in order; skips blank, comment, short and NIS compat lines; the last line needs no newline', () => {
-    const text = [
-      '# root:x:0:0:commented:/old:/bin/sh',
-      '#ann:x:1000:1000::/home/old-ann:/bin/sh',
-      'root:x:0:0:root:/root:/bin/bash',
-      '',
-      'short:x:1001',
-      'five:x:1002:1002:',
-      '+',
-      '+::::::',
-      '+bob::::::/bin/false',
-      '-eve::::::',
-      '+@admins::::::',
-      ':x:1003:1003::/home/noname:/bin/sh',
-      'six:x:1004:1004::/home/six',
-      'ann:x:1000:1000:Ann:/home/ann:/bin/sh',
-      'odd:x:abc:1005::/home/odd:/bin/sh',
-      'last:x:1006:1006::/home/last:/bin/sh',
-    ].join('\n')
-    assert.deepEqual(passwdEntries(text), [
-      { name: 'root', uid: '0', gid: '0', home: '/root', shell: '/bin/bash' },
-      { name: 'six', uid: '1004', gid: '1004', home: '/home/six', shell: undefined },
-      { name: 'ann', uid: '1000', gid: '1000', home: '/home/ann', shell: '/bin/sh' },
-      { name: 'odd', uid: 'abc', gid: '1005', home: '/home/odd', shell: '/bin/sh' },
-      { name: 'last', uid: '1006', gid: '1006', home: '/home/last', shell: '/bin/sh' },
+describe('the core reads /etc/passwd as glibc does', () => {
+  let dir: string
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'twinsync-passwd-'))
+    await mkdir(join(dir, 'etc'))
+  })
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  it('the process facts name a uid as getpwuid does: the first user of it, a user behind blanks, never a comment, a short line or a `+`/`-` line', () => {
+    const names = parsePasswdNames(`#gone:x:7:7::/:/bin/sh\n${TRIXIE_SERVER_PASSWD}toor:x:00:0::/root:/bin/sh\nhalf:x:4242\n  ann:x:1000:1000::/home/ann:/bin/bash\n+::1001:1001::/home/x:/bin/sh\n-bob:x:1002:1002::/:/bin/sh\nodd:x:abc:1::/:/bin/sh\n`)
+    assert.equal(names.get(0), 'root')
+    assert.equal(names.get(7), 'lp')
+    assert.equal(names.get(1000), 'ann')
+    assert.equal(names.has(4242), false)
+    assert.equal(names.has(1001), false)
+    assert.equal(names.has(1002), false)
+  })
+
+  it("the apt hook's HOME is getpwuid(0)'s: a uid written 00 is 0; a `+` line or a comment is never root", async () => {
+    const hook = () => aptHook({ root: dir, node: '/usr/bin/node', entry: '/usr/lib/twinsync/bin/run.js', repo: '/srv/twin' })
+    const debian = TRIXIE_SERVER_PASSWD.replace('root:x:0:0:root:/root:', 'root:x:00:0:root:/var/root-home:')
+    await writeFile(join(dir, 'etc', 'passwd'), `+::::/plus-home:\n#root:x:0:0:root:/old-root:/bin/sh\n${debian}`)
+    assert.match(hook(), / HOME=\/var\/root-home /)
+    await writeFile(join(dir, 'etc', 'passwd'), '+::::/plus-home:\n#root:x:0:0:root:/old-root:/bin/sh\n')
+    assert.match(hook(), / HOME=\/root /, "no root line: Debian's default")
+  })
+
+  it('the administrators: a `+` line with an empty uid is uid 0, so is a uid written 00; a sudo member behind blanks has their home; under a sudoers ALL every entry, `+`/`-` lines too (the safe side)', async () => {
+    const passwd = `${TRIXIE_SERVER_PASSWD}+::::::\ntoor:x:00:1003::/home/toor:/bin/bash\n  ann:x:1000:1000::/home/ann:/bin/bash\n-carl::1001:1001::/home/carl:/bin/bash\n`
+    await writeFile(join(dir, 'etc', 'passwd'), passwd)
+    await writeFile(join(dir, 'etc', 'group'), 'root:x:0:\nsudo:x:27:ann\nann:x:1000:\ncarl:x:1001:\ntoor:x:1003:\n')
+    const admins = async () => (await readAdminUsers(new LocalHost(dir))).map((a) => [a.user, a.home, a.uid, a.why])
+    assert.deepEqual(await admins(), [
+      ['ann', '/home/ann', '1000', 'in group sudo'],
+      ['+', '', '0', 'uid 0'],
+      ['toor', '/home/toor', '0', 'uid 0'],
     ])
-    assert.deepEqual(passwdEntries(''), [])
-    assert.deepEqual(passwdEntries('\n\n'), [])
-  })
-
-  it('the process facts name a uid by a user line only, never by a comment or a short line', () => {
-    const names = parsePasswdNames('#old:x:0:0::/:/bin/sh\nroot:x:0:0::/root:/bin/sh\n#gone:x:7:7::/:/bin/sh\nhalf:x:8\nann:x:1000:1000::/home/ann:/bin/sh\nodd:x:abc:1::/:/bin/sh')
-    assert.deepEqual([...names], [[0, 'root'], [1000, 'ann']])
-  })
-
-  it("the apt hook's HOME is root's line's, not a commented-out one's", async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'twinsync-passwd-'))
-    try {
-      await mkdir(join(dir, 'etc'))
-      await writeFile(join(dir, 'etc', 'passwd'), '#root:x:0:0:root:/old-root:/bin/sh\nroot:x:0:0:root:/var/root-home:/bin/sh')
-      assert.match(aptHook({ root: dir, node: '/usr/bin/node', entry: '/usr/lib/twinsync/bin/run.js', repo: '/srv/twin' }), / HOME=\/var\/root-home /)
-      await writeFile(join(dir, 'etc', 'passwd'), '+::::::\n#root:x:0:0:root:/old-root:/bin/sh\n')
-      assert.match(aptHook({ root: dir, node: '/usr/bin/node', entry: '/usr/lib/twinsync/bin/run.js', repo: '/srv/twin' }), / HOME=\/root /, 'no root line: Debian\'s default')
-    } finally {
-      await rm(dir, { recursive: true, force: true })
-    }
-  })
-
-  it('a NIS compat line is no administrator, even when a sudoers rule names ALL', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'twinsync-passwd-'))
-    try {
-      await mkdir(join(dir, 'etc'))
-      await writeFile(join(dir, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/bash\nann:x:1000:1000::/home/ann:/bin/bash\n+::::::\n+@ops::::::\n')
-      await writeFile(join(dir, 'etc', 'group'), 'root:x:0:\nann:x:1000:\n')
-      await writeFile(join(dir, 'etc', 'sudoers'), 'ALL ALL=(ALL) ALL\n')
-      const admins = await readAdminUsers(new LocalHost(dir))
-      assert.deepEqual(admins.map((a) => [a.user, a.home, a.uid]), [['ann', '/home/ann', '1000']])
-    } finally {
-      await rm(dir, { recursive: true, force: true })
-    }
+    await writeFile(join(dir, 'etc', 'sudoers'), 'ALL ALL=(ALL) ALL\n')
+    const all = await admins()
+    assert.deepEqual(all.slice(3).filter((a) => ['-carl', 'postgres'].includes(a[0] as string)), [
+      ['postgres', '/var/lib/postgresql', '100', 'named by a rule of /etc/sudoers (ALL: every user)'],
+      ['-carl', '/home/carl', '1001', 'named by a rule of /etc/sudoers (ALL: every user)'],
+    ])
   })
 })

@@ -1,7 +1,6 @@
 import type { ProviderContext } from '@twinsync/sdk'
-import { compareStrings, redactSecrets } from '@twinsync/sdk/light'
+import { compareStrings, passwdUsers, redactSecrets } from '@twinsync/sdk/light'
 import { FactProvider, offlineReason, toFigures } from './fact-provider.js'
-import { passwdEntries } from '../passwd.js'
 
 /** Linux reports process times in clock ticks; USER_HZ is 100 on every architecture Debian ships. */
 const CLOCK_TICKS = 100
@@ -115,8 +114,9 @@ function topBy(samples: readonly ProcessSample[], key: (p: ProcessSample) => num
   return [...samples].sort((a, b) => key(b) - key(a) || compareStrings(a.command, b.command) || a.pid - b.pid).slice(0, n)
 }
 
+/** uid → name as getpwuid(3) gives it (ps's names): the first user of a uid; a `+`/`-` line is none (passwdUsers). */
 export function parsePasswdNames(text: string): Map<number, string> {
   const out = new Map<number, string>()
-  for (const { name, uid } of passwdEntries(text)) if (/^\d+$/.test(uid)) out.set(Number(uid), name)
+  for (const { name, uid } of passwdUsers(text)) if (!out.has(uid)) out.set(uid, name)
   return out
 }

@@ -1,6 +1,6 @@
 import { posix } from 'node:path'
 import type { HostReader } from '@twinsync/sdk'
-import { passwdEntries } from '../passwd.js'
+import { passwdEntries } from '@twinsync/sdk/light'
 
 /** A user of the machine who may become root: by sudo (a group or a rule), or uid 0 by another name. */
 export interface AdminUser {
@@ -34,21 +34,27 @@ const ADMIN_GROUPS = ['sudo', 'admin', 'wheel']
  */
 export async function readAdminUsers(host: HostReader): Promise<AdminUser[]> {
   const text = async (path: string): Promise<string> => (await host.readTextIfExists(path).catch(() => undefined)) ?? ''
+  // The safe side: every entry getpwent lists, `+`/`-` lines too (session 49, session 48's review
+  // F11). One administrator too many rates more startup files high (a question more); one too few
+  // lets a pulled .bashrc of a way to root apply unasked. A `+` line with an empty uid is uid 0 to
+  // glibc (`+::::::`, the old uid-0 account named `+`): getpwnam and getpwuid skip it under
+  // `passwd: files`, but a tool that walks getpwent sees a second root, and under `passwd: compat`
+  // the line is how NIS accounts join.
   const users = passwdEntries(await text('/etc/passwd'))
   const groups = records(await text('/etc/group')).filter((f) => f.length >= 3).map((f) => ({ name: f[0]!, gid: f[2]!, members: (f[3] ?? '').split(',').filter((m) => m !== '') }))
   const why = new Map<string, string>()
   const add = (name: string, reason: string) => {
     if (name !== 'root' && !why.has(name)) why.set(name, reason)
   }
-  const membersOf = (group: { name: string; gid: string; members: string[] }) => [...group.members, ...users.filter((u) => u.gid === group.gid).map((u) => u.name)]
+  const membersOf = (group: { name: string; gid: string; members: string[] }) => [...group.members, ...users.filter((u) => String(u.gid) === group.gid).map((u) => u.name)]
   for (const name of ADMIN_GROUPS) for (const g of groups.filter((x) => x.name === name)) for (const m of membersOf(g)) add(m, `in group ${name}`)
-  for (const u of users) if (u.uid === '0') add(u.name, 'uid 0')
+  for (const u of users) if (u.uid === 0) add(u.name, 'uid 0')
   for (const { file, item } of await sudoersUsers(host)) {
     const reason = `named by a rule of ${file}`
     if (item === 'ALL') for (const u of users) add(u.name, `${reason} (ALL: every user)`)
     else if (item.startsWith('%#')) for (const g of groups.filter((x) => x.gid === item.slice(2))) for (const m of membersOf(g)) add(m, reason)
     else if (item.startsWith('%')) for (const g of groups.filter((x) => x.name === item.replace(/^%:?/, ''))) for (const m of membersOf(g)) add(m, reason)
-    else if (item.startsWith('#')) for (const u of users.filter((x) => x.uid === item.slice(1))) add(u.name, reason)
+    else if (item.startsWith('#')) for (const u of users.filter((x) => String(x.uid) === item.slice(1))) add(u.name, reason)
     else add(item, reason)
   }
   return [...why].map(([user, reason]) => {
@@ -56,9 +62,9 @@ export async function readAdminUsers(host: HostReader): Promise<AdminUser[]> {
     const named = home.startsWith('/') && posix.normalize(home) !== '/' && posix.normalize(home) !== '/root' ? posix.normalize(home).replace(/\/$/, '') : ''
     const entry = users.find((u) => u.name === user)
     if (entry === undefined) return { user, home: named, why: reason }
-    const shared = users.some((u) => u.name !== user && u.gid === entry.gid) || groups.some((g) => g.gid === entry.gid && g.members.some((m) => m !== user))
-    const ownGroups = shared ? [] : [entry.gid, ...groups.filter((g) => g.gid === entry.gid).map((g) => g.name)]
-    return { user, home: named, why: reason, uid: entry.uid, ownGroups }
+    const shared = users.some((u) => u.name !== user && u.gid === entry.gid) || groups.some((g) => g.gid === String(entry.gid) && g.members.some((m) => m !== user))
+    const ownGroups = shared ? [] : [String(entry.gid), ...groups.filter((g) => g.gid === String(entry.gid)).map((g) => g.name)]
+    return { user, home: named, why: reason, uid: String(entry.uid), ownGroups }
   })
 }
 

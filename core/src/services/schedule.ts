@@ -3,10 +3,9 @@ import { readFileSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import { execa } from 'execa'
 import { TwinSyncError } from '@twinsync/sdk/errors'
-import { ownEnv, writeFileAtomic } from '@twinsync/sdk/light'
+import { ownEnv, passwdUsers, writeFileAtomic } from '@twinsync/sdk/light'
 import { needsBashQuoting, quoteArg } from '../plan/command-text.js'
 import { defaultConfigPath } from '../config/config-file.js'
-import { passwdEntries } from '../passwd.js'
 
 /** The files `twinsync schedule` writes, relative to the target root. Nothing else is touched. */
 export const SCHEDULE_SERVICE = 'etc/systemd/system/twinsync-snapshot.service'
@@ -208,7 +207,10 @@ const APT_HOOK_UNSET = [
   'GIT_SSL_NO_VERIFY', 'SSL_CERT_FILE', 'SSL_CERT_DIR', 'NODE_EXTRA_CA_CERTS', 'NODE_TLS_REJECT_UNAUTHORIZED',
 ]
 
-/** root's home on the target as its passwd says (the hook runs as root there), else /root. */
+/**
+ * root's home on the target as its passwd says (the hook runs as root there), else /root: the
+ * first uid-0 user getpwuid(0) can return (a `+`/`-` line never is one: passwdUsers).
+ */
 function rootHome(root: string): string {
   let passwd = ''
   try {
@@ -216,7 +218,7 @@ function rootHome(root: string): string {
   } catch {
     // no passwd: Debian's default
   }
-  return passwdEntries(passwd).find((u) => u.uid === '0' && u.home.startsWith('/'))?.home ?? '/root'
+  return passwdUsers(passwd).find((u) => u.uid === 0 && u.home.startsWith('/'))?.home ?? '/root'
 }
 
 /**
