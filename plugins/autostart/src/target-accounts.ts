@@ -1,4 +1,4 @@
-import type { HostPort } from '@twinsync/sdk'
+import { passwdUsers, type HostPort } from '@twinsync/sdk'
 
 export interface TargetUser {
   name: string
@@ -18,11 +18,11 @@ export class TargetAccounts {
   ) {}
 
   static async read(host: HostPort): Promise<TargetAccounts> {
-    const users: TargetUser[] = []
-    for (const fields of records(await host.readTextIfExists('/etc/passwd'))) {
-      const [name, , uid, gid, , home] = fields
-      if (name && isId(uid) && isId(gid)) users.push({ name, uid: Number(uid), gid: Number(gid), home: home ?? '' })
-    }
+    // The users getpwnam and getpwuid find (the SDK's passwdUsers, session 49): a `+`/`-` line is
+    // no owner a file is named by or written for, a user behind leading blanks is one.
+    const users: TargetUser[] = passwdUsers((await host.readTextIfExists('/etc/passwd')) ?? '')
+      .filter((u) => u.name !== '')
+      .map(({ name, uid, gid, home }) => ({ name, uid, gid, home }))
     const groups = new Map<string, number>()
     for (const [name, , gid] of records(await host.readTextIfExists('/etc/group'))) {
       if (name && isId(gid) && !groups.has(name)) groups.set(name, Number(gid))

@@ -2,6 +2,7 @@ import { twinsyncLines, warningDiagnostic, type Change, type Diagnostic, type Fo
 import { parseCrontab } from './crontab-parser.js'
 import { cronReadsCronDFile } from './model.js'
 import { CRON_D_DIR, SYSTEM_CRONTAB } from './state.js'
+import { passwdUserNames } from './user.js'
 
 /** The folders /etc/crontab (or anacron) runs with run-parts. */
 const RUN_PARTS_DIR = /^\/etc\/cron\.(hourly|daily|weekly|monthly)\/([^/]+)$/
@@ -104,6 +105,6 @@ async function knownUsers(host: Pick<HostPort, 'readTextIfExists'>, changes: rea
     if (data?.action === 'write' && data.path === '/etc/passwd') texts.push(data.text)
   }
   const users = new Set<string>()
-  for (const text of texts) for (const line of (text ?? '').split('\n')) if (line.includes(':')) users.add(line.slice(0, line.indexOf(':')))
+  for (const text of texts) for (const name of passwdUserNames(text ?? '')) users.add(name)
   return users
 }

@@ -1,4 +1,4 @@
-import type { HostPort } from '@twinsync/sdk'
+import { passwdUsers, type HostPort } from '@twinsync/sdk'
 
 /** A line of the target's /etc/passwd, as far as the files provider cares. */
 export interface Account {
@@ -17,18 +17,15 @@ export interface Accounts {
   groups: Record<string, number>
 }
 
+/**
+ * The accounts of a passwd text a name or an id resolves to, as getpwnam and getpwuid find them
+ * (the SDK's passwdUsers, session 49): the owner mapping, the users whose homes are mirrored, a
+ * unit's or a crontab's account. A `+`/`-` line is none: its empty uid was read as 0 here, so a
+ * twin's `owner: "+"` became root wherever the target's passwd had `+::::::`, and a `-ann` line
+ * was a user named `-ann` (the twin is untrusted input).
+ */
 export function parsePasswd(text: string): Account[] {
-  const accounts: Account[] = []
-  for (const line of text.split('\n')) {
-    if (line.trim() === '' || line.startsWith('#')) continue
-    const [name, , uid, gid, , home] = line.split(':')
-    if (name === undefined || uid === undefined || gid === undefined) continue
-    const u = Number(uid)
-    const g = Number(gid)
-    if (!Number.isInteger(u) || !Number.isInteger(g)) continue
-    accounts.push({ name, uid: u, gid: g, home: home ?? '' })
-  }
-  return accounts
+  return passwdUsers(text).map(({ name, uid, gid, home }) => ({ name, uid, gid, home }))
 }
 
 export function parseGroup(text: string): Record<string, number> {

@@ -1,6 +1,6 @@
 import { randomBytes, createHmac } from 'node:crypto'
 import { posix } from 'node:path'
-import { cachedByFileStat, cachedByFileStats, findSecrets, isValue, looksLikeToken, machinePathOf, PathPatterns, type HostPort, type ProviderCache, type SecretPath, type TwinReader, appendAll } from '@twinsync/sdk'
+import { cachedByFileStat, cachedByFileStats, findSecrets, isValue, looksLikeToken, machinePathOf, PathPatterns, type HostPort, type ProviderCache, type SecretPath, type TwinReader, appendAll, passwdEntries } from '@twinsync/sdk'
 import { partOf, partPath } from './manifest.js'
 import { MANIFEST_PATH } from './state.js'
 import { accessFileNamed, atHome, isIncludable, FOLLOWED_LIMITS, WEB_LIMITS, WEB_SERVER_RULE, webWalkRoots, type WebRoots, followHops, refsKey, includeHops, includedRefs, includesOf, throughLinks, type Include, type IncludedRefs, followKey, homesOf, homeConfigFiles, homeConfigFolders, homeOfFolder, isUnitFolder, linkedUnitAt, NAMING_CONFIG_PLACES, namedThroughLinks, namingRuleOf, passwordRefsIn, PASSWORD_FILE_RULE, resolvedWords, wildPaths, type Follow, type LinkLook, type PasswordRefs, readsAccounts, unitAccounts, unitsWithDropIns } from './named-credentials.js'
@@ -519,7 +519,9 @@ async function twinOpenvpnCredentialFiles(twin: TwinReader): Promise<string[]> {
 async function twinNamedCredentialFiles(twin: TwinReader, paths: readonly string[] = [], links = new TwinLinks(twin)): Promise<{ named: Array<{ rule: string; paths: string[] }>; included: Set<string> }> {
   const configs: Array<{ twinPath: string; config: string }> = NAMING_CONFIG_PLACES.files.map((f) => ({ twinPath: `filesystem${f}`, config: f }))
   const passwd = await twin.readText('filesystem/etc/passwd').catch(() => undefined)
-  const homes = passwd === undefined ? [] : memoParse('passwd', passwd, (t) => parsePasswd(t ?? '').map((a) => a.home))
+  // Every home a line names, a `+`/`-` line's too (passwdEntries, not parsePasswd): the safe side,
+  // a credential file looked for in one home more is kept out of the twin, never let in.
+  const homes = passwd === undefined ? [] : memoParse('passwd', passwd, (t) => passwdEntries(t ?? '').map((a) => a.home))
   const look = links.look
   configs.push(...homeConfigFiles(homes).map((f) => ({ twinPath: `filesystem${f}`, config: f })))
   for (const folder of [...NAMING_CONFIG_PLACES.folders, ...homeConfigFolders(homes)]) {
