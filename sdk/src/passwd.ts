@@ -67,7 +67,7 @@ export function passwdUsers(text: string): PasswdEntry[] {
 }
 
 /** A NIS compat line's name (`+`, `+name`, `-name`, `+@netgroup`): see passwdUsers. */
-export function isCompatName(name: string): boolean {
+function isCompatName(name: string): boolean {
   return name.startsWith('+') || name.startsWith('-')
 }
 
