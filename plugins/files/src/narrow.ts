@@ -1,5 +1,5 @@
 import { commonEnds, compareStrings, machinePathOf, mirrorPath, stableStringify, type NarrowResult, type TwinReader, appendAll } from '@twinsync/sdk'
-import { parsePart, partNamed, partOf, partPath } from './manifest.js'
+import { MAX_MANIFEST_ENTRIES, parsePart, partNamed, partOf, partPath } from './manifest.js'
 import { MANIFEST_PATH, PARTS_DIR, type ManifestEntry } from './state.js'
 
 /** Manifests smaller than this are compared whole: narrowing them saves nothing worth its checks. */
@@ -44,8 +44,8 @@ const MAX_DELETED_DIRECTORIES = 16
  * side), each then cut to its machine path and looked up. The scale root's one-file snapshot,
  * the diary line's narrowing and the two loads of what it narrowed to (callgrind between marks,
  * the main thread, one run each): 342 → 43 M instructions. What is left grows with the changed
- * part, not the twin: withinPart parses both versions of it (about 300 entries, 36 M). Whole
- * runs: docs/architecture.md's Speed table.
+ * part, not the twin: withinPart reads both versions of it (about 300 entries; 36 M, since
+ * session 49 about 21 M: see there). Whole runs: docs/architecture.md's Speed table.
  */
 export async function narrowFiles(older: TwinReader, newer: TwinReader, changed: readonly string[]): Promise<NarrowResult | undefined> {
   const a = await older.read(MANIFEST_PATH)
@@ -214,9 +214,91 @@ async function narrowParts(
  * that is valid on both sides (the schema, every entry in its right part, no path twice), so
  * that what the load says of a part that is not (its first bad entry, by index) is said of the
  * whole one. Undefined: the part is compared as it is.
+ *
+ * Speed (issue 22, session 49): the older side is parsed and checked whole (parsePart), the newer
+ * only in the entries whose text is not one of the older side's. Both in the provider's layout
+ * (PART_HEAD, one entry a block between BETWEEN, PART_TAIL: stableStringify's), an entry's block
+ * of the same bytes on both sides is the same entry, valid as the older side's is; the blocks
+ * that are not are put together as a part of their own and checked by parsePart as the whole was,
+ * then each compared with the older side's entry of its path as before (JSON.stringify). Why the
+ * blocks are the entries: a part that passes the schema holds no array inside an entry, and
+ * BETWEEN (`},` then `{` on lines of their own: no JSON string holds a line break) can only stand
+ * between two objects of an array; the newer side's blocks not found on the older are checked
+ * to be one entry each (counted), so a block cut out of an entry (an array by hand) leaves one of
+ * its pieces to the check, which refuses it. The result is the same, byte for byte, as parsing
+ * both sides (plugins/files/test/within-part.test.ts compares it with session 48's way on
+ * changed, added, removed and renamed entries, links, modes, owners, secrets, other layouts,
+ * stray and invalid parts). The scale root's one-file snapshot (a part of 312 entries, 124 KB),
+ * the main thread between marks (callgrind, a build of each with marks, 3 interleaved pairs):
+ * 36.4–37.6 → 20.2–21.7 M instructions (in a fresh process, the two versions alone: 36 → 18 M);
+ * what is left is the older side's parse and check (about 13 M), and its paths' parts.
  */
-function withinPart(part: string, a: string | undefined, b: string | undefined, changedDocuments: ReadonlySet<string>): { older: string; newer: string; same: string[] } | undefined {
+export function withinPart(part: string, a: string | undefined, b: string | undefined, changedDocuments: ReadonlySet<string>): { older: string; newer: string; same: string[] } | undefined {
   if (a === undefined || b === undefined) return undefined
+  const number = partNamed(part)
+  const olderBlocks = blocksOf(a)
+  const newerBlocks = blocksOf(b)
+  if (number === undefined || olderBlocks === undefined || newerBlocks === undefined || newerBlocks.length > MAX_MANIFEST_ENTRIES) return parsedWithin(part, a, b, changedDocuments)
+  const olderPart = parsePart(part, a)
+  if ('problem' in olderPart) return undefined
+  const older = olderPart.part.entries
+  if (older.length !== olderBlocks.length) return parsedWithin(part, a, b, changedDocuments)
+  const olderAt = new Map<string, number>()
+  for (let i = 0; i < older.length; i++) {
+    const path = (older[i] as ManifestEntry).path
+    if (olderAt.has(path) || partOf(path) !== number) return undefined
+    olderAt.set(path, i)
+  }
+  const olderOfBlock = new Map<string, number>()
+  for (let i = 0; i < olderBlocks.length; i++) olderOfBlock.set(olderBlocks[i] as string, i)
+  // Each newer entry: the older side's of the same block, or (-1) one of the blocks checked below.
+  const fromOlder = newerBlocks.map((block) => olderOfBlock.get(block) ?? -1)
+  const fresh = newerBlocks.filter((_, j) => fromOlder[j] === -1)
+  let freshEntries: readonly ManifestEntry[] = []
+  if (fresh.length > 0) {
+    const checked = parsePart(part, `${PART_HEAD}${fresh.join(BETWEEN)}${PART_TAIL}`)
+    if ('problem' in checked) return undefined
+    freshEntries = checked.part.entries
+    if (freshEntries.length !== fresh.length) return parsedWithin(part, a, b, changedDocuments)
+  }
+  const newer: ManifestEntry[] = []
+  const newerPaths = new Set<string>()
+  const sameAt = new Array<boolean>(older.length).fill(false)
+  let next = 0
+  for (const at of fromOlder) {
+    const entry = at === -1 ? (freshEntries[next++] as ManifestEntry) : (older[at] as ManifestEntry)
+    if (newerPaths.has(entry.path) || (at === -1 && partOf(entry.path) !== number)) return undefined
+    newerPaths.add(entry.path)
+    newer.push(entry)
+    if (at !== -1) sameAt[at] = true
+    else {
+      const was = olderAt.get(entry.path)
+      if (was !== undefined && JSON.stringify(older[was]) === JSON.stringify(entry)) sameAt[was] = true
+    }
+  }
+  const same = new Set<string>()
+  for (let i = 0; i < older.length; i++) {
+    const path = (older[i] as ManifestEntry).path
+    if (sameAt[i] === true && !changedDocuments.has(mirrorPath(path))) same.add(path)
+  }
+  if (same.size === 0) return undefined
+  const kept = (entries: readonly ManifestEntry[]) => stableStringify({ entries: entries.filter((e) => !same.has(e.path)) })
+  return { older: kept(older), newer: kept(newer), same: [...same] }
+}
+
+/** How a part the provider writes begins, separates its entries and ends (stableStringify's layout of `{ entries }`). */
+const PART_HEAD = '{\n  "entries": [\n    {\n'
+const BETWEEN = '\n    },\n    {\n'
+const PART_TAIL = '\n    }\n  ]\n}\n'
+
+/** The text of each entry of a part in the provider's layout (between its braces' lines); undefined for any other text. */
+function blocksOf(text: string): string[] | undefined {
+  if (text.length < PART_HEAD.length + PART_TAIL.length || !text.startsWith(PART_HEAD) || !text.endsWith(PART_TAIL)) return undefined
+  return text.slice(PART_HEAD.length, text.length - PART_TAIL.length).split(BETWEEN)
+}
+
+/** withinPart with both sides parsed and checked whole (session 48's way): for text in another layout (and tests' reference). */
+export function parsedWithin(part: string, a: string, b: string, changedDocuments: ReadonlySet<string>): { older: string; newer: string; same: string[] } | undefined {
   const number = partNamed(part)
   const olderPart = parsePart(part, a)
   const newerPart = parsePart(part, b)
