@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { hostname } from 'node:os'
 import { resetIndex, settleSnapshot, snapshotUnsettled } from '../src/twin/atomic-snapshot.js'
-import { lockTempName, lockTempOfDeadRun, startTimeOf } from '../src/twin/twin-lock.js'
+import { recordRefLocks } from '../src/twin/ref-lock-record.js'
+import { lockMachine, lockTempName, lockTempOfDeadRun, pidNamespace, startTimeOf } from '../src/twin/twin-lock.js'
 import { pastThisSecond } from './support/past-this-second.js'
 
 describe('a snapshot killed during its HEAD move', () => {
@@ -22,7 +23,7 @@ describe('a snapshot killed during its HEAD move', () => {
   afterEach(() => rm(dir, { recursive: true, force: true }))
 
   /** The move record of a snapshot whose HEAD never moved, and the HEAD and branch locks of its move. */
-  const killedMove = async (recordedBy?: { pid: number; startTime: string | null }) => {
+  const killedMove = async (recordedBy?: { pid: number; startTime: string | null } & Record<string, unknown>) => {
     const branch = git('symbolic-ref', 'HEAD')
     const head = git('rev-parse', 'HEAD')
     await mkdir(join(dir, '.git', 'twinsync'), { recursive: true })
@@ -32,7 +33,7 @@ describe('a snapshot killed during its HEAD move', () => {
     if (recordedBy !== undefined) {
       // As ref-update.ts records the locks it takes: names, inodes, the run.
       const locks = ['HEAD.lock', `${branch}.lock`].map((name) => ({ name, ino: statSync(join(dir, '.git', name)).ino }))
-      await writeFile(join(dir, '.git', 'twinsync', 'ref-locks.json'), JSON.stringify({ ...recordedBy, bootId: null, locks }))
+      await writeFile(join(dir, '.git', 'twinsync', 'ref-locks.json'), JSON.stringify({ bootId: null, ...recordedBy, locks }))
     }
     return { branch, head }
   }
@@ -64,6 +65,41 @@ describe('a snapshot killed during its HEAD move', () => {
       await access(join(dir, '.git', 'twinsync', 'snapshot-in-progress.json'))
     })
   }
+
+  // Session 49 (review F3, s48): the record named only pid, start time and boot, and was judged by
+  // this machine's processes alone: a clone's live record of another boot, or a container's of
+  // this boot beside us, was "gone" whenever its pid was free here, and its locks were removed.
+  it("judges the record's run by the twin lock's rule: a clone's, a container's or another machine's is left alone; a killed run of this machine's, and an older record's, are settled", async () => {
+    const thisBoot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim()
+    const btime = Number(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1])
+    assert.ok(btime > 0 && lockMachine() !== null, 'this machine has a boot time and a machine id')
+    const free = { pid: 2 ** 30, startTime: '5' } // no such process here
+    const now = new Date().toISOString()
+    // A record names its run as the twin lock names its holder, and when it was written.
+    recordRefLocks(join(dir, '.git'), [])
+    const written = JSON.parse(readFileSync(join(dir, '.git', 'twinsync', 'ref-locks.json'), 'utf8')) as Record<string, unknown>
+    assert.deepEqual([written.pid, written.bootId, written.host, written.machine, written.pidNs], [process.pid, thisBoot, hostname(), lockMachine(), pidNamespace()])
+    assert.ok(Math.abs(Date.parse(String(written.since)) - Date.now()) < 60_000, String(written.since))
+    for (const [who, run] of [
+      ['a clone of this machine (its id, another boot, written after this boot began)', { ...free, bootId: 'another-boot', host: hostname(), machine: lockMachine(), pidNs: pidNamespace(), since: now }],
+      ['a container beside us (this boot, another pid namespace)', { ...free, bootId: thisBoot, host: 'a-container', machine: 'e'.repeat(32), pidNs: 'pid:[1]', since: now }],
+      ['another machine (another id and host, another boot)', { ...free, bootId: 'another-boot', host: 'other-host', machine: 'f'.repeat(32), pidNs: pidNamespace(), since: now }],
+    ] as const) {
+      await killedMove(run)
+      await assert.rejects(settleSnapshot(dir), (e: unknown) => (e as { code?: string }).code === 'TWIN_REF_LOCKED', who)
+      await access(join(dir, '.git', 'HEAD.lock'))
+      await access(join(dir, '.git', 'twinsync', 'ref-locks.json'))
+    }
+    for (const [who, run] of [
+      ['a killed run of this boot', { ...free, bootId: thisBoot, host: hostname(), machine: lockMachine(), pidNs: pidNamespace(), since: now }],
+      ["this machine's run before a restart (renamed since)", { ...free, bootId: 'another-boot', host: 'old-name', machine: lockMachine(), pidNs: 'pid:[1]', since: new Date((btime - 60) * 1000).toISOString() }],
+      ['an older record, of another boot (no host, machine, pid namespace or time)', { ...free, bootId: 'another-boot' }],
+      ['an older record, of this boot', { ...free, bootId: thisBoot }],
+    ] as const) {
+      const { branch } = await killedMove(run)
+      assert.deepEqual(await settleSnapshot(dir), { finished: false, discarded: true, tempFiles: ['.git/HEAD.lock', `.git/${branch}.lock`], kept: [] }, who)
+    }
+  })
 
   it("removes the lock's temp file a run killed while taking the lock left, young or old; a live run's stays", async () => {
     const state = join(dir, '.git', 'twinsync')

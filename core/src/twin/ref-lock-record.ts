@@ -1,6 +1,6 @@
 import { closeSync, fstatSync, linkSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { isRunAlive, lockTempName, runIdentity } from './twin-lock.js'
+import { holderOf, isRunAlive, lockTempName, runIdentity, type LockHolder } from './twin-lock.js'
 import { removeFile } from './remove-file.js'
 
 /**
@@ -8,18 +8,17 @@ import { removeFile } from './remove-file.js'
  * file says nothing of who made it, and a git a person runs in the twin (a commit, a `git gc`
  * packing refs) or a second TwinSync's git takes the same locks: removing one of those would let
  * two writers at a ref. So the refs TwinSync moves in Node (ref-update.ts) record the locks they
- * take, with each lock's inode and the run that took them (pid, start time, boot, as the twin
- * lock names its holder), in `.git/twinsync/ref-locks.json` until they are released. Settling
+ * take, with each lock's inode and the run that took them (as the twin lock names its holder: pid,
+ * start time, boot, host, machine, pid namespace, and when), in `.git/twinsync/ref-locks.json`
+ * until they are released, and a record is judged by the twin lock's rule (isRunAlive). Settling
  * removes a lock only when this record names it with its inode and that run is gone; any other
  * lock is reported (TWIN_REF_LOCKED, git.ts), never removed. One record: refs move only under the
  * twin lock, one run at a time.
  */
 const RECORD = join('twinsync', 'ref-locks.json')
 
-interface LockRecord {
-  pid: number
-  startTime: string | null
-  bootId: string | null
+/** The run (the twin lock's holder but its purpose; `since`: when the record was written) and its locks. */
+interface LockRecord extends Omit<LockHolder, 'purpose'> {
   locks: Array<{ name: string; ino: number }>
 }
 
@@ -35,7 +34,7 @@ export function recordRefLocks(gitDir: string, locks: ReadonlyArray<{ name: stri
   // is replaced (session 13: an apply killed holding observed.lock, rerun; the rerun's snapshot
   // moved HEAD first, its record replaced the killed run's, and observed.lock stayed unprovable).
   settleRecordedRefLocks(gitDir)
-  const text = JSON.stringify({ ...runIdentity(), locks: [...locks] } satisfies LockRecord)
+  const text = JSON.stringify({ ...runIdentity(), since: new Date().toISOString(), locks: [...locks] } satisfies LockRecord)
   // Named as TwinSync's temp files are (lockTempName): one a kill leaves is removed by the next settling.
   const temp = lockTempName(join(gitDir, RECORD))
   try {
@@ -121,15 +120,17 @@ function isLockName(name: string): boolean {
   return /^(?:HEAD|refs\/[^\0]+)\.lock$/.test(name) && !name.split('/').some((p) => p === '' || p === '.' || p === '..')
 }
 
-function readRecord(gitDir: string): { pid: number; startTime: string | null; bootId: string | null; locks: LockRecord['locks'] } | undefined {
+/** The record, its run read as a lock's holder is (holderOf); a field an older record lacks is judged as before (isRunAlive). */
+function readRecord(gitDir: string): LockRecord | undefined {
   let record: Partial<LockRecord>
   try {
     record = JSON.parse(readFileSync(join(gitDir, RECORD), 'utf8')) as Partial<LockRecord>
   } catch {
     return undefined
   }
-  if (!Number.isInteger(record.pid) || !Array.isArray(record.locks)) return undefined
-  return { pid: record.pid as number, startTime: typeof record.startTime === 'string' ? record.startTime : null, bootId: typeof record.bootId === 'string' ? record.bootId : null, locks: record.locks }
+  const run = holderOf(record)
+  if (run === undefined || !Array.isArray(record.locks)) return undefined
+  return { pid: run.pid, startTime: run.startTime, bootId: run.bootId, host: run.host, machine: run.machine, pidNs: run.pidNs, since: run.since, locks: record.locks }
 }
 
 /** True only when the record names this lock (`name` relative to `.git`, its inode) and the run that took it is gone. */

@@ -80,7 +80,7 @@ export class TwinLock {
     // other small checks made so (the twin's place, settling, the draft, opening the twin, the
     // records), an unchanged snapshot of the services root makes 22 such round trips instead of
     // 97 (all left are oclif's); each costs a thread hand-off twice, most on a loaded machine.
-    const me: LockHolder = { pid: process.pid, startTime: startTimeOf(process.pid), bootId: bootId(), host: hostname(), machine: lockMachine(), pidNs: pidNamespace(), purpose, since: new Date().toISOString() }
+    const me: LockHolder = { ...runIdentity(), purpose, since: new Date().toISOString() }
     mkdirSync(dirname(this.path), { recursive: true })
     const temp = lockTempName(this.path)
     // Not fsynced: the lock speaks for a process of this boot only. Other processes read it from
@@ -326,22 +326,30 @@ export function lockHeld(path: string, holder: LockHolder): TwinSyncError {
 export function parseLock(text: string): LockHolder | undefined {
   if (!text.endsWith('\n')) return undefined
   try {
-    const value = JSON.parse(text) as Partial<LockHolder>
-    if (!Number.isInteger(value.pid) || (value.pid as number) <= 0) return undefined
-    return {
-      pid: value.pid as number,
-      startTime: typeof value.startTime === 'string' ? value.startTime : null,
-      bootId: typeof value.bootId === 'string' ? value.bootId : null,
-      host: typeof value.host === 'string' ? value.host : '',
-      machine: typeof value.machine === 'string' ? value.machine : null,
-      pidNs: typeof value.pidNs === 'string' ? value.pidNs : null,
-      purpose: typeof value.purpose === 'string' ? value.purpose : 'run',
-      since: typeof value.since === 'string' ? value.since : 'an unknown time',
-    }
+    return holderOf(JSON.parse(text) as Partial<LockHolder>)
   } catch {
     const match = /^(\d+) (\S+)\n$/.exec(text)
     if (match === null) return undefined
     return { pid: Number(match[1]), startTime: null, bootId: null, host: '', purpose: match[2] as string, since: 'an unknown time' }
+  }
+}
+
+/**
+ * A holder as a lock or a record of git's ref locks (ref-lock-record.ts) names it, read field by
+ * field; undefined without a pid. A field it lacks (a record or lock of an older TwinSync) is the
+ * "unknown" the rules below judge as before it was written.
+ */
+export function holderOf(value: Partial<LockHolder> | null): LockHolder | undefined {
+  if (value === null || typeof value !== 'object' || !Number.isInteger(value.pid) || (value.pid as number) <= 0) return undefined
+  return {
+    pid: value.pid as number,
+    startTime: typeof value.startTime === 'string' ? value.startTime : null,
+    bootId: typeof value.bootId === 'string' ? value.bootId : null,
+    host: typeof value.host === 'string' ? value.host : '',
+    machine: typeof value.machine === 'string' ? value.machine : null,
+    pidNs: typeof value.pidNs === 'string' ? value.pidNs : null,
+    purpose: typeof value.purpose === 'string' ? value.purpose : 'run',
+    since: typeof value.since === 'string' ? value.since : 'an unknown time',
   }
 }
 
@@ -484,14 +492,26 @@ function bootId(): string | null {
   return cachedBootId
 }
 
-/** This process as a lock names its holder: pid, start time, boot (worked out once). */
-export function runIdentity(): { pid: number; startTime: string | null; bootId: string | null } {
-  ownRun ??= { pid: process.pid, startTime: startTimeOf(process.pid), bootId: bootId() }
-  return ownRun
-}
-let ownRun: { pid: number; startTime: string | null; bootId: string | null } | undefined
+/** Who a run is, as a lock names its holder (all of LockHolder but its purpose and time). */
+export type RunIdentity = Omit<LockHolder, 'purpose' | 'since'>
 
-/** Whether the run a record names (pid, start time, boot) may still be running: gone only when that is certain. */
-export function isRunAlive(run: { pid: number; startTime: string | null; bootId: string | null }): boolean {
-  return isHolderAlive({ ...run, host: '', purpose: '', since: '' })
+/** This process as a lock names its holder: pid, start time, boot, host, machine, pid namespace (all but the host worked out once). */
+export function runIdentity(): RunIdentity {
+  ownRun ??= { pid: process.pid, startTime: startTimeOf(process.pid), bootId: bootId(), machine: lockMachine(), pidNs: pidNamespace() }
+  return { pid: ownRun.pid, startTime: ownRun.startTime, bootId: ownRun.bootId, host: hostname(), machine: ownRun.machine, pidNs: ownRun.pidNs }
+}
+let ownRun: Omit<RunIdentity, 'host'> | undefined
+
+/**
+ * Whether the run a record names may still be running: gone only when that is certain, by the
+ * twin lock's one rule (isHolderAlive), `since` being when the record was written. Session 49
+ * (review F3, s48): the records of git's ref locks named only pid, start time and boot, and were
+ * judged with no host, machine or time, so another machine's (a clone's) live record of another
+ * boot was "this machine's, dead", and a container's beside us of this boot was judged by our
+ * pids. A record written before then still lacks them (holderOf: host '', no machine, no pid
+ * namespace, no readable `since`) and is judged as before, by this machine's process table (one
+ * of another boot: gone).
+ */
+export function isRunAlive(run: Omit<LockHolder, 'purpose'>): boolean {
+  return isHolderAlive({ ...run, purpose: '' })
 }
