@@ -10,6 +10,7 @@ import { TwinRepository } from '../src/twin/twin-repository.js'
 import { listIndexed } from '../src/twin/twin-files.js'
 import { readIndex } from '../src/twin/quick-status.js'
 import { TwinLock, lockMachine, pidNamespace, startTimeOf } from '../src/twin/twin-lock.js'
+import { bootJournal, lastEntryOf } from '../src/twin/boot-journal.js'
 
 const info = { formatVersion: 1, machineId: 'abc', hostname: 'web1' }
 const twinAt = (dir: string) => new TwinRepository({ dir, source: 'flag' }, (d) => new SimpleGitClient(d))
@@ -280,6 +281,117 @@ describe('TwinLock', () => {
       assert.equal(JSON.parse(await readFile(path, 'utf8')).pid, process.pid, JSON.stringify(names))
       await lock.release()
     }
+  })
+
+  // Session 49 (review F3, s48): btime follows the clock. A machine with no battery-backed clock
+  // boots after a power cut at its last saved time, before its killed run's `since`, and got
+  // LOCK_HELD ("a clone") on every run until the clock was set (as does a container booted again:
+  // its btime is the host's). This machine's journal places the lock's boot without the clock now.
+  describe("a lock of another boot that names this machine, taken after this boot began by the clock now", () => {
+    const earlierBoot = '0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0'
+    const asked: string[] = []
+    let journal: (bootId: string) => number | undefined = () => undefined
+    const real = bootJournal.lastEntryMs
+    beforeEach(() => {
+      asked.length = 0
+      bootJournal.lastEntryMs = (bootId: string) => (asked.push(bootId), journal(bootId))
+    })
+    afterEach(() => {
+      bootJournal.lastEntryMs = real
+    })
+    const taken = new Date(Date.now() - 1000).toISOString() // after this boot began, by the clock now
+    const lockOf = (names: object, since = taken) => ({ pid: 1, startTime: '5', bootId: earlierBoot, purpose: 'apply', ...names, since })
+
+    it("is this machine's earlier boot's, and stale, when this machine's journal has that boot with an entry written after the lock was taken", async () => {
+      const path = join(base, 'lock')
+      journal = (bootId) => (bootId === earlierBoot ? Date.parse(taken) + 30_000 : undefined)
+      for (const names of [{ host: 'old-name', machine: lockMachine() }, { host: hostname() }, { host: hostname(), machine: lockMachine() }]) {
+        await writeFile(path, JSON.stringify(lockOf(names)) + '\n')
+        const lock = new TwinLock(path)
+        await lock.acquire('snapshot')
+        assert.equal(JSON.parse(await readFile(path, 'utf8')).pid, process.pid, JSON.stringify(names))
+        await lock.release()
+      }
+      assert.ok(asked.length > 0 && asked.every((b) => b === earlierBoot), `the journal is asked of the lock's boot: ${asked.join(' ')}`)
+      // The last entry as late as the lock's own time is enough (both by that boot's clock).
+      journal = () => Date.parse(taken)
+      await writeFile(path, JSON.stringify(lockOf({ host: hostname(), machine: lockMachine() })) + '\n')
+      await new TwinLock(path).acquire('snapshot')
+      assert.equal(JSON.parse(await readFile(path, 'utf8')).pid, process.pid)
+    })
+
+    it('is refused, saying what is known and the rm, when the journal has no entry of that boot or none as late as the lock (a clone copied before it, or lost with the power)', async () => {
+      const path = join(base, 'lock')
+      for (const [last, says] of [
+        [undefined, "this machine's journal has no entry of that boot"],
+        [Date.parse(taken) - 1, `this machine's journal has that boot, its last entry at ${new Date(Date.parse(taken) - 1).toISOString()}, before the lock was taken`],
+      ] as const) {
+        journal = () => last
+        const holder = lockOf({ host: 'old-name', machine: lockMachine() })
+        await writeFile(path, JSON.stringify(holder) + '\n')
+        await assert.rejects(
+          new TwinLock(path).acquire('snapshot'),
+          (e: unknown) =>
+            isTwinSyncError(e) &&
+            e.code === 'LOCK_HELD' &&
+            e.message.includes('a clone of this one, or this machine\'s own run before a restart') &&
+            e.message.includes(says) &&
+            e.nextStep?.includes(`no battery-backed clock, after a power cut), remove the lock: \`rm ${path}\``) === true,
+          String(last),
+        )
+        assert.deepEqual(JSON.parse(await readFile(path, 'utf8')), holder, 'the lock is left as it was')
+        assert.equal(await new TwinLock(path).holder().then((h) => h?.bootId), earlierBoot, 'status names it as held')
+      }
+    })
+
+    // Attack: forged locks, and the journal's word never makes another machine's lock this one's.
+    it("never takes a lock of another machine id or host on the journal's word, nor one whose `since` lies ahead of the journal; one taken before this boot began is stale as before", async () => {
+      const path = join(base, 'lock')
+      journal = () => Date.now() + 3_600_000 // the journal has the lock's boot, ending in an hour
+      for (const [names, says] of [
+        [{ host: hostname(), machine: 'f'.repeat(32) }, `another machine named ${hostname()}`],
+        [{ host: 'other-host', machine: 'f'.repeat(32) }, 'on host other-host'],
+        [{ host: 'other-host' }, 'on host other-host'],
+      ] as const) {
+        await writeFile(path, JSON.stringify(lockOf(names)) + '\n')
+        await assert.rejects(new TwinLock(path).acquire('snapshot'), (e: unknown) => isTwinSyncError(e) && e.code === 'LOCK_HELD' && e.message.includes(says), JSON.stringify(names))
+      }
+      // A `since` far ahead (a forged lock, or a clock far ahead in that boot): after the journal's last entry, refused.
+      await writeFile(path, JSON.stringify(lockOf({ host: hostname(), machine: lockMachine() }, '3000-01-01T00:00:00.000Z')) + '\n')
+      await assert.rejects(new TwinLock(path).acquire('snapshot'), (e: unknown) => isTwinSyncError(e) && e.code === 'LOCK_HELD' && e.message.includes('a clone of this one'))
+      // Taken before this boot began by the clock: stale by the rule before, the journal not asked.
+      asked.length = 0
+      journal = () => undefined
+      await writeFile(path, JSON.stringify(lockOf({ host: hostname(), machine: lockMachine() }, '2000-01-01T00:00:00.000Z')) + '\n')
+      await new TwinLock(path).acquire('snapshot')
+      assert.equal(JSON.parse(await readFile(path, 'utf8')).pid, process.pid)
+      assert.deepEqual(asked, [])
+    })
+
+    it('of many takers in one process over a lock the journal shows stale, exactly one gets it', async () => {
+      journal = () => Date.parse(taken) + 30_000
+      for (let trial = 0; trial < 20; trial++) {
+        const path = join(base, `lock-${trial}`)
+        await writeFile(path, JSON.stringify(lockOf({ host: hostname(), machine: lockMachine() })) + '\n')
+        const locks = Array.from({ length: 6 }, () => new TwinLock(path))
+        const outcomes = await Promise.allSettled(locks.map((l) => l.acquire('test')))
+        const codes = outcomes.map((o) => (o.status === 'fulfilled' ? 'got' : (o.reason as { code?: string }).code ?? String(o.reason)))
+        assert.deepEqual([codes.filter((c) => c === 'got').length, codes.every((c) => c === 'got' || c === 'LOCK_HELD')], [1, true], `trial ${trial}: ${codes.join(' ')}`)
+        await Promise.all(locks.map((l) => l.release()))
+      }
+    })
+
+    it("reads journalctl's entry of the boot asked for, and nothing else; a lock's boot id that is not one finds nothing", () => {
+      // As Debian 13's journalctl (systemd 257) printed it in a booted container.
+      const line = '{"__CURSOR":"s=cb42efacc827467695ef37fe1b5069aa;i=cb;b=2f5475261fba4803979c1a95e52136d8;m=d68098107;t=662001bbc5aaa;x=265b1f84af574951","_BOOT_ID":"2f5475261fba4803979c1a95e52136d8","__REALTIME_TIMESTAMP":"1796602465114794","__MONOTONIC_TIMESTAMP":"57580028167","__SEQNUM":"203","__SEQNUM_ID":"cb42efacc827467695ef37fe1b5069aa"}\n'
+      assert.equal(lastEntryOf(line, '2f5475261fba4803979c1a95e52136d8'), 1796602465114)
+      assert.equal(lastEntryOf(line, '0123456789abcdef0123456789abcdef'), undefined, 'another boot')
+      for (const out of ['', '-- No entries --\n', '{"_BOOT_ID":"2f5475261fba4803979c1a95e52136d8","__REALTIME_TIMESTAMP":"soon"}\n', '{not json\n']) {
+        assert.equal(lastEntryOf(out, '2f5475261fba4803979c1a95e52136d8'), undefined, out)
+      }
+      for (const forged of ['another-boot', '--since=yesterday', '0123456789abcdef0123456789abcdef0', '../../x']) assert.equal(real(forged), undefined, forged)
+      assert.equal(real('01234567-89ab-cdef-0123-456789abcdef'), undefined, 'no journal has this boot')
+    })
   })
 
   // Session 48: clones whose machine ids were made anew often keep one host name (`debian`): the

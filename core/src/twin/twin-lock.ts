@@ -5,6 +5,7 @@ import { closeSync, linkSync, mkdirSync, openSync, readFileSync, readlinkSync, r
 import { hostname } from 'node:os'
 import { basename, dirname, join } from 'node:path'
 import { TwinSyncError, processStartTime, quoteArg } from '@twinsync/sdk/light'
+import { bootJournal } from './boot-journal.js'
 import { diskError } from './disk-error.js'
 import { sha256 } from '../sha256.js'
 
@@ -298,9 +299,12 @@ export function lockTempName(lock: string): string {
 
 export function lockHeld(path: string, holder: LockHolder): TwinSyncError {
   // A holder whose process cannot be looked up from here (judgedHere) is never guessed dead: said as such, with the way out when it is gone.
-  if (!isThisBoot(holder) && namesThisMachine(holder) && takenSinceThisBoot(holder)) {
-    return new TwinSyncError('LOCK_HELD', `Another TwinSync ${holder.purpose} (pid ${holder.pid} there, since ${holder.since}) is using this twin from a machine with this machine's id or host name: it took the lock after this machine started, so it is not this machine's run before a restart but another machine's (a clone of this one)`, {
-      nextStep: `Wait for it to finish on that machine, then run the command again; if no run is left there, remove the lock: \`rm ${quoteArg(path)}\`. Clones that share a twin need machine ids of their own (machine-id(5)).`,
+  const later = isThisBoot(holder) || !namesThisMachine(holder) ? undefined : laterThanThisBoot(holder)
+  if (later !== undefined) {
+    // Session 49: not decidable from here; what is known is said, with both ways out.
+    const journal = later.journalLast === undefined ? "this machine's journal has no entry of that boot" : `this machine's journal has that boot, its last entry at ${new Date(later.journalLast).toISOString()}, before the lock was taken`
+    return new TwinSyncError('LOCK_HELD', `Another TwinSync ${holder.purpose} (pid ${holder.pid} there, since ${holder.since}) is using this twin from a machine with this machine's id or host name, of another boot: a clone of this one, or this machine's own run before a restart if its clock was behind when this boot began (the lock was taken after ${new Date(later.booted).toISOString()}, this boot's start by the clock now; ${journal})`, {
+      nextStep: `If a clone of this machine is running it, wait for it to finish there, then run the command again; if no run is left there, or no clone uses this twin (this machine's clock was behind: no battery-backed clock, after a power cut), remove the lock: \`rm ${quoteArg(path)}\`. Clones that share a twin need machine ids of their own (machine-id(5)).`,
       details: { lock: path, holder },
     })
   }
@@ -365,12 +369,12 @@ function isThisBoot(holder: LockHolder): boolean {
  * container on this kernel reads the host's boot id, but its pids are another pid namespace's),
  * that is when its lock names our pid namespace, or (a lock without one) our host name. Of another
  * boot: when it names this machine's id (lockMachine) or this host and was taken before this boot
- * began (takenSinceThisBoot); one that says neither, or was taken since, is another machine's (a
+ * began (laterThanThisBoot); one that says neither, or was taken since, is another machine's (a
  * twin shared between machines, or a clone of this one).
  */
 function judgedHere(holder: LockHolder): boolean {
   if (isThisBoot(holder)) return holder.pidNs != null ? holder.pidNs === pidNamespace() : holder.host === '' || holder.host === hostname()
-  return namesThisMachine(holder) && !takenSinceThisBoot(holder)
+  return namesThisMachine(holder) && laterThanThisBoot(holder) === undefined
 }
 
 /**
@@ -391,17 +395,32 @@ function namesThisMachine(holder: LockHolder): boolean {
  * wall-clock time it was taken, against /proc/stat's btime). This machine's earlier boot ended
  * before this one began, so such a lock is another machine's: VMs cloned from one image share
  * /etc/machine-id (and often the host name), and one took the other's live lock when they shared
- * a twin folder (NFS, a shared disk) or one restored the other's twin with its lock. False when
- * either time or either boot id is unknown (a lock without a readable `since` or a boot id: the rule before session 48). A
- * clock that was ahead in the earlier boot errs towards "another machine": LOCK_HELD with the
- * way out (lockHeld), never a live lock taken. Not told apart: a clone's lock taken before this
- * boot began and still held (a long apply there while this machine restarted).
+ * a twin folder (NFS, a shared disk) or one restored the other's twin with its lock. Undefined
+ * (not known to be later) when either time or either boot id is unknown (a lock without a
+ * readable `since` or a boot id: the rule before session 48). Not told apart: a clone's lock
+ * taken before this boot began and still held (a long apply there while this machine restarted).
+ *
+ * Session 49 (review F3, s48): btime is the clock now minus the uptime, so it follows the clock.
+ * A machine with no battery-backed clock (a Raspberry Pi with fake-hwclock) boots after a power
+ * cut at the time last saved, before its killed run's `since`, and got LOCK_HELD ("a clone") on
+ * every run until its clock was set; so did a clock that ran ahead in the earlier boot, and a
+ * container booted again on a running host (systemd-nspawn gives each boot its own boot id, and
+ * btime is the host's). Evidence that does not come from the clock now: this machine's journal
+ * (boot-journal.ts) has entries of the lock's boot, the last of them no earlier than the lock's
+ * `since` (both by the clock of that boot): the lock was taken while this machine's journal still
+ * recorded that boot, as its own earlier boot, or, on a disk copied from a running machine, that
+ * machine's before the copy was made (the hole above, and no more: a clone's lock taken after the
+ * copy is later than the copy's last entry). Without such entries (no persistent journal, not
+ * readable by this user, or none written after the lock, lost with the power) the rule above
+ * stands: refused, never a live lock taken, with what is known and the `rm` in LOCK_HELD.
  */
-function takenSinceThisBoot(holder: LockHolder): boolean {
-  if (holder.bootId === null || bootId() === null) return false // not known to be another boot: judged by its process
+function laterThanThisBoot(holder: LockHolder): { booted: number; journalLast: number | undefined } | undefined {
+  if (holder.bootId === null || bootId() === null) return undefined // not known to be another boot: judged by its process
   const taken = Date.parse(holder.since)
   const booted = bootStartMs()
-  return !Number.isNaN(taken) && booted !== null && taken >= booted
+  if (Number.isNaN(taken) || booted === null || taken < booted) return undefined
+  const journalLast = bootJournal.lastEntryMs(holder.bootId)
+  return journalLast !== undefined && taken <= journalLast ? undefined : { booted, journalLast }
 }
 
 let cachedBootStart: number | null | undefined
@@ -425,7 +444,7 @@ function bootStartMs(): number | null {
  * reboot did not help, the host check came first), although the lock named this very boot. A lock
  * of this boot (boot ids are random, one per boot) is this machine's whatever its name; one of
  * another boot is this machine's when it names this machine's id (lockMachine) and was taken before
- * this boot began (session 48, takenSinceThisBoot), and any other is left alone as another machine's.
+ * this boot began (session 48, laterThanThisBoot), and any other is left alone as another machine's.
  */
 function isHolderAlive(holder: LockHolder): boolean {
   if (!judgedHere(holder)) return true // another machine sharing the twin, or a container beside us: never guess
