@@ -356,6 +356,7 @@ describe('TwinLock', () => {
         await writeFile(path, JSON.stringify(lockOf(names)) + '\n')
         await assert.rejects(new TwinLock(path).acquire('snapshot'), (e: unknown) => isTwinSyncError(e) && e.code === 'LOCK_HELD' && e.message.includes(says), JSON.stringify(names))
       }
+      assert.deepEqual(asked, [], 'the journal is asked only of a lock that names this machine')
       // A `since` far ahead (a forged lock, or a clock far ahead in that boot): after the journal's last entry, refused.
       await writeFile(path, JSON.stringify(lockOf({ host: hostname(), machine: lockMachine() }, '3000-01-01T00:00:00.000Z')) + '\n')
       await assert.rejects(new TwinLock(path).acquire('snapshot'), (e: unknown) => isTwinSyncError(e) && e.code === 'LOCK_HELD' && e.message.includes('a clone of this one'))
