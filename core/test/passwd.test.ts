@@ -6,7 +6,7 @@ import { LocalHost } from '@twinsync/sdk'
 import { parsePasswdNames } from '../src/facts/process-facts.js'
 import { readAdminUsers } from '../src/plan/admin-users.js'
 import { aptHook } from '../src/services/schedule.js'
-import { TRIXIE_SERVER_PASSWD } from '../../test/fixtures/passwd/debian.js'
+import { TRIXIE_SERVER_GROUP, TRIXIE_SERVER_PASSWD } from '../../test/fixtures/passwd/debian.js'
 
 /**
  * The core's readers of /etc/passwd go through the SDK's one reader (session 49; session 48 had
@@ -57,6 +57,17 @@ describe('the core reads /etc/passwd as glibc does', () => {
     assert.deepEqual(all.slice(3).filter((a) => ['-carl', 'postgres'].includes(a[0] as string)), [
       ['postgres', '/var/lib/postgresql', '100', 'named by a rule of /etc/sudoers (ALL: every user)'],
       ['-carl', '/home/carl', '1001', 'named by a rule of /etc/sudoers (ALL: every user)'],
+    ])
+  })
+
+  it("the administrators by group as a login gets its groups (initgroups): a `#` line's or a blank-led line's members of sudo's gid are in it; `%#gid` names a user of that primary gid", async () => {
+    await writeFile(join(dir, 'etc', 'passwd'), `${TRIXIE_SERVER_PASSWD}ann:x:1000:1000::/home/ann:/bin/bash\nbob:x:1001:1001::/home/bob:/bin/bash\ncarl:x:1002:1050::/home/carl:/bin/bash\n`)
+    await writeFile(join(dir, 'etc', 'group'), `${TRIXIE_SERVER_GROUP}ann:x:1000:\nbob:x:1001:\n#old:x:27:ann\n  oldsudo:x:27:bob\n`)
+    await writeFile(join(dir, 'etc', 'sudoers'), '%#1050 ALL=(ALL) ALL\n')
+    assert.deepEqual((await readAdminUsers(new LocalHost(dir))).map((a) => [a.user, a.home, a.why]), [
+      ['ann', '/home/ann', 'in group sudo'],
+      ['bob', '/home/bob', 'in group sudo'],
+      ['carl', '/home/carl', 'named by a rule of /etc/sudoers'],
     ])
   })
 })

@@ -46,6 +46,7 @@ export * from './provider-codes.js'
 export * from './known-blobs.js'
 export * from './kept-parts.js'
 export * from './passwd.js'
+export * from './group.js'
 // typebox's builder, so a plugin writes its schemas with the host's copy and needs no typebox of its own.
 export { Type } from 'typebox'
 export type { TSchema, Static } from 'typebox'

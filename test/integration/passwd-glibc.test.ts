@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { passwdEntries, passwdUsers } from '@twinsync/sdk'
+import { foundGroups, groupEntries, initgroupsEntries, passwdEntries, passwdUsers } from '@twinsync/sdk'
 import { chrootOk, freshRootfs, ROOTFS_BUILD_TIMEOUT_MS, type Rootfs } from '../bed/index.js'
 
 /**
@@ -72,5 +72,29 @@ describe('passwdEntries and passwdUsers read /etc/passwd as the glibc of a Debia
       'ann:1000', '+:0', '+bob:0', '-carl:1001', 'short:7', 'neg:0', 'plus:12', 'sp:13', 'wrap:1', 'toor:0',
       '+:0', '-dan:0', '+eve:0', '+:0', '+@ng:0', 'trail:9', 'last:8',
     ])
+  })
+
+  it("/etc/group: every entry getgrent lists, which names getgrnam finds, and a user's groups at login (initgroups, `id -G`)", async () => {
+    assert.match(await readFile(join(rootfs.dir, 'etc/nsswitch.conf'), 'utf8'), /^group:\s+files\s*$/m)
+    const own = await readFile(join(rootfs.dir, 'etc/group'), 'utf8')
+    const odd = ['  staff2:x:1002:ann, bob,,\t carl', '\t#c:x:5:ann', '#old:x:27:ann', '+:::bob', '+ops::', '-eve:x:44:ann', 'short:x:7', 'nogid:x::ann', 'neg:x:-0:', 'big:x:4294967296:ann', 'hex:x:0x10:', '+', '-dan', '+x:', 'colon:x:11:a:b,c', '  last:x:13:zz']
+    const text = `${own}${odd.join('\n')}`
+    await writeFile(join(rootfs.dir, 'etc/group'), text)
+    await writeFile(join(rootfs.dir, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/bash\nann:x:1000:1000::/home/ann:/bin/sh\nbob:x:1001:1001::/home/bob:/bin/sh\n')
+    const entries = groupEntries(text)
+    const names = [...new Set(entries.map((e) => e.name))].filter((n) => n !== '')
+    const script = `no warnings; while (my @e = getgrent) { print join("|", map { $_ // "" } @e[0,2]), "|", join(",", split(/ /, $e[3] // "")), "\\n" }
+for my $n (@ARGV) { my @e = getgrnam($n); print "$n => ", (@e ? $e[2] : "none"), "\\n" }`
+    const { stdout } = await chrootOk(rootfs.dir, 'perl', ['-e', script, ...names])
+    const found = foundGroups(text)
+    assert.deepEqual(stdout.split('\n').filter((l) => l !== ''), [
+      ...entries.map((e) => `${e.name}|${e.gid}|${e.members.join(',')}`),
+      ...names.map((n) => `${n} => ${found.find((g) => g.name === n)?.gid ?? 'none'}`),
+    ])
+    for (const [user, primary] of [['ann', 1000], ['bob', 1001]] as const) {
+      const ids = (await chrootOk(rootfs.dir, 'id', ['-G', user])).stdout.trim().split(' ').map(Number)
+      const expected = [primary, ...initgroupsEntries(text).filter((e) => e.gid !== primary && e.members.includes(user)).map((e) => e.gid)]
+      assert.deepEqual([...new Set(ids)].sort((a, b) => a - b), [...new Set(expected)].sort((a, b) => a - b), user)
+    }
   })
 })

@@ -1,6 +1,6 @@
 import { posix } from 'node:path'
 import type { HostReader } from '@twinsync/sdk'
-import { passwdEntries } from '@twinsync/sdk/light'
+import { groupEntries, initgroupsEntries, passwdEntries } from '@twinsync/sdk/light'
 
 /** A user of the machine who may become root: by sudo (a group or a rule), or uid 0 by another name. */
 export interface AdminUser {
@@ -41,19 +41,23 @@ export async function readAdminUsers(host: HostReader): Promise<AdminUser[]> {
   // `passwd: files`, but a tool that walks getpwent sees a second root, and under `passwd: compat`
   // the line is how NIS accounts join.
   const users = passwdEntries(await text('/etc/passwd'))
-  const groups = records(await text('/etc/group')).filter((f) => f.length >= 3).map((f) => ({ name: f[0]!, gid: f[2]!, members: (f[3] ?? '').split(',').filter((m) => m !== '') }))
+  // The same side for groups: every entry getgrent lists, and every line as initgroups reads it
+  // at login (no blank or `#` line skipped: `#old:x:27:ann` puts ann in gid 27, which `%sudo`
+  // matches), a group's members being those of every line of its gid.
+  const groupText = await text('/etc/group')
+  const groups = [...groupEntries(groupText), ...initgroupsEntries(groupText)].map((g) => ({ name: g.name, gid: String(g.gid), members: g.members }))
   const why = new Map<string, string>()
   const add = (name: string, reason: string) => {
     if (name !== 'root' && !why.has(name)) why.set(name, reason)
   }
-  const membersOf = (group: { name: string; gid: string; members: string[] }) => [...group.members, ...users.filter((u) => String(u.gid) === group.gid).map((u) => u.name)]
-  for (const name of ADMIN_GROUPS) for (const g of groups.filter((x) => x.name === name)) for (const m of membersOf(g)) add(m, `in group ${name}`)
+  const membersOf = (gid: string) => [...groups.filter((g) => g.gid === gid).flatMap((g) => g.members), ...users.filter((u) => String(u.gid) === gid).map((u) => u.name)]
+  for (const name of ADMIN_GROUPS) for (const g of groups.filter((x) => x.name === name)) for (const m of membersOf(g.gid)) add(m, `in group ${name}`)
   for (const u of users) if (u.uid === 0) add(u.name, 'uid 0')
   for (const { file, item } of await sudoersUsers(host)) {
     const reason = `named by a rule of ${file}`
     if (item === 'ALL') for (const u of users) add(u.name, `${reason} (ALL: every user)`)
-    else if (item.startsWith('%#')) for (const g of groups.filter((x) => x.gid === item.slice(2))) for (const m of membersOf(g)) add(m, reason)
-    else if (item.startsWith('%')) for (const g of groups.filter((x) => x.name === item.replace(/^%:?/, ''))) for (const m of membersOf(g)) add(m, reason)
+    else if (item.startsWith('%#')) for (const m of membersOf(item.slice(2))) add(m, reason)
+    else if (item.startsWith('%')) for (const g of groups.filter((x) => x.name === item.replace(/^%:?/, ''))) for (const m of membersOf(g.gid)) add(m, reason)
     else if (item.startsWith('#')) for (const u of users.filter((x) => String(x.uid) === item.slice(1))) add(u.name, reason)
     else add(item, reason)
   }
@@ -63,13 +67,9 @@ export async function readAdminUsers(host: HostReader): Promise<AdminUser[]> {
     const entry = users.find((u) => u.name === user)
     if (entry === undefined) return { user, home: named, why: reason }
     const shared = users.some((u) => u.name !== user && u.gid === entry.gid) || groups.some((g) => g.gid === String(entry.gid) && g.members.some((m) => m !== user))
-    const ownGroups = shared ? [] : [String(entry.gid), ...groups.filter((g) => g.gid === String(entry.gid)).map((g) => g.name)]
+    const ownGroups = shared ? [] : [...new Set([String(entry.gid), ...groups.filter((g) => g.gid === String(entry.gid)).map((g) => g.name)])]
     return { user, home: named, why: reason, uid: String(entry.uid), ownGroups }
   })
-}
-
-function records(text: string): string[][] {
-  return text.split('\n').filter((l) => l !== '' && !l.startsWith('#')).map((l) => l.split(':'))
 }
 
 /**

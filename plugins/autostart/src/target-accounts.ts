@@ -1,4 +1,4 @@
-import { passwdUsers, type HostPort } from '@twinsync/sdk'
+import { foundGroups, passwdUsers, type HostPort } from '@twinsync/sdk'
 
 export interface TargetUser {
   name: string
@@ -18,15 +18,14 @@ export class TargetAccounts {
   ) {}
 
   static async read(host: HostPort): Promise<TargetAccounts> {
-    // The users getpwnam and getpwuid find (the SDK's passwdUsers, session 49): a `+`/`-` line is
-    // no owner a file is named by or written for, a user behind leading blanks is one.
+    // The users getpwnam and getpwuid find and the groups getgrnam and getgrgid find (the SDK's
+    // passwdUsers and foundGroups, session 49): a `+`/`-` line is no owner or group a file is
+    // named by or written for, one behind leading blanks is one.
     const users: TargetUser[] = passwdUsers((await host.readTextIfExists('/etc/passwd')) ?? '')
       .filter((u) => u.name !== '')
       .map(({ name, uid, gid, home }) => ({ name, uid, gid, home }))
     const groups = new Map<string, number>()
-    for (const [name, , gid] of records(await host.readTextIfExists('/etc/group'))) {
-      if (name && isId(gid) && !groups.has(name)) groups.set(name, Number(gid))
-    }
+    for (const { name, gid } of foundGroups((await host.readTextIfExists('/etc/group')) ?? '')) if (name !== '' && !groups.has(name)) groups.set(name, gid)
     return new TargetAccounts(users, groups)
   }
 
@@ -56,13 +55,6 @@ export class TargetAccounts {
   userWithHome(home: string): TargetUser | undefined {
     return this.users.find((u) => u.home === home)
   }
-}
-
-function records(text: string | undefined): string[][] {
-  return (text ?? '')
-    .split('\n')
-    .filter((l) => l.length > 0 && !l.startsWith('#'))
-    .map((l) => l.split(':'))
 }
 
 function isId(value: string | undefined): value is string {

@@ -1,4 +1,4 @@
-import { passwdUsers, type HostPort } from '@twinsync/sdk'
+import { foundGroups, passwdUsers, type HostPort } from '@twinsync/sdk'
 
 /** A line of the target's /etc/passwd, as far as the files provider cares. */
 export interface Account {
@@ -28,14 +28,14 @@ export function parsePasswd(text: string): Account[] {
   return passwdUsers(text).map(({ name, uid, gid, home }) => ({ name, uid, gid, home }))
 }
 
+/**
+ * Group name → gid as getgrnam finds them (the SDK's foundGroups, session 49): the first of a
+ * name. A `+`/`-` line is none: its empty gid was read as 0 here, so a twin's `group: "+"` became
+ * root's group wherever the target's /etc/group had `+:::`.
+ */
 export function parseGroup(text: string): Record<string, number> {
   const groups: Record<string, number> = {}
-  for (const line of text.split('\n')) {
-    if (line.trim() === '' || line.startsWith('#')) continue
-    const [name, , gid] = line.split(':')
-    const g = Number(gid)
-    if (name !== undefined && Number.isInteger(g) && !(name in groups)) groups[name] = g
-  }
+  for (const { name, gid } of foundGroups(text)) if (!(name in groups)) groups[name] = gid
   return groups
 }
 

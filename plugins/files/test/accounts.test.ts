@@ -6,7 +6,7 @@ import { LocalHost } from '@twinsync/sdk'
 import { namesById, readAccounts } from '../src/accounts.js'
 import { resolveId } from '../src/diff.js'
 import { selectUsers } from '../src/include.js'
-import { TRIXIE_SERVER_PASSWD } from '../../../test/fixtures/passwd/debian.js'
+import { TRIXIE_SERVER_GROUP, TRIXIE_SERVER_PASSWD } from '../../../test/fixtures/passwd/debian.js'
 
 /**
  * The target's accounts as getpwnam and getpwuid find them (the SDK's passwdUsers, session 49):
@@ -22,7 +22,7 @@ describe('files: the target accounts an owner name resolves to', () => {
     await mkdir(join(dir, 'home', 'ann'), { recursive: true })
     const odd = '+::::::\n-carl::1001:1001::/home/carl:/bin/bash\n+@ops::::::\n  ann:x:1000:1000::/home/ann:/bin/bash\nghost:x:1002\n'
     await writeFile(join(dir, 'etc', 'passwd'), `${TRIXIE_SERVER_PASSWD}${odd}`)
-    await writeFile(join(dir, 'etc', 'group'), 'root:x:0:\n')
+    await writeFile(join(dir, 'etc', 'group'), `${TRIXIE_SERVER_GROUP}+:::\n-ops:x:1001:\n  staff2:x:1002:\n`)
   })
   after(async () => {
     await rm(dir, { recursive: true, force: true })
@@ -38,6 +38,15 @@ describe('files: the target accounts an owner name resolves to', () => {
     assert.equal(resolveId('ann', 4242, accounts.users), 1000)
     assert.equal(namesById(accounts.users).get(1000), 'ann')
     assert.equal(namesById(accounts.users).get(0), 'root')
+  })
+
+  it("a twin's group `+` or `-ops` is no group of the target (getgrnam's groups): the entry's gid is applied, never root's group; a group behind blanks is one", async () => {
+    const { accounts } = await readAccounts(new LocalHost(dir))
+    assert.equal(resolveId('+', 1000, accounts.groups), 1000)
+    assert.equal(resolveId('-ops', 4242, accounts.groups), 4242)
+    assert.equal(resolveId('staff2', 4242, accounts.groups), 1002)
+    assert.equal(resolveId('sudo', 4242, accounts.groups), 27)
+    assert.equal(namesById(accounts.groups).get(0), 'root')
   })
 
   it('the users whose homes are mirrored: ann behind her blanks, never a `-carl` line', async () => {
