@@ -65,8 +65,8 @@ describe('the core reads /etc/passwd as glibc does', () => {
     await writeFile(join(dir, 'etc', 'group'), `${TRIXIE_SERVER_GROUP}ann:x:1000:\nbob:x:1001:\n#old:x:27:ann\n  oldsudo:x:27:bob\n`)
     await writeFile(join(dir, 'etc', 'sudoers'), '%#1050 ALL=(ALL) ALL\n')
     assert.deepEqual((await readAdminUsers(new LocalHost(dir))).map((a) => [a.user, a.home, a.why]), [
-      ['ann', '/home/ann', 'in group sudo'],
       ['bob', '/home/bob', 'in group sudo'],
+      ['ann', '/home/ann', 'in group sudo'],
       ['carl', '/home/carl', 'named by a rule of /etc/sudoers'],
     ])
   })
