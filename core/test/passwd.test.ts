@@ -70,4 +70,15 @@ describe('the core reads /etc/passwd as glibc does', () => {
       ['carl', '/home/carl', 'named by a rule of /etc/sudoers'],
     ])
   })
+
+  it("the administrators by number as glibc and sudo read it: a gid written 027 in /etc/group or /etc/passwd, `%#001003` and `#01002` in sudoers (session 49's review, P0)", async () => {
+    await writeFile(join(dir, 'etc', 'passwd'), `root:x:0:0:root:/root:/bin/bash\neve:x:1001:027::/home/eve:/bin/bash\nfay:x:1002:1002::/home/fay:/bin/bash\ngus:x:1003:1003::/home/gus:/bin/bash\n`)
+    await writeFile(join(dir, 'etc', 'group'), 'root:x:0:\nsudo:x:027:\nfay:x:1002:\nops:x:1003:\n')
+    await writeFile(join(dir, 'etc', 'sudoers'), '%#001003 ALL=(ALL) ALL\n#01002 ALL=(ALL) ALL\n')
+    assert.deepEqual((await readAdminUsers(new LocalHost(dir))).map((a) => [a.user, a.why]), [
+      ['eve', 'in group sudo'],
+      ['gus', 'named by a rule of /etc/sudoers'],
+      ['fay', 'named by a rule of /etc/sudoers'],
+    ])
+  })
 })

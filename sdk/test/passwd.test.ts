@@ -79,6 +79,15 @@ describe('passwdEntries: an /etc/passwd text as glibc reads it', () => {
     assert.deepEqual(passwdEntries(`${text}\n`).at(-1)?.shell, '/bin/zz')
   })
 
+  it('a uid of any length is read in linear time: more than 20 significant digits refuses the line (strtoul overflows), leading zeros do not count (session 49 review, P3)', () => {
+    const zeros = '0'.repeat(1_000_000)
+    const text = `big:x:1${'0'.repeat(16_000_000)}:1::/b:/bin/sh\nzed:x:${zeros}1000:${zeros}7::/z:/bin/sh\nedge:x:000018446744073709551616:1::/e:/bin/sh\n`
+    const began = performance.now()
+    const entries = passwdEntries(text)
+    assert.ok(performance.now() - began < 500, `${performance.now() - began} ms`)
+    assert.deepEqual(entries.map((e) => [e.name, e.uid, e.gid]), [['zed', 1000, 7]])
+  })
+
   it('passwdUsers: the entries getpwnam and getpwuid can return, a `+`/`-` line never', () => {
     const text = `${BOOKWORM_MINBASE_PASSWD}+::::::\n-ann:x:1000:1000::/home/ann:/bin/sh\n+@ops::::::\n bob:x:1001:1001::/home/bob:/bin/sh\n`
     assert.deepEqual(passwdEntries(text).slice(-4).map((e) => e.name), ['+', '-ann', '+@ops', 'bob'])

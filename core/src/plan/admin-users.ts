@@ -56,9 +56,9 @@ export async function readAdminUsers(host: HostReader): Promise<AdminUser[]> {
   for (const { file, item } of await sudoersUsers(host)) {
     const reason = `named by a rule of ${file}`
     if (item === 'ALL') for (const u of users) add(u.name, `${reason} (ALL: every user)`)
-    else if (item.startsWith('%#')) for (const m of membersOf(item.slice(2))) add(m, reason)
+    else if (item.startsWith('%#')) for (const m of membersOf(sudoId(item.slice(2)))) add(m, reason)
     else if (item.startsWith('%')) for (const g of groups.filter((x) => x.name === item.replace(/^%:?/, ''))) for (const m of membersOf(g.gid)) add(m, reason)
-    else if (item.startsWith('#')) for (const u of users.filter((x) => String(x.uid) === item.slice(1))) add(u.name, reason)
+    else if (item.startsWith('#')) for (const u of users.filter((x) => String(x.uid) === sudoId(item.slice(1)))) add(u.name, reason)
     else add(item, reason)
   }
   return [...why].map(([user, reason]) => {
@@ -70,6 +70,16 @@ export async function readAdminUsers(host: HostReader): Promise<AdminUser[]> {
     const ownGroups = shared ? [] : [...new Set([String(entry.gid), ...groups.filter((g) => g.gid === String(entry.gid)).map((g) => g.name)])]
     return { user, home: named, why: reason, uid: String(entry.uid), ownGroups }
   })
+}
+
+/**
+ * A sudoers `#uid` / `%#gid` number as the ids it is compared with are written (String of the
+ * number): sudo reads it as a decimal number, so `#01000` is uid 1000 (session 49's review, P0:
+ * the ids of /etc/passwd and /etc/group are glibc's numbers, the item's text was compared raw).
+ * Not a plain decimal: kept as written, which matches no id.
+ */
+function sudoId(text: string): string {
+  return /^[0-9]{1,20}$/.test(text) ? String(BigInt(text)) : text
 }
 
 /**
