@@ -155,6 +155,34 @@ describe('ProviderRegistry', () => {
     assert.match(set.diagnostics[0]?.detail ?? '', /^A fault in the dnf provider, not in TwinSync: a provider's own codes start with its name in capitals \(DNF_\)/)
   })
 
+  it("names a plugin's provider whose fields throw as it is read (a getter of codes, of its name) as the plugin's fault, and loads the others (session 49's review, C3)", async () => {
+    const throwing = (field: string) => () => {
+      throw new Error(`${field} is not here`)
+    }
+    const codesThrow = fakeProvider('dnf')
+    Object.defineProperty(codesThrow, 'codes', { get: throwing('codes') })
+    const nameThrows = fakeProvider('flatpak')
+    Object.defineProperty(nameThrows, 'name', { get: throwing('name') })
+    const { config: oclif } = oclifWith({
+      successes: [
+        { plugin: { name: 'twinsync-plugin-dnf' }, result: [codesThrow] },
+        { plugin: { name: 'twinsync-plugin-flatpak' }, result: [nameThrows, fakeProvider('snap')] },
+      ],
+      failures: [],
+    })
+    const set = await new ProviderRegistry(config, oclif).load()
+    const names = set.providers.map((p) => p.provider.name)
+    assert.ok(names.includes('dnf') && names.includes('snap') && names.includes('os'), names.join(', '))
+    assert.deepEqual(set.providers.find((p) => p.provider.name === 'dnf')?.codes, {})
+    assert.deepEqual(
+      set.diagnostics.map((d) => [d.severity, d.code, d.provider, d.summary]),
+      [
+        ['warning', 'PROVIDER_FAILED', 'dnf', 'The dnf provider of twinsync-plugin-dnf declares codes TwinSync does not list: reading them failed: codes is not here'],
+        ['error', 'PROVIDER_FAILED', 'twinsync-plugin-flatpak', 'twinsync-plugin-flatpak returned an invalid provider: reading it threw: name is not here'],
+      ],
+    )
+  })
+
   it('refuses to select an unknown provider by name', async () => {
     const registry = new ProviderRegistry(config, noPlugins)
     await assert.rejects(registry.select(['os', 'dnf']), (e: unknown) => isTwinSyncError(e) && e.code === 'PROVIDER_UNKNOWN' && /dnf/.test(e.message))

@@ -89,7 +89,7 @@ export class ProviderRegistry {
     /** Each code a provider loaded so far declares, and that provider: a code is one provider's. */
     const codeOwners = new Map<string, string>()
     for (const { provider, source } of candidates) {
-      const problem = shapeProblem(provider)
+      const problem = fieldsThrow(() => shapeProblem(provider))
       if (problem !== undefined) {
         diagnostics.push(errorDiagnostic('PROVIDER_FAILED', `${source} returned an invalid provider: ${problem}`, { provider: source }))
         continue
@@ -99,7 +99,7 @@ export class ProviderRegistry {
         continue
       }
       // Its part of the twin: under system/, a path the twin can hold, apart from TwinSync's own files and every provider's loaded before it.
-      const claimed = provider === manifest ? undefined : claimedPathsProblem(provider, providers.map((p) => p.provider))
+      const claimed = provider === manifest ? undefined : fieldsThrow(() => claimedPathsProblem(provider, providers.map((p) => p.provider)))
       if (claimed !== undefined) {
         // `plugins` commands take no --root, --repo or --config (oclif's: "Nonexistent flag: --root").
         const uninstall = twinsyncLine(['plugins', 'uninstall', source], { root: '/' })
@@ -120,7 +120,13 @@ export class ProviderRegistry {
           continue
         }
       }
-      const codes = providerCodes(provider, codeOwners)
+      let codes: ReturnType<typeof providerCodes>
+      try {
+        codes = providerCodes(provider, codeOwners)
+      } catch (error) {
+        // A `codes` getter or proxy that throws (session 49's review, C3): the provider's fault, as a table that breaks the rule is.
+        codes = { codes: {}, problems: [`reading them failed: ${(error as Error)?.message ?? String(error)}`] }
+      }
       if (codes.problems.length > 0) {
         diagnostics.push(
           warningDiagnostic('PROVIDER_FAILED', `The ${provider.name} provider of ${source} declares codes TwinSync does not list: ${codes.problems.join('; ')}`, {
@@ -179,6 +185,19 @@ export class ProviderRegistry {
       diagnostics.push(refused)
       plugin.hooks[HOOK_EVENT] = []
     })
+  }
+}
+
+/**
+ * What `check` says of a plugin's provider, or, when reading the provider's fields throws (a getter
+ * or a proxy: session 49's review, C3), that as its problem: the plugin's fault, named as such by
+ * the caller, never a failure of the whole load.
+ */
+function fieldsThrow(check: () => string | undefined): string | undefined {
+  try {
+    return check()
+  } catch (error) {
+    return `reading it threw: ${(error as Error)?.message ?? String(error)}`
   }
 }
 

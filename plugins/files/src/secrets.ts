@@ -519,8 +519,10 @@ async function twinOpenvpnCredentialFiles(twin: TwinReader): Promise<string[]> {
 async function twinNamedCredentialFiles(twin: TwinReader, paths: readonly string[] = [], links = new TwinLinks(twin)): Promise<{ named: Array<{ rule: string; paths: string[] }>; included: Set<string> }> {
   const configs: Array<{ twinPath: string; config: string }> = NAMING_CONFIG_PLACES.files.map((f) => ({ twinPath: `filesystem${f}`, config: f }))
   const passwd = await twin.readText('filesystem/etc/passwd').catch(() => undefined)
-  // Every home a line names, a `+`/`-` line's too (passwdEntries, not parsePasswd): the safe side,
-  // a credential file looked for in one home more is kept out of the twin, never let in.
+  // The home of every entry getpwent lists, a `+`/`-` line's too (passwdEntries, not passwdUsers): the
+  // safe side, a credential file looked for in one home more is kept out of the twin, never let in.
+  // A line glibc refuses (an empty uid outside a `+`/`-` line, a uid above 2^32−1) is no entry and
+  // names no home here; the files provider mirrors no such home either (it takes passwdUsers').
   const homes = passwd === undefined ? [] : memoParse('passwd', passwd, (t) => passwdEntries(t ?? '').map((a) => a.home))
   const look = links.look
   configs.push(...homeConfigFiles(homes).map((f) => ({ twinPath: `filesystem${f}`, config: f })))
