@@ -286,15 +286,23 @@ export class PendingChecks {
       // the shared file (CONFIG_CHECK_FAILED said after) or judged after it (CONFIG_RESTORE_SKIPPED
       // alone), as the records came: now the same is done and said in any order.
       const whole = new Set<PendingCheck>()
-      for (const entry of entries) if (await goesBackWhole(host, entry, checks)) whole.add(entry)
+      // A marked record's guard, built once: goesBackWhole, then judgeMarked, settleCheck and recheckSettled (Marked).
+      const guards = new Map<PendingCheck, Guarded>()
+      for (const entry of entries) {
+        if (entry.goBack !== true || entry.reloads !== undefined) continue
+        const guarded = guardOf(host, entry, checks)
+        if (await goesBackWhole(guarded, entry)) whole.add(entry)
+        else guards.set(entry, guarded)
+      }
       const order = [...entries.filter((e) => whole.has(e)), ...entries.filter((e) => !whole.has(e))]
       const settled: Settled[] = []
       const marked = new Map<PendingCheck, Marked>()
       for (const [i, entry] of order.entries()) {
-        if (i === whole.size) for (const e of order.slice(i)) if (e.goBack === true && e.reloads === undefined) marked.set(e, await judgeMarked(host, e, checks, settled))
+        if (i === whole.size) for (const e of order.slice(i)) if (e.goBack === true && e.reloads === undefined) marked.set(e, await judgeMarked(host, e, guards.get(e) as Guarded, settled))
         const { finished, retry, passed } = entry.reloads !== undefined ? await this.settleReloadWindow(host, entry, checks, runAgain) : await settleCheck(host, entry, checks, () => this.rejected(entry.service, entry.root, host), given.get(entry), marked.get(entry))
         out.push(finished)
-        settled.push({ entry, finished, ...(passed === undefined ? {} : { passed }), judged: marked.has(entry) ? whole.size : given.has(entry) ? 0 : i })
+        const judgedBy = marked.get(entry)
+        settled.push({ entry, finished, ...(passed === undefined ? {} : { passed }), ...(judgedBy === undefined ? {} : { marked: judgedBy }), judged: judgedBy !== undefined ? whole.size : given.has(entry) ? 0 : i })
         for (const path of finished.restored) {
           const state = storedState(entry.files.find((f) => f.path === path)?.previous)
           if (state !== undefined) putBack?.set(path, state)
@@ -544,20 +552,24 @@ interface Settled {
   entry: PendingCheck
   finished: FinishedCheck
   passed?: Passed
+  /** A marked entry's verdict and guard (judgeMarked): its recheck uses that guard. */
+  marked?: Marked
   judged: number
 }
 
-/** A marked entry's verdict, taken before its group's put-backs (judgeMarked), with the guard that judged it. */
-interface Marked {
+/** An entry's files as changes, with the guard that knows what each was (guardOf). */
+interface Guarded {
   changes: Change[]
   guard: ConfigGuard
+}
+
+/** A marked entry's verdict, taken before its group's put-backs (judgeMarked), with the guard that judged it. */
+interface Marked extends Guarded {
   sorted: Sorted
 }
 
-/** A record marked to go back none of whose files changed since: it goes back whole, no checker asked (whatGoesBack). */
-async function goesBackWhole(host: HostPort, entry: PendingCheck, checks: readonly ConfigCheck[]): Promise<boolean> {
-  if (entry.goBack !== true || entry.reloads !== undefined) return false
-  const { changes, guard } = guardOf(host, entry, checks)
+/** A record marked to go back (goBack, no reloads) none of whose files changed since: it goes back whole, no checker asked (whatGoesBack). */
+async function goesBackWhole({ changes, guard }: Guarded, entry: PendingCheck): Promise<boolean> {
   for (const [i, c] of changes.entries()) if (['changed', 'unknown'].includes(await guard.standing(c, entry.files[i]?.written))) return false
   return true
 }
@@ -566,8 +578,7 @@ async function goesBackWhole(host: HostPort, entry: PendingCheck, checks: readon
  * A marked record's verdict (whatGoesBack) on what the group's records that go back whole left
  * (`before`, settled first), taken for every such record before any of them puts anything back.
  */
-async function judgeMarked(host: HostPort, entry: PendingCheck, checks: readonly ConfigCheck[], before: readonly Settled[]): Promise<Marked> {
-  const { changes, guard } = guardOf(host, entry, checks)
+async function judgeMarked(host: HostPort, entry: PendingCheck, { changes, guard }: Guarded, before: readonly Settled[]): Promise<Marked> {
   const sorted: Sorted = await whatGoesBack(host, guard, entry, changes)
   const by = before.filter((o) => o.finished.restored.length > 0)
   if (sorted.run === undefined || by.length === 0) return { changes, guard, sorted }
@@ -595,7 +606,7 @@ async function recheckSettled(host: HostPort, checks: readonly ConfigCheck[], se
     if (s.passed === undefined) continue
     const by = settled.slice(s.judged).filter((o) => o !== s && o.finished.restored.length > 0)
     if (s.passed.back.length === 0 && by.length === 0) continue
-    const { changes, guard } = guardOf(host, s.entry, checks)
+    const { changes, guard } = s.marked ?? guardOf(host, s.entry, checks)
     const again = await checkLive(host, guard, changes)
     if (again === undefined || again.ok) continue
     s.finished.recheck = rejectedOnceMore(s.entry, s.passed, by, again)
@@ -693,7 +704,7 @@ function followedBy(id: string, root: string): (p: PendingCheck) => boolean {
 }
 
 /** An entry's files as changes, with a guard that knows what each path was and the service's checker (if known). */
-function guardOf(host: HostPort, entry: PendingCheck, checks: readonly ConfigCheck[]): { changes: Change[]; guard: ConfigGuard } {
+function guardOf(host: HostPort, entry: PendingCheck, checks: readonly ConfigCheck[]): Guarded {
   const changes = asChanges(entry)
   const check = checks.find((c) => c.service === entry.service && c.argv !== undefined)
   const guard = new ConfigGuard(host, check === undefined ? [] : [check], changes)
