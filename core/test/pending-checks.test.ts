@@ -653,6 +653,56 @@ describe('pending configuration checks: finished by the next apply', () => {
       }
       assert.deepEqual([said[1], said[3]], [said[0], said[2]], 'what is said, whichever record comes first')
     })
+
+    // Session 49's review, U1: both records have a hand fix, so each checker judges the state
+    // before either puts anything back. nginx -t rejects x.conf's fix beside the geo.conf geo's
+    // apply wrote into /etc/nginx (nginx reads it; nginx's record does not name it); geocheck
+    // rejects geo's fix, so geo's put-back takes geo.conf away after nginx's verdict, and nginx -t
+    // passes on the final state. Before, nginx's CONFIG_RESTORE_SKIPPED still said it "rejects the live configuration".
+    it('both records marked with a hand fix each, nginx -t rejecting what was live at its verdict, and geo\'s put-back after makes it pass: the final word is said, whichever record comes first', async () => {
+      const said: string[] = []
+      for (const [geoFirst, after] of [[false, 'passes'], [true, 'passes'], [false, 'rejects'], [true, 'rejects']] as const) {
+        writeFileSync(join(root, 'etc/nginx/nginx.conf'), 'new\n')
+        writeFileSync(join(root, 'etc/nginx/conf.d/x.conf'), 'added\n')
+        writeFileSync(join(root, 'etc/nginx/geo.conf'), 'upstream geo {}\n')
+        mkdirSync(join(root, 'etc/geo'), { recursive: true })
+        writeFileSync(join(root, 'etc/geo/geo.conf'), 'geo new\n')
+        writeFileSync(join(root, 'usr/sbin/geocheck'), '#!/bin/sh\n', { mode: 0o755 })
+        const nginx = () => pending.add({ service: 'nginx', root: host.root, files: [{ path: '/etc/nginx/nginx.conf', previous: file('old\n') }, { path: '/etc/nginx/conf.d/x.conf', previous: { kind: 'absent' } }] })
+        const geo = () => pending.add({ service: 'geo', root: host.root, files: [{ path: '/etc/nginx/nginx.conf', previous: file('old\n') }, { path: '/etc/nginx/geo.conf', previous: { kind: 'absent' } }, { path: '/etc/geo/geo.conf', previous: file('geo old\n') }] })
+        if (geoFirst) await geo()
+        await nginx()
+        if (!geoFirst) await geo()
+        await pending.rejected('nginx', host.root, host)
+        await pending.rejected('geo', host.root, host)
+        writeFileSync(join(root, 'etc/nginx/conf.d/x.conf'), 'upstream geo {}\n')
+        writeFileSync(join(root, 'etc/geo/geo.conf'), 'geo fixed by hand\n')
+        const exec = sinon.stub(host, 'exec').callsFake(async (command, args): Promise<ExecResult> => {
+          const rejects = command === 'geocheck' || after === 'rejects' || existsSync(join(root, 'etc/nginx/geo.conf'))
+          return { command, args: [...args], exitCode: rejects ? 1 : 0, stdout: '', stderr: command === 'geocheck' ? 'geo: unknown variable $x\n' : rejects ? 'nginx: [emerg] duplicate upstream "geo" in /etc/nginx/geo.conf:1\n' : '', timedOut: false }
+        })
+        const done = await pending.finish(host, [NGINX, GEO])
+        const order = `geo's record ${geoFirst ? 'first' : 'last'}, nginx -t ${after} at the end`
+        assert.deepEqual([...live(), existsSync(join(root, 'etc/nginx/geo.conf'))], ['old\n', 'upstream geo {}\n', 'geo fixed by hand\n', false], order)
+        const nginx_ = done.find((d) => d.service === 'nginx')
+        assert.deepEqual([nginx_?.diagnostic.code, nginx_?.diagnostic.severity, nginx_?.recheck, nginx_?.restored, nginx_?.skipped], ['CONFIG_RESTORE_SKIPPED', 'warning', undefined, ['/etc/nginx/nginx.conf'], ['/etc/nginx/conf.d/x.conf']], order)
+        const lead = 'nginx: its checker rejected /etc/nginx/nginx.conf, /etc/nginx/conf.d/x.conf in an earlier apply, which did not put all the previous files back; /etc/nginx/conf.d/x.conf is not as that apply left it (changed since), so it is left as it is; `nginx -t`'
+        const rest = 'the live configuration: nginx: [emerg] duplicate upstream "geo" in /etc/nginx/geo.conf:1, so only what is still as that apply left it goes back (/etc/nginx/nginx.conf): it is back'
+        assert.equal(
+          nginx_?.diagnostic.summary,
+          after === 'passes' ? `${lead} rejected ${rest}; then \`nginx -t\` passes on what is live at the end, once geo's put-back put /etc/nginx/nginx.conf, /etc/nginx/geo.conf back` : `${lead} rejects ${rest}`,
+          order,
+        )
+        const geo_ = done.find((d) => d.service === 'geo')
+        assert.deepEqual([geo_?.diagnostic.code, geo_?.restored, geo_?.skipped], ['CONFIG_RESTORE_SKIPPED', ['/etc/nginx/nginx.conf', '/etc/nginx/geo.conf'], ['/etc/geo/geo.conf']], order)
+        assert.match(geo_?.diagnostic.summary ?? '', /; `geocheck` rejects the live configuration: geo: unknown variable \$x, so only what is still/, order)
+        assert.deepEqual(exec.getCalls().map((c) => c.args[0]).sort(), ['geocheck', 'geocheck', 'nginx', 'nginx'], `each checker at its verdict and once on the final state (${order})`)
+        assert.equal(existsSync(join(dir, 'twin', PENDING_CHECKS)), false)
+        said.push(saidOf(done))
+        sinon.restore()
+      }
+      assert.deepEqual([said[1], said[3]], [said[0], said[2]], 'what is said, code by code and word by word, whichever record comes first')
+    })
   })
 
   it('says in status what an interrupted apply left unjudged on this root, and nothing for another root', async () => {

@@ -299,10 +299,10 @@ export class PendingChecks {
       const marked = new Map<PendingCheck, Marked>()
       for (const [i, entry] of order.entries()) {
         if (i === whole.size) for (const e of order.slice(i)) if (e.goBack === true && e.reloads === undefined) marked.set(e, await judgeMarked(host, e, guards.get(e) as Guarded, settled))
-        const { finished, retry, passed } = entry.reloads !== undefined ? await this.settleReloadWindow(host, entry, checks, runAgain) : await settleCheck(host, entry, checks, () => this.rejected(entry.service, entry.root, host), given.get(entry), marked.get(entry))
+        const { finished, retry, passed, reword } = entry.reloads !== undefined ? await this.settleReloadWindow(host, entry, checks, runAgain) : await settleCheck(host, entry, checks, () => this.rejected(entry.service, entry.root, host), given.get(entry), marked.get(entry))
         out.push(finished)
         const judgedBy = marked.get(entry)
-        settled.push({ entry, finished, ...(passed === undefined ? {} : { passed }), ...(judgedBy === undefined ? {} : { marked: judgedBy }), judged: judgedBy !== undefined ? whole.size : given.has(entry) ? 0 : i })
+        settled.push({ entry, finished, ...(passed === undefined ? {} : { passed }), ...(reword === undefined ? {} : { reword }), ...(judgedBy === undefined ? {} : { marked: judgedBy }), judged: judgedBy !== undefined ? whole.size : given.has(entry) ? 0 : i })
         for (const path of finished.restored) {
           const state = storedState(entry.files.find((f) => f.path === path)?.previous)
           if (state !== undefined) putBack?.set(path, state)
@@ -363,7 +363,7 @@ export class PendingChecks {
    * judged against the basis measured before the killed reload; put back, and reloaded on the
    * previous files, when that fails (or the killed run was already putting them back).
    */
-  private async settleReloadWindow(host: HostPort, entry: PendingCheck, checks: readonly ConfigCheck[], runAgain: RunAgain | undefined): Promise<{ finished: FinishedCheck; retry: boolean; passed?: undefined }> {
+  private async settleReloadWindow(host: HostPort, entry: PendingCheck, checks: readonly ConfigCheck[], runAgain: RunAgain | undefined): Promise<{ finished: FinishedCheck; retry: boolean; passed?: undefined; reword?: undefined }> {
     const { changes, guard } = guardOf(host, entry, checks)
     const reloads = entry.reloads ?? []
     const units = reloads.map((r) => r.resource).join(', ') || 'its service'
@@ -485,7 +485,7 @@ function putBack(problems: readonly string[], retry: boolean): string {
  * the checker runs on the live files, which stay if it passes and go back if not; rejected with
  * not all put back (goBack: killed, or the put-back failed), they go back, no checker asked.
  */
-async function settleCheck(host: HostPort, entry: PendingCheck, checks: readonly ConfigCheck[], markRejected: () => Promise<void>, given?: Verdict, marked?: Marked): Promise<{ finished: FinishedCheck; retry: boolean; passed?: Passed }> {
+async function settleCheck(host: HostPort, entry: PendingCheck, checks: readonly ConfigCheck[], markRejected: () => Promise<void>, given?: Verdict, marked?: Marked): Promise<{ finished: FinishedCheck; retry: boolean; passed?: Passed; reword?: Reword }> {
   const { changes, guard } = marked ?? guardOf(host, entry, checks)
   const files = entry.files.map((f) => f.path).join(', ')
   const run = entry.goBack === true ? undefined : given !== undefined ? given.run : await checkLive(host, guard, changes)
@@ -522,6 +522,8 @@ async function settleCheck(host: HostPort, entry: PendingCheck, checks: readonly
     retry,
     // Passed: a half-done folder finished (`back`) is judged once more with the group (recheckSettled).
     ...(sorted.run?.ok === true ? { passed: { back: sorted.back.map((c) => c.resource), left: sorted.left } } : {}),
+    // Rejected with a hand change left: its words again, should the group's final state pass (recheckSettled).
+    ...(sorted.run?.ok === false && sorted.left.length > 0 ? { reword: (then: string) => skippedDiagnostic(`${what}; ${leftAlone(sorted, restored, retry, then)}`, detail) } : {}),
     finished: {
       service: entry.service,
       ...(judged === undefined ? {} : { command: judged.command }),
@@ -552,10 +554,15 @@ interface Settled {
   entry: PendingCheck
   finished: FinishedCheck
   passed?: Passed
+  /** Its checker rejected what was live at its verdict and a hand change stays: its CONFIG_RESTORE_SKIPPED should the final state pass (settleCheck). */
+  reword?: Reword
   /** A marked entry's verdict and guard (judgeMarked): its recheck uses that guard. */
   marked?: Marked
   judged: number
 }
+
+/** A rejected entry's CONFIG_RESTORE_SKIPPED said again with the checker's word on the group's final state (`then`). */
+type Reword = (then: string) => Diagnostic
 
 /** An entry's files as changes, with the guard that knows what each was (guardOf). */
 interface Guarded {
@@ -600,11 +607,21 @@ async function judgeMarked(host: HostPort, entry: PendingCheck, { changes, guard
  * group's final state, once: session 48's putback3 left a rejection after the entry's own folder
  * said when another entry's put-back then made the configuration pass. A path the entry's service
  * reads but its record does not name counts as well (its checker reads the whole configuration).
+ * Likewise an entry whose checker rejected what was live at its verdict, a hand change left
+ * (CONFIG_RESTORE_SKIPPED: `reword`): when others put files back after that verdict and the
+ * checker passes on the final state, its words say so (session 49's review, U1: "rejects the
+ * live configuration" stayed said of a configuration that passes); a rejection still said as it was.
  */
 async function recheckSettled(host: HostPort, checks: readonly ConfigCheck[], settled: readonly Settled[]): Promise<void> {
   for (const s of settled) {
-    if (s.passed === undefined) continue
     const by = settled.slice(s.judged).filter((o) => o !== s && o.finished.restored.length > 0)
+    if (s.reword !== undefined && by.length > 0) {
+      const { changes, guard } = s.marked ?? guardOf(host, s.entry, checks)
+      const again = await checkLive(host, guard, changes)
+      if (again?.ok === true) s.finished.diagnostic = s.reword(`then \`${again.command}\` passes on what is live at the end, once ${putBackBy(by)}`)
+      continue
+    }
+    if (s.passed === undefined) continue
     if (s.passed.back.length === 0 && by.length === 0) continue
     const { changes, guard } = s.marked ?? guardOf(host, s.entry, checks)
     const again = await checkLive(host, guard, changes)
@@ -631,9 +648,8 @@ function rejectedOnceMore(entry: PendingCheck, passed: Passed, by: readonly Sett
   }
   if (by.length > 0) {
     const back = [...new Set(by.flatMap((o) => o.finished.restored))]
-    const whose = by.map((o) => o.entry.service).join(' and ')
-    since.push(`${whose}'s put-back put ${back.join(', ')} back`)
-    state.push(`${back.join(', ')} ${is(back)} as before the earlier apply (put back for ${whose})`)
+    since.push(putBackBy(by))
+    state.push(`${back.join(', ')} ${is(back)} as before the earlier apply (put back for ${by.map((o) => o.entry.service).join(' and ')})`)
   }
   const fixed = passed.left.join(', ')
   const summary = `${passed.left.length === 0 ? 'passed and its files stayed' : `passed on ${fixed} as changed by hand`}, but rejects the configuration once ${since.join(' and ')}`
@@ -643,6 +659,12 @@ function rejectedOnceMore(entry: PendingCheck, passed: Passed, by: readonly Sett
     provider: 'files',
     detail: `${live} Nothing reloaded ${service}: it runs on what it loaded before, and a reload or restart would read them.${said} Fix what it names by hand until \`${again.command}\` passes (the next plan then shows what the twin asks for in place of the fix), or fix the twin and apply.`,
   })
+}
+
+/** What others' put-backs (`by`) put back, for a message: "geo's put-back put /etc/nginx/nginx.conf back". */
+function putBackBy(by: readonly Settled[]): string {
+  const back = [...new Set(by.flatMap((o) => o.finished.restored))]
+  return `${by.map((o) => o.entry.service).join(' and ')}'s put-back put ${back.join(', ')} back`
 }
 
 /**
@@ -678,19 +700,23 @@ async function whatGoesBack(host: HostPort, guard: ConfigGuard, entry: PendingCh
   return { back: changes.filter((_, i) => standing[i] !== 'changed'), left: changes.filter((_, i) => standing[i] === 'changed').map((c) => c.resource), ...ran, ...unknown }
 }
 
-/** What whatGoesBack left alone and why, and what became of the rest, for a message. */
-function leftAlone(sorted: Sorted, restored: Restored, retry: boolean): string {
+/**
+ * What whatGoesBack left alone and why, and what became of the rest, for a message; `then`: the
+ * checker's word on the group's final state, after a rejection others' put-backs made untrue (recheckSettled).
+ */
+function leftAlone(sorted: Sorted, restored: Restored, retry: boolean, then?: string): string {
   const { problems } = restored
   const kept = restored.kept.length === 0 ? '' : `; ${keptText(restored.kept)}`
   const one = sorted.left.length === 1
   const since = `${sorted.left.join(', ')} ${one ? 'is' : 'are'} not as that apply left ${one ? 'it' : 'them'}${sorted.unknown === true ? ' (changed since, or the record, an older TwinSync\'s, does not say what it wrote)' : ' (changed since)'}, so ${one ? 'it is' : 'they are'} left as ${one ? 'it is' : 'they are'}`
-  const judged = sorted.reloadFailed === true ? 'the reload failed with the files that apply wrote, so no checker is asked' : sorted.run === undefined ? 'its checker cannot run here' : sorted.run.ok ? `\`${sorted.run.command}\` passes on the live configuration${sorted.first ?? ''}` : `\`${sorted.run.command}\` rejects the live configuration${sorted.first ?? ''}${sorted.run.output === '' ? '' : `: ${sorted.run.output.split('\n')[0]}`}`
-  if (sorted.back.length === 0) return `${since}; ${judged}, so nothing was put back`
+  const judged = sorted.reloadFailed === true ? 'the reload failed with the files that apply wrote, so no checker is asked' : sorted.run === undefined ? 'its checker cannot run here' : sorted.run.ok ? `\`${sorted.run.command}\` passes on the live configuration${sorted.first ?? ''}` : `\`${sorted.run.command}\` ${then === undefined ? 'rejects' : 'rejected'} the live configuration${sorted.first ?? ''}${sorted.run.output === '' ? '' : `: ${sorted.run.output.split('\n')[0]}`}`
+  const last = then === undefined ? '' : `; ${then}`
+  if (sorted.back.length === 0) return `${since}; ${judged}, so nothing was put back${last}`
   // A path the put-back left as it is (Restored.kept) is not said to be back.
   const stays = new Set(restored.kept.map((k) => k.path))
   const back = sorted.back.map((c) => c.resource).filter((p) => !stays.has(p))
   const which = sorted.run?.ok === true ? 'only the put-back an earlier run left half done is finished' : 'only what is still as that apply left it goes back'
-  return `${since}; ${judged}, so ${which}${back.length === 0 ? '' : ` (${back.join(', ')}): ${problems.length === 0 ? 'it is back' : putBack(problems, retry)}`}${kept}`
+  return `${since}; ${judged}, so ${which}${back.length === 0 ? '' : ` (${back.join(', ')}): ${problems.length === 0 ? 'it is back' : putBack(problems, retry)}`}${kept}${last}`
 }
 
 /** CONFIG_RESTORE_SKIPPED: files of a group marked to go back left as a person made them. */
