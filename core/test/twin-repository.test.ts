@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert'
 import { execFile, spawn } from 'node:child_process'
 import { promisify } from 'node:util'
+import { readFileSync } from 'node:fs'
 import { mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises'
 import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -10,7 +11,7 @@ import { TwinRepository } from '../src/twin/twin-repository.js'
 import { listIndexed } from '../src/twin/twin-files.js'
 import { readIndex } from '../src/twin/quick-status.js'
 import { TwinLock, lockMachine, pidNamespace, startTimeOf } from '../src/twin/twin-lock.js'
-import { bootJournal, lastEntryOf } from '../src/twin/boot-journal.js'
+import { bootJournal, entryOf, type JournalEntry } from '../src/twin/boot-journal.js'
 
 const info = { formatVersion: 1, machineId: 'abc', hostname: 'web1' }
 const twinAt = (dir: string) => new TwinRepository({ dir, source: 'flag' }, (d) => new SimpleGitClient(d))
@@ -287,67 +288,118 @@ describe('TwinLock', () => {
   // boots after a power cut at its last saved time, before its killed run's `since`, and got
   // LOCK_HELD ("a clone") on every run until the clock was set (as does a container booted again:
   // its btime is the host's). This machine's journal places the lock's boot without the clock now.
+  // Session 50 (review L1, s49): and says that boot ended, which an entry after the lock does not.
   describe("a lock of another boot that names this machine, taken after this boot began by the clock now", () => {
     const earlierBoot = '0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0'
+    const count = 'cb42efacc827467695ef37fe1b5069aa'
     const asked: string[] = []
-    let journal: (bootId: string) => number | undefined = () => undefined
-    const real = bootJournal.lastEntryMs
+    const askedFirst: string[] = []
+    let last: (bootId: string) => JournalEntry | undefined = () => undefined
+    let first: JournalEntry | undefined
+    let inContainer = false
+    const real = { ...bootJournal }
     beforeEach(() => {
       asked.length = 0
-      bootJournal.lastEntryMs = (bootId: string) => (asked.push(bootId), journal(bootId))
+      askedFirst.length = 0
+      first = undefined
+      inContainer = false
+      bootJournal.lastEntry = (bootId: string) => (asked.push(bootId), last(bootId))
+      bootJournal.firstEntry = (bootId: string) => (askedFirst.push(bootId), first)
+      bootJournal.inContainer = () => inContainer
     })
     afterEach(() => {
-      bootJournal.lastEntryMs = real
+      Object.assign(bootJournal, real)
     })
     const taken = new Date(Date.now() - 1000).toISOString() // after this boot began, by the clock now
     const lockOf = (names: object, since = taken) => ({ pid: 1, startTime: '5', bootId: earlierBoot, purpose: 'apply', ...names, since })
+    const entry = (ms: number, seqnum: number, more: Partial<JournalEntry> = {}): JournalEntry => ({ ms, seqnumId: count, seqnum: BigInt(seqnum), journalStopped: false, ...more })
+    /** The lock's boot's last entry, 30 s after the lock: its journald stopping (a shutdown). */
+    const stopped = entry(Date.parse(taken) + 30_000, 0x169, { journalStopped: true })
+    const thisBoot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim()
+    const takesIt = async (path: string, holder: object) => {
+      await writeFile(path, JSON.stringify(holder) + '\n')
+      const lock = new TwinLock(path)
+      await lock.acquire('snapshot')
+      assert.equal(JSON.parse(await readFile(path, 'utf8')).pid, process.pid, JSON.stringify(holder))
+      await lock.release()
+    }
+    const refusesIt = async (path: string, holder: object, says: string, why: string) => {
+      await writeFile(path, JSON.stringify(holder) + '\n')
+      await assert.rejects(
+        new TwinLock(path).acquire('snapshot'),
+        (e: unknown) =>
+          isTwinSyncError(e) &&
+          e.code === 'LOCK_HELD' &&
+          e.message.includes("a clone of this one, or this machine's own run before a restart") &&
+          e.message.includes(says) &&
+          e.nextStep?.includes(`no battery-backed clock, after a power cut), remove the lock: \`rm ${path}\``) === true,
+        why,
+      )
+      assert.deepEqual(JSON.parse(await readFile(path, 'utf8')), holder, `the lock is left as it was (${why})`)
+      assert.equal(await new TwinLock(path).holder().then((h) => h?.bootId), earlierBoot, `status names it as held (${why})`)
+    }
 
-    it("is this machine's earlier boot's, and stale, when this machine's journal has that boot with an entry written after the lock was taken", async () => {
+    it("is this machine's earlier boot's, and stale, when this machine's journal has that boot ending (its journal stopping) after the lock was taken", async () => {
       const path = join(base, 'lock')
-      journal = (bootId) => (bootId === earlierBoot ? Date.parse(taken) + 30_000 : undefined)
-      for (const names of [{ host: 'old-name', machine: lockMachine() }, { host: hostname() }, { host: hostname(), machine: lockMachine() }]) {
-        await writeFile(path, JSON.stringify(lockOf(names)) + '\n')
-        const lock = new TwinLock(path)
-        await lock.acquire('snapshot')
-        assert.equal(JSON.parse(await readFile(path, 'utf8')).pid, process.pid, JSON.stringify(names))
-        await lock.release()
+      last = (bootId) => (bootId === earlierBoot ? stopped : undefined)
+      for (const container of [false, true]) {
+        inContainer = container
+        for (const names of [{ host: 'old-name', machine: lockMachine() }, { host: hostname() }, { host: hostname(), machine: lockMachine() }]) await takesIt(path, lockOf(names))
       }
       assert.ok(asked.length > 0 && asked.every((b) => b === earlierBoot), `the journal is asked of the lock's boot: ${asked.join(' ')}`)
-      // The last entry as late as the lock's own time is enough (both by that boot's clock).
-      journal = () => Date.parse(taken)
-      await writeFile(path, JSON.stringify(lockOf({ host: hostname(), machine: lockMachine() })) + '\n')
-      await new TwinLock(path).acquire('snapshot')
-      assert.equal(JSON.parse(await readFile(path, 'utf8')).pid, process.pid)
+      assert.deepEqual(askedFirst, [], "the stop is enough: this boot's first entry not asked")
+      // The stop as late as the lock's own time is enough (both by that boot's clock).
+      last = () => ({ ...stopped, ms: Date.parse(taken) })
+      await takesIt(path, lockOf({ host: hostname(), machine: lockMachine() }))
+    })
+
+    it("outside a container, is stale when that boot's last entry comes before this boot's first in journald's count (a power cut: no stop)", async () => {
+      const path = join(base, 'lock')
+      last = () => entry(Date.parse(taken) + 30_000, 0x169)
+      first = entry(Date.parse(taken) - 5_000, 0x16a) // this boot's clock behind: its first entry "earlier" by the clock
+      await takesIt(path, lockOf({ host: hostname(), machine: lockMachine() }))
+      assert.deepEqual(askedFirst, [thisBoot], "this boot's first entry is asked for by this boot's id")
+    })
+
+    // Review L1 (s49): two containers of one image (one machine id) whose journals meet in one host
+    // folder; the other one, still running, writes entries after its lock. The numbers are those
+    // two booted Debian 12 containers wrote (boot-journal.ts): the running one's last entry 0x37,
+    // after this one's first, 0x16a, in the same count.
+    it('is refused when that boot may still be running: its last entry is not its journal stopping and not before this boot\'s first in one count, or the journal cannot place it', async () => {
+      const path = join(base, 'lock')
+      const holder = lockOf({ host: 'old-name', machine: lockMachine() })
+      const says = (l: JournalEntry) => `this machine's journal has that boot, its last entry at ${new Date(l.ms).toISOString()}, neither that boot's journal stopping nor before this boot's first entry`
+      const sibling = entry(Date.parse(taken) + 30_000, 0x37)
+      for (const [container, lastOne, firstOne, why] of [
+        [true, sibling, entry(Date.parse(taken) - 60_000, 0x16a), 'in a container: a sibling whose count lags behind this boot\'s'],
+        [false, entry(Date.parse(taken) + 30_000, 0x200), entry(Date.parse(taken) - 60_000, 0x16a), 'a boot still writing after this boot\'s first entry'],
+        [false, sibling, { ...entry(Date.parse(taken) - 60_000, 0x16a), seqnumId: 'f'.repeat(32) }, 'another count (a fresh file of journald)'],
+        [false, sibling, undefined, "no first entry of this boot (runtime journal, or not readable)"],
+        [false, { ...sibling, seqnum: 0x16an }, entry(Date.parse(taken) - 60_000, 0x16a), 'the same number: not before'],
+      ] as const) {
+        inContainer = container
+        last = () => lastOne
+        first = firstOne
+        await refusesIt(path, holder, says(lastOne), why)
+      }
+      // A stop forged by a sender (not journald's own transport) is not the journal's: entryOf gives it journalStopped false (below).
     })
 
     it('is refused, saying what is known and the rm, when the journal has no entry of that boot or none as late as the lock (a clone copied before it, or lost with the power)', async () => {
       const path = join(base, 'lock')
-      for (const [last, says] of [
+      for (const [lastOne, says] of [
         [undefined, "this machine's journal has no entry of that boot"],
-        [Date.parse(taken) - 1, `this machine's journal has that boot, its last entry at ${new Date(Date.parse(taken) - 1).toISOString()}, before the lock was taken`],
+        [{ ...stopped, ms: Date.parse(taken) - 1 }, `this machine's journal has that boot, its last entry at ${new Date(Date.parse(taken) - 1).toISOString()}, before the lock was taken`],
       ] as const) {
-        journal = () => last
-        const holder = lockOf({ host: 'old-name', machine: lockMachine() })
-        await writeFile(path, JSON.stringify(holder) + '\n')
-        await assert.rejects(
-          new TwinLock(path).acquire('snapshot'),
-          (e: unknown) =>
-            isTwinSyncError(e) &&
-            e.code === 'LOCK_HELD' &&
-            e.message.includes('a clone of this one, or this machine\'s own run before a restart') &&
-            e.message.includes(says) &&
-            e.nextStep?.includes(`no battery-backed clock, after a power cut), remove the lock: \`rm ${path}\``) === true,
-          String(last),
-        )
-        assert.deepEqual(JSON.parse(await readFile(path, 'utf8')), holder, 'the lock is left as it was')
-        assert.equal(await new TwinLock(path).holder().then((h) => h?.bootId), earlierBoot, 'status names it as held')
+        last = () => lastOne
+        await refusesIt(path, lockOf({ host: 'old-name', machine: lockMachine() }), says, String(lastOne?.ms))
       }
     })
 
     // Attack: forged locks, and the journal's word never makes another machine's lock this one's.
     it("never takes a lock of another machine id or host on the journal's word, nor one whose `since` lies ahead of the journal; one taken before this boot began is stale as before", async () => {
       const path = join(base, 'lock')
-      journal = () => Date.now() + 3_600_000 // the journal has the lock's boot, ending in an hour
+      last = () => ({ ...stopped, ms: Date.now() + 3_600_000 }) // the journal has the lock's boot, ending in an hour
       for (const [names, says] of [
         [{ host: hostname(), machine: 'f'.repeat(32) }, `another machine named ${hostname()}`],
         [{ host: 'other-host', machine: 'f'.repeat(32) }, 'on host other-host'],
@@ -362,7 +414,7 @@ describe('TwinLock', () => {
       await assert.rejects(new TwinLock(path).acquire('snapshot'), (e: unknown) => isTwinSyncError(e) && e.code === 'LOCK_HELD' && e.message.includes('a clone of this one'))
       // Taken before this boot began by the clock: stale by the rule before, the journal not asked.
       asked.length = 0
-      journal = () => undefined
+      last = () => undefined
       await writeFile(path, JSON.stringify(lockOf({ host: hostname(), machine: lockMachine() }, '2000-01-01T00:00:00.000Z')) + '\n')
       await new TwinLock(path).acquire('snapshot')
       assert.equal(JSON.parse(await readFile(path, 'utf8')).pid, process.pid)
@@ -370,7 +422,7 @@ describe('TwinLock', () => {
     })
 
     it('of many takers in one process over a lock the journal shows stale, exactly one gets it', async () => {
-      journal = () => Date.parse(taken) + 30_000
+      last = () => stopped
       for (let trial = 0; trial < 20; trial++) {
         const path = join(base, `lock-${trial}`)
         await writeFile(path, JSON.stringify(lockOf({ host: hostname(), machine: lockMachine() })) + '\n')
@@ -382,16 +434,25 @@ describe('TwinLock', () => {
       }
     })
 
-    it("reads journalctl's entry of the boot asked for, and nothing else; a lock's boot id that is not one finds nothing", () => {
+    it("reads journalctl's entry of the boot asked for, its place in journald's count and whether it is journald's stop, and nothing else; a lock's boot id that is not one finds nothing", () => {
       // As Debian 13's journalctl (systemd 257) printed it in a booted container.
       const line = '{"__CURSOR":"s=cb42efacc827467695ef37fe1b5069aa;i=cb;b=2f5475261fba4803979c1a95e52136d8;m=d68098107;t=662001bbc5aaa;x=265b1f84af574951","_BOOT_ID":"2f5475261fba4803979c1a95e52136d8","__REALTIME_TIMESTAMP":"1796602465114794","__MONOTONIC_TIMESTAMP":"57580028167","__SEQNUM":"203","__SEQNUM_ID":"cb42efacc827467695ef37fe1b5069aa"}\n'
-      assert.equal(lastEntryOf(line, '2f5475261fba4803979c1a95e52136d8'), 1796602465114)
-      assert.equal(lastEntryOf(line, '0123456789abcdef0123456789abcdef'), undefined, 'another boot')
-      for (const out of ['', '-- No entries --\n', '{"_BOOT_ID":"2f5475261fba4803979c1a95e52136d8","__REALTIME_TIMESTAMP":"soon"}\n', '{not json\n']) {
-        assert.equal(lastEntryOf(out, '2f5475261fba4803979c1a95e52136d8'), undefined, out)
+      assert.deepEqual(entryOf(line, '2f5475261fba4803979c1a95e52136d8'), { ms: 1796602465114, seqnumId: count, seqnum: 203n, journalStopped: false })
+      assert.equal(entryOf(line, '0123456789abcdef0123456789abcdef'), undefined, 'another boot')
+      // As Debian 12's (systemd 252) printed a shutdown's last entry: no __SEQNUM fields, the cursor holds them.
+      const stop = '{"__REALTIME_TIMESTAMP":"1796612721978999","_TRANSPORT":"driver","MESSAGE_ID":"d93fb3c9c24d451a97cea615ce59c00b","_BOOT_ID":"973621607e394be48adca4d819ed8414","__CURSOR":"s=7ab41c258de043368e97b1e74f72e941;i=9f;b=973621607e394be48adca4d819ed8414;m=fcb64d4d4;t=662027f17ae77;x=53d0d8843aed0815","__MONOTONIC_TIMESTAMP":"67836892372"}\n'
+      assert.deepEqual(entryOf(stop, '973621607e394be48adca4d819ed8414'), { ms: 1796612721978, seqnumId: '7ab41c258de043368e97b1e74f72e941', seqnum: 0x9fn, journalStopped: true })
+      // The stop's message id from a sender (journald sets _TRANSPORT itself; a sender cannot): not the journal stopping.
+      assert.equal(entryOf(stop.replace('"driver"', '"journal"'), '973621607e394be48adca4d819ed8414')?.journalStopped, false)
+      for (const out of ['', '-- No entries --\n', '{"_BOOT_ID":"2f5475261fba4803979c1a95e52136d8","__REALTIME_TIMESTAMP":"soon"}\n', '{not json\n', line.replace(/"__CURSOR":"[^"]*",/, '').replace(/,"__SEQNUM[^}]*/, ''), stop.replace(';i=9f;', ';i=;')]) {
+        assert.equal(entryOf(out, '2f5475261fba4803979c1a95e52136d8') ?? entryOf(out, '973621607e394be48adca4d819ed8414'), undefined, out)
       }
-      for (const forged of ['another-boot', '--since=yesterday', '0123456789abcdef0123456789abcdef0', '../../x']) assert.equal(real(forged), undefined, forged)
-      assert.equal(real('01234567-89ab-cdef-0123-456789abcdef'), undefined, 'no journal has this boot')
+      for (const forged of ['another-boot', '--since=yesterday', '0123456789abcdef0123456789abcdef0', '../../x']) {
+        assert.equal(real.lastEntry(forged), undefined, forged)
+        assert.equal(real.firstEntry(forged), undefined, forged)
+      }
+      assert.equal(real.lastEntry('01234567-89ab-cdef-0123-456789abcdef'), undefined, 'no journal has this boot')
+      assert.equal(real.firstEntry('01234567-89ab-cdef-0123-456789abcdef'), undefined, 'no journal has this boot')
     })
   })
 

@@ -5,7 +5,7 @@ import { closeSync, linkSync, mkdirSync, openSync, readFileSync, readlinkSync, r
 import { hostname } from 'node:os'
 import { basename, dirname, join } from 'node:path'
 import { TwinSyncError, processStartTime, quoteArg } from '@twinsync/sdk/light'
-import { bootJournal } from './boot-journal.js'
+import { bootJournal, type JournalEntry } from './boot-journal.js'
 import { diskError } from './disk-error.js'
 import { sha256 } from '../sha256.js'
 
@@ -302,7 +302,11 @@ export function lockHeld(path: string, holder: LockHolder): TwinSyncError {
   const later = isThisBoot(holder) || !namesThisMachine(holder) ? undefined : laterThanThisBoot(holder)
   if (later !== undefined) {
     // Session 49: not decidable from here; what is known is said, with both ways out.
-    const journal = later.journalLast === undefined ? "this machine's journal has no entry of that boot" : `this machine's journal has that boot, its last entry at ${new Date(later.journalLast).toISOString()}, before the lock was taken`
+    const last = later.last
+    const journal =
+      last === undefined
+        ? "this machine's journal has no entry of that boot"
+        : `this machine's journal has that boot, its last entry at ${new Date(last.ms).toISOString()}, ${Date.parse(holder.since) > last.ms ? 'before the lock was taken' : "neither that boot's journal stopping nor before this boot's first entry (a journal folder clones share holds running boots)"}`
     return new TwinSyncError('LOCK_HELD', `Another TwinSync ${holder.purpose} (pid ${holder.pid} there, since ${holder.since}) is using this twin from a machine with this machine's id or host name, of another boot: a clone of this one, or this machine's own run before a restart if its clock was behind when this boot began (the lock was taken after ${new Date(later.booted).toISOString()}, this boot's start by the clock now; ${journal})`, {
       nextStep: `If a clone of this machine is running it, wait for it to finish there, then run the command again; if no run is left there, or no clone uses this twin (this machine's clock was behind: no battery-backed clock, after a power cut), remove the lock: \`rm ${quoteArg(path)}\`. Clones that share a twin need machine ids of their own (machine-id(5)).`,
       details: { lock: path, holder },
@@ -407,20 +411,45 @@ function namesThisMachine(holder: LockHolder): boolean {
  * container booted again on a running host (systemd-nspawn gives each boot its own boot id, and
  * btime is the host's). Evidence that does not come from the clock now: this machine's journal
  * (boot-journal.ts) has entries of the lock's boot, the last of them no earlier than the lock's
- * `since` (both by the clock of that boot): the lock was taken while this machine's journal still
- * recorded that boot, as its own earlier boot, or, on a disk copied from a running machine, that
- * machine's before the copy was made (the hole above, and no more: a clone's lock taken after the
- * copy is later than the copy's last entry). Without such entries (no persistent journal, not
- * readable by this user, or none written after the lock, lost with the power) the rule above
- * stands: refused, never a live lock taken, with what is known and the `rm` in LOCK_HELD.
+ * `since` (both by the clock of that boot), and that boot ended (bootEnded, session 50): the lock
+ * was taken while this machine's journal still recorded that boot, as its own earlier boot, or, on
+ * a disk copied from a running machine, that machine's before the copy was made (the hole above,
+ * and no more: a clone's lock taken after the copy is later than the copy's last entry). Without
+ * such entries (no persistent journal, not readable by this user, or none written after the lock,
+ * lost with the power) or that end, the rule above stands: refused, never a live lock taken, with
+ * what is known and the `rm` in LOCK_HELD.
  */
-function laterThanThisBoot(holder: LockHolder): { booted: number; journalLast: number | undefined } | undefined {
+function laterThanThisBoot(holder: LockHolder): { booted: number; last: JournalEntry | undefined } | undefined {
   if (holder.bootId === null || bootId() === null) return undefined // not known to be another boot: judged by its process
   const taken = Date.parse(holder.since)
   const booted = bootStartMs()
   if (Number.isNaN(taken) || booted === null || taken < booted) return undefined
-  const journalLast = bootJournal.lastEntryMs(holder.bootId)
-  return journalLast !== undefined && taken <= journalLast ? undefined : { booted, journalLast }
+  const last = bootJournal.lastEntry(holder.bootId)
+  return last !== undefined && taken <= last.ms && bootEnded(last) ? undefined : { booted, last }
+}
+
+/**
+ * Session 50 (review L1, s49): whether this machine's journal shows the boot whose last entry is
+ * `last` ended. An entry written after the lock was taken is not enough: a journal folder that
+ * two containers of one image (one machine id) write at once holds the other's running boot, and
+ * it took the other's live lock (and settled its live ref locks). Ended: its last entry is its
+ * journald's "Journal stopped" (written at shutdown, or before a restart of journald that would
+ * have written "Journal started" after it; a boot that loses its power, or whose `/var` is a mount
+ * of its own so that the stop goes to /run, has none). Or, outside a container, it comes before
+ * this boot's first entry in journald's count (one `__SEQNUM_ID`, a lower `__SEQNUM`): the count
+ * is not one writer's (boot-journal.ts), but a journald that writes this folder beside this
+ * machine's started after it (a container on this host whose journal is linked into it) counts on
+ * from a file this boot's journald had written, past this boot's first entry; this covers this
+ * machine's power cut, after which journald keeps the count of the file it finds unclosed. In a
+ * container the sibling may have started first, and a count it keeps may lag behind ours: there,
+ * only the stop.
+ */
+function bootEnded(last: JournalEntry): boolean {
+  if (last.journalStopped) return true
+  const here = bootId()
+  if (here === null || bootJournal.inContainer()) return false
+  const first = bootJournal.firstEntry(here)
+  return first !== undefined && first.seqnumId === last.seqnumId && last.seqnum < first.seqnum
 }
 
 let cachedBootStart: number | null | undefined
