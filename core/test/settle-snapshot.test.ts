@@ -7,6 +7,7 @@ import { basename, join } from 'node:path'
 import { hostname } from 'node:os'
 import { resetIndex, settleSnapshot, snapshotUnsettled } from '../src/twin/atomic-snapshot.js'
 import { recordRefLocks } from '../src/twin/ref-lock-record.js'
+import { bootJournal, type JournalEntry } from '../src/twin/boot-journal.js'
 import { lockMachine, lockTempName, lockTempOfDeadRun, pidNamespace, startTimeOf } from '../src/twin/twin-lock.js'
 import { pastThisSecond } from './support/past-this-second.js'
 
@@ -98,6 +99,36 @@ describe('a snapshot killed during its HEAD move', () => {
     ] as const) {
       const { branch } = await killedMove(run)
       assert.deepEqual(await settleSnapshot(dir), { finished: false, discarded: true, tempFiles: ['.git/HEAD.lock', `.git/${branch}.lock`], kept: [] }, who)
+    }
+  })
+
+  // Session 50 (review L2, s49): a record a run in a container on this kernel wrote (the host's
+  // boot id; the container's machine id, host name and pid namespace) was judged alive for ever
+  // after the host restarted: its locks reported, never removed. This machine's journal says
+  // whether that boot ended.
+  it("settles a container's record of an earlier boot of this kernel once this machine's journal shows that boot ended after it; keeps it while the journal does not", async () => {
+    const boot = '0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0'
+    const since = new Date(Date.now() - 60_000).toISOString()
+    const run = { pid: 2 ** 30, startTime: '5', bootId: boot, host: 'a-container', machine: 'e'.repeat(32), pidNs: 'pid:[4026532290]', since }
+    const real = { ...bootJournal }
+    const entry = (journalStopped: boolean): JournalEntry => ({ ms: Date.parse(since) + 30_000, seqnumId: 'c'.repeat(32), seqnum: 0x169n, journalStopped })
+    try {
+      bootJournal.inContainer = () => true
+      for (const [journalHas, last] of [
+        ['no entry of that boot', undefined],
+        ['that boot, not stopped', entry(false)],
+      ] as const) {
+        bootJournal.lastEntry = (b) => (b === boot ? last : undefined)
+        await killedMove(run)
+        await assert.rejects(settleSnapshot(dir), (e: unknown) => (e as { code?: string }).code === 'TWIN_REF_LOCKED', journalHas)
+        await access(join(dir, '.git', 'HEAD.lock'))
+        await access(join(dir, '.git', 'twinsync', 'ref-locks.json'))
+      }
+      bootJournal.lastEntry = (b) => (b === boot ? entry(true) : undefined)
+      const { branch } = await killedMove(run)
+      assert.deepEqual(await settleSnapshot(dir), { finished: false, discarded: true, tempFiles: ['.git/HEAD.lock', `.git/${branch}.lock`], kept: [] })
+    } finally {
+      Object.assign(bootJournal, real)
     }
   })
 

@@ -397,19 +397,27 @@ describe('TwinLock', () => {
     })
 
     // Attack: forged locks, and the journal's word never makes another machine's lock this one's.
-    it("never takes a lock of another machine id or host on the journal's word, nor one whose `since` lies ahead of the journal; one taken before this boot began is stale as before", async () => {
+    it("never takes a lock of another machine id or host on the journal's word unless it shows that boot ended, nor one whose `since` lies ahead of the journal; one taken before this boot began is stale as before", async () => {
       const path = join(base, 'lock')
-      last = () => ({ ...stopped, ms: Date.now() + 3_600_000 }) // the journal has the lock's boot, ending in an hour
-      for (const [names, says] of [
-        [{ host: hostname(), machine: 'f'.repeat(32) }, `another machine named ${hostname()}`],
-        [{ host: 'other-host', machine: 'f'.repeat(32) }, 'on host other-host'],
-        [{ host: 'other-host' }, 'on host other-host'],
+      for (const [journalHas, lastOne] of [
+        ['that boot, running (written after the lock, not stopped, not before this boot)', { ...stopped, ms: Date.now() + 3_600_000, journalStopped: false }],
+        ['that boot stopping before the lock was taken', { ...stopped, ms: Date.parse(taken) - 1 }],
+        ['no entry of that boot', undefined],
       ] as const) {
-        await writeFile(path, JSON.stringify(lockOf(names)) + '\n')
-        await assert.rejects(new TwinLock(path).acquire('snapshot'), (e: unknown) => isTwinSyncError(e) && e.code === 'LOCK_HELD' && e.message.includes(says), JSON.stringify(names))
+        last = () => lastOne
+        for (const [names, says] of [
+          [{ host: hostname(), machine: 'f'.repeat(32) }, `another machine named ${hostname()}`],
+          [{ host: 'other-host', machine: 'f'.repeat(32) }, 'on host other-host'],
+          [{ host: 'other-host' }, 'on host other-host'],
+        ] as const) {
+          asked.length = 0
+          await writeFile(path, JSON.stringify(lockOf(names)) + '\n')
+          await assert.rejects(new TwinLock(path).acquire('snapshot'), (e: unknown) => isTwinSyncError(e) && e.code === 'LOCK_HELD' && e.message.includes(says), `${JSON.stringify(names)}, the journal having ${journalHas}`)
+          assert.ok(asked.length > 0 && asked.every((b) => b === earlierBoot), 'the journal is asked of that boot only')
+        }
       }
-      assert.deepEqual(asked, [], 'the journal is asked only of a lock that names this machine')
       // A `since` far ahead (a forged lock, or a clock far ahead in that boot): after the journal's last entry, refused.
+      last = () => ({ ...stopped, ms: Date.now() + 3_600_000 }) // the journal has the lock's boot, stopping in an hour
       await writeFile(path, JSON.stringify(lockOf({ host: hostname(), machine: lockMachine() }, '3000-01-01T00:00:00.000Z')) + '\n')
       await assert.rejects(new TwinLock(path).acquire('snapshot'), (e: unknown) => isTwinSyncError(e) && e.code === 'LOCK_HELD' && e.message.includes('a clone of this one'))
       // Taken before this boot began by the clock: stale by the rule before, the journal not asked.
@@ -419,6 +427,23 @@ describe('TwinLock', () => {
       await new TwinLock(path).acquire('snapshot')
       assert.equal(JSON.parse(await readFile(path, 'utf8')).pid, process.pid)
       assert.deepEqual(asked, [])
+    })
+
+    // Review L2 (s49): a run in a Docker or LXC container on this kernel names the container's
+    // machine id, host name and pid namespace, and the host's boot id; after the host restarted its
+    // lock (and its record of git's ref locks, settle-snapshot.test.ts) was judged alive for ever.
+    it("a lock of another machine id, host and pid namespace is stale when this machine's journal shows its boot ended after it was taken (a container's run on this kernel before a restart)", async () => {
+      const path = join(base, 'lock')
+      const container = { host: 'a-container', machine: 'e'.repeat(32), pidNs: 'pid:[4026532290]' }
+      last = (bootId) => (bootId === earlierBoot ? stopped : undefined)
+      await takesIt(path, lockOf(container))
+      // Outside a container, its last entry before this boot's first in one count (a power cut) is enough too.
+      last = () => entry(Date.parse(taken) + 30_000, 0x169)
+      first = entry(Date.parse(taken) - 5_000, 0x16a)
+      await takesIt(path, lockOf(container))
+      // A lock with no readable `since` (an older TwinSync's) is not placed by the journal.
+      await writeFile(path, JSON.stringify({ ...lockOf(container), since: 'an unknown time' }) + '\n')
+      await assert.rejects(new TwinLock(path).acquire('snapshot'), refused('LOCK_HELD'))
     })
 
     it('of many takers in one process over a lock the journal shows stale, exactly one gets it', async () => {

@@ -374,11 +374,35 @@ function isThisBoot(holder: LockHolder): boolean {
  * that is when its lock names our pid namespace, or (a lock without one) our host name. Of another
  * boot: when it names this machine's id (lockMachine) or this host and was taken before this boot
  * began (laterThanThisBoot); one that says neither, or was taken since, is another machine's (a
- * twin shared between machines, or a clone of this one).
+ * twin shared between machines, or a clone of this one), unless this machine's journal shows its
+ * boot ended (endedHere).
  */
 function judgedHere(holder: LockHolder): boolean {
   if (isThisBoot(holder)) return holder.pidNs != null ? holder.pidNs === pidNamespace() : holder.host === '' || holder.host === hostname()
-  return namesThisMachine(holder) && laterThanThisBoot(holder) === undefined
+  if (namesThisMachine(holder)) return laterThanThisBoot(holder) === undefined
+  return endedHere(holder)
+}
+
+/**
+ * Session 50 (review L2, s49): a lock or record of another boot that names another machine id or
+ * host is judged (gone) when this machine's journal shows that boot ended after it was taken
+ * (endedAfter). A run in a Docker or LXC container on this kernel names the container's machine
+ * id, host name and pid namespace with the host's boot id: after the host restarted, its record of
+ * git's ref locks was judged alive for ever (its locks reported, never removed). A boot in this
+ * machine's journal is one journald wrote with this machine id; ended, nothing of it runs, whatever
+ * machine or pid namespace the lock names. A forged one gains nothing: whoever writes the twin can
+ * remove the lock. Cost: one `journalctl` per such boot id and process (boot-journal.ts), where
+ * such a lock was LOCK_HELD with no spawn.
+ */
+function endedHere(holder: LockHolder): boolean {
+  const taken = Date.parse(holder.since)
+  return holder.bootId !== null && bootId() !== null && !Number.isNaN(taken) && endedAfter(holder.bootId, taken).ended
+}
+
+/** This machine's journal's last entry of boot `boot`, and whether the journal shows that boot ended (bootEnded) no earlier than `taken` (ms, by that boot's clock). */
+function endedAfter(boot: string, taken: number): { ended: boolean; last: JournalEntry | undefined } {
+  const last = bootJournal.lastEntry(boot)
+  return { ended: last !== undefined && taken <= last.ms && bootEnded(last), last }
 }
 
 /**
@@ -424,8 +448,8 @@ function laterThanThisBoot(holder: LockHolder): { booted: number; last: JournalE
   const taken = Date.parse(holder.since)
   const booted = bootStartMs()
   if (Number.isNaN(taken) || booted === null || taken < booted) return undefined
-  const last = bootJournal.lastEntry(holder.bootId)
-  return last !== undefined && taken <= last.ms && bootEnded(last) ? undefined : { booted, last }
+  const { ended, last } = endedAfter(holder.bootId, taken)
+  return ended ? undefined : { booted, last }
 }
 
 /**
@@ -477,7 +501,7 @@ function bootStartMs(): number | null {
  */
 function isHolderAlive(holder: LockHolder): boolean {
   if (!judgedHere(holder)) return true // another machine sharing the twin, or a container beside us: never guess
-  // Of this machine, another boot: its process is gone.
+  // Of another boot judged here (this machine's earlier boot, or one this machine's journal shows ended): its process is gone.
   if (!isThisBoot(holder) && holder.bootId !== null && bootId() !== null) return false
   if (holder.startTime !== null) {
     const now = startTimeOf(holder.pid)
