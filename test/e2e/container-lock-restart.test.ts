@@ -5,6 +5,18 @@ import { bootContainer, makeTempDir, removeTree, ROOTFS_BUILD_TIMEOUT_MS, REPO_I
 
 const LOCK = '/var/lib/twinsync/twin/.git/twinsync/lock'
 
+/** A run of the code under test in `c` that takes the twin lock and holds it (a service, as a scheduled run is); the lock's text. */
+async function holdLock(c: Container): Promise<string> {
+  const code = `import { TwinLock } from '${REPO_IN_CONTAINER}/core/dist/twin/twin-lock.js'; await new TwinLock('${LOCK}').acquire('apply'); setInterval(() => {}, 1 << 30)`
+  await c.runOk(['systemd-run', '--unit=twin-lock-holder', '--quiet', 'node', '--input-type=module', '-e', code])
+  const deadline = Date.now() + 60_000
+  while ((await c.run(['test', '-s', LOCK])).code !== 0) {
+    assert.ok(Date.now() < deadline, 'the holder took the lock')
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  return c.readFile(LOCK)
+}
+
 /**
  * Session 49 (review F3, s48): the twin lock of a run a restart killed. A booted container's boot
  * time (btime of /proc/stat) is its host's, older than any lock its earlier boot took, while its
@@ -20,16 +32,9 @@ describe('the twin lock of a run a restart killed, in a booted Debian container'
     await ct?.close()
   })
 
-  /** A run of the code under test that takes the twin lock and holds it until the restart kills it (a service, as a scheduled run is). */
+  /** A run of the code under test that takes the twin lock and holds it until the restart kills it. */
   const holdLockThroughRestart = async (c: Container) => {
-    const code = `import { TwinLock } from '${REPO_IN_CONTAINER}/core/dist/twin/twin-lock.js'; await new TwinLock('${LOCK}').acquire('apply'); setInterval(() => {}, 1 << 30)`
-    await c.runOk(['systemd-run', '--unit=twin-lock-holder', '--quiet', 'node', '--input-type=module', '-e', code])
-    const deadline = Date.now() + 60_000
-    while ((await c.run(['test', '-s', LOCK])).code !== 0) {
-      assert.ok(Date.now() < deadline, 'the holder took the lock')
-      await new Promise((resolve) => setTimeout(resolve, 100))
-    }
-    const holder = JSON.parse(await c.readFile(LOCK)) as { bootId: string; since: string }
+    const holder = JSON.parse(await holdLock(c)) as { bootId: string; since: string }
     await c.reboot()
     const boot = (await c.readFile('/proc/sys/kernel/random/boot_id')).trim()
     const btime = Number(/^btime (\d+)$/m.exec(await c.readFile('/proc/stat'))?.[1])
@@ -103,15 +108,9 @@ describe('two running containers of one image sharing a journal folder and a twi
     const boots = await Promise.all(cts.map(async (c) => (await c.readFile('/proc/sys/kernel/random/boot_id')).trim()))
     assert.notEqual(boots[0], boots[1], 'a boot id of its own each')
 
-    // The second takes the twin lock and holds it (a service, as a scheduled run is); its boot keeps writing the journal after.
-    const code = `import { TwinLock } from '${REPO_IN_CONTAINER}/core/dist/twin/twin-lock.js'; await new TwinLock('${LOCK}').acquire('apply'); setInterval(() => {}, 1 << 30)`
-    await second.runOk(['systemd-run', '--unit=twin-lock-holder', '--quiet', 'node', '--input-type=module', '-e', code])
-    const deadline = Date.now() + 60_000
-    while ((await first.run(['test', '-s', LOCK])).code !== 0) {
-      assert.ok(Date.now() < deadline, 'the second took the lock')
-      await new Promise((resolve) => setTimeout(resolve, 100))
-    }
-    const lock = await first.readFile(LOCK)
+    // The second takes the twin lock and holds it; its boot keeps writing the journal after.
+    const lock = await holdLock(second)
+    assert.equal(await first.readFile(LOCK), lock, 'one twin')
     const holder = JSON.parse(lock) as { bootId: string; since: string }
     assert.equal(holder.bootId, boots[1])
     await new Promise((resolve) => setTimeout(resolve, 1100))
