@@ -1,5 +1,5 @@
 import { posix } from 'node:path'
-import { cachedByFileStats, SECRET_RULES_VERSION, type HostPort, type ProviderCache } from '@twinsync/sdk'
+import { cachedByFileStats, isRacy, SECRET_RULES_VERSION, type HostPort, type ProviderCache } from '@twinsync/sdk'
 import { keptLister, plainLister, type FolderLister } from './kept-listings.js'
 import { parseGroup, parsePasswd } from './accounts.js'
 
@@ -1923,6 +1923,7 @@ async function machineConfigs(host: Pick<HostPort, 'lstat' | 'stat' | 'readdir' 
   for (const data of await pgsqlDataFolders(host)) for (const name of ['postgresql.conf', 'postgresql.auto.conf']) candidates.push({ path: `${data}/${name}`, at: `${data}/${name}` })
   const look = machineLooks(host)
   const linkedUnit = (folder: string, at: string) => linkedUnitAt(look, folder, at)
+  const lists = cache === undefined ? undefined : await FolderLists.open(cache, startedAt)
   for (let i = 0; i < folders.length; i++) {
     const { folder } = folders[i] as { folder: string; at: string }
     let { at } = folders[i] as { folder: string; at: string }
@@ -1951,13 +1952,15 @@ async function machineConfigs(host: Pick<HostPort, 'lstat' | 'stat' | 'readdir' 
     // A folder whose stat data did not move has the same names: not listed again (an unchanged machine lists no folder).
     // v2 (session 22): /etc/pam.d's links are listed too; a list cached before holds none.
     // v3 (session 33): unit folders' links (units, drop-in folders) are listed too; keyed by where the folder really is.
-    const listed = cache === undefined ? await list() : await cachedByFileStats(cache, `named-credential-folder-v3:${folder}`, [{ path: at, stat: st }], startedAt, list)
+    // v4 (session 50): every folder's list in one record (FolderLists).
+    const listed = lists === undefined ? await list() : await lists.listed(folder, at, st, list)
     for (const path of listed) {
       const name = path.slice(folder.length + 1)
       if (path.endsWith('/')) folders.push({ folder: path.slice(0, -1), at: `${at}/${name.slice(0, -1)}` })
       else candidates.push({ path, at: `${at}/${name}` })
     }
   }
+  await lists?.save()
   const out: MachineConfig[] = []
   for (const { path, at } of candidates) {
     const stat = await host.lstat(at).catch(() => undefined)
@@ -1976,6 +1979,64 @@ async function machineConfigs(host: Pick<HostPort, 'lstat' | 'stat' | 'readdir' 
   }
   return out
 }
+
+/**
+ * The names listed in the folders machineConfigs looks into, each kept while its folder keeps its
+ * path and stat data (size, mtime, ctime, inode, device), never from a folder changed too
+ * recently to trust its times (isRacy), as cachedByFileStats keeps one value: all of them in one
+ * record of the provider's cache, read once and written once when a list moved.
+ * Speed (issue 22, session 50): until then one cache file a folder (`named-credential-folder-v3:`
+ * and the folder: 13 on the minbase root), so a first snapshot created 13 files, and every
+ * snapshot read 13; now one each. A record that cannot be read is none (it only costs a
+ * listing); the old per-folder files are no longer read.
+ */
+class FolderLists {
+  private readonly now = new Map<string, { signature: string; names: string[] }>()
+  private moved = false
+
+  private constructor(
+    private readonly cache: ProviderCache,
+    private readonly startedAt: number,
+    private readonly kept: ReadonlyMap<string, { signature: string; names: string[] }>,
+  ) {}
+
+  static async open(cache: ProviderCache, startedAt: number): Promise<FolderLists> {
+    const kept = new Map<string, { signature: string; names: string[] }>()
+    try {
+      const record = JSON.parse((await cache.read(FOLDER_LISTS_KEY).catch(() => undefined)) ?? '{}') as unknown
+      if (typeof record === 'object' && record !== null && !Array.isArray(record)) {
+        for (const [folder, entry] of Object.entries(record as Record<string, unknown>)) {
+          const { signature, names } = (entry ?? {}) as { signature?: unknown; names?: unknown }
+          if (typeof signature === 'string' && Array.isArray(names) && names.every((n) => typeof n === 'string')) kept.set(folder, { signature, names: names as string[] })
+        }
+      }
+    } catch {} // a damaged record only costs the listings
+    return new FolderLists(cache, startedAt, kept)
+  }
+
+  /** `folder`'s names, where it really is (`at`, its stat data `stat`): kept, or `list`ed. */
+  async listed(folder: string, at: string, stat: NonNullable<Awaited<ReturnType<HostPort['lstat']>>>, list: () => Promise<string[]>): Promise<string[]> {
+    const signature = JSON.stringify([at, stat.size, stat.mtimeMs, stat.ctimeMs, stat.ino, stat.dev])
+    const racy = isRacy(stat, this.startedAt)
+    const kept = this.kept.get(folder)
+    if (!racy && kept?.signature === signature) {
+      this.now.set(folder, kept)
+      return kept.names
+    }
+    const names = await list()
+    this.moved = true
+    if (!racy) this.now.set(folder, { signature, names })
+    return names
+  }
+
+  /** Written when a list moved, or a folder kept before was not looked into this time. */
+  async save(): Promise<void> {
+    if (!this.moved && this.now.size === this.kept.size) return
+    await this.cache.write(FOLDER_LISTS_KEY, JSON.stringify(Object.fromEntries(this.now))).catch(() => undefined)
+  }
+}
+
+const FOLDER_LISTS_KEY = 'named-credential-folders-v4'
 
 /** A config's text; through a link only where links are read through, and only the system's own (ReadOptions' root-owned); a linked unit's where it really is (`read`). */
 const readConfig = (host: Pick<HostPort, 'readTextIfExists'>, path: string, read?: string): Promise<string | undefined> =>
