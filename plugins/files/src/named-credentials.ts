@@ -1986,8 +1986,8 @@ async function machineConfigs(host: Pick<HostPort, 'lstat' | 'stat' | 'readdir' 
  * recently to trust its times (isRacy), as cachedByFileStats keeps one value: all of them in one
  * record of the provider's cache, read once and written once when a list moved.
  * Speed (issue 22, session 50): until then one cache file a folder (`named-credential-folder-v3:`
- * and the folder: 13 on the minbase root), so a first snapshot created 13 files, and every
- * snapshot read 13; now one each. A record that cannot be read is none (it only costs a
+ * and the folder: 12 on the minbase root), so a first snapshot created 12 files, and every
+ * snapshot read 12; now one each. A record that cannot be read is none (it only costs a
  * listing); the old per-folder files are no longer read.
  */
 class FolderLists {
