@@ -21,7 +21,7 @@ import { namesById, readAccounts, type Accounts } from './accounts.js'
 import { resolveConfig } from './config.js'
 import { forgetCollected, rememberCollected, textBlobs } from './collected-texts.js'
 import { decodeText, md5, sha256 } from './content.js'
-import { documentsToken, isSplitToken, keptOf, KEPT_PARTS } from './documents-token.js'
+import { documentsToken, isSplitToken, keptOf, KEPT_PARTS, walkDigests } from './documents-token.js'
 import { keptState, notesFor, rememberNotes, type DescribedNotes } from './kept-collect.js'
 import { cachedAttributes } from './attribute-cache.js'
 import type { ExtendedAttributes } from './extended-attributes.js'
@@ -51,6 +51,8 @@ interface Walked {
   stat: FileStat
   /** Directories: had no entries at all. */
   empty?: boolean
+  /** Its part (partOf), taken once a folder by the walk (walkDigests). */
+  part: number
 }
 
 /**
@@ -151,7 +153,10 @@ export async function collectFiles(ctx: ProviderContext, previous?: TwinReader, 
   // cannot answer: a first snapshot, something changed) run while the files are read and
   // judged, not before: their answer is needed only once every entry is described. A first
   // snapshot of the services root: 30-75 ms of wall waiting on them before reading, hidden.
-  const attributesRead = cachedAttributes(ctx, scope.roots, walked, startedAt)
+  // The walked paths' half of the token, by part (none while a path could not be read: no token
+  // then): first what the attributes' kept answer is checked against.
+  const walkDigest = unread.length === 0 ? walkDigests(walked, startedAt) : undefined
+  const attributesRead = cachedAttributes(ctx, scope.roots, walked, startedAt, walkDigest?.all)
   attributesRead.catch(() => undefined) // awaited below; not an unhandled rejection if a read fails first
   leftovers.sort(compareStrings)
   // Speed (issue 22, session 33): the token is worked out once a collect for each form, and only
@@ -163,7 +168,8 @@ export async function collectFiles(ctx: ProviderContext, previous?: TwinReader, 
   const tokenOf = (attributes: ExtendedAttributes, split: boolean) => {
     const known = tokens.get(split)
     if (known?.attributes === attributes) return known.token
-    const token = documentsToken({ walked, leftovers, startedAt, rules, walkRules: scope.walkRules, roots: scope.roots, othersHomes: scope.othersHomes, packages: stamp, accounts, attributes, secretKey: scope.secretKey, split })
+    if (walkDigest === undefined) return undefined
+    const token = documentsToken({ walk: walkDigest, leftovers, rules, walkRules: scope.walkRules, roots: scope.roots, othersHomes: scope.othersHomes, packages: stamp, accounts, attributes, secretKey: scope.secretKey, split })
     tokens.set(split, { attributes, token })
     return token
   }
@@ -481,14 +487,19 @@ async function walk(
   unholdable: string[],
 ): Promise<void> {
   const stack: string[] = []
+  // Each path's part (partOf) beside it on the stack: a folder's names are all in the part of that folder.
+  const parts: number[] = []
   if (scope.othersHomes.some((home) => isWithin(root, home))) {
     unread.push({ path: root, code: 'NOT_ROOT', reason: `another user's home, not read by a run that is not root's` })
     return
   }
   const rootClass = classOf(ctx, scope, root)
-  if (rootClass === WALK) stack.push(root)
-  else if (rootClass === LEFTOVER) leftovers.push(root)
+  if (rootClass === WALK) {
+    stack.push(root)
+    parts.push(partOf(root))
+  } else if (rootClass === LEFTOVER) leftovers.push(root)
   for (let path = stack.pop(); path !== undefined; path = stack.pop()) {
+    const part = parts.pop() as number
     let stat: FileStat | undefined
     try {
       stat = await ctx.host.lstat(path)
@@ -505,7 +516,7 @@ async function walk(
     }
     stat = compactStat(stat)
     if (stat.type !== 'directory') {
-      if (stat.type === 'file' || stat.type === 'symlink') out.push({ path, stat })
+      if (stat.type === 'file' || stat.type === 'symlink') out.push({ path, stat, part })
       continue
     }
     // A folder whose stat data did not move has the names it had (the stat cache's lookupListing),
@@ -523,7 +534,7 @@ async function walk(
         if (isGone(error)) continue
         // Its names are unknown: the folder itself as it is now, what is below it as the last snapshot has it.
         unread.push({ ...unreadOf(path, error), listing: true })
-        out.push({ path, stat })
+        out.push({ path, stat, part })
         continue
       }
       names = children.map((c) => c.name).sort(compareStrings)
@@ -533,7 +544,9 @@ async function walk(
       classes = await classesOf(ctx, scope, cache, screen, path, names)
       cache.rememberListing(path, stat, names, classes)
     }
-    out.push(names.length === 0 ? { path, stat, empty: true } : { path, stat })
+    out.push(names.length === 0 ? { path, stat, empty: true, part } : { path, stat, part })
+    // The part of every name in this folder: partOf of the folder's prefix is the part of its own path's hash.
+    const namesPart = partOf(prefix)
     // Pushed last name first: popped in name order.
     for (let i = names.length - 1; i >= 0; i--) {
       const kind = classes.charCodeAt(i)
@@ -548,7 +561,10 @@ async function walk(
         continue
       }
       if (kind === LEFTOVER) leftovers.push(child)
-      else stack.push(child)
+      else {
+        stack.push(child)
+        parts.push(namesPart)
+      }
     }
   }
 }

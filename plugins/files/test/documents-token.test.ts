@@ -149,6 +149,32 @@ describe('files provider: the token of its documents, and keeping them', () => {
     assertUndescribed(await collect(first.token))
   })
 
+  // Session 50 (attribute-cache.ts): the attributes' kept answer taken by the walk's digest (walkDigests) before any stamp is made.
+  it('an unchanged walk: the attributes\' kept answer taken by the walk\'s digest, no stamp made; an attribute set on a file (its ctime moved) is read again', async () => {
+    const { attributeStampsMade } = await import('../src/attribute-cache.js')
+    const first = await collect()
+    const before = attributeStampsMade()
+    const same = await collect(first.token)
+    assertUndescribed(same)
+    assert.equal(attributeStampsMade() - before, 0, 'no stamp made')
+    execFileSync('setfattr', ['-n', 'user.note', '-v', 'set', join(root.dir, 'etc/hosts')])
+    await age()
+    const next = (await collect(first.token)) as CollectResult<FilesState>
+    assert.equal(attributeStampsMade() - before, 1, 'the stamps made: the walk moved')
+    assert.notEqual(next.token, first.token)
+    assert.deepEqual(next.state.entries.find((e) => e.path === '/etc/hosts')?.xattrs, { 'user.note': `0s${Buffer.from('set').toString('base64')}` })
+  })
+
+  it('a racy path: the walk\'s digest is not recorded for the attributes, the stamps are made at every collect while it is racy', async () => {
+    const { attributeStampsMade } = await import('../src/attribute-cache.js')
+    const ahead = new Date(Date.now() + 60_000)
+    utimesSync(join(root.dir, 'etc/hosts'), ahead, ahead)
+    const before = attributeStampsMade()
+    await collect()
+    await collect()
+    assert.equal(attributeStampsMade() - before, 2)
+  })
+
   it('a file changed a moment ago (racily clean): no token at all', async () => {
     writeFileSync(join(root.dir, 'etc/hosts'), '127.0.0.2 localhost\n')
     // Its times a minute ahead: still too recent to trust when the collect starts, however loaded the machine.
@@ -229,7 +255,7 @@ describe('files provider: a split manifest\'s documents kept part by part', func
 
   it('one file changed: its part\'s manifest document and mirrored files are made, every other document claimed kept (the manifest\'s parts by name, the mirrored files by part)', async () => {
     const first = await collect()
-    assert.match(String(first.token), /^files-3s-/)
+    assert.match(String(first.token), /^files-4s-/)
     assert.ok(first.documents.length > 4096)
     root.file(CHANGED, 'changed\n')
     await age()
@@ -387,7 +413,7 @@ describe('files provider: a split manifest\'s documents kept part by part', func
     assert.equal(keptOf(undefined, first), undefined)
     assert.deepEqual(keptOf(first, first), { whole: true })
     assert.equal(keptOf(`files-1-${'0'.repeat(64)}`, first), undefined)
-    assert.equal(keptOf(first.replace('files-3s-', 'files-2s-'), first), undefined)
+    assert.equal(keptOf(first.replace('files-4s-', 'files-3s-'), first), undefined)
     const pieces = first.split('.')
     assert.equal(keptOf(pieces.slice(0, -1).join('.'), first), undefined, 'a piece missing')
     const other = [pieces[0], ...pieces.slice(1).map(() => 'f'.repeat(32))].join('.')
