@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import type { Diagnostic, FileStat, ProviderContext } from '@twinsync/sdk'
 import { racyFrom } from '@twinsync/sdk'
+import type { WalkDigests } from './documents-token.js'
 import { locateAttributeTools, readExtendedAttributes, type AttributeTools, type ExtendedAttributes } from './extended-attributes.js'
 
 /** The tools' answer and the signature it was read under (v4: getfattr -h, a symlink's own attributes). */
@@ -45,8 +46,8 @@ export async function cachedAttributes(
   roots: readonly string[],
   walked: ReadonlyArray<{ path: string; stat?: FileStat | undefined }>,
   startedAt: number,
-  /** The walked paths' digest (documents-token.ts walkDigests: each one's name and lstat data, undefined when one is racy). */
-  walkDigest?: Buffer,
+  /** The walked paths' digests (documents-token.ts walkDigests: each one's name and lstat data; `all` undefined when one is racy). */
+  walkDigest?: WalkDigests,
 ): Promise<ExtendedAttributes> {
   const tools = await locateAttributeTools(ctx.host)
   const base = JSON.stringify([ctx.host.root, roots, tools])
@@ -54,7 +55,8 @@ export async function cachedAttributes(
   // before any stamp is made (the walk's digest holds every path's name, inode, device and ctime).
   // The scale root's unchanged snapshot (24,512 walked paths): the stamps' lines and their chunks'
   // digests were 180 M instructions of every snapshot; now a read of the kept answer.
-  const walk = walkDigest?.toString('hex')
+  // Its form named: a digest by part and one in one are never compared.
+  const walk = walkDigest?.all === undefined ? undefined : `${walkDigest.byPart ? 'parts' : 'one'}:${walkDigest.all.toString('hex')}`
   const keptText = await ctx.cache.read(CACHE_KEY).catch(() => undefined)
   const kept = parseKept(keptText)
   if (walk !== undefined && kept?.walk === walk && kept.base === base) return fromValue(kept.value)

@@ -21,7 +21,7 @@ import { namesById, readAccounts, type Accounts } from './accounts.js'
 import { resolveConfig } from './config.js'
 import { forgetCollected, rememberCollected, textBlobs } from './collected-texts.js'
 import { decodeText, md5, sha256 } from './content.js'
-import { documentsToken, isSplitToken, keptOf, KEPT_PARTS, walkDigests } from './documents-token.js'
+import { documentsToken, isSplitToken, keptOf, KEPT_PARTS, walkDigests, type WalkDigests } from './documents-token.js'
 import { keptState, notesFor, rememberNotes, type DescribedNotes } from './kept-collect.js'
 import { cachedAttributes } from './attribute-cache.js'
 import type { ExtendedAttributes } from './extended-attributes.js'
@@ -153,10 +153,20 @@ export async function collectFiles(ctx: ProviderContext, previous?: TwinReader, 
   // cannot answer: a first snapshot, something changed) run while the files are read and
   // judged, not before: their answer is needed only once every entry is described. A first
   // snapshot of the services root: 30-75 ms of wall waiting on them before reading, hidden.
-  // The walked paths' half of the token, by part (none while a path could not be read: no token
-  // then): first what the attributes' kept answer is checked against.
-  const walkDigest = unread.length === 0 ? walkDigests(walked, startedAt) : undefined
-  const attributesRead = cachedAttributes(ctx, scope.roots, walked, startedAt, walkDigest?.all)
+  // The walked paths' half of the token (none while a path could not be read: no token then), in
+  // the form the token will most likely take (by part for a split manifest: the form of `since`,
+  // or as many paths as SPLIT_FROM entries); the other only if the token takes it. First what
+  // the attributes' kept answer is checked against.
+  const digested = new Map<boolean, WalkDigests>()
+  const digestsOf = (byPart: boolean): WalkDigests => {
+    const known = digested.get(byPart)
+    if (known !== undefined) return known
+    const made = walkDigests(walked, startedAt, byPart)
+    digested.set(byPart, made)
+    return made
+  }
+  const walkDigest = unread.length === 0 ? digestsOf(since === undefined ? walked.length >= splitThreshold() : isSplitToken(since)) : undefined
+  const attributesRead = cachedAttributes(ctx, scope.roots, walked, startedAt, walkDigest)
   attributesRead.catch(() => undefined) // awaited below; not an unhandled rejection if a read fails first
   leftovers.sort(compareStrings)
   // Speed (issue 22, session 33): the token is worked out once a collect for each form, and only
@@ -169,7 +179,7 @@ export async function collectFiles(ctx: ProviderContext, previous?: TwinReader, 
     const known = tokens.get(split)
     if (known?.attributes === attributes) return known.token
     if (walkDigest === undefined) return undefined
-    const token = documentsToken({ walk: walkDigest, leftovers, rules, walkRules: scope.walkRules, roots: scope.roots, othersHomes: scope.othersHomes, packages: stamp, accounts, attributes, secretKey: scope.secretKey, split })
+    const token = documentsToken({ walk: digestsOf(split), leftovers, rules, walkRules: scope.walkRules, roots: scope.roots, othersHomes: scope.othersHomes, packages: stamp, accounts, attributes, secretKey: scope.secretKey, split })
     tokens.set(split, { attributes, token })
     return token
   }

@@ -50,7 +50,7 @@ type WalkedPath = { path: string; stat: FileStat; empty?: boolean; part: number 
  * bytes), and keeps them from then on.
  */
 export function documentsToken(input: {
-  /** Each part's digest of its walked paths (walkDigests). */
+  /** The walked paths' digests (walkDigests): by part for a split manifest, else in one. */
   walk: WalkDigests
   leftovers: readonly string[]
   rules: string
@@ -70,7 +70,8 @@ export function documentsToken(input: {
   const key = createHash('sha256').update('twinsync files secret key\0').update(input.secretKey).digest('hex')
   const common = JSON.stringify([DOCUMENTS_FORMAT, input.split, input.rules, input.walkRules, input.roots, input.othersHomes, input.packages, input.accounts, key]) +
     JSON.stringify([[...input.attributes.capabilities], [...input.attributes.xattrs]])
-  const { parts, all } = input.walk
+  const { parts, all, byPart } = input.walk
+  if (byPart !== input.split) throw new Error(`documentsToken: the walk digested ${byPart ? 'by part' : 'in one'} for a ${input.split ? 'split' : 'whole'} manifest`)
   if (!input.split) {
     if (all === undefined) return undefined
     return `files-${DOCUMENTS_FORMAT}-${createHash('sha256').update(common).update(JSON.stringify(input.leftovers)).update(all).digest('hex')}`
@@ -99,11 +100,14 @@ const RACY_PIECE = '-'
 const SPLIT_PREFIX = `files-${DOCUMENTS_FORMAT}s-`
 
 /**
- * The walked paths' names and lstat data, a SHA-256 digest for each part (PARTS, by the path's
- * part: WalkedPath.part, partOf) of the paths in it in the walk's order, undefined for a part
- * with a racy path; `all`, a digest of the parts' digests, undefined when one is. The walk's
- * half of the token (documentsToken), and what the attributes' kept answer is checked against
- * first (attribute-cache.ts: every path's inode, device and ctime are in it).
+ * The walked paths' names and lstat data digested (SHA-256), the walk's half of the token
+ * (documentsToken), and what the attributes' kept answer is checked against first
+ * (attribute-cache.ts: every path's inode, device and ctime are in it). `byPart` (a split
+ * manifest's token): a digest for each part (PARTS, by the path's part: WalkedPath.part,
+ * partOf) of the paths in it in the walk's order, undefined for a part with a racy path, and
+ * `all` a digest of the parts' digests, undefined when one is; else (a whole manifest's) one
+ * digest of every path in the walk's order, `all`, undefined at a racy path (one hash: the
+ * minbase root's 64 would cost 2.3 M instructions more than the one).
  *
  * Speed (issue 22, session 50): this runs at every snapshot over every walked path, in a fresh
  * process whose code is still V8's bytecode, where each operation of a path costs tens to
@@ -114,12 +118,13 @@ const SPLIT_PREFIX = `files-${DOCUMENTS_FORMAT}s-`
  * numbers, hashed 256 paths at a time. The scale root's unchanged snapshot (24,512 walked paths),
  * the token's share of the phase after the walk (callgrind, marks): 322 → ? M instructions.
  */
-export function walkDigests(walked: ReadonlyArray<WalkedPath>, startedAt: number): WalkDigests {
-  const hashes = new Array<Hash | undefined>(PARTS)
-  const texts = new Array<string>(PARTS).fill('')
-  const numbers = new Array<Float64Array | undefined>(PARTS)
-  const counts = new Int32Array(PARTS)
-  const racy = new Uint8Array(PARTS)
+export function walkDigests(walked: ReadonlyArray<WalkedPath>, startedAt: number, byPart: boolean): WalkDigests {
+  const partCount = byPart ? PARTS : 1
+  const hashes = new Array<Hash | undefined>(partCount)
+  const texts = new Array<string>(partCount).fill('')
+  const numbers = new Array<Float64Array | undefined>(partCount)
+  const counts = new Int32Array(partCount)
+  const racy = new Uint8Array(partCount)
   // No path whose times are both before this is racy, either rule (isRacy: COARSE_RACY_MS is the longer wait).
   const quietBefore = startedAt - COARSE_RACY_MS
   const flush = (part: number): void => {
@@ -131,7 +136,7 @@ export function walkDigests(walked: ReadonlyArray<WalkedPath>, startedAt: number
   }
   for (let i = 0; i < walked.length; i++) {
     const item = walked[i] as WalkedPath
-    const part = item.part
+    const part = byPart ? item.part : 0
     if (racy[part] === 1) continue
     const stat = item.stat
     if ((stat.mtimeMs > quietBefore || stat.ctimeMs > quietBefore) && isRacy(stat, startedAt)) {
@@ -155,10 +160,10 @@ export function walkDigests(walked: ReadonlyArray<WalkedPath>, startedAt: number
     counts[part] = count + 1
     if (count + 1 === BATCH) flush(part)
   }
-  const parts = new Array<Buffer | undefined>(PARTS)
-  const whole = createHash('sha256')
+  const parts = new Array<Buffer | undefined>(partCount)
+  const whole = byPart ? createHash('sha256') : undefined
   let anyRacy = false
-  for (let part = 0; part < PARTS; part++) {
+  for (let part = 0; part < partCount; part++) {
     if (racy[part] === 1) {
       anyRacy = true
       continue
@@ -166,13 +171,14 @@ export function walkDigests(walked: ReadonlyArray<WalkedPath>, startedAt: number
     if (counts[part] !== 0) flush(part)
     const digest = (hashes[part] ?? createHash('sha256')).digest()
     parts[part] = digest
-    whole.update(digest)
+    whole?.update(digest)
   }
-  return { parts, all: anyRacy ? undefined : whole.digest() }
+  return { byPart, parts, all: anyRacy ? undefined : (whole?.digest() ?? parts[0]) }
 }
 
-/** What walkDigests gives: each part's digest (undefined: a racy path in it), and all of them together (undefined: one is). */
+/** What walkDigests gives: by part or in one, each part's digest (undefined: a racy path in it), and all of them together (undefined: one is). */
 export interface WalkDigests {
+  byPart: boolean
   parts: ReadonlyArray<Buffer | undefined>
   all: Buffer | undefined
 }
