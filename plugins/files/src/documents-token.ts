@@ -115,8 +115,15 @@ const SPLIT_PREFIX = `files-${DOCUMENTS_FORMAT}s-`
  * push each), then each part's paths hashed, each path's text made of its name and type. Now one
  * pass: the part comes with the path (the walk takes it once a folder, for the folder's names),
  * the type is a number with the others, and a path is added to its part's pending text and
- * numbers, hashed 256 paths at a time. The scale root's unchanged snapshot (24,512 walked paths),
- * the token's share of the phase after the walk (callgrind, marks): 322 → ? M instructions.
+ * numbers, hashed 256 paths at a time; the attributes' kept answer is taken by `all` before any
+ * stamp of theirs is made (attribute-cache.ts). The phase after the walk (this digest, the
+ * attributes' check, the token, the kept check), callgrind between marks on the main thread,
+ * one run each, the large-heap marker set: the scale root (24,512 walked paths), unchanged
+ * snapshot 503.5 → 182.3 M instructions (the paths' lists 125.7 M and their hashing 196.1 M →
+ * this pass 179.0 M, 81 M of it SHA-256 in OpenSSL's AVX2 code, which valgrind runs where the
+ * machine itself has SHA instructions; the attributes' stamps 180.3 → 0.3 M); one file changed
+ * 461.5 → 361.8 M (the stamps are made then, 190.1 → 196.9 M). The minbase root: see
+ * docs/architecture.md (Session 50, the files token).
  */
 export function walkDigests(walked: ReadonlyArray<WalkedPath>, startedAt: number, byPart: boolean): WalkDigests {
   const partCount = byPart ? PARTS : 1
