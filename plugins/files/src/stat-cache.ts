@@ -434,31 +434,96 @@ export class StatCache {
    * record says of it while its stat data has not moved: `mirrored` (its text is a twin
    * document), `other` (a secret, binary or too large: no document of its own), or undefined
    * when the record cannot say (none, or its stat data moved: the file must be described).
+   * One path of carryRun (collect.ts carries a run of paths in one call).
+   */
+  carry(path: string, stat: FileStat): 'mirrored' | 'other' | undefined {
+    const carried = this.carryRun([{ path, stat }], 0, 1)
+    return !carried.said ? undefined : carried.mirrored > 0 ? 'mirrored' : 'other'
+  }
+
+  /**
+   * Carry the records of the walked paths `items[from]` up to before `items[to]` (a run of a kept
+   * part's paths, in the walk's order), as carry does each: how many of its files the records say
+   * are mirrored, how many of its paths are entries (all but symlinks), and whether every file's
+   * record says what it is (`said`; false as soon as one does not: the files must be described).
+   * A folder's record is not carried (the walk found it already, lookupListing). The result is
+   * this cache's own object, valid until the next call.
    *
    * Speed (issue 22, session 49): a kept part's piece of the token (documents-token.ts) already
    * says each of its walked paths has the lstat data it had when HEAD's documents were made, but
    * not that this cache is the one written then (a plan or status may have written it since, a
    * log may name the path, the cache may be lost), so each record is still checked. A file of one
    * name (`nlink` 1) whose path the log does not name is carried when the record at the cursor
-   * has its size, mtime, ctime, inode and device and a path as long (RecordIndex.sameAtCursor):
-   * the record's path is not decoded and compared, and its fields are gone through in place
-   * (says). Any other file goes the way below. The scale root's one-file snapshot carries 19,500
-   * such records: the collect's carry loop 298.7 → 213.1 M instructions (callgrind between marks,
-   * the main thread, one run each, the large-heap marker set); whole one-file snapshots 3,928 /
-   * 4,034 → 3,861 / 3,918 M (2 interleaved rounds against 253fe139, one scavenge fewer each), an
-   * unchanged one the same. Figures in docs/architecture.md (Speed, session 49).
+   * has its size, mtime, ctime, inode and device and a path as long (RecordIndex.takeRun): the
+   * record's path is not decoded and compared, and its fields are gone through in place. Any
+   * other file goes the way of carryOne. Session 49: the scale root's one-file snapshot's carry
+   * loop 298.7 → 213.1 M instructions (callgrind between marks, the main thread).
+   *
+   * Speed (issue 22, session 50): the same checks, a run of paths at a time: one call for a run
+   * (collect.ts: the paths of one part in a row, a folder's mostly), the records at the cursor
+   * gone through in one loop with the cache's buffer, the cursor and the tally in locals
+   * (RecordIndex.takeRun), where each path was three calls (carry, sameAtCursor, says) and about
+   * 70 property loads of V8's bytecode; and a path is looked for among the log's only when the
+   * log names a path as long (its Map's hash of every walked path's name was 10 M instructions).
+   * The scale root's one-file snapshot, the collect's carry loop (callgrind between marks, the
+   * main thread, the large-heap marker set; runs paired with 241fcb20's, load 20-64): 197.1 /
+   * 218.0 / 212.5 / 211.4 → 130.9 / 139.4 M instructions (-35%; not the half aimed at: what is
+   * left is V8's bytecode a path, about 10 property loads and 15 DataView reads of a record, and
+   * partOf at each folder). Figures in docs/architecture.md (Speed, session 50).
+   *
+   * A record at the cursor with a file's numbers that is another path's (review K1 of session
+   * 49: a bind mount of a file of the same file system, one inode under two names, nlink 1; the
+   * path walked first has no record of its own, say a log lost) is carried under the wrong name.
+   * The other name's turn then finds its record carried already (recordOf: `carriedAgain`), and
+   * collect.ts describes the kept parts, as it did before session 49 (no record: the full way).
    */
-  carry(path: string, stat: FileStat): 'mirrored' | 'other' | undefined {
-    if (stat.type === 'file' && stat.nlink === 1) {
-      const index = this.previous.sameAtCursor(path, stat)
-      if (index >= 0) {
-        this.carryAt(index)
-        return this.says(this.previous.fileOffset(index))
-      }
+  carryRun(items: ReadonlyArray<WalkedFile>, from: number, to: number, logNamesSome = true): CarriedRun {
+    const run = this.run
+    run.mirrored = 0
+    run.entries = 0
+    run.said = true
+    const index = this.previous
+    for (let i = from; i < to; ) {
+      const cursor = index.cursor
+      i = index.takeRun(items, i, to, run, logNamesSome)
+      if (index.cursor > cursor) this.carryRange(cursor, index.cursor - cursor)
+      if (i >= to) break
+      const item = items[i++] as WalkedFile
+      const type = item.stat.type
+      if (type !== 'symlink') run.entries++
+      if (type === 'directory') continue
+      const record = this.carryOne(item.path, item.stat)
+      if (record === 'mirrored') run.mirrored++
+      else if (record === undefined) run.said = false
     }
+    return run
+  }
+
+  /** The paths the log read with the cache names (its records' and the paths gone): carryRun's `logNamesSome` is false for a run of none of them. */
+  namedByLog(): string[] {
+    return this.previous.namedByLog()
+  }
+
+  /** What carryRun gives (reused). */
+  private readonly run: CarriedRun = { mirrored: 0, entries: 0, said: true }
+
+  /**
+   * A record carried was asked for again by its own path in this collect (recordOf) before
+   * the kept parts were written: in the pass that carries them only a record carried under
+   * another name is (RecordIndex.takeRun, review K1; a path is walked once), so collect.ts then
+   * describes the kept parts.
+   */
+  get carriedAgain(): boolean {
+    return this.carriedAsked
+  }
+
+  private carriedAsked = false
+
+  /** Carry one path's record the way that finds it by its path (RecordIndex.get): carry's answer. */
+  private carryOne(path: string, stat: FileStat): 'mirrored' | 'other' | undefined {
     const at = this.recordOf(path)
     const index = this.previous.cursorFound
-    if (index >= 0) this.carryAt(index)
+    if (index >= 0) this.carryRange(index, 1)
     else if (at !== undefined && !this.next.has(path)) this.next.set(path, at)
     if (stat.type !== 'file') return 'other'
     if (at === undefined) return undefined
@@ -471,50 +536,28 @@ export class StatCache {
   }
 
   /**
-   * What the cache's file record at `at` says of its file (carry), its numbers already found to
-   * be the file's (RecordIndex.sameAtCursor): as unmovedRecord and hasField would, its fields
-   * gone through in place.
-   */
-  private says(at: number): 'mirrored' | 'other' | undefined {
-    const view = this.view
-    const end = at + 4 + view.getUint32(at, true)
-    let p = at + 8 + view.getUint32(at + 4, true)
-    const content = CONTENT_KINDS[this.bytes[p + 40] as number]
-    p += 41
-    let text = false
-    for (let i = 0; i < FIELDS; i++) {
-      if (p + 4 > end) return undefined
-      const length = view.getUint32(p, true)
-      p += 4
-      if (length === NULL) continue
-      if (p + length > end) return undefined
-      if (i === TEXT) text = true
-      p += length
-    }
-    if (p !== end || content === undefined || content === 'link' || content === 'dir') return undefined
-    return content !== 'mirrored' ? 'other' : text ? 'mirrored' : undefined
-  }
-
-  /**
    * The record of `path` (RecordIndex.get); a carried one given again (not at the cursor) has the
    * carried ranges put into `next` first, where what is made of it now takes its place.
    */
   private recordOf(path: string): number | undefined {
     const at = this.previous.get(path)
-    if (at !== undefined && this.carried > 0 && this.previous.cursorFound < 0 && at < this.bytes.length && this.isCarried(this.previous.fileIndexOf(at))) this.materialize()
+    if (at !== undefined && this.carried > 0 && this.previous.cursorFound < 0 && at < this.bytes.length && this.isCarried(this.previous.fileIndexOf(at))) {
+      this.carriedAsked = true
+      this.materialize()
+    }
     return at
   }
 
-  /** Carry the cache's files' record `index` (found at RecordIndex's cursor: never given before): a range extended or begun. */
-  private carryAt(index: number): void {
+  /** Carry the cache's files' records `index` and the `count - 1` after it (found at RecordIndex's cursor: never given before): a range extended or begun. */
+  private carryRange(index: number, count: number): void {
     const last = this.carriedTo.length - 1
-    if (last >= 0 && this.carriedTo[last] === index && this.carriedAfter[last] === this.next.size) this.carriedTo[last] = index + 1
+    if (last >= 0 && this.carriedTo[last] === index && this.carriedAfter[last] === this.next.size) this.carriedTo[last] = index + count
     else {
       this.carriedFrom.push(index)
-      this.carriedTo.push(index + 1)
+      this.carriedTo.push(index + count)
       this.carriedAfter.push(this.next.size)
     }
-    this.carried++
+    this.carried += count
   }
 
   private isCarried(index: number): boolean {
@@ -886,6 +929,24 @@ function parseRecords(bytes: Buffer, magic: Buffer, checked: boolean, filesLater
 
 /** The first content kind (CONTENT_KINDS) of a record that is no file's: 'link', then 'dir'. */
 const FIRST_NON_FILE = CONTENT_KINDS.indexOf('link')
+/** The content kind (CONTENT_KINDS) of a mirrored file's record. */
+const MIRRORED = CONTENT_KINDS.indexOf('mirrored')
+
+/** A walked path and its lstat data (collect.ts's walk). */
+interface WalkedFile {
+  readonly path: string
+  readonly stat: FileStat
+}
+
+/** What StatCache.carryRun found of a run of walked paths. */
+export interface CarriedRun {
+  /** Its files HEAD mirrors, by their records. */
+  mirrored: number
+  /** Its paths that are a manifest's entries: all but its symlinks. */
+  entries: number
+  /** Every file's record says what the file is. */
+  said: boolean
+}
 
 /**
  * The stored records' offsets by path, the log's (see StatCache.save) over the cache's.
@@ -929,7 +990,8 @@ export class RecordIndex {
   private decoded = false
   private disordered = false
   /** The next file's record in the cache's order (an index into `files`), and its path once decoded. */
-  private cursor = 0
+  /** The next file's record in the cache's order (an index into `files`; takeRun and get move it). */
+  cursor = 0
   private cursorPath: string | undefined
   /** The index (into the files' records) of the record the last get() found at the cursor or just past it (StatCache.carry); -1 for any other answer. */
   cursorFound = -1
@@ -941,6 +1003,8 @@ export class RecordIndex {
   private removed: string[] = []
   private readonly removedSet = new Set<string>()
   private added: Set<string> | undefined = new Set()
+  /** By length, 1 where the log names a path as long (overlay): a walked path is looked for in `logged` and `removedSet` only then. */
+  private named = new Uint8Array(0)
 
   constructor(
     private readonly bytes: Buffer,
@@ -957,6 +1021,13 @@ export class RecordIndex {
     for (const [path, at] of logged) this.logged.set(path, offset + at)
     this.removed = [...removed]
     for (const path of removed) this.removedSet.add(path)
+    // The lengths of the paths the log names (takeRun): only a walked path as long is looked for among them.
+    let longest = -1
+    for (const path of this.logged.keys()) longest = Math.max(longest, path.length)
+    for (const path of removed) longest = Math.max(longest, path.length)
+    this.named = new Uint8Array(longest + 1)
+    for (const path of this.logged.keys()) this.named[path.length] = 1
+    for (const path of removed) this.named[path.length] = 1
     this.added = added === undefined ? undefined : new Set(added)
   }
 
@@ -1023,28 +1094,91 @@ export class RecordIndex {
     return found
   }
 
+  /** The paths the log names (its records' and the paths gone). */
+  namedByLog(): string[] {
+    return [...this.logged.keys(), ...this.removed]
+  }
+
   /**
-   * The files' record at the cursor when its numbers are those of the file walked at `path` now
-   * (`stat`: size, mtime, ctime, inode and device, as a lookup compares them) and its path is as
-   * long: its index, the cursor moved past it (StatCache.carry); -1 otherwise, nothing moved
-   * (the caller asks get()). No path decoded. Only for a file of one name (`nlink` 1) whose path
-   * the log does not name: the cursor's record then has that file's inode unmoved since it was
-   * made, which no other path's record has (another name of the inode would be a second link;
-   * moving the file to this name moves its ctime), and it is the cache's latest for its path.
+   * From `items[from]` on, up to before `items[to]`: each file whose record is at the cursor by
+   * its numbers taken, the cursor moved past it, and what its record says counted into `run`
+   * (StatCache.carryRun); a folder passed (counted an entry). The index of the first item not
+   * taken so (a symlink, a file not so found), `to` when all were. No path decoded. Only a file
+   * of one name (`nlink` 1) whose path the log does not name, whose record at the cursor has its
+   * size, mtime, ctime, inode and device (as a lookup compares them) and a path as long: that
+   * record then has the file's inode unmoved since it was made, which no other path's record has
+   * (another name of the inode would be a second link; moving the file to this name moves its
+   * ctime; a bind mount of it is the exception, review K1: StatCache.carryRun), and it is the
+   * cache's latest for its path. What the record says, as StatCache.lookup would read it:
+   * `mirrored` with a text, another file's kind (`other`), or nothing when a mirrored record has
+   * no text or its fields do not parse (`run.said` false).
    */
-  sameAtCursor(path: string, stat: FileStat): number {
+  takeRun(items: ReadonlyArray<WalkedFile>, from: number, to: number, run: CarriedRun, logNamesSome: boolean): number {
     const files = this.files
-    const cursor = this.cursor
-    if (files === undefined || this.decoded || this.twice || cursor >= files.length) return -1
-    if (this.logged.size > 0 && this.logged.has(path)) return -1
-    if (this.removedSet.size > 0 && this.removedSet.has(path)) return -1
+    if (files === undefined || this.decoded || this.twice) return from
     const view = this.view
-    const at = files[cursor] as number
-    const length = view.getUint32(at + 4, true)
-    if (length !== path.length || !sameStat(view, at + 8 + length, stat)) return -1
-    this.cursor = cursor + 1
-    this.cursorPath = undefined
-    return cursor
+    const bytes = this.bytes
+    const named = logNamesSome ? this.named : EMPTY
+    const count = files.length
+    let cursor = this.cursor
+    let entries = 0
+    let mirrored = 0
+    let said = true
+    let i = from
+    for (; i < to; i++) {
+      const stat = (items[i] as WalkedFile).stat
+      const type = stat.type
+      if (type === 'directory') {
+        entries++
+        continue
+      }
+      if (type !== 'file' || stat.nlink !== 1 || cursor >= count) break
+      const path = (items[i] as WalkedFile).path
+      const length = path.length
+      // The log's paths (a few) looked for only when one is as long: no hash of every name.
+      if (length < named.length && named[length] === 1 && (this.logged.has(path) || this.removedSet.has(path))) break
+      const at = files[cursor] as number
+      if (view.getUint32(at + 4, true) !== length) break
+      let p = at + 8 + length
+      if (
+        view.getFloat64(p, true) !== stat.size ||
+        view.getFloat64(p + 8, true) !== stat.mtimeMs ||
+        view.getFloat64(p + 16, true) !== stat.ctimeMs ||
+        view.getFloat64(p + 24, true) !== stat.ino ||
+        view.getFloat64(p + 32, true) !== stat.dev
+      ) {
+        break
+      }
+      cursor++
+      entries++
+      // Its fields gone through in place (bounds as fieldSpans checks them): whether the text is there.
+      const end = at + 4 + view.getUint32(at, true)
+      const kind = bytes[p + 40] as number
+      p += 41
+      let text = false
+      for (let field = 0; field < FIELDS && p <= end; field++) {
+        if (p + 4 > end) p = end + 1
+        else {
+          const size = view.getUint32(p, true)
+          p += 4
+          if (size === NULL) continue
+          if (field === TEXT) text = true
+          p += size
+        }
+      }
+      if (p !== end || kind >= FIRST_NON_FILE) said = false
+      else if (kind !== MIRRORED) continue
+      else if (text) mirrored++
+      else said = false
+    }
+    if (cursor !== this.cursor) {
+      this.cursor = cursor
+      this.cursorPath = undefined
+    }
+    run.entries += entries
+    run.mirrored += mirrored
+    if (!said) run.said = false
+    return i
   }
 
   /** The offset of the files' record `index` (cursorFound). */
@@ -1145,6 +1279,9 @@ export class RecordIndex {
     return this.bytes.toString('utf8', p + 8, p + 8 + this.view.getUint32(p + 4, true))
   }
 }
+
+/** No length (RecordIndex.takeRun for a run of paths the log names none of). */
+const EMPTY = new Uint8Array(0)
 
 /** How many records past the cursor a file asked is looked for (RecordIndex.get): files gone since. */
 const AHEAD = 8

@@ -281,3 +281,44 @@ describe('files provider: stat cache, a carried record remembered without a look
     reopened.close()
   })
 })
+
+describe('files provider: stat cache, a run of paths carried in one call (session 50)', () => {
+  it('carries a run as carry does each path: what its records say, its entries (all but symlinks)', async () => {
+    const memory = new MemoryCache()
+    const items = machine(3, 4, 'x')
+    await firstCache(memory, items)
+    const cache = await StatCache.open(memory, 'rules', Date.now(), 'stamp')
+    for (const item of items) if (item.stat.type === 'directory') assert.ok(cache.lookupListing(item.path, item.stat))
+    // The first folder's paths in one run, the rest one by one; a file whose stat moved says nothing.
+    const run = cache.carryRun(items, 0, 5)
+    assert.deepEqual({ ...run }, { mirrored: 4, entries: 5, said: true })
+    const moved = items.map((item, i) => (i === 7 ? { ...item, stat: fileStat(9999) } : item))
+    const rest = cache.carryRun(moved, 5, moved.length)
+    assert.deepEqual({ ...rest }, { mirrored: 7, entries: 10, said: false })
+    assert.equal(cache.carriedAgain, false)
+    cache.close()
+  })
+
+  it('a path with no record of its own carried from the record at the cursor with its numbers (a bind mount: one inode, two names) is found out at the other name (review K1)', async () => {
+    const memory = new MemoryCache()
+    const folder = { path: '/etc/a', stat: folderStat(10) }
+    const q = { path: '/etc/a/q.conf', stat: fileStat(12), text: 'q\n' }
+    const r = { path: '/etc/a/r.conf', stat: fileStat(13), text: 'r\n' }
+    await firstCache(memory, [folder, q, r])
+    // /etc/a/p.conf: the file /etc/a/q.conf bind-mounted there (its lstat data), no record of its own, a name as long.
+    const p = { path: '/etc/a/p.conf', stat: q.stat }
+    const walk = [folder, p, q, r]
+    const cache = await StatCache.open(memory, 'rules', Date.now(), 'stamp')
+    assert.ok(cache.lookupListing(folder.path, folder.stat))
+    const run = cache.carryRun(walk, 0, walk.length)
+    // p took q's record at the cursor (a mirrored file each); q's own turn found it carried already.
+    assert.equal(run.mirrored, 3)
+    assert.equal(cache.carriedAgain, true, 'the kept parts are described (collect.ts)')
+    cache.close()
+    // Without the other name: nothing carried again.
+    const again = await StatCache.open(memory, 'rules', Date.now(), 'stamp')
+    again.carryRun([folder, q, r], 0, 3)
+    assert.equal(again.carriedAgain, false)
+    again.close()
+  })
+})
