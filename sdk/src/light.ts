@@ -36,6 +36,9 @@ export * from './signature-cache.js'
 export * from './known-blobs.js'
 export * from './kept-parts.js'
 export * from './secrets.js'
+// Session 50: commonEnds, which the snapshot's windowed screen asks (core/src/snapshot/screened-documents.ts):
+// on the index alone, a snapshot that screened a large document around its change loaded sdk-lib.cjs for it.
+export * from './common-ends.js'
 export * from './lazy-schema.js'
 export * from './provider-codes.js'
 export * from './passwd.js'

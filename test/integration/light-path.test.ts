@@ -161,6 +161,23 @@ describe('what the built CLI loads to reach the twin (issue 22)', function () {
     assert.ok(!r.loaded.includes(SDK_LIB), 'an unchanged snapshot loaded the SDK\'s index, sdk-lib.cjs: a module it runs builds a schema as it loads (make it a lazySchema) or reads a name only the index has (move its module to the light entry)')
   })
 
+  // Speed (issue 22, session 50): the snapshot's windowed screen of a large document (the files
+  // manifest, screened around its changed entry) takes commonEnds from the light entry, and
+  // secretlint's core is loaded only for a text the preset's prefilter lets through
+  // (sdk/src/secrets.ts): a snapshot that commits a changed file loaded sdk-lib.cjs for commonEnds
+  // alone, and vendor-secretlint.cjs for texts the preset was never run on.
+  it("makes a snapshot that commits a changed file without the SDK's index or secretlint's core", async () => {
+    await writeFile(join(root().rootfs.dir, 'etc', 'twinsync-light-path.conf'), `screened ${Date.now()}\n`)
+    const r = await traced('snapshot', '--json')
+    assert.equal(r.code, 0, r.stderr)
+    const out = JSON.parse(r.stdout) as { commit?: string; summary?: { files?: { paths?: string[] } } }
+    assert.notEqual(out.commit, undefined, r.stdout)
+    assert.ok(out.summary?.files?.paths?.some((p) => p.startsWith('system/files/manifest')), `the files manifest changed (${r.stdout})`)
+    assert.ok(r.loaded.includes(join(sdkBundle, 'vendor-secretlint-preset.cjs')), `the changed file and the manifest were screened (the trace sees the preset): ${r.loaded.join(', ')}`)
+    assert.ok(!r.loaded.includes(SDK_LIB), `a snapshot that committed a changed file loaded the SDK's index, sdk-lib.cjs: ${r.loaded.join(', ')}`)
+    assert.ok(!r.loaded.includes(join(sdkBundle, 'vendor-secretlint.cjs')), `secretlint's core was loaded, though no text screened holds anything the preset could report: ${r.loaded.join(', ')}`)
+  })
+
   // Session 41: the providers' load takes the documents their collect just made unchecked
   // (MadeDocuments; autostart's too since then), and the planner's names of the SDK are in sdk.cjs.
   it("runs plan and status of an unchanged machine without loading the SDK's index", async () => {

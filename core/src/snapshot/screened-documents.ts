@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { commonEnds, findSecrets, SECRET_RULES_VERSION, type Diagnostic, type TwinDocument } from '@twinsync/sdk'
+import type { Diagnostic, TwinDocument } from '@twinsync/sdk'
+import { commonEnds, findSecrets, SECRET_RULES_VERSION } from '@twinsync/sdk/light'
 import type { SnapshotDraft } from '../twin/atomic-snapshot.js'
 import { writeRecord } from '../twin/quick-status.js'
 import { isScreened, screenDocument } from './secret-guard.js'
