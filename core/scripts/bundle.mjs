@@ -692,7 +692,7 @@ const sdkSplit = await splitCjs({
     .concat(lazyEntries, SDK_LAZY_ENTRY)
     .join('\n'),
   lazyRoots: [...inSdkLib.map((key) => join(sdk, 'dist', `${SDK_ENTRIES[key]}.js`)), ...indexPartFiles.map((file) => join(sdk, 'dist', `${file}.js`))],
-  vendors: { execa: 'execa', '@secretlint/core': 'secretlint', '@secretlint/secretlint-rule-preset-recommend': 'secretlint', '@secretlint/profiler': 'secretlint' },
+  vendors: { execa: 'execa', '@secretlint/core': 'secretlint', '@secretlint/secretlint-rule-preset-recommend': 'secretlint-preset', '@secretlint/profiler': 'secretlint' },
   options: {
     ...common,
     format: 'cjs',

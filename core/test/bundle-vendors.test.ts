@@ -30,6 +30,9 @@ describe('vendor files beside the bundles (core/scripts/bundle.mjs)', function (
       [coreBundle, 'vendor-execa.cjs', 'isExecaError'],
       [sdkBundle, 'vendor-execa.cjs', 'isExecaError'],
       [sdkBundle, 'vendor-secretlint.cjs', 'SecretLintProfiler'],
+      // Session 50: the preset's rules apart from the core that runs them (sdk/src/secrets.ts: secretlintCore).
+      [sdkBundle, 'vendor-secretlint.cjs', 'SecretLintSourceCodeImpl=class'],
+      [sdkBundle, 'vendor-secretlint-preset.cjs', 'AWSSecretAccessKey'],
     ]
     for (const [dir, file, mark] of marks) {
       const text = await readFile(join(dir, file), 'latin1')
@@ -38,11 +41,11 @@ describe('vendor files beside the bundles (core/scripts/bundle.mjs)', function (
     }
     for (const name of ['execa', 'yaml', 'simple-git', 'semver']) assert.ok(lib.includes(`__twinsyncRequire("./vendor-${name}.cjs")`), `twinsync-lib.cjs loads vendor-${name}.cjs`)
     // LocalHost (execa) and secrets.ts (secretlint) are of the SDK's light entry, in sdk.cjs and run when first called (bundle.mjs's SDK_LIGHT).
-    for (const name of ['execa', 'secretlint']) assert.ok(sdkEager.includes(`__twinsyncRequire("./vendor-${name}.cjs")`), `sdk.cjs loads vendor-${name}.cjs`)
+    for (const name of ['execa', 'secretlint', 'secretlint-preset']) assert.ok(sdkEager.includes(`__twinsyncRequire("./vendor-${name}.cjs")`), `sdk.cjs loads vendor-${name}.cjs`)
   })
 
   it('writes the CommonJS files without whitespace, ASCII, behind their sha256 line', async () => {
-    const files = [...(await readdir(coreBundle)).filter((f) => f.endsWith('.cjs')).map((f) => join(coreBundle, f)), ...['sdk.cjs', 'sdk-lib.cjs', 'vendor-execa.cjs', 'vendor-secretlint.cjs'].map((f) => join(sdkBundle, f))]
+    const files = [...(await readdir(coreBundle)).filter((f) => f.endsWith('.cjs')).map((f) => join(coreBundle, f)), ...['sdk.cjs', 'sdk-lib.cjs', 'vendor-execa.cjs', 'vendor-secretlint.cjs', 'vendor-secretlint-preset.cjs'].map((f) => join(sdkBundle, f))]
     for (const file of files) {
       const bytes = await readFile(file)
       const text = bytes.toString('latin1')
@@ -88,6 +91,30 @@ describe('vendor files beside the bundles (core/scripts/bundle.mjs)', function (
     const { found, marks } = JSON.parse(stdout) as { found: number; marks: number }
     assert.ok(found >= 3, `secrets found through the bundle (${found})`)
     assert.equal(marks, 0, "secretlint's profiler left performance marks: its core and the silenced profiler are two instances")
+  })
+
+  // Speed (issue 22, session 50): secretlint's core (vendor-secretlint.cjs) is loaded for the first
+  // text the preset's prefilter lets through, not with the preset (vendor-secretlint-preset.cjs),
+  // whose rules decide whether the prefilter is trusted (sdk/src/secrets.ts, secretlintCore). A
+  // secret only the preset finds, in a text after one it turned away, is still found.
+  it("loads secretlint's core for the first text the preset could report on, and finds the preset's secret there", async () => {
+    const script = `
+      const sdk = require(${JSON.stringify(join(sdkBundle, 'light.cjs'))})
+      const vendors = () => Object.keys(require.cache).filter((f) => f.includes('vendor-')).map((f) => f.slice(f.lastIndexOf('/') + 1)).sort()
+      ;(async () => {
+        const plain = await sdk.findSecrets('PermitRootLogin no\\nPasswordAuthentication no\\n', { path: '/etc/ssh/sshd_config' })
+        const before = vendors()
+        const token = 'k = ' + 'h' + 'f_' + 'abcdefghijklmnopqrstuvwxyzABCDEFGH' + '\\n'
+        const found = await sdk.findSecrets(token, { path: '/etc/app.conf' })
+        process.stdout.write(JSON.stringify({ plain: plain.length, before, found: found.map((f) => f.rule), after: vendors(), marks: performance.getEntriesByType('mark').length }))
+      })()`
+    const { stdout } = await promisify(execFile)(process.execPath, ['-e', script])
+    const r = JSON.parse(stdout) as { plain: number; before: string[]; found: string[]; after: string[]; marks: number }
+    assert.equal(r.plain, 0, stdout)
+    assert.deepEqual(r.before, ['vendor-secretlint-preset.cjs'], `a text the prefilter turns away: the preset's rules loaded, secretlint's core not (${stdout})`)
+    assert.deepEqual(r.found, ['huggingface'], `the preset's own rule finds the token in the text after it (${stdout})`)
+    assert.deepEqual(r.after, ['vendor-secretlint-preset.cjs', 'vendor-secretlint.cjs'], stdout)
+    assert.equal(r.marks, 0, "secretlint's profiler silenced before the core's first lint")
   })
 
   it('answers through the vendor files as the libraries do (yaml, semver, execa, simple-git)', async () => {

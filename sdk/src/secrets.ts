@@ -2944,12 +2944,7 @@ let lint: Promise<Lint> | undefined
  */
 function secretlint(): Promise<Lint> {
   lint ??= (async () => {
-    const [{ lintSource }, { rules }, { secretLintProfiler }] = await Promise.all([
-      import('@secretlint/core'),
-      import('@secretlint/secretlint-rule-preset-recommend'),
-      import('@secretlint/profiler'),
-    ])
-    secretLintProfiler.mark = () => {}
+    const { rules } = await import('@secretlint/secretlint-rule-preset-recommend')
     const config = {
       rules: rules
         .filter((r) => r.meta.id !== '@secretlint/secretlint-rule-filter-comments')
@@ -2960,6 +2955,7 @@ function secretlint(): Promise<Lint> {
     const prefiltered = config.rules.every((r) => PRESET_RULES.has(r.id))
     return async (text: string, path: string | undefined): Promise<LintMessage[]> => {
       if (prefiltered && !presetMayReport(text)) return []
+      const lintSource = await secretlintCore()
       const result = await lintSource({
         source: { filePath: path ?? 'text', content: text, contentType: 'text' },
         options: { config, maskSecrets: true, ...(path === undefined ? { noPhysicFilePath: true } : {}) },
@@ -2968,6 +2964,26 @@ function secretlint(): Promise<Lint> {
     }
   })()
   return lint
+}
+
+let core: Promise<typeof import('@secretlint/core').lintSource> | undefined
+
+/**
+ * secretlint's core (lintSource) and its profiler, loaded for the first text the preset is run on
+ * (one `presetMayReport` lets through), not with the preset: the preset's rules, and so whether
+ * the prefilter may be trusted (PRESET_RULES), are known before any text is screened, as before.
+ * The profiler's mark() is silenced before the first lint, as before. Speed (issue 22, session
+ * 50): the core is most of `vendor-secretlint.cjs` (its own file now, apart from the preset's
+ * `vendor-secretlint-preset.cjs`), and most runs that screen never need it: no text of the minbase
+ * root's first snapshot, nor of a one-file snapshot of the scale root, passes the prefilter.
+ */
+function secretlintCore(): Promise<typeof import('@secretlint/core').lintSource> {
+  core ??= (async () => {
+    const [{ lintSource }, { secretLintProfiler }] = await Promise.all([import('@secretlint/core'), import('@secretlint/profiler')])
+    secretLintProfiler.mark = () => {}
+    return lintSource
+  })()
+  return core
 }
 
 const TOKEN_END = /[\s"'`,;]/
