@@ -47,6 +47,30 @@ describe('snapshot draft: a file where a folder was, a folder where a file was',
       await draft.discard()
     }
   })
+  // Speed (session 50): the draft's folders made passing over a path in the folder of the path before
+  // it (atomic-snapshot.ts, folders()). A guard (it passes on 241fcb20 too): every folder of HEAD's
+  // tree, in git's order, with names one starts another with and folders deeper than the one before.
+  it('knows every folder of the tree, whatever the order of the paths before it', async () => {
+    const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: dir })
+    const files = ['system/f/a', 'system/f/a-b/x', 'system/f/a.b/y', 'system/f/c/d/e', 'system/f/c/d2', 'system/f/c/e', 'system/f/c0/z', 'system/f/ca/w', 'system/f/q', 'system/g', 'system/g2/h/i/j', 'system/g2/k']
+    for (const file of files) {
+      mkdirSync(join(dir, file, '..'), { recursive: true })
+      writeFileSync(join(dir, file), `${file}\n`)
+    }
+    git('add', '.')
+    git('commit', '-q', '-m', 'folders')
+    const draft = await SnapshotDraft.begin(dir, { edited: false })
+    try {
+      const all = draft.list('')
+      const folders = new Set(all.flatMap((path) => path.split('/').slice(0, -1).map((_, i, names) => names.slice(0, i + 1).join('/'))))
+      assert.ok(folders.has('system/f/c/d') && folders.has('system/g2/h/i') && folders.has('system/f/a-b'), [...folders].join(' '))
+      for (const folder of folders) assert.equal(draft.isFolder(folder), true, folder)
+      for (const path of [...all, 'system/f/c/d/e/f', 'system/f/b', 'system/f/c/', 'system/g2/h/i/j/k', 'system/f/c0/z/']) assert.equal(draft.isFolder(path), false, path)
+    } finally {
+      await draft.discard()
+    }
+  })
+
   it("takes a document's known blob id only where the tree holds exactly that id: any other id, a copy or new content is hashed and written", async () => {
     const draft = await SnapshotDraft.begin(dir, { edited: false })
     try {

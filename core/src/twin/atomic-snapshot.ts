@@ -339,8 +339,19 @@ export class SnapshotDraft {
 
   private folders(): Set<string> {
     if (this.folderSet === undefined) {
-      this.folderSet = new Set()
-      for (const path of this.entries.keys()) addFolders(this.folderSet, path)
+      const folders = new Set<string>()
+      // Speed (issue 22, session 50): a path in the folder of the path before it adds nothing (that
+      // folder and every one above it are in the set), so it is passed over without a slice or a
+      // lookup; the tree's paths come folder by folder. The scale root's one-file snapshot made
+      // the set for its first changed document: 19,626 paths, about 60 M instructions, now a few.
+      let last = ''
+      for (const path of this.entries.keys()) {
+        if (last !== '' && path.startsWith(last) && path.indexOf('/', last.length) < 0) continue
+        const at = path.lastIndexOf('/')
+        last = at > 0 ? path.slice(0, at + 1) : ''
+        addFolders(folders, path)
+      }
+      this.folderSet = folders
     }
     return this.folderSet
   }
