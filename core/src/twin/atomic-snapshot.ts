@@ -342,8 +342,9 @@ export class SnapshotDraft {
       const folders = new Set<string>()
       // Speed (issue 22, session 50): a path in the folder of the path before it adds nothing (that
       // folder and every one above it are in the set), so it is passed over without a slice or a
-      // lookup; the tree's paths come folder by folder. The scale root's one-file snapshot made
-      // the set for its first changed document: 19,626 paths, about 60 M instructions, now a few.
+      // lookup; the tree's paths come folder by folder. The scale root's one-file snapshot makes
+      // the set for its first changed document (19,626 paths: 14,711 passed over, 4,915 looked
+      // at): the snapshot's writes 74.8 → 59.3 M instructions (callgrind between marks, one run each).
       let last = ''
       for (const path of this.entries.keys()) {
         if (last !== '' && path.startsWith(last) && path.indexOf('/', last.length) < 0) continue
