@@ -5,10 +5,10 @@ import { mkdtemp, open, readdir, readFile, rm, writeFile } from 'node:fs/promise
 import { syncBuiltinESMExports } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { partOf, partOfTwinPath, type CollectRequest, type Provider } from '@twinsync/sdk'
+import { PathClaims, partOf, partOfTwinPath, type CollectRequest, type Provider } from '@twinsync/sdk'
 import { headPaths, partsClaimOf, readKeptRecord, refusedPartsClaim, writeKeptRecord, type PartsClaim } from '../src/snapshot/kept-parts.js'
 import { SnapshotService } from '../src/snapshot/snapshot-service.js'
-import { ownerAsked } from '../src/snapshot/twin-ownership.js'
+import { BY_NAME, ownerAsked, ownerOfTwinPath, twinPathOwners } from '../src/snapshot/twin-ownership.js'
 import { notesProvider } from './support/notes-provider.js'
 import { unitRig, type UnitRig } from './support/unit-container.js'
 
@@ -354,17 +354,19 @@ describe('kept parts: a claim by part checked by its counts', () => {
   const paths = [`filesystem${A}/1`, `filesystem${A}/2`, `filesystem${B}/1`, 'system/files/manifest.json', 'system/other.json']
   const owners: Record<string, string> = { 'system/other.json': 'other' }
   const ownerOf = (path: string) => owners[path] ?? (path.startsWith('filesystem/etc/o') ? 'other' : 'files')
+  /** Every path asked by name (headPaths asks a folder first). */
+  const askOwners = { ownerOf: (path: string) => ({ name: ownerOf(path) }) as Provider, folderOwner: () => BY_NAME }
   const claimOf = (parts: unknown, inFolder: unknown = folder) => partsClaimOf({ state: {}, documents: [], diagnostics: [], keptParts: { folder: inFolder, parts } as never })
   const check = (parts: unknown, holds = paths) => {
     const claim = claimOf(parts)
     if (typeof claim !== 'object') return claim
-    return refusedPartsClaim('files', claim, headPaths(holds, ownerOf, new Map([['files', claim]])))
+    return refusedPartsClaim('files', claim, headPaths(holds, askOwners, new Map([['files', claim]])))
   }
 
   it('the counts HEAD holds: taken, and the paths of the parts named marked kept (not those of parts not named)', () => {
     const claim = claimOf([{ part: partA, files: 2 }]) as PartsClaim
     assert.equal(typeof claim, 'object')
-    const head = headPaths(paths, ownerOf, new Map([['files', claim]]))
+    const head = headPaths(paths, askOwners, new Map([['files', claim]]))
     assert.equal(refusedPartsClaim('files', claim, head), undefined)
     assert.deepEqual([...head.inClaimedPart], [1, 1, 0, 0, 0])
     assert.deepEqual(head.owners, ['files', 'files', 'files', 'files', 'other'])
@@ -388,7 +390,7 @@ describe('kept parts: a claim by part checked by its counts', () => {
     assert.equal(check([{ part, files: mine }], holds), undefined)
     assert.match(check([{ part, files: mine + 1 }], holds) ?? '', /it said/)
     const claim = claimOf([{ part, files: mine }]) as PartsClaim
-    const head = headPaths(holds, ownerOf, new Map([['files', claim]]))
+    const head = headPaths(holds, askOwners, new Map([['files', claim]]))
     assert.equal(head.inClaimedPart[holds.indexOf(otherPath)], 0)
     assert.equal(head.owners[holds.indexOf(otherPath)], 'other')
   })
@@ -417,6 +419,86 @@ describe('kept parts: a claim by part checked by its counts', () => {
     let hash = 0x811c9dc5
     for (const c of '/etc') hash = Math.imul(hash ^ c.charCodeAt(0), 0x01000193) >>> 0
     assert.equal(partOf('/etc/passwd'), hash % 64)
+  })
+})
+
+/**
+ * HEAD's paths a folder at a time (headPaths, session 50): the owners, parts, counts and kept marks
+ * a path at a time would give (ownerOfTwinPath, partOfTwinPath), in the index's order or any
+ * other, with claimed files beside the default owner's in one folder; and a folder no claim
+ * reaches asks no file's owner.
+ */
+describe('kept parts: HEAD\'s paths taken a folder at a time', () => {
+  const provider = (name: string, twinPaths: string[] = []) => startupProvider(name, name, twinPaths, async () => ({ state: {}, documents: [], diagnostics: [] }))
+  const providers = [provider('os', ['system/os.json']), provider('files', ['system/files/']), provider('systemd'), provider('odd'), provider('byparts', ['system/byparts/'])]
+  const claims = new PathClaims()
+  claims.claim('systemd', '/etc/systemd/system/*.wants/*')
+  claims.claim('odd', '/etc/crontab') // one file, in a folder whose other files are the default owner's
+  claims.claim('odd', '/etc/a+b/x?') // characters an expression reads otherwise
+  claims.claim('odd', '/etc/deep**') // a `**` inside a name: a folder below /etc/deepest too
+  claims.claim('gone', '/etc/unloaded/*') // a provider not loaded: its files have no owner
+  const NAMES = ['etc', 'crontab', 'systemd', 'system', 'a.wants', 'a+b', 'aab', 'x1', 'deepest', 'unloaded', 'é', 'scale-pkg-0001', 'scale-pkg-0002', 'y', 'byparts', 'files', 'twin.json']
+  /** A twin of `count` random paths, and some the cases need: sorted as the index sorts them (bytes), or not. */
+  const twinOf = (count: number, seed: number): string[] => {
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31
+    const pick = () => NAMES[Math.floor(next() * NAMES.length)] as string
+    const tops = ['filesystem', 'filesystem', 'filesystem', 'system', 'system/byparts', 'plans', '']
+    const paths = new Set(['twin.json', 'filesystem/etc/crontab', 'filesystem/etc/hosts', 'filesystem/etc/a+b/x1', 'filesystem/etc/aab/x1', 'filesystem/etc/deepest/y/z', 'system/os.json', 'system/files/manifest.json'])
+    while (paths.size < count) {
+      const top = tops[Math.floor(next() * tops.length)] as string
+      const names = Array.from({ length: 1 + Math.floor(next() * 4) }, pick)
+      const path = [top, ...names].filter((n) => n !== '').join('/')
+      // No path is also a folder (git holds one or the other).
+      if (![...paths].some((p) => p.startsWith(`${path}/`) || path.startsWith(`${p}/`))) paths.add(path)
+    }
+    return [...paths].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)))
+  }
+  const claimIn = (folder: string, kept: (part: number) => boolean): PartsClaim => ({ folder, files: Int32Array.from({ length: 64 }, (_, part) => (kept(part) ? 0 : -1)) })
+  /** What a path at a time gives. */
+  const oneByOne = (paths: readonly string[], byPart: ReadonlyMap<string, PartsClaim>) => {
+    const listed = paths.filter((p) => p.startsWith('filesystem/') || p.startsWith('system/'))
+    const owners = listed.map((p) => ownerOfTwinPath(p, providers, claims)?.name)
+    const counts = new Map([...byPart.keys()].map((name) => [name, new Array<number>(64).fill(0)]))
+    const inClaimedPart = listed.map((p, i) => {
+      const claim = byPart.get(owners[i] as string)
+      if (claim === undefined || !p.startsWith(claim.folder)) return 0
+      const part = partOfTwinPath(claim.folder, p)
+      ;(counts.get(owners[i] as string) as number[])[part]++
+      return claim.files[part] === -1 ? 0 : 1
+    })
+    return { paths: listed, owners, inClaimedPart, counts: Object.fromEntries(counts) }
+  }
+  const asPlain = (head: ReturnType<typeof headPaths>) => ({ paths: head.paths, owners: head.owners, inClaimedPart: [...head.inClaimedPart], counts: Object.fromEntries([...head.counts].map(([name, c]) => [name, [...c]])) })
+
+  it('gives what a path at a time gives, from the draft\'s entries in the index\'s order or a list in any order', () => {
+    for (const seed of [1, 50, 2026]) {
+      const paths = twinOf(600, seed)
+      const byPart = new Map([
+        ['files', claimIn('filesystem/', (part) => part % 5 !== 0)],
+        ['byparts', claimIn('system/byparts/', (part) => part % 2 === 0)],
+      ])
+      const expected = oneByOne(paths, byPart)
+      assert.ok(expected.owners.includes('odd') && expected.owners.includes(undefined) && expected.inClaimedPart.includes(0) && expected.inClaimedPart.includes(1), 'the cases are there')
+      const owners = twinPathOwners(providers, claims)
+      assert.deepEqual(asPlain(headPaths(new Map(paths.map((p) => [p, {}])), owners, byPart)), expected, `seed ${seed}, the index's order`)
+      const shuffled = [...paths].sort((a, b) => (a.length * 7919 + a.charCodeAt(a.length - 1)) % 101 - (b.length * 7919 + b.charCodeAt(b.length - 1)) % 101)
+      assert.deepEqual(asPlain(headPaths(shuffled, owners, byPart)), oneByOne(shuffled, byPart), `seed ${seed}, another order`)
+      const none = new Map<string, PartsClaim>()
+      assert.deepEqual(asPlain(headPaths(paths, owners, none)), oneByOne(paths, none), `seed ${seed}, no claim by part`)
+    }
+  })
+
+  it('asks no owner of a file in a folder no claim reaches, and asks each file of a folder one does', () => {
+    const folders = Array.from({ length: 40 }, (_, i) => `filesystem/etc/scale/scale-pkg-${String(i).padStart(4, '0')}/`)
+    const paths = [...folders.flatMap((f) => Array.from({ length: 25 }, (_, i) => `${f}setting-${i}.conf`)), 'filesystem/etc/crontab', 'filesystem/etc/hosts', 'filesystem/etc/systemd/system/a.wants/b', 'filesystem/etc/systemd/system/a.wants/c']
+    const owners = twinPathOwners(providers, claims)
+    const asked: string[] = []
+    const counting = { ownerOf: (path: string) => (asked.push(path), owners.ownerOf(path)), folderOwner: owners.folderOwner }
+    const byPart = new Map([['files', claimIn('filesystem/', () => true)]])
+    const head = headPaths(paths, counting, byPart)
+    assert.deepEqual(asked, paths.slice(-4), 'only the files of /etc and of the folder a claim reaches')
+    assert.deepEqual(asPlain(head), oneByOne(paths, byPart))
+    assert.equal([...(head.counts.get('files') as Int32Array)].reduce((a, b) => a + b, 0), 1000 + 1, "the default owner's files, and /etc/hosts")
   })
 })
 

@@ -5,7 +5,7 @@ import { PathClaims, pathPatternToRegExp, type Provider } from '@twinsync/sdk'
 import { builtinProviders } from '../src/providers/builtin-providers.js'
 import { SnapshotService } from '../src/snapshot/snapshot-service.js'
 import { Tokens, registerValue } from '../src/tokens.js'
-import { ownerOfTwinPath, twinPathOwners } from '../src/snapshot/twin-ownership.js'
+import { BY_NAME, ownerOfTwinPath, twinPathOwners } from '../src/snapshot/twin-ownership.js'
 import { unitRig, type UnitRig } from './support/unit-container.js'
 
 /**
@@ -94,6 +94,56 @@ describe('owner pass: the owners of many twin paths at once', () => {
       'filesystem/etc/unloaded/x': undefined,
     })
     assert.equal(owners.ownerOf('system/second/x.json'), providers[5], 'the second provider of a name, by its twin paths')
+  })
+
+  it("answers for a folder only where no claim reaches a file directly in it: then every such file's owner is the default one", () => {
+    const owners = twinPathOwners(providers, claims)
+    const folderOf = (path: string) => path.slice(0, path.lastIndexOf('/') + 1)
+    let seed = 50
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31
+    const names = ['etc', 'crontab', 'systemd', 'system', 'a+b', 'aab', '[x]1.conf', '(g)', 'g', 'k', 'kk', 'var', 'spool', 'cron', 'crontabs', 'unloaded', 'x', 'é', '']
+    const random = Array.from({ length: 3000 }, () => `filesystem/${Array.from({ length: 1 + Math.floor(next() * 5) }, () => names[Math.floor(next() * names.length)]).join('/')}`)
+    const wrong = [...edges, ...random].filter((path) => {
+      const said = owners.folderOwner(folderOf(path))
+      return said !== BY_NAME && said !== ownerOfTwinPath(path, providers, claims)
+    })
+    assert.deepEqual(wrong, [])
+    const answers = Object.fromEntries(
+      ['filesystem/etc/hosts-folder/', 'filesystem/etc/aab/', 'filesystem/etc/g/d/', 'filesystem/usr/', 'filesystem/var/', 'filesystem/etc/', 'filesystem/', 'filesystem/etc/a+b/', 'filesystem/etc/(g)/', 'filesystem/etc/(g)/d/e/', 'filesystem/etc/systemd/', 'filesystem/etc/systemd/system/x/', 'filesystem/var/spool/cron/crontabs/', 'filesystem/etc/unloaded/', 'system/files/', 'system/', ''].map((folder) => {
+        const said = owners.folderOwner(folder)
+        return [folder, said === BY_NAME ? 'by name' : said?.name]
+      }),
+    )
+    assert.deepEqual(answers, {
+      'filesystem/etc/hosts-folder/': 'files',
+      'filesystem/etc/aab/': 'files', // /etc/a+b/ read as written
+      'filesystem/etc/g/d/': 'files',
+      'filesystem/usr/': 'files',
+      'filesystem/var/': 'by name', // a claim's start goes on below it (crontabs)
+      'filesystem/etc/': 'by name', // /etc/crontab is claimed
+      'filesystem/': 'by name',
+      'filesystem/etc/a+b/': 'by name',
+      'filesystem/etc/(g)/': 'by name',
+      'filesystem/etc/(g)/d/e/': 'by name', // `**`: any depth below (g)
+      'filesystem/etc/systemd/': 'by name', // the claim's start goes on below it
+      'filesystem/etc/systemd/system/x/': 'by name',
+      'filesystem/var/spool/cron/crontabs/': 'by name',
+      'filesystem/etc/unloaded/': 'by name',
+      'system/files/': 'by name', // twin paths, not mirrored files: their owners by their names
+      'system/': 'by name',
+      '': 'by name',
+    })
+    const inside = twinPathOwners(providers, (() => {
+      const c = new PathClaims()
+      c.claim('odd', '/etc/deep**x') // a `**` inside a name: /etc/deepest/a/x too
+      return c
+    })())
+    assert.equal(inside.folderOwner('filesystem/etc/deepest/a/'), BY_NAME)
+    assert.equal(inside.folderOwner('filesystem/etc/'), BY_NAME, '/etc/deepx')
+    assert.equal(inside.folderOwner('filesystem/etc/dee/'), providers[2], 'not a start of /etc/deep')
+    assert.equal(inside.folderOwner('filesystem/etc/other/'), providers[2])
+    assert.equal(twinPathOwners(providers, new PathClaims()).folderOwner('filesystem/etc/'), providers[2], 'no claims')
+    assert.equal(twinPathOwners([provider('os')], claims).folderOwner('filesystem/etc/aab/'), undefined, 'the default owner not loaded: no owner')
   })
 
   it('keeps without asking only what the default owner owns under the folder, no claimed file, no other folder', () => {

@@ -4,7 +4,7 @@ import type { CollectResult, PathClaims, Provider } from '@twinsync/sdk'
 import { PART_COUNT, partOfTwinPath } from '@twinsync/sdk/light'
 import { readHead, readRefId, writeRecord } from '../twin/quick-status.js'
 import { OBSERVED_REF } from '../intent/intent-git.js'
-import { ownerOfTwinPath } from './twin-ownership.js'
+import { BY_NAME, ownerOfTwinPath, type TwinPathOwners } from './twin-ownership.js'
 
 /**
  * Speed (issue 22, session 25): a provider's documents kept as the observed commit holds them
@@ -164,8 +164,9 @@ export interface HeadPaths {
 }
 
 /**
- * One pass over HEAD's paths (`paths`, under REMOVABLE's folders): each one's owner, and for a
- * provider that claims by part, its part under that folder (partOfTwinPath) counted.
+ * One pass over HEAD's paths under REMOVABLE's folders (`paths`: the draft's entries, or a list;
+ * paths elsewhere are passed over): each one's owner, and for a provider that claims by part, its
+ * part under that folder (partOfTwinPath) counted.
  *
  * Speed (issue 22, session 44): the scale root's one-file snapshot had the files provider name
  * its 19,300 kept mirrored files, each then looked up in HEAD's map and asked its owner
@@ -174,24 +175,84 @@ export interface HeadPaths {
  * for the removals too. That snapshot, callgrind of node alone (back to back, one copy of the
  * twin both sides, the large-heap marker set): 4,781 / 4,790 → 4,699 / 4,719 M instructions
  * (−1.6%), 178 → 171 scavenges (docs/architecture.md, Speed).
+ *
+ * Speed (issue 22, session 50): a folder at a time. HEAD's paths come in the index's order, a
+ * folder's files side by side (the scale root: 19,543 mirrored files in 4,886 folders); a path
+ * in the folder of the one before it (it begins with that folder, no "/" after) takes the
+ * folder's answers: its owner when no file's name there can change it (folderOwner: a folder no
+ * claim's pattern reaches), its part (asked once a folder), whether that part is kept; a folder
+ * with a claimed file in reach is asked path by path as before. The draft's listing of the paths
+ * under REMOVABLE is made in the same pass. The scale root's one-file snapshot, the main thread
+ * between marks (callgrind, a build of 241fcb20 with marks against this one, interleaved, one
+ * root, each side its copy of session 47's frozen twin, like for like scavenges): the listing and
+ * headPaths 130.7 / 128.9 / 129.0 / 130.0 → 75.4 / 79.7 M (four rounds of the old, two of this;
+ * a first cut without the run's end in a plain function and one expression a folder: 85.5 / 90.5 M);
+ * the phase "draft begun, kept claims checked" 149.9 / 152.0 → 96.3 / 100.3 M, its extra over an
+ * unchanged snapshot 131.7 / 132.9 → 78.3 / 80.8 M (docs/architecture.md, "Session 50, the kept claims"). What is left is bytecode a path (a `startsWith` and an `indexOf`
+ * to find the folder, V8's property loads) and a folder (its part, its owner's expression).
  */
-export function headPaths(paths: string[], ownerOf: (path: string) => string | undefined, claims: ReadonlyMap<string, PartsClaim>): HeadPaths {
-  const owners = new Array<string | undefined>(paths.length)
-  const inClaimedPart = new Uint8Array(paths.length)
+export function headPaths(paths: ReadonlyMap<string, unknown> | readonly string[], owners: Pick<TwinPathOwners, 'ownerOf' | 'folderOwner'>, claims: ReadonlyMap<string, PartsClaim>): HeadPaths {
+  const size = Array.isArray(paths) ? paths.length : (paths as ReadonlyMap<string, unknown>).size
+  const listed = new Array<string>(size)
+  const owned = new Array<string | undefined>(size)
+  const inClaimedPart = new Uint8Array(size)
   const counts = new Map<string, Int32Array>()
   for (const name of claims.keys()) counts.set(name, new Int32Array(PART_COUNT))
-  for (let i = 0; i < paths.length; i++) {
-    const path = paths[i] as string
-    const owner = ownerOf(path)
-    owners[i] = owner
-    const claim = owner === undefined ? undefined : claims.get(owner)
+  // The folder of the last path, and what holds for every file directly in it (a run of them from `from`).
+  let folder = '\u0000'
+  let folderLength = 1
+  let removable = false
+  let byName = true
+  let owner: string | undefined
+  let counted: Int32Array | undefined
+  let part = -1
+  let kept = false
+  let from = 0
+  let n = 0
+  for (const path of Array.isArray(paths) ? (paths as readonly string[]) : (paths as ReadonlyMap<string, unknown>).keys()) {
+    if (!path.startsWith(folder) || path.indexOf('/', folderLength) !== -1) {
+      if (!byName) endRun(owned, inClaimedPart, from, n, owner, counted, part, kept)
+      from = n
+      folderLength = path.lastIndexOf('/') + 1
+      folder = path.slice(0, folderLength)
+      removable = false
+      for (let top = 0; top < REMOVABLE.length && !removable; top++) removable = folder.startsWith(REMOVABLE[top] as string)
+      const provider = removable ? owners.folderOwner(folder) : BY_NAME
+      byName = provider === BY_NAME
+      if (!byName) {
+        owner = (provider as Provider | undefined)?.name
+        const claim = owner === undefined ? undefined : claims.get(owner)
+        counted = claim === undefined || !folder.startsWith(claim.folder) ? undefined : counts.get(owner as string)
+        part = counted === undefined ? -1 : twinPathPart((claim as PartsClaim).folder, path)
+        kept = part !== -1 && (claim as PartsClaim).files[part] !== -1
+      }
+    }
+    if (!removable) continue
+    const i = n++
+    listed[i] = path
+    if (!byName) continue
+    const named = owners.ownerOf(path)?.name
+    owned[i] = named
+    const claim = named === undefined ? undefined : claims.get(named)
     if (claim === undefined || !path.startsWith(claim.folder)) continue
-    const counted = counts.get(owner as string) as Int32Array
-    const part = twinPathPart(claim.folder, path)
-    counted[part] = (counted[part] as number) + 1
-    if (claim.files[part] !== -1) inClaimedPart[i] = 1
+    const inParts = counts.get(named as string) as Int32Array
+    const at = twinPathPart(claim.folder, path)
+    inParts[at] = (inParts[at] as number) + 1
+    if (claim.files[at] !== -1) inClaimedPart[i] = 1
   }
-  return { paths, owners, inClaimedPart, counts }
+  if (!byName) endRun(owned, inClaimedPart, from, n, owner, counted, part, kept)
+  listed.length = n
+  owned.length = n
+  return { paths: listed, owners: owned, inClaimedPart: inClaimedPart.subarray(0, n), counts }
+}
+
+/** A folder's run of paths (`from` to `to`) in headPaths: its owner, its part counted, the run marked kept when its part is. */
+function endRun(owned: Array<string | undefined>, inClaimedPart: Uint8Array, from: number, to: number, owner: string | undefined, counted: Int32Array | undefined, part: number, kept: boolean): void {
+  if (to === from) return
+  owned.fill(owner, from, to)
+  if (counted === undefined) return
+  counted[part] = (counted[part] as number) + (to - from)
+  if (kept) inClaimedPart.fill(1, from, to)
 }
 
 /** Why a claim by part cannot be kept (a count HEAD does not hold: HEAD lacks a file the provider believes kept, or holds one it does not know of), or undefined. */

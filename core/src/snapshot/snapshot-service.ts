@@ -271,7 +271,7 @@ export class SnapshotService {
     let head: HeadPaths | undefined
     if (byPart.size > 0) {
       const owners = twinPathOwners(gathered.providers, gathered.claims)
-      head = headPaths(draft.listUnsorted(REMOVABLE), (path) => owners.ownerOf(path)?.name, byPart)
+      head = headPaths(draft.entries, owners, byPart)
       for (const o of claiming) {
         const claim = byPart.get(o.provider.name)
         if (claim === undefined) continue

@@ -31,7 +31,16 @@ export interface TwinPathOwners {
    * pattern matches: `unclaimed`'s, their owner not asked (one test a path).
    */
   unclaimedUnder(folder: string): RegExp
+  /**
+   * The owner of every file directly in `folder` (a twin folder ending in "/", '' the twin's top)
+   * when no file's name there can change it: `unclaimed` in a folder under `filesystem/` that no
+   * claim's pattern can reach; BY_NAME otherwise (ask ownerOf a file).
+   */
+  folderOwner(folder: string): Provider | undefined | typeof BY_NAME
 }
+
+/** TwinPathOwners.folderOwner's answer when a file's owner in the folder depends on its name. */
+export const BY_NAME: unique symbol = Symbol('by name')
 
 /**
  * ownerOfTwinPath for a pass over many paths (HEAD's, in headPaths and the snapshot's removals):
@@ -58,8 +67,11 @@ export function twinPathOwners(providers: readonly Provider[], claims: PathClaim
   const source = patterns.length === 0 ? '(?!)' : patterns.map((c) => `(?:${pathPatternToRegExp(`${MIRRORED}${c.pattern}`).source})`).join('|')
   const claimed = new RegExp(source)
   const unclaimed = byName.get(claims.defaultOwner)
+  // Made when first asked (headPaths): the removals of a snapshot never ask.
+  let reach: ((folder: string) => boolean) | undefined
   return {
     unclaimed,
+    folderOwner: (folder) => (folder.startsWith(MIRRORED_FOLDER) && !(reach ??= claimsReach(patterns.map((c) => c.pattern)))(folder) ? unclaimed : BY_NAME),
     unclaimedUnder: (folder) => (folder.startsWith(MIRRORED_FOLDER) ? new RegExp(`^(?!${source})${escapeRegExp(folder)}`) : /(?!)/),
     ownerOf: (path) => {
       if (path === ownerAsked.path) ownerAsked.times++
@@ -67,6 +79,27 @@ export function twinPathOwners(providers: readonly Provider[], claims: PathClaim
       return claimed.test(path) ? byName.get(claims.ownerOf(path.slice(MIRRORED.length))) : unclaimed
     },
   }
+}
+
+/**
+ * Whether a claim's pattern may match a file directly in a twin folder under `filesystem/` (a
+ * folder ending in "/"): a path matches a pattern only if it begins with the pattern's literal
+ * start (up to its first `*` or `?`, after `filesystem`), and a file directly in the folder
+ * begins so only if the folder begins with that start, or the start begins with the folder (the
+ * rest of the start then holds no "/": the start is the folder and a beginning of the name).
+ * So "false" is sure: no claim matches such a file, its owner is the default one (PathClaims.ownerOf).
+ * One expression a folder: it begins with a start, or is one of the folders a start begins with.
+ */
+function claimsReach(patterns: readonly string[]): (folder: string) => boolean {
+  const starts = patterns.map((pattern) => {
+    const wild = pattern.search(/[*?]/)
+    return `${MIRRORED}${wild < 0 ? pattern : pattern.slice(0, wild)}`
+  })
+  if (starts.length === 0) return () => false
+  const begun = new Set<string>()
+  for (const start of starts) for (let at = start.indexOf('/'); at >= 0; at = start.indexOf('/', at + 1)) begun.add(start.slice(0, at + 1))
+  const reach = new RegExp(`^(?:${starts.map(escapeRegExp).join('|')}|(?:${[...begun].map(escapeRegExp).join('|')})$)`)
+  return (folder) => reach.test(folder)
 }
 
 function escapeRegExp(text: string): string {
