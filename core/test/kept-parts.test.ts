@@ -355,7 +355,7 @@ describe('kept parts: a claim by part checked by its counts', () => {
   const owners: Record<string, string> = { 'system/other.json': 'other' }
   const ownerOf = (path: string) => owners[path] ?? (path.startsWith('filesystem/etc/o') ? 'other' : 'files')
   /** Every path asked by name (headPaths asks a folder first). */
-  const askOwners = { ownerOf: (path: string) => ({ name: ownerOf(path) }) as Provider, folderOwner: () => BY_NAME }
+  const askOwners = { ownerOf: (path: string) => ({ name: ownerOf(path) }) as Provider, folderOwner: (): typeof BY_NAME => BY_NAME }
   const claimOf = (parts: unknown, inFolder: unknown = folder) => partsClaimOf({ state: {}, documents: [], diagnostics: [], keptParts: { folder: inFolder, parts } as never })
   const check = (parts: unknown, holds = paths) => {
     const claim = claimOf(parts)
@@ -463,7 +463,8 @@ describe('kept parts: HEAD\'s paths taken a folder at a time', () => {
       const claim = byPart.get(owners[i] as string)
       if (claim === undefined || !p.startsWith(claim.folder)) return 0
       const part = partOfTwinPath(claim.folder, p)
-      ;(counts.get(owners[i] as string) as number[])[part]++
+      const counted = counts.get(owners[i] as string) as number[]
+      counted[part] = (counted[part] as number) + 1
       return claim.files[part] === -1 ? 0 : 1
     })
     return { paths: listed, owners, inClaimedPart, counts: Object.fromEntries(counts) }
