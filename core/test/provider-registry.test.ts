@@ -141,18 +141,39 @@ describe('ProviderRegistry', () => {
     const set = await new ProviderRegistry(config, oclif).load()
     const names = set.providers.map((p) => p.provider.name)
     for (const name of ['dnf', 'dnf-extra', 'rc-local']) assert.ok(names.includes(name), `${name} still loads`)
-    assert.deepEqual(set.providers.find((p) => p.provider.name === 'dnf')?.codes, { DNF_OK: said, DNF_EXTRA_GONE: said })
-    assert.deepEqual(set.providers.find((p) => p.provider.name === 'dnf-extra')?.codes, { DNF_EXTRA_KEPT: said }, "a code another provider declared is not listed as this one's")
+    assert.deepEqual(set.providers.find((p) => p.provider.name === 'dnf')?.codes, { DNF_OK: said })
+    assert.deepEqual(set.providers.find((p) => p.provider.name === 'dnf-extra')?.codes, { DNF_EXTRA_GONE: said, DNF_EXTRA_KEPT: said }, "the code named for dnf-extra is dnf-extra's")
     assert.deepEqual(set.providers.find((p) => p.provider.name === 'rc-local')?.codes, {}, "the bundled autostart's code is not another provider's")
     assert.deepEqual(
       set.diagnostics.map((d) => [d.severity, d.code, d.provider, d.summary]),
       [
-        ['warning', 'PROVIDER_FAILED', 'dnf', 'The dnf provider of twinsync-plugin-dnf declares codes TwinSync does not list: "VERSION_DIFFERS" does not start with DNF_ (the provider\'s name); "PLAN_INVALID" is one of TwinSync\'s own codes (describe lists them): use it without declaring it, or name yours apart; "DNF_SILENT" does not say what it means (its description is not a text, or empty)'],
-        ['warning', 'PROVIDER_FAILED', 'dnf-extra', 'The dnf-extra provider of twinsync-plugin-more declares codes TwinSync does not list: "DNF_EXTRA_GONE" is declared by the dnf provider too'],
-        ['warning', 'PROVIDER_FAILED', 'rc-local', 'The rc-local provider of twinsync-plugin-more declares codes TwinSync does not list: "RC_LOCAL_MODE_ADJUSTED" is declared by the autostart provider too'],
+        ['warning', 'PROVIDER_FAILED', 'dnf', 'The dnf provider of twinsync-plugin-dnf declares codes TwinSync does not list: "VERSION_DIFFERS" does not start with DNF_ (the provider\'s name); "PLAN_INVALID" is one of TwinSync\'s own codes (describe lists them): use it without declaring it, or name yours apart; "DNF_SILENT" does not say what it means (its description is not a text, or empty); "DNF_EXTRA_GONE" is named for the dnf-extra provider (DNF_EXTRA_, longer than DNF_)'],
+        ['warning', 'PROVIDER_FAILED', 'rc-local', 'The rc-local provider of twinsync-plugin-more declares codes TwinSync does not list: "RC_LOCAL_MODE_ADJUSTED" is named for the autostart provider (named before the prefix rule)'],
       ],
     )
     assert.match(set.diagnostics[0]?.detail ?? '', /^A fault in the dnf provider, not in TwinSync: a provider's own codes start with its name in capitals \(DNF_\)/)
+  })
+
+  // Session 49's review, C2: codes were first come by load order, and prefixes nest ("files" gives
+  // FILES_, a plugin "files-extra" FILES_EXTRA_): with that plugin loaded first, the bundled files
+  // provider declaring FILES_EXTRA_X would be the one blamed ("a fault in the files provider").
+  // Two plugins here (dnf, dnf-extra), so the test sets the load order both ways.
+  it('gives a code to the provider whose name is its longest prefix, whatever the load order (dnf beside dnf-extra)', async () => {
+    const said = 'says what it means and the next step, at some length'
+    const dnf = fakeProvider('dnf', { codes: { DNF_OK: said, DNF_EXTRA_X: said } })
+    const extra = fakeProvider('dnf-extra', { codes: { DNF_EXTRA_X: said, DNF_EXTRA_Y: said } })
+    const outcomes: string[] = []
+    for (const order of [[dnf, extra], [extra, dnf]]) {
+      const { config: oclif } = oclifWith({ successes: order.map((p) => ({ plugin: { name: `twinsync-plugin-${p.name}` }, result: [p] })), failures: [] })
+      const set = await new ProviderRegistry(config, oclif).load()
+      const which = order.map((p) => p.name).join(' then ')
+      const codes = Object.fromEntries(set.providers.filter((p) => p.provider.name.startsWith('dnf')).sort((a, b) => a.provider.name.localeCompare(b.provider.name)).map((p) => [p.provider.name, p.codes]))
+      assert.deepEqual(codes, { dnf: { DNF_OK: said }, 'dnf-extra': { DNF_EXTRA_X: said, DNF_EXTRA_Y: said } }, which)
+      const blamed = set.diagnostics.map((d) => [d.severity, d.code, d.provider, d.summary])
+      assert.deepEqual(blamed, [['warning', 'PROVIDER_FAILED', 'dnf', 'The dnf provider of twinsync-plugin-dnf declares codes TwinSync does not list: "DNF_EXTRA_X" is named for the dnf-extra provider (DNF_EXTRA_, longer than DNF_)']], which)
+      outcomes.push(JSON.stringify([codes, blamed]))
+    }
+    assert.equal(outcomes[1], outcomes[0], 'the same in both load orders')
   })
 
   it("names a plugin's provider whose fields throw as it is read (a getter of codes, of its name) as the plugin's fault, and loads the others (session 49's review, C3)", async () => {
@@ -177,8 +198,8 @@ describe('ProviderRegistry', () => {
     assert.deepEqual(
       set.diagnostics.map((d) => [d.severity, d.code, d.provider, d.summary]),
       [
-        ['warning', 'PROVIDER_FAILED', 'dnf', 'The dnf provider of twinsync-plugin-dnf declares codes TwinSync does not list: reading them failed: codes is not here'],
         ['error', 'PROVIDER_FAILED', 'twinsync-plugin-flatpak', 'twinsync-plugin-flatpak returned an invalid provider: reading it threw: name is not here'],
+        ['warning', 'PROVIDER_FAILED', 'dnf', 'The dnf provider of twinsync-plugin-dnf declares codes TwinSync does not list: reading them failed: codes is not here'],
       ],
     )
   })

@@ -16,6 +16,28 @@ export function codePrefix(providerName: string): string {
   return `${providerName.toUpperCase().replaceAll('-', '_')}_`
 }
 
+/**
+ * The provider a code is named for, among `names` (the loaded providers'): a code named before the
+ * prefix rule is its provider's (autostart's RC_LOCAL_MODE_ADJUSTED); any other is the provider's
+ * whose prefix (codePrefix) is the longest the code starts with, whatever the order of `names`
+ * (FILES_EXTRA_GONE is "files-extra"'s beside "files": prefixes nest, session 49's review C2);
+ * undefined when no prefix matches. A provider's name is lower case, digits and "-", so no two
+ * names give one prefix.
+ */
+export function codeOwner(code: string, names: Iterable<string>): string | undefined {
+  for (const [name, codes] of Object.entries(NAMED_BEFORE_THE_RULE)) if (codes.includes(code)) return name
+  let owner: string | undefined
+  let longest = 0
+  for (const name of names) {
+    const prefix = codePrefix(name)
+    if (prefix.length > longest && code.startsWith(prefix)) {
+      owner = name
+      longest = prefix.length
+    }
+  }
+  return owner
+}
+
 export interface ProviderCodes {
   /** The declared codes TwinSync lists as the provider's (Provider.codes less the refused ones). */
   codes: Record<string, string>
@@ -26,33 +48,38 @@ export interface ProviderCodes {
 /**
  * A provider's `codes` (Provider.codes) judged by the one rule the host (when it loads the
  * provider) and the conformance kit apply: each is a code (FILES_NOT_MIRRORED), starts with the
- * provider's name (codePrefix), is none of TwinSync's own (ERROR_CODES) nor one another provider
- * declared (`others`: code → its provider), and says what it means (a description that is not
- * empty). A code that fails is left out of `codes` and named in `problems`; the rest are kept.
+ * provider's name (codePrefix) and is named for no other provider (codeOwner: the longest prefix
+ * among the provider's and `names`, the other loaded providers'), is none of TwinSync's own
+ * (ERROR_CODES) nor one another provider declared (`others`: code → its provider), and says what it
+ * means (a description that is not empty). A code that fails is left out of `codes` and named in
+ * `problems`; the rest are kept.
  */
-export function providerCodes(provider: Pick<Provider, 'name' | 'codes'>, others: ReadonlyMap<string, string> = new Map()): ProviderCodes {
+export function providerCodes(provider: Pick<Provider, 'name' | 'codes'>, others: ReadonlyMap<string, string> = new Map(), names: Iterable<string> = []): ProviderCodes {
   const declared: unknown = provider.codes
   if (declared === undefined) return { codes: {}, problems: [] }
   if (declared === null || typeof declared !== 'object' || Array.isArray(declared)) {
     return { codes: {}, problems: ['its codes are not an object of CODE: "what it means and the next step"'] }
   }
   const prefix = codePrefix(provider.name)
-  const unprefixed = Object.hasOwn(NAMED_BEFORE_THE_RULE, provider.name) ? (NAMED_BEFORE_THE_RULE[provider.name] as readonly string[]) : []
+  const loaded = [provider.name, ...names]
   const codes: Record<string, string> = {}
   const problems: string[] = []
   for (const [code, description] of Object.entries(declared as Record<string, unknown>)) {
     const shown = JSON.stringify(code.length > 80 ? `${code.slice(0, 80)}...` : code)
+    const owner = CODE.test(code) ? codeOwner(code, loaded) : undefined
     const problem = !CODE.test(code)
       ? 'is not a code (capital letters, digits and "_")'
       : Object.hasOwn(ERROR_CODES, code)
         ? "is one of TwinSync's own codes (describe lists them): use it without declaring it, or name yours apart"
-        : !code.startsWith(prefix) && !unprefixed.includes(code)
+        : !code.startsWith(prefix) && owner !== provider.name
           ? `does not start with ${prefix} (the provider's name)`
-          : others.has(code)
-            ? `is declared by the ${others.get(code)} provider too`
-            : typeof description !== 'string' || description.trim() === ''
-              ? 'does not say what it means (its description is not a text, or empty)'
-              : undefined
+          : owner !== provider.name
+            ? `is named for the ${owner} provider (${code.startsWith(codePrefix(owner as string)) ? `${codePrefix(owner as string)}, longer than ${prefix}` : 'named before the prefix rule'})`
+            : others.has(code)
+              ? `is declared by the ${others.get(code)} provider too`
+              : typeof description !== 'string' || description.trim() === ''
+                ? 'does not say what it means (its description is not a text, or empty)'
+                : undefined
     if (problem === undefined) codes[code] = description as string
     else problems.push(`${shown} ${problem}`)
   }

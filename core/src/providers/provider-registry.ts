@@ -86,8 +86,6 @@ export class ProviderRegistry {
     const disabled = new Set(this.config.values.providers?.disabled ?? [])
     const claims = new PathClaims()
     const providers: RegisteredProvider[] = []
-    /** Each code a provider loaded so far declares, and that provider: a code is one provider's. */
-    const codeOwners = new Map<string, string>()
     for (const { provider, source } of candidates) {
       const problem = fieldsThrow(() => shapeProblem(provider))
       if (problem !== undefined) {
@@ -120,24 +118,9 @@ export class ProviderRegistry {
           continue
         }
       }
-      let codes: ReturnType<typeof providerCodes>
-      try {
-        codes = providerCodes(provider, codeOwners)
-      } catch (error) {
-        // A `codes` getter or proxy that throws (session 49's review, C3): the provider's fault, as a table that breaks the rule is.
-        codes = { codes: {}, problems: [`reading them failed: ${(error as Error)?.message ?? String(error)}`] }
-      }
-      if (codes.problems.length > 0) {
-        diagnostics.push(
-          warningDiagnostic('PROVIDER_FAILED', `The ${provider.name} provider of ${source} declares codes TwinSync does not list: ${codes.problems.join('; ')}`, {
-            provider: provider.name,
-            detail: `A fault in the ${provider.name} provider, not in TwinSync: a provider's own codes start with its name in capitals (${codePrefix(provider.name)}), are none of TwinSync's (the describe command lists those) nor another provider's, and say what they mean. The provider runs as usual and its other codes are listed. Update it, or report it to its authors.`,
-          }),
-        )
-      }
-      for (const code of Object.keys(codes.codes)) codeOwners.set(code, provider.name)
-      providers.push({ provider, source, disabled: isDisabled, codes: codes.codes })
+      providers.push({ provider, source, disabled: isDisabled, codes: {} })
     }
+    judgeCodes(providers, diagnostics)
     await checkProviderSections(this.config, new Map(providers.map((p) => [p.provider.name, p.provider])), (path) => this.target?.line(['config']) ?? configLine()(path))
     return { providers, claims, diagnostics }
   }
@@ -185,6 +168,40 @@ export class ProviderRegistry {
       diagnostics.push(refused)
       plugin.hooks[HOOK_EVENT] = []
     })
+  }
+}
+
+/**
+ * Each loaded provider's codes judged (providerCodes) once every provider is loaded, in load order:
+ * a code is named for the provider whose prefix is the longest it starts with among all of them
+ * (codeOwner), so a plugin "files-extra" owns FILES_EXTRA_… whichever loads first (session 49's
+ * review, C2: first come by load order, and the bundled files provider could be blamed for
+ * another plugin's code). A code that breaks the rule is left out with a PROVIDER_FAILED warning
+ * naming the provider.
+ */
+function judgeCodes(providers: RegisteredProvider[], diagnostics: Diagnostic[]): void {
+  const names = providers.map((p) => p.provider.name)
+  /** Each code a provider judged so far declares, and that provider: a code is one provider's. */
+  const codeOwners = new Map<string, string>()
+  for (const registered of providers) {
+    const { provider, source } = registered
+    let codes: ReturnType<typeof providerCodes>
+    try {
+      codes = providerCodes(provider, codeOwners, names)
+    } catch (error) {
+      // A `codes` getter or proxy that throws (session 49's review, C3): the provider's fault, as a table that breaks the rule is.
+      codes = { codes: {}, problems: [`reading them failed: ${(error as Error)?.message ?? String(error)}`] }
+    }
+    if (codes.problems.length > 0) {
+      diagnostics.push(
+        warningDiagnostic('PROVIDER_FAILED', `The ${provider.name} provider of ${source} declares codes TwinSync does not list: ${codes.problems.join('; ')}`, {
+          provider: provider.name,
+          detail: `A fault in the ${provider.name} provider, not in TwinSync: a provider's own codes start with its name in capitals (${codePrefix(provider.name)}) and with no longer prefix of another loaded provider's name, are none of TwinSync's (the describe command lists those) nor another provider's, and say what they mean. The provider runs as usual and its other codes are listed. Update it, or report it to its authors.`,
+        }),
+      )
+    }
+    for (const code of Object.keys(codes.codes)) codeOwners.set(code, provider.name)
+    registered.codes = codes.codes
   }
 }
 
