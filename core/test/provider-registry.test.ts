@@ -1,10 +1,11 @@
 import { strict as assert } from 'node:assert'
 import type { Config as OclifConfig } from '@oclif/core'
-import type { Provider } from '@twinsync/sdk'
+import type { ApplyResult, Diagnostic, Provider } from '@twinsync/sdk'
 import { isTwinSyncError } from '@twinsync/sdk'
 import sinon from 'sinon'
 import { RunTarget } from '../src/plan/run-target.js'
 import { ProviderRegistry } from '../src/providers/provider-registry.js'
+import { callProvider } from '../src/providers/provider-call.js'
 
 const fakeProvider = (name: string, extra: Partial<Provider> = {}): Provider => ({
   name,
@@ -174,6 +175,40 @@ describe('ProviderRegistry', () => {
       outcomes.push(JSON.stringify([codes, blamed]))
     }
     assert.equal(outcomes[1], outcomes[0], 'the same in both load orders')
+  })
+
+  // Session 49's review, C1: only the declared table was judged; at run time a diagnostic could
+  // carry any code (one never declared, another provider's FILES_…) and nothing said so.
+  it("warns once per run of a code a provider's diagnostics carry that is neither TwinSync's nor its own (its table; none declared: its prefix), the diagnostic kept", async () => {
+    const said = 'says what it means and the next step, at some length'
+    const diagnostic = (code: string): Diagnostic => ({ severity: 'warning', code, summary: `${code} said` })
+    const tabled = fakeProvider('rpmx', { codes: { RPMX_OK: said } })
+    const bare = fakeProvider('debx')
+    const { config: oclif } = oclifWith({ successes: [{ plugin: { name: 'twinsync-plugin-rpmx' }, result: [tabled, bare] }], failures: [] })
+    await new ProviderRegistry(config, oclif).load()
+    const given = ['RPMX_OK', 'PLAN_INVALID', 'RPMX_NEVER_DECLARED', 'FILES_NOT_MIRRORED']
+    const first = await callProvider(tabled, 'collect', async () => ({ state: {}, documents: [], diagnostics: given.map(diagnostic) }))
+    assert.ok(first.ok)
+    const codes = first.value.diagnostics.map((d) => [d.severity, d.code, d.provider, d.summary])
+    assert.deepEqual(codes.slice(0, 4), given.map((c) => ['warning', c, undefined, `${c} said`]), "the provider's diagnostics as it gave them")
+    assert.deepEqual(codes.slice(4), [
+      ['warning', 'PROVIDER_FAILED', 'rpmx', "The rpmx provider of twinsync-plugin-rpmx gave a diagnostic with code RPMX_NEVER_DECLARED, which is neither TwinSync's nor its own"],
+      ['warning', 'PROVIDER_FAILED', 'rpmx', "The rpmx provider of twinsync-plugin-rpmx gave a diagnostic with code FILES_NOT_MIRRORED, which is neither TwinSync's nor its own (it is named for the files provider)"],
+    ])
+    assert.match(first.value.diagnostics[4]?.detail ?? '', /^A fault in the rpmx provider, not in TwinSync: .*its codes are those of its table/)
+    // Once per run: a later call (an apply's results too) saying the same codes adds nothing; a new one is said.
+    const again = await callProvider(tabled, 'apply', async (): Promise<ApplyResult> => ({ results: [{ id: 'x', status: 'applied', diagnostics: [diagnostic('RPMX_NEVER_DECLARED'), diagnostic('RPMX_OTHER')] }], diagnostics: [] }))
+    assert.ok(again.ok)
+    assert.deepEqual(again.value.diagnostics.map((d) => d.summary), ["The rpmx provider of twinsync-plugin-rpmx gave a diagnostic with code RPMX_OTHER, which is neither TwinSync's nor its own"])
+    // No table declared: its own prefix is its own; another provider's, or none, is not.
+    const listed = await callProvider(bare, 'reviewPlan', async () => [diagnostic('DEBX_ANYTHING'), diagnostic('APT_VERSION_DIFFERS'), diagnostic('UNPREFIXED_CODE')])
+    assert.ok(listed.ok)
+    assert.deepEqual(listed.value.map((d) => d.code), ['DEBX_ANYTHING', 'APT_VERSION_DIFFERS', 'UNPREFIXED_CODE', 'PROVIDER_FAILED', 'PROVIDER_FAILED'])
+    assert.deepEqual(listed.value.slice(3).map((d) => d.summary), [
+      "The debx provider of twinsync-plugin-rpmx gave a diagnostic with code APT_VERSION_DIFFERS, which is neither TwinSync's nor its own (it is named for the apt provider)",
+      "The debx provider of twinsync-plugin-rpmx gave a diagnostic with code UNPREFIXED_CODE, which is neither TwinSync's nor its own",
+    ])
+    assert.match(listed.value[3]?.detail ?? '', /it declares no codes, so its own are those that start with DEBX_/)
   })
 
   it("names a plugin's provider whose fields throw as it is read (a getter of codes, of its name) as the plugin's fault, and loads the others (session 49's review, C3)", async () => {

@@ -251,7 +251,9 @@ export interface Provider<State = unknown> {
    * TwinSync's own. `twinsync providers --json` and `twinsync describe` list them with the
    * provider and its plugin, so a person who meets one can look it up. Judged when the provider
    * loads (providerCodes): a code that breaks the rule is not listed, and a warning names the
-   * provider as at fault; the provider runs as usual.
+   * provider as at fault; the provider runs as usual. At run time a diagnostic whose code is
+   * neither TwinSync's nor in the judged table (none declared: not of the provider's prefix) gets
+   * a warning naming the provider and the code, once per run.
    */
   readonly codes?: Readonly<Record<string, string>>
 

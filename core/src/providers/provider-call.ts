@@ -1,6 +1,7 @@
 import type { Diagnostic } from '@twinsync/sdk'
 import { TwinSyncError, errorDiagnostic, isTwinSyncError, machineRefusal } from '@twinsync/sdk/light'
 import { checkedResult } from './provider-results.js'
+import { withUndeclaredCodes } from './run-time-codes.js'
 import { abandoned, answered, waitingFor } from './unanswered-calls.js'
 
 /** The calls TwinSync makes into a provider (the SDK's methods and optional capabilities). */
@@ -96,8 +97,9 @@ export async function callProvider<T>(
   underWay.add(entry)
   let gaveUp = false
   try {
-    // What detect, collect, load, diff and apply answer is looked at before anything reads it (provider-results.ts).
-    return { ok: true, value: checkedResult(call, await Promise.race([(async () => fn())(), late])) }
+    // What detect, collect, load, diff and apply answer is looked at before anything reads it (provider-results.ts);
+    // a code its diagnostics carry that is neither TwinSync's nor its own gets a warning (run-time-codes.ts).
+    return { ok: true, value: withUndeclaredCodes(provider, checkedResult(call, await Promise.race([(async () => fn())(), late]))) }
   } catch (error) {
     if (error instanceof CallTimedOut) {
       // Its code goes on (nothing in-process can stop it): the run ends the process when it is done (base-command).

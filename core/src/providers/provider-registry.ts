@@ -12,6 +12,7 @@ import { shareSdk, sdkRangeProblem } from './plugin-sdk.js'
 import { providerManifest } from './provider-manifest.js'
 import { COMMANDS } from '../plan/commands-domain.js'
 import { claimedPathsProblem } from '../snapshot/document-paths.js'
+import { knowCodes } from './run-time-codes.js'
 
 type OclifPlugin = Interfaces.Plugin
 
@@ -177,7 +178,7 @@ export class ProviderRegistry {
  * (codeOwner), so a plugin "files-extra" owns FILES_EXTRA_… whichever loads first (session 49's
  * review, C2: first come by load order, and the bundled files provider could be blamed for
  * another plugin's code). A code that breaks the rule is left out with a PROVIDER_FAILED warning
- * naming the provider.
+ * naming the provider; what each may give at run time is told to callProvider (knowCodes).
  */
 function judgeCodes(providers: RegisteredProvider[], diagnostics: Diagnostic[]): void {
   const names = providers.map((p) => p.provider.name)
@@ -186,7 +187,9 @@ function judgeCodes(providers: RegisteredProvider[], diagnostics: Diagnostic[]):
   for (const registered of providers) {
     const { provider, source } = registered
     let codes: ReturnType<typeof providerCodes>
+    let declares = true
     try {
+      declares = provider.codes !== undefined
       codes = providerCodes(provider, codeOwners, names)
     } catch (error) {
       // A `codes` getter or proxy that throws (session 49's review, C3): the provider's fault, as a table that breaks the rule is.
@@ -202,6 +205,7 @@ function judgeCodes(providers: RegisteredProvider[], diagnostics: Diagnostic[]):
     }
     for (const code of Object.keys(codes.codes)) codeOwners.set(code, provider.name)
     registered.codes = codes.codes
+    knowCodes(provider, source, declares ? Object.keys(codes.codes) : undefined, names)
   }
 }
 
