@@ -242,12 +242,13 @@ describe('twinsync describe, config and --version', function () {
     await writeFile(cli.configFile, 'providers: [\n')
     try {
       const refused = await cli.twinsync(['describe'])
-      assert.equal(refused.code, 1, 'a configuration no plugin loads under: exit 1, as providers')
-      const partial = json<{ errorCodes: Record<string, string>; providerCodes: Record<string, unknown>; diagnostics: Array<{ code: string; summary: string }> }>(refused)
+      assert.equal(refused.code, 0, `a configuration no plugin loads under: the manifest of the CLI, exit 0, a warning (${refused.stderr})`)
+      const partial = json<{ errorCodes: Record<string, string>; providerCodes: Record<string, unknown>; diagnostics: Array<{ severity: string; code: string; summary: string }> }>(refused)
       assert.ok('ROOT_NOT_FOUND' in partial.errorCodes, "TwinSync's own codes are still listed")
       assert.deepEqual(partial.providerCodes, {})
-      assert.deepEqual(partial.diagnostics.map((d) => d.code), ['CONFIG_UNREADABLE'])
+      assert.deepEqual(partial.diagnostics.map((d) => [d.severity, d.code]), [['warning', 'CONFIG_UNREADABLE']])
       assert.match(partial.diagnostics[0]?.summary ?? '', /^No provider was loaded, so no provider's codes are listed: /)
+      assert.match(refused.stderr, /^warning: No provider was loaded, so no provider's codes are listed: /m)
     } finally {
       await writeFile(cli.configFile, '{}\n')
     }

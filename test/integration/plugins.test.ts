@@ -49,6 +49,20 @@ describe('third-party provider plugins', function () {
     assert.match(text.stdout, /twinsync-plugin-broken/)
   })
 
+  // Session 49's review, C4: describe loads every plugin since session 49 and exited 1 when one
+  // failed, so a script that runs it to learn the CLI failed on a broken plugin.
+  it('describe with a plugin that fails to load: the manifest, exit 0, a warning naming the plugin on stderr and in its diagnostics; that plugin has no codes listed, the others do', async () => {
+    const r = await cli.twinsync(['describe', '--root', root, '--repo', cli.twinDir])
+    assert.equal(r.code, 0, r.stderr)
+    const manifest = json<{ commands: Array<{ id: string }>; providerCodes: Record<string, { provider: string }>; diagnostics: Array<{ severity: string; code: string; provider?: string; summary: string }> }>(r)
+    assert.ok(manifest.commands.some((c) => c.id === 'describe'))
+    assert.equal(manifest.providerCodes.FILES_MANIFEST_INVALID?.provider, 'files', "the loaded providers' codes are listed")
+    const broken = manifest.diagnostics.find((d) => d.provider === 'twinsync-plugin-broken')
+    assert.deepEqual([broken?.severity, broken?.code], ['warning', 'PROVIDER_FAILED'])
+    assert.match(broken?.summary ?? '', /^Plugin twinsync-plugin-broken failed to provide its providers: .*cannot start/)
+    assert.match(r.stderr, /^warning: twinsync-plugin-broken: Plugin twinsync-plugin-broken failed to provide its providers: .*cannot start/m)
+  })
+
   it('refuses a plugin whose @twinsync/sdk range does not accept this host, with a code and the next step, without running it', async () => {
     assert.equal((await cli.twinsync(['plugins', 'link', fixture('twinsync-plugin-future')])).code, 0)
     const r = await cli.twinsync(['providers', '--json', '--root', root, '--repo', cli.twinDir])

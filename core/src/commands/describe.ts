@@ -1,6 +1,7 @@
 import type { Diagnostic } from '@twinsync/sdk'
 import { ERROR_CODES, isTwinSyncError } from '@twinsync/sdk/errors'
 import { TwinSyncCommand } from '../base-command.js'
+import { renderDiagnostics } from '../cli/render-diagnostics.js'
 
 export const EXIT_CODES = {
   0: 'success',
@@ -23,7 +24,10 @@ export default class Describe extends TwinSyncCommand<typeof Describe> {
         ),
       }))
       .sort((a, b) => (a.id < b.id ? -1 : 1))
-    const { codes, diagnostics } = await this.providerCodes()
+    const { codes, diagnostics: loading } = await this.providerCodes()
+    // What kept a provider's codes out of this manifest (a plugin that failed to load, a configuration
+    // no plugin loads under): a warning here, as the manifest of the CLI is whole without them.
+    const diagnostics = loading.map((d): Diagnostic => (d.severity === 'error' ? { ...d, severity: 'warning' } : d))
     const manifest = {
       name: this.config.bin,
       version: this.config.version,
@@ -36,8 +40,10 @@ export default class Describe extends TwinSyncCommand<typeof Describe> {
     }
     // Always JSON: this command exists for machines.
     process.stdout.write(JSON.stringify(manifest, null, 2) + '\n')
-    // A plugin that failed to load has codes this manifest cannot list: not silent, exit 1 (as `providers`).
-    if (diagnostics.some((d) => d.severity === 'error')) process.exitCode = 1
+    // A plugin that failed to load has codes this manifest cannot list: said on stderr and in
+    // `diagnostics`, exit 0. Session 49 exited 1 (as `providers`), so a script that runs describe to
+    // learn the CLI failed on a plugin or a configuration it does not read (session 49's review, C4).
+    for (const line of renderDiagnostics(diagnostics)) process.stderr.write(`${line}\n`)
   }
 
   /**
