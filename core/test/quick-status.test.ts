@@ -569,6 +569,34 @@ describe('editedSinceIndexed: which of the files a snapshot writes over a person
     // ctime moved with the write: the stat data doubts it, the content decides.
     assert.deepEqual(editedSinceIndexed(dir, index, new Set(['a'])), ['a'])
   })
+
+  it('finds the few paths asked by search, in the index\'s order, not by a look at every entry; an index out of order is looked through whole (session 50)', async () => {
+    const names = Array.from({ length: 400 }, (_, i) => `f/${String(i).padStart(3, '0')}`)
+    await mkdir(join(dir, 'f'))
+    for (const name of names) await writeFile(join(dir, name), `${name}\n`)
+    g(['add', '.'])
+    execFileSync('touch', ['-d', '2 minutes ago', ...names.map((n) => join(dir, n))])
+    g(['update-index', '--refresh'])
+    const index = readIndex(dir)
+    assert.ok(index !== undefined)
+    await writeFile(join(dir, 'f/300'), 'edited\n')
+    await writeFile(join(dir, 'f/007'), 'edited\n')
+    /** A set that counts the lookups made in it. */
+    class Counted extends Set<string> {
+      looked = 0
+      override has(value: string): boolean {
+        this.looked++
+        return super.has(value)
+      }
+    }
+    const asked = new Counted(['f/300', 'f/007', 'f/100', 'not-held'])
+    assert.deepEqual(editedSinceIndexed(dir, index, asked), ['f/007', 'f/300'], "the edits, in the index's order")
+    assert.ok(asked.looked < 10, `${asked.looked} lookups in the set asked, not one an entry (${index.paths.length})`)
+    // The same index with its entries out of git's order (a hand-made index): the paths are found all the same.
+    const order = index.paths.map((_, i) => i).reverse()
+    const unordered = { ...index, paths: order.map((i) => index.paths[i] as string), statAt: Uint32Array.from(order.map((i) => index.statAt[i] as number)) }
+    assert.deepEqual((editedSinceIndexed(dir, unordered, new Set(['f/300', 'f/007', 'f/100'])) ?? []).sort(), ['f/007', 'f/300'], 'found in an index out of order')
+  })
 })
 
 describe("an index entry git's second-grained stat check cannot vouch for, written by a git TwinSync does not smudge after (quickClean's `differs`, smudgeWrittenIndex)", function () {

@@ -798,9 +798,8 @@ export function editedSinceIndexed(dir: string, index: TwinIndex, asked: Readonl
   const prefix = dir.endsWith('/') ? dir : `${dir}/`
   const edited: string[] = []
   let converts: boolean | undefined // asked once, at the first file whose stat data proves nothing
-  for (let i = 0; i < index.paths.length; i++) {
+  for (const i of positionsOf(index.paths, asked)) {
     const path = index.paths[i] as string
-    if (!asked.has(path)) continue
     let st: BigStatData | undefined
     try {
       st = lstatBigData(prefix + path)
@@ -820,6 +819,43 @@ export function editedSinceIndexed(dir: string, index: TwinIndex, asked: Readonl
     if (!same) edited.push(path)
   }
   return edited
+}
+
+/**
+ * Where the index holds the `asked` paths (by position, in the index's order); a path it does not
+ * hold is left out. Speed (issue 22, session 50): a one-file snapshot asks about its few paths,
+ * each found by a binary search in git's order (UTF-8 bytes), instead of a pass over every entry
+ * with a set lookup each (editedSinceIndexed): the scale twin's 19,626 entries, the commit's look
+ * for a person's edits 17.6 → 1.0 M instructions (callgrind between marks). The index's order is
+ * not taken on trust: a path not found where the search lands, when the index holds it (the
+ * entries unordered: a hand-made index), and many paths asked (a search each would cost more than
+ * the pass), go the old way, every position looked at.
+ */
+function positionsOf(paths: readonly string[], asked: ReadonlySet<string>): number[] {
+  const all = (): number[] => paths.flatMap((path, i) => (asked.has(path) ? [i] : []))
+  if (asked.size * 32 > paths.length) return all()
+  const found: number[] = []
+  for (const path of asked) {
+    const at = lowerBound(paths, path)
+    if (paths[at] === path) found.push(at)
+    else if (paths.includes(path)) return all()
+  }
+  return found.sort((a, b) => a - b)
+}
+
+/** The first position in `paths` (git's order: by UTF-8 bytes) whose path is not before `path`. */
+function lowerBound(paths: readonly string[], path: string): number {
+  const ascii = /^[\x01-\x7f]*$/.test(path)
+  const key = ascii ? undefined : Buffer.from(path)
+  const before = (other: string): boolean => (ascii && /^[\x01-\x7f]*$/.test(other) ? other < path : Buffer.compare(Buffer.from(other), key ?? Buffer.from(path)) < 0)
+  let low = 0
+  let high = paths.length
+  while (low < high) {
+    const middle = (low + high) >>> 1
+    if (before(paths[middle] as string)) low = middle + 1
+    else high = middle
+  }
+  return low
 }
 
 /** Whether anything is at `file` (not following a link); false also where a folder on the way is a file (ENOTDIR). */
