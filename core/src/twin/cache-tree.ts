@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { TreeEntry } from './atomic-snapshot.js'
+import { recordable } from './index-record.js'
 
 /**
  * Speed (issue 22, session 9): a snapshot that changed a few files costs what they changed, not
@@ -373,7 +374,7 @@ export function treesFromCache(
  * another version than 2.
  */
 export function spliceIndex(
-  read: { bytes: Buffer; paths: readonly string[]; entries: ReadonlyMap<string, TreeEntry>; statAt: Uint32Array; entriesEnd: number; mtimeNs: bigint; keyText: string; keyAt: Uint32Array },
+  read: { bytes: Buffer; paths: readonly string[]; entries: ReadonlyMap<string, TreeEntry>; statAt: Uint32Array; entriesEnd: number; mtimeNs: bigint; keyText: string; keyAt: Uint32Array; key: string },
   changes: ReadonlyArray<{ path: string; entry: TreeEntry | undefined }>,
   cache: CacheTreeNode | Buffer,
 ): { bytes: Buffer; key: string; parse: SplicedParse } | undefined {
@@ -465,10 +466,8 @@ export function spliceIndex(
   extension.copy(bytes, at)
   at += extension.length
   createHash('sha1').update(bytes.subarray(0, at)).digest().copy(bytes, at)
-  const key = createHash('sha1')
-  for (const piece of keyPieces) key.update(piece)
+  const digest = splicedKey(read.key, changes, bytes, keyPieces)
   const keyText = keyPieces.join('')
-  const digest = key.digest('hex')
   return {
     bytes,
     key: digest,
@@ -491,7 +490,7 @@ export function spliceIndex(
  * the SHA-1s of the index (2.5 MB) and of the key's text, which git and quick-status ask for.
  */
 function rewriteInPlace(
-  read: { bytes: Buffer; paths: readonly string[]; statAt: Uint32Array; entriesEnd: number; mtimeNs: bigint; keyText: string; keyAt: Uint32Array },
+  read: { bytes: Buffer; paths: readonly string[]; statAt: Uint32Array; entriesEnd: number; mtimeNs: bigint; keyText: string; keyAt: Uint32Array; key: string },
   changes: ReadonlyArray<{ path: string; entry: TreeEntry | undefined }>,
   at: readonly number[],
   extension: Buffer,
@@ -532,15 +531,45 @@ function rewriteInPlace(
   keyPieces.push(read.keyText.slice(keyFrom))
   extension.copy(bytes, entriesEnd)
   createHash('sha1').update(bytes.subarray(0, entriesEnd + extension.length)).digest().copy(bytes, entriesEnd + extension.length)
-  const key = createHash('sha1')
-  for (const piece of keyPieces) key.update(piece)
-  const digest = key.digest('hex')
+  const digest = splicedKey(read.key, changes, bytes, keyPieces)
   return {
     bytes,
     key: digest,
     parse: { paths, statAt, entriesEnd, treeExtension: [entriesEnd + 8, entriesEnd + extension.length], keyText: keyPieces.join(''), keyAt, key: digest },
   }
 }
+
+/**
+ * The key (quick-status.ts's TwinIndex.key) of the index spliced from one of key `readKey` by
+ * `changes`. A small index (not `recordable`: its parse is not kept, index-record.ts) gets the
+ * key parseIndex gives its entries, the SHA-1 of its key text (`keyPieces`). A recorded one gets
+ * a key chained from the one it was spliced from: the SHA-1 of a tag no key text begins with,
+ * `readKey`, and each change (its path, its mode and blob id or `-` when removed), so that equal
+ * keys still mean equal entries (an index's entries are those of `readKey`'s with these changes
+ * made), while equal entries may have two keys (the chained one, and parseIndex's). The key is
+ * only ever compared with keys the next runs read from the record written with it (quick-status's
+ * clean record, rememberClean): an index parsed again instead (its record lost, or another
+ * index put in place, e.g. git refreshed its stat data) has parseIndex's key, which the clean
+ * record does not match, and `git status` is asked once, as for any index not recorded clean.
+ *
+ * Speed (issue 22, session 50): the scale twin's one-file snapshot (19,626 entries) hashed its
+ * 2.1 MB key text at each commit (about 26 M instructions of SHA-1 under callgrind); the chained
+ * key hashes a few hundred bytes. The index's own checksum (its 2.5 MB, which git checks) is
+ * still computed whole.
+ */
+function splicedKey(readKey: string, changes: ReadonlyArray<{ path: string; entry: TreeEntry | undefined }>, bytes: Buffer, keyPieces: readonly string[]): string {
+  const key = createHash('sha1')
+  if (!recordable(bytes)) {
+    for (const piece of keyPieces) key.update(piece)
+    return key.digest('hex')
+  }
+  key.update(`${SPLICED_KEY}\0${readKey}\0`)
+  for (const { path, entry } of changes) key.update(`${path}\0${entry === undefined ? '-' : `${entry.mode} ${entry.sha}`}\0`)
+  return key.digest('hex')
+}
+
+/** What a chained key's text begins with: a key text (`<mode> <id>\t<path>\0`…) begins with a mode's digits. */
+const SPLICED_KEY = 'twinsync spliced index'
 
 /** What spliceIndex gives of the index it writes, as quick-status's parseIndex would read it (its `entries` map aside). */
 export interface SplicedParse {

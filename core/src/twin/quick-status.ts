@@ -103,7 +103,12 @@ export interface TwinIndex {
   /** The file's bytes as read: a snapshot's private index starts from exactly these. */
   bytes: Buffer
   entries: ReadonlyMap<string, IndexEntry>
-  /** A digest of the entries (paths, modes, blob ids), not of their stat data. */
+  /**
+   * A digest of the entries (paths, modes, blob ids), not of their stat data: equal keys mean
+   * equal entries. parseIndex's is the SHA-1 of `keyText`; a large index a snapshot spliced and
+   * recorded has a key chained from the index it was spliced from (cache-tree.ts's splicedKey),
+   * so the same entries may have two keys (a mismatch only asks git).
+   */
   key: string
   /** The index file's own identity, to see that nobody rewrote it meanwhile. */
   identity: string
