@@ -5,7 +5,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Provider } from '@twinsync/sdk'
 import { SnapshotService } from '../src/snapshot/snapshot-service.js'
-import { indexRecordLimit, indexRecordPath, sameButStatData } from '../src/twin/index-record.js'
+import { indexRecordLimit, indexRecordPath, parseRecord, patchedRecord, sameButStatData } from '../src/twin/index-record.js'
 import { quickClean, readHead, readIndex, rememberClean } from '../src/twin/quick-status.js'
 import { notesProvider } from './support/notes-provider.js'
 import { unitRig, type UnitRig } from './support/unit-container.js'
@@ -215,8 +215,9 @@ describe("a snapshot's spliced index recorded as parsed (recordIndexParse)", fun
       const index = readFileSync(indexFile())
       const written = readFileSync(recordFile())
       assert.ok(written.subarray(8, 28).equals(index.subarray(index.length - 20)), "the record is keyed by the new index's checksum")
-      // The next run reads it from the record, with the key the snapshot recorded the twin clean under.
+      // The next run reads it from the record (its CRC-32 holds: it is not parsed and recorded again), with the key the snapshot recorded the twin clean under.
       assert.equal(quickClean(rig.twinDir, { anySize: true }).clean, true, 'clean by the record, no git asked')
+      assert.ok(readFileSync(recordFile()).equals(written), 'taken from the record as written')
       // Parsed from the bytes (another inode: not this process's last parse), recorded again.
       rmSync(recordFile())
       copyFileSync(indexFile(), `${indexFile()}.copy`)
@@ -311,5 +312,51 @@ describe('an index git refreshed after a commit, recorded as parsed (recordRefre
     const before = Buffer.from(stat)
     sameButStatData(old, index.statAt, stat)
     assert.ok(stat.equals(before), 'the fresh bytes are given back unchanged')
+  })
+})
+
+/**
+ * Session 50: a snapshot that rewrote entries in place (no path added or removed) makes its new
+ * index's record from the old one (patchedRecord: the lines written over, the CRC-32 folded from
+ * the old one's), which must be parseRecord's record byte for byte, its CRC-32 included.
+ */
+describe("a spliced index's record made from the old one (patchedRecord)", function () {
+  it("is parseRecord's record byte for byte, on random rewrites (the first entry, the last, many)", () => {
+    let seed = 7
+    const random = (below: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31
+      return seed % below
+    }
+    const hex = () => Array.from({ length: 40 }, () => '0123456789abcdef'[random(16)]).join('')
+    const indexBytes = () => Buffer.from(Array.from({ length: 64 }, () => random(256)))
+    for (let round = 0; round < 40; round++) {
+      const n = 1 + random(300)
+      const paths = Array.from({ length: n }, (_, i) => `etc/${'x'.repeat(random(30))}${String(i).padStart(4, '0')}`)
+      const lines = paths.map((path) => `${random(2) === 0 ? '100644' : '100755'} ${hex()}\t${path}\0`)
+      const keyAt = new Uint32Array(n + 1)
+      lines.forEach((line, i) => (keyAt[i + 1] = (keyAt[i] as number) + line.length))
+      const statAt = Uint32Array.from(paths.map((_, i) => 12 + 80 * i))
+      const base = { paths, statAt, entriesEnd: 12 + 80 * n, treeExtension: random(2) === 0 ? undefined : ([12 + 80 * n + 8, 12 + 80 * n + 40 + random(9)] as const), keyAt, key: hex(), namesKey: hex() }
+      const old = parseRecord(indexBytes(), { ...base, keyText: lines.join('') })
+      const rewritten = [...new Set([round % 3 === 0 ? 0 : random(n), round % 3 === 1 ? n - 1 : random(n), ...Array.from({ length: random(round % 5 === 0 ? n : 3) }, () => random(n))])].sort((a, b) => a - b)
+      const now = [...lines]
+      for (const i of rewritten) now[i] = `${random(2) === 0 ? '100644' : '100755'} ${hex()}\t${paths[i]}\0`
+      const parsed = { ...base, keyText: now.join(''), key: hex(), treeExtension: random(2) === 0 ? base.treeExtension : ([12 + 80 * n + 8, 12 + 80 * n + 48] as const) }
+      const bytes = indexBytes()
+      const patched = patchedRecord(old, bytes, parsed, rewritten)
+      assert.ok(patched !== undefined, `round ${round}: made from the old record`)
+      assert.ok(patched.equals(parseRecord(bytes, parsed)), `round ${round}: parseRecord's bytes (${rewritten.length} of ${n} rewritten)`)
+    }
+  })
+
+  it('is not made from a record of other offsets or of a key text that is not ASCII', () => {
+    const lines = ['100644 ' + 'a'.repeat(40) + '\tetc/ä\0', '100644 ' + 'b'.repeat(40) + '\tetc/b\0']
+    const keyAt = Uint32Array.from([0, lines[0]!.length, lines[0]!.length + lines[1]!.length])
+    const parsed = { paths: ['etc/ä', 'etc/b'], statAt: Uint32Array.from([12, 92]), entriesEnd: 172, treeExtension: undefined, keyText: lines.join(''), keyAt, key: 'c'.repeat(40), namesKey: 'd'.repeat(40) }
+    const bytes = Buffer.alloc(64, 1)
+    assert.equal(patchedRecord(parseRecord(bytes, parsed), bytes, parsed, [1]), undefined, 'a key text of more bytes than characters')
+    const ascii = { ...parsed, paths: ['etc/a', 'etc/b'], keyText: lines.join('').replace('ä', 'a') }
+    assert.ok(patchedRecord(parseRecord(bytes, ascii), bytes, ascii, [1]) !== undefined, 'ASCII')
+    assert.equal(patchedRecord(parseRecord(bytes, ascii), bytes, { ...ascii, statAt: Uint32Array.from([12, 100]) }, [1]), undefined, 'other offsets')
   })
 })

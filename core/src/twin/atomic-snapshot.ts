@@ -90,7 +90,7 @@ export class SnapshotDraft {
   /** The key (quick-status's digest of the entries) of the index writeIndex wrote. */
   private indexKey: string | undefined
   /** The index writeIndex spliced (cache-tree.ts), its parse, and the index it was spliced from: recorded once it is in place (recordIndexParse). */
-  private splicedIndex: { bytes: Buffer; parse: SplicedParse; from: TwinIndex } | undefined
+  private splicedIndex: { bytes: Buffer; parse: SplicedParse; from: TwinIndex; rewritten: readonly number[] | undefined } | undefined
   /**
    * Working files a person saved after the move's last look and before its rename reached them:
    * left as saved (finishMove), so the edit stays in the working twin, pending against the new
@@ -525,7 +525,7 @@ export class SnapshotDraft {
     }
     await this.move(commit, this.head ?? null, refs, { clean: true, editedSince })
     // The index now in place, parsed for the next run (quick-status.ts, recordIndexParse: its figure).
-    if (this.splicedIndex !== undefined) recordIndexParse(this.dir, this.splicedIndex.bytes, this.splicedIndex.parse, this.splicedIndex.from)
+    if (this.splicedIndex !== undefined) recordIndexParse(this.dir, this.splicedIndex.bytes, this.splicedIndex.parse, this.splicedIndex.from, this.splicedIndex.rewritten)
     // A save kept over the commit's file: the working twin is not the commit's, never recorded clean.
     if (this.keptEdits.length === 0) await this.rememberTree(commit)
     return commit
@@ -560,7 +560,7 @@ export class SnapshotDraft {
       else {
         writeFileSync(join(this.dir, INDEX), spliced.bytes, { mode: 0o600 })
         this.indexKey = spliced.key
-        this.splicedIndex = { bytes: spliced.bytes, parse: spliced.parse, from: read }
+        this.splicedIndex = { bytes: spliced.bytes, parse: spliced.parse, from: read, rewritten: spliced.rewritten }
       }
     } catch (error) {
       throw diskError(error, this.dir)

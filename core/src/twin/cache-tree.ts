@@ -377,7 +377,7 @@ export function spliceIndex(
   read: { bytes: Buffer; paths: readonly string[]; entries: ReadonlyMap<string, TreeEntry>; statAt: Uint32Array; entriesEnd: number; mtimeNs: bigint; keyText: string; keyAt: Uint32Array; key: string },
   changes: ReadonlyArray<{ path: string; entry: TreeEntry | undefined }>,
   cache: CacheTreeNode | Buffer,
-): { bytes: Buffer; key: string; parse: SplicedParse } | undefined {
+): { bytes: Buffer; key: string; parse: SplicedParse; rewritten?: readonly number[] } | undefined {
   const { bytes: old, paths, statAt } = read
   if (old.readUInt32BE(4) !== 2) return undefined
   const count = paths.length
@@ -494,7 +494,7 @@ function rewriteInPlace(
   changes: ReadonlyArray<{ path: string; entry: TreeEntry | undefined }>,
   at: readonly number[],
   extension: Buffer,
-): { bytes: Buffer; key: string; parse: SplicedParse } | undefined {
+): { bytes: Buffer; key: string; parse: SplicedParse; rewritten: readonly number[] } | undefined {
   const { bytes: old, paths, statAt, keyAt, entriesEnd } = read
   const count = paths.length
   const lines = changes.map(({ path, entry }) => `${(entry as TreeEntry).mode} ${(entry as TreeEntry).sha}\t${path}\0`)
@@ -536,6 +536,7 @@ function rewriteInPlace(
     bytes,
     key: digest,
     parse: { paths, statAt, entriesEnd, treeExtension: [entriesEnd + 8, entriesEnd + extension.length], keyText: keyPieces.join(''), keyAt, key: digest },
+    rewritten: at,
   }
 }
 

@@ -6,7 +6,7 @@ import type { BigStatData } from '@twinsync/sdk'
 import { lstatBigData, lstatData, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from '@twinsync/sdk/light'
 import { attributesNeutral } from './git-attributes.js'
 import { indexIdentity, notePlainIndex } from './index-flags.js'
-import { indexRecordPath, parseRecord, recordable, recordedParse, sameButStatData, type RecordedParse } from './index-record.js'
+import { indexRecordPath, parseRecord, patchedRecord, recordable, recordedParse, sameButStatData, type RecordedParse } from './index-record.js'
 import { lockTempName } from './twin-lock.js'
 
 /**
@@ -213,19 +213,25 @@ export function readIndex(dir: string): TwinIndex | undefined {
   // A large index parsed by an earlier run: taken from its record, kept under this checksum (index-record.ts).
   const recorded = recordedParse(git, bytes)
   let namesKey = recorded?.namesKey
+  let record = recorded?.record
   const parsed = recorded ?? parseIndex(bytes)
   if (parsed === undefined) return undefined
   if (recorded === undefined && recordable(bytes)) {
     namesKey = digestNames(parsed.paths)
-    writeRecord(indexRecordPath(git), parseRecord(bytes, { ...parsed, namesKey }))
+    record = parseRecord(bytes, { ...parsed, namesKey })
+    writeRecord(indexRecordPath(git), record)
   }
   // Parsed: no entry is flagged assume-unchanged or skip-worktree (parseIndex refuses them), so git may look through it (index-flags.ts).
   notePlainIndex(path, identity)
   const index: TwinIndex = { entries: parsed.entries, paths: parsed.paths, statAt: parsed.statAt, entriesEnd: parsed.entriesEnd, treeExtension: parsed.treeExtension, keyText: parsed.keyText, keyAt: parsed.keyAt, key: parsed.key, bytes, identity, mtimeNs: info.mtimeNs }
   if (namesKey !== undefined) namesKeys.set(index, namesKey)
+  if (record !== undefined) records.set(index, record)
   lastIndex = index
   return index
 }
+
+/** The record (index-record.ts) an index was read from or recorded with: a snapshot's spliced index's is made from it (recordIndexParse). */
+const records = new WeakMap<TwinIndex, Buffer>()
 
 let lastIndex: TwinIndex | undefined
 
@@ -241,12 +247,16 @@ let lastIndex: TwinIndex | undefined
  * of CPU (fresh process, 7 interleaved pairs, load 10), for 26–57 ms (median 31) of recording in
  * the snapshot: the record's making and writing, moved from the next run, not the parse.
  */
-export function recordIndexParse(dir: string, bytes: Buffer, parsed: Omit<RecordedParse, 'entries' | 'namesKey'>, from: TwinIndex): void {
+export function recordIndexParse(dir: string, bytes: Buffer, parsed: Omit<RecordedParse, 'entries' | 'namesKey'>, from: TwinIndex, rewritten?: readonly number[]): void {
   const git = gitDir(dir)
   if (git === undefined || !recordable(bytes)) return
   // The same paths as `from` (files changed, none added or removed): its names' digest holds.
   const samePaths = parsed.paths === from.paths || (parsed.paths.length === from.paths.length && parsed.paths.every((path, i) => path === from.paths[i]))
-  writeRecord(indexRecordPath(git), parseRecord(bytes, { ...parsed, namesKey: samePaths ? namesKey(from) : digestNames(parsed.paths) }))
+  const whole = { ...parsed, namesKey: samePaths ? namesKey(from) : digestNames(parsed.paths) }
+  // Spliced in place (the same entries' offsets): made from `from`'s record (index-record.ts's patchedRecord: its figure).
+  const old = records.get(from)
+  const patched = rewritten !== undefined && old !== undefined && parsed.statAt === from.statAt && parsed.keyAt === from.keyAt ? patchedRecord(old, bytes, whole, rewritten) : undefined
+  writeRecord(indexRecordPath(git), patched ?? parseRecord(bytes, whole))
 }
 
 /**
@@ -831,7 +841,8 @@ export function editedSinceIndexed(dir: string, index: TwinIndex, asked: Readonl
  * hold is left out. Speed (issue 22, session 50): a one-file snapshot asks about its few paths,
  * each found by a binary search in git's order (UTF-8 bytes), instead of a pass over every entry
  * with a set lookup each (editedSinceIndexed): the scale twin's 19,626 entries, the commit's look
- * for a person's edits 17.6 → 1.0 M instructions (callgrind between marks). The index's order is
+ * for a person's edits (looksOf and editedMeanwhile in atomic-snapshot.ts, the changed manifest
+ * part hashed among them) 17.6 → 5.0 M instructions (callgrind between marks). The index's order is
  * not taken on trust: a path not found where the search lands, when the index holds it (the
  * entries unordered: a hand-made index), and many paths asked (a search each would cost more than
  * the pass), go the old way, every position looked at.
