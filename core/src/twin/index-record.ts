@@ -178,8 +178,8 @@ export function parseRecord(bytes: Buffer, parsed: Omit<RecordedParse, 'entries'
  * byte for byte.
  *
  * Speed (issue 22, session 50): the scale twin's one-file snapshot recorded its new index's parse
- * (2.1 MB: the key text encoded again, the CRC-32 over all of it) in 16.7 M instructions of the
- * main thread (callgrind between marks); made from the old record, about 1 M.
+ * (2.1 MB: the key text encoded again, the CRC-32 over all of it) in 16.8 M instructions of the
+ * main thread (callgrind between marks); made from the old record, 6.0 M (most of it copies).
  */
 export function patchedRecord(old: Buffer, bytes: Buffer, parsed: Omit<RecordedParse, 'entries'>, rewritten: readonly number[]): Buffer | undefined {
   const n = parsed.paths.length
