@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import type { TreeEntry } from './atomic-snapshot.js'
 import { recordable } from './index-record.js'
+import { lowerBound } from './quick-status.js'
 
 /**
  * Speed (issue 22, session 9): a snapshot that changed a few files costs what they changed, not
@@ -583,17 +584,3 @@ export interface SplicedParse {
   key: string
 }
 
-/** The first position at or after `from` in `paths` (git's order: by UTF-8 bytes) whose path is not before `path`. */
-function lowerBound(paths: readonly string[], path: string, from: number): number {
-  const ascii = /^[\x01-\x7f]*$/.test(path)
-  const key = ascii ? undefined : Buffer.from(path)
-  const before = (other: string): boolean => (ascii && /^[\x01-\x7f]*$/.test(other) ? other < path : Buffer.compare(Buffer.from(other), key ?? Buffer.from(path)) < 0)
-  let low = from
-  let high = paths.length
-  while (low < high) {
-    const middle = (low + high) >>> 1
-    if (before(paths[middle] as string)) low = middle + 1
-    else high = middle
-  }
-  return low
-}

@@ -859,12 +859,12 @@ function positionsOf(paths: readonly string[], asked: ReadonlySet<string>): numb
   return found.sort((a, b) => a - b)
 }
 
-/** The first position in `paths` (git's order: by UTF-8 bytes) whose path is not before `path`. */
-function lowerBound(paths: readonly string[], path: string): number {
+/** The first position at or after `from` in `paths` (git's order: by UTF-8 bytes) whose path is not before `path`. */
+export function lowerBound(paths: readonly string[], path: string, from = 0): number {
   const ascii = /^[\x01-\x7f]*$/.test(path)
   const key = ascii ? undefined : Buffer.from(path)
   const before = (other: string): boolean => (ascii && /^[\x01-\x7f]*$/.test(other) ? other < path : Buffer.compare(Buffer.from(other), key ?? Buffer.from(path)) < 0)
-  let low = 0
+  let low = from
   let high = paths.length
   while (low < high) {
     const middle = (low + high) >>> 1
