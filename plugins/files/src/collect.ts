@@ -219,19 +219,16 @@ export async function collectFiles(ctx: ProviderContext, previous?: TwinReader, 
   // kept part (`keep`) is not described: its record is carried, in the walk's order as a lookup
   // that hit would keep it (StatCache.save), and what the record says of a file noted.
   // Speed (issue 22, session 50): a kept part's files in a row (a folder's, mostly) are carried
-  // in one call (StatCache.carryRun, figure there), noted as a run of `walked`; the paths after
-  // the first of a folder are known to be in its part by their folder (partOf: a folder's paths
-  // share a part), looked at in place.
+  // in one call (StatCache.carryRun, figure there), noted as a run of `walked`; each path's part
+  // is the walk's (Walked.part).
   const describeAll = async (items: readonly Walked[], keep?: readonly boolean[]): Promise<void> => {
     const toRead: Walked[] = []
     // The parts of the paths the stat cache's log names (carryRun looks for a path among them only in those).
     const logParts = new Uint8Array(PARTS)
     if (keep !== undefined) for (const path of cache.namedByLog()) logParts[partOf(path)] = 1
-    // items[i]'s part, when known (-1: not yet).
-    let part = -1
     for (let i = 0; i < items.length; ) {
       const item = items[i] as Walked
-      if (keep !== undefined && part < 0) part = partOf(item.path)
+      const part = keep === undefined ? -1 : item.part
       if (keep !== undefined && keep[part] === true) {
         keptWalked[part] = true
         if (item.stat.type === 'directory') {
@@ -239,19 +236,10 @@ export async function collectFiles(ctx: ProviderContext, previous?: TwinReader, 
           if (keptRuns[keptRuns.length - 1] === i) keptRuns[keptRuns.length - 1] = i + 1
           else keptRuns.push(i, i + 1)
           i++
-          part = -1
           continue
         }
-        const prefix = item.path.slice(0, item.path.lastIndexOf('/') + 1)
         let to = i + 1
-        let next = -1
-        for (; to < items.length; to++) {
-          const path = (items[to] as Walked).path
-          if (path.startsWith(prefix) && path.indexOf('/', prefix.length) < 0) continue
-          next = partOf(path)
-          if (next !== part) break
-          next = -1
-        }
+        while (to < items.length && (items[to] as Walked).part === part) to++
         if (keptRuns[keptRuns.length - 1] === i) keptRuns[keptRuns.length - 1] = to
         else keptRuns.push(i, to)
         const run = cache.carryRun(items, i, to, logParts[part] === 1)
@@ -259,11 +247,9 @@ export async function collectFiles(ctx: ProviderContext, previous?: TwinReader, 
         keptMirrored[part] = (keptMirrored[part] as number) + run.mirrored
         if (!run.said) recordsSay = false
         i = to
-        part = next
         continue
       }
       i++
-      part = -1
       const known = describeUnread(cache, names, item)
       if (known === undefined) toRead.push(item)
       else finish(known)

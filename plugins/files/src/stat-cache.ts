@@ -469,7 +469,9 @@ export class StatCache {
    * main thread, the large-heap marker set; runs paired with 241fcb20's, load 20-64): 197.1 /
    * 218.0 / 212.5 / 211.4 → 130.9 / 139.4 M instructions (-35%; not the half aimed at: what is
    * left is V8's bytecode a path, about 10 property loads and 15 DataView reads of a record, and
-   * partOf at each folder). Figures in docs/architecture.md (Speed, session 50).
+   * partOf at each folder). With each path's part the walk's (collect.ts, Walked.part, no partOf
+   * in the carry), one pair on main 1e3dbe03: 218.3 → 103.5 M (-53%). Figures in
+   * docs/architecture.md (Speed, session 50).
    *
    * A record at the cursor with a file's numbers that is another path's (review K1 of session
    * 49: a bind mount of a file of the same file system, one inode under two names, nlink 1; the
