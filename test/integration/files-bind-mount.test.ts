@@ -194,7 +194,8 @@ describe('files collect over a bind-mounted file: one inode under two names (rev
     assert.equal(entryOf(cli.twinDir, B)?.size, 'A content\n'.length)
     assert.equal(git(cli.twinDir, ['status', '--porcelain', '--untracked-files=all']), '')
     // What the stat cache holds: A's own record (carried at B's turn, kept though A was not walked)
-    // and none of B's; A's folder's other file's record dropped as gone.
+    // and none of B's; A's folder's other file's record dropped as gone. (Which shows the carry ran
+    // as said: B described would have a record, and A's record kept other than carried would be gone.)
     const cache = await statCache(cli.twinDir)
     assert.equal(cache.get(A)?.text, 'A content\n')
     assert.equal(cache.get(B), undefined)
