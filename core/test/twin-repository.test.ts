@@ -294,16 +294,18 @@ describe('TwinLock', () => {
     const count = 'cb42efacc827467695ef37fe1b5069aa'
     const asked: string[] = []
     const askedFirst: string[] = []
-    let last: (bootId: string) => JournalEntry | undefined = () => undefined
+    const askedAgain: string[] = []
+    let last: (bootId: string, again: boolean) => JournalEntry | undefined = () => undefined
     let first: JournalEntry | undefined
     let inContainer = false
     const real = { ...bootJournal }
     beforeEach(() => {
       asked.length = 0
       askedFirst.length = 0
+      askedAgain.length = 0
       first = undefined
       inContainer = false
-      bootJournal.lastEntry = (bootId: string) => (asked.push(bootId), last(bootId))
+      bootJournal.lastEntry = (bootId: string, again = false) => ((again ? askedAgain : asked).push(bootId), last(bootId, again))
       bootJournal.firstEntry = (bootId: string) => (askedFirst.push(bootId), first)
       bootJournal.inContainer = () => inContainer
     })
@@ -348,9 +350,44 @@ describe('TwinLock', () => {
       }
       assert.ok(asked.length > 0 && asked.every((b) => b === earlierBoot), `the journal is asked of the lock's boot: ${asked.join(' ')}`)
       assert.deepEqual(askedFirst, [], "the stop is enough: this boot's first entry not asked")
+      assert.ok(askedAgain.length > 0 && askedAgain.every((b) => b === earlierBoot), 'the stop is read again before the lock is taken on its word (session 51)')
       // The stop as late as the lock's own time is enough (both by that boot's clock).
       last = () => ({ ...stopped, ms: Date.parse(taken) })
       await takesIt(path, lockOf({ host: hostname(), machine: lockMachine() }))
+    })
+
+    // Session 51 (session 50's review): a journald being restarted has "Journal stopped" as its
+    // boot's last entry until the new one writes "Journal started"; a running boot's live lock read
+    // as its boot's end in that moment. The stop is read again before the lock is taken on its word.
+    it("is refused when that boot's journald was being restarted: its stop, read again, followed by its start; taken when the stop is still its last entry", async () => {
+      const path = join(base, 'lock')
+      const started = entry(stopped.ms + 40, 0x16a) // the new journald's "Journal started"
+      const says = `this machine's journal has that boot, its last entry at ${new Date(started.ms).toISOString()}, neither that boot's journal stopping nor before this boot's first entry`
+      for (const [container, again] of [
+        [false, started],
+        [true, started],
+        [false, { ...stopped, seqnum: 0x16bn }], // restarted and stopped again: written since, so running then
+        [false, undefined],
+      ] as const) {
+        inContainer = container
+        askedAgain.length = 0
+        last = (_, looksAgain) => (looksAgain ? again : stopped)
+        await writeFile(path, JSON.stringify(lockOf({ host: 'old-name', machine: lockMachine() })) + '\n')
+        await assert.rejects(new TwinLock(path).acquire('snapshot'), (e: unknown) => isTwinSyncError(e) && e.code === 'LOCK_HELD' && (again === undefined || e.message.includes(again === started ? says : 'its last entry at')), String(again?.seqnum))
+        assert.ok(askedAgain.length > 0 && askedAgain.every((b) => b === earlierBoot), `read again (${String(again?.seqnum)})`)
+      }
+      inContainer = false
+      // Review L2's lock (a container's run on this kernel: another machine id, host, pid namespace): the same.
+      last = (_, looksAgain) => (looksAgain ? started : stopped)
+      const container = lockOf({ host: 'a-container', machine: 'e'.repeat(32), pidNs: 'pid:[4026532290]' })
+      await writeFile(path, JSON.stringify(container) + '\n')
+      await assert.rejects(new TwinLock(path).acquire('snapshot'), (e: unknown) => isTwinSyncError(e) && e.code === 'LOCK_HELD' && e.message.includes('on host a-container'))
+      // The stop still the last entry when read again: that boot ended, its lock taken.
+      last = () => stopped
+      askedAgain.length = 0
+      await takesIt(path, container)
+      await takesIt(path, lockOf({ host: 'old-name', machine: lockMachine() }))
+      assert.ok(askedAgain.length > 0, 'read again before taking it')
     })
 
     it("outside a container, is stale when that boot's last entry comes before this boot's first in journald's count (a power cut: no stop)", async () => {
@@ -382,6 +419,7 @@ describe('TwinLock', () => {
         first = firstOne
         await refusesIt(path, holder, says(lastOne), why)
       }
+      assert.deepEqual(askedAgain, [], 'no second look where the lock is kept')
       // A stop forged by a sender (not journald's own transport) is not the journal's: entryOf gives it journalStopped false (below).
     })
 
@@ -477,6 +515,13 @@ describe('TwinLock', () => {
         assert.equal(real.firstEntry(forged), undefined, forged)
       }
       assert.equal(real.lastEntry('01234567-89ab-cdef-0123-456789abcdef'), undefined, 'no journal has this boot')
+      // Read again: a second later, once per boot and process.
+      const start = Date.now()
+      assert.equal(real.lastEntry('01234567-89ab-cdef-0123-456789abcdee', true), undefined)
+      assert.ok(Date.now() - start >= 990, `read again a second later (${Date.now() - start} ms)`)
+      const next = Date.now()
+      real.lastEntry('01234567-89ab-cdef-0123-456789abcdee', true)
+      assert.ok(Date.now() - next < 900, 'once per boot and process')
       assert.equal(real.firstEntry('01234567-89ab-cdef-0123-456789abcdef'), undefined, 'no journal has this boot')
     })
   })

@@ -25,7 +25,9 @@ import { SAFE_PATH } from '@twinsync/sdk/light'
  *
  * Cost: one `journalctl` (a match on `_BOOT_ID`, read from the journal's field index, newest entry
  * only), at most once per boot id and process, and only for a lock another boot left that this
- * machine's clock cannot place (twin-lock.ts); never on a run that finds no such lock. The first
+ * machine's clock cannot place (twin-lock.ts); never on a run that finds no such lock. A second
+ * one, a second later (session 51), only when that entry is the boot's journald stopping and the
+ * lock would be taken on its word. The first
  * entry of this boot (firstEntry) is a second run, only where its order is evidence (see
  * twin-lock.ts), once per process.
  */
@@ -44,10 +46,20 @@ const JOURNAL_STOP = 'd93fb3c9c24d451a97cea615ce59c00b'
 
 /** The port the twin lock asks (an object, so a test can replace its members). */
 export const bootJournal = {
-  /** This machine's journal's last entry of boot `bootId`; undefined when it has none or cannot be read. */
-  lastEntry(bootId: string): JournalEntry | undefined {
+  /**
+   * This machine's journal's last entry of boot `bootId`; undefined when it has none or cannot be
+   * read. `again`: read once more, LOOK_AGAIN_MS later and past the answer kept (twin-lock.ts asks
+   * it only when a "Journal stopped" would take a lock: a journald being restarted writes "Journal
+   * started" after its stop); that answer is kept too, so a process waits once per boot.
+   */
+  lastEntry(bootId: string, again = false): JournalEntry | undefined {
     const id = hexBootId(bootId)
     if (id === undefined) return undefined
+    if (again && !lookedAgain.has(id)) {
+      lookedAgain.add(id)
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, LOOK_AGAIN_MS) // the lock's judgement is synchronous, as journalctl's run is
+      lastEntries.delete(id)
+    }
     if (!lastEntries.has(id)) lastEntries.set(id, entryOf(journalctl([`_BOOT_ID=${id}`, '--reverse', '--lines=1']), id))
     return lastEntries.get(id)
   },
@@ -75,7 +87,16 @@ export const bootJournal = {
   },
 }
 
+/**
+ * Session 51: how long after a "Journal stopped" the last entry is read again. systemd starts the
+ * journald it restarts at once (`systemctl restart systemd-journald`, or its socket at the next
+ * message), and the new one writes "Journal started" when it has opened the journal: tens of
+ * milliseconds; a second leaves room for a loaded machine.
+ */
+const LOOK_AGAIN_MS = 1000
+
 const lastEntries = new Map<string, JournalEntry | undefined>()
+const lookedAgain = new Set<string>()
 const firstEntries = new Map<string, JournalEntry | undefined>()
 
 /** A boot id as journald writes it (32 hex digits), or undefined when it is not one. */

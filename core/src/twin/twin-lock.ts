@@ -399,10 +399,24 @@ function endedHere(holder: LockHolder): boolean {
   return holder.bootId !== null && bootId() !== null && !Number.isNaN(taken) && endedAfter(holder.bootId, taken).ended
 }
 
-/** This machine's journal's last entry of boot `boot`, and whether the journal shows that boot ended (bootEnded) no earlier than `taken` (ms, by that boot's clock). */
+/**
+ * This machine's journal's last entry of boot `boot`, and whether the journal shows that boot
+ * ended (bootEnded) no earlier than `taken` (ms, by that boot's clock).
+ *
+ * Session 51 (session 50's review): a journald being restarted (`systemctl restart
+ * systemd-journald`, a package upgrade's) has "Journal stopped" as its boot's last entry until the
+ * new one writes "Journal started", and a running boot's live lock read as its boot's end in that
+ * moment. When the stop would take the lock, its boot's last entry is read again a second later
+ * (boot-journal.ts): the boot ended only if the stop is still its last entry. The wait is once per
+ * boot and process, and never where the decision keeps the lock.
+ */
 function endedAfter(boot: string, taken: number): { ended: boolean; last: JournalEntry | undefined } {
   const last = bootJournal.lastEntry(boot)
-  return { ended: last !== undefined && taken <= last.ms && bootEnded(last), last }
+  if (last === undefined || taken > last.ms || !bootEnded(last)) return { ended: false, last }
+  if (!last.journalStopped) return { ended: true, last }
+  const again = bootJournal.lastEntry(boot, true)
+  const still = again !== undefined && again.journalStopped && again.seqnumId === last.seqnumId && again.seqnum === last.seqnum
+  return { ended: still, last: again ?? last }
 }
 
 /**
@@ -457,8 +471,8 @@ function laterThanThisBoot(holder: LockHolder): { booted: number; last: JournalE
  * `last` ended. An entry written after the lock was taken is not enough: a journal folder that
  * two containers of one image (one machine id) write at once holds the other's running boot, and
  * it took the other's live lock (and settled its live ref locks). Ended: its last entry is its
- * journald's "Journal stopped" (written at shutdown, or before a restart of journald that would
- * have written "Journal started" after it; a boot that loses its power, or whose `/var` is a mount
+ * journald's "Journal stopped" (written at shutdown, or before a restart of journald, which writes
+ * "Journal started" after it: endedAfter reads the last entry again before it takes a lock; a boot that loses its power, or whose `/var` is a mount
  * of its own so that the stop goes to /run, has none). Or, outside a container, it comes before
  * this boot's first entry in journald's count (one `__SEQNUM_ID`, a lower `__SEQNUM`): the count
  * is not one writer's (boot-journal.ts), but a journald that writes this folder beside this
