@@ -1988,22 +1988,32 @@ async function machineConfigs(host: Pick<HostPort, 'lstat' | 'stat' | 'readdir' 
  * Speed (issue 22, session 50): until then one cache file a folder (`named-credential-folder-v3:`
  * and the folder: 12 on the minbase root), so a first snapshot created 12 files, and every
  * snapshot read 12; now one each. A record that cannot be read is none (it only costs a
- * listing); the old per-folder files are no longer read.
+ * listing).
+ *
+ * Session 51: the per-folder files a twin made before kept (`named-credential-folder-v3:` and the
+ * folder, and the `named-credential-folder-v2:` and `named-credential-folder:` of the versions
+ * before it) are removed when the record is first written (none was there to read): those of
+ * the folders looked into then, three removals a folder, once. A folder gone before that run
+ * keeps its old file (the cache names no keys to list).
  */
 class FolderLists {
   private readonly now = new Map<string, { signature: string; names: string[] }>()
+  /** Every folder looked into, its list kept or not: whose old files go with the first record. */
+  private readonly looked = new Set<string>()
   private moved = false
 
   private constructor(
     private readonly cache: ProviderCache,
     private readonly startedAt: number,
     private readonly kept: ReadonlyMap<string, { signature: string; names: string[] }>,
+    private readonly first: boolean,
   ) {}
 
   static async open(cache: ProviderCache, startedAt: number): Promise<FolderLists> {
     const kept = new Map<string, { signature: string; names: string[] }>()
+    const text = await cache.read(FOLDER_LISTS_KEY).catch(() => undefined)
     try {
-      const record = JSON.parse((await cache.read(FOLDER_LISTS_KEY).catch(() => undefined)) ?? '{}') as unknown
+      const record = JSON.parse(text ?? '{}') as unknown
       if (typeof record === 'object' && record !== null && !Array.isArray(record)) {
         for (const [folder, entry] of Object.entries(record as Record<string, unknown>)) {
           const { signature, names } = (entry ?? {}) as { signature?: unknown; names?: unknown }
@@ -2011,13 +2021,14 @@ class FolderLists {
         }
       }
     } catch {} // a damaged record only costs the listings
-    return new FolderLists(cache, startedAt, kept)
+    return new FolderLists(cache, startedAt, kept, text === undefined)
   }
 
   /** `folder`'s names, where it really is (`at`, its stat data `stat`): kept, or `list`ed. */
   async listed(folder: string, at: string, stat: NonNullable<Awaited<ReturnType<HostPort['lstat']>>>, list: () => Promise<string[]>): Promise<string[]> {
     const signature = JSON.stringify([at, stat.size, stat.mtimeMs, stat.ctimeMs, stat.ino, stat.dev])
     const racy = isRacy(stat, this.startedAt)
+    this.looked.add(folder)
     const kept = this.kept.get(folder)
     if (!racy && kept?.signature === signature) {
       this.now.set(folder, kept)
@@ -2029,12 +2040,17 @@ class FolderLists {
     return names
   }
 
-  /** Written when a list moved, or a folder kept before was not looked into this time. */
+  /** Written when a list moved, or a folder kept before was not looked into this time; the first time, the old per-folder files removed. */
   async save(): Promise<void> {
     if (!this.moved && this.now.size === this.kept.size) return
     await this.cache.write(FOLDER_LISTS_KEY, JSON.stringify(Object.fromEntries(this.now))).catch(() => undefined)
+    if (!this.first || this.cache.remove === undefined) return
+    for (const folder of this.looked) for (const old of OLD_FOLDER_KEYS) await this.cache.remove(`${old}${folder}`).catch(() => undefined)
   }
 }
+
+/** The keys of the per-folder lists before the one record (v1 to v3), each followed by its folder. */
+const OLD_FOLDER_KEYS = ['named-credential-folder:', 'named-credential-folder-v2:', 'named-credential-folder-v3:']
 
 const FOLDER_LISTS_KEY = 'named-credential-folders-v4'
 

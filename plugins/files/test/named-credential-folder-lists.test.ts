@@ -75,6 +75,27 @@ describe('named-credential folder lists: one record, kept while each folder keep
     assert.deepEqual(kept.listed, [])
   })
 
+  // Session 51: a twin made before kept one cache file a folder (v3, and v2 and v1 before it) that nobody reads since.
+  it("removes the per-folder files of the versions before, once: when the record is first written", async () => {
+    await pause()
+    const cache = new MemoryCache()
+    const old = [units, '/etc/pam.d', '/etc/cron.d'].flatMap((folder) => [`named-credential-folder-v3:${folder}`, `named-credential-folder-v2:${folder}`, `named-credential-folder:${folder}`])
+    for (const key of old) await cache.write(key, '["x"]')
+    const removed: string[] = []
+    const removing = { read: (key: string) => cache.read(key), write: (key: string, value: string) => cache.write(key, value), remove: (key: string) => (removed.push(key), cache.remove(key)) } as ProviderCache
+    const host = createTestContext(root.dir).host
+    assert.deepEqual(await namedCredentialFiles(host, removing), ['/etc/app/one.env'])
+    for (const key of old) assert.equal(await cache.read(key), undefined, `${key} removed`)
+    assert.notEqual(await cache.read('named-credential-folders-v4'), undefined, 'the record written')
+    // Once: a later run that writes the record again (a unit added) removes nothing.
+    root.file(`${units}/two.service`, '[Service]\nEnvironmentFile=/etc/app/two.env\n')
+    await pause()
+    removed.length = 0
+    await cache.write(`named-credential-folder-v3:${units}`, '["x"]')
+    assert.deepEqual(await namedCredentialFiles(host, removing), ['/etc/app/one.env', '/etc/app/two.env'])
+    assert.deepEqual(removed, [], 'nothing removed once the record is there')
+  })
+
   it('a damaged record costs only the listings (a guard)', async () => {
     await pause()
     const cache = new MemoryCache()
