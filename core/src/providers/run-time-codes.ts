@@ -10,7 +10,15 @@ import { ERROR_CODES, codeOwner, codePrefix, warningDiagnostic } from '@twinsync
  */
 const judged = new WeakMap<object, { source: string; own: ReadonlySet<string> | undefined; names: readonly string[] }>()
 
-/** "provider code" pairs already said in this process: one warning each per run. */
+/**
+ * "provider code" pairs already said in this process: one warning each per run, and once in a TUI
+ * session. Decision (session 51, session 50's review): kept per process. The warning is of the
+ * provider (a fault its update mends), not of the run's data: the diagnostic itself is kept as
+ * given in every answer. No run reaches callProvider (26 calls in 11 files), and the TUI keeps one
+ * container, so one load of the providers, for its session; a run's own set would thread a run
+ * through all of them to repeat what the session already said. Calls given up on are per process
+ * the same way (provider-call.ts, givenUp).
+ */
 const said = new Set<string>()
 
 /** What the registry judged of a loaded provider's codes (see `judged`). */
