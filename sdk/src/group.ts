@@ -1,4 +1,4 @@
-import { idField, isCompatName, isSpace, nssLines, stringField } from './nss-files.js'
+import { foundEntries, idField, isSpace, nameField, nssEntries, stringField } from './nss-files.js'
 
 /** An entry of a group file (group(5)) as glibc's `files` database reads it. */
 export interface GroupEntry {
@@ -18,35 +18,23 @@ export interface GroupEntry {
  * and gid, and the member list after it (files-parse.c's TRAILING_LIST_PARSER). Which of them a
  * program can look up is foundGroups' question.
  */
-export function groupEntries(text: string): GroupEntry[] {
-  const out: GroupEntry[] = []
-  for (const line of nssLines(text)) {
-    const entry = parseGroupLine(line)
-    if (entry !== undefined) out.push(entry)
-  }
-  return out
-}
+export const groupEntries = (text: string): GroupEntry[] => nssEntries(text, parseGroupLine)
 
 /**
  * The entries getgrnam(3) and getgrgid(3) can return with `group: files`: a `+`/`-` line never
  * (files-grp.c skips it in both lookups). The first entry of a name or gid is the one a lookup
  * finds.
  */
-export function foundGroups(text: string): GroupEntry[] {
-  return groupEntries(text).filter((e) => !isCompatName(e.name))
-}
+export const foundGroups = (text: string): GroupEntry[] => foundEntries(groupEntries(text))
 
 function parseGroupLine(line: string): GroupEntry | undefined {
-  const compat = isCompatName(line)
-  const colon = line.indexOf(':')
-  const name = colon < 0 ? line : line.slice(0, colon)
-  // A compat line that ends at or just after its name's `:`: fgetgrent_r.c's special case.
-  if (compat && (colon < 0 || colon === line.length - 1)) return { name, password: '', gid: 0, members: [] }
-  if (colon < 0) return undefined
-  const password = stringField(line, colon + 1)
-  const gid = idField(line, password.next, compat)
+  const head = nameField(line)
+  if (head === undefined) return undefined
+  if (head.bare) return { name: head.name, password: '', gid: 0, members: [] }
+  const password = stringField(line, head.next)
+  const gid = idField(line, password.next, head.compat)
   if (gid === undefined) return undefined
-  return { name, password: password.value, gid: gid.value, members: memberList(line.slice(gid.next)) }
+  return { name: head.name, password: password.value, gid: gid.value, members: memberList(line.slice(gid.next)) }
 }
 
 function memberList(rest: string): string[] {

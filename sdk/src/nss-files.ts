@@ -28,12 +28,41 @@ export function nssLines(text: string): string[] {
   return out
 }
 
+/** The entries `parse` makes of a text's nssLines, in order; a line it refuses (undefined) is none, as glibc skips it. */
+export function nssEntries<T>(text: string, parse: (line: string) => T | undefined): T[] {
+  const out: T[] = []
+  for (const line of nssLines(text)) {
+    const entry = parse(line)
+    if (entry !== undefined) out.push(entry)
+  }
+  return out
+}
+
 /**
  * A NIS compat line's name (`+`, `+name`, `-name`, `+@netgroup`): an entry getpwent and getgrent
  * list, one getpwnam, getpwuid, getgrnam and getgrgid never return (files-pwd.c, files-grp.c).
  */
 export function isCompatName(name: string): boolean {
   return name.startsWith('+') || name.startsWith('-')
+}
+
+/** Of `entries`, those getpwnam, getpwuid, getgrnam and getgrgid can return: no compat line (files-pwd.c and files-grp.c skip it in every lookup). */
+export function foundEntries<T extends { name: string }>(entries: T[]): T[] {
+  return entries.filter((e) => !isCompatName(e.name))
+}
+
+/**
+ * A line's name (to its first `:`) and what follows: `next`, where its second field starts;
+ * `bare`, a compat line that ends at or just after its name's `:` (`+`, `-ann`, `+ann:`), an
+ * entry whose other fields are empty and 0 (fgetpwent_r.c's and fgetgrent_r.c's special case).
+ * Undefined: a line with no `:` that is no compat line, which glibc refuses.
+ */
+export function nameField(line: string): { name: string; compat: boolean; bare: boolean; next: number } | undefined {
+  const compat = isCompatName(line)
+  const colon = line.indexOf(':')
+  const name = colon < 0 ? line : line.slice(0, colon)
+  if (compat && (colon < 0 || colon === line.length - 1)) return { name, compat, bare: true, next: line.length }
+  return colon < 0 ? undefined : { name, compat, bare: false, next: colon + 1 }
 }
 
 /** C's isspace in the C locale: space, \t, \n, \v, \f, \r. */

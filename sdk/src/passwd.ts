@@ -1,4 +1,4 @@
-import { idField, isCompatName, nssLines, stringField } from './nss-files.js'
+import { foundEntries, idField, nameField, nssEntries, stringField } from './nss-files.js'
 
 /**
  * An entry of a passwd file (passwd(5)) as glibc's `files` database reads it. Session 49: the one
@@ -36,14 +36,7 @@ export interface PasswdEntry {
  * - the shell is the rest of the line after the sixth `:`.
  * Which of them a program can look up is passwdUsers' question.
  */
-export function passwdEntries(text: string): PasswdEntry[] {
-  const out: PasswdEntry[] = []
-  for (const line of nssLines(text)) {
-    const entry = parseLine(line)
-    if (entry !== undefined) out.push(entry)
-  }
-  return out
-}
+export const passwdEntries = (text: string): PasswdEntry[] => nssEntries(text, parseLine)
 
 /**
  * The entries getpwnam(3) and getpwuid(3) can return with `passwd: files`: a `+`/`-` line is
@@ -51,23 +44,18 @@ export function passwdEntries(text: string): PasswdEntry[] {
  * lookups), so it is no account a program can run as, own a file as or be named by. The first
  * entry of a name or id is the one a lookup finds.
  */
-export function passwdUsers(text: string): PasswdEntry[] {
-  return passwdEntries(text).filter((e) => !isCompatName(e.name))
-}
+export const passwdUsers = (text: string): PasswdEntry[] => foundEntries(passwdEntries(text))
 
 function parseLine(line: string): PasswdEntry | undefined {
-  const compat = isCompatName(line)
-  const colon = line.indexOf(':')
-  const name = colon < 0 ? line : line.slice(0, colon)
-  // A compat line that ends at or just after its name's `:` (`+`, `-ann`, `+:`): fgetpwent_r.c's special case.
-  if (compat && (colon < 0 || colon === line.length - 1)) return { name, password: '', uid: 0, gid: 0, gecos: '', home: '', shell: '' }
-  if (colon < 0) return undefined
-  const password = stringField(line, colon + 1)
-  const uid = idField(line, password.next, compat)
+  const head = nameField(line)
+  if (head === undefined) return undefined
+  if (head.bare) return { name: head.name, password: '', uid: 0, gid: 0, gecos: '', home: '', shell: '' }
+  const password = stringField(line, head.next)
+  const uid = idField(line, password.next, head.compat)
   if (uid === undefined) return undefined
-  const gid = idField(line, uid.next, compat)
+  const gid = idField(line, uid.next, head.compat)
   if (gid === undefined) return undefined
   const gecos = stringField(line, gid.next)
   const home = stringField(line, gecos.next)
-  return { name, password: password.value, uid: uid.value, gid: gid.value, gecos: gecos.value, home: home.value, shell: line.slice(home.next) }
+  return { name: head.name, password: password.value, uid: uid.value, gid: gid.value, gecos: gecos.value, home: home.value, shell: line.slice(home.next) }
 }
