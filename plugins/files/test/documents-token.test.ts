@@ -150,6 +150,10 @@ describe('files provider: the token of its documents, and keeping them', () => {
   })
 
   // Session 50 (attribute-cache.ts): the attributes' kept answer taken by the walk's digest (walkDigests) before any stamp is made.
+  // Session 51: these two fail on 241fcb20 by attributeStampsMade's absence; each also fails when
+  // what it claims is broken: the first when the kept answer is taken whatever walk it was read for
+  // (the attribute set is not read: its xattrs missing) or never by the walk's digest (a stamp
+  // made); the second when walkDigests gives a digest of all although a path is racy (one stamp).
   it('an unchanged walk: the attributes\' kept answer taken by the walk\'s digest, no stamp made; an attribute set on a file (its ctime moved) is read again', async () => {
     const { attributeStampsMade } = await import('../src/attribute-cache.js')
     const first = await collect()
@@ -160,9 +164,10 @@ describe('files provider: the token of its documents, and keeping them', () => {
     execFileSync('setfattr', ['-n', 'user.note', '-v', 'set', join(root.dir, 'etc/hosts')])
     await age()
     const next = (await collect(first.token)) as CollectResult<FilesState>
-    assert.equal(attributeStampsMade() - before, 1, 'the stamps made: the walk moved')
-    assert.notEqual(next.token, first.token)
+    // The attribute read (the kept answer not taken for a walk that moved), then the stamps' count.
     assert.deepEqual(next.state.entries.find((e) => e.path === '/etc/hosts')?.xattrs, { 'user.note': `0s${Buffer.from('set').toString('base64')}` })
+    assert.notEqual(next.token, first.token)
+    assert.equal(attributeStampsMade() - before, 1, 'the stamps made: the walk moved')
   })
 
   it('a racy path: the walk\'s digest is not recorded for the attributes, the stamps are made at every collect while it is racy', async () => {
