@@ -445,7 +445,8 @@ function requireCached(path, variant = '', options = {}) {
  * never does (the commit, the diary line, the secret check); with the caches of an unchanged one
  * it compiled all that from source in every run, and an unchanged one read the larger caches of a
  * changed one, whichever came first. A run that reaches a file its variant's earlier runs never
- * loaded (a changed snapshot: the secret check's vendor-secretlint.cjs; its cache is missing) has
+ * loaded (a changed snapshot: the secret check's vendor-secretlint-preset.cjs, and secretlint's
+ * core, vendor-secretlint.cjs, only for a text the preset's prefilter lets through; its cache is missing) has
  * gone where they did not, so the caches it took are written again too: V8 writes what the
  * script holds, the old cache's functions and the ones this run compiled, so every later run of
  * the command, either way, finds what it runs in its caches; once every file has one, nothing
