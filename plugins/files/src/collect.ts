@@ -155,8 +155,8 @@ export async function collectFiles(ctx: ProviderContext, previous?: TwinReader, 
   // snapshot of the services root: 30-75 ms of wall waiting on them before reading, hidden.
   // The walked paths' half of the token (none while a path could not be read: no token then), in
   // the form the token will most likely take (by part for a split manifest: the form of `since`,
-  // or as many paths as SPLIT_FROM entries); the other only if the token takes it. First what
-  // the attributes' kept answer is checked against.
+  // or, without one, what the walk says of the entries: splitByWalk); the other only if the token
+  // takes it. First what the attributes' kept answer is checked against.
   const digested = new Map<boolean, WalkDigests>()
   const digestsOf = (byPart: boolean): WalkDigests => {
     const known = digested.get(byPart)
@@ -165,9 +165,21 @@ export async function collectFiles(ctx: ProviderContext, previous?: TwinReader, 
     digested.set(byPart, made)
     return made
   }
-  const walkDigest = unread.length === 0 ? digestsOf(since === undefined ? walked.length >= splitThreshold() : isSplitToken(since)) : undefined
-  const attributesRead = cachedAttributes(ctx, scope.roots, walked, startedAt, walkDigest)
-  attributesRead.catch(() => undefined) // awaited below; not an unhandled rejection if a read fails first
+  const walkable = unread.length === 0
+  const entries: FileEntry[] = []
+  // Session 51: where the walk cannot tell (splitByWalk undefined), the attributes wait until the
+  // paths are described and take the form their entries give, as the token does (before, a machine
+  // between the two counts made both forms, and its next snapshot's attributes missed their kept answer).
+  const byPart = since !== undefined ? isSplitToken(since) : splitByWalk(walked)
+  let attributesRead: Promise<ExtendedAttributes> | undefined
+  const attributesOf = (): Promise<ExtendedAttributes> => {
+    if (attributesRead !== undefined) return attributesRead
+    const split = byPart ?? entries.length >= splitThreshold()
+    attributesRead = cachedAttributes(ctx, scope.roots, walked, startedAt, walkable ? digestsOf(split) : undefined)
+    attributesRead.catch(() => undefined) // awaited below; not an unhandled rejection if a read fails first
+    return attributesRead
+  }
+  if (byPart !== undefined) attributesOf()
   leftovers.sort(compareStrings)
   // Speed (issue 22, session 33): the token is worked out once a collect for each form, and only
   // again if the attributes were another answer. A snapshot of a split manifest with a file
@@ -178,14 +190,14 @@ export async function collectFiles(ctx: ProviderContext, previous?: TwinReader, 
   const tokenOf = (attributes: ExtendedAttributes, split: boolean) => {
     const known = tokens.get(split)
     if (known?.attributes === attributes) return known.token
-    if (walkDigest === undefined) return undefined
+    if (!walkable) return undefined
     const token = documentsToken({ walk: digestsOf(split), leftovers, rules, walkRules: scope.walkRules, roots: scope.roots, othersHomes: scope.othersHomes, packages: stamp, accounts, attributes, secretKey: scope.secretKey, split })
     tokens.set(split, { attributes, token })
     return token
   }
   // Speed (issue 22, session 27): a snapshot's collect whose documents are all kept describes no file (kept-collect.ts).
   if (since !== undefined && unread.length === 0 && cache.untouched()) {
-    const attributes = await attributesRead
+    const attributes = await attributesOf()
     const token = tokenOf(attributes, isSplitToken(since))
     const notes = token === undefined || keptOf(since, token)?.whole !== true ? undefined : await notesFor(ctx.cache, token)
     if (token !== undefined && notes !== undefined) {
@@ -198,7 +210,6 @@ export async function collectFiles(ctx: ProviderContext, previous?: TwinReader, 
   }
 
   const names: Names = { users: namesById(accounts.users), groups: namesById(accounts.groups) }
-  const entries: FileEntry[] = []
   const finish = (entry: FileEntry | undefined): void => {
     if (entry !== undefined && !isUnitMaskLink(entry)) entries.push(entry)
   }
@@ -213,7 +224,7 @@ export async function collectFiles(ctx: ProviderContext, previous?: TwinReader, 
   // Speed (issue 22, session 31): a snapshot's collect of a split manifest describes only the
   // parts whose piece of the token moved (partlyKept); the others are kept as HEAD holds them.
   // Not for a plan (CollectRequest.wholeOnly): it reads the whole state of a collect that does not keep everything.
-  const partly = since !== undefined && !wholeOnly && isSplitToken(since) && unread.length === 0 ? await partlyKept(ctx, since, await attributesRead, tokenOf) : undefined
+  const partly = since !== undefined && !wholeOnly && isSplitToken(since) && unread.length === 0 ? await partlyKept(ctx, since, await attributesOf(), tokenOf) : undefined
   // Directories and files the stat cache knows need no read: described in one pass, without a
   // promise each; the rest (symlinks, new and changed files) are read side by side. A path of a
   // kept part (`keep`) is not described: its record is carried, in the walk's order as a lookup
@@ -278,7 +289,7 @@ export async function collectFiles(ctx: ProviderContext, previous?: TwinReader, 
     cache.close()
     throw indexFailed
   }
-  const attributes = await attributesRead
+  const attributes = await attributesOf()
   for (const entry of entries) addAttributes(entry, attributes)
   appendAll(diagnostics, attributes.diagnostics)
   await cache.save()
@@ -730,6 +741,22 @@ function heldNameWarning(held: HeldName): Diagnostic {
     provider: 'files',
     detail: `A name is written into the files manifest, the twin's file names and the diary line, so a secret in one would reach a commit. Nothing there is planned either. Rename it (\`ls -la ${folder}\` shows it), or ignore ${folder} with files.ignore, then snapshot again.`,
   })
+}
+
+/**
+ * Session 51: whether a collect's manifest is split (SPLIT_FROM entries or more, manifest.ts) as
+ * far as its walk tells before its paths are described: each walked folder and file is an entry
+ * (a file gone before it is read aside), but a `.gitmodules` or `.gitattributes` git's fsck may
+ * refuse; a symlink is not when the name screen holds it out or it masks a unit. Undefined when
+ * those decide it, known once the paths are described. A loop over the walk, to its SPLIT_FROM-th
+ * such path at most, only from SPLIT_FROM walked paths on a collect without `since`.
+ */
+function splitByWalk(walked: readonly Walked[]): boolean | undefined {
+  const from = splitThreshold()
+  if (walked.length < from) return false
+  let entries = 0
+  for (const item of walked) if (item.stat.type !== 'symlink' && !mayBeFsckJudged(item.path) && ++entries >= from) return true
+  return undefined
 }
 
 /** The entry of a directory, of a symlink or file the stat cache knows unchanged (a file with its origin); undefined when it takes a read. */

@@ -5,9 +5,9 @@ import { join } from 'node:path'
 import { createTestContext } from '@twinsync/sdk/conformance'
 import { MemoryCache, partOfTwinPath, type CollectResult, type ProviderCache } from '@twinsync/sdk'
 import { FilesProvider } from '../src/index.js'
-import { keptOf, KEPT_PARTS } from '../src/documents-token.js'
+import { isSplitToken, keptOf, KEPT_PARTS } from '../src/documents-token.js'
 import { partOf, partPath } from '../src/manifest.js'
-import type { FilesState } from '../src/state.js'
+import { PARTS_DIR, type FilesState } from '../src/state.js'
 import { debianLikeRoot, type TargetRoot } from './target-root.js'
 
 /**
@@ -178,6 +178,35 @@ describe('files provider: the token of its documents, and keeping them', () => {
     await collect()
     await collect()
     assert.equal(attributeStampsMade() - before, 2)
+  })
+
+  // Session 51: a collect without `since` chose the walked paths' form by their count (folders,
+  // files and symlinks) and the token by the manifest's entries (SPLIT_FROM): a machine between the
+  // two (masked units: walked links that are no entry) made both forms, and its attributes' kept
+  // answer was in the form the token does not take, so the next snapshot made the stamps again.
+  it("a machine at the split boundary whose walk has more paths than entries (units masked): the attributes take the token's form, the next snapshot makes no stamp", async () => {
+    const { attributeStampsMade } = await import('../src/attribute-cache.js')
+    const { setSplitFromForTests } = await import('../src/manifest.js')
+    root.link('/etc/systemd/system/one.service', '/dev/null')
+    root.link('/etc/systemd/system/two.service', '/dev/null')
+    await age()
+    const entries = ((await collect()) as CollectResult<FilesState>).state.entries.length
+    try {
+      // One entry short of split (the old code failed here), then split at exactly as many (a guard).
+      for (const [from, split] of [[entries + 1, false], [entries, true]] as const) {
+        setSplitFromForTests(from)
+        cache = new MemoryCache()
+        const first = await collect()
+        assert.equal(isSplitToken(first.token as string), split, `split from ${from}, ${entries} entries`)
+        assert.equal(first.documents.some((d) => d.path.startsWith(PARTS_DIR)), split, 'the manifest as the token says')
+        const before = attributeStampsMade()
+        const next = await collect(first.token)
+        assert.deepEqual([next.token, next.kept], [first.token, KEPT_PARTS])
+        assert.equal(attributeStampsMade() - before, 0, `the attributes' kept answer taken by the walk's digest (split from ${from})`)
+      }
+    } finally {
+      setSplitFromForTests(undefined)
+    }
   })
 
   it('a file changed a moment ago (racily clean): no token at all', async () => {
