@@ -222,7 +222,7 @@ describe('files provider: getcap and getfattr only when something moved', () => 
     assert.equal(incremental.entries.find((e) => e.path === '/etc/gone.conf'), undefined)
 
     // A damaged stamps record: the tools walk everything again, with the same answer.
-    await cache.write('attribute-stamps-v1', '{"signature": 1')
+    await cache.write('attribute-stamps-v2-0', '{"signature": 1')
     execFileSync('setfattr', ['-n', 'user.note', '-v', 'three', root.path('etc/motd')])
     await settle()
     const walksBefore = host.queries.filter(([, args]) => args.includes('-r') || args.includes('-R')).length
