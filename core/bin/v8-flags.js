@@ -32,12 +32,32 @@
 //   grows to anyway, reached sooner). Not for a long or large run (the scale root's first
 //   snapshot, a large machine's commands), whose memory is the goal there.
 //
+// - Every regular expression a run makes compiled to machine code at its first execution
+//   (`--regexp-tier-up-ticks=0`, session 51), in a long or large run too. V8 11.3 compiles an
+//   expression to bytecode for its interpreter at its first execution and again to machine code at
+//   its second (or at once for a subject of 1,000 characters or more). A first snapshot of the
+//   minbase root compiled about 500 times (the secret detector's rules, the words they need, path
+//   patterns, the providers' parsers), 239 of them to bytecode, and the bytecode's compile with its
+//   peephole pass costs about what the machine code's does: V8's expression compiler 98.2 M of its
+//   1,333 M instructions. With the ticks at 0 an expression is made due for machine code, as V8
+//   makes one run on a long subject: 265 compiles, the compiler 48.3 M; `snapshot --init`
+//   (callgrind, node only, warm caches, interleaved) minbase 1,331.9 → 1,285.6 M, services
+//   2,191.1 → 2,134.8 M (the compiler 109.6 → 53.7 M). Not `--no-regexp-tier-up`: set back to V8's default
+//   around cached code (below), it left expressions compiled to bytecode meanwhile to be run as
+//   machine code once it was off (by our reading of V8 11.3, it picks the engine by the flag, not by
+//   what it compiled): node crashed (SIGSEGV, core/test/regexp-tier-up.test.ts's child with its
+//   output a pipe). The ticks are read only when an expression is made (the ticks flag set back and
+//   forth crashed nothing there), so one made under V8's default takes V8's way. Not
+//   `--regexp-interpret-all` (bytecode alone): the detector's searches of large texts are then
+//   interpreted, 1,333 → 2,266 M. What any expression matches is the same either way
+//   (core/test/regexp-tier-up.test.ts: the detector over the secret fixtures).
+//
 // A V8 flag is part of the hash V8 stamps on a code cache and checks when it takes one: a cache
 // written under other flags is refused and compiled again from source. That holds for Node's own
 // modules too, whose caches are built into node under V8's defaults: with a flag set, each of
 // them a run loads was compiled from source (65 for an unchanged snapshot: 6.7% of its
 // instructions, and 1.7% more making caches of them that nothing reads). So V8 is given its
-// default budget back (DEFAULTS; a flag at its default value leaves the hash as without it)
+// default budget and ticks back (DEFAULTS; a flag at its default value leaves the hash as without it)
 // wherever it reads or makes cached code: a bundle's code cache read and written (code-cache.js's
 // `guardCompiles`), what a bundle requires (Node's own modules, a plugin's), and process.stdout,
 // process.stderr and the `performance` global set up (their modules); this run's budget the rest
@@ -90,7 +110,9 @@ function markerOf(dir, kind, variant) {
  * and the V8 it was read from: under another V8 the budget is left as it is (its default may
  * differ, and a value that is not the default would keep Node's modules from their caches).
  */
-const DEFAULTS = { 'interrupt-budget': 67584, 'semi-space-growth-factor': 2 }
+const DEFAULTS = { 'interrupt-budget': 67584, 'semi-space-growth-factor': 2, 'regexp-tier-up-ticks': 1 }
+/** A regular expression made while it holds is compiled to machine code at its first execution, not to bytecode first (see the top). */
+const RUN_TIER_UP_TICKS = 0
 /** The young generation's growth factor of a short, small run (see the top). */
 const SHORT_RUN_GROWTH = 16
 const DEFAULTS_V8 = /^11\.3\./
@@ -133,13 +155,11 @@ function chooseFlags(variant, cacheDir) {
   // when the heap is set up, so 1 set now keeps the size (measured on Node 20; where a V8 grows
   // otherwise, the run only uses more memory).
   const kept = large ? '--semi-space-growth-factor=1' : ''
-  if (!long && DEFAULTS_V8.test(process.versions.v8)) {
-    runFlags = `--interrupt-budget=${SHORT_RUN_BUDGET}`
-    defaultFlags = `--interrupt-budget=${DEFAULTS['interrupt-budget']}`
-    if (!large) {
-      runFlags += ` --semi-space-growth-factor=${SHORT_RUN_GROWTH}`
-      defaultFlags += ` --semi-space-growth-factor=${DEFAULTS['semi-space-growth-factor']}`
-    }
+  if (DEFAULTS_V8.test(process.versions.v8)) {
+    const flags = long ? {} : { 'interrupt-budget': SHORT_RUN_BUDGET, ...(large ? {} : { 'semi-space-growth-factor': SHORT_RUN_GROWTH }) }
+    const all = { ...flags, 'regexp-tier-up-ticks': RUN_TIER_UP_TICKS }
+    runFlags = Object.entries(all).map(([name, value]) => `--${name}=${value}`).join(' ')
+    defaultFlags = Object.keys(all).map((name) => `--${name}=${DEFAULTS[name]}`).join(' ')
   }
   if (kept !== '' || runFlags !== '') require('node:v8').setFlagsFromString(`${kept} ${runFlags}`.trim())
   if (runFlags !== '') {

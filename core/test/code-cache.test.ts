@@ -363,7 +363,7 @@ describe('the CLI from V8 code cache (bin/run.js)', function () {
     }
   })
 
-  it("holds TurboFan back for a short run with the caches read and written under V8's default budget, and keeps the young generation small, under caches of its own, for a command whose last run was large (bin/v8-flags.js)", async () => {
+  it("holds TurboFan back for a short run with the caches read and written under V8's default budget, and keeps the young generation small, under caches of its own, for a command whose last run was large; regular expressions compiled to machine code at once in every run, the caches read under V8's default tier-up (bin/v8-flags.js)", async () => {
     const dir = join(home, '.cache', 'twinsync', 'v8')
     const names = async () => (await readdir(dir)).map((f) => f.replace(/-[0-9a-f]{32}-/, '-KEY-')).sort()
     const stamps = async () => Promise.all((await readdir(dir)).filter((f) => !f.startsWith('large-heap-')).sort().map(async (f) => `${f} ${(await stat(join(dir, f))).mtimeMs}`))
@@ -371,7 +371,8 @@ describe('the CLI from V8 code cache (bin/run.js)', function () {
     await writeFile(probe, "const v8 = require('node:v8'); const set = v8.setFlagsFromString; v8.setFlagsFromString = (f) => { require('node:fs').writeSync(2, `FLAGS ${f}\\n`); return set(f) }\n")
     const run = async (...args: string[]) => promisify(execFile)(process.execPath, ['--require', probe, RUN, ...args], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, TWINSYNC_DATA_DIR: join(home, 'data') } })
     const first = await run('describe', '--help')
-    assert.match(first.stderr, /^FLAGS --interrupt-budget=540672 --semi-space-growth-factor=16$/m)
+    assert.match(first.stderr, /^FLAGS --interrupt-budget=540672 --semi-space-growth-factor=16 --regexp-tier-up-ticks=0$/m)
+    assert.match(first.stderr, /^FLAGS --interrupt-budget=67584 --semi-space-growth-factor=2 --regexp-tier-up-ticks=1$/m)
     const second = await run('describe', '--help')
     assert.equal(second.stdout, first.stdout)
     assert.deepEqual(await names(), ['oclif.cjs-KEY-help', 'sdk.cjs-KEY-describe.help', 'twinsync.cjs-KEY-describe.help'])
@@ -384,7 +385,7 @@ describe('the CLI from V8 code cache (bin/run.js)', function () {
     await writeFile(join(dir, 'large-heap-describe'), '')
     const large = await run('describe', '--help')
     assert.equal(large.stdout, first.stdout)
-    assert.match(large.stderr, /^FLAGS --semi-space-growth-factor=1 --interrupt-budget=540672$/m)
+    assert.match(large.stderr, /^FLAGS --semi-space-growth-factor=1 --interrupt-budget=540672 --regexp-tier-up-ticks=0$/m)
     assert.deepEqual(await names(), [
       'large-heap-describe',
       'oclif.cjs-KEY-help',
@@ -400,6 +401,17 @@ describe('the CLI from V8 code cache (bin/run.js)', function () {
     // Help leaves the marker as it is; a small run of the command itself removes it.
     await twinsync('describe', '--json')
     assert.ok(!(await names()).includes('large-heap-describe'))
+    // A long run keeps V8's budget but compiles the regular expressions it makes to machine code
+    // at once (session 51), and reads the caches a short run wrote: the flag is V8's default again
+    // while they are read.
+    await writeFile(join(dir, 'long-run-describe'), '')
+    const before = await stamps()
+    const long = await run('describe', '--help')
+    assert.equal(long.stdout, first.stdout)
+    assert.match(long.stderr, /^FLAGS --regexp-tier-up-ticks=0$/m)
+    assert.match(long.stderr, /^FLAGS --regexp-tier-up-ticks=1$/m)
+    assert.doesNotMatch(long.stderr, /interrupt-budget/)
+    assert.deepEqual(await stamps(), before)
   })
 
   it("starts a command of its own without Node's ES module resolver (the SDK found without resolving its exports), and its help without node:crypto, child_process, perf_hooks, readline or fs/promises ", async () => {
