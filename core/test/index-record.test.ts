@@ -1,12 +1,13 @@
 import { strict as assert } from 'node:assert'
 import { createHash } from 'node:crypto'
-import { copyFileSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, openSync, closeSync, readFileSync, renameSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync, writeSync } from 'node:fs'
 import { readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Provider } from '@twinsync/sdk'
 import { SnapshotService } from '../src/snapshot/snapshot-service.js'
-import { indexRecordLimit, indexRecordPath, parseRecord, patchedRecord, sameButStatData } from '../src/twin/index-record.js'
-import { quickClean, readHead, readIndex, rememberClean } from '../src/twin/quick-status.js'
+import { indexNotePath, indexNoteText, indexRecordLimit, indexRecordPath, noteClock, parseRecord, patchedRecord, readIndexNote, sameButStatData } from '../src/twin/index-record.js'
+import { indexIdentity } from '../src/twin/index-flags.js'
+import { forgetIndexRead, quickClean, readHead, readIndex, rememberClean } from '../src/twin/quick-status.js'
 import { notesProvider } from './support/notes-provider.js'
 import { unitRig, type UnitRig } from './support/unit-container.js'
 
@@ -163,6 +164,183 @@ describe('the parsed index kept across runs (index-record.ts)', function () {
     }
     const quick = quickClean(rig.twinDir, { anySize: true })
     assert.equal(quick.clean, true, JSON.stringify({ ...quick, index: undefined }))
+  })
+})
+
+/**
+ * index-record.ts's IndexNote: a large index and its record checked whole once (the index's
+ * SHA-1, the record's CRC-32) are not checked again while neither file changed (inode, size,
+ * mtime, ctime). Every change a write can make must still be seen: a byte of an entry written
+ * over in place with the size and mtime kept (only the ctime moves), the file cut short, the file
+ * rewritten by git with the same size and mtime, the record written over in place; and a file
+ * changed within the slack of its check is never noted (git's racy case).
+ */
+describe('an index and its record checked whole once, noted by their files (IndexNote)', function () {
+  this.timeout(60_000)
+  let rig: UnitRig
+  const limit = indexRecordLimit.entries
+  const clock = noteClock.nowNs
+  /** Later than now: the files just written count as settled (a test cannot set a ctime back). */
+  const later = () => {
+    noteClock.nowNs = () => clock() + 10_000_000_000n
+  }
+
+  before(async () => {
+    indexRecordLimit.entries = 1
+    rig = await snapshotted(notesProvider('notes'))
+    await parsedAfresh(rig)
+  })
+  afterEach(() => {
+    noteClock.nowNs = clock
+  })
+  after(async () => {
+    indexRecordLimit.entries = limit
+    await rig?.cleanup()
+  })
+
+  const git = () => join(rig.twinDir, '.git')
+  const indexFile = () => join(git(), 'index')
+  const recordFile = () => indexRecordPath(git())
+  const identityOf = (path: string) => {
+    const info = statSync(path, { bigint: true })
+    return indexIdentity({ ino: info.ino, size: info.size, mtimeNs: info.mtimeNs, ctimeNs: info.ctimeNs })
+  }
+  const listed = () =>
+    rig
+      .git('ls-files', '--stage', '-z')
+      .split('\0')
+      .filter(Boolean)
+      .map((line) => `${line.slice(line.indexOf('\t') + 1)} ${line.split(' ').slice(0, 2).join(' ')}`)
+  const entriesRead = () => {
+    const index = readIndex(rig.twinDir)
+    return index === undefined ? undefined : [...index.entries].map(([path, e]) => `${path} ${e.mode} ${e.sha}`)
+  }
+  /** The index as a new file (another inode), its mtime and the record's a whole second (utimes can set them back exactly), read and noted. */
+  const noted = () => {
+    copyFileSync(indexFile(), `${indexFile()}.copy`)
+    renameSync(`${indexFile()}.copy`, indexFile())
+    utimesSync(indexFile(), 1_700_000_000, 1_700_000_000)
+    utimesSync(recordFile(), 1_700_000_000, 1_700_000_000)
+    later()
+    assert.deepEqual(entriesRead(), listed())
+    const note = readIndexNote(git())
+    assert.equal(note?.index, identityOf(indexFile()), 'the index is noted')
+    return note
+  }
+  /** Write `bytes` at `at` in the file, in place (the same inode), and set its mtime back. */
+  const overwrite = (path: string, at: number, bytes: Buffer, mtime?: number) => {
+    const fd = openSync(path, 'r+')
+    try {
+      writeSync(fd, bytes, 0, bytes.length, at)
+    } finally {
+      closeSync(fd)
+    }
+    if (mtime !== undefined) utimesSync(path, mtime, mtime)
+  }
+
+  it('is written once both were checked whole, naming the index, its checksum and the record', () => {
+    const note = noted()
+    const index = readFileSync(indexFile())
+    assert.equal(note?.trailer, index.toString('hex', index.length - 20))
+    // The record was written by the run before (parsedAfresh): settled now, checked whole, noted.
+    assert.equal(note?.record, identityOf(recordFile()))
+  })
+
+  it('a file just written (within the slack) is not noted: a write in the same clock tick keeps its ctime', () => {
+    rmSync(indexNotePath(git()), { force: true })
+    copyFileSync(indexFile(), `${indexFile()}.copy`)
+    renameSync(`${indexFile()}.copy`, indexFile())
+    assert.deepEqual(entriesRead(), listed())
+    assert.equal(existsSync(indexNotePath(git())), false)
+  })
+
+  it('a noted index is not hashed again, nor its noted record checked again (both fail before session 51: checked at every read)', () => {
+    noted()
+    // The checksum written over with another (the file's ctime moves), then the note made to name the file as it is now:
+    // a run that hashed the index would refuse it; the note says it was checked.
+    const index = readFileSync(indexFile())
+    const trailer = Buffer.from(index.subarray(index.length - 20))
+    trailer[0] = (trailer[0] as number) ^ 0xff
+    overwrite(indexFile(), index.length - 20, trailer, 1_700_000_000)
+    const record = readFileSync(recordFile())
+    // The record's CRC-32 written over: a run that checked it would refuse the record and parse the index again.
+    overwrite(recordFile(), 28, Buffer.from([(record[28] as number) ^ 0xff]))
+    // The record's checksum key follows the index's new trailer (the record keyed by it, index-record.ts's layout).
+    overwrite(recordFile(), 8, trailer)
+    const note = { index: identityOf(indexFile()), trailer: trailer.toString('hex'), record: identityOf(recordFile()) }
+    writeFileSync(indexNotePath(git()), indexNoteText(note))
+    const recordBefore = readFileSync(recordFile())
+    try {
+      assert.deepEqual(entriesRead(), listed(), 'the noted index read, not hashed')
+      assert.ok(readFileSync(recordFile()).equals(recordBefore), 'the noted record taken as it is, not checked and written again')
+    } finally {
+      writeFileSync(indexFile(), index)
+      writeFileSync(recordFile(), record)
+    }
+  })
+
+  it("a byte of an entry written over in place, the size and mtime kept (only the ctime moves), is refused as before", () => {
+    noted()
+    const index = readFileSync(indexFile())
+    // The first entry's blob id (offset 12 + 40), one byte.
+    const at = 12 + 40
+    try {
+      overwrite(indexFile(), at, Buffer.from([(index[at] as number) ^ 0x01]), 1_700_000_000)
+      const now = statSync(indexFile(), { bigint: true })
+      assert.equal(now.size, BigInt(index.length))
+      assert.equal(now.mtimeMs, 1_700_000_000_000n)
+      assert.equal(entriesRead(), undefined, 'the checksum no longer matches: refused (git is asked)')
+    } finally {
+      writeFileSync(indexFile(), index)
+    }
+    assert.deepEqual(entriesRead(), listed())
+  })
+
+  it('the index cut short is refused as before', () => {
+    noted()
+    const index = readFileSync(indexFile())
+    try {
+      truncateSync(indexFile(), index.length - 1)
+      utimesSync(indexFile(), 1_700_000_000, 1_700_000_000)
+      assert.equal(entriesRead(), undefined)
+    } finally {
+      writeFileSync(indexFile(), index)
+    }
+    assert.deepEqual(entriesRead(), listed())
+  })
+
+  it('an index git rewrote with another blob, of the same size and mtime, is parsed again', async () => {
+    const text = await readFile(join(rig.twinDir, 'system/notes.json'), 'utf8')
+    await writeFile(join(rig.twinDir, 'system/notes.json'), text.replace('first', 'FIRST'))
+    rig.git('add', 'system/notes.json')
+    noted()
+    const size = statSync(indexFile()).size
+    await writeFile(join(rig.twinDir, 'system/notes.json'), text.replace('first', 'FIRSt'))
+    rig.git('add', 'system/notes.json')
+    utimesSync(indexFile(), 1_700_000_000, 1_700_000_000)
+    try {
+      assert.equal(statSync(indexFile()).size, size)
+      const seen = entriesRead()
+      assert.deepEqual(seen, listed())
+      assert.ok(seen?.some((line) => line.startsWith('system/notes.json ') && line.endsWith(rig.git('rev-parse', ':system/notes.json'))), 'the new blob id')
+    } finally {
+      rig.git('reset', '--quiet')
+      rig.git('checkout', '--', 'system/notes.json')
+    }
+    assert.deepEqual(entriesRead(), listed())
+  })
+
+  it('a noted record written over in place (a blob id, the size kept) is checked again and refused: the index parsed, the record written again', () => {
+    noted()
+    const good = readFileSync(recordFile())
+    const n = good.readUInt32LE(32)
+    const keyTextAt = 32 + 104 + 4 * n + 4 * (n + 1)
+    overwrite(recordFile(), keyTextAt + 7, Buffer.from([good[keyTextAt + 7] === 0x30 ? 0x31 : 0x30]), 1_700_000_000)
+    assert.equal(statSync(recordFile(), { bigint: true }).mtimeMs, 1_700_000_000_000n)
+    // The index as it was (noted, not read again by this process: as a new run reads it).
+    forgetIndexRead()
+    assert.deepEqual(entriesRead(), listed())
+    assert.ok(readFileSync(recordFile()).equals(good), 'the record is written again')
   })
 })
 

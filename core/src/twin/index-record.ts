@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs'
 import { crc32 } from 'node:zlib'
 import { join } from 'node:path'
+import { lstatBigData } from '@twinsync/sdk/light'
+import { indexIdentity } from './index-flags.js'
 
 /**
  * Speed (issue 22, session 29): a large twin's index, parsed, kept across runs in the twin's
@@ -59,21 +61,36 @@ export function indexRecordPath(git: string): string {
   return join(git, 'twinsync', 'cache', 'index-parsed.bin')
 }
 
-/** The index's bytes recorded as parsed before: their parse and the record, else undefined (no record, another index, any doubt). The caller has checked the bytes' checksum. */
-export function recordedParse(git: string, bytes: Buffer): (RecordedParse & { record: Buffer }) | undefined {
+/**
+ * The index's bytes recorded as parsed before: their parse, the record, and the record file's
+ * identity when it did not change while read (with whether it was `settled`: see IndexNote), else
+ * undefined (no record, another index, any doubt). The caller has checked the bytes' checksum, or
+ * found them noted. `noted`: the record file's identity an IndexNote gives; a record of that
+ * identity was checked whole by an earlier run and is not checked again (its CRC-32).
+ */
+export function recordedParse(git: string, bytes: Buffer, noted?: string): (RecordedParse & { record: Buffer; identity: string | undefined; settled: boolean }) | undefined {
   if (!recordable(bytes)) return undefined
   const count = bytes.readUInt32BE(8)
   const trailer = bytes.subarray(bytes.length - HASH)
+  const path = indexRecordPath(git)
   let record: Buffer
+  let identity: string | undefined
+  let settled = false
   try {
-    record = readFileSync(indexRecordPath(git))
+    const before = lstatBigData(path)
+    record = readFileSync(path)
+    const after = lstatBigData(path)
+    if (before !== undefined && after !== undefined && indexIdentity(before) === indexIdentity(after)) {
+      identity = indexIdentity(before)
+      settled = settledSince(before)
+    }
   } catch {
     return undefined
   }
   if (record.length < HEAD + FIXED || !record.subarray(0, MAGIC.length).equals(MAGIC)) return undefined
   if (!record.subarray(MAGIC.length, MAGIC.length + HASH).equals(trailer)) return undefined
   const rest = record.subarray(HEAD)
-  if (crc32(rest) !== record.readUInt32LE(MAGIC.length + HASH)) return undefined
+  if ((noted === undefined || identity !== noted) && crc32(rest) !== record.readUInt32LE(MAGIC.length + HASH)) return undefined
   const n = rest.readUInt32LE(0)
   const entriesEnd = rest.readUInt32LE(4)
   const hasTree = rest.readUInt32LE(8)
@@ -104,7 +121,88 @@ export function recordedParse(git: string, bytes: Buffer): (RecordedParse & { re
     paths[i] = path
   }
   if (entries.size !== n) return undefined
-  return { entries, paths, statAt, entriesEnd, treeExtension: hasTree === 1 ? [treeStart, treeEnd] : undefined, keyText, keyAt, key, namesKey, record }
+  return { entries, paths, statAt, entriesEnd, treeExtension: hasTree === 1 ? [treeStart, treeEnd] : undefined, keyText, keyAt, key, namesKey, record, identity, settled }
+}
+
+/**
+ * Speed (issue 22, session 51): the note of the index and the record last checked whole
+ * (`.git/twinsync/cache/index-checked`), so that a run reading an index it read before (every
+ * unchanged snapshot after the first, `plan`, `status`) does not hash its 2.5 MB again (SHA-1,
+ * about 30 M instructions under callgrind on the scale twin) nor the record's 1.9 MB (CRC-32,
+ * about 8 M). What the note holds: the index file's identity (inode, size, mtime and ctime, to the
+ * nanosecond: index-flags.ts's indexIdentity), its trailing checksum, and the record file's
+ * identity; written by readIndex (quick-status.ts) after it checked both whole, and only for a
+ * file whose ctime lies far enough before that check (below). Figures: docs/architecture.md's
+ * Speed table (session 51).
+ *
+ * What each check protected against, and what stands for it now:
+ * - Another writer (git's `add`, `update-index`, `status` refreshing the index, a person, a
+ *   snapshot's swap; a record written again): every write, truncation, rename or `utimes` moves
+ *   the file's ctime, which nobody can set back (only a change of the system clock), and a
+ *   rename in its place is another inode: the identity differs, and the file is checked whole as
+ *   before. git's own writes are renames of a new file: a new inode each time.
+ * - A write the check sees half of (a file changed while read): readIndex and recordedParse take
+ *   the identity before and after reading; a file whose identity moved is not noted nor trusted.
+ * - A write in the same clock tick as the change the note saw (ctime is the kernel's coarse
+ *   clock, a few ms; whole seconds on some filesystems): git's racy case. A file is noted only when
+ *   its ctime lies `settle` before the check (100 ms with nanosecond times, two seconds with
+ *   whole seconds), so any later write has a later ctime.
+ * - A torn write (a kill): both files are written whole beside and renamed in (git's lock file,
+ *   writeRecord); a power loss that lost data the filesystem had counted, or bytes that rot on
+ *   the disk after they were checked, keep the identity: the one thing not caught any more. git
+ *   itself stopped checking the index's checksum at every read for that reason in 2.13
+ *   (a33fc72fe9, "read-cache: force_verify_index_checksum": read-cache.c's verify_hdr checks it
+ *   only when `verify_index_checksum` is set, which builtin/fsck.c alone sets), and an index git
+ *   itself rewrote after such damage would carry it on unseen.
+ * - A record for another index (stale): the record is still keyed by the index's checksum, whose
+ *   trailing bytes are compared at every read (20 bytes), and the note names that checksum too.
+ * The index and the record are local files of the twin's `.git`, written by TwinSync and git on
+ * this machine: nothing fetched from a mirror names or writes them (fetch-refs.ts writes objects
+ * and refs under `refs/`), and a twin copied or restored from elsewhere has other inodes and
+ * ctimes, so it is checked whole once.
+ */
+export interface IndexNote {
+  index: string
+  trailer: string
+  record: string | undefined
+}
+
+/** The clock a note is judged by (a test moves it on: a file's ctime cannot be set back). */
+export const noteClock = { nowNs: (): bigint => BigInt(Date.now()) * 1_000_000n }
+
+export function indexNotePath(git: string): string {
+  return join(git, 'twinsync', 'cache', 'index-checked')
+}
+
+const NOTE = 'twinsync index checked 1'
+const IDENTITY = /^\d+:\d+:\d+:\d+$/
+
+/** The note, undefined when absent or not one. */
+export function readIndexNote(git: string): IndexNote | undefined {
+  let text: string
+  try {
+    text = readFileSync(indexNotePath(git), 'latin1')
+  } catch {
+    return undefined
+  }
+  const [head, index, trailer, record, end] = text.split('\n')
+  if (head !== NOTE || end !== '' || index === undefined || !IDENTITY.test(index) || trailer === undefined || !/^[0-9a-f]{40}$/.test(trailer) || record === undefined || (record !== '-' && !IDENTITY.test(record))) return undefined
+  return { index, trailer, record: record === '-' ? undefined : record }
+}
+
+/** The note's text (quick-status.ts writes it with writeRecord). */
+export function indexNoteText(note: IndexNote): string {
+  return `${NOTE}\n${note.index}\n${note.trailer}\n${note.record ?? '-'}\n`
+}
+
+/**
+ * Whether a file of this ctime may be noted now: every write after now gives it a later ctime.
+ * The kernel stamps ctime from its coarse clock (a tick behind: FILE_CLOCK_LAG_MS in
+ * quick-status.ts); a whole-second ctime (a filesystem without finer times) needs two seconds.
+ */
+export function settledSince(info: { ctimeNs: bigint }): boolean {
+  const slack = info.ctimeNs % 1_000_000_000n === 0n ? 2_000_000_000n : 100_000_000n
+  return info.ctimeNs <= noteClock.nowNs() - slack
 }
 
 /**

@@ -6,7 +6,7 @@ import type { BigStatData } from '@twinsync/sdk'
 import { lstatBigData, lstatData, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from '@twinsync/sdk/light'
 import { attributesNeutral } from './git-attributes.js'
 import { indexIdentity, notePlainIndex } from './index-flags.js'
-import { indexRecordPath, parseRecord, patchedRecord, recordable, recordedParse, sameButStatData, type RecordedParse } from './index-record.js'
+import { indexNotePath, indexNoteText, indexRecordPath, parseRecord, patchedRecord, readIndexNote, recordable, recordedParse, sameButStatData, settledSince, type RecordedParse } from './index-record.js'
 import { lockTempName } from './twin-lock.js'
 
 /**
@@ -199,19 +199,27 @@ export function readIndex(dir: string): TwinIndex | undefined {
   const path = join(git, 'index')
   let bytes: Buffer
   let info: BigStatData | undefined
+  let after: BigStatData | undefined
   try {
     info = lstatBigData(path)
     if (info === undefined || !isKind(info, S_IFREG)) return undefined
     bytes = readFileSync(path)
+    // A large index's file looked at again: the same before and after the read, it held these bytes.
+    after = recordable(bytes) ? lstatBigData(path) : undefined
   } catch {
     return undefined
   }
   const identity = indexIdentity(info)
   // The same file as the last one read (a snapshot reads it in hold, then in its draft): parsed once.
   if (lastIndex?.identity === identity && lastIndex.bytes.equals(bytes)) return lastIndex
-  if (!checksumMatches(bytes)) return undefined
+  // Checked whole by an earlier run and not changed since: not hashed again (index-record.ts's IndexNote).
+  const steady = after !== undefined && indexIdentity(after) === identity
+  const note = steady ? readIndexNote(git) : undefined
+  const trailer = steady ? bytes.toString('hex', bytes.length - 20) : ''
+  const noted = note !== undefined && note.index === identity && note.trailer === trailer
+  if (!(noted ? headerIsGits(bytes) : checksumMatches(bytes))) return undefined
   // A large index parsed by an earlier run: taken from its record, kept under this checksum (index-record.ts).
-  const recorded = recordedParse(git, bytes)
+  const recorded = recordedParse(git, bytes, noted ? note.record : undefined)
   let namesKey = recorded?.namesKey
   let record = recorded?.record
   const parsed = recorded ?? parseIndex(bytes)
@@ -220,6 +228,11 @@ export function readIndex(dir: string): TwinIndex | undefined {
     namesKey = digestNames(parsed.paths)
     record = parseRecord(bytes, { ...parsed, namesKey })
     writeRecord(indexRecordPath(git), record)
+  }
+  // Both checked whole now (or noted before): noted for the next run, when their files may be (settledSince).
+  if (steady && settledSince(info)) {
+    const next = { index: identity, trailer, record: recorded?.settled === true ? recorded.identity : undefined }
+    if (note?.index !== next.index || note.trailer !== next.trailer || note.record !== next.record) writeRecord(indexNotePath(git), indexNoteText(next))
   }
   // Parsed: no entry is flagged assume-unchanged or skip-worktree (parseIndex refuses them), so git may look through it (index-flags.ts).
   notePlainIndex(path, identity)
@@ -234,6 +247,11 @@ export function readIndex(dir: string): TwinIndex | undefined {
 const records = new WeakMap<TwinIndex, Buffer>()
 
 let lastIndex: TwinIndex | undefined
+
+/** Forget the index this process read last (a test: the next readIndex reads as a new process would). */
+export function forgetIndexRead(): void {
+  lastIndex = undefined
+}
 
 /**
  * Record the parse of an index TwinSync wrote itself from `from` (the index it read, spliced:
@@ -398,14 +416,19 @@ function readCleanRecord(dir: string): { head: string; key: string } | undefined
   }
 }
 
+/** The index's header is git's: DIRC, version 2–4, room for a trailer. */
+function headerIsGits(bytes: Buffer): boolean {
+  if (bytes.length < 12 + 20 || bytes.toString('latin1', 0, 4) !== 'DIRC') return false
+  const version = bytes.readUInt32BE(4)
+  return version >= 2 && version <= 4
+}
+
 const KNOWN_EXTENSIONS = new Set(['TREE', 'REUC', 'UNTR', 'FSMN', 'EOIE', 'IEOT'])
 
 /** The index's header is git's (DIRC, version 2–4) and its trailer the SHA-1 of the rest (or zeros: index.skipHash). */
 function checksumMatches(bytes: Buffer): boolean {
   const HASH = 20
-  if (bytes.length < 12 + HASH || bytes.toString('latin1', 0, 4) !== 'DIRC') return false
-  const version = bytes.readUInt32BE(4)
-  if (version < 2 || version > 4) return false
+  if (!headerIsGits(bytes)) return false
   const trailer = bytes.subarray(bytes.length - HASH)
   // index.skipHash writes zeros instead of the checksum; then the structure alone is checked.
   return trailer.equals(Buffer.alloc(HASH)) || createHash('sha1').update(bytes.subarray(0, bytes.length - HASH)).digest().equals(trailer)
