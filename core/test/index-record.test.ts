@@ -42,6 +42,37 @@ async function parsedAfresh(rig: UnitRig): Promise<void> {
   await rememberClean(rig.twinDir, head, index)
 }
 
+/** The index as git lists it (`ls-files --stage`): `<path> <mode> <blob id>` an entry. */
+function listedBy(rig: UnitRig): string[] {
+  return rig
+    .git('ls-files', '--stage', '-z')
+    .split('\0')
+    .filter(Boolean)
+    .map((line) => `${line.slice(line.indexOf('\t') + 1)} ${line.split(' ').slice(0, 2).join(' ')}`)
+}
+
+/**
+ * git rewrites the index: `system/notes.json` (its text holding "FIRST") written as "FIRSt" and
+ * added, the same size (one blob id for another); `sameTimes` then sets the index's mtime back.
+ * `read` must give git's listing, with the new blob id (`more` checks what else), and again after
+ * the change is undone.
+ */
+async function rewrittenByGit(rig: UnitRig, text: string, sameTimes: () => void, read: () => readonly string[] | undefined, more: () => void = () => {}): Promise<void> {
+  await writeFile(join(rig.twinDir, 'system/notes.json'), text.replace('first', 'FIRSt'))
+  rig.git('add', 'system/notes.json')
+  sameTimes()
+  try {
+    const seen = read()
+    assert.deepEqual(seen, listedBy(rig))
+    assert.ok(seen?.some((line) => line.startsWith('system/notes.json ') && line.endsWith(rig.git('rev-parse', ':system/notes.json'))), 'the new blob id')
+    more()
+  } finally {
+    rig.git('reset', '--quiet')
+    rig.git('checkout', '--', 'system/notes.json')
+  }
+  assert.deepEqual(read(), listedBy(rig))
+}
+
 /**
  * index-record.ts keeps a large index's parse across runs under the index's checksum. Whatever
  * the record says, `readIndex` must give what git lists (`ls-files --stage`): an index git
@@ -67,12 +98,7 @@ describe('the parsed index kept across runs (index-record.ts)', function () {
   const indexFile = () => join(rig.twinDir, '.git', 'index')
   const recordFile = () => indexRecordPath(join(rig.twinDir, '.git'))
   /** The index as git lists it, and as readIndex read it. */
-  const listed = () =>
-    rig
-      .git('ls-files', '--stage', '-z')
-      .split('\0')
-      .filter(Boolean)
-      .map((line) => `${line.slice(line.indexOf('\t') + 1)} ${line.split(' ').slice(0, 2).join(' ')}`)
+  const listed = () => listedBy(rig)
   /** quick-status's key of the entries (paths, modes, blob ids), from git's listing. */
   const listedKey = () =>
     createHash('sha1')
@@ -113,23 +139,16 @@ describe('the parsed index kept across runs (index-record.ts)', function () {
     rig.git('add', 'system/notes.json')
     read()
     const before = statSync(indexFile(), { bigint: true })
-    await writeFile(join(rig.twinDir, 'system/notes.json'), text.replace('first', 'FIRSt'))
-    rig.git('add', 'system/notes.json')
     // The same size (one blob id for another) and the mtime set back: only the bytes (and the ctime) differ.
-    assert.equal(statSync(indexFile()).size, Number(before.size))
-    utimesSync(indexFile(), before.atime, before.mtime)
-    try {
-      const seen = read()
-      assert.deepEqual(seen, listed())
-      assert.ok(seen.some((line) => line.startsWith('system/notes.json ') && line.endsWith(rig.git('rev-parse', ':system/notes.json'))), 'the new blob id')
+    const sameTimes = () => {
+      assert.equal(statSync(indexFile()).size, Number(before.size))
+      utimesSync(indexFile(), before.atime, before.mtime)
+    }
+    await rewrittenByGit(rig, text, sameTimes, read, () => {
       const record = readFileSync(recordFile())
       const index = readFileSync(indexFile())
       assert.ok(record.subarray(8, 28).equals(index.subarray(index.length - 20)), 'recorded again for the new index')
-    } finally {
-      rig.git('reset', '--quiet')
-      rig.git('checkout', '--', 'system/notes.json')
-    }
-    assert.deepEqual(read(), listed())
+    })
   })
 
   it('a record cut short, zeroed, or with one byte changed (a blob id, an offset, the key) is refused and the index parsed', () => {
@@ -205,12 +224,7 @@ describe('an index and its record checked whole once, noted by their files (Inde
     const info = statSync(path, { bigint: true })
     return indexIdentity({ ino: info.ino, size: info.size, mtimeNs: info.mtimeNs, ctimeNs: info.ctimeNs })
   }
-  const listed = () =>
-    rig
-      .git('ls-files', '--stage', '-z')
-      .split('\0')
-      .filter(Boolean)
-      .map((line) => `${line.slice(line.indexOf('\t') + 1)} ${line.split(' ').slice(0, 2).join(' ')}`)
+  const listed = () => listedBy(rig)
   const entriesRead = () => {
     const index = readIndex(rig.twinDir)
     return index === undefined ? undefined : [...index.entries].map(([path, e]) => `${path} ${e.mode} ${e.sha}`)
@@ -315,19 +329,11 @@ describe('an index and its record checked whole once, noted by their files (Inde
     rig.git('add', 'system/notes.json')
     noted()
     const size = statSync(indexFile()).size
-    await writeFile(join(rig.twinDir, 'system/notes.json'), text.replace('first', 'FIRSt'))
-    rig.git('add', 'system/notes.json')
-    utimesSync(indexFile(), 1_700_000_000, 1_700_000_000)
-    try {
+    const sameTimes = () => {
       assert.equal(statSync(indexFile()).size, size)
-      const seen = entriesRead()
-      assert.deepEqual(seen, listed())
-      assert.ok(seen?.some((line) => line.startsWith('system/notes.json ') && line.endsWith(rig.git('rev-parse', ':system/notes.json'))), 'the new blob id')
-    } finally {
-      rig.git('reset', '--quiet')
-      rig.git('checkout', '--', 'system/notes.json')
+      utimesSync(indexFile(), 1_700_000_000, 1_700_000_000)
     }
-    assert.deepEqual(entriesRead(), listed())
+    await rewrittenByGit(rig, text, sameTimes, entriesRead)
   })
 
   it('a noted record written over in place (a blob id, the size kept) is checked again and refused: the index parsed, the record written again', () => {
