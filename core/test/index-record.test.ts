@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert'
 import { createHash } from 'node:crypto'
-import { copyFileSync, existsSync, openSync, closeSync, readFileSync, renameSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync, writeSync } from 'node:fs'
+import { copyFileSync, existsSync, openSync, closeSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, truncateSync, utimesSync, writeFileSync, writeSync } from 'node:fs'
 import { readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Provider } from '@twinsync/sdk'
@@ -347,6 +347,27 @@ describe('an index and its record checked whole once, noted by their files (Inde
     forgetIndexRead()
     assert.deepEqual(entriesRead(), listed())
     assert.ok(readFileSync(recordFile()).equals(good), 'the record is written again')
+  })
+
+  it("a record that is a symlink is never taken: the file it names written over in place is not read unchecked (session 51's review; fails on d4d0d1b7)", () => {
+    noted()
+    const good = readFileSync(recordFile())
+    // The record moved aside and named by a symlink in its place; read and noted through the link.
+    const real = `${recordFile()}.real`
+    copyFileSync(recordFile(), real)
+    symlinkSync(real, `${recordFile()}.link`)
+    renameSync(`${recordFile()}.link`, recordFile())
+    utimesSync(real, 1_700_000_000, 1_700_000_000)
+    forgetIndexRead()
+    later()
+    assert.deepEqual(entriesRead(), listed())
+    // The file the link names written over in place (a blob id, the size kept): the link's own identity does not move.
+    const n = good.readUInt32LE(32)
+    const keyTextAt = 32 + 104 + 4 * n + 4 * (n + 1)
+    overwrite(real, keyTextAt + 7, Buffer.from([good[keyTextAt + 7] === 0x30 ? 0x31 : 0x30]), 1_700_000_000)
+    forgetIndexRead()
+    assert.deepEqual(entriesRead(), listed(), 'the blob ids git lists, not the written-over record\'s')
+    rmSync(real, { force: true })
   })
 })
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { crc32 } from 'node:zlib'
 import { join } from 'node:path'
-import { lstatBigData } from '@twinsync/sdk/light'
+import { lstatBigData, S_IFMT, S_IFREG } from '@twinsync/sdk/light'
 import { indexIdentity } from './index-flags.js'
 
 /**
@@ -79,9 +79,12 @@ export function recordedParse(git: string, bytes: Buffer, noted?: string): (Reco
   let settled = false
   try {
     const before = lstatBigData(path)
+    // Only a plain file (session 51's review: a symlink's own identity was noted while the file it
+    // names could be written over in place, unchecked); the index itself is taken as one only too.
+    if (before === undefined || (Number(before.mode) & S_IFMT) !== S_IFREG) return undefined
     record = readFileSync(path)
     const after = lstatBigData(path)
-    if (before !== undefined && after !== undefined && indexIdentity(before) === indexIdentity(after)) {
+    if (after !== undefined && indexIdentity(before) === indexIdentity(after)) {
       identity = indexIdentity(before)
       settled = settledSince(before)
     }
@@ -204,9 +207,18 @@ export function indexNoteText(note: IndexNote): string {
  * quick-status.ts); a whole-second ctime (a filesystem without finer times) needs two seconds.
  */
 export function settledSince(info: { ctimeNs: bigint }): boolean {
-  const slack = info.ctimeNs % 1_000_000_000n === 0n ? 2_000_000_000n : 100_000_000n
+  const slack = info.ctimeNs % 1_000_000_000n === 0n ? COARSE_SLACK : FINE_SLACK
   return info.ctimeNs <= noteClock.nowNs() - slack
 }
+
+/**
+ * How long before a moment a file's time must lie for a write after that moment to give it a later
+ * one (git's racy rule): with nanosecond times, the kernel's coarse clock's lag and more; with
+ * whole-second times, two seconds. One rule for the index note (settledSince) and quick-status.ts's
+ * racy entries and folders.
+ */
+export const FINE_SLACK = 100_000_000n
+export const COARSE_SLACK = 2_000_000_000n
 
 /**
  * Whether `fresh` holds the index `old` (whose entries' stat data begin at `statAt`) but for the

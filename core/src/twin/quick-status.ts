@@ -6,7 +6,7 @@ import type { BigStatData } from '@twinsync/sdk'
 import { lstatBigData, lstatData, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from '@twinsync/sdk/light'
 import { attributesNeutral } from './git-attributes.js'
 import { indexIdentity, notePlainIndex } from './index-flags.js'
-import { indexNotePath, indexNoteText, indexRecordPath, parseRecord, patchedRecord, readIndexNote, recordable, recordedParse, sameButStatData, settledSince, type RecordedParse } from './index-record.js'
+import { COARSE_SLACK, FINE_SLACK, indexNotePath, indexNoteText, indexRecordPath, parseRecord, patchedRecord, readIndexNote, recordable, recordedParse, sameButStatData, settledSince, type RecordedParse } from './index-record.js'
 import { lockTempName } from './twin-lock.js'
 
 /**
@@ -78,8 +78,6 @@ import { lockTempName } from './twin-lock.js'
 const ID = /^[0-9a-f]{40}$/
 const REF_NAME = /^refs\/[A-Za-z0-9._/-]+$/
 const ONE_SECOND = 1_000_000_000n
-const FINE_SLACK = 100_000_000n
-const COARSE_SLACK = 2n * ONE_SECOND
 const U32 = 0x1_0000_0000n
 /** How far a file's times (the kernel's coarse clock, a tick behind: 4 ms at HZ=250, 10 ms at HZ=100) may lag `new Date()`. */
 export const FILE_CLOCK_LAG_MS = 20
