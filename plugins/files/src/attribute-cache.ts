@@ -145,6 +145,8 @@ export async function cachedAttributes(
   for (const [p, text] of moves) await ctx.cache.write(`${STAMPS_KEY}${p}`, `${(parts[p] as [string, string])[1]}\n${text}`).catch(() => undefined)
   // The records of session 50 and before (refused: see CACHE_KEY): removed once, when there is no record of this form.
   if (kept === undefined) for (const key of FORMER_KEYS) await ctx.cache.remove?.(key).catch(() => undefined)
+  // A walk that changed form (by part to one, session 51's review): the groups past this form's count are never read again.
+  else for (let p = count; p < kept.parts.length; p++) await ctx.cache.remove?.(`${STAMPS_KEY}${p}`).catch(() => undefined)
   return fromValue(value)
 }
 

@@ -201,6 +201,28 @@ describe('files provider: attribute stamps kept by part', function () {
     })
   })
 
+  it('a walk that changes form, by part to one: the groups past the one are removed, never left unread (session 51\'s review)', async () => {
+    const [a = 0] = folders
+    note(file(a, 1), 'one')
+    await settle()
+    await splitFrom(500)
+    try {
+      await collect()
+    } finally {
+      await splitFrom(undefined)
+    }
+    const groups = async () => {
+      let n = 0
+      for (let p = 0; p < 64; p++) if ((await cache.read(`attribute-stamps-v2-${p}`)) !== undefined) n++
+      return n
+    }
+    assert.ok((await groups()) > 1, 'stamps kept by part')
+    const state = await collect()
+    assert.deepEqual(attributesOf(state), attributesOf(await walk()))
+    assert.equal(await groups(), 1, 'one group of stamps left')
+    assert.match((await cache.read('attribute-stamps-v2-0')) as string, /^[0-9a-f]{64}\n/)
+  })
+
   it('a walk in one (a whole manifest): one group of stamps, the moved paths asked alone, the answer a walk\'s', async () => {
     const [a = 0, b = 0] = folders
     note(file(a, 1), 'one')
