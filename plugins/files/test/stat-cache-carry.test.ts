@@ -3,6 +3,7 @@
 // log's save counts the ranges, a whole save writes them in their place between the records
 // looked up or made, and a carried record asked for again puts the ranges into `next` first.
 import { strict as assert } from 'node:assert'
+import { crc32 } from 'node:zlib'
 import { MemoryCache, type FileStat } from '@twinsync/sdk'
 import { LOG_FROM, StatCache } from '../src/stat-cache.js'
 
@@ -339,5 +340,51 @@ describe('files provider: stat cache, a run of paths carried in one call (sessio
     again.carryRun([folder, q, r], 0, 3)
     assert.equal(again.carriedAgain, false)
     again.close()
+  })
+})
+
+describe('files provider: stat cache, what a carried record says is read as a lookup reads it (session 52)', () => {
+  // A guard (passes on 6f8d572f too): session 51's carry read whether a record holds a text from its
+  // last 4 bytes alone, and counted a record whose fields do not parse as mirrored. The carry is
+  // cheaper only if it keeps this.
+  it('a record whose field lengths leave it (its CRC-32 right) says nothing: the run is not said, as a lookup finds no record', async () => {
+    const memory = new MemoryCache()
+    const items = machine(2, 3, 'x')
+    await firstCache(memory, items)
+    const bytes = Buffer.from((await memory.readBytes('stat-cache')) as Uint8Array)
+    // The second file's record: its sha256's length (64) made 60, the fields after it misread.
+    const target = items[2] as (typeof items)[number]
+    const at = bytes.indexOf(Buffer.from(target.path, 'utf8')) - 8
+    const shaLength = at + 8 + Buffer.byteLength(target.path) + 41
+    assert.equal(bytes.readUInt32LE(shaLength), 64)
+    bytes.writeUInt32LE(60, shaLength)
+    bytes.writeUInt32LE(crc32(bytes.subarray(0, bytes.length - 4)), bytes.length - 4)
+    await memory.writeBytes('stat-cache', bytes)
+    const oracle = await StatCache.open(memory, 'rules', Date.now(), 'stamp')
+    assert.equal(oracle.lookup(target.path, target.stat), undefined, 'a lookup takes no verdict from it')
+    oracle.close()
+    const cache = await StatCache.open(memory, 'rules', Date.now(), 'stamp')
+    for (const item of items) if (item.stat.type === 'directory') assert.ok(cache.lookupListing(item.path, item.stat))
+    const first = cache.carryRun(items, 0, 4)
+    assert.equal(first.said, false, 'its run is not said: collect.ts describes the kept parts')
+    assert.equal(first.mirrored, 2)
+    assert.deepEqual({ ...cache.carryRun(items, 4, items.length) }, { mirrored: 3, entries: 4, said: true })
+    cache.close()
+  })
+
+  it('a mirrored record without a text says nothing', async () => {
+    const memory = new MemoryCache()
+    const items = machine(1, 3, 'x')
+    const first = await StatCache.open(memory, 'rules', Date.now(), 'stamp')
+    for (const item of items) {
+      if (item.stat.type === 'directory') first.rememberListing(item.path, item.stat, [])
+      else first.remember(item.path, item.stat, { content: 'mirrored', sha256: sha(item.stat.ino) }, item.path.endsWith('1.conf') ? undefined : item.text)
+    }
+    await first.save()
+    first.close()
+    const cache = await StatCache.open(memory, 'rules', Date.now(), 'stamp')
+    assert.ok(cache.lookupListing((items[0] as (typeof items)[number]).path, (items[0] as (typeof items)[number]).stat))
+    assert.deepEqual({ ...cache.carryRun(items, 0, items.length) }, { mirrored: 2, entries: 4, said: false })
+    cache.close()
   })
 })
