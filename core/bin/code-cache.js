@@ -2,7 +2,9 @@
 // Speed: oclif (core/bundle/oclif.cjs, one CommonJS file of about 0.7 MB), the SDK
 // (sdk/bundle/sdk.cjs, sdk-lib.cjs: 1.2 MB) and the commands (core/bundle/twinsync.cjs,
 // twinsync-lib.cjs: 1.7 MB) are compiled from V8's code cache instead of from source, on every run
-// after the first.
+// after the first; so is the rest of a command's start (core/bundle/start.cjs: bin/start.js with
+// the V8 flags' file, oclif's load options and the exit). This file is what reads the caches, so
+// it is compiled from source (its cost: docs/architecture.md, "Session 52").
 //
 // Every command pays oclif's compile before it does anything, and Node 20 keeps no code cache
 // of its own (module.enableCompileCache is Node 22). Here the file is compiled as Node's
@@ -10,7 +12,7 @@
 // that `require('./oclif.cjs')` gets this instance, and oclif finds twinsync.cjs there) with the
 // bytes V8 produced after an earlier run, which hold every function that run compiled (oclif's
 // start, flag parsing, help; the command's services). A cache holds what one command ran, so
-// bin/run.js keeps one a command (`variant`). Measured on the shared 2-core machine (session 5):
+// bin/start.js keeps one a command (`variant`). Measured on the shared 2-core machine (session 5):
 // requiring oclif.cjs 25–30 ms from source, 11–16 ms from the cache; session 6: requiring the
 // commands as one 1.7 MB file 29 ms from source, 13 ms from an unchanged snapshot's cache (0.9 MB,
 // which also holds the functions the snapshot then runs; a command's figures: architecture.md).
@@ -217,7 +219,7 @@ const provided = new Map()
 
 /**
  * `require(specifier)` in a file requireCached loads (and in the files it requires beside it)
- * gives `exports` without resolving the specifier: bin/run.js provides the SDK it loaded. Node
+ * gives `exports` without resolving the specifier: bin/start.js provides the SDK it loaded. Node
  * resolves a package's `exports` with its ES module resolver, which it loads for the first such
  * require: about 2 ms of CPU, and 0.5 ms each resolution after (session 7).
  */
@@ -230,7 +232,7 @@ const providedFiles = new Map()
 
 /**
  * `require.resolve(specifier)` (and `import.meta.resolve`, core/scripts/bundle.mjs) in a file
- * requireCached loads gives `file` without resolving it: bin/run.js gives @twinsync/sdk's
+ * requireCached loads gives `file` without resolving it: bin/start.js gives @twinsync/sdk's
  * package.json where it found it, which a plugin's run looks up to link the plugin to the SDK
  * (core/src/providers/plugin-sdk.ts). Through Node's resolver, that lookup loaded its ES module
  * resolver and took 3 ms of CPU; the plugin's own imports load that resolver anyway, about 1 ms
@@ -244,7 +246,7 @@ function provideFile(specifier, file) {
 const providedModule = (specifier) => provided.get(specifier)
 const providedFileOf = (specifier) => providedFiles.get(specifier)
 
-/** The variant a plugin's files' caches are named by (bin/plugin-module.js): this run's, bin/run.js sets it. */
+/** The variant a plugin's files' caches are named by (bin/plugin-module.js): this run's, bin/start.js sets it. */
 let pluginCaches = ''
 const setPluginVariant = (variant) => {
   pluginCaches = variant
@@ -252,7 +254,7 @@ const setPluginVariant = (variant) => {
 const pluginVariant = () => pluginCaches
 
 /**
- * How V8 is made to compile or read cached code (see `guardCompiles`): as it is, unless bin/run.js
+ * How V8 is made to compile or read cached code (see `guardCompiles`): as it is, unless bin/start.js
  * says otherwise.
  */
 let compiling = (compile) => compile()

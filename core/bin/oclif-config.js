@@ -88,7 +88,7 @@ async function loadOptions(oclif, root, argv, ownWords, known = rootAndPlugins(r
 
 /**
  * TwinSync's package.json (`root`'s) and whether the user has a plugin (hasUserPlugins of its data
- * folder): read once a run, before any bundle loads (bin/run.js names the code caches by it, see
+ * folder): read once a run, before any bundle loads (bin/start.js names the code caches by it, see
  * there), and handed to loadOptions.
  */
 function rootAndPlugins(root) {

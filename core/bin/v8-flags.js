@@ -100,7 +100,7 @@ const LARGE_HEAP_KEPT = 20 * 1024 * 1024
 /** V8's `--interrupt-budget` default (Node 20's V8 11.3) times 8: TurboFan only for what runs very hot. */
 const SHORT_RUN_BUDGET = 8 * 67584
 
-/** A marker of a command (see the top): by its first word (bin/run.js's variant before its first dot). */
+/** A marker of a command (see the top): by its first word (bin/start.js's variant before its first dot). */
 function markerOf(dir, kind, variant) {
   return join(dir, `${kind}-${variant.split('.')[0]}`)
 }

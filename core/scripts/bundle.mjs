@@ -1004,7 +1004,12 @@ const tui = await build({
   const held = Object.keys(tui.metafile.inputs).filter((f) => SHARED_WITH_TUI.includes(join(process.cwd(), f)))
   if (held.length > 0) throw new Error(`bundle: tui.js holds its own copy of ${held.join(', ')}, which it takes from twinsync.cjs (SHARED_WITH_TUI)`)
 }
-removeStale(outdir, [cliSplit.first, cliSplit.second, tui], ['oclif.cjs', ...vendorFiles.map((f) => basename(f))])
+// bin/start.js, what every command runs after bin/run.js (the V8 flags chosen, oclif's load
+// options, the bundles loaded, the exit), with the files it requires: one CommonJS file bin/run.js
+// compiles from its code cache as it does the others (see there; its figure in bin/start.js).
+const startFile = join(outdir, 'start.cjs')
+await build({ ...common, format: 'cjs', entryPoints: [join(core, 'bin', 'start.js')], outfile: startFile, external: ['@twinsync/sdk/cjs'] })
+removeStale(outdir, [cliSplit.first, cliSplit.second, tui], ['oclif.cjs', 'start.cjs', ...vendorFiles.map((f) => basename(f))])
 
 /**
  * esbuild wraps each module of a CommonJS bundle as `__esm({ "<its path>"() {…} })` (or
@@ -1051,7 +1056,7 @@ function withoutWhitespace(text, file) {
 // Each CommonJS file bin/code-cache.js compiles from a code cache begins with the sha256 of the
 // rest of it, which names its caches there (with the file's stat data) instead of a hash of the
 // file worked out on every run.
-for (const file of [oclifFile, join(outdir, 'twinsync.cjs'), join(outdir, 'twinsync-lib.cjs'), join(sdkOut, 'sdk.cjs'), join(sdkOut, 'sdk-lib.cjs'), ...vendorFiles]) {
+for (const file of [startFile, oclifFile, join(outdir, 'twinsync.cjs'), join(outdir, 'twinsync-lib.cjs'), join(sdkOut, 'sdk.cjs'), join(sdkOut, 'sdk-lib.cjs'), ...vendorFiles]) {
   writeFileSync(file, withoutWhitespace(sameModuleKey(readFileSync(file, 'latin1'), basename(file)), basename(file)), 'latin1')
   const text = readFileSync(file)
   writeFileSync(file, Buffer.concat([Buffer.from(`// twinsync-bundle sha256:${createHash('sha256').update(text).digest('hex')}\n`), text]))

@@ -316,6 +316,8 @@ describe('the CLI from V8 code cache (bin/run.js)', function () {
       'sdk-lib.cjs-KEY-config',
       'sdk.cjs-KEY-config',
       'sdk.cjs-KEY-describe.help',
+      // bin/start.js's bundle: one cache for every command (see the next case).
+      'start.cjs-KEY-start',
       'twinsync-lib.cjs-KEY-config',
       'twinsync.cjs-KEY-config',
       'twinsync.cjs-KEY-describe.help',
@@ -375,7 +377,7 @@ describe('the CLI from V8 code cache (bin/run.js)', function () {
     assert.match(first.stderr, /^FLAGS --interrupt-budget=67584 --semi-space-growth-factor=2 --regexp-tier-up-ticks=1$/m)
     const second = await run('describe', '--help')
     assert.equal(second.stdout, first.stdout)
-    assert.deepEqual(await names(), ['oclif.cjs-KEY-help', 'sdk.cjs-KEY-describe.help', 'twinsync.cjs-KEY-describe.help'])
+    assert.deepEqual(await names(), ['oclif.cjs-KEY-help', 'sdk.cjs-KEY-describe.help', 'start.cjs-KEY-start', 'twinsync.cjs-KEY-describe.help'])
     // Read under V8's default budget: the second run took the first one's caches (none written again).
     const written = await stamps()
     assert.equal((await run('describe', '--help')).stdout, first.stdout)
@@ -392,6 +394,8 @@ describe('the CLI from V8 code cache (bin/run.js)', function () {
       'oclif.cjs-KEY-help.semi1',
       'sdk.cjs-KEY-describe.help',
       'sdk.cjs-KEY-describe.help.semi1',
+      // Read before the flags are chosen: none of its own (the next case).
+      'start.cjs-KEY-start',
       'twinsync.cjs-KEY-describe.help',
       'twinsync.cjs-KEY-describe.help.semi1',
     ])
@@ -412,6 +416,46 @@ describe('the CLI from V8 code cache (bin/run.js)', function () {
     assert.match(long.stderr, /^FLAGS --regexp-tier-up-ticks=1$/m)
     assert.doesNotMatch(long.stderr, /interrupt-budget/)
     assert.deepEqual(await stamps(), before)
+  })
+
+  // Session 52: every command compiled bin/run.js's start, the V8 flags' file, oclif's load
+  // options and the exit from source (core/bin has no digest to name a cache by); bin/start.js
+  // and the files it requires are now built into core/bundle/start.cjs.
+  it("compiles its own start (bin/start.js, built into start.cjs) from a code cache read under V8's defaults, in a large run too, which writes none; of core/bin only run.js and code-cache.js from source", async () => {
+    const dir = join(home, '.cache', 'twinsync', 'v8')
+    const probe = join(home, 'compiled.cjs')
+    await writeFile(
+      probe,
+      "const Module = require('node:module'); const vm = require('node:vm'); const { basename } = require('node:path'); const fromSource = []; const cached = []\n" +
+        "const compile = Module.prototype._compile; Module.prototype._compile = function (content, filename) { if (filename.includes('/core/bin/')) fromSource.push(basename(filename)); return compile.call(this, content, filename) }\n" +
+        'const Script = vm.Script; vm.Script = class extends Script { constructor(source, options) { super(source, options); cached.push({ file: basename(options.filename), held: options.cachedData?.length ?? 0, refused: this.cachedDataRejected === true }) } }\n' +
+        "process.on('exit', () => process.stderr.write(`PROBE ${JSON.stringify({ fromSource, start: cached.find((c) => c.file === 'start.cjs') })}\\n`))\n",
+    )
+    const run = async (...args: string[]) => {
+      const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--require', probe, RUN, ...args], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, TWINSYNC_DATA_DIR: join(home, 'data') } })
+      return { stdout, ...(JSON.parse(/^PROBE (.*)$/m.exec(stderr)?.[1] ?? 'null') as { fromSource: string[]; start?: { held: number; refused: boolean } }) }
+    }
+    const startCaches = async () => (await readdir(dir)).filter((f) => f.startsWith('start.cjs-'))
+    const first = await run('describe', '--help')
+    assert.deepEqual(first.fromSource, ['run.js', 'code-cache.js'])
+    assert.deepEqual(first.start, { file: 'start.cjs', held: 0, refused: false })
+    assert.equal((await startCaches()).length, 1)
+    const second = await run('describe', '--help')
+    assert.equal(second.stdout, first.stdout)
+    assert.deepEqual(second.fromSource, ['run.js', 'code-cache.js'])
+    assert.ok(second.start !== undefined && second.start.held > 0 && !second.start.refused, JSON.stringify(second.start))
+    // A large run (its marker): the cache a run under V8's defaults wrote is taken; without one,
+    // it writes none (its young generation's flag would stamp it for no later run to take).
+    await writeFile(join(dir, 'large-heap-describe'), '')
+    const large = await run('describe', '--help')
+    assert.equal(large.stdout, first.stdout)
+    assert.ok(large.start !== undefined && large.start.held > 0 && !large.start.refused, JSON.stringify(large.start))
+    for (const f of await startCaches()) await rm(join(dir, f))
+    assert.equal((await run('describe', '--help')).stdout, first.stdout)
+    assert.deepEqual(await startCaches(), [])
+    await rm(join(dir, 'large-heap-describe'))
+    assert.equal((await run('describe', '--help')).stdout, first.stdout)
+    assert.equal((await startCaches()).length, 1)
   })
 
   it("starts a command of its own without Node's ES module resolver (the SDK found without resolving its exports), and its help without node:crypto, child_process, perf_hooks, readline or fs/promises ", async () => {

@@ -33,7 +33,7 @@ export function hostSdkDir(): Promise<string> {
 
 /**
  * The host SDK's package.json, as a path. Speed (issue 22, session 21): in the CLI's CommonJS
- * bundle `require.resolve` answers it with the file bin/run.js found (code-cache.js's
+ * bundle `require.resolve` answers it with the file bin/start.js found (code-cache.js's
  * `provideFile`), without a URL: `import.meta.resolve` there is the bundle's, which makes a
  * `file:` URL of that path, and `fileURLToPath` read it back, and Node compiles its URL functions
  * for that alone. An unchanged snapshot of the minbase root with the dnf example plugin
