@@ -104,6 +104,8 @@ function keyOf(st: FileStat | undefined | 'error'): string {
  */
 class RecordingHost implements HostPort {
   private readonly paths = new Map<string, 'l' | 's'>()
+  /** The work's own lstat and stat answers, by `how:path` (see `seen`). */
+  private readonly answers = new Map<string, FileStat | 'missing'>()
   private other = false
 
   constructor(private readonly host: HostPort) {}
@@ -121,12 +123,26 @@ class RecordingHost implements HostPort {
     return !this.other
   }
 
-  /** The stat keys of every path reached, now; undefined when one changed too recently to trust (or the work went beyond reads). */
+  /**
+   * The stat keys of every path reached; undefined when one changed too recently to trust (or the
+   * work went beyond reads). A path's key is the answer the work itself got from its lstat or stat
+   * (a stat's from the same path's lstat when that found a file, a folder or nothing: the two
+   * agree then, provedByLstat), and asked now only for a path the work listed, read or followed a
+   * link at without one.
+   *
+   * Speed (issue 22, session 52): any stat taken after `startedAt` serves as well as one taken
+   * now: a change after it moves the stat data the next collect compares (a missed change would
+   * have to come after this stat and before a read, which `isRacy` refuses: its times lie after
+   * `startedAt`). Before, every path was stat'ed again: the minbase root's first snapshot
+   * (callgrind, main thread between marks) spent 14.2 M instructions on that, 462 calls of
+   * LocalHost's lstat and stat; FIGURE.
+   */
   async observed(startedAt: number): Promise<Kept['paths'] | undefined> {
     const out: Kept['paths'] = []
     for (const [key, how] of this.paths) {
       const path = key.slice(2)
-      const st = await statOf(this.host, how, path)
+      const seen = this.seen(how, path)
+      const st = seen === 'missing' ? undefined : (seen ?? (await statOf(this.host, how, path)))
       if (st !== 'error' && st !== undefined && isRacy(st, startedAt)) return undefined
       out.push([how, path, keyOf(st)])
     }
@@ -135,6 +151,21 @@ class RecordingHost implements HostPort {
 
   private note(how: 'l' | 's', path: string): void {
     this.paths.set(`${how}:${path}`, how)
+  }
+
+  /** The first answer the work got for the path that way (`answers`), or from its lstat when that proves the stat's; undefined when there is none. */
+  private seen(how: 'l' | 's', path: string): FileStat | 'missing' | undefined {
+    const own = this.answers.get(`${how}:${path}`)
+    if (own !== undefined || how === 'l') return own
+    const lstat = this.answers.get(`l:${path}`)
+    return lstat === 'missing' || (lstat !== undefined && (lstat.type === 'file' || lstat.type === 'directory')) ? lstat : undefined
+  }
+
+  /** Keeps the first answer of a stat or lstat the work made ('missing' for none). */
+  private answered(how: 'l' | 's', path: string, st: FileStat | undefined): FileStat | undefined {
+    const key = `${how}:${path}`
+    if (!this.answers.has(key)) this.answers.set(key, st ?? 'missing')
+    return st
   }
 
   resolve(path: string): Promise<string> {
@@ -152,14 +183,14 @@ class RecordingHost implements HostPort {
     return this.host.readTextIfExists(path, options)
   }
 
-  lstat(path: string): Promise<FileStat | undefined> {
+  async lstat(path: string): Promise<FileStat | undefined> {
     this.note('l', path)
-    return this.host.lstat(path)
+    return this.answered('l', path, await this.host.lstat(path))
   }
 
-  stat(path: string): Promise<FileStat | undefined> {
+  async stat(path: string): Promise<FileStat | undefined> {
     this.note('s', path)
-    return this.host.stat(path)
+    return this.answered('s', path, await this.host.stat(path))
   }
 
   readdir(path: string): Promise<DirEntry[]> {

@@ -109,6 +109,40 @@ describe('systemd: the unit files kept with the stat data of what they were read
     assert.equal((await agree('unchanged at the end')).listedNow, 0)
   })
 
+  it('a first collect asks no path its lstat or stat again for the cache when the work itself asked it (session 52), and what it keeps answers unchanged', async () => {
+    await settle()
+    const asked = new Map<string, number>()
+    const local = new LocalHost(root)
+    const host = new Proxy(local, {
+      get(target, name, receiver) {
+        const value = Reflect.get(target, name, receiver) as unknown
+        if (name === 'lstat' || name === 'stat') {
+          return (path: string) => {
+            const key = `${String(name)} ${path}`
+            asked.set(key, (asked.get(key) ?? 0) + 1)
+            return name === 'lstat' ? target.lstat(path) : target.stat(path)
+          }
+        }
+        return typeof value === 'function' ? value.bind(target) : value
+      },
+    })
+    const cache = new MemoryCache()
+    const first = (await collectSystemdState({ host, cache } as unknown as ProviderContext)).state
+    const twice = [...asked].filter(([, n]) => n > 1).map(([key]) => key)
+    // Only the work's own second asks: the administrator's unit file (its hash: collect.ts looks
+    // whether it is a file) and multi-user.target (reached as a unit and through default.target).
+    // Before, each unit file's lstat (unit_file_load_or_readlink) was asked again for the cache, as
+    // was the stat of each file it read.
+    assert.deepEqual(twice, ['lstat /etc/systemd/system/d.service', 'lstat /lib/systemd/system/multi-user.target'], 'asked twice in one first collect')
+    assert.ok(asked.has('lstat /lib/systemd/system/a.service'), 'the work asks a unit file its lstat')
+    asked.clear()
+    await settle()
+    const { host: counted, listed } = counting(new LocalHost(root))
+    const again = (await collectSystemdState({ host: counted, cache } as unknown as ProviderContext)).state
+    assert.deepEqual(again, first)
+    assert.equal(listed(), 0, 'the kept stat data answer the next collect')
+  })
+
   it("a unit's [Install] section parsed from a file changed too recently to trust its times is parsed again, even when an edit in that moment kept its stat data", async () => {
     // The kernel's clock is coarse (a jiffy; whole seconds on some file systems): a same-size edit
     // right after a read may leave size, times and inode as they were. The host below gives b.service's
