@@ -72,13 +72,24 @@ export function fewestWords(words: Iterable<string>, caseless: boolean): string[
 }
 
 const SEARCHES = new WeakMap<RuleNeeds, RegExp>()
+const BY_SOURCE = new Map<string, RegExp>()
 
-/** One expression for the words, global (and ignoring case when they are caseless). */
+/**
+ * One expression for the words, global (and ignoring case when they are caseless), one for all
+ * the rules whose words are the same (session 52: eight rules need KEY_WORDS on a line, each made
+ * its own until then; every use sets `lastIndex` first and runs to its end before the next).
+ */
 function searchFor(needs: RuleNeeds): RegExp {
   let search = SEARCHES.get(needs)
   if (search === undefined) {
     const words = fewestWords(needs.words, needs.caseless === true).map((w) => w.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&'))
-    search = new RegExp(words.join('|'), needs.caseless === true ? 'gi' : 'g')
+    const flags = needs.caseless === true ? 'gi' : 'g'
+    const source = words.join('|')
+    search = BY_SOURCE.get(`${flags}/${source}`)
+    if (search === undefined) {
+      search = new RegExp(source, flags)
+      BY_SOURCE.set(`${flags}/${source}`, search)
+    }
     SEARCHES.set(needs, search)
   }
   return search

@@ -315,10 +315,36 @@ const NOT_A_VALUE =
 
 /**
  * Does the key end with a credential word at all (any case, before closing quotes)? The cheap
- * first question: most keys do not. The words are letters, digits, "-" and "_", literal in a
- * pattern; the keys the rules pass are ASCII.
+ * first question: most keys do not. The words are letters, digits, "-", "_" and "." (any
+ * character but a line's end, as it stood in the expression this was: `mysqli.default_pw`); the
+ * keys the rules pass are ASCII. Speed (issue 22, session 52): until then one expression of the
+ * words (`(?:password|passwd|…)["']*$`, ignoring case), the costliest a first snapshot of the
+ * minbase root compiled for its 87 short keys (2.7 M instructions of V8's compile, callgrind); a
+ * look at each word's end costs a few thousand. The same answer in every case: ASCII letters in
+ * either case as the expression's `i` (no other character is folded onto one without `u`),
+ * checked against it on the planted secrets and odd keys in sdk/test/secret-expressions.test.ts
+ * (exported for it).
  */
-const ENDS_LIKE_CREDENTIAL = new RegExp(`(?:${[...CREDENTIAL_WORDS, ...CREDENTIAL_KEYS].join('|')})["']*$`, 'i')
+export function endsLikeCredential(key: string): boolean {
+  let end = key.length
+  while (end > 0 && (key.charCodeAt(end - 1) === 0x22 || key.charCodeAt(end - 1) === 0x27)) end--
+  return credentialEndings().some((word) => endsCaseless(key, word, end))
+}
+
+let endings: readonly string[] | undefined
+const credentialEndings = (): readonly string[] => (endings ??= [...CREDENTIAL_WORDS, ...CREDENTIAL_KEYS].map((w) => w.toLowerCase()))
+
+/** Whether `lower` (lower-case ASCII; "." any character but a line's end) ends at `end` in `text`, in any case. */
+function endsCaseless(text: string, lower: string, end: number): boolean {
+  const at = end - lower.length
+  if (at < 0) return false
+  for (let j = 0; j < lower.length; j++) {
+    const c = text.charCodeAt(at + j)
+    const w = lower.charCodeAt(j)
+    if (w === 0x2e ? c === 0x0a || c === 0x0d || c === 0x2028 || c === 0x2029 : asciiLower(c) !== w) return false
+  }
+  return true
+}
 
 /** iSCSI's mutual CHAP secret: `node.session.auth.password_in`, a credential key though it ends with no credential word. */
 const PASSWORD_IN = 'assword_in'
@@ -334,7 +360,7 @@ function isCredentialKey(key: string): boolean {
 }
 
 function isCredentialKeyAsWritten(key: string): boolean {
-  if (!ENDS_LIKE_CREDENTIAL.test(key)) return key.includes(PASSWORD_IN) && /[._]password_in["']*$/i.test(key)
+  if (!endsLikeCredential(key)) return key.includes(PASSWORD_IN) && /[._]password_in["']*$/i.test(key)
   const bare = key.replace(/^[-"'$@]+|["']+$/g, '')
   const lower = bare.toLowerCase()
   if (KEY_EXCEPTIONS.has(lower)) return false
@@ -744,6 +770,15 @@ function linesToLastEcho(part: string): Array<[number, number]> {
  * instructions (callgrind, V8's hash-seed work left out, medians of 5); the rules are the same
  * objects for every screen of the process (`sdk/test/secret-rules-made.test.ts`).
  */
+/**
+ * A Mailchimp key's end, `-us` and its data centre's first digit (the provider-token rule's
+ * `[0-9a-f]{32}-us\d{1,2}`). Speed (issue 22, session 52): the word was `-us` until then, which
+ * every `multi-user.target` and `systemd-user-sessions.service` holds: a first snapshot of the
+ * minbase root ran the rule (its search compiled to machine code, 1.4 M instructions, callgrind)
+ * on 11 names and lines of that kind and on nothing else.
+ */
+const MAILCHIMP_DATA_CENTRES = ['-us0', '-us1', '-us2', '-us3', '-us4', '-us5', '-us6', '-us7', '-us8', '-us9']
+
 /**
  * What a PEM block that holds a private key is labelled, after BEGIN and END: `RSA PRIVATE KEY`,
  * `ENCRYPTED PRIVATE KEY`, PGP's `PRIVATE KEY BLOCK`, OpenVPN's static keys (tls-auth, tls-crypt:
@@ -1575,7 +1610,7 @@ const makeHandRules = (): readonly HandRule[] => [
     needs: {
       words: [
         'sk_live_', 'sk_test_', 'sk_prod_', 'rk_live_', 'rk_test_', 'rk_prod_', 'whsec_', '_v1_', 'glrt-', 'gldt-', 'glptt-', 'GR1348941', 'glcbt-', 'glft-', 'glimt-',
-        'gloas-', 'glsoat-', 'glagent-', 'glffct-', 'ATATT3', 'ATCTT3', 'ATBB', 'pypi-AgE', 'xoxe', 'SK', 'key-', '-us', 'xkeysib-', 'xsmtpsib-', '.atlasv1.', 'AIza',
+        'gloas-', 'glsoat-', 'glagent-', 'glffct-', 'ATATT3', 'ATCTT3', 'ATBB', 'pypi-AgE', 'xoxe', 'SK', 'key-', ...MAILCHIMP_DATA_CENTRES, 'xkeysib-', 'xsmtpsib-', '.atlasv1.', 'AIza',
         'GOCSPX-', 'Q~', 'v1.0-', 'HRKU-AA', 'pul-', 'dp.pt.', 'dp.st.', 'dp.sa.', 'dp.ct.', 'dp.scim.', 'dp.audit.', 'sntryu_', 'sntrys_', 'NRAK-', 'NRII-', 'LTAI', 'fo1_', 'fm1a_', 'fm1r_', 'fm2_', 'tskey-', 'syt_', 'tk_',
       ],
       // A token is on one line: only the lines holding a prefix are searched.
@@ -2564,9 +2599,24 @@ function isRedisAuthForm(g: Record<string, string | undefined>, text: string, at
   return /^default[ \t]+\S/.test(g.v) || /\b(?:command|cmd)s?["']?[ \t]*[:=>]?[ \t]*["'[]?$/i.test(before)
 }
 
-/** What follows AUTH that is no password: SASL and FTP mechanisms, prose, PAM's controls (`auth required pam_unix.so`). */
-const REDIS_AUTH_NOT_A_VALUE =
-  /^(?:plain|login|cram-md5|digest-md5|xoauth2?|oauthbearer|gssapi|ntlm|external|anonymous|scram-sha-\S*|tls|ssl|failed|fail|failure|failures|error|errors|ok|success|successful|succeeded|required|from|by|at|after|denied|invalid|timeout|timed|is|was|with|to|for|the|and|or|not|as|on|in|of|response|reply|command|called|sent|using|form|option|mechanism|method|sufficient|requisite|optional|include|substack)$/i
+/**
+ * What follows AUTH that is no password: SASL and FTP mechanisms, prose, PAM's controls (`auth
+ * required pam_unix.so`), in any case; and `scram-sha-…` with no blank. Speed (issue 22, session
+ * 52): until then one expression (`^(?:plain|login|…|scram-sha-\S*|…)$`, ignoring case),
+ * compiled to machine code (1.2 M instructions, callgrind) for the two words a first snapshot of
+ * the minbase root asked it about; a set of the words is the same answer (ASCII letters in either
+ * case, as the expression's `i`), checked against it in sdk/test/secret-expressions.test.ts.
+ */
+const REDIS_AUTH_NOT_A_VALUE = new Set(
+  'plain login cram-md5 digest-md5 xoauth xoauth2 oauthbearer gssapi ntlm external anonymous tls ssl failed fail failure failures error errors ok success successful succeeded required from by at after denied invalid timeout timed is was with to for the and or not as on in of response reply command called sent using form option mechanism method sufficient requisite optional include substack'.split(' '),
+)
+
+/** Whether `word` says no password after AUTH (REDIS_AUTH_NOT_A_VALUE; exported for tests). */
+export function isRedisAuthWord(word: string): boolean {
+  let lower = ''
+  for (let i = 0; i < word.length; i++) lower += String.fromCharCode(asciiLower(word.charCodeAt(i)))
+  return REDIS_AUTH_NOT_A_VALUE.has(lower) || (lower.startsWith('scram-sha-') && !/\s/.test(lower))
+}
 /**
  * The Redis commands that carry a password (two rules: any line that speaks of Redis, redis-cli's history); made when a rule list is.
  * Session 35: a word stops at a written `\r` or `\n` (`printf 'AUTH pw\r\n' | nc …`: Redis' inline
@@ -2585,7 +2635,7 @@ function isRedisPassword(g: Record<string, string | undefined>): boolean {
   if (g.v1 !== undefined || g.v3 !== undefined) return true
   const words = [...(g.v ?? g.v2 ?? '').matchAll(/"((?:[^"\\]|\\.)*)"|'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2] ?? m[3] ?? '')
   const [first = '', second] = words
-  return isValue(first) && !REDIS_AUTH_NOT_A_VALUE.test(first.replace(/[:;,.!]+$/, '')) && (second === undefined || !PLACEHOLDER.test(second))
+  return isValue(first) && !isRedisAuthWord(first.replace(/[:;,.!]+$/, '')) && (second === undefined || !PLACEHOLDER.test(second))
 }
 
 /** A placeholder for a value: `<password>`, `$PASS`, `${PASS}`, `{{ pass }}`, `%s`, `***`. */
@@ -2704,18 +2754,37 @@ interface Span {
  * match that counts). Speed (issue 22): asking for indices of every match made the search
  * several times slower where most matches are thrown away (a JSON document's every `"key":
  * "value"` line is a candidate assignment): the scale root's 8.6 MB files manifest took
- * 0.65–1.0 s to screen.
+ * 0.65–1.0 s to screen. The sticky one is made at the rule's first match that counts (session
+ * 52): most rules a text is run through find nothing, and V8 parses an expression when it is
+ * made (a first snapshot of the minbase root made 34 that no finding ever used, about 0.5 M
+ * instructions; sdk/test/secret-expressions.test.ts).
  */
-const COMPILED = new Map<RegExp, { search: RegExp; at: RegExp }>()
+export interface RuleExpressions {
+  search: RegExp
+  /** Made by `placeOf` when first needed. */
+  at?: RegExp
+}
 
-function compiled(pattern: RegExp): { search: RegExp; at: RegExp } {
+const COMPILED = new Map<RegExp, RuleExpressions>()
+
+function compiled(pattern: RegExp): RuleExpressions {
   let both = COMPILED.get(pattern)
   if (both === undefined) {
     const flags = pattern.flags.replace(/[dy]/g, '')
-    both = { search: new RegExp(pattern.source, flags.includes('g') ? flags : flags + 'g'), at: new RegExp(pattern.source, flags.replace('g', '') + 'dy') }
+    both = { search: new RegExp(pattern.source, flags.includes('g') ? flags : flags + 'g') }
     COMPILED.set(pattern, both)
   }
   return both
+}
+
+/** The pattern sticky with indices (`compiled`), made on first use. */
+function placeOf(pattern: RegExp, both: RuleExpressions): RegExp {
+  return (both.at ??= new RegExp(pattern.source, pattern.flags.replace(/[dgy]/g, '') + 'dy'))
+}
+
+/** A hand rule's expressions as made so far, or made now with `make` (for tests: the sticky one made at once, as before session 52, to compare). */
+export function ruleExpressions(pattern: RegExp, make = false): RuleExpressions | undefined {
+  return make ? compiled(pattern) : COMPILED.get(pattern)
 }
 
 const WORDS = new Map<HandRule, { hint: RuleNeeds | undefined; needs: RuleNeeds | undefined }>()
@@ -2889,7 +2958,8 @@ export function findingsOfRule(rule: Readonly<Pick<HandRule, 'id' | 'description
 /** The rule's matches in text[from, to), as spans of the whole text. */
 function handPart(rule: HandRule, text: string, from: number, to: number, spans: Span[], marks: TextMarks): void {
   const part = from === 0 && to === text.length ? text : text.slice(from, to)
-  const { search, at } = compiled(rule.pattern)
+  const both = compiled(rule.pattern)
+  const { search } = both
   search.lastIndex = 0
   for (let found = search.exec(part); found !== null; found = search.exec(part)) {
     if (found[0].length === 0) search.lastIndex++
@@ -2905,6 +2975,7 @@ function handPart(rule: HandRule, text: string, from: number, to: number, spans:
       continue
     }
     // The same pattern from the same place finds the same match, now with its indices.
+    const at = placeOf(rule.pattern, both)
     at.lastIndex = found.index
     const match = at.exec(part)
     // Should the two ever differ, the whole match is the secret's place (more redacted, never less).
