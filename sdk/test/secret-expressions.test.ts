@@ -13,20 +13,7 @@ import * as samples from '../../test/fixtures/secrets/samples.js'
 
 /** The corpus: every planted sample as it is, upper-cased and as one line; secretlint's rule inputs as latin1. */
 function corpus(): Array<[string | undefined, string]> {
-  const texts: Array<[string | undefined, string]> = []
-  for (const p of [
-    ...samples.plantedFiles(),
-    ...samples.plantedLogLines(),
-    ...samples.plantedCommandLines(),
-    ...samples.sessionElevenFiles(),
-    ...samples.sessionTwelveFiles(),
-    ...samples.sessionSeventeenFiles(),
-    ...samples.sessionFourteenPlaces(),
-    ...samples.sessionEighteenFiles(),
-    ...samples.sessionNineteenFiles(),
-  ]) {
-    texts.push([p.path, p.text], [p.path, p.text.toUpperCase()], [undefined, p.text.split('\n').join(' ')])
-  }
+  const texts = samples.plantedCorpus()
   const inputs = JSON.parse(gunzipSync(readFileSync(new URL('../../test/fixtures/secrets/secretlint-inputs.json.gz', import.meta.url))).toString('utf8')) as Array<{ name: string; base64: string }>
   for (const { name, base64 } of inputs) texts.push([name, Buffer.from(base64, 'base64').toString('latin1')])
   return texts

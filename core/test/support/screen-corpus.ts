@@ -7,20 +7,7 @@ import { gunzipSync } from 'node:zlib'
 const { findSecrets } = await import('@twinsync/sdk')
 const samples = await import('../../../test/fixtures/secrets/samples.js')
 
-const texts: Array<[string | undefined, string]> = []
-for (const p of [
-  ...samples.plantedFiles(),
-  ...samples.plantedLogLines(),
-  ...samples.plantedCommandLines(),
-  ...samples.sessionElevenFiles(),
-  ...samples.sessionTwelveFiles(),
-  ...samples.sessionSeventeenFiles(),
-  ...samples.sessionFourteenPlaces(),
-  ...samples.sessionEighteenFiles(),
-  ...samples.sessionNineteenFiles(),
-]) {
-  texts.push([p.path, p.text], [p.path, p.text.toUpperCase()], [undefined, p.text.split('\n').join(' ')])
-}
+const texts = samples.plantedCorpus()
 const inputs = JSON.parse(gunzipSync(await import('node:fs').then((fs) => fs.readFileSync(new URL('../../../test/fixtures/secrets/secretlint-inputs.json.gz', import.meta.url)))).toString('utf8')) as Array<{ name: string; base64: string }>
 for (const { name, base64 } of inputs) {
   const bytes = Buffer.from(base64, 'base64')
