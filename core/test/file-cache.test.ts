@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert'
 import { lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { cacheBytes } from '@twinsync/sdk'
+import { cacheBytes, retireKeys } from '@twinsync/sdk'
 import { FileCache } from '../src/collect/file-cache.js'
 import { secretHashKey } from '../../plugins/files/src/secrets.js'
 
@@ -26,6 +26,20 @@ describe('provider cache on disk (FileCache)', () => {
     await cache.remove('stat-cache')
     await cache.remove('never-there')
     assert.deepEqual(readdirSync(join(dir, 'files')), ['text'])
+  })
+
+  // Session 52: what retireKeys (the SDK) lists to remove a provider's former keys only where they are.
+  it('lists its keys from its folder as they were given, none without a folder, never a temporary file; retireKeys removes the former ones there', async () => {
+    const cache = new FileCache(join(dir, 'files'))
+    assert.deepEqual(await cache.keys(), [], 'no folder yet')
+    await cache.write('named-credential-folder-v3:/etc/pam.d', '[]')
+    await cache.write('stat-cache', 'x')
+    await cache.write('attributes-v4', 'x')
+    writeFileSync(join(dir, 'files', '.stat-cache.123-abc.twinsync-0123456789ab'), 'a run\'s temporary file')
+    writeFileSync(join(dir, 'files', 'bad%E0%A4%A'), 'no name safeKey makes')
+    assert.deepEqual((await cache.keys()).sort(), ['attributes-v4', 'named-credential-folder-v3:/etc/pam.d', 'stat-cache'])
+    await retireKeys(cache, (key) => key === 'attributes-v4' || key.startsWith('named-credential-folder-v3:') || key.startsWith('.stat-cache'))
+    assert.deepEqual(readdirSync(join(dir, 'files')).sort(), ['.stat-cache.123-abc.twinsync-0123456789ab', 'bad%E0%A4%A', 'stat-cache'])
   })
 
   it('takes a file that is not whole as no cache: cut short, zeroed, a byte changed, grown, or of the old form without a check', async () => {

@@ -75,6 +75,11 @@ export interface ProviderCache {
   /** Forget a key (nothing when it is absent). Optional: a cache without it keeps the value. */
   remove?(key: string): Promise<void>
   /**
+   * The keys it holds, in one listing (none when it holds nothing yet). Optional: what
+   * retireKeys needs to remove only the keys that are there.
+   */
+  keys?(): Promise<string[]>
+  /**
    * True when a value read back is exactly the value written, or nothing: the store checks
    * every file it reads (the core's does, with a CRC-32 of each), so a provider need not check
    * its cache's bytes again. Absent: a provider checks what it cannot afford to trust.
@@ -112,6 +117,31 @@ export class MemoryCache implements ProviderCache {
   async remove(key: string): Promise<void> {
     this.values.delete(key)
   }
+  async keys(): Promise<string[]> {
+    return [...this.values.keys()]
+  }
+}
+
+/**
+ * Remove the keys an earlier version of a provider wrote and this one never reads nor writes
+ * (`former`: true for such a key), only those the cache holds: one listing (`keys`), then a
+ * removal of each that is there. A provider calls it once, when it first writes the record that
+ * replaced them (none was there to read); a new twin's cache holds none of them, and nothing is
+ * removed. Each former key found goes, whatever it names (a folder since gone from the machine:
+ * its key cannot be made from what the run looked at). A cache that cannot list its keys or
+ * remove one keeps them (they are never read: they cost only their room).
+ *
+ * Speed (issue 22, session 52): a first snapshot of the minbase root removed 41 former keys one
+ * by one without looking (the files provider's: 3 a named-credential folder it looked into, 12
+ * folders; the attributes' 3; the stat cache's 2), each a failed unlink whose ENOENT was thrown
+ * and caught; now 3 listings of a folder of 3 to 9 files. In a fresh process (callgrind, node
+ * only, 3 runs each, less the same process without either): 41 removals +4.2 / +4.0 / +3.8 M
+ * instructions, the 3 listings +0.5 / +0.7 / +0.4 M; docs/architecture.md (Speed) has the whole run.
+ */
+export async function retireKeys(cache: ProviderCache, former: (key: string) => boolean): Promise<void> {
+  if (cache.keys === undefined || cache.remove === undefined) return
+  const held = await cache.keys().catch(() => [])
+  for (const key of held) if (former(key)) await cache.remove(key).catch(() => undefined)
 }
 
 /**

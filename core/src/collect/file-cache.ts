@@ -1,4 +1,4 @@
-import { closeSync, constants, fchmodSync, fstatSync, ftruncateSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs'
+import { closeSync, constants, fchmodSync, fstatSync, ftruncateSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { crc32 } from 'node:zlib'
 import type { CacheReadOptions, CacheWriteOptions, ProviderCache } from '@twinsync/sdk'
@@ -74,6 +74,31 @@ export class FileCache implements ProviderCache {
     } catch {
       // A folder there, or a cache folder it may not write: the entry is refused by its reader as before.
     }
+  }
+
+  /**
+   * The keys of the files in its folder, from one readdir (none when the folder is not there yet):
+   * each name decoded as safeKey made it, never a temporary file (its name begins with a dot,
+   * which safeKey never makes: lockTempName), nor a name safeKey cannot have made. A key that
+   * began with a dot lists as its name (`_` first): no provider's does.
+   */
+  async keys(): Promise<string[]> {
+    let names: string[]
+    try {
+      names = readdirSync(this.dir)
+    } catch {
+      return []
+    }
+    const keys: string[] = []
+    for (const name of names) {
+      if (name.startsWith('.')) continue
+      try {
+        keys.push(decodeURIComponent(name))
+      } catch {
+        // not a name safeKey makes
+      }
+    }
+    return keys
   }
 
   /** `bytes` and their trailer under a temporary name, renamed to the key's (see the top); a large one over the file it replaces. */

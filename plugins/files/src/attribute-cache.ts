@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { Diagnostic, FileStat, ProviderContext } from '@twinsync/sdk'
-import { racyFrom } from '@twinsync/sdk'
+import { racyFrom, retireKeys } from '@twinsync/sdk'
 import type { WalkDigests } from './documents-token.js'
 import { locateAttributeTools, readExtendedAttributes, type AttributeTools, type ExtendedAttributes } from './extended-attributes.js'
 import { PARTS } from './manifest.js'
@@ -144,7 +144,7 @@ export async function cachedAttributes(
   await ctx.cache.write(CACHE_KEY, JSON.stringify({ base, value, parts, ...(anyRacy || walk === undefined ? {} : { walk }) } satisfies Kept)).catch(() => undefined)
   for (const [p, text] of moves) await ctx.cache.write(`${STAMPS_KEY}${p}`, `${(parts[p] as [string, string])[1]}\n${text}`).catch(() => undefined)
   // The records of session 50 and before (refused: see CACHE_KEY): removed once, when there is no record of this form.
-  if (kept === undefined) for (const key of FORMER_KEYS) await ctx.cache.remove?.(key).catch(() => undefined)
+  if (kept === undefined) await retireKeys(ctx.cache, (key) => FORMER_KEYS.includes(key))
   // A walk that changed form (by part to one, session 51's review): the groups past this form's count are never read again.
   else for (let p = count; p < kept.parts.length; p++) await ctx.cache.remove?.(`${STAMPS_KEY}${p}`).catch(() => undefined)
   return fromValue(value)

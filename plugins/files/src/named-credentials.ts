@@ -1,5 +1,5 @@
 import { posix } from 'node:path'
-import { cachedByFileStats, isRacy, SECRET_RULES_VERSION, type HostPort, type ProviderCache } from '@twinsync/sdk'
+import { cachedByFileStats, isRacy, retireKeys, SECRET_RULES_VERSION, type HostPort, type ProviderCache } from '@twinsync/sdk'
 import { keptLister, plainLister, type FolderLister } from './kept-listings.js'
 import { parseGroup, parsePasswd } from './accounts.js'
 
@@ -1992,14 +1992,13 @@ async function machineConfigs(host: Pick<HostPort, 'lstat' | 'stat' | 'readdir' 
  *
  * Session 51: the per-folder files a twin made before kept (`named-credential-folder-v3:` and the
  * folder, and the `named-credential-folder-v2:` and `named-credential-folder:` of the versions
- * before it) are removed when the record is first written (none was there to read): those of
- * the folders looked into then, three removals a folder, once. A folder gone before that run
- * keeps its old file (the cache names no keys to list).
+ * before it) are removed when the record is first written (none was there to read), once.
+ * Session 52 (retireKeys): those the cache holds, from one listing of its keys, a folder's since
+ * gone from the machine too; a new twin's cache holds none (session 51 removed three keys a
+ * folder looked into, each absent, on every first snapshot).
  */
 class FolderLists {
   private readonly now = new Map<string, { signature: string; names: string[] }>()
-  /** Every folder looked into, its list kept or not: whose old files go with the first record. */
-  private readonly looked = new Set<string>()
   private moved = false
 
   private constructor(
@@ -2028,7 +2027,6 @@ class FolderLists {
   async listed(folder: string, at: string, stat: NonNullable<Awaited<ReturnType<HostPort['lstat']>>>, list: () => Promise<string[]>): Promise<string[]> {
     const signature = JSON.stringify([at, stat.size, stat.mtimeMs, stat.ctimeMs, stat.ino, stat.dev])
     const racy = isRacy(stat, this.startedAt)
-    this.looked.add(folder)
     const kept = this.kept.get(folder)
     if (!racy && kept?.signature === signature) {
       this.now.set(folder, kept)
@@ -2044,8 +2042,7 @@ class FolderLists {
   async save(): Promise<void> {
     if (!this.moved && this.now.size === this.kept.size) return
     await this.cache.write(FOLDER_LISTS_KEY, JSON.stringify(Object.fromEntries(this.now))).catch(() => undefined)
-    if (!this.first || this.cache.remove === undefined) return
-    for (const folder of this.looked) for (const old of OLD_FOLDER_KEYS) await this.cache.remove(`${old}${folder}`).catch(() => undefined)
+    if (this.first) await retireKeys(this.cache, (key) => OLD_FOLDER_KEYS.some((old) => key.startsWith(old)))
   }
 }
 

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { crc32 } from 'node:zlib'
 import type { FileStat, ProviderCache } from '@twinsync/sdk'
-import { cacheBytes, isRacy } from '@twinsync/sdk'
+import { cacheBytes, isRacy, retireKeys } from '@twinsync/sdk'
 import type { ContentKind } from './content.js'
 import type { Origin } from './state.js'
 
@@ -628,7 +628,7 @@ export class StatCache {
     out.free()
     // A log read with the old cache names its id: never taken with this one; removed all the same.
     if (this.base?.logRead === true) await this.store.remove?.(LOG_KEY)
-    if (this.fresh) for (const key of LEGACY_KEYS) await this.store.remove?.(key)
+    if (this.fresh) await retireKeys(this.store, (key) => LEGACY_KEYS.includes(key))
   }
 
   /**

@@ -82,7 +82,7 @@ describe('named-credential folder lists: one record, kept while each folder keep
     const old = [units, '/etc/pam.d', '/etc/cron.d'].flatMap((folder) => [`named-credential-folder-v3:${folder}`, `named-credential-folder-v2:${folder}`, `named-credential-folder:${folder}`])
     for (const key of old) await cache.write(key, '["x"]')
     const removed: string[] = []
-    const removing = { read: (key: string) => cache.read(key), write: (key: string, value: string) => cache.write(key, value), remove: (key: string) => (removed.push(key), cache.remove(key)) } as ProviderCache
+    const removing = { read: (key: string) => cache.read(key), write: (key: string, value: string) => cache.write(key, value), remove: (key: string) => (removed.push(key), cache.remove(key)), keys: () => cache.keys() } as ProviderCache
     const host = createTestContext(root.dir).host
     assert.deepEqual(await namedCredentialFiles(host, removing), ['/etc/app/one.env'])
     for (const key of old) assert.equal(await cache.read(key), undefined, `${key} removed`)
