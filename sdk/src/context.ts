@@ -136,7 +136,7 @@ export class MemoryCache implements ProviderCache {
  * folders; the attributes' 3; the stat cache's 2), each a failed unlink whose ENOENT was thrown
  * and caught; now 3 listings of a folder of 3 to 9 files. In a fresh process (callgrind, node
  * only, 3 runs each, less the same process without either): 41 removals +4.2 / +4.0 / +3.8 M
- * instructions, the 3 listings +0.5 / +0.7 / +0.4 M; docs/architecture.md (Speed) has the whole run.
+ * instructions, the 3 listings +0.5 / +0.7 / +0.4 M (whole runs: docs/architecture.md, Speed).
  */
 export async function retireKeys(cache: ProviderCache, former: (key: string) => boolean): Promise<void> {
   if (cache.keys === undefined || cache.remove === undefined) return

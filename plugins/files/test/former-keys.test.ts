@@ -31,8 +31,8 @@ describe('files provider: the former cache keys', function () {
     const removed: Array<{ key: string; held: boolean }> = []
     let listings = 0
     const port: ProviderCache = {
-      read: (key, options) => cache.read(key, options),
-      write: (key, value, options) => cache.write(key, value, options),
+      read: (key) => cache.read(key),
+      write: (key, value) => cache.write(key, value),
       readBytes: (key) => cache.readBytes(key),
       writeBytes: (key, value) => cache.writeBytes(key, value),
       remove: async (key) => {
