@@ -50,7 +50,10 @@
 //   forth crashed nothing there), so one made under V8's default takes V8's way. Not
 //   `--regexp-interpret-all` (bytecode alone): the detector's searches of large texts are then
 //   interpreted, 1,333 → 2,266 M. What any expression matches is the same either way
-//   (core/test/regexp-tier-up.test.ts: the detector over the secret fixtures).
+//   (core/test/regexp-tier-up.test.ts: the detector over the secret fixtures). Session 52 counted
+//   the other commands with it and without it (6f8d572f, 3 interleaved pairs, node only): `plan`
+//   and `status` of the minbase and services roots −4.2 to −5.1 M (−1.0%) each, the minbase one-file
+//   snapshot −30 M (−4.5%); no command pays for it, so it is set for every one (docs/architecture.md, Speed).
 //
 // A V8 flag is part of the hash V8 stamps on a code cache and checks when it takes one: a cache
 // written under other flags is refused and compiled again from source. That holds for Node's own
