@@ -450,40 +450,58 @@ function checksumMatches(bytes: Buffer): boolean {
  * (then out of the danger second); statDataDoubts hashes it as any doubtful entry.
  */
 export function smudgeCtimeRacy(bytes: Buffer, fromNs: bigint, indexNs: bigint, statAt?: Uint32Array): number {
-  if (!checksumMatches(bytes)) return 0
+  if (!headerIsGits(bytes)) return 0
   // Where the entries' stat data lie: given when the bytes are an index read before but for stat data (index-record.ts's sameButStatData), else walked.
   const offsets = statAt ?? entryOffsets(bytes)
   if (offsets === undefined) return 0
   const fromS = Number(fromNs / ONE_SECOND)
   const indexS = Number(indexNs / ONE_SECOND)
   const ats: number[] = []
-  // An mtime in the index's second or later: racy for git already, which compares its content.
-  for (const at of offsets) if (bytes.readUInt32BE(at) >= fromS && bytes.readUInt32BE(at + 8) < indexS) ats.push(at)
+  // An mtime in the index's second or later: racy for git already, which compares its content. A size of 0 is smudged already.
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length)
+  for (let i = 0; i < offsets.length; i++) {
+    const at = offsets[i] as number
+    if (view.getUint32(at) >= fromS && view.getUint32(at + 8) < indexS && view.getUint32(at + 36) !== 0) ats.push(at)
+  }
+  // Hashed only when it is rewritten (the checksum made again must vouch for bytes that were git's whole): see the figure above.
+  if (ats.length === 0 || !checksumMatches(bytes)) return 0
   return smudgeSizes(bytes, ats)
 }
 
 /**
  * Where each entry's stat data starts in an index's bytes (git's layout, versions 2–4), walked
- * without reading paths: smudgeWrittenIndex runs after every git that writes an index. Undefined
- * when the entries cannot be walked.
+ * without reading paths: smudgeWrittenIndex runs after every git that writes an index. A path's
+ * length is read from its entry's flags as git's own reader does (read-cache.c's
+ * create_from_disk: the low 12 bits, or a NUL looked for past 0xFFF), its NUL checked; version 4's
+ * prefix-compressed paths are looked through for their NUL. Undefined when the entries cannot
+ * be walked.
  */
-function entryOffsets(bytes: Buffer): number[] | undefined {
+function entryOffsets(bytes: Buffer): Uint32Array | undefined {
   const version = bytes.readUInt32BE(4)
   const count = bytes.readUInt32BE(8)
   const end = bytes.length - 20
-  const offsets: number[] = []
+  // An entry takes at least 62 bytes and its NUL: a count the bytes cannot hold is refused before the array is made.
+  if (count > (end - 12) / 63) return undefined
+  const offsets = new Uint32Array(count)
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length)
   let at = 12
   for (let i = 0; i < count; i++) {
     if (at + 62 > end) return undefined
-    offsets.push(at)
-    let next = at + 62 + ((bytes.readUInt16BE(at + 60) & 0x4000) !== 0 ? 2 : 0)
+    offsets[i] = at
+    const flags = view.getUint16(at + 60)
+    let next = at + 62 + ((flags & 0x4000) !== 0 ? 2 : 0)
     if (version === 4) {
       while (((bytes[next++] ?? 0) & 0x80) !== 0) {}
+      const nul = bytes.indexOf(0, next)
+      if (nul < 0 || nul >= end) return undefined
+      at = nul + 1
+    } else {
+      const length = flags & 0x0fff
+      const nul = length < 0x0fff ? next + length : bytes.indexOf(0, next + 0x0fff)
+      if (nul < 0 || nul >= end || bytes[nul] !== 0) return undefined
+      // Entries of versions 2 and 3 are padded with 1–8 NULs to a multiple of 8 bytes.
+      at = at + ((nul - at + 8) & ~7)
     }
-    const nul = bytes.indexOf(0, next)
-    if (nul < 0 || nul >= end) return undefined
-    // Entries of versions 2 and 3 are padded with 1–8 NULs to a multiple of 8 bytes.
-    at = version === 4 ? nul + 1 : at + ((nul - at + 8) & ~7)
   }
   return offsets
 }
