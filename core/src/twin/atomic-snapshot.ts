@@ -863,7 +863,7 @@ export async function refreshIndex(dir: string, read: TwinIndex): Promise<boolea
     if (!indexUnchanged(dir, read)) return false
     // Optional work: never waited for (another git at work now refreshes it itself).
     await swapIndex(dir, index, false)
-    // Its parse is the one read's, but for stat data: recorded for the next run (quick-status.ts).
+    // Its parse is the one read's, but for stat data (`like`): recorded for the next run (quick-status.ts).
     if (like) recordRefreshedIndex(dir, refreshed, read)
     return true
   } catch {

@@ -6,7 +6,7 @@ import type { BigStatData } from '@twinsync/sdk'
 import { lstatBigData, lstatData, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from '@twinsync/sdk/light'
 import { attributesNeutral } from './git-attributes.js'
 import { indexIdentity, notePlainIndex } from './index-flags.js'
-import { COARSE_SLACK, FINE_SLACK, indexNotePath, indexNoteText, indexRecordPath, parseRecord, patchedRecord, readIndexNote, recordable, recordedParse, sameButStatData, settledSince, type RecordedParse } from './index-record.js'
+import { COARSE_SLACK, FINE_SLACK, indexNotePath, indexNoteText, indexRecordPath, parseRecord, patchedRecord, readIndexNote, recordable, recordedParse, settledSince, type RecordedParse } from './index-record.js'
 import { lockTempName } from './twin-lock.js'
 
 /**
@@ -277,10 +277,11 @@ export function recordIndexParse(dir: string, bytes: Buffer, parsed: Omit<Record
 
 /**
  * Record the parse of an index git refreshed from `from` (`git update-index --refresh`,
- * atomic-snapshot.ts's refreshIndex: only entries' stat data rewritten) as `from`'s own parse,
- * when its bytes are `from`'s but for that stat data (index-record.ts's sameButStatData); else
- * nothing is recorded, and the next run parses it as before. Keyed by the new bytes' checksum
- * like any record, whose bytes readIndex checks at every read.
+ * atomic-snapshot.ts's refreshIndex: only entries' stat data rewritten) as `from`'s own parse.
+ * The caller found its bytes `from`'s but for that stat data (index-record.ts's sameButStatData:
+ * compared once, there; session 52: it was compared again here, about 100 M instructions on the
+ * scale twin); else it records nothing, and the next run parses it as before. Keyed by the new
+ * bytes' checksum like any record, whose bytes readIndex checks at every read.
  *
  * Speed (issue 22, session 43): an unchanged snapshot after one that committed refreshes the
  * index (the files the commit wrote carry no stat data), and git's rewrite has another
@@ -291,7 +292,7 @@ export function recordIndexParse(dir: string, bytes: Buffer, parsed: Omit<Record
  */
 export function recordRefreshedIndex(dir: string, bytes: Buffer, from: TwinIndex): boolean {
   const git = gitDir(dir)
-  if (git === undefined || !recordable(bytes) || !sameButStatData(from.bytes, from.statAt, bytes)) return false
+  if (git === undefined || !recordable(bytes)) return false
   const { paths, statAt, entriesEnd, treeExtension, keyText, keyAt, key } = from
   writeRecord(indexRecordPath(git), parseRecord(bytes, { paths, statAt, entriesEnd, treeExtension, keyText, keyAt, key, namesKey: namesKey(from) }))
   return true
