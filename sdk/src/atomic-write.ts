@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { open, rename, unlink } from 'node:fs/promises'
+import { closeSync, fchmodSync, fchownSync, fsyncSync, futimesSync, openSync, renameSync, unlinkSync, writeFileSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 
 export interface AtomicWriteOptions {
@@ -28,6 +28,14 @@ export interface AtomicWriteOptions {
  * temp file in the same directory, chown/chmod (and `finish`: extended attributes,
  * capabilities), fsync, rename over the target, fsync the directory. All metadata is set on the
  * temp file before the rename so the target never exists with the wrong ones, even for a moment.
+ *
+ * Speed (issue 22, session 52): with synchronous calls, as init's folders and files, the
+ * snapshot's move and index swap, the automatic pack's look at the store and the twin key
+ * (twin-repository.ts, twin-files.ts, atomic-snapshot.ts, auto-pack.ts, plan-seal.ts): awaited
+ * fs/promises calls there were the only reason `snapshot --init` and a snapshot that commits
+ * loaded Node's fs/promises, which brings its readline interface, watchers and dir modules
+ * (eight modules, 4.0 M instructions to load in a fresh node, more to compile the FileHandle
+ * code called). Figures: docs/architecture.md, "Session 52, Node's own modules".
  */
 export async function writeFileAtomic(
   hostPath: string,
@@ -36,35 +44,35 @@ export async function writeFileAtomic(
 ): Promise<void> {
   const dir = dirname(hostPath)
   const temp = join(dir, tempName(basename(hostPath)))
-  const handle = await open(temp, 'wx', 0o600)
+  const fd = openSync(temp, 'wx', 0o600)
   let renamed = false
   try {
-    options.verify?.(handle.fd, temp, false)
-    await handle.writeFile(data)
+    options.verify?.(fd, temp, false)
+    writeFileSync(fd, data)
     if (options.uid !== undefined || options.gid !== undefined) {
-      await handle.chown(options.uid ?? -1, options.gid ?? -1)
+      fchownSync(fd, options.uid ?? -1, options.gid ?? -1)
     }
     // chmod after chown: chown clears setuid/setgid bits.
-    await handle.chmod(options.mode ?? 0o644)
-    await options.finish?.(temp, handle.fd)
-    if (options.mtimeMs !== undefined) await handle.utimes(new Date(), new Date(options.mtimeMs))
+    fchmodSync(fd, options.mode ?? 0o644)
+    await options.finish?.(temp, fd)
+    if (options.mtimeMs !== undefined) futimesSync(fd, new Date(), new Date(options.mtimeMs))
     // Synced last: content and every piece of metadata reach the disk before the rename.
-    await handle.sync()
-    await rename(temp, hostPath)
+    fsyncSync(fd)
+    renameSync(temp, hostPath)
     renamed = true
     try {
-      options.verify?.(handle.fd, hostPath, true)
+      options.verify?.(fd, hostPath, true)
     } finally {
-      await handle.close()
+      closeSync(fd)
     }
   } catch (error) {
     if (!renamed) {
-      await handle.close().catch(() => undefined)
-      await unlink(temp).catch(() => undefined)
+      quietly(() => closeSync(fd))
+      quietly(() => unlinkSync(temp))
     }
     throw error
   }
-  await syncDirectory(dir)
+  syncDirectory(dir)
 }
 
 /** Linux's NAME_MAX, in bytes. */
@@ -100,11 +108,17 @@ function tempStem(name: string): string {
   return kept
 }
 
-async function syncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, 'r')
+function syncDirectory(dir: string): void {
+  const fd = openSync(dir, 'r')
   try {
-    await handle.sync()
+    fsyncSync(fd)
   } finally {
-    await handle.close()
+    closeSync(fd)
   }
+}
+
+function quietly(fn: () => void): void {
+  try {
+    fn()
+  } catch {}
 }
