@@ -89,4 +89,17 @@ describe("smudgeCtimeRacy: git's index walked by its entries' flags, hashed only
     createHash('sha1').update(flags.subarray(0, flags.length - 20)).digest().copy(flags, flags.length - 20)
     assert.equal(smudgeCtimeRacy(flags, 0n, ALL), 0)
   })
+
+  it("an entry whose flags say 0xFFF for a short path (the checksum made again): git reads its path to its NUL and the next entries after it, and so does the walk: the entries in the window smudged (session 52's review, L1: fails on 852fc313, which looked for the NUL only past 0xFFF bytes and smudged nothing)", async () => {
+    const bytes = await readFile(index())
+    const second = 12 + ((62 + 0x1068 + 8) & ~7)
+    assert.equal(bytes.toString('latin1', second + 62, second + 64), 'b\0')
+    bytes.writeUInt16BE((bytes.readUInt16BE(second + 60) & 0xf000) | 0x0fff, second + 60)
+    createHash('sha1').update(bytes.subarray(0, bytes.length - 20)).digest().copy(bytes, bytes.length - 20)
+    await writeFile(index(), bytes)
+    assert.deepEqual(sizes(), { ['a×4200']: 0, b: 2, 'c/d': 3 })
+    assert.equal(smudgeCtimeRacy(bytes, 0n, ALL), 2)
+    await writeFile(index(), bytes)
+    assert.deepEqual(sizes(), { ['a×4200']: 0, b: 0, 'c/d': 0 })
+  })
 })

@@ -508,7 +508,8 @@ function entryOffsets(bytes: Buffer): Uint32Array | undefined {
       at = nul + 1
     } else {
       const length = flags & 0x0fff
-      const nul = length < 0x0fff ? next + length : bytes.indexOf(0, next + 0x0fff)
+      // 0xFFF: the path's own length (git's strlen from the name's start, read-cache.c's create_from_disk), whatever it is.
+      const nul = length < 0x0fff ? next + length : bytes.indexOf(0, next)
       if (nul < 0 || nul >= end || bytes[nul] !== 0) return undefined
       // Entries of versions 2 and 3 are padded with 1–8 NULs to a multiple of 8 bytes.
       at = at + ((nul - at + 8) & ~7)
