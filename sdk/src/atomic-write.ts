@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { close, fchmod, fchown, fsync, futimes, open, rename, unlink, writeFile } from 'node:fs'
+import { closeSync, fchmodSync, fchownSync, fsyncSync, futimesSync, openSync, renameSync, unlinkSync, writeFileSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 
 export interface AtomicWriteOptions {
@@ -29,19 +29,13 @@ export interface AtomicWriteOptions {
  * capabilities), fsync, rename over the target, fsync the directory. All metadata is set on the
  * temp file before the rename so the target never exists with the wrong ones, even for a moment.
  *
- * Speed (issue 22, session 52): fs's callback calls (`fsCall`), not fs/promises. Awaited
- * fs/promises calls here and in init's folders and files, the snapshot's move and index swap,
- * the automatic pack's look at the store and the twin key (twin-repository.ts, twin-files.ts,
- * atomic-snapshot.ts, auto-pack.ts, plan-seal.ts: synchronous calls there) were the only reason
- * `snapshot --init` and a snapshot that commits loaded Node's fs/promises, which brings its
- * readline interface, watchers and dir modules (eight modules, 4.0 M instructions to load in a
- * fresh node, more to compile the FileHandle code called). Figures: docs/architecture.md,
- * "Session 52, Node's own modules".
- *
- * Never synchronous here (session 52's review, M1): this is also how an apply writes the
- * machine's files (LocalHost.writeFileAtomic, the plugins' host port). A write or fsync that hangs
- * (a stalled FUSE or NFS mount) must wait on libuv's pool, so the call's time limit
- * (provider-call.ts) and the panel's Ctrl-C still fire and the twin's lock is let go.
+ * Speed (issue 22, session 52): with synchronous calls, as init's folders and files, the
+ * snapshot's move and index swap, the automatic pack's look at the store and the twin key
+ * (twin-repository.ts, twin-files.ts, atomic-snapshot.ts, auto-pack.ts, plan-seal.ts): awaited
+ * fs/promises calls there were the only reason `snapshot --init` and a snapshot that commits
+ * loaded Node's fs/promises, which brings its readline interface, watchers and dir modules
+ * (eight modules, 4.0 M instructions to load in a fresh node, more to compile the FileHandle
+ * code called). Figures: docs/architecture.md, "Session 52, Node's own modules".
  */
 export async function writeFileAtomic(
   hostPath: string,
@@ -50,40 +44,35 @@ export async function writeFileAtomic(
 ): Promise<void> {
   const dir = dirname(hostPath)
   const temp = join(dir, tempName(basename(hostPath)))
-  const fd = await fsCall<number>((done) => open(temp, 'wx', 0o600, done))
+  const fd = openSync(temp, 'wx', 0o600)
   let renamed = false
   try {
     options.verify?.(fd, temp, false)
-    await fsCall((done) => writeFile(fd, data, done))
+    writeFileSync(fd, data)
     if (options.uid !== undefined || options.gid !== undefined) {
-      await fsCall((done) => fchown(fd, options.uid ?? -1, options.gid ?? -1, done))
+      fchownSync(fd, options.uid ?? -1, options.gid ?? -1)
     }
     // chmod after chown: chown clears setuid/setgid bits.
-    await fsCall((done) => fchmod(fd, options.mode ?? 0o644, done))
+    fchmodSync(fd, options.mode ?? 0o644)
     await options.finish?.(temp, fd)
-    if (options.mtimeMs !== undefined) await fsCall((done) => futimes(fd, new Date(), new Date(options.mtimeMs as number), done))
+    if (options.mtimeMs !== undefined) futimesSync(fd, new Date(), new Date(options.mtimeMs))
     // Synced last: content and every piece of metadata reach the disk before the rename.
-    await fsCall((done) => fsync(fd, done))
-    await fsCall((done) => rename(temp, hostPath, done))
+    fsyncSync(fd)
+    renameSync(temp, hostPath)
     renamed = true
     try {
       options.verify?.(fd, hostPath, true)
     } finally {
-      await fsCall((done) => close(fd, done))
+      closeSync(fd)
     }
   } catch (error) {
     if (!renamed) {
-      await fsCall((done) => close(fd, done)).catch(() => undefined)
-      await fsCall((done) => unlink(temp, done)).catch(() => undefined)
+      quietly(() => closeSync(fd))
+      quietly(() => unlinkSync(temp))
     }
     throw error
   }
-  await syncDirectory(dir)
-}
-
-/** One of fs's callback calls as a promise: it waits on libuv's pool, not on the main thread, and loads no fs/promises. */
-function fsCall<T = void>(start: (done: (error: NodeJS.ErrnoException | null, value?: T) => void) => void): Promise<T> {
-  return new Promise((resolve, reject) => start((error, value) => (error ? reject(error) : resolve(value as T))))
+  syncDirectory(dir)
 }
 
 /** Linux's NAME_MAX, in bytes. */
@@ -119,11 +108,17 @@ function tempStem(name: string): string {
   return kept
 }
 
-async function syncDirectory(dir: string): Promise<void> {
-  const fd = await fsCall<number>((done) => open(dir, 'r', done))
+function syncDirectory(dir: string): void {
+  const fd = openSync(dir, 'r')
   try {
-    await fsCall((done) => fsync(fd, done))
+    fsyncSync(fd)
   } finally {
-    await fsCall((done) => close(fd, done))
+    closeSync(fd)
   }
+}
+
+function quietly(fn: () => void): void {
+  try {
+    fn()
+  } catch {}
 }
