@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { closeSync, fchmodSync, fchownSync, fsyncSync, futimesSync, openSync, renameSync, unlinkSync, writeFileSync } from 'node:fs'
+import { open, rename, unlink } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 
 export interface AtomicWriteOptions {
@@ -28,14 +28,6 @@ export interface AtomicWriteOptions {
  * temp file in the same directory, chown/chmod (and `finish`: extended attributes,
  * capabilities), fsync, rename over the target, fsync the directory. All metadata is set on the
  * temp file before the rename so the target never exists with the wrong ones, even for a moment.
- *
- * Speed (issue 22, session 52): with synchronous calls, as init's folders and files, the
- * snapshot's move and index swap, the automatic pack's look at the store and the twin key
- * (twin-repository.ts, twin-files.ts, atomic-snapshot.ts, auto-pack.ts, plan-seal.ts): awaited
- * fs/promises calls there were the only reason `snapshot --init` and a snapshot that commits
- * loaded Node's fs/promises, which brings its readline interface, watchers and dir modules
- * (eight modules, 4.0 M instructions to load in a fresh node, more to compile the FileHandle
- * code called). Figures: docs/architecture.md, "Session 52, Node's own modules".
  */
 export async function writeFileAtomic(
   hostPath: string,
@@ -44,35 +36,35 @@ export async function writeFileAtomic(
 ): Promise<void> {
   const dir = dirname(hostPath)
   const temp = join(dir, tempName(basename(hostPath)))
-  const fd = openSync(temp, 'wx', 0o600)
+  const handle = await open(temp, 'wx', 0o600)
   let renamed = false
   try {
-    options.verify?.(fd, temp, false)
-    writeFileSync(fd, data)
+    options.verify?.(handle.fd, temp, false)
+    await handle.writeFile(data)
     if (options.uid !== undefined || options.gid !== undefined) {
-      fchownSync(fd, options.uid ?? -1, options.gid ?? -1)
+      await handle.chown(options.uid ?? -1, options.gid ?? -1)
     }
     // chmod after chown: chown clears setuid/setgid bits.
-    fchmodSync(fd, options.mode ?? 0o644)
-    await options.finish?.(temp, fd)
-    if (options.mtimeMs !== undefined) futimesSync(fd, new Date(), new Date(options.mtimeMs))
+    await handle.chmod(options.mode ?? 0o644)
+    await options.finish?.(temp, handle.fd)
+    if (options.mtimeMs !== undefined) await handle.utimes(new Date(), new Date(options.mtimeMs))
     // Synced last: content and every piece of metadata reach the disk before the rename.
-    fsyncSync(fd)
-    renameSync(temp, hostPath)
+    await handle.sync()
+    await rename(temp, hostPath)
     renamed = true
     try {
-      options.verify?.(fd, hostPath, true)
+      options.verify?.(handle.fd, hostPath, true)
     } finally {
-      closeSync(fd)
+      await handle.close()
     }
   } catch (error) {
     if (!renamed) {
-      quietly(() => closeSync(fd))
-      quietly(() => unlinkSync(temp))
+      await handle.close().catch(() => undefined)
+      await unlink(temp).catch(() => undefined)
     }
     throw error
   }
-  syncDirectory(dir)
+  await syncDirectory(dir)
 }
 
 /** Linux's NAME_MAX, in bytes. */
@@ -108,17 +100,11 @@ function tempStem(name: string): string {
   return kept
 }
 
-function syncDirectory(dir: string): void {
-  const fd = openSync(dir, 'r')
+async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r')
   try {
-    fsyncSync(fd)
+    await handle.sync()
   } finally {
-    closeSync(fd)
+    await handle.close()
   }
-}
-
-function quietly(fn: () => void): void {
-  try {
-    fn()
-  } catch {}
 }

@@ -1,5 +1,6 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
-import { closeSync, constants, linkSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { closeSync, constants, openSync, readFileSync } from 'node:fs'
+import { link, mkdir, open, rename } from 'node:fs/promises'
 import { join } from 'node:path'
 import { TwinSyncError, stableStringify } from '@twinsync/sdk/light'
 import { removeFile } from '../twin/remove-file.js'
@@ -26,22 +27,22 @@ export async function twinKey(twinDir: string, create: boolean): Promise<Buffer 
   const path = join(twinDir, ...KEY_FILE)
   const existing = await readKey(path)
   if (existing !== undefined || !create) return existing
-  mkdirSync(join(twinDir, '.git', 'twinsync'), { recursive: true, mode: 0o700 })
+  await mkdir(join(twinDir, '.git', 'twinsync'), { recursive: true, mode: 0o700 })
   // Written aside, then linked into place: the key file is whole or not there, whatever stops
   // this run; another run's key, linked first, wins. One left short (by an older TwinSync
   // killed while writing it) has sealed nothing and is replaced.
   const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`
-  const fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600)
+  const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600)
   try {
-    writeFileSync(fd, randomBytes(32))
+    await handle.writeFile(randomBytes(32))
   } finally {
-    closeSync(fd)
+    await handle.close()
   }
   try {
-    linkSync(temp, path)
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
-    if ((await readKey(path)) === undefined) renameSync(temp, path)
+    await link(temp, path).catch(async (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EEXIST') throw error
+      if ((await readKey(path)) === undefined) await rename(temp, path)
+    })
   } finally {
     removeFile(temp)
   }

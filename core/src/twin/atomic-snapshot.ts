@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { deflateSync } from 'node:zlib'
-import { appendFileSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs'
-import { lstat, mkdir, readdir, rm } from 'node:fs/promises'
+import { appendFileSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
+import { link, lstat, mkdir, readFile, readdir, rename, rm, stat, unlink, utimes, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import type { TwinReader } from '@twinsync/sdk'
 import { TwinSyncError, compareStrings, isTwinSyncError, knownBlob, writeFileAtomic } from '@twinsync/sdk/light'
@@ -613,7 +613,7 @@ export class SnapshotDraft {
     }
     // Phase 1, nothing visible yet: every new file written whole beside the working twin.
     removeFolder(join(this.dir, STAGE))
-    mkdirSync(join(this.dir, STAGE), { recursive: true, mode: 0o700 })
+    await mkdir(join(this.dir, STAGE), { recursive: true, mode: 0o700 })
     const record: MoveRecord = {
       parent: this.head ?? null,
       commit,
@@ -748,7 +748,7 @@ async function settleMove(dir: string): Promise<Settled> {
   if (record !== undefined && head === record.commit) {
     const index = join(dir, INDEX)
     try {
-      const kept = await finishMove(dir, record, quietly(() => statSync(index)) === undefined ? undefined : index)
+      const kept = await finishMove(dir, record, (await stat(index).catch(() => undefined)) === undefined ? undefined : index)
       return { finished: true, discarded: false, tempFiles, kept }
     } catch (error) {
       // The killed move fails again the same way: undone (undoFailedMove), said, and the twin usable.
@@ -844,7 +844,7 @@ export async function resetIndex(dir: string): Promise<void> {
  * twin lock. False when it was left as it was.
  */
 export async function refreshIndex(dir: string, read: TwinIndex): Promise<boolean> {
-  if (quietly(() => lstatSync(join(dir, '.git', 'index.lock'))) !== undefined) return false
+  if ((await lstat(join(dir, '.git', 'index.lock')).catch(() => undefined)) !== undefined) return false
   const index = join(dir, INDEX)
   removeFile(index)
   try {
@@ -855,11 +855,11 @@ export async function refreshIndex(dir: string, read: TwinIndex): Promise<boolea
     await git(dir, ['update-index', '-q', '--refresh'], { env: { GIT_INDEX_FILE: index } })
     // Entries recorded in the second of the refresh (or the one a file's clock may lag it by) are
     // smudged: git's second-grained stat check could not see an edit made in it (smudgeCtimeRacy).
-    const refreshed = readFileSync(index)
+    const refreshed = await readFile(index)
     // git rewrites only stat data: then the read index's entries lie where they lay, not parsed again.
     const like = sameButStatData(read.bytes, read.statAt, refreshed)
-    if (smudgeCtimeRacy(refreshed, BigInt(started.getTime() - FILE_CLOCK_LAG_MS) * 1_000_000n, BigInt(started.getTime()) * 1_000_000n, like ? read.statAt : undefined) > 0) writeFileSync(index, refreshed, { mode: 0o600 })
-    utimesSync(index, started, started)
+    if (smudgeCtimeRacy(refreshed, BigInt(started.getTime() - FILE_CLOCK_LAG_MS) * 1_000_000n, BigInt(started.getTime()) * 1_000_000n, like ? read.statAt : undefined) > 0) await writeFile(index, refreshed, { mode: 0o600 })
+    await utimes(index, started, started)
     if (!indexUnchanged(dir, read)) return false
     // Optional work: never waited for (another git at work now refreshes it itself).
     await swapIndex(dir, index, false)
@@ -880,10 +880,9 @@ export async function refreshIndex(dir: string, read: TwinIndex): Promise<boolea
  */
 async function finishSwap(dir: string): Promise<void> {
   const lock = join(dir, '.git', 'index.lock')
-  const locked = statSync(lock)
-  const current = quietly(() => statSync(join(dir, '.git', 'index')))
-  if (current?.ino === locked.ino && current.dev === locked.dev) unlinkSync(lock)
-  else renameSync(lock, join(dir, '.git', 'index'))
+  const [locked, current] = await Promise.all([stat(lock), stat(join(dir, '.git', 'index')).catch(() => undefined)])
+  if (current?.ino === locked.ino && current.dev === locked.dev) await unlink(lock)
+  else await rename(lock, join(dir, '.git', 'index'))
 }
 
 /**
@@ -903,7 +902,7 @@ async function swapIndex(dir: string, index: string, wait = true): Promise<void>
   const by = Date.now() + (wait ? indexLockWait.ms : 0)
   for (let pause = 5; ; pause = Math.min(pause * 2, 100)) {
     try {
-      linkSync(index, lock)
+      await link(index, lock)
       break
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
@@ -912,7 +911,7 @@ async function swapIndex(dir: string, index: string, wait = true): Promise<void>
     }
   }
   try {
-    renameSync(lock, join(dir, '.git', 'index'))
+    await rename(lock, join(dir, '.git', 'index'))
   } catch (error) {
     // The index is as it was; the lock is this run's own link: gone with the swap, never left for
     // the next command to refuse (a failed rename, found failing a pull at each step, session 34).
@@ -1090,11 +1089,11 @@ async function finishMove(dir: string, record: MoveRecord, index: string | undef
   }
   // The index follows: ours (its lock taken the way git takes it), or rebuilt from HEAD.
   const lock = join(dir, '.git', 'index.lock')
-  const ours = index === undefined ? undefined : quietly(() => statSync(index))
-  const locked = quietly(() => lstatSync(lock))
+  const ours = index === undefined ? undefined : await stat(index).catch(() => undefined)
+  const locked = await lstat(lock).catch(() => undefined)
   if (ours !== undefined && locked !== undefined && locked.ino === ours.ino) {
     await finishSwap(dir) // killed between taking git's lock and renaming: ours
-  } else if (ours !== undefined && quietly(() => statSync(join(dir, '.git', 'index')))?.ino === ours.ino) {
+  } else if (ours !== undefined && (await stat(join(dir, '.git', 'index')).catch(() => undefined))?.ino === ours.ino) {
     // Swapped in before a kill: it is the index already (linked again, its rename would do nothing and leave git's lock).
   } else {
     // Another git holding git's index lock past the wait: the files and HEAD have moved, the record stays for settling.

@@ -1,6 +1,6 @@
-import { closeSync, constants, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmdirSync, unlinkSync, writeFileSync, type Stats } from 'node:fs'
+import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readSync, rmdirSync, type Stats } from 'node:fs'
 import { randomBytes } from 'node:crypto'
-import { lstat, rm, symlink, unlink } from 'node:fs/promises'
+import { lstat, mkdir, open, rename, rm, symlink, unlink } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 // Only the SDK's errors: the git module imports this file and stays light at start-up.
 import { TwinSyncError } from '@twinsync/sdk/errors'
@@ -310,19 +310,11 @@ async function makeFolders(dir: string, parts: string[]): Promise<void> {
     const abs = join(dir, ...parts.slice(0, i))
     const kind = kindOf(abs)
     if (kind === 'directory') continue
-    if (kind !== 'missing') {
-      try {
-        unlinkSync(abs)
-      } catch (error) {
-        ignoreMissing(error as NodeJS.ErrnoException)
-      }
-    }
+    if (kind !== 'missing') await unlink(abs).catch(ignoreMissing)
     // Writes run in parallel: another one may have made the folder meanwhile.
-    try {
-      mkdirSync(abs, { mode: 0o755 })
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || kindOf(abs) !== 'directory') throw error
-    }
+    await mkdir(abs, { mode: 0o755 }).catch(async (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EEXIST' || kindOf(abs) !== 'directory') throw error
+    })
   }
 }
 
@@ -339,20 +331,18 @@ export async function writeTwinFile(dir: string, path: string, bytes: Uint8Array
   // Whole or not at all: written aside (inside .git, so never a twin file), then renamed over
   // the path, which replaces a link in the way rather than following it.
   const temp = join(dir, '.git', 'twinsync', `.document.twinsync-${randomBytes(6).toString('hex')}`)
-  mkdirSync(dirname(temp), { recursive: true })
+  await mkdir(dirname(temp), { recursive: true })
   try {
-    const fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | NOFOLLOW, mode)
+    const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | NOFOLLOW, mode)
     try {
-      writeFileSync(fd, bytes)
-      fchmodSync(fd, mode)
+      await handle.writeFile(bytes)
+      await handle.chmod(mode)
     } finally {
-      closeSync(fd)
+      await handle.close()
     }
-    renameSync(temp, target)
+    await rename(temp, target)
   } catch (error) {
-    try {
-      unlinkSync(temp)
-    } catch {}
+    await unlink(temp).catch(() => undefined)
     throw diskError(error, dir)
   }
 }
