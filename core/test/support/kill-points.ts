@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
 import childProcess from 'node:child_process'
 import fs from 'node:fs'
 import { syncBuiltinESMExports } from 'node:module'
@@ -5,11 +6,16 @@ import { join } from 'node:path'
 import { MACHINE_LOCK_DIR } from '../../src/apply/machine-lock.js'
 
 /**
- * kill -9 at a chosen step, in-process and deterministic: every call of Node's `fs` (synchronous
- * and promises) that changes the disk is a step. From step `at` on, each such call throws
- * without doing anything, as though the process had died just before it ('kill'); reads go on,
- * so the code's own catch blocks run and find they can change nothing more. With 'fail', only
- * step `at` throws (an I/O error there) and the later ones go through: the caller's cleanup runs.
+ * kill -9 at a chosen step, in-process and deterministic: every call of Node's `fs` that changes
+ * the disk is a step, in each of its forms: synchronous (`renameSync`), callback (`rename`) and
+ * promise (`fs.promises.rename`), so code moved from one form to another is still killed at each
+ * of its writes (session 52's callback form of the SDK's writeFileAtomic escaped the kills: seven
+ * test files failed). A FileHandle's own methods are not steps (as before: the open that made the
+ * handle is one). From step `at` on, each such call throws without doing anything (a callback
+ * form answers its callback with the error), as though the process had died just before it
+ * ('kill'); reads go on, so the code's own catch blocks run and find they can change nothing
+ * more. With 'fail', only step `at` throws (an I/O error there) and the later ones go through:
+ * the caller's cleanup runs.
  * The patched functions reach ES module imports through `syncBuiltinESMExports`. Child processes
  * (git) are not steps unless `children` is 'steps' (each spawn one, before it starts); either way
  * none starts after a kill (a dead process starts nothing: before session 34 a catch block's git,
@@ -22,8 +28,14 @@ export class Killed extends Error {
   }
 }
 
-const SYNC = ['writeFileSync', 'appendFileSync', 'renameSync', 'rmSync', 'unlinkSync', 'linkSync', 'mkdirSync', 'symlinkSync', 'writeSync', 'utimesSync', 'copyFileSync', 'rmdirSync', 'truncateSync', 'ftruncateSync', 'chmodSync', 'fsyncSync'] as const
-const PROMISES = ['writeFile', 'appendFile', 'rename', 'rm', 'unlink', 'link', 'mkdir', 'symlink', 'utimes', 'copyFile', 'rmdir', 'truncate', 'chmod'] as const
+/** Steps in all three forms (`NAMESync`, `NAME` with a callback, `fs.promises.NAME`). */
+const CALLS = ['writeFile', 'appendFile', 'rename', 'rm', 'unlink', 'link', 'mkdir', 'symlink', 'utimes', 'copyFile', 'rmdir', 'truncate', 'chmod'] as const
+/** Steps on a descriptor: fs/promises has them only as a FileHandle's methods, so synchronous and callback forms. */
+const FD_CALLS = ['write', 'ftruncate', 'fsync'] as const
+
+// Node's rm (all forms) loads its walker on first use, which takes fs's functions as they are then:
+// loaded inside a kill's patches, it would keep the patched ones after restore (steps of a dead run).
+fs.rmSync(join('/proc', 'twinsync-kill-points-none'), { force: true })
 
 /** An open that may write (create, truncate, append): a step. */
 function opensForWriting(flags: unknown): boolean {
@@ -47,7 +59,9 @@ export function killAt(at: number | ((call: string) => boolean), mode: 'kill' | 
   const originals: Array<[object, string, unknown]> = []
   const state = { steps: 0, hit: false, calls: [] as string[] }
   // Node's own fs functions call one another (writeFileSync opens and writes): only the outer call is a step.
+  // A callback form calls them later, from its own callbacks: those run in `within`'s context.
   let inside = 0
+  const within = new AsyncLocalStorage<true>()
   let chosen = typeof at === 'number' ? at : Number.POSITIVE_INFINITY
   const step = (name: string, args: unknown[]) => {
     state.steps++
@@ -59,18 +73,27 @@ export function killAt(at: number | ((call: string) => boolean), mode: 'kill' | 
       throw new Killed(state.steps, name)
     }
   }
-  const patch = (target: Record<string, unknown>, name: string, isStep: (args: unknown[]) => boolean, async: boolean) => {
+  const patch = (target: Record<string, unknown>, name: string, isStep: (args: unknown[]) => boolean, form: 'sync' | 'callback' | 'promise') => {
     const original = target[name] as (...args: unknown[]) => unknown
     originals.push([target, name, original])
     target[name] = function (this: unknown, ...args: unknown[]) {
-      if (inside > 0 || !isStep(args)) return original.apply(this, args)
-      if (async) {
-        try {
-          step(name, args)
-        } catch (error) {
-          return Promise.reject(error)
-        }
-      } else step(name, args)
+      if (inside > 0 || within.getStore() === true || !isStep(args)) return original.apply(this, args)
+      const done = form === 'callback' ? args.at(-1) : undefined
+      if (form === 'callback' && typeof done !== 'function') return original.apply(this, args) // Node throws for it
+      try {
+        step(name, args)
+      } catch (error) {
+        if (form === 'sync') throw error
+        if (form === 'promise') return Promise.reject(error)
+        // As a failed call answers: its callback, with the error, later.
+        process.nextTick(done as (error: Error) => void, error)
+        return undefined
+      }
+      if (form === 'callback') {
+        // Node's own calls from inside it are not steps; the caller's callback runs as the caller's code.
+        const caller = (...results: unknown[]) => within.exit(() => (done as (...a: unknown[]) => void)(...results))
+        return within.run(true, () => original.apply(this, [...args.slice(0, -1), caller]))
+      }
       inside++
       try {
         return original.apply(this, args)
@@ -95,10 +118,17 @@ export function killAt(at: number | ((call: string) => boolean), mode: 'kill' | 
       return original.apply(this, args)
     }
   }
-  for (const name of SYNC) patch(sync, name, () => true, false)
-  for (const name of PROMISES) patch(promises, name, () => true, true)
-  patch(sync, 'openSync', (args) => opensForWriting(args[1]), false)
-  patch(promises, 'open', (args) => opensForWriting(args[1]), true)
+  const always = () => true
+  for (const name of [...CALLS, ...FD_CALLS]) {
+    patch(sync, `${name}Sync`, always, 'sync')
+    patch(sync, name, always, 'callback')
+  }
+  for (const name of CALLS) patch(promises, name, always, 'promise')
+  // open's flags are its second argument in every form; a callback open without flags reads.
+  const writingOpen = (args: unknown[]) => opensForWriting(typeof args[1] === 'function' ? undefined : args[1])
+  patch(sync, 'openSync', writingOpen, 'sync')
+  patch(sync, 'open', writingOpen, 'callback')
+  patch(promises, 'open', writingOpen, 'promise')
   syncBuiltinESMExports()
   return {
     get steps() {
