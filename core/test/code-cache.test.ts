@@ -2,7 +2,7 @@
 // process, as each twinsync run is; the module under test is the one bin/run.js uses.
 import { strict as assert } from 'node:assert'
 import { execFile } from 'node:child_process'
-import { chmod, chown, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises'
+import { chmod, chown, cp, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -425,11 +425,12 @@ describe('the CLI from V8 code cache (bin/run.js)', function () {
     assert.deepEqual(await stamps(), before)
   })
 
-  // Session 52: every command compiled bin/run.js's start, the V8 flags' file, oclif's load
-  // options and the exit from source (core/bin has no digest to name a cache by); bin/start.js
-  // and the files it requires are now built into core/bundle/start.cjs.
-  it("compiles its own start (bin/start.js, built into start.cjs) from a code cache read under V8's defaults, in a large run too, which writes none; of core/bin only run.js and code-cache.js from source", async () => {
-    const dir = join(home, '.cache', 'twinsync', 'v8')
+  /**
+   * `node --require <probe> <run> args`: the core/bin files Node's loader compiled from source
+   * (`fromSource`, by name) and how start.cjs was compiled (`start`: the cache's bytes given to V8,
+   * whether V8 refused them).
+   */
+  const probed = async (run: string, args: string[]) => {
     const probe = join(home, 'compiled.cjs')
     await writeFile(
       probe,
@@ -438,10 +439,16 @@ describe('the CLI from V8 code cache (bin/run.js)', function () {
         'const Script = vm.Script; vm.Script = class extends Script { constructor(source, options) { super(source, options); cached.push({ file: basename(options.filename), held: options.cachedData?.length ?? 0, refused: this.cachedDataRejected === true }) } }\n' +
         "process.on('exit', () => process.stderr.write(`PROBE ${JSON.stringify({ fromSource, start: cached.find((c) => c.file === 'start.cjs') })}\\n`))\n",
     )
-    const run = async (...args: string[]) => {
-      const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--require', probe, RUN, ...args], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, TWINSYNC_DATA_DIR: join(home, 'data') } })
-      return { stdout, ...(JSON.parse(/^PROBE (.*)$/m.exec(stderr)?.[1] ?? 'null') as { fromSource: string[]; start?: { held: number; refused: boolean } }) }
-    }
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--require', probe, run, ...args], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, TWINSYNC_DATA_DIR: join(home, 'data') } })
+    return { stdout, ...(JSON.parse(/^PROBE (.*)$/m.exec(stderr)?.[1] ?? 'null') as { fromSource: string[]; start?: { held: number; refused: boolean } }) }
+  }
+
+  // Session 52: every command compiled bin/run.js's start, the V8 flags' file, oclif's load
+  // options and the exit from source (core/bin has no digest to name a cache by); bin/start.js
+  // and the files it requires are now built into core/bundle/start.cjs.
+  it("compiles its own start (bin/start.js, built into start.cjs) from a code cache read under V8's defaults, in a large run too, which writes none; of core/bin only run.js and code-cache.js from source", async () => {
+    const dir = join(home, '.cache', 'twinsync', 'v8')
+    const run = (...args: string[]) => probed(RUN, args)
     const startCaches = async () => (await readdir(dir)).filter((f) => f.startsWith('start.cjs-'))
     const first = await run('describe', '--help')
     assert.deepEqual(first.fromSource, ['run.js', 'code-cache.js'])
@@ -463,6 +470,63 @@ describe('the CLI from V8 code cache (bin/run.js)', function () {
     await rm(join(dir, 'large-heap-describe'))
     assert.equal((await run('describe', '--help')).stdout, first.stdout)
     assert.equal((await startCaches()).length, 1)
+  })
+
+  // A guard (session 53; it passes on d2302de0): start.cjs, the first bundle a command compiles
+  // from a cache, is read under the rules the cases above hold code-cache.js's requireCached to,
+  // through the binary. Session 53 tried building code-cache.js into start.cjs, read with those
+  // rules alone (docs/architecture.md, "Session 53, code-cache.js from a code cache"): this case
+  // held for it too.
+  it("takes start.cjs's cache only of exactly its bytes, this user's alone, and one V8 takes: otherwise from source", async function () {
+    // Eight runs of the binary: room for a loaded machine (see the snapshot case above).
+    this.timeout(300_000)
+    // A copy of the built package (its node_modules the worktree's), so its start.cjs can be changed.
+    const core = join(dirname(RUN), '..')
+    const pkg = join(home, 'pkg')
+    await mkdir(join(pkg, 'core'), { recursive: true })
+    for (const f of ['bin', 'bundle', 'package.json', 'oclif.manifest.json']) await cp(join(core, f), join(pkg, 'core', f), { recursive: true })
+    await symlink(join(core, '..', 'node_modules'), join(pkg, 'node_modules'))
+    const run = join(pkg, 'core', 'bin', 'run.js')
+    const startFile = join(pkg, 'core', 'bundle', 'start.cjs')
+    const dir = join(home, '.cache', 'twinsync', 'v8')
+    const startCache = async () => {
+      const names = (await readdir(dir)).filter((f) => f.startsWith('start.cjs-') && !f.endsWith('.tmp'))
+      assert.equal(names.length, 1, names.join(' '))
+      return join(dir, names[0] as string)
+    }
+    // A file changed within 100 ms of a run gets no cache written (code-cache.js's racy rule).
+    const settle = () => new Promise((resolve) => setTimeout(resolve, 300))
+    await settle()
+    const help = () => probed(run, ['describe', '--help'])
+    const first = await help()
+    assert.equal(first.start?.held, 0)
+    assert.ok(((await help()).start?.held ?? 0) > 0, 'the copy takes its cache')
+
+    // Bytes V8 refuses under the cache's name: from source, and the cache made again.
+    await writeFile(await startCache(), Buffer.alloc(4096, 7), { mode: 0o600 })
+    const refused = await help()
+    assert.equal(refused.stdout, first.stdout)
+    assert.deepEqual(refused.start, { file: 'start.cjs', held: 4096, refused: true })
+    assert.ok(((await help()).start?.held ?? 0) > 4096, 'written again')
+
+    // A cache someone else could have written, or another user's: not read (and replaced).
+    await chmod(await startCache(), 0o620)
+    assert.equal((await help()).start?.held, 0, 'a cache others can write')
+    await chown(await startCache(), 65534, 65534)
+    assert.equal((await help()).start?.held, 0, "another user's cache")
+    assert.ok(((await help()).start?.held ?? 0) > 0)
+
+    // Other bytes of the same length and digest line (only its stat data tell them apart): from
+    // source, and a cache of their own named apart.
+    const before = await startCache()
+    const text = await readFile(startFile, 'latin1')
+    assert.ok(text.includes('"none"'))
+    await writeFile(startFile, text.replace('"none"', '"nonf"'), 'latin1')
+    await settle()
+    const changed = await help()
+    assert.equal(changed.stdout, first.stdout)
+    assert.equal(changed.start?.held, 0)
+    assert.notEqual(await startCache(), before, 'the older cache replaced by one of these bytes')
   })
 
   it("starts a command of its own without Node's ES module resolver (the SDK found without resolving its exports), and its help without node:crypto, child_process, perf_hooks, readline or fs/promises ", async () => {
