@@ -1,16 +1,23 @@
 import { strict as assert } from 'node:assert'
 import { execFileSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { warningDiagnostic, type Change, type Diagnostic } from '@twinsync/sdk'
+import { isTwinSyncError, warningDiagnostic, type Change, type Diagnostic } from '@twinsync/sdk'
 import sinon from 'sinon'
+import { ApplyService } from '../src/apply/apply-service.js'
+import { HistoryService } from '../src/history/history-service.js'
 import { IntentService } from '../src/intent/intent-service.js'
+import { ReconcileService } from '../src/intent/reconcile-service.js'
+import { ForgetWorkflow } from '../src/services/run-forget.js'
+import { GcWorkflow } from '../src/services/run-gc.js'
 import { PendingChecks, pendingNotice } from '../src/apply/pending-checks.js'
 import { Planner } from '../src/plan/planner.js'
 import { RunTarget } from '../src/plan/run-target.js'
 import { StatusWorkflow } from '../src/services/drift-status.js'
 import { SnapshotService } from '../src/snapshot/snapshot-service.js'
 import { TwinRepository } from '../src/twin/twin-repository.js'
+import { readerWait } from '../src/twin/twin-lock.js'
 import { notesProvider, type NotesProvider } from './support/notes-provider.js'
 import { unitRig, type UnitRig } from './support/unit-container.js'
 
@@ -180,5 +187,107 @@ describe('Planner', function () {
     assert.match(said[0]?.summary ?? '', /not yet judged: nginx \(\/etc\/nginx\/nginx\.conf: the reload of nginx\.service had given no verdict\)\. `twinsync apply --root [^`]* --repo [^`]*` settles it/)
     // status says it with the same function (unfinishedApplyNotices), in these words.
     assert.equal(said[0]?.summary, pendingNotice(await pending.read(), rig.container.resolve(RunTarget).get()))
+  })
+
+  // Session 53 (CI of session 52): `plan` right after `schedule enable` met the timer's first
+  // snapshot, which had set the person's edits aside (the held marker) and held the twin lock:
+  // plan took the lock to put them back and failed with LOCK_HELD at once. A reader now waits for
+  // such a run, bounded (readerWait), cancellable; the commands that change the twin do not.
+  describe('a snapshot in progress holding the twin', () => {
+    const marker = () => join(rig.twinDir, '.git/twinsync/intent-held')
+    /** Another run as a snapshot holds the twin while it records: the lock taken, the person's edits set aside (the held marker). */
+    async function snapshotHolding() {
+      const lock = await rig.holdLock()
+      const held = await rig.container.resolve(IntentService).hold('providers', undefined, {}, undefined, { underLock: true })
+      assert.ok(existsSync(marker()) && held.paths.length === 2, 'the edits are set aside')
+      return {
+        async end() {
+          await held.restore(held.base)
+          await lock.release()
+        },
+      }
+    }
+    const wanted = ['notes:replace:/etc/notes', 'other:replace:/etc/other']
+    const lockHeld = (e: unknown) => isTwinSyncError(e) && e.code === 'LOCK_HELD'
+
+    it('plan waits for it, then plans the edits it put back (LOCK_HELD at once before)', async () => {
+      await setUp(notesProvider('other'))
+      const run = await snapshotHolding()
+      const ended = new Promise<void>((resolve, reject) => setTimeout(() => run.end().then(resolve, reject), 300))
+      const p = await plan().finally(() => ended)
+      assert.deepEqual(p.changes.map((c) => c.id).sort(), wanted)
+      assert.equal(existsSync(marker()), false)
+    })
+
+    // A guard (passes on the old code too): status plans from the last snapshot and reads the
+    // edits set aside from their ref, with no lock to take.
+    it('status meeting it lists the edits it set aside as pending (a guard)', async () => {
+      await setUp(notesProvider('other'))
+      const run = await snapshotHolding()
+      const ended = new Promise<void>((resolve, reject) => setTimeout(() => run.end().then(resolve, reject), 300))
+      const status = await rig.container.resolve(StatusWorkflow).status(undefined).finally(() => ended)
+      assert.deepEqual(status.pending.items.map((i) => i.id).sort(), wanted)
+    })
+
+    it('one that holds it past the limit: LOCK_HELD naming the run and how long plan waited; the edits stay set aside for that run', async () => {
+      await setUp(notesProvider('other'))
+      const limit = readerWait.ms
+      readerWait.ms = 300
+      const run = await snapshotHolding()
+      try {
+        const began = Date.now()
+        await assert.rejects(plan(), (e: unknown) => lockHeld(e) && /Another TwinSync another run \(pid \d+.*; waited \d+(\.\d)? s for it to finish$/.test((e as Error).message) && ((e as { details?: { waitedMs?: number } }).details?.waitedMs ?? 0) >= 300)
+        assert.ok(Date.now() - began >= 300)
+        assert.ok(existsSync(marker()), 'the run still holds the edits')
+      } finally {
+        readerWait.ms = limit
+        await run.end()
+      }
+      assert.deepEqual((await plan()).changes.map((c) => c.id).sort(), wanted)
+    })
+
+    it("the panel's cancel (its signal) ends the wait: ABORTED, long before the limit", async () => {
+      await setUp(notesProvider('other'))
+      const run = await snapshotHolding()
+      try {
+        const controller = new AbortController()
+        setTimeout(() => controller.abort(), 200)
+        const began = Date.now()
+        await assert.rejects(plan({ signal: controller.signal }), (e: unknown) => isTwinSyncError(e) && e.code === 'ABORTED')
+        assert.ok(Date.now() - began < readerWait.ms - 5_000, `${Date.now() - began} ms`)
+        assert.ok(existsSync(marker()))
+      } finally {
+        await run.end()
+      }
+    })
+
+    // A guard (passes on the old code too): the commands that change the twin refuse at once, the
+    // limit set far past this test's timeout so that one that waited would fail it.
+    it('snapshot, label, adopt, discard, gc, forget and apply meeting it refuse at once with LOCK_HELD (a guard)', async () => {
+      await setUp(notesProvider('other'))
+      const p = await plan()
+      const limit = readerWait.ms
+      readerWait.ms = 600_000
+      const run = await snapshotHolding()
+      try {
+        const c = rig.container
+        const writers: Array<[string, () => Promise<unknown>]> = [
+          ['snapshot', () => c.resolve(SnapshotService).snapshot()],
+          ['label', () => c.resolve(HistoryService).label('HEAD', 'before-upgrade')],
+          ['adopt', () => c.resolve(ReconcileService).decide('adopt', ['notes'])],
+          ['discard', () => c.resolve(ReconcileService).decide('discard', ['notes'])],
+          ['gc', () => c.resolve(GcWorkflow).gc(undefined)],
+          ['forget', () => c.resolve(ForgetWorkflow).forget({ paths: ['/etc/notes'], rules: [] })],
+          ['apply', () => c.resolve(ApplyService).apply({ plan: p, fromFile: false, signal: new AbortController().signal, acceptHighRisk: true })],
+        ]
+        for (const [what, write] of writers) {
+          await assert.rejects(write(), (e: unknown) => lockHeld(e) && !/waited/.test((e as Error).message) && (e as { details?: { waitedMs?: number } }).details?.waitedMs === undefined, what)
+        }
+        assert.ok(existsSync(marker()))
+      } finally {
+        readerWait.ms = limit
+        await run.end()
+      }
+    })
   })
 })

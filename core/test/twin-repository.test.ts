@@ -10,7 +10,7 @@ import { SimpleGitClient } from '../src/twin/git.js'
 import { TwinRepository } from '../src/twin/twin-repository.js'
 import { listIndexed } from '../src/twin/twin-files.js'
 import { readIndex } from '../src/twin/quick-status.js'
-import { TwinLock, lockMachine, pidNamespace, startTimeOf } from '../src/twin/twin-lock.js'
+import { TwinLock, lockMachine, pidNamespace, readerWait, startTimeOf } from '../src/twin/twin-lock.js'
 import { bootJournal, entryOf, type JournalEntry } from '../src/twin/boot-journal.js'
 
 const info = { formatVersion: 1, machineId: 'abc', hostname: 'web1' }
@@ -550,6 +550,24 @@ describe('TwinLock', () => {
     await lock.acquire('snapshot')
     await lock.release()
     await assert.rejects(stat(path), /ENOENT/)
+  })
+
+  // Session 53: a reader waits for a live holder (holdForReading, planner.test.ts); a lock whose
+  // run is gone is no run to wait for. A guard of that path: the limit is set far past the test's
+  // timeout, so a reader that waited on the stale lock would fail it.
+  it('holdForReading takes a stale lock over at once, never waiting on it; inside a hold() of it, it nests', async () => {
+    const path = join(base, 'lock')
+    const limit = readerWait.ms
+    readerWait.ms = 600_000
+    try {
+      await writeFile(path, JSON.stringify({ pid: 999999999, startTime: '5', bootId: null, host: hostname(), purpose: 'snapshot', since: 'then' }) + '\n')
+      assert.equal(await new TwinLock(path).holdForReading('recovery', async () => JSON.parse(await readFile(path, 'utf8')).pid), process.pid)
+      await assert.rejects(stat(path), /ENOENT/)
+      await new TwinLock(path).hold('apply', () => new TwinLock(path).holdForReading('recovery', async () => undefined))
+      await assert.rejects(stat(path), /ENOENT/)
+    } finally {
+      readerWait.ms = limit
+    }
   })
 
   it('nests only inside hold(): the holder may take it again, nobody else in the process can', async () => {

@@ -600,9 +600,13 @@ export class IntentService {
     if (existsSync(this.heldMarker())) await this.recover()
   }
 
-  /** putBackHeld for a reader without the lock (`plan`): one stat when nothing is held; the lock only when something is. */
-  async putBackHeldForReading(): Promise<void> {
-    if (existsSync(this.heldMarker())) await this.twin.lock().hold('recovery', () => this.recover())
+  /**
+   * putBackHeld for a reader without the lock (`plan`): one stat when nothing is held; the lock
+   * only when something is. Edits a snapshot still running set aside are waited for
+   * (TwinLock.holdForReading, bounded; `signal` ends the wait: ABORTED): that run puts them back.
+   */
+  async putBackHeldForReading(signal?: AbortSignal): Promise<void> {
+    if (existsSync(this.heldMarker())) await this.twin.lock().holdForReading('recovery', () => this.recover(), signal)
   }
 
   /**

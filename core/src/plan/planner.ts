@@ -118,7 +118,7 @@ export class Planner {
   async plan(options: PlanOptions = {}): Promise<Plan> {
     const other = await otherMachineDiagnostic(this.target.get(this.twin.dir), await this.twin.open(), this.contexts.host)
     const { reader, twinCommit, interrupted, checked, kept, undone, named } =
-      options.fromTree === undefined ? await this.desiredSource(options.from, options.fromIsWorkingTwin === true) : await this.treeSource(options.fromTree)
+      options.fromTree === undefined ? await this.desiredSource(options.from, options.fromIsWorkingTwin === true, options.signal) : await this.treeSource(options.fromTree)
     // A snapshot named to plan from is another machine's as the working twin can be (session 45:
     // a pulled history's earlier commit of another machine was planned as this one's).
     const otherAt = named === undefined ? undefined : await otherMachineAt(this.target.get(this.twin.dir), named, this.contexts.host)
@@ -427,9 +427,11 @@ export class Planner {
     return { reader: new GitTreeReader(this.twin.dir, tree, undefined, await this.intents.observed()), twinCommit: null }
   }
 
+  /** `signal`: ends a wait for a run in progress that holds the working twin (settleForReading, putBackHeldForReading). */
   private async desiredSource(
     from: string | undefined,
     fromIsWorkingTwin = false,
+    signal?: AbortSignal,
   ): Promise<DesiredSource> {
     if (from !== undefined) {
       // Speed: `status` plans from the last snapshot, usually HEAD with the twin unchanged: its
@@ -457,9 +459,10 @@ export class Planner {
       }
     }
     // The working twin (never half moved by a snapshot): its commit is the basis only when nothing is edited on top of it.
-    const { kept, undone } = await this.twin.settleForReading()
+    // A snapshot or pull in progress that holds it (its move, the edits it set aside) is waited for, bounded (TwinLock.holdForReading).
+    const { kept, undone } = await this.twin.settleForReading(signal)
     // Edits a killed pull or snapshot set aside are the working twin's too (IntentService.putBackHeld).
-    await this.intents.putBackHeldForReading()
+    await this.intents.putBackHeldForReading(signal)
     const dirty = await this.twin.dirtyPaths()
     const head = await this.twin.head()
     // The plan's description diagnostics judge the same look at the working twin as its basis.

@@ -247,11 +247,13 @@ export class TwinRepository implements TwinReader {
    * Before reading the working twin without the lock: a snapshot's unfinished move is settled
    * first (under the lock), so a half-moved working twin is never read as the desired state.
    * Returns the twin files saved since the kill that the finished move kept (keptOverMove), and
-   * the move undone instead when it could not be finished (TWIN_MOVE_FAILED).
+   * the move undone instead when it could not be finished (TWIN_MOVE_FAILED). A move of a
+   * snapshot still running is waited for (TwinLock.holdForReading, bounded; `signal` ends the
+   * wait: ABORTED), then found settled.
    */
-  async settleForReading(): Promise<Pick<Settled, 'kept' | 'undone'>> {
+  async settleForReading(signal?: AbortSignal): Promise<Pick<Settled, 'kept' | 'undone'>> {
     if (!(await snapshotUnsettled(this.dir)) && !pullMoveUnsettled(this.dir)) return { kept: [] }
-    return this.lock().hold('recovery', () => this.settle())
+    return this.lock().holdForReading('recovery', () => this.settle(), signal)
   }
 
   /** Where providers keep caches (see twinCacheDir). */
