@@ -13,7 +13,7 @@ import { smallCliRoot } from '../support/cli.js'
 describe('plan while snapshots run, through the real binary', function () {
   this.timeout(900_000)
 
-  it('plan in a loop beside snapshots that commit and set a pending edit aside: every plan reads, never LOCK_HELD', async () => {
+  it('plan in a loop beside snapshots that commit and set a pending edit aside: every plan plans, never LOCK_HELD', async () => {
     const { cli, root } = await smallCliRoot()
     try {
       const at = ['--root', root, '--repo', cli.twinDir]
@@ -36,12 +36,16 @@ describe('plan while snapshots run, through the real binary', function () {
       const plans: string[] = []
       while (!done) {
         const p = await cli.twinsync(['plan', '--json', ...at])
-        const changes = p.code === 0 ? (JSON.parse(p.stdout) as { changes: Array<{ id: string }> }).changes.map((c) => c.id) : []
-        plans.push(p.code === 0 ? (changes.includes('files:replace:/etc/hostname') ? 'ok' : `no edit: ${changes.join(' ')}`) : (/"code": "(\w+)"/.exec(p.stdout)?.[1] ?? `exit ${p.code}: ${p.stderr.slice(0, 200)}`))
+        // Not asserted: whether the plan has the edit. A plan that finds no edit set aside when it
+        // begins and reads the working twin while a snapshot then sets it aside plans without it
+        // (old and new code alike: 3 of 15 plans before, 3 of 25 after, session 53; docs/architecture.md,
+        // "Only a reader waits").
+        plans.push(p.code === 0 ? 'ok' : (/"code": "(\w+)"/.exec(p.stdout)?.[1] ?? `exit ${p.code}: ${p.stderr.slice(0, 200)}`))
       }
       await snapshotting
       assert.deepEqual(snapshots, Array.from({ length: 15 }, () => 0), 'every snapshot recorded')
       assert.ok(plans.length >= 5, `${plans.length} plans`)
+      // The old code: 13 LOCK_HELD of 15 plans (session 53).
       assert.deepEqual(plans.filter((p) => p !== 'ok'), [], `${plans.length} plans`)
     } finally {
       await cli.cleanup()
