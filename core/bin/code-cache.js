@@ -399,11 +399,18 @@ function requireCached(path, variant = '', options = {}) {
     variant,
     stale,
     /**
+     * Set: this run writes no cache of the file, whatever saveCaches asks of `save`, which reads it
+     * (bin/start.js: a large run, whose young generation's flag would stamp the cache for no later
+     * run to take).
+     */
+    writeNone: false,
+    /**
      * Writes the cache when it had none or V8 refused it, or when `again` (see saveCaches): what
-     * the script holds, the old cache's code and what this run compiled besides. Whether it wrote.
+     * the script holds, the old cache's code and what this run compiled besides; never when
+     * `writeNone`. Whether it wrote.
      */
     save(again = false) {
-      if (!stale && !(again && usable && writable)) return false
+      if (handle.writeNone || (!stale && !(again && usable && writable))) return false
       try {
         const dir = cacheDir(true)
         if (dir === undefined) return false

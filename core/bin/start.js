@@ -34,8 +34,9 @@ async function start(args, cache, self) {
   guardCompiles(withDefaultFlags)
   // This file's cache is read before the flags are chosen, so under V8's defaults; a large run's
   // young-generation flag stays set while caches are written (v8-flags.js) and would stamp it for
-  // no later run to take: a large run leaves it as it is.
-  if (flags.large) self.stale = false
+  // no later run to take: a large run writes none (the handle's `writeNone`, which code-cache.js's
+  // save reads whatever saveCaches asks).
+  if (flags.large) self.writeNone = true
   // Speed (issue 22, session 38): a run with a user's plugin keeps code caches of its own
   // (`.plugins` in their names). A cache holds the functions the run that wrote it compiled, and
   // is written again only when V8 refuses it, so a run with a plugin that read a cache a run
