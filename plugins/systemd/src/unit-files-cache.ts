@@ -131,9 +131,13 @@ class RecordingHost implements HostPort {
    * link at without one.
    *
    * Speed (issue 22, session 52): any stat taken after `startedAt` serves as well as one taken
-   * now: a change after it moves the stat data the next collect compares (a missed change would
-   * have to come after this stat and before a read, which `isRacy` refuses: its times lie after
-   * `startedAt`). Before, every path was stat'ed again: the minbase root's first snapshot
+   * now. The value holds what the work's reads found, so what it misses is a change after a
+   * path's read, and the next collect misses it too only if the stat data stayed as the key holds
+   * it. A change before the key's stat gives the key times after `startedAt`; a later one moves
+   * the times, but for one in their clock tick, and then they lie within a tick of that change,
+   * after `startedAt` as well: `isRacy` refuses both, and nothing is kept. (A change between the
+   * work's own stat and its read is in the value, or moved the times: the next collect only
+   * works it out again.) Before, every path was stat'ed again: the minbase root's first snapshot
    * (callgrind, main thread between marks, warm code caches) spent 14.2 M instructions on that,
    * 462 calls of LocalHost's lstat and stat; now 7.3 M, 85 calls (docs/architecture.md, Speed).
    */
