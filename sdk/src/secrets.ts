@@ -741,15 +741,6 @@ function linesToLastEcho(part: string): Array<[number, number]> {
 }
 
 /**
- * The rules, made when first asked for (`allHandRules`): V8 parses a regular expression literal's
- * pattern when the literal is first evaluated, these rules' patterns (60 in session 15, 72 after session 18) (and their `accept`
- * checks' expressions) among the longest there are, and a command that screens nothing (an
- * unchanged snapshot, `plan`, `status`) loads this module with the SDK's index all the same.
- * Speed (issue 22, session 15): an unchanged snapshot of the minbase root 382.9 → 376.8 M
- * instructions (callgrind, V8's hash-seed work left out, medians of 5); the rules are the same
- * objects for every screen of the process (`sdk/test/secret-rules-made.test.ts`).
- */
-/**
  * A Mailchimp key's end, `-us` and its data centre's first digit (the provider-token rule's
  * `[0-9a-f]{32}-us\d{1,2}`). Speed (issue 22, session 52): the word was `-us` until then, which
  * every `multi-user.target` and `systemd-user-sessions.service` holds: a first snapshot of the
@@ -784,6 +775,15 @@ const KEY_LABEL_WORDS: readonly string[] = ['PRIVATE KEY', 'OpenVPN Static key',
  */
 const TOOL_LINES: RuleNeeds = { words: ['redis-cli', 'mongo', 'mosquitto_', 'ldap', 'zip', 'docker', 'podman', 'nerdctl', 'buildah', 'skopeo', '7z', 'ssh-keygen', 'sqlcmd', 'bcp'], lines: true }
 
+/**
+ * The rules, made when first asked for (`allHandRules`): V8 parses a regular expression literal's
+ * pattern when the literal is first evaluated, these rules' patterns (60 in session 15, 72 after session 18) (and their `accept`
+ * checks' expressions) among the longest there are, and a command that screens nothing (an
+ * unchanged snapshot, `plan`, `status`) loads this module with the SDK's index all the same.
+ * Speed (issue 22, session 15): an unchanged snapshot of the minbase root 382.9 → 376.8 M
+ * instructions (callgrind, V8's hash-seed work left out, medians of 5); the rules are the same
+ * objects for every screen of the process (`sdk/test/secret-rules-made.test.ts`).
+ */
 const makeHandRules = (): readonly HandRule[] => [
   {
     id: 'private-key',
