@@ -11,9 +11,9 @@ import type { DirEntry, EntryAttributes, ExecOptions, ExecResult, FileStat, File
 import { plainQuery } from './plain-query.js'
 import { SAFE_PATH } from './own-env.js'
 import { checkTargetPath, targetPathParts } from './target-path.js'
-import { isTrustedOwner, readRefused, refuseThroughLinkedFolder, symlinkItselfError, walkLinksSync, type LinkLook } from './linked-folder.js'
+import { isTrustedOwner, readRefused, refuseThroughLinkedFolder, symlinkItselfError, walkLinksSync, type LinkLook, type LinkWalk } from './linked-folder.js'
 import { isCapabilityText, isManagedXattr, parseXattrDump, xattrBytes, xattrValue } from './xattr.js'
-import { lstatData, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, statData, type StatData } from './stat-data.js'
+import { fstatData, lstatData, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, statData, type StatData } from './stat-data.js'
 
 // The programs it runs are looked for, and run with a PATH of, SAFE_PATH (own-env.ts).
 
@@ -490,25 +490,28 @@ export class LocalHost implements HostPort {
    */
   private async openRegular(path: string, options: ReadOptions): Promise<{ fd: number; size: number }> {
     const checked = checkTargetPath(path)
-    const followed = options.follow === 'root-owned' ? this.followRootOwned(checked) : undefined
-    const hostPath = followed === undefined ? await this.unfollowed(checked) : this.hostPath(followed)
-    let fd: number
-    try {
-      fd = openSync(hostPath, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code
-      if (code === 'ELOOP') throw readRefused(checked, 'is a symbolic link (or became one since it was looked at)')
-      // A UNIX socket cannot be opened (ENXIO); a FIFO without a writer opens with O_NONBLOCK and is refused below.
-      if (code === 'ENXIO') throw readRefused(checked, 'is not a regular file (a socket)')
-      throw error
+    let followed: string[] | undefined
+    let fd: number | undefined
+    if (options.follow === 'root-owned') {
+      // Its folder walked as followRootOwned walks it; the last name opened as it is, and walked only when it is a link.
+      followed = this.followFolder(checked)
+      fd = followed === undefined ? undefined : openNoFollow(checked, this.hostPath(followed), true)
+      if (fd === undefined) {
+        followed = this.followRootOwned(checked)
+        fd = openNoFollow(checked, this.hostPath(followed), false)
+      }
+    } else {
+      fd = openNoFollow(checked, await this.unfollowed(checked), false)
     }
     try {
-      const type = fstatSync(fd)
+      const own = fstatData(fd)
+      const type = typeOfMode(own.mode)
       // A folder: EISDIR, as read(2) says (what readFile always said).
-      if (type.isDirectory()) throw Object.assign(new Error(`EISDIR: illegal operation on a directory, read '${checked}'`), { code: 'EISDIR', errno: -21, syscall: 'read', path: checked })
-      if (!type.isFile()) throw readRefused(checked, `is not a regular file (${statType(type)})`, { type: statType(type) })
-      this.checkRead(checked, fd, (real) => (followed === undefined ? this.reachedAt(checked, real) : real === this.realOf(followed)))
-      return { fd, size: type.size }
+      if (type === 'directory') throw Object.assign(new Error(`EISDIR: illegal operation on a directory, read '${checked}'`), { code: 'EISDIR', errno: -21, syscall: 'read', path: checked })
+      if (type !== 'file') throw readRefused(checked, `is not a regular file (${type})`, { type })
+      const expected = followed
+      this.checkRead(checked, fd, (real) => (expected === undefined ? this.reachedAt(checked, real) : real === this.realOf(expected)))
+      return { fd, size: own.size }
     } catch (error) {
       closeSync(fd)
       throw error
@@ -612,6 +615,7 @@ export class LocalHost implements HostPort {
   private forgetLooks(): void {
     this.looks.clear()
     this.realFolders.clear()
+    this.folderWalks.clear()
   }
 
   /** The real host path of names below the root. */
@@ -637,12 +641,55 @@ export class LocalHost implements HostPort {
    * path with the result: a folder swapped since is refused there.
    */
   private followRootOwned(path: string): string[] {
-    const walk = walkLinksSync(path, (at, last) => this.look(at, last), true, (at) => this.madeLinks.has(at))
+    return this.followed(path, walkLinksSync(path, (at, last) => this.look(at, last), true, (at) => this.madeLinks.has(at)))
+  }
+
+  /** The names of a walk of `path` that followRootOwned accepts; its errors for one it refuses. */
+  private followed(path: string, walk: LinkWalk): string[] {
     if (walk.aboveRoot === true && !this.live) throw this.outside(path)
     if (walk.refused?.loop === true) throw new TwinSyncError('PATH_INVALID', `Too many levels of symbolic links at ${walk.refused.folder}`)
     if (walk.refused !== undefined) throw readRefused(path, `is reached through ${walk.refused.folder}, a symbolic link in a folder other users can write`, { link: walk.refused.folder })
     return walk.parts
   }
+
+  /**
+   * followRootOwned's names of `path` (a checked target path) when its last name is no link:
+   * its folder walked by walkLinks's rule as that walk goes through it (each folder name looked
+   * at from `looks`), and the name added; its errors when the folder's walk is refused. undefined
+   * for "/". walkLinks's walk of a path following its last name goes through the path's folder
+   * exactly so, and adds a last name that is no link as it is: a file, a folder or nothing. The
+   * caller opens that with O_NOFOLLOW and walks the whole path (followRootOwned) when the open
+   * finds a link (ELOOP). A folder's walk made only of looks `looks` keeps (folders, links root
+   * placed) is kept for the run beside them (folderWalks): walked again from them, it is the same.
+   *
+   * Speed (issue 22, session 53): a read that follows root's links (systemd's unit files, 181 of
+   * them in a first snapshot of the minbase root) no longer walks every name of its path, nor
+   * lstats its last name before the open: FIGURE.
+   */
+  private followFolder(path: string): string[] | undefined {
+    if (path === '/') return undefined
+    const slash = path.lastIndexOf('/')
+    const folder = slash === 0 ? '/' : path.slice(0, slash)
+    let walk = this.folderWalks.get(folder)
+    if (walk === undefined) {
+      let keep = true
+      walk = walkLinksSync(
+        folder,
+        (at) => {
+          const look = this.look(at, false)
+          if (look === undefined || look.type === 'other' || (look.type === 'symlink' && !isTrustedOwner(look.uid))) keep = false
+          return look
+        },
+        true,
+        (at) => this.madeLinks.has(at),
+      )
+      if (keep) this.folderWalks.set(folder, walk)
+    }
+    return [...this.followed(path, walk), path.slice(slash + 1)]
+  }
+
+  /** followFolder's walks of folders, for the run: cleared with the looks they were walked from (forgetLooks). */
+  private readonly folderWalks = new Map<string, LinkWalk>()
 
   /**
    * What walkLinks was told of each folder, and each link owned by root or TwinSync's own user (a
@@ -797,6 +844,27 @@ function isExecutable(hostPath: string): boolean {
     return true
   } catch {
     return false
+  }
+}
+
+/**
+ * openRegular's open: O_NOFOLLOW (a symlink as the last name: ELOOP) and O_NONBLOCK. With
+ * `linkAsUndefined` a link there is undefined (the caller walks it), otherwise READ_REFUSED.
+ */
+function openNoFollow(path: string, hostPath: string, linkAsUndefined: true): number | undefined
+function openNoFollow(path: string, hostPath: string, linkAsUndefined: false): number
+function openNoFollow(path: string, hostPath: string, linkAsUndefined: boolean): number | undefined {
+  try {
+    return openSync(hostPath, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'ELOOP') {
+      if (linkAsUndefined) return undefined
+      throw readRefused(path, 'is a symbolic link (or became one since it was looked at)')
+    }
+    // A UNIX socket cannot be opened (ENXIO); a FIFO without a writer opens with O_NONBLOCK and is refused below.
+    if (code === 'ENXIO') throw readRefused(path, 'is not a regular file (a socket)')
+    throw error
   }
 }
 

@@ -15,7 +15,7 @@
 // fs refuses) or anything but a string goes to fs. Its first answer in a process is checked field
 // by field against fs's for the same path; any difference, a missing binding or a thrown
 // TypeError, and every call goes to fs, as before.
-import { lstatSync, statSync, type BigIntStats, type Stats } from 'node:fs'
+import { fstatSync, lstatSync, statSync, type BigIntStats, type Stats } from 'node:fs'
 
 /** What TwinSync reads of a stat: the numbers fs's Stats holds (times in ms, as Stats computes them). */
 export interface StatData {
@@ -46,15 +46,20 @@ export interface BigStatData {
 /** fs's binding call: (path, bigint, request, throwIfNoEntry) → the shared numbers array, undefined when missing. */
 type RawStat = (path: string, bigint: boolean, req: undefined, throwIfNoEntry: boolean) => Float64Array | BigInt64Array | undefined
 
+/** fs's binding call for a descriptor: (fd, bigint, request, throwIfNoEntry) → the shared numbers array. */
+type RawFstat = (fd: number, bigint: boolean, req: undefined, throwIfNoEntry: boolean) => Float64Array | BigInt64Array | undefined
+
 interface Raw {
   lstat: RawStat
   stat: RawStat
+  /** Absent: fstatData goes to fs. */
+  fstat?: RawFstat
 }
 
 /** undefined: not looked for yet; null: fs is used. */
 let raw: Raw | null | undefined
 /** Whether the binding's first answer of each kind agreed with fs's. */
-const checked = { lstat: false, stat: false, lstatBig: false, statBig: false }
+const checked = { lstat: false, stat: false, lstatBig: false, statBig: false, fstat: false }
 
 function binding(): Raw | null {
   if (raw !== undefined) return raw
@@ -64,7 +69,9 @@ function binding(): Raw | null {
     const node = process as unknown as { permission?: unknown; binding?: (name: string) => unknown }
     if (!process.version.startsWith('v20.') || pending || node.permission !== undefined || typeof node.binding !== 'function') return raw
     const fs = node.binding('fs') as Partial<Raw>
-    if (typeof fs.lstat === 'function' && typeof fs.stat === 'function') raw = { lstat: fs.lstat.bind(fs), stat: fs.stat.bind(fs) }
+    if (typeof fs.lstat === 'function' && typeof fs.stat === 'function') {
+      raw = { lstat: fs.lstat.bind(fs), stat: fs.stat.bind(fs), ...(typeof fs.fstat === 'function' ? { fstat: fs.fstat.bind(fs) } : {}) }
+    }
   } catch {
     raw = null
   }
@@ -90,9 +97,9 @@ function same<T extends object>(a: T | undefined, b: T | undefined): boolean {
   return (Object.keys(a) as Array<keyof T>).every((k) => Object.is(a[k], b[k]))
 }
 
-function viaBinding<T extends object>(kind: keyof typeof checked, path: string, call: (r: Raw) => T | undefined, plain: () => T | undefined): T | undefined {
+function viaBinding<T extends object>(kind: keyof typeof checked, usableArgument: boolean, call: (r: Raw) => T | undefined, plain: () => T | undefined): T | undefined {
   const r = binding()
-  if (r === null || !usable(path)) return plain()
+  if (r === null || !usableArgument) return plain()
   let answer: T | undefined
   try {
     answer = call(r)
@@ -122,7 +129,7 @@ function rawCall<T>(fn: RawStat, path: string, big: boolean, convert: (s: never)
 
 /** lstat(2) of path: its numbers, undefined when nothing is there (ENOENT); fs's errors otherwise (ENOTDIR too, as fs). */
 export function lstatData(path: string): StatData | undefined {
-  return viaBinding('lstat', path, (r) => rawCall(r.lstat, path, false, numbers), () => {
+  return viaBinding('lstat', usable(path), (r) => rawCall(r.lstat, path, false, numbers), () => {
     const s = lstatSync(path, { throwIfNoEntry: false })
     return s === undefined ? undefined : fromStats(s)
   })
@@ -130,7 +137,7 @@ export function lstatData(path: string): StatData | undefined {
 
 /** stat(2) of path (a symlink followed), as lstatData. */
 export function statData(path: string): StatData | undefined {
-  return viaBinding('stat', path, (r) => rawCall(r.stat, path, false, numbers), () => {
+  return viaBinding('stat', usable(path), (r) => rawCall(r.stat, path, false, numbers), () => {
     const s = statSync(path, { throwIfNoEntry: false })
     return s === undefined ? undefined : fromStats(s)
   })
@@ -138,10 +145,28 @@ export function statData(path: string): StatData | undefined {
 
 /** lstat(2) of path with exact numbers (fs's `bigint: true`), as lstatData. */
 export function lstatBigData(path: string): BigStatData | undefined {
-  return viaBinding('lstatBig', path, (r) => rawCall(r.lstat, path, true, bigNumbers), () => {
+  return viaBinding('lstatBig', usable(path), (r) => rawCall(r.lstat, path, true, bigNumbers), () => {
     const s = lstatSync(path, { bigint: true, throwIfNoEntry: false })
     return s === undefined ? undefined : fromBigStats(s)
   })
+}
+
+/**
+ * fstat(2) of an open descriptor, as lstatData (fs's errors: EBADF). Speed (issue 22, session 53):
+ * every read through the host port (LocalHost's openRegular) checks its descriptor's type and
+ * size so; FIGURE.
+ */
+export function fstatData(fd: number): StatData {
+  const plain = () => fromStats(fstatSync(fd))
+  const usableFd = binding()?.fstat !== undefined && Number.isInteger(fd) && fd >= 0
+  return viaBinding('fstat', usableFd, (r) => rawFstat(r.fstat as RawFstat, fd), plain) ?? plain()
+}
+
+/** fs.fstatSync's own binding call (fs's errors thrown by it). */
+function rawFstat(fn: RawFstat, fd: number): StatData {
+  const s = fn(fd, false, undefined, false)
+  if (!(s instanceof Float64Array)) throw new TypeError('unexpected stat array')
+  return numbers(s)
 }
 
 /** The file type bits of a mode (S_IFMT). */

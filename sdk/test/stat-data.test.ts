@@ -1,8 +1,8 @@
 import { strict as assert } from 'node:assert'
-import { lstatSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync, type BigIntStats, type Stats } from 'node:fs'
+import { closeSync, fstatSync, lstatSync, mkdirSync, mkdtempSync, openSync, rmSync, statSync, symlinkSync, writeFileSync, type BigIntStats, type Stats } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { lstatBigData, lstatData, resetStatData, statData, statDataVia } from '../src/stat-data.js'
+import { fstatData, lstatBigData, lstatData, resetStatData, statData, statDataVia } from '../src/stat-data.js'
 
 // stat-data.ts answers from fs's binding on Node 20, without fs's Stats objects: its numbers must
 // be fs's own, for every kind of path, missing ones and errors included.
@@ -39,6 +39,16 @@ describe('stat data (numbers without Stats objects)', () => {
       assert.deepEqual(outcome(() => lstatData(p)), outcome(() => plain(lstatSync(p, { throwIfNoEntry: false }))), `lstat ${p}`)
       assert.deepEqual(outcome(() => statData(p)), outcome(() => plain(statSync(p, { throwIfNoEntry: false }))), `stat ${p}`)
       assert.deepEqual(outcome(() => lstatBigData(p)), outcome(() => big(lstatSync(p, { bigint: true, throwIfNoEntry: false }))), `lstat bigint ${p}`)
+    }
+    // A descriptor's (session 53: LocalHost's reads check their descriptor so), a closed one's error too.
+    for (const p of [dir, join(dir, 'folder'), join(dir, 'file'), '/etc/passwd', '/proc/self/status', '/dev/null']) {
+      const fd = openSync(p, 'r')
+      try {
+        assert.deepEqual(outcome(() => fstatData(fd)), outcome(() => plain(fstatSync(fd))), `fstat ${p}`)
+      } finally {
+        closeSync(fd)
+      }
+      assert.deepEqual(outcome(() => fstatData(fd)), outcome(() => plain(fstatSync(fd))), `fstat of ${p}'s closed descriptor`)
     }
   }
 
