@@ -664,7 +664,9 @@ export class LocalHost implements HostPort {
    *
    * Speed (issue 22, session 53): a read that follows root's links (systemd's unit files, 181 of
    * them in a first snapshot of the minbase root) no longer walks every name of its path, nor
-   * lstats its last name before the open: FIGURE.
+   * lstats its last name before the open: `UnitFileIndex.list` in a minbase `snapshot --init`
+   * 90.2 → 82.8 M instructions with fstatData (callgrind between marks; 78.2 → 65.4 M less its
+   * scavenges), walkLinks's generator 9.1 M of it; the run's statx calls 2,823 → 2,619.
    */
   private followFolder(path: string): string[] | undefined {
     if (path === '/') return undefined
