@@ -208,9 +208,9 @@ describe('SnapshotService', function () {
    * removed `after` ms later (never, when undefined).
    */
   function personsGitAtSwap(after: number | undefined): { restore(): void } {
-    const original = fs.promises.link
+    const original = fs.linkSync
     let taken = false
-    fs.promises.link = async function (this: unknown, from: fs.PathLike, to: fs.PathLike) {
+    fs.linkSync = function (this: unknown, from: fs.PathLike, to: fs.PathLike) {
       if (!taken && typeof to === 'string' && to.endsWith('/.git/index.lock')) {
         taken = true
         fs.writeFileSync(to, '')
@@ -221,7 +221,7 @@ describe('SnapshotService', function () {
     syncBuiltinESMExports()
     return {
       restore() {
-        fs.promises.link = original
+        fs.linkSync = original
         syncBuiltinESMExports()
       },
     }

@@ -137,8 +137,8 @@ describe('what the built CLI loads to reach the twin (issue 22)', function () {
 
   // Speed (session 40): the machine lock's holder (twin-lock.ts's inspect, which a snapshot asks before and
   // after its collect) looked at with synchronous calls, where fs/promises' stat and readFile loaded Node's
-  // fs/promises (and its readline, watchers and dir modules) in every snapshot. After an unchanged one: the first
-  // snapshot after one that committed refreshes the snapshot's index with fs/promises' calls (atomic-snapshot.ts).
+  // fs/promises (and its readline, watchers and dir modules) in every snapshot. The first snapshot, one that
+  // commits and the one after it: the next case (session 53).
   it("makes an unchanged snapshot after an unchanged one without Node's fs/promises", async () => {
     assert.equal((await traced('snapshot', '--json')).code, 0)
     const r = await traced('snapshot', '--json')
@@ -146,6 +146,34 @@ describe('what the built CLI loads to reach the twin (issue 22)', function () {
     assert.equal((JSON.parse(r.stdout) as { commit?: string }).commit, undefined, r.stdout)
     assert.ok(r.builtins.includes('fs') && r.builtins.includes('crypto'), `the trace sees Node's modules: ${r.builtins.join(', ')}`)
     assert.ok(!r.builtins.includes('fs/promises') && !r.builtins.includes('internal/fs/promises'), `an unchanged snapshot loaded fs/promises: ${r.builtins.join(', ')}`)
+  })
+
+  // Speed (session 53; session 52's form, reverted, made the SDK's writeFileAtomic synchronous): init's
+  // folders and files, the snapshot's move (its stage folder, its record: state-file.ts, the index's
+  // swap), the automatic pack's look at the store, the twin key and the refresh of the index after a
+  // commit use synchronous calls, and the files provider's durable key (written inside its collect)
+  // fs's callback calls: fs/promises' were the only reason Node loaded its fs/promises, readline,
+  // watchers and dir modules (eight modules, about 4 M instructions to load, more to compile what was called).
+  it("makes a first snapshot, one that commits and the one after it without Node's fs/promises (its readline and watchers)", async () => {
+    const twin = join(root().cli.dir, `promises-twin-${runs}`)
+    const without = (what: string, r: { builtins: string[] }) => {
+      assert.ok(r.builtins.includes('fs') && r.builtins.includes('zlib'), `the trace sees Node's modules: ${r.builtins.join(', ')}`)
+      for (const module of ['fs/promises', 'internal/fs/promises', 'internal/readline/interface', 'internal/fs/watchers']) assert.ok(!r.builtins.includes(module), `${what} loaded ${module}: ${r.builtins.join(', ')}`)
+    }
+    const first = await tracedAt(twin, 'snapshot', '--init', '--json')
+    assert.equal(first.code, 0, first.stderr)
+    assert.notEqual((JSON.parse(first.stdout) as { commit?: string }).commit, undefined, first.stdout)
+    without('snapshot --init', first)
+    await writeFile(join(root().rootfs.dir, 'etc', 'twinsync-light-path.conf'), `promises ${Date.now()}\n`)
+    const committed = await tracedAt(twin, 'snapshot', '--json')
+    assert.equal(committed.code, 0, committed.stderr)
+    assert.notEqual((JSON.parse(committed.stdout) as { commit?: string }).commit, undefined, committed.stdout)
+    without('a snapshot that committed', committed)
+    const after = await tracedAt(twin, 'snapshot', '--json')
+    assert.equal(after.code, 0, after.stderr)
+    assert.equal((JSON.parse(after.stdout) as { commit?: string }).commit, undefined, after.stdout)
+    assert.ok(after.builtins.includes('fs'), after.builtins.join(', '))
+    for (const module of ['fs/promises', 'internal/readline/interface']) assert.ok(!after.builtins.includes(module), `the snapshot after one that committed loaded ${module}: ${after.builtins.join(', ')}`)
   })
 
   // Speed (session 41): the SDK's entries in sdk-lib.cjs load it when one of their names is first

@@ -1,6 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
-import { closeSync, constants, openSync, readFileSync } from 'node:fs'
-import { link, mkdir, open, rename } from 'node:fs/promises'
+import { closeSync, constants, linkSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { TwinSyncError, stableStringify } from '@twinsync/sdk/light'
 import { removeFile } from '../twin/remove-file.js'
@@ -27,22 +26,24 @@ export async function twinKey(twinDir: string, create: boolean): Promise<Buffer 
   const path = join(twinDir, ...KEY_FILE)
   const existing = await readKey(path)
   if (existing !== undefined || !create) return existing
-  await mkdir(join(twinDir, '.git', 'twinsync'), { recursive: true, mode: 0o700 })
+  mkdirSync(join(twinDir, '.git', 'twinsync'), { recursive: true, mode: 0o700 })
   // Written aside, then linked into place: the key file is whole or not there, whatever stops
-  // this run; another run's key, linked first, wins. One left short (by an older TwinSync
+  // this run; another run's key, linked first, wins. Synchronous calls: the twin's own file, made
+  // once by the core (init's commit, a plan, an apply) in no provider call, whose time limit a
+  // blocked call would hold up; fs/promises loaded for them alone in init (session 53). One left short (by an older TwinSync
   // killed while writing it) has sealed nothing and is replaced.
   const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`
-  const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600)
+  const fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600)
   try {
-    await handle.writeFile(randomBytes(32))
+    writeFileSync(fd, randomBytes(32))
   } finally {
-    await handle.close()
+    closeSync(fd)
   }
   try {
-    await link(temp, path).catch(async (error: NodeJS.ErrnoException) => {
-      if (error.code !== 'EEXIST') throw error
-      if ((await readKey(path)) === undefined) await rename(temp, path)
-    })
+    linkSync(temp, path)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+    if ((await readKey(path)) === undefined) renameSync(temp, path)
   } finally {
     removeFile(temp)
   }

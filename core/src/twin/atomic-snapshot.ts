@@ -1,10 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { deflateSync } from 'node:zlib'
-import { appendFileSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
-import { link, lstat, mkdir, readFile, readdir, rename, rm, stat, unlink, utimes, writeFile } from 'node:fs/promises'
+import { appendFileSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs'
+import { lstat, mkdir, readdir, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import type { TwinReader } from '@twinsync/sdk'
-import { TwinSyncError, compareStrings, isTwinSyncError, knownBlob, writeFileAtomic } from '@twinsync/sdk/light'
+import { TwinSyncError, compareStrings, isTwinSyncError, knownBlob } from '@twinsync/sdk/light'
 import { diskError } from './disk-error.js'
 import { lockTempOfDeadRun, tempOfDeadRun } from './twin-lock.js'
 import { BatchReader, copyIndex, dropStaleRefLock, EMPTY_TREE, lsFilesEntries, lsTreeEntries, parseNameStatus, readBlobs, runGitBytes, type GitStatusEntry } from './git.js'
@@ -16,6 +16,7 @@ import { identityNow, reflogFlag, updateRefInNode } from './ref-update.js'
 import { settleRecordedRefLocks } from './ref-lock-record.js'
 import { removeStaleGitLock } from './stale-git-lock.js'
 import { removeFile, removeFolder } from './remove-file.js'
+import { writeStateFile } from './state-file.js'
 import { editedSinceIndexed, entryPresent, FILE_CLOCK_LAG_MS, INDEX_SMUDGE_TEMP, fileIsBlob, gitBlobId as blobId, indexUnchanged, readHead, readIndex, readRefId, recordIndexParse, recordRefreshedIndex, rememberClean, smudgeCtimeRacy, writeIndexCopy, type TwinIndex } from './quick-status.js'
 import { cacheTreeExtension, cacheTreeOf, foldersAbove, parseCacheTree, spliceIndex, treesFromCache, type CacheTreeNode, type SplicedParse } from './cache-tree.js'
 import { sameButStatData } from './index-record.js'
@@ -612,8 +613,12 @@ export class SnapshotDraft {
       throw twinEditedMeanwhile(edited)
     }
     // Phase 1, nothing visible yet: every new file written whole beside the working twin.
+    // The move's calls are synchronous (its stage, its record: state-file.ts, the index's swap):
+    // the twin's own files, under the twin lock, in no provider call, whose time limit a blocked
+    // call would hold up; the command waits for each before going on. fs/promises' calls here were
+    // all that loaded it in a snapshot that commits (session 53).
     removeFolder(join(this.dir, STAGE))
-    await mkdir(join(this.dir, STAGE), { recursive: true, mode: 0o700 })
+    mkdirSync(join(this.dir, STAGE), { recursive: true, mode: 0o700 })
     const record: MoveRecord = {
       parent: this.head ?? null,
       commit,
@@ -630,7 +635,8 @@ export class SnapshotDraft {
         writeFileSync(join(this.dir, STAGE, stage), u.bytes, { mode: u.mode === '100755' ? 0o755 : 0o644 })
         record.updates.push({ path, stage })
       }
-      await writeFileAtomic(join(this.dir, MARKER), JSON.stringify(record), { mode: 0o600 })
+      // Blocking: the twin's own record, written while the command holds the twin and waits for it (state-file.ts).
+      await writeStateFile(join(this.dir, MARKER), JSON.stringify(record), 0o600, 'blocking')
     } catch (error) {
       await this.discard()
       throw diskError(error, this.dir)
@@ -748,7 +754,7 @@ async function settleMove(dir: string): Promise<Settled> {
   if (record !== undefined && head === record.commit) {
     const index = join(dir, INDEX)
     try {
-      const kept = await finishMove(dir, record, (await stat(index).catch(() => undefined)) === undefined ? undefined : index)
+      const kept = await finishMove(dir, record, quietly(() => statSync(index)) === undefined ? undefined : index)
       return { finished: true, discarded: false, tempFiles, kept }
     } catch (error) {
       // The killed move fails again the same way: undone (undoFailedMove), said, and the twin usable.
@@ -841,10 +847,12 @@ export async function resetIndex(dir: string): Promise<void> {
  * commit wrote carry none; see quick-status.ts): refresh it (`git update-index --refresh`) on a
  * copy of exactly the index that was read, and swap it in the way a snapshot's index is, only
  * if nobody rewrote the index meanwhile. Entries are unchanged; only their stat data. Under the
- * twin lock. False when it was left as it was.
+ * twin lock. False when it was left as it was. Its calls on the index are synchronous, as the
+ * move's (SnapshotDraft.move): the twin's own files, in no provider call; fs/promises' calls here
+ * were all that loaded it in the snapshot after one that committed (session 53).
  */
 export async function refreshIndex(dir: string, read: TwinIndex): Promise<boolean> {
-  if ((await lstat(join(dir, '.git', 'index.lock')).catch(() => undefined)) !== undefined) return false
+  if (quietly(() => lstatSync(join(dir, '.git', 'index.lock'))) !== undefined) return false
   const index = join(dir, INDEX)
   removeFile(index)
   try {
@@ -855,11 +863,11 @@ export async function refreshIndex(dir: string, read: TwinIndex): Promise<boolea
     await git(dir, ['update-index', '-q', '--refresh'], { env: { GIT_INDEX_FILE: index } })
     // Entries recorded in the second of the refresh (or the one a file's clock may lag it by) are
     // smudged: git's second-grained stat check could not see an edit made in it (smudgeCtimeRacy).
-    const refreshed = await readFile(index)
+    const refreshed = readFileSync(index)
     // git rewrites only stat data: then the read index's entries lie where they lay, not parsed again.
     const like = sameButStatData(read.bytes, read.statAt, refreshed)
-    if (smudgeCtimeRacy(refreshed, BigInt(started.getTime() - FILE_CLOCK_LAG_MS) * 1_000_000n, BigInt(started.getTime()) * 1_000_000n, like ? read.statAt : undefined) > 0) await writeFile(index, refreshed, { mode: 0o600 })
-    await utimes(index, started, started)
+    if (smudgeCtimeRacy(refreshed, BigInt(started.getTime() - FILE_CLOCK_LAG_MS) * 1_000_000n, BigInt(started.getTime()) * 1_000_000n, like ? read.statAt : undefined) > 0) writeFileSync(index, refreshed, { mode: 0o600 })
+    utimesSync(index, started, started)
     if (!indexUnchanged(dir, read)) return false
     // Optional work: never waited for (another git at work now refreshes it itself).
     await swapIndex(dir, index, false)
@@ -880,9 +888,10 @@ export async function refreshIndex(dir: string, read: TwinIndex): Promise<boolea
  */
 async function finishSwap(dir: string): Promise<void> {
   const lock = join(dir, '.git', 'index.lock')
-  const [locked, current] = await Promise.all([stat(lock), stat(join(dir, '.git', 'index')).catch(() => undefined)])
-  if (current?.ino === locked.ino && current.dev === locked.dev) await unlink(lock)
-  else await rename(lock, join(dir, '.git', 'index'))
+  const locked = statSync(lock)
+  const current = quietly(() => statSync(join(dir, '.git', 'index')))
+  if (current?.ino === locked.ino && current.dev === locked.dev) unlinkSync(lock)
+  else renameSync(lock, join(dir, '.git', 'index'))
 }
 
 /**
@@ -902,7 +911,7 @@ async function swapIndex(dir: string, index: string, wait = true): Promise<void>
   const by = Date.now() + (wait ? indexLockWait.ms : 0)
   for (let pause = 5; ; pause = Math.min(pause * 2, 100)) {
     try {
-      await link(index, lock)
+      linkSync(index, lock)
       break
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
@@ -911,7 +920,7 @@ async function swapIndex(dir: string, index: string, wait = true): Promise<void>
     }
   }
   try {
-    await rename(lock, join(dir, '.git', 'index'))
+    renameSync(lock, join(dir, '.git', 'index'))
   } catch (error) {
     // The index is as it was; the lock is this run's own link: gone with the swap, never left for
     // the next command to refuse (a failed rename, found failing a pull at each step, session 34).
@@ -1089,11 +1098,11 @@ async function finishMove(dir: string, record: MoveRecord, index: string | undef
   }
   // The index follows: ours (its lock taken the way git takes it), or rebuilt from HEAD.
   const lock = join(dir, '.git', 'index.lock')
-  const ours = index === undefined ? undefined : await stat(index).catch(() => undefined)
-  const locked = await lstat(lock).catch(() => undefined)
+  const ours = index === undefined ? undefined : quietly(() => statSync(index))
+  const locked = quietly(() => lstatSync(lock))
   if (ours !== undefined && locked !== undefined && locked.ino === ours.ino) {
     await finishSwap(dir) // killed between taking git's lock and renaming: ours
-  } else if (ours !== undefined && (await stat(join(dir, '.git', 'index')).catch(() => undefined))?.ino === ours.ino) {
+  } else if (ours !== undefined && quietly(() => statSync(join(dir, '.git', 'index')))?.ino === ours.ino) {
     // Swapped in before a kill: it is the index already (linked again, its rename would do nothing and leave git's lock).
   } else {
     // Another git holding git's index lock past the wait: the files and HEAD have moved, the record stays for settling.
@@ -1132,7 +1141,7 @@ async function undoFailedMove(dir: string, record: MoveRecord, path: string, err
   const cause = (error as NodeJS.ErrnoException)?.code
   const undo = { path, reason }
   try {
-    await writeFileAtomic(join(dir, MARKER), JSON.stringify({ ...record, undo }), { mode: 0o600 })
+    await writeStateFile(join(dir, MARKER), JSON.stringify({ ...record, undo }), 0o600, 'blocking')
   } catch {
     return moveFailed(dir, undo, cause, error, false)
   }

@@ -1,5 +1,5 @@
-import { statSync } from 'node:fs'
-import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { readdir, rm, stat } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { ownEnv } from '@twinsync/sdk/light'
 import { runGit, runGitBytes } from './git.js'
@@ -360,7 +360,10 @@ export function hasCruftPacks(dir: string): Promise<boolean> {
     const binary = gitOnPath()
     const file = join(dir, VERSION_CACHE)
     if (binary !== undefined) {
-      const known = await readFile(file, 'utf8').then((t) => JSON.parse(t) as { binary?: unknown; cruft?: unknown }, () => undefined)
+      let known: { binary?: unknown; cruft?: unknown } | undefined
+      try {
+        known = JSON.parse(readFileSync(file, 'utf8')) as typeof known
+      } catch {}
       if (known?.binary === binary && typeof known.cruft === 'boolean') return known.cruft
     }
     const answer = await runGitBytes(dir, ['version']).then(
@@ -372,9 +375,10 @@ export function hasCruftPacks(dir: string): Promise<boolean> {
     )
     if (answer === undefined) return false
     if (binary !== undefined) {
-      await mkdir(dirname(file), { recursive: true })
-        .then(() => writeFile(file, JSON.stringify({ binary, cruft: answer }) + '\n', { mode: 0o600 }))
-        .catch(() => undefined)
+      try {
+        mkdirSync(dirname(file), { recursive: true })
+        writeFileSync(file, JSON.stringify({ binary, cruft: answer }) + '\n', { mode: 0o600 })
+      } catch {}
     }
     return answer
   })()
@@ -403,10 +407,10 @@ function gitOnPath(): string | undefined {
 /** Loose objects in the store: entries of objects/00 … objects/ff. */
 export async function countLoose(dir: string): Promise<number> {
   const objects = join(dir, '.git', 'objects')
-  const folders = (await readdir(objects).catch(() => [] as string[])).filter((n) => /^[0-9a-f]{2}$/.test(n))
+  const folders = namesIn(objects).filter((n) => /^[0-9a-f]{2}$/.test(n))
   let n = 0
   for (const folder of folders) {
-    for (const name of await readdir(join(objects, folder)).catch(() => [] as string[])) if (/^[0-9a-f]{38}$/.test(name)) n++
+    for (const name of namesIn(join(objects, folder))) if (/^[0-9a-f]{38}$/.test(name)) n++
   }
   return n
 }
@@ -417,9 +421,9 @@ export async function countLoose(dir: string): Promise<number> {
  */
 async function packStats(dir: string): Promise<{ count: number; bytes: number }> {
   const folder = join(dir, '.git', 'objects', 'pack')
-  const names = new Set(await readdir(folder).catch(() => [] as string[]))
+  const names = new Set(namesIn(folder))
   const packs = [...names].filter((n) => /^pack-[0-9a-f]+\.pack$/.test(n) && names.has(n.replace(/\.pack$/, '.idx')) && !names.has(n.replace(/\.pack$/, '.mtimes')))
-  const sizes = await Promise.all(packs.map((n) => stat(join(folder, n)).then((info) => info.size, () => 0)))
+  const sizes = packs.map((n) => sizeOf(join(folder, n)))
   return { count: packs.length, bytes: sizes.reduce((a, b) => a + b, 0) }
 }
 
@@ -442,7 +446,7 @@ export function packsCommits(dir: string): Promise<boolean> {
  */
 async function removingOwnTemps<T>(dir: string, pack: () => Promise<T>): Promise<T> {
   const folder = join(dir, '.git', 'objects', 'pack')
-  const before = new Set((await readdir(folder).catch(() => [] as string[])).filter(isTempPackFile))
+  const before = new Set(namesIn(folder).filter(isTempPackFile))
   try {
     return await pack()
   } catch (error) {
@@ -464,7 +468,7 @@ function isTempPackFile(name: string): boolean {
  */
 async function removeOldTempPacks(dir: string): Promise<void> {
   const folder = join(dir, '.git', 'objects', 'pack')
-  const names = await readdir(folder).catch(() => [] as string[])
+  const names = namesIn(folder)
   const indexed = new Set(names.filter((n) => n.endsWith('.idx')).map((n) => n.slice(0, -4)))
   for (const name of names) {
     const orphan = /^pack-[0-9a-f]+\.pack$/.test(name) && !indexed.has(name.slice(0, -5))
@@ -474,10 +478,33 @@ async function removeOldTempPacks(dir: string): Promise<void> {
   }
 }
 
+/**
+ * A folder's names; none when it cannot be read. The automatic pack's looks at the store (its
+ * folders, the packs' sizes, its state and git's version record) are synchronous: the twin's own
+ * store, looked at by the core after a commit, in no provider call, whose time limit a blocked
+ * call would hold up; fs/promises' calls here were all that loaded it after a commit (session 53).
+ */
+function namesIn(folder: string): string[] {
+  try {
+    return readdirSync(folder)
+  } catch {
+    return []
+  }
+}
+
+/** A file's size; 0 when it cannot be looked at. */
+function sizeOf(path: string): number {
+  try {
+    return statSync(path).size
+  } catch {
+    return 0
+  }
+}
+
 async function readState(dir: string): Promise<State> {
   const count = (n: unknown) => (Number.isInteger(n) && (n as number) >= 0 ? (n as number) : undefined)
   try {
-    const value = JSON.parse(await readFile(join(dir, STATE), 'utf8')) as Partial<State>
+    const value = JSON.parse(readFileSync(join(dir, STATE), 'utf8')) as Partial<State>
     const leftPacks = count(value.leftPacks)
     const leftBytes = count(value.leftBytes)
     return { leftLoose: count(value.leftLoose) ?? 0, ...(leftPacks === undefined ? {} : { leftPacks }), ...(leftBytes === undefined ? {} : { leftBytes }), sinceWhole: count(value.sinceWhole) ?? 0 }

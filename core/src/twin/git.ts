@@ -21,7 +21,7 @@
  * requests, and blobs are bytes, not text.
  */
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, lstatSync, type Stats } from 'node:fs'
 import { copyFile, lstat, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises'
 import { randomBytes } from 'node:crypto'
 import { tmpdir } from 'node:os'
@@ -522,8 +522,14 @@ export async function copyIndex(index: string, copy: string): Promise<boolean> {
 export async function dropStaleRefLock(dir: string, ref: string): Promise<string | undefined> {
   if ((ref !== 'HEAD' && !ref.startsWith('refs/')) || ref.split('/').some((part) => part === '..' || part === '.' || part === '')) return undefined
   const lock = `.git/${ref}.lock`
-  const info = await lstat(join(dir, lock)).catch(() => undefined)
-  if (info === undefined) return undefined
+  // Synchronous, as the ref updates around it (ref-update.ts): the twin's own lock, looked at by
+  // the core in no provider call; fs/promises loaded for this look alone after a commit (session 53).
+  let info: Stats
+  try {
+    info = lstatSync(join(dir, lock))
+  } catch {
+    return undefined
+  }
   if (!info.isFile()) throw refLocked(join(dir, lock))
   // Recorded as a killed run's own (ref-lock-record.ts), or held by no git any more (stale-git-lock.ts).
   if (!isOwnStaleLock(join(dir, '.git'), `${ref}.lock`, info.ino) && !isStaleGitLock(dir, join(dir, lock))) throw refLocked(join(dir, lock))

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { closeSync, constants, fstatSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
-import { rm, utimes, writeFile } from 'node:fs/promises'
+import { rm } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import type { BigStatData } from '@twinsync/sdk'
 import { lstatBigData, lstatData, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from '@twinsync/sdk/light'
@@ -369,9 +369,11 @@ export async function forgetClean(dir: string): Promise<void> {
  * a copy dated now would vouch for a file changed in the same second as its entry was recorded.
  */
 export async function writeIndexCopy(path: string, index: TwinIndex): Promise<void> {
-  await writeFile(path, index.bytes, { mode: 0o600 })
+  // Synchronous, as this module's records: the twin's own index copy, under the twin lock, in no
+  // provider call (refreshIndex in atomic-snapshot.ts; session 53).
+  writeFileSync(path, index.bytes, { mode: 0o600 })
   const before = new Date(Number(index.mtimeNs / 1_000_000n) - 2_000)
-  await utimes(path, before, before)
+  utimesSync(path, before, before)
   // Parsed, so plain (index-flags.ts): git.ts need not read and scan the copy before git refreshes it.
   const written = lstatBigData(path)
   if (written !== undefined) notePlainIndex(path, indexIdentity(written))

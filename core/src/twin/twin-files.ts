@@ -1,6 +1,6 @@
-import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readSync, rmdirSync, type Stats } from 'node:fs'
+import { closeSync, constants, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmdirSync, unlinkSync, writeFileSync, type Stats } from 'node:fs'
 import { randomBytes } from 'node:crypto'
-import { lstat, mkdir, open, rename, rm, symlink, unlink } from 'node:fs/promises'
+import { lstat, rm, symlink, unlink } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 // Only the SDK's errors: the git module imports this file and stays light at start-up.
 import { TwinSyncError } from '@twinsync/sdk/errors'
@@ -310,11 +310,19 @@ async function makeFolders(dir: string, parts: string[]): Promise<void> {
     const abs = join(dir, ...parts.slice(0, i))
     const kind = kindOf(abs)
     if (kind === 'directory') continue
-    if (kind !== 'missing') await unlink(abs).catch(ignoreMissing)
+    if (kind !== 'missing') {
+      try {
+        unlinkSync(abs)
+      } catch (error) {
+        ignoreMissing(error as NodeJS.ErrnoException)
+      }
+    }
     // Writes run in parallel: another one may have made the folder meanwhile.
-    await mkdir(abs, { mode: 0o755 }).catch(async (error: NodeJS.ErrnoException) => {
-      if (error.code !== 'EEXIST' || kindOf(abs) !== 'directory') throw error
-    })
+    try {
+      mkdirSync(abs, { mode: 0o755 })
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || kindOf(abs) !== 'directory') throw error
+    }
   }
 }
 
@@ -329,20 +337,24 @@ export async function writeTwinFile(dir: string, path: string, bytes: Uint8Array
   if (kind === 'directory') await rm(target, { recursive: true })
   else if (kind === 'symlink' || kind === 'other') await unlink(target).catch(ignoreMissing)
   // Whole or not at all: written aside (inside .git, so never a twin file), then renamed over
-  // the path, which replaces a link in the way rather than following it.
+  // the path, which replaces a link in the way rather than following it. Synchronous calls: a twin
+  // file, written by the core (init, adopt, a document put back) in no provider call, whose time
+  // limit a blocked call would hold up; fs/promises loaded for them alone in init (session 53).
   const temp = join(dir, '.git', 'twinsync', `.document.twinsync-${randomBytes(6).toString('hex')}`)
-  await mkdir(dirname(temp), { recursive: true })
+  mkdirSync(dirname(temp), { recursive: true })
   try {
-    const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | NOFOLLOW, mode)
+    const fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | NOFOLLOW, mode)
     try {
-      await handle.writeFile(bytes)
-      await handle.chmod(mode)
+      writeFileSync(fd, bytes)
+      fchmodSync(fd, mode)
     } finally {
-      await handle.close()
+      closeSync(fd)
     }
-    await rename(temp, target)
+    renameSync(temp, target)
   } catch (error) {
-    await unlink(temp).catch(() => undefined)
+    try {
+      unlinkSync(temp)
+    } catch {}
     throw diskError(error, dir)
   }
 }

@@ -1,8 +1,7 @@
 import { refuseUnfinishedForget } from '../history/forget-record.js'
 import { twinsyncLine } from '../plan/command-text.js'
 import { RunTarget } from '../plan/run-target.js'
-import { statSync, type Stats } from 'node:fs'
-import { chmod, mkdir, readdir, stat } from 'node:fs/promises'
+import { chmodSync, mkdirSync, readdirSync, statSync, type Stats } from 'node:fs'
 import { join } from 'node:path'
 import type { TwinDocument, TwinReader } from '@twinsync/sdk'
 import { TWIN_LAYOUT, TwinSyncError, compareStrings, stableStringify } from '@twinsync/sdk/light'
@@ -96,26 +95,29 @@ export class TwinRepository implements TwinReader {
     /** The init commit's message for its tree and files (its counts trailer, count-record.ts); "TwinSync init" by default. */
     messageFor?: (tree: string, paths: string[]) => Promise<string>,
   ): Promise<{ created: boolean; commit: string | undefined }> {
-    const existing = await stat(this.dir).catch(() => undefined)
+    const existing = statQuietly(this.dir)
     if (existing !== undefined && !existing.isDirectory()) throw this.notDirectory()
     if (existing !== undefined) {
       // Root in another user's folder: refused unless that user asked through sudo, and then what is written is theirs (twin-owner.ts).
       actAsTwinOwner(this.dir)
       if (await this.isTwin()) return { created: false, commit: await this.git.head() }
       if (await isTwinFile(this.dir, 'twin.json')) refuseLinkedState(this.dir)
-      if ((await readdir(this.dir)).length > 0) {
+      if (readdirSync(this.dir).length > 0) {
         throw new TwinSyncError('REPO_NOT_TWIN', `${this.dir} exists, is not empty and is not a TwinSync twin`, {
           nextStep: 'Choose another place with --repo, or empty that directory first.',
           details: { repo: this.dir },
         })
       }
     }
-    await mkdir(this.dir, { recursive: true, mode: 0o700 })
-    await chmod(this.dir, 0o700)
+    // Synchronous, as the rest of init's folders and files (writeTwinFile): the twin's own, made by
+    // the core while the command waits for them, in no provider call (whose time limit a blocked
+    // call would hold up); fs/promises' calls were all that loaded it in init (session 53).
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 })
+    chmodSync(this.dir, 0o700)
     // Made in Node when that is exactly what `git init` would make (init-in-node.ts), else by git.
     if (!initInNode(this.dir)) await this.git.init()
     ensureNeutralAttributes(this.dir)
-    for (const folder of TWIN_LAYOUT) await mkdir(join(this.dir, folder), { recursive: true })
+    for (const folder of TWIN_LAYOUT) mkdirSync(join(this.dir, folder), { recursive: true })
     const files = [...Object.entries(FOLDER_NOTES).map(([path, text]) => ({ path, bytes: Buffer.from(text) })), { path: 'twin.json', bytes: Buffer.from(stableStringify(twinInfoFile(info))) }]
     for (const { path, bytes } of files) await writeTwinFile(this.dir, path, bytes, 0o644)
     // The init commit made as a snapshot's is, without `git add` and `git commit` (atomic-snapshot.ts).
