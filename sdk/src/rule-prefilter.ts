@@ -72,24 +72,23 @@ export function fewestWords(words: Iterable<string>, caseless: boolean): string[
 }
 
 const SEARCHES = new WeakMap<RuleNeeds, RegExp>()
-const BY_SOURCE = new Map<string, RegExp>()
 
 /**
- * One expression for the words, global (and ignoring case when they are caseless), one for all
- * the rules whose words are the same (session 52: eight rules need KEY_WORDS on a line, each made
- * its own until then; every use sets `lastIndex` first and runs to its end before the next).
+ * One expression for the words, global (and ignoring case when they are caseless). Rules with the
+ * same words each make their own (eight need KEY_WORDS on a line): V8 finds a source made again in
+ * its compilation cache and shares its parse and compiled code (while the cache holds it: it drops
+ * a source not looked up across two mark-compacts). Session 52 kept one a source in a map beside
+ * this one; counted against it (session 53, callgrind, node only, interleaved): minbase `snapshot
+ * --init`, 3 pairs, 9 expressions more made a run, V8's expression compiler 45.2 / 45.0 / 45.2 →
+ * 45.9 / 45.0 / 45.0 M (its compiles 293 / 288 / 292 → 294 / 288 / 288: they move with the
+ * collections either way), whole runs within their spread; the detector over the fixtures' corpus
+ * in a fresh process, 3 pairs, 10 more made, the same 445 compiles. Under 0.5 M: taken out.
  */
 function searchFor(needs: RuleNeeds): RegExp {
   let search = SEARCHES.get(needs)
   if (search === undefined) {
     const words = fewestWords(needs.words, needs.caseless === true).map((w) => w.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&'))
-    const flags = needs.caseless === true ? 'gi' : 'g'
-    const source = words.join('|')
-    search = BY_SOURCE.get(`${flags}/${source}`)
-    if (search === undefined) {
-      search = new RegExp(source, flags)
-      BY_SOURCE.set(`${flags}/${source}`, search)
-    }
+    search = new RegExp(words.join('|'), needs.caseless === true ? 'gi' : 'g')
     SEARCHES.set(needs, search)
   }
   return search
