@@ -332,8 +332,8 @@ describe('the CLI from V8 code cache (bin/run.js)', function () {
   // Session 39: the caches of a snapshot were the first run's after a build. Written by an
   // unchanged one, every snapshot that committed compiled the commit's code from source.
   it('a snapshot that commits after unchanged ones wrote the caches: the next one that commits compiles nothing of twinsync-lib.cjs beyond its cache', async function () {
-    // Six runs of the binary, each with the CLI's own limit of 120 s: on CI's loaded machine one
-    // of them took tens of seconds (session 52: 26 s for the test in one run, over 60 s in
+    // Six runs of the binary (each under the CLI's own limit of 120 s): on CI's loaded machine
+    // they took tens of seconds together (session 52: 26 s for the test in one run, over 60 s in
     // another, 2-4 s in the rest), which the describe's 60 s does not leave room for.
     this.timeout(600_000)
     const { cli, root } = await smallCliRoot()
