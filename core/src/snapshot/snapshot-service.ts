@@ -16,6 +16,7 @@ import type { SnapshotDraft } from '../twin/atomic-snapshot.js'
 import { TWIN_EDIT_KEPT, TwinRepository } from '../twin/twin-repository.js'
 import { refuseOtherMachine } from '../twin/machine-match.js'
 import { autoPack, type AutoPackOutcome } from '../twin/auto-pack.js'
+import { noteWrittenIndex } from '../twin/quick-status.js'
 import { diarySubject, onlyVolatile, snapshotCommitMessage, snapshotMessage, summarizeChanges, withoutSecretPaths, type SnapshotSummary } from './snapshot-summary.js'
 import { changedFilesOnly, semanticDiff, type DomainChange, type SemanticDiff } from '../history/semantic-diff.js'
 import { countsTrailer, recordedCounts } from '../history/count-record.js'
@@ -119,22 +120,32 @@ export class SnapshotService {
     if (options.label !== undefined) await new SnapshotLog(this.twin.dir).checkLabelFree(options.label)
     // A snapshot never takes the lock again while it runs: held without AsyncLocalStorage (twin-lock.ts).
     return this.twin.lock().holdAlone('snapshot', async () => {
-      const result = await this.snapshotUnder(options, noApplyMeanwhile)
-      if (result.commit === undefined && options.signal?.aborted !== true) await this.twin.refreshStatData()
-      // The twin says what the machine has again: a path `forget` took out is no longer a delete to hold back.
-      if (options.signal?.aborted !== true) await clearForgotten(this.twin.dir)
-      // After a commit, and after a volatile-only snapshot set aside, whose objects were written
-      // and nothing refers to (packed, they expire a day later at a whole pack; left loose, they
-      // waited for the next commit at 4 KB each, auto-pack.ts). From a clean twin such a snapshot
-      // writes none (atomic-snapshot.ts): nothing is loose, and auto-pack runs no git.
-      if ((result.commit === undefined && result.skipped !== 'volatile-only') || options.signal?.aborted === true) return result
-      // The commit is made and the working twin moved: a failed pack costs only disk space, and the next snapshot tries again.
-      const packed = await autoPack(this.twin.dir, { full: options.pack !== 'incremental' }).catch((error: Error) => {
-        this.logger.warn(`could not pack the twin's objects (git repack): ${error.message.split('\n')[0]}`)
-        return undefined
-      })
-      return packed === undefined ? result : { ...result, packed }
+      try {
+        return await this.snapshotLockedToEnd(options, noApplyMeanwhile)
+      } finally {
+        // The index the snapshot put in place itself, noted for the next run if it is settled by now (quick-status.ts).
+        noteWrittenIndex(this.twin.dir)
+      }
     })
+  }
+
+  /** The snapshot under the twin lock, with what follows a commit (the stat data refreshed, the objects packed). */
+  private async snapshotLockedToEnd(options: SnapshotOptions, noApplyMeanwhile: () => Promise<void>): Promise<SnapshotResult> {
+    const result = await this.snapshotUnder(options, noApplyMeanwhile)
+    if (result.commit === undefined && options.signal?.aborted !== true) await this.twin.refreshStatData()
+    // The twin says what the machine has again: a path `forget` took out is no longer a delete to hold back.
+    if (options.signal?.aborted !== true) await clearForgotten(this.twin.dir)
+    // After a commit, and after a volatile-only snapshot set aside, whose objects were written
+    // and nothing refers to (packed, they expire a day later at a whole pack; left loose, they
+    // waited for the next commit at 4 KB each, auto-pack.ts). From a clean twin such a snapshot
+    // writes none (atomic-snapshot.ts): nothing is loose, and auto-pack runs no git.
+    if ((result.commit === undefined && result.skipped !== 'volatile-only') || options.signal?.aborted === true) return result
+    // The commit is made and the working twin moved: a failed pack costs only disk space, and the next snapshot tries again.
+    const packed = await autoPack(this.twin.dir, { full: options.pack !== 'incremental' }).catch((error: Error) => {
+      this.logger.warn(`could not pack the twin's objects (git repack): ${error.message.split('\n')[0]}`)
+      return undefined
+    })
+    return packed === undefined ? result : { ...result, packed }
   }
 
   /** Settle what a killed run left in the twin (atomic-snapshot.ts), saying which git locks went. Hold the twin lock. */

@@ -272,7 +272,57 @@ export function recordIndexParse(dir: string, bytes: Buffer, parsed: Omit<Record
   // Spliced in place (the same entries' offsets): made from `from`'s record (index-record.ts's patchedRecord: its figure).
   const old = records.get(from)
   const patched = rewritten !== undefined && old !== undefined && parsed.statAt === from.statAt && parsed.keyAt === from.keyAt ? patchedRecord(old, bytes, whole, rewritten) : undefined
-  writeRecord(indexRecordPath(git), patched ?? parseRecord(bytes, whole))
+  const record = patched ?? parseRecord(bytes, whole)
+  writeRecord(indexRecordPath(git), record)
+  // Both as written, for the note the run leaves once they are settled (noteWrittenIndex).
+  written = { git, bytes, record }
+}
+
+/** The index this process put in place itself (recordIndexParse) and the record of its parse, as written: noted by noteWrittenIndex. */
+let written: { git: string; bytes: Buffer; record: Buffer } | undefined
+
+/**
+ * Note (index-record.ts's IndexNote) the index this run put in place itself, a snapshot's spliced
+ * index (recordIndexParse), and the record of its parse, as readIndex notes an index it checked
+ * whole: the next run then neither hashes the index nor checks the record. Their bytes need no
+ * hash: TwinSync made them (cache-tree.ts's spliceIndex computes the index's checksum, the record
+ * its CRC-32) and still holds them. The note's rule holds as at readIndex: each file read back
+ * and compared with the bytes written, its identity the same before and after (another write
+ * meanwhile, a torn or another file, a symlink: nothing is noted), and its ctime FINE_SLACK before
+ * that look (settledSince: a write in the same clock tick as TwinSync's last could keep the
+ * identity; a write after the look moves it). Else nothing is noted, and the next run checks both
+ * whole as before. Called once the run's work is done, under the twin lock (snapshot-service.ts):
+ * the later, the likelier the files are settled. Returns whether it noted them. The note names
+ * only the files: the index's racy entries are judged from its mtime and their stat data at every
+ * read as before (statDataDoubts, statDataMissing).
+ *
+ * Speed (issue 22, session 53): the scale twin's unchanged snapshot after a one-file one hashed
+ * the spliced index (2.5 MB, SHA-1) and checked its record (1.9 MB, CRC-32); figure and when it
+ * applies in docs/architecture.md's Speed table (session 53).
+ */
+export function noteWrittenIndex(dir: string): boolean {
+  const was = written
+  written = undefined
+  if (was === undefined || was.git !== join(dir, '.git')) return false
+  const index = settledAs(join(was.git, 'index'), was.bytes)
+  const record = index === undefined ? undefined : settledAs(indexRecordPath(was.git), was.record)
+  if (index === undefined || record === undefined) return false
+  writeRecord(indexNotePath(was.git), indexNoteText({ index, trailer: was.bytes.toString('hex', was.bytes.length - 20), record }))
+  return true
+}
+
+/** The identity of the plain file at `path` when it holds exactly `bytes`, read between two looks that saw it the same, and is settled (settledSince); else undefined. */
+function settledAs(path: string, bytes: Buffer): string | undefined {
+  try {
+    const before = lstatBigData(path)
+    if (before === undefined || !isKind(before, S_IFREG) || before.size !== BigInt(bytes.length) || !settledSince(before)) return undefined
+    if (!readFileSync(path).equals(bytes)) return undefined
+    const after = lstatBigData(path)
+    const identity = indexIdentity(before)
+    return after !== undefined && indexIdentity(after) === identity ? identity : undefined
+  } catch {
+    return undefined
+  }
 }
 
 /**
