@@ -136,7 +136,10 @@ export function recordedParse(git: string, bytes: Buffer, noted?: string): (Reco
  * about 8 M). What the note holds: the index file's identity (inode, size, mtime and ctime, to the
  * nanosecond: index-flags.ts's indexIdentity), its trailing checksum, and the record file's
  * identity; written by readIndex (quick-status.ts) after it checked both whole, and only for a
- * file whose ctime lies far enough before that check (below). Measured on the scale twin after a
+ * file whose ctime lies far enough before that check (below); and (session 53) by
+ * noteWrittenIndex (quick-status.ts) at the end of a snapshot that put its spliced index in place
+ * itself, for the index and the record it wrote, read back and compared with the bytes it made
+ * (the same look, and the same rule on ctime). Measured on the scale twin after a
  * first snapshot (19,626 entries; `readIndex` alone in a fresh process of the built code, its
  * instructions less those of the same process that only imports it; callgrind, 2 runs each):
  * 189.1 / 199.5 → 150.9 / 153.5 M. Whole snapshots: docs/architecture.md's Speed table (session 51).
