@@ -3,22 +3,13 @@ import { createHash } from 'node:crypto'
 import { copyFileSync, existsSync, openSync, closeSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, truncateSync, utimesSync, writeFileSync, writeSync } from 'node:fs'
 import { readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { Provider } from '@twinsync/sdk'
 import { SnapshotService } from '../src/snapshot/snapshot-service.js'
 import { indexNotePath, indexNoteText, indexRecordLimit, indexRecordPath, noteClock, parseRecord, patchedRecord, readIndexNote, sameButStatData } from '../src/twin/index-record.js'
 import { indexIdentity } from '../src/twin/index-flags.js'
 import { forgetIndexRead, quickClean, readHead, readIndex, rememberClean } from '../src/twin/quick-status.js'
 import { notesProvider } from './support/notes-provider.js'
-import { unitRig, type UnitRig } from './support/unit-container.js'
-
-/** A unit rig of one provider, the machine's notes "first", the twin initialised and snapshotted once. */
-async function snapshotted(provider: Provider): Promise<UnitRig> {
-  const rig = await unitRig([provider])
-  await writeFile(join(rig.root, 'etc/notes'), 'first\n')
-  await rig.twin().init({ formatVersion: 1, machineId: null, hostname: 'unit' })
-  await rig.container.resolve(SnapshotService).snapshot()
-  return rig
-}
+import { type UnitRig } from './support/unit-container.js'
+import { listedBy, snapshotted } from './support/index-rig.js'
 
 /**
  * Whether two records of one index are the same but for the key (and so their CRC-32): a
@@ -40,15 +31,6 @@ async function parsedAfresh(rig: UnitRig): Promise<void> {
   const head = readHead(rig.twinDir)
   assert.ok(index !== undefined && typeof head === 'string')
   await rememberClean(rig.twinDir, head, index)
-}
-
-/** The index as git lists it (`ls-files --stage`): `<path> <mode> <blob id>` an entry. */
-function listedBy(rig: UnitRig): string[] {
-  return rig
-    .git('ls-files', '--stage', '-z')
-    .split('\0')
-    .filter(Boolean)
-    .map((line) => `${line.slice(line.indexOf('\t') + 1)} ${line.split(' ').slice(0, 2).join(' ')}`)
 }
 
 /**

@@ -4,32 +4,14 @@ import { closeSync, openSync, readFileSync, renameSync, rmSync, statSync, symlin
 import { writeFile } from 'node:fs/promises'
 import { syncBuiltinESMExports } from 'node:module'
 import { join } from 'node:path'
-import type { Provider } from '@twinsync/sdk'
 import { SnapshotService } from '../src/snapshot/snapshot-service.js'
 import { indexNotePath, indexRecordLimit, indexRecordPath, noteClock, readIndexNote } from '../src/twin/index-record.js'
 import { indexIdentity } from '../src/twin/index-flags.js'
 import * as quickStatus from '../src/twin/quick-status.js'
 import { forgetIndexRead, quickClean, readIndex, recordIndexParse } from '../src/twin/quick-status.js'
 import { notesProvider } from './support/notes-provider.js'
-import { unitRig, type UnitRig } from './support/unit-container.js'
-
-/** A unit rig of one provider, the machine's notes "first", the twin initialised and snapshotted once. */
-async function snapshotted(provider: Provider): Promise<UnitRig> {
-  const rig = await unitRig([provider])
-  await writeFile(join(rig.root, 'etc/notes'), 'first\n')
-  await rig.twin().init({ formatVersion: 1, machineId: null, hostname: 'unit' })
-  await rig.container.resolve(SnapshotService).snapshot()
-  return rig
-}
-
-/** The index as git lists it (`ls-files --stage`): `<path> <mode> <blob id>` an entry. */
-function listedBy(rig: UnitRig): string[] {
-  return rig
-    .git('ls-files', '--stage', '-z')
-    .split('\0')
-    .filter(Boolean)
-    .map((line) => `${line.slice(line.indexOf('\t') + 1)} ${line.split(' ').slice(0, 2).join(' ')}`)
-}
+import { type UnitRig } from './support/unit-container.js'
+import { listedBy, snapshotted } from './support/index-rig.js'
 
 /** Whether the code under test notes the index a snapshot wrote (a guard runs on code without it too, from an index not noted). */
 const notesWrittenIndex = 'noteWrittenIndex' in quickStatus
