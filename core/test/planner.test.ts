@@ -79,7 +79,10 @@ describe('Planner', function () {
   // ended `plan` in "internal error: Maximum call stack size exceeded": diagnostics.push(...list)
   // passes each element as an argument. Likewise a domain's pending changes in status
   // (entry.changes.push(...diff.changes)). Lists a twin sizes are appended one at a time (appendAll).
-  it('a provider whose load says 130,000 warnings, and 130,000 pending changes of one domain: plan and status list them all', async () => {
+  it('a provider whose load says 130,000 warnings, and 130,000 pending changes of one domain: plan and status list them all', async function () {
+    // 8-15 s in CI; over the describe's 30 s with the chaos suite beside it on 2 cores (session 53,
+    // d2302de0 as well): what it checks is that nothing overflows the stack, not how fast.
+    this.timeout(180_000)
     const many = 130_000
     const made = (text: string): Change[] => Array.from({ length: many }, (_, i) => ({ id: `other:create:/x/${i}`, provider: 'other', category: 'startup', operation: 'create', resource: `/x/${i}`, summary: `Create /x/${i} (${text.trim()})`, risk: 'low', data: {} }))
     await setUp(
