@@ -87,6 +87,42 @@ describe('the kill-points count every form of an fs call (session 53)', () => {
     assert.equal(readFileSync(join(dir, 'kept'), 'utf8'), 'old')
   })
 
+  // Session 54: the SDK's writeFileAtomic sets its temp file's owner, mode and times through the
+  // descriptor in its 'blocking' and 'pool' forms; before, a kill could never stop at them.
+  it('fchmod, fchown and futimes are steps in both their forms; killed at one, the file keeps its metadata', async () => {
+    const file = join(dir, 'file')
+    writeFileSync(file, 'text')
+    fs.chmodSync(file, 0o644)
+    const uid = process.getuid?.() ?? 0
+    const gid = process.getgid?.() ?? 0
+    const fd = fs.openSync(file, 'r')
+    try {
+      const counted = killAt(Number.POSITIVE_INFINITY)
+      try {
+        fs.fchmodSync(fd, 0o600)
+        fs.fchownSync(fd, uid, gid)
+        fs.futimesSync(fd, new Date(), new Date())
+        await promisify(fs.fchmod)(fd, 0o640)
+        await promisify(fs.fchown)(fd, uid, gid)
+        await promisify(fs.futimes)(fd, new Date(), new Date(0))
+      } finally {
+        counted.restore()
+      }
+      assert.deepEqual(counted.calls, ['fchmodSync()', 'fchownSync()', 'futimesSync()', 'fchmod()', 'fchown()', 'futimes()'])
+      for (const chmod of [async () => fs.fchmodSync(fd, 0o600), () => promisify(fs.fchmod)(fd, 0o600)]) {
+        const killed = killAt(1)
+        try {
+          await assert.rejects(chmod(), Killed)
+        } finally {
+          killed.restore()
+        }
+        assert.equal(fs.statSync(file).mode & 0o777, 0o640)
+      }
+    } finally {
+      fs.closeSync(fd)
+    }
+  })
+
   it("'fail' fails only its step: a callback write after it goes through", async () => {
     const point = killAt(1, 'fail')
     try {

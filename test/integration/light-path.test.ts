@@ -149,7 +149,7 @@ describe('what the built CLI loads to reach the twin (issue 22)', function () {
   })
 
   // Speed (session 53; session 52's form, reverted, made the SDK's writeFileAtomic synchronous): init's
-  // folders and files, the snapshot's move (its stage folder, its record: state-file.ts, the index's
+  // folders and files, the snapshot's move (its stage folder, its record: writeFileAtomic's 'blocking', the index's
   // swap), the automatic pack's look at the store, the twin key and the refresh of the index after a
   // commit use synchronous calls, and the files provider's durable key (written inside its collect)
   // fs's callback calls: fs/promises' were the only reason Node loaded its fs/promises, readline,

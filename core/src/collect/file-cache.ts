@@ -2,8 +2,8 @@ import { closeSync, constants, fchmodSync, fstatSync, ftruncateSync, lstatSync, 
 import { join } from 'node:path'
 import { crc32 } from 'node:zlib'
 import type { CacheReadOptions, CacheWriteOptions, ProviderCache } from '@twinsync/sdk'
+import { writeFileAtomic } from '@twinsync/sdk/light'
 import { removeFile } from '../twin/remove-file.js'
-import { writeStateFile } from '../twin/state-file.js'
 import { lockTempName } from '../twin/twin-lock.js'
 
 /**
@@ -47,9 +47,9 @@ export class FileCache implements ProviderCache {
     if (options?.durable !== true) return bestEffort(() => this.writeChecked(key, bytes))
     // A value that is state, not a cache (written once: the files provider's secret hash key), file
     // and folder synced. Written inside a provider's call, whose time limit and Ctrl-C must still
-    // fire while it waits: on libuv's pool (state-file.ts).
+    // fire while it waits: on libuv's pool (the SDK's AtomicWait, 'pool').
     mkdirSync(this.dir, { recursive: true, mode: 0o700 })
-    await writeStateFile(join(this.dir, safeKey(key)), Buffer.concat([bytes, trailerOf(bytes)]), 0o600, 'pool')
+    await writeFileAtomic(join(this.dir, safeKey(key)), Buffer.concat([bytes, trailerOf(bytes)]), { mode: 0o600, wait: 'pool' })
   }
 
   /**

@@ -4,7 +4,7 @@ import { appendFileSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSy
 import { lstat, mkdir, readdir, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import type { TwinReader } from '@twinsync/sdk'
-import { TwinSyncError, compareStrings, isTwinSyncError, knownBlob } from '@twinsync/sdk/light'
+import { TwinSyncError, compareStrings, isTwinSyncError, knownBlob, writeFileAtomic } from '@twinsync/sdk/light'
 import { diskError } from './disk-error.js'
 import { lockTempOfDeadRun, tempOfDeadRun } from './twin-lock.js'
 import { BatchReader, copyIndex, dropStaleRefLock, EMPTY_TREE, lsFilesEntries, lsTreeEntries, parseNameStatus, readBlobs, runGitBytes, type GitStatusEntry } from './git.js'
@@ -16,7 +16,6 @@ import { identityNow, reflogFlag, updateRefInNode } from './ref-update.js'
 import { settleRecordedRefLocks } from './ref-lock-record.js'
 import { removeStaleGitLock } from './stale-git-lock.js'
 import { removeFile, removeFolder } from './remove-file.js'
-import { writeStateFile } from './state-file.js'
 import { editedSinceIndexed, entryPresent, FILE_CLOCK_LAG_MS, INDEX_SMUDGE_TEMP, fileIsBlob, gitBlobId as blobId, indexUnchanged, readHead, readIndex, readRefId, recordIndexParse, recordRefreshedIndex, rememberClean, smudgeCtimeRacy, writeIndexCopy, type TwinIndex } from './quick-status.js'
 import { cacheTreeExtension, cacheTreeOf, foldersAbove, parseCacheTree, spliceIndex, treesFromCache, type CacheTreeNode, type SplicedParse } from './cache-tree.js'
 import { sameButStatData } from './index-record.js'
@@ -613,7 +612,7 @@ export class SnapshotDraft {
       throw twinEditedMeanwhile(edited)
     }
     // Phase 1, nothing visible yet: every new file written whole beside the working twin.
-    // The move's calls are synchronous (its stage, its record: state-file.ts, the index's swap):
+    // The move's calls are synchronous (its stage, its record: writeFileAtomic's 'blocking', the index's swap):
     // the twin's own files, under the twin lock, in no provider call, whose time limit a blocked
     // call would hold up; the command waits for each before going on. fs/promises' calls here were
     // all that loaded it in a snapshot that commits (session 53).
@@ -635,8 +634,8 @@ export class SnapshotDraft {
         writeFileSync(join(this.dir, STAGE, stage), u.bytes, { mode: u.mode === '100755' ? 0o755 : 0o644 })
         record.updates.push({ path, stage })
       }
-      // Blocking: the twin's own record, written while the command holds the twin and waits for it (state-file.ts).
-      await writeStateFile(join(this.dir, MARKER), JSON.stringify(record), 0o600, 'blocking')
+      // Blocking: the twin's own record, written while the command holds the twin and waits for it (the SDK's AtomicWait).
+      await writeFileAtomic(join(this.dir, MARKER), JSON.stringify(record), { mode: 0o600, wait: 'blocking' })
     } catch (error) {
       await this.discard()
       throw diskError(error, this.dir)
@@ -1141,7 +1140,7 @@ async function undoFailedMove(dir: string, record: MoveRecord, path: string, err
   const cause = (error as NodeJS.ErrnoException)?.code
   const undo = { path, reason }
   try {
-    await writeStateFile(join(dir, MARKER), JSON.stringify({ ...record, undo }), 0o600, 'blocking')
+    await writeFileAtomic(join(dir, MARKER), JSON.stringify({ ...record, undo }), { mode: 0o600, wait: 'blocking' })
   } catch {
     return moveFailed(dir, undo, cause, error, false)
   }

@@ -30,8 +30,12 @@ export class Killed extends Error {
 
 /** Steps in all three forms (`NAMESync`, `NAME` with a callback, `fs.promises.NAME`). */
 const CALLS = ['writeFile', 'appendFile', 'rename', 'rm', 'unlink', 'link', 'mkdir', 'symlink', 'utimes', 'copyFile', 'rmdir', 'truncate', 'chmod'] as const
-/** Steps on a descriptor: fs/promises has them only as a FileHandle's methods, so synchronous and callback forms. */
-const FD_CALLS = ['write', 'ftruncate', 'fsync'] as const
+/**
+ * Steps on a descriptor: fs/promises has them only as a FileHandle's methods, so synchronous and
+ * callback forms. fchmod, fchown and futimes since session 54: the SDK's writeFileAtomic sets the
+ * temp file's mode (owner, times) through its descriptor in its 'blocking' and 'pool' forms.
+ */
+const FD_CALLS = ['write', 'ftruncate', 'fsync', 'fchmod', 'fchown', 'futimes'] as const
 
 // Node's rm (all forms) loads its walker on first use, which takes fs's functions as they are then:
 // loaded inside a kill's patches, it would keep the patched ones after restore (steps of a dead run).
