@@ -3,8 +3,8 @@ import fs from 'node:fs'
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { spawnSync } from 'node:child_process'
 import { isTempNameOf, writeFileAtomic, type AtomicWait } from '@twinsync/sdk/light'
-import { writeFileAtomic as writeFileAtomicSource } from '../../sdk/src/atomic-write.js'
 import { killAt } from './support/kill-points.js'
 
 /**
@@ -134,29 +134,31 @@ describe('writeFileAtomic, in each of its forms', () => {
     })
   }
 
-  // Each call is looked up on fs (the module object) when made: a patch of fs is seen without
-  // syncBuiltinESMExports, from the SDK's ES module source as from its CommonJS bundle. Session 53's
-  // 'pool' calls were names bound at state-file.ts's top, which a patch reaches in an ES module only
-  // through syncBuiltinESMExports.
-  for (const wait of ['pool', 'blocking'] as const) {
-    it(`'${wait}': a patch of fs's own object sees every call, from the ES module source too (no syncBuiltinESMExports)`, async () => {
-      const seen: string[] = []
-      const names = wait === 'pool' ? ['open', 'writeFile', 'fchmod', 'fsync', 'rename', 'close'] : ['openSync', 'writeFileSync', 'fchmodSync', 'fsyncSync', 'renameSync', 'closeSync']
-      const own = fs as unknown as Record<string, (...args: unknown[]) => unknown>
-      const originals = names.map((name) => [name, own[name]] as const)
-      for (const [name, original] of originals) {
-        own[name] = function (this: unknown, ...args: unknown[]) {
-          seen.push(name.replace(/Sync$/, ''))
-          return (original as (...a: unknown[]) => unknown).apply(this, args)
-        }
+  // Each call is looked up on fs (the module object) when made: a patch of fs (the kill-points') is
+  // seen without syncBuiltinESMExports, from the SDK's compiled ES module (sdk/dist, plain node, no
+  // tsx) as from its CommonJS bundle. Session 53's state-file.ts bound its calls' names at its top:
+  // its compiled module, so patched, saw 0 of the 9 calls in either form (ebf06447's core/dist,
+  // checked by hand); tsx's transform and the bundle's CommonJS form hid that.
+  it("'pool' and 'blocking': a patch of fs's own object sees every call, from the compiled ES module too (no syncBuiltinESMExports)", () => {
+    const script = `
+      import fs from 'node:fs'
+      import { join } from 'node:path'
+      import { writeFileAtomic } from ${JSON.stringify(new URL('../../sdk/dist/atomic-write.js', import.meta.url).href)}
+      const seen = []
+      for (const name of ['open', 'writeFile', 'fchmod', 'fsync', 'rename', 'close', 'openSync', 'writeFileSync', 'fchmodSync', 'fsyncSync', 'renameSync', 'closeSync']) {
+        const original = fs[name]
+        fs[name] = function (...args) { seen.push(name); return original.apply(this, args) }
       }
-      try {
-        await writeFileAtomicSource(join(dir, 'state'), 'text', { mode: 0o600, wait })
-      } finally {
-        for (const [name, original] of originals) own[name] = original as (...args: unknown[]) => unknown
+      const out = {}
+      for (const wait of ['pool', 'blocking']) {
+        await writeFileAtomic(join(${JSON.stringify(dir)}, wait), 'text', { mode: 0o600, wait })
+        out[wait] = seen.splice(0)
       }
-      assert.deepEqual(seen, ['open', 'writeFile', 'fchmod', 'fsync', 'rename', 'close', 'open', 'fsync', 'close'])
-      assert.equal(readFileSync(join(dir, 'state'), 'utf8'), 'text')
-    })
-  }
+      process.stdout.write(JSON.stringify(out))`
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } })
+    assert.equal(r.status, 0, r.stderr)
+    const calls = ['open', 'writeFile', 'fchmod', 'fsync', 'rename', 'close', 'open', 'fsync', 'close']
+    assert.deepEqual(JSON.parse(r.stdout), { pool: calls, blocking: calls.map((c) => `${c}Sync`) })
+    for (const wait of ['pool', 'blocking']) assert.equal(readFileSync(join(dir, wait), 'utf8'), 'text')
+  })
 })
