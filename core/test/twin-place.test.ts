@@ -11,6 +11,7 @@ import { TwinPlaceWorkflow } from '../src/services/twin-place.js'
 import { createTuiServices } from '../src/tui/services.js'
 import { SimpleGitClient } from '../src/twin/git.js'
 import { checkTwinPlace, RealPaths } from '../src/twin/twin-place.js'
+import { TwinRepository } from '../src/twin/twin-repository.js'
 
 const git = (dir: string) => new SimpleGitClient(dir)
 const noPlugins = { runHook: async () => ({ successes: [], failures: [] }) } as unknown as Parameters<typeof createContainer>[0]['oclif']
@@ -93,6 +94,40 @@ describe('twin place', () => {
     await writeFile(relative, 'repo: twins/web1\n')
     const c = await createContainer({ root, configPath: relative, oclif: noPlugins, logger: silentLogger })
     await assert.rejects(c.resolve(InitWorkflow).init(), refused('REPO_PLACE_INVALID', /not an absolute path/))
+  })
+
+  it('a snapshot opens its twin once, as the run\'s twin: the place is checked by the rule alone before it (session 54)', async () => {
+    const configPath = join(base, 'once.yaml')
+    await writeFile(configPath, '{}\n')
+    const repo = join(base, 'once-twin')
+    const at = () => createContainer({ root, repo, configPath, oclif: noPlugins, logger: silentLogger })
+    await (await at()).resolve(InitWorkflow).init()
+    const container = await at()
+    const opened: unknown[] = []
+    const open = TwinRepository.prototype.open
+    TwinRepository.prototype.open = function (this: TwinRepository, ...args: Parameters<TwinRepository['open']>) {
+      opened.push(this)
+      return open.apply(this, args)
+    }
+    try {
+      await container.resolve(SnapshotWorkflow).take({ init: false, ifChanged: false })
+    } finally {
+      TwinRepository.prototype.open = open
+    }
+    // Fails on ebf06447: the place's check opened it first with a TwinRepository of its own.
+    assert.ok(opened.length > 0)
+    assert.equal(new Set(opened).size, 1, `${opened.length} opens of ${new Set(opened).size} TwinRepository instances`)
+  })
+
+  it('guard: a snapshot into a folder that is not a twin is refused as before, nothing created', async () => {
+    const configPath = join(base, 'not-twin.yaml')
+    await writeFile(configPath, '{}\n')
+    const repo = join(base, 'not-a-twin')
+    await mkdir(repo)
+    await writeFile(join(repo, 'notes.txt'), 'mine\n')
+    const container = await createContainer({ root, repo, configPath, oclif: noPlugins, logger: silentLogger })
+    await assert.rejects(container.resolve(SnapshotWorkflow).take({ init: false, ifChanged: false }), refused('REPO_NOT_TWIN', new RegExp(`${repo} is not a TwinSync twin`)))
+    assert.deepEqual(await readdir(repo), ['notes.txt'])
   })
 
   it('the TUI moves to another place through the same rule: written as `repo:`, comments kept, every service then uses it; nothing moved', async () => {

@@ -57,7 +57,8 @@ export class SnapshotWorkflow {
 
   async take(options: TakeSnapshotOptions): Promise<TakeSnapshotResult> {
     // A twin inside a mirrored path would be copied into itself: refused before collecting (init checks it too).
-    const initialized = options.init ? (await this.initializer.init()).created : (await this.place.check(), false)
+    // What is there is checked by the snapshot's own open of the twin, its first step (TwinPlaceWorkflow.checkRule).
+    const initialized = options.init ? (await this.initializer.init()).created : (await this.place.checkRule(), false)
     const result = await this.snapshots.snapshot({
       ifChanged: options.ifChanged,
       ...(options.label === undefined ? {} : { label: options.label }),

@@ -6,7 +6,7 @@ import { RunTarget } from '../plan/run-target.js'
 import { Tokens } from '../tokens.js'
 import type { GitClientFactory } from '../twin/git.js'
 import type { TwinLocation } from '../twin/twin-location.js'
-import { checkTwinPlace, type MirroredPath, type TwinPlace } from '../twin/twin-place.js'
+import { checkTwinPlace, placeOf, type MirroredPath, type TwinPlace } from '../twin/twin-place.js'
 
 export type { TwinPlace } from '../twin/twin-place.js'
 
@@ -27,8 +27,26 @@ export class TwinPlaceWorkflow {
 
   /** The place given, or this run's: `repo:` as written in the file (a relative one is refused), else --repo or the default. */
   async check(place?: string): Promise<TwinPlace> {
+    return checkTwinPlace(place ?? this.runPlace(), await this.mirrored(), this.gitFactory, this.target)
+  }
+
+  /**
+   * This run's place against the rule alone (placeOf): for a caller that opens the twin there
+   * itself next, whose open refuses what check's would (a snapshot without `--init`: its
+   * SnapshotService.snapshot opens the run's twin before anything else).
+   *
+   * Speed (issue 22, session 54): the twin was opened twice a snapshot, by check's TwinRepository
+   * and the run's. The minbase root's unchanged snapshot (callgrind, node only, bench:compare
+   * against ebf06447, the like pairs): FIGURE.
+   */
+  async checkRule(): Promise<void> {
+    placeOf(this.runPlace(), await this.mirrored(), this.target)
+  }
+
+  /** `repo:` as written in the file (a relative one is refused), else --repo or the default. */
+  private runPlace(): string {
     const configured = this.location.source === 'config' && typeof this.config.values.repo === 'string' ? this.config.values.repo : undefined
-    return checkTwinPlace(place ?? configured ?? this.location.dir, await this.mirrored(), this.gitFactory, this.target)
+    return configured ?? this.location.dir
   }
 
   /** Where the files provider mirrors, on this host (under the target root); nothing when it is disabled. */

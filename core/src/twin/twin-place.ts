@@ -33,6 +33,22 @@ export interface TwinPlace {
  * REPO_PLACE_INVALID, REPO_NOT_DIRECTORY or REPO_NOT_TWIN; changes nothing on disk.
  */
 export async function checkTwinPlace(input: string, mirrored: readonly MirroredPath[], gitFactory: GitClientFactory, target?: RunTarget): Promise<TwinPlace> {
+  const { dir, entry } = placeOf(input, mirrored, target)
+  if (entry === undefined) return { dir, holds: 'missing' }
+  if (isKind(entry, S_IFDIR) && readdirSync(dir).length === 0) return { dir, holds: 'empty' }
+  // A directory with something in it must be a twin; open() says why not (REPO_NOT_DIRECTORY, REPO_NOT_TWIN, REPO_INVALID).
+  const info = await new TwinRepository({ dir, source: 'config' }, gitFactory, target).open()
+  return { dir, holds: 'twin', info }
+}
+
+/**
+ * The rule's own refusals of a place (checkTwinPlace's first half): an absolute path with no
+ * control character, not a symlink, neither inside a mirrored path nor around one. What is there
+ * is not looked at: `entry` is the place's lstat (undefined when nothing is there). A caller that
+ * opens the twin at the place itself right after (a snapshot: SnapshotService.snapshot opens it
+ * before anything else) gets checkTwinPlace's other refusals from that open.
+ */
+export function placeOf(input: string, mirrored: readonly MirroredPath[], target?: RunTarget): { dir: string; entry: StatData | undefined } {
   const raw = refuseUnprintable(input.trim())
   const expanded = expandHome(raw)
   if (!isAbsolute(expanded)) {
@@ -58,11 +74,7 @@ export async function checkTwinPlace(input: string, mirrored: readonly MirroredP
       )
     }
   }
-  if (entry === undefined) return { dir, holds: 'missing' }
-  if (isKind(entry, S_IFDIR) && readdirSync(dir).length === 0) return { dir, holds: 'empty' }
-  // A directory with something in it must be a twin; open() says why not (REPO_NOT_DIRECTORY, REPO_NOT_TWIN, REPO_INVALID).
-  const info = await new TwinRepository({ dir, source: 'config' }, gitFactory, target).open()
-  return { dir, holds: 'twin', info }
+  return { dir, entry }
 }
 
 function within(path: string, folder: string): boolean {
