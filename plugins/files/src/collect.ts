@@ -652,7 +652,12 @@ function tooLong(path: string): boolean {
  * Each name's class in a folder whose listing was just read (classOf), a name that would be
  * walked or listed and holds a secret made HELD. The secret screen (secret-names.ts) asks the
  * detector only about names the folder's earlier listing (the stat cache's) did not already
- * class under the same rules.
+ * class under the same rules, and about those as one text (NameScreen.aheadNames), not a call
+ * a name.
+ *
+ * Speed (issue 22, session 54): a first snapshot lists every folder, and the walk asked the
+ * detector about each of its names alone (its hand rules tried on each name): the minbase
+ * root's 67 folders, figure in docs/architecture.md (Speed, session 54).
  */
 async function classesOf(ctx: ProviderContext, scope: FilesScope, cache: StatCache, screen: NameScreen, path: string, names: readonly string[]): Promise<string> {
   const prefix = path === '/' ? '/' : `${path}/`
@@ -662,18 +667,25 @@ async function classesOf(ctx: ProviderContext, scope: FilesScope, cache: StatCac
     screened = new Map()
     for (let i = 0; i < earlier.names.length; i++) screened.set(earlier.names[i] as string, earlier.classes.charCodeAt(i))
   }
-  let classes = ''
-  for (const name of names) {
+  const kinds: number[] = []
+  // The names the screen is asked about (by their place in `names`).
+  const asked: number[] = []
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i] as string
     let kind = classOf(ctx, scope, prefix + name)
     // An ignored one stays skipped (the person's way out); any other is left out and said.
     if (kind !== SKIP && (isDotGitName(name) || tooLong(prefix + name))) kind = UNHOLDABLE
     else if (kind !== SKIP) {
       const was = screened?.get(name)
       // Walked or listed before, under the same rules: screened then, and clean.
-      if (was !== WALK && was !== LEFTOVER && (await screen.ruleIn(name)) !== undefined) kind = HELD
+      if (was !== WALK && was !== LEFTOVER) asked.push(i)
     }
-    classes += String.fromCharCode(kind)
+    kinds.push(kind)
   }
+  if (asked.length > 1) await screen.aheadNames(asked.map((i) => names[i] as string))
+  for (const i of asked) if ((await screen.ruleIn(names[i] as string)) !== undefined) kinds[i] = HELD
+  let classes = ''
+  for (const kind of kinds) classes += String.fromCharCode(kind)
   return classes
 }
 

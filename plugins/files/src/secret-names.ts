@@ -70,7 +70,19 @@ export class NameScreen {
       for (const name of path.split('/').slice(1)) if (!this.seen.has(name)) names.add(name)
     }
     for (const target of targets) if (!this.seen.has(target)) names.add(target)
-    if (names.size === 0) return
+    await this.asOneText(names)
+  }
+
+  /** Names (each whole: a folder's listing) asked about at once, as `ahead` asks, into the memo. */
+  async aheadNames(names: readonly string[]): Promise<void> {
+    const fresh = new Set<string>()
+    for (const name of names) if (!this.seen.has(name)) fresh.add(name)
+    await this.asOneText(fresh)
+  }
+
+  /** A single name is left to `ruleIn` (as one text it would be asked twice when it holds a finding). */
+  private async asOneText(names: Set<string>): Promise<void> {
+    if (names.size < 2) return
     const held = await secretRulesInNames(names)
     for (const name of names) this.seen.set(name, Promise.resolve(held.get(name)))
   }

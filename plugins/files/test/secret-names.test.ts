@@ -93,6 +93,31 @@ describe('files provider: a secret in a name', () => {
     assert.deepEqual(TOKENS.filter((t) => JSON.stringify(found.map((d) => [d.summary, d.detail, d.path])).includes(t)), [])
   })
 
+  it('a first collect asks the detector about a listed folder\'s names as one text, not one by one, and holds out the same names (session 54)', async () => {
+    // 60 empty folders (no content to screen) and two names with a secret among them, under an include root of their own:
+    // the walk asked about each of the 62 names alone before (62 detector calls), now 1 for the folder's names and 1 for
+    // each name on a finding's line (secretRulesInNames), its rule the one it has alone.
+    const many = debianLikeRoot()
+    try {
+      for (let i = 0; i < 60; i++) many.dirAt(`/srv/many/d${String(i).padStart(2, '0')}`)
+      many.dirAt(`/srv/many/key-${AWS}`)
+      many.file(`/srv/many/${GITHUB}`, '')
+      const before = secretScanCount()
+      const result = await provider.collect({ ctx: createTestContext(many.dir, { config: { include: ['/srv/many'] } }) })
+      const scans = secretScanCount() - before
+      assert.deepEqual(held(result), [
+        '/srv/many: A name in /srv/many holds a secret (aws-access-key); the twin leaves it out, and everything below it',
+        '/srv/many: A name in /srv/many holds a secret (github); the twin leaves it out, and everything below it',
+      ])
+      const paths = manifestOf(result).entries.map((e) => e.path)
+      assert.equal(paths.length, 61)
+      assert.deepEqual(TOKENS.filter((t) => everything(result).includes(t)), [])
+      assert.ok(scans <= 3, `${scans} detector calls for a folder of 62 names`)
+    } finally {
+      many.remove()
+    }
+  })
+
   it('a plan of 30,000 folder creates asks the detector about their names as one text, not one by one, and leaves out the same changes (session 39)', async () => {
     // One by one, 11 µs of CPU each on an idle machine, 30-75 µs at a load of 8, in the plan's and
     // again in the apply's check of scope: 30,000 detector calls here before.
