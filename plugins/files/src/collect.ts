@@ -656,8 +656,9 @@ function tooLong(path: string): boolean {
  * a name.
  *
  * Speed (issue 22, session 54): a first snapshot lists every folder, and the walk asked the
- * detector about each of its names alone (its hand rules tried on each name): the minbase
- * root's 67 folders, figure in docs/architecture.md (Speed, session 54).
+ * detector about each of its names alone (its prefilters and hand rules run on each name): the
+ * minbase root's 67 folders 77.4 -> 57.7 M instructions (callgrind between marks); `snapshot
+ * --init` minbase -19.3 M (-1.6%), services -65.5 M (-3.3%), 3 pairs like for like.
  */
 async function classesOf(ctx: ProviderContext, scope: FilesScope, cache: StatCache, screen: NameScreen, path: string, names: readonly string[]): Promise<string> {
   const prefix = path === '/' ? '/' : `${path}/`
