@@ -90,6 +90,8 @@ export abstract class TwinSyncCommand<T extends typeof Command = typeof Command>
       configPath: this.flags.config,
       oclif: this.config,
       logger: this.logger(),
+      // Said on stderr, with --json too (stdout holds the JSON alone).
+      waiting: (line) => process.stderr.write(`${terminalLines(line)}\n`),
     })
   }
 

@@ -10,6 +10,7 @@ import { GitHubApi, type GitHubApiOptions } from './remote/github-api.js'
 import { Tokens, registerValue } from './tokens.js'
 import { SimpleGitClient } from './twin/git.js'
 import { resolveTwinLocation } from './twin/twin-location.js'
+import { readerWait, waitingLine } from './twin/twin-lock.js'
 
 export interface ContainerOptions {
   root: string
@@ -19,6 +20,8 @@ export interface ContainerOptions {
   oclif: OclifConfig
   logger: Logger
   clock?: () => Date
+  /** Where a reader waiting for another run to finish with the twin says so, once (TwinLock's readerWait.said): the CLI's stderr. */
+  waiting?: (line: string) => void
 }
 
 /** One container per command run: the validated config, the target's host port, the twin. */
@@ -29,6 +32,16 @@ export async function createContainer(options: ContainerOptions): Promise<Depend
   const location = resolveTwinLocation(options.repo, config.values.repo)
   // How long a provider's call may take: the run's configuration, for every callProvider of it.
   setCallTimeouts(config.values.providers ?? {})
+  // Once a run: a plan may wait in each of its reads (settling, putting back, after a read).
+  const waiting = options.waiting
+  let said = false
+  readerWait.said =
+    waiting === undefined
+      ? undefined
+      : (holder) => {
+          if (!said) waiting(waitingLine(holder))
+          said = true
+        }
   const c = rootContainer.createChildContainer()
   registerValue(c, Tokens.Config, config)
   registerValue(c, Tokens.OclifConfig, options.oclif)

@@ -37,8 +37,8 @@ describe('Planner', function () {
   let notes: NotesProvider
 
   /** `notes` and `other`, both snapshotted, both wanting new content in the twin. */
-  async function setUp(other: NotesProvider) {
-    notes = notesProvider('notes')
+  async function setUp(other: NotesProvider, first: NotesProvider = notesProvider('notes')) {
+    notes = first
     rig = await unitRig([notes, other])
     await writeFile(join(rig.root, 'etc/notes'), 'as it is\n')
     await writeFile(join(rig.root, 'etc/other'), 'as it is\n')
@@ -192,26 +192,28 @@ describe('Planner', function () {
     assert.equal(said[0]?.summary, pendingNotice(await pending.read(), rig.container.resolve(RunTarget).get()))
   })
 
+  const marker = () => join(rig.twinDir, '.git/twinsync/intent-held')
+  /** Another run as a snapshot holds the twin while it records: the lock taken (`purpose`), the person's edits set aside (the held marker). */
+  async function snapshotHolding(purpose = 'another run') {
+    const lock = rig.container.resolve(TwinRepository).lock()
+    await lock.acquire(purpose)
+    const held = await rig.container.resolve(IntentService).hold('providers', undefined, {}, undefined, { underLock: true })
+    assert.ok(existsSync(marker()) && held.paths.length === 2, 'the edits are set aside')
+    return {
+      async end() {
+        await held.restore(held.base)
+        await lock.release()
+      },
+    }
+  }
+  const wanted = ['notes:replace:/etc/notes', 'other:replace:/etc/other']
+  const lockHeld = (e: unknown) => isTwinSyncError(e) && e.code === 'LOCK_HELD'
+
   // Session 53 (CI of session 52): `plan` right after `schedule enable` met the timer's first
   // snapshot, which had set the person's edits aside (the held marker) and held the twin lock:
   // plan took the lock to put them back and failed with LOCK_HELD at once. A reader now waits for
   // such a run, bounded (readerWait), cancellable; the commands that change the twin do not.
   describe('a snapshot in progress holding the twin', () => {
-    const marker = () => join(rig.twinDir, '.git/twinsync/intent-held')
-    /** Another run as a snapshot holds the twin while it records: the lock taken, the person's edits set aside (the held marker). */
-    async function snapshotHolding() {
-      const lock = await rig.holdLock()
-      const held = await rig.container.resolve(IntentService).hold('providers', undefined, {}, undefined, { underLock: true })
-      assert.ok(existsSync(marker()) && held.paths.length === 2, 'the edits are set aside')
-      return {
-        async end() {
-          await held.restore(held.base)
-          await lock.release()
-        },
-      }
-    }
-    const wanted = ['notes:replace:/etc/notes', 'other:replace:/etc/other']
-    const lockHeld = (e: unknown) => isTwinSyncError(e) && e.code === 'LOCK_HELD'
 
     it('plan waits for it, then plans the edits it put back (LOCK_HELD at once before)', async () => {
       await setUp(notesProvider('other'))
@@ -293,4 +295,241 @@ describe('Planner', function () {
       }
     })
   })
+  // Session 54 (session 53's review): a run that began after the plan's look (nothing set aside,
+  // no move unsettled) set the person's edits aside while the providers read the working twin,
+  // and the plan left them out, silently (this rig on ebf06447: 2 changes -> 0). A plan now notes
+  // the twin lock's generation (TwinLock.generation: the lock, lock.last) after its look and
+  // plans again when a run took the lock meanwhile (TwinRepository.readSteadily).
+  describe('a run that takes the twin while the plan reads it', () => {
+    /** Set once setUp's snapshot is made: the hooks below run in the plans only. */
+    let armed = false
+    beforeEach(() => (armed = false))
+    /** The notes provider's load, with `before` run as it begins and `after` once it has read the twin (the providers' read, paused there). */
+    /** A hook's own loads (setting aside and putting back compare the twin's states) run no hook. */
+    let inHook = false
+    const hooking = async (hook: (() => Promise<void>) | undefined) => {
+      if (!armed || inHook || hook === undefined) return
+      inHook = true
+      try {
+        await hook()
+      } finally {
+        inHook = false
+      }
+    }
+    const hooked = (name: string, hooks: { before?: () => Promise<void>; after?: () => Promise<void> }) => {
+      const plain = notesProvider(name)
+      return notesProvider(name, {
+        async load(input) {
+          await hooking(hooks.before)
+          const loaded = await plain.load(input)
+          await hooking(hooks.after)
+          return loaded
+        },
+      })
+    }
+    const armedSetUp = async (other: NotesProvider, first?: NotesProvider) => {
+      await setUp(other, first)
+      armed = true
+    }
+
+    it('a snapshot that sets the edits aside and puts them back while the providers read: the plan is made again, with them (2 -> 0 on ebf06447)', async () => {
+      let run: { end(): Promise<void> } | undefined
+      let reads = 0
+      const first = hooked('notes', {
+        before: async () => {
+          reads++
+          if (reads === 1) run = await snapshotHolding('snapshot')
+        },
+      })
+      // The second provider's read ends the snapshot: both read the working twin without the edits.
+      await armedSetUp(hooked('other', { after: async () => (run === undefined ? undefined : run.end().finally(() => (run = undefined))) }), first)
+      const limit = readerWait.ms
+      readerWait.ms = 600_000
+      try {
+        const p = await plan()
+        assert.deepEqual(p.changes.map((c) => c.id).sort(), wanted)
+        assert.equal(reads, 2, 'planned twice: the first read, and once after the run')
+      } finally {
+        readerWait.ms = limit
+      }
+      assert.equal(existsSync(marker()), false)
+    })
+
+    it('a snapshot that held the twin when the plan looked and sets the edits aside meanwhile: waited for, then planned again (2 -> 0 on ebf06447)', async () => {
+      let run: { end(): Promise<void> } | undefined
+      let held: Awaited<ReturnType<IntentService['hold']>> | undefined
+      let reads = 0
+      // The snapshot holds the lock from before the plan; it sets the edits aside as the providers read, and ends 300 ms after.
+      const first = hooked('notes', {
+        before: async () => {
+          if (++reads > 1 || run === undefined) return
+          held = await rig.container.resolve(IntentService).hold('providers', undefined, {}, undefined, { underLock: true })
+        },
+      })
+      await armedSetUp(notesProvider('other'), first)
+      const lock = rig.container.resolve(TwinRepository).lock()
+      await lock.acquire('snapshot')
+      // Its putting back loads the providers too: not the plan's reads (no hook runs meanwhile).
+      run = {
+        end: async () => {
+          inHook = true
+          try {
+            await held?.restore(held.base)
+            await lock.release()
+          } finally {
+            inHook = false
+          }
+        },
+      }
+      const ended = new Promise<void>((resolve, reject) => setTimeout(() => run?.end().then(resolve, reject), 300))
+      const p = await plan().finally(() => ended)
+      assert.deepEqual(p.changes.map((c) => c.id).sort(), wanted)
+      assert.equal(reads, 2)
+    })
+
+    // A guard (passes on ebf06447 too): an apply that held the twin before the plan looked and
+    // still holds it (a person reading its plan, its steps) moves nothing meanwhile: no wait (the
+    // limit far past this test's timeout), no second plan.
+    it('a plan during a long apply neither waits for it nor plans again (a guard)', async () => {
+      let reads = 0
+      await armedSetUp(notesProvider('other'), hooked('notes', { before: async () => void reads++ }))
+      const limit = readerWait.ms
+      readerWait.ms = 600_000
+      const lock = rig.container.resolve(TwinRepository).lock()
+      await lock.acquire('apply')
+      try {
+        const p = await plan()
+        assert.deepEqual(p.changes.map((c) => c.id).sort(), wanted)
+        assert.equal(reads, 1)
+      } finally {
+        readerWait.ms = limit
+        await lock.release()
+      }
+    })
+
+    // A guard (passes on ebf06447 too; the review's REVIEW2 rig, which waited out readerWait and
+    // failed LOCK_HELD on 657cf807): an apply that takes the twin while the plan reads (a person
+    // then at its prompt) is never waited for; the plan reads again at once, and takes that read.
+    it('an apply that takes the twin while the plan reads: not waited for (a guard)', async () => {
+      let reads = 0
+      const lock = () => rig.container.resolve(TwinRepository).lock()
+      let apply: ReturnType<typeof lock> | undefined
+      await armedSetUp(
+        notesProvider('other'),
+        hooked('notes', {
+          before: async () => {
+            if (++reads > 1) return
+            apply = lock()
+            await apply.acquire('apply')
+          },
+        }),
+      )
+      const limit = readerWait.ms
+      readerWait.ms = 600_000
+      try {
+        const p = await plan()
+        assert.deepEqual(p.changes.map((c) => c.id).sort(), wanted)
+        assert.equal(reads, 2)
+      } finally {
+        readerWait.ms = limit
+        await apply?.release()
+      }
+    })
+
+    // The writer is another process: code in the plan's own hold (its third read) would nest in it.
+    it('a writer that takes the twin at every read: the plan ends, the third time holding the lock (the writer refused then)', async function () {
+      this.timeout(180_000)
+      const writes: string[] = []
+      await armedSetUp(notesProvider('other'), hooked('notes', { before: async () => void writes.push(await otherRunTakes(join(rig.twinDir, '.git/twinsync/lock'), 'snapshot')) }))
+      const limit = readerWait.ms
+      readerWait.ms = 600_000
+      try {
+        const p = await plan()
+        assert.deepEqual(p.changes.map((c) => c.id).sort(), wanted)
+        assert.deepEqual(writes, ['took it', 'took it', 'LOCK_HELD'])
+      } finally {
+        readerWait.ms = limit
+      }
+      assert.equal(existsSync(join(rig.twinDir, '.git/twinsync/lock')), false, 'released')
+    })
+
+    it('a snapshot killed (kill -9) while the providers read, its edits set aside: the plan takes its lock over, puts them back and plans them (0 on ebf06447)', async () => {
+      let child: { kill(): Promise<void> } | undefined
+      let reads = 0
+      await armedSetUp(
+        notesProvider('other'),
+        hooked('notes', {
+          before: async () => {
+            if (++reads > 1) return
+            // As that snapshot: the edits set aside under its lock, then the process killed.
+            await rig.container.resolve(IntentService).hold('providers', undefined, {}, undefined, { underLock: true })
+            await child?.kill()
+          },
+        }),
+      )
+      child = await otherRunHolding(join(rig.twinDir, '.git/twinsync/lock'), 'snapshot')
+      const p = await plan()
+      assert.deepEqual(p.changes.map((c) => c.id).sort(), wanted)
+      assert.equal(existsSync(marker()), false, 'put back')
+      assert.equal(reads, 2)
+    })
+
+    it('says once that it waits, for whom, after a second (readerWait.said)', async () => {
+      await armedSetUp(notesProvider('other'))
+      const lock = rig.container.resolve(TwinRepository).lock()
+      await lock.acquire('snapshot')
+      await rig.container.resolve(IntentService).hold('providers', undefined, {}, undefined, { underLock: true })
+      const said: string[] = []
+      readerWait.said = (holder) => said.push(`${holder.purpose} ${holder.pid}`)
+      try {
+        setTimeout(() => void lock.release(), 1_500)
+        const p = await plan()
+        // The snapshot never put them back: the plan did (recover), after the wait.
+        assert.deepEqual(p.changes.map((c) => c.id).sort(), wanted)
+        assert.deepEqual(said, [`snapshot ${process.pid}`])
+      } finally {
+        readerWait.said = undefined
+      }
+    })
+  })
 })
+
+/** Another process that takes the twin lock `path` and releases it at once: 'took it', or the code it was refused with. */
+async function otherRunTakes(path: string, purpose: string): Promise<string> {
+  const { execFile } = await import('node:child_process')
+  const lockModule = new URL('../src/twin/twin-lock.ts', import.meta.url).pathname
+  const script = `import { TwinLock } from ${JSON.stringify(lockModule)}
+const lock = new TwinLock(${JSON.stringify(path)}, { last: true })
+try {
+  await lock.acquire(${JSON.stringify(purpose)})
+  await lock.release()
+  process.stdout.write('took it')
+} catch (error) {
+  process.stdout.write(String(error.code))
+}`
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: join(import.meta.dirname, '../..') }, (error, stdout) => (error === null ? resolve(stdout.trim()) : reject(error)))
+  })
+}
+
+/** Another process holding the twin lock `path` (as a snapshot does) until it is killed (SIGKILL). */
+async function otherRunHolding(path: string, purpose: string): Promise<{ kill(): Promise<void> }> {
+  const { spawn } = await import('node:child_process')
+  const lockModule = new URL('../src/twin/twin-lock.ts', import.meta.url).pathname
+  const script = `import { TwinLock } from ${JSON.stringify(lockModule)}
+await new TwinLock(${JSON.stringify(path)}, { last: true }).acquire(${JSON.stringify(purpose)})
+process.stdout.write('held\\n')
+setInterval(() => {}, 1 << 30)`
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'], cwd: join(import.meta.dirname, '../..') })
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => d.toString().includes('held') && resolve())
+    child.on('exit', (code) => reject(new Error(`the lock holder exited with ${code}`)))
+  })
+  return {
+    kill: async () => {
+      const exited = new Promise((resolve) => child.on('exit', resolve))
+      child.kill('SIGKILL')
+      await exited
+    },
+  }
+}

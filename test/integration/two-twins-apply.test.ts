@@ -218,8 +218,8 @@ describe('two twins of one machine apply one at a time (the machine lock)', func
       refusal: 'LOCK_HELD',
       steps: () => [
         `const revert = await (await c()).resolve(HistoryService).resolve(${JSON.stringify(rig.initial)})`,
-        `const plan = await (await c()).resolve(PlanWorkflow).plan({ revert })`,
-        `process.stdout.write(await errorCode((await c()).resolve(ApplyService).apply({ plan, fromFile: false, acceptHighRisk: true, revertTo: revert.commit, signal: new AbortController().signal })))`,
+        // Session 54: the plan itself waits for the snapshot holding the twin (TwinRepository.readSteadily), which this test keeps holding: LOCK_HELD after readerWait.
+        `process.stdout.write(await errorCode((async () => { const plan = await (await c()).resolve(PlanWorkflow).plan({ revert }); return (await c()).resolve(ApplyService).apply({ plan, fromFile: false, acceptHighRisk: true, revertTo: revert.commit, signal: new AbortController().signal }) })()))`,
       ],
     },
     {

@@ -115,10 +115,21 @@ export class Planner {
   /** A `twinsync ARGS` line for this run's twin, root and configuration (RunTarget). */
   private readonly line = (args: readonly string[]): string => this.target.line(args, this.twin.dir)
 
+  /**
+   * A plan read from the working twin without its lock is made again when a run that moves the
+   * working twin took the lock while it read (TwinRepository.readSteadily, session 54); one read
+   * from a commit or a tree is made once.
+   */
   async plan(options: PlanOptions = {}): Promise<Plan> {
+    if (options.fromTree !== undefined) return this.planOnce(options, () => undefined)
+    return this.twin.readSteadily((looked) => this.planOnce(options, looked), options.signal)
+  }
+
+  /** `looked`: called once the working twin is settled for reading and about to be read, or with false when the plan reads none (readSteadily). */
+  private async planOnce(options: PlanOptions, looked: (reads: boolean) => void): Promise<Plan> {
     const other = await otherMachineDiagnostic(this.target.get(this.twin.dir), await this.twin.open(), this.contexts.host)
     const { reader, twinCommit, interrupted, checked, kept, undone, named } =
-      options.fromTree === undefined ? await this.desiredSource(options.from, options.fromIsWorkingTwin === true, options.signal) : await this.treeSource(options.fromTree)
+      options.fromTree === undefined ? await this.desiredSource(options.from, options.fromIsWorkingTwin === true, options.signal, looked) : await this.treeSource(options.fromTree)
     // A snapshot named to plan from is another machine's as the working twin can be (session 45:
     // a pulled history's earlier commit of another machine was planned as this one's).
     const otherAt = named === undefined ? undefined : await otherMachineAt(this.target.get(this.twin.dir), named, this.contexts.host)
@@ -427,11 +438,15 @@ export class Planner {
     return { reader: new GitTreeReader(this.twin.dir, tree, undefined, await this.intents.observed()), twinCommit: null }
   }
 
-  /** `signal`: ends a wait for a run in progress that holds the working twin (settleForReading, putBackHeldForReading). */
+  /**
+   * `signal`: ends a wait for a run in progress that holds the working twin (settleForReading,
+   * putBackHeldForReading). `looked(true)`: called before the working twin is read; `looked(false)`: none is (readSteadily).
+   */
   private async desiredSource(
     from: string | undefined,
-    fromIsWorkingTwin = false,
-    signal?: AbortSignal,
+    fromIsWorkingTwin: boolean,
+    signal: AbortSignal | undefined,
+    looked: (reads: boolean) => void,
   ): Promise<DesiredSource> {
     if (from !== undefined) {
       // Speed: `status` plans from the last snapshot, usually HEAD with the twin unchanged: its
@@ -439,6 +454,8 @@ export class Planner {
       // A commit read as a whole: the last snapshot as the machine was (its manifest's modes
       // stand), another as it was made (a twin's chmod it committed counts): wholeCommitReader.
       const lastSnapshot = await this.intents.observed()
+      // Not noted (readSteadily): a commit's reading (status's drift, --from, a revert) is taken as
+      // it is, also when the working twin found exactly that commit is read for it (as before session 54).
       if (await this.twin.isExactly(from, fromIsWorkingTwin)) {
         return { reader: this.twin.reader({ justChecked: true, ...(from === lastSnapshot ? { observed: from } : { judgedBy: wholeCommitReader(this.twin.dir, from, lastSnapshot) }) }), twinCommit: from, ...(from === lastSnapshot ? {} : { named: from }) }
       }
@@ -460,11 +477,12 @@ export class Planner {
     }
     // The working twin: its commit is the basis only when nothing is edited on top of it.
     // A snapshot or pull in progress that holds it (its move, the edits it set aside) is waited for, bounded (TwinLock.holdForReading).
-    // Not seen: a run that begins after these looks, while the providers read the working twin (its edits set aside, its move
-    // half done): left open, see docs/architecture.md ("Only a reader waits"); an apply plans again under the lock.
+    // A run that begins after these looks, while the providers read the working twin (its edits set aside, its move
+    // half done), is seen at the plan's end: the plan is made again (TwinRepository.readSteadily, from `looked`).
     const { kept, undone } = await this.twin.settleForReading(signal)
     // Edits a killed pull or snapshot set aside are the working twin's too (IntentService.putBackHeld).
     await this.intents.putBackHeldForReading(signal)
+    looked(true)
     const dirty = await this.twin.dirtyPaths()
     const head = await this.twin.head()
     // The plan's description diagnostics judge the same look at the working twin as its basis.

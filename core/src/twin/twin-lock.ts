@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { randomBytes } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
-import { closeSync, linkSync, mkdirSync, openSync, readFileSync, readlinkSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
+import { closeSync, linkSync, lstatSync, mkdirSync, openSync, readFileSync, readlinkSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { basename, dirname, join } from 'node:path'
 import { TwinSyncError, processStartTime, quoteArg } from '@twinsync/sdk/light'
@@ -41,7 +41,14 @@ const UNREADABLE_GRACE_MS = 10_000
  * run (an apply takes minutes), and a reader silent longer looks hung: LOCK_HELD as before,
  * saying how long it waited.
  */
-export const readerWait = { ms: 15_000 }
+export const readerWait: { ms: number; said?: ((holder: LockHolder) => void) | undefined } = { ms: 15_000 }
+
+/**
+ * How long a reader waits before it says so (readerWait.said: the CLI's one line on stderr; the
+ * panel sets none), in ms. Session 54: a plan waiting for a snapshot said nothing for up to 15 s,
+ * twice (a plan that read while one moved the twin waits again, TwinRepository.readSteadily).
+ */
+const SAY_WAITING_MS = 1_000
 
 /**
  * One snapshot or apply at a time per twin. The lock file is written complete in one step (a
@@ -53,8 +60,20 @@ export const readerWait = { ms: 15_000 }
  */
 export class TwinLock {
   private held = false
+  /** Where a released lock goes (`lock.last`, generation()); none: it is unlinked (the machine lock). */
+  private readonly last: string | undefined
 
-  constructor(private readonly path: string) {}
+  /**
+   * `last` (the twin's lock, TwinRepository.lock): a release renames the lock to `<lock>.last`
+   * instead of unlinking it, one call as before, so every run that held it leaves its own inode
+   * there (generation). Without it (the machine lock) nothing is left.
+   */
+  constructor(
+    private readonly path: string,
+    options: { last?: boolean } = {},
+  ) {
+    this.last = options.last === true ? `${path}.last` : undefined
+  }
 
   /** Take the lock, run `fn` (which may take this lock again without waiting), release it. `wait`: holdForReading's. */
   async hold<T>(purpose: string, fn: () => Promise<T>, wait?: { signal?: AbortSignal | undefined }): Promise<T> {
@@ -131,6 +150,7 @@ export class TwinLock {
     try {
       const began = Date.now()
       let pause = 5
+      let said = false
       for (let attempt = 0; attempt < 3; ) {
         try {
           linkSync(temp, this.path)
@@ -144,6 +164,11 @@ export class TwinLock {
           // A reader waits for the run (holdForReading); a held lock is no failed attempt.
           const left = wait === undefined ? 0 : began + readerWait.ms - Date.now()
           if (left > 0) {
+            // Said once, after a second: who it waits for (readerWait.said), never on stdout.
+            if (!said && found.state === 'live' && Date.now() - began >= SAY_WAITING_MS) {
+              said = true
+              readerWait.said?.(found.holder)
+            }
             await pauseFor(Math.min(pause, left), wait?.signal)
             pause = Math.min(pause * 2, 100)
             continue
@@ -175,7 +200,42 @@ export class TwinLock {
   async release(): Promise<void> {
     if (!this.held) return
     this.held = false
-    unlinkQuietly(this.path)
+    if (this.last === undefined) return unlinkQuietly(this.path)
+    try {
+      renameSync(this.path, this.last)
+    } catch {
+      // gone already, or not ours to move: as an unlink would have
+      unlinkQuietly(this.path)
+    }
+  }
+
+  /**
+   * Which runs have taken the lock: the lock's inode and change time (or none) and those of
+   * `<lock>.last` (the lock a release left, constructor's `last`). Every take links a new inode (a
+   * stale lock taken over too: rename of a new record), and every release moves the lock it
+   * took to `last`, so a run that took the lock since an earlier look changed one of the two,
+   * whether it holds it still or has ended; one holding it all along changed neither. The change
+   * time with the inode: a number freed by one release and reused by a later take is still told
+   * apart (it changes with the link and the rename). For a reader without the lock
+   * (TwinRepository.readSteadily); synchronous, two lstat calls.
+   */
+  generation(): string {
+    return `${fileStamp(this.path)} ${this.last === undefined ? '' : fileStamp(this.last)}`
+  }
+
+  /**
+   * Who has the lock now: its live holder; `left` when a lock is there that no live run holds (a
+   * killed run's, one being written or unreadable); undefined when there is none.
+   */
+  async occupant(): Promise<LockHolder | 'left' | undefined> {
+    const found = await this.inspect().catch(() => undefined)
+    if (found === undefined) return 'left'
+    return found.state === 'gone' ? undefined : found.state === 'live' ? found.holder : 'left'
+  }
+
+  /** Whether code running now in this process holds this lock (inside `hold` of it): nothing else can take it meanwhile. */
+  heldHere(): boolean {
+    return holding.getStore()?.has(this.path) === true
   }
 
   /** Who holds the lock now, if anyone alive does (for `status` and error messages). */
@@ -323,6 +383,16 @@ function bootTag(): string | undefined {
   return tag !== undefined && /^[0-9a-f]{8}$/.test(tag) ? tag : undefined
 }
 
+/** A file's inode and change time (ns), `-` when it is not there (generation). */
+function fileStamp(path: string): string {
+  try {
+    const info = lstatSync(path, { bigint: true, throwIfNoEntry: false })
+    return info === undefined ? '-' : `${info.ino}.${info.ctimeNs}`
+  } catch {
+    return '?'
+  }
+}
+
 function unlinkQuietly(path: string): void {
   try {
     unlinkSync(path)
@@ -352,6 +422,11 @@ function pauseFor(ms: number, signal: AbortSignal | undefined): Promise<void> {
     }, ms)
     signal?.addEventListener('abort', stop, { once: true })
   })
+}
+
+/** What a reader waiting for `holder` says once (readerWait.said): the run, its pid, how long at most. */
+export function waitingLine(holder: LockHolder): string {
+  return `Waiting for another TwinSync ${holder.purpose} (pid ${holder.pid}${judgedHere(holder) ? '' : ` on ${holder.host}`}, since ${holder.since}) to finish with the twin, up to ${Math.round(readerWait.ms / 1000)} s`
 }
 
 /** LOCK_HELD for a reader that waited `ms` for the holder (holdForReading): said, in words and in its details. */

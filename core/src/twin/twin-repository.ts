@@ -174,8 +174,9 @@ export class TwinRepository implements TwinReader {
     return info
   }
 
+  /** The twin lock; a release leaves `lock.last` (TwinLock.generation, readSteadily). */
   lock(): TwinLock {
-    return new TwinLock(join(this.dir, '.git', 'twinsync', 'lock'))
+    return new TwinLock(join(this.dir, '.git', 'twinsync', 'lock'), { last: true })
   }
 
   /** A new snapshot, built in git's object store (see atomic-snapshot.ts). Hold the lock. */
@@ -256,6 +257,59 @@ export class TwinRepository implements TwinReader {
   async settleForReading(signal?: AbortSignal): Promise<Pick<Settled, 'kept' | 'undone'>> {
     if (!(await snapshotUnsettled(this.dir)) && !pullMoveUnsettled(this.dir)) return { kept: [] }
     return this.lock().holdForReading('recovery', () => this.settle(), signal)
+  }
+
+  /**
+   * Read the working twin without its lock (`plan`, the panel's, `status`'s comparison), and read
+   * again when a run that moves it may have moved it meanwhile. `read` calls `looked(true)` once
+   * it has settled the twin for reading (settleForReading, IntentService.putBackHeldForReading)
+   * and goes on to read the working twin; `looked(false)` (or no call) when it reads none (a commit).
+   *
+   * Session 54 (session 53's review): a snapshot that began after the reader's look set the
+   * person's edits aside (the held marker) or moved the twin's files while the providers read,
+   * and the plan left the edits out, silently (a rig: 2 changes -> 0; a loop of plans beside 15
+   * committing snapshots with a pending edit: 3 plans of 26 without it on ebf06447, none now).
+   * Every run that takes the twin lock moves the working twin or may (snapshot, pull, adopt,
+   * discard, gc, forget, label's and a reader's settling); an apply holds it for minutes, and
+   * moves it only at its start (its edits committed, its checkpoint) and end (its snapshot
+   * after). So the read counts when, from `looked` to its end, no run took the lock
+   * (TwinLock.generation: a new lock, or a new `lock.last`) and none holds it at its end (nor
+   * left it, killed) but an apply that held it already at `looked` with no snapshot or pull move
+   * under way (while its steps run, a plan reads its record's intended commit, not the working
+   * twin). Otherwise the reader waits for the run (holdForReading: bounded, LOCK_HELD past
+   * readerWait, `signal` ends it) and reads again; the third read holds the lock (a writer that
+   * keeps taking it cannot keep a reader going). Inside a `hold` of the lock (an apply's own
+   * plan) nothing else moves the twin: read once.
+   */
+  async readSteadily<T>(read: (looked: (reads: boolean) => void) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    const lock = this.lock()
+    if (lock.heldHere()) return read(() => undefined)
+    for (let reads = 1; ; reads++) {
+      if (reads === 3) return lock.holdForReading('plan', () => read(() => undefined), signal)
+      let seen: string | undefined
+      const result = await read((working) => {
+        seen = working ? lock.generation() : undefined
+      })
+      if (seen === undefined) return result
+      const holder = await lock.occupant()
+      if (!(await this.movedSince(lock, seen, holder))) return result
+      // An apply holds the twin for minutes (a person at its prompt, its steps): never waited for.
+      // Read again at once; a second read it overlaps too is taken as it is, as before session 54.
+      if (holder !== undefined && holder !== 'left' && holder.purpose === 'apply') {
+        if (reads === 2) return result
+        continue
+      }
+      // The run that moved it (or holds it now) is waited for; the next read settles what it left.
+      await lock.holdForReading('plan', async () => undefined, signal)
+    }
+  }
+
+  /** Whether a run may have moved the working twin since `seen` (a generation of `lock`; `holder`: its occupant now): see readSteadily. */
+  private async movedSince(lock: TwinLock, seen: string, holder: Awaited<ReturnType<TwinLock['occupant']>>): Promise<boolean> {
+    if (lock.generation() !== seen) return true
+    // The same run holds it as at `looked` (or the lock of one killed since is left).
+    if (holder === undefined) return false
+    return holder === 'left' || holder.purpose !== 'apply' || (await snapshotUnsettled(this.dir)) || pullMoveUnsettled(this.dir)
   }
 
   /** Where providers keep caches (see twinCacheDir). */
