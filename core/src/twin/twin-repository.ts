@@ -260,7 +260,7 @@ export class TwinRepository implements TwinReader {
   }
 
   /**
-   * Read the working twin without its lock (`plan`, the panel's, `status`'s comparison), and read
+   * Read the working twin without its lock (`plan`, the panel's, `rehearse`'s), and read
    * again when a run that moves it may have moved it meanwhile. `read` calls `looked(true)` once
    * it has settled the twin for reading (settleForReading, IntentService.putBackHeldForReading)
    * and goes on to read the working twin; `looked(false)` (or no call) when it reads none (a commit).
