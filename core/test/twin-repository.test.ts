@@ -204,12 +204,14 @@ describe('TwinLock', () => {
   // its /proc entry (same pid, same start time) held the lock for as long as that parent lived.
   it('a holder that has ended but is not reaped yet (a zombie) does not hold it', async () => {
     const path = join(base, 'lock')
-    // `sleep 0` ends at once; the shell it was started by becomes `sleep 30`, which never reaps it.
-    const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] })
+    // `sleep 1` ends after the shell that started it became `sleep 30`, which never reaps it. (With
+    // `sleep 0`, on a loaded machine (CI, session 54) the child ended before the exec and the shell
+    // reaped it: /proc/PID/stat gone, ENOENT.)
+    const parent = spawn('sh', ['-c', 'sleep 1 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] })
     try {
       const pid = Number(await new Promise<string>((resolve) => parent.stdout.once('data', (d: Buffer) => resolve(d.toString()))))
       const stat = async () => (await readFile(`/proc/${pid}/stat`, 'utf8')).replace(/^.*\) /s, '').split(' ')
-      for (let i = 0; i < 200 && (await stat())[0] !== 'Z'; i++) await new Promise((resolve) => setTimeout(resolve, 10))
+      for (let i = 0; i < 1000 && (await stat())[0] !== 'Z'; i++) await new Promise((resolve) => setTimeout(resolve, 10))
       const [state, , , , , , , , , , , , , , , , , , , startTime] = await stat()
       assert.equal(state, 'Z', `process ${pid} is a zombie`)
       assert.equal(startTimeOf(pid), null, 'a zombie has no start time as a holder')
