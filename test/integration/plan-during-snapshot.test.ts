@@ -12,6 +12,11 @@ import { smallCliRoot, TWINSYNC_BIN } from '../support/cli.js'
  * refused at once. The lead's loop on this root (plan in a loop beside 15 snapshots): 16 plans
  * ok, 1 LOCK_HELD. A reader now waits for such a run, bounded (TwinLock.holdForReading).
  */
+/** Whether a `plan --json` output plans the test's pending edit (the twin's /etc/hostname). */
+function plansTheEdit(stdout: string): boolean {
+  return (JSON.parse(stdout) as { changes: Array<{ resource: string }> }).changes.some((c) => c.resource === '/etc/hostname')
+}
+
 describe('plan while snapshots run, through the real binary', function () {
   this.timeout(900_000)
 
@@ -41,7 +46,7 @@ describe('plan while snapshots run, through the real binary', function () {
         // Session 54: the edit is in every plan. One that read the working twin while a snapshot
         // that began after its look set the edit aside left it out, silently (session 53: 3 plans
         // of 15, then 3 of 25); such a plan is made again (TwinRepository.readSteadily).
-        const edited = p.code === 0 && (JSON.parse(p.stdout) as { changes: Array<{ resource: string }> }).changes.some((c) => c.resource === '/etc/hostname')
+        const edited = p.code === 0 && plansTheEdit(p.stdout)
         plans.push(p.code !== 0 ? (/"code": "(\w+)"/.exec(p.stdout)?.[1] ?? `exit ${p.code}: ${p.stderr.slice(0, 200)}`) : edited ? 'ok' : 'without the edit')
       }
       await snapshotting
@@ -76,14 +81,14 @@ describe('plan while snapshots run, through the real binary', function () {
         }
         await exited
         const p = await cli.twinsync(['plan', '--json', ...at])
-        const edited = p.code === 0 && (JSON.parse(p.stdout) as { changes: Array<{ resource: string }> }).changes.some((c) => c.resource === '/etc/hostname')
+        const edited = p.code === 0 && plansTheEdit(p.stdout)
         plans.push(`${ms} ms: ${p.code !== 0 ? `exit ${p.code}: ${p.stderr.slice(0, 300)}` : edited ? 'ok' : 'without the edit'}`)
       }
       assert.deepEqual(plans.filter((p) => !p.endsWith(': ok')), [], plans.join('\n'))
       const after = await cli.twinsync(['snapshot', ...at])
       assert.equal(after.code, 0, after.stderr)
       const p = await cli.twinsync(['plan', '--json', ...at])
-      assert.ok((JSON.parse(p.stdout) as { changes: Array<{ resource: string }> }).changes.some((c) => c.resource === '/etc/hostname'), p.stdout)
+      assert.ok(plansTheEdit(p.stdout), p.stdout)
     } finally {
       await cli.cleanup()
     }
@@ -112,7 +117,7 @@ setTimeout(() => lock.release().then(() => process.exit(0)), 8000)`
       const p = await cli.twinsync(['plan', '--json', ...at])
       await exited
       assert.equal(p.code, 0, p.stderr)
-      assert.ok((JSON.parse(p.stdout) as { changes: Array<{ resource: string }> }).changes.some((c) => c.resource === '/etc/hostname'), p.stdout)
+      assert.ok(plansTheEdit(p.stdout), p.stdout)
       const said = p.stderr.split('\n').filter((l) => l.startsWith('Waiting for'))
       assert.equal(said.length, 1, p.stderr)
       assert.match(said[0] ?? '', new RegExp(`^Waiting for another TwinSync snapshot \\(pid ${holder.pid}, since [^)]+\\) to finish with the twin, up to 15 s$`))

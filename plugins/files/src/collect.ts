@@ -683,7 +683,7 @@ async function classesOf(ctx: ProviderContext, scope: FilesScope, cache: StatCac
     }
     kinds.push(kind)
   }
-  if (asked.length > 1) await screen.aheadNames(asked.map((i) => names[i] as string))
+  await screen.aheadNames(asked.map((i) => names[i] as string))
   for (const i of asked) if ((await screen.ruleIn(names[i] as string)) !== undefined) kinds[i] = HELD
   let classes = ''
   for (const kind of kinds) classes += String.fromCharCode(kind)
