@@ -490,6 +490,48 @@ describe('files provider: stat cache', () => {
       unlinkSync(root.path('/etc/utf8.conf'))
     }
   })
+  it("writes each record's numbers as little-endian doubles and its lengths as little-endian u32s: a guard (session 55's DataView writer, the bytes Buffer's writers made)", async () => {
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    root.file('/etc/guard-ü.conf', 'naïve — ☃\n')
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    try {
+      const memory = new MemoryCache()
+      await new FilesProvider().collect({ ctx: createTestContext(root.dir, { cache: memory }) })
+      const bytes = Buffer.from((await memory.readBytes('stat-cache')) as Uint8Array)
+      // The format read here on its own (not through StatCache): magic, header, records, CRC-32.
+      const magic = 'TwinSync files stat cache 1\n'
+      assert.equal(bytes.subarray(0, magic.length).toString('latin1'), magic)
+      let at = magic.length
+      const headerLength = bytes.readUInt32LE(at)
+      const header = JSON.parse(bytes.subarray(at + 4, at + 4 + headerLength).toString('utf8')) as { count: number }
+      at += 4 + headerLength
+      const string = (): string | null => {
+        const length = bytes.readUInt32LE(at)
+        at += 4
+        if (length === 0xffffffff) return null
+        at += length
+        return bytes.subarray(at - length, at).toString('utf8')
+      }
+      const seen = new Map<string, number[]>()
+      for (let i = 0; i < header.count; i++) {
+        const end = at + 4 + bytes.readUInt32LE(at)
+        at += 4
+        const path = string() as string
+        const numbers = [0, 1, 2, 3, 4].map((n) => bytes.readDoubleLE(at + n * 8))
+        at += 41
+        for (let field = 0; field < 8; field++) string()
+        assert.equal(at, end, `${path}: its length is its bytes'`)
+        seen.set(path, numbers)
+      }
+      assert.equal(bytes.readUInt32LE(at), crc32(bytes.subarray(0, at)))
+      assert.equal(at + 4, bytes.length)
+      const stat = statSync(root.path('/etc/guard-ü.conf'))
+      const numbers = [...seen].find(([path]) => path.endsWith('/etc/guard-ü.conf'))?.[1]
+      assert.deepEqual(numbers, [stat.size, stat.mtimeMs, stat.ctimeMs, stat.ino, stat.dev])
+    } finally {
+      unlinkSync(root.path('/etc/guard-ü.conf'))
+    }
+  })
   it("a folder's record is found without the files' paths decoded; a file asked for afterwards by its stat as ever; a path there twice gives no record", async () => {
     await new Promise((resolve) => setTimeout(resolve, 150))
     const memory = new MemoryCache()
