@@ -298,8 +298,8 @@ describe('Planner', function () {
   // Session 54 (session 53's review): a run that began after the plan's look (nothing set aside,
   // no move unsettled) set the person's edits aside while the providers read the working twin,
   // and the plan left them out, silently (this rig on ebf06447: 2 changes -> 0). A plan now notes
-  // the twin lock's generation (TwinLock.generation: the lock, lock.last) after its look and
-  // plans again when a run took the lock meanwhile (TwinRepository.readSteadily).
+  // the working twin's move stamp (move-stamp.ts, session 55; session 54 noted the lock's
+  // generation) after its look and plans again when a run moved it meanwhile (TwinRepository.readSteadily).
   describe('a run that takes the twin while the plan reads it', () => {
     /** Set once setUp's snapshot is made: the hooks below run in the plans only. */
     let armed = false
@@ -407,10 +407,11 @@ describe('Planner', function () {
       }
     })
 
-    // A guard (passes on ebf06447 too; the review's REVIEW2 rig, which waited out readerWait and
-    // failed LOCK_HELD on 657cf807): an apply that takes the twin while the plan reads (a person
-    // then at its prompt) is never waited for; the plan reads again at once, and takes that read.
-    it('an apply that takes the twin while the plan reads: not waited for (a guard)', async () => {
+    // The review's REVIEW2 rig, which waited out readerWait and failed LOCK_HELD on 657cf807: an
+    // apply that takes the twin while the plan reads (a person then at its prompt) is never waited
+    // for. Session 55: it moves nothing (the move stamp, move-stamp.ts), so the read stands: one
+    // read (two on 82381a7c, which read again at once for any new lock).
+    it('an apply that takes the twin while the plan reads: not waited for, not read again', async () => {
       let reads = 0
       const lock = () => rig.container.resolve(TwinRepository).lock()
       let apply: ReturnType<typeof lock> | undefined
@@ -429,7 +430,7 @@ describe('Planner', function () {
       try {
         const p = await plan()
         assert.deepEqual(p.changes.map((c) => c.id).sort(), wanted)
-        assert.equal(reads, 2)
+        assert.equal(reads, 1)
       } finally {
         readerWait.ms = limit
         await apply?.release()
@@ -437,10 +438,11 @@ describe('Planner', function () {
     })
 
     // The writer is another process: code in the plan's own hold (its third read) would nest in it.
-    it('a writer that takes the twin at every read: the plan ends, the third time holding the lock (the writer refused then)', async function () {
+    // Session 55: a writer that moves the twin (its move stamp, move-stamp.ts); one that only takes the lock is no move.
+    it('a writer that moves the twin at every read: the plan ends, the third time holding the lock (the writer refused then)', async function () {
       this.timeout(180_000)
       const writes: string[] = []
-      await armedSetUp(notesProvider('other'), hooked('notes', { before: async () => void writes.push(await otherRunTakes(join(rig.twinDir, '.git/twinsync/lock'), 'snapshot')) }))
+      await armedSetUp(notesProvider('other'), hooked('notes', { before: async () => void writes.push(await otherRunTakes(rig.twinDir, 'snapshot')) }))
       const limit = readerWait.ms
       readerWait.ms = 600_000
       try {
@@ -494,14 +496,17 @@ describe('Planner', function () {
   })
 })
 
-/** Another process that takes the twin lock `path` and releases it at once: 'took it', or the code it was refused with. */
-async function otherRunTakes(path: string, purpose: string): Promise<string> {
+/** Another process that takes the lock of the twin `dir`, makes a move (its stamp: move-stamp.ts) and releases it at once: 'took it', or the code it was refused with. */
+async function otherRunTakes(dir: string, purpose: string): Promise<string> {
   const { execFile } = await import('node:child_process')
   const lockModule = new URL('../src/twin/twin-lock.ts', import.meta.url).pathname
+  const stampModule = new URL('../src/twin/move-stamp.ts', import.meta.url).pathname
   const script = `import { TwinLock } from ${JSON.stringify(lockModule)}
-const lock = new TwinLock(${JSON.stringify(path)}, { last: true })
+import { moving } from ${JSON.stringify(stampModule)}
+const lock = new TwinLock(${JSON.stringify(join(dir, '.git/twinsync/lock'))})
 try {
   await lock.acquire(${JSON.stringify(purpose)})
+  await moving(${JSON.stringify(dir)}, async () => undefined)
   await lock.release()
   process.stdout.write('took it')
 } catch (error) {
@@ -517,7 +522,7 @@ async function otherRunHolding(path: string, purpose: string): Promise<{ kill():
   const { spawn } = await import('node:child_process')
   const lockModule = new URL('../src/twin/twin-lock.ts', import.meta.url).pathname
   const script = `import { TwinLock } from ${JSON.stringify(lockModule)}
-await new TwinLock(${JSON.stringify(path)}, { last: true }).acquire(${JSON.stringify(purpose)})
+await new TwinLock(${JSON.stringify(path)}).acquire(${JSON.stringify(purpose)})
 process.stdout.write('held\\n')
 setInterval(() => {}, 1 << 30)`
   const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'], cwd: join(import.meta.dirname, '../..') })

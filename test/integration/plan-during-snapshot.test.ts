@@ -59,8 +59,8 @@ describe('plan while snapshots run, through the real binary', function () {
     }
   })
 
-  // Session 54: a snapshot killed anywhere in its run leaves its lock, `lock.last` or both, maybe
-  // the edits set aside or its move half done; the plan after it takes the lock over, settles and
+  // Session 54: a snapshot killed anywhere in its run leaves its lock, its move stamp naming it
+  // (move-stamp.ts, session 55), maybe the edits set aside or its move half done; the plan after it takes the lock over, settles and
   // puts back, and plans the edit (the plan's own rule, TwinRepository.readSteadily, included).
   it('a snapshot killed (kill -9) at points through its run, then plan: the pending edit is in every plan; the next snapshot records', async () => {
     const { cli, root } = await smallCliRoot()

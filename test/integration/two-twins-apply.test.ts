@@ -218,7 +218,7 @@ describe('two twins of one machine apply one at a time (the machine lock)', func
       refusal: 'LOCK_HELD',
       steps: () => [
         `const revert = await (await c()).resolve(HistoryService).resolve(${JSON.stringify(rig.initial)})`,
-        // Session 54: the plan itself waits for the snapshot holding the twin (TwinRepository.readSteadily), which this test keeps holding: LOCK_HELD after readerWait.
+        // A revert's plan reads a commit (no working twin: TwinRepository.readSteadily notes nothing) and never waits; the apply is refused at once, LOCK_HELD, by the snapshot this test keeps holding.
         `process.stdout.write(await errorCode((async () => { const plan = await (await c()).resolve(PlanWorkflow).plan({ revert }); return (await c()).resolve(ApplyService).apply({ plan, fromFile: false, acceptHighRisk: true, revertTo: revert.commit, signal: new AbortController().signal }) })()))`,
       ],
     },

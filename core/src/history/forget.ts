@@ -8,6 +8,7 @@ import { gcWhole } from '../twin/auto-pack.js'
 import { FORGET_RECORD, type ForgetRecord } from './forget-record.js'
 import { quoteArg, twinOnlyLines, type LineFor } from '../plan/command-text.js'
 import { commitTree } from '../intent/intent-git.js'
+import { moving } from '../twin/move-stamp.js'
 import { COMMANDS_LEDGER } from '../plan/plan-instructions.js'
 
 export interface ForgetRequest {
@@ -134,10 +135,13 @@ export async function forgetInHistory(
   // On disk before the refs move: a run killed after the move and before the working twin follows
   // leaves the forgotten files there, which the next snapshot took for an edit and committed
   // back (refs/twinsync/intended). Until a rerun finishes, every command refuses the twin (open()).
-  await mkdir(dirname(join(dir, FORGET_RECORD)), { recursive: true })
-  await writeFileAtomic(join(dir, FORGET_RECORD), JSON.stringify({ version: 1, head: head === undefined ? undefined : moved.get(head), ...report } satisfies ForgetRecord))
-  await moveRefs(dir, refs, moved)
-  await settleForgotten(dir, line)
+  // The rewrite moves HEAD and the working twin: one move, from the record on (move-stamp.ts).
+  await moving(dir, async () => {
+    await mkdir(dirname(join(dir, FORGET_RECORD)), { recursive: true })
+    await writeFileAtomic(join(dir, FORGET_RECORD), JSON.stringify({ version: 1, head: head === undefined ? undefined : moved.get(head), ...report } satisfies ForgetRecord))
+    await moveRefs(dir, refs, moved)
+    await settleForgotten(dir, line)
+  })
   return report
 }
 
@@ -210,7 +214,7 @@ export async function finishInterruptedForget(dir: string, line: LineFor = twinO
     await rm(path, { force: true })
     return undefined
   }
-  await settleForgotten(dir, line)
+  await moving(dir, () => settleForgotten(dir, line))
   return { removed: record.removed, redacted: record.redacted, rewritten: record.rewritten, commits: record.commits }
 }
 

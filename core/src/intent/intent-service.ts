@@ -21,6 +21,7 @@ import { resetIndex } from '../twin/atomic-snapshot.js'
 import { entryPresent, fileIsBlob } from '../twin/quick-status.js'
 import { removeTwinFile, twinFileEquals, writeTwinFile, writeTwinSymlink } from '../twin/twin-files.js'
 import { TwinRepository, type WorkingTwinCheck } from '../twin/twin-repository.js'
+import { HELD_MARKER, moving } from '../twin/move-stamp.js'
 import { INTENDED_REF, OBSERVED_REF, changedBetween, commitParts, commitTree, deleteRef, entriesOf, readRef, rememberCommit, setRef, treeOf, treeWith, workingTree } from './intent-git.js'
 import { describePath, type UnitPath } from './json-units.js'
 import { DESCRIPTION_EDIT_NOT_APPLIED, type DescriptionEdit, describedFamily, describedPartsOf, descriptionEdits, isDescribed, keepEdits, type OwnedPlace } from './description-edits.js'
@@ -231,26 +232,30 @@ export class IntentService {
     const previous = await readRef(dir, INTENDED_REF)
     const settled = previous !== undefined && (await commitParts(dir, previous)).tree === tree
     const intended = await this.commitIntent(tree, baseCommit, reasons)
-    // Until `restore` runs, the intent is only in the ref: say so, for a run that dies meanwhile.
-    await mkdir(dirname(this.heldMarker()), { recursive: true })
-    await writeFileAtomic(this.heldMarker(), JSON.stringify({ base: baseCommit, intended, paths, by: options.by ?? 'snapshot' } satisfies HeldMarker))
-    let held: string
-    try {
-      await this.writePaths(baseTree, paths)
-      // Staged edits would stop a fast-forward; the snapshot stages everything again anyway.
-      await resetIndex(dir) // `git reset`, never leaving git's index lock behind if killed
-      held = await workingTree(dir)
-    } catch (error) {
-      // A full disk half way through setting the edits aside (session 17: `git reset` could not
-      // write the index): put them back now, or say where they are; never "as it was" when not.
-      await this.recover().catch(() => undefined)
-      throw setAside(error, this.heldMarker(), this.line)
-    }
+    // The move stamp replaced before the marker and after the edits are aside (move-stamp.ts); until
+    // `restore` runs, the marker says a move left something (a plan reading meanwhile reads again).
+    const held = await moving(dir, async () => {
+      // Until `restore` runs, the intent is only in the ref: say so, for a run that dies meanwhile.
+      await mkdir(dirname(this.heldMarker()), { recursive: true })
+      await writeFileAtomic(this.heldMarker(), JSON.stringify({ base: baseCommit, intended, paths, by: options.by ?? 'snapshot' } satisfies HeldMarker))
+      try {
+        await this.writePaths(baseTree, paths)
+        // Staged edits would stop a fast-forward; the snapshot stages everything again anyway.
+        await resetIndex(dir) // `git reset`, never leaving git's index lock behind if killed
+        return await workingTree(dir)
+      } catch (error) {
+        // A full disk half way through setting the edits aside (session 17: `git reset` could not
+        // write the index): put them back now, or say where they are; never "as it was" when not.
+        await this.recover().catch(() => undefined)
+        throw setAside(error, this.heldMarker(), this.line)
+      }
+    })
     return {
       base: baseCommit,
       paths,
       editedSince: editedSince(held),
-      restore: async (onto, observed = onto) => {
+      // One move from the first merge to the marker's removal and the settling after (move-stamp.ts).
+      restore: (onto, observed = onto) => moving(dir, async () => {
         const [intendedTree, ontoTree] = await Promise.all([treeOf(dir, intended), treeOf(dir, onto)])
         const ontoEntries = await entriesOf(dir, ontoTree, paths)
         // A held file a person saved again while the run went on is not `onto`'s any more: their
@@ -279,7 +284,7 @@ export class IntentService {
           return paths
         }
         return this.settle(observed, view, otherwise)
-      },
+      }),
     }
   }
 
@@ -319,6 +324,18 @@ export class IntentService {
     const owner = (p: string) => this.applyingOwner(p, view)?.name
     const paths = (await changedBetween(dir, observedTree, desired)).map((e) => e.path).filter((p) => byProvider.has(owner(p) ?? ''))
     if (paths.length === 0) return { units: [] }
+    // It writes the working twin: one move (move-stamp.ts), as the checkpoint before it is.
+    return moving(dir, () => this.promotePaths(desired, asked, reason, { observed, view, byProvider, observedTree, owner, paths }))
+  }
+
+  /** promote's writes, inside its move. */
+  private async promotePaths(
+    desired: string,
+    asked: readonly Change[],
+    reason: string,
+    { observed, view, byProvider, observedTree, owner, paths }: { observed: string; view: ProviderView; byProvider: Map<string, Change[]>; observedTree: string; owner: (p: string) => string | undefined; paths: string[] },
+  ): Promise<Promotion> {
+    const dir = this.twin.dir
     // The places the providers never apply between the two: not made intent (they would stay pending for ever).
     // One comparison per tree: the desired tree is usually the working twin's (the plan was made
     // from it, and promotion finds the person's edits there already), and the working twin's tree
@@ -416,6 +433,11 @@ export class IntentService {
     if (done.length === 0) return
     const observed = await this.observed()
     if (observed === undefined) return
+    // It writes the working twin: one move (move-stamp.ts).
+    await moving(this.twin.dir, () => this.unpromote(done, observed))
+  }
+
+  private async unpromote(done: Promotion['units'], observed: string): Promise<void> {
     const dir = this.twin.dir
     const observedTree = await treeOf(dir, observed)
     const sides = await this.sidesOf([observedTree, observedTree, await workingTree(dir)], [...new Set(done.map((u) => u.path))])
@@ -563,7 +585,7 @@ export class IntentService {
   private readonly line = (args: readonly string[]): string => this.target.line(args, this.twin.dir)
 
   private heldMarker(): string {
-    return join(this.twin.dir, '.git', 'twinsync', 'intent-held')
+    return join(this.twin.dir, HELD_MARKER)
   }
 
   /** A run's error, said truly when the edits it set aside are not back in the working twin (setAside). */
@@ -618,8 +640,10 @@ export class IntentService {
     if (held === undefined) return
     const dir = this.twin.dir
     this.logger.warn('an earlier run stopped with the pending intent set aside; putting it back from refs/twinsync/intended')
-    await this.mergeOnto(await treeOf(dir, held.base), await treeOf(dir, held.intended), await workingTree(dir), held.paths)
-    await rm(this.heldMarker(), { force: true })
+    await moving(dir, async () => {
+      await this.mergeOnto(await treeOf(dir, held.base), await treeOf(dir, held.intended), await workingTree(dir), held.paths)
+      await rm(this.heldMarker(), { force: true })
+    })
   }
 
   async view(): Promise<ProviderView> {
@@ -1020,6 +1044,13 @@ export class IntentService {
       await deleteRef(dir, INTENDED_REF)
       return []
     }
+    // Domains with no intent left take the observed files: a move (move-stamp.ts), after the check above only.
+    return moving(dir, () => this.settleEdited(onto, view, otherwise))
+  }
+
+  /** settle's work on an edited working twin. */
+  private async settleEdited(onto: string, view: ProviderView, otherwise?: string): Promise<string[]> {
+    const dir = this.twin.dir
     const tree = await workingTree(dir)
     const { byProvider } = await this.itemsBetween(onto, tree, view)
     const ontoTree = await treeOf(dir, onto)

@@ -10,6 +10,7 @@ import { ProviderContexts } from '../providers/provider-contexts.js'
 import { ProviderRegistry } from '../providers/provider-registry.js'
 import { GitTreeReader } from '../twin/git-tree-reader.js'
 import { TwinRepository } from '../twin/twin-repository.js'
+import { moving } from '../twin/move-stamp.js'
 import { DISCARDED_REF, commitTree, git, setRef, treeOf, workingTree } from './intent-git.js'
 import { IntentService, type ProviderView } from './intent-service.js'
 import { describePath, differences, takeFrom, type UnitPath } from './json-units.js'
@@ -101,7 +102,8 @@ export class ReconcileService {
   }
 
   async discard(selectors: readonly string[]): Promise<Decision> {
-    return this.locked('discard', ['discard', ...selectors], async () => {
+    // It writes the working twin: one move (move-stamp.ts); a discard reads only the twin, no machine.
+    return this.locked('discard', ['discard', ...selectors], () => moving(this.twin.dir, async () => {
       const dir = this.twin.dir
       const observed = await this.observedOrThrow()
       const view = await this.intents.view()
@@ -153,7 +155,7 @@ export class ReconcileService {
       const kept = before === undefined || before === intended ? '' : `; the intent before is ${before}, kept in \`git reflog ${DISCARDED_REF}\` until a \`twinsync gc\``
       const commit = await this.recordInHistory('discard', decided, `The twin no longer asks for these${kept}.`)
       return { decision: 'discard' as const, items: decided.map(brief('discard')), commit, observed, intended, diagnostics: [] }
-    })
+    }))
   }
 
   async adopt(selectors: readonly string[]): Promise<Decision> {
@@ -212,7 +214,12 @@ export class ReconcileService {
     })
   }
 
-  private async adoptChosen(observed: string, drift: Awaited<ReturnType<ReconcileService['drift']>>, chosenIds: ReadonlyMap<string, Set<string> | 'all'>, note: string): Promise<Decision> {
+  /** After the machine is read: the writes, one move of the working twin (move-stamp.ts); the collect before it moves nothing. */
+  private adoptChosen(observed: string, drift: Awaited<ReturnType<ReconcileService['drift']>>, chosenIds: ReadonlyMap<string, Set<string> | 'all'>, note: string): Promise<Decision> {
+    return moving(this.twin.dir, () => this.adoptWritten(observed, drift, chosenIds, note))
+  }
+
+  private async adoptWritten(observed: string, drift: Awaited<ReturnType<ReconcileService['drift']>>, chosenIds: ReadonlyMap<string, Set<string> | 'all'>, note: string): Promise<Decision> {
     const dir = this.twin.dir
     // A chosen provider whose documents the twin cannot hold as given: refused whole, before anything is written.
     const unsound = drift.filter((d) => d.refused !== undefined && chosenIds.has(d.provider.name))

@@ -44,6 +44,12 @@ import { keptCompareKey, keptCompareTokens, readKeptCompare, writeKeptCompare, t
 import { claimsKept } from '../snapshot/kept-parts.js'
 import { unholdableCollect } from '../snapshot/document-paths.js'
 
+/** What a plan's reads of the working twin settled (DesiredSource's kept and undone), carried across its reads. */
+interface Settled {
+  kept: string[]
+  undone?: string | undefined
+}
+
 export interface PlanOptions {
   /** A snapshot (commit, tag, HEAD~1) to read the desired state from; default the working twin. */
   from?: string
@@ -117,19 +123,28 @@ export class Planner {
 
   /**
    * A plan read from the working twin without its lock is made again when a run that moves the
-   * working twin took the lock while it read (TwinRepository.readSteadily, session 54); one read
-   * from a commit or a tree is made once.
+   * working twin was moved while it read (TwinRepository.readSteadily: sessions 54, 55); one read
+   * from a commit or a tree is made once. What an earlier read's settling said (a save kept, a
+   * move undone) is said by the plan made again too (session 55, review L1 of s54: the second
+   * read found nothing left to settle, and the notice was lost).
    */
   async plan(options: PlanOptions = {}): Promise<Plan> {
     if (options.fromTree !== undefined) return this.planOnce(options, () => undefined)
-    return this.twin.readSteadily((looked) => this.planOnce(options, looked), options.signal)
+    const settled: Settled = { kept: [] }
+    return this.twin.readSteadily((looked) => this.planOnce(options, looked, settled), options.signal)
   }
 
-  /** `looked`: called once the working twin is settled for reading and about to be read, or with false when the plan reads none (readSteadily). */
-  private async planOnce(options: PlanOptions, looked: (reads: boolean) => void): Promise<Plan> {
+  /**
+   * `looked`: called once the working twin is settled for reading and about to be read, or with
+   * false when the plan reads none (readSteadily). `settled`: what this plan's earlier reads settled, added to.
+   */
+  private async planOnce(options: PlanOptions, looked: (reads: boolean) => void, settled: Settled = { kept: [] }): Promise<Plan> {
     const other = await otherMachineDiagnostic(this.target.get(this.twin.dir), await this.twin.open(), this.contexts.host)
-    const { reader, twinCommit, interrupted, checked, kept, undone, named } =
-      options.fromTree === undefined ? await this.desiredSource(options.from, options.fromIsWorkingTwin === true, options.signal, looked) : await this.treeSource(options.fromTree)
+    const source = options.fromTree === undefined ? await this.desiredSource(options.from, options.fromIsWorkingTwin === true, options.signal, looked) : await this.treeSource(options.fromTree)
+    for (const path of source.kept ?? []) if (!settled.kept.includes(path)) settled.kept.push(path)
+    settled.undone ??= source.undone
+    const { reader, twinCommit, interrupted, checked, named } = source
+    const { kept, undone } = settled
     // A snapshot named to plan from is another machine's as the working twin can be (session 45:
     // a pulled history's earlier commit of another machine was planned as this one's).
     const otherAt = named === undefined ? undefined : await otherMachineAt(this.target.get(this.twin.dir), named, this.contexts.host)

@@ -13,6 +13,7 @@ import { findToken, forgetToken, refuseMalformedToken, saveToken } from './crede
 import { fsckRefusedObjects, mirrorError, refusedBranch, runGitWithToken } from './git-transport.js'
 import { DEFAULT_GITHUB_API, GitHubApi, defaultRepositoryName, parseOwnerRepo, type GitHubApiOptions } from './github-api.js'
 import { clearPullMove, recordPullMove } from '../twin/pull-move.js'
+import { moving } from '../twin/move-stamp.js'
 import { MIRROR_BRANCH, REMOTE_NAME, readRemoteSettings, removeRemoteSettings, writeRemoteSettings, type RemoteSettings } from './remote-settings.js'
 import { TWIN_OWN_RECORDS } from '../history/forget.js'
 import { describePushFinding, scanPushForSecrets, type PushSecretFinding, type SecretPathAsker } from './secret-scan.js'
@@ -370,18 +371,21 @@ export class RemoteService {
     const observed = (await intents.observed()) as string
     await intents.markObserved(observed)
     const held = await intents.hold('all', local ?? undefined, {}, undefined, { by: 'pull' })
-    try {
-      // git's checkout is not all or nothing: a run killed inside it is settled by the next one (pull-move.ts).
-      if (local !== null) await recordPullMove(this.twin.dir, local, remote)
-      await runGit(this.twin.dir, ['merge', '--ff-only', '--quiet', remote])
-    } catch (error) {
-      await undoIncoming(this.twin.dir, incoming, error)
+    // The pull's move, from its record to the edits put back on top: one move (move-stamp.ts).
+    await moving(this.twin.dir, async () => {
+      try {
+        // git's checkout is not all or nothing: a run killed inside it is settled by the next one (pull-move.ts).
+        if (local !== null) await recordPullMove(this.twin.dir, local, remote)
+        await runGit(this.twin.dir, ['merge', '--ff-only', '--quiet', remote])
+      } catch (error) {
+        await undoIncoming(this.twin.dir, incoming, error)
+        await clearPullMove(this.twin.dir)
+        await held.restore(held.base, observed)
+        throw error
+      }
       await clearPullMove(this.twin.dir)
-      await held.restore(held.base, observed)
-      throw error
-    }
-    await clearPullMove(this.twin.dir)
-    await held.restore(remote, observed)
+      await held.restore(remote, observed)
+    })
     await intents.notePulled(remote, `pulled from the mirror (${(local ?? '').slice(0, 12)}..${remote.slice(0, 12)})`)
     return { status: 'fast-forwarded', from: local, to: remote, pulled: behind, ahead: 0, ...(held.paths.length === 0 ? {} : { edits: held.paths }) }
   }
@@ -407,6 +411,8 @@ export class RemoteService {
     await intents.markObserved(observed)
     const keptAt = await keepDivergedHistory(dir, local)
     const held = await intents.hold('all', local, {}, undefined, { by: 'pull' })
+    // As a pull's: one move from its record to the edits put back (move-stamp.ts).
+    await moving(dir, async () => {
     try {
       await recordPullMove(dir, local, own.commit)
       // The index's stat data first, as `merge` refreshes it itself and `reset --keep` does not:
@@ -424,6 +430,7 @@ export class RemoteService {
     }
     await clearPullMove(dir)
     await held.restore(own.commit, observed)
+    })
     await intents.notePulled(own.commit, `taken from the mirror over this twin's own history (kept at ${keptAt})`)
     return {
       status: 'took-mirror',

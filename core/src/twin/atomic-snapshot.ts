@@ -14,6 +14,7 @@ import { writePack } from './pack-writer.js'
 import { packsCommits } from './auto-pack.js'
 import { identityNow, reflogFlag, updateRefInNode } from './ref-update.js'
 import { settleRecordedRefLocks } from './ref-lock-record.js'
+import { moving } from './move-stamp.js'
 import { removeStaleGitLock } from './stale-git-lock.js'
 import { removeFile, removeFolder } from './remove-file.js'
 import { editedSinceIndexed, entryPresent, FILE_CLOCK_LAG_MS, INDEX_SMUDGE_TEMP, fileIsBlob, gitBlobId as blobId, indexUnchanged, readHead, readIndex, readRefId, recordIndexParse, recordRefreshedIndex, rememberClean, smudgeCtimeRacy, writeIndexCopy, type TwinIndex } from './quick-status.js'
@@ -616,6 +617,14 @@ export class SnapshotDraft {
     // the twin's own files, under the twin lock, in no provider call, whose time limit a blocked
     // call would hold up; the command waits for each before going on. fs/promises' calls here were
     // all that loaded it in a snapshot that commits (session 53).
+    // The working twin's move stamp replaced before the record and after the move (move-stamp.ts):
+    // a plan reading without the lock meanwhile reads again. Only a snapshot that moves something
+    // gets here (an unchanged one discards its draft): no cost to it.
+    await moving(this.dir, () => this.moveWithin(commit, from, refs, seen))
+  }
+
+  /** The move itself (phases 1 and 2), inside `moving`. */
+  private async moveWithin(commit: string, from: string | null | undefined, refs: readonly string[], seen: ReadonlyMap<string, string> | undefined): Promise<void> {
     removeFolder(join(this.dir, STAGE))
     mkdirSync(join(this.dir, STAGE), { recursive: true, mode: 0o700 })
     const record: MoveRecord = {
@@ -715,7 +724,7 @@ async function settleMove(dir: string): Promise<Settled> {
     const info = await lstat(join(state, name)).catch(() => undefined)
     // Another run taking the lock right now has its temp file for a moment: leave young ones alone.
     // A young one whose run died (killed while taking the lock) is a leftover all the same.
-    if (info === undefined || (name.startsWith('.lock.') && Date.now() - info.mtimeMs < 60_000 && !(await lockTempOfDeadRun(join(state, name))))) continue
+    if (info === undefined || ((name.startsWith('.lock.') || name.startsWith('.moves.')) && Date.now() - info.mtimeMs < 60_000 && !(await lockTempOfDeadRun(join(state, name))))) continue
     removeFile(join(state, name))
     tempFiles.push(join(STATE, name))
   }
@@ -746,26 +755,34 @@ async function settleMove(dir: string): Promise<Settled> {
   }
   const head = await headOf(dir)
   // A failed move's undo a kill stopped: finished (HEAD back already: only the index is left).
-  if (record?.undo !== undefined && (head === record.commit || head === (record.parent ?? undefined))) {
-    const kept = await undoMove(dir, record, head === record.commit)
-    return { finished: false, discarded: true, tempFiles, kept, undone: moveFailed(dir, record.undo, undefined, new Error(record.undo.reason), true, record.parent) }
+  // Finishing or undoing moves the working twin: the move stamp replaced around it (move-stamp.ts).
+  const undo = record?.undo
+  if (record !== undefined && undo !== undefined && (head === record.commit || head === (record.parent ?? undefined))) {
+    const kept = await moving(dir, () => undoMove(dir, record as MoveRecord, head === record?.commit))
+    return { finished: false, discarded: true, tempFiles, kept, undone: moveFailed(dir, undo, undefined, new Error(undo.reason), true, record.parent) }
   }
   if (record !== undefined && head === record.commit) {
-    const index = join(dir, INDEX)
-    try {
-      const kept = await finishMove(dir, record, quietly(() => statSync(index)) === undefined ? undefined : index)
-      return { finished: true, discarded: false, tempFiles, kept }
-    } catch (error) {
-      // The killed move fails again the same way: undone (undoFailedMove), said, and the twin usable.
-      if (isTwinSyncError(error) && error.code === 'TWIN_MOVE_FAILED' && quietly(() => lstatSync(join(dir, MARKER))) === undefined) {
-        return { finished: false, discarded: true, tempFiles, kept: [], undone: error }
-      }
-      throw error
-    }
+    const move = record
+    return moving(dir, () => finishRecorded(dir, move, tempFiles))
   }
   // HEAD never moved: the working twin was never touched.
   for (const l of [MARKER, INDEX, `${INDEX}.lock`, STAGE]) removeSync(join(dir, l))
   return { finished: false, discarded: true, tempFiles, kept: [] }
+}
+
+/** A killed move whose HEAD is at its commit: finished, or undone when it fails again the same way (settleMove). */
+async function finishRecorded(dir: string, record: MoveRecord, tempFiles: string[]): Promise<Settled> {
+  const index = join(dir, INDEX)
+  try {
+    const kept = await finishMove(dir, record, quietly(() => statSync(index)) === undefined ? undefined : index)
+    return { finished: true, discarded: false, tempFiles, kept }
+  } catch (error) {
+    // The killed move fails again the same way: undone (undoFailedMove), said, and the twin usable.
+    if (isTwinSyncError(error) && error.code === 'TWIN_MOVE_FAILED' && quietly(() => lstatSync(join(dir, MARKER))) === undefined) {
+      return { finished: false, discarded: true, tempFiles, kept: [], undone: error }
+    }
+    throw error
+  }
 }
 
 /** A move is recorded (MARKER) and HEAD is at its commit: the working twin is to be finished, never thrown away. */

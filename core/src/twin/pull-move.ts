@@ -5,6 +5,7 @@ import { writeFileAtomic } from '@twinsync/sdk/light'
 import { isTwinSyncError, TwinSyncError } from '@twinsync/sdk/errors'
 import { lsFilesEntries, lsTreeEntries, runGit, runGitBytes, tryGit } from './git.js'
 import { moveFailedNextStep, removeTwinFile } from './twin-files.js'
+import { moving } from './move-stamp.js'
 
 /**
  * A pull's move of the working twin (its `merge --ff-only`, or `--take-mirror`'s `reset --keep`),
@@ -58,11 +59,14 @@ export async function settlePullMove(dir: string): Promise<void> {
     move = undefined
   }
   const head = (await tryGit(dir, ['rev-parse', '--verify', '--quiet', 'HEAD'])).output.trim()
-  if (move !== undefined && head === move.from) {
-    const moved = (await runGit(dir, ['diff-tree', '-r', '-z', '--name-only', '--no-renames', move.from, move.to])).split('\0').filter((p) => p.length > 0)
-    await putBack(dir, move.from, moved, 'A pull that stopped inside git\'s checkout left the working twin half-moved')
-  }
-  await clearPullMove(dir)
+  // Putting the files back moves the working twin (move-stamp.ts).
+  await moving(dir, async () => {
+    if (move !== undefined && head === move.from) {
+      const moved = (await runGit(dir, ['diff-tree', '-r', '-z', '--name-only', '--no-renames', move.from, move.to])).split('\0').filter((p) => p.length > 0)
+      await putBack(dir, move.from, moved, 'A pull that stopped inside git\'s checkout left the working twin half-moved')
+    }
+    await clearPullMove(dir)
+  })
 }
 
 /**

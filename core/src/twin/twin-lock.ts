@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { randomBytes } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
-import { closeSync, linkSync, lstatSync, mkdirSync, openSync, readFileSync, readlinkSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
+import { closeSync, linkSync, mkdirSync, openSync, readFileSync, readlinkSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { basename, dirname, join } from 'node:path'
 import { TwinSyncError, processStartTime, quoteArg } from '@twinsync/sdk/light'
@@ -60,20 +60,8 @@ const SAY_WAITING_MS = 1_000
  */
 export class TwinLock {
   private held = false
-  /** Where a released lock goes (`lock.last`, generation()); none: it is unlinked (the machine lock). */
-  private readonly last: string | undefined
 
-  /**
-   * `last` (the twin's lock, TwinRepository.lock): a release renames the lock to `<lock>.last`
-   * instead of unlinking it, one call as before, so every run that held it leaves its own inode
-   * there (generation). Without it (the machine lock) nothing is left.
-   */
-  constructor(
-    private readonly path: string,
-    options: { last?: boolean } = {},
-  ) {
-    this.last = options.last === true ? `${path}.last` : undefined
-  }
+  constructor(private readonly path: string) {}
 
   /** Take the lock, run `fn` (which may take this lock again without waiting), release it. `wait`: holdForReading's. */
   async hold<T>(purpose: string, fn: () => Promise<T>, wait?: { signal?: AbortSignal | undefined }): Promise<T> {
@@ -148,7 +136,10 @@ export class TwinLock {
       throw diskError(error, dirname(dirname(dirname(this.path))))
     }
     try {
-      const began = Date.now()
+      // The reader's bound on the monotonic clock (session 55, review L2 of s54): a wall clock
+      // stepped back meanwhile (NTP's first sync at boot) made it wait the size of the step, and
+      // one stepped forward gave up at once. The lock's `since` and the unreadable grace are wall-clock.
+      const began = performance.now()
       let pause = 5
       let said = false
       for (let attempt = 0; attempt < 3; ) {
@@ -162,10 +153,10 @@ export class TwinLock {
         const found = await this.inspect()
         if (found.state === 'live' || found.state === 'young-unreadable') {
           // A reader waits for the run (holdForReading); a held lock is no failed attempt.
-          const left = wait === undefined ? 0 : began + readerWait.ms - Date.now()
+          const left = wait === undefined ? 0 : began + readerWait.ms - performance.now()
           if (left > 0) {
             // Said once, after a second: who it waits for (readerWait.said), never on stdout.
-            if (!said && found.state === 'live' && Date.now() - began >= SAY_WAITING_MS) {
+            if (!said && found.state === 'live' && performance.now() - began >= SAY_WAITING_MS) {
               said = true
               readerWait.said?.(found.holder)
             }
@@ -180,7 +171,7 @@ export class TwinLock {
                   nextStep: 'Wait a few seconds, then run the command again.',
                   details: { lock: this.path },
                 })
-          throw wait === undefined ? refused : afterWaiting(refused, Date.now() - began)
+          throw wait === undefined ? refused : afterWaiting(refused, Math.round(performance.now() - began))
         }
         if (found.state === 'stale' && this.takeOverStale(found, temp)) {
           this.held = true
@@ -200,37 +191,30 @@ export class TwinLock {
   async release(): Promise<void> {
     if (!this.held) return
     this.held = false
-    if (this.last === undefined) return unlinkQuietly(this.path)
-    try {
-      renameSync(this.path, this.last)
-    } catch {
-      // gone already, or not ours to move: as an unlink would have
-      unlinkQuietly(this.path)
+    unlinkQuietly(this.path)
+  }
+
+  /**
+   * A reader's wait for a run moving the working twin (`mover`: move-stamp.ts's moveUnderWay),
+   * as holdForReading waits for the lock, but on the move alone: polled every few ms, growing to
+   * 100 ms, up to readerWait (then LOCK_HELD naming the run and how long it waited), said once
+   * after a second (readerWait.said), ended by `signal` (ABORTED). A holder that moves nothing
+   * (an apply at its prompt, a `gc`, another host's lock) is never waited for here.
+   */
+  async waitWhileMoving(mover: () => Promise<LockHolder | undefined>, signal?: AbortSignal): Promise<void> {
+    const began = performance.now()
+    let pause = 5
+    let said = false
+    for (let found = await mover(); found !== undefined; found = await mover()) {
+      const waited = performance.now() - began
+      if (waited >= readerWait.ms) throw afterWaiting(lockHeld(this.path, found), Math.round(waited))
+      if (!said && waited >= SAY_WAITING_MS) {
+        said = true
+        readerWait.said?.(found)
+      }
+      await pauseFor(Math.min(pause, readerWait.ms - waited), signal)
+      pause = Math.min(pause * 2, 100)
     }
-  }
-
-  /**
-   * Which runs have taken the lock: the lock's inode and change time (or none) and those of
-   * `<lock>.last` (the lock a release left, constructor's `last`). Every take links a new inode (a
-   * stale lock taken over too: rename of a new record), and every release moves the lock it
-   * took to `last`, so a run that took the lock since an earlier look changed one of the two,
-   * whether it holds it still or has ended; one holding it all along changed neither. The change
-   * time with the inode: a number freed by one release and reused by a later take is still told
-   * apart (it changes with the link and the rename). For a reader without the lock
-   * (TwinRepository.readSteadily); synchronous, two lstat calls.
-   */
-  generation(): string {
-    return `${fileStamp(this.path)} ${this.last === undefined ? '' : fileStamp(this.last)}`
-  }
-
-  /**
-   * Who has the lock now: its live holder; `left` when a lock is there that no live run holds (a
-   * killed run's, one being written or unreadable); undefined when there is none.
-   */
-  async occupant(): Promise<LockHolder | 'left' | undefined> {
-    const found = await this.inspect().catch(() => undefined)
-    if (found === undefined) return 'left'
-    return found.state === 'gone' ? undefined : found.state === 'live' ? found.holder : 'left'
   }
 
   /** Whether code running now in this process holds this lock (inside `hold` of it): nothing else can take it meanwhile. */
@@ -381,16 +365,6 @@ export function tempOfDeadRun(name: string): boolean {
 function bootTag(): string | undefined {
   const tag = bootId()?.replace(/-/g, '').slice(0, 8)
   return tag !== undefined && /^[0-9a-f]{8}$/.test(tag) ? tag : undefined
-}
-
-/** A file's inode and change time (ns), `-` when it is not there (generation). */
-function fileStamp(path: string): string {
-  try {
-    const info = lstatSync(path, { bigint: true, throwIfNoEntry: false })
-    return info === undefined ? '-' : `${info.ino}.${info.ctimeNs}`
-  } catch {
-    return '?'
-  }
 }
 
 function unlinkQuietly(path: string): void {

@@ -12,6 +12,7 @@ import { indexUnchanged, noteBlind, quickClean, readHead, readIndex, rememberCle
 import type { GitClient, GitClientFactory } from './git.js'
 import { isTwinFile, listIndexed, listTwinFiles, readTwinFile, refuseNotRegular, removeTwinFile, twinFileMode, twinFileSizeSync, writeTwinFile, type CheckedFolders } from './twin-files.js'
 import { TwinLock } from './twin-lock.js'
+import { moveStamp, moveUnderWay, movesLeft } from './move-stamp.js'
 import { GitTreeReader } from './git-tree-reader.js'
 import { refuseLinkedState } from './twin-state.js'
 import { pullMoveUnsettled, settlePullMove } from './pull-move.js'
@@ -174,9 +175,9 @@ export class TwinRepository implements TwinReader {
     return info
   }
 
-  /** The twin lock; a release leaves `lock.last` (TwinLock.generation, readSteadily). */
+  /** The twin lock. */
   lock(): TwinLock {
-    return new TwinLock(join(this.dir, '.git', 'twinsync', 'lock'), { last: true })
+    return new TwinLock(join(this.dir, '.git', 'twinsync', 'lock'))
   }
 
   /** A new snapshot, built in git's object store (see atomic-snapshot.ts). Hold the lock. */
@@ -261,25 +262,24 @@ export class TwinRepository implements TwinReader {
 
   /**
    * Read the working twin without its lock (`plan`, the panel's, `rehearse`'s), and read
-   * again when a run that moves it may have moved it meanwhile. `read` calls `looked(true)` once
-   * it has settled the twin for reading (settleForReading, IntentService.putBackHeldForReading)
-   * and goes on to read the working twin; `looked(false)` (or no call) when it reads none (a commit).
+   * again when a run moved it meanwhile. `read` calls `looked(true)` once it has settled the twin
+   * for reading (settleForReading, IntentService.putBackHeldForReading) and goes on to read the
+   * working twin; `looked(false)` (or no call) when it reads none (a commit).
    *
    * Session 54 (session 53's review): a snapshot that began after the reader's look set the
-   * person's edits aside (the held marker) or moved the twin's files while the providers read,
-   * and the plan left the edits out, silently (a rig: 2 changes -> 0; a loop of plans beside 15
-   * committing snapshots with a pending edit: 3 plans of 26 without it on ebf06447, none now).
-   * Every run that takes the twin lock moves the working twin or may (snapshot, pull, adopt,
-   * discard, gc, forget, label's and a reader's settling); an apply holds it for minutes, and
-   * moves it only at its start (its edits committed, its checkpoint) and end (its snapshot
-   * after). So the read counts when, from `looked` to its end, no run took the lock
-   * (TwinLock.generation: a new lock, or a new `lock.last`) and none holds it at its end (nor
-   * left it, killed) but an apply that held it already at `looked` with no snapshot or pull move
-   * under way (while its steps run, a plan reads its record's intended commit, not the working
-   * twin). Otherwise the reader waits for the run (holdForReading: bounded, LOCK_HELD past
-   * readerWait, `signal` ends it) and reads again; the third read holds the lock (a writer that
-   * keeps taking it cannot keep a reader going). Inside a `hold` of the lock (an apply's own
-   * plan) nothing else moves the twin: read once.
+   * person's edits aside or moved the twin's files while the providers read, and the plan left
+   * the edits out, silently (a loop of plans beside 15 committing snapshots with a pending edit: 3
+   * plans of 26 without it on ebf06447). Session 55 (session 54's review, M1–M3): the read counts
+   * when, from `looked` to its end, the working twin's move stamp (move-stamp.ts) is the same,
+   * no move is under way, and none left anything to settle (the edits set aside, a move record).
+   * Every step that moves the working twin replaces the stamp before and after (snapshot, its
+   * checkpoint in an apply, commitEdits, promote, pull, adopt, discard, forget, settling); a run
+   * that only holds the lock (an apply at its prompt, `gc`, another host's lock) changes nothing
+   * and is never waited for. Moved: the reader waits while the move is under way (bounded by
+   * readerWait, LOCK_HELD past it; `signal` ends it) and reads again; the third read holds the lock
+   * (a writer that keeps moving the twin cannot keep a reader going). Inside a `hold` of the lock
+   * (an apply's own plan) nothing else moves the twin: read once. What each read's settling did
+   * (kept saves, an undone move) is the caller's to carry across reads (Planner.plan).
    */
   async readSteadily<T>(read: (looked: (reads: boolean) => void) => Promise<T>, signal?: AbortSignal): Promise<T> {
     const lock = this.lock()
@@ -288,28 +288,19 @@ export class TwinRepository implements TwinReader {
       if (reads === 3) return lock.holdForReading('plan', () => read(() => undefined), signal)
       let seen: string | undefined
       const result = await read((working) => {
-        seen = working ? lock.generation() : undefined
+        seen = working ? moveStamp(this.dir) : undefined
       })
-      if (seen === undefined) return result
-      const holder = await lock.occupant()
-      if (!(await this.movedSince(lock, seen, holder))) return result
-      // An apply holds the twin for minutes (a person at its prompt, its steps): never waited for.
-      // Read again at once; a second read it overlaps too is taken as it is, as before session 54.
-      if (holder !== undefined && holder !== 'left' && holder.purpose === 'apply') {
-        if (reads === 2) return result
-        continue
-      }
-      // The run that moved it (or holds it now) is waited for; the next read settles what it left.
-      await lock.holdForReading('plan', async () => undefined, signal)
+      if (seen === undefined || !(await this.movedSince(lock, seen))) return result
+      // The run moving it is waited for (a move under way); the next read settles what it left.
+      await lock.waitWhileMoving(() => moveUnderWay(this.dir, lock), signal)
     }
   }
 
-  /** Whether a run may have moved the working twin since `seen` (a generation of `lock`; `holder`: its occupant now): see readSteadily. */
-  private async movedSince(lock: TwinLock, seen: string, holder: Awaited<ReturnType<TwinLock['occupant']>>): Promise<boolean> {
-    if (lock.generation() !== seen) return true
-    // The same run holds it as at `looked` (or the lock of one killed since is left).
-    if (holder === undefined) return false
-    return holder === 'left' || holder.purpose !== 'apply' || (await snapshotUnsettled(this.dir)) || pullMoveUnsettled(this.dir)
+  /** Whether the working twin moved since the stamp `seen` (moveStamp), is moving, or a move left something to settle: see readSteadily. */
+  private async movedSince(lock: TwinLock, seen: string): Promise<boolean> {
+    if (moveStamp(this.dir) !== seen) return true
+    if (await movesLeft(this.dir, snapshotUnsettled, pullMoveUnsettled)) return true
+    return (await moveUnderWay(this.dir, lock)) !== undefined
   }
 
   /** Where providers keep caches (see twinCacheDir). */

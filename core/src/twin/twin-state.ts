@@ -23,6 +23,8 @@ const STATE_FOLDERS = ['.git', '.git/info', '.git/refs', '.git/refs/twinsync', '
 const STATE_FILES = ['.git/info/attributes'] as const
 /** Folders below `.git/twinsync` whose entries are TwinSync's records and caches (walked); `stage` is checked, not walked. */
 const NOT_WALKED = new Set(['.git/twinsync/stage'])
+/** Files below `.git/twinsync` that a folder must not stand for: the move stamp (move-stamp.ts: its rename would fail, and a plan miss a move). Found by the walk, no call of their own. */
+const FILES_WALKED = new Set(['.git/twinsync/moves'])
 
 function lstatQuietly(path: string): Stats | undefined {
   try {
@@ -46,7 +48,7 @@ function stateError(dir: string, rel: string, s: Stats): TwinSyncError {
   }
   const gitdir = rel === '.git' && s.isFile() ? gitfileTarget(abs) : undefined
   if (gitdir !== undefined) return gitfileError(dir, abs, gitdir)
-  return new TwinSyncError('TWIN_STATE_LINK', `${rel} in the twin ${dir} is ${s.isFile() ? 'a file' : 'not a folder or file'} where TwinSync keeps its own state; nothing was read or written`, {
+  return new TwinSyncError('TWIN_STATE_LINK', `${rel} in the twin ${dir} is ${s.isFile() ? 'a file' : s.isDirectory() ? 'a folder' : 'not a folder or file'} where TwinSync keeps its own state; nothing was read or written`, {
     nextStep: `Move it aside (\`mv ${quoteArg(abs)} ${quoteArg(`${abs}.aside`)}\`), then run the command again.`,
     details: { repo: dir, path: rel },
   })
@@ -102,6 +104,10 @@ export function refuseLinkedState(dir: string): void {
     for (const e of entries) {
       const child = `${rel}/${e.name}`
       if (e.isDirectory()) {
+        if (FILES_WALKED.has(child)) {
+          const s = lstatQuietly(join(dir, child))
+          if (s !== undefined && !s.isFile()) throw stateError(dir, child, s)
+        }
         if (!NOT_WALKED.has(child)) walk(child)
       } else if (!e.isFile()) {
         // A symlink, FIFO or device where a record, a cache file or the lock goes.

@@ -1,0 +1,327 @@
+import { strict as assert } from 'node:assert'
+import { spawn } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { writeFile } from 'node:fs/promises'
+import { hostname } from 'node:os'
+import { join } from 'node:path'
+import { isTwinSyncError } from '@twinsync/sdk'
+import { ApplyRecorder } from '../src/apply/resume.js'
+import { IntentService } from '../src/intent/intent-service.js'
+import { commitTree, workingTree } from '../src/intent/intent-git.js'
+import { Planner } from '../src/plan/planner.js'
+import { SnapshotService } from '../src/snapshot/snapshot-service.js'
+import { TwinRepository } from '../src/twin/twin-repository.js'
+import { readerWait } from '../src/twin/twin-lock.js'
+import { notesProvider, type NotesProvider } from './support/notes-provider.js'
+import { unitRig, type UnitRig } from './support/unit-container.js'
+
+/**
+ * Session 55 (session 54's review, M1–M3): a plan reading the working twin without the lock reads
+ * again when a step moved the working twin meanwhile (its move stamp, move-stamp.ts), and only
+ * then; a run that only holds the lock is never waited for. The providers' read is paused at a
+ * hook in the first provider's load (no sleeps racing): what another run does there happens
+ * while the plan reads. Each behaviour test here fails on 82381a7c (said at each); the guards say so.
+ */
+describe('a plan beside runs that move the working twin (move stamp)', function () {
+  this.timeout(60_000)
+  let rig: UnitRig
+  let limit: number
+  /** Hooks run in the plan's reads only (not setUp's snapshot, not a hook's own loads). */
+  let armed = false
+  let inHook = false
+  /** The plans' reads of the working twin: the first provider's loads outside a hook. */
+  let reads = 0
+  const wanted = ['notes:replace:/etc/notes', 'other:replace:/etc/other']
+  const marker = () => join(rig.twinDir, '.git/twinsync/intent-held')
+  const lockPath = () => join(rig.twinDir, '.git/twinsync/lock')
+  const plan = () => rig.container.resolve(Planner).plan()
+  const ids = (p: { changes: Array<{ id: string }> }) => p.changes.map((c) => c.id).sort()
+  const lockHeld = (e: unknown) => isTwinSyncError(e) && e.code === 'LOCK_HELD'
+
+  const hooking = async (hook: (() => Promise<void>) | undefined) => {
+    if (!armed || inHook || hook === undefined) return
+    inHook = true
+    try {
+      await hook()
+    } finally {
+      inHook = false
+    }
+  }
+  /** A provider whose load runs `before` as it begins and `after` once it has read the twin. */
+  const hooked = (name: string, hooks: { before?: () => Promise<void>; after?: () => Promise<void> } = {}, count = false): NotesProvider => {
+    const plain = notesProvider(name)
+    return notesProvider(name, {
+      async load(input) {
+        if (count && armed && !inHook) reads++
+        await hooking(hooks.before)
+        const loaded = await plain.load(input)
+        await hooking(hooks.after)
+        return loaded
+      },
+    })
+  }
+  /** `notes` (counted, its hooks) and `other` (its hooks), snapshotted, both edited in the twin; hooks armed. */
+  async function setUp(first: { before?: () => Promise<void>; after?: () => Promise<void> } = {}, second: { before?: () => Promise<void>; after?: () => Promise<void> } = {}) {
+    rig = await unitRig([hooked('notes', first, true), hooked('other', second)])
+    await writeFile(join(rig.root, 'etc/notes'), 'as it is\n')
+    await writeFile(join(rig.root, 'etc/other'), 'as it is\n')
+    await rig.twin().init({ formatVersion: 1, machineId: null, hostname: 'unit' })
+    await rig.container.resolve(SnapshotService).snapshot()
+    for (const name of ['notes', 'other']) await writeFile(join(rig.twinDir, `system/${name}.json`), `${JSON.stringify({ text: 'wanted\n' })}\n`)
+    armed = true
+  }
+  beforeEach(() => {
+    held = undefined
+    armed = false
+    inHook = false
+    reads = 0
+    limit = readerWait.ms
+  })
+  afterEach(async () => {
+    readerWait.ms = limit
+    await rig?.cleanup()
+  })
+
+  /** The edits set aside as a snapshot's checkpoint does (IntentService.hold), until `putBack`. */
+  let held: Awaited<ReturnType<IntentService['hold']>> | undefined
+  const setAside = async () => {
+    held = await rig.container.resolve(IntentService).hold('providers', undefined, {}, undefined, { underLock: true })
+    assert.equal(held.paths.length, 2, 'the edits are set aside')
+  }
+  const putBack = async () => {
+    const was = held
+    held = undefined
+    await was?.restore(was.base)
+  }
+
+  describe('an apply that held the twin before the plan looked (review M1)', () => {
+    // 82381a7c: 0 changes (the apply held the lock at the look and at the end: "moved nothing").
+    it('its checkpoint sets the edits aside and puts them back while the providers read: the plan is made again, with them', async () => {
+      await setUp({ before: async () => void (reads === 1 ? await setAside() : undefined) }, { after: async () => putBack() })
+      const apply = rig.twin().lock()
+      await apply.acquire('apply')
+      readerWait.ms = 600_000
+      try {
+        const p = await plan()
+        assert.deepEqual(ids(p), wanted)
+        assert.equal(reads, 2, 'read again once')
+      } finally {
+        await apply.release()
+      }
+      assert.equal(existsSync(marker()), false)
+    })
+
+    // 82381a7c: 0 changes. As `twinsync apply` after its prompt: the edits committed (commitEdits),
+    // the apply's record, then the checkpoint; a plan made again reads the record's intended commit.
+    it('its edits committed, its record written, then its checkpoint, while the providers read: the plan has the edits', async () => {
+      const checkpoint = async () => {
+        const twin = rig.container.resolve(TwinRepository)
+        const edits = await twin.commitEdits('TwinSync edit before apply')
+        assert.ok(edits !== undefined)
+        await new ApplyRecorder(rig.twinDir, { version: 2, pid: process.pid, startedAt: new Date().toISOString(), root: rig.root, kind: 'apply', intended: edits, providers: ['notes', 'other'], checkpoint: null, changes: [], started: [], done: {} }).save()
+        await setAside()
+      }
+      await setUp({ before: async () => void (reads === 1 ? await checkpoint() : undefined) }, { after: async () => putBack() })
+      const apply = rig.twin().lock()
+      await apply.acquire('apply')
+      readerWait.ms = 600_000
+      try {
+        assert.deepEqual(ids(await plan()), wanted)
+        assert.equal(reads, 2)
+      } finally {
+        await apply.release()
+      }
+    })
+
+    // 82381a7c: 2 reads (a lock taken meanwhile read as a move; an apply read again at once).
+    it('an apply that takes the twin while the providers read and moves nothing: one read, no wait', async () => {
+      const apply = () => rig.twin().lock()
+      let taken: ReturnType<typeof apply> | undefined
+      await setUp({ before: async () => void (reads === 1 ? await (taken = apply()).acquire('apply') : undefined) })
+      readerWait.ms = 600_000
+      try {
+        assert.deepEqual(ids(await plan()), wanted)
+        assert.equal(reads, 1)
+      } finally {
+        await taken?.release()
+      }
+    })
+  })
+
+  describe('a run that holds the twin and moves nothing is never waited for (review M2)', () => {
+    // 82381a7c: LOCK_HELD after readerWait (a live holder other than an apply at the plan's end).
+    it('a `gc` that takes the twin while the providers read and holds it past the wait: the plan ends with its changes', async () => {
+      const gc = () => rig.twin().lock()
+      let taken: ReturnType<typeof gc> | undefined
+      await setUp({ before: async () => void (reads === 1 ? await (taken = gc()).acquire('gc') : undefined) })
+      readerWait.ms = 300
+      try {
+        const p = await plan()
+        assert.deepEqual(ids(p), wanted)
+        assert.equal(reads, 1)
+      } finally {
+        await taken?.release()
+      }
+    })
+
+    // 82381a7c: LOCK_HELD after readerWait, on every plan until a person removed the lock.
+    it("another host's live lock on a shared twin, held across the plan: the plan ends with its changes", async () => {
+      await setUp()
+      // Another machine's run (another boot, machine id and host): never judged from here, never guessed gone.
+      const other = { pid: 4242, startTime: '1', bootId: randomUUID(), host: `not-${hostname()}`, machine: 'f'.repeat(32), pidNs: 'pid:[1]', purpose: 'snapshot', since: new Date().toISOString() }
+      writeFileSync(lockPath(), `${JSON.stringify(other)}\n`)
+      readerWait.ms = 300
+      const p = await plan()
+      assert.deepEqual(ids(p), wanted)
+      assert.equal(reads, 1)
+      assert.ok(existsSync(lockPath()), 'its lock left alone')
+    })
+  })
+
+  describe('readers move nothing (review M3)', () => {
+    // 82381a7c: 2 reads of the first plan (the second plan's settling took the lock while it read).
+    // The record is a snapshot's killed before its HEAD moved (nothing in the working twin moved):
+    // the second plan's settling throws it away under the lock; the first plan reads once.
+    it("a plan whose settling takes the lock while another plan reads: the other is not made again", async () => {
+      let second: string[] | undefined
+      await setUp({
+        before: async () => {
+          if (reads !== 1) return
+          const head = rig.git('rev-parse', 'HEAD').trim()
+          writeFileSync(join(rig.twinDir, '.git/twinsync/snapshot-in-progress.json'), JSON.stringify({ parent: head, commit: 'e'.repeat(40), updates: [], removals: [] }))
+          second = ids(await plan())
+        },
+      })
+      readerWait.ms = 600_000
+      assert.deepEqual(ids(await plan()), wanted)
+      assert.deepEqual(second, wanted)
+      assert.equal(reads, 1, 'the first plan read once')
+      assert.equal(existsSync(join(rig.twinDir, '.git/twinsync/snapshot-in-progress.json')), false, 'settled by the second')
+    })
+
+    // A guard (one read each on 82381a7c too): two plans at once, nothing to settle.
+    it('two plans at once: one read each (a guard)', async () => {
+      await setUp()
+      readerWait.ms = 600_000
+      const [a, b] = await Promise.all([plan(), plan()])
+      assert.deepEqual(ids(a), wanted)
+      assert.deepEqual(ids(b), wanted)
+      assert.equal(reads, 2)
+    })
+  })
+
+  describe('a mover killed (kill -9) part way', () => {
+    // 82381a7c: 2 reads (the killed run's lock read as a move, waited for, taken over).
+    it('killed between its stamp and its move: the next plan reads once, with the edits, no wait', async () => {
+      await setUp()
+      const mover = await otherMover(rig.twinDir, lockPath(), [])
+      await mover.kill()
+      readerWait.ms = 600_000
+      assert.deepEqual(ids(await plan()), wanted)
+      assert.equal(reads, 1)
+    })
+
+    // A guard (right on 82381a7c too, through the lock): killed after setting the edits aside and
+    // before its second stamp, all while the providers read; the plan reads again, puts them back.
+    it('killed after its move, before its second stamp, while the providers read: the plan is made again, right', async () => {
+      let moves: Array<{ path: string; text: string }> = []
+      await setUp({
+        before: async () => {
+          if (reads !== 1) return
+          const mover = await otherMover(rig.twinDir, lockPath(), moves)
+          await mover.kill()
+        },
+      })
+      // What that run's hold writes: the held marker (the edits committed as intent), then the last snapshot's files.
+      const dir = rig.twinDir
+      const base = rig.git('rev-parse', 'HEAD').trim()
+      const intended = await commitTree(dir, await workingTree(dir), [base], 'intent')
+      const paths = ['system/notes.json', 'system/other.json']
+      moves = [{ path: '.git/twinsync/intent-held', text: JSON.stringify({ base, intended, paths, by: 'snapshot' }) }, ...paths.map((path) => ({ path, text: `${JSON.stringify({ text: 'as it is\n' })}\n` }))]
+      readerWait.ms = 600_000
+      assert.deepEqual(ids(await plan()), wanted)
+      assert.equal(reads, 2)
+      assert.equal(existsSync(marker()), false, 'put back')
+      assert.equal(readFileSync(join(dir, 'system/notes.json'), 'utf8'), `${JSON.stringify({ text: 'wanted\n' })}\n`)
+    })
+  })
+
+  describe('the move stamp in a hostile twin', () => {
+    // 82381a7c has no move stamp: a folder there was walked as any folder (the symlink: refused there too).
+    it('a folder or a symlink at the stamp is refused (TWIN_STATE_LINK) before anything is read', async () => {
+      await setUp()
+      const stamp = join(rig.twinDir, '.git/twinsync/moves')
+      assert.ok(existsSync(stamp), "the setUp snapshot's move stamped it")
+      rmSync(stamp)
+      mkdirSync(join(stamp, 'x'), { recursive: true })
+      await assert.rejects(plan(), (e: unknown) => isTwinSyncError(e) && e.code === 'TWIN_STATE_LINK' && /moves in the twin .* is a folder/.test(e.message))
+      rmSync(stamp, { recursive: true })
+      symlinkSync('/etc/hostname', stamp)
+      await assert.rejects(plan(), (e: unknown) => isTwinSyncError(e) && e.code === 'TWIN_STATE_LINK' && /moves in the twin .* is a symlink/.test(e.message))
+      assert.equal(reads, 0, 'nothing read')
+    })
+  })
+
+  // A guard (LOCK_HELD on 82381a7c too, waiting for the lock): a move under way past readerWait is waited for, then said.
+  it('a plan that waits past the limit for a move under way: LOCK_HELD naming how long it waited (a guard)', async () => {
+    let lock: ReturnType<TwinRepository['lock']> | undefined
+    // A run that takes the twin and begins a move while the providers read, and is still moving at the plan's end.
+    const { moving } = await import('../src/twin/move-stamp.js')
+    let endMove: (() => void) | undefined
+    let moveEnded: Promise<unknown> | undefined
+    await setUp({
+      before: async () => {
+        if (reads !== 1) return
+        lock = rig.twin().lock()
+        await lock.acquire('snapshot')
+        await new Promise<void>((began) => {
+          moveEnded = moving(rig.twinDir, () => {
+            began()
+            return new Promise<void>((resolve) => (endMove = resolve))
+          })
+        })
+      },
+    })
+    readerWait.ms = 300
+    try {
+      await assert.rejects(plan(), (e: unknown) => lockHeld(e) && /waited \d+(\.\d)? s for it to finish$/.test((e as Error).message))
+    } finally {
+      endMove?.()
+      await moveEnded
+      await lock?.release()
+    }
+    assert.deepEqual(ids(await plan()), wanted)
+  })
+})
+
+/**
+ * Another process that takes the twin lock `lock`, begins a move of the twin `dir` (its stamp,
+ * move-stamp.ts), writes `files` (relative to the twin) and waits to be killed (SIGKILL).
+ */
+async function otherMover(dir: string, lock: string, files: ReadonlyArray<{ path: string; text: string }>): Promise<{ kill(): Promise<void> }> {
+  const lockModule = new URL('../src/twin/twin-lock.ts', import.meta.url).pathname
+  const stampModule = new URL('../src/twin/move-stamp.ts', import.meta.url).pathname
+  const script = `import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { TwinLock } from ${JSON.stringify(lockModule)}
+import { moving } from ${JSON.stringify(stampModule)}
+await new TwinLock(${JSON.stringify(lock)}).acquire('snapshot')
+await moving(${JSON.stringify(dir)}, async () => {
+  for (const f of ${JSON.stringify(files)}) writeFileSync(join(${JSON.stringify(dir)}, f.path), f.text)
+  process.stdout.write('moved\\n')
+  await new Promise(() => setInterval(() => {}, 1 << 30))
+})`
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'], cwd: join(import.meta.dirname, '../..') })
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => d.toString().includes('moved') && resolve())
+    child.on('exit', (code) => reject(new Error(`the mover exited with ${code}`)))
+  })
+  return {
+    kill: async () => {
+      const exited = new Promise((resolve) => child.on('exit', resolve))
+      child.kill('SIGKILL')
+      await exited
+    },
+  }
+}
