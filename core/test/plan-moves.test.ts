@@ -6,12 +6,13 @@ import { writeFile } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { isTwinSyncError } from '@twinsync/sdk'
+import sinon from 'sinon'
 import { ApplyRecorder } from '../src/apply/resume.js'
 import { IntentService } from '../src/intent/intent-service.js'
 import { commitTree, workingTree } from '../src/intent/intent-git.js'
 import { Planner } from '../src/plan/planner.js'
 import { SnapshotService } from '../src/snapshot/snapshot-service.js'
-import { TwinRepository } from '../src/twin/twin-repository.js'
+import { keptOverMove, TwinRepository } from '../src/twin/twin-repository.js'
 import { readerWait } from '../src/twin/twin-lock.js'
 import { notesProvider, type NotesProvider } from './support/notes-provider.js'
 import { unitRig, type UnitRig } from './support/unit-container.js'
@@ -247,13 +248,30 @@ describe('a plan beside runs that move the working twin (move stamp)', function 
     })
   })
 
+  // Review L1 of s54. 82381a7c: the notice lost (the second read's settling found nothing left).
+  it("a plan made again says what its first read's settling did (a save kept over a killed snapshot's move)", async () => {
+    // The first read's settling reports a save it kept (finishing a killed snapshot's move); the second finds nothing left.
+    const settle = sinon.stub(TwinRepository.prototype, 'settleForReading')
+    settle.onFirstCall().resolves({ kept: ['system/notes.json'] })
+    settle.resolves({ kept: [] })
+    await setUp({ before: async () => void (reads === 1 ? await setAside() : undefined) }, { after: async () => putBack() })
+    readerWait.ms = 600_000
+    try {
+      const p = await plan()
+      assert.deepEqual(ids(p), wanted)
+      assert.equal(reads, 2)
+      assert.deepEqual(p.diagnostics.filter((d) => d.code === 'TWIN_EDIT_KEPT').map((d) => d.summary), [keptOverMove('system/notes.json')])
+    } finally {
+      settle.restore()
+    }
+  })
+
   describe('the move stamp in a hostile twin', () => {
     // 82381a7c has no move stamp: a folder there was walked as any folder (the symlink: refused there too).
     it('a folder or a symlink at the stamp is refused (TWIN_STATE_LINK) before anything is read', async () => {
       await setUp()
       const stamp = join(rig.twinDir, '.git/twinsync/moves')
-      assert.ok(existsSync(stamp), "the setUp snapshot's move stamped it")
-      rmSync(stamp)
+      rmSync(stamp, { force: true })
       mkdirSync(join(stamp, 'x'), { recursive: true })
       await assert.rejects(plan(), (e: unknown) => isTwinSyncError(e) && e.code === 'TWIN_STATE_LINK' && /moves in the twin .* is a folder/.test(e.message))
       rmSync(stamp, { recursive: true })
