@@ -101,13 +101,21 @@ describe('plan while snapshots run, through the real binary', function () {
     try {
       const at = ['--root', root, '--repo', cli.twinDir]
       await writeFile(join(cli.twinDir, 'filesystem/etc/hostname'), 'wanted\n')
-      // Another run as a snapshot holds the twin for 8 s: the plan, which reads meanwhile, finds it holding the twin at its end.
+      // Another run as a snapshot holds the twin and moves it for 8 s (its move stamp, move-stamp.ts):
+      // the plan, which reads meanwhile, finds the move under way at its end. (Session 55: a run
+      // that only holds the lock moves nothing and is not waited for.)
       const lockModule = new URL('../../core/src/twin/twin-lock.ts', import.meta.url).pathname
+      const stampModule = new URL('../../core/src/twin/move-stamp.ts', import.meta.url).pathname
       const script = `import { TwinLock } from ${JSON.stringify(lockModule)}
-const lock = new TwinLock(${JSON.stringify(join(cli.twinDir, '.git/twinsync/lock'))}, { last: true })
+import { moving } from ${JSON.stringify(stampModule)}
+const lock = new TwinLock(${JSON.stringify(join(cli.twinDir, '.git/twinsync/lock'))})
 await lock.acquire('snapshot')
-process.stdout.write('held\\n')
-setTimeout(() => lock.release().then(() => process.exit(0)), 8000)`
+await moving(${JSON.stringify(cli.twinDir)}, async () => {
+  process.stdout.write('held\\n')
+  await new Promise((resolve) => setTimeout(resolve, 8000))
+})
+await lock.release()
+process.exit(0)`
       const holder = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'], cwd: join(import.meta.dirname, '../..') })
       const exited = new Promise((resolve) => holder.on('exit', resolve))
       await new Promise<void>((resolve, reject) => {
