@@ -15,6 +15,7 @@ import { SnapshotService } from '../src/snapshot/snapshot-service.js'
 import { keptOverMove, TwinRepository } from '../src/twin/twin-repository.js'
 import { readerWait } from '../src/twin/twin-lock.js'
 import { notesProvider, type NotesProvider } from './support/notes-provider.js'
+import { ReadHooks } from './support/read-hooks.js'
 import { unitRig, type UnitRig } from './support/unit-container.js'
 
 /**
@@ -29,8 +30,7 @@ describe('a plan beside runs that move the working twin (move stamp)', function 
   let rig: UnitRig
   let limit: number
   /** Hooks run in the plan's reads only (not setUp's snapshot, not a hook's own loads). */
-  let armed = false
-  let inHook = false
+  let hooks = new ReadHooks()
   /** The plans' reads of the working twin: the first provider's loads outside a hook. */
   let reads = 0
   const wanted = ['notes:replace:/etc/notes', 'other:replace:/etc/other']
@@ -40,24 +40,15 @@ describe('a plan beside runs that move the working twin (move stamp)', function 
   const ids = (p: { changes: Array<{ id: string }> }) => p.changes.map((c) => c.id).sort()
   const lockHeld = (e: unknown) => isTwinSyncError(e) && e.code === 'LOCK_HELD'
 
-  const hooking = async (hook: (() => Promise<void>) | undefined) => {
-    if (!armed || inHook || hook === undefined) return
-    inHook = true
-    try {
-      await hook()
-    } finally {
-      inHook = false
-    }
-  }
   /** A provider whose load runs `before` as it begins and `after` once it has read the twin. */
-  const hooked = (name: string, hooks: { before?: () => Promise<void>; after?: () => Promise<void> } = {}, count = false): NotesProvider => {
+  const hooked = (name: string, on: { before?: () => Promise<void>; after?: () => Promise<void> } = {}, count = false): NotesProvider => {
     const plain = notesProvider(name)
     return notesProvider(name, {
       async load(input) {
-        if (count && armed && !inHook) reads++
-        await hooking(hooks.before)
+        if (count && hooks.armed && !hooks.inHook) reads++
+        await hooks.run(on.before)
         const loaded = await plain.load(input)
-        await hooking(hooks.after)
+        await hooks.run(on.after)
         return loaded
       },
     })
@@ -70,12 +61,11 @@ describe('a plan beside runs that move the working twin (move stamp)', function 
     await rig.twin().init({ formatVersion: 1, machineId: null, hostname: 'unit' })
     await rig.container.resolve(SnapshotService).snapshot()
     for (const name of ['notes', 'other']) await writeFile(join(rig.twinDir, `system/${name}.json`), `${JSON.stringify({ text: 'wanted\n' })}\n`)
-    armed = true
+    hooks.armed = true
   }
   beforeEach(() => {
     held = undefined
-    armed = false
-    inHook = false
+    hooks = new ReadHooks()
     reads = 0
     limit = readerWait.ms
   })

@@ -19,6 +19,7 @@ import { SnapshotService } from '../src/snapshot/snapshot-service.js'
 import { TwinRepository } from '../src/twin/twin-repository.js'
 import { readerWait } from '../src/twin/twin-lock.js'
 import { notesProvider, type NotesProvider } from './support/notes-provider.js'
+import { ReadHooks } from './support/read-hooks.js'
 import { unitRig, type UnitRig } from './support/unit-container.js'
 
 /** A real TypeError, the way a plugin's bug throws one. */
@@ -302,34 +303,24 @@ describe('Planner', function () {
   // generation) after its look and plans again when a run moved it meanwhile (TwinRepository.readSteadily).
   describe('a run that takes the twin while the plan reads it', () => {
     /** Set once setUp's snapshot is made: the hooks below run in the plans only. */
-    let armed = false
-    beforeEach(() => (armed = false))
+    let hooks = new ReadHooks()
+    beforeEach(() => (hooks = new ReadHooks()))
     /** The notes provider's load, with `before` run as it begins and `after` once it has read the twin (the providers' read, paused there). */
-    /** A hook's own loads (setting aside and putting back compare the twin's states) run no hook. */
-    let inHook = false
-    const hooking = async (hook: (() => Promise<void>) | undefined) => {
-      if (!armed || inHook || hook === undefined) return
-      inHook = true
-      try {
-        await hook()
-      } finally {
-        inHook = false
-      }
-    }
-    const hooked = (name: string, hooks: { before?: () => Promise<void>; after?: () => Promise<void> }) => {
+    const hooking = (hook: (() => Promise<void>) | undefined) => hooks.run(hook)
+    const hooked = (name: string, on: { before?: () => Promise<void>; after?: () => Promise<void> }) => {
       const plain = notesProvider(name)
       return notesProvider(name, {
         async load(input) {
-          await hooking(hooks.before)
+          await hooking(on.before)
           const loaded = await plain.load(input)
-          await hooking(hooks.after)
+          await hooking(on.after)
           return loaded
         },
       })
     }
     const armedSetUp = async (other: NotesProvider, first?: NotesProvider) => {
       await setUp(other, first)
-      armed = true
+      hooks.armed = true
     }
 
     it('a snapshot that sets the edits aside and puts them back while the providers read: the plan is made again, with them (2 -> 0 on ebf06447)', async () => {
@@ -372,12 +363,12 @@ describe('Planner', function () {
       // Its putting back loads the providers too: not the plan's reads (no hook runs meanwhile).
       run = {
         end: async () => {
-          inHook = true
+          hooks.inHook = true
           try {
             await held?.restore(held.base)
             await lock.release()
           } finally {
-            inHook = false
+            hooks.inHook = false
           }
         },
       }
