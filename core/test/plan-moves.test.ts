@@ -256,6 +256,39 @@ describe('a plan beside runs that move the working twin (move stamp)', function 
     }
   })
 
+  // The review of session 55, R1. 4800a0d7: the read taken (the stamp as it was, its run gone, nothing left): 1 change of 2.
+  it('a move under way at the look, ended during the read by a run killed before its second stamp: the plan is made again', async () => {
+    let mover: Awaited<ReturnType<typeof otherMover>> | undefined
+    await setUp({ after: async () => void (reads === 1 ? await mover?.go() : undefined) })
+    // The edits are not in the twin yet: that run writes them (its move) after the first provider read.
+    const wantedText = `${JSON.stringify({ text: 'wanted\n' })}\n`
+    for (const name of ['notes', 'other']) await writeFile(join(rig.twinDir, `system/${name}.json`), `${JSON.stringify({ text: 'as it is\n' })}\n`)
+    mover = await otherMover(rig.twinDir, lockPath(), ['notes', 'other'].map((name) => ({ path: `system/${name}.json`, text: wantedText })), true)
+    readerWait.ms = 600_000
+    assert.deepEqual(ids(await plan()), wanted)
+    assert.equal(reads, 2)
+  })
+
+  it('the stamp: made where no lock made its folder; its times strictly increasing, the clock stepped back too', async () => {
+    await setUp()
+    const { moveStamp, moving } = await import('../src/twin/move-stamp.js')
+    rmSync(join(rig.twinDir, '.git/twinsync'), { recursive: true, force: true })
+    const seen = new Set<string>()
+    const frozen = Date.now() - 3_600_000
+    const clock = sinon.stub(Date, 'now').returns(frozen)
+    try {
+      for (let i = 0; i < 6; i++) {
+        await moving(rig.twinDir, async () => void seen.add(moveStamp(rig.twinDir)))
+        seen.add(moveStamp(rig.twinDir))
+      }
+    } finally {
+      clock.restore()
+    }
+    assert.equal(seen.size, 12, 'every stamp its own')
+    const mtimes = [...seen].map((s) => BigInt(s.split('.')[1] as string))
+    for (let i = 1; i < mtimes.length; i++) assert.ok((mtimes[i] as bigint) > (mtimes[i - 1] as bigint), `stamp ${i}`)
+  })
+
   describe('the move stamp in a hostile twin', () => {
     // 82381a7c has no move stamp: a folder there was walked as any folder (the symlink: refused there too).
     it('a folder or a symlink at the stamp is refused (TWIN_STATE_LINK) before anything is read', async () => {
@@ -305,9 +338,9 @@ describe('a plan beside runs that move the working twin (move stamp)', function 
 
 /**
  * Another process that takes the twin lock `lock`, begins a move of the twin `dir` (its stamp,
- * move-stamp.ts), writes `files` (relative to the twin) and waits to be killed (SIGKILL).
+ * move-stamp.ts), writes `files` (relative to the twin; `onGo`: once `go` is called) and waits to be killed (SIGKILL).
  */
-async function otherMover(dir: string, lock: string, files: ReadonlyArray<{ path: string; text: string }>): Promise<{ kill(): Promise<void> }> {
+async function otherMover(dir: string, lock: string, files: ReadonlyArray<{ path: string; text: string }>, onGo = false): Promise<{ kill(): Promise<void>; go(): Promise<void> }> {
   const lockModule = new URL('../src/twin/twin-lock.ts', import.meta.url).pathname
   const stampModule = new URL('../src/twin/move-stamp.ts', import.meta.url).pathname
   const script = `import { writeFileSync } from 'node:fs'
@@ -316,20 +349,34 @@ import { TwinLock } from ${JSON.stringify(lockModule)}
 import { moving } from ${JSON.stringify(stampModule)}
 await new TwinLock(${JSON.stringify(lock)}).acquire('snapshot')
 await moving(${JSON.stringify(dir)}, async () => {
+  if (${onGo}) {
+    process.stdout.write('moving\\n')
+    await new Promise((resolve) => process.stdin.once('data', resolve))
+  }
   for (const f of ${JSON.stringify(files)}) writeFileSync(join(${JSON.stringify(dir)}, f.path), f.text)
   process.stdout.write('moved\\n')
   await new Promise(() => setInterval(() => {}, 1 << 30))
 })`
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'], cwd: join(import.meta.dirname, '../..') })
-  await new Promise<void>((resolve, reject) => {
-    child.stdout.on('data', (d: Buffer) => d.toString().includes('moved') && resolve())
-    child.on('exit', (code) => reject(new Error(`the mover exited with ${code}`)))
-  })
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['pipe', 'pipe', 'inherit'], cwd: join(import.meta.dirname, '../..') })
+  const said = (word: string) =>
+    new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (d: Buffer) => d.toString().includes(word) && resolve())
+      child.on('exit', (code) => reject(new Error(`the mover exited with ${code}`)))
+    })
+  await said(onGo ? 'moving' : 'moved')
+  const kill = async () => {
+    const exited = new Promise((resolve) => child.on('exit', resolve))
+    child.kill('SIGKILL')
+    await exited
+  }
   return {
-    kill: async () => {
-      const exited = new Promise((resolve) => child.on('exit', resolve))
-      child.kill('SIGKILL')
-      await exited
+    kill,
+    // onGo: it moves now (its files written), and is killed before its second stamp.
+    go: async () => {
+      const moved = said('moved')
+      child.stdin.write('go\n')
+      await moved
+      await kill()
     },
   }
 }

@@ -198,7 +198,7 @@ describe('a snapshot killed or failing at each step of its commit is the old sna
           assert.equal(readRefId(work, 'refs/twinsync/observed'), head, 'the observed ref is HEAD')
           assert.deepEqual(files(work), want, `the working twin is not the ${head === old ? 'old' : 'new'} snapshot HEAD names`)
           assert.deepEqual(new Map(readIndex(work)?.entries), new Map([...want].map(([path, text]) => [path, { mode: '100644', sha: blobOf(text) }])), 'the index')
-          assert.deepEqual(listing(join(work, '.git', 'twinsync')).filter((n) => n !== 'cache'), [], 'left in .git/twinsync')
+          assert.deepEqual(listing(join(work, '.git', 'twinsync')).filter((n) => n !== 'cache' && n !== 'moves'), [], 'left in .git/twinsync')
           assert.deepEqual(listing(join(work, '.git', 'twinsync', 'cache')).filter((n) => !n.endsWith('.json')), [], 'left in the cache')
           assert.deepEqual(listing(join(work, '.git')).filter((n) => n.endsWith('.lock')), [], "git's locks")
           // Killed between the small pack's rename and its index's: a pack without its index, which git never reads (auto-pack.ts removes it once an hour old).
@@ -250,7 +250,7 @@ describe('a snapshot killed or failing at each step of its commit is the old sna
         const want = new Map([...base, ...SAVES])
         assert.deepEqual(files(work), want, "the working twin is the snapshot with the person's saves")
         assert.deepEqual(new Map(readIndex(work)?.entries), new Map([...base].map(([path, text]) => [path, { mode: '100644', sha: blobOf(text) }])), 'the index is the snapshot HEAD names')
-        assert.deepEqual(listing(join(work, '.git', 'twinsync')).filter((n) => n !== 'cache'), [], 'left in .git/twinsync')
+        assert.deepEqual(listing(join(work, '.git', 'twinsync')).filter((n) => n !== 'cache' && n !== 'moves'), [], 'left in .git/twinsync')
         // Each path settling kept is one it would have written over or removed; none other.
         for (const path of settled.kept) assert.ok(SAVES.has(path), `kept ${path}`)
         if (settled.finished) finished++
@@ -380,7 +380,7 @@ describe('a snapshot killed or failing at each step of its commit is the old sna
           for (const path of settled.kept) assert.ok(save && SAVES.has(path), `kept ${path}`)
           assert.deepEqual(new Map(readIndex(work)?.entries), new Map([...want].map(([path, text]) => [path, { mode: '100644', sha: blobOf(text) }])), 'the index')
           assert.equal(readRefId(work, 'refs/twinsync/observed'), head, 'the observed ref')
-          assert.deepEqual(listing(join(work, '.git', 'twinsync')).filter((n) => n !== 'cache'), [], 'left in .git/twinsync')
+          assert.deepEqual(listing(join(work, '.git', 'twinsync')).filter((n) => n !== 'cache' && n !== 'moves'), [], 'left in .git/twinsync')
           assert.deepEqual(listing(join(work, '.git')).filter((n) => n.endsWith('.lock')), [], "git's locks")
           // Killed before the record went (its removal ends the undo): settling says it undid the move.
           if (recorded && !forward) {

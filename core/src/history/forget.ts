@@ -364,7 +364,8 @@ export async function moveRefs(dir: string, refs: ReadonlyArray<{ name: string; 
     const next = peeled === '' ? target : await retargetTag(dir, object, target)
     lines.push(`update ${name}\0${next}\0${object}\0`)
   }
-  if (lines.length > 0) await runGitBytes(dir, ['update-ref', '-m', 'twinsync forget', '-z', '--stdin'], { input: `start\0${lines.join('')}prepare\0commit\0` })
+  // HEAD moves under the working twin (forget's rewrite, gc's fold): a move (move-stamp.ts), stamped here for both.
+  if (lines.length > 0) await moving(dir, () => runGitBytes(dir, ['update-ref', '-m', 'twinsync forget', '-z', '--stdin'], { input: `start\0${lines.join('')}prepare\0commit\0` }))
 }
 
 /** A copy of the tag object `tag` that points at `commit` (name, tagger and message kept, a signature left off): its id. */

@@ -1,5 +1,5 @@
-import { closeSync, constants, existsSync, lstatSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { closeSync, constants, existsSync, futimesSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
 import { FORGET_RECORD } from '../history/forget-record.js'
 import { diskError } from './disk-error.js'
 import { parseLock, runIdentity, lockTempName, type LockHolder, type TwinLock } from './twin-lock.js'
@@ -67,11 +67,17 @@ export async function moving<T>(dir: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
-/** The stamp now: its inode, change time and size (`-`: none; `?`: not readable). Synchronous, one lstat. */
+/**
+ * The stamp now: its inode, modification and change times and size (`-`: none; `?`: not
+ * readable). Synchronous, one lstat. The modification time is the writer's own, strictly
+ * increasing (`stamp`): ext4 gives a freed inode to the next file at once, and a kernel before
+ * 6.13 (Debian 12's and 13's) keeps a change time a jiffy coarse, so a short move between two
+ * looks could leave inode, change time and size as they were (the lead, session 55).
+ */
 export function moveStamp(dir: string): string {
   try {
     const info = lstatSync(join(dir, STAMP), { bigint: true, throwIfNoEntry: false })
-    return info === undefined ? '-' : `${info.ino}.${info.ctimeNs}.${info.size}`
+    return info === undefined ? '-' : `${info.ino}.${info.mtimeNs}.${info.ctimeNs}.${info.size}`
   } catch {
     return '?'
   }
@@ -83,12 +89,20 @@ export function moveStamp(dir: string): string {
  * that is gone or no longer holds the lock (killed part way: its leftovers are movesLeft's).
  * Judged as the lock judges its holder (TwinLock.holder): another host's is never guessed gone.
  */
-export async function moveUnderWay(dir: string, lock: TwinLock): Promise<LockHolder | undefined> {
+export function moveUnderWay(dir: string, lock: TwinLock): LockHolder | undefined {
   const mover = stampedMover(dir)
   if (mover === undefined) return undefined
-  const holder = await lock.holder()
+  const holder = lock.holderNow()
+  if (mover === 'unreadable' || holder === 'unreadable') {
+    // Another user's stamp or lock (root's 0600, a `sudo twinsync adopt` beside a person's panel):
+    // under way while a lock is there, as an unreadable lock is held (TwinLock).
+    return existsSync(join(dir, '.git', 'twinsync', 'lock')) ? (holder === 'unreadable' || holder === undefined ? UNKNOWN_MOVER : holder) : undefined
+  }
   return holder !== undefined && sameRun(holder, mover) ? holder : undefined
 }
+
+/** A mover nothing can be read of (moveUnderWay): said as "another TwinSync run". */
+const UNKNOWN_MOVER: LockHolder = { pid: 0, startTime: null, bootId: null, host: '', purpose: 'run', since: 'an unknown time' }
 
 /**
  * What a move left for settling, visible without the lock: the edits set aside (HELD_MARKER), a
@@ -99,16 +113,16 @@ export async function movesLeft(dir: string, snapshotUnsettled: (dir: string) =>
   return existsSync(join(dir, HELD_MARKER)) || pullMoveUnsettled(dir) || existsSync(join(dir, FORGET_RECORD)) || (await snapshotUnsettled(dir))
 }
 
-/** The run the stamp names, when it names one (a regular file, read without following a link). */
-function stampedMover(dir: string): LockHolder | undefined {
+/** The run the stamp names, when it names one (a regular file, read without following a link); `unreadable`: one is named that this user cannot read. */
+function stampedMover(dir: string): LockHolder | 'unreadable' | undefined {
   const path = join(dir, STAMP)
   const info = lstatSync(path, { throwIfNoEntry: false })
   if (info === undefined || !info.isFile() || info.size === 0) return undefined
   let fd: number
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW)
-  } catch {
-    return undefined
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EACCES' ? 'unreadable' : undefined
   }
   try {
     return parseLock(readFileSync(fd, 'utf8').slice(0, 4096))
@@ -124,14 +138,33 @@ function sameRun(a: LockHolder, b: LockHolder): boolean {
   return a.pid === b.pid && a.startTime === b.startTime && a.bootId === b.bootId && a.host === b.host && (a.pidNs ?? null) === (b.pidNs ?? null)
 }
 
-/** Replace the stamp by a new file holding `text`: written whole under a temp name of this run (lockTempName, swept by settling when its run is gone), then renamed. */
+/**
+ * Replace the stamp by a new file holding `text`: written whole under a temp name of this run
+ * (lockTempName, swept by settling when its run is gone), its modification time set past the
+ * last stamp's (moveStamp: the clock now, or 1 ms past the last when the clock is behind it or
+ * stepped back; writers go one at a time, under the twin lock), then renamed. The folder is made
+ * when missing (a twin git made, no lock taken in it yet).
+ */
 function stamp(dir: string, text: string): void {
   const path = join(dir, STAMP)
   const temp = lockTempName(path)
   try {
-    const fd = openSync(temp, 'wx', 0o600)
+    let fd: number
+    try {
+      fd = openSync(temp, 'wx', 0o600)
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+      mkdirSync(dirname(path), { recursive: true })
+      fd = openSync(temp, 'wx', 0o600)
+    }
     try {
       if (text !== '') writeFileSync(fd, text)
+      const last = lstatSync(path, { bigint: true, throwIfNoEntry: false })?.mtimeNs
+      const now = BigInt(Date.now()) * 1_000_000n
+      const next = last !== undefined && last >= now ? last + 1_000_000n : now
+      // Whole ms, rounded: a time set is read back a few ns off, and truncating would repeat it.
+      const seconds = Number((next + 500_000n) / 1_000_000n) / 1000
+      futimesSync(fd, seconds, seconds)
     } finally {
       closeSync(fd)
     }

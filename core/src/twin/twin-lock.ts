@@ -225,6 +225,22 @@ export class TwinLock {
     return holding.getStore()?.has(this.path) === true
   }
 
+  /**
+   * Who holds the lock now, synchronously: its live holder; `unreadable` when a lock is there
+   * this user cannot read (another user's, 0600); undefined otherwise (none, or a stale one).
+   * For a reader's look (move-stamp.ts's moveUnderWay).
+   */
+  holderNow(): LockHolder | 'unreadable' | undefined {
+    let now: ReturnType<typeof readLockNow>
+    try {
+      now = readLockNow(this.path)
+    } catch (error) {
+      return (error as NodeJS.ErrnoException).code === 'EACCES' ? 'unreadable' : undefined
+    }
+    const holder = now === undefined ? undefined : parseLock(now.text)
+    return holder !== undefined && isHolderAlive(holder) ? holder : undefined
+  }
+
   /** Who holds the lock now, if anyone alive does (for `status` and error messages). */
   async holder(): Promise<LockHolder | undefined> {
     const found = await this.inspect().catch(() => undefined)

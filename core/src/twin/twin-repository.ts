@@ -4,7 +4,7 @@ import { RunTarget } from '../plan/run-target.js'
 import { chmodSync, mkdirSync, readdirSync, statSync, type Stats } from 'node:fs'
 import { join } from 'node:path'
 import type { TwinDocument, TwinReader } from '@twinsync/sdk'
-import { TWIN_LAYOUT, TwinSyncError, compareStrings, stableStringify } from '@twinsync/sdk/light'
+import { TWIN_LAYOUT, TwinSyncError, compareStrings, isTwinSyncError, stableStringify } from '@twinsync/sdk/light'
 import { inject, injectable } from '../di.js'
 import { Tokens } from '../tokens.js'
 import { SnapshotDraft, commitFirstFiles, refreshIndex, settleSnapshot, snapshotUnsettled, type Settled } from './atomic-snapshot.js'
@@ -274,10 +274,11 @@ export class TwinRepository implements TwinReader {
    * no move is under way, and none left anything to settle (the edits set aside, a move record).
    * Every step that moves the working twin replaces the stamp before and after (snapshot, its
    * checkpoint in an apply, commitEdits, promote, pull, adopt, discard, forget, settling); a run
-   * that only holds the lock (an apply at its prompt, `gc`, another host's lock) changes nothing
+   * that only holds the lock (an apply at its prompt, a `gc` that folds nothing, another host's lock) changes nothing
    * and is never waited for. Moved: the reader waits while the move is under way (bounded by
    * readerWait, LOCK_HELD past it; `signal` ends it) and reads again; the third read holds the lock
-   * (a writer that keeps moving the twin cannot keep a reader going). Inside a `hold` of the lock
+   * when it is free (readLast: a writer that keeps moving the twin cannot keep a reader going). A
+   * move under way at the look counts as a move (readOnce). Inside a `hold` of the lock
    * (an apply's own plan) nothing else moves the twin: read once. What each read's settling did
    * (kept saves, an undone move) is the caller's to carry across reads (Planner.plan).
    */
@@ -285,22 +286,58 @@ export class TwinRepository implements TwinReader {
     const lock = this.lock()
     if (lock.heldHere()) return read(() => undefined)
     for (let reads = 1; ; reads++) {
-      if (reads === 3) return lock.holdForReading('plan', () => read(() => undefined), signal)
-      let seen: string | undefined
-      const result = await read((working) => {
-        seen = working ? moveStamp(this.dir) : undefined
-      })
-      if (seen === undefined || !(await this.movedSince(lock, seen))) return result
+      if (reads === 3) return this.readLast(lock, read)
+      const { result, moved } = await this.readOnce(lock, read)
+      if (!moved) return result
       // The run moving it is waited for (a move under way); the next read settles what it left.
-      await lock.waitWhileMoving(() => moveUnderWay(this.dir, lock), signal)
+      await lock.waitWhileMoving(async () => moveUnderWay(this.dir, lock), signal)
     }
+  }
+
+  /**
+   * readSteadily's third read: under the lock when it is free (a writer that keeps moving the twin
+   * is refused meanwhile); never waiting for a holder that moves nothing (an apply at its prompt, a
+   * `gc`, another host's lock: the review of session 55, R2), whose twin is read once more as the
+   * others were, and a move seen then too ends the plan, LOCK_HELD, rather than going on.
+   */
+  private async readLast<T>(lock: TwinLock, read: (looked: (reads: boolean) => void) => Promise<T>): Promise<T> {
+    let began = false
+    try {
+      return await lock.hold('plan', () => {
+        began = true
+        return read(() => undefined)
+      })
+    } catch (error) {
+      if (began || !isTwinSyncError(error) || error.code !== 'LOCK_HELD') throw error
+    }
+    const { result, moved } = await this.readOnce(lock, read)
+    if (!moved) return result
+    throw new TwinSyncError('LOCK_HELD', `The twin ${this.dir} kept moving while this plan read it (three reads), and another TwinSync run holds it`, {
+      nextStep: 'Run the command again once the other TwinSync runs have finished with the twin.',
+      details: { repo: this.dir },
+    })
+  }
+
+  /**
+   * One read without the lock, and whether the working twin moved meanwhile: its stamp noted at
+   * `looked`, and a move under way then counts as one (its run may end it, or be killed, before
+   * the read ends, the stamp then as it was and nothing left to settle: the review of session 55, R1).
+   */
+  private async readOnce<T>(lock: TwinLock, read: (looked: (reads: boolean) => void) => Promise<T>): Promise<{ result: T; moved: boolean }> {
+    let seen: string | undefined
+    let movingAtLook = false
+    const result = await read((working) => {
+      seen = working ? moveStamp(this.dir) : undefined
+      movingAtLook = working && moveUnderWay(this.dir, lock) !== undefined
+    })
+    return { result, moved: seen !== undefined && (movingAtLook || (await this.movedSince(lock, seen))) }
   }
 
   /** Whether the working twin moved since the stamp `seen` (moveStamp), is moving, or a move left something to settle: see readSteadily. */
   private async movedSince(lock: TwinLock, seen: string): Promise<boolean> {
     if (moveStamp(this.dir) !== seen) return true
     if (await movesLeft(this.dir, snapshotUnsettled, pullMoveUnsettled)) return true
-    return (await moveUnderWay(this.dir, lock)) !== undefined
+    return moveUnderWay(this.dir, lock) !== undefined
   }
 
   /** Where providers keep caches (see twinCacheDir). */

@@ -157,7 +157,7 @@ export function shortCall(call: string): string {
 /**
  * The stopped run is gone before the next one starts (it is the test's own process, which lives
  * on): what names its run — in the twin the twin lock, the ref locks' record, temp files named by
- * pid; in `machineLocks` (/run/twinsync) an apply's machine lock and its temp files — is made to
+ * pid, the move stamp; in `machineLocks` (/run/twinsync) an apply's machine lock and its temp files — is made to
  * name a pid that is not running, as a killed or failed run's does for the next command. Session
  * 33: the machine lock was left naming the live test process, and the next in-process apply got
  * LOCK_HELD until it was removed by hand.
@@ -180,7 +180,8 @@ export function asGoneRun(twinDir: string, machineLocks: string = MACHINE_LOCK_D
     }
     if (value.pid === process.pid) fs.writeFileSync(path, JSON.stringify({ ...value, pid: gone }) + (text.endsWith('\n') ? '\n' : ''))
   }
-  for (const name of ['ref-locks.json', 'lock']) asGone(join(state, name))
+  // The move stamp (move-stamp.ts) names the run too while a move it began is not ended.
+  for (const name of ['ref-locks.json', 'lock', 'moves']) asGone(join(state, name))
   const renameOwn = (folder: string, name: string) => {
     if (name.includes(`.${process.pid}-`)) fs.renameSync(join(folder, name), join(folder, name.replace(`.${process.pid}-`, `.${gone}-`)))
   }
