@@ -188,7 +188,11 @@ export function asGoneRun(twinDir: string, machineLocks: string = MACHINE_LOCK_D
   const walk = (folder: string) => {
     for (const e of fs.readdirSync(folder, { withFileTypes: true })) {
       if (e.isDirectory()) walk(join(folder, e.name))
-      else renameOwn(folder, e.name)
+      else {
+        // A move stamp's temp file names its run inside too (move-stamp.ts), as the stamp does.
+        if (e.name.startsWith('.moves.')) asGone(join(folder, e.name))
+        renameOwn(folder, e.name)
+      }
     }
   }
   walk(state)
