@@ -159,12 +159,12 @@ function stamp(dir: string, text: string): void {
     }
     try {
       if (text !== '') writeFileSync(fd, text)
+      // Whole ms, the last one rounded: a time set is read back a few ns off.
       const last = lstatSync(path, { bigint: true, throwIfNoEntry: false })?.mtimeNs
-      const now = BigInt(Date.now()) * 1_000_000n
-      const next = last !== undefined && last >= now ? last + 1_000_000n : now
-      // Whole ms, rounded: a time set is read back a few ns off, and truncating would repeat it.
-      const seconds = Number((next + 500_000n) / 1_000_000n) / 1000
-      futimesSync(fd, seconds, seconds)
+      const lastMs = last === undefined ? undefined : Number((last + 500_000n) / 1_000_000n)
+      const now = Date.now()
+      const next = lastMs !== undefined && lastMs >= now ? lastMs + 1 : now
+      futimesSync(fd, next / 1000, next / 1000)
     } finally {
       closeSync(fd)
     }
