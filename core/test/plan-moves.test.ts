@@ -13,7 +13,8 @@ import { commitTree, workingTree } from '../src/intent/intent-git.js'
 import { Planner } from '../src/plan/planner.js'
 import { SnapshotService } from '../src/snapshot/snapshot-service.js'
 import { keptOverMove, TwinRepository } from '../src/twin/twin-repository.js'
-import { readerWait } from '../src/twin/twin-lock.js'
+import { readerWait, TwinLock } from '../src/twin/twin-lock.js'
+import { moveRefs } from '../src/history/forget.js'
 import { notesProvider, type NotesProvider } from './support/notes-provider.js'
 import { ReadHooks } from './support/read-hooks.js'
 import { unitRig, type UnitRig } from './support/unit-container.js'
@@ -168,6 +169,125 @@ describe('a plan beside runs that move the working twin (move stamp)', function 
       assert.equal(reads, 1)
       assert.ok(existsSync(lockPath()), 'its lock left alone')
     })
+  })
+
+  describe('the third read (the review of session 55, R2, R8)', () => {
+    /** A run that takes the twin, sets the edits aside and puts them back (a snapshot's checkpoint), and lets go. */
+    const moveUnderLock = async () => {
+      const lock = rig.twin().lock()
+      await lock.acquire('snapshot')
+      try {
+        await setAside()
+        await putBack()
+      } finally {
+        await lock.release()
+      }
+    }
+
+    // 82381a7c: LOCK_HELD after readerWait, 20 s (the third read waited for the gc's lock), checked.
+    it('moved in the first two reads, then a run that moves nothing holds the twin: the third read goes on beside it, no wait', async () => {
+      let gc: ReturnType<UnitRig['twin']>['lock'] extends () => infer L ? L : never
+      await setUp({
+        before: async () => {
+          if (reads === 1) await moveUnderLock()
+          if (reads === 2) {
+            await moveUnderLock()
+            gc = rig.twin().lock()
+            await gc.acquire('gc')
+          }
+        },
+      })
+      readerWait.ms = 20_000
+      const began = performance.now()
+      try {
+        const p = await plan()
+        assert.deepEqual(ids(p), wanted)
+        assert.equal(reads, 3)
+        assert.ok(performance.now() - began < readerWait.ms, 'not waited for the gc')
+      } finally {
+        await gc!?.release()
+      }
+    })
+
+    // 82381a7c: LOCK_HELD too, but only after waiting readerWait, 20 s, for the gc (an idle holder), checked.
+    it('moved in all three reads while a run that moves nothing holds the twin: LOCK_HELD, the twin kept moving, at once', async () => {
+      let gc: ReturnType<UnitRig['twin']>['lock'] extends () => infer L ? L : never
+      await setUp({
+        before: async () => {
+          if (reads === 1) await moveUnderLock()
+          if (reads === 2) {
+            await moveUnderLock()
+            gc = rig.twin().lock()
+            await gc.acquire('gc')
+          }
+          // Under the gc's lock (this process holds it): a checkpoint's hold and put-back stamp the twin.
+          if (reads === 3) {
+            await setAside()
+            await putBack()
+          }
+        },
+      })
+      readerWait.ms = 20_000
+      const began = performance.now()
+      try {
+        await assert.rejects(plan(), (e: unknown) => lockHeld(e) && /kept moving while this plan read it/.test((e as Error).message))
+        assert.equal(reads, 3)
+        assert.ok(performance.now() - began < readerWait.ms, 'not waited for the gc')
+      } finally {
+        await gc!?.release()
+      }
+    })
+  })
+
+  // The review of session 55, R4: gc's fold moves HEAD through moveRefs (forget's too), stamped there.
+  // d2081c0b: one read (checked), the plan's basis the commit the fold replaced. A guard against
+  // 82381a7c (its lock's generation moved with the gc's take: passes there).
+  it("a gc's fold (HEAD moved to a commit of the same tree) while the providers read: the plan is made again", async () => {
+    let folded = ''
+    await setUp({
+      before: async () => {
+        if (reads !== 1) return
+        const lock = rig.twin().lock()
+        await lock.acquire('gc')
+        try {
+          const head = rig.git('rev-parse', 'HEAD').trim()
+          folded = rig.git('commit-tree', `${head}^{tree}`, '-m', 'folded').trim()
+          const ref = rig.git('symbolic-ref', 'HEAD').trim()
+          await moveRefs(rig.twinDir, [{ name: ref, commit: head }], new Map([[head, folded]]))
+        } finally {
+          await lock.release()
+        }
+      },
+    })
+    readerWait.ms = 600_000
+    const p = await plan()
+    assert.equal(rig.git('rev-parse', 'HEAD').trim(), folded, 'HEAD folded')
+    assert.deepEqual(ids(p), wanted)
+    assert.equal(reads, 2)
+  })
+
+  // The review of session 55, R1 (its second half): a stamp or lock this user cannot read (root's
+  // 0600 beside a person's panel) counts as a move under way while a lock is there. The tests run as
+// root, who reads any file: the lock's unreadable answer is stubbed (holderNow, not on d2081c0b); with
+// moveUnderWay's unreadable branch taken out the plan is taken at once (checked: no rejection).
+  it('a move under way whose lock cannot be read (another user\'s): waited for, LOCK_HELD past the limit', async () => {
+    await setUp({
+      before: async () => {
+        if (reads !== 1) return
+        // Another run's stamp, begun and not ended, and its lock, which this user cannot read.
+        const other = { pid: 4242, startTime: '1', bootId: randomUUID(), host: hostname(), purpose: 'adopt', since: new Date().toISOString() }
+        writeFileSync(join(rig.twinDir, '.git/twinsync/moves'), `${JSON.stringify(other)}\n`)
+        writeFileSync(lockPath(), `${JSON.stringify(other)}\n`)
+      },
+    })
+    const unreadable = sinon.stub(TwinLock.prototype, 'holderNow').returns('unreadable')
+    readerWait.ms = 300
+    try {
+      await assert.rejects(plan(), lockHeld)
+      assert.equal(reads, 1)
+    } finally {
+      unreadable.restore()
+    }
   })
 
   describe('readers move nothing (review M3)', () => {
