@@ -89,20 +89,18 @@ export function moveStamp(dir: string): string {
  * that is gone or no longer holds the lock (killed part way: its leftovers are movesLeft's).
  * Judged as the lock judges its holder (TwinLock.holder): another host's is never guessed gone.
  */
-export function moveUnderWay(dir: string, lock: TwinLock): LockHolder | undefined {
+export function moveUnderWay(dir: string, lock: TwinLock): LockHolder | 'unreadable' | undefined {
   const mover = stampedMover(dir)
   if (mover === undefined) return undefined
   const holder = lock.holderNow()
   if (mover === 'unreadable' || holder === 'unreadable') {
     // Another user's stamp or lock (root's 0600, a `sudo twinsync adopt` beside a person's panel):
     // under way while a lock is there, as an unreadable lock is held (TwinLock).
-    return existsSync(join(dir, '.git', 'twinsync', 'lock')) ? (holder === 'unreadable' || holder === undefined ? UNKNOWN_MOVER : holder) : undefined
+    return existsSync(join(dir, '.git', 'twinsync', 'lock')) ? (holder === 'unreadable' || holder === undefined ? 'unreadable' : holder) : undefined
   }
   return holder !== undefined && sameRun(holder, mover) ? holder : undefined
 }
 
-/** A mover nothing can be read of (moveUnderWay): said as "another TwinSync run". */
-const UNKNOWN_MOVER: LockHolder = { pid: 0, startTime: null, bootId: null, host: '', purpose: 'run', since: 'an unknown time' }
 
 /**
  * What a move left for settling, visible without the lock: the edits set aside (HELD_MARKER), a

@@ -204,14 +204,14 @@ export class TwinLock {
    * after a second (readerWait.said), ended by `signal` (ABORTED). A holder that moves nothing
    * (an apply at its prompt, a `gc`, another host's lock) is never waited for here.
    */
-  async waitWhileMoving(mover: () => Promise<LockHolder | undefined>, signal?: AbortSignal): Promise<void> {
+  async waitWhileMoving(mover: () => Promise<LockHolder | 'unreadable' | undefined>, signal?: AbortSignal): Promise<void> {
     const began = performance.now()
     let pause = 5
     let said = false
     for (let found = await mover(); found !== undefined; found = await mover()) {
       const waited = performance.now() - began
-      if (waited >= readerWait.ms) throw afterWaiting(lockHeld(this.path, found), Math.round(waited))
-      if (!said && waited >= SAY_WAITING_MS) {
+      if (waited >= readerWait.ms) throw afterWaiting(found === 'unreadable' ? unreadableMover(this.path) : lockHeld(this.path, found), Math.round(waited))
+      if (!said && found !== 'unreadable' && waited >= SAY_WAITING_MS) {
         said = true
         readerWait.said?.(found)
       }
@@ -427,6 +427,18 @@ function afterWaiting(error: TwinSyncError, ms: number): TwinSyncError {
   return new TwinSyncError(error.code, `${error.message}; waited ${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s for it to finish`, {
     ...(error.nextStep === undefined ? {} : { nextStep: error.nextStep }),
     details: { ...error.details, waitedMs: ms },
+  })
+}
+
+/**
+ * LOCK_HELD for a move under way by a run whose lock or move stamp this user cannot read (another
+ * user's: root's 0600 files beside a person's panel): no pid to name (the review of session 55, R9:
+ * it was said as "pid 0").
+ */
+function unreadableMover(path: string): TwinSyncError {
+  return new TwinSyncError('LOCK_HELD', `Another user's TwinSync run is moving this twin (its lock ${path} cannot be read by this user)`, {
+    nextStep: `Wait for it to finish, then run the command again; \`ls -l ${quoteArg(path)}\` names the lock's owner.`,
+    details: { lock: path },
   })
 }
 
