@@ -184,8 +184,12 @@ describe('a plan beside runs that move the working twin (move stamp)', function 
       }
     }
 
-    // 82381a7c: LOCK_HELD after readerWait, 20 s (the third read waited for the gc's lock), checked.
-    it('moved in the first two reads, then a run that moves nothing holds the twin: the third read goes on beside it, no wait', async () => {
+    /**
+     * Moves in the first two reads, a `gc` (a run that moves nothing) holding the twin from the
+     * second on, then `third` in the third read; `check` judges the plan (readerWait 20 s: it must
+     * end before it, not waiting for the gc).
+     */
+    async function movedThenGc(third: () => Promise<void>, check: (made: ReturnType<typeof plan>) => Promise<void>): Promise<void> {
       let gc: ReturnType<UnitRig['twin']>['lock'] extends () => infer L ? L : never
       await setUp({
         before: async () => {
@@ -195,47 +199,35 @@ describe('a plan beside runs that move the working twin (move stamp)', function 
             gc = rig.twin().lock()
             await gc.acquire('gc')
           }
+          if (reads === 3) await third()
         },
       })
       readerWait.ms = 20_000
       const began = performance.now()
       try {
-        const p = await plan()
-        assert.deepEqual(ids(p), wanted)
+        await check(plan())
         assert.equal(reads, 3)
         assert.ok(performance.now() - began < readerWait.ms, 'not waited for the gc')
       } finally {
         await gc!?.release()
       }
+    }
+
+    // 82381a7c: LOCK_HELD after readerWait, 20 s (the third read waited for the gc's lock), checked.
+    it('moved in the first two reads, then a run that moves nothing holds the twin: the third read goes on beside it, no wait', async () => {
+      await movedThenGc(async () => undefined, async (made) => assert.deepEqual(ids(await made), wanted))
     })
 
     // 82381a7c: LOCK_HELD too, but only after waiting readerWait, 20 s, for the gc (an idle holder), checked.
     it('moved in all three reads while a run that moves nothing holds the twin: LOCK_HELD, the twin kept moving, at once', async () => {
-      let gc: ReturnType<UnitRig['twin']>['lock'] extends () => infer L ? L : never
-      await setUp({
-        before: async () => {
-          if (reads === 1) await moveUnderLock()
-          if (reads === 2) {
-            await moveUnderLock()
-            gc = rig.twin().lock()
-            await gc.acquire('gc')
-          }
-          // Under the gc's lock (this process holds it): a checkpoint's hold and put-back stamp the twin.
-          if (reads === 3) {
-            await setAside()
-            await putBack()
-          }
+      // Under the gc's lock (this process holds it): a checkpoint's hold and put-back stamp the twin.
+      await movedThenGc(
+        async () => {
+          await setAside()
+          await putBack()
         },
-      })
-      readerWait.ms = 20_000
-      const began = performance.now()
-      try {
-        await assert.rejects(plan(), (e: unknown) => lockHeld(e) && /kept moving while this plan read it/.test((e as Error).message))
-        assert.equal(reads, 3)
-        assert.ok(performance.now() - began < readerWait.ms, 'not waited for the gc')
-      } finally {
-        await gc!?.release()
-      }
+        async (made) => assert.rejects(made, (e: unknown) => lockHeld(e) && /kept moving while this plan read it/.test((e as Error).message)),
+      )
     })
   })
 
